@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make demo   set up, generate the synthetic demo data and build its audit packs
+#   make test   set up and run the test suite (CI runs this)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DATA   ?= data/demo
+OUT    ?= out/demo
+PERIOD ?= 2023-03
+
+.PHONY: demo test setup bench screenshots clean
+
+$(BIN)/kpitools: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(BIN)/kpitools
+
+setup: $(BIN)/kpitools
+
+demo: setup
+	$(BIN)/kpitools demo --out $(DATA)
+	$(BIN)/kpitools packs $(DATA)/$(PERIOD) --out $(OUT) --workers 2
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+screenshots: setup
+	$(BIN)/python benchmarks/screenshots.py $(OUT)/$(PERIOD)
+
+clean:
+	rm -rf $(OUT) $(DATA)

@@ -1,0 +1,69 @@
+"""Calendar arithmetic of the guidance: calendar months, windows, reporting periods.
+
+"+ 1 calendar month" and "+ 6 calendar months" keep the day of the month, or take the
+month's last day where it has none (31 August + 6 months = 28 or 29 February). Windows
+include both ends.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, clamped to the month's last day.
+
+    >>> add_months(date(2023, 8, 31), 6)
+    datetime.date(2024, 2, 29)
+    """
+    month_index = day.month - 1 + months
+    year = day.year + month_index // 12
+    month = month_index % 12 + 1
+    last = _cal.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def add_months_series(days: pd.Series, months: int) -> pd.Series:
+    """Vectorised :func:`add_months` for a datetime64 Series (NaT stays NaT).
+
+    pandas' ``DateOffset(months=n)`` clamps to the month end exactly as the guidance asks.
+    """
+    return days + pd.DateOffset(months=months)
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """``"2023-03"`` → ``(2023, 3)``; anything else is a ValueError."""
+    match = _PERIOD.match(str(period))
+    if not match:
+        raise ValueError(f"period {period!r} is not YYYY-MM")
+    return int(match.group(1)), int(match.group(2))
+
+
+def period_end(period: str) -> date:
+    """The last day of a reporting period: the default ``as_of``."""
+    year, month = parse_period(period)
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def previous_period(period: str) -> str:
+    """``"2023-03"`` → ``"2023-02"``."""
+    year, month = parse_period(period)
+    prev = date(year, month, 1) - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def to_date(value: object) -> date | None:
+    """A Timestamp/date/NaT/None as a plain ``date`` or None."""
+    if value is None or (not isinstance(value, date) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, date):
+        return value if type(value) is date else date(value.year, value.month, value.day)
+    raise TypeError(f"not a date: {value!r}")

@@ -1,0 +1,1 @@
+"""Irregularity checks that cut across KPIs."""

@@ -1,0 +1,315 @@
+"""The data contract as data: every table, column, type, required flag, code list and key.
+
+Loaders, validators, the demo generator and the docs all read this module, so the
+contract is written down once. Column kinds:
+
+``id``      identifier kept as text exactly as written (leading zeros survive)
+``text``    free text; ``NA``/``None``/``NULL`` are text, not missing
+``date``    ISO ``YYYY-MM-DD``, UK ``DD/MM/YYYY`` or an Excel date cell
+``flag``    Y/N, yes/no, true/false in any case; blank = not known
+``money``   pounds: ``1250``, ``1,250.00``, ``£1,250``
+``int``     whole number
+``score``   whole number 0-5
+``code``    one of ``codes``
+``codelist`` semicolon-separated list, each one of ``codes``
+``idlist``  semicolon-separated list of identifiers
+``uln``     10 digits with the ULN_04 check digit (``9999999999`` = not known)
+``ukprn``   8 digits
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = (
+    "id", "text", "date", "flag", "money", "int", "score",
+    "code", "codelist", "idlist", "uln", "ukprn",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table."""
+
+    name: str
+    kind: str
+    required: bool = False
+    codes: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r} for {self.name}")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Rows of this table must name a row of ``table`` through ``columns``.
+
+    ``when`` optionally restricts the check to rows whose column equals a value,
+    e.g. a co-funded learner must name a known employer.
+    """
+
+    columns: tuple[str, ...]
+    table: str
+    target_columns: tuple[str, ...]
+    rule: str
+    when: tuple[str, str] | None = None
+    optional: bool = False  # a blank value is not checked
+
+
+@dataclass(frozen=True)
+class Table:
+    """One contract table: its columns, key and references."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()
+    required_table: bool = False
+    description: str = ""
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+LEARNER_TYPES = ("independent", "co-funded", "self-employed")
+STAGES = ("design", "delivery", "post")
+SIZE_BANDS = ("SME", "large")
+EMPLOYER_ROLES = (
+    "co_design", "needs_analysis", "vacancy_approval", "mentoring", "insight_days",
+    "content", "interview_prep", "interviewing", "own_staff_training",
+)
+DELIVERY_ROLES = ("mentoring", "insight_days", "content", "interview_prep")
+DESIGN_ROLES = ("co_design", "needs_analysis", "vacancy_approval")
+ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship", "other")
+OUTCOME_TYPES = ("new_job", "new_role", "self_employment_plan")
+ASSESSMENT_KINDS = ("initial", "final")
+EMPLOYER_STATUSES = ("active", "dropped")
+
+C = Column
+
+PROVIDER = Table(
+    "provider",
+    (
+        C("provider_id", "id", True, description="provider id, [A-Za-z0-9_-]{1,40}"),
+        C("name", "text", True),
+        C("ukprn", "ukprn", True),
+    ),
+    key=("provider_id",),
+    required_table=True,
+    description="one row: who the provider is",
+)
+
+BOOTCAMPS = Table(
+    "bootcamps",
+    (
+        C("bootcamp_id", "id", True),
+        C("title", "text"),
+        C("sector", "text"),
+        C("start_date", "date", True),
+        C("end_date", "date", True),
+        C("price_per_learner", "money", True),
+        C("accelerated_apprenticeship", "flag", description="Y/N, default N"),
+        C("planned_learners", "int"),
+    ),
+    key=("bootcamp_id",),
+    required_table=True,
+    defaults={"accelerated_apprenticeship": "N"},
+)
+
+LEARNERS = Table(
+    "learners",
+    (
+        C("learner_ref", "id", True),
+        C("uln", "uln"),
+        C("bootcamp_id", "id", True),
+        C("learner_type", "code", True, LEARNER_TYPES),
+        C("employer_id", "id", description="required when co-funded"),
+        C("wants_interview", "flag", description="default Y for independent, N otherwise"),
+        C("start_date", "date", True),
+        C("m1_date", "date"),
+        C("withdrawal_date", "date"),
+        C("withdrawal_reported_date", "date"),
+        C("completion_date", "date"),
+        C("new_role_evidence_date", "date"),
+        C("given_name", "text"),
+        C("family_name", "text"),
+    ),
+    key=("learner_ref", "bootcamp_id"),
+    references=(
+        Reference(("bootcamp_id",), "bootcamps", ("bootcamp_id",), "REF-BOOTCAMP"),
+        Reference(("employer_id",), "employers", ("employer_id",), "REF-EMPLOYER",
+                  when=("learner_type", "co-funded")),
+    ),
+    required_table=True,
+)
+
+EMPLOYERS = Table(
+    "employers",
+    (
+        C("employer_id", "id", True),
+        C("name", "text", True),
+        C("employee_count", "int"),
+        C("size_band", "code", codes=SIZE_BANDS),
+        C("roles", "codelist", codes=EMPLOYER_ROLES),
+        C("bootcamp_ids", "idlist", description="blank = every bootcamp of the provider"),
+        C("contact_name", "text"),
+        C("contact_email", "text"),
+        C("contact_phone", "text"),
+        C("in_bid", "flag"),
+        C("status", "code", codes=EMPLOYER_STATUSES),
+        C("dropped_reason", "text"),
+        C("replacement_employer_id", "id"),
+    ),
+    key=("employer_id",),
+)
+
+EMPLOYER_CONTACTS = Table(
+    "employer_contacts",
+    (
+        C("employer_id", "id", True),
+        C("bootcamp_id", "id"),
+        C("stage", "code", True, STAGES),
+        C("attempt_date", "date", True),
+        C("reached", "flag", True),
+        C("design_vouched", "flag"),
+        C("info_correct", "flag"),
+        C("support_provided", "flag"),
+        C("satisfied", "flag"),
+        C("will_interview", "flag"),
+        C("candidates_interviewed", "int"),
+        C("candidates_offered", "int"),
+        C("satisfaction_score", "score"),
+        C("notes", "text"),
+    ),
+    references=(
+        Reference(("employer_id",), "employers", ("employer_id",), "REF-EMPLOYER"),
+        Reference(("bootcamp_id",), "bootcamps", ("bootcamp_id",), "REF-BOOTCAMP",
+                  optional=True),
+    ),
+)
+
+_LEARNER_REF = Reference(("learner_ref", "bootcamp_id"), "learners",
+                         ("learner_ref", "bootcamp_id"), "REF-LEARNER")
+
+COFUNDING_PAYMENTS = Table(
+    "cofunding_payments",
+    (
+        C("employer_id", "id", True),
+        C("learner_ref", "id", True),
+        C("bootcamp_id", "id", True),
+        C("amount", "money", True),
+        C("payment_date", "date", True),
+        C("evidence_ref", "text"),
+    ),
+    references=(_LEARNER_REF,),
+)
+
+ASSESSMENTS = Table(
+    "assessments",
+    (
+        C("learner_ref", "id", True),
+        C("bootcamp_id", "id", True),
+        C("kind", "code", True, ASSESSMENT_KINDS),
+        C("assessment_date", "date", True),
+        C("skills_achieved", "flag"),
+        C("score", "money"),
+    ),
+    references=(_LEARNER_REF,),
+)
+
+INTERVIEWS = Table(
+    "interviews",
+    (
+        C("learner_ref", "id", True),
+        C("bootcamp_id", "id", True),
+        C("employer_id", "id"),
+        C("offer_date", "date", True),
+        C("interview_date", "date"),
+        C("role_title", "text"),
+        C("role_type", "code", True, ROLE_TYPES),
+        C("matches_skills", "flag", True),
+    ),
+    references=(_LEARNER_REF,),
+)
+
+OUTCOMES = Table(
+    "outcomes",
+    (
+        C("learner_ref", "id", True),
+        C("bootcamp_id", "id", True),
+        C("outcome_type", "code", True, OUTCOME_TYPES),
+        C("outcome_date", "date", True),
+        C("employer_id", "id"),
+        C("role_type", "code", codes=ROLE_TYPES),
+        C("matches_skills", "flag"),
+    ),
+    references=(_LEARNER_REF,),
+)
+
+REFERRALS = Table(
+    "referrals",
+    (
+        C("learner_ref", "id", True),
+        C("bootcamp_id", "id", True),
+        C("referral_date", "date", True),
+        C("referred_to", "text"),
+    ),
+    references=(_LEARNER_REF,),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        PROVIDER, BOOTCAMPS, LEARNERS, EMPLOYERS, EMPLOYER_CONTACTS, COFUNDING_PAYMENTS,
+        ASSESSMENTS, INTERVIEWS, OUTCOMES, REFERRALS,
+    )
+}
+"""Every contract table, in the order they are read (referenced tables first)."""
+
+# Validation order: a table is validated after the tables it references.
+LOAD_ORDER: tuple[str, ...] = (
+    "provider", "bootcamps", "employers", "learners", "employer_contacts",
+    "cofunding_payments", "assessments", "interviews", "outcomes", "referrals",
+)
+
+# Personal data: never in a pack or register unless include_pii is set.
+PII_COLUMNS: dict[str, tuple[str, ...]] = {
+    "learners": ("uln", "given_name", "family_name"),
+    "employers": ("contact_name", "contact_email", "contact_phone"),
+}
+
+KPIS: tuple[str, ...] = (
+    "employer_engagement", "employer_cofunding", "learner_dropout", "new_skills",
+    "guaranteed_interview", "career_progression", "referral",
+)
+STATUSES: tuple[str, ...] = (
+    "not_due", "on_track", "at_risk", "off_track", "met", "not_met", "no_data", "reported",
+)
+
+# Output files (data-contract.md, "What the toolkit writes"): exact column order.
+KPI_RESULT_COLUMNS: tuple[str, ...] = (
+    "provider_id", "bootcamp_id", "kpi", "stage", "numerator", "denominator", "value",
+    "target", "status", "due_date", "as_of",
+)
+EXCEPTION_COLUMNS: tuple[str, ...] = (
+    "provider_id", "bootcamp_id", "kpi", "rule", "severity", "entity", "source", "message",
+)
+REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
+# Validated frames carry this extra column: "learners.csv:14" (file or sheet, and row).
+SOURCE_COLUMN = "source"
+PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+ULN_UNKNOWN = "9999999999"

@@ -1,0 +1,60 @@
+"""One small error hierarchy, with structured fields, for everything kpitools refuses.
+
+The CLI turns any :class:`KpiToolsError` into one line on stderr and a non-zero exit;
+no traceback is shown for bad input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KpiToolsError(Exception):
+    """Base class: a problem the user can fix, described in one line.
+
+    Args:
+        message: what was expected, what was found and how to fix it.
+        path: the file concerned, when there is one.
+        row: the row number a person sees (CSV line or Excel row).
+        column: the column concerned.
+        value: the offending value, as read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.row = row
+        self.column = column
+        self.value = value
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """The message prefixed by where it happened, e.g. ``learners.csv line 14: ...``."""
+        where = ""
+        if self.path:
+            where = self.path
+            if self.row is not None:
+                where += f" line {self.row}"
+            where += ": "
+        return f"{where}{self.message}"
+
+
+class FileLevelError(KpiToolsError):
+    """A file that cannot be read at all: not CSV/XML, no header, duplicated or missing
+    required columns, a DOCTYPE in an ILR file. Stops that provider, not a batch."""
+
+
+class ParameterError(KpiToolsError):
+    """A parameter file or rules override that does not fit its schema."""
+
+
+class PackError(KpiToolsError):
+    """A pack that could not be executed or rendered."""

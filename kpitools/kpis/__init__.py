@@ -1,0 +1,1 @@
+"""The seven KPIs of the guidance, one module each."""

@@ -1,0 +1,170 @@
+"""The shapes that pass between loaders, KPIs, checks and packs.
+
+Validated tables are pandas DataFrames holding every contract column of the table (an
+optional column absent from the file is all-missing) plus ``source``, e.g.
+``"learners.csv:14"`` (file or sheet name, and the row a person sees). Column dtypes:
+
+- id, text, code, codelist, idlist, uln, ukprn: ``object`` holding ``str`` or ``None``
+- date: ``datetime64[ns]`` (``NaT`` when blank)
+- flag: pandas ``boolean`` (True / False / ``<NA>`` when not known); contract defaults
+  (``accelerated_apprenticeship`` N; ``wants_interview`` Y for independent learners, N
+  otherwise) are filled in by validation
+- money: ``float64``; int and score: ``Int64``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
+
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as read: what an auditor needs to prove which data was used."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    tables: tuple[str, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class TableCount:
+    """Rows read = accepted + rejected, for one table."""
+
+    table: str
+    read: int
+    accepted: int
+    rejected: int
+
+    @property
+    def balances(self) -> bool:
+        return self.read == self.accepted + self.rejected
+
+
+@dataclass
+class ProviderReturn:
+    """One provider's monthly return after loading and validation.
+
+    Attributes:
+        provider_id: the provider's id (folder name and ``provider.provider_id``).
+        path: the provider folder.
+        tables: accepted rows per contract table (every table present, maybe empty).
+        rejected: one row per (rejected row, reason): table, source, column, value,
+            reason, rule.
+        counts: rows read / accepted / rejected per table.
+        inputs: every file read, with SHA-256 and rows.
+        warnings: non-fatal notes for the user (e.g. a cp1252 file).
+    """
+
+    provider_id: str
+    path: Path
+    tables: dict[str, pd.DataFrame]
+    rejected: pd.DataFrame
+    counts: dict[str, TableCount]
+    inputs: list[InputFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def provider_name(self) -> str:
+        frame = self.tables["provider"]
+        return str(frame["name"].iloc[0]) if len(frame) else self.provider_id
+
+    @property
+    def ukprn(self) -> str | None:
+        frame = self.tables["provider"]
+        return str(frame["ukprn"].iloc[0]) if len(frame) else None
+
+
+def empty_rejected() -> pd.DataFrame:
+    """An empty rejected-rows frame with the contract columns plus ``rule``."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One case that fails a KPI rule or an irregularity check: a row of the register.
+
+    ``entity`` names the case: ``learner:<learner_ref>`` or ``employer:<employer_id>``
+    (packs replace learner refs by keyed pseudonyms unless include_pii is set).
+    ``source`` is ``file:row`` of the evidence (several joined by ``; ``).
+    """
+
+    kpi: str  # a KPI name, or "irregularity"
+    rule: str
+    severity: str
+    entity: str
+    source: str
+    message: str
+    bootcamp_id: str = "ALL"
+
+    def as_row(self, provider_id: str) -> dict[str, str]:
+        return {
+            "provider_id": provider_id,
+            "bootcamp_id": self.bootcamp_id,
+            "kpi": self.kpi,
+            "rule": self.rule,
+            "severity": self.severity,
+            "entity": self.entity,
+            "source": self.source,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """One KPI (and stage) for one bootcamp, or for the provider (``bootcamp_id='ALL'``).
+
+    ``value`` is numerator / denominator (None when the denominator is 0); ``target`` is
+    the target as a fraction, with ``target_kind`` ``"max"`` (drop-out) or ``"min"``
+    (100 % targets), or None when the KPI is only reported.
+    """
+
+    kpi: str
+    bootcamp_id: str
+    numerator: int
+    denominator: int
+    status: str
+    as_of: date
+    stage: str = ""
+    target: float | None = None
+    target_kind: str | None = None
+    due_date: date | None = None
+    exceptions: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    def as_row(self, provider_id: str) -> dict[str, object]:
+        return {
+            "provider_id": provider_id,
+            "bootcamp_id": self.bootcamp_id,
+            "kpi": self.kpi,
+            "stage": self.stage,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "value": None if self.value is None else round(self.value, 6),
+            "target": self.target,
+            "status": self.status,
+            "due_date": self.due_date.isoformat() if self.due_date else "",
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: str) -> pd.DataFrame:
+    """Findings as an ``exceptions.csv`` frame (contract column order)."""
+    return pd.DataFrame([f.as_row(provider_id) for f in findings], columns=list(EXCEPTION_COLUMNS))
+
+
+def table_names() -> tuple[str, ...]:
+    return tuple(TABLES)

@@ -1,0 +1,36 @@
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from kpitools.calendar import add_months, add_months_series, period_end, previous_period
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2023, 8, 31), 6, date(2024, 2, 29)),  # leap year: last day of February
+        (date(2022, 8, 31), 6, date(2023, 2, 28)),
+        (date(2023, 1, 31), 1, date(2023, 2, 28)),
+        (date(2023, 3, 15), 1, date(2023, 4, 15)),  # keeps the day of the month
+        (date(2023, 12, 10), 1, date(2024, 1, 10)),  # crosses the year
+    ],
+)
+def test_add_months_keeps_day_or_takes_month_end(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_series_version_agrees_with_scalar():
+    days = pd.Series(pd.to_datetime(["2023-08-31", "2022-08-31", None, "2023-03-15"]))
+    shifted = add_months_series(days, 6)
+    assert shifted.iloc[0].date() == date(2024, 2, 29)
+    assert shifted.iloc[1].date() == date(2023, 2, 28)
+    assert pd.isna(shifted.iloc[2])
+    assert shifted.iloc[3].date() == date(2023, 9, 15)
+
+
+def test_periods():
+    assert period_end("2024-02") == date(2024, 2, 29)
+    assert previous_period("2023-01") == "2022-12"
+    with pytest.raises(ValueError):
+        period_end("2023-13")
