@@ -168,3 +168,51 @@ def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: s
 
 def table_names() -> tuple[str, ...]:
     return tuple(TABLES)
+
+
+@dataclass
+class ProviderAudit:
+    """Everything computed for one provider and period: what packs and registers show.
+
+    Built by :func:`kpitools.audit.audit_provider`; notebooks only present it.
+
+    Attributes:
+        provider: the validated current return.
+        as_of: the measurement date.
+        period: the reporting period ``YYYY-MM`` (or None when not known).
+        rules: the rules in force.
+        kpi_results: every KPI (and stage) per bootcamp and for ``ALL``.
+        irregularities: findings of the irregularity checks (incl. ILR reconciliation
+            and cross-provider checks), ``kpi == "irregularity"``.
+        previous: the previous month's return when one was found, else None.
+        worklists: named tables for the auditor (samples, ageing, breach risk, ...).
+        notes: plain-language notes (e.g. "no previous return found at ...").
+    """
+
+    provider: ProviderReturn
+    as_of: date
+    rules: object  # kpitools.rules.Rules (kept loose to avoid an import cycle)
+    kpi_results: list[KpiResult]
+    period: str | None = None
+    irregularities: list[Finding] = field(default_factory=list)
+    previous: ProviderReturn | None = None
+    worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def provider_id(self) -> str:
+        return self.provider.provider_id
+
+    def findings(self) -> list[Finding]:
+        """KPI exceptions then irregularities, in a stable order."""
+        kpi_findings = [f for r in self.kpi_results for f in r.exceptions]
+        return kpi_findings + list(self.irregularities)
+
+    def kpi_frame(self) -> pd.DataFrame:
+        from kpitools.contract import KPI_RESULT_COLUMNS
+
+        rows = [r.as_row(self.provider_id) for r in self.kpi_results]
+        return pd.DataFrame(rows, columns=list(KPI_RESULT_COLUMNS))
+
+    def exceptions_frame(self) -> pd.DataFrame:
+        return findings_frame(self.findings(), self.provider_id)
