@@ -1,0 +1,263 @@
+"""Shared machinery of the KPIs: typed empty tables, the as_of view, bootcamp timing
+and the step that turns a frame of cases into one KpiResult per bootcamp plus ``ALL``.
+
+A KPI builds a *cases* frame, one row per case of its population, with columns:
+
+``bootcamp_id``  the bootcamp of the case
+``due``          the date the case falls due (``NaT`` when not yet known)
+``passed``       True when the case meets the KPI (for a maximum-type KPI such as
+                 drop-out: True when the case counts in the numerator)
+``in_value``     True when the case counts in numerator/denominator (it has fallen due)
+
+Cases that are not ``in_value`` only drive the status: a short case not yet due makes a
+running KPI ``at_risk``; a short case past its own due date makes it ``off_track``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from kpitools.contract import SOURCE_COLUMN, TABLES
+from kpitools.kpis._status import max_status, min_status
+from kpitools.model import Finding, KpiResult
+
+ALL = "ALL"
+
+_DTYPES = {
+    "date": "datetime64[ns]", "flag": "boolean", "money": "float64",
+    "int": "Int64", "score": "Int64",
+}
+
+# The date that makes a row of each table "happen": a row dated after as_of is left out.
+EVENT_DATE: dict[str, str] = {
+    "employer_contacts": "attempt_date",
+    "cofunding_payments": "payment_date",
+    "assessments": "assessment_date",
+    "interviews": "offer_date",
+    "outcomes": "outcome_date",
+    "referrals": "referral_date",
+}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty validated frame of contract table ``name`` with the model's dtypes."""
+    columns = {
+        c.name: pd.Series(dtype=_DTYPES.get(c.kind, object)) for c in TABLES[name].columns
+    }
+    columns[SOURCE_COLUMN] = pd.Series(dtype=object)
+    return pd.DataFrame(columns)
+
+
+def table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """Table ``name`` from ``tables``; an absent table is empty (data contract)."""
+    frame = tables.get(name)
+    return empty_table(name) if frame is None else frame
+
+
+def measured_tables(
+    tables: Mapping[str, pd.DataFrame], as_of: date
+) -> dict[str, pd.DataFrame]:
+    """The tables as they stood at ``as_of``: what happened later is left out.
+
+    Learners who start after ``as_of`` are dropped and their later milestone dates are
+    blanked; rows of the event tables dated after ``as_of`` are dropped. These records
+    are reported separately as FUTURE-DATED (:mod:`kpitools.checks.future_dated`).
+    Inputs are never changed.
+    """
+    limit = pd.Timestamp(as_of)
+    result = {name: table(tables, name) for name in TABLES}
+    learners = result["learners"]
+    learners = learners.loc[learners["start_date"] <= limit]
+    blanks = {
+        column: learners[column].where(learners[column] <= limit)
+        for column in ("m1_date", "withdrawal_date", "withdrawal_reported_date",
+                       "completion_date", "new_role_evidence_date")
+    }
+    result["learners"] = learners.assign(**blanks)
+    for name, column in EVENT_DATE.items():
+        frame = result[name]
+        result[name] = frame.loc[frame[column] <= limit]
+    interviews = result["interviews"]
+    result["interviews"] = interviews.assign(
+        interview_date=interviews["interview_date"].where(interviews["interview_date"] <= limit)
+    )
+    return result
+
+
+def wants_interview(learners: pd.DataFrame) -> pd.Series:
+    """The stated aim, with the contract default where blank (Y independent, N others)."""
+    default = learners["learner_type"].eq("independent")
+    return learners["wants_interview"].astype("boolean").fillna(default).astype(bool)
+
+
+def bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
+    """Per bootcamp: when its milestones began and whether it is over at ``as_of``.
+
+    Columns: ``end_date``, ``first_m1``, ``first_m2``, ``finished`` (every cohort learner
+    has completed or withdrawn, or ``as_of`` is past ``end_date``) and ``finish_date``
+    (the last completion or withdrawal when all are done, else ``end_date``).
+    ``tables`` must already be :func:`measured_tables`.
+    """
+    bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
+    learners = table(tables, "learners")
+    cohort = learners.loc[learners["m1_date"].notna()]
+    done = cohort["completion_date"].notna() | cohort["withdrawal_date"].notna()
+    last = cohort["completion_date"].fillna(cohort["withdrawal_date"])
+    per = pd.DataFrame({
+        "bootcamp_id": cohort["bootcamp_id"], "done": done, "last": last,
+    }).groupby("bootcamp_id").agg(all_done=("done", "all"), last_finish=("last", "max"))
+    timing = bootcamps.set_index("bootcamp_id")[["end_date"]].sort_index()
+    timing["first_m1"] = learners.groupby("bootcamp_id")["m1_date"].min()
+    timing["first_m2"] = learners.groupby("bootcamp_id")["completion_date"].min()
+    timing = timing.join(per)
+    all_done = timing["all_done"].astype("boolean").fillna(False).astype(bool)
+    timing["finished"] = all_done | (timing["end_date"] < pd.Timestamp(as_of))
+    timing["finish_date"] = timing["last_finish"].where(all_done, timing["end_date"])
+    return timing.drop(columns=["all_done", "last_finish"])
+
+
+@dataclass(frozen=True)
+class Measure:
+    """How a KPI is judged: its target and when its stage begins and falls due.
+
+    Attributes:
+        kpi: KPI name.
+        stage: employer-engagement stage, or "".
+        target: target fraction (minimum or maximum), or None when only reported.
+        target_kind: ``"min"`` or ``"max"``.
+        start_column: timing column at which the monitoring stage begins.
+        lag_months: calendar months after the bootcamp is over until the target is due.
+        amber_fraction: for maximum targets, share of the limit above which at risk.
+    """
+
+    kpi: str
+    target: float | None = 1.0
+    target_kind: str = "min"
+    stage: str = ""
+    start_column: str = "first_m1"
+    lag_months: int = 0
+    amber_fraction: float = 0.8
+
+
+def summarise(
+    measure: Measure,
+    cases: pd.DataFrame,
+    timing: pd.DataFrame,
+    *,
+    as_of: date,
+    findings: Iterable[Finding] = (),
+    all_cases: pd.DataFrame | None = None,
+    notes: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[KpiResult]:
+    """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
+
+    ``all_cases`` replaces the pooled cases for ``ALL`` when a case may not be counted
+    twice (an employer linked to several bootcamps counts once).
+    """
+    today = pd.Timestamp(as_of)
+    started = timing[measure.start_column].le(today) | timing["end_date"].lt(today)
+    due_dates = timing["finish_date"] + pd.DateOffset(months=measure.lag_months)
+    target_due = timing["finished"] & due_dates.le(today)
+    per_bootcamp = _counts(cases, today)
+    by_bootcamp: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=_finding_key):
+        by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
+    notes = notes or {}
+    results = []
+    for bootcamp_id in timing.index:
+        counts = per_bootcamp.get(bootcamp_id, _ZERO)
+        results.append(_result(
+            measure, bootcamp_id, counts, as_of=as_of, started=bool(started[bootcamp_id]),
+            target_due=bool(target_due[bootcamp_id]), due_date=due_dates[bootcamp_id],
+            findings=by_bootcamp.pop(bootcamp_id, []), notes=notes.get(bootcamp_id, ()),
+        ))
+    pooled = _counts(cases if all_cases is None else all_cases.assign(bootcamp_id=ALL), today,
+                     pool=True)
+    leftover = [f for group in by_bootcamp.values() for f in group]
+    results.append(_result(
+        measure, ALL, pooled.get(ALL, _ZERO), as_of=as_of, started=bool(started.any()),
+        target_due=bool(len(timing)) and bool(target_due.all()),
+        due_date=due_dates.max() if len(timing) else pd.NaT,
+        findings=leftover, notes=notes.get(ALL, ()),
+    ))
+    return results
+
+
+_ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
+
+
+def _counts(cases: pd.DataFrame, today: pd.Timestamp, *, pool: bool = False) -> dict:
+    if pool:
+        cases = cases.assign(bootcamp_id=ALL)
+    fallen_due = cases["due"].le(today)
+    passed = cases["passed"].astype(bool)
+    in_value = cases["in_value"].astype(bool)
+    frame = pd.DataFrame({
+        "bootcamp_id": cases["bootcamp_id"],
+        "numerator": in_value & passed,
+        "denominator": in_value,
+        "overdue_short": ~passed & fallen_due,
+        "open_short": ~passed & ~fallen_due,
+    })
+    sums = frame.groupby("bootcamp_id").sum()
+    return {str(k): {c: int(v) for c, v in row.items()} for k, row in sums.iterrows()}
+
+
+def _result(measure: Measure, bootcamp_id: str, counts: dict, *, as_of: date,
+            started: bool, target_due: bool, due_date: pd.Timestamp,
+            findings: list[Finding], notes: tuple[str, ...]) -> KpiResult:
+    if measure.target_kind == "max":
+        status = max_status(
+            started=started, target_due=target_due, numerator=counts["numerator"],
+            denominator=counts["denominator"], limit=measure.target,
+            amber_fraction=measure.amber_fraction,
+        )
+    else:
+        status = min_status(
+            started=started, target_due=target_due, numerator=counts["numerator"],
+            denominator=counts["denominator"], target=measure.target,
+            overdue_short=counts["overdue_short"], open_short=counts["open_short"],
+        )
+    return KpiResult(
+        kpi=measure.kpi, bootcamp_id=str(bootcamp_id), numerator=counts["numerator"],
+        denominator=counts["denominator"], status=status, as_of=as_of, stage=measure.stage,
+        target=measure.target, target_kind=None if measure.target is None else measure.target_kind,
+        due_date=None if pd.isna(due_date) else due_date.date(),
+        exceptions=tuple(findings), notes=tuple(notes),
+    )
+
+
+def _finding_key(finding: Finding) -> tuple[str, ...]:
+    return (finding.bootcamp_id, finding.rule, finding.entity, finding.source)
+
+
+def learner_findings(
+    frame: pd.DataFrame, *, kpi: str, rule: str, severity: str, messages: Iterable[str],
+    sources: Iterable[str] | None = None,
+) -> list[Finding]:
+    """One Finding per row of ``frame`` (learner_ref, bootcamp_id, source columns).
+
+    Messages must never hold names, ULNs or contact details.
+    """
+    sources = frame[SOURCE_COLUMN] if sources is None else sources
+    return [
+        Finding(kpi=kpi, rule=rule, severity=severity, entity=f"learner:{ref}",
+                source=str(source), message=message, bootcamp_id=str(bootcamp))
+        for ref, bootcamp, source, message in zip(
+            frame["learner_ref"], frame["bootcamp_id"], sources, messages, strict=True
+        )
+    ]
+
+
+def iso(value: object) -> str:
+    """A Timestamp as ``YYYY-MM-DD`` (blank when missing), for messages."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def join_sources(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+    """The ``source`` of every row of ``frame`` joined by ``"; "`` per ``key``."""
+    return frame.groupby(key, sort=False)[SOURCE_COLUMN].agg(lambda s: "; ".join(map(str, s)))
