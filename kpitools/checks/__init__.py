@@ -1,1 +1,91 @@
-"""Irregularity checks that cut across KPIs."""
+"""Irregularity checks that cut across KPIs: the auditor's view beside the KPIs.
+
+Every check is a pure function of validated frames returning
+:class:`~kpitools.model.Finding` rows with ``kpi == "irregularity"``. Two entry points:
+
+- :func:`run_provider_checks` for one provider's return (and its previous month's);
+- :func:`run_portfolio_checks` for every provider of one period (cross-provider ULNs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+
+from kpitools.checks.date_order import date_order
+from kpitools.checks.duplicates import (
+    duplicate_learner_rows,
+    exact_duplicate_rows,
+    uln_overlaps_across,
+    uln_overlaps_within,
+)
+from kpitools.checks.employers import unknown_employers
+from kpitools.checks.evidence import m2_without_evidence
+from kpitools.checks.restated import find_previous_return, restatements
+from kpitools.model import Finding, ProviderReturn
+from kpitools.rules import Rules
+
+__all__ = [
+    "find_previous_return",
+    "run_portfolio_checks",
+    "run_provider_checks",
+]
+
+log = logging.getLogger(__name__)
+
+
+def run_provider_checks(
+    current: ProviderReturn,
+    previous: ProviderReturn | None,
+    *,
+    as_of: date,
+    rules: Rules,
+) -> list[Finding]:
+    """Every within-provider irregularity check, in register order.
+
+    DUP-ROW, DUP-ULN-OVERLAP (within the provider), DATE-ORDER, M2-NO-EVIDENCE,
+    EMP-UNKNOWN, and RESTATED-* when a previous return is given. FUTURE-DATED is the
+    KPI engineer's check (:mod:`kpitools.checks.future_dated`) and is run with the KPIs.
+
+    Args:
+        current: this month's validated return.
+        previous: the previous month's return of the same provider, or None.
+        as_of: the measurement date.
+        rules: the rules in force (kept for checks whose thresholds become rules).
+
+    Returns:
+        Findings with ``kpi == "irregularity"``.
+    """
+    del rules  # no irregularity threshold is a rule yet; the signature is shared
+    tables = current.tables
+    findings = duplicate_learner_rows(tables["learners"], current.rejected)
+    findings += exact_duplicate_rows(tables)
+    findings += uln_overlaps_within(tables["learners"], tables["bootcamps"])
+    findings += date_order(tables["learners"], tables["outcomes"])
+    findings += m2_without_evidence(
+        tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of
+    )
+    findings += unknown_employers(tables, current.rejected)
+    if previous is not None:
+        findings += restatements(current, previous)
+    log.info("%s: %d irregularities", current.provider_id, len(findings))
+    return findings
+
+
+def run_portfolio_checks(
+    returns: Mapping[str, ProviderReturn], *, as_of: date
+) -> dict[str, list[Finding]]:
+    """Checks across every provider of one period: DUP-ULN-OVERLAP between providers.
+
+    Pairs within one provider are reported by :func:`run_provider_checks`, so they are
+    not repeated here. ``as_of`` is part of the shared signature; learning periods use
+    the recorded dates as they stand.
+
+    Returns:
+        Findings per provider id (every provider present, maybe with none).
+    """
+    del as_of
+    learners = {pid: r.tables["learners"] for pid, r in returns.items()}
+    bootcamps = {pid: r.tables["bootcamps"] for pid, r in returns.items()}
+    return uln_overlaps_across(learners, bootcamps)

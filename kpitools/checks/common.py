@@ -1,0 +1,118 @@
+"""Small helpers shared by the irregularity checks: findings, sources, learning periods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+
+from kpitools.contract import ULN_UNKNOWN
+from kpitools.model import Finding
+from kpitools.rule_ids import rule
+
+IRREGULARITY = "irregularity"
+
+
+def irregularity(
+    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+) -> Finding:
+    """A register row for an irregularity, with the catalogue's severity.
+
+    Args:
+        rule_id: an id of :mod:`kpitools.rule_ids` whose kpi is ``irregularity``.
+        entity: ``learner:<ref>`` or ``employer:<id>``.
+        sources: the ``file:row`` of every row that is evidence, in citation order.
+        message: plain words, never a name, ULN or contact detail.
+        bootcamp_id: the bootcamp concerned, or ``ALL``.
+    """
+    entry = rule(rule_id)
+    if entry.kpi != IRREGULARITY:
+        raise ValueError(f"{rule_id} is a {entry.kpi} rule, not an irregularity")
+    return Finding(
+        kpi=IRREGULARITY,
+        rule=rule_id,
+        severity=entry.severity,
+        entity=entity,
+        source=join_sources(sources),
+        message=message,
+        bootcamp_id=bootcamp_id or "ALL",
+    )
+
+
+def join_sources(sources: Iterable[str]) -> str:
+    """``file:row`` references joined by ``"; "``, blanks and repeats left out."""
+    seen: list[str] = []
+    for source in sources:
+        text = "" if is_blank(source) else str(source)
+        if text and text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def learner_entity(learner_ref: object) -> str:
+    return f"learner:{learner_ref}"
+
+
+def employer_entity(employer_id: object) -> str:
+    return f"employer:{employer_id}"
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NaT, pd.NA and empty text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def day(value: object) -> date | None:
+    """A Timestamp / date / NaT as a plain date or None."""
+    if is_blank(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day)
+    return pd.Timestamp(value).date()
+
+
+def iso(value: object) -> str:
+    """A date as ``YYYY-MM-DD``, or ``blank``."""
+    found = day(value)
+    return found.isoformat() if found else "blank"
+
+
+def known_uln(uln: object) -> bool:
+    """A ULN that can identify a person: present and not 9999999999 (not known)."""
+    return not is_blank(uln) and str(uln).strip() != ULN_UNKNOWN
+
+
+def learning_periods(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.DataFrame:
+    """Each learner's learning period ``[learning_start, learning_end]``.
+
+    The end is the withdrawal date, else the completion date, else the bootcamp's end
+    date; an end before the start (dates out of order, reported by DATE-ORDER) is taken
+    as the start so that the period is never empty.
+
+    Returns:
+        ``learners`` with two extra datetime columns (a new frame).
+    """
+    ends = bootcamps[["bootcamp_id", "end_date"]].rename(columns={"end_date": "_bootcamp_end"})
+    joined = learners.merge(ends, on="bootcamp_id", how="left")
+    joined.index = learners.index
+    end = joined["withdrawal_date"].fillna(joined["completion_date"]).fillna(joined["_bootcamp_end"])
+    start = joined["start_date"]
+    end = end.where(end.isna() | (end >= start), start)
+    return learners.assign(learning_start=start, learning_end=end.fillna(start))
+
+
+def source_prefixed(source: object, label: str) -> str:
+    """A previous month's ``file:row`` as ``<label>/file:row`` (e.g. ``2023-02/learners.csv:14``)."""
+    if is_blank(source):
+        return ""
+    return "; ".join(f"{label}/{part.strip()}" for part in str(source).split(";") if part.strip())

@@ -1,0 +1,81 @@
+"""DATE-ORDER: a learner's dates out of order."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kpitools.checks.common import irregularity, iso, learner_entity
+from kpitools.model import Finding
+
+
+def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
+    """DATE-ORDER: dates that cannot all be true.
+
+    Per learner row (kpi-rules.md, "Irregularities beyond the KPIs"):
+
+    - M1 before the start date;
+    - completion before M1 (or before the start when there is no M1);
+    - a withdrawal and a completion both set;
+    - an outcome dated before the learner's start date.
+
+    A date equal to the one it must follow is in order (same-day M1 or completion is
+    allowed). Blank dates are not compared.
+
+    Args:
+        learners: accepted learners.
+        outcomes: accepted outcomes.
+
+    Returns:
+        One finding per learner with any problem, listing every problem and citing the
+        learner row and any outcome rows concerned.
+    """
+    early_outcomes = _outcomes_before_start(learners, outcomes)
+    findings: list[Finding] = []
+    for row in learners.itertuples(index=False):
+        problems = _learner_problems(row)
+        sources = [row.source]
+        key = (row.learner_ref, row.bootcamp_id)
+        for outcome in early_outcomes.get(key, []):
+            problems.append(
+                f"outcome dated {iso(outcome.outcome_date)} ({outcome.source}) is before "
+                f"the start {iso(row.start_date)}"
+            )
+            sources.append(outcome.source)
+        if problems:
+            findings.append(irregularity(
+                "DATE-ORDER", learner_entity(row.learner_ref), sources,
+                f"learner {row.learner_ref}: " + "; ".join(problems), str(row.bootcamp_id),
+            ))
+    return findings
+
+
+def _learner_problems(row: object) -> list[str]:
+    start, m1 = row.start_date, row.m1_date
+    completion, withdrawal = row.completion_date, row.withdrawal_date
+    problems: list[str] = []
+    if pd.notna(m1) and pd.notna(start) and m1 < start:
+        problems.append(f"M1 {iso(m1)} is before the start {iso(start)}")
+    if pd.notna(completion):
+        if pd.notna(m1) and completion < m1:
+            problems.append(f"completion {iso(completion)} is before M1 {iso(m1)}")
+        elif pd.isna(m1) and pd.notna(start) and completion < start:
+            problems.append(f"completion {iso(completion)} is before the start {iso(start)}")
+        if pd.notna(withdrawal):
+            problems.append(
+                f"both withdrawn ({iso(withdrawal)}) and completed ({iso(completion)})"
+            )
+    return problems
+
+
+def _outcomes_before_start(
+    learners: pd.DataFrame, outcomes: pd.DataFrame
+) -> dict[tuple[str, str], list[object]]:
+    if outcomes.empty or learners.empty:
+        return {}
+    starts = learners[["learner_ref", "bootcamp_id", "start_date"]]
+    joined = outcomes.merge(starts, on=["learner_ref", "bootcamp_id"], how="inner")
+    early = joined[joined["outcome_date"] < joined["start_date"]]
+    found: dict[tuple[str, str], list[object]] = {}
+    for outcome in early.itertuples(index=False):
+        found.setdefault((outcome.learner_ref, outcome.bootcamp_id), []).append(outcome)
+    return found

@@ -1,0 +1,194 @@
+"""Duplicates: the same learner twice in one file (DUP-ROW) and the same ULN on two
+bootcamps whose learning overlaps, at one provider or across providers (DUP-ULN-OVERLAP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from kpitools.checks.common import (
+    employer_entity,
+    irregularity,
+    is_blank,
+    iso,
+    known_uln,
+    learner_entity,
+    learning_periods,
+)
+from kpitools.model import Finding
+
+# Tables where two identical rows (every column but the source) double-count evidence.
+EXACT_DUPLICATE_TABLES = (
+    "cofunding_payments", "assessments", "interviews", "outcomes", "referrals",
+    "employer_contacts",
+)
+
+
+def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> list[Finding]:
+    """DUP-ROW: the same learner (learner_ref, bootcamp_id) twice in ``learners``.
+
+    The loader keeps the first row of a key and rejects every later one with rule
+    ``DUP-KEY``; each such rejected learner row is one finding citing the kept row and
+    the duplicate.
+
+    Args:
+        learners: accepted learners (validated frame).
+        rejected: the return's rejected rows (table, source, column, value, reason, rule).
+
+    Returns:
+        One finding per duplicate learner row.
+    """
+    if rejected.empty:
+        return []
+    dups = rejected[(rejected["table"] == "learners") & (rejected["rule"] == "DUP-KEY")]
+    dups = dups.drop_duplicates(subset=["source"])
+    findings: list[Finding] = []
+    for dup in dups.itertuples(index=False):
+        kept = _kept_learner_row(learners, f"{dup.column} {dup.value}")
+        if kept is None:
+            findings.append(irregularity(
+                "DUP-ROW", f"learner:{_first_token(dup.value)}", [dup.source],
+                "the same learner appears twice in learners; the later row was rejected",
+            ))
+            continue
+        findings.append(irregularity(
+            "DUP-ROW", learner_entity(kept.learner_ref), [kept.source, dup.source],
+            f"learner {kept.learner_ref} appears twice on bootcamp {kept.bootcamp_id}; "
+            f"the first row ({kept.source}) was kept, the later ({dup.source}) rejected",
+            kept.bootcamp_id,
+        ))
+    return findings
+
+
+def _kept_learner_row(learners: pd.DataFrame, text: object) -> object | None:
+    """The accepted learner whose key appears in the rejected row's column/value text."""
+    tokens = set(re.split(r"[\s,;|/()=:'\"]+", str(text))) - {""}
+    hits = learners[learners["learner_ref"].isin(tokens) & learners["bootcamp_id"].isin(tokens)]
+    if hits.empty:
+        hits = learners[learners["learner_ref"].isin(tokens)]
+    if len(hits) != 1:
+        return None
+    return next(hits.itertuples(index=False))
+
+
+def _first_token(value: object) -> str:
+    parts = re.split(r"[\s,;|/]+", "" if is_blank(value) else str(value))
+    return parts[0] if parts and parts[0] else "unknown"
+
+
+def exact_duplicate_rows(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """DUP-ROW: a row repeated word for word in an evidence table (payments, assessments,
+    interviews, outcomes, referrals, employer contacts), which would count twice.
+
+    Returns:
+        One finding per repeated row, citing the first occurrence and the repeat.
+    """
+    findings: list[Finding] = []
+    for table in EXACT_DUPLICATE_TABLES:
+        frame = tables.get(table)
+        if frame is None or frame.empty:
+            continue
+        columns = [c for c in frame.columns if c != "source"]
+        row_keys = frame[columns].astype(str).apply(tuple, axis=1)
+        first_label: dict[tuple, object] = {}
+        for label, key in row_keys.items():
+            if key not in first_label:
+                first_label[key] = label
+                continue
+            row, first = frame.loc[label], frame.loc[first_label[key]]
+            if "learner_ref" in frame.columns:
+                entity = learner_entity(row["learner_ref"])
+            else:
+                entity = employer_entity(row["employer_id"])
+            bootcamp = "ALL" if is_blank(row.get("bootcamp_id")) else str(row["bootcamp_id"])
+            findings.append(irregularity(
+                "DUP-ROW", entity, [first["source"], row["source"]],
+                f"{table} row {row['source']} repeats {first['source']} exactly "
+                "and would be counted twice",
+                bootcamp,
+            ))
+    return findings
+
+
+def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list[Finding]:
+    """DUP-ULN-OVERLAP at one provider: two learner rows with one ULN whose learning
+    periods intersect (see :func:`~kpitools.checks.common.learning_periods`).
+
+    ULN 9999999999 (not known) and blank ULNs never match.
+
+    Returns:
+        One finding per overlapping pair, on the later row's learner.
+    """
+    periods = learning_periods(learners, bootcamps)
+    findings: list[Finding] = []
+    for first, second in _overlapping_pairs(periods):
+        findings.append(irregularity(
+            "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
+            [first["source"], second["source"]],
+            f"learners {first['learner_ref']} (bootcamp {first['bootcamp_id']}, "
+            f"{iso(first['learning_start'])} to {iso(first['learning_end'])}) and "
+            f"{second['learner_ref']} (bootcamp {second['bootcamp_id']}, "
+            f"{iso(second['learning_start'])} to {iso(second['learning_end'])}) "
+            "share one ULN and their learning overlaps",
+            str(second["bootcamp_id"]),
+        ))
+    return findings
+
+
+def uln_overlaps_across(
+    learners_by_provider: Mapping[str, pd.DataFrame],
+    bootcamps_by_provider: Mapping[str, pd.DataFrame],
+) -> dict[str, list[Finding]]:
+    """DUP-ULN-OVERLAP across providers: one ULN at two providers with overlapping
+    learning. Pairs within one provider are left to :func:`uln_overlaps_within`.
+
+    Each pair is reported to both providers, each finding on its own learner and
+    bootcamp; the message names both providers, bootcamps and learner refs, never the
+    ULN.
+
+    Returns:
+        Findings per provider id (every given provider present, maybe empty).
+    """
+    frames = []
+    for provider_id, learners in learners_by_provider.items():
+        periods = learning_periods(learners, bootcamps_by_provider[provider_id])
+        frames.append(periods.assign(provider_id=provider_id))
+    findings: dict[str, list[Finding]] = {p: [] for p in learners_by_provider}
+    if not frames:
+        return findings
+    everyone = pd.concat(frames, ignore_index=True)
+    for first, second in _overlapping_pairs(everyone, across_providers=True):
+        for this, other in ((first, second), (second, first)):
+            findings[this["provider_id"]].append(irregularity(
+                "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
+                f"learner {this['learner_ref']} (bootcamp {this['bootcamp_id']}, "
+                f"{iso(this['learning_start'])} to {iso(this['learning_end'])}) has the "
+                f"ULN of provider {other['provider_id']}'s learner {other['learner_ref']} "
+                f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'])} to "
+                f"{iso(other['learning_end'])}) and their learning overlaps",
+                str(this["bootcamp_id"]),
+            ))
+    return findings
+
+
+def _overlapping_pairs(
+    periods: pd.DataFrame, *, across_providers: bool = False
+) -> list[tuple[pd.Series, pd.Series]]:
+    """Pairs of rows with one known ULN whose periods intersect (both ends included)."""
+    usable = periods[periods["uln"].map(known_uln)].reset_index(drop=True)
+    usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].astype(str).str.strip())
+    pairs = usable.merge(usable, on="_uln", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["_row_a"] < pairs["_row_b"]]
+    if across_providers:
+        pairs = pairs[pairs["provider_id_a"] != pairs["provider_id_b"]]
+    overlap = (pairs["learning_start_a"] <= pairs["learning_end_b"]) & (
+        pairs["learning_start_b"] <= pairs["learning_end_a"]
+    )
+    pairs = pairs[overlap]
+    return [
+        (usable.loc[int(a)], usable.loc[int(b)])
+        for a, b in zip(pairs["_row_a"], pairs["_row_b"], strict=True)
+    ]

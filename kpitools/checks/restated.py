@@ -1,0 +1,191 @@
+"""RESTATED-*: what changed between a provider's previous monthly return and this one,
+and where the previous return is found.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.calendar import previous_period
+from kpitools.checks.common import irregularity, is_blank, iso, learner_entity, source_prefixed
+from kpitools.model import Finding, ProviderReturn
+
+_PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_KEY = ["learner_ref", "bootcamp_id"]
+_PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
+
+
+def find_previous_return(provider_dir: Path | str, period: str) -> Path | None:
+    """The previous month's folder of the same provider, ``DATA/<previous YYYY-MM>/<id>``.
+
+    Args:
+        provider_dir: the current provider folder, ``DATA/<period>/<provider id>``.
+        period: the current reporting period ``YYYY-MM``.
+
+    Returns:
+        The folder when it exists, else None (the caller notes that there is none).
+    """
+    provider_dir = Path(provider_dir)
+    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
+    return candidate if candidate.is_dir() else None
+
+
+def previous_label(previous: ProviderReturn) -> str:
+    """How previous-month sources are prefixed: the period folder name, else ``previous``."""
+    name = Path(previous.path).parent.name
+    return name if _PERIOD_DIR.match(name) else "previous"
+
+
+def restatements(current: ProviderReturn, previous: ProviderReturn) -> list[Finding]:
+    """RESTATED-*: learners and payments of the previous return changed in this one.
+
+    - RESTATED-DISAPPEARED: a learner (learner_ref, bootcamp_id) accepted last month is
+      not among this month's accepted learners;
+    - RESTATED-WITHDRAWAL-TO-COMPLETION: withdrawn and not completed last month,
+      completed now;
+    - RESTATED-START-DATE / RESTATED-M1-DATE: the date changed or was removed (a first
+      M1 date is progress, not a restatement);
+    - RESTATED-WITHDRAWAL-DATE: the withdrawal date changed, or was removed without the
+      learner becoming a completer (that case is the rule above);
+    - RESTATED-PAYMENT-CHANGED / -REMOVED: see :func:`payment_restatements`.
+
+    Sources cite this month's row and last month's, the latter prefixed by its period
+    (``2023-02/learners.csv:12``).
+    """
+    label = previous_label(previous)
+    findings = _learner_restatements(
+        current.tables["learners"], previous.tables["learners"], label
+    )
+    findings += payment_restatements(
+        current.tables["cofunding_payments"], previous.tables["cofunding_payments"], label
+    )
+    return findings
+
+
+def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:
+    joined = before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
+    findings: list[Finding] = []
+    for row in joined.to_dict("records"):
+        ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
+        old_source = source_prefixed(row["source_before"], label)
+        if row["_merge"] == "left_only":
+            findings.append(irregularity(
+                "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
+                f"learner {ref} on bootcamp {bootcamp} was in the {label} return and is "
+                "not in this one", bootcamp,
+            ))
+            continue
+        sources = [row["source_now"], old_source]
+        for rule_id, text in _date_changes(row):
+            findings.append(irregularity(
+                rule_id, learner_entity(ref), sources, f"learner {ref}: {text}", bootcamp
+            ))
+    return findings
+
+
+def _date_changes(row: dict) -> list[tuple[str, str]]:
+    """(rule, message) for each restated date of one learner present in both months."""
+    changes: list[tuple[str, str]] = []
+    for column, rule_id, name in (
+        ("start_date", "RESTATED-START-DATE", "start date"),
+        ("m1_date", "RESTATED-M1-DATE", "M1 date"),
+    ):
+        old, new = row[f"{column}_before"], row[f"{column}_now"]
+        if not is_blank(old) and (is_blank(new) or old != new):
+            changes.append((rule_id, f"{name} {iso(old)} last month is now {iso(new)}"))
+    old_w, new_w = row["withdrawal_date_before"], row["withdrawal_date_now"]
+    was_withdrawn = not is_blank(old_w) and is_blank(row["completion_date_before"])
+    completed_now = not is_blank(row["completion_date_now"])
+    if was_withdrawn and completed_now:
+        changes.append((
+            "RESTATED-WITHDRAWAL-TO-COMPLETION",
+            f"withdrawn on {iso(old_w)} last month, now completed on "
+            f"{iso(row['completion_date_now'])}",
+        ))
+    elif not is_blank(old_w) and (is_blank(new_w) or old_w != new_w):
+        changes.append((
+            "RESTATED-WITHDRAWAL-DATE",
+            f"withdrawal date {iso(old_w)} last month is now {iso(new_w)}",
+        ))
+    return changes
+
+
+def payment_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:
+    """RESTATED-PAYMENT-CHANGED / -REMOVED between two months' co-funding payments.
+
+    Payments have no key, so within each (employer, learner, bootcamp) last month's
+    payments are matched to this month's: first those identical in amount, date and
+    evidence reference; then the rest by evidence reference, then in date order. A pair
+    that differs is CHANGED; a previous payment left without a partner is REMOVED. New
+    payments are not restatements.
+    """
+    findings: list[Finding] = []
+    if before.empty:
+        return findings
+    for key, old_group in before.groupby(_PAYMENT_KEY, sort=False, dropna=False):
+        mask = pd.Series(True, index=now.index)
+        for column, value in zip(_PAYMENT_KEY, key, strict=True):
+            mask &= now[column] == value
+        old_left, new_left = _drop_identical(old_group, now[mask])
+        for old, new in _pair_rest(old_left, new_left):
+            findings.append(_payment_finding(key, old, new, label))
+    return findings
+
+
+def _signature(row: pd.Series) -> tuple[str, str, str]:
+    evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
+    return (f"{float(row['amount']):.2f}", iso(row["payment_date"]), evidence)
+
+
+def _drop_identical(old: pd.DataFrame, new: pd.DataFrame) -> tuple[list[pd.Series], list[pd.Series]]:
+    new_left = [row for _, row in new.iterrows()]
+    old_left: list[pd.Series] = []
+    for _, row in old.iterrows():
+        match = next((i for i, n in enumerate(new_left) if _signature(n) == _signature(row)), None)
+        if match is None:
+            old_left.append(row)
+        else:
+            new_left.pop(match)
+    return old_left, new_left
+
+
+def _pair_rest(
+    old_left: list[pd.Series], new_left: list[pd.Series]
+) -> list[tuple[pd.Series, pd.Series | None]]:
+    pairs: list[tuple[pd.Series, pd.Series | None]] = []
+    unpaired: list[pd.Series] = []
+    for row in old_left:
+        evidence = _signature(row)[2]
+        match = next(
+            (i for i, n in enumerate(new_left) if evidence and _signature(n)[2] == evidence), None
+        )
+        if match is None:
+            unpaired.append(row)
+        else:
+            pairs.append((row, new_left.pop(match)))
+    new_left.sort(key=lambda n: n["payment_date"])
+    for row in sorted(unpaired, key=lambda r: r["payment_date"]):
+        pairs.append((row, new_left.pop(0) if new_left else None))
+    return pairs
+
+
+def _payment_finding(
+    key: tuple, old: pd.Series, new: pd.Series | None, label: str
+) -> Finding:
+    employer, ref, bootcamp = (str(k) for k in key)
+    old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'])}"
+    old_source = source_prefixed(old["source"], label)
+    if new is None:
+        return irregularity(
+            "RESTATED-PAYMENT-REMOVED", learner_entity(ref), [old_source],
+            f"payment of {old_text} by employer {employer} for learner {ref} in the "
+            f"{label} return is gone", bootcamp,
+        )
+    return irregularity(
+        "RESTATED-PAYMENT-CHANGED", learner_entity(ref), [new["source"], old_source],
+        f"payment by employer {employer} for learner {ref} was {old_text} last month, "
+        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'])}", bootcamp,
+    )
