@@ -244,6 +244,69 @@ def _is_calendar_date(year: float, month: float, day: float) -> bool:
     return True
 
 
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system, past Excel's 1900 leap-year bug
+_EXCEL_SIGNIFICANT = 1e15  # Excel keeps 15 significant digits: larger numbers lost some
+_ID_RULES = {"id": "BAD-ID", "idlist": "BAD-ID", "uln": "BAD-ULN", "ukprn": "BAD-UKPRN"}
+
+
+def excel_cell_text(value: object, number_format: str | None, kind: str) -> tuple[str, str | None]:
+    """One spreadsheet cell as the text a CSV file would hold, by contract kind.
+
+    Dates become ``YYYY-MM-DD`` (a number in a date column is an Excel serial date);
+    whole numbers lose Excel's ``.0``; an identifier shown with a zero-padded number
+    format (``000000``) keeps its leading zeros.
+
+    Args:
+        value: the cell value openpyxl gives (str, int, float, bool, datetime, None).
+        number_format: the cell's number format, e.g. ``"General"`` or ``"000000"``.
+        kind: the contract kind of the column.
+
+    Returns:
+        ``(text, problem)``: problem is None, or the reason an identifier cannot be
+        trusted (it was stored as a number with more digits than Excel keeps).
+    """
+    if value is None:
+        return "", None
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, bool):
+        return ("true" if value else "false"), None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat(), None
+    if isinstance(value, dt.date):
+        return value.isoformat(), None
+    if isinstance(value, int | float):
+        return _excel_number_text(value, number_format, kind)
+    return str(value), None
+
+
+def _excel_number_text(
+    value: float, number_format: str | None, kind: str
+) -> tuple[str, str | None]:
+    if kind == "date":
+        try:
+            return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat(), None
+        except OverflowError:
+            return repr(value), None
+    if not float(value).is_integer():
+        return repr(value), None
+    text = str(int(value))
+    if kind in _ID_RULES:
+        if abs(value) >= _EXCEL_SIGNIFICANT:
+            return (
+                text,
+                "stored by Excel as a number and may have lost digits; format the column as Text",
+            )
+        if number_format and set(number_format) == {"0"}:
+            text = text.zfill(len(number_format))
+    return text, None
+
+
+def id_rule(kind: str) -> str:
+    """The rule id for an identifier of this kind that cannot be trusted."""
+    return _ID_RULES.get(kind, "BAD-ID")
+
+
 _PARSERS: dict[str, Callable[[pd.Series, Column], ParsedColumn]] = {
     "id": _parse_id,
     "text": _parse_text,

@@ -1,16 +1,28 @@
-"""The raw form of a table as read from a file, before validation.
+"""Reading a provider's tables from disk into raw rows, every cell still text.
 
-Readers (:mod:`kpitools.io.tables`) produce it, :mod:`kpitools.validate` consumes it, and
-tests build it directly with :meth:`RawTable.from_records`.
+A provider folder holds one CSV file per contract table, or ``datasheet.xlsx`` with one
+sheet per table. Readers give :class:`RawTable` (cells as text, with the row number a
+person sees); :mod:`kpitools.validate` turns those into typed, validated tables.
+Identifiers never pass through a float: CSV cells are read by the ``csv`` module as
+text, and spreadsheet cells are rendered to text by their contract kind.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import hashlib
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from kpitools.contract import TABLES, Table
+from kpitools.errors import FileLevelError
+from kpitools.model import InputFile
 
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
 
@@ -86,3 +98,228 @@ class RawTable:
         }
         rows = np.arange(first_row, first_row + len(records), dtype=np.int64)
         return cls(table, label, pd.DataFrame(data, index=pd.RangeIndex(len(records))), rows)
+
+
+@dataclass
+class ProviderFiles:
+    """Everything read from one provider folder, before validation.
+
+    Attributes:
+        tables: raw tables by contract name (only those found).
+        inputs: every file read, with its SHA-256 (``path`` is relative to the folder).
+        warnings: notes for the user (cp1252 file, unknown column, formula cell...).
+        ilr_files: the ``ilr/*.xml`` files present (not read here).
+    """
+
+    tables: dict[str, RawTable]
+    inputs: list[InputFile]
+    warnings: list[str]
+    ilr_files: list[Path]
+
+
+def read_provider_folder(folder: str | Path) -> ProviderFiles:
+    """Read a provider folder: one CSV per table, or ``datasheet.xlsx`` (not both).
+
+    Args:
+        folder: the provider folder.
+
+    Returns:
+        The raw tables, the inputs with SHA-256, and warnings.
+
+    Raises:
+        FileLevelError: the folder is missing, holds both a datasheet and CSV tables, or
+            a file cannot be read (see :func:`read_csv_table`, :func:`read_workbook`).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileLevelError(
+            "not a provider folder (expected a folder of CSV files or datasheet.xlsx)", path=folder
+        )
+    files = {
+        p.name.lower(): p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(("~$", "."))
+    }
+    csv_names = [f"{name}.csv" for name in TABLES if f"{name}.csv" in files]
+    warnings = [
+        f"{files[n].name}: not a contract table; ignored"
+        for n in files
+        if n.endswith(".csv") and n[:-4] not in TABLES
+    ]
+    ilr_files = (
+        sorted(p for p in (folder / "ilr").glob("*") if p.suffix.lower() == ".xml")
+        if (folder / "ilr").is_dir()
+        else []
+    )
+    if "datasheet.xlsx" in files and csv_names:
+        raise FileLevelError(
+            f"ambiguous return: both datasheet.xlsx and {', '.join(csv_names)}; keep one form",
+            path=folder,
+        )
+    tables: dict[str, RawTable] = {}
+    inputs: list[InputFile] = []
+    if "datasheet.xlsx" in files:
+        path = files["datasheet.xlsx"]
+        from kpitools.io.workbook import read_workbook  # the workbook reader imports this module
+
+        tables, sheet_warnings = read_workbook(path)
+        warnings += sheet_warnings
+        inputs.append(_input_file(path, tables.values()))
+    for name in csv_names:
+        path = files[name]
+        raw, file_warnings = read_csv_table(path, name[:-4])
+        tables[raw.table] = raw
+        warnings += file_warnings
+        inputs.append(_input_file(path, [raw]))
+    return ProviderFiles(tables, inputs, warnings, ilr_files)
+
+
+def _input_file(path: Path, raws: Iterable[RawTable]) -> InputFile:
+    raws = list(raws)
+    data = path.read_bytes()
+    return InputFile(
+        path.name,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        tuple(r.table for r in raws),
+        sum(len(r) for r in raws),
+    )
+
+
+def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
+    """Bytes of a text file as text: UTF-8 (BOM or not), else cp1252 with a warning."""
+    if b"\x00" in data:
+        raise FileLevelError("not a text file (it holds NUL bytes); expected CSV", path=label)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise FileLevelError(
+            f"not readable as UTF-8 or cp1252 text ({error.reason})", path=label
+        ) from None
+    return text, [f"{label}: read as cp1252 (Windows) text, not UTF-8; please save as UTF-8"]
+
+
+def read_csv_table(path: str | Path, table: str) -> tuple[RawTable, list[str]]:
+    """Read one contract table from a CSV file, strictly (every cell text).
+
+    Rows are numbered by the line they start on in a text editor (header is line 1; a
+    quoted cell may span lines). Blank lines are skipped: they hold no row.
+
+    Raises:
+        FileLevelError: unreadable bytes, broken quoting, no header, a duplicated header
+            or a missing required column.
+    """
+    path = Path(path)
+    text, warnings = decode_text(path.read_bytes(), path.name)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    rows: list[int] = []
+    last_line = 0
+    try:
+        for fields in reader:
+            start, last_line = last_line + 1, reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = fields
+                continue
+            records.append(fields)
+            rows.append(start)
+    except csv.Error as error:
+        raise FileLevelError(
+            f"not a readable CSV file: {error}", path=path.name, row=reader.line_num
+        ) from None
+    if header is None:
+        raise FileLevelError("empty file: no header row", path=path.name)
+    names, header_warnings = match_header(header, TABLES[table], path.name)
+    return build_raw_table(
+        table, path.name, names, records, rows, "line"
+    ), warnings + header_warnings
+
+
+def match_header(
+    header: Sequence[str], table: Table, label: str
+) -> tuple[list[str | None], list[str]]:
+    """Contract column name for each header cell (None for a column we do not keep).
+
+    Names are matched ignoring case and surrounding spaces.
+
+    Raises:
+        FileLevelError: no contract column at all, a duplicated name, or a missing
+            required column.
+    """
+    cleaned = [str(h).strip().lower() for h in header]
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    known = set(table.column_names)
+    if not known.intersection(cleaned):
+        expected = ", ".join(table.required_columns)
+        raise FileLevelError(
+            f"no header row (expected column names such as {expected})", path=label
+        )
+    seen: set[str] = set()
+    for name in cleaned:
+        if name and name in seen:
+            raise FileLevelError(
+                f"column {name!r} appears twice in the header", path=label, column=name
+            )
+        seen.add(name)
+    missing = [c for c in table.required_columns if c not in seen]
+    if missing:
+        raise FileLevelError(
+            f"required column {missing[0]!r} is missing"
+            + (f" (also {', '.join(missing[1:])})" if missing[1:] else ""),
+            path=label,
+            column=missing[0],
+        )
+    warnings = [
+        f"{label}: column {header[i].strip() or f'#{i + 1} (no name)'!r} is not in the contract; ignored"
+        for i, name in enumerate(cleaned)
+        if name not in known
+    ]
+    return [name if name in known else None for name in cleaned], warnings
+
+
+def build_raw_table(
+    table: str,
+    label: str,
+    names: list[str | None],
+    records: list[list[str]],
+    rows: list[int],
+    row_word: str,
+    problems: list[tuple[int, str, str, str, str]] | None = None,
+) -> RawTable:
+    """Cut records to the header's width, noting short rows and extra fields."""
+    problems = list(problems or [])
+    width = len(names)
+    for position, fields in enumerate(records):
+        if len(fields) < width and row_word == "line":
+            missing = names[len(fields)] or f"#{len(fields) + 1}"
+            reason = f"{len(fields)} fields where the header has {width}"
+            problems.append((position, missing, "", reason, "SHORT-ROW"))
+        extra = [f for f in fields[width:] if f.strip()]
+        if extra:
+            reason = f"{len(fields)} fields where the header has {width}"
+            problems.append(
+                (position, "(beyond the last column)", ",".join(extra), reason, "EXTRA-FIELD")
+            )
+    padded = [(fields + [""] * width)[:width] for fields in records]
+    columns = list(zip(*padded, strict=True)) if padded else [()] * width
+    cells = pd.DataFrame(
+        {
+            name: pd.Series(columns[i], dtype=object)
+            for i, name in enumerate(names)
+            if name is not None
+        },
+        index=pd.RangeIndex(len(records)),
+    )
+    return RawTable(
+        table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
+    )
