@@ -45,3 +45,42 @@ def main(verbose: bool) -> None:
 
 # Commands are added below, one section each (validate, demo, kpis, rules, pack, packs,
 # sample, ilr ...). Keep each a thin call into the package.
+
+
+# --- validate (strict loading and row validation) -------------------------------------
+
+
+@main.command()
+@click.argument("provider_dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@friendly_errors
+def validate(provider_dirs: tuple[str, ...]) -> None:
+    """Read and validate provider folders; list every rejected row with its reasons.
+
+    Exit status: 0 when every row was accepted, 1 when rows were rejected, 2 when a file
+    could not be read (that provider stops; the others go on).
+    """
+    from kpitools.errors import FileLevelError
+    from kpitools.load import load_provider
+    from kpitools.validate import reconciliation_lines, rejection_message
+
+    status = 0
+    for provider_dir in provider_dirs:
+        try:
+            provider = load_provider(provider_dir)
+        except FileLevelError as error:
+            click.echo(f"error: {error.one_line()}", err=True)
+            status = 2
+            continue
+        click.echo(f"{provider.provider_id} ({provider_dir})")
+        for line in reconciliation_lines(provider.counts):
+            click.echo(f"  {line}")
+        for warning in provider.warnings:
+            click.echo(f"  warning: {warning}")
+        for entry in provider.rejected.itertuples(index=False):
+            message = rejection_message(
+                entry.source, entry.column, entry.value, entry.reason, entry.rule
+            )
+            click.echo(f"  {message}")
+        if len(provider.rejected) and status == 0:
+            status = 1
+    sys.exit(status)

@@ -291,3 +291,23 @@ def _reference_problems(
             why = f"required when {reference.when[0]} is {reference.when[1]}"
         problems.append(_cell_problems(cells, columns[0], applies & blank, why, "REQUIRED"))
     return pd.concat(problems, ignore_index=True)
+
+
+def rejection_message(source: str, column: str, value: object, reason: str, rule: str) -> str:
+    """One rejected-row reason in words, e.g. ``learners.csv line 14, column m1_date,
+    value '31/02/2023': not a date (...) [BAD-DATE]``."""
+    label, _, row = source.rpartition(":")
+    row_word = "row" if label.endswith("]") else "line"
+    shown = str(value).replace("\n", "\\n")
+    return f"{label} {row_word} {row}, column {column}, value '{shown}': {reason} [{rule}]"
+
+
+def reconciliation_lines(counts: Mapping[str, TableCount]) -> list[str]:
+    """Rows read / accepted / rejected per table as aligned text lines."""
+    lines = [f"{'table':<20}{'read':>8}{'accepted':>10}{'rejected':>10}  balanced"]
+    for count in counts.values():
+        balanced = "yes" if count.balances else "NO"
+        lines.append(
+            f"{count.table:<20}{count.read:>8}{count.accepted:>10}{count.rejected:>10}  {balanced}"
+        )
+    return lines
