@@ -1,0 +1,119 @@
+"""Hostile ILR files: each is a file-level error, reads nothing, fast, with small memory."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from kpitools.errors import FileLevelError
+from kpitools.ilr_mapping import tables_from_ilr_files
+from kpitools.io.ilr import read_ilr
+from kpitools.rules import Rules
+
+HOSTILE = Path(__file__).parent.parent / "fixtures" / "ilr" / "hostile"
+GOOD_2425 = HOSTILE.parent / "ILR-10012345-2425-20250228-170000-02.xml"
+
+CASES = {
+    "doctype_internal_entity.xml": "DOCTYPE",
+    "external_entity_passwd.xml": "DOCTYPE",
+    "parameter_entity.xml": "DOCTYPE",
+    "billion_laughs.xml": "DOCTYPE",
+    "wrong_namespace.xml": "ESFA/ILR/2021-22",
+    "truncated.xml": "not a well-formed",
+    "not_xml.xml": "not a well-formed",
+}
+
+
+def _refused(path: Path) -> tuple[FileLevelError, float, int]:
+    """Read ``path`` expecting a FileLevelError; return it, seconds taken, peak bytes."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(FileLevelError) as caught:
+            read_ilr(path)
+    finally:
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return caught.value, elapsed, peak
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_file_is_refused_quickly_with_small_memory(name: str) -> None:
+    error, elapsed, peak = _refused(HOSTILE / name)
+    assert CASES[name] in error.message
+    assert error.path == str(HOSTILE / name)  # the message names the file
+    assert elapsed < 1.0
+    assert peak < 5 * 1024 * 1024  # 5 MB: nothing was expanded or accumulated
+
+
+def test_billion_laughs_is_refused_in_well_under_a_second() -> None:
+    # Fully expanded, lol9 would be 10**9 x "lol" = 3 GB of text.
+    _, elapsed, peak = _refused(HOSTILE / "billion_laughs.xml")
+    assert elapsed < 0.2
+    assert peak < 1024 * 1024
+
+
+def test_external_entity_content_never_appears(tmp_path: Path) -> None:
+    passwd = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace")
+    first_line = passwd.splitlines()[0]
+    error, _, _ = _refused(HOSTILE / "external_entity_passwd.xml")
+    assert first_line not in str(error)
+    assert first_line not in repr(error.value)
+
+
+def test_doctype_hidden_after_a_long_prolog_is_still_refused(tmp_path: Path) -> None:
+    # The quick prolog scan reads 64 KB; a DOCTYPE after 70 KB of comment must be caught
+    # by the parser-level check before any learner is read.
+    hostile = (HOSTILE / "billion_laughs.xml").read_text(encoding="utf-8")
+    declaration, rest = hostile.split("\n", 1)
+    padded = tmp_path / "padded.xml"
+    padded.write_text(f"{declaration}\n<!-- {'x' * 70_000} -->\n{rest}", encoding="utf-8")
+    error, elapsed, _ = _refused(padded)
+    assert "DOCTYPE" in error.message
+    assert "unread" not in error.message  # refused by the parser-level check
+    assert elapsed < 1.0
+
+
+def test_truncated_file_gives_nothing_even_after_complete_learners() -> None:
+    # truncated.xml holds one complete bootcamp learner (L201) before the cut.
+    with pytest.raises(FileLevelError):
+        tables_from_ilr_files([HOSTILE / "truncated.xml"], rules=Rules())
+
+
+def test_one_hostile_file_among_good_ones_stops_the_whole_mapping() -> None:
+    with pytest.raises(FileLevelError) as caught:
+        tables_from_ilr_files([GOOD_2425, HOSTILE / "wrong_namespace.xml"], rules=Rules())
+    assert "wrong_namespace.xml" in str(caught.value)
+
+
+def test_header_year_must_match_namespace(tmp_path: Path) -> None:
+    text = GOOD_2425.read_text(encoding="utf-8").replace("<Year>2425</Year>", "<Year>2324</Year>")
+    path = tmp_path / "mismatch.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FileLevelError, match="does not match namespace"):
+        read_ilr(path)
+
+
+def test_header_without_preparation_date_is_refused(tmp_path: Path) -> None:
+    text = GOOD_2425.read_text(encoding="utf-8").replace(
+        "<FilePreparationDate>2025-02-28</FilePreparationDate>", "")
+    path = tmp_path / "noprep.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FileLevelError, match="FilePreparationDate"):
+        read_ilr(path)
+
+
+def test_good_file_is_read_and_hashed() -> None:
+    import hashlib
+
+    ilr = read_ilr(GOOD_2425)
+    assert ilr.header.namespace == "ESFA/ILR/2024-25"
+    assert ilr.header.year == "2425"
+    assert ilr.header.ukprn == "10012345"
+    assert ilr.learners_read == 2
+    assert ilr.sha256 == hashlib.sha256(GOOD_2425.read_bytes()).hexdigest()
+    assert ilr.size_bytes == GOOD_2425.stat().st_size
