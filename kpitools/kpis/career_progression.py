@@ -1,0 +1,169 @@
+"""KPI 6: career progression, a valid positive outcome within six months of completion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis._common import (
+    ALL, Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+    wants_interview,
+)
+from kpitools.kpis._offers import offer_problems, same_employer
+from kpitools.model import Finding, KpiResult
+from kpitools.rule_ids import rule
+from kpitools.rules import Rules
+
+KPI = "career_progression"
+_KEY = ["learner_ref", "bootcamp_id"]
+
+
+def career_progression(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """Career progression: due completers with a valid outcome inside their window.
+
+    Population:
+        The due cohort: completers whose window (start_date to completion_date +
+        outcome_window_months calendar months, both ends included) closed on or before
+        as_of.
+    Formula:
+        Due completers with a valid outcome dated inside the window, divided by the due
+        cohort. Valid outcome by learner type: independent learners, and self-employed
+        learners whose stated aim is employment (wants_interview = Y): new_job with a new
+        or different employer, role_type job / apprenticeship / accelerated
+        apprenticeship (not a full apprenticeship on an accelerated-apprenticeship
+        bootcamp) and matches_skills = Y; co-funded: new_role with the learner's own
+        employer; other self-employed: self_employment_plan. Outcomes already won by
+        completers whose window is still open are shown as an interim figure (notes).
+    Exclusions:
+        Outcomes dated after as_of are ignored (FUTURE-DATED). Completers whose window
+        is still open are not in the value.
+    Statuses:
+        not_due before the first M2; reported while no target is set
+        (progression_target null); with a target, the minimum-target statuses.
+        CP-NO-OUTCOME (due completer without any outcome), CP-INVALID-OUTCOME (outcomes
+        invalid or outside the window).
+    Rules:
+        outcome_window_months, progression_target
+    Guidance:
+        "Learners should achieve one of three potential positive outcomes within 6 months
+        of successful completion of their Skills Bootcamps." "Independent Learners ...
+        should get the offer of a new job (which can be an Apprenticeship) within 6 months
+        ... that utilises the skills acquired and in the case of any learner participating
+        in a Skills Bootcamp leading to an Accelerated Apprenticeship, should get an
+        Accelerated Apprenticeship or another job, but not for a full-length
+        Apprenticeship." "Co-funded Learners ... should get the offer of a new or
+        different role with new responsibilities with their existing employer."
+        "Self-employed Learners (who do not have a stated aim of wanting to move into
+        employment) should be provided with support to develop a realistic action plan."
+
+    Args:
+        tables: validated tables, by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        One KpiResult per bootcamp, then one for ALL.
+    """
+    measured = measured_tables(tables, as_of)
+    facts = outcome_facts(measured, rules)
+    closed = facts["window_close"].le(pd.Timestamp(as_of))
+    cases = pd.DataFrame({"bootcamp_id": facts["bootcamp_id"], "due": facts["window_close"],
+                          "passed": facts["valid_outcomes"].gt(0), "in_value": closed})
+    measure = Measure(KPI, target=rules.progression_target, start_column="first_m2",
+                      lag_months=rules.outcome_window_months)
+    failing = facts.loc[closed & facts["valid_outcomes"].eq(0)]
+    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
+                     findings=_findings(failing), notes=_interim_notes(facts, ~closed))
+
+
+def expected_outcome(learners: pd.DataFrame) -> pd.Series:
+    """The outcome type that counts for each learner (by learner type and stated aim)."""
+    kind = learners["learner_type"]
+    employment = kind.eq("independent") | (kind.eq("self-employed") & wants_interview(learners))
+    expected = pd.Series("self_employment_plan", index=learners.index, dtype=object)
+    expected = expected.mask(kind.eq("co-funded"), "new_role")
+    return expected.mask(employment, "new_job")
+
+
+def outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """Per completer: window_close, outcomes, valid_outcomes and the first problem.
+
+    ``measured`` are the tables as at as_of (:func:`measured_tables`). Shared with the
+    referral KPI, which needs the same judgement of "unsuccessful".
+    """
+    learners = measured["learners"]
+    completers = learners.loc[learners["completion_date"].notna()]
+    people = completers[[*_KEY, "learner_type", "employer_id", "start_date",
+                         "completion_date", "withdrawal_date", "m1_date", "source"]].assign(
+        expected=expected_outcome(completers),
+        window_close=completers["completion_date"]
+        + pd.DateOffset(months=rules.outcome_window_months),
+    ).rename(columns={"employer_id": "own_employer"})
+    outcomes = measured["outcomes"][[*_KEY, "outcome_type", "outcome_date", "employer_id",
+                                     "role_type", "matches_skills"]]
+    outcomes = outcomes.merge(people, on=_KEY).merge(
+        measured["bootcamps"][["bootcamp_id", "accelerated_apprenticeship"]],
+        on="bootcamp_id", how="left")
+    problem = _outcome_problems(outcomes)
+    outcomes = outcomes.assign(valid=problem.eq(""), problem=problem)
+    per = outcomes.groupby(_KEY).agg(outcomes=("valid", "size"), valid_outcomes=("valid", "sum"))
+    invalid = outcomes.loc[~outcomes["valid"]].sort_values([*_KEY, "outcome_date"])
+    per = per.join(invalid.groupby(_KEY)["problem"].first())
+    facts = people.join(per, on=_KEY)
+    return facts.assign(outcomes=facts["outcomes"].fillna(0).astype(int),
+                        valid_outcomes=facts["valid_outcomes"].fillna(0).astype(int))
+
+
+def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:
+    in_window = outcomes["outcome_date"].ge(outcomes["start_date"]) & outcomes[
+        "outcome_date"].le(outcomes["window_close"])
+    new_job = offer_problems(
+        outcomes["role_type"], outcomes["matches_skills"],
+        outcomes["accelerated_apprenticeship"].fillna(False),
+        same_employer(outcomes["employer_id"], outcomes["own_employer"]),
+    )
+    moved = outcomes["employer_id"].notna() & outcomes["own_employer"].notna() & ~same_employer(
+        outcomes["employer_id"], outcomes["own_employer"])
+    problem = new_job.where(outcomes["expected"].eq("new_job"), "")
+    problem = problem.mask(outcomes["expected"].eq("new_role") & moved,
+                           "new role not with the learner's own employer")
+    problem = problem.mask(outcomes["outcome_type"].ne(outcomes["expected"]),
+                           "outcome type " + outcomes["outcome_type"].astype(str)
+                           + " does not fit the learner (expected "
+                           + outcomes["expected"].astype(str) + ")")
+    return problem.mask(~in_window, "dated outside the window (start to completion + months)")
+
+
+def _findings(failing: pd.DataFrame) -> list[Finding]:
+    none = failing.loc[failing["outcomes"].eq(0)]
+    invalid = failing.loc[failing["outcomes"].gt(0)]
+    spec_none, spec_invalid = rule("CP-NO-OUTCOME"), rule("CP-INVALID-OUTCOME")
+    return (
+        learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+                         messages=[f"no outcome by the window's close on {iso(c)}"
+                                   for c in none["window_close"]])
+        + learner_findings(invalid, kpi=KPI, rule=spec_invalid.id,
+                           severity=spec_invalid.severity,
+                           messages=[f"{n} outcome(s), none valid ({p}); window closed {iso(c)}"
+                                     for n, p, c in zip(invalid["outcomes"], invalid["problem"],
+                                                        invalid["window_close"], strict=True)])
+    )
+
+
+def _interim_notes(facts: pd.DataFrame, open_window: pd.Series) -> dict[str, tuple[str, ...]]:
+    interim = facts.loc[open_window]
+    won = interim["valid_outcomes"].gt(0).groupby(interim["bootcamp_id"]).agg(["sum", "size"])
+    notes = {
+        str(b): (f"interim: {int(row['sum'])} of {int(row['size'])} completers whose window "
+                 "is still open already have a valid outcome",)
+        for b, row in won.iterrows()
+    }
+    if len(interim):
+        total = int(interim["valid_outcomes"].gt(0).sum())
+        notes[ALL] = (f"interim: {total} of {len(interim)} completers whose window is still "
+                      "open already have a valid outcome",)
+    return notes

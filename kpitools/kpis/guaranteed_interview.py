@@ -1,0 +1,126 @@
+"""KPI 5: a guaranteed interview for every completer who wants one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis._common import (
+    Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+    wants_interview,
+)
+from kpitools.kpis._offers import offer_problems, same_employer
+from kpitools.model import Finding, KpiResult
+from kpitools.rule_ids import rule
+from kpitools.rules import Rules
+
+KPI = "guaranteed_interview"
+_KEY = ["learner_ref", "bootcamp_id"]
+
+
+def guaranteed_interview(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """Guaranteed interview: completers who want an interview and were offered a valid one.
+
+    Population:
+        Completers (completion_date on or before as_of) whose stated aim includes an
+        interview (wants_interview = Y; default Y for independent learners, N otherwise).
+    Formula:
+        Completers with at least one valid interview offer dated on or before the
+        completion date, divided by the population. An offer is valid when role_type is
+        job, apprenticeship or accelerated_apprenticeship, matches_skills = Y, it is with
+        a new employer for an independent or self-employed learner (not the learner's own
+        employer_id when known), and it is not a full apprenticeship on a bootcamp with
+        accelerated_apprenticeship = Y. A co-funded completer also passes with the
+        employer's new-role evidence (new_role_evidence_date on or before completion).
+    Exclusions:
+        Offers dated after as_of are ignored (FUTURE-DATED); offers dated after the
+        completion date do not count.
+    Statuses:
+        not_due before the first M2; each case falls due at its M2, so a failing
+        completer makes a running bootcamp off_track; met / not_met once the bootcamp is
+        over. INT-INVALID (offers, none valid: another interview should be identified),
+        INT-NONE (no offer and no new-role evidence).
+    Rules:
+        (none: target 100 %)
+    Guidance:
+        "Learners who have a stated aim to have an interview on completion of a Skills
+        Bootcamp, should be offered at least one guaranteed interview." "For independent
+        learners or self-employed learner who wishes to have an interview ... completion
+        Milestone 2 must include offer of an interview with a new employer. For co-funded
+        learners, if an interview has not / will not take place, completion Milestone 2
+        must include evidence from the employer describing the new role /
+        responsibilities." "Interview must: be for an actual job (which can be an
+        Apprenticeship); in the case of any learner participating in a Skills Bootcamp
+        leading to an Accelerated Apprenticeship, be for an Accelerated Apprenticeship or
+        another job, but not for a full-length Apprenticeship; for a role which matches
+        the skills acquired." "Where it is found the job interview does not meet the KPI
+        requirement, another interview should be identified."
+
+    Args:
+        tables: validated tables, by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        One KpiResult per bootcamp, then one for ALL.
+    """
+    measured = measured_tables(tables, as_of)
+    learners = measured["learners"]
+    wanted = learners.loc[learners["completion_date"].notna() & wants_interview(learners)]
+    facts = _offer_facts(wanted, measured["interviews"], measured["bootcamps"])
+    evidence = facts["learner_type"].eq("co-funded") & facts["new_role_evidence_date"].le(
+        facts["completion_date"])
+    passed = facts["valid_offers"].gt(0) | evidence
+    cases = pd.DataFrame({"bootcamp_id": facts["bootcamp_id"], "due": facts["completion_date"],
+                          "passed": passed, "in_value": True})
+    failing = facts.loc[~passed]
+    return summarise(Measure(KPI, start_column="first_m2"), cases,
+                     bootcamp_timing(measured, as_of), as_of=as_of,
+                     findings=_findings(failing))
+
+
+def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
+                 bootcamps: pd.DataFrame) -> pd.DataFrame:
+    """Per learner: offers, valid_offers and the first reason an offer is not valid."""
+    columns = [*_KEY, "learner_type", "employer_id", "completion_date",
+               "new_role_evidence_date", "source"]
+    people = learners[columns].rename(columns={"employer_id": "own_employer"})
+    offers = interviews[[*_KEY, "employer_id", "offer_date", "role_type", "matches_skills"]]
+    offers = offers.merge(people, on=_KEY).merge(
+        bootcamps[["bootcamp_id", "accelerated_apprenticeship"]], on="bootcamp_id", how="left")
+    must_move = offers["learner_type"].ne("co-funded")
+    problems = offer_problems(
+        offers["role_type"], offers["matches_skills"],
+        offers["accelerated_apprenticeship"].fillna(False),
+        must_move & same_employer(offers["employer_id"], offers["own_employer"]),
+    )
+    late = offers["offer_date"].gt(offers["completion_date"])
+    problems = problems.mask(late & problems.eq(""), "offered after completion")
+    offers = offers.assign(valid=problems.eq(""), problem=problems)
+    per = offers.groupby(_KEY).agg(offers=("valid", "size"), valid_offers=("valid", "sum"))
+    invalid = offers.loc[~offers["valid"]].sort_values([*_KEY, "offer_date"])
+    per = per.join(invalid.groupby(_KEY)["problem"].first())
+    facts = people.join(per, on=_KEY)
+    return facts.assign(offers=facts["offers"].fillna(0).astype(int),
+                        valid_offers=facts["valid_offers"].fillna(0).astype(int))
+
+
+def _findings(failing: pd.DataFrame) -> list[Finding]:
+    none = failing.loc[failing["offers"].eq(0)]
+    invalid = failing.loc[failing["offers"].gt(0)]
+    spec_none, spec_invalid = rule("INT-NONE"), rule("INT-INVALID")
+    messages_none = [f"completed on {iso(c)} with no interview offer"
+                     + (" and no new-role evidence" if t == "co-funded" else "")
+                     for c, t in zip(none["completion_date"], none["learner_type"], strict=True)]
+    messages_invalid = [
+        f"{n} interview offer(s), none valid ({p}); another interview should be identified"
+        for n, p in zip(invalid["offers"], invalid["problem"], strict=True)
+    ]
+    return (learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+                             messages=messages_none)
+            + learner_findings(invalid, kpi=KPI, rule=spec_invalid.id,
+                               severity=spec_invalid.severity, messages=messages_invalid))

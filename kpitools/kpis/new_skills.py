@@ -1,0 +1,140 @@
+"""KPI 4: new skills, evidenced by an initial and a final assessment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis._common import (
+    Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+)
+from kpitools.model import Finding, KpiResult
+from kpitools.rule_ids import rule
+from kpitools.rules import Rules
+
+KPI = "new_skills"
+_KEY = ["learner_ref", "bootcamp_id"]
+
+
+def new_skills(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """New skills: completers with an initial and a final assessment showing the skills.
+
+    Population:
+        Completers: learners with a completion_date on or before as_of. Every learner
+        past M1 is also checked for an initial assessment.
+    Formula:
+        Completers with an initial assessment dated on or before M1 and a final
+        assessment dated between the initial assessment and the completion date (both
+        included) with skills_achieved = Y, divided by completers.
+    Exclusions:
+        Assessments dated after as_of are ignored (FUTURE-DATED). Learners not yet at M1
+        are not checked.
+    Statuses:
+        not_due before the first M1; off_track while a learner past M1 has no initial
+        assessment or a completer fails; on_track otherwise; due when the bootcamp is
+        over: met when every completer passes, else not_met. NS-NO-INITIAL (past M1, no
+        initial assessment on or before M1), NS-NO-FINAL (completer without a final
+        assessment), NS-NOT-ACHIEVED (final assessments without skills_achieved = Y),
+        NS-ORDER (final assessment outside initial..completion).
+    Rules:
+        (none: target 100 %)
+    Guidance:
+        "Learners who successfully complete a Skills Bootcamp will have acquired new
+        skills within the scope of the Skills Bootcamp attended." "Milestone 1, Starts:
+        DfE/WMCA expects that as part of a learner starting a course, the Provider will
+        assess their current level of knowledge, skills, and behaviours." "Milestone 2,
+        Completion: ... the provider will assess whether they have gained the knowledge,
+        skills and behaviour targeted in the Skills Bootcamp." "Every learner should have
+        an initial and final assessment to evidence that the required learning has been
+        achieved."
+
+    Args:
+        tables: validated tables, by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        One KpiResult per bootcamp, then one for ALL.
+    """
+    measured = measured_tables(tables, as_of)
+    learners = measured["learners"]
+    past_m1 = learners.loc[learners["m1_date"].notna()]
+    checked = _assessment_facts(past_m1, measured["assessments"])
+    completers = checked["completion_date"].notna()
+    final_ok = checked["final_in_order"] & checked["final_achieved"]
+    passed = checked["has_initial"] & (~completers | final_ok)
+    cases = pd.DataFrame({
+        "bootcamp_id": checked["bootcamp_id"],
+        "due": checked["completion_date"].where(completers, checked["m1_date"]),
+        "passed": passed,
+        "in_value": completers,
+    })
+    measure = Measure(KPI)
+    findings = _findings(checked, completers)
+    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
+                     findings=findings)
+
+
+def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
+    """Per learner: has_initial, any_final, final_in_order, final_achieved (vectorised).
+
+    The initial assessment is the latest one dated on or before M1; a final assessment
+    is in order when dated from that initial assessment to the completion date.
+    """
+    keyed = learners[[*_KEY, "m1_date", "completion_date", "source"]]
+    initial = assessments.loc[assessments["kind"].eq("initial"), [*_KEY, "assessment_date"]]
+    initial = initial.merge(keyed[[*_KEY, "m1_date"]], on=_KEY)
+    initial = initial.loc[initial["assessment_date"].le(initial["m1_date"])]
+    initial_date = initial.groupby(_KEY)["assessment_date"].max().rename("initial_date")
+    facts = keyed.join(initial_date, on=_KEY)
+    finals = assessments.loc[assessments["kind"].eq("final"),
+                             [*_KEY, "assessment_date", "skills_achieved"]]
+    finals = finals.merge(facts[[*_KEY, "initial_date", "completion_date"]], on=_KEY)
+    in_order = finals["assessment_date"].le(finals["completion_date"]) & (
+        finals["initial_date"].isna() | finals["assessment_date"].ge(finals["initial_date"])
+    )
+    finals = finals.assign(in_order=in_order,
+                           achieved=in_order & finals["skills_achieved"].fillna(False).astype(bool))
+    per = finals.groupby(_KEY).agg(any_final=("in_order", "size"),
+                                   final_in_order=("in_order", "any"),
+                                   final_achieved=("achieved", "any"))
+    facts = facts.join(per, on=_KEY)
+    return facts.assign(
+        has_initial=facts["initial_date"].notna(),
+        any_final=facts["any_final"].fillna(0).astype(int) > 0,
+        final_in_order=facts["final_in_order"].astype("boolean").fillna(False).astype(bool),
+        final_achieved=facts["final_achieved"].astype("boolean").fillna(False).astype(bool),
+    )
+
+
+def _findings(checked: pd.DataFrame, completers: pd.Series) -> list[Finding]:
+    findings: list[Finding] = []
+    no_initial = checked.loc[~checked["has_initial"]]
+    findings += _emit(no_initial, "NS-NO-INITIAL", [
+        f"no initial assessment dated on or before M1 ({iso(m1)})" for m1 in no_initial["m1_date"]
+    ])
+    done = checked.loc[completers]
+    no_final = done.loc[~done["any_final"]]
+    findings += _emit(no_final, "NS-NO-FINAL", [
+        f"completed on {iso(c)} without a final assessment" for c in no_final["completion_date"]
+    ])
+    order = done.loc[done["any_final"] & ~done["final_in_order"]]
+    findings += _emit(order, "NS-ORDER", [
+        f"final assessment not between the initial assessment and completion on {iso(c)}"
+        for c in order["completion_date"]
+    ])
+    missed = done.loc[done["final_in_order"] & ~done["final_achieved"]]
+    findings += _emit(missed, "NS-NOT-ACHIEVED", [
+        "final assessment does not record skills_achieved = Y"
+    ] * len(missed))
+    return findings
+
+
+def _emit(frame: pd.DataFrame, rule_id: str, messages: list[str]) -> list[Finding]:
+    spec = rule(rule_id)
+    return learner_findings(frame, kpi=KPI, rule=spec.id, severity=spec.severity,
+                            messages=messages)

@@ -1,0 +1,103 @@
+"""KPI 7: referral of unsuccessful learners to alternative opportunities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis._common import (
+    Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+)
+from kpitools.kpis.career_progression import outcome_facts
+from kpitools.model import Finding, KpiResult
+from kpitools.rule_ids import rule
+from kpitools.rules import Rules
+
+KPI = "referral"
+_KEY = ["learner_ref", "bootcamp_id"]
+
+
+def referral(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """Referral: unsuccessful learners referred within the allowed months.
+
+    Population:
+        Unsuccessful learners whose referral has fallen due: completers whose outcome
+        window closed without a valid outcome (unsuccessful at the window's close), and,
+        when referral_includes_withdrawn is true, cohort learners who withdrew on or after
+        M1 (unsuccessful at withdrawal). A case falls due referral_months calendar months
+        after the learner became unsuccessful.
+    Formula:
+        Due cases with a referral dated on or before the due date, divided by due cases.
+    Exclusions:
+        Referrals dated after as_of are ignored (FUTURE-DATED). Learners who withdrew
+        before M1 are not in the population.
+    Statuses:
+        not_due before the first M1 (first M2 when withdrawn learners are excluded);
+        at_risk while an unsuccessful learner not yet due has no referral; off_track once
+        a due case has none; met / not_met once every possible case has fallen due.
+        REF-MISSING lists each due case without a referral.
+    Rules:
+        referral_includes_withdrawn, referral_months, outcome_window_months
+    Guidance:
+        "100% of those that are unsuccessful." "Learners who do not successfully achieve
+        a positive outcome from their Skills Bootcamp should be signposted to other job
+        and training opportunities."
+
+    Args:
+        tables: validated tables, by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        One KpiResult per bootcamp, then one for ALL.
+    """
+    measured = measured_tables(tables, as_of)
+    unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
+    due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
+    referred = _referred_by(unsuccessful, measured["referrals"], due)
+    cases = pd.DataFrame({"bootcamp_id": unsuccessful["bootcamp_id"], "due": due,
+                          "passed": referred, "in_value": due.le(pd.Timestamp(as_of))})
+    start = "first_m1" if rules.referral_includes_withdrawn else "first_m2"
+    measure = Measure(KPI, start_column=start,
+                      lag_months=rules.outcome_window_months + rules.referral_months)
+    missing = unsuccessful.loc[cases["in_value"] & ~referred]
+    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
+                     findings=_findings(missing, due[missing.index]))
+
+
+def unsuccessful_learners(
+    measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> pd.DataFrame:
+    """Learners unsuccessful at as_of, with ``since`` (the date they became so) and ``why``."""
+    facts = outcome_facts(measured, rules)
+    closed = facts["window_close"].le(pd.Timestamp(as_of)) & facts["valid_outcomes"].eq(0)
+    completers = facts.loc[closed, [*_KEY, "source", "window_close"]].rename(
+        columns={"window_close": "since"}).assign(why="no valid outcome when the window closed")
+    frames = [completers]
+    if rules.referral_includes_withdrawn:
+        learners = measured["learners"]
+        withdrew = learners.loc[learners["withdrawal_date"].ge(learners["m1_date"])]
+        frames.append(withdrew[[*_KEY, "source", "withdrawal_date"]].rename(
+            columns={"withdrawal_date": "since"}).assign(why="withdrew after M1"))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return completers
+    return pd.concat(frames, ignore_index=True)
+
+
+def _referred_by(unsuccessful: pd.DataFrame, referrals: pd.DataFrame, due: pd.Series) -> pd.Series:
+    first = referrals.groupby(_KEY)["referral_date"].min().rename("first_referral")
+    joined = unsuccessful[_KEY].join(first, on=_KEY)
+    return joined["first_referral"].le(due).astype(bool)
+
+
+def _findings(missing: pd.DataFrame, due: pd.Series) -> list[Finding]:
+    spec = rule("REF-MISSING")
+    messages = [f"{why} on {iso(since)}; no referral by {iso(d)}"
+                for why, since, d in zip(missing["why"], missing["since"], due, strict=True)]
+    return learner_findings(missing, kpi=KPI, rule=spec.id, severity=spec.severity,
+                            messages=messages)

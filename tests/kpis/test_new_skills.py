@@ -1,0 +1,93 @@
+"""New skills: initial on/before M1, final between initial and completion, achieved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kpi_frames import build, learner
+
+from kpitools.kpis.new_skills import new_skills
+
+
+def _assessment(ref: str, kind: str, day: str, achieved: str = "") -> dict[str, str]:
+    return {"learner_ref": ref, "bootcamp_id": "B1", "kind": kind, "assessment_date": day,
+            "skills_achieved": achieved}
+
+
+def _rules_by_entity(results):
+    return sorted((f.entity, f.rule) for r in results for f in r.exceptions)
+
+
+def test_each_failure_kind_on_hand_made_completers(rules):
+    # Five completers (M1 2023-01-10, completed 2023-03-20):
+    # OK:    initial 2023-01-10 (= M1, allowed), final 2023-03-20 (= completion) Y -> pass
+    # EARLY: initial 2023-01-11 (day after M1)  -> NS-NO-INITIAL, fails
+    # NOFIN: initial ok, no final               -> NS-NO-FINAL
+    # LATE:  initial ok, final 2023-03-21 (day after completion) -> NS-ORDER
+    # NOTY:  initial ok, final in order with skills_achieved N   -> NS-NOT-ACHIEVED
+    # Value 1 / 5; bootcamp over at 2023-04-01 (after end 2023-03-31) -> not_met.
+    refs = ["OK", "EARLY", "NOFIN", "LATE", "NOTY"]
+    learners = [learner(r, m1="2023-01-10", completed="2023-03-20") for r in refs]
+    assessments = [
+        _assessment("OK", "initial", "2023-01-10"), _assessment("OK", "final", "2023-03-20", "Y"),
+        _assessment("EARLY", "initial", "2023-01-11"),
+        _assessment("EARLY", "final", "2023-03-01", "Y"),
+        _assessment("NOFIN", "initial", "2023-01-05"),
+        _assessment("LATE", "initial", "2023-01-05"),
+        _assessment("LATE", "final", "2023-03-21", "Y"),
+        _assessment("NOTY", "initial", "2023-01-05"),
+        _assessment("NOTY", "final", "2023-03-01", "N"),
+    ]
+    results = new_skills(build(learners=learners, assessments=assessments),
+                         as_of=date(2023, 4, 1), rules=rules)
+    b1 = results[0]
+    assert (b1.numerator, b1.denominator, b1.status) == (1, 5, "not_met")
+    assert _rules_by_entity(results) == [
+        ("learner:EARLY", "NS-NO-INITIAL"), ("learner:LATE", "NS-ORDER"),
+        ("learner:NOFIN", "NS-NO-FINAL"), ("learner:NOTY", "NS-NOT-ACHIEVED"),
+    ]
+
+
+def test_final_before_initial_is_out_of_order(rules):
+    # initial 2023-01-08, final 2023-01-07 (before the initial) -> NS-ORDER, 0 / 1.
+    learners = [learner("L1", m1="2023-01-10", completed="2023-03-20")]
+    assessments = [_assessment("L1", "initial", "2023-01-08"),
+                   _assessment("L1", "final", "2023-01-07", "Y")]
+    results = new_skills(build(learners=learners, assessments=assessments),
+                         as_of=date(2023, 3, 25), rules=rules)
+    assert (results[0].numerator, results[0].denominator) == (0, 1)
+    assert _rules_by_entity(results) == [("learner:L1", "NS-ORDER")]
+
+
+def test_life_cycle_not_due_off_track_met(rules):
+    # A (M1 2023-01-10) has its initial assessment; B (M1 2023-01-20) has none until ...
+    # never. Before 2023-01-10: not_due. On 2023-01-15 only A is past M1 and fine, no
+    # completer yet -> no_data. On 2023-01-20 B is past M1 without an initial -> off_track.
+    learners = [learner("A", m1="2023-01-10", completed="2023-03-10"),
+                learner("B", m1="2023-01-20", withdrawn="2023-02-01")]
+    assessments = [_assessment("A", "initial", "2023-01-02"),
+                   _assessment("A", "final", "2023-03-10", "Y")]
+    tables = build(learners=learners, assessments=assessments)
+
+    def status(day: date) -> str:
+        return new_skills(tables, as_of=day, rules=rules)[0].status
+
+    assert status(date(2023, 1, 9)) == "not_due"
+    assert status(date(2023, 1, 15)) == "no_data"
+    assert status(date(2023, 1, 20)) == "off_track"
+    # B withdrew, A completed (1 / 1) and everyone is done on 2023-03-10 -> met: the
+    # target is over completers; B's missing initial stays listed as NS-NO-INITIAL.
+    final = new_skills(tables, as_of=date(2023, 3, 10), rules=rules)[0]
+    assert (final.numerator, final.denominator, final.status) == (1, 1, "met")
+    assert [f.entity for f in final.exceptions] == ["learner:B"]
+
+
+def test_future_dated_assessment_is_ignored(rules):
+    # The final assessment is dated 2023-03-20 but as_of is 2023-03-15 and completion
+    # 2023-03-15: it has not happened yet -> NS-NO-FINAL, 0 / 1.
+    learners = [learner("L1", m1="2023-01-10", completed="2023-03-15")]
+    assessments = [_assessment("L1", "initial", "2023-01-02"),
+                   _assessment("L1", "final", "2023-03-20", "Y")]
+    results = new_skills(build(learners=learners, assessments=assessments),
+                         as_of=date(2023, 3, 15), rules=rules)
+    assert _rules_by_entity(results) == [("learner:L1", "NS-NO-FINAL")]
