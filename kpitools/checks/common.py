@@ -70,6 +70,19 @@ def is_blank(value: object) -> bool:
         return False
 
 
+def text_key(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Series:
+    """One text key per row joining ``columns`` by ``|``; blanks become empty text.
+
+    (``astype(str)`` would turn a missing value into NaN under pandas' string dtype, and
+    NaN never equals itself, so keys built that way would not match.)
+    """
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    parts = [frame[c].map(lambda v: "" if is_blank(v) else str(v)) for c in columns]
+    return pd.Series(["|".join(values) for values in zip(*parts, strict=True)],
+                     index=frame.index, dtype=object)
+
+
 def day(value: object) -> date | None:
     """A Timestamp / date / NaT as a plain date or None."""
     if is_blank(value):

@@ -17,6 +17,7 @@ from kpitools.checks.common import (
     known_uln,
     learner_entity,
     learning_periods,
+    text_key,
 )
 from kpitools.model import Finding
 
@@ -47,7 +48,7 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
     dups = dups.drop_duplicates(subset=["source"])
     findings: list[Finding] = []
     for dup in dups.itertuples(index=False):
-        kept = _kept_learner_row(learners, f"{dup.column} {dup.value}")
+        kept = _kept_learner_row(learners, dup)
         if kept is None:
             findings.append(irregularity(
                 "DUP-ROW", f"learner:{_first_token(dup.value)}", [dup.source],
@@ -63,9 +64,19 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
     return findings
 
 
-def _kept_learner_row(learners: pd.DataFrame, text: object) -> object | None:
-    """The accepted learner whose key appears in the rejected row's column/value text."""
-    tokens = set(re.split(r"[\s,;|/()=:'\"]+", str(text))) - {""}
+def _kept_learner_row(learners: pd.DataFrame, dup: object) -> object | None:
+    """The accepted learner a DUP-KEY rejection duplicates.
+
+    The loader's reason names the kept row ("same learner_ref, bootcamp_id as line 2");
+    failing that, the key is looked for among the words of the column and value.
+    """
+    line = re.search(r"\b(?:line|row)\s+(\d+)", str(dup.reason))
+    if line:
+        kept_source = f"{str(dup.source).rsplit(':', 1)[0]}:{line.group(1)}"
+        hits = learners[learners["source"] == kept_source]
+        if len(hits) == 1:
+            return next(hits.itertuples(index=False))
+    tokens = set(re.split(r"[\s,;|/()=:'\"]+", f"{dup.column} {dup.value}")) - {""}
     hits = learners[learners["learner_ref"].isin(tokens) & learners["bootcamp_id"].isin(tokens)]
     if hits.empty:
         hits = learners[learners["learner_ref"].isin(tokens)]
@@ -92,8 +103,8 @@ def exact_duplicate_rows(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
         if frame is None or frame.empty:
             continue
         columns = [c for c in frame.columns if c != "source"]
-        row_keys = frame[columns].astype(str).apply(tuple, axis=1)
-        first_label: dict[tuple, object] = {}
+        row_keys = text_key(frame, columns)
+        first_label: dict[str, object] = {}
         for label, key in row_keys.items():
             if key not in first_label:
                 first_label[key] = label

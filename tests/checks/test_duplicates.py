@@ -39,6 +39,20 @@ def test_dup_row_from_rejected_dup_key_cites_both_rows():
     assert findings[0].severity == "high" and findings[0].kpi == "irregularity"
 
 
+def test_dup_row_finds_the_kept_row_named_in_the_loaders_reason():
+    # The loader reports column learner_ref, value L1 and "same learner_ref, bootcamp_id
+    # as line 3". L1 is on B1 (line 2) and B2 (line 3): the reason picks line 3, B2.
+    learners = frame("learners", [learner("L1", "B1"), learner("L1", "B2")])
+    rejected = _rejected([
+        {"table": "learners", "source": "learners.csv:6", "column": "learner_ref",
+         "value": "L1", "reason": "same learner_ref, bootcamp_id as line 3", "rule": "DUP-KEY"},
+    ])
+    findings = duplicate_learner_rows(learners, rejected)
+    assert [(f.entity, f.source, f.bootcamp_id) for f in findings] == [
+        ("learner:L1", "learners.csv:3; learners.csv:6", "B2")
+    ]
+
+
 def test_no_dup_row_without_dup_key_or_in_other_tables():
     learners = frame("learners", [learner("L1")])
     rejected = _rejected([

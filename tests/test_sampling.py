@@ -1,0 +1,170 @@
+"""Verification samples: reproducible, prefix property, sizes, worklist round trip."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "checks"))
+from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
+
+from kpitools.contract import TABLES  # noqa: E402
+from kpitools.load import load_provider  # noqa: E402
+from kpitools.sampling import (  # noqa: E402
+    draw,
+    draw_samples,
+    employer_stage_population,
+    sample_size,
+    write_samples,
+)
+
+AS_OF = date(2023, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("population", "fraction", "minimum", "expected"),
+    [
+        (0, 0.1, 5, 0),      # nothing to pick
+        (3, 0.1, 5, 3),      # fewer than the minimum: all of them
+        (50, 0.1, 5, 5),     # 10 % of 50 = 5 = the minimum
+        (51, 0.1, 5, 6),     # 5.1 rounds up to 6
+        (30, 0.1, 0, 3),     # 3.0000000000000004 in floats is still 3
+        (200, 0.25, 5, 50),
+    ],
+)
+def test_sample_size(population, fraction, minimum, expected):
+    assert sample_size(population, fraction=fraction, minimum=minimum) == expected
+
+
+def _population(n: int) -> tuple[pd.DataFrame, pd.Series]:
+    frame = pd.DataFrame({"case": [f"C{i:03d}" for i in range(n)]})
+    return frame, frame["case"]
+
+
+def test_same_seed_same_sample_and_other_seed_differs():
+    frame, keys = _population(100)
+    first = draw(frame, keys, seed=7, name="x", fraction=0.1, minimum=5).worklist
+    again = draw(frame, keys, seed=7, name="x", fraction=0.1, minimum=5).worklist
+    other = draw(frame, keys, seed=8, name="x", fraction=0.1, minimum=5).worklist
+    assert list(first["case"]) == list(again["case"])
+    assert len(first) == 10
+    assert set(first["case"]) != set(other["case"])
+
+
+def test_larger_size_keeps_every_earlier_pick_in_the_same_order():
+    frame, keys = _population(100)
+    small = draw(frame, keys, seed=42, name="x", fraction=0.1, minimum=5).worklist
+    large = draw(frame, keys, seed=42, name="x", fraction=0.3, minimum=5).worklist
+    assert len(small) == 10 and len(large) == 30
+    assert list(large["case"].head(10)) == list(small["case"])
+    assert list(large["pick_id"].head(10)) == list(small["pick_id"])
+
+
+def test_a_cases_pick_does_not_depend_on_row_order():
+    frame, keys = _population(60)
+    shuffled = frame.sample(frac=1, random_state=3)
+    a = draw(frame, keys, seed=1, name="x", fraction=0.1, minimum=5).worklist
+    b = draw(shuffled, shuffled["case"], seed=1, name="x", fraction=0.1, minimum=5).worklist
+    assert list(a["case"]) == list(b["case"])
+
+
+def _return():
+    # B1 (first M1 2023-01-16, first M2 2023-03-10, not over at 2023-03-31): design,
+    # delivery and post all running. B2 starts after as_of: no stage. E1 linked to B1,
+    # E2 to B2 only, E3 to every bootcamp (blank).
+    employers = [
+        {"employer_id": "E1", "name": "Acme", "bootcamp_ids": "B1", "contact_name": "Ann Smith",
+         "contact_email": "ann@example.com"},
+        {"employer_id": "E2", "name": "Beta", "bootcamp_ids": "B2"},
+        {"employer_id": "E3", "name": "Gamma"},
+    ]
+    learners = [learner(f"L{i}", m1_date="2023-01-16", given_name="Jo", uln="9999999999")
+                for i in range(1, 9)]
+    learners[0]["completion_date"] = "2023-03-10"
+    learners[1]["completion_date"] = "2023-04-10"  # after as_of: not yet a completer
+    return provider_return(
+        bootcamps=[bootcamp("B1", end="2023-04-30"), bootcamp("B2", "2023-05-01", "2023-07-31")],
+        learners=learners, employers=employers,
+        outcomes=[{"learner_ref": "L1", "bootcamp_id": "B1", "outcome_type": "new_job",
+                   "outcome_date": "2023-03-20"}],
+    )
+
+
+def test_employer_stage_population():
+    population = employer_stage_population(_return(), as_of=AS_OF)
+    got = sorted(zip(population["employer_id"], population["stage"], population["bootcamp_id"],
+                     strict=True))
+    # E3 is linked to B1 and B2, but only B1 is in a stage: bootcamp_id B1.
+    assert got == [("E1", "delivery", "B1"), ("E1", "design", "B1"), ("E1", "post", "B1"),
+                   ("E3", "delivery", "B1"), ("E3", "design", "B1"), ("E3", "post", "B1")]
+    # on 2023-01-15 no bootcamp has an M1: nobody to contact yet
+    assert employer_stage_population(_return(), as_of=date(2023, 1, 15)).empty
+
+
+def test_draw_samples_worklists_and_no_pii_by_default():
+    samples = {s.name: s for s in draw_samples(_return(), as_of=AS_OF, seed=5).samples}
+    assert [samples[f"employers_{s}"].population for s in ("design", "delivery", "post")] == [2, 2, 2]
+    assert samples["completers"].population == 1  # L2 completes after as_of
+    assert list(samples["completers"].worklist["entity"]) == ["learner:L1"]
+    assert samples["outcomes"].size == 1
+    employer_list = samples["employers_design"].worklist
+    assert set(TABLES["employer_contacts"].column_names) <= set(employer_list.columns)
+    text = pd.concat([s.worklist for s in samples.values()]).to_csv()
+    assert "Ann Smith" not in text and "ann@example.com" not in text and "Jo" not in text
+    with_pii = {s.name: s for s in draw_samples(_return(), as_of=AS_OF, seed=5,
+                                                include_pii=True).samples}
+    assert "ann@example.com" in with_pii["employers_design"].worklist.to_csv()
+    assert list(with_pii["completers"].worklist["given_name"]) == ["Jo"]
+
+
+def test_written_manifest_records_seed_and_sizes(tmp_path):
+    sample_set = draw_samples(_return(), as_of=AS_OF, seed=123, fraction=0.5, minimum=1)
+    paths = write_samples(sample_set, tmp_path)
+    manifest = json.loads((tmp_path / "sample_manifest.json").read_text())
+    assert paths[-1].name == "sample_manifest.json"
+    assert manifest["seed"] == 123 and manifest["fraction"] == 0.5 and manifest["minimum"] == 1
+    sizes = {s["name"]: (s["population"], s["sampled"]) for s in manifest["samples"]}
+    assert sizes["employers_design"] == (2, 1) and sizes["completers"] == (1, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(manifest["files"] + ["sample_manifest.json"])
+
+
+def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
+    # Draw, "fill in" the design worklist as the monitoring team would, and put it in a
+    # provider folder as employer_contacts.csv: the loader accepts every row.
+    sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
+    write_samples(sample_set, tmp_path / "out")
+    worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
+    filled = worklist.assign(attempt_date="2023-04-05", reached="Y", design_vouched="Y",
+                             info_correct="Y", verified_by="auditor 1")
+    folder = tmp_path / "2023-04" / "P001"
+    folder.mkdir(parents=True)
+    (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test,10000001\n")
+    (folder / "bootcamps.csv").write_text(
+        "bootcamp_id,start_date,end_date,price_per_learner\n"
+        "B1,2023-01-09,2023-04-30,3000\nB2,2023-05-01,2023-07-31,3000\n")
+    (folder / "learners.csv").write_text(
+        "learner_ref,bootcamp_id,learner_type,start_date\nL1,B1,independent,2023-01-09\n")
+    (folder / "employers.csv").write_text("employer_id,name\nE1,Acme\nE2,Beta\nE3,Gamma\n")
+    # one row in each learner table (the loader of this commit trips on an absent one)
+    for table, text in {
+        "cofunding_payments": "employer_id,learner_ref,bootcamp_id,amount,payment_date\n"
+                              "E1,L1,B1,300,2023-02-01\n",
+        "assessments": "learner_ref,bootcamp_id,kind,assessment_date\nL1,B1,initial,2023-01-09\n",
+        "interviews": "learner_ref,bootcamp_id,offer_date,role_type,matches_skills\n"
+                      "L1,B1,2023-03-01,job,Y\n",
+        "outcomes": "learner_ref,bootcamp_id,outcome_type,outcome_date\nL1,B1,new_job,2023-03-20\n",
+        "referrals": "learner_ref,bootcamp_id,referral_date\nL1,B1,2023-03-20\n",
+    }.items():
+        (folder / f"{table}.csv").write_text(text)
+    filled.to_csv(folder / "employer_contacts.csv", index=False)
+    loaded = load_provider(folder)
+    contacts = loaded.tables["employer_contacts"]
+    assert len(contacts) == len(filled) == 2
+    assert loaded.counts["employer_contacts"].rejected == 0
+    assert set(contacts["employer_id"]) == {"E1", "E3"}
+    assert contacts["reached"].all() and set(contacts["stage"]) == {"design"}
