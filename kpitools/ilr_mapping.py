@@ -1,0 +1,235 @@
+"""Skills Bootcamp aims of ILR files → the contract tables ``learners``, ``interviews``
+and ``outcomes`` (validated-frame format of :mod:`kpitools.model`).
+
+Which aims are bootcamps, and how each contract column is found, follows the ILR
+specification and provider support manual (docs/ilr.md keeps the facts):
+
+- a bootcamp aim has ``FundModel`` 37, ``ProgType`` 32 and a FAM ``SOF`` 105; the
+  programme aim (``ZPROG001``, ``AimType`` 1) gives the bootcamp (``ConRefNumber``), the
+  start and the withdrawal (``CompStatus`` 3, ``LearnActEndDate``);
+- events (interview offer, new-role offer, self-employment plan) come from event aims
+  for starts up to 31 July 2025 and from ``EVI`` event indicators on the programme aim
+  for starts from 1 August 2025;
+- completion is the later of the component aim's achieved end and the first event;
+- M1 is not in the ILR: start + ``Rules.m1_qualifying_days`` when the learner had not
+  withdrawn before it and the files were prepared on or after it **(rule)**.
+
+Learners without a bootcamp aim are ignored and counted. With several files, the
+latest file of each collection year is the current state, and a withdrawal's
+``withdrawal_reported_date`` is the ``FilePreparationDate`` of the first file showing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.errors import FileLevelError
+from kpitools.ilr_events import is_bootcamp_aim, is_bootcamp_learner, learner_rows, m1_from_start
+from kpitools.io.ilr import IlrFile, read_ilr
+from kpitools.model import InputFile, TableCount, empty_rejected
+from kpitools.rules import Rules
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "IlrTables", "is_bootcamp_aim", "is_bootcamp_learner", "m1_from_start", "read_ilr_files",
+    "tables_from_ilr", "tables_from_ilr_files",
+]
+
+
+_FRAME_KINDS: dict[str, dict[str, str]] = {
+    "learners": {
+        "learner_ref": "id", "uln": "id", "bootcamp_id": "id", "learner_type": "id",
+        "employer_id": "id", "wants_interview": "flag", "start_date": "date",
+        "m1_date": "date", "withdrawal_date": "date", "withdrawal_reported_date": "date",
+        "completion_date": "date", "new_role_evidence_date": "date", "given_name": "id",
+        "family_name": "id", "source": "id",
+    },
+    "interviews": {
+        "learner_ref": "id", "bootcamp_id": "id", "employer_id": "id", "offer_date": "date",
+        "interview_date": "date", "role_title": "id", "role_type": "id",
+        "matches_skills": "flag", "source": "id",
+    },
+    "outcomes": {
+        "learner_ref": "id", "bootcamp_id": "id", "outcome_type": "id", "outcome_date": "date",
+        "employer_id": "id", "role_type": "id", "matches_skills": "flag", "source": "id",
+    },
+    "learner_facts": {
+        "learner_ref": "id", "bootcamp_id": "id", "cofunded": "flag", "sme": "flag",
+        "self_employed": "flag", "comp_status": "int", "withdraw_reason": "int",
+        "source": "id",
+    },
+}
+
+
+@dataclass(frozen=True)
+class IlrTables:
+    """What a provider's ILR files say, as contract tables plus the counts behind them.
+
+    Attributes:
+        learners, interviews, outcomes: validated-frame tables (with ``source`` like
+            ``ILR-10012345-2223-20230331-120000-01.xml:Learner[3]``). Interview role type
+            and skills match are not in the ILR and stay unknown (None / <NA>).
+        learner_facts: per learner and bootcamp, what the reconciliation needs beyond the
+            contract: ``cofunded`` (FFI 2), ``sme`` (OET 2, co-funded only),
+            ``self_employed`` (SEI 1), ``comp_status``, ``withdraw_reason``.
+        rejected: learners whose bootcamp could not be read (bad value, no programme aim).
+        counts: rows read / accepted / rejected for ``learners``.
+        inputs: every ILR file read, with SHA-256.
+        ukprn: the provider's UKPRN from the headers.
+        as_known: the latest ``FilePreparationDate``: what the ILR can know up to.
+        learners_read: ``Learner`` elements in the files that give the current state.
+        bootcamp_learners / non_bootcamp_learners: of those, with / without a bootcamp aim.
+        notes: plain-language remarks (e.g. event indicator codes not recognised).
+    """
+
+    learners: pd.DataFrame
+    interviews: pd.DataFrame
+    outcomes: pd.DataFrame
+    learner_facts: pd.DataFrame
+    rejected: pd.DataFrame
+    counts: dict[str, TableCount]
+    inputs: tuple[InputFile, ...]
+    ukprn: str | None
+    as_known: date | None
+    learners_read: int
+    bootcamp_learners: int
+    non_bootcamp_learners: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
+    """Read ILR files, keeping only bootcamp learners, ordered as they were prepared.
+
+    Raises:
+        FileLevelError: a file that cannot be read, or files of different providers.
+    """
+    files = [read_ilr(p, keep=is_bootcamp_learner) for p in paths]
+    ukprns = sorted({f.header.ukprn for f in files})
+    if len(ukprns) > 1:
+        raise FileLevelError(
+            f"ILR files of several providers given (UKPRNs {', '.join(ukprns)});"
+            " give one provider's files at a time", path=files[0].path.parent)
+    return sorted(files, key=_preparation_order)
+
+
+def _preparation_order(ilr: IlrFile) -> tuple[date, str, str]:
+    # Same preparation date: the file name's time and serial break the tie.
+    return (ilr.header.file_preparation_date, ilr.header.date_time or "", ilr.name)
+
+
+def tables_from_ilr_files(paths: Sequence[str | Path], *, rules: Rules) -> IlrTables:
+    """Map a provider's ILR files onto the contract tables.
+
+    Args:
+        paths: one or several ILR files of one provider (monthly returns, any years).
+        rules: the rules in force (``m1_qualifying_days``).
+
+    Returns:
+        The tables, counts and inputs; see :class:`IlrTables`.
+
+    Raises:
+        FileLevelError: any file that cannot be read; nothing is mapped then.
+    """
+    files = read_ilr_files(paths)
+    return tables_from_ilr(files, rules=rules)
+
+
+def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
+    """Map already-read ILR files (ordered by preparation) onto the contract tables."""
+    if not files:
+        raise ValueError("no ILR files given")
+    as_known = max(f.header.file_preparation_date for f in files)
+    reported = _first_reported_withdrawals(files) if len(files) > 1 else {}
+    current = _latest_per_year(files)
+    rows: dict[str, dict[tuple[str, str], list[dict[str, object]]]] = {
+        name: {} for name in _FRAME_KINDS
+    }
+    rejected: list[dict[str, object]] = []
+    notes: list[str] = []
+    candidates = 0
+    for ilr in current:  # later years override earlier ones for the same learner
+        for learner in ilr.learners:
+            mapped = learner_rows(learner, f"{ilr.name}:Learner[{learner.position}]",
+                                  m1_days=rules.m1_qualifying_days, as_known=as_known)
+            candidates += max(1, len(mapped.keys))
+            rejected.extend(mapped.rejected)
+            notes.extend(mapped.notes)
+            for key in mapped.keys:
+                for name in _FRAME_KINDS:
+                    rows[name][key] = [r for r in mapped.tables[name] if _key(r) == key]
+                when = reported.get(key)
+                if when is not None:
+                    rows["learners"][key][0]["withdrawal_reported_date"] = when
+    frames = {name: _frame(name, [r for rs in by_key.values() for r in rs])
+              for name, by_key in rows.items()}
+    rejected_frame = (pd.DataFrame(rejected, columns=list(empty_rejected().columns))
+                      if rejected else empty_rejected())
+    accepted = len(frames["learners"])
+    read = sum(f.learners_read for f in current)
+    bootcamp = sum(len(f.learners) for f in current)
+    logger.info("ILR: %d learners read, %d on a bootcamp, %d ignored", read, bootcamp,
+                read - bootcamp)
+    return IlrTables(
+        learners=frames["learners"], interviews=frames["interviews"],
+        outcomes=frames["outcomes"], learner_facts=frames["learner_facts"],
+        rejected=rejected_frame,
+        counts={"learners": TableCount("learners", candidates, accepted,
+                                       candidates - accepted)},
+        inputs=tuple(_input_file(f) for f in files), ukprn=files[0].header.ukprn,
+        as_known=as_known, learners_read=read, bootcamp_learners=bootcamp,
+        non_bootcamp_learners=read - bootcamp, notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _key(row: dict[str, object]) -> tuple[str, str]:
+    return (str(row["learner_ref"]), str(row["bootcamp_id"]))
+
+
+def _latest_per_year(files: Sequence[IlrFile]) -> list[IlrFile]:
+    """The last-prepared file of each collection year, oldest year first."""
+    latest: dict[str, IlrFile] = {}
+    for ilr in files:  # ordered by preparation, so the last one seen wins
+        latest[ilr.header.year] = ilr
+    return [latest[year] for year in sorted(latest)]
+
+
+def _first_reported_withdrawals(files: Sequence[IlrFile]) -> dict[tuple[str, str], date]:
+    """(learner_ref, bootcamp_id) → preparation date of the first file showing the
+    programme aim withdrawn (``CompStatus`` 3)."""
+    first: dict[tuple[str, str], date] = {}
+    for ilr in files:
+        for learner in ilr.learners:
+            for aim in learner.deliveries:
+                if aim.aim_type == 1 and aim.comp_status == 3 and is_bootcamp_aim(aim):
+                    key = (learner.learn_ref_number or "", aim.con_ref_number or "")
+                    first.setdefault(key, ilr.header.file_preparation_date)
+    return first
+
+
+def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+    kinds = _FRAME_KINDS[name]
+    columns: dict[str, pd.Series] = {}
+    for column, kind in kinds.items():
+        values = [row.get(column) for row in rows]
+        if kind == "date":
+            columns[column] = pd.Series(pd.to_datetime(values), dtype="datetime64[ns]")
+        elif kind == "flag":
+            columns[column] = pd.Series(values, dtype="boolean")
+        elif kind == "int":
+            columns[column] = pd.Series(values, dtype="Int64")
+        else:
+            columns[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _input_file(ilr: IlrFile) -> InputFile:
+    return InputFile(str(ilr.path), ilr.sha256, ilr.size_bytes,
+                     ("learners", "interviews", "outcomes"), ilr.learners_read)
+
