@@ -84,3 +84,122 @@ def validate(provider_dirs: tuple[str, ...]) -> None:
         if len(provider.rejected) and status == 0:
             status = 1
     sys.exit(status)
+
+
+# --- pack, packs, params: audit packs (kpitools.packs) ---------------------------------
+
+
+def _date_option(value: str | None) -> Any:
+    from kpitools.params import parse_date
+
+    return parse_date(value, name="--as-of") if value else None
+
+
+@main.command("pack")
+@click.argument("params_file", type=click.Path(dir_okay=False))
+@friendly_errors
+def pack_command(params_file: str) -> None:
+    """Build one provider's audit pack from a params YAML (see `kpitools params`)."""
+    from kpitools.packs import build_pack
+
+    outcome = build_pack(params_file)
+    if not outcome.ok:
+        click.echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
+        if outcome.html_path:
+            click.echo(f"executed notebook rendered at {outcome.html_path}", err=True)
+        sys.exit(1)
+    click.echo(outcome.html_path)
+
+
+@main.command("packs")
+@click.argument("period_dir", type=click.Path(file_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output root; packs go to OUT/PERIOD/<provider>.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Local worker processes.")
+@click.option("--as-of", "as_of", default=None, help="Measurement date YYYY-MM-DD (default: the period's last day).")
+@click.option("--include-pii", is_flag=True, default=None, help="Show names, ULNs and contact details (off by default).")
+@click.option("--params", "params_file", default=None, type=click.Path(dir_okay=False), help="Common params YAML: rules, include_pii, as_of, pseudonym_key_file.")
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@friendly_errors
+def packs_command(
+    period_dir: str, out: str, workers: int, as_of: str | None, include_pii: bool | None,
+    params_file: str | None, scheduler: str | None, no_progress: bool,
+) -> None:
+    """Audit every provider of DATA/PERIOD once, build each pack and the index page.
+
+    Exit status: 0 when every pack was built, 1 when any provider failed (the others
+    are still built and the index lists the failures), 2 for bad arguments.
+    """
+    from kpitools.packs import batch_base, build_packs
+
+    base = batch_base(params_file, include_pii=True if include_pii else None)
+    result = build_packs(
+        period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
+        workers=workers, scheduler=scheduler, progress=not no_progress,
+    )
+    for provider_id in result.failed:
+        reason = result.failures.get(provider_id) or result.outcomes[provider_id].error
+        click.echo(f"FAILED {provider_id}: {reason}", err=True)
+    if result.index is None or not result.index.ok:
+        click.echo(f"error: index page FAILED: {result.index.error if result.index else ''}", err=True)
+    built = sum(o.ok for o in result.outcomes.values())
+    click.echo(f"{built} packs built, {len(result.failed)} failed. Open:", err=True)
+    if result.index is not None and result.index.html_path:
+        click.echo(result.index.html_path)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command("params")
+@click.argument("period_dir", type=click.Path(file_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder for the YAML files, e.g. params/demo/2023-03.")
+@click.option("--packs-out", default="out", show_default=True, help="Output root written into each file.")
+@click.option("--as-of", "as_of", default=None, help="Measurement date YYYY-MM-DD (default: blank = period end).")
+@click.option("--include-pii", is_flag=True, help="Write include_pii: true.")
+@friendly_errors
+def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool) -> None:
+    """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`."""
+    from kpitools.packs import write_period_params
+
+    for path in write_period_params(
+        period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
+    ):
+        click.echo(path)
+
+
+# --- sample (verification worklists for the monitoring team) --------------------------
+
+
+@main.command()
+@click.argument("provider_dir", type=click.Path(path_type=str))
+@click.option("--as-of", "as_of", default=None,
+              help="Measurement date YYYY-MM-DD (default: the last day of the period "
+                   "folder, DATA/<YYYY-MM>/<provider>).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
+              help="Folder for the CSV worklists and sample_manifest.json.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the draw (default: a fresh random one, recorded in the manifest).")
+@click.option("--fraction", type=click.FloatRange(0, 1), default=0.10, show_default=True,
+              help="Share of each population to pick.")
+@click.option("--minimum", type=click.IntRange(0), default=5, show_default=True,
+              help="Smallest sample (all cases when the population is smaller).")
+@click.option("--include-pii", is_flag=True,
+              help="Add contact details, learner names and ULNs for the calls.")
+@friendly_errors
+def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
+           fraction: float, minimum: int, include_pii: bool) -> None:
+    """Draw reproducible verification samples (employers per stage, completers, outcomes)."""
+    from pathlib import Path
+
+    from kpitools.load import load_provider
+    from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
+
+    measured = measurement_date(Path(provider_dir), as_of)
+    provider = load_provider(provider_dir)
+    chosen_seed = new_seed() if seed is None else seed
+    sample_set = draw_samples(provider, as_of=measured, seed=chosen_seed, fraction=fraction,
+                              minimum=minimum, include_pii=include_pii)
+    for path in write_samples(sample_set, out_dir):
+        click.echo(str(path))
+    for entry in sample_set.manifest()["samples"]:
+        click.echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
+    click.echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")

@@ -24,8 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools import __version__
+from kpitools.calendar import period_end
 from kpitools.checks.common import text_key
 from kpitools.contract import PII_COLUMNS, STAGES, TABLES
+from kpitools.errors import ParameterError
 from kpitools.kpis._common import bootcamp_timing, measured_tables
 from kpitools.model import ProviderReturn
 
@@ -291,3 +293,24 @@ def _write_atomic(path: Path, text: str) -> Path:
         stream.write(text)
     os.replace(temporary, path)
     return path
+
+
+def measurement_date(provider_dir: Path, as_of: str | None) -> date:
+    """``as_of`` as a date, or the last day of the provider folder's period.
+
+    Raises:
+        ParameterError: ``as_of`` is not YYYY-MM-DD, or is absent and the folder's parent
+            is not named ``YYYY-MM``.
+    """
+    if as_of:
+        try:
+            return date.fromisoformat(as_of)
+        except ValueError:
+            raise ParameterError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)") from None
+    try:
+        return period_end(provider_dir.resolve().parent.name)
+    except ValueError:
+        raise ParameterError(
+            f"no --as-of given and {provider_dir.resolve().parent.name!r} is not a YYYY-MM "
+            "period folder; give --as-of YYYY-MM-DD", path=provider_dir,
+        ) from None

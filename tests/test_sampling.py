@@ -133,15 +133,8 @@ def test_written_manifest_records_seed_and_sizes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(manifest["files"] + ["sample_manifest.json"])
 
 
-def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
-    # Draw, "fill in" the design worklist as the monitoring team would, and put it in a
-    # provider folder as employer_contacts.csv: the loader accepts every row.
-    sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
-    write_samples(sample_set, tmp_path / "out")
-    worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
-    filled = worklist.assign(attempt_date="2023-04-05", reached="Y", design_vouched="Y",
-                             info_correct="Y", verified_by="auditor 1")
-    folder = tmp_path / "2023-04" / "P001"
+def _provider_folder(folder: Path) -> Path:
+    """A small valid provider folder on disk (B1 running, E1-E3 listed)."""
     folder.mkdir(parents=True)
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test,10000001\n")
     (folder / "bootcamps.csv").write_text(
@@ -161,6 +154,18 @@ def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
         "referrals": "learner_ref,bootcamp_id,referral_date\nL1,B1,2023-03-20\n",
     }.items():
         (folder / f"{table}.csv").write_text(text)
+    return folder
+
+
+def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
+    # Draw, "fill in" the design worklist as the monitoring team would, and put it in a
+    # provider folder as employer_contacts.csv: the loader accepts every row.
+    sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
+    write_samples(sample_set, tmp_path / "out")
+    worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
+    filled = worklist.assign(attempt_date="2023-04-05", reached="Y", design_vouched="Y",
+                             info_correct="Y", verified_by="auditor 1")
+    folder = _provider_folder(tmp_path / "2023-04" / "P001")
     filled.to_csv(folder / "employer_contacts.csv", index=False)
     loaded = load_provider(folder)
     contacts = loaded.tables["employer_contacts"]
@@ -168,3 +173,30 @@ def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
     assert loaded.counts["employer_contacts"].rejected == 0
     assert set(contacts["employer_id"]) == {"E1", "E3"}
     assert contacts["reached"].all() and set(contacts["stage"]) == {"design"}
+
+
+def test_cli_sample_writes_worklists_and_manifest(tmp_path):
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+
+    folder = _provider_folder(tmp_path / "2023-03" / "P001")
+    (folder / "learners.csv").write_text(
+        "learner_ref,bootcamp_id,learner_type,start_date,m1_date,completion_date\n"
+        "L1,B1,independent,2023-01-09,2023-01-16,2023-03-10\n")
+    out = tmp_path / "out"
+    args = ["sample", str(folder), "--out", str(out), "--seed", "11", "--minimum", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "sample_manifest.json").read_text())
+    # as_of defaults to the period folder's last day, 2023-03-31
+    assert manifest["as_of"] == "2023-03-31" and manifest["seed"] == 11
+    completers = pd.read_csv(out / "completers.csv", dtype=str)
+    assert list(completers["learner_ref"]) == ["L1"]
+    assert list(completers["completion_date"]) == ["2023-03-10"]
+    again = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "again"), *args[5:]])
+    assert again.exit_code == 0
+    assert (tmp_path / "again" / "employers_design.csv").read_text() == (
+        out / "employers_design.csv").read_text()
+    bad = CliRunner().invoke(main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
