@@ -194,7 +194,7 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path):
     completers = pd.read_csv(out / "completers.csv", dtype=str)
     assert list(completers["learner_ref"]) == ["L1"]
     assert list(completers["completion_date"]) == ["2023-03-10"]
-    again = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "again"), *args[5:]])
+    again = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "again"), *args[4:]])
     assert again.exit_code == 0
     assert (tmp_path / "again" / "employers_design.csv").read_text() == (
         out / "employers_design.csv").read_text()
