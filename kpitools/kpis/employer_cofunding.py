@@ -1,0 +1,151 @@
+"""KPI 2: employer co-funding of learners trained by their own employer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis._common import (
+    ALL, Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+)
+from kpitools.model import Finding, KpiResult
+from kpitools.rule_ids import rule
+from kpitools.rules import Rules
+
+KPI = "employer_cofunding"
+_KEY = ["learner_ref", "bootcamp_id"]
+
+
+def employer_cofunding(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """Employer co-funding: employers paying the required contribution for their staff.
+
+    Population:
+        Employers of co-funded learners (learner_type = co-funded) past M1; per bootcamp,
+        the employers of its co-funded learners; for the provider (ALL), each employer
+        once.
+    Formula:
+        Employers that pass, divided by the population. An employer passes when, for each
+        of its co-funded learners past M1, payments (cofunding_payments, on or before
+        as_of) add up to at least rate x the bootcamp's price_per_learner, short by no more
+        than payment_tolerance pounds. Rate cofunding_rate_sme for an SME (fewer than
+        sme_employee_limit employees), cofunding_rate_large otherwise. The size band is
+        the one implied by employee_count when given, else the declared size_band, else
+        large (the higher contribution, so a shortfall is never missed).
+    Exclusions:
+        Payments dated after as_of are ignored (FUTURE-DATED). Learners who withdrew
+        before M1 are not in the population.
+    Statuses:
+        not_due before the first M1; each learner's contribution falls due at M1: at_risk
+        while a co-funded learner not yet at M1 is short, off_track once a learner past M1
+        is; met / not_met once the bootcamp is over. COF-NO-EVIDENCE (past M1, no
+        payment), COF-UNDERPAID (short by more than the tolerance), COF-SIZE-MISMATCH
+        (declared size band disagrees with employee_count).
+    Rules:
+        cofunding_rate_sme, cofunding_rate_large, sme_employee_limit, payment_tolerance
+    Guidance:
+        "100% of employers that are training existing employees are making the appropriate
+        contribution: 30% for large employers / 10% for SMEs." "Where employers are
+        training their own existing employees (directly employed), employers must co-fund
+        the training with a cash contribution." "Providers will be required to retain
+        evidence of payment of Co-funding from employers at the appropriate rate."
+
+    Args:
+        tables: validated tables, by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        One KpiResult per bootcamp, then one for ALL.
+    """
+    measured = measured_tables(tables, as_of)
+    owed = contributions(measured, rules)
+    at_m1 = owed["m1_date"].notna()
+    open_cases = owed.loc[~at_m1 & owed["withdrawal_date"].isna()]
+    employers = owed.loc[at_m1].groupby(["bootcamp_id", "employer_key"]).agg(
+        due=("m1_date", "min"), passed=("paid_enough", "all")).reset_index()
+    pooled = owed.loc[at_m1].groupby("employer_key").agg(
+        due=("m1_date", "min"), passed=("paid_enough", "all")).reset_index()
+    pending = pd.DataFrame({"bootcamp_id": open_cases["bootcamp_id"], "due": pd.NaT,
+                            "passed": open_cases["paid_enough"], "in_value": False})
+    cases = pd.concat([employers.assign(in_value=True)[list(pending.columns)], pending],
+                      ignore_index=True)
+    all_cases = pd.concat([pooled.assign(bootcamp_id=ALL, in_value=True)[list(pending.columns)],
+                           pending], ignore_index=True)
+    findings = _payment_findings(owed.loc[at_m1]) + size_mismatches(measured["employers"], rules)
+    return summarise(Measure(KPI), cases, bootcamp_timing(measured, as_of), as_of=as_of,
+                     findings=findings, all_cases=all_cases)
+
+
+def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
+    """The band used: implied by employee_count when given, else declared, else large."""
+    implied = employers["employee_count"].lt(rules.sme_employee_limit).map(
+        {True: "SME", False: "large"})
+    implied = implied.where(employers["employee_count"].notna())
+    return implied.fillna(employers["size_band"]).fillna("large").astype(object)
+
+
+def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
+    """Per co-funded learner: required and paid amounts, band and ``paid_enough``."""
+    learners = measured["learners"]
+    cofunded = learners.loc[learners["learner_type"].eq("co-funded"),
+                            [*_KEY, "employer_id", "m1_date", "withdrawal_date", "source"]]
+    employers = measured["employers"].drop_duplicates("employer_id")
+    bands = pd.Series(size_band(employers, rules).to_numpy(), index=employers["employer_id"],
+                      name="band")
+    prices = measured["bootcamps"].drop_duplicates("bootcamp_id").set_index("bootcamp_id")[
+        "price_per_learner"]
+    paid = measured["cofunding_payments"].groupby(_KEY)["amount"].agg(["sum", "size"])
+    owed = cofunded.join(bands, on="employer_id").join(prices, on="bootcamp_id").join(
+        paid, on=_KEY)
+    band = owed["band"].fillna("large")
+    rate = band.map({"SME": rules.cofunding_rate_sme, "large": rules.cofunding_rate_large})
+    required = (rate.astype(float) * owed["price_per_learner"]).round(2)
+    total = owed["sum"].fillna(0.0)
+    # Pennies, so that £1.00 short is exactly the tolerance and £1.01 short is not.
+    shortfall = (required - total).round(2)
+    return owed.assign(
+        employer_key=owed["employer_id"].fillna("(unknown)"), band=band, rate=rate,
+        required=required, paid=total, payments=owed["size"].fillna(0).astype(int),
+        shortfall=shortfall, paid_enough=shortfall.le(rules.payment_tolerance + 1e-9),
+    )
+
+
+def _payment_findings(due: pd.DataFrame) -> list[Finding]:
+    failing = due.loc[~due["paid_enough"]]
+    none = failing.loc[failing["payments"].eq(0)]
+    short = failing.loc[failing["payments"].gt(0)]
+    spec_none, spec_short = rule("COF-NO-EVIDENCE"), rule("COF-UNDERPAID")
+    return (
+        learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+                         messages=[f"past M1 ({iso(m)}) with no co-funding payment recorded; "
+                                   f"required £{r:,.2f} ({b})" for m, r, b in
+                                   zip(none["m1_date"], none["required"], none["band"],
+                                       strict=True)])
+        + learner_findings(short, kpi=KPI, rule=spec_short.id, severity=spec_short.severity,
+                           messages=[f"paid £{p:,.2f} of the required £{r:,.2f} ({rate:.0%}, "
+                                     f"{b}): short by £{s:,.2f}" for p, r, rate, b, s in
+                                     zip(short["paid"], short["required"], short["rate"],
+                                         short["band"], short["shortfall"], strict=True)])
+    )
+
+
+def size_mismatches(employers: pd.DataFrame, rules: Rules) -> list[Finding]:
+    """COF-SIZE-MISMATCH: a declared size_band that disagrees with employee_count."""
+    implied = size_band(employers.assign(size_band=None), rules)
+    known = employers["employee_count"].notna() & employers["size_band"].notna()
+    wrong = employers.loc[known & implied.ne(employers["size_band"])]
+    spec = rule("COF-SIZE-MISMATCH")
+    return [
+        Finding(kpi=KPI, rule=spec.id, severity=spec.severity, entity=f"employer:{employer}",
+                source=str(source), bootcamp_id=ALL,
+                message=f"declared {declared} but {count} employees makes it "
+                        f"{'SME' if count < rules.sme_employee_limit else 'large'} "
+                        f"(SME below {rules.sme_employee_limit})")
+        for employer, declared, count, source in zip(
+            wrong["employer_id"], wrong["size_band"], wrong["employee_count"], wrong["source"],
+            strict=True)
+    ]
