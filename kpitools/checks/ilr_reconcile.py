@@ -1,0 +1,182 @@
+"""ILR-MISMATCH-*: what a provider told the monitoring team (its datasheet) against what
+it told DfE (its ILR). Disagreement between the two is exactly what auditors look for.
+
+Learners are matched on (learner_ref, bootcamp_id); a learner left unmatched whose
+learner_ref appears exactly once on each side is then matched on learner_ref alone (the
+bootcamp id of a datasheet need not be the ILR contract reference). Only what both
+sources can know is compared: learners who started, and dates that fall, on or before
+the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.checks.common import irregularity, is_blank, learner_entity
+from kpitools.ilr_mapping import IlrTables
+from kpitools.model import Finding
+from kpitools.rules import Rules
+
+_DATES = ("start_date", "withdrawal_date", "completion_date")
+
+
+def reconcile(
+    datasheet_tables: Mapping[str, pd.DataFrame],
+    ilr_tables: IlrTables,
+    *,
+    rules: Rules | None = None,
+    as_of: date | None = None,
+) -> list[Finding]:
+    """Every disagreement between a provider's datasheet and its ILR.
+
+    Args:
+        datasheet_tables: the provider's validated tables (``learners``; ``employers``
+            for the SME comparison).
+        ilr_tables: the same provider's ILR, from
+            :func:`kpitools.ilr_mapping.tables_from_ilr_files`.
+        rules: for ``sme_employee_limit`` (defaults when None).
+        as_of: the datasheet's measurement date, when known.
+
+    Returns:
+        Findings with rule ids ILR-MISMATCH-MISSING-IN-ILR, -MISSING-IN-DATASHEET,
+        -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING, -SME;
+        each cites the datasheet row and the ILR ``Learner`` element.
+    """
+    rules = rules or Rules()
+    cutoff = _cutoff(ilr_tables.as_known, as_of)
+    sheet = _in_scope(datasheet_tables["learners"], cutoff)
+    ilr = _in_scope(ilr_tables.learners, cutoff)
+    pairs, sheet_only, ilr_only = _match(sheet, ilr)
+    findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", row, "in the datasheet but not in"
+                         " the ILR") for _, row in sheet.loc[sheet_only].iterrows()]
+    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "in the ILR but not in"
+                          " the datasheet") for _, row in ilr.loc[ilr_only].iterrows()]
+    sizes = _datasheet_sme(datasheet_tables.get("employers"), rules)
+    facts = ilr_tables.learner_facts.set_index(["learner_ref", "bootcamp_id"])
+    for sheet_index, ilr_index in pairs:
+        a, b = sheet.loc[sheet_index], ilr.loc[ilr_index]
+        findings += _compare_dates(a, b, cutoff)
+        findings += _compare_funding(a, b, sizes, facts)
+    return findings
+
+
+def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
+    days = [d for d in (as_known, as_of) if d is not None]
+    return pd.Timestamp(min(days)) if days else None
+
+
+def _in_scope(learners: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """Learners started by the cut-off, with later dates treated as not yet known."""
+    if cutoff is None:
+        return learners
+    scoped = learners[learners["start_date"] <= cutoff]
+    return scoped.assign(**{
+        column: scoped[column].where(scoped[column] <= cutoff) for column in _DATES[1:]})
+
+
+def _match(sheet: pd.DataFrame, ilr: pd.DataFrame) -> tuple[list[tuple[object, object]],
+                                                            list[object], list[object]]:
+    by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.iterrows()}
+    pairs: list[tuple[object, object]] = []
+    sheet_left: list[object] = []
+    for i, r in sheet.iterrows():
+        j = by_key.pop((str(r.learner_ref), str(r.bootcamp_id)), None)
+        if j is None:
+            sheet_left.append(i)
+        else:
+            pairs.append((i, j))
+    ilr_left = list(by_key.values())
+    sheet_refs = sheet.loc[sheet_left, "learner_ref"].astype(str).value_counts()
+    ilr_refs = ilr.loc[ilr_left, "learner_ref"].astype(str).value_counts()
+    unique = set(sheet_refs[sheet_refs == 1].index) & set(ilr_refs[ilr_refs == 1].index)
+    for i in list(sheet_left):
+        ref = str(sheet.at[i, "learner_ref"])
+        if ref in unique:
+            j = next(k for k in ilr_left if str(ilr.at[k, "learner_ref"]) == ref)
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    return pairs, sheet_left, ilr_left
+
+
+def _missing(rule_id: str, row: pd.Series, where: str) -> Finding:
+    return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
+                        f"learner {row.learner_ref} on bootcamp {row.bootcamp_id} is {where}",
+                        bootcamp_id=str(row.bootcamp_id))
+
+
+def _show(value: object) -> str:
+    return "blank" if is_blank(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _finding(rule_id: str, a: pd.Series, b: pd.Series, message: str) -> Finding:
+    return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
+                        f"learner {a.learner_ref}: {message}", bootcamp_id=str(a.bootcamp_id))
+
+
+def _compare_dates(a: pd.Series, b: pd.Series, cutoff: pd.Timestamp | None) -> list[Finding]:
+    findings = []
+    if _differ(a.start_date, b.start_date):
+        findings.append(_finding("ILR-MISMATCH-START-DATE", a, b, (
+            f"start date {_show(a.start_date)} in the datasheet, {_show(b.start_date)} in"
+            " the ILR")))
+    withdrawn_a, withdrawn_b = not is_blank(a.withdrawal_date), not is_blank(b.withdrawal_date)
+    if withdrawn_a != withdrawn_b:
+        side = "the datasheet" if withdrawn_a else "the ILR"
+        other = "the ILR" if withdrawn_a else "the datasheet"
+        day = a.withdrawal_date if withdrawn_a else b.withdrawal_date
+        findings.append(_finding("ILR-MISMATCH-WITHDRAWN", a, b, (
+            f"withdrawn on {_show(day)} in {side}, not withdrawn in {other}")))
+    elif withdrawn_a and _differ(a.withdrawal_date, b.withdrawal_date):
+        findings.append(_finding("ILR-MISMATCH-WITHDRAWAL-DATE", a, b, (
+            f"withdrawal date {_show(a.withdrawal_date)} in the datasheet,"
+            f" {_show(b.withdrawal_date)} in the ILR")))
+    elif not withdrawn_a and _differ(a.completion_date, b.completion_date):
+        findings.append(_finding("ILR-MISMATCH-COMPLETION-DATE", a, b, (
+            f"completion date {_show(a.completion_date)} in the datasheet,"
+            f" {_show(b.completion_date)} in the ILR (ILR: achieved component aim and"
+            " first event)")))
+    return findings
+
+
+def _differ(left: object, right: object) -> bool:
+    if is_blank(left) and is_blank(right):
+        return False
+    if is_blank(left) or is_blank(right):
+        return True
+    return pd.Timestamp(left) != pd.Timestamp(right)
+
+
+def _compare_funding(a: pd.Series, b: pd.Series, sizes: dict[str, bool],
+                     facts: pd.DataFrame) -> list[Finding]:
+    cofunded_a, cofunded_b = a.learner_type == "co-funded", b.learner_type == "co-funded"
+    if cofunded_a != cofunded_b:
+        return [_finding("ILR-MISMATCH-COFUNDING", a, b, (
+            f"{'co-funded' if cofunded_a else 'fully funded'} in the datasheet,"
+            f" {'co-funded (FFI 2)' if cofunded_b else 'fully funded'} in the ILR"))]
+    if not cofunded_a or is_blank(a.employer_id):
+        return []
+    sheet_sme = sizes.get(str(a.employer_id))
+    ilr_sme = facts["sme"].get((b.learner_ref, b.bootcamp_id), pd.NA)
+    if sheet_sme is None or is_blank(ilr_sme) or bool(ilr_sme) == sheet_sme:
+        return []
+    return [_finding("ILR-MISMATCH-SME", a, b, (
+        f"employer {a.employer_id} is {'an SME' if sheet_sme else 'a large employer'} in the"
+        f" datasheet, {'an SME (OET 2)' if ilr_sme else 'a large employer (no OET 2)'} in"
+        " the ILR"))]
+
+
+def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bool]:
+    """employer_id → SME? from employee_count (below the limit) or else size_band."""
+    if employers is None or employers.empty:
+        return {}
+    sizes: dict[str, bool] = {}
+    for row in employers.itertuples(index=False):
+        if not is_blank(row.employee_count):
+            sizes[str(row.employer_id)] = int(row.employee_count) < rules.sme_employee_limit
+        elif not is_blank(row.size_band):
+            sizes[str(row.employer_id)] = row.size_band == "SME"
+    return sizes
