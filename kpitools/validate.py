@@ -277,7 +277,7 @@ def _reference_problems(
         )
         found = pd.MultiIndex.from_frame(cells[columns]).isin(target_keys)
     missing = applies & ~blank & ~found
-    shown = cells[columns[0]] if len(columns) == 1 else cells[columns].agg(" / ".join, axis=1)
+    shown = cells[columns[0]].str.cat([cells[c] for c in columns[1:]], sep=" / ")
     reason = (
         f"no {' / '.join(reference.target_columns)} '"
         + shown.astype(str)
