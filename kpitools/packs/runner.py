@@ -1,0 +1,182 @@
+"""Run one notebook with papermill and render it to one self-contained HTML with nbconvert.
+
+:func:`run_pack_job` is the unit of work of a batch: a plain, picklable function of a
+:class:`PackJob`, so the same code runs in a local process pool and on a Dask cluster.
+It never raises: a failure becomes a :class:`PackOutcome` with the reason, and the
+executed notebook (with papermill's error banner) is kept and rendered too, so the
+auditor can see where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kpitools.errors import PackError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "kpipack"
+NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
+PROVIDER_NOTEBOOK = NOTEBOOKS_DIR / "provider_pack.ipynb"
+PORTFOLIO_NOTEBOOK = NOTEBOOKS_DIR / "portfolio.ipynb"
+CELL_TIMEOUT = 600
+START_TIMEOUT = 60
+KERNEL_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class PackJob:
+    """One notebook to execute and render.
+
+    Attributes:
+        provider_id: whose pack this is (``portfolio`` for the index).
+        notebook: the notebook to run.
+        parameters: papermill parameters (plain values).
+        executed_path: where the executed notebook is kept.
+        html_path: where the rendered HTML goes.
+        title: the HTML page title.
+        cell_timeout: seconds any one cell may run.
+        kernel_retries: extra attempts when the kernel fails to start.
+    """
+
+    provider_id: str
+    notebook: str
+    parameters: dict[str, Any]
+    executed_path: str
+    html_path: str
+    title: str
+    cell_timeout: int = CELL_TIMEOUT
+    kernel_retries: int = KERNEL_RETRIES
+
+
+@dataclass(frozen=True)
+class PackOutcome:
+    """What happened to one job: ``ok``, the files written, and the reason if not."""
+
+    provider_id: str
+    ok: bool
+    html_path: str | None
+    executed_path: str | None
+    error: str = ""
+    seconds: float = 0.0
+    attempts: int = 1
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _is_kernel_start_failure(error: BaseException) -> bool:
+    """Kernel start/death problems are worth a retry; a failing cell is not."""
+    from nbclient.exceptions import CellExecutionError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError | CellExecutionError):
+        return False
+    return isinstance(error, RuntimeError | TimeoutError)
+
+
+def execute(job: PackJob) -> int:
+    """Execute the job's notebook with papermill, retrying a kernel that fails to start.
+
+    Returns:
+        The number of attempts made.
+
+    Raises:
+        PapermillExecutionError: a cell failed (the executed notebook is written).
+        RuntimeError | TimeoutError: the kernel failed to start on every attempt.
+    """
+    import papermill
+
+    Path(job.executed_path).parent.mkdir(parents=True, exist_ok=True)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            papermill.execute_notebook(
+                job.notebook,
+                job.executed_path,
+                parameters=job.parameters,
+                cwd=str(Path(job.executed_path).parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=job.cell_timeout,
+                start_timeout=START_TIMEOUT,
+                kernel_name="python3",
+            )
+            return attempts
+        except Exception as error:
+            if attempts > job.kernel_retries or not _is_kernel_start_failure(error):
+                raise
+            log.warning("%s: kernel failed (%s), retrying (%d)", job.provider_id, error, attempts)
+            time.sleep(0.5 * attempts)
+
+
+def render_html(executed_path: str | Path, html_path: str | Path, *, title: str) -> Path:
+    """Render an executed notebook to one self-contained HTML without code.
+
+    Raises:
+        PackError: the notebook cannot be read or rendered.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    try:
+        notebook = nbformat.read(str(executed_path), as_version=4)
+    except (OSError, ValueError) as error:
+        raise PackError(f"cannot read the executed notebook: {error}", path=executed_path) from None
+    notebook.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    html_path = Path(html_path)
+    partial = html_path.with_name(html_path.name + ".partial")
+    partial.write_text(body, encoding="utf-8")
+    partial.replace(html_path)
+    return html_path
+
+
+def _one_line(error: BaseException) -> str:
+    ename = getattr(error, "ename", None)
+    if ename:  # PapermillExecutionError: the notebook's own exception
+        return f"{ename}: {getattr(error, 'evalue', '')}".strip()
+    return f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def run_pack_job(job: PackJob) -> PackOutcome:
+    """Execute and render one job; every failure is caught and reported, never raised."""
+    started = time.perf_counter()
+    attempts = 1
+    error_text = ""
+    try:
+        attempts = execute(job)
+    except Exception as error:  # one failing pack must never stop the others
+        error_text = _one_line(error)
+        log.warning("%s: pack failed: %s", job.provider_id, error_text)
+    html: str | None = None
+    executed = job.executed_path if Path(job.executed_path).exists() else None
+    if executed:
+        try:
+            html = str(render_html(executed, job.html_path, title=job.title))
+        except Exception as error:
+            render_error = f"rendering failed: {_one_line(error)}"
+            error_text = f"{error_text}; {render_error}" if error_text else render_error
+    elif not error_text:
+        error_text = "papermill wrote no executed notebook"
+    return PackOutcome(
+        provider_id=job.provider_id,
+        ok=not error_text,
+        html_path=html,
+        executed_path=executed,
+        error=error_text,
+        seconds=round(time.perf_counter() - started, 3),
+        attempts=attempts,
+    )

@@ -1,0 +1,145 @@
+"""One provider's pack from a params file, and params files for a whole period."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kpitools.contract import PROVIDER_ID_PATTERN
+from kpitools.errors import PackError, ParameterError
+from kpitools.packs.batch import pack_job, write_provider_files
+from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
+from kpitools.packs.runner import PackOutcome, run_pack_job
+from kpitools.params import (
+    PackParams,
+    load_params,
+    load_yaml_text,
+    params_from_mapping,
+    write_params,
+)
+
+# Keys a batch fills in per provider: a common params file may leave them out.
+_PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path")
+
+
+def batch_base(
+    params_file: str | Path | None = None,
+    *,
+    include_pii: bool | None = None,
+    pseudonym_key_file: str | None = None,
+) -> PackParams:
+    """The settings every provider of a batch shares.
+
+    Args:
+        params_file: an optional params YAML: its ``rules``, ``include_pii``, ``as_of``
+            and ``pseudonym_key_file`` apply to every provider; per-provider keys in it
+            (``provider_dir``, ``out_dir``, ...) are refused to avoid surprises.
+        include_pii: overrides the file's value when given.
+        pseudonym_key_file: overrides the file's value when given.
+
+    Raises:
+        ParameterError: the file does not fit the schema.
+    """
+    raw: dict[str, Any] = {}
+    where = ""
+    if params_file:
+        where = str(params_file)
+        try:
+            text = Path(params_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ParameterError(f"cannot read params file: {error.strerror}", path=where) from None
+        loaded = load_yaml_text(text, where=where)
+        if not isinstance(loaded, dict):
+            raise ParameterError("a params file must be a mapping of name: value", path=where)
+        given = sorted(k for k in _PER_PROVIDER if loaded.get(k))
+        if given:
+            raise ParameterError(
+                f"{', '.join(given)} are set per provider by `kpitools packs`; remove them", path=where
+            )
+        raw = dict(loaded)
+    raw.update(provider_dir="-", out_dir="-")
+    if include_pii is not None:
+        raw["include_pii"] = include_pii
+    if pseudonym_key_file:
+        raw["pseudonym_key_file"] = pseudonym_key_file
+    base = params_from_mapping(raw, where=where)
+    return replace(base, provider_dir="", out_dir="")
+
+
+def build_pack(params_file: str | Path) -> PackOutcome:
+    """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
+
+    The audit is computed once here (without cross-provider checks, which need the
+    whole period) and saved for the notebook, as in a batch.
+
+    Raises:
+        ParameterError: the params file does not fit the schema.
+        KpiToolsError: the provider's return cannot be read.
+    """
+    params = load_params(params_file)
+    out_dir = Path(params.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = replace(
+        params,
+        provider_dir=str(Path(params.provider_dir).resolve()),
+        out_dir=str(out_dir.resolve()),
+        previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
+        audit_path=str((out_dir / AUDIT_FILE).resolve()),
+    )
+    if not Path(params.provider_dir).is_dir():
+        raise PackError("provider folder not found", path=params.provider_dir)
+    ctx = context_from_audit(compute_audit(params), params)
+    write_provider_files(ctx)
+    title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
+    return run_pack_job(pack_job(params, title))
+
+
+def write_period_params(
+    period_dir: str | Path,
+    params_dir: str | Path,
+    *,
+    packs_out: str | Path = "out",
+    as_of: date | None = None,
+    include_pii: bool = False,
+) -> list[Path]:
+    """``kpitools params``: one params YAML per provider folder of a period.
+
+    Args:
+        period_dir: ``DATA/PERIOD``.
+        params_dir: where the YAML files go (``params/<name>/PERIOD``).
+        packs_out: output root written into each file (``OUT/PERIOD/<provider>``).
+        as_of: the measurement date to write, or None for the period end.
+        include_pii: written into each file.
+
+    Raises:
+        PackError: the period folder does not exist or holds no provider folder.
+    """
+    period_dir = Path(period_dir)
+    if not period_dir.is_dir():
+        raise PackError("period folder not found", path=period_dir)
+    period = period_dir.name
+    providers = sorted(p for p in period_dir.iterdir() if p.is_dir() and re.match(PROVIDER_ID_PATTERN, p.name))
+    if not providers:
+        raise PackError("no provider folder in the period folder", path=period_dir)
+    written = []
+    for provider in providers:
+        previous = provider.parent.parent / _previous(period) / provider.name
+        params = PackParams(
+            provider_dir=provider.as_posix(),
+            out_dir=(Path(packs_out) / period / provider.name).as_posix(),
+            period=period,
+            as_of=as_of,
+            previous_dir=previous.as_posix() if previous.is_dir() else "",
+            include_pii=include_pii,
+        )
+        written.append(write_params(params, Path(params_dir) / f"{provider.name}.yaml"))
+    return written
+
+
+def _previous(period: str) -> str:
+    from kpitools.calendar import previous_period
+
+    return previous_period(period)

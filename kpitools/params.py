@@ -1,0 +1,206 @@
+"""The params schema: one YAML per pack run, checked strictly before anything runs.
+
+A params file names one provider's return and where its pack goes::
+
+    provider_dir: data/demo/2023-03/P001
+    period: "2023-03"
+    as_of: "2023-03-31"          # blank = the last day of the period
+    out_dir: out/demo/2023-03/P001
+    previous_dir: data/demo/2023-02/P001   # optional
+    include_pii: false
+    rules: {dropout_limit: 0.2}  # optional overrides, see kpitools.rules.Rules
+    audit_path: ""               # set by `kpitools packs`: the saved ProviderAudit
+    pseudonym_key_file: ""       # blank = $KPITOOLS_PSEUDONYM_KEY or the default key
+
+The YAML is read with a loader that does not resolve timestamps, so ``2023-03-31``
+stays text until :func:`parse_date` parses it explicitly; ids and paths must be text (a
+bare ``202303`` is refused rather than silently turned into a number). Unknown keys
+fail. Relative paths are taken from the folder the command is run in.
+
+The notebook's ``parameters`` cell has exactly these names (a test checks this with
+``papermill.inspect_notebook``); :meth:`PackParams.notebook_parameters` gives the
+plain values papermill injects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kpitools.calendar import parse_period, period_end
+from kpitools.errors import ParameterError
+from kpitools.rules import Rules
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _TextDatesLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates and timestamps as strings."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class PackParams:
+    """One pack run, as validated from a params YAML or the command line.
+
+    Attributes:
+        provider_dir: the provider's folder for the period (``DATA/2023-03/P001``).
+        period: the reporting period ``YYYY-MM``; blank = the name of the parent folder.
+        as_of: the measurement date; None = the last day of the period.
+        out_dir: where the pack and registers go (``OUT/2023-03/P001``).
+        previous_dir: the previous month's folder of the same provider, if any.
+        include_pii: show names, ULNs and contact details (off by default).
+        rules: overrides of :class:`kpitools.rules.Rules`, checked by it.
+        audit_path: a saved ProviderAudit (written by a batch run); blank = compute.
+        pseudonym_key_file: the HMAC key for learner pseudonyms; blank = default.
+    """
+
+    provider_dir: str
+    out_dir: str
+    period: str = ""
+    as_of: date | None = None
+    previous_dir: str = ""
+    include_pii: bool = False
+    rules: dict[str, Any] = field(default_factory=dict)
+    audit_path: str = ""
+    pseudonym_key_file: str = ""
+
+    @property
+    def resolved_period(self) -> str:
+        """The period, or the provider folder's parent name when the period is blank."""
+        return self.period or Path(self.provider_dir).resolve().parent.name
+
+    @property
+    def resolved_as_of(self) -> date:
+        """``as_of``, or the last day of the period."""
+        return self.as_of or period_end(self.resolved_period)
+
+    def rules_object(self) -> Rules:
+        """The rules in force (defaults with the overrides applied)."""
+        return Rules.from_mapping(self.rules)
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """Plain values for papermill: dates as ISO text, paths as text."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["as_of"] = self.as_of.isoformat() if self.as_of else ""
+        values["rules"] = dict(self.rules)
+        return values
+
+    def to_yaml(self) -> str:
+        """The YAML text of this run (dates quoted, so any YAML reader keeps them text)."""
+        return yaml.safe_dump(self.notebook_parameters(), sort_keys=False, allow_unicode=True)
+
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PackParams))
+_REQUIRED = ("provider_dir", "out_dir")
+_TEXT = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path", "pseudonym_key_file")
+
+
+def parse_date(value: object, *, name: str, where: str = "") -> date | None:
+    """Parse an ISO date given as text; blank gives None.
+
+    Raises:
+        ParameterError: anything but ``YYYY-MM-DD`` text (YAML dates arrive as text).
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ParameterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ParameterError(f"{name} {value!r} is not a real date ({error})", path=where or None) from None
+
+
+def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
+    """Check a mapping (from YAML or a caller) against the schema.
+
+    Raises:
+        ParameterError: not a mapping, unknown or missing keys, wrong types, bad dates,
+            bad period or bad rules.
+    """
+    if not isinstance(raw, dict):
+        raise ParameterError("a params file must be a mapping of name: value", path=where or None)
+    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(PARAMETER_NAMES)}",
+            path=where or None,
+        )
+    missing = [k for k in _REQUIRED if not raw.get(k)]
+    if missing:
+        raise ParameterError(f"missing required parameter(s) {', '.join(missing)}", path=where or None)
+    values: dict[str, Any] = {}
+    for name in _TEXT:
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ParameterError(
+                f"{name} must be text (quote it), got {type(value).__name__} {value!r}",
+                path=where or None,
+            )
+        values[name] = value.strip()
+    if values.get("period"):
+        try:
+            parse_period(values["period"])
+        except ValueError as error:
+            raise ParameterError(str(error), path=where or None) from None
+    values["as_of"] = parse_date(raw.get("as_of"), name="as_of", where=where)
+    include_pii = raw.get("include_pii", False)
+    if not isinstance(include_pii, bool):
+        raise ParameterError(f"include_pii must be true or false, got {include_pii!r}", path=where or None)
+    values["include_pii"] = include_pii
+    rules = raw.get("rules") or {}
+    try:
+        Rules.from_mapping(rules)
+    except ParameterError as error:
+        raise ParameterError(f"rules: {error.message}", path=where or None) from None
+    values["rules"] = dict(rules)
+    return PackParams(**values)
+
+
+def load_yaml_text(text: str, *, where: str = "") -> object:
+    """Parse YAML text with dates kept as text.
+
+    Raises:
+        ParameterError: the text is not YAML.
+    """
+    try:
+        return yaml.load(text, Loader=_TextDatesLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ParameterError(f"not valid YAML: {error}", path=where or None) from None
+
+
+def load_params(path: str | Path) -> PackParams:
+    """Read and check one params YAML.
+
+    Raises:
+        ParameterError: unreadable file or a value that does not fit the schema.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ParameterError(f"cannot read params file: {error.strerror}", path=path) from None
+    return params_from_mapping(load_yaml_text(text, where=str(path)), where=str(path))
+
+
+def write_params(params: PackParams, path: str | Path) -> Path:
+    """Write ``params`` as YAML (atomically) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(params.to_yaml(), encoding="utf-8")
+    partial.replace(path)
+    return path

@@ -1,0 +1,154 @@
+"""Charts for the packs: each function returns a matplotlib Figure, or None when there is
+nothing to draw. Figures are never shown or saved here (the notebook displays them, and
+Jupyter embeds them as PNG).
+
+Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so nothing is
+registered globally and nothing shows twice. Every piece of provider text goes through
+:func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
+instead of being parsed as mathtext. A modest dpi keeps packs small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from kpitools.model import KpiResult, ProviderAudit
+
+DPI = 72
+GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
+
+
+def label(text: object) -> str:
+    """Provider text safe for matplotlib: ``$`` escaped so mathtext never triggers."""
+    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+
+
+def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _results(audit: ProviderAudit, kpi: str) -> list[KpiResult]:
+    return [r for r in audit.kpi_results if r.kpi == kpi]
+
+
+def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
+    """Drop-out rate per bootcamp (and the provider) against the limit line."""
+    results = [r for r in _results(audit, "learner_dropout") if r.value is not None]
+    if not results:
+        return None
+    limit = getattr(audit.rules, "dropout_limit", None)
+    fig = _figure()
+    ax = fig.add_subplot()
+    names = [label(r.bootcamp_id) for r in results]
+    values = [r.value * 100 for r in results]
+    colours = [BAD if limit is not None and r.value > limit else GOOD for r in results]
+    ax.bar(range(len(results)), values, color=colours)
+    ax.set_xticks(range(len(results)), names, rotation=30, ha="right")
+    if limit is not None:
+        ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
+        ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
+    ax.set_ylabel("drop-out (%)")
+    ax.set_title("Drop-out per bootcamp")
+    return fig
+
+
+def dropout_course(course: pd.DataFrame, limit: float | None) -> Figure | None:
+    """Monthly course of the provider's drop-out rate.
+
+    Args:
+        course: one row per month: ``as_of`` (date) and ``value`` (0..1), from the
+            drop-out KPI applied to each available return.
+        limit: the drop-out limit as a fraction, drawn as a line.
+    """
+    if course is None or len(course) < 2:
+        return None
+    fig = _figure(6.4, 2.6)
+    ax = fig.add_subplot()
+    ax.plot([str(d) for d in course["as_of"]], course["value"] * 100, marker="o", color=NEUTRAL)
+    if limit is not None:
+        ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
+    ax.set_ylabel("drop-out (%)")
+    ax.set_title("Drop-out month by month (provider)")
+    return fig
+
+
+def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
+    """Distribution of employers' satisfaction scores (0-5) in reached contacts."""
+    contacts = audit.provider.tables.get("employer_contacts")
+    if contacts is None or "satisfaction_score" not in contacts:
+        return None
+    scores = contacts.loc[contacts["reached"].fillna(False).astype(bool), "satisfaction_score"].dropna()
+    if scores.empty:
+        return None
+    counts = scores.astype(int).value_counts().reindex(range(6), fill_value=0)
+    passing = getattr(audit.rules, "satisfaction_pass_score", 3)
+    fig = _figure(5.0, 2.6)
+    ax = fig.add_subplot()
+    ax.bar(counts.index, counts.values, color=[GOOD if s >= passing else BAD for s in counts.index])
+    ax.set_xticks(range(6), ["0 Unacceptable", "1", "2", "3", "4", "5 Excellent"], fontsize=8)
+    ax.set_ylabel("contacts")
+    ax.set_title("Employer satisfaction scores (reached contacts)")
+    return fig
+
+
+def funnel(stages: Sequence[tuple[str, int]], title: str) -> Figure | None:
+    """A horizontal funnel of counts, widest stage first."""
+    if not stages or max(count for _, count in stages) == 0:
+        return None
+    fig = _figure(6.4, 0.6 + 0.45 * len(stages))
+    ax = fig.add_subplot()
+    names = [label(name) for name, _ in stages][::-1]
+    counts = [count for _, count in stages][::-1]
+    ax.barh(names, counts, color=NEUTRAL)
+    for y, count in enumerate(counts):
+        ax.text(count, y, f" {count}", va="center", fontsize=9)
+    ax.set_xlabel("learners")
+    ax.set_title(label(title))
+    return fig
+
+
+def kpi_funnel(audit: ProviderAudit, kpi: str, stage_names: tuple[str, str, str]) -> Figure | None:
+    """Completers → the KPI's denominator → its numerator, for the provider (``ALL``).
+
+    Args:
+        audit: the provider's audit.
+        kpi: ``guaranteed_interview`` or ``career_progression``.
+        stage_names: labels for completers, denominator and numerator.
+    """
+    provider = [r for r in _results(audit, kpi) if r.bootcamp_id == "ALL"]
+    if not provider:
+        return None
+    learners = audit.provider.tables["learners"]
+    completed = learners["completion_date"].notna() & (learners["completion_date"] <= pd.Timestamp(audit.as_of))
+    stages = [(stage_names[0], int(completed.sum())), (stage_names[1], provider[0].denominator),
+              (stage_names[2], provider[0].numerator)]
+    return funnel(stages, f"{stage_names[2]} funnel")
+
+
+def due_vs_paid(frame: pd.DataFrame, *, tolerance: float) -> Figure | None:
+    """Co-funding due against paid per employer.
+
+    Args:
+        frame: one row per employer: ``employer`` (label), ``due`` and ``paid`` (pounds).
+        tolerance: shortfall tolerated (the rule's ``payment_tolerance``): bars paid
+            within it are green, others red.
+    """
+    if frame is None or frame.empty:
+        return None
+    shown = frame.head(25)
+    fig = _figure(6.4, 0.8 + 0.3 * len(shown))
+    ax = fig.add_subplot()
+    positions = range(len(shown))
+    ax.barh([p + 0.2 for p in positions], shown["due"], height=0.4, color="#9aa5b1", label="due")
+    ax.barh([p - 0.2 for p in positions], shown["paid"], height=0.4,
+            color=[GOOD if p + tolerance >= d else BAD for p, d in zip(shown["paid"], shown["due"], strict=True)],
+            label="paid")
+    ax.set_yticks(list(positions), [label(e) for e in shown["employer"]], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("£")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Co-funding due vs paid")
+    return fig

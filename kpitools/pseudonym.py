@@ -1,0 +1,130 @@
+"""Keyed pseudonyms for learners: HMAC-SHA256 with a key kept outside the outputs.
+
+The same key gives the same pseudonym for a learner in every pack, register and run,
+so auditors can follow a case from month to month; without the key the pseudonym does
+not lead back to the learner. The key comes, in this order, from an explicit key file,
+the environment variable ``KPITOOLS_PSEUDONYM_KEY`` (the key itself), the file named
+by ``KPITOOLS_PSEUDONYM_KEY_FILE``, or a key file created on first use in the user's
+config folder (``~/.config/kpitools/pseudonym.key``, mode 0600).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpitools.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+KEY_ENV = "KPITOOLS_PSEUDONYM_KEY"
+KEY_FILE_ENV = "KPITOOLS_PSEUDONYM_KEY_FILE"
+_MIN_KEY_BYTES = 16
+
+
+def default_key_file() -> Path:
+    """The key file used when none is configured (outside any output folder)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "kpitools" / "pseudonym.key"
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        key = path.read_bytes().strip()
+    except OSError as error:
+        raise ParameterError(f"cannot read the pseudonym key: {error.strerror}", path=path) from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise ParameterError(
+            f"pseudonym key is too short ({len(key)} bytes, need {_MIN_KEY_BYTES})", path=path
+        )
+    return key
+
+
+def _create_key_file(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+    log.warning("created a new pseudonym key at %s; keep it to get the same pseudonyms next run", path)
+    return key
+
+
+def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None = None) -> bytes:
+    """Find the pseudonym key (see module docstring for the order).
+
+    Args:
+        key_file: an explicit key file, or None/blank.
+        out_dir: the output folder; a key file inside it is refused.
+
+    Raises:
+        ParameterError: unreadable or short key, or a key file inside ``out_dir``.
+    """
+    if key_file:
+        path = Path(key_file)
+    elif os.environ.get(KEY_ENV):
+        key = os.environ[KEY_ENV].strip().encode()
+        if len(key) < _MIN_KEY_BYTES:
+            raise ParameterError(f"{KEY_ENV} is too short (need {_MIN_KEY_BYTES} characters)")
+        return key
+    elif os.environ.get(KEY_FILE_ENV):
+        path = Path(os.environ[KEY_FILE_ENV])
+    else:
+        path = default_key_file()
+        if not path.exists():
+            try:
+                return _create_key_file(path)
+            except FileExistsError:  # another worker created it first
+                pass
+    if out_dir is not None and Path(out_dir).resolve() in path.resolve().parents:
+        raise ParameterError(
+            "the pseudonym key must be kept outside the output folder", path=path
+        )
+    return _read_key_file(path)
+
+
+@dataclass(frozen=True)
+class Pseudonymiser:
+    """Turns learner refs into stable keyed pseudonyms such as ``L-3f9a0c21d7``.
+
+    Attributes:
+        key: the HMAC key (never written to any output).
+        provider_id: learner refs are unique within a provider, so it is part of the
+            message: the same ref at two providers gets two pseudonyms.
+    """
+
+    key: bytes
+    provider_id: str
+
+    def __repr__(self) -> str:  # never show the key in logs or tracebacks
+        return f"Pseudonymiser(provider_id={self.provider_id!r})"
+
+    def learner(self, learner_ref: str) -> str:
+        """The pseudonym of one learner of this provider."""
+        message = f"{self.provider_id}\x1f{learner_ref}".encode()
+        return "L-" + hmac.new(self.key, message, hashlib.sha256).hexdigest()[:10]
+
+    def entity(self, entity: str) -> str:
+        """``learner:<ref>`` → ``learner:L-…``; employers and others are unchanged."""
+        kind, sep, ident = str(entity).partition(":")
+        if sep and kind == "learner" and ident:
+            return f"learner:{self.learner(ident)}"
+        return entity
+
+    def replace_refs(self, text: str, learner_refs: frozenset[str] | set[str]) -> str:
+        """Replace whole-word occurrences of known learner refs in free text."""
+        if not text or not learner_refs:
+            return text
+        found = [ref for ref in learner_refs if ref and ref in text]
+        if not found:
+            return text
+        pattern = re.compile(
+            r"(?<![\w-])(" + "|".join(re.escape(r) for r in sorted(found, key=len, reverse=True)) + r")(?![\w-])"
+        )
+        return pattern.sub(lambda m: self.learner(m.group(1)), text)

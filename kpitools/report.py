@@ -1,0 +1,363 @@
+"""Presentation helpers the pack notebook calls: escaped HTML tables with status colours.
+
+Every function takes a :class:`~kpitools.packs.context.PackContext` (or plain frames) and
+returns :class:`Html`, which Jupyter displays as it is. All data is escaped here (pandas
+``to_html(escape=True)`` or :func:`html.escape`), so a learner or employer named
+``<script>alert(1)</script>`` appears as text. Long lists are capped with a note
+pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come from the
+:class:`~kpitools.model.KpiResult` objects.
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kpitools.contract import KPIS
+from kpitools.model import ProviderReturn
+
+if TYPE_CHECKING:
+    from kpitools.packs.context import PackContext
+
+KPI_TITLES: dict[str, str] = {
+    "employer_engagement": "Employer engagement",
+    "employer_cofunding": "Employer co-funding",
+    "learner_dropout": "Learner drop-out",
+    "new_skills": "New skills",
+    "guaranteed_interview": "Guaranteed interview",
+    "career_progression": "Career progression",
+    "referral": "Referral to alternative opportunities",
+}
+STATUS_COLOURS: dict[str, str] = {
+    "met": "#b7e1b5", "on_track": "#d7efd5", "at_risk": "#ffe2a8", "off_track": "#f7b9b4",
+    "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
+    "FAILED": "#f29b94", "OK": "#b7e1b5",
+}
+ROW_LIMIT = 50
+VERSIONED = ("kpitools", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "openpyxl")
+STYLE = (
+    "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
+    "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
+    "vertical-align:top}table.kpi th{background:#eef1f5}.note{color:#555;font-size:12px}"
+    "</style>"
+)
+
+
+@dataclass(frozen=True)
+class Html:
+    """A block of (already escaped) HTML that Jupyter displays as such."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def esc(value: object) -> str:
+    """Text of a value, HTML-escaped (blank for missing values)."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+def status_cell(status: str, text: str | None = None) -> str:
+    """A ``<td>`` coloured by status; ``text`` (escaped) defaults to the status."""
+    colour = STATUS_COLOURS.get(status, "#ffffff")
+    label = esc(text if text is not None else status.replace("_", " "))
+    return f'<td style="background:{colour}" title="{esc(status)}">{label}</td>'
+
+
+def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx") -> Html:
+    """Any frame as an escaped HTML table, capped at ``limit`` rows with a note."""
+    if frame.empty:
+        return Html('<p class="note">None.</p>')
+    shown = frame.head(limit)
+    body = shown.to_html(escape=True, index=False, na_rep="", border=0, classes="kpi")
+    note = ""
+    if len(frame) > limit:
+        note = f'<p class="note">{len(frame) - limit} more {esc(more)}.</p>'
+    return Html(STYLE + body + note)
+
+
+def _kpi_label(kpi: str, stage: str) -> str:
+    title = KPI_TITLES.get(kpi, kpi)
+    return f"{title} ({stage})" if stage else title
+
+
+def status_matrix(ctx: PackContext) -> Html:
+    """KPI (and engagement stage) × bootcamp status table, coloured, with values."""
+    results = ctx.audit.kpi_results
+    bootcamps = sorted({r.bootcamp_id for r in results} - {"ALL"}) + ["ALL"]
+    rows_keys = sorted({(r.kpi, r.stage) for r in results}, key=lambda k: (KPIS.index(k[0]) if k[0] in KPIS else 99, k[1]))
+    lookup = {(r.kpi, r.stage, r.bootcamp_id): r for r in results}
+    head = "".join(f"<th>{esc(b)}</th>" for b in bootcamps)
+    lines = [f'{STYLE}<table class="kpi"><thead><tr><th>KPI</th>{head}</tr></thead><tbody>']
+    for kpi, stage in rows_keys:
+        cells = []
+        for bootcamp in bootcamps:
+            result = lookup.get((kpi, stage, bootcamp))
+            if result is None:
+                cells.append("<td></td>")
+                continue
+            shown = result.status.replace("_", " ")
+            if result.value is not None:
+                shown += f" · {percent(result.value)}"
+            cells.append(status_cell(result.status, shown))
+        lines.append(f"<tr><th>{esc(_kpi_label(kpi, stage))}</th>{''.join(cells)}</tr>")
+    lines.append("</tbody></table>")
+    return Html("".join(lines))
+
+
+def exception_counts(ctx: PackContext) -> Html:
+    """Exceptions per KPI (and irregularities) by severity."""
+    findings = ctx.audit.exceptions_frame()
+    order = [*KPIS, "irregularity"]
+    counts = (
+        findings.groupby(["kpi", "severity"]).size().unstack(fill_value=0)
+        if len(findings) else pd.DataFrame()
+    )
+    rows = []
+    for kpi in order:
+        by_severity = counts.loc[kpi] if kpi in counts.index else pd.Series(dtype=int)
+        rows.append({
+            "KPI": KPI_TITLES.get(kpi, "Irregularities"),
+            **{s: int(by_severity.get(s, 0)) for s in ("high", "medium", "low")},
+            "total": int(by_severity.sum()) if len(by_severity) else 0,
+        })
+    return table(pd.DataFrame(rows), limit=len(rows))
+
+
+def headline(ctx: PackContext) -> Html:
+    """Provider name, UKPRN, period and as_of as a definition list."""
+    audit = ctx.audit
+    items = {
+        "Provider": audit.provider.provider_name,
+        "Provider id": audit.provider_id,
+        "UKPRN": audit.provider.ukprn or "not given",
+        "Period": audit.period or ctx.params.resolved_period,
+        "Measured as of": audit.as_of.isoformat(),
+        "Personal data": "shown (include_pii)" if ctx.include_pii else "pseudonymised",
+    }
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items.items())
+    notes = "".join(f"<li>{esc(ctx.scrub(n))}</li>" for n in audit.notes)
+    return Html(f'{STYLE}<table class="kpi">{rows}</table>' + (f"<ul>{notes}</ul>" if notes else ""))
+
+
+def kpi_figures(ctx: PackContext, kpi: str) -> Html:
+    """The KPI's figure against its target, per bootcamp and for the provider."""
+    rows = []
+    for r in ctx.audit.kpi_results:
+        if r.kpi != kpi:
+            continue
+        target = "" if r.target is None else f"{'at most' if r.target_kind == 'max' else 'at least'} {percent(r.target)}"
+        rows.append(
+            f"<tr><td>{esc(r.bootcamp_id)}</td><td>{esc(r.stage)}</td><td>{r.numerator}</td>"
+            f"<td>{r.denominator}</td><td>{esc(percent(r.value))}</td><td>{esc(target)}</td>"
+            f"{status_cell(r.status)}<td>{esc(r.due_date.isoformat() if r.due_date else '')}</td>"
+            f"<td>{esc('; '.join(r.notes))}</td></tr>"
+        )
+    if not rows:
+        return Html('<p class="note">No results for this KPI.</p>')
+    head = "".join(f"<th>{h}</th>" for h in ("bootcamp", "stage", "numerator", "denominator", "value", "target", "status", "due", "notes"))
+    return Html(f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
+    """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
+    frame = ctx.findings(kpi).drop(columns=["provider_id", "kpi"])
+    return Html("<h3>Exceptions to follow up</h3>" + str(table(frame, limit=limit)))
+
+
+def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Irregularities other than ILR reconciliation."""
+    frame = ctx.findings("irregularity")
+    frame = frame[~frame["rule"].astype(str).str.startswith("ILR-")]
+    return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
+
+
+def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Findings of the datasheet / ILR reconciliation (``ILR-MISMATCH-*``)."""
+    frame = ctx.findings("irregularity", rule_prefix="ILR-")
+    if frame.empty:
+        return Html('<p class="note">No ILR differences (or no ILR file supplied).</p>')
+    return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
+
+
+def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Every worklist the checks produced, one sub-section each, by name."""
+    lists = ctx.worklists()
+    if not lists:
+        return Html('<p class="note">No worklists for this provider.</p>')
+    parts = []
+    for name, frame in lists.items():
+        title = esc(str(name).replace("_", " ").capitalize())
+        parts.append(f"<h3>{title}</h3>{table(frame, limit=limit, more='in the worklist files')}")
+    return Html("".join(parts))
+
+
+def data_quality(ctx: PackContext) -> Html:
+    """Rows read / accepted / rejected per table, with a check that nothing was lost."""
+    rows = [
+        {"table": c.table, "read": c.read, "accepted": c.accepted, "rejected": c.rejected,
+         "balances": "yes" if c.balances else "NO"}
+        for c in ctx.audit.provider.counts.values()
+    ]
+    warnings = "".join(f"<li>{esc(ctx.scrub(w))}</li>" for w in ctx.audit.provider.warnings)
+    extra = f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else ""
+    return Html(str(table(pd.DataFrame(rows), limit=len(rows) or 1)) + extra)
+
+
+def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Rejected rows with their reasons (personal-data values masked)."""
+    frame = ctx.rejected()
+    return table(frame, limit=limit, more="in rejected_rows.csv")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def provenance(ctx: PackContext) -> Html:
+    """Input files with SHA-256 and rows, parameters, rules, versions and time."""
+    inputs = pd.DataFrame(
+        [{"file": i.path, "sha256": i.sha256, "bytes": i.size_bytes, "tables": ", ".join(i.tables), "rows": i.rows}
+         for i in ctx.audit.provider.inputs]
+    )
+    parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k != "rules"}
+    rules = getattr(ctx.audit.rules, "as_dict", lambda: {})()
+    settings = pd.DataFrame(
+        [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
+    )
+    versions = pd.DataFrame([{"package": k, "version": v} for k, v in _versions().items()])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Html(
+        "<h3>Input files</h3>" + str(table(inputs, limit=500))
+        + "<h3>Parameters and rules</h3>" + str(table(settings, limit=500))
+        + "<h3>Versions</h3>" + str(table(versions, limit=50))
+        + f'<p class="note">Pack generated at {esc(stamp)}.</p>'
+    )
+
+
+def _kpi_docstring(kpi: str) -> str:
+    """The KPI function's docstring: the method statement's source (conventions.md)."""
+    import importlib
+    import inspect
+
+    try:
+        module = importlib.import_module(f"kpitools.kpis.{kpi}")
+    except ImportError:
+        return ""
+    function = getattr(module, kpi, None)
+    return inspect.getdoc(function) or "" if function is not None else ""
+
+
+def method_text(rules: object, kpi: str) -> str:
+    """The rules applied for one KPI: ``kpitools.method`` if present, else the docstring."""
+    try:
+        from kpitools.method import method_statement
+    except ImportError:
+        method_statement = None
+    if method_statement is not None:
+        statement = method_statement(rules)
+        if isinstance(statement, dict):
+            return str(statement.get(kpi, ""))
+        if isinstance(statement, str):
+            return statement
+    text = _kpi_docstring(kpi).split("\n    Args:")[0].split("\nArgs:")[0]
+    as_dict = getattr(rules, "as_dict", dict)()
+    used = [f"{name} = {value}" for name, value in as_dict.items() if name in text]
+    return text + ("\n\nRules in force: " + "; ".join(used) if used else "")
+
+
+def method(ctx: PackContext, kpi: str) -> Html:
+    """The method statement for one KPI (population, formula, exclusions, rules in force)."""
+    text = method_text(ctx.audit.rules, kpi)
+    if not text:
+        return Html('<h3>Rules applied</h3><p class="note">No method statement available.</p>')
+    return Html(f'<h3>Rules applied</h3><pre style="white-space:pre-wrap;font-size:12px">{esc(text)}</pre>')
+
+
+def dropout_course(ctx: PackContext) -> pd.DataFrame:
+    """The provider's drop-out rate as measured from each available return.
+
+    The previous month's return (when the audit has one) is measured at its period's
+    last day, the current one at ``as_of``, by the drop-out KPI itself.
+
+    Returns:
+        Columns ``as_of`` (date) and ``value`` (0..1), oldest first; months whose
+        cohort is empty are left out.
+    """
+    from kpitools.calendar import period_end, previous_period
+    from kpitools.kpis.learner_dropout import learner_dropout
+
+    audit = ctx.audit
+    points: list[tuple[object, ProviderReturn]] = []
+    if audit.previous is not None and audit.period:
+        points.append((period_end(previous_period(audit.period)), audit.previous))
+    rows = []
+    for day, ret in points:
+        results = learner_dropout(ret.tables, as_of=day, rules=audit.rules)
+        rows += [{"as_of": day, "value": r.value} for r in results if r.bootcamp_id == "ALL"]
+    rows += [
+        {"as_of": audit.as_of, "value": r.value}
+        for r in audit.kpi_results if r.kpi == "learner_dropout" and r.bootcamp_id == "ALL"
+    ]
+    frame = pd.DataFrame(rows, columns=["as_of", "value"])
+    return frame[frame["value"].notna()].reset_index(drop=True)
+
+
+def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:
+    """Co-funding due against paid per employer, for the chart.
+
+    Due: for each co-funded learner past M1 (on or before ``as_of``), the rate of the
+    employer's size band times the bootcamp's price, as ``kpi-rules.md`` section 2 states
+    (size band from ``employee_count`` when given, else the declared band). Paid: the
+    employer's payments for those learners dated on or before ``as_of``.
+
+    Returns:
+        Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
+    """
+    tables = ctx.audit.provider.tables
+    rules = ctx.audit.rules
+    today = pd.Timestamp(ctx.audit.as_of)
+    learners = tables["learners"]
+    cofunded = learners[(learners["learner_type"] == "co-funded") & (learners["m1_date"] <= today)]
+    if cofunded.empty:
+        return pd.DataFrame(columns=["employer", "due", "paid"])
+    employers = tables["employers"].set_index("employer_id")
+    counts = employers["employee_count"].reindex(cofunded["employer_id"]).to_numpy()
+    declared = employers["size_band"].reindex(cofunded["employer_id"]).to_numpy()
+    sme = [
+        (c < rules.sme_employee_limit) if pd.notna(c) else (d == "SME")
+        for c, d in zip(counts, declared, strict=True)
+    ]
+    price = tables["bootcamps"].set_index("bootcamp_id")["price_per_learner"]
+    rate = pd.Series([rules.cofunding_rate_sme if s else rules.cofunding_rate_large for s in sme], index=cofunded.index)
+    due = cofunded.assign(due=rate * price.reindex(cofunded["bootcamp_id"]).to_numpy())
+    payments = tables["cofunding_payments"]
+    payments = payments[payments["payment_date"] <= today]
+    keys = ["employer_id", "learner_ref", "bootcamp_id"]
+    paid = payments.groupby(keys, as_index=False)["amount"].sum()
+    joined = due.merge(paid, on=keys, how="left").fillna({"amount": 0.0})
+    per_employer = joined.groupby("employer_id", as_index=False).agg(due=("due", "sum"), paid=("amount", "sum"))
+    per_employer = per_employer.rename(columns={"employer_id": "employer"})
+    return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,126 @@
+"""Tiny provider returns and hand-made audits for the pack tests.
+
+One provider, two bootcamps, four learners. Learner names and an employer name carry
+XSS and formula-injection payloads, and a bootcamp title has ``$`` signs, so every test
+that renders them checks escaping. Figures of the hand-made KPI results:
+
+- learner_dropout B1: cohort 2 (L1, L2 have M1 on or before as_of), L2 withdrew after M1
+  → 1/2 = 50 % (limit 20 %: off track); B2: cohort 1 (L3), no withdrawal → 0/1 = 0 %;
+  ALL pools counts: 1/3.
+- new_skills ALL: 1 completer (L3) with both assessments → 1/1.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from kpitools.load import load_provider
+from kpitools.model import Finding, KpiResult, ProviderAudit
+from kpitools.rules import Rules
+
+AS_OF = date(2023, 3, 31)
+XSS_NAME = "<script>alert(1)</script>"
+IMG_NAME = "<img src=x onerror=alert(1)>"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+DOLLAR_TITLE = "Ba$$in data skills"
+
+
+def uln(stem: str) -> str:
+    """A ULN passing the ULN_04 check digit, from 9 digits."""
+    total = sum(int(d) * w for d, w in zip(stem, range(10, 1, -1), strict=True))
+    remainder = total % 11
+    assert remainder != 0, "pick another stem"
+    return stem + str(10 - remainder)
+
+
+LEARNERS = [
+    # learner_ref, uln, bootcamp, type, employer, start, m1, withdrawal, completion, given, family
+    ("L1", uln("123456789"), "B1", "independent", "", "2023-01-09", "2023-01-16", "", "", "Zebedee", "Quattlebaum"),
+    ("L2", uln("234567891"), "B1", "independent", "", "2023-01-09", "2023-01-16", "2023-02-20", "", XSS_NAME, "Fothergill"),
+    ("L3", uln("345678912"), "B2", "co-funded", "E1", "2023-01-02", "2023-01-09", "", "2023-03-10", IMG_NAME, "Wetherspoonly"),
+    ("L4", uln("456789123"), "B2", "independent", "", "2023-04-03", "", "", "", FORMULA, "Pennywhistle"),
+]
+EMAIL = "zebedee.contact@example.org"
+
+
+def _write(path: Path, header: list[str], rows: list[tuple]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_provider(folder: Path, provider_id: str = "P001") -> Path:
+    """Write a small valid provider return (plus one rejected learner row)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "provider.csv", ["provider_id", "name", "ukprn"], [(provider_id, f"Acme {XSS_NAME} Training", "10012345")])
+    _write(
+        folder / "bootcamps.csv",
+        ["bootcamp_id", "title", "start_date", "end_date", "price_per_learner"],
+        [("B1", DOLLAR_TITLE, "2023-01-09", "2023-06-30", "3000"), ("B2", "Cloud", "2023-01-02", "2023-05-31", "2500")],
+    )
+    _write(
+        folder / "learners.csv",
+        ["learner_ref", "uln", "bootcamp_id", "learner_type", "employer_id", "start_date", "m1_date",
+         "withdrawal_date", "completion_date", "given_name", "family_name"],
+        [*LEARNERS, ("L5", "12345", "B1", "independent", "", "2023-01-09", "", "", "", "Bad", "Uln")],
+    )
+    _write(
+        folder / "employers.csv",
+        ["employer_id", "name", "employee_count", "roles", "contact_name", "contact_email", "contact_phone"],
+        [("E1", FORMULA, "40", "interviewing", "Octavia Brambleworth", EMAIL, "07700 900123")],
+    )
+    _write(
+        folder / "employer_contacts.csv",
+        ["employer_id", "stage", "attempt_date", "reached", "satisfaction_score"],
+        [("E1", "post", "2023-03-15", "Y", "4"), ("E1", "delivery", "2023-02-15", "Y", "2")],
+    )
+    # every table has a row: empty compound-key tables are not what these tests are about
+    _write(folder / "cofunding_payments.csv", ["employer_id", "learner_ref", "bootcamp_id", "amount", "payment_date"],
+           [("E1", "L3", "B2", "100", "2023-01-20")])
+    _write(folder / "assessments.csv", ["learner_ref", "bootcamp_id", "kind", "assessment_date", "skills_achieved"],
+           [("L3", "B2", "initial", "2023-01-05", ""), ("L3", "B2", "final", "2023-03-08", "Y")])
+    _write(folder / "interviews.csv", ["learner_ref", "bootcamp_id", "employer_id", "offer_date", "role_type", "matches_skills"],
+           [("L1", "B1", "E1", "2023-03-01", "job", "Y")])
+    _write(folder / "outcomes.csv", ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date", "employer_id"],
+           [("L3", "B2", "new_role", "2023-03-20", "E1")])
+    _write(folder / "referrals.csv", ["learner_ref", "bootcamp_id", "referral_date", "referred_to"],
+           [("L2", "B1", "2023-03-01", "National Careers Service")])
+    return folder
+
+
+def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
+    """A ProviderAudit for :func:`write_provider` with the hand-worked figures above."""
+    provider = load_provider(folder)
+    drop = Finding("learner_dropout", "DROP-ABOVE-LIMIT", "high", "bootcamp:B1", "learners.csv:3",
+                   "drop-out 50.0 % above the 20 % limit", "B1")
+    late = Finding("learner_dropout", "DROP-LATE-REPORT", "medium", "learner:L2", "learners.csv:3",
+                   "L2 withdrawal reported late", "B1")
+    formula = Finding("employer_cofunding", "COF-UNDERPAID", "high", "employer:E1", "cofunding_payments.csv:2",
+                      f"{FORMULA} paid 100.00 of 250.00 for L3", "B2")
+    results = [
+        KpiResult("learner_dropout", "B1", 1, 2, "off_track", AS_OF, target=0.2, target_kind="max", exceptions=(drop, late)),
+        KpiResult("learner_dropout", "B2", 0, 1, "on_track", AS_OF, target=0.2, target_kind="max"),
+        KpiResult("learner_dropout", "ALL", 1, 3, "off_track", AS_OF, target=0.2, target_kind="max"),
+        KpiResult("new_skills", "ALL", 1, 1, "met", AS_OF, target=1.0, target_kind="min"),
+        KpiResult("employer_cofunding", "ALL", 0, 1, "off_track", AS_OF, target=1.0, target_kind="min", exceptions=(formula,)),
+        KpiResult("employer_engagement", "ALL", 1, 1, "on_track", AS_OF, stage="post", target=1.0, target_kind="min"),
+    ]
+    irregular = [
+        Finding("irregularity", "DUP-ULN-OVERLAP", "high", "learner:L1", "learners.csv:2",
+                f"ULN {LEARNERS[0][1]} also at P002 on an overlapping bootcamp", "B1"),
+        Finding("irregularity", "ILR-MISMATCH-START-DATE", "medium", "learner:L3", "learners.csv:4",
+                "start date 2023-01-02 in the datasheet, 2023-01-03 in the ILR", "B2"),
+    ]
+    return ProviderAudit(provider=provider, as_of=AS_OF, rules=Rules(), kpi_results=results,
+                         period=period, irregularities=irregular)
+
+
+def pii_strings() -> list[str]:
+    """Personal data of the fixture that must not appear without include_pii."""
+    values = [EMAIL, "Octavia Brambleworth", "07700 900123"]
+    for row in LEARNERS:
+        values += [row[1], row[10]]
+    return values
