@@ -39,9 +39,10 @@ def min_status(
         open_short: failing cases not yet due, which can still be put right.
 
     Returns:
-        ``at_risk`` while a case is short but can still be put right; ``off_track`` once a
-        case is past its own due date (or the value is below the target); ``met`` /
-        ``not_met`` once the target is due.
+        For a 100 % target, ``at_risk`` while a case is short but can still be put right
+        and ``off_track`` once a case is past its own due date; for a partial target,
+        ``off_track`` while the value is below it; ``met`` / ``not_met`` once the target
+        is due.
     """
     if not started:
         return "not_due"
@@ -52,7 +53,13 @@ def min_status(
         if denominator == 0:
             return "no_data"
         return "not_met" if below else "met"
-    if overdue_short or below:
+    if target < 1:
+        # A partial target (e.g. progression) is judged on the value so far: single
+        # failing cases are expected and do not by themselves put it off track.
+        if not denominator:
+            return "no_data"
+        return "off_track" if below else "on_track"
+    if overdue_short:
         return "off_track"
     if open_short:
         return "at_risk"
