@@ -156,12 +156,28 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
             f"ambiguous return: both datasheet.xlsx and {', '.join(csv_names)}; keep one form",
             path=folder,
         )
+    try:
+        tables, inputs = _read_files(files, csv_names, warnings)
+    except FileLevelError as error:  # name the file with its folder: batches read many
+        raise FileLevelError(
+            error.message,
+            path=folder / (error.path or ""),
+            row=error.row,
+            column=error.column,
+            value=error.value,
+        ) from None
+    return ProviderFiles(tables, inputs, warnings, ilr_files)
+
+
+def _read_files(
+    files: dict[str, Path], csv_names: list[str], warnings: list[str]
+) -> tuple[dict[str, RawTable], list[InputFile]]:
     tables: dict[str, RawTable] = {}
     inputs: list[InputFile] = []
     if "datasheet.xlsx" in files:
-        path = files["datasheet.xlsx"]
         from kpitools.io.workbook import read_workbook  # the workbook reader imports this module
 
+        path = files["datasheet.xlsx"]
         tables, sheet_warnings = read_workbook(path)
         warnings += sheet_warnings
         inputs.append(_input_file(path, tables.values()))
@@ -171,7 +187,7 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
         tables[raw.table] = raw
         warnings += file_warnings
         inputs.append(_input_file(path, [raw]))
-    return ProviderFiles(tables, inputs, warnings, ilr_files)
+    return tables, inputs
 
 
 def _input_file(path: Path, raws: Iterable[RawTable]) -> InputFile:
