@@ -328,36 +328,21 @@ def dropout_course(ctx: PackContext) -> pd.DataFrame:
 def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:
     """Co-funding due against paid per employer, for the chart.
 
-    Due: for each co-funded learner past M1 (on or before ``as_of``), the rate of the
-    employer's size band times the bootcamp's price, as ``kpi-rules.md`` section 2 states
-    (size band from ``employee_count`` when given, else the declared band). Paid: the
-    employer's payments for those learners dated on or before ``as_of``.
+    The amounts are the co-funding KPI's own (``kpitools.kpis.employer_cofunding.
+    contributions``): required and paid per co-funded learner, here summed per employer
+    over learners past M1 on or before ``as_of``.
 
     Returns:
         Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
     """
-    tables = ctx.audit.provider.tables
-    rules = ctx.audit.rules
-    today = pd.Timestamp(ctx.audit.as_of)
-    learners = tables["learners"]
-    cofunded = learners[(learners["learner_type"] == "co-funded") & (learners["m1_date"] <= today)]
-    if cofunded.empty:
+    from kpitools.kpis._common import measured_tables
+    from kpitools.kpis.employer_cofunding import contributions
+
+    audit = ctx.audit
+    owed = contributions(measured_tables(audit.provider.tables, audit.as_of), audit.rules)
+    owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(audit.as_of))]
+    if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])
-    employers = tables["employers"].set_index("employer_id")
-    counts = employers["employee_count"].reindex(cofunded["employer_id"]).to_numpy()
-    declared = employers["size_band"].reindex(cofunded["employer_id"]).to_numpy()
-    sme = [
-        (c < rules.sme_employee_limit) if pd.notna(c) else (d == "SME")
-        for c, d in zip(counts, declared, strict=True)
-    ]
-    price = tables["bootcamps"].set_index("bootcamp_id")["price_per_learner"]
-    rate = pd.Series([rules.cofunding_rate_sme if s else rules.cofunding_rate_large for s in sme], index=cofunded.index)
-    due = cofunded.assign(due=rate * price.reindex(cofunded["bootcamp_id"]).to_numpy())
-    payments = tables["cofunding_payments"]
-    payments = payments[payments["payment_date"] <= today]
-    keys = ["employer_id", "learner_ref", "bootcamp_id"]
-    paid = payments.groupby(keys, as_index=False)["amount"].sum()
-    joined = due.merge(paid, on=keys, how="left").fillna({"amount": 0.0})
-    per_employer = joined.groupby("employer_id", as_index=False).agg(due=("due", "sum"), paid=("amount", "sum"))
-    per_employer = per_employer.rename(columns={"employer_id": "employer"})
+    per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))
+    per_employer = per_employer.rename(columns={"employer_key": "employer"})
     return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,51 @@
+"""Fixtures of the pack tests: a tiny provider on disk, its hand-made audit, a key."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from builders import hand_audit, write_provider  # noqa: E402
+
+from kpitools.model import ProviderAudit  # noqa: E402
+from kpitools.packs.context import PackContext, context_from_audit  # noqa: E402
+from kpitools.params import PackParams  # noqa: E402
+
+TEST_KEY = "pack-tests-key-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test uses a fixed key from the environment, never the user's key file."""
+    monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", TEST_KEY)
+    return TEST_KEY
+
+
+@pytest.fixture
+def provider_dir(tmp_path: Path) -> Path:
+    return write_provider(tmp_path / "data" / "2023-03" / "P001")
+
+
+@pytest.fixture
+def audit(provider_dir: Path) -> ProviderAudit:
+    return hand_audit(provider_dir)
+
+
+def make_context(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = False) -> PackContext:
+    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir),
+                        period="2023-03", include_pii=include_pii)
+    return context_from_audit(audit, params)
+
+
+@pytest.fixture
+def ctx(audit: ProviderAudit, tmp_path: Path) -> PackContext:
+    return make_context(audit, tmp_path / "out")
+
+
+@pytest.fixture
+def ctx_pii(audit: ProviderAudit, tmp_path: Path) -> PackContext:
+    return make_context(audit, tmp_path / "out", include_pii=True)

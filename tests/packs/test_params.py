@@ -1,0 +1,84 @@
+"""The params schema: unknown keys fail, dates parsed explicitly, ids stay text, and
+the notebook's parameters cell has exactly the schema's names."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import papermill
+import pytest
+
+from kpitools.errors import ParameterError
+from kpitools.packs.runner import PROVIDER_NOTEBOOK
+from kpitools.params import PARAMETER_NAMES, PackParams, load_params, params_from_mapping, write_params
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "P001.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_unquoted_yaml_date_is_parsed_explicitly_and_ids_stay_text(tmp_path: Path) -> None:
+    path = _write(tmp_path, "provider_dir: data/2023-03/0012\nout_dir: out/x\nperiod: 2023-03\nas_of: 2023-03-15\n")
+    params = load_params(path)
+    assert params.as_of == date(2023, 3, 15)
+    assert params.period == "2023-03"
+    assert params.provider_dir == "data/2023-03/0012"
+
+
+def test_unknown_key_fails_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "provider_dir: a\nout_dir: b\ninclude_pi: true\n")
+    with pytest.raises(ParameterError, match="include_pi") as caught:
+        load_params(path)
+    assert caught.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("as_of: 2023-02-30", "not a real date"),
+        ("as_of: 31/03/2023", "YYYY-MM-DD"),
+        ("period: 202303", "must be text"),
+        ("period: 2023-13", "not YYYY-MM"),
+        ("include_pii: 'yes'", "true or false"),
+        ("rules: {dropout_limt: 0.2}", "dropout_limt"),
+    ],
+)
+def test_bad_values_fail(tmp_path: Path, text: str, match: str) -> None:
+    path = _write(tmp_path, f"provider_dir: a\nout_dir: b\n{text}\n")
+    with pytest.raises(ParameterError, match=match):
+        load_params(path)
+
+
+def test_missing_required_and_non_mapping_fail() -> None:
+    with pytest.raises(ParameterError, match="out_dir"):
+        params_from_mapping({"provider_dir": "a"})
+    with pytest.raises(ParameterError, match="mapping"):
+        params_from_mapping(["provider_dir"])
+
+
+def test_defaults_period_end_and_folder_period(tmp_path: Path) -> None:
+    folder = tmp_path / "2023-02" / "P001"
+    params = params_from_mapping({"provider_dir": str(folder), "out_dir": "o"})
+    # blank period: the provider folder's parent; blank as_of: the period's last day
+    assert params.resolved_period == "2023-02"
+    assert params.resolved_as_of == date(2023, 2, 28)
+    assert params.rules_object().dropout_limit == 0.2
+
+
+def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
+    params = PackParams(provider_dir="d/2023-03/P001", out_dir="o/2023-03/P001", period="2023-03",
+                        as_of=date(2023, 3, 31), include_pii=True, rules={"dropout_limit": 0.25})
+    assert load_params(write_params(params, tmp_path / "p.yaml")) == params
+
+
+def test_notebook_parameters_cell_matches_the_schema() -> None:
+    cell = papermill.inspect_notebook(str(PROVIDER_NOTEBOOK))
+    assert set(cell) == set(PARAMETER_NAMES)
+    # the defaults of the notebook pass the schema themselves (demo data, period end)
+    defaults = {name: eval(spec["default"]) for name, spec in cell.items()}  # noqa: S307 - our own notebook
+    params = params_from_mapping(defaults)
+    assert params.include_pii is False
+    assert params.period == "2023-03"

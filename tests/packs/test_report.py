@@ -1,0 +1,138 @@
+"""Presentation helpers: escaping, status colours, capped tables, the privacy view, and
+the data behind the charts, on the hand-made audit of builders.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from html.parser import HTMLParser
+
+import pandas as pd
+
+from builders import EMAIL, FORMULA, LEARNERS, XSS_NAME, pii_strings
+from kpitools import report
+from kpitools.packs.context import REDACTED, PackContext
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags_of(text: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(text)
+    return parser.tags
+
+
+def test_headline_escapes_provider_name(ctx: PackContext) -> None:
+    text = str(report.headline(ctx))
+    assert "Acme &lt;script&gt;alert(1)&lt;/script&gt; Training" in text
+    assert "<script" not in text
+    assert "10012345" in text  # UKPRN kept as text
+
+
+def test_status_matrix_values_and_colours(ctx: PackContext) -> None:
+    text = str(report.status_matrix(ctx))
+    # drop-out B1 1/2 = 50 %, off track (red); B2 0/1 = 0 % on track; ALL 1/3 = 33.3 %
+    assert f'background:{report.STATUS_COLOURS["off_track"]}" title="off_track">off track · 50.0 %' in text
+    assert f'background:{report.STATUS_COLOURS["on_track"]}" title="on_track">on track · 0.0 %' in text
+    assert "off track · 33.3 %" in text
+    assert [t for t, _ in tags_of(text)].count("tr") == 1 + 4  # header + 4 KPI rows
+
+
+def test_exception_counts_by_severity(ctx: PackContext) -> None:
+    frame = pd.read_html(__import__("io").StringIO(str(report.exception_counts(ctx))))[0]
+    counts = frame.set_index("KPI")
+    # drop-out: DROP-ABOVE-LIMIT (high) + DROP-LATE-REPORT (medium); irregularities 1 + 1
+    assert counts.loc["Learner drop-out", ["high", "medium", "total"]].tolist() == [1, 1, 2]
+    assert counts.loc["Irregularities", "total"] == 2
+    assert counts.loc["New skills", "total"] == 0
+
+
+def test_table_caps_long_lists_with_a_note() -> None:
+    frame = pd.DataFrame({"n": range(60)})
+    text = str(report.table(frame, limit=50))
+    assert text.count("<tr") == 51  # header + 50 rows
+    assert "10 more in exceptions.xlsx" in text
+    assert "60 more" not in str(report.table(frame, limit=60))
+
+
+def test_findings_are_pseudonymised_and_scrubbed(ctx: PackContext) -> None:
+    shown = ctx.findings()
+    entities = set(shown["entity"])
+    assert f"learner:{ctx.pseudonymiser.learner('L2')}" in entities
+    assert "learner:L2" not in entities
+    # the ULN in the DUP-ULN-OVERLAP message and the formula/name in a message are removed
+    text = " ".join(shown["message"])
+    assert LEARNERS[0][1] not in text and FORMULA not in text and REDACTED in text
+    assert ctx.pseudonymiser.learner("L2") in text  # "L2 withdrawal reported late"
+
+
+def test_include_pii_shows_refs_and_names(ctx_pii: PackContext) -> None:
+    shown = ctx_pii.findings()
+    assert "learner:L2" in set(shown["entity"])
+    assert LEARNERS[0][1] in " ".join(shown["message"])
+
+
+def test_rejected_rows_mask_personal_values(ctx: PackContext, ctx_pii: PackContext) -> None:
+    # L5's ULN "12345" is rejected (BAD-ULN): the value is personal data
+    assert ctx.rejected()["value"].tolist() == [REDACTED]
+    assert ctx_pii.rejected()["value"].tolist() == ["12345"]
+
+
+def test_show_frame_drops_pii_columns_without_changing_input(ctx: PackContext) -> None:
+    learners = ctx.audit.provider.tables["learners"]
+    before = learners.copy()
+    shown = ctx.show_frame(learners)
+    assert not {"uln", "given_name", "family_name"} & set(shown.columns)
+    assert shown["learner_ref"].tolist() == [ctx.pseudonymiser.learner(r) for r in before["learner_ref"]]
+    pd.testing.assert_frame_equal(learners, before)
+    rendered = str(report.table(shown))
+    assert not [s for s in pii_strings() if s in rendered]
+
+
+def test_every_section_helper_escapes_and_hides_pii(ctx: PackContext) -> None:
+    parts = [report.headline(ctx), report.status_matrix(ctx), report.exception_counts(ctx),
+             report.irregularities(ctx), report.ilr_reconciliation(ctx), report.worklists(ctx),
+             report.data_quality(ctx), report.rejected_rows(ctx), report.provenance(ctx)]
+    for kpi in ("employer_cofunding", "learner_dropout", "new_skills"):
+        parts += [report.kpi_figures(ctx, kpi), report.exceptions(ctx, kpi), report.method(ctx, kpi)]
+    text = "".join(str(p) for p in parts)
+    assert not [t for t, _ in tags_of(text) if t in ("script", "img", "iframe")]
+    assert not [s for s in pii_strings() if s in text]
+    assert XSS_NAME not in text and EMAIL not in text
+
+
+def test_ilr_section_lists_only_ilr_findings(ctx: PackContext) -> None:
+    ilr = str(report.ilr_reconciliation(ctx))
+    other = str(report.irregularities(ctx))
+    assert "ILR-MISMATCH-START-DATE" in ilr and "DUP-ULN-OVERLAP" not in ilr
+    assert "DUP-ULN-OVERLAP" in other and "ILR-MISMATCH" not in other
+
+
+def test_data_quality_balances(ctx: PackContext) -> None:
+    frame = pd.read_html(__import__("io").StringIO(str(report.data_quality(ctx))))[0].set_index("table")
+    # learners.csv: 5 rows read, L5 rejected for its ULN
+    assert frame.loc["learners", ["read", "accepted", "rejected"]].tolist() == [5, 4, 1]
+    assert set(frame["balances"]) == {"yes"}
+
+
+def test_cofunding_due_vs_paid(ctx: PackContext) -> None:
+    # L3 co-funded by E1 (40 employees: SME, 10 %) on B2 at £2,500 → due £250; paid £100
+    frame = report.cofunding_due_vs_paid(ctx)
+    assert frame.to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
+
+
+def test_dropout_course_current_only_without_previous(ctx: PackContext) -> None:
+    course = report.dropout_course(ctx)
+    assert course["as_of"].tolist() == [date(2023, 3, 31)]
+    assert round(course["value"].iloc[0], 4) == round(1 / 3, 4)
+
+
+def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:
+    text = str(report.method(ctx, "learner_dropout"))
+    assert "Rules applied" in text and "dropout_limit" in text and "0.2" in text
