@@ -125,27 +125,38 @@ def exact_duplicate_rows(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
 
 
 def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list[Finding]:
-    """DUP-ULN-OVERLAP at one provider: two learner rows with one ULN whose learning
-    periods intersect (see :func:`~kpitools.checks.common.learning_periods`).
+    """Two learner rows of one provider with one ULN.
 
-    ULN 9999999999 (not known) and blank ULNs never match.
+    On two bootcamps whose learning periods intersect (see
+    :func:`~kpitools.checks.common.learning_periods`) it is DUP-ULN-OVERLAP; on the
+    same bootcamp under two learner refs it is the same learner twice in the file,
+    DUP-ROW, whatever the dates. ULN 9999999999 (not known) and blank ULNs never match.
 
     Returns:
-        One finding per overlapping pair, on the later row's learner.
+        One finding per pair, on the later row's learner.
     """
     periods = learning_periods(learners, bootcamps)
     findings: list[Finding] = []
-    for first, second in _overlapping_pairs(periods):
-        findings.append(irregularity(
-            "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
-            [first["source"], second["source"]],
-            f"learners {first['learner_ref']} (bootcamp {first['bootcamp_id']}, "
-            f"{iso(first['learning_start'])} to {iso(first['learning_end'])}) and "
-            f"{second['learner_ref']} (bootcamp {second['bootcamp_id']}, "
-            f"{iso(second['learning_start'])} to {iso(second['learning_end'])}) "
-            "share one ULN and their learning overlaps",
-            str(second["bootcamp_id"]),
-        ))
+    for first, second in _same_uln_pairs(periods):
+        if first["bootcamp_id"] == second["bootcamp_id"]:
+            findings.append(irregularity(
+                "DUP-ROW", learner_entity(second["learner_ref"]),
+                [first["source"], second["source"]],
+                f"learners {first['learner_ref']} and {second['learner_ref']} on bootcamp "
+                f"{second['bootcamp_id']} share one ULN: the same learner entered twice",
+                str(second["bootcamp_id"]),
+            ))
+        elif _overlap(first, second):
+            findings.append(irregularity(
+                "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
+                [first["source"], second["source"]],
+                f"learners {first['learner_ref']} (bootcamp {first['bootcamp_id']}, "
+                f"{iso(first['learning_start'])} to {iso(first['learning_end'])}) and "
+                f"{second['learner_ref']} (bootcamp {second['bootcamp_id']}, "
+                f"{iso(second['learning_start'])} to {iso(second['learning_end'])}) "
+                "share one ULN and their learning overlaps",
+                str(second["bootcamp_id"]),
+            ))
     return findings
 
 
@@ -171,7 +182,8 @@ def uln_overlaps_across(
     if not frames:
         return findings
     everyone = pd.concat(frames, ignore_index=True)
-    for first, second in _overlapping_pairs(everyone, across_providers=True):
+    pairs = _same_uln_pairs(everyone, across_providers=True)
+    for first, second in (pair for pair in pairs if _overlap(*pair)):
         for this, other in ((first, second), (second, first)):
             findings[this["provider_id"]].append(irregularity(
                 "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
@@ -185,21 +197,23 @@ def uln_overlaps_across(
     return findings
 
 
-def _overlapping_pairs(
+def _same_uln_pairs(
     periods: pd.DataFrame, *, across_providers: bool = False
 ) -> list[tuple[pd.Series, pd.Series]]:
-    """Pairs of rows with one known ULN whose periods intersect (both ends included)."""
+    """Pairs of rows (earlier row first) sharing one known ULN."""
     usable = periods[periods["uln"].map(known_uln)].reset_index(drop=True)
-    usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].astype(str).str.strip())
+    usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].map(lambda u: str(u).strip()))
     pairs = usable.merge(usable, on="_uln", suffixes=("_a", "_b"))
     pairs = pairs[pairs["_row_a"] < pairs["_row_b"]]
     if across_providers:
         pairs = pairs[pairs["provider_id_a"] != pairs["provider_id_b"]]
-    overlap = (pairs["learning_start_a"] <= pairs["learning_end_b"]) & (
-        pairs["learning_start_b"] <= pairs["learning_end_a"]
-    )
-    pairs = pairs[overlap]
     return [
         (usable.loc[int(a)], usable.loc[int(b)])
         for a, b in zip(pairs["_row_a"], pairs["_row_b"], strict=True)
     ]
+
+
+def _overlap(first: pd.Series, second: pd.Series) -> bool:
+    """Learning periods intersect, both ends included."""
+    return bool(first["learning_start"] <= second["learning_end"]
+                and second["learning_start"] <= first["learning_end"])

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kpitools.checks.common import employer_entity, irregularity, is_blank
+from kpitools.checks.common import employer_entity, irregularity, is_blank, learner_entity
 from kpitools.model import Finding
 
 # Accepted tables whose employer_id must name a listed employer.
@@ -26,33 +26,29 @@ def unknown_employers(tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
         rejected: its rejected rows (table, source, column, value, reason, rule).
 
     Returns:
-        One finding per unknown employer id, citing every row that names it.
+        One finding per row naming an unknown employer: on the learner whose row it is,
+        or on the employer for a rejected learner row (the learner was not accepted).
     """
     listed = set(tables["employers"]["employer_id"].dropna().astype(str))
-    uses: dict[str, list[tuple[str, str, str]]] = {}  # employer -> (table, source, bootcamp)
+    findings: list[Finding] = []
     for table in NAMING_TABLES:
         frame = tables.get(table)
         if frame is None or frame.empty:
             continue
         named = frame[frame["employer_id"].map(lambda v: not is_blank(v))]
-        for row in named.itertuples(index=False):
-            employer = str(row.employer_id)
-            if employer not in listed:
-                uses.setdefault(employer, []).append((table, row.source, str(row.bootcamp_id)))
+        for row in named[~named["employer_id"].astype(object).isin(listed)].itertuples(index=False):
+            findings.append(irregularity(
+                "EMP-UNKNOWN", learner_entity(row.learner_ref), [row.source],
+                f"{table} row {row.source} of learner {row.learner_ref} names employer "
+                f"{row.employer_id}, which is not in employers", str(row.bootcamp_id),
+            ))
     for row in _rejected_learner_references(rejected).itertuples(index=False):
-        employer = str(row.value)
-        if employer not in listed:
-            uses.setdefault(employer, []).append(("learners (rejected)", row.source, "ALL"))
-    findings = []
-    for employer, rows in uses.items():
-        bootcamps = {b for _, _, b in rows if b != "ALL"}
-        tables_named = sorted({t for t, _, _ in rows})
-        findings.append(irregularity(
-            "EMP-UNKNOWN", employer_entity(employer), [s for _, s, _ in rows],
-            f"employer {employer} is named in {', '.join(tables_named)} "
-            f"({len(rows)} row{'s' if len(rows) != 1 else ''}) but is not in employers",
-            bootcamps.pop() if len(bootcamps) == 1 else "ALL",
-        ))
+        if str(row.value) not in listed:
+            findings.append(irregularity(
+                "EMP-UNKNOWN", employer_entity(row.value), [row.source],
+                f"co-funded learner row {row.source} (rejected) names employer {row.value}, "
+                "which is not in employers",
+            ))
     return findings
 
 

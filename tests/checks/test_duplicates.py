@@ -104,6 +104,22 @@ def test_uln_overlap_when_periods_share_the_end_day():
     assert ULN_A not in findings[0].message
 
 
+def test_same_uln_twice_on_one_bootcamp_is_dup_row_whatever_the_dates():
+    # L1 and L8 on B1 share ULN_A under two refs: the same learner entered twice, even
+    # though L1 withdrew before L8 started. L2 (ULN_B) has no twin.
+    bootcamps = frame("bootcamps", [bootcamp("B1", "2023-01-09", "2023-03-31")])
+    learners = frame("learners", [
+        learner("L1", uln=ULN_A, withdrawal_date="2023-01-20"),
+        learner("L2", uln=ULN_B),
+        learner("L8", start="2023-02-01", uln=ULN_A),
+    ])
+    findings = uln_overlaps_within(learners, bootcamps)
+    assert [(f.rule, f.entity, f.source) for f in findings] == [
+        ("DUP-ROW", "learner:L8", "learners.csv:2; learners.csv:4")
+    ]
+    assert ULN_A not in findings[0].message
+
+
 def test_no_uln_overlap_one_day_later_nor_for_unknown_ulns():
     # L9 starts 2023-02-16, the day after L1 withdrew: no overlap. L3 and L4 both carry
     # 9999999999 (not known) and their periods overlap, but unknown ULNs never match.

@@ -16,10 +16,10 @@ def _tables(**given):
 
 
 def test_unknown_employer_in_each_table_and_rejected_learner_rows():
-    # Listed: E1. E9 is named by an interview (line 2) and an outcome (line 2): one
-    # finding citing both. E8 by an independent learner's employer_id (line 3). E7 only
-    # by a co-funded learner the loader rejected with REF-EMPLOYER (line 5). E1 and a
-    # blank employer_id are fine. Expect three findings: E9, E8, E7.
+    # Listed: E1. E9 is named by L1's interview (line 2) and outcome (line 2): a finding
+    # for each row. E8 by independent learner L2's employer_id (line 3). E7 only by a
+    # co-funded learner the loader rejected with REF-EMPLOYER (line 5): on the employer.
+    # E1 and a blank employer_id are fine; E6 (a rejected contact) is not a learner row.
     tables = _tables(
         employers=[{"employer_id": "E1", "name": "Acme"}],
         learners=[learner("L1", employer_id="E1"), learner("L2", employer_id="E8"), learner("L3")],
@@ -37,11 +37,13 @@ def test_unknown_employer_in_each_table_and_rejected_learner_rows():
          "value": "E6", "reason": "not in employers", "rule": "REF-EMPLOYER"},
     ], columns=list(empty_rejected().columns))
     findings = unknown_employers(tables, rejected)
-    by_entity = {f.entity: f for f in findings}
-    assert set(by_entity) == {"employer:E9", "employer:E8", "employer:E7"}
-    assert by_entity["employer:E9"].source == "interviews.csv:2; outcomes.csv:2"
-    assert by_entity["employer:E8"].source == "learners.csv:3"
-    assert by_entity["employer:E7"].source == "learners.csv:5"
+    assert sorted((f.entity, f.source, f.bootcamp_id) for f in findings) == [
+        ("employer:E7", "learners.csv:5", "ALL"),
+        ("learner:L1", "interviews.csv:2", "B1"),
+        ("learner:L1", "outcomes.csv:2", "B1"),
+        ("learner:L2", "learners.csv:3", "B1"),
+    ]
+    assert all("E9" in f.message for f in findings if f.entity == "learner:L1")
     assert all(f.rule == "EMP-UNKNOWN" and f.severity == "medium" for f in findings)
 
 
