@@ -7,14 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from builders import EMAIL, XSS_NAME, pii_strings
+from pack_html import embedded_images, read_page, unsafe_findings
+
 from kpitools.model import ProviderAudit
 from kpitools.packs.batch import pack_job
 from kpitools.packs.context import save_audit
 from kpitools.packs.runner import PackOutcome, run_pack_job
 from kpitools.params import PackParams
-from pack_html import embedded_images, read_page, unsafe_findings
 
 pytestmark = pytest.mark.slow
 

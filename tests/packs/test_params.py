@@ -11,7 +11,13 @@ import pytest
 
 from kpitools.errors import ParameterError
 from kpitools.packs.runner import PROVIDER_NOTEBOOK
-from kpitools.params import PARAMETER_NAMES, PackParams, load_params, params_from_mapping, write_params
+from kpitools.params import (
+    PARAMETER_NAMES,
+    PackParams,
+    load_params,
+    params_from_mapping,
+    write_params,
+)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

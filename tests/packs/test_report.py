@@ -7,8 +7,8 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pandas as pd
-
 from builders import EMAIL, FORMULA, LEARNERS, XSS_NAME, pii_strings
+
 from kpitools import report
 from kpitools.packs.context import REDACTED, PackContext
 
