@@ -203,3 +203,49 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     for entry in sample_set.manifest()["samples"]:
         click.echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
     click.echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
+
+
+# --- kpis, rules: the seven KPIs and the method statement (kpitools.kpis) -------------
+
+
+@main.command("kpis")
+@click.argument("provider_dir", type=click.Path(exists=True, file_okay=False, path_type=str))
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Measurement date, YYYY-MM-DD (normally the period's last day).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
+              help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              default=None, help="YAML whose rules: mapping overrides the default rules.")
+@friendly_errors
+def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
+    """Compute every KPI of one provider's return and write the four output files."""
+    from kpitools.audit import audit_provider, default_previous_dir, rules_from_params
+    from kpitools.io.outputs import write_provider_outputs
+
+    rules = rules_from_params(params_file)
+    audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
+                           previous_dir=default_previous_dir(provider_dir))
+    written = write_provider_outputs(audit, out_dir)
+    click.echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
+               f"{len(audit.findings())} exception(s), "
+               f"{len(audit.provider.rejected)} rejected row reason(s)")
+    for result in audit.kpi_results:
+        if result.bootcamp_id == "ALL":
+            value = "-" if result.value is None else f"{result.value:.1%}"
+            label = f"{result.kpi}{'/' + result.stage if result.stage else ''}"
+            click.echo(f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
+                       f"{value:>7}  {result.status}")
+    for path in written.values():
+        click.echo(str(path))
+
+
+@main.command("rules")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              default=None, help="YAML whose rules: mapping overrides the default rules.")
+@friendly_errors
+def rules_command(params_file: str | None) -> None:
+    """Print the method statement: each KPI's population, formula and rules in force."""
+    from kpitools.audit import rules_from_params
+    from kpitools.method import method_statement_text
+
+    click.echo(method_statement_text(rules_from_params(params_file)), nl=False)

@@ -1,1 +1,70 @@
-"""The seven KPIs of the guidance, one module each."""
+"""The seven KPIs of the guidance, one module each, and :func:`compute_all`.
+
+Every KPI is a pure function ``kpi(tables, *, as_of, rules) -> list[KpiResult]``: one
+result per bootcamp and one for the provider (``bootcamp_id == "ALL"``), employer
+engagement once per stage. Their docstrings are the method statement
+(:mod:`kpitools.method`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.contract import KPIS, STAGES
+from kpitools.kpis._common import ALL, measured_tables
+from kpitools.kpis.career_progression import career_progression
+from kpitools.kpis.employer_cofunding import employer_cofunding
+from kpitools.kpis.employer_engagement import employer_engagement
+from kpitools.kpis.guaranteed_interview import guaranteed_interview
+from kpitools.kpis.learner_dropout import learner_dropout
+from kpitools.kpis.new_skills import new_skills
+from kpitools.kpis.referral import referral
+from kpitools.model import KpiResult
+from kpitools.rules import Rules
+
+KpiFunction = Callable[..., list[KpiResult]]
+
+KPI_FUNCTIONS: dict[str, KpiFunction] = {
+    "employer_engagement": employer_engagement,
+    "employer_cofunding": employer_cofunding,
+    "learner_dropout": learner_dropout,
+    "new_skills": new_skills,
+    "guaranteed_interview": guaranteed_interview,
+    "career_progression": career_progression,
+    "referral": referral,
+}
+"""Every KPI function by KPI name, in the order of ``contract.KPIS``."""
+
+__all__ = ["ALL", "KPI_FUNCTIONS", "compute_all", *KPI_FUNCTIONS]
+
+
+def compute_all(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> list[KpiResult]:
+    """Every KPI for one provider, in a stable order.
+
+    Order: KPI as in ``contract.KPIS``, then stage (design, delivery, post), then
+    bootcamp_id with ``ALL`` last.
+
+    Args:
+        tables: validated tables (kpitools.model), by table name.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        Every KpiResult; the inputs are not changed.
+    """
+    measured = measured_tables(tables, as_of)
+    results = [
+        result for name in KPIS for result in KPI_FUNCTIONS[name](measured, as_of=as_of,
+                                                                   rules=rules)
+    ]
+    return sorted(results, key=_order)
+
+
+def _order(result: KpiResult) -> tuple[int, int, bool, str]:
+    stage = STAGES.index(result.stage) if result.stage in STAGES else -1
+    return (KPIS.index(result.kpi), stage, result.bootcamp_id == ALL, result.bootcamp_id)

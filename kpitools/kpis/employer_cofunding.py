@@ -8,7 +8,13 @@ from datetime import date
 import pandas as pd
 
 from kpitools.kpis._common import (
-    ALL, Measure, bootcamp_timing, iso, learner_findings, measured_tables, summarise,
+    ALL,
+    Measure,
+    bootcamp_timing,
+    iso,
+    learner_findings,
+    measured_tables,
+    summarise,
 )
 from kpitools.model import Finding, KpiResult
 from kpitools.rule_ids import rule

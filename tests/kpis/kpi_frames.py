@@ -7,6 +7,7 @@ ISO, flags Y/N, blank = missing) and fills the contract defaults, like validatio
 from __future__ import annotations
 
 import pandas as pd
+
 from kpitools.contract import TABLES
 from kpitools.kpis._common import empty_table
 

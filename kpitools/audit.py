@@ -1,0 +1,207 @@
+"""Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
+
+This module orchestrates; the work is done by the loaders (:mod:`kpitools.load`), the
+KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
+``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from kpitools.calendar import previous_period
+from kpitools.checks.future_dated import future_dated
+from kpitools.contract import PROVIDER_ID_PATTERN
+from kpitools.errors import KpiToolsError, ParameterError
+from kpitools.kpis import compute_all
+from kpitools.model import Finding, ProviderAudit, ProviderReturn
+from kpitools.rules import Rules
+
+log = logging.getLogger(__name__)
+
+_PERIOD_NAME = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def audit_provider(
+    provider_dir: str | Path,
+    *,
+    as_of: date,
+    rules: Rules | None = None,
+    period: str | None = None,
+    previous_dir: Path | None = None,
+) -> ProviderAudit:
+    """Load one provider's return (and its previous month's) and audit it.
+
+    Args:
+        provider_dir: the provider folder, ``DATA/<period>/<provider id>``.
+        as_of: the measurement date.
+        rules: the rules in force (default: the spec's).
+        period: the reporting period ``YYYY-MM`` (default: the parent folder's name when
+            it is one).
+        previous_dir: the previous month's folder of the same provider, if any.
+
+    Raises:
+        KpiToolsError: a file of the return cannot be read at all.
+    """
+    from kpitools.load import load_provider
+
+    provider_dir = Path(provider_dir)
+    current = load_provider(provider_dir)
+    notes: list[str] = []
+    previous = None
+    if previous_dir is not None:
+        if Path(previous_dir).is_dir():
+            previous = load_provider(previous_dir)
+            notes.append(f"previous return: {Path(previous_dir).as_posix()}")
+        else:
+            notes.append(f"no previous return found at {Path(previous_dir).as_posix()}")
+    if period is None and _PERIOD_NAME.match(provider_dir.parent.name):
+        period = provider_dir.parent.name
+    return audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
+                        notes=notes)
+
+
+def audit_return(
+    current: ProviderReturn,
+    *,
+    as_of: date,
+    rules: Rules | None = None,
+    period: str | None = None,
+    previous: ProviderReturn | None = None,
+    notes: list[str] | None = None,
+) -> ProviderAudit:
+    """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
+
+    Args:
+        current: the validated return.
+        as_of: the measurement date.
+        rules: the rules in force (default: the spec's).
+        period: the reporting period ``YYYY-MM``, if known.
+        previous: the previous month's return, if any.
+        notes: plain-language notes to carry into the audit.
+    """
+    rules = rules or Rules()
+    kpi_results = compute_all(current.tables, as_of=as_of, rules=rules)
+    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules)
+    log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
+             len(irregularities))
+    return ProviderAudit(
+        provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
+        irregularities=irregularities, previous=previous, notes=list(notes or []),
+    )
+
+
+def _irregularities(
+    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules
+) -> list[Finding]:
+    findings = future_dated(current.tables, as_of=as_of)
+    # HOOK (irregularity checks): the checks engineer adds here
+    #     findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
+    # from kpitools.checks (DUP-*, DATE-ORDER, M2-NO-EVIDENCE, EMP-UNKNOWN, RESTATED-*).
+    # HOOK (ILR reconciliation): ILR-MISMATCH-* findings for a return with ilr/*.xml go
+    # here too, so every irregularity reaches ProviderAudit.irregularities.
+    del previous, rules  # used by the hooks above
+    return findings
+
+
+def audit_period(
+    period_dir: str | Path,
+    *,
+    as_of: date,
+    rules: Rules | None = None,
+    previous_period_dir: Path | None = None,
+) -> dict[str, ProviderAudit | KpiToolsError]:
+    """Audit every provider folder of one period; a provider that fails does not stop others.
+
+    Args:
+        period_dir: ``DATA/<period>``; each sub-folder named like a provider id is audited.
+        as_of: the measurement date.
+        rules: the rules in force (default: the spec's).
+        previous_period_dir: ``DATA/<previous period>``; by default the sibling folder of
+            the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
+
+    Returns:
+        Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
+
+    Raises:
+        KpiToolsError: the period folder does not exist.
+    """
+    period_dir = Path(period_dir)
+    if not period_dir.is_dir():
+        raise KpiToolsError("period folder not found", path=period_dir)
+    period = period_dir.name if _PERIOD_NAME.match(period_dir.name) else None
+    if previous_period_dir is None and period is not None:
+        candidate = period_dir.parent / previous_period(period)
+        previous_period_dir = candidate if candidate.is_dir() else None
+    results: dict[str, ProviderAudit | KpiToolsError] = {}
+    for provider_dir in provider_folders(period_dir):
+        previous = None if previous_period_dir is None else previous_period_dir / provider_dir.name
+        try:
+            results[provider_dir.name] = audit_provider(
+                provider_dir, as_of=as_of, rules=rules, period=period, previous_dir=previous)
+        except KpiToolsError as error:
+            log.warning("%s: %s", provider_dir.name, error.one_line())
+            results[provider_dir.name] = error
+    _portfolio_checks({k: v for k, v in results.items() if isinstance(v, ProviderAudit)},
+                      as_of=as_of)
+    return results
+
+
+def provider_folders(period_dir: Path) -> list[Path]:
+    """The sub-folders of a period whose names are provider ids, sorted."""
+    pattern = re.compile(PROVIDER_ID_PATTERN)
+    return sorted(p for p in period_dir.iterdir() if p.is_dir() and pattern.match(p.name))
+
+
+def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
+    """HOOK (portfolio-wide checks): cross-provider findings are appended here, e.g.
+
+        found = run_portfolio_checks({k: a.provider for k, a in audits.items()}, as_of=as_of)
+        for provider_id, findings in found.items():
+            audits[provider_id].irregularities.extend(findings)
+    """
+    del audits, as_of
+
+
+def default_previous_dir(provider_dir: str | Path) -> Path | None:
+    """``DATA/<previous month>/<provider>`` beside ``DATA/<period>/<provider>``, if it exists."""
+    provider_dir = Path(provider_dir)
+    period = provider_dir.parent.name
+    if not _PERIOD_NAME.match(period):
+        return None
+    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
+    return candidate if candidate.is_dir() else None
+
+
+def rules_from_params(path: str | Path | None) -> Rules:
+    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one.
+
+    The file may be a full pack params file (:mod:`kpitools.params`) or hold only
+    ``rules:``; any other key is an error, as is an unknown rule.
+
+    Raises:
+        ParameterError: unreadable file, not YAML, unknown key or bad rule.
+    """
+    if path is None:
+        return Rules()
+    from kpitools.params import PARAMETER_NAMES, load_yaml_text
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ParameterError(f"cannot read params file: {error.strerror}", path=path) from None
+    raw = load_yaml_text(text, where=str(path)) or {}
+    if not isinstance(raw, dict):
+        raise ParameterError("a params file must be a mapping of name: value", path=path)
+    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
+    try:
+        return Rules.from_mapping(raw.get("rules") or {})
+    except ParameterError as error:
+        raise ParameterError(f"rules: {error.message}", path=path) from None

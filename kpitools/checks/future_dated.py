@@ -1,0 +1,67 @@
+"""FUTURE-DATED: records dated after ``as_of``.
+
+Such records have not happened yet for the measurement: the KPIs leave them out
+(:func:`kpitools.kpis._common.measured_tables`) and this check lists each record once,
+naming every date of it that lies after ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import pandas as pd
+
+from kpitools.model import Finding
+from kpitools.rule_ids import rule
+
+# The dates of each table that say something has happened. Bootcamp dates are plans
+# (end_date is normally in the future) and interview_date may be a booked interview,
+# so neither is checked.
+EVENT_DATES: dict[str, tuple[str, ...]] = {
+    "learners": ("start_date", "m1_date", "withdrawal_date", "withdrawal_reported_date",
+                 "completion_date", "new_role_evidence_date"),
+    "employer_contacts": ("attempt_date",),
+    "cofunding_payments": ("payment_date",),
+    "assessments": ("assessment_date",),
+    "interviews": ("offer_date",),
+    "outcomes": ("outcome_date",),
+    "referrals": ("referral_date",),
+}
+
+
+def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Finding]:
+    """One FUTURE-DATED finding per record with any event date after ``as_of``.
+
+    Args:
+        tables: validated tables by name (absent tables are skipped).
+        as_of: the measurement date.
+
+    Returns:
+        Findings in table order, then row order; the entity is the learner (or the
+        employer for the contact log).
+    """
+    spec = rule("FUTURE-DATED")
+    limit = pd.Timestamp(as_of)
+    findings: list[Finding] = []
+    for name, columns in EVENT_DATES.items():
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        late = pd.DataFrame({c: frame[c].where(frame[c] > limit) for c in columns})
+        rows = frame.loc[late.notna().any(axis=1)]
+        entity_column = "employer_id" if name == "employer_contacts" else "learner_ref"
+        kind = "employer" if name == "employer_contacts" else "learner"
+        for index, entity, bootcamp, source in zip(
+            rows.index, rows[entity_column], rows["bootcamp_id"], rows["source"], strict=True
+        ):
+            dated = [f"{c} {late.at[index, c].date().isoformat()}" for c in columns
+                     if pd.notna(late.at[index, c])]
+            findings.append(Finding(
+                kpi="irregularity", rule=spec.id, severity=spec.severity,
+                entity=f"{kind}:{entity}", source=str(source),
+                bootcamp_id=str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
+                message=f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
+                        "left out of the KPIs",
+            ))
+    return findings

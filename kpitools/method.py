@@ -1,0 +1,168 @@
+"""The method statement: how each KPI is measured, with the rules in force.
+
+It is built from the KPI functions' own docstrings (sections Population, Formula,
+Exclusions, Statuses, Rules, Guidance) and from the :class:`~kpitools.rules.Rules`
+object of the run, so what the pack and ``kpitools rules`` print cannot drift from what
+the code does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, fields
+
+from kpitools.contract import KPIS
+from kpitools.kpis import KPI_FUNCTIONS
+from kpitools.rule_ids import CATALOGUE
+from kpitools.rules import Rules
+
+SECTIONS = ("Population", "Formula", "Exclusions", "Statuses", "Rules", "Guidance")
+_HEADER = re.compile(r"^(\w+):\s*$")
+
+COMMON_TEXT = (
+    "Records dated after as_of have not happened yet for the measurement: they are left "
+    "out of every KPI and listed as FUTURE-DATED. Statuses: not_due before the KPI's "
+    "monitoring stage begins; on_track, at_risk or off_track while it runs; met or "
+    "not_met once every case of the bootcamp's population has fallen due; no_data when "
+    "there is nothing to measure; reported when there is no target. A 100 % target is "
+    "at_risk while a case is short but can still be put right before its own due date, "
+    "and off_track once a case is past it. The provider figure (ALL) sums numerators and "
+    "denominators over its bootcamps (never averaging rates) and counts an employer once. "
+    "'+ n calendar months' keeps the day of the month or takes the month's last day; "
+    "windows include both ends."
+)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One rule in force: its parameter name, value, default and meaning."""
+
+    name: str
+    value: object
+    default: object
+    meaning: str
+
+    @property
+    def changed(self) -> bool:
+        return self.value != self.default
+
+
+@dataclass(frozen=True)
+class MethodSection:
+    """How one KPI is measured, for the pack and ``kpitools rules``."""
+
+    kpi: str
+    title: str
+    target: str
+    population: str
+    formula: str
+    exclusions: str
+    statuses: str
+    guidance: str
+    thresholds: tuple[Threshold, ...]
+    rule_ids: tuple[str, ...]
+
+
+def method_statement(rules: Rules) -> list[MethodSection]:
+    """One section per KPI, in the order of ``contract.KPIS``, with ``rules`` in force."""
+    meanings = rule_meanings()
+    defaults = Rules()
+    sections = []
+    for kpi in KPIS:
+        parts = docstring_sections(KPI_FUNCTIONS[kpi])
+        names = rule_names(parts["Rules"])
+        sections.append(MethodSection(
+            kpi=kpi, title=parts["title"], target=target_text(kpi, rules),
+            population=parts["Population"], formula=parts["Formula"],
+            exclusions=parts["Exclusions"], statuses=parts["Statuses"],
+            guidance=parts["Guidance"],
+            thresholds=tuple(Threshold(n, getattr(rules, n), getattr(defaults, n), meanings[n])
+                             for n in names),
+            rule_ids=tuple(r.id for r in CATALOGUE.values() if r.kpi == kpi),
+        ))
+    return sections
+
+
+def method_statement_text(rules: Rules) -> str:
+    """The method statement as plain text (``kpitools rules``)."""
+    lines = ["Method statement: how kpitools measures the KPIs", "", _wrap(COMMON_TEXT), ""]
+    for section in method_statement(rules):
+        lines += [f"{section.kpi}: {section.title}", f"  Target: {section.target}"]
+        for label in ("population", "formula", "exclusions", "statuses", "guidance"):
+            lines.append(_wrap(f"{label.capitalize()}: {getattr(section, label)}", indent="  "))
+        for t in section.thresholds:
+            flag = f" (default {t.default})" if t.changed else ""
+            lines.append(f"  Rule {t.name} = {t.value}{flag}: {t.meaning}")
+        lines.append(f"  Exception rule ids: {', '.join(section.rule_ids)}")
+        lines.append("")
+    lines.append("Rules in force (rules: in a params YAML overrides them):")
+    defaults = Rules()
+    for name, value in rules.as_dict().items():
+        flag = "" if value == getattr(defaults, name) else f"  (default {getattr(defaults, name)})"
+        lines.append(f"  {name} = {value}{flag}")
+    return "\n".join(lines) + "\n"
+
+
+def target_text(kpi: str, rules: Rules) -> str:
+    """The target of ``kpi`` under ``rules``, in words."""
+    if kpi == "learner_dropout":
+        return f"at most {rules.dropout_limit:.0%} drop-out (at risk above " \
+               f"{rules.amber_fraction * rules.dropout_limit:.0%})"
+    if kpi == "career_progression":
+        if rules.progression_target is None:
+            return "none set by the guidance: reported (rule progression_target)"
+        return f"at least {rules.progression_target:.0%} (rule progression_target)"
+    return "100 %"
+
+
+def docstring_sections(function: object) -> dict[str, str]:
+    """The title and the method sections of a KPI function's Google-style docstring.
+
+    Raises:
+        ValueError: a method section is missing (a KPI must document all of them).
+    """
+    doc = inspect.getdoc(function) or ""
+    lines = doc.splitlines()
+    parts: dict[str, list[str]] = {"title": [lines[0].strip()] if lines else []}
+    current = None
+    for line in lines[1:]:
+        header = _HEADER.match(line)
+        if header and not line.startswith(" "):
+            current = header.group(1)
+            parts[current] = []
+        elif current is not None and line.strip():
+            parts[current].append(line.strip())
+    missing = [s for s in SECTIONS if s not in parts]
+    if missing:
+        raise ValueError(f"{getattr(function, '__name__', function)} lacks {', '.join(missing)}")
+    return {name: " ".join(text) for name, text in parts.items()}
+
+
+def rule_names(text: str) -> tuple[str, ...]:
+    """The rule parameter names listed in a docstring's Rules section."""
+    known = {f.name for f in fields(Rules)}
+    names = tuple(n.strip() for n in text.split(",") if n.strip() in known)
+    return names
+
+
+def rule_meanings() -> dict[str, str]:
+    """Each rule's meaning, from the Attributes section of the Rules docstring."""
+    meanings: dict[str, str] = {}
+    doc = inspect.getdoc(Rules) or ""
+    current = None
+    for line in doc.splitlines():
+        match = re.match(r"^\s+(\w+): (.*)$", line)
+        if match and match.group(1) in {f.name for f in fields(Rules)}:
+            current = match.group(1)
+            meanings[current] = match.group(2).strip()
+        elif current and line.startswith("            "):
+            meanings[current] += " " + line.strip()
+    return meanings
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False, break_long_words=False)
