@@ -1,0 +1,175 @@
+"""Build the demo world, plant the irregularities, take the monthly snapshots and write
+them with the ground truth.
+
+:func:`build` keeps everything in memory (:class:`DemoSet`); :func:`generate` writes it.
+Further writers (e.g. an ILR XML writer) take a :class:`DemoSet` and use
+``demo.returns[period][provider_id]`` (rows per table, typed Python values) and
+``demo.world`` (every learner's full story).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpitools.calendar import parse_period, period_end, previous_period
+from kpitools.demo import names
+from kpitools.demo.lives import build_children, build_contacts
+from kpitools.demo.people import make_learners, share_learners
+from kpitools.demo.plant import Planter
+from kpitools.demo.plant_checks import plant_irregularities, plant_restatements
+from kpitools.demo.plant_input import (
+    plant_hostile_employers,
+    plant_hostile_learners,
+    plant_rejected_rows,
+)
+from kpitools.demo.plant_kpi import plant_engagement, plant_kpi_learners
+from kpitools.demo.resolve import resolve_truth
+from kpitools.demo.snapshot import Tables, take
+from kpitools.demo.truth import GroundTruth
+from kpitools.demo.world import ProviderWorld, World, make_bootcamps, make_employers
+from kpitools.demo.writers import write_csv_folder, write_workbook
+from kpitools.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PERIODS = ("2023-01", "2023-02", "2023-03")
+FORMATS = ("csv", "xlsx", "both")
+PLANTED_SLOTS = 5
+# house styles of the planted providers (all within the data contract)
+STYLES: dict[int, dict[str, object]] = {1: {"money": "pounds"}, 2: {"bom": True}, 3: {"dates": "uk"}}
+# structural features the plants rely on, by slot
+FEATURES: dict[int, set[str]] = {0: {"not_started"}, 2: {"not_started"}, 3: {"accelerated_b0"}}
+
+
+@dataclass
+class DemoSet:
+    """A generated demo data set held in memory.
+
+    Attributes:
+        world: every provider's full story (past and future of the periods).
+        returns: ``returns[period][provider_id][table]`` = rows as typed values.
+        truth: the ground truth of what was planted.
+    """
+
+    world: World
+    returns: dict[str, dict[str, Tables]]
+    truth: GroundTruth
+
+
+def check_arguments(periods: list[str], providers: int, learners: int, fmt: str) -> None:
+    """Raises ParameterError for arguments the generator cannot honour."""
+    if not periods:
+        raise ParameterError("demo: give at least one period (YYYY-MM)")
+    for period in periods:
+        try:
+            parse_period(period)
+        except ValueError as error:
+            raise ParameterError(f"demo: {error}") from None
+    for before, after in zip(periods, periods[1:], strict=False):
+        if previous_period(after) != before:
+            raise ParameterError(f"demo: periods must be consecutive months, got {before} then {after}")
+    if not 2 <= providers <= len(names.PROVIDER_NAMES):
+        raise ParameterError(f"demo: providers must be 2-{len(names.PROVIDER_NAMES)}, got {providers}")
+    if not 100 * providers <= learners <= 20000:
+        raise ParameterError(f"demo: learners must be 100 per provider to 20000, got {learners}")
+    if fmt not in FORMATS:
+        raise ParameterError(f"demo: format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def build_world(seed: int, periods: list[str], providers: int, learners: int) -> tuple[World, Planter]:
+    """The world with every plant placed."""
+    rng = random.Random(f"{seed}:demo")
+    ukprns = rng.sample(range(10000000, 10099999), providers)
+    planted = min(PLANTED_SLOTS, providers - 1)
+    worlds = []
+    for index in range(providers):
+        provider_id = f"P{index + 1:03d}"
+        clean = index >= planted
+        pw = ProviderWorld(provider_id=provider_id, seed=seed, clean=clean,
+                           provider={"provider_id": provider_id, "name": names.PROVIDER_NAMES[index],
+                                     "ukprn": str(ukprns[index])},
+                           style={} if clean else STYLES.get(index, {}))
+        make_bootcamps(pw, periods, set() if clean else FEATURES.get(index, set()))
+        make_employers(pw)
+        worlds.append(pw)
+    world = World(seed=seed, periods=list(periods), providers=worlds)
+    counts = share_learners(worlds, learners, rng, world.anchor_end)
+    ulns: set[str] = set()
+    for index, pw in enumerate(worlds):
+        high = str(pw.bootcamps[1]["bootcamp_id"]) if index == 4 % planted else None
+        make_learners(pw, counts, ulns, world.anchor_end, high)
+        for life in pw.learners:
+            build_children(pw, life)
+    planter = Planter(world, worlds[:planted])
+    plant_kpi_learners(planter)
+    plant_irregularities(planter)
+    plant_restatements(planter)
+    plant_rejected_rows(planter)
+    plant_hostile_learners(planter)
+    for pw in worlds:
+        build_contacts(pw)
+    plant_engagement(planter)
+    plant_hostile_employers(planter)
+    return world, planter
+
+
+def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
+          providers: int = 6, learners: int = 1500) -> DemoSet:
+    """Everything :func:`generate` writes, in memory.
+
+    Raises:
+        ParameterError: periods not consecutive ``YYYY-MM`` months, or too few learners.
+    """
+    periods = list(periods)
+    check_arguments(periods, providers, learners, "csv")
+    world, planter = build_world(seed, periods, providers, learners)
+    returns = {
+        period: {pw.provider_id: take(pw, index, period_end(period)) for pw in world.providers}
+        for index, period in enumerate(periods)
+    }
+    truth = resolve_truth(world, planter, returns)
+    return DemoSet(world=world, returns=returns, truth=truth)
+
+
+def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
+             providers: int = 6, learners: int = 1500, fmt: str = "csv") -> GroundTruth:
+    """Write a seeded synthetic demo data set and its ground truth.
+
+    Layout: ``out/<YYYY-MM>/<provider_id>/<table>.csv`` (``fmt="csv"``) or
+    ``.../datasheet.xlsx`` (``"xlsx"``); ``"both"`` writes the CSV tree and the same
+    returns as workbooks under ``out/xlsx/<YYYY-MM>/<provider_id>/``; plus
+    ``out/ground_truth.json``. The same arguments always give byte-identical files.
+
+    Args:
+        out: the folder to write (created; existing files of the same names are replaced).
+        seed: the random seed.
+        periods: consecutive reporting periods ``YYYY-MM``, oldest first.
+        providers: number of providers (2-8); the last one(s) are clean.
+        learners: number of learners over all providers (at least 100 per provider).
+        fmt: ``csv``, ``xlsx`` or ``both``.
+
+    Returns:
+        The ground truth written to ``out/ground_truth.json``.
+
+    Raises:
+        ParameterError: an argument the generator cannot honour.
+    """
+    check_arguments(list(periods), providers, learners, fmt)
+    demo = build(seed=seed, periods=periods, providers=providers, learners=learners)
+    out = Path(out)
+    for period, by_provider in demo.returns.items():
+        for pw in demo.world.providers:
+            tables = by_provider[pw.provider_id]
+            if fmt in ("csv", "both"):
+                write_csv_folder(out / period / pw.provider_id, tables, pw.style)
+            if fmt == "xlsx":
+                write_workbook(out / period / pw.provider_id, tables)
+            if fmt == "both":
+                write_workbook(out / "xlsx" / period / pw.provider_id, tables)
+    demo.truth.write(out / "ground_truth.json")
+    log.info("demo: %d providers x %d periods written to %s", providers, len(demo.returns), out)
+    return demo.truth
+

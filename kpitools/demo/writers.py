@@ -1,0 +1,115 @@
+"""Write a snapshot's tables as CSV files or as one ``datasheet.xlsx``, byte-stable.
+
+Cells are formatted by contract column kind. Each provider has a house style, as real
+providers do, all within the data contract: ISO or UK dates, plain or ``£1,250.00``
+money, UTF-8 with or without a BOM. Same input, same bytes: no timestamps, fixed row
+order, fixed number formatting; the workbook's properties and zip entry times are fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+
+from kpitools.contract import TABLES
+from kpitools.demo.snapshot import Tables
+
+FIXED_TIME = datetime(2023, 1, 1, 0, 0, 0)
+ZIP_TIME = (2023, 1, 1, 0, 0, 0)
+
+
+def format_cell(value: object, kind: str, style: dict[str, object]) -> str:
+    """One value as CSV text in the provider's style (None → empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if kind == "date" and isinstance(value, date):
+        return value.strftime("%d/%m/%Y" if style.get("dates") == "uk" else "%Y-%m-%d")
+    if kind == "money":
+        pounds = int(value) / 100  # type: ignore[call-overload]
+        return f"£{pounds:,.2f}" if style.get("money") == "pounds" else f"{pounds:.2f}"
+    if kind == "idlist" and isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def write_csv_folder(folder: Path, tables: Tables, style: dict[str, object]) -> list[Path]:
+    """One CSV per contract table, every contract column, header on line 1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    encoding = "utf-8-sig" if style.get("bom") else "utf-8"
+    written = []
+    for name, table in TABLES.items():
+        path = folder / f"{name}.csv"
+        with path.open("w", encoding=encoding, newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.column_names)
+            for row in tables[name]:
+                writer.writerow([format_cell(row.get(c.name), c.kind, style) for c in table.columns])
+        written.append(path)
+    return written
+
+
+def _excel_value(value: object, kind: str) -> object:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if kind == "money":
+        return int(value) / 100  # type: ignore[call-overload]
+    if kind == "idlist" and isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, date | int):
+        return value
+    return str(value)
+
+
+def workbook_bytes(tables: Tables) -> bytes:
+    """The return as a workbook: one sheet per table, dates as date cells, money and
+    counts as numbers, identifiers and text as text (a leading ``=`` stays text)."""
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.creator = "kpitools demo"
+    book.properties.created = book.properties.modified = FIXED_TIME
+    for name, table in TABLES.items():
+        sheet = book.create_sheet(name)
+        sheet.append(list(table.column_names))
+        for row in tables[name]:
+            sheet.append([_excel_value(row.get(c.name), c.kind) for c in table.columns])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # text that looks like a formula stays text
+                    cell.data_type = "s"
+                elif cell.data_type == "d":
+                    cell.number_format = "yyyy-mm-dd"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "#,##0.00"
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()
+    return _fixed_zip(raw.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """Re-pack a zip with fixed entry times (zipfile stamps entries with the clock)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def write_workbook(folder: Path, tables: Tables) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "datasheet.xlsx"
+    path.write_bytes(workbook_bytes(tables))
+    return path
