@@ -47,7 +47,8 @@ def employer_engagement(
         the first M2); at_risk while a reached employer fails (a later contact can put it
         right); met / not_met when the stage is over (design and delivery when the
         bootcamp is over, post outcome_window_months later). Failing employers:
-        EE-DESIGN-FAIL, EE-DELIVERY-FAIL, EE-POST-FAIL. List quality, beside the design
+        EE-DESIGN-FAIL, EE-DELIVERY-FAIL, EE-POST-FAIL; unreached employers:
+        EE-UNREACHABLE-3 (see Exclusions). List quality, beside the design
         stage: EE-DETAILS-INCOMPLETE (no role, or no contact name with email or phone:
         scores 0) and EE-BID-DROPPED-UNEXPLAINED (named in the bid, dropped without a
         reason and a replacement); they do not change the figures.

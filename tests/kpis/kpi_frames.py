@@ -36,7 +36,7 @@ def make(name: str, rows: list[dict[str, str]]) -> pd.DataFrame:
         c.name: _column(c.kind, [str(r.get(c.name, "")) for r in rows]) for c in spec.columns
     }
     frame = pd.DataFrame(data)
-    frame["source"] = [f"{name}.csv:{i + 2}" for i in range(len(rows))]
+    frame["source"] = pd.Series([f"{name}.csv:{i + 2}" for i in range(len(rows))], dtype=object)
     if name == "bootcamps":
         frame["accelerated_apprenticeship"] = frame["accelerated_apprenticeship"].fillna(False)
     if name == "learners":
@@ -67,3 +67,53 @@ def build(**rows: list[dict[str, str]]) -> dict[str, pd.DataFrame]:
     rows.setdefault("bootcamps", [bootcamp()])
     rows.setdefault("provider", [{"provider_id": "P1", "name": "Prov", "ukprn": "10000001"}])
     return {name: make(name, rows.get(name, [])) for name in TABLES}
+
+
+def write_return(folder, rows: dict[str, list[dict[str, str]]]) -> None:
+    """Write a provider folder of CSVs (contract headers) from text rows, for CLI tests."""
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, records in rows.items():
+        columns = TABLES[name].column_names
+        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            for record in records:
+                writer.writerow({c: record.get(c, "") for c in columns})
+
+
+def small_return(provider_id: str = "P1") -> dict[str, list[dict[str, str]]]:
+    """A tiny return at 2023-03-31: B1 with five learners (hand-worked figures below).
+
+    L1..L3 completed 2023-03-20 with initial and final assessments and a valid interview;
+    L4 withdrew 2023-02-01 (after M1 2023-01-10), reported 2023-03-15 (more than one
+    month: DROP-LATE-REPORT) and was referred 2023-02-10; L5 is still learning.
+    Drop-out: 1 / 5 = 20 %. A referral of L5 dated 2023-04-02 is FUTURE-DATED.
+    """
+    learners = [learner(f"L{i}", m1="2023-01-10", completed="2023-03-20") for i in (1, 2, 3)]
+    learners += [learner("L4", m1="2023-01-10", withdrawn="2023-02-01", reported="2023-03-15"),
+                 learner("L5", m1="2023-01-10")]
+    assessments = [
+        {"learner_ref": f"L{i}", "bootcamp_id": "B1", "kind": kind, "assessment_date": day,
+         "skills_achieved": ok}
+        for i in (1, 2, 3) for kind, day, ok in (("initial", "2023-01-05", ""),
+                                                 ("final", "2023-03-20", "Y"))
+    ] + [{"learner_ref": r, "bootcamp_id": "B1", "kind": "initial",
+          "assessment_date": "2023-01-05"} for r in ("L4", "L5")]
+    interviews = [{"learner_ref": f"L{i}", "bootcamp_id": "B1", "employer_id": "E1",
+                   "offer_date": "2023-03-01", "role_type": "job", "matches_skills": "Y"}
+                  for i in (1, 2, 3)]
+    return {
+        "provider": [{"provider_id": provider_id, "name": "Example Training",
+                      "ukprn": "10000001"}],
+        "bootcamps": [bootcamp(end="2023-04-30")],
+        "learners": learners,
+        "employers": [{"employer_id": "E1", "name": "=HYPERLINK(\"http://x.invalid\",\"x\")",
+                       "roles": "interviewing", "contact_name": "Pat",
+                       "contact_phone": "0100", "status": "active"}],
+        "assessments": assessments,
+        "interviews": interviews,
+        "referrals": [{"learner_ref": "L4", "bootcamp_id": "B1", "referral_date": "2023-02-10"},
+                      {"learner_ref": "L5", "bootcamp_id": "B1", "referral_date": "2023-04-02"}],
+    }

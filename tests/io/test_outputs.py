@@ -1,0 +1,97 @@
+"""Output files: contract columns, CSV-injection neutralising, atomic and repeatable writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kpis"))
+from kpi_frames import build, small_return  # noqa: E402
+
+from kpitools.audit import audit_return  # noqa: E402
+from kpitools.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS  # noqa: E402
+from kpitools.io.outputs import csv_bytes, neutralise_cell, write_provider_outputs  # noqa: E402
+from kpitools.model import InputFile, ProviderReturn, TableCount  # noqa: E402
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+44 100", "-2+3", "@SUM(A1)", "\tx", "\rx", "\nx"])
+def test_formula_starts_are_neutralised(text):
+    assert neutralise_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Example Ltd", "a=b", "", -3.5, -2, 0, None, 12.25])
+def test_other_cells_and_numbers_are_unchanged(value):
+    assert neutralise_cell(value) is value
+
+
+def test_negative_numbers_stay_numbers_in_csv():
+    frame = pd.DataFrame({"amount": [-3.5], "note": ["-3.5"]})
+    assert csv_bytes(frame, ("amount", "note")) == b"amount,note\n-3.5,'-3.5\n"
+
+
+def _audit(tmp_path: Path):
+    tables = build(**small_return())
+    rejected = pd.DataFrame([{
+        "table": "employers", "source": "employers.csv:3", "column": "name",
+        "value": '=HYPERLINK("http://x.invalid","x")', "reason": "name is required",
+        "rule": "REQUIRED"}])
+    source = tmp_path / "learners.csv"
+    source.write_bytes(b"learner_ref\n")
+    current = ProviderReturn(
+        provider_id="P1", path=tmp_path, tables=tables, rejected=rejected,
+        counts={"learners": TableCount("learners", 5, 5, 0)},
+        inputs=[InputFile(str(source), hashlib.sha256(b"learner_ref\n").hexdigest(), 12,
+                          ("learners",), 5)],
+    )
+    return audit_return(current, as_of=date(2023, 3, 31), period="2023-03")
+
+
+def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
+    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out")
+    assert sorted(written) == ["exceptions.csv", "kpi_results.csv", "manifest.json",
+                               "rejected_rows.csv"]
+    for name, columns in (("kpi_results.csv", KPI_RESULT_COLUMNS),
+                          ("exceptions.csv", EXCEPTION_COLUMNS),
+                          ("rejected_rows.csv", REJECTED_COLUMNS)):
+        frame = pd.read_csv(written[name], dtype=str, keep_default_na=False)
+        assert tuple(frame.columns) == columns, name
+    rejected = pd.read_csv(written["rejected_rows.csv"], dtype=str, keep_default_na=False)
+    assert rejected["value"].tolist() == ['\'=HYPERLINK("http://x.invalid","x")']
+    kpis = pd.read_csv(written["kpi_results.csv"], dtype=str, keep_default_na=False)
+    dropout = kpis.loc[(kpis["kpi"] == "learner_dropout") & (kpis["bootcamp_id"] == "ALL")]
+    # small_return: 1 drop-out of 5 learners past M1 = 0.2, target 0.2, amber -> at_risk
+    assert dropout[["numerator", "denominator", "value", "target", "status", "as_of"]].values.tolist() == [
+        ["1", "5", "0.2", "0.2", "at_risk", "2023-03-31"]]
+    exceptions = pd.read_csv(written["exceptions.csv"], dtype=str, keep_default_na=False)
+    assert set(exceptions["rule"]) == {"DROP-LATE-REPORT", "FUTURE-DATED"}
+    assert set(exceptions["provider_id"]) == {"P1"}
+    assert not list(tmp_path.joinpath("out").glob(".*"))  # no temporary file left
+
+
+def test_manifest_lists_inputs_rules_versions_and_time(tmp_path):
+    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out")
+    manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
+    assert manifest["inputs"][0]["sha256"] == hashlib.sha256(b"learner_ref\n").hexdigest()
+    assert manifest["row_counts"]["learners"] == {"read": 5, "accepted": 5, "rejected": 0}
+    assert manifest["rules"]["dropout_limit"] == 0.2
+    assert {"kpitools", "pandas", "numpy", "papermill", "nbconvert"} <= set(manifest["versions"])
+    assert manifest["generated_at_utc"].endswith("+00:00")
+    assert (manifest["as_of"], manifest["period"]) == ("2023-03-31", "2023-03")
+    csv_hash = hashlib.sha256(written["kpi_results.csv"].read_bytes()).hexdigest()
+    assert manifest["outputs"]["kpi_results.csv"]["sha256"] == csv_hash
+
+
+def test_rerun_gives_byte_identical_csvs(tmp_path):
+    first = write_provider_outputs(_audit(tmp_path), tmp_path / "a")
+    before = {n: p.read_bytes() for n, p in first.items() if n.endswith(".csv")}
+    again = write_provider_outputs(_audit(tmp_path), tmp_path / "a")  # overwrite in place
+    other = write_provider_outputs(_audit(tmp_path), tmp_path / "b")
+    for name, data in before.items():
+        assert again[name].read_bytes() == data
+        assert other[name].read_bytes() == data

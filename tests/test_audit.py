@@ -1,0 +1,115 @@
+"""Audit assembly: one provider from its folder, a period of providers, the kpis command."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "kpis"))
+from kpi_frames import small_return, write_return  # noqa: E402
+
+from kpitools.audit import audit_period, audit_provider, rules_from_params  # noqa: E402
+from kpitools.cli import main  # noqa: E402
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError  # noqa: E402
+from kpitools.model import ProviderAudit  # noqa: E402
+from kpitools.rules import Rules  # noqa: E402
+
+AS_OF = date(2023, 3, 31)
+
+
+def _period(root: Path) -> Path:
+    """DATA/2023-02/P1, DATA/2023-03/P1 (small_return) and DATA/2023-03/P2 (broken)."""
+    write_return(root / "2023-02" / "P1", small_return())
+    write_return(root / "2023-03" / "P1", small_return())
+    broken = small_return("P2")
+    del broken["bootcamps"]  # a required table: the provider cannot be read
+    write_return(root / "2023-03" / "P2", broken)
+    return root / "2023-03"
+
+
+def test_audit_provider_from_folder(tmp_path):
+    period_dir = _period(tmp_path)
+    audit = audit_provider(period_dir / "P1", as_of=AS_OF,
+                           previous_dir=tmp_path / "2023-02" / "P1")
+    assert isinstance(audit, ProviderAudit)
+    assert (audit.provider_id, audit.period, audit.rules) == ("P1", "2023-03", Rules())
+    assert audit.previous is not None
+    assert [f.rule for f in audit.irregularities] == ["FUTURE-DATED"]
+    # 9 KPI rows (employer engagement x3 stages) for B1 and ALL
+    assert len(audit.kpi_results) == 18
+    assert audit.kpi_frame()["kpi"].iloc[0] == "employer_engagement"
+
+
+def test_missing_previous_return_is_noted(tmp_path):
+    period_dir = _period(tmp_path)
+    audit = audit_provider(period_dir / "P1", as_of=AS_OF, previous_dir=tmp_path / "nowhere")
+    assert audit.previous is None
+    assert audit.notes[0].startswith("no previous return found at")
+
+
+def test_audit_period_goes_on_past_a_broken_provider(tmp_path):
+    results = audit_period(_period(tmp_path), as_of=AS_OF, rules=Rules())
+    assert sorted(results) == ["P1", "P2"]
+    assert isinstance(results["P1"], ProviderAudit)
+    assert isinstance(results["P2"], FileLevelError)
+    # the previous month's folder of the same provider was found by itself
+    assert results["P1"].previous is not None
+
+
+def test_kpis_command_writes_byte_identical_csvs(tmp_path):
+    period_dir = _period(tmp_path)
+    runner = CliRunner()
+    outputs = []
+    for name in ("a", "b"):
+        result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
+                                      "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.csv")})
+    assert sorted(outputs[0]) == ["exceptions.csv", "kpi_results.csv", "rejected_rows.csv"]
+    assert outputs[0] == outputs[1]
+    assert "learner_dropout" in result.output and "at_risk" in result.output
+
+
+def test_kpis_command_applies_params_rules_and_refuses_unknown_keys(tmp_path):
+    period_dir = _period(tmp_path)
+    params = tmp_path / "p.yaml"
+    # drop-out 1/5 = 20 %: at_risk at the default limit (above 16 %), on_track at 50 %
+    params.write_text("rules:\n  dropout_limit: 0.5\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
+                                  "--out", str(tmp_path / "o"), "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "learner_dropout" in x)
+    assert line.split()[-1] == "on_track"
+    params.write_text("rules:\n  dropout_limt: 0.5\n", encoding="utf-8")
+    result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
+                                  "--out", str(tmp_path / "o"), "--params", str(params)])
+    assert result.exit_code == 2
+    assert "unknown rule(s) dropout_limt" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_kpis_command_on_unreadable_provider_is_one_line(tmp_path):
+    period_dir = _period(tmp_path)
+    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P2"), "--as-of", "2023-03-31",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and len(result.output.splitlines()) == 1
+
+
+def test_rules_from_params(tmp_path):
+    assert rules_from_params(None) == Rules()
+    params = tmp_path / "p.yaml"
+    params.write_text("rules:\n  progression_target: 0.4\n", encoding="utf-8")
+    assert rules_from_params(params).progression_target == 0.4
+    params.write_text("colour: blue\n", encoding="utf-8")
+    try:
+        rules_from_params(params)
+    except ParameterError as error:
+        assert "unknown parameter(s) colour" in error.one_line()
+    else:
+        raise AssertionError("an unknown key must be refused")
+    assert issubclass(ParameterError, KpiToolsError)
