@@ -49,30 +49,34 @@ class CellFailure:
 
 @dataclass(frozen=True)
 class ParsedColumn:
-    """A column's typed values and the cells that could not be parsed."""
+    """A column's typed values, the cells that could not be parsed, and the blank cells."""
 
     values: pd.Series
     failures: tuple[CellFailure, ...]
-
-
-def blank_mask(raw: pd.Series) -> np.ndarray:
-    """True where a cell is blank (empty or only spaces)."""
-    return (raw.str.strip() == "").to_numpy(dtype=bool)
+    blank: np.ndarray | None = None
 
 
 def parse_column(column: Column, raw: pd.Series) -> ParsedColumn:
     """Parse one column by its contract kind.
+
+    Each distinct cell value is parsed once (a return repeats the same dates, flags,
+    codes and bootcamp ids thousands of times), then spread back to every row.
 
     Args:
         column: the contract column (its ``kind`` and ``codes`` decide the parsing).
         raw: the cells as text, ``""`` when blank, any index.
 
     Returns:
-        The typed values (dtype per ``kpitools/model.py``) and the failing cells.
+        The typed values (dtype per ``kpitools/model.py``), aligned with ``raw``, and
+        the failing cells.
     """
-    text = raw.astype(object).str.strip()
-    parser = _PARSERS[column.kind]
-    return parser(text, column)
+    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=False)
+    distinct = pd.Series(uniques, dtype=object).str.strip()
+    parsed = _PARSERS[column.kind](distinct, column)
+    values = parsed.values.take(codes).set_axis(raw.index)
+    failures = tuple(CellFailure(f.mask[codes], f.rule, f.reason) for f in parsed.failures)
+    blank = (distinct == "").to_numpy(dtype=bool)[codes]
+    return ParsedColumn(values, failures, blank)
 
 
 def _object_values(text: pd.Series) -> pd.Series:
@@ -183,7 +187,8 @@ def _parse_ukprn(text: pd.Series, column: Column) -> ParsedColumn:
 def uln_check_digit_ok(ulns: pd.Series) -> np.ndarray:
     """ULN_04 for 10-digit strings: weights 10..2 on digits 1-9, remainder mod 11 must
     not be 0 and the 10th digit must equal 10 - remainder. ``9999999999`` passes."""
-    digits = np.stack([pd.to_numeric(ulns.str[i]).to_numpy() for i in range(10)], axis=1)
+    joined = "".join(ulns.tolist()).encode("ascii")
+    digits = (np.frombuffer(joined, dtype=np.uint8).reshape(-1, 10) - ord("0")).astype(np.int64)
     remainder = (digits[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
     ok = (remainder != 0) & (digits[:, 9] == 10 - remainder)
     return ok | (ulns == ULN_UNKNOWN).to_numpy()

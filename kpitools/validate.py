@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from kpitools.cells import blank_mask, parse_column
+from kpitools.cells import parse_column
 from kpitools.contract import (
     LOAD_ORDER,
     PROVIDER_ID_PATTERN,
@@ -147,18 +147,21 @@ def check_rows(
     """
     cells = _contract_cells(table, raw)
     typed: dict[str, pd.Series] = {}
+    blanks: dict[str, np.ndarray] = {}
     problems: list[pd.DataFrame] = [raw.problems]
     for column in table.columns:
         parsed = parse_column(column, cells[column.name])
         typed[column.name] = parsed.values
+        blanks[column.name] = parsed.blank
         for failure in parsed.failures:
             problems.append(
                 _cell_problems(cells, column.name, failure.mask, failure.reason, failure.rule)
             )
         if column.required:
-            blank = blank_mask(cells[column.name])
             problems.append(
-                _cell_problems(cells, column.name, blank, "a required value is blank", "REQUIRED")
+                _cell_problems(
+                    cells, column.name, parsed.blank, "a required value is blank", "REQUIRED"
+                )
             )
     frame = pd.DataFrame(typed, index=cells.index)
     frame[SOURCE_COLUMN] = raw.source().set_axis(cells.index)
@@ -166,18 +169,18 @@ def check_rows(
     problems.extend(_table_problems(table, raw, cells, frame))
     if accepted is not None:
         for reference in table.references:
-            problems.append(_reference_problems(table, reference, cells, frame, accepted))
+            problems.append(_reference_problems(table, reference, cells, frame, blanks, accepted))
     found = pd.concat([p for p in problems if len(p)] or [raw.problems], ignore_index=True)
     return frame.reset_index(drop=True), found.sort_values("position", kind="stable")
 
 
 def _contract_cells(table: Table, raw: RawTable) -> pd.DataFrame:
-    """Every contract column as stripped text; a column absent from the file is blank."""
+    """Every contract column as read (text); a column absent from the file is blank."""
     index = pd.RangeIndex(len(raw))
     columns = {}
     for name in table.column_names:
         if name in raw.cells.columns:
-            columns[name] = raw.cells[name].astype(object).str.strip().set_axis(index)
+            columns[name] = raw.cells[name].astype(object).set_axis(index)
         else:
             columns[name] = pd.Series([""] * len(raw), index=index, dtype=object)
     return pd.DataFrame(columns, index=index)
@@ -224,9 +227,8 @@ def _table_problems(
     """Rules about the table as a whole: duplicate keys, one provider, provider id form."""
     problems = []
     if table.name == "provider":
-        bad_id = ~cells["provider_id"].str.fullmatch(PROVIDER_ID_PATTERN) & (
-            cells["provider_id"] != ""
-        )
+        provider_id = frame["provider_id"]
+        bad_id = provider_id.notna() & ~provider_id.fillna("").str.fullmatch(PROVIDER_ID_PATTERN)
         reason = "a provider id is 1 to 40 letters, digits, '_' or '-'"
         problems.append(_cell_problems(cells, "provider_id", bad_id, reason, "BAD-ID"))
         extra = np.arange(len(raw)) > 0
@@ -237,22 +239,30 @@ def _table_problems(
         )
         problems.append(_cell_problems(cells, "provider_id", extra, first, "DUP-KEY"))
     elif table.key:
-        problems.append(_duplicate_keys(table.key, raw, cells))
+        problems.append(_duplicate_keys(table.key, raw, cells, frame))
     return problems
 
 
-def _duplicate_keys(key: tuple[str, ...], raw: RawTable, cells: pd.DataFrame) -> pd.DataFrame:
+def _duplicate_keys(
+    key: tuple[str, ...], raw: RawTable, cells: pd.DataFrame, frame: pd.DataFrame
+) -> pd.DataFrame:
     """Later rows with the key of an earlier row (the first is kept)."""
-    keys = cells[list(key)]
-    complete = (keys != "").all(axis=1).to_numpy()
+    keys = frame[list(key)]
+    complete = keys.notna().all(axis=1).to_numpy()
     duplicated = keys.duplicated(keep="first").to_numpy() & complete
     if not duplicated.any():
         return _cell_problems(cells, key[0], duplicated, "", "DUP-KEY")
     first_row = (
-        pd.Series(raw.rows, index=cells.index).groupby([keys[c] for c in key]).transform("first")
+        pd.Series(raw.rows, index=keys.index).groupby([keys[c] for c in key]).transform("first")
     )
-    reason = f"same {', '.join(key)} as {raw.row_word} " + first_row.astype(str)
+    reason = f"same {', '.join(key)} as {raw.row_word} " + first_row.astype("Int64").astype(str)
     return _cell_problems(cells, key[0], duplicated, reason, "DUP-KEY")
+
+
+def _joined_keys(frame: pd.DataFrame, columns: list[str], separator: str) -> pd.Series:
+    """Key columns as one text per row (blank parts as ""), for fast membership tests."""
+    parts = [frame[c].astype(object).fillna("") for c in columns]
+    return parts[0].str.cat(parts[1:], sep=separator) if len(parts) > 1 else parts[0]
 
 
 def _reference_problems(
@@ -260,6 +270,7 @@ def _reference_problems(
     reference: Reference,
     cells: pd.DataFrame,
     frame: pd.DataFrame,
+    blanks: Mapping[str, np.ndarray],
     accepted: Mapping[str, pd.DataFrame],
 ) -> pd.DataFrame:
     """Rows naming something absent from the accepted rows of the referenced table."""
@@ -267,20 +278,19 @@ def _reference_problems(
     applies = np.ones(len(cells), dtype=bool)
     if reference.when is not None:
         applies = (frame[reference.when[0]] == reference.when[1]).fillna(False).to_numpy(dtype=bool)
-    blank = (cells[columns] == "").any(axis=1).to_numpy()
+    blank = np.logical_or.reduce([blanks[c] for c in columns])
     target = accepted.get(reference.table)
+    keys = _joined_keys(frame, columns, "\x1f")
     if target is None or not len(target):
         found = np.zeros(len(cells), dtype=bool)
     else:
-        target_keys = pd.MultiIndex.from_frame(
-            target[list(reference.target_columns)].astype(object)
-        )
-        found = pd.MultiIndex.from_frame(cells[columns]).isin(target_keys)
+        target_keys = _joined_keys(target, list(reference.target_columns), "\x1f")
+        found = keys.isin(target_keys).to_numpy(dtype=bool)
     missing = applies & ~blank & ~found
-    shown = cells[columns[0]].str.cat([cells[c] for c in columns[1:]], sep=" / ")
+    shown = _joined_keys(frame, columns, " / ")
     reason = (
         f"no {' / '.join(reference.target_columns)} '"
-        + shown.astype(str)
+        + shown
         + (f"' among the accepted rows of {reference.table}")
     )
     problems = [_cell_problems(cells, columns[0], missing, reason, reference.rule)]

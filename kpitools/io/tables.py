@@ -233,31 +233,35 @@ def read_csv_table(path: str | Path, table: str) -> tuple[RawTable, list[str]]:
     """
     path = Path(path)
     text, warnings = decode_text(path.read_bytes(), path.name)
+    records, lines = _csv_records(text, path.name)
+    filled = [i for i, fields in enumerate(records) if "".join(fields).strip()]  # skip blank lines
+    if not filled:
+        raise FileLevelError("empty file: no header row", path=path.name)
+    names, header_warnings = match_header(records[filled[0]], TABLES[table], path.name)
+    body = filled[1:]
+    rows = [lines[i] for i in body]
+    raw = build_raw_table(table, path.name, names, [records[i] for i in body], rows, "line")
+    return raw, warnings + header_warnings
+
+
+def _csv_records(text: str, label: str) -> tuple[list[list[str]], list[int]]:
+    """Every record of a CSV text, blank ones included, with the line each starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    records: list[list[str]] = []
-    rows: list[int] = []
-    last_line = 0
     try:
-        for fields in reader:
-            start, last_line = last_line + 1, reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if header is None:
-                header = fields
-                continue
-            records.append(fields)
-            rows.append(start)
+        records = list(reader)
+        if reader.line_num == len(records):  # one line per record: numbering is trivial
+            return records, list(range(1, len(records) + 1))
+        # a quoted cell spans lines: read again, noting where each record starts
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        lines, last_line = [], 0
+        for _ in reader:
+            lines.append(last_line + 1)
+            last_line = reader.line_num
     except csv.Error as error:
         raise FileLevelError(
-            f"not a readable CSV file: {error}", path=path.name, row=reader.line_num
+            f"not a readable CSV file: {error}", path=label, row=reader.line_num
         ) from None
-    if header is None:
-        raise FileLevelError("empty file: no header row", path=path.name)
-    names, header_warnings = match_header(header, TABLES[table], path.name)
-    return build_raw_table(
-        table, path.name, names, records, rows, "line"
-    ), warnings + header_warnings
+    return records, lines
 
 
 def match_header(
@@ -315,27 +319,39 @@ def build_raw_table(
     """Cut records to the header's width, noting short rows and extra fields."""
     problems = list(problems or [])
     width = len(names)
-    for position, fields in enumerate(records):
-        if len(fields) < width and row_word == "line":
-            missing = names[len(fields)] or f"#{len(fields) + 1}"
-            reason = f"{len(fields)} fields where the header has {width}"
-            problems.append((position, missing, "", reason, "SHORT-ROW"))
-        extra = [f for f in fields[width:] if f.strip()]
-        if extra:
-            reason = f"{len(fields)} fields where the header has {width}"
-            problems.append(
-                (position, "(beyond the last column)", ",".join(extra), reason, "EXTRA-FIELD")
-            )
-    padded = [(fields + [""] * width)[:width] for fields in records]
-    columns = list(zip(*padded, strict=True)) if padded else [()] * width
+    padded = records
+    if len(set(map(len, records))) > 1 or (records and len(records[0]) != width):
+        padded = list(records)  # rare: copy only when some row has the wrong width
+        for position, fields in enumerate(records):
+            if len(fields) != width:
+                problems.extend(_width_problems(position, fields, names, row_word))
+                padded[position] = (fields + [""] * width)[:width]
+    grid = np.empty((len(padded), width), dtype=object)
+    if padded:
+        grid[:] = padded
     cells = pd.DataFrame(
-        {
-            name: pd.Series(columns[i], dtype=object)
-            for i, name in enumerate(names)
-            if name is not None
-        },
+        {name: pd.Series(grid[:, i], dtype=object) for i, name in enumerate(names) if name},
         index=pd.RangeIndex(len(records)),
     )
     return RawTable(
         table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
     )
+
+
+def _width_problems(
+    position: int, fields: list[str], names: list[str | None], row_word: str
+) -> list[tuple[int, str, str, str, str]]:
+    """SHORT-ROW (CSV only: a sheet row simply ends early) and EXTRA-FIELD problems."""
+    width = len(names)
+    reason = f"{len(fields)} fields where the header has {width}"
+    problems = []
+    if len(fields) < width and row_word == "line":
+        problems.append(
+            (position, names[len(fields)] or f"#{len(fields) + 1}", "", reason, "SHORT-ROW")
+        )
+    extra = [f for f in fields[width:] if f.strip()]
+    if extra:
+        problems.append(
+            (position, "(beyond the last column)", ",".join(extra), reason, "EXTRA-FIELD")
+        )
+    return problems
