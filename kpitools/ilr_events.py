@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from kpitools.io.ilr import IlrDelivery, IlrEmployment, IlrLearner
+from kpitools.io.ilr_records import IlrDelivery, IlrEmployment, IlrLearner
 
 BOOTCAMP_FUND_MODEL = 37
 BOOTCAMP_PROG_TYPE = 32

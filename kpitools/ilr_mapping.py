@@ -30,7 +30,13 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr_events import is_bootcamp_aim, is_bootcamp_learner, learner_rows, m1_from_start
+from kpitools.ilr_events import (
+    BOOTCAMP_FUND_MODEL,
+    is_bootcamp_aim,
+    is_bootcamp_learner,
+    learner_rows,
+    m1_from_start,
+)
 from kpitools.io.ilr import IlrFile, read_ilr
 from kpitools.model import InputFile, TableCount, empty_rejected
 from kpitools.rules import Rules
@@ -110,7 +116,8 @@ def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
     Raises:
         FileLevelError: a file that cannot be read, or files of different providers.
     """
-    files = [read_ilr(p, keep=is_bootcamp_learner) for p in paths]
+    files = [read_ilr(p, keep=is_bootcamp_learner, fund_models=(str(BOOTCAMP_FUND_MODEL),))
+             for p in paths]
     ukprns = sorted({f.header.ukprn for f in files})
     if len(ukprns) > 1:
         raise FileLevelError(

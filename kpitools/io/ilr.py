@@ -16,10 +16,11 @@ so a truncated file yields nothing but its error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,8 +29,21 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from kpitools.errors import FileLevelError
+from kpitools.io.ilr_records import (
+    IlrDelivery,
+    IlrEmployment,
+    IlrFam,
+    IlrLearner,
+    learner_from_element,
+    text_of,
+)
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FILE_NAME", "KNOWN_NAMESPACES", "IlrDelivery", "IlrEmployment", "IlrFam", "IlrFile",
+    "IlrHeader", "IlrLearner", "read_ilr",
+]
 
 KNOWN_NAMESPACES: dict[str, str] = {
     "ESFA/ILR/2022-23": "2223",
@@ -50,75 +64,6 @@ _TOP_TAGS = (
     "{*}Learner",
     "{*}LearnerDestinationandProgression",
 )
-
-
-@dataclass(frozen=True)
-class IlrFam:
-    """One ``LearningDeliveryFAM``: funding and monitoring type, code and dates."""
-
-    fam_type: str
-    code: str
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-@dataclass(frozen=True)
-class IlrDelivery:
-    """One ``LearningDelivery`` (learning aim), with the fields kpitools uses."""
-
-    learn_aim_ref: str
-    aim_type: int | None
-    aim_seq_number: int | None
-    learn_start_date: date | None
-    learn_plan_end_date: date | None
-    fund_model: int | None
-    prog_type: int | None = None
-    con_ref_number: str | None = None
-    comp_status: int | None = None
-    learn_act_end_date: date | None = None
-    withdraw_reason: int | None = None
-    outcome: int | None = None
-    ach_date: date | None = None
-    fams: tuple[IlrFam, ...] = ()
-
-    def fam_codes(self, fam_type: str) -> tuple[str, ...]:
-        """Codes of every FAM of ``fam_type`` on this aim."""
-        return tuple(f.code for f in self.fams if f.fam_type == fam_type)
-
-
-@dataclass(frozen=True)
-class IlrEmployment:
-    """One ``LearnerEmploymentStatus`` with its ``EmploymentStatusMonitoring`` pairs."""
-
-    emp_stat: int | None
-    date_applies: date | None
-    emp_id: str | None
-    monitoring: tuple[tuple[str, str], ...] = ()
-
-    def has(self, esm_type: str, code: str) -> bool:
-        return (esm_type, code) in self.monitoring
-
-
-@dataclass(frozen=True)
-class IlrLearner:
-    """One ``Learner`` element.
-
-    Attributes:
-        position: 1-based position among the file's ``Learner`` elements.
-        line: the line of its opening tag.
-        problems: (field, value, reason, rule id) for each value that could not be
-            read (a bad date or number); the mapping rejects such a learner.
-    """
-
-    position: int
-    line: int
-    learn_ref_number: str | None
-    uln: str | None
-    family_name: str | None
-    given_names: str | None
-    employments: tuple[IlrEmployment, ...]
-    deliveries: tuple[IlrDelivery, ...]
-    problems: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,13 +94,21 @@ class IlrFile:
         return self.path.name
 
 
-def read_ilr(path: str | Path, *, keep: Callable[[IlrLearner], bool] | None = None) -> IlrFile:
+def read_ilr(
+    path: str | Path,
+    *,
+    keep: Callable[[IlrLearner], bool] | None = None,
+    fund_models: Collection[str] | None = None,
+) -> IlrFile:
     """Read one ILR file, streaming, keeping the learners for which ``keep`` is true.
 
     Args:
         path: the ILR XML file.
         keep: a predicate deciding which learners to keep (all when None). Learners not
             kept are still counted in ``learners_read``.
+        fund_models: when given, a learner none of whose aims has one of these
+            ``FundModel`` codes is counted but not even built (a fast pre-filter:
+            most learners of a large college are not on a bootcamp).
 
     Returns:
         The header, kept learners and counts; nothing is returned for a broken file.
@@ -170,7 +123,7 @@ def read_ilr(path: str | Path, *, keep: Callable[[IlrLearner], bool] | None = No
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        header, learners, read = _parse(path, stream, keep)
+        header, learners, read = _parse(path, stream, keep, fund_models)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
     return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
@@ -219,7 +172,8 @@ def _parser_events(stream: object) -> etree.iterparse:
 
 
 def _parse(
-    path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None
+    path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
+    fund_models: Collection[str] | None,
 ) -> tuple[IlrHeader, list[IlrLearner], int]:
     namespace: str | None = None
     header: IlrHeader | None = None
@@ -237,9 +191,10 @@ def _parse(
                 header = _read_header(path, elem, namespace)
             elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
                 read += 1
-                learner = learner_from_element(elem, namespace, read)
-                if keep is None or keep(learner):
-                    kept.append(learner)
+                if fund_models is None or _has_fund_model(elem, namespace, fund_models):
+                    learner = learner_from_element(elem, namespace, read)
+                    if keep is None or keep(learner):
+                        kept.append(learner)
             _release(elem)
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else None
@@ -273,6 +228,17 @@ def _check_root(path: Path, root: etree._Element) -> str:
     return qname.namespace
 
 
+@functools.lru_cache(maxsize=16)
+def _fund_model_test(ns: str, fund_models: tuple[str, ...]) -> etree.XPath:
+    # Compiled once: evaluated in C for every learner, which keeps large files fast.
+    wanted = " or ".join(f"normalize-space(i:FundModel)='{code}'" for code in fund_models)
+    return etree.XPath(f"boolean(i:LearningDelivery[{wanted}])", namespaces={"i": ns})
+
+
+def _has_fund_model(learner: etree._Element, ns: str, fund_models: Collection[str]) -> bool:
+    return bool(_fund_model_test(ns, tuple(sorted(fund_models)))(learner))
+
+
 def _release(elem: etree._Element) -> None:
     """Free a processed element and every earlier sibling: memory stays flat."""
     elem.clear(keep_tail=False)
@@ -283,9 +249,9 @@ def _release(elem: etree._Element) -> None:
 
 
 def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
-    year = _text(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}Year"))
-    prepared = _text(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}FilePreparationDate"))
-    ukprn = _text(elem.find(f"{{{ns}}}Source/{{{ns}}}UKPRN"))
+    year = text_of(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}Year"))
+    prepared = text_of(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}FilePreparationDate"))
+    ukprn = text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}UKPRN"))
     missing = [
         n for n, v in (("Year", year), ("FilePreparationDate", prepared), ("UKPRN", ukprn)) if not v
     ]
@@ -320,124 +286,6 @@ def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
         year or "",
         prepared_date,
         ukprn or "",
-        _text(source.find(f"{{{ns}}}SerialNo")),
-        _text(source.find(f"{{{ns}}}DateTime")),
-    )
-
-
-def _text(elem: etree._Element | None) -> str | None:
-    if elem is None or elem.text is None:
-        return None
-    value = elem.text.strip()
-    return value or None
-
-
-def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLearner:
-    """Build an :class:`IlrLearner` from a parsed ``Learner`` element."""
-    values = _Values(position)
-    prefix = len(ns) + 2
-    fields: dict[str, str | None] = {}
-    employments: list[IlrEmployment] = []
-    deliveries: list[IlrDelivery] = []
-    for child in elem:
-        name = child.tag[prefix:] if isinstance(child.tag, str) else ""
-        if name == "LearnerEmploymentStatus":
-            employments.append(_employment(child, prefix, values))
-        elif name == "LearningDelivery":
-            deliveries.append(_delivery(child, prefix, values))
-        elif name in ("LearnRefNumber", "ULN", "FamilyName", "GivenNames"):
-            fields[name] = _text(child)
-    return IlrLearner(
-        position=position,
-        line=elem.sourceline or 0,
-        learn_ref_number=fields.get("LearnRefNumber"),
-        uln=fields.get("ULN"),
-        family_name=fields.get("FamilyName"),
-        given_names=fields.get("GivenNames"),
-        employments=tuple(employments),
-        deliveries=tuple(deliveries),
-        problems=tuple(values.problems),
-    )
-
-
-class _Values:
-    """Typed reads of element text that record, rather than raise, a bad value."""
-
-    def __init__(self, position: int) -> None:
-        self.position = position
-        self.problems: list[tuple[str, str, str, str]] = []
-
-    def date(self, field: str, text: str | None) -> date | None:
-        if text is None:
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            self.problems.append((field, text, "not a date (YYYY-MM-DD)", "BAD-DATE"))
-            return None
-
-    def int(self, field: str, text: str | None) -> int | None:
-        if text is None:
-            return None
-        if not re.fullmatch(r"-?\d{1,9}", text):
-            self.problems.append((field, text, "not a whole number", "BAD-INT"))
-            return None
-        return int(text)
-
-
-def _children(elem: etree._Element, prefix: int) -> Iterable[tuple[str, etree._Element]]:
-    for child in elem:
-        if isinstance(child.tag, str):
-            yield child.tag[prefix:], child
-
-
-def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmployment:
-    fields: dict[str, str | None] = {}
-    monitoring: list[tuple[str, str]] = []
-    for name, child in _children(elem, prefix):
-        if name == "EmploymentStatusMonitoring":
-            pair = {n: _text(c) for n, c in _children(child, prefix)}
-            monitoring.append((pair.get("ESMType") or "", pair.get("ESMCode") or ""))
-        else:
-            fields[name] = _text(child)
-    return IlrEmployment(
-        emp_stat=values.int("EmpStat", fields.get("EmpStat")),
-        date_applies=values.date("DateEmpStatApp", fields.get("DateEmpStatApp")),
-        emp_id=fields.get("EmpId"),
-        monitoring=tuple(monitoring),
-    )
-
-
-def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery:
-    fields: dict[str, str | None] = {}
-    fams: list[IlrFam] = []
-    for name, child in _children(elem, prefix):
-        if name == "LearningDeliveryFAM":
-            fam = {n: _text(c) for n, c in _children(child, prefix)}
-            fams.append(
-                IlrFam(
-                    fam.get("LearnDelFAMType") or "",
-                    fam.get("LearnDelFAMCode") or "",
-                    values.date("LearnDelFAMDateFrom", fam.get("LearnDelFAMDateFrom")),
-                    values.date("LearnDelFAMDateTo", fam.get("LearnDelFAMDateTo")),
-                )
-            )
-        else:
-            fields[name] = _text(child)
-    d, i = values.date, values.int
-    return IlrDelivery(
-        learn_aim_ref=fields.get("LearnAimRef") or "",
-        aim_type=i("AimType", fields.get("AimType")),
-        aim_seq_number=i("AimSeqNumber", fields.get("AimSeqNumber")),
-        learn_start_date=d("LearnStartDate", fields.get("LearnStartDate")),
-        learn_plan_end_date=d("LearnPlanEndDate", fields.get("LearnPlanEndDate")),
-        fund_model=i("FundModel", fields.get("FundModel")),
-        prog_type=i("ProgType", fields.get("ProgType")),
-        con_ref_number=fields.get("ConRefNumber"),
-        comp_status=i("CompStatus", fields.get("CompStatus")),
-        learn_act_end_date=d("LearnActEndDate", fields.get("LearnActEndDate")),
-        withdraw_reason=i("WithdrawReason", fields.get("WithdrawReason")),
-        outcome=i("Outcome", fields.get("Outcome")),
-        ach_date=d("AchDate", fields.get("AchDate")),
-        fams=tuple(fams),
+        text_of(source.find(f"{{{ns}}}SerialNo")),
+        text_of(source.find(f"{{{ns}}}DateTime")),
     )
