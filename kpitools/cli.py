@@ -249,3 +249,42 @@ def rules_command(params_file: str | None) -> None:
     from kpitools.method import method_statement_text
 
     click.echo(method_statement_text(rules_from_params(params_file)), nl=False)
+
+
+# --- ilr (ILR XML files: streamed, hardened reading and bootcamp mapping) --------------
+
+
+@main.command("ilr")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--m1-days", type=click.IntRange(0), default=None,
+              help="Days from start to M1 for ILR-only learners (rule; default 7).")
+@friendly_errors
+def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
+    """Read one provider's ILR files; print what maps onto the contract tables.
+
+    Shows the learners read, those on a Skills Bootcamp and those ignored, the rows of
+    learners / interviews / outcomes, and every rejected learner. No personal data.
+    Exit status: 0 when every bootcamp learner mapped, 1 when some were rejected,
+    2 when a file could not be read (a DOCTYPE, wrong namespace, broken XML, ...).
+    """
+    from kpitools.ilr_mapping import tables_from_ilr_files
+    from kpitools.rules import Rules
+
+    rules = Rules() if m1_days is None else Rules(m1_qualifying_days=m1_days)
+    tables = tables_from_ilr_files(list(files), rules=rules)
+    for item in tables.inputs:
+        click.echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
+    click.echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")
+    click.echo(f"learners read: {tables.learners_read} "
+               f"(Skills Bootcamp: {tables.bootcamp_learners}, "
+               f"other learners ignored: {tables.non_bootcamp_learners})")
+    count = tables.counts["learners"]
+    click.echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
+               f"+ {count.rejected} rejected")
+    click.echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
+    for entry in tables.rejected.itertuples(index=False):
+        click.echo(f"  rejected {entry.source}: {entry.column} {entry.value!r}: "
+                   f"{entry.reason} [{entry.rule}]")
+    for note in tables.notes:
+        click.echo(f"  note: {note}")
+    sys.exit(1 if count.rejected else 0)
