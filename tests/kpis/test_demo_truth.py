@@ -1,0 +1,65 @@
+"""On the demo data, every planted KPI exception (and FUTURE-DATED) is reported, the clean
+provider has none, and nothing is reported that the generator did not plant or explain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kpitools.audit import audit_provider
+from kpitools.calendar import period_end
+from kpitools.contract import KPIS
+from kpitools.rule_ids import CATALOGUE
+
+KPI_RULES = {r.id for r in CATALOGUE.values() if r.kpi in KPIS} | {"FUTURE-DATED"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from kpitools.demo.generator import generate
+
+    root = tmp_path_factory.mktemp("demo")
+    generate(root, learners=600)  # every rule is planted at this size too; quicker
+    truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
+    found = {}
+    for period in truth["periods"]:
+        for provider_dir in sorted((root / period).iterdir()):
+            audit = audit_provider(provider_dir, as_of=period_end(period))
+            found[(period, provider_dir.name)] = {
+                (f.rule, f.entity) for f in audit.findings() if f.rule in KPI_RULES}
+    return truth, found
+
+
+def _entities(expectation) -> set[str]:
+    return {expectation["entity"], *expectation.get("alt_entities", [])}
+
+
+def test_every_planted_kpi_rule_is_reported(demo):
+    truth, found = demo
+    planted = [e for e in truth["expectations"] if e["rule"] in KPI_RULES]
+    assert {e["rule"] for e in planted} == KPI_RULES  # the demo plants every one of them
+    missed = [
+        (e["period"], e["provider_id"], e["rule"], e["entity"]) for e in planted
+        if not any((e["rule"], x) in found[(e["period"], e["provider_id"])]
+                   for x in _entities(e))
+    ]
+    assert missed == []
+
+
+def test_clean_provider_has_no_exception_and_nothing_unexplained(demo):
+    truth, found = demo
+    for period in truth["periods"]:
+        for provider_id in truth["clean_providers"]:
+            assert found[(period, provider_id)] == set()
+    explained = set()
+    for e in truth["expectations"] + truth["background"]:
+        for entity in _entities(e):
+            explained.add((e["period"], e["provider_id"], e["rule"], entity))
+        for also in e.get("may_also", []):
+            explained.add((e["period"], e["provider_id"], also, e["entity"]))
+    unexplained = sorted((period, provider_id, rule_id, entity)
+                         for (period, provider_id), pairs in found.items()
+                         for rule_id, entity in pairs
+                         if (period, provider_id, rule_id, entity) not in explained)
+    assert unexplained == []
