@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kpitools.cli import main
+from kpitools.contract import TABLES
 from kpitools.errors import FileLevelError
 from kpitools.load import load_provider
 from kpitools.model import TableCount
@@ -164,3 +165,12 @@ def test_cli_shows_warnings(provider_dir):
     result = CliRunner().invoke(main, ["validate", str(provider_dir)])
     assert "warning: referrals.csv: read as cp1252" in result.output
     assert result.exit_code == 0
+
+
+def test_contract_doc_names_every_table_and_column():
+    # docs/contract.md is the project's own statement of the contract: it must keep up.
+    doc = (Path(__file__).parents[1] / "docs" / "contract.md").read_text(encoding="utf-8")
+    for name, table in TABLES.items():
+        assert f"### {name}\n" in doc
+        for column in table.columns:
+            assert f"| {column.name} | {column.kind} |" in doc, (name, column.name)
