@@ -239,3 +239,31 @@ def test_not_a_workbook_is_a_file_level_error(tmp_path):
     (tmp_path / "datasheet.xlsx").write_text("not a zip")
     with pytest.raises(FileLevelError, match="datasheet.xlsx: not a readable Excel workbook"):
         read_workbook(tmp_path / "datasheet.xlsx")
+
+
+def test_windows_line_endings_count_as_one_line(tmp_path):
+    text = (
+        REFERRALS_HEADER.replace("\n", "\r\n")
+        + 'L1,B1,2023-02-10,"a\r\nb"\r\nL2,B1,2023-02-10,c\r\n'
+    )
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    # header line 1, L1 lines 2-3 (quoted CRLF), L2 line 4
+    assert raw.rows.tolist() == [2, 4]
+    assert raw.cells["referred_to"].tolist() == ["a\r\nb", "c"]
+
+
+def test_xlsx_sheet_problems_name_the_sheet(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "referrals"
+    workbook.active.append(["learner_ref", "bootcamp_id", "referral_date", "LEARNER_REF"])
+    workbook.create_sheet("Notes")
+    workbook.save(tmp_path / "datasheet.xlsx")
+    with pytest.raises(
+        FileLevelError, match=r"^datasheet.xlsx\[referrals\]: column 'learner_ref' appears twice"
+    ):
+        read_workbook(tmp_path / "datasheet.xlsx")
+    workbook.active.delete_cols(4)
+    workbook.save(tmp_path / "datasheet.xlsx")
+    tables, warnings = read_workbook(tmp_path / "datasheet.xlsx")
+    assert len(tables["referrals"]) == 0
+    assert warnings == ["datasheet.xlsx: sheet 'Notes' is not a contract table; ignored"]
