@@ -10,15 +10,19 @@ the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
 from kpitools.checks.common import irregularity, is_blank, learner_entity
-from kpitools.ilr_mapping import IlrTables
-from kpitools.model import Finding
+from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
+from kpitools.model import Finding, ProviderReturn
 from kpitools.rules import Rules
+
+logger = logging.getLogger(__name__)
 
 _DATES = ("start_date", "withdrawal_date", "completion_date")
 
@@ -180,3 +184,23 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
         elif not is_blank(row.size_band):
             sizes[str(row.employer_id)] = row.size_band == "SME"
     return sizes
+
+
+def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:
+    """ILR-MISMATCH-* for a loaded return whose folder holds ``ilr/*.xml`` beside a
+    datasheet (the audit's hook). A return whose learners came from the ILR itself has
+    nothing to reconcile.
+
+    Raises:
+        FileLevelError: an ILR file that cannot be read (that provider stops).
+    """
+    ilr_files = sorted((Path(current.path) / "ilr").glob("*.xml"))
+    learners = current.tables["learners"]
+    from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
+    if not ilr_files or (len(learners) and bool(from_ilr.all())):
+        return []
+    ilr_tables = tables_from_ilr_files(ilr_files, rules=rules)
+    findings = reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
+    logger.info("%s: %d ILR file(s), %d ILR-MISMATCH findings", current.provider_id,
+                len(ilr_files), len(findings))
+    return findings

@@ -1,0 +1,62 @@
+"""The audit runs the ILR reconciliation when a provider folder has ilr/*.xml."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kpitools.audit import audit_provider
+from kpitools.errors import FileLevelError
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
+F2223 = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"
+
+# The datasheet agrees with the ILR fixture except: L001's completion (2023-03-09 here,
+# 2023-03-10 in the ILR) and L005, which is missing here.
+LEARNERS = """learner_ref,uln,bootcamp_id,learner_type,employer_id,start_date,m1_date,withdrawal_date,withdrawal_reported_date,completion_date
+L001,1000000043,SB-0001-01,independent,,2023-01-09,2023-01-16,,,2023-03-09
+L002,,SB-0001-01,co-funded,E1,2023-02-06,,2023-02-10,2023-02-20,
+L004,,SB-0001-02,self-employed,,2023-03-27,,,,
+"""
+
+
+def _provider(tmp_path: Path, ilr: Path | None = F2223) -> Path:
+    folder = tmp_path / "2023-03" / "P001"
+    folder.mkdir(parents=True)
+    (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
+    (folder / "bootcamps.csv").write_text(
+        "bootcamp_id,start_date,end_date,price_per_learner\n"
+        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n")
+    (folder / "employers.csv").write_text("employer_id,name,employee_count\nE1,Acme,40\n")
+    (folder / "learners.csv").write_text(LEARNERS)
+    if ilr is not None:
+        (folder / "ilr").mkdir()
+        shutil.copy(ilr, folder / "ilr" / ilr.name)
+    return folder
+
+
+def _ilr_rules(audit: object) -> list[tuple[str, str]]:
+    return sorted((f.rule, f.entity) for f in audit.irregularities  # type: ignore[attr-defined]
+                  if f.rule.startswith("ILR-MISMATCH"))
+
+
+def test_audit_reports_ilr_mismatches(tmp_path: Path) -> None:
+    audit = audit_provider(_provider(tmp_path), as_of=date(2023, 3, 31))
+    assert _ilr_rules(audit) == [
+        ("ILR-MISMATCH-COMPLETION-DATE", "learner:L001"),
+        ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
+    ]
+
+
+def test_no_ilr_folder_no_ilr_findings(tmp_path: Path) -> None:
+    audit = audit_provider(_provider(tmp_path, ilr=None), as_of=date(2023, 3, 31))
+    assert _ilr_rules(audit) == []
+
+
+def test_hostile_ilr_stops_the_provider_with_a_file_level_error(tmp_path: Path) -> None:
+    with pytest.raises(FileLevelError, match="DOCTYPE"):
+        audit_provider(_provider(tmp_path, FIXTURES / "hostile" / "doctype_internal_entity.xml"),
+                       as_of=date(2023, 3, 31))
