@@ -85,7 +85,9 @@ def learner_dropout(
                       amber_fraction=rules.amber_fraction)
     findings = late_reports(learners, rules)
     results = summarise(measure, cases, timing, as_of=as_of, findings=findings, notes=notes)
-    return [_flag_above_limit(result, rules) for result in results]
+    bootcamps = measured["bootcamps"]
+    sources = dict(zip(bootcamps["bootcamp_id"], bootcamps["source"], strict=True))
+    return [_flag_above_limit(result, rules, sources) for result in results]
 
 
 def late_reports(learners: pd.DataFrame, rules: Rules) -> list[Finding]:
@@ -115,14 +117,14 @@ def _before_m1_notes(bootcamp_ids: pd.Series) -> dict[str, tuple[str, ...]]:
     return notes
 
 
-def _flag_above_limit(result: KpiResult, rules: Rules) -> KpiResult:
+def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) -> KpiResult:
     value = result.value
     if result.bootcamp_id == ALL or value is None or result.status not in ("off_track", "not_met"):
         return result
     spec = rule("DROP-ABOVE-LIMIT")
     finding = Finding(
         kpi=KPI, rule=spec.id, severity=spec.severity, entity=f"bootcamp:{result.bootcamp_id}",
-        source="learners", bootcamp_id=result.bootcamp_id,
+        source=str(sources.get(result.bootcamp_id, "bootcamps")), bootcamp_id=result.bootcamp_id,
         message=(f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
                  f"the {rules.dropout_limit:.0%} limit"),
     )

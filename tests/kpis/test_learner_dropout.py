@@ -36,14 +36,14 @@ def test_exactly_twenty_percent_is_met_and_one_more_is_not(rules):
     failed = _by_id(learner_dropout(build(learners=_five(2)), as_of=date(2023, 4, 30),
                                     rules=rules))
     assert (failed["B1"].numerator, failed["B1"].status) == (2, "not_met")
-    assert [f.entity for f in failed["B1"].exceptions if f.rule == "DROP-ABOVE-LIMIT"] == [
-        "bootcamp:B1"]
+    assert [(f.entity, f.source) for f in failed["B1"].exceptions
+            if f.rule == "DROP-ABOVE-LIMIT"] == [("bootcamp:B1", "bootcamps.csv:2")]
 
 
 def test_withdrawal_on_m1_counts_and_day_before_does_not(rules):
-    # L1 withdraws on its M1 date -> drop-out; L2 withdraws the day before M1 -> not
-    # part of the KPI (shown in notes); L3 completes. Cohort = L1, L3 (L2 has M1 too, so
-    # it is in the cohort but not a drop-out): 1 / 3.
+    # L1 withdraws on its M1 date -> drop-out; L2 withdraws the day before its M1 -> not
+    # part of the KPI (shown in notes); L3 completes. All three have an M1 date, so the
+    # cohort is 3 and the drop-outs 1: 1 / 3.
     learners = [
         learner("L1", m1="2023-01-10", withdrawn="2023-01-10", reported="2023-01-11"),
         learner("L2", m1="2023-01-10", withdrawn="2023-01-09", reported="2023-01-11"),
