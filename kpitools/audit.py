@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from kpitools.calendar import previous_period
+from kpitools.checks import run_portfolio_checks, run_provider_checks
 from kpitools.checks.future_dated import future_dated
+from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
 from kpitools.contract import PROVIDER_ID_PATTERN
 from kpitools.errors import KpiToolsError, ParameterError
 from kpitools.kpis import compute_all
@@ -87,11 +89,14 @@ def audit_return(
     rules = rules or Rules()
     kpi_results = compute_all(current.tables, as_of=as_of, rules=rules)
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules)
+    # Auditor's worklists (kpitools.checks.worklists): samples, ageing, breach risk.
+    worklists = provider_worklists(current, as_of=as_of, rules=rules)
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
     return ProviderAudit(
         provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
         irregularities=irregularities, previous=previous, notes=list(notes or []),
+        worklists=worklists,
     )
 
 
@@ -99,9 +104,9 @@ def _irregularities(
     current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules
 ) -> list[Finding]:
     findings = future_dated(current.tables, as_of=as_of)
-    # HOOK (irregularity checks): the checks engineer adds here
-    #     findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
-    # from kpitools.checks (DUP-*, DATE-ORDER, M2-NO-EVIDENCE, EMP-UNKNOWN, RESTATED-*).
+    # Irregularity checks (kpitools.checks): DUP-*, DATE-ORDER, M2-NO-EVIDENCE,
+    # EMP-UNKNOWN, and RESTATED-* when a previous return was found.
+    findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
     # ILR reconciliation (kpitools.checks.ilr_reconcile): ILR-MISMATCH-* findings when
     # the provider folder holds ilr/*.xml beside its datasheet.
     from kpitools.checks.ilr_reconcile import ilr_findings
@@ -161,13 +166,17 @@ def provider_folders(period_dir: Path) -> list[Path]:
 
 
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
-    """HOOK (portfolio-wide checks): cross-provider findings are appended here, e.g.
-
-        found = run_portfolio_checks({k: a.provider for k, a in audits.items()}, as_of=as_of)
-        for provider_id, findings in found.items():
-            audits[provider_id].irregularities.extend(findings)
-    """
-    del audits, as_of
+    """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
+    each provider's irregularities, and the breach risk is recomputed with each
+    provider's drop-out hazard shrunk toward the portfolio's (kpitools.risk)."""
+    if not audits:
+        return
+    returns = {provider_id: audit.provider for provider_id, audit in audits.items()}
+    for provider_id, findings in run_portfolio_checks(returns, as_of=as_of).items():
+        audits[provider_id].irregularities.extend(findings)
+    rules = next(iter(audits.values())).rules  # one rule set for the whole period
+    for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
+        audits[provider_id].worklists[BREACH_RISK] = risk
 
 
 def default_previous_dir(provider_dir: str | Path) -> Path | None:
