@@ -251,6 +251,44 @@ def rules_command(params_file: str | None) -> None:
     click.echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
 
+# --- demo (seeded synthetic returns with planted irregularities; kpitools.demo) --------
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write: <YYYY-MM>/<provider>/... and ground_truth.json.")
+@click.option("--seed", default=2023, show_default=True, type=int, help="Random seed.")
+@click.option("--periods", default="2023-01,2023-02,2023-03", show_default=True,
+              help="Consecutive reporting periods YYYY-MM, comma-separated, oldest first.")
+@click.option("--providers", default=6, show_default=True, type=int,
+              help="Number of providers (the last one is kept clean).")
+@click.option("--learners", default=1500, show_default=True, type=int,
+              help="Number of learners over all providers.")
+@click.option("--format", "fmt", default="csv", show_default=True,
+              type=click.Choice(["csv", "xlsx", "both"]),
+              help="CSV files, one datasheet.xlsx per provider, or both (xlsx under OUT/xlsx).")
+@friendly_errors
+def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners: int,
+                 fmt: str) -> None:
+    """Write realistic synthetic monthly returns, with known irregularities planted."""
+    from pathlib import Path
+
+    from kpitools.demo import generate
+
+    wanted = [p.strip() for p in periods.split(",") if p.strip()]
+    truth = generate(Path(out_dir), seed=seed, periods=wanted, providers=providers,
+                     learners=learners, fmt=fmt)
+    stats = truth.stats
+    click.echo(f"demo data written to {out_dir}: {len(truth.providers)} providers x "
+               f"{len(truth.periods)} periods ({', '.join(truth.periods)}), "
+               f"{stats['learners']} learners")
+    click.echo(f"completion {stats['completion_rate']:.0%}, co-funded {stats['co_funded_rate']:.0%}, "
+               f"positive outcome (closed windows) {stats['positive_outcome_rate_closed_windows']:.0%}")
+    click.echo(f"planted: {len(truth.rules())} rule ids, {len(truth.expectations)} expectations; "
+               f"clean: {', '.join(truth.clean_providers)}; ground truth: "
+               f"{Path(out_dir) / 'ground_truth.json'}")
+
+
 # --- ilr (ILR XML files: streamed, hardened reading and bootcamp mapping) --------------
 
 

@@ -117,20 +117,20 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int) ->
 
 
 def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
-          providers: int = 6, learners: int = 1500) -> DemoSet:
-    """Everything :func:`generate` writes, in memory.
+          providers: int = 6, learners: int = 1500, fmt: str = "csv") -> DemoSet:
+    """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``).
 
     Raises:
         ParameterError: periods not consecutive ``YYYY-MM`` months, or too few learners.
     """
     periods = list(periods)
-    check_arguments(periods, providers, learners, "csv")
+    check_arguments(periods, providers, learners, fmt)
     world, planter = build_world(seed, periods, providers, learners)
     returns = {
         period: {pw.provider_id: take(pw, index, period_end(period)) for pw in world.providers}
         for index, period in enumerate(periods)
     }
-    truth = resolve_truth(world, planter, returns)
+    truth = resolve_truth(world, planter, returns, "xlsx" if fmt == "xlsx" else "csv")
     return DemoSet(world=world, returns=returns, truth=truth)
 
 
@@ -158,7 +158,7 @@ def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...
         ParameterError: an argument the generator cannot honour.
     """
     check_arguments(list(periods), providers, learners, fmt)
-    demo = build(seed=seed, periods=periods, providers=providers, learners=learners)
+    demo = build(seed=seed, periods=periods, providers=providers, learners=learners, fmt=fmt)
     out = Path(out)
     for period, by_provider in demo.returns.items():
         for pw in demo.world.providers:

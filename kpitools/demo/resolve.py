@@ -6,13 +6,13 @@ from __future__ import annotations
 from kpitools.calendar import add_months, period_end
 from kpitools.demo.plant import Planter
 from kpitools.demo.snapshot import Tables, find_row
-from kpitools.demo.truth import Expectation, GroundTruth, Hostile, PlantSpec
+from kpitools.demo.truth import Expectation, GroundTruth, Hostile, PlantSpec, source_name
 from kpitools.demo.world import World
 
 
-def resolve_truth(world: World, planter: Planter,
-                  returns: dict[str, dict[str, Tables]]) -> GroundTruth:
-    """The ground truth of ``world`` as written in ``returns``.
+def resolve_truth(world: World, planter: Planter, returns: dict[str, dict[str, Tables]],
+                  fmt: str = "csv") -> GroundTruth:
+    """The ground truth of ``world`` as written in ``returns`` (sources for ``fmt``).
 
     Raises:
         RuntimeError: a planted row is missing from a return (a generator bug).
@@ -21,23 +21,23 @@ def resolve_truth(world: World, planter: Planter,
     truth = GroundTruth(
         seed=world.seed, periods=list(periods),
         providers=[pw.provider_id for pw in world.providers],
-        clean_providers=[pw.provider_id for pw in world.providers if pw.clean],
+        clean_providers=[pw.provider_id for pw in world.providers if pw.clean], fmt=fmt,
     )
     for spec in planter.specs:
         for index in spec.periods if spec.periods is not None else range(len(periods)):
-            truth.expectations.append(_resolve(spec, periods, index, returns))
+            truth.expectations.append(_resolve(spec, periods, index, returns, fmt))
     for pw, table, column, value, match, entity, threat in planter.hostile:
         for period in periods:
             row = find_row(returns[period][pw.provider_id], table, match)
             truth.hostile.append(Hostile(period, pw.provider_id, table, column, value, row,
-                                         f"{table}.csv:{row}", entity, threat))
-    truth.background = _background(world, returns)
+                                         source_name(table, row, fmt), entity, threat))
+    truth.background = _background(world, returns, fmt)
     truth.stats = learner_stats(world)
     return truth
 
 
 def _resolve(spec: PlantSpec, periods: list[str], index: int,
-             returns: dict[str, dict[str, Tables]]) -> Expectation:
+             returns: dict[str, dict[str, Tables]], fmt: str) -> Expectation:
     period = periods[index]
     tables = returns[period][spec.provider_id]
     row = find_row(tables, spec.table, spec.match) if spec.match is not None else None
@@ -50,12 +50,13 @@ def _resolve(spec: PlantSpec, periods: list[str], index: int,
     return Expectation(
         period=period, provider_id=spec.provider_id, rule=spec.rule, kind=spec.kind,
         entity=spec.entity, bootcamp_id=spec.bootcamp_id, table=spec.table, row=row,
-        source=f"{spec.table}.csv:{row}" if row is not None else "", plant=spec.plant,
+        source=source_name(spec.table, row, fmt), plant=spec.plant,
         note=spec.note, column=spec.column, value=spec.value, previous_row=previous_row,
         may_also=spec.may_also, alt_entities=spec.alt_entities)
 
 
-def _background(world: World, returns: dict[str, dict[str, Tables]]) -> list[Expectation]:
+def _background(world: World, returns: dict[str, dict[str, Tables]],
+                fmt: str) -> list[Expectation]:
     """Unplanted due completers without an outcome (providers other than the clean)."""
     found = []
     for period in world.periods:
@@ -73,7 +74,7 @@ def _background(world: World, returns: dict[str, dict[str, Tables]]) -> list[Exp
                     period=period, provider_id=pw.provider_id, rule="CP-NO-OUTCOME",
                     kind="career_progression", entity=f"learner:{life.ref}",
                     bootcamp_id=life.bootcamp_id, table="learners", row=row,
-                    source=f"learners.csv:{row}", plant="background",
+                    source=source_name("learners", row, fmt), plant="background",
                     note="window closed without an outcome (not planted; referred)"))
     return found
 

@@ -15,6 +15,14 @@ from pathlib import Path
 from kpitools.rule_ids import rule
 
 
+def source_name(table: str, row: int | None, fmt: str = "csv") -> str:
+    """The ``source`` the loader gives a row: ``learners.csv:14`` or, for a workbook,
+    ``datasheet.xlsx[learners]:14``; empty when the row is absent."""
+    if row is None:
+        return ""
+    return f"datasheet.xlsx[{table}]:{row}" if fmt == "xlsx" else f"{table}.csv:{row}"
+
+
 @dataclass(frozen=True)
 class Expectation:
     """One planted case in one period's return.
@@ -29,7 +37,8 @@ class Expectation:
         table: the contract table holding the evidence.
         row: the row a person sees in that table (header = 1), or None when the row
             is absent (e.g. a learner who disappeared: see ``previous_row``).
-        source: ``<table>.csv:<row>`` (the sheet of the same name in datasheet.xlsx).
+        source: as the loader names it: ``<table>.csv:<row>``, or
+            ``datasheet.xlsx[<table>]:<row>`` when only workbooks were written.
         plant: short name of the plant, shared by the expectations it causes.
         note: what was done, in words.
         column / value: for rejected rows, the offending column and text.
@@ -78,6 +87,7 @@ class GroundTruth:
 
     Attributes:
         seed / periods / providers: what was generated.
+        fmt: the form of the returns the sources refer to (``csv`` or ``xlsx``).
         clean_providers: providers with nothing planted (no finding expected at all).
         expectations: planted KPI exceptions, irregularities and rejected rows.
         hostile: hostile text values.
@@ -91,6 +101,7 @@ class GroundTruth:
     periods: list[str]
     providers: list[str]
     clean_providers: list[str]
+    fmt: str = "csv"
     expectations: list[Expectation] = field(default_factory=list)
     hostile: list[Hostile] = field(default_factory=list)
     background: list[Expectation] = field(default_factory=list)

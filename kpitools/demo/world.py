@@ -122,17 +122,20 @@ def first_day(period: str, months: int = 0) -> date:
 
 
 def make_bootcamps(pw: ProviderWorld, periods: list[str], features: set[str]) -> None:
-    """2-5 bootcamps: the first ends long before the first period (its outcome windows
-    have closed), the second overlaps it, the rest spread up to the last period;
-    ``not_started`` adds one that starts after the last period."""
+    """3-5 bootcamps: the first ends long before the first period (its outcome windows
+    have closed), the second overlaps it, the last starts in the last four months
+    (running or just finished), others in between; ``not_started`` adds one that
+    starts after the last period."""
     rng = pw.rng("bootcamps")
     b0_start = first_day(periods[0], -10)
     months_to_anchor = (first_day(periods[-1]).year - b0_start.year) * 12 + (
         first_day(periods[-1]).month - b0_start.month)
-    count = rng.randint(2, 4) if "not_started" in features else rng.randint(3, 5)
+    count = rng.randint(3, 4) if "not_started" in features else rng.randint(3, 5)
     offsets = [0, rng.choice([1, 2])]
-    later = list(range(offsets[1] + 1, months_to_anchor))
-    offsets += sorted(rng.sample(later, min(len(later), count - 2)))
+    middle = list(range(offsets[1] + 1, months_to_anchor - 3))
+    offsets += sorted(rng.sample(middle, min(len(middle), max(0, count - 3))))
+    # the latest one started within the last four months: running or just finished
+    offsets.append(rng.randint(max(offsets[-1] + 1, months_to_anchor - 3), months_to_anchor))
     if "not_started" in features:
         offsets.append(months_to_anchor + rng.choice([1, 2]))
     kinds = rng.sample(names.BOOTCAMP_KINDS, len(offsets))
