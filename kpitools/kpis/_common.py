@@ -155,8 +155,20 @@ def summarise(
 ) -> list[KpiResult]:
     """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
 
-    ``all_cases`` replaces the pooled cases for ``ALL`` when a case may not be counted
-    twice (an employer linked to several bootcamps counts once).
+    A bootcamp's stage has begun when ``measure.start_column`` is on or before as_of or
+    the bootcamp has ended; its target is due when the bootcamp is over and
+    ``measure.lag_months`` have passed since it finished.
+
+    Args:
+        measure: the KPI, its target and timing.
+        cases: the cases frame described in the module docstring.
+        timing: :func:`bootcamp_timing` of the measured tables.
+        as_of: the measurement date.
+        findings: the failing cases; each goes to its bootcamp's result, or to ALL when
+            its ``bootcamp_id`` is ``ALL`` (employer-level findings).
+        all_cases: replaces the pooled cases for ``ALL`` when a case may not be counted
+            twice (an employer linked to several bootcamps counts once).
+        notes: plain-language notes per bootcamp id (and ``ALL``).
     """
     today = pd.Timestamp(as_of)
     started = timing[measure.start_column].le(today) | timing["end_date"].lt(today)
@@ -190,7 +202,8 @@ def summarise(
 _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
 
 
-def _counts(cases: pd.DataFrame, today: pd.Timestamp, *, pool: bool = False) -> dict:
+def _counts(cases: pd.DataFrame, today: pd.Timestamp, *,
+            pool: bool = False) -> dict[str, dict[str, int]]:
     if pool:
         cases = cases.assign(bootcamp_id=ALL)
     fallen_due = cases["due"].le(today)
@@ -207,7 +220,7 @@ def _counts(cases: pd.DataFrame, today: pd.Timestamp, *, pool: bool = False) -> 
     return {str(k): {c: int(v) for c, v in row.items()} for k, row in sums.iterrows()}
 
 
-def _result(measure: Measure, bootcamp_id: str, counts: dict, *, as_of: date,
+def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,
             started: bool, target_due: bool, due_date: pd.Timestamp,
             findings: list[Finding], notes: tuple[str, ...]) -> KpiResult:
     if measure.target_kind == "max":

@@ -20,7 +20,7 @@ def demo(tmp_path_factory):
     from kpitools.demo.generator import generate
 
     root = tmp_path_factory.mktemp("demo")
-    generate(root, learners=600)  # every rule is planted at this size too; quicker
+    generate(root)
     truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
     found = {}
     for period in truth["periods"]:
