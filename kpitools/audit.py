@@ -112,7 +112,6 @@ def _irregularities(
     from kpitools.checks.ilr_reconcile import ilr_findings
 
     findings += ilr_findings(current, as_of=as_of, rules=rules)
-    del previous, rules  # used by the hooks above
     return findings
 
 
