@@ -257,43 +257,30 @@ def provenance(ctx: PackContext) -> Html:
     )
 
 
-def _kpi_docstring(kpi: str) -> str:
-    """The KPI function's docstring: the method statement's source (conventions.md)."""
-    import importlib
-    import inspect
+def method_section(rules: object, kpi: str) -> object | None:
+    """The KPI's :class:`kpitools.method.MethodSection` under ``rules``, if known."""
+    from kpitools.method import method_statement
 
-    try:
-        module = importlib.import_module(f"kpitools.kpis.{kpi}")
-    except ImportError:
-        return ""
-    function = getattr(module, kpi, None)
-    return inspect.getdoc(function) or "" if function is not None else ""
-
-
-def method_text(rules: object, kpi: str) -> str:
-    """The rules applied for one KPI: ``kpitools.method`` if present, else the docstring."""
-    try:
-        from kpitools.method import method_statement
-    except ImportError:
-        method_statement = None
-    if method_statement is not None:
-        statement = method_statement(rules)
-        if isinstance(statement, dict):
-            return str(statement.get(kpi, ""))
-        if isinstance(statement, str):
-            return statement
-    text = _kpi_docstring(kpi).split("\n    Args:")[0].split("\nArgs:")[0]
-    as_dict = getattr(rules, "as_dict", dict)()
-    used = [f"{name} = {value}" for name, value in as_dict.items() if name in text]
-    return text + ("\n\nRules in force: " + "; ".join(used) if used else "")
+    return next((section for section in method_statement(rules) if section.kpi == kpi), None)
 
 
 def method(ctx: PackContext, kpi: str) -> Html:
-    """The method statement for one KPI (population, formula, exclusions, rules in force)."""
-    text = method_text(ctx.audit.rules, kpi)
-    if not text:
+    """The method statement of one KPI: target, population, formula, exclusions,
+    statuses, the guidance it implements and the rules in force (changed ones marked)."""
+    section = method_section(ctx.audit.rules, kpi)
+    if section is None:
         return Html('<h3>Rules applied</h3><p class="note">No method statement available.</p>')
-    return Html(f'<h3>Rules applied</h3><pre style="white-space:pre-wrap;font-size:12px">{esc(text)}</pre>')
+    rows = [("Target", section.target)] + [
+        (label.capitalize(), getattr(section, label))
+        for label in ("population", "formula", "exclusions", "statuses", "guidance")
+    ]
+    rows += [
+        (f"Rule {t.name}", f"{t.value}" + (f" (default {t.default})" if t.changed else "") + f": {t.meaning}")
+        for t in section.thresholds
+    ]
+    rows.append(("Exception rule ids", ", ".join(section.rule_ids)))
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return Html(f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>')
 
 
 def dropout_course(ctx: PackContext) -> pd.DataFrame:

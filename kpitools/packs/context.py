@@ -152,13 +152,37 @@ class PackContext:
         return shown.assign(**updates) if updates else shown
 
     def findings(self, kpi: str | None = None, *, rule_prefix: str | None = None) -> pd.DataFrame:
-        """The register rows (``exceptions.csv`` columns) safe to show, optionally filtered."""
+        """The register rows (``exceptions.csv`` columns) safe to show, optionally filtered.
+
+        With include_pii, ``person`` and ``uln`` columns name the learner (or the
+        employer's contact) so the auditor can act on the case directly.
+        """
         frame = self.audit.exceptions_frame()
         if kpi is not None:
             frame = frame[frame["kpi"] == kpi]
         if rule_prefix is not None:
             frame = frame[frame["rule"].astype(str).str.startswith(rule_prefix)]
-        return self.show_frame(frame.reset_index(drop=True))
+        frame = frame.reset_index(drop=True)
+        if self.include_pii:
+            return self._identified(frame)
+        return self.show_frame(frame)
+
+    def _identified(self, frame: pd.DataFrame) -> pd.DataFrame:
+        tables = self.audit.provider.tables
+        learners = tables["learners"].drop_duplicates("learner_ref").set_index("learner_ref")
+        employers = tables["employers"].drop_duplicates("employer_id").set_index("employer_id")
+
+        def text(*values: object) -> str:
+            return " ".join(str(v) for v in values if isinstance(v, str) and v)
+
+        people: dict[str, str] = {}
+        ulns: dict[str, str] = {}
+        for ref, row in learners.iterrows():
+            people[f"learner:{ref}"] = text(row.get("given_name"), row.get("family_name"))
+            ulns[f"learner:{ref}"] = text(row.get("uln"))
+        for employer, row in employers.iterrows():
+            people[f"employer:{employer}"] = text(row.get("contact_name"), row.get("contact_email"), row.get("contact_phone"))
+        return frame.assign(person=frame["entity"].map(people).fillna(""), uln=frame["entity"].map(ulns).fillna(""))
 
     def rejected(self) -> pd.DataFrame:
         """Rejected rows with reasons; values of personal-data columns masked."""

@@ -9,6 +9,7 @@ auditor can see where it stopped.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from dataclasses import dataclass, field
@@ -96,7 +97,11 @@ def execute(job: PackJob) -> int:
     while True:
         attempts += 1
         try:
-            papermill.execute_notebook(
+            # A fresh context: jupyter_core keeps its event loop in a ContextVar, and
+            # executors that copy the caller's context (Dask worker threads) would
+            # otherwise hand one running loop to two concurrent packs.
+            contextvars.Context().run(
+                papermill.execute_notebook,
                 job.notebook,
                 job.executed_path,
                 parameters=job.parameters,
@@ -123,6 +128,7 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
     """
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     try:
         notebook = nbformat.read(str(executed_path), as_version=4)
@@ -135,6 +141,10 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+    )
+    # the parameter cells carry random ids and no output: leave them out of the page
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True
     )
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     html_path = Path(html_path)

@@ -73,9 +73,12 @@ def test_findings_are_pseudonymised_and_scrubbed(ctx: PackContext) -> None:
 
 
 def test_include_pii_shows_refs_and_names(ctx_pii: PackContext) -> None:
-    shown = ctx_pii.findings()
-    assert "learner:L2" in set(shown["entity"])
+    shown = ctx_pii.findings().set_index("entity")
     assert LEARNERS[0][1] in " ".join(shown["message"])
+    # L2 is the learner whose given name is the script payload; E1's contact is known
+    assert shown.loc["learner:L2", "person"] == f"{XSS_NAME} Fothergill"
+    assert shown.loc["learner:L2", "uln"] == LEARNERS[1][1]
+    assert EMAIL in shown.loc["employer:E1", "person"]
 
 
 def test_rejected_rows_mask_personal_values(ctx: PackContext, ctx_pii: PackContext) -> None:

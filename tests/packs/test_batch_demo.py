@@ -1,0 +1,179 @@
+"""End to end on demo data: `kpitools packs` with a local pool and with Dask, failures
+isolated, the index listing them, and `kpitools pack` / `kpitools params`.
+
+Three demo providers keep this within about a minute on 2 cores: P001 and P002 build,
+P003's learners.csv is made unreadable (the provider cannot be audited), and in one
+run P002's saved audit is corrupted so its notebook fails mid-run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from pack_html import embedded_images, read_page, unsafe_findings
+
+from kpitools.cli import main
+from kpitools.demo import generate
+from kpitools.packs import batch_base, build_packs, prepare_period, run_jobs, write_index
+from kpitools.packs.context import AUDIT_FILE
+
+pytestmark = pytest.mark.slow
+
+CHART_SECTIONS = ("Employer-engagement", "Employer-co-funding", "Learner-drop-out",
+                  "Guaranteed-interview", "Career-progression")
+KEY = "pack-tests-key-0123456789abcdef"  # the same as conftest.TEST_KEY
+
+
+@pytest.fixture(scope="module")
+def key_env() -> None:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KPITOOLS_PSEUDONYM_KEY", KEY)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    generate(root, seed=2023)
+    for period in root.iterdir():
+        for provider in (period.iterdir() if period.is_dir() else ()):
+            if provider.name not in ("P001", "P002", "P003"):
+                shutil.rmtree(provider)
+    (root / "2023-03" / "P003" / "learners.csv").write_text("no,header,here\n1,2,3\n", encoding="utf-8")
+    return root
+
+
+def _personal_data(provider_dir: Path) -> list[str]:
+    """Full learner names, ULNs, employer contact names, e-mails and phones of a return."""
+    values = []
+    with (provider_dir / "learners.csv").open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            if row["given_name"] and row["family_name"]:
+                values.append(f"{row['given_name']} {row['family_name']}")
+            if row["uln"] and row["uln"] != "9999999999":
+                values.append(row["uln"])
+    with (provider_dir / "employers.csv").open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            values += [row[c] for c in ("contact_name", "contact_email", "contact_phone") if row[c]]
+    return values
+
+
+@pytest.fixture(scope="module")
+def local_run(data: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("local")
+    result = CliRunner().invoke(main, ["packs", str(data / "2023-03"), "--out", str(out), "--workers", "2", "--no-progress"])
+    return out, result
+
+
+def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(local_run: tuple[Path, object]) -> None:
+    out, result = local_run
+    assert result.exit_code == 1, result.output
+    index = out / "2023-03" / "index.html"
+    assert result.stdout.strip().splitlines()[-1] == str(index)
+    assert "FAILED P003" in result.stderr and "learners.csv" in result.stderr
+    page = read_page(index.read_text(encoding="utf-8"))
+    assert unsafe_findings(page) == []
+    links = [a.get("href") for t, a in page.tags if t == "a"]
+    assert "P001/audit_pack.html" in links and "P002/audit_pack.html" in links
+    failed = page.sections["Failed-packs"]
+    assert "P003" in failed and "learners.csv" in failed and "P001" not in failed
+    for provider in ("P001", "P002"):
+        folder = out / "2023-03" / provider
+        names = {p.name for p in folder.iterdir()}
+        assert {"audit_pack.html", "exceptions.xlsx", "kpi_results.csv", "exceptions.csv",
+                "rejected_rows.csv", "manifest.json", "params.yaml", AUDIT_FILE} <= names
+
+
+def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local_run: tuple[Path, object]) -> None:
+    out, _ = local_run
+    html = (out / "2023-03" / "P001" / "audit_pack.html").read_text(encoding="utf-8")
+    page = read_page(html)
+    assert unsafe_findings(page) == []
+    for section in CHART_SECTIONS:
+        assert embedded_images(page.sections[section]) >= 1, section
+    assert "Rules applied" in page.sections["Learner-drop-out"]
+    personal = _personal_data(data / "2023-03" / "P001")
+    assert len(personal) > 100
+    assert [v for v in personal if v in html] == []
+    register = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
+    cells = " ".join(str(c.value) for s in register for row in s.iter_rows() for c in row if c.value)
+    assert [v for v in personal if v in cells] == []
+
+
+def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None) -> None:
+    from distributed import Client, LocalCluster
+
+    local, _ = local_run
+    dask_out = tmp_path / "dask"
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        result = build_packs(data / "2023-03", dask_out, base=batch_base(), scheduler=client, progress=False)
+    assert result.failed == ["P003"] and not result.ok
+    for provider in ("P001", "P002"):
+        for name in ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv"):
+            assert (local / "2023-03" / provider / name).read_bytes() == (dask_out / "2023-03" / provider / name).read_bytes()
+        assert _normalised(local, provider, "audit_pack.html") == _normalised(dask_out, provider, "audit_pack.html")
+        assert _normalised(local, provider, "params.yaml") == _normalised(dask_out, provider, "params.yaml")
+        manifests = [json.loads((o / "2023-03" / provider / "manifest.json").read_text()) for o in (local, dask_out)]
+        for manifest in manifests:
+            manifest.pop("generated_at_utc")
+        assert manifests[0] == manifests[1]
+        assert _cells(local, provider) == _cells(dask_out, provider)
+    assert (local / "2023-03" / ".portfolio.json").read_text() == (dask_out / "2023-03" / ".portfolio.json").read_text()
+    assert (local / "2023-03" / "index.html").read_text() == (dask_out / "2023-03" / "index.html").read_text()
+
+
+def _normalised(out: Path, provider: str, name: str) -> str:
+    text = (out / "2023-03" / provider / name).read_text(encoding="utf-8")
+    text = text.replace(str(out.resolve()), "OUT").replace(str(out), "OUT")
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
+
+
+def _cells(out: Path, provider: str) -> list[list[object]]:
+    book = load_workbook(out / "2023-03" / provider / "exceptions.xlsx")
+    return [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
+
+
+def test_unreadable_provider_and_notebook_failing_mid_run(data: Path, tmp_path: Path, key_env: None) -> None:
+    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
+    assert list(prepared.failures) == ["P003"]
+    # P002's saved audit is garbage: its notebook starts, then fails loading it
+    (tmp_path / "2023-03" / "P002" / AUDIT_FILE).write_bytes(b"garbage")
+    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)
+    index = write_index(prepared, outcomes)
+    assert outcomes["P001"].ok
+    assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
+    kept = Path(outcomes["P002"].executed_path)
+    assert kept.name == "audit_pack.ipynb" and "papermill-error-cell" in kept.read_text()
+    assert index.ok
+    failed = read_page(Path(index.html_path).read_text(encoding="utf-8")).sections["Failed-packs"]
+    assert "P002" in failed and "cannot load the saved audit" in failed
+    assert "P003" in failed and "learners.csv" in failed
+
+
+def test_params_then_single_pack_with_personal_data(data: Path, tmp_path: Path, key_env: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(main, ["params", str(data / "2023-03"), "--out", "params/demo/2023-03",
+                                "--packs-out", "out", "--include-pii"])
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in (tmp_path / "params" / "demo" / "2023-03").iterdir()) == ["P001.yaml", "P002.yaml", "P003.yaml"]
+    text = (tmp_path / "params" / "demo" / "2023-03" / "P001.yaml").read_text()
+    assert "previous_dir: " + str(data / "2023-02" / "P001") in text and "include_pii: true" in text
+    single = runner.invoke(main, ["pack", "params/demo/2023-03/P001.yaml"])
+    assert single.exit_code == 0, single.output
+    html = Path(single.stdout.strip()).read_text(encoding="utf-8")
+    assert unsafe_findings(read_page(html)) == []
+    # with include_pii the learners named in exceptions appear by name and ULN
+    personal = _personal_data(data / "2023-03" / "P001")
+    assert any(v in html for v in personal if v.isdigit())
+    assert any(v in html for v in personal if " " in v and "@" not in v)
