@@ -28,7 +28,7 @@ from kpitools.demo.plant_input import (
 from kpitools.demo.plant_kpi import plant_engagement, plant_kpi_learners
 from kpitools.demo.resolve import resolve_truth
 from kpitools.demo.snapshot import Tables, take
-from kpitools.demo.truth import GroundTruth
+from kpitools.demo.truth import Expectation, GroundTruth
 from kpitools.demo.world import ProviderWorld, World, make_bootcamps, make_employers
 from kpitools.demo.writers import write_csv_folder, write_workbook
 from kpitools.errors import ParameterError
@@ -169,7 +169,15 @@ def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...
                 write_workbook(out / period / pw.provider_id, tables)
             if fmt == "both":
                 write_workbook(out / "xlsx" / period / pw.provider_id, tables)
+    demo.truth.expectations.extend(after_writing(out, demo, fmt))
     demo.truth.write(out / "ground_truth.json")
     log.info("demo: %d providers x %d periods written to %s", providers, len(demo.returns), out)
     return demo.truth
 
+
+def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
+    """Hook for writers that need the returns on disk, e.g. ILR files built from the
+    returns read back through the loader. Each adds its files under
+    ``out/<period>/<provider>/`` and returns its ground-truth expectations, which
+    :func:`generate` adds before writing ``ground_truth.json``. None are wired yet."""
+    return []
