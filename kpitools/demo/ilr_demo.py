@@ -1,0 +1,281 @@
+"""The demo's ILR files: for some providers, one ILR file per month in
+``DATA/<period>/<provider>/ilr/`` (every month's file so far, as a provider keeps them),
+with ILR-MISMATCH-* disagreements planted and recorded in the ground truth.
+
+Each month's ILR says what the accepted datasheet of that month says (the return is
+read back with the real loader, so rows the loader rejects are not in the ILR either),
+except for the planted disagreements, one learner each:
+
+=====================================  ===============================================
+rule                                   what the ILR says differently
+=====================================  ===============================================
+ILR-MISMATCH-MISSING-IN-ILR            the learner is left out
+ILR-MISMATCH-MISSING-IN-DATASHEET      an extra learner the datasheet does not have
+ILR-MISMATCH-START-DATE                start 7 days later
+ILR-MISMATCH-WITHDRAWN                 a completer recorded as withdrawn
+ILR-MISMATCH-WITHDRAWAL-DATE           withdrawal 3 days earlier
+ILR-MISMATCH-COMPLETION-DATE           completion 4 days earlier
+ILR-MISMATCH-COFUNDING                 a co-funded learner recorded as fully funded
+ILR-MISMATCH-SME                       an SME's co-funded learner with a large employer
+=====================================  ===============================================
+
+The clean provider(s) get ILR files with no disagreement at all. A datasheet completer
+without evidence on or before completion is given an interview-offer event aim on its
+completion date in the ILR (the ILR cannot record a completion without an event), so
+that only the planted cases disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kpitools.calendar import period_end
+from kpitools.demo.ilr_writer import write_ilr
+from kpitools.demo.truth import Expectation
+from kpitools.load import load_provider
+
+if TYPE_CHECKING:
+    from kpitools.demo.generator import DemoSet
+
+log = logging.getLogger(__name__)
+
+ILR_SLOTS = (1, 3)  # planted providers (P002, P004 by default) that also send ILR files
+EXTRA_REF = "ILR900001"  # the learner only the ILR has
+Frames = dict[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class IlrPlant:
+    """One planted disagreement: which learner, and how the ILR tables change."""
+
+    rule: str
+    learner_ref: str
+    bootcamp_id: str
+    note: str
+    change: Callable[[Frames], None]
+
+
+def demo_ilr(out: Path, demo: DemoSet) -> list[Expectation]:
+    """The generator's ``after_writing`` hook: ILR files for the demo written to ``out``."""
+    truth = demo.truth
+    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers,
+                          truth.seed)
+
+
+def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
+                   clean: list[str], seed: int) -> list[Expectation]:
+    """Write the ILR files of the demo written under ``out`` and return the ground truth
+    of the planted disagreements (one expectation per plant and period)."""
+    chosen = [p for i, p in enumerate(providers) if i in ILR_SLOTS and p not in clean]
+    chosen += list(clean)
+    expectations: list[Expectation] = []
+    for provider_id in chosen:
+        monthly = {period: _frames(out / period / provider_id) for period in periods}
+        plants = [] if provider_id in clean else _plan(monthly, periods, seed, provider_id)
+        ukprn = str(monthly[periods[0]]["provider"]["ukprn"].iloc[0])
+        for index, period in enumerate(periods):
+            for month in periods[: index + 1]:
+                prepared = datetime.combine(period_end(month), datetime.min.time()).replace(hour=18)
+                write_ilr(out / period / provider_id / "ilr", _ilr_tables(monthly[month], plants),
+                          ukprn=ukprn, prepared=prepared)
+            expectations += [_expect(plant, period, provider_id, monthly[period])
+                             for plant in plants]
+        log.info("demo ILR: %s, %d plants, %d months", provider_id, len(plants), len(periods))
+    return expectations
+
+
+def _frames(folder: Path) -> Frames:
+    provider = load_provider(folder)
+    return {name: provider.tables[name] for name in
+            ("provider", "bootcamps", "employers", "learners", "interviews", "outcomes")}
+
+
+def _ilr_tables(frames: Frames, plants: list[IlrPlant]) -> Frames:
+    tables = {name: frame.copy() for name, frame in frames.items()}
+    tables["learners"] = tables["learners"].assign(given_name=None, family_name=None)
+    _evidence_for_completers(tables)
+    for plant in plants:
+        plant.change(tables)
+    return tables
+
+
+def _evidence_for_completers(tables: Frames) -> None:
+    """An interview offer on the completion date for completers with no event by then."""
+    learners, interviews = tables["learners"], tables["interviews"]
+    outcomes = tables["outcomes"]
+    plans = outcomes[outcomes["outcome_type"] == "self_employment_plan"]
+    added = []
+    for row in learners[learners["completion_date"].notna()].itertuples(index=False):
+        done = row.completion_date
+        mine = (interviews["learner_ref"] == row.learner_ref) & (
+            interviews["bootcamp_id"] == row.bootcamp_id) & (interviews["offer_date"] <= done)
+        plan = (plans["learner_ref"] == row.learner_ref) & (
+            plans["bootcamp_id"] == row.bootcamp_id) & (plans["outcome_date"] <= done)
+        evidence = pd.notna(row.new_role_evidence_date) and row.new_role_evidence_date <= done
+        if not (mine.any() or plan.any() or evidence):
+            added.append({"learner_ref": row.learner_ref, "bootcamp_id": row.bootcamp_id,
+                          "offer_date": done})
+    if added:
+        tables["interviews"] = pd.concat([interviews, pd.DataFrame(added)], ignore_index=True)
+
+
+def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
+          provider_id: str) -> list[IlrPlant]:
+    """One learner per rule, present and unchanged in every month's datasheet."""
+    rng = random.Random(f"{seed}:{provider_id}:ilr")
+    stable = _stable_learners(monthly, periods)
+    first_end = pd.Timestamp(period_end(periods[0]))
+    employers = monthly[periods[-1]]["employers"]
+    sme = set(employers.loc[employers["employee_count"] < 250, "employer_id"].astype(str))
+    used: set[str] = set()
+
+    def pick(condition: Callable[[pd.Series], bool]) -> pd.Series | None:
+        pool = [row for _, row in stable.iterrows()
+                if row.learner_ref not in used and condition(row)]
+        if not pool:
+            return None
+        row = rng.choice(pool)
+        used.add(str(row.learner_ref))
+        return row
+
+    plants: list[IlrPlant] = []
+    # (which learner fits, how its ILR differs), one per rule; see the module table
+    specs: list[tuple[Callable[[pd.Series], bool], Callable[[pd.Series], IlrPlant]]] = [
+        (lambda r: True, _drop),
+        (lambda r: r.start_date + timedelta(days=7) <= first_end and _ends_after(r, 7),
+         _later_start),
+        (lambda r: pd.notna(r.completion_date), _withdrawn),
+        (lambda r: pd.notna(r.withdrawal_date)
+         and r.withdrawal_date - timedelta(days=3) > r.start_date, _earlier_withdrawal),
+        (lambda r: pd.notna(r.completion_date)
+         and r.completion_date - timedelta(days=4) > r.start_date, _earlier_completion),
+        (lambda r: r.learner_type == "co-funded" and str(r.employer_id) in sme, _large),
+        (lambda r: r.learner_type == "co-funded", _fully_funded),
+    ]
+    for condition, make in specs:
+        row = pick(condition)
+        if row is not None:
+            plants.append(make(row))
+    plants.append(_extra(monthly[periods[0]]))
+    return plants
+
+
+def _stable_learners(monthly: dict[str, Frames], periods: list[str]) -> pd.DataFrame:
+    """Learners of the first month whose row is the same in every month (so a plant
+    shows identically in each), completed or withdrawn rows included."""
+    columns = ["learner_ref", "bootcamp_id", "learner_type", "employer_id", "start_date",
+               "withdrawal_date", "completion_date"]
+    first = monthly[periods[0]]["learners"][columns]
+    keep = pd.Series(True, index=first.index)
+    for period in periods[1:]:
+        later = monthly[period]["learners"][columns]
+        merged = first.merge(later, how="left", on=["learner_ref", "bootcamp_id"],
+                             suffixes=("", "_later"), indicator=True)
+        same = merged["_merge"] == "both"
+        for column in columns[2:]:
+            a, b = merged[column], merged[f"{column}_later"]
+            same &= (a == b) | (a.isna() & b.isna())
+        keep &= same.to_numpy()
+    counts = first.groupby("learner_ref")["bootcamp_id"].transform("count")
+    return first[keep & (counts == 1)].sort_values("learner_ref")
+
+
+def _ends_after(row: pd.Series, days: int) -> bool:
+    """The learner neither withdrew nor completed within ``days`` of starting."""
+    limit = row.start_date + timedelta(days=days)
+    return all(pd.isna(day) or day > limit for day in (row.withdrawal_date, row.completion_date))
+
+
+def _update(tables: Frames, row: pd.Series, **values: object) -> None:
+    learners = tables["learners"]
+    mask = (learners["learner_ref"] == row.learner_ref) & (
+        learners["bootcamp_id"] == row.bootcamp_id)
+    for column, value in values.items():
+        learners.loc[mask, column] = value
+
+
+def _plant(rule_id: str, row: pd.Series, note: str, change: Callable[[Frames], None]) -> IlrPlant:
+    return IlrPlant(rule_id, str(row.learner_ref), str(row.bootcamp_id), note, change)
+
+
+def _drop(row: pd.Series) -> IlrPlant:
+    def change(tables: Frames) -> None:
+        learners = tables["learners"]
+        tables["learners"] = learners[~((learners["learner_ref"] == row.learner_ref)
+                                        & (learners["bootcamp_id"] == row.bootcamp_id))]
+    return _plant("ILR-MISMATCH-MISSING-IN-ILR", row, "learner left out of the ILR", change)
+
+
+def _later_start(row: pd.Series) -> IlrPlant:
+    start = row.start_date + timedelta(days=7)
+    return _plant("ILR-MISMATCH-START-DATE", row, "ILR start 7 days after the datasheet's",
+                  lambda t: _update(t, row, start_date=start))
+
+
+def _withdrawn(row: pd.Series) -> IlrPlant:
+    day = row.start_date + timedelta(days=(row.completion_date - row.start_date).days // 2)
+    return _plant("ILR-MISMATCH-WITHDRAWN", row, "completer recorded as withdrawn in the ILR",
+                  lambda t: _update(t, row, withdrawal_date=day, completion_date=pd.NaT))
+
+
+def _earlier_withdrawal(row: pd.Series) -> IlrPlant:
+    day = row.withdrawal_date - timedelta(days=3)
+    return _plant("ILR-MISMATCH-WITHDRAWAL-DATE", row, "ILR withdrawal 3 days earlier",
+                  lambda t: _update(t, row, withdrawal_date=day))
+
+
+def _earlier_completion(row: pd.Series) -> IlrPlant:
+    day = row.completion_date - timedelta(days=4)
+
+    def change(tables: Frames) -> None:
+        _update(tables, row, completion_date=day)
+        _evidence_for_completers(tables)  # an event by the new completion date
+    return _plant("ILR-MISMATCH-COMPLETION-DATE", row, "ILR completion 4 days earlier", change)
+
+
+def _fully_funded(row: pd.Series) -> IlrPlant:
+    return _plant("ILR-MISMATCH-COFUNDING", row,
+                  "co-funded learner claimed as fully funded (FFI 1) in the ILR",
+                  lambda t: _update(t, row, learner_type="independent", employer_id=None))
+
+
+def _large(row: pd.Series) -> IlrPlant:
+    def change(tables: Frames) -> None:
+        large = pd.DataFrame([{"employer_id": "ILR-LARGE", "employee_count": 5000,
+                               "size_band": "large"}])
+        tables["employers"] = pd.concat([tables["employers"], large], ignore_index=True)
+        _update(tables, row, employer_id="ILR-LARGE")
+    return _plant("ILR-MISMATCH-SME", row, "SME employer recorded as large (no OET 2)", change)
+
+
+def _extra(first: Frames) -> IlrPlant:
+    bootcamp = first["bootcamps"].sort_values("start_date").iloc[0]
+    start = bootcamp.start_date + timedelta(days=1)
+
+    def change(tables: Frames) -> None:
+        extra = pd.DataFrame([{"learner_ref": EXTRA_REF, "bootcamp_id": bootcamp.bootcamp_id,
+                               "learner_type": "independent", "start_date": start}])
+        tables["learners"] = pd.concat([tables["learners"], extra], ignore_index=True)
+    row = pd.Series({"learner_ref": EXTRA_REF, "bootcamp_id": bootcamp.bootcamp_id})
+    return _plant("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "learner only in the ILR", change)
+
+
+def _expect(plant: IlrPlant, period: str, provider_id: str, frames: Frames) -> Expectation:
+    learners = frames["learners"]
+    match = learners[(learners["learner_ref"] == plant.learner_ref)
+                     & (learners["bootcamp_id"] == plant.bootcamp_id)]
+    source = str(match["source"].iloc[0]) if len(match) else ""
+    row = int(source.rsplit(":", 1)[1]) if source else None
+    return Expectation(
+        period=period, provider_id=provider_id, rule=plant.rule, kind="irregularity",
+        entity=f"learner:{plant.learner_ref}", bootcamp_id=plant.bootcamp_id,
+        table="learners", row=row, source=source, plant=f"ilr-{plant.rule}", note=plant.note)
+
