@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
 from kpitools.contract import TABLES
@@ -73,26 +74,36 @@ def _excel_value(value: object, kind: str) -> object:
 def workbook_bytes(tables: Tables) -> bytes:
     """The return as a workbook: one sheet per table, dates as date cells, money and
     counts as numbers, identifiers and text as text (a leading ``=`` stays text)."""
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     book.properties.creator = "kpitools demo"
     book.properties.created = book.properties.modified = FIXED_TIME
     for name, table in TABLES.items():
         sheet = book.create_sheet(name)
         sheet.append(list(table.column_names))
         for row in tables[name]:
-            sheet.append([_excel_value(row.get(c.name), c.kind) for c in table.columns])
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # text that looks like a formula stays text
-                    cell.data_type = "s"
-                elif cell.data_type == "d":
-                    cell.number_format = "yyyy-mm-dd"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
+            sheet.append([_excel_cell(sheet, _excel_value(row.get(c.name), c.kind))
+                          for c in table.columns])
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()
     return _fixed_zip(raw.getvalue())
+
+
+def _excel_cell(sheet: object, value: object) -> object:
+    """Plain values as they are; dates, amounts and formula-like text as styled cells."""
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    if isinstance(value, float):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0.00"
+        return cell
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text that looks like a formula stays text
+        return cell
+    return value
 
 
 def _fixed_zip(data: bytes) -> bytes:
