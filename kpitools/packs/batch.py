@@ -95,7 +95,7 @@ def write_provider_files(ctx: PackContext) -> None:
     from kpitools.io.outputs import write_provider_outputs
 
     out_dir = Path(ctx.params.out_dir)
-    write_provider_outputs(ctx.audit, out_dir)
+    write_provider_outputs(ctx.safe_audit(), out_dir)
     write_register(ctx.findings(), out_dir / "exceptions.xlsx")
     save_audit(ctx.audit, ctx.params.audit_path)
     write_params(ctx.params, out_dir / "params.yaml")
@@ -243,6 +243,15 @@ def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> P
     return run_pack_job(job)
 
 
+def remove_saved_audits(jobs: Iterable[PackJob]) -> None:
+    """Delete the saved audits once their packs are built: they hold the raw return,
+    personal data included, and have no use after rendering."""
+    for job in jobs:
+        audit_path = job.parameters.get("audit_path")
+        if audit_path:
+            Path(audit_path).unlink(missing_ok=True)
+
+
 def build_packs(
     period_dir: str | Path,
     out: str | Path,
@@ -257,4 +266,5 @@ def build_packs(
     prepared = prepare_period(period_dir, out, base=base, as_of=as_of)
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
     index = write_index(prepared, outcomes)
+    remove_saved_audits(prepared.jobs)
     return BatchResult(prepared.period_out, outcomes, prepared.failures, index)

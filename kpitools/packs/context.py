@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import pickle
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import pandas as pd
 
 from kpitools.contract import PII_COLUMNS
 from kpitools.errors import PackError
-from kpitools.model import ProviderAudit
+from kpitools.model import Finding, ProviderAudit
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.pseudonym import Pseudonymiser, load_key
 
@@ -192,6 +192,25 @@ class PackContext:
         pii = frame["column"].isin(PII_COLUMN_NAMES)
         masked = frame.assign(value=frame["value"].where(~pii, REDACTED))
         return self.show_frame(masked)
+
+    def safe_audit(self) -> ProviderAudit:
+        """A copy of the audit for files others read (exceptions.csv, rejected_rows.csv,
+        manifest): findings pseudonymised and scrubbed, personal rejected values masked.
+        With include_pii, the audit itself."""
+        if self.include_pii:
+            return self.audit
+        audit = self.audit
+
+        def safe(finding: Finding) -> Finding:
+            return replace(finding, entity=self.pseudonymiser.entity(finding.entity),
+                           message=self.scrub(finding.message))
+
+        results = [replace(r, exceptions=tuple(safe(f) for f in r.exceptions)) for r in audit.kpi_results]
+        provider = replace(audit.provider, rejected=self.rejected(),
+                           warnings=[self.scrub(w) for w in audit.provider.warnings])
+        return replace(audit, provider=provider, kpi_results=results,
+                       irregularities=[safe(f) for f in audit.irregularities],
+                       notes=[self.scrub(n) for n in audit.notes])
 
     def worklists(self) -> dict[str, pd.DataFrame]:
         """Every worklist the checks produced, safe to show."""

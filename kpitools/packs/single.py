@@ -10,7 +10,7 @@ from typing import Any
 
 from kpitools.contract import PROVIDER_ID_PATTERN
 from kpitools.errors import PackError, ParameterError
-from kpitools.packs.batch import pack_job, write_provider_files
+from kpitools.packs.batch import pack_job, remove_saved_audits, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
 from kpitools.packs.runner import PackOutcome, run_pack_job
 from kpitools.params import (
@@ -94,7 +94,10 @@ def build_pack(params_file: str | Path) -> PackOutcome:
     ctx = context_from_audit(compute_audit(params), params)
     write_provider_files(ctx)
     title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-    return run_pack_job(pack_job(params, title))
+    job = pack_job(params, title)
+    outcome = run_pack_job(job)
+    remove_saved_audits([job])
+    return outcome
 
 
 def write_period_params(

@@ -88,8 +88,9 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(local_run: tupl
     for provider in ("P001", "P002"):
         folder = out / "2023-03" / provider
         names = {p.name for p in folder.iterdir()}
-        assert {"audit_pack.html", "exceptions.xlsx", "kpi_results.csv", "exceptions.csv",
-                "rejected_rows.csv", "manifest.json", "params.yaml", AUDIT_FILE} <= names
+        assert {"audit_pack.html", "audit_pack.ipynb", "exceptions.xlsx", "kpi_results.csv", "exceptions.csv",
+                "rejected_rows.csv", "manifest.json", "params.yaml"} <= names
+        assert AUDIT_FILE not in names  # the saved audit (raw data) is removed after rendering
 
 
 def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local_run: tuple[Path, object]) -> None:
@@ -106,6 +107,12 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local
     register = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
     cells = " ".join(str(c.value) for s in register for row in s.iter_rows() for c in row if c.value)
     assert [v for v in personal if v in cells] == []
+    for name in ("exceptions.csv", "rejected_rows.csv", "manifest.json", "audit_pack.ipynb"):
+        text = (out / "2023-03" / "P001" / name).read_text(encoding="utf-8")
+        assert [v for v in personal if v in text] == [], name
+    entities = {r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())}
+    learners = [e for e in entities if e.startswith("learner:")]
+    assert learners and all(re.fullmatch(r"learner:L-[0-9a-f]{10}", e) for e in learners)
 
 
 def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None) -> None:
