@@ -88,11 +88,15 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int) ->
     for index in range(providers):
         provider_id = f"P{index + 1:03d}"
         clean = index >= planted
+        # with fewer providers, slot s lands in provider s % planted (Planter.provider)
+        slots = [] if clean else [s for s in range(PLANTED_SLOTS) if s % planted == index]
+        style = {k: v for s in slots for k, v in STYLES.get(s, {}).items()}
+        features = {f for s in slots for f in FEATURES.get(s, set())}
         pw = ProviderWorld(provider_id=provider_id, seed=seed, clean=clean,
                            provider={"provider_id": provider_id, "name": names.PROVIDER_NAMES[index],
                                      "ukprn": str(ukprns[index])},
-                           style={} if clean else STYLES.get(index, {}))
-        make_bootcamps(pw, periods, set() if clean else FEATURES.get(index, set()))
+                           style=style)
+        make_bootcamps(pw, periods, features)
         make_employers(pw)
         worlds.append(pw)
     world = World(seed=seed, periods=list(periods), providers=worlds)
@@ -179,5 +183,9 @@ def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
     """Hook for writers that need the returns on disk, e.g. ILR files built from the
     returns read back through the loader. Each adds its files under
     ``out/<period>/<provider>/`` and returns its ground-truth expectations, which
-    :func:`generate` adds before writing ``ground_truth.json``. None are wired yet."""
-    return []
+    :func:`generate` adds before writing ``ground_truth.json``."""
+    del fmt  # the ILR files are built from the returns as the loader reads them
+    # ILR XML for some providers each month, with planted ILR-MISMATCH-* (kpitools.demo.ilr_demo)
+    from kpitools.demo.ilr_demo import demo_ilr
+
+    return demo_ilr(out, demo)
