@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpitools.contract import KPIS
+from kpitools.contract import KPIS, STAGES
 from kpitools.model import ProviderReturn
 
 if TYPE_CHECKING:
@@ -92,6 +92,12 @@ def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in except
     return Html(STYLE + body + note)
 
 
+def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
+    """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
+    kpi, stage = key
+    return (KPIS.index(kpi) if kpi in KPIS else len(KPIS), STAGES.index(stage) + 1 if stage in STAGES else 0)
+
+
 def _kpi_label(kpi: str, stage: str) -> str:
     title = KPI_TITLES.get(kpi, kpi)
     return f"{title} ({stage})" if stage else title
@@ -101,7 +107,7 @@ def status_matrix(ctx: PackContext) -> Html:
     """KPI (and engagement stage) × bootcamp status table, coloured, with values."""
     results = ctx.audit.kpi_results
     bootcamps = sorted({r.bootcamp_id for r in results} - {"ALL"}) + ["ALL"]
-    rows_keys = sorted({(r.kpi, r.stage) for r in results}, key=lambda k: (KPIS.index(k[0]) if k[0] in KPIS else 99, k[1]))
+    rows_keys = sorted({(r.kpi, r.stage) for r in results}, key=kpi_order)
     lookup = {(r.kpi, r.stage, r.bootcamp_id): r for r in results}
     head = "".join(f"<th>{esc(b)}</th>" for b in bootcamps)
     lines = [f'{STYLE}<table class="kpi"><thead><tr><th>KPI</th>{head}</tr></thead><tbody>']

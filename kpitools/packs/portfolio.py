@@ -24,6 +24,7 @@ from kpitools.report import (
     STYLE,
     Html,
     esc,
+    kpi_order,
     percent,
     status_cell,
     table,
@@ -41,7 +42,7 @@ def _column(kpi: str, stage: str) -> str:
 def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
     """Matrix columns: every KPI, with one column per engagement stage present."""
     keys = {(r.kpi, r.stage) for a in audits.values() for r in a.kpi_results if r.bootcamp_id == "ALL"}
-    ordered = sorted(keys, key=lambda k: (KPIS.index(k[0]) if k[0] in KPIS else 99, k[1]))
+    ordered = sorted(keys, key=kpi_order)
     return [_column(kpi, stage) for kpi, stage in ordered]
 
 

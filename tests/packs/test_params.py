@@ -88,3 +88,24 @@ def test_notebook_parameters_cell_matches_the_schema() -> None:
     params = params_from_mapping(defaults)
     assert params.include_pii is False
     assert params.period == "2023-03"
+
+
+def test_committed_params_files_fit_the_schema() -> None:
+    files = sorted((Path(__file__).parents[2] / "params").rglob("*.yaml"))
+    assert files, "params/demo examples are missing"
+    for path in files:
+        params = load_params(path)
+        assert params.provider_dir.endswith(path.stem)
+        assert not params.include_pii
+
+
+def test_batch_common_params(tmp_path: Path) -> None:
+    from kpitools.packs import batch_base
+
+    common = _write(tmp_path, "rules: {dropout_limit: 0.25}\ninclude_pii: true\nas_of: 2023-03-15\n")
+    base = batch_base(common)
+    assert (base.rules, base.include_pii, base.as_of) == ({"dropout_limit": 0.25}, True, date(2023, 3, 15))
+    assert batch_base(common, include_pii=False).include_pii is False
+    per_provider = _write(tmp_path, "provider_dir: data/2023-03/P001\n")
+    with pytest.raises(ParameterError, match="set per provider"):
+        batch_base(per_provider)

@@ -139,3 +139,11 @@ def test_dropout_course_current_only_without_previous(ctx: PackContext) -> None:
 def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:
     text = str(report.method(ctx, "learner_dropout"))
     assert "Rules applied" in text and "dropout_limit" in text and "0.2" in text
+
+
+def test_kpi_order_follows_contract_and_stages() -> None:
+    keys = [("referral", ""), ("employer_engagement", "post"), ("employer_engagement", "design"),
+            ("learner_dropout", ""), ("employer_engagement", "delivery")]
+    assert sorted(keys, key=report.kpi_order) == [
+        ("employer_engagement", "design"), ("employer_engagement", "delivery"),
+        ("employer_engagement", "post"), ("learner_dropout", ""), ("referral", "")]
