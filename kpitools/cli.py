@@ -120,10 +120,11 @@ def pack_command(params_file: str) -> None:
 @click.option("--params", "params_file", default=None, type=click.Path(dir_okay=False), help="Common params YAML: rules, include_pii, as_of, pseudonym_key_file.")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--cell-timeout", default=600, show_default=True, type=click.IntRange(1), help="Seconds any notebook cell may run.")
 @friendly_errors
 def packs_command(
     period_dir: str, out: str, workers: int, as_of: str | None, include_pii: bool | None,
-    params_file: str | None, scheduler: str | None, no_progress: bool,
+    params_file: str | None, scheduler: str | None, no_progress: bool, cell_timeout: int,
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
@@ -135,7 +136,7 @@ def packs_command(
     base = batch_base(params_file, include_pii=True if include_pii else None)
     result = build_packs(
         period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
-        workers=workers, scheduler=scheduler, progress=not no_progress,
+        workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
     )
     for provider_id in result.failed:
         reason = result.failures.get(provider_id) or result.outcomes[provider_id].error

@@ -123,6 +123,7 @@ def prepare_period(
     base: PackParams,
     as_of: date | None = None,
     audit: Callable[..., dict[str, ProviderAudit | KpiToolsError]] | None = None,
+    cell_timeout: int | None = None,
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
@@ -132,6 +133,7 @@ def prepare_period(
         base: common settings (include_pii, rules, key file); paths are filled in.
         as_of: the measurement date (default: the period's last day).
         audit: the period audit function (default ``kpitools.audit.audit_period``).
+        cell_timeout: seconds any notebook cell may run (default ``runner.CELL_TIMEOUT``).
 
     Raises:
         PackError: the period folder does not exist or is not named ``YYYY-MM``.
@@ -165,7 +167,7 @@ def prepare_period(
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
-        prepared.jobs.append(pack_job(params, title))
+        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout))
     log.info("%s: %d providers audited, %d failed", period, len(prepared.contexts), len(prepared.failures))
     return prepared
 
@@ -261,9 +263,10 @@ def build_packs(
     workers: int = 1,
     scheduler: Any = None,
     progress: bool = True,
+    cell_timeout: int | None = None,
 ) -> BatchResult:
     """The whole batch: prepare, run every provider's pack, write the index."""
-    prepared = prepare_period(period_dir, out, base=base, as_of=as_of)
+    prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout)
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
     index = write_index(prepared, outcomes)
     remove_saved_audits(prepared.jobs)

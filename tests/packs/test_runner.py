@@ -64,3 +64,24 @@ def test_unexpected_error_becomes_an_outcome(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(papermill, "execute_notebook", _Flaky(1, KeyError("no such kernel")))
     outcome = run_pack_job(_job(tmp_path))
     assert (outcome.ok, outcome.error) == (False, "KeyError: 'no such kernel'")
+
+
+@pytest.mark.slow
+def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(notebook, str(path))
+    job = PackJob("P009", str(path), {}, str(tmp_path / "out.ipynb"), str(tmp_path / "out.html"), "slow",
+                  cell_timeout=2)
+    outcome = run_pack_job(job)
+    assert not outcome.ok and "Timeout" in outcome.error
+    assert outcome.seconds < 25
+    # a cell timeout is a TimeoutError, but not a kernel-start failure: never retried
+    from nbclient.exceptions import CellTimeoutError
+
+    assert not runner._is_kernel_start_failure(CellTimeoutError("tb", "CellTimeoutError", "2 s"))
+    assert runner._is_kernel_start_failure(TimeoutError("kernel_info"))
