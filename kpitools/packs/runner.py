@@ -72,10 +72,11 @@ class PackOutcome:
 
 def _is_kernel_start_failure(error: BaseException) -> bool:
     """Kernel start/death problems are worth a retry; a failing cell is not."""
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellControlSignal, CellExecutionError, CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    if isinstance(error, PapermillExecutionError | CellExecutionError):
+    # CellTimeoutError is a TimeoutError too: a slow cell would only be slow again
+    if isinstance(error, PapermillExecutionError | CellExecutionError | CellTimeoutError | CellControlSignal):
         return False
     return isinstance(error, RuntimeError | TimeoutError)
 
