@@ -13,7 +13,7 @@ from datetime import date
 
 from kpitools.demo.lives import build_children
 from kpitools.demo.truth import PlantSpec
-from kpitools.demo.world import LearnerLife, ProviderWorld, Row, World
+from kpitools.demo.world import PLANT_EMPLOYERS, LearnerLife, ProviderWorld, Row, World
 from kpitools.errors import ParameterError
 
 
@@ -25,6 +25,7 @@ class Planter:
         self.slots = slots
         self.specs: list[PlantSpec] = []
         self.hostile: list[tuple[ProviderWorld, str, str, str, dict[str, object], str, str]] = []
+        self._employers_used: dict[str, int] = {}
 
     def provider(self, slot: int) -> ProviderWorld:
         return self.slots[slot % len(self.slots)]
@@ -66,6 +67,24 @@ class Planter:
         life.success = success and fate == "completed"
         build_children(pw, life)
         return life
+
+    def take_employer(self, pw: ProviderWorld, *, share: bool = False) -> Row:
+        """The next unused plant employer of ``pw`` (linked to the first bootcamp only,
+        interviewing, with contacts at every stage). ``share``: a plant that does not
+        spoil the employer (hostile text) reuses the last one when none is left.
+
+        Raises:
+            ParameterError: too many employer plants for one provider.
+        """
+        used = self._employers_used.get(pw.provider_id, 0)
+        if used >= PLANT_EMPLOYERS:
+            if share:
+                pool = pw.employers[:PLANT_EMPLOYERS]
+                return next(e for e in reversed(pool) if e["status"] == "active")
+            raise ParameterError(f"demo: too many employer plants in {pw.provider_id}; "
+                                 "use more providers")
+        self._employers_used[pw.provider_id] = used + 1
+        return pw.employers[used]
 
     def expect(self, plant: str, rule_id: str, pw: ProviderWorld, entity: str, bootcamp_id: str,
                table: str, match: dict[str, object] | None, note: str, **extra: object) -> None:

@@ -78,18 +78,18 @@ def plant_hostile_learners(p: Planter) -> None:
 
 def plant_hostile_employers(p: Planter) -> None:
     """Hostile employer names and contact notes (after the contact log is built)."""
-    for slot, index, value, threat in (
-        (0, 3, "<script>alert(1)</script>", "html"),
-        (2, 0, '=HYPERLINK("http://example.invalid","x")', "formula"),
-        (4, 0, "Ba$$in Haulage Ltd (demo)", "mathtext"),
+    for slot, value, threat in (
+        (0, "<script>alert(1)</script>", "html"),
+        (2, '=HYPERLINK("http://example.invalid","x")', "formula"),
+        (4, "Ba$$in Haulage Ltd (demo)", "mathtext"),
     ):
         pw = p.provider(slot)
-        employer = pw.employers[index]
+        employer = p.take_employer(pw, share=True)
         employer["name"] = value
         p.add_hostile(pw, "employers", "name", value, {"employer_id": employer["employer_id"]},
                       f"employer:{employer['employer_id']}", threat)
     pw = p.provider(3)
-    employer = pw.employers[0]
+    employer = p.take_employer(pw, share=True)
     notes = ("+44 1632 960123 rang back", "-- chased twice, then confirmed",
              "@finance to confirm numbers")
     stages = ("design", "delivery", "post")

@@ -154,13 +154,13 @@ def _dropout_bootcamp(p: Planter) -> None:
 def plant_engagement(p: Planter) -> None:
     """Employer engagement plants, placed after the contact log is built."""
     pw = p.provider(0)
-    employer = pw.employers[1]
+    employer = p.take_employer(pw)
     for contact in reached_contacts(pw, employer, "design"):
         contact["design_vouched"] = "N"
     p.expect_employer("EE-DESIGN-FAIL", "EE-DESIGN-FAIL", pw, employer,
                       "reached at design stage; did not vouch for the design",
                       table="employer_contacts", match={"stage": "design", "reached": "Y"})
-    employer = pw.employers[2]
+    employer = p.take_employer(pw)
     contacts = reached_contacts(pw, employer, "delivery")
     for contact in contacts:
         contact["support_provided"] = "N"
@@ -169,7 +169,7 @@ def plant_engagement(p: Planter) -> None:
                       table="employer_contacts",
                       match={"stage": "delivery", "attempt_date": last_day(contacts, "attempt_date")})
     pw = p.provider(1)
-    employer = pw.employers[1]
+    employer = p.take_employer(pw)
     contacts = reached_contacts(pw, employer, "post")
     for contact in contacts:
         contact["satisfaction_score"] = 2
@@ -177,14 +177,13 @@ def plant_engagement(p: Planter) -> None:
                       "reached after the bootcamp; satisfaction score 2",
                       table="employer_contacts",
                       match={"stage": "post", "attempt_date": last_day(contacts, "attempt_date")})
-    employer = pw.employers[2]
-    _unreachable(p, pw, employer)
+    _unreachable(p, pw, p.take_employer(pw))
     pw = p.provider(2)
-    employer = pw.employers[1]
+    employer = p.take_employer(pw)
     employer.update(contact_name=None, contact_email=None, contact_phone=None)
     p.expect_employer("EE-DETAILS-INCOMPLETE", "EE-DETAILS-INCOMPLETE", pw, employer,
                       "listed employer without any contact name, e-mail or phone")
-    employer = pw.employers[2]
+    employer = p.take_employer(pw)
     employer.update(in_bid="Y", status="dropped", dropped_reason=None, replacement_employer_id=None)
     pw.contacts = [c for c in pw.contacts if c["employer_id"] != employer["employer_id"]]
     p.expect_employer("EE-BID-DROPPED-UNEXPLAINED", "EE-BID-DROPPED-UNEXPLAINED", pw, employer,

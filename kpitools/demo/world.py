@@ -20,6 +20,7 @@ from kpitools.demo import names
 
 Row = dict[str, object]
 FATES = ("pre_m1_withdrawn", "withdrawn", "completed")
+PLANT_EMPLOYERS = 6  # employers 0-5 of each provider: first bootcamp only, for plants
 
 
 @dataclass
@@ -155,11 +156,11 @@ def make_bootcamps(pw: ProviderWorld, periods: list[str], features: set[str]) ->
 
 
 def make_employers(pw: ProviderWorld) -> None:
-    """6-20 employers: 0-3 interview for the first bootcamp only (plants use them),
-    4-5 train their own staff (co-funders); one dropped from the bid with a reason and
-    a replacement when there are enough."""
+    """10-20 employers: the first six interview for the first bootcamp only (employer
+    plants use them), the next two train their own staff (co-funders), the last is
+    dropped from the bid with a reason and a replacement."""
     rng = pw.rng("employers")
-    count = rng.randint(7, 20)
+    count = rng.randint(10, 20)
     started = [b["bootcamp_id"] for b in pw.bootcamps]
     used_names: set[str] = set()
     for k in range(count):
@@ -167,11 +168,12 @@ def make_employers(pw: ProviderWorld) -> None:
         large = rng.random() < 0.3
         employees = rng.randint(250, 5000) if large else rng.randint(5, 249)
         roles = set(rng.sample(EMPLOYER_ROLES[:8], rng.randint(1, 3)))
-        if k < 4:
+        if k < PLANT_EMPLOYERS:
             roles |= {"interviewing", rng.choice(DELIVERY_ROLES)}
-        elif k in (4, 5):
+        elif k in (PLANT_EMPLOYERS, PLANT_EMPLOYERS + 1):
             roles = {"own_staff_training", rng.choice(DELIVERY_ROLES)}
-        links = [started[0]] if k < 4 else rng.sample(started, min(len(started), rng.randint(1, 2)))
+        links = ([started[0]] if k < PLANT_EMPLOYERS
+                 else rng.sample(started, min(len(started), rng.randint(1, 2))))
         given, family = rng.choice(names.GIVEN_NAMES), rng.choice(names.FAMILY_NAMES)
         domain = name.split()[0].lower() + ".example"
         pw.employers.append({
@@ -192,10 +194,11 @@ def make_employers(pw: ProviderWorld) -> None:
     dropped = pw.employers[-1]
     dropped.update(in_bid="Y", status="dropped", bootcamp_ids=[started[0]],
                    dropped_reason="Withdrew after restructuring; replaced",
-                   replacement_employer_id=pw.employers[4]["employer_id"])
+                   replacement_employer_id=pw.employers[PLANT_EMPLOYERS]["employer_id"])
     for bootcamp_id in started:  # every bootcamp has an employer linked to it
         if not any(bootcamp_id in e["bootcamp_ids"] for e in pw.employers[:-1]):
-            pw.employers[rng.randint(4, len(pw.employers) - 2)]["bootcamp_ids"].append(bootcamp_id)
+            index = rng.randint(PLANT_EMPLOYERS, len(pw.employers) - 2)
+            pw.employers[index]["bootcamp_ids"].append(bootcamp_id)
 
 
 def _employer_name(rng: random.Random, used: set[str]) -> str:
