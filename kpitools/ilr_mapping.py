@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kpitools.errors import FileLevelError
@@ -38,14 +39,15 @@ from kpitools.ilr_events import (
     m1_from_start,
 )
 from kpitools.io.ilr import IlrFile, read_ilr
+from kpitools.io.tables import RawTable, problems_frame
 from kpitools.model import InputFile, TableCount, empty_rejected
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IlrTables", "is_bootcamp_aim", "is_bootcamp_learner", "m1_from_start", "read_ilr_files",
-    "tables_from_ilr", "tables_from_ilr_files",
+    "IlrTables", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
+    "read_ilr_files", "tables_from_ilr", "tables_from_ilr_files",
 ]
 
 
@@ -93,6 +95,8 @@ class IlrTables:
         learners_read: ``Learner`` elements in the files that give the current state.
         bootcamp_learners / non_bootcamp_learners: of those, with / without a bootcamp aim.
         notes: plain-language remarks (e.g. event indicator codes not recognised).
+        lines: ``source`` → (line of the ``Learner`` element, its LearnRefNumber) for
+            every bootcamp learner, mapped or rejected.
     """
 
     learners: pd.DataFrame
@@ -108,6 +112,7 @@ class IlrTables:
     bootcamp_learners: int
     non_bootcamp_learners: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    lines: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
@@ -160,11 +165,14 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
     }
     rejected: list[dict[str, object]] = []
     notes: list[str] = []
+    lines: dict[str, tuple[int, str]] = {}
     candidates = 0
     for ilr in current:  # later years override earlier ones for the same learner
         for learner in ilr.learners:
-            mapped = learner_rows(learner, f"{ilr.name}:Learner[{learner.position}]",
-                                  m1_days=rules.m1_qualifying_days, as_known=as_known)
+            source = f"{ilr.name}:Learner[{learner.position}]"
+            lines[source] = (learner.line, learner.learn_ref_number or "")
+            mapped = learner_rows(learner, source, m1_days=rules.m1_qualifying_days,
+                                  as_known=as_known)
             candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
@@ -192,6 +200,7 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
         inputs=tuple(_input_file(f) for f in files), ukprn=files[0].header.ukprn,
         as_known=as_known, learners_read=read, bootcamp_learners=bootcamp,
         non_bootcamp_learners=read - bootcamp, notes=tuple(dict.fromkeys(notes)),
+        lines=lines,
     )
 
 
@@ -240,3 +249,57 @@ def _input_file(ilr: IlrFile) -> InputFile:
     return InputFile(str(ilr.path), ilr.sha256, ilr.size_bytes,
                      ("learners", "interviews", "outcomes"), ilr.learners_read)
 
+
+
+def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
+    """The ILR's ``learners``, ``interviews`` and ``outcomes`` as text tables for the
+    loader's validation (a provider whose return is the ILR): label ``ilr/<file>``,
+    rows = the line of the ``Learner`` element each row comes from.
+
+    Learners the mapping rejected come along as rows carrying their problems, so the
+    loader's counts still balance (read = accepted + rejected). Interview role type and
+    skills match are not in the ILR: validation reports them as missing.
+
+    Raises:
+        FileLevelError: the current learners come from files of several collection
+            years (one ``ilr/`` folder must hold one year's returns).
+    """
+    files = sorted({source.rsplit(":", 1)[0] for source in ilr.lines})
+    if len(files) > 1:
+        raise FileLevelError(
+            f"ilr/ holds the current returns of several collection years ({', '.join(files)});"
+            " keep one year's files", path="ilr")
+    label = f"ilr/{files[0]}" if files else "ilr"
+    tables = {name: _raw(name, frame, ilr, label) for name, frame in
+              (("interviews", ilr.interviews), ("outcomes", ilr.outcomes))}
+    tables["learners"] = _raw("learners", ilr.learners, ilr, label, with_rejected=True)
+    return tables
+
+
+def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
+         with_rejected: bool = False) -> RawTable:
+    records = [{k: _cell(v) for k, v in r.items()}
+               for r in frame.drop(columns="source").to_dict("records")]
+    rows = [ilr.lines[s][0] for s in frame["source"]]
+    problems: list[tuple[int, str, str, str, str]] = []
+    if with_rejected:
+        for source, entries in ilr.rejected.groupby("source", sort=False):
+            line, learner_ref = ilr.lines[str(source)]
+            problems += [(len(records), str(e.column), str(e.value), str(e.reason), str(e.rule))
+                         for e in entries.itertuples(index=False)]
+            records.append({"learner_ref": learner_ref})
+            rows.append(line)
+    cells = RawTable.from_records(name, records, label=label).cells
+    return RawTable(name, label, cells, np.asarray(rows, dtype=np.int64),
+                    problems_frame(problems))
+
+
+def _cell(value: object) -> str | None:
+    """A typed value as the text a file would hold (dates ISO, flags Y/N)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "Y" if value else "N"
+    return str(value)

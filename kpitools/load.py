@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +82,16 @@ def _learner_sources(folder: Path, files: ProviderFiles) -> dict[str, RawTable]:
     raw_tables = dict(files.tables)
     if "learners" not in raw_tables and files.ilr_files:
         log.info("%s: no learners table; %d ILR file(s) present", folder, len(files.ilr_files))
+        # ILR ingestion (kpitools.ilr_mapping): learners, and interviews / outcomes when
+        # the folder has none, come from ilr/*.xml (default rules: M1 = start + 7 days).
+        from kpitools.ilr_mapping import ilr_raw_tables, tables_from_ilr_files
+        from kpitools.rules import Rules
+
+        ilr = tables_from_ilr_files(files.ilr_files, rules=Rules())
+        for name, raw in ilr_raw_tables(ilr).items():
+            raw_tables.setdefault(name, raw)
+        files.inputs.extend(replace(i, path=f"ilr/{Path(i.path).name}") for i in ilr.inputs)
+        files.warnings.extend(f"ILR: {note}" for note in ilr.notes)
     return raw_tables
 
 

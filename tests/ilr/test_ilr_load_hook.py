@@ -1,0 +1,62 @@
+"""A provider folder with ilr/*.xml and no learners.csv: the learners come from the ILR."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kpitools.errors import FileLevelError
+from kpitools.load import load_provider
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
+F2223 = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"
+F2324 = FIXTURES / "ILR-10012345-2324-20240131-093000-01.xml"
+F2425 = FIXTURES / "ILR-10012345-2425-20250228-170000-02.xml"
+
+
+def _folder(tmp_path: Path, *ilr_files: Path) -> Path:
+    folder = tmp_path / "P001"
+    (folder / "ilr").mkdir(parents=True)
+    (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
+    (folder / "bootcamps.csv").write_text(
+        "bootcamp_id,start_date,end_date,price_per_learner\n"
+        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n"
+        "SB-0003-01,2024-11-04,2025-02-21,3000\n")
+    # the co-funded learner's employer is listed under its ILR EmpId
+    (folder / "employers.csv").write_text("employer_id,name,employee_count\n123456789,Acme,40\n")
+    for path in ilr_files:
+        shutil.copy(path, folder / "ilr" / path.name)
+    return folder
+
+
+def test_learners_and_interviews_come_from_the_ilr(tmp_path: Path) -> None:
+    provider = load_provider(_folder(tmp_path, F2223))
+    learners = provider.tables["learners"]
+    # 4 bootcamp learners of the fixture; L003 (adult skills) is not a bootcamp learner
+    assert sorted(learners["learner_ref"]) == ["L001", "L002", "L004", "L005"]
+    assert provider.counts["learners"].read == 4 and provider.counts["learners"].balances
+    l001 = learners[learners["learner_ref"] == "L001"].iloc[0]
+    # source: the ILR file and the line of L001's <Learner> element (line 10)
+    assert l001.source == f"ilr/{F2223.name}:10"
+    assert str(l001.completion_date.date()) == "2023-03-10"
+    assert any(i.path == f"ilr/{F2223.name}" and len(i.sha256) == 64 for i in provider.inputs)
+    # the interview offer has no role type or skills match in the ILR: reported, not invented
+    interviews = provider.rejected[provider.rejected["table"] == "interviews"]
+    assert set(interviews["column"]) == {"role_type", "matches_skills"}
+    assert provider.counts["interviews"].read == 1
+
+
+def test_rejected_ilr_learner_keeps_counts_balanced(tmp_path: Path) -> None:
+    provider = load_provider(_folder(tmp_path, F2425))
+    count = provider.counts["learners"]
+    # L201 accepted; L202 (programme start "2024-13-01") rejected with the ILR field
+    assert (count.read, count.accepted, count.rejected) == (2, 1, 1)
+    bad = provider.rejected[provider.rejected["column"] == "LearnStartDate"]
+    assert list(bad["value"]) == ["2024-13-01"] and list(bad["rule"]) == ["BAD-DATE"]
+
+
+def test_files_of_two_collection_years_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileLevelError, match="several collection years"):
+        load_provider(_folder(tmp_path, F2223, F2324))
