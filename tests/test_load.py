@@ -92,17 +92,16 @@ def test_required_table_absent_is_a_file_level_error(provider_dir):
 
 
 def test_learners_may_come_from_ilr_when_absent(provider_dir):
-    # Without learners.csv the folder is still a return when ilr/*.xml is present
-    # (ILR ingestion fills learners later); the learner-linked tables then fail REF-LEARNER.
+    # Without learners.csv the folder is still a return when ilr/*.xml is present; the
+    # learners then come from the ILR (tests/ilr/test_ilr_load_hook.py), so a file that
+    # is not an ILR of a known year stops the provider with a message naming it.
     (provider_dir / "learners.csv").unlink()
     with pytest.raises(FileLevelError, match="required table 'learners'"):
         load_provider(provider_dir)
     (provider_dir / "ilr").mkdir()
     (provider_dir / "ilr" / "ILR-10001234.xml").write_text("<Message/>")
-    loaded = load_provider(provider_dir)
-    assert len(loaded.tables["learners"]) == 0
-    assert set(loaded.rejected["rule"]) == {"REF-LEARNER"}
-    assert loaded.counts["referrals"] == TableCount("referrals", 1, 0, 1)
+    with pytest.raises(FileLevelError, match="ILR-10001234.xml"):
+        load_provider(provider_dir)
 
 
 def test_absent_optional_tables_are_empty_and_typed(provider_dir):
