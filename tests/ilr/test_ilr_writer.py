@@ -194,3 +194,12 @@ def test_monthly_files_date_the_withdrawal_report(tmp_path: Path) -> None:
     t = tables_from_ilr_files(paths, rules=Rules())
     row = t.learners.set_index("learner_ref").loc["000103"]
     assert row["withdrawal_reported_date"] == pd.Timestamp("2023-02-28")
+
+
+@pytest.mark.parametrize("name", sorted(
+    p.name for p in (Path(__file__).parent.parent / "fixtures" / "ilr").glob("ILR-*.xml")))
+def test_hand_written_fixtures_follow_the_specification_order(name: str) -> None:
+    path = Path(__file__).parent.parent / "fixtures" / "ilr" / name
+    problems: list[str] = []
+    _check_order(etree.parse(str(path)).getroot(), problems)
+    assert problems == []
