@@ -30,7 +30,8 @@ EVENT_AIMS: dict[str, str] = {
 }
 
 EVENT_INDICATORS_FROM = date(2025, 8, 1)
-"""Starts on or after this date record events as EVI indicators, not event aims."""
+"""Starts on or after this date record events as EVI indicators, not event aims
+(ILR 2025-26 validation rule R_154: event aims must not be used for such starts)."""
 
 EVENT_INDICATORS: dict[str, str] = {
     # LearningDeliveryFAM type EVI, ILR specification 2025 to 2026 (introduced with the
