@@ -3,6 +3,7 @@ and a ground truth that names every planted rule at the row where it was planted
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from kpitools.calendar import period_end
 from kpitools.cli import main
 from kpitools.contract import KPIS, TABLES
-from kpitools.demo import GroundTruth, generate, uln_check_digit
+from kpitools.demo import GroundTruth, build, generate, uln_check_digit
 from kpitools.errors import ParameterError
 from kpitools.rule_ids import CATALOGUE
 
@@ -217,3 +218,23 @@ def test_cli_writes_the_demo_and_refuses_bad_periods(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2023-02", "2023-03", "ground_truth.json"]
     bad = runner.invoke(main, ["demo", "--out", str(tmp_path), "--periods", "2023-01,2023-05"])
     assert bad.exit_code == 2 and "consecutive" in bad.output
+
+
+def test_fewer_providers_still_hold_every_plant(tmp_path):
+    # 3 providers: plant sets of P001-P005 share P001 and P002, P003 stays clean
+    truth = generate(tmp_path, providers=3)
+    assert truth.clean_providers == ["P003"]
+    assert {e.provider_id for e in truth.expectations} == {"P001", "P002"}
+    kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
+    assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
+
+
+def test_three_months_generate_in_a_few_seconds(tmp_path):
+    # CPU seconds on one core: build about 1 s, writing the CSVs about 0.5 s, the ILR
+    # files of three providers (after_writing) about 3.5 s
+    started = time.process_time()
+    build()
+    assert time.process_time() - started < 4.0
+    started = time.process_time()
+    generate(tmp_path)
+    assert time.process_time() - started < 12.0
