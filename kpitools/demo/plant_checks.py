@@ -113,7 +113,11 @@ def plant_restatements(p: Planter) -> None:
     first, second = p.change_index(1), p.change_index(2)
     pw = p.provider(0)
     gone = p.pick(pw, "RESTATED-DISAPPEARED")
-    _edit(pw, lambda i, t, g=gone: i >= first and remove_learner(t, g.ref, g.bootcamp_id))
+
+    def disappear(index: int, tables: Tables) -> None:
+        if index >= first:
+            remove_learner(tables, gone.ref, gone.bootcamp_id)
+    pw.edits.append(disappear)
     _expect_restated(p, pw, gone, "RESTATED-DISAPPEARED", first,
                      "in the previous return, missing from this one", row_now=False)
     life = p.pick(pw, "RESTATED-WITHDRAWAL-TO-COMPLETION")
@@ -172,10 +176,6 @@ def _payments(p: Planter, first: int, second: int) -> None:
                      f"payment {extra['evidence_ref']} (entered twice) removed; still fully paid",
                      table="cofunding_payments", match={"evidence_ref": extra["evidence_ref"]},
                      row_now=False)
-
-
-def _edit(pw: ProviderWorld, edit: object) -> None:
-    pw.edits.append(edit)
 
 
 def _set_before(pw: ProviderWorld, life: LearnerLife, change: int, **values: object) -> None:

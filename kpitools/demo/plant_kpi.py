@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kpitools.calendar import add_months
-from kpitools.demo.lives import required_pence
+from kpitools.demo.lives import build_children, required_pence
 from kpitools.demo.plant import Planter, last_day, reached_contacts
 from kpitools.demo.world import ProviderWorld
 
@@ -50,8 +50,6 @@ def _cofunding(p: Planter) -> None:
     life = p.pick(pw, "COF-SIZE-MISMATCH", learner_type="co-funded")
     employer = pw.employer(str(life.row["employer_id"]))
     employer.update(employee_count=420, size_band="SME")
-    from kpitools.demo.lives import build_children
-
     for other in pw.learners:  # payments at the large-employer rate, 30 %
         if other.row["employer_id"] == employer["employer_id"] and (not other.planted or other is life):
             build_children(pw, other)

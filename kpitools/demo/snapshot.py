@@ -77,7 +77,7 @@ def take(pw: ProviderWorld, index: int, as_of: date) -> Tables:
     for table, rows in pw.extra_rows.items():
         tables[table].extend(copy.deepcopy(rows))
     for edit in pw.edits:
-        edit(index, tables)  # type: ignore[operator]
+        edit(index, tables)
     for table, rows in tables.items():
         rows.sort(key=lambda r, t=table: _sort_key(t, r))
     return tables

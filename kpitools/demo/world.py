@@ -11,6 +11,7 @@ from the seed, so the same seed always gives the same world.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,6 +20,8 @@ from kpitools.contract import DELIVERY_ROLES, EMPLOYER_ROLES
 from kpitools.demo import names
 
 Row = dict[str, object]
+Edit = Callable[[int, dict[str, list[Row]]], object]
+"""A change to one period's snapshot: (period index, tables by name) -> ignored."""
 FATES = ("pre_m1_withdrawn", "withdrawn", "completed")
 PLANT_EMPLOYERS = 6  # employers 0-5 of each provider: first bootcamp only, for plants
 
@@ -65,7 +68,7 @@ class ProviderWorld:
     # rows present in every return whatever their dates (bad rows, future-dated rows)
     extra_rows: dict[str, list[Row]] = field(default_factory=dict)
     # per-period changes: callables (period index, tables) -> None
-    edits: list[object] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
     style: dict[str, object] = field(default_factory=dict)
 
     def rng(self, *purpose: object) -> random.Random:
