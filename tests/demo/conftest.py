@@ -1,4 +1,4 @@
-"""Demo data generated once per test session (the generator takes about a second)."""
+"""Demo data generated once per test session (the generator takes a few seconds)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kpitools.demo import DemoSet, GroundTruth, build, generate
+from kpitools.demo import GroundTruth, generate
 
 
 @pytest.fixture(scope="session")
@@ -14,9 +14,3 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GroundTrut
     """The default demo (seed 2023, 2023-01..2023-03, 6 providers, CSV) on disk."""
     root = tmp_path_factory.mktemp("demo_default")
     return root, generate(root)
-
-
-@pytest.fixture(scope="session")
-def demo_set() -> DemoSet:
-    """The default demo in memory."""
-    return build()
