@@ -78,9 +78,12 @@ def text_key(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Se
     """
     if frame.empty:
         return pd.Series([], index=frame.index, dtype=object)
-    parts = [frame[c].map(lambda v: "" if is_blank(v) else str(v)) for c in columns]
-    return pd.Series(["|".join(values) for values in zip(*parts, strict=True)],
-                     index=frame.index, dtype=object)
+    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype(str).astype(object)
+             for c in columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key.astype(object)
 
 
 def day(value: object) -> date | None:

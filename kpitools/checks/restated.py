@@ -5,6 +5,7 @@ and where the previous return is found.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -125,25 +126,30 @@ def payment_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) ->
     findings: list[Finding] = []
     if before.empty:
         return findings
-    for key, old_group in before.groupby(_PAYMENT_KEY, sort=False, dropna=False):
-        mask = pd.Series(True, index=now.index)
-        for column, value in zip(_PAYMENT_KEY, key, strict=True):
-            mask &= now[column] == value
-        old_left, new_left = _drop_identical(old_group, now[mask])
+    now_groups = _by_payment_key(now)
+    for key, old_group in _by_payment_key(before).items():
+        old_left, new_left = _drop_identical(old_group, now_groups.get(key, []))
         for old, new in _pair_rest(old_left, new_left):
             findings.append(_payment_finding(key, old, new, label))
     return findings
 
 
-def _signature(row: pd.Series) -> tuple[str, str, str]:
+def _signature(row: Mapping[str, object]) -> tuple[str, str, str]:
     evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
     return (f"{float(row['amount']):.2f}", iso(row["payment_date"]), evidence)
 
 
-def _drop_identical(old: pd.DataFrame, new: pd.DataFrame) -> tuple[list[pd.Series], list[pd.Series]]:
-    new_left = [row for _, row in new.iterrows()]
-    old_left: list[pd.Series] = []
-    for _, row in old.iterrows():
+def _by_payment_key(payments: pd.DataFrame) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for row in payments.to_dict("records"):
+        groups.setdefault(tuple(row[c] for c in _PAYMENT_KEY), []).append(row)
+    return groups
+
+
+def _drop_identical(old: list[dict], new: list[dict]) -> tuple[list[dict], list[dict]]:
+    new_left = list(new)
+    old_left: list[dict] = []
+    for row in old:
         match = next((i for i, n in enumerate(new_left) if _signature(n) == _signature(row)), None)
         if match is None:
             old_left.append(row)
@@ -152,11 +158,9 @@ def _drop_identical(old: pd.DataFrame, new: pd.DataFrame) -> tuple[list[pd.Serie
     return old_left, new_left
 
 
-def _pair_rest(
-    old_left: list[pd.Series], new_left: list[pd.Series]
-) -> list[tuple[pd.Series, pd.Series | None]]:
-    pairs: list[tuple[pd.Series, pd.Series | None]] = []
-    unpaired: list[pd.Series] = []
+def _pair_rest(old_left: list[dict], new_left: list[dict]) -> list[tuple[dict, dict | None]]:
+    pairs: list[tuple[dict, dict | None]] = []
+    unpaired: list[dict] = []
     for row in old_left:
         evidence = _signature(row)[2]
         match = next(
@@ -172,9 +176,7 @@ def _pair_rest(
     return pairs
 
 
-def _payment_finding(
-    key: tuple, old: pd.Series, new: pd.Series | None, label: str
-) -> Finding:
+def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Finding:
     employer, ref, bootcamp = (str(k) for k in key)
     old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'])}"
     old_source = source_prefixed(old["source"], label)
