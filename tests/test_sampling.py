@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "checks"))
 from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
@@ -200,3 +202,30 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path):
         out / "employers_design.csv").read_text()
     bad = CliRunner().invoke(main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cases=st.lists(st.text(min_size=1, max_size=8), min_size=0, max_size=60, unique=True),
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+    small=st.floats(min_value=0, max_value=1), extra=st.floats(min_value=0, max_value=1),
+    minimum=st.integers(min_value=0, max_value=10),
+)
+def test_prefix_property_for_any_population(cases, seed, small, extra, minimum):
+    # For any population and seed, a larger fraction keeps every earlier pick in order.
+    frame = pd.DataFrame({"case": pd.Series(cases, dtype=object)})
+    large = min(1.0, small + extra)
+    a = draw(frame, frame["case"], seed=seed, name="p", fraction=small, minimum=minimum).worklist
+    b = draw(frame, frame["case"], seed=seed, name="p", fraction=large, minimum=minimum).worklist
+    assert len(a) <= len(b) <= len(cases)
+    assert list(b["case"].head(len(a))) == list(a["case"])
+
+
+def test_measurement_date_needs_a_period_folder_or_as_of(tmp_path):
+    from kpitools.errors import ParameterError
+    from kpitools.sampling import measurement_date
+
+    assert measurement_date(tmp_path / "2024-02" / "P001", None) == date(2024, 2, 29)
+    assert measurement_date(tmp_path / "anything" / "P001", "2023-05-17") == date(2023, 5, 17)
+    with pytest.raises(ParameterError, match="give --as-of"):
+        measurement_date(tmp_path / "anything" / "P001", None)
