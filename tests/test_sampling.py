@@ -145,17 +145,6 @@ def _provider_folder(folder: Path) -> Path:
     (folder / "learners.csv").write_text(
         "learner_ref,bootcamp_id,learner_type,start_date\nL1,B1,independent,2023-01-09\n")
     (folder / "employers.csv").write_text("employer_id,name\nE1,Acme\nE2,Beta\nE3,Gamma\n")
-    # one row in each learner table (the loader of this commit trips on an absent one)
-    for table, text in {
-        "cofunding_payments": "employer_id,learner_ref,bootcamp_id,amount,payment_date\n"
-                              "E1,L1,B1,300,2023-02-01\n",
-        "assessments": "learner_ref,bootcamp_id,kind,assessment_date\nL1,B1,initial,2023-01-09\n",
-        "interviews": "learner_ref,bootcamp_id,offer_date,role_type,matches_skills\n"
-                      "L1,B1,2023-03-01,job,Y\n",
-        "outcomes": "learner_ref,bootcamp_id,outcome_type,outcome_date\nL1,B1,new_job,2023-03-20\n",
-        "referrals": "learner_ref,bootcamp_id,referral_date\nL1,B1,2023-03-20\n",
-    }.items():
-        (folder / f"{table}.csv").write_text(text)
     return folder
 
 
