@@ -117,3 +117,29 @@ def test_good_file_is_read_and_hashed() -> None:
     assert ilr.learners_read == 2
     assert ilr.sha256 == hashlib.sha256(GOOD_2425.read_bytes()).hexdigest()
     assert ilr.size_bytes == GOOD_2425.stat().st_size
+
+
+def test_billion_laughs_past_the_prolog_scan_keeps_process_memory_small(tmp_path: Path) -> None:
+    # tracemalloc does not see libxml2's own allocations: measure the peak resident set
+    # of a fresh process instead, for the case where the parser itself meets the DTD.
+    import subprocess
+    import sys
+
+    hostile = (HOSTILE / "billion_laughs.xml").read_text(encoding="utf-8")
+    declaration, rest = hostile.split("\n", 1)
+    padded = tmp_path / "padded.xml"
+    padded.write_text(f"{declaration}\n<!-- {'x' * 70_000} -->\n{rest}", encoding="utf-8")
+    code = (
+        "import resource, sys\n"
+        "from kpitools.errors import FileLevelError\n"
+        "from kpitools.io.ilr import read_ilr\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    read_ilr(sys.argv[1])\n"
+        "except FileLevelError:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(padded)], capture_output=True,
+                          text=True, check=True, timeout=60)
+    growth_kb = int(done.stdout.strip())
+    assert growth_kb < 10 * 1024  # under 10 MB more than after the imports
