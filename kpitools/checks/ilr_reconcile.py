@@ -56,8 +56,9 @@ def reconcile(
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
     findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", row, "in the datasheet but not in"
                          " the ILR") for _, row in sheet.loc[sheet_only].iterrows()]
-    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "in the ILR but not in"
-                          " the datasheet") for _, row in ilr.loc[ilr_only].iterrows()]
+    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "in the ILR but not among"
+                          " the datasheet's accepted learners (see rejected rows)")
+                 for _, row in ilr.loc[ilr_only].iterrows()]
     sizes = _datasheet_sme(datasheet_tables.get("employers"), rules)
     facts = ilr_tables.learner_facts.set_index(["learner_ref", "bootcamp_id"])
     for sheet_index, ilr_index in pairs:
