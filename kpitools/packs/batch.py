@@ -149,7 +149,7 @@ def prepare_period(
     if audit is None:
         from kpitools.audit import audit_period as audit
     results = audit(period_dir, as_of=as_of, rules=base.rules_object())
-    period_out = Path(out) / period
+    period_out = (Path(out) / period).resolve()
     prepared = PreparedPeriod(period, as_of, period_out, {}, [])
     for provider_id, result in sorted(results.items()):
         out_dir = period_out / provider_id

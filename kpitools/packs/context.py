@@ -34,6 +34,9 @@ PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) |
     "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
 }
 AUDIT_FILE = ".audit.pkl"
+# Cross-provider findings name the other provider's learner (kpitools.checks.duplicates):
+# that learner gets the pseudonym it has in its own provider's pack.
+_OTHER_PROVIDER_LEARNER = re.compile(r"(provider ([A-Za-z0-9_-]{1,40})'s learner )([^\s,;()]+)")
 
 
 def save_audit(audit: ProviderAudit, path: str | Path) -> Path:
@@ -123,9 +126,14 @@ class PackContext:
         """Free text made safe to show: learner refs pseudonymised, personal data removed."""
         if self.include_pii or not isinstance(text, str) or not text:
             return text
+        text = _OTHER_PROVIDER_LEARNER.sub(self._other_provider_learner, text)
         text = self.pseudonymiser.replace_refs(text, self.learner_refs)
         pattern = self._pii_pattern
         return pattern.sub(REDACTED, text) if pattern is not None else text
+
+    def _other_provider_learner(self, match: re.Match[str]) -> str:
+        other = Pseudonymiser(self.pseudonymiser.key, match.group(2))
+        return match.group(1) + other.learner(match.group(3))
 
     def learner(self, learner_ref: str) -> str:
         """A learner as shown: the ref itself with include_pii, else the pseudonym."""

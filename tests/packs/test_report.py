@@ -147,3 +147,13 @@ def test_kpi_order_follows_contract_and_stages() -> None:
     assert sorted(keys, key=report.kpi_order) == [
         ("employer_engagement", "design"), ("employer_engagement", "delivery"),
         ("employer_engagement", "post"), ("learner_dropout", ""), ("referral", "")]
+
+
+def test_other_providers_learner_gets_its_own_pseudonym(ctx: PackContext) -> None:
+    from kpitools.pseudonym import Pseudonymiser
+
+    message = "learner L1 has the ULN of provider P004's learner 000294 (bootcamp P004-BC01)"
+    other = Pseudonymiser(ctx.pseudonymiser.key, "P004").learner("000294")
+    assert ctx.scrub(message) == (
+        f"learner {ctx.pseudonymiser.learner('L1')} has the ULN of provider P004's learner {other} (bootcamp P004-BC01)"
+    )
