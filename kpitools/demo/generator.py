@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PERIODS = ("2023-01", "2023-02", "2023-03")
 FORMATS = ("csv", "xlsx", "both")
+MAX_PROVIDERS = 250
+MAX_LEARNERS = 60000
+DEFAULT_EMPLOYERS = (10, 20)
+# a national monitoring team's year (issue 7): about 200 providers, 50,000 learners and
+# 6,000 employers
+NATIONAL = {"providers": 200, "learners": 50000, "employers_per_provider": (20, 40)}
 PLANTED_SLOTS = 5
 # house styles of the planted providers (all within the data contract)
 STYLES: dict[int, dict[str, object]] = {1: {"money": "pounds"}, 2: {"bom": True}, 3: {"dates": "uk"}}
@@ -59,7 +65,8 @@ class DemoSet:
     truth: GroundTruth
 
 
-def check_arguments(periods: list[str], providers: int, learners: int, fmt: str) -> None:
+def check_arguments(periods: list[str], providers: int, learners: int, fmt: str,
+                    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> None:
     """Raises ParameterError for arguments the generator cannot honour."""
     if not periods:
         raise ParameterError("demo: give at least one period (YYYY-MM)")
@@ -71,15 +78,21 @@ def check_arguments(periods: list[str], providers: int, learners: int, fmt: str)
     for before, after in zip(periods, periods[1:], strict=False):
         if previous_period(after) != before:
             raise ParameterError(f"demo: periods must be consecutive months, got {before} then {after}")
-    if not 2 <= providers <= len(names.PROVIDER_NAMES):
-        raise ParameterError(f"demo: providers must be 2-{len(names.PROVIDER_NAMES)}, got {providers}")
-    if not 100 * providers <= learners <= 20000:
-        raise ParameterError(f"demo: learners must be 100 per provider to 20000, got {learners}")
+    if not 2 <= providers <= MAX_PROVIDERS:
+        raise ParameterError(f"demo: providers must be 2-{MAX_PROVIDERS}, got {providers}")
+    if not 100 * providers <= learners <= MAX_LEARNERS:
+        raise ParameterError(
+            f"demo: learners must be 100 per provider to {MAX_LEARNERS}, got {learners}")
+    low, high = employers_per_provider
+    if not 10 <= low <= high <= 200:
+        raise ParameterError(
+            f"demo: employers per provider must be a range within 10-200, got {low}-{high}")
     if fmt not in FORMATS:
         raise ParameterError(f"demo: format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def build_world(seed: int, periods: list[str], providers: int, learners: int) -> tuple[World, Planter]:
+def build_world(seed: int, periods: list[str], providers: int, learners: int,
+                employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> tuple[World, Planter]:
     """The world with every plant placed."""
     rng = random.Random(f"{seed}:demo")
     ukprns = rng.sample(range(10000000, 10099999), providers)
@@ -93,9 +106,9 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int) ->
         style = {k: v for s in slots for k, v in STYLES.get(s, {}).items()}
         features = {f for s in slots for f in FEATURES.get(s, set())}
         pw = ProviderWorld(provider_id=provider_id, seed=seed, clean=clean,
-                           provider={"provider_id": provider_id, "name": names.PROVIDER_NAMES[index],
+                           provider={"provider_id": provider_id, "name": names.provider_name(index),
                                      "ukprn": str(ukprns[index])},
-                           style=style)
+                           style=style, employer_range=employers_per_provider)
         make_bootcamps(pw, periods, features)
         make_employers(pw)
         worlds.append(pw)
@@ -121,15 +134,16 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int) ->
 
 
 def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
-          providers: int = 6, learners: int = 1500, fmt: str = "csv") -> DemoSet:
+          providers: int = 6, learners: int = 1500, fmt: str = "csv",
+          employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> DemoSet:
     """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``).
 
     Raises:
         ParameterError: periods not consecutive ``YYYY-MM`` months, or too few learners.
     """
     periods = list(periods)
-    check_arguments(periods, providers, learners, fmt)
-    world, planter = build_world(seed, periods, providers, learners)
+    check_arguments(periods, providers, learners, fmt, employers_per_provider)
+    world, planter = build_world(seed, periods, providers, learners, employers_per_provider)
     returns = {
         period: {pw.provider_id: take(pw, index, period_end(period)) for pw in world.providers}
         for index, period in enumerate(periods)
@@ -139,7 +153,8 @@ def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PE
 
 
 def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
-             providers: int = 6, learners: int = 1500, fmt: str = "csv") -> GroundTruth:
+             providers: int = 6, learners: int = 1500, fmt: str = "csv",
+             employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> GroundTruth:
     """Write a seeded synthetic demo data set and its ground truth.
 
     Layout: ``out/<YYYY-MM>/<provider_id>/<table>.csv`` (``fmt="csv"``) or
@@ -151,8 +166,10 @@ def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...
         out: the folder to write (created; existing files of the same names are replaced).
         seed: the random seed.
         periods: consecutive reporting periods ``YYYY-MM``, oldest first.
-        providers: number of providers (2-8); the last one(s) are clean.
+        providers: number of providers (2-250); the last one(s) are clean.
         learners: number of learners over all providers (at least 100 per provider).
+        employers_per_provider: range of employers invented per provider (10-20;
+            :data:`NATIONAL` asks for 20-40, about 6,000 for 200 providers).
         fmt: ``csv``, ``xlsx`` or ``both``.
 
     Returns:
@@ -161,8 +178,9 @@ def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...
     Raises:
         ParameterError: an argument the generator cannot honour.
     """
-    check_arguments(list(periods), providers, learners, fmt)
-    demo = build(seed=seed, periods=periods, providers=providers, learners=learners, fmt=fmt)
+    check_arguments(list(periods), providers, learners, fmt, employers_per_provider)
+    demo = build(seed=seed, periods=periods, providers=providers, learners=learners, fmt=fmt,
+                 employers_per_provider=employers_per_provider)
     out = Path(out)
     for period, by_provider in demo.returns.items():
         for pw in demo.world.providers:

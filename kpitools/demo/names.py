@@ -81,3 +81,16 @@ CONTACT_NOTES_REACHED: tuple[str, ...] = (
 CONTACT_NOTES_UNREACHED: tuple[str, ...] = (
     "Left voicemail", "No answer", "E-mail bounced, trying phone", "Out of office",
 )
+
+
+_PROVIDER_WORDS: tuple[str, ...] = ("Skills", "Training", "Academy", "Learning", "Futures", "Works")
+
+
+def provider_name(index: int) -> str:
+    """The demo name of provider ``index`` (0-based): the fixed list first, then invented
+    compounds numbered so that a national-size run has a distinct name for each."""
+    if index < len(PROVIDER_NAMES):
+        return PROVIDER_NAMES[index]
+    first = EMPLOYER_FIRST[index % len(EMPLOYER_FIRST)]
+    word = _PROVIDER_WORDS[(index // len(EMPLOYER_FIRST)) % len(_PROVIDER_WORDS)]
+    return f"{first} {word} {index + 1} (demo)"

@@ -70,6 +70,8 @@ class ProviderWorld:
     # per-period changes: callables (period index, tables) -> None
     edits: list[Edit] = field(default_factory=list)
     style: dict[str, object] = field(default_factory=dict)
+    # how many employers to invent (a national-size run asks for more per provider)
+    employer_range: tuple[int, int] = (10, 20)
 
     def rng(self, *purpose: object) -> random.Random:
         """A generator private to this provider and purpose (stable across code changes
@@ -159,11 +161,11 @@ def make_bootcamps(pw: ProviderWorld, periods: list[str], features: set[str]) ->
 
 
 def make_employers(pw: ProviderWorld) -> None:
-    """10-20 employers: the first six interview for the first bootcamp only (employer
+    """``pw.employer_range`` (default 10-20) employers: the first six interview for the first bootcamp only (employer
     plants use them), the next two train their own staff (co-funders), the last is
     dropped from the bid with a reason and a replacement."""
     rng = pw.rng("employers")
-    count = rng.randint(10, 20)
+    count = rng.randint(*pw.employer_range)
     started = [b["bootcamp_id"] for b in pw.bootcamps]
     used_names: set[str] = set()
     for k in range(count):
