@@ -125,7 +125,7 @@ def kpi_funnel(audit: ProviderAudit, kpi: str, stage_names: tuple[str, str, str]
     completed = learners["completion_date"].notna() & (learners["completion_date"] <= pd.Timestamp(audit.as_of))
     stages = [(stage_names[0], int(completed.sum())), (stage_names[1], provider[0].denominator),
               (stage_names[2], provider[0].numerator)]
-    return funnel(stages, f"{stage_names[2]} funnel")
+    return funnel(stages, f"{stage_names[0].capitalize()} to {stage_names[2]} (provider)")
 
 
 def due_vs_paid(frame: pd.DataFrame, *, tolerance: float) -> Figure | None:

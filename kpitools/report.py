@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.contract import KPIS, STAGES
-from kpitools.model import ProviderReturn
+from kpitools.model import SEVERITIES, ProviderReturn
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
@@ -183,13 +183,21 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
 
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
     """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
-    frame = ctx.findings(kpi).drop(columns=["provider_id", "kpi"])
+    frame = by_severity(ctx.findings(kpi)).drop(columns=["provider_id", "kpi"])
     return Html("<h3>Exceptions to follow up</h3>" + str(table(frame, limit=limit)))
+
+
+def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
+    """High severity first (stable), so a capped table keeps the most urgent cases."""
+    if frame.empty:
+        return frame
+    rank = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES))
+    return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
 def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Irregularities other than ILR reconciliation."""
-    frame = ctx.findings("irregularity")
+    frame = by_severity(ctx.findings("irregularity"))
     frame = frame[~frame["rule"].astype(str).str.startswith("ILR-")]
     return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
 

@@ -203,3 +203,24 @@ def test_params_then_single_pack_with_personal_data(data: Path, tmp_path: Path, 
     personal = _personal_data(data / "2023-03" / "P001")
     assert any(v in html for v in personal if v.isdigit())
     assert any(v in html for v in personal if " " in v and "@" not in v)
+
+
+def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, key_env: None) -> None:
+    """As in JupyterLab after `make demo`: no parameters, the notebook computes the audit
+    itself from ../data/demo/2023-03/P001 (with the previous month's return)."""
+    import papermill
+
+    from kpitools.packs.runner import PROVIDER_NOTEBOOK
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo").symlink_to(data, target_is_directory=True)
+    (tmp_path / "notebooks").mkdir()
+    executed = tmp_path / "notebooks" / "executed.ipynb"
+    papermill.execute_notebook(str(PROVIDER_NOTEBOOK), str(executed), cwd=str(tmp_path / "notebooks"),
+                               progress_bar=False, kernel_name="python3")
+    text = executed.read_text(encoding="utf-8")
+    with (data / "2023-03" / "P001" / "provider.csv").open(encoding="utf-8-sig") as handle:
+        name = next(csv.DictReader(handle))["name"]
+    assert f"<td>{name}</td>" in text  # the headline of the audit it computed
+    assert "previous return" in text  # the audit found 2023-02/P001 itself
+    assert "image/png" in text

@@ -157,3 +157,8 @@ def test_other_providers_learner_gets_its_own_pseudonym(ctx: PackContext) -> Non
     assert ctx.scrub(message) == (
         f"learner {ctx.pseudonymiser.learner('L1')} has the ULN of provider P004's learner {other} (bootcamp P004-BC01)"
     )
+
+
+def test_exceptions_high_severity_first_then_file_order() -> None:
+    frame = pd.DataFrame({"severity": ["medium", "high", "low", "high"], "n": [1, 2, 3, 4]})
+    assert report.by_severity(frame)["n"].tolist() == [2, 4, 1, 3]
