@@ -162,8 +162,9 @@ def prepare_period(
         try:
             ctx = context_from_audit(result, params)
             write_provider_files(ctx)
-        except (KpiToolsError, OSError) as error:
-            prepared.failures[provider_id] = f"writing outputs failed: {error}"
+        except Exception as error:  # one provider's failure never stops the batch
+            log.exception("%s: writing outputs failed", provider_id)
+            prepared.failures[provider_id] = f"writing outputs failed: {type(error).__name__}: {error}"
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"

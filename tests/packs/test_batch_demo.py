@@ -224,3 +224,21 @@ def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, 
     assert f"<td>{name}</td>" in text  # the headline of the audit it computed
     assert "previous return" in text  # the audit found 2023-02/P001 itself
     assert "image/png" in text
+
+
+def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
+        data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpitools.packs import batch
+
+    real = batch.write_register
+
+    def failing_for_p002(findings, path):  # noqa: ANN001, ANN202 - test double
+        if "P002" in str(path):
+            raise ValueError("disk says no")
+        return real(findings, path)
+
+    monkeypatch.setattr(batch, "write_register", failing_for_p002)
+    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
+    assert [job.provider_id for job in prepared.jobs] == ["P001"]
+    assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
+    assert "P003" in prepared.failures
