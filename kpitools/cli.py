@@ -268,17 +268,25 @@ def rules_command(params_file: str | None) -> None:
 @click.option("--format", "fmt", default="csv", show_default=True,
               type=click.Choice(["csv", "xlsx", "both"]),
               help="CSV files, one datasheet.xlsx per provider, or both (xlsx under OUT/xlsx).")
+@click.option("--national", is_flag=True,
+              help="National size: 200 providers, 50,000 learners, about 6,000 employers "
+                   "(overrides --providers and --learners).")
 @friendly_errors
 def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners: int,
-                 fmt: str) -> None:
+                 fmt: str, national: bool) -> None:
     """Write realistic synthetic monthly returns, with known irregularities planted."""
     from pathlib import Path
 
     from kpitools.demo import generate
+    from kpitools.demo.generator import DEFAULT_EMPLOYERS, NATIONAL
 
     wanted = [p.strip() for p in periods.split(",") if p.strip()]
+    employers = DEFAULT_EMPLOYERS
+    if national:
+        providers, learners = NATIONAL["providers"], NATIONAL["learners"]
+        employers = NATIONAL["employers_per_provider"]
     truth = generate(Path(out_dir), seed=seed, periods=wanted, providers=providers,
-                     learners=learners, fmt=fmt)
+                     learners=learners, fmt=fmt, employers_per_provider=employers)
     stats = truth.stats
     click.echo(f"demo data written to {out_dir}: {len(truth.providers)} providers x "
                f"{len(truth.periods)} periods ({', '.join(truth.periods)}), "
