@@ -15,9 +15,10 @@ running KPI ``at_risk``; a short case past its own due date makes it ``off_track
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -26,6 +27,8 @@ from kpitools.kpis._status import max_status, min_status
 from kpitools.model import Finding, KpiResult
 
 ALL = "ALL"
+
+_T = TypeVar("_T")
 
 _DTYPES = {
     "date": "datetime64[ns]", "flag": "boolean", "money": "float64",
@@ -58,34 +61,70 @@ def table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     return empty_table(name) if frame is None else frame
 
 
+class MeasuredTables(dict):
+    """Tables as they stood at ``as_of`` (:func:`measured_tables`), with a cache.
+
+    Several KPIs derive the same frames from the same tables (bootcamp timing, the
+    outcome facts); the cache lets them be built once per provider and as_of. The frames
+    are shared read-only (pandas copy-on-write keeps every caller's changes its own).
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], as_of: date) -> None:
+        super().__init__(tables)
+        self.as_of = as_of
+        self.derived: dict[Hashable, Any] = {}
+
+
+def derived(tables: Mapping[str, pd.DataFrame], key: Hashable, build: Callable[[], _T]) -> _T:
+    """``build()``, computed once per :class:`MeasuredTables` and ``key``.
+
+    Plain mappings carry no cache: ``build()`` is called every time.
+    """
+    cache = getattr(tables, "derived", None)
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
 def measured_tables(
     tables: Mapping[str, pd.DataFrame], as_of: date
-) -> dict[str, pd.DataFrame]:
+) -> MeasuredTables:
     """The tables as they stood at ``as_of``: what happened later is left out.
 
     Learners who start after ``as_of`` are dropped and their later milestone dates are
     blanked; rows of the event tables dated after ``as_of`` are dropped. These records
     are reported separately as FUTURE-DATED (:mod:`kpitools.checks.future_dated`).
-    Inputs are never changed.
+    Inputs are never changed. Measuring tables already measured at the same ``as_of``
+    changes nothing, so they are returned as they are (with their cache).
     """
+    if isinstance(tables, MeasuredTables) and tables.as_of == as_of:
+        return tables
     limit = pd.Timestamp(as_of)
     result = {name: table(tables, name) for name in TABLES}
-    learners = result["learners"]
-    learners = learners.loc[learners["start_date"] <= limit]
+    learners = _on_or_before(result["learners"], "start_date", limit)
     blanks = {
         column: learners[column].where(learners[column] <= limit)
         for column in ("m1_date", "withdrawal_date", "withdrawal_reported_date",
                        "completion_date", "new_role_evidence_date")
+        if (learners[column] > limit).any()
     }
-    result["learners"] = learners.assign(**blanks)
+    result["learners"] = learners.assign(**blanks) if blanks else learners
     for name, column in EVENT_DATE.items():
-        frame = result[name]
-        result[name] = frame.loc[frame[column] <= limit]
+        result[name] = _on_or_before(result[name], column, limit)
     interviews = result["interviews"]
-    result["interviews"] = interviews.assign(
-        interview_date=interviews["interview_date"].where(interviews["interview_date"] <= limit)
-    )
-    return result
+    if (interviews["interview_date"] > limit).any():
+        result["interviews"] = interviews.assign(
+            interview_date=interviews["interview_date"].where(
+                interviews["interview_date"] <= limit))
+    return MeasuredTables(result, as_of)
+
+
+def _on_or_before(frame: pd.DataFrame, column: str, limit: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is on or before ``limit`` (blank: left out)."""
+    keep = frame[column] <= limit
+    return frame if keep.all() else frame.loc[keep]
 
 
 def wants_interview(learners: pd.DataFrame) -> pd.Series:
@@ -100,8 +139,13 @@ def bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataF
     Columns: ``end_date``, ``first_m1``, ``first_m2``, ``finished`` (every cohort learner
     has completed or withdrawn, or ``as_of`` is past ``end_date``) and ``finish_date``
     (the last completion or withdrawal when all are done, else ``end_date``).
-    ``tables`` must already be :func:`measured_tables`.
+    ``tables`` must already be :func:`measured_tables`; the frame is built once per
+    measured tables and ``as_of``, and shared.
     """
+    return derived(tables, ("bootcamp_timing", as_of), lambda: _bootcamp_timing(tables, as_of))
+
+
+def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
     learners = table(tables, "learners")
     cohort = learners.loc[learners["m1_date"].notna()]

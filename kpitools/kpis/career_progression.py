@@ -11,6 +11,7 @@ from kpitools.kpis._common import (
     ALL,
     Measure,
     bootcamp_timing,
+    derived,
     iso,
     learner_findings,
     measured_tables,
@@ -99,8 +100,14 @@ def outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     """Per completer: window_close, outcomes, valid_outcomes and the first problem.
 
     ``measured`` are the tables as at as_of (:func:`measured_tables`). Shared with the
-    referral KPI, which needs the same judgement of "unsuccessful".
+    referral KPI, which needs the same judgement of "unsuccessful"; built once per
+    measured tables and window.
     """
+    return derived(measured, ("outcome_facts", rules.outcome_window_months),
+                   lambda: _outcome_facts(measured, rules))
+
+
+def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
     learners = measured["learners"]
     completers = learners.loc[learners["completion_date"].notna()]
     people = completers[[*_KEY, "learner_type", "employer_id", "start_date",
