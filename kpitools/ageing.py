@@ -98,35 +98,62 @@ def unreached_employers(
     contacts = provider.tables["employer_contacts"]
     stages = employer_stage_population(provider, as_of=as_of)[["employer_id", "stage"]]
     logged = contacts[["employer_id", "stage"]].astype(object)
-    pairs = pd.concat([stages, logged]).drop_duplicates().reset_index(drop=True)
+    pairs = pd.concat([stages, logged]).drop_duplicates()
+    attempts = _attempts_by_pair(contacts)
     rows = []
-    for pair in pairs.itertuples(index=False):
-        mine = contacts[(contacts["employer_id"] == pair.employer_id) & (contacts["stage"] == pair.stage)]
-        done = mine[mine["attempt_date"] <= cutoff]
-        if done["reached"].fillna(False).astype(bool).any():
-            continue
-        first = done["attempt_date"].min() if len(done) else pd.NaT
-        days = (cutoff - first).days if pd.notna(first) else None
-        if (mine["attempt_date"] > cutoff).any():
-            bucket = INVALID
-        else:
-            bucket = NOT_CONTACTED if days is None else age_bucket(days)
-        rows.append({
-            "entity": f"employer:{pair.employer_id}", "employer_id": pair.employer_id,
-            "stage": pair.stage, "attempts": len(done), "first_attempt": first,
-            "last_attempt": done["attempt_date"].max() if len(done) else pd.NaT,
-            "days_since_first_attempt": days, "bucket": bucket,
-            "escalate": len(done) >= rules.unreachable_attempts,
-            "source": "; ".join(mine["source"].astype(str)),
-        })
-    columns = ["entity", "employer_id", "stage", "attempts", "first_attempt", "last_attempt",
-               "days_since_first_attempt", "bucket", "escalate", "source"]
-    frame = pd.DataFrame(rows, columns=columns)
+    for employer_id, stage in zip(pairs["employer_id"], pairs["stage"], strict=True):
+        row = _unreached_row(employer_id, stage, attempts.get((employer_id, stage), []),
+                             cutoff, rules)
+        if row is not None:
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(_UNREACHED_COLUMNS))
     frame = frame.astype({"attempts": "int64", "days_since_first_attempt": "Int64",
                           "escalate": bool, "first_attempt": "datetime64[ns]",
                           "last_attempt": "datetime64[ns]"})
     return frame.sort_values(["attempts", "employer_id", "stage"], ascending=[False, True, True],
                              kind="stable").reset_index(drop=True)
+
+
+_UNREACHED_COLUMNS = ("entity", "employer_id", "stage", "attempts", "first_attempt",
+                      "last_attempt", "days_since_first_attempt", "bucket", "escalate", "source")
+
+
+def _attempts_by_pair(contacts: pd.DataFrame) -> dict[tuple[object, object], list[tuple]]:
+    """(employer_id, stage) → its contact rows (attempt date, reached, source), in order.
+
+    Rows with a blank employer or stage are left out: a blank never equals anything.
+    """
+    grouped: dict[tuple[object, object], list[tuple]] = {}
+    columns = (contacts["employer_id"], contacts["stage"], contacts["attempt_date"],
+               contacts["reached"].fillna(False).astype(bool), contacts["source"].astype(str))
+    for employer_id, stage, attempt, reached, source in zip(*columns, strict=True):
+        if pd.isna(employer_id) or pd.isna(stage):
+            continue
+        grouped.setdefault((employer_id, stage), []).append((attempt, reached, source))
+    return grouped
+
+
+def _unreached_row(employer_id: object, stage: object, mine: list[tuple],
+                   cutoff: pd.Timestamp, rules: Rules) -> dict[str, object] | None:
+    """One worklist row, or None when the employer was reached in the stage by ``cutoff``."""
+    done = [(attempt, reached) for attempt, reached, _ in mine
+            if pd.notna(attempt) and attempt <= cutoff]
+    if any(reached for _, reached in done):
+        return None
+    first = min(a for a, _ in done) if done else pd.NaT
+    days = (cutoff - first).days if done else None
+    if any(pd.notna(attempt) and attempt > cutoff for attempt, _, _ in mine):
+        bucket = INVALID
+    else:
+        bucket = NOT_CONTACTED if days is None else age_bucket(days)
+    return {
+        "entity": f"employer:{employer_id}", "employer_id": employer_id,
+        "stage": stage, "attempts": len(done), "first_attempt": first,
+        "last_attempt": max(a for a, _ in done) if done else pd.NaT,
+        "days_since_first_attempt": days, "bucket": bucket,
+        "escalate": len(done) >= rules.unreachable_attempts,
+        "source": "; ".join(source for _, _, source in mine),
+    }
 
 
 def unreported_withdrawals(learners: pd.DataFrame, *, as_of: date, rules: Rules) -> pd.DataFrame:

@@ -37,7 +37,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._common import bootcamp_timing, measured_tables
+from kpitools.checks.derived import measured, return_derived
+from kpitools.checks.derived import timing as derived_timing
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
 
@@ -93,9 +94,15 @@ def _cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
     """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
-    at ``as_of`` (only what was known at ``as_of`` is used)."""
-    tables = measured_tables(provider.tables, as_of)
-    timing = bootcamp_timing(tables, as_of)
+    at ``as_of`` (only what was known at ``as_of`` is used; counted once per return and
+    ``as_of``, :mod:`kpitools.checks.derived`)."""
+    return return_derived(provider, as_of, "hazard_counts",
+                          lambda: _hazard_counts(provider, as_of))
+
+
+def _hazard_counts(provider: ProviderReturn, as_of: date) -> HazardCounts:
+    tables = measured(provider, as_of)
+    timing = derived_timing(provider, as_of)
     finished = timing.index[timing["finished"]]
     cohort = _cohort(tables)
     cohort = cohort[cohort["bootcamp_id"].isin(finished)]
@@ -186,8 +193,8 @@ def breach_risk(
         ``p_above_limit`` is NaN when no finished bootcamp gives a hazard.
     """
     hazard = shrunk_hazard(hazard_counts(provider, as_of=as_of), portfolio)
-    tables = measured_tables(provider.tables, as_of)
-    timing = bootcamp_timing(tables, as_of)
+    tables = measured(provider, as_of)
+    timing = derived_timing(provider, as_of)
     cohort = _cohort(tables)
     rows = []
     for bootcamp_id, timing_row in timing[~timing["finished"]].iterrows():

@@ -26,9 +26,10 @@ import pandas as pd
 from kpitools import __version__
 from kpitools.calendar import period_end
 from kpitools.checks.common import text_key
+from kpitools.checks.derived import measured, return_derived
+from kpitools.checks.derived import timing as derived_timing
 from kpitools.contract import PII_COLUMNS, STAGES, TABLES
 from kpitools.errors import ParameterError
-from kpitools.kpis._common import bootcamp_timing, measured_tables
 from kpitools.model import ProviderReturn
 
 DEFAULT_FRACTION = 0.10
@@ -135,31 +136,41 @@ def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.Da
     An employer is in a stage when a bootcamp it is linked to (``bootcamp_ids``; blank =
     every bootcamp) is in that stage: design from the bootcamp's first M1, delivery from
     its first M1 until it is over, post from its first M2 (kpi-rules.md section 1).
+    Built once per return and ``as_of`` (:mod:`kpitools.checks.derived`); the frame is
+    shared read-only.
 
     Returns:
         employer_id, stage, bootcamp_id (the one linked bootcamp in the stage, blank when
         several), bootcamps (all of them, ``;``-separated), employer_name, status, source.
     """
-    tables = measured_tables(provider.tables, as_of)
-    timing = bootcamp_timing(tables, as_of)
+    return return_derived(provider, as_of, "employer_stage_population",
+                          lambda: _employer_stage_population(provider, as_of))
+
+
+def _employer_stage_population(provider: ProviderReturn, as_of: date) -> pd.DataFrame:
+    timing = derived_timing(provider, as_of)
     cutoff = pd.Timestamp(as_of)
     in_stage = {
-        "design": timing.index[timing["first_m1"] <= cutoff],
-        "delivery": timing.index[(timing["first_m1"] <= cutoff) & ~timing["finished"]],
-        "post": timing.index[timing["first_m2"] <= cutoff],
+        "design": set(timing.index[timing["first_m1"] <= cutoff]),
+        "delivery": set(timing.index[(timing["first_m1"] <= cutoff) & ~timing["finished"]]),
+        "post": set(timing.index[timing["first_m2"] <= cutoff]),
     }
     all_bootcamps = list(timing.index)
+    employers = measured(provider, as_of)["employers"]
     rows = []
-    for employer in tables["employers"].itertuples(index=False):
-        linked = _linked_bootcamps(employer.bootcamp_ids, all_bootcamps)
+    for employer_id, bootcamp_ids, name, status, source in zip(
+        employers["employer_id"], employers["bootcamp_ids"], employers["name"],
+        employers["status"], employers["source"], strict=True,
+    ):
+        linked = _linked_bootcamps(bootcamp_ids, all_bootcamps)
         for stage in STAGES:
-            running = [b for b in linked if b in set(in_stage[stage])]
+            running = [b for b in linked if b in in_stage[stage]]
             if running:
                 rows.append({
-                    "employer_id": employer.employer_id, "stage": stage,
+                    "employer_id": employer_id, "stage": stage,
                     "bootcamp_id": running[0] if len(running) == 1 else None,
-                    "bootcamps": ";".join(running), "employer_name": employer.name,
-                    "status": employer.status, "source": employer.source,
+                    "bootcamps": ";".join(running), "employer_name": name,
+                    "status": status, "source": source,
                 })
     columns = ["employer_id", "stage", "bootcamp_id", "bootcamps", "employer_name", "status", "source"]
     return pd.DataFrame(rows, columns=columns).astype(object)
@@ -207,7 +218,7 @@ def draw_samples(
         sample = draw(population, keys, seed=seed, name=f"employers_{stage}",
                       fraction=fraction, minimum=minimum)
         samples.append(_as_employer_worklist(sample, provider, include_pii))
-    tables = measured_tables(provider.tables, as_of)
+    tables = measured(provider, as_of)
     completers = tables["learners"][tables["learners"]["completion_date"].notna()]
     keys = text_key(completers, ["learner_ref", "bootcamp_id"])
     sample = draw(completers, keys, seed=seed, name="completers", fraction=fraction, minimum=minimum)
