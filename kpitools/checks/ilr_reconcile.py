@@ -11,6 +11,7 @@ the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -51,21 +52,28 @@ def reconcile(
     """
     rules = rules or Rules()
     cutoff = _cutoff(ilr_tables.as_known, as_of)
-    sheet = _in_scope(datasheet_tables["learners"], cutoff)
-    ilr = _in_scope(ilr_tables.learners, cutoff)
+    sheet = _rows(_in_scope(datasheet_tables["learners"], cutoff))
+    ilr = _rows(_in_scope(ilr_tables.learners, cutoff))
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
-    findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", row, "in the datasheet but not in"
-                         " the ILR") for _, row in sheet.loc[sheet_only].iterrows()]
-    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "in the ILR but not among"
+    findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in"
+                         " the ILR") for i in sheet_only]
+    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", ilr[j], "in the ILR but not among"
                           " the datasheet's accepted learners (see rejected rows)")
-                 for _, row in ilr.loc[ilr_only].iterrows()]
+                 for j in ilr_only]
     sizes = _datasheet_sme(datasheet_tables.get("employers"), rules)
-    facts = ilr_tables.learner_facts.set_index(["learner_ref", "bootcamp_id"])
+    facts = ilr_tables.learner_facts
+    sme = dict(zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"],
+                   strict=True))
     for sheet_index, ilr_index in pairs:
-        a, b = sheet.loc[sheet_index], ilr.loc[ilr_index]
+        a, b = sheet[sheet_index], ilr[ilr_index]
         findings += _compare_dates(a, b, cutoff)
-        findings += _compare_funding(a, b, sizes, facts)
+        findings += _compare_funding(a, b, sizes, sme)
     return findings
+
+
+def _rows(learners: pd.DataFrame) -> dict[object, tuple]:
+    """Index label → the row as a named tuple (one pass, no Series per row)."""
+    return dict(zip(learners.index, learners.itertuples(index=False), strict=True))
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
@@ -82,32 +90,35 @@ def _in_scope(learners: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFra
         column: scoped[column].where(scoped[column] <= cutoff) for column in _DATES[1:]})
 
 
-def _match(sheet: pd.DataFrame, ilr: pd.DataFrame) -> tuple[list[tuple[object, object]],
-                                                            list[object], list[object]]:
-    by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.iterrows()}
+def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
+        list[tuple[object, object]], list[object], list[object]]:
+    by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.items()}
     pairs: list[tuple[object, object]] = []
     sheet_left: list[object] = []
-    for i, r in sheet.iterrows():
+    for i, r in sheet.items():
         j = by_key.pop((str(r.learner_ref), str(r.bootcamp_id)), None)
         if j is None:
             sheet_left.append(i)
         else:
             pairs.append((i, j))
     ilr_left = list(by_key.values())
-    sheet_refs = sheet.loc[sheet_left, "learner_ref"].astype(str).value_counts()
-    ilr_refs = ilr.loc[ilr_left, "learner_ref"].astype(str).value_counts()
-    unique = set(sheet_refs[sheet_refs == 1].index) & set(ilr_refs[ilr_refs == 1].index)
+    sheet_refs = Counter(str(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(str(ilr[j].learner_ref) for j in ilr_left)
+    unique = ({ref for ref, n in sheet_refs.items() if n == 1}
+              & {ref for ref, n in ilr_refs.items() if n == 1})
+    ilr_by_ref = {str(ilr[j].learner_ref): j for j in ilr_left
+                  if str(ilr[j].learner_ref) in unique}
     for i in list(sheet_left):
-        ref = str(sheet.at[i, "learner_ref"])
+        ref = str(sheet[i].learner_ref)
         if ref in unique:
-            j = next(k for k in ilr_left if str(ilr.at[k, "learner_ref"]) == ref)
+            j = ilr_by_ref[ref]
             pairs.append((i, j))
             sheet_left.remove(i)
             ilr_left.remove(j)
     return pairs, sheet_left, ilr_left
 
 
-def _missing(rule_id: str, row: pd.Series, where: str) -> Finding:
+def _missing(rule_id: str, row: tuple, where: str) -> Finding:
     return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
                         f"learner {row.learner_ref} on bootcamp {row.bootcamp_id} is {where}",
                         bootcamp_id=str(row.bootcamp_id))
@@ -117,12 +128,12 @@ def _show(value: object) -> str:
     return "blank" if is_blank(value) else pd.Timestamp(value).date().isoformat()
 
 
-def _finding(rule_id: str, a: pd.Series, b: pd.Series, message: str) -> Finding:
+def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
     return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
                         f"learner {a.learner_ref}: {message}", bootcamp_id=str(a.bootcamp_id))
 
 
-def _compare_dates(a: pd.Series, b: pd.Series, cutoff: pd.Timestamp | None) -> list[Finding]:
+def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:
     findings = []
     if _differ(a.start_date, b.start_date):
         findings.append(_finding("ILR-MISMATCH-START-DATE", a, b, (
@@ -155,8 +166,8 @@ def _differ(left: object, right: object) -> bool:
     return pd.Timestamp(left) != pd.Timestamp(right)
 
 
-def _compare_funding(a: pd.Series, b: pd.Series, sizes: dict[str, bool],
-                     facts: pd.DataFrame) -> list[Finding]:
+def _compare_funding(a: tuple, b: tuple, sizes: dict[str, bool],
+                     sme: dict[tuple[object, object], object]) -> list[Finding]:
     cofunded_a, cofunded_b = a.learner_type == "co-funded", b.learner_type == "co-funded"
     if cofunded_a != cofunded_b:
         return [_finding("ILR-MISMATCH-COFUNDING", a, b, (
@@ -165,7 +176,7 @@ def _compare_funding(a: pd.Series, b: pd.Series, sizes: dict[str, bool],
     if not cofunded_a or is_blank(a.employer_id):
         return []
     sheet_sme = sizes.get(str(a.employer_id))
-    ilr_sme = facts["sme"].get((b.learner_ref, b.bootcamp_id), pd.NA)
+    ilr_sme = sme.get((b.learner_ref, b.bootcamp_id), pd.NA)
     if sheet_sme is None or is_blank(ilr_sme) or bool(ilr_sme) == sheet_sme:
         return []
     return [_finding("ILR-MISMATCH-SME", a, b, (
