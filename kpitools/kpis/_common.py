@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from kpitools.contract import SOURCE_COLUMN, TABLES
@@ -215,29 +216,34 @@ def summarise(
         notes: plain-language notes per bootcamp id (and ``ALL``).
     """
     today = pd.Timestamp(as_of)
-    started = timing[measure.start_column].le(today) | timing["end_date"].lt(today)
-    due_dates = timing["finish_date"] + pd.DateOffset(months=measure.lag_months)
-    target_due = timing["finished"] & due_dates.le(today)
+    # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
+    offset = pd.DateOffset(months=measure.lag_months)
+    started = [bool(first <= today or end < today) for first, end in
+               zip(timing[measure.start_column].tolist(), timing["end_date"].tolist(),
+                   strict=True)]
+    due_dates = [finish + offset for finish in timing["finish_date"].tolist()]
+    target_due = [bool(finished and due <= today)
+                  for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)]
     per_bootcamp = _counts(cases, today)
     by_bootcamp: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=_finding_key):
         by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
     notes = notes or {}
     results = []
-    for bootcamp_id in timing.index:
+    for position, bootcamp_id in enumerate(timing.index):
         counts = per_bootcamp.get(bootcamp_id, _ZERO)
         results.append(_result(
-            measure, bootcamp_id, counts, as_of=as_of, started=bool(started[bootcamp_id]),
-            target_due=bool(target_due[bootcamp_id]), due_date=due_dates[bootcamp_id],
+            measure, bootcamp_id, counts, as_of=as_of, started=started[position],
+            target_due=target_due[position], due_date=due_dates[position],
             findings=by_bootcamp.pop(bootcamp_id, []), notes=notes.get(bootcamp_id, ()),
         ))
-    pooled = _counts(cases if all_cases is None else all_cases.assign(bootcamp_id=ALL), today,
-                     pool=True)
+    pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
     leftover = [f for group in by_bootcamp.values() for f in group]
+    known_dues = [due for due in due_dates if not pd.isna(due)]
     results.append(_result(
-        measure, ALL, pooled.get(ALL, _ZERO), as_of=as_of, started=bool(started.any()),
-        target_due=bool(len(timing)) and bool(target_due.all()),
-        due_date=due_dates.max() if len(timing) else pd.NaT,
+        measure, ALL, pooled.get(ALL, _ZERO), as_of=as_of, started=any(started),
+        target_due=bool(target_due) and all(target_due),
+        due_date=max(known_dues) if known_dues else pd.NaT,
         findings=leftover, notes=notes.get(ALL, ()),
     ))
     return results
@@ -248,20 +254,26 @@ _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
 
 def _counts(cases: pd.DataFrame, today: pd.Timestamp, *,
             pool: bool = False) -> dict[str, dict[str, int]]:
+    """The four counts of ``cases`` per bootcamp (every case under ``ALL`` when pooled).
+
+    Cases without a bootcamp_id are left out, as a groupby would.
+    """
+    fallen_due = cases["due"].le(today).to_numpy(dtype=bool)
+    passed = cases["passed"].astype(bool).to_numpy()
+    in_value = cases["in_value"].astype(bool).to_numpy()
+    flags = np.stack([in_value & passed, in_value, ~passed & fallen_due, ~passed & ~fallen_due])
     if pool:
-        cases = cases.assign(bootcamp_id=ALL)
-    fallen_due = cases["due"].le(today)
-    passed = cases["passed"].astype(bool)
-    in_value = cases["in_value"].astype(bool)
-    frame = pd.DataFrame({
-        "bootcamp_id": cases["bootcamp_id"],
-        "numerator": in_value & passed,
-        "denominator": in_value,
-        "overdue_short": ~passed & fallen_due,
-        "open_short": ~passed & ~fallen_due,
-    })
-    sums = frame.groupby("bootcamp_id").sum()
-    return {str(k): {c: int(v) for c, v in row.items()} for k, row in sums.iterrows()}
+        if not len(cases):
+            return {}
+        codes, keys = np.zeros(len(cases), dtype=np.intp), [ALL]
+    else:
+        codes, uniques = pd.factorize(cases["bootcamp_id"])
+        keys = [str(key) for key in uniques]
+        flags = flags[:, codes >= 0]
+        codes = codes[codes >= 0]
+    sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
+    return {key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
+            for i, key in enumerate(keys)}
 
 
 def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,

@@ -80,27 +80,33 @@ def employer_engagement(
     employers = measured["employers"]
     active = employers.loc[employers["status"].ne("dropped")]
     links = employer_links(active, measured["bootcamps"])
-    contacts = measured["employer_contacts"].merge(
-        _role_flags(active), on="employer_id")
-    scoped = contacts.merge(links, on="employer_id", suffixes=("_contact", ""))
-    scoped = scoped.loc[scoped["bootcamp_id_contact"].isna()
-                        | scoped["bootcamp_id_contact"].eq(scoped["bootcamp_id"])]
+    contacts = measured["employer_contacts"].merge(_role_flags(active), on="employer_id")
+    reached = contacts["reached"].fillna(False).astype(bool)
+    # Reached contacts judged against their own stage, oldest first, so that the last of
+    # a group is its latest (ties: the later row of the log).
+    judged = contacts.loc[reached, ["stage", "employer_id", "bootcamp_id", "attempt_date",
+                                    "source", "satisfaction_score"]].assign(
+        passed=_passes(contacts.loc[reached], rules)).sort_values("attempt_date", kind="stable")
+    latest = judged.drop_duplicates(["stage", "employer_id"], keep="last")
+    per_bootcamp = _per_bootcamp(judged, links)
+    tried = _attempts(contacts.loc[~reached])
     timing = bootcamp_timing(measured, as_of)
     home = employer_bootcamp(links)
     results: list[KpiResult] = []
     for stage in STAGES:
-        per_bootcamp = _latest(scoped.loc[scoped["stage"].eq(stage)],
-                               ["bootcamp_id", "employer_id"], rules)
-        pooled = _latest(contacts.loc[contacts["stage"].eq(stage)], ["employer_id"], rules)
-        findings = _stage_findings(stage, pooled, home, rules)
+        pooled = latest.loc[latest["stage"].eq(stage)]
+        unreached = tried.loc[tried["stage"].eq(stage)
+                              & ~tried["employer_id"].isin(pooled["employer_id"])
+                              & tried["attempts"].ge(rules.unreachable_attempts)]
+        findings = _stage_findings(stage, pooled, unreached, home)
         if stage == "design":
             findings += list_quality(employers, home)
         notes = {ALL: _score_notes(pooled)} if stage == "post" else None
         measure = Measure(KPI, stage=stage, start_column=_START[stage],
                           lag_months=rules.outcome_window_months if stage == "post" else 0)
-        results += summarise(measure, _cases(stage, per_bootcamp, rules), timing,
-                             as_of=as_of, findings=findings,
-                             all_cases=_cases(stage, pooled, rules), notes=notes)
+        results += summarise(measure, _cases(per_bootcamp.loc[per_bootcamp["stage"].eq(stage)]),
+                             timing, as_of=as_of, findings=findings,
+                             all_cases=_cases(pooled.assign(bootcamp_id=ALL)), notes=notes)
     return results
 
 
@@ -114,52 +120,59 @@ def _role_flags(employers: pd.DataFrame) -> pd.DataFrame:
     }).drop_duplicates("employer_id")
 
 
-def _latest(contacts: pd.DataFrame, key: list[str], rules: Rules) -> pd.DataFrame:
-    """Per key: the latest reached contact, or the count of unreached attempts."""
-    reached = contacts["reached"].fillna(False).astype(bool)
-    ordered = contacts.loc[reached].sort_values("attempt_date", kind="stable")
-    latest = ordered.groupby(key, sort=True).tail(1).set_index(key)
-    attempts = contacts.loc[~reached].groupby(key).agg(
-        attempts=("attempt_date", "size"),
-        attempt_sources=("source", lambda s: "; ".join(map(str, s))))
-    frame = attempts.join(latest, how="outer")
-    frame["reached_any"] = frame.index.isin(latest.index)
-    frame["attempts"] = frame["attempts"].fillna(0).astype(int)
-    return frame.reset_index()
+def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Per (stage, bootcamp, employer): the latest reached contact counting for the bootcamp.
+
+    ``judged`` is oldest first; a contact naming a bootcamp counts for that one only.
+    """
+    scoped = judged[["stage", "employer_id", "bootcamp_id", "passed"]].merge(
+        links, on="employer_id", suffixes=("_contact", ""))
+    scoped = scoped.loc[scoped["bootcamp_id_contact"].isna()
+                        | scoped["bootcamp_id_contact"].eq(scoped["bootcamp_id"])]
+    return scoped.drop_duplicates(["stage", "bootcamp_id", "employer_id"], keep="last")
 
 
-def _judge(stage: str, latest: pd.DataFrame, rules: Rules) -> pd.Series:
+def _attempts(unreached: pd.DataFrame) -> pd.DataFrame:
+    """Per (stage, employer): unreached attempts and their sources, in the log's order."""
+    attempts = unreached.groupby(["stage", "employer_id"], sort=True)["source"].agg(
+        ["size", lambda s: "; ".join(map(str, s))])
+    attempts.columns = ["attempts", "attempt_sources"]
+    return attempts.reset_index()
+
+
+def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
+    """Whether each reached contact confirms the points of its own stage."""
     def yes(column: str) -> pd.Series:
-        return latest[column].astype("boolean").fillna(False).astype(bool)
+        return contacts[column].astype("boolean").fillna(False).astype(bool)
 
-    if stage == "design":
-        return yes("design_vouched") & yes("info_correct")
     delivery, own, interviewing = yes("delivery_role"), yes("own_staff"), yes("interviewing")
-    if stage == "delivery":
-        return ((~delivery | yes("support_provided")) & (~(delivery | own) | yes("satisfied"))
-                & (~interviewing | yes("will_interview")))
-    numbers = latest["candidates_interviewed"].notna() & latest["candidates_offered"].notna()
-    score = latest["satisfaction_score"].astype("Float64").ge(rules.satisfaction_pass_score)
-    return ((~interviewing | numbers) & (~(interviewing | own) | yes("satisfied"))
-            & score.fillna(False).astype(bool))
+    satisfied = ~(delivery | own) | yes("satisfied")
+    judged = {
+        "design": yes("design_vouched") & yes("info_correct"),
+        "delivery": ((~delivery | yes("support_provided")) & satisfied
+                     & (~interviewing | yes("will_interview"))),
+    }
+    numbers = contacts["candidates_interviewed"].notna() & contacts["candidates_offered"].notna()
+    score = contacts["satisfaction_score"].astype("Float64").ge(rules.satisfaction_pass_score)
+    judged["post"] = ((~interviewing | numbers) & (~(interviewing | own) | yes("satisfied"))
+                      & score.fillna(False).astype(bool))
+    stage = contacts["stage"]
+    passed = pd.Series(False, index=contacts.index)
+    for name, verdict in judged.items():
+        passed = passed.mask(stage.eq(name), verdict)
+    return passed
 
 
-def _cases(stage: str, latest: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    reached = latest.loc[latest["reached_any"]]
-    bootcamp = reached["bootcamp_id"] if "bootcamp_id" in reached else ALL
+def _cases(latest: pd.DataFrame) -> pd.DataFrame:
     # Each case falls due when the stage does: until then a later contact can put it right.
-    return pd.DataFrame({"bootcamp_id": bootcamp, "due": pd.NaT,
-                         "passed": _judge(stage, reached, rules), "in_value": True},
-                        index=reached.index)
+    return pd.DataFrame({"bootcamp_id": latest["bootcamp_id"], "due": pd.NaT,
+                         "passed": latest["passed"], "in_value": True}, index=latest.index)
 
 
-def _stage_findings(stage: str, pooled: pd.DataFrame, home: pd.Series,
-                    rules: Rules) -> list[Finding]:
-    reached = pooled.loc[pooled["reached_any"]]
-    failing = reached.loc[~_judge(stage, reached, rules)]
+def _stage_findings(stage: str, pooled: pd.DataFrame, unreached: pd.DataFrame,
+                    home: pd.Series) -> list[Finding]:
+    failing = pooled.loc[~pooled["passed"]]
     fail, lost = rule(_FAIL_RULE[stage]), rule("EE-UNREACHABLE-3")
-    unreached = pooled.loc[~pooled["reached_any"]
-                           & pooled["attempts"].ge(rules.unreachable_attempts)]
     findings = [
         Finding(kpi=KPI, rule=fail.id, severity=fail.severity, entity=f"employer:{e}",
                 source=str(src), bootcamp_id=str(home.get(e, ALL)),
@@ -180,7 +193,7 @@ def _stage_findings(stage: str, pooled: pd.DataFrame, home: pd.Series,
 
 
 def _score_notes(pooled: pd.DataFrame) -> tuple[str, ...]:
-    scores = pooled.loc[pooled["reached_any"], "satisfaction_score"].dropna().astype(int)
+    scores = pooled["satisfaction_score"].dropna().astype(int)
     if scores.empty:
         return ()
     counts = scores.value_counts()
