@@ -10,6 +10,7 @@ the table's business (required columns, defaults), decided in :mod:`kpitools.val
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,8 +60,10 @@ class ParsedColumn:
 def parse_column(column: Column, raw: pd.Series) -> ParsedColumn:
     """Parse one column by its contract kind.
 
-    Each distinct cell value is parsed once (a return repeats the same dates, flags,
-    codes and bootcamp ids thousands of times), then spread back to every row.
+    Each distinct cell value is parsed once, in plain Python (a return repeats the same
+    dates, flags, codes and bootcamp ids thousands of times, and a provider's table is
+    small enough that pandas' per-call overhead would cost more than the parsing), then
+    spread back to every row with one ``take``.
 
     Args:
         column: the contract column (its ``kind`` and ``codes`` decide the parsing).
@@ -70,54 +73,91 @@ def parse_column(column: Column, raw: pd.Series) -> ParsedColumn:
         The typed values (dtype per ``kpitools/model.py``), aligned with ``raw``, and
         the failing cells.
     """
-    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=False)
-    distinct = pd.Series(uniques, dtype=object).str.strip()
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+    distinct = [cell.strip() for cell in uniques]
     parsed = _PARSERS[column.kind](distinct, column)
-    values = parsed.values.take(codes).set_axis(raw.index)
-    failures = tuple(CellFailure(f.mask[codes], f.rule, f.reason) for f in parsed.failures)
-    blank = (distinct == "").to_numpy(dtype=bool)[codes]
-    return ParsedColumn(values, failures, blank)
+    failures = tuple(
+        CellFailure(mask[codes], rule, reason) for mask, rule, reason in parsed.failures
+    )
+    blank = np.fromiter((cell == "" for cell in distinct), dtype=bool, count=len(distinct))
+    return ParsedColumn(parsed.spread(codes, raw.index), failures, blank[codes])
 
 
-def _object_values(text: pd.Series) -> pd.Series:
-    values = text.astype(object).copy()
-    values[(text == "").to_numpy()] = None
-    return values
+@dataclass(frozen=True)
+class _Distinct:
+    """What a parser makes of the distinct cells of a column (one entry per value).
+
+    ``data`` holds the typed values (object, float64, int64, bool or datetime64[ns]);
+    ``missing`` marks the entries that are ``<NA>`` for the nullable dtypes ``Int64``
+    and ``boolean``; each failure is a mask over the distinct values with its rule and
+    reason.
+    """
+
+    data: np.ndarray
+    failures: tuple[tuple[np.ndarray, str, str], ...] = ()
+    missing: np.ndarray | None = None
+    nullable: str | None = None  # "Int64" or "boolean"
+
+    def spread(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
+        """The values of every row, from each row's distinct-value code."""
+        data = self.data[codes]
+        if self.nullable == "Int64":
+            return pd.Series(pd.arrays.IntegerArray(data, self.missing[codes]), index=index)
+        if self.nullable == "boolean":
+            return pd.Series(pd.arrays.BooleanArray(data, self.missing[codes]), index=index)
+        return pd.Series(data, index=index, dtype=data.dtype)
 
 
-def _failure(mask: pd.Series | np.ndarray, rule: str, reason: str) -> tuple[CellFailure, ...]:
-    array = np.asarray(mask, dtype=bool)
-    return (CellFailure(array, rule, reason),) if array.any() else ()
+def _mask(flags: list[bool]) -> np.ndarray:
+    return np.array(flags, dtype=bool).reshape(len(flags))
 
 
-def _parse_text(text: pd.Series, column: Column) -> ParsedColumn:
+def _failure(flags: list[bool], rule: str, reason: str) -> tuple[tuple[np.ndarray, str, str], ...]:
+    return ((_mask(flags), rule, reason),) if any(flags) else ()
+
+
+def _objects(values: list[str | None]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _text_or_none(texts: list[str]) -> np.ndarray:
+    return _objects([text if text != "" else None for text in texts])
+
+
+def _parse_text(texts: list[str], column: Column) -> _Distinct:
     # "NA", "None" and "NULL" are text here: a family name NA is a name.
-    return ParsedColumn(_object_values(text), ())
+    return _Distinct(_text_or_none(texts))
 
 
-def _parse_id(text: pd.Series, column: Column) -> ParsedColumn:
-    bad = text.str.contains(_BAD_ID_CHARS, regex=True)
-    failures = _failure(bad, "BAD-ID", "an identifier cannot contain ';', tabs or line breaks")
-    return ParsedColumn(_object_values(text), failures)
+_BAD_ID = re.compile(_BAD_ID_CHARS)
+_LIST_SEPARATOR = re.compile(r"\s*;\s*")
+_BAD_LIST = re.compile(r"[\x00-\x1f\x7f]|;;")
 
 
-def _parse_idlist(text: pd.Series, column: Column) -> ParsedColumn:
-    items = text.str.replace(r"\s*;\s*", ";", regex=True).str.strip(";")
-    bad = items.str.contains(r"[\x00-\x1f\x7f]|;;", regex=True)
+def _parse_id(texts: list[str], column: Column) -> _Distinct:
+    bad = [_BAD_ID.search(text) is not None for text in texts]
+    reason = "an identifier cannot contain ';', tabs or line breaks"
+    return _Distinct(_text_or_none(texts), _failure(bad, "BAD-ID", reason))
+
+
+def _parse_idlist(texts: list[str], column: Column) -> _Distinct:
+    items = [_LIST_SEPARATOR.sub(";", text).strip(";") for text in texts]
+    bad = [_BAD_LIST.search(item) is not None for item in items]
     failures = _failure(bad, "BAD-ID", "expected identifiers separated by ';'")
-    return ParsedColumn(_object_values(items), failures)
+    return _Distinct(_text_or_none(items), failures)
 
 
-def _parse_code(text: pd.Series, column: Column) -> ParsedColumn:
+def _parse_code(texts: list[str], column: Column) -> _Distinct:
     canonical = {code.lower(): code for code in column.codes}
-    mapped = text.str.lower().map(canonical)
-    bad = mapped.isna() & (text != "")
-    values = mapped.astype(object).where(~mapped.isna(), None)
+    mapped = [canonical.get(text.lower()) for text in texts]
+    bad = [code is None and text != "" for code, text in zip(mapped, texts, strict=True)]
     failures = _failure(bad, "BAD-CODE", "expected one of: " + ", ".join(column.codes))
-    return ParsedColumn(values, failures)
+    return _Distinct(_objects(mapped), failures)
 
 
-def _parse_codelist(text: pd.Series, column: Column) -> ParsedColumn:
+def _parse_codelist(texts: list[str], column: Column) -> _Distinct:
     canonical = {code.lower(): code for code in column.codes}
 
     def one(cell: str) -> str | None:
@@ -126,127 +166,144 @@ def _parse_codelist(text: pd.Series, column: Column) -> ParsedColumn:
             return None
         return ";".join(canonical[p] for p in parts)
 
-    # Few distinct lists occur in a file: parse each distinct value once.
-    lookup = {cell: one(cell) for cell in text.unique()}
-    mapped = text.map(lookup)
-    bad = mapped.isna() & (text != "")
-    values = mapped.astype(object).where(~mapped.isna() & (mapped != ""), None)
+    mapped = [one(text) for text in texts]
+    bad = [codes is None and text != "" for codes, text in zip(mapped, texts, strict=True)]
     reason = "expected a ';'-separated list of: " + ", ".join(column.codes)
-    return ParsedColumn(values, _failure(bad, "BAD-CODE", reason))
+    return _Distinct(_objects([m or None for m in mapped]), _failure(bad, "BAD-CODE", reason))
 
 
-def _parse_flag(text: pd.Series, column: Column) -> ParsedColumn:
-    lower = text.str.lower()
-    is_true = lower.isin(FLAG_TRUE).to_numpy()
-    is_false = lower.isin(FLAG_FALSE).to_numpy()
-    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    values[is_true] = True
-    values[is_false] = False
-    bad = ~is_true & ~is_false & (text != "").to_numpy()
-    return ParsedColumn(values, _failure(bad, "BAD-FLAG", "expected Y or N (yes/no/true/false)"))
+def _parse_flag(texts: list[str], column: Column) -> _Distinct:
+    lower = [text.lower() for text in texts]
+    is_true = [text in FLAG_TRUE for text in lower]
+    known = [text in FLAG_TRUE or text in FLAG_FALSE for text in lower]
+    bad = [not ok and text != "" for ok, text in zip(known, texts, strict=True)]
+    failures = _failure(bad, "BAD-FLAG", "expected Y or N (yes/no/true/false)")
+    return _Distinct(_mask(is_true), failures, ~_mask(known), "boolean")
 
 
-def _parse_money(text: pd.Series, column: Column) -> ParsedColumn:
-    parts = text.str.extract(_MONEY)
-    matched = parts[2].notna().to_numpy()
-    sign = np.where((parts[0] == "-") | (parts[1] == "-"), -1.0, 1.0)
-    digits = parts[2].fillna("0").str.replace(",", "", regex=False) + parts[3].fillna("")
-    amount = pd.to_numeric(digits).astype("float64") * sign
-    values = pd.Series(np.where(matched, amount, np.nan), index=text.index, dtype="float64")
-    bad = ~matched & (text != "").to_numpy()
+_MONEY_RE = re.compile(_MONEY)
+
+
+def _parse_money(texts: list[str], column: Column) -> _Distinct:
+    amounts: list[float] = []
+    bad: list[bool] = []
+    for text in texts:
+        match = _MONEY_RE.search(text)
+        if match is None:
+            amounts.append(np.nan)
+            bad.append(text != "")
+            continue
+        minus, sign, digits, decimals = match.groups()
+        amount = float(digits.replace(",", "") + (decimals or ""))
+        amounts.append(-amount if "-" in (minus, sign) else amount)
+        bad.append(False)
     reason = "expected an amount in pounds, e.g. 1250, 1,250.00 or £1,250"
-    return ParsedColumn(values, _failure(bad, "BAD-MONEY", reason))
+    amount_array = np.array(amounts, dtype=np.float64).reshape(len(texts))
+    return _Distinct(amount_array, _failure(bad, "BAD-MONEY", reason))
 
 
-def _whole_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    matched = text.str.fullmatch(_WHOLE).to_numpy(dtype=bool)
-    digits = text.where(matched, "").str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(digits.where(matched, None)).astype("Int64")
-    return numbers, matched
+_WHOLE_RE = re.compile(_WHOLE)
 
 
-def _parse_int(text: pd.Series, column: Column) -> ParsedColumn:
-    values, matched = _whole_numbers(text)
-    bad = ~matched & (text != "").to_numpy()
-    return ParsedColumn(values, _failure(bad, "BAD-INT", "expected a whole number (0 or more)"))
+def _whole_numbers(texts: list[str], highest: int | None) -> tuple[_Distinct, list[bool]]:
+    """Whole numbers (up to ``highest``) and, for each text, whether it is one."""
+    numbers: list[int] = []
+    good: list[bool] = []
+    for text in texts:
+        number = int(text.replace(",", "")) if _WHOLE_RE.fullmatch(text) else -1
+        ok = number >= 0 and (highest is None or number <= highest)
+        numbers.append(number if ok else 0)
+        good.append(ok)
+    data = np.array(numbers, dtype=np.int64).reshape(len(texts))
+    return _Distinct(data, (), ~_mask(good), "Int64"), good
 
 
-def _parse_score(text: pd.Series, column: Column) -> ParsedColumn:
-    values, matched = _whole_numbers(text)
-    in_range = matched & (values.fillna(-1).to_numpy() <= 5)
-    values = values.where(in_range, pd.NA)
-    bad = ~in_range & (text != "").to_numpy()
-    return ParsedColumn(values, _failure(bad, "BAD-SCORE", "expected a whole number from 0 to 5"))
+def _parse_int(texts: list[str], column: Column) -> _Distinct:
+    values, good = _whole_numbers(texts, None)
+    bad = [not ok and text != "" for ok, text in zip(good, texts, strict=True)]
+    failures = _failure(bad, "BAD-INT", "expected a whole number (0 or more)")
+    return _Distinct(values.data, failures, values.missing, "Int64")
 
 
-def _parse_ukprn(text: pd.Series, column: Column) -> ParsedColumn:
-    bad = ~text.str.fullmatch(r"\d{8}") & (text != "")
-    return ParsedColumn(_object_values(text), _failure(bad, "BAD-UKPRN", "expected 8 digits"))
+def _parse_score(texts: list[str], column: Column) -> _Distinct:
+    values, good = _whole_numbers(texts, 5)
+    bad = [not ok and text != "" for ok, text in zip(good, texts, strict=True)]
+    failures = _failure(bad, "BAD-SCORE", "expected a whole number from 0 to 5")
+    return _Distinct(values.data, failures, values.missing, "Int64")
+
+
+_UKPRN_RE = re.compile(r"\d{8}")
+_ULN_RE = re.compile(r"\d{10}")
+
+
+def _parse_ukprn(texts: list[str], column: Column) -> _Distinct:
+    bad = [text != "" and _UKPRN_RE.fullmatch(text) is None for text in texts]
+    return _Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits"))
 
 
 def uln_check_digit_ok(ulns: pd.Series) -> np.ndarray:
     """ULN_04 for 10-digit strings: weights 10..2 on digits 1-9, remainder mod 11 must
     not be 0 and the 10th digit must equal 10 - remainder. ``9999999999`` passes."""
-    joined = "".join(ulns.tolist()).encode("ascii")
-    digits = (np.frombuffer(joined, dtype=np.uint8).reshape(-1, 10) - ord("0")).astype(np.int64)
-    remainder = (digits[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
-    ok = (remainder != 0) & (digits[:, 9] == 10 - remainder)
-    return ok | (ulns == ULN_UNKNOWN).to_numpy()
+    return np.array([_uln_ok(uln) for uln in ulns.tolist()], dtype=bool).reshape(len(ulns))
 
 
-def _parse_uln(text: pd.Series, column: Column) -> ParsedColumn:
-    ten_digits = text.str.fullmatch(r"\d{10}").to_numpy(dtype=bool)
-    check_ok = np.zeros(len(text), dtype=bool)
-    if ten_digits.any():
-        check_ok[ten_digits] = uln_check_digit_ok(text[ten_digits])
-    filled = (text != "").to_numpy()
-    failures = _failure(filled & ~ten_digits, "BAD-ULN", "expected 10 digits") + _failure(
-        ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
+def _uln_ok(uln: str) -> bool:
+    """ULN_04 for one 10-digit string (see :func:`uln_check_digit_ok`)."""
+    if uln == ULN_UNKNOWN:
+        return True
+    remainder = sum(int(d) * w for d, w in zip(uln[:9], range(10, 1, -1), strict=True)) % 11
+    return remainder != 0 and int(uln[9]) == 10 - remainder
+
+
+def _parse_uln(texts: list[str], column: Column) -> _Distinct:
+    ten_digits = [_ULN_RE.fullmatch(text) is not None for text in texts]
+    shape_bad = [text != "" and not ten for ten, text in zip(ten_digits, texts, strict=True)]
+    check_bad = [ten and not _uln_ok(text) for ten, text in zip(ten_digits, texts, strict=True)]
+    failures = _failure(shape_bad, "BAD-ULN", "expected 10 digits") + _failure(
+        check_bad, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
     )
-    return ParsedColumn(_object_values(text), failures)
+    return _Distinct(_text_or_none(texts), failures)
 
 
-def _parse_date(text: pd.Series, column: Column) -> ParsedColumn:
-    iso = text.str.extract(_ISO_DATE)
-    uk = text.str.extract(_UK_DATE)  # always day first: 04/13/2023 is not a date
-    year = pd.to_numeric(iso[0].fillna(uk[2]))
-    month = pd.to_numeric(iso[1].fillna(uk[1]))
-    day = pd.to_numeric(iso[2].fillna(uk[0]))
-    shaped = year.notna().to_numpy()
-    sane_year = (
-        shaped & (year >= EARLIEST_DATE.year).to_numpy() & (year <= LATEST_DATE.year).to_numpy()
-    )
-    parts = pd.DataFrame({"year": year.where(sane_year), "month": month, "day": day})
-    dates = pd.to_datetime(parts, errors="coerce").astype("datetime64[ns]")
-    real = sane_year & dates.notna().to_numpy()
-    out_of_range = (
-        sane_year
-        & real
-        & ((dates < pd.Timestamp(EARLIEST_DATE)) | (dates > pd.Timestamp(LATEST_DATE))).to_numpy()
-    )
-    # A shaped date in an absurd year: tell apart 31/02/1900 (not a date) from 01/02/1900.
-    odd_year = np.flatnonzero(shaped & ~sane_year)
-    for position in odd_year:
-        out_of_range[position] = _is_calendar_date(
-            year.iloc[position], month.iloc[position], day.iloc[position]
-        )
-    bad = (text != "").to_numpy() & ~real & ~out_of_range
-    values = dates.where(real & ~out_of_range)
-    values.index = text.index
+_ISO_RE = re.compile(_ISO_DATE)
+_UK_RE = re.compile(_UK_DATE)
+_UNIX_DAY = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min
+
+
+def _parse_date(texts: list[str], column: Column) -> _Distinct:
+    days: list[int] = []
+    bad: list[bool] = []
+    out_of_range: list[bool] = []
+    for text in texts:
+        date = _calendar_date(text)
+        in_range = date is not None and EARLIEST_DATE <= date <= LATEST_DATE
+        days.append(date.toordinal() - _UNIX_DAY if in_range else _NAT)
+        out_of_range.append(date is not None and not in_range)
+        bad.append(date is None and text != "")
+    data = np.array(days, dtype=np.int64).reshape(len(texts)).view("datetime64[D]")
     reason_bad = "not a date (expected YYYY-MM-DD or DD/MM/YYYY, day first)"
     reason_range = f"date outside {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
     failures = _failure(bad, "BAD-DATE", reason_bad) + _failure(
         out_of_range, "DATE-RANGE", reason_range
     )
-    return ParsedColumn(values, failures)
+    return _Distinct(data.astype("datetime64[ns]"), failures)
 
 
-def _is_calendar_date(year: float, month: float, day: float) -> bool:
+def _calendar_date(text: str) -> dt.date | None:
+    """The date a cell holds (ISO, or UK day first), None when it is not a real date."""
+    iso = _ISO_RE.search(text)
+    if iso is not None:
+        year, month, day = iso.groups()
+    else:
+        uk = _UK_RE.search(text)  # always day first: 04/13/2023 is not a date
+        if uk is None:
+            return None
+        day, month, year = uk.groups()
     try:
-        dt.date(int(year), int(month), int(day))
+        return dt.date(int(year), int(month), int(day))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system, past Excel's 1900 leap-year bug
@@ -312,7 +369,7 @@ def id_rule(kind: str) -> str:
     return _ID_RULES.get(kind, "BAD-ID")
 
 
-_PARSERS: dict[str, Callable[[pd.Series, Column], ParsedColumn]] = {
+_PARSERS: dict[str, Callable[[list[str], Column], _Distinct]] = {
     "id": _parse_id,
     "text": _parse_text,
     "date": _parse_date,
