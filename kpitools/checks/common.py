@@ -78,12 +78,19 @@ def text_key(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Se
     """
     if frame.empty:
         return pd.Series([], index=frame.index, dtype=object)
-    parts = [frame[c].astype(object).where(frame[c].notna(), "").astype(str).astype(object)
-             for c in columns]
-    key = parts[0]
-    for part in parts[1:]:
-        key = key + "|" + part
-    return key.astype(object)
+    parts = [_column_texts(frame[c]) for c in columns]
+    keys = parts[0] if len(parts) == 1 else ["|".join(texts) for texts in zip(*parts, strict=True)]
+    name = columns[0] if len(columns) == 1 else None  # as pandas names a sum of columns
+    return pd.Series(keys, index=frame.index, dtype=object, name=name)
+
+
+def _column_texts(column: pd.Series) -> list[str]:
+    """A column's values as text (``str`` of each value, as ``astype(str)`` writes them),
+    blanks as empty text, in one pass over the column."""
+    blank = column.isna().tolist()
+    values = column.astype(object).tolist()
+    return ["" if missing else value if type(value) is str else str(value)
+            for value, missing in zip(values, blank, strict=True)]
 
 
 def day(value: object) -> date | None:
