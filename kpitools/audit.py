@@ -8,8 +8,11 @@ KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, regi
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -121,6 +124,7 @@ def audit_period(
     as_of: date,
     rules: Rules | None = None,
     previous_period_dir: Path | None = None,
+    workers: int = 1,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -130,6 +134,8 @@ def audit_period(
         rules: the rules in force (default: the spec's).
         previous_period_dir: ``DATA/<previous period>``; by default the sibling folder of
             the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
+        workers: processes auditing providers side by side (1: all in this process).
+            The results are the same, in the same order, whatever the number.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -144,18 +150,51 @@ def audit_period(
     if previous_period_dir is None and period is not None:
         candidate = period_dir.parent / previous_period(period)
         previous_period_dir = candidate if candidate.is_dir() else None
+    folders = provider_folders(period_dir)
+    tasks = [
+        _ProviderTask(folder, None if previous_period_dir is None
+                      else previous_period_dir / folder.name, as_of, rules, period)
+        for folder in folders
+    ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
-    for provider_dir in provider_folders(period_dir):
-        previous = None if previous_period_dir is None else previous_period_dir / provider_dir.name
-        try:
-            results[provider_dir.name] = audit_provider(
-                provider_dir, as_of=as_of, rules=rules, period=period, previous_dir=previous)
-        except KpiToolsError as error:
-            log.warning("%s: %s", provider_dir.name, error.one_line())
-            results[provider_dir.name] = error
+    for folder, result in zip(folders, _run_tasks(tasks, workers), strict=True):
+        if isinstance(result, KpiToolsError):
+            log.warning("%s: %s", folder.name, result.one_line())
+        results[folder.name] = result
     _portfolio_checks({k: v for k, v in results.items() if isinstance(v, ProviderAudit)},
                       as_of=as_of)
     return results
+
+
+@dataclass(frozen=True)
+class _ProviderTask:
+    """One provider of a period to audit (picklable, for worker processes)."""
+
+    provider_dir: Path
+    previous_dir: Path | None
+    as_of: date
+    rules: Rules | None
+    period: str | None
+
+
+def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
+    try:
+        return audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
+                              period=task.period, previous_dir=task.previous_dir)
+    except KpiToolsError as error:
+        return error
+
+
+def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
+    """Each task's audit, in task order; in ``workers`` processes when more than one."""
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        yield from map(_audit_task, tasks)
+        return
+    context = multiprocessing.get_context("spawn")  # no forked copies of threads or locks
+    chunk = max(1, min(8, len(tasks) // (4 * workers)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_audit_task, tasks, chunksize=chunk)
 
 
 def provider_folders(period_dir: Path) -> list[Path]:

@@ -124,6 +124,7 @@ def prepare_period(
     as_of: date | None = None,
     audit: Callable[..., dict[str, ProviderAudit | KpiToolsError]] | None = None,
     cell_timeout: int | None = None,
+    workers: int = 1,
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
@@ -134,6 +135,7 @@ def prepare_period(
         as_of: the measurement date (default: the period's last day).
         audit: the period audit function (default ``kpitools.audit.audit_period``).
         cell_timeout: seconds any notebook cell may run (default ``runner.CELL_TIMEOUT``).
+        workers: processes auditing providers side by side (same results, same order).
 
     Raises:
         PackError: the period folder does not exist or is not named ``YYYY-MM``.
@@ -148,7 +150,7 @@ def prepare_period(
         raise PackError(f"the period folder must be named YYYY-MM: {error}", path=period_dir) from None
     if audit is None:
         from kpitools.audit import audit_period as audit
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object())
+    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers)
     period_out = (Path(out) / period).resolve()
     prepared = PreparedPeriod(period, as_of, period_out, {}, [])
     for provider_id, result in sorted(results.items()):
@@ -267,7 +269,8 @@ def build_packs(
     cell_timeout: int | None = None,
 ) -> BatchResult:
     """The whole batch: prepare, run every provider's pack, write the index."""
-    prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout)
+    prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout,
+                              workers=workers)
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
     index = write_index(prepared, outcomes)
     remove_saved_audits(prepared.jobs)
