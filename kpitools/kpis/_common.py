@@ -1,7 +1,9 @@
 """Shared machinery of the KPIs: typed empty tables, the as_of view, bootcamp timing
 and the step that turns a frame of cases into one KpiResult per bootcamp plus ``ALL``.
 
-A KPI builds a *cases* frame, one row per case of its population, with columns:
+A KPI builds its *cases*, one per case of its population: a frame, or (cheaper for a
+provider's few hundred rows) a mapping of equally long columns, a scalar standing for
+the same value in every row:
 
 ``bootcamp_id``  the bootcamp of the case
 ``due``          the date the case falls due (``NaT`` when not yet known)
@@ -149,20 +151,24 @@ def bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataF
 def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
     learners = table(tables, "learners")
-    cohort = learners.loc[learners["m1_date"].notna()]
-    done = cohort["completion_date"].notna() | cohort["withdrawal_date"].notna()
-    last = cohort["completion_date"].fillna(cohort["withdrawal_date"])
+    completion, withdrawal = learners["completion_date"], learners["withdrawal_date"]
+    in_cohort = learners["m1_date"].notna()
+    # One pass over the learners: the cohort is those with an M1 date.
     per = pd.DataFrame({
-        "bootcamp_id": cohort["bootcamp_id"], "done": done, "last": last,
-    }).groupby("bootcamp_id").agg(all_done=("done", "all"), last_finish=("last", "max"))
+        "first_m1": learners["m1_date"], "first_m2": completion, "cohort": in_cohort,
+        "open": in_cohort & completion.isna() & withdrawal.isna(),
+        "last_finish": completion.fillna(withdrawal).where(in_cohort),
+    }).groupby(learners["bootcamp_id"]).agg(
+        {"first_m1": "min", "first_m2": "min", "cohort": "any", "open": "any",
+         "last_finish": "max"})
     timing = bootcamps.set_index("bootcamp_id")[["end_date"]].sort_index()
-    timing["first_m1"] = learners.groupby("bootcamp_id")["m1_date"].min()
-    timing["first_m2"] = learners.groupby("bootcamp_id")["completion_date"].min()
-    timing = timing.join(per)
-    all_done = timing["all_done"].astype("boolean").fillna(False).astype(bool)
-    timing["finished"] = all_done | (timing["end_date"] < pd.Timestamp(as_of))
-    timing["finish_date"] = timing["last_finish"].where(all_done, timing["end_date"])
-    return timing.drop(columns=["all_done", "last_finish"])
+    per = per.reindex(timing.index)
+    all_done = per["cohort"].eq(True) & ~per["open"].eq(True)
+    return timing.assign(
+        first_m1=per["first_m1"], first_m2=per["first_m2"],
+        finished=all_done | (timing["end_date"] < pd.Timestamp(as_of)),
+        finish_date=per["last_finish"].where(all_done, timing["end_date"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -188,14 +194,18 @@ class Measure:
     amber_fraction: float = 0.8
 
 
+Cases = pd.DataFrame | Mapping[str, Any]
+"""A cases frame, or a mapping of its columns (see the module docstring)."""
+
+
 def summarise(
     measure: Measure,
-    cases: pd.DataFrame,
+    cases: Cases,
     timing: pd.DataFrame,
     *,
     as_of: date,
     findings: Iterable[Finding] = (),
-    all_cases: pd.DataFrame | None = None,
+    all_cases: Cases | None = None,
     notes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[KpiResult]:
     """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
@@ -206,7 +216,7 @@ def summarise(
 
     Args:
         measure: the KPI, its target and timing.
-        cases: the cases frame described in the module docstring.
+        cases: the cases described in the module docstring.
         timing: :func:`bootcamp_timing` of the measured tables.
         as_of: the measurement date.
         findings: the failing cases; each goes to its bootcamp's result, or to ALL when
@@ -252,28 +262,45 @@ def summarise(
 _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
 
 
-def _counts(cases: pd.DataFrame, today: pd.Timestamp, *,
+def _counts(cases: Cases, today: pd.Timestamp, *,
             pool: bool = False) -> dict[str, dict[str, int]]:
     """The four counts of ``cases`` per bootcamp (every case under ``ALL`` when pooled).
 
     Cases without a bootcamp_id are left out, as a groupby would.
     """
-    fallen_due = cases["due"].le(today).to_numpy(dtype=bool)
-    passed = cases["passed"].astype(bool).to_numpy()
-    in_value = cases["in_value"].astype(bool).to_numpy()
+    size = len(cases["passed"])
+    passed = _bools(cases["passed"], size)
+    in_value = _bools(cases["in_value"], size)
+    fallen_due = _fallen_due(cases["due"], size, today)
     flags = np.stack([in_value & passed, in_value, ~passed & fallen_due, ~passed & ~fallen_due])
     if pool:
-        if not len(cases):
+        if not size:
             return {}
-        codes, keys = np.zeros(len(cases), dtype=np.intp), [ALL]
+        codes, keys = np.zeros(size, dtype=np.intp), [ALL]
     else:
-        codes, uniques = pd.factorize(cases["bootcamp_id"])
+        ids = cases["bootcamp_id"]
+        codes, uniques = pd.factorize(np.full(size, ids, dtype=object) if np.ndim(ids) == 0
+                                      else np.asarray(ids, dtype=object))
         keys = [str(key) for key in uniques]
         flags = flags[:, codes >= 0]
         codes = codes[codes >= 0]
     sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
     return {key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
             for i, key in enumerate(keys)}
+
+
+def _bools(column: Any, size: int) -> np.ndarray:
+    """A cases column as booleans (truthiness, as ``astype(bool)``); a scalar repeats."""
+    if np.ndim(column) == 0:
+        return np.full(size, bool(column))
+    return np.asarray(column).astype(bool)
+
+
+def _fallen_due(due: Any, size: int, today: pd.Timestamp) -> np.ndarray:
+    """Whether each case's due date is on or before ``today`` (never when unknown)."""
+    if np.ndim(due) == 0:
+        return np.full(size, bool(not pd.isna(due) and due <= today))
+    return np.asarray(due, dtype="datetime64[ns]") <= np.datetime64(today.value, "ns")
 
 
 def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,

@@ -78,8 +78,8 @@ def career_progression(
     measured = measured_tables(tables, as_of)
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of))
-    cases = pd.DataFrame({"bootcamp_id": facts["bootcamp_id"], "due": facts["window_close"],
-                          "passed": facts["valid_outcomes"].gt(0), "in_value": closed})
+    cases = {"bootcamp_id": facts["bootcamp_id"], "due": facts["window_close"],
+             "passed": facts["valid_outcomes"].gt(0), "in_value": closed}
     measure = Measure(KPI, target=rules.progression_target, start_column="first_m2",
                       lag_months=rules.outcome_window_months)
     failing = facts.loc[closed & facts["valid_outcomes"].eq(0)]

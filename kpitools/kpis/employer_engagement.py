@@ -106,7 +106,7 @@ def employer_engagement(
                           lag_months=rules.outcome_window_months if stage == "post" else 0)
         results += summarise(measure, _cases(per_bootcamp.loc[per_bootcamp["stage"].eq(stage)]),
                              timing, as_of=as_of, findings=findings,
-                             all_cases=_cases(pooled.assign(bootcamp_id=ALL)), notes=notes)
+                             all_cases=_cases(pooled), notes=notes)
     return results
 
 
@@ -163,10 +163,10 @@ def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
     return passed
 
 
-def _cases(latest: pd.DataFrame) -> pd.DataFrame:
+def _cases(latest: pd.DataFrame) -> dict[str, object]:
     # Each case falls due when the stage does: until then a later contact can put it right.
-    return pd.DataFrame({"bootcamp_id": latest["bootcamp_id"], "due": pd.NaT,
-                         "passed": latest["passed"], "in_value": True}, index=latest.index)
+    return {"bootcamp_id": latest["bootcamp_id"], "due": pd.NaT, "passed": latest["passed"],
+            "in_value": True}
 
 
 def _stage_findings(stage: str, pooled: pd.DataFrame, unreached: pd.DataFrame,

@@ -80,8 +80,8 @@ def guaranteed_interview(
     evidence = facts["learner_type"].eq("co-funded") & facts["new_role_evidence_date"].le(
         facts["completion_date"])
     passed = facts["valid_offers"].gt(0) | evidence
-    cases = pd.DataFrame({"bootcamp_id": facts["bootcamp_id"], "due": facts["completion_date"],
-                          "passed": passed, "in_value": True})
+    cases = {"bootcamp_id": facts["bootcamp_id"], "due": facts["completion_date"],
+             "passed": passed, "in_value": True}
     failing = facts.loc[~passed]
     return summarise(Measure(KPI, start_column="first_m2"), cases,
                      bootcamp_timing(measured, as_of), as_of=as_of,

@@ -71,12 +71,12 @@ def learner_dropout(
     in_cohort = learners["m1_date"].notna()
     cohort = learners.loc[in_cohort]
     dropped = cohort["withdrawal_date"].ge(cohort["m1_date"])
-    cases = pd.DataFrame({
+    cases = {
         "bootcamp_id": cohort["bootcamp_id"],
         "due": cohort["m1_date"],
         "passed": dropped,  # maximum-type: "passed" marks the numerator (drop-outs)
         "in_value": True,
-    })
+    }
     before_m1 = learners["withdrawal_date"].notna() & ~(
         in_cohort & learners["withdrawal_date"].ge(learners["m1_date"])
     )

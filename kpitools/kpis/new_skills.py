@@ -72,12 +72,12 @@ def new_skills(
     completers = checked["completion_date"].notna()
     final_ok = checked["final_in_order"] & checked["final_achieved"]
     passed = checked["has_initial"] & (~completers | final_ok)
-    cases = pd.DataFrame({
+    cases = {
         "bootcamp_id": checked["bootcamp_id"],
         "due": checked["completion_date"].where(completers, checked["m1_date"]),
         "passed": passed,
         "in_value": completers,
-    })
+    }
     measure = Measure(KPI)
     findings = _findings(checked, completers)
     return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,

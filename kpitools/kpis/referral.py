@@ -64,8 +64,8 @@ def referral(
     unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
     due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
     referred = _referred_by(unsuccessful, measured["referrals"], due)
-    cases = pd.DataFrame({"bootcamp_id": unsuccessful["bootcamp_id"], "due": due,
-                          "passed": referred, "in_value": due.le(pd.Timestamp(as_of))})
+    cases = {"bootcamp_id": unsuccessful["bootcamp_id"], "due": due,
+             "passed": referred, "in_value": due.le(pd.Timestamp(as_of))}
     start = "first_m1" if rules.referral_includes_withdrawn else "first_m2"
     measure = Measure(KPI, start_column=start,
                       lag_months=rules.outcome_window_months + rules.referral_months)
