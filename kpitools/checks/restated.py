@@ -17,6 +17,7 @@ from kpitools.model import Finding, ProviderReturn
 _PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
+_COMPARED = [*_KEY, "source", "start_date", "m1_date", "withdrawal_date", "completion_date"]
 
 
 def find_previous_return(provider_dir: Path | str, period: str) -> Path | None:
@@ -67,6 +68,8 @@ def restatements(current: ProviderReturn, previous: ProviderReturn) -> list[Find
 
 
 def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:
+    # only the columns compared: the merge and the records stay small
+    now, before = now[_COMPARED], before[_COMPARED]
     joined = before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
     findings: list[Finding] = []
     for row in joined.to_dict("records"):
