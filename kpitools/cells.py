@@ -73,14 +73,28 @@ def parse_column(column: Column, raw: pd.Series) -> ParsedColumn:
         The typed values (dtype per ``kpitools/model.py``), aligned with ``raw``, and
         the failing cells.
     """
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+    return parse_cells(column, raw.to_numpy(dtype=object), raw.index)
+
+
+def parse_cells(column: Column, cells: np.ndarray, index: pd.Index) -> ParsedColumn:
+    """:func:`parse_column` for cells already held as an ``object`` array.
+
+    Args:
+        column: the contract column.
+        cells: the cells as text (``str``, ``""`` when blank).
+        index: the index the typed values get (as long as ``cells``).
+
+    Returns:
+        As :func:`parse_column`.
+    """
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     distinct = [cell.strip() for cell in uniques]
     parsed = _PARSERS[column.kind](distinct, column)
     failures = tuple(
         CellFailure(mask[codes], rule, reason) for mask, rule, reason in parsed.failures
     )
     blank = np.fromiter((cell == "" for cell in distinct), dtype=bool, count=len(distinct))
-    return ParsedColumn(parsed.spread(codes, raw.index), failures, blank[codes])
+    return ParsedColumn(parsed.spread(codes, index), failures, blank[codes])
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ assessments, interviews, outcomes and referrals rejected too (REF-LEARNER).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from kpitools.cells import parse_column
+from kpitools.cells import parse_cells
 from kpitools.contract import (
     LOAD_ORDER,
     PROVIDER_ID_PATTERN,
@@ -45,7 +46,7 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         frame (``model.empty_rejected`` columns) and the counts per table.
     """
     tables: dict[str, pd.DataFrame] = {}
-    rejected_parts: list[pd.DataFrame] = []
+    rejected_parts: list[dict[str, np.ndarray]] = []
     counts: dict[str, TableCount] = {}
     for name in LOAD_ORDER:
         raw_table = raw.get(name) or RawTable.empty(name)
@@ -53,11 +54,10 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
         keep = np.ones(len(raw_table), dtype=bool)
         keep[bad_positions] = False
-        tables[name] = typed[keep].reset_index(drop=True)
+        tables[name] = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
         counts[name] = TableCount(name, len(raw_table), int(keep.sum()), len(bad_positions))
         rejected_parts.append(_rejected_rows(name, raw_table, problems))
-    rejected = pd.concat([empty_rejected(), *rejected_parts], ignore_index=True)
-    return tables, rejected, counts
+    return tables, _rejected_frame(rejected_parts), counts
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -115,20 +115,71 @@ def frame_from_records(
     return typed
 
 
-def _rejected_rows(name: str, raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
+def _rejected_rows(name: str, raw: RawTable, problems: pd.DataFrame) -> dict[str, np.ndarray]:
     """Problems as rejected-rows entries: table, source, column, value, reason, rule."""
     positions = problems["position"].to_numpy(dtype=np.int64)
-    sources = [f"{raw.label}:{row}" for row in raw.rows[positions]]
+    sources = [f"{raw.label}:{row}" for row in raw.rows[positions].tolist()]
+    return {
+        "table": np.full(len(positions), name, dtype=object),
+        "source": _objects(sources),
+        **{c: problems[c].to_numpy(dtype=object) for c in ("column", "value", "reason", "rule")},
+    }
+
+
+def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The rejected-rows frame (``model.empty_rejected`` columns, all ``object``)."""
+    columns = empty_rejected().columns
     return pd.DataFrame(
-        {
-            "table": name,
-            "source": pd.Series(sources, dtype=object),
-            "column": problems["column"].to_numpy(dtype=object),
-            "value": problems["value"].to_numpy(dtype=object),
-            "reason": problems["reason"].to_numpy(dtype=object),
-            "rule": problems["rule"].to_numpy(dtype=object),
-        }
-    ).astype(object)
+        {c: pd.Series(np.concatenate([p[c] for p in parts]), dtype=object) for c in columns}
+    )
+
+
+def _objects(values: Sequence[object]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+class _Problems:
+    """The problems of one table, gathered as arrays and made one frame at the end."""
+
+    def __init__(self, cells: Mapping[str, np.ndarray], raw_problems: pd.DataFrame) -> None:
+        self.cells = cells
+        self.positions: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        self.parts = {c: [np.empty(0, dtype=object)] for c in PROBLEM_COLUMNS[1:]}
+        if len(raw_problems):
+            self.positions.append(raw_problems["position"].to_numpy(dtype=np.int64))
+            for c in PROBLEM_COLUMNS[1:]:
+                self.parts[c].append(raw_problems[c].to_numpy(dtype=object))
+
+    def add(
+        self, column: str, positions: np.ndarray, reason: str | Sequence[str], rule: str
+    ) -> None:
+        """Problems at ``positions`` (ascending), with one reason or one per position."""
+        if not len(positions):
+            return
+        count = len(positions)
+        self.positions.append(positions)
+        self.parts["column"].append(np.full(count, column, dtype=object))
+        self.parts["value"].append(self.cells[column][positions])
+        self.parts["reason"].append(
+            np.full(count, reason, dtype=object) if isinstance(reason, str) else _objects(reason)
+        )
+        self.parts["rule"].append(np.full(count, rule, dtype=object))
+
+    def add_mask(self, column: str, mask: np.ndarray, reason: str, rule: str) -> None:
+        """Problems at the cells where ``mask`` is True."""
+        self.add(column, np.flatnonzero(mask), reason, rule)
+
+    def frame(self) -> pd.DataFrame:
+        """Position, column, value, reason, rule, in row order (stable)."""
+        positions = np.concatenate(self.positions)
+        order = np.argsort(positions, kind="stable")
+        index = pd.Index(order)
+        columns = {"position": pd.Series(positions[order], index=index)}
+        for name, parts in self.parts.items():
+            columns[name] = pd.Series(np.concatenate(parts)[order], index=index, dtype=object)
+        return pd.DataFrame(columns, index=index)
 
 
 def check_rows(
@@ -145,162 +196,135 @@ def check_rows(
         ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
         the problems as position, column, value, reason, rule.
     """
+    index = pd.RangeIndex(len(raw))
     cells = _contract_cells(table, raw)
     typed: dict[str, pd.Series] = {}
     blanks: dict[str, np.ndarray] = {}
-    problems: list[pd.DataFrame] = [raw.problems]
+    problems = _Problems(cells, raw.problems)
     for column in table.columns:
-        parsed = parse_column(column, cells[column.name])
+        parsed = parse_cells(column, cells[column.name], index)
         typed[column.name] = parsed.values
         blanks[column.name] = parsed.blank
         for failure in parsed.failures:
-            problems.append(
-                _cell_problems(cells, column.name, failure.mask, failure.reason, failure.rule)
-            )
+            problems.add_mask(column.name, failure.mask, failure.reason, failure.rule)
         if column.required:
-            problems.append(
-                _cell_problems(
-                    cells, column.name, parsed.blank, "a required value is blank", "REQUIRED"
-                )
-            )
-    frame = pd.DataFrame(typed, index=cells.index)
-    frame[SOURCE_COLUMN] = raw.source().set_axis(cells.index)
-    frame = _fill_defaults(table, frame)
-    problems.extend(_table_problems(table, raw, cells, frame))
+            problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
+    _fill_defaults(table, typed)
+    typed[SOURCE_COLUMN] = raw.source().set_axis(index)
+    frame = pd.DataFrame(typed, index=index)
+    _table_problems(table, raw, frame, problems)
     if accepted is not None:
         for reference in table.references:
-            problems.append(_reference_problems(table, reference, cells, frame, blanks, accepted))
-    found = pd.concat([p for p in problems if len(p)] or [raw.problems], ignore_index=True)
-    return frame.reset_index(drop=True), found.sort_values("position", kind="stable")
+            _reference_problems(table, reference, frame, blanks, accepted, problems)
+    return frame, problems.frame()
 
 
-def _contract_cells(table: Table, raw: RawTable) -> pd.DataFrame:
+def _contract_cells(table: Table, raw: RawTable) -> dict[str, np.ndarray]:
     """Every contract column as read (text); a column absent from the file is blank."""
-    index = pd.RangeIndex(len(raw))
     columns = {}
     for name in table.column_names:
         if name in raw.cells.columns:
-            columns[name] = raw.cells[name].astype(object).set_axis(index)
+            columns[name] = raw.cells[name].to_numpy(dtype=object)
         else:
-            columns[name] = pd.Series([""] * len(raw), index=index, dtype=object)
-    return pd.DataFrame(columns, index=index)
+            columns[name] = np.full(len(raw), "", dtype=object)
+    return columns
 
 
-def _cell_problems(
-    cells: pd.DataFrame,
-    column: str,
-    mask: np.ndarray | pd.Series,
-    reason: str | pd.Series,
-    rule: str,
-) -> pd.DataFrame:
-    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-    if isinstance(reason, pd.Series):
-        reason = reason.to_numpy()[positions]
-    return pd.DataFrame(
-        {
-            "position": positions,
-            "column": column,
-            "value": cells[column].to_numpy()[positions],
-            "reason": reason,
-            "rule": rule,
-        },
-        columns=list(PROBLEM_COLUMNS),
-    )
-
-
-def _fill_defaults(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+def _fill_defaults(table: Table, typed: dict[str, pd.Series]) -> None:
     """Contract defaults: accelerated_apprenticeship N; wants_interview Y for
     independent learners and N otherwise."""
     if table.name == "bootcamps":
-        return frame.assign(
-            accelerated_apprenticeship=frame["accelerated_apprenticeship"].fillna(False)
-        )
-    if table.name == "learners":
-        independent = pd.Series(frame["learner_type"] == "independent", dtype="boolean")
-        return frame.assign(wants_interview=frame["wants_interview"].fillna(independent))
-    return frame
+        flag = typed["accelerated_apprenticeship"]
+        typed["accelerated_apprenticeship"] = flag.fillna(False)
+    elif table.name == "learners":
+        independent = pd.Series(typed["learner_type"] == "independent", dtype="boolean")
+        typed["wants_interview"] = typed["wants_interview"].fillna(independent)
 
 
-def _table_problems(
-    table: Table, raw: RawTable, cells: pd.DataFrame, frame: pd.DataFrame
-) -> list[pd.DataFrame]:
+def _table_problems(table: Table, raw: RawTable, frame: pd.DataFrame, problems: _Problems) -> None:
     """Rules about the table as a whole: duplicate keys, one provider, provider id form."""
-    problems = []
     if table.name == "provider":
-        provider_id = frame["provider_id"]
-        bad_id = provider_id.notna() & ~provider_id.fillna("").str.fullmatch(PROVIDER_ID_PATTERN)
+        pattern = re.compile(PROVIDER_ID_PATTERN)
+        bad_id = [
+            value is not None and pattern.fullmatch(value) is None
+            for value in frame["provider_id"].tolist()
+        ]
         reason = "a provider id is 1 to 40 letters, digits, '_' or '-'"
-        problems.append(_cell_problems(cells, "provider_id", bad_id, reason, "BAD-ID"))
-        extra = np.arange(len(raw)) > 0
-        first = (
-            f"the provider table holds one provider, already given on {raw.row_word} {raw.rows[0]}"
-            if len(raw)
-            else ""
-        )
-        problems.append(_cell_problems(cells, "provider_id", extra, first, "DUP-KEY"))
+        problems.add_mask("provider_id", np.array(bad_id, dtype=bool), reason, "BAD-ID")
+        if len(raw) > 1:
+            first = (
+                "the provider table holds one provider, already given on "
+                f"{raw.row_word} {raw.rows[0]}"
+            )
+            problems.add("provider_id", np.arange(1, len(raw)), first, "DUP-KEY")
     elif table.key:
-        problems.append(_duplicate_keys(table.key, raw, cells, frame))
-    return problems
+        _duplicate_keys(table.key, raw, frame, problems)
 
 
 def _duplicate_keys(
-    key: tuple[str, ...], raw: RawTable, cells: pd.DataFrame, frame: pd.DataFrame
-) -> pd.DataFrame:
+    key: tuple[str, ...], raw: RawTable, frame: pd.DataFrame, problems: _Problems
+) -> None:
     """Later rows with the key of an earlier row (the first is kept)."""
-    keys = frame[list(key)]
-    complete = keys.notna().all(axis=1).to_numpy()
-    duplicated = keys.duplicated(keep="first").to_numpy() & complete
-    if not duplicated.any():
-        return _cell_problems(cells, key[0], duplicated, "", "DUP-KEY")
-    first_row = (
-        pd.Series(raw.rows, index=keys.index).groupby([keys[c] for c in key]).transform("first")
-    )
-    reason = f"same {', '.join(key)} as {raw.row_word} " + first_row.astype("Int64").astype(str)
-    return _cell_problems(cells, key[0], duplicated, reason, "DUP-KEY")
+    first_position: dict[tuple[object, ...], int] = {}
+    duplicates: list[int] = []
+    reasons: list[str] = []
+    rows = raw.rows.tolist()
+    for position, values in enumerate(zip(*(frame[c].tolist() for c in key), strict=True)):
+        if any(v is None or v is pd.NA or v != v for v in values):
+            continue  # an incomplete key is never a duplicate
+        first = first_position.setdefault(values, position)
+        if first != position:
+            duplicates.append(position)
+            reasons.append(f"same {', '.join(key)} as {raw.row_word} {rows[first]}")
+    problems.add(key[0], np.array(duplicates, dtype=np.int64), reasons, "DUP-KEY")
 
 
-def _joined_keys(frame: pd.DataFrame, columns: list[str], separator: str) -> pd.Series:
-    """Key columns as one text per row (blank parts as ""), for fast membership tests."""
-    parts = [frame[c].astype(object).fillna("") for c in columns]
-    return parts[0].str.cat(parts[1:], sep=separator) if len(parts) > 1 else parts[0]
+def _key_parts(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """Key columns as a tuple of texts per row (blank parts as "")."""
+    parts = [["" if v is None else str(v) for v in frame[c].tolist()] for c in columns]
+    return list(zip(*parts, strict=True))
+
+
+def _joined_keys(parts: Sequence[tuple[str, ...]]) -> list[str]:
+    """Key parts as one text per row, for fast membership tests."""
+    return ["\x1f".join(values) for values in parts]
 
 
 def _reference_problems(
     table: Table,
     reference: Reference,
-    cells: pd.DataFrame,
     frame: pd.DataFrame,
     blanks: Mapping[str, np.ndarray],
     accepted: Mapping[str, pd.DataFrame],
-) -> pd.DataFrame:
+    problems: _Problems,
+) -> None:
     """Rows naming something absent from the accepted rows of the referenced table."""
     columns = list(reference.columns)
-    applies = np.ones(len(cells), dtype=bool)
+    applies = np.ones(len(frame), dtype=bool)
     if reference.when is not None:
-        applies = (frame[reference.when[0]] == reference.when[1]).fillna(False).to_numpy(dtype=bool)
+        when_column, when_value = reference.when
+        applies = np.array([v == when_value for v in frame[when_column].tolist()], dtype=bool)
     blank = np.logical_or.reduce([blanks[c] for c in columns])
+    parts = _key_parts(frame, columns)
     target = accepted.get(reference.table)
-    keys = _joined_keys(frame, columns, "\x1f")
     if target is None or not len(target):
-        found = np.zeros(len(cells), dtype=bool)
+        found = np.zeros(len(frame), dtype=bool)
     else:
-        target_keys = _joined_keys(target, list(reference.target_columns), "\x1f")
-        found = keys.isin(target_keys).to_numpy(dtype=bool)
-    missing = applies & ~blank & ~found
-    shown = _joined_keys(frame, columns, " / ")
-    reason = (
-        f"no {' / '.join(reference.target_columns)} '"
-        + shown
-        + (f"' among the accepted rows of {reference.table}")
-    )
-    problems = [_cell_problems(cells, columns[0], missing, reason, reference.rule)]
+        target_keys = set(_joined_keys(_key_parts(target, reference.target_columns)))
+        found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)
+    missing = np.flatnonzero(applies & ~blank & ~found)
+    targets = " / ".join(reference.target_columns)
+    reasons = [
+        f"no {targets} '{' / '.join(parts[p])}' among the accepted rows of {reference.table}"
+        for p in missing.tolist()
+    ]
+    problems.add(columns[0], missing, reasons, reference.rule)
     already_required = all(table.column(c).required for c in columns)
     if not reference.optional and not already_required:
         why = "a required value is blank"
         if reference.when is not None:
             why = f"required when {reference.when[0]} is {reference.when[1]}"
-        problems.append(_cell_problems(cells, columns[0], applies & blank, why, "REQUIRED"))
-    return pd.concat(problems, ignore_index=True)
+        problems.add_mask(columns[0], applies & blank, why, "REQUIRED")
 
 
 def rejection_message(source: str, column: str, value: object, reason: str, rule: str) -> str:

@@ -27,10 +27,17 @@ from kpitools.model import InputFile
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
 
 
-def empty_problems() -> pd.DataFrame:
-    """An empty reader-problems frame: position (int), column, value, reason, rule."""
+def _empty_problems_template() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     return frame.astype({"position": "int64"})
+
+
+_EMPTY_PROBLEMS = _empty_problems_template()
+
+
+def empty_problems() -> pd.DataFrame:
+    """An empty reader-problems frame: position (int), column, value, reason, rule."""
+    return _EMPTY_PROBLEMS.copy()  # every table has one: copying is cheaper than building
 
 
 def problems_frame(rows: Iterable[tuple[int, str, str, str, str]]) -> pd.DataFrame:
@@ -329,9 +336,12 @@ def build_raw_table(
     grid = np.empty((len(padded), width), dtype=object)
     if padded:
         grid[:] = padded
-    cells = pd.DataFrame(
-        {name: pd.Series(grid[:, i], dtype=object) for i, name in enumerate(names) if name},
+    kept = [i for i, name in enumerate(names) if name]
+    cells = pd.DataFrame(  # one object block: cheaper to build than a Series per column
+        grid[:, kept],
+        columns=[names[i] for i in kept],
         index=pd.RangeIndex(len(records)),
+        dtype=object,
     )
     return RawTable(
         table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
