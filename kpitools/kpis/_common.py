@@ -349,6 +349,28 @@ def learner_findings(
     ]
 
 
+def learner_key(frame: pd.DataFrame) -> pd.Series:
+    """``learner_ref`` and ``bootcamp_id`` as one value per row, to group and look up by.
+
+    Grouping by one column is much cheaper than by two; validated identifiers cannot hold
+    ``;`` (BAD-ID), so the joined text is unambiguous. A blank part gives a blank key.
+    """
+    return frame["learner_ref"] + ";" + frame["bootcamp_id"]
+
+
+def per_learner(key: pd.Series, values: pd.Series, how: str | list[str]) -> pd.Series | pd.DataFrame:
+    """``values`` aggregated per learner ``key`` (:func:`learner_key`); blank keys left out."""
+    return values.groupby(key, sort=False).agg(how)
+
+
+def lookup(keys: pd.Series, per: pd.Series) -> pd.Series:
+    """``per`` (indexed by learner key) for each of ``keys``, as a left join would give.
+
+    Unlike ``Series.map`` it keeps the dtype of an empty ``per`` (dates stay dates).
+    """
+    return per.reindex(keys.to_numpy()).set_axis(keys.index)
+
+
 def iso(value: object) -> str:
     """A Timestamp as ``YYYY-MM-DD`` (blank when missing), for messages."""
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()

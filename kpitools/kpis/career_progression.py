@@ -14,7 +14,10 @@ from kpitools.kpis._common import (
     derived,
     iso,
     learner_findings,
+    learner_key,
+    lookup,
     measured_tables,
+    per_learner,
     summarise,
     wants_interview,
 )
@@ -123,12 +126,16 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
         on="bootcamp_id", how="left")
     problem = _outcome_problems(outcomes)
     outcomes = outcomes.assign(valid=problem.eq(""), problem=problem)
-    per = outcomes.groupby(_KEY).agg(outcomes=("valid", "size"), valid_outcomes=("valid", "sum"))
+    key = learner_key(outcomes)
+    counts = per_learner(key, outcomes["valid"], ["size", "sum"])
+    # The first problem by outcome date: problems are never blank, so first() = first row.
     invalid = outcomes.loc[~outcomes["valid"]].sort_values([*_KEY, "outcome_date"])
-    per = per.join(invalid.groupby(_KEY)["problem"].first())
-    facts = people.join(per, on=_KEY)
-    return facts.assign(outcomes=facts["outcomes"].fillna(0).astype(int),
-                        valid_outcomes=facts["valid_outcomes"].fillna(0).astype(int))
+    first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
+    person = learner_key(people)
+    return people.assign(
+        outcomes=lookup(person, counts["size"]).fillna(0).astype(int),
+        valid_outcomes=lookup(person, counts["sum"]).fillna(0).astype(int),
+        problem=lookup(person, first_problem))
 
 
 def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:

@@ -12,7 +12,10 @@ from kpitools.kpis._common import (
     bootcamp_timing,
     iso,
     learner_findings,
+    learner_key,
+    lookup,
     measured_tables,
+    per_learner,
     summarise,
     wants_interview,
 )
@@ -106,12 +109,16 @@ def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
     late = offers["offer_date"].gt(offers["completion_date"])
     problems = problems.mask(late & problems.eq(""), "offered after completion")
     offers = offers.assign(valid=problems.eq(""), problem=problems)
-    per = offers.groupby(_KEY).agg(offers=("valid", "size"), valid_offers=("valid", "sum"))
+    key = learner_key(offers)
+    counts = per_learner(key, offers["valid"], ["size", "sum"])
+    # The first problem by offer date: problems are never blank, so first() = first row.
     invalid = offers.loc[~offers["valid"]].sort_values([*_KEY, "offer_date"])
-    per = per.join(invalid.groupby(_KEY)["problem"].first())
-    facts = people.join(per, on=_KEY)
-    return facts.assign(offers=facts["offers"].fillna(0).astype(int),
-                        valid_offers=facts["valid_offers"].fillna(0).astype(int))
+    first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
+    person = learner_key(people)
+    return people.assign(
+        offers=lookup(person, counts["size"]).fillna(0).astype(int),
+        valid_offers=lookup(person, counts["sum"]).fillna(0).astype(int),
+        problem=lookup(person, first_problem))
 
 
 def _findings(failing: pd.DataFrame) -> list[Finding]:

@@ -12,7 +12,10 @@ from kpitools.kpis._common import (
     bootcamp_timing,
     iso,
     learner_findings,
+    learner_key,
+    lookup,
     measured_tables,
+    per_learner,
     summarise,
 )
 from kpitools.model import Finding, KpiResult
@@ -94,25 +97,27 @@ def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
     initial = assessments.loc[assessments["kind"].eq("initial"), [*_KEY, "assessment_date"]]
     initial = initial.merge(keyed[[*_KEY, "m1_date"]], on=_KEY)
     initial = initial.loc[initial["assessment_date"].le(initial["m1_date"])]
-    initial_date = initial.groupby(_KEY)["assessment_date"].max().rename("initial_date")
-    facts = keyed.join(initial_date, on=_KEY)
+    initial_date = per_learner(learner_key(initial), initial["assessment_date"], "max")
+    person = learner_key(keyed)
+    facts = keyed.assign(initial_date=lookup(person, initial_date))
     finals = assessments.loc[assessments["kind"].eq("final"),
                              [*_KEY, "assessment_date", "skills_achieved"]]
     finals = finals.merge(facts[[*_KEY, "initial_date", "completion_date"]], on=_KEY)
     in_order = finals["assessment_date"].le(finals["completion_date"]) & (
         finals["initial_date"].isna() | finals["assessment_date"].ge(finals["initial_date"])
     )
-    finals = finals.assign(in_order=in_order,
-                           achieved=in_order & finals["skills_achieved"].fillna(False).astype(bool))
-    per = finals.groupby(_KEY).agg(any_final=("in_order", "size"),
-                                   final_in_order=("in_order", "any"),
-                                   final_achieved=("achieved", "any"))
-    facts = facts.join(per, on=_KEY)
+    achieved = in_order & finals["skills_achieved"].fillna(False).astype(bool)
+    final_key = learner_key(finals)
+    in_order = per_learner(final_key, in_order, ["size", "any"])
+    achieved = per_learner(final_key, achieved, "any")
+
+    def known(flags: pd.Series) -> pd.Series:
+        return lookup(person, flags).astype("boolean").fillna(False).astype(bool)
+
     return facts.assign(
+        any_final=lookup(person, in_order["size"]).fillna(0).astype(int) > 0,
+        final_in_order=known(in_order["any"]), final_achieved=known(achieved),
         has_initial=facts["initial_date"].notna(),
-        any_final=facts["any_final"].fillna(0).astype(int) > 0,
-        final_in_order=facts["final_in_order"].astype("boolean").fillna(False).astype(bool),
-        final_achieved=facts["final_achieved"].astype("boolean").fillna(False).astype(bool),
     )
 
 
