@@ -87,7 +87,7 @@ def parse_cells(column: Column, cells: np.ndarray, index: pd.Index) -> ParsedCol
     Returns:
         As :func:`parse_column`.
     """
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    codes, uniques = _factorize(cells)
     distinct = [cell.strip() for cell in uniques]
     parsed = _PARSERS[column.kind](distinct, column)
     failures = tuple(
@@ -95,6 +95,18 @@ def parse_cells(column: Column, cells: np.ndarray, index: pd.Index) -> ParsedCol
     )
     blank = np.fromiter((cell == "" for cell in distinct), dtype=bool, count=len(distinct))
     return ParsedColumn(parsed.spread(codes, index), failures, blank[codes])
+
+
+def _factorize(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each cell's code and the distinct cells in order of first appearance."""
+    if len(cells) > 5000:  # pandas' hash table wins on long columns
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+        return codes, list(uniques)
+    first: dict[str, int] = {}
+    codes = np.fromiter(
+        (first.setdefault(cell, len(first)) for cell in cells.tolist()), np.intp, len(cells)
+    )
+    return codes, list(first)
 
 
 @dataclass(frozen=True)
@@ -119,7 +131,7 @@ class _Distinct:
             return pd.Series(pd.arrays.IntegerArray(data, self.missing[codes]), index=index)
         if self.nullable == "boolean":
             return pd.Series(pd.arrays.BooleanArray(data, self.missing[codes]), index=index)
-        return pd.Series(data, index=index, dtype=data.dtype)
+        return pd.Series(data, index=index, dtype=data.dtype, copy=False)  # data is new
 
 
 def _mask(flags: list[bool]) -> np.ndarray:

@@ -28,7 +28,7 @@ from kpitools.contract import (
     Table,
 )
 from kpitools.errors import KpiToolsError
-from kpitools.io.tables import PROBLEM_COLUMNS, RawTable
+from kpitools.io.tables import PROBLEM_COLUMNS, RawTable, empty_problems
 from kpitools.model import TableCount, empty_rejected
 
 ValidatedTables = tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, TableCount]]
@@ -56,8 +56,10 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         keep[bad_positions] = False
         tables[name] = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
         counts[name] = TableCount(name, len(raw_table), int(keep.sum()), len(bad_positions))
-        rejected_parts.append(_rejected_rows(name, raw_table, problems))
-    return tables, _rejected_frame(rejected_parts), counts
+        if len(problems):
+            rejected_parts.append(_rejected_rows(name, raw_table, problems))
+    rejected = _rejected_frame(rejected_parts) if rejected_parts else empty_rejected()
+    return tables, rejected, counts
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -174,6 +176,8 @@ class _Problems:
     def frame(self) -> pd.DataFrame:
         """Position, column, value, reason, rule, in row order (stable)."""
         positions = np.concatenate(self.positions)
+        if not len(positions):
+            return empty_problems()
         order = np.argsort(positions, kind="stable")
         index = pd.Index(order)
         columns = {"position": pd.Series(positions[order], index=index)}
