@@ -279,14 +279,37 @@ def _counts(cases: Cases, today: pd.Timestamp, *,
         codes, keys = np.zeros(size, dtype=np.intp), [ALL]
     else:
         ids = cases["bootcamp_id"]
-        codes, uniques = pd.factorize(np.full(size, ids, dtype=object) if np.ndim(ids) == 0
-                                      else np.asarray(ids, dtype=object))
+        codes, uniques = pd.factorize(_objects(ids, size))
         keys = [str(key) for key in uniques]
         flags = flags[:, codes >= 0]
         codes = codes[codes >= 0]
     sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
     return {key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
             for i, key in enumerate(keys)}
+
+
+def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Several mappings of case columns as one (scalars repeated over their part)."""
+    sizes = [len(part["passed"]) for part in parts]
+
+    def column(name: str, convert: Callable[[Any, int], np.ndarray]) -> np.ndarray:
+        return np.concatenate([convert(part[name], size)
+                               for part, size in zip(parts, sizes, strict=True)])
+
+    return {"bootcamp_id": column("bootcamp_id", _objects), "due": column("due", _dates),
+            "passed": column("passed", _bools), "in_value": column("in_value", _bools)}
+
+
+def _objects(column: Any, size: int) -> np.ndarray:
+    return np.full(size, column, dtype=object) if np.ndim(column) == 0 else np.asarray(
+        column, dtype=object)
+
+
+def _dates(column: Any, size: int) -> np.ndarray:
+    if np.ndim(column) == 0:
+        return np.full(size, np.datetime64("NaT") if pd.isna(column) else column,
+                       dtype="datetime64[ns]")
+    return np.asarray(column, dtype="datetime64[ns]")
 
 
 def _bools(column: Any, size: int) -> np.ndarray:
@@ -298,9 +321,7 @@ def _bools(column: Any, size: int) -> np.ndarray:
 
 def _fallen_due(due: Any, size: int, today: pd.Timestamp) -> np.ndarray:
     """Whether each case's due date is on or before ``today`` (never when unknown)."""
-    if np.ndim(due) == 0:
-        return np.full(size, bool(not pd.isna(due) and due <= today))
-    return np.asarray(due, dtype="datetime64[ns]") <= np.datetime64(today.value, "ns")
+    return _dates(due, size) <= np.datetime64(today.value, "ns")
 
 
 def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,

@@ -11,9 +11,13 @@ from kpitools.kpis._common import (
     ALL,
     Measure,
     bootcamp_timing,
+    concat_cases,
     iso,
     learner_findings,
+    learner_key,
+    lookup,
     measured_tables,
+    per_learner,
     summarise,
 )
 from kpitools.model import Finding, KpiResult
@@ -71,19 +75,29 @@ def employer_cofunding(
     owed = contributions(measured, rules)
     at_m1 = owed["m1_date"].notna()
     open_cases = owed.loc[~at_m1 & owed["withdrawal_date"].isna()]
-    employers = owed.loc[at_m1].groupby(["bootcamp_id", "employer_key"]).agg(
-        due=("m1_date", "min"), passed=("paid_enough", "all")).reset_index()
-    pooled = owed.loc[at_m1].groupby("employer_key").agg(
-        due=("m1_date", "min"), passed=("paid_enough", "all")).reset_index()
-    pending = pd.DataFrame({"bootcamp_id": open_cases["bootcamp_id"], "due": pd.NaT,
-                            "passed": open_cases["paid_enough"], "in_value": False})
-    cases = pd.concat([employers.assign(in_value=True)[list(pending.columns)], pending],
-                      ignore_index=True)
-    all_cases = pd.concat([pooled.assign(bootcamp_id=ALL, in_value=True)[list(pending.columns)],
-                           pending], ignore_index=True)
+    due = owed.loc[at_m1]
+    # One case per employer and bootcamp; for ALL, one per employer. ';' cannot be in ids.
+    per_bootcamp = _employer_cases(due, due["bootcamp_id"] + ";" + due["employer_key"])
+    pooled = _employer_cases(due, due["employer_key"], bootcamp=ALL)
+    pending = {"bootcamp_id": open_cases["bootcamp_id"], "due": pd.NaT,
+               "passed": open_cases["paid_enough"], "in_value": False}
+    cases = concat_cases(per_bootcamp, pending)
+    all_cases = concat_cases(pooled, pending)
     findings = _payment_findings(owed.loc[at_m1]) + size_mismatches(measured["employers"], rules)
     return summarise(Measure(KPI), cases, bootcamp_timing(measured, as_of), as_of=as_of,
                      findings=findings, all_cases=all_cases)
+
+
+def _employer_cases(due: pd.DataFrame, key: pd.Series,
+                    bootcamp: str | None = None) -> dict[str, object]:
+    """Per ``key``: due at the first M1, passed when every learner's employer paid enough.
+
+    The case's bootcamp is ``bootcamp`` when given, else that of the key's learners.
+    """
+    grouped = due.groupby(key, sort=False)
+    return {"bootcamp_id": grouped["bootcamp_id"].first() if bootcamp is None else bootcamp,
+            "due": grouped["m1_date"].min(),
+            "passed": grouped["paid_enough"].all(), "in_value": True}
 
 
 def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
@@ -104,9 +118,13 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
                       name="band")
     prices = measured["bootcamps"].drop_duplicates("bootcamp_id").set_index("bootcamp_id")[
         "price_per_learner"]
-    paid = measured["cofunding_payments"].groupby(_KEY)["amount"].agg(["sum", "size"])
-    owed = cofunded.join(bands, on="employer_id").join(prices, on="bootcamp_id").join(
-        paid, on=_KEY)
+    payments = measured["cofunding_payments"]
+    paid = per_learner(learner_key(payments), payments["amount"], ["sum", "size"])
+    person = learner_key(cofunded)
+    owed = cofunded.assign(
+        band=lookup(cofunded["employer_id"], bands),
+        price_per_learner=lookup(cofunded["bootcamp_id"], prices),
+        sum=lookup(person, paid["sum"]), size=lookup(person, paid["size"]))
     band = owed["band"].fillna("large")
     rate = band.map({"SME": rules.cofunding_rate_sme, "large": rules.cofunding_rate_large})
     required = (rate.astype(float) * owed["price_per_learner"]).round(2)
