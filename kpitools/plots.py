@@ -3,13 +3,19 @@ nothing to draw. Figures are never shown or saved here (the notebook displays th
 Jupyter embeds them as PNG).
 
 Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so nothing is
-registered globally and nothing shows twice. Every piece of provider text goes through
+registered globally, nothing shows twice and no interactive backend is ever loaded: the
+pack turns each figure into an embedded PNG itself (:func:`figure_html`), drawn once at
+:data:`DPI` with the figure's constrained layout (IPython's inline backend would draw it
+twice for its tight bounding box, and import pyplot). Every piece of provider text goes through
 :func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
 instead of being parsed as mathtext. A modest dpi keeps packs small.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from collections.abc import Sequence
 
 import pandas as pd
@@ -24,6 +30,23 @@ GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
 def label(text: object) -> str:
     """Provider text safe for matplotlib: ``$`` escaped so mathtext never triggers."""
     return str(text).replace("\\", "\\\\").replace("$", r"\$")
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes at :data:`DPI`, drawn once (Agg), without a timestamp or
+    version in its metadata so a rebuilt pack has the same bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def figure_html(fig: Figure) -> str:
+    """The figure as an ``<img>`` with the PNG embedded (``data:`` URI), its title as
+    alt text (escaped)."""
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    alt = (titles[0] if titles else "chart").replace("\\$", "$").replace("\\\\", "\\")
+    data = base64.b64encode(png(fig)).decode("ascii")
+    return f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{data}">'
 
 
 def _figure(width: float = 6.4, height: float = 3.0) -> Figure:

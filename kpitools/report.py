@@ -10,9 +10,7 @@ pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come fr
 
 from __future__ import annotations
 
-import html
 import platform
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import TYPE_CHECKING
@@ -21,6 +19,18 @@ import pandas as pd
 
 from kpitools.contract import KPIS, STAGES
 from kpitools.model import SEVERITIES, ProviderReturn
+from kpitools.packs.blocks import (
+    ROW_LIMIT,
+    STATUS_COLOURS,
+    STYLE,
+    Html,
+    esc,
+    percent,
+    show,
+    status_cell,
+    table,
+)
+from kpitools.packs.breach import BREACH_RISK, breach_risk, breach_risk_note
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
@@ -34,62 +44,15 @@ KPI_TITLES: dict[str, str] = {
     "career_progression": "Career progression",
     "referral": "Referral to alternative opportunities",
 }
-STATUS_COLOURS: dict[str, str] = {
-    "met": "#b7e1b5", "on_track": "#d7efd5", "at_risk": "#ffe2a8", "off_track": "#f7b9b4",
-    "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
-    "FAILED": "#f29b94", "OK": "#b7e1b5",
-}
-ROW_LIMIT = 50
 VERSIONED = ("kpitools", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "openpyxl")
-STYLE = (
-    "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
-    "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
-    "vertical-align:top}table.kpi th{background:#eef1f5}.note{color:#555;font-size:12px}"
-    "</style>"
-)
-
-
-@dataclass(frozen=True)
-class Html:
-    """A block of (already escaped) HTML that Jupyter displays as such."""
-
-    text: str
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def esc(value: object) -> str:
-    """Text of a value, HTML-escaped (blank for missing values)."""
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    return html.escape(str(value), quote=True)
-
-
-def percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f} %"
-
-
-def status_cell(status: str, text: str | None = None) -> str:
-    """A ``<td>`` coloured by status; ``text`` (escaped) defaults to the status."""
-    colour = STATUS_COLOURS.get(status, "#ffffff")
-    label = esc(text if text is not None else status.replace("_", " "))
-    return f'<td style="background:{colour}" title="{esc(status)}">{label}</td>'
-
-
-def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx") -> Html:
-    """Any frame as an escaped HTML table, capped at ``limit`` rows with a note."""
-    if frame.empty:
-        return Html('<p class="note">None.</p>')
-    shown = frame.head(limit)
-    body = shown.to_html(escape=True, index=False, na_rep="", border=0, classes="kpi")
-    note = ""
-    if len(frame) > limit:
-        note = f'<p class="note">{len(frame) - limit} more {esc(more)}.</p>'
-    return Html(STYLE + body + note)
+# re-exported: the notebook and callers use them as report.<name>
+__all__ = [
+    "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
+    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality", "dropout_course",
+    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "irregularities",
+    "kpi_figures", "kpi_order", "method", "method_section", "percent", "provenance",
+    "rejected_rows", "show", "status_cell", "status_matrix", "table", "worklists",
+]
 
 
 def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
@@ -211,11 +174,14 @@ def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
 
 
 def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
-    """Every worklist the checks produced, one sub-section each, by name."""
-    lists = ctx.worklists()
-    if not lists:
-        return Html('<p class="note">No worklists for this provider.</p>')
+    """Every worklist the checks produced, one sub-section each, by name; the breach
+    risk is shown beside the drop-out KPI instead (:func:`breach_risk`)."""
+    lists = {name: frame for name, frame in ctx.worklists().items() if name != BREACH_RISK}
     parts = []
+    if BREACH_RISK in ctx.audit.worklists:
+        parts.append('<p class="note">Drop-out breach risk: see Learner drop-out.</p>')
+    if not lists:
+        return Html("".join(parts) + '<p class="note">No other worklists for this provider.</p>')
     for name, frame in lists.items():
         title = esc(str(name).replace("_", " ").capitalize())
         parts.append(f"<h3>{title}</h3>{table(frame, limit=limit, more='in the worklist files')}")

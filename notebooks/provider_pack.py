@@ -30,7 +30,8 @@ audit_path = ""
 pseudonym_key_file = ""
 
 # %%
-# %matplotlib inline
+# One cell per section (every cell costs time when a batch builds packs): report.show
+# puts a section's tables and charts into one output, charts as embedded PNG.
 from kpitools import plots, report
 from kpitools.packs.context import load_context
 
@@ -50,115 +51,84 @@ ctx = load_context(
 # ## Headline
 
 # %%
-report.headline(ctx)
-
-# %%
-report.status_matrix(ctx)
-
-# %%
-report.exception_counts(ctx)
+report.show(report.headline(ctx), report.status_matrix(ctx), report.exception_counts(ctx))
 
 # %% [markdown]
 # ## Employer engagement
 
 # %%
-report.kpi_figures(ctx, "employer_engagement")
-
-# %%
-plots.satisfaction_distribution(ctx.audit)
-
-# %%
-report.exceptions(ctx, "employer_engagement")
-
-# %%
-report.method(ctx, "employer_engagement")
+report.show(
+    report.kpi_figures(ctx, "employer_engagement"),
+    plots.satisfaction_distribution(ctx.audit),
+    report.exceptions(ctx, "employer_engagement"),
+    report.method(ctx, "employer_engagement"),
+)
 
 # %% [markdown]
 # ## Employer co-funding
 
 # %%
-report.kpi_figures(ctx, "employer_cofunding")
-
-# %%
-plots.due_vs_paid(report.cofunding_due_vs_paid(ctx), tolerance=ctx.audit.rules.payment_tolerance)
-
-# %%
-report.exceptions(ctx, "employer_cofunding")
-
-# %%
-report.method(ctx, "employer_cofunding")
+report.show(
+    report.kpi_figures(ctx, "employer_cofunding"),
+    plots.due_vs_paid(report.cofunding_due_vs_paid(ctx), tolerance=ctx.audit.rules.payment_tolerance),
+    report.exceptions(ctx, "employer_cofunding"),
+    report.method(ctx, "employer_cofunding"),
+)
 
 # %% [markdown]
 # ## Learner drop-out
 
 # %%
-report.kpi_figures(ctx, "learner_dropout")
-
-# %%
-plots.dropout_by_bootcamp(ctx.audit)
-
-# %%
-plots.dropout_course(report.dropout_course(ctx), ctx.audit.rules.dropout_limit)
-
-# %%
-report.exceptions(ctx, "learner_dropout")
-
-# %%
-report.method(ctx, "learner_dropout")
+report.show(
+    report.kpi_figures(ctx, "learner_dropout"),
+    plots.dropout_by_bootcamp(ctx.audit),
+    report.breach_risk(ctx),
+    plots.dropout_course(report.dropout_course(ctx), ctx.audit.rules.dropout_limit),
+    report.exceptions(ctx, "learner_dropout"),
+    report.method(ctx, "learner_dropout"),
+)
 
 # %% [markdown]
 # ## New skills
 
 # %%
-report.kpi_figures(ctx, "new_skills")
-
-# %%
-report.exceptions(ctx, "new_skills")
-
-# %%
-report.method(ctx, "new_skills")
+report.show(
+    report.kpi_figures(ctx, "new_skills"),
+    report.exceptions(ctx, "new_skills"),
+    report.method(ctx, "new_skills"),
+)
 
 # %% [markdown]
 # ## Guaranteed interview
 
 # %%
-report.kpi_figures(ctx, "guaranteed_interview")
-
-# %%
-plots.kpi_funnel(ctx.audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer"))
-
-# %%
-report.exceptions(ctx, "guaranteed_interview")
-
-# %%
-report.method(ctx, "guaranteed_interview")
+report.show(
+    report.kpi_figures(ctx, "guaranteed_interview"),
+    plots.kpi_funnel(ctx.audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")),
+    report.exceptions(ctx, "guaranteed_interview"),
+    report.method(ctx, "guaranteed_interview"),
+)
 
 # %% [markdown]
 # ## Career progression
 
 # %%
-report.kpi_figures(ctx, "career_progression")
-
-# %%
-plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome"))
-
-# %%
-report.exceptions(ctx, "career_progression")
-
-# %%
-report.method(ctx, "career_progression")
+report.show(
+    report.kpi_figures(ctx, "career_progression"),
+    plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome")),
+    report.exceptions(ctx, "career_progression"),
+    report.method(ctx, "career_progression"),
+)
 
 # %% [markdown]
 # ## Referral to alternative opportunities
 
 # %%
-report.kpi_figures(ctx, "referral")
-
-# %%
-report.exceptions(ctx, "referral")
-
-# %%
-report.method(ctx, "referral")
+report.show(
+    report.kpi_figures(ctx, "referral"),
+    report.exceptions(ctx, "referral"),
+    report.method(ctx, "referral"),
+)
 
 # %% [markdown]
 # ## Irregularities
@@ -182,10 +152,7 @@ report.worklists(ctx)
 # ## Data quality
 
 # %%
-report.data_quality(ctx)
-
-# %%
-report.rejected_rows(ctx)
+report.show(report.data_quality(ctx), report.rejected_rows(ctx))
 
 # %% [markdown]
 # ## Provenance

@@ -8,6 +8,14 @@ that renders them checks escaping. Figures of the hand-made KPI results:
   → 1/2 = 50 % (limit 20 %: off track); B2: cohort 1 (L3), no withdrawal → 0/1 = 0 %;
   ALL pools counts: 1/3.
 - new_skills ALL: 1 completer (L3) with both assessments → 1/1.
+- breach risk (kpitools.risk.breach_risk with a flat portfolio hazard of 2 % a week): B2 is
+  over (its one cohort learner, L3, completed), so only B1 runs. B2's L3 gives the
+  provider 1 learner at risk in weeks 0-8 and no withdrawal, which pulls weeks 0-8 to
+  (0 + 20 x 0.02) / (1 + 20); weeks from 9 stay at 2 %. B1: cohort 2, L2 withdrawn, L1
+  active from week (2023-03-31 - M1 2023-01-16 = 74 days) // 7 + 1 = 11 to week
+  (2023-06-30 - M1 = 165 days) // 7 = 23, i.e. 13 weeks at 2 %: chance 1 - 0.98^13 =
+  0.2310; projected (1 + 0.2310) / 2 = 0.6155 = 61.5 %; the limit is breached from
+  floor(0.2 x 2) + 1 = 1 withdrawal, already reached → P = 100 %, at risk.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from pathlib import Path
 
 from kpitools.load import load_provider
 from kpitools.model import Finding, KpiResult, ProviderAudit
+from kpitools.risk import Hazard, breach_risk
 from kpitools.rules import Rules
 
 AS_OF = date(2023, 3, 31)
+FLAT_HAZARD = Hazard(weekly=(), tail=0.02, basis="hand-made portfolio: 2 % a week")
 XSS_NAME = "<script>alert(1)</script>"
 IMG_NAME = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
@@ -114,8 +124,9 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
         Finding("irregularity", "ILR-MISMATCH-START-DATE", "medium", "learner:L3", "learners.csv:4",
                 "start date 2023-01-02 in the datasheet, 2023-01-03 in the ILR", "B2"),
     ]
+    risk = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)
     return ProviderAudit(provider=provider, as_of=AS_OF, rules=Rules(), kpi_results=results,
-                         period=period, irregularities=irregular)
+                         period=period, irregularities=irregular, worklists={"breach_risk": risk})
 
 
 def pii_strings() -> list[str]:

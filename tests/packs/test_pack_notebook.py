@@ -3,9 +3,11 @@ hand-made audit: sections, embedded charts, no scripts, CSP, escaping, personal 
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from builders import EMAIL, XSS_NAME, pii_strings
 from pack_html import embedded_images, read_page, unsafe_findings
@@ -59,6 +61,21 @@ def test_every_section_present_with_charts(packs: dict[str, str]) -> None:
         assert embedded_images(page.sections[chart_section]) >= 1, chart_section
     assert "Exceptions to follow up" in page.sections["Learner-drop-out"]
     assert "Rules applied" in page.sections["Learner-drop-out"]
+
+
+def test_breach_risk_beside_the_dropout_kpi(packs: dict[str, str]) -> None:
+    page = read_page(packs["plain"])
+    dropout = read_page(page.sections["Learner-drop-out"]).text
+    # builders.py: B1 runs, 1 of 2 withdrawn, projected 61.5 %, P(above 20 %) = 100 %
+    assert "Breach risk of running bootcamps" in dropout and "How this is worked out" in dropout
+    assert "P(final rate > 20.0 %)" in dropout
+    risk = pd.read_html(io.StringIO(page.sections["Learner-drop-out"]), match="projected final rate")[0]
+    assert risk[["bootcamp", "rate so far", "projected final rate", "P(final rate > 20.0 %)", "at risk"]
+                ].values.tolist() == [["B1", "50.0 %", "61.5 %", "100.0 %", "at risk"]]
+    # the KPI's figures come first, then the risk, then the cases to follow up
+    assert dropout.index("numerator") < dropout.index("Breach risk") < dropout.index("Exceptions to follow up")
+    worklists = read_page(page.sections["Worklists"]).text
+    assert "see Learner drop-out" in worklists and "61.5 %" not in worklists
 
 
 def test_no_code_no_script_and_csp(packs: dict[str, str]) -> None:

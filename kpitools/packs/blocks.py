@@ -1,0 +1,98 @@
+"""The building blocks of pack HTML: escaped text, status cells, capped tables, and
+:func:`show`, which puts a section's blocks and charts into one output.
+
+Everything a pack shows passes through here: pandas ``to_html(escape=True)`` or
+:func:`html.escape`, so a learner or employer named ``<script>alert(1)</script>``
+appears as text.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pandas as pd
+
+STATUS_COLOURS: dict[str, str] = {
+    "met": "#b7e1b5", "on_track": "#d7efd5", "at_risk": "#ffe2a8", "off_track": "#f7b9b4",
+    "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
+    "FAILED": "#f29b94", "OK": "#b7e1b5",
+}
+ROW_LIMIT = 50
+STYLE = (
+    "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
+    "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
+    "vertical-align:top}table.kpi th{background:#eef1f5}.note{color:#555;font-size:12px}"
+    "</style>"
+)
+
+
+@dataclass(frozen=True)
+class Html:
+    """A block of (already escaped) HTML that Jupyter displays as such."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def show(*parts: object) -> Html:
+    """Several blocks of a section as one output (one notebook cell, one message).
+
+    Args:
+        *parts: :class:`Html` blocks, matplotlib figures (embedded as PNG by
+            :func:`kpitools.plots.figure_html`) or None (a chart with nothing to draw),
+            which is left out.
+
+    Raises:
+        TypeError: anything else (it would be shown unescaped or not at all).
+    """
+    chunks = []
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, Html):
+            chunks.append(part.text)
+            continue
+        from matplotlib.figure import Figure  # only when there is a chart
+
+        from kpitools.plots import figure_html
+
+        if not isinstance(part, Figure):
+            raise TypeError(f"cannot show a {type(part).__name__} in a pack")
+        chunks.append(f'<div class="chart">{figure_html(part)}</div>')
+    return Html("".join(chunks))
+
+
+def esc(value: object) -> str:
+    """Text of a value, HTML-escaped (blank for missing values)."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+def status_cell(status: str, text: str | None = None) -> str:
+    """A ``<td>`` coloured by status; ``text`` (escaped) defaults to the status."""
+    colour = STATUS_COLOURS.get(status, "#ffffff")
+    label = esc(text if text is not None else status.replace("_", " "))
+    return f'<td style="background:{colour}" title="{esc(status)}">{label}</td>'
+
+
+def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx") -> Html:
+    """Any frame as an escaped HTML table, capped at ``limit`` rows with a note."""
+    if frame.empty:
+        return Html('<p class="note">None.</p>')
+    shown = frame.head(limit)
+    body = shown.to_html(escape=True, index=False, na_rep="", border=0, classes="kpi")
+    note = ""
+    if len(frame) > limit:
+        note = f'<p class="note">{len(frame) - limit} more {esc(more)}.</p>'
+    return Html(STYLE + body + note)
