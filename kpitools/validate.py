@@ -45,7 +45,7 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         present, typed per ``kpitools/model.py``, with ``source``), the rejected-rows
         frame (``model.empty_rejected`` columns) and the counts per table.
     """
-    tables: dict[str, pd.DataFrame] = {}
+    tables = _AcceptedTables()
     rejected_parts: list[dict[str, np.ndarray]] = []
     counts: dict[str, TableCount] = {}
     for name in LOAD_ORDER:
@@ -59,7 +59,16 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         if len(problems):
             rejected_parts.append(_rejected_rows(name, raw_table, problems))
     rejected = _rejected_frame(rejected_parts) if rejected_parts else empty_rejected()
-    return tables, rejected, counts
+    return dict(tables), rejected, counts
+
+
+class _AcceptedTables(dict):
+    """Accepted tables so far, remembering the key sets references look rows up in
+    (five tables name learners: their keys are gathered once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_sets: dict[tuple[str, tuple[str, ...]], set[str]] = {}
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -214,7 +223,8 @@ def check_rows(
         if column.required:
             problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
     _fill_defaults(table, typed)
-    typed[SOURCE_COLUMN] = raw.source().set_axis(index)
+    sources = _objects([f"{raw.label}:{row}" for row in raw.rows.tolist()])
+    typed[SOURCE_COLUMN] = pd.Series(sources, index=index, dtype=object, copy=False)
     frame = pd.DataFrame(typed, index=index)
     _table_problems(table, raw, frame, problems)
     if accepted is not None:
@@ -225,10 +235,12 @@ def check_rows(
 
 def _contract_cells(table: Table, raw: RawTable) -> dict[str, np.ndarray]:
     """Every contract column as read (text); a column absent from the file is blank."""
+    grid = raw.cells.to_numpy(dtype=object)  # one block as read: no copy
+    where = {name: i for i, name in enumerate(raw.cells.columns)}
     columns = {}
     for name in table.column_names:
-        if name in raw.cells.columns:
-            columns[name] = raw.cells[name].to_numpy(dtype=object)
+        if name in where:
+            columns[name] = grid[:, where[name]]
         else:
             columns[name] = np.full(len(raw), "", dtype=object)
     return columns
@@ -294,6 +306,20 @@ def _joined_keys(parts: Sequence[tuple[str, ...]]) -> list[str]:
     return ["\x1f".join(values) for values in parts]
 
 
+def _target_keys(
+    reference: Reference, target: pd.DataFrame, accepted: Mapping[str, pd.DataFrame]
+) -> set[str]:
+    """The joined keys of the referenced table's accepted rows (remembered if we can)."""
+    cache = getattr(accepted, "key_sets", None)
+    wanted = (reference.table, reference.target_columns)
+    if cache is not None and wanted in cache:
+        return cache[wanted]
+    keys = set(_joined_keys(_key_parts(target, reference.target_columns)))
+    if cache is not None:
+        cache[wanted] = keys
+    return keys
+
+
 def _reference_problems(
     table: Table,
     reference: Reference,
@@ -314,7 +340,7 @@ def _reference_problems(
     if target is None or not len(target):
         found = np.zeros(len(frame), dtype=bool)
     else:
-        target_keys = set(_joined_keys(_key_parts(target, reference.target_columns)))
+        target_keys = _target_keys(reference, target, accepted)
         found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)
     missing = np.flatnonzero(applies & ~blank & ~found)
     targets = " / ".join(reference.target_columns)

@@ -37,7 +37,8 @@ _EMPTY_PROBLEMS = _empty_problems_template()
 
 def empty_problems() -> pd.DataFrame:
     """An empty reader-problems frame: position (int), column, value, reason, rule."""
-    return _EMPTY_PROBLEMS.copy()  # every table has one: copying is cheaper than building
+    # Every table has one: a copy-on-write copy is cheaper than building a frame.
+    return _EMPTY_PROBLEMS.copy(deep=False)
 
 
 def problems_frame(rows: Iterable[tuple[int, str, str, str, str]]) -> pd.DataFrame:
@@ -79,7 +80,7 @@ class RawTable:
 
     def source(self) -> pd.Series:
         """``label:row`` for every row, e.g. ``learners.csv:14``."""
-        return pd.Series([f"{self.label}:{row}" for row in self.rows], dtype=object)
+        return pd.Series([f"{self.label}:{row}" for row in self.rows.tolist()], dtype=object)
 
     @classmethod
     def empty(cls, table: str, label: str | None = None) -> RawTable:
@@ -338,10 +339,11 @@ def build_raw_table(
         grid[:] = padded
     kept = [i for i, name in enumerate(names) if name]
     cells = pd.DataFrame(  # one object block: cheaper to build than a Series per column
-        grid[:, kept],
+        grid if len(kept) == width else grid[:, kept],
         columns=[names[i] for i in kept],
         index=pd.RangeIndex(len(records)),
         dtype=object,
+        copy=False,  # the grid is ours alone
     )
     return RawTable(
         table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
