@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
@@ -150,25 +151,37 @@ def bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataF
 
 def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
-    learners = table(tables, "learners")
-    completion, withdrawal = learners["completion_date"], learners["withdrawal_date"]
-    in_cohort = learners["m1_date"].notna()
-    # One pass over the learners: the cohort is those with an M1 date.
-    per = pd.DataFrame({
-        "first_m1": learners["m1_date"], "first_m2": completion, "cohort": in_cohort,
-        "open": in_cohort & completion.isna() & withdrawal.isna(),
-        "last_finish": completion.fillna(withdrawal).where(in_cohort),
-    }).groupby(learners["bootcamp_id"]).agg(
-        {"first_m1": "min", "first_m2": "min", "cohort": "any", "open": "any",
-         "last_finish": "max"})
     timing = bootcamps.set_index("bootcamp_id")[["end_date"]].sort_index()
-    per = per.reindex(timing.index)
-    all_done = per["cohort"].eq(True) & ~per["open"].eq(True)
+    learners = table(tables, "learners")
+    # A provider has a handful of bootcamps: one numpy mask each beats a groupby.
+    row = timing.index.get_indexer(learners["bootcamp_id"])
+    m1 = learners["m1_date"].to_numpy()
+    completion = learners["completion_date"].to_numpy()
+    last = learners["completion_date"].fillna(learners["withdrawal_date"]).to_numpy()
+    in_cohort = ~np.isnat(m1)
+    still_open = in_cohort & np.isnat(last)
+    first_m1, first_m2, last_finish, all_done = [], [], [], []
+    for position in range(len(timing)):
+        mine = row == position
+        first_m1.append(_earliest(m1[mine & in_cohort]))
+        first_m2.append(_earliest(completion[mine & ~np.isnat(completion)]))
+        cohort = mine & in_cohort
+        all_done.append(bool(cohort.any() and not still_open[mine].any()))
+        last_finish.append(last[cohort].max() if all_done[-1] else np.datetime64("NaT"))
+    all_done = np.array(all_done, dtype=bool)
+    end = timing["end_date"]
     return timing.assign(
-        first_m1=per["first_m1"], first_m2=per["first_m2"],
-        finished=all_done | (timing["end_date"] < pd.Timestamp(as_of)),
-        finish_date=per["last_finish"].where(all_done, timing["end_date"]),
+        first_m1=np.array(first_m1, dtype=m1.dtype),
+        first_m2=np.array(first_m2, dtype=completion.dtype),
+        finished=all_done | (end < pd.Timestamp(as_of)).to_numpy(),
+        finish_date=pd.Series(np.array(last_finish, dtype=last.dtype),
+                              index=timing.index).where(all_done, end),
     )
+
+
+def _earliest(dates: np.ndarray) -> np.datetime64:
+    """The earliest of ``dates`` (all known), or NaT when there are none."""
+    return dates.min() if len(dates) else np.datetime64("NaT")
 
 
 @dataclass(frozen=True)
@@ -192,6 +205,12 @@ class Measure:
     start_column: str = "first_m1"
     lag_months: int = 0
     amber_fraction: float = 0.8
+
+
+@lru_cache(maxsize=4096)
+def _months_after(day: pd.Timestamp, months: int) -> pd.Timestamp:
+    """``day`` plus calendar ``months`` (NaT stays NaT); remembered, as each KPI asks."""
+    return day + pd.DateOffset(months=months)
 
 
 Cases = pd.DataFrame | Mapping[str, Any]
@@ -227,11 +246,11 @@ def summarise(
     """
     today = pd.Timestamp(as_of)
     # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
-    offset = pd.DateOffset(months=measure.lag_months)
     started = [bool(first <= today or end < today) for first, end in
                zip(timing[measure.start_column].tolist(), timing["end_date"].tolist(),
                    strict=True)]
-    due_dates = [finish + offset for finish in timing["finish_date"].tolist()]
+    due_dates = [_months_after(finish, measure.lag_months)
+                 for finish in timing["finish_date"].tolist()]
     target_due = [bool(finished and due <= today)
                   for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)]
     per_bootcamp = _counts(cases, today)

@@ -12,7 +12,10 @@ from kpitools.kpis._common import (
     bootcamp_timing,
     iso,
     learner_findings,
+    learner_key,
+    lookup,
     measured_tables,
+    per_learner,
     summarise,
 )
 from kpitools.kpis.career_progression import outcome_facts
@@ -95,9 +98,8 @@ def unsuccessful_learners(
 
 
 def _referred_by(unsuccessful: pd.DataFrame, referrals: pd.DataFrame, due: pd.Series) -> pd.Series:
-    first = referrals.groupby(_KEY)["referral_date"].min().rename("first_referral")
-    joined = unsuccessful[_KEY].join(first, on=_KEY)
-    return joined["first_referral"].le(due).astype(bool)
+    first = per_learner(learner_key(referrals), referrals["referral_date"], "min")
+    return lookup(learner_key(unsuccessful), first).le(due).astype(bool)
 
 
 def _findings(missing: pd.DataFrame, due: pd.Series) -> list[Finding]:
