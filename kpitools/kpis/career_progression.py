@@ -141,13 +141,12 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
 def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:
     in_window = outcomes["outcome_date"].ge(outcomes["start_date"]) & outcomes[
         "outcome_date"].le(outcomes["window_close"])
+    same = same_employer(outcomes["employer_id"], outcomes["own_employer"])
     new_job = offer_problems(
         outcomes["role_type"], outcomes["matches_skills"],
-        outcomes["accelerated_apprenticeship"].fillna(False),
-        same_employer(outcomes["employer_id"], outcomes["own_employer"]),
+        outcomes["accelerated_apprenticeship"].fillna(False), same,
     )
-    moved = outcomes["employer_id"].notna() & outcomes["own_employer"].notna() & ~same_employer(
-        outcomes["employer_id"], outcomes["own_employer"])
+    moved = outcomes["employer_id"].notna() & outcomes["own_employer"].notna() & ~same
     problem = new_job.where(outcomes["expected"].eq("new_job"), "")
     problem = problem.mask(outcomes["expected"].eq("new_role") & moved,
                            "new role not with the learner's own employer")
@@ -178,9 +177,9 @@ def _interim_notes(facts: pd.DataFrame, open_window: pd.Series) -> dict[str, tup
     interim = facts.loc[open_window]
     won = interim["valid_outcomes"].gt(0).groupby(interim["bootcamp_id"]).agg(["sum", "size"])
     notes = {
-        str(b): (f"interim: {int(row['sum'])} of {int(row['size'])} completers whose window "
+        str(b): (f"interim: {int(total)} of {int(size)} completers whose window "
                  "is still open already have a valid outcome",)
-        for b, row in won.iterrows()
+        for b, total, size in zip(won.index, won["sum"], won["size"], strict=True)
     }
     if len(interim):
         total = int(interim["valid_outcomes"].gt(0).sum())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.contract import DELIVERY_ROLES, STAGES
@@ -142,25 +143,24 @@ def _attempts(unreached: pd.DataFrame) -> pd.DataFrame:
 
 def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
     """Whether each reached contact confirms the points of its own stage."""
-    def yes(column: str) -> pd.Series:
-        return contacts[column].astype("boolean").fillna(False).astype(bool)
+    def yes(column: str) -> np.ndarray:
+        return contacts[column].astype("boolean").to_numpy(dtype=bool, na_value=False)
 
     delivery, own, interviewing = yes("delivery_role"), yes("own_staff"), yes("interviewing")
-    satisfied = ~(delivery | own) | yes("satisfied")
-    judged = {
-        "design": yes("design_vouched") & yes("info_correct"),
-        "delivery": ((~delivery | yes("support_provided")) & satisfied
-                     & (~interviewing | yes("will_interview"))),
-    }
-    numbers = contacts["candidates_interviewed"].notna() & contacts["candidates_offered"].notna()
-    score = contacts["satisfaction_score"].astype("Float64").ge(rules.satisfaction_pass_score)
-    judged["post"] = ((~interviewing | numbers) & (~(interviewing | own) | yes("satisfied"))
-                      & score.fillna(False).astype(bool))
-    stage = contacts["stage"]
-    passed = pd.Series(False, index=contacts.index)
-    for name, verdict in judged.items():
-        passed = passed.mask(stage.eq(name), verdict)
-    return passed
+    satisfied = yes("satisfied")
+    numbers = (contacts["candidates_interviewed"].notna()
+               & contacts["candidates_offered"].notna()).to_numpy()
+    score = contacts["satisfaction_score"].astype("Float64").ge(
+        rules.satisfaction_pass_score).to_numpy(dtype=bool, na_value=False)
+    stage = contacts["stage"].to_numpy(dtype=object)
+    passed = np.select(
+        [stage == "design", stage == "delivery", stage == "post"],
+        [yes("design_vouched") & yes("info_correct"),
+         (~delivery | yes("support_provided")) & (~(delivery | own) | satisfied)
+         & (~interviewing | yes("will_interview")),
+         (~interviewing | numbers) & (~(interviewing | own) | satisfied) & score],
+        default=False)
+    return pd.Series(passed, index=contacts.index, dtype=bool)
 
 
 def _cases(latest: pd.DataFrame) -> dict[str, object]:
