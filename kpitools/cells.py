@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,19 +74,37 @@ def parse_column(column: Column, raw: pd.Series) -> ParsedColumn:
         The typed values (dtype per ``kpitools/model.py``), aligned with ``raw``, and
         the failing cells.
     """
-    return parse_cells(column, raw.to_numpy(dtype=object), raw.index)
+    parsed = parse_cells(column, raw.to_numpy(dtype=object))
+    values = pd.Series(parsed.values, index=raw.index, dtype=parsed.values.dtype, copy=False)
+    return ParsedColumn(values, parsed.failures, parsed.blank)
 
 
-def parse_cells(column: Column, cells: np.ndarray, index: pd.Index) -> ParsedColumn:
-    """:func:`parse_column` for cells already held as an ``object`` array.
+@dataclass(frozen=True)
+class ParsedCells:
+    """:class:`ParsedColumn` without an index: the typed values as an array.
+
+    Attributes:
+        values: a numpy array (``object``, ``float64``, ``datetime64[ns]``) or a pandas
+            ``IntegerArray`` / ``BooleanArray`` (dtypes ``Int64`` / ``boolean``).
+        failures: the cells that break a rule.
+        blank: True for each blank cell.
+    """
+
+    values: Any
+    failures: tuple[CellFailure, ...]
+    blank: np.ndarray
+
+
+def parse_cells(column: Column, cells: np.ndarray) -> ParsedCells:
+    """:func:`parse_column` for cells held as an ``object`` array, giving arrays (a table
+    is built from them at once, without a Series per column).
 
     Args:
         column: the contract column.
         cells: the cells as text (``str``, ``""`` when blank).
-        index: the index the typed values get (as long as ``cells``).
 
     Returns:
-        As :func:`parse_column`.
+        The typed values, failures and blanks, aligned with ``cells``.
     """
     codes, uniques = _factorize(cells)
     distinct = [cell.strip() for cell in uniques]
@@ -93,8 +112,8 @@ def parse_cells(column: Column, cells: np.ndarray, index: pd.Index) -> ParsedCol
     failures = tuple(
         CellFailure(mask[codes], rule, reason) for mask, rule, reason in parsed.failures
     )
-    blank = np.fromiter((cell == "" for cell in distinct), dtype=bool, count=len(distinct))
-    return ParsedColumn(parsed.spread(codes, index), failures, blank[codes])
+    blank = _mask([cell == "" for cell in distinct])
+    return ParsedCells(parsed.spread(codes), failures, blank[codes])
 
 
 def _factorize(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -102,11 +121,9 @@ def _factorize(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
     if len(cells) > 5000:  # pandas' hash table wins on long columns
         codes, uniques = pd.factorize(cells, use_na_sentinel=False)
         return codes, list(uniques)
-    first: dict[str, int] = {}
-    codes = np.fromiter(
-        (first.setdefault(cell, len(first)) for cell in cells.tolist()), np.intp, len(cells)
-    )
-    return codes, list(first)
+    values = cells.tolist()
+    code = {cell: i for i, cell in enumerate(dict.fromkeys(values))}
+    return np.fromiter(map(code.__getitem__, values), np.intp, len(values)), list(code)
 
 
 @dataclass(frozen=True)
@@ -124,14 +141,14 @@ class _Distinct:
     missing: np.ndarray | None = None
     nullable: str | None = None  # "Int64" or "boolean"
 
-    def spread(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    def spread(self, codes: np.ndarray) -> Any:
         """The values of every row, from each row's distinct-value code."""
         data = self.data[codes]
         if self.nullable == "Int64":
-            return pd.Series(pd.arrays.IntegerArray(data, self.missing[codes]), index=index)
+            return pd.arrays.IntegerArray(data, self.missing[codes])
         if self.nullable == "boolean":
-            return pd.Series(pd.arrays.BooleanArray(data, self.missing[codes]), index=index)
-        return pd.Series(data, index=index, dtype=data.dtype, copy=False)  # data is new
+            return pd.arrays.BooleanArray(data, self.missing[codes])
+        return data
 
 
 def _mask(flags: list[bool]) -> np.ndarray:

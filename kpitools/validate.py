@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,13 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         counts[name] = TableCount(name, len(raw_table), int(keep.sum()), len(bad_positions))
         if len(problems):
             rejected_parts.append(_rejected_rows(name, raw_table, problems))
-    rejected = _rejected_frame(rejected_parts) if rejected_parts else empty_rejected()
+    rejected = (
+        _rejected_frame(rejected_parts) if rejected_parts else _EMPTY_REJECTED.copy(deep=False)
+    )
     return dict(tables), rejected, counts
+
+
+_EMPTY_REJECTED = empty_rejected()  # copied (copy-on-write) for a return without rejections
 
 
 class _AcceptedTables(dict):
@@ -211,11 +217,11 @@ def check_rows(
     """
     index = pd.RangeIndex(len(raw))
     cells = _contract_cells(table, raw)
-    typed: dict[str, pd.Series] = {}
+    typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
     problems = _Problems(cells, raw.problems)
     for column in table.columns:
-        parsed = parse_cells(column, cells[column.name], index)
+        parsed = parse_cells(column, cells[column.name])
         typed[column.name] = parsed.values
         blanks[column.name] = parsed.blank
         for failure in parsed.failures:
@@ -223,9 +229,17 @@ def check_rows(
         if column.required:
             problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
     _fill_defaults(table, typed)
-    sources = _objects([f"{raw.label}:{row}" for row in raw.rows.tolist()])
-    typed[SOURCE_COLUMN] = pd.Series(sources, index=index, dtype=object, copy=False)
-    frame = pd.DataFrame(typed, index=index)
+    typed[SOURCE_COLUMN] = _objects([f"{raw.label}:{row}" for row in raw.rows.tolist()])
+    frame = pd.DataFrame(
+        {  # object arrays as Series: pandas would read text columns as its str dtype
+            name: pd.Series(values, index=index, dtype=object, copy=False)
+            if values.dtype == object
+            else values
+            for name, values in typed.items()
+        },
+        index=index,
+        copy=False,  # the arrays are new
+    )
     _table_problems(table, raw, frame, problems)
     if accepted is not None:
         for reference in table.references:
@@ -246,15 +260,18 @@ def _contract_cells(table: Table, raw: RawTable) -> dict[str, np.ndarray]:
     return columns
 
 
-def _fill_defaults(table: Table, typed: dict[str, pd.Series]) -> None:
+def _fill_defaults(table: Table, typed: dict[str, Any]) -> None:
     """Contract defaults: accelerated_apprenticeship N; wants_interview Y for
     independent learners and N otherwise."""
     if table.name == "bootcamps":
         flag = typed["accelerated_apprenticeship"]
         typed["accelerated_apprenticeship"] = flag.fillna(False)
     elif table.name == "learners":
-        independent = pd.Series(typed["learner_type"] == "independent", dtype="boolean")
-        typed["wants_interview"] = typed["wants_interview"].fillna(independent)
+        independent = typed["learner_type"] == "independent"
+        wants = typed["wants_interview"]
+        known = wants.to_numpy(dtype=bool, na_value=False)
+        filled = np.where(wants.isna(), independent, known)
+        typed["wants_interview"] = pd.arrays.BooleanArray(filled, np.zeros(len(filled), bool))
 
 
 def _table_problems(table: Table, raw: RawTable, frame: pd.DataFrame, problems: _Problems) -> None:
