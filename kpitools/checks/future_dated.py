@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.model import Finding
@@ -42,24 +43,30 @@ def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Fin
         employer for the contact log).
     """
     spec = rule("FUTURE-DATED")
-    limit = pd.Timestamp(as_of)
+    limit = np.datetime64(pd.Timestamp(as_of).value, "ns")
     findings: list[Finding] = []
     for name, columns in EVENT_DATES.items():
         frame = tables.get(name)
         if frame is None or frame.empty:
             continue
-        late = pd.DataFrame({c: frame[c].where(frame[c] > limit) for c in columns})
-        rows = frame.loc[late.notna().any(axis=1)]
+        # Dates as numpy: a blank (NaT) is never after as_of. Most returns have none late.
+        dates = {c: frame[c].to_numpy(dtype="datetime64[ns]") for c in columns}
+        late = {c: values > limit for c, values in dates.items()}
+        rows = np.flatnonzero(np.logical_or.reduce(list(late.values())))
+        if not len(rows):
+            continue
         entity_column = "employer_id" if name == "employer_contacts" else "learner_ref"
         kind = "employer" if name == "employer_contacts" else "learner"
-        for index, entity, bootcamp, source in zip(
-            rows.index, rows[entity_column], rows["bootcamp_id"], rows["source"], strict=True
-        ):
-            dated = [f"{c} {late.at[index, c].date().isoformat()}" for c in columns
-                     if pd.notna(late.at[index, c])]
+        entities = frame[entity_column].to_numpy()
+        bootcamps = frame["bootcamp_id"].to_numpy()
+        sources = frame["source"].to_numpy()
+        for row in rows:
+            dated = [f"{c} {pd.Timestamp(dates[c][row]).date().isoformat()}" for c in columns
+                     if late[c][row]]
+            bootcamp = bootcamps[row]
             findings.append(Finding(
                 kpi="irregularity", rule=spec.id, severity=spec.severity,
-                entity=f"{kind}:{entity}", source=str(source),
+                entity=f"{kind}:{entities[row]}", source=str(sources[row]),
                 bootcamp_id=str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
                 message=f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
                         "left out of the KPIs",
