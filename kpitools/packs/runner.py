@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +24,40 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 TEMPLATE_NAME = "kpipack"
+# The notebooks live in the checkout's top-level notebooks/ folder (not in the package):
+# an editable install or a run from the checkout finds them there; otherwise pass the
+# folder (`--notebooks DIR` or $KPITOOLS_NOTEBOOKS). See notebook_path().
 NOTEBOOKS_DIR = PACKAGE_DIR.parent / "notebooks"
+NOTEBOOKS_ENV = "KPITOOLS_NOTEBOOKS"
 PROVIDER_NOTEBOOK = NOTEBOOKS_DIR / "provider_pack.ipynb"
 PORTFOLIO_NOTEBOOK = NOTEBOOKS_DIR / "portfolio.ipynb"
 CELL_TIMEOUT = 600
 START_TIMEOUT = 60
 KERNEL_RETRIES = 2
+
+
+def notebook_path(name: str, notebooks: str | Path | None = None) -> Path:
+    """Where the notebook ``name`` (``provider_pack.ipynb`` or ``portfolio.ipynb``) is.
+
+    Looked for in ``notebooks`` when given, else in ``$KPITOOLS_NOTEBOOKS`` when set,
+    else in the checkout's ``notebooks/`` beside the ``kpitools`` package, else in
+    ``./notebooks``.
+
+    Raises:
+        PackError: not found (a non-editable install has no notebooks: point
+            ``--notebooks`` at a checkout's ``notebooks/`` folder).
+    """
+    explicit = notebooks or os.environ.get(NOTEBOOKS_ENV)
+    folders = [Path(explicit)] if explicit else [NOTEBOOKS_DIR, Path.cwd() / "notebooks"]
+    for folder in folders:
+        if (folder / name).is_file():
+            return (folder / name).resolve()
+    tried = ", ".join(str(f) for f in folders)
+    raise PackError(
+        f"notebook {name} not found (looked in {tried}); the notebooks are in the top-level "
+        f"notebooks/ folder of a kpitools checkout: run from the checkout, use an editable "
+        f"install, or pass --notebooks DIR (or set {NOTEBOOKS_ENV})"
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +122,8 @@ def execute(job: PackJob) -> int:
     """
     import papermill
 
+    from kpitools.packs.kernel import kernel_options
+
     Path(job.executed_path).parent.mkdir(parents=True, exist_ok=True)
     attempts = 0
     while True:
@@ -112,6 +143,7 @@ def execute(job: PackJob) -> int:
                 execution_timeout=job.cell_timeout,
                 start_timeout=START_TIMEOUT,
                 kernel_name="python3",
+                **kernel_options(),
             )
             return attempts
         except Exception as error:
@@ -128,25 +160,15 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
         PackError: the notebook cannot be read or rendered.
     """
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from kpitools.packs.kernel import pack_exporter
 
     try:
         notebook = nbformat.read(str(executed_path), as_version=4)
     except (OSError, ValueError) as error:
         raise PackError(f"cannot read the executed notebook: {error}", path=executed_path) from None
     notebook.metadata["title"] = title
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    # the parameter cells carry random ids and no output: leave them out of the page
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True
-    )
+    exporter = pack_exporter(TEMPLATE_NAME, str(TEMPLATES_DIR))
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     html_path = Path(html_path)
     partial = html_path.with_name(html_path.name + ".partial")

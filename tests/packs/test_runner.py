@@ -9,6 +9,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from kpitools.errors import PackError
 from kpitools.packs import runner
 from kpitools.packs.runner import PackJob, execute, run_pack_job
 
@@ -85,3 +86,64 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
 
     assert not runner._is_kernel_start_failure(CellTimeoutError("tb", "CellTimeoutError", "2 s"))
     assert runner._is_kernel_start_failure(TimeoutError("kernel_info"))
+
+
+@pytest.mark.slow
+def test_kernel_over_ipc_quietly_and_leaves_no_sockets(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    import glob
+    import os
+    import tempfile
+
+    import nbformat
+
+    from kpitools.packs.kernel import IpcKernelManager, kernel_options
+
+    assert kernel_options() == ({} if os.name == "nt" else {"kernel_manager_class": IpcKernelManager})
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import os\nsorted(os.listdir(os.path.dirname(__import__('ipykernel').kernelapp.IPKernelApp.instance().ip)))")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(tmp_path / "ipc.ipynb"))
+    pattern = os.path.join(tempfile.gettempdir(), "kpitools-kernel-*")
+    before = set(glob.glob(pattern))
+    outcome = run_pack_job(PackJob("P001", str(tmp_path / "ipc.ipynb"), {}, str(tmp_path / "out.ipynb"),
+                                   str(tmp_path / "out.html"), "ipc"))
+    assert outcome.ok, outcome.error
+    executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    # the kernel listens on Unix sockets (kernel-<port>) in its private folder, not on TCP
+    sockets = executed.cells[0].outputs[0]["data"]["text/plain"]
+    assert "'kernel-" in sockets
+    assert "without encryption" not in capfd.readouterr().err
+    assert set(glob.glob(pattern)) == before  # the socket folder is removed with the kernel
+
+
+def test_notebooks_found_in_checkout_folder_env_or_given_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpitools.packs.runner import NOTEBOOKS_DIR, NOTEBOOKS_ENV, notebook_path
+
+    monkeypatch.delenv(NOTEBOOKS_ENV, raising=False)
+    assert notebook_path("provider_pack.ipynb") == (NOTEBOOKS_DIR / "provider_pack.ipynb").resolve()
+    (tmp_path / "provider_pack.ipynb").write_text("{}", encoding="utf-8")
+    assert notebook_path("provider_pack.ipynb", tmp_path) == tmp_path / "provider_pack.ipynb"
+    monkeypatch.setenv(NOTEBOOKS_ENV, str(tmp_path))
+    assert notebook_path("provider_pack.ipynb") == tmp_path / "provider_pack.ipynb"
+    # a folder given explicitly is the only place looked at: no silent fallback
+    with pytest.raises(PackError, match=r"portfolio.ipynb not found .*--notebooks DIR"):
+        notebook_path("portfolio.ipynb")
+
+
+def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+    from kpitools.packs import prepare_period
+    from kpitools.params import PackParams
+
+    period = tmp_path / "2023-03"
+    period.mkdir()
+    audited: list[str] = []
+    with pytest.raises(PackError, match="provider_pack.ipynb not found"):
+        prepare_period(period, tmp_path / "out", base=PackParams(provider_dir="", out_dir=""),
+                       audit=lambda *a, **k: audited.append("called") or {}, notebooks=tmp_path / "none")
+    assert audited == []
+    result = CliRunner().invoke(main, ["packs", str(period), "--out", str(tmp_path / "out"),
+                                       "--notebooks", str(tmp_path / "none"), "--no-progress"])
+    assert result.exit_code == 2 and "provider_pack.ipynb not found" in result.output
