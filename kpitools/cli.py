@@ -95,14 +95,19 @@ def _date_option(value: str | None) -> Any:
     return parse_date(value, name="--as-of") if value else None
 
 
+_NOTEBOOKS_HELP = ("Folder of provider_pack.ipynb and portfolio.ipynb (default: the checkout's "
+                   "notebooks/, or $KPITOOLS_NOTEBOOKS); needed with a non-editable install.")
+
+
 @main.command("pack")
 @click.argument("params_file", type=click.Path(dir_okay=False))
+@click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @friendly_errors
-def pack_command(params_file: str) -> None:
+def pack_command(params_file: str, notebooks: str | None) -> None:
     """Build one provider's audit pack from a params YAML (see `kpitools params`)."""
     from kpitools.packs import build_pack
 
-    outcome = build_pack(params_file)
+    outcome = build_pack(params_file, notebooks=notebooks)
     if not outcome.ok:
         click.echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
         if outcome.html_path:
@@ -121,10 +126,12 @@ def pack_command(params_file: str) -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--cell-timeout", default=600, show_default=True, type=click.IntRange(1), help="Seconds any notebook cell may run.")
+@click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @friendly_errors
 def packs_command(
     period_dir: str, out: str, workers: int, as_of: str | None, include_pii: bool | None,
     params_file: str | None, scheduler: str | None, no_progress: bool, cell_timeout: int,
+    notebooks: str | None,
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
@@ -137,6 +144,7 @@ def packs_command(
     result = build_packs(
         period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
         workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
+        notebooks=notebooks,
     )
     for provider_id in result.failed:
         reason = result.failures.get(provider_id) or result.outcomes[provider_id].error

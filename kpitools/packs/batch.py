@@ -35,6 +35,7 @@ from kpitools.packs.runner import (
     PROVIDER_NOTEBOOK,
     PackJob,
     PackOutcome,
+    notebook_path,
     run_pack_job,
 )
 from kpitools.params import PackParams, write_params
@@ -52,6 +53,7 @@ class PreparedPeriod:
     contexts: dict[str, PackContext]
     jobs: list[PackJob]
     failures: dict[str, str] = field(default_factory=dict)
+    portfolio_notebook: str = str(PORTFOLIO_NOTEBOOK)
 
 
 @dataclass
@@ -101,13 +103,20 @@ def write_provider_files(ctx: PackContext) -> None:
     write_params(ctx.params, out_dir / "params.yaml")
 
 
-def pack_job(params: PackParams, title: str, *, cell_timeout: int | None = None) -> PackJob:
-    """The provider notebook job for one provider's params."""
+def pack_job(
+    params: PackParams, title: str, *, cell_timeout: int | None = None, notebook: str | Path | None = None
+) -> PackJob:
+    """The provider notebook job for one provider's params.
+
+    Raises:
+        PackError: no ``notebook`` given and the provider notebook cannot be found
+            (:func:`~kpitools.packs.runner.notebook_path`).
+    """
     out_dir = Path(params.out_dir)
     extra = {"cell_timeout": cell_timeout} if cell_timeout else {}
     return PackJob(
         provider_id=Path(params.provider_dir).name,
-        notebook=str(PROVIDER_NOTEBOOK),
+        notebook=str(notebook or notebook_path(PROVIDER_NOTEBOOK.name)),
         parameters=params.notebook_parameters(),
         executed_path=str(out_dir / "audit_pack.ipynb"),
         html_path=str(out_dir / PACK_FILE),
@@ -125,6 +134,7 @@ def prepare_period(
     audit: Callable[..., dict[str, ProviderAudit | KpiToolsError]] | None = None,
     cell_timeout: int | None = None,
     workers: int = 1,
+    notebooks: str | Path | None = None,
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
@@ -136,9 +146,12 @@ def prepare_period(
         audit: the period audit function (default ``kpitools.audit.audit_period``).
         cell_timeout: seconds any notebook cell may run (default ``runner.CELL_TIMEOUT``).
         workers: processes auditing providers side by side (same results, same order).
+        notebooks: the folder of the notebooks (default: see
+            :func:`~kpitools.packs.runner.notebook_path`).
 
     Raises:
-        PackError: the period folder does not exist or is not named ``YYYY-MM``.
+        PackError: the period folder does not exist or is not named ``YYYY-MM``, or
+            the notebooks cannot be found (checked before any provider is audited).
     """
     period_dir = Path(period_dir)
     if not period_dir.is_dir():
@@ -148,11 +161,13 @@ def prepare_period(
         as_of = as_of or period_end(period)
     except ValueError as error:
         raise PackError(f"the period folder must be named YYYY-MM: {error}", path=period_dir) from None
+    provider_notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
+    portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
         from kpitools.audit import audit_period as audit
     results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers)
     period_out = (Path(out) / period).resolve()
-    prepared = PreparedPeriod(period, as_of, period_out, {}, [])
+    prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook))
     for provider_id, result in sorted(results.items()):
         out_dir = period_out / provider_id
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +185,7 @@ def prepare_period(
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
-        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout))
+        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout, notebook=provider_notebook))
     log.info("%s: %d providers audited, %d failed", period, len(prepared.contexts), len(prepared.failures))
     return prepared
 
@@ -239,7 +254,7 @@ def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> P
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
     job = PackJob(
         provider_id="portfolio",
-        notebook=str(PORTFOLIO_NOTEBOOK),
+        notebook=prepared.portfolio_notebook,
         parameters={"summary_path": str(summary_path.resolve())},
         executed_path=str(prepared.period_out / "index.ipynb"),
         html_path=str(prepared.period_out / "index.html"),
@@ -267,10 +282,11 @@ def build_packs(
     scheduler: Any = None,
     progress: bool = True,
     cell_timeout: int | None = None,
+    notebooks: str | Path | None = None,
 ) -> BatchResult:
     """The whole batch: prepare, run every provider's pack, write the index."""
     prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout,
-                              workers=workers)
+                              workers=workers, notebooks=notebooks)
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
     index = write_index(prepared, outcomes)
     remove_saved_audits(prepared.jobs)

@@ -12,7 +12,7 @@ from kpitools.contract import PROVIDER_ID_PATTERN
 from kpitools.errors import PackError, ParameterError
 from kpitools.packs.batch import pack_job, remove_saved_audits, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
-from kpitools.packs.runner import PackOutcome, run_pack_job
+from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
 from kpitools.params import (
     PackParams,
     load_params,
@@ -69,17 +69,24 @@ def batch_base(
     return replace(base, provider_dir="", out_dir="")
 
 
-def build_pack(params_file: str | Path) -> PackOutcome:
+def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) -> PackOutcome:
     """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
 
     The audit is computed once here (without cross-provider checks, which need the
     whole period) and saved for the notebook, as in a batch.
 
+    Args:
+        params_file: the provider's params YAML.
+        notebooks: the folder of the notebooks (default: see
+            :func:`~kpitools.packs.runner.notebook_path`).
+
     Raises:
         ParameterError: the params file does not fit the schema.
+        PackError: the provider notebook cannot be found.
         KpiToolsError: the provider's return cannot be read.
     """
     params = load_params(params_file)
+    notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     out_dir = Path(params.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     params = replace(
@@ -94,7 +101,7 @@ def build_pack(params_file: str | Path) -> PackOutcome:
     ctx = context_from_audit(compute_audit(params), params)
     write_provider_files(ctx)
     title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-    job = pack_job(params, title)
+    job = pack_job(params, title, notebook=notebook)
     outcome = run_pack_job(job)
     remove_saved_audits([job])
     return outcome
