@@ -155,8 +155,11 @@ def _mask(flags: list[bool]) -> np.ndarray:
     return np.array(flags, dtype=bool).reshape(len(flags))
 
 
-def _failure(flags: list[bool], rule: str, reason: str) -> tuple[tuple[np.ndarray, str, str], ...]:
-    return ((_mask(flags), rule, reason),) if any(flags) else ()
+def _failure(
+    flags: list[bool] | np.ndarray, rule: str, reason: str
+) -> tuple[tuple[np.ndarray, str, str], ...]:
+    mask = np.asarray(flags, dtype=bool).reshape(len(flags))
+    return ((mask, rule, reason),) if mask.any() else ()
 
 
 def _objects(values: list[str | None]) -> np.ndarray:
@@ -287,7 +290,22 @@ def _parse_ukprn(texts: list[str], column: Column) -> _Distinct:
 def uln_check_digit_ok(ulns: pd.Series) -> np.ndarray:
     """ULN_04 for 10-digit strings: weights 10..2 on digits 1-9, remainder mod 11 must
     not be 0 and the 10th digit must equal 10 - remainder. ``9999999999`` passes."""
-    return np.array([_uln_ok(uln) for uln in ulns.tolist()], dtype=bool).reshape(len(ulns))
+    return _ulns_ok(ulns.tolist())
+
+
+_ULN_WEIGHTS = np.arange(10, 1, -1)
+
+
+def _ulns_ok(ulns: list[str]) -> np.ndarray:
+    """ULN_04 for 10-digit strings, all at once (see :func:`uln_check_digit_ok`)."""
+    joined = "".join(ulns)
+    if not joined.isascii():  # other scripts' digits: one at a time
+        return np.array([_uln_ok(uln) for uln in ulns], dtype=bool).reshape(len(ulns))
+    codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 10)
+    digits = codes.astype(np.int64) - ord("0")
+    remainder = (digits[:, :9] * _ULN_WEIGHTS).sum(axis=1) % 11
+    ok = (remainder != 0) & (digits[:, 9] == 10 - remainder)
+    return ok | np.array([uln == ULN_UNKNOWN for uln in ulns], dtype=bool).reshape(len(ulns))
 
 
 def _uln_ok(uln: str) -> bool:
@@ -299,11 +317,12 @@ def _uln_ok(uln: str) -> bool:
 
 
 def _parse_uln(texts: list[str], column: Column) -> _Distinct:
-    ten_digits = [_ULN_RE.fullmatch(text) is not None for text in texts]
-    shape_bad = [text != "" and not ten for ten, text in zip(ten_digits, texts, strict=True)]
-    check_bad = [ten and not _uln_ok(text) for ten, text in zip(ten_digits, texts, strict=True)]
-    failures = _failure(shape_bad, "BAD-ULN", "expected 10 digits") + _failure(
-        check_bad, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
+    ten_digits = _mask([_ULN_RE.fullmatch(text) is not None for text in texts])
+    check_ok = np.zeros(len(texts), dtype=bool)
+    check_ok[ten_digits] = _ulns_ok([t for t, ten in zip(texts, ten_digits, strict=True) if ten])
+    filled = _mask([text != "" for text in texts])
+    failures = _failure(filled & ~ten_digits, "BAD-ULN", "expected 10 digits") + _failure(
+        ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
     )
     return _Distinct(_text_or_none(texts), failures)
 

@@ -240,10 +240,10 @@ def check_rows(
         index=index,
         copy=False,  # the arrays are new
     )
-    _table_problems(table, raw, frame, problems)
+    _table_problems(table, raw, typed, problems)
     if accepted is not None:
         for reference in table.references:
-            _reference_problems(table, reference, frame, blanks, accepted, problems)
+            _reference_problems(table, reference, typed, blanks, accepted, problems)
     return frame, problems.frame()
 
 
@@ -274,13 +274,18 @@ def _fill_defaults(table: Table, typed: dict[str, Any]) -> None:
         typed["wants_interview"] = pd.arrays.BooleanArray(filled, np.zeros(len(filled), bool))
 
 
-def _table_problems(table: Table, raw: RawTable, frame: pd.DataFrame, problems: _Problems) -> None:
-    """Rules about the table as a whole: duplicate keys, one provider, provider id form."""
+def _table_problems(
+    table: Table, raw: RawTable, typed: Mapping[str, Any], problems: _Problems
+) -> None:
+    """Rules about the table as a whole: duplicate keys, one provider, provider id form.
+
+    ``typed`` holds the typed values of each column (arrays, or a frame).
+    """
     if table.name == "provider":
         pattern = re.compile(PROVIDER_ID_PATTERN)
         bad_id = [
             value is not None and pattern.fullmatch(value) is None
-            for value in frame["provider_id"].tolist()
+            for value in typed["provider_id"].tolist()
         ]
         reason = "a provider id is 1 to 40 letters, digits, '_' or '-'"
         problems.add_mask("provider_id", np.array(bad_id, dtype=bool), reason, "BAD-ID")
@@ -291,18 +296,18 @@ def _table_problems(table: Table, raw: RawTable, frame: pd.DataFrame, problems: 
             )
             problems.add("provider_id", np.arange(1, len(raw)), first, "DUP-KEY")
     elif table.key:
-        _duplicate_keys(table.key, raw, frame, problems)
+        _duplicate_keys(table.key, raw, typed, problems)
 
 
 def _duplicate_keys(
-    key: tuple[str, ...], raw: RawTable, frame: pd.DataFrame, problems: _Problems
+    key: tuple[str, ...], raw: RawTable, typed: Mapping[str, Any], problems: _Problems
 ) -> None:
     """Later rows with the key of an earlier row (the first is kept)."""
     first_position: dict[tuple[object, ...], int] = {}
     duplicates: list[int] = []
     reasons: list[str] = []
     rows = raw.rows.tolist()
-    for position, values in enumerate(zip(*(frame[c].tolist() for c in key), strict=True)):
+    for position, values in enumerate(zip(*(typed[c].tolist() for c in key), strict=True)):
         if any(v is None or v is pd.NA or v != v for v in values):
             continue  # an incomplete key is never a duplicate
         first = first_position.setdefault(values, position)
@@ -312,9 +317,9 @@ def _duplicate_keys(
     problems.add(key[0], np.array(duplicates, dtype=np.int64), reasons, "DUP-KEY")
 
 
-def _key_parts(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, ...]]:
+def _key_parts(typed: Mapping[str, Any], columns: Sequence[str]) -> list[tuple[str, ...]]:
     """Key columns as a tuple of texts per row (blank parts as "")."""
-    parts = [["" if v is None else str(v) for v in frame[c].tolist()] for c in columns]
+    parts = [["" if v is None else str(v) for v in typed[c].tolist()] for c in columns]
     return list(zip(*parts, strict=True))
 
 
@@ -340,22 +345,23 @@ def _target_keys(
 def _reference_problems(
     table: Table,
     reference: Reference,
-    frame: pd.DataFrame,
+    typed: Mapping[str, Any],
     blanks: Mapping[str, np.ndarray],
     accepted: Mapping[str, pd.DataFrame],
     problems: _Problems,
 ) -> None:
     """Rows naming something absent from the accepted rows of the referenced table."""
     columns = list(reference.columns)
-    applies = np.ones(len(frame), dtype=bool)
+    rows = len(blanks[reference.columns[0]])
+    applies = np.ones(rows, dtype=bool)
     if reference.when is not None:
         when_column, when_value = reference.when
-        applies = np.array([v == when_value for v in frame[when_column].tolist()], dtype=bool)
+        applies = np.array([v == when_value for v in typed[when_column].tolist()], dtype=bool)
     blank = np.logical_or.reduce([blanks[c] for c in columns])
-    parts = _key_parts(frame, columns)
+    parts = _key_parts(typed, columns)
     target = accepted.get(reference.table)
     if target is None or not len(target):
-        found = np.zeros(len(frame), dtype=bool)
+        found = np.zeros(rows, dtype=bool)
     else:
         target_keys = _target_keys(reference, target, accepted)
         found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)

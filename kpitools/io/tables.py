@@ -191,16 +191,17 @@ def _read_files(
         inputs.append(_input_file(path, tables.values()))
     for name in csv_names:
         path = files[name]
-        raw, file_warnings = read_csv_table(path, name[:-4])
+        data = path.read_bytes()  # read once: parsed, then hashed
+        raw, file_warnings = _csv_table(data, path.name, name[:-4])
         tables[raw.table] = raw
         warnings += file_warnings
-        inputs.append(_input_file(path, [raw]))
+        inputs.append(_input_file(path, [raw], data))
     return tables, inputs
 
 
-def _input_file(path: Path, raws: Iterable[RawTable]) -> InputFile:
+def _input_file(path: Path, raws: Iterable[RawTable], data: bytes | None = None) -> InputFile:
     raws = list(raws)
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     return InputFile(
         path.name,
         hashlib.sha256(data).hexdigest(),
@@ -240,15 +241,20 @@ def read_csv_table(path: str | Path, table: str) -> tuple[RawTable, list[str]]:
             or a missing required column.
     """
     path = Path(path)
-    text, warnings = decode_text(path.read_bytes(), path.name)
-    records, lines = _csv_records(text, path.name)
+    return _csv_table(path.read_bytes(), path.name, table)
+
+
+def _csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]]:
+    """:func:`read_csv_table` on the bytes of a file named ``label``."""
+    text, warnings = decode_text(data, label)
+    records, lines = _csv_records(text, label)
     filled = [i for i, fields in enumerate(records) if "".join(fields).strip()]  # skip blank lines
     if not filled:
-        raise FileLevelError("empty file: no header row", path=path.name)
-    names, header_warnings = match_header(records[filled[0]], TABLES[table], path.name)
+        raise FileLevelError("empty file: no header row", path=label)
+    names, header_warnings = match_header(records[filled[0]], TABLES[table], label)
     body = filled[1:]
     rows = [lines[i] for i in body]
-    raw = build_raw_table(table, path.name, names, [records[i] for i in body], rows, "line")
+    raw = build_raw_table(table, label, names, [records[i] for i in body], rows, "line")
     return raw, warnings + header_warnings
 
 
