@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from kpitools.cells import excel_cell_text, parse_column
+from kpitools.cells import excel_cell_text, parse_cells, parse_column
 from kpitools.contract import Column
 
 
@@ -156,3 +157,36 @@ def test_excel_number_that_lost_digits_is_flagged():
     text, problem = excel_cell_text(1.2345678901234567e16, "General", "id")
     assert text == "12345678901234568" and "lost digits" in problem
     assert excel_cell_text(999999999999999.0, "General", "id")[1] is None  # 15 digits: kept
+
+
+def test_parse_cells_gives_arrays_aligned_with_the_cells():
+    # The same cells as parse_column, as arrays: " 5 " strips to 5, "" is blank (<NA>),
+    # "x" fails BAD-INT; the blank mask marks the cell that is blank after stripping.
+    cells = np.array([" 5 ", "", "x", "5", "  "], dtype=object)
+    parsed = parse_cells(Column("x", "int"), cells)
+    assert str(parsed.values.dtype) == "Int64"
+    assert parsed.values.tolist() == [5, pd.NA, pd.NA, 5, pd.NA]
+    assert parsed.blank.tolist() == [False, True, False, False, True]
+    assert [(f.rule, f.mask.tolist()) for f in parsed.failures] == [
+        ("BAD-INT", [False, False, True, False, False])
+    ]
+
+
+def test_long_column_parsed_like_a_short_one():
+    # Over 5,000 cells take pandas' factorize rather than a dict; same values either way.
+    # 1,700 repeats of (good date, impossible date, blank) = 5,100 cells: 1,700 BAD-DATE
+    # failures at positions 1, 4, 7, ...
+    cells = ["2023-03-31", "31/02/2023", ""] * 1700
+    values, failures = parse("date", cells)
+    assert values[:3] == [pd.Timestamp("2023-03-31"), pd.NaT, pd.NaT]
+    assert values.count(pd.Timestamp("2023-03-31")) == 1700
+    assert failures == {"BAD-DATE": ["31/02/2023"] * 1700}
+
+
+def test_uln_digits_of_another_script_follow_the_same_rule():
+    # Python's \d also matches Arabic-Indic digits; such a ULN is checked digit by digit
+    # like its ASCII twin: 1234567899 passes (see test_uln_check_digit), ...890 does not.
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    good, bad = "1234567899".translate(arabic), "1234567890".translate(arabic)
+    _, failures = parse("uln", [good, bad])
+    assert failures == {"BAD-ULN": [bad]}

@@ -309,3 +309,68 @@ def test_rows_read_equal_accepted_plus_rejected(return_tables):
     assert rejected["source"].str.fullmatch(r"[a-z_]+\.csv:\d+").all()
     assert set(rejected["column"]) <= allowed
     assert set(rejected["rule"]) <= {r.id for r in CATALOGUE.values() if r.kpi == "validation"}
+
+
+def test_every_table_naming_a_rejected_learner_is_rejected_too():
+    # Five tables reference learners; their keys are gathered once and shared. L2 is
+    # rejected (bad start_date), so its payment, assessment, interview, outcome and
+    # referral are each rejected REF-LEARNER; L1's five records are all accepted.
+    learners = [
+        {**LEARNER, "learner_type": "co-funded", "employer_id": "E1"},
+        {**LEARNER, "learner_ref": "L2", "start_date": "31/02/2023"},
+    ]
+    both = [("L1", "B1"), ("L2", "B1")]
+    tables, rejected, counts = validate_tables(
+        raw_return(
+            learners=learners,
+            cofunding_payments=[
+                {
+                    "employer_id": "E1",
+                    "learner_ref": r,
+                    "bootcamp_id": b,
+                    "amount": "100",
+                    "payment_date": "2023-02-01",
+                }
+                for r, b in both
+            ],
+            assessments=[
+                {
+                    "learner_ref": r,
+                    "bootcamp_id": b,
+                    "kind": "final",
+                    "assessment_date": "2023-03-01",
+                }
+                for r, b in both
+            ],
+            interviews=[
+                {
+                    "learner_ref": r,
+                    "bootcamp_id": b,
+                    "offer_date": "2023-03-02",
+                    "role_type": "job",
+                    "matches_skills": "Y",
+                }
+                for r, b in both
+            ],
+            outcomes=[
+                {
+                    "learner_ref": r,
+                    "bootcamp_id": b,
+                    "outcome_type": "new_job",
+                    "outcome_date": "2023-03-03",
+                }
+                for r, b in both
+            ],
+            referrals=[
+                {"learner_ref": r, "bootcamp_id": b, "referral_date": "2023-02-10"} for r, b in both
+            ],
+        )
+    )
+    referring = ["cofunding_payments", "assessments", "interviews", "outcomes", "referrals"]
+    assert reasons(rejected) == [
+        ("learners.csv:3", "start_date", "31/02/2023", "BAD-DATE"),
+        *((f"{name}.csv:3", "learner_ref", "L2", "REF-LEARNER") for name in referring),
+    ]
+    for name in referring:
+        assert counts[name] == TableCount(name, 2, 1, 1)
+        assert tables[name]["learner_ref"].tolist() == ["L1"]
