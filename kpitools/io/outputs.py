@@ -135,9 +135,21 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
             name: {"sha256": hashlib.sha256(data).hexdigest(), "rows": rows}
             for name, (data, rows) in outputs.items()
         },
+        "samples": sample_record(audit),
         "notes": list(audit.notes),
         "warnings": list(provider.warnings),
     }
+
+
+def sample_record(audit: ProviderAudit) -> dict[str, dict[str, int]]:
+    """The verification samples shown in the pack: seed and size of each, so that an
+    auditor can draw the same sample again (``kpitools sample --seed``)."""
+    record: dict[str, dict[str, int]] = {}
+    for name, worklist in sorted(audit.worklists.items()):
+        if name.startswith("sample_") and "sample_seed" in worklist.columns:
+            seeds = worklist["sample_seed"].dropna().unique()
+            record[name] = {"seed": int(seeds[0]) if len(seeds) else None, "picked": len(worklist)}
+    return record
 
 
 def package_versions() -> dict[str, str]:

@@ -95,3 +95,17 @@ def test_rerun_gives_byte_identical_csvs(tmp_path):
     for name, data in before.items():
         assert again[name].read_bytes() == data
         assert other[name].read_bytes() == data
+
+
+def test_manifest_records_the_sample_seeds(tmp_path):
+    import pandas as pd
+
+    audit = _audit(tmp_path)
+    audit.worklists["sample_completers"] = pd.DataFrame(
+        {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]})
+    audit.worklists["ageing_outcomes"] = pd.DataFrame({"entity": ["learner:1"]})
+    written = write_provider_outputs(audit, tmp_path / "out")
+    manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
+    # the completers sample is recorded as given: seed 4242, 2 picks; ageing is not a sample
+    assert manifest["samples"]["sample_completers"] == {"seed": 4242, "picked": 2}
+    assert "ageing_outcomes" not in manifest["samples"]
