@@ -287,7 +287,7 @@ def _counts(cases: Cases, today: pd.Timestamp, *,
 
     Cases without a bootcamp_id are left out, as a groupby would.
     """
-    size = len(cases["passed"])
+    size = _size(cases)
     passed = _bools(cases["passed"], size)
     in_value = _bools(cases["in_value"], size)
     fallen_due = _fallen_due(cases["due"], size, today)
@@ -309,7 +309,7 @@ def _counts(cases: Cases, today: pd.Timestamp, *,
 
 def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Several mappings of case columns as one (scalars repeated over their part)."""
-    sizes = [len(part["passed"]) for part in parts]
+    sizes = [_size(part) for part in parts]
 
     def column(name: str, convert: Callable[[Any, int], np.ndarray]) -> np.ndarray:
         return np.concatenate([convert(part[name], size)
@@ -317,6 +317,16 @@ def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
     return {"bootcamp_id": column("bootcamp_id", _objects), "due": column("due", _dates),
             "passed": column("passed", _bools), "in_value": column("in_value", _bools)}
+
+
+def _size(cases: Cases) -> int:
+    """The number of cases: the length of any column that is not a scalar."""
+    if isinstance(cases, pd.DataFrame):
+        return len(cases)
+    return next(len(cases[c]) for c in _CASE_COLUMNS if np.ndim(cases[c]))
+
+
+_CASE_COLUMNS = ("bootcamp_id", "due", "passed", "in_value")
 
 
 def _objects(column: Any, size: int) -> np.ndarray:
