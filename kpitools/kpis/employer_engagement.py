@@ -96,9 +96,10 @@ def employer_engagement(
     results: list[KpiResult] = []
     for stage in STAGES:
         pooled = latest.loc[latest["stage"].eq(stage)]
-        unreached = tried.loc[tried["stage"].eq(stage)
-                              & ~tried["employer_id"].isin(pooled["employer_id"])
-                              & tried["attempts"].ge(rules.unreachable_attempts)]
+        reached_employers = set(pooled["employer_id"].tolist())
+        unreached = [(employer, sources) for employer, sources in tried.get(stage, {}).items()
+                     if employer not in reached_employers
+                     and len(sources) >= rules.unreachable_attempts]
         findings = _stage_findings(stage, pooled, unreached, home)
         if stage == "design":
             findings += list_quality(employers, home)
@@ -133,12 +134,18 @@ def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     return scoped.drop_duplicates(["stage", "bootcamp_id", "employer_id"], keep="last")
 
 
-def _attempts(unreached: pd.DataFrame) -> pd.DataFrame:
-    """Per (stage, employer): unreached attempts and their sources, in the log's order."""
-    attempts = unreached.groupby(["stage", "employer_id"], sort=True)["source"].agg(
-        ["size", lambda s: "; ".join(map(str, s))])
-    attempts.columns = ["attempts", "attempt_sources"]
-    return attempts.reset_index()
+def _attempts(unreached: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
+    """Per stage and employer: the sources of its unreached attempts, in the log's order.
+
+    A few hundred rows: plain Python is far cheaper than a two-key groupby here.
+    """
+    attempts: dict[str, dict[str, list[str]]] = {}
+    for stage, employer, source in zip(unreached["stage"].tolist(),
+                                       unreached["employer_id"].tolist(),
+                                       unreached["source"].tolist(), strict=True):
+        if not (pd.isna(stage) or pd.isna(employer)):
+            attempts.setdefault(stage, {}).setdefault(employer, []).append(str(source))
+    return attempts
 
 
 def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
@@ -169,8 +176,8 @@ def _cases(latest: pd.DataFrame) -> dict[str, object]:
             "in_value": True}
 
 
-def _stage_findings(stage: str, pooled: pd.DataFrame, unreached: pd.DataFrame,
-                    home: pd.Series) -> list[Finding]:
+def _stage_findings(stage: str, pooled: pd.DataFrame,
+                    unreached: list[tuple[str, list[str]]], home: pd.Series) -> list[Finding]:
     failing = pooled.loc[~pooled["passed"]]
     fail, lost = rule(_FAIL_RULE[stage]), rule("EE-UNREACHABLE-3")
     findings = [
@@ -184,10 +191,10 @@ def _stage_findings(stage: str, pooled: pd.DataFrame, unreached: pd.DataFrame,
     ]
     findings += [
         Finding(kpi=KPI, rule=lost.id, severity=lost.severity, entity=f"employer:{e}",
-                source=str(src), bootcamp_id=str(home.get(e, ALL)),
-                message=f"{stage} stage: not reached after {n} attempts; escalate to DfE")
-        for e, src, n in zip(unreached["employer_id"], unreached["attempt_sources"],
-                             unreached["attempts"], strict=True)
+                source="; ".join(sources), bootcamp_id=str(home.get(e, ALL)),
+                message=f"{stage} stage: not reached after {len(sources)} attempts; "
+                        "escalate to DfE")
+        for e, sources in unreached
     ]
     return findings
 
