@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kpitools.calendar import previous_period
 from kpitools.checks import run_portfolio_checks, run_provider_checks
+from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
 from kpitools.contract import PROVIDER_ID_PATTERN
@@ -185,6 +186,23 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
         return error
 
 
+def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiToolsError, dict]:
+    """:func:`_audit_task` plus the frames derived from the return on the way (pickled
+    together, so frames they share with the return travel once): the portfolio step
+    then need not rebuild them."""
+    result = _audit_task(task)
+    if isinstance(result, KpiToolsError):
+        return result, {}
+    return result, derived_values(result.provider, result.as_of)
+
+
+def _adopted(shipped: tuple[ProviderAudit | KpiToolsError, dict]) -> ProviderAudit | KpiToolsError:
+    result, values = shipped
+    if isinstance(result, ProviderAudit):
+        adopt(result.provider, result.as_of, values)
+    return result
+
+
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
     """Each task's audit, in task order; in ``workers`` processes when more than one."""
     workers = min(workers, len(tasks))
@@ -194,7 +212,7 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
     context = multiprocessing.get_context("spawn")  # no forked copies of threads or locks
     chunk = max(1, min(8, len(tasks) // (4 * workers)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_audit_task, tasks, chunksize=chunk)
+        yield from map(_adopted, pool.map(_audit_task_in_worker, tasks, chunksize=chunk))
 
 
 def provider_folders(period_dir: Path) -> list[Path]:

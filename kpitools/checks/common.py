@@ -125,11 +125,18 @@ def learning_periods(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.Data
     Returns:
         ``learners`` with two extra datetime columns (a new frame).
     """
-    ends = bootcamps[["bootcamp_id", "end_date"]].rename(columns={"end_date": "_bootcamp_end"})
-    joined = learners.merge(ends, on="bootcamp_id", how="left")
-    joined.index = learners.index
-    end = joined["withdrawal_date"].fillna(joined["completion_date"]).fillna(joined["_bootcamp_end"])
-    start = joined["start_date"]
+    ids = bootcamps["bootcamp_id"]
+    if len(learners) and ids.is_unique and not ids.isna().any():
+        # one lookup per learner; the same as the merge below for validated bootcamps
+        bootcamp_end = learners["bootcamp_id"].map(pd.Series(bootcamps["end_date"].array,
+                                                             index=ids.array))
+    else:
+        ends = bootcamps[["bootcamp_id", "end_date"]].rename(columns={"end_date": "_bootcamp_end"})
+        joined = learners.merge(ends, on="bootcamp_id", how="left")
+        joined.index = learners.index
+        bootcamp_end = joined["_bootcamp_end"]
+    end = learners["withdrawal_date"].fillna(learners["completion_date"]).fillna(bootcamp_end)
+    start = learners["start_date"]
     end = end.where(end.isna() | (end >= start), start)
     return learners.assign(learning_start=start, learning_end=end.fillna(start))
 

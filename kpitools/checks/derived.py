@@ -88,3 +88,20 @@ def timing(provider: ProviderReturn, as_of: date) -> pd.DataFrame:
     """:func:`~kpitools.kpis._common.bootcamp_timing` of :func:`measured` (shared)."""
     return return_derived(provider, as_of, "timing",
                           lambda: bootcamp_timing(measured(provider, as_of), as_of))
+
+
+def derived_values(provider: ProviderReturn, as_of: date) -> dict[str, Any]:
+    """Every value built so far for ``provider`` at ``as_of`` (to ship with the return
+    from a worker process, see :func:`adopt`)."""
+    entry = _ENTRIES.get(id(provider))
+    if (entry is None or entry.provider() is not provider or entry.as_of != as_of
+            or not _same_frames(entry, provider)):
+        return {}
+    return dict(entry.values)
+
+
+def adopt(provider: ProviderReturn, as_of: date, values: dict[str, Any]) -> None:
+    """Take ``values`` (from :func:`derived_values` of the same return, e.g. in a worker
+    process) as already built for ``provider`` at ``as_of``."""
+    for name, value in values.items():
+        return_derived(provider, as_of, name, lambda value=value: value)

@@ -4,6 +4,7 @@ as_of; forgotten with the return."""
 from __future__ import annotations
 
 import gc
+import pickle
 from datetime import date
 
 from auditkit_frames import bootcamp, frame, learner, provider_return
@@ -57,3 +58,18 @@ def test_entry_forgotten_with_its_return() -> None:
     del provider
     gc.collect()
     assert key not in derived._ENTRIES
+
+
+def test_values_shipped_with_a_copied_return_are_adopted_not_rebuilt() -> None:
+    provider = provider_return(bootcamps=[bootcamp()], learners=[learner("L1")])
+    built = derived.timing(provider, AS_OF)
+    values = derived.derived_values(provider, AS_OF)
+    assert set(values) == {"measured", "timing"}
+    assert derived.derived_values(provider, date(2023, 4, 30)) == {}  # another as_of: none
+    # a worker process pickles the return and its values together; the copy adopts them
+    copy, shipped = pickle.loads(pickle.dumps((provider, values)))
+    derived.adopt(copy, AS_OF, shipped)
+    calls: list[int] = []
+    adopted = derived.return_derived(copy, AS_OF, "timing", _counting_build(calls))
+    assert calls == []
+    assert adopted.equals(built)
