@@ -183,7 +183,10 @@ _BAD_LIST = re.compile(r"[\x00-\x1f\x7f]|;;")
 
 
 def _parse_id(texts: list[str], column: Column) -> _Distinct:
-    bad = [_BAD_ID.search(text) is not None for text in texts]
+    if _BAD_ID.search("".join(texts)) is None:  # the usual case: no bad character at all
+        bad = []
+    else:
+        bad = [_BAD_ID.search(text) is not None for text in texts]
     reason = "an identifier cannot contain ';', tabs or line breaks"
     return _Distinct(_text_or_none(texts), _failure(bad, "BAD-ID", reason))
 
@@ -278,12 +281,14 @@ def _parse_score(texts: list[str], column: Column) -> _Distinct:
     return _Distinct(values.data, failures, values.missing, "Int64")
 
 
-_UKPRN_RE = re.compile(r"\d{8}")
-_ULN_RE = re.compile(r"\d{10}")
+def _digits(text: str, count: int) -> bool:
+    """``re.fullmatch(rf"\\d{{{count}}}", text)``: \\d is a Unicode decimal digit, as for
+    :meth:`str.isdecimal`."""
+    return len(text) == count and text.isdecimal()
 
 
 def _parse_ukprn(texts: list[str], column: Column) -> _Distinct:
-    bad = [text != "" and _UKPRN_RE.fullmatch(text) is None for text in texts]
+    bad = [text != "" and not _digits(text, 8) for text in texts]
     return _Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits"))
 
 
@@ -305,7 +310,9 @@ def _ulns_ok(ulns: list[str]) -> np.ndarray:
     digits = codes.astype(np.int64) - ord("0")
     remainder = (digits[:, :9] * _ULN_WEIGHTS).sum(axis=1) % 11
     ok = (remainder != 0) & (digits[:, 9] == 10 - remainder)
-    return ok | np.array([uln == ULN_UNKNOWN for uln in ulns], dtype=bool).reshape(len(ulns))
+    if ULN_UNKNOWN in ulns:
+        ok |= np.array([uln == ULN_UNKNOWN for uln in ulns], dtype=bool)
+    return ok
 
 
 def _uln_ok(uln: str) -> bool:
@@ -317,9 +324,10 @@ def _uln_ok(uln: str) -> bool:
 
 
 def _parse_uln(texts: list[str], column: Column) -> _Distinct:
-    ten_digits = _mask([_ULN_RE.fullmatch(text) is not None for text in texts])
+    ten = [_digits(text, 10) for text in texts]
+    ten_digits = _mask(ten)
     check_ok = np.zeros(len(texts), dtype=bool)
-    check_ok[ten_digits] = _ulns_ok([t for t, ten in zip(texts, ten_digits, strict=True) if ten])
+    check_ok[ten_digits] = _ulns_ok([text for text, ok in zip(texts, ten, strict=True) if ok])
     filled = _mask([text != "" for text in texts])
     failures = _failure(filled & ~ten_digits, "BAD-ULN", "expected 10 digits") + _failure(
         ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
