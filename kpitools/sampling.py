@@ -113,12 +113,13 @@ def rank_population(population: pd.DataFrame, keys: pd.Series, *, seed: int, nam
     digests = [
         hashlib.sha256(f"{seed}|{name}|{key}".encode()).hexdigest() for key in keys
     ]
-    ranked = population.assign(_digest=digests).sort_values("_digest", kind="stable")
-    ranked = ranked.assign(
-        pick_rank=range(1, len(ranked) + 1),
-        pick_id=[f"{name}-{d[:10]}" for d in ranked["_digest"]],
+    # a stable sort by digest (equal keys keep their order), then one copy of the rows
+    order = sorted(range(len(digests)), key=digests.__getitem__)
+    ranked = population.iloc[order].assign(
+        pick_rank=range(1, len(order) + 1),
+        pick_id=[f"{name}-{digests[i][:10]}" for i in order],
     )
-    return ranked.drop(columns="_digest").reset_index(drop=True)
+    return ranked.reset_index(drop=True)
 
 
 def draw(
