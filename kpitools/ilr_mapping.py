@@ -235,7 +235,7 @@ def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
     for column, kind in kinds.items():
         values = [row.get(column) for row in rows]
         if kind == "date":
-            columns[column] = pd.Series(pd.to_datetime(values), dtype="datetime64[ns]")
+            columns[column] = pd.Series(_datetimes(values), dtype="datetime64[ns]")
         elif kind == "flag":
             columns[column] = pd.Series(values, dtype="boolean")
         elif kind == "int":
@@ -243,6 +243,18 @@ def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
         else:
             columns[column] = pd.Series(values, dtype=object)
     return pd.DataFrame(columns)
+
+
+def _datetimes(values: list[object]) -> np.ndarray | pd.DatetimeIndex:
+    """Dates (``datetime.date`` or None, as the mapping gives them) as datetime64[ns];
+    anything else goes through ``pd.to_datetime``."""
+    if all(v is None or type(v) is date for v in values):
+        return np.array([_NAT if v is None else np.datetime64(v, "ns") for v in values],
+                        dtype="datetime64[ns]")
+    return pd.to_datetime(values)
+
+
+_NAT = np.datetime64("NaT", "ns")
 
 
 def _input_file(ilr: IlrFile) -> InputFile:
