@@ -408,9 +408,17 @@ def learner_key(frame: pd.DataFrame) -> pd.Series:
     return frame["learner_ref"] + ";" + frame["bootcamp_id"]
 
 
-def per_learner(key: pd.Series, values: pd.Series, how: str | list[str]) -> pd.Series | pd.DataFrame:
-    """``values`` aggregated per learner ``key`` (:func:`learner_key`); blank keys left out."""
-    return values.groupby(key, sort=False).agg(how)
+def per_learner(key: pd.Series, values: pd.Series,
+                how: str | list[str]) -> pd.Series | dict[str, pd.Series]:
+    """``values`` aggregated per learner ``key`` (:func:`learner_key`); blank keys left out.
+
+    ``how`` names a groupby method (``"sum"``, ``"max"``, ``"first"`` ...); for a list of
+    names, one Series per name, by name, from a single grouping.
+    """
+    grouped = values.groupby(key, sort=False)
+    if isinstance(how, str):
+        return getattr(grouped, how)()
+    return {name: getattr(grouped, name)() for name in how}
 
 
 def lookup(keys: pd.Series, per: pd.Series) -> pd.Series:
