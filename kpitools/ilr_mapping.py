@@ -38,7 +38,7 @@ from kpitools.ilr_events import (
     learner_rows,
     m1_from_start,
 )
-from kpitools.io.ilr import IlrFile, read_ilr
+from kpitools.io.ilr import IlrFile, read_ilr, read_ilr_header
 from kpitools.io.tables import RawTable, problems_frame
 from kpitools.model import InputFile, TableCount, empty_rejected
 from kpitools.rules import Rules
@@ -121,8 +121,15 @@ def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
     Raises:
         FileLevelError: a file that cannot be read, or files of different providers.
     """
-    files = [read_ilr(p, keep=is_bootcamp_learner, fund_models=(str(BOOTCAMP_FUND_MODEL),))
-             for p in paths]
+    return _read_files(list(paths), superseded=set())
+
+
+def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFile]:
+    """:func:`read_ilr_files`; the files at the positions in ``superseded`` are read only
+    for their withdrawals (see :func:`_superseded`)."""
+    files = [read_ilr(p, keep=is_bootcamp_learner, fund_models=(str(BOOTCAMP_FUND_MODEL),),
+                      withdrawn_only=i in superseded)
+             for i, p in enumerate(paths)]
     ukprns = sorted({f.header.ukprn for f in files})
     if len(ukprns) > 1:
         raise FileLevelError(
@@ -149,8 +156,24 @@ def tables_from_ilr_files(paths: Sequence[str | Path], *, rules: Rules) -> IlrTa
     Raises:
         FileLevelError: any file that cannot be read; nothing is mapped then.
     """
-    files = read_ilr_files(paths)
+    paths = list(paths)
+    files = _read_files(paths, superseded=_superseded(paths))
     return tables_from_ilr(files, rules=rules)
+
+
+def _superseded(paths: list[str | Path]) -> set[int]:
+    """Positions of the files that are not their collection year's latest, judged from
+    their headers as :func:`tables_from_ilr` will judge them. Of those files only the
+    withdrawals are used (their first report date), so only possibly withdrawn learners
+    need building. Empty when a header cannot be read: every file is then read whole
+    and reports its own problem."""
+    headers = [read_ilr_header(p) for p in paths]
+    if len(paths) < 2 or any(h is None for h in headers):
+        return set()
+    order = sorted(range(len(paths)), key=lambda i: (
+        headers[i].file_preparation_date, headers[i].date_time or "", Path(paths[i]).name))
+    latest = {headers[i].year: i for i in order}  # the last one seen wins
+    return set(range(len(paths))) - set(latest.values())
 
 
 def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "FILE_NAME", "KNOWN_NAMESPACES", "IlrDelivery", "IlrEmployment", "IlrFam", "IlrFile",
-    "IlrHeader", "IlrLearner", "read_ilr",
+    "IlrHeader", "IlrLearner", "read_ilr", "read_ilr_header",
 ]
 
 KNOWN_NAMESPACES: dict[str, str] = {
@@ -99,6 +99,7 @@ def read_ilr(
     *,
     keep: Callable[[IlrLearner], bool] | None = None,
     fund_models: Collection[str] | None = None,
+    withdrawn_only: bool = False,
 ) -> IlrFile:
     """Read one ILR file, streaming, keeping the learners for which ``keep`` is true.
 
@@ -109,6 +110,9 @@ def read_ilr(
         fund_models: when given, a learner none of whose aims has one of these
             ``FundModel`` codes is counted but not even built (a fast pre-filter:
             most learners of a large college are not on a bootcamp).
+        withdrawn_only: when true, only learners with an aim whose ``CompStatus`` could
+            read as 3 (withdrawn) are built; the others are counted only. For a file
+            read for its withdrawals alone (a month superseded by a later return).
 
     Returns:
         The header, kept learners and counts; nothing is returned for a broken file.
@@ -123,7 +127,7 @@ def read_ilr(
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        header, learners, read = _parse(path, stream, keep, fund_models)
+        header, learners, read = _parse(path, stream, keep, fund_models, withdrawn_only)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
     return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
@@ -173,7 +177,7 @@ def _parser_events(stream: object) -> etree.iterparse:
 
 def _parse(
     path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
-    fund_models: Collection[str] | None,
+    fund_models: Collection[str] | None, withdrawn_only: bool = False,
 ) -> tuple[IlrHeader, list[IlrLearner], int]:
     namespace: str | None = None
     header: IlrHeader | None = None
@@ -191,7 +195,8 @@ def _parse(
                 header = _read_header(path, elem, namespace)
             elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
                 read += 1
-                if fund_models is None or _has_fund_model(elem, namespace, fund_models):
+                if (fund_models is None or _has_fund_model(elem, namespace, fund_models)) and (
+                        not withdrawn_only or _may_be_withdrawn(namespace)(elem)):
                     learner = learner_from_element(elem, namespace, read)
                     if keep is None or keep(learner):
                         kept.append(learner)
@@ -237,6 +242,34 @@ def _fund_model_test(ns: str, fund_models: tuple[str, ...]) -> etree.XPath:
 
 def _has_fund_model(learner: etree._Element, ns: str, fund_models: Collection[str]) -> bool:
     return bool(_fund_model_test(ns, tuple(sorted(fund_models)))(learner))
+
+
+@functools.lru_cache(maxsize=16)
+def _may_be_withdrawn(ns: str) -> etree.XPath:
+    # A superset of "an aim with CompStatus 3": the typed read strips the text and wants
+    # ASCII digits, so any text it reads as 3 contains a "3".
+    return etree.XPath("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])",
+                       namespaces={"i": ns})
+
+
+def read_ilr_header(path: str | Path) -> IlrHeader | None:
+    """Only the header of an ILR file (read from its top), or None when it cannot be
+    read for any reason; :func:`read_ilr` then reports what is wrong with the file."""
+    path = Path(path)
+    try:
+        _refuse_doctype_in_prolog(path)
+        with path.open("rb") as raw:
+            namespace: str | None = None
+            for event, elem in _parser_events(raw):
+                if namespace is None:
+                    namespace = _check_root(path, elem)
+                elif event == "end" and elem.tag == f"{{{namespace}}}Header":
+                    return _read_header(path, elem, namespace)
+                elif elem.tag == f"{{{namespace}}}Learner":
+                    return None  # no header before the learners: leave it to read_ilr
+    except (OSError, etree.XMLSyntaxError, FileLevelError):
+        return None
+    return None
 
 
 def _release(elem: etree._Element) -> None:
