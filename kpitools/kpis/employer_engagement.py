@@ -106,7 +106,7 @@ def employer_engagement(
         notes = {ALL: _score_notes(pooled)} if stage == "post" else None
         measure = Measure(KPI, stage=stage, start_column=_START[stage],
                           lag_months=rules.outcome_window_months if stage == "post" else 0)
-        results += summarise(measure, _cases(per_bootcamp.loc[per_bootcamp["stage"].eq(stage)]),
+        results += summarise(measure, _cases(per_bootcamp.get(stage, _NO_CASES)),
                              timing, as_of=as_of, findings=findings,
                              all_cases=_cases(pooled), notes=notes)
     return results
@@ -122,16 +122,31 @@ def _role_flags(employers: pd.DataFrame) -> pd.DataFrame:
     }).drop_duplicates("employer_id")
 
 
-def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
-    """Per (stage, bootcamp, employer): the latest reached contact counting for the bootcamp.
+def _per_bootcamp(judged: pd.DataFrame,
+                  links: pd.DataFrame) -> dict[str, dict[str, list[object]]]:
+    """Per stage: the cases of each bootcamp, one per (bootcamp, employer) reached.
 
-    ``judged`` is oldest first; a contact naming a bootcamp counts for that one only.
+    A case is the verdict of the latest reached contact counting for the bootcamp:
+    ``judged`` is oldest first, and a contact naming a bootcamp counts for that one only.
+    A few hundred contacts: plain Python is far cheaper than a merge here.
     """
-    scoped = judged[["stage", "employer_id", "bootcamp_id", "passed"]].merge(
-        links, on="employer_id", suffixes=("_contact", ""))
-    scoped = scoped.loc[scoped["bootcamp_id_contact"].isna()
-                        | scoped["bootcamp_id_contact"].eq(scoped["bootcamp_id"])]
-    return scoped.drop_duplicates(["stage", "bootcamp_id", "employer_id"], keep="last")
+    serves: dict[object, list[object]] = {}
+    for employer, bootcamp in zip(links["employer_id"].tolist(),
+                                  links["bootcamp_id"].tolist(), strict=True):
+        serves.setdefault(employer, []).append(bootcamp)
+    latest: dict[tuple[object, object, object], bool] = {}
+    for stage, employer, named, passed in zip(
+            judged["stage"].tolist(), judged["employer_id"].tolist(),
+            judged["bootcamp_id"].tolist(), judged["passed"].tolist(), strict=True):
+        for bootcamp in serves.get(employer, ()):
+            if named is None or pd.isna(named) or named == bootcamp:
+                latest[(stage, bootcamp, employer)] = passed
+    cases: dict[str, dict[str, list[object]]] = {}
+    for (stage, bootcamp, _), passed in latest.items():
+        stage_cases = cases.setdefault(stage, {"bootcamp_id": [], "passed": []})
+        stage_cases["bootcamp_id"].append(bootcamp)
+        stage_cases["passed"].append(passed)
+    return cases
 
 
 def _attempts(unreached: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
@@ -170,7 +185,10 @@ def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
     return pd.Series(passed, index=contacts.index, dtype=bool)
 
 
-def _cases(latest: pd.DataFrame) -> dict[str, object]:
+_NO_CASES: dict[str, list[object]] = {"bootcamp_id": [], "passed": []}
+
+
+def _cases(latest: Mapping[str, object]) -> dict[str, object]:
     # Each case falls due when the stage does: until then a later contact can put it right.
     return {"bootcamp_id": latest["bootcamp_id"], "due": pd.NaT, "passed": latest["passed"],
             "in_value": True}
