@@ -81,13 +81,16 @@ def employer_engagement(
     employers = measured["employers"]
     active = employers.loc[employers["status"].ne("dropped")]
     links = employer_links(active, measured["bootcamps"])
-    contacts = measured["employer_contacts"].merge(_role_flags(active), on="employer_id")
+    flags = _role_flags(active)
+    log = measured["employer_contacts"]
+    contacts = log.loc[log["employer_id"].isin(list(flags))]  # active employers' contacts
     reached = contacts["reached"].fillna(False).astype(bool)
     # Reached contacts judged against their own stage, oldest first, so that the last of
     # a group is its latest (ties: the later row of the log).
     judged = contacts.loc[reached, ["stage", "employer_id", "bootcamp_id", "attempt_date",
                                     "source", "satisfaction_score"]].assign(
-        passed=_passes(contacts.loc[reached], rules)).sort_values("attempt_date", kind="stable")
+        passed=_passes(contacts.loc[reached], flags, rules)).sort_values("attempt_date",
+                                                                          kind="stable")
     latest = judged.drop_duplicates(["stage", "employer_id"], keep="last")
     per_bootcamp = _per_bootcamp(judged, links)
     tried = _attempts(contacts.loc[~reached])
@@ -112,14 +115,20 @@ def employer_engagement(
     return results
 
 
-def _role_flags(employers: pd.DataFrame) -> pd.DataFrame:
-    roles = employers["roles"].fillna("").map(lambda r: {x.strip() for x in r.split(";")})
-    return pd.DataFrame({
-        "employer_id": employers["employer_id"],
-        "delivery_role": roles.map(lambda r: bool(r & set(DELIVERY_ROLES))),
-        "own_staff": roles.map(lambda r: "own_staff_training" in r),
-        "interviewing": roles.map(lambda r: "interviewing" in r),
-    }).drop_duplicates("employer_id")
+def _role_flags(employers: pd.DataFrame) -> dict[object, tuple[bool, bool, bool]]:
+    """employer_id -> (has a delivery role, own_staff_training, interviewing).
+
+    From the first row of each employer; a few dozen rows, parsed in plain Python.
+    """
+    flags: dict[object, tuple[bool, bool, bool]] = {}
+    for employer, roles in zip(employers["employer_id"].tolist(),
+                               employers["roles"].tolist(), strict=True):
+        if employer in flags:
+            continue
+        names = {x.strip() for x in ("" if roles is None or pd.isna(roles) else roles).split(";")}
+        flags[employer] = (bool(names & set(DELIVERY_ROLES)), "own_staff_training" in names,
+                           "interviewing" in names)
+    return flags
 
 
 def _per_bootcamp(judged: pd.DataFrame,
@@ -163,12 +172,18 @@ def _attempts(unreached: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
     return attempts
 
 
-def _passes(contacts: pd.DataFrame, rules: Rules) -> pd.Series:
-    """Whether each reached contact confirms the points of its own stage."""
+def _passes(contacts: pd.DataFrame, flags: Mapping[object, tuple[bool, bool, bool]],
+            rules: Rules) -> pd.Series:
+    """Whether each reached contact confirms the points of its own stage.
+
+    ``flags`` are the employers' roles (:func:`_role_flags`).
+    """
     def yes(column: str) -> np.ndarray:
         return contacts[column].astype("boolean").to_numpy(dtype=bool, na_value=False)
 
-    delivery, own, interviewing = yes("delivery_role"), yes("own_staff"), yes("interviewing")
+    roles = np.array([flags[e] for e in contacts["employer_id"].tolist()],
+                     dtype=bool).reshape(-1, 3)
+    delivery, own, interviewing = roles[:, 0], roles[:, 1], roles[:, 2]
     satisfied = yes("satisfied")
     numbers = (contacts["candidates_interviewed"].notna()
                & contacts["candidates_offered"].notna()).to_numpy()
