@@ -128,8 +128,8 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
     outcomes = outcomes.assign(valid=problem.eq(""), problem=problem)
     key = learner_key(outcomes)
     counts = per_learner(key, outcomes["valid"], ["size", "sum"])
-    # The first problem by outcome date: problems are never blank, so first() = first row.
-    invalid = outcomes.loc[~outcomes["valid"]].sort_values([*_KEY, "outcome_date"])
+    # The earliest-dated problem per learner (ties: log order); problems are never blank.
+    invalid = outcomes.loc[~outcomes["valid"]].sort_values("outcome_date", kind="stable")
     first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
     person = learner_key(people)
     return people.assign(

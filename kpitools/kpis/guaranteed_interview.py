@@ -111,8 +111,8 @@ def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
     offers = offers.assign(valid=problems.eq(""), problem=problems)
     key = learner_key(offers)
     counts = per_learner(key, offers["valid"], ["size", "sum"])
-    # The first problem by offer date: problems are never blank, so first() = first row.
-    invalid = offers.loc[~offers["valid"]].sort_values([*_KEY, "offer_date"])
+    # The earliest-dated problem per learner (ties: log order); problems are never blank.
+    invalid = offers.loc[~offers["valid"]].sort_values("offer_date", kind="stable")
     first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
     person = learner_key(people)
     return people.assign(
