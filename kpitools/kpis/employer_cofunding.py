@@ -116,8 +116,9 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     employers = measured["employers"].drop_duplicates("employer_id")
     bands = pd.Series(size_band(employers, rules).to_numpy(), index=employers["employer_id"],
                       name="band")
-    prices = measured["bootcamps"].drop_duplicates("bootcamp_id").set_index("bootcamp_id")[
-        "price_per_learner"]
+    bootcamps = measured["bootcamps"].drop_duplicates("bootcamp_id")
+    prices = pd.Series(bootcamps["price_per_learner"].to_numpy(), index=bootcamps["bootcamp_id"],
+                       name="price_per_learner")
     payments = measured["cofunding_payments"]
     paid = per_learner(learner_key(payments), payments["amount"], ["sum", "size"])
     person = learner_key(cofunded)
