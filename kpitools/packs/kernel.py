@@ -4,6 +4,7 @@
   temporary folder instead of TCP on localhost. Nothing listens on a port, and ipykernel
   no longer prints "Kernel is running over TCP without encryption" on stderr for every
   pack. (Windows has no IPC transport: TCP is kept there.)
+- :func:`kernel_options`: and the kernel is stopped at once when its notebook is done.
 - :class:`PackExporter`: nbconvert's HTML exporter without its BeautifulSoup pass, which
   re-parses the whole page only to add missing ``alt`` texts and ``tabindex`` attributes
   (our charts carry their own ``alt``); it was about half of the rendering time.
@@ -52,8 +53,13 @@ class IpcKernelManager(AsyncKernelManager):
 
 
 def kernel_options() -> dict[str, Any]:
-    """Extra papermill (nbclient) options for a pack's kernel: IPC where it exists."""
-    return {} if os.name == "nt" else {"kernel_manager_class": IpcKernelManager}
+    """Extra papermill (nbclient) options for a pack's kernel: IPC where it exists, and
+    the kernel stopped at once when the notebook is done (every output has arrived by
+    then; a graceful shutdown only waits about 0.1 s longer for nothing)."""
+    options: dict[str, Any] = {"shutdown_kernel": "immediate"}
+    if os.name != "nt":
+        options["kernel_manager_class"] = IpcKernelManager
+    return options
 
 
 class PackExporter(HTMLExporter):

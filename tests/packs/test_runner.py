@@ -90,30 +90,31 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kernel_over_ipc_quietly_and_leaves_no_sockets(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    import glob
     import os
-    import tempfile
 
     import nbformat
 
     from kpitools.packs.kernel import IpcKernelManager, kernel_options
 
-    assert kernel_options() == ({} if os.name == "nt" else {"kernel_manager_class": IpcKernelManager})
+    assert kernel_options().get("kernel_manager_class") is (None if os.name == "nt" else IpcKernelManager)
+    assert kernel_options()["shutdown_kernel"] == "immediate"
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("import os\nsorted(os.listdir(os.path.dirname(__import__('ipykernel').kernelapp.IPKernelApp.instance().ip)))")]
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "import os\nfrom ipykernel.kernelapp import IPKernelApp\n"
+        "folder = os.path.dirname(IPKernelApp.instance().ip)\n(folder, sorted(os.listdir(folder)))"
+    )]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, str(tmp_path / "ipc.ipynb"))
-    pattern = os.path.join(tempfile.gettempdir(), "kpitools-kernel-*")
-    before = set(glob.glob(pattern))
     outcome = run_pack_job(PackJob("P001", str(tmp_path / "ipc.ipynb"), {}, str(tmp_path / "out.ipynb"),
                                    str(tmp_path / "out.html"), "ipc"))
     assert outcome.ok, outcome.error
     executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
-    # the kernel listens on Unix sockets (kernel-<port>) in its private folder, not on TCP
-    sockets = executed.cells[0].outputs[0]["data"]["text/plain"]
-    assert "'kernel-" in sockets
+    folder, sockets = eval(executed.cells[0].outputs[0]["data"]["text/plain"])  # noqa: S307 - our own repr
+    # the kernel listened on Unix sockets (kernel-<port>) in its private folder, not on TCP
+    assert os.path.basename(folder).startswith("kpitools-kernel-")
+    assert sockets and all(name.startswith("kernel-") for name in sockets)
     assert "without encryption" not in capfd.readouterr().err
-    assert set(glob.glob(pattern)) == before  # the socket folder is removed with the kernel
+    assert not os.path.exists(folder)  # the folder is removed with the kernel
 
 
 def test_notebooks_found_in_checkout_folder_env_or_given_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
