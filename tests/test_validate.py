@@ -374,3 +374,23 @@ def test_every_table_naming_a_rejected_learner_is_rejected_too():
     for name in referring:
         assert counts[name] == TableCount(name, 2, 1, 1)
         assert tables[name]["learner_ref"].tolist() == ["L1"]
+
+
+def test_tables_built_from_blocks_equal_the_constructor_built_ones(monkeypatch):
+    # Typed tables are assembled from ready blocks when pandas offers it, else by the
+    # DataFrame constructor: the same return gives equal tables (values, dtypes, columns)
+    # both ways. The return mixes text, dates, flags, money and Int64 columns.
+    learners = [
+        {**LEARNER, "given_name": "Ann", "m1_date": "2023-01-16", "uln": "1234567899"},
+        {**LEARNER, "learner_ref": "L2", "wants_interview": "N"},
+    ]
+    raw = raw_return(learners=learners)
+    fast_tables, fast_rejected, fast_counts = validate_tables(raw)
+    monkeypatch.setattr("kpitools.validate._FROM_BLOCKS", None)
+    slow_tables, slow_rejected, slow_counts = validate_tables(raw)
+    assert fast_counts == slow_counts
+    pd.testing.assert_frame_equal(fast_rejected, slow_rejected)
+    for name, frame in slow_tables.items():
+        pd.testing.assert_frame_equal(fast_tables[name], frame, check_exact=True)
+        assert list(fast_tables[name].dtypes) == list(frame.dtypes)
+        assert fast_tables[name].columns.dtype == frame.columns.dtype
