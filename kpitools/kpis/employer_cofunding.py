@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.kpis._common import (
@@ -102,10 +103,13 @@ def _employer_cases(due: pd.DataFrame, key: pd.Series,
 
 def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
     """The band used: implied by employee_count when given, else declared, else large."""
-    implied = employers["employee_count"].lt(rules.sme_employee_limit).map(
-        {True: "SME", False: "large"})
-    implied = implied.where(employers["employee_count"].notna())
-    return implied.fillna(employers["size_band"]).fillna("large").astype(object)
+    count = employers["employee_count"]
+    small = count.lt(rules.sme_employee_limit).to_numpy(dtype=bool, na_value=False)
+    declared = employers["size_band"].to_numpy(dtype=object)
+    band = np.where(count.notna().to_numpy(dtype=bool),
+                    np.where(small, "SME", "large").astype(object),
+                    np.where(pd.isna(declared), "large", declared).astype(object))
+    return pd.Series(band, index=employers.index, name=count.name, dtype=object)
 
 
 def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
