@@ -39,9 +39,15 @@ def _id_list(ids: object) -> list[str]:
 
 def employer_bootcamp(links: pd.DataFrame) -> pd.Series:
     """employer_id -> its bootcamp when it serves exactly one, else ``ALL``."""
-    grouped = links.groupby("employer_id")["bootcamp_id"]
-    single = grouped.nunique().eq(1)
-    return grouped.first().where(single, ALL)
+    served: dict[object, list[object]] = {}
+    for employer, bootcamp in zip(links["employer_id"].tolist(), links["bootcamp_id"].tolist(),
+                                  strict=True):
+        if not pd.isna(employer) and not pd.isna(bootcamp):
+            served.setdefault(employer, []).append(bootcamp)
+    employers = sorted(served)
+    return pd.Series([served[e][0] if len(set(served[e])) == 1 else ALL for e in employers],
+                     index=pd.Index(employers, name="employer_id"),
+                     name="bootcamp_id", dtype=object)
 
 
 def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:

@@ -112,7 +112,7 @@ def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
     achieved = per_learner(final_key, achieved, "any")
 
     def known(flags: pd.Series) -> pd.Series:
-        return lookup(person, flags).astype("boolean").fillna(False).astype(bool)
+        return lookup(person, flags).eq(True)  # no final assessment: False
 
     return facts.assign(
         any_final=lookup(person, in_order["size"]).fillna(0).astype(int) > 0,
