@@ -35,8 +35,10 @@ def unknown_employers(tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
         frame = tables.get(table)
         if frame is None or frame.empty:
             continue
-        named = frame[frame["employer_id"].map(lambda v: not is_blank(v))]
-        for row in named[~named["employer_id"].astype(object).isin(listed)].itertuples(index=False):
+        unknown = [not is_blank(v) and v not in listed for v in frame["employer_id"].astype(object)]
+        if not any(unknown):
+            continue
+        for row in frame[unknown].itertuples(index=False):
             findings.append(irregularity(
                 "EMP-UNKNOWN", learner_entity(row.learner_ref), [row.source],
                 f"{table} row {row.source} of learner {row.learner_ref} names employer "
