@@ -203,6 +203,8 @@ def _same_uln_pairs(
     """Pairs of rows (earlier row first) sharing one known ULN."""
     usable = periods[periods["uln"].map(known_uln)].reset_index(drop=True)
     usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].map(lambda u: str(u).strip()))
+    if not usable["_uln"].duplicated().any():
+        return []  # no ULN twice: the self-join below would give only each row with itself
     pairs = usable.merge(usable, on="_uln", suffixes=("_a", "_b"))
     pairs = pairs[pairs["_row_a"] < pairs["_row_b"]]
     if across_providers:
