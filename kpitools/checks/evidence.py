@@ -68,10 +68,16 @@ def _wants_interview(row: object) -> bool:
 
 
 def _first_date(frame: pd.DataFrame, column: str) -> dict[tuple[str, str], pd.Timestamp]:
-    if frame.empty:
-        return {}
-    firsts = frame.groupby(["learner_ref", "bootcamp_id"])[column].min()
-    return {key: value for key, value in firsts.items() if pd.notna(value)}
+    """(learner_ref, bootcamp_id) → the earliest date of ``column``; rows with a blank
+    key or date left out (as a groupby's min would)."""
+    firsts: dict[tuple[str, str], pd.Timestamp] = {}
+    blank = (frame["learner_ref"].isna() | frame["bootcamp_id"].isna()
+             | frame[column].isna()).tolist()
+    for ref, bootcamp, when, skip in zip(frame["learner_ref"], frame["bootcamp_id"],
+                                         frame[column], blank, strict=True):
+        if not skip and ((ref, bootcamp) not in firsts or when < firsts[(ref, bootcamp)]):
+            firsts[(ref, bootcamp)] = when
+    return firsts
 
 
 def _on_or_before(evidence: object, completion: pd.Timestamp) -> bool:
