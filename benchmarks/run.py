@@ -115,9 +115,9 @@ def bench_national() -> None:
 
 _TRIVIAL = {
     "cells": [
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 1",
+        {"id": "parameters", "cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 1",
          "outputs": [], "execution_count": None},
-        {"cell_type": "code", "metadata": {}, "source": "x + 1", "outputs": [],
+        {"id": "work", "cell_type": "code", "metadata": {}, "source": "x + 1", "outputs": [],
          "execution_count": None},
     ],
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
