@@ -286,6 +286,17 @@ LOAD_ORDER: tuple[str, ...] = (
     "cofunding_payments", "assessments", "interviews", "outcomes", "referrals",
 )
 
+# The date that makes a row of each table "happen": a row dated after as_of has not
+# happened yet for the measurement (KPIs leave it out; the demo's snapshots omit it).
+EVENT_DATE: dict[str, str] = {
+    "employer_contacts": "attempt_date",
+    "cofunding_payments": "payment_date",
+    "assessments": "assessment_date",
+    "interviews": "offer_date",
+    "outcomes": "outcome_date",
+    "referrals": "referral_date",
+}
+
 # Personal data: never in a pack or register unless include_pii is set.
 PII_COLUMNS: dict[str, tuple[str, ...]] = {
     "learners": ("uln", "given_name", "family_name"),

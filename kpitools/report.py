@@ -10,9 +10,7 @@ pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come fr
 
 from __future__ import annotations
 
-import platform
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -44,7 +42,6 @@ KPI_TITLES: dict[str, str] = {
     "career_progression": "Career progression",
     "referral": "Referral to alternative opportunities",
 }
-VERSIONED = ("kpitools", "pandas", "numpy", "matplotlib", "papermill", "nbconvert", "openpyxl")
 # re-exported: the notebook and callers use them as report.<name>
 __all__ = [
     "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
@@ -206,14 +203,6 @@ def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     return table(frame, limit=limit, more="in rejected_rows.csv")
 
 
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def provenance(ctx: PackContext) -> Html:
@@ -227,7 +216,9 @@ def provenance(ctx: PackContext) -> Html:
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
     )
-    versions = pd.DataFrame([{"package": k, "version": v} for k, v in _versions().items()])
+    from kpitools.io.outputs import package_versions  # the manifest's list, not a copy
+
+    versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return Html(
         "<h3>Input files</h3>" + str(table(inputs, limit=500))

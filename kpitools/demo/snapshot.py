@@ -11,20 +11,12 @@ from __future__ import annotations
 import copy
 from datetime import date
 
-from kpitools.contract import TABLES
+from kpitools.contract import EVENT_DATE, TABLES
 from kpitools.demo.lives import CHILD_TABLES
 from kpitools.demo.world import ProviderWorld, Row
 
 Tables = dict[str, list[Row]]
 
-EVENT_DATE: dict[str, str] = {
-    "employer_contacts": "attempt_date",
-    "cofunding_payments": "payment_date",
-    "assessments": "assessment_date",
-    "interviews": "offer_date",
-    "outcomes": "outcome_date",
-    "referrals": "referral_date",
-}
 
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "provider": ("provider_id",),

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import SOURCE_COLUMN, TABLES
+from kpitools.contract import EVENT_DATE, SOURCE_COLUMN, TABLES
 from kpitools.kpis._status import max_status, min_status
 from kpitools.model import Finding, KpiResult
 
@@ -39,15 +39,6 @@ _DTYPES = {
     "int": "Int64", "score": "Int64",
 }
 
-# The date that makes a row of each table "happen": a row dated after as_of is left out.
-EVENT_DATE: dict[str, str] = {
-    "employer_contacts": "attempt_date",
-    "cofunding_payments": "payment_date",
-    "assessments": "assessment_date",
-    "interviews": "offer_date",
-    "outcomes": "outcome_date",
-    "referrals": "referral_date",
-}
 
 
 def empty_table(name: str) -> pd.DataFrame:
