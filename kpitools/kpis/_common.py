@@ -18,19 +18,19 @@ running KPI ``at_risk``; a short case past its own due date makes it ``off_track
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from kpitools.contract import EVENT_DATE, SOURCE_COLUMN, TABLES
-from kpitools.kpis._status import max_status, min_status
-from kpitools.model import Finding, KpiResult
-
-ALL = "ALL"
+from kpitools.kpis._summary import ALL as ALL  # re-exported: the KPIs import from here
+from kpitools.kpis._summary import Cases as Cases
+from kpitools.kpis._summary import Measure as Measure
+from kpitools.kpis._summary import concat_cases as concat_cases
+from kpitools.kpis._summary import summarise as summarise
+from kpitools.model import Finding
 
 _T = TypeVar("_T")
 
@@ -175,201 +175,6 @@ def _earliest(dates: np.ndarray) -> np.datetime64:
     return dates.min() if len(dates) else np.datetime64("NaT")
 
 
-@dataclass(frozen=True)
-class Measure:
-    """How a KPI is judged: its target and when its stage begins and falls due.
-
-    Attributes:
-        kpi: KPI name.
-        stage: employer-engagement stage, or "".
-        target: target fraction (minimum or maximum), or None when only reported.
-        target_kind: ``"min"`` or ``"max"``.
-        start_column: timing column at which the monitoring stage begins.
-        lag_months: calendar months after the bootcamp is over until the target is due.
-        amber_fraction: for maximum targets, share of the limit above which at risk.
-    """
-
-    kpi: str
-    target: float | None = 1.0
-    target_kind: str = "min"
-    stage: str = ""
-    start_column: str = "first_m1"
-    lag_months: int = 0
-    amber_fraction: float = 0.8
-
-
-@lru_cache(maxsize=4096)
-def _months_after(day: pd.Timestamp, months: int) -> pd.Timestamp:
-    """``day`` plus calendar ``months`` (NaT stays NaT); remembered, as each KPI asks."""
-    return day + pd.DateOffset(months=months)
-
-
-Cases = pd.DataFrame | Mapping[str, Any]
-"""A cases frame, or a mapping of its columns (see the module docstring)."""
-
-
-def summarise(
-    measure: Measure,
-    cases: Cases,
-    timing: pd.DataFrame,
-    *,
-    as_of: date,
-    findings: Iterable[Finding] = (),
-    all_cases: Cases | None = None,
-    notes: Mapping[str, tuple[str, ...]] | None = None,
-) -> list[KpiResult]:
-    """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
-
-    A bootcamp's stage has begun when ``measure.start_column`` is on or before as_of or
-    the bootcamp has ended; its target is due when the bootcamp is over and
-    ``measure.lag_months`` have passed since it finished.
-
-    Args:
-        measure: the KPI, its target and timing.
-        cases: the cases described in the module docstring.
-        timing: :func:`bootcamp_timing` of the measured tables.
-        as_of: the measurement date.
-        findings: the failing cases; each goes to its bootcamp's result, or to ALL when
-            its ``bootcamp_id`` is ``ALL`` (employer-level findings).
-        all_cases: replaces the pooled cases for ``ALL`` when a case may not be counted
-            twice (an employer linked to several bootcamps counts once).
-        notes: plain-language notes per bootcamp id (and ``ALL``).
-    """
-    today = pd.Timestamp(as_of)
-    # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
-    started = [bool(first <= today or end < today) for first, end in
-               zip(timing[measure.start_column].tolist(), timing["end_date"].tolist(),
-                   strict=True)]
-    due_dates = [_months_after(finish, measure.lag_months)
-                 for finish in timing["finish_date"].tolist()]
-    target_due = [bool(finished and due <= today)
-                  for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)]
-    per_bootcamp = _counts(cases, today)
-    by_bootcamp: dict[str, list[Finding]] = {}
-    for finding in sorted(findings, key=_finding_key):
-        by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
-    notes = notes or {}
-    results = []
-    for position, bootcamp_id in enumerate(timing.index):
-        counts = per_bootcamp.get(bootcamp_id, _ZERO)
-        results.append(_result(
-            measure, bootcamp_id, counts, as_of=as_of, started=started[position],
-            target_due=target_due[position], due_date=due_dates[position],
-            findings=by_bootcamp.pop(bootcamp_id, []), notes=notes.get(bootcamp_id, ()),
-        ))
-    pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
-    leftover = [f for group in by_bootcamp.values() for f in group]
-    known_dues = [due for due in due_dates if not pd.isna(due)]
-    results.append(_result(
-        measure, ALL, pooled.get(ALL, _ZERO), as_of=as_of, started=any(started),
-        target_due=bool(target_due) and all(target_due),
-        due_date=max(known_dues) if known_dues else pd.NaT,
-        findings=leftover, notes=notes.get(ALL, ()),
-    ))
-    return results
-
-
-_ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
-
-
-def _counts(cases: Cases, today: pd.Timestamp, *,
-            pool: bool = False) -> dict[str, dict[str, int]]:
-    """The four counts of ``cases`` per bootcamp (every case under ``ALL`` when pooled).
-
-    Cases without a bootcamp_id are left out, as a groupby would.
-    """
-    size = _size(cases)
-    passed = _bools(cases["passed"], size)
-    in_value = _bools(cases["in_value"], size)
-    fallen_due = _fallen_due(cases["due"], size, today)
-    flags = np.stack([in_value & passed, in_value, ~passed & fallen_due, ~passed & ~fallen_due])
-    if pool:
-        if not size:
-            return {}
-        codes, keys = np.zeros(size, dtype=np.intp), [ALL]
-    else:
-        ids = cases["bootcamp_id"]
-        codes, uniques = pd.factorize(_objects(ids, size))
-        keys = [str(key) for key in uniques]
-        flags = flags[:, codes >= 0]
-        codes = codes[codes >= 0]
-    sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
-    return {key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
-            for i, key in enumerate(keys)}
-
-
-def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Several mappings of case columns as one (scalars repeated over their part)."""
-    sizes = [_size(part) for part in parts]
-
-    def column(name: str, convert: Callable[[Any, int], np.ndarray]) -> np.ndarray:
-        return np.concatenate([convert(part[name], size)
-                               for part, size in zip(parts, sizes, strict=True)])
-
-    return {"bootcamp_id": column("bootcamp_id", _objects), "due": column("due", _dates),
-            "passed": column("passed", _bools), "in_value": column("in_value", _bools)}
-
-
-def _size(cases: Cases) -> int:
-    """The number of cases: the length of any column that is not a scalar."""
-    if isinstance(cases, pd.DataFrame):
-        return len(cases)
-    return next(len(cases[c]) for c in _CASE_COLUMNS if np.ndim(cases[c]))
-
-
-_CASE_COLUMNS = ("bootcamp_id", "due", "passed", "in_value")
-
-
-def _objects(column: Any, size: int) -> np.ndarray:
-    return np.full(size, column, dtype=object) if np.ndim(column) == 0 else np.asarray(
-        column, dtype=object)
-
-
-def _dates(column: Any, size: int) -> np.ndarray:
-    if np.ndim(column) == 0:
-        return np.full(size, np.datetime64("NaT") if pd.isna(column) else column,
-                       dtype="datetime64[ns]")
-    return np.asarray(column, dtype="datetime64[ns]")
-
-
-def _bools(column: Any, size: int) -> np.ndarray:
-    """A cases column as booleans (truthiness, as ``astype(bool)``); a scalar repeats."""
-    if np.ndim(column) == 0:
-        return np.full(size, bool(column))
-    return np.asarray(column).astype(bool)
-
-
-def _fallen_due(due: Any, size: int, today: pd.Timestamp) -> np.ndarray:
-    """Whether each case's due date is on or before ``today`` (never when unknown)."""
-    return _dates(due, size) <= np.datetime64(today.value, "ns")
-
-
-def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,
-            started: bool, target_due: bool, due_date: pd.Timestamp,
-            findings: list[Finding], notes: tuple[str, ...]) -> KpiResult:
-    if measure.target_kind == "max":
-        status = max_status(
-            started=started, target_due=target_due, numerator=counts["numerator"],
-            denominator=counts["denominator"], limit=measure.target,
-            amber_fraction=measure.amber_fraction,
-        )
-    else:
-        status = min_status(
-            started=started, target_due=target_due, numerator=counts["numerator"],
-            denominator=counts["denominator"], target=measure.target,
-            overdue_short=counts["overdue_short"], open_short=counts["open_short"],
-        )
-    return KpiResult(
-        kpi=measure.kpi, bootcamp_id=str(bootcamp_id), numerator=counts["numerator"],
-        denominator=counts["denominator"], status=status, as_of=as_of, stage=measure.stage,
-        target=measure.target, target_kind=None if measure.target is None else measure.target_kind,
-        due_date=None if pd.isna(due_date) else due_date.date(),
-        exceptions=tuple(findings), notes=tuple(notes),
-    )
-
-
-def _finding_key(finding: Finding) -> tuple[str, ...]:
-    return (finding.bootcamp_id, finding.rule, finding.entity, finding.source)
 
 
 def learner_findings(
