@@ -64,7 +64,11 @@ def audit_provider(
             previous = load_provider(previous_dir)
             notes.append(f"previous return: {Path(previous_dir).as_posix()}")
         else:
-            notes.append(f"no previous return found at {Path(previous_dir).as_posix()}")
+            notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
+                         "restatements (RESTATED-*) not checked")
+    else:
+        notes.append("no previous month's return beside this one: restatements "
+                     "(RESTATED-*) not checked")
     if period is None and _PERIOD_NAME.match(provider_dir.parent.name):
         period = provider_dir.parent.name
     return audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,

@@ -113,3 +113,13 @@ def test_rules_from_params(tmp_path):
     else:
         raise AssertionError("an unknown key must be refused")
     assert issubclass(ParameterError, KpiToolsError)
+
+
+def test_no_previous_return_is_said(tmp_path):
+    # 2023-02/P1 exists but is not given: the audit cannot compare months, and says so
+    period_dir = _period(tmp_path)
+    audit = audit_provider(period_dir / "P1", as_of=AS_OF)
+    assert audit.previous is None
+    assert audit.notes == ["no previous month's return beside this one: restatements "
+                           "(RESTATED-*) not checked"]
+    assert not [f for f in audit.irregularities if f.rule.startswith("RESTATED-")]
