@@ -249,12 +249,13 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
 @friendly_errors
 def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
     """Compute every KPI of one provider's return and write the four output files."""
-    from kpitools.audit import audit_provider, default_previous_dir, rules_from_params
+    from kpitools.audit import audit_provider, rules_from_params
     from kpitools.io.outputs import write_provider_outputs
+    from kpitools.layout import previous_provider_dir
 
     rules = rules_from_params(params_file)
     audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
-                           previous_dir=default_previous_dir(provider_dir))
+                           previous_dir=previous_provider_dir(provider_dir))
     written = write_provider_outputs(audit, out_dir)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
                f"{len(audit.findings())} exception(s), "
