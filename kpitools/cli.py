@@ -126,9 +126,11 @@ _NOTEBOOKS_HELP = ("Folder of provider_pack.ipynb and portfolio.ipynb (default: 
 @friendly_errors
 def pack_command(params_file: str, notebooks: str | None) -> None:
     """Build one provider's audit pack from a params YAML (see `kpitools params`)."""
+    from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.packs import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks)
+    echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
     if not outcome.ok:
         echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
         if outcome.html_path:
@@ -246,20 +248,32 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
               help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
 @click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               default=None, help="YAML whose rules: mapping overrides the default rules.")
+@click.option("--period-dir", "period_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="DATA/PERIOD: also run the cross-provider checks against the other providers there.")
 @friendly_errors
-def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
-    """Compute every KPI of one provider's return and write the four output files."""
-    from kpitools.audit import audit_provider, rules_from_params
+def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None,
+                 period_dir: str | None) -> None:
+    """Compute every KPI of one provider's return and write the four output files.
+
+    Notes (tables not supplied, no accepted learner, checks not run) are printed and
+    recorded in manifest.json.
+    """
+    from kpitools.audit import audit_single_provider, rules_from_params
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.layout import previous_provider_dir
 
     rules = rules_from_params(params_file)
-    audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
-                           previous_dir=previous_provider_dir(provider_dir))
+    audit = audit_single_provider(provider_dir, as_of=as_of.date(), rules=rules,
+                                  previous_dir=previous_provider_dir(provider_dir),
+                                  period_dir=period_dir)
     written = write_provider_outputs(audit, out_dir)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
-               f"{len(audit.findings())} exception(s), "
-               f"{len(audit.provider.rejected)} rejected row reason(s)")
+         f"{len(audit.findings())} exception(s), "
+         f"{len(audit.provider.rejected)} rejected row reason(s)")
+    for warning in audit.provider.warnings:
+        echo(f"  warning: {warning}")
+    for note in audit.notes:
+        echo(f"  note: {note}")
     for result in audit.kpi_results:
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"

@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from kpitools import layout
 from kpitools.calendar import period_end
-from kpitools.errors import KpiToolsError, PackError
+from kpitools.errors import KpiToolsError, PackError, ProviderFailure
+from kpitools.io.outputs import write_error_file
 from kpitools.io.register import write_register
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
@@ -171,22 +172,40 @@ def prepare_period(
         out_dir = period_out / provider_id
         out_dir.mkdir(parents=True, exist_ok=True)
         if isinstance(result, KpiToolsError):
-            prepared.failures[provider_id] = result.one_line()
-            (out_dir / "error.txt").write_text(result.one_line() + "\n", encoding="utf-8")
+            _fail(prepared, provider_id, out_dir, result)
             continue
-        params = provider_params(base, period_dir / provider_id, out_dir, period, as_of)
         try:
+            params = provider_params(base, period_dir / provider_id, out_dir, period, as_of)
             ctx = context_from_audit(result, params)
             write_provider_files(ctx)
+        except KpiToolsError as error:
+            _fail(prepared, provider_id, out_dir, error)
+            continue
         except Exception as error:  # one provider's failure never stops the batch
             log.exception("%s: writing outputs failed", provider_id)
-            prepared.failures[provider_id] = f"writing outputs failed: {type(error).__name__}: {error}"
+            _fail(prepared, provider_id, out_dir, ProviderFailure.during("writing outputs", error))
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
         prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout, notebook=provider_notebook))
     log.info("%s: %d providers audited, %d failed", period, len(prepared.contexts), len(prepared.failures))
     return prepared
+
+
+def _fail(prepared: PreparedPeriod, provider_id: str, out_dir: Path, error: KpiToolsError) -> None:
+    """Record a provider that failed before its pack: the index row and ``error.txt``."""
+    prepared.failures[provider_id] = error.one_line()
+    write_error_file(out_dir, error.one_line(), getattr(error, "detail", ""))
+
+
+def write_pack_errors(outcomes: dict[str, PackOutcome], period_out: Path) -> None:
+    """``error.txt`` beside each pack that failed: the reason, then where to look."""
+    for provider_id, outcome in outcomes.items():
+        if outcome.ok:
+            continue
+        where = (f"The executed notebook, stopped at the failing cell, is rendered at "
+                 f"{outcome.html_path}." if outcome.html_path else "No notebook was rendered.")
+        write_error_file(period_out / provider_id, f"pack failed: {outcome.error}", where)
 
 
 def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
@@ -287,6 +306,7 @@ def build_packs(
     prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout,
                               workers=workers, notebooks=notebooks)
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
+    write_pack_errors(outcomes, prepared.period_out)
     index = write_index(prepared, outcomes)
     remove_saved_audits(prepared.jobs)
     return BatchResult(prepared.period_out, outcomes, prepared.failures, index)

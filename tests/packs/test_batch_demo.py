@@ -240,5 +240,10 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
     monkeypatch.setattr(batch, "write_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
-    assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
+    assert prepared.failures["P002"].startswith(
+        "writing outputs failed on an unexpected error (ValueError: disk says no)")
     assert "P003" in prepared.failures
+    # error.txt: the plain line first, the traceback after it
+    summary, _, detail = (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")
+    assert summary == prepared.failures["P002"]
+    assert "Traceback" in detail and "disk says no" in detail
