@@ -189,15 +189,15 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
     if count is None or count.accepted:
         return []
     if count.read == 0:
-        return ["No learners yet: the learners table has no rows, so every learner KPI is "
-                "no_data until learners start."]
+        return ["No learners yet: the learners table has no rows, so no learner KPI can be "
+                "measured until learners start."]
     rejected = current.rejected[current.rejected["table"] == "learners"]
     reasons = (rejected.drop_duplicates(["source", "column", "reason"])
                .groupby(["column", "reason"], sort=False).size()
                .sort_values(ascending=False, kind="stable").head(top))
     listed = "; ".join(f"{column}: {reason} ({rows} rows)" for (column, reason), rows in reasons.items())
-    return [f"Every learner row was rejected ({count.rejected} of {count.read}), so every "
-            f"learner KPI is no_data until the file is corrected. Top reasons: {listed}."]
+    return [f"Every learner row was rejected ({count.rejected} of {count.read}), so no learner "
+            f"KPI can be measured until the file is corrected. Top reasons: {listed}."]
 
 
 def _irregularities(
@@ -262,7 +262,8 @@ def audit_period(
     try:
         _portfolio_checks(audits, as_of=as_of)
     except Exception as error:  # a fault in kpitools: say so in every pack, stop nobody
-        log.exception("cross-provider checks failed")
+        log.warning("cross-provider checks failed: %s: %s", type(error).__name__, error)
+        log.debug("cross-provider checks failed", exc_info=error)
         for audit in audits.values():
             audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
                                f"failed on an unexpected error ({type(error).__name__}) and "
@@ -290,7 +291,7 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
-        log.exception("%s: audit failed", task.provider_dir.name)
+        # one line here (audit_period logs it); the traceback goes to error.txt
         return ProviderFailure.during("audit", error, path=task.provider_dir)
 
 
@@ -303,8 +304,8 @@ def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiTools
         return result, {}
     try:
         return result, derived_values(result.provider, result.as_of)
-    except Exception:  # only a saving of work: the portfolio step derives them again
-        log.exception("%s: derived values not shipped", task.provider_dir.name)
+    except Exception as error:  # only a saving of work: the portfolio step derives them again
+        log.debug("%s: derived values not shipped", task.provider_dir.name, exc_info=error)
         return result, {}
 
 

@@ -182,7 +182,7 @@ def prepare_period(
             _fail(prepared, provider_id, out_dir, error)
             continue
         except Exception as error:  # one provider's failure never stops the batch
-            log.exception("%s: writing outputs failed", provider_id)
+            log.warning("%s: writing outputs failed: %s: %s", provider_id, type(error).__name__, error)
             _fail(prepared, provider_id, out_dir, ProviderFailure.during("writing outputs", error))
             continue
         prepared.contexts[provider_id] = ctx
