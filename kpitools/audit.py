@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from kpitools import layout
+from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
@@ -163,7 +164,9 @@ def audit_return(
         notes: plain-language notes to carry into the audit.
     """
     rules = rules or Rules()
-    notes = [*learner_notes(current), *(notes or []), *unchecked(current, previous).values()]
+    outside = as_of_outside(as_of, period)
+    notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
+             *unchecked(current, previous).values()]
     kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
                               not_supplied=current.not_supplied)
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules)
@@ -353,14 +356,9 @@ def rules_from_params(path: str | Path | None) -> Rules:
     """
     if path is None:
         return Rules()
-    from kpitools.params import PARAMETER_NAMES, load_yaml_text
+    from kpitools.params import PARAMETER_NAMES, read_params_file
 
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ParameterError(f"cannot read params file: {error.strerror}", path=path) from None
-    raw = load_yaml_text(text, where=str(path)) or {}
+    raw = read_params_file(path) or {}
     if not isinstance(raw, dict):
         raise ParameterError("a params file must be a mapping of name: value", path=path)
     unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))

@@ -161,11 +161,18 @@ def packs_command(
     Exit status: 0 when every pack was built, 1 when any provider failed (the others
     are still built and the index lists the failures), 2 for bad arguments.
     """
+    from pathlib import Path
+
+    from kpitools.calendar import as_of_outside
     from kpitools.packs import batch_base, build_packs
 
     base = batch_base(params_file, include_pii=True if include_pii else None)
+    measured = _date_option(as_of) or base.as_of
+    outside = measured and as_of_outside(measured, Path(period_dir).name)
+    if outside:
+        echo(f"warning: {outside}", err=True)
     result = build_packs(
-        period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
+        period_dir, out, base=base, as_of=measured,
         workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
         notebooks=notebooks,
     )

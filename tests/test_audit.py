@@ -234,3 +234,11 @@ def test_cross_provider_checks_with_the_period_dir(tmp_path):
                                      period_dir=tmp_path / "2023-03")
     assert together.notes[-1].startswith("cross-provider checks run against 1 other provider(s)")
     assert "DUP-ULN-OVERLAP" in {f.rule for f in together.irregularities}
+
+
+def test_as_of_outside_the_period_is_noted(tmp_path):
+    write_return(tmp_path / "2023-03" / "P1", small_return())
+    audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=date(2023, 5, 31))
+    assert any(n.startswith("as_of 2023-05-31 is outside the period 2023-03") for n in audit.notes)
+    inside = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert not any("outside the period" in n for n in inside.notes)
