@@ -73,14 +73,18 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.argument("provider_dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--include-pii", is_flag=True,
+              help="Show rejected values that could be personal data (names, ULNs, contact "
+                   "details, every value of a misaligned row); withheld by default.")
 @friendly_errors
-def validate(provider_dirs: tuple[str, ...]) -> None:
+def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """Read and validate provider folders; list every rejected row with its reasons.
 
     Exit status: 0 when every row was accepted, 1 when rows were rejected, 2 when a file
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
+    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.load import load_provider
     from kpitools.validate import reconciliation_lines, rejection_message
 
@@ -97,9 +101,10 @@ def validate(provider_dirs: tuple[str, ...]) -> None:
             echo(f"  {line}")
         for warning in provider.warnings:
             echo(f"  warning: {warning}")
-        for entry in provider.rejected.itertuples(index=False):
+        withheld = withheld_values(provider.rejected) & (not include_pii)
+        for entry, hide in zip(provider.rejected.itertuples(index=False), withheld, strict=True):
             message = rejection_message(
-                entry.source, entry.column, entry.value, entry.reason, entry.rule
+                entry.source, entry.column, WITHHELD if hide else entry.value, entry.reason, entry.rule
             )
             echo(f"  {message}")
         if len(provider.rejected) and status == 0:
@@ -125,7 +130,11 @@ _NOTEBOOKS_HELP = ("Folder of provider_pack.ipynb and portfolio.ipynb (default: 
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @friendly_errors
 def pack_command(params_file: str, notebooks: str | None) -> None:
-    """Build one provider's audit pack from a params YAML (see `kpitools params`)."""
+    """Build one provider's audit pack from a params YAML (see `kpitools params`).
+
+    Exit status: 0 when the pack was built (rejected rows are listed in it), 1 when the
+    pack failed, 2 for bad input or arguments.
+    """
     from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.packs import build_pack
 
@@ -158,8 +167,9 @@ def packs_command(
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
-    Exit status: 0 when every pack was built, 1 when any provider failed (the others
-    are still built and the index lists the failures), 2 for bad arguments.
+    Exit status: 0 when every pack was built (rejected rows are listed in each pack),
+    1 when any provider failed (the others are still built and the index lists the
+    failures), 2 for bad arguments.
     """
     from pathlib import Path
 
@@ -196,7 +206,10 @@ def packs_command(
 @click.option("--include-pii", is_flag=True, help="Write include_pii: true.")
 @friendly_errors
 def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool) -> None:
-    """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`."""
+    """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`.
+
+    Exit status: 0 when every file was written, 2 for bad input or arguments.
+    """
     from kpitools.packs import write_period_params
 
     for path in write_period_params(
@@ -226,22 +239,39 @@ def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None,
 @friendly_errors
 def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
            fraction: float, minimum: int, include_pii: bool) -> None:
-    """Draw reproducible verification samples (employers per stage, completers, outcomes)."""
+    """Draw reproducible verification samples (employers per stage, completers, outcomes).
+
+    Learners appear as the provider's ref and the keyed pseudonym. Exit status: 0 when
+    every row was accepted, 1 when rows were rejected (samples are drawn from the
+    accepted rows; `kpitools validate` lists the others), 2 for bad input or arguments.
+    """
     from pathlib import Path
 
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.load import load_provider
     from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     measured = measurement_date(Path(provider_dir), as_of)
     provider = load_provider(provider_dir)
+    naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
     sample_set = draw_samples(provider, as_of=measured, seed=chosen_seed, fraction=fraction,
-                              minimum=minimum, include_pii=include_pii)
-    for path in write_samples(sample_set, out_dir):
+                              minimum=minimum)
+    for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for entry in sample_set.manifest()["samples"]:
         echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
     echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
+    _exit_for_rejected(provider)
+
+
+def _exit_for_rejected(provider: Any) -> None:
+    """Exit 1 when rows of the return were rejected (the outputs are written)."""
+    rejected = len(provider.rejected)
+    if rejected:
+        echo(f"{rejected} rejected row reason(s): see rejected_rows.csv or "
+                   "`kpitools validate`", err=True)
+    sys.exit(1 if rejected else 0)
 
 
 # --- kpis, rules: the seven KPIs and the method statement (kpitools.kpis) -------------
@@ -262,10 +292,14 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
                  period_dir: str | None) -> None:
     """Compute every KPI of one provider's return and write the four output files.
 
-    Notes (tables not supplied, no accepted learner, checks not run) are printed and
-    recorded in manifest.json.
+    Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
+    contact details. Notes (tables not supplied, no accepted learner, checks not run)
+    are printed and recorded in manifest.json. Exit status: 0 when every row was
+    accepted, 1 when rows were rejected (the outputs are still written;
+    rejected_rows.csv lists them), 2 for bad input or arguments.
     """
     from kpitools.audit import audit_single_provider, rules_from_params
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.layout import previous_provider_dir
 
@@ -273,7 +307,8 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     audit = audit_single_provider(provider_dir, as_of=as_of.date(), rules=rules,
                                   previous_dir=previous_provider_dir(provider_dir),
                                   period_dir=period_dir)
-    written = write_provider_outputs(audit, out_dir)
+    naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
+    written = write_provider_outputs(audit, out_dir, naming)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
          f"{len(audit.findings())} exception(s), "
          f"{len(audit.provider.rejected)} rejected row reason(s)")
@@ -289,6 +324,7 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
                        f"{value:>7}  {result.status}")
     for path in written.values():
         echo(str(path))
+    _exit_for_rejected(audit.provider)
 
 
 @main.command("rules")
@@ -296,7 +332,10 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
               default=None, help="YAML whose rules: mapping overrides the default rules.")
 @friendly_errors
 def rules_command(params_file: str | None) -> None:
-    """Print the method statement: each KPI's population, formula and rules in force."""
+    """Print the method statement: each KPI's population, formula and rules in force.
+
+    Exit status: 0, or 2 for a bad params file.
+    """
     from kpitools.audit import rules_from_params
     from kpitools.method import method_statement_text
 
@@ -325,7 +364,10 @@ def rules_command(params_file: str | None) -> None:
 @friendly_errors
 def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners: int,
                  fmt: str, national: bool) -> None:
-    """Write realistic synthetic monthly returns, with known irregularities planted."""
+    """Write realistic synthetic monthly returns, with known irregularities planted.
+
+    Exit status: 0, or 2 for bad arguments.
+    """
     from pathlib import Path
 
     from kpitools.demo import generate
@@ -365,6 +407,7 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
     Exit status: 0 when every bootcamp learner mapped, 1 when some were rejected,
     2 when a file could not be read (a DOCTYPE, wrong namespace, broken XML, ...).
     """
+    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.ilr_mapping import tables_from_ilr_files
     from kpitools.rules import Rules
 
@@ -380,8 +423,10 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
     echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
                f"+ {count.rejected} rejected")
     echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
-    for entry in tables.rejected.itertuples(index=False):
-        echo(f"  rejected {entry.source}: {entry.column} {entry.value!r}: "
+    withheld = withheld_values(tables.rejected)
+    for entry, hide in zip(tables.rejected.itertuples(index=False), withheld, strict=True):
+        value = WITHHELD if hide else repr(entry.value)
+        echo(f"  rejected {entry.source}: {entry.column} {value}: "
                    f"{entry.reason} [{entry.rule}]")
     for note in tables.notes:
         echo(f"  note: {note}")

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
+from kpitools.identity import WORKING
 from kpitools.io.outputs import write_error_file
 from kpitools.io.register import write_register
 from kpitools.model import ProviderAudit
@@ -97,8 +98,8 @@ def write_provider_files(ctx: PackContext) -> None:
     from kpitools.io.outputs import write_provider_outputs
 
     out_dir = Path(ctx.params.out_dir)
-    write_provider_outputs(ctx.safe_audit(), out_dir)
-    write_register(ctx.findings(), out_dir / "exceptions.xlsx")
+    write_provider_outputs(ctx.audit, out_dir, ctx.working)
+    write_register(ctx.findings(audience=WORKING), out_dir / "exceptions.xlsx")
     save_audit(ctx.audit, ctx.params.audit_path)
     write_params(ctx.params, out_dir / "params.yaml")
 
