@@ -73,14 +73,18 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.argument("provider_dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--include-pii", is_flag=True,
+              help="Show rejected values that could be personal data (names, ULNs, contact "
+                   "details, every value of a misaligned row); withheld by default.")
 @friendly_errors
-def validate(provider_dirs: tuple[str, ...]) -> None:
+def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """Read and validate provider folders; list every rejected row with its reasons.
 
     Exit status: 0 when every row was accepted, 1 when rows were rejected, 2 when a file
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
+    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.load import load_provider
     from kpitools.validate import reconciliation_lines, rejection_message
 
@@ -97,9 +101,10 @@ def validate(provider_dirs: tuple[str, ...]) -> None:
             echo(f"  {line}")
         for warning in provider.warnings:
             echo(f"  warning: {warning}")
-        for entry in provider.rejected.itertuples(index=False):
+        withheld = withheld_values(provider.rejected) & (not include_pii)
+        for entry, hide in zip(provider.rejected.itertuples(index=False), withheld, strict=True):
             message = rejection_message(
-                entry.source, entry.column, entry.value, entry.reason, entry.rule
+                entry.source, entry.column, WITHHELD if hide else entry.value, entry.reason, entry.rule
             )
             echo(f"  {message}")
         if len(provider.rejected) and status == 0:
@@ -223,22 +228,39 @@ def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None,
 @friendly_errors
 def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
            fraction: float, minimum: int, include_pii: bool) -> None:
-    """Draw reproducible verification samples (employers per stage, completers, outcomes)."""
+    """Draw reproducible verification samples (employers per stage, completers, outcomes).
+
+    Learners appear as the provider's ref and the keyed pseudonym. Exit status: 0 when
+    every row was accepted, 1 when rows were rejected (samples are drawn from the
+    accepted rows; `kpitools validate` lists the others), 2 for bad input or arguments.
+    """
     from pathlib import Path
 
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.load import load_provider
     from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     measured = measurement_date(Path(provider_dir), as_of)
     provider = load_provider(provider_dir)
+    naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
     sample_set = draw_samples(provider, as_of=measured, seed=chosen_seed, fraction=fraction,
-                              minimum=minimum, include_pii=include_pii)
-    for path in write_samples(sample_set, out_dir):
+                              minimum=minimum)
+    for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for entry in sample_set.manifest()["samples"]:
         echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
     echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
+    _exit_for_rejected(provider)
+
+
+def _exit_for_rejected(provider: Any) -> None:
+    """Exit 1 when rows of the return were rejected (the outputs are written)."""
+    rejected = len(provider.rejected)
+    if rejected:
+        echo(f"{rejected} rejected row reason(s): see rejected_rows.csv or "
+                   "`kpitools validate`", err=True)
+    sys.exit(1 if rejected else 0)
 
 
 # --- kpis, rules: the seven KPIs and the method statement (kpitools.kpis) -------------
@@ -254,8 +276,15 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
               default=None, help="YAML whose rules: mapping overrides the default rules.")
 @friendly_errors
 def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
-    """Compute every KPI of one provider's return and write the four output files."""
+    """Compute every KPI of one provider's return and write the four output files.
+
+    Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
+    contact details. Exit status: 0 when every row was accepted, 1 when rows were
+    rejected (the outputs are still written; rejected_rows.csv lists them), 2 for bad
+    input or arguments.
+    """
     from kpitools.audit import audit_provider, rules_from_params
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
@@ -264,7 +293,8 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     rules = rules_from_params(params_file)
     audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
                            previous_dir=previous_provider_dir(provider_dir))
-    written = write_provider_outputs(audit, out_dir)
+    naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
+    written = write_provider_outputs(audit, out_dir, naming)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
                f"{len(audit.findings())} exception(s), "
                f"{len(audit.provider.rejected)} rejected row reason(s)")
@@ -276,6 +306,7 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
                        f"{value:>7}  {result.status}")
     for path in written.values():
         echo(str(path))
+    _exit_for_rejected(audit.provider)
 
 
 @main.command("rules")

@@ -59,14 +59,14 @@ def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -
         if row["_merge"] == "left_only":
             findings.append(irregularity(
                 "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
-                f"learner {ref} on bootcamp {bootcamp} was in the {label} return and is "
+                f"the learner on bootcamp {bootcamp} was in the {label} return and is "
                 "not in this one", bootcamp,
             ))
             continue
         sources = [row["source_now"], old_source]
         for rule_id, text in _date_changes(row):
             findings.append(irregularity(
-                rule_id, learner_entity(ref), sources, f"learner {ref}: {text}", bootcamp
+                rule_id, learner_entity(ref), sources, text, bootcamp
             ))
     return findings
 
@@ -167,11 +167,11 @@ def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Fin
     if new is None:
         return irregularity(
             "RESTATED-PAYMENT-REMOVED", learner_entity(ref), [old_source],
-            f"payment of {old_text} by employer {employer} for learner {ref} in the "
+            f"payment of {old_text} by employer {employer} for the learner in the "
             f"{label} return is gone", bootcamp,
         )
     return irregularity(
         "RESTATED-PAYMENT-CHANGED", learner_entity(ref), [new["source"], old_source],
-        f"payment by employer {employer} for learner {ref} was {old_text} last month, "
+        f"payment by employer {employer} for the learner was {old_text} last month, "
         f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'])}", bootcamp,
     )

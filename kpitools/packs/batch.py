@@ -34,6 +34,7 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError
+from kpitools.identity import WORKING
 from kpitools.io.outputs import write_atomic
 from kpitools.io.register import write_register
 from kpitools.io.workspace import (
@@ -124,8 +125,8 @@ def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
     from kpitools.io.outputs import write_provider_outputs
 
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
-    write_provider_outputs(ctx.safe_audit(), out_dir)
-    write_register(ctx.findings(), out_dir / "exceptions.xlsx")
+    write_provider_outputs(ctx.audit, out_dir, ctx.working)
+    write_register(ctx.findings(audience=WORKING), out_dir / "exceptions.xlsx")
     save_audit(ctx.audit, ctx.params.audit_path)
     # without audit_path: the saved audit is a private temporary file, gone after the run
     write_params(replace(ctx.params, audit_path=""), out_dir / "params.yaml")
