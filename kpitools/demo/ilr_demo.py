@@ -19,7 +19,9 @@ ILR-MISMATCH-COFUNDING                 a co-funded learner recorded as fully fun
 ILR-MISMATCH-SME                       an SME's co-funded learner with a large employer
 =====================================  ===============================================
 
-The clean provider(s) get ILR files with no disagreement at all. A datasheet completer
+The clean provider(s) get ILR files with no disagreement at all. Periods of a
+collection year the reader does not accept (from August 2026: kpitools has no DfE
+schema for 2026-27) get no ILR files, and a warning says so. A datasheet completer
 without evidence on or before completion is given an interview-offer event aim on its
 completion date in the ILR (the ILR cannot record a completion without an event), so
 that only the planted cases disagree.
@@ -38,7 +40,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.calendar import period_end
-from kpitools.demo.ilr_writer import write_ilr
+from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
+from kpitools.errors import ParameterError
 from kpitools.demo.truth import Expectation
 from kpitools.load import load_provider
 
@@ -77,11 +80,14 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
     chosen = [p for i, p in enumerate(providers) if i in ILR_SLOTS and p not in clean]
     chosen += list(clean)
     expectations: list[Expectation] = []
+    readable = [p for p in periods if _ilr_year_written(p)]
     for provider_id in chosen:
         monthly = {period: _frames(out / period / provider_id) for period in periods}
         plants = [] if provider_id in clean else _plan(monthly, periods, seed, provider_id)
         ukprn = str(monthly[periods[0]]["provider"]["ukprn"].iloc[0])
         for index, period in enumerate(periods):
+            if period not in readable:
+                continue
             for month in periods[: index + 1]:
                 prepared = datetime.combine(period_end(month), datetime.min.time()).replace(hour=18)
                 write_ilr(out / period / provider_id / "ilr", _ilr_tables(monthly[month], plants),
@@ -90,6 +96,17 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
                              for plant in plants]
         log.info("demo ILR: %s, %d plants, %d months", provider_id, len(plants), len(periods))
     return expectations
+
+
+def _ilr_year_written(period: str) -> bool:
+    """Whether the period's ILR collection year can be written (and read back)."""
+    year = collection_year(period_end(period))
+    try:
+        namespace_for(year)
+    except ParameterError as error:
+        log.warning("demo: no ILR files for %s: %s", period, error)
+        return False
+    return True
 
 
 def _frames(folder: Path) -> Frames:
