@@ -41,8 +41,8 @@ import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
-from kpitools.errors import ParameterError
 from kpitools.demo.truth import Expectation
+from kpitools.errors import ParameterError
 from kpitools.load import load_provider
 
 if TYPE_CHECKING:
