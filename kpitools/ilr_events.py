@@ -45,6 +45,10 @@ HGV_EVENT_AIMS = frozenset({"Z0060439", "Z0009541", "Z0060440", "Z0060441", "Z00
 records is not in those rules, so they are read as events of unspecified kind. (DfE's
 own 2025-26 sample records Z0009541 as an HGV programme's component aim.)"""
 
+BOOTCAMPS_IN_ILR_FROM = date(2022, 8, 1)
+"""Skills Bootcamps are in the ILR for starts from this date (DfE's LearnStartDate_21:
+FundModel 37 is not valid before it); earlier starts cannot be in a provider's ILR."""
+
 EVENT_INDICATORS_FROM = date(2025, 8, 1)
 """Programmes whose earliest start on the contract is on or after this date record
 events as EVI indicators, earlier ones as event aims (DfE rules R_152, R_154)."""
@@ -92,6 +96,13 @@ def evi_event(fam_code: str, table: Mapping[str, str]) -> str | None:
     """The event kind of an EVI code, or None when the code is not in ``table``."""
     return table.get(_evi_code(fam_code))
 
+
+WITHDRAW_REASONS: dict[int, str] = {
+    # ILR specification, WithdrawReason: the codes named in docs/ilr.md; any other code
+    # is shown as its number. No reason excludes a drop-out (the guidance counts all).
+    2: "transferred to another provider", 3: "injury or illness", 29: "made redundant",
+    43: "financial reasons", 44: "other personal reasons", 98: "reason not known",
+}
 
 OUTCOME_TYPE_BY_LEARNER_TYPE = {
     "independent": "new_job", "co-funded": "new_role", "self-employed": "self_employment_plan",

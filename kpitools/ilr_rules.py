@@ -29,6 +29,7 @@ from kpitools.ilr_events import (
     BOOTCAMP_FUND_MODEL,
     BOOTCAMP_PROG_TYPE,
     BOOTCAMP_SOF,
+    BOOTCAMPS_IN_ILR_FROM,
     EVENT_AIMS,
     EVENT_INDICATOR_FAM,
     EVENT_INDICATORS_FROM,
@@ -91,7 +92,6 @@ FINDING_COLUMNS = ("rule", "severity", "learner_ref", "aim_seq", "source", "mess
 
 _LEARNER_FUND_MODELS = {25, 82, 35, 36, 37, 38, 81}  # DateOfBirth_01
 _ADULT_AGE_FUND_MODELS = {37, 38}  # DateOfBirth_25 (FundModel 35 needs DfE's DD07)
-_BOOTCAMP_FIRST_START = date(2022, 8, 1)  # LearnStartDate_21
 
 
 @dataclass
@@ -364,7 +364,7 @@ CHECKS["ILR-FundModel_16"] = _each(
 CHECKS["ILR-LearnStartDate_21"] = _each(
     lambda a: f"FundModel 37 aim starting {_iso(a.learn_start_date)}"
     if a.fund_model == BOOTCAMP_FUND_MODEL and a.learn_start_date
-    and a.learn_start_date < _BOOTCAMP_FIRST_START else None)
+    and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM else None)
 
 
 @_check("ILR-ProgType_24")

@@ -3,8 +3,9 @@
 with ILR-MISMATCH-* disagreements planted and recorded in the ground truth.
 
 Each month's ILR says what the accepted datasheet of that month says (the return is
-read back with the real loader, so rows the loader rejects are not in the ILR either),
-except for the planted disagreements, one learner each:
+read back with the real loader, so rows the loader rejects are not in the ILR either;
+learners who started before 1 August 2022, when bootcamps entered the ILR, are not in
+it either), except for the planted disagreements, one learner each:
 
 =====================================  ===============================================
 rule                                   what the ILR says differently
@@ -43,6 +44,7 @@ from kpitools.calendar import period_end
 from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.errors import ParameterError
+from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM
 from kpitools.load import load_provider
 
 if TYPE_CHECKING:
@@ -117,7 +119,9 @@ def _frames(folder: Path) -> Frames:
 
 def _ilr_tables(frames: Frames, plants: list[IlrPlant]) -> Frames:
     tables = {name: frame.copy() for name, frame in frames.items()}
-    tables["learners"] = tables["learners"].assign(given_name=None, family_name=None)
+    learners = tables["learners"]
+    tables["learners"] = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
+                                  ].assign(given_name=None, family_name=None)
     _evidence_for_completers(tables)
     for plant in plants:
         plant.change(tables)
@@ -156,7 +160,8 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
 
     def pick(condition: Callable[[pd.Series], bool]) -> pd.Series | None:
         pool = [row for _, row in stable.iterrows()
-                if row.learner_ref not in used and condition(row)]
+                if row.learner_ref not in used and condition(row)
+                and row.start_date >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
         if not pool:
             return None
         row = rng.choice(pool)
@@ -274,7 +279,11 @@ def _large(row: pd.Series) -> IlrPlant:
 
 
 def _extra(first: Frames) -> IlrPlant:
-    bootcamp = first["bootcamps"].sort_values("start_date").iloc[0]
+    bootcamps = first["bootcamps"]
+    # the earliest bootcamp the ILR can hold a learner of (starts from 1 August 2022)
+    eligible = bootcamps[bootcamps["start_date"] + timedelta(days=1)
+                         >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+    bootcamp = eligible.sort_values("start_date").iloc[0]
     start = bootcamp.start_date + timedelta(days=1)
 
     def change(tables: Frames) -> None:
