@@ -250,7 +250,7 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
     status, after_start = status_at_start(learner.employments, start)
     if after_start and status is not None:
         mapped.notes.append(
-            f"{source} ({ref}): no employment status dated on or before the start"
+            f"{source}: no employment status dated on or before the start"
             f" {start.isoformat()}; the one dated {status.date_applies} is used")
     cofunded = any("2" in a.fam_codes("FFI") for a in [programme, *aims])
     self_employed = bool(status and status.has("SEI", "1"))
@@ -264,7 +264,7 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
     unspecified = sum(kind == UNSPECIFIED_EVENT for kind, _ in events)
     if unspecified:
         mapped.notes.append(
-            f"{source} ({ref}): {unspecified} event(s) of unpublished meaning (HGV event"
+            f"{source}: {unspecified} event(s) of unpublished meaning (HGV event"
             " aims or EVI codes seen only in DfE's sample) read, not turned into interviews"
             " or outcomes")
     new_role = [d for kind, d in events if kind == NEW_ROLE_OFFER]

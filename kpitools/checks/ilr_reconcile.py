@@ -128,7 +128,7 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:
     return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
-                        f"learner {row.learner_ref} on bootcamp {row.bootcamp_id} is {where}",
+                        f"the learner on bootcamp {row.bootcamp_id} is {where}",
                         bootcamp_id=str(row.bootcamp_id))
 
 
@@ -138,7 +138,7 @@ def _show(value: object) -> str:
 
 def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
     return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
-                        f"learner {a.learner_ref}: {message}", bootcamp_id=str(a.bootcamp_id))
+                        message, bootcamp_id=str(a.bootcamp_id))
 
 
 def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:
@@ -248,11 +248,11 @@ def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[
 
 def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
     """DfE rule breaches of the ILR as register findings (severity from the catalogue:
-    DfE Error high, Warning medium; DfE's own severity stays in the message)."""
+    DfE Error high, Warning medium; DfE's own severity stays in the message, which names
+    the aim but never the learner: the entity does, as the output's naming rule says)."""
     return [irregularity(
         f.rule, learner_entity(f.learner_ref), [f.source],
-        f"DfE {f.severity}, learner {f.learner_ref}"
-        f"{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
+        f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
         bootcamp_id=f.bootcamp_id) for f in ilr_tables.findings]
 
 

@@ -213,7 +213,7 @@ def test_5_employer_from_a_status_dated_after_the_start(tmp_path: Path) -> None:
     ev = t.learners.set_index("learner_ref").loc["SBLearnerEV"]
     facts = t.learner_facts.set_index("learner_ref").loc["SBLearnerEV"]
     assert (ev.learner_type, ev.employer_id, facts.sme) == ("co-funded", "154549452", True)
-    assert any("SBLearnerEV" in n and "dated 2024-08-31 is used" in n for n in t.notes)
+    assert any("Learner[19]" in n and "dated 2024-08-31 is used" in n for n in t.notes)
     # In a provider folder whose return is the ILR: accepted, not "employer_id required".
     folder = tmp_path / "P001"
     (folder / "ilr").mkdir(parents=True)
