@@ -311,3 +311,8 @@ def test_event_indicator_table_extends_from_params(tmp_path: Path) -> None:
     tables = tables_from_ilr_files([path], rules=rules)
     assert tables.findings == () and list(tables.interviews["offer_date"].astype(str)) == [
         "2025-09-01"]
+
+
+def test_docs_list_every_rule_checked() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "ilr.md").read_text(encoding="utf-8")
+    assert [r for r in ILR_RULES if f"`{r}`" not in docs] == []
