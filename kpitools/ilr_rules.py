@@ -109,13 +109,17 @@ class _Learner:
         for aim in self.aims:
             if aim.prog_type == BOOTCAMP_PROG_TYPE and aim.con_ref_number:
                 self.contracts[aim.con_ref_number].append(aim)
-
-    def programmes(self) -> Iterator[tuple[list[IlrDelivery], list[IlrDelivery], date]]:
-        """(contract aims, its programme aims oldest first, earliest programme start)."""
+        self._programmes = []
         for aims in self.contracts.values():
             programmes = [a for a in programme_aims(aims) if a.learn_start_date is not None]
             if programmes:
-                yield aims, programmes, min(a.learn_start_date for a in programmes)  # type: ignore[misc]
+                earliest = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
+                self._programmes.append((aims, programmes, earliest))
+
+    def programmes(self) -> list[tuple[list[IlrDelivery], list[IlrDelivery], date]]:
+        """(contract aims, its programme aims oldest first, earliest programme start)
+        for each contract with a dated programme aim."""
+        return self._programmes
 
 
 Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
