@@ -16,7 +16,6 @@ each provider's outputs replaced as a set, and intermediate files kept out of it
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -33,6 +32,12 @@ from typing import Any
 
 from kpitools.errors import PackError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: msvcrt byte-range locks instead
+    fcntl = None
+    import msvcrt
+
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".kpitools.lock"
@@ -40,6 +45,7 @@ STAGING_PREFIX = ".building-"  # OUT/PERIOD/.building-P001: the new set being bu
 REPLACED_PREFIX = ".replaced-"  # OUT/PERIOD/.replaced-P001: the old set, for an instant
 PRIVATE_PREFIX = "kpitools-work-"
 _SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+_LOCKED_BYTE = 1 << 20  # Windows locks a byte range: one far past the holder's record
 
 
 def check_output_folder(folder: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
@@ -83,7 +89,8 @@ def check_output_folder(folder: str | Path, *, inputs: Sequence[str | Path] = ()
 def run_lock(folder: Path) -> Iterator[None]:
     """Hold ``folder/.kpitools.lock`` for the time of a run.
 
-    The lock is an ``flock`` on the file: the system releases it when the run ends,
+    The lock is an ``flock`` on the file (a byte-range lock on Windows): the system
+    releases it when the run ends,
     even by SIGKILL, so a killed run never leaves a stale lock behind. The file holds
     who has it, for the message a second run gives.
 
@@ -93,7 +100,7 @@ def run_lock(folder: Path) -> Iterator[None]:
     path = folder / LOCK_FILE
     handle = path.open("a+", encoding="utf-8")  # "a+": never empties the holder's record
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock(handle)
     except OSError:
         handle.seek(0)
         holder = _holder_text(handle.read())
@@ -109,8 +116,16 @@ def run_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         handle.truncate(0)
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        handle.close()  # closing the file releases the lock
+
+
+def _lock(handle: Any) -> None:
+    """Take the lock without waiting; OSError when another process holds it."""
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    else:  # pragma: no cover - Windows
+        handle.seek(_LOCKED_BYTE)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
 
 def _holder_text(record: str) -> str:
@@ -191,11 +206,14 @@ def _remove_orphans() -> None:
     for folder in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
         pid = folder.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
         with contextlib.suppress(OSError, ValueError):
-            if folder.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            mine = not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
+            if mine and not _alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill there would end the process: assume it lives
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -123,10 +123,13 @@ def params_with_key(tmp_path: Path, key_file: Path) -> str:
 @pytest.mark.parametrize(("content", "message"), [
     (None, "cannot read the pseudonym key: No such file or directory"),
     (b"short", "pseudonym key is too short (5 bytes, need 16)"),
+    ("folder", "cannot read the pseudonym key: Is a directory"),
 ])
-def test_missing_or_short_key_is_one_line_before_any_work(period, tmp_path, content, message):
+def test_missing_short_or_unreadable_key_is_one_line_before_any_work(period, tmp_path, content, message):
     key = tmp_path / "keys" / "pseudonym.key"
-    if content is not None:
+    if content == "folder":
+        key.mkdir(parents=True)
+    elif content is not None:
         key.parent.mkdir()
         key.write_bytes(content)
     out = tmp_path / "out"
@@ -192,3 +195,59 @@ def test_saved_audit_is_owner_only(audit, tmp_path):
 
     path = save_audit(audit, tmp_path / "P001.audit.pkl")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_run_stopped_mid_batch_leaves_the_old_set_whole(period, tmp_path, monkeypatch):
+    # The new set of P001 is staged, then the run is stopped (Ctrl-C, or SIGTERM turned
+    # into SystemExit) before its pack is built: P001 keeps its old files, nothing new
+    # mixed in; the saved audits go with the run; the next run clears the staging folder.
+    from kpitools.packs import batch
+
+    out = tmp_path / "out"
+    old = out / PERIOD / "P001"
+    old.mkdir(parents=True)
+    (old / "kpi_results.csv").write_text("old figures")
+    (old / "audit_pack.html").write_text("old pack")
+    work_dirs: list[Path] = []
+
+    def stopped(jobs, **kwargs):  # noqa: ANN001, ANN003, ANN202 - test double
+        work_dirs.append(Path(jobs[0].parameters["audit_path"]).parent)
+        assert (out / PERIOD / ".building-P001" / "kpi_results.csv").is_file()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_jobs", stopped)
+    result = packs(period, out)
+    assert result.exit_code == 1 and "Aborted!" in result.output  # click's word for Ctrl-C
+    assert sorted(p.name for p in old.iterdir()) == ["audit_pack.html", "kpi_results.csv"]
+    assert (old / "kpi_results.csv").read_text() == "old figures"
+    assert work_dirs and not work_dirs[0].exists()  # the raw data went with the run
+    from kpitools.io.workspace import tidy_period_folder
+
+    tidy_period_folder(out / PERIOD)
+    assert not (out / PERIOD / ".building-P001").exists()
+
+
+def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir, tmp_path):
+    from kpitools.errors import PackError
+    from kpitools.packs import build_pack
+    from kpitools.params import PackParams, write_params
+
+    out_dir = tmp_path / "reports"
+    out_dir.mkdir()
+    (out_dir / "my_notes.docx").write_text("the analyst's own file")
+    params = write_params(PackParams(provider_dir=str(provider_dir), out_dir=str(out_dir), period=PERIOD),
+                          tmp_path / "P001.yaml")
+    with pytest.raises(PackError, match="holds files that are not a pack's; give an empty folder"):
+        build_pack(params)
+    assert (out_dir / "my_notes.docx").exists()
+
+
+def test_params_command_names_the_folders_it_skips(period, tmp_path, caplog):
+    from kpitools.packs import write_period_params
+
+    write_provider(period / "P004.resubmitted")
+    written = write_period_params(period, tmp_path / "params")
+    assert [p.name for p in written] == ["P001.yaml"]
+    assert caplog.messages == [
+        "'P004.resubmitted': not audited: the folder name is not a provider id (letters, digits, "
+        "_ and - only, at most 40); rename it to the provider's id to audit it"]
