@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,8 @@ from kpitools.params import (
     write_params,
 )
 from kpitools.pseudonym import check_key
+
+log = logging.getLogger(__name__)
 
 # Files that mark a folder as a pack's (or a failed provider's) set of outputs.
 _OUR_FILES = ("manifest.json", "error.txt", "audit_pack.html")
@@ -146,6 +149,8 @@ def write_period_params(
         raise PackError("period folder not found", path=period_dir)
     period = period_dir.name
     providers = layout.provider_folders(period_dir)
+    for name, reason in layout.skipped_folders(period_dir).items():
+        log.warning("%r: %s", name, reason)
     if not providers:
         raise PackError("no provider folder in the period folder", path=period_dir)
     written = []

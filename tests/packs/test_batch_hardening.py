@@ -240,3 +240,14 @@ def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir
     with pytest.raises(PackError, match="holds files that are not a pack's; give an empty folder"):
         build_pack(params)
     assert (out_dir / "my_notes.docx").exists()
+
+
+def test_params_command_names_the_folders_it_skips(period, tmp_path, caplog):
+    from kpitools.packs import write_period_params
+
+    write_provider(period / "P004.resubmitted")
+    written = write_period_params(period, tmp_path / "params")
+    assert [p.name for p in written] == ["P001.yaml"]
+    assert caplog.messages == [
+        "'P004.resubmitted': not audited: the folder name is not a provider id (letters, digits, "
+        "_ and - only, at most 40); rename it to the provider's id to audit it"]
