@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpitools.checks.ilr_reconcile import DROPOUTS_WORKLIST as ILR_DROPOUTS
 from kpitools.contract import KPIS, STAGES
-from kpitools.model import SEVERITIES, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, SEVERITIES, ProviderReturn
 from kpitools.packs.blocks import (
     ROW_LIMIT,
     STATUS_COLOURS,
