@@ -104,9 +104,14 @@ def audit_return(
     """
     rules = rules or Rules()
     kpi_results = compute_all(current.tables, as_of=as_of, rules=rules)
-    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules)
+    # ILR files beside the return (kpitools.checks.ilr_reconcile): DfE rule findings,
+    # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
+    from kpitools.checks.ilr_reconcile import ilr_review
+
+    ilr = ilr_review(current, as_of=as_of, rules=rules)
+    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr.findings
     # Auditor's worklists (kpitools.checks.worklists): samples, ageing, breach risk.
-    worklists = provider_worklists(current, as_of=as_of, rules=rules)
+    worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
     return ProviderAudit(
@@ -123,11 +128,6 @@ def _irregularities(
     # Irregularity checks (kpitools.checks): DUP-*, DATE-ORDER, M2-NO-EVIDENCE,
     # EMP-UNKNOWN, and RESTATED-* when a previous return was found.
     findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
-    # ILR reconciliation (kpitools.checks.ilr_reconcile): ILR-MISMATCH-* findings when
-    # the provider folder holds ilr/*.xml beside its datasheet.
-    from kpitools.checks.ilr_reconcile import ilr_findings
-
-    findings += ilr_findings(current, as_of=as_of, rules=rules)
     return findings
 
 

@@ -388,20 +388,38 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--m1-days", type=click.IntRange(0), default=None,
               help="Days from start to M1 for ILR-only learners (rule; default 7).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              default=None, help="YAML whose rules: mapping overrides the default rules "
+                                 "(e.g. ilr_event_indicators).")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Write learners.csv, interviews.csv, outcomes.csv, ilr_learner_facts.csv "
+                   "and ilr_findings.csv here.")
+@click.option("--include-pii", is_flag=True,
+              help="Write ULNs and names into --out's learners.csv (off by default).")
 @friendly_errors
-def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
-    """Read one provider's ILR files; print what maps onto the contract tables.
+def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | None,
+                out_dir: str | None, include_pii: bool) -> None:
+    """Read one provider's ILR files; print what maps onto the contract tables and
+    which of DfE's bootcamp validation rules the files break.
 
     Shows the learners read, those on a Skills Bootcamp and those ignored, the rows of
-    learners / interviews / outcomes, and every rejected learner. No personal data.
-    Exit status: 0 when every bootcamp learner mapped, 1 when some were rejected,
-    2 when a file could not be read (a DOCTYPE, wrong namespace, broken XML, ...).
+    learners / interviews / outcomes, every rejected learner and the DfE rule findings
+    per rule. No personal data. With --out, also writes them as CSV files.
+    Exit status: 0 when every bootcamp learner mapped (DfE rule findings are reported,
+    they do not change it), 1 when some were rejected, 2 when a file could not be read
+    (a DOCTYPE, wrong namespace, broken XML, ...).
     """
+    from collections import Counter
+    from dataclasses import replace
+
+    from kpitools.audit import rules_from_params
     from kpitools.identity import WITHHELD, withheld_values
     from kpitools.ilr_mapping import tables_from_ilr_files
-    from kpitools.rules import Rules
+    from kpitools.io.ilr_outputs import write_ilr_outputs
 
-    rules = Rules() if m1_days is None else Rules(m1_qualifying_days=m1_days)
+    rules = rules_from_params(params_file)
+    if m1_days is not None:
+        rules = replace(rules, m1_qualifying_days=m1_days)
     tables = tables_from_ilr_files(list(files), rules=rules)
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
@@ -420,4 +438,11 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
                    f"{entry.reason} [{entry.rule}]")
     for note in tables.notes:
         echo(f"  note: {note}")
+    by_rule = Counter((f.rule, f.severity) for f in tables.findings)
+    echo(f"DfE rule findings: {len(tables.findings)}")
+    for (rule_id, severity), n in sorted(by_rule.items()):
+        echo(f"  {rule_id} ({severity}): {n}")
+    if out_dir is not None:
+        for path in write_ilr_outputs(tables, out_dir, include_pii=include_pii).values():
+            echo(str(path))
     sys.exit(1 if count.rejected else 0)

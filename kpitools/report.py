@@ -163,10 +163,12 @@ def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
 
 
 def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
-    """Findings of the datasheet / ILR reconciliation (``ILR-MISMATCH-*``)."""
-    frame = ctx.findings("irregularity", rule_prefix="ILR-")
+    """Findings from the ILR: DfE's bootcamp validation rules the files break
+    (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``)."""
+    frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
     if frame.empty:
-        return Html('<p class="note">No ILR differences (or no ILR file supplied).</p>')
+        return Html('<p class="note">No ILR differences and no DfE rule broken (or no ILR'
+                    ' file supplied).</p>')
     return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
 
 

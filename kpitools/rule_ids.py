@@ -92,6 +92,20 @@ CATALOGUE: dict[str, RuleId] = {
 }
 
 
+def _ilr_rules() -> dict[str, RuleId]:
+    """DfE's bootcamp ILR validation rules (``ILR-R_152`` ...), from their data file
+    (kpitools/ilr_rules.csv): DfE's Error is ``high``, Warning ``medium``."""
+    from kpitools.ilr_rules import ILR_RULES
+
+    return {r.rule_id: RuleId(r.rule_id, "irregularity",
+                              "high" if r.severity == "Error" else "medium",
+                              f"ILR file breaks DfE rule ({r.severity}): {r.message}")
+            for r in ILR_RULES.values()}
+
+
+CATALOGUE.update(_ilr_rules())
+
+
 def rule(rule_id: str) -> RuleId:
     """Look up a rule id; an unknown id is a programming error (KeyError)."""
     return CATALOGUE[rule_id]

@@ -32,6 +32,10 @@ class Rules:
         referral_includes_withdrawn: learners who withdrew after M1 need a referral (rule).
         referral_months: months after becoming unsuccessful to refer a learner (rule: 1).
         unreachable_attempts: attempts after which an unreached employer is escalated (3).
+        ilr_event_indicators: ILR ``EVI`` codes to add to (or override in) the shipped
+            code table, as (code, event) pairs; in YAML a mapping ``{code: event}`` with
+            event one of interview_offer, new_role_offer, self_employment_plan,
+            unspecified (docs/ilr.md).
     """
 
     dropout_limit: float = 0.20
@@ -48,6 +52,7 @@ class Rules:
     referral_includes_withdrawn: bool = True
     referral_months: int = 1
     unreachable_attempts: int = 3
+    ilr_event_indicators: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_mapping(cls, overrides: dict[str, Any] | None) -> Rules:
@@ -79,6 +84,8 @@ class Rules:
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name == "ilr_event_indicators":
+        return _event_indicators(value)
     if name == "progression_target":
         if value is None:
             return None
@@ -96,3 +103,15 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ParameterError(f"rule {name} must be a number >= 0, got {value!r}")
     return float(value)
+
+
+def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
+    from kpitools.ilr_events import EVENT_KINDS
+
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str | int) and not isinstance(k, bool) and v in EVENT_KINDS
+            for k, v in value.items()):
+        raise ParameterError(
+            "rule ilr_event_indicators must map EVI codes to one of "
+            f"{', '.join(EVENT_KINDS)}, got {value!r}")
+    return tuple((str(code), str(event)) for code, event in value.items())
