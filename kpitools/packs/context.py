@@ -108,10 +108,6 @@ class PackContext:
     def _for(self, audience: Audience) -> LearnerNaming:
         return self.working if audience == WORKING else self.naming
 
-    def learner(self, learner_ref: str) -> str:
-        """A learner as the pack shows it."""
-        return self.naming.learner(learner_ref)
-
     def show_frame(self, frame: pd.DataFrame, audience: Audience = CIRCULATED) -> pd.DataFrame:
         """Any table as the given output may show it (a new frame)."""
         return self._for(audience).frame(frame)
