@@ -46,7 +46,8 @@ KPI_TITLES: dict[str, str] = {
 __all__ = [
     "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
     "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality", "dropout_course",
-    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "irregularities",
+    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "informational",
+    "irregularities",
     "kpi_figures", "kpi_order", "method", "method_section", "percent", "provenance",
     "rejected_rows", "show", "status_cell", "status_matrix", "table", "worklists",
 ]
@@ -144,7 +145,26 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
     """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
     frame = by_severity(ctx.findings(kpi)).drop(columns=["provider_id", "kpi"])
-    return Html("<h3>Exceptions to follow up</h3>" + str(table(frame, limit=limit)))
+    return Html("<h3>Exceptions to follow up</h3>"
+                + str(table(frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions")))
+
+
+def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Cases reported for information and not flagged: career progression's due
+    completers without any outcome while no progression target is set."""
+    from kpitools.packs.register import INFORMATIONAL_SHEET
+    from kpitools.packs.register import informational as informational_frame
+
+    frame = informational_frame(ctx)
+    if frame.empty:
+        return Html("")
+    return Html(
+        "<h3>For information: due completers without any outcome</h3>"
+        '<p class="note">No progression target is set, so these are reported, not flagged: '
+        "the register lists them apart from the exceptions.</p>"
+        + str(table(frame.drop(columns=["kpi", "rule"]), limit=limit,
+                    more=f"in exceptions.xlsx, sheet {INFORMATIONAL_SHEET}"))
+    )
 
 
 def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +201,9 @@ def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
         return Html("".join(parts) + '<p class="note">No other worklists for this provider.</p>')
     for name, frame in lists.items():
         title = esc(str(name).replace("_", " ").capitalize())
-        parts.append(f"<h3>{title}</h3>{table(frame, limit=limit, more='in the worklist files')}")
+        sheet = str(name)[:31]
+        parts.append(f"<h3>{title}</h3>"
+                     f"{table(frame, limit=limit, more=f'in exceptions.xlsx, sheet {sheet}')}")
     return Html("".join(parts))
 
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -33,6 +35,7 @@ pseudonym_key_file = ""
 # One cell per section (every cell costs time when a batch builds packs): report.show
 # puts a section's tables and charts into one output, charts as embedded PNG.
 from kpitools import plots, report
+from kpitools.packs import findings
 from kpitools.packs.context import load_context
 
 ctx = load_context(
@@ -48,10 +51,16 @@ ctx = load_context(
 )
 
 # %% [markdown]
-# ## Headline
+# ## Findings
 
 # %%
-report.show(report.headline(ctx), report.status_matrix(ctx), report.exception_counts(ctx))
+report.show(report.headline(ctx), findings.findings_first(ctx))
+
+# %% [markdown]
+# ## KPI status
+
+# %%
+report.show(report.status_matrix(ctx), report.exception_counts(ctx))
 
 # %% [markdown]
 # ## Employer engagement
@@ -117,6 +126,7 @@ report.show(
     report.kpi_figures(ctx, "career_progression"),
     plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome")),
     report.exceptions(ctx, "career_progression"),
+    report.informational(ctx),
     report.method(ctx, "career_progression"),
 )
 

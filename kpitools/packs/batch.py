@@ -26,10 +26,10 @@ from tqdm import tqdm
 
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError
-from kpitools.io.register import write_register
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
+from kpitools.packs.register import write_provider_register
 from kpitools.packs.runner import (
     PORTFOLIO_NOTEBOOK,
     PROVIDER_NOTEBOOK,
@@ -98,7 +98,7 @@ def write_provider_files(ctx: PackContext) -> None:
 
     out_dir = Path(ctx.params.out_dir)
     write_provider_outputs(ctx.safe_audit(), out_dir)
-    write_register(ctx.findings(), out_dir / "exceptions.xlsx")
+    write_provider_register(ctx)
     save_audit(ctx.audit, ctx.params.audit_path)
     write_params(ctx.params, out_dir / "params.yaml")
 

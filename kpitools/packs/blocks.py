@@ -18,6 +18,12 @@ STATUS_COLOURS: dict[str, str] = {
     "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
     "FAILED": "#f29b94", "OK": "#b7e1b5",
 }
+# How bad a status is, for "the worse of two" and for ordering providers: a missed target
+# first, then off track, at risk; statuses that need no action rank 0.
+STATUS_SEVERITY: dict[str, int] = {
+    "not_met": 5, "off_track": 4, "at_risk": 3, "no_data": 1, "FAILED": 6,
+}
+BREACH_STATUSES = ("not_met", "off_track")
 ROW_LIMIT = 50
 STYLE = (
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
@@ -77,6 +83,11 @@ def esc(value: object) -> str:
 
 def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f} %"
+
+
+def severity_rank(status: str | None) -> int:
+    """How bad ``status`` is (:data:`STATUS_SEVERITY`; 0 for statuses needing no action)."""
+    return STATUS_SEVERITY.get(status or "", 0)
 
 
 def status_cell(status: str, text: str | None = None) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from kpitools.contract import PII_COLUMNS
 from kpitools.errors import PackError
+from kpitools.followup import FollowUp
 from kpitools.model import Finding, ProviderAudit
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.pseudonym import Pseudonymiser, load_key
@@ -97,6 +98,16 @@ class PackContext:
     @property
     def include_pii(self) -> bool:
         return self.params.include_pii
+
+    @cached_property
+    def followup(self) -> FollowUp:
+        """The register's follow-up: the one computed when the register was written, else
+        computed now against last month's register (a notebook run on its own)."""
+        if self.audit.followup is not None:
+            return self.audit.followup
+        from kpitools.packs.register import compute_followup
+
+        return compute_followup(self)
 
     @cached_property
     def learner_refs(self) -> frozenset[str]:
@@ -213,7 +224,9 @@ class PackContext:
             return replace(finding, entity=self.pseudonymiser.entity(finding.entity),
                            message=self.scrub(finding.message))
 
-        results = [replace(r, exceptions=tuple(safe(f) for f in r.exceptions)) for r in audit.kpi_results]
+        results = [replace(r, exceptions=tuple(safe(f) for f in r.exceptions),
+                           informational=tuple(safe(f) for f in r.informational))
+                   for r in audit.kpi_results]
         provider = replace(audit.provider, rejected=self.rejected(),
                            warnings=[self.scrub(w) for w in audit.provider.warnings])
         return replace(audit, provider=provider, kpi_results=results,

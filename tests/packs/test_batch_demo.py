@@ -230,14 +230,14 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
         data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from kpitools.packs import batch
 
-    real = batch.write_register
+    real = batch.write_provider_register
 
-    def failing_for_p002(findings, path):  # noqa: ANN001, ANN202 - test double
-        if "P002" in str(path):
+    def failing_for_p002(ctx):  # noqa: ANN001, ANN202 - test double
+        if ctx.audit.provider_id == "P002":
             raise ValueError("disk says no")
-        return real(findings, path)
+        return real(ctx)
 
-    monkeypatch.setattr(batch, "write_register", failing_for_p002)
+    monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
     assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
