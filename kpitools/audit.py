@@ -9,27 +9,23 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from kpitools.calendar import previous_period
+from kpitools import layout
 from kpitools.checks import run_portfolio_checks, run_provider_checks
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
-from kpitools.contract import PROVIDER_ID_PATTERN
 from kpitools.errors import KpiToolsError, ParameterError
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 
 log = logging.getLogger(__name__)
-
-_PERIOD_NAME = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def audit_provider(
@@ -52,6 +48,7 @@ def audit_provider(
 
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
+        ParameterError: ``previous_dir`` holds another provider's return.
     """
     from kpitools.load import load_provider
 
@@ -62,6 +59,7 @@ def audit_provider(
     if previous_dir is not None:
         if Path(previous_dir).is_dir():
             previous = load_provider(previous_dir)
+            _same_provider(current, previous)
             notes.append(f"previous return: {Path(previous_dir).as_posix()}")
         else:
             notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
@@ -69,10 +67,21 @@ def audit_provider(
     else:
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
-    if period is None and _PERIOD_NAME.match(provider_dir.parent.name):
-        period = provider_dir.parent.name
+    period = period or layout.provider_period(provider_dir)
     return audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
                         notes=notes)
+
+
+def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
+    """Refuse to compare a return with another provider's previous month: every learner
+    would look restated."""
+    if previous.provider_id != current.provider_id:
+        raise ParameterError(
+            f"the previous return is provider {previous.provider_id}'s, not {current.provider_id}'s: "
+            "previous_dir must be the same provider's previous month (leave it blank to find it "
+            "beside provider_dir)",
+            path=previous.path,
+        )
 
 
 def audit_return(
@@ -151,11 +160,10 @@ def audit_period(
     period_dir = Path(period_dir)
     if not period_dir.is_dir():
         raise KpiToolsError("period folder not found", path=period_dir)
-    period = period_dir.name if _PERIOD_NAME.match(period_dir.name) else None
-    if previous_period_dir is None and period is not None:
-        candidate = period_dir.parent / previous_period(period)
-        previous_period_dir = candidate if candidate.is_dir() else None
-    folders = provider_folders(period_dir)
+    period = period_dir.name if layout.is_period_name(period_dir.name) else None
+    if previous_period_dir is None:
+        previous_period_dir = layout.previous_period_dir(period_dir)
+    folders = layout.provider_folders(period_dir)
     tasks = [
         _ProviderTask(folder, None if previous_period_dir is None
                       else previous_period_dir / folder.name, as_of, rules, period)
@@ -219,12 +227,6 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
         yield from map(_adopted, pool.map(_audit_task_in_worker, tasks, chunksize=chunk))
 
 
-def provider_folders(period_dir: Path) -> list[Path]:
-    """The sub-folders of a period whose names are provider ids, sorted."""
-    pattern = re.compile(PROVIDER_ID_PATTERN)
-    return sorted(p for p in period_dir.iterdir() if p.is_dir() and pattern.match(p.name))
-
-
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
     """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
     each provider's irregularities, and the breach risk is recomputed with each
@@ -237,16 +239,6 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
     rules = next(iter(audits.values())).rules  # one rule set for the whole period
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
         audits[provider_id].worklists[BREACH_RISK] = risk
-
-
-def default_previous_dir(provider_dir: str | Path) -> Path | None:
-    """``DATA/<previous month>/<provider>`` beside ``DATA/<period>/<provider>``, if it exists."""
-    provider_dir = Path(provider_dir)
-    period = provider_dir.parent.name
-    if not _PERIOD_NAME.match(period):
-        return None
-    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
-    return candidate if candidate.is_dir() else None
 
 
 def rules_from_params(path: str | Path | None) -> Rules:

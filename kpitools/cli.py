@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,27 @@ import click
 
 from kpitools import __version__
 from kpitools.errors import KpiToolsError
+
+# Control characters in a provider's data (an ANSI escape in an id, a carriage return,
+# a bidi override) would let it rewrite what the terminal shows: printed as \xNN.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: object) -> str:
+    """``text`` with every control character but tab and newline escaped (``\\x1b``)."""
+    return _CONTROL_CHARACTERS.sub(
+        lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text)
+    )
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` of :func:`terminal_text`: the only way this module prints."""
+    click.echo(terminal_text(message), err=err, nl=nl)
+
+
+class _TerminalFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -26,7 +48,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except KpiToolsError as error:
-            click.echo(f"error: {error.one_line()}", err=True)
+            echo(f"error: {error.one_line()}", err=True)
             sys.exit(2)
 
     return wrapper
@@ -37,10 +59,9 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
 def main(verbose: bool) -> None:
     """Audit the KPIs of Skills Bootcamps from providers' monthly returns."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 # Commands are added below, one section each (validate, demo, kpis, rules, pack, packs,
@@ -52,14 +73,18 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.argument("provider_dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--include-pii", is_flag=True,
+              help="Show rejected values that could be personal data (names, ULNs, contact "
+                   "details, every value of a misaligned row); withheld by default.")
 @friendly_errors
-def validate(provider_dirs: tuple[str, ...]) -> None:
+def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """Read and validate provider folders; list every rejected row with its reasons.
 
     Exit status: 0 when every row was accepted, 1 when rows were rejected, 2 when a file
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
+    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.load import load_provider
     from kpitools.validate import reconciliation_lines, rejection_message
 
@@ -68,19 +93,20 @@ def validate(provider_dirs: tuple[str, ...]) -> None:
         try:
             provider = load_provider(provider_dir)
         except FileLevelError as error:
-            click.echo(f"error: {error.one_line()}", err=True)
+            echo(f"error: {error.one_line()}", err=True)
             status = 2
             continue
-        click.echo(f"{provider.provider_id} ({provider_dir})")
+        echo(f"{provider.provider_id} ({provider_dir})")
         for line in reconciliation_lines(provider.counts):
-            click.echo(f"  {line}")
+            echo(f"  {line}")
         for warning in provider.warnings:
-            click.echo(f"  warning: {warning}")
-        for entry in provider.rejected.itertuples(index=False):
+            echo(f"  warning: {warning}")
+        withheld = withheld_values(provider.rejected) & (not include_pii)
+        for entry, hide in zip(provider.rejected.itertuples(index=False), withheld, strict=True):
             message = rejection_message(
-                entry.source, entry.column, entry.value, entry.reason, entry.rule
+                entry.source, entry.column, WITHHELD if hide else entry.value, entry.reason, entry.rule
             )
-            click.echo(f"  {message}")
+            echo(f"  {message}")
         if len(provider.rejected) and status == 0:
             status = 1
     sys.exit(status)
@@ -109,11 +135,11 @@ def pack_command(params_file: str, notebooks: str | None) -> None:
 
     outcome = build_pack(params_file, notebooks=notebooks)
     if not outcome.ok:
-        click.echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
+        echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
         if outcome.html_path:
-            click.echo(f"executed notebook rendered at {outcome.html_path}", err=True)
+            echo(f"executed notebook rendered at {outcome.html_path}", err=True)
         sys.exit(1)
-    click.echo(outcome.html_path)
+    echo(outcome.html_path)
 
 
 @main.command("packs")
@@ -148,13 +174,13 @@ def packs_command(
     )
     for provider_id in result.failed:
         reason = result.failures.get(provider_id) or result.outcomes[provider_id].error
-        click.echo(f"FAILED {provider_id}: {reason}", err=True)
+        echo(f"FAILED {provider_id}: {reason}", err=True)
     if result.index is None or not result.index.ok:
-        click.echo(f"error: index page FAILED: {result.index.error if result.index else ''}", err=True)
+        echo(f"error: index page FAILED: {result.index.error if result.index else ''}", err=True)
     built = sum(o.ok for o in result.outcomes.values())
-    click.echo(f"{built} packs built, {len(result.failed)} failed. Open:", err=True)
+    echo(f"{built} packs built, {len(result.failed)} failed. Open:", err=True)
     if result.index is not None and result.index.html_path:
-        click.echo(result.index.html_path)
+        echo(result.index.html_path)
     sys.exit(0 if result.ok else 1)
 
 
@@ -172,7 +198,7 @@ def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None,
     for path in write_period_params(
         period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
     ):
-        click.echo(path)
+        echo(path)
 
 
 # --- sample (verification worklists for the monitoring team) --------------------------
@@ -196,22 +222,39 @@ def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None,
 @friendly_errors
 def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
            fraction: float, minimum: int, include_pii: bool) -> None:
-    """Draw reproducible verification samples (employers per stage, completers, outcomes)."""
+    """Draw reproducible verification samples (employers per stage, completers, outcomes).
+
+    Learners appear as the provider's ref and the keyed pseudonym. Exit status: 0 when
+    every row was accepted, 1 when rows were rejected (samples are drawn from the
+    accepted rows; `kpitools validate` lists the others), 2 for bad input or arguments.
+    """
     from pathlib import Path
 
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.load import load_provider
     from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     measured = measurement_date(Path(provider_dir), as_of)
     provider = load_provider(provider_dir)
+    naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
     sample_set = draw_samples(provider, as_of=measured, seed=chosen_seed, fraction=fraction,
-                              minimum=minimum, include_pii=include_pii)
-    for path in write_samples(sample_set, out_dir):
-        click.echo(str(path))
+                              minimum=minimum)
+    for path in write_samples(sample_set, out_dir, naming):
+        echo(str(path))
     for entry in sample_set.manifest()["samples"]:
-        click.echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
-    click.echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
+        echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
+    echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
+    _exit_for_rejected(provider)
+
+
+def _exit_for_rejected(provider: Any) -> None:
+    """Exit 1 when rows of the return were rejected (the outputs are written)."""
+    rejected = len(provider.rejected)
+    if rejected:
+        echo(f"{rejected} rejected row reason(s): see rejected_rows.csv or "
+                   "`kpitools validate`", err=True)
+    sys.exit(1 if rejected else 0)
 
 
 # --- kpis, rules: the seven KPIs and the method statement (kpitools.kpis) -------------
@@ -227,25 +270,35 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
               default=None, help="YAML whose rules: mapping overrides the default rules.")
 @friendly_errors
 def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
-    """Compute every KPI of one provider's return and write the four output files."""
-    from kpitools.audit import audit_provider, default_previous_dir, rules_from_params
+    """Compute every KPI of one provider's return and write the four output files.
+
+    Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
+    contact details. Exit status: 0 when every row was accepted, 1 when rows were
+    rejected (the outputs are still written; rejected_rows.csv lists them), 2 for bad
+    input or arguments.
+    """
+    from kpitools.audit import audit_provider, rules_from_params
+    from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
+    from kpitools.layout import previous_provider_dir
 
     rules = rules_from_params(params_file)
     audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
-                           previous_dir=default_previous_dir(provider_dir))
-    written = write_provider_outputs(audit, out_dir)
-    click.echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
+                           previous_dir=previous_provider_dir(provider_dir))
+    naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
+    written = write_provider_outputs(audit, out_dir, naming)
+    echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
                f"{len(audit.findings())} exception(s), "
                f"{len(audit.provider.rejected)} rejected row reason(s)")
     for result in audit.kpi_results:
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"
             label = f"{result.kpi}{'/' + result.stage if result.stage else ''}"
-            click.echo(f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
+            echo(f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
                        f"{value:>7}  {result.status}")
     for path in written.values():
-        click.echo(str(path))
+        echo(str(path))
+    _exit_for_rejected(audit.provider)
 
 
 @main.command("rules")
@@ -257,7 +310,7 @@ def rules_command(params_file: str | None) -> None:
     from kpitools.audit import rules_from_params
     from kpitools.method import method_statement_text
 
-    click.echo(method_statement_text(rules_from_params(params_file)), nl=False)
+    echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
 
 # --- demo (seeded synthetic returns with planted irregularities; kpitools.demo) --------
@@ -296,12 +349,12 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
     truth = generate(Path(out_dir), seed=seed, periods=wanted, providers=providers,
                      learners=learners, fmt=fmt, employers_per_provider=employers)
     stats = truth.stats
-    click.echo(f"demo data written to {out_dir}: {len(truth.providers)} providers x "
+    echo(f"demo data written to {out_dir}: {len(truth.providers)} providers x "
                f"{len(truth.periods)} periods ({', '.join(truth.periods)}), "
                f"{stats['learners']} learners")
-    click.echo(f"completion {stats['completion_rate']:.0%}, co-funded {stats['co_funded_rate']:.0%}, "
+    echo(f"completion {stats['completion_rate']:.0%}, co-funded {stats['co_funded_rate']:.0%}, "
                f"positive outcome (closed windows) {stats['positive_outcome_rate_closed_windows']:.0%}")
-    click.echo(f"planted: {len(truth.rules())} rule ids, {len(truth.expectations)} expectations; "
+    echo(f"planted: {len(truth.rules())} rule ids, {len(truth.expectations)} expectations; "
                f"clean: {', '.join(truth.clean_providers)}; ground truth: "
                f"{Path(out_dir) / 'ground_truth.json'}")
 
@@ -328,18 +381,18 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
     rules = Rules() if m1_days is None else Rules(m1_qualifying_days=m1_days)
     tables = tables_from_ilr_files(list(files), rules=rules)
     for item in tables.inputs:
-        click.echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
-    click.echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")
-    click.echo(f"learners read: {tables.learners_read} "
+        echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
+    echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")
+    echo(f"learners read: {tables.learners_read} "
                f"(Skills Bootcamp: {tables.bootcamp_learners}, "
                f"other learners ignored: {tables.non_bootcamp_learners})")
     count = tables.counts["learners"]
-    click.echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
+    echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
                f"+ {count.rejected} rejected")
-    click.echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
+    echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
     for entry in tables.rejected.itertuples(index=False):
-        click.echo(f"  rejected {entry.source}: {entry.column} {entry.value!r}: "
+        echo(f"  rejected {entry.source}: {entry.column} {entry.value!r}: "
                    f"{entry.reason} [{entry.rule}]")
     for note in tables.notes:
-        click.echo(f"  note: {note}")
+        echo(f"  note: {note}")
     sys.exit(1 if count.rejected else 0)

@@ -39,7 +39,8 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
 
     Raises:
         FileLevelError: a file cannot be read, both a datasheet and CSV tables are
-            present, or a required table (provider, bootcamps, learners) is absent.
+            present, a required table (provider, bootcamps, learners) is absent, or the
+            provider table has no row.
     """
     folder = Path(path)
     files = read_provider_folder(folder)
@@ -109,6 +110,13 @@ def _require_tables(folder: Path, files: ProviderFiles, raw_tables: dict[str, Ra
             continue
         where = f"a sheet named {name!r}" if form == "datasheet.xlsx" else f"{name}.csv"
         raise FileLevelError(f"required table {name!r} is absent (expected {where})", path=folder)
+    provider = raw_tables["provider"]
+    if not len(provider):
+        # Without its one row the return names no provider and no UKPRN: nothing to audit.
+        raise FileLevelError(
+            "has a header but no provider row (provider_id, name, ukprn); add the row",
+            path=folder / provider.label,
+        )
 
 
 def _provider_id(

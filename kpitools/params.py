@@ -5,8 +5,8 @@ A params file names one provider's return and where its pack goes::
     provider_dir: data/demo/2023-03/P001
     period: "2023-03"
     as_of: "2023-03-31"          # blank = the last day of the period
-    out_dir: out/demo/2023-03/P001
-    previous_dir: data/demo/2023-02/P001   # optional
+    out_dir: out/demo/2023-03/P001         # blank = derived from provider_dir
+    previous_dir: data/demo/2023-02/P001   # blank = derived from provider_dir
     include_pii: false
     rules: {dropout_limit: 0.2}  # optional overrides, see kpitools.rules.Rules
     audit_path: ""               # set by `kpitools packs`: the saved ProviderAudit
@@ -15,7 +15,9 @@ A params file names one provider's return and where its pack goes::
 The YAML is read with a loader that does not resolve timestamps, so ``2023-03-31``
 stays text until :func:`parse_date` parses it explicitly; ids and paths must be text (a
 bare ``202303`` is refused rather than silently turned into a number). Unknown keys
-fail. Relative paths are taken from the folder the command is run in.
+fail. Relative paths are taken from the folder the command is run in. A blank
+``previous_dir`` or ``out_dir`` is derived from ``provider_dir`` by the folder layout
+(:mod:`kpitools.layout`), exactly as ``kpitools packs`` and ``kpitools kpis`` find them.
 
 The notebook's ``parameters`` cell has exactly these names (a test checks this with
 ``papermill.inspect_notebook``); :meth:`PackParams.notebook_parameters` gives the
@@ -32,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from kpitools import layout
 from kpitools.calendar import parse_period, period_end
 from kpitools.errors import ParameterError
 from kpitools.rules import Rules
@@ -57,8 +60,10 @@ class PackParams:
         provider_dir: the provider's folder for the period (``DATA/2023-03/P001``).
         period: the reporting period ``YYYY-MM``; blank = the name of the parent folder.
         as_of: the measurement date; None = the last day of the period.
-        out_dir: where the pack and registers go (``OUT/2023-03/P001``).
-        previous_dir: the previous month's folder of the same provider, if any.
+        out_dir: where the pack and registers go (``OUT/2023-03/P001``); given blank,
+            :func:`kpitools.layout.default_provider_out_dir` of ``provider_dir``.
+        previous_dir: the previous month's folder of the same provider, if any; given
+            blank, the folder :func:`kpitools.layout.previous_provider_dir` finds.
         include_pii: show names, ULNs and contact details (off by default).
         rules: overrides of :class:`kpitools.rules.Rules`, checked by it.
         audit_path: a saved ProviderAudit (written by a batch run); blank = compute.
@@ -102,7 +107,7 @@ class PackParams:
 
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PackParams))
-_REQUIRED = ("provider_dir", "out_dir")
+_REQUIRED = ("provider_dir",)
 _TEXT = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path", "pseudonym_key_file")
 
 
@@ -156,6 +161,7 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
             parse_period(values["period"])
         except ValueError as error:
             raise ParameterError(str(error), path=where or None) from None
+    values.update(_derived_paths(values, where=where))
     values["as_of"] = parse_date(raw.get("as_of"), name="as_of", where=where)
     include_pii = raw.get("include_pii", False)
     if not isinstance(include_pii, bool):
@@ -168,6 +174,24 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
         raise ParameterError(f"rules: {error.message}", path=where or None) from None
     values["rules"] = dict(rules)
     return PackParams(**values)
+
+
+def _derived_paths(values: dict[str, Any], *, where: str) -> dict[str, str]:
+    """``previous_dir`` and ``out_dir`` left blank, derived from ``provider_dir`` by the
+    folder layout (the same function the CLI and the batch use)."""
+    derived: dict[str, str] = {}
+    provider_dir = values["provider_dir"]
+    period = values.get("period") or None
+    if not values.get("previous_dir"):
+        previous = layout.previous_provider_dir(provider_dir, period)
+        derived["previous_dir"] = previous.as_posix() if previous else ""
+    if not values.get("out_dir"):
+        try:
+            derived["out_dir"] = layout.default_provider_out_dir(provider_dir, period).as_posix()
+        except ValueError as error:
+            raise ParameterError(f"out_dir is blank and cannot be derived: {error}; give out_dir",
+                                 path=where or None) from None
+    return derived
 
 
 def load_yaml_text(text: str, *, where: str = "") -> object:

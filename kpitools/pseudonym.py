@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,22 +108,3 @@ class Pseudonymiser:
         """The pseudonym of one learner of this provider."""
         message = f"{self.provider_id}\x1f{learner_ref}".encode()
         return "L-" + hmac.new(self.key, message, hashlib.sha256).hexdigest()[:10]
-
-    def entity(self, entity: str) -> str:
-        """``learner:<ref>`` → ``learner:L-…``; employers and others are unchanged."""
-        kind, sep, ident = str(entity).partition(":")
-        if sep and kind == "learner" and ident:
-            return f"learner:{self.learner(ident)}"
-        return entity
-
-    def replace_refs(self, text: str, learner_refs: frozenset[str] | set[str]) -> str:
-        """Replace whole-word occurrences of known learner refs in free text."""
-        if not text or not learner_refs:
-            return text
-        found = [ref for ref in learner_refs if ref and ref in text]
-        if not found:
-            return text
-        pattern = re.compile(
-            r"(?<![\w-])(" + "|".join(re.escape(r) for r in sorted(found, key=len, reverse=True)) + r")(?![\w-])"
-        )
-        return pattern.sub(lambda m: self.learner(m.group(1)), text)

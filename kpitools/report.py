@@ -119,7 +119,7 @@ def headline(ctx: PackContext) -> Html:
         "Personal data": "shown (include_pii)" if ctx.include_pii else "pseudonymised",
     }
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items.items())
-    notes = "".join(f"<li>{esc(ctx.scrub(n))}</li>" for n in audit.notes)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in audit.notes)
     return Html(f'{STYLE}<table class="kpi">{rows}</table>' + (f"<ul>{notes}</ul>" if notes else ""))
 
 
@@ -214,13 +214,13 @@ def data_quality(ctx: PackContext) -> Html:
          "balances": "yes" if c.balances else "NO"}
         for c in ctx.audit.provider.counts.values()
     ]
-    warnings = "".join(f"<li>{esc(ctx.scrub(w))}</li>" for w in ctx.audit.provider.warnings)
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in ctx.audit.provider.warnings)
     extra = f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else ""
     return Html(str(table(pd.DataFrame(rows), limit=len(rows) or 1)) + extra)
 
 
 def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
-    """Rejected rows with their reasons (personal-data values masked)."""
+    """Rejected rows with their reasons (values that could be personal data withheld)."""
     frame = ctx.rejected()
     return table(frame, limit=limit, more="in rejected_rows.csv")
 

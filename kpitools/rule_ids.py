@@ -87,6 +87,7 @@ CATALOGUE: dict[str, RuleId] = {
         _R("REF-LEARNER", "validation", "high", "names a learner that is not in (accepted) learners"),
         _R("SHORT-ROW", "validation", "high", "fewer fields than the header"),
         _R("EXTRA-FIELD", "validation", "high", "more fields than the header"),
+        _R("CELL-TOO-LONG", "validation", "high", "a cell longer than MAX_CELL_CHARS (32,767 characters, Excel's own limit)"),
     )
 }
 

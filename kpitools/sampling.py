@@ -28,8 +28,9 @@ from kpitools.calendar import period_end
 from kpitools.checks.common import text_key
 from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
-from kpitools.contract import PII_COLUMNS, STAGES, TABLES
+from kpitools.contract import STAGES, TABLES
 from kpitools.errors import ParameterError
+from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderReturn
 
 DEFAULT_FRACTION = 0.10
@@ -191,7 +192,6 @@ def draw_samples(
     seed: int,
     fraction: float = DEFAULT_FRACTION,
     minimum: int = DEFAULT_MINIMUM,
-    include_pii: bool = False,
 ) -> SampleSet:
     """Verification worklists for one provider: employers per engagement stage,
     completers, and outcomes.
@@ -209,7 +209,9 @@ def draw_samples(
         seed: recorded in the manifest; the same seed gives the same picks.
         fraction: share of each population to pick (default 10 %).
         minimum: smallest sample (default 5; the whole population when smaller).
-        include_pii: add contact details and learner names/ULNs for the team's calls.
+
+    The worklists name learners and employers by their refs and ids only; how an output
+    shows them (pseudonym, names) is decided when it is written (:func:`write_samples`).
     """
     samples: list[Sample] = []
     employers = employer_stage_population(provider, as_of=as_of)
@@ -218,21 +220,21 @@ def draw_samples(
         keys = text_key(population, ["employer_id"])
         sample = draw(population, keys, seed=seed, name=f"employers_{stage}",
                       fraction=fraction, minimum=minimum)
-        samples.append(_as_employer_worklist(sample, provider, include_pii))
+        samples.append(_as_employer_worklist(sample))
     tables = measured(provider, as_of)
     completers = tables["learners"][tables["learners"]["completion_date"].notna()]
     keys = text_key(completers, ["learner_ref", "bootcamp_id"])
     sample = draw(completers, keys, seed=seed, name="completers", fraction=fraction, minimum=minimum)
-    samples.append(_as_learner_worklist(sample, provider, "completion", include_pii))
+    samples.append(_as_learner_worklist(sample, "completion"))
     outcomes = tables["outcomes"]
     keys = text_key(outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date",
                                "employer_id"])
     sample = draw(outcomes, keys, seed=seed, name="outcomes", fraction=fraction, minimum=minimum)
-    samples.append(_as_learner_worklist(sample, provider, "outcome", include_pii))
+    samples.append(_as_learner_worklist(sample, "outcome"))
     return SampleSet(provider.provider_id, as_of, seed, fraction, minimum, tuple(samples))
 
 
-def _as_employer_worklist(sample: Sample, provider: ProviderReturn, include_pii: bool) -> Sample:
+def _as_employer_worklist(sample: Sample) -> Sample:
     picked = sample.worklist
     blank = pd.Series([None] * len(picked), index=picked.index, dtype=object)
     columns: dict[str, pd.Series] = {
@@ -244,16 +246,10 @@ def _as_employer_worklist(sample: Sample, provider: ProviderReturn, include_pii:
         columns[name] = picked[name] if name in ("employer_id", "bootcamp_id", "stage") else blank
     columns["verified_by"] = blank
     worklist = pd.DataFrame(columns, index=picked.index)
-    if include_pii:
-        contacts = provider.tables["employers"].set_index("employer_id")
-        for name in PII_COLUMNS["employers"]:
-            worklist[name] = picked["employer_id"].map(contacts[name]).astype(object)
     return Sample(sample.name, sample.population, worklist.reset_index(drop=True))
 
 
-def _as_learner_worklist(
-    sample: Sample, provider: ProviderReturn, stage: str, include_pii: bool
-) -> Sample:
+def _as_learner_worklist(sample: Sample, stage: str) -> Sample:
     picked = sample.worklist
     facts = {
         "completion": ["learner_type", "completion_date"],
@@ -269,16 +265,15 @@ def _as_learner_worklist(
         **{name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
            for name in LEARNER_FILL_COLUMNS},
     }, index=picked.index)
-    if include_pii:
-        learners = provider.tables["learners"].set_index(["learner_ref", "bootcamp_id"])
-        keys = pd.MultiIndex.from_frame(picked[["learner_ref", "bootcamp_id"]])
-        for name in PII_COLUMNS["learners"]:
-            worklist[name] = learners[name].reindex(keys).to_numpy(dtype=object)
     return Sample(sample.name, sample.population, worklist.reset_index(drop=True))
 
 
-def write_samples(sample_set: SampleSet, out_dir: str | Path) -> list[Path]:
+def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNaming) -> list[Path]:
     """Write each worklist as ``<name>.csv`` and ``sample_manifest.json`` in ``out_dir``.
+
+    Samples are working outputs: learners and employers are named by ``naming`` (the
+    identity rule of :mod:`kpitools.identity`), with names, ULNs and contact details
+    only when ``naming.include_pii``.
 
     Files are written under a temporary name and renamed, so a rerun replaces its own
     outputs whole. (Kept beside the sampler rather than in ``kpitools.io``: it is the
@@ -291,7 +286,7 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for sample in sample_set.samples:
-        text = sample.worklist.to_csv(index=False, date_format="%Y-%m-%d")
+        text = naming.frame(sample.worklist).to_csv(index=False, date_format="%Y-%m-%d")
         written.append(_write_atomic(out / f"{sample.name}.csv", text))
     manifest = {"kpitools_version": __version__, **sample_set.manifest(),
                 "files": [p.name for p in written]}

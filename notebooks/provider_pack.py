@@ -22,10 +22,10 @@
 
 # %% tags=["parameters"]
 provider_dir = "../data/demo/2023-03/P001"
-out_dir = "../out/demo/2023-03/P001"
+out_dir = "../out/demo/2023-03/P001"  # blank: derived from provider_dir (kpitools.layout)
 period = "2023-03"
 as_of = ""
-previous_dir = "../data/demo/2023-02/P001"
+previous_dir = ""  # blank: the same provider's previous month beside provider_dir
 include_pii = False
 rules = {}
 audit_path = ""

@@ -123,3 +123,15 @@ def test_no_previous_return_is_said(tmp_path):
     assert audit.notes == ["no previous month's return beside this one: restatements "
                            "(RESTATED-*) not checked"]
     assert not [f for f in audit.irregularities if f.rule.startswith("RESTATED-")]
+
+
+def test_previous_return_of_another_provider_is_refused(tmp_path):
+    period_dir = _period(tmp_path)
+    write_return(tmp_path / "2023-02" / "P9", small_return("P9"))
+    try:
+        audit_provider(period_dir / "P1", as_of=AS_OF, previous_dir=tmp_path / "2023-02" / "P9")
+    except ParameterError as error:
+        assert "provider P9's, not P1's" in error.one_line()
+        assert error.one_line().startswith(str(tmp_path / "2023-02" / "P9"))
+    else:
+        raise AssertionError("another provider's previous month was accepted")

@@ -173,3 +173,24 @@ def test_contract_doc_names_every_table_and_column():
         assert f"### {name}\n" in doc
         for column in table.columns:
             assert f"| {column.name} | {column.kind} |" in doc, (name, column.name)
+
+
+def test_cli_escapes_control_characters_in_data(provider_dir):
+    # An id holding ANSI escapes (clear screen, cursor up) and a carriage return must be
+    # shown, not obeyed: every line printed shows them as \xNN.
+    learners = provider_dir / "learners.csv"
+    append(learners, '"L\x1b[2J\x1b[1A\r9",,B1,independent,,,2023-01-09,31/02/2023,,,,,A,B\n')
+    result = CliRunner().invoke(main, ["validate", str(provider_dir)])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\r" not in result.output
+    assert "L\\x1b[2J\\x1b[1A\\r9" in result.output
+
+
+def test_cli_escapes_control_characters_in_one_line_errors(provider_dir):
+    (provider_dir / "learners.csv").write_text("learner_ref,Learner_Ref\n")
+    broken = provider_dir.parent / "P\x1b[2J"
+    provider_dir.rename(broken)
+    result = CliRunner().invoke(main, ["validate", str(broken)])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output
+    assert "P\\x1b[2J" in result.stderr

@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).parent / "checks"))
 from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
 
 from kpitools.contract import TABLES  # noqa: E402
+from kpitools.identity import WORKING, LearnerNaming, learner_naming  # noqa: E402
 from kpitools.load import load_provider  # noqa: E402
+from kpitools.pseudonym import Pseudonymiser  # noqa: E402
 from kpitools.sampling import (  # noqa: E402
     draw,
     draw_samples,
@@ -118,15 +120,34 @@ def test_draw_samples_worklists_and_no_pii_by_default():
     assert set(TABLES["employer_contacts"].column_names) <= set(employer_list.columns)
     text = pd.concat([s.worklist for s in samples.values()]).to_csv()
     assert "Ann Smith" not in text and "ann@example.com" not in text and "Jo" not in text
-    with_pii = {s.name: s for s in draw_samples(_return(), as_of=AS_OF, seed=5,
-                                                include_pii=True).samples}
-    assert "ann@example.com" in with_pii["employers_design"].worklist.to_csv()
-    assert list(with_pii["completers"].worklist["given_name"]) == ["Jo"]
+
+
+def test_written_samples_name_learners_by_the_identity_rule(tmp_path):
+    # working output: the provider's ref and the pseudonym; names, ULN and contact
+    # details only with include_pii (added to the same cells the rule names)
+    provider = _return()
+    sample_set = draw_samples(provider, as_of=AS_OF, seed=5)
+    names = Pseudonymiser(b"sampling-test-key-0123456789", provider.provider_id)
+    write_samples(sample_set, tmp_path / "plain", learner_naming(provider.tables, names, audience=WORKING))
+    completers = pd.read_csv(tmp_path / "plain" / "completers.csv", dtype=str)
+    assert list(completers["learner_ref"]) == [f"L1 ({names.learner('L1')})"]
+    plain = "".join(p.read_text() for p in (tmp_path / "plain").iterdir())
+    assert "Ann Smith" not in plain and "ann@example.com" not in plain and "Jo" not in plain
+    write_samples(sample_set, tmp_path / "pii",
+                  learner_naming(provider.tables, names, audience=WORKING, include_pii=True))
+    assert "ann@example.com" in (tmp_path / "pii" / "employers_design.csv").read_text()
+    completers = pd.read_csv(tmp_path / "pii" / "completers.csv", dtype=str)
+    assert list(completers["learner_ref"]) == [f"L1 ({names.learner('L1')}), Jo, ULN 9999999999"]
+
+
+def _naming() -> LearnerNaming:
+    return learner_naming(_return().tables, Pseudonymiser(b"sampling-test-key-0123456789", "P001"),
+                          audience=WORKING)
 
 
 def test_written_manifest_records_seed_and_sizes(tmp_path):
     sample_set = draw_samples(_return(), as_of=AS_OF, seed=123, fraction=0.5, minimum=1)
-    paths = write_samples(sample_set, tmp_path)
+    paths = write_samples(sample_set, tmp_path, _naming())
     manifest = json.loads((tmp_path / "sample_manifest.json").read_text())
     assert paths[-1].name == "sample_manifest.json"
     assert manifest["seed"] == 123 and manifest["fraction"] == 0.5 and manifest["minimum"] == 1
@@ -152,7 +173,7 @@ def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
     # Draw, "fill in" the design worklist as the monitoring team would, and put it in a
     # provider folder as employer_contacts.csv: the loader accepts every row.
     sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
-    write_samples(sample_set, tmp_path / "out")
+    write_samples(sample_set, tmp_path / "out", _naming())
     worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
     filled = worklist.assign(attempt_date="2023-04-05", reached="Y", design_vouched="Y",
                              info_correct="Y", verified_by="auditor 1")
@@ -166,10 +187,12 @@ def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
     assert contacts["reached"].all() and set(contacts["stage"]) == {"design"}
 
 
-def test_cli_sample_writes_worklists_and_manifest(tmp_path):
+def test_cli_sample_writes_worklists_and_manifest(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from kpitools.cli import main
+
+    monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", "sampling-cli-key-0123456789")
 
     folder = _provider_folder(tmp_path / "2023-03" / "P001")
     (folder / "learners.csv").write_text(
@@ -183,7 +206,8 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path):
     # as_of defaults to the period folder's last day, 2023-03-31
     assert manifest["as_of"] == "2023-03-31" and manifest["seed"] == 11
     completers = pd.read_csv(out / "completers.csv", dtype=str)
-    assert list(completers["learner_ref"]) == ["L1"]
+    pseudonym = Pseudonymiser(b"sampling-cli-key-0123456789", "P001").learner("L1")
+    assert list(completers["learner_ref"]) == [f"L1 ({pseudonym})"]
     assert list(completers["completion_date"]) == ["2023-03-10"]
     again = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "again"), *args[4:]])
     assert again.exit_code == 0
@@ -191,6 +215,12 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path):
         out / "employers_design.csv").read_text()
     bad = CliRunner().invoke(main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+    # one rejected learner row (no learner_type): samples still written, exit 1 (README)
+    with (folder / "learners.csv").open("a") as handle:
+        handle.write("L2,B1,,2023-01-09,,\n")
+    rejected = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "rej"), *args[4:]])
+    assert rejected.exit_code == 1, rejected.output
+    assert (tmp_path / "rej" / "sample_manifest.json").exists()
 
 
 @settings(max_examples=40, deadline=None)

@@ -22,12 +22,11 @@ from kpitools.checks.duplicates import (
 )
 from kpitools.checks.employers import unknown_employers
 from kpitools.checks.evidence import m2_without_evidence
-from kpitools.checks.restated import find_previous_return, restatements
+from kpitools.checks.restated import restatements
 from kpitools.model import Finding, ProviderReturn
 from kpitools.rules import Rules
 
 __all__ = [
-    "find_previous_return",
     "run_portfolio_checks",
     "run_provider_checks",
 ]

@@ -44,7 +44,7 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
         if problems:
             findings.append(irregularity(
                 "DATE-ORDER", learner_entity(row.learner_ref), sources,
-                f"learner {row.learner_ref}: " + "; ".join(problems), str(row.bootcamp_id),
+                "; ".join(problems), str(row.bootcamp_id),
             ))
     return findings
 

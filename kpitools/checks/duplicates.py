@@ -57,7 +57,7 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
             continue
         findings.append(irregularity(
             "DUP-ROW", learner_entity(kept.learner_ref), [kept.source, dup.source],
-            f"learner {kept.learner_ref} appears twice on bootcamp {kept.bootcamp_id}; "
+            f"the learner appears twice on bootcamp {kept.bootcamp_id}; "
             f"the first row ({kept.source}) was kept, the later ({dup.source}) rejected",
             kept.bootcamp_id,
         ))
@@ -142,17 +142,17 @@ def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list
             findings.append(irregularity(
                 "DUP-ROW", learner_entity(second["learner_ref"]),
                 [first["source"], second["source"]],
-                f"learners {first['learner_ref']} and {second['learner_ref']} on bootcamp "
-                f"{second['bootcamp_id']} share one ULN: the same learner entered twice",
+                f"the learner at {second['source']} and the learner at {first['source']} on "
+                f"bootcamp {second['bootcamp_id']} share one ULN: the same learner entered twice",
                 str(second["bootcamp_id"]),
             ))
         elif _overlap(first, second):
             findings.append(irregularity(
                 "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
                 [first["source"], second["source"]],
-                f"learners {first['learner_ref']} (bootcamp {first['bootcamp_id']}, "
+                f"the learner at {first['source']} (bootcamp {first['bootcamp_id']}, "
                 f"{iso(first['learning_start'])} to {iso(first['learning_end'])}) and "
-                f"{second['learner_ref']} (bootcamp {second['bootcamp_id']}, "
+                f"the learner at {second['source']} (bootcamp {second['bootcamp_id']}, "
                 f"{iso(second['learning_start'])} to {iso(second['learning_end'])}) "
                 "share one ULN and their learning overlaps",
                 str(second["bootcamp_id"]),
@@ -168,8 +168,8 @@ def uln_overlaps_across(
     learning. Pairs within one provider are left to :func:`uln_overlaps_within`.
 
     Each pair is reported to both providers, each finding on its own learner and
-    bootcamp; the message names both providers, bootcamps and learner refs, never the
-    ULN.
+    bootcamp; the message names both providers, bootcamps and the other learner's
+    ``file:row``, never a learner ref or the ULN.
 
     Returns:
         Findings per provider id (every given provider present, maybe empty).
@@ -187,9 +187,9 @@ def uln_overlaps_across(
         for this, other in ((first, second), (second, first)):
             findings[this["provider_id"]].append(irregularity(
                 "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
-                f"learner {this['learner_ref']} (bootcamp {this['bootcamp_id']}, "
+                f"the learner (bootcamp {this['bootcamp_id']}, "
                 f"{iso(this['learning_start'])} to {iso(this['learning_end'])}) has the "
-                f"ULN of provider {other['provider_id']}'s learner {other['learner_ref']} "
+                f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
                 f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'])} to "
                 f"{iso(other['learning_end'])}) and their learning overlaps",
                 str(this["bootcamp_id"]),

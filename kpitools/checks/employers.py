@@ -41,7 +41,7 @@ def unknown_employers(tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
         for row in frame[unknown].itertuples(index=False):
             findings.append(irregularity(
                 "EMP-UNKNOWN", learner_entity(row.learner_ref), [row.source],
-                f"{table} row {row.source} of learner {row.learner_ref} names employer "
+                f"{table} row {row.source} names employer "
                 f"{row.employer_id}, which is not in employers", str(row.bootcamp_id),
             ))
     for row in _rejected_learner_references(rejected).itertuples(index=False):

@@ -53,7 +53,7 @@ def m2_without_evidence(
         if not ok:
             findings.append(irregularity(
                 "M2-NO-EVIDENCE", learner_entity(row.learner_ref), [row.source],
-                f"{row.learner_type} learner {row.learner_ref} completed on {iso(completion)} "
+                f"{row.learner_type} learner completed on {iso(completion)} "
                 f"without {needed} dated on or before completion",
                 str(row.bootcamp_id),
             ))

@@ -120,7 +120,7 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:
     return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
-                        f"learner {row.learner_ref} on bootcamp {row.bootcamp_id} is {where}",
+                        f"the learner on bootcamp {row.bootcamp_id} is {where}",
                         bootcamp_id=str(row.bootcamp_id))
 
 
@@ -130,7 +130,7 @@ def _show(value: object) -> str:
 
 def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
     return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
-                        f"learner {a.learner_ref}: {message}", bootcamp_id=str(a.bootcamp_id))
+                        message, bootcamp_id=str(a.bootcamp_id))
 
 
 def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:

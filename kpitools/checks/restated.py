@@ -1,44 +1,25 @@
-"""RESTATED-*: what changed between a provider's previous monthly return and this one,
-and where the previous return is found.
-"""
+"""RESTATED-*: what changed between a provider's previous monthly return and this one."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from kpitools.calendar import previous_period
 from kpitools.checks.common import irregularity, is_blank, iso, learner_entity, source_prefixed
+from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn
 
-_PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
 _COMPARED = [*_KEY, "source", "start_date", "m1_date", "withdrawal_date", "completion_date"]
 
 
-def find_previous_return(provider_dir: Path | str, period: str) -> Path | None:
-    """The previous month's folder of the same provider, ``DATA/<previous YYYY-MM>/<id>``.
-
-    Args:
-        provider_dir: the current provider folder, ``DATA/<period>/<provider id>``.
-        period: the current reporting period ``YYYY-MM``.
-
-    Returns:
-        The folder when it exists, else None (the caller notes that there is none).
-    """
-    provider_dir = Path(provider_dir)
-    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
-    return candidate if candidate.is_dir() else None
-
-
 def previous_label(previous: ProviderReturn) -> str:
     """How previous-month sources are prefixed: the period folder name, else ``previous``."""
     name = Path(previous.path).parent.name
-    return name if _PERIOD_DIR.match(name) else "previous"
+    return name if is_period_name(name) else "previous"
 
 
 def restatements(current: ProviderReturn, previous: ProviderReturn) -> list[Finding]:
@@ -78,14 +59,14 @@ def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -
         if row["_merge"] == "left_only":
             findings.append(irregularity(
                 "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
-                f"learner {ref} on bootcamp {bootcamp} was in the {label} return and is "
+                f"the learner on bootcamp {bootcamp} was in the {label} return and is "
                 "not in this one", bootcamp,
             ))
             continue
         sources = [row["source_now"], old_source]
         for rule_id, text in _date_changes(row):
             findings.append(irregularity(
-                rule_id, learner_entity(ref), sources, f"learner {ref}: {text}", bootcamp
+                rule_id, learner_entity(ref), sources, text, bootcamp
             ))
     return findings
 
@@ -186,11 +167,11 @@ def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Fin
     if new is None:
         return irregularity(
             "RESTATED-PAYMENT-REMOVED", learner_entity(ref), [old_source],
-            f"payment of {old_text} by employer {employer} for learner {ref} in the "
+            f"payment of {old_text} by employer {employer} for the learner in the "
             f"{label} return is gone", bootcamp,
         )
     return irregularity(
         "RESTATED-PAYMENT-CHANGED", learner_entity(ref), [new["source"], old_source],
-        f"payment by employer {employer} for learner {ref} was {old_text} last month, "
+        f"payment by employer {employer} for the learner was {old_text} last month, "
         f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'])}", bootcamp,
     )

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
+from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderAudit
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,19 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_provider_outputs(audit: ProviderAudit, out_dir: str | Path) -> dict[str, Path]:
+def write_provider_outputs(
+    audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming
+) -> dict[str, Path]:
     """Write kpi_results.csv, exceptions.csv, rejected_rows.csv and manifest.json.
+
+    These are working outputs: learners are named by ``naming`` (the identity rule of
+    :mod:`kpitools.identity`, decided here at write time), rejected values that could
+    be personal data are withheld unless ``naming.include_pii``.
 
     Args:
         audit: the provider's audit.
         out_dir: the provider's output folder (created if needed).
+        naming: the working-output naming of the provider's learners.
 
     Returns:
         The path of each file, by file name.
@@ -93,8 +101,8 @@ def write_provider_outputs(audit: ProviderAudit, out_dir: str | Path) -> dict[st
     out_dir = Path(out_dir)
     frames = {
         "kpi_results.csv": (audit.kpi_frame(), KPI_RESULT_COLUMNS),
-        "exceptions.csv": (audit.exceptions_frame(), EXCEPTION_COLUMNS),
-        "rejected_rows.csv": (audit.provider.rejected, REJECTED_COLUMNS),
+        "exceptions.csv": (naming.frame(audit.exceptions_frame()), EXCEPTION_COLUMNS),
+        "rejected_rows.csv": (naming.rejected(audit.provider.rejected), REJECTED_COLUMNS),
     }
     tables = {name: (csv_bytes(frame, columns), len(frame))
               for name, (frame, columns) in frames.items()}

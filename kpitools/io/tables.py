@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,25 @@ from kpitools.errors import FileLevelError
 from kpitools.model import InputFile
 
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
+
+# The longest cell kept, in characters, for CSV files and workbooks alike: Excel's own
+# limit for one cell. A longer cell rejects its row (CELL-TOO-LONG), never the file.
+MAX_CELL_CHARS = 32_767
+# The csv module refuses a whole file for one field over its limit (128 KB by default):
+# lift it, so a long cell is judged per row against MAX_CELL_CHARS. A file is read into
+# memory whole anyway, so no field can outgrow it.
+csv.field_size_limit(2**31 - 1)
+
+# A multi-byte UTF-8 sequence. Windows (cp1252) text almost never holds one, so a file
+# that fails to decode as UTF-8 but holds these is UTF-8 with a few foreign bytes.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+# Files that hold a table, by lower-case name: two of them differing only in case would
+# leave which one is read to the file system.
+_TABLE_FILES = frozenset({"datasheet.xlsx", *(f"{name}.csv" for name in TABLES)})
 
 
 def _empty_problems_template() -> pd.DataFrame:
@@ -143,11 +163,7 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
         raise FileLevelError(
             "not a provider folder (expected a folder of CSV files or datasheet.xlsx)", path=folder
         )
-    files = {
-        p.name.lower(): p
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith(("~$", "."))
-    }
+    files = _folder_files(folder)
     csv_names = [f"{name}.csv" for name in TABLES if f"{name}.csv" in files]
     warnings = [
         f"{files[n].name}: not a contract table; ignored"
@@ -175,6 +191,26 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
             value=error.value,
         ) from None
     return ProviderFiles(tables, inputs, warnings, ilr_files)
+
+
+def _folder_files(folder: Path) -> dict[str, Path]:
+    """The folder's files by lower-case name (Office lock files and hidden files left out).
+
+    Raises:
+        FileLevelError: two table files whose names differ only in case.
+    """
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith(("~$", ".")):
+            by_name.setdefault(path.name.lower(), []).append(path)
+    for name, paths in by_name.items():
+        if len(paths) > 1 and name in _TABLE_FILES:
+            raise FileLevelError(
+                f"{' and '.join(p.name for p in paths)} are two files for one table (names "
+                "differ only in case); keep one",
+                path=folder,
+            )
+    return {name: paths[0] for name, paths in by_name.items()}
 
 
 def _read_files(
@@ -212,15 +248,28 @@ def _input_file(path: Path, raws: Iterable[RawTable], data: bytes | None = None)
 
 
 def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
-    """Bytes of a text file as text: UTF-8 (BOM or not), else cp1252 with a warning."""
+    """Bytes of a text file as text: UTF-8 (BOM or not), else cp1252 with a warning.
+
+    Raises:
+        FileLevelError: NUL bytes; UTF-8 text with a few bytes that are not UTF-8 (mixed
+            encodings: decoding it all as cp1252 would garble every accented letter),
+            named by line and byte offset; neither UTF-8 nor cp1252.
+    """
     if b"\x00" in data:
         raise FileLevelError("not a text file (it holds NUL bytes); expected CSV", path=label)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    data = data[bom:]
     try:
         return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        if _UTF8_MULTIBYTE.search(data):
+            raise FileLevelError(
+                f"mixed encodings: the file is UTF-8 but byte {bom + error.start} "
+                f"(0x{data[error.start]:02x}) is not; re-save the file as UTF-8 "
+                "(check the accented letters of that line)",
+                path=label,
+                row=data.count(b"\n", 0, error.start) + 1,
+            ) from None
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as error:
@@ -340,6 +389,7 @@ def build_raw_table(
             if len(fields) != width:
                 problems.extend(_width_problems(position, fields, names, row_word))
                 padded[position] = (fields + [""] * width)[:width]
+    padded = _cut_long_cells(padded, names, problems)
     grid = np.empty((len(padded), width), dtype=object)
     if padded:
         grid[:] = padded
@@ -354,6 +404,32 @@ def build_raw_table(
     return RawTable(
         table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
     )
+
+
+def _cut_long_cells(
+    records: list[list[str]],
+    names: list[str | None],
+    problems: list[tuple[int, str, str, str, str]],
+) -> list[list[str]]:
+    """Blank every cell longer than MAX_CELL_CHARS, noting a CELL-TOO-LONG problem."""
+    long_rows = [
+        position
+        for position, fields in enumerate(records)
+        if max(map(len, fields), default=0) > MAX_CELL_CHARS
+    ]
+    if not long_rows:
+        return records
+    records = list(records)
+    for position in long_rows:
+        fields = list(records[position])
+        for index, text in enumerate(fields):
+            if len(text) > MAX_CELL_CHARS:
+                column = (names[index] if index < len(names) else None) or f"#{index + 1}"
+                reason = f"cell of {len(text):,} characters; the limit is {MAX_CELL_CHARS:,}"
+                problems.append((position, column, "", reason, "CELL-TOO-LONG"))
+                fields[index] = ""
+        records[position] = fields
+    return records
 
 
 def _width_problems(

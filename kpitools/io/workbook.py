@@ -7,13 +7,33 @@ gives identical tables; formulas are never evaluated.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from kpitools.cells import excel_cell_text, id_rule
 from kpitools.contract import TABLES
 from kpitools.errors import FileLevelError
 from kpitools.io.tables import RawTable, build_raw_table, match_header
+
+# Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl
+# loads every shared string and pads every row and column it is told about, so a small
+# crafted file (30 M shared strings, a cell in row 1,048,576) would take minutes and
+# gigabytes; these are checked from the zip directory and a streaming count instead.
+MAX_XLSX_UNCOMPRESSED_BYTES = 50 * 2**20  # all members together, as the zip declares
+MAX_XLSX_MEMBERS = 1_000
+MAX_SHARED_STRINGS = 1_000_000
+MAX_SHEET_ROWS = 100_000  # the highest row number in a sheet
+MAX_SHEET_COLUMNS = 100  # the highest column in a sheet (CV)
+
+# What zipfile and lxml raise for a damaged, encrypted or oddly compressed member.
+_BROKEN_ZIP_OR_XML = (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError,
+                      NotImplementedError, RuntimeError, ValueError)
+_SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)$")
 
 
 def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
@@ -24,10 +44,12 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
     evaluated. Rows are Excel row numbers; blank rows are skipped.
 
     Raises:
-        FileLevelError: not a readable workbook, two sheets for one table, or a sheet
+        FileLevelError: not a readable workbook, over a limit
+            (:func:`check_workbook_limits`), two sheets for one table, or a sheet
             without a usable header (see :func:`match_header`).
     """
     path = Path(path)
+    check_workbook_limits(path)
     workbook = _open_workbook(path, data_only=False)
     tables: dict[str, RawTable] = {}
     warnings: list[str] = []
@@ -47,6 +69,119 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
     finally:
         workbook.close()
     return tables, warnings
+
+
+def check_workbook_limits(path: Path) -> None:
+    """Refuse a workbook over a limit, in time and memory bounded by the limits.
+
+    The zip directory gives the members and their uncompressed sizes (zipfile never
+    inflates a member past its declared size); shared strings and sheet rows are then
+    counted with a streaming parser that stops at the first limit passed.
+
+    Raises:
+        FileLevelError: not a zip file, or more than MAX_XLSX_MEMBERS members,
+            MAX_XLSX_UNCOMPRESSED_BYTES in all, MAX_SHARED_STRINGS shared strings, or a
+            sheet reaching past row MAX_SHEET_ROWS or column MAX_SHEET_COLUMNS.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise FileLevelError(
+            f"not a readable Excel workbook ({type(error).__name__})", path=path.name
+        ) from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_XLSX_MEMBERS:
+            _refuse(path, f"{len(members):,} parts in the file", MAX_XLSX_MEMBERS, "MAX_XLSX_MEMBERS")
+        size = sum(member.file_size for member in members)
+        if size > MAX_XLSX_UNCOMPRESSED_BYTES:
+            _refuse(path, f"{size:,} bytes uncompressed", MAX_XLSX_UNCOMPRESSED_BYTES,
+                    "MAX_XLSX_UNCOMPRESSED_BYTES")
+        for member in members:
+            name = member.filename.lower()
+            if name.endswith("sharedstrings.xml"):
+                _count_shared_strings(archive, member, path)
+            elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                _check_sheet_extent(archive, member, path)
+
+
+def _refuse(path: Path, found: str, limit: int, name: str) -> None:
+    raise FileLevelError(
+        f"workbook too large to read: {found}, the limit is {limit:,} ({name}); "
+        "send the tables as CSV files or split the workbook",
+        path=path.name,
+    )
+
+
+def _elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str) -> Any:
+    """Streamed end events of ``tag`` in one member, hardened like the ILR reader."""
+    return etree.iterparse(
+        archive.open(member), events=("end",), tag=_SPREADSHEET_NS + tag,
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    )
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
+    count = 0
+    try:
+        for _, element in _elements(archive, member, "si"):
+            count += 1
+            if count > MAX_SHARED_STRINGS:
+                _refuse(path, f"more than {MAX_SHARED_STRINGS:,} shared strings",
+                        MAX_SHARED_STRINGS, "MAX_SHARED_STRINGS")
+            _forget(element)
+    except _BROKEN_ZIP_OR_XML as error:
+        raise FileLevelError(
+            f"not a readable Excel workbook ({type(error).__name__} in {member.filename})",
+            path=path.name,
+        ) from None
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
+    """Rows and columns as openpyxl will pad them: up to the highest reference."""
+    rows = 0
+    try:
+        for _, element in _elements(archive, member, "row"):
+            rows = max(rows + 1, _int(element.get("r")))
+            last = _column_number(element[-1].get("r")) if len(element) else 0
+            columns = max(len(element), last)
+            where = f"sheet {member.filename.rsplit('/', 1)[-1]}"
+            if rows > MAX_SHEET_ROWS:
+                _refuse(path, f"{where} reaches row {rows:,}", MAX_SHEET_ROWS, "MAX_SHEET_ROWS")
+            if columns > MAX_SHEET_COLUMNS:
+                _refuse(path, f"{where} row {rows:,} reaches column {columns:,}",
+                        MAX_SHEET_COLUMNS, "MAX_SHEET_COLUMNS")
+            _forget(element)
+    except _BROKEN_ZIP_OR_XML as error:
+        raise FileLevelError(
+            f"not a readable Excel workbook ({type(error).__name__} in {member.filename})",
+            path=path.name,
+        ) from None
+
+
+def _forget(element: Any) -> None:
+    """Free a streamed element and the siblings already seen (memory stays flat)."""
+    element.clear()
+    while element.getprevious() is not None:
+        del element.getparent()[0]
+
+
+def _int(text: str | None) -> int:
+    """A row number attribute; 0 when missing or not a number (openpyxl counts on)."""
+    if not text or not text.isdigit():
+        return 0
+    return int(text) if len(text) <= 18 else 10**18
+
+
+def _column_number(ref: str | None) -> int:
+    """``"CV12"`` → 100; 0 for a missing or odd reference."""
+    match = _CELL_REF.match(ref or "")
+    if not match:
+        return 0
+    number = 0
+    for letter in match.group(1).upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _open_workbook(path: Path, *, data_only: bool) -> Any:

@@ -24,6 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError
 from kpitools.model import ProviderAudit
@@ -78,9 +79,7 @@ class BatchResult:
 
 def provider_params(base: PackParams, provider_dir: Path, out_dir: Path, period: str, as_of: date) -> PackParams:
     """One provider's params, from the batch's common settings (absolute paths)."""
-    from kpitools.checks import find_previous_return
-
-    previous = find_previous_return(provider_dir, period)
+    previous = layout.previous_provider_dir(provider_dir, period)
     return replace(
         base,
         provider_dir=str(provider_dir.resolve()),
@@ -97,7 +96,7 @@ def write_provider_files(ctx: PackContext) -> None:
     from kpitools.io.outputs import write_provider_outputs
 
     out_dir = Path(ctx.params.out_dir)
-    write_provider_outputs(ctx.safe_audit(), out_dir)
+    write_provider_outputs(ctx.audit, out_dir, ctx.working)
     write_provider_register(ctx)
     save_audit(ctx.audit, ctx.params.audit_path)
     write_params(ctx.params, out_dir / "params.yaml")
@@ -166,7 +165,7 @@ def prepare_period(
     if audit is None:
         from kpitools.audit import audit_period as audit
     results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers)
-    period_out = (Path(out) / period).resolve()
+    period_out = layout.period_out_dir(out, period).resolve()
     prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook))
     for provider_id, result in sorted(results.items()):
         out_dir = period_out / provider_id

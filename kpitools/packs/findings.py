@@ -144,9 +144,13 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
 
 
 def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> str:
+    """Register rows as the pack shows them: a learner named by the pack's rule (the
+    register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
     from kpitools.packs.blocks import table
 
-    shown = frame if ctx.include_pii else frame.drop(columns=["learner_ref"], errors="ignore")
+    refs = frame["learner_ref"].where(frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), "")
+    entity = [f"learner:{ctx.learner(ref)}" if ref else e for ref, e in zip(refs, frame["entity"], strict=True)]
+    shown = frame.assign(entity=entity)
     return str(table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more))
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from kpitools.errors import PackError
 from kpitools.evidence_request import evidence_request
 from kpitools.followup import FOLLOW_UP_STATUSES, FollowUp, follow_up
+from kpitools.identity import CIRCULATED, WORKING, Audience
 from kpitools.io.register import EXCEPTIONS_SHEET, read_register, write_register
 from kpitools.model import findings_frame
 
@@ -36,10 +37,10 @@ INFORMATIONAL_SHEET = "CP no outcome (info)"
 def previous_register(ctx: PackContext) -> Path | None:
     """Last month's register of this provider, ``OUT/<previous period>/<provider>/
     exceptions.xlsx`` beside this pack's folder, when that folder exists."""
-    from kpitools.checks import find_previous_return
+    from kpitools.layout import previous_provider_dir
 
     period = ctx.audit.period or ctx.params.resolved_period
-    folder = find_previous_return(Path(ctx.params.out_dir), period) if period else None
+    folder = previous_provider_dir(ctx.params.out_dir, period) if period else None
     return None if folder is None else folder / REGISTER_FILE
 
 
@@ -70,23 +71,25 @@ def compute_followup(ctx: PackContext) -> FollowUp:
 
 
 def register_findings(ctx: PackContext) -> pd.DataFrame:
-    """The findings as the register lists them: the ``exceptions.csv`` columns safe to
-    show, the provider's own ``learner_ref`` (from each finding's learner key) and
-    ``id_entity``, the keyed entity the exception id is made from (the same with or
-    without include_pii)."""
+    """The findings as the register lists them: the ``exceptions.csv`` columns named as
+    a working output names learners, the provider's own ``learner_ref`` (from each
+    finding's learner key) and ``id_entity``, the keyed entity the exception id is made
+    from (the same with or without include_pii, and revealing no learner ref)."""
     findings = ctx.audit.findings()
-    shown = ctx.findings()
+    shown = ctx.findings(audience=WORKING)
+    refs = [f.learner_ref for f in findings]
     return shown.assign(
-        learner_ref=[f.learner_ref for f in findings],
-        id_entity=[ctx.pseudonymiser.entity(f.entity) for f in findings],
+        learner_ref=refs,
+        id_entity=[f"learner:{ctx.pseudonymiser.learner(ref)}" if ref else f.entity
+                   for ref, f in zip(refs, findings, strict=True)],
     )
 
 
-def informational(ctx: PackContext) -> pd.DataFrame:
+def informational(ctx: PackContext, audience: Audience = CIRCULATED) -> pd.DataFrame:
     """Cases reported for information, not flagged (career progression without a
-    target: due completers without any outcome), safe to show."""
+    target: due completers without any outcome), as the given output names learners."""
     frame = findings_frame(ctx.audit.informational(), ctx.audit.provider_id)
-    return ctx.show_frame(frame.drop(columns=["provider_id", "severity"]))
+    return ctx.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
 
 
 def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
@@ -117,17 +120,17 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
 
 
 def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFrame]:
-    """Every sheet of the register, in order, safe to show."""
+    """Every sheet of the register, in order, learners named as working outputs name them."""
     exceptions = followup.exceptions
     sheets = {
         "Summary": summary_frame(ctx, followup),
         EXCEPTIONS_SHEET: exceptions,
         "Resolved": followup.resolved,
         "Evidence request": evidence_request(exceptions),
-        "Rejected rows": ctx.rejected(),
-        INFORMATIONAL_SHEET: informational(ctx),
+        "Rejected rows": ctx.rejected(WORKING),
+        INFORMATIONAL_SHEET: informational(ctx, WORKING),
     }
-    for name, frame in ctx.worklists().items():
+    for name, frame in ctx.worklists(WORKING).items():
         sheets[str(name)[:31]] = frame
     return sheets
 

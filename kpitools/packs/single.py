@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kpitools.contract import PROVIDER_ID_PATTERN
+from kpitools import layout
 from kpitools.errors import PackError, ParameterError
 from kpitools.packs.batch import pack_job, remove_saved_audits, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
@@ -131,25 +130,20 @@ def write_period_params(
     if not period_dir.is_dir():
         raise PackError("period folder not found", path=period_dir)
     period = period_dir.name
-    providers = sorted(p for p in period_dir.iterdir() if p.is_dir() and re.match(PROVIDER_ID_PATTERN, p.name))
+    providers = layout.provider_folders(period_dir)
     if not providers:
         raise PackError("no provider folder in the period folder", path=period_dir)
     written = []
     for provider in providers:
-        previous = provider.parent.parent / _previous(period) / provider.name
+        previous = layout.previous_provider_dir(provider, period)
         params = PackParams(
             provider_dir=provider.as_posix(),
-            out_dir=(Path(packs_out) / period / provider.name).as_posix(),
+            out_dir=layout.provider_out_dir(packs_out, period, provider.name).as_posix(),
             period=period,
             as_of=as_of,
-            previous_dir=previous.as_posix() if previous.is_dir() else "",
+            previous_dir=previous.as_posix() if previous else "",
             include_pii=include_pii,
         )
         written.append(write_params(params, Path(params_dir) / f"{provider.name}.yaml"))
     return written
 
-
-def _previous(period: str) -> str:
-    from kpitools.calendar import previous_period
-
-    return previous_period(period)

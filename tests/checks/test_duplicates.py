@@ -150,7 +150,8 @@ def test_uln_overlap_across_providers_reports_both_sides_without_the_uln():
     assert [(f.entity, f.bootcamp_id) for f in found["P001"]] == [("learner:L1", "B1")]
     assert [(f.entity, f.bootcamp_id) for f in found["P002"]] == [("learner:X7", "C1")]
     message = found["P001"][0].message
-    assert "P002" in message and "X7" in message and "C1" in message
+    assert "P002" in message and "learners.csv:2" in message and "C1" in message
+    assert "X7" not in message and "L1" not in message  # refs are named at write time
     assert ULN_A not in message
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditkit_frames import bootcamp, learner, provider_return
 
-from kpitools.checks.restated import find_previous_return, restatements
+from kpitools.checks.restated import restatements
 
 FEB = "/data/2023-02/P001"
 MAR = "/data/2023-03/P001"
@@ -95,15 +95,3 @@ def test_payment_date_change_without_evidence_ref_pairs_in_date_order():
         ("RESTATED-PAYMENT-CHANGED", "learner:L1")
     ]
 
-
-def test_find_previous_return(tmp_path):
-    (tmp_path / "2023-02" / "P001").mkdir(parents=True)
-    (tmp_path / "2023-03" / "P001").mkdir(parents=True)
-    (tmp_path / "2023-03" / "P002").mkdir(parents=True)
-    (tmp_path / "2023-01" / "P001").mkdir(parents=True)
-    assert find_previous_return(tmp_path / "2023-03" / "P001", "2023-03") == tmp_path / "2023-02" / "P001"
-    assert find_previous_return(tmp_path / "2023-03" / "P002", "2023-03") is None
-    # January's previous period is the December before
-    assert find_previous_return(tmp_path / "2023-01" / "P001", "2023-01") is None
-    (tmp_path / "2022-12" / "P001").mkdir(parents=True)
-    assert find_previous_return(tmp_path / "2023-01" / "P001", "2023-01") == tmp_path / "2022-12" / "P001"

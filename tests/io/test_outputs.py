@@ -16,8 +16,12 @@ from kpi_frames import build, small_return  # noqa: E402
 
 from kpitools.audit import audit_return  # noqa: E402
 from kpitools.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS  # noqa: E402
+from kpitools.identity import WORKING, LearnerNaming  # noqa: E402
 from kpitools.io.outputs import csv_bytes, neutralise_cell, write_provider_outputs  # noqa: E402
 from kpitools.model import InputFile, ProviderReturn, TableCount  # noqa: E402
+from kpitools.pseudonym import Pseudonymiser  # noqa: E402
+
+NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+44 100", "-2+3", "@SUM(A1)", "\tx", "\rx", "\nx"])
@@ -53,7 +57,7 @@ def _audit(tmp_path: Path):
 
 
 def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
-    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out")
+    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out", NAMING)
     assert sorted(written) == ["exceptions.csv", "kpi_results.csv", "manifest.json",
                                "rejected_rows.csv"]
     for name, columns in (("kpi_results.csv", KPI_RESULT_COLUMNS),
@@ -75,7 +79,7 @@ def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
 
 
 def test_manifest_lists_inputs_rules_versions_and_time(tmp_path):
-    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out")
+    written = write_provider_outputs(_audit(tmp_path), tmp_path / "out", NAMING)
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
     assert manifest["inputs"][0]["sha256"] == hashlib.sha256(b"learner_ref\n").hexdigest()
     assert manifest["row_counts"]["learners"] == {"read": 5, "accepted": 5, "rejected": 0}
@@ -88,10 +92,10 @@ def test_manifest_lists_inputs_rules_versions_and_time(tmp_path):
 
 
 def test_rerun_gives_byte_identical_csvs(tmp_path):
-    first = write_provider_outputs(_audit(tmp_path), tmp_path / "a")
+    first = write_provider_outputs(_audit(tmp_path), tmp_path / "a", NAMING)
     before = {n: p.read_bytes() for n, p in first.items() if n.endswith(".csv")}
-    again = write_provider_outputs(_audit(tmp_path), tmp_path / "a")  # overwrite in place
-    other = write_provider_outputs(_audit(tmp_path), tmp_path / "b")
+    again = write_provider_outputs(_audit(tmp_path), tmp_path / "a", NAMING)  # overwrite in place
+    other = write_provider_outputs(_audit(tmp_path), tmp_path / "b", NAMING)
     for name, data in before.items():
         assert again[name].read_bytes() == data
         assert other[name].read_bytes() == data
@@ -104,7 +108,7 @@ def test_manifest_records_the_sample_seeds(tmp_path):
     audit.worklists["sample_completers"] = pd.DataFrame(
         {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]})
     audit.worklists["ageing_outcomes"] = pd.DataFrame({"entity": ["learner:1"]})
-    written = write_provider_outputs(audit, tmp_path / "out")
+    written = write_provider_outputs(audit, tmp_path / "out", NAMING)
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
     # the completers sample is recorded as given: seed 4242, 2 picks; ageing is not a sample
     assert manifest["samples"]["sample_completers"] == {"seed": 4242, "picked": 2}

@@ -107,9 +107,9 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     drop = Finding("learner_dropout", "DROP-ABOVE-LIMIT", "high", "bootcamp:B1", "learners.csv:3",
                    "drop-out 50.0 % above the 20 % limit", "B1")
     late = Finding("learner_dropout", "DROP-LATE-REPORT", "medium", "learner:L2", "learners.csv:3",
-                   "L2 withdrawal reported late", "B1")
+                   "withdrawal reported late", "B1")
     formula = Finding("employer_cofunding", "COF-UNDERPAID", "high", "employer:E1", "cofunding_payments.csv:2",
-                      f"{FORMULA} paid 100.00 of 250.00 for L3", "B2")
+                      f"paid 100.00 of 250.00 for the learner at learners.csv:4; see {FORMULA}", "B2")
     results = [
         KpiResult("learner_dropout", "B1", 1, 2, "off_track", AS_OF, target=0.2, target_kind="max", exceptions=(drop, late)),
         KpiResult("learner_dropout", "B2", 0, 1, "on_track", AS_OF, target=0.2, target_kind="max"),
@@ -120,7 +120,7 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     ]
     irregular = [
         Finding("irregularity", "DUP-ULN-OVERLAP", "high", "learner:L1", "learners.csv:2",
-                f"ULN {LEARNERS[0][1]} also at P002 on an overlapping bootcamp", "B1"),
+                "the ULN is also at P002 on an overlapping bootcamp", "B1"),
         Finding("irregularity", "ILR-MISMATCH-START-DATE", "medium", "learner:L3", "learners.csv:4",
                 "start date 2023-01-02 in the datasheet, 2023-01-03 in the ILR", "B2"),
     ]

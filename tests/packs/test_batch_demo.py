@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,9 +117,34 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local
     for name in ("exceptions.csv", "rejected_rows.csv", "manifest.json", "audit_pack.ipynb"):
         text = (out / "2023-03" / "P001" / name).read_text(encoding="utf-8")
         assert [v for v in personal if v in text] == [], name
+    # the identity rule: the working CSV names the provider's ref and the pseudonym ...
     entities = {r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())}
     learners = [e for e in entities if e.startswith("learner:")]
-    assert learners and all(re.fullmatch(r"learner:L-[0-9a-f]{10}", e) for e in learners)
+    assert learners and all(re.fullmatch(r"learner:\S+ \(L-[0-9a-f]{10}\)", e) for e in learners)
+    # ... the pack the pseudonym and the learner's row, never the ref
+    shown = re.findall(r"learner:(L-[0-9a-f]{10}) at learners\.csv:\d+", html)
+    assert len(shown) > 10
+    refs = [e.removeprefix("learner:").split(" ")[0] for e in learners]
+    assert [r for r in refs if f"learner:{r}" in html] == []
+
+
+def test_no_personal_data_in_any_output_file_or_the_terminal(
+    data: Path, local_run: tuple[Path, object]
+) -> None:
+    # every file the batch wrote (CSV, JSON, HTML, executed notebooks, the xlsx's XML)
+    # and everything printed, searched for every name, ULN, e-mail and phone of the inputs
+    out, result = local_run
+    personal = _personal_data(data / "2023-03" / "P001") + _personal_data(data / "2023-03" / "P002")
+    texts = {"terminal": result.output}
+    for path in (out / "2023-03").rglob("*"):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                texts[str(path)] = " ".join(book.read(n).decode("utf-8") for n in book.namelist())
+        elif path.is_file():
+            texts[str(path)] = path.read_text(encoding="utf-8")
+    assert len(texts) > 20
+    assert {name: [v for v in personal if v in text] for name, text in texts.items()
+            if any(v in text for v in personal)} == {}
 
 
 def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None) -> None:

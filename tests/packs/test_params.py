@@ -109,3 +109,20 @@ def test_batch_common_params(tmp_path: Path) -> None:
     per_provider = _write(tmp_path, "provider_dir: data/2023-03/P001\n")
     with pytest.raises(ParameterError, match="set per provider"):
         batch_base(per_provider)
+
+
+def test_blank_previous_and_out_dir_are_derived_from_provider_dir(tmp_path: Path) -> None:
+    (tmp_path / "demo" / "2023-02" / "P002").mkdir(parents=True)
+    provider = tmp_path / "demo" / "2023-03" / "P002"
+    provider.mkdir(parents=True)
+    params = params_from_mapping({"provider_dir": str(provider), "previous_dir": "", "out_dir": ""})
+    # the same provider's previous month, never another provider's
+    assert params.previous_dir == (tmp_path / "demo" / "2023-02" / "P002").as_posix()
+    assert params.out_dir == (tmp_path / "out" / "demo" / "2023-03" / "P002").as_posix()
+    # no previous month beside it: blank stays blank (the audit notes it)
+    lonely = tmp_path / "demo" / "2023-03" / "P003"
+    lonely.mkdir()
+    assert params_from_mapping({"provider_dir": str(lonely)}).previous_dir == ""
+    # a given value is kept as given
+    given = params_from_mapping({"provider_dir": str(provider), "out_dir": "o", "previous_dir": "p"})
+    assert (given.out_dir, given.previous_dir) == ("o", "p")

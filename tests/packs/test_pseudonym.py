@@ -28,18 +28,6 @@ def test_stable_across_instances_and_different_per_key_and_provider() -> None:
     assert "0123456789" not in repr(Pseudonymiser(KEY, "P001"))
 
 
-def test_replace_refs_whole_words_only() -> None:
-    names = Pseudonymiser(KEY, "P001")
-    text = names.replace_refs("L1 and L10 and XL1", {"L1", "L10"})
-    assert text == f"{names.learner('L1')} and {names.learner('L10')} and XL1"
-
-
-def test_entity_maps_learners_only() -> None:
-    names = Pseudonymiser(KEY, "P001")
-    assert names.entity("learner:L1") == f"learner:{names.learner('L1')}"
-    assert names.entity("employer:E1") == "employer:E1"
-
-
 def test_key_sources_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", "short")
     with pytest.raises(ParameterError, match="too short"):

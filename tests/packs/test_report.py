@@ -7,10 +7,11 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pandas as pd
-from builders import EMAIL, FORMULA, LEARNERS, XSS_NAME, pii_strings
+from builders import EMAIL, LEARNERS, XSS_NAME, pii_strings
 
 from kpitools import report
-from kpitools.packs.context import REDACTED, PackContext
+from kpitools.identity import WITHHELD
+from kpitools.packs.context import PackContext
 
 
 class _Tags(HTMLParser):
@@ -61,29 +62,39 @@ def test_table_caps_long_lists_with_a_note() -> None:
     assert "60 more" not in str(report.table(frame, limit=60))
 
 
-def test_findings_are_pseudonymised_and_scrubbed(ctx: PackContext) -> None:
+def test_findings_name_learners_by_pseudonym_and_source(ctx: PackContext) -> None:
     shown = ctx.findings()
     entities = set(shown["entity"])
-    assert f"learner:{ctx.pseudonymiser.learner('L2')}" in entities
-    assert "learner:L2" not in entities
-    # the ULN in the DUP-ULN-OVERLAP message and the formula/name in a message are removed
-    text = " ".join(shown["message"])
-    assert LEARNERS[0][1] not in text and FORMULA not in text and REDACTED in text
-    assert ctx.pseudonymiser.learner("L2") in text  # "L2 withdrawal reported late"
+    # L2's learner row is learners.csv:3: the pack shows the pseudonym and that row
+    assert f"learner:{ctx.pseudonymiser.learner('L2')} at learners.csv:3" in entities
+    assert not [e for e in entities if e.startswith("learner:L2")]
+    # messages are the checks' own words, shown unchanged (no text is searched and replaced)
+    assert set(shown["message"]) == {f.message for f in ctx.audit.findings()}
+    assert not [s for s in pii_strings() if s in shown.to_csv()]
+
+
+def test_working_findings_name_the_providers_ref_and_pseudonym(ctx: PackContext) -> None:
+    entities = set(ctx.findings(audience="working")["entity"])
+    assert f"learner:L2 ({ctx.pseudonymiser.learner('L2')})" in entities
+    assert "employer:E1" in entities  # employers keep their id
 
 
 def test_include_pii_shows_refs_and_names(ctx_pii: PackContext) -> None:
-    shown = ctx_pii.findings().set_index("entity")
-    assert LEARNERS[0][1] in " ".join(shown["message"])
+    entities = set(ctx_pii.findings()["entity"])
     # L2 is the learner whose given name is the script payload; E1's contact is known
-    assert shown.loc["learner:L2", "person"] == f"{XSS_NAME} Fothergill"
-    assert shown.loc["learner:L2", "uln"] == LEARNERS[1][1]
-    assert EMAIL in shown.loc["employer:E1", "person"]
+    pseudonym = ctx_pii.pseudonymiser.learner("L2")
+    assert (f"learner:L2 ({pseudonym}), {XSS_NAME} Fothergill, ULN {LEARNERS[1][1]} "
+            "at learners.csv:3") in entities
+    assert [e for e in entities if e.startswith("employer:E1") and EMAIL in e]
+    # the same form in the working register
+    working = set(ctx_pii.findings(audience="working")["entity"])
+    assert f"learner:L2 ({pseudonym}), {XSS_NAME} Fothergill, ULN {LEARNERS[1][1]}" in working
 
 
 def test_rejected_rows_mask_personal_values(ctx: PackContext, ctx_pii: PackContext) -> None:
     # L5's ULN "12345" is rejected (BAD-ULN): the value is personal data
-    assert ctx.rejected()["value"].tolist() == [REDACTED]
+    assert ctx.rejected()["value"].tolist() == [WITHHELD]
+    assert ctx.rejected(audience="working")["value"].tolist() == [WITHHELD]
     assert ctx_pii.rejected()["value"].tolist() == ["12345"]
 
 
@@ -92,7 +103,9 @@ def test_show_frame_drops_pii_columns_without_changing_input(ctx: PackContext) -
     before = learners.copy()
     shown = ctx.show_frame(learners)
     assert not {"uln", "given_name", "family_name"} & set(shown.columns)
-    assert shown["learner_ref"].tolist() == [ctx.pseudonymiser.learner(r) for r in before["learner_ref"]]
+    assert shown["learner_ref"].tolist() == [
+        f"{ctx.pseudonymiser.learner(r)} at {source}"
+        for r, source in zip(before["learner_ref"], before["source"], strict=True)]
     pd.testing.assert_frame_equal(learners, before)
     rendered = str(report.table(shown))
     assert not [s for s in pii_strings() if s in rendered]
@@ -147,16 +160,6 @@ def test_kpi_order_follows_contract_and_stages() -> None:
     assert sorted(keys, key=report.kpi_order) == [
         ("employer_engagement", "design"), ("employer_engagement", "delivery"),
         ("employer_engagement", "post"), ("learner_dropout", ""), ("referral", "")]
-
-
-def test_other_providers_learner_gets_its_own_pseudonym(ctx: PackContext) -> None:
-    from kpitools.pseudonym import Pseudonymiser
-
-    message = "learner L1 has the ULN of provider P004's learner 000294 (bootcamp P004-BC01)"
-    other = Pseudonymiser(ctx.pseudonymiser.key, "P004").learner("000294")
-    assert ctx.scrub(message) == (
-        f"learner {ctx.pseudonymiser.learner('L1')} has the ULN of provider P004's learner {other} (bootcamp P004-BC01)"
-    )
 
 
 def test_exceptions_high_severity_first_then_file_order() -> None:

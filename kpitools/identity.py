@@ -1,0 +1,222 @@
+"""How a learner is named in each output: one rule, decided at write time.
+
+Findings, rejected rows and worklists carry structured fields (the learner's ref, the
+``file:row`` of the evidence, the column and the rule); their messages never embed a
+learner ref, a name or a ULN. When an output is written, :class:`LearnerNaming` turns the
+learner's ref into the text that output may show:
+
+- **circulated** outputs (the pack: ``audit_pack.html`` and the executed
+  ``audit_pack.ipynb``; the portfolio index): the keyed pseudonym and the learner's source
+  ``file:row``, e.g. ``L-3f9a0c21d7 at learners.csv:14``;
+- **working** outputs for the audit team and the provider (``exceptions.csv``,
+  ``exceptions.xlsx``, worklists, samples, ``kpi_results.csv``, ``rejected_rows.csv``):
+  the provider's own ``learner_ref`` (what the provider can look up) and the pseudonym,
+  e.g. ``P001-L0001 (L-3f9a0c21d7)``;
+- with ``include_pii``, every output adds the ref, the learner's name and ULN (and an
+  employer's contact details) in the same form; without it, no output holds a ULN, a
+  name, an e-mail address or a phone number.
+
+Rejected rows follow the same rule (:meth:`LearnerNaming.rejected`): a rejected value in
+a column that could hold personal data, and every value of a misaligned row (too few or
+too many fields, so values sit under the wrong header), is shown by column and reason
+only unless ``include_pii`` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from kpitools.contract import PII_COLUMNS
+from kpitools.model import ProviderReturn
+from kpitools.pseudonym import Pseudonymiser, load_key
+
+Audience = Literal["circulated", "working"]
+CIRCULATED: Audience = "circulated"
+WORKING: Audience = "working"
+
+WITHHELD = "[withheld]"
+# Columns that may carry personal data in any frame (contract tables, worklists, samples).
+PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
+    "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
+}
+# A row with too few or too many fields: its values sit under the wrong headers.
+MISALIGNED_RULES = frozenset({"SHORT-ROW", "EXTRA-FIELD"})
+
+
+def _text(*values: object) -> str:
+    return " ".join(str(v).strip() for v in values if isinstance(v, str) and v.strip())
+
+
+@dataclass(frozen=True)
+class LearnerNaming:
+    """The identity rule for one provider and one kind of output.
+
+    Attributes:
+        audience: ``"circulated"`` (packs, index) or ``"working"`` (registers, CSVs).
+        pseudonymiser: the provider's keyed pseudonyms.
+        include_pii: add names, ULNs and contact details (same form in every output).
+        sources: ``learner_ref`` -> ``file:row`` of its learner row(s).
+        people: ``learner_ref`` -> name and ULN (filled only with ``include_pii``).
+        contacts: ``employer_id`` -> contact details (filled only with ``include_pii``).
+    """
+
+    audience: Audience
+    pseudonymiser: Pseudonymiser
+    include_pii: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)
+    contacts: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.audience not in (CIRCULATED, WORKING):
+            raise ValueError(f"unknown audience {self.audience!r}")
+
+    @property
+    def provider_id(self) -> str:
+        return self.pseudonymiser.provider_id
+
+    def learner(self, learner_ref: object) -> str:
+        """How this output names one learner of the provider (see the module docstring).
+
+        >>> from kpitools.pseudonym import Pseudonymiser
+        >>> names = Pseudonymiser(b"0123456789abcdef", "P001")
+        >>> LearnerNaming("working", names).learner("L1")
+        'L1 (L-eea8896fb9)'
+        >>> LearnerNaming("circulated", names, sources={"L1": "learners.csv:2"}).learner("L1")
+        'L-eea8896fb9 at learners.csv:2'
+        """
+        if learner_ref is None or (not isinstance(learner_ref, str) and pd.isna(learner_ref)):
+            return ""
+        ref = str(learner_ref)
+        pseudonym = self.pseudonymiser.learner(ref)
+        shown = f"{ref} ({pseudonym})" if self.audience == WORKING or self.include_pii else pseudonym
+        if self.include_pii and self.people.get(ref):
+            shown += f", {self.people[ref]}"
+        if self.audience == CIRCULATED and self.sources.get(ref):
+            shown += f" at {self.sources[ref]}"
+        return shown
+
+    def entity(self, entity: object) -> object:
+        """An ``entity`` cell: ``learner:<ref>`` named by :meth:`learner`; an employer
+        keeps its id, with its contact details under ``include_pii``."""
+        if not isinstance(entity, str):
+            return entity
+        kind, sep, ident = entity.partition(":")
+        if not sep or not ident:
+            return entity
+        if kind == "learner":
+            return f"learner:{self.learner(ident)}"
+        if kind == "employer" and self.include_pii and self.contacts.get(ident):
+            return f"{entity}, {self.contacts[ident]}"
+        return entity
+
+    def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Any table as this output may show it (a new frame; the input is unchanged):
+        ``learner_ref`` and ``entity`` cells named by the rule, personal-data columns
+        dropped unless ``include_pii``."""
+        shown = frame if self.include_pii else frame.drop(
+            columns=[c for c in frame.columns if c in PII_COLUMN_NAMES])
+        updates: dict[str, pd.Series] = {}
+        if "learner_ref" in shown.columns:
+            updates["learner_ref"] = shown["learner_ref"].map(self.learner)
+        if "entity" in shown.columns:
+            updates["entity"] = shown["entity"].map(self.entity)
+        return shown.assign(**updates) if updates else shown.copy()
+
+    def rejected(self, rejected: pd.DataFrame) -> pd.DataFrame:
+        """Rejected rows (table, source, column, value, reason, rule) as this output may
+        show them.
+
+        Without ``include_pii``, the value of a personal-data column and every value of
+        a misaligned row are replaced by ``[withheld]`` (column and reason still say what
+        is wrong). In a circulated output a ``learner_ref`` value is the pseudonym and a
+        key value that contains a learner ref is withheld too.
+        """
+        if rejected.empty or self.include_pii:
+            return rejected.copy()
+        withheld = withheld_values(rejected)
+        values = rejected["value"].where(~withheld, WITHHELD)
+        if self.audience == CIRCULATED:
+            column = rejected["column"].astype(str)
+            is_ref = (column == "learner_ref") & ~withheld
+            values = values.where(~is_ref, rejected["value"].map(
+                lambda v: self.pseudonymiser.learner(str(v)) if isinstance(v, str) and v else v))
+            values = values.where(~(column.str.contains("learner_ref") & ~is_ref), WITHHELD)
+        return rejected.assign(value=values)
+
+
+def withheld_values(rejected: pd.DataFrame) -> pd.Series:
+    """True for each rejected entry whose value could be personal data: its column is a
+    personal-data column, or its row is misaligned (a SHORT-ROW or EXTRA-FIELD entry for
+    the same table and source)."""
+    if rejected.empty:
+        return pd.Series([], index=rejected.index, dtype=bool)
+    misaligned = rejected[rejected["rule"].isin(MISALIGNED_RULES)]
+    rows = set(zip(misaligned["table"], misaligned["source"], strict=True))
+    in_misaligned_row = pd.Series(
+        [(t, s) in rows for t, s in zip(rejected["table"], rejected["source"], strict=True)],
+        index=rejected.index, dtype=bool,
+    )
+    return rejected["column"].isin(PII_COLUMN_NAMES) | in_misaligned_row
+
+
+def learner_naming(
+    tables: Mapping[str, pd.DataFrame],
+    pseudonymiser: Pseudonymiser,
+    *,
+    audience: Audience,
+    include_pii: bool = False,
+) -> LearnerNaming:
+    """The naming of one provider's learners for one kind of output.
+
+    Args:
+        tables: the provider's validated tables (``learners``; ``employers`` for
+            contact details).
+        pseudonymiser: the provider's keyed pseudonyms.
+        audience: ``"circulated"`` or ``"working"``.
+        include_pii: add names, ULNs and contact details.
+    """
+    learners = tables.get("learners", pd.DataFrame())
+    sources: dict[str, str] = {}
+    people: dict[str, str] = {}
+    if {"learner_ref", "source"} <= set(learners.columns):
+        for ref, source in zip(learners["learner_ref"], learners["source"], strict=True):
+            if isinstance(ref, str) and isinstance(source, str):
+                sources[ref] = f"{sources[ref]}; {source}" if ref in sources else source
+    contacts: dict[str, str] = {}
+    if include_pii:
+        for row in learners.drop_duplicates("learner_ref").itertuples(index=False):
+            name = _text(getattr(row, "given_name", None), getattr(row, "family_name", None))
+            uln = _text(getattr(row, "uln", None))
+            people[str(row.learner_ref)] = ", ".join(
+                p for p in (name, f"ULN {uln}" if uln else "") if p)
+        employers = tables.get("employers", pd.DataFrame())
+        if "employer_id" in employers.columns:
+            for row in employers.drop_duplicates("employer_id").itertuples(index=False):
+                contacts[str(row.employer_id)] = ", ".join(p for p in (
+                    _text(getattr(row, name, None)) for name in PII_COLUMNS["employers"]) if p)
+    return LearnerNaming(audience, pseudonymiser, include_pii, sources, people, contacts)
+
+
+def provider_naming(
+    provider: ProviderReturn,
+    *,
+    audience: Audience,
+    include_pii: bool = False,
+    key_file: str | None = None,
+    out_dir: str | None = None,
+) -> LearnerNaming:
+    """:func:`learner_naming` for a loaded return, with the pseudonym key found by
+    :func:`kpitools.pseudonym.load_key` (commands that write outputs without a pack).
+
+    Raises:
+        ParameterError: the key cannot be read, is too short or lies inside ``out_dir``.
+    """
+    key = load_key(key_file or None, out_dir=out_dir)
+    return learner_naming(provider.tables, Pseudonymiser(key, provider.provider_id),
+                          audience=audience, include_pii=include_pii)
+

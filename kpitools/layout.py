@@ -1,0 +1,111 @@
+"""Where things are on disk: the one description of a period's folder layout.
+
+Inputs and outputs follow data-contract.md::
+
+    DATA/2023-03/P001/...           a provider's return for a period (YYYY-MM)
+    DATA/2023-02/P001/...           the same provider's previous month
+    OUT/2023-03/P001/...            its outputs; OUT/2023-03/index.html the portfolio
+
+Every command, the batch and the notebooks find a period, its provider folders, the
+previous month's folder of a provider and the output folders through these functions;
+nothing else in the package builds those paths. The ``YYYY-MM`` pattern itself lives in
+:func:`kpitools.calendar.parse_period`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kpitools.calendar import parse_period, previous_period
+from kpitools.contract import PROVIDER_ID_PATTERN
+
+_PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
+
+
+def is_period_name(name: str) -> bool:
+    """True for a period folder's name, ``YYYY-MM`` with a month 01-12."""
+    try:
+        parse_period(name)
+    except ValueError:
+        return False
+    return True
+
+
+def is_provider_name(name: str) -> bool:
+    """True for a name that can be a provider folder (contract: ``[A-Za-z0-9_-]{1,40}``)."""
+    return bool(_PROVIDER_ID.match(name))
+
+
+def provider_period(provider_dir: str | Path) -> str | None:
+    """The period of ``DATA/<period>/<provider>``: the parent folder's name when it is
+    ``YYYY-MM``, else None."""
+    parent = Path(provider_dir).resolve().parent.name
+    return parent if is_period_name(parent) else None
+
+
+def provider_folders(period_dir: str | Path) -> list[Path]:
+    """The sub-folders of ``DATA/PERIOD`` whose names are provider ids, sorted by name."""
+    period_dir = Path(period_dir)
+    return sorted(p for p in period_dir.iterdir() if p.is_dir() and is_provider_name(p.name))
+
+
+def previous_period_dir(period_dir: str | Path) -> Path | None:
+    """``DATA/<previous month>`` beside ``DATA/<period>``, when the folder is named
+    ``YYYY-MM`` and that sibling exists; else None."""
+    period_dir = Path(period_dir)
+    if not is_period_name(period_dir.name):
+        return None
+    candidate = period_dir.parent / previous_period(period_dir.name)
+    return candidate if candidate.is_dir() else None
+
+
+def previous_provider_dir(provider_dir: str | Path, period: str | None = None) -> Path | None:
+    """``DATA/<previous month>/<provider>`` for ``DATA/<period>/<provider>``, if it exists.
+
+    Args:
+        provider_dir: the provider's folder for the period.
+        period: the period when the parent folder is not named after it (default: the
+            parent folder's name).
+
+    Returns:
+        The previous month's folder of the same provider, or None when there is none
+        (the caller notes that restatements were not checked).
+    """
+    provider_dir = Path(provider_dir).resolve()
+    period = period or provider_period(provider_dir)
+    if period is None:
+        return None
+    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
+    return candidate if candidate.is_dir() else None
+
+
+def period_out_dir(out_root: str | Path, period: str) -> Path:
+    """``OUT/PERIOD``: where a period's provider folders and its index page go."""
+    return Path(out_root) / period
+
+
+def provider_out_dir(out_root: str | Path, period: str, provider_id: str) -> Path:
+    """``OUT/PERIOD/<provider>``: where one provider's outputs and pack go."""
+    return period_out_dir(out_root, period) / provider_id
+
+
+def default_out_root(provider_dir: str | Path) -> Path:
+    """The output root used when none is given (a notebook whose ``out_dir`` is blank):
+    ``out/<DATA name>`` beside the data folder, so ``data/demo/2023-03/P001`` writes to
+    ``data/out/demo/2023-03/P001`` and never inside DATA itself."""
+    data_root = Path(provider_dir).resolve().parent.parent
+    return data_root.parent / "out" / data_root.name
+
+
+def default_provider_out_dir(provider_dir: str | Path, period: str | None = None) -> Path:
+    """``OUT/PERIOD/<provider>`` under :func:`default_out_root` for a provider folder.
+
+    Raises:
+        ValueError: the period is not given and the parent folder is not ``YYYY-MM``.
+    """
+    provider_dir = Path(provider_dir)
+    period = period or provider_period(provider_dir)
+    if period is None:
+        raise ValueError(f"{provider_dir.as_posix()} is not inside a YYYY-MM period folder")
+    return provider_out_dir(default_out_root(provider_dir), period, provider_dir.resolve().name)

@@ -1,0 +1,64 @@
+"""The folder layout of a period: provider folders, the previous month, output folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpitools import layout
+
+
+def _folders(root: Path, *names: str) -> None:
+    for name in names:
+        (root / name).mkdir(parents=True)
+
+
+def test_previous_provider_dir_is_the_same_provider_a_month_before(tmp_path: Path) -> None:
+    _folders(tmp_path, "2023-02/P001", "2023-03/P001", "2023-03/P002", "2023-01/P001")
+    assert layout.previous_provider_dir(tmp_path / "2023-03" / "P001") == tmp_path / "2023-02" / "P001"
+    assert layout.previous_provider_dir(tmp_path / "2023-03" / "P002") is None
+    # January's previous period is the December before
+    assert layout.previous_provider_dir(tmp_path / "2023-01" / "P001") is None
+    _folders(tmp_path, "2022-12/P001")
+    assert layout.previous_provider_dir(tmp_path / "2023-01" / "P001") == tmp_path / "2022-12" / "P001"
+
+
+def test_previous_provider_dir_needs_a_period(tmp_path: Path) -> None:
+    _folders(tmp_path, "returns/P001", "2023-02/P001")
+    assert layout.previous_provider_dir(tmp_path / "returns" / "P001") is None
+    # a period given explicitly for a folder not named after it: DATA/<previous>/<id>
+    assert layout.previous_provider_dir(tmp_path / "returns" / "P001", "2023-03") == tmp_path / "2023-02" / "P001"
+
+
+def test_relative_provider_dir_finds_its_previous_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _folders(tmp_path, "2023-02/P001", "2023-03/P001")
+    monkeypatch.chdir(tmp_path / "2023-03" / "P001")
+    assert layout.previous_provider_dir(".") == tmp_path / "2023-02" / "P001"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("2023-03", True), ("2023-12", True), ("2023-13", False), ("2023-00", False),
+    ("2023-3", False), ("202303", False), ("2023-03-01", False), ("P001", False),
+])
+def test_period_names(name: str, expected: bool) -> None:
+    assert layout.is_period_name(name) is expected
+
+
+def test_provider_folders_and_previous_period_dir(tmp_path: Path) -> None:
+    _folders(tmp_path, "2023-03/P002", "2023-03/P001", "2023-03/not a provider", "2023-02")
+    (tmp_path / "2023-03" / "P003").write_text("a file, not a folder", encoding="utf-8")
+    assert [p.name for p in layout.provider_folders(tmp_path / "2023-03")] == ["P001", "P002"]
+    assert layout.previous_period_dir(tmp_path / "2023-03") == tmp_path / "2023-02"
+    assert layout.previous_period_dir(tmp_path / "2023-02") is None  # no 2023-01 beside it
+    assert layout.previous_period_dir(tmp_path / "returns") is None
+
+
+def test_output_folders(tmp_path: Path) -> None:
+    assert layout.provider_out_dir("out", "2023-03", "P001") == Path("out/2023-03/P001")
+    assert layout.period_out_dir("out", "2023-03") == Path("out/2023-03")
+    # the default output root sits beside the data root, never inside it
+    provider = tmp_path / "data" / "demo" / "2023-03" / "P001"
+    assert layout.default_provider_out_dir(provider) == tmp_path / "data" / "out" / "demo" / "2023-03" / "P001"
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        layout.default_provider_out_dir(tmp_path / "returns" / "P001")
