@@ -139,6 +139,7 @@ def audit_period(
     rules: Rules | None = None,
     previous_period_dir: Path | None = None,
     workers: int = 1,
+    trend_months: int = 0,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -150,6 +151,9 @@ def audit_period(
             the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
         workers: processes auditing providers side by side (1: all in this process).
             The results are the same, in the same order, whatever the number.
+        trend_months: when above 0, each audit also gets its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.trends.provider_trends`),
+            computed in the same worker.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -166,7 +170,7 @@ def audit_period(
     folders = layout.provider_folders(period_dir)
     tasks = [
         _ProviderTask(folder, None if previous_period_dir is None
-                      else previous_period_dir / folder.name, as_of, rules, period)
+                      else previous_period_dir / folder.name, as_of, rules, period, trend_months)
         for folder in folders
     ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
@@ -188,14 +192,20 @@ class _ProviderTask:
     as_of: date
     rules: Rules | None
     period: str | None
+    trend_months: int = 0
 
 
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     try:
-        return audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
-                              period=task.period, previous_dir=task.previous_dir)
+        audit = audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
+                               period=task.period, previous_dir=task.previous_dir)
     except KpiToolsError as error:
         return error
+    if task.trend_months:
+        from kpitools.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=task.trend_months)
+    return audit
 
 
 def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiToolsError, dict]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from kpitools.model import SEVERITIES
 
+EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
 REGISTER_COLUMNS: tuple[str, ...] = (
     "exception_id", "rule", "severity", "kpi", "bootcamp_id", "entity", "learner_ref",
     "source", "message", "first_seen", "age_days", "change", "status", "owner", "response",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.contract import KPIS, STAGES
-from kpitools.model import SEVERITIES, ProviderReturn
+from kpitools.model import SEVERITIES
 from kpitools.packs.blocks import (
     ROW_LIMIT,
     STATUS_COLOURS,
@@ -45,11 +45,11 @@ KPI_TITLES: dict[str, str] = {
 # re-exported: the notebook and callers use them as report.<name>
 __all__ = [
     "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
-    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality", "dropout_course",
+    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality",
     "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "informational",
     "irregularities",
     "kpi_figures", "kpi_order", "method", "method_section", "percent", "provenance",
-    "rejected_rows", "show", "status_cell", "status_matrix", "table", "worklists",
+    "rejected_rows", "show", "status_cell", "status_matrix", "table", "trend_note", "worklists",
 ]
 
 
@@ -276,33 +276,17 @@ def method(ctx: PackContext, kpi: str) -> Html:
     return Html(f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>')
 
 
-def dropout_course(ctx: PackContext) -> pd.DataFrame:
-    """The provider's drop-out rate as measured from each available return.
-
-    The previous month's return (when the audit has one) is measured at its period's
-    last day, the current one at ``as_of``, by the drop-out KPI itself.
-
-    Returns:
-        Columns ``as_of`` (date) and ``value`` (0..1), oldest first; months whose
-        cohort is empty are left out.
-    """
-    from kpitools.calendar import period_end, previous_period
-    from kpitools.kpis.learner_dropout import learner_dropout
-
-    audit = ctx.audit
-    points: list[tuple[object, ProviderReturn]] = []
-    if audit.previous is not None and audit.period:
-        points.append((period_end(previous_period(audit.period)), audit.previous))
-    rows = []
-    for day, ret in points:
-        results = learner_dropout(ret.tables, as_of=day, rules=audit.rules)
-        rows += [{"as_of": day, "value": r.value} for r in results if r.bootcamp_id == "ALL"]
-    rows += [
-        {"as_of": audit.as_of, "value": r.value}
-        for r in audit.kpi_results if r.kpi == "learner_dropout" and r.bootcamp_id == "ALL"
-    ]
-    frame = pd.DataFrame(rows, columns=["as_of", "value"])
-    return frame[frame["value"].notna()].reset_index(drop=True)
+def trend_note(ctx: PackContext) -> Html:
+    """Which months the trends cover, and any month left out."""
+    trends = ctx.trends
+    periods = trends.periods
+    text = (f"Each KPI of the provider at the end of each period found beside this one "
+            f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
+            "the dashed line is the target.")
+    if len(periods) < 2:
+        text = f"Only this period ({', '.join(periods)}) was found: no trend yet."
+    notes = "".join(f"<li>{esc(n)}</li>" for n in trends.notes)
+    return Html(f'<p class="note">{esc(text)}</p>' + (f"<ul>{notes}</ul>" if notes else ""))
 
 
 def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:

@@ -57,6 +57,12 @@ ctx = load_context(
 report.show(report.headline(ctx), findings.findings_first(ctx))
 
 # %% [markdown]
+# ## Trends
+
+# %%
+report.show(plots.kpi_trends(ctx.trends), report.trend_note(ctx))
+
+# %% [markdown]
 # ## KPI status
 
 # %%
@@ -92,7 +98,7 @@ report.show(
     report.kpi_figures(ctx, "learner_dropout"),
     plots.dropout_by_bootcamp(ctx.audit),
     report.breach_risk(ctx),
-    plots.dropout_course(report.dropout_course(ctx), ctx.audit.rules.dropout_limit),
+    plots.dropout_trend(ctx.trends),
     report.exceptions(ctx, "learner_dropout"),
     report.method(ctx, "learner_dropout"),
 )

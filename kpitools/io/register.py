@@ -27,9 +27,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.errors import PackError
+from kpitools.followup import EXCEPTIONS_SHEET
 from kpitools.io.outputs import FORMULA_STARTS
 
-EXCEPTIONS_SHEET = "Exceptions"
 MAX_WIDTH = 60
 MAX_SHEET_NAME = 31  # Excel's limit
 _WRAPPED = ("message", "response", "detail", "what_is_needed")

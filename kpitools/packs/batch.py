@@ -29,6 +29,7 @@ from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
+from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
 from kpitools.packs.register import write_provider_register
 from kpitools.packs.runner import (
@@ -40,6 +41,7 @@ from kpitools.packs.runner import (
     run_pack_job,
 )
 from kpitools.params import PackParams, write_params
+from kpitools.trends import TREND_MONTHS
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +105,11 @@ def write_provider_files(ctx: PackContext) -> None:
 
 
 def pack_job(
-    params: PackParams, title: str, *, cell_timeout: int | None = None, notebook: str | Path | None = None
+    params: PackParams, title: str, *, cell_timeout: int | None = None,
+    notebook: str | Path | None = None, pdf: bool = False,
 ) -> PackJob:
-    """The provider notebook job for one provider's params.
+    """The provider notebook job for one provider's params (``pdf``: also print
+    ``audit_pack.pdf`` beside the pack).
 
     Raises:
         PackError: no ``notebook`` given and the provider notebook cannot be found
@@ -120,6 +124,7 @@ def pack_job(
         executed_path=str(out_dir / "audit_pack.ipynb"),
         html_path=str(out_dir / PACK_FILE),
         title=title,
+        pdf_path=str(out_dir / PDF_FILE) if pdf else "",
         **extra,
     )
 
@@ -164,7 +169,8 @@ def prepare_period(
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
         from kpitools.audit import audit_period as audit
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers)
+    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
+                    trend_months=TREND_MONTHS)
     period_out = layout.period_out_dir(out, period).resolve()
     prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook))
     for provider_id, result in sorted(results.items()):
@@ -282,10 +288,19 @@ def build_packs(
     progress: bool = True,
     cell_timeout: int | None = None,
     notebooks: str | Path | None = None,
+    pdf: bool = False,
 ) -> BatchResult:
-    """The whole batch: prepare, run every provider's pack, write the index."""
+    """The whole batch: prepare, run every provider's pack (and print each to PDF when
+    ``pdf`` is set and Chromium is installed: :func:`kpitools.packs.pdf.find_chromium`),
+    write the index."""
     prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout,
                               workers=workers, notebooks=notebooks)
+    if pdf:
+        from kpitools.packs.pdf import find_chromium
+
+        if find_chromium() is not None:
+            prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
+                             for job in prepared.jobs]
     outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
     index = write_index(prepared, outcomes)
     remove_saved_audits(prepared.jobs)

@@ -25,6 +25,7 @@ from kpitools.identity import CIRCULATED, WORKING, Audience, LearnerNaming, lear
 from kpitools.model import ProviderAudit
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.pseudonym import Pseudonymiser, load_key
+from kpitools.trends import Trends
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,16 @@ class PackContext:
         from kpitools.packs.register import compute_followup
 
         return compute_followup(self)
+
+    @cached_property
+    def trends(self) -> Trends:
+        """The KPI figures month by month: computed with the audit in a batch, else now
+        (a notebook run on its own)."""
+        if self.audit.trends is not None:
+            return self.audit.trends
+        from kpitools.trends import provider_trends
+
+        return provider_trends(self.audit)
 
     @cached_property
     def naming(self) -> LearnerNaming:

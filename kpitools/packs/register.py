@@ -19,9 +19,8 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.evidence_request import evidence_request
-from kpitools.followup import FOLLOW_UP_STATUSES, FollowUp, follow_up
+from kpitools.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp, follow_up
 from kpitools.identity import CIRCULATED, WORKING, Audience
-from kpitools.io.register import EXCEPTIONS_SHEET, read_register, write_register
 from kpitools.model import findings_frame
 
 if TYPE_CHECKING:
@@ -48,6 +47,7 @@ def compute_followup(ctx: PackContext) -> FollowUp:
     """This month's register rows with the follow-up carried from last month's register
     (an unreadable previous register is noted, never fatal)."""
     from kpitools.calendar import previous_period
+    from kpitools.io.register import read_register  # openpyxl: not in a pack's kernel
 
     period = ctx.audit.period or ctx.params.resolved_period
     where = previous_register(ctx)
@@ -140,6 +140,7 @@ def write_provider_register(ctx: PackContext) -> FollowUp:
     into the provider's output folder, and keep the follow-up on the audit (the pack
     shows what is new and resolved from it)."""
     from kpitools.io.outputs import csv_bytes, write_atomic
+    from kpitools.io.register import write_register
 
     followup = compute_followup(ctx)
     out_dir = Path(ctx.params.out_dir)

@@ -68,7 +68,9 @@ def batch_base(
     return replace(base, provider_dir="", out_dir="")
 
 
-def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) -> PackOutcome:
+def build_pack(
+    params_file: str | Path, *, notebooks: str | Path | None = None, pdf: bool = False
+) -> PackOutcome:
     """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
 
     The audit is computed once here (without cross-provider checks, which need the
@@ -78,6 +80,7 @@ def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) 
         params_file: the provider's params YAML.
         notebooks: the folder of the notebooks (default: see
             :func:`~kpitools.packs.runner.notebook_path`).
+        pdf: also print ``audit_pack.pdf`` when Chromium is installed.
 
     Raises:
         ParameterError: the params file does not fit the schema.
@@ -97,10 +100,16 @@ def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) 
     )
     if not Path(params.provider_dir).is_dir():
         raise PackError("provider folder not found", path=params.provider_dir)
-    ctx = context_from_audit(compute_audit(params), params)
+    from kpitools.trends import provider_trends
+
+    audit = compute_audit(params)
+    audit.trends = provider_trends(audit)
+    ctx = context_from_audit(audit, params)
     write_provider_files(ctx)
     title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-    job = pack_job(params, title, notebook=notebook)
+    from kpitools.packs.pdf import find_chromium
+
+    job = pack_job(params, title, notebook=notebook, pdf=pdf and find_chromium() is not None)
     outcome = run_pack_job(job)
     remove_saved_audits([job])
     return outcome
