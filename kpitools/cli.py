@@ -146,7 +146,12 @@ def _pdf_report(outcomes: list[Any]) -> None:
 @click.option("--pdf", is_flag=True, help=_PDF_HELP)
 @friendly_errors
 def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
-    """Build one provider's audit pack from a params YAML (see `kpitools params`)."""
+    """Build one provider's audit pack from a params YAML (see `kpitools params`).
+
+    Exit status: 0 when the pack was built (rejected rows are listed in it), 1 when the
+    pack failed, 2 for bad input or arguments. With --pdf, whether PDFs were written
+    is said on stderr and does not change it.
+    """
     from kpitools.packs import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
@@ -180,8 +185,9 @@ def packs_command(
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
-    Exit status: 0 when every pack was built, 1 when any provider failed (the others
-    are still built and the index lists the failures), 2 for bad arguments.
+    Exit status: 0 when every pack was built (rejected rows are listed in each pack),
+    1 when any provider failed (the others are still built and the index lists the
+    failures), 2 for bad arguments.
     """
     from kpitools.packs import batch_base, build_packs
 
@@ -213,7 +219,10 @@ def packs_command(
 @click.option("--include-pii", is_flag=True, help="Write include_pii: true.")
 @friendly_errors
 def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool) -> None:
-    """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`."""
+    """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`.
+
+    Exit status: 0 when every file was written, 2 for bad input or arguments.
+    """
     from kpitools.packs import write_period_params
 
     for path in write_period_params(
@@ -327,7 +336,10 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
               default=None, help="YAML whose rules: mapping overrides the default rules.")
 @friendly_errors
 def rules_command(params_file: str | None) -> None:
-    """Print the method statement: each KPI's population, formula and rules in force."""
+    """Print the method statement: each KPI's population, formula and rules in force.
+
+    Exit status: 0, or 2 for a bad params file.
+    """
     from kpitools.audit import rules_from_params
     from kpitools.method import method_statement_text
 
@@ -356,7 +368,10 @@ def rules_command(params_file: str | None) -> None:
 @friendly_errors
 def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners: int,
                  fmt: str, national: bool) -> None:
-    """Write realistic synthetic monthly returns, with known irregularities planted."""
+    """Write realistic synthetic monthly returns, with known irregularities planted.
+
+    Exit status: 0, or 2 for bad arguments.
+    """
     from pathlib import Path
 
     from kpitools.demo import generate
@@ -396,6 +411,7 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
     Exit status: 0 when every bootcamp learner mapped, 1 when some were rejected,
     2 when a file could not be read (a DOCTYPE, wrong namespace, broken XML, ...).
     """
+    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.ilr_mapping import tables_from_ilr_files
     from kpitools.rules import Rules
 
@@ -411,8 +427,10 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
     echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
                f"+ {count.rejected} rejected")
     echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
-    for entry in tables.rejected.itertuples(index=False):
-        echo(f"  rejected {entry.source}: {entry.column} {entry.value!r}: "
+    withheld = withheld_values(tables.rejected)
+    for entry, hide in zip(tables.rejected.itertuples(index=False), withheld, strict=True):
+        value = WITHHELD if hide else repr(entry.value)
+        echo(f"  rejected {entry.source}: {entry.column} {value}: "
                    f"{entry.reason} [{entry.rule}]")
     for note in tables.notes:
         echo(f"  note: {note}")

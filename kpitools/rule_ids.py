@@ -51,7 +51,7 @@ CATALOGUE: dict[str, RuleId] = {
         _R("FUTURE-DATED", "irregularity", "medium", "record dated after as_of"),
         _R("DUP-ROW", "irregularity", "high", "the same learner twice in one file"),
         _R("DUP-ULN-OVERLAP", "irregularity", "high", "the same ULN on two bootcamps whose learning overlaps"),
-        _R("DATE-ORDER", "irregularity", "medium", "dates out of order (M1 before start, completion before M1, withdrawn and completed, outcome before start)"),
+        _R("DATE-ORDER", "irregularity", "medium", "dates out of order (M1 before start, completion before M1 or without one, withdrawn and completed, outcome before start)"),
         _R("M2-NO-EVIDENCE", "irregularity", "high", "completion claimed without the evidence the guidance ties to M2"),
         _R("EMP-UNKNOWN", "irregularity", "medium", "employer named in learners, payments, interviews or outcomes but not listed"),
         _R("RESTATED-DISAPPEARED", "irregularity", "high", "learner in the previous return missing from this one"),

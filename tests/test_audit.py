@@ -73,6 +73,23 @@ def test_kpis_command_writes_byte_identical_csvs(tmp_path):
     assert "learner_dropout" in result.output and "at_risk" in result.output
 
 
+def test_kpis_command_exits_1_when_rows_were_rejected(tmp_path):
+    # the README's exit codes: 0 every row accepted (above), 1 rows rejected (the four
+    # files are still written and rejected_rows.csv lists the row), 2 bad input (below)
+    period_dir = _period(tmp_path)
+    learners = period_dir / "P1" / "learners.csv"
+    header = learners.read_text(encoding="utf-8").splitlines()[0]
+    width = len(header.split(","))
+    with learners.open("a", encoding="utf-8") as handle:
+        handle.write("LX,B1" + "," * (width - 2) + "\n")  # required columns blank
+    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1, result.output
+    assert "rejected row reason(s)" in result.output
+    rejected = (tmp_path / "o" / "rejected_rows.csv").read_text(encoding="utf-8")
+    assert "learners.csv:" in rejected and (tmp_path / "o" / "manifest.json").exists()
+
+
 def test_kpis_command_applies_params_rules_and_refuses_unknown_keys(tmp_path):
     period_dir = _period(tmp_path)
     params = tmp_path / "p.yaml"

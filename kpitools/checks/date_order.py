@@ -15,6 +15,7 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
 
     - M1 before the start date;
     - completion before M1 (or before the start when there is no M1);
+    - a completion without an M1 date (a completer has passed M1);
     - a withdrawal and a completion both set;
     - an outcome dated before the learner's start date.
 
@@ -60,6 +61,8 @@ def _learner_problems(row: object) -> list[str]:
             problems.append(f"completion {iso(completion)} is before M1 {iso(m1)}")
         elif pd.isna(m1) and pd.notna(start) and completion < start:
             problems.append(f"completion {iso(completion)} is before the start {iso(start)}")
+        if pd.isna(m1):  # a completer must have passed M1 (kpi-rules.md, new skills)
+            problems.append(f"completed on {iso(completion)} without an M1 date")
         if pd.notna(withdrawal):
             problems.append(
                 f"both withdrawn ({iso(withdrawal)}) and completed ({iso(completion)})"

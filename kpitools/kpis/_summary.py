@@ -64,6 +64,7 @@ def summarise(
     findings: Iterable[Finding] = (),
     all_cases: Cases | None = None,
     notes: Mapping[str, tuple[str, ...]] | None = None,
+    last_due: Mapping[str, pd.Timestamp] | pd.Series | None = None,
 ) -> list[KpiResult]:
     """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
 
@@ -81,6 +82,10 @@ def summarise(
         all_cases: replaces the pooled cases for ``ALL`` when a case may not be counted
             twice (an employer linked to several bootcamps counts once).
         notes: plain-language notes per bootcamp id (and ``ALL``).
+        last_due: when given, a finished bootcamp's target is due at its finish or at
+            the last date any case of it (present or still possible) falls due,
+            whichever is later, instead of ``lag_months`` after the finish; a bootcamp
+            absent from it has no such case and is due at its finish.
     """
     today = pd.Timestamp(as_of)
     # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
@@ -89,6 +94,11 @@ def summarise(
                    strict=True)]
     due_dates = [_months_after(finish, measure.lag_months)
                  for finish in timing["finish_date"].tolist()]
+    if last_due is not None:
+        due_dates = [_known_due(finish, last_due.get(bootcamp_id)) if finished else due
+                     for bootcamp_id, finish, finished, due in zip(
+                         timing.index, timing["finish_date"].tolist(),
+                         timing["finished"].tolist(), due_dates, strict=True)]
     target_due = [bool(finished and due <= today)
                   for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)]
     per_bootcamp = _counts(cases, today)
@@ -114,6 +124,13 @@ def summarise(
         findings=leftover, notes=notes.get(ALL, ()),
     ))
     return results
+
+
+def _known_due(finish: pd.Timestamp, last_case_due: object) -> pd.Timestamp:
+    """The later of the finish and the last case's due date (the finish when none)."""
+    if last_case_due is None or pd.isna(last_case_due):
+        return finish
+    return max(finish, pd.Timestamp(last_case_due))
 
 
 _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}

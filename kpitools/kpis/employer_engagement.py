@@ -35,7 +35,9 @@ def employer_engagement(
         contact of the stage is the one that counts. Design: design_vouched = Y and
         info_correct = Y. Delivery: support_provided = Y if it has a delivery role
         (mentoring, insight_days, content, interview_prep); satisfied = Y if it has a
-        delivery role or own_staff_training; will_interview = Y if it has interviewing.
+        delivery role or own_staff_training; will_interview = Y if it has interviewing
+        or own_staff_training (the new role is confirmed; also for an employer whose
+        only role is own_staff_training).
         Post: candidates_interviewed and candidates_offered given if interviewing;
         satisfied = Y if interviewing or own_staff_training; satisfaction_score of at
         least satisfaction_pass_score for every reached employer.
@@ -194,7 +196,7 @@ def _passes(contacts: pd.DataFrame, flags: Mapping[object, tuple[bool, bool, boo
         [stage == "design", stage == "delivery", stage == "post"],
         [yes("design_vouched") & yes("info_correct"),
          (~delivery | yes("support_provided")) & (~(delivery | own) | satisfied)
-         & (~interviewing | yes("will_interview")),
+         & (~(interviewing | own) | yes("will_interview")),
          (~interviewing | numbers) & (~(interviewing | own) | satisfied) & score],
         default=False)
     return pd.Series(passed, index=contacts.index, dtype=bool)

@@ -32,12 +32,15 @@ def new_skills(
     """New skills: completers with an initial and a final assessment showing the skills.
 
     Population:
-        Completers: learners with a completion_date on or before as_of. Every learner
-        past M1 is also checked for an initial assessment.
+        Completers: learners with a completion_date on or before as_of, with or without
+        an M1 date (a completer without one cannot have an initial assessment on or
+        before M1 and fails; DATE-ORDER reports the missing M1). Every learner past M1
+        is also checked for an initial assessment.
     Formula:
-        Completers with an initial assessment dated on or before M1 and a final
-        assessment dated between the initial assessment and the completion date (both
-        included) with skills_achieved = Y, divided by completers.
+        Completers for whom some initial assessment dated on or before M1 and some final
+        assessment with skills_achieved = Y dated between that initial assessment and
+        the completion date (both included) exist, divided by completers. Several
+        assessments: existence, not the latest initial assessment.
     Exclusions:
         Assessments dated after as_of are ignored (FUTURE-DATED). Learners not yet at M1
         are not checked.
@@ -70,8 +73,10 @@ def new_skills(
     """
     measured = measured_tables(tables, as_of)
     learners = measured["learners"]
-    past_m1 = learners.loc[learners["m1_date"].notna()]
-    checked = _assessment_facts(past_m1, measured["assessments"])
+    checked = _assessment_facts(
+        learners.loc[learners["m1_date"].notna() | learners["completion_date"].notna()],
+        measured["assessments"],
+    )
     completers = checked["completion_date"].notna()
     final_ok = checked["final_in_order"] & checked["final_achieved"]
     passed = checked["has_initial"] & (~completers | final_ok)
@@ -90,14 +95,16 @@ def new_skills(
 def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
     """Per learner: has_initial, any_final, final_in_order, final_achieved (vectorised).
 
-    The initial assessment is the latest one dated on or before M1; a final assessment
-    is in order when dated from that initial assessment to the completion date.
+    The initial assessment is the earliest one dated on or before M1 (so a final
+    assessment after any initial on or before M1 qualifies); a final assessment is in
+    order when dated from that initial assessment to the completion date. Without an M1
+    date no initial assessment qualifies.
     """
     keyed = learners[[*_KEY, "m1_date", "completion_date", "source"]]
     initial = assessments.loc[assessments["kind"].eq("initial"), [*_KEY, "assessment_date"]]
     initial = initial.merge(keyed[[*_KEY, "m1_date"]], on=_KEY)
     initial = initial.loc[initial["assessment_date"].le(initial["m1_date"])]
-    initial_date = per_learner(learner_key(initial), initial["assessment_date"], "max")
+    initial_date = per_learner(learner_key(initial), initial["assessment_date"], "min")
     person = learner_key(keyed)
     facts = keyed.assign(initial_date=lookup(person, initial_date))
     finals = assessments.loc[assessments["kind"].eq("final"),
@@ -125,7 +132,9 @@ def _findings(checked: pd.DataFrame, completers: pd.Series) -> list[Finding]:
     findings: list[Finding] = []
     no_initial = checked.loc[~checked["has_initial"]]
     findings += _emit(no_initial, "NS-NO-INITIAL", [
-        f"no initial assessment dated on or before M1 ({iso(m1)})" for m1 in no_initial["m1_date"]
+        f"no initial assessment dated on or before M1 ({iso(m1)})" if pd.notna(m1)
+        else "no M1 date, so no initial assessment on or before M1"
+        for m1 in no_initial["m1_date"]
     ])
     done = checked.loc[completers]
     no_final = done.loc[~done["any_final"]]

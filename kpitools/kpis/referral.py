@@ -43,11 +43,15 @@ def referral(
     Exclusions:
         Referrals dated after as_of are ignored (FUTURE-DATED). Learners who withdrew
         before M1 are not in the population.
+        A learner is one case at most: one who withdrew after M1 and also carries a
+        completion date (DATE-ORDER) is unsuccessful at withdrawal.
     Statuses:
         not_due before the first M1 (first M2 when withdrawn learners are excluded);
         at_risk while an unsuccessful learner not yet due has no referral; off_track once
-        a due case has none; met / not_met once every possible case has fallen due.
-        REF-MISSING lists each due case without a referral.
+        a due case has none; met / not_met once the bootcamp is over, no learner of it
+        can still become a case (every completer has a valid outcome or a closed
+        window) and every case has fallen due. REF-MISSING lists each due case without
+        a referral.
     Rules:
         referral_includes_withdrawn, referral_months, outcome_window_months
     Guidance:
@@ -74,7 +78,8 @@ def referral(
                       lag_months=rules.outcome_window_months + rules.referral_months)
     missing = unsuccessful.loc[cases["in_value"] & ~referred]
     return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=_findings(missing, due[missing.index]))
+                     findings=_findings(missing, due[missing.index]),
+                     last_due=_last_due(measured, due, unsuccessful, as_of=as_of, rules=rules))
 
 
 def unsuccessful_learners(
@@ -89,12 +94,32 @@ def unsuccessful_learners(
     if rules.referral_includes_withdrawn:
         learners = measured["learners"]
         withdrew = learners.loc[learners["withdrawal_date"].ge(learners["m1_date"])]
+        # one case per learner: withdrawn after M1 and also completed -> at withdrawal
+        frames[0] = completers.loc[~learner_key(completers).isin(learner_key(withdrew))]
         frames.append(withdrew[[*_KEY, "source", "withdrawal_date"]].rename(
             columns={"withdrawal_date": "since"}).assign(why="withdrew after M1"))
     frames = [f for f in frames if len(f)]
     if not frames:
         return completers
     return pd.concat(frames, ignore_index=True)
+
+
+def _last_due(
+    measured: Mapping[str, pd.DataFrame], due: pd.Series, unsuccessful: pd.DataFrame,
+    *, as_of: date, rules: Rules,
+) -> pd.Series:
+    """Per bootcamp, the last date a case of it falls due, counting the completers who
+    can still become cases (window open, no valid outcome yet: due at window close +
+    referral_months). Bootcamps with no such date are absent."""
+    facts = outcome_facts(measured, rules)
+    may_become = facts.loc[facts["window_close"].gt(pd.Timestamp(as_of))
+                           & facts["valid_outcomes"].eq(0)]
+    dates = pd.concat([
+        pd.Series(due.to_numpy(), index=unsuccessful["bootcamp_id"].to_numpy()),
+        pd.Series((may_become["window_close"] + pd.DateOffset(months=rules.referral_months)).to_numpy(),
+                  index=may_become["bootcamp_id"].to_numpy()),
+    ])
+    return dates.groupby(level=0).max() if len(dates) else dates
 
 
 def _referred_by(unsuccessful: pd.DataFrame, referrals: pd.DataFrame, due: pd.Series) -> pd.Series:

@@ -19,6 +19,7 @@ def _check(rows: list[dict], outcomes: list[dict] | None = None):
         ({"m1_date": "2023-01-08"}, "M1 2023-01-08 is before the start"),
         ({"m1_date": "2023-01-20", "completion_date": "2023-01-19"}, "completion 2023-01-19 is before M1"),
         ({"completion_date": "2023-01-08"}, "completion 2023-01-08 is before the start"),
+        ({"completion_date": "2023-03-01"}, "completed on 2023-03-01 without an M1 date"),
         ({"m1_date": "2023-01-20", "withdrawal_date": "2023-02-01",
           "completion_date": "2023-03-01"}, "both withdrawn (2023-02-01) and completed (2023-03-01)"),
     ],
@@ -29,6 +30,11 @@ def test_each_out_of_order_case_is_found(dates, expected):
     assert findings[0].rule == "DATE-ORDER" and findings[0].entity == "learner:L1"
     assert expected in findings[0].message
     assert findings[0].source == "learners.csv:2"
+
+
+def test_completion_with_an_m1_date_is_not_reported():
+    # the other side of "completed without an M1 date": the same completer with M1
+    assert _check([learner("L1", m1_date="2023-01-16", completion_date="2023-03-01")]) == []
 
 
 def test_same_day_dates_are_in_order():

@@ -91,6 +91,22 @@ def test_delivery_and_post_points_depend_on_roles(rules):
                      "5: 2, 4: 0, 3: 1, 2: 1, 1: 0, 0: 0",)
 
 
+def test_own_staff_training_alone_needs_the_new_role_confirmed(rules):
+    # Delivery at 2023-02-01 (M1 2023-01-10, bootcamp running): O1's only role is
+    # own_staff_training, reached, satisfied Y. With will_interview N the new role is not
+    # confirmed: 0/1, at risk, EE-DELIVERY-FAIL (kpi-rules.md, clarified 2026-11-30).
+    # The same employer with will_interview Y passes: 1/1, on track, no exception.
+    for answer, expected, rules_found in (("N", (0, 1, "at_risk"), ["EE-DELIVERY-FAIL"]),
+                                          ("Y", (1, 1, "on_track"), [])):
+        employers = [_employer("O1", "own_staff_training")]
+        contacts = [_contact("O1", "delivery", "2023-01-20", satisfied="Y", will_interview=answer)]
+        tables = build(learners=_LEARNERS, employers=employers, employer_contacts=contacts)
+        results = employer_engagement(tables, as_of=date(2023, 2, 1), rules=rules)
+        delivery = _stage(results, "delivery")
+        assert (delivery.numerator, delivery.denominator, delivery.status) == expected, answer
+        assert [f.rule for f in delivery.exceptions] == rules_found, answer
+
+
 def test_stage_statuses_through_the_bootcamp_life(rules):
     # One employer passing every stage. Design: not_due before the first M1 (2023-01-10),
     # on_track while running, met when the bootcamp is over (all done 2023-03-20, L2

@@ -91,3 +91,43 @@ def test_future_dated_assessment_is_ignored(rules):
     results = new_skills(build(learners=learners, assessments=assessments),
                          as_of=date(2023, 3, 15), rules=rules)
     assert _rules_by_entity(results) == [("learner:L1", "NS-NO-FINAL")]
+
+
+def test_completer_without_m1_is_in_the_population_and_fails(rules):
+    # NOM1 completed 2023-03-20 with no m1_date and no assessments; WITHM1 is the same
+    # learner with M1 2023-01-10 and both assessments. Completers 2; NOM1 cannot have an
+    # initial on or before M1 -> NS-NO-INITIAL (and, with no final, NS-NO-FINAL); value
+    # 1 / 2 (kpi-rules.md, clarified 2026-11-30). Before the fix NOM1 was left out: 1 / 1.
+    learners = [learner("NOM1", completed="2023-03-20"),
+                learner("WITHM1", m1="2023-01-10", completed="2023-03-20")]
+    assessments = [_assessment("WITHM1", "initial", "2023-01-10"),
+                   _assessment("WITHM1", "final", "2023-03-20", "Y")]
+    results = new_skills(build(learners=learners, assessments=assessments),
+                         as_of=date(2023, 4, 1), rules=rules)
+    assert (results[0].numerator, results[0].denominator) == (1, 2)
+    found = {(f.entity, f.rule): f.message for r in results for f in r.exceptions if r.bootcamp_id == "B1"}
+    assert sorted(found) == [("learner:NOM1", "NS-NO-FINAL"), ("learner:NOM1", "NS-NO-INITIAL")]
+    assert "no M1 date" in found[("learner:NOM1", "NS-NO-INITIAL")]
+    # a learner with neither M1 nor completion is not (yet) a case
+    results = new_skills(build(learners=[learner("NOTHING")], assessments=[]),
+                         as_of=date(2023, 4, 1), rules=rules)
+    assert (results[0].numerator, results[0].denominator, results[0].exceptions) == (0, 0, ())
+
+
+def test_several_assessments_pass_when_some_initial_and_some_final_fit(rules):
+    # M1 on day 18 (2023-01-18), completion 2023-03-20. Initials on day 1 and day 13, an
+    # achieved final on day 8: the day-1 initial is on or before M1 and the day-8 final is
+    # after it and before completion -> passes, 1 / 1 (existence, not the latest initial).
+    learners = [learner("L1", m1="2023-01-18", completed="2023-03-20")]
+    assessments = [_assessment("L1", "initial", "2023-01-01"),
+                   _assessment("L1", "initial", "2023-01-13"),
+                   _assessment("L1", "final", "2023-01-08", "Y")]
+    results = new_skills(build(learners=learners, assessments=assessments),
+                         as_of=date(2023, 4, 1), rules=rules)
+    assert (results[0].numerator, results[0].denominator, results[0].exceptions) == (1, 1, ())
+    # the other side: without the day-1 initial the only initial (day 13) is after the
+    # final (day 8) -> NS-ORDER, 0 / 1
+    results = new_skills(build(learners=learners, assessments=assessments[1:]),
+                         as_of=date(2023, 4, 1), rules=rules)
+    assert (results[0].numerator, results[0].denominator) == (0, 1)
+    assert _rules_by_entity(results) == [("learner:L1", "NS-ORDER")]

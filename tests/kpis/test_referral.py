@@ -72,3 +72,45 @@ def test_successful_completer_needs_no_referral(rules):
                    outcomes=[outcome])
     result = referral(tables, as_of=date(2023, 10, 1), rules=rules)[0]
     assert (result.denominator, result.status) == (0, "no_data")
+
+
+def test_a_learner_is_one_case_at_most(rules):
+    # D withdrew 2023-01-31 after M1 and also carries a completion date 2023-03-01 (a
+    # DATE-ORDER finding), never referred; W2 withdrew 2023-01-31 and was referred on
+    # 2023-02-10. As of 2023-10-01 D's completion window (to 2023-09-01) has closed too,
+    # yet D is one case, unsuccessful at withdrawal (due 2023-02-28): 1 / 2, not 1 / 3.
+    learners = [learner("D", m1="2023-01-10", withdrawn="2023-01-31", completed="2023-03-01"),
+                learner("W2", m1="2023-01-10", withdrawn="2023-01-31")]
+    tables = build(learners=learners, referrals=[_referral("W2", "2023-02-10")])
+    result = referral(tables, as_of=date(2023, 10, 1), rules=rules)
+    assert (result[0].numerator, result[0].denominator) == (1, 2)
+    missing = [f for r in result for f in r.exceptions if r.bootcamp_id == "B1"]
+    assert [(f.entity, f.message) for f in missing] == [
+        ("learner:D", "withdrew after M1 on 2023-01-31; no referral by 2023-02-28")]
+    # the other side: a completer who did not withdraw is still a completer case
+    tables = build(learners=[learner("C", m1="2023-01-10", completed="2023-03-01")])
+    result = referral(tables, as_of=date(2023, 10, 1), rules=rules)[0]
+    assert (result.numerator, result.denominator) == (0, 1)
+
+
+def test_status_final_as_soon_as_nobody_can_still_become_a_case(rules):
+    # B1 ends 2023-03-31. W1 withdrew 2023-01-31 after M1, referred 2023-02-10 (due
+    # 2023-02-28). C1 completed 2023-03-01 and has a valid outcome dated 2023-05-01.
+    # On 2023-04-30 C1's window (to 2023-09-01) is open without a valid outcome yet: C1
+    # may still become a case (due 2023-10-01) -> on_track. On 2023-05-01 the outcome is
+    # there: nobody can become a case and W1's case has fallen due -> met, 1 / 1, not
+    # on_track until 2023-10-01 as before (kpi-rules.md, clarified 2026-11-30).
+    outcome = {"learner_ref": "C1", "bootcamp_id": "B1", "outcome_type": "new_job",
+               "outcome_date": "2023-05-01", "employer_id": "E9", "role_type": "job",
+               "matches_skills": "Y"}
+    tables = build(learners=[learner("W1", m1="2023-01-10", withdrawn="2023-01-31"),
+                             learner("C1", m1="2023-01-10", completed="2023-03-01")],
+                   referrals=[_referral("W1", "2023-02-10")], outcomes=[outcome])
+
+    def figures(day: date):
+        r = referral(tables, as_of=day, rules=rules)[0]
+        return r.numerator, r.denominator, r.status, r.due_date
+
+    assert figures(date(2023, 4, 30)) == (1, 1, "on_track", date(2023, 10, 1))
+    # due at the finish: every cohort learner was done by C1's completion on 2023-03-01
+    assert figures(date(2023, 5, 1)) == (1, 1, "met", date(2023, 3, 1))

@@ -50,7 +50,26 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if provider.name not in ("P001", "P002", "P003"):
                 shutil.rmtree(provider)
     (root / "2023-03" / "P003" / "learners.csv").write_text("no,header,here\n1,2,3\n", encoding="utf-8")
+    with (root / "2023-03" / "P002" / "learners.csv").open("a", encoding="utf-8") as handle:
+        handle.write("".join(HOSTILE_LEARNER_ROWS))
     return root
+
+
+# Appended to P002's learners (14 columns: learner_ref, uln, bootcamp_id, learner_type,
+# employer_id, wants_interview, start_date, m1_date, withdrawal_date,
+# withdrawal_reported_date, completion_date, new_role_evidence_date, given_name,
+# family_name). Learners whose refs and names are words of the outputs (a severity, a
+# bootcamp id, a milestone) must change nothing but their own learner cell; a row with
+# a field too few or too many shifts its name and ULN under other headers, and none of
+# its values may reach a file.
+HOSTILE_LEARNER_ROWS = (
+    "high,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,M1,P002-BC01\n",
+    "P002-BC01,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,M1\n",
+    "M1,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,high\n",
+    "MIS-SHORT,1234567890,P002-BC01,independent,,2022-03-01,2022-03-14,,,,,Quintessa,Marchbanks\n",
+    "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,Theodora,Vanstraaten\n",
+)
+MISALIGNED_PERSONAL = ["Quintessa", "Marchbanks", "Theodora", "Vanstraaten", "1234567890", "2345678901"]
 
 
 def _personal_data(provider_dir: Path) -> list[str]:
@@ -134,7 +153,8 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
     # every file the batch wrote (CSV, JSON, HTML, executed notebooks, the xlsx's XML)
     # and everything printed, searched for every name, ULN, e-mail and phone of the inputs
     out, result = local_run
-    personal = _personal_data(data / "2023-03" / "P001") + _personal_data(data / "2023-03" / "P002")
+    personal = (_personal_data(data / "2023-03" / "P001") + _personal_data(data / "2023-03" / "P002")
+                + MISALIGNED_PERSONAL)
     texts = {"terminal": result.output}
     for path in (out / "2023-03").rglob("*"):
         if path.suffix == ".xlsx":
@@ -145,6 +165,55 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
     assert len(texts) > 20
     assert {name: [v for v in personal if v in text] for name, text in texts.items()
             if any(v in text for v in personal)} == {}
+    assert [name for name, text in texts.items() if "[redacted]" in text] == []
+
+
+def test_misaligned_rows_are_rejected_with_their_values_withheld(
+    data: Path, local_run: tuple[Path, object]
+) -> None:
+    out, _ = local_run
+    folder = out / "2023-03" / "P002"
+    rejected = list(csv.DictReader((folder / "rejected_rows.csv").open(encoding="utf-8")))
+    short = [r for r in rejected if r["source"] == _source_of("MIS-SHORT", data)]
+    extra = [r for r in rejected if r["source"] == _source_of("MIS-EXTRA", data)]
+    # every value of both rows is withheld; column and reason still say what is wrong
+    assert {r["value"] for r in short + extra} == {"[withheld]"}
+    assert {r["reason"] for r in short} >= {"13 fields where the header has 14"}
+    assert {r["reason"] for r in extra} >= {"15 fields where the header has 14"}
+    assert len(short) > 1 and "(beyond the last column)" in {r["column"] for r in extra}
+    assert "[withheld]" in (folder / "audit_pack.html").read_text(encoding="utf-8")
+
+
+def _source_of(ref: str, data: Path) -> str:
+    """``learners.csv:<line>`` of the appended P002 learner ``ref`` (header is line 1)."""
+    lines = (data / "2023-03" / "P002" / "learners.csv").read_text(encoding="utf-8").splitlines()
+    return f"learners.csv:{next(i for i, line in enumerate(lines, 1) if line.startswith(ref + ','))}"
+
+
+def test_learners_named_like_output_words_change_only_their_own_cell(
+    local_run: tuple[Path, object]
+) -> None:
+    # learners named "high", "P002-BC01" and "M1": severities, bootcamp ids and messages
+    # stay as the checks wrote them (the old text replacement turned them into
+    # pseudonyms or [redacted])
+    out, _ = local_run
+    folder = out / "2023-03" / "P002"
+    rows = list(csv.DictReader((folder / "exceptions.csv").open(encoding="utf-8")))
+    assert {r["severity"] for r in rows} <= {"high", "medium", "low"}
+    assert sum(r["severity"] == "high" for r in rows) > 0
+    assert "P002-BC01" in {r["bootcamp_id"] for r in rows}
+    assert any("M1" in r["message"] for r in rows)
+    hostile = {r["entity"].removeprefix("learner:").split(" (")[0] for r in rows
+               if r["entity"].startswith("learner:")}
+    assert {"high", "P002-BC01", "M1"} <= hostile  # each is a case in its own right
+    register = load_workbook(folder / "exceptions.xlsx")
+    severities = set()
+    for sheet in register:
+        rows = list(sheet.iter_rows(values_only=True))
+        if rows and "severity" in rows[0]:
+            column = rows[0].index("severity")
+            severities |= {row[column] for row in rows[1:]}
+    assert severities <= {"high", "medium", "low"} and "high" in severities
 
 
 def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None) -> None:
