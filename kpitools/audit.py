@@ -8,9 +8,7 @@ KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, regi
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,10 +18,11 @@ from kpitools.checks import run_portfolio_checks, run_provider_checks
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
-from kpitools.errors import KpiToolsError, ParameterError
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
+from kpitools.workers import process_pool
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +200,16 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
                                period=task.period, previous_dir=task.previous_dir)
     except KpiToolsError as error:
         return error
+    folder = task.provider_dir.name
+    if audit.provider_id != folder:
+        # In a period the folder is the provider: its outputs, its previous month and
+        # the index are all found by that name, so a return naming another provider
+        # cannot be filed anywhere without hiding one of the two.
+        return FileLevelError(
+            f"provider.csv names provider {audit.provider_id!r} but the folder is {folder!r}; "
+            "rename the folder or correct provider.csv",
+            path=task.provider_dir,
+        )
     if task.trend_months:
         from kpitools.trends import provider_trends
 
@@ -231,9 +240,8 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
     if workers <= 1:
         yield from map(_audit_task, tasks)
         return
-    context = multiprocessing.get_context("spawn")  # no forked copies of threads or locks
     chunk = max(1, min(8, len(tasks) // (4 * workers)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with process_pool(workers) as pool:
         yield from map(_adopted, pool.map(_audit_task_in_worker, tasks, chunksize=chunk))
 
 

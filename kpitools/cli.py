@@ -202,10 +202,16 @@ def packs_command(
     for provider_id in result.failed:
         reason = result.failures.get(provider_id) or result.outcomes[provider_id].error
         echo(f"FAILED {provider_id}: {reason}", err=True)
+    for name, reason in result.skipped.items():
+        echo(f"SKIPPED {name!r}: {reason}", err=True)
+    for name, reason in result.stale.items():
+        echo(f"STALE {name}: {reason}", err=True)
     if result.index is None or not result.index.ok:
         echo(f"error: index page FAILED: {result.index.error if result.index else ''}", err=True)
     built = sum(o.ok for o in result.outcomes.values())
-    echo(f"{built} packs built, {len(result.failed)} failed. Open:", err=True)
+    others = "".join(f", {len(found)} {word}" for word, found in
+                     (("skipped", result.skipped), ("stale", result.stale)) if found)
+    echo(f"{built} packs built, {len(result.failed)} failed{others}. Open:", err=True)
     if result.index is not None and result.index.html_path:
         echo(result.index.html_path)
     sys.exit(0 if result.ok else 1)
@@ -310,8 +316,10 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     from kpitools.audit import audit_provider, rules_from_params
     from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
+    from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
 
+    check_output_folder(out_dir, inputs=[provider_dir])
     rules = rules_from_params(params_file)
     audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
                            previous_dir=previous_provider_dir(provider_dir))

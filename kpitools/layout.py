@@ -50,6 +50,18 @@ def provider_folders(period_dir: str | Path) -> list[Path]:
     return sorted(p for p in period_dir.iterdir() if p.is_dir() and is_provider_name(p.name))
 
 
+def skipped_folders(period_dir: str | Path) -> dict[str, str]:
+    """The sub-folders of ``DATA/PERIOD`` that are not provider folders, with the reason:
+    a batch lists them in the index and on the terminal rather than pass over them."""
+    period_dir = Path(period_dir)
+    return {
+        p.name: "not audited: the folder name is not a provider id (letters, digits, _ and - only, "
+        "at most 40); rename it to the provider's id to audit it"
+        for p in sorted(period_dir.iterdir())
+        if p.is_dir() and not is_provider_name(p.name)
+    }
+
+
 def previous_period_dir(period_dir: str | Path) -> Path | None:
     """``DATA/<previous month>`` beside ``DATA/<period>``, when the folder is named
     ``YYYY-MM`` and that sibling exists; else None."""

@@ -55,6 +55,35 @@ def _create_key_file(path: Path) -> bytes:
     return key
 
 
+def check_key(key_file: str | Path | None = None, *, out_root: str | Path) -> bytes:
+    """The key a run will use, checked before any work: :func:`load_key` with the whole
+    output root as the folder it must stay out of, and a warning (with the ``chmod``
+    that fixes it) when the key file can be read by group or others.
+
+    Raises:
+        ParameterError: as :func:`load_key`.
+    """
+    key = load_key(key_file, out_dir=out_root)
+    path = key_file_in_use(key_file)
+    if path is not None:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning("the pseudonym key %s can be read by others (mode %04o): anyone who can "
+                        "read it can undo the pseudonyms; run: chmod 600 %s", path, mode, path)
+    return key
+
+
+def key_file_in_use(key_file: str | Path | None = None) -> Path | None:
+    """The file the key comes from (None when it is given in ``KPITOOLS_PSEUDONYM_KEY``)."""
+    if key_file:
+        return Path(key_file)
+    if os.environ.get(KEY_ENV):
+        return None
+    if os.environ.get(KEY_FILE_ENV):
+        return Path(os.environ[KEY_FILE_ENV])
+    return default_key_file()
+
+
 def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None = None) -> bytes:
     """Find the pseudonym key (see module docstring for the order).
 
@@ -65,26 +94,21 @@ def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None =
     Raises:
         ParameterError: unreadable or short key, or a key file inside ``out_dir``.
     """
-    if key_file:
-        path = Path(key_file)
-    elif os.environ.get(KEY_ENV):
+    path = key_file_in_use(key_file)
+    if path is None:
         key = os.environ[KEY_ENV].strip().encode()
         if len(key) < _MIN_KEY_BYTES:
             raise ParameterError(f"{KEY_ENV} is too short (need {_MIN_KEY_BYTES} characters)")
         return key
-    elif os.environ.get(KEY_FILE_ENV):
-        path = Path(os.environ[KEY_FILE_ENV])
-    else:
-        path = default_key_file()
-        if not path.exists():
-            try:
-                return _create_key_file(path)
-            except FileExistsError:  # another worker created it first
-                pass
     if out_dir is not None and Path(out_dir).resolve() in path.resolve().parents:
         raise ParameterError(
-            "the pseudonym key must be kept outside the output folder", path=path
+            f"the pseudonym key must be kept outside the output folder {out_dir}", path=path
         )
+    if not key_file and not os.environ.get(KEY_FILE_ENV) and not path.exists():
+        try:
+            return _create_key_file(path)
+        except FileExistsError:  # another worker created it first
+            pass
     return _read_key_file(path)
 
 

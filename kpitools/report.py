@@ -233,7 +233,8 @@ def provenance(ctx: PackContext) -> Html:
         [{"file": i.path, "sha256": i.sha256, "bytes": i.size_bytes, "tables": ", ".join(i.tables), "rows": i.rows}
          for i in ctx.audit.provider.inputs]
     )
-    parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k != "rules"}
+    # audit_path: a private temporary file, gone once the pack is built
+    parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k not in ("rules", "audit_path")}
     rules = getattr(ctx.audit.rules, "as_dict", lambda: {})()
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]

@@ -18,7 +18,9 @@
 #
 # One provider, one reporting period. Figures, statuses and exceptions are computed by
 # kpitools from the provider's monthly return; this notebook only presents them.
-# Learners appear under keyed pseudonyms unless the pack was built with `include_pii`.
+# Learners appear as a keyed pseudonym and the row of the return that holds them
+# (`L-3f9a0c21d7 at learners.csv:14`); names and ULNs only when the pack was built with
+# `include_pii`.
 
 # %% tags=["parameters"]
 provider_dir = "../data/demo/2023-03/P001"

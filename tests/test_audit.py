@@ -152,3 +152,24 @@ def test_previous_return_of_another_provider_is_refused(tmp_path):
         assert error.one_line().startswith(str(tmp_path / "2023-02" / "P9"))
     else:
         raise AssertionError("another provider's previous month was accepted")
+
+
+def test_audit_period_fails_a_folder_whose_provider_csv_names_another(tmp_path):
+    write_return(tmp_path / "2023-03" / "P1", small_return())
+    write_return(tmp_path / "2023-03" / "P3", small_return("P9"))
+    results = audit_period(tmp_path / "2023-03", as_of=AS_OF, rules=Rules())
+    assert isinstance(results["P1"], ProviderAudit)
+    assert results["P3"].one_line() == (
+        f"{tmp_path / '2023-03' / 'P3'}: provider.csv names provider 'P9' but the folder is 'P3'; "
+        "rename the folder or correct provider.csv")
+
+
+def test_kpis_command_refuses_an_output_folder_inside_the_return(tmp_path):
+    period_dir = _period(tmp_path)
+    out = period_dir / "P1" / "out"
+    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
+                                       "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {out}: output folder is inside the input folder {period_dir / 'P1'}; "
+                             "inputs are read-only: give a folder outside it\n")
+    assert not out.exists()

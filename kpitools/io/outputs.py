@@ -67,13 +67,31 @@ def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
     return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+def _process_umask() -> int:
+    mask = os.umask(0o077)  # reading the umask means setting it: done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
+
+    Args:
+        path: the file to write (its folder is created if needed).
+        data: the bytes.
+        private: readable by the owner only (0600), for files holding personal data;
+            otherwise the usual mode for new files (0666 less the umask).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
-        with handle:
+        with handle:  # created 0600 (mkstemp): never readable by others while written
             handle.write(data)
+            if not private:
+                os.chmod(handle.name, 0o666 & ~_UMASK)
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

@@ -303,8 +303,18 @@ def _csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]
     names, header_warnings = match_header(records[filled[0]], TABLES[table], label)
     body = filled[1:]
     rows = [lines[i] for i in body]
-    raw = build_raw_table(table, label, names, [records[i] for i in body], rows, "line")
+    raw = build_raw_table(table, label, names, [records[i] for i in body], rows, "line",
+                          long_cells=_may_hold_long_cells(text, lines))
     return raw, warnings + header_warnings
+
+
+def _may_hold_long_cells(text: str, lines: list[int]) -> bool:
+    """False when no cell can exceed MAX_CELL_CHARS: the text is short, or every record
+    is one line and no line is that long (checked at C speed, unlike every cell)."""
+    if len(text) <= MAX_CELL_CHARS:
+        return False
+    one_line_records = not lines or lines[-1] == len(lines)
+    return not one_line_records or max(map(len, text.split("\n"))) > MAX_CELL_CHARS
 
 
 def _csv_records(text: str, label: str) -> tuple[list[list[str]], list[int]]:
@@ -378,8 +388,11 @@ def build_raw_table(
     rows: list[int],
     row_word: str,
     problems: list[tuple[int, str, str, str, str]] | None = None,
+    *,
+    long_cells: bool = True,
 ) -> RawTable:
-    """Cut records to the header's width, noting short rows and extra fields."""
+    """Cut records to the header's width, noting short rows and extra fields, and blank
+    cells over MAX_CELL_CHARS (``long_cells=False``: the caller knows there are none)."""
     problems = list(problems or [])
     width = len(names)
     padded = records
@@ -389,7 +402,8 @@ def build_raw_table(
             if len(fields) != width:
                 problems.extend(_width_problems(position, fields, names, row_word))
                 padded[position] = (fields + [""] * width)[:width]
-    padded = _cut_long_cells(padded, names, problems)
+    if long_cells:
+        padded = _cut_long_cells(padded, names, problems)
     grid = np.empty((len(padded), width), dtype=object)
     if padded:
         grid[:] = padded

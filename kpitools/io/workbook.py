@@ -17,6 +17,7 @@ from lxml import etree
 from kpitools.cells import excel_cell_text, id_rule
 from kpitools.contract import TABLES
 from kpitools.errors import FileLevelError
+from kpitools.identity import PII_COLUMN_NAMES
 from kpitools.io.tables import RawTable, build_raw_table, match_header
 
 # Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl
@@ -230,7 +231,7 @@ def _read_sheet(path: Path, sheet: Any, table: str) -> tuple[RawTable, list[str]
     if names is None:
         raise FileLevelError("empty sheet: no header row", path=label)
     if formulas:
-        warnings += _use_cached_values(path, sheet.title, label, records, formulas, kinds)
+        warnings += _use_cached_values(path, sheet.title, label, records, formulas, kinds, names)
     return build_raw_table(table, label, names, records, rows, "row", problems), warnings
 
 
@@ -245,8 +246,13 @@ def _use_cached_values(
     records: list[list[str]],
     formulas: list[tuple[int, int, int]],
     kinds: list[str],
+    names: list[str | None],
 ) -> list[str]:
-    """Replace formula cells by the value Excel last computed (never evaluate)."""
+    """Replace formula cells by the value Excel last computed (never evaluate).
+
+    The warning names the row and column; it quotes the formula and its value except in
+    a column that can hold personal data (identity rule, :mod:`kpitools.identity`).
+    """
     workbook = _open_workbook(path, data_only=True)
     try:
         wanted = {(row, index) for _, index, row in formulas}
@@ -263,12 +269,17 @@ def _use_cached_values(
         kind = kinds[index] if index < len(kinds) else "text"
         formula = records[position][index]
         records[position][index] = excel_cell_text(value, number_format, kind)[0]
+        column = names[index] if index < len(names) and names[index] else f"#{index + 1}"
+        personal = column in PII_COLUMN_NAMES
         shown = (
             "no cached value, so it is blank"
             if value is None
+            else "its cached value is used" if personal
             else f"its cached value {records[position][index]!r} is used"
         )
+        held = "a formula" if personal else f"the formula {formula!r}"
         warnings.append(
-            f"{label} row {row_number}: cell holds the formula {formula!r}; {shown} (formulas are never evaluated)"
+            f"{label} row {row_number}, column {column}: cell holds {held}; {shown} "
+            "(formulas are never evaluated)"
         )
     return warnings

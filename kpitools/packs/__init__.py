@@ -2,7 +2,9 @@
 
 Public entry points:
 
-- :func:`build_packs` — ``kpitools packs``: every provider of a period, then the index;
+- :func:`build_packs` — ``kpitools packs``: every provider of a period, then the index
+  (or step by step: :func:`prepare_period`, :func:`run_jobs`, :func:`publish`,
+  :func:`write_index`);
 - :func:`build_pack` — ``kpitools pack PARAMS.yaml``: one provider from its params file;
 - :func:`write_period_params` — ``kpitools params``: one params YAML per provider.
 
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 _HOMES = {
     "BatchResult": "batch", "build_packs": "batch", "prepare_period": "batch",
-    "run_jobs": "batch", "write_index": "batch",
+    "publish": "batch", "run_jobs": "batch", "write_index": "batch",
     "PackContext": "context", "context_from_audit": "context", "load_audit": "context",
     "load_context": "context", "save_audit": "context",
     "PackJob": "runner", "PackOutcome": "runner", "render_html": "runner", "run_pack_job": "runner",
@@ -27,12 +29,19 @@ _HOMES = {
 
 __all__ = [
     "BatchResult", "PackContext", "PackJob", "PackOutcome", "batch_base", "build_pack",
-    "build_packs", "context_from_audit", "load_audit", "load_context", "prepare_period",
+    "build_packs", "context_from_audit", "load_audit", "load_context", "prepare_period", "publish",
     "render_html", "run_jobs", "run_pack_job", "save_audit", "write_index", "write_period_params",
 ]
 
 if TYPE_CHECKING:
-    from kpitools.packs.batch import BatchResult, build_packs, prepare_period, run_jobs, write_index
+    from kpitools.packs.batch import (
+        BatchResult,
+        build_packs,
+        prepare_period,
+        publish,
+        run_jobs,
+        write_index,
+    )
     from kpitools.packs.context import (
         PackContext,
         context_from_audit,

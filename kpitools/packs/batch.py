@@ -1,22 +1,29 @@
 """``kpitools packs``: compute once, render many.
 
+0. :func:`build_packs` first checks the output folder and the pseudonym key (one line,
+   exit 2, before any work), then holds the period's run lock
+   (:mod:`kpitools.io.workspace`) and a private folder for the saved audits.
 1. :func:`prepare_period` audits every provider of the period in one pass
    (``audit_period``: cross-provider checks need them all), writes each provider's
    outputs (``kpi_results.csv``, ``exceptions.csv``, ``rejected_rows.csv``,
-   ``manifest.json``, ``exceptions.xlsx``), its saved audit and its params YAML, and
-   returns one :class:`~kpitools.packs.runner.PackJob` per provider.
+   ``manifest.json``, ``exceptions.xlsx``) and params YAML into a staging folder
+   beside ``OUT/PERIOD/<provider>``, saves its audit in the private folder, and returns
+   one :class:`~kpitools.packs.runner.PackJob` per provider.
 2. :func:`run_jobs` executes the jobs with papermill in worker processes (a local
    process pool, or a Dask cluster when a scheduler is given; the same function runs
    in both) with a progress bar. A failing provider never stops the others.
-3. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook.
+3. :func:`publish` swaps each provider's new set of outputs in whole, and notes the
+   provider folders an earlier run left that this one did not rebuild (stale).
+4. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook:
+   every provider built or failed, every folder of the period skipped, every stale one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -27,6 +34,16 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError
+from kpitools.io.outputs import write_atomic
+from kpitools.io.workspace import (
+    check_output_folder,
+    moved_path,
+    private_folder,
+    replace_folder,
+    run_lock,
+    staging_folder,
+    tidy_period_folder,
+)
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
 from kpitools.packs.pdf import PDF_FILE
@@ -41,7 +58,9 @@ from kpitools.packs.runner import (
     run_pack_job,
 )
 from kpitools.params import PackParams, write_params
+from kpitools.pseudonym import check_key
 from kpitools.trends import TREND_MONTHS
+from kpitools.workers import process_pool
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +76,9 @@ class PreparedPeriod:
     jobs: list[PackJob]
     failures: dict[str, str] = field(default_factory=dict)
     portfolio_notebook: str = str(PORTFOLIO_NOTEBOOK)
+    skipped: dict[str, str] = field(default_factory=dict)  # DATA/PERIOD folders not audited
+    stale: dict[str, str] = field(default_factory=dict)  # OUT/PERIOD folders not rebuilt
+    staging: dict[str, Path] = field(default_factory=dict)  # new sets not yet published
 
 
 @dataclass
@@ -67,6 +89,8 @@ class BatchResult:
     outcomes: dict[str, PackOutcome]
     failures: dict[str, str]
     index: PackOutcome | None
+    skipped: dict[str, str] = field(default_factory=dict)
+    stale: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
@@ -79,8 +103,11 @@ class BatchResult:
         return not self.failed and self.index is not None and self.index.ok
 
 
-def provider_params(base: PackParams, provider_dir: Path, out_dir: Path, period: str, as_of: date) -> PackParams:
-    """One provider's params, from the batch's common settings (absolute paths)."""
+def provider_params(
+    base: PackParams, provider_dir: Path, out_dir: Path, period: str, as_of: date, work_dir: Path
+) -> PackParams:
+    """One provider's params, from the batch's common settings (absolute paths); its
+    saved audit goes to the private ``work_dir``, never to the output folder."""
     previous = layout.previous_provider_dir(provider_dir, period)
     return replace(
         base,
@@ -89,33 +116,36 @@ def provider_params(base: PackParams, provider_dir: Path, out_dir: Path, period:
         period=period,
         as_of=as_of,
         previous_dir=str(previous.resolve()) if previous else "",
-        audit_path=str((out_dir / AUDIT_FILE).resolve()),
+        audit_path=str((work_dir / f"{provider_dir.name}{AUDIT_FILE}").resolve()),
     )
 
 
-def write_provider_files(ctx: PackContext) -> None:
-    """Every file of one provider except the pack: outputs, register, audit, params."""
+def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
+    """Every file of one provider except the pack: outputs, register and params in
+    ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``."""
     from kpitools.io.outputs import write_provider_outputs
 
-    out_dir = Path(ctx.params.out_dir)
+    out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     write_provider_outputs(ctx.audit, out_dir, ctx.working)
-    write_provider_register(ctx)
+    write_provider_register(ctx, out_dir)
     save_audit(ctx.audit, ctx.params.audit_path)
-    write_params(ctx.params, out_dir / "params.yaml")
+    # without audit_path: the saved audit is a private temporary file, gone after the run
+    write_params(replace(ctx.params, audit_path=""), out_dir / "params.yaml")
 
 
 def pack_job(
     params: PackParams, title: str, *, cell_timeout: int | None = None,
-    notebook: str | Path | None = None, pdf: bool = False,
+    notebook: str | Path | None = None, out_dir: Path | None = None, pdf: bool = False,
 ) -> PackJob:
-    """The provider notebook job for one provider's params (``pdf``: also print
-    ``audit_pack.pdf`` beside the pack).
+    """The provider notebook job for one provider's params, writing the executed
+    notebook and the pack into ``out_dir`` (default: the params' ``out_dir``); with
+    ``pdf``, also ``audit_pack.pdf`` beside the pack.
 
     Raises:
         PackError: no ``notebook`` given and the provider notebook cannot be found
             (:func:`~kpitools.packs.runner.notebook_path`).
     """
-    out_dir = Path(params.out_dir)
+    out_dir = Path(params.out_dir) if out_dir is None else out_dir
     extra = {"cell_timeout": cell_timeout} if cell_timeout else {}
     return PackJob(
         provider_id=Path(params.provider_dir).name,
@@ -134,6 +164,7 @@ def prepare_period(
     out: str | Path,
     *,
     base: PackParams,
+    work_dir: Path,
     as_of: date | None = None,
     audit: Callable[..., dict[str, ProviderAudit | KpiToolsError]] | None = None,
     cell_timeout: int | None = None,
@@ -142,10 +173,16 @@ def prepare_period(
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
+    Each provider's files go to a staging folder (``prepared.staging``) that
+    :func:`publish` swaps in once its pack is built; a provider that cannot be audited
+    gets a set holding only ``error.txt``.
+
     Args:
         period_dir: ``DATA/PERIOD``.
         out: the output root; files go to ``OUT/PERIOD/<provider>``.
         base: common settings (include_pii, rules, key file); paths are filled in.
+        work_dir: the private folder for the saved audits
+            (:func:`kpitools.io.workspace.private_folder`).
         as_of: the measurement date (default: the period's last day).
         audit: the period audit function (default ``kpitools.audit.audit_period``).
         cell_timeout: seconds any notebook cell may run (default ``runner.CELL_TIMEOUT``).
@@ -158,13 +195,8 @@ def prepare_period(
             the notebooks cannot be found (checked before any provider is audited).
     """
     period_dir = Path(period_dir)
-    if not period_dir.is_dir():
-        raise PackError("period folder not found", path=period_dir)
-    period = period_dir.name
-    try:
-        as_of = as_of or period_end(period)
-    except ValueError as error:
-        raise PackError(f"the period folder must be named YYYY-MM: {error}", path=period_dir) from None
+    period = period_name(period_dir)
+    as_of = as_of or period_end(period)
     provider_notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
@@ -172,27 +204,52 @@ def prepare_period(
     results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
                     trend_months=TREND_MONTHS)
     period_out = layout.period_out_dir(out, period).resolve()
-    prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook))
+    prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook),
+                              skipped=layout.skipped_folders(period_dir))
+    for name, reason in prepared.skipped.items():
+        log.warning("%s: %s", name, reason)
     for provider_id, result in sorted(results.items()):
         out_dir = period_out / provider_id
-        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = prepared.staging[provider_id] = staging_folder(out_dir)
         if isinstance(result, KpiToolsError):
-            prepared.failures[provider_id] = result.one_line()
-            (out_dir / "error.txt").write_text(result.one_line() + "\n", encoding="utf-8")
+            _fail(prepared, provider_id, result.one_line())
             continue
-        params = provider_params(base, period_dir / provider_id, out_dir, period, as_of)
+        params = provider_params(base, period_dir / provider_id, out_dir, period, as_of, work_dir)
         try:
             ctx = context_from_audit(result, params)
-            write_provider_files(ctx)
+            write_provider_files(ctx, staging)
         except Exception as error:  # one provider's failure never stops the batch
             log.exception("%s: writing outputs failed", provider_id)
-            prepared.failures[provider_id] = f"writing outputs failed: {type(error).__name__}: {error}"
+            _fail(prepared, provider_id, f"writing outputs failed: {type(error).__name__}: {error}")
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
-        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout, notebook=provider_notebook))
+        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout, notebook=provider_notebook,
+                                      out_dir=staging))
     log.info("%s: %d providers audited, %d failed", period, len(prepared.contexts), len(prepared.failures))
     return prepared
+
+
+def period_name(period_dir: Path) -> str:
+    """The period of ``DATA/PERIOD``, checked.
+
+    Raises:
+        PackError: the folder does not exist or is not named ``YYYY-MM``.
+    """
+    if not period_dir.is_dir():
+        raise PackError("period folder not found", path=period_dir)
+    if not layout.is_period_name(period_dir.name):
+        raise PackError("the period folder must be named YYYY-MM", path=period_dir)
+    return period_dir.name
+
+
+def _fail(prepared: PreparedPeriod, provider_id: str, reason: str) -> None:
+    """A provider that cannot be audited: its new set of outputs is one error.txt."""
+    prepared.failures[provider_id] = reason
+    staging = prepared.staging[provider_id]
+    for leftover in staging.iterdir():  # what was written before the failure
+        leftover.unlink()
+    write_atomic(staging / "error.txt", (reason + "\n").encode("utf-8"))
 
 
 def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
@@ -200,8 +257,7 @@ def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
         for job in jobs:
             yield run_pack_job(job)
         return
-    context = multiprocessing.get_context("spawn")  # no forked copies of threads or locks
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with process_pool(workers) as pool:
         futures = {pool.submit(run_pack_job, job): job for job in jobs}
         for future in as_completed(futures):
             yield _collect(future.result, futures[future])
@@ -250,11 +306,52 @@ def run_jobs(
     return outcomes
 
 
+def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[str, PackOutcome]:
+    """Swap each provider's new set of outputs into ``OUT/PERIOD/<provider>`` whole, and
+    note the provider folders there that this run did not rebuild (``prepared.stale``).
+
+    Returns:
+        The outcomes, their paths pointing at the published files.
+    """
+    published = dict(outcomes)
+    for provider_id, staging in sorted(prepared.staging.items()):
+        final = replace_folder(staging, prepared.period_out / provider_id)
+        outcome = outcomes.get(provider_id)
+        if outcome is not None:
+            published[provider_id] = replace(
+                outcome,
+                html_path=moved_path(outcome.html_path, staging, final),
+                executed_path=moved_path(outcome.executed_path, staging, final),
+                pdf_path=moved_path(outcome.pdf_path, staging, final),
+            )
+    prepared.staging.clear()
+    built = set(prepared.contexts) | set(prepared.failures)
+    prepared.stale = {
+        folder.name: _stale_reason(folder, prepared.period)
+        for folder in layout.provider_folders(prepared.period_out)
+        if folder.name not in built
+    }
+    for name, reason in prepared.stale.items():
+        log.warning("%s: %s", name, reason)
+    return published
+
+
+def _stale_reason(folder: Path, period: str) -> str:
+    """Why an output folder was not rebuilt, and when it was made."""
+    try:
+        made = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["generated_at_utc"]
+    except (OSError, ValueError, KeyError, TypeError):
+        made = "an unknown time"
+    return (f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "
+            f"{period} has no folder {folder.name}")
+
+
 def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> PackOutcome:
     """Write the portfolio summary and render ``OUT/PERIOD/index.html``."""
     summary = portfolio_summary(
         prepared.contexts, outcomes, prepared.failures,
         period=prepared.period, as_of=prepared.as_of.isoformat(), period_out=prepared.period_out,
+        skipped=prepared.skipped, stale=prepared.stale,
     )
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
     job = PackJob(
@@ -266,15 +363,6 @@ def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> P
         title=f"Skills Bootcamps KPI audit {prepared.period}",
     )
     return run_pack_job(job)
-
-
-def remove_saved_audits(jobs: Iterable[PackJob]) -> None:
-    """Delete the saved audits once their packs are built: they hold the raw return,
-    personal data included, and have no use after rendering."""
-    for job in jobs:
-        audit_path = job.parameters.get("audit_path")
-        if audit_path:
-            Path(audit_path).unlink(missing_ok=True)
 
 
 def build_packs(
@@ -290,18 +378,32 @@ def build_packs(
     notebooks: str | Path | None = None,
     pdf: bool = False,
 ) -> BatchResult:
-    """The whole batch: prepare, run every provider's pack (and print each to PDF when
-    ``pdf`` is set and Chromium is installed: :func:`kpitools.packs.pdf.find_chromium`),
-    write the index."""
-    prepared = prepare_period(period_dir, out, base=base, as_of=as_of, cell_timeout=cell_timeout,
-                              workers=workers, notebooks=notebooks)
-    if pdf:
-        from kpitools.packs.pdf import find_chromium
+    """The whole batch: check, lock, prepare, run every provider's pack (and print each
+    to PDF when ``pdf`` is set and Chromium is installed:
+    :func:`kpitools.packs.pdf.find_chromium`), publish, index.
 
-        if find_chromium() is not None:
-            prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
-                             for job in prepared.jobs]
-    outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
-    index = write_index(prepared, outcomes)
-    remove_saved_audits(prepared.jobs)
-    return BatchResult(prepared.period_out, outcomes, prepared.failures, index)
+    Raises:
+        PackError: a bad period folder, an output folder that cannot be used
+            (:func:`~kpitools.io.workspace.check_output_folder`), or another run
+            holding the period's lock; all before any provider is audited.
+        ParameterError: the pseudonym key is missing, short, unreadable or inside OUT.
+    """
+    period_dir = Path(period_dir)
+    period = period_name(period_dir)
+    period_out = check_output_folder(layout.period_out_dir(out, period), inputs=[period_dir])
+    check_key(base.pseudonym_key_file or None, out_root=out)
+    with run_lock(period_out), private_folder() as work_dir:
+        tidy_period_folder(period_out)
+        prepared = prepare_period(period_dir, out, base=base, work_dir=work_dir, as_of=as_of,
+                                  cell_timeout=cell_timeout, workers=workers, notebooks=notebooks)
+        if pdf:
+            from kpitools.packs.pdf import find_chromium
+
+            if find_chromium() is not None:
+                prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
+                                 for job in prepared.jobs]
+        outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
+        outcomes = publish(prepared, outcomes)
+        index = write_index(prepared, outcomes)
+    return BatchResult(prepared.period_out, outcomes, prepared.failures, index,
+                       skipped=prepared.skipped, stale=prepared.stale)

@@ -33,14 +33,12 @@ AUDIT_FILE = ".audit.pkl"
 
 
 def save_audit(audit: ProviderAudit, path: str | Path) -> Path:
-    """Save one provider's computed audit for its notebook (atomic write)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as handle:
-        pickle.dump(audit, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(path)
-    return path
+    """Save one provider's computed audit for its notebook (atomic write, mode 0600;
+    batches put it in a private folder, :func:`kpitools.io.workspace.private_folder`)."""
+    from kpitools.io.outputs import write_atomic  # not imported by every pack kernel
+
+    # the audit holds the raw return, personal data included: only its owner may read it
+    return write_atomic(Path(path), pickle.dumps(audit, protocol=pickle.HIGHEST_PROTOCOL), private=True)
 
 
 def load_audit(path: str | Path) -> ProviderAudit:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.contract import KPIS
+from kpitools.io.outputs import write_atomic
 from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
 from kpitools.packs.context import PackContext
@@ -127,8 +128,11 @@ def portfolio_summary(
     period: str,
     as_of: str,
     period_out: Path,
+    skipped: Mapping[str, str] | None = None,
+    stale: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The data of the index page.
+    """The data of the index page: one row for every folder of the period's data and
+    every provider folder in ``OUT/PERIOD`` after the run.
 
     Args:
         contexts: every provider whose audit was computed.
@@ -137,12 +141,26 @@ def portfolio_summary(
         period: the reporting period.
         as_of: the measurement date (ISO).
         period_out: ``OUT/PERIOD``; pack links are relative to it.
+        skipped: folders of the period's data not audited (status SKIPPED), with why.
+        stale: provider folders in ``OUT/PERIOD`` this run did not rebuild (status
+            STALE), with why; their old pack is linked.
     """
     providers = [_provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())]
     providers += [
         {"provider_id": pid, "name": "", "status": "FAILED", "reason": reason, "pack": "",
          "register": "", "kpis": {}, "breaches": [], "exceptions": {}, "high": 0}
         for pid, reason in sorted(failures.items())
+    ]
+    providers += [
+        {"provider_id": name, "name": "", "status": "SKIPPED", "reason": reason, "pack": "",
+         "kpis": {}, "exceptions": {}, "high": 0}
+        for name, reason in sorted((skipped or {}).items())
+    ]
+    providers += [
+        {"provider_id": pid, "name": "", "status": "STALE", "reason": reason,
+         "pack": f"{pid}/{PACK_FILE}" if (period_out / pid / PACK_FILE).is_file() else "",
+         "kpis": {}, "exceptions": {}, "high": 0}
+        for pid, reason in sorted((stale or {}).items())
     ]
     duplicates = []
     for _, ctx in sorted(contexts.items()):
@@ -159,11 +177,7 @@ def portfolio_summary(
 
 
 def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(summary, indent=1, sort_keys=True), encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_atomic(Path(path), json.dumps(summary, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def load_summary(path: str | Path) -> dict[str, Any]:
@@ -173,11 +187,14 @@ def load_summary(path: str | Path) -> dict[str, Any]:
 
 def headline(summary: dict[str, Any]) -> Html:
     providers = summary["providers"]
-    failed = sum(p["status"] == "FAILED" for p in providers)
+    counts = {status: sum(p["status"] == status for p in providers)
+              for status in ("OK", "FAILED", "SKIPPED", "STALE")}
+    others = "".join(f", <b>{counts[s]}</b> {s.lower()}" for s in ("SKIPPED", "STALE") if counts[s])
+    audited = counts["OK"] + counts["FAILED"]
     return Html(
         f"<p>Period <b>{esc(summary['period'])}</b>, measured as of <b>{esc(summary['as_of'])}</b>: "
-        f"{len(providers)} providers, {len(providers) - failed} packs built, "
-        f"<b>{failed}</b> failed.</p>"
+        f"{audited} providers, {counts['OK']} packs built, "
+        f"<b>{counts['FAILED']}</b> failed{others}.</p>"
     )
 
 
@@ -266,10 +283,11 @@ def exception_counts(summary: dict[str, Any]) -> Html:
 
 
 def failures(summary: dict[str, Any]) -> Html:
-    """Providers whose pack failed, with the reason."""
+    """Providers whose pack failed, folders skipped and stale folders, with the reason."""
     rows = [
-        {"provider": p["provider_id"], "reason": p["reason"], "executed notebook": p["pack"] or "none"}
-        for p in summary["providers"] if p["status"] == "FAILED"
+        {"provider": p["provider_id"], "status": p["status"], "reason": p["reason"],
+         "executed notebook": p["pack"] or "none"}
+        for p in summary["providers"] if p["status"] != "OK"
     ]
     if not rows:
         return Html("<p>Every provider's pack was built.</p>")

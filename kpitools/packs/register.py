@@ -135,15 +135,16 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
     return sheets
 
 
-def write_provider_register(ctx: PackContext) -> FollowUp:
+def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> FollowUp:
     """Compute the follow-up, write ``exceptions.xlsx`` and ``evidence_request.csv``
-    into the provider's output folder, and keep the follow-up on the audit (the pack
-    shows what is new and resolved from it)."""
+    into ``out_dir`` (default: the params' ``out_dir``; a batch writes into a staging
+    folder published afterwards), and keep the follow-up on the audit (the pack shows
+    what is new and resolved from it)."""
     from kpitools.io.outputs import csv_bytes, write_atomic
     from kpitools.io.register import write_register
 
     followup = compute_followup(ctx)
-    out_dir = Path(ctx.params.out_dir)
+    out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     sheets = register_sheets(ctx, followup)
     write_register(sheets, out_dir / REGISTER_FILE,
                    status_sheets={EXCEPTIONS_SHEET: FOLLOW_UP_STATUSES})

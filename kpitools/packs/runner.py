@@ -175,11 +175,9 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
     notebook.metadata["title"] = title
     exporter = pack_exporter(TEMPLATE_NAME, str(TEMPLATES_DIR))
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    html_path = Path(html_path)
-    partial = html_path.with_name(html_path.name + ".partial")
-    partial.write_text(body, encoding="utf-8")
-    partial.replace(html_path)
-    return html_path
+    from kpitools.io.outputs import write_atomic
+
+    return write_atomic(Path(html_path), body.encode("utf-8"))
 
 
 def _one_line(error: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,15 @@ from typing import Any
 
 from kpitools import layout
 from kpitools.errors import PackError, ParameterError
-from kpitools.packs.batch import pack_job, remove_saved_audits, write_provider_files
+from kpitools.io.workspace import (
+    check_output_folder,
+    moved_path,
+    private_folder,
+    replace_folder,
+    run_lock,
+    staging_folder,
+)
+from kpitools.packs.batch import pack_job, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
 from kpitools.params import (
@@ -19,7 +28,12 @@ from kpitools.params import (
     params_from_mapping,
     write_params,
 )
+from kpitools.pseudonym import check_key
 
+log = logging.getLogger(__name__)
+
+# Files that mark a folder as a pack's (or a failed provider's) set of outputs.
+_OUR_FILES = ("manifest.json", "error.txt", "audit_pack.html")
 # Keys a batch fills in per provider: a common params file may leave them out.
 _PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path")
 
@@ -89,30 +103,39 @@ def build_pack(
     """
     params = load_params(params_file)
     notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
-    out_dir = Path(params.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    params = replace(
-        params,
-        provider_dir=str(Path(params.provider_dir).resolve()),
-        out_dir=str(out_dir.resolve()),
-        previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
-        audit_path=str((out_dir / AUDIT_FILE).resolve()),
-    )
-    if not Path(params.provider_dir).is_dir():
+    provider_dir = Path(params.provider_dir).resolve()
+    if not provider_dir.is_dir():
         raise PackError("provider folder not found", path=params.provider_dir)
-    from kpitools.trends import provider_trends
+    out_dir = check_output_folder(params.out_dir, inputs=[provider_dir])
+    if any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in _OUR_FILES):
+        raise PackError("the output folder holds files that are not a pack's; give an empty folder "
+                        "or the folder of an earlier pack (it is replaced whole)", path=params.out_dir)
+    in_layout = layout.is_period_name(out_dir.parent.name)  # OUT/PERIOD/<provider>
+    period_out = out_dir.parent if in_layout else out_dir
+    check_key(params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir)
+    with run_lock(period_out), private_folder() as work_dir:
+        params = replace(
+            params,
+            provider_dir=str(provider_dir),
+            out_dir=str(out_dir),
+            previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
+            audit_path=str(work_dir / AUDIT_FILE),
+        )
+        from kpitools.packs.pdf import find_chromium
+        from kpitools.trends import provider_trends
 
-    audit = compute_audit(params)
-    audit.trends = provider_trends(audit)
-    ctx = context_from_audit(audit, params)
-    write_provider_files(ctx)
-    title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-    from kpitools.packs.pdf import find_chromium
-
-    job = pack_job(params, title, notebook=notebook, pdf=pdf and find_chromium() is not None)
-    outcome = run_pack_job(job)
-    remove_saved_audits([job])
-    return outcome
+        audit = compute_audit(params)
+        audit.trends = provider_trends(audit)
+        ctx = context_from_audit(audit, params)
+        staging = staging_folder(out_dir)
+        write_provider_files(ctx, staging)
+        title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
+        outcome = run_pack_job(pack_job(params, title, notebook=notebook, out_dir=staging,
+                                        pdf=pdf and find_chromium() is not None))
+        replace_folder(staging, out_dir)
+    return replace(outcome, html_path=moved_path(outcome.html_path, staging, out_dir),
+                   executed_path=moved_path(outcome.executed_path, staging, out_dir),
+                   pdf_path=moved_path(outcome.pdf_path, staging, out_dir))
 
 
 def write_period_params(
@@ -140,6 +163,8 @@ def write_period_params(
         raise PackError("period folder not found", path=period_dir)
     period = period_dir.name
     providers = layout.provider_folders(period_dir)
+    for name, reason in layout.skipped_folders(period_dir).items():
+        log.warning("%r: %s", name, reason)
     if not providers:
         raise PackError("no provider folder in the period folder", path=period_dir)
     written = []

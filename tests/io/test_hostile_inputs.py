@@ -83,6 +83,14 @@ def test_csv_cell_over_the_limit_rejects_its_row_not_the_file(tmp_path):
     assert raw.cells.loc[1:2, "referred_to"].tolist() == ["", ""]  # not kept in memory
 
 
+def test_long_cell_made_of_short_lines_is_caught_too(tmp_path):
+    # every line is short, but the quoted cell spanning them is over the limit
+    text = HEADER + 'L1,B1,2023-02-10,"' + "ab\n" * 11_000 + '"\nL2,B1,2023-02-10,x\n'
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text.encode()), "referrals")
+    assert raw.problems[["position", "rule"]].values.tolist() == [[0, "CELL-TOO-LONG"]]
+    assert raw.rows.tolist() == [2, 11_003]
+
+
 def test_xlsx_cell_over_the_same_limit_rejects_its_row(tmp_path):
     # written by hand: openpyxl cuts long cells when it writes, Excel would not read them
     sheet = (inline_row(1, HEADER_CELLS) + inline_row(2, ["L1", "B1", "2023-02-10", "a" * MAX_CELL_CHARS])

@@ -230,8 +230,24 @@ def test_xlsx_formula_cell_uses_cached_value_never_evaluates(tmp_path):
     # openpyxl stores no cached value, so the cell is blank, not "2" and not "=1+1".
     assert raw["referrals"].cells["referred_to"].tolist() == [""]
     assert warnings == [
-        "datasheet.xlsx[referrals] row 2: cell holds the formula '=1+1'; no cached value, "
-        "so it is blank (formulas are never evaluated)"
+        "datasheet.xlsx[referrals] row 2, column referred_to: cell holds the formula '=1+1'; "
+        "no cached value, so it is blank (formulas are never evaluated)"
+    ]
+
+
+def test_xlsx_formula_in_a_personal_column_is_named_without_its_text(tmp_path):
+    # a formula in given_name can spell a name: the warning names row and column only
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "learners"
+    sheet.append(["learner_ref", "bootcamp_id", "learner_type", "start_date", "given_name"])
+    sheet.append(["L1", "B1", "independent", "2023-01-09", '="Quin"&"tessa"'])
+    sheet.append(["L2", "B1", "independent", "2023-01-09", "=1+1"])
+    workbook.save(tmp_path / "datasheet.xlsx")
+    warnings = read_workbook(tmp_path / "datasheet.xlsx")[1]
+    assert warnings == [
+        f"datasheet.xlsx[learners] row {row}, column given_name: cell holds a formula; no "
+        "cached value, so it is blank (formulas are never evaluated)" for row in (2, 3)
     ]
 
 

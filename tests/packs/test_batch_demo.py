@@ -23,7 +23,7 @@ from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.cli import main
 from kpitools.demo import generate
-from kpitools.packs import batch_base, build_packs, prepare_period, run_jobs, write_index
+from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
 from kpitools.packs.context import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
@@ -116,7 +116,9 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(local_run: tupl
         names = {p.name for p in folder.iterdir()}
         assert {"audit_pack.html", "audit_pack.ipynb", "exceptions.xlsx", "kpi_results.csv", "exceptions.csv",
                 "rejected_rows.csv", "manifest.json", "params.yaml"} <= names
-        assert AUDIT_FILE not in names  # the saved audit (raw data) is removed after rendering
+        assert AUDIT_FILE not in names  # the saved audit (raw data) is never among the outputs
+    assert sorted(p.name for p in (out / "2023-03").iterdir() if p.name.startswith(".")) == [
+        ".kpitools.lock", ".portfolio.json"]  # no staging folder left behind
 
 
 def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local_run: tuple[Path, object]) -> None:
@@ -264,11 +266,13 @@ def _cells(out: Path, provider: str) -> list[list[object]]:
 
 
 def test_unreadable_provider_and_notebook_failing_mid_run(data: Path, tmp_path: Path, key_env: None) -> None:
-    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
+    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path / "work")
     assert list(prepared.failures) == ["P003"]
     # P002's saved audit is garbage: its notebook starts, then fails loading it
-    (tmp_path / "2023-03" / "P002" / AUDIT_FILE).write_bytes(b"garbage")
-    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)
+    p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
+    assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
+    Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
+    outcomes = publish(prepared, run_jobs(prepared.jobs, workers=2, progress=False))
     index = write_index(prepared, outcomes)
     assert outcomes["P001"].ok
     assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
@@ -333,7 +337,7 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
         return real(ctx)
 
     monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
-    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base())
+    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
     assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
     assert "P003" in prepared.failures

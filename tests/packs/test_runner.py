@@ -142,7 +142,7 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
     period.mkdir()
     audited: list[str] = []
     with pytest.raises(PackError, match="provider_pack.ipynb not found"):
-        prepare_period(period, tmp_path / "out", base=PackParams(provider_dir="", out_dir=""),
+        prepare_period(period, tmp_path / "out", base=PackParams(provider_dir="", out_dir=""), work_dir=tmp_path,
                        audit=lambda *a, **k: audited.append("called") or {}, notebooks=tmp_path / "none")
     assert audited == []
     result = CliRunner().invoke(main, ["packs", str(period), "--out", str(tmp_path / "out"),
