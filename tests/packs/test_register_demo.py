@@ -4,7 +4,8 @@ the index row that shows a provider's bootcamp breach.
 The auditor edits the 2023-02 register of P001 (status, owner, a response that looks like
 a formula, a response date); building 2023-03 carries each edit to the same exception_id,
 marks it recurring and keeps its first month; 2023-02's exceptions that no longer occur
-are on the Resolved sheet. Only prepare_period runs (no notebook), on P001 and P005.
+are on the Resolved sheet. Only prepare_period and publish run (no notebook), on P001
+and P005.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from openpyxl import load_workbook
 from kpitools.demo import generate
 from kpitools.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 from kpitools.packs import batch_base, prepare_period
+from kpitools.packs.batch import publish
 from kpitools.packs.portfolio import portfolio_summary, status_matrix
 
 pytestmark = pytest.mark.slow
@@ -42,7 +44,7 @@ def months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, ob
         for provider in (data / period).iterdir():
             if provider.name not in ("P001", "P005"):
                 shutil.rmtree(provider)
-    prepare_period(data / "2023-02", out, base=batch_base())
+    publish(prepare_period(data / "2023-02", out, base=batch_base(), work_dir=root / "work02"), {})
     register = out / "2023-02" / "P001" / "exceptions.xlsx"
     book = load_workbook(register)
     sheet = book["Exceptions"]
@@ -58,7 +60,8 @@ def months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, ob
                 cell.data_type = "s"
         edited[exception_id] = values
     book.save(register)
-    prepared = prepare_period(data / "2023-03", out, base=batch_base())
+    prepared = prepare_period(data / "2023-03", out, base=batch_base(), work_dir=root / "work03")
+    publish(prepared, {})
     mp.undo()
     return out, edited, prepared
 
