@@ -331,10 +331,10 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
 
     real = batch.write_provider_register
 
-    def failing_for_p002(ctx):  # noqa: ANN001, ANN202 - test double
+    def failing_for_p002(ctx, out_dir):  # noqa: ANN001, ANN202 - test double
         if ctx.audit.provider_id == "P002":
             raise ValueError("disk says no")
-        return real(ctx)
+        return real(ctx, out_dir)
 
     monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
