@@ -152,9 +152,11 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     pack failed, 2 for bad input or arguments. With --pdf, whether PDFs were written
     is said on stderr and does not change it.
     """
+    from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.packs import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
+    echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
     if pdf:
         _pdf_report([outcome])
     if not outcome.ok:
@@ -189,11 +191,18 @@ def packs_command(
     1 when any provider failed (the others are still built and the index lists the
     failures), 2 for bad arguments.
     """
+    from pathlib import Path
+
+    from kpitools.calendar import as_of_outside
     from kpitools.packs import batch_base, build_packs
 
     base = batch_base(params_file, include_pii=True if include_pii else None)
+    measured = _date_option(as_of) or base.as_of
+    outside = measured and as_of_outside(measured, Path(period_dir).name)
+    if outside:
+        echo(f"warning: {outside}", err=True)
     result = build_packs(
-        period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
+        period_dir, out, base=base, as_of=measured,
         workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
         notebooks=notebooks, pdf=pdf,
     )
@@ -304,16 +313,20 @@ def _exit_for_rejected(provider: Any) -> None:
               help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
 @click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               default=None, help="YAML whose rules: mapping overrides the default rules.")
+@click.option("--period-dir", "period_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="DATA/PERIOD: also run the cross-provider checks against the other providers there.")
 @friendly_errors
-def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
+def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None,
+                 period_dir: str | None) -> None:
     """Compute every KPI of one provider's return and write the four output files.
 
     Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
-    contact details. Exit status: 0 when every row was accepted, 1 when rows were
-    rejected (the outputs are still written; rejected_rows.csv lists them), 2 for bad
-    input or arguments.
+    contact details. Notes (tables not supplied, no accepted learner, checks not run)
+    are printed and recorded in manifest.json. Exit status: 0 when every row was
+    accepted, 1 when rows were rejected (the outputs are still written;
+    rejected_rows.csv lists them), 2 for bad input or arguments.
     """
-    from kpitools.audit import audit_provider, rules_from_params
+    from kpitools.audit import audit_single_provider, rules_from_params
     from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.io.workspace import check_output_folder
@@ -321,13 +334,18 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
 
     check_output_folder(out_dir, inputs=[provider_dir])
     rules = rules_from_params(params_file)
-    audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
-                           previous_dir=previous_provider_dir(provider_dir))
+    audit = audit_single_provider(provider_dir, as_of=as_of.date(), rules=rules,
+                                  previous_dir=previous_provider_dir(provider_dir),
+                                  period_dir=period_dir)
     naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
     written = write_provider_outputs(audit, out_dir, naming)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
-               f"{len(audit.findings())} exception(s), "
-               f"{len(audit.provider.rejected)} rejected row reason(s)")
+         f"{len(audit.findings())} exception(s), "
+         f"{len(audit.provider.rejected)} rejected row reason(s)")
+    for warning in audit.provider.warnings:
+        echo(f"  warning: {warning}")
+    for note in audit.notes:
+        echo(f"  note: {note}")
     for result in audit.kpi_results:
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"
@@ -410,20 +428,38 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--m1-days", type=click.IntRange(0), default=None,
               help="Days from start to M1 for ILR-only learners (rule; default 7).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              default=None, help="YAML whose rules: mapping overrides the default rules "
+                                 "(e.g. ilr_event_indicators).")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Write learners.csv, interviews.csv, outcomes.csv, ilr_learner_facts.csv "
+                   "and ilr_findings.csv here.")
+@click.option("--include-pii", is_flag=True,
+              help="Write ULNs and names into --out's learners.csv (off by default).")
 @friendly_errors
-def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
-    """Read one provider's ILR files; print what maps onto the contract tables.
+def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | None,
+                out_dir: str | None, include_pii: bool) -> None:
+    """Read one provider's ILR files; print what maps onto the contract tables and
+    which of DfE's bootcamp validation rules the files break.
 
     Shows the learners read, those on a Skills Bootcamp and those ignored, the rows of
-    learners / interviews / outcomes, and every rejected learner. No personal data.
-    Exit status: 0 when every bootcamp learner mapped, 1 when some were rejected,
-    2 when a file could not be read (a DOCTYPE, wrong namespace, broken XML, ...).
+    learners / interviews / outcomes, every rejected learner and the DfE rule findings
+    per rule. No personal data. With --out, also writes them as CSV files.
+    Exit status: 0 when every bootcamp learner mapped (DfE rule findings are reported,
+    they do not change it), 1 when some were rejected, 2 when a file could not be read
+    (a DOCTYPE, wrong namespace, broken XML, ...).
     """
+    from collections import Counter
+    from dataclasses import replace
+
+    from kpitools.audit import rules_from_params
     from kpitools.identity import WITHHELD, withheld_values
     from kpitools.ilr_mapping import tables_from_ilr_files
-    from kpitools.rules import Rules
+    from kpitools.io.ilr_outputs import write_ilr_outputs
 
-    rules = Rules() if m1_days is None else Rules(m1_qualifying_days=m1_days)
+    rules = rules_from_params(params_file)
+    if m1_days is not None:
+        rules = replace(rules, m1_qualifying_days=m1_days)
     tables = tables_from_ilr_files(list(files), rules=rules)
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
@@ -442,4 +478,11 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None) -> None:
                    f"{entry.reason} [{entry.rule}]")
     for note in tables.notes:
         echo(f"  note: {note}")
+    by_rule = Counter((f.rule, f.severity) for f in tables.findings)
+    echo(f"DfE rule findings: {len(tables.findings)}")
+    for (rule_id, severity), n in sorted(by_rule.items()):
+        echo(f"  {rule_id} ({severity}): {n}")
+    if out_dir is not None:
+        for path in write_ilr_outputs(tables, out_dir, include_pii=include_pii).values():
+            echo(str(path))
     sys.exit(1 if count.rejected else 0)

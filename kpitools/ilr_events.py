@@ -1,15 +1,21 @@
 """One ILR learner's Skills Bootcamp aims → rows of ``learners``, ``interviews``,
 ``outcomes`` (and the reconciliation facts), used by :mod:`kpitools.ilr_mapping`.
 
-The event codes live here, in one place each: event aims (starts up to 31 July 2025)
-and event indicators (``EVI``, starts from 1 August 2025).
+The event codes live here, in one place each: event aims (the mechanism for starts up
+to 31 July 2025) and event indicators (``EVI``, from 1 August 2025; the code table is
+data, ``kpitools/ilr_evi_codes.csv``, with each code's source). Both are read whatever
+the start date: a file that uses the wrong one is reported by DfE's rules
+(:mod:`kpitools.ilr_rules`, R_152 / R_154), never silently dropped.
 """
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib import resources
 
 from kpitools.io.ilr_records import IlrDelivery, IlrEmployment, IlrLearner
 
@@ -17,10 +23,15 @@ BOOTCAMP_FUND_MODEL = 37
 BOOTCAMP_PROG_TYPE = 32
 BOOTCAMP_SOF = "105"
 PROGRAMME_AIM_REF = "ZPROG001"
+EVENT_INDICATOR_FAM = "EVI"
 
 INTERVIEW_OFFER = "interview_offer"
 NEW_ROLE_OFFER = "new_role_offer"
 SELF_EMPLOYMENT_PLAN = "self_employment_plan"
+UNSPECIFIED_EVENT = "unspecified"
+"""An event whose meaning kpitools does not know: read and counted, never turned into
+an interview or outcome (the HGV event aims, EVI codes seen only in DfE's sample)."""
+EVENT_KINDS = (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN, UNSPECIFIED_EVENT)
 
 EVENT_AIMS: dict[str, str] = {
     # Provider support manual 2022-23 to 2024-25, "Skills Bootcamps in the ILR".
@@ -28,21 +39,69 @@ EVENT_AIMS: dict[str, str] = {
     "Z0059748": NEW_ROLE_OFFER,  # new role / added responsibilities, existing employer
     "Z0059749": SELF_EMPLOYMENT_PLAN,  # plan for new self-employment opportunities
 }
+HGV_EVENT_AIMS = frozenset({"Z0060439", "Z0009541", "Z0060440", "Z0060441", "Z0060442",
+                            "Z0060443"})
+"""The HGV event aims DfE's rules R_150, R_154 and LearnAimRef_154 name; what each
+records is not in those rules, so they are read as events of unspecified kind. (DfE's
+own 2025-26 sample records Z0009541 as an HGV programme's component aim.)"""
+
+BOOTCAMPS_IN_ILR_FROM = date(2022, 8, 1)
+"""Skills Bootcamps are in the ILR for starts from this date (DfE's LearnStartDate_21:
+FundModel 37 is not valid before it); earlier starts cannot be in a provider's ILR."""
 
 EVENT_INDICATORS_FROM = date(2025, 8, 1)
-"""Starts on or after this date record events as EVI indicators, not event aims
-(ILR 2025-26 validation rule R_154: event aims must not be used for such starts)."""
+"""Programmes whose earliest start on the contract is on or after this date record
+events as EVI indicators, earlier ones as event aims (DfE rules R_152, R_154)."""
 
-EVENT_INDICATORS: dict[str, str] = {
-    # LearningDeliveryFAM type EVI, ILR specification 2025 to 2026 (introduced with the
-    # DfE "Skills Bootcamps technical funding guide from August 2025", paragraph 10).
-    # PROVISIONAL: the 2025-26 EVI code list could not be consulted where this was
-    # written (no access to the live specification); these three codes follow the order
-    # of the event aims they replace and MUST be checked against the specification.
-    # An EVI code not in this table is reported in IlrTables.notes, never used silently.
-    "1": INTERVIEW_OFFER,
-    "2": NEW_ROLE_OFFER,
-    "3": SELF_EMPLOYMENT_PLAN,
+
+@dataclass(frozen=True)
+class EventIndicator:
+    """One row of ``kpitools/ilr_evi_codes.csv``: an EVI code, the event kpitools reads
+    it as, how sure that is (``assumed`` / ``seen`` / ``params``) and the source."""
+
+    code: str
+    event: str
+    status: str
+    source: str
+
+
+def _load_event_indicators() -> dict[str, EventIndicator]:
+    text = resources.files("kpitools").joinpath("ilr_evi_codes.csv").read_text("utf-8")
+    table = {row["code"]: EventIndicator(row["code"], row["event"], row["status"], row["source"])
+             for row in csv.DictReader(text.splitlines())}
+    unknown = {e.event for e in table.values()} - set(EVENT_KINDS)
+    if unknown:  # a broken package file is a programming error
+        raise ValueError(f"ilr_evi_codes.csv: unknown event kinds {sorted(unknown)}")
+    return table
+
+
+EVENT_INDICATORS: dict[str, EventIndicator] = _load_event_indicators()
+"""EVI code → :class:`EventIndicator`, as shipped (see docs/ilr.md for provenance)."""
+
+
+def event_indicator_table(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """EVI code → event kind: the shipped table, extended (or overridden) by ``extra``
+    pairs from the params (the rule ``ilr_event_indicators``)."""
+    table = {code: row.event for code, row in EVENT_INDICATORS.items()}
+    table.update({_evi_code(code): event for code, event in extra})
+    return table
+
+
+def _evi_code(code: str) -> str:
+    """EVI codes compared without leading zeros (``"04"`` is code 4)."""
+    return code.strip().lstrip("0") or "0"
+
+
+def evi_event(fam_code: str, table: Mapping[str, str]) -> str | None:
+    """The event kind of an EVI code, or None when the code is not in ``table``."""
+    return table.get(_evi_code(fam_code))
+
+
+WITHDRAW_REASONS: dict[int, str] = {
+    # ILR specification, WithdrawReason: the codes named in docs/ilr.md; any other code
+    # is shown as its number. No reason excludes a drop-out (the guidance counts all).
+    2: "transferred to another provider", 3: "injury or illness", 29: "made redundant",
+    43: "financial reasons", 44: "other personal reasons", 98: "reason not known",
 }
 
 OUTCOME_TYPE_BY_LEARNER_TYPE = {
@@ -72,6 +131,27 @@ def is_bootcamp_learner(learner: IlrLearner) -> bool:
     return any(is_bootcamp_aim(d) for d in learner.deliveries)
 
 
+def is_bootcamp_related(learner: IlrLearner) -> bool:
+    """A learner DfE's bootcamp rules may concern: an aim with FundModel 37 or ProgType 32
+    or an event indicator, even when it is not coded as a whole bootcamp aim."""
+    return any(d.fund_model == BOOTCAMP_FUND_MODEL or d.prog_type == BOOTCAMP_PROG_TYPE
+               or EVENT_INDICATOR_FAM in {f.fam_type for f in d.fams}
+               for d in learner.deliveries)
+
+
+def is_event_aim(aim: IlrDelivery) -> bool:
+    """An event aim (Z0059747/8/9 or an HGV event aim) of ``AimType`` 3."""
+    ref = aim.learn_aim_ref.upper()
+    return aim.aim_type == 3 and (ref in EVENT_AIMS or ref in HGV_EVENT_AIMS)
+
+
+def programme_aims(aims: Iterable[IlrDelivery]) -> list[IlrDelivery]:
+    """The programme aims (``AimType`` 1) among ``aims``, oldest first (start date, then
+    ``AimSeqNumber``): after a break and restart the last one is the live programme."""
+    found = [a for a in aims if a.aim_type == 1]
+    return sorted(found, key=lambda a: (a.learn_start_date or date.min, a.aim_seq_number or 0))
+
+
 def m1_from_start(start: date, withdrawal: date | None, *, days: int,
                   as_known: date) -> date | None:
     """M1 for an ILR-only learner **(rule)**: start + ``days``, unless the learner
@@ -86,9 +166,17 @@ def m1_from_start(start: date, withdrawal: date | None, *, days: int,
     return m1
 
 
-def learner_rows(learner: IlrLearner, source: str, *, m1_days: int,
-                 as_known: date) -> MappedLearner:
-    """Rows for each bootcamp (``ConRefNumber``) of one learner, or rejections."""
+def learner_rows(learner: IlrLearner, source: str, *, m1_days: int, as_known: date,
+                 event_indicators: Mapping[str, str]) -> MappedLearner:
+    """Rows for each bootcamp (``ConRefNumber``) of one learner, or rejections.
+
+    Args:
+        learner: the learner as read.
+        source: ``file:Learner[n]``.
+        m1_days: days from start to M1 (rule).
+        as_known: the latest file preparation date.
+        event_indicators: EVI code → event kind (:func:`event_indicator_table`).
+    """
     mapped = MappedLearner()
     by_bootcamp: dict[str | None, list[IlrDelivery]] = defaultdict(list)
     for aim in learner.deliveries:
@@ -100,11 +188,12 @@ def learner_rows(learner: IlrLearner, source: str, *, m1_days: int,
     if None in by_bootcamp:
         problems.append(("ConRefNumber", "", "bootcamp aim without a contract reference",
                          "REQUIRED"))
+    start_unreadable = any(p[0] == "LearnStartDate" for p in learner.problems)
     for con_ref, aims in by_bootcamp.items():
-        programme = _programme_aim(aims)
-        start_unreadable = any(p[0] == "LearnStartDate" for p in learner.problems)
+        programmes = [a for a in programme_aims(aims)
+                      if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
         if con_ref is not None and not start_unreadable and (
-                programme is None or programme.learn_start_date is None):
+                not programmes or any(a.learn_start_date is None for a in programmes)):
             problems.append(("LearnAimRef", con_ref, "bootcamp without a programme aim"
                              " (ZPROG001, AimType 1) with a LearnStartDate", "REQUIRED"))
     if problems:
@@ -113,64 +202,56 @@ def learner_rows(learner: IlrLearner, source: str, *, m1_days: int,
              "reason": reason, "rule": rule} for column, value, reason, rule in problems]
         return mapped
     for con_ref, aims in by_bootcamp.items():
-        _add_bootcamp(mapped, learner, str(con_ref), aims, source, m1_days, as_known)
+        _add_bootcamp(mapped, learner, str(con_ref), aims, source, m1_days, as_known,
+                      event_indicators)
     return mapped
 
 
-def _programme_aim(aims: list[IlrDelivery]) -> IlrDelivery | None:
-    for aim in aims:
-        if aim.aim_type == 1 and aim.learn_aim_ref.upper() == PROGRAMME_AIM_REF:
-            return aim
-    return None
+def status_at_start(employments: tuple[IlrEmployment, ...],
+                    start: date) -> tuple[IlrEmployment | None, bool]:
+    """The employment status that applies at ``start``: the latest dated on or before
+    it; else (real files, DfE's sample included, date it later) the earliest dated after
+    it. Returns the status and whether it is one dated after the start."""
+    dated = sorted((e for e in employments if e.date_applies is not None),
+                   key=lambda e: e.date_applies)  # type: ignore[arg-type,return-value]
+    before = [e for e in dated if e.date_applies <= start]  # type: ignore[operator]
+    if before:
+        return before[-1], False
+    return (dated[0], True) if dated else (None, False)
 
 
-def _status_at(employments: tuple[IlrEmployment, ...], day: date) -> IlrEmployment | None:
-    """The employment status in force on ``day``: the latest applying on or before it."""
-    applying = [e for e in employments if e.date_applies is not None and e.date_applies <= day]
-    return max(applying, key=lambda e: e.date_applies) if applying else None  # type: ignore[arg-type,return-value]
-
-
-def _events(aims: list[IlrDelivery], programme: IlrDelivery,
-            notes: list[str]) -> list[tuple[str, date]]:
-    """(kind, date) of every event, by the mechanism the start date calls for."""
-    start = programme.learn_start_date
-    assert start is not None
+def _events(aims: list[IlrDelivery], table: Mapping[str, str]) -> list[tuple[str, date]]:
+    """(kind, date) of every event on the contract, from event aims (dated by their
+    start) and event indicators (dated from), whichever the file uses. EVI codes not
+    in ``table`` are left out here and reported by the rules (ILR-EVI-CODE-UNKNOWN)."""
     events: list[tuple[str, date]] = []
-    if start < EVENT_INDICATORS_FROM:
-        for aim in aims:
-            kind = EVENT_AIMS.get(aim.learn_aim_ref.upper())
-            if kind and aim.aim_type == 3 and aim.learn_start_date is not None:
-                events.append((kind, aim.learn_start_date))
-        return sorted(events, key=lambda e: e[1])
-    for fam in programme.fams:
-        if fam.fam_type != "EVI":
-            continue
-        kind = EVENT_INDICATORS.get(fam.code.lstrip("0") or "0")
-        if kind is None:
-            notes.append(f"EVI code {fam.code!r} is not in kpitools' event indicator table;"
-                         " that event was not used")
-        elif fam.date_from is not None:
-            events.append((kind, fam.date_from))
+    for aim in aims:
+        ref = aim.learn_aim_ref.upper()
+        # An HGV aim spanning the learning is the programme's component, as DfE's own
+        # sample records Z0009541; an event aim starts and ends on the event's day.
+        if (is_event_aim(aim) and aim.learn_start_date is not None
+                and (ref in EVENT_AIMS or aim.learn_start_date == aim.learn_plan_end_date)):
+            events.append((EVENT_AIMS.get(ref, UNSPECIFIED_EVENT), aim.learn_start_date))
+        for fam in aim.fams:
+            kind = (evi_event(fam.code, table) if fam.fam_type == EVENT_INDICATOR_FAM
+                    else None)
+            if kind is not None and fam.date_from is not None:
+                events.append((kind, fam.date_from))
     return sorted(events, key=lambda e: e[1])
 
 
-def _completion(aims: list[IlrDelivery], events: list[tuple[str, date]]) -> date | None:
-    """Later of the achieved component aim's end and the first event (ILR mapping)."""
-    ends = [a.learn_act_end_date for a in aims
-            if a.aim_type == 3 and a.learn_aim_ref.upper() not in EVENT_AIMS
-            and a.comp_status == 2 and a.outcome == 1 and a.learn_act_end_date is not None]
-    if not ends or not events:
-        return None
-    return max(min(ends), events[0][1])  # type: ignore[type-var]
-
-
 def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
-                  aims: list[IlrDelivery], source: str, m1_days: int, as_known: date) -> None:
-    programme = _programme_aim(aims)
-    assert programme is not None and programme.learn_start_date is not None
-    start = programme.learn_start_date
+                  aims: list[IlrDelivery], source: str, m1_days: int, as_known: date,
+                  table: Mapping[str, str]) -> None:
+    programmes = [a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
+    programme = programmes[-1]  # the latest: an earlier one ended by a break is history
+    start = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
     ref = str(learner.learn_ref_number)
-    status = _status_at(learner.employments, start)
+    status, after_start = status_at_start(learner.employments, start)
+    if after_start and status is not None:
+        mapped.notes.append(
+            f"{source}: no employment status dated on or before the start"
+            f" {start.isoformat()}; the one dated {status.date_applies} is used")
     cofunded = any("2" in a.fam_codes("FFI") for a in [programme, *aims])
     self_employed = bool(status and status.has("SEI", "1"))
     learner_type = ("co-funded" if cofunded else
@@ -178,8 +259,14 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
     employer_id = status.emp_id if (cofunded and status) else None
     withdrawn = programme.comp_status == 3
     withdrawal = programme.learn_act_end_date if withdrawn else None
-    events = _events(aims, programme, mapped.notes)
-    completion = None if withdrawn else _completion(aims, events)
+    completion = programme.learn_act_end_date if programme.comp_status == 2 else None
+    events = _events(aims, table)
+    unspecified = sum(kind == UNSPECIFIED_EVENT for kind, _ in events)
+    if unspecified:
+        mapped.notes.append(
+            f"{source}: {unspecified} event(s) of unpublished meaning (HGV event"
+            " aims or EVI codes seen only in DfE's sample) read, not turned into interviews"
+            " or outcomes")
     new_role = [d for kind, d in events if kind == NEW_ROLE_OFFER]
     base = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
     mapped.keys.append((ref, con_ref))
@@ -195,7 +282,7 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
         **base, "cofunded": cofunded,
         "sme": (bool(status and status.has("OET", "2")) if cofunded else None),
         "self_employed": self_employed, "comp_status": programme.comp_status,
-        "withdraw_reason": programme.withdraw_reason,
+        "withdraw_reason": programme.withdraw_reason if withdrawn else None,
     })
     _add_event_rows(mapped, base, events, programme, learner_type, employer_id)
 
@@ -213,7 +300,7 @@ def _add_event_rows(mapped: MappedLearner, base: dict[str, object],
             mapped.tables["interviews"].append({
                 **base, **unknown, "employer_id": None, "offer_date": day,
                 "interview_date": None, "role_title": None})
-        else:
+        elif kind in (NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN):
             outcome_type = "new_role" if kind == NEW_ROLE_OFFER else "self_employment_plan"
             outcomes[(outcome_type, day)] = {
                 **base, **unknown, "outcome_type": outcome_type, "outcome_date": day,

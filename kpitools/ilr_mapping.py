@@ -8,13 +8,16 @@ specification and provider support manual (docs/ilr.md keeps the facts):
   programme aim (``ZPROG001``, ``AimType`` 1) gives the bootcamp (``ConRefNumber``), the
   start and the withdrawal (``CompStatus`` 3, ``LearnActEndDate``);
 - events (interview offer, new-role offer, self-employment plan) come from event aims
-  for starts up to 31 July 2025 and from ``EVI`` event indicators on the programme aim
-  for starts from 1 August 2025;
-- completion is the later of the component aim's achieved end and the first event;
+  and from ``EVI`` event indicators, whichever the file uses (DfE's rules say which it
+  should use by start date; a breach is a finding, see :mod:`kpitools.ilr_rules`);
+- after a break and restart the latest programme aim on the contract is the bootcamp;
+  completion is its ``LearnActEndDate`` when it is completed (``CompStatus`` 2);
 - M1 is not in the ILR: start + ``Rules.m1_qualifying_days`` when the learner had not
   withdrawn before it and the files were prepared on or after it **(rule)**.
 
-Learners without a bootcamp aim are ignored and counted. With several files, the
+Learners without a bootcamp aim are ignored and counted; every learner with an aim of
+``FundModel`` 37 or ``ProgType`` 32 or an event indicator is checked against DfE's
+bootcamp validation rules (``IlrTables.findings``). With several files, the
 latest file of each collection year is the current state, and a withdrawal's
 ``withdrawal_reported_date`` is the ``FilePreparationDate`` of the first file showing it.
 """
@@ -33,11 +36,16 @@ import pandas as pd
 from kpitools.errors import FileLevelError
 from kpitools.ilr_events import (
     BOOTCAMP_FUND_MODEL,
+    BOOTCAMP_PROG_TYPE,
+    EVENT_INDICATOR_FAM,
+    event_indicator_table,
     is_bootcamp_aim,
     is_bootcamp_learner,
+    is_bootcamp_related,
     learner_rows,
     m1_from_start,
 )
+from kpitools.ilr_rules import IlrRuleFinding, check_learner
 from kpitools.io.ilr import IlrFile, read_ilr, read_ilr_header
 from kpitools.io.tables import RawTable, problems_frame
 from kpitools.model import InputFile, TableCount, empty_rejected
@@ -46,7 +54,7 @@ from kpitools.rules import Rules
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IlrTables", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
+    "IlrTables", "cell_text", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
     "read_ilr_files", "tables_from_ilr", "tables_from_ilr_files",
 ]
 
@@ -94,9 +102,11 @@ class IlrTables:
         as_known: the latest ``FilePreparationDate``: what the ILR can know up to.
         learners_read: ``Learner`` elements in the files that give the current state.
         bootcamp_learners / non_bootcamp_learners: of those, with / without a bootcamp aim.
-        notes: plain-language remarks (e.g. event indicator codes not recognised).
+        notes: plain-language remarks (e.g. an employment status dated after the start).
         lines: ``source`` → (line of the ``Learner`` element, its LearnRefNumber) for
             every bootcamp learner, mapped or rejected.
+        findings: every breach of DfE's bootcamp validation rules (and kpitools' own ILR
+            rules) in the files that give the current state, file order.
     """
 
     learners: pd.DataFrame
@@ -113,6 +123,7 @@ class IlrTables:
     non_bootcamp_learners: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     lines: dict[str, tuple[int, str]] = field(default_factory=dict)
+    findings: tuple[IlrRuleFinding, ...] = field(default_factory=tuple)
 
 
 def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
@@ -127,7 +138,8 @@ def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
 def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFile]:
     """:func:`read_ilr_files`; the files at the positions in ``superseded`` are read only
     for their withdrawals (see :func:`_superseded`)."""
-    files = [read_ilr(p, keep=is_bootcamp_learner, fund_models=(str(BOOTCAMP_FUND_MODEL),),
+    files = [read_ilr(p, keep=is_bootcamp_related, fund_models=(str(BOOTCAMP_FUND_MODEL),),
+                      prog_types=(str(BOOTCAMP_PROG_TYPE),), fam_types=(EVENT_INDICATOR_FAM,),
                       withdrawn_only=i in superseded)
              for i, p in enumerate(paths)]
     ukprns = sorted({f.header.ukprn for f in files})
@@ -148,7 +160,7 @@ def tables_from_ilr_files(paths: Sequence[str | Path], *, rules: Rules) -> IlrTa
 
     Args:
         paths: one or several ILR files of one provider (monthly returns, any years).
-        rules: the rules in force (``m1_qualifying_days``).
+        rules: the rules in force (``m1_qualifying_days``, ``ilr_event_indicators``).
 
     Returns:
         The tables, counts and inputs; see :class:`IlrTables`.
@@ -189,13 +201,21 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
     rejected: list[dict[str, object]] = []
     notes: list[str] = []
     lines: dict[str, tuple[int, str]] = {}
-    candidates = 0
+    findings: list[IlrRuleFinding] = []
+    events = event_indicator_table(rules.ilr_event_indicators)
+    candidates = bootcamp = 0
     for ilr in current:  # later years override earlier ones for the same learner
         for learner in ilr.learners:
             source = f"{ilr.name}:Learner[{learner.position}]"
+            findings += check_learner(learner, source, year=ilr.header.year,
+                                      prepared=ilr.header.file_preparation_date,
+                                      event_indicators=events)
+            if not is_bootcamp_learner(learner):
+                continue  # kept for DfE's rules only (e.g. FundModel 37 without ProgType 32)
+            bootcamp += 1
             lines[source] = (learner.line, learner.learn_ref_number or "")
             mapped = learner_rows(learner, source, m1_days=rules.m1_qualifying_days,
-                                  as_known=as_known)
+                                  as_known=as_known, event_indicators=events)
             candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
@@ -211,7 +231,6 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
                       if rejected else empty_rejected())
     accepted = len(frames["learners"])
     read = sum(f.learners_read for f in current)
-    bootcamp = sum(len(f.learners) for f in current)
     logger.info("ILR: %d learners read, %d on a bootcamp, %d ignored", read, bootcamp,
                 read - bootcamp)
     return IlrTables(
@@ -223,7 +242,7 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
         inputs=tuple(_input_file(f) for f in files), ukprn=files[0].header.ukprn,
         as_known=as_known, learners_read=read, bootcamp_learners=bootcamp,
         non_bootcamp_learners=read - bootcamp, notes=tuple(dict.fromkeys(notes)),
-        lines=lines,
+        lines=lines, findings=tuple(findings),
     )
 
 
@@ -246,6 +265,8 @@ def _first_reported_withdrawals(files: Sequence[IlrFile]) -> dict[tuple[str, str
     for ilr in files:
         for learner in ilr.learners:
             for aim in learner.deliveries:
+                # any programme aim withdrawn on the contract; the latest one decides
+                # whether the learner is withdrawn now (a restart is not a withdrawal)
                 if aim.aim_type == 1 and aim.comp_status == 3 and is_bootcamp_aim(aim):
                     key = (learner.learn_ref_number or "", aim.con_ref_number or "")
                     first.setdefault(key, ilr.header.file_preparation_date)
@@ -313,7 +334,7 @@ def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
 
 def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
          with_rejected: bool = False) -> RawTable:
-    records = [{k: _cell(v) for k, v in r.items()}
+    records = [{k: cell_text(v) for k, v in r.items()}
                for r in frame.drop(columns="source").to_dict("records")]
     rows = [ilr.lines[s][0] for s in frame["source"]]
     problems: list[tuple[int, str, str, str, str]] = []
@@ -329,7 +350,7 @@ def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
                     problems_frame(problems))
 
 
-def _cell(value: object) -> str | None:
+def cell_text(value: object) -> str | None:
     """A typed value as the text a file would hold (dates ISO, flags Y/N)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -337,4 +358,6 @@ def _cell(value: object) -> str | None:
         return value.date().isoformat()
     if isinstance(value, bool | np.bool_):
         return "Y" if value else "N"
+    if isinstance(value, float) and value.is_integer():  # a whole-number column with blanks, made float
+        return str(int(value))
     return str(value)

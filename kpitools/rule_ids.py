@@ -61,6 +61,7 @@ CATALOGUE: dict[str, RuleId] = {
         _R("RESTATED-WITHDRAWAL-DATE", "irregularity", "medium", "withdrawal date moved or removed since the previous return"),
         _R("RESTATED-PAYMENT-CHANGED", "irregularity", "medium", "a co-funding payment amount or date changed"),
         _R("RESTATED-PAYMENT-REMOVED", "irregularity", "high", "a co-funding payment in the previous return is gone"),
+        _R("REF-FORMAT-CHANGED", "irregularity", "low", "learner refs lost their leading zeros since the previous return (a spreadsheet made them numbers): matched, not restated"),
         _R("ILR-MISMATCH-MISSING-IN-ILR", "irregularity", "high", "learner in the datasheet, not in the ILR"),
         _R("ILR-MISMATCH-MISSING-IN-DATASHEET", "irregularity", "high", "learner in the ILR, not in the datasheet"),
         _R("ILR-MISMATCH-START-DATE", "irregularity", "medium", "start dates differ between datasheet and ILR"),
@@ -90,6 +91,20 @@ CATALOGUE: dict[str, RuleId] = {
         _R("CELL-TOO-LONG", "validation", "high", "a cell longer than MAX_CELL_CHARS (32,767 characters, Excel's own limit)"),
     )
 }
+
+
+def _ilr_rules() -> dict[str, RuleId]:
+    """DfE's bootcamp ILR validation rules (``ILR-R_152`` ...), from their data file
+    (kpitools/ilr_rules.csv): DfE's Error is ``high``, Warning ``medium``."""
+    from kpitools.ilr_rules import ILR_RULES
+
+    return {r.rule_id: RuleId(r.rule_id, "irregularity",
+                              "high" if r.severity == "Error" else "medium",
+                              f"ILR file breaks DfE rule ({r.severity}): {r.message}")
+            for r in ILR_RULES.values()}
+
+
+CATALOGUE.update(_ilr_rules())
 
 
 def rule(rule_id: str) -> RuleId:

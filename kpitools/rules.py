@@ -7,6 +7,7 @@ params YAML may override any of them under ``rules:``; an unknown key is an erro
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -32,6 +33,10 @@ class Rules:
         referral_includes_withdrawn: learners who withdrew after M1 need a referral (rule).
         referral_months: months after becoming unsuccessful to refer a learner (rule: 1).
         unreachable_attempts: attempts after which an unreached employer is escalated (3).
+        ilr_event_indicators: ILR ``EVI`` codes to add to (or override in) the shipped
+            code table, as (code, event) pairs; in YAML a mapping ``{code: event}`` with
+            event one of interview_offer, new_role_offer, self_employment_plan,
+            unspecified (docs/ilr.md).
     """
 
     dropout_limit: float = 0.20
@@ -48,6 +53,7 @@ class Rules:
     referral_includes_withdrawn: bool = True
     referral_months: int = 1
     unreachable_attempts: int = 3
+    ilr_event_indicators: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_mapping(cls, overrides: dict[str, Any] | None) -> Rules:
@@ -78,12 +84,25 @@ class Rules:
         return asdict(self)
 
 
+FRACTIONS = frozenset({"dropout_limit", "cofunding_rate_sme", "cofunding_rate_large",
+                       "amber_fraction", "progression_target"})
+"""Rules that are shares: a value in (0, 1], e.g. 0.2 for 20 % (25 would be 2,500 %)."""
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
-    if name == "progression_target":
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ParameterError(f"rule progression_target must be a fraction 0..1 or null, got {value!r}")
+    if name == "ilr_event_indicators":
+        return _event_indicators(value)
+    if name == "progression_target" and value is None:
+        return None
+    if name in FRACTIONS:
+        if not _number(value) or not 0 < value <= 1:
+            also = " or null (report only)" if name == "progression_target" else ""
+            raise ParameterError(f"rule {name} must be a fraction in (0, 1], e.g. 0.2 for 20 %"
+                                 f"{also}; got {value!r}")
         return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -93,6 +112,18 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ParameterError(f"rule {name} must be a whole number >= 0, got {value!r}")
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ParameterError(f"rule {name} must be a number >= 0, got {value!r}")
+    if not _number(value) or value < 0:
+        raise ParameterError(f"rule {name} must be a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
+    from kpitools.ilr_events import EVENT_KINDS
+
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str | int) and not isinstance(k, bool) and v in EVENT_KINDS
+            for k, v in value.items()):
+        raise ParameterError(
+            "rule ilr_event_indicators must map EVI codes to one of "
+            f"{', '.join(EVENT_KINDS)}, got {value!r}")
+    return tuple((str(code), str(event)) for code, event in value.items())

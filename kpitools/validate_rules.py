@@ -160,12 +160,13 @@ def _reference_problems(
         target_keys = _target_keys(reference, target, accepted)
         found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)
     missing = np.flatnonzero(applies & ~blank & ~found)
-    targets = " / ".join(reference.target_columns)
-    reasons = [
-        f"no {targets} '{' / '.join(parts[p])}' among the accepted rows of {reference.table}"
-        for p in missing.tolist()
-    ]
-    problems.add(columns[0], missing, reasons, reference.rule)
+    # The reason names columns, not values: the value column holds the value, and a
+    # reason is shown as it is wherever the identity rule shows the row (kpitools.identity).
+    named = " / ".join(reference.target_columns)
+    reason = (f"no accepted row of {reference.table} has this {named}"
+              if columns == list(reference.target_columns)
+              else f"no accepted row of {reference.table} has this {' / '.join(columns)} as {named}")
+    problems.add(columns[0], missing, [reason] * len(missing), reference.rule)
     already_required = all(table.column(c).required for c in columns)
     if not reference.optional and not already_required:
         why = "a required value is blank"

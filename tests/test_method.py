@@ -35,8 +35,9 @@ def test_every_kpi_documents_every_section_and_its_rule_ids():
 
 def test_every_rule_is_used_by_a_kpi_or_documented_as_not():
     used = {t.name for s in method_statement(Rules()) for t in s.thresholds}
-    # m1_qualifying_days applies when M1 comes from the ILR (loader), not in a KPI
-    assert used | {"m1_qualifying_days"} == {f.name for f in fields(Rules)}
+    # m1_qualifying_days applies when M1 comes from the ILR (loader), not in a KPI;
+    # ilr_event_indicators extends the ILR's event indicator table (ILR mapping)
+    assert used | {"m1_qualifying_days", "ilr_event_indicators"} == {f.name for f in fields(Rules)}
     assert set(rule_meanings()) == {f.name for f in fields(Rules)}
 
 

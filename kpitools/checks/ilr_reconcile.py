@@ -1,11 +1,15 @@
 """ILR-MISMATCH-*: what a provider told the monitoring team (its datasheet) against what
 it told DfE (its ILR). Disagreement between the two is exactly what auditors look for.
+The audit's hook (:func:`ilr_review`) also brings DfE's bootcamp validation rule
+findings (``ILR-R_152`` ...) into the register, and lists the ILR's drop-outs with their
+withdrawal reason.
 
 Learners are matched on (learner_ref, bootcamp_id); a learner left unmatched whose
 learner_ref appears exactly once on each side is then matched on learner_ref alone (the
 bootcamp id of a datasheet need not be the ILR contract reference). Only what both
 sources can know is compared: learners who started, and dates that fall, on or before
-the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier).
+the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier), and
+not before 1 August 2022 (bootcamps are in the ILR from then on: DfE's LearnStartDate_21).
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools.checks.common import irregularity, is_blank, learner_entity
+from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
-from kpitools.model import Finding, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)
@@ -82,7 +88,9 @@ def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
 
 
 def _in_scope(learners: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-    """Learners started by the cut-off, with later dates treated as not yet known."""
+    """Learners started from 1 August 2022 and by the cut-off, with later dates treated
+    as not yet known."""
+    learners = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
     if cutoff is None:
         return learners
     scoped = learners[learners["start_date"] <= cutoff]
@@ -115,7 +123,30 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
             pairs.append((i, j))
             sheet_left.remove(i)
             ilr_left.remove(j)
+    pairs += _match_zero_stripped(sheet, ilr, sheet_left, ilr_left)
     return pairs, sheet_left, ilr_left
+
+
+def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
+                         sheet_left: list[object], ilr_left: list[object]) -> list[tuple[object, object]]:
+    """Pairs of learners left whose refs differ only by leading zeros (a spreadsheet
+    saved the datasheet's learner_ref as numbers), each stripped ref unique on both
+    sides; matched pairs leave ``sheet_left`` and ``ilr_left``."""
+    def stripped(ref: object) -> str:
+        return str(ref).lstrip("0") or "0"
+
+    sheet_refs = Counter(stripped(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(stripped(ilr[j].learner_ref) for j in ilr_left)
+    ilr_by_ref = {stripped(ilr[j].learner_ref): j for j in ilr_left}
+    pairs = []
+    for i in list(sheet_left):
+        ref = stripped(sheet[i].learner_ref)
+        if sheet_refs[ref] == 1 and ilr_refs[ref] == 1:
+            j = ilr_by_ref[ref]
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    return pairs
 
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:
@@ -198,21 +229,64 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     return sizes
 
 
-def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:
-    """ILR-MISMATCH-* for a loaded return whose folder holds ``ilr/*.xml`` beside a
-    datasheet (the audit's hook). A return whose learners came from the ILR itself has
-    nothing to reconcile.
+@dataclass(frozen=True)
+class IlrReview:
+    """What the audit takes from a provider's ILR files: register findings (DfE rule
+    breaches and ILR-MISMATCH-*) and worklists (drop-outs with withdrawal reason)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
+    """The audit's hook for a provider folder holding ``ilr/*.xml``: DfE's bootcamp rule
+    findings always; ILR-MISMATCH-* when there is a datasheet beside the ILR (a return
+    whose learners came from the ILR itself has nothing to reconcile); the ILR's
+    drop-outs with their withdrawal reason.
 
     Raises:
         FileLevelError: an ILR file that cannot be read (that provider stops).
     """
     ilr_files = sorted((Path(current.path) / "ilr").glob("*.xml"))
+    if not ilr_files:
+        return IlrReview()
+    ilr_tables = tables_from_ilr_files(ilr_files, rules=rules)
+    findings = dfe_rule_findings(ilr_tables)
     learners = current.tables["learners"]
     from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
-    if not ilr_files or (len(learners) and bool(from_ilr.all())):
-        return []
-    ilr_tables = tables_from_ilr_files(ilr_files, rules=rules)
-    findings = reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
-    logger.info("%s: %d ILR file(s), %d ILR-MISMATCH findings", current.provider_id,
-                len(ilr_files), len(findings))
-    return findings
+    if not (len(learners) and bool(from_ilr.all())):
+        findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
+    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(ilr_files),
+                len(findings))
+    return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
+
+
+def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:
+    """The register findings of :func:`ilr_review`."""
+    return ilr_review(current, as_of=as_of, rules=rules).findings
+
+
+def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
+    """DfE rule breaches of the ILR as register findings (severity from the catalogue:
+    DfE Error high, Warning medium; DfE's own severity stays in the message, which names
+    the aim but never the learner: the entity does, as the output's naming rule says)."""
+    return [irregularity(
+        f.rule, learner_entity(f.learner_ref), [f.source],
+        f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
+        bootcamp_id=f.bootcamp_id) for f in ilr_tables.findings]
+
+
+def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
+    """Every withdrawn learner of the ILR with the withdrawal reason (code and meaning):
+    shown with each drop-out; no reason excludes one (the guidance counts them all)."""
+    learners = ilr_tables.learners
+    facts = ilr_tables.learner_facts[["learner_ref", "bootcamp_id", "withdraw_reason"]]
+    withdrawn = learners[learners["withdrawal_date"].notna()][
+        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date", "source"]]
+    frame = withdrawn.merge(facts, on=["learner_ref", "bootcamp_id"], how="left")
+    reason = frame["withdraw_reason"].map(
+        lambda code: "not given" if pd.isna(code)
+        else WITHDRAW_REASONS.get(int(code), f"code {int(code)}"))
+    return frame.assign(withdrawal_reason=reason)[
+        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date",
+         "withdraw_reason", "withdrawal_reason", "source"]].reset_index(drop=True)

@@ -3,8 +3,9 @@
 with ILR-MISMATCH-* disagreements planted and recorded in the ground truth.
 
 Each month's ILR says what the accepted datasheet of that month says (the return is
-read back with the real loader, so rows the loader rejects are not in the ILR either),
-except for the planted disagreements, one learner each:
+read back with the real loader, so rows the loader rejects are not in the ILR either;
+learners who started before 1 August 2022, when bootcamps entered the ILR, are not in
+it either), except for the planted disagreements, one learner each:
 
 =====================================  ===============================================
 rule                                   what the ILR says differently
@@ -19,7 +20,9 @@ ILR-MISMATCH-COFUNDING                 a co-funded learner recorded as fully fun
 ILR-MISMATCH-SME                       an SME's co-funded learner with a large employer
 =====================================  ===============================================
 
-The clean provider(s) get ILR files with no disagreement at all. A datasheet completer
+The clean provider(s) get ILR files with no disagreement at all. Periods of a
+collection year the reader does not accept (from August 2026: kpitools has no DfE
+schema for 2026-27) get no ILR files, and a warning says so. A datasheet completer
 without evidence on or before completion is given an interview-offer event aim on its
 completion date in the ILR (the ILR cannot record a completion without an event), so
 that only the planted cases disagree.
@@ -38,8 +41,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.calendar import period_end
-from kpitools.demo.ilr_writer import write_ilr
+from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
+from kpitools.errors import ParameterError
+from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM
 from kpitools.load import load_provider
 
 if TYPE_CHECKING:
@@ -77,11 +82,14 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
     chosen = [p for i, p in enumerate(providers) if i in ILR_SLOTS and p not in clean]
     chosen += list(clean)
     expectations: list[Expectation] = []
+    readable = [p for p in periods if _ilr_year_written(p)]
     for provider_id in chosen:
         monthly = {period: _frames(out / period / provider_id) for period in periods}
         plants = [] if provider_id in clean else _plan(monthly, periods, seed, provider_id)
         ukprn = str(monthly[periods[0]]["provider"]["ukprn"].iloc[0])
         for index, period in enumerate(periods):
+            if period not in readable:
+                continue
             for month in periods[: index + 1]:
                 prepared = datetime.combine(period_end(month), datetime.min.time()).replace(hour=18)
                 write_ilr(out / period / provider_id / "ilr", _ilr_tables(monthly[month], plants),
@@ -92,6 +100,17 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
     return expectations
 
 
+def _ilr_year_written(period: str) -> bool:
+    """Whether the period's ILR collection year can be written (and read back)."""
+    year = collection_year(period_end(period))
+    try:
+        namespace_for(year)
+    except ParameterError as error:
+        log.warning("demo: no ILR files for %s: %s", period, error)
+        return False
+    return True
+
+
 def _frames(folder: Path) -> Frames:
     provider = load_provider(folder)
     return {name: provider.tables[name] for name in
@@ -100,7 +119,9 @@ def _frames(folder: Path) -> Frames:
 
 def _ilr_tables(frames: Frames, plants: list[IlrPlant]) -> Frames:
     tables = {name: frame.copy() for name, frame in frames.items()}
-    tables["learners"] = tables["learners"].assign(given_name=None, family_name=None)
+    learners = tables["learners"]
+    tables["learners"] = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
+                                  ].assign(given_name=None, family_name=None)
     _evidence_for_completers(tables)
     for plant in plants:
         plant.change(tables)
@@ -139,7 +160,8 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
 
     def pick(condition: Callable[[pd.Series], bool]) -> pd.Series | None:
         pool = [row for _, row in stable.iterrows()
-                if row.learner_ref not in used and condition(row)]
+                if row.learner_ref not in used and condition(row)
+                and row.start_date >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
         if not pool:
             return None
         row = rng.choice(pool)
@@ -257,7 +279,11 @@ def _large(row: pd.Series) -> IlrPlant:
 
 
 def _extra(first: Frames) -> IlrPlant:
-    bootcamp = first["bootcamps"].sort_values("start_date").iloc[0]
+    bootcamps = first["bootcamps"]
+    # the earliest bootcamp the ILR can hold a learner of (starts from 1 August 2022)
+    eligible = bootcamps[bootcamps["start_date"] + timedelta(days=1)
+                         >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+    bootcamp = eligible.sort_values("start_date").iloc[0]
     start = bootcamp.start_date + timedelta(days=1)
 
     def change(tables: Frames) -> None:

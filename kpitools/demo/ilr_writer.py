@@ -5,8 +5,10 @@ One file is a provider's ILR as prepared on a given day: every learner of the ta
 element order of the ILR specification (``Header``, ``LearningProvider``, ``Learner``;
 inside a learner ``LearnRefNumber`` ... ``LearnerEmploymentStatus``,
 ``LearningDelivery``; inside an aim ``LearnAimRef`` ... ``AchDate``,
-``LearningDeliveryFAM``), with the elements the schema requires. See docs/ilr.md for
-how far that order could be checked against DfE's published XSD.
+``LearningDeliveryFAM``), with the elements the schema requires. Files are valid
+against DfE's XSD of their year (tested for 2024-25 and 2025-26) and break none of
+DfE's bootcamp validation rules that :mod:`kpitools.ilr_rules` checks. Only the years
+the reader accepts are written: there is no 2026-27 XSD here, so no 2026-27 file.
 
 Tables are ``{table: rows}`` where rows are dicts keyed by contract column names (the
 demo's shape) or DataFrames in the validated-frame shape; dates may be ``date`` or
@@ -24,6 +26,8 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
+from kpitools.calendar import add_months
+from kpitools.errors import ParameterError
 from kpitools.ilr_events import (
     EVENT_AIMS,
     EVENT_INDICATORS,
@@ -32,12 +36,16 @@ from kpitools.ilr_events import (
     NEW_ROLE_OFFER,
     SELF_EMPLOYMENT_PLAN,
 )
+from kpitools.io.ilr import KNOWN_NAMESPACES
 
 Row = Mapping[str, object]
 UNKNOWN_POSTCODE = "ZZ99 9ZZ"  # the ILR's code for a postcode that is not known
 COMPONENT_AIM_REF = "ZSBC0001"  # synthetic component learning aim (category 62 in real life)
 _AIM_FOR = {kind: ref for ref, kind in EVENT_AIMS.items()}
-_EVI_FOR = {kind: code for code, kind in EVENT_INDICATORS.items()}
+# Codes 1-3 of the EVI table are kpitools' assumption (kpitools/ilr_evi_codes.csv): the
+# demo writes them, and the reader maps them back, so the demo stays self-consistent.
+_EVI_FOR = {row.event: code for code, row in EVENT_INDICATORS.items()
+            if row.event in (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN)}
 _DEFAULT_WEEKS = 16  # planned length when the bootcamp's end date is not given
 
 
@@ -48,13 +56,31 @@ def collection_year(day: date) -> str:
 
 
 def namespace_for(year: str) -> str:
-    """``"2223"`` → ``"ESFA/ILR/2022-23"``."""
-    return f"ESFA/ILR/20{year[:2]}-{year[2:]}"
+    """``"2223"`` → ``"ESFA/ILR/2022-23"``, for the years the reader accepts only.
+
+    Raises:
+        ParameterError: a year kpitools does not read (e.g. 2026-27, for which kpitools
+            has no DfE schema): the writer never emits a namespace the reader refuses.
+    """
+    namespace = f"ESFA/ILR/20{year[:2]}-{year[2:]}"
+    if KNOWN_NAMESPACES.get(namespace) != year:
+        known = ", ".join(KNOWN_NAMESPACES)
+        raise ParameterError(
+            f"cannot write an ILR file for collection year {year}: kpitools reads only"
+            f" {known} (no DfE schema for other years)")
+    return namespace
 
 
 def ilr_file_name(ukprn: str, year: str, prepared: datetime, serial: int = 1) -> str:
     """``ILR-<UKPRN>-<YYYY>-<yyyymmdd>-<hhmmss>-<serial>.xml``."""
     return f"ILR-{ukprn}-{year}-{prepared:%Y%m%d}-{prepared:%H%M%S}-{serial:02d}.xml"
+
+
+def date_of_birth(learner_ref: str, start: date) -> date:
+    """A synthetic date of birth: 20 to 54 years before the start (always 19 or over on
+    31 August of the teaching year, as DfE's DateOfBirth_25 requires), stable per ref."""
+    seed = zlib.crc32(learner_ref.encode("utf-8"))
+    return date(start.year - 20 - seed % 35, 1 + seed % 12, 1 + seed % 28)
 
 
 def employer_number(employer_id: str) -> str:
@@ -83,6 +109,7 @@ def write_ilr(
         year: the collection year (``"2223"``); from ``prepared`` when None.
     """
     year = year or collection_year(prepared.date())
+    namespace_for(year)  # refuse a year the reader would refuse, before writing anything
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ilr_file_name(ukprn, year, prepared, serial)
@@ -138,6 +165,7 @@ def _learner(root: etree._Element, ns: str, row: Row, context: _Context) -> None
     _leaves(learner, ns, [
         ("LearnRefNumber", row["learner_ref"]), ("ULN", row.get("uln") or "9999999999"),
         ("FamilyName", row.get("family_name")), ("GivenNames", row.get("given_name")),
+        ("DateOfBirth", date_of_birth(str(row["learner_ref"]), start).isoformat()),
         ("Ethnicity", "99"), ("Sex", "F" if zlib.crc32(str(row["learner_ref"]).encode()) % 2
                                else "M"),
         ("LLDDHealthProb", "9"), ("PostcodePrior", UNKNOWN_POSTCODE),
@@ -185,34 +213,40 @@ def _aims(learner: etree._Element, ns: str, row: Row, start: date, end: date,
           events: list[tuple[str, date]], children: dict[str, list[Row]]) -> None:
     withdrawal, completion = _day(row.get("withdrawal_date")), _day(row.get("completion_date"))
     achieved = _achievement(completion, children.get("outcomes", []))
+    ffi = [("FFI", "2" if row.get("learner_type") == "co-funded" else "1", None)]
     programme = _aim(learner, ns, "ZPROG001", 1, 1, start, end, row, withdrawal,
                      completion, achieved)
     use_evi = start >= EVENT_INDICATORS_FROM
-    fams = [("FFI", "2" if row.get("learner_type") == "co-funded" else "1", None)]
+    fams = list(ffi)
     if use_evi:
-        fams += [("EVI", _EVI_FOR[kind], max(day, start)) for kind, day in events]
+        # DfE's LearnDelFAMDateFrom_07: an indicator dates within the programme, so an
+        # offer after the programme's end stays in the datasheet only.
+        closed = withdrawal or completion
+        fams += [("EVI", _EVI_FOR[kind], max(day, start)) for kind, day in events
+                 if closed is None or day <= closed]
     _fams(programme, ns, fams)
-    # The component aim ends on the completion date, so that the ILR's completion (the
-    # later of the component's end and the first event) is the return's completion.
+    # The component aim ends with the programme (DfE's R_140 and R_143).
     _aim(learner, ns, COMPONENT_AIM_REF, 3, 2, start, end, row, withdrawal, completion,
-         None, component=True)
+         None, component=True, fams=ffi)
     if not use_evi:
         for seq, (kind, day) in enumerate(events, start=3):
-            _event_aim(learner, ns, _AIM_FOR[kind], seq, max(day, start), row)
+            _event_aim(learner, ns, _AIM_FOR[kind], seq, max(day, start), row, ffi)
 
 
 def _achievement(completion: date | None, outcomes: list[Row]) -> date | None:
-    """The programme's achievement date: the first positive outcome on or after completion."""
+    """The programme's achievement date: the first positive outcome on or after
+    completion and within six months of it (DfE's AchDate_13)."""
     if completion is None:
         return None
     days = [_day(o["outcome_date"]) for o in outcomes]
-    later = [d for d in days if d is not None and d >= completion]
+    later = [d for d in days if d is not None and completion <= d <= add_months(completion, 6)]
     return min(later) if later else None
 
 
 def _aim(learner: etree._Element, ns: str, ref: str, aim_type: int, seq: int, start: date,
          end: date, row: Row, withdrawal: date | None, completion: date | None,
-         achieved: date | None, component: bool = False) -> etree._Element:
+         achieved: date | None, component: bool = False,
+         fams: Sequence[tuple[str, str, date | None]] = ()) -> etree._Element:
     aim = _sub(learner, ns, "LearningDelivery")
     _leaves(aim, ns, [("LearnAimRef", ref), ("AimType", aim_type), ("AimSeqNumber", seq),
                       ("LearnStartDate", start.isoformat()), ("LearnPlanEndDate", end.isoformat()),
@@ -229,11 +263,12 @@ def _aim(learner: etree._Element, ns: str, ref: str, aim_type: int, seq: int, st
         tail = [("CompStatus", "1")]
     _leaves(aim, ns, tail)
     if component:
-        _fams(aim, ns, [])
+        _fams(aim, ns, fams)
     return aim
 
 
-def _event_aim(learner: etree._Element, ns: str, ref: str, seq: int, day: date, row: Row) -> None:
+def _event_aim(learner: etree._Element, ns: str, ref: str, seq: int, day: date, row: Row,
+               fams: Sequence[tuple[str, str, date | None]]) -> None:
     aim = _sub(learner, ns, "LearningDelivery")
     iso = day.isoformat()
     _leaves(aim, ns, [("LearnAimRef", ref), ("AimType", "3"), ("AimSeqNumber", seq),
@@ -241,7 +276,7 @@ def _event_aim(learner: etree._Element, ns: str, ref: str, seq: int, day: date, 
                       ("ProgType", "32"), ("DelLocPostCode", UNKNOWN_POSTCODE),
                       ("ConRefNumber", row["bootcamp_id"]), ("CompStatus", "2"),
                       ("LearnActEndDate", iso), ("Outcome", "1")])
-    _fams(aim, ns, [])
+    _fams(aim, ns, fams)
 
 
 def _fams(aim: etree._Element, ns: str, extra: Sequence[tuple[str, str, date | None]]) -> None:
@@ -249,8 +284,7 @@ def _fams(aim: etree._Element, ns: str, extra: Sequence[tuple[str, str, date | N
         fam = _sub(aim, ns, "LearningDeliveryFAM")
         _leaves(fam, ns, [("LearnDelFAMType", fam_type), ("LearnDelFAMCode", code)])
         if day is not None:
-            _leaves(fam, ns, [("LearnDelFAMDateFrom", day.isoformat()),
-                              ("LearnDelFAMDateTo", day.isoformat())])
+            _leaves(fam, ns, [("LearnDelFAMDateFrom", day.isoformat())])
 
 
 def _sub(parent: etree._Element, ns: str, name: str) -> etree._Element:

@@ -99,6 +99,8 @@ def read_ilr(
     *,
     keep: Callable[[IlrLearner], bool] | None = None,
     fund_models: Collection[str] | None = None,
+    prog_types: Collection[str] = (),
+    fam_types: Collection[str] = (),
     withdrawn_only: bool = False,
 ) -> IlrFile:
     """Read one ILR file, streaming, keeping the learners for which ``keep`` is true.
@@ -108,8 +110,10 @@ def read_ilr(
         keep: a predicate deciding which learners to keep (all when None). Learners not
             kept are still counted in ``learners_read``.
         fund_models: when given, a learner none of whose aims has one of these
-            ``FundModel`` codes is counted but not even built (a fast pre-filter:
+            ``FundModel`` codes (nor one of ``prog_types`` as ``ProgType``, nor a FAM of
+            one of ``fam_types``) is counted but not even built (a fast pre-filter:
             most learners of a large college are not on a bootcamp).
+        prog_types, fam_types: further codes that make the pre-filter keep a learner.
         withdrawn_only: when true, only learners with an aim whose ``CompStatus`` could
             read as 3 (withdrawn) are built; the others are counted only. For a file
             read for its withdrawals alone (a month superseded by a later return).
@@ -127,7 +131,9 @@ def read_ilr(
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        header, learners, read = _parse(path, stream, keep, fund_models, withdrawn_only)
+        prefilter = None if fund_models is None else _prefilter(
+            tuple(sorted(fund_models)), tuple(sorted(prog_types)), tuple(sorted(fam_types)))
+        header, learners, read = _parse(path, stream, keep, prefilter, withdrawn_only)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
     return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
@@ -177,7 +183,7 @@ def _parser_events(stream: object) -> etree.iterparse:
 
 def _parse(
     path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
-    fund_models: Collection[str] | None, withdrawn_only: bool = False,
+    prefilter: Callable[[str], etree.XPath] | None, withdrawn_only: bool = False,
 ) -> tuple[IlrHeader, list[IlrLearner], int]:
     namespace: str | None = None
     header: IlrHeader | None = None
@@ -195,7 +201,7 @@ def _parse(
                 header = _read_header(path, elem, namespace)
             elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
                 read += 1
-                if (fund_models is None or _has_fund_model(elem, namespace, fund_models)) and (
+                if (prefilter is None or prefilter(namespace)(elem)) and (
                         not withdrawn_only or _may_be_withdrawn(namespace)(elem)):
                     learner = learner_from_element(elem, namespace, read)
                     if keep is None or keep(learner):
@@ -234,14 +240,20 @@ def _check_root(path: Path, root: etree._Element) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _fund_model_test(ns: str, fund_models: tuple[str, ...]) -> etree.XPath:
-    # Compiled once: evaluated in C for every learner, which keeps large files fast.
-    wanted = " or ".join(f"normalize-space(i:FundModel)='{code}'" for code in fund_models)
-    return etree.XPath(f"boolean(i:LearningDelivery[{wanted}])", namespaces={"i": ns})
+def _prefilter(fund_models: tuple[str, ...], prog_types: tuple[str, ...],
+               fam_types: tuple[str, ...]) -> Callable[[str], etree.XPath]:
+    """namespace → the compiled test "has an aim with one of these codes"."""
+    wanted = " or ".join(
+        [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
+        + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
+        + [f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
+           for kind in fam_types]) or "false()"
 
-
-def _has_fund_model(learner: etree._Element, ns: str, fund_models: Collection[str]) -> bool:
-    return bool(_fund_model_test(ns, tuple(sorted(fund_models)))(learner))
+    @functools.lru_cache(maxsize=8)
+    def compiled(ns: str) -> etree.XPath:
+        # Compiled once: evaluated in C for every learner, which keeps large files fast.
+        return etree.XPath(f"boolean(i:LearningDelivery[{wanted}])", namespaces={"i": ns})
+    return compiled
 
 
 @functools.lru_cache(maxsize=16)

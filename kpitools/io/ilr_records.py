@@ -80,6 +80,7 @@ class IlrLearner:
     employments: tuple[IlrEmployment, ...]
     deliveries: tuple[IlrDelivery, ...]
     problems: tuple[tuple[str, str, str, str], ...] = ()
+    date_of_birth: date | None = None  # personal data: read for DfE's age rules only
 
 
 def text_of(elem: etree._Element | None) -> str | None:
@@ -110,14 +111,15 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
             deliveries.append(_delivery(child, prefix, values))
         elif name == "LearnerEmploymentStatus":
             employments.append(_employment(child, prefix, values))
-        elif name in ("LearnRefNumber", "ULN", "FamilyName", "GivenNames"):
+        elif name in ("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth"):
             fields[name] = text_of(child)
+    born = values.date("DateOfBirth", fields.get("DateOfBirth"))
     return IlrLearner(
         position=position, line=elem.sourceline or 0,
         learn_ref_number=fields.get("LearnRefNumber"), uln=fields.get("ULN"),
         family_name=fields.get("FamilyName"), given_names=fields.get("GivenNames"),
         employments=tuple(employments), deliveries=tuple(deliveries),
-        problems=tuple(values.problems),
+        problems=tuple(values.problems), date_of_birth=born,
     )
 
 

@@ -457,7 +457,10 @@ def _width_problems(
         problems.append(
             (position, names[len(fields)] or f"#{len(fields) + 1}", "", reason, "SHORT-ROW")
         )
-    extra = [f for f in fields[width:] if f.strip()]
+    extra = [  # a cell over the limit is not kept here either, only its size
+        f if len(f) <= MAX_CELL_CHARS else f"({len(f):,} characters)"
+        for f in fields[width:] if f.strip()
+    ]
     if extra:
         problems.append(
             (position, "(beyond the last column)", ",".join(extra), reason, "EXTRA-FIELD")

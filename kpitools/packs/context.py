@@ -60,9 +60,9 @@ def load_audit(path: str | Path) -> ProviderAudit:
 
 def compute_audit(params: PackParams) -> ProviderAudit:
     """Compute one provider's audit from its folder (standalone runs)."""
-    from kpitools.audit import audit_provider  # heavy; only when not loading a saved one
+    from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
 
-    return audit_provider(
+    return audit_single_provider(
         Path(params.provider_dir),
         as_of=params.resolved_as_of,
         rules=params.rules_object(),
@@ -129,10 +129,6 @@ class PackContext:
 
     def _for(self, audience: Audience) -> LearnerNaming:
         return self.working if audience == WORKING else self.naming
-
-    def learner(self, learner_ref: str) -> str:
-        """A learner as the pack shows it."""
-        return self.naming.learner(learner_ref)
 
     def show_frame(self, frame: pd.DataFrame, audience: Audience = CIRCULATED) -> pd.DataFrame:
         """Any table as the given output may show it (a new frame)."""

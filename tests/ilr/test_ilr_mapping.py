@@ -118,16 +118,18 @@ def test_2024_25_self_employed_plan_and_a_rejected_learner() -> None:
 
 def test_2025_26_event_indicators_and_event_aims_by_start_date() -> None:
     t = _map(F2526)
-    # L301 started 2025-08-04: EVI 1 (interview offer) on 2025-10-06; component
-    # achieved 2025-10-03 → completion 2025-10-06.
+    # L301 started 2025-08-04: programme completed 2025-10-06 (its EVI 1, an interview
+    # offer, on 2025-10-06; component achieved 2025-10-03) → completion 2025-10-06.
     assert _row(t.learners, "L301").completion_date == T("2025-10-06")
-    # L303 started 2025-07-28, before EVI: event aim Z0059747 on 2025-09-15 counts.
+    # L303 started 2025-07-28, before EVI: programme completed 2025-09-15, and its event
+    # aim Z0059747 on 2025-09-15 is an interview offer.
     assert _row(t.learners, "L303").completion_date == T("2025-09-15")
     assert sorted(t.interviews["offer_date"]) == [T("2025-09-15"), T("2025-10-06")]
-    # L302's EVI code 99 is unknown: not used, and said so.
+    # L302's EVI code 99 is unknown: not used, and a finding says so.
     assert _is_missing(_row(t.learners, "L302").completion_date)
-    assert any("'99'" in note for note in t.notes)
-    assert "99" not in EVENT_INDICATORS
+    unknown = [f for f in t.findings if f.rule == "ILR-EVI-CODE-UNKNOWN"]
+    assert [(f.learner_ref, f.aim_seq) for f in unknown] == [("L302", 1)]
+    assert "'99'" in unknown[0].message and "99" not in EVENT_INDICATORS
 
 
 def test_every_namespace_has_its_header_year_and_input_hash() -> None:

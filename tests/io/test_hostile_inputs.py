@@ -83,6 +83,13 @@ def test_csv_cell_over_the_limit_rejects_its_row_not_the_file(tmp_path):
     assert raw.cells.loc[1:2, "referred_to"].tolist() == ["", ""]  # not kept in memory
 
 
+def test_long_cell_beyond_the_last_column_is_not_kept_either(tmp_path):
+    text = HEADER + f"L1,B1,2023-02-10,x,{'z' * (MAX_CELL_CHARS + 1)}\n"
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text.encode()), "referrals")
+    assert raw.problems[["column", "value", "rule"]].values.tolist() == [
+        ["(beyond the last column)", "(32,768 characters)", "EXTRA-FIELD"]]
+
+
 def test_long_cell_made_of_short_lines_is_caught_too(tmp_path):
     # every line is short, but the quoted cell spanning them is over the limit
     text = HEADER + 'L1,B1,2023-02-10,"' + "ab\n" * 11_000 + '"\nL2,B1,2023-02-10,x\n'

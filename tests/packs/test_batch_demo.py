@@ -298,10 +298,37 @@ def test_params_then_single_pack_with_personal_data(data: Path, tmp_path: Path, 
     assert single.exit_code == 0, single.output
     html = Path(single.stdout.strip()).read_text(encoding="utf-8")
     assert unsafe_findings(read_page(html)) == []
-    # with include_pii the learners named in exceptions appear by name and ULN
+    # with include_pii the learners named in exceptions appear by name and ULN, alike in
+    # the pack, the register and the CSV (not in the HTML only)
     personal = _personal_data(data / "2023-03" / "P001")
-    assert any(v in html for v in personal if v.isdigit())
-    assert any(v in html for v in personal if " " in v and "@" not in v)
+    folder = Path(single.stdout.strip()).parent
+    with zipfile.ZipFile(folder / "exceptions.xlsx") as book:
+        register = " ".join(book.read(n).decode("utf-8") for n in book.namelist())
+    for text in (html, register, (folder / "exceptions.csv").read_text(encoding="utf-8")):
+        assert any(v in text for v in personal if v.isdigit())
+        assert any(v in text for v in personal if " " in v and "@" not in v)
+
+
+def test_kpis_sample_and_validate_name_no_person(
+    data: Path, tmp_path: Path, key_env: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the working commands on the return with misaligned rows: files, terminal and logs
+    caplog.set_level("INFO")
+    provider = str(data / "2023-03" / "P002")
+    runner = CliRunner()
+    runs = [runner.invoke(main, ["-v", "kpis", provider, "--as-of", "2023-03-31", "--out", str(tmp_path / "k")]),
+            runner.invoke(main, ["-v", "sample", provider, "--out", str(tmp_path / "s"), "--seed", "1"]),
+            runner.invoke(main, ["-v", "validate", provider])]
+    assert [r.exit_code for r in runs] == [1, 1, 1]  # rows were rejected (README)
+    texts = {f"terminal {i}": r.output for i, r in enumerate(runs)} | {"log": caplog.text}
+    texts |= {str(p): p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
+    assert len(texts) > 10
+    personal = _personal_data(data / "2023-03" / "P002") + MISALIGNED_PERSONAL
+    assert {name: [v for v in personal if v in text] for name, text in texts.items()
+            if any(v in text for v in personal)} == {}
+    # the learners are named by ref and pseudonym in the working files
+    completers = (tmp_path / "s" / "completers.csv").read_text(encoding="utf-8")
+    assert re.search(r"\n[^,]*,\d+,learner:\S+ \(L-[0-9a-f]{10}\),\S+ \(L-[0-9a-f]{10}\),", completers)
 
 
 def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, key_env: None) -> None:
@@ -339,5 +366,11 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
     monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
-    assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
+    assert prepared.failures["P002"].startswith(
+        "writing outputs failed on an unexpected error (ValueError: disk says no)")
     assert "P003" in prepared.failures
+    # error.txt: the plain line first, the traceback after it
+    error_file = prepared.staging["P002"] / "error.txt"  # published with the set by publish()
+    summary, _, detail = error_file.read_text(encoding="utf-8").partition("\n\n")
+    assert summary == prepared.failures["P002"]
+    assert "Traceback" in detail and "disk says no" in detail
