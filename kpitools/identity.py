@@ -75,10 +75,6 @@ class LearnerNaming:
         if self.audience not in (CIRCULATED, WORKING):
             raise ValueError(f"unknown audience {self.audience!r}")
 
-    @property
-    def provider_id(self) -> str:
-        return self.pseudonymiser.provider_id
-
     def learner(self, learner_ref: object) -> str:
         """How this output names one learner of the provider (see the module docstring).
 

@@ -26,7 +26,7 @@ import pandas as pd
 from kpitools.checks.common import irregularity, is_blank, learner_entity
 from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
-from kpitools.model import Finding, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)
@@ -206,9 +206,6 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     return sizes
 
 
-DROPOUTS_WORKLIST = "ilr_dropouts_with_withdrawal_reason"
-
-
 @dataclass(frozen=True)
 class IlrReview:
     """What the audit takes from a provider's ILR files: register findings (DfE rule
@@ -238,7 +235,7 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
         findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
     logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(ilr_files),
                 len(findings))
-    return IlrReview(findings, {DROPOUTS_WORKLIST: ilr_dropouts(ilr_tables)})
+    return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
 
 
 def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:

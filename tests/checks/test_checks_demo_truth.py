@@ -4,6 +4,7 @@ no irregularity at all."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -96,3 +97,18 @@ def test_no_finding_outside_the_ground_truth(demo):
         if (f.rule, f.entity) not in allowed[(period, provider_id)]
     ]
     assert unexpected == []
+
+
+def test_messages_name_no_learner(demo):
+    # The identity rule names learners when an output is written (kpitools.identity), so
+    # no message holds a learner ref of the provider (every learner with a finding is
+    # checked against every message) nor anything shaped like a ULN (10 digits).
+    _, findings = demo
+    named = []
+    for key, found in findings.items():
+        refs = {f.entity.partition(":")[2] for f in found if f.entity.startswith("learner:")}
+        for f in found:
+            words = set(re.findall(r"[\w-]+", f.message))
+            if words & refs or re.search(r"(?<!\d)\d{10}(?!\d)", f.message):
+                named.append(f"{key} {f.rule}: {f.message}")
+    assert named == []

@@ -4,6 +4,7 @@ provider has none, and nothing is reported that the generator did not plant or e
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -23,12 +24,24 @@ def demo(tmp_path_factory):
     generate(root)
     truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
     found = {}
+    naming = []  # messages that name a learner of the return (the identity rule forbids it)
     for period in truth["periods"]:
         for provider_dir in sorted((root / period).iterdir()):
             audit = audit_provider(provider_dir, as_of=period_end(period))
             found[(period, provider_dir.name)] = {
                 (f.rule, f.entity) for f in audit.findings() if f.rule in KPI_RULES}
-    return truth, found
+            naming += _messages_naming_learners(audit)
+    return truth, found, naming
+
+
+def _messages_naming_learners(audit) -> list[str]:
+    learners = audit.provider.tables["learners"]
+    words = {str(v) for c in ("learner_ref", "uln") for v in learners[c].dropna()}
+    full_names = {f"{g} {f}" for g, f in zip(learners["given_name"], learners["family_name"],
+                                             strict=True) if g and f}
+    return [f"{audit.provider_id} {f.rule}: {f.message}" for f in audit.findings()
+            if words & set(re.findall(r"[\w-]+", f.message))
+            or any(name in f.message for name in full_names)]
 
 
 def _entities(expectation) -> set[str]:
@@ -36,7 +49,7 @@ def _entities(expectation) -> set[str]:
 
 
 def test_every_planted_kpi_rule_is_reported(demo):
-    truth, found = demo
+    truth, found, _ = demo
     planted = [e for e in truth["expectations"] if e["rule"] in KPI_RULES]
     assert {e["rule"] for e in planted} == KPI_RULES  # the demo plants every one of them
     missed = [
@@ -48,7 +61,7 @@ def test_every_planted_kpi_rule_is_reported(demo):
 
 
 def test_clean_provider_has_no_exception_and_nothing_unexplained(demo):
-    truth, found = demo
+    truth, found, _ = demo
     for period in truth["periods"]:
         for provider_id in truth["clean_providers"]:
             assert found[(period, provider_id)] == set()
@@ -63,3 +76,10 @@ def test_clean_provider_has_no_exception_and_nothing_unexplained(demo):
                          for rule_id, entity in pairs
                          if (period, provider_id, rule_id, entity) not in explained)
     assert unexplained == []
+
+
+def test_no_message_names_a_learner(demo):
+    # every KPI exception and irregularity of every demo return, against every learner
+    # ref, ULN and full name of that return: learners are named only at write time
+    _, _, naming = demo
+    assert naming == []
