@@ -23,6 +23,9 @@ import pandas as pd
 from kpitools.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
 
 SEVERITIES = ("high", "medium", "low")
+ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
+"""The worklist of the ILR's drop-outs with their withdrawal reason
+(:mod:`kpitools.checks.ilr_reconcile`), shown in the pack's ILR section."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class ProviderReturn:
         counts: rows read / accepted / rejected per table.
         inputs: every file read, with SHA-256 and rows.
         warnings: non-fatal notes for the user (e.g. a cp1252 file).
+        not_supplied: the optional tables absent from the return, each with the file
+            (or sheet) that was looked for. An absent table is *not supplied*, unlike a
+            file with a header and no rows (a supplied, empty table): KPIs and checks
+            that need it are ``no_data`` / not checked, nothing is inferred from it.
     """
 
     provider_id: str
@@ -72,6 +79,7 @@ class ProviderReturn:
     counts: dict[str, TableCount]
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    not_supplied: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_name(self) -> str:

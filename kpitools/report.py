@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.contract import KPIS, STAGES
-from kpitools.model import SEVERITIES, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, SEVERITIES, ProviderReturn
 from kpitools.packs.blocks import (
     ROW_LIMIT,
     STATUS_COLOURS,
@@ -164,18 +164,27 @@ def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
 
 def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Findings from the ILR: DfE's bootcamp validation rules the files break
-    (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``)."""
+    (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
+    then every drop-out the ILR shows, with its withdrawal reason."""
     frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
     if frame.empty:
-        return Html('<p class="note">No ILR differences and no DfE rule broken (or no ILR'
-                    ' file supplied).</p>')
-    return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
+        html = ('<p class="note">No ILR differences and no DfE rule broken (or no ILR'
+                ' file supplied).</p>')
+    else:
+        html = str(table(frame.drop(columns=["provider_id", "kpi"]), limit=limit))
+    dropouts = ctx.worklists().get(ILR_DROPOUTS)
+    if dropouts is not None:
+        html += ("<h3>Drop-outs in the ILR, with the withdrawal reason</h3>"
+                 + str(table(dropouts, limit=limit, more="in the worklist files")))
+    return Html(html)
 
 
 def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Every worklist the checks produced, one sub-section each, by name; the breach
-    risk is shown beside the drop-out KPI instead (:func:`breach_risk`)."""
-    lists = {name: frame for name, frame in ctx.worklists().items() if name != BREACH_RISK}
+    risk is shown beside the drop-out KPI instead (:func:`breach_risk`), the ILR's
+    drop-outs in the ILR section (:func:`ilr_reconciliation`)."""
+    lists = {name: frame for name, frame in ctx.worklists().items()
+             if name not in (BREACH_RISK, ILR_DROPOUTS)}
     parts = []
     if BREACH_RISK in ctx.audit.worklists:
         parts.append('<p class="note">Drop-out breach risk: see Learner drop-out.</p>')

@@ -26,7 +26,7 @@ import pandas as pd
 from kpitools.checks.common import irregularity, is_blank, learner_entity
 from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
-from kpitools.model import Finding, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,30 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
             pairs.append((i, j))
             sheet_left.remove(i)
             ilr_left.remove(j)
+    pairs += _match_zero_stripped(sheet, ilr, sheet_left, ilr_left)
     return pairs, sheet_left, ilr_left
+
+
+def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
+                         sheet_left: list[object], ilr_left: list[object]) -> list[tuple[object, object]]:
+    """Pairs of learners left whose refs differ only by leading zeros (a spreadsheet
+    saved the datasheet's learner_ref as numbers), each stripped ref unique on both
+    sides; matched pairs leave ``sheet_left`` and ``ilr_left``."""
+    def stripped(ref: object) -> str:
+        return str(ref).lstrip("0") or "0"
+
+    sheet_refs = Counter(stripped(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(stripped(ilr[j].learner_ref) for j in ilr_left)
+    ilr_by_ref = {stripped(ilr[j].learner_ref): j for j in ilr_left}
+    pairs = []
+    for i in list(sheet_left):
+        ref = stripped(sheet[i].learner_ref)
+        if sheet_refs[ref] == 1 and ilr_refs[ref] == 1:
+            j = ilr_by_ref[ref]
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    return pairs
 
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:
@@ -206,9 +229,6 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     return sizes
 
 
-DROPOUTS_WORKLIST = "ilr_dropouts_with_withdrawal_reason"
-
-
 @dataclass(frozen=True)
 class IlrReview:
     """What the audit takes from a provider's ILR files: register findings (DfE rule
@@ -238,7 +258,7 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
         findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
     logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(ilr_files),
                 len(findings))
-    return IlrReview(findings, {DROPOUTS_WORKLIST: ilr_dropouts(ilr_tables)})
+    return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
 
 
 def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:

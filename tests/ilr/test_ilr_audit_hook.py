@@ -84,3 +84,15 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
     dropouts = audit.worklists["ilr_dropouts_with_withdrawal_reason"]
     assert dropouts[["learner_ref", "withdraw_reason", "withdrawal_reason"]].values.tolist() == [
         ["L002", 44, "other personal reasons"]]
+    # The pack: DfE findings and the drop-outs with their reason in the ILR section (the
+    # learner by pseudonym), not repeated among the other worklists.
+    from kpitools import report
+    from kpitools.packs.context import context_from_audit
+    from kpitools.params import PackParams
+
+    ctx = context_from_audit(audit, PackParams(provider_dir=str(audit.provider.path),
+                                               out_dir=str(tmp_path / "out"), period="2023-03"))
+    section = str(report.ilr_reconciliation(ctx))
+    assert "ILR-R_152" in section and "other personal reasons" in section
+    assert ctx.pseudonymiser.learner("L002") in section and ">L002<" not in section
+    assert "other personal reasons" not in str(report.worklists(ctx))

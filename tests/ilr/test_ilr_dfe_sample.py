@@ -226,6 +226,13 @@ def test_5_employer_from_a_status_dated_after_the_start(tmp_path: Path) -> None:
     accepted = provider.tables["learners"].set_index("learner_ref")
     assert accepted.loc["SBLearnerEV", "employer_id"] == "154549452"
     assert not (provider.rejected["column"] == "employer_id").any()
+    # The audit of that folder: DfE's findings reach the register, nothing to reconcile.
+    from datetime import date
+
+    from kpitools.audit import audit_provider
+
+    rules = {f.rule for f in audit_provider(folder, as_of=date(2025, 1, 8)).irregularities}
+    assert "ILR-R_152" in rules and not any(r.startswith("ILR-MISMATCH") for r in rules)
 
 
 def test_withdrawal_reason_is_kept_with_each_drop_out(tmp_path: Path) -> None:
