@@ -14,11 +14,12 @@ from datetime import date
 from pathlib import Path
 
 from kpitools import layout
-from kpitools.checks import run_portfolio_checks, run_provider_checks
+from kpitools.calendar import as_of_outside
+from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
-from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
@@ -71,6 +72,65 @@ def audit_provider(
                         notes=notes)
 
 
+SINGLE_PROVIDER_NOTE = (
+    "cross-provider checks (one ULN at two providers with overlapping learning, "
+    "DUP-ULN-OVERLAP) were not run: they need the whole period, `kpitools packs DATA/PERIOD` "
+    "(or `kpitools kpis --period-dir DATA/PERIOD`)"
+)
+
+
+def audit_single_provider(
+    provider_dir: str | Path,
+    *,
+    as_of: date,
+    rules: Rules | None = None,
+    period: str | None = None,
+    previous_dir: Path | None = None,
+    period_dir: str | Path | None = None,
+) -> ProviderAudit:
+    """:func:`audit_provider` for a run on one provider (``kpitools kpis``, ``kpitools
+    pack``, a notebook on its own), which says what it could not check.
+
+    Args:
+        provider_dir, as_of, rules, period, previous_dir: as for :func:`audit_provider`.
+        period_dir: ``DATA/PERIOD``: the other providers there are loaded and the
+            cross-provider checks run against them. Without it the audit notes that
+            those checks were not run (:data:`SINGLE_PROVIDER_NOTE`).
+
+    Raises:
+        KpiToolsError: as :func:`audit_provider`; or ``period_dir`` is not a folder.
+    """
+    audit = audit_provider(provider_dir, as_of=as_of, rules=rules, period=period,
+                           previous_dir=previous_dir)
+    if period_dir is None:
+        audit.notes.append(SINGLE_PROVIDER_NOTE)
+        return audit
+    from kpitools.load import load_provider
+
+    period_dir = Path(period_dir)
+    if not period_dir.is_dir():
+        raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
+    here = Path(provider_dir).resolve()
+    others: dict[str, ProviderReturn] = {}
+    unread: list[str] = []
+    for folder in layout.provider_folders(period_dir):
+        if folder.resolve() == here:
+            continue
+        try:
+            other = load_provider(folder)
+        except KpiToolsError:
+            unread.append(folder.name)
+            continue
+        others[other.provider_id] = other
+    returns = {**others, audit.provider_id: audit.provider}
+    audit.irregularities.extend(run_portfolio_checks(returns, as_of=as_of)[audit.provider_id])
+    note = f"cross-provider checks run against {len(others)} other provider(s) of {period_dir.as_posix()}"
+    if unread:
+        note += f" ({len(unread)} could not be read: {', '.join(unread)})"
+    audit.notes.append(note)
+    return audit
+
+
 def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
     """Refuse to compare a return with another provider's previous month: every learner
     would look restated."""
@@ -103,22 +163,51 @@ def audit_return(
         notes: plain-language notes to carry into the audit.
     """
     rules = rules or Rules()
-    kpi_results = compute_all(current.tables, as_of=as_of, rules=rules)
+    outside = as_of_outside(as_of, period)
+    skipped = unchecked(current, previous)
+    notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
+             *skipped.values()]
+    kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
+                              not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.checks.ilr_reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
     from kpitools.checks.ilr_reconcile import ilr_review
 
     ilr = ilr_review(current, as_of=as_of, rules=rules)
-    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr.findings
+    ilr_findings = [f for f in ilr.findings
+                    if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
+    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr_findings
     # Auditor's worklists (kpitools.checks.worklists): samples, ageing, breach risk.
     worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
     return ProviderAudit(
         provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
-        irregularities=irregularities, previous=previous, notes=list(notes or []),
+        irregularities=irregularities, previous=previous, notes=notes,
         worklists=worklists,
     )
+
+
+def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
+    """A plain sentence when the return has no accepted learner: none yet (a header
+    only), or every learner row rejected, with the count and the commonest reasons.
+
+    Returns:
+        One note, or none when some learner was accepted.
+    """
+    count = current.counts.get("learners")
+    if count is None or count.accepted:
+        return []
+    if count.read == 0:
+        return ["No learners yet: the learners table has no rows, so no learner KPI can be "
+                "measured until learners start."]
+    rejected = current.rejected[current.rejected["table"] == "learners"]
+    reasons = (rejected.drop_duplicates(["source", "column", "reason"])
+               .groupby(["column", "reason"], sort=False).size()
+               .sort_values(ascending=False, kind="stable").head(top))
+    listed = "; ".join(f"{column}: {reason} ({rows} rows)" for (column, reason), rows in reasons.items())
+    return [f"Every learner row was rejected ({count.rejected} of {count.read}), so no learner "
+            f"KPI can be measured until the file is corrected. Top reasons: {listed}."]
 
 
 def _irregularities(
@@ -173,8 +262,16 @@ def audit_period(
         if isinstance(result, KpiToolsError):
             log.warning("%s: %s", folder.name, result.one_line())
         results[folder.name] = result
-    _portfolio_checks({k: v for k, v in results.items() if isinstance(v, ProviderAudit)},
-                      as_of=as_of)
+    audits = {k: v for k, v in results.items() if isinstance(v, ProviderAudit)}
+    try:
+        _portfolio_checks(audits, as_of=as_of)
+    except Exception as error:  # a fault in kpitools: say so in every pack, stop nobody
+        log.warning("cross-provider checks failed: %s: %s", type(error).__name__, error)
+        log.debug("cross-provider checks failed", exc_info=error)
+        for audit in audits.values():
+            audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
+                               f"failed on an unexpected error ({type(error).__name__}) and "
+                               "are missing from this audit")
     return results
 
 
@@ -190,11 +287,16 @@ class _ProviderTask:
 
 
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
+    """One provider's audit, or what stopped it: bad input (a KpiToolsError) or any
+    other error as a ProviderFailure, so one provider never stops the period."""
     try:
         audit = audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
                                period=task.period, previous_dir=task.previous_dir)
     except KpiToolsError as error:
         return error
+    except Exception as error:  # a fault in kpitools: that provider fails, not the batch
+        # one line here (audit_period logs it); the traceback goes to error.txt
+        return ProviderFailure.during("audit", error, path=task.provider_dir)
     folder = task.provider_dir.name
     if audit.provider_id != folder:
         # In a period the folder is the provider: its outputs, its previous month and
@@ -215,7 +317,11 @@ def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiTools
     result = _audit_task(task)
     if isinstance(result, KpiToolsError):
         return result, {}
-    return result, derived_values(result.provider, result.as_of)
+    try:
+        return result, derived_values(result.provider, result.as_of)
+    except Exception as error:  # only a saving of work: the portfolio step derives them again
+        log.debug("%s: derived values not shipped", task.provider_dir.name, exc_info=error)
+        return result, {}
 
 
 def _adopted(shipped: tuple[ProviderAudit | KpiToolsError, dict]) -> ProviderAudit | KpiToolsError:
@@ -261,14 +367,9 @@ def rules_from_params(path: str | Path | None) -> Rules:
     """
     if path is None:
         return Rules()
-    from kpitools.params import PARAMETER_NAMES, load_yaml_text
+    from kpitools.params import PARAMETER_NAMES, read_params_file
 
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ParameterError(f"cannot read params file: {error.strerror}", path=path) from None
-    raw = load_yaml_text(text, where=str(path)) or {}
+    raw = read_params_file(path) or {}
     if not isinstance(raw, dict):
         raise ParameterError("a params file must be a mapping of name: value", path=path)
     unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))

@@ -58,6 +58,22 @@ def previous_period(period: str) -> str:
     return f"{prev.year:04d}-{prev.month:02d}"
 
 
+def as_of_outside(as_of: date, period: str | None) -> str | None:
+    """A warning when ``as_of`` is not in the period's month (measuring March's return
+    at a date in May is allowed, but rarely meant), naming both; else None."""
+    if not period:
+        return None
+    try:
+        year, month = parse_period(period)
+    except ValueError:
+        return None
+    if (as_of.year, as_of.month) == (year, month):
+        return None
+    return (f"as_of {as_of.isoformat()} is outside the period {period} "
+            f"({period}-01 to {period_end(period).isoformat()}): the figures are measured at "
+            f"{as_of.isoformat()}, not at the period's end")
+
+
 def to_date(value: object) -> date | None:
     """A Timestamp/date/NaT/None as a plain ``date`` or None."""
     if value is None or (not isinstance(value, date) and pd.isna(value)):

@@ -89,13 +89,28 @@ _LIST_SEPARATOR = re.compile(r"\s*;\s*")
 _BAD_LIST = re.compile(r"[\x00-\x1f\x7f]|;;")
 
 
+# How Excel writes a long number it converted from text: 9.66422E+09, 1E+05.
+_SCIENTIFIC = re.compile(r"^[0-9](?:\.[0-9]+)?[eE][+-][0-9]{1,3}$")
+
+
+def _scientific(texts: list[str], column: Column, rule: str) -> tuple[list[bool], tuple]:
+    """Identifiers a spreadsheet turned into numbers in scientific notation (digits are
+    lost: the value cannot be repaired), with the failure naming the damage."""
+    flags = [_SCIENTIFIC.match(text) is not None for text in texts]
+    label = {"uln": "ULN", "ukprn": "UKPRN"}.get(column.kind, column.name)
+    reason = (f"Excel converted this {label} to a number in scientific notation and lost "
+              "digits; format the column as Text and enter the values again")
+    return flags, _failure(flags, rule, reason)
+
+
 def _parse_id(texts: list[str], column: Column) -> Distinct:
     if _BAD_ID.search("".join(texts)) is None:  # the usual case: no bad character at all
         bad = []
     else:
         bad = [_BAD_ID.search(text) is not None for text in texts]
     reason = "an identifier cannot contain ';', tabs or line breaks"
-    return Distinct(_text_or_none(texts), _failure(bad, "BAD-ID", reason))
+    _, excel = _scientific(texts, column, "BAD-ID")
+    return Distinct(_text_or_none(texts), _failure(bad, "BAD-ID", reason) + excel)
 
 
 def _parse_idlist(texts: list[str], column: Column) -> Distinct:
@@ -195,8 +210,10 @@ def _digits(text: str, count: int) -> bool:
 
 
 def _parse_ukprn(texts: list[str], column: Column) -> Distinct:
-    bad = [text != "" and not _digits(text, 8) for text in texts]
-    return Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits"))
+    scientific, excel = _scientific(texts, column, "BAD-UKPRN")
+    bad = [text != "" and not _digits(text, 8) and not sci
+           for text, sci in zip(texts, scientific, strict=True)]
+    return Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits") + excel)
 
 
 def uln_check_digit_ok(ulns: pd.Series) -> np.ndarray:
@@ -236,7 +253,9 @@ def _parse_uln(texts: list[str], column: Column) -> Distinct:
     check_ok = np.zeros(len(texts), dtype=bool)
     check_ok[ten_digits] = _ulns_ok([text for text, ok in zip(texts, ten, strict=True) if ok])
     filled = _mask([text != "" for text in texts])
-    failures = _failure(filled & ~ten_digits, "BAD-ULN", "expected 10 digits") + _failure(
+    scientific, excel = _scientific(texts, column, "BAD-ULN")
+    other = filled & ~ten_digits & ~_mask(scientific)
+    failures = _failure(other, "BAD-ULN", "expected 10 digits") + excel + _failure(
         ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
     )
     return Distinct(_text_or_none(texts), failures)
@@ -259,12 +278,28 @@ def _parse_date(texts: list[str], column: Column) -> Distinct:
         out_of_range.append(date is not None and not in_range)
         bad.append(date is None and text != "")
     data = np.array(days, dtype=np.int64).reshape(len(texts)).view("datetime64[D]")
+    serial = [flag and _excel_serial(text) is not None for flag, text in zip(bad, texts, strict=True)]
+    bad = [flag and not is_serial for flag, is_serial in zip(bad, serial, strict=True)]
     reason_bad = "not a date (expected YYYY-MM-DD or DD/MM/YYYY, day first)"
     reason_range = f"date outside {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
-    failures = _failure(bad, "BAD-DATE", reason_bad) + _failure(
-        out_of_range, "DATE-RANGE", reason_range
-    )
+    reason_serial = ("an Excel date serial number, not a date: the spreadsheet saved this date "
+                     "column as numbers; format it as a date (YYYY-MM-DD) and save the CSV again")
+    failures = (_failure(bad, "BAD-DATE", reason_bad) + _failure(serial, "BAD-DATE", reason_serial)
+                + _failure(out_of_range, "DATE-RANGE", reason_range))
     return Distinct(data.astype("datetime64[ns]"), failures)
+
+
+_SERIAL = re.compile(r"^[0-9]{5}(?:\.[0-9]+)?$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system, past Excel's 1900 leap-year bug
+
+
+def _excel_serial(text: str) -> dt.date | None:
+    """The date an Excel serial number in a CSV cell stands for, when it is a plausible
+    one (a date in the sane range); else None."""
+    if _SERIAL.match(text) is None:
+        return None
+    day = EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    return day if EARLIEST_DATE <= day <= LATEST_DATE else None
 
 
 def _calendar_date(text: str) -> dt.date | None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from kpitools.cell_kinds import (  # re-exported: the public names of this module
     EARLIEST_DATE,
+    EXCEL_EPOCH,
     FLAG_FALSE,
     FLAG_TRUE,
     LATEST_DATE,
@@ -135,7 +136,6 @@ def _factorize(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return np.fromiter(map(code.__getitem__, values), np.intp, len(values)), list(code)
 
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system, past Excel's 1900 leap-year bug
 _EXCEL_SIGNIFICANT = 1e15  # Excel keeps 15 significant digits: larger numbers lost some
 _ID_RULES = {"id": "BAD-ID", "idlist": "BAD-ID", "uln": "BAD-ULN", "ukprn": "BAD-UKPRN"}
 
@@ -176,7 +176,7 @@ def _excel_number_text(
 ) -> tuple[str, str | None]:
     if kind == "date":
         try:
-            return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat(), None
+            return (EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat(), None
         except OverflowError:
             return repr(value), None
     if not float(value).is_integer():

@@ -135,9 +135,11 @@ def pack_command(params_file: str, notebooks: str | None) -> None:
     Exit status: 0 when the pack was built (rejected rows are listed in it), 1 when the
     pack failed, 2 for bad input or arguments.
     """
+    from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.packs import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks)
+    echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
     if not outcome.ok:
         echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
         if outcome.html_path:
@@ -169,11 +171,18 @@ def packs_command(
     1 when any provider failed (the others are still built and the index lists the
     failures), 2 for bad arguments.
     """
+    from pathlib import Path
+
+    from kpitools.calendar import as_of_outside
     from kpitools.packs import batch_base, build_packs
 
     base = batch_base(params_file, include_pii=True if include_pii else None)
+    measured = _date_option(as_of) or base.as_of
+    outside = measured and as_of_outside(measured, Path(period_dir).name)
+    if outside:
+        echo(f"warning: {outside}", err=True)
     result = build_packs(
-        period_dir, out, base=base, as_of=_date_option(as_of) or base.as_of,
+        period_dir, out, base=base, as_of=measured,
         workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
         notebooks=notebooks,
     )
@@ -284,16 +293,20 @@ def _exit_for_rejected(provider: Any) -> None:
               help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
 @click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               default=None, help="YAML whose rules: mapping overrides the default rules.")
+@click.option("--period-dir", "period_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="DATA/PERIOD: also run the cross-provider checks against the other providers there.")
 @friendly_errors
-def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None) -> None:
+def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None,
+                 period_dir: str | None) -> None:
     """Compute every KPI of one provider's return and write the four output files.
 
     Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
-    contact details. Exit status: 0 when every row was accepted, 1 when rows were
-    rejected (the outputs are still written; rejected_rows.csv lists them), 2 for bad
-    input or arguments.
+    contact details. Notes (tables not supplied, no accepted learner, checks not run)
+    are printed and recorded in manifest.json. Exit status: 0 when every row was
+    accepted, 1 when rows were rejected (the outputs are still written;
+    rejected_rows.csv lists them), 2 for bad input or arguments.
     """
-    from kpitools.audit import audit_provider, rules_from_params
+    from kpitools.audit import audit_single_provider, rules_from_params
     from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.io.workspace import check_output_folder
@@ -301,13 +314,18 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
 
     check_output_folder(out_dir, inputs=[provider_dir])
     rules = rules_from_params(params_file)
-    audit = audit_provider(provider_dir, as_of=as_of.date(), rules=rules,
-                           previous_dir=previous_provider_dir(provider_dir))
+    audit = audit_single_provider(provider_dir, as_of=as_of.date(), rules=rules,
+                                  previous_dir=previous_provider_dir(provider_dir),
+                                  period_dir=period_dir)
     naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
     written = write_provider_outputs(audit, out_dir, naming)
     echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
-               f"{len(audit.findings())} exception(s), "
-               f"{len(audit.provider.rejected)} rejected row reason(s)")
+         f"{len(audit.findings())} exception(s), "
+         f"{len(audit.provider.rejected)} rejected row reason(s)")
+    for warning in audit.provider.warnings:
+        echo(f"  warning: {warning}")
+    for note in audit.notes:
+        echo(f"  note: {note}")
     for result in audit.kpi_results:
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"

@@ -58,3 +58,26 @@ class ParameterError(KpiToolsError):
 
 class PackError(KpiToolsError):
     """A pack that could not be executed or rendered."""
+
+
+class ProviderFailure(KpiToolsError):
+    """One provider of a batch stopped by an unexpected error (a fault in kpitools, not
+    bad input): the one line names the step and the error; ``detail`` keeps the
+    traceback for ``error.txt``, after that line. Other providers go on."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, detail: str = "") -> None:
+        super().__init__(message, path=path)
+        self.detail = detail
+
+    @classmethod
+    def during(cls, step: str, error: BaseException, *, path: str | Path | None = None) -> ProviderFailure:
+        """The failure of ``step`` (e.g. ``"audit"``) on ``error``, with its traceback."""
+        import traceback
+
+        first = (str(error).splitlines() or [""])[0]
+        return cls(
+            f"{step} failed on an unexpected error ({type(error).__name__}: {first}); "
+            "the other providers were not affected",
+            path=path,
+            detail="".join(traceback.format_exception(error)),
+        )

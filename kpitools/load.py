@@ -48,6 +48,10 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
     _require_tables(folder, files, raw_tables)
     tables, rejected, counts = validate_tables(raw_tables)
     warnings = list(files.warnings)
+    not_supplied = _not_supplied(files, raw_tables)
+    warnings += [f"{where} not supplied: the KPIs and checks that need the {name} table are "
+                 "no_data or not checked (a file with a header and no rows is an empty table)"
+                 for name, where in not_supplied.items()]
     chosen_id = _provider_id(folder, tables["provider"], provider_id, warnings)
     for count in counts.values():
         log.info(
@@ -66,6 +70,7 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
         counts=counts,
         inputs=files.inputs,
         warnings=warnings,
+        not_supplied=not_supplied,
     )
 
 
@@ -96,20 +101,34 @@ def _learner_sources(folder: Path, files: ProviderFiles) -> dict[str, RawTable]:
     return raw_tables
 
 
+def _form(files: ProviderFiles) -> str:
+    """``datasheet.xlsx`` for a workbook return, ``folder`` for CSV files."""
+    if any(f.path.lower() == "datasheet.xlsx" for f in files.inputs):
+        return "datasheet.xlsx"
+    return "folder"
+
+
+def _expected(name: str, form: str) -> str:
+    """Where a table is looked for: ``learners.csv`` or a sheet of the datasheet."""
+    return f"sheet {name!r} of datasheet.xlsx" if form == "datasheet.xlsx" else f"{name}.csv"
+
+
+def _not_supplied(files: ProviderFiles, raw_tables: dict[str, RawTable]) -> dict[str, str]:
+    """The optional tables absent from the return, with the file each was looked for as."""
+    form = _form(files)
+    return {name: _expected(name, form) for name in TABLES if name not in raw_tables}
+
+
 def _require_tables(folder: Path, files: ProviderFiles, raw_tables: dict[str, RawTable]) -> None:
     """provider, bootcamps and learners must be present (learners may come from ILR)."""
-    form = (
-        "datasheet.xlsx"
-        if any(f.path.lower() == "datasheet.xlsx" for f in files.inputs)
-        else "folder"
-    )
+    form = _form(files)
     for name, table in TABLES.items():
         if not table.required_table or name in raw_tables:
             continue
         if name == "learners" and files.ilr_files:
             continue
-        where = f"a sheet named {name!r}" if form == "datasheet.xlsx" else f"{name}.csv"
-        raise FileLevelError(f"required table {name!r} is absent (expected {where})", path=folder)
+        raise FileLevelError(f"required table {name!r} is absent (expected {_expected(name, form)})",
+                             path=folder)
     provider = raw_tables["provider"]
     if not len(provider):
         # Without its one row the return names no provider and no UKPRN: nothing to audit.

@@ -66,6 +66,10 @@ class ProviderReturn:
         counts: rows read / accepted / rejected per table.
         inputs: every file read, with SHA-256 and rows.
         warnings: non-fatal notes for the user (e.g. a cp1252 file).
+        not_supplied: the optional tables absent from the return, each with the file
+            (or sheet) that was looked for. An absent table is *not supplied*, unlike a
+            file with a header and no rows (a supplied, empty table): KPIs and checks
+            that need it are ``no_data`` / not checked, nothing is inferred from it.
     """
 
     provider_id: str
@@ -75,6 +79,7 @@ class ProviderReturn:
     counts: dict[str, TableCount]
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    not_supplied: dict[str, str] = field(default_factory=dict)
 
     @property
     def provider_name(self) -> str:

@@ -61,6 +61,7 @@ CATALOGUE: dict[str, RuleId] = {
         _R("RESTATED-WITHDRAWAL-DATE", "irregularity", "medium", "withdrawal date moved or removed since the previous return"),
         _R("RESTATED-PAYMENT-CHANGED", "irregularity", "medium", "a co-funding payment amount or date changed"),
         _R("RESTATED-PAYMENT-REMOVED", "irregularity", "high", "a co-funding payment in the previous return is gone"),
+        _R("REF-FORMAT-CHANGED", "irregularity", "low", "learner refs lost their leading zeros since the previous return (a spreadsheet made them numbers): matched, not restated"),
         _R("ILR-MISMATCH-MISSING-IN-ILR", "irregularity", "high", "learner in the datasheet, not in the ILR"),
         _R("ILR-MISMATCH-MISSING-IN-DATASHEET", "irregularity", "high", "learner in the ILR, not in the datasheet"),
         _R("ILR-MISMATCH-START-DATE", "irregularity", "medium", "start dates differ between datasheet and ILR"),

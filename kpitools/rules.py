@@ -7,6 +7,7 @@ params YAML may override any of them under ``rules:``; an unknown key is an erro
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -83,14 +84,25 @@ class Rules:
         return asdict(self)
 
 
+FRACTIONS = frozenset({"dropout_limit", "cofunding_rate_sme", "cofunding_rate_large",
+                       "amber_fraction", "progression_target"})
+"""Rules that are shares: a value in (0, 1], e.g. 0.2 for 20 % (25 would be 2,500 %)."""
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
     if name == "ilr_event_indicators":
         return _event_indicators(value)
-    if name == "progression_target":
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ParameterError(f"rule progression_target must be a fraction 0..1 or null, got {value!r}")
+    if name == "progression_target" and value is None:
+        return None
+    if name in FRACTIONS:
+        if not _number(value) or not 0 < value <= 1:
+            also = " or null (report only)" if name == "progression_target" else ""
+            raise ParameterError(f"rule {name} must be a fraction in (0, 1], e.g. 0.2 for 20 %"
+                                 f"{also}; got {value!r}")
         return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -100,8 +112,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ParameterError(f"rule {name} must be a whole number >= 0, got {value!r}")
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ParameterError(f"rule {name} must be a number >= 0, got {value!r}")
+    if not _number(value) or value < 0:
+        raise ParameterError(f"rule {name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 

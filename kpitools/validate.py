@@ -12,7 +12,7 @@ assessments, interviews, outcomes and referrals rejected too (REF-LEARNER).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,9 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
     """Validate every contract table of one provider's return.
 
     Args:
-        raw: raw tables by contract name; an absent table is validated as empty.
+        raw: raw tables by contract name; an absent table is validated as empty, and
+            references to it are not checked (an absent table is not supplied: a
+            co-funded learner is not rejected because employers.csv was left out).
 
     Returns:
         ``(tables, rejected, counts)``: accepted rows per contract table (all tables
@@ -54,7 +56,7 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
     counts: dict[str, TableCount] = {}
     for name in LOAD_ORDER:
         raw_table = raw.get(name) or RawTable.empty(name)
-        typed, problems = check_rows(TABLES[name], raw_table, accepted=tables)
+        typed, problems = check_rows(TABLES[name], raw_table, accepted=tables, supplied=raw)
         bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
         keep = np.ones(len(raw_table), dtype=bool)
         keep[bad_positions] = False
@@ -155,7 +157,11 @@ def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
 
 
 def check_rows(
-    table: Table, raw: RawTable, *, accepted: Mapping[str, pd.DataFrame] | None
+    table: Table,
+    raw: RawTable,
+    *,
+    accepted: Mapping[str, pd.DataFrame] | None,
+    supplied: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type every row of one table and list every problem (rows are not dropped).
 
@@ -163,6 +169,8 @@ def check_rows(
         table: the contract table.
         raw: its raw rows.
         accepted: accepted tables validated so far, for references; None skips them.
+        supplied: the tables the return holds; references to an optional table not
+            among them are skipped (None: every table counts as supplied).
 
     Returns:
         ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
@@ -187,6 +195,9 @@ def check_rows(
     _table_problems(table, raw, typed, problems)
     if accepted is not None:
         for reference in table.references:
+            if (supplied is not None and reference.table not in supplied
+                    and not TABLES[reference.table].required_table):
+                continue  # an optional table left out: nothing is inferred from it
             _reference_problems(table, reference, typed, blanks, accepted, problems)
     return frame, problems.frame()
 

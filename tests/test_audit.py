@@ -9,9 +9,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "kpis"))
-from kpi_frames import small_return, write_return  # noqa: E402
+from kpi_frames import learner, small_return, write_return  # noqa: E402
 
-from kpitools.audit import audit_period, audit_provider, rules_from_params  # noqa: E402
+from kpitools.audit import (  # noqa: E402
+    SINGLE_PROVIDER_NOTE,
+    audit_period,
+    audit_provider,
+    audit_single_provider,
+    rules_from_params,
+)
 from kpitools.cli import main  # noqa: E402
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError  # noqa: E402
 from kpitools.model import ProviderAudit  # noqa: E402
@@ -152,6 +158,109 @@ def test_previous_return_of_another_provider_is_refused(tmp_path):
         assert error.one_line().startswith(str(tmp_path / "2023-02" / "P9"))
     else:
         raise AssertionError("another provider's previous month was accepted")
+
+
+def _cofunded_return(*, supplied: bool) -> dict:
+    """small_return plus L6, co-funded by E1, past M1 with no payment and E1 never
+    contacted. ``supplied``: cofunding_payments.csv and employer_contacts.csv are there
+    with a header only (an empty table); otherwise the two files are left out."""
+    rows = small_return()
+    rows["learners"].append(learner("L6", m1="2023-01-10", learner_type="co-funded", employer="E1"))
+    if not supplied:
+        del rows["cofunding_payments"], rows["employer_contacts"]
+    return rows
+
+
+def test_absent_tables_are_not_supplied_and_nothing_is_inferred(tmp_path):
+    write_return(tmp_path / "2023-03" / "P1", _cofunded_return(supplied=False))
+    audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert audit.provider.not_supplied == {"employer_contacts": "employer_contacts.csv",
+                                           "cofunding_payments": "cofunding_payments.csv"}
+    assert any(w.startswith("cofunding_payments.csv not supplied") for w in audit.provider.warnings)
+    assert audit.provider.counts["learners"].accepted == 6  # L6 is not rejected either
+    by_kpi = {}
+    for result in audit.kpi_results:
+        by_kpi.setdefault(result.kpi, []).append(result)
+    for kpi, missing in (("employer_cofunding", "cofunding_payments.csv"),
+                         ("employer_engagement", "employer_contacts.csv")):
+        assert {r.status for r in by_kpi[kpi]} == {"no_data"}
+        assert all(missing in r.notes[0] and "not supplied" in r.notes[0] for r in by_kpi[kpi])
+    assert {r.status for r in by_kpi["learner_dropout"]} != {"no_data"}  # needs neither file
+    rules = {f.rule for f in audit.findings()}
+    assert not rules & {"COF-NO-EVIDENCE", "EE-UNREACHABLE-3"}
+
+
+def test_header_only_tables_are_empty_and_missing_evidence_is_a_finding(tmp_path):
+    write_return(tmp_path / "2023-03" / "P1", _cofunded_return(supplied=True))
+    audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert audit.provider.not_supplied == {}
+    rules = [f.rule for f in audit.findings()]
+    assert "COF-NO-EVIDENCE" in rules  # L6 past M1, no payment in a supplied table
+    cofunding = [r for r in audit.kpi_results if r.kpi == "employer_cofunding" and r.bootcamp_id == "ALL"]
+    assert cofunding[0].status != "no_data"
+
+
+def test_validate_warns_naming_the_absent_table(tmp_path):
+    write_return(tmp_path / "P1", _cofunded_return(supplied=False))
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "P1")])
+    assert "warning: cofunding_payments.csv not supplied" in result.output
+    assert "warning: employer_contacts.csv not supplied" in result.output
+    assert "warning: outcomes.csv" not in result.output  # supplied, header only
+
+
+def test_a_header_only_learners_file_says_no_learners_yet(tmp_path):
+    rows = small_return()
+    rows["learners"] = []
+    write_return(tmp_path / "2023-03" / "P1", rows)
+    result = CliRunner().invoke(main, ["kpis", str(tmp_path / "2023-03" / "P1"), "--as-of", "2023-03-31",
+                                       "--out", str(tmp_path / "out")])
+    # 1: the rows of assessments, interviews and referrals naming those learners are rejected
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "note: No learners yet" in result.output
+    assert "note: cross-provider checks" in result.output  # a single-provider run says so
+    manifest = (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8")
+    assert "No learners yet" in manifest and "need the whole period" in manifest
+
+
+def test_every_learner_rejected_gives_the_count_and_top_reasons(tmp_path):
+    rows = small_return()
+    for number, row in enumerate(rows["learners"]):
+        row["uln"] = "9.66422E+09"  # what Excel shows of a 10-digit ULN stored as a number
+        if number == 0:
+            row["start_date"] = "44927"  # and an Excel date serial in the first row
+    write_return(tmp_path / "2023-03" / "P1", rows)
+    audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert audit.provider.counts["learners"].accepted == 0
+    note = audit.notes[0]
+    assert note.startswith("Every learner row was rejected (5 of 5)")
+    # the commonest reason first: 5 rows of ULNs, then 1 row of an Excel date serial
+    assert "uln: Excel converted this ULN to a number in scientific notation" in note
+    assert note.index("(5 rows)") < note.index("start_date: an Excel date serial number")
+    assert {r.denominator for r in audit.kpi_results if r.kpi == "learner_dropout"} == {0}
+
+
+def test_cross_provider_checks_with_the_period_dir(tmp_path):
+    # P1 and P2 share L1's ULN on overlapping learning: only a run that sees both knows
+    for provider_id in ("P1", "P2"):
+        rows = small_return(provider_id)
+        rows["learners"][0]["uln"] = "9664217882"
+        write_return(tmp_path / "2023-03" / provider_id, rows)
+    alone = audit_single_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert alone.notes[-1] == SINGLE_PROVIDER_NOTE
+    assert "DUP-ULN-OVERLAP" not in {f.rule for f in alone.irregularities}
+    together = audit_single_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF,
+                                     period_dir=tmp_path / "2023-03")
+    assert together.notes[-1].startswith("cross-provider checks run against 1 other provider(s)")
+    assert "DUP-ULN-OVERLAP" in {f.rule for f in together.irregularities}
+
+
+def test_as_of_outside_the_period_is_noted(tmp_path):
+    write_return(tmp_path / "2023-03" / "P1", small_return())
+    audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=date(2023, 5, 31))
+    assert any(n.startswith("as_of 2023-05-31 is outside the period 2023-03") for n in audit.notes)
+    inside = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
+    assert not any("outside the period" in n for n in inside.notes)
 
 
 def test_audit_period_fails_a_folder_whose_provider_csv_names_another(tmp_path):

@@ -34,3 +34,15 @@ def test_periods():
     assert previous_period("2023-01") == "2022-12"
     with pytest.raises(ValueError):
         period_end("2023-13")
+
+
+def test_as_of_outside_the_period_names_both():
+    from kpitools.calendar import as_of_outside
+
+    assert as_of_outside(date(2023, 3, 1), "2023-03") is None
+    assert as_of_outside(date(2023, 3, 31), "2023-03") is None
+    assert as_of_outside(date(2023, 3, 15), None) is None
+    before = as_of_outside(date(2023, 2, 28), "2023-03")
+    after = as_of_outside(date(2023, 4, 1), "2023-03")
+    assert before.startswith("as_of 2023-02-28 is outside the period 2023-03 (2023-03-01 to 2023-03-31)")
+    assert after.startswith("as_of 2023-04-01 is outside the period 2023-03")

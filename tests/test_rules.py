@@ -34,3 +34,24 @@ def test_wrong_types_fail(overrides):
 def test_rules_are_frozen():
     with pytest.raises(AttributeError):
         Rules().dropout_limit = 0.3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["dropout_limit", "cofunding_rate_sme", "cofunding_rate_large",
+                                  "amber_fraction", "progression_target"])
+def test_fractions_are_in_zero_to_one(name):
+    # both sides of each boundary: 0 and above 1 refused, the smallest share and 1 accepted
+    assert getattr(Rules.from_mapping({name: 1}), name) == 1.0
+    assert getattr(Rules.from_mapping({name: 0.001}), name) == 0.001
+    for bad in (0, 1.0001, 25, -0.2, float("nan"), float("inf"), "0.2", True):
+        with pytest.raises(ParameterError) as caught:
+            Rules.from_mapping({name: bad})
+        message = caught.value.one_line()
+        assert message.startswith(f"rule {name} must be a fraction in (0, 1]")
+        assert "\n" not in message
+
+
+def test_non_finite_amounts_are_refused():
+    assert Rules.from_mapping({"payment_tolerance": 0}).payment_tolerance == 0.0
+    for bad in (float("nan"), float("inf"), -1):
+        with pytest.raises(ParameterError, match="payment_tolerance must be a finite number >= 0"):
+            Rules.from_mapping({"payment_tolerance": bad})

@@ -29,6 +29,7 @@ from kpitools.rules import Rules
 __all__ = [
     "run_portfolio_checks",
     "run_provider_checks",
+    "unchecked",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,18 +59,51 @@ def run_provider_checks(
     """
     del rules  # no irregularity threshold is a rule yet; the signature is shared
     tables = current.tables
+    skipped = set(unchecked(current, previous))
     findings = duplicate_learner_rows(tables["learners"], current.rejected)
     findings += exact_duplicate_rows(tables)
     findings += uln_overlaps_within(tables["learners"], tables["bootcamps"])
     findings += date_order(tables["learners"], tables["outcomes"])
-    findings += m2_without_evidence(
-        tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of
-    )
-    findings += unknown_employers(tables, current.rejected)
-    if previous is not None:
-        findings += restatements(current, previous)
+    if "M2-NO-EVIDENCE" not in skipped:
+        findings += m2_without_evidence(
+            tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of
+        )
+    if "EMP-UNKNOWN" not in skipped:
+        findings += unknown_employers(tables, current.rejected)
+    if previous is not None and "RESTATED-*" not in skipped:
+        findings += restatements(current, previous,
+                                 payments="RESTATED-PAYMENT-*" not in skipped)
     log.info("%s: %d irregularities", current.provider_id, len(findings))
     return findings
+
+
+CHECK_TABLES: dict[str, tuple[str, ...]] = {
+    "M2-NO-EVIDENCE": ("interviews", "outcomes"),
+    "EMP-UNKNOWN": ("employers",),
+    "RESTATED-PAYMENT-*": ("cofunding_payments",),
+}
+"""The optional tables a check reads: without one (not supplied) the check is not run,
+since the absence of evidence in a file left out proves nothing."""
+
+
+def unchecked(current: ProviderReturn, previous: ProviderReturn | None) -> dict[str, str]:
+    """The checks not run because a table they read was not supplied, each with the
+    reason in words (``RESTATED-PAYMENT-*`` also when last month's return lacks it)."""
+    reasons: dict[str, str] = {}
+    count = current.counts.get("learners")
+    if previous is not None and count is not None and count.read and not count.accepted:
+        # each learner is in the file but rejected, not gone: see the rejected rows
+        reasons["RESTATED-*"] = ("restatements (RESTATED-*) not checked: every learner row "
+                                 "of this return was rejected (so were the rows naming them)")
+    if count is not None and count.read and not count.accepted:
+        reasons["ILR-MISMATCH-*"] = ("ILR reconciliation (ILR-MISMATCH-*) not checked: every "
+                                     "learner row of the datasheet was rejected")
+    for check, needed in CHECK_TABLES.items():
+        returns = [current] if previous is None or not check.startswith("RESTATED") else [current, previous]
+        missing = [ret.not_supplied[t] for ret in returns for t in needed if t in ret.not_supplied]
+        if missing:
+            reasons[check] = f"{check} not checked: {' and '.join(dict.fromkeys(missing))} not supplied"
+    return reasons
 
 
 def run_portfolio_checks(

@@ -201,7 +201,9 @@ def _same_uln_pairs(
     periods: pd.DataFrame, *, across_providers: bool = False
 ) -> list[tuple[pd.Series, pd.Series]]:
     """Pairs of rows (earlier row first) sharing one known ULN."""
-    usable = periods[periods["uln"].map(known_uln)].reset_index(drop=True)
+    # a boolean array, not the mapped Series: an empty object Series would select columns
+    known = periods["uln"].map(known_uln).to_numpy(dtype=bool)
+    usable = periods[known].reset_index(drop=True)
     usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].map(lambda u: str(u).strip()))
     if not usable["_uln"].duplicated().any():
         return []  # no ULN twice: the self-join below would give only each row with itself

@@ -123,7 +123,30 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
             pairs.append((i, j))
             sheet_left.remove(i)
             ilr_left.remove(j)
+    pairs += _match_zero_stripped(sheet, ilr, sheet_left, ilr_left)
     return pairs, sheet_left, ilr_left
+
+
+def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
+                         sheet_left: list[object], ilr_left: list[object]) -> list[tuple[object, object]]:
+    """Pairs of learners left whose refs differ only by leading zeros (a spreadsheet
+    saved the datasheet's learner_ref as numbers), each stripped ref unique on both
+    sides; matched pairs leave ``sheet_left`` and ``ilr_left``."""
+    def stripped(ref: object) -> str:
+        return str(ref).lstrip("0") or "0"
+
+    sheet_refs = Counter(stripped(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(stripped(ilr[j].learner_ref) for j in ilr_left)
+    ilr_by_ref = {stripped(ilr[j].learner_ref): j for j in ilr_left}
+    pairs = []
+    for i in list(sheet_left):
+        ref = stripped(sheet[i].learner_ref)
+        if sheet_refs[ref] == 1 and ilr_refs[ref] == 1:
+            j = ilr_by_ref[ref]
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    return pairs
 
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:

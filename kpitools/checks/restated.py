@@ -22,7 +22,9 @@ def previous_label(previous: ProviderReturn) -> str:
     return name if is_period_name(name) else "previous"
 
 
-def restatements(current: ProviderReturn, previous: ProviderReturn) -> list[Finding]:
+def restatements(
+    current: ProviderReturn, previous: ProviderReturn, *, payments: bool = True
+) -> list[Finding]:
     """RESTATED-*: learners and payments of the previous return changed in this one.
 
     - RESTATED-DISAPPEARED: a learner (learner_ref, bootcamp_id) accepted last month is
@@ -36,16 +38,73 @@ def restatements(current: ProviderReturn, previous: ProviderReturn) -> list[Find
     - RESTATED-PAYMENT-CHANGED / -REMOVED: see :func:`payment_restatements`.
 
     Sources cite this month's row and last month's, the latter prefixed by its period
-    (``2023-02/learners.csv:12``).
+    (``2023-02/learners.csv:12``). ``payments=False`` (a month's cofunding_payments
+    not supplied) leaves the payments out.
     """
     label = previous_label(previous)
-    findings = _learner_restatements(
-        current.tables["learners"], previous.tables["learners"], label
-    )
-    findings += payment_restatements(
-        current.tables["cofunding_payments"], previous.tables["cofunding_payments"], label
-    )
+    findings: list[Finding] = []
+    now_learners, before_learners = current.tables["learners"], previous.tables["learners"]
+    now_payments = current.tables["cofunding_payments"]
+    renamed = zero_stripped_refs(now_learners, before_learners)
+    if renamed:
+        findings.append(_format_changed(current.provider_id, now_learners, before_learners,
+                                        renamed, label))
+        now_learners = _with_refs(now_learners, renamed)
+        now_payments = _with_refs(now_payments, renamed)
+    findings += _learner_restatements(now_learners, before_learners, label)
+    if payments:  # False when a month's cofunding_payments was not supplied
+        findings += payment_restatements(
+            now_payments, previous.tables["cofunding_payments"], label
+        )
     return findings
+
+
+def zero_stripped_refs(now: pd.DataFrame, before: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Learners whose ref only lost its leading zeros since last month (``000670`` is now
+    ``670`` on the same bootcamp): a spreadsheet turned the column into numbers.
+
+    Only refs missing from this month matched to refs new this month count, and only
+    when exactly one of last month's refs strips to the new one.
+
+    Returns:
+        ``(ref now, bootcamp_id)`` → last month's ref.
+    """
+    old_keys = set(zip(before["learner_ref"], before["bootcamp_id"], strict=True))
+    new_keys = set(zip(now["learner_ref"], now["bootcamp_id"], strict=True))
+    candidates: dict[tuple[str, str], list[str]] = {}
+    for ref, bootcamp in old_keys - new_keys:
+        if isinstance(ref, str) and ref.startswith("0"):
+            candidates.setdefault((ref.lstrip("0") or "0", bootcamp), []).append(ref)
+    return {
+        (ref, bootcamp): found[0]
+        for ref, bootcamp in new_keys - old_keys
+        if isinstance(ref, str) and len(found := candidates.get((ref, bootcamp), [])) == 1
+    }
+
+
+def _with_refs(frame: pd.DataFrame, renamed: Mapping[tuple[str, str], str]) -> pd.DataFrame:
+    """``frame`` with this month's zero-stripped refs written as last month's."""
+    refs = [renamed.get((ref, bootcamp), ref)
+            for ref, bootcamp in zip(frame["learner_ref"], frame["bootcamp_id"], strict=True)]
+    return frame.assign(learner_ref=pd.Series(refs, index=frame.index, dtype=object))
+
+
+def _format_changed(provider_id: str, now: pd.DataFrame, before: pd.DataFrame,
+                    renamed: Mapping[tuple[str, str], str], label: str, examples: int = 3) -> Finding:
+    """REF-FORMAT-CHANGED: one finding for the return, with the count and examples."""
+    pairs = sorted(renamed.items(), key=lambda item: item[1])
+    shown = ", ".join(f"{new} was {old}" for (new, _), old in pairs[:examples])
+    first_new, first_old = pairs[0][0], pairs[0][1]
+    now_source = now.loc[(now["learner_ref"] == first_new[0]) & (now["bootcamp_id"] == first_new[1]), "source"]
+    old_source = before.loc[(before["learner_ref"] == first_old) & (before["bootcamp_id"] == first_new[1]), "source"]
+    sources = [*now_source.head(1), *(source_prefixed(s, label) for s in old_source.head(1))]
+    return irregularity(
+        "REF-FORMAT-CHANGED", f"provider:{provider_id}", sources,
+        f"{len(renamed)} learner ref(s) lost their leading zeros since the {label} return "
+        f"(e.g. {shown}): a spreadsheet saved the learner_ref column as numbers. They were "
+        "matched to last month's refs and are not reported as restatements; format the "
+        "column as Text before saving",
+    )
 
 
 def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:

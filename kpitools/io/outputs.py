@@ -99,6 +99,18 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False) -> Path:
     return path
 
 
+ERROR_FILE = "error.txt"
+
+
+def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Path:
+    """``error.txt`` of a provider that failed: one plain line first, the detail (e.g.
+    a traceback, or where the failed notebook is) after a blank line."""
+    text = summary.strip().replace("\n", " ") + "\n"
+    if detail.strip():
+        text += "\n" + detail.rstrip() + "\n"
+    return write_atomic(Path(out_dir) / ERROR_FILE, text.encode("utf-8"))
+
+
 def write_provider_outputs(
     audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming
 ) -> dict[str, Path]:

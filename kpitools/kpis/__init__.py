@@ -9,6 +9,7 @@ engagement once per stage. Their docstrings are the method statement
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -38,11 +39,27 @@ KPI_FUNCTIONS: dict[str, KpiFunction] = {
 }
 """Every KPI function by KPI name, in the order of ``contract.KPIS``."""
 
-__all__ = ["ALL", "KPI_FUNCTIONS", "compute_all", *KPI_FUNCTIONS]
+KPI_TABLES: dict[str, tuple[str, ...]] = {
+    "employer_engagement": ("employers", "employer_contacts"),
+    "employer_cofunding": ("employers", "cofunding_payments"),
+    "learner_dropout": (),
+    "new_skills": ("assessments",),
+    "guaranteed_interview": ("interviews",),
+    "career_progression": ("outcomes",),
+    "referral": ("outcomes", "referrals"),
+}
+"""The optional tables each KPI reads besides provider, bootcamps and learners: when one
+is not supplied the KPI is ``no_data`` (data-contract.md, "Absent is not empty")."""
+
+__all__ = ["ALL", "KPI_FUNCTIONS", "KPI_TABLES", "compute_all", *KPI_FUNCTIONS]
 
 
 def compute_all(
-    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    as_of: date,
+    rules: Rules,
+    not_supplied: Mapping[str, str] | None = None,
 ) -> list[KpiResult]:
     """Every KPI for one provider, in a stable order.
 
@@ -53,6 +70,10 @@ def compute_all(
         tables: validated tables (kpitools.model), by table name.
         as_of: the measurement date.
         rules: the rules in force.
+        not_supplied: tables absent from the return, with the file looked for
+            (``ProviderReturn.not_supplied``): every result of a KPI that reads one of
+            them (:data:`KPI_TABLES`) is ``no_data`` with a note naming the file, and
+            has no exceptions.
 
     Returns:
         Every KpiResult; the inputs are not changed.
@@ -62,7 +83,19 @@ def compute_all(
         result for name in KPIS for result in KPI_FUNCTIONS[name](measured, as_of=as_of,
                                                                    rules=rules)
     ]
+    absent = not_supplied or {}
+    results = [_not_measured(r, absent) for r in results]
     return sorted(results, key=_order)
+
+
+def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResult:
+    """The result as ``no_data`` when its KPI reads a table that was not supplied."""
+    missing = [not_supplied[t] for t in KPI_TABLES[result.kpi] if t in not_supplied]
+    if not missing:
+        return result
+    note = f"{' and '.join(missing)} not supplied: not measured (nothing is inferred from a missing file)"
+    return replace(result, numerator=0, denominator=0, status="no_data", due_date=None,
+                   exceptions=(), notes=(note,))
 
 
 def _order(result: KpiResult) -> tuple[int, int, bool, str]:

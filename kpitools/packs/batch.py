@@ -33,9 +33,9 @@ from tqdm import tqdm
 
 from kpitools import layout
 from kpitools.calendar import period_end
-from kpitools.errors import KpiToolsError, PackError
+from kpitools.errors import KpiToolsError, PackError, ProviderFailure
 from kpitools.identity import WORKING
-from kpitools.io.outputs import write_atomic
+from kpitools.io.outputs import write_error_file
 from kpitools.io.register import write_register
 from kpitools.io.workspace import (
     check_output_folder,
@@ -208,15 +208,18 @@ def prepare_period(
         out_dir = period_out / provider_id
         staging = prepared.staging[provider_id] = staging_folder(out_dir)
         if isinstance(result, KpiToolsError):
-            _fail(prepared, provider_id, result.one_line())
+            _fail(prepared, provider_id, result)
             continue
-        params = provider_params(base, period_dir / provider_id, out_dir, period, as_of, work_dir)
         try:
+            params = provider_params(base, period_dir / provider_id, out_dir, period, as_of, work_dir)
             ctx = context_from_audit(result, params)
             write_provider_files(ctx, staging)
+        except KpiToolsError as error:
+            _fail(prepared, provider_id, error)
+            continue
         except Exception as error:  # one provider's failure never stops the batch
-            log.exception("%s: writing outputs failed", provider_id)
-            _fail(prepared, provider_id, f"writing outputs failed: {type(error).__name__}: {error}")
+            log.warning("%s: writing outputs failed: %s: %s", provider_id, type(error).__name__, error)
+            _fail(prepared, provider_id, ProviderFailure.during("writing outputs", error))
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
@@ -239,13 +242,27 @@ def period_name(period_dir: Path) -> str:
     return period_dir.name
 
 
-def _fail(prepared: PreparedPeriod, provider_id: str, reason: str) -> None:
-    """A provider that cannot be audited: its new set of outputs is one error.txt."""
-    prepared.failures[provider_id] = reason
+def _fail(prepared: PreparedPeriod, provider_id: str, error: KpiToolsError) -> None:
+    """A provider that cannot be audited: its new set of outputs is one error.txt, its
+    one plain line first and the detail (a traceback for a fault in kpitools) after."""
+    prepared.failures[provider_id] = error.one_line()
     staging = prepared.staging[provider_id]
     for leftover in staging.iterdir():  # what was written before the failure
         leftover.unlink()
-    write_atomic(staging / "error.txt", (reason + "\n").encode("utf-8"))
+    write_error_file(staging, error.one_line(), getattr(error, "detail", ""))
+
+
+def write_pack_errors(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> None:
+    """``error.txt`` beside each pack that failed (in its staging folder, published with
+    the rest of its set): the reason, then where to look."""
+    for provider_id, outcome in outcomes.items():
+        staging = prepared.staging.get(provider_id)
+        if outcome.ok or staging is None:
+            continue
+        where = (f"The executed notebook, stopped at the failing cell, is rendered as "
+                 f"{Path(outcome.html_path).name} beside this file." if outcome.html_path
+                 else "No notebook was rendered.")
+        write_error_file(staging, f"pack failed: {outcome.error}", where)
 
 
 def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
@@ -389,6 +406,7 @@ def build_packs(
         prepared = prepare_period(period_dir, out, base=base, work_dir=work_dir, as_of=as_of,
                                   cell_timeout=cell_timeout, workers=workers, notebooks=notebooks)
         outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
+        write_pack_errors(prepared, outcomes)
         outcomes = publish(prepared, outcomes)
         index = write_index(prepared, outcomes)
     return BatchResult(prepared.period_out, outcomes, prepared.failures, index,

@@ -58,9 +58,9 @@ def load_audit(path: str | Path) -> ProviderAudit:
 
 def compute_audit(params: PackParams) -> ProviderAudit:
     """Compute one provider's audit from its folder (standalone runs)."""
-    from kpitools.audit import audit_provider  # heavy; only when not loading a saved one
+    from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
 
-    return audit_provider(
+    return audit_single_provider(
         Path(params.provider_dir),
         as_of=params.resolved_as_of,
         rules=params.rules_object(),

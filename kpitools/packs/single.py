@@ -24,8 +24,8 @@ from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path,
 from kpitools.params import (
     PackParams,
     load_params,
-    load_yaml_text,
     params_from_mapping,
+    read_params_file,
     write_params,
 )
 from kpitools.pseudonym import check_key
@@ -60,11 +60,7 @@ def batch_base(
     where = ""
     if params_file:
         where = str(params_file)
-        try:
-            text = Path(params_file).read_text(encoding="utf-8")
-        except OSError as error:
-            raise ParameterError(f"cannot read params file: {error.strerror}", path=where) from None
-        loaded = load_yaml_text(text, where=where)
+        loaded = read_params_file(params_file)
         if not isinstance(loaded, dict):
             raise ParameterError("a params file must be a mapping of name: value", path=where)
         given = sorted(k for k in _PER_PROVIDER if loaded.get(k))

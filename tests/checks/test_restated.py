@@ -95,3 +95,42 @@ def test_payment_date_change_without_evidence_ref_pairs_in_date_order():
         ("RESTATED-PAYMENT-CHANGED", "learner:L1")
     ]
 
+
+
+def test_refs_that_lost_their_leading_zeros_are_matched_and_reported_once():
+    # Last month 000670, 000671 (a payment), 000672 (withdrawn); this month Excel wrote them
+    # as 670, 671, 672, and 672's withdrawal date moved a day (a real restatement, kept).
+    # 0673 and 673 both strip to 673: ambiguous, so 0673 disappeared and 673 is new.
+    # L9 is gone for real.
+    before = [learner("000670"), learner("000671"), learner("000672", withdrawal_date="2023-02-01"),
+              learner("0673"), learner("00673"), learner("L9")]
+    now = [learner("670"), learner("671"), learner("672", withdrawal_date="2023-02-02"),
+           learner("673")]
+    pay = {"employer_id": "E1", "bootcamp_id": "B1", "amount": 500, "payment_date": "2023-02-10"}
+    previous = provider_return(path=FEB, bootcamps=[bootcamp()], learners=before,
+                               cofunding_payments=[{**pay, "learner_ref": "000671"}])
+    current = provider_return(path=MAR, bootcamps=[bootcamp()], learners=now,
+                              cofunding_payments=[{**pay, "learner_ref": "671"}])
+    findings = restatements(current, previous)
+    assert [(f.rule, f.entity) for f in findings] == [
+        ("REF-FORMAT-CHANGED", "provider:P001"),
+        ("RESTATED-WITHDRAWAL-DATE", "learner:000672"),  # last month's ref names the learner
+        ("RESTATED-DISAPPEARED", "learner:0673"),
+        ("RESTATED-DISAPPEARED", "learner:00673"),
+        ("RESTATED-DISAPPEARED", "learner:L9"),
+    ]
+    changed = findings[0]
+    assert changed.severity == "low"
+    assert changed.message.startswith("3 learner ref(s) lost their leading zeros since the 2023-02 return "
+                                      "(e.g. 670 was 000670, 671 was 000671, 672 was 000672)")
+    assert changed.source == "learners.csv:2; 2023-02/learners.csv:2"
+
+
+def test_a_payment_table_left_out_is_not_every_payment_removed():
+    pay = {"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1", "amount": 500,
+           "payment_date": "2023-02-10"}
+    previous = provider_return(path=FEB, bootcamps=[bootcamp()], learners=[learner("L1")],
+                               cofunding_payments=[pay])
+    current = provider_return(path=MAR, bootcamps=[bootcamp()], learners=[learner("L1")])
+    assert [f.rule for f in restatements(current, previous)] == ["RESTATED-PAYMENT-REMOVED"]
+    assert restatements(current, previous, payments=False) == []

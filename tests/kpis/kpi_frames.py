@@ -116,4 +116,8 @@ def small_return(provider_id: str = "P1") -> dict[str, list[dict[str, str]]]:
         "interviews": interviews,
         "referrals": [{"learner_ref": "L4", "bootcamp_id": "B1", "referral_date": "2023-02-10"},
                       {"learner_ref": "L5", "bootcamp_id": "B1", "referral_date": "2023-04-02"}],
+        # supplied with a header and no rows (an absent file would be "not supplied")
+        "employer_contacts": [],
+        "cofunding_payments": [],
+        "outcomes": [],
     }

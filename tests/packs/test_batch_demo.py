@@ -366,5 +366,11 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
     monkeypatch.setattr(batch, "write_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
-    assert prepared.failures["P002"] == "writing outputs failed: ValueError: disk says no"
+    assert prepared.failures["P002"].startswith(
+        "writing outputs failed on an unexpected error (ValueError: disk says no)")
     assert "P003" in prepared.failures
+    # error.txt: the plain line first, the traceback after it
+    error_file = prepared.staging["P002"] / "error.txt"  # published with the set by publish()
+    summary, _, detail = error_file.read_text(encoding="utf-8").partition("\n\n")
+    assert summary == prepared.failures["P002"]
+    assert "Traceback" in detail and "disk says no" in detail

@@ -126,3 +126,52 @@ def test_blank_previous_and_out_dir_are_derived_from_provider_dir(tmp_path: Path
     # a given value is kept as given
     given = params_from_mapping({"provider_dir": str(provider), "out_dir": "o", "previous_dir": "p"})
     assert (given.out_dir, given.previous_dir) == ("o", "p")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a duplicated include_pii would otherwise silently build a pack with personal data
+        ("include_pii: false\ninclude_pii: true\n", "line 4: duplicate key 'include_pii'"),
+        ("rules: &r {dropout_limit: 0.2}\nas_of: *r\n", "line 3: anchors and aliases"),
+        ("rules: {dropout_limit: .nan}\n", "line 3: .nan is not a finite number"),
+        ("rules: {dropout_limit: -.inf}\n", "line 3: -.inf is not a finite number"),
+        ("rules: {outcome_window_months: " + "9" * 5000 + "}\n", "line 3: integer longer than 18 digits"),
+        ("rules: " + "[" * 40 + "]" * 40 + "\n", "line 3: nested deeper than 10 levels"),
+        ("as_of: !!python/object/apply:os.system ['true']\n", "python/object/apply:os.system' is not allowed"),
+        ("rules: {dropout_limit: 25}\n", "rules: rule dropout_limit must be a fraction in (0, 1]"),
+        ("rules: [1,\n", "not valid YAML: line 4"),
+    ],
+)
+def test_params_yaml_refusals_are_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+
+    path = _write(tmp_path, f"provider_dir: a\nout_dir: b\n{text}")
+    with pytest.raises(ParameterError) as caught:
+        load_params(path)
+    assert message in caught.value.one_line()
+    result = CliRunner().invoke(main, ["pack", str(path)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_params_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "P001.yaml"
+    # 16 + 11 + 24 bytes before the é: it is byte 51 (from 0)
+    path.write_bytes("provider_dir: a\nout_dir: b\nperiod: '2023-03'  # caf\u00e9\n".encode("cp1252"))
+    with pytest.raises(ParameterError, match=r"not UTF-8 text \(byte 51\); save the file as UTF-8"):
+        load_params(path)
+
+
+def test_every_params_reader_uses_the_safe_loader(tmp_path: Path) -> None:
+    # kpis/rules --params (rules_from_params) and packs --params (batch_base) too
+    from kpitools.audit import rules_from_params
+    from kpitools.packs import batch_base
+
+    path = _write(tmp_path, "include_pii: false\ninclude_pii: true\n")
+    for reader in (rules_from_params, batch_base):
+        with pytest.raises(ParameterError, match="duplicate key 'include_pii'"):
+            reader(path)
