@@ -227,6 +227,7 @@ def audit_period(
     rules: Rules | None = None,
     previous_period_dir: Path | None = None,
     workers: int = 1,
+    trend_months: int = 0,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -238,6 +239,9 @@ def audit_period(
             the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
         workers: processes auditing providers side by side (1: all in this process).
             The results are the same, in the same order, whatever the number.
+        trend_months: when above 0, each audit also gets its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.trends.provider_trends`),
+            computed in the same worker.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -254,7 +258,7 @@ def audit_period(
     folders = layout.provider_folders(period_dir)
     tasks = [
         _ProviderTask(folder, None if previous_period_dir is None
-                      else previous_period_dir / folder.name, as_of, rules, period)
+                      else previous_period_dir / folder.name, as_of, rules, period, trend_months)
         for folder in folders
     ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
@@ -284,6 +288,7 @@ class _ProviderTask:
     as_of: date
     rules: Rules | None
     period: str | None
+    trend_months: int = 0
 
 
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
@@ -307,6 +312,10 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
+    if task.trend_months:
+        from kpitools.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
 
 

@@ -248,3 +248,16 @@ def test_measurement_date_needs_a_period_folder_or_as_of(tmp_path):
     assert measurement_date(tmp_path / "anything" / "P001", "2023-05-17") == date(2023, 5, 17)
     with pytest.raises(ParameterError, match="give --as-of"):
         measurement_date(tmp_path / "anything" / "P001", None)
+
+
+def test_cli_sample_refuses_an_output_folder_under_a_file(tmp_path):
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+
+    folder = _provider_folder(tmp_path / "2023-03" / "P001")
+    (tmp_path / "report.txt").write_text("a file")
+    result = CliRunner().invoke(main, ["sample", str(folder), "--out", str(tmp_path / "report.txt" / "samples")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 'report.txt' / 'samples'}: output folder: "
+                             f"{tmp_path / 'report.txt'} is a file, not a folder; give a folder\n")

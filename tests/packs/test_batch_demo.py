@@ -356,14 +356,14 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
         data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from kpitools.packs import batch
 
-    real = batch.write_register
+    real = batch.write_provider_register
 
-    def failing_for_p002(findings, path):  # noqa: ANN001, ANN202 - test double
-        if "P002" in str(path):
+    def failing_for_p002(ctx, out_dir):  # noqa: ANN001, ANN202 - test double
+        if ctx.audit.provider_id == "P002":
             raise ValueError("disk says no")
-        return real(findings, path)
+        return real(ctx, out_dir)
 
-    monkeypatch.setattr(batch, "write_register", failing_for_p002)
+    monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
     assert prepared.failures["P002"].startswith(
