@@ -11,8 +11,9 @@ Usage::
 
 Writes ``DIR/index.png``, ``DIR/<provider>.png`` (each pack's first screen) and
 ``DIR/<provider>-pdf-page1.png`` / ``-page2.png`` for the first pack (its
-``audit_pack.pdf``, printed first when there is none) (default DIR: OUT/PERIOD/screenshots)
-and prints each path.
+``audit_pack.pdf``, printed first when there is none) and prints each path. The default
+DIR is ``OUT/screenshots/PERIOD``: outside ``OUT/PERIOD``, whose sub-folders are providers
+(a ``screenshots`` folder there would be listed as a stale provider).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     index = args.period_out / "index.html"
     if not index.exists():
         sys.exit(f"{index} not found: run `kpitools packs DATA/PERIOD --out OUT` first")
-    target = args.out or args.period_out / "screenshots"
+    target = args.out or args.period_out.parent / "screenshots" / args.period_out.name
     target.mkdir(parents=True, exist_ok=True)
     pages = [("index", index)] + [
         (pack.parent.name, pack) for pack in sorted(args.period_out.glob("*/audit_pack.html"))[: args.providers]

@@ -149,7 +149,7 @@ def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], mor
     from kpitools.packs.blocks import table
 
     refs = frame["learner_ref"].where(frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), "")
-    entity = [f"learner:{ctx.learner(ref)}" if ref else e for ref, e in zip(refs, frame["entity"], strict=True)]
+    entity = [f"learner:{ctx.naming.learner(ref)}" if ref else e for ref, e in zip(refs, frame["entity"], strict=True)]
     shown = frame.assign(entity=entity)
     return str(table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more))
 
