@@ -169,9 +169,9 @@ def audit_return(
              *skipped.values()]
     kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
                               not_supplied=current.not_supplied)
-    # ILR files beside the return (kpitools.checks.ilr_reconcile): DfE rule findings,
+    # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
-    from kpitools.checks.ilr_reconcile import ilr_review
+    from kpitools.ilr.reconcile import ilr_review
 
     ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings

@@ -456,8 +456,8 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | 
 
     from kpitools.audit import rules_from_params
     from kpitools.identity import WITHHELD, withheld_values
-    from kpitools.ilr_mapping import tables_from_ilr_files
-    from kpitools.io.ilr_outputs import write_ilr_outputs
+    from kpitools.ilr.mapping import tables_from_ilr_files
+    from kpitools.ilr.outputs import write_ilr_outputs
 
     rules = rules_from_params(params_file)
     if m1_days is not None:

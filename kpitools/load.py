@@ -88,9 +88,9 @@ def _learner_sources(folder: Path, files: ProviderFiles) -> dict[str, RawTable]:
     raw_tables = dict(files.tables)
     if "learners" not in raw_tables and files.ilr_files:
         log.info("%s: no learners table; %d ILR file(s) present", folder, len(files.ilr_files))
-        # ILR ingestion (kpitools.ilr_mapping): learners, and interviews / outcomes when
+        # ILR ingestion (kpitools.ilr.mapping): learners, and interviews / outcomes when
         # the folder has none, come from ilr/*.xml (default rules: M1 = start + 7 days).
-        from kpitools.ilr_mapping import ilr_raw_tables, tables_from_ilr_files
+        from kpitools.ilr.mapping import ilr_raw_tables, tables_from_ilr_files
         from kpitools.rules import Rules
 
         ilr = tables_from_ilr_files(files.ilr_files, rules=Rules())

@@ -25,7 +25,7 @@ from kpitools.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
 SEVERITIES = ("high", "medium", "low")
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
 """The worklist of the ILR's drop-outs with their withdrawal reason
-(:mod:`kpitools.checks.ilr_reconcile`), shown in the pack's ILR section."""
+(:mod:`kpitools.ilr.reconcile`), shown in the pack's ILR section."""
 
 
 @dataclass(frozen=True)

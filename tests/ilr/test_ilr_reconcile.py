@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kpitools.checks.ilr_reconcile import reconcile
-from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.reconcile import reconcile
 from kpitools.rule_ids import CATALOGUE
 from kpitools.rules import Rules
 from kpitools.validate import frame_from_records
@@ -163,7 +163,7 @@ def test_refs_that_lost_their_leading_zeros_match_the_ilr() -> None:
     # 00671: ambiguous, so left unmatched (both sides then report it).
     from collections import namedtuple
 
-    from kpitools.checks.ilr_reconcile import _match
+    from kpitools.ilr.reconcile import _match
 
     row = namedtuple("row", "learner_ref bootcamp_id")
     sheet = {0: row("670", "B1"), 1: row("671", "B1"), 2: row("L9", "B1")}

@@ -1,6 +1,6 @@
 """DfE's ILR validation rules for Skills Bootcamps that can be checked from the file alone.
 
-The rules are data: ``kpitools/ilr_rules.csv`` holds each rule's id (``ILR-`` + DfE's
+The rules are data: ``kpitools/ilr/dfe_rules.csv`` holds each rule's id (``ILR-`` + DfE's
 rule name), DfE's severity and error message, its source (DfE's "ILR validation rules
 2025 to 2026", version 3, with the rule's own version) and how kpitools checks it where
 DfE's condition needs what the file does not hold (LARS categories) or excludes bootcamp
@@ -25,7 +25,7 @@ from datetime import date
 from importlib import resources
 
 from kpitools.calendar import add_months
-from kpitools.ilr_events import (
+from kpitools.ilr.events import (
     BOOTCAMP_FUND_MODEL,
     BOOTCAMP_PROG_TYPE,
     BOOTCAMP_SOF,
@@ -38,12 +38,12 @@ from kpitools.ilr_events import (
     is_event_aim,
     programme_aims,
 )
-from kpitools.io.ilr_records import IlrDelivery, IlrFam, IlrLearner
+from kpitools.ilr.records import IlrDelivery, IlrFam, IlrLearner
 
 
 @dataclass(frozen=True)
 class IlrRule:
-    """One row of ``kpitools/ilr_rules.csv``."""
+    """One row of ``kpitools/ilr/dfe_rules.csv``."""
 
     rule_id: str
     severity: str  # DfE's: Error | Warning
@@ -53,7 +53,7 @@ class IlrRule:
 
 
 def _load_rules() -> dict[str, IlrRule]:
-    text = resources.files("kpitools").joinpath("ilr_rules.csv").read_text("utf-8")
+    text = resources.files("kpitools.ilr").joinpath("dfe_rules.csv").read_text("utf-8")
     return {row["rule_id"]: IlrRule(**row) for row in csv.DictReader(text.splitlines())}
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.contract import TABLES
-from kpitools.ilr_mapping import IlrTables, cell_text
-from kpitools.ilr_rules import FINDING_COLUMNS
+from kpitools.ilr.dfe_rules import FINDING_COLUMNS
+from kpitools.ilr.mapping import IlrTables, cell_text
 from kpitools.io.outputs import csv_bytes, write_atomic
 
 PII_COLUMNS = ("uln", "given_name", "family_name")

@@ -1,7 +1,7 @@
 """Typed records of an ILR ``Learner`` element: its aims, FAMs and employment statuses.
 
 Built by :func:`learner_from_element` from an element the streaming reader
-(:mod:`kpitools.io.ilr`) has just parsed; a bad date or number is recorded on the
+(:mod:`kpitools.ilr.reader`) has just parsed; a bad date or number is recorded on the
 learner as a problem, never raised, so the mapping can reject that learner alone.
 """
 

@@ -1,11 +1,11 @@
 """One ILR learner's Skills Bootcamp aims → rows of ``learners``, ``interviews``,
-``outcomes`` (and the reconciliation facts), used by :mod:`kpitools.ilr_mapping`.
+``outcomes`` (and the reconciliation facts), used by :mod:`kpitools.ilr.mapping`.
 
 The event codes live here, in one place each: event aims (the mechanism for starts up
 to 31 July 2025) and event indicators (``EVI``, from 1 August 2025; the code table is
-data, ``kpitools/ilr_evi_codes.csv``, with each code's source). Both are read whatever
+data, ``kpitools/ilr/evi_codes.csv``, with each code's source). Both are read whatever
 the start date: a file that uses the wrong one is reported by DfE's rules
-(:mod:`kpitools.ilr_rules`, R_152 / R_154), never silently dropped.
+(:mod:`kpitools.ilr.dfe_rules`, R_152 / R_154), never silently dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 
-from kpitools.io.ilr_records import IlrDelivery, IlrEmployment, IlrLearner
+from kpitools.ilr.records import IlrDelivery, IlrEmployment, IlrLearner
 
 BOOTCAMP_FUND_MODEL = 37
 BOOTCAMP_PROG_TYPE = 32
@@ -56,7 +56,7 @@ events as EVI indicators, earlier ones as event aims (DfE rules R_152, R_154).""
 
 @dataclass(frozen=True)
 class EventIndicator:
-    """One row of ``kpitools/ilr_evi_codes.csv``: an EVI code, the event kpitools reads
+    """One row of ``kpitools/ilr/evi_codes.csv``: an EVI code, the event kpitools reads
     it as, how sure that is (``assumed`` / ``seen`` / ``params``) and the source."""
 
     code: str
@@ -66,12 +66,12 @@ class EventIndicator:
 
 
 def _load_event_indicators() -> dict[str, EventIndicator]:
-    text = resources.files("kpitools").joinpath("ilr_evi_codes.csv").read_text("utf-8")
+    text = resources.files("kpitools.ilr").joinpath("evi_codes.csv").read_text("utf-8")
     table = {row["code"]: EventIndicator(row["code"], row["event"], row["status"], row["source"])
              for row in csv.DictReader(text.splitlines())}
     unknown = {e.event for e in table.values()} - set(EVENT_KINDS)
     if unknown:  # a broken package file is a programming error
-        raise ValueError(f"ilr_evi_codes.csv: unknown event kinds {sorted(unknown)}")
+        raise ValueError(f"evi_codes.csv: unknown event kinds {sorted(unknown)}")
     return table
 
 

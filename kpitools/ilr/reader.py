@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from kpitools.errors import FileLevelError
-from kpitools.io.ilr_records import (
+from kpitools.ilr.records import (
     IlrDelivery,
     IlrEmployment,
     IlrFam,

@@ -9,7 +9,7 @@ specification and provider support manual (docs/ilr.md keeps the facts):
   start and the withdrawal (``CompStatus`` 3, ``LearnActEndDate``);
 - events (interview offer, new-role offer, self-employment plan) come from event aims
   and from ``EVI`` event indicators, whichever the file uses (DfE's rules say which it
-  should use by start date; a breach is a finding, see :mod:`kpitools.ilr_rules`);
+  should use by start date; a breach is a finding, see :mod:`kpitools.ilr.dfe_rules`);
 - after a break and restart the latest programme aim on the contract is the bootcamp;
   completion is its ``LearnActEndDate`` when it is completed (``CompStatus`` 2);
 - M1 is not in the ILR: start + ``Rules.m1_qualifying_days`` when the learner had not
@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr_events import (
+from kpitools.ilr.dfe_rules import IlrRuleFinding, check_learner
+from kpitools.ilr.events import (
     BOOTCAMP_FUND_MODEL,
     BOOTCAMP_PROG_TYPE,
     EVENT_INDICATOR_FAM,
@@ -45,8 +46,7 @@ from kpitools.ilr_events import (
     learner_rows,
     m1_from_start,
 )
-from kpitools.ilr_rules import IlrRuleFinding, check_learner
-from kpitools.io.ilr import IlrFile, read_ilr, read_ilr_header
+from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
 from kpitools.io.tables import RawTable, problems_frame
 from kpitools.model import InputFile, TableCount, empty_rejected
 from kpitools.rules import Rules

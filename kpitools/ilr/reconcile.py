@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.checks.common import irregularity, is_blank, learner_entity
-from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
-from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
 from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
 from kpitools.rules import Rules
 
@@ -47,7 +47,7 @@ def reconcile(
         datasheet_tables: the provider's validated tables (``learners``; ``employers``
             for the SME comparison).
         ilr_tables: the same provider's ILR, from
-            :func:`kpitools.ilr_mapping.tables_from_ilr_files`.
+            :func:`kpitools.ilr.mapping.tables_from_ilr_files`.
         rules: for ``sme_employee_limit`` (defaults when None).
         as_of: the datasheet's measurement date, when known.
 
