@@ -24,6 +24,7 @@ from pack_html import embedded_images, read_page, unsafe_findings
 from kpitools.cli import main
 from kpitools.demo import generate
 from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
+from kpitools.packs.batch import write_pack_errors
 from kpitools.packs.context import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
@@ -272,10 +273,17 @@ def test_unreadable_provider_and_notebook_failing_mid_run(data: Path, tmp_path: 
     p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
     assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
     Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
-    outcomes = publish(prepared, run_jobs(prepared.jobs, workers=2, progress=False))
+    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)
+    write_pack_errors(prepared, outcomes)
+    outcomes = publish(prepared, outcomes)
     index = write_index(prepared, outcomes)
     assert outcomes["P001"].ok
     assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
+    # error.txt: the plain reason first, then where the failed notebook is
+    summary, _, detail = (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")
+    assert summary == f"pack failed: {outcomes['P002'].error}"
+    assert detail.startswith("The executed notebook, stopped at the failing cell, is rendered as audit_pack.html")
+    assert not (tmp_path / "2023-03" / "P001" / "error.txt").exists()
     kept = Path(outcomes["P002"].executed_path)
     assert kept.name == "audit_pack.ipynb" and "papermill-error-cell" in kept.read_text()
     assert index.ok
