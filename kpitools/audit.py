@@ -1,6 +1,6 @@
 """Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
 
-This module orchestrates; the work is done by the loaders (:mod:`kpitools.load`), the
+This module orchestrates; the work is done by the loaders (:mod:`kpitools.returns.load`), the
 KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
 ``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
 """
@@ -50,7 +50,7 @@ def audit_provider(
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
     """
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
 
     provider_dir = Path(provider_dir)
     current = load_provider(provider_dir)
@@ -105,7 +105,7 @@ def audit_single_provider(
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
         return audit
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
 
     period_dir = Path(period_dir)
     if not period_dir.is_dir():

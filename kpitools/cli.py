@@ -85,8 +85,8 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """
     from kpitools.errors import FileLevelError
     from kpitools.identity import WITHHELD, withheld_values
-    from kpitools.load import load_provider
-    from kpitools.validate import reconciliation_lines, rejection_message
+    from kpitools.returns.load import load_provider
+    from kpitools.returns.validate import reconciliation_lines, rejection_message
 
     status = 0
     for provider_dir in provider_dirs:
@@ -277,7 +277,7 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
 
     from kpitools.identity import WORKING, provider_naming
     from kpitools.io.workspace import check_output_folder
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
     from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     check_output_folder(out_dir, inputs=[provider_dir])

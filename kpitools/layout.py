@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
-from kpitools.contract import PROVIDER_ID_PATTERN
+from kpitools.returns.contract import PROVIDER_ID_PATTERN
 
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
+from kpitools.returns.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
 
 SEVERITIES = ("high", "medium", "low")
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
@@ -241,7 +241,7 @@ class ProviderAudit:
         return [f for r in self.kpi_results for f in r.informational]
 
     def kpi_frame(self) -> pd.DataFrame:
-        from kpitools.contract import KPI_RESULT_COLUMNS
+        from kpitools.returns.contract import KPI_RESULT_COLUMNS
 
         rows = [r.as_row(self.provider_id) for r in self.kpi_results]
         return pd.DataFrame(rows, columns=list(KPI_RESULT_COLUMNS))

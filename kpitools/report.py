@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpitools.contract import KPIS, STAGES
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.packs.blocks import (
     ROW_LIMIT,
@@ -29,6 +28,7 @@ from kpitools.packs.blocks import (
     table,
 )
 from kpitools.packs.breach import BREACH_RISK, breach_risk, breach_risk_note
+from kpitools.returns.contract import KPIS, STAGES
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext

@@ -28,10 +28,10 @@ from kpitools.calendar import period_end
 from kpitools.checks.common import text_key
 from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
-from kpitools.contract import STAGES, TABLES
 from kpitools.errors import ParameterError
 from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderReturn
+from kpitools.returns.contract import STAGES, TABLES
 
 DEFAULT_FRACTION = 0.10
 DEFAULT_MINIMUM = 5

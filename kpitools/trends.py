@@ -69,7 +69,7 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
     """
     from kpitools.kpis import compute_all
     from kpitools.layout import earlier_provider_dirs
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
 
     rows: list[dict[str, object]] = []
     notes: list[str] = []

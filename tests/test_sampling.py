@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent / "checks"))
 from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
 
-from kpitools.contract import TABLES  # noqa: E402
 from kpitools.identity import WORKING, LearnerNaming, learner_naming  # noqa: E402
-from kpitools.load import load_provider  # noqa: E402
 from kpitools.pseudonym import Pseudonymiser  # noqa: E402
+from kpitools.returns.contract import TABLES  # noqa: E402
+from kpitools.returns.load import load_provider  # noqa: E402
 from kpitools.sampling import (  # noqa: E402
     draw,
     draw_samples,

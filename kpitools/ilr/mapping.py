@@ -47,8 +47,8 @@ from kpitools.ilr.events import (
     m1_from_start,
 )
 from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
-from kpitools.io.tables import RawTable, problems_frame
 from kpitools.model import InputFile, TableCount, empty_rejected
+from kpitools.returns.tables import RawTable, problems_frame
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.contract import TABLES
 from kpitools.ilr.dfe_rules import FINDING_COLUMNS
 from kpitools.ilr.mapping import IlrTables, cell_text
 from kpitools.io.outputs import csv_bytes, write_atomic
+from kpitools.returns.contract import TABLES
 
 PII_COLUMNS = ("uln", "given_name", "family_name")
 FACT_COLUMNS = ("learner_ref", "bootcamp_id", "cofunded", "sme", "self_employed",

@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderAudit
+from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.contract import KPIS
 from kpitools.io.outputs import write_atomic
 from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
@@ -32,6 +31,7 @@ from kpitools.report import (
     status_cell,
     table,
 )
+from kpitools.returns.contract import KPIS
 
 SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"

@@ -14,7 +14,7 @@ from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.ilr.reader import FILE_NAME, read_ilr
 from kpitools.ilr.reconcile import ilr_findings
-from kpitools.load import load_provider
+from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 
 ILR_RULES = {

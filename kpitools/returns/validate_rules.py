@@ -2,7 +2,7 @@
 references to other tables; and :class:`_Problems`, where every broken rule of a table is
 gathered (lazily: all of them, not the first) before rows are rejected.
 
-Used by :mod:`kpitools.validate`.
+Used by :mod:`kpitools.returns.validate`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import PROVIDER_ID_PATTERN, Reference, Table
-from kpitools.io.tables import PROBLEM_COLUMNS, RawTable, empty_problems
+from kpitools.returns.contract import PROVIDER_ID_PATTERN, Reference, Table
+from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems
 
 
 def _objects(values: Sequence[object]) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 A provider folder holds one CSV file per contract table, or ``datasheet.xlsx`` with one
 sheet per table. Readers give :class:`RawTable` (cells as text, with the row number a
-person sees); :mod:`kpitools.validate` turns those into typed, validated tables.
+person sees); :mod:`kpitools.returns.validate` turns those into typed, validated tables, and
+:mod:`kpitools.returns.folder` reads a whole folder.
 Identifiers never pass through a float: CSV cells are read by the ``csv`` module as
 text, and spreadsheet cells are rendered to text by their contract kind.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import TABLES, Table
 from kpitools.errors import FileLevelError
-from kpitools.model import InputFile
+from kpitools.returns.contract import TABLES, Table
 
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
 
@@ -42,10 +41,6 @@ _UTF8_MULTIBYTE = re.compile(
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
     rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
-# Files that hold a table, by lower-case name: two of them differing only in case would
-# leave which one is read to the file system.
-_TABLE_FILES = frozenset({"datasheet.xlsx", *(f"{name}.csv" for name in TABLES)})
-
 
 def _empty_problems_template() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
@@ -128,125 +123,6 @@ class RawTable:
         return cls(table, label, pd.DataFrame(data, index=pd.RangeIndex(len(records))), rows)
 
 
-@dataclass
-class ProviderFiles:
-    """Everything read from one provider folder, before validation.
-
-    Attributes:
-        tables: raw tables by contract name (only those found).
-        inputs: every file read, with its SHA-256 (``path`` is relative to the folder).
-        warnings: notes for the user (cp1252 file, unknown column, formula cell...).
-        ilr_files: the ``ilr/*.xml`` files present (not read here).
-    """
-
-    tables: dict[str, RawTable]
-    inputs: list[InputFile]
-    warnings: list[str]
-    ilr_files: list[Path]
-
-
-def read_provider_folder(folder: str | Path) -> ProviderFiles:
-    """Read a provider folder: one CSV per table, or ``datasheet.xlsx`` (not both).
-
-    Args:
-        folder: the provider folder.
-
-    Returns:
-        The raw tables, the inputs with SHA-256, and warnings.
-
-    Raises:
-        FileLevelError: the folder is missing, holds both a datasheet and CSV tables, or
-            a file cannot be read (see :func:`read_csv_table`, :func:`read_workbook`).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileLevelError(
-            "not a provider folder (expected a folder of CSV files or datasheet.xlsx)", path=folder
-        )
-    files = _folder_files(folder)
-    csv_names = [f"{name}.csv" for name in TABLES if f"{name}.csv" in files]
-    warnings = [
-        f"{files[n].name}: not a contract table; ignored"
-        for n in files
-        if n.endswith(".csv") and n[:-4] not in TABLES
-    ]
-    ilr_files = (
-        sorted(p for p in (folder / "ilr").glob("*") if p.suffix.lower() == ".xml")
-        if (folder / "ilr").is_dir()
-        else []
-    )
-    if "datasheet.xlsx" in files and csv_names:
-        raise FileLevelError(
-            f"ambiguous return: both datasheet.xlsx and {', '.join(csv_names)}; keep one form",
-            path=folder,
-        )
-    try:
-        tables, inputs = _read_files(files, csv_names, warnings)
-    except FileLevelError as error:  # name the file with its folder: batches read many
-        raise FileLevelError(
-            error.message,
-            path=folder / (error.path or ""),
-            row=error.row,
-            column=error.column,
-            value=error.value,
-        ) from None
-    return ProviderFiles(tables, inputs, warnings, ilr_files)
-
-
-def _folder_files(folder: Path) -> dict[str, Path]:
-    """The folder's files by lower-case name (Office lock files and hidden files left out).
-
-    Raises:
-        FileLevelError: two table files whose names differ only in case.
-    """
-    by_name: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith(("~$", ".")):
-            by_name.setdefault(path.name.lower(), []).append(path)
-    for name, paths in by_name.items():
-        if len(paths) > 1 and name in _TABLE_FILES:
-            raise FileLevelError(
-                f"{' and '.join(p.name for p in paths)} are two files for one table (names "
-                "differ only in case); keep one",
-                path=folder,
-            )
-    return {name: paths[0] for name, paths in by_name.items()}
-
-
-def _read_files(
-    files: dict[str, Path], csv_names: list[str], warnings: list[str]
-) -> tuple[dict[str, RawTable], list[InputFile]]:
-    tables: dict[str, RawTable] = {}
-    inputs: list[InputFile] = []
-    if "datasheet.xlsx" in files:
-        from kpitools.io.workbook import read_workbook  # the workbook reader imports this module
-
-        path = files["datasheet.xlsx"]
-        tables, sheet_warnings = read_workbook(path)
-        warnings += sheet_warnings
-        inputs.append(_input_file(path, tables.values()))
-    for name in csv_names:
-        path = files[name]
-        data = path.read_bytes()  # read once: parsed, then hashed
-        raw, file_warnings = _csv_table(data, path.name, name[:-4])
-        tables[raw.table] = raw
-        warnings += file_warnings
-        inputs.append(_input_file(path, [raw], data))
-    return tables, inputs
-
-
-def _input_file(path: Path, raws: Iterable[RawTable], data: bytes | None = None) -> InputFile:
-    raws = list(raws)
-    data = path.read_bytes() if data is None else data
-    return InputFile(
-        path.name,
-        hashlib.sha256(data).hexdigest(),
-        len(data),
-        tuple(r.table for r in raws),
-        sum(len(r) for r in raws),
-    )
-
-
 def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
     """Bytes of a text file as text: UTF-8 (BOM or not), else cp1252 with a warning.
 
@@ -290,10 +166,10 @@ def read_csv_table(path: str | Path, table: str) -> tuple[RawTable, list[str]]:
             or a missing required column.
     """
     path = Path(path)
-    return _csv_table(path.read_bytes(), path.name, table)
+    return csv_table(path.read_bytes(), path.name, table)
 
 
-def _csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]]:
+def csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]]:
     """:func:`read_csv_table` on the bytes of a file named ``label``."""
     text, warnings = decode_text(data, label)
     records, lines = _csv_records(text, label)

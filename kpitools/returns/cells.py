@@ -1,11 +1,11 @@
 """Parsing one column of cells by its contract kind, column-wise (vectorised).
 
 Every parser takes the raw cells of one column as text (``""`` when blank; Excel values
-are turned into text by :mod:`kpitools.io.tables` first) and returns the typed values of
+are turned into text by :mod:`kpitools.returns.tables` first) and returns the typed values of
 ``kpitools/model.py`` plus the cells that failed, each failure a boolean mask with its
 rule id and reason. A blank cell is never a failure here: whether a blank is allowed is
-the table's business (required columns, defaults), decided in :mod:`kpitools.validate`.
-The parser of each kind is in :mod:`kpitools.cell_kinds`.
+the table's business (required columns, defaults), decided in :mod:`kpitools.returns.validate`.
+The parser of each kind is in :mod:`kpitools.returns.cell_kinds`.
 """
 
 from __future__ import annotations
@@ -17,22 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.cell_kinds import (  # re-exported: the public names of this module
-    EARLIEST_DATE,
-    EXCEL_EPOCH,
-    FLAG_FALSE,
-    FLAG_TRUE,
-    LATEST_DATE,
-    PARSERS,
-    uln_check_digit_ok,
-)
-from kpitools.contract import Column
+from kpitools.returns.cell_kinds import EXCEL_EPOCH, PARSERS
+from kpitools.returns.contract import Column
 
 __all__ = [
-    "EARLIEST_DATE",
-    "FLAG_FALSE",
-    "FLAG_TRUE",
-    "LATEST_DATE",
     "CellFailure",
     "ParsedCells",
     "ParsedColumn",
@@ -40,7 +28,6 @@ __all__ = [
     "id_rule",
     "parse_cells",
     "parse_column",
-    "uln_check_digit_ok",
 ]
 
 

@@ -1,8 +1,8 @@
-"""The parsers of :mod:`kpitools.cells`, one per contract kind, on distinct values.
+"""The parsers of :mod:`kpitools.returns.cells`, one per contract kind, on distinct values.
 
 Each parser takes the distinct cells of one column, stripped (``""`` when blank), and
 returns a :class:`Distinct`: the typed value of each and the failures as masks over
-them. The caller (:func:`kpitools.cells.parse_cells`) spreads them back to every row.
+them. The caller (:func:`kpitools.returns.cells.parse_cells`) spreads them back to every row.
 Plain Python on a few hundred distinct values costs less than pandas' per-call overhead.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import ULN_UNKNOWN, Column
+from kpitools.returns.contract import ULN_UNKNOWN, Column
 
 EARLIEST_DATE = dt.date(2015, 1, 1)
 LATEST_DATE = dt.date(2039, 12, 31)

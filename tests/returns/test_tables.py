@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.io.tables import read_csv_table, read_provider_folder
-from kpitools.io.workbook import read_workbook
-from kpitools.load import load_provider
+from kpitools.returns.folder import read_provider_folder
+from kpitools.returns.load import load_provider
+from kpitools.returns.tables import read_csv_table
+from kpitools.returns.workbook import read_workbook
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
 REFERRALS_HEADER = "learner_ref,bootcamp_id,referral_date,referred_to\n"

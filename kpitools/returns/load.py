@@ -1,9 +1,9 @@
 """Loading one provider's monthly return: read strictly, validate, count, keep evidence.
 
 ``load_provider`` is the one entry point packs, the CLI and notebooks use. It reads the
-folder (:mod:`kpitools.io.tables`), gathers the learners table from its sources
+folder (:mod:`kpitools.returns.tables`), gathers the learners table from its sources
 (:func:`_learner_sources`), checks the required tables are there, validates every row
-(:mod:`kpitools.validate`) and returns a :class:`~kpitools.model.ProviderReturn`.
+(:mod:`kpitools.returns.validate`) and returns a :class:`~kpitools.model.ProviderReturn`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.contract import PROVIDER_ID_PATTERN, TABLES
 from kpitools.errors import FileLevelError
-from kpitools.io.tables import ProviderFiles, RawTable, read_provider_folder
 from kpitools.model import ProviderReturn
-from kpitools.validate import validate_tables
+from kpitools.returns.contract import PROVIDER_ID_PATTERN, TABLES
+from kpitools.returns.folder import ProviderFiles, read_provider_folder
+from kpitools.returns.tables import RawTable
+from kpitools.returns.validate import validate_tables
 
 log = logging.getLogger(__name__)
 

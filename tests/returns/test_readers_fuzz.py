@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpitools.errors import FileLevelError
-from kpitools.io.tables import RawTable, read_csv_table
-from kpitools.io.workbook import read_workbook
-from kpitools.validate import validate_tables
+from kpitools.returns.tables import RawTable, read_csv_table
+from kpitools.returns.validate import validate_tables
+from kpitools.returns.workbook import read_workbook
 
 HEADER = ["learner_ref", "bootcamp_id", "referral_date", "referred_to"]
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

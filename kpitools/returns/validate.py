@@ -1,6 +1,6 @@
 """Row validation: every row read is accepted, or rejected with every reason.
 
-Input is the raw form of :class:`kpitools.io.tables.RawTable` (cells as text, with the row
+Input is the raw form of :class:`kpitools.returns.tables.RawTable` (cells as text, with the row
 a person sees); output is the typed tables of ``kpitools/model.py``, the rejected rows
 (one row per reason: table, source, column, value, reason, rule) and a
 :class:`~kpitools.model.TableCount` per table where read = accepted + rejected.
@@ -18,17 +18,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.cells import parse_cells
-from kpitools.contract import (
+from kpitools.errors import KpiToolsError
+from kpitools.model import TableCount, empty_rejected
+from kpitools.returns.cells import parse_cells
+from kpitools.returns.contract import (
     LOAD_ORDER,
     SOURCE_COLUMN,
     TABLES,
     Table,
 )
-from kpitools.errors import KpiToolsError
-from kpitools.io.tables import RawTable
-from kpitools.model import TableCount, empty_rejected
-from kpitools.validate_rules import _objects, _Problems, _reference_problems, _table_problems
+from kpitools.returns.tables import RawTable
+from kpitools.returns.validate_rules import (
+    _objects,
+    _Problems,
+    _reference_problems,
+    _table_problems,
+)
 
 try:  # pandas >= 2.3 builds a frame from ready blocks
     from pandas.api.internals import create_dataframe_from_blocks as _FROM_BLOCKS

@@ -1,6 +1,6 @@
 """Reading ``datasheet.xlsx`` (one sheet per contract table) into raw rows.
 
-Split from :mod:`kpitools.io.tables` (CSV and folders) to keep modules short. Cells are
+Split from :mod:`kpitools.returns.tables` (CSV and folders) to keep modules short. Cells are
 rendered to text by their contract kind so that the same data as CSV or as a workbook
 gives identical tables; formulas are never evaluated.
 """
@@ -14,11 +14,11 @@ from typing import Any
 
 from lxml import etree
 
-from kpitools.cells import excel_cell_text, id_rule
-from kpitools.contract import TABLES
 from kpitools.errors import FileLevelError
 from kpitools.identity import PII_COLUMN_NAMES
-from kpitools.io.tables import RawTable, build_raw_table, match_header
+from kpitools.returns.cells import excel_cell_text, id_rule
+from kpitools.returns.contract import TABLES
+from kpitools.returns.tables import RawTable, build_raw_table, match_header
 
 # Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl
 # loads every shared string and pads every row and column it is told about, so a small
@@ -40,7 +40,7 @@ _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)$")
 def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
     """Read ``datasheet.xlsx``: one sheet per contract table, sheet named as the table.
 
-    Cells are turned into text by contract kind (:func:`kpitools.cells.excel_cell_text`).
+    Cells are turned into text by contract kind (:func:`kpitools.returns.cells.excel_cell_text`).
     A cell holding a formula gives its cached value, with a warning; formulas are never
     evaluated. Rows are Excel row numbers; blank rows are skipped.
 

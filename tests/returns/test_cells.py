@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpitools.cells import excel_cell_text, parse_cells, parse_column
-from kpitools.contract import Column
+from kpitools.returns.cells import excel_cell_text, parse_cells, parse_column
+from kpitools.returns.contract import Column
 
 
 def parse(kind: str, cells: list[str], codes: tuple[str, ...] = ()):

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpitools.contract import TABLES, Table
 from kpitools.errors import KpiToolsError
-from kpitools.io.tables import RawTable, problems_frame, read_csv_table
 from kpitools.model import TableCount
+from kpitools.returns.contract import TABLES, Table
+from kpitools.returns.tables import RawTable, problems_frame, read_csv_table
+from kpitools.returns.validate import empty_table, frame_from_records, validate_tables
 from kpitools.rule_ids import CATALOGUE
-from kpitools.validate import empty_table, frame_from_records, validate_tables
 
 LEARNER = {
     "learner_ref": "L1",
@@ -390,7 +390,7 @@ def test_tables_built_from_blocks_equal_the_constructor_built_ones(monkeypatch):
     ]
     raw = raw_return(learners=learners)
     fast_tables, fast_rejected, fast_counts = validate_tables(raw)
-    monkeypatch.setattr("kpitools.validate._FROM_BLOCKS", None)
+    monkeypatch.setattr("kpitools.returns.validate._FROM_BLOCKS", None)
     slow_tables, slow_rejected, slow_counts = validate_tables(raw)
     assert fast_counts == slow_counts
     pd.testing.assert_frame_equal(fast_rejected, slow_rejected)
