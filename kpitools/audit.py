@@ -18,12 +18,13 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
-from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.workers import process_pool
+from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def audit_return(
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr_findings
-    # Auditor's worklists (kpitools.checks.worklists): samples, ageing, breach risk.
+    # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
     worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
@@ -354,7 +355,7 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
     """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
     each provider's irregularities, and the breach risk is recomputed with each
-    provider's drop-out hazard shrunk toward the portfolio's (kpitools.risk)."""
+    provider's drop-out hazard shrunk toward the portfolio's (kpitools.worklists.risk)."""
     if not audits:
         return
     returns = {provider_id: audit.provider for provider_id, audit in audits.items()}

@@ -278,7 +278,7 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     from kpitools.identity import WORKING, provider_naming
     from kpitools.io.workspace import check_output_folder
     from kpitools.returns.load import load_provider
-    from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
+    from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     check_output_folder(out_dir, inputs=[provider_dir])
     measured = measurement_date(Path(provider_dir), as_of)

@@ -210,7 +210,7 @@ class ProviderAudit:
         worklists: named tables for the auditor (samples, ageing, breach risk, ...).
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
-            (:class:`kpitools.followup.FollowUp`), set when the register is written.
+            (:class:`kpitools.worklists.followup.FollowUp`), set when the register is written.
         trends: the KPI figures month by month (:class:`kpitools.trends.Trends`), when
             computed (packs).
     """
@@ -224,7 +224,7 @@ class ProviderAudit:
     previous: ProviderReturn | None = None
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    followup: object | None = None  # kpitools.followup.FollowUp (kept loose: no import cycle)
+    followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
     trends: object | None = None  # kpitools.trends.Trends
 
     @property

@@ -27,8 +27,9 @@ from kpitools.packs.blocks import (
     status_cell,
     table,
 )
-from kpitools.packs.breach import BREACH_RISK, breach_risk, breach_risk_note
+from kpitools.packs.breach import breach_risk, breach_risk_note
 from kpitools.returns.contract import KPIS, STAGES
+from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext

@@ -10,7 +10,7 @@ so Excel keeps them as text when edited). A sheet's ``status`` column gets a dro
 list of the follow-up statuses.
 
 :func:`read_register` reads last month's ``Exceptions`` sheet back as the auditor left
-it, to carry the follow-up over (:mod:`kpitools.followup`).
+it, to carry the follow-up over (:mod:`kpitools.worklists.followup`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.errors import PackError
-from kpitools.followup import EXCEPTIONS_SHEET
 from kpitools.io.outputs import FORMULA_STARTS
+from kpitools.worklists.followup import EXCEPTIONS_SHEET
 
 MAX_WIDTH = 60
 MAX_SHEET_NAME = 31  # Excel's limit

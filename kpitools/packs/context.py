@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.followup import FollowUp
 from kpitools.identity import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.model import ProviderAudit
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.pseudonym import Pseudonymiser, load_key
 from kpitools.trends import Trends
+from kpitools.worklists.followup import FollowUp
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The register (``exceptions.xlsx``) is the auditor's living worklist: a *Summary*, the
 open *Exceptions* (with the follow-up carried from last month's register by
-:func:`kpitools.followup.follow_up`), the *Resolved* ones, the *Evidence request* for
+:func:`kpitools.worklists.followup.follow_up`), the *Resolved* ones, the *Evidence request* for
 the provider, the *Rejected rows*, the informational list of career progression and
 every worklist and sample the pack summarises. Written by
 :func:`kpitools.io.register.write_register`.
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.evidence_request import evidence_request
-from kpitools.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp, follow_up
 from kpitools.identity import CIRCULATED, WORKING, Audience
 from kpitools.model import findings_frame
+from kpitools.worklists.evidence_request import evidence_request
+from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp, follow_up
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 from builders import LEARNERS
 
-from kpitools.followup import exception_id
 from kpitools.io.register import write_register
 from kpitools.packs.context import PackContext
 from kpitools.packs.findings import findings_first, gap_text, off_target
 from kpitools.packs.register import compute_followup
+from kpitools.worklists.followup import exception_id
 
 
 def test_off_target_results_and_gaps(ctx: PackContext) -> None:

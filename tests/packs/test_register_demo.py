@@ -19,10 +19,10 @@ import pytest
 from openpyxl import load_workbook
 
 from kpitools.demo import generate
-from kpitools.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 from kpitools.packs import batch_base, prepare_period
 from kpitools.packs.batch import publish
 from kpitools.packs.portfolio import portfolio_summary, status_matrix
+from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 
 pytestmark = pytest.mark.slow
 

@@ -9,13 +9,12 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.ageing import ageing_worklists
 from kpitools.model import ProviderReturn
-from kpitools.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
 from kpitools.rules import Rules
-from kpitools.sampling import draw_samples
-
-BREACH_RISK = "breach_risk"
+from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.ageing import ageing_worklists
+from kpitools.worklists.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
+from kpitools.worklists.sampling import draw_samples
 
 
 def pack_seed(provider_id: str, as_of: date) -> int:

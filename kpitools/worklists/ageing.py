@@ -21,7 +21,7 @@ from kpitools.calendar import add_months_series
 from kpitools.checks.common import text_key
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
-from kpitools.sampling import employer_stage_population
+from kpitools.worklists.sampling import employer_stage_population
 
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-180", 91, 180),
@@ -88,7 +88,7 @@ def unreached_employers(
     """Employers not reached in an engagement stage, by attempts made.
 
     The population is every (employer, stage) being monitored at ``as_of`` (see
-    :func:`kpitools.sampling.employer_stage_population`) plus any with attempts logged.
+    :func:`kpitools.worklists.sampling.employer_stage_population`) plus any with attempts logged.
     An employer reached once in a stage (on or before ``as_of``) leaves the list. Age =
     days since the first attempt; never contacted is ``not contacted``; an attempt dated
     after ``as_of`` makes the row ``invalid date``. ``escalate`` is set from

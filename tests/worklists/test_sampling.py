@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent / "checks"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
 from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
 
 from kpitools.identity import WORKING, LearnerNaming, learner_naming  # noqa: E402
 from kpitools.pseudonym import Pseudonymiser  # noqa: E402
 from kpitools.returns.contract import TABLES  # noqa: E402
 from kpitools.returns.load import load_provider  # noqa: E402
-from kpitools.sampling import (  # noqa: E402
+from kpitools.worklists.sampling import (  # noqa: E402
     draw,
     draw_samples,
     employer_stage_population,
@@ -242,7 +242,7 @@ def test_prefix_property_for_any_population(cases, seed, small, extra, minimum):
 
 def test_measurement_date_needs_a_period_folder_or_as_of(tmp_path):
     from kpitools.errors import ParameterError
-    from kpitools.sampling import measurement_date
+    from kpitools.worklists.sampling import measurement_date
 
     assert measurement_date(tmp_path / "2024-02" / "P001", None) == date(2024, 2, 29)
     assert measurement_date(tmp_path / "anything" / "P001", "2023-05-17") == date(2023, 5, 17)

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from kpitools.evidence_request import evidence_request
-from kpitools.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS, exception_id, follow_up
 from kpitools.returns.contract import EXCEPTION_COLUMNS
+from kpitools.worklists.evidence_request import evidence_request
+from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS, exception_id, follow_up
 
 AS_OF = date(2023, 3, 31)
 

@@ -6,8 +6,8 @@ from datetime import date
 
 from auditkit_frames import bootcamp, learner, provider_return
 
-from kpitools.checks.worklists import pack_seed, portfolio_breach_risk, provider_worklists
 from kpitools.rules import Rules
+from kpitools.worklists.build import pack_seed, portfolio_breach_risk, provider_worklists
 
 AS_OF = date(2023, 6, 30)
 

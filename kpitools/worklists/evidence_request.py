@@ -54,7 +54,7 @@ def evidence_request(exceptions: pd.DataFrame) -> pd.DataFrame:
     """The evidence to ask the provider for.
 
     Args:
-        exceptions: the register's exceptions (:data:`kpitools.followup.REGISTER_COLUMNS`:
+        exceptions: the register's exceptions (:data:`kpitools.worklists.followup.REGISTER_COLUMNS`:
             at least ``exception_id``, ``rule``, ``entity``, ``learner_ref``,
             ``bootcamp_id`` and ``source``).
 

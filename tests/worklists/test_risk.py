@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "checks"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
 from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
 
-from kpitools.risk import (  # noqa: E402
+from kpitools.rules import Rules  # noqa: E402
+from kpitools.worklists.risk import (  # noqa: E402
     Hazard,
     HazardCounts,
     breach_risk,
@@ -22,7 +23,6 @@ from kpitools.risk import (  # noqa: E402
     portfolio_hazard,
     shrunk_hazard,
 )
-from kpitools.rules import Rules  # noqa: E402
 
 AS_OF = date(2023, 6, 30)
 M1 = "2023-01-02"

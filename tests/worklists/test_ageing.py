@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "checks"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
 from auditkit_frames import bootcamp, frame, learner, provider_return  # noqa: E402
 
-from kpitools.ageing import (  # noqa: E402
+from kpitools.rules import Rules  # noqa: E402
+from kpitools.worklists.ageing import (  # noqa: E402
     age_bucket,
     ageing_worklists,
     awaiting_outcome,
@@ -20,7 +21,6 @@ from kpitools.ageing import (  # noqa: E402
     unreached_employers,
     unreported_withdrawals,
 )
-from kpitools.rules import Rules  # noqa: E402
 
 AS_OF = date(2023, 6, 30)
 RULES = Rules()
