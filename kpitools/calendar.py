@@ -72,14 +72,3 @@ def as_of_outside(as_of: date, period: str | None) -> str | None:
     return (f"as_of {as_of.isoformat()} is outside the period {period} "
             f"({period}-01 to {period_end(period).isoformat()}): the figures are measured at "
             f"{as_of.isoformat()}, not at the period's end")
-
-
-def to_date(value: object) -> date | None:
-    """A Timestamp/date/NaT/None as a plain ``date`` or None."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value if type(value) is date else date(value.year, value.month, value.day)
-    raise TypeError(f"not a date: {value!r}")
