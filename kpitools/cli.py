@@ -7,6 +7,7 @@ no traceback is shown for bad input.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 from kpitools import __version__
-from kpitools.errors import KpiToolsError
+from kpitools.errors import KpiToolsError, ParameterError
 
 # Control characters in a provider's data (an ANSI escape in an id, a carriage return,
 # a bidi override) would let it rewrite what the terminal shows: printed as \xNN.
@@ -196,6 +197,8 @@ def packs_command(
     from kpitools.calendar import as_of_outside
     from kpitools.packs import batch_base, build_packs
 
+    if scheduler and importlib.util.find_spec("distributed") is None:
+        raise ParameterError("--scheduler needs Dask: pip install 'kpitools[dask]'")
     base = batch_base(params_file, include_pii=True if include_pii else None)
     measured = _date_option(as_of) or base.as_of
     outside = measured and as_of_outside(measured, Path(period_dir).name)
