@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from kpitools.errors import ParameterError
+
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -72,3 +74,23 @@ def as_of_outside(as_of: date, period: str | None) -> str | None:
     return (f"as_of {as_of.isoformat()} is outside the period {period} "
             f"({period}-01 to {period_end(period).isoformat()}): the figures are measured at "
             f"{as_of.isoformat()}, not at the period's end")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: object, *, name: str, where: str = "") -> date | None:
+    """Parse an ISO date given as text; blank gives None. The one reader of a date the
+    user gives (``--as-of`` of every command, ``as_of`` in a params YAML).
+
+    Raises:
+        ParameterError: anything but ``YYYY-MM-DD`` text (YAML dates arrive as text).
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ParameterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ParameterError(f"{name} {value!r} is not a real date ({error})", path=where or None) from None
