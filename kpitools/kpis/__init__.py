@@ -14,7 +14,8 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._common import ALL, measured_tables
+from kpitools.kpis._common import measured_tables
+from kpitools.kpis._summary import ALL
 from kpitools.kpis.career_progression import career_progression
 from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement

@@ -1,5 +1,6 @@
 """Shared machinery of the KPIs: typed empty tables, the as_of view, bootcamp timing
-and the step that turns a frame of cases into one KpiResult per bootcamp plus ``ALL``.
+and the shape of a KPI's *cases* (:mod:`kpitools.kpis._summary` turns them into one
+KpiResult per bootcamp plus ``ALL``).
 
 A KPI builds its *cases*, one per case of its population: a frame, or (cheaper for a
 provider's few hundred rows) a mapping of equally long columns, a scalar standing for
@@ -24,11 +25,6 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._summary import ALL as ALL  # re-exported: the KPIs import from here
-from kpitools.kpis._summary import Cases as Cases
-from kpitools.kpis._summary import Measure as Measure
-from kpitools.kpis._summary import concat_cases as concat_cases
-from kpitools.kpis._summary import summarise as summarise
 from kpitools.model import Finding
 from kpitools.returns.contract import EVENT_DATE, SOURCE_COLUMN, TABLES
 

@@ -9,18 +9,15 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis._common import (
-    ALL,
-    Measure,
     bootcamp_timing,
-    concat_cases,
     iso,
     learner_findings,
     learner_key,
     lookup,
     measured_tables,
     per_learner,
-    summarise,
 )
+from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rule_ids import rule
 from kpitools.rules import Rules

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._common import ALL
+from kpitools.kpis._summary import ALL
 from kpitools.model import Finding
 from kpitools.rule_ids import rule
 

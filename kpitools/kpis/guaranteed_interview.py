@@ -8,7 +8,6 @@ from datetime import date
 import pandas as pd
 
 from kpitools.kpis._common import (
-    Measure,
     bootcamp_timing,
     iso,
     learner_findings,
@@ -16,10 +15,10 @@ from kpitools.kpis._common import (
     lookup,
     measured_tables,
     per_learner,
-    summarise,
     wants_interview,
 )
 from kpitools.kpis._offers import offer_problems, same_employer
+from kpitools.kpis._summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rule_ids import rule
 from kpitools.rules import Rules

@@ -8,15 +8,8 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._common import (
-    ALL,
-    Measure,
-    bootcamp_timing,
-    iso,
-    learner_findings,
-    measured_tables,
-    summarise,
-)
+from kpitools.kpis._common import bootcamp_timing, iso, learner_findings, measured_tables
+from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rule_ids import rule
 from kpitools.rules import Rules

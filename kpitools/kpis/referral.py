@@ -8,7 +8,6 @@ from datetime import date
 import pandas as pd
 
 from kpitools.kpis._common import (
-    Measure,
     bootcamp_timing,
     iso,
     learner_findings,
@@ -16,8 +15,8 @@ from kpitools.kpis._common import (
     lookup,
     measured_tables,
     per_learner,
-    summarise,
 )
+from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.career_progression import outcome_facts
 from kpitools.model import Finding, KpiResult
 from kpitools.rule_ids import rule

@@ -9,17 +9,8 @@ import pandas as pd
 from kpi_frames import bootcamp, build, learner
 
 from kpitools.kpis import compute_all
-from kpitools.kpis._common import (
-    ALL,
-    Measure,
-    bootcamp_timing,
-    concat_cases,
-    learner_key,
-    lookup,
-    measured_tables,
-    per_learner,
-    summarise,
-)
+from kpitools.kpis._common import bootcamp_timing, learner_key, lookup, measured_tables, per_learner
+from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
 
 AS_OF = date(2023, 3, 31)
 
