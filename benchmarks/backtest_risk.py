@@ -1,4 +1,4 @@
-"""Backtest of the drop-out breach risk (kpitools.risk) on the synthetic demo data.
+"""Backtest of the drop-out breach risk (kpitools.worklists.risk) on the synthetic demo data.
 
 For several demo seeds, generate the demo data and load every provider's latest
 return. At every month end from the first bootcamp's start to the last period, compute
@@ -32,10 +32,10 @@ import pandas as pd
 from kpitools.calendar import period_end
 from kpitools.demo.generator import generate
 from kpitools.kpis._common import bootcamp_timing, measured_tables
-from kpitools.load import load_provider
 from kpitools.model import ProviderReturn
-from kpitools.risk import breach_risk, hazard_counts, pool, portfolio_hazard
+from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
+from kpitools.worklists.risk import breach_risk, hazard_counts, pool, portfolio_hazard
 
 
 def month_ends(first: date, last: date) -> list[date]:

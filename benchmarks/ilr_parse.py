@@ -2,7 +2,7 @@
 
 Generates ILR files of about 110 MB and 220 MB under benchmarks/_data/ (git-ignored),
 then, for each size in a fresh subprocess (so each peak is that run's own), maps the
-file with :func:`kpitools.ilr_mapping.tables_from_ilr_files` and prints MB/s and the
+file with :func:`kpitools.ilr.mapping.tables_from_ilr_files` and prints MB/s and the
 peak memory: the process's maximum resident set size (``ru_maxrss``) and, over the
 same parse, the peak of Python allocations (``tracemalloc``, run separately because it
 slows the parse). Speed is given by the wall clock and per second of the process's own
@@ -87,7 +87,7 @@ def generate(size_mb: int) -> Path:
 
 def measure(path: Path, trace: bool) -> dict[str, float | int]:
     """Map ``path`` once in this process; report speed and peaks."""
-    from kpitools.ilr_mapping import tables_from_ilr_files
+    from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.rules import Rules
 
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

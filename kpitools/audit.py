@@ -1,6 +1,6 @@
 """Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
 
-This module orchestrates; the work is done by the loaders (:mod:`kpitools.load`), the
+This module orchestrates; the work is done by the loaders (:mod:`kpitools.returns.load`), the
 KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
 ``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
 """
@@ -18,12 +18,13 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
-from kpitools.checks.worklists import BREACH_RISK, portfolio_breach_risk, provider_worklists
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.workers import process_pool
+from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def audit_provider(
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
     """
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
 
     provider_dir = Path(provider_dir)
     current = load_provider(provider_dir)
@@ -105,7 +106,7 @@ def audit_single_provider(
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
         return audit
-    from kpitools.load import load_provider
+    from kpitools.returns.load import load_provider
 
     period_dir = Path(period_dir)
     if not period_dir.is_dir():
@@ -169,15 +170,15 @@ def audit_return(
              *skipped.values()]
     kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
                               not_supplied=current.not_supplied)
-    # ILR files beside the return (kpitools.checks.ilr_reconcile): DfE rule findings,
+    # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
-    from kpitools.checks.ilr_reconcile import ilr_review
+    from kpitools.ilr.reconcile import ilr_review
 
     ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr_findings
-    # Auditor's worklists (kpitools.checks.worklists): samples, ageing, breach risk.
+    # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
     worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
@@ -227,6 +228,7 @@ def audit_period(
     rules: Rules | None = None,
     previous_period_dir: Path | None = None,
     workers: int = 1,
+    trend_months: int = 0,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -238,6 +240,9 @@ def audit_period(
             the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
         workers: processes auditing providers side by side (1: all in this process).
             The results are the same, in the same order, whatever the number.
+        trend_months: when above 0, each audit also gets its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.trends.provider_trends`),
+            computed in the same worker.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -254,7 +259,7 @@ def audit_period(
     folders = layout.provider_folders(period_dir)
     tasks = [
         _ProviderTask(folder, None if previous_period_dir is None
-                      else previous_period_dir / folder.name, as_of, rules, period)
+                      else previous_period_dir / folder.name, as_of, rules, period, trend_months)
         for folder in folders
     ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
@@ -284,6 +289,7 @@ class _ProviderTask:
     as_of: date
     rules: Rules | None
     period: str | None
+    trend_months: int = 0
 
 
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
@@ -307,6 +313,10 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
+    if task.trend_months:
+        from kpitools.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
 
 
@@ -345,7 +355,7 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
     """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
     each provider's irregularities, and the breach risk is recomputed with each
-    provider's drop-out hazard shrunk toward the portfolio's (kpitools.risk)."""
+    provider's drop-out hazard shrunk toward the portfolio's (kpitools.worklists.risk)."""
     if not audits:
         return
     returns = {provider_id: audit.provider for provider_id, audit in audits.items()}

@@ -85,8 +85,8 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """
     from kpitools.errors import FileLevelError
     from kpitools.identity import WITHHELD, withheld_values
-    from kpitools.load import load_provider
-    from kpitools.validate import reconciliation_lines, rejection_message
+    from kpitools.returns.load import load_provider
+    from kpitools.returns.validate import reconciliation_lines, rejection_message
 
     status = 0
     for provider_dir in provider_dirs:
@@ -123,23 +123,42 @@ def _date_option(value: str | None) -> Any:
 
 _NOTEBOOKS_HELP = ("Folder of provider_pack.ipynb and portfolio.ipynb (default: the checkout's "
                    "notebooks/, or $KPITOOLS_NOTEBOOKS); needed with a non-editable install.")
+_PDF_HELP = "Also print each pack to audit_pack.pdf (A4) with Debian's chromium, when installed."
+
+
+def _pdf_report(outcomes: list[Any]) -> None:
+    """Say on stderr what --pdf gave: the PDFs written, or clearly why there are none."""
+    from kpitools.packs.pdf import INSTALL_HINT, find_chromium
+
+    if find_chromium() is None:
+        echo(f"--pdf: chromium not found, so no PDF was written ({INSTALL_HINT})", err=True)
+        return
+    written = [o.pdf_path for o in outcomes if o.pdf_path]
+    for outcome in outcomes:
+        for note in outcome.notes:
+            echo(f"--pdf: {outcome.provider_id}: {note}", err=True)
+    echo(f"--pdf: {len(written)} PDF(s) written (audit_pack.pdf beside each pack)", err=True)
 
 
 @main.command("pack")
 @click.argument("params_file", type=click.Path(dir_okay=False))
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
+@click.option("--pdf", is_flag=True, help=_PDF_HELP)
 @friendly_errors
-def pack_command(params_file: str, notebooks: str | None) -> None:
+def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     """Build one provider's audit pack from a params YAML (see `kpitools params`).
 
     Exit status: 0 when the pack was built (rejected rows are listed in it), 1 when the
-    pack failed, 2 for bad input or arguments.
+    pack failed, 2 for bad input or arguments. With --pdf, whether PDFs were written
+    is said on stderr and does not change it.
     """
     from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.packs import build_pack
 
-    outcome = build_pack(params_file, notebooks=notebooks)
+    outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
     echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
+    if pdf:
+        _pdf_report([outcome])
     if not outcome.ok:
         echo(f"error: {outcome.provider_id}: pack FAILED: {outcome.error}", err=True)
         if outcome.html_path:
@@ -159,11 +178,12 @@ def pack_command(params_file: str, notebooks: str | None) -> None:
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--cell-timeout", default=600, show_default=True, type=click.IntRange(1), help="Seconds any notebook cell may run.")
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
+@click.option("--pdf", is_flag=True, help=_PDF_HELP)
 @friendly_errors
 def packs_command(
     period_dir: str, out: str, workers: int, as_of: str | None, include_pii: bool | None,
     params_file: str | None, scheduler: str | None, no_progress: bool, cell_timeout: int,
-    notebooks: str | None,
+    notebooks: str | None, pdf: bool,
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
@@ -184,8 +204,10 @@ def packs_command(
     result = build_packs(
         period_dir, out, base=base, as_of=measured,
         workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
-        notebooks=notebooks,
+        notebooks=notebooks, pdf=pdf,
     )
+    if pdf:
+        _pdf_report([o for _, o in sorted(result.outcomes.items())])
     for provider_id in result.failed:
         reason = result.failures.get(provider_id) or result.outcomes[provider_id].error
         echo(f"FAILED {provider_id}: {reason}", err=True)
@@ -254,9 +276,11 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     from pathlib import Path
 
     from kpitools.identity import WORKING, provider_naming
-    from kpitools.load import load_provider
-    from kpitools.sampling import draw_samples, measurement_date, new_seed, write_samples
+    from kpitools.io.workspace import check_output_folder
+    from kpitools.returns.load import load_provider
+    from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
+    check_output_folder(out_dir, inputs=[provider_dir])
     measured = measurement_date(Path(provider_dir), as_of)
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
@@ -432,8 +456,8 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | 
 
     from kpitools.audit import rules_from_params
     from kpitools.identity import WITHHELD, withheld_values
-    from kpitools.ilr_mapping import tables_from_ilr_files
-    from kpitools.io.ilr_outputs import write_ilr_outputs
+    from kpitools.ilr.mapping import tables_from_ilr_files
+    from kpitools.ilr.outputs import write_ilr_outputs
 
     rules = rules_from_params(params_file)
     if m1_days is not None:

@@ -30,9 +30,9 @@ from typing import Literal
 
 import pandas as pd
 
-from kpitools.contract import PII_COLUMNS
 from kpitools.model import ProviderReturn
 from kpitools.pseudonym import Pseudonymiser, load_key
+from kpitools.returns.contract import PII_COLUMNS
 
 Audience = Literal["circulated", "working"]
 CIRCULATED: Audience = "circulated"

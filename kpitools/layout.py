@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
-from kpitools.contract import PROVIDER_ID_PATTERN
+from kpitools.returns.contract import PROVIDER_ID_PATTERN
 
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
@@ -90,6 +90,21 @@ def previous_provider_dir(provider_dir: str | Path, period: str | None = None) -
         return None
     candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
     return candidate if candidate.is_dir() else None
+
+
+def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> list[tuple[str, Path]]:
+    """The provider's folders of the ``count`` periods before ``period`` that exist
+    beside it (``DATA/<earlier period>/<provider>``; a missing month is skipped), oldest
+    first, each with its period."""
+    provider_dir = Path(provider_dir).resolve()
+    found = []
+    earlier = period
+    for _ in range(max(count, 0)):
+        earlier = previous_period(earlier)
+        candidate = provider_dir.parent.parent / earlier / provider_dir.name
+        if candidate.is_dir():
+            found.append((earlier, candidate))
+    return found[::-1]
 
 
 def period_out_dir(out_root: str | Path, period: str) -> Path:

@@ -12,8 +12,8 @@ import inspect
 import re
 from dataclasses import dataclass, fields
 
-from kpitools.contract import KPIS
 from kpitools.kpis import KPI_FUNCTIONS
+from kpitools.returns.contract import KPIS
 from kpitools.rule_ids import CATALOGUE
 from kpitools.rules import Rules
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
+from kpitools.returns.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
 
 SEVERITIES = ("high", "medium", "low")
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
 """The worklist of the ILR's drop-outs with their withdrawal reason
-(:mod:`kpitools.checks.ilr_reconcile`), shown in the pack's ILR section."""
+(:mod:`kpitools.ilr.reconcile`), shown in the pack's ILR section."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,12 @@ def empty_rejected() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
 
 
+def entity_learner_ref(entity: str) -> str:
+    """The learner ref of a ``learner:<ref>`` entity, '' for any other entity."""
+    kind, sep, ident = str(entity).partition(":")
+    return ident if sep and kind == "learner" else ""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One case that fails a KPI rule or an irregularity check: a row of the register.
@@ -113,6 +119,11 @@ class Finding:
     source: str
     message: str
     bootcamp_id: str = "ALL"
+
+    @property
+    def learner_ref(self) -> str:
+        """The provider's own ref of the learner the finding is about ('' for others)."""
+        return entity_learner_ref(self.entity)
 
     def as_row(self, provider_id: str) -> dict[str, str]:
         return {
@@ -133,7 +144,9 @@ class KpiResult:
 
     ``value`` is numerator / denominator (None when the denominator is 0); ``target`` is
     the target as a fraction, with ``target_kind`` ``"max"`` (drop-out) or ``"min"``
-    (100 % targets), or None when the KPI is only reported.
+    (100 % targets), or None when the KPI is only reported. ``informational`` are cases
+    reported for information and not flagged: career progression's due completers
+    without any outcome while no progression target is set.
     """
 
     kpi: str
@@ -148,6 +161,7 @@ class KpiResult:
     due_date: date | None = None
     exceptions: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
+    informational: tuple[Finding, ...] = ()
 
     @property
     def value(self) -> float | None:
@@ -195,6 +209,10 @@ class ProviderAudit:
         previous: the previous month's return when one was found, else None.
         worklists: named tables for the auditor (samples, ageing, breach risk, ...).
         notes: plain-language notes (e.g. "no previous return found at ...").
+        followup: the register's follow-up against the previous month's register
+            (:class:`kpitools.worklists.followup.FollowUp`), set when the register is written.
+        trends: the KPI figures month by month (:class:`kpitools.trends.Trends`), when
+            computed (packs).
     """
 
     provider: ProviderReturn
@@ -206,6 +224,8 @@ class ProviderAudit:
     previous: ProviderReturn | None = None
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
+    trends: object | None = None  # kpitools.trends.Trends
 
     @property
     def provider_id(self) -> str:
@@ -216,8 +236,12 @@ class ProviderAudit:
         kpi_findings = [f for r in self.kpi_results for f in r.exceptions]
         return kpi_findings + list(self.irregularities)
 
+    def informational(self) -> list[Finding]:
+        """Cases reported for information, not flagged (see :class:`KpiResult`)."""
+        return [f for r in self.kpi_results for f in r.informational]
+
     def kpi_frame(self) -> pd.DataFrame:
-        from kpitools.contract import KPI_RESULT_COLUMNS
+        from kpitools.returns.contract import KPI_RESULT_COLUMNS
 
         rows = [r.as_row(self.provider_id) for r in self.kpi_results]
         return pd.DataFrame(rows, columns=list(KPI_RESULT_COLUMNS))

@@ -17,11 +17,15 @@ import base64
 import html
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from kpitools.model import KpiResult, ProviderAudit
+
+if TYPE_CHECKING:
+    from kpitools.trends import Trends
 
 DPI = 72
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
@@ -78,24 +82,35 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     return fig
 
 
-def dropout_course(course: pd.DataFrame, limit: float | None) -> Figure | None:
-    """Monthly course of the provider's drop-out rate.
-
-    Args:
-        course: one row per month: ``as_of`` (date) and ``value`` (0..1), from the
-            drop-out KPI applied to each available return.
-        limit: the drop-out limit as a fraction, drawn as a line.
-    """
-    if course is None or len(course) < 2:
+def dropout_trend(trends: Trends) -> Figure | None:
+    """Drop-out month by month: the provider (thick) and each bootcamp, against the limit,
+    on an axis from 0 to 100 %; None with fewer than two months."""
+    if trends is None or len(trends.periods) < 2:
         return None
-    fig = _figure(6.4, 2.6)
+    fig = _figure(6.4, 2.8)
     ax = fig.add_subplot()
-    ax.plot([str(d) for d in course["as_of"]], course["value"] * 100, marker="o", color=NEUTRAL)
-    if limit is not None:
-        ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
+    _dropout_lines(ax, trends, with_provider=True)
     ax.set_ylabel("drop-out (%)")
-    ax.set_title("Drop-out month by month (provider)")
+    _trend_axes(ax, "Drop-out month by month", trends.periods)
     return fig
+
+
+def _dropout_lines(ax: object, trends: Trends, *, with_provider: bool) -> None:
+    figures = trends.figures
+    dropout = figures[figures["kpi"] == "learner_dropout"].dropna(subset=["value"])
+    position = {p: i for i, p in enumerate(trends.periods)}
+    for bootcamp_id, series in dropout.groupby("bootcamp_id", sort=True):
+        if bootcamp_id == "ALL" and not with_provider:
+            continue
+        provider = bootcamp_id == "ALL"
+        ax.plot([position[p] for p in series["period"]], series["value"] * 100, marker="o",
+                markersize=4 if provider else 3, linewidth=2.4 if provider else 1,
+                color=LIMIT if provider else None, label="provider" if provider else label(bootcamp_id),
+                zorder=3 if provider else 2)
+    limits = dropout["target"].dropna()
+    if len(limits):
+        ax.axhline(float(limits.iloc[-1]) * 100, color=BAD, linestyle="--", linewidth=0.8)
+    ax.legend(fontsize=6, loc="upper left", ncols=3, frameon=False)
 
 
 def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
@@ -175,3 +190,54 @@ def due_vs_paid(frame: pd.DataFrame, *, tolerance: float) -> Figure | None:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title("Co-funding due vs paid")
     return fig
+
+
+def kpi_trends(trends: Trends) -> Figure | None:
+    """Small multiples: each KPI's provider figure month by month, the target as a dashed
+    line, each point coloured by its status; a last panel draws drop-out per bootcamp.
+
+    The axis always runs from 0 to 100 % so that months and KPIs compare at a glance.
+    """
+    from kpitools.packs.blocks import STATUS_COLOURS
+    from kpitools.report import KPI_TITLES, kpi_order
+
+    figures = trends.figures
+    provider = figures[figures["bootcamp_id"] == "ALL"]
+    if provider.empty:
+        return None
+    periods = trends.periods
+    position = {p: i for i, p in enumerate(periods)}
+    keys = sorted({(k, s) for k, s in zip(provider["kpi"], provider["stage"], strict=True)}, key=kpi_order)
+    bootcamps = figures[(figures["kpi"] == "learner_dropout") & (figures["bootcamp_id"] != "ALL")]
+    panels = len(keys) + (1 if len(bootcamps) else 0)
+    columns = 3
+    rows = -(-panels // columns)
+    fig = _figure(9.6, 2.3 * rows)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, (kpi, stage) in zip(axes, keys, strict=False):
+        series = provider[(provider["kpi"] == kpi) & (provider["stage"] == stage)].dropna(subset=["value"])
+        xs = [position[p] for p in series["period"]]
+        ax.plot(xs, series["value"] * 100, color=NEUTRAL, linewidth=1.2, zorder=1)
+        ax.scatter(xs, series["value"] * 100, s=36, zorder=2, edgecolors=LIMIT, linewidths=0.6,
+                   c=[STATUS_COLOURS.get(s, "#ffffff") for s in series["status"]])
+        targets = series["target"].dropna()
+        if len(targets):
+            ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
+        title = KPI_TITLES.get(kpi, kpi) + (f" ({stage})" if stage else "")
+        _trend_axes(ax, title, periods)
+    if len(bootcamps):
+        ax = axes[len(keys)]
+        _dropout_lines(ax, trends, with_provider=False)
+        _trend_axes(ax, "Drop-out per bootcamp", periods)
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    return fig
+
+
+def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
+    ax.set_title(label(title), fontsize=9)
+    ax.set_ylim(0, 105)
+    ax.set_xlim(-0.5, len(periods) - 0.5)
+    ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > 6 else 0)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_ylabel("%", fontsize=7)

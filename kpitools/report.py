@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpitools.contract import KPIS, STAGES
-from kpitools.model import ILR_DROPOUTS, SEVERITIES, ProviderReturn
+from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.packs.blocks import (
     ROW_LIMIT,
     STATUS_COLOURS,
@@ -28,7 +27,9 @@ from kpitools.packs.blocks import (
     status_cell,
     table,
 )
-from kpitools.packs.breach import BREACH_RISK, breach_risk, breach_risk_note
+from kpitools.packs.breach import breach_risk, breach_risk_note
+from kpitools.returns.contract import KPIS, STAGES
+from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
@@ -45,10 +46,11 @@ KPI_TITLES: dict[str, str] = {
 # re-exported: the notebook and callers use them as report.<name>
 __all__ = [
     "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
-    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality", "dropout_course",
-    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "irregularities",
+    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality",
+    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "informational",
+    "irregularities",
     "kpi_figures", "kpi_order", "method", "method_section", "percent", "provenance",
-    "rejected_rows", "show", "status_cell", "status_matrix", "table", "worklists",
+    "rejected_rows", "show", "status_cell", "status_matrix", "table", "trend_note", "worklists",
 ]
 
 
@@ -144,7 +146,26 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
     """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
     frame = by_severity(ctx.findings(kpi)).drop(columns=["provider_id", "kpi"])
-    return Html("<h3>Exceptions to follow up</h3>" + str(table(frame, limit=limit)))
+    return Html("<h3>Exceptions to follow up</h3>"
+                + str(table(frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions")))
+
+
+def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """Cases reported for information and not flagged: career progression's due
+    completers without any outcome while no progression target is set."""
+    from kpitools.packs.register import INFORMATIONAL_SHEET
+    from kpitools.packs.register import informational as informational_frame
+
+    frame = informational_frame(ctx)
+    if frame.empty:
+        return Html("")
+    return Html(
+        "<h3>For information: due completers without any outcome</h3>"
+        '<p class="note">No progression target is set, so these are reported, not flagged: '
+        "the register lists them apart from the exceptions.</p>"
+        + str(table(frame.drop(columns=["kpi", "rule"]), limit=limit,
+                    more=f"in exceptions.xlsx, sheet {INFORMATIONAL_SHEET}"))
+    )
 
 
 def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +196,7 @@ def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     dropouts = ctx.worklists().get(ILR_DROPOUTS)
     if dropouts is not None:
         html += ("<h3>Drop-outs in the ILR, with the withdrawal reason</h3>"
-                 + str(table(dropouts, limit=limit, more="in the worklist files")))
+                 + str(table(dropouts, limit=limit, more=f"in exceptions.xlsx, sheet {ILR_DROPOUTS[:31]}")))
     return Html(html)
 
 
@@ -192,7 +213,9 @@ def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
         return Html("".join(parts) + '<p class="note">No other worklists for this provider.</p>')
     for name, frame in lists.items():
         title = esc(str(name).replace("_", " ").capitalize())
-        parts.append(f"<h3>{title}</h3>{table(frame, limit=limit, more='in the worklist files')}")
+        sheet = str(name)[:31]
+        parts.append(f"<h3>{title}</h3>"
+                     f"{table(frame, limit=limit, more=f'in exceptions.xlsx, sheet {sheet}')}")
     return Html("".join(parts))
 
 
@@ -266,33 +289,17 @@ def method(ctx: PackContext, kpi: str) -> Html:
     return Html(f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>')
 
 
-def dropout_course(ctx: PackContext) -> pd.DataFrame:
-    """The provider's drop-out rate as measured from each available return.
-
-    The previous month's return (when the audit has one) is measured at its period's
-    last day, the current one at ``as_of``, by the drop-out KPI itself.
-
-    Returns:
-        Columns ``as_of`` (date) and ``value`` (0..1), oldest first; months whose
-        cohort is empty are left out.
-    """
-    from kpitools.calendar import period_end, previous_period
-    from kpitools.kpis.learner_dropout import learner_dropout
-
-    audit = ctx.audit
-    points: list[tuple[object, ProviderReturn]] = []
-    if audit.previous is not None and audit.period:
-        points.append((period_end(previous_period(audit.period)), audit.previous))
-    rows = []
-    for day, ret in points:
-        results = learner_dropout(ret.tables, as_of=day, rules=audit.rules)
-        rows += [{"as_of": day, "value": r.value} for r in results if r.bootcamp_id == "ALL"]
-    rows += [
-        {"as_of": audit.as_of, "value": r.value}
-        for r in audit.kpi_results if r.kpi == "learner_dropout" and r.bootcamp_id == "ALL"
-    ]
-    frame = pd.DataFrame(rows, columns=["as_of", "value"])
-    return frame[frame["value"].notna()].reset_index(drop=True)
+def trend_note(ctx: PackContext) -> Html:
+    """Which months the trends cover, and any month left out."""
+    trends = ctx.trends
+    periods = trends.periods
+    text = (f"Each KPI of the provider at the end of each period found beside this one "
+            f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
+            "the dashed line is the target.")
+    if len(periods) < 2:
+        text = f"Only this period ({', '.join(periods)}) was found: no trend yet."
+    notes = "".join(f"<li>{esc(n)}</li>" for n in trends.notes)
+    return Html(f'<p class="note">{esc(text)}</p>' + (f"<ul>{notes}</ul>" if notes else ""))
 
 
 def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:

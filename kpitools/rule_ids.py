@@ -95,8 +95,8 @@ CATALOGUE: dict[str, RuleId] = {
 
 def _ilr_rules() -> dict[str, RuleId]:
     """DfE's bootcamp ILR validation rules (``ILR-R_152`` ...), from their data file
-    (kpitools/ilr_rules.csv): DfE's Error is ``high``, Warning ``medium``."""
-    from kpitools.ilr_rules import ILR_RULES
+    (kpitools/ilr/dfe_rules.csv): DfE's Error is ``high``, Warning ``medium``."""
+    from kpitools.ilr.dfe_rules import ILR_RULES
 
     return {r.rule_id: RuleId(r.rule_id, "irregularity",
                               "high" if r.severity == "Error" else "medium",

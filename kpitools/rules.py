@@ -118,7 +118,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
 
 
 def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
-    from kpitools.ilr_events import EVENT_KINDS
+    from kpitools.ilr.events import EVENT_KINDS
 
     if not isinstance(value, dict) or not all(
             isinstance(k, str | int) and not isinstance(k, bool) and v in EVENT_KINDS

@@ -37,6 +37,7 @@ pseudonym_key_file = ""
 # One cell per section (every cell costs time when a batch builds packs): report.show
 # puts a section's tables and charts into one output, charts as embedded PNG.
 from kpitools import plots, report
+from kpitools.packs import findings
 from kpitools.packs.context import load_context
 
 ctx = load_context(
@@ -52,10 +53,22 @@ ctx = load_context(
 )
 
 # %% [markdown]
-# ## Headline
+# ## Findings
 
 # %%
-report.show(report.headline(ctx), report.status_matrix(ctx), report.exception_counts(ctx))
+report.show(report.headline(ctx), findings.findings_first(ctx))
+
+# %% [markdown]
+# ## Trends
+
+# %%
+report.show(plots.kpi_trends(ctx.trends), report.trend_note(ctx))
+
+# %% [markdown]
+# ## KPI status
+
+# %%
+report.show(report.status_matrix(ctx), report.exception_counts(ctx))
 
 # %% [markdown]
 # ## Employer engagement
@@ -87,7 +100,7 @@ report.show(
     report.kpi_figures(ctx, "learner_dropout"),
     plots.dropout_by_bootcamp(ctx.audit),
     report.breach_risk(ctx),
-    plots.dropout_course(report.dropout_course(ctx), ctx.audit.rules.dropout_limit),
+    plots.dropout_trend(ctx.trends),
     report.exceptions(ctx, "learner_dropout"),
     report.method(ctx, "learner_dropout"),
 )
@@ -121,6 +134,7 @@ report.show(
     report.kpi_figures(ctx, "career_progression"),
     plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome")),
     report.exceptions(ctx, "career_progression"),
+    report.informational(ctx),
     report.method(ctx, "career_progression"),
 )
 

@@ -282,3 +282,12 @@ def test_kpis_command_refuses_an_output_folder_inside_the_return(tmp_path):
     assert result.stderr == (f"error: {out}: output folder is inside the input folder {period_dir / 'P1'}; "
                              "inputs are read-only: give a folder outside it\n")
     assert not out.exists()
+
+
+def test_packs_warns_of_an_as_of_outside_the_period(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
+    (tmp_path / "2023-03").mkdir()
+    # no notebooks there: the run stops before any work, after the warning
+    result = CliRunner().invoke(main, ["packs", str(tmp_path / "2023-03"), "--out", str(tmp_path / "out"),
+                                       "--as-of", "2023-05-31", "--notebooks", str(tmp_path / "none")])
+    assert "warning: as_of 2023-05-31 is outside the period 2023-03 (2023-03-01 to 2023-03-31)" in result.stderr

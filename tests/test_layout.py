@@ -62,3 +62,14 @@ def test_output_folders(tmp_path: Path) -> None:
     assert layout.default_provider_out_dir(provider) == tmp_path / "data" / "out" / "demo" / "2023-03" / "P001"
     with pytest.raises(ValueError, match="YYYY-MM"):
         layout.default_provider_out_dir(tmp_path / "returns" / "P001")
+
+
+def test_earlier_provider_dirs_skip_missing_months_oldest_first(tmp_path: Path) -> None:
+    # 2022-11 and 2023-01 exist for P001, 2022-12 does not; 2022-10 is beyond 4 months back
+    # from 2023-03 (2023-02, 2023-01, 2022-12, 2022-11).
+    for period in ("2022-10", "2022-11", "2023-01", "2023-03"):
+        (tmp_path / period / "P001").mkdir(parents=True)
+    (tmp_path / "2023-02" / "P002").mkdir(parents=True)
+    found = layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 4)
+    assert found == [("2022-11", tmp_path / "2022-11" / "P001"), ("2023-01", tmp_path / "2023-01" / "P001")]
+    assert layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 0) == []

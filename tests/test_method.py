@@ -7,7 +7,6 @@ from dataclasses import fields
 from click.testing import CliRunner
 
 from kpitools.cli import main
-from kpitools.contract import KPIS
 from kpitools.kpis import KPI_FUNCTIONS
 from kpitools.method import (
     SECTIONS,
@@ -16,6 +15,7 @@ from kpitools.method import (
     method_statement_text,
     rule_meanings,
 )
+from kpitools.returns.contract import KPIS
 from kpitools.rule_ids import CATALOGUE
 from kpitools.rules import Rules
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.contract import ULN_UNKNOWN
 from kpitools.model import Finding
+from kpitools.returns.contract import ULN_UNKNOWN
 from kpitools.rule_ids import rule
 
 IRREGULARITY = "irregularity"

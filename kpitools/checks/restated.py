@@ -91,19 +91,22 @@ def _with_refs(frame: pd.DataFrame, renamed: Mapping[tuple[str, str], str]) -> p
 
 def _format_changed(provider_id: str, now: pd.DataFrame, before: pd.DataFrame,
                     renamed: Mapping[tuple[str, str], str], label: str, examples: int = 3) -> Finding:
-    """REF-FORMAT-CHANGED: one finding for the return, with the count and examples."""
-    pairs = sorted(renamed.items(), key=lambda item: item[1])
-    shown = ", ".join(f"{new} was {old}" for (new, _), old in pairs[:examples])
-    first_new, first_old = pairs[0][0], pairs[0][1]
-    now_source = now.loc[(now["learner_ref"] == first_new[0]) & (now["bootcamp_id"] == first_new[1]), "source"]
-    old_source = before.loc[(before["learner_ref"] == first_old) & (before["bootcamp_id"] == first_new[1]), "source"]
-    sources = [*now_source.head(1), *(source_prefixed(s, label) for s in old_source.head(1))]
+    """REF-FORMAT-CHANGED: one finding for the return, with the count; the sources are
+    the rows of the first ``examples`` learners in both months (no ref in the message:
+    learners are named only when an output is written)."""
+    old_rows = {(ref, bootcamp): source
+                for ref, bootcamp, source in zip(before["learner_ref"], before["bootcamp_id"], before["source"], strict=True)}
+    new_rows = {(ref, bootcamp): source
+                for ref, bootcamp, source in zip(now["learner_ref"], now["bootcamp_id"], now["source"], strict=True)}
+    pairs = sorted(renamed.items(), key=lambda item: str(new_rows.get(item[0], "")))[:examples]
+    sources = [source for (new, bootcamp), old in pairs
+               for source in (new_rows[(new, bootcamp)], source_prefixed(old_rows[(old, bootcamp)], label))]
     return irregularity(
         "REF-FORMAT-CHANGED", f"provider:{provider_id}", sources,
         f"{len(renamed)} learner ref(s) lost their leading zeros since the {label} return "
-        f"(e.g. {shown}): a spreadsheet saved the learner_ref column as numbers. They were "
-        "matched to last month's refs and are not reported as restatements; format the "
-        "column as Text before saving",
+        f"(the first {len(pairs)} at the rows cited): a spreadsheet saved the learner_ref "
+        "column as numbers. They were matched to last month's refs and are not reported as "
+        "restatements; format the column as Text before saving",
     )
 
 

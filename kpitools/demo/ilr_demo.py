@@ -44,8 +44,8 @@ from kpitools.calendar import period_end
 from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.errors import ParameterError
-from kpitools.ilr_events import BOOTCAMPS_IN_ILR_FROM
-from kpitools.load import load_provider
+from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM
+from kpitools.returns.load import load_provider
 
 if TYPE_CHECKING:
     from kpitools.demo.generator import DemoSet

@@ -7,7 +7,7 @@ inside a learner ``LearnRefNumber`` ... ``LearnerEmploymentStatus``,
 ``LearningDelivery``; inside an aim ``LearnAimRef`` ... ``AchDate``,
 ``LearningDeliveryFAM``), with the elements the schema requires. Files are valid
 against DfE's XSD of their year (tested for 2024-25 and 2025-26) and break none of
-DfE's bootcamp validation rules that :mod:`kpitools.ilr_rules` checks. Only the years
+DfE's bootcamp validation rules that :mod:`kpitools.ilr.dfe_rules` checks. Only the years
 the reader accepts are written: there is no 2026-27 XSD here, so no 2026-27 file.
 
 Tables are ``{table: rows}`` where rows are dicts keyed by contract column names (the
@@ -28,7 +28,7 @@ from lxml import etree
 
 from kpitools.calendar import add_months
 from kpitools.errors import ParameterError
-from kpitools.ilr_events import (
+from kpitools.ilr.events import (
     EVENT_AIMS,
     EVENT_INDICATORS,
     EVENT_INDICATORS_FROM,
@@ -36,13 +36,13 @@ from kpitools.ilr_events import (
     NEW_ROLE_OFFER,
     SELF_EMPLOYMENT_PLAN,
 )
-from kpitools.io.ilr import KNOWN_NAMESPACES
+from kpitools.ilr.reader import KNOWN_NAMESPACES
 
 Row = Mapping[str, object]
 UNKNOWN_POSTCODE = "ZZ99 9ZZ"  # the ILR's code for a postcode that is not known
 COMPONENT_AIM_REF = "ZSBC0001"  # synthetic component learning aim (category 62 in real life)
 _AIM_FOR = {kind: ref for ref, kind in EVENT_AIMS.items()}
-# Codes 1-3 of the EVI table are kpitools' assumption (kpitools/ilr_evi_codes.csv): the
+# Codes 1-3 of the EVI table are kpitools' assumption (kpitools/ilr/evi_codes.csv): the
 # demo writes them, and the reader maps them back, so the demo stays self-consistent.
 _EVI_FOR = {row.event: code for code, row in EVENT_INDICATORS.items()
             if row.event in (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN)}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 from datetime import date
 
-from kpitools.contract import EVENT_DATE, TABLES
 from kpitools.demo.lives import CHILD_TABLES
 from kpitools.demo.world import ProviderWorld, Row
+from kpitools.returns.contract import EVENT_DATE, TABLES
 
 Tables = dict[str, list[Row]]
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from kpitools.calendar import add_months, parse_period, period_end
-from kpitools.contract import DELIVERY_ROLES, EMPLOYER_ROLES
 from kpitools.demo import names
+from kpitools.returns.contract import DELIVERY_ROLES, EMPLOYER_ROLES
 
 Row = dict[str, object]
 Edit = Callable[[int, dict[str, list[Row]]], object]

@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
-from kpitools.contract import TABLES
 from kpitools.demo.snapshot import Tables
+from kpitools.returns.contract import TABLES
 
 FIXED_TIME = datetime(2023, 1, 1, 0, 0, 0)
 ZIP_TIME = (2023, 1, 1, 0, 0, 0)

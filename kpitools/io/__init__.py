@@ -1,1 +1,2 @@
-"""The only code that reads or writes files."""
+"""Writing outputs: the four result files, the learner register, the output workspace
+(atomic writes, locks). Reading returns is :mod:`kpitools.returns`, the ILR :mod:`kpitools.ilr`."""

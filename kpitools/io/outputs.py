@@ -21,14 +21,14 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderAudit
+from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 
 # OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 VERSIONED_PACKAGES = (
     "kpitools", "pandas", "numpy", "papermill", "nbconvert", "nbformat", "matplotlib",
@@ -49,7 +49,7 @@ def neutralise_cell(value: object) -> object:
     >>> neutralise_cell(-3.5)
     -3.5
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

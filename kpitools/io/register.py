@@ -1,88 +1,158 @@
-"""``exceptions.xlsx``: the exceptions register for auditors who work in Excel.
+"""``exceptions.xlsx``: the exceptions register, written as a workbook and read back.
 
-One sheet per KPI plus ``irregularities``, each with the ``exceptions.csv`` columns, an
-autofilter, a frozen header row and column widths set. Every text cell is written as a
+:func:`write_register` writes named sheets (the register's content is put together by
+:func:`kpitools.packs.register.register_sheets`), each with a bold frozen header row, an
+autofilter and column widths set; dates are date cells. Every text cell is written as a
 string cell, never as a formula: a provider who types ``=HYPERLINK(...)`` or
 ``@SUM(...)`` into a name field gets exactly that text in the register (cells starting
-with ``=``, ``+``, ``-``, ``@``, tab, CR or LF are also flagged ``quotePrefix`` so Excel
-keeps them as text when edited).
+with one of :data:`kpitools.io.outputs.FORMULA_STARTS` are also flagged ``quotePrefix``
+so Excel keeps them as text when edited). A sheet's ``status`` column gets a drop-down
+list of the follow-up statuses.
+
+:func:`read_register` reads last month's ``Exceptions`` sheet back as the auditor left
+it, to carry the follow-up over (:mod:`kpitools.worklists.followup`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpitools.contract import EXCEPTION_COLUMNS, KPIS
+from kpitools.errors import PackError
+from kpitools.io.outputs import FORMULA_STARTS
+from kpitools.worklists.followup import EXCEPTIONS_SHEET
 
-IRREGULARITIES_SHEET = "irregularities"
-SHEETS: tuple[str, ...] = (*KPIS, IRREGULARITIES_SHEET)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_WIDTH = 60
+MAX_SHEET_NAME = 31  # Excel's limit
+_WRAPPED = ("message", "response", "detail", "what_is_needed")
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+_DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _text_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     cell = sheet.cell(row=row, column=column)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
+        value = value.date()
+    if isinstance(value, date):
+        cell.value = value
+        cell.number_format = _DATE_FORMAT
         return
     if isinstance(value, bool | int | float):
         cell.value = value
+        return
+    if hasattr(value, "item"):  # numpy scalars
+        cell.value = value.item()
         return
     text = str(value)
     cell.value = text
     # openpyxl turns any string starting with "=" into a formula: force a string cell.
     cell.data_type = "s"
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
 
 
-def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, columns: list[str]) -> None:
+def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, statuses: Sequence[str]) -> None:
+    columns = [str(c) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-    for row_number, values in enumerate(frame[columns].itertuples(index=False), start=2):
+    for row_number, values in enumerate(frame.itertuples(index=False), start=2):
         for column_number, value in enumerate(values, start=1):
-            _text_cell(sheet, row_number, column_number, value)
+            _write_cell(sheet, row_number, column_number, value)
+    if not columns:
+        return
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{max(1, len(frame) + 1)}"
     sheet.freeze_panes = "A2"
     for index, name in enumerate(columns, start=1):
-        longest = max([len(name), *(len(str(v)) for v in frame[name].head(2000) if v is not None)])
+        values = frame.iloc[:2000, index - 1]
+        longest = max([len(name), *(len(str(v)) for v in values if v is not None)])
         sheet.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, longest + 2)
-    message_col = columns.index("message") + 1 if "message" in columns else None
-    if message_col:
-        for row in sheet.iter_rows(min_row=2, min_col=message_col, max_col=message_col):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        if name in _WRAPPED:
+            for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    if "status" in columns and statuses:
+        letter = get_column_letter(columns.index("status") + 1)
+        # The list covers rows the auditor may add below the data too.
+        validation = DataValidation(type="list", formula1='"' + ",".join(statuses) + '"',
+                                    allow_blank=True, showErrorMessage=True,
+                                    errorTitle="status", error="Pick one of: " + ", ".join(statuses))
+        sheet.add_data_validation(validation)
+        validation.add(f"{letter}2:{letter}{max(len(frame) + 1, 1000)}")
 
 
-def write_register(findings: pd.DataFrame, path: str | Path) -> Path:
-    """Write the exceptions register (atomically) and return its path.
+def write_register(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    status_sheets: Mapping[str, Sequence[str]] | None = None,
+) -> Path:
+    """Write the register (atomically) and return its path.
 
     Args:
-        findings: rows with the ``exceptions.csv`` columns, already made safe to show
-            (see :meth:`kpitools.packs.context.PackContext.findings`).
+        sheets: sheet name → frame, in order (names longer than 31 characters are cut).
         path: the ``.xlsx`` file to write.
+        status_sheets: sheet name → the allowed values of its ``status`` column, offered
+            as a drop-down list (data validation).
 
     Returns:
         The path written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = list(EXCEPTION_COLUMNS)
     book = Workbook()
     book.remove(book.active)
-    for sheet_name in SHEETS:
-        kpi = "irregularity" if sheet_name == IRREGULARITIES_SHEET else sheet_name
-        rows = findings[findings["kpi"] == kpi] if len(findings) else findings
-        _write_sheet(book.create_sheet(sheet_name), rows.reindex(columns=columns), columns)
+    for name, frame in sheets.items():
+        statuses = (status_sheets or {}).get(name, ())
+        _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, statuses)
     partial = path.with_name(path.name + ".partial")
     book.save(partial)
     partial.replace(path)
     return path
+
+
+def read_register(path: str | Path) -> pd.DataFrame:
+    """The ``Exceptions`` sheet of a register as the auditor left it.
+
+    Columns are taken by the header's names (the auditor may have reordered, hidden or
+    added columns); cells keep their values (text, numbers, dates); blank rows are
+    skipped.
+
+    Raises:
+        PackError: not a readable workbook, or no ``Exceptions`` sheet with an
+            ``exception_id`` column (a register written by an older kpitools).
+    """
+    import openpyxl
+
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise PackError(f"not a readable Excel workbook ({type(error).__name__})", path=path) from None
+    try:
+        if EXCEPTIONS_SHEET not in book.sheetnames:
+            raise PackError(f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path)
+        rows = book[EXCEPTIONS_SHEET].iter_rows(values_only=True)
+        header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
+        if "exception_id" not in header:
+            raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
+        records = [list(r) + [None] * (len(header) - len(r)) for r in rows
+                   if any(v is not None and str(v).strip() for v in r)]
+    finally:
+        book.close()
+    frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
+    keep = [bool(name) for name in header] & ~frame.columns.duplicated()
+    return frame.loc[:, keep]

@@ -14,7 +14,6 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.contract import KPIS, STAGES
 from kpitools.kpis._common import ALL, measured_tables
 from kpitools.kpis.career_progression import career_progression
 from kpitools.kpis.employer_cofunding import employer_cofunding
@@ -24,6 +23,7 @@ from kpitools.kpis.learner_dropout import learner_dropout
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
 from kpitools.model import KpiResult
+from kpitools.returns.contract import KPIS, STAGES
 from kpitools.rules import Rules
 
 KpiFunction = Callable[..., list[KpiResult]]

@@ -24,13 +24,13 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import EVENT_DATE, SOURCE_COLUMN, TABLES
 from kpitools.kpis._summary import ALL as ALL  # re-exported: the KPIs import from here
 from kpitools.kpis._summary import Cases as Cases
 from kpitools.kpis._summary import Measure as Measure
 from kpitools.kpis._summary import concat_cases as concat_cases
 from kpitools.kpis._summary import summarise as summarise
 from kpitools.model import Finding
+from kpitools.returns.contract import EVENT_DATE, SOURCE_COLUMN, TABLES
 
 _T = TypeVar("_T")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -27,6 +28,7 @@ from kpitools.rule_ids import rule
 from kpitools.rules import Rules
 
 KPI = "career_progression"
+NO_OUTCOME = "CP-NO-OUTCOME"
 _KEY = ["learner_ref", "bootcamp_id"]
 
 
@@ -54,8 +56,9 @@ def career_progression(
     Statuses:
         not_due before the first M2; reported while no target is set
         (progression_target null); with a target, the minimum-target statuses.
-        CP-NO-OUTCOME (due completer without any outcome), CP-INVALID-OUTCOME (outcomes
-        invalid or outside the window).
+        CP-NO-OUTCOME (due completer without any outcome: a finding with a target,
+        else an informational item, since no target can be missed), CP-INVALID-OUTCOME
+        (outcomes invalid or outside the window; always a finding).
     Rules:
         outcome_window_months, progression_target
     Guidance:
@@ -86,8 +89,14 @@ def career_progression(
     measure = Measure(KPI, target=rules.progression_target, start_column="first_m2",
                       lag_months=rules.outcome_window_months)
     failing = facts.loc[closed & facts["valid_outcomes"].eq(0)]
-    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=_findings(failing), notes=_interim_notes(facts, ~closed))
+    results = summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
+                        findings=_findings(failing), notes=_interim_notes(facts, ~closed))
+    if rules.progression_target is not None:
+        return results
+    # Without a target nothing is missed: "no outcome yet" is reported, not flagged.
+    return [replace(r, exceptions=tuple(f for f in r.exceptions if f.rule != NO_OUTCOME),
+                    informational=tuple(f for f in r.exceptions if f.rule == NO_OUTCOME))
+            for r in results]
 
 
 def expected_outcome(learners: pd.DataFrame) -> pd.Series:
@@ -160,7 +169,7 @@ def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:
 def _findings(failing: pd.DataFrame) -> list[Finding]:
     none = failing.loc[failing["outcomes"].eq(0)]
     invalid = failing.loc[failing["outcomes"].gt(0)]
-    spec_none, spec_invalid = rule("CP-NO-OUTCOME"), rule("CP-INVALID-OUTCOME")
+    spec_none, spec_invalid = rule(NO_OUTCOME), rule("CP-INVALID-OUTCOME")
     return (
         learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
                          messages=[f"no outcome by the window's close on {iso(c)}"

@@ -8,10 +8,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.contract import DELIVERY_ROLES, STAGES
 from kpitools.kpis._common import ALL, Measure, bootcamp_timing, measured_tables, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.model import Finding, KpiResult
+from kpitools.returns.contract import DELIVERY_ROLES, STAGES
 from kpitools.rule_ids import rule
 from kpitools.rules import Rules
 

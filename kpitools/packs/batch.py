@@ -36,9 +36,7 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
-from kpitools.identity import WORKING
 from kpitools.io.outputs import write_error_file
-from kpitools.io.register import write_register
 from kpitools.io.workspace import (
     check_output_folder,
     moved_path,
@@ -50,7 +48,9 @@ from kpitools.io.workspace import (
 )
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
+from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
+from kpitools.packs.register import write_provider_register
 from kpitools.packs.runner import (
     PORTFOLIO_NOTEBOOK,
     PROVIDER_NOTEBOOK,
@@ -62,6 +62,7 @@ from kpitools.packs.runner import (
 )
 from kpitools.params import PackParams, write_params
 from kpitools.pseudonym import check_key
+from kpitools.trends import TREND_MONTHS
 from kpitools.workers import process_pool
 
 log = logging.getLogger(__name__)
@@ -129,18 +130,19 @@ def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
 
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     write_provider_outputs(ctx.audit, out_dir, ctx.working)
-    write_register(ctx.findings(audience=WORKING), out_dir / "exceptions.xlsx")
+    write_provider_register(ctx, out_dir)
     save_audit(ctx.audit, ctx.params.audit_path)
     # without audit_path: the saved audit is a private temporary file, gone after the run
     write_params(replace(ctx.params, audit_path=""), out_dir / "params.yaml")
 
 
 def pack_job(
-    params: PackParams, title: str, *, cell_timeout: int | None = None, notebook: str | Path | None = None,
-    out_dir: Path | None = None,
+    params: PackParams, title: str, *, cell_timeout: int | None = None,
+    notebook: str | Path | None = None, out_dir: Path | None = None, pdf: bool = False,
 ) -> PackJob:
     """The provider notebook job for one provider's params, writing the executed
-    notebook and the pack into ``out_dir`` (default: the params' ``out_dir``).
+    notebook and the pack into ``out_dir`` (default: the params' ``out_dir``); with
+    ``pdf``, also ``audit_pack.pdf`` beside the pack.
 
     Raises:
         PackError: no ``notebook`` given and the provider notebook cannot be found
@@ -155,6 +157,7 @@ def pack_job(
         executed_path=str(out_dir / "audit_pack.ipynb"),
         html_path=str(out_dir / PACK_FILE),
         title=title,
+        pdf_path=str(out_dir / PDF_FILE) if pdf else "",
         **extra,
     )
 
@@ -201,7 +204,8 @@ def prepare_period(
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
         from kpitools.audit import audit_period as audit
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers)
+    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
+                    trend_months=TREND_MONTHS)
     period_out = layout.period_out_dir(out, period).resolve()
     prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook),
                               skipped=layout.skipped_folders(period_dir))
@@ -343,6 +347,7 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
                 outcome,
                 html_path=moved_path(outcome.html_path, staging, final),
                 executed_path=moved_path(outcome.executed_path, staging, final),
+                pdf_path=moved_path(outcome.pdf_path, staging, final),
             )
     prepared.staging.clear()
     built = set(prepared.contexts) | set(prepared.failures)
@@ -396,8 +401,11 @@ def build_packs(
     progress: bool = True,
     cell_timeout: int | None = None,
     notebooks: str | Path | None = None,
+    pdf: bool = False,
 ) -> BatchResult:
-    """The whole batch: check, lock, prepare, run every provider's pack, publish, index.
+    """The whole batch: check, lock, prepare, run every provider's pack (and print each
+    to PDF when ``pdf`` is set and Chromium is installed:
+    :func:`kpitools.packs.pdf.find_chromium`), publish, index.
 
     Raises:
         PackError: a bad period folder, an output folder that cannot be used
@@ -413,6 +421,12 @@ def build_packs(
         tidy_period_folder(period_out)
         prepared = prepare_period(period_dir, out, base=base, work_dir=work_dir, as_of=as_of,
                                   cell_timeout=cell_timeout, workers=workers, notebooks=notebooks)
+        if pdf:
+            from kpitools.packs.pdf import find_chromium
+
+            if find_chromium() is not None:
+                prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
+                                 for job in prepared.jobs]
         outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
         write_pack_errors(prepared, outcomes)
         outcomes = publish(prepared, outcomes)

@@ -18,6 +18,11 @@ STATUS_COLOURS: dict[str, str] = {
     "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
     "FAILED": "#f29b94", "OK": "#b7e1b5",
 }
+# How bad a status is, for "the worse of two" and for ordering providers: a failed pack,
+# a missed target, then off track, at risk; statuses that need no action (on track, met,
+# reported, not due, no data yet) rank 0.
+STATUS_SEVERITY: dict[str, int] = {"FAILED": 4, "not_met": 3, "off_track": 2, "at_risk": 1}
+BREACH_STATUSES = ("not_met", "off_track")
 ROW_LIMIT = 50
 STYLE = (
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
@@ -79,6 +84,11 @@ def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f} %"
 
 
+def severity_rank(status: str | None) -> int:
+    """How bad ``status`` is (:data:`STATUS_SEVERITY`; 0 for statuses needing no action)."""
+    return STATUS_SEVERITY.get(status or "", 0)
+
+
 def status_cell(status: str, text: str | None = None) -> str:
     """A ``<td>`` coloured by status; ``text`` (escaped) defaults to the status."""
     colour = STATUS_COLOURS.get(status, "#ffffff")
@@ -86,12 +96,28 @@ def status_cell(status: str, text: str | None = None) -> str:
     return f'<td style="background:{colour}" title="{esc(status)}">{label}</td>'
 
 
+def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values blank (``None`` would print as "None"), dates without a time of
+    day as ``YYYY-MM-DD``."""
+    dates = {
+        name: column.dt.strftime("%Y-%m-%d")
+        for name, column in frame.items()
+        if pd.api.types.is_datetime64_any_dtype(column) and column.dropna().eq(column.dropna().dt.normalize()).all()
+    }
+    shown = frame.assign(**dates) if dates else frame
+    return shown.astype(object).where(shown.notna(), "")
+
+
 def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx") -> Html:
     """Any frame as an escaped HTML table, capped at ``limit`` rows with a note."""
     if frame.empty:
         return Html('<p class="note">None.</p>')
-    shown = frame.head(limit)
+    shown = _blank_missing(frame.head(limit))
     body = shown.to_html(escape=True, index=False, na_rep="", border=0, classes="kpi")
+    # Long column names (candidates_interviewed) may wrap after an underscore, so that a
+    # wide table fits a printed page without cutting its right-hand columns.
+    head, sep, rest = body.partition("</thead>")
+    body = head.replace("_", "_<wbr>") + sep + rest
     note = ""
     if len(frame) > limit:
         note = f'<p class="note">{len(frame) - limit} more {esc(more)}.</p>'

@@ -1,6 +1,6 @@
 """Drop-out breach risk as the pack shows it, beside the drop-out KPI: per running
 bootcamp the rate so far, the projected final rate and the probability of ending above
-the limit (figures from :func:`kpitools.risk.breach_risk`, via the audit's worklist),
+the limit (figures from :func:`kpitools.worklists.risk.breach_risk`, via the audit's worklist),
 with the method in plain language."""
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.packs.blocks import STYLE, Html, esc, percent, status_cell
+from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
 
-# The breach-risk worklist's name, ``kpitools.checks.worklists.BREACH_RISK`` (not imported:
-# the pack's kernel need not load the checks to show it).
-BREACH_RISK = "breach_risk"
 
 
 def _chance(value: object) -> str:
@@ -33,7 +31,7 @@ def _chance(value: object) -> str:
 
 def breach_risk_note(limit: float) -> str:
     """The plain-language method of the breach risk, as the pack states it."""
-    from kpitools.risk import FLAG_PROBABILITY, PRIOR_STRENGTH
+    from kpitools.worklists.risk import FLAG_PROBABILITY, PRIOR_STRENGTH
 
     return (
         "How this is worked out: from the bootcamps that are already over (this provider's "
@@ -57,7 +55,7 @@ def breach_risk(ctx: PackContext) -> Html:
     """Drop-out breach risk of every running bootcamp, for the drop-out section: rate so
     far, projected final rate and probability of ending above the limit, with the
     method in plain language. Figures come from the ``breach_risk`` worklist
-    (:func:`kpitools.risk.breach_risk`)."""
+    (:func:`kpitools.worklists.risk.breach_risk`)."""
     title = "<h3>Breach risk of running bootcamps</h3>"
     limit = ctx.audit.rules.dropout_limit
     frame = ctx.audit.worklists.get(BREACH_RISK)

@@ -24,6 +24,8 @@ from kpitools.identity import CIRCULATED, WORKING, Audience, LearnerNaming, lear
 from kpitools.model import ProviderAudit
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.pseudonym import Pseudonymiser, load_key
+from kpitools.trends import Trends
+from kpitools.worklists.followup import FollowUp
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,26 @@ class PackContext:
     @property
     def include_pii(self) -> bool:
         return self.params.include_pii
+
+    @cached_property
+    def followup(self) -> FollowUp:
+        """The register's follow-up: the one computed when the register was written, else
+        computed now against last month's register (a notebook run on its own)."""
+        if self.audit.followup is not None:
+            return self.audit.followup
+        from kpitools.packs.register import compute_followup
+
+        return compute_followup(self)
+
+    @cached_property
+    def trends(self) -> Trends:
+        """The KPI figures month by month: computed with the audit in a batch, else now
+        (a notebook run on its own)."""
+        if self.audit.trends is not None:
+            return self.audit.trends
+        from kpitools.trends import provider_trends
+
+        return provider_trends(self.audit)
 
     @cached_property
     def naming(self) -> LearnerNaming:

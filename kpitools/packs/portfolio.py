@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.contract import KPIS
 from kpitools.io.outputs import write_atomic
-from kpitools.model import ProviderAudit
+from kpitools.model import KpiResult, ProviderAudit
+from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
 from kpitools.packs.context import PackContext
+from kpitools.packs.register import REGISTER_FILE
 from kpitools.packs.runner import PackOutcome
 from kpitools.report import (
     KPI_TITLES,
@@ -30,6 +31,7 @@ from kpitools.report import (
     status_cell,
     table,
 )
+from kpitools.returns.contract import KPIS
 
 SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"
@@ -47,23 +49,75 @@ def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
     return [_column(kpi, stage) for kpi, stage in ordered]
 
 
+def shortfall(result: KpiResult) -> float:
+    """How far a figure is on the wrong side of its target (negative when on the right
+    side; 0 without a figure or target): above a maximum, below a minimum."""
+    if result.value is None or result.target is None:
+        return 0.0
+    gap = result.value - result.target
+    return gap if result.target_kind == "max" else -gap
+
+
+def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]:
+    """One KPI of one provider: its figure, how many bootcamps breach and the worst one."""
+    worst = max(bootcamps, key=lambda r: (severity_rank(r.status), shortfall(r)), default=None)
+    if worst is not None and severity_rank(worst.status) == 0:
+        worst = None
+    return {
+        "status": provider.status,
+        "value": provider.value,
+        "bootcamps": len(bootcamps),
+        "worst": None if worst is None else {
+            "bootcamp_id": worst.bootcamp_id, "status": worst.status, "value": worst.value,
+            "count": sum(r.status == worst.status for r in bootcamps),
+        },
+    }
+
+
+def _breaches(results: list[KpiResult]) -> list[dict[str, Any]]:
+    """Every bootcamp whose KPI has not met its target or is off track, worst first."""
+    found = [
+        {"bootcamp_id": r.bootcamp_id, "kpi": _column(r.kpi, r.stage), "status": r.status, "value": r.value}
+        for r in results if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
+    ]
+    return sorted(found, key=lambda b: (-severity_rank(b["status"]), b["bootcamp_id"], b["kpi"]))
+
+
 def _provider_row(ctx: PackContext, outcome: PackOutcome | None, period_out: Path) -> dict[str, Any]:
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
+    register = Path(ctx.params.out_dir) / REGISTER_FILE
+    per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
+    for r in audit.kpi_results:
+        if r.bootcamp_id != "ALL":
+            per_kpi.setdefault((r.kpi, r.stage), []).append(r)
     return {
         "provider_id": audit.provider_id,
         "name": audit.provider.provider_name,
         "status": "OK" if outcome and outcome.ok else "FAILED",
         "reason": outcome.error if outcome else "pack not run",
         "pack": pack.relative_to(period_out).as_posix() if pack else "",
+        "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
         "kpis": {
-            _column(r.kpi, r.stage): {"status": r.status, "value": r.value}
+            _column(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
             for r in audit.kpi_results if r.bootcamp_id == "ALL"
         },
+        "breaches": _breaches(audit.kpi_results),
         "exceptions": {str(k): int(v) for k, v in findings.groupby("kpi").size().items()} if len(findings) else {},
         "high": int((findings["severity"] == "high").sum()) if len(findings) else 0,
     }
+
+
+def provider_severity(provider: dict[str, Any]) -> tuple[int, int, int, int]:
+    """How urgently a provider needs the auditor (larger first): a failed pack, then the
+    worst status of any KPI or bootcamp, the number of bootcamp breaches, high findings."""
+    worst = severity_rank(provider["status"]) if provider["status"] == "FAILED" else 0
+    for cell in provider["kpis"].values():
+        worst = max(worst, severity_rank(cell["status"]),
+                    severity_rank((cell.get("worst") or {}).get("status")))
+    return (worst, len(provider.get("breaches", ())), provider["high"],
+            sum(provider["exceptions"].values()))
 
 
 def portfolio_summary(
@@ -94,7 +148,7 @@ def portfolio_summary(
     providers = [_provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())]
     providers += [
         {"provider_id": pid, "name": "", "status": "FAILED", "reason": reason, "pack": "",
-         "kpis": {}, "exceptions": {}, "high": 0}
+         "register": "", "kpis": {}, "breaches": [], "exceptions": {}, "high": 0}
         for pid, reason in sorted(failures.items())
     ]
     providers += [
@@ -117,7 +171,7 @@ def portfolio_summary(
         "period": period,
         "as_of": as_of,
         "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
-        "providers": sorted(providers, key=lambda p: p["provider_id"]),
+        "providers": sorted(providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])),
         "duplicates": duplicates,
     }
 
@@ -144,24 +198,63 @@ def headline(summary: dict[str, Any]) -> Html:
     )
 
 
+def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
+    """``P005-BC02`` shown as ``BC02`` beside its provider (any other id as it is)."""
+    prefix = f"{provider_id}-"
+    return bootcamp_id[len(prefix):] if bootcamp_id.startswith(prefix) else bootcamp_id
+
+
+def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> str:
+    """A matrix cell: the provider's figure and its worst bootcamp, e.g. "on track · 11.6 %"
+    over "1 of 5 bootcamps not met: BC02 30.6 %", coloured by the worse of the two."""
+    shown = esc(kpi["status"].replace("_", " "))
+    if kpi["value"] is not None:
+        shown += f" · {esc(percent(kpi['value']))}"
+    status = kpi["status"]
+    worst = kpi.get("worst")
+    if worst:
+        if severity_rank(worst["status"]) > severity_rank(status):
+            status = worst["status"]
+        figure = f" {percent(worst['value'])}" if worst["value"] is not None else ""
+        shown += (
+            f'<br><span class="bc">{worst["count"]} of {kpi["bootcamps"]} bootcamps '
+            f'{esc(worst["status"].replace("_", " "))}: '
+            f'{esc(_short_bootcamp(provider_id, worst["bootcamp_id"]))}{esc(figure)}</span>'
+        )
+    colour = STATUS_COLOURS.get(status, "#ffffff")
+    return f'<td style="background:{colour}" title="{esc(status)}">{shown}</td>'
+
+
+def _breach_list(provider: dict[str, Any]) -> str:
+    items = [
+        f"{esc(_short_bootcamp(provider['provider_id'], b['bootcamp_id']))} {esc(b['kpi'])} "
+        f"{esc(b['status'].replace('_', ' '))}"
+        + (f" {esc(percent(b['value']))}" if b["value"] is not None else "")
+        for b in provider.get("breaches", ())
+    ]
+    return "<br>".join(items) if items else "none"
+
+
 def status_matrix(summary: dict[str, Any]) -> Html:
-    """Providers × KPIs, coloured by status, each provider linking to its pack."""
+    """Providers × KPIs, most urgent provider first: each cell shows the provider's
+    figure and its worst bootcamp, coloured by the worse of the two; a column lists the
+    bootcamps in breach; each provider links to its pack and its register."""
     columns = summary["columns"]
-    head = "".join(f"<th>{esc(c)}</th>" for c in ["Provider", "Pack", *columns, "Exceptions", "High"])
+    head = "".join(f"<th>{esc(c)}</th>" for c in
+                   ["Provider", "Pack", *columns, "Bootcamps in breach", "Exceptions", "High"])
     rows = []
     for p in summary["providers"]:
         name = esc(f"{p['provider_id']} {p['name']}".strip())
-        link = f'<a href="{esc(p["pack"])}">{name}</a>' if p["pack"] else name
-        cells = [f"<td>{link}</td>", status_cell(p["status"])]
+        links = []
+        if p["pack"]:
+            links.append(f'<a href="{esc(p["pack"])}">audit pack</a>')
+        if p.get("register"):
+            links.append(f'<a href="{esc(p["register"])}">register (xlsx)</a>')
+        cells = [f"<td><b>{name}</b><br>{' · '.join(links)}</td>", status_cell(p["status"])]
         for column in columns:
             kpi = p["kpis"].get(column)
-            if kpi is None:
-                cells.append("<td></td>")
-                continue
-            shown = kpi["status"].replace("_", " ")
-            if kpi["value"] is not None:
-                shown += f" · {percent(kpi['value'])}"
-            cells.append(status_cell(kpi["status"], shown))
+            cells.append("<td></td>" if kpi is None else kpi_cell(p["provider_id"], kpi))
+        cells.append(f'<td class="breaches">{_breach_list(p)}</td>')
         cells.append(f"<td>{sum(p['exceptions'].values())}</td><td>{p['high']}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     legend = " ".join(
@@ -169,8 +262,12 @@ def status_matrix(summary: dict[str, Any]) -> Html:
         for s, c in STATUS_COLOURS.items()
     )
     return Html(
-        f'{STYLE}<table class="kpi">'
+        f'{STYLE}<table class="kpi matrix">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<p class="note">Providers are ordered by urgency: the worst status of any KPI or '
+        f"bootcamp, then the number of bootcamps in breach (not met or off track), then high "
+        f"findings. A cell takes the colour of the worse of the provider's figure and its "
+        f"worst bootcamp.</p>"
         f'<p class="note">{legend}</p>'
     )
 

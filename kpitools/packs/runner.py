@@ -76,6 +76,7 @@ class PackJob:
         title: the HTML page title.
         cell_timeout: seconds any one cell may run.
         kernel_retries: extra attempts when the kernel fails to start.
+        pdf_path: where to print the rendered pack as an A4 PDF ('' for no PDF).
     """
 
     provider_id: str
@@ -86,11 +87,14 @@ class PackJob:
     title: str
     cell_timeout: int = CELL_TIMEOUT
     kernel_retries: int = KERNEL_RETRIES
+    pdf_path: str = ""
 
 
 @dataclass(frozen=True)
 class PackOutcome:
-    """What happened to one job: ``ok``, the files written, and the reason if not."""
+    """What happened to one job: ``ok``, the files written, and the reason if not.
+    A PDF that could not be printed leaves ``pdf_path`` None with the reason in
+    ``notes``; the pack itself is still ``ok``."""
 
     provider_id: str
     ok: bool
@@ -100,6 +104,7 @@ class PackOutcome:
     seconds: float = 0.0
     attempts: int = 1
     notes: tuple[str, ...] = field(default_factory=tuple)
+    pdf_path: str | None = None
 
 
 def _is_kernel_start_failure(error: BaseException) -> bool:
@@ -237,6 +242,7 @@ def run_pack_job(job: PackJob, kernel: WarmKernel | None = None) -> PackOutcome:
             error_text = f"{error_text}; {render_error}" if error_text else render_error
     elif not error_text:
         error_text = "papermill wrote no executed notebook"
+    pdf, notes = _print_pdf(job, html) if job.pdf_path and html and not error_text else (None, ())
     return PackOutcome(
         provider_id=job.provider_id,
         ok=not error_text,
@@ -245,4 +251,17 @@ def run_pack_job(job: PackJob, kernel: WarmKernel | None = None) -> PackOutcome:
         error=error_text,
         seconds=round(time.perf_counter() - started, 3),
         attempts=attempts,
+        notes=notes,
+        pdf_path=pdf,
     )
+
+
+def _print_pdf(job: PackJob, html: str) -> tuple[str | None, tuple[str, ...]]:
+    """Print the rendered pack to the job's PDF; a failure is a note, never raised."""
+    from kpitools.packs.pdf import html_to_pdf
+
+    try:
+        return str(html_to_pdf(html, job.pdf_path)), ()
+    except PackError as error:
+        log.warning("%s: no PDF: %s", job.provider_id, error.one_line())
+        return None, (f"no PDF: {error.one_line()}",)

@@ -78,7 +78,9 @@ def batch_base(
     return replace(base, provider_dir="", out_dir="")
 
 
-def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) -> PackOutcome:
+def build_pack(
+    params_file: str | Path, *, notebooks: str | Path | None = None, pdf: bool = False
+) -> PackOutcome:
     """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
 
     The audit is computed once here (without cross-provider checks, which need the
@@ -88,6 +90,7 @@ def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) 
         params_file: the provider's params YAML.
         notebooks: the folder of the notebooks (default: see
             :func:`~kpitools.packs.runner.notebook_path`).
+        pdf: also print ``audit_pack.pdf`` when Chromium is installed.
 
     Raises:
         ParameterError: the params file does not fit the schema.
@@ -114,14 +117,21 @@ def build_pack(params_file: str | Path, *, notebooks: str | Path | None = None) 
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
-        ctx = context_from_audit(compute_audit(params), params)
+        from kpitools.packs.pdf import find_chromium
+        from kpitools.trends import provider_trends
+
+        audit = compute_audit(params)
+        audit.trends = provider_trends(audit)
+        ctx = context_from_audit(audit, params)
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-        outcome = run_pack_job(pack_job(params, title, notebook=notebook, out_dir=staging))
+        outcome = run_pack_job(pack_job(params, title, notebook=notebook, out_dir=staging,
+                                        pdf=pdf and find_chromium() is not None))
         replace_folder(staging, out_dir)
     return replace(outcome, html_path=moved_path(outcome.html_path, staging, out_dir),
-                   executed_path=moved_path(outcome.executed_path, staging, out_dir))
+                   executed_path=moved_path(outcome.executed_path, staging, out_dir),
+                   pdf_path=moved_path(outcome.pdf_path, staging, out_dir))
 
 
 def write_period_params(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.contract import TABLES
 from kpitools.model import ProviderReturn, TableCount, empty_rejected
+from kpitools.returns.contract import TABLES
 
 _TRUE = {"y", "yes", "true"}
 

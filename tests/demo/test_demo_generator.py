@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from kpitools.calendar import period_end
 from kpitools.cli import main
-from kpitools.contract import KPIS, TABLES
 from kpitools.demo import GroundTruth, build, generate, uln_check_digit
 from kpitools.errors import ParameterError
+from kpitools.returns.contract import KPIS, TABLES
 from kpitools.rule_ids import CATALOGUE
 
 IRREGULARITIES = {

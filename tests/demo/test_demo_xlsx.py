@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kpitools.contract import TABLES
 from kpitools.demo import generate
 from kpitools.demo.writers import FIXED_TIME
-from kpitools.load import load_provider
+from kpitools.returns.contract import TABLES
+from kpitools.returns.load import load_provider
 
 PERIOD = "2023-03"
 

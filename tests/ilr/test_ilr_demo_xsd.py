@@ -17,9 +17,9 @@ from lxml import etree
 from kpitools.cli import main
 from kpitools.demo.ilr_writer import namespace_for, write_ilr
 from kpitools.errors import ParameterError
-from kpitools.ilr_events import EVENT_INDICATORS_FROM
-from kpitools.ilr_mapping import read_ilr_files, tables_from_ilr_files
-from kpitools.io.ilr import KNOWN_NAMESPACES
+from kpitools.ilr.events import EVENT_INDICATORS_FROM
+from kpitools.ilr.mapping import read_ilr_files, tables_from_ilr_files
+from kpitools.ilr.reader import KNOWN_NAMESPACES
 from kpitools.rules import Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"

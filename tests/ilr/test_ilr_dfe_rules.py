@@ -1,4 +1,4 @@
-"""DfE's bootcamp validation rules (kpitools/ilr_rules.py, kpitools/ilr_rules.csv): for
+"""DfE's bootcamp validation rules (kpitools/ilr/dfe_rules.py, kpitools/ilr/dfe_rules.csv): for
 each rule, a minimal valid 2025-26 file changed so that it breaks exactly that rule, and
 one changed just enough to pass it (the other side of the rule's boundary).
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kpitools.ilr_mapping import tables_from_ilr_files
-from kpitools.ilr_rules import CHECKS, ILR_RULES
+from kpitools.ilr.dfe_rules import CHECKS, ILR_RULES
+from kpitools.ilr.mapping import tables_from_ilr_files
 from kpitools.rules import Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.load import load_provider
+from kpitools.returns.load import load_provider
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
 F2223 = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpitools.ilr_events import EVENT_INDICATORS, m1_from_start
-from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.events import EVENT_INDICATORS, m1_from_start
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
 from kpitools.rules import Rules
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr_mapping import tables_from_ilr_files
-from kpitools.io.ilr import read_ilr
+from kpitools.ilr.mapping import tables_from_ilr_files
+from kpitools.ilr.reader import read_ilr
 from kpitools.rules import Rules
 
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "ilr" / "hostile"
@@ -132,7 +132,7 @@ def test_billion_laughs_past_the_prolog_scan_keeps_process_memory_small(tmp_path
     code = (
         "import resource, sys\n"
         "from kpitools.errors import FileLevelError\n"
-        "from kpitools.io.ilr import read_ilr\n"
+        "from kpitools.ilr.reader import read_ilr\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"
         "    read_ilr(sys.argv[1])\n"

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from kpitools.checks.ilr_reconcile import reconcile
-from kpitools.ilr_mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.reconcile import reconcile
+from kpitools.returns.validate import frame_from_records
 from kpitools.rule_ids import CATALOGUE
 from kpitools.rules import Rules
-from kpitools.validate import frame_from_records
 
 F2223 = Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
 ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:Learner[{}]"
@@ -156,3 +156,19 @@ def test_messages_carry_no_personal_data(ilr: IlrTables) -> None:
     findings = reconcile(_datasheet(rows), ilr)
     text = " ".join(f.message for f in findings)
     assert "1000000043" not in text and "Testone" not in text and "Ada" not in text
+
+
+def test_refs_that_lost_their_leading_zeros_match_the_ilr() -> None:
+    # A datasheet re-saved by Excel: 000670 became 670. 671 could be the ILR's 0671 or
+    # 00671: ambiguous, so left unmatched (both sides then report it).
+    from collections import namedtuple
+
+    from kpitools.ilr.reconcile import _match
+
+    row = namedtuple("row", "learner_ref bootcamp_id")
+    sheet = {0: row("670", "B1"), 1: row("671", "B1"), 2: row("L9", "B1")}
+    ilr_rows = {10: row("000670", "SB-1"), 11: row("0671", "SB-1"), 12: row("00671", "SB-1")}
+    pairs, sheet_left, ilr_left = _match(sheet, ilr_rows)
+    assert pairs == [(0, 10)]
+    assert sorted(sheet_left) == [1, 2]
+    assert sorted(ilr_left) == [11, 12]

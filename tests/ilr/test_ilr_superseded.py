@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr_mapping import _superseded, tables_from_ilr, tables_from_ilr_files
-from kpitools.ilr_mapping import read_ilr_files as read_whole
-from kpitools.io.ilr import read_ilr, read_ilr_header
+from kpitools.ilr.mapping import _superseded, tables_from_ilr, tables_from_ilr_files
+from kpitools.ilr.mapping import read_ilr_files as read_whole
+from kpitools.ilr.reader import read_ilr, read_ilr_header
 from kpitools.rules import Rules
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"

@@ -17,8 +17,8 @@ from kpitools.demo.ilr_writer import (
     namespace_for,
     write_ilr,
 )
-from kpitools.ilr_mapping import tables_from_ilr_files
-from kpitools.io.ilr import FILE_NAME
+from kpitools.ilr.mapping import tables_from_ilr_files
+from kpitools.ilr.reader import FILE_NAME
 from kpitools.rules import Rules
 
 # Element order and mandation (True = required) of the ILR specification's entity pages

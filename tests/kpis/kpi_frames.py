@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools.contract import TABLES
 from kpitools.kpis._common import empty_table
+from kpitools.returns.contract import TABLES
 
 _FLAG = {"Y": True, "N": False, "": pd.NA}
 

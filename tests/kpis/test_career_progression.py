@@ -21,6 +21,10 @@ def _found(results):
     return sorted((f.entity, f.rule) for r in results for f in r.exceptions)
 
 
+def _informational(results):
+    return sorted((f.bootcamp_id, f.entity, f.rule) for r in results for f in r.informational)
+
+
 def test_window_closes_six_calendar_months_after_31_august(rules):
     # Completion 2023-08-31: window closes 2024-02-29 (leap year, no 31 February).
     # EDGE: outcome on 2024-02-29 -> counts. LATE: outcome 2024-03-01 -> outside the window.
@@ -48,7 +52,8 @@ def test_valid_outcome_by_learner_type(rules):
     # COFX co-funded new_role at E2 (not own) -> invalid.
     # SELF self-employed (no aim) with self_employment_plan -> valid.
     # SELFJ self-employed who wants employment with a plan only -> invalid (needs new_job).
-    # NONE independent without outcome -> CP-NO-OUTCOME. Value 3 / 6.
+    # NONE independent without outcome -> CP-NO-OUTCOME, reported for information only
+    # (no progression target, so nothing can be missed). Value 3 / 6.
     rows = [("IND", "independent", "", ""), ("COF", "co-funded", "E1", ""),
             ("COFX", "co-funded", "E1", ""), ("SELF", "self-employed", "", ""),
             ("SELFJ", "self-employed", "", "Y"), ("NONE", "independent", "", "")]
@@ -63,8 +68,24 @@ def test_valid_outcome_by_learner_type(rules):
                                  as_of=date(2023, 10, 1), rules=rules)
     assert (results[0].numerator, results[0].denominator) == (3, 6)
     assert _found(results) == [("learner:COFX", "CP-INVALID-OUTCOME"),
-                               ("learner:NONE", "CP-NO-OUTCOME"),
                                ("learner:SELFJ", "CP-INVALID-OUTCOME")]
+    # once on its bootcamp's result (ALL pools the counts, not the cases)
+    assert _informational(results) == [("B1", "learner:NONE", "CP-NO-OUTCOME")]
+
+
+def test_no_outcome_is_a_finding_only_when_a_target_is_set():
+    # A due completer without any outcome: informational without a target, a medium
+    # finding with one (the target can then be missed). Completion 2023-03-01, window
+    # closed 2023-09-01, as_of 2023-10-01.
+    tables = build(learners=[learner("NONE", m1="2023-01-10", completed="2023-03-01")])
+    as_of = date(2023, 10, 1)
+    reported = career_progression(tables, as_of=as_of, rules=Rules())
+    assert (_found(reported), _informational(reported)) == (
+        [], [("B1", "learner:NONE", "CP-NO-OUTCOME")])
+    targeted = career_progression(tables, as_of=as_of, rules=Rules(progression_target=0.5))
+    assert (_found(targeted), _informational(targeted)) == (
+        [("learner:NONE", "CP-NO-OUTCOME")], [])
+    assert targeted[0].exceptions[0].severity == "medium"
 
 
 def test_target_gives_met_or_not_met_when_due():

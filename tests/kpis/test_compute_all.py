@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from kpi_frames import build, make, small_return
 
-from kpitools.contract import KPIS
 from kpitools.kpis import compute_all
-from kpitools.validate import frame_from_records
+from kpitools.returns.contract import KPIS
+from kpitools.returns.validate import frame_from_records
 
 
 def test_order_kpi_then_stage_then_bootcamp_with_all_last(rules):

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kpi_frames import bootcamp, build, learner
 
-from kpitools.contract import STATUSES
 from kpitools.kpis import compute_all
+from kpitools.returns.contract import STATUSES
 from kpitools.rules import Rules
 
 _DAY0 = date(2023, 1, 1)

@@ -24,6 +24,7 @@ from pack_html import embedded_images, read_page, unsafe_findings
 from kpitools.cli import main
 from kpitools.demo import generate
 from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
+from kpitools.packs.batch import write_pack_errors
 from kpitools.packs.context import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
@@ -272,10 +273,17 @@ def test_unreadable_provider_and_notebook_failing_mid_run(data: Path, tmp_path: 
     p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
     assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
     Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
-    outcomes = publish(prepared, run_jobs(prepared.jobs, workers=2, progress=False))
+    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)
+    write_pack_errors(prepared, outcomes)
+    outcomes = publish(prepared, outcomes)
     index = write_index(prepared, outcomes)
     assert outcomes["P001"].ok
     assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
+    # error.txt: the plain reason first, then where the failed notebook is
+    summary, _, detail = (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")
+    assert summary == f"pack failed: {outcomes['P002'].error}"
+    assert detail.startswith("The executed notebook, stopped at the failing cell, is rendered as audit_pack.html")
+    assert not (tmp_path / "2023-03" / "P001" / "error.txt").exists()
     kept = Path(outcomes["P002"].executed_path)
     assert kept.name == "audit_pack.ipynb" and "papermill-error-cell" in kept.read_text()
     assert index.ok
@@ -356,14 +364,14 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
         data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from kpitools.packs import batch
 
-    real = batch.write_register
+    real = batch.write_provider_register
 
-    def failing_for_p002(findings, path):  # noqa: ANN001, ANN202 - test double
-        if "P002" in str(path):
+    def failing_for_p002(ctx, out_dir):  # noqa: ANN001, ANN202 - test double
+        if ctx.audit.provider_id == "P002":
             raise ValueError("disk says no")
-        return real(findings, path)
+        return real(ctx, out_dir)
 
-    monkeypatch.setattr(batch, "write_register", failing_for_p002)
+    monkeypatch.setattr(batch, "write_provider_register", failing_for_p002)
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
     assert prepared.failures["P002"].startswith(

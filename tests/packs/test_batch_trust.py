@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from pack_html import read_page
 
 from kpitools.cli import main
-from kpitools.contract import TABLES
 from kpitools.demo import generate
 from kpitools.packs.portfolio import SUMMARY_FILE
 from kpitools.packs.runner import PackOutcome
+from kpitools.returns.contract import TABLES
 
 pytestmark = pytest.mark.slow
 

@@ -12,11 +12,11 @@ import pytest
 from builders import AS_OF, FLAT_HAZARD
 
 from kpitools import plots, report
-from kpitools.checks.worklists import BREACH_RISK
 from kpitools.packs import breach
 from kpitools.packs.context import PackContext
-from kpitools.risk import breach_risk
 from kpitools.rules import Rules
+from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.risk import breach_risk
 
 
 def _rows(html: report.Html) -> pd.DataFrame:

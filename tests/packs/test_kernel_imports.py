@@ -9,7 +9,8 @@ import sys
 
 import kpitools.packs
 
-FIRST_CELL = "from kpitools import plots, report\nfrom kpitools.packs.context import load_context\n"
+FIRST_CELL = ("from kpitools import plots, report\nfrom kpitools.packs import findings\n"
+              "from kpitools.packs.context import load_context\n")
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
 # and pyplot (charts are drawn on bare Figures and embedded by report.show)
 NOT_IN_KERNEL = ("kpitools.audit", "kpitools.packs.batch", "kpitools.checks", "openpyxl",

@@ -21,7 +21,7 @@ from kpitools.params import PackParams
 pytestmark = pytest.mark.slow
 
 SECTIONS = [
-    "Headline", "Employer-engagement", "Employer-co-funding", "Learner-drop-out", "New-skills",
+    "Findings", "Trends", "KPI-status", "Employer-engagement", "Employer-co-funding", "Learner-drop-out", "New-skills",
     "Guaranteed-interview", "Career-progression", "Referral-to-alternative-opportunities",
     "Irregularities", "ILR-reconciliation", "Worklists", "Data-quality", "Provenance",
 ]

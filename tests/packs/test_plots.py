@@ -39,7 +39,6 @@ def test_dollar_text_is_not_mathtext() -> None:
 
 def test_nothing_to_draw_gives_none(audit: ProviderAudit) -> None:
     assert plots.funnel([("a", 0)], "t") is None
-    assert plots.dropout_course(pd.DataFrame({"as_of": ["2023-03-31"], "value": [0.1]}), 0.2) is None
     assert plots.due_vs_paid(pd.DataFrame(columns=["employer", "due", "paid"]), tolerance=1.0) is None
     assert plots.kpi_funnel(audit, "guaranteed_interview", ("a", "b", "c")) is None
 

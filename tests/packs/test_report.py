@@ -3,7 +3,6 @@ the data behind the charts, on the hand-made audit of builders.py."""
 
 from __future__ import annotations
 
-from datetime import date
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -141,12 +140,6 @@ def test_cofunding_due_vs_paid(ctx: PackContext) -> None:
     # L3 co-funded by E1 (40 employees: SME, 10 %) on B2 at £2,500 → due £250; paid £100
     frame = report.cofunding_due_vs_paid(ctx)
     assert frame.to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
-
-
-def test_dropout_course_current_only_without_previous(ctx: PackContext) -> None:
-    course = report.dropout_course(ctx)
-    assert course["as_of"].tolist() == [date(2023, 3, 31)]
-    assert round(course["value"].iloc[0], 4) == round(1 / 3, 4)
 
 
 def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:

@@ -1,0 +1,12 @@
+"""The ILR, one room: a provider's ILR XML files read, mapped onto the contract, checked.
+
+- :mod:`~kpitools.ilr.reader` streams one file (hardened lxml) into the typed records of
+  :mod:`~kpitools.ilr.records`;
+- :mod:`~kpitools.ilr.events` reads employment and EVI events as bootcamp events
+  (``evi_codes.csv`` holds the event indicator table);
+- :mod:`~kpitools.ilr.dfe_rules` checks DfE's bootcamp validation rules
+  (``dfe_rules.csv``);
+- :mod:`~kpitools.ilr.mapping` turns one provider's files into contract tables;
+- :mod:`~kpitools.ilr.reconcile` compares them with the datasheet (``ILR-MISMATCH-*``);
+- :mod:`~kpitools.ilr.outputs` writes what ``kpitools ilr --out`` shows.
+"""

@@ -1,0 +1,481 @@
+"""DfE's ILR validation rules for Skills Bootcamps that can be checked from the file alone.
+
+The rules are data: ``kpitools/ilr/dfe_rules.csv`` holds each rule's id (``ILR-`` + DfE's
+rule name), DfE's severity and error message, its source (DfE's "ILR validation rules
+2025 to 2026", version 3, with the rule's own version) and how kpitools checks it where
+DfE's condition needs what the file does not hold (LARS categories) or excludes bootcamp
+aims. This module holds one check per rule; a test keeps the two in step.
+
+What cannot be checked from the file alone (the Skills Bootcamps contracts database,
+FCT allocations, LARS validity: UKPRN_26, LearnAimRef_114-117/132/153,
+LearnStartDate_20 ...) is listed in docs/ilr.md and not pretended here.
+
+Every finding names the learner (``LearnRefNumber``), the aim (``AimSeqNumber``; blank
+for learner-level rules) and the position (``file:Learner[n]``); messages hold no
+name, ULN or date of birth.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+
+from kpitools.calendar import add_months
+from kpitools.ilr.events import (
+    BOOTCAMP_FUND_MODEL,
+    BOOTCAMP_PROG_TYPE,
+    BOOTCAMP_SOF,
+    BOOTCAMPS_IN_ILR_FROM,
+    EVENT_AIMS,
+    EVENT_INDICATOR_FAM,
+    EVENT_INDICATORS_FROM,
+    HGV_EVENT_AIMS,
+    evi_event,
+    is_event_aim,
+    programme_aims,
+)
+from kpitools.ilr.records import IlrDelivery, IlrFam, IlrLearner
+
+
+@dataclass(frozen=True)
+class IlrRule:
+    """One row of ``kpitools/ilr/dfe_rules.csv``."""
+
+    rule_id: str
+    severity: str  # DfE's: Error | Warning
+    message: str
+    source: str
+    checked_as: str
+
+
+def _load_rules() -> dict[str, IlrRule]:
+    text = resources.files("kpitools.ilr").joinpath("dfe_rules.csv").read_text("utf-8")
+    return {row["rule_id"]: IlrRule(**row) for row in csv.DictReader(text.splitlines())}
+
+
+ILR_RULES: dict[str, IlrRule] = _load_rules()
+"""Rule id → :class:`IlrRule`, in the order of the data file."""
+
+
+@dataclass(frozen=True)
+class IlrRuleFinding:
+    """One breach of an ILR rule: a row of ``ilr_findings.csv``.
+
+    Attributes:
+        rule: ``ILR-<DfE rule name>`` (e.g. ``ILR-R_152``) or a kpitools ILR rule.
+        severity: DfE's severity (``Error`` / ``Warning``).
+        learner_ref: the ``LearnRefNumber``.
+        aim_seq: the ``AimSeqNumber`` of the aim concerned, None for a learner rule.
+        source: ``<file>:Learner[<position>]``.
+        message: DfE's message and the values that break it.
+        bootcamp_id: the aim's ``ConRefNumber`` (``ALL`` when none).
+    """
+
+    rule: str
+    severity: str
+    learner_ref: str
+    aim_seq: int | None
+    source: str
+    message: str
+    bootcamp_id: str = "ALL"
+
+    def as_row(self) -> dict[str, object]:
+        return {"rule": self.rule, "severity": self.severity, "learner_ref": self.learner_ref,
+                "aim_seq": self.aim_seq, "source": self.source, "message": self.message}
+
+
+FINDING_COLUMNS = ("rule", "severity", "learner_ref", "aim_seq", "source", "message")
+
+_LEARNER_FUND_MODELS = {25, 82, 35, 36, 37, 38, 81}  # DateOfBirth_01
+_ADULT_AGE_FUND_MODELS = {37, 38}  # DateOfBirth_25 (FundModel 35 needs DfE's DD07)
+
+
+@dataclass
+class _Learner:
+    """A learner prepared for the checks: its aims grouped by contract."""
+
+    learner: IlrLearner
+    year: str  # collection year of the file, e.g. "2526"
+    prepared: date
+    event_indicators: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        self.aims = self.learner.deliveries
+        self.contracts: dict[str, list[IlrDelivery]] = defaultdict(list)
+        for aim in self.aims:
+            if aim.prog_type == BOOTCAMP_PROG_TYPE and aim.con_ref_number:
+                self.contracts[aim.con_ref_number].append(aim)
+        self._programmes = []
+        for aims in self.contracts.values():
+            programmes = [a for a in programme_aims(aims) if a.learn_start_date is not None]
+            if programmes:
+                earliest = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
+                self._programmes.append((aims, programmes, earliest))
+
+    def programmes(self) -> list[tuple[list[IlrDelivery], list[IlrDelivery], date]]:
+        """(contract aims, its programme aims oldest first, earliest programme start)
+        for each contract with a dated programme aim."""
+        return self._programmes
+
+
+Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
+Check = Callable[[_Learner], Iterator[Hit]]
+CHECKS: dict[str, Check] = {}
+
+
+def _check(rule_id: str) -> Callable[[Check], Check]:
+    def register(func: Check) -> Check:
+        CHECKS[rule_id] = func
+        return func
+    return register
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else "none"
+
+
+def _evis(aim: IlrDelivery) -> list[IlrFam]:
+    return [f for f in aim.fams if f.fam_type == EVENT_INDICATOR_FAM]
+
+
+def _generic_event(aim: IlrDelivery) -> bool:
+    return aim.aim_type == 3 and aim.learn_aim_ref.upper() in EVENT_AIMS
+
+
+def _subject(aim: IlrDelivery) -> bool:
+    """Stands for a subject learning aim (LARS category 62, not in the file)."""
+    return aim.aim_type == 3 and not _generic_event(aim)
+
+
+def _bootcamp_coded(aim: IlrDelivery) -> bool:
+    """The aims DfE's rules with a Skills Bootcamp exclusion leave out."""
+    return aim.fund_model == BOOTCAMP_FUND_MODEL and aim.prog_type == BOOTCAMP_PROG_TYPE
+
+
+def _same_day(aim: IlrDelivery) -> bool:
+    return aim.learn_start_date == aim.learn_plan_end_date == aim.learn_act_end_date
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _august_31(teaching_year_start: int) -> date:
+    return date(teaching_year_start, 8, 31)
+
+
+# --- cross-record rules: programme, components and events on one contract ----------
+
+
+@_check("ILR-R_138")
+def _r138(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, _ in ctx.programmes():
+        latest = programmes[-1]
+        has_event = any(_generic_event(a) for a in aims)
+        for aim in programmes:
+            ended = aim.learn_act_end_date
+            if (aim.learn_start_date <= date(2025, 7, 31) and aim.comp_status == 2  # type: ignore[operator]
+                    and latest.ach_date is None and not has_event
+                    and not (ended and ctx.prepared > add_months(ended, 6))):
+                yield aim, "completed programme with no AchDate and no event aim"
+
+
+@_check("ILR-R_139")
+def _r139(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, _ in ctx.programmes():
+        closed = any(_subject(a) and a.learn_act_end_date for a in aims)
+        for aim in programmes:
+            if aim.comp_status == 2 and not closed:
+                yield aim, "programme completed (CompStatus 2), no component aim has ended"
+
+
+@_check("ILR-R_140")
+def _r140(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, _ in ctx.programmes():
+        for aim in aims:
+            if aim.aim_type != 3 or aim.learn_act_end_date is not None:
+                continue
+            same = [p for p in programmes if p.fund_model == aim.fund_model]
+            if same and same[-1].learn_act_end_date is not None:
+                yield aim, (f"component aim {aim.learn_aim_ref} still open; programme aim"
+                            f" {same[-1].aim_seq_number} ended {_iso(same[-1].learn_act_end_date)}")
+
+
+@_check("ILR-R_141")
+def _r141(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, _ in ctx.programmes():
+        if any(_subject(a) for a in aims):
+            continue
+        for aim in programmes:
+            if aim.learn_act_end_date is None:
+                yield aim, "open programme with no component aim on the contract"
+
+
+@_check("ILR-R_143")
+def _r143(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, _ in ctx.programmes():
+        latest = programmes[-1]
+        ends = [a.learn_act_end_date for a in aims if _subject(a) and a.learn_act_end_date
+                and a.fund_model == latest.fund_model]
+        if latest.learn_act_end_date and ends and latest.learn_act_end_date < max(ends):  # type: ignore[type-var]
+            yield latest, (f"programme ended {_iso(latest.learn_act_end_date)}, a component"
+                           f" ended {_iso(max(ends))}")  # type: ignore[type-var]
+
+
+@_check("ILR-R_144")
+def _r144(ctx: _Learner) -> Iterator[Hit]:
+    for _, programmes, earliest in ctx.programmes():
+        for aim in programmes:
+            if (aim.learn_start_date >= date(2023, 8, 1) and aim.ach_date  # type: ignore[operator]
+                    and aim.ach_date < earliest):
+                yield aim, f"AchDate {_iso(aim.ach_date)} before the start {_iso(earliest)}"
+
+
+@_check("ILR-R_149")
+def _r149(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, earliest in ctx.programmes():
+        if not any(p.learn_start_date >= date(2024, 8, 1) for p in programmes):  # type: ignore[operator]
+            continue
+        for aim in aims:
+            if _subject(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
+                yield aim, (f"component aim starts {_iso(aim.learn_start_date)}, before the"
+                            f" programme's start {_iso(earliest)}")
+
+
+@_check("ILR-R_150")
+def _r150(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, earliest in ctx.programmes():
+        if not any(date(2024, 8, 1) <= p.learn_start_date <= date(2025, 7, 31)  # type: ignore[operator]
+                   for p in programmes):
+            continue
+        for aim in aims:
+            if is_event_aim(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
+                yield aim, (f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
+                            f" before the programme's start {_iso(earliest)}")
+
+
+@_check("ILR-R_152")
+def _r152(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, earliest in ctx.programmes():
+        codes = [f.code for a in aims for f in _evis(a)]
+        if earliest < EVENT_INDICATORS_FROM and codes:
+            for aim in programmes:
+                yield aim, (f"programme started {_iso(earliest)} carries EVI code(s)"
+                            f" {', '.join(codes)} (read all the same)")
+
+
+@_check("ILR-R_153")
+def _r153(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, earliest in ctx.programmes():
+        early = [f for a in aims for f in _evis(a)
+                 if f.date_from and f.date_from < EVENT_INDICATORS_FROM]
+        if earliest >= EVENT_INDICATORS_FROM and early:
+            for aim in programmes:
+                yield aim, f"EVI {early[0].code} dated {_iso(early[0].date_from)}"
+
+
+@_check("ILR-R_154")
+def _r154(ctx: _Learner) -> Iterator[Hit]:
+    for aims, programmes, earliest in ctx.programmes():
+        refs = [a.learn_aim_ref for a in aims if is_event_aim(a)]
+        if earliest >= EVENT_INDICATORS_FROM and refs:
+            for aim in programmes:
+                yield aim, (f"programme started {_iso(earliest)} has event aim(s)"
+                            f" {', '.join(refs)} (read all the same)")
+
+
+# --- one learning delivery at a time ---------------------------------------------------
+
+
+def _each(test: Callable[[IlrDelivery], str | None]) -> Check:
+    def check(ctx: _Learner) -> Iterator[Hit]:
+        for aim in ctx.aims:
+            detail = test(aim)
+            if detail is not None:
+                yield aim, detail
+    return check
+
+
+def _outside_bootcamp(test: Callable[[IlrDelivery], str | None]) -> Check:
+    """DfE's rules that exclude aims with FundModel 37 and ProgType 32."""
+    return _each(lambda a: None if _bootcamp_coded(a) else test(a))
+
+
+CHECKS["ILR-AchDate_03"] = _outside_bootcamp(
+    lambda a: f"AchDate {_iso(a.ach_date)} before start {_iso(a.learn_start_date)}"
+    if a.ach_date and a.learn_start_date and a.ach_date < a.learn_start_date else None)
+CHECKS["ILR-AchDate_04"] = _outside_bootcamp(
+    lambda a: f"AchDate {_iso(a.ach_date)} without LearnActEndDate"
+    if a.ach_date and a.learn_act_end_date is None else None)
+CHECKS["ILR-AchDate_05"] = _outside_bootcamp(
+    lambda a: f"AchDate {_iso(a.ach_date)} before LearnActEndDate {_iso(a.learn_act_end_date)}"
+    if a.ach_date and a.learn_act_end_date and a.ach_date < a.learn_act_end_date else None)
+CHECKS["ILR-AchDate_13"] = _each(
+    lambda a: f"AchDate {_iso(a.ach_date)} more than 6 months after {_iso(a.learn_act_end_date)}"
+    if a.aim_type == 1 and a.prog_type == BOOTCAMP_PROG_TYPE and a.ach_date
+    and a.learn_act_end_date and a.ach_date > add_months(a.learn_act_end_date, 6) else None)
+CHECKS["ILR-CompStatus_06"] = _outside_bootcamp(
+    lambda a: f"CompStatus {a.comp_status} with Outcome {a.outcome}"
+    if a.comp_status in (3, 6) and a.outcome in (1, 8) else None)
+CHECKS["ILR-CompStatus_08"] = _each(
+    lambda a: f"AchDate {_iso(a.ach_date)} with CompStatus {a.comp_status}"
+    if a.aim_type == 1 and _bootcamp_coded(a) and a.ach_date and a.comp_status != 2 else None)
+CHECKS["ILR-CompStatus_09"] = _each(
+    lambda a: f"event aim {a.learn_aim_ref} with CompStatus {a.comp_status}"
+    if a.learn_aim_ref.upper() in EVENT_AIMS and a.comp_status != 2 else None)
+CHECKS["ILR-Outcome_05"] = _outside_bootcamp(
+    lambda a: "Outcome 1 without LearnActEndDate"
+    if a.outcome == 1 and a.learn_act_end_date is None else None)
+CHECKS["ILR-Outcome_09"] = _outside_bootcamp(
+    lambda a: f"Outcome 8 with CompStatus {a.comp_status}"
+    if a.outcome == 8 and a.comp_status != 2
+    and not (a.aim_type == 1 and a.fund_model in (36, 99) and a.prog_type == 25) else None)
+CHECKS["ILR-Outcome_11"] = _outside_bootcamp(
+    lambda a: f"Outcome {a.outcome} without LearnActEndDate"
+    if a.outcome is not None and a.learn_act_end_date is None else None)
+CHECKS["ILR-LearnAimRef_126"] = _each(
+    lambda a: f"event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
+    f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
+    if a.learn_aim_ref.upper() in EVENT_AIMS and not _same_day(a) else None)
+CHECKS["ILR-LearnAimRef_154"] = _each(
+    lambda a: f"HGV event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
+    f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
+    if a.learn_aim_ref.upper() in HGV_EVENT_AIMS and a.prog_type == BOOTCAMP_PROG_TYPE
+    and a.learn_start_date and a.learn_start_date >= date(2024, 8, 1) and not _same_day(a)
+    else None)
+CHECKS["ILR-LearnDelFAMType_111"] = _each(
+    lambda a: f"ProgType 32 aim {a.learn_aim_ref} without FFI"
+    if a.prog_type == BOOTCAMP_PROG_TYPE and not a.fam_codes("FFI") else None)
+CHECKS["ILR-LearnDelFAMType_112"] = _each(
+    lambda a: f"ProgType 32 aim {a.learn_aim_ref} with SOF {', '.join(a.fam_codes('SOF')) or 'none'}"
+    if a.prog_type == BOOTCAMP_PROG_TYPE and BOOTCAMP_SOF not in a.fam_codes("SOF") else None)
+CHECKS["ILR-LearnDelFAMType_132"] = _each(
+    lambda a: f"EVI on aim {a.learn_aim_ref} with ProgType {a.prog_type or 'none'}"
+    if _evis(a) and a.prog_type != BOOTCAMP_PROG_TYPE else None)
+CHECKS["ILR-LearnDelFAMType_133"] = _each(
+    lambda a: f"EVI on aim {a.learn_aim_ref} of AimType {a.aim_type}"
+    if _evis(a) and a.aim_type != 1 else None)
+CHECKS["ILR-ProgType_21"] = _each(
+    lambda a: f"ProgType 32 with FundModel {a.fund_model}"
+    if a.prog_type == BOOTCAMP_PROG_TYPE and a.fund_model != BOOTCAMP_FUND_MODEL else None)
+CHECKS["ILR-FundModel_16"] = _each(
+    lambda a: f"FundModel 37 with ProgType {a.prog_type or 'none'}"
+    if a.fund_model == BOOTCAMP_FUND_MODEL and a.prog_type != BOOTCAMP_PROG_TYPE else None)
+CHECKS["ILR-LearnStartDate_21"] = _each(
+    lambda a: f"FundModel 37 aim starting {_iso(a.learn_start_date)}"
+    if a.fund_model == BOOTCAMP_FUND_MODEL and a.learn_start_date
+    and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM else None)
+
+
+@_check("ILR-ProgType_24")
+def _progtype24(ctx: _Learner) -> Iterator[Hit]:
+    contracts = {c for c, aims in ctx.contracts.items() if any(a.aim_type == 1 for a in aims)}
+    for aim in ctx.aims:
+        if (_subject(aim) and not is_event_aim(aim) and aim.con_ref_number in contracts
+                and aim.prog_type != BOOTCAMP_PROG_TYPE):
+            yield aim, (f"component aim {aim.learn_aim_ref} on bootcamp contract"
+                        f" {aim.con_ref_number} with ProgType {aim.prog_type or 'none'}")
+
+
+# --- event indicators ------------------------------------------------------------------
+
+
+def _each_evi(test: Callable[[_Learner, IlrDelivery, IlrFam], str | None]) -> Check:
+    def check(ctx: _Learner) -> Iterator[Hit]:
+        for aim in ctx.aims:
+            for fam in _evis(aim):
+                detail = test(ctx, aim, fam)
+                if detail is not None:
+                    yield aim, detail
+    return check
+
+
+def _evi_bounds(ctx: _Learner, aim: IlrDelivery, fam: IlrFam) -> str | None:
+    programme = aim if aim.aim_type == 1 else next(
+        (ps[-1] for aims, ps, _ in ctx.programmes() if aim in aims), None)
+    if programme is None or fam.date_from is None or programme.learn_start_date is None:
+        return None
+    end = programme.learn_act_end_date
+    if fam.date_from < programme.learn_start_date or (end and fam.date_from > end):
+        return (f"EVI {fam.code} dated {_iso(fam.date_from)}, programme from"
+                f" {_iso(programme.learn_start_date)} to {_iso(end)}")
+    return None
+
+
+CHECKS["ILR-LearnDelFAMDateFrom_05"] = _each_evi(
+    lambda ctx, a, f: f"EVI {f.code} without a date from" if f.date_from is None else None)
+CHECKS["ILR-LearnDelFAMDateFrom_06"] = _each_evi(
+    lambda ctx, a, f: f"EVI {f.code} dated {_iso(f.date_from)}"
+    if f.date_from and f.date_from < EVENT_INDICATORS_FROM else None)
+CHECKS["ILR-LearnDelFAMDateFrom_07"] = _each_evi(_evi_bounds)
+CHECKS["ILR-EVI-CODE-UNKNOWN"] = _each_evi(
+    lambda ctx, a, f: f"EVI code {f.code!r} is not in the table (known:"
+    f" {', '.join(sorted(ctx.event_indicators))})"
+    if evi_event(f.code, ctx.event_indicators) is None else None)
+
+
+# --- learner ---------------------------------------------------------------------------
+
+
+@_check("ILR-DateOfBirth_01")
+def _dob01(ctx: _Learner) -> Iterator[Hit]:
+    learner = ctx.learner
+    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
+    unreadable = any(p[0] == "DateOfBirth" for p in learner.problems)
+    if (learner.date_of_birth is None and not olass and not unreadable
+            and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims)):
+        yield None, "no DateOfBirth"
+
+
+@_check("ILR-DateOfBirth_25")
+def _dob25(ctx: _Learner) -> Iterator[Hit]:
+    born = ctx.learner.date_of_birth
+    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
+    day = _august_31(2000 + int(ctx.year[:2]))
+    if (born is not None and not olass and _age_on(born, day) < 19
+            and any(a.fund_model in _ADULT_AGE_FUND_MODELS for a in ctx.aims)):
+        yield None, f"under 19 on {day.isoformat()}"
+
+
+@_check("ILR-EmpStat_08")
+def _empstat08(ctx: _Learner) -> Iterator[Hit]:
+    born = ctx.learner.date_of_birth
+    dated = [e.date_applies for e in ctx.learner.employments if e.date_applies]
+    for aim in ctx.aims:
+        start = aim.learn_start_date
+        if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None or born is None:
+            continue
+        if start < date(2014, 8, 1):
+            continue
+        teaching_year = start.year if start.month >= 8 else start.year - 1
+        if _age_on(born, _august_31(teaching_year)) >= 19 and not any(d < start for d in dated):
+            first = min(dated).isoformat() if dated else "none"
+            yield aim, f"start {start.isoformat()}, first employment status {first}"
+
+
+def check_learner(learner: IlrLearner, source: str, *, year: str, prepared: date,
+                  event_indicators: Mapping[str, str]) -> list[IlrRuleFinding]:
+    """Every rule of :data:`ILR_RULES` one learner breaks.
+
+    Args:
+        learner: the learner as read (any learner; rules decide what concerns them).
+        source: ``file:Learner[n]``.
+        year: the file's collection year (``"2526"``), for DateOfBirth_25.
+        prepared: the file's ``FilePreparationDate`` (R_138's exclusion).
+        event_indicators: EVI code → event kind, for ILR-EVI-CODE-UNKNOWN.
+    """
+    ctx = _Learner(learner, year, prepared, event_indicators)
+    ref = learner.learn_ref_number or ""
+    found: list[IlrRuleFinding] = []
+    for rule_id, rule in ILR_RULES.items():
+        for aim, detail in CHECKS[rule_id](ctx):
+            found.append(IlrRuleFinding(
+                rule=rule_id, severity=rule.severity, learner_ref=ref,
+                aim_seq=aim.aim_seq_number if aim is not None else None, source=source,
+                message=f"{rule.message} ({detail})",
+                bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL"))
+    return found

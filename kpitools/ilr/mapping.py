@@ -1,0 +1,363 @@
+"""Skills Bootcamp aims of ILR files → the contract tables ``learners``, ``interviews``
+and ``outcomes`` (validated-frame format of :mod:`kpitools.model`).
+
+Which aims are bootcamps, and how each contract column is found, follows the ILR
+specification and provider support manual (docs/ilr.md keeps the facts):
+
+- a bootcamp aim has ``FundModel`` 37, ``ProgType`` 32 and a FAM ``SOF`` 105; the
+  programme aim (``ZPROG001``, ``AimType`` 1) gives the bootcamp (``ConRefNumber``), the
+  start and the withdrawal (``CompStatus`` 3, ``LearnActEndDate``);
+- events (interview offer, new-role offer, self-employment plan) come from event aims
+  and from ``EVI`` event indicators, whichever the file uses (DfE's rules say which it
+  should use by start date; a breach is a finding, see :mod:`kpitools.ilr.dfe_rules`);
+- after a break and restart the latest programme aim on the contract is the bootcamp;
+  completion is its ``LearnActEndDate`` when it is completed (``CompStatus`` 2);
+- M1 is not in the ILR: start + ``Rules.m1_qualifying_days`` when the learner had not
+  withdrawn before it and the files were prepared on or after it **(rule)**.
+
+Learners without a bootcamp aim are ignored and counted; every learner with an aim of
+``FundModel`` 37 or ``ProgType`` 32 or an event indicator is checked against DfE's
+bootcamp validation rules (``IlrTables.findings``). With several files, the
+latest file of each collection year is the current state, and a withdrawal's
+``withdrawal_reported_date`` is the ``FilePreparationDate`` of the first file showing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpitools.errors import FileLevelError
+from kpitools.ilr.dfe_rules import IlrRuleFinding, check_learner
+from kpitools.ilr.events import (
+    BOOTCAMP_FUND_MODEL,
+    BOOTCAMP_PROG_TYPE,
+    EVENT_INDICATOR_FAM,
+    event_indicator_table,
+    is_bootcamp_aim,
+    is_bootcamp_learner,
+    is_bootcamp_related,
+    learner_rows,
+    m1_from_start,
+)
+from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
+from kpitools.model import InputFile, TableCount, empty_rejected
+from kpitools.returns.tables import RawTable, problems_frame
+from kpitools.rules import Rules
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "IlrTables", "cell_text", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
+    "read_ilr_files", "tables_from_ilr", "tables_from_ilr_files",
+]
+
+
+_FRAME_KINDS: dict[str, dict[str, str]] = {
+    "learners": {
+        "learner_ref": "id", "uln": "id", "bootcamp_id": "id", "learner_type": "id",
+        "employer_id": "id", "wants_interview": "flag", "start_date": "date",
+        "m1_date": "date", "withdrawal_date": "date", "withdrawal_reported_date": "date",
+        "completion_date": "date", "new_role_evidence_date": "date", "given_name": "id",
+        "family_name": "id", "source": "id",
+    },
+    "interviews": {
+        "learner_ref": "id", "bootcamp_id": "id", "employer_id": "id", "offer_date": "date",
+        "interview_date": "date", "role_title": "id", "role_type": "id",
+        "matches_skills": "flag", "source": "id",
+    },
+    "outcomes": {
+        "learner_ref": "id", "bootcamp_id": "id", "outcome_type": "id", "outcome_date": "date",
+        "employer_id": "id", "role_type": "id", "matches_skills": "flag", "source": "id",
+    },
+    "learner_facts": {
+        "learner_ref": "id", "bootcamp_id": "id", "cofunded": "flag", "sme": "flag",
+        "self_employed": "flag", "comp_status": "int", "withdraw_reason": "int",
+        "source": "id",
+    },
+}
+
+
+@dataclass(frozen=True)
+class IlrTables:
+    """What a provider's ILR files say, as contract tables plus the counts behind them.
+
+    Attributes:
+        learners, interviews, outcomes: validated-frame tables (with ``source`` like
+            ``ILR-10012345-2223-20230331-120000-01.xml:Learner[3]``). Interview role type
+            and skills match are not in the ILR and stay unknown (None / <NA>).
+        learner_facts: per learner and bootcamp, what the reconciliation needs beyond the
+            contract: ``cofunded`` (FFI 2), ``sme`` (OET 2, co-funded only),
+            ``self_employed`` (SEI 1), ``comp_status``, ``withdraw_reason``.
+        rejected: learners whose bootcamp could not be read (bad value, no programme aim).
+        counts: rows read / accepted / rejected for ``learners``.
+        inputs: every ILR file read, with SHA-256.
+        ukprn: the provider's UKPRN from the headers.
+        as_known: the latest ``FilePreparationDate``: what the ILR can know up to.
+        learners_read: ``Learner`` elements in the files that give the current state.
+        bootcamp_learners / non_bootcamp_learners: of those, with / without a bootcamp aim.
+        notes: plain-language remarks (e.g. an employment status dated after the start).
+        lines: ``source`` → (line of the ``Learner`` element, its LearnRefNumber) for
+            every bootcamp learner, mapped or rejected.
+        findings: every breach of DfE's bootcamp validation rules (and kpitools' own ILR
+            rules) in the files that give the current state, file order.
+    """
+
+    learners: pd.DataFrame
+    interviews: pd.DataFrame
+    outcomes: pd.DataFrame
+    learner_facts: pd.DataFrame
+    rejected: pd.DataFrame
+    counts: dict[str, TableCount]
+    inputs: tuple[InputFile, ...]
+    ukprn: str | None
+    as_known: date | None
+    learners_read: int
+    bootcamp_learners: int
+    non_bootcamp_learners: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    lines: dict[str, tuple[int, str]] = field(default_factory=dict)
+    findings: tuple[IlrRuleFinding, ...] = field(default_factory=tuple)
+
+
+def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
+    """Read ILR files, keeping only bootcamp learners, ordered as they were prepared.
+
+    Raises:
+        FileLevelError: a file that cannot be read, or files of different providers.
+    """
+    return _read_files(list(paths), superseded=set())
+
+
+def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFile]:
+    """:func:`read_ilr_files`; the files at the positions in ``superseded`` are read only
+    for their withdrawals (see :func:`_superseded`)."""
+    files = [read_ilr(p, keep=is_bootcamp_related, fund_models=(str(BOOTCAMP_FUND_MODEL),),
+                      prog_types=(str(BOOTCAMP_PROG_TYPE),), fam_types=(EVENT_INDICATOR_FAM,),
+                      withdrawn_only=i in superseded)
+             for i, p in enumerate(paths)]
+    ukprns = sorted({f.header.ukprn for f in files})
+    if len(ukprns) > 1:
+        raise FileLevelError(
+            f"ILR files of several providers given (UKPRNs {', '.join(ukprns)});"
+            " give one provider's files at a time", path=files[0].path.parent)
+    return sorted(files, key=_preparation_order)
+
+
+def _preparation_order(ilr: IlrFile) -> tuple[date, str, str]:
+    # Same preparation date: the file name's time and serial break the tie.
+    return (ilr.header.file_preparation_date, ilr.header.date_time or "", ilr.name)
+
+
+def tables_from_ilr_files(paths: Sequence[str | Path], *, rules: Rules) -> IlrTables:
+    """Map a provider's ILR files onto the contract tables.
+
+    Args:
+        paths: one or several ILR files of one provider (monthly returns, any years).
+        rules: the rules in force (``m1_qualifying_days``, ``ilr_event_indicators``).
+
+    Returns:
+        The tables, counts and inputs; see :class:`IlrTables`.
+
+    Raises:
+        FileLevelError: any file that cannot be read; nothing is mapped then.
+    """
+    paths = list(paths)
+    files = _read_files(paths, superseded=_superseded(paths))
+    return tables_from_ilr(files, rules=rules)
+
+
+def _superseded(paths: list[str | Path]) -> set[int]:
+    """Positions of the files that are not their collection year's latest, judged from
+    their headers as :func:`tables_from_ilr` will judge them. Of those files only the
+    withdrawals are used (their first report date), so only possibly withdrawn learners
+    need building. Empty when a header cannot be read: every file is then read whole
+    and reports its own problem."""
+    headers = [read_ilr_header(p) for p in paths]
+    if len(paths) < 2 or any(h is None for h in headers):
+        return set()
+    order = sorted(range(len(paths)), key=lambda i: (
+        headers[i].file_preparation_date, headers[i].date_time or "", Path(paths[i]).name))
+    latest = {headers[i].year: i for i in order}  # the last one seen wins
+    return set(range(len(paths))) - set(latest.values())
+
+
+def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
+    """Map already-read ILR files (ordered by preparation) onto the contract tables."""
+    if not files:
+        raise ValueError("no ILR files given")
+    as_known = max(f.header.file_preparation_date for f in files)
+    reported = _first_reported_withdrawals(files) if len(files) > 1 else {}
+    current = _latest_per_year(files)
+    rows: dict[str, dict[tuple[str, str], list[dict[str, object]]]] = {
+        name: {} for name in _FRAME_KINDS
+    }
+    rejected: list[dict[str, object]] = []
+    notes: list[str] = []
+    lines: dict[str, tuple[int, str]] = {}
+    findings: list[IlrRuleFinding] = []
+    events = event_indicator_table(rules.ilr_event_indicators)
+    candidates = bootcamp = 0
+    for ilr in current:  # later years override earlier ones for the same learner
+        for learner in ilr.learners:
+            source = f"{ilr.name}:Learner[{learner.position}]"
+            findings += check_learner(learner, source, year=ilr.header.year,
+                                      prepared=ilr.header.file_preparation_date,
+                                      event_indicators=events)
+            if not is_bootcamp_learner(learner):
+                continue  # kept for DfE's rules only (e.g. FundModel 37 without ProgType 32)
+            bootcamp += 1
+            lines[source] = (learner.line, learner.learn_ref_number or "")
+            mapped = learner_rows(learner, source, m1_days=rules.m1_qualifying_days,
+                                  as_known=as_known, event_indicators=events)
+            candidates += max(1, len(mapped.keys))
+            rejected.extend(mapped.rejected)
+            notes.extend(mapped.notes)
+            for key in mapped.keys:
+                for name in _FRAME_KINDS:
+                    rows[name][key] = [r for r in mapped.tables[name] if _key(r) == key]
+                when = reported.get(key)
+                if when is not None:
+                    rows["learners"][key][0]["withdrawal_reported_date"] = when
+    frames = {name: _frame(name, [r for rs in by_key.values() for r in rs])
+              for name, by_key in rows.items()}
+    rejected_frame = (pd.DataFrame(rejected, columns=list(empty_rejected().columns))
+                      if rejected else empty_rejected())
+    accepted = len(frames["learners"])
+    read = sum(f.learners_read for f in current)
+    logger.info("ILR: %d learners read, %d on a bootcamp, %d ignored", read, bootcamp,
+                read - bootcamp)
+    return IlrTables(
+        learners=frames["learners"], interviews=frames["interviews"],
+        outcomes=frames["outcomes"], learner_facts=frames["learner_facts"],
+        rejected=rejected_frame,
+        counts={"learners": TableCount("learners", candidates, accepted,
+                                       candidates - accepted)},
+        inputs=tuple(_input_file(f) for f in files), ukprn=files[0].header.ukprn,
+        as_known=as_known, learners_read=read, bootcamp_learners=bootcamp,
+        non_bootcamp_learners=read - bootcamp, notes=tuple(dict.fromkeys(notes)),
+        lines=lines, findings=tuple(findings),
+    )
+
+
+def _key(row: dict[str, object]) -> tuple[str, str]:
+    return (str(row["learner_ref"]), str(row["bootcamp_id"]))
+
+
+def _latest_per_year(files: Sequence[IlrFile]) -> list[IlrFile]:
+    """The last-prepared file of each collection year, oldest year first."""
+    latest: dict[str, IlrFile] = {}
+    for ilr in files:  # ordered by preparation, so the last one seen wins
+        latest[ilr.header.year] = ilr
+    return [latest[year] for year in sorted(latest)]
+
+
+def _first_reported_withdrawals(files: Sequence[IlrFile]) -> dict[tuple[str, str], date]:
+    """(learner_ref, bootcamp_id) → preparation date of the first file showing the
+    programme aim withdrawn (``CompStatus`` 3)."""
+    first: dict[tuple[str, str], date] = {}
+    for ilr in files:
+        for learner in ilr.learners:
+            for aim in learner.deliveries:
+                # any programme aim withdrawn on the contract; the latest one decides
+                # whether the learner is withdrawn now (a restart is not a withdrawal)
+                if aim.aim_type == 1 and aim.comp_status == 3 and is_bootcamp_aim(aim):
+                    key = (learner.learn_ref_number or "", aim.con_ref_number or "")
+                    first.setdefault(key, ilr.header.file_preparation_date)
+    return first
+
+
+def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+    kinds = _FRAME_KINDS[name]
+    columns: dict[str, pd.Series] = {}
+    for column, kind in kinds.items():
+        values = [row.get(column) for row in rows]
+        if kind == "date":
+            columns[column] = pd.Series(_datetimes(values), dtype="datetime64[ns]")
+        elif kind == "flag":
+            columns[column] = pd.Series(values, dtype="boolean")
+        elif kind == "int":
+            columns[column] = pd.Series(values, dtype="Int64")
+        else:
+            columns[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _datetimes(values: list[object]) -> np.ndarray | pd.DatetimeIndex:
+    """Dates (``datetime.date`` or None, as the mapping gives them) as datetime64[ns];
+    anything else goes through ``pd.to_datetime``."""
+    if all(v is None or type(v) is date for v in values):
+        return np.array([_NAT if v is None else np.datetime64(v, "ns") for v in values],
+                        dtype="datetime64[ns]")
+    return pd.to_datetime(values)
+
+
+_NAT = np.datetime64("NaT", "ns")
+
+
+def _input_file(ilr: IlrFile) -> InputFile:
+    return InputFile(str(ilr.path), ilr.sha256, ilr.size_bytes,
+                     ("learners", "interviews", "outcomes"), ilr.learners_read)
+
+
+
+def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
+    """The ILR's ``learners``, ``interviews`` and ``outcomes`` as text tables for the
+    loader's validation (a provider whose return is the ILR): label ``ilr/<file>``,
+    rows = the line of the ``Learner`` element each row comes from.
+
+    Learners the mapping rejected come along as rows carrying their problems, so the
+    loader's counts still balance (read = accepted + rejected). Interview role type and
+    skills match are not in the ILR: validation reports them as missing.
+
+    Raises:
+        FileLevelError: the current learners come from files of several collection
+            years (one ``ilr/`` folder must hold one year's returns).
+    """
+    files = sorted({source.rsplit(":", 1)[0] for source in ilr.lines})
+    if len(files) > 1:
+        raise FileLevelError(
+            f"ilr/ holds the current returns of several collection years ({', '.join(files)});"
+            " keep one year's files", path="ilr")
+    label = f"ilr/{files[0]}" if files else "ilr"
+    tables = {name: _raw(name, frame, ilr, label) for name, frame in
+              (("interviews", ilr.interviews), ("outcomes", ilr.outcomes))}
+    tables["learners"] = _raw("learners", ilr.learners, ilr, label, with_rejected=True)
+    return tables
+
+
+def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
+         with_rejected: bool = False) -> RawTable:
+    records = [{k: cell_text(v) for k, v in r.items()}
+               for r in frame.drop(columns="source").to_dict("records")]
+    rows = [ilr.lines[s][0] for s in frame["source"]]
+    problems: list[tuple[int, str, str, str, str]] = []
+    if with_rejected:
+        for source, entries in ilr.rejected.groupby("source", sort=False):
+            line, learner_ref = ilr.lines[str(source)]
+            problems += [(len(records), str(e.column), str(e.value), str(e.reason), str(e.rule))
+                         for e in entries.itertuples(index=False)]
+            records.append({"learner_ref": learner_ref})
+            rows.append(line)
+    cells = RawTable.from_records(name, records, label=label).cells
+    return RawTable(name, label, cells, np.asarray(rows, dtype=np.int64),
+                    problems_frame(problems))
+
+
+def cell_text(value: object) -> str | None:
+    """A typed value as the text a file would hold (dates ISO, flags Y/N)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "Y" if value else "N"
+    if isinstance(value, float) and value.is_integer():  # a whole-number column with blanks, made float
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,336 @@
+"""Streamed, hardened reading of ILR XML files (the learner return providers send to DfE).
+
+Real ILR files reach hundreds of megabytes, so a file is read with lxml ``iterparse``:
+each ``Learner`` element is turned into a small frozen record and then cleared, with
+its already-processed siblings deleted, so memory stays flat however large the file.
+
+The parser is hardened explicitly: no entity resolution, no network, no DTD loading,
+no ``huge_tree``. A real ILR never carries a DOCTYPE, so any DOCTYPE is refused as a
+:class:`~kpitools.errors.FileLevelError` before a single learner is read (this is what
+stops billion-laughs, external-entity and parameter-entity attacks). The root must be
+``Message`` in one of the namespaces of :data:`KNOWN_NAMESPACES`.
+
+A file is all-or-nothing: learners are only handed back once the whole file has parsed,
+so a truncated file yields nothing but its error.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from kpitools.errors import FileLevelError
+from kpitools.ilr.records import (
+    IlrDelivery,
+    IlrEmployment,
+    IlrFam,
+    IlrLearner,
+    learner_from_element,
+    text_of,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FILE_NAME", "KNOWN_NAMESPACES", "IlrDelivery", "IlrEmployment", "IlrFam", "IlrFile",
+    "IlrHeader", "IlrLearner", "read_ilr", "read_ilr_header",
+]
+
+KNOWN_NAMESPACES: dict[str, str] = {
+    "ESFA/ILR/2022-23": "2223",
+    "ESFA/ILR/2023-24": "2324",
+    "ESFA/ILR/2024-25": "2425",
+    "ESFA/ILR/2025-26": "2526",
+}
+"""ILR namespaces kpitools reads, with the short collection year each implies."""
+
+FILE_NAME = re.compile(r"^ILR-(\d{8})-(\d{4})-(\d{8})-(\d{6})-(\d{2})\.xml$", re.IGNORECASE)
+"""``ILR-<UKPRN>-<YYYY>-<yyyymmdd>-<hhmmss>-<serial>.xml``."""
+
+_PROLOG_BYTES = 65536  # a DOCTYPE must come before the root element, i.e. near the top
+_TOP_TAGS = (
+    "{*}Message",
+    "{*}Header",
+    "{*}LearningProvider",
+    "{*}Learner",
+    "{*}LearnerDestinationandProgression",
+)
+
+
+@dataclass(frozen=True)
+class IlrHeader:
+    """The file's header and provider."""
+
+    namespace: str
+    year: str
+    file_preparation_date: date
+    ukprn: str
+    serial_no: str | None = None
+    date_time: str | None = None
+
+
+@dataclass(frozen=True)
+class IlrFile:
+    """A whole ILR file as read: header, the learners kept, and what was seen."""
+
+    path: Path
+    header: IlrHeader
+    learners: tuple[IlrLearner, ...]
+    learners_read: int
+    sha256: str
+    size_bytes: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def read_ilr(
+    path: str | Path,
+    *,
+    keep: Callable[[IlrLearner], bool] | None = None,
+    fund_models: Collection[str] | None = None,
+    prog_types: Collection[str] = (),
+    fam_types: Collection[str] = (),
+    withdrawn_only: bool = False,
+) -> IlrFile:
+    """Read one ILR file, streaming, keeping the learners for which ``keep`` is true.
+
+    Args:
+        path: the ILR XML file.
+        keep: a predicate deciding which learners to keep (all when None). Learners not
+            kept are still counted in ``learners_read``.
+        fund_models: when given, a learner none of whose aims has one of these
+            ``FundModel`` codes (nor one of ``prog_types`` as ``ProgType``, nor a FAM of
+            one of ``fam_types``) is counted but not even built (a fast pre-filter:
+            most learners of a large college are not on a bootcamp).
+        prog_types, fam_types: further codes that make the pre-filter keep a learner.
+        withdrawn_only: when true, only learners with an aim whose ``CompStatus`` could
+            read as 3 (withdrawn) are built; the others are counted only. For a file
+            read for its withdrawals alone (a month superseded by a later return).
+
+    Returns:
+        The header, kept learners and counts; nothing is returned for a broken file.
+
+    Raises:
+        FileLevelError: not XML, truncated, a DOCTYPE or entity declaration, a namespace
+            that is not a known ILR year, or a header without the year, preparation
+            date or UKPRN.
+    """
+    path = Path(path)
+    _refuse_doctype_in_prolog(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as raw:
+        stream = _HashingReader(raw, digest)
+        prefilter = None if fund_models is None else _prefilter(
+            tuple(sorted(fund_models)), tuple(sorted(prog_types)), tuple(sorted(fam_types)))
+        header, learners, read = _parse(path, stream, keep, prefilter, withdrawn_only)
+        while stream.read(1 << 20):  # hash any bytes the parser did not need
+            pass
+    return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
+
+
+class _HashingReader:
+    """File wrapper that hashes what the parser reads, so a file is read only once."""
+
+    def __init__(self, raw: BinaryIO, digest: Any) -> None:
+        self._raw = raw
+        self._digest = digest
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        self._digest.update(chunk)
+        return chunk
+
+
+def _refuse_doctype_in_prolog(path: Path) -> None:
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(_PROLOG_BYTES)
+    except OSError as error:
+        raise FileLevelError(f"cannot read ILR file: {error.strerror}", path=path) from error
+    if re.search(rb"<!DOCTYPE|<!ENTITY", head, re.IGNORECASE):
+        raise FileLevelError(
+            "ILR file carries a DOCTYPE or entity declaration, which a real ILR never has;"
+            " refused unread (export the file again from the MIS)",
+            path=path,
+        )
+
+
+def _parser_events(stream: object) -> etree.iterparse:
+    # Hardened explicitly, whatever lxml's defaults are in the installed version.
+    return etree.iterparse(
+        stream,
+        events=("start", "end"),
+        tag=_TOP_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def _parse(
+    path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
+    prefilter: Callable[[str], etree.XPath] | None, withdrawn_only: bool = False,
+) -> tuple[IlrHeader, list[IlrLearner], int]:
+    namespace: str | None = None
+    header: IlrHeader | None = None
+    kept: list[IlrLearner] = []
+    read = 0
+    try:
+        for event, elem in _parser_events(stream):
+            if namespace is None:
+                namespace = _check_root(path, elem)
+                continue
+            if event == "start":
+                continue
+            local = elem.tag[len(namespace) + 2 :] if elem.tag.startswith("{") else elem.tag
+            if local == "Header":
+                header = _read_header(path, elem, namespace)
+            elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
+                read += 1
+                if (prefilter is None or prefilter(namespace)(elem)) and (
+                        not withdrawn_only or _may_be_withdrawn(namespace)(elem)):
+                    learner = learner_from_element(elem, namespace, read)
+                    if keep is None or keep(learner):
+                        kept.append(learner)
+            _release(elem)
+    except etree.XMLSyntaxError as error:
+        line = error.lineno if error.lineno else None
+        raise FileLevelError(
+            f"not a well-formed ILR XML file ({error.msg})", path=path, row=line
+        ) from error
+    if namespace is None:
+        raise FileLevelError("no ILR Message root element found (is this an ILR file?)", path=path)
+    if header is None:
+        raise FileLevelError("ILR file has no Header element", path=path)
+    logger.info("%s: %d learners read, %d kept", path.name, read, len(kept))
+    return header, kept, read
+
+
+def _check_root(path: Path, root: etree._Element) -> str:
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
+        raise FileLevelError(
+            "ILR file carries a DOCTYPE, which a real ILR never has; refused", path=path
+        )
+    qname = etree.QName(root)
+    if qname.localname != "Message":
+        raise FileLevelError(
+            f"root element is {qname.localname!r}, expected ILR 'Message'", path=path
+        )
+    if qname.namespace not in KNOWN_NAMESPACES:
+        known = ", ".join(KNOWN_NAMESPACES)
+        raise FileLevelError(
+            f"namespace {qname.namespace!r} is not an ILR year kpitools reads ({known})", path=path
+        )
+    return qname.namespace
+
+
+@functools.lru_cache(maxsize=16)
+def _prefilter(fund_models: tuple[str, ...], prog_types: tuple[str, ...],
+               fam_types: tuple[str, ...]) -> Callable[[str], etree.XPath]:
+    """namespace → the compiled test "has an aim with one of these codes"."""
+    wanted = " or ".join(
+        [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
+        + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
+        + [f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
+           for kind in fam_types]) or "false()"
+
+    @functools.lru_cache(maxsize=8)
+    def compiled(ns: str) -> etree.XPath:
+        # Compiled once: evaluated in C for every learner, which keeps large files fast.
+        return etree.XPath(f"boolean(i:LearningDelivery[{wanted}])", namespaces={"i": ns})
+    return compiled
+
+
+@functools.lru_cache(maxsize=16)
+def _may_be_withdrawn(ns: str) -> etree.XPath:
+    # A superset of "an aim with CompStatus 3": the typed read strips the text and wants
+    # ASCII digits, so any text it reads as 3 contains a "3".
+    return etree.XPath("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])",
+                       namespaces={"i": ns})
+
+
+def read_ilr_header(path: str | Path) -> IlrHeader | None:
+    """Only the header of an ILR file (read from its top), or None when it cannot be
+    read for any reason; :func:`read_ilr` then reports what is wrong with the file."""
+    path = Path(path)
+    try:
+        _refuse_doctype_in_prolog(path)
+        with path.open("rb") as raw:
+            namespace: str | None = None
+            for event, elem in _parser_events(raw):
+                if namespace is None:
+                    namespace = _check_root(path, elem)
+                elif event == "end" and elem.tag == f"{{{namespace}}}Header":
+                    return _read_header(path, elem, namespace)
+                elif elem.tag == f"{{{namespace}}}Learner":
+                    return None  # no header before the learners: leave it to read_ilr
+    except (OSError, etree.XMLSyntaxError, FileLevelError):
+        return None
+    return None
+
+
+def _release(elem: etree._Element) -> None:
+    """Free a processed element and every earlier sibling: memory stays flat."""
+    elem.clear(keep_tail=False)
+    parent = elem.getparent()
+    if parent is not None:
+        while elem.getprevious() is not None:
+            del parent[0]
+
+
+def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
+    year = text_of(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}Year"))
+    prepared = text_of(elem.find(f"{{{ns}}}CollectionDetails/{{{ns}}}FilePreparationDate"))
+    ukprn = text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}UKPRN"))
+    missing = [
+        n for n, v in (("Year", year), ("FilePreparationDate", prepared), ("UKPRN", ukprn)) if not v
+    ]
+    if missing:
+        raise FileLevelError(
+            f"ILR Header lacks {', '.join(missing)}", path=path, row=elem.sourceline
+        )
+    if year != KNOWN_NAMESPACES[ns]:
+        raise FileLevelError(
+            f"Header Year {year!r} does not match namespace {ns!r} (expected"
+            f" {KNOWN_NAMESPACES[ns]!r})",
+            path=path,
+            row=elem.sourceline,
+            value=year,
+        )
+    if not re.fullmatch(r"\d{8}", ukprn or ""):
+        raise FileLevelError(
+            f"Header UKPRN {ukprn!r} is not 8 digits", path=path, row=elem.sourceline, value=ukprn
+        )
+    try:
+        prepared_date = date.fromisoformat(prepared or "")
+    except ValueError as error:
+        raise FileLevelError(
+            f"FilePreparationDate {prepared!r} is not a date (YYYY-MM-DD)",
+            path=path,
+            row=elem.sourceline,
+            value=prepared,
+        ) from error
+    source = elem.find(f"{{{ns}}}Source")
+    return IlrHeader(
+        ns,
+        year or "",
+        prepared_date,
+        ukprn or "",
+        text_of(source.find(f"{{{ns}}}SerialNo")),
+        text_of(source.find(f"{{{ns}}}DateTime")),
+    )

@@ -1,0 +1,292 @@
+"""ILR-MISMATCH-*: what a provider told the monitoring team (its datasheet) against what
+it told DfE (its ILR). Disagreement between the two is exactly what auditors look for.
+The audit's hook (:func:`ilr_review`) also brings DfE's bootcamp validation rule
+findings (``ILR-R_152`` ...) into the register, and lists the ILR's drop-outs with their
+withdrawal reason.
+
+Learners are matched on (learner_ref, bootcamp_id); a learner left unmatched whose
+learner_ref appears exactly once on each side is then matched on learner_ref alone (the
+bootcamp id of a datasheet need not be the ILR contract reference). Only what both
+sources can know is compared: learners who started, and dates that fall, on or before
+the cut-off (the ILR's latest ``FilePreparationDate``, or ``as_of`` if earlier), and
+not before 1 August 2022 (bootcamps are in the ILR from then on: DfE's LearnStartDate_21).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from kpitools.checks.common import irregularity, is_blank, learner_entity
+from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
+from kpitools.rules import Rules
+
+logger = logging.getLogger(__name__)
+
+_DATES = ("start_date", "withdrawal_date", "completion_date")
+
+
+def reconcile(
+    datasheet_tables: Mapping[str, pd.DataFrame],
+    ilr_tables: IlrTables,
+    *,
+    rules: Rules | None = None,
+    as_of: date | None = None,
+) -> list[Finding]:
+    """Every disagreement between a provider's datasheet and its ILR.
+
+    Args:
+        datasheet_tables: the provider's validated tables (``learners``; ``employers``
+            for the SME comparison).
+        ilr_tables: the same provider's ILR, from
+            :func:`kpitools.ilr.mapping.tables_from_ilr_files`.
+        rules: for ``sme_employee_limit`` (defaults when None).
+        as_of: the datasheet's measurement date, when known.
+
+    Returns:
+        Findings with rule ids ILR-MISMATCH-MISSING-IN-ILR, -MISSING-IN-DATASHEET,
+        -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING, -SME;
+        each cites the datasheet row and the ILR ``Learner`` element.
+    """
+    rules = rules or Rules()
+    cutoff = _cutoff(ilr_tables.as_known, as_of)
+    sheet = _rows(_in_scope(datasheet_tables["learners"], cutoff))
+    ilr = _rows(_in_scope(ilr_tables.learners, cutoff))
+    pairs, sheet_only, ilr_only = _match(sheet, ilr)
+    findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in"
+                         " the ILR") for i in sheet_only]
+    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", ilr[j], "in the ILR but not among"
+                          " the datasheet's accepted learners (see rejected rows)")
+                 for j in ilr_only]
+    sizes = _datasheet_sme(datasheet_tables.get("employers"), rules)
+    facts = ilr_tables.learner_facts
+    sme = dict(zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"],
+                   strict=True))
+    for sheet_index, ilr_index in pairs:
+        a, b = sheet[sheet_index], ilr[ilr_index]
+        findings += _compare_dates(a, b, cutoff)
+        findings += _compare_funding(a, b, sizes, sme)
+    return findings
+
+
+def _rows(learners: pd.DataFrame) -> dict[object, tuple]:
+    """Index label → the row as a named tuple (one pass, no Series per row)."""
+    return dict(zip(learners.index, learners.itertuples(index=False), strict=True))
+
+
+def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
+    days = [d for d in (as_known, as_of) if d is not None]
+    return pd.Timestamp(min(days)) if days else None
+
+
+def _in_scope(learners: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """Learners started from 1 August 2022 and by the cut-off, with later dates treated
+    as not yet known."""
+    learners = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+    if cutoff is None:
+        return learners
+    scoped = learners[learners["start_date"] <= cutoff]
+    return scoped.assign(**{
+        column: scoped[column].where(scoped[column] <= cutoff) for column in _DATES[1:]})
+
+
+def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
+        list[tuple[object, object]], list[object], list[object]]:
+    by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.items()}
+    pairs: list[tuple[object, object]] = []
+    sheet_left: list[object] = []
+    for i, r in sheet.items():
+        j = by_key.pop((str(r.learner_ref), str(r.bootcamp_id)), None)
+        if j is None:
+            sheet_left.append(i)
+        else:
+            pairs.append((i, j))
+    ilr_left = list(by_key.values())
+    sheet_refs = Counter(str(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(str(ilr[j].learner_ref) for j in ilr_left)
+    unique = ({ref for ref, n in sheet_refs.items() if n == 1}
+              & {ref for ref, n in ilr_refs.items() if n == 1})
+    ilr_by_ref = {str(ilr[j].learner_ref): j for j in ilr_left
+                  if str(ilr[j].learner_ref) in unique}
+    for i in list(sheet_left):
+        ref = str(sheet[i].learner_ref)
+        if ref in unique:
+            j = ilr_by_ref[ref]
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    pairs += _match_zero_stripped(sheet, ilr, sheet_left, ilr_left)
+    return pairs, sheet_left, ilr_left
+
+
+def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
+                         sheet_left: list[object], ilr_left: list[object]) -> list[tuple[object, object]]:
+    """Pairs of learners left whose refs differ only by leading zeros (a spreadsheet
+    saved the datasheet's learner_ref as numbers), each stripped ref unique on both
+    sides; matched pairs leave ``sheet_left`` and ``ilr_left``."""
+    def stripped(ref: object) -> str:
+        return str(ref).lstrip("0") or "0"
+
+    sheet_refs = Counter(stripped(sheet[i].learner_ref) for i in sheet_left)
+    ilr_refs = Counter(stripped(ilr[j].learner_ref) for j in ilr_left)
+    ilr_by_ref = {stripped(ilr[j].learner_ref): j for j in ilr_left}
+    pairs = []
+    for i in list(sheet_left):
+        ref = stripped(sheet[i].learner_ref)
+        if sheet_refs[ref] == 1 and ilr_refs[ref] == 1:
+            j = ilr_by_ref[ref]
+            pairs.append((i, j))
+            sheet_left.remove(i)
+            ilr_left.remove(j)
+    return pairs
+
+
+def _missing(rule_id: str, row: tuple, where: str) -> Finding:
+    return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
+                        f"the learner on bootcamp {row.bootcamp_id} is {where}",
+                        bootcamp_id=str(row.bootcamp_id))
+
+
+def _show(value: object) -> str:
+    return "blank" if is_blank(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
+    return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
+                        message, bootcamp_id=str(a.bootcamp_id))
+
+
+def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:
+    findings = []
+    if _differ(a.start_date, b.start_date):
+        findings.append(_finding("ILR-MISMATCH-START-DATE", a, b, (
+            f"start date {_show(a.start_date)} in the datasheet, {_show(b.start_date)} in"
+            " the ILR")))
+    withdrawn_a, withdrawn_b = not is_blank(a.withdrawal_date), not is_blank(b.withdrawal_date)
+    if withdrawn_a != withdrawn_b:
+        side = "the datasheet" if withdrawn_a else "the ILR"
+        other = "the ILR" if withdrawn_a else "the datasheet"
+        day = a.withdrawal_date if withdrawn_a else b.withdrawal_date
+        findings.append(_finding("ILR-MISMATCH-WITHDRAWN", a, b, (
+            f"withdrawn on {_show(day)} in {side}, not withdrawn in {other}")))
+    elif withdrawn_a and _differ(a.withdrawal_date, b.withdrawal_date):
+        findings.append(_finding("ILR-MISMATCH-WITHDRAWAL-DATE", a, b, (
+            f"withdrawal date {_show(a.withdrawal_date)} in the datasheet,"
+            f" {_show(b.withdrawal_date)} in the ILR")))
+    elif not withdrawn_a and _differ(a.completion_date, b.completion_date):
+        findings.append(_finding("ILR-MISMATCH-COMPLETION-DATE", a, b, (
+            f"completion date {_show(a.completion_date)} in the datasheet,"
+            f" {_show(b.completion_date)} in the ILR (ILR: achieved component aim and"
+            " first event)")))
+    return findings
+
+
+def _differ(left: object, right: object) -> bool:
+    if is_blank(left) and is_blank(right):
+        return False
+    if is_blank(left) or is_blank(right):
+        return True
+    return pd.Timestamp(left) != pd.Timestamp(right)
+
+
+def _compare_funding(a: tuple, b: tuple, sizes: dict[str, bool],
+                     sme: dict[tuple[object, object], object]) -> list[Finding]:
+    cofunded_a, cofunded_b = a.learner_type == "co-funded", b.learner_type == "co-funded"
+    if cofunded_a != cofunded_b:
+        return [_finding("ILR-MISMATCH-COFUNDING", a, b, (
+            f"{'co-funded' if cofunded_a else 'fully funded'} in the datasheet,"
+            f" {'co-funded (FFI 2)' if cofunded_b else 'fully funded'} in the ILR"))]
+    if not cofunded_a or is_blank(a.employer_id):
+        return []
+    sheet_sme = sizes.get(str(a.employer_id))
+    ilr_sme = sme.get((b.learner_ref, b.bootcamp_id), pd.NA)
+    if sheet_sme is None or is_blank(ilr_sme) or bool(ilr_sme) == sheet_sme:
+        return []
+    return [_finding("ILR-MISMATCH-SME", a, b, (
+        f"employer {a.employer_id} is {'an SME' if sheet_sme else 'a large employer'} in the"
+        f" datasheet, {'an SME (OET 2)' if ilr_sme else 'a large employer (no OET 2)'} in"
+        " the ILR"))]
+
+
+def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bool]:
+    """employer_id → SME? from employee_count (below the limit) or else size_band."""
+    if employers is None or employers.empty:
+        return {}
+    sizes: dict[str, bool] = {}
+    for row in employers.itertuples(index=False):
+        if not is_blank(row.employee_count):
+            sizes[str(row.employer_id)] = int(row.employee_count) < rules.sme_employee_limit
+        elif not is_blank(row.size_band):
+            sizes[str(row.employer_id)] = row.size_band == "SME"
+    return sizes
+
+
+@dataclass(frozen=True)
+class IlrReview:
+    """What the audit takes from a provider's ILR files: register findings (DfE rule
+    breaches and ILR-MISMATCH-*) and worklists (drop-outs with withdrawal reason)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
+    """The audit's hook for a provider folder holding ``ilr/*.xml``: DfE's bootcamp rule
+    findings always; ILR-MISMATCH-* when there is a datasheet beside the ILR (a return
+    whose learners came from the ILR itself has nothing to reconcile); the ILR's
+    drop-outs with their withdrawal reason.
+
+    Raises:
+        FileLevelError: an ILR file that cannot be read (that provider stops).
+    """
+    ilr_files = sorted((Path(current.path) / "ilr").glob("*.xml"))
+    if not ilr_files:
+        return IlrReview()
+    ilr_tables = tables_from_ilr_files(ilr_files, rules=rules)
+    findings = dfe_rule_findings(ilr_tables)
+    learners = current.tables["learners"]
+    from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
+    if not (len(learners) and bool(from_ilr.all())):
+        findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
+    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(ilr_files),
+                len(findings))
+    return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
+
+
+def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:
+    """The register findings of :func:`ilr_review`."""
+    return ilr_review(current, as_of=as_of, rules=rules).findings
+
+
+def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
+    """DfE rule breaches of the ILR as register findings (severity from the catalogue:
+    DfE Error high, Warning medium; DfE's own severity stays in the message, which names
+    the aim but never the learner: the entity does, as the output's naming rule says)."""
+    return [irregularity(
+        f.rule, learner_entity(f.learner_ref), [f.source],
+        f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
+        bootcamp_id=f.bootcamp_id) for f in ilr_tables.findings]
+
+
+def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
+    """Every withdrawn learner of the ILR with the withdrawal reason (code and meaning):
+    shown with each drop-out; no reason excludes one (the guidance counts them all)."""
+    learners = ilr_tables.learners
+    facts = ilr_tables.learner_facts[["learner_ref", "bootcamp_id", "withdraw_reason"]]
+    withdrawn = learners[learners["withdrawal_date"].notna()][
+        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date", "source"]]
+    frame = withdrawn.merge(facts, on=["learner_ref", "bootcamp_id"], how="left")
+    reason = frame["withdraw_reason"].map(
+        lambda code: "not given" if pd.isna(code)
+        else WITHDRAW_REASONS.get(int(code), f"code {int(code)}"))
+    return frame.assign(withdrawal_reason=reason)[
+        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date",
+         "withdraw_reason", "withdrawal_reason", "source"]].reset_index(drop=True)

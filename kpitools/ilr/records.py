@@ -1,0 +1,200 @@
+"""Typed records of an ILR ``Learner`` element: its aims, FAMs and employment statuses.
+
+Built by :func:`learner_from_element` from an element the streaming reader
+(:mod:`kpitools.ilr.reader`) has just parsed; a bad date or number is recorded on the
+learner as a problem, never raised, so the mapping can reject that learner alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from lxml import etree
+
+
+@dataclass(frozen=True)
+class IlrFam:
+    """One ``LearningDeliveryFAM``: funding and monitoring type, code and dates."""
+
+    fam_type: str
+    code: str
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class IlrDelivery:
+    """One ``LearningDelivery`` (learning aim), with the fields kpitools uses."""
+
+    learn_aim_ref: str
+    aim_type: int | None
+    aim_seq_number: int | None
+    learn_start_date: date | None
+    learn_plan_end_date: date | None
+    fund_model: int | None
+    prog_type: int | None = None
+    con_ref_number: str | None = None
+    comp_status: int | None = None
+    learn_act_end_date: date | None = None
+    withdraw_reason: int | None = None
+    outcome: int | None = None
+    ach_date: date | None = None
+    fams: tuple[IlrFam, ...] = ()
+
+    def fam_codes(self, fam_type: str) -> tuple[str, ...]:
+        """Codes of every FAM of ``fam_type`` on this aim."""
+        return tuple(f.code for f in self.fams if f.fam_type == fam_type)
+
+
+@dataclass(frozen=True)
+class IlrEmployment:
+    """One ``LearnerEmploymentStatus`` with its ``EmploymentStatusMonitoring`` pairs."""
+
+    emp_stat: int | None
+    date_applies: date | None
+    emp_id: str | None
+    monitoring: tuple[tuple[str, str], ...] = ()
+
+    def has(self, esm_type: str, code: str) -> bool:
+        return (esm_type, code) in self.monitoring
+
+
+@dataclass(frozen=True)
+class IlrLearner:
+    """One ``Learner`` element.
+
+    Attributes:
+        position: 1-based position among the file's ``Learner`` elements.
+        line: the line of its opening tag.
+        problems: (field, value, reason, rule id) for each value that could not be
+            read (a bad date or number); the mapping rejects such a learner.
+    """
+
+    position: int
+    line: int
+    learn_ref_number: str | None
+    uln: str | None
+    family_name: str | None
+    given_names: str | None
+    employments: tuple[IlrEmployment, ...]
+    deliveries: tuple[IlrDelivery, ...]
+    problems: tuple[tuple[str, str, str, str], ...] = ()
+    date_of_birth: date | None = None  # personal data: read for DfE's age rules only
+
+
+def text_of(elem: etree._Element | None) -> str | None:
+    """An element's stripped text, or None when absent or blank."""
+    if elem is None or elem.text is None:
+        return None
+    value = elem.text.strip()
+    return value or None
+
+
+def _fields(elem: etree._Element, prefix: int) -> dict[str, str | None]:
+    """Local name → text of an element's leaf children (the last one wins)."""
+    return {child.tag[prefix:]: text_of(child) for child in elem if isinstance(child.tag, str)}
+
+
+def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLearner:
+    """Build an :class:`IlrLearner` from a parsed ``Learner`` element of namespace ``ns``."""
+    values = _Values()
+    prefix = len(ns) + 2
+    fields: dict[str, str | None] = {}
+    employments: list[IlrEmployment] = []
+    deliveries: list[IlrDelivery] = []
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = child.tag[prefix:]
+        if name == "LearningDelivery":
+            deliveries.append(_delivery(child, prefix, values))
+        elif name == "LearnerEmploymentStatus":
+            employments.append(_employment(child, prefix, values))
+        elif name in ("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth"):
+            fields[name] = text_of(child)
+    born = values.date("DateOfBirth", fields.get("DateOfBirth"))
+    return IlrLearner(
+        position=position, line=elem.sourceline or 0,
+        learn_ref_number=fields.get("LearnRefNumber"), uln=fields.get("ULN"),
+        family_name=fields.get("FamilyName"), given_names=fields.get("GivenNames"),
+        employments=tuple(employments), deliveries=tuple(deliveries),
+        problems=tuple(values.problems), date_of_birth=born,
+    )
+
+
+class _Values:
+    """Typed reads of element text that record, rather than raise, a bad value."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, str, str]] = []
+
+    def date(self, field: str, text: str | None) -> date | None:
+        if text is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.problems.append((field, text, "not a date (YYYY-MM-DD)", "BAD-DATE"))
+            return None
+
+    def int(self, field: str, text: str | None) -> int | None:
+        if text is None:
+            return None
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            self.problems.append((field, text, "not a whole number", "BAD-INT"))
+            return None
+        return int(text)
+
+
+def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmployment:
+    fields: dict[str, str | None] = {}
+    monitoring: list[tuple[str, str]] = []
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = child.tag[prefix:]
+        if name == "EmploymentStatusMonitoring":
+            pair = _fields(child, prefix)
+            monitoring.append((pair.get("ESMType") or "", pair.get("ESMCode") or ""))
+        else:
+            fields[name] = text_of(child)
+    return IlrEmployment(
+        emp_stat=values.int("EmpStat", fields.get("EmpStat")),
+        date_applies=values.date("DateEmpStatApp", fields.get("DateEmpStatApp")),
+        emp_id=fields.get("EmpId"), monitoring=tuple(monitoring),
+    )
+
+
+def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery:
+    fields: dict[str, str | None] = {}
+    fams: list[IlrFam] = []
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = child.tag[prefix:]
+        if name == "LearningDeliveryFAM":
+            fam = _fields(child, prefix)
+            fams.append(IlrFam(
+                fam.get("LearnDelFAMType") or "", fam.get("LearnDelFAMCode") or "",
+                values.date("LearnDelFAMDateFrom", fam.get("LearnDelFAMDateFrom")),
+                values.date("LearnDelFAMDateTo", fam.get("LearnDelFAMDateTo"))))
+        else:
+            fields[name] = text_of(child)
+    d, i = values.date, values.int
+    return IlrDelivery(
+        learn_aim_ref=fields.get("LearnAimRef") or "",
+        aim_type=i("AimType", fields.get("AimType")),
+        aim_seq_number=i("AimSeqNumber", fields.get("AimSeqNumber")),
+        learn_start_date=d("LearnStartDate", fields.get("LearnStartDate")),
+        learn_plan_end_date=d("LearnPlanEndDate", fields.get("LearnPlanEndDate")),
+        fund_model=i("FundModel", fields.get("FundModel")),
+        prog_type=i("ProgType", fields.get("ProgType")),
+        con_ref_number=fields.get("ConRefNumber"),
+        comp_status=i("CompStatus", fields.get("CompStatus")),
+        learn_act_end_date=d("LearnActEndDate", fields.get("LearnActEndDate")),
+        withdraw_reason=i("WithdrawReason", fields.get("WithdrawReason")),
+        outcome=i("Outcome", fields.get("Outcome")),
+        ach_date=d("AchDate", fields.get("AchDate")),
+        fams=tuple(fams),
+    )

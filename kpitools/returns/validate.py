@@ -1,0 +1,285 @@
+"""Row validation: every row read is accepted, or rejected with every reason.
+
+Input is the raw form of :class:`kpitools.returns.tables.RawTable` (cells as text, with the row
+a person sees); output is the typed tables of ``kpitools/model.py``, the rejected rows
+(one row per reason: table, source, column, value, reason, rule) and a
+:class:`~kpitools.model.TableCount` per table where read = accepted + rejected.
+
+Tables are validated in ``contract.LOAD_ORDER`` so that references are checked against
+the *accepted* rows of the referenced table: a rejected learner makes its payments,
+assessments, interviews, outcomes and referrals rejected too (REF-LEARNER).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpitools.errors import KpiToolsError
+from kpitools.model import TableCount, empty_rejected
+from kpitools.returns.cells import parse_cells
+from kpitools.returns.contract import (
+    LOAD_ORDER,
+    SOURCE_COLUMN,
+    TABLES,
+    Table,
+)
+from kpitools.returns.tables import RawTable
+from kpitools.returns.validate_rules import (
+    _objects,
+    _Problems,
+    _reference_problems,
+    _table_problems,
+)
+
+try:  # pandas >= 2.3 builds a frame from ready blocks
+    from pandas.api.internals import create_dataframe_from_blocks as _FROM_BLOCKS
+except ImportError:  # pragma: no cover - older pandas: the DataFrame constructor
+    _FROM_BLOCKS = None
+
+ValidatedTables = tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, TableCount]]
+
+
+def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
+    """Validate every contract table of one provider's return.
+
+    Args:
+        raw: raw tables by contract name; an absent table is validated as empty, and
+            references to it are not checked (an absent table is not supplied: a
+            co-funded learner is not rejected because employers.csv was left out).
+
+    Returns:
+        ``(tables, rejected, counts)``: accepted rows per contract table (all tables
+        present, typed per ``kpitools/model.py``, with ``source``), the rejected-rows
+        frame (``model.empty_rejected`` columns) and the counts per table.
+    """
+    tables = _AcceptedTables()
+    rejected_parts: list[dict[str, np.ndarray]] = []
+    counts: dict[str, TableCount] = {}
+    for name in LOAD_ORDER:
+        raw_table = raw.get(name) or RawTable.empty(name)
+        typed, problems = check_rows(TABLES[name], raw_table, accepted=tables, supplied=raw)
+        bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
+        keep = np.ones(len(raw_table), dtype=bool)
+        keep[bad_positions] = False
+        tables[name] = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
+        counts[name] = TableCount(name, len(raw_table), int(keep.sum()), len(bad_positions))
+        if len(problems):
+            rejected_parts.append(_rejected_rows(name, raw_table, problems))
+    rejected = (
+        _rejected_frame(rejected_parts) if rejected_parts else _EMPTY_REJECTED.copy(deep=False)
+    )
+    return dict(tables), rejected, counts
+
+
+_EMPTY_REJECTED = empty_rejected()  # copied (copy-on-write) for a return without rejections
+
+
+class _AcceptedTables(dict):
+    """Accepted tables so far, remembering the key sets references look rows up in
+    (five tables name learners: their keys are gathered once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_sets: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A contract table with no rows: every column, with its validated dtype."""
+    typed, _ = check_rows(TABLES[name], RawTable.empty(name), accepted={})
+    return typed
+
+
+def frame_from_records(
+    table: str, records: Sequence[Mapping[str, str | None]], *, file: str = "<test>"
+) -> pd.DataFrame:
+    """A typed, validated table from rows of text cells (for fixtures and notebooks).
+
+    Rows are numbered like a CSV file (first record = line 2), so sources read
+    ``f"{file}:2"``, ``f"{file}:3"``... Cells, required values, codes, ULNs, keys and
+    defaults are checked as for a file; references to other tables are not.
+
+    Args:
+        table: a contract table name.
+        records: one dict per row, column name to text (``None`` or absent = blank).
+        file: the file name used in sources and messages.
+
+    Returns:
+        The table as :func:`validate_tables` returns it.
+
+    Raises:
+        KpiToolsError: an unknown table or column, or any cell that would be rejected
+            (the message names the first problem and how many there are).
+    """
+    if table not in TABLES:
+        raise KpiToolsError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    known = set(TABLES[table].column_names)
+    for number, record in enumerate(records, start=2):
+        unknown = sorted(set(record) - known)
+        if unknown:
+            raise KpiToolsError(
+                f"{unknown[0]!r} is not a column of {table}",
+                path=file,
+                row=number,
+                column=unknown[0],
+            )
+    raw = RawTable.from_records(table, [dict(r) for r in records], label=file)
+    typed, problems = check_rows(TABLES[table], raw, accepted=None)
+    if len(problems):
+        first = problems.iloc[0]
+        row = int(raw.rows[int(first["position"])])
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise KpiToolsError(
+            f"{first['column']} {first['value']!r}: {first['reason']} [{first['rule']}]{more}",
+            path=file,
+            row=row,
+            column=str(first["column"]),
+            value=first["value"],
+        )
+    return typed
+
+
+def _rejected_rows(name: str, raw: RawTable, problems: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Problems as rejected-rows entries: table, source, column, value, reason, rule."""
+    positions = problems["position"].to_numpy(dtype=np.int64)
+    sources = [f"{raw.label}:{row}" for row in raw.rows[positions].tolist()]
+    return {
+        "table": np.full(len(positions), name, dtype=object),
+        "source": _objects(sources),
+        **{c: problems[c].to_numpy(dtype=object) for c in ("column", "value", "reason", "rule")},
+    }
+
+
+def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The rejected-rows frame (``model.empty_rejected`` columns, all ``object``)."""
+    columns = empty_rejected().columns
+    return pd.DataFrame(
+        {c: pd.Series(np.concatenate([p[c] for p in parts]), dtype=object) for c in columns}
+    )
+
+
+def check_rows(
+    table: Table,
+    raw: RawTable,
+    *,
+    accepted: Mapping[str, pd.DataFrame] | None,
+    supplied: Collection[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Type every row of one table and list every problem (rows are not dropped).
+
+    Args:
+        table: the contract table.
+        raw: its raw rows.
+        accepted: accepted tables validated so far, for references; None skips them.
+        supplied: the tables the return holds; references to an optional table not
+            among them are skipped (None: every table counts as supplied).
+
+    Returns:
+        ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
+        the problems as position, column, value, reason, rule.
+    """
+    index = pd.RangeIndex(len(raw))
+    cells = _contract_cells(table, raw)
+    typed: dict[str, Any] = {}
+    blanks: dict[str, np.ndarray] = {}
+    problems = _Problems(cells, raw.problems)
+    for column in table.columns:
+        parsed = parse_cells(column, cells[column.name])
+        typed[column.name] = parsed.values
+        blanks[column.name] = parsed.blank
+        for failure in parsed.failures:
+            problems.add_mask(column.name, failure.mask, failure.reason, failure.rule)
+        if column.required:
+            problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
+    _fill_defaults(table, typed)
+    typed[SOURCE_COLUMN] = _objects([f"{raw.label}:{row}" for row in raw.rows.tolist()])
+    frame = _typed_frame(typed, index)
+    _table_problems(table, raw, typed, problems)
+    if accepted is not None:
+        for reference in table.references:
+            if (supplied is not None and reference.table not in supplied
+                    and not TABLES[reference.table].required_table):
+                continue  # an optional table left out: nothing is inferred from it
+            _reference_problems(table, reference, typed, blanks, accepted, problems)
+    return frame, problems.frame()
+
+
+def _typed_frame(typed: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:
+    """The typed table from its columns' arrays (new arrays, numpy or pandas').
+
+    Numpy columns of one dtype are stacked into one block, as the DataFrame
+    constructor would consolidate them, without its per-column checks (a third of the
+    time of a provider's load went there); older pandas use the constructor.
+    """
+    if _FROM_BLOCKS is None:
+        return pd.DataFrame(
+            {  # object arrays as Series: pandas would read text columns as its str dtype
+                name: pd.Series(values, index=index, dtype=object, copy=False)
+                if values.dtype == object
+                else values
+                for name, values in typed.items()
+            },
+            index=index,
+            copy=False,  # the arrays are new
+        )
+    arrays = list(typed.values())
+    by_dtype: dict[np.dtype, list[int]] = {}
+    blocks: list[tuple[Any, np.ndarray]] = []
+    for position, values in enumerate(arrays):
+        if isinstance(values, np.ndarray):
+            by_dtype.setdefault(values.dtype, []).append(position)
+        else:  # Int64 and boolean columns are pandas arrays: a block each
+            blocks.append((values, np.array([position])))
+    for positions in by_dtype.values():
+        blocks.append((np.vstack([arrays[p] for p in positions]), np.array(positions)))
+    return _FROM_BLOCKS(blocks, index=index, columns=pd.Index(list(typed)))
+
+
+def _contract_cells(table: Table, raw: RawTable) -> dict[str, np.ndarray]:
+    """Every contract column as read (text); a column absent from the file is blank."""
+    grid = raw.cells.to_numpy(dtype=object)  # one block as read: no copy
+    where = {name: i for i, name in enumerate(raw.cells.columns)}
+    columns = {}
+    for name in table.column_names:
+        if name in where:
+            columns[name] = grid[:, where[name]]
+        else:
+            columns[name] = np.full(len(raw), "", dtype=object)
+    return columns
+
+
+def _fill_defaults(table: Table, typed: dict[str, Any]) -> None:
+    """Contract defaults: accelerated_apprenticeship N; wants_interview Y for
+    independent learners and N otherwise."""
+    if table.name == "bootcamps":
+        flag = typed["accelerated_apprenticeship"]
+        typed["accelerated_apprenticeship"] = flag.fillna(False)
+    elif table.name == "learners":
+        independent = typed["learner_type"] == "independent"
+        wants = typed["wants_interview"]
+        known = wants.to_numpy(dtype=bool, na_value=False)
+        filled = np.where(wants.isna(), independent, known)
+        typed["wants_interview"] = pd.arrays.BooleanArray(filled, np.zeros(len(filled), bool))
+
+
+def rejection_message(source: str, column: str, value: object, reason: str, rule: str) -> str:
+    """One rejected-row reason in words, e.g. ``learners.csv line 14, column m1_date,
+    value '31/02/2023': not a date (...) [BAD-DATE]``."""
+    label, _, row = source.rpartition(":")
+    row_word = "row" if label.endswith("]") else "line"
+    shown = str(value).replace("\n", "\\n")
+    return f"{label} {row_word} {row}, column {column}, value '{shown}': {reason} [{rule}]"
+
+
+def reconciliation_lines(counts: Mapping[str, TableCount]) -> list[str]:
+    """Rows read / accepted / rejected per table as aligned text lines."""
+    lines = [f"{'table':<20}{'read':>8}{'accepted':>10}{'rejected':>10}  balanced"]
+    for count in counts.values():
+        balanced = "yes" if count.balances else "NO"
+        lines.append(
+            f"{count.table:<20}{count.read:>8}{count.accepted:>10}{count.rejected:>10}  {balanced}"
+        )
+    return lines

@@ -1,0 +1,71 @@
+"""The pack's first section on the hand-made audit (builders.py): sentences, the table of
+KPIs not met or off track against their targets, and what is new and resolved since last
+month's register, with learners named as the pack names them.
+
+The hand audit's drop-out: B1 1/2 = 50 % off track (limit 20 %, 30.0 points over), the
+provider 1/3 = 33.3 % off track (13.3 points over); co-funding: the provider 0/1 = 0 %
+off track (100.0 points short of 100 %). Findings: DROP-ABOVE-LIMIT (high,
+bootcamp:B1), DROP-LATE-REPORT (medium, learner L2), COF-UNDERPAID (high, employer E1),
+and the irregularities of builders.hand_audit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from builders import LEARNERS
+
+from kpitools.io.register import write_register
+from kpitools.packs.context import PackContext
+from kpitools.packs.findings import findings_first, gap_text, off_target
+from kpitools.packs.register import compute_followup
+from kpitools.worklists.followup import exception_id
+
+
+def test_off_target_results_and_gaps(ctx: PackContext) -> None:
+    bad = off_target(ctx.audit)
+    # worst status first, then the provider before bootcamps, then the contract's KPI order
+    assert [(r.kpi, r.bootcamp_id, r.status) for r in bad] == [
+        ("employer_cofunding", "ALL", "off_track"), ("learner_dropout", "ALL", "off_track"),
+        ("learner_dropout", "B1", "off_track")]
+    assert [gap_text(r) for r in bad] == ["100.0 points short", "13.3 points over", "30.0 points over"]
+
+
+def test_first_section_without_a_previous_register(ctx: PackContext) -> None:
+    text = str(findings_first(ctx))
+    assert ("2 KPI figure(s) of the provider as a whole are off track or not met: Employer "
+            "co-funding off track at 0.0 % (at least 100.0 %, 100.0 points short); Learner drop-out "
+            "off track at 33.3 % (at most 20.0 %, 13.3 points over).") in text
+    assert "B1 Learner drop-out off track at 50.0 % (at most 20.0 %, 30.0 points over)" in text
+    assert "No previous register was found" in text and "every exception is new" in text
+    assert "New since last month" not in text  # nothing to compare with
+
+
+def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
+        ctx: PackContext, tmp_path: Path) -> None:
+    # Last month's register (OUT/2023-02/P001/exceptions.xlsx beside this pack's folder)
+    # held L2's DROP-LATE-REPORT (so it recurs) and L1's REF-MISSING (gone: resolved).
+    out_dir = Path(ctx.params.out_dir)
+    previous = out_dir.parent.parent / "2023-02" / out_dir.name
+    previous.mkdir(parents=True)
+    pseudonym = ctx.pseudonymiser.learner
+    late = exception_id("P001", "DROP-LATE-REPORT", f"learner:{pseudonym('L2')}", "B1")
+    gone = exception_id("P001", "REF-MISSING", f"learner:{pseudonym('L1')}", "B1")
+    rows = pd.DataFrame([
+        {"exception_id": late, "rule": "DROP-LATE-REPORT", "status": "queried", "first_seen": "2023-02-28"},
+        {"exception_id": gone, "rule": "REF-MISSING", "severity": "medium", "bootcamp_id": "B1",
+         "entity": "learner:L1 (x)", "learner_ref": "L1", "message": "no referral", "status": "open"},
+    ])
+    write_register({"Exceptions": rows}, previous / "exceptions.xlsx")
+    followup = compute_followup(ctx)
+    assert followup.previous_found
+    changes = dict(zip(followup.exceptions["rule"], followup.exceptions["change"], strict=True))
+    assert changes["DROP-LATE-REPORT"] == "recurring" and changes["DROP-ABOVE-LIMIT"] == "new"
+    text = str(findings_first(ctx))
+    assert "Since last month&#x27;s register:" in text
+    new, resolved = text.split("<h3>New since last month</h3>")[1].split("<h3>Resolved since last month</h3>")
+    assert "DROP-ABOVE-LIMIT" in new and "DROP-LATE-REPORT" not in new
+    assert gone in resolved and f"learner:{pseudonym('L1')}" in resolved
+    refs = {row[0] for row in LEARNERS}
+    assert not any(f">{ref}<" in text or f"learner:{ref} " in text for ref in refs)

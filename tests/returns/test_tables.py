@@ -1,0 +1,286 @@
+"""Strict reading of CSV files and datasheet.xlsx into raw rows with their row numbers."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from kpitools.errors import FileLevelError
+from kpitools.returns.folder import read_provider_folder
+from kpitools.returns.load import load_provider
+from kpitools.returns.tables import read_csv_table
+from kpitools.returns.workbook import read_workbook
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
+REFERRALS_HEADER = "learner_ref,bootcamp_id,referral_date,referred_to\n"
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def test_utf8_bom_is_not_part_of_the_first_header(tmp_path):
+    data = b"\xef\xbb\xbf" + (REFERRALS_HEADER + "L1,B1,2023-02-10,Café\n").encode()
+    raw, warnings = read_csv_table(write(tmp_path, "referrals.csv", data), "referrals")
+    # Without stripping the BOM the first header would be '\ufefflearner_ref' and the
+    # required column learner_ref would be missing.
+    assert raw.cells["learner_ref"].tolist() == ["L1"]
+    assert raw.cells["referred_to"].tolist() == ["Café"]
+    assert warnings == []
+
+
+def test_cp1252_is_read_with_a_warning_naming_the_file(tmp_path):
+    path = write(
+        tmp_path,
+        "referrals.csv",
+        (REFERRALS_HEADER + "L1,B1,2023-02-10,Café £5\n").encode("cp1252"),
+    )
+    raw, warnings = read_csv_table(path, "referrals")
+    assert raw.cells["referred_to"].tolist() == ["Café £5"]
+    assert len(warnings) == 1 and warnings[0].startswith("referrals.csv: read as cp1252")
+
+
+def test_binary_file_is_a_file_level_error(tmp_path):
+    path = write(tmp_path, "referrals.csv", b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(FileLevelError, match="referrals.csv: not a text file"):
+        read_csv_table(path, "referrals")
+
+
+def test_row_numbers_are_editor_lines_with_quoted_newlines_and_blank_lines(tmp_path):
+    # line 1 header; line 2 L1; lines 3-4 L2 (quoted newline); line 5 blank; line 6 L3.
+    text = (
+        REFERRALS_HEADER
+        + 'L1,B1,2023-02-10,x\nL2,B1,2023-02-10,"two\nlines"\n\nL3,B1,2023-02-10,y\n'
+    )
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    assert raw.rows.tolist() == [2, 3, 6]
+    assert raw.source().tolist() == ["referrals.csv:2", "referrals.csv:3", "referrals.csv:6"]
+
+
+def test_short_row_and_extra_field_are_row_problems(tmp_path):
+    # line 2 has 3 fields of 4 (SHORT-ROW); line 3 has 5 (EXTRA-FIELD); line 4 has an
+    # empty 5th field, as Excel writes trailing commas: not an extra field.
+    text = REFERRALS_HEADER + "L1,B1,2023-02-10\nL2,B1,2023-02-10,x,surprise\nL3,B1,2023-02-10,y,\n"
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    problems = raw.problems[["position", "column", "value", "rule"]].values.tolist()
+    assert problems == [
+        [0, "referred_to", "", "SHORT-ROW"],
+        [1, "(beyond the last column)", "surprise", "EXTRA-FIELD"],
+    ]
+    assert raw.cells["referred_to"].tolist() == ["", "x", "y"]
+
+
+def test_headers_match_ignoring_case_and_spaces_unknown_columns_warned(tmp_path):
+    text = " Learner_Ref ,BOOTCAMP_ID,referral_date,Colour\nL1,B1,2023-02-10,red\n"
+    raw, warnings = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    assert list(raw.cells.columns) == ["learner_ref", "bootcamp_id", "referral_date"]
+    assert warnings == ["referrals.csv: column 'Colour' is not in the contract; ignored"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "learner_ref,bootcamp_id,referral_date,Learner_Ref\n",
+            "column 'learner_ref' appears twice",
+        ),
+        ("learner_ref,referral_date\nL1,2023-02-10\n", "required column 'bootcamp_id' is missing"),
+        ("L1,B1,2023-02-10,x\n", "no header row"),
+        ("", "empty file: no header row"),
+        ("\n\n", "empty file: no header row"),
+        ('learner_ref,bootcamp_id,referral_date\n"L1,B1,2023\n', "not a readable CSV file"),
+    ],
+)
+def test_file_level_errors_name_the_file(tmp_path, text, message):
+    with pytest.raises(FileLevelError, match=f"^referrals.csv.*{message}"):
+        read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+
+
+def test_duplicated_header_error_carries_the_column(tmp_path):
+    path = write(tmp_path, "referrals.csv", "learner_ref,bootcamp_id,referral_date,bootcamp_id\n")
+    with pytest.raises(FileLevelError) as info:
+        read_csv_table(path, "referrals")
+    assert (info.value.path, info.value.column) == ("referrals.csv", "bootcamp_id")
+
+
+def test_folder_with_datasheet_and_csv_is_ambiguous(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "P001")
+    openpyxl.Workbook().save(tmp_path / "P001" / "datasheet.xlsx")
+    with pytest.raises(
+        FileLevelError, match="ambiguous return: both datasheet.xlsx and provider.csv"
+    ):
+        read_provider_folder(tmp_path / "P001")
+
+
+def test_inputs_carry_sha256_and_rows():
+    files = read_provider_folder(FIXTURE)
+    learners = next(f for f in files.inputs if f.path == "learners.csv")
+    assert learners.sha256 == hashlib.sha256((FIXTURE / "learners.csv").read_bytes()).hexdigest()
+    assert (learners.rows, learners.tables) == (4, ("learners",))
+    assert len(files.inputs) == 10
+
+
+# --- datasheet.xlsx ------------------------------------------------------------------
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def fixture_as_workbook(target: Path) -> None:
+    """The CSV fixture as a workbook the way Excel users store it: dates as date cells,
+    amounts and counts as numbers, ids with leading zeros as text."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for csv_path in sorted(FIXTURE.glob("*.csv")):
+        sheet = workbook.create_sheet(csv_path.stem)
+        for number, row in enumerate(csv_rows(csv_path), start=1):
+            sheet.append([excel_value(cell) if number > 1 else cell for cell in row])
+    workbook.save(target / "datasheet.xlsx")
+
+
+def excel_value(cell: str) -> object:
+    if cell == "":
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(cell, fmt)
+        except ValueError:
+            pass
+    if cell.isdigit() and not cell.startswith("0") and len(cell) < 15:
+        return int(cell)
+    if cell.startswith("="):
+        return None  # openpyxl would store it as a formula; covered by its own test
+    return cell
+
+
+def test_same_data_as_csv_and_xlsx_gives_identical_tables(tmp_path):
+    fixture_as_workbook(tmp_path)
+    from_csv = load_provider(FIXTURE)
+    from_xlsx = load_provider(tmp_path)
+    assert from_xlsx.rejected.empty and from_csv.rejected.empty
+    for name, frame in from_csv.tables.items():
+        other = from_xlsx.tables[name]
+        if name == "employer_contacts":  # the '=cheerful call' note is not in the workbook
+            frame, other = frame.drop(columns="notes"), other.drop(columns="notes")
+        pd.testing.assert_frame_equal(frame.drop(columns="source"), other.drop(columns="source"))
+        # one sheet row per record (the CSV's quoted newline in learners takes two lines)
+        rows = range(2, len(frame) + 2)
+        assert other["source"].tolist() == [f"datasheet.xlsx[{name}]:{row}" for row in rows]
+    assert from_csv.tables["learners"]["source"].tolist()[-1] == "learners.csv:6"
+    assert from_xlsx.provider_id == "P001"
+    assert [f.path for f in from_xlsx.inputs] == ["datasheet.xlsx"]
+
+
+def workbook_with(
+    tmp_path: Path, rows: list[list[object]], formats: dict[str, str] | None = None
+) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Referrals "  # matched ignoring case and spaces
+    for row in rows:
+        sheet.append(row)
+    for ref, number_format in (formats or {}).items():
+        sheet[ref].number_format = number_format
+    path = tmp_path / "datasheet.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_xlsx_serial_date_number_format_ids_and_blank_rows(tmp_path):
+    header = ["learner_ref", "bootcamp_id", "referral_date", "referred_to"]
+    # row 2: id 123 shown as 000123, date as serial 44967 = 10 Feb 2023 (1900 system)
+    # row 3: blank, skipped; row 4: id 7 in General format, a real date cell
+    path = workbook_with(
+        tmp_path,
+        [header, [123, "B1", 44967, "x"], [None] * 4, [7, 1, dt.datetime(2023, 2, 11), None]],
+        {"A2": "000000"},
+    )
+    tables, warnings = read_workbook(path)
+    raw = tables["referrals"]
+    assert raw.rows.tolist() == [2, 4]
+    assert raw.cells["learner_ref"].tolist() == ["000123", "7"]
+    assert raw.cells["bootcamp_id"].tolist() == ["B1", "1"]
+    assert raw.cells["referral_date"].tolist() == ["2023-02-10", "2023-02-11"]
+    assert raw.source().tolist() == ["datasheet.xlsx[referrals]:2", "datasheet.xlsx[referrals]:4"]
+    assert warnings == []
+
+
+def test_xlsx_id_that_lost_digits_and_extra_cell(tmp_path):
+    header = ["learner_ref", "bootcamp_id", "referral_date", "referred_to"]
+    path = workbook_with(tmp_path, [header, [12345678901234567, "B1", "2023-02-10", "x", "stray"]])
+    raw = read_workbook(path)[0]["referrals"]
+    rules = raw.problems[["column", "rule"]].values.tolist()
+    assert rules == [["learner_ref", "BAD-ID"], ["(beyond the last column)", "EXTRA-FIELD"]]
+
+
+def test_xlsx_formula_cell_uses_cached_value_never_evaluates(tmp_path):
+    header = ["learner_ref", "bootcamp_id", "referral_date", "referred_to"]
+    path = workbook_with(tmp_path, [header, ["L1", "B1", "2023-02-10", "=1+1"]])
+    raw, warnings = read_workbook(path)
+    # openpyxl stores no cached value, so the cell is blank, not "2" and not "=1+1".
+    assert raw["referrals"].cells["referred_to"].tolist() == [""]
+    assert warnings == [
+        "datasheet.xlsx[referrals] row 2, column referred_to: cell holds the formula '=1+1'; "
+        "no cached value, so it is blank (formulas are never evaluated)"
+    ]
+
+
+def test_xlsx_formula_in_a_personal_column_is_named_without_its_text(tmp_path):
+    # a formula in given_name can spell a name: the warning names row and column only
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "learners"
+    sheet.append(["learner_ref", "bootcamp_id", "learner_type", "start_date", "given_name"])
+    sheet.append(["L1", "B1", "independent", "2023-01-09", '="Quin"&"tessa"'])
+    sheet.append(["L2", "B1", "independent", "2023-01-09", "=1+1"])
+    workbook.save(tmp_path / "datasheet.xlsx")
+    warnings = read_workbook(tmp_path / "datasheet.xlsx")[1]
+    assert warnings == [
+        f"datasheet.xlsx[learners] row {row}, column given_name: cell holds a formula; no "
+        "cached value, so it is blank (formulas are never evaluated)" for row in (2, 3)
+    ]
+
+
+def test_not_a_workbook_is_a_file_level_error(tmp_path):
+    (tmp_path / "datasheet.xlsx").write_text("not a zip")
+    with pytest.raises(FileLevelError, match="datasheet.xlsx: not a readable Excel workbook"):
+        read_workbook(tmp_path / "datasheet.xlsx")
+
+
+def test_windows_line_endings_count_as_one_line(tmp_path):
+    text = (
+        REFERRALS_HEADER.replace("\n", "\r\n")
+        + 'L1,B1,2023-02-10,"a\r\nb"\r\nL2,B1,2023-02-10,c\r\n'
+    )
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    # header line 1, L1 lines 2-3 (quoted CRLF), L2 line 4
+    assert raw.rows.tolist() == [2, 4]
+    assert raw.cells["referred_to"].tolist() == ["a\r\nb", "c"]
+
+
+def test_xlsx_sheet_problems_name_the_sheet(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "referrals"
+    workbook.active.append(["learner_ref", "bootcamp_id", "referral_date", "LEARNER_REF"])
+    workbook.create_sheet("Notes")
+    workbook.save(tmp_path / "datasheet.xlsx")
+    with pytest.raises(
+        FileLevelError, match=r"^datasheet.xlsx\[referrals\]: column 'learner_ref' appears twice"
+    ):
+        read_workbook(tmp_path / "datasheet.xlsx")
+    workbook.active.delete_cols(4)
+    workbook.save(tmp_path / "datasheet.xlsx")
+    tables, warnings = read_workbook(tmp_path / "datasheet.xlsx")
+    assert len(tables["referrals"]) == 0
+    assert warnings == ["datasheet.xlsx: sheet 'Notes' is not a contract table; ignored"]
