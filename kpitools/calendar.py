@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from kpitools.errors import ParameterError
+
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -74,12 +76,21 @@ def as_of_outside(as_of: date, period: str | None) -> str | None:
             f"{as_of.isoformat()}, not at the period's end")
 
 
-def to_date(value: object) -> date | None:
-    """A Timestamp/date/NaT/None as a plain ``date`` or None."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: object, *, name: str, where: str = "") -> date | None:
+    """Parse an ISO date given as text; blank gives None. The one reader of a date the
+    user gives (``--as-of`` of every command, ``as_of`` in a params YAML).
+
+    Raises:
+        ParameterError: anything but ``YYYY-MM-DD`` text (YAML dates arrive as text).
+    """
+    if value is None or value == "":
         return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value if type(value) is date else date(value.year, value.month, value.day)
-    raise TypeError(f"not a date: {value!r}")
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ParameterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ParameterError(f"{name} {value!r} is not a real date ({error})", path=where or None) from None

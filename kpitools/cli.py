@@ -7,6 +7,7 @@ no traceback is shown for bad input.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 from kpitools import __version__
-from kpitools.errors import KpiToolsError
+from kpitools.errors import KpiToolsError, ParameterError
 
 # Control characters in a provider's data (an ANSI escape in an id, a carriage return,
 # a bidi override) would let it rewrite what the terminal shows: printed as \xNN.
@@ -116,7 +117,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
 
 
 def _date_option(value: str | None) -> Any:
-    from kpitools.params import parse_date
+    from kpitools.calendar import parse_date
 
     return parse_date(value, name="--as-of") if value else None
 
@@ -196,6 +197,8 @@ def packs_command(
     from kpitools.calendar import as_of_outside
     from kpitools.packs import batch_base, build_packs
 
+    if scheduler and importlib.util.find_spec("distributed") is None:
+        raise ParameterError("--scheduler needs Dask: pip install 'kpitools[dask]'")
     base = batch_base(params_file, include_pii=True if include_pii else None)
     measured = _date_option(as_of) or base.as_of
     outside = measured and as_of_outside(measured, Path(period_dir).name)
@@ -280,8 +283,8 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     from kpitools.returns.load import load_provider
     from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
-    check_output_folder(out_dir, inputs=[provider_dir])
     measured = measurement_date(Path(provider_dir), as_of)
+    check_output_folder(out_dir, inputs=[provider_dir])
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
@@ -309,7 +312,7 @@ def _exit_for_rejected(provider: Any) -> None:
 
 @main.command("kpis")
 @click.argument("provider_dir", type=click.Path(exists=True, file_okay=False, path_type=str))
-@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+@click.option("--as-of", "as_of", required=True,
               help="Measurement date, YYYY-MM-DD (normally the period's last day).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
               help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
@@ -334,9 +337,10 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
 
+    measured = _date_option(as_of)
     check_output_folder(out_dir, inputs=[provider_dir])
     rules = rules_from_params(params_file)
-    audit = audit_single_provider(provider_dir, as_of=as_of.date(), rules=rules,
+    audit = audit_single_provider(provider_dir, as_of=measured, rules=rules,
                                   previous_dir=previous_provider_dir(provider_dir),
                                   period_dir=period_dir)
     naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)

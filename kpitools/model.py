@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.returns.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS, TABLES
+from kpitools.returns.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS
 
 SEVERITIES = ("high", "medium", "low")
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
@@ -186,10 +186,6 @@ class KpiResult:
 def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: str) -> pd.DataFrame:
     """Findings as an ``exceptions.csv`` frame (contract column order)."""
     return pd.DataFrame([f.as_row(provider_id) for f in findings], columns=list(EXCEPTION_COLUMNS))
-
-
-def table_names() -> tuple[str, ...]:
-    return tuple(TABLES)
 
 
 @dataclass

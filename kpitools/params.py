@@ -13,7 +13,7 @@ A params file names one provider's return and where its pack goes::
     pseudonym_key_file: ""       # blank = $KPITOOLS_PSEUDONYM_KEY or the default key
 
 The YAML is read with a loader that does not resolve timestamps, so ``2023-03-31``
-stays text until :func:`parse_date` parses it explicitly; ids and paths must be text (a
+stays text until :func:`kpitools.calendar.parse_date` parses it explicitly; ids and paths must be text (a
 bare ``202303`` is refused rather than silently turned into a number). Unknown keys
 fail. Relative paths are taken from the folder the command is run in. A blank
 ``previous_dir`` or ``out_dir`` is derived from ``provider_dir`` by the folder layout
@@ -27,7 +27,6 @@ plain values papermill injects.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -36,12 +35,9 @@ from typing import Any
 import yaml
 
 from kpitools import layout
-from kpitools.calendar import parse_period, period_end
+from kpitools.calendar import parse_date, parse_period, period_end
 from kpitools.errors import ParameterError
 from kpitools.rules import Rules
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 MAX_DEPTH = 10  # params nest two levels (rules:); deeper is a mistake or an attack
 MAX_INT_DIGITS = 18  # no parameter needs more; Python refuses past 4,300 with a traceback
@@ -161,22 +157,6 @@ class PackParams:
 PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PackParams))
 _REQUIRED = ("provider_dir",)
 _TEXT = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path", "pseudonym_key_file")
-
-
-def parse_date(value: object, *, name: str, where: str = "") -> date | None:
-    """Parse an ISO date given as text; blank gives None.
-
-    Raises:
-        ParameterError: anything but ``YYYY-MM-DD`` text (YAML dates arrive as text).
-    """
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
-        raise ParameterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None)
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise ParameterError(f"{name} {value!r} is not a real date ({error})", path=where or None) from None
 
 
 def params_from_mapping(raw: object, *, where: str = "") -> PackParams:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
+from kpi_frames import learner, small_return, write_return
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "kpis"))
-from kpi_frames import learner, small_return, write_return  # noqa: E402
-
-from kpitools.audit import (  # noqa: E402
+from kpitools.audit import (
     SINGLE_PROVIDER_NOTE,
     audit_period,
     audit_provider,
     audit_single_provider,
     rules_from_params,
 )
-from kpitools.cli import main  # noqa: E402
-from kpitools.errors import FileLevelError, KpiToolsError, ParameterError  # noqa: E402
-from kpitools.model import ProviderAudit  # noqa: E402
-from kpitools.rules import Rules  # noqa: E402
+from kpitools.cli import main
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
+from kpitools.model import ProviderAudit
+from kpitools.rules import Rules
 
 AS_OF = date(2023, 3, 31)
 

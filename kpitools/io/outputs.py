@@ -34,7 +34,6 @@ VERSIONED_PACKAGES = (
     "kpitools", "pandas", "numpy", "papermill", "nbconvert", "nbformat", "matplotlib",
     "openpyxl", "lxml", "pyyaml", "click",
 )
-OUTPUT_FILES = ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv", "manifest.json")
 
 
 def neutralise_cell(value: object) -> object:

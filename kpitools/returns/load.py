@@ -76,15 +76,11 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
 
 
 def _learner_sources(folder: Path, files: ProviderFiles) -> dict[str, RawTable]:
-    """The raw tables to validate, with the learners table taken from its source.
-
-    Today the only source is learners.csv (or the learners sheet).
-
-    HOOK (ILR ingestion): when ``files.tables`` has no learners table and
-    ``files.ilr_files`` is not empty, build the learners RawTable from the ILR here
-    (label e.g. ``"ilr/ILR-10001234.xml"``, rows = the learner's line in the file) and
-    put it in the returned dict under ``"learners"``; validation then treats it like
-    any other table. Until then such a provider loads with an empty learners table.
+    """The raw tables to validate, with the learners table taken from its source:
+    learners.csv (or the learners sheet) when the folder has one, else the ILR files in
+    ``ilr/`` (:func:`kpitools.ilr.mapping.ilr_raw_tables`), which also give interviews
+    and outcomes when the folder has none; validation then treats them like any other
+    table, each row labelled with its ILR file.
     """
     raw_tables = dict(files.tables)
     if "learners" not in raw_tables and files.ilr_files:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools import __version__
-from kpitools.calendar import period_end
+from kpitools.calendar import parse_date, period_end
 from kpitools.checks.common import text_key
 from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
@@ -310,10 +310,7 @@ def measurement_date(provider_dir: Path, as_of: str | None) -> date:
             is not named ``YYYY-MM``.
     """
     if as_of:
-        try:
-            return date.fromisoformat(as_of)
-        except ValueError:
-            raise ParameterError(f"--as-of {as_of!r} is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(as_of, name="--as-of")
     try:
         return period_end(provider_dir.resolve().parent.name)
     except ValueError:

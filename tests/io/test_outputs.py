@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from kpi_frames import build, small_return
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kpis"))
-from kpi_frames import build, small_return  # noqa: E402
-
-from kpitools.audit import audit_return  # noqa: E402
-from kpitools.identity import WORKING, LearnerNaming  # noqa: E402
-from kpitools.io.outputs import csv_bytes, neutralise_cell, write_provider_outputs  # noqa: E402
-from kpitools.model import InputFile, ProviderReturn, TableCount  # noqa: E402
-from kpitools.pseudonym import Pseudonymiser  # noqa: E402
-from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS  # noqa: E402
+from kpitools.audit import audit_return
+from kpitools.identity import WORKING, LearnerNaming
+from kpitools.io.outputs import csv_bytes, neutralise_cell, write_provider_outputs
+from kpitools.model import InputFile, ProviderReturn, TableCount
+from kpitools.pseudonym import Pseudonymiser
+from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from builders import hand_audit, write_provider
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from builders import hand_audit, write_provider  # noqa: E402
-
-from kpitools.model import ProviderAudit  # noqa: E402
-from kpitools.packs.context import PackContext, context_from_audit  # noqa: E402
-from kpitools.params import PackParams  # noqa: E402
+from kpitools.model import ProviderAudit
+from kpitools.packs.context import PackContext, context_from_audit
+from kpitools.params import PackParams
 
 TEST_KEY = "pack-tests-key-0123456789abcdef"
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from auditkit_frames import bootcamp, frame, learner, provider_return
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
-from auditkit_frames import bootcamp, frame, learner, provider_return  # noqa: E402
-
-from kpitools.rules import Rules  # noqa: E402
-from kpitools.worklists.ageing import (  # noqa: E402
+from kpitools.rules import Rules
+from kpitools.worklists.ageing import (
     age_bucket,
     ageing_worklists,
     awaiting_outcome,

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import math
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
+from auditkit_frames import bootcamp, learner, provider_return
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
-from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
-
-from kpitools.rules import Rules  # noqa: E402
-from kpitools.worklists.risk import (  # noqa: E402
+from kpitools.rules import Rules
+from kpitools.worklists.risk import (
     Hazard,
     HazardCounts,
     breach_risk,

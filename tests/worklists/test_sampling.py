@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from auditkit_frames import bootcamp, learner, provider_return
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
-from auditkit_frames import bootcamp, learner, provider_return  # noqa: E402
-
-from kpitools.identity import WORKING, LearnerNaming, learner_naming  # noqa: E402
-from kpitools.pseudonym import Pseudonymiser  # noqa: E402
-from kpitools.returns.contract import TABLES  # noqa: E402
-from kpitools.returns.load import load_provider  # noqa: E402
-from kpitools.worklists.sampling import (  # noqa: E402
+from kpitools.identity import WORKING, LearnerNaming, learner_naming
+from kpitools.pseudonym import Pseudonymiser
+from kpitools.returns.contract import TABLES
+from kpitools.returns.load import load_provider
+from kpitools.worklists.sampling import (
     draw,
     draw_samples,
     employer_stage_population,
@@ -214,7 +211,7 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path, monkeypatch):
     assert (tmp_path / "again" / "employers_design.csv").read_text() == (
         out / "employers_design.csv").read_text()
     bad = CliRunner().invoke(main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"])
-    assert bad.exit_code == 2 and "not a date" in bad.output
+    assert bad.exit_code == 2 and "must be a date written YYYY-MM-DD" in bad.output
     # one rejected learner row (no learner_type): samples still written, exit 1 (README)
     with (folder / "learners.csv").open("a") as handle:
         handle.write("L2,B1,,2023-01-09,,\n")
