@@ -15,7 +15,12 @@ machine, so the ratio means something even when the absolute times do not travel
 
 Data is generated once under ``benchmarks/_data/`` (git-ignored) and reused.
 
-Usage: ``python benchmarks/run.py [--only national,packs,ilr,size]``
+Usage: ``python benchmarks/run.py [--only national,packs,ilr,size] [--json FILE]``
+
+``--json FILE`` also writes the run's figures as one JSON object (keys of issue 16:
+``national_ratio_to_bare_read``, ``national_seconds``, ``pack_ratio_to_trivial``,
+``batch_pack_ratio_to_trivial``, ``peak_rss_mb``, ``provider_scaling_ratio``; a figure
+the chosen benchmarks did not measure is ``null``), with the load average.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ print(json.dumps({{"seconds": seconds, "providers": len(results), "failed": fail
 """
 
 
-def bench_national() -> None:
+def bench_national() -> dict:
     period_dir = national_data()
     say("\n== national period: load + validate + KPIs + checks vs a bare pandas read")
     bare = _child(_BARE_READ.format(period=str(period_dir)))
@@ -104,6 +109,7 @@ def bench_national() -> None:
     runs = [{}]
     if "workers" in inspect.signature(audit_period).parameters:
         runs.append({"workers": 2})
+    figures: dict = {}
     for kwargs in runs:
         audit = _child(_AUDIT.format(period=str(period_dir), kwargs=kwargs))
         label = f"workers={kwargs.get('workers', 1)}"
@@ -111,6 +117,11 @@ def bench_national() -> None:
             f"({audit['findings']:,} findings, {len(audit['failed'])} failed), "
             f"peak {audit['rss_mb']:.0f} MB; ratio {audit['seconds'] / bare['seconds']:.1f}x the bare read "
             f"(goals: <= 3x and < 10 s)")
+        if not kwargs:  # the one-worker run is the figure of record
+            figures = {"national_seconds": round(audit["seconds"], 2),
+                       "national_ratio_to_bare_read": round(audit["seconds"] / bare["seconds"], 2),
+                       "peak_rss_mb": round(audit["rss_mb"], 1)}
+    return figures
 
 
 _TRIVIAL = {
@@ -162,7 +173,7 @@ def _pack_jobs(period_dir: Path, out: Path):
     return prepare_period(period_dir, out, base=batch_base(), work_dir=work)
 
 
-def bench_packs() -> None:
+def bench_packs() -> dict:
     from kpitools.packs.batch import run_jobs
 
     say("\n== packs: one pack vs a trivial papermill + nbconvert run; 20 packs, 2 workers vs 1")
@@ -193,14 +204,21 @@ def bench_packs() -> None:
             say(f"20 packs with {workers} worker(s): {timings[workers]:.1f} s"
                 + (f" ({len(failed)} failed: {failed})" if failed else ""))
         say(f"speed-up with 2 workers: {timings[1] / timings[2]:.2f}x (goal >= 1.7x)")
+        per_pack = timings[1] / len(batch.jobs)
+        say(f"warm batch, 1 worker: {per_pack:.2f} s per pack; ratio {per_pack / trivial:.2f}x the trivial "
+            f"notebook (goal <= 1.0x)")
+    return {"pack_ratio_to_trivial": round(pack / trivial, 2),
+            "batch_pack_ratio_to_trivial": round(per_pack / trivial, 2),
+            "two_worker_speedup": round(timings[1] / timings[2], 2)}
 
 
-def bench_ilr() -> None:
+def bench_ilr() -> dict:
     say("\n== ILR parsing (benchmarks/ilr_parse.py)")
     subprocess.run([sys.executable, str(HERE / "ilr_parse.py")], check=True)
+    return {}
 
 
-def bench_size() -> None:
+def bench_size() -> dict:
     say("\n== HTML pack size for a ~500-learner provider")
     from kpitools.packs.batch import build_packs
     from kpitools.packs.single import batch_base
@@ -218,8 +236,11 @@ def bench_size() -> None:
             learners = sum(1 for _ in open(data / PERIOD / provider / "learners.csv", encoding="utf-8-sig")) - 1
             size = Path(outcome.html_path).stat().st_size / 1e6
             say(f"{provider}: {learners} learners, audit_pack.html {size:.2f} MB (goal <= 1.5 MB)")
+    return {}
 
 
+JSON_KEYS = ("national_ratio_to_bare_read", "national_seconds", "pack_ratio_to_trivial",
+             "batch_pack_ratio_to_trivial", "peak_rss_mb", "provider_scaling_ratio")
 BENCHES = {"national": bench_national, "packs": bench_packs, "ilr": bench_ilr, "size": bench_size}
 
 
@@ -227,14 +248,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
+    parser.add_argument("--json", metavar="FILE", help="also write the run's figures as JSON to FILE")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHES))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     say(f"kpitools benchmarks on {machine()}, {date.today().isoformat()}")
+    figures = dict.fromkeys(JSON_KEYS)
     for name in chosen:
-        BENCHES[name]()
+        figures.update(BENCHES[name]())
+    if args.json:
+        figures.update(load_average=os.getloadavg(), machine=machine(), date=date.today().isoformat(),
+                       benchmarks=chosen)
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        say(f"figures written to {args.json}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@
    one :class:`~kpitools.packs.runner.PackJob` per provider.
 2. :func:`run_jobs` executes the jobs with papermill in worker processes (a local
    process pool, or a Dask cluster when a scheduler is given; the same function runs
-   in both) with a progress bar. A failing provider never stops the others.
+   in both) with a progress bar. A failing provider never stops the others. Locally,
+   each worker keeps one warm kernel for all its packs (reset between providers), so
+   the kernel start and the pandas/matplotlib imports are paid once per worker.
 3. :func:`publish` swaps each provider's new set of outputs in whole, and notes the
    provider folders an earlier run left that this one did not rebuild (stale).
 4. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook:
@@ -56,6 +58,7 @@ from kpitools.packs.runner import (
     PackOutcome,
     notebook_path,
     run_pack_job,
+    run_pack_job_warm,
 )
 from kpitools.params import PackParams, write_params
 from kpitools.pseudonym import check_key
@@ -270,12 +273,17 @@ def write_pack_errors(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]
 
 
 def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
+    """Each worker (this process, or each pool process) keeps one warm kernel for all
+    its packs (:class:`~kpitools.packs.kernel.WarmKernel`)."""
     if workers <= 1:
-        for job in jobs:
-            yield run_pack_job(job)
+        from kpitools.packs.kernel import WarmKernel
+
+        with WarmKernel() as kernel:
+            for job in jobs:
+                yield run_pack_job(job, kernel)
         return
     with process_pool(workers) as pool:
-        futures = {pool.submit(run_pack_job, job): job for job in jobs}
+        futures = {pool.submit(run_pack_job_warm, job): job for job in jobs}
         for future in as_completed(futures):
             yield _collect(future.result, futures[future])
 

@@ -13,20 +13,29 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
+import time
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import TagRemovePreprocessor
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as papermill_logger
 from traitlets import CaselessStrEnum, default
 
+log = logging.getLogger(__name__)
 HIDDEN_CELL_TAGS = frozenset({"parameters", "injected-parameters"})
 _local = threading.local()
 
@@ -93,3 +102,156 @@ def pack_exporter(template_name: str, template_dir: str) -> PackExporter:
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_CELL_TAGS)), enabled=True)
         cache[(template_name, template_dir)] = exporter
     return exporter
+
+
+# Run in a warm kernel before each notebook, silently (no output, no history, the
+# execution count untouched): the namespace emptied, the count back to 1 and the working
+# folder set, so the executed notebook is the same as in a fresh kernel. Imported modules
+# stay loaded: that is the point (pandas, matplotlib and kpitools are imported once).
+# (``reset(new_session=True)`` is ``%reset -f`` plus a new history session, so the
+# history never sees the same line number twice.)
+RESET_CODE = """\
+get_ipython().reset(new_session=True)
+__import__("os").chdir({cwd!r})
+"""
+WARM_ENGINE = "kpitools-warm"
+
+
+class WarmKernel:
+    """One kernel kept alive for many notebooks (a batch's worker runs every pack in it).
+
+    The kernel and its client live in one private :class:`contextvars.Context`, so every
+    call runs on the same event loop (jupyter_core keeps its loop in a ContextVar). Before
+    each notebook, :meth:`prepare` starts the kernel if there is none or it died, and
+    resets it (:data:`RESET_CODE`); a kernel that does not answer the reset in time is
+    replaced. :meth:`discard` stops it, so the next :meth:`prepare` starts a new one: the
+    runner calls it after anything but a failing cell (a cell timeout leaves the kernel
+    busy, a dead kernel is dead).
+
+    Use as a context manager, or call :meth:`shutdown`.
+    """
+
+    def __init__(self, *, start_timeout: float = 60, reset_timeout: float = 30) -> None:
+        self.start_timeout = start_timeout
+        self.reset_timeout = reset_timeout
+        self.context = contextvars.Context()
+        self.km: AsyncKernelManager | None = None
+        self.kc: Any = None
+        self.starts = 0  # kernels started so far (a test and the log read it)
+
+    def __enter__(self) -> WarmKernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    def prepare(self, cwd: str) -> None:
+        """A live kernel with an empty namespace, running in ``cwd``.
+
+        Raises:
+            RuntimeError | TimeoutError: the kernel cannot be started or reset.
+        """
+        if self.km is not None and not self.context.run(run_sync(self._alive)):
+            log.warning("the warm kernel died; starting a new one")
+            self.discard()
+        if self.km is None:
+            self.context.run(run_sync(self._start))
+        try:
+            self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
+        except (RuntimeError, TimeoutError) as error:
+            log.warning("the warm kernel did not reset (%s); starting a new one", error)
+            self.discard()
+            self.context.run(run_sync(self._start))
+            self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
+
+    def discard(self) -> None:
+        """Stop the kernel now (if any); the next :meth:`prepare` starts a new one."""
+        if self.km is not None:
+            self.context.run(run_sync(self._stop))
+
+    shutdown = discard
+
+    async def _alive(self) -> bool:
+        return bool(await ensure_async(self.km.is_alive()))
+
+    async def _start(self) -> None:
+        manager_class = IpcKernelManager if os.name != "nt" else AsyncKernelManager
+        self.km = manager_class(kernel_name="python3")
+        self.starts += 1
+        try:
+            # the history in memory, as nbclient does for the kernels it starts
+            await self.km.start_kernel(cwd=tempfile.gettempdir(),
+                                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            await self.kc.wait_for_ready(timeout=self.start_timeout)
+        except BaseException:
+            await self._stop()
+            raise
+        self.kc.allow_stdin = False
+
+    async def _stop(self) -> None:
+        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        if kc is not None:
+            kc.stop_channels()
+        try:
+            if await ensure_async(km.is_alive()):
+                await km.shutdown_kernel(now=True)
+        except RuntimeError as error:  # already gone
+            log.debug("warm kernel shutdown: %s", error)
+        finally:
+            await ensure_async(km.cleanup_resources())
+
+    async def _execute_silently(self, code: str) -> None:
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + self.reset_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                reply = await self.kc.get_shell_msg(timeout=max(remaining, 0.01))
+            except queue.Empty:
+                raise TimeoutError(f"no reply within {self.reset_timeout:g} s") from None
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+
+
+class WarmEngine(NBClientEngine):
+    """papermill's nbclient engine, executing in a :class:`WarmKernel` (``warm=``)
+    instead of a kernel of its own; the kernel is left running when the notebook ends."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                 execution_timeout: int | None = None, warm: WarmKernel | None = None,
+                                 **kwargs: Any) -> Any:
+        """Execute ``nb_man``'s notebook cell by cell in ``warm``'s kernel."""
+        if warm is None or warm.km is None:
+            raise RuntimeError("the warm engine needs a started WarmKernel (warm=)")
+        client = PapermillNotebookClient(
+            nb_man, km=warm.km, timeout=execution_timeout, startup_timeout=start_timeout,
+            kernel_name=kernel_name, log=papermill_logger, log_output=log_output,
+            stdout_file=stdout_file, stderr_file=stderr_file,
+        )
+        client.kc = warm.kc  # the kernel's client, not a new one per notebook
+        return client.execute()
+
+
+papermill_engines.register(WARM_ENGINE, WarmEngine)
+
+
+_worker_kernel: WarmKernel | None = None
+
+
+def worker_kernel() -> WarmKernel:
+    """This process's warm kernel (a batch's worker process), stopped when it exits."""
+    global _worker_kernel
+    if _worker_kernel is None:
+        from multiprocessing.util import Finalize
+
+        _worker_kernel = WarmKernel()
+        # a pool's worker exits through multiprocessing, which runs these (not atexit)
+        Finalize(None, _worker_kernel.shutdown, exitpriority=10)
+    return _worker_kernel

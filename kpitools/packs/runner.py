@@ -15,9 +15,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpitools.errors import PackError
+
+if TYPE_CHECKING:
+    from kpitools.packs.kernel import WarmKernel
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +118,14 @@ def _is_kernel_start_failure(error: BaseException) -> bool:
     return isinstance(error, RuntimeError | TimeoutError)
 
 
-def execute(job: PackJob) -> int:
+def execute(job: PackJob, kernel: WarmKernel | None = None) -> int:
     """Execute the job's notebook with papermill, retrying a kernel that fails to start.
+
+    Args:
+        job: the notebook to run.
+        kernel: a warm kernel to run it in (reset first); None starts a kernel for this
+            notebook only. A warm kernel is discarded after anything but a failing cell
+            (a timeout leaves it busy, a dead one is dead): the next job gets a new one.
 
     Returns:
         The number of attempts made.
@@ -127,35 +136,51 @@ def execute(job: PackJob) -> int:
     """
     import papermill
 
-    from kpitools.packs.kernel import kernel_options
+    from kpitools.packs.kernel import WARM_ENGINE, kernel_options
 
-    Path(job.executed_path).parent.mkdir(parents=True, exist_ok=True)
+    cwd = str(Path(job.executed_path).parent)
+    Path(cwd).mkdir(parents=True, exist_ok=True)
     attempts = 0
     while True:
         attempts += 1
         try:
-            # A fresh context: jupyter_core keeps its event loop in a ContextVar, and
-            # executors that copy the caller's context (Dask worker threads) would
-            # otherwise hand one running loop to two concurrent packs.
-            contextvars.Context().run(
+            options = kernel_options()
+            if kernel is not None:
+                kernel.prepare(cwd)
+                options = {"engine_name": WARM_ENGINE, "warm": kernel}
+            # A fresh context (or the warm kernel's own): jupyter_core keeps its event
+            # loop in a ContextVar, and executors that copy the caller's context (Dask
+            # worker threads) would otherwise hand one running loop to two concurrent packs.
+            context = kernel.context if kernel is not None else contextvars.Context()
+            context.run(
                 papermill.execute_notebook,
                 job.notebook,
                 job.executed_path,
                 parameters=job.parameters,
-                cwd=str(Path(job.executed_path).parent),
+                cwd=cwd,
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.cell_timeout,
                 start_timeout=START_TIMEOUT,
                 kernel_name="python3",
-                **kernel_options(),
+                **options,
             )
             return attempts
         except Exception as error:
+            if kernel is not None and not isinstance(error, _cell_failure_types()):
+                kernel.discard()
             if attempts > job.kernel_retries or not _is_kernel_start_failure(error):
                 raise
             log.warning("%s: kernel failed (%s), retrying (%d)", job.provider_id, error, attempts)
             time.sleep(0.5 * attempts)
+
+
+def _cell_failure_types() -> tuple[type[BaseException], ...]:
+    """A cell that raised: the kernel itself is fine (and reset before the next job)."""
+    from nbclient.exceptions import CellExecutionError
+    from papermill.exceptions import PapermillExecutionError
+
+    return PapermillExecutionError, CellExecutionError
 
 
 def render_html(executed_path: str | Path, html_path: str | Path, *, title: str) -> Path:
@@ -180,6 +205,15 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
     return write_atomic(Path(html_path), body.encode("utf-8"))
 
 
+def run_pack_job_warm(job: PackJob) -> PackOutcome:
+    """:func:`run_pack_job` in this worker process's warm kernel
+    (:func:`~kpitools.packs.kernel.worker_kernel`): a pool of worker processes submits
+    this, so each worker starts one kernel and imports pandas and matplotlib once."""
+    from kpitools.packs.kernel import worker_kernel
+
+    return run_pack_job(job, worker_kernel())
+
+
 def _one_line(error: BaseException) -> str:
     ename = getattr(error, "ename", None)
     if ename:  # PapermillExecutionError: the notebook's own exception
@@ -187,13 +221,14 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".splitlines()[0]
 
 
-def run_pack_job(job: PackJob) -> PackOutcome:
-    """Execute and render one job; every failure is caught and reported, never raised."""
+def run_pack_job(job: PackJob, kernel: WarmKernel | None = None) -> PackOutcome:
+    """Execute and render one job (in ``kernel`` when given, see :func:`execute`); every
+    failure is caught and reported, never raised."""
     started = time.perf_counter()
     attempts = 1
     error_text = ""
     try:
-        attempts = execute(job)
+        attempts = execute(job, kernel)
     except Exception as error:  # one failing pack must never stop the others
         error_text = _one_line(error)
         log.warning("%s: pack failed: %s", job.provider_id, error_text)

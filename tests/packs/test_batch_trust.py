@@ -177,7 +177,7 @@ def _damage(table: Path, how: str) -> None:
         _rewrite(table, excel)
 
 
-def _fake_pack(job):  # noqa: ANN001, ANN202 - stands in for papermill: the test is the batch
+def _fake_pack(job, kernel=None):  # noqa: ANN001, ANN202, ARG001 - stands in for papermill (warm kernel or not): the test is the batch
     Path(job.html_path).parent.mkdir(parents=True, exist_ok=True)
     Path(job.html_path).write_text("<html></html>", encoding="utf-8")
     return PackOutcome(job.provider_id, True, job.html_path, None)
