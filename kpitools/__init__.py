@@ -9,13 +9,14 @@ The public API, for notebooks and scripts (``from kpitools import audit_provider
 - :func:`load_context` what a pack notebook presents (the audit, naming, rules).
 
 Names are imported on first use (PEP 562), so ``import kpitools`` stays light for the
-pack's kernel.
+pack's kernel; no import here, not even a type-only one, so every module may import
+``kpitools.__version__`` without a cycle.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -40,14 +41,6 @@ __all__ = [
     "load_context",
     "load_provider",
 ]
-
-if TYPE_CHECKING:
-    from kpitools.audit import audit_period, audit_provider
-    from kpitools.model import ProviderAudit, ProviderReturn
-    from kpitools.packs.context import load_context
-    from kpitools.returns.load import load_provider
-    from kpitools.rules import Rules
-
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
