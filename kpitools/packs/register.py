@@ -43,6 +43,18 @@ def previous_register(ctx: PackContext) -> Path | None:
     return None if folder is None else folder / REGISTER_FILE
 
 
+def expected_previous_register(ctx: PackContext) -> Path:
+    """Where last month's register would be (``OUT/<previous period>/<provider>/
+    exceptions.xlsx``), named in the pack when it is not there."""
+    from kpitools.calendar import previous_period
+
+    period = ctx.audit.period or ctx.params.resolved_period
+    out_dir = Path(ctx.params.out_dir)
+    if not period:
+        return out_dir / REGISTER_FILE
+    return out_dir.parent.parent / previous_period(period) / ctx.audit.provider_id / REGISTER_FILE
+
+
 def compute_followup(ctx: PackContext) -> FollowUp:
     """This month's register rows with the follow-up carried from last month's register
     (an unreadable previous register is noted, never fatal)."""
@@ -62,8 +74,7 @@ def compute_followup(ctx: PackContext) -> FollowUp:
     result = follow_up(
         register_findings(ctx), provider_id=ctx.audit.provider_id, as_of=ctx.audit.as_of,
         previous=previous, previous_period=previous_period(period) if period else "",
-        previous_where=where.as_posix() if where is not None
-        else "OUT/<previous period>/" + ctx.audit.provider_id + " (no such folder)",
+        previous_where=(where if where is not None else expected_previous_register(ctx)).as_posix(),
     )
     if note:
         result = replace(result, notes=(note, *result.notes))
