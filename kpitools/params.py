@@ -283,9 +283,6 @@ def load_params(path: str | Path) -> PackParams:
 
 def write_params(params: PackParams, path: str | Path) -> Path:
     """Write ``params`` as YAML (atomically) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(params.to_yaml(), encoding="utf-8")
-    partial.replace(path)
-    return path
+    from kpitools.io.outputs import write_atomic  # pandas-heavy: not at the kernel's import
+
+    return write_atomic(Path(path), params.to_yaml().encode("utf-8"))

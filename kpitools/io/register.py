@@ -15,6 +15,7 @@ it, to carry the follow-up over (:mod:`kpitools.worklists.followup`).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.errors import PackError
-from kpitools.io.outputs import FORMULA_STARTS
+from kpitools.io.outputs import FORMULA_STARTS, write_atomic
 from kpitools.worklists.followup import EXCEPTIONS_SHEET
 
 MAX_WIDTH = 60
@@ -118,10 +119,9 @@ def write_register(
     for name, frame in sheets.items():
         statuses = (status_sheets or {}).get(name, ())
         _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, statuses)
-    partial = path.with_name(path.name + ".partial")
-    book.save(partial)
-    partial.replace(path)
-    return path
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
 def read_register(path: str | Path) -> pd.DataFrame:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +28,7 @@ from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
 from kpitools.errors import ParameterError
 from kpitools.identity import LearnerNaming
+from kpitools.io.outputs import write_atomic
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import STAGES, TABLES
 
@@ -287,19 +286,11 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNam
     written = []
     for sample in sample_set.samples:
         text = naming.frame(sample.worklist).to_csv(index=False, date_format="%Y-%m-%d")
-        written.append(_write_atomic(out / f"{sample.name}.csv", text))
+        written.append(write_atomic(out / f"{sample.name}.csv", text.encode("utf-8")))
     manifest = {"kpitools_version": __version__, **sample_set.manifest(),
                 "files": [p.name for p in written]}
-    written.append(_write_atomic(out / "sample_manifest.json", json.dumps(manifest, indent=2)))
+    written.append(write_atomic(out / "sample_manifest.json", json.dumps(manifest, indent=2).encode("utf-8")))
     return written
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
-    return path
 
 
 def measurement_date(provider_dir: Path, as_of: str | None) -> date:
