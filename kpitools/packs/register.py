@@ -43,16 +43,15 @@ def previous_register(ctx: PackContext) -> Path | None:
     return None if folder is None else folder / REGISTER_FILE
 
 
-def expected_previous_register(ctx: PackContext) -> Path:
-    """Where last month's register would be (``OUT/<previous period>/<provider>/
-    exceptions.xlsx``), named in the pack when it is not there."""
+def expected_previous_register(ctx: PackContext) -> str:
+    """Where last month's register would be, named in the pack and register when it is
+    not there: ``OUT/<previous period>/<provider>/exceptions.xlsx`` with the real period
+    (relative to the output folder, so the text is the same wherever OUT is)."""
     from kpitools.calendar import previous_period
 
     period = ctx.audit.period or ctx.params.resolved_period
-    out_dir = Path(ctx.params.out_dir)
-    if not period:
-        return out_dir / REGISTER_FILE
-    return out_dir.parent.parent / previous_period(period) / ctx.audit.provider_id / REGISTER_FILE
+    month = previous_period(period) if period else "<previous period>"
+    return f"OUT/{month}/{ctx.audit.provider_id}/{REGISTER_FILE}"
 
 
 def compute_followup(ctx: PackContext) -> FollowUp:
@@ -74,7 +73,7 @@ def compute_followup(ctx: PackContext) -> FollowUp:
     result = follow_up(
         register_findings(ctx), provider_id=ctx.audit.provider_id, as_of=ctx.audit.as_of,
         previous=previous, previous_period=previous_period(period) if period else "",
-        previous_where=(where if where is not None else expected_previous_register(ctx)).as_posix(),
+        previous_where=where.as_posix() if where is not None else expected_previous_register(ctx),
     )
     if note:
         result = replace(result, notes=(note, *result.notes))
