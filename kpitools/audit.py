@@ -19,10 +19,10 @@ from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
+from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
-from kpitools.workers import process_pool
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
 
@@ -241,7 +241,7 @@ def audit_period(
         workers: processes auditing providers side by side (1: all in this process).
             The results are the same, in the same order, whatever the number.
         trend_months: when above 0, each audit also gets its KPI trends over that many
-            periods (``ProviderAudit.trends``, :func:`kpitools.trends.provider_trends`),
+            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`),
             computed in the same worker.
 
     Returns:
@@ -314,7 +314,7 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             path=task.provider_dir,
         )
     if task.trend_months:
-        from kpitools.trends import provider_trends
+        from kpitools.kpis.trends import provider_trends
 
         audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
@@ -369,7 +369,7 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
 def rules_from_params(path: str | Path | None) -> Rules:
     """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one.
 
-    The file may be a full pack params file (:mod:`kpitools.params`) or hold only
+    The file may be a full pack params file (:mod:`kpitools.packs.params`) or hold only
     ``rules:``; any other key is an error, as is an unknown rule.
 
     Raises:
@@ -377,7 +377,7 @@ def rules_from_params(path: str | Path | None) -> Rules:
     """
     if path is None:
         return Rules()
-    from kpitools.params import PARAMETER_NAMES, read_params_file
+    from kpitools.packs.params import PARAMETER_NAMES, read_params_file
 
     raw = read_params_file(path) or {}
     if not isinstance(raw, dict):

@@ -85,7 +85,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
-    from kpitools.identity import WITHHELD, withheld_values
+    from kpitools.privacy.naming import WITHHELD, withheld_values
     from kpitools.returns.load import load_provider
     from kpitools.returns.validate import reconciliation_lines, rejection_message
 
@@ -278,8 +278,8 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     """
     from pathlib import Path
 
-    from kpitools.identity import WORKING, provider_naming
     from kpitools.io.workspace import check_output_folder
+    from kpitools.privacy.naming import WORKING, provider_naming
     from kpitools.returns.load import load_provider
     from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
@@ -332,10 +332,10 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     rejected_rows.csv lists them), 2 for bad input or arguments.
     """
     from kpitools.audit import audit_single_provider, rules_from_params
-    from kpitools.identity import WORKING, provider_naming
     from kpitools.io.outputs import write_provider_outputs
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
+    from kpitools.privacy.naming import WORKING, provider_naming
 
     measured = _date_option(as_of)
     check_output_folder(out_dir, inputs=[provider_dir])
@@ -373,7 +373,7 @@ def rules_command(params_file: str | None) -> None:
     Exit status: 0, or 2 for a bad params file.
     """
     from kpitools.audit import rules_from_params
-    from kpitools.method import method_statement_text
+    from kpitools.packs.method import method_statement_text
 
     echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
@@ -459,9 +459,9 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | 
     from dataclasses import replace
 
     from kpitools.audit import rules_from_params
-    from kpitools.identity import WITHHELD, withheld_values
     from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.ilr.outputs import write_ilr_outputs
+    from kpitools.privacy.naming import WITHHELD, withheld_values
 
     rules = rules_from_params(params_file)
     if m1_days is not None:

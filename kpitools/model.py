@@ -207,7 +207,7 @@ class ProviderAudit:
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
             (:class:`kpitools.worklists.followup.FollowUp`), set when the register is written.
-        trends: the KPI figures month by month (:class:`kpitools.trends.Trends`), when
+        trends: the KPI figures month by month (:class:`kpitools.kpis.trends.Trends`), when
             computed (packs).
     """
 
@@ -221,7 +221,7 @@ class ProviderAudit:
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
-    trends: object | None = None  # kpitools.trends.Trends
+    trends: object | None = None  # kpitools.kpis.trends.Trends
 
     @property
     def provider_id(self) -> str:

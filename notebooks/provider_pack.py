@@ -36,8 +36,7 @@ pseudonym_key_file = ""
 # %%
 # One cell per section (every cell costs time when a batch builds packs): report.show
 # puts a section's tables and charts into one output, charts as embedded PNG.
-from kpitools import plots, report
-from kpitools.packs import findings
+from kpitools.packs import findings, plots, report
 from kpitools.packs.context import load_context
 
 ctx = load_context(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools.identity import (
+from kpitools.privacy.naming import (
     CIRCULATED,
     WITHHELD,
     WORKING,
@@ -12,7 +12,7 @@ from kpitools.identity import (
     learner_naming,
     withheld_values,
 )
-from kpitools.pseudonym import Pseudonymiser
+from kpitools.privacy.pseudonym import Pseudonymiser
 
 NAMES = Pseudonymiser(b"identity-test-key-0123456789", "P001")
 TABLES = {

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from kpitools.cli import main
 from kpitools.kpis import KPI_FUNCTIONS
-from kpitools.method import (
+from kpitools.packs.method import (
     SECTIONS,
     docstring_sections,
     method_statement,
@@ -16,8 +16,7 @@ from kpitools.method import (
     rule_meanings,
 )
 from kpitools.returns.contract import KPIS
-from kpitools.rule_ids import CATALOGUE
-from kpitools.rules import Rules
+from kpitools.rules import CATALOGUE, Rules
 
 
 def test_every_kpi_documents_every_section_and_its_rule_ids():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kpitools.workers import process_pool
+from kpitools.io.workers import process_pool
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 
@@ -41,7 +41,7 @@ def test_workers_end_when_the_run_is_killed(tmp_path):
     pid_file = tmp_path / "worker.pid"
     run = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys
-        from kpitools.workers import process_pool
+        from kpitools.io.workers import process_pool
         from tests.test_workers import sleep_after_writing_pid
         with process_pool(1) as pool:
             pool.submit(sleep_after_writing_pid, sys.argv[1]).result()

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpitools.model import Finding
 from kpitools.returns.contract import ULN_UNKNOWN
-from kpitools.rule_ids import rule
+from kpitools.rules import rule
 
 IRREGULARITY = "irregularity"
 
@@ -20,7 +20,7 @@ def irregularity(
     """A register row for an irregularity, with the catalogue's severity.
 
     Args:
-        rule_id: an id of :mod:`kpitools.rule_ids` whose kpi is ``irregularity``.
+        rule_id: an id of :mod:`kpitools.rules` whose kpi is ``irregularity``.
         entity: ``learner:<ref>`` or ``employer:<id>``.
         sources: the ``file:row`` of every row that is evidence, in citation order.
         message: plain words, never a name, ULN or contact detail.

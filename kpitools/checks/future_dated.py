@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.model import Finding
-from kpitools.rule_ids import rule
+from kpitools.rules import rule
 
 # The dates of each table that say something has happened. Bootcamp dates are plans
 # (end_date is normally in the future) and interview_date may be a booked interview,

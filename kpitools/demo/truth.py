@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kpitools.rule_ids import rule
+from kpitools.rules import rule
 
 
 def source_name(table: str, row: int | None, fmt: str = "csv") -> str:
@@ -30,7 +30,7 @@ class Expectation:
     Attributes:
         period: reporting period ``YYYY-MM``.
         provider_id: the provider whose register must show it.
-        rule: the exact rule id of :mod:`kpitools.rule_ids`.
+        rule: the exact rule id of :mod:`kpitools.rules`.
         kind: the rule's KPI, ``irregularity`` or ``validation``.
         entity: ``learner:<ref>``, ``employer:<id>`` or ``bootcamp:<id>``.
         bootcamp_id: the bootcamp concerned, or ``ALL``.

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.identity import LearnerNaming
 from kpitools.model import ProviderAudit
+from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def write_provider_outputs(
     """Write kpi_results.csv, exceptions.csv, rejected_rows.csv and manifest.json.
 
     These are working outputs: learners are named by ``naming`` (the identity rule of
-    :mod:`kpitools.identity`, decided here at write time), rejected values that could
+    :mod:`kpitools.privacy.naming`, decided here at write time), rejected values that could
     be personal data are withheld unless ``naming.include_pii``.
 
     Args:

@@ -3,7 +3,7 @@
 Every KPI is a pure function ``kpi(tables, *, as_of, rules) -> list[KpiResult]``: one
 result per bootcamp and one for the provider (``bootcamp_id == "ALL"``), employer
 engagement once per stage. Their docstrings are the method statement
-(:mod:`kpitools.method`).
+(:mod:`kpitools.packs.method`).
 """
 
 from __future__ import annotations

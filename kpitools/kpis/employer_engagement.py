@@ -13,8 +13,7 @@ from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.model import Finding, KpiResult
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
-from kpitools.rule_ids import rule
-from kpitools.rules import Rules
+from kpitools.rules import Rules, rule
 
 KPI = "employer_engagement"
 _FAIL_RULE = {"design": "EE-DESIGN-FAIL", "delivery": "EE-DELIVERY-FAIL", "post": "EE-POST-FAIL"}

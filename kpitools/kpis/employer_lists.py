@@ -8,7 +8,7 @@ import pandas as pd
 
 from kpitools.kpis._summary import ALL
 from kpitools.model import Finding
-from kpitools.rule_ids import rule
+from kpitools.rules import rule
 
 KPI = "employer_engagement"
 

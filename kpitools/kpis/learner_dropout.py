@@ -11,8 +11,7 @@ import pandas as pd
 from kpitools.kpis._common import bootcamp_timing, iso, learner_findings, measured_tables
 from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.model import Finding, KpiResult
-from kpitools.rule_ids import rule
-from kpitools.rules import Rules
+from kpitools.rules import Rules, rule
 
 KPI = "learner_dropout"
 

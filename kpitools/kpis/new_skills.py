@@ -18,8 +18,7 @@ from kpitools.kpis._common import (
 )
 from kpitools.kpis._summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
-from kpitools.rule_ids import rule
-from kpitools.rules import Rules
+from kpitools.rules import Rules, rule
 
 KPI = "new_skills"
 _KEY = ["learner_ref", "bootcamp_id"]

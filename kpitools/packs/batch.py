@@ -37,6 +37,7 @@ from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
 from kpitools.io.outputs import write_error_file
+from kpitools.io.workers import process_pool
 from kpitools.io.workspace import (
     check_output_folder,
     moved_path,
@@ -46,8 +47,10 @@ from kpitools.io.workspace import (
     staging_folder,
     tidy_period_folder,
 )
+from kpitools.kpis.trends import TREND_MONTHS
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
+from kpitools.packs.params import PackParams, write_params
 from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
 from kpitools.packs.register import write_provider_register
@@ -60,10 +63,7 @@ from kpitools.packs.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.params import PackParams, write_params
-from kpitools.pseudonym import check_key
-from kpitools.trends import TREND_MONTHS
-from kpitools.workers import process_pool
+from kpitools.privacy.pseudonym import check_key
 
 log = logging.getLogger(__name__)
 

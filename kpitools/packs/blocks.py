@@ -50,7 +50,7 @@ def show(*parts: object) -> Html:
 
     Args:
         *parts: :class:`Html` blocks, matplotlib figures (embedded as PNG by
-            :func:`kpitools.plots.figure_html`) or None (a chart with nothing to draw),
+            :func:`kpitools.packs.plots.figure_html`) or None (a chart with nothing to draw),
             which is left out.
 
     Raises:
@@ -65,7 +65,7 @@ def show(*parts: object) -> Html:
             continue
         from matplotlib.figure import Figure  # only when there is a chart
 
-        from kpitools.plots import figure_html
+        from kpitools.packs.plots import figure_html
 
         if not isinstance(part, Figure):
             raise TypeError(f"cannot show a {type(part).__name__} in a pack")

@@ -5,7 +5,7 @@ The notebook's first cell calls :func:`load_context` with its parameters. With
 only loads that file; otherwise it computes the audit itself, so the notebook runs on its
 own in JupyterLab. Every table the pack or register shows goes through
 :class:`PackContext`, which names learners by the identity rule of
-:mod:`kpitools.identity`.
+:mod:`kpitools.privacy.naming`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.identity import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
+from kpitools.kpis.trends import Trends
 from kpitools.model import ProviderAudit
-from kpitools.params import PackParams, params_from_mapping
-from kpitools.pseudonym import Pseudonymiser, load_key
-from kpitools.trends import Trends
+from kpitools.packs.params import PackParams, params_from_mapping
+from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
+from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.worklists.followup import FollowUp
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def compute_audit(params: PackParams) -> ProviderAudit:
 class PackContext:
     """One provider's audit with the params it was run with and its privacy view.
 
-    Every table goes out through the identity rule (:mod:`kpitools.identity`): the pack
+    Every table goes out through the identity rule (:mod:`kpitools.privacy.naming`): the pack
     (``circulated``) shows pseudonyms and source rows, the register and CSVs
     (``working``) the provider's refs and the pseudonyms.
 
@@ -109,7 +109,7 @@ class PackContext:
         (a notebook run on its own)."""
         if self.audit.trends is not None:
             return self.audit.trends
-        from kpitools.trends import provider_trends
+        from kpitools.kpis.trends import provider_trends
 
         return provider_trends(self.audit)
 
@@ -166,7 +166,7 @@ def load_context(**parameters: Any) -> PackContext:
     """The notebook's entry point: check its parameters, load or compute the audit.
 
     Args:
-        **parameters: the notebook's ``parameters`` cell, see :mod:`kpitools.params`.
+        **parameters: the notebook's ``parameters`` cell, see :mod:`kpitools.packs.params`.
 
     Raises:
         ParameterError: parameters that do not fit the schema.

@@ -31,7 +31,7 @@ LIST_LIMIT = 20
 
 
 def _label(result: KpiResult) -> str:
-    from kpitools.report import KPI_TITLES
+    from kpitools.packs.report import KPI_TITLES
 
     title = KPI_TITLES.get(result.kpi, result.kpi)
     return f"{title} ({result.stage})" if result.stage else title
@@ -56,7 +56,7 @@ def gap_text(result: KpiResult) -> str:
 
 def off_target(audit: ProviderAudit) -> list[KpiResult]:
     """KPI results (provider and bootcamps) not met or off track, worst first."""
-    from kpitools.report import kpi_order
+    from kpitools.packs.report import kpi_order
 
     found = [r for r in audit.kpi_results if r.status in BREACH_STATUSES]
     return sorted(found, key=lambda r: (-severity_rank(r.status), r.bootcamp_id != "ALL",
@@ -74,7 +74,7 @@ def _figure(result: KpiResult) -> str:
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
     """One sentence per KPI (and stage): the provider's figure and its bootcamps that
     are not met or off track, as (KPI, sentence)."""
-    from kpitools.report import kpi_order
+    from kpitools.packs.report import kpi_order
 
     provider = sorted((r for r in audit.kpi_results if r.bootcamp_id == "ALL"),
                       key=lambda r: kpi_order((r.kpi, r.stage)))

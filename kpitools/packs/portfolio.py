@@ -19,8 +19,7 @@ from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
 from kpitools.packs.context import PackContext
 from kpitools.packs.register import REGISTER_FILE
-from kpitools.packs.runner import PackOutcome
-from kpitools.report import (
+from kpitools.packs.report import (
     KPI_TITLES,
     STATUS_COLOURS,
     STYLE,
@@ -31,6 +30,7 @@ from kpitools.report import (
     status_cell,
     table,
 )
+from kpitools.packs.runner import PackOutcome
 from kpitools.returns.contract import KPIS
 
 SUMMARY_FILE = ".portfolio.json"

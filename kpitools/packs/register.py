@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.identity import CIRCULATED, WORKING, Audience
 from kpitools.model import findings_frame
+from kpitools.privacy.naming import CIRCULATED, WORKING, Audience
 from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp, follow_up
 

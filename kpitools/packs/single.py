@@ -20,15 +20,15 @@ from kpitools.io.workspace import (
 )
 from kpitools.packs.batch import pack_job, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
-from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
-from kpitools.params import (
+from kpitools.packs.params import (
     PackParams,
     load_params,
     params_from_mapping,
     read_params_file,
     write_params,
 )
-from kpitools.pseudonym import check_key
+from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
+from kpitools.privacy.pseudonym import check_key
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ def build_pack(
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
+        from kpitools.kpis.trends import provider_trends
         from kpitools.packs.pdf import find_chromium
-        from kpitools.trends import provider_trends
 
         audit = compute_audit(params)
         audit.trends = provider_trends(audit)

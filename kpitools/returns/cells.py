@@ -37,7 +37,7 @@ class CellFailure:
 
     Attributes:
         mask: True for each failing cell, aligned with the column.
-        rule: rule id from :mod:`kpitools.rule_ids` (kind ``validation``).
+        rule: rule id from :mod:`kpitools.rules` (kind ``validation``).
         reason: what was expected, in words a provider understands.
     """
 

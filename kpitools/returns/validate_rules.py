@@ -161,7 +161,7 @@ def _reference_problems(
         found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)
     missing = np.flatnonzero(applies & ~blank & ~found)
     # The reason names columns, not values: the value column holds the value, and a
-    # reason is shown as it is wherever the identity rule shows the row (kpitools.identity).
+    # reason is shown as it is wherever the identity rule shows the row (kpitools.privacy.naming).
     named = " / ".join(reference.target_columns)
     reason = (f"no accepted row of {reference.table} has this {named}"
               if columns == list(reference.target_columns)

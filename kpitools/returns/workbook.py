@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from kpitools.errors import FileLevelError
-from kpitools.identity import PII_COLUMN_NAMES
+from kpitools.privacy.naming import PII_COLUMN_NAMES
 from kpitools.returns.cells import excel_cell_text, id_rule
 from kpitools.returns.contract import TABLES
 from kpitools.returns.tables import RawTable, build_raw_table, match_header
@@ -251,7 +251,7 @@ def _use_cached_values(
     """Replace formula cells by the value Excel last computed (never evaluate).
 
     The warning names the row and column; it quotes the formula and its value except in
-    a column that can hold personal data (identity rule, :mod:`kpitools.identity`).
+    a column that can hold personal data (identity rule, :mod:`kpitools.privacy.naming`).
     """
     workbook = _open_workbook(path, data_only=True)
     try:

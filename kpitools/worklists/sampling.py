@@ -27,9 +27,9 @@ from kpitools.checks.common import text_key
 from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
 from kpitools.errors import ParameterError
-from kpitools.identity import LearnerNaming
 from kpitools.io.outputs import write_atomic
 from kpitools.model import ProviderReturn
+from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
 
 DEFAULT_FRACTION = 0.10
@@ -271,7 +271,7 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNam
     """Write each worklist as ``<name>.csv`` and ``sample_manifest.json`` in ``out_dir``.
 
     Samples are working outputs: learners and employers are named by ``naming`` (the
-    identity rule of :mod:`kpitools.identity`), with names, ULNs and contact details
+    identity rule of :mod:`kpitools.privacy.naming`), with names, ULNs and contact details
     only when ``naming.include_pii``.
 
     Files are written under a temporary name and renamed, so a rerun replaces its own

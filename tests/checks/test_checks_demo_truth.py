@@ -100,7 +100,7 @@ def test_no_finding_outside_the_ground_truth(demo):
 
 
 def test_messages_name_no_learner(demo):
-    # The identity rule names learners when an output is written (kpitools.identity), so
+    # The identity rule names learners when an output is written (kpitools.privacy.naming), so
     # no message holds a learner ref of the provider (every learner with a finding is
     # checked against every message) nor anything shaped like a ULN (10 digits).
     _, findings = demo

@@ -16,7 +16,7 @@ from kpitools.cli import main
 from kpitools.demo import GroundTruth, build, generate, uln_check_digit
 from kpitools.errors import ParameterError
 from kpitools.returns.contract import KPIS, TABLES
-from kpitools.rule_ids import CATALOGUE
+from kpitools.rules import CATALOGUE
 
 IRREGULARITIES = {
     "FUTURE-DATED", "DUP-ROW", "DUP-ULN-OVERLAP", "DATE-ORDER", "M2-NO-EVIDENCE",

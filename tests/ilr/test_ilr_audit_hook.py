@@ -86,9 +86,9 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
         ["L002", 44, "other personal reasons"]]
     # The pack: DfE findings and the drop-outs with their reason in the ILR section (the
     # learner by pseudonym), not repeated among the other worklists.
-    from kpitools import report
+    from kpitools.packs import report
     from kpitools.packs.context import context_from_audit
-    from kpitools.params import PackParams
+    from kpitools.packs.params import PackParams
 
     ctx = context_from_audit(audit, PackParams(provider_dir=str(audit.provider.path),
                                                out_dir=str(tmp_path / "out"), period="2023-03"))

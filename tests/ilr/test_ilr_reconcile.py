@@ -17,8 +17,7 @@ import pytest
 from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
 from kpitools.ilr.reconcile import reconcile
 from kpitools.returns.validate import frame_from_records
-from kpitools.rule_ids import CATALOGUE
-from kpitools.rules import Rules
+from kpitools.rules import CATALOGUE, Rules
 
 F2223 = Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
 ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:Learner[{}]"

@@ -11,7 +11,7 @@ import pytest
 from kpitools.audit import audit_provider
 from kpitools.calendar import period_end
 from kpitools.returns.contract import KPIS
-from kpitools.rule_ids import CATALOGUE
+from kpitools.rules import CATALOGUE
 
 KPI_RULES = {r.id for r in CATALOGUE.values() if r.kpi in KPIS} | {"FUTURE-DATED"}
 

@@ -9,7 +9,7 @@ from builders import hand_audit, write_provider
 
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import PackContext, context_from_audit
-from kpitools.params import PackParams
+from kpitools.packs.params import PackParams
 
 TEST_KEY = "pack-tests-key-0123456789abcdef"
 

@@ -149,7 +149,7 @@ def test_key_anywhere_inside_out_is_refused(period, tmp_path, where):
 
 
 def test_key_readable_by_others_is_warned_with_the_chmod(tmp_path, caplog):
-    from kpitools.pseudonym import check_key
+    from kpitools.privacy.pseudonym import check_key
 
     key = tmp_path / "pseudonym.key"
     key.write_text("k" * 32)
@@ -230,7 +230,7 @@ def test_a_run_stopped_mid_batch_leaves_the_old_set_whole(period, tmp_path, monk
 def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir, tmp_path):
     from kpitools.errors import PackError
     from kpitools.packs import build_pack
-    from kpitools.params import PackParams, write_params
+    from kpitools.packs.params import PackParams, write_params
 
     out_dir = tmp_path / "reports"
     out_dir.mkdir()

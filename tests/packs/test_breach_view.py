@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from builders import AS_OF, FLAT_HAZARD
 
-from kpitools import plots, report
-from kpitools.packs import breach
+from kpitools.packs import breach, plots, report
 from kpitools.packs.context import PackContext
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK

@@ -9,7 +9,7 @@ import sys
 
 import kpitools.packs
 
-FIRST_CELL = ("from kpitools import plots, report\nfrom kpitools.packs import findings\n"
+FIRST_CELL = ("from kpitools.packs import plots, report\nfrom kpitools.packs import findings\n"
               "from kpitools.packs.context import load_context\n")
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
 # and pyplot (charts are drawn on bare Figures and embedded by report.show)

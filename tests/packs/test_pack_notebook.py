@@ -15,8 +15,8 @@ from pack_html import embedded_images, read_page, unsafe_findings
 from kpitools.model import ProviderAudit
 from kpitools.packs.batch import pack_job
 from kpitools.packs.context import save_audit
+from kpitools.packs.params import PackParams
 from kpitools.packs.runner import PackOutcome, run_pack_job
-from kpitools.params import PackParams
 
 pytestmark = pytest.mark.slow
 

@@ -10,14 +10,14 @@ import papermill
 import pytest
 
 from kpitools.errors import ParameterError
-from kpitools.packs.runner import PROVIDER_NOTEBOOK
-from kpitools.params import (
+from kpitools.packs.params import (
     PARAMETER_NAMES,
     PackParams,
     load_params,
     params_from_mapping,
     write_params,
 )
+from kpitools.packs.runner import PROVIDER_NOTEBOOK
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -18,9 +18,9 @@ from builders import AS_OF, hand_audit, write_provider
 
 from kpitools.packs.batch import pack_job
 from kpitools.packs.context import save_audit
+from kpitools.packs.params import PackParams
 from kpitools.packs.pdf import find_chromium, html_to_pdf
 from kpitools.packs.runner import run_pack_job
-from kpitools.params import PackParams
 from kpitools.rules import Rules
 from kpitools.worklists.build import provider_worklists
 

@@ -7,8 +7,8 @@ import io
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kpitools import plots
 from kpitools.model import ProviderAudit
+from kpitools.packs import plots
 
 
 def _render(fig: Figure) -> bytes:

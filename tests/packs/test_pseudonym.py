@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kpitools.errors import ParameterError
-from kpitools.pseudonym import Pseudonymiser, load_key
+from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 
 KEY = b"0123456789abcdef0123"
 

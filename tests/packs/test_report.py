@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pandas as pd
 from builders import EMAIL, LEARNERS, XSS_NAME, pii_strings
 
-from kpitools import report
-from kpitools.identity import WITHHELD
+from kpitools.packs import report
 from kpitools.packs.context import PackContext
+from kpitools.privacy.naming import WITHHELD
 
 
 class _Tags(HTMLParser):

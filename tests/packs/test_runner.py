@@ -136,7 +136,7 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
 
     from kpitools.cli import main
     from kpitools.packs import prepare_period
-    from kpitools.params import PackParams
+    from kpitools.packs.params import PackParams
 
     period = tmp_path / "2023-03"
     period.mkdir()

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from builders import hand_audit, write_provider
 
-from kpitools import plots
+from kpitools.kpis.trends import provider_trends
+from kpitools.packs import plots
 from kpitools.packs.blocks import STATUS_COLOURS
-from kpitools.trends import provider_trends
 
 
 @pytest.fixture

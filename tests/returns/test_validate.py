@@ -16,7 +16,7 @@ from kpitools.model import TableCount
 from kpitools.returns.contract import TABLES, Table
 from kpitools.returns.tables import RawTable, problems_frame, read_csv_table
 from kpitools.returns.validate import empty_table, frame_from_records, validate_tables
-from kpitools.rule_ids import CATALOGUE
+from kpitools.rules import CATALOGUE
 
 LEARNER = {
     "learner_ref": "L1",

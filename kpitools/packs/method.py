@@ -14,8 +14,7 @@ from dataclasses import dataclass, fields
 
 from kpitools.kpis import KPI_FUNCTIONS
 from kpitools.returns.contract import KPIS
-from kpitools.rule_ids import CATALOGUE
-from kpitools.rules import Rules
+from kpitools.rules import CATALOGUE, Rules
 
 SECTIONS = ("Population", "Formula", "Exclusions", "Statuses", "Rules", "Guidance")
 _HEADER = re.compile(r"^(\w+):\s*$")

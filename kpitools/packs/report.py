@@ -264,8 +264,8 @@ def provenance(ctx: PackContext) -> Html:
 
 
 def method_section(rules: object, kpi: str) -> object | None:
-    """The KPI's :class:`kpitools.method.MethodSection` under ``rules``, if known."""
-    from kpitools.method import method_statement
+    """The KPI's :class:`kpitools.packs.method.MethodSection` under ``rules``, if known."""
+    from kpitools.packs.method import method_statement
 
     return next((section for section in method_statement(rules) if section.kpi == kpi), None)
 

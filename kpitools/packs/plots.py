@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from kpitools.model import KpiResult, ProviderAudit
 
 if TYPE_CHECKING:
-    from kpitools.trends import Trends
+    from kpitools.kpis.trends import Trends
 
 DPI = 72
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
@@ -199,7 +199,7 @@ def kpi_trends(trends: Trends) -> Figure | None:
     The axis always runs from 0 to 100 % so that months and KPIs compare at a glance.
     """
     from kpitools.packs.blocks import STATUS_COLOURS
-    from kpitools.report import KPI_TITLES, kpi_order
+    from kpitools.packs.report import KPI_TITLES, kpi_order
 
     figures = trends.figures
     provider = figures[figures["bootcamp_id"] == "ALL"]

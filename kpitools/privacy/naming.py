@@ -31,7 +31,7 @@ from typing import Literal
 import pandas as pd
 
 from kpitools.model import ProviderReturn
-from kpitools.pseudonym import Pseudonymiser, load_key
+from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.returns.contract import PII_COLUMNS
 
 Audience = Literal["circulated", "working"]
@@ -78,7 +78,7 @@ class LearnerNaming:
     def learner(self, learner_ref: object) -> str:
         """How this output names one learner of the provider (see the module docstring).
 
-        >>> from kpitools.pseudonym import Pseudonymiser
+        >>> from kpitools.privacy.pseudonym import Pseudonymiser
         >>> names = Pseudonymiser(b"0123456789abcdef", "P001")
         >>> LearnerNaming("working", names).learner("L1")
         'L1 (L-eea8896fb9)'
@@ -207,7 +207,7 @@ def provider_naming(
     out_dir: str | None = None,
 ) -> LearnerNaming:
     """:func:`learner_naming` for a loaded return, with the pseudonym key found by
-    :func:`kpitools.pseudonym.load_key` (commands that write outputs without a pack).
+    :func:`kpitools.privacy.pseudonym.load_key` (commands that write outputs without a pack).
 
     Raises:
         ParameterError: the key cannot be read, is too short or lies inside ``out_dir``.
