@@ -17,11 +17,17 @@ KPI_RULES = {r.id for r in CATALOGUE.values() if r.kpi in KPIS} | {"FUTURE-DATED
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo_root(tmp_path_factory):
     from kpitools.demo.generator import generate
 
     root = tmp_path_factory.mktemp("demo")
     generate(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def demo(demo_root):
+    root = demo_root
     truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
     found = {}
     naming = []  # messages that name a learner of the return (the identity rule forbids it)
@@ -85,3 +91,25 @@ def test_no_message_names_a_learner(demo):
     # ref, ULN and full name of that return: learners are named only at write time
     _, _, naming = demo
     assert naming == []
+
+
+def test_the_period_measured_together_gives_each_provider_its_own_results(demo_root):
+    # compute_period runs each KPI once over every provider's tables stacked; each
+    # provider must get exactly what compute_all gives it on its own, planted cases
+    # of every KPI rule included
+    from kpitools.kpis import compute_all, compute_period
+    from kpitools.returns.load import load_provider
+    from kpitools.rules import Rules
+
+    for period in json.loads((demo_root / "ground_truth.json").read_text())["periods"]:
+        returns = {folder.name: load_provider(folder)
+                   for folder in sorted((demo_root / period).iterdir()) if folder.is_dir()}
+        as_of, rules = period_end(period), Rules()
+        together = compute_period({p: r.tables for p, r in returns.items()}, as_of=as_of,
+                                  rules=rules,
+                                  not_supplied={p: r.not_supplied for p, r in returns.items()})
+        assert list(together) == list(returns)
+        for provider_id, ret in returns.items():
+            alone = compute_all(ret.tables, as_of=as_of, rules=rules,
+                                not_supplied=ret.not_supplied)
+            assert together[provider_id] == alone, (period, provider_id)
