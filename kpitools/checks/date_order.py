@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, iso, learner_entity
-from kpitools.model import Finding
+from kpitools.checks.common import iso
+from kpitools.model import Finding, irregularity, learner_entity
 
 
 def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:

@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, iso, learner_entity
-from kpitools.model import Finding
+from kpitools.checks.common import iso
+from kpitools.model import Finding, irregularity, learner_entity
 
 
 def m2_without_evidence(

@@ -21,9 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.model import ProviderAudit
+from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
-from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 
