@@ -27,7 +27,7 @@ from kpitools.checks.common import text_key
 from kpitools.checks.derived import measured, return_derived
 from kpitools.checks.derived import timing as derived_timing
 from kpitools.errors import ParameterError
-from kpitools.io.outputs import write_atomic
+from kpitools.io.files import write_atomic
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
