@@ -312,11 +312,11 @@ def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:
     Returns:
         Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
     """
-    from kpitools.kpis._common import measured_tables
     from kpitools.kpis.employer_cofunding import contributions
+    from kpitools.kpis.measured import measured
 
     audit = ctx.audit
-    owed = contributions(measured_tables(audit.provider.tables, audit.as_of), audit.rules)
+    owed = contributions(measured(audit.provider, audit.as_of), audit.rules)
     owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(audit.as_of))]
     if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])
