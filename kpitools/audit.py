@@ -412,27 +412,3 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
         audits[provider_id].worklists[BREACH_RISK] = risk
 
-
-def rules_from_params(path: str | Path | None) -> Rules:
-    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one.
-
-    The file may be a full pack params file (:mod:`kpitools.packs.params`) or hold only
-    ``rules:``; any other key is an error, as is an unknown rule.
-
-    Raises:
-        ParameterError: unreadable file, not YAML, unknown key or bad rule.
-    """
-    if path is None:
-        return Rules()
-    from kpitools.packs.params import PARAMETER_NAMES, read_params_file
-
-    raw = read_params_file(path) or {}
-    if not isinstance(raw, dict):
-        raise ParameterError("a params file must be a mapping of name: value", path=path)
-    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
-    try:
-        return Rules.from_mapping(raw.get("rules") or {})
-    except ParameterError as error:
-        raise ParameterError(f"rules: {error.message}", path=path) from None

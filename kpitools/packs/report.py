@@ -251,7 +251,7 @@ def provenance(ctx: PackContext) -> Html:
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
     )
-    from kpitools.io.outputs import package_versions  # the manifest's list, not a copy
+    from kpitools.packs.outputs import package_versions  # the manifest's list, not a copy
 
     versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -25,7 +25,7 @@ from kpitools import __version__
 from kpitools.calendar import parse_date, period_end
 from kpitools.checks.common import text_key
 from kpitools.errors import ParameterError
-from kpitools.io.outputs import write_atomic
+from kpitools.io.files import write_atomic
 from kpitools.kpis.measured import bootcamp_timing, derived, measured
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming

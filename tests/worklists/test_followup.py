@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from kpitools.returns.contract import EXCEPTION_COLUMNS
+from kpitools.model import EXCEPTION_COLUMNS
 from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS, exception_id, follow_up
 
