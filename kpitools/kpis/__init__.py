@@ -14,7 +14,6 @@ exactly the results :func:`compute_all` gives it.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -30,8 +29,9 @@ from kpitools.kpis.learner_dropout import learner_dropout
 from kpitools.kpis.measured import measured_tables
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
+from kpitools.layout import is_provider_name
 from kpitools.model import Finding, KpiResult
-from kpitools.returns.contract import KPIS, PROVIDER_ID_PATTERN, STAGES
+from kpitools.returns.contract import KPIS, STAGES
 from kpitools.returns.period import provider_of, stacked_tables, unscoped
 from kpitools.rules import Rules
 
@@ -120,7 +120,7 @@ def compute_period(
     """
     absent = not_supplied or {}
     together = {provider: frames for provider, frames in tables.items()
-                if len(frames["bootcamps"]) and re.fullmatch(PROVIDER_ID_PATTERN, provider)}
+                if len(frames["bootcamps"]) and is_provider_name(provider)}
     if len(together) < 2:
         together = {}
     per_provider: dict[str, list[KpiResult]] = {provider: [] for provider in together}
