@@ -69,7 +69,11 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
 
     from kpitools.audit import audit_period
     from kpitools.calendar import period_end
-    from kpitools.io.outputs import csv_bytes, write_provider_outputs
+    try:
+        from kpitools.io.files import csv_bytes
+        from kpitools.packs.outputs import write_provider_outputs
+    except ImportError:  # the package before issue 15's re-layout (run as the "before")
+        from kpitools.io.outputs import csv_bytes, write_provider_outputs
     from kpitools.privacy.naming import WORKING, provider_naming
 
     os.environ["KPITOOLS_PSEUDONYM_KEY"] = KEY
