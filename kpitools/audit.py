@@ -334,9 +334,10 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
         return ProviderFailure.during("audit", error, path=task.provider_dir)
 
 
-def _finish_task(task: _ProviderTask, loaded: _Loaded,
-                 kpi_results: list[KpiResult] | None = None) -> ProviderAudit | KpiToolsError:
-    """The audit of a loaded return (its KPI results when already measured)."""
+def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
+                 *, trends: bool = True) -> ProviderAudit | KpiToolsError:
+    """The audit of a loaded return (its KPI results when already measured), with its
+    trends when ``trends`` and the task asks for them."""
     try:
         audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
                              period=task.period or layout.provider_period(task.provider_dir),
@@ -356,7 +357,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded,
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
-    if task.trend_months:
+    if trends and task.trend_months:
         from kpitools.kpis.trends import provider_trends
 
         audit.trends = provider_trends(audit, months=task.trend_months)
@@ -366,7 +367,8 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded,
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
     for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit
-    finished on its own (checks, ILR, worklists)."""
+    finished on its own (checks, ILR, worklists); the trends' earlier months are
+    measured once for the period (:func:`kpitools.kpis.trends.period_trends`)."""
     loaded = [_load_task(task) for task in tasks]
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
@@ -381,9 +383,17 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
             log.warning("the period's KPIs failed (%s: %s); each provider is measured on its "
                         "own", type(error).__name__, error)
             log.debug("period KPIs failed", exc_info=error)
-    return [found if isinstance(found, KpiToolsError)
-            else _finish_task(task, found, kpis.get(task.provider_dir.name))
-            for task, found in zip(tasks, loaded, strict=True)]
+    results = [found if isinstance(found, KpiToolsError)
+               else _finish_task(task, found, kpis.get(task.provider_dir.name), trends=False)
+               for task, found in zip(tasks, loaded, strict=True)]
+    audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
+    if tasks and tasks[0].trend_months and audits:
+        from kpitools.kpis.trends import period_trends
+
+        # each earlier month measured once for every provider, not once per provider
+        for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
+            audits[provider_id].trends = trend
+    return results
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
