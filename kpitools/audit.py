@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kpitools import layout
 from kpitools.calendar import as_of_outside
-from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
+from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.workers import process_pool
@@ -172,6 +172,7 @@ def audit_return(
     previous: ProviderReturn | None = None,
     notes: list[str] | None = None,
     kpi_results: list[KpiResult] | None = None,
+    checked: list[Finding] | None = None,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
 
@@ -184,6 +185,8 @@ def audit_return(
         notes: plain-language notes to carry into the audit.
         kpi_results: the return's KPI results when already measured with its period
             (:func:`kpitools.kpis.compute_period`); by default they are measured here.
+        checked: the return's irregularity checks when already run with its period
+            (:func:`kpitools.checks.run_period_checks`); by default they are run here.
     """
     rules = rules or Rules()
     outside = as_of_outside(as_of, period)
@@ -200,7 +203,8 @@ def audit_return(
     ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
-    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr_findings
+    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
+                                     checked=checked) + ilr_findings
     # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
     worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
@@ -235,13 +239,15 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
 
 
 def _irregularities(
-    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules
+    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules,
+    checked: list[Finding] | None = None,
 ) -> list[Finding]:
     findings = future_dated(current.tables, as_of=as_of)
     # Irregularity checks (kpitools.checks): DUP-*, DATE-ORDER, M2-NO-EVIDENCE,
     # EMP-UNKNOWN, and RESTATED-* when a previous return was found.
-    findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
-    return findings
+    if checked is None:
+        checked = run_provider_checks(current, previous, as_of=as_of, rules=rules)
+    return findings + checked
 
 
 def audit_period(
@@ -335,14 +341,15 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
 
 
 def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
-                 *, trends: bool = True) -> ProviderAudit | KpiToolsError:
-    """The audit of a loaded return (its KPI results when already measured), with its
-    trends when ``trends`` and the task asks for them."""
+                 checked: list[Finding] | None = None, *,
+                 trends: bool = True) -> ProviderAudit | KpiToolsError:
+    """The audit of a loaded return (its KPI results and checks when already run), with
+    its trends when ``trends`` and the task asks for them."""
     try:
         audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
-                             kpi_results=kpi_results)
+                             kpi_results=kpi_results, checked=checked)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -373,18 +380,24 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
     kpis: dict[str, list[KpiResult]] = {}
+    checked: dict[str, list[Finding]] = {}
     if tasks and returns:
         as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
         try:
             kpis = compute_period({p: measured(r, as_of) for p, r in returns.items()},
                                   as_of=as_of, rules=rules,
                                   not_supplied={p: r.not_supplied for p, r in returns.items()})
-        except Exception as error:  # a fault in kpitools: measure each provider on its own
-            log.warning("the period's KPIs failed (%s: %s); each provider is measured on its "
-                        "own", type(error).__name__, error)
-            log.debug("period KPIs failed", exc_info=error)
+            pairs = {task.provider_dir.name: (found.current, found.previous)
+                     for task, found in zip(tasks, loaded, strict=True) if isinstance(found, _Loaded)}
+            checked = run_period_checks(pairs, as_of=as_of, rules=rules)
+        except Exception as error:  # a fault in kpitools: each provider on its own
+            kpis, checked = {}, {}
+            log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
+                        "audited on its own", type(error).__name__, error)
+            log.debug("period KPIs and checks failed", exc_info=error)
     results = [found if isinstance(found, KpiToolsError)
-               else _finish_task(task, found, kpis.get(task.provider_dir.name), trends=False)
+               else _finish_task(task, found, kpis.get(task.provider_dir.name),
+                                 checked.get(task.provider_dir.name), trends=False)
                for task, found in zip(tasks, loaded, strict=True)]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
     if tasks and tasks[0].trend_months and audits:

@@ -30,9 +30,9 @@ from kpitools.kpis.measured import measured_tables
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
 from kpitools.layout import is_provider_name
-from kpitools.model import Finding, KpiResult
+from kpitools.model import KpiResult
 from kpitools.returns.contract import KPIS, STAGES
-from kpitools.returns.period import provider_of, stacked_tables, unscoped
+from kpitools.returns.period import provider_of, stacked_tables, unscoped, unscoped_finding
 from kpitools.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -156,16 +156,12 @@ def _unscoped(result: KpiResult) -> KpiResult:
     """A result of a period's stacked tables as the provider's own: no scope in its text."""
     return replace(
         result, bootcamp_id=unscoped(result.bootcamp_id),
-        exceptions=tuple(map(_unscoped_finding, result.exceptions)),
-        informational=tuple(map(_unscoped_finding, result.informational)),
+        exceptions=tuple(map(unscoped_finding, result.exceptions)),
+        informational=tuple(map(unscoped_finding, result.informational)),
         notes=tuple(map(unscoped, result.notes)),
     )
 
 
-def _unscoped_finding(finding: Finding) -> Finding:
-    return replace(finding, entity=unscoped(finding.entity), source=unscoped(finding.source),
-                   message=unscoped(finding.message),
-                   bootcamp_id=unscoped(finding.bootcamp_id))
 
 
 def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResult:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from kpitools.model import Finding
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
@@ -60,6 +62,12 @@ def unscoped(text: str) -> str:
     return _SCOPED.sub("", text) if SCOPE in text else text
 
 
+def unscoped_finding(finding: Finding) -> Finding:
+    """A finding on a period's stacked tables as its provider's own: no scope in its text."""
+    return replace(finding, entity=unscoped(finding.entity), source=unscoped(finding.source),
+                   message=unscoped(finding.message), bootcamp_id=unscoped(finding.bootcamp_id))
+
+
 def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """One frame per contract table holding every provider's rows, identifiers scoped.
 
@@ -69,30 +77,34 @@ def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str
     Returns:
         Per contract table, the providers' rows in the order given, index 0..n-1.
     """
+    providers = list(tables)
+    prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
     stacked = {}
     for name in TABLES:
-        parts = [_scoped_frame(provider_id, frames[name], SCOPED_COLUMNS[name])
-                 for provider_id, frames in tables.items()]
-        stacked[name] = pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
+        frames = [tables[provider][name] for provider in providers]
+        if len(frames) == 1:
+            whole = frames[0]
+        else:
+            whole = pd.concat(frames, ignore_index=True)
+        prefix = np.repeat(prefixes, [len(frame) for frame in frames])
+        scoped = {column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
+                  for column in SCOPED_COLUMNS[name]} if len(whole) and prefix.any() else {}
+        stacked[name] = whole.assign(**scoped) if scoped else whole
     return stacked
 
 
-def _scoped_frame(provider_id: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    if not provider_id or frame.empty:
-        return frame
-    prefix = f"{provider_id}{SCOPE}"
-    scoped = {}
-    for column in columns:
-        values = frame[column]
-        known = values.notna()
-        if column in _LIST_COLUMNS:
-            texts = [prefix + (";" + prefix).join(v.split(";")) if k else v
-                     for v, k in zip(values.tolist(), known.tolist(), strict=True)]
-        else:
-            texts = [prefix + v if k else v
-                     for v, k in zip(values.tolist(), known.tolist(), strict=True)]
-        scoped[column] = pd.Series(texts, index=frame.index, dtype=object)
-    return frame.assign(**scoped)
+def _scoped_column(column: pd.Series, prefix: np.ndarray, listed: bool) -> pd.Series:
+    """Each known identifier of ``column`` behind its row's ``prefix`` (every one of a
+    ``;``-separated list); blanks stay blank."""
+    values = column.to_numpy(dtype=object)
+    known = pd.notna(values)
+    scoped = values.copy()
+    if listed:
+        scoped[known] = [p + v.replace(";", ";" + p)
+                         for p, v in zip(prefix[known].tolist(), values[known].tolist(), strict=True)]
+    else:
+        scoped[known] = prefix[known] + values[known]
+    return pd.Series(scoped, index=column.index, dtype=object)
 
 
 _LIST_COLUMNS = {c.name for t in TABLES.values() for c in t.columns if c.kind == "idlist"}
