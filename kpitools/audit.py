@@ -1,6 +1,6 @@
 """Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
 
-This module orchestrates; the work is done by the loaders (:mod:`kpitools.returns.load`), the
+This module orchestrates; the work is done by the loader (:mod:`kpitools.ilr.load`), the
 KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
 ``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
 """
@@ -51,15 +51,15 @@ def audit_provider(
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
     """
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
 
     provider_dir = Path(provider_dir)
-    current = load_provider(provider_dir)
+    current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
     previous = None
     if previous_dir is not None:
         if Path(previous_dir).is_dir():
-            previous = load_provider(previous_dir)
+            previous = load_provider(previous_dir, rules=rules)
             _same_provider(current, previous)
             notes.append(f"previous return: {Path(previous_dir).as_posix()}")
         else:
@@ -106,7 +106,7 @@ def audit_single_provider(
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
         return audit
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
 
     period_dir = Path(period_dir)
     if not period_dir.is_dir():
@@ -118,7 +118,7 @@ def audit_single_provider(
         if folder.resolve() == here:
             continue
         try:
-            other = load_provider(folder)
+            other = load_provider(folder, rules=rules)
         except KpiToolsError:
             unread.append(folder.name)
             continue

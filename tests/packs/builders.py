@@ -24,8 +24,8 @@ import csv
 from datetime import date
 from pathlib import Path
 
+from kpitools.ilr.load import load_provider
 from kpitools.model import Finding, KpiResult, ProviderAudit
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 from kpitools.worklists.risk import Hazard, breach_risk
 
