@@ -18,8 +18,9 @@ import re
 from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
-from kpitools.returns.contract import PROVIDER_ID_PATTERN
 
+PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+"""A provider id, which is also its folder's name (data contract: ``provider.provider_id``)."""
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
 

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from kpitools.io.files import csv_bytes, write_atomic
-from kpitools.model import ProviderAudit
+from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
-from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 

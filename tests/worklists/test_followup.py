@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pandas as pd
 from builders import hand_audit, write_provider
 
+from kpitools.model import EXCEPTION_COLUMNS
 from kpitools.privacy.pseudonym import Pseudonymiser
-from kpitools.returns.contract import EXCEPTION_COLUMNS
 from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import (
     REGISTER_COLUMNS,
