@@ -270,7 +270,9 @@ def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: s
 class ProviderAudit:
     """Everything computed for one provider and period: what packs and registers show.
 
-    Built by :func:`kpitools.audit.audit_provider`; notebooks only present it.
+    Built whole by :mod:`kpitools.audit` (:func:`~kpitools.audit.audit_provider`,
+    :func:`~kpitools.audit.audit_single_provider`, :func:`~kpitools.audit.audit_period`);
+    notebooks only present it.
 
     Attributes:
         provider: the validated current return.
@@ -282,11 +284,13 @@ class ProviderAudit:
             and cross-provider checks), ``kpi == "irregularity"``.
         previous: the previous month's return when one was found, else None.
         worklists: named tables for the auditor (samples, ageing, breach risk, ...).
+        charts: the figures the pack's charts draw, by name (:mod:`kpitools.kpis.charts`).
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
-            (:class:`kpitools.worklists.followup.FollowUp`), set when the register is written.
+            (:class:`kpitools.worklists.followup.FollowUp`), when the audit was given the
+            provider's register trail (packs).
         trends: the KPI figures month by month (:class:`kpitools.kpis.trends.Trends`), when
-            computed (packs).
+            asked for (packs).
     """
 
     provider: ProviderReturn
@@ -297,6 +301,7 @@ class ProviderAudit:
     irregularities: list[Finding] = field(default_factory=list)
     previous: ProviderReturn | None = None
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    charts: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
     trends: object | None = None  # kpitools.kpis.trends.Trends

@@ -63,7 +63,7 @@ from kpitools.packs.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.privacy.pseudonym import check_key
+from kpitools.privacy.pseudonym import check_key, load_key
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +202,10 @@ def prepare_period(
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
         from kpitools.audit import audit_period as audit
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
-                    trend_months=TREND_MONTHS)
     period_out = layout.period_out_dir(out, period).resolve()
+    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
+                    trend_months=TREND_MONTHS, period_out=period_out,
+                    pseudonym_key=load_key(base.pseudonym_key_file or None, out_dir=period_out))
     prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook),
                               skipped=layout.skipped_folders(period_dir))
     for name, reason in prepared.skipped.items():

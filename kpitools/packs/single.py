@@ -117,12 +117,9 @@ def build_pack(
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
-        from kpitools.kpis.trends import provider_trends
         from kpitools.packs.pdf import find_chromium
 
-        audit = compute_audit(params)
-        audit.trends = provider_trends(audit)
-        ctx = context_from_audit(audit, params)
+        ctx = context_from_audit(compute_audit(params), params)
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
