@@ -23,8 +23,10 @@ demo: setup
 	$(BIN)/kpitools demo --out $(DATA)
 	$(BIN)/kpitools packs $(DATA)/$(PERIOD) --out $(OUT) --workers 2
 
+# one worker process per core; each test file stays on one worker (--dist loadfile), so
+# a module's shared fixtures (a built period of packs) are built once
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
