@@ -39,3 +39,11 @@ def small_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(root, providers=3, learners=900, periods=SMALL_PERIODS)
     return root
 
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files holding slow end-to-end tests first, each file's tests together and in
+    their order: with `make test` (pytest-xdist, one file per worker at a time) the long
+    files start at once instead of leaving one worker alone with one of them at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
