@@ -16,15 +16,17 @@ from pathlib import Path
 from kpitools import layout
 from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
-from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
+from kpitools.kpis.charts import pack_charts
+from kpitools.kpis.measured import measured
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
+from kpitools.worklists.followup import RegisterTrail, provider_followup
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ def audit_provider(
     rules: Rules | None = None,
     period: str | None = None,
     previous_dir: Path | None = None,
+    trend_months: int = 0,
 ) -> ProviderAudit:
     """Load one provider's return (and its previous month's) and audit it.
 
@@ -46,6 +49,8 @@ def audit_provider(
         period: the reporting period ``YYYY-MM`` (default: the parent folder's name when
             it is one).
         previous_dir: the previous month's folder of the same provider, if any.
+        trend_months: when above 0, the audit also holds its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`).
 
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
@@ -69,8 +74,13 @@ def audit_provider(
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
     period = period or layout.provider_period(provider_dir)
-    return audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
-                        notes=notes)
+    audit = audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
+                         notes=notes)
+    if trend_months:
+        from kpitools.kpis.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=trend_months)
+    return audit
 
 
 SINGLE_PROVIDER_NOTE = (
@@ -88,30 +98,44 @@ def audit_single_provider(
     period: str | None = None,
     previous_dir: Path | None = None,
     period_dir: str | Path | None = None,
+    trend_months: int = 0,
+    register: RegisterTrail | None = None,
 ) -> ProviderAudit:
     """:func:`audit_provider` for a run on one provider (``kpitools kpis``, ``kpitools
     pack``, a notebook on its own), which says what it could not check.
 
     Args:
-        provider_dir, as_of, rules, period, previous_dir: as for :func:`audit_provider`.
+        provider_dir, as_of, rules, period, previous_dir, trend_months: as for
+            :func:`audit_provider`.
         period_dir: ``DATA/PERIOD``: the other providers there are loaded and the
             cross-provider checks run against them. Without it the audit notes that
             those checks were not run (:data:`SINGLE_PROVIDER_NOTE`).
+        register: where the provider's register is kept (and the key of its exception
+            ids): the audit then holds the register's follow-up against last month's
+            (``ProviderAudit.followup``, :func:`kpitools.worklists.followup.provider_followup`).
 
     Raises:
         KpiToolsError: as :func:`audit_provider`; or ``period_dir`` is not a folder.
     """
     audit = audit_provider(provider_dir, as_of=as_of, rules=rules, period=period,
-                           previous_dir=previous_dir)
+                           previous_dir=previous_dir, trend_months=trend_months)
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
-        return audit
+    else:
+        _cross_provider_checks(audit, Path(provider_dir), Path(period_dir))
+    if register is not None:  # last: the follow-up covers every finding
+        audit.followup = provider_followup(audit, register)
+    return audit
+
+
+def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir: Path) -> None:
+    """The cross-provider checks of one provider against the others of ``period_dir``,
+    added to its irregularities, with a note of how many were compared."""
     from kpitools.returns.load import load_provider
 
-    period_dir = Path(period_dir)
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
-    here = Path(provider_dir).resolve()
+    here = provider_dir.resolve()
     others: dict[str, ProviderReturn] = {}
     unread: list[str] = []
     for folder in layout.provider_folders(period_dir):
@@ -124,12 +148,11 @@ def audit_single_provider(
             continue
         others[other.provider_id] = other
     returns = {**others, audit.provider_id: audit.provider}
-    audit.irregularities.extend(run_portfolio_checks(returns, as_of=as_of)[audit.provider_id])
+    audit.irregularities.extend(run_portfolio_checks(returns, as_of=audit.as_of)[audit.provider_id])
     note = f"cross-provider checks run against {len(others)} other provider(s) of {period_dir.as_posix()}"
     if unread:
         note += f" ({len(unread)} could not be read: {', '.join(unread)})"
     audit.notes.append(note)
-    return audit
 
 
 def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
@@ -168,7 +191,7 @@ def audit_return(
     skipped = unchecked(current, previous)
     notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
              *skipped.values()]
-    kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
+    kpi_results = compute_all(measured(current, as_of), as_of=as_of, rules=rules,
                               not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
@@ -185,7 +208,7 @@ def audit_return(
     return ProviderAudit(
         provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
         irregularities=irregularities, previous=previous, notes=notes,
-        worklists=worklists,
+        worklists=worklists, charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules),
     )
 
 
@@ -229,6 +252,8 @@ def audit_period(
     previous_period_dir: Path | None = None,
     workers: int = 1,
     trend_months: int = 0,
+    period_out: Path | None = None,
+    pseudonym_key: bytes | None = None,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -243,6 +268,11 @@ def audit_period(
         trend_months: when above 0, each audit also gets its KPI trends over that many
             periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`),
             computed in the same worker.
+        period_out: ``OUT/<period>``, with ``pseudonym_key``: each audit also holds its
+            register's follow-up (``ProviderAudit.followup``) against last month's
+            register of the provider, ``OUT/<previous period>/<provider>/exceptions.xlsx``
+            (:func:`kpitools.worklists.followup.provider_followup`).
+        pseudonym_key: the key the register's exception ids are made with.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -277,7 +307,22 @@ def audit_period(
             audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
                                f"failed on an unexpected error ({type(error).__name__}) and "
                                "are missing from this audit")
+    if period_out is not None and pseudonym_key is not None:
+        _follow_up(results, period_out, pseudonym_key)
     return results
+
+
+def _follow_up(results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes) -> None:
+    """Each audit's register follow-up, once every finding is in (the cross-provider
+    ones too); a provider whose follow-up fails on an unexpected error fails alone."""
+    for provider_id, audit in results.items():
+        if isinstance(audit, KpiToolsError):
+            continue
+        try:
+            audit.followup = provider_followup(audit, RegisterTrail(period_out / provider_id, key))
+        except Exception as error:  # a fault in kpitools: that provider fails, not the period
+            log.warning("%s: register follow-up failed: %s: %s", provider_id, type(error).__name__, error)
+            results[provider_id] = ProviderFailure.during("register follow-up", error)
 
 
 @dataclass(frozen=True)
@@ -297,7 +342,8 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     other error as a ProviderFailure, so one provider never stops the period."""
     try:
         audit = audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
-                               period=task.period, previous_dir=task.previous_dir)
+                               period=task.period, previous_dir=task.previous_dir,
+                               trend_months=task.trend_months)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -313,32 +359,7 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
-    if task.trend_months:
-        from kpitools.kpis.trends import provider_trends
-
-        audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
-
-
-def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiToolsError, dict]:
-    """:func:`_audit_task` plus the frames derived from the return on the way (pickled
-    together, so frames they share with the return travel once): the portfolio step
-    then need not rebuild them."""
-    result = _audit_task(task)
-    if isinstance(result, KpiToolsError):
-        return result, {}
-    try:
-        return result, derived_values(result.provider, result.as_of)
-    except Exception as error:  # only a saving of work: the portfolio step derives them again
-        log.debug("%s: derived values not shipped", task.provider_dir.name, exc_info=error)
-        return result, {}
-
-
-def _adopted(shipped: tuple[ProviderAudit | KpiToolsError, dict]) -> ProviderAudit | KpiToolsError:
-    result, values = shipped
-    if isinstance(result, ProviderAudit):
-        adopt(result.provider, result.as_of, values)
-    return result
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
@@ -349,7 +370,9 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
         return
     chunk = max(1, min(8, len(tasks) // (4 * workers)))
     with process_pool(workers) as pool:
-        yield from map(_adopted, pool.map(_audit_task_in_worker, tasks, chunksize=chunk))
+        # each return comes back with its measured tables (ProviderReturn.measured), so
+        # the portfolio step does not derive them again
+        yield from pool.map(_audit_task, tasks, chunksize=chunk)
 
 
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
@@ -365,27 +388,3 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
         audits[provider_id].worklists[BREACH_RISK] = risk
 
-
-def rules_from_params(path: str | Path | None) -> Rules:
-    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one.
-
-    The file may be a full pack params file (:mod:`kpitools.packs.params`) or hold only
-    ``rules:``; any other key is an error, as is an unknown rule.
-
-    Raises:
-        ParameterError: unreadable file, not YAML, unknown key or bad rule.
-    """
-    if path is None:
-        return Rules()
-    from kpitools.packs.params import PARAMETER_NAMES, read_params_file
-
-    raw = read_params_file(path) or {}
-    if not isinstance(raw, dict):
-        raise ParameterError("a params file must be a mapping of name: value", path=path)
-    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
-    try:
-        return Rules.from_mapping(raw.get("rules") or {})
-    except ParameterError as error:
-        raise ParameterError(f"rules: {error.message}", path=path) from None

@@ -18,8 +18,9 @@ import re
 from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
-from kpitools.returns.contract import PROVIDER_ID_PATTERN
 
+PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+"""A provider id, which is also its folder's name (data contract: ``provider.provider_id``)."""
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
 
@@ -136,3 +137,22 @@ def default_provider_out_dir(provider_dir: str | Path, period: str | None = None
     if period is None:
         raise ValueError(f"{provider_dir.as_posix()} is not inside a YYYY-MM period folder")
     return provider_out_dir(default_out_root(provider_dir), period, provider_dir.resolve().name)
+
+
+REGISTER_FILE = "exceptions.xlsx"
+
+
+def previous_register(provider_out_dir: str | Path, period: str | None) -> Path | None:
+    """Last month's register of a provider, ``OUT/<previous period>/<provider>/
+    exceptions.xlsx`` beside its output folder ``OUT/<period>/<provider>``, when that
+    folder exists (the file itself may not)."""
+    folder = previous_provider_dir(provider_out_dir, period) if period else None
+    return None if folder is None else folder / REGISTER_FILE
+
+
+def expected_previous_register(period: str | None, provider_id: str) -> str:
+    """Where last month's register would be, named in the pack and register when it is
+    not there: ``OUT/<previous period>/<provider>/exceptions.xlsx`` with the real period
+    (relative to the output folder, so the text is the same wherever OUT is)."""
+    month = previous_period(period) if period else "<previous period>"
+    return f"OUT/{month}/{provider_id}/{REGISTER_FILE}"

@@ -23,10 +23,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, is_blank, learner_entity
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
-from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
+from kpitools.model import (
+    ILR_DROPOUTS,
+    Finding,
+    ProviderReturn,
+    irregularity,
+    is_blank,
+    learner_entity,
+)
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ AUDIT_FILE = ".audit.pkl"
 def save_audit(audit: ProviderAudit, path: str | Path) -> Path:
     """Save one provider's computed audit for its notebook (atomic write, mode 0600;
     batches put it in a private folder, :func:`kpitools.io.workspace.private_folder`)."""
-    from kpitools.io.outputs import write_atomic  # not imported by every pack kernel
+    from kpitools.io.files import write_atomic  # not imported by every pack kernel
 
     # the audit holds the raw return, personal data included: only its owner may read it
     return write_atomic(Path(path), pickle.dumps(audit, protocol=pickle.HIGHEST_PROTOCOL), private=True)
@@ -59,15 +59,21 @@ def load_audit(path: str | Path) -> ProviderAudit:
 
 
 def compute_audit(params: PackParams) -> ProviderAudit:
-    """Compute one provider's audit from its folder (standalone runs)."""
+    """Compute one provider's audit from its folder (``kpitools pack``, a notebook on its
+    own): everything its pack shows, the trends and the register's follow-up included."""
     from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
+    from kpitools.kpis.trends import TREND_MONTHS
+    from kpitools.worklists.followup import RegisterTrail
 
+    key = load_key(params.pseudonym_key_file or None, out_dir=params.out_dir)
     return audit_single_provider(
         Path(params.provider_dir),
         as_of=params.resolved_as_of,
         rules=params.rules_object(),
         period=params.resolved_period,
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
+        trend_months=TREND_MONTHS,
+        register=RegisterTrail(Path(params.out_dir), key),
     )
 
 
@@ -94,24 +100,22 @@ class PackContext:
         return self.params.include_pii
 
     @cached_property
-    def followup(self) -> FollowUp:
-        """The register's follow-up: the one computed when the register was written, else
-        computed now against last month's register (a notebook run on its own)."""
-        if self.audit.followup is not None:
-            return self.audit.followup
-        from kpitools.packs.register import compute_followup
+    def followup(self) -> FollowUp | None:
+        """The register's follow-up computed with the audit, its exceptions' ``entity``
+        named as the register names learners; None for an audit computed without its
+        register (:class:`kpitools.worklists.followup.RegisterTrail`)."""
+        followup = self.audit.followup
+        if followup is None:
+            return None
+        exceptions = followup.exceptions
+        return replace(followup, exceptions=exceptions.assign(
+            entity=exceptions["entity"].map(self.working.entity)))
 
-        return compute_followup(self)
-
-    @cached_property
-    def trends(self) -> Trends:
-        """The KPI figures month by month: computed with the audit in a batch, else now
-        (a notebook run on its own)."""
-        if self.audit.trends is not None:
-            return self.audit.trends
-        from kpitools.kpis.trends import provider_trends
-
-        return provider_trends(self.audit)
+    @property
+    def trends(self) -> Trends | None:
+        """The KPI figures month by month, computed with the audit (None for an audit
+        computed without them)."""
+        return self.audit.trends
 
     @cached_property
     def naming(self) -> LearnerNaming:

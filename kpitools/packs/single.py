@@ -10,6 +10,7 @@ from typing import Any
 
 from kpitools import layout
 from kpitools.errors import PackError, ParameterError
+from kpitools.io.params_file import read_params_file
 from kpitools.io.workspace import (
     check_output_folder,
     moved_path,
@@ -24,7 +25,6 @@ from kpitools.packs.params import (
     PackParams,
     load_params,
     params_from_mapping,
-    read_params_file,
     write_params,
 )
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
@@ -117,12 +117,9 @@ def build_pack(
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
-        from kpitools.kpis.trends import provider_trends
         from kpitools.packs.pdf import find_chromium
 
-        audit = compute_audit(params)
-        audit.trends = provider_trends(audit)
-        ctx = context_from_audit(audit, params)
+        ctx = context_from_audit(compute_audit(params), params)
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"

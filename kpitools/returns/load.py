@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.errors import FileLevelError
+from kpitools.layout import PROVIDER_ID_PATTERN
 from kpitools.model import ProviderReturn
-from kpitools.returns.contract import PROVIDER_ID_PATTERN, TABLES
+from kpitools.returns.contract import TABLES
 from kpitools.returns.folder import ProviderFiles, read_provider_folder
 from kpitools.returns.tables import RawTable
 from kpitools.returns.validate import validate_tables

@@ -7,19 +7,29 @@ what the auditor wrote last month (``status``, ``owner``, ``response``,
 and ``change`` says whether the exception is ``new`` or ``recurring``. Last month's
 exceptions that no longer occur are listed as resolved.
 
-Pure functions on frames: reading last month's workbook is
-:func:`kpitools.io.register.read_register`, writing it :func:`kpitools.io.register.write_register`.
+The follow-up is computed with the audit (:func:`provider_followup`, called by
+:mod:`kpitools.audit` when given the provider's :class:`RegisterTrail`): last month's
+register is an input, read back by :func:`read_register`; the rest are pure functions on
+frames. Writing the register is :mod:`kpitools.packs.register`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 
-from kpitools.model import SEVERITIES
+from kpitools import layout
+from kpitools.calendar import previous_period
+from kpitools.errors import PackError
+from kpitools.model import SEVERITIES, ProviderAudit
+from kpitools.privacy.pseudonym import Pseudonymiser
+
+log = logging.getLogger(__name__)
 
 EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
 REGISTER_COLUMNS: tuple[str, ...] = (
@@ -219,3 +229,98 @@ def _previous_rows(previous: pd.DataFrame | None) -> pd.DataFrame:
 def _most_severe_first(frame: pd.DataFrame) -> pd.DataFrame:
     rank = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES))
     return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+
+
+def read_register(path: str | Path) -> pd.DataFrame:
+    """The ``Exceptions`` sheet of a register as the auditor left it.
+
+    Columns are taken by the header's names (the auditor may have reordered, hidden or
+    added columns); cells keep their values (text, numbers, dates); blank rows are
+    skipped.
+
+    Raises:
+        PackError: not a readable workbook, or no ``Exceptions`` sheet with an
+            ``exception_id`` column (a register written by an older kpitools).
+    """
+    import openpyxl
+
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise PackError(f"not a readable Excel workbook ({type(error).__name__})", path=path) from None
+    try:
+        if EXCEPTIONS_SHEET not in book.sheetnames:
+            raise PackError(f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path)
+        rows = book[EXCEPTIONS_SHEET].iter_rows(values_only=True)
+        header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
+        if "exception_id" not in header:
+            raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
+        records = [list(r) + [None] * (len(header) - len(r)) for r in rows
+                   if any(v is not None and str(v).strip() for v in r)]
+    finally:
+        book.close()
+    frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
+    keep = [bool(name) for name in header] & ~frame.columns.duplicated()
+    return frame.loc[:, keep]
+
+
+@dataclass(frozen=True)
+class RegisterTrail:
+    """Where a provider's register is kept month after month: what its follow-up needs
+    besides the findings.
+
+    Attributes:
+        out_dir: the provider's output folder this month (``OUT/<period>/<provider>``);
+            last month's register is looked for beside it
+            (:func:`kpitools.layout.previous_register`).
+        key: the pseudonym key the exception ids are made with (never shown).
+    """
+
+    out_dir: Path
+    key: bytes = field(repr=False)
+
+
+def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+    """The findings as the register groups them: the ``exceptions.csv`` columns, the
+    provider's own ``learner_ref`` (from each finding's learner key) and ``id_entity``,
+    the keyed entity the exception id is made from (the same with or without
+    include_pii, and revealing no learner ref). ``entity`` is as found
+    (``learner:<ref>``): each output names it as it names learners."""
+    findings = audit.findings()
+    refs = [f.learner_ref for f in findings]
+    return audit.exceptions_frame().assign(
+        learner_ref=refs,
+        id_entity=[f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
+                   for ref, f in zip(refs, findings, strict=True)],
+    )
+
+
+def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
+    """This month's register rows of ``audit`` with the follow-up carried from last
+    month's register (an unreadable previous register is noted, never fatal).
+
+    Args:
+        audit: the provider's audit, every finding in it (cross-provider ones included).
+        trail: where the register is kept and the key of its exception ids.
+    """
+    period = audit.period
+    where = layout.previous_register(trail.out_dir, period)
+    previous = None
+    note = ""
+    if where is not None and where.is_file():
+        try:
+            previous = read_register(where)
+        except PackError as error:
+            log.warning("%s: previous register not used: %s", audit.provider_id, error.one_line())
+            note = f"previous register not used: {error.one_line()}"
+    result = follow_up(
+        register_findings(audit, Pseudonymiser(trail.key, audit.provider_id)),
+        provider_id=audit.provider_id, as_of=audit.as_of, previous=previous,
+        previous_period=previous_period(period) if period else "",
+        previous_where=(where.as_posix() if where is not None
+                        else layout.expected_previous_register(period, audit.provider_id)),
+    )
+    if note:
+        result = replace(result, notes=(note, *result.notes))
+    return result
