@@ -49,7 +49,7 @@ from kpitools.io.workspace import (
 from kpitools.kpis.trends import TREND_MONTHS
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
-from kpitools.packs.outputs import write_error_file, write_provider_outputs
+from kpitools.packs.outputs import MANIFEST_FILE, write_error_file, write_provider_outputs
 from kpitools.packs.params import PackParams, write_params
 from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
@@ -363,7 +363,7 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
 def _stale_reason(folder: Path, period: str) -> str:
     """Why an output folder was not rebuilt, and when it was made."""
     try:
-        made = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["generated_at_utc"]
+        made = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["generated_at_utc"]
     except (OSError, ValueError, KeyError, TypeError):
         made = "an unknown time"
     return (f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "

@@ -48,17 +48,16 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     results = [r for r in _results(audit, "learner_dropout") if r.value is not None]
     if not results:
         return None
-    limit = getattr(audit.rules, "dropout_limit", None)
+    limit = audit.rules.dropout_limit
     fig = _figure()
     ax = fig.add_subplot()
     names = [label(r.bootcamp_id) for r in results]
     values = [r.value * 100 for r in results]
-    colours = [BAD if limit is not None and r.value > limit else GOOD for r in results]
+    colours = [BAD if r.value > limit else GOOD for r in results]
     ax.bar(range(len(results)), values, color=colours)
     ax.set_xticks(range(len(results)), names, rotation=30, ha="right")
-    if limit is not None:
-        ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
-        ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
+    ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
+    ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
     ax.set_ylabel("drop-out (%)")
     ax.set_title("Drop-out per bootcamp")
     return fig
@@ -101,7 +100,7 @@ def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
     counts = audit.charts.get(SATISFACTION_SCORES)
     if counts is None or counts.empty:
         return None
-    passing = getattr(audit.rules, "satisfaction_pass_score", 3)
+    passing = audit.rules.satisfaction_pass_score
     fig = _figure(5.0, 2.6)
     ax = fig.add_subplot()
     ax.bar(counts["score"], counts["contacts"], color=[GOOD if s >= passing else BAD for s in counts["score"]])

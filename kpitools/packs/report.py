@@ -33,6 +33,8 @@ from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
+    from kpitools.packs.method import MethodSection
+    from kpitools.rules import Rules
 
 
 
@@ -218,7 +220,7 @@ def provenance(ctx: PackContext) -> Html:
     )
     # audit_path: a private temporary file, gone once the pack is built
     parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k not in ("rules", "audit_path")}
-    rules = getattr(ctx.audit.rules, "as_dict", lambda: {})()
+    rules = ctx.audit.rules.as_dict()
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
     )
@@ -234,7 +236,7 @@ def provenance(ctx: PackContext) -> Html:
     )
 
 
-def method_section(rules: object, kpi: str) -> object | None:
+def method_section(rules: Rules, kpi: str) -> MethodSection | None:
     """The KPI's :class:`kpitools.packs.method.MethodSection` under ``rules``, if known."""
     from kpitools.packs.method import method_statement
 

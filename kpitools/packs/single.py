@@ -21,19 +21,21 @@ from kpitools.io.workspace import (
 )
 from kpitools.packs.batch import pack_job, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
+from kpitools.packs.outputs import ERROR_FILE, MANIFEST_FILE
 from kpitools.packs.params import (
     PackParams,
     load_params,
     params_from_mapping,
     write_params,
 )
+from kpitools.packs.portfolio import PACK_FILE
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
 from kpitools.privacy.pseudonym import check_key
 
 log = logging.getLogger(__name__)
 
 # Files that mark a folder as a pack's (or a failed provider's) set of outputs.
-_OUR_FILES = ("manifest.json", "error.txt", "audit_pack.html")
+_OUR_FILES = (MANIFEST_FILE, ERROR_FILE, PACK_FILE)
 # Keys a batch fills in per provider: a common params file may leave them out.
 _PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path")
 

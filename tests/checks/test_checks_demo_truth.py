@@ -11,8 +11,8 @@ import pytest
 
 from kpitools.calendar import period_end
 from kpitools.checks import run_portfolio_checks, run_provider_checks
+from kpitools.ilr.load import load_provider
 from kpitools.model import Finding
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 
 # Irregularities computed elsewhere: FUTURE-DATED with the KPIs, ILR-* by the ILR
