@@ -1,6 +1,6 @@
 """Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
 
-This module orchestrates; the work is done by the loaders (:mod:`kpitools.returns.load`), the
+This module orchestrates; the work is done by the loader (:mod:`kpitools.ilr.load`), the
 KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
 ``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
 """
@@ -56,15 +56,15 @@ def audit_provider(
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
     """
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
 
     provider_dir = Path(provider_dir)
-    current = load_provider(provider_dir)
+    current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
     previous = None
     if previous_dir is not None:
         if Path(previous_dir).is_dir():
-            previous = load_provider(previous_dir)
+            previous = load_provider(previous_dir, rules=rules)
             _same_provider(current, previous)
             notes.append(f"previous return: {Path(previous_dir).as_posix()}")
         else:
@@ -131,7 +131,7 @@ def audit_single_provider(
 def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir: Path) -> None:
     """The cross-provider checks of one provider against the others of ``period_dir``,
     added to its irregularities, with a note of how many were compared."""
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
 
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
@@ -142,7 +142,7 @@ def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir:
         if folder.resolve() == here:
             continue
         try:
-            other = load_provider(folder)
+            other = load_provider(folder, rules=audit.rules)
         except KpiToolsError:
             unread.append(folder.name)
             continue

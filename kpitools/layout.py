@@ -3,11 +3,12 @@
 Inputs and outputs follow data-contract.md::
 
     DATA/2023-03/P001/...           a provider's return for a period (YYYY-MM)
+    DATA/2023-03/P001/ilr/*.xml     its ILR files, if any
     DATA/2023-02/P001/...           the same provider's previous month
     OUT/2023-03/P001/...            its outputs; OUT/2023-03/index.html the portfolio
 
 Every command, the batch and the notebooks find a period, its provider folders, the
-previous month's folder of a provider and the output folders through these functions;
+previous month's folder of a provider, its ILR files and the output folders through these functions;
 nothing else in the package builds those paths. The ``YYYY-MM`` pattern itself lives in
 :func:`kpitools.calendar.parse_period`.
 """
@@ -106,6 +107,16 @@ def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> 
         if candidate.is_dir():
             found.append((earlier, candidate))
     return found[::-1]
+
+
+def ilr_files(provider_dir: str | Path) -> list[Path]:
+    """The ILR files of a provider folder, ``<provider>/ilr/*.xml`` (the extension in any
+    case: ``.XML`` too), sorted by path; none when there is no ``ilr/`` folder. The loader
+    and the ILR review both find them here."""
+    folder = Path(provider_dir) / "ilr"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xml" and p.is_file())
 
 
 def period_out_dir(out_root: str | Path, period: str) -> Path:

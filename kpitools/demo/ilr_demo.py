@@ -45,7 +45,7 @@ from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.errors import ParameterError
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM
-from kpitools.returns.load import load_provider
+from kpitools.ilr.load import load_provider
 
 if TYPE_CHECKING:
     from kpitools.demo.generator import DemoSet

@@ -67,16 +67,16 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
         The :class:`Trends`; only this period's figures when the audit has no period or
         no earlier month is found.
     """
+    from kpitools.ilr.load import load_provider
     from kpitools.kpis import compute_all
     from kpitools.layout import earlier_provider_dirs
-    from kpitools.returns.load import load_provider
 
     rows: list[dict[str, object]] = []
     notes: list[str] = []
     if audit.period:
         for period, folder in earlier_provider_dirs(audit.provider.path, audit.period, months - 1):
             try:
-                ret = _reuse(audit.previous, folder) or load_provider(folder)
+                ret = _reuse(audit.previous, folder) or load_provider(folder, rules=audit.rules)
             except KpiToolsError as error:
                 notes.append(f"{period}: not in the trend ({error.one_line()})")
                 log.warning("%s: trend month %s left out: %s", audit.provider_id, period, error.one_line())

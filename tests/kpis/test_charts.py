@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, write_provider
 
+from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import (
     COFUNDING_DUE_VS_PAID,
     FUNNELS,
@@ -19,7 +20,6 @@ from kpitools.kpis.charts import (
     satisfaction_scores,
 )
 from kpitools.model import KpiResult, ProviderReturn
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 
 

@@ -25,12 +25,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import pack_charts
 from kpitools.model import Finding, KpiResult, ProviderAudit
 from kpitools.packs.context import PackContext, context_from_audit
 from kpitools.packs.params import PackParams
 from kpitools.privacy.pseudonym import load_key
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 from kpitools.worklists.followup import RegisterTrail, provider_followup
 from kpitools.worklists.risk import Hazard, breach_risk
