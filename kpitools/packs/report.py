@@ -1,11 +1,12 @@
-"""Presentation helpers the pack notebook calls: escaped HTML tables with status colours.
+"""The pack's sections other than the findings (:mod:`~kpitools.packs.findings`) and the
+breach risk (:mod:`~kpitools.packs.breach`): escaped HTML tables with status colours.
 
 Every function takes a :class:`~kpitools.packs.context.PackContext` (or plain frames) and
-returns :class:`Html`, which Jupyter displays as it is. All data is escaped here (pandas
-``to_html(escape=True)`` or :func:`html.escape`), so a learner or employer named
+returns :class:`~kpitools.packs.blocks.Html`, which Jupyter displays as it is. All data
+is escaped by :mod:`kpitools.packs.blocks`, so a learner or employer named
 ``<script>alert(1)</script>`` appears as text. Long lists are capped with a note
 pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come from the
-:class:`~kpitools.model.KpiResult` objects.
+audit (its :class:`~kpitools.model.KpiResult` objects, worklists and trends).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
@@ -26,11 +25,8 @@ def _ours(rule_id: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    from kpitools.demo.generator import generate
-
-    root = Path(tmp_path_factory.mktemp("demo"))
-    truth = generate(root)
+def demo(demo_dir):
+    root, truth = demo_dir
     findings: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     previous: dict[str, object] = {}
     for period in truth.periods:
