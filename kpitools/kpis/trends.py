@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError
-from kpitools.model import KpiResult, ProviderAudit, ProviderReturn
+from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +27,6 @@ TREND_COLUMNS: tuple[str, ...] = (
 )
 # KPIs drawn per bootcamp as well as for the provider.
 PER_BOOTCAMP = ("learner_dropout",)
-
-
-@dataclass(frozen=True)
-class Trends:
-    """A provider's KPI figures month by month.
-
-    Attributes:
-        figures: :data:`TREND_COLUMNS`, oldest period first; ``bootcamp_id`` is ``ALL``
-            for the provider, a bootcamp id for the KPIs of :data:`PER_BOOTCAMP`.
-        notes: months left out and why.
-    """
-
-    figures: pd.DataFrame
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def periods(self) -> list[str]:
-        return sorted(set(self.figures["period"]))
 
 
 def _rows(period: str, results: list[KpiResult]) -> list[dict[str, object]]:
@@ -80,9 +61,9 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
     Returns:
         Per provider id (as given), its :class:`Trends`.
     """
+    from kpitools.ilr.load import load_provider
     from kpitools.kpis import compute_period
     from kpitools.layout import earlier_provider_dirs
-    from kpitools.returns.load import load_provider
 
     wanted: dict[str, dict[str, Path]] = {}  # earlier period -> provider id -> folder
     months_of: dict[str, list[str]] = {}  # provider id -> its earlier periods, oldest first
@@ -98,7 +79,8 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
         for provider_id, folder in folders.items():
             audit = audits[provider_id]
             try:
-                returns[provider_id] = _reuse(audit.previous, folder) or load_provider(folder)
+                returns[provider_id] = (_reuse(audit.previous, folder)
+                                        or load_provider(folder, rules=audit.rules))
             except KpiToolsError as error:
                 left_out[(provider_id, period)] = f"{period}: not in the trend ({error.one_line()})"
                 log.warning("%s: trend month %s left out: %s", provider_id, period, error.one_line())

@@ -302,6 +302,11 @@ PII_COLUMNS: dict[str, tuple[str, ...]] = {
     "learners": ("uln", "given_name", "family_name"),
     "employers": ("contact_name", "contact_email", "contact_phone"),
 }
+# Columns that may carry personal data in any frame (contract tables, worklists, samples,
+# a sheet's unknown columns).
+PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
+    "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
+}
 
 KPIS: tuple[str, ...] = (
     "employer_engagement", "employer_cofunding", "learner_dropout", "new_skills",

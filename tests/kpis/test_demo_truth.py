@@ -17,17 +17,8 @@ KPI_RULES = {r.id for r in CATALOGUE.values() if r.kpi in KPIS} | {"FUTURE-DATED
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory):
-    from kpitools.demo.generator import generate
-
-    root = tmp_path_factory.mktemp("demo")
-    generate(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def demo(demo_root):
-    root = demo_root
+def demo(demo_dir):
+    root, _ = demo_dir
     truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
     found = {}
     naming = []  # messages that name a learner of the return (the identity rule forbids it)
@@ -93,14 +84,15 @@ def test_no_message_names_a_learner(demo):
     assert naming == []
 
 
-def test_the_period_measured_together_gives_each_provider_its_own_results(demo_root):
+def test_the_period_measured_together_gives_each_provider_its_own_results(demo_dir):
     # compute_period runs each KPI once over every provider's tables stacked; each
     # provider must get exactly what compute_all gives it on its own, planted cases
     # of every KPI rule included
+    from kpitools.ilr.load import load_provider
     from kpitools.kpis import compute_all, compute_period
-    from kpitools.returns.load import load_provider
     from kpitools.rules import Rules
 
+    demo_root, _ = demo_dir
     for period in json.loads((demo_root / "ground_truth.json").read_text())["periods"]:
         returns = {folder.name: load_provider(folder)
                    for folder in sorted((demo_root / period).iterdir()) if folder.is_dir()}
@@ -115,13 +107,14 @@ def test_the_period_measured_together_gives_each_provider_its_own_results(demo_r
             assert together[provider_id] == alone, (period, provider_id)
 
 
-def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_root):
+def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_dir):
     # run_period_checks runs the row checks once over every provider's tables stacked;
     # each provider must get exactly what run_provider_checks gives it on its own
     from kpitools.checks import run_period_checks, run_provider_checks
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
     from kpitools.rules import Rules
 
+    demo_root, _ = demo_dir
     periods = json.loads((demo_root / "ground_truth.json").read_text())["periods"]
     for before, period in zip([None, *periods], periods, strict=False):
         pairs = {}
