@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.rules import rule
+from kpitools.rules import Rules, rule
 
 # The output files that pass between stages (data-contract.md, "What the toolkit
 # writes"): exact column order.
@@ -35,6 +35,8 @@ EXCEPTION_COLUMNS: tuple[str, ...] = (
 REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 
 SEVERITIES = ("high", "medium", "low")
+NEW, RECURRING = "new", "recurring"
+"""An exception's change since last month's register (:class:`FollowUp`)."""
 IRREGULARITY = "irregularity"
 """The ``kpi`` of a finding that is an irregularity rather than a KPI exception."""
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
@@ -266,6 +268,57 @@ def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: s
     return pd.DataFrame([f.as_row(provider_id) for f in findings], columns=list(EXCEPTION_COLUMNS))
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """This month's register and what changed since the previous one.
+
+    Attributes:
+        exceptions: one row per exception (:data:`kpitools.worklists.followup.REGISTER_COLUMNS`), most severe first.
+        resolved: the previous register's exceptions that no longer occur
+            (:data:`kpitools.worklists.followup.RESOLVED_COLUMNS`).
+        previous: where the previous register was looked for / found (blank: not looked).
+        previous_found: whether a previous register was read.
+        notes: plain-language notes (no previous register, unreadable dates, ...).
+    """
+
+    exceptions: pd.DataFrame
+    resolved: pd.DataFrame
+    previous: str = ""
+    previous_found: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def counts(self) -> dict[str, int]:
+        """Exceptions by severity and change, resolved ones, and recurring exceptions the
+        auditor had marked resolved or accepted (they occur again)."""
+        frame = self.exceptions
+        counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
+        counts.update(
+            total=len(frame), new=int((frame["change"] == NEW).sum()),
+            recurring=int((frame["change"] == RECURRING).sum()), resolved=len(self.resolved),
+            reopened=int(((frame["change"] == RECURRING)
+                          & frame["status"].isin(("resolved", "accepted"))).sum()),
+        )
+        return counts
+
+
+@dataclass(frozen=True)
+class Trends:
+    """A provider's KPI figures month by month.
+
+    Attributes:
+        figures: :data:`kpitools.kpis.trends.TREND_COLUMNS`, oldest period first; ``bootcamp_id`` is ``ALL``
+            for the provider, a bootcamp id for the KPIs of :data:`kpitools.kpis.trends.PER_BOOTCAMP`.
+        notes: months left out and why.
+    """
+
+    figures: pd.DataFrame
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(set(self.figures["period"]))
+
+
 @dataclass
 class ProviderAudit:
     """Everything computed for one provider and period: what packs and registers show.
@@ -287,15 +340,17 @@ class ProviderAudit:
         charts: the figures the pack's charts draw, by name (:mod:`kpitools.kpis.charts`).
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
-            (:class:`kpitools.worklists.followup.FollowUp`), when the audit was given the
+            (:class:`FollowUp`, :func:`kpitools.worklists.followup.provider_followup`), when
+            the audit was given the
             provider's register trail (packs).
-        trends: the KPI figures month by month (:class:`kpitools.kpis.trends.Trends`), when
+        trends: the KPI figures month by month (:class:`Trends`,
+            :func:`kpitools.kpis.trends.provider_trends`), when
             asked for (packs).
     """
 
     provider: ProviderReturn
     as_of: date
-    rules: object  # kpitools.rules.Rules (kept loose to avoid an import cycle)
+    rules: Rules
     kpi_results: list[KpiResult]
     period: str | None = None
     irregularities: list[Finding] = field(default_factory=list)
@@ -303,8 +358,8 @@ class ProviderAudit:
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
     charts: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
-    trends: object | None = None  # kpitools.kpis.trends.Trends
+    followup: FollowUp | None = None
+    trends: Trends | None = None
 
     @property
     def provider_id(self) -> str:

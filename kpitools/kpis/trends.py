@@ -10,14 +10,13 @@ A month whose return cannot be read is left out with a note.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError
-from kpitools.model import KpiResult, ProviderAudit, ProviderReturn
+from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +26,6 @@ TREND_COLUMNS: tuple[str, ...] = (
 )
 # KPIs drawn per bootcamp as well as for the provider.
 PER_BOOTCAMP = ("learner_dropout",)
-
-
-@dataclass(frozen=True)
-class Trends:
-    """A provider's KPI figures month by month.
-
-    Attributes:
-        figures: :data:`TREND_COLUMNS`, oldest period first; ``bootcamp_id`` is ``ALL``
-            for the provider, a bootcamp id for the KPIs of :data:`PER_BOOTCAMP`.
-        notes: months left out and why.
-    """
-
-    figures: pd.DataFrame
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def periods(self) -> list[str]:
-        return sorted(set(self.figures["period"]))
 
 
 def _rows(period: str, results: list[KpiResult]) -> list[dict[str, object]]:

@@ -20,12 +20,10 @@ from typing import Any
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.kpis.trends import Trends
-from kpitools.model import ProviderAudit
+from kpitools.model import FollowUp, ProviderAudit, Trends
 from kpitools.packs.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
-from kpitools.worklists.followup import FollowUp
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 how many findings of each severity, what is new since last month and what was resolved.
 
 Figures come from the audit's KPI results and the register's follow-up
-(:class:`kpitools.worklists.followup.FollowUp`); nothing is computed here but differences to the
+(:class:`kpitools.model.FollowUp`); nothing is computed here but differences to the
 target and counts for the sentences.
 """
 
@@ -27,8 +27,8 @@ from kpitools.packs.blocks import (
 )
 
 if TYPE_CHECKING:
+    from kpitools.model import FollowUp
     from kpitools.packs.context import PackContext
-    from kpitools.worklists.followup import FollowUp
 
 LIST_LIMIT = 20
 

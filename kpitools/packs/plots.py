@@ -25,7 +25,7 @@ from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import DPI, STATUS_COLOURS, kpi_label, kpi_order
 
 if TYPE_CHECKING:
-    from kpitools.kpis.trends import Trends
+    from kpitools.model import Trends
 
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
 

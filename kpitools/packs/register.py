@@ -18,10 +18,10 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import findings_frame
+from kpitools.model import FollowUp, findings_frame
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience
 from kpitools.worklists.evidence_request import evidence_request
-from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp
+from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext

@@ -26,7 +26,7 @@ import pandas as pd
 from kpitools import layout
 from kpitools.calendar import previous_period
 from kpitools.errors import PackError
-from kpitools.model import SEVERITIES, ProviderAudit
+from kpitools.model import NEW, RECURRING, SEVERITIES, FollowUp, ProviderAudit
 from kpitools.privacy.pseudonym import Pseudonymiser
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ RESOLVED_COLUMNS: tuple[str, ...] = (
     "source", "message", "first_seen", "last_seen", "status", "owner", "response",
     "response_date",
 )
-NEW, RECURRING = "new", "recurring"
 # What one exception is: a rule firing for an entity in a bootcamp (several findings of
 # the same rule for the same entity and bootcamp, e.g. two FUTURE-DATED payments, are one
 # exception to follow up, their sources and messages joined).
@@ -61,39 +60,6 @@ def exception_id(provider_id: str, rule: str, entity: str, bootcamp_id: str) -> 
     """
     text = "\x1f".join((provider_id, rule, entity, bootcamp_id))
     return "EX-" + hashlib.sha256(text.encode()).hexdigest()[:12].upper()
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """This month's register and what changed since the previous one.
-
-    Attributes:
-        exceptions: one row per exception (:data:`REGISTER_COLUMNS`), most severe first.
-        resolved: the previous register's exceptions that no longer occur
-            (:data:`RESOLVED_COLUMNS`).
-        previous: where the previous register was looked for / found (blank: not looked).
-        previous_found: whether a previous register was read.
-        notes: plain-language notes (no previous register, unreadable dates, ...).
-    """
-
-    exceptions: pd.DataFrame
-    resolved: pd.DataFrame
-    previous: str = ""
-    previous_found: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def counts(self) -> dict[str, int]:
-        """Exceptions by severity and change, resolved ones, and recurring exceptions the
-        auditor had marked resolved or accepted (they occur again)."""
-        frame = self.exceptions
-        counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
-        counts.update(
-            total=len(frame), new=int((frame["change"] == NEW).sum()),
-            recurring=int((frame["change"] == RECURRING).sum()), resolved=len(self.resolved),
-            reopened=int(((frame["change"] == RECURRING)
-                          & frame["status"].isin(("resolved", "accepted"))).sum()),
-        )
-        return counts
 
 
 def _joined(values: pd.Series) -> str:
