@@ -60,3 +60,29 @@ def test_rejected_ilr_learner_keeps_counts_balanced(tmp_path: Path) -> None:
 def test_files_of_two_collection_years_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FileLevelError, match="several collection years"):
         load_provider(_folder(tmp_path, F2223, F2324))
+
+
+def test_each_ilr_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader (learners from the ILR) and the audit's ILR review read the same file:
+    it is parsed once; a file changed since is parsed again."""
+    from datetime import date
+
+    from kpitools.audit import audit_provider
+    from kpitools.ilr import mapping
+
+    parsed: list[str] = []
+    real = mapping.read_ilr
+
+    def counting(path: Path, **kwargs: object) -> object:
+        parsed.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(mapping, "read_ilr", counting)
+    monkeypatch.setattr(mapping, "_READ", type(mapping._READ)())
+    folder = _folder(tmp_path, F2223)
+    audit_provider(folder, as_of=date(2023, 3, 31))
+    assert parsed == [F2223.name]
+    copy = folder / "ilr" / F2223.name
+    copy.write_bytes(copy.read_bytes() + b"\n")  # changed: size and time differ
+    audit_provider(folder, as_of=date(2023, 3, 31))
+    assert parsed == [F2223.name, F2223.name]
