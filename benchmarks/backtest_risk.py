@@ -31,7 +31,7 @@ import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.demo.generator import generate
-from kpitools.kpis._common import bootcamp_timing, measured_tables
+from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import ProviderReturn
 from kpitools.returns.load import load_provider
 from kpitools.rules import Rules

@@ -16,11 +16,11 @@ from pathlib import Path
 from kpitools import layout
 from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
-from kpitools.checks.derived import adopt, derived_values
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
+from kpitools.kpis.measured import measured
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
@@ -168,7 +168,7 @@ def audit_return(
     skipped = unchecked(current, previous)
     notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
              *skipped.values()]
-    kpi_results = compute_all(current.tables, as_of=as_of, rules=rules,
+    kpi_results = compute_all(measured(current, as_of), as_of=as_of, rules=rules,
                               not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
@@ -320,27 +320,6 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     return audit
 
 
-def _audit_task_in_worker(task: _ProviderTask) -> tuple[ProviderAudit | KpiToolsError, dict]:
-    """:func:`_audit_task` plus the frames derived from the return on the way (pickled
-    together, so frames they share with the return travel once): the portfolio step
-    then need not rebuild them."""
-    result = _audit_task(task)
-    if isinstance(result, KpiToolsError):
-        return result, {}
-    try:
-        return result, derived_values(result.provider, result.as_of)
-    except Exception as error:  # only a saving of work: the portfolio step derives them again
-        log.debug("%s: derived values not shipped", task.provider_dir.name, exc_info=error)
-        return result, {}
-
-
-def _adopted(shipped: tuple[ProviderAudit | KpiToolsError, dict]) -> ProviderAudit | KpiToolsError:
-    result, values = shipped
-    if isinstance(result, ProviderAudit):
-        adopt(result.provider, result.as_of, values)
-    return result
-
-
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
     """Each task's audit, in task order; in ``workers`` processes when more than one."""
     workers = min(workers, len(tasks))
@@ -349,7 +328,9 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
         return
     chunk = max(1, min(8, len(tasks) // (4 * workers)))
     with process_pool(workers) as pool:
-        yield from map(_adopted, pool.map(_audit_task_in_worker, tasks, chunksize=chunk))
+        # each return comes back with its measured tables (ProviderReturn.measured), so
+        # the portfolio step does not derive them again
+        yield from pool.map(_audit_task, tasks, chunksize=chunk)
 
 
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
@@ -365,27 +346,3 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
         audits[provider_id].worklists[BREACH_RISK] = risk
 
-
-def rules_from_params(path: str | Path | None) -> Rules:
-    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one.
-
-    The file may be a full pack params file (:mod:`kpitools.packs.params`) or hold only
-    ``rules:``; any other key is an error, as is an unknown rule.
-
-    Raises:
-        ParameterError: unreadable file, not YAML, unknown key or bad rule.
-    """
-    if path is None:
-        return Rules()
-    from kpitools.packs.params import PARAMETER_NAMES, read_params_file
-
-    raw = read_params_file(path) or {}
-    if not isinstance(raw, dict):
-        raise ParameterError("a params file must be a mapping of name: value", path=path)
-    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
-    try:
-        return Rules.from_mapping(raw.get("rules") or {})
-    except ParameterError as error:
-        raise ParameterError(f"rules: {error.message}", path=path) from None

@@ -39,6 +39,20 @@ def add_months_series(days: pd.Series, months: int) -> pd.Series:
     return days + pd.DateOffset(months=months)
 
 
+def iso(value: object, *, missing: str = "") -> str:
+    """A date (Timestamp, date, datetime64) as ``YYYY-MM-DD``, for messages; ``missing``
+    when there is none (None, NaN, NaT, pd.NA or blank text).
+
+    The KPIs write a missing date as nothing, the irregularity checks as ``missing="blank"``.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return missing
+    try:
+        if pd.isna(value):
+            return missing
+    except (TypeError, ValueError):  # not a scalar: let pandas say what it is below
+        pass
+    return pd.Timestamp(value).date().isoformat()
 def parse_period(period: str) -> tuple[int, int]:
     """``"2023-03"`` → ``(2023, 3)``; anything else is a ValueError."""
     match = _PERIOD.match(str(period))

@@ -331,10 +331,11 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     accepted, 1 when rows were rejected (the outputs are still written;
     rejected_rows.csv lists them), 2 for bad input or arguments.
     """
-    from kpitools.audit import audit_single_provider, rules_from_params
-    from kpitools.io.outputs import write_provider_outputs
+    from kpitools.audit import audit_single_provider
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
+    from kpitools.packs.outputs import write_provider_outputs
+    from kpitools.packs.params import rules_from_params
     from kpitools.privacy.naming import WORKING, provider_naming
 
     measured = _date_option(as_of)
@@ -372,8 +373,8 @@ def rules_command(params_file: str | None) -> None:
 
     Exit status: 0, or 2 for a bad params file.
     """
-    from kpitools.audit import rules_from_params
     from kpitools.packs.method import method_statement_text
+    from kpitools.packs.params import rules_from_params
 
     echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
@@ -458,9 +459,9 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | 
     from collections import Counter
     from dataclasses import replace
 
-    from kpitools.audit import rules_from_params
     from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.ilr.outputs import write_ilr_outputs
+    from kpitools.packs.params import rules_from_params
     from kpitools.privacy.naming import WITHHELD, withheld_values
 
     rules = rules_from_params(params_file)

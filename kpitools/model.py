@@ -70,6 +70,8 @@ class ProviderReturn:
             (or sheet) that was looked for. An absent table is *not supplied*, unlike a
             file with a header and no rows (a supplied, empty table): KPIs and checks
             that need it are ``no_data`` / not checked, nothing is inferred from it.
+        measured: the tables as they stood at an as_of, with the frames derived from
+            them, kept by :func:`kpitools.kpis.measured.measured` (built once, shared).
     """
 
     provider_id: str
@@ -80,6 +82,8 @@ class ProviderReturn:
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_supplied: dict[str, str] = field(default_factory=dict)
+    measured: dict[date, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     @property
     def provider_name(self) -> str:

@@ -13,10 +13,9 @@ from kpitools.audit import (
     audit_period,
     audit_provider,
     audit_single_provider,
-    rules_from_params,
 )
 from kpitools.cli import main
-from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
+from kpitools.errors import FileLevelError, ParameterError
 from kpitools.model import ProviderAudit
 from kpitools.rules import Rules
 
@@ -118,21 +117,6 @@ def test_kpis_command_on_unreadable_provider_is_one_line(tmp_path):
                                        "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and len(result.output.splitlines()) == 1
-
-
-def test_rules_from_params(tmp_path):
-    assert rules_from_params(None) == Rules()
-    params = tmp_path / "p.yaml"
-    params.write_text("rules:\n  progression_target: 0.4\n", encoding="utf-8")
-    assert rules_from_params(params).progression_target == 0.4
-    params.write_text("colour: blue\n", encoding="utf-8")
-    try:
-        rules_from_params(params)
-    except ParameterError as error:
-        assert "unknown parameter(s) colour" in error.one_line()
-    else:
-        raise AssertionError("an unknown key must be refused")
-    assert issubclass(ParameterError, KpiToolsError)
 
 
 def test_no_previous_return_is_said(tmp_path):

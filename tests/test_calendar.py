@@ -1,9 +1,10 @@
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from kpitools.calendar import add_months, add_months_series, period_end, previous_period
+from kpitools.calendar import add_months, add_months_series, iso, period_end, previous_period
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,11 @@ def test_as_of_outside_the_period_names_both():
     after = as_of_outside(date(2023, 4, 1), "2023-03")
     assert before.startswith("as_of 2023-02-28 is outside the period 2023-03 (2023-03-01 to 2023-03-31)")
     assert after.startswith("as_of 2023-04-01 is outside the period 2023-03")
+
+
+def test_iso_writes_a_date_and_says_what_a_missing_one_is() -> None:
+    for value in (pd.Timestamp("2023-03-31"), date(2023, 3, 31), np.datetime64("2023-03-31")):
+        assert iso(value) == "2023-03-31"
+    for missing in (None, pd.NaT, np.nan, pd.NA, "", "  "):
+        assert iso(missing) == ""  # the KPIs' messages
+        assert iso(missing, missing="blank") == "blank"  # the irregularity checks'

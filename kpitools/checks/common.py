@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 import pandas as pd
 
@@ -91,23 +90,6 @@ def _column_texts(column: pd.Series) -> list[str]:
     values = column.astype(object).tolist()
     return ["" if missing else value if type(value) is str else str(value)
             for value, missing in zip(values, blank, strict=True)]
-
-
-def day(value: object) -> date | None:
-    """A Timestamp / date / NaT as a plain date or None."""
-    if is_blank(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return date(value.year, value.month, value.day)
-    return pd.Timestamp(value).date()
-
-
-def iso(value: object) -> str:
-    """A date as ``YYYY-MM-DD``, or ``blank``."""
-    found = day(value)
-    return found.isoformat() if found else "blank"
 
 
 def known_uln(uln: object) -> bool:

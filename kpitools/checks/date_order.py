@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, iso, learner_entity
+from kpitools.calendar import iso
+from kpitools.checks.common import irregularity, learner_entity
 from kpitools.model import Finding
 
 
@@ -38,8 +39,8 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
         key = (row.learner_ref, row.bootcamp_id)
         for outcome in early_outcomes.get(key, []):
             problems.append(
-                f"outcome dated {iso(outcome.outcome_date)} ({outcome.source}) is before "
-                f"the start {iso(row.start_date)}"
+                f"outcome dated {iso(outcome.outcome_date, missing='blank')} ({outcome.source}) is before "
+                f"the start {iso(row.start_date, missing='blank')}"
             )
             sources.append(outcome.source)
         if problems:
@@ -55,17 +56,17 @@ def _learner_problems(row: object) -> list[str]:
     completion, withdrawal = row.completion_date, row.withdrawal_date
     problems: list[str] = []
     if pd.notna(m1) and pd.notna(start) and m1 < start:
-        problems.append(f"M1 {iso(m1)} is before the start {iso(start)}")
+        problems.append(f"M1 {iso(m1, missing='blank')} is before the start {iso(start, missing='blank')}")
     if pd.notna(completion):
         if pd.notna(m1) and completion < m1:
-            problems.append(f"completion {iso(completion)} is before M1 {iso(m1)}")
+            problems.append(f"completion {iso(completion, missing='blank')} is before M1 {iso(m1, missing='blank')}")
         elif pd.isna(m1) and pd.notna(start) and completion < start:
-            problems.append(f"completion {iso(completion)} is before the start {iso(start)}")
+            problems.append(f"completion {iso(completion, missing='blank')} is before the start {iso(start, missing='blank')}")
         if pd.isna(m1):  # a completer must have passed M1 (kpi-rules.md, new skills)
-            problems.append(f"completed on {iso(completion)} without an M1 date")
+            problems.append(f"completed on {iso(completion, missing='blank')} without an M1 date")
         if pd.notna(withdrawal):
             problems.append(
-                f"both withdrawn ({iso(withdrawal)}) and completed ({iso(completion)})"
+                f"both withdrawn ({iso(withdrawal, missing='blank')}) and completed ({iso(completion, missing='blank')})"
             )
     return problems
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from kpitools.calendar import iso
 from kpitools.checks.common import (
     employer_entity,
     irregularity,
     is_blank,
-    iso,
     known_uln,
     learner_entity,
     learning_periods,
@@ -151,9 +151,9 @@ def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list
                 "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
                 [first["source"], second["source"]],
                 f"the learner at {first['source']} (bootcamp {first['bootcamp_id']}, "
-                f"{iso(first['learning_start'])} to {iso(first['learning_end'])}) and "
+                f"{iso(first['learning_start'], missing='blank')} to {iso(first['learning_end'], missing='blank')}) and "
                 f"the learner at {second['source']} (bootcamp {second['bootcamp_id']}, "
-                f"{iso(second['learning_start'])} to {iso(second['learning_end'])}) "
+                f"{iso(second['learning_start'], missing='blank')} to {iso(second['learning_end'], missing='blank')}) "
                 "share one ULN and their learning overlaps",
                 str(second["bootcamp_id"]),
             ))
@@ -188,10 +188,10 @@ def uln_overlaps_across(
             findings[this["provider_id"]].append(irregularity(
                 "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
                 f"the learner (bootcamp {this['bootcamp_id']}, "
-                f"{iso(this['learning_start'])} to {iso(this['learning_end'])}) has the "
+                f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
                 f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
-                f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'])} to "
-                f"{iso(other['learning_end'])}) and their learning overlaps",
+                f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
+                f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
                 str(this["bootcamp_id"]),
             ))
     return findings

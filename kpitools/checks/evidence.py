@@ -6,7 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, iso, learner_entity
+from kpitools.calendar import iso
+from kpitools.checks.common import irregularity, learner_entity
 from kpitools.model import Finding
 
 
@@ -53,7 +54,7 @@ def m2_without_evidence(
         if not ok:
             findings.append(irregularity(
                 "M2-NO-EVIDENCE", learner_entity(row.learner_ref), [row.source],
-                f"{row.learner_type} learner completed on {iso(completion)} "
+                f"{row.learner_type} learner completed on {iso(completion, missing='blank')} "
                 f"without {needed} dated on or before completion",
                 str(row.bootcamp_id),
             ))

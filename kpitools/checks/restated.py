@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, is_blank, iso, learner_entity, source_prefixed
+from kpitools.calendar import iso
+from kpitools.checks.common import irregularity, is_blank, learner_entity, source_prefixed
 from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn
 
@@ -142,20 +143,20 @@ def _date_changes(row: dict) -> list[tuple[str, str]]:
     ):
         old, new = row[f"{column}_before"], row[f"{column}_now"]
         if not is_blank(old) and (is_blank(new) or old != new):
-            changes.append((rule_id, f"{name} {iso(old)} last month is now {iso(new)}"))
+            changes.append((rule_id, f"{name} {iso(old, missing='blank')} last month is now {iso(new, missing='blank')}"))
     old_w, new_w = row["withdrawal_date_before"], row["withdrawal_date_now"]
     was_withdrawn = not is_blank(old_w) and is_blank(row["completion_date_before"])
     completed_now = not is_blank(row["completion_date_now"])
     if was_withdrawn and completed_now:
         changes.append((
             "RESTATED-WITHDRAWAL-TO-COMPLETION",
-            f"withdrawn on {iso(old_w)} last month, now completed on "
-            f"{iso(row['completion_date_now'])}",
+            f"withdrawn on {iso(old_w, missing='blank')} last month, now completed on "
+            f"{iso(row['completion_date_now'], missing='blank')}",
         ))
     elif not is_blank(old_w) and (is_blank(new_w) or old_w != new_w):
         changes.append((
             "RESTATED-WITHDRAWAL-DATE",
-            f"withdrawal date {iso(old_w)} last month is now {iso(new_w)}",
+            f"withdrawal date {iso(old_w, missing='blank')} last month is now {iso(new_w, missing='blank')}",
         ))
     return changes
 
@@ -182,7 +183,7 @@ def payment_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) ->
 
 def _signature(row: Mapping[str, object]) -> tuple[str, str, str]:
     evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
-    return (f"{float(row['amount']):.2f}", iso(row["payment_date"]), evidence)
+    return (f"{float(row['amount']):.2f}", iso(row["payment_date"], missing="blank"), evidence)
 
 
 def _by_payment_key(payments: pd.DataFrame) -> dict[tuple, list[dict]]:
@@ -224,7 +225,7 @@ def _pair_rest(old_left: list[dict], new_left: list[dict]) -> list[tuple[dict, d
 
 def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Finding:
     employer, ref, bootcamp = (str(k) for k in key)
-    old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'])}"
+    old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'], missing='blank')}"
     old_source = source_prefixed(old["source"], label)
     if new is None:
         return irregularity(
@@ -235,5 +236,5 @@ def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Fin
     return irregularity(
         "RESTATED-PAYMENT-CHANGED", learner_entity(ref), [new["source"], old_source],
         f"payment by employer {employer} for the learner was {old_text} last month, "
-        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'])}", bootcamp,
+        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'], missing='blank')}", bootcamp,
     )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from kpitools.ilr.dfe_rules import FINDING_COLUMNS
 from kpitools.ilr.mapping import IlrTables, cell_text
-from kpitools.io.outputs import csv_bytes, write_atomic
+from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.returns.contract import TABLES
 
 PII_COLUMNS = ("uln", "given_name", "family_name")

@@ -14,13 +14,13 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._common import measured_tables
 from kpitools.kpis._summary import ALL
 from kpitools.kpis.career_progression import career_progression
 from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement
 from kpitools.kpis.guaranteed_interview import guaranteed_interview
 from kpitools.kpis.learner_dropout import learner_dropout
+from kpitools.kpis.measured import measured_tables
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
 from kpitools.model import KpiResult

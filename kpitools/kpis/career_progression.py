@@ -8,19 +8,17 @@ from datetime import date
 
 import pandas as pd
 
+from kpitools.calendar import iso
 from kpitools.kpis._common import (
-    bootcamp_timing,
-    derived,
-    iso,
     learner_findings,
     learner_key,
     lookup,
-    measured_tables,
     per_learner,
     wants_interview,
 )
 from kpitools.kpis._offers import offer_problems, same_employer
 from kpitools.kpis._summary import ALL, Measure, summarise
+from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.model import Finding, KpiResult
 from kpitools.rules import Rules, rule
 

@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._common import bootcamp_timing, measured_tables
 from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
+from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
 from kpitools.rules import Rules, rule

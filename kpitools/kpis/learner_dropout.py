@@ -8,8 +8,10 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._common import bootcamp_timing, iso, learner_findings, measured_tables
+from kpitools.calendar import iso
+from kpitools.kpis._common import learner_findings
 from kpitools.kpis._summary import ALL, Measure, summarise
+from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
 from kpitools.rules import Rules, rule
 

@@ -36,7 +36,6 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
-from kpitools.io.outputs import write_error_file
 from kpitools.io.workers import process_pool
 from kpitools.io.workspace import (
     check_output_folder,
@@ -50,6 +49,7 @@ from kpitools.io.workspace import (
 from kpitools.kpis.trends import TREND_MONTHS
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
+from kpitools.packs.outputs import write_error_file, write_provider_outputs
 from kpitools.packs.params import PackParams, write_params
 from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
@@ -126,8 +126,6 @@ def provider_params(
 def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
     """Every file of one provider except the pack: outputs, register and params in
     ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``."""
-    from kpitools.io.outputs import write_provider_outputs
-
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     write_provider_outputs(ctx.audit, out_dir, ctx.working)
     write_provider_register(ctx, out_dir)

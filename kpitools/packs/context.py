@@ -35,7 +35,7 @@ AUDIT_FILE = ".audit.pkl"
 def save_audit(audit: ProviderAudit, path: str | Path) -> Path:
     """Save one provider's computed audit for its notebook (atomic write, mode 0600;
     batches put it in a private folder, :func:`kpitools.io.workspace.private_folder`)."""
-    from kpitools.io.outputs import write_atomic  # not imported by every pack kernel
+    from kpitools.io.files import write_atomic  # not imported by every pack kernel
 
     # the audit holds the raw return, personal data included: only its owner may read it
     return write_atomic(Path(path), pickle.dumps(audit, protocol=pickle.HIGHEST_PROTOCOL), private=True)

@@ -12,9 +12,10 @@ A params file names one provider's return and where its pack goes::
     audit_path: ""               # set by `kpitools packs`: the saved ProviderAudit
     pseudonym_key_file: ""       # blank = $KPITOOLS_PSEUDONYM_KEY or the default key
 
-The YAML is read with a loader that does not resolve timestamps, so ``2023-03-31``
-stays text until :func:`kpitools.calendar.parse_date` parses it explicitly; ids and paths must be text (a
-bare ``202303`` is refused rather than silently turned into a number). Unknown keys
+The YAML is read by :func:`kpitools.io.params_file.read_params_file`, which does not
+resolve timestamps, so ``2023-03-31`` stays text until :func:`kpitools.calendar.parse_date`
+parses it explicitly; ids and paths must be text (a bare ``202303`` is refused rather than
+silently turned into a number). Unknown keys
 fail. Relative paths are taken from the folder the command is run in. A blank
 ``previous_dir`` or ``out_dir`` is derived from ``provider_dir`` by the folder layout
 (:mod:`kpitools.layout`), exactly as ``kpitools packs`` and ``kpitools kpis`` find them.
@@ -26,7 +27,6 @@ plain values papermill injects.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -37,67 +37,8 @@ import yaml
 from kpitools import layout
 from kpitools.calendar import parse_date, parse_period, period_end
 from kpitools.errors import ParameterError
+from kpitools.io.params_file import read_params_file
 from kpitools.rules import Rules
-
-MAX_DEPTH = 10  # params nest two levels (rules:); deeper is a mistake or an attack
-MAX_INT_DIGITS = 18  # no parameter needs more; Python refuses past 4,300 with a traceback
-
-
-class _Refused(yaml.YAMLError):
-    """A YAML construct params files do not allow, at a place in the file."""
-
-    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
-        super().__init__(problem)
-        self.problem, self.problem_mark = problem, mark
-
-
-class _ParamsLoader(yaml.SafeLoader):
-    """SafeLoader for params files: dates and timestamps stay strings, and what a
-    params file never needs is refused (aliases and anchors, which also make alias
-    bombs; duplicate keys, where the last one would silently win; non-finite numbers;
-    over-long integers; deep nesting). Python tags are refused by SafeLoader itself."""
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("anchors and aliases (&name, *name) are not allowed in a params file",
-                           event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise _Refused(f"duplicate key {key!r}: each key may appear once",
-                               key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        if sum(c.isdigit() for c in str(node.value)) > MAX_INT_DIGITS:
-            raise _Refused(f"integer longer than {MAX_INT_DIGITS} digits", node.start_mark)
-        return super().construct_yaml_int(node)
-
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        value = super().construct_yaml_float(node)
-        if not math.isfinite(value):
-            raise _Refused(f"{node.value} is not a finite number", node.start_mark)
-        return value
-
-
-_ParamsLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_ParamsLoader.add_constructor("tag:yaml.org,2002:int", _ParamsLoader.construct_yaml_int)
-_ParamsLoader.add_constructor("tag:yaml.org,2002:float", _ParamsLoader.construct_yaml_float)
 
 
 @dataclass(frozen=True)
@@ -226,52 +167,6 @@ def _derived_paths(values: dict[str, Any], *, where: str) -> dict[str, str]:
     return derived
 
 
-def load_yaml_text(text: str, *, where: str = "") -> object:
-    """Parse params YAML text with the params loader (dates kept as text).
-
-    Raises:
-        ParameterError: not YAML, or a construct params files refuse (see
-            ``_ParamsLoader``), in one line naming the line of the file.
-    """
-    try:
-        return yaml.load(text, Loader=_ParamsLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        raise ParameterError(_yaml_problem(error), path=where or None) from None
-    except RecursionError:
-        raise ParameterError(f"nested deeper than {MAX_DEPTH} levels", path=where or None) from None
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """A YAML error in one line: ``line N: what is wrong``."""
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = str(getattr(error, "problem", None) or error).replace("\n", " ")
-    if "could not determine a constructor for the tag" in problem:
-        tag = problem.rsplit(" ", 1)[-1]
-        problem = f"the tag {tag} is not allowed: a params file holds plain values, lists and mappings"
-    where = f"line {mark.line + 1}: " if mark is not None else ""
-    return f"{where}{problem}" if isinstance(error, _Refused) else f"not valid YAML: {where}{problem}"
-
-
-def read_params_file(path: str | Path) -> object:
-    """The one reader of params YAML files (``kpitools pack``, ``packs --params``,
-    ``kpis --params``, ``rules --params``): UTF-8 text, through the params loader.
-
-    Raises:
-        ParameterError: unreadable, not UTF-8, not YAML or refused; one line.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParameterError(f"cannot read params file: {error.strerror}", path=path) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParameterError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8",
-                             path=path) from None
-    return load_yaml_text(text, where=str(path))
-
-
 def load_params(path: str | Path) -> PackParams:
     """Read and check one params YAML.
 
@@ -281,8 +176,32 @@ def load_params(path: str | Path) -> PackParams:
     return params_from_mapping(read_params_file(path), where=str(path))
 
 
+def rules_from_params(path: str | Path | None) -> Rules:
+    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one
+    (``kpitools kpis --params``, ``rules --params``, ``ilr --params``).
+
+    The file may be a full pack params file or hold only ``rules:``; any other key is an
+    error, as is an unknown rule.
+
+    Raises:
+        ParameterError: unreadable file, not YAML, unknown key or bad rule.
+    """
+    if path is None:
+        return Rules()
+    raw = read_params_file(path) or {}
+    if not isinstance(raw, dict):
+        raise ParameterError("a params file must be a mapping of name: value", path=path)
+    unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
+    try:
+        return Rules.from_mapping(raw.get("rules") or {})
+    except ParameterError as error:
+        raise ParameterError(f"rules: {error.message}", path=path) from None
+
+
 def write_params(params: PackParams, path: str | Path) -> Path:
     """Write ``params`` as YAML (atomically) and return the path."""
-    from kpitools.io.outputs import write_atomic  # pandas-heavy: not at the kernel's import
+    from kpitools.io.files import write_atomic  # pandas-heavy: not at the kernel's import
 
     return write_atomic(Path(path), params.to_yaml().encode("utf-8"))

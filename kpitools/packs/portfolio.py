@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpitools.io.outputs import write_atomic
+from kpitools.io.files import write_atomic
 from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
 from kpitools.packs.context import PackContext

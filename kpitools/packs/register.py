@@ -5,7 +5,8 @@ open *Exceptions* (with the follow-up carried from last month's register by
 :func:`kpitools.worklists.followup.follow_up`), the *Resolved* ones, the *Evidence request* for
 the provider, the *Rejected rows*, the informational list of career progression and
 every worklist and sample the pack summarises. Written by
-:func:`kpitools.io.register.write_register`.
+:func:`kpitools.packs.workbook.write_register`, read back next month by
+:func:`kpitools.worklists.followup.read_register`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from kpitools.errors import PackError
 from kpitools.model import findings_frame
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience
 from kpitools.worklists.evidence_request import evidence_request
-from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES, FollowUp, follow_up
+from kpitools.worklists.followup import (
+    EXCEPTIONS_SHEET,
+    FOLLOW_UP_STATUSES,
+    FollowUp,
+    follow_up,
+    read_register,
+)
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
@@ -58,7 +65,6 @@ def compute_followup(ctx: PackContext) -> FollowUp:
     """This month's register rows with the follow-up carried from last month's register
     (an unreadable previous register is noted, never fatal)."""
     from kpitools.calendar import previous_period
-    from kpitools.io.register import read_register  # openpyxl: not in a pack's kernel
 
     period = ctx.audit.period or ctx.params.resolved_period
     where = previous_register(ctx)
@@ -150,8 +156,8 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
     into ``out_dir`` (default: the params' ``out_dir``; a batch writes into a staging
     folder published afterwards), and keep the follow-up on the audit (the pack shows
     what is new and resolved from it)."""
-    from kpitools.io.outputs import csv_bytes, write_atomic
-    from kpitools.io.register import write_register
+    from kpitools.io.files import csv_bytes, write_atomic
+    from kpitools.packs.workbook import write_register  # openpyxl: not in a pack's kernel
 
     followup = compute_followup(ctx)
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir

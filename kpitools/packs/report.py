@@ -251,7 +251,7 @@ def provenance(ctx: PackContext) -> Html:
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
     )
-    from kpitools.io.outputs import package_versions  # the manifest's list, not a copy
+    from kpitools.packs.outputs import package_versions  # the manifest's list, not a copy
 
     versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -312,11 +312,11 @@ def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:
     Returns:
         Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
     """
-    from kpitools.kpis._common import measured_tables
     from kpitools.kpis.employer_cofunding import contributions
+    from kpitools.kpis.measured import measured
 
     audit = ctx.audit
-    owed = contributions(measured_tables(audit.provider.tables, audit.as_of), audit.rules)
+    owed = contributions(measured(audit.provider, audit.as_of), audit.rules)
     owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(audit.as_of))]
     if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])

@@ -200,7 +200,7 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
     notebook.metadata["title"] = title
     exporter = pack_exporter(TEMPLATE_NAME, str(TEMPLATES_DIR))
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    from kpitools.io.outputs import write_atomic
+    from kpitools.io.files import write_atomic
 
     return write_atomic(Path(html_path), body.encode("utf-8"))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from kpitools import layout
 from kpitools.errors import PackError, ParameterError
+from kpitools.io.params_file import read_params_file
 from kpitools.io.workspace import (
     check_output_folder,
     moved_path,
@@ -24,7 +25,6 @@ from kpitools.packs.params import (
     PackParams,
     load_params,
     params_from_mapping,
-    read_params_file,
     write_params,
 )
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job

@@ -7,8 +7,8 @@ what the auditor wrote last month (``status``, ``owner``, ``response``,
 and ``change`` says whether the exception is ``new`` or ``recurring``. Last month's
 exceptions that no longer occur are listed as resolved.
 
-Pure functions on frames: reading last month's workbook is
-:func:`kpitools.io.register.read_register`, writing it :func:`kpitools.io.register.write_register`.
+Last month's register is read back by :func:`read_register`; the rest are pure functions
+on frames. Writing the register is :func:`kpitools.packs.register.write_register`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 
+from kpitools.errors import PackError
 from kpitools.model import SEVERITIES
 
 EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
@@ -219,3 +221,37 @@ def _previous_rows(previous: pd.DataFrame | None) -> pd.DataFrame:
 def _most_severe_first(frame: pd.DataFrame) -> pd.DataFrame:
     rank = frame["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES))
     return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+
+
+def read_register(path: str | Path) -> pd.DataFrame:
+    """The ``Exceptions`` sheet of a register as the auditor left it.
+
+    Columns are taken by the header's names (the auditor may have reordered, hidden or
+    added columns); cells keep their values (text, numbers, dates); blank rows are
+    skipped.
+
+    Raises:
+        PackError: not a readable workbook, or no ``Exceptions`` sheet with an
+            ``exception_id`` column (a register written by an older kpitools).
+    """
+    import openpyxl
+
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise PackError(f"not a readable Excel workbook ({type(error).__name__})", path=path) from None
+    try:
+        if EXCEPTIONS_SHEET not in book.sheetnames:
+            raise PackError(f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path)
+        rows = book[EXCEPTIONS_SHEET].iter_rows(values_only=True)
+        header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
+        if "exception_id" not in header:
+            raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
+        records = [list(r) + [None] * (len(header) - len(r)) for r in rows
+                   if any(v is not None and str(v).strip() for v in r)]
+    finally:
+        book.close()
+    frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
+    keep = [bool(name) for name in header] & ~frame.columns.duplicated()
+    return frame.loc[:, keep]

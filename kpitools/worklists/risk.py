@@ -37,8 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.checks.derived import measured, return_derived
-from kpitools.checks.derived import timing as derived_timing
+from kpitools.kpis.measured import bootcamp_timing, derived, measured
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
 
@@ -95,14 +94,14 @@ def _cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
     """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
     at ``as_of`` (only what was known at ``as_of`` is used; counted once per return and
-    ``as_of``, :mod:`kpitools.checks.derived`)."""
-    return return_derived(provider, as_of, "hazard_counts",
-                          lambda: _hazard_counts(provider, as_of))
+    ``as_of``, :mod:`kpitools.kpis.measured`)."""
+    return derived(measured(provider, as_of), "hazard_counts",
+                   lambda: _hazard_counts(provider, as_of))
 
 
 def _hazard_counts(provider: ProviderReturn, as_of: date) -> HazardCounts:
     tables = measured(provider, as_of)
-    timing = derived_timing(provider, as_of)
+    timing = bootcamp_timing(measured(provider, as_of), as_of)
     finished = timing.index[timing["finished"]]
     cohort = _cohort(tables)
     cohort = cohort[cohort["bootcamp_id"].isin(finished)]
@@ -178,7 +177,7 @@ def breach_risk(
     """Projected final drop-out rate and P(final rate > limit) per running bootcamp.
 
     A bootcamp is running when it has a cohort (an M1 on or before ``as_of``) and is
-    not over (:func:`kpitools.kpis._common.bootcamp_timing`).
+    not over (:func:`kpitools.kpis.measured.bootcamp_timing`).
 
     Args:
         provider: the validated return.
@@ -194,7 +193,7 @@ def breach_risk(
     """
     hazard = shrunk_hazard(hazard_counts(provider, as_of=as_of), portfolio)
     tables = measured(provider, as_of)
-    timing = derived_timing(provider, as_of)
+    timing = bootcamp_timing(measured(provider, as_of), as_of)
     cohort = _cohort(tables)
     rows = []
     for bootcamp_id, timing_row in timing[~timing["finished"]].iterrows():

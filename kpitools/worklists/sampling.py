@@ -24,10 +24,9 @@ import pandas as pd
 from kpitools import __version__
 from kpitools.calendar import parse_date, period_end
 from kpitools.checks.common import text_key
-from kpitools.checks.derived import measured, return_derived
-from kpitools.checks.derived import timing as derived_timing
 from kpitools.errors import ParameterError
-from kpitools.io.outputs import write_atomic
+from kpitools.io.files import write_atomic
+from kpitools.kpis.measured import bootcamp_timing, derived, measured
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
@@ -137,19 +136,19 @@ def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.Da
     An employer is in a stage when a bootcamp it is linked to (``bootcamp_ids``; blank =
     every bootcamp) is in that stage: design from the bootcamp's first M1, delivery from
     its first M1 until it is over, post from its first M2 (kpi-rules.md section 1).
-    Built once per return and ``as_of`` (:mod:`kpitools.checks.derived`); the frame is
+    Built once per return and ``as_of`` (:mod:`kpitools.kpis.measured`); the frame is
     shared read-only.
 
     Returns:
         employer_id, stage, bootcamp_id (the one linked bootcamp in the stage, blank when
         several), bootcamps (all of them, ``;``-separated), employer_name, status, source.
     """
-    return return_derived(provider, as_of, "employer_stage_population",
-                          lambda: _employer_stage_population(provider, as_of))
+    return derived(measured(provider, as_of), "employer_stage_population",
+                   lambda: _employer_stage_population(provider, as_of))
 
 
 def _employer_stage_population(provider: ProviderReturn, as_of: date) -> pd.DataFrame:
-    timing = derived_timing(provider, as_of)
+    timing = bootcamp_timing(measured(provider, as_of), as_of)
     cutoff = pd.Timestamp(as_of)
     in_stage = {
         "design": set(timing.index[timing["first_m1"] <= cutoff]),

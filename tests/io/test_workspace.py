@@ -201,11 +201,3 @@ def test_private_folders_of_killed_runs_are_removed_by_the_next_run():
     with private_folder():
         assert not orphan.exists()
 
-
-def test_private_writes_are_owner_only_others_follow_the_umask(tmp_path):
-    from kpitools.io import outputs
-
-    private = outputs.write_atomic(tmp_path / "P001.audit.pkl", b"raw", private=True)
-    shared = outputs.write_atomic(tmp_path / "kpi_results.csv", b"figures")
-    assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    assert stat.S_IMODE(shared.stat().st_mode) == 0o666 & ~outputs._UMASK

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpitools.kpis._common import empty_table
 from kpitools.returns.contract import TABLES
+from kpitools.returns.validate import empty_table
 
 _FLAG = {"Y": True, "N": False, "": pd.NA}
 

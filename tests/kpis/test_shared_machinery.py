@@ -9,8 +9,9 @@ import pandas as pd
 from kpi_frames import bootcamp, build, learner
 
 from kpitools.kpis import compute_all
-from kpitools.kpis._common import bootcamp_timing, learner_key, lookup, measured_tables, per_learner
+from kpitools.kpis._common import learner_key, lookup, per_learner
 from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
+from kpitools.kpis.measured import bootcamp_timing, measured_tables
 
 AS_OF = date(2023, 3, 31)
 

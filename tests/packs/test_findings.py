@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 from builders import LEARNERS
 
-from kpitools.io.register import write_register
 from kpitools.packs.context import PackContext
 from kpitools.packs.findings import findings_first, gap_text, off_target
 from kpitools.packs.register import compute_followup
+from kpitools.packs.workbook import write_register
 from kpitools.worklists.followup import exception_id
 
 

@@ -9,15 +9,17 @@ from pathlib import Path
 import papermill
 import pytest
 
-from kpitools.errors import ParameterError
+from kpitools.errors import KpiToolsError, ParameterError
 from kpitools.packs.params import (
     PARAMETER_NAMES,
     PackParams,
     load_params,
     params_from_mapping,
+    rules_from_params,
     write_params,
 )
 from kpitools.packs.runner import PROVIDER_NOTEBOOK
+from kpitools.rules import Rules
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -168,10 +170,24 @@ def test_a_params_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 
 def test_every_params_reader_uses_the_safe_loader(tmp_path: Path) -> None:
     # kpis/rules --params (rules_from_params) and packs --params (batch_base) too
-    from kpitools.audit import rules_from_params
     from kpitools.packs import batch_base
 
     path = _write(tmp_path, "include_pii: false\ninclude_pii: true\n")
     for reader in (rules_from_params, batch_base):
         with pytest.raises(ParameterError, match="duplicate key 'include_pii'"):
             reader(path)
+
+
+def test_rules_from_params(tmp_path):
+    assert rules_from_params(None) == Rules()
+    params = tmp_path / "p.yaml"
+    params.write_text("rules:\n  progression_target: 0.4\n", encoding="utf-8")
+    assert rules_from_params(params).progression_target == 0.4
+    params.write_text("colour: blue\n", encoding="utf-8")
+    try:
+        rules_from_params(params)
+    except ParameterError as error:
+        assert "unknown parameter(s) colour" in error.one_line()
+    else:
+        raise AssertionError("an unknown key must be refused")
+    assert issubclass(ParameterError, KpiToolsError)

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpitools.errors import PackError
-from kpitools.io.register import read_register, write_register
-from kpitools.worklists.followup import FOLLOW_UP_STATUSES
+from kpitools.packs.workbook import write_register
+from kpitools.worklists.followup import FOLLOW_UP_STATUSES, read_register
 
 PAYLOADS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTab", "\rCR", "\nLF", '=HYPERLINK("http://x","y")']
 

@@ -1,16 +1,13 @@
-"""``exceptions.xlsx``: the exceptions register, written as a workbook and read back.
+"""``exceptions.xlsx`` written as a workbook (what goes in it: :mod:`kpitools.packs.register`).
 
-:func:`write_register` writes named sheets (the register's content is put together by
-:func:`kpitools.packs.register.register_sheets`), each with a bold frozen header row, an
+:func:`write_register` writes named sheets, each with a bold frozen header row, an
 autofilter and column widths set; dates are date cells. Every text cell is written as a
 string cell, never as a formula: a provider who types ``=HYPERLINK(...)`` or
 ``@SUM(...)`` into a name field gets exactly that text in the register (cells starting
-with one of :data:`kpitools.io.outputs.FORMULA_STARTS` are also flagged ``quotePrefix``
+with one of :data:`kpitools.io.files.FORMULA_STARTS` are also flagged ``quotePrefix``
 so Excel keeps them as text when edited). A sheet's ``status`` column gets a drop-down
-list of the follow-up statuses.
-
-:func:`read_register` reads last month's ``Exceptions`` sheet back as the auditor left
-it, to carry the follow-up over (:mod:`kpitools.worklists.followup`).
+list of the follow-up statuses. Next month's run reads the register back with
+:func:`kpitools.worklists.followup.read_register`.
 """
 
 from __future__ import annotations
@@ -27,9 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpitools.errors import PackError
-from kpitools.io.outputs import FORMULA_STARTS, write_atomic
-from kpitools.worklists.followup import EXCEPTIONS_SHEET
+from kpitools.io.files import FORMULA_STARTS, write_atomic
 
 MAX_WIDTH = 60
 MAX_SHEET_NAME = 31  # Excel's limit
@@ -122,37 +117,3 @@ def write_register(
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())
-
-
-def read_register(path: str | Path) -> pd.DataFrame:
-    """The ``Exceptions`` sheet of a register as the auditor left it.
-
-    Columns are taken by the header's names (the auditor may have reordered, hidden or
-    added columns); cells keep their values (text, numbers, dates); blank rows are
-    skipped.
-
-    Raises:
-        PackError: not a readable workbook, or no ``Exceptions`` sheet with an
-            ``exception_id`` column (a register written by an older kpitools).
-    """
-    import openpyxl
-
-    path = Path(path)
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise PackError(f"not a readable Excel workbook ({type(error).__name__})", path=path) from None
-    try:
-        if EXCEPTIONS_SHEET not in book.sheetnames:
-            raise PackError(f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path)
-        rows = book[EXCEPTIONS_SHEET].iter_rows(values_only=True)
-        header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
-        if "exception_id" not in header:
-            raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
-        records = [list(r) + [None] * (len(header) - len(r)) for r in rows
-                   if any(v is not None and str(v).strip() for v in r)]
-    finally:
-        book.close()
-    frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
-    keep = [bool(name) for name in header] & ~frame.columns.duplicated()
-    return frame.loc[:, keep]

@@ -8,32 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from kpi_frames import build, small_return
 
 from kpitools.audit import audit_return
-from kpitools.io.outputs import csv_bytes, neutralise_cell, write_provider_outputs
 from kpitools.model import InputFile, ProviderReturn, TableCount
+from kpitools.packs.outputs import write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
-
-
-@pytest.mark.parametrize("text", ["=1+1", "+44 100", "-2+3", "@SUM(A1)", "\tx", "\rx", "\nx"])
-def test_formula_starts_are_neutralised(text):
-    assert neutralise_cell(text) == "'" + text
-
-
-@pytest.mark.parametrize("value", ["Example Ltd", "a=b", "", -3.5, -2, 0, None, 12.25])
-def test_other_cells_and_numbers_are_unchanged(value):
-    assert neutralise_cell(value) is value
-
-
-def test_negative_numbers_stay_numbers_in_csv():
-    frame = pd.DataFrame({"amount": [-3.5], "note": ["-3.5"]})
-    assert csv_bytes(frame, ("amount", "note")) == b"amount,note\n-3.5,'-3.5\n"
 
 
 def _audit(tmp_path: Path):

@@ -1,9 +1,11 @@
 """Write a provider's machine-readable outputs: the KPI results, the exceptions, the
-rejected rows and a manifest that proves which data and rules produced them.
+rejected rows and a manifest that proves which data and rules produced them; or, for a
+provider that failed, ``error.txt``.
 
 The CSVs hold no timestamp, so the same inputs and rules give byte-identical files;
-the generation time lives only in ``manifest.json``. Every file is written to a
-temporary name in the output folder and then renamed over the old one (atomic).
+the generation time lives only in ``manifest.json``. Every file is written through
+:func:`kpitools.io.files.write_atomic`, text cells neutralised by
+:func:`kpitools.io.files.csv_bytes`.
 """
 
 from __future__ import annotations
@@ -11,92 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.model import ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 
-# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
 VERSIONED_PACKAGES = (
     "kpitools", "pandas", "numpy", "papermill", "nbconvert", "nbformat", "matplotlib",
     "openpyxl", "lxml", "pyyaml", "click",
 )
-
-
-def neutralise_cell(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, made inert.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading single
-    quote (the OWASP CSV-injection advice). Anything that is not text (numbers,
-    including negative ones, dates, missing values) is returned unchanged.
-
-    >>> neutralise_cell('=HYPERLINK("http://example.invalid","x")')
-    '\\'=HYPERLINK("http://example.invalid","x")'
-    >>> neutralise_cell(-3.5)
-    -3.5
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`neutralise_cell`."""
-    text_columns = [c for c in frame.columns
-                    if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
-    return frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})
-
-
-def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
-    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells neutralised."""
-    safe = neutralise_frame(frame.reindex(columns=list(columns)))
-    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
-
-
-def _process_umask() -> int:
-    mask = os.umask(0o077)  # reading the umask means setting it: done once, at import
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _process_umask()
-
-
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder.
-
-    Args:
-        path: the file to write (its folder is created if needed).
-        data: the bytes.
-        private: readable by the owner only (0600), for files holding personal data;
-            otherwise the usual mode for new files (0666 less the umask).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:  # created 0600 (mkstemp): never readable by others while written
-            handle.write(data)
-            if not private:
-                os.chmod(handle.name, 0o666 & ~_UMASK)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
-
 
 ERROR_FILE = "error.txt"
 

@@ -1,0 +1,80 @@
+"""Writing files safely: atomic writes, and text cells a spreadsheet cannot run.
+
+Every output file goes through :func:`write_atomic` (a temporary name in the same folder,
+then renamed over the old file), so a reader never sees half a file and an interrupted
+run leaves the previous one whole. Every text cell of a CSV or workbook is checked
+against :data:`FORMULA_STARTS` (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+# OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made inert.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading single
+    quote (the OWASP CSV-injection advice). Anything that is not text (numbers,
+    including negative ones, dates, missing values) is returned unchanged.
+
+    >>> neutralise_cell('=HYPERLINK("http://example.invalid","x")')
+    '\\'=HYPERLINK("http://example.invalid","x")'
+    >>> neutralise_cell(-3.5)
+    -3.5
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell passed through :func:`neutralise_cell`."""
+    text_columns = [c for c in frame.columns
+                    if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})
+
+
+def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
+    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells neutralised."""
+    safe = neutralise_frame(frame.reindex(columns=list(columns)))
+    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _process_umask() -> int:
+    mask = os.umask(0o077)  # reading the umask means setting it: done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
+
+    Args:
+        path: the file to write (its folder is created if needed).
+        data: the bytes.
+        private: readable by the owner only (0600), for files holding personal data;
+            otherwise the usual mode for new files (0666 less the umask).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
+    try:
+        with handle:  # created 0600 (mkstemp): never readable by others while written
+            handle.write(data)
+            if not private:
+                os.chmod(handle.name, 0o666 & ~_UMASK)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
