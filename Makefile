@@ -23,8 +23,11 @@ demo: setup
 	$(BIN)/kpitools demo --out $(DATA)
 	$(BIN)/kpitools packs $(DATA)/$(PERIOD) --out $(OUT) --workers 2
 
+# one worker process per core; each test file stays on one worker (--dist loadfile), so
+# a module's shared fixtures (a built period of packs) are built once; files are handed
+# out in collection order, slow ones first (tests/conftest.py), not by number of tests
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -25,7 +25,7 @@ _HOMES = {
     "audit_period": "kpitools.audit",
     "audit_provider": "kpitools.audit",
     "load_context": "kpitools.packs.context",
-    "load_provider": "kpitools.returns.load",
+    "load_provider": "kpitools.ilr.load",
     "ProviderAudit": "kpitools.model",
     "ProviderReturn": "kpitools.model",
     "Rules": "kpitools.rules",

@@ -1,6 +1,6 @@
 """Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
 
-This module orchestrates; the work is done by the loaders (:mod:`kpitools.returns.load`), the
+This module orchestrates; the work is done by the loader (:mod:`kpitools.ilr.load`), the
 KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
 ``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
 """
@@ -21,11 +21,13 @@ from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, Provi
 from kpitools.io.memory import check_provider_memory
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
+from kpitools.kpis.charts import pack_charts
 from kpitools.kpis.measured import measured
 from kpitools.model import Finding, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
+from kpitools.worklists.followup import RegisterTrail, provider_followup
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def audit_provider(
     rules: Rules | None = None,
     period: str | None = None,
     previous_dir: Path | None = None,
+    trend_months: int = 0,
 ) -> ProviderAudit:
     """Load one provider's return (and its previous month's) and audit it.
 
@@ -47,6 +50,8 @@ def audit_provider(
         period: the reporting period ``YYYY-MM`` (default: the parent folder's name when
             it is one).
         previous_dir: the previous month's folder of the same provider, if any.
+        trend_months: when above 0, the audit also holds its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`).
 
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
@@ -54,16 +59,16 @@ def audit_provider(
         TooLargeError: the audit is estimated to need more memory than the limit
             (:func:`kpitools.io.memory.check_provider_memory`), checked before loading.
     """
-    from kpitools.returns.load import load_provider
+    from kpitools.ilr.load import load_provider
 
     provider_dir = Path(provider_dir)
     check_provider_memory(provider_dir, previous_dir)
-    current = load_provider(provider_dir)
+    current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
     previous = None
     if previous_dir is not None:
         if Path(previous_dir).is_dir():
-            previous = load_provider(previous_dir)
+            previous = load_provider(previous_dir, rules=rules)
             _same_provider(current, previous)
             notes.append(f"previous return: {Path(previous_dir).as_posix()}")
         else:
@@ -73,8 +78,13 @@ def audit_provider(
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
     period = period or layout.provider_period(provider_dir)
-    return audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
-                        notes=notes)
+    audit = audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
+                         notes=notes)
+    if trend_months:
+        from kpitools.kpis.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=trend_months)
+    return audit
 
 
 SINGLE_PROVIDER_NOTE = (
@@ -92,48 +102,61 @@ def audit_single_provider(
     period: str | None = None,
     previous_dir: Path | None = None,
     period_dir: str | Path | None = None,
+    trend_months: int = 0,
+    register: RegisterTrail | None = None,
 ) -> ProviderAudit:
     """:func:`audit_provider` for a run on one provider (``kpitools kpis``, ``kpitools
     pack``, a notebook on its own), which says what it could not check.
 
     Args:
-        provider_dir, as_of, rules, period, previous_dir: as for :func:`audit_provider`.
+        provider_dir, as_of, rules, period, previous_dir, trend_months: as for
+            :func:`audit_provider`.
         period_dir: ``DATA/PERIOD``: the other providers there are loaded and the
             cross-provider checks run against them. Without it the audit notes that
             those checks were not run (:data:`SINGLE_PROVIDER_NOTE`).
+        register: where the provider's register is kept (and the key of its exception
+            ids): the audit then holds the register's follow-up against last month's
+            (``ProviderAudit.followup``, :func:`kpitools.worklists.followup.provider_followup`).
 
     Raises:
         KpiToolsError: as :func:`audit_provider`; or ``period_dir`` is not a folder.
     """
     audit = audit_provider(provider_dir, as_of=as_of, rules=rules, period=period,
-                           previous_dir=previous_dir)
+                           previous_dir=previous_dir, trend_months=trend_months)
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
-        return audit
-    from kpitools.returns.load import load_provider
+    else:
+        _cross_provider_checks(audit, Path(provider_dir), Path(period_dir))
+    if register is not None:  # last: the follow-up covers every finding
+        audit.followup = provider_followup(audit, register)
+    return audit
 
-    period_dir = Path(period_dir)
+
+def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir: Path) -> None:
+    """The cross-provider checks of one provider against the others of ``period_dir``,
+    added to its irregularities, with a note of how many were compared."""
+    from kpitools.ilr.load import load_provider
+
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
-    here = Path(provider_dir).resolve()
+    here = provider_dir.resolve()
     others: dict[str, ProviderReturn] = {}
     unread: list[str] = []
     for folder in layout.provider_folders(period_dir):
         if folder.resolve() == here:
             continue
         try:
-            other = load_provider(folder)
+            other = load_provider(folder, rules=audit.rules)
         except KpiToolsError:
             unread.append(folder.name)
             continue
         others[other.provider_id] = other
     returns = {**others, audit.provider_id: audit.provider}
-    audit.irregularities.extend(run_portfolio_checks(returns, as_of=as_of)[audit.provider_id])
+    audit.irregularities.extend(run_portfolio_checks(returns, as_of=audit.as_of)[audit.provider_id])
     note = f"cross-provider checks run against {len(others)} other provider(s) of {period_dir.as_posix()}"
     if unread:
         note += f" ({len(unread)} could not be read: {', '.join(unread)})"
     audit.notes.append(note)
-    return audit
 
 
 def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
@@ -189,7 +212,7 @@ def audit_return(
     return ProviderAudit(
         provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
         irregularities=irregularities, previous=previous, notes=notes,
-        worklists=worklists,
+        worklists=worklists, charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules),
     )
 
 
@@ -233,6 +256,8 @@ def audit_period(
     previous_period_dir: Path | None = None,
     workers: int = 1,
     trend_months: int = 0,
+    period_out: Path | None = None,
+    pseudonym_key: bytes | None = None,
 ) -> dict[str, ProviderAudit | KpiToolsError]:
     """Audit every provider folder of one period; a provider that fails does not stop others.
 
@@ -247,6 +272,11 @@ def audit_period(
         trend_months: when above 0, each audit also gets its KPI trends over that many
             periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`),
             computed in the same worker.
+        period_out: ``OUT/<period>``, with ``pseudonym_key``: each audit also holds its
+            register's follow-up (``ProviderAudit.followup``) against last month's
+            register of the provider, ``OUT/<previous period>/<provider>/exceptions.xlsx``
+            (:func:`kpitools.worklists.followup.provider_followup`).
+        pseudonym_key: the key the register's exception ids are made with.
 
     Returns:
         Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
@@ -281,7 +311,22 @@ def audit_period(
             audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
                                f"failed on an unexpected error ({type(error).__name__}) and "
                                "are missing from this audit")
+    if period_out is not None and pseudonym_key is not None:
+        _follow_up(results, period_out, pseudonym_key)
     return results
+
+
+def _follow_up(results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes) -> None:
+    """Each audit's register follow-up, once every finding is in (the cross-provider
+    ones too); a provider whose follow-up fails on an unexpected error fails alone."""
+    for provider_id, audit in results.items():
+        if isinstance(audit, KpiToolsError):
+            continue
+        try:
+            audit.followup = provider_followup(audit, RegisterTrail(period_out / provider_id, key))
+        except Exception as error:  # a fault in kpitools: that provider fails, not the period
+            log.warning("%s: register follow-up failed: %s: %s", provider_id, type(error).__name__, error)
+            results[provider_id] = ProviderFailure.during("register follow-up", error)
 
 
 @dataclass(frozen=True)
@@ -301,7 +346,8 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     other error as a ProviderFailure, so one provider never stops the period."""
     try:
         audit = audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
-                               period=task.period, previous_dir=task.previous_dir)
+                               period=task.period, previous_dir=task.previous_dir,
+                               trend_months=task.trend_months)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -317,10 +363,6 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
-    if task.trend_months:
-        from kpitools.kpis.trends import provider_trends
-
-        audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
 
 

@@ -95,8 +95,8 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
+    from kpitools.ilr.load import load_provider
     from kpitools.privacy.naming import WITHHELD, withheld_values
-    from kpitools.returns.load import load_provider
     from kpitools.returns.validate import reconciliation_lines, rejection_message
 
     status = 0
@@ -288,9 +288,9 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     """
     from pathlib import Path
 
+    from kpitools.ilr.load import load_provider
     from kpitools.io.workspace import check_output_folder
     from kpitools.privacy.naming import WORKING, provider_naming
-    from kpitools.returns.load import load_provider
     from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
     measured = measurement_date(Path(provider_dir), as_of)

@@ -3,11 +3,12 @@
 Inputs and outputs follow data-contract.md::
 
     DATA/2023-03/P001/...           a provider's return for a period (YYYY-MM)
+    DATA/2023-03/P001/ilr/*.xml     its ILR files, if any
     DATA/2023-02/P001/...           the same provider's previous month
     OUT/2023-03/P001/...            its outputs; OUT/2023-03/index.html the portfolio
 
 Every command, the batch and the notebooks find a period, its provider folders, the
-previous month's folder of a provider and the output folders through these functions;
+previous month's folder of a provider, its ILR files and the output folders through these functions;
 nothing else in the package builds those paths. The ``YYYY-MM`` pattern itself lives in
 :func:`kpitools.calendar.parse_period`.
 """
@@ -18,8 +19,9 @@ import re
 from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
-from kpitools.returns.contract import PROVIDER_ID_PATTERN
 
+PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+"""A provider id, which is also its folder's name (data contract: ``provider.provider_id``)."""
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
 
@@ -107,6 +109,16 @@ def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> 
     return found[::-1]
 
 
+def ilr_files(provider_dir: str | Path) -> list[Path]:
+    """The ILR files of a provider folder, ``<provider>/ilr/*.xml`` (the extension in any
+    case: ``.XML`` too), sorted by path; none when there is no ``ilr/`` folder. The loader
+    and the ILR review both find them here."""
+    folder = Path(provider_dir) / "ilr"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xml" and p.is_file())
+
+
 def period_out_dir(out_root: str | Path, period: str) -> Path:
     """``OUT/PERIOD``: where a period's provider folders and its index page go."""
     return Path(out_root) / period
@@ -136,3 +148,22 @@ def default_provider_out_dir(provider_dir: str | Path, period: str | None = None
     if period is None:
         raise ValueError(f"{provider_dir.as_posix()} is not inside a YYYY-MM period folder")
     return provider_out_dir(default_out_root(provider_dir), period, provider_dir.resolve().name)
+
+
+REGISTER_FILE = "exceptions.xlsx"
+
+
+def previous_register(provider_out_dir: str | Path, period: str | None) -> Path | None:
+    """Last month's register of a provider, ``OUT/<previous period>/<provider>/
+    exceptions.xlsx`` beside its output folder ``OUT/<period>/<provider>``, when that
+    folder exists (the file itself may not)."""
+    folder = previous_provider_dir(provider_out_dir, period) if period else None
+    return None if folder is None else folder / REGISTER_FILE
+
+
+def expected_previous_register(period: str | None, provider_id: str) -> str:
+    """Where last month's register would be, named in the pack and register when it is
+    not there: ``OUT/<previous period>/<provider>/exceptions.xlsx`` with the real period
+    (relative to the output folder, so the text is the same wherever OUT is)."""
+    month = previous_period(period) if period else "<previous period>"
+    return f"OUT/{month}/{provider_id}/{REGISTER_FILE}"

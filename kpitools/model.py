@@ -14,15 +14,31 @@ optional column absent from the file is all-missing) plus ``source``, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from kpitools.returns.contract import EXCEPTION_COLUMNS, REJECTED_COLUMNS
+from kpitools.rules import Rules, rule
+
+# The output files that pass between stages (data-contract.md, "What the toolkit
+# writes"): exact column order.
+KPI_RESULT_COLUMNS: tuple[str, ...] = (
+    "provider_id", "bootcamp_id", "kpi", "stage", "numerator", "denominator", "value",
+    "target", "status", "due_date", "as_of",
+)
+EXCEPTION_COLUMNS: tuple[str, ...] = (
+    "provider_id", "bootcamp_id", "kpi", "rule", "severity", "entity", "source", "message",
+)
+REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 
 SEVERITIES = ("high", "medium", "low")
+NEW, RECURRING = "new", "recurring"
+"""An exception's change since last month's register (:class:`FollowUp`)."""
+IRREGULARITY = "irregularity"
+"""The ``kpi`` of a finding that is an irregularity rather than a KPI exception."""
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
 """The worklist of the ILR's drop-outs with their withdrawal reason
 (:mod:`kpitools.ilr.reconcile`), shown in the pack's ILR section."""
@@ -101,6 +117,16 @@ def empty_rejected() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
 
 
+def learner_entity(learner_ref: object) -> str:
+    """The entity of a finding about a learner: ``learner:<learner_ref>``."""
+    return f"learner:{learner_ref}"
+
+
+def employer_entity(employer_id: object) -> str:
+    """The entity of a finding about an employer: ``employer:<employer_id>``."""
+    return f"employer:{employer_id}"
+
+
 def entity_learner_ref(entity: str) -> str:
     """The learner ref of a ``learner:<ref>`` entity, '' for any other entity."""
     kind, sep, ident = str(entity).partition(":")
@@ -140,6 +166,56 @@ class Finding:
             "source": self.source,
             "message": self.message,
         }
+
+
+def finding(rule_id: str, entity: str, sources: Iterable[str], message: str,
+            bootcamp_id: str = "ALL") -> Finding:
+    """A register row for a rule of the catalogue (:mod:`kpitools.rules`), its KPI (or
+    ``irregularity``) and severity taken from the catalogue: the one way KPIs, checks
+    and the ILR reconciliation build a :class:`Finding`.
+
+    Args:
+        rule_id: a catalogue rule id (an unknown id is a KeyError).
+        entity: ``learner:<ref>`` (:func:`learner_entity`), ``employer:<id>``
+            (:func:`employer_entity`) or ``bootcamp:<id>``.
+        sources: the ``file:row`` of every row that is evidence, in citation order.
+        message: plain words, never a name, ULN or contact detail.
+        bootcamp_id: the bootcamp concerned, or ``ALL``.
+    """
+    entry = rule(rule_id)
+    return Finding(kpi=entry.kpi, rule=rule_id, severity=entry.severity, entity=entity,
+                   source=join_sources(sources), message=message,
+                   bootcamp_id=bootcamp_id or "ALL")
+
+
+def irregularity(rule_id: str, entity: str, sources: Iterable[str], message: str,
+                 bootcamp_id: str = "ALL") -> Finding:
+    """:func:`finding` for an irregularity; a rule of a KPI is a ValueError."""
+    if rule(rule_id).kpi != IRREGULARITY:
+        raise ValueError(f"{rule_id} is a {rule(rule_id).kpi} rule, not an irregularity")
+    return finding(rule_id, entity, sources, message, bootcamp_id)
+
+
+def join_sources(sources: Iterable[str]) -> str:
+    """``file:row`` references joined by ``"; "``, blanks and repeats left out."""
+    seen: list[str] = []
+    for source in sources:
+        text = "" if is_blank(source) else str(source)
+        if text and text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NaT, pd.NA and empty text."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -192,11 +268,64 @@ def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: s
     return pd.DataFrame([f.as_row(provider_id) for f in findings], columns=list(EXCEPTION_COLUMNS))
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """This month's register and what changed since the previous one.
+
+    Attributes:
+        exceptions: one row per exception (:data:`kpitools.worklists.followup.REGISTER_COLUMNS`), most severe first.
+        resolved: the previous register's exceptions that no longer occur
+            (:data:`kpitools.worklists.followup.RESOLVED_COLUMNS`).
+        previous: where the previous register was looked for / found (blank: not looked).
+        previous_found: whether a previous register was read.
+        notes: plain-language notes (no previous register, unreadable dates, ...).
+    """
+
+    exceptions: pd.DataFrame
+    resolved: pd.DataFrame
+    previous: str = ""
+    previous_found: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def counts(self) -> dict[str, int]:
+        """Exceptions by severity and change, resolved ones, and recurring exceptions the
+        auditor had marked resolved or accepted (they occur again)."""
+        frame = self.exceptions
+        counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
+        counts.update(
+            total=len(frame), new=int((frame["change"] == NEW).sum()),
+            recurring=int((frame["change"] == RECURRING).sum()), resolved=len(self.resolved),
+            reopened=int(((frame["change"] == RECURRING)
+                          & frame["status"].isin(("resolved", "accepted"))).sum()),
+        )
+        return counts
+
+
+@dataclass(frozen=True)
+class Trends:
+    """A provider's KPI figures month by month.
+
+    Attributes:
+        figures: :data:`kpitools.kpis.trends.TREND_COLUMNS`, oldest period first; ``bootcamp_id`` is ``ALL``
+            for the provider, a bootcamp id for the KPIs of :data:`kpitools.kpis.trends.PER_BOOTCAMP`.
+        notes: months left out and why.
+    """
+
+    figures: pd.DataFrame
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(set(self.figures["period"]))
+
+
 @dataclass
 class ProviderAudit:
     """Everything computed for one provider and period: what packs and registers show.
 
-    Built by :func:`kpitools.audit.audit_provider`; notebooks only present it.
+    Built whole by :mod:`kpitools.audit` (:func:`~kpitools.audit.audit_provider`,
+    :func:`~kpitools.audit.audit_single_provider`, :func:`~kpitools.audit.audit_period`);
+    notebooks only present it.
 
     Attributes:
         provider: the validated current return.
@@ -208,24 +337,29 @@ class ProviderAudit:
             and cross-provider checks), ``kpi == "irregularity"``.
         previous: the previous month's return when one was found, else None.
         worklists: named tables for the auditor (samples, ageing, breach risk, ...).
+        charts: the figures the pack's charts draw, by name (:mod:`kpitools.kpis.charts`).
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
-            (:class:`kpitools.worklists.followup.FollowUp`), set when the register is written.
-        trends: the KPI figures month by month (:class:`kpitools.kpis.trends.Trends`), when
-            computed (packs).
+            (:class:`FollowUp`, :func:`kpitools.worklists.followup.provider_followup`), when
+            the audit was given the
+            provider's register trail (packs).
+        trends: the KPI figures month by month (:class:`Trends`,
+            :func:`kpitools.kpis.trends.provider_trends`), when
+            asked for (packs).
     """
 
     provider: ProviderReturn
     as_of: date
-    rules: object  # kpitools.rules.Rules (kept loose to avoid an import cycle)
+    rules: Rules
     kpi_results: list[KpiResult]
     period: str | None = None
     irregularities: list[Finding] = field(default_factory=list)
     previous: ProviderReturn | None = None
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    charts: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    followup: object | None = None  # kpitools.worklists.followup.FollowUp (kept loose: no import cycle)
-    trends: object | None = None  # kpitools.kpis.trends.Trends
+    followup: FollowUp | None = None
+    trends: Trends | None = None
 
     @property
     def provider_id(self) -> str:
@@ -241,8 +375,6 @@ class ProviderAudit:
         return [f for r in self.kpi_results for f in r.informational]
 
     def kpi_frame(self) -> pd.DataFrame:
-        from kpitools.returns.contract import KPI_RESULT_COLUMNS
-
         rows = [r.as_row(self.provider_id) for r in self.kpi_results]
         return pd.DataFrame(rows, columns=list(KPI_RESULT_COLUMNS))
 

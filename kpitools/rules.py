@@ -1,5 +1,6 @@
 """The rules: every threshold and choice of the KPI rules, as one frozen, typed object
-(:class:`Rules`), and every rule id kpitools reports (:data:`CATALOGUE`).
+(:class:`Rules`), and every rule id kpitools reports (:data:`CATALOGUE`, with DfE's ILR
+validation rules read from ``kpitools/dfe_rules.csv``, :data:`ILR_RULES`).
 
 Defaults are those of ``kpi-rules.md``; choices marked **(rule)** there, where the
 guidance is silent, are parameters here so an auditor can see and challenge them. A
@@ -8,11 +9,23 @@ params YAML may override any of them under ``rules:``; an unknown key is an erro
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from importlib import resources
 from typing import Any
 
 from kpitools.errors import ParameterError
+
+INTERVIEW_OFFER = "interview_offer"
+NEW_ROLE_OFFER = "new_role_offer"
+SELF_EMPLOYMENT_PLAN = "self_employment_plan"
+UNSPECIFIED_EVENT = "unspecified"
+"""An event whose meaning kpitools does not know: read and counted, never turned into
+an interview or outcome (the HGV event aims, EVI codes seen only in DfE's sample)."""
+EVENT_KINDS = (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN, UNSPECIFIED_EVENT)
+"""What an ILR event (an event aim or an ``EVI`` code) is read as: the values of the
+rule ``ilr_event_indicators`` and of ``kpitools/ilr/evi_codes.csv``."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,6 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
 
 
 def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
-    from kpitools.ilr.events import EVENT_KINDS
-
     if not isinstance(value, dict) or not all(
             isinstance(k, str | int) and not isinstance(k, bool) and v in EVENT_KINDS
             for k, v in value.items()):
@@ -219,11 +230,30 @@ CATALOGUE: dict[str, RuleId] = {
 }
 
 
-def _ilr_rules() -> dict[str, RuleId]:
-    """DfE's bootcamp ILR validation rules (``ILR-R_152`` ...), from their data file
-    (kpitools/ilr/dfe_rules.csv): DfE's Error is ``high``, Warning ``medium``."""
-    from kpitools.ilr.dfe_rules import ILR_RULES
+@dataclass(frozen=True)
+class IlrRule:
+    """One row of ``kpitools/dfe_rules.csv``: one of DfE's bootcamp ILR validation rules
+    that can be checked from the file alone (the checks are :mod:`kpitools.ilr.dfe_rules`)."""
 
+    rule_id: str
+    severity: str  # DfE's: Error | Warning
+    message: str
+    source: str
+    checked_as: str
+
+
+def _load_ilr_rules() -> dict[str, IlrRule]:
+    text = resources.files("kpitools").joinpath("dfe_rules.csv").read_text("utf-8")
+    return {row["rule_id"]: IlrRule(**row) for row in csv.DictReader(text.splitlines())}
+
+
+ILR_RULES: dict[str, IlrRule] = _load_ilr_rules()
+"""Rule id (``ILR-`` + DfE's rule name) → :class:`IlrRule`, in the order of the data file."""
+
+
+def _ilr_rules() -> dict[str, RuleId]:
+    """DfE's bootcamp ILR validation rules (``ILR-R_152`` ...) as catalogue entries: DfE's
+    Error is ``high``, Warning ``medium``."""
     return {r.rule_id: RuleId(r.rule_id, "irregularity",
                               "high" if r.severity == "Error" else "medium",
                               f"ILR file breaks DfE rule ({r.severity}): {r.message}")

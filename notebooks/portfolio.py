@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -27,6 +29,8 @@ summary = portfolio.load_summary(summary_path)
 
 # %% [markdown]
 # ## Overview
+#
+# Look for the providers with KPIs off track or not met, and open their packs from the links.
 
 # %%
 portfolio.headline(summary)
@@ -36,18 +40,24 @@ portfolio.status_matrix(summary)
 
 # %% [markdown]
 # ## Exceptions per provider
+#
+# Look for the providers with the most exceptions to follow up, high severity first.
 
 # %%
 portfolio.exception_counts(summary)
 
 # %% [markdown]
 # ## Failed packs
+#
+# Check that no pack failed and no provider folder was skipped or left stale: each names the reason.
 
 # %%
 portfolio.failures(summary)
 
 # %% [markdown]
 # ## Cross-provider duplicates
+#
+# Look for the same learner (ULN) on overlapping bootcamps, at one provider or at two, shown pseudonymised.
 
 # %%
 portfolio.duplicates(summary)

@@ -34,10 +34,10 @@ audit_path = ""
 pseudonym_key_file = ""
 
 # %%
-# One cell per section (every cell costs time when a batch builds packs): report.show
+# One cell per section (every cell costs time when a batch builds packs): blocks.show
 # puts a section's tables and charts into one output, charts as embedded PNG.
-from kpitools.packs import findings, plots, report
-from kpitools.packs.context import load_context
+from kpitools import load_context
+from kpitools.packs import blocks, breach, findings, plots, report
 
 ctx = load_context(
     provider_dir=provider_dir,
@@ -53,27 +53,35 @@ ctx = load_context(
 
 # %% [markdown]
 # ## Findings
+#
+# Start here: which KPIs of the provider and of its bootcamps are off track or not met, and which exceptions are new or resolved since last month's register.
 
 # %%
-report.show(report.headline(ctx), findings.findings_first(ctx))
+blocks.show(report.headline(ctx), findings.findings_first(ctx))
 
 # %% [markdown]
 # ## Trends
+#
+# Look for a KPI moving towards or away from its target month by month, and for any month left out of the trend.
 
 # %%
-report.show(plots.kpi_trends(ctx.trends), report.trend_note(ctx))
+blocks.show(plots.kpi_trends(ctx.trends), report.trend_note(ctx))
 
 # %% [markdown]
 # ## KPI status
+#
+# Look for the red and amber cells (KPIs off track or not met, per bootcamp) and for the KPIs where the exceptions to follow up pile up.
 
 # %%
-report.show(report.status_matrix(ctx), report.exception_counts(ctx))
+blocks.show(report.status_matrix(ctx), report.exception_counts(ctx))
 
 # %% [markdown]
 # ## Employer engagement
+#
+# Look for bootcamps whose reached employers fail a stage (design, delivery, post) and for low satisfaction scores.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "employer_engagement"),
     plots.satisfaction_distribution(ctx.audit),
     report.exceptions(ctx, "employer_engagement"),
@@ -82,23 +90,27 @@ report.show(
 
 # %% [markdown]
 # ## Employer co-funding
+#
+# Look for employers whose payments fall short of the contribution due (red bars) and the learners behind each shortfall.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "employer_cofunding"),
-    plots.due_vs_paid(report.cofunding_due_vs_paid(ctx), tolerance=ctx.audit.rules.payment_tolerance),
+    plots.cofunding_due_vs_paid(ctx.audit),
     report.exceptions(ctx, "employer_cofunding"),
     report.method(ctx, "employer_cofunding"),
 )
 
 # %% [markdown]
 # ## Learner drop-out
+#
+# Look for bootcamps above the drop-out limit, running bootcamps likely to end above it, and withdrawals reported late.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "learner_dropout"),
     plots.dropout_by_bootcamp(ctx.audit),
-    report.breach_risk(ctx),
+    breach.breach_risk(ctx),
     plots.dropout_trend(ctx.trends),
     report.exceptions(ctx, "learner_dropout"),
     report.method(ctx, "learner_dropout"),
@@ -106,9 +118,11 @@ report.show(
 
 # %% [markdown]
 # ## New skills
+#
+# Look for completers without an initial assessment by M1 or without an achieved final assessment before completion.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "new_skills"),
     report.exceptions(ctx, "new_skills"),
     report.method(ctx, "new_skills"),
@@ -116,9 +130,11 @@ report.show(
 
 # %% [markdown]
 # ## Guaranteed interview
+#
+# Look for completers who wanted an interview but have no valid offer by completion.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "guaranteed_interview"),
     plots.kpi_funnel(ctx.audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")),
     report.exceptions(ctx, "guaranteed_interview"),
@@ -127,9 +143,11 @@ report.show(
 
 # %% [markdown]
 # ## Career progression
+#
+# Look for completers whose outcome window has closed without a valid outcome, and the cases listed for information only.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "career_progression"),
     plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome")),
     report.exceptions(ctx, "career_progression"),
@@ -139,9 +157,11 @@ report.show(
 
 # %% [markdown]
 # ## Referral to alternative opportunities
+#
+# Look for unsuccessful learners who were not referred to alternative opportunities within the month allowed.
 
 # %%
-report.show(
+blocks.show(
     report.kpi_figures(ctx, "referral"),
     report.exceptions(ctx, "referral"),
     report.method(ctx, "referral"),
@@ -149,30 +169,40 @@ report.show(
 
 # %% [markdown]
 # ## Irregularities
+#
+# Look for signs that the return cannot be taken at face value: duplicates, impossible date orders, missing evidence, unknown employers, restated records.
 
 # %%
 report.irregularities(ctx)
 
 # %% [markdown]
 # ## ILR reconciliation
+#
+# Look for learners whose datasheet and ILR records disagree, DfE rules the ILR breaks, and the drop-outs the ILR shows with their reason.
 
 # %%
 report.ilr_reconciliation(ctx)
 
 # %% [markdown]
 # ## Worklists
+#
+# Use these lists to choose what to verify with the provider: the samples to check against evidence and the exceptions left open longest.
 
 # %%
 report.worklists(ctx)
 
 # %% [markdown]
 # ## Data quality
+#
+# Check that every row read was accepted or rejected (nothing lost) and why rows were rejected.
 
 # %%
-report.show(report.data_quality(ctx), report.rejected_rows(ctx))
+blocks.show(report.data_quality(ctx), report.rejected_rows(ctx))
 
 # %% [markdown]
 # ## Provenance
+#
+# Confirm which input files (by checksum), parameters, rules and versions produced this pack.
 
 # %%
 report.provenance(ctx)

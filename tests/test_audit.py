@@ -17,7 +17,9 @@ from kpitools.audit import (
 from kpitools.cli import main
 from kpitools.errors import FileLevelError, ParameterError
 from kpitools.model import ProviderAudit
+from kpitools.packs.workbook import write_register
 from kpitools.rules import Rules
+from kpitools.worklists.followup import RegisterTrail
 
 AS_OF = date(2023, 3, 31)
 
@@ -272,3 +274,42 @@ def test_packs_warns_of_an_as_of_outside_the_period(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["packs", str(tmp_path / "2023-03"), "--out", str(tmp_path / "out"),
                                        "--as-of", "2023-05-31", "--notebooks", str(tmp_path / "none")])
     assert "warning: as_of 2023-05-31 is outside the period 2023-03 (2023-03-01 to 2023-03-31)" in result.stderr
+
+
+KEY = b"audit-tests-key-0123456789abcdef"
+
+
+def test_single_provider_audit_is_complete_when_returned(tmp_path):
+    # asked for them, the audit holds its trends and its register's follow-up: nothing is
+    # added to it after it is returned
+    period_dir = _period(tmp_path)
+    out_dir = tmp_path / "out" / "2023-03" / "P1"
+    audit = audit_single_provider(period_dir / "P1", as_of=AS_OF, trend_months=2,
+                                  register=RegisterTrail(out_dir, KEY))
+    assert audit.trends.periods == ["2023-02", "2023-03"]
+    # no OUT/2023-02/P1 folder: every exception is new, the expected register named
+    assert audit.followup.previous == "OUT/2023-02/P1/exceptions.xlsx"
+    assert not audit.followup.previous_found
+    assert set(audit.followup.exceptions["change"]) == {"new"}
+    # L4's DROP-LATE-REPORT and one FUTURE-DATED: one exception each
+    assert len(audit.followup.exceptions) == len(audit.findings()) == 2
+    bare = audit_single_provider(period_dir / "P1", as_of=AS_OF)
+    assert bare.trends is None and bare.followup is None
+
+
+def test_period_audit_carries_each_register_follow_up(tmp_path):
+    # last month's register of P1 held this month's two exceptions, queried: they recur
+    period_dir = _period(tmp_path)
+    period_out = tmp_path / "out" / "2023-03"
+    first = audit_period(period_dir, as_of=AS_OF, period_out=period_out, pseudonym_key=KEY)["P1"]
+    row = first.followup.exceptions.assign(status="queried")
+    (tmp_path / "out" / "2023-02" / "P1").mkdir(parents=True)
+    write_register({"Exceptions": row}, tmp_path / "out" / "2023-02" / "P1" / "exceptions.xlsx")
+    results = audit_period(period_dir, as_of=AS_OF, period_out=period_out, pseudonym_key=KEY,
+                           trend_months=12)
+    followup = results["P1"].followup
+    assert followup.previous_found
+    assert followup.exceptions[["change", "status"]].values.tolist() == [["recurring", "queried"]] * 2
+    assert results["P1"].trends.periods == ["2023-02", "2023-03"]
+    assert isinstance(results["P2"], FileLevelError)  # a provider that failed has none
+    assert audit_period(period_dir, as_of=AS_OF)["P1"].followup is None

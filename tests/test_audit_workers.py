@@ -9,16 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.audit import audit_period
-from kpitools.demo import generate
 from kpitools.errors import KpiToolsError
 from kpitools.model import ProviderAudit
 
 AS_OF = date(2023, 3, 31)
 
 
-def _period(root: Path) -> Path:
+def _period(small_demo: Path, root: Path) -> Path:
     """A small demo (3 providers, planted irregularities) plus one unreadable provider."""
-    generate(root, providers=3, learners=900, periods=("2023-02", "2023-03"))
+    shutil.copytree(small_demo, root, dirs_exist_ok=True)
     broken = root / "2023-03" / "P009"
     shutil.copytree(root / "2023-03" / "P001", broken)
     (broken / "bootcamps.csv").unlink()  # a required table: the provider cannot be read
@@ -35,8 +34,8 @@ def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
         pd.testing.assert_frame_equal(frame, other.worklists[name])
 
 
-def test_two_workers_give_the_single_process_results_in_order(tmp_path):
-    period_dir = _period(tmp_path)
+def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tmp_path):
+    period_dir = _period(small_demo_dir, tmp_path)
     alone = audit_period(period_dir, as_of=AS_OF)
     shared = audit_period(period_dir, as_of=AS_OF, workers=2)
     assert list(shared) == list(alone) == ["P001", "P002", "P003", "P009"]

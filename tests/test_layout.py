@@ -73,3 +73,12 @@ def test_earlier_provider_dirs_skip_missing_months_oldest_first(tmp_path: Path) 
     found = layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 4)
     assert found == [("2022-11", tmp_path / "2022-11" / "P001"), ("2023-01", tmp_path / "2023-01" / "P001")]
     assert layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 0) == []
+
+
+def test_ilr_files_any_case_sorted_and_none_without_the_folder(tmp_path: Path) -> None:
+    assert layout.ilr_files(tmp_path) == []
+    (tmp_path / "ilr").mkdir()
+    for name in ("b.XML", "a.xml", "notes.txt", "c.Xml"):
+        (tmp_path / "ilr" / name).write_text("")
+    (tmp_path / "ilr" / "d.xml").mkdir()  # a folder is not a file
+    assert [p.name for p in layout.ilr_files(tmp_path)] == ["a.xml", "b.XML", "c.Xml"]

@@ -1,72 +1,12 @@
-"""Small helpers shared by the irregularity checks: findings, sources, learning periods."""
+"""Small helpers shared by the irregularity checks: keys, dates, learning periods (a
+finding is built by :func:`kpitools.model.irregularity`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 
-from kpitools.model import Finding
+from kpitools.model import is_blank
 from kpitools.returns.contract import ULN_UNKNOWN
-from kpitools.rules import rule
-
-IRREGULARITY = "irregularity"
-
-
-def irregularity(
-    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
-) -> Finding:
-    """A register row for an irregularity, with the catalogue's severity.
-
-    Args:
-        rule_id: an id of :mod:`kpitools.rules` whose kpi is ``irregularity``.
-        entity: ``learner:<ref>`` or ``employer:<id>``.
-        sources: the ``file:row`` of every row that is evidence, in citation order.
-        message: plain words, never a name, ULN or contact detail.
-        bootcamp_id: the bootcamp concerned, or ``ALL``.
-    """
-    entry = rule(rule_id)
-    if entry.kpi != IRREGULARITY:
-        raise ValueError(f"{rule_id} is a {entry.kpi} rule, not an irregularity")
-    return Finding(
-        kpi=IRREGULARITY,
-        rule=rule_id,
-        severity=entry.severity,
-        entity=entity,
-        source=join_sources(sources),
-        message=message,
-        bootcamp_id=bootcamp_id or "ALL",
-    )
-
-
-def join_sources(sources: Iterable[str]) -> str:
-    """``file:row`` references joined by ``"; "``, blanks and repeats left out."""
-    seen: list[str] = []
-    for source in sources:
-        text = "" if is_blank(source) else str(source)
-        if text and text not in seen:
-            seen.append(text)
-    return "; ".join(seen)
-
-
-def learner_entity(learner_ref: object) -> str:
-    return f"learner:{learner_ref}"
-
-
-def employer_entity(employer_id: object) -> str:
-    return f"employer:{employer_id}"
-
-
-def is_blank(value: object) -> bool:
-    """True for None, NaN, NaT, pd.NA and empty text."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def text_key(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.Series:

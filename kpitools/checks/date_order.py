@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.checks.common import irregularity, learner_entity
-from kpitools.model import Finding
+from kpitools.model import Finding, irregularity, learner_entity
 
 
 def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:

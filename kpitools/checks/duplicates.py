@@ -10,16 +10,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.checks.common import (
-    employer_entity,
-    irregularity,
-    is_blank,
-    known_uln,
-    learner_entity,
-    learning_periods,
-    text_key,
-)
-from kpitools.model import Finding
+from kpitools.checks.common import known_uln, learning_periods, text_key
+from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
@@ -51,7 +43,7 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
         kept = _kept_learner_row(learners, dup)
         if kept is None:
             findings.append(irregularity(
-                "DUP-ROW", f"learner:{_first_token(dup.value)}", [dup.source],
+                "DUP-ROW", learner_entity(_first_token(dup.value)), [dup.source],
                 "the same learner appears twice in learners; the later row was rejected",
             ))
             continue

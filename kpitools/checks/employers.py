@@ -6,8 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kpitools.checks.common import employer_entity, irregularity, is_blank, learner_entity
-from kpitools.model import Finding
+from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
 
 # Accepted tables whose employer_id must name a listed employer.
 NAMING_TABLES = ("learners", "cofunding_payments", "interviews", "outcomes")

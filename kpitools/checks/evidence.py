@@ -7,8 +7,7 @@ from datetime import date
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.checks.common import irregularity, learner_entity
-from kpitools.model import Finding
+from kpitools.model import Finding, irregularity, learner_entity
 
 
 def m2_without_evidence(

@@ -13,8 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.model import Finding
-from kpitools.rules import rule
+from kpitools.model import Finding, employer_entity, irregularity, learner_entity
 
 # The dates of each table that say something has happened. Bootcamp dates are plans
 # (end_date is normally in the future) and interview_date may be a booked interview,
@@ -42,7 +41,6 @@ def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Fin
         Findings in table order, then row order; the entity is the learner (or the
         employer for the contact log).
     """
-    spec = rule("FUTURE-DATED")
     limit = np.datetime64(pd.Timestamp(as_of).value, "ns")
     findings: list[Finding] = []
     for name, columns in EVENT_DATES.items():
@@ -56,7 +54,7 @@ def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Fin
         if not len(rows):
             continue
         entity_column = "employer_id" if name == "employer_contacts" else "learner_ref"
-        kind = "employer" if name == "employer_contacts" else "learner"
+        entity = employer_entity if name == "employer_contacts" else learner_entity
         entities = frame[entity_column].to_numpy()
         bootcamps = frame["bootcamp_id"].to_numpy()
         sources = frame["source"].to_numpy()
@@ -64,11 +62,10 @@ def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Fin
             dated = [f"{c} {pd.Timestamp(dates[c][row]).date().isoformat()}" for c in columns
                      if late[c][row]]
             bootcamp = bootcamps[row]
-            findings.append(Finding(
-                kpi="irregularity", rule=spec.id, severity=spec.severity,
-                entity=f"{kind}:{entities[row]}", source=str(sources[row]),
-                bootcamp_id=str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
-                message=f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
-                        "left out of the KPIs",
+            findings.append(irregularity(
+                "FUTURE-DATED", entity(entities[row]), [sources[row]],
+                f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
+                "left out of the KPIs",
+                str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
             ))
     return findings

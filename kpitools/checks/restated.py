@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.checks.common import irregularity, is_blank, learner_entity, source_prefixed
+from kpitools.checks.common import source_prefixed
 from kpitools.layout import is_period_name
-from kpitools.model import Finding, ProviderReturn
+from kpitools.model import Finding, ProviderReturn, irregularity, is_blank, learner_entity
 
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]

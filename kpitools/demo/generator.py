@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kpitools.calendar import parse_period, period_end, previous_period
 from kpitools.demo import names
+from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.lives import build_children, build_contacts
 from kpitools.demo.people import make_learners, share_learners
 from kpitools.demo.plant import Planter
@@ -204,6 +205,6 @@ def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
     :func:`generate` adds before writing ``ground_truth.json``."""
     del fmt  # the ILR files are built from the returns as the loader reads them
     # ILR XML for some providers each month, with planted ILR-MISMATCH-* (kpitools.demo.ilr_demo)
-    from kpitools.demo.ilr_demo import demo_ilr
-
-    return demo_ilr(out, demo)
+    truth = demo.truth
+    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers,
+                          truth.seed)

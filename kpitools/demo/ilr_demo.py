@@ -36,7 +36,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -45,10 +44,7 @@ from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.errors import ParameterError
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM
-from kpitools.returns.load import load_provider
-
-if TYPE_CHECKING:
-    from kpitools.demo.generator import DemoSet
+from kpitools.ilr.load import load_provider
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +62,6 @@ class IlrPlant:
     bootcamp_id: str
     note: str
     change: Callable[[Frames], None]
-
-
-def demo_ilr(out: Path, demo: DemoSet) -> list[Expectation]:
-    """The generator's ``after_writing`` hook: ILR files for the demo written to ``out``."""
-    truth = demo.truth
-    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers,
-                          truth.seed)
 
 
 def write_demo_ilr(out: Path, periods: list[str], providers: list[str],

@@ -32,11 +32,9 @@ from kpitools.ilr.events import (
     EVENT_AIMS,
     EVENT_INDICATORS,
     EVENT_INDICATORS_FROM,
-    INTERVIEW_OFFER,
-    NEW_ROLE_OFFER,
-    SELF_EMPLOYMENT_PLAN,
 )
 from kpitools.ilr.reader import KNOWN_NAMESPACES
+from kpitools.rules import INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN
 
 Row = Mapping[str, object]
 UNKNOWN_POSTCODE = "ZZ99 9ZZ"  # the ILR's code for a postcode that is not known

@@ -1,6 +1,7 @@
 """DfE's ILR validation rules for Skills Bootcamps that can be checked from the file alone.
 
-The rules are data: ``kpitools/ilr/dfe_rules.csv`` holds each rule's id (``ILR-`` + DfE's
+The rules are data: ``kpitools/dfe_rules.csv`` (read by :data:`kpitools.rules.ILR_RULES`,
+which also puts them in the rule-id catalogue) holds each rule's id (``ILR-`` + DfE's
 rule name), DfE's severity and error message, its source (DfE's "ILR validation rules
 2025 to 2026", version 3, with the rule's own version) and how kpitools checks it where
 DfE's condition needs what the file does not hold (LARS categories) or excludes bootcamp
@@ -17,12 +18,10 @@ name, ULN or date of birth.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 from kpitools.calendar import add_months
 from kpitools.ilr.events import (
@@ -39,26 +38,7 @@ from kpitools.ilr.events import (
     programme_aims,
 )
 from kpitools.ilr.records import IlrDelivery, IlrFam, IlrLearner
-
-
-@dataclass(frozen=True)
-class IlrRule:
-    """One row of ``kpitools/ilr/dfe_rules.csv``."""
-
-    rule_id: str
-    severity: str  # DfE's: Error | Warning
-    message: str
-    source: str
-    checked_as: str
-
-
-def _load_rules() -> dict[str, IlrRule]:
-    text = resources.files("kpitools.ilr").joinpath("dfe_rules.csv").read_text("utf-8")
-    return {row["rule_id"]: IlrRule(**row) for row in csv.DictReader(text.splitlines())}
-
-
-ILR_RULES: dict[str, IlrRule] = _load_rules()
-"""Rule id → :class:`IlrRule`, in the order of the data file."""
+from kpitools.rules import ILR_RULES
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,19 @@ from datetime import date, timedelta
 from importlib import resources
 
 from kpitools.ilr.records import IlrDelivery, IlrEmployment, IlrLearner
+from kpitools.rules import (
+    EVENT_KINDS,
+    INTERVIEW_OFFER,
+    NEW_ROLE_OFFER,
+    SELF_EMPLOYMENT_PLAN,
+    UNSPECIFIED_EVENT,
+)
 
 BOOTCAMP_FUND_MODEL = 37
 BOOTCAMP_PROG_TYPE = 32
 BOOTCAMP_SOF = "105"
 PROGRAMME_AIM_REF = "ZPROG001"
 EVENT_INDICATOR_FAM = "EVI"
-
-INTERVIEW_OFFER = "interview_offer"
-NEW_ROLE_OFFER = "new_role_offer"
-SELF_EMPLOYMENT_PLAN = "self_employment_plan"
-UNSPECIFIED_EVENT = "unspecified"
-"""An event whose meaning kpitools does not know: read and counted, never turned into
-an interview or outcome (the HGV event aims, EVI codes seen only in DfE's sample)."""
-EVENT_KINDS = (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN, UNSPECIFIED_EVENT)
 
 EVENT_AIMS: dict[str, str] = {
     # Provider support manual 2022-23 to 2024-25, "Skills Bootcamps in the ILR".

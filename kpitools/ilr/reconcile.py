@@ -19,14 +19,20 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
-from kpitools.checks.common import irregularity, is_blank, learner_entity
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
-from kpitools.model import ILR_DROPOUTS, Finding, ProviderReturn
+from kpitools.layout import ilr_files
+from kpitools.model import (
+    ILR_DROPOUTS,
+    Finding,
+    ProviderReturn,
+    irregularity,
+    is_blank,
+    learner_entity,
+)
 from kpitools.rules import Rules
 
 logger = logging.getLogger(__name__)
@@ -239,7 +245,7 @@ class IlrReview:
 
 
 def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
-    """The audit's hook for a provider folder holding ``ilr/*.xml``: DfE's bootcamp rule
+    """The audit's hook for a provider folder holding ILR files (:func:`kpitools.layout.ilr_files`): DfE's bootcamp rule
     findings always; ILR-MISMATCH-* when there is a datasheet beside the ILR (a return
     whose learners came from the ILR itself has nothing to reconcile); the ILR's
     drop-outs with their withdrawal reason.
@@ -247,16 +253,16 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
     Raises:
         FileLevelError: an ILR file that cannot be read (that provider stops).
     """
-    ilr_files = sorted((Path(current.path) / "ilr").glob("*.xml"))
-    if not ilr_files:
+    files = ilr_files(current.path)
+    if not files:
         return IlrReview()
-    ilr_tables = tables_from_ilr_files(ilr_files, rules=rules)
+    ilr_tables = tables_from_ilr_files(files, rules=rules)
     findings = dfe_rule_findings(ilr_tables)
     learners = current.tables["learners"]
     from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
     if not (len(learners) and bool(from_ilr.all())):
         findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
-    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(ilr_files),
+    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(files),
                 len(findings))
     return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
 

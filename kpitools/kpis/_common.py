@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from kpitools.model import Finding
+from kpitools.model import Finding, finding, learner_entity
 from kpitools.returns.contract import SOURCE_COLUMN
 
 
@@ -33,17 +33,17 @@ def wants_interview(learners: pd.DataFrame) -> pd.Series:
 
 
 def learner_findings(
-    frame: pd.DataFrame, *, kpi: str, rule: str, severity: str, messages: Iterable[str],
+    frame: pd.DataFrame, rule_id: str, *, messages: Iterable[str],
     sources: Iterable[str] | None = None,
 ) -> list[Finding]:
-    """One Finding per row of ``frame`` (learner_ref, bootcamp_id, source columns).
+    """One :func:`~kpitools.model.finding` of ``rule_id`` per row of ``frame``
+    (learner_ref, bootcamp_id, source columns).
 
     Messages must never hold names, ULNs or contact details.
     """
     sources = frame[SOURCE_COLUMN] if sources is None else sources
     return [
-        Finding(kpi=kpi, rule=rule, severity=severity, entity=f"learner:{ref}",
-                source=str(source), message=message, bootcamp_id=str(bootcamp))
+        finding(rule_id, learner_entity(ref), [source], message, str(bootcamp))
         for ref, bootcamp, source, message in zip(
             frame["learner_ref"], frame["bootcamp_id"], sources, messages, strict=True
         )

@@ -20,7 +20,7 @@ from kpitools.kpis._offers import offer_problems, same_employer
 from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.rules import Rules
 
 KPI = "career_progression"
 NO_OUTCOME = "CP-NO-OUTCOME"
@@ -164,13 +164,11 @@ def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:
 def _findings(failing: pd.DataFrame) -> list[Finding]:
     none = failing.loc[failing["outcomes"].eq(0)]
     invalid = failing.loc[failing["outcomes"].gt(0)]
-    spec_none, spec_invalid = rule(NO_OUTCOME), rule("CP-INVALID-OUTCOME")
     return (
-        learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+        learner_findings(none, NO_OUTCOME,
                          messages=[f"no outcome by the window's close on {iso(c)}"
                                    for c in none["window_close"]])
-        + learner_findings(invalid, kpi=KPI, rule=spec_invalid.id,
-                           severity=spec_invalid.severity,
+        + learner_findings(invalid, "CP-INVALID-OUTCOME",
                            messages=[f"{n} outcome(s), none valid ({p}); window closed {iso(c)}"
                                      for n, p, c in zip(invalid["outcomes"], invalid["problem"],
                                                         invalid["window_close"], strict=True)])

@@ -12,8 +12,8 @@ from kpitools.calendar import iso
 from kpitools.kpis._common import learner_findings, learner_key, lookup, per_learner
 from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
-from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.model import Finding, KpiResult, employer_entity, finding
+from kpitools.rules import Rules
 
 KPI = "employer_cofunding"
 _KEY = ["learner_ref", "bootcamp_id"]
@@ -137,14 +137,13 @@ def _payment_findings(due: pd.DataFrame) -> list[Finding]:
     failing = due.loc[~due["paid_enough"]]
     none = failing.loc[failing["payments"].eq(0)]
     short = failing.loc[failing["payments"].gt(0)]
-    spec_none, spec_short = rule("COF-NO-EVIDENCE"), rule("COF-UNDERPAID")
     return (
-        learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+        learner_findings(none, "COF-NO-EVIDENCE",
                          messages=[f"past M1 ({iso(m)}) with no co-funding payment recorded; "
                                    f"required £{r:,.2f} ({b})" for m, r, b in
                                    zip(none["m1_date"], none["required"], none["band"],
                                        strict=True)])
-        + learner_findings(short, kpi=KPI, rule=spec_short.id, severity=spec_short.severity,
+        + learner_findings(short, "COF-UNDERPAID",
                            messages=[f"paid £{p:,.2f} of the required £{r:,.2f} ({rate:.0%}, "
                                      f"{b}): short by £{s:,.2f}" for p, r, rate, b, s in
                                      zip(short["paid"], short["required"], short["rate"],
@@ -157,13 +156,11 @@ def size_mismatches(employers: pd.DataFrame, rules: Rules) -> list[Finding]:
     implied = size_band(employers.assign(size_band=None), rules)
     known = employers["employee_count"].notna() & employers["size_band"].notna()
     wrong = employers.loc[known & implied.ne(employers["size_band"])]
-    spec = rule("COF-SIZE-MISMATCH")
     return [
-        Finding(kpi=KPI, rule=spec.id, severity=spec.severity, entity=f"employer:{employer}",
-                source=str(source), bootcamp_id=ALL,
-                message=f"declared {declared} but {count} employees makes it "
-                        f"{'SME' if count < rules.sme_employee_limit else 'large'} "
-                        f"(SME below {rules.sme_employee_limit})")
+        finding("COF-SIZE-MISMATCH", employer_entity(employer), [source],
+                f"declared {declared} but {count} employees makes it "
+                f"{'SME' if count < rules.sme_employee_limit else 'large'} "
+                f"(SME below {rules.sme_employee_limit})", ALL)
         for employer, declared, count, source in zip(
             wrong["employer_id"], wrong["size_band"], wrong["employee_count"], wrong["source"],
             strict=True)

@@ -11,9 +11,9 @@ import pandas as pd
 from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
-from kpitools.model import Finding, KpiResult
+from kpitools.model import Finding, KpiResult, employer_entity, finding
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
-from kpitools.rules import Rules, rule
+from kpitools.rules import Rules
 
 KPI = "employer_engagement"
 _FAIL_RULE = {"design": "EE-DESIGN-FAIL", "delivery": "EE-DELIVERY-FAIL", "post": "EE-POST-FAIL"}
@@ -214,21 +214,19 @@ def _cases(latest: Mapping[str, object]) -> dict[str, object]:
 def _stage_findings(stage: str, pooled: pd.DataFrame,
                     unreached: list[tuple[str, list[str]]], home: pd.Series) -> list[Finding]:
     failing = pooled.loc[~pooled["passed"]]
-    fail, lost = rule(_FAIL_RULE[stage]), rule("EE-UNREACHABLE-3")
     findings = [
-        Finding(kpi=KPI, rule=fail.id, severity=fail.severity, entity=f"employer:{e}",
-                source=str(src), bootcamp_id=str(home.get(e, ALL)),
-                message=f"{stage} stage: latest reached contact does not confirm the "
-                        f"{stage}-stage points" + (f" (score {score})" if stage == "post"
-                                                   and pd.notna(score) else ""))
+        finding(_FAIL_RULE[stage], employer_entity(e), [src],
+                f"{stage} stage: latest reached contact does not confirm the "
+                f"{stage}-stage points" + (f" (score {score})" if stage == "post"
+                                           and pd.notna(score) else ""),
+                str(home.get(e, ALL)))
         for e, src, score in zip(failing["employer_id"], failing["source"],
                                  failing["satisfaction_score"], strict=True)
     ]
     findings += [
-        Finding(kpi=KPI, rule=lost.id, severity=lost.severity, entity=f"employer:{e}",
-                source="; ".join(sources), bootcamp_id=str(home.get(e, ALL)),
-                message=f"{stage} stage: not reached after {len(sources)} attempts; "
-                        "escalate to DfE")
+        finding("EE-UNREACHABLE-3", employer_entity(e), sources,
+                f"{stage} stage: not reached after {len(sources)} attempts; escalate to DfE",
+                str(home.get(e, ALL)))
         for e, sources in unreached
     ]
     return findings

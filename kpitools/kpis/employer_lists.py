@@ -7,10 +7,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis._summary import ALL
-from kpitools.model import Finding
-from kpitools.rules import rule
-
-KPI = "employer_engagement"
+from kpitools.model import Finding, employer_entity, finding
 
 
 def employer_links(employers: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.DataFrame:
@@ -68,23 +65,21 @@ def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:
     in_bid = employers["in_bid"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     incomplete = ~dropped & (no_role | no_name | no_reach)
     unexplained = dropped & in_bid & (no_reason | no_replacement)
-    details, bid = rule("EE-DETAILS-INCOMPLETE"), rule("EE-BID-DROPPED-UNEXPLAINED")
     ids, sources = employers["employer_id"].tolist(), employers["source"].tolist()
     findings = []
     for row in np.flatnonzero(incomplete):
         missing = [what for what, flag in (("role", no_role[row]),
                                            ("contact name", no_name[row]),
                                            ("contact email or phone", no_reach[row])) if flag]
-        findings.append(Finding(
-            kpi=KPI, rule=details.id, severity=details.severity,
-            entity=f"employer:{ids[row]}", source=str(sources[row]),
-            bootcamp_id=str(home.get(ids[row], ALL)),
-            message=f"employer list lacks {', '.join(missing)} (scores 0 in the matrix)"))
+        findings.append(finding(
+            "EE-DETAILS-INCOMPLETE", employer_entity(ids[row]), [sources[row]],
+            f"employer list lacks {', '.join(missing)} (scores 0 in the matrix)",
+            str(home.get(ids[row], ALL))))
     for row in np.flatnonzero(unexplained):
         missing = [what for what, flag in (("reason", no_reason[row]),
                                            ("replacement", no_replacement[row])) if flag]
-        findings.append(Finding(
-            kpi=KPI, rule=bid.id, severity=bid.severity, entity=f"employer:{ids[row]}",
-            source=str(sources[row]), bootcamp_id=str(home.get(ids[row], ALL)),
-            message=f"named in the bid, dropped without a {' or a '.join(missing)}"))
+        findings.append(finding(
+            "EE-BID-DROPPED-UNEXPLAINED", employer_entity(ids[row]), [sources[row]],
+            f"named in the bid, dropped without a {' or a '.join(missing)}",
+            str(home.get(ids[row], ALL))))
     return findings

@@ -19,7 +19,7 @@ from kpitools.kpis._offers import offer_problems, same_employer
 from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.rules import Rules
 
 KPI = "guaranteed_interview"
 _KEY = ["learner_ref", "bootcamp_id"]
@@ -121,7 +121,6 @@ def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
 def _findings(failing: pd.DataFrame) -> list[Finding]:
     none = failing.loc[failing["offers"].eq(0)]
     invalid = failing.loc[failing["offers"].gt(0)]
-    spec_none, spec_invalid = rule("INT-NONE"), rule("INT-INVALID")
     messages_none = [f"completed on {iso(c)} with no interview offer"
                      + (" and no new-role evidence" if t == "co-funded" else "")
                      for c, t in zip(none["completion_date"], none["learner_type"], strict=True)]
@@ -129,7 +128,6 @@ def _findings(failing: pd.DataFrame) -> list[Finding]:
         f"{n} interview offer(s), none valid ({p}); another interview should be identified"
         for n, p in zip(invalid["offers"], invalid["problem"], strict=True)
     ]
-    return (learner_findings(none, kpi=KPI, rule=spec_none.id, severity=spec_none.severity,
+    return (learner_findings(none, "INT-NONE",
                              messages=messages_none)
-            + learner_findings(invalid, kpi=KPI, rule=spec_invalid.id,
-                               severity=spec_invalid.severity, messages=messages_invalid))
+            + learner_findings(invalid, "INT-INVALID", messages=messages_invalid))

@@ -12,8 +12,8 @@ from kpitools.calendar import iso
 from kpitools.kpis._common import learner_findings
 from kpitools.kpis._summary import ALL, Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
-from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.model import Finding, KpiResult, finding
+from kpitools.rules import Rules
 
 KPI = "learner_dropout"
 
@@ -96,8 +96,7 @@ def late_reports(learners: pd.DataFrame, rules: Rules) -> list[Finding]:
         for w, r, d in zip(late["withdrawal_date"], late["withdrawal_reported_date"],
                            deadline[late.index], strict=True)
     ]
-    spec = rule("DROP-LATE-REPORT")
-    return learner_findings(late, kpi=KPI, rule=spec.id, severity=spec.severity,
+    return learner_findings(late, "DROP-LATE-REPORT",
                             messages=messages)
 
 
@@ -115,11 +114,9 @@ def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) 
     value = result.value
     if result.bootcamp_id == ALL or value is None or result.status not in ("off_track", "not_met"):
         return result
-    spec = rule("DROP-ABOVE-LIMIT")
-    finding = Finding(
-        kpi=KPI, rule=spec.id, severity=spec.severity, entity=f"bootcamp:{result.bootcamp_id}",
-        source=str(sources.get(result.bootcamp_id, "bootcamps")), bootcamp_id=result.bootcamp_id,
-        message=(f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
-                 f"the {rules.dropout_limit:.0%} limit"),
-    )
-    return replace(result, exceptions=(finding, *result.exceptions))
+    above = finding(
+        "DROP-ABOVE-LIMIT", f"bootcamp:{result.bootcamp_id}",
+        [sources.get(result.bootcamp_id, "bootcamps")],
+        f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
+        f"the {rules.dropout_limit:.0%} limit", result.bootcamp_id)
+    return replace(result, exceptions=(above, *result.exceptions))

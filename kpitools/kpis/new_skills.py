@@ -12,7 +12,7 @@ from kpitools.kpis._common import learner_findings, learner_key, lookup, per_lea
 from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.rules import Rules
 
 KPI = "new_skills"
 _KEY = ["learner_ref", "bootcamp_id"]
@@ -146,6 +146,5 @@ def _findings(checked: pd.DataFrame, completers: pd.Series) -> list[Finding]:
 
 
 def _emit(frame: pd.DataFrame, rule_id: str, messages: list[str]) -> list[Finding]:
-    spec = rule(rule_id)
-    return learner_findings(frame, kpi=KPI, rule=spec.id, severity=spec.severity,
+    return learner_findings(frame, rule_id,
                             messages=messages)

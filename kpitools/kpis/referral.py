@@ -13,7 +13,7 @@ from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.career_progression import outcome_facts
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
-from kpitools.rules import Rules, rule
+from kpitools.rules import Rules
 
 KPI = "referral"
 _KEY = ["learner_ref", "bootcamp_id"]
@@ -120,8 +120,7 @@ def _referred_by(unsuccessful: pd.DataFrame, referrals: pd.DataFrame, due: pd.Se
 
 
 def _findings(missing: pd.DataFrame, due: pd.Series) -> list[Finding]:
-    spec = rule("REF-MISSING")
     messages = [f"{why} on {iso(since)}; no referral by {iso(d)}"
                 for why, since, d in zip(missing["why"], missing["since"], due, strict=True)]
-    return learner_findings(missing, kpi=KPI, rule=spec.id, severity=spec.severity,
+    return learner_findings(missing, "REF-MISSING",
                             messages=messages)

@@ -10,14 +10,13 @@ A month whose return cannot be read is left out with a note.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError
-from kpitools.model import KpiResult, ProviderAudit, ProviderReturn
+from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +26,6 @@ TREND_COLUMNS: tuple[str, ...] = (
 )
 # KPIs drawn per bootcamp as well as for the provider.
 PER_BOOTCAMP = ("learner_dropout",)
-
-
-@dataclass(frozen=True)
-class Trends:
-    """A provider's KPI figures month by month.
-
-    Attributes:
-        figures: :data:`TREND_COLUMNS`, oldest period first; ``bootcamp_id`` is ``ALL``
-            for the provider, a bootcamp id for the KPIs of :data:`PER_BOOTCAMP`.
-        notes: months left out and why.
-    """
-
-    figures: pd.DataFrame
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def periods(self) -> list[str]:
-        return sorted(set(self.figures["period"]))
 
 
 def _rows(period: str, results: list[KpiResult]) -> list[dict[str, object]]:
@@ -67,16 +48,16 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
         The :class:`Trends`; only this period's figures when the audit has no period or
         no earlier month is found.
     """
+    from kpitools.ilr.load import load_provider
     from kpitools.kpis import compute_all
     from kpitools.layout import earlier_provider_dirs
-    from kpitools.returns.load import load_provider
 
     rows: list[dict[str, object]] = []
     notes: list[str] = []
     if audit.period:
         for period, folder in earlier_provider_dirs(audit.provider.path, audit.period, months - 1):
             try:
-                ret = _reuse(audit.previous, folder) or load_provider(folder)
+                ret = _reuse(audit.previous, folder) or load_provider(folder, rules=audit.rules)
             except KpiToolsError as error:
                 notes.append(f"{period}: not in the trend ({error.one_line()})")
                 log.warning("%s: trend month %s left out: %s", audit.provider_id, period, error.one_line())

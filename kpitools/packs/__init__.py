@@ -8,9 +8,10 @@ Public entry points:
 - :func:`build_pack` — ``kpitools pack PARAMS.yaml``: one provider from its params file;
 - :func:`write_period_params` — ``kpitools params``: one params YAML per provider.
 
-The names below are imported on first use (PEP 562): a pack's kernel imports
-``kpitools.packs.context`` only, and must not pay for the batch machinery (openpyxl,
-tqdm, papermill) it never calls.
+The names below are imported on first use (PEP 562): a pack's kernel imports only the
+presentation modules (``context``, ``blocks``, ``breach``, ``findings``, ``plots``,
+``report``) and must not pay for the batch machinery (openpyxl, tqdm, papermill) it
+never calls.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ from kpitools.io.workspace import (
 from kpitools.kpis.trends import TREND_MONTHS
 from kpitools.model import ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
-from kpitools.packs.outputs import write_error_file, write_provider_outputs
+from kpitools.packs.outputs import MANIFEST_FILE, write_error_file, write_provider_outputs
 from kpitools.packs.params import PackParams, write_params
 from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
@@ -63,7 +63,7 @@ from kpitools.packs.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.privacy.pseudonym import check_key
+from kpitools.privacy.pseudonym import check_key, load_key
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +202,10 @@ def prepare_period(
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
         from kpitools.audit import audit_period as audit
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
-                    trend_months=TREND_MONTHS)
     period_out = layout.period_out_dir(out, period).resolve()
+    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
+                    trend_months=TREND_MONTHS, period_out=period_out,
+                    pseudonym_key=load_key(base.pseudonym_key_file or None, out_dir=period_out))
     prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook),
                               skipped=layout.skipped_folders(period_dir))
     for name, reason in prepared.skipped.items():
@@ -362,7 +363,7 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
 def _stale_reason(folder: Path, period: str) -> str:
     """Why an output folder was not rebuilt, and when it was made."""
     try:
-        made = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["generated_at_utc"]
+        made = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["generated_at_utc"]
     except (OSError, ValueError, KeyError, TypeError):
         made = "an unknown time"
     return (f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "

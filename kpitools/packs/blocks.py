@@ -8,10 +8,18 @@ appears as text.
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from kpitools.returns.contract import KPIS, STAGES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STATUS_COLOURS: dict[str, str] = {
     "met": "#b7e1b5", "on_track": "#d7efd5", "at_risk": "#ffe2a8", "off_track": "#f7b9b4",
@@ -24,6 +32,16 @@ STATUS_COLOURS: dict[str, str] = {
 STATUS_SEVERITY: dict[str, int] = {"FAILED": 4, "not_met": 3, "off_track": 2, "at_risk": 1}
 BREACH_STATUSES = ("not_met", "off_track")
 ROW_LIMIT = 50
+DPI = 72  # charts: a modest dpi keeps packs small
+KPI_TITLES: dict[str, str] = {
+    "employer_engagement": "Employer engagement",
+    "employer_cofunding": "Employer co-funding",
+    "learner_dropout": "Learner drop-out",
+    "new_skills": "New skills",
+    "guaranteed_interview": "Guaranteed interview",
+    "career_progression": "Career progression",
+    "referral": "Referral to alternative opportunities",
+}
 STYLE = (
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
     "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
@@ -50,7 +68,7 @@ def show(*parts: object) -> Html:
 
     Args:
         *parts: :class:`Html` blocks, matplotlib figures (embedded as PNG by
-            :func:`kpitools.packs.plots.figure_html`) or None (a chart with nothing to draw),
+            :func:`figure_html`) or None (a chart with nothing to draw),
             which is left out.
 
     Raises:
@@ -65,12 +83,50 @@ def show(*parts: object) -> Html:
             continue
         from matplotlib.figure import Figure  # only when there is a chart
 
-        from kpitools.packs.plots import figure_html
-
         if not isinstance(part, Figure):
             raise TypeError(f"cannot show a {type(part).__name__} in a pack")
         chunks.append(f'<div class="chart">{figure_html(part)}</div>')
     return Html("".join(chunks))
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes at its dpi (:data:`DPI`), drawn once (Agg), without a
+    timestamp or version in its metadata so a rebuilt pack has the same bytes.
+
+    ``fig.savefig`` would draw a figure with a layout engine twice (once without
+    rendering, for the constrained layout, then again to paint it): one draw here does
+    both, and the PNG is written by the same encoder savefig uses (identical bytes).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    buffer = io.BytesIO()
+    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
+           metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def figure_html(fig: Figure) -> str:
+    """The figure as an ``<img>`` with the PNG embedded (``data:`` URI), its title as
+    alt text (escaped)."""
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    alt = (titles[0] if titles else "chart").replace("\\$", "$").replace("\\\\", "\\")
+    data = base64.b64encode(png(fig)).decode("ascii")
+    return f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{data}">'
+
+
+def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
+    """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
+    kpi, stage = key
+    return (KPIS.index(kpi) if kpi in KPIS else len(KPIS), STAGES.index(stage) + 1 if stage in STAGES else 0)
+
+
+def kpi_label(kpi: str, stage: str) -> str:
+    """A KPI's title, with its engagement stage when it has one: "Employer engagement (post)"."""
+    title = KPI_TITLES.get(kpi, kpi)
+    return f"{title} ({stage})" if stage else title
 
 
 def esc(value: object) -> str:

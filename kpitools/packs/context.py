@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,10 @@ from typing import Any
 import pandas as pd
 
 from kpitools.errors import PackError
-from kpitools.kpis.trends import Trends
-from kpitools.model import ProviderAudit
+from kpitools.model import FollowUp, ProviderAudit, Trends
 from kpitools.packs.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
-from kpitools.worklists.followup import FollowUp
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +57,21 @@ def load_audit(path: str | Path) -> ProviderAudit:
 
 
 def compute_audit(params: PackParams) -> ProviderAudit:
-    """Compute one provider's audit from its folder (standalone runs)."""
+    """Compute one provider's audit from its folder (``kpitools pack``, a notebook on its
+    own): everything its pack shows, the trends and the register's follow-up included."""
     from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
+    from kpitools.kpis.trends import TREND_MONTHS
+    from kpitools.worklists.followup import RegisterTrail
 
+    key = load_key(params.pseudonym_key_file or None, out_dir=params.out_dir)
     return audit_single_provider(
         Path(params.provider_dir),
         as_of=params.resolved_as_of,
         rules=params.rules_object(),
         period=params.resolved_period,
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
+        trend_months=TREND_MONTHS,
+        register=RegisterTrail(Path(params.out_dir), key),
     )
 
 
@@ -94,24 +98,22 @@ class PackContext:
         return self.params.include_pii
 
     @cached_property
-    def followup(self) -> FollowUp:
-        """The register's follow-up: the one computed when the register was written, else
-        computed now against last month's register (a notebook run on its own)."""
-        if self.audit.followup is not None:
-            return self.audit.followup
-        from kpitools.packs.register import compute_followup
+    def followup(self) -> FollowUp | None:
+        """The register's follow-up computed with the audit, its exceptions' ``entity``
+        named as the register names learners; None for an audit computed without its
+        register (:class:`kpitools.worklists.followup.RegisterTrail`)."""
+        followup = self.audit.followup
+        if followup is None:
+            return None
+        exceptions = followup.exceptions
+        return replace(followup, exceptions=exceptions.assign(
+            entity=exceptions["entity"].map(self.working.entity)))
 
-        return compute_followup(self)
-
-    @cached_property
-    def trends(self) -> Trends:
-        """The KPI figures month by month: computed with the audit in a batch, else now
-        (a notebook run on its own)."""
-        if self.audit.trends is not None:
-            return self.audit.trends
-        from kpitools.kpis.trends import provider_trends
-
-        return provider_trends(self.audit)
+    @property
+    def trends(self) -> Trends | None:
+        """The KPI figures month by month, computed with the audit (None for an audit
+        computed without them)."""
+        return self.audit.trends
 
     @cached_property
     def naming(self) -> LearnerNaming:

@@ -2,7 +2,7 @@
 how many findings of each severity, what is new since last month and what was resolved.
 
 Figures come from the audit's KPI results and the register's follow-up
-(:class:`kpitools.worklists.followup.FollowUp`); nothing is computed here but differences to the
+(:class:`kpitools.model.FollowUp`); nothing is computed here but differences to the
 target and counts for the sentences.
 """
 
@@ -18,23 +18,23 @@ from kpitools.packs.blocks import (
     STYLE,
     Html,
     esc,
+    kpi_label,
+    kpi_order,
     percent,
     severity_rank,
     status_cell,
+    table,
 )
 
 if TYPE_CHECKING:
+    from kpitools.model import FollowUp
     from kpitools.packs.context import PackContext
-    from kpitools.worklists.followup import FollowUp
 
 LIST_LIMIT = 20
 
 
 def _label(result: KpiResult) -> str:
-    from kpitools.packs.report import KPI_TITLES
-
-    title = KPI_TITLES.get(result.kpi, result.kpi)
-    return f"{title} ({result.stage})" if result.stage else title
+    return kpi_label(result.kpi, result.stage)
 
 
 def target_text(result: KpiResult) -> str:
@@ -56,8 +56,6 @@ def gap_text(result: KpiResult) -> str:
 
 def off_target(audit: ProviderAudit) -> list[KpiResult]:
     """KPI results (provider and bootcamps) not met or off track, worst first."""
-    from kpitools.packs.report import kpi_order
-
     found = [r for r in audit.kpi_results if r.status in BREACH_STATUSES]
     return sorted(found, key=lambda r: (-severity_rank(r.status), r.bootcamp_id != "ALL",
                                         kpi_order((r.kpi, r.stage)), r.bootcamp_id))
@@ -74,8 +72,6 @@ def _figure(result: KpiResult) -> str:
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
     """One sentence per KPI (and stage): the provider's figure and its bootcamps that
     are not met or off track, as (KPI, sentence)."""
-    from kpitools.packs.report import kpi_order
-
     provider = sorted((r for r in audit.kpi_results if r.bootcamp_id == "ALL"),
                       key=lambda r: kpi_order((r.kpi, r.stage)))
     lines = []
@@ -146,8 +142,6 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
 def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> str:
     """Register rows as the pack shows them: a learner named by the pack's rule (the
     register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
-    from kpitools.packs.blocks import table
-
     refs = frame["learner_ref"].where(frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), "")
     entity = [f"learner:{ctx.naming.learner(ref)}" if ref else e for ref, e in zip(refs, frame["entity"], strict=True)]
     shown = frame.assign(entity=entity)

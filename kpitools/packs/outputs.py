@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from kpitools.io.files import csv_bytes, write_atomic
-from kpitools.model import ProviderAudit
+from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
-from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,7 @@ VERSIONED_PACKAGES = (
 )
 
 ERROR_FILE = "error.txt"
+MANIFEST_FILE = "manifest.json"
 
 
 def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Path:
@@ -71,7 +71,7 @@ def write_provider_outputs(
     written = {name: write_atomic(out_dir / name, data) for name, (data, _) in tables.items()}
     manifest = build_manifest(audit, tables)
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    written["manifest.json"] = write_atomic(out_dir / "manifest.json", text.encode("utf-8"))
+    written[MANIFEST_FILE] = write_atomic(out_dir / MANIFEST_FILE, text.encode("utf-8"))
     log.info("%s: outputs written to %s", audit.provider_id, out_dir)
     return written
 
@@ -84,7 +84,6 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
         outputs: the bytes and row count of each CSV written, by file name.
     """
     provider = audit.provider
-    rules = audit.rules.as_dict() if hasattr(audit.rules, "as_dict") else dict(vars(audit.rules))
     return {
         "provider_id": provider.provider_id,
         "period": audit.period,
@@ -99,7 +98,7 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
             name: {"read": c.read, "accepted": c.accepted, "rejected": c.rejected}
             for name, c in provider.counts.items()
         },
-        "rules": rules,
+        "rules": audit.rules.as_dict(),
         "versions": package_versions(),
         "outputs": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "rows": rows}

@@ -4,8 +4,9 @@ Jupyter embeds them as PNG).
 
 Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so nothing is
 registered globally, nothing shows twice and no interactive backend is ever loaded: the
-pack turns each figure into an embedded PNG itself (:func:`figure_html`), drawn once at
-:data:`DPI` with the figure's constrained layout (IPython's inline backend would draw it
+pack turns each figure into an embedded PNG itself
+(:func:`kpitools.packs.blocks.figure_html`), drawn once at
+:data:`kpitools.packs.blocks.DPI` with the figure's constrained layout (IPython's inline backend would draw it
 twice for its tight bounding box, and import pyplot). Every piece of provider text goes through
 :func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
 instead of being parsed as mathtext. A modest dpi keeps packs small.
@@ -13,55 +14,25 @@ instead of being parsed as mathtext. A modest dpi keeps packs small.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kpitools.kpis.charts import COFUNDING_DUE_VS_PAID, FUNNELS, SATISFACTION_SCORES
 from kpitools.model import KpiResult, ProviderAudit
+from kpitools.packs.blocks import DPI, STATUS_COLOURS, kpi_label, kpi_order
 
 if TYPE_CHECKING:
-    from kpitools.kpis.trends import Trends
+    from kpitools.model import Trends
 
-DPI = 72
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
 
 
 def label(text: object) -> str:
     """Provider text safe for matplotlib: ``$`` escaped so mathtext never triggers."""
     return str(text).replace("\\", "\\\\").replace("$", r"\$")
-
-
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes at its dpi (:data:`DPI`), drawn once (Agg), without a
-    timestamp or version in its metadata so a rebuilt pack has the same bytes.
-
-    ``fig.savefig`` would draw a figure with a layout engine twice (once without
-    rendering, for the constrained layout, then again to paint it): one draw here does
-    both, and the PNG is written by the same encoder savefig uses (identical bytes).
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.image import imsave
-
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    buffer = io.BytesIO()
-    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
-           metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def figure_html(fig: Figure) -> str:
-    """The figure as an ``<img>`` with the PNG embedded (``data:`` URI), its title as
-    alt text (escaped)."""
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    alt = (titles[0] if titles else "chart").replace("\\$", "$").replace("\\\\", "\\")
-    data = base64.b64encode(png(fig)).decode("ascii")
-    return f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{data}">'
 
 
 def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
@@ -77,23 +48,22 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     results = [r for r in _results(audit, "learner_dropout") if r.value is not None]
     if not results:
         return None
-    limit = getattr(audit.rules, "dropout_limit", None)
+    limit = audit.rules.dropout_limit
     fig = _figure()
     ax = fig.add_subplot()
     names = [label(r.bootcamp_id) for r in results]
     values = [r.value * 100 for r in results]
-    colours = [BAD if limit is not None and r.value > limit else GOOD for r in results]
+    colours = [BAD if r.value > limit else GOOD for r in results]
     ax.bar(range(len(results)), values, color=colours)
     ax.set_xticks(range(len(results)), names, rotation=30, ha="right")
-    if limit is not None:
-        ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
-        ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
+    ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
+    ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
     ax.set_ylabel("drop-out (%)")
     ax.set_title("Drop-out per bootcamp")
     return fig
 
 
-def dropout_trend(trends: Trends) -> Figure | None:
+def dropout_trend(trends: Trends | None) -> Figure | None:
     """Drop-out month by month: the provider (thick) and each bootcamp, against the limit,
     on an axis from 0 to 100 %; None with fewer than two months."""
     if trends is None or len(trends.periods) < 2:
@@ -125,18 +95,15 @@ def _dropout_lines(ax: object, trends: Trends, *, with_provider: bool) -> None:
 
 
 def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
-    """Distribution of employers' satisfaction scores (0-5) in reached contacts."""
-    contacts = audit.provider.tables.get("employer_contacts")
-    if contacts is None or "satisfaction_score" not in contacts:
+    """Distribution of employers' satisfaction scores (0-5) in reached contacts
+    (:func:`kpitools.kpis.charts.satisfaction_scores`)."""
+    counts = audit.charts.get(SATISFACTION_SCORES)
+    if counts is None or counts.empty:
         return None
-    scores = contacts.loc[contacts["reached"].fillna(False).astype(bool), "satisfaction_score"].dropna()
-    if scores.empty:
-        return None
-    counts = scores.astype(int).value_counts().reindex(range(6), fill_value=0)
-    passing = getattr(audit.rules, "satisfaction_pass_score", 3)
+    passing = audit.rules.satisfaction_pass_score
     fig = _figure(5.0, 2.6)
     ax = fig.add_subplot()
-    ax.bar(counts.index, counts.values, color=[GOOD if s >= passing else BAD for s in counts.index])
+    ax.bar(counts["score"], counts["contacts"], color=[GOOD if s >= passing else BAD for s in counts["score"]])
     ax.set_xticks(range(6), ["0 Unacceptable", "1", "2", "3", "4", "5 Excellent"], fontsize=8)
     ax.set_ylabel("contacts")
     ax.set_title("Employer satisfaction scores (reached contacts)")
@@ -160,24 +127,30 @@ def funnel(stages: Sequence[tuple[str, int]], title: str) -> Figure | None:
 
 
 def kpi_funnel(audit: ProviderAudit, kpi: str, stage_names: tuple[str, str, str]) -> Figure | None:
-    """Completers → the KPI's denominator → its numerator, for the provider (``ALL``).
+    """Completers → the KPI's denominator → its numerator, for the provider (``ALL``;
+    :func:`kpitools.kpis.charts.funnels`).
 
     Args:
         audit: the provider's audit.
         kpi: ``guaranteed_interview`` or ``career_progression``.
         stage_names: labels for completers, denominator and numerator.
     """
-    provider = [r for r in _results(audit, kpi) if r.bootcamp_id == "ALL"]
-    if not provider:
+    figures = audit.charts.get(FUNNELS)
+    rows = [] if figures is None else figures[figures["kpi"] == kpi].to_dict("records")
+    if not rows:
         return None
-    learners = audit.provider.tables["learners"]
-    completed = learners["completion_date"].notna() & (learners["completion_date"] <= pd.Timestamp(audit.as_of))
-    stages = [(stage_names[0], int(completed.sum())), (stage_names[1], provider[0].denominator),
-              (stage_names[2], provider[0].numerator)]
+    stages = [(stage_names[0], int(rows[0]["completers"])), (stage_names[1], int(rows[0]["denominator"])),
+              (stage_names[2], int(rows[0]["numerator"]))]
     return funnel(stages, f"{stage_names[0].capitalize()} to {stage_names[2]} (provider)")
 
 
-def due_vs_paid(frame: pd.DataFrame, *, tolerance: float) -> Figure | None:
+def cofunding_due_vs_paid(audit: ProviderAudit) -> Figure | None:
+    """Co-funding due against paid per employer, as computed with the audit
+    (:func:`kpitools.kpis.charts.cofunding_due_vs_paid`), against the rules' tolerance."""
+    return due_vs_paid(audit.charts.get(COFUNDING_DUE_VS_PAID), tolerance=audit.rules.payment_tolerance)
+
+
+def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | None:
     """Co-funding due against paid per employer.
 
     Args:
@@ -203,15 +176,14 @@ def due_vs_paid(frame: pd.DataFrame, *, tolerance: float) -> Figure | None:
     return fig
 
 
-def kpi_trends(trends: Trends) -> Figure | None:
+def kpi_trends(trends: Trends | None) -> Figure | None:
     """Small multiples: each KPI's provider figure month by month, the target as a dashed
     line, each point coloured by its status; a last panel draws drop-out per bootcamp.
 
     The axis always runs from 0 to 100 % so that months and KPIs compare at a glance.
     """
-    from kpitools.packs.blocks import STATUS_COLOURS
-    from kpitools.packs.report import KPI_TITLES, kpi_order
-
+    if trends is None:
+        return None
     figures = trends.figures
     provider = figures[figures["bootcamp_id"] == "ALL"]
     if provider.empty:
@@ -234,8 +206,7 @@ def kpi_trends(trends: Trends) -> Figure | None:
         targets = series["target"].dropna()
         if len(targets):
             ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
-        title = KPI_TITLES.get(kpi, kpi) + (f" ({stage})" if stage else "")
-        _trend_axes(ax, title, periods)
+        _trend_axes(ax, kpi_label(kpi, stage), periods)
     if len(bootcamps):
         ax = axes[len(keys)]
         _dropout_lines(ax, trends, with_provider=False)

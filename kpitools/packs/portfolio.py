@@ -15,21 +15,23 @@ from typing import Any
 import pandas as pd
 
 from kpitools.io.files import write_atomic
+from kpitools.layout import REGISTER_FILE
 from kpitools.model import KpiResult, ProviderAudit
-from kpitools.packs.blocks import BREACH_STATUSES, severity_rank
-from kpitools.packs.context import PackContext
-from kpitools.packs.register import REGISTER_FILE
-from kpitools.packs.report import (
+from kpitools.packs.blocks import (
+    BREACH_STATUSES,
     KPI_TITLES,
     STATUS_COLOURS,
     STYLE,
     Html,
     esc,
+    kpi_label,
     kpi_order,
     percent,
+    severity_rank,
     status_cell,
     table,
 )
+from kpitools.packs.context import PackContext
 from kpitools.packs.runner import PackOutcome
 from kpitools.returns.contract import KPIS
 
@@ -37,16 +39,11 @@ SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"
 
 
-def _column(kpi: str, stage: str) -> str:
-    title = KPI_TITLES.get(kpi, kpi)
-    return f"{title} ({stage})" if stage else title
-
-
 def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
     """Matrix columns: every KPI, with one column per engagement stage present."""
     keys = {(r.kpi, r.stage) for a in audits.values() for r in a.kpi_results if r.bootcamp_id == "ALL"}
     ordered = sorted(keys, key=kpi_order)
-    return [_column(kpi, stage) for kpi, stage in ordered]
+    return [kpi_label(kpi, stage) for kpi, stage in ordered]
 
 
 def shortfall(result: KpiResult) -> float:
@@ -77,7 +74,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
 def _breaches(results: list[KpiResult]) -> list[dict[str, Any]]:
     """Every bootcamp whose KPI has not met its target or is off track, worst first."""
     found = [
-        {"bootcamp_id": r.bootcamp_id, "kpi": _column(r.kpi, r.stage), "status": r.status, "value": r.value}
+        {"bootcamp_id": r.bootcamp_id, "kpi": kpi_label(r.kpi, r.stage), "status": r.status, "value": r.value}
         for r in results if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
     ]
     return sorted(found, key=lambda b: (-severity_rank(b["status"]), b["bootcamp_id"], b["kpi"]))
@@ -100,7 +97,7 @@ def _provider_row(ctx: PackContext, outcome: PackOutcome | None, period_out: Pat
         "pack": pack.relative_to(period_out).as_posix() if pack else "",
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
         "kpis": {
-            _column(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
+            kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
             for r in audit.kpi_results if r.bootcamp_id == "ALL"
         },
         "breaches": _breaches(audit.kpi_results),

@@ -1,11 +1,12 @@
-"""Presentation helpers the pack notebook calls: escaped HTML tables with status colours.
+"""The pack's sections other than the findings (:mod:`~kpitools.packs.findings`) and the
+breach risk (:mod:`~kpitools.packs.breach`): escaped HTML tables with status colours.
 
 Every function takes a :class:`~kpitools.packs.context.PackContext` (or plain frames) and
-returns :class:`Html`, which Jupyter displays as it is. All data is escaped here (pandas
-``to_html(escape=True)`` or :func:`html.escape`), so a learner or employer named
+returns :class:`~kpitools.packs.blocks.Html`, which Jupyter displays as it is. All data
+is escaped by :mod:`kpitools.packs.blocks`, so a learner or employer named
 ``<script>alert(1)</script>`` appears as text. Long lists are capped with a note
 pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come from the
-:class:`~kpitools.model.KpiResult` objects.
+audit (its :class:`~kpitools.model.KpiResult` objects, worklists and trends).
 """
 
 from __future__ import annotations
@@ -17,52 +18,25 @@ import pandas as pd
 
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.packs.blocks import (
+    KPI_TITLES,
     ROW_LIMIT,
-    STATUS_COLOURS,
     STYLE,
     Html,
     esc,
+    kpi_label,
+    kpi_order,
     percent,
-    show,
     status_cell,
     table,
 )
-from kpitools.packs.breach import breach_risk, breach_risk_note
-from kpitools.returns.contract import KPIS, STAGES
+from kpitools.returns.contract import KPIS
 from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
+    from kpitools.packs.method import MethodSection
+    from kpitools.rules import Rules
 
-KPI_TITLES: dict[str, str] = {
-    "employer_engagement": "Employer engagement",
-    "employer_cofunding": "Employer co-funding",
-    "learner_dropout": "Learner drop-out",
-    "new_skills": "New skills",
-    "guaranteed_interview": "Guaranteed interview",
-    "career_progression": "Career progression",
-    "referral": "Referral to alternative opportunities",
-}
-# re-exported: the notebook and callers use them as report.<name>
-__all__ = [
-    "BREACH_RISK", "KPI_TITLES", "ROW_LIMIT", "STATUS_COLOURS", "STYLE", "Html", "breach_risk",
-    "breach_risk_note", "by_severity", "cofunding_due_vs_paid", "data_quality",
-    "esc", "exception_counts", "exceptions", "headline", "ilr_reconciliation", "informational",
-    "irregularities",
-    "kpi_figures", "kpi_order", "method", "method_section", "percent", "provenance",
-    "rejected_rows", "show", "status_cell", "status_matrix", "table", "trend_note", "worklists",
-]
-
-
-def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
-    """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
-    kpi, stage = key
-    return (KPIS.index(kpi) if kpi in KPIS else len(KPIS), STAGES.index(stage) + 1 if stage in STAGES else 0)
-
-
-def _kpi_label(kpi: str, stage: str) -> str:
-    title = KPI_TITLES.get(kpi, kpi)
-    return f"{title} ({stage})" if stage else title
 
 
 def status_matrix(ctx: PackContext) -> Html:
@@ -84,7 +58,7 @@ def status_matrix(ctx: PackContext) -> Html:
             if result.value is not None:
                 shown += f" · {percent(result.value)}"
             cells.append(status_cell(result.status, shown))
-        lines.append(f"<tr><th>{esc(_kpi_label(kpi, stage))}</th>{''.join(cells)}</tr>")
+        lines.append(f"<tr><th>{esc(kpi_label(kpi, stage))}</th>{''.join(cells)}</tr>")
     lines.append("</tbody></table>")
     return Html("".join(lines))
 
@@ -202,7 +176,7 @@ def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
 
 def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Every worklist the checks produced, one sub-section each, by name; the breach
-    risk is shown beside the drop-out KPI instead (:func:`breach_risk`), the ILR's
+    risk is shown beside the drop-out KPI instead (:func:`kpitools.packs.breach.breach_risk`), the ILR's
     drop-outs in the ILR section (:func:`ilr_reconciliation`)."""
     lists = {name: frame for name, frame in ctx.worklists().items()
              if name not in (BREACH_RISK, ILR_DROPOUTS)}
@@ -247,7 +221,7 @@ def provenance(ctx: PackContext) -> Html:
     )
     # audit_path: a private temporary file, gone once the pack is built
     parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k not in ("rules", "audit_path")}
-    rules = getattr(ctx.audit.rules, "as_dict", lambda: {})()
+    rules = ctx.audit.rules.as_dict()
     settings = pd.DataFrame(
         [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
     )
@@ -263,7 +237,7 @@ def provenance(ctx: PackContext) -> Html:
     )
 
 
-def method_section(rules: object, kpi: str) -> object | None:
+def method_section(rules: Rules, kpi: str) -> MethodSection | None:
     """The KPI's :class:`kpitools.packs.method.MethodSection` under ``rules``, if known."""
     from kpitools.packs.method import method_statement
 
@@ -292,6 +266,8 @@ def method(ctx: PackContext, kpi: str) -> Html:
 def trend_note(ctx: PackContext) -> Html:
     """Which months the trends cover, and any month left out."""
     trends = ctx.trends
+    if trends is None:
+        return Html('<p class="note">Trends were not computed for this audit.</p>')
     periods = trends.periods
     text = (f"Each KPI of the provider at the end of each period found beside this one "
             f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
@@ -301,25 +277,3 @@ def trend_note(ctx: PackContext) -> Html:
     notes = "".join(f"<li>{esc(n)}</li>" for n in trends.notes)
     return Html(f'<p class="note">{esc(text)}</p>' + (f"<ul>{notes}</ul>" if notes else ""))
 
-
-def cofunding_due_vs_paid(ctx: PackContext) -> pd.DataFrame:
-    """Co-funding due against paid per employer, for the chart.
-
-    The amounts are the co-funding KPI's own (``kpitools.kpis.employer_cofunding.
-    contributions``): required and paid per co-funded learner, here summed per employer
-    over learners past M1 on or before ``as_of``.
-
-    Returns:
-        Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
-    """
-    from kpitools.kpis.employer_cofunding import contributions
-    from kpitools.kpis.measured import measured
-
-    audit = ctx.audit
-    owed = contributions(measured(audit.provider, audit.as_of), audit.rules)
-    owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(audit.as_of))]
-    if owed.empty:
-        return pd.DataFrame(columns=["employer", "due", "paid"])
-    per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))
-    per_employer = per_employer.rename(columns={"employer_key": "employer"})
-    return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)

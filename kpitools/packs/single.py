@@ -21,19 +21,21 @@ from kpitools.io.workspace import (
 )
 from kpitools.packs.batch import pack_job, write_provider_files
 from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
+from kpitools.packs.outputs import ERROR_FILE, MANIFEST_FILE
 from kpitools.packs.params import (
     PackParams,
     load_params,
     params_from_mapping,
     write_params,
 )
+from kpitools.packs.portfolio import PACK_FILE
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
 from kpitools.privacy.pseudonym import check_key
 
 log = logging.getLogger(__name__)
 
 # Files that mark a folder as a pack's (or a failed provider's) set of outputs.
-_OUR_FILES = ("manifest.json", "error.txt", "audit_pack.html")
+_OUR_FILES = (MANIFEST_FILE, ERROR_FILE, PACK_FILE)
 # Keys a batch fills in per provider: a common params file may leave them out.
 _PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path")
 
@@ -117,12 +119,9 @@ def build_pack(
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
-        from kpitools.kpis.trends import provider_trends
         from kpitools.packs.pdf import find_chromium
 
-        audit = compute_audit(params)
-        audit.trends = provider_trends(audit)
-        ctx = context_from_audit(audit, params)
+        ctx = context_from_audit(compute_audit(params), params)
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"

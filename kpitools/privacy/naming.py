@@ -32,17 +32,13 @@ import pandas as pd
 
 from kpitools.model import ProviderReturn
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
-from kpitools.returns.contract import PII_COLUMNS
+from kpitools.returns.contract import PII_COLUMN_NAMES, PII_COLUMNS
 
 Audience = Literal["circulated", "working"]
 CIRCULATED: Audience = "circulated"
 WORKING: Audience = "working"
 
 WITHHELD = "[withheld]"
-# Columns that may carry personal data in any frame (contract tables, worklists, samples).
-PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
-    "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
-}
 # A row with too few or too many fields: its values sit under the wrong headers.
 MISALIGNED_RULES = frozenset({"SHORT-ROW", "EXTRA-FIELD"})
 

@@ -10,6 +10,9 @@ tables.
   :mod:`~kpitools.returns.cells` a column parsed by its kind;
 - :mod:`~kpitools.returns.validate` (and :mod:`~kpitools.returns.validate_rules`, the
   table and reference rules) every row accepted or rejected with its reason;
-- :mod:`~kpitools.returns.load` a provider folder (and its ILR files) into a
+- :mod:`~kpitools.returns.load` what was read into a
   :class:`~kpitools.model.ProviderReturn`.
+
+The ILR never comes in here: :func:`kpitools.ilr.load.load_provider`, above both,
+completes a folder without a learners table from its ILR files.
 """

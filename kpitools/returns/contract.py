@@ -302,6 +302,11 @@ PII_COLUMNS: dict[str, tuple[str, ...]] = {
     "learners": ("uln", "given_name", "family_name"),
     "employers": ("contact_name", "contact_email", "contact_phone"),
 }
+# Columns that may carry personal data in any frame (contract tables, worklists, samples,
+# a sheet's unknown columns).
+PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
+    "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
+}
 
 KPIS: tuple[str, ...] = (
     "employer_engagement", "employer_cofunding", "learner_dropout", "new_skills",
@@ -311,16 +316,6 @@ STATUSES: tuple[str, ...] = (
     "not_due", "on_track", "at_risk", "off_track", "met", "not_met", "no_data", "reported",
 )
 
-# Output files (data-contract.md, "What the toolkit writes"): exact column order.
-KPI_RESULT_COLUMNS: tuple[str, ...] = (
-    "provider_id", "bootcamp_id", "kpi", "stage", "numerator", "denominator", "value",
-    "target", "status", "due_date", "as_of",
-)
-EXCEPTION_COLUMNS: tuple[str, ...] = (
-    "provider_id", "bootcamp_id", "kpi", "rule", "severity", "entity", "source", "message",
-)
-REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 # Validated frames carry this extra column: "learners.csv:14" (file or sheet, and row).
 SOURCE_COLUMN = "source"
-PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
 ULN_UNKNOWN = "9999999999"

@@ -3,7 +3,8 @@
 
 :mod:`kpitools.returns.tables` reads one CSV file and :mod:`kpitools.returns.workbook`
 one workbook; this module finds the files, refuses ambiguous folders, and records each
-input's SHA-256. :mod:`kpitools.returns.load` validates what it returns.
+input's SHA-256 (the ILR files in ``ilr/`` are not read here: :mod:`kpitools.ilr.load`).
+:mod:`kpitools.returns.load` validates what it returns.
 """
 
 from __future__ import annotations
@@ -32,13 +33,11 @@ class ProviderFiles:
         tables: raw tables by contract name (only those found).
         inputs: every file read, with its SHA-256 (``path`` is relative to the folder).
         warnings: notes for the user (cp1252 file, unknown column, formula cell...).
-        ilr_files: the ``ilr/*.xml`` files present (not read here).
     """
 
     tables: dict[str, RawTable]
     inputs: list[InputFile]
     warnings: list[str]
-    ilr_files: list[Path]
 
 
 def read_provider_folder(folder: str | Path) -> ProviderFiles:
@@ -66,11 +65,6 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
         for n in files
         if n.endswith(".csv") and n[:-4] not in TABLES
     ]
-    ilr_files = (
-        sorted(p for p in (folder / "ilr").glob("*") if p.suffix.lower() == ".xml")
-        if (folder / "ilr").is_dir()
-        else []
-    )
     if "datasheet.xlsx" in files and csv_names:
         raise FileLevelError(
             f"ambiguous return: both datasheet.xlsx and {', '.join(csv_names)}; keep one form",
@@ -86,7 +80,7 @@ def read_provider_folder(folder: str | Path) -> ProviderFiles:
             column=error.column,
             value=error.value,
         ) from None
-    return ProviderFiles(tables, inputs, warnings, ilr_files)
+    return ProviderFiles(tables, inputs, warnings)
 
 
 def _folder_files(folder: Path) -> dict[str, Path]:

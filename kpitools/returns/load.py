@@ -1,8 +1,10 @@
-"""Loading one provider's monthly return: read strictly, validate, count, keep evidence.
+"""Validating one provider's monthly return: every row accepted or rejected, counted,
+with its evidence.
 
-``load_provider`` is the one entry point packs, the CLI and notebooks use. It reads the
-folder (:mod:`kpitools.returns.tables`), gathers the learners table from its sources
-(:func:`_learner_sources`), checks the required tables are there, validates every row
+:func:`validate_return` takes what :func:`kpitools.returns.folder.read_provider_folder`
+read from a provider folder (its tables maybe completed from the ILR files by
+:func:`kpitools.ilr.load.load_provider`, the one loader packs, the CLI and notebooks
+use), checks the required tables are there, validates every row
 (:mod:`kpitools.returns.validate`) and returns a :class:`~kpitools.model.ProviderReturn`.
 """
 
@@ -10,26 +12,28 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools.errors import FileLevelError
+from kpitools.layout import PROVIDER_ID_PATTERN
 from kpitools.model import ProviderReturn
-from kpitools.returns.contract import PROVIDER_ID_PATTERN, TABLES
-from kpitools.returns.folder import ProviderFiles, read_provider_folder
-from kpitools.returns.tables import RawTable
+from kpitools.returns.contract import TABLES
+from kpitools.returns.folder import ProviderFiles
 from kpitools.returns.validate import validate_tables
 
 log = logging.getLogger(__name__)
 
 
-def load_provider(path: str | Path, *, provider_id: str | None = None) -> ProviderReturn:
-    """Read and validate one provider folder (CSV tables or ``datasheet.xlsx``).
+def validate_return(folder: Path, files: ProviderFiles, *,
+                    provider_id: str | None = None) -> ProviderReturn:
+    """Validate the tables read from one provider folder.
 
     Args:
-        path: the provider folder, e.g. ``DATA/2023-03/P001``.
+        folder: the provider folder, e.g. ``DATA/2023-03/P001``.
+        files: the raw tables, inputs and warnings read from it (learners, interviews
+            and outcomes maybe taken from its ILR files).
         provider_id: the provider's id; by default the ``provider_id`` of the accepted
             provider row, else the folder name.
 
@@ -39,17 +43,14 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
         with SHA-256, and warnings.
 
     Raises:
-        FileLevelError: a file cannot be read, both a datasheet and CSV tables are
-            present, a required table (provider, bootcamps, learners) is absent, or the
-            provider table has no row.
+        FileLevelError: a required table (provider, bootcamps, learners) is absent, or
+            the provider table has no row.
     """
-    folder = Path(path)
-    files = read_provider_folder(folder)
-    raw_tables = _learner_sources(folder, files)
-    _require_tables(folder, files, raw_tables)
+    raw_tables = files.tables
+    _require_tables(folder, files)
     tables, rejected, counts = validate_tables(raw_tables)
     warnings = list(files.warnings)
-    not_supplied = _not_supplied(files, raw_tables)
+    not_supplied = _not_supplied(files)
     warnings += [f"{where} not supplied: the KPIs and checks that need the {name} table are "
                  "no_data or not checked (a file with a header and no rows is an empty table)"
                  for name, where in not_supplied.items()]
@@ -75,29 +76,6 @@ def load_provider(path: str | Path, *, provider_id: str | None = None) -> Provid
     )
 
 
-def _learner_sources(folder: Path, files: ProviderFiles) -> dict[str, RawTable]:
-    """The raw tables to validate, with the learners table taken from its source:
-    learners.csv (or the learners sheet) when the folder has one, else the ILR files in
-    ``ilr/`` (:func:`kpitools.ilr.mapping.ilr_raw_tables`), which also give interviews
-    and outcomes when the folder has none; validation then treats them like any other
-    table, each row labelled with its ILR file.
-    """
-    raw_tables = dict(files.tables)
-    if "learners" not in raw_tables and files.ilr_files:
-        log.info("%s: no learners table; %d ILR file(s) present", folder, len(files.ilr_files))
-        # ILR ingestion (kpitools.ilr.mapping): learners, and interviews / outcomes when
-        # the folder has none, come from ilr/*.xml (default rules: M1 = start + 7 days).
-        from kpitools.ilr.mapping import ilr_raw_tables, tables_from_ilr_files
-        from kpitools.rules import Rules
-
-        ilr = tables_from_ilr_files(files.ilr_files, rules=Rules())
-        for name, raw in ilr_raw_tables(ilr).items():
-            raw_tables.setdefault(name, raw)
-        files.inputs.extend(replace(i, path=f"ilr/{Path(i.path).name}") for i in ilr.inputs)
-        files.warnings.extend(f"ILR: {note}" for note in ilr.notes)
-    return raw_tables
-
-
 def _form(files: ProviderFiles) -> str:
     """``datasheet.xlsx`` for a workbook return, ``folder`` for CSV files."""
     if any(f.path.lower() == "datasheet.xlsx" for f in files.inputs):
@@ -110,19 +88,18 @@ def _expected(name: str, form: str) -> str:
     return f"sheet {name!r} of datasheet.xlsx" if form == "datasheet.xlsx" else f"{name}.csv"
 
 
-def _not_supplied(files: ProviderFiles, raw_tables: dict[str, RawTable]) -> dict[str, str]:
+def _not_supplied(files: ProviderFiles) -> dict[str, str]:
     """The optional tables absent from the return, with the file each was looked for as."""
     form = _form(files)
-    return {name: _expected(name, form) for name in TABLES if name not in raw_tables}
+    return {name: _expected(name, form) for name in TABLES if name not in files.tables}
 
 
-def _require_tables(folder: Path, files: ProviderFiles, raw_tables: dict[str, RawTable]) -> None:
-    """provider, bootcamps and learners must be present (learners may come from ILR)."""
+def _require_tables(folder: Path, files: ProviderFiles) -> None:
+    """provider, bootcamps and learners must be present (learners may come from the ILR)."""
     form = _form(files)
+    raw_tables = files.tables
     for name, table in TABLES.items():
         if not table.required_table or name in raw_tables:
-            continue
-        if name == "learners" and files.ilr_files:
             continue
         raise FileLevelError(f"required table {name!r} is absent (expected {_expected(name, form)})",
                              path=folder)

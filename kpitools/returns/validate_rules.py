@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.returns.contract import PROVIDER_ID_PATTERN, Reference, Table
+from kpitools.layout import PROVIDER_ID_PATTERN
+from kpitools.returns.contract import Reference, Table
 from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems
 
 

@@ -15,9 +15,8 @@ from typing import Any
 from lxml import etree
 
 from kpitools.errors import FileLevelError
-from kpitools.privacy.naming import PII_COLUMN_NAMES
 from kpitools.returns.cells import excel_cell_text, id_rule
-from kpitools.returns.contract import TABLES
+from kpitools.returns.contract import PII_COLUMN_NAMES, TABLES
 from kpitools.returns.tables import RawTable, build_raw_table, match_header
 
 # Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl

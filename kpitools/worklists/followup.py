@@ -7,21 +7,29 @@ what the auditor wrote last month (``status``, ``owner``, ``response``,
 and ``change`` says whether the exception is ``new`` or ``recurring``. Last month's
 exceptions that no longer occur are listed as resolved.
 
-Last month's register is read back by :func:`read_register`; the rest are pure functions
-on frames. Writing the register is :func:`kpitools.packs.register.write_register`.
+The follow-up is computed with the audit (:func:`provider_followup`, called by
+:mod:`kpitools.audit` when given the provider's :class:`RegisterTrail`): last month's
+register is an input, read back by :func:`read_register`; the rest are pure functions on
+frames. Writing the register is :mod:`kpitools.packs.register`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from kpitools import layout
+from kpitools.calendar import previous_period
 from kpitools.errors import PackError
-from kpitools.model import SEVERITIES
+from kpitools.model import NEW, RECURRING, SEVERITIES, FollowUp, ProviderAudit
+from kpitools.privacy.pseudonym import Pseudonymiser
+
+log = logging.getLogger(__name__)
 
 EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
 REGISTER_COLUMNS: tuple[str, ...] = (
@@ -36,7 +44,6 @@ RESOLVED_COLUMNS: tuple[str, ...] = (
     "source", "message", "first_seen", "last_seen", "status", "owner", "response",
     "response_date",
 )
-NEW, RECURRING = "new", "recurring"
 # What one exception is: a rule firing for an entity in a bootcamp (several findings of
 # the same rule for the same entity and bootcamp, e.g. two FUTURE-DATED payments, are one
 # exception to follow up, their sources and messages joined).
@@ -54,39 +61,6 @@ def exception_id(provider_id: str, rule: str, entity: str, bootcamp_id: str) -> 
     """
     text = "\x1f".join((provider_id, rule, entity, bootcamp_id))
     return "EX-" + hashlib.sha256(text.encode()).hexdigest()[:12].upper()
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """This month's register and what changed since the previous one.
-
-    Attributes:
-        exceptions: one row per exception (:data:`REGISTER_COLUMNS`), most severe first.
-        resolved: the previous register's exceptions that no longer occur
-            (:data:`RESOLVED_COLUMNS`).
-        previous: where the previous register was looked for / found (blank: not looked).
-        previous_found: whether a previous register was read.
-        notes: plain-language notes (no previous register, unreadable dates, ...).
-    """
-
-    exceptions: pd.DataFrame
-    resolved: pd.DataFrame
-    previous: str = ""
-    previous_found: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def counts(self) -> dict[str, int]:
-        """Exceptions by severity and change, resolved ones, and recurring exceptions the
-        auditor had marked resolved or accepted (they occur again)."""
-        frame = self.exceptions
-        counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
-        counts.update(
-            total=len(frame), new=int((frame["change"] == NEW).sum()),
-            recurring=int((frame["change"] == RECURRING).sum()), resolved=len(self.resolved),
-            reopened=int(((frame["change"] == RECURRING)
-                          & frame["status"].isin(("resolved", "accepted"))).sum()),
-        )
-        return counts
 
 
 def _joined(values: pd.Series) -> str:
@@ -255,3 +229,64 @@ def read_register(path: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
     keep = [bool(name) for name in header] & ~frame.columns.duplicated()
     return frame.loc[:, keep]
+
+
+@dataclass(frozen=True)
+class RegisterTrail:
+    """Where a provider's register is kept month after month: what its follow-up needs
+    besides the findings.
+
+    Attributes:
+        out_dir: the provider's output folder this month (``OUT/<period>/<provider>``);
+            last month's register is looked for beside it
+            (:func:`kpitools.layout.previous_register`).
+        key: the pseudonym key the exception ids are made with (never shown).
+    """
+
+    out_dir: Path
+    key: bytes = field(repr=False)
+
+
+def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+    """The findings as the register groups them: the ``exceptions.csv`` columns, the
+    provider's own ``learner_ref`` (from each finding's learner key) and ``id_entity``,
+    the keyed entity the exception id is made from (the same with or without
+    include_pii, and revealing no learner ref). ``entity`` is as found
+    (``learner:<ref>``): each output names it as it names learners."""
+    findings = audit.findings()
+    refs = [f.learner_ref for f in findings]
+    return audit.exceptions_frame().assign(
+        learner_ref=refs,
+        id_entity=[f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
+                   for ref, f in zip(refs, findings, strict=True)],
+    )
+
+
+def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
+    """This month's register rows of ``audit`` with the follow-up carried from last
+    month's register (an unreadable previous register is noted, never fatal).
+
+    Args:
+        audit: the provider's audit, every finding in it (cross-provider ones included).
+        trail: where the register is kept and the key of its exception ids.
+    """
+    period = audit.period
+    where = layout.previous_register(trail.out_dir, period)
+    previous = None
+    note = ""
+    if where is not None and where.is_file():
+        try:
+            previous = read_register(where)
+        except PackError as error:
+            log.warning("%s: previous register not used: %s", audit.provider_id, error.one_line())
+            note = f"previous register not used: {error.one_line()}"
+    result = follow_up(
+        register_findings(audit, Pseudonymiser(trail.key, audit.provider_id)),
+        provider_id=audit.provider_id, as_of=audit.as_of, previous=previous,
+        previous_period=previous_period(period) if period else "",
+        previous_where=(where.as_posix() if where is not None
+                        else layout.expected_previous_register(period, audit.provider_id)),
+    )
+    if note:
+        result = replace(result, notes=(note, *result.notes))
+    return result

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from kpitools.calendar import period_end
 from kpitools.checks import run_portfolio_checks, run_provider_checks
+from kpitools.ilr.load import load_provider
 from kpitools.model import Finding
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 
 # Irregularities computed elsewhere: FUTURE-DATED with the KPIs, ILR-* by the ILR
@@ -26,11 +25,8 @@ def _ours(rule_id: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    from kpitools.demo.generator import generate
-
-    root = Path(tmp_path_factory.mktemp("demo"))
-    truth = generate(root)
+def demo(demo_dir):
+    root, truth = demo_dir
     findings: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     previous: dict[str, object] = {}
     for period in truth.periods:

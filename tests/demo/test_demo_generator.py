@@ -3,7 +3,6 @@ and a ground truth that names every planted rule at the row where it was planted
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 
 from kpitools.calendar import period_end
 from kpitools.cli import main
-from kpitools.demo import GroundTruth, build, generate, uln_check_digit
+from kpitools.demo import GroundTruth, generate, uln_check_digit
 from kpitools.errors import ParameterError
 from kpitools.returns.contract import KPIS, TABLES
 from kpitools.rules import CATALOGUE
@@ -228,13 +227,3 @@ def test_fewer_providers_still_hold_every_plant(tmp_path):
     kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
     assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
 
-
-def test_three_months_generate_in_a_few_seconds(tmp_path):
-    # CPU seconds on one core: build about 1 s, writing the CSVs about 0.5 s, the ILR
-    # files of three providers (after_writing) about 3.5 s
-    started = time.process_time()
-    build()
-    assert time.process_time() - started < 4.0
-    started = time.process_time()
-    generate(tmp_path)
-    assert time.process_time() - started < 12.0

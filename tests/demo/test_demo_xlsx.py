@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from kpitools.demo import generate
 from kpitools.demo.writers import FIXED_TIME
+from kpitools.ilr.load import load_provider
 from kpitools.returns.contract import TABLES
-from kpitools.returns.load import load_provider
 
 PERIOD = "2023-03"
 

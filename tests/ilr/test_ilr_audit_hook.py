@@ -23,7 +23,7 @@ L004,,SB-0001-02,self-employed,,2023-03-27,,,,
 """
 
 
-def _provider(tmp_path: Path, ilr: Path | None = F2223) -> Path:
+def _provider(tmp_path: Path, ilr: Path | None = F2223, name: str | None = None) -> Path:
     folder = tmp_path / "2023-03" / "P001"
     folder.mkdir(parents=True)
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
@@ -34,7 +34,7 @@ def _provider(tmp_path: Path, ilr: Path | None = F2223) -> Path:
     (folder / "learners.csv").write_text(LEARNERS)
     if ilr is not None:
         (folder / "ilr").mkdir()
-        shutil.copy(ilr, folder / "ilr" / ilr.name)
+        shutil.copy(ilr, folder / "ilr" / (name or ilr.name))
     return folder
 
 
@@ -45,6 +45,15 @@ def _ilr_rules(audit: object) -> list[tuple[str, str]]:
 
 def test_audit_reports_ilr_mismatches(tmp_path: Path) -> None:
     audit = audit_provider(_provider(tmp_path), as_of=date(2023, 3, 31))
+    assert _ilr_rules(audit) == [
+        ("ILR-MISMATCH-COMPLETION-DATE", "learner:L001"),
+        ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
+    ]
+
+
+def test_upper_case_xml_is_reconciled_too(tmp_path: Path) -> None:
+    # the loader always read ILR-*.XML; the reconciliation used to look for *.xml only
+    audit = audit_provider(_provider(tmp_path, name=F2223.stem + ".XML"), as_of=date(2023, 3, 31))
     assert _ilr_rules(audit) == [
         ("ILR-MISMATCH-COMPLETION-DATE", "learner:L001"),
         ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),

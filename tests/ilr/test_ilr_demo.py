@@ -4,6 +4,7 @@ provider."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -12,9 +13,9 @@ import pytest
 from kpitools.calendar import period_end
 from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.truth import Expectation
+from kpitools.ilr.load import load_provider
 from kpitools.ilr.reader import FILE_NAME, read_ilr
 from kpitools.ilr.reconcile import ilr_findings
-from kpitools.returns.load import load_provider
 from kpitools.rules import Rules
 
 ILR_RULES = {
@@ -25,11 +26,12 @@ ILR_RULES = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    from kpitools.demo.generator import generate
-
-    root = Path(tmp_path_factory.mktemp("ilr_demo"))
-    truth = generate(root)
+def demo(demo_dir, tmp_path_factory: pytest.TempPathFactory):
+    # the ILR files written again by write_demo_ilr over a copy of the shared demo: the
+    # same files, and the planted disagreements it returns, as the generator's
+    shared, truth = demo_dir
+    root = tmp_path_factory.mktemp("ilr_demo")
+    shutil.copytree(shared, root, dirs_exist_ok=True)
     planted = write_demo_ilr(root, truth.periods, truth.providers, truth.clean_providers,
                              truth.seed)
     found = {}
@@ -40,6 +42,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
                 found[(period, provider_id)] = ilr_findings(
                     load_provider(folder), as_of=period_end(period), rules=Rules())
     return root, truth, planted, found
+
+
+def _ilr_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("ilr/*"))}
+
+
+def test_the_generator_wrote_the_same_files_and_truth(demo, demo_dir) -> None:
+    root, truth, planted, _ = demo
+    files = _ilr_files(root)
+    assert files and files == _ilr_files(demo_dir[0])
+    assert sorted(map(_key, planted)) == sorted(
+        _key(e) for e in truth.expectations if e.rule in ILR_RULES)
 
 
 def test_some_providers_send_monthly_ilr_files(demo) -> None:

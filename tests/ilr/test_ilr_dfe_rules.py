@@ -1,4 +1,4 @@
-"""DfE's bootcamp validation rules (kpitools/ilr/dfe_rules.py, kpitools/ilr/dfe_rules.csv): for
+"""DfE's bootcamp validation rules (kpitools/ilr/dfe_rules.py, kpitools/dfe_rules.csv): for
 each rule, a minimal valid 2025-26 file changed so that it breaks exactly that rule, and
 one changed just enough to pass it (the other side of the rule's boundary).
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kpitools.ilr.dfe_rules import CHECKS, ILR_RULES
+from kpitools.ilr.dfe_rules import CHECKS
 from kpitools.ilr.mapping import tables_from_ilr_files
-from kpitools.rules import Rules
+from kpitools.rules import ILR_RULES, Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"
 NAME = "ILR-10012345-2526-20251031-080000-01.xml"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from kpitools.audit import audit_provider
 from kpitools.errors import FileLevelError
-from kpitools.returns.load import load_provider
+from kpitools.ilr.load import load_provider
+from kpitools.layout import ilr_files
+from kpitools.model import ProviderReturn
+from kpitools.rules import Rules
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
 F2223 = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"
@@ -60,6 +65,58 @@ def test_rejected_ilr_learner_keeps_counts_balanced(tmp_path: Path) -> None:
 def test_files_of_two_collection_years_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FileLevelError, match="several collection years"):
         load_provider(_folder(tmp_path, F2223, F2324))
+
+
+F2526 = FIXTURES / "ILR-10012345-2526-20251031-080000-01.xml"
+# L302's EVI code 99 is not in the shipped table: unknown (ILR-EVI-CODE-UNKNOWN) by
+# default, an interview offer dated 2025-10-01 under these rules.
+EVI_99 = Rules.from_mapping({"ilr_event_indicators": {99: "interview_offer"}})
+
+
+def _folder_2526(tmp_path: Path, name: str = F2526.name) -> Path:
+    folder = tmp_path / "2025-10" / "P001"
+    (folder / "ilr").mkdir(parents=True)
+    (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
+    (folder / "bootcamps.csv").write_text(
+        "bootcamp_id,start_date,end_date,price_per_learner\n"
+        "SB-0004-01,2025-08-04,2025-12-19,3000\nSB-0004-02,2025-07-28,2025-11-14,3000\n")
+    shutil.copy(F2526, folder / "ilr" / name)
+    return folder
+
+
+def _l302_offers(provider: ProviderReturn) -> int:
+    """L302's interview offers read from the ILR (its ``Learner`` element is on line 25;
+    every ILR interview is rejected for the role type the ILR does not hold)."""
+    rejected = provider.rejected
+    return int(((rejected["table"] == "interviews") & (rejected["column"] == "role_type")
+                & (rejected["source"] == f"ilr/{F2526.name}:25")).sum())
+
+
+def test_the_loader_maps_the_ilr_with_the_rules_it_is_given(tmp_path: Path) -> None:
+    folder = _folder_2526(tmp_path)
+    default, custom = load_provider(folder), load_provider(folder, rules=EVI_99)
+    assert custom.counts["interviews"].read == default.counts["interviews"].read + 1
+    assert (_l302_offers(default), _l302_offers(custom)) == (0, 1)
+
+
+def test_the_audit_loads_and_reviews_the_ilr_with_the_runs_rules(tmp_path: Path) -> None:
+    folder = _folder_2526(tmp_path)
+
+    def run(rules: Rules) -> tuple[int, list[str]]:
+        audit = audit_provider(folder, as_of=date(2025, 10, 31), rules=rules)
+        unknown = [f.entity for f in audit.irregularities if f.rule == "ILR-EVI-CODE-UNKNOWN"]
+        return _l302_offers(audit.provider), unknown
+
+    # loader (L302's offer) and review (DfE rule findings) both follow the run's rules
+    assert run(Rules()) == (0, ["learner:L302"])
+    assert run(EVI_99) == (1, [])
+
+
+def test_upper_case_xml_is_loaded(tmp_path: Path) -> None:
+    folder = _folder_2526(tmp_path, name=F2526.stem + ".XML")
+    assert ilr_files(folder) == [folder / "ilr" / (F2526.stem + ".XML")]
+    provider = load_provider(folder)
+    assert sorted(provider.tables["learners"]["learner_ref"]) == ["L301", "L302", "L303"]
 
 
 def test_each_ilr_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

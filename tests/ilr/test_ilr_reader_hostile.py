@@ -1,8 +1,8 @@
-"""Hostile ILR files: each is a file-level error, reads nothing, fast, with small memory."""
+"""Hostile ILR files: each is a file-level error and reads nothing, with small memory (how
+fast each is refused: ``python benchmarks/small_timings.py``)."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -27,40 +27,36 @@ CASES = {
 }
 
 
-def _refused(path: Path) -> tuple[FileLevelError, float, int]:
-    """Read ``path`` expecting a FileLevelError; return it, seconds taken, peak bytes."""
+def _refused(path: Path) -> tuple[FileLevelError, int]:
+    """Read ``path`` expecting a FileLevelError; return it and the peak bytes allocated."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(FileLevelError) as caught:
             read_ilr(path)
     finally:
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return caught.value, elapsed, peak
+    return caught.value, peak
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hostile_file_is_refused_quickly_with_small_memory(name: str) -> None:
-    error, elapsed, peak = _refused(HOSTILE / name)
+def test_hostile_file_is_refused_with_small_memory(name: str) -> None:
+    error, peak = _refused(HOSTILE / name)
     assert CASES[name] in error.message
     assert error.path == str(HOSTILE / name)  # the message names the file
-    assert elapsed < 1.0
     assert peak < 5 * 1024 * 1024  # 5 MB: nothing was expanded or accumulated
 
 
-def test_billion_laughs_is_refused_in_well_under_a_second() -> None:
+def test_billion_laughs_is_refused_unexpanded() -> None:
     # Fully expanded, lol9 would be 10**9 x "lol" = 3 GB of text.
-    _, elapsed, peak = _refused(HOSTILE / "billion_laughs.xml")
-    assert elapsed < 0.2
+    _, peak = _refused(HOSTILE / "billion_laughs.xml")
     assert peak < 1024 * 1024
 
 
 def test_external_entity_content_never_appears(tmp_path: Path) -> None:
     passwd = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace")
     first_line = passwd.splitlines()[0]
-    error, _, _ = _refused(HOSTILE / "external_entity_passwd.xml")
+    error, _ = _refused(HOSTILE / "external_entity_passwd.xml")
     assert first_line not in str(error)
     assert first_line not in repr(error.value)
 
@@ -72,10 +68,9 @@ def test_doctype_hidden_after_a_long_prolog_is_still_refused(tmp_path: Path) -> 
     declaration, rest = hostile.split("\n", 1)
     padded = tmp_path / "padded.xml"
     padded.write_text(f"{declaration}\n<!-- {'x' * 70_000} -->\n{rest}", encoding="utf-8")
-    error, elapsed, _ = _refused(padded)
+    error, _ = _refused(padded)
     assert "DOCTYPE" in error.message
     assert "unread" not in error.message  # refused by the parser-level check
-    assert elapsed < 1.0
 
 
 def test_truncated_file_gives_nothing_even_after_complete_learners() -> None:

@@ -17,11 +17,8 @@ KPI_RULES = {r.id for r in CATALOGUE.values() if r.kpi in KPIS} | {"FUTURE-DATED
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from kpitools.demo.generator import generate
-
-    root = tmp_path_factory.mktemp("demo")
-    generate(root)
+def demo(demo_dir):
+    root, _ = demo_dir
     truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
     found = {}
     naming = []  # messages that name a learner of the return (the identity rule forbids it)

@@ -21,12 +21,18 @@ that renders them checks escaping. Figures of the hand-made KPI results:
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from kpitools.ilr.load import load_provider
+from kpitools.kpis.charts import pack_charts
 from kpitools.model import Finding, KpiResult, ProviderAudit
-from kpitools.returns.load import load_provider
+from kpitools.packs.context import PackContext, context_from_audit
+from kpitools.packs.params import PackParams
+from kpitools.privacy.pseudonym import load_key
 from kpitools.rules import Rules
+from kpitools.worklists.followup import RegisterTrail, provider_followup
 from kpitools.worklists.risk import Hazard, breach_risk
 
 AS_OF = date(2023, 3, 31)
@@ -126,7 +132,17 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     ]
     risk = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)
     return ProviderAudit(provider=provider, as_of=AS_OF, rules=Rules(), kpi_results=results,
-                         period=period, irregularities=irregular, worklists={"breach_risk": risk})
+                         period=period, irregularities=irregular, worklists={"breach_risk": risk},
+                         charts=pack_charts(provider, results, as_of=AS_OF, rules=Rules()))
+
+
+def make_context(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = False) -> PackContext:
+    """The pack's context of ``audit`` written to ``out_dir``, its register's follow-up
+    computed as the audit computes it (against last month's register beside ``out_dir``)."""
+    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir),
+                        period="2023-03", include_pii=include_pii)
+    followup = provider_followup(audit, RegisterTrail(out_dir, load_key()))
+    return context_from_audit(replace(audit, followup=followup), params)
 
 
 def pii_strings() -> list[str]:

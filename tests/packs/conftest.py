@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import hand_audit, write_provider
+from builders import hand_audit, make_context, write_provider
 
 from kpitools.model import ProviderAudit
-from kpitools.packs.context import PackContext, context_from_audit
-from kpitools.packs.params import PackParams
+from kpitools.packs.context import PackContext
 
 TEST_KEY = "pack-tests-key-0123456789abcdef"
 
@@ -29,12 +28,6 @@ def provider_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def audit(provider_dir: Path) -> ProviderAudit:
     return hand_audit(provider_dir)
-
-
-def make_context(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = False) -> PackContext:
-    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir),
-                        period="2023-03", include_pii=include_pii)
-    return context_from_audit(audit, params)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from openpyxl import load_workbook
 from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.cli import main
-from kpitools.demo import generate
 from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
 from kpitools.packs.batch import write_pack_errors
 from kpitools.packs.context import AUDIT_FILE
@@ -43,13 +42,12 @@ def key_env() -> None:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default demo's P001, P002 and P003 (a copy: P002 and P003 are changed)."""
     root = tmp_path_factory.mktemp("demo")
-    generate(root, seed=2023)
-    for period in root.iterdir():
-        for provider in (period.iterdir() if period.is_dir() else ()):
-            if provider.name not in ("P001", "P002", "P003"):
-                shutil.rmtree(provider)
+    for period in ("2023-01", "2023-02", "2023-03"):
+        for provider in ("P001", "P002", "P003"):
+            shutil.copytree(demo_dir[0] / period / provider, root / period / provider)
     (root / "2023-03" / "P003" / "learners.csv").write_text("no,header,here\n1,2,3\n", encoding="utf-8")
     with (root / "2023-03" / "P002" / "learners.csv").open("a", encoding="utf-8") as handle:
         handle.write("".join(HOSTILE_LEARNER_ROWS))

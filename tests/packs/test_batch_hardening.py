@@ -55,6 +55,7 @@ def rerun(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     return out / PERIOD, result
 
 
+@pytest.mark.slow
 def test_every_folder_is_audited_skipped_or_stale_in_terminal_and_index_alike(rerun):
     period_out, result = rerun
     assert result.exit_code == 1, result.output  # P005 failed
@@ -80,6 +81,7 @@ def test_every_folder_is_audited_skipped_or_stale_in_terminal_and_index_alike(re
     assert "P001/audit_pack.html" in links and "P007/audit_pack.html" in links
 
 
+@pytest.mark.slow
 def test_rerun_replaces_a_provider_set_whole_and_leaves_no_intermediate_files(rerun):
     period_out, _ = rerun
     assert not (period_out / "P001" / "from_the_old_run.csv").exists()

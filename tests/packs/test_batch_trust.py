@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from pack_html import read_page
 
 from kpitools.cli import main
-from kpitools.demo import generate
 from kpitools.packs.portfolio import SUMMARY_FILE
 from kpitools.packs.runner import PackOutcome
 from kpitools.returns.contract import TABLES
@@ -74,11 +73,9 @@ def _strip_zeros(row: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo, undamaged: DATA with 2023-02 and 2023-03."""
-    root = tmp_path_factory.mktemp("trust_demo")
-    generate(root, providers=3, learners=900, periods=("2023-02", "2023-03"))
-    return root
+def base(small_demo_dir: Path) -> Path:
+    """The small demo, undamaged (read-only): DATA with 2023-02 and 2023-03."""
+    return small_demo_dir
 
 
 @pytest.fixture(scope="module")

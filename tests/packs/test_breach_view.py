@@ -11,24 +11,20 @@ import pandas as pd
 import pytest
 from builders import AS_OF, FLAT_HAZARD
 
-from kpitools.packs import breach, plots, report
+from kpitools.packs import blocks, breach, plots, report
 from kpitools.packs.context import PackContext
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.risk import breach_risk
 
 
-def _rows(html: report.Html) -> pd.DataFrame:
+def _rows(html: blocks.Html) -> pd.DataFrame:
     return pd.read_html(io.StringIO(str(html)))[0].set_index("bootcamp")
 
 
-def test_worklist_name_is_the_checks_one() -> None:
-    assert report.BREACH_RISK == BREACH_RISK
-
-
 def test_running_bootcamp_projection_and_probability(ctx: PackContext) -> None:
-    text = str(report.breach_risk(ctx))
-    rows = _rows(report.breach_risk(ctx))
+    text = str(breach.breach_risk(ctx))
+    rows = _rows(breach.breach_risk(ctx))
     # B2 is over (L3 completed): only B1 runs. 1 of 2 withdrawn; L1's chance 1 - 0.98^13
     # = 0.2310 → projected 1.2310 / 2 = 0.6155: 61.5 %; 1 withdrawal already breaches 20 %
     assert rows.index.tolist() == ["B1"]
@@ -46,16 +42,16 @@ def test_rate_exactly_at_the_limit_is_not_a_breach(ctx: PackContext) -> None:
     rules = Rules(dropout_limit=0.5)
     risk = breach_risk(ctx.audit.provider, as_of=AS_OF, rules=rules, portfolio=FLAT_HAZARD)
     audit = replace(ctx.audit, rules=rules, worklists={BREACH_RISK: risk})
-    b1 = _rows(report.breach_risk(replace(ctx, audit=audit))).loc["B1"]
+    b1 = _rows(breach.breach_risk(replace(ctx, audit=audit))).loc["B1"]
     assert (b1["P(final rate > 50.0 %)"], b1["at risk"]) == ("23.1 %", "no")
     assert b1["projected final rate"] == "61.5 %"  # the projection does not depend on the limit
 
 
 def test_nothing_running_or_nothing_computed(ctx: PackContext) -> None:
     empty = replace(ctx.audit, worklists={BREACH_RISK: ctx.audit.worklists[BREACH_RISK].iloc[0:0]})
-    assert "No bootcamp is running" in str(report.breach_risk(replace(ctx, audit=empty)))
+    assert "No bootcamp is running" in str(breach.breach_risk(replace(ctx, audit=empty)))
     absent = replace(ctx.audit, worklists={})
-    assert "not computed" in str(report.breach_risk(replace(ctx, audit=absent)))
+    assert "not computed" in str(breach.breach_risk(replace(ctx, audit=absent)))
 
 
 @pytest.mark.parametrize(("chance", "shown"), [
@@ -72,19 +68,19 @@ def test_worklists_section_points_to_the_dropout_section(ctx: PackContext) -> No
 
 
 def test_show_joins_blocks_embeds_charts_and_skips_nothing_to_draw(ctx: PackContext) -> None:
-    shown = str(report.show(report.Html("<p>a</p>"), None, plots.dropout_by_bootcamp(ctx.audit),
-                            report.Html("<p>b</p>")))
+    shown = str(blocks.show(blocks.Html("<p>a</p>"), None, plots.dropout_by_bootcamp(ctx.audit),
+                            blocks.Html("<p>b</p>")))
     assert shown.startswith("<p>a</p>") and shown.endswith("<p>b</p>")
     assert shown.count('<img alt="Drop-out per bootcamp" src="data:image/png;base64,iVBORw0KGgo') == 1
     with pytest.raises(TypeError, match="cannot show a str"):
-        report.show("<script>alert(1)</script>")
+        blocks.show("<script>alert(1)</script>")
 
 
 def test_figure_alt_text_is_escaped_and_png_has_no_version() -> None:
     fig = plots.funnel([("a", 1)], 'Ba$$in <b> "x"')
-    html = plots.figure_html(fig)
+    html = blocks.figure_html(fig)
     assert html.startswith('<img alt="Ba$$in &lt;b&gt; &quot;x&quot;" src="data:image/png;base64,')
-    assert b"Matplotlib" not in plots.png(fig)
+    assert b"Matplotlib" not in blocks.png(fig)
 
 
 def test_png_draws_once_the_bytes_savefig_would_write(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,9 +91,9 @@ def test_png_draws_once_the_bytes_savefig_would_write(monkeypatch: pytest.Monkey
     fig = plots.funnel([("completers", 12), ("want an interview", 9), ("valid offer", 4)], "Funnel")
     assert fig.get_layout_engine() is not None
     saved = io.BytesIO()
-    fig.savefig(saved, format="png", dpi=plots.DPI, metadata={"Software": None})
+    fig.savefig(saved, format="png", dpi=blocks.DPI, metadata={"Software": None})
     draws = []
     real = Figure.draw
     monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer))
-    assert plots.png(fig) == saved.getvalue()
+    assert blocks.png(fig) == saved.getvalue()
     assert len(draws) == 1

@@ -14,11 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from builders import LEARNERS
+from builders import LEARNERS, make_context
 
 from kpitools.packs.context import PackContext
 from kpitools.packs.findings import findings_first, gap_text, off_target
-from kpitools.packs.register import compute_followup
 from kpitools.packs.workbook import write_register
 from kpitools.worklists.followup import exception_id
 
@@ -60,7 +59,8 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
          "entity": "learner:L1 (x)", "learner_ref": "L1", "message": "no referral", "status": "open"},
     ])
     write_register({"Exceptions": rows}, previous / "exceptions.xlsx")
-    followup = compute_followup(ctx)
+    ctx = make_context(ctx.audit, out_dir)  # the audit's follow-up, now with last month's register
+    followup = ctx.followup
     assert followup.previous_found
     changes = dict(zip(followup.exceptions["rule"], followup.exceptions["change"], strict=True))
     assert changes["DROP-LATE-REPORT"] == "recurring" and changes["DROP-ABOVE-LIMIT"] == "new"

@@ -9,10 +9,10 @@ import sys
 
 import kpitools.packs
 
-FIRST_CELL = ("from kpitools.packs import plots, report\nfrom kpitools.packs import findings\n"
-              "from kpitools.packs.context import load_context\n")
+FIRST_CELL = ("from kpitools import load_context\n"
+              "from kpitools.packs import blocks, breach, findings, plots, report\n")
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
-# pyplot (charts are drawn on bare Figures and embedded by report.show), and the ILR
+# pyplot (charts are drawn on bare Figures and embedded by blocks.show), and the ILR
 # reader's lxml (the catalogue of rule ids names DfE's ILR rules without parsing any XML)
 NOT_IN_KERNEL = ("kpitools.audit", "kpitools.packs.batch", "kpitools.checks", "openpyxl",
                  "tqdm", "papermill", "nbconvert", "dask", "distributed", "matplotlib.pyplot",

@@ -11,11 +11,17 @@ import pandas as pd
 from kpi_frames import build, small_return
 
 from kpitools.audit import audit_return
-from kpitools.model import InputFile, ProviderReturn, TableCount
+from kpitools.model import (
+    EXCEPTION_COLUMNS,
+    KPI_RESULT_COLUMNS,
+    REJECTED_COLUMNS,
+    InputFile,
+    ProviderReturn,
+    TableCount,
+)
 from kpitools.packs.outputs import write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser
-from kpitools.returns.contract import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS
 
 NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
 

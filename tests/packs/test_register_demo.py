@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kpitools.demo import generate
 from kpitools.packs import batch_base, prepare_period
 from kpitools.packs.batch import publish
 from kpitools.packs.portfolio import portfolio_summary, status_matrix
@@ -34,16 +33,15 @@ SHEETS = ["Summary", "Exceptions", "Resolved", "Evidence request", "Rejected row
 
 
 @pytest.fixture(scope="module")
-def months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], object]:
+def months(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
+           ) -> tuple[Path, dict[str, object], object]:
     mp = pytest.MonkeyPatch()
     mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     root = tmp_path_factory.mktemp("demo")
     data, out = root / "data", root / "out"
-    generate(data)
     for period in ("2023-01", "2023-02", "2023-03"):
-        for provider in (data / period).iterdir():
-            if provider.name not in ("P001", "P005"):
-                shutil.rmtree(provider)
+        for provider in ("P001", "P005"):
+            shutil.copytree(demo_dir[0] / period / provider, data / period / provider)
     publish(prepare_period(data / "2023-02", out, base=batch_base(), work_dir=root / "work02"), {})
     register = out / "2023-02" / "P001" / "exceptions.xlsx"
     book = load_workbook(register)

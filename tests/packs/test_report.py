@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pandas as pd
 from builders import EMAIL, LEARNERS, XSS_NAME, pii_strings
 
-from kpitools.packs import report
+from kpitools.packs import blocks, report
 from kpitools.packs.context import PackContext
 from kpitools.privacy.naming import WITHHELD
 
@@ -38,8 +38,8 @@ def test_headline_escapes_provider_name(ctx: PackContext) -> None:
 def test_status_matrix_values_and_colours(ctx: PackContext) -> None:
     text = str(report.status_matrix(ctx))
     # drop-out B1 1/2 = 50 %, off track (red); B2 0/1 = 0 % on track; ALL 1/3 = 33.3 %
-    assert f'background:{report.STATUS_COLOURS["off_track"]}" title="off_track">off track · 50.0 %' in text
-    assert f'background:{report.STATUS_COLOURS["on_track"]}" title="on_track">on track · 0.0 %' in text
+    assert f'background:{blocks.STATUS_COLOURS["off_track"]}" title="off_track">off track · 50.0 %' in text
+    assert f'background:{blocks.STATUS_COLOURS["on_track"]}" title="on_track">on track · 0.0 %' in text
     assert "off track · 33.3 %" in text
     assert [t for t, _ in tags_of(text)].count("tr") == 1 + 4  # header + 4 KPI rows
 
@@ -55,10 +55,10 @@ def test_exception_counts_by_severity(ctx: PackContext) -> None:
 
 def test_table_caps_long_lists_with_a_note() -> None:
     frame = pd.DataFrame({"n": range(60)})
-    text = str(report.table(frame, limit=50))
+    text = str(blocks.table(frame, limit=50))
     assert text.count("<tr") == 51  # header + 50 rows
     assert "10 more in exceptions.xlsx" in text
-    assert "60 more" not in str(report.table(frame, limit=60))
+    assert "60 more" not in str(blocks.table(frame, limit=60))
 
 
 def test_findings_name_learners_by_pseudonym_and_source(ctx: PackContext) -> None:
@@ -106,7 +106,7 @@ def test_show_frame_drops_pii_columns_without_changing_input(ctx: PackContext) -
         f"{ctx.pseudonymiser.learner(r)} at {source}"
         for r, source in zip(before["learner_ref"], before["source"], strict=True)]
     pd.testing.assert_frame_equal(learners, before)
-    rendered = str(report.table(shown))
+    rendered = str(blocks.table(shown))
     assert not [s for s in pii_strings() if s in rendered]
 
 
@@ -136,12 +136,6 @@ def test_data_quality_balances(ctx: PackContext) -> None:
     assert set(frame["balances"]) == {"yes"}
 
 
-def test_cofunding_due_vs_paid(ctx: PackContext) -> None:
-    # L3 co-funded by E1 (40 employees: SME, 10 %) on B2 at £2,500 → due £250; paid £100
-    frame = report.cofunding_due_vs_paid(ctx)
-    assert frame.to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
-
-
 def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:
     text = str(report.method(ctx, "learner_dropout"))
     assert "Rules applied" in text and "dropout_limit" in text and "0.2" in text
@@ -150,7 +144,7 @@ def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:
 def test_kpi_order_follows_contract_and_stages() -> None:
     keys = [("referral", ""), ("employer_engagement", "post"), ("employer_engagement", "design"),
             ("learner_dropout", ""), ("employer_engagement", "delivery")]
-    assert sorted(keys, key=report.kpi_order) == [
+    assert sorted(keys, key=blocks.kpi_order) == [
         ("employer_engagement", "design"), ("employer_engagement", "delivery"),
         ("employer_engagement", "post"), ("learner_dropout", ""), ("referral", "")]
 

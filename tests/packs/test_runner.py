@@ -80,7 +80,7 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
                   cell_timeout=2)
     outcome = run_pack_job(job)
     assert not outcome.ok and "Timeout" in outcome.error
-    assert outcome.seconds < 25
+    assert outcome.attempts == 1  # the timeout ended the one run: no retry
     # a cell timeout is a TimeoutError, but not a kernel-start failure: never retried
     from nbclient.exceptions import CellTimeoutError
 

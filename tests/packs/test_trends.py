@@ -17,7 +17,7 @@ import pytest
 from builders import hand_audit, write_provider
 
 from kpitools.kpis.trends import provider_trends
-from kpitools.packs import plots
+from kpitools.packs import blocks, plots
 from kpitools.packs.blocks import STATUS_COLOURS
 
 
@@ -65,7 +65,7 @@ def test_small_multiples_with_target_lines_and_status_colours(months: Path) -> N
     assert colours == {tuple(round(int(off_track[i:i + 2], 16) / 255, 3) for i in (1, 3, 5))}
     per_bootcamp = shown[-1]
     assert sorted(line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--") == ["B1", "B2"]
-    assert plots.png(fig).startswith(b"\x89PNG")
+    assert blocks.png(fig).startswith(b"\x89PNG")
     single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
     assert plots.dropout_trend(single) is None  # one month is no trend
     assert plots.dropout_trend(trends) is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -114,11 +115,12 @@ def _cells(executed_path: str) -> str:
     return _timeless(repr([(c.source, c.get("execution_count"), c.get("outputs")) for c in executed.cells]))
 
 
-def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(tmp_path: Path) -> None:
-    from kpitools.demo import generate
+def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(small_demo_dir: Path, tmp_path: Path) -> None:
     from kpitools.packs import batch_base, prepare_period, run_jobs
 
-    generate(tmp_path / "data", providers=2, learners=300, periods=("2023-02", "2023-03"))
+    for period in ("2023-02", "2023-03"):  # two providers of the small demo
+        for provider in ("P001", "P002"):
+            shutil.copytree(small_demo_dir / period / provider, tmp_path / "data" / period / provider)
     prepared = prepare_period(tmp_path / "data" / "2023-03", tmp_path / "out", base=batch_base(),
                               work_dir=tmp_path / "work")
     assert [job.provider_id for job in prepared.jobs] == ["P001", "P002"]

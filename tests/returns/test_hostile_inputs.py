@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from kpitools.errors import FileLevelError
+from kpitools.ilr.load import load_provider
 from kpitools.returns import workbook as workbook_module
 from kpitools.returns.folder import read_provider_folder
-from kpitools.returns.load import load_provider
 from kpitools.returns.tables import MAX_CELL_CHARS, read_csv_table
 from kpitools.returns.validate import validate_tables
 from kpitools.returns.workbook import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, read_workbook

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from kpitools.cli import main
 from kpitools.errors import FileLevelError
+from kpitools.ilr.load import load_provider
 from kpitools.model import TableCount
 from kpitools.returns.contract import TABLES
-from kpitools.returns.load import load_provider
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
 

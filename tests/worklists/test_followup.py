@@ -6,10 +6,19 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+from builders import hand_audit, write_provider
 
-from kpitools.returns.contract import EXCEPTION_COLUMNS
+from kpitools.model import EXCEPTION_COLUMNS
+from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.worklists.evidence_request import evidence_request
-from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS, exception_id, follow_up
+from kpitools.worklists.followup import (
+    REGISTER_COLUMNS,
+    RESOLVED_COLUMNS,
+    RegisterTrail,
+    exception_id,
+    follow_up,
+    provider_followup,
+)
 
 AS_OF = date(2023, 3, 31)
 
@@ -140,3 +149,32 @@ def test_evidence_request_by_the_providers_own_refs() -> None:
     assert list(request["learner_ref"]) == ["C", "", "B", "A", "D"]
     assert list(request["employer_id"]) == ["", "E7", "", "", ""]
     assert "L-" not in " ".join(request.astype(str).to_numpy().ravel())  # own refs, no pseudonyms
+
+
+KEY = b"followup-tests-key-0123456789abc"
+
+
+def test_provider_followup_keys_ids_and_keeps_entities_as_found(tmp_path) -> None:
+    # the hand-made audit of tests/packs/builders.py: L2's DROP-LATE-REPORT gets the id of
+    # its keyed pseudonym, never of its ref; the entity stays learner:L2 until an output
+    # names it
+    audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))
+    trail = RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY)
+    followup = provider_followup(audit, trail)
+    late = followup.exceptions.set_index("rule").loc["DROP-LATE-REPORT"]
+    pseudonym = Pseudonymiser(KEY, "P001").learner("L2")
+    assert late["exception_id"] == exception_id("P001", "DROP-LATE-REPORT", f"learner:{pseudonym}", "B1")
+    assert (late["entity"], late["learner_ref"]) == ("learner:L2", "L2")
+    assert KEY.decode() not in repr(trail)
+
+
+def test_an_unreadable_previous_register_is_noted_not_fatal(tmp_path) -> None:
+    audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))
+    previous = tmp_path / "out" / "2023-02" / "P001"
+    previous.mkdir(parents=True)
+    (previous / "exceptions.xlsx").write_bytes(b"not a workbook")
+    followup = provider_followup(audit, RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY))
+    assert not followup.previous_found
+    assert followup.notes[0].startswith("previous register not used: ")
+    assert "not a readable Excel workbook" in followup.notes[0]
+    assert set(followup.exceptions["change"]) == {"new"}

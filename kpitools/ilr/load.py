@@ -1,0 +1,68 @@
+"""Loading one provider's monthly return: its datasheet (or CSV tables) and, when the
+folder has no learners table, its ILR files.
+
+``load_provider`` is the one loader packs, the CLI, notebooks and the trends use. It
+reads the folder (:func:`kpitools.returns.folder.read_provider_folder`), takes the
+learners table, and the interviews and outcomes when the folder has none, from the ILR
+files in ``ilr/`` (:func:`kpitools.layout.ilr_files`, mapped by
+:mod:`kpitools.ilr.mapping` with the run's rules) and validates it all
+(:func:`kpitools.returns.load.validate_return`). It sits above ``returns/`` so that
+reading a return never needs the ILR.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from kpitools.ilr.mapping import ilr_raw_tables, tables_from_ilr_files
+from kpitools.layout import ilr_files
+from kpitools.model import ProviderReturn
+from kpitools.returns.folder import ProviderFiles, read_provider_folder
+from kpitools.returns.load import validate_return
+from kpitools.rules import Rules
+
+log = logging.getLogger(__name__)
+
+
+def load_provider(path: str | Path, *, provider_id: str | None = None,
+                  rules: Rules | None = None) -> ProviderReturn:
+    """Read and validate one provider folder (CSV tables or ``datasheet.xlsx``, and
+    ``ilr/*.xml`` when there is no learners table).
+
+    Args:
+        path: the provider folder, e.g. ``DATA/2023-03/P001``.
+        provider_id: the provider's id; by default the ``provider_id`` of the accepted
+            provider row, else the folder name.
+        rules: the rules in force (the ILR's M1 and its event indicator table); the
+            spec's defaults when None.
+
+    Returns:
+        The accepted tables (every contract table, maybe empty), the rejected rows (one
+        per reason), counts per table (read = accepted + rejected), the inputs read
+        with SHA-256, and warnings.
+
+    Raises:
+        FileLevelError: a file cannot be read, both a datasheet and CSV tables are
+            present, a required table (provider, bootcamps, learners) is absent, or the
+            provider table has no row.
+    """
+    folder = Path(path)
+    files = read_provider_folder(folder)
+    ilr = ilr_files(folder)
+    if "learners" not in files.tables and ilr:
+        log.info("%s: no learners table; %d ILR file(s) present", folder, len(ilr))
+        _take_from_ilr(files, ilr, rules or Rules())
+    return validate_return(folder, files, provider_id=provider_id)
+
+
+def _take_from_ilr(files: ProviderFiles, paths: list[Path], rules: Rules) -> None:
+    """Learners, and interviews / outcomes when the folder has none, from the ILR files:
+    validation then treats them like any other table, each row labelled with its ILR
+    file; the files join the inputs and the mapping's notes the warnings."""
+    ilr = tables_from_ilr_files(paths, rules=rules)
+    for name, raw in ilr_raw_tables(ilr).items():
+        files.tables.setdefault(name, raw)
+    files.inputs.extend(replace(i, path=f"ilr/{Path(i.path).name}") for i in ilr.inputs)
+    files.warnings.extend(f"ILR: {note}" for note in ilr.notes)

@@ -1,0 +1,101 @@
+"""The figures behind the pack's charts, computed with the audit (``ProviderAudit.charts``):
+the notebooks only draw them (:mod:`kpitools.packs.plots`).
+
+- :data:`COFUNDING_DUE_VS_PAID`: co-funding due against paid per employer;
+- :data:`SATISFACTION_SCORES`: reached employer contacts per satisfaction score;
+- :data:`FUNNELS`: completers, then the guaranteed-interview and career-progression
+  KPIs' denominator and numerator, for the provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import pandas as pd
+
+from kpitools.kpis.employer_cofunding import contributions
+from kpitools.kpis.measured import measured, measured_tables
+from kpitools.model import KpiResult, ProviderReturn
+from kpitools.rules import Rules
+
+COFUNDING_DUE_VS_PAID = "cofunding_due_vs_paid"
+SATISFACTION_SCORES = "satisfaction_scores"
+FUNNELS = "funnels"
+FUNNEL_KPIS = ("guaranteed_interview", "career_progression")
+SCORES = range(6)  # the satisfaction scale, 0 (unacceptable) to 5 (excellent)
+
+
+def pack_charts(
+    provider: ProviderReturn, kpi_results: Sequence[KpiResult], *, as_of: date, rules: Rules
+) -> dict[str, pd.DataFrame]:
+    """Every chart's figures for one provider, by name.
+
+    Args:
+        provider: the provider's validated return.
+        kpi_results: its KPI results.
+        as_of: the measurement date.
+        rules: the rules in force.
+    """
+    return {
+        COFUNDING_DUE_VS_PAID: cofunding_due_vs_paid(measured(provider, as_of), as_of=as_of, rules=rules),
+        SATISFACTION_SCORES: satisfaction_scores(provider.tables),
+        FUNNELS: funnels(provider.tables, kpi_results, as_of=as_of),
+    }
+
+
+def cofunding_due_vs_paid(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> pd.DataFrame:
+    """Co-funding due against paid per employer.
+
+    The amounts are the co-funding KPI's own (:func:`kpitools.kpis.employer_cofunding.
+    contributions`): required and paid per co-funded learner, here summed per employer
+    over learners past M1 on or before ``as_of``.
+
+    Returns:
+        Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
+    """
+    owed = contributions(measured_tables(tables, as_of), rules)
+    owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(as_of))]
+    if owed.empty:
+        return pd.DataFrame(columns=["employer", "due", "paid"])
+    per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))
+    per_employer = per_employer.rename(columns={"employer_key": "employer"})
+    return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def satisfaction_scores(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Reached employer contacts per satisfaction score.
+
+    Returns:
+        Columns ``score`` (0 to 5, every score) and ``contacts``; no rows when no
+        reached contact has a score (or contacts were not supplied).
+    """
+    contacts = tables.get("employer_contacts")
+    empty = pd.DataFrame(columns=["score", "contacts"])
+    if contacts is None or "satisfaction_score" not in contacts:
+        return empty
+    scores = contacts.loc[contacts["reached"].fillna(False).astype(bool), "satisfaction_score"].dropna()
+    if scores.empty:
+        return empty
+    counts = scores.astype(int).value_counts().reindex(SCORES, fill_value=0)
+    return pd.DataFrame({"score": list(SCORES), "contacts": counts.to_numpy()})
+
+
+def funnels(
+    tables: Mapping[str, pd.DataFrame], kpi_results: Sequence[KpiResult], *, as_of: date
+) -> pd.DataFrame:
+    """Completers (on or before ``as_of``), then each funnel KPI's denominator and
+    numerator for the provider (``ALL``).
+
+    Returns:
+        Columns ``kpi``, ``completers``, ``denominator``, ``numerator``: one row per KPI
+        of :data:`FUNNEL_KPIS` that has a provider result.
+    """
+    learners = tables["learners"]
+    completed = learners["completion_date"].notna() & (learners["completion_date"] <= pd.Timestamp(as_of))
+    rows = [
+        {"kpi": r.kpi, "completers": int(completed.sum()), "denominator": r.denominator,
+         "numerator": r.numerator}
+        for r in kpi_results if r.kpi in FUNNEL_KPIS and r.bootcamp_id == "ALL"
+    ]
+    return pd.DataFrame(rows, columns=["kpi", "completers", "denominator", "numerator"])
