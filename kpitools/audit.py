@@ -18,6 +18,7 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
+from kpitools.io.memory import check_provider_memory
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all, compute_period
 from kpitools.kpis.charts import pack_charts
@@ -55,6 +56,8 @@ def audit_provider(
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
+        TooLargeError: the audit is estimated to need more memory than the limit
+            (:func:`kpitools.io.memory.check_provider_memory`), checked before loading.
     """
     loaded = _load(Path(provider_dir), previous_dir, rules)
     period = period or layout.provider_period(provider_dir)
@@ -81,10 +84,12 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
 
     Raises:
         KpiToolsError: a file cannot be read; ParameterError: the previous return is
-            another provider's.
+            another provider's; TooLargeError: the audit would need more memory than
+            the limit (checked before loading).
     """
     from kpitools.ilr.load import load_provider
 
+    check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
     previous = None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpitools.calendar import period_end
+from kpitools.calendar import period_end, period_of
 from kpitools.errors import KpiToolsError
 from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
@@ -97,7 +97,7 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
                 notes.append(left_out[(provider_id, period)])
             else:
                 rows += _rows(period, figures[(provider_id, period)])
-        rows += _rows(audit.period or audit.as_of.isoformat()[:7], audit.kpi_results)
+        rows += _rows(audit.period or period_of(audit.as_of), audit.kpi_results)
         table = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
         trends[provider_id] = Trends(table.sort_values("period", kind="stable").reset_index(drop=True),
                                      tuple(notes))

@@ -37,7 +37,6 @@ REGISTER_COLUMNS: tuple[str, ...] = (
     "source", "message", "first_seen", "age_days", "change", "status", "owner", "response",
     "response_date",
 )
-AUDITOR_COLUMNS: tuple[str, ...] = ("status", "owner", "response", "response_date")
 FOLLOW_UP_STATUSES: tuple[str, ...] = ("open", "queried", "resolved", "accepted")
 RESOLVED_COLUMNS: tuple[str, ...] = (
     "exception_id", "rule", "severity", "kpi", "bootcamp_id", "entity", "learner_ref",

@@ -35,10 +35,9 @@ DEFAULT_FRACTION = 0.10
 DEFAULT_MINIMUM = 5
 # Columns the monitoring team fills in on learner worklists.
 LEARNER_FILL_COLUMNS = ("contacted_on", "reached", "outcome", "notes", "verified_by")
+# The employer worklist is next month's employer_contacts table, with the pick, the
+# employer's name and verified_by around it (the loader ignores columns not in the contract).
 EMPLOYER_CONTACT_COLUMNS = TABLES["employer_contacts"].column_names
-# The employer worklist is next month's employer_contacts table plus these columns
-# (the loader ignores columns that are not in the contract).
-EMPLOYER_EXTRA_COLUMNS = ("pick_id", "pick_rank", "entity", "employer_name", "verified_by")
 
 
 @dataclass(frozen=True)
