@@ -12,10 +12,13 @@ machine, so the ratio means something even when the absolute times do not travel
 - ``ilr``: ILR parsing of ~110 MB and ~220 MB files: MB/s and peak memory (goals: at least
   20 MB/s, peak under 300 MB and flat as the file grows) — ``benchmarks/ilr_parse.py``.
 - ``size``: the HTML pack of a ~500-learner provider (goal: at most 1.5 MB).
+- ``scaling``: one provider at 1k, 10k and 100k learners, its audit + outputs + pack
+  preparation: seconds per learner row and peak memory (goal: seconds per row at 100k
+  within 2x those at 1k, ``provider_scaling_ratio``) — ``benchmarks/provider_scaling.py``.
 
 Data is generated once under ``benchmarks/_data/`` (git-ignored) and reused.
 
-Usage: ``python benchmarks/run.py [--only national,packs,ilr,size] [--json FILE]``
+Usage: ``python benchmarks/run.py [--only national,packs,ilr,size,scaling] [--json FILE]``
 
 ``--json FILE`` also writes the run's figures as one JSON object (keys of issue 16:
 ``national_ratio_to_bare_read``, ``national_seconds``, ``pack_ratio_to_trivial``,
@@ -239,9 +242,16 @@ def bench_size() -> dict:
     return {}
 
 
+def bench_scaling() -> dict:
+    from provider_scaling import bench  # benchmarks/ is this script's folder
+
+    return bench()
+
+
 JSON_KEYS = ("national_ratio_to_bare_read", "national_seconds", "pack_ratio_to_trivial",
              "batch_pack_ratio_to_trivial", "peak_rss_mb", "provider_scaling_ratio")
-BENCHES = {"national": bench_national, "packs": bench_packs, "ilr": bench_ilr, "size": bench_size}
+BENCHES = {"national": bench_national, "packs": bench_packs, "ilr": bench_ilr, "size": bench_size,
+           "scaling": bench_scaling}
 
 
 def main() -> None:

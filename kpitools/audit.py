@@ -18,6 +18,7 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
+from kpitools.io.memory import check_provider_memory
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
 from kpitools.kpis.charts import pack_charts
@@ -55,10 +56,13 @@ def audit_provider(
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
         ParameterError: ``previous_dir`` holds another provider's return.
+        TooLargeError: the audit is estimated to need more memory than the limit
+            (:func:`kpitools.io.memory.check_provider_memory`), checked before loading.
     """
     from kpitools.ilr.load import load_provider
 
     provider_dir = Path(provider_dir)
+    check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
     previous = None

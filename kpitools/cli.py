@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -58,8 +59,17 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.group()
 @click.version_option(__version__, prog_name="kpitools")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
-def main(verbose: bool) -> None:
+@click.option("--memory-limit", "memory_limit", type=click.FloatRange(0), default=None, metavar="MB",
+              help="Refuse, before loading, a provider whose audit is estimated to need more "
+                   "memory than MB (0: no limit; default: 80% of the memory available, or "
+                   "$KPITOOLS_MEMORY_LIMIT_MB).")
+def main(verbose: bool, memory_limit: float | None) -> None:
     """Audit the KPIs of Skills Bootcamps from providers' monthly returns."""
+    if memory_limit is not None:
+        from kpitools.io.memory import LIMIT_ENV
+
+        # through the environment, so worker processes and pack kernels apply it too
+        os.environ[LIMIT_ENV] = f"{memory_limit:g}"
     handler = logging.StreamHandler()
     handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
@@ -407,8 +417,7 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
     """
     from pathlib import Path
 
-    from kpitools.demo import generate
-    from kpitools.demo.generator import DEFAULT_EMPLOYERS, NATIONAL
+    from kpitools.demo.generator import DEFAULT_EMPLOYERS, NATIONAL, generate
 
     wanted = [p.strip() for p in periods.split(",") if p.strip()]
     employers = DEFAULT_EMPLOYERS

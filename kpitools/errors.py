@@ -56,6 +56,11 @@ class ParameterError(KpiToolsError):
     """A parameter file or rules override that does not fit its schema."""
 
 
+class TooLargeError(KpiToolsError):
+    """A provider whose audit would need more memory than the limit allows, refused
+    before loading (:mod:`kpitools.io.memory`). Stops that provider, not a batch."""
+
+
 class PackError(KpiToolsError):
     """A pack that could not be executed or rendered."""
 

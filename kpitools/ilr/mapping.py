@@ -25,6 +25,7 @@ latest file of each collection year is the current state, and a withdrawal's
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +45,6 @@ from kpitools.ilr.events import (
     is_bootcamp_learner,
     is_bootcamp_related,
     learner_rows,
-    m1_from_start,
 )
 from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
 from kpitools.model import InputFile, TableCount, empty_rejected
@@ -54,8 +54,8 @@ from kpitools.rules import Rules
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IlrTables", "cell_text", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
-    "read_ilr_files", "tables_from_ilr", "tables_from_ilr_files",
+    "IlrTables", "cell_text", "ilr_raw_tables", "read_ilr_files", "tables_from_ilr",
+    "tables_from_ilr_files",
 ]
 
 
@@ -138,16 +138,44 @@ def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
 def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFile]:
     """:func:`read_ilr_files`; the files at the positions in ``superseded`` are read only
     for their withdrawals (see :func:`_superseded`)."""
-    files = [read_ilr(p, keep=is_bootcamp_related, fund_models=(str(BOOTCAMP_FUND_MODEL),),
-                      prog_types=(str(BOOTCAMP_PROG_TYPE),), fam_types=(EVENT_INDICATOR_FAM,),
-                      withdrawn_only=i in superseded)
-             for i, p in enumerate(paths)]
+    files = [_read_once(Path(p), withdrawn_only=i in superseded) for i, p in enumerate(paths)]
     ukprns = sorted({f.header.ukprn for f in files})
     if len(ukprns) > 1:
         raise FileLevelError(
             f"ILR files of several providers given (UKPRNs {', '.join(ukprns)});"
             " give one provider's files at a time", path=files[0].path.parent)
     return sorted(files, key=_preparation_order)
+
+
+# Files read in this process, by path, modification time, size and inode: a provider's
+# ILR is read by the loader (learners from the ILR) and again by the review, and a
+# previous month's by the trends; each file is parsed once per run. Small: a period
+# audit reads each provider's files one provider after the other.
+_READ: OrderedDict[tuple, IlrFile] = OrderedDict()
+_READ_KEPT = 8
+
+
+def _read_once(path: Path, *, withdrawn_only: bool) -> IlrFile:
+    """:func:`~kpitools.ilr.reader.read_ilr` of a bootcamp-related file, or the same
+    file's result already read in this process (unchanged since: same modification
+    time, size and inode)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None  # read_ilr says what is wrong with the path
+    key = None if stat is None else (
+        str(path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino, withdrawn_only)
+    if key is not None and key in _READ:
+        _READ.move_to_end(key)
+        return _READ[key]
+    ilr = read_ilr(path, keep=is_bootcamp_related, fund_models=(str(BOOTCAMP_FUND_MODEL),),
+                   prog_types=(str(BOOTCAMP_PROG_TYPE),), fam_types=(EVENT_INDICATOR_FAM,),
+                   withdrawn_only=withdrawn_only)
+    if key is not None:
+        _READ[key] = ilr
+        while len(_READ) > _READ_KEPT:
+            _READ.popitem(last=False)
+    return ilr
 
 
 def _preparation_order(ilr: IlrFile) -> tuple[date, str, str]:

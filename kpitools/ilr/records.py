@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:  # the elements come from the reader; a pack's kernel never loads lxml
+    from lxml import etree
 
 
 @dataclass(frozen=True)

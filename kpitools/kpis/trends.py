@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.calendar import period_end
+from kpitools.calendar import period_end, period_of
 from kpitools.errors import KpiToolsError
 from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
@@ -64,7 +64,7 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
                 continue
             as_of: date = period_end(period)
             rows += _rows(period, compute_all(ret.tables, as_of=as_of, rules=audit.rules))
-    rows += _rows(audit.period or audit.as_of.isoformat()[:7], audit.kpi_results)
+    rows += _rows(audit.period or period_of(audit.as_of), audit.kpi_results)
     figures = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
     return Trends(figures.sort_values("period", kind="stable").reset_index(drop=True), tuple(notes))
 

@@ -90,10 +90,21 @@ def show(*parts: object) -> Html:
 
 
 def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes at :data:`DPI`, drawn once (Agg), without a timestamp or
-    version in its metadata so a rebuilt pack has the same bytes."""
+    """The figure as PNG bytes at its dpi (:data:`DPI`), drawn once (Agg), without a
+    timestamp or version in its metadata so a rebuilt pack has the same bytes.
+
+    ``fig.savefig`` would draw a figure with a layout engine twice (once without
+    rendering, for the constrained layout, then again to paint it): one draw here does
+    both, and the PNG is written by the same encoder savefig uses (identical bytes).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
+           metadata={"Software": None})
     return buffer.getvalue()
 
 

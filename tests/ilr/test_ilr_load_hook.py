@@ -117,3 +117,29 @@ def test_upper_case_xml_is_loaded(tmp_path: Path) -> None:
     assert ilr_files(folder) == [folder / "ilr" / (F2526.stem + ".XML")]
     provider = load_provider(folder)
     assert sorted(provider.tables["learners"]["learner_ref"]) == ["L301", "L302", "L303"]
+
+
+def test_each_ilr_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader (learners from the ILR) and the audit's ILR review read the same file:
+    it is parsed once; a file changed since is parsed again."""
+    from datetime import date
+
+    from kpitools.audit import audit_provider
+    from kpitools.ilr import mapping
+
+    parsed: list[str] = []
+    real = mapping.read_ilr
+
+    def counting(path: Path, **kwargs: object) -> object:
+        parsed.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(mapping, "read_ilr", counting)
+    monkeypatch.setattr(mapping, "_READ", type(mapping._READ)())
+    folder = _folder(tmp_path, F2223)
+    audit_provider(folder, as_of=date(2023, 3, 31))
+    assert parsed == [F2223.name]
+    copy = folder / "ilr" / F2223.name
+    copy.write_bytes(copy.read_bytes() + b"\n")  # changed: size and time differ
+    audit_provider(folder, as_of=date(2023, 3, 31))
+    assert parsed == [F2223.name, F2223.name]

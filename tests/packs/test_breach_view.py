@@ -81,3 +81,19 @@ def test_figure_alt_text_is_escaped_and_png_has_no_version() -> None:
     html = blocks.figure_html(fig)
     assert html.startswith('<img alt="Ba$$in &lt;b&gt; &quot;x&quot;" src="data:image/png;base64,')
     assert b"Matplotlib" not in blocks.png(fig)
+
+
+def test_png_draws_once_the_bytes_savefig_would_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """savefig draws a constrained-layout figure twice (layout pass, then paint); the
+    pack draws it once and writes the same PNG bytes."""
+    from matplotlib.figure import Figure
+
+    fig = plots.funnel([("completers", 12), ("want an interview", 9), ("valid offer", 4)], "Funnel")
+    assert fig.get_layout_engine() is not None
+    saved = io.BytesIO()
+    fig.savefig(saved, format="png", dpi=blocks.DPI, metadata={"Software": None})
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer))
+    assert blocks.png(fig) == saved.getvalue()
+    assert len(draws) == 1

@@ -12,10 +12,11 @@ import kpitools.packs
 FIRST_CELL = ("from kpitools import load_context\n"
               "from kpitools.packs import blocks, breach, findings, plots, report\n")
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
-# and pyplot (charts are drawn on bare Figures and embedded by blocks.show)
+# pyplot (charts are drawn on bare Figures and embedded by blocks.show), and the ILR
+# reader's lxml (the catalogue of rule ids names DfE's ILR rules without parsing any XML)
 NOT_IN_KERNEL = ("kpitools.audit", "kpitools.packs.batch", "kpitools.checks", "openpyxl",
                  "tqdm", "papermill", "nbconvert", "dask", "distributed", "matplotlib.pyplot",
-                 "matplotlib_inline")
+                 "matplotlib_inline", "lxml")
 
 
 def test_first_cell_imports_nothing_heavy() -> None:

@@ -148,3 +148,29 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["packs", str(period), "--out", str(tmp_path / "out"),
                                        "--notebooks", str(tmp_path / "none"), "--no-progress"])
     assert result.exit_code == 2 and "provider_pack.ipynb not found" in result.output
+
+
+@pytest.mark.slow
+def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """papermill would write the notebook before and after every cell; the pack's engine
+    writes it once, at the end, with every output up to the failing cell."""
+    import nbformat
+    import papermill.engines
+
+    writes: list[str] = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("1 + 1"), nbformat.v4.new_code_cell("raise ValueError('bad')"),
+                      nbformat.v4.new_code_cell("3")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(tmp_path / "three.ipynb"))
+    executed = tmp_path / "out.ipynb"
+    outcome = run_pack_job(PackJob("P001", str(tmp_path / "three.ipynb"), {}, str(executed),
+                                   str(tmp_path / "out.html"), "three"))
+    assert (outcome.ok, outcome.error) == (False, "ValueError: bad")
+    assert writes == [str(executed)]
+    cells = [c for c in nbformat.read(str(executed), as_version=4).cells if c.cell_type == "code"]
+    assert cells[0].outputs[0]["data"]["text/plain"] == "2"
+    assert cells[1].outputs[0]["ename"] == "ValueError" and cells[2].outputs == []
+    assert outcome.html_path  # the stopped notebook is rendered
