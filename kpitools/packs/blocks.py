@@ -42,6 +42,17 @@ KPI_TITLES: dict[str, str] = {
     "career_progression": "Career progression",
     "referral": "Referral to alternative opportunities",
 }
+# The same KPIs in a word or two, where a wide table has no room for the titles (the
+# portfolio index's headers and breach lines)
+KPI_SHORT_TITLES: dict[str, str] = {
+    "employer_engagement": "Engagement",
+    "employer_cofunding": "Co-funding",
+    "learner_dropout": "Drop-out",
+    "new_skills": "New skills",
+    "guaranteed_interview": "Interview",
+    "career_progression": "Progression",
+    "referral": "Referral",
+}
 STYLE = (
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
     "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
@@ -123,9 +134,10 @@ def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
     return (KPIS.index(kpi) if kpi in KPIS else len(KPIS), STAGES.index(stage) + 1 if stage in STAGES else 0)
 
 
-def kpi_label(kpi: str, stage: str) -> str:
-    """A KPI's title, with its engagement stage when it has one: "Employer engagement (post)"."""
-    title = KPI_TITLES.get(kpi, kpi)
+def kpi_label(kpi: str, stage: str, *, short: bool = False) -> str:
+    """A KPI's title, with its engagement stage when it has one: "Employer engagement (post)"
+    (``short``: "Engagement (post)", from :data:`KPI_SHORT_TITLES`)."""
+    title = (KPI_SHORT_TITLES if short else KPI_TITLES).get(kpi, kpi)
     return f"{title} ({stage})" if stage else title
 
 

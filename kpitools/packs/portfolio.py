@@ -16,9 +16,10 @@ import pandas as pd
 
 from kpitools.io.files import write_atomic
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import KpiResult, ProviderAudit
+from kpitools.model import SEVERITIES, KpiResult, ProviderAudit
 from kpitools.packs.blocks import (
     BREACH_STATUSES,
+    KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
     STYLE,
@@ -33,10 +34,13 @@ from kpitools.packs.blocks import (
 )
 from kpitools.packs.context import PackContext
 from kpitools.packs.runner import PackOutcome
-from kpitools.returns.contract import KPIS
+from kpitools.returns.contract import KPIS, STAGES
 
 SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"
+# The index names a KPI by its short title ("Drop-out", "Engagement (post)"), its full
+# title in the header's tooltip: the summary keeps the full titles
+_SHORT_LABELS = {kpi_label(k, s): kpi_label(k, s, short=True) for k in KPIS for s in ("", *STAGES)}
 
 
 def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
@@ -102,7 +106,7 @@ def _provider_row(ctx: PackContext, outcome: PackOutcome | None, period_out: Pat
         },
         "breaches": _breaches(audit.kpi_results),
         "exceptions": {str(k): int(v) for k, v in findings.groupby("kpi").size().items()} if len(findings) else {},
-        "high": int((findings["severity"] == "high").sum()) if len(findings) else 0,
+        **{s: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in SEVERITIES},
     }
 
 
@@ -145,18 +149,18 @@ def portfolio_summary(
     providers = [_provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())]
     providers += [
         {"provider_id": pid, "name": "", "status": "FAILED", "reason": reason, "pack": "",
-         "register": "", "kpis": {}, "breaches": [], "exceptions": {}, "high": 0}
+         "register": "", "kpis": {}, "breaches": [], "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
         for pid, reason in sorted(failures.items())
     ]
     providers += [
         {"provider_id": name, "name": "", "status": "SKIPPED", "reason": reason, "pack": "",
-         "kpis": {}, "exceptions": {}, "high": 0}
+         "kpis": {}, "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
         for name, reason in sorted((skipped or {}).items())
     ]
     providers += [
         {"provider_id": pid, "name": "", "status": "STALE", "reason": reason,
          "pack": f"{pid}/{PACK_FILE}" if (period_out / pid / PACK_FILE).is_file() else "",
-         "kpis": {}, "exceptions": {}, "high": 0}
+         "kpis": {}, "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
         for pid, reason in sorted((stale or {}).items())
     ]
     duplicates = []
@@ -201,59 +205,84 @@ def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
     return bootcamp_id[len(prefix):] if bootcamp_id.startswith(prefix) else bootcamp_id
 
 
+def _figure(value: float) -> str:
+    """A percentage kept on one line ("100.0 %" never breaks before its "%")."""
+    return f'<span class="n">{esc(percent(value))}</span>'
+
+
 def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> str:
     """A matrix cell: the provider's figure and its worst bootcamp, e.g. "on track · 11.6 %"
-    over "1 of 5 bootcamps not met: BC02 30.6 %", coloured by the worse of the two."""
+    over "1 of 5 not met: BC02 30.6 %" (1 of its 5 bootcamps), coloured by the worse of
+    the two."""
     shown = esc(kpi["status"].replace("_", " "))
     if kpi["value"] is not None:
-        shown += f" · {esc(percent(kpi['value']))}"
+        shown += f" · {_figure(kpi['value'])}"
     status = kpi["status"]
     worst = kpi.get("worst")
     if worst:
         if severity_rank(worst["status"]) > severity_rank(status):
             status = worst["status"]
-        figure = f" {percent(worst['value'])}" if worst["value"] is not None else ""
+        figure = f" {_figure(worst['value'])}" if worst["value"] is not None else ""
         shown += (
-            f'<br><span class="bc">{worst["count"]} of {kpi["bootcamps"]} bootcamps '
+            f'<br><span class="bc">{worst["count"]} of {kpi["bootcamps"]} '
             f'{esc(worst["status"].replace("_", " "))}: '
-            f'{esc(_short_bootcamp(provider_id, worst["bootcamp_id"]))}{esc(figure)}</span>'
+            f'{esc(_short_bootcamp(provider_id, worst["bootcamp_id"]))}{figure}</span>'
         )
     colour = STATUS_COLOURS.get(status, "#ffffff")
     return f'<td style="background:{colour}" title="{esc(status)}">{shown}</td>'
 
 
 def _breach_list(provider: dict[str, Any]) -> str:
+    """One line per bootcamp in breach: "BC01 Co-funding not met 50.0 %"."""
     items = [
-        f"{esc(_short_bootcamp(provider['provider_id'], b['bootcamp_id']))} {esc(b['kpi'])} "
+        f"{esc(_short_bootcamp(provider['provider_id'], b['bootcamp_id']))} "
+        f"{esc(_SHORT_LABELS.get(b['kpi'], b['kpi']))} "
         f"{esc(b['status'].replace('_', ' '))}"
-        + (f" {esc(percent(b['value']))}" if b["value"] is not None else "")
+        + (f" {_figure(b['value'])}" if b["value"] is not None else "")
         for b in provider.get("breaches", ())
     ]
     return "<br>".join(items) if items else "none"
 
 
+def _exceptions_cell(provider: dict[str, Any]) -> str:
+    """The provider's exceptions and their severities: "6" over "3 high · 2 medium · 1 low"."""
+    counts = " · ".join(f"{provider[s]} {s}" for s in SEVERITIES)
+    return f'<td><b>{sum(provider["exceptions"].values())}</b><br><span class="bc">{counts}</span></td>'
+
+
+def _provider_cell(provider: dict[str, Any]) -> str:
+    """The provider's id, its name on a smaller line, and links to its pack and register."""
+    links = []
+    if provider["pack"]:
+        links.append(f'<a href="{esc(provider["pack"])}">pack</a>')
+    if provider.get("register"):
+        links.append(f'<a href="{esc(provider["register"])}">register (xlsx)</a>')
+    name = f'<br><span class="bc">{esc(provider["name"])}</span>' if provider["name"] else ""
+    return f'<td class="who"><b>{esc(provider["provider_id"])}</b>{name}<br>{" · ".join(links)}</td>'
+
+
 def status_matrix(summary: dict[str, Any]) -> Html:
     """Providers × KPIs, most urgent provider first: each cell shows the provider's
     figure and its worst bootcamp, coloured by the worse of the two; a column lists the
-    bootcamps in breach; each provider links to its pack and its register."""
+    bootcamps in breach, one with the exceptions by severity; each provider links to its
+    pack and its register. KPIs are headed by their short titles (the full title is the
+    header's tooltip and is listed below the table), so the table fits a 1280 px screen."""
     columns = summary["columns"]
-    head = "".join(f"<th>{esc(c)}</th>" for c in
-                   ["Provider", "Pack", *columns, "Bootcamps in breach", "Exceptions", "High"])
+    head = "".join(
+        [f"<th>{c}</th>" for c in ("Provider", "Pack")]
+        + [f'<th title="{esc(c)}">{esc(_SHORT_LABELS.get(c, c))}</th>' for c in columns]
+        + [f"<th>{c}</th>" for c in ("Bootcamps in breach", "Exceptions")]
+    )
     rows = []
     for p in summary["providers"]:
-        name = esc(f"{p['provider_id']} {p['name']}".strip())
-        links = []
-        if p["pack"]:
-            links.append(f'<a href="{esc(p["pack"])}">audit pack</a>')
-        if p.get("register"):
-            links.append(f'<a href="{esc(p["register"])}">register (xlsx)</a>')
-        cells = [f"<td><b>{name}</b><br>{' · '.join(links)}</td>", status_cell(p["status"])]
+        cells = [_provider_cell(p), status_cell(p["status"])]
         for column in columns:
             kpi = p["kpis"].get(column)
             cells.append("<td></td>" if kpi is None else kpi_cell(p["provider_id"], kpi))
         cells.append(f'<td class="breaches">{_breach_list(p)}</td>')
-        cells.append(f"<td>{sum(p['exceptions'].values())}</td><td>{p['high']}</td>")
+        cells.append(_exceptions_cell(p))
         rows.append(f"<tr>{''.join(cells)}</tr>")
+    titles = "; ".join(f"{esc(KPI_SHORT_TITLES[k])}: {esc(KPI_TITLES[k])}" for k in KPIS)
     legend = " ".join(
         f'<span style="background:{c};padding:1px 6px">{esc(s.replace("_", " "))}</span>'
         for s, c in STATUS_COLOURS.items()
@@ -264,7 +293,8 @@ def status_matrix(summary: dict[str, Any]) -> Html:
         f'<p class="note">Providers are ordered by urgency: the worst status of any KPI or '
         f"bootcamp, then the number of bootcamps in breach (not met or off track), then high "
         f"findings. A cell takes the colour of the worse of the provider's figure and its "
-        f"worst bootcamp.</p>"
+        f"worst bootcamp; its second line counts the provider's bootcamps with that worst "
+        f'status ("1 of 5 not met": 1 of its 5 bootcamps) and names it. KPIs: {titles}.</p>'
         f'<p class="note">{legend}</p>'
     )
 

@@ -10,6 +10,7 @@ and P005.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from datetime import date, datetime
@@ -122,14 +123,27 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
 def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
     # P005 as a whole is on track for drop-out (26 of 225 = 11.6 %) while its bootcamp
     # P005-BC02 has not met the limit (15 of 49 = 30.6 %): the cell says both and takes
-    # the colour of not met; the breach column names it; P005 is listed first.
+    # the colour of not met; the breach column names it by the KPI's short title; P005 is
+    # listed first; one cell counts its exceptions by severity.
     out, _, prepared = months
     summary = portfolio_summary(prepared.contexts, {}, {}, period="2023-03", as_of=date(2023, 3, 31).isoformat(),
                                 period_out=prepared.period_out)
-    text = str(status_matrix(summary))
-    p005 = next(row for row in text.split("<tr>") if "P005 " in row)
-    assert "on track · 11.6 %" in p005
-    assert "1 of 5 bootcamps not met: BC02 30.6 %" in p005
-    assert 'background:#f29b94" title="not_met">on track · 11.6 %' in p005
-    assert "BC02 Learner drop-out not met 30.6 %" in p005
-    assert '<a href="P005/exceptions.xlsx">' in p005
+    html = str(status_matrix(summary))
+    rows = html.split("<tr>")
+    assert "P005<" in rows[2]  # the header row, then the most urgent provider
+    p005 = next(row for row in rows if "<b>P005</b>" in row)
+    text = re.sub(r"<br>|</td>", "\n", p005)
+    text = re.sub(r"<[^>]+>", "", text)  # what the auditor reads, cell by cell
+    assert "on track · 11.6 %\n1 of 5 not met: BC02 30.6 %" in text
+    assert 'background:#f29b94" title="not_met">on track · <span class="n">11.6 %</span>' in p005
+    assert "BC02 Drop-out not met 30.6 %" in text.splitlines()
+    assert "Elmstead Workforce Institute (demo)" in text
+    assert '<a href="P005/exceptions.xlsx">' in p005 and '<a href="P005/audit_pack.html">' not in p005  # not built here
+    findings = prepared.contexts["P005"].audit.exceptions_frame()
+    severities = findings["severity"].value_counts()
+    assert severities.sum() == len(findings) > 0
+    expected = " · ".join(f"{severities.get(s, 0)} {s}" for s in ("high", "medium", "low"))
+    assert f"{len(findings)}\n{expected}" in text
+    # the header: short titles, the full title as the tooltip
+    assert '<th title="Learner drop-out">Drop-out</th>' in rows[1]
+    assert '<th title="Employer engagement (post)">Engagement (post)</th>' in rows[1]
