@@ -18,7 +18,7 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
-from kpitools.io.memory import check_provider_memory
+from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all
 from kpitools.kpis.charts import pack_charts
@@ -32,6 +32,7 @@ from kpitools.worklists.followup import RegisterTrail, provider_followup
 log = logging.getLogger(__name__)
 
 
+@fewer_collections()
 def audit_provider(
     provider_dir: str | Path,
     *,
