@@ -12,6 +12,17 @@ pseudonym key, runs ``kpitools packs`` on its last period, ``kpitools kpis`` and
 
 It prints one line per difference and ``identical`` (exit 0) when there is none.
 
+``build DIR --workers 1`` runs the packs' audit step in one process, where the period's
+KPIs are measured together (:func:`kpitools.kpis.compute_period`); the outputs must
+not change with the number of workers.
+
+``period DATA/PERIOD DIR`` audits a whole period in this process (``audit_period``,
+``--workers N``) and writes every provider's working outputs (kpi_results.csv,
+exceptions.csv, rejected_rows.csv, manifest.json), each worklist as CSV and its notes,
+under ``DIR/<provider>``, or ``DIR/<provider>/error.txt`` for a provider that failed:
+run it before a change (e.g. with ``PYTHONPATH`` naming the older package) and after,
+then ``compare`` the two folders (the national set: every provider's CSV outputs).
+
 Usage: ``python benchmarks/compare_outputs.py build DIR`` (run it on main before a
 refactor and after it), ``python benchmarks/compare_outputs.py compare DIR_A DIR_B``.
 """
@@ -41,15 +52,44 @@ def run(*args: str | Path) -> None:
         sys.exit(f"kpitools {' '.join(map(str, args))} failed ({done.returncode}):\n{done.stderr}")
 
 
-def build(root: Path) -> None:
+def build(root: Path, workers: int = 2) -> None:
     data, out = root / "data", root / "out"
     run("demo", "--out", data, "--seed", SEED, "--providers", "3", "--learners", "600",
         "--periods", "2023-02,2023-03", "--format", "both")
-    run("packs", data / PERIOD, "--out", out, "--workers", "2", "--no-progress")
+    run("packs", data / PERIOD, "--out", out, "--workers", str(workers), "--no-progress")
     first = sorted(p for p in (data / PERIOD).iterdir() if p.is_dir())[0]
     run("kpis", first, "--as-of", "2023-03-31", "--out", root / "kpis", "--period-dir", data / PERIOD)
     run("sample", first, "--out", root / "sample", "--seed", SEED)
     print(f"built {root}")
+
+
+def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
+    """Every provider's working outputs, worklists and notes of one period's audit."""
+    from datetime import date
+
+    from kpitools.audit import audit_period
+    from kpitools.calendar import period_end
+    try:
+        from kpitools.io.files import csv_bytes
+        from kpitools.packs.outputs import write_provider_outputs
+    except ImportError:  # the package before issue 15's re-layout (run as the "before")
+        from kpitools.io.outputs import csv_bytes, write_provider_outputs
+    from kpitools.privacy.naming import WORKING, provider_naming
+
+    os.environ["KPITOOLS_PSEUDONYM_KEY"] = KEY
+    as_of: date = period_end(period_dir.name)
+    for provider_id, audit in audit_period(period_dir, as_of=as_of, workers=workers).items():
+        folder = out / provider_id
+        folder.mkdir(parents=True, exist_ok=True)
+        if not hasattr(audit, "kpi_results"):
+            (folder / "error.txt").write_text(f"{type(audit).__name__}: {audit}\n")
+            continue
+        write_provider_outputs(audit, folder, provider_naming(audit.provider, audience=WORKING,
+                                                              out_dir=folder))
+        for name, frame in audit.worklists.items():
+            (folder / f"worklist_{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
+        (folder / "notes.csv").write_text("\n".join(audit.notes) + "\n")
+    print(f"wrote {out}")
 
 
 def stable(value: object, root: Path) -> object:
@@ -103,13 +143,22 @@ def compare(a: Path, b: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build").add_argument("folder", type=Path)
+    built = sub.add_parser("build")
+    built.add_argument("folder", type=Path)
+    built.add_argument("--workers", type=int, default=2)
     both = sub.add_parser("compare")
     both.add_argument("a", type=Path)
     both.add_argument("b", type=Path)
+    whole = sub.add_parser("period")
+    whole.add_argument("period_dir", type=Path)
+    whole.add_argument("folder", type=Path)
+    whole.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if args.command == "build":
-        build(args.folder)
+        build(args.folder, args.workers)
+        return 0
+    if args.command == "period":
+        period_outputs(args.period_dir, args.folder, args.workers)
         return 0
     return compare(args.a, args.b)
 

@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kpitools.demo import generate
-from kpitools.demo.generator import build
+from kpitools.demo.generator import build, generate
 from kpitools.errors import FileLevelError
 from kpitools.ilr.reader import read_ilr
 

@@ -15,15 +15,15 @@ from pathlib import Path
 
 from kpitools import layout
 from kpitools.calendar import as_of_outside
-from kpitools.checks import run_portfolio_checks, run_provider_checks, unchecked
+from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
-from kpitools.kpis import compute_all
+from kpitools.kpis import compute_all, compute_period
 from kpitools.kpis.charts import pack_charts
 from kpitools.kpis.measured import measured
-from kpitools.model import Finding, ProviderAudit, ProviderReturn
+from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
@@ -60,9 +60,36 @@ def audit_provider(
         TooLargeError: the audit is estimated to need more memory than the limit
             (:func:`kpitools.io.memory.check_provider_memory`), checked before loading.
     """
+    loaded = _load(Path(provider_dir), previous_dir, rules)
+    period = period or layout.provider_period(provider_dir)
+    audit = audit_return(loaded.current, as_of=as_of, rules=rules, period=period,
+                         previous=loaded.previous, notes=loaded.notes)
+    if trend_months:
+        from kpitools.kpis.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=trend_months)
+    return audit
+
+
+@dataclass
+class _Loaded:
+    """A provider's return, its previous month's (if any) and what was said about it."""
+
+    current: ProviderReturn
+    previous: ProviderReturn | None
+    notes: list[str]
+
+
+def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) -> _Loaded:
+    """Load a provider's return and its previous month's (the first step of an audit).
+
+    Raises:
+        KpiToolsError: a file cannot be read; ParameterError: the previous return is
+            another provider's; TooLargeError: the audit would need more memory than
+            the limit (checked before loading).
+    """
     from kpitools.ilr.load import load_provider
 
-    provider_dir = Path(provider_dir)
     check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
     notes: list[str] = []
@@ -78,14 +105,7 @@ def audit_provider(
     else:
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
-    period = period or layout.provider_period(provider_dir)
-    audit = audit_return(current, as_of=as_of, rules=rules, period=period, previous=previous,
-                         notes=notes)
-    if trend_months:
-        from kpitools.kpis.trends import provider_trends
-
-        audit.trends = provider_trends(audit, months=trend_months)
-    return audit
+    return _Loaded(current, previous, notes)
 
 
 SINGLE_PROVIDER_NOTE = (
@@ -180,6 +200,8 @@ def audit_return(
     period: str | None = None,
     previous: ProviderReturn | None = None,
     notes: list[str] | None = None,
+    kpi_results: list[KpiResult] | None = None,
+    checked: list[Finding] | None = None,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
 
@@ -190,14 +212,19 @@ def audit_return(
         period: the reporting period ``YYYY-MM``, if known.
         previous: the previous month's return, if any.
         notes: plain-language notes to carry into the audit.
+        kpi_results: the return's KPI results when already measured with its period
+            (:func:`kpitools.kpis.compute_period`); by default they are measured here.
+        checked: the return's irregularity checks when already run with its period
+            (:func:`kpitools.checks.run_period_checks`); by default they are run here.
     """
     rules = rules or Rules()
     outside = as_of_outside(as_of, period)
     skipped = unchecked(current, previous)
     notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
              *skipped.values()]
-    kpi_results = compute_all(measured(current, as_of), as_of=as_of, rules=rules,
-                              not_supplied=current.not_supplied)
+    if kpi_results is None:
+        kpi_results = compute_all(measured(current, as_of), as_of=as_of, rules=rules,
+                                  not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
     from kpitools.ilr.reconcile import ilr_review
@@ -205,7 +232,8 @@ def audit_return(
     ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
-    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules) + ilr_findings
+    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
+                                     checked=checked) + ilr_findings
     # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
     worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
@@ -240,13 +268,15 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
 
 
 def _irregularities(
-    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules
+    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules,
+    checked: list[Finding] | None = None,
 ) -> list[Finding]:
     findings = future_dated(current.tables, as_of=as_of)
     # Irregularity checks (kpitools.checks): DUP-*, DATE-ORDER, M2-NO-EVIDENCE,
     # EMP-UNKNOWN, and RESTATED-* when a previous return was found.
-    findings += run_provider_checks(current, previous, as_of=as_of, rules=rules)
-    return findings
+    if checked is None:
+        checked = run_provider_checks(current, previous, as_of=as_of, rules=rules)
+    return findings + checked
 
 
 def audit_period(
@@ -268,8 +298,10 @@ def audit_period(
         rules: the rules in force (default: the spec's).
         previous_period_dir: ``DATA/<previous period>``; by default the sibling folder of
             the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
-        workers: processes auditing providers side by side (1: all in this process).
-            The results are the same, in the same order, whatever the number.
+        workers: processes auditing providers side by side (1: all in this process,
+            every KPI measured once for the whole period, :func:`kpitools.kpis.
+            compute_period`). The results are the same, in the same order, whatever the
+            number.
         trend_months: when above 0, each audit also gets its KPI trends over that many
             periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`),
             computed in the same worker.
@@ -345,14 +377,33 @@ class _ProviderTask:
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     """One provider's audit, or what stopped it: bad input (a KpiToolsError) or any
     other error as a ProviderFailure, so one provider never stops the period."""
+    loaded = _load_task(task)
+    return loaded if isinstance(loaded, KpiToolsError) else _finish_task(task, loaded)
+
+
+def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
     try:
-        audit = audit_provider(task.provider_dir, as_of=task.as_of, rules=task.rules,
-                               period=task.period, previous_dir=task.previous_dir,
-                               trend_months=task.trend_months)
+        return _load(task.provider_dir, task.previous_dir, task.rules)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
         # one line here (audit_period logs it); the traceback goes to error.txt
+        return ProviderFailure.during("audit", error, path=task.provider_dir)
+
+
+def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
+                 checked: list[Finding] | None = None, *,
+                 trends: bool = True) -> ProviderAudit | KpiToolsError:
+    """The audit of a loaded return (its KPI results and checks when already run), with
+    its trends when ``trends`` and the task asks for them."""
+    try:
+        audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
+                             period=task.period or layout.provider_period(task.provider_dir),
+                             previous=loaded.previous, notes=loaded.notes,
+                             kpi_results=kpi_results, checked=checked)
+    except KpiToolsError as error:
+        return error
+    except Exception as error:  # a fault in kpitools: that provider fails, not the batch
         return ProviderFailure.during("audit", error, path=task.provider_dir)
     folder = task.provider_dir.name
     if audit.provider_id != folder:
@@ -364,14 +415,56 @@ def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
             "rename the folder or correct provider.csv",
             path=task.provider_dir,
         )
+    if trends and task.trend_months:
+        from kpitools.kpis.trends import provider_trends
+
+        audit.trends = provider_trends(audit, months=task.trend_months)
     return audit
+
+
+def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
+    """Every task's audit in this process: each return loaded, every KPI measured once
+    for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit
+    finished on its own (checks, ILR, worklists); the trends' earlier months are
+    measured once for the period (:func:`kpitools.kpis.trends.period_trends`)."""
+    loaded = [_load_task(task) for task in tasks]
+    returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
+               if isinstance(found, _Loaded)}
+    kpis: dict[str, list[KpiResult]] = {}
+    checked: dict[str, list[Finding]] = {}
+    if tasks and returns:
+        as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
+        try:
+            kpis = compute_period({p: measured(r, as_of) for p, r in returns.items()},
+                                  as_of=as_of, rules=rules,
+                                  not_supplied={p: r.not_supplied for p, r in returns.items()})
+            pairs = {task.provider_dir.name: (found.current, found.previous)
+                     for task, found in zip(tasks, loaded, strict=True) if isinstance(found, _Loaded)}
+            checked = run_period_checks(pairs, as_of=as_of, rules=rules)
+        except Exception as error:  # a fault in kpitools: each provider on its own
+            kpis, checked = {}, {}
+            log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
+                        "audited on its own", type(error).__name__, error)
+            log.debug("period KPIs and checks failed", exc_info=error)
+    results = [found if isinstance(found, KpiToolsError)
+               else _finish_task(task, found, kpis.get(task.provider_dir.name),
+                                 checked.get(task.provider_dir.name), trends=False)
+               for task, found in zip(tasks, loaded, strict=True)]
+    audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
+    if tasks and tasks[0].trend_months and audits:
+        from kpitools.kpis.trends import period_trends
+
+        # each earlier month measured once for every provider, not once per provider
+        for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
+            audits[provider_id].trends = trend
+    return results
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
     """Each task's audit, in task order; in ``workers`` processes when more than one."""
     workers = min(workers, len(tasks))
     if workers <= 1:
-        yield from map(_audit_task, tasks)
+        yield from _period_tasks(tasks)
         return
     chunk = max(1, min(8, len(tasks) // (4 * workers)))
     with process_pool(workers) as pool:

@@ -67,11 +67,15 @@ def period_end(period: str) -> date:
     return date(year, month, _cal.monthrange(year, month)[1])
 
 
+def period_of(day: date) -> str:
+    """The reporting period ``YYYY-MM`` a date falls in: ``date(2023, 3, 31)`` → ``"2023-03"``."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def previous_period(period: str) -> str:
     """``"2023-03"`` → ``"2023-02"``."""
     year, month = parse_period(period)
-    prev = date(year, month, 1) - timedelta(days=1)
-    return f"{prev.year:04d}-{prev.month:02d}"
+    return period_of(date(year, month, 1) - timedelta(days=1))
 
 
 def as_of_outside(as_of: date, period: str | None) -> str | None:

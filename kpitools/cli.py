@@ -417,8 +417,7 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
     """
     from pathlib import Path
 
-    from kpitools.demo import generate
-    from kpitools.demo.generator import DEFAULT_EMPLOYERS, NATIONAL
+    from kpitools.demo.generator import DEFAULT_EMPLOYERS, NATIONAL, generate
 
     wanted = [p.strip() for p in periods.split(",") if p.strip()]
     employers = DEFAULT_EMPLOYERS

@@ -90,8 +90,13 @@ def previous_provider_dir(provider_dir: str | Path, period: str | None = None) -
     period = period or provider_period(provider_dir)
     if period is None:
         return None
-    candidate = provider_dir.parent.parent / previous_period(period) / provider_dir.name
+    candidate = _same_provider_in(provider_dir, previous_period(period))
     return candidate if candidate.is_dir() else None
+
+
+def _same_provider_in(provider_dir: Path, period: str) -> Path:
+    """``DATA/<period>/<provider>`` for ``DATA/<any period>/<provider>`` (not checked)."""
+    return provider_dir.parent.parent / period / provider_dir.name
 
 
 def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> list[tuple[str, Path]]:
@@ -103,7 +108,7 @@ def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> 
     earlier = period
     for _ in range(max(count, 0)):
         earlier = previous_period(earlier)
-        candidate = provider_dir.parent.parent / earlier / provider_dir.name
+        candidate = _same_provider_in(provider_dir, earlier)
         if candidate.is_dir():
             found.append((earlier, candidate))
     return found[::-1]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kpitools.demo import GroundTruth, generate
+from kpitools.demo.generator import generate
+from kpitools.demo.truth import GroundTruth
 
 SUITE_KEY = "kpitools-test-suite-key-0123456789"
 SMALL_PERIODS = ("2023-02", "2023-03")

@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpitools.calendar import add_months, add_months_series, iso, period_end, previous_period
+from kpitools.calendar import (
+    add_months,
+    add_months_series,
+    iso,
+    period_end,
+    period_of,
+    previous_period,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +62,9 @@ def test_iso_writes_a_date_and_says_what_a_missing_one_is() -> None:
     for missing in (None, pd.NaT, np.nan, pd.NA, "", "  "):
         assert iso(missing) == ""  # the KPIs' messages
         assert iso(missing, missing="blank") == "blank"  # the irregularity checks'
+
+
+def test_period_of_a_date_on_both_sides_of_a_month_end() -> None:
+    assert period_of(date(2023, 3, 31)) == "2023-03"
+    assert period_of(date(2023, 4, 1)) == "2023-04"
+    assert period_of(date(999, 12, 1)) == "0999-12"

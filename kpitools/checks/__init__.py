@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping
 from datetime import date
 
+import pandas as pd
+
 from kpitools.checks.date_order import date_order
 from kpitools.checks.duplicates import (
     duplicate_learner_rows,
@@ -23,10 +25,13 @@ from kpitools.checks.duplicates import (
 from kpitools.checks.employers import unknown_employers
 from kpitools.checks.evidence import m2_without_evidence
 from kpitools.checks.restated import restatements
+from kpitools.layout import is_provider_name
 from kpitools.model import Finding, ProviderReturn
+from kpitools.returns.period import provider_of, stacked_tables, unscoped_finding
 from kpitools.rules import Rules
 
 __all__ = [
+    "run_period_checks",
     "run_portfolio_checks",
     "run_provider_checks",
     "unchecked",
@@ -58,16 +63,77 @@ def run_provider_checks(
         Findings with ``kpi == "irregularity"``.
     """
     del rules  # no irregularity threshold is a rule yet; the signature is shared
+    return _provider_checks(current, previous, as_of=as_of, row_checks=_row_checks(
+        current.tables, as_of=as_of))
+
+
+def run_period_checks(
+    returns: Mapping[str, tuple[ProviderReturn, ProviderReturn | None]],
+    *,
+    as_of: date,
+    rules: Rules,
+) -> dict[str, list[Finding]]:
+    """:func:`run_provider_checks` of every provider of a period, the same findings in
+    the same order; the checks that look at one row at a time (DUP-ROW of the
+    evidence tables, DATE-ORDER, M2-NO-EVIDENCE) run once over the period's tables
+    stacked with their identifiers scoped (:func:`kpitools.returns.period.stacked_tables`).
+
+    Args:
+        returns: per provider id (a provider folder name), its return and previous
+            month's return (or None).
+        as_of, rules: as for :func:`run_provider_checks`.
+
+    Returns:
+        Findings per provider id, in the order given.
+    """
+    del rules
+    if len(returns) < 2 or not all(map(is_provider_name, returns)):
+        return {provider: _provider_checks(current, previous, as_of=as_of,
+                                           row_checks=_row_checks(current.tables, as_of=as_of))
+                for provider, (current, previous) in returns.items()}
+    stacked = stacked_tables({provider: current.tables for provider, (current, _) in returns.items()})
+    per_provider = {provider: {} for provider in returns}
+    for check, findings in _row_checks(stacked, as_of=as_of).items():
+        for finding in findings:
+            per_provider[_provider_of_finding(finding)].setdefault(check, []).append(
+                unscoped_finding(finding))
+    return {provider: _provider_checks(current, previous, as_of=as_of,
+                                       row_checks=per_provider[provider])
+            for provider, (current, previous) in returns.items()}
+
+
+def _row_checks(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> dict[str, list[Finding]]:
+    """The checks of one row at a time, by name: of one provider, or of a period's
+    stacked tables."""
+    return {
+        "exact_duplicates": exact_duplicate_rows(tables),
+        "date_order": date_order(tables["learners"], tables["outcomes"]),
+        "m2_without_evidence": m2_without_evidence(
+            tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of),
+    }
+
+
+def _provider_of_finding(finding: Finding) -> str:
+    """The provider of a finding on a period's stacked tables: its entity's."""
+    provider = provider_of(finding.entity.partition(":")[2])
+    if not provider:
+        raise ValueError(f"{finding.rule}: a finding of no provider ({finding.entity!r})")
+    return provider
+
+
+def _provider_checks(current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date,
+                     row_checks: Mapping[str, list[Finding]]) -> list[Finding]:
+    """Every within-provider check in register order, those of :func:`_row_checks`
+    already run (missing: none found)."""
+    del as_of  # the row checks have used it
     tables = current.tables
     skipped = set(unchecked(current, previous))
     findings = duplicate_learner_rows(tables["learners"], current.rejected)
-    findings += exact_duplicate_rows(tables)
+    findings += row_checks.get("exact_duplicates", [])
     findings += uln_overlaps_within(tables["learners"], tables["bootcamps"])
-    findings += date_order(tables["learners"], tables["outcomes"])
+    findings += row_checks.get("date_order", [])
     if "M2-NO-EVIDENCE" not in skipped:
-        findings += m2_without_evidence(
-            tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of
-        )
+        findings += row_checks.get("m2_without_evidence", [])
     if "EMP-UNKNOWN" not in skipped:
         findings += unknown_employers(tables, current.rejected)
     if previous is not None and "RESTATED-*" not in skipped:

@@ -95,7 +95,12 @@ def exact_duplicate_rows(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
         if frame is None or frame.empty:
             continue
         columns = [c for c in frame.columns if c != "source"]
-        row_keys = text_key(frame, columns)
+        # Rows with equal text keys are equal values (one dtype per column; blanks are
+        # blank either way): only the rows pandas finds repeated need a text key.
+        repeated = frame.duplicated(subset=columns, keep=False).to_numpy(dtype=bool)
+        if not repeated.any():
+            continue
+        row_keys = text_key(frame.loc[repeated], columns)
         first_label: dict[str, object] = {}
         for label, key in row_keys.items():
             if key not in first_label:

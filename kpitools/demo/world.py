@@ -22,7 +22,6 @@ from kpitools.returns.contract import DELIVERY_ROLES, EMPLOYER_ROLES
 Row = dict[str, object]
 Edit = Callable[[int, dict[str, list[Row]]], object]
 """A change to one period's snapshot: (period index, tables by name) -> ignored."""
-FATES = ("pre_m1_withdrawn", "withdrawn", "completed")
 PLANT_EMPLOYERS = 6  # employers 0-5 of each provider: first bootcamp only, for plants
 
 

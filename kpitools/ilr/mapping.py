@@ -45,7 +45,6 @@ from kpitools.ilr.events import (
     is_bootcamp_learner,
     is_bootcamp_related,
     learner_rows,
-    m1_from_start,
 )
 from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
 from kpitools.model import InputFile, TableCount, empty_rejected
@@ -55,8 +54,8 @@ from kpitools.rules import Rules
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IlrTables", "cell_text", "is_bootcamp_aim", "is_bootcamp_learner", "ilr_raw_tables", "m1_from_start",
-    "read_ilr_files", "tables_from_ilr", "tables_from_ilr_files",
+    "IlrTables", "cell_text", "ilr_raw_tables", "read_ilr_files", "tables_from_ilr",
+    "tables_from_ilr_files",
 ]
 
 

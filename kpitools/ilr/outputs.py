@@ -22,9 +22,8 @@ import pandas as pd
 from kpitools.ilr.dfe_rules import FINDING_COLUMNS
 from kpitools.ilr.mapping import IlrTables, cell_text
 from kpitools.io.files import csv_bytes, write_atomic
-from kpitools.returns.contract import TABLES
+from kpitools.returns.contract import PII_COLUMNS, TABLES
 
-PII_COLUMNS = ("uln", "given_name", "family_name")
 FACT_COLUMNS = ("learner_ref", "bootcamp_id", "cofunded", "sme", "self_employed",
                 "comp_status", "withdraw_reason", "source")
 
@@ -49,6 +48,6 @@ def write_ilr_outputs(tables: IlrTables, out_dir: str | Path, *,
     for name, (frame, columns) in frames.items():
         text = frame.reindex(columns=list(columns)).astype(object).map(cell_text)
         if not include_pii:
-            text = text.assign(**{c: None for c in PII_COLUMNS if c in text.columns})
+            text = text.assign(**{c: None for c in PII_COLUMNS["learners"] if c in text.columns})
         written[name] = write_atomic(out / name, csv_bytes(text, columns))
     return written

@@ -30,9 +30,6 @@ from lxml import etree
 
 from kpitools.errors import FileLevelError
 from kpitools.ilr.records import (
-    IlrDelivery,
-    IlrEmployment,
-    IlrFam,
     IlrLearner,
     learner_from_element,
     text_of,
@@ -40,10 +37,7 @@ from kpitools.ilr.records import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "FILE_NAME", "KNOWN_NAMESPACES", "IlrDelivery", "IlrEmployment", "IlrFam", "IlrFile",
-    "IlrHeader", "IlrLearner", "read_ilr", "read_ilr_header",
-]
+__all__ = ["FILE_NAME", "KNOWN_NAMESPACES", "IlrFile", "IlrHeader", "read_ilr", "read_ilr_header"]
 
 KNOWN_NAMESPACES: dict[str, str] = {
     "ESFA/ILR/2022-23": "2223",

@@ -245,7 +245,8 @@ class IlrReview:
 
 
 def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
-    """The audit's hook for a provider folder holding ILR files (:func:`kpitools.layout.ilr_files`): DfE's bootcamp rule
+    """The audit's hook for a provider folder holding ILR files
+    (:func:`kpitools.layout.ilr_files`, the files the loader reads): DfE's bootcamp rule
     findings always; ILR-MISMATCH-* when there is a datasheet beside the ILR (a return
     whose learners came from the ILR itself has nothing to reconcile); the ILR's
     drop-outs with their withdrawal reason.
@@ -265,11 +266,6 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
     logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(files),
                 len(findings))
     return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
-
-
-def ilr_findings(current: ProviderReturn, *, as_of: date, rules: Rules) -> list[Finding]:
-    """The register findings of :func:`ilr_review`."""
-    return ilr_review(current, as_of=as_of, rules=rules).findings
 
 
 def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:

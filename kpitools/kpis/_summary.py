@@ -18,8 +18,21 @@ import pandas as pd
 
 from kpitools.kpis._status import max_status, min_status
 from kpitools.model import Finding, KpiResult
+from kpitools.returns.period import SCOPE, provider_of, providers_of, scope
 
 ALL = "ALL"
+
+
+def all_of(provider_id: str) -> str:
+    """The ``ALL`` of one provider: ``ALL`` itself for one provider's tables, scoped
+    (:mod:`kpitools.returns.period`) when the tables hold a whole period."""
+    return scope(provider_id, ALL)
+
+
+def is_all(bootcamp_id: object) -> bool:
+    """True for ``ALL`` and for a provider's scoped ``ALL`` (:func:`all_of`)."""
+    return isinstance(bootcamp_id, str) and (bootcamp_id == ALL
+                                             or bootcamp_id.endswith(SCOPE + ALL))
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,11 @@ def summarise(
 ) -> list[KpiResult]:
     """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
 
+    Tables of a whole period (identifiers scoped, :mod:`kpitools.returns.period`) give
+    one ``ALL`` per provider of ``timing`` (:func:`all_of`), each summing only its own
+    provider's cases, findings and notes; a pooled case or a finding names its provider
+    by its (scoped) bootcamp_id, or by its provider's ``ALL``.
+
     A bootcamp's stage has begun when ``measure.start_column`` is on or before as_of or
     the bootcamp has ended; its target is due when the bootcamp is over and
     ``measure.lag_months`` have passed since it finished.
@@ -115,14 +133,25 @@ def summarise(
             findings=by_bootcamp.pop(bootcamp_id, []), notes=notes.get(bootcamp_id, ()),
         ))
     pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
-    leftover = [f for group in by_bootcamp.values() for f in group]
-    known_dues = [due for due in due_dates if not pd.isna(due)]
-    results.append(_result(
-        measure, ALL, pooled.get(ALL, _ZERO), as_of=as_of, started=any(started),
-        target_due=bool(target_due) and all(target_due),
-        due_date=max(known_dues) if known_dues else pd.NaT,
-        findings=leftover, notes=notes.get(ALL, ()),
-    ))
+    providers = providers_of(timing.index)
+    scopes = list(dict.fromkeys(providers.tolist())) or [""]
+    leftover: dict[str, list[Finding]] = {}
+    for finding in (f for group in by_bootcamp.values() for f in group):
+        leftover.setdefault(provider_of(finding.bootcamp_id), []).append(finding)
+    if set(leftover) - set(scopes):
+        raise ValueError(f"{measure.kpi}: findings of no provider of the tables "
+                         f"({sorted(set(leftover) - set(scopes))})")
+    for provider in scopes:
+        mine = [position for position, name in enumerate(providers.tolist()) if name == provider]
+        dues = [due_dates[p] for p in mine]
+        known_dues = [due for due in dues if not pd.isna(due)]
+        due_now = [target_due[p] for p in mine]
+        results.append(_result(
+            measure, all_of(provider), pooled.get(all_of(provider), _ZERO), as_of=as_of,
+            started=any(started[p] for p in mine), target_due=bool(due_now) and all(due_now),
+            due_date=max(known_dues) if known_dues else pd.NaT,
+            findings=leftover.get(provider, []), notes=notes.get(all_of(provider), ()),
+        ))
     return results
 
 
@@ -138,9 +167,11 @@ _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
 
 def _counts(cases: Cases, today: pd.Timestamp, *,
             pool: bool = False) -> dict[str, dict[str, int]]:
-    """The four counts of ``cases`` per bootcamp (every case under ``ALL`` when pooled).
+    """The four counts of ``cases`` per bootcamp; pooled, every case under the ``ALL``
+    of its provider (:func:`all_of`: ``ALL`` for one provider's cases).
 
-    Cases without a bootcamp_id are left out, as a groupby would.
+    Cases without a bootcamp_id are left out of the per-bootcamp counts, as a groupby
+    would.
     """
     size = _size(cases)
     passed = _bools(cases["passed"], size)
@@ -150,7 +181,8 @@ def _counts(cases: Cases, today: pd.Timestamp, *,
     if pool:
         if not size:
             return {}
-        codes, keys = np.zeros(size, dtype=np.intp), [ALL]
+        codes, uniques = pd.factorize(providers_of(_objects(cases["bootcamp_id"], size)))
+        keys = [all_of(provider) for provider in uniques]
     else:
         ids = cases["bootcamp_id"]
         codes, uniques = pd.factorize(_objects(ids, size))

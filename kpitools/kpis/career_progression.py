@@ -17,9 +17,10 @@ from kpitools.kpis._common import (
     wants_interview,
 )
 from kpitools.kpis._offers import offer_problems, same_employer
-from kpitools.kpis._summary import ALL, Measure, summarise
+from kpitools.kpis._summary import Measure, all_of, summarise
 from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.model import Finding, KpiResult
+from kpitools.returns.period import providers_of
 from kpitools.rules import Rules
 
 KPI = "career_progression"
@@ -183,8 +184,9 @@ def _interim_notes(facts: pd.DataFrame, open_window: pd.Series) -> dict[str, tup
                  "is still open already have a valid outcome",)
         for b, total, size in zip(won.index, won["sum"], won["size"], strict=True)
     }
-    if len(interim):
-        total = int(interim["valid_outcomes"].gt(0).sum())
-        notes[ALL] = (f"interim: {total} of {len(interim)} completers whose window is still "
-                      "open already have a valid outcome",)
+    won = interim["valid_outcomes"].gt(0).groupby(providers_of(interim["bootcamp_id"]),
+                                                   sort=False).agg(["sum", "size"])
+    for provider, total, size in zip(won.index, won["sum"], won["size"], strict=True):
+        notes[all_of(provider)] = (f"interim: {int(total)} of {int(size)} completers whose "
+                                   "window is still open already have a valid outcome",)
     return notes

@@ -10,9 +10,10 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.kpis._common import learner_findings, learner_key, lookup, per_learner
-from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
+from kpitools.kpis._summary import Measure, all_of, concat_cases, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult, employer_entity, finding
+from kpitools.returns.period import provider_of, providers_of, scope
 from kpitools.rules import Rules
 
 KPI = "employer_cofunding"
@@ -69,7 +70,7 @@ def employer_cofunding(
     due = owed.loc[at_m1]
     # One case per employer and bootcamp; for ALL, one per employer. ';' cannot be in ids.
     per_bootcamp = _employer_cases(due, due["bootcamp_id"] + ";" + due["employer_key"])
-    pooled = _employer_cases(due, due["employer_key"], bootcamp=ALL)
+    pooled = _employer_cases(due, due["employer_key"], pooled=True)
     pending = {"bootcamp_id": open_cases["bootcamp_id"], "due": pd.NaT,
                "passed": open_cases["paid_enough"], "in_value": False}
     cases = concat_cases(per_bootcamp, pending)
@@ -80,13 +81,16 @@ def employer_cofunding(
 
 
 def _employer_cases(due: pd.DataFrame, key: pd.Series,
-                    bootcamp: str | None = None) -> dict[str, object]:
+                    pooled: bool = False) -> dict[str, object]:
     """Per ``key``: due at the first M1, passed when every learner's employer paid enough.
 
-    The case's bootcamp is ``bootcamp`` when given, else that of the key's learners.
+    The case's bootcamp is that of the key's learners; pooled, its provider's ``ALL``.
     """
     grouped = due.groupby(key, sort=False)
-    return {"bootcamp_id": grouped["bootcamp_id"].first() if bootcamp is None else bootcamp,
+    bootcamps = grouped["bootcamp_id"].first()
+    if pooled:
+        bootcamps = [all_of(provider) for provider in providers_of(bootcamps).tolist()]
+    return {"bootcamp_id": bootcamps,
             "due": grouped["m1_date"].min(),
             "passed": grouped["paid_enough"].all(), "in_value": True}
 
@@ -127,10 +131,18 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     # Pennies, so that £1.00 short is exactly the tolerance and £1.01 short is not.
     shortfall = (required - total).round(2)
     return owed.assign(
-        employer_key=owed["employer_id"].fillna("(unknown)"), band=band, rate=rate,
+        employer_key=owed["employer_id"].fillna(_unknown(owed["bootcamp_id"])), band=band,
+        rate=rate,
         required=required, paid=total, payments=owed["size"].fillna(0).astype(int),
         shortfall=shortfall, paid_enough=shortfall.le(rules.payment_tolerance + 1e-9),
     )
+
+
+def _unknown(bootcamp_ids: pd.Series) -> pd.Series:
+    """``(unknown)``, the employer key of a learner without employer_id (scoped to the
+    learner's provider in a period's tables, so providers' unknowns stay apart)."""
+    return pd.Series([scope(provider, "(unknown)") for provider in providers_of(bootcamp_ids)],
+                     index=bootcamp_ids.index, dtype=object)
 
 
 def _payment_findings(due: pd.DataFrame) -> list[Finding]:
@@ -160,7 +172,7 @@ def size_mismatches(employers: pd.DataFrame, rules: Rules) -> list[Finding]:
         finding("COF-SIZE-MISMATCH", employer_entity(employer), [source],
                 f"declared {declared} but {count} employees makes it "
                 f"{'SME' if count < rules.sme_employee_limit else 'large'} "
-                f"(SME below {rules.sme_employee_limit})", ALL)
+                f"(SME below {rules.sme_employee_limit})", all_of(provider_of(employer)))
         for employer, declared, count, source in zip(
             wrong["employer_id"], wrong["size_band"], wrong["employee_count"], wrong["source"],
             strict=True)

@@ -8,11 +8,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._summary import ALL, Measure, summarise
+from kpitools.kpis._summary import Measure, all_of, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult, employer_entity, finding
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
+from kpitools.returns.period import provider_of, providers_of
 from kpitools.rules import Rules
 
 KPI = "employer_engagement"
@@ -108,12 +109,13 @@ def employer_engagement(
         findings = _stage_findings(stage, pooled, unreached, home)
         if stage == "design":
             findings += list_quality(employers, home)
-        notes = {ALL: _score_notes(pooled)} if stage == "post" else None
+        notes = _score_notes(pooled) if stage == "post" else None
         measure = Measure(KPI, stage=stage, start_column=_START[stage],
                           lag_months=rules.outcome_window_months if stage == "post" else 0)
         results += summarise(measure, _cases(per_bootcamp.get(stage, _NO_CASES)),
                              timing, as_of=as_of, findings=findings,
-                             all_cases=_cases(pooled), notes=notes)
+                             all_cases=_cases(pooled.assign(bootcamp_id=_provider_all(pooled))),
+                             notes=notes)
     return results
 
 
@@ -219,23 +221,31 @@ def _stage_findings(stage: str, pooled: pd.DataFrame,
                 f"{stage} stage: latest reached contact does not confirm the "
                 f"{stage}-stage points" + (f" (score {score})" if stage == "post"
                                            and pd.notna(score) else ""),
-                str(home.get(e, ALL)))
+                str(home.get(e, all_of(provider_of(e)))))
         for e, src, score in zip(failing["employer_id"], failing["source"],
                                  failing["satisfaction_score"], strict=True)
     ]
     findings += [
         finding("EE-UNREACHABLE-3", employer_entity(e), sources,
                 f"{stage} stage: not reached after {len(sources)} attempts; escalate to DfE",
-                str(home.get(e, ALL)))
+                str(home.get(e, all_of(provider_of(e)))))
         for e, sources in unreached
     ]
     return findings
 
 
-def _score_notes(pooled: pd.DataFrame) -> tuple[str, ...]:
-    scores = pooled["satisfaction_score"].dropna().astype(int)
-    if scores.empty:
-        return ()
-    counts = scores.value_counts()
-    spread = ", ".join(f"{s}: {int(counts.get(s, 0))}" for s in range(5, -1, -1))
-    return (f"post-stage satisfaction scores (5 Excellent .. 0 Unacceptable): {spread}",)
+def _provider_all(pooled: pd.DataFrame) -> list[str]:
+    """Each employer's provider's ``ALL``: an employer counts once, for its provider."""
+    return [all_of(provider) for provider in providers_of(pooled["employer_id"]).tolist()]
+
+
+def _score_notes(pooled: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The spread of post-stage scores, for each provider's ``ALL``."""
+    notes = {}
+    scored = pooled.loc[pooled["satisfaction_score"].notna()]
+    for provider, group in scored.groupby(providers_of(scored["employer_id"]), sort=False):
+        counts = group["satisfaction_score"].astype(int).value_counts()
+        spread = ", ".join(f"{s}: {int(counts.get(s, 0))}" for s in range(5, -1, -1))
+        notes[all_of(provider)] = (
+            f"post-stage satisfaction scores (5 Excellent .. 0 Unacceptable): {spread}",)
+    return notes

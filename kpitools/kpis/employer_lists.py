@@ -6,22 +6,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._summary import ALL
+from kpitools.kpis._summary import all_of
 from kpitools.model import Finding, employer_entity, finding
+from kpitools.returns.period import provider_of
 
 
 def employer_links(employers: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.DataFrame:
     """One row per (employer_id, bootcamp_id) the employer is linked to.
 
-    A blank ``bootcamp_ids`` links the employer to every bootcamp of the provider.
+    A blank ``bootcamp_ids`` links the employer to every bootcamp of the provider (of
+    its own provider, in a period's tables).
     """
-    all_ids = sorted(bootcamps["bootcamp_id"].dropna().unique())
+    all_ids: dict[str, list[str]] = {}
+    for bootcamp_id in sorted(bootcamps["bootcamp_id"].dropna().unique()):
+        all_ids.setdefault(provider_of(bootcamp_id), []).append(bootcamp_id)
     # A few dozen short lists: parsed in plain Python, far cheaper than explode.
     pairs = [
         (employer_id, bootcamp_id)
         for employer_id, ids in zip(employers["employer_id"].tolist(),
                                     employers["bootcamp_ids"].tolist(), strict=True)
-        for bootcamp_id in (_id_list(ids) or all_ids)
+        for bootcamp_id in (_id_list(ids) or all_ids.get(provider_of(employer_id), []))
     ]
     links = pd.DataFrame(pairs, columns=["employer_id", "bootcamp_id"], dtype=object)
     return links.drop_duplicates().reset_index(drop=True)
@@ -35,14 +39,16 @@ def _id_list(ids: object) -> list[str]:
 
 
 def employer_bootcamp(links: pd.DataFrame) -> pd.Series:
-    """employer_id -> its bootcamp when it serves exactly one, else ``ALL``."""
+    """employer_id -> its bootcamp when it serves exactly one, else (its provider's)
+    ``ALL``."""
     served: dict[object, list[object]] = {}
     for employer, bootcamp in zip(links["employer_id"].tolist(), links["bootcamp_id"].tolist(),
                                   strict=True):
         if not pd.isna(employer) and not pd.isna(bootcamp):
             served.setdefault(employer, []).append(bootcamp)
     employers = sorted(served)
-    return pd.Series([served[e][0] if len(set(served[e])) == 1 else ALL for e in employers],
+    return pd.Series([served[e][0] if len(set(served[e])) == 1 else all_of(provider_of(e))
+                      for e in employers],
                      index=pd.Index(employers, name="employer_id"),
                      name="bootcamp_id", dtype=object)
 
@@ -74,12 +80,12 @@ def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:
         findings.append(finding(
             "EE-DETAILS-INCOMPLETE", employer_entity(ids[row]), [sources[row]],
             f"employer list lacks {', '.join(missing)} (scores 0 in the matrix)",
-            str(home.get(ids[row], ALL))))
+            str(home.get(ids[row], all_of(provider_of(ids[row]))))))
     for row in np.flatnonzero(unexplained):
         missing = [what for what, flag in (("reason", no_reason[row]),
                                            ("replacement", no_replacement[row])) if flag]
         findings.append(finding(
             "EE-BID-DROPPED-UNEXPLAINED", employer_entity(ids[row]), [sources[row]],
             f"named in the bid, dropped without a {' or a '.join(missing)}",
-            str(home.get(ids[row], ALL))))
+            str(home.get(ids[row], all_of(provider_of(ids[row]))))))
     return findings

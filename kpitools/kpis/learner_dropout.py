@@ -10,9 +10,10 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.kpis._common import learner_findings
-from kpitools.kpis._summary import ALL, Measure, summarise
+from kpitools.kpis._summary import Measure, all_of, is_all, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult, finding
+from kpitools.returns.period import providers_of
 from kpitools.rules import Rules
 
 KPI = "learner_dropout"
@@ -105,14 +106,15 @@ def _before_m1_notes(bootcamp_ids: pd.Series) -> dict[str, tuple[str, ...]]:
     notes = {
         str(b): (f"{n} withdrawal(s) before M1, not part of the KPI",) for b, n in counts.items()
     }
-    if len(bootcamp_ids):
-        notes[ALL] = (f"{len(bootcamp_ids)} withdrawal(s) before M1, not part of the KPI",)
+    per_provider = pd.Series(providers_of(bootcamp_ids), dtype=object).value_counts(sort=False)
+    for provider, n in per_provider.items():
+        notes[all_of(provider)] = (f"{n} withdrawal(s) before M1, not part of the KPI",)
     return notes
 
 
 def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) -> KpiResult:
     value = result.value
-    if result.bootcamp_id == ALL or value is None or result.status not in ("off_track", "not_met"):
+    if is_all(result.bootcamp_id) or value is None or result.status not in ("off_track", "not_met"):
         return result
     above = finding(
         "DROP-ABOVE-LIMIT", f"bootcamp:{result.bootcamp_id}",

@@ -10,11 +10,12 @@ A month whose return cannot be read is left out with a note.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
-from kpitools.calendar import period_end
+from kpitools.calendar import period_end, period_of
 from kpitools.errors import KpiToolsError
 from kpitools.model import KpiResult, ProviderAudit, ProviderReturn, Trends
 
@@ -48,31 +49,63 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
         The :class:`Trends`; only this period's figures when the audit has no period or
         no earlier month is found.
     """
+    return period_trends({audit.provider_id: audit}, months=months)[audit.provider_id]
+
+
+def period_trends(audits: Mapping[str, ProviderAudit], *,
+                  months: int = TREND_MONTHS) -> dict[str, Trends]:
+    """:func:`provider_trends` of every audit of one period, each earlier month measured
+    once for all the providers that have it (:func:`kpitools.kpis.compute_period`), one
+    month in memory at a time.
+
+    Returns:
+        Per provider id (as given), its :class:`Trends`.
+    """
     from kpitools.ilr.load import load_provider
-    from kpitools.kpis import compute_all
+    from kpitools.kpis import compute_period
     from kpitools.layout import earlier_provider_dirs
 
-    rows: list[dict[str, object]] = []
-    notes: list[str] = []
-    if audit.period:
-        for period, folder in earlier_provider_dirs(audit.provider.path, audit.period, months - 1):
+    wanted: dict[str, dict[str, Path]] = {}  # earlier period -> provider id -> folder
+    months_of: dict[str, list[str]] = {}  # provider id -> its earlier periods, oldest first
+    for provider_id, audit in audits.items():
+        found = earlier_provider_dirs(audit.provider.path, audit.period, months - 1) if audit.period else []
+        months_of[provider_id] = [period for period, _ in found]
+        for period, folder in found:
+            wanted.setdefault(period, {})[provider_id] = folder
+    figures: dict[tuple[str, str], list[KpiResult]] = {}
+    left_out: dict[tuple[str, str], str] = {}
+    for period, folders in wanted.items():
+        returns: dict[str, ProviderReturn] = {}
+        for provider_id, folder in folders.items():
+            audit = audits[provider_id]
             try:
-                ret = _reuse(audit.previous, folder) or load_provider(folder, rules=audit.rules)
+                returns[provider_id] = (_reuse(audit.previous, folder)
+                                        or load_provider(folder, rules=audit.rules))
             except KpiToolsError as error:
-                notes.append(f"{period}: not in the trend ({error.one_line()})")
-                log.warning("%s: trend month %s left out: %s", audit.provider_id, period, error.one_line())
-                continue
-            as_of: date = period_end(period)
-            rows += _rows(period, compute_all(ret.tables, as_of=as_of, rules=audit.rules))
-    rows += _rows(audit.period or audit.as_of.isoformat()[:7], audit.kpi_results)
-    figures = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-    return Trends(figures.sort_values("period", kind="stable").reset_index(drop=True), tuple(notes))
+                left_out[(provider_id, period)] = f"{period}: not in the trend ({error.one_line()})"
+                log.warning("%s: trend month %s left out: %s", provider_id, period, error.one_line())
+        rules = next(iter(audits.values())).rules  # one rule set for the whole period
+        measured = compute_period({p: r.tables for p, r in returns.items()},
+                                  as_of=period_end(period), rules=rules)
+        figures.update(((provider_id, period), results) for provider_id, results in measured.items())
+    trends = {}
+    for provider_id, audit in audits.items():
+        rows: list[dict[str, object]] = []
+        notes = []
+        for period in months_of[provider_id]:
+            if (provider_id, period) in left_out:
+                notes.append(left_out[(provider_id, period)])
+            else:
+                rows += _rows(period, figures[(provider_id, period)])
+        rows += _rows(audit.period or period_of(audit.as_of), audit.kpi_results)
+        table = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+        trends[provider_id] = Trends(table.sort_values("period", kind="stable").reset_index(drop=True),
+                                     tuple(notes))
+    return trends
 
 
 def _reuse(previous: ProviderReturn | None, folder: object) -> ProviderReturn | None:
     """The audit's previous return when it is this folder's (loaded once, not twice)."""
-    from pathlib import Path
-
     if previous is not None and Path(previous.path).resolve() == Path(str(folder)).resolve():
         return previous
     return None

@@ -19,6 +19,7 @@ import pandas as pd
 from kpitools.errors import PackError
 from kpitools.layout import REGISTER_FILE
 from kpitools.model import FollowUp, findings_frame
+from kpitools.packs.findings import kpi_sentences
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience
 from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES
@@ -39,8 +40,6 @@ def informational(ctx: PackContext, audience: Audience = CIRCULATED) -> pd.DataF
 
 def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
     """The register's *Summary* sheet: who, when, counts, changes and KPI statuses."""
-    from kpitools.packs.findings import kpi_sentences
-
     audit = ctx.audit
     counts = followup.counts()
     rows: list[tuple[str, object]] = [

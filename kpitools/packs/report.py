@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
+from kpitools.packs import register
 from kpitools.packs.blocks import (
     KPI_TITLES,
     ROW_LIMIT,
@@ -127,10 +128,7 @@ def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
 def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Cases reported for information and not flagged: career progression's due
     completers without any outcome while no progression target is set."""
-    from kpitools.packs.register import INFORMATIONAL_SHEET
-    from kpitools.packs.register import informational as informational_frame
-
-    frame = informational_frame(ctx)
+    frame = register.informational(ctx)
     if frame.empty:
         return Html("")
     return Html(
@@ -138,7 +136,7 @@ def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
         '<p class="note">No progression target is set, so these are reported, not flagged: '
         "the register lists them apart from the exceptions.</p>"
         + str(table(frame.drop(columns=["kpi", "rule"]), limit=limit,
-                    more=f"in exceptions.xlsx, sheet {INFORMATIONAL_SHEET}"))
+                    more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}"))
     )
 
 

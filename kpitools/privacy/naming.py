@@ -30,7 +30,7 @@ from typing import Literal
 
 import pandas as pd
 
-from kpitools.model import ProviderReturn
+from kpitools.model import ProviderReturn, learner_entity
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.returns.contract import PII_COLUMN_NAMES, PII_COLUMNS
 
@@ -101,7 +101,7 @@ class LearnerNaming:
         if not sep or not ident:
             return entity
         if kind == "learner":
-            return f"learner:{self.learner(ident)}"
+            return learner_entity(self.learner(ident))
         if kind == "employer" and self.include_pii and self.contacts.get(ident):
             return f"{entity}, {self.contacts[ident]}"
         return entity

@@ -216,17 +216,13 @@ def _parse_ukprn(texts: list[str], column: Column) -> Distinct:
     return Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits") + excel)
 
 
-def uln_check_digit_ok(ulns: pd.Series) -> np.ndarray:
-    """ULN_04 for 10-digit strings: weights 10..2 on digits 1-9, remainder mod 11 must
-    not be 0 and the 10th digit must equal 10 - remainder. ``9999999999`` passes."""
-    return _ulns_ok(ulns.tolist())
-
-
 _ULN_WEIGHTS = np.arange(10, 1, -1)
 
 
 def _ulns_ok(ulns: list[str]) -> np.ndarray:
-    """ULN_04 for 10-digit strings, all at once (see :func:`uln_check_digit_ok`)."""
+    """ULN_04 for 10-digit strings, all at once: weights 10..2 on digits 1-9, remainder
+    mod 11 must not be 0 and the 10th digit must equal 10 - remainder. ``9999999999``
+    passes."""
     joined = "".join(ulns)
     if not joined.isascii():  # other scripts' digits: one at a time
         return np.array([_uln_ok(uln) for uln in ulns], dtype=bool).reshape(len(ulns))
@@ -240,7 +236,7 @@ def _ulns_ok(ulns: list[str]) -> np.ndarray:
 
 
 def _uln_ok(uln: str) -> bool:
-    """ULN_04 for one 10-digit string (see :func:`uln_check_digit_ok`)."""
+    """ULN_04 for one 10-digit string (see :func:`_ulns_ok`)."""
     if uln == ULN_UNKNOWN:
         return True
     remainder = sum(int(d) * w for d, w in zip(uln[:9], range(10, 1, -1), strict=True)) % 11

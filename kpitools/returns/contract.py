@@ -93,7 +93,6 @@ EMPLOYER_ROLES = (
     "content", "interview_prep", "interviewing", "own_staff_training",
 )
 DELIVERY_ROLES = ("mentoring", "insight_days", "content", "interview_prep")
-DESIGN_ROLES = ("co_design", "needs_analysis", "vacancy_approval")
 ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship", "other")
 OUTCOME_TYPES = ("new_job", "new_role", "self_employment_plan")
 ASSESSMENT_KINDS = ("initial", "final")

@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 from kpitools.calendar import period_end
 from kpitools.cli import main
-from kpitools.demo import GroundTruth, generate, uln_check_digit
+from kpitools.demo.generator import generate
+from kpitools.demo.truth import GroundTruth
+from kpitools.demo.world import uln_check_digit
 from kpitools.errors import ParameterError
 from kpitools.returns.contract import KPIS, TABLES
 from kpitools.rules import CATALOGUE

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from kpitools.demo import uln_check_digit
-from kpitools.demo.world import new_uln
+from kpitools.demo.world import new_uln, uln_check_digit
 
 
 def test_check_digit_worked_example():

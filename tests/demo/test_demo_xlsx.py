@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kpitools.demo import generate
+from kpitools.demo.generator import generate
 from kpitools.demo.writers import FIXED_TIME
 from kpitools.ilr.load import load_provider
 from kpitools.returns.contract import TABLES

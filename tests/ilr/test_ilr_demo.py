@@ -15,7 +15,7 @@ from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.truth import Expectation
 from kpitools.ilr.load import load_provider
 from kpitools.ilr.reader import FILE_NAME, read_ilr
-from kpitools.ilr.reconcile import ilr_findings
+from kpitools.ilr.reconcile import ilr_review
 from kpitools.rules import Rules
 
 ILR_RULES = {
@@ -39,8 +39,8 @@ def demo(demo_dir, tmp_path_factory: pytest.TempPathFactory):
         for provider_id in truth.providers:
             folder = root / period / provider_id
             if (folder / "ilr").is_dir():
-                found[(period, provider_id)] = ilr_findings(
-                    load_provider(folder), as_of=period_end(period), rules=Rules())
+                found[(period, provider_id)] = ilr_review(
+                    load_provider(folder), as_of=period_end(period), rules=Rules()).findings
     return root, truth, planted, found
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from kpi_frames import build, make, small_return
+from kpi_frames import bootcamp, build, learner, make, small_return
 
-from kpitools.kpis import compute_all
+from kpitools.kpis import compute_all, compute_period
 from kpitools.returns.contract import KPIS
 from kpitools.returns.validate import frame_from_records
 
@@ -47,3 +47,59 @@ def test_fixture_frames_have_the_dtypes_of_validation(name):
     theirs = frame_from_records(name, records, file=f"{name}.csv")
     assert dict(ours.dtypes) == dict(theirs[list(ours.columns)].dtypes)
     assert list(ours["source"]) == list(theirs["source"])
+
+
+AS_OF = date(2023, 3, 31)
+
+
+def _employer(employer_id: str, **cells: str) -> dict[str, str]:
+    return {"employer_id": employer_id, "name": "Acme", "roles": "design;interviewing",
+            "status": "active", "in_bid": "Y", "contact_name": "X", "contact_email": "x@y",
+            **cells}
+
+
+def _contact(employer_id: str, stage: str, **cells: str) -> dict[str, str]:
+    return {"employer_id": employer_id, "stage": stage, "attempt_date": "2023-02-01",
+            "reached": "Y", "design_vouched": "Y", "info_correct": "Y", **cells}
+
+
+def test_a_period_measured_together_gives_each_provider_what_it_gets_alone(rules) -> None:
+    # Two providers with the same bootcamp, learner and employer ids (each its own),
+    # blank bootcamp_ids (every bootcamp of *its* provider), co-funded learners without
+    # an employer at both, notes and employer-level findings of each; and a provider
+    # without any bootcamp. Measured together, nothing may leak from one to the other.
+    one = build(
+        bootcamps=[bootcamp("B1"), bootcamp("B2", end="2023-06-30")],
+        learners=[learner("L1", m1="2023-01-09", withdrawn="2023-02-01", reported="2023-03-20"),
+                  learner("L2", m1="2023-01-09", completed="2023-03-20"),
+                  learner("L3", "B2", withdrawn="2023-01-05"),
+                  learner("L4", "B2", m1="2023-01-09", learner_type="co-funded"),
+                  learner("L5", "B2", m1="2023-01-09", learner_type="co-funded", employer="E1")],
+        employers=[_employer("E1"), _employer("E2", contact_email="", bootcamp_ids="B2"),
+                   _employer("E3", employee_count="20", size_band="large")],
+        employer_contacts=[_contact("E1", "design"), _contact("E2", "design", info_correct="N")],
+    )
+    two = build(
+        bootcamps=[bootcamp("B1", end="2023-02-28")],
+        learners=[learner("L1", m1="2023-01-09", completed="2023-02-20"),
+                  learner("L2", m1="2023-01-09", learner_type="co-funded"),
+                  learner("L3", withdrawn="2023-01-04")],
+        employers=[_employer("E1", roles="")],
+        employer_contacts=[_contact("E1", "design", design_vouched="N")],
+    )
+    empty = build(bootcamps=[])
+    tables = {"P1": one, "P2": two, "P3": empty}
+    absent = {"P1": {}, "P2": {"referrals": "referrals.csv"}, "P3": {}}
+    together = compute_period(tables, as_of=AS_OF, rules=rules, not_supplied=absent)
+    assert list(together) == ["P1", "P2", "P3"]
+    for provider_id, frames in tables.items():
+        alone = compute_all(frames, as_of=AS_OF, rules=rules, not_supplied=absent[provider_id])
+        assert together[provider_id] == alone, provider_id
+    texts = [text for results in together.values() for r in results
+             for f in (*r.exceptions, *r.informational)
+             for text in (f.entity, f.message, f.bootcamp_id, f.source)]
+    assert texts and not any("\x1f" in text for text in texts)
+    # the cases were there to be mixed up: findings and notes at both providers
+    assert {f.rule for r in together["P1"] for f in r.exceptions} >= {
+        "DROP-LATE-REPORT", "EE-DETAILS-INCOMPLETE", "COF-NO-EVIDENCE"}
+    assert any(r.notes for r in together["P2"] if r.bootcamp_id == "ALL")

@@ -69,3 +69,23 @@ def test_small_multiples_with_target_lines_and_status_colours(months: Path) -> N
     single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
     assert plots.dropout_trend(single) is None  # one month is no trend
     assert plots.dropout_trend(trends) is not None
+
+
+def test_a_period_s_trends_measure_each_earlier_month_once_for_every_provider(months: Path) -> None:
+    # P002 has the same ids as P001 (measured together, each its own) and a readable
+    # 2023-01; audit_period's trends must be what provider_trends gives each alone
+    import pandas as pd
+
+    from kpitools.audit import audit_period
+    from kpitools.calendar import period_end
+
+    root = months.parent.parent
+    for period in ("2023-01", "2023-02", "2023-03"):
+        write_provider(root / period / "P002", provider_id="P002")
+    audits = audit_period(root / "2023-03", as_of=period_end("2023-03"), trend_months=12)
+    assert audits["P001"].trends.periods == ["2023-02", "2023-03"]
+    assert audits["P002"].trends.periods == ["2023-01", "2023-02", "2023-03"]
+    for audit in audits.values():
+        alone = provider_trends(audit, months=12)
+        pd.testing.assert_frame_equal(audit.trends.figures, alone.figures)
+        assert audit.trends.notes == alone.notes

@@ -1,0 +1,110 @@
+"""A period's returns as one frame per table, so that a step runs once for every provider.
+
+Each provider's validated tables are stacked into one frame per table (rows in provider
+order, then as loaded; ``source`` stays each row's ``file:row``). Identifiers are the
+provider's own, so two providers may both have a bootcamp ``B1`` or a learner ``L001``:
+in the stacked frames every identifier (every ``id`` and ``idlist`` column but
+``provider_id``) is *scoped*, written ``<provider id><SCOPE><identifier>``. Keys built
+from identifiers (learner_ref with bootcamp_id, employer_id ...) then never meet another
+provider's, and text compared or sorted within one provider orders as it did unscoped.
+:func:`unscoped` takes the scope out of any text that shows an identifier again.
+
+``SCOPE`` is a control character, which a validated identifier cannot hold (BAD-ID),
+and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from kpitools.model import Finding
+from kpitools.returns.contract import TABLES
+
+SCOPE = "\x1f"
+_SCOPED = re.compile(r"[A-Za-z0-9_-]{1,40}\x1f")
+
+SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(c.name for c in table.columns
+                if c.kind in ("id", "idlist") and c.name != "provider_id")
+    for name, table in TABLES.items()
+}
+"""The columns of each contract table holding the provider's own identifiers."""
+
+
+def scope(provider_id: str, value: str) -> str:
+    """``value`` scoped to ``provider_id`` (unchanged for the unnamed provider ``""``)."""
+    return f"{provider_id}{SCOPE}{value}" if provider_id else value
+
+
+def provider_of(value: object) -> str:
+    """The provider a scoped identifier belongs to; ``""`` for unscoped text or a blank."""
+    if not isinstance(value, str):
+        return ""
+    provider, sep, _ = value.partition(SCOPE)
+    return provider if sep else ""
+
+
+def providers_of(values: object) -> np.ndarray:
+    """:func:`provider_of` of each value (an array of ``str``); each distinct value is
+    looked at once."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    names = np.array([provider_of(u) for u in uniques] + [""], dtype=object)
+    return names[codes]  # code -1 (a blank) takes the last name, ""
+
+
+def unscoped(text: str) -> str:
+    """``text`` with the scope taken out of every identifier it shows."""
+    return _SCOPED.sub("", text) if SCOPE in text else text
+
+
+def unscoped_finding(finding: Finding) -> Finding:
+    """A finding on a period's stacked tables as its provider's own: no scope in its text."""
+    return replace(finding, entity=unscoped(finding.entity), source=unscoped(finding.source),
+                   message=unscoped(finding.message), bootcamp_id=unscoped(finding.bootcamp_id))
+
+
+def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """One frame per contract table holding every provider's rows, identifiers scoped.
+
+    Args:
+        tables: per provider id, its validated tables (every contract table present).
+
+    Returns:
+        Per contract table, the providers' rows in the order given, index 0..n-1.
+    """
+    providers = list(tables)
+    prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
+    stacked = {}
+    for name in TABLES:
+        frames = [tables[provider][name] for provider in providers]
+        if len(frames) == 1:
+            whole = frames[0]
+        else:
+            whole = pd.concat(frames, ignore_index=True)
+        prefix = np.repeat(prefixes, [len(frame) for frame in frames])
+        scoped = {column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
+                  for column in SCOPED_COLUMNS[name]} if len(whole) and prefix.any() else {}
+        stacked[name] = whole.assign(**scoped) if scoped else whole
+    return stacked
+
+
+def _scoped_column(column: pd.Series, prefix: np.ndarray, listed: bool) -> pd.Series:
+    """Each known identifier of ``column`` behind its row's ``prefix`` (every one of a
+    ``;``-separated list); blanks stay blank."""
+    values = column.to_numpy(dtype=object)
+    known = pd.notna(values)
+    scoped = values.copy()
+    if listed:
+        scoped[known] = [p + v.replace(";", ";" + p)
+                         for p, v in zip(prefix[known].tolist(), values[known].tolist(), strict=True)]
+    else:
+        scoped[known] = prefix[known] + values[known]
+    return pd.Series(scoped, index=column.index, dtype=object)
+
+
+_LIST_COLUMNS = {c.name for t in TABLES.values() for c in t.columns if c.kind == "idlist"}
