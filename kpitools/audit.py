@@ -374,6 +374,7 @@ class _ProviderTask:
     trend_months: int = 0
 
 
+@fewer_collections()
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     """One provider's audit, or what stopped it: bad input (a KpiToolsError) or any
     other error as a ProviderFailure, so one provider never stops the period."""
@@ -422,6 +423,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
     return audit
 
 
+@fewer_collections()
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
     for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit
