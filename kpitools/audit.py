@@ -18,7 +18,7 @@ from kpitools.calendar import as_of_outside
 from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
-from kpitools.io.memory import check_provider_memory
+from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all, compute_period
 from kpitools.kpis.charts import pack_charts
@@ -32,6 +32,7 @@ from kpitools.worklists.followup import RegisterTrail, provider_followup
 log = logging.getLogger(__name__)
 
 
+@fewer_collections()
 def audit_provider(
     provider_dir: str | Path,
     *,
@@ -373,6 +374,7 @@ class _ProviderTask:
     trend_months: int = 0
 
 
+@fewer_collections()
 def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
     """One provider's audit, or what stopped it: bad input (a KpiToolsError) or any
     other error as a ProviderFailure, so one provider never stops the period."""
@@ -421,6 +423,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
     return audit
 
 
+@fewer_collections()
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
     for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit

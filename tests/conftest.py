@@ -1,4 +1,5 @@
-"""Fixtures for every test: a pseudonym key, and the demo data generated once per session.
+"""Fixtures for every test: a pseudonym key, the default rules, and the demo data generated
+once per session.
 
 The demo fixtures are shared read-only by every test of the session (generating the
 default demo takes seconds): a test that changes files copies the folders it needs first.
@@ -12,6 +13,7 @@ import pytest
 
 from kpitools.demo.generator import generate
 from kpitools.demo.truth import GroundTruth
+from kpitools.rules import Rules
 
 SUITE_KEY = "kpitools-test-suite-key-0123456789"
 SMALL_PERIODS = ("2023-02", "2023-03")
@@ -22,6 +24,13 @@ def _suite_pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fixed key from the environment, so that no test creates or reads the user's key
     file (tests that are about the key set or remove the variable themselves)."""
     monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", SUITE_KEY)
+
+
+@pytest.fixture
+def rules() -> Rules:
+    """The rules in force by default (KPI and check tests; the frame builders are in
+    tests/kpis/kpi_frames.py and tests/checks/auditkit_frames.py)."""
+    return Rules()
 
 
 @pytest.fixture(scope="session")

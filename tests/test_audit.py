@@ -1,10 +1,13 @@
-"""Audit assembly: one provider from its folder, a period of providers, the kpis command."""
+"""Audit assembly: one provider from its folder, a period of providers (in one process or
+in worker processes: the same results, in the same order), the kpis command."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from click.testing import CliRunner
 from kpi_frames import learner, small_return, write_return
 
@@ -15,7 +18,7 @@ from kpitools.audit import (
     audit_single_provider,
 )
 from kpitools.cli import main
-from kpitools.errors import FileLevelError, ParameterError
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
 from kpitools.model import ProviderAudit
 from kpitools.packs.workbook import write_register
 from kpitools.rules import Rules
@@ -313,3 +316,41 @@ def test_period_audit_carries_each_register_follow_up(tmp_path):
     assert results["P1"].trends.periods == ["2023-02", "2023-03"]
     assert isinstance(results["P2"], FileLevelError)  # a provider that failed has none
     assert audit_period(period_dir, as_of=AS_OF)["P1"].followup is None
+
+
+# --- audit_period in worker processes ------------------------------------------------
+
+
+def _demo_period(small_demo: Path, root: Path) -> Path:
+    """A small demo (3 providers, planted irregularities) plus one unreadable provider."""
+    shutil.copytree(small_demo, root, dirs_exist_ok=True)
+    broken = root / "2023-03" / "P009"
+    shutil.copytree(root / "2023-03" / "P001", broken)
+    (broken / "bootcamps.csv").unlink()  # a required table: the provider cannot be read
+    return root / "2023-03"
+
+
+def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
+    assert one.irregularities == other.irregularities
+    assert one.kpi_results == other.kpi_results
+    assert (one.notes, one.period) == (other.notes, other.period)
+    assert (one.previous is None) == (other.previous is None)
+    assert list(one.worklists) == list(other.worklists)
+    for name, frame in one.worklists.items():
+        pd.testing.assert_frame_equal(frame, other.worklists[name])
+
+
+def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tmp_path):
+    period_dir = _demo_period(small_demo_dir, tmp_path)
+    alone = audit_period(period_dir, as_of=AS_OF)
+    shared = audit_period(period_dir, as_of=AS_OF, workers=2)
+    assert list(shared) == list(alone) == ["P001", "P002", "P003", "P009"]
+    for provider_id, result in alone.items():
+        if isinstance(result, KpiToolsError):
+            assert type(shared[provider_id]) is type(result)
+            assert shared[provider_id].one_line() == result.one_line()
+        else:
+            _same_audit(result, shared[provider_id])
+    # the planted irregularities, cross-provider ones included, came back from the workers
+    assert sum(len(a.irregularities) for a in shared.values()
+               if isinstance(a, ProviderAudit)) > 0

@@ -1,17 +1,22 @@
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from kpitools.calendar import (
     add_months,
     add_months_series,
     iso,
+    parse_date,
     period_end,
     period_of,
     previous_period,
 )
+from kpitools.cli import main
+from kpitools.errors import ParameterError
 
 
 @pytest.mark.parametrize(
@@ -68,3 +73,31 @@ def test_period_of_a_date_on_both_sides_of_a_month_end() -> None:
     assert period_of(date(2023, 3, 31)) == "2023-03"
     assert period_of(date(2023, 4, 1)) == "2023-04"
     assert period_of(date(999, 12, 1)) == "0999-12"
+
+
+# --- the measurement date the user gives: one reader ------------------------------------
+# every command's --as-of takes YYYY-MM-DD and refuses the same other forms the same way
+# (one line, exit 2)
+
+PROVIDER = Path(__file__).parent / "fixtures" / "loaders" / "P001"
+
+
+def test_iso_date_is_read_and_blank_is_none() -> None:
+    assert parse_date("2023-03-31", name="--as-of") == date(2023, 3, 31)
+    assert parse_date(" 2023-03-31 ", name="--as-of") == date(2023, 3, 31)
+    assert parse_date("", name="--as-of") is None
+
+
+@pytest.mark.parametrize("text", ["2023-W13-5", "2023-3-31", "20230331", "2023-02-30", "31/03/2023"])
+def test_other_forms_are_refused(text: str) -> None:
+    with pytest.raises(ParameterError, match="--as-of"):
+        parse_date(text, name="--as-of")
+
+
+@pytest.mark.parametrize("command", ["kpis", "sample"])
+@pytest.mark.parametrize("text", ["2023-W13-5", "2023-3-31"])
+def test_every_command_refuses_them_alike(tmp_path: Path, command: str, text: str) -> None:
+    result = CliRunner().invoke(main, [command, str(PROVIDER), "--as-of", text, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "--as-of" in result.output and "YYYY-MM-DD" in result.output
+    assert not (tmp_path / "o").exists()

@@ -36,6 +36,7 @@ from tqdm import tqdm
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
+from kpitools.io.memory import fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.io.workspace import (
     check_output_folder,
@@ -123,6 +124,7 @@ def provider_params(
     )
 
 
+@fewer_collections()
 def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
     """Every file of one provider except the pack: outputs, register and params in
     ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``."""

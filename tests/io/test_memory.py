@@ -119,3 +119,17 @@ def test_cli_option_sets_the_limit_and_exits_2_with_one_line(
         f"error: {folder}: too large for this machine: its audit would need about 0 MB of memory, "
         f"over the limit of 0 MB ({LIMIT_ENV}=0.0001); not loaded. Run it on a larger machine, "
         f"or raise the limit with `kpitools --memory-limit MB` ({LIMIT_ENV})"]
+
+
+def test_fewer_collections_raises_the_young_threshold_and_restores_it() -> None:
+    import gc
+
+    from kpitools.io.memory import YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(ValueError), fewer_collections():
+        raise ValueError("restored on the way out too")
+    assert gc.get_threshold() == before

@@ -107,6 +107,15 @@ def write_provider(folder: Path, provider_id: str = "P001") -> Path:
     return folder
 
 
+def write_months(root: Path) -> Path:
+    """The return of :func:`write_provider` for P001 in 2023-01 (unreadable: learners.csv
+    has no header), 2023-02 and 2023-03 under ``root``; the 2023-03 folder (trends)."""
+    for period in ("2023-01", "2023-02", "2023-03"):
+        write_provider(root / period / "P001")
+    (root / "2023-01" / "P001" / "learners.csv").write_text("no,header\n1,2\n", encoding="utf-8")
+    return root / "2023-03" / "P001"
+
+
 def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     """A ProviderAudit for :func:`write_provider` with the hand-worked figures above."""
     provider = load_provider(folder)

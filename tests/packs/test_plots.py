@@ -1,14 +1,20 @@
-"""Charts: figures returned (never shown), bars from the KPI results, `$` kept literal."""
+"""Charts: figures returned (never shown), bars from the KPI results, `$` kept literal, and
+the trends' small multiples (the figures: tests/kpis/test_trends.py)."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
+from builders import hand_audit, write_months
 from matplotlib.figure import Figure
 
+from kpitools.kpis.trends import provider_trends
 from kpitools.model import ProviderAudit
-from kpitools.packs import plots
+from kpitools.packs import blocks, plots
+from kpitools.packs.blocks import STATUS_COLOURS
 
 
 def _render(fig: Figure) -> bytes:
@@ -56,3 +62,28 @@ def test_due_vs_paid_colours_by_tolerance() -> None:
     paid_bars = fig.axes[0].patches[2:]
     # E1 is £1.00 short (within tolerance), E2 £1.01 short
     assert paid_bars[0].get_facecolor() != paid_bars[1].get_facecolor()
+
+
+def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: Path) -> None:
+    months = write_months(tmp_path)  # drop-out 1/3 = 33.3 % in 2023-02 and 2023-03
+    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
+    fig = plots.kpi_trends(trends)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in shown]
+    assert "Learner drop-out" in titles and titles[-1] == "Drop-out per bootcamp"
+    dropout = shown[titles.index("Learner drop-out")]
+    assert dropout.get_ylim() == (0, 105)  # never a truncated axis
+    assert [t.get_text() for t in dropout.get_xticklabels()] == ["23-02", "23-03"]
+    dashed = [line for line in dropout.lines if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [20.0]  # the limit
+    # the provider's 1/3 = 33.3 % is above the 20 % limit in both months: off track
+    (points,) = dropout.collections
+    colours = {tuple(round(c, 3) for c in face[:3]) for face in points.get_facecolors()}
+    off_track = STATUS_COLOURS["off_track"]
+    assert colours == {tuple(round(int(off_track[i:i + 2], 16) / 255, 3) for i in (1, 3, 5))}
+    per_bootcamp = shown[-1]
+    assert sorted(line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--") == ["B1", "B2"]
+    assert blocks.png(fig).startswith(b"\x89PNG")
+    single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
+    assert plots.dropout_trend(single) is None  # one month is no trend
+    assert plots.dropout_trend(trends) is not None

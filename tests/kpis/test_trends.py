@@ -1,9 +1,9 @@
 """KPI trends: the provider's figures month by month over the periods found beside this
-one, drop-out per bootcamp, months that cannot be read left out with a note, and the
-small multiples drawn from them.
+one, drop-out per bootcamp, months that cannot be read left out with a note (the small
+multiples drawn from them: tests/packs/test_plots.py).
 
-The same tiny return (builders.py) is written for 2023-01 (unreadable: learners.csv has
-no header), 2023-02 and 2023-03; 2022-12 is missing. Drop-out at 2023-02-28 and
+The same tiny return (builders.write_months) is written for 2023-01 (unreadable:
+learners.csv has no header), 2023-02 and 2023-03; 2022-12 is missing. Drop-out at 2023-02-28 and
 2023-03-31 alike: B1 cohort L1, L2 (M1 2023-01-16), L2 withdrew 2023-02-20 → 1/2 = 50 %,
 off track (limit 20 %); B2 cohort L3 → 0/1; the provider 1/3 = 33.3 %, off track too.
 """
@@ -14,19 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from builders import hand_audit, write_provider
+from builders import hand_audit, write_months, write_provider
 
 from kpitools.kpis.trends import provider_trends
-from kpitools.packs import blocks, plots
-from kpitools.packs.blocks import STATUS_COLOURS
 
 
 @pytest.fixture
 def months(tmp_path: Path) -> Path:
-    for period in ("2023-01", "2023-02", "2023-03"):
-        write_provider(tmp_path / period / "P001")
-    (tmp_path / "2023-01" / "P001" / "learners.csv").write_text("no,header\n1,2\n", encoding="utf-8")
-    return tmp_path / "2023-03" / "P001"
+    return write_months(tmp_path)
 
 
 def test_figures_month_by_month_with_bootcamps_for_dropout(months: Path) -> None:
@@ -45,30 +40,6 @@ def test_figures_month_by_month_with_bootcamps_for_dropout(months: Path) -> None
     # one month back only: 2023-02 within reach, 2023-01 not
     assert provider_trends(audit, months=2).periods == ["2023-02", "2023-03"]
     assert provider_trends(audit, months=1).periods == ["2023-03"]
-
-
-def test_small_multiples_with_target_lines_and_status_colours(months: Path) -> None:
-    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
-    fig = plots.kpi_trends(trends)
-    shown = [ax for ax in fig.axes if ax.get_visible()]
-    titles = [ax.get_title() for ax in shown]
-    assert "Learner drop-out" in titles and titles[-1] == "Drop-out per bootcamp"
-    dropout = shown[titles.index("Learner drop-out")]
-    assert dropout.get_ylim() == (0, 105)  # never a truncated axis
-    assert [t.get_text() for t in dropout.get_xticklabels()] == ["23-02", "23-03"]
-    dashed = [line for line in dropout.lines if line.get_linestyle() == "--"]
-    assert [line.get_ydata()[0] for line in dashed] == [20.0]  # the limit
-    # the provider's 1/3 = 33.3 % is above the 20 % limit in both months: off track
-    (points,) = dropout.collections
-    colours = {tuple(round(c, 3) for c in face[:3]) for face in points.get_facecolors()}
-    off_track = STATUS_COLOURS["off_track"]
-    assert colours == {tuple(round(int(off_track[i:i + 2], 16) / 255, 3) for i in (1, 3, 5))}
-    per_bootcamp = shown[-1]
-    assert sorted(line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--") == ["B1", "B2"]
-    assert blocks.png(fig).startswith(b"\x89PNG")
-    single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
-    assert plots.dropout_trend(single) is None  # one month is no trend
-    assert plots.dropout_trend(trends) is not None
 
 
 def test_a_period_s_trends_measure_each_earlier_month_once_for_every_provider(months: Path) -> None:

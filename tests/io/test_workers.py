@@ -42,10 +42,10 @@ def test_workers_end_when_the_run_is_killed(tmp_path):
     run = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys
         from kpitools.io.workers import process_pool
-        from tests.test_workers import sleep_after_writing_pid
+        from tests.io.test_workers import sleep_after_writing_pid
         with process_pool(1) as pool:
             pool.submit(sleep_after_writing_pid, sys.argv[1]).result()
-    """), str(pid_file)], cwd=Path(__file__).parents[1])
+    """), str(pid_file)], cwd=Path(__file__).parents[2])
     wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the worker to start")
     worker = int(pid_file.read_text())
     assert running(worker)
