@@ -64,7 +64,7 @@ def build(root: Path, workers: int = 2) -> None:
 
 
 def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
-    """Every provider's working outputs, worklists and notes of one period's audit."""
+    """Every provider's working outputs, worklists, chart figures and notes of one period's audit."""
     from datetime import date
 
     from kpitools.audit import audit_period
@@ -88,6 +88,8 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
                                                               out_dir=folder))
         for name, frame in audit.worklists.items():
             (folder / f"worklist_{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
+        for name, frame in getattr(audit, "charts", {}).items():
+            (folder / f"chart_{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
         (folder / "notes.csv").write_text("\n".join(audit.notes) + "\n")
     print(f"wrote {out}")
 

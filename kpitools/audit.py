@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from kpitools import layout
 from kpitools.calendar import as_of_outside
 from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
@@ -21,7 +23,7 @@ from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, Provi
 from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.kpis import compute_all, compute_period
-from kpitools.kpis.charts import pack_charts
+from kpitools.kpis.charts import pack_charts, period_cofunding_due_vs_paid
 from kpitools.kpis.measured import measured
 from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
@@ -202,6 +204,7 @@ def audit_return(
     notes: list[str] | None = None,
     kpi_results: list[KpiResult] | None = None,
     checked: list[Finding] | None = None,
+    cofunding: pd.DataFrame | None = None,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
 
@@ -216,6 +219,8 @@ def audit_return(
             (:func:`kpitools.kpis.compute_period`); by default they are measured here.
         checked: the return's irregularity checks when already run with its period
             (:func:`kpitools.checks.run_period_checks`); by default they are run here.
+        cofunding: the return's co-funding chart when already computed with its period
+            (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
     """
     rules = rules or Rules()
     outside = as_of_outside(as_of, period)
@@ -241,7 +246,8 @@ def audit_return(
     return ProviderAudit(
         provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
         irregularities=irregularities, previous=previous, notes=notes,
-        worklists=worklists, charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules),
+        worklists=worklists, charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules,
+                                                    cofunding=cofunding),
     )
 
 
@@ -393,7 +399,7 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
 
 
 def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
-                 checked: list[Finding] | None = None, *,
+                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None, *,
                  trends: bool = True) -> ProviderAudit | KpiToolsError:
     """The audit of a loaded return (its KPI results and checks when already run), with
     its trends when ``trends`` and the task asks for them."""
@@ -401,7 +407,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
         audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
-                             kpi_results=kpi_results, checked=checked)
+                             kpi_results=kpi_results, checked=checked, cofunding=cofunding)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -434,6 +440,7 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
                if isinstance(found, _Loaded)}
     kpis: dict[str, list[KpiResult]] = {}
     checked: dict[str, list[Finding]] = {}
+    cofunding: dict[str, pd.DataFrame] = {}
     if tasks and returns:
         as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
         try:
@@ -443,14 +450,17 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
             pairs = {task.provider_dir.name: (found.current, found.previous)
                      for task, found in zip(tasks, loaded, strict=True) if isinstance(found, _Loaded)}
             checked = run_period_checks(pairs, as_of=as_of, rules=rules)
+            cofunding = period_cofunding_due_vs_paid(
+                {p: measured(r, as_of) for p, r in returns.items()}, as_of=as_of, rules=rules)
         except Exception as error:  # a fault in kpitools: each provider on its own
-            kpis, checked = {}, {}
+            kpis, checked, cofunding = {}, {}, {}
             log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
                         "audited on its own", type(error).__name__, error)
             log.debug("period KPIs and checks failed", exc_info=error)
     results = [found if isinstance(found, KpiToolsError)
                else _finish_task(task, found, kpis.get(task.provider_dir.name),
-                                 checked.get(task.provider_dir.name), trends=False)
+                                 checked.get(task.provider_dir.name),
+                                 cofunding.get(task.provider_dir.name), trends=False)
                for task, found in zip(tasks, loaded, strict=True)]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
     if tasks and tasks[0].trend_months and audits:

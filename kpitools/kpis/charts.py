@@ -16,7 +16,9 @@ import pandas as pd
 
 from kpitools.kpis.employer_cofunding import contributions
 from kpitools.kpis.measured import measured, measured_tables
+from kpitools.layout import is_provider_name
 from kpitools.model import KpiResult, ProviderReturn
+from kpitools.returns.period import providers_of, stacked_tables, unscoped
 from kpitools.rules import Rules
 
 COFUNDING_DUE_VS_PAID = "cofunding_due_vs_paid"
@@ -27,7 +29,8 @@ SCORES = range(6)  # the satisfaction scale, 0 (unacceptable) to 5 (excellent)
 
 
 def pack_charts(
-    provider: ProviderReturn, kpi_results: Sequence[KpiResult], *, as_of: date, rules: Rules
+    provider: ProviderReturn, kpi_results: Sequence[KpiResult], *, as_of: date, rules: Rules,
+    cofunding: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every chart's figures for one provider, by name.
 
@@ -36,9 +39,13 @@ def pack_charts(
         kpi_results: its KPI results.
         as_of: the measurement date.
         rules: the rules in force.
+        cofunding: its co-funding due against paid when already computed with its period
+            (:func:`period_cofunding_due_vs_paid`); by default computed here.
     """
+    if cofunding is None:
+        cofunding = cofunding_due_vs_paid(measured(provider, as_of), as_of=as_of, rules=rules)
     return {
-        COFUNDING_DUE_VS_PAID: cofunding_due_vs_paid(measured(provider, as_of), as_of=as_of, rules=rules),
+        COFUNDING_DUE_VS_PAID: cofunding,
         SATISFACTION_SCORES: satisfaction_scores(provider.tables),
         FUNNELS: funnels(provider.tables, kpi_results, as_of=as_of),
     }
@@ -54,8 +61,46 @@ def cofunding_due_vs_paid(tables: Mapping[str, pd.DataFrame], *, as_of: date, ru
     Returns:
         Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
     """
-    owed = contributions(measured_tables(tables, as_of), rules)
-    owed = owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(as_of))]
+    return _due_vs_paid(_owed(measured_tables(tables, as_of), as_of=as_of, rules=rules))
+
+
+def period_cofunding_due_vs_paid(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]], *, as_of: date, rules: Rules
+) -> dict[str, pd.DataFrame]:
+    """:func:`cofunding_due_vs_paid` of every provider of a period, the co-funding
+    contributions computed once for all of them on the stacked tables
+    (:func:`kpitools.returns.period.stacked_tables`) and split by provider; each provider
+    gets exactly what it gets on its own.
+
+    Args:
+        tables: per provider id, its validated (or measured) tables.
+        as_of: the measurement date.
+        rules: the rules in force.
+
+    Returns:
+        Per provider id (in the order given), its co-funding due against paid.
+    """
+    together = [provider for provider in tables if is_provider_name(provider)]
+    per_provider: dict[str, pd.DataFrame] = {}
+    if together:
+        owed = _owed(measured_tables(stacked_tables({p: tables[p] for p in together}), as_of),
+                     as_of=as_of, rules=rules)
+        by_provider = dict(iter(owed.groupby(providers_of(owed["bootcamp_id"]), sort=False)))
+        for provider in together:
+            part = _due_vs_paid(by_provider.get(provider, owed.iloc[:0]))
+            per_provider[provider] = part.assign(employer=part["employer"].map(unscoped)) if len(part) else part
+    return {provider: per_provider[provider] if provider in per_provider
+            else cofunding_due_vs_paid(tables[provider], as_of=as_of, rules=rules)
+            for provider in tables}
+
+
+def _owed(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> pd.DataFrame:
+    """The co-funded learners past M1 on or before ``as_of``, with their contributions."""
+    owed = contributions(measured, rules)
+    return owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(as_of))]
+
+
+def _due_vs_paid(owed: pd.DataFrame) -> pd.DataFrame:
     if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])
     per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))

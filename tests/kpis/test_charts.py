@@ -17,6 +17,7 @@ from kpitools.kpis.charts import (
     cofunding_due_vs_paid,
     funnels,
     pack_charts,
+    period_cofunding_due_vs_paid,
     satisfaction_scores,
 )
 from kpitools.model import KpiResult, ProviderReturn
@@ -34,6 +35,23 @@ def test_cofunding_due_vs_paid_is_due_from_m1(provider: ProviderReturn) -> None:
     assert frame.to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
     # the day before L3's M1 (2023-01-09) nothing is due yet
     assert cofunding_due_vs_paid(provider.tables, as_of=date(2023, 1, 8), rules=Rules()).empty
+
+
+def test_a_period_s_cofunding_keeps_each_provider_s_employers_apart(provider: ProviderReturn) -> None:
+    # P001 and P002 both have employer E1 on bootcamp B2 (due £250 each); P002 paid £40
+    # where P001 paid £100: summed together E1 would show due £500, paid £140
+    tables = provider.tables
+    halved = tables["cofunding_payments"].assign(amount=40.0)
+    period = {"P001": tables, "P002": {**tables, "cofunding_payments": halved},
+              "P003": {**tables, "learners": tables["learners"].iloc[:0]}}
+    together = period_cofunding_due_vs_paid(period, as_of=AS_OF, rules=Rules())
+    assert list(together) == ["P001", "P002", "P003"]
+    assert together["P001"].to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
+    assert together["P002"].to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 40.0}]
+    assert together["P003"].empty  # no co-funded learner: nothing due
+    # the day before L3's M1 nothing is due for either
+    before = period_cofunding_due_vs_paid(period, as_of=date(2023, 1, 8), rules=Rules())
+    assert all(frame.empty for frame in before.values())
 
 
 def test_satisfaction_scores_count_reached_contacts(provider: ProviderReturn) -> None:

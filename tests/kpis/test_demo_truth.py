@@ -132,3 +132,25 @@ def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_d
             assert together[provider_id] == alone, (period, provider_id)
             found += len(alone)
         assert found  # the demo plants irregularities: there was something to mix up
+
+
+def test_the_period_s_cofunding_chart_gives_each_provider_its_own(demo_dir):
+    # period_cofunding_due_vs_paid computes the contributions once over every provider's
+    # tables stacked; each provider must get exactly what cofunding_due_vs_paid gives it
+    import pandas as pd
+
+    from kpitools.ilr.load import load_provider
+    from kpitools.kpis.charts import cofunding_due_vs_paid, period_cofunding_due_vs_paid
+    from kpitools.rules import Rules
+
+    demo_root, _ = demo_dir
+    for period in json.loads((demo_root / "ground_truth.json").read_text())["periods"]:
+        tables = {folder.name: load_provider(folder).tables
+                  for folder in sorted((demo_root / period).iterdir()) if folder.is_dir()}
+        as_of, rules = period_end(period), Rules()
+        together = period_cofunding_due_vs_paid(tables, as_of=as_of, rules=rules)
+        assert list(together) == list(tables)
+        for provider_id, frames in tables.items():
+            alone = cofunding_due_vs_paid(frames, as_of=as_of, rules=rules)
+            pd.testing.assert_frame_equal(together[provider_id], alone, obj=provider_id)
+        assert any(len(frame) for frame in together.values())  # something to mix up
