@@ -215,27 +215,33 @@ def _r144(ctx: _Learner) -> Iterator[Hit]:
                 yield aim, f"AchDate {_iso(aim.ach_date)} before the start {_iso(earliest)}"
 
 
-@_check("ILR-R_149")
-def _r149(ctx: _Learner) -> Iterator[Hit]:
+def _aims_before_programme(
+    ctx: _Learner, programme_from: date, programme_to: date | None, kind: Callable[[IlrDelivery], bool],
+) -> Iterator[tuple[IlrDelivery, date]]:
+    """Aims of ``kind`` that start before their programme's earliest start, in programmes
+    with an aim starting from ``programme_from`` (to ``programme_to`` when given)."""
     for aims, programmes, earliest in ctx.programmes():
-        if not any(p.learn_start_date >= date(2024, 8, 1) for p in programmes):  # type: ignore[operator]
+        if not any(programme_from <= p.learn_start_date  # type: ignore[operator]
+                   and (programme_to is None or p.learn_start_date <= programme_to)  # type: ignore[operator]
+                   for p in programmes):
             continue
         for aim in aims:
-            if _subject(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
-                yield aim, (f"component aim starts {_iso(aim.learn_start_date)}, before the"
-                            f" programme's start {_iso(earliest)}")
+            if kind(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
+                yield aim, earliest
+
+
+@_check("ILR-R_149")
+def _r149(ctx: _Learner) -> Iterator[Hit]:
+    for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), None, _subject):
+        yield aim, (f"component aim starts {_iso(aim.learn_start_date)}, before the"
+                    f" programme's start {_iso(earliest)}")
 
 
 @_check("ILR-R_150")
 def _r150(ctx: _Learner) -> Iterator[Hit]:
-    for aims, programmes, earliest in ctx.programmes():
-        if not any(date(2024, 8, 1) <= p.learn_start_date <= date(2025, 7, 31)  # type: ignore[operator]
-                   for p in programmes):
-            continue
-        for aim in aims:
-            if is_event_aim(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
-                yield aim, (f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
-                            f" before the programme's start {_iso(earliest)}")
+    for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), date(2025, 7, 31), is_event_aim):
+        yield aim, (f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
+                    f" before the programme's start {_iso(earliest)}")
 
 
 @_check("ILR-R_152")

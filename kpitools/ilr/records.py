@@ -7,6 +7,7 @@ learner as a problem, never raised, so the mapping can reject that learner alone
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -93,9 +94,17 @@ def text_of(elem: etree._Element | None) -> str | None:
     return value or None
 
 
+def _children(elem: etree._Element, prefix: int) -> Iterator[tuple[str, etree._Element]]:
+    """(local name, child) of each child element (comments and processing instructions
+    skipped); ``prefix`` is the length of ``{namespace}``."""
+    for child in elem:
+        if isinstance(child.tag, str):
+            yield child.tag[prefix:], child
+
+
 def _fields(elem: etree._Element, prefix: int) -> dict[str, str | None]:
     """Local name → text of an element's leaf children (the last one wins)."""
-    return {child.tag[prefix:]: text_of(child) for child in elem if isinstance(child.tag, str)}
+    return {name: text_of(child) for name, child in _children(elem, prefix)}
 
 
 def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLearner:
@@ -105,10 +114,7 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
     fields: dict[str, str | None] = {}
     employments: list[IlrEmployment] = []
     deliveries: list[IlrDelivery] = []
-    for child in elem:
-        if not isinstance(child.tag, str):
-            continue
-        name = child.tag[prefix:]
+    for name, child in _children(elem, prefix):
         if name == "LearningDelivery":
             deliveries.append(_delivery(child, prefix, values))
         elif name == "LearnerEmploymentStatus":
@@ -152,10 +158,7 @@ class _Values:
 def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmployment:
     fields: dict[str, str | None] = {}
     monitoring: list[tuple[str, str]] = []
-    for child in elem:
-        if not isinstance(child.tag, str):
-            continue
-        name = child.tag[prefix:]
+    for name, child in _children(elem, prefix):
         if name == "EmploymentStatusMonitoring":
             pair = _fields(child, prefix)
             monitoring.append((pair.get("ESMType") or "", pair.get("ESMCode") or ""))
@@ -171,10 +174,7 @@ def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmploy
 def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery:
     fields: dict[str, str | None] = {}
     fams: list[IlrFam] = []
-    for child in elem:
-        if not isinstance(child.tag, str):
-            continue
-        name = child.tag[prefix:]
+    for name, child in _children(elem, prefix):
         if name == "LearningDeliveryFAM":
             fam = _fields(child, prefix)
             fams.append(IlrFam(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,57 +114,46 @@ def _refuse(path: Path, found: str, limit: int, name: str) -> None:
     )
 
 
-def _elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str) -> Any:
-    """Streamed end events of ``tag`` in one member, hardened like the ILR reader."""
-    return etree.iterparse(
-        archive.open(member), events=("end",), tag=_SPREADSHEET_NS + tag,
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-    )
-
-
-def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
-    count = 0
+def _elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str, path: Path) -> Iterator[Any]:
+    """Each ``tag`` element of one member as it ends, streamed and hardened like the ILR
+    reader; freed (with the siblings already seen) once the caller moves on, so memory
+    stays flat. A damaged member is a :class:`FileLevelError` naming it."""
     try:
-        for _, element in _elements(archive, member, "si"):
-            count += 1
-            if count > MAX_SHARED_STRINGS:
-                _refuse(path, f"more than {MAX_SHARED_STRINGS:,} shared strings",
-                        MAX_SHARED_STRINGS, "MAX_SHARED_STRINGS")
-            _forget(element)
+        for _, element in etree.iterparse(
+            archive.open(member), events=("end",), tag=_SPREADSHEET_NS + tag,
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        ):
+            yield element
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
     except _BROKEN_ZIP_OR_XML as error:
         raise FileLevelError(
             f"not a readable Excel workbook ({type(error).__name__} in {member.filename})",
             path=path.name,
         ) from None
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
+    for count, _ in enumerate(_elements(archive, member, "si", path), start=1):
+        if count > MAX_SHARED_STRINGS:
+            _refuse(path, f"more than {MAX_SHARED_STRINGS:,} shared strings",
+                    MAX_SHARED_STRINGS, "MAX_SHARED_STRINGS")
 
 
 def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
     """Rows and columns as openpyxl will pad them: up to the highest reference."""
     rows = 0
-    try:
-        for _, element in _elements(archive, member, "row"):
-            rows = max(rows + 1, _int(element.get("r")))
-            last = _column_number(element[-1].get("r")) if len(element) else 0
-            columns = max(len(element), last)
-            where = f"sheet {member.filename.rsplit('/', 1)[-1]}"
-            if rows > MAX_SHEET_ROWS:
-                _refuse(path, f"{where} reaches row {rows:,}", MAX_SHEET_ROWS, "MAX_SHEET_ROWS")
-            if columns > MAX_SHEET_COLUMNS:
-                _refuse(path, f"{where} row {rows:,} reaches column {columns:,}",
-                        MAX_SHEET_COLUMNS, "MAX_SHEET_COLUMNS")
-            _forget(element)
-    except _BROKEN_ZIP_OR_XML as error:
-        raise FileLevelError(
-            f"not a readable Excel workbook ({type(error).__name__} in {member.filename})",
-            path=path.name,
-        ) from None
-
-
-def _forget(element: Any) -> None:
-    """Free a streamed element and the siblings already seen (memory stays flat)."""
-    element.clear()
-    while element.getprevious() is not None:
-        del element.getparent()[0]
+    for element in _elements(archive, member, "row", path):
+        rows = max(rows + 1, _int(element.get("r")))
+        last = _column_number(element[-1].get("r")) if len(element) else 0
+        columns = max(len(element), last)
+        where = f"sheet {member.filename.rsplit('/', 1)[-1]}"
+        if rows > MAX_SHEET_ROWS:
+            _refuse(path, f"{where} reaches row {rows:,}", MAX_SHEET_ROWS, "MAX_SHEET_ROWS")
+        if columns > MAX_SHEET_COLUMNS:
+            _refuse(path, f"{where} row {rows:,} reaches column {columns:,}",
+                    MAX_SHEET_COLUMNS, "MAX_SHEET_COLUMNS")
 
 
 def _int(text: str | None) -> int:
