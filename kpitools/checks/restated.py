@@ -116,7 +116,7 @@ def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -
     now, before = now[_COMPARED], before[_COMPARED]
     joined = before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
     findings: list[Finding] = []
-    for row in joined.to_dict("records"):
+    for row in _changed(joined).to_dict("records"):
         ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
         old_source = source_prefixed(row["source_before"], label)
         if row["_merge"] == "left_only":
@@ -132,6 +132,20 @@ def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -
                 rule_id, learner_entity(ref), sources, text, bootcamp
             ))
     return findings
+
+
+def _changed(joined: pd.DataFrame) -> pd.DataFrame:
+    """The joined learners that may be restated, in order: gone this month, a compared
+    date set last month and not the same now, or a withdrawal and a new completion. The
+    rest (most learners) cannot give a finding of :func:`_date_changes`, so they are not
+    turned into records."""
+    may = joined["_merge"].eq("left_only") | (
+        joined["withdrawal_date_before"].notna() & joined["completion_date_before"].isna()
+        & joined["completion_date_now"].notna())
+    for column in ("start_date", "m1_date", "withdrawal_date"):
+        old, new = joined[f"{column}_before"], joined[f"{column}_now"]
+        may |= old.notna() & ~old.eq(new)
+    return joined[may.to_numpy(dtype=bool)]
 
 
 def _date_changes(row: dict) -> list[tuple[str, str]]:
