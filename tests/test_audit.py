@@ -338,6 +338,9 @@ def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
     assert list(one.worklists) == list(other.worklists)
     for name, frame in one.worklists.items():
         pd.testing.assert_frame_equal(frame, other.worklists[name])
+    assert list(one.charts) == list(other.charts)
+    for name, frame in one.charts.items():
+        pd.testing.assert_frame_equal(frame, other.charts[name])
 
 
 def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tmp_path):
@@ -354,3 +357,23 @@ def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tm
     # the planted irregularities, cross-provider ones included, came back from the workers
     assert sum(len(a.irregularities) for a in shared.values()
                if isinstance(a, ProviderAudit)) > 0
+
+
+def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_alone(
+        small_demo_dir, tmp_path, monkeypatch, caplog):
+    period_dir = _demo_period(small_demo_dir, tmp_path)
+    together = audit_period(period_dir, as_of=AS_OF)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpitools.audit.period_cofunding_due_vs_paid", broken)
+    with caplog.at_level("WARNING", logger="kpitools.audit"):
+        alone = audit_period(period_dir, as_of=AS_OF)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("RuntimeError: boom" in m and "each provider is audited on its own" in m
+               for m in warned), warned
+    assert list(alone) == list(together)
+    for provider_id, result in together.items():
+        if isinstance(result, ProviderAudit):
+            _same_audit(result, alone[provider_id])
