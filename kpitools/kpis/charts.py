@@ -85,10 +85,16 @@ def period_cofunding_due_vs_paid(
     if together:
         owed = _owed(measured_tables(stacked_tables({p: tables[p] for p in together}), as_of),
                      as_of=as_of, rules=rules)
-        by_provider = dict(iter(owed.groupby(providers_of(owed["bootcamp_id"]), sort=False)))
+        # one group per (provider, employer): within a provider the scoped keys sort as
+        # the provider's own, so each provider's slice is its own groupby's result
+        summed = (owed.assign(provider=providers_of(owed["bootcamp_id"]))
+                  .groupby(["provider", "employer_key"], as_index=False)
+                  .agg(due=("required", "sum"), paid=("paid", "sum")))
+        summed = summed.assign(employer=summed["employer_key"].map(unscoped))
+        for provider, part in summed.groupby("provider", sort=False):
+            per_provider[provider] = _largest_due_first(part[["employer", "due", "paid"]])
         for provider in together:
-            part = _due_vs_paid(by_provider.get(provider, owed.iloc[:0]))
-            per_provider[provider] = part.assign(employer=part["employer"].map(unscoped)) if len(part) else part
+            per_provider.setdefault(provider, _due_vs_paid(owed.iloc[:0]))
     return {provider: per_provider[provider] if provider in per_provider
             else cofunding_due_vs_paid(tables[provider], as_of=as_of, rules=rules)
             for provider in tables}
@@ -104,7 +110,10 @@ def _due_vs_paid(owed: pd.DataFrame) -> pd.DataFrame:
     if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])
     per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))
-    per_employer = per_employer.rename(columns={"employer_key": "employer"})
+    return _largest_due_first(per_employer.rename(columns={"employer_key": "employer"}))
+
+
+def _largest_due_first(per_employer: pd.DataFrame) -> pd.DataFrame:
     return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)
 
 
