@@ -116,7 +116,9 @@ def _cells(executed_path: str) -> str:
 
 
 def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(small_demo_dir: Path, tmp_path: Path) -> None:
-    from kpitools.packs import batch_base, prepare_period, run_jobs
+    # the index too: a local batch renders it in the warm kernel of its packs
+    from kpitools.packs import batch_base, prepare_period, run_jobs, write_index
+    from kpitools.packs.batch import local_runner
 
     for period in ("2023-02", "2023-03"):  # two providers of the small demo
         for provider in ("P001", "P002"):
@@ -124,8 +126,11 @@ def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(small_demo_dir: Path, t
     prepared = prepare_period(tmp_path / "data" / "2023-03", tmp_path / "out", base=batch_base(),
                               work_dir=tmp_path / "work")
     assert [job.provider_id for job in prepared.jobs] == ["P001", "P002"]
-    warm = run_jobs(prepared.jobs, workers=1, progress=False)  # one warm kernel for both
-    kept = {}
+    with local_runner(1) as runner:  # one warm kernel for both packs and the index
+        warm = run_jobs(prepared.jobs, progress=False, runner=runner)
+        warm_index = write_index(prepared, warm, runner)
+    assert warm_index.ok, warm_index.error
+    kept = {"index": (_cells(warm_index.executed_path), _timeless(Path(warm_index.html_path).read_text()))}
     for job in prepared.jobs:
         assert warm[job.provider_id].ok, warm[job.provider_id].error
         kept[job.provider_id] = (_cells(job.executed_path), _timeless(Path(job.html_path).read_text()))
@@ -135,3 +140,6 @@ def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(small_demo_dir: Path, t
         cold = run_pack_job(job)
         assert cold.ok, cold.error
         assert kept[job.provider_id] == (_cells(job.executed_path), _timeless(Path(job.html_path).read_text()))
+    cold_index = write_index(prepared, warm)  # in a fresh kernel of its own
+    assert cold_index.ok, cold_index.error
+    assert kept["index"] == (_cells(cold_index.executed_path), _timeless(Path(cold_index.html_path).read_text()))
