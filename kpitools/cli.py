@@ -65,6 +65,9 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                    "$KPITOOLS_MEMORY_LIMIT_MB).")
 def main(verbose: bool, memory_limit: float | None) -> None:
     """Audit the KPIs of Skills Bootcamps from providers' monthly returns."""
+    from kpitools.io.workers import skip_unused_imports
+
+    skip_unused_imports()
     if memory_limit is not None:
         from kpitools.io.memory import LIMIT_ENV
 

@@ -23,6 +23,21 @@ log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
+# jsonschema (papermill -> nbformat imports it) imports rfc3987_syntax when it is installed
+# (jupyter_events asks for it), which compiles 38 grammars: about 1 s of CPU in every
+# process, only to offer the "iri" format checks. Neither nbformat, nbconvert, nbclient
+# nor papermill validates with a format checker, and kpitools uses none, so our own
+# processes (the command line, pack and audit workers) import jsonschema without it.
+UNUSED_MODULES = ("rfc3987_syntax",)
+
+
+def skip_unused_imports() -> None:
+    """Mark :data:`UNUSED_MODULES` as absent in this process (an import of one raises
+    ImportError, which jsonschema expects of an optional module); a module already
+    imported is left alone."""
+    for name in UNUSED_MODULES:
+        sys.modules.setdefault(name, None)
+
 
 @contextlib.contextmanager
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
@@ -52,7 +67,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 def _end_with_parent(parent_pid: int) -> None:
-    """Worker initializer: have the kernel end this process when its parent dies."""
+    """Worker initializer: have the kernel end this process when its parent dies (and
+    leave out :data:`UNUSED_MODULES`)."""
+    skip_unused_imports()
     if sys.platform.startswith("linux"):
         import ctypes
 

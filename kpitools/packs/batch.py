@@ -18,13 +18,15 @@
    provider folders an earlier run left that this one did not rebuild (stale).
 4. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook:
    every provider built or failed, every folder of the period skipped, every stale one.
+   Locally it runs in a warm kernel of step 2 (:func:`local_runner`), not a cold one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -273,20 +275,35 @@ def write_pack_errors(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]
         write_error_file(staging, f"pack failed: {outcome.error}", where)
 
 
-def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
-    """Each worker (this process, or each pool process) keeps one warm kernel for all
-    its packs (:class:`~kpitools.packs.kernel.WarmKernel`)."""
+JobRunner = Callable[[list[PackJob]], Iterable[PackOutcome]]
+
+
+@contextlib.contextmanager
+def local_runner(workers: int) -> Iterator[JobRunner]:
+    """Run jobs locally: in one warm kernel in this process (``workers`` <= 1) or in a
+    pool of ``workers`` processes, each keeping one warm kernel for all its packs
+    (:class:`~kpitools.packs.kernel.WarmKernel`). The kernel, or the pool, lasts as long
+    as the context: :func:`build_packs` renders the index in it after the packs, instead
+    of starting a cold kernel (and importing pandas and matplotlib again) for it."""
     if workers <= 1:
         from kpitools.packs.kernel import WarmKernel
 
         with WarmKernel() as kernel:
-            for job in jobs:
-                yield run_pack_job(job, kernel)
+            yield lambda jobs: (run_pack_job(job, kernel) for job in jobs)
         return
     with process_pool(workers) as pool:
-        futures = {pool.submit(run_pack_job_warm, job): job for job in jobs}
-        for future in as_completed(futures):
-            yield _collect(future.result, futures[future])
+
+        def run(jobs: list[PackJob]) -> Iterable[PackOutcome]:
+            futures = {pool.submit(run_pack_job_warm, job): job for job in jobs}
+            for future in as_completed(futures):
+                yield _collect(future.result, futures[future])
+
+        yield run
+
+
+def _run_local(jobs: list[PackJob], workers: int) -> Iterable[PackOutcome]:
+    with local_runner(workers) as run:
+        yield from run(jobs)
 
 
 def _run_dask(jobs: list[PackJob], scheduler: Any) -> Iterable[PackOutcome]:
@@ -312,19 +329,26 @@ def _collect(result: Callable[[], PackOutcome], job: PackJob) -> PackOutcome:
 
 
 def run_jobs(
-    jobs: list[PackJob], *, workers: int = 1, scheduler: Any = None, progress: bool = True
+    jobs: list[PackJob], *, workers: int = 1, scheduler: Any = None, progress: bool = True,
+    runner: JobRunner | None = None,
 ) -> dict[str, PackOutcome]:
     """Run every job, locally or on Dask, with a progress bar; never raises for a job.
 
     Args:
         jobs: the packs to build.
-        workers: local worker processes (ignored with a scheduler).
+        workers: local worker processes (ignored with a scheduler or a runner).
         scheduler: a Dask scheduler address or ``distributed.Client``; None = local.
         progress: show a tqdm progress bar on stderr.
+        runner: run the jobs with this (from :func:`local_runner`) instead.
     """
     outcomes: dict[str, PackOutcome] = {}
     with tqdm(total=len(jobs), desc="packs", unit="pack", disable=not progress) as bar:
-        stream = _run_dask(jobs, scheduler) if scheduler is not None else _run_local(jobs, workers)
+        if runner is not None:
+            stream = runner(jobs)
+        elif scheduler is not None:
+            stream = _run_dask(jobs, scheduler)
+        else:
+            stream = _run_local(jobs, workers)
         for outcome in stream:
             outcomes[outcome.provider_id] = outcome
             bar.set_postfix_str(f"{outcome.provider_id} {'ok' if outcome.ok else 'FAILED'}")
@@ -372,8 +396,11 @@ def _stale_reason(folder: Path, period: str) -> str:
             f"{period} has no folder {folder.name}")
 
 
-def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> PackOutcome:
-    """Write the portfolio summary and render ``OUT/PERIOD/index.html``."""
+def write_index(
+    prepared: PreparedPeriod, outcomes: dict[str, PackOutcome], runner: JobRunner | None = None
+) -> PackOutcome:
+    """Write the portfolio summary and render ``OUT/PERIOD/index.html`` (with ``runner``,
+    from :func:`local_runner`, in its warm kernel; else in a kernel of its own)."""
     summary = portfolio_summary(
         prepared.contexts, outcomes, prepared.failures,
         period=prepared.period, as_of=prepared.as_of.isoformat(), period_out=prepared.period_out,
@@ -388,7 +415,7 @@ def write_index(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> P
         html_path=str(prepared.period_out / "index.html"),
         title=f"Skills Bootcamps KPI audit {prepared.period}",
     )
-    return run_pack_job(job)
+    return next(iter(runner([job]))) if runner is not None else run_pack_job(job)
 
 
 def build_packs(
@@ -418,7 +445,8 @@ def build_packs(
     period = period_name(period_dir)
     period_out = check_output_folder(layout.period_out_dir(out, period), inputs=[period_dir])
     check_key(base.pseudonym_key_file or None, out_root=out)
-    with run_lock(period_out), private_folder() as work_dir:
+    local = local_runner(workers) if scheduler is None else contextlib.nullcontext()
+    with run_lock(period_out), private_folder() as work_dir, local as runner:
         tidy_period_folder(period_out)
         prepared = prepare_period(period_dir, out, base=base, work_dir=work_dir, as_of=as_of,
                                   cell_timeout=cell_timeout, workers=workers, notebooks=notebooks)
@@ -428,9 +456,10 @@ def build_packs(
             if find_chromium() is not None:
                 prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
                                  for job in prepared.jobs]
-        outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress)
+        outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress,
+                            runner=runner)
         write_pack_errors(prepared, outcomes)
         outcomes = publish(prepared, outcomes)
-        index = write_index(prepared, outcomes)
+        index = write_index(prepared, outcomes, runner)
     return BatchResult(prepared.period_out, outcomes, prepared.failures, index,
                        skipped=prepared.skipped, stale=prepared.stale)

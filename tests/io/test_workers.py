@@ -72,3 +72,27 @@ def test_workers_are_terminated_when_the_run_stops_on_an_exception(tmp_path):
 def test_pool_still_returns_results():
     with process_pool(2) as pool:
         assert list(pool.map(abs, [-1, -2, 3])) == [1, 2, 3]
+
+
+def validate_notebooks_in_worker() -> tuple[object, str]:
+    """In a pool worker: import nbformat (jsonschema with it), validate a good notebook
+    and a bad one; what stands for rfc3987_syntax, and the bad notebook's error."""
+    import nbformat
+
+    nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]))
+    bad = nbformat.v4.new_notebook()
+    bad.cells.append({"cell_type": "spreadsheet", "source": "", "metadata": {}})
+    try:
+        nbformat.validate(bad)
+    except nbformat.ValidationError as error:
+        return sys.modules.get("rfc3987_syntax", "not imported"), type(error).__name__
+    return sys.modules.get("rfc3987_syntax", "not imported"), "no error"
+
+
+def test_workers_validate_notebooks_without_the_unused_grammar_module():
+    # rfc3987_syntax only serves jsonschema's "iri" format checks (~1 s of CPU to import);
+    # notebooks are still validated against nbformat's schema
+    with process_pool(1) as pool:
+        skipped, error = pool.submit(validate_notebooks_in_worker).result()
+    assert skipped is None
+    assert error == "NotebookValidationError"
