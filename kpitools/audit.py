@@ -28,8 +28,9 @@ from kpitools.kpis.measured import measured
 from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.build import portfolio_breach_risk, provider_worklists
+from kpitools.worklists.build import portfolio_breach_risk, provider_worklists, with_breach_risk
 from kpitools.worklists.followup import RegisterTrail, provider_followup
+from kpitools.worklists.risk import breach_risk
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ def audit_return(
     kpi_results: list[KpiResult] | None = None,
     checked: list[Finding] | None = None,
     cofunding: pd.DataFrame | None = None,
+    breach: bool = True,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
 
@@ -221,6 +223,8 @@ def audit_return(
             (:func:`kpitools.checks.run_period_checks`); by default they are run here.
         cofunding: the return's co-funding chart when already computed with its period
             (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
+        breach: False leaves the breach risk out of the worklists, for :func:`audit_period`,
+            which adds it once with the portfolio's hazard (:func:`_portfolio_checks`).
     """
     rules = rules or Rules()
     outside = as_of_outside(as_of, period)
@@ -240,7 +244,7 @@ def audit_return(
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
                                      checked=checked) + ilr_findings
     # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
-    worklists = {**provider_worklists(current, as_of=as_of, rules=rules), **ilr.worklists}
+    worklists = {**provider_worklists(current, as_of=as_of, rules=rules, breach=breach), **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
     return ProviderAudit(
@@ -350,6 +354,9 @@ def audit_period(
             audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
                                f"failed on an unexpected error ({type(error).__name__}) and "
                                "are missing from this audit")
+            if BREACH_RISK not in audit.worklists:  # the provider's own hazard, as alone
+                audit.worklists = with_breach_risk(audit.worklists, breach_risk(
+                    audit.provider, as_of=as_of, rules=audit.rules))
     if period_out is not None and pseudonym_key is not None:
         _follow_up(results, period_out, pseudonym_key)
     return results
@@ -407,7 +414,8 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
         audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
-                             kpi_results=kpi_results, checked=checked, cofunding=cofunding)
+                             kpi_results=kpi_results, checked=checked, cofunding=cofunding,
+                             breach=False)  # the period adds it (_portfolio_checks)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -487,8 +495,9 @@ def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAud
 
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
     """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
-    each provider's irregularities, and the breach risk is recomputed with each
-    provider's drop-out hazard shrunk toward the portfolio's (kpitools.worklists.risk)."""
+    each provider's irregularities, and the breach risk is added (the audits leave it
+    out, ``audit_return(breach=False)``) with each provider's drop-out hazard shrunk
+    toward the portfolio's (kpitools.worklists.risk)."""
     if not audits:
         return
     returns = {provider_id: audit.provider for provider_id, audit in audits.items()}
@@ -496,5 +505,5 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
         audits[provider_id].irregularities.extend(findings)
     rules = next(iter(audits.values())).rules  # one rule set for the whole period
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
-        audits[provider_id].worklists[BREACH_RISK] = risk
+        audits[provider_id].worklists = with_breach_risk(audits[provider_id].worklists, risk)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
-from kpi_frames import learner, small_return, write_return
+from kpi_frames import bootcamp, learner, small_return, write_return
 
 from kpitools.audit import (
     SINGLE_PROVIDER_NOTE,
@@ -22,6 +22,8 @@ from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
 from kpitools.model import ProviderAudit
 from kpitools.packs.workbook import write_register
 from kpitools.rules import Rules
+from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.build import portfolio_breach_risk
 from kpitools.worklists.followup import RegisterTrail
 
 AS_OF = date(2023, 3, 31)
@@ -259,6 +261,45 @@ def test_audit_period_fails_a_folder_whose_provider_csv_names_another(tmp_path):
         "rename the folder or correct provider.csv")
 
 
+def _with_finished_bootcamp(provider_id: str, withdrawn: int) -> dict:
+    """small_return (B1 running at AS_OF) plus B0, finished 2023-02-28: 10 learners past
+    M1 2023-01-10, the first ``withdrawn`` withdrawn 2023-02-01, the rest completed."""
+    rows = small_return(provider_id)
+    rows["bootcamps"].append(bootcamp("B0", "2023-01-02", "2023-02-28"))
+    rows["learners"] += [learner(f"F{i}", "B0", m1="2023-01-10",
+                                 **({"withdrawn": "2023-02-01", "reported": "2023-02-02"}
+                                    if i < withdrawn else {"completed": "2023-02-20"}))
+                         for i in range(10)]
+    return rows
+
+
+def test_period_breach_risk_is_shrunk_toward_the_audited_providers_only(tmp_path):
+    # P1 lost none of its finished bootcamp, P2 lost 2 of 10; P3's return names P9 (it
+    # loads but its audit fails) and lost 9 of 10: it does not pool into the hazard.
+    write_return(tmp_path / "2023-03" / "P1", _with_finished_bootcamp("P1", 0))
+    write_return(tmp_path / "2023-03" / "P2", _with_finished_bootcamp("P2", 2))
+    write_return(tmp_path / "2023-03" / "P3", _with_finished_bootcamp("P9", 9))
+    results = audit_period(tmp_path / "2023-03", as_of=AS_OF, rules=Rules())
+    assert isinstance(results["P3"], FileLevelError)
+    audits = {p: results[p] for p in ("P1", "P2")}
+    expected = portfolio_breach_risk({p: a.provider for p, a in audits.items()}, as_of=AS_OF,
+                                     rules=Rules())
+    for provider_id, audit in audits.items():
+        pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], expected[provider_id])
+        # in the place a single-provider audit gives it
+        alone = audit_provider(tmp_path / "2023-03" / provider_id, as_of=AS_OF)
+        assert list(audit.worklists) == list(alone.worklists)
+    # P1 alone has a zero hazard; shrunk toward P2's drop-outs its risk rises
+    alone_p1 = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF).worklists[BREACH_RISK]
+    assert alone_p1.iloc[0]["p_above_limit"] == 0.0
+    assert 0.0 < audits["P1"].worklists[BREACH_RISK].iloc[0]["p_above_limit"]
+    # pooled with P9's return as well, P1's risk would differ
+    p9 = audit_provider(tmp_path / "2023-03" / "P3", as_of=AS_OF).provider
+    with_p9 = portfolio_breach_risk({**{p: a.provider for p, a in audits.items()}, "P3": p9},
+                                    as_of=AS_OF, rules=Rules())
+    assert not with_p9["P1"].equals(audits["P1"].worklists[BREACH_RISK])
+
+
 def test_kpis_command_refuses_an_output_folder_inside_the_return(tmp_path):
     period_dir = _period(tmp_path)
     out = period_dir / "P1" / "out"
@@ -377,3 +418,20 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
     for provider_id, result in together.items():
         if isinstance(result, ProviderAudit):
             _same_audit(result, alone[provider_id])
+
+
+def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
+        small_demo_dir, tmp_path, monkeypatch):
+    period_dir = _demo_period(small_demo_dir, tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpitools.audit.run_portfolio_checks", broken)
+    results = audit_period(period_dir, as_of=AS_OF)
+    for provider_id in ("P001", "P002", "P003"):
+        audit = results[provider_id]
+        assert "failed on an unexpected error (RuntimeError)" in audit.notes[-1]
+        alone = audit_provider(period_dir / provider_id, as_of=AS_OF)
+        assert list(audit.worklists) == list(alone.worklists)
+        pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], alone.worklists[BREACH_RISK])

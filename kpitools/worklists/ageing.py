@@ -31,6 +31,9 @@ INVALID = "invalid date"
 NOT_YET_DUE = "not yet due"
 NOT_CONTACTED = "not contacted"
 BUCKET_ORDER = (NOT_YET_DUE, NOT_CONTACTED, *(b[0] for b in BUCKETS), INVALID)
+AGEING_WORKLISTS = ("ageing_awaiting_outcome", "ageing_unreached_employers",
+                    "ageing_unreported_withdrawals")
+"""The ageing worklists' names in ``ProviderAudit.worklists``, in their order."""
 
 
 def age_bucket(days: float | None) -> str:
@@ -190,13 +193,10 @@ def unreported_withdrawals(learners: pd.DataFrame, *, as_of: date, rules: Rules)
 def ageing_worklists(provider: ProviderReturn, *, as_of: date, rules: Rules) -> dict[str, pd.DataFrame]:
     """The three ageing worklists of one return, named for ``ProviderAudit.worklists``."""
     tables = provider.tables
-    return {
-        "ageing_awaiting_outcome": awaiting_outcome(
-            tables["learners"], tables["outcomes"], as_of=as_of, rules=rules),
-        "ageing_unreached_employers": unreached_employers(provider, as_of=as_of, rules=rules),
-        "ageing_unreported_withdrawals": unreported_withdrawals(
-            tables["learners"], as_of=as_of, rules=rules),
-    }
+    lists = (awaiting_outcome(tables["learners"], tables["outcomes"], as_of=as_of, rules=rules),
+             unreached_employers(provider, as_of=as_of, rules=rules),
+             unreported_withdrawals(tables["learners"], as_of=as_of, rules=rules))
+    return dict(zip(AGEING_WORKLISTS, lists, strict=True))
 
 
 def bucket_counts(worklist: pd.DataFrame) -> pd.DataFrame:

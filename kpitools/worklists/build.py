@@ -12,7 +12,7 @@ import pandas as pd
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.ageing import ageing_worklists
+from kpitools.worklists.ageing import AGEING_WORKLISTS, ageing_worklists
 from kpitools.worklists.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
 from kpitools.worklists.sampling import draw_samples
 
@@ -31,6 +31,7 @@ def provider_worklists(
     rules: Rules,
     portfolio: Hazard | None = None,
     seed: int | None = None,
+    breach: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Samples, ageing and breach risk of one return.
 
@@ -40,10 +41,13 @@ def provider_worklists(
         rules: the rules in force.
         portfolio: the portfolio's drop-out hazard, when known (else the provider's own).
         seed: the sample seed (default :func:`pack_seed`).
+        breach: False leaves the breach risk out, for a caller that adds it with the
+            portfolio's hazard (:func:`portfolio_breach_risk`, :func:`with_breach_risk`).
 
     Returns:
         ``sample_employers`` (every stage), ``sample_completers``, ``sample_outcomes``,
-        the three ``ageing_*`` lists and ``breach_risk``. Samples carry no personal data.
+        the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
+        no personal data.
     """
     chosen = pack_seed(provider.provider_id, as_of) if seed is None else seed
     samples = {s.name: s.worklist for s in draw_samples(provider, as_of=as_of, seed=chosen).samples}
@@ -55,8 +59,21 @@ def provider_worklists(
     }
     worklists["sample_employers"] = worklists["sample_employers"].assign(sample_seed=chosen)
     worklists.update(ageing_worklists(provider, as_of=as_of, rules=rules))
-    worklists[BREACH_RISK] = breach_risk(provider, as_of=as_of, rules=rules, portfolio=portfolio)
+    if breach:
+        worklists[BREACH_RISK] = breach_risk(provider, as_of=as_of, rules=rules, portfolio=portfolio)
     return worklists
+
+
+def with_breach_risk(worklists: Mapping[str, pd.DataFrame], risk: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``worklists`` with ``risk`` as their breach risk, in the place :func:`provider_worklists`
+    gives it: where it already is, else right after the ageing lists (before any list
+    added after provider_worklists', e.g. the ILR's)."""
+    if BREACH_RISK in worklists:
+        return {**worklists, BREACH_RISK: risk}
+    names = list(worklists)
+    at = max((i + 1 for i, name in enumerate(names) if name in AGEING_WORKLISTS), default=len(names))
+    return {**{name: worklists[name] for name in names[:at]}, BREACH_RISK: risk,
+            **{name: worklists[name] for name in names[at:]}}
 
 
 def portfolio_breach_risk(

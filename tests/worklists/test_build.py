@@ -7,7 +7,12 @@ from datetime import date
 from auditkit_frames import bootcamp, learner, provider_return
 
 from kpitools.rules import Rules
-from kpitools.worklists.build import pack_seed, portfolio_breach_risk, provider_worklists
+from kpitools.worklists.build import (
+    pack_seed,
+    portfolio_breach_risk,
+    provider_worklists,
+    with_breach_risk,
+)
 
 AS_OF = date(2023, 6, 30)
 
@@ -52,3 +57,19 @@ def test_portfolio_breach_risk_pulls_a_provider_toward_the_others():
     assert alone.iloc[0]["p_above_limit"] == 0.0
     assert pooled["P001"].iloc[0]["p_above_limit"] > 0.0
     assert "shrunk toward portfolio" in pooled["P001"].iloc[0]["basis"]
+
+
+def test_with_breach_risk_puts_it_where_provider_worklists_does():
+    provider = _provider("P001", 0)
+    full = provider_worklists(provider, as_of=AS_OF, rules=Rules())
+    later = provider_worklists(provider, as_of=AS_OF, rules=Rules(), breach=False)
+    assert "breach_risk" not in later
+    risk = full["breach_risk"]
+    # left out, then added: after the ageing lists, before lists added after them (ILR's)
+    added = with_breach_risk({**later, "ilr_dropouts": risk.iloc[0:0]}, risk)
+    assert list(added) == [*full, "ilr_dropouts"]
+    assert added["breach_risk"] is risk
+    # already there: replaced in its place
+    replaced = with_breach_risk({**full, "ilr_dropouts": risk}, risk.iloc[0:0])
+    assert list(replaced) == [*full, "ilr_dropouts"]
+    assert replaced["breach_risk"].empty
