@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -31,6 +32,9 @@ from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists, with_breach_risk
 from kpitools.worklists.followup import RegisterTrail, provider_followup
 from kpitools.worklists.risk import breach_risk
+
+if TYPE_CHECKING:  # the ILR's reader loads lxml, which a pack's kernel never needs
+    from kpitools.ilr.reconcile import IlrReview
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +261,7 @@ def audit_return(
     kpi_results: list[KpiResult] | None = None,
     checked: list[Finding] | None = None,
     cofunding: pd.DataFrame | None = None,
+    ilr: IlrReview | None = None,
     breach: bool = True,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
@@ -274,6 +279,8 @@ def audit_return(
             (:func:`kpitools.checks.run_period_checks`); by default they are run here.
         cofunding: the return's co-funding chart when already computed with its period
             (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
+        ilr: the review of the return's ILR files when already made with its period
+            (:func:`kpitools.ilr.reconcile.period_ilr_reviews`); by default made here.
         breach: False leaves the breach risk out of the worklists, for :func:`audit_period`,
             which adds it once with the portfolio's hazard (:func:`_portfolio_checks`).
     """
@@ -287,9 +294,10 @@ def audit_return(
                                   not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
-    from kpitools.ilr.reconcile import ilr_review
+    if ilr is None:
+        from kpitools.ilr.reconcile import ilr_review
 
-    ilr = ilr_review(current, as_of=as_of, rules=rules)
+        ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
@@ -457,7 +465,8 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
 
 
 def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
-                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None, *,
+                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None,
+                 ilr: IlrReview | None = None, *,
                  trends: bool = True) -> ProviderAudit | KpiToolsError:
     """The audit of a loaded return (its KPI results and checks when already run), with
     its trends when ``trends`` and the task asks for them."""
@@ -466,7 +475,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
                              kpi_results=kpi_results, checked=checked, cofunding=cofunding,
-                             breach=False)  # the period adds it (_portfolio_checks)
+                             ilr=ilr, breach=False)  # the period adds it (_portfolio_checks)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -491,9 +500,11 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
 @fewer_collections()
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
-    for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit
-    finished on its own (checks, ILR, worklists); the trends' earlier months are
-    measured once for the period (:func:`kpitools.kpis.trends.period_trends`)."""
+    for all the loaded returns (:func:`kpitools.kpis.compute_period`), the ILR files of
+    all of them mapped and reviewed at once (:func:`kpitools.ilr.reconcile.
+    period_ilr_reviews`), then each audit finished on its own (worklists); the trends'
+    earlier months are measured once for the period (:func:`kpitools.kpis.trends.
+    period_trends`). The returns are validated together (:func:`_load_period`)."""
     loaded = _load_period(tasks)
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
@@ -516,10 +527,12 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
             log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
                         "audited on its own", type(error).__name__, error)
             log.debug("period KPIs and checks failed", exc_info=error)
+    reviews = _period_ilr_reviews(tasks, returns)
     results = [found if isinstance(found, KpiToolsError)
                else _finish_task(task, found, kpis.get(task.provider_dir.name),
                                  checked.get(task.provider_dir.name),
-                                 cofunding.get(task.provider_dir.name), trends=False)
+                                 cofunding.get(task.provider_dir.name),
+                                 reviews.get(task.provider_dir.name), trends=False)
                for task, found in zip(tasks, loaded, strict=True)]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
     if tasks and tasks[0].trend_months and audits:
@@ -529,6 +542,23 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
         for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
             audits[provider_id].trends = trend
     return results
+
+
+def _period_ilr_reviews(tasks: list[_ProviderTask],
+                        returns: dict[str, ProviderReturn]) -> dict[str, IlrReview]:
+    """The ILR review of every loaded return, made once for the period; none (each
+    provider reviews its own) when that step fails on an unexpected error."""
+    if not tasks or not returns:
+        return {}
+    from kpitools.ilr.reconcile import period_ilr_reviews
+
+    try:
+        return period_ilr_reviews(returns, as_of=tasks[0].as_of, rules=tasks[0].rules or Rules())
+    except Exception as error:  # a fault in kpitools: each provider on its own
+        log.warning("the period's ILR review failed (%s: %s); each provider's ILR is "
+                    "reviewed on its own", type(error).__name__, error)
+        log.debug("period ILR review failed", exc_info=error)
+        return {}
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
