@@ -99,20 +99,71 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
 
     check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
+    found = previous_dir is not None and Path(previous_dir).is_dir()
+    return _paired(current, previous_dir, load_provider(previous_dir, rules=rules) if found else None)
+
+
+def _paired(current: ProviderReturn, previous_dir: Path | None,
+            previous: ProviderReturn | None) -> _Loaded:
+    """A return with its previous month's (loaded when ``previous_dir`` is a folder),
+    with the notes that say which.
+
+    Raises:
+        ParameterError: the previous return is another provider's.
+    """
     notes: list[str] = []
-    previous = None
-    if previous_dir is not None:
-        if Path(previous_dir).is_dir():
-            previous = load_provider(previous_dir, rules=rules)
-            _same_provider(current, previous)
-            notes.append(f"previous return: {Path(previous_dir).as_posix()}")
-        else:
-            notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
-                         "restatements (RESTATED-*) not checked")
+    if previous is not None:
+        _same_provider(current, previous)
+        notes.append(f"previous return: {Path(previous_dir).as_posix()}")
+    elif previous_dir is not None:
+        notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
+                     "restatements (RESTATED-*) not checked")
     else:
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
     return _Loaded(current, previous, notes)
+
+
+def _load_period(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
+    """:func:`_load_task` of every task, each return (and its previous month's) read on
+    its own and all validated at once (:func:`kpitools.ilr.load.load_providers`); on a
+    fault of kpitools there, each task is loaded on its own (logged)."""
+    from kpitools.ilr.load import load_providers
+
+    try:
+        checked: list[_ProviderTask | KpiToolsError] = []
+        for task in tasks:
+            try:
+                check_provider_memory(task.provider_dir, task.previous_dir)
+                checked.append(task)
+            except KpiToolsError as error:
+                checked.append(error)
+        folders = [folder for task in checked if isinstance(task, _ProviderTask)
+                   for folder in (task.provider_dir, task.previous_dir)
+                   if folder is not None and (folder == task.provider_dir or folder.is_dir())]
+        rules = tasks[0].rules if tasks else None
+        returns = dict(zip(folders, load_providers(folders, rules=rules), strict=True))
+        return [task if isinstance(task, KpiToolsError) else _loaded(task, returns)
+                for task in checked]
+    except Exception as error:  # a fault in kpitools: each provider on its own
+        log.warning("loading the period's returns together failed (%s: %s); each provider "
+                    "is loaded on its own", type(error).__name__, error)
+        log.debug("period loading failed", exc_info=error)
+        return [_load_task(task) for task in tasks]
+
+
+def _loaded(task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
+            ) -> _Loaded | KpiToolsError:
+    """One task's returns, loaded by :func:`_load_period`, paired as :func:`_load` does."""
+    current = returns[task.provider_dir]
+    previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
+    for found in (current, previous):
+        if isinstance(found, KpiToolsError):
+            return found
+    try:
+        return _paired(current, task.previous_dir, previous)
+    except KpiToolsError as error:
+        return error
 
 
 SINGLE_PROVIDER_NOTE = (
@@ -453,8 +504,8 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
     all of them mapped and reviewed at once (:func:`kpitools.ilr.reconcile.
     period_ilr_reviews`), then each audit finished on its own (worklists); the trends'
     earlier months are measured once for the period (:func:`kpitools.kpis.trends.
-    period_trends`)."""
-    loaded = [_load_task(task) for task in tasks]
+    period_trends`). The returns are validated together (:func:`_load_period`)."""
+    loaded = _load_period(tasks)
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
     kpis: dict[str, list[KpiResult]] = {}
