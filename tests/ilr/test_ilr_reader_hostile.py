@@ -138,3 +138,30 @@ def test_billion_laughs_past_the_prolog_scan_keeps_process_memory_small(tmp_path
                           text=True, check=True, timeout=60)
     growth_kb = int(done.stdout.strip())
     assert growth_kb < 10 * 1024  # under 10 MB more than after the imports
+
+
+F2223 = HOSTILE.parent / "ILR-10012345-2223-20230331-120000-01.xml"
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("<LearnRefNumber>   \n  </LearnRefNumber>", None),  # blanks only: absent
+    ("<LearnRefNumber>\n  L001  \n</LearnRefNumber>", "L001"),  # stripped
+    ("<LearnRefNumber> <!-- a comment --> L001 </LearnRefNumber>", "L001"),
+    ("<LearnRefNumber>\n <?pi x?>L001</LearnRefNumber>", "L001"),
+    ("<LearnRefNumber><![CDATA[  ]]>L001</LearnRefNumber>", "L001"),
+    ("<LearnRefNumber>  <X>1</X>L001</LearnRefNumber>", None),  # its text is the blanks
+])
+def test_odd_but_well_formed_values_read_stripped(tmp_path: Path, written: str,
+                                                   read: str | None) -> None:
+    # the parser drops indentation between elements (remove_blank_text): a value is
+    # read the same whatever blanks, comments or instructions surround it
+    text = F2223.read_text(encoding="utf-8")
+    assert text.count("<LearnRefNumber>L001</LearnRefNumber>") == 1
+    path = tmp_path / F2223.name
+    path.write_text(text.replace("<LearnRefNumber>L001</LearnRefNumber>", written), encoding="utf-8")
+    learners = read_ilr(path).learners
+    assert learners[0].learn_ref_number == read
+    # the others unchanged but for their line (the value above may span several)
+    assert ([(lr.learn_ref_number, lr.deliveries, lr.employments) for lr in learners[1:]]
+            == [(lr.learn_ref_number, lr.deliveries, lr.employments)
+                for lr in read_ilr(F2223).learners[1:]])
