@@ -23,7 +23,7 @@ from datetime import date
 import pandas as pd
 
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
-from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.mapping import IlrTables, period_tables_from_ilr_files, tables_from_ilr_files
 from kpitools.layout import ilr_files
 from kpitools.model import (
     ILR_DROPOUTS,
@@ -38,6 +38,8 @@ from kpitools.rules import Rules
 logger = logging.getLogger(__name__)
 
 _DATES = ("start_date", "withdrawal_date", "completion_date")
+_COMPARED = ("learner_ref", "bootcamp_id", "learner_type", "employer_id", *_DATES, "source")
+"""The learners' columns the comparison reads (the others are not carried through it)."""
 
 
 def reconcile(
@@ -64,8 +66,8 @@ def reconcile(
     """
     rules = rules or Rules()
     cutoff = _cutoff(ilr_tables.as_known, as_of)
-    sheet = _rows(_in_scope(datasheet_tables["learners"], cutoff))
-    ilr = _rows(_in_scope(ilr_tables.learners, cutoff))
+    sheet = _rows(_in_scope(datasheet_tables["learners"][list(_COMPARED)], cutoff))
+    ilr = _rows(_in_scope(ilr_tables.learners[list(_COMPARED)], cutoff))
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
     findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in"
                          " the ILR") for i in sheet_only]
@@ -227,7 +229,7 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     if employers is None or employers.empty:
         return {}
     sizes: dict[str, bool] = {}
-    for row in employers.itertuples(index=False):
+    for row in employers[["employer_id", "employee_count", "size_band"]].itertuples(index=False):
         if not is_blank(row.employee_count):
             sizes[str(row.employer_id)] = int(row.employee_count) < rules.sme_employee_limit
         elif not is_blank(row.size_band):
@@ -257,14 +259,41 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
     files = ilr_files(current.path)
     if not files:
         return IlrReview()
-    ilr_tables = tables_from_ilr_files(files, rules=rules)
+    return _review(current, tables_from_ilr_files(files, rules=rules), as_of=as_of, rules=rules)
+
+
+def period_ilr_reviews(returns: Mapping[str, ProviderReturn], *, as_of: date,
+                       rules: Rules) -> dict[str, IlrReview]:
+    """:func:`ilr_review` of every return of a period, the ILR files of all providers
+    mapped at once (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`).
+
+    Returns:
+        Return key → its review, equal to :func:`ilr_review` of that return. A return
+        whose ILR files cannot be read is left out: its own :func:`ilr_review` raises
+        the error that stops that provider.
+    """
+    paths = {key: ilr_files(current.path) for key, current in returns.items()}
+    tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
+    reviews: dict[str, IlrReview] = {}
+    for key, current in returns.items():
+        mapped = tables.get(key)
+        if not paths[key]:
+            reviews[key] = IlrReview()
+        elif isinstance(mapped, IlrTables):
+            reviews[key] = _review(current, mapped, as_of=as_of, rules=rules)
+    return reviews
+
+
+def _review(current: ProviderReturn, ilr_tables: IlrTables, *, as_of: date,
+            rules: Rules) -> IlrReview:
+    """:func:`ilr_review` of a return whose ILR files are mapped."""
     findings = dfe_rule_findings(ilr_tables)
     learners = current.tables["learners"]
     from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
     if not (len(learners) and bool(from_ilr.all())):
         findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
-    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id, len(files),
-                len(findings))
+    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id,
+                len(ilr_tables.inputs), len(findings))
     return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
 
 
