@@ -267,10 +267,12 @@ def period_tables_from_ilr_files(
 
 @dataclass
 class _Mapped:
-    """One provider's ILR files mapped into rows (per table), before they become frames."""
+    """One provider's ILR files mapped into rows (per table), before they become frames
+    (the files' records are not kept: a period maps every provider before any frame)."""
 
-    files: Sequence[IlrFile]
-    current: list[IlrFile]
+    inputs: tuple[InputFile, ...]
+    ukprn: str
+    learners_read: int
     as_known: date
     rows: dict[str, list[dict[str, object]]]
     rejected: list[dict[str, object]]
@@ -285,7 +287,7 @@ class _Mapped:
         rejected_frame = (pd.DataFrame(self.rejected, columns=list(empty_rejected().columns))
                           if self.rejected else empty_rejected())
         accepted = len(frames["learners"])
-        read = sum(f.learners_read for f in self.current)
+        read = self.learners_read
         logger.info("ILR: %d learners read, %d on a bootcamp, %d ignored", read, self.bootcamp,
                     read - self.bootcamp)
         return IlrTables(
@@ -294,7 +296,7 @@ class _Mapped:
             rejected=rejected_frame,
             counts={"learners": TableCount("learners", self.candidates, accepted,
                                            self.candidates - accepted)},
-            inputs=tuple(_input_file(f) for f in self.files), ukprn=self.files[0].header.ukprn,
+            inputs=self.inputs, ukprn=self.ukprn,
             as_known=self.as_known, learners_read=read, bootcamp_learners=self.bootcamp,
             non_bootcamp_learners=read - self.bootcamp, notes=tuple(dict.fromkeys(self.notes)),
             lines=self.lines, findings=tuple(self.findings),
@@ -338,7 +340,8 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
                 when = reported.get(key)
                 if when is not None:
                     rows["learners"][key][0]["withdrawal_reported_date"] = when
-    return _Mapped(files, current, as_known,
+    return _Mapped(tuple(_input_file(f) for f in files), files[0].header.ukprn,
+                   sum(f.learners_read for f in current), as_known,
                    {name: [r for rs in by_key.values() for r in rs] for name, by_key in rows.items()},
                    rejected, notes, lines, findings, candidates, bootcamp)
 
