@@ -1,5 +1,6 @@
-"""The auditor's worklists for one provider: verification samples, ageing of open items
-and drop-out breach risk, named as ``ProviderAudit.worklists`` holds them."""
+"""The auditor's worklists for one provider or a whole period: verification samples,
+ageing of open items and drop-out breach risk, named as ``ProviderAudit.worklists`` holds
+them."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from datetime import date
 import pandas as pd
 
 from kpitools.model import ProviderReturn
+from kpitools.returns.contract import STAGES
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.ageing import AGEING_WORKLISTS, ageing_worklists
-from kpitools.worklists.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
-from kpitools.worklists.sampling import draw_samples
+from kpitools.worklists.ageing import AGEING_WORKLISTS, period_ageing
+from kpitools.worklists.period import PeriodTables
+from kpitools.worklists.risk import (
+    Hazard,
+    period_breach_risk,
+    period_hazard_counts,
+    pool,
+    portfolio_hazard,
+)
+from kpitools.worklists.sampling import period_samples
 
 
 def pack_seed(provider_id: str, as_of: date) -> int:
@@ -33,7 +42,7 @@ def provider_worklists(
     seed: int | None = None,
     breach: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Samples, ageing and breach risk of one return.
+    """Samples, ageing and breach risk of one return: :func:`period_worklists` on it.
 
     Args:
         provider: the validated return.
@@ -49,18 +58,50 @@ def provider_worklists(
         the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
         no personal data.
     """
-    chosen = pack_seed(provider.provider_id, as_of) if seed is None else seed
-    samples = {s.name: s.worklist for s in draw_samples(provider, as_of=as_of, seed=chosen).samples}
-    employer_lists = [samples.pop(f"employers_{stage}") for stage in ("design", "delivery", "post")]
-    worklists = {
-        "sample_employers": pd.concat(employer_lists, ignore_index=True),
-        "sample_completers": samples["completers"].assign(sample_seed=chosen),
-        "sample_outcomes": samples["outcomes"].assign(sample_seed=chosen),
-    }
-    worklists["sample_employers"] = worklists["sample_employers"].assign(sample_seed=chosen)
-    worklists.update(ageing_worklists(provider, as_of=as_of, rules=rules))
-    if breach:
-        worklists[BREACH_RISK] = breach_risk(provider, as_of=as_of, rules=rules, portfolio=portfolio)
+    key = provider.provider_id
+    return period_worklists({key: provider}, as_of=as_of, rules=rules, portfolio=portfolio,
+                            seeds=None if seed is None else {key: seed}, breach=breach)[key]
+
+
+def period_worklists(
+    returns: Mapping[str, ProviderReturn],
+    *,
+    as_of: date,
+    rules: Rules,
+    portfolio: Hazard | None = None,
+    seeds: Mapping[str, int] | None = None,
+    breach: bool = True,
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every return's worklists at once: each population, ageing list and breach risk
+    built once for all the returns, stacked (:class:`~kpitools.worklists.period.PeriodTables`),
+    then cut into each provider's. A provider gets exactly what it gets alone: its
+    sample is drawn from its own cases with its own seed.
+
+    Args:
+        returns: per provider id, its validated return.
+        as_of, rules, portfolio, breach: as for :func:`provider_worklists`.
+        seeds: per provider id, its sample seed (default :func:`pack_seed` of the return's
+            provider id).
+
+    Returns:
+        Per provider id (in the order given), its worklists as :func:`provider_worklists`
+        names and orders them.
+    """
+    chosen = {key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
+              for key, provider in returns.items()}
+    measured = PeriodTables.of(returns, as_of)
+    samples = period_samples(measured, seeds=chosen)
+    ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
+    risk = period_breach_risk(measured, rules=rules, portfolio=portfolio) if breach else {}
+    worklists = {}
+    for key in returns:
+        drawn = {s.name: s.worklist.assign(sample_seed=chosen[key]) for s in samples[key]}
+        employers = [drawn.pop(f"employers_{stage}") for stage in STAGES]
+        worklists[key] = {
+            "sample_employers": pd.concat(employers, ignore_index=True),
+            "sample_completers": drawn["completers"], "sample_outcomes": drawn["outcomes"],
+            **ageing[key], **({BREACH_RISK: risk[key]} if breach else {}),
+        }
     return worklists
 
 
@@ -80,9 +121,7 @@ def portfolio_breach_risk(
     returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
 ) -> dict[str, pd.DataFrame]:
     """Breach risk of every provider with its hazard shrunk toward the portfolio's
-    (every provider's finished bootcamps pooled)."""
-    prior = portfolio_hazard(pool(hazard_counts(r, as_of=as_of) for r in returns.values()))
-    return {
-        provider_id: breach_risk(provider, as_of=as_of, rules=rules, portfolio=prior)
-        for provider_id, provider in returns.items()
-    }
+    (every provider's finished bootcamps pooled), computed for all of them at once."""
+    period = PeriodTables.of(returns, as_of)
+    prior = portfolio_hazard(pool(period_hazard_counts(period).values()))
+    return period_breach_risk(period, rules=rules, portfolio=prior)

@@ -37,9 +37,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis.measured import bootcamp_timing, derived, measured
+from kpitools.kpis.measured import bootcamp_timing, derived
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
+from kpitools.worklists.period import PeriodTables
 
 PRIOR_STRENGTH = 20.0  # learner-weeks: how strongly a provider is pulled to the portfolio
 FLAG_PROBABILITY = 0.5
@@ -93,29 +94,46 @@ def _cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
     """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
-    at ``as_of`` (only what was known at ``as_of`` is used; counted once per return and
-    ``as_of``, :mod:`kpitools.kpis.measured`)."""
-    return derived(measured(provider, as_of), "hazard_counts",
-                   lambda: _hazard_counts(provider, as_of))
+    at ``as_of`` (only what was known at ``as_of`` is used)."""
+    return period_hazard_counts(PeriodTables.of({provider.provider_id: provider}, as_of))[
+        provider.provider_id]
 
 
-def _hazard_counts(provider: ProviderReturn, as_of: date) -> HazardCounts:
-    tables = measured(provider, as_of)
-    timing = bootcamp_timing(measured(provider, as_of), as_of)
+def period_hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
+    """:func:`hazard_counts` of every provider of ``period`` at once (counted once per
+    stacked tables, :func:`kpitools.kpis.measured.derived`)."""
+    return derived(period.tables, "hazard_counts", lambda: _hazard_counts(period))
+
+
+def _hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
+    tables, as_of = period.tables, period.as_of
+    timing = bootcamp_timing(tables, as_of)
     finished = timing.index[timing["finished"]]
-    cohort = _cohort(tables)
-    cohort = cohort[cohort["bootcamp_id"].isin(finished)]
+    learners = tables["learners"]
+    mine = (learners["m1_date"].notna() & learners["bootcamp_id"].isin(finished)).to_numpy(dtype=bool)
+    cohort, owner = learners[mine], period.owners["learners"][mine]
+    counts = {provider: HazardCounts() for provider in period.providers}
     if cohort.empty:
-        return HazardCounts()
+        return counts
     withdrew = cohort["withdrawal_date"].notna() & (cohort["withdrawal_date"] >= cohort["m1_date"])
     end = cohort["bootcamp_id"].map(timing["end_date"]).clip(upper=pd.Timestamp(as_of))
     exit_day = cohort["withdrawal_date"].fillna(cohort["completion_date"]).fillna(end)
     exit_week = ((exit_day - cohort["m1_date"]).dt.days.clip(lower=0) // 7).to_numpy(dtype=int)
-    weeks = int(exit_week.max()) + 1
-    at_risk = np.array([(exit_week >= w).sum() for w in range(weeks)])
-    events = np.bincount(exit_week[withdrew.to_numpy(dtype=bool)], minlength=weeks)
-    return HazardCounts(tuple(int(e) for e in events), tuple(int(n) for n in at_risk),
-                        bootcamps=int(cohort["bootcamp_id"].nunique()))
+    # learners leaving in each week, per provider; at risk in week w = leaving in w or later
+    leaving = np.zeros((len(period.providers), int(exit_week.max()) + 1), dtype=np.int64)
+    np.add.at(leaving, (owner, exit_week), 1)
+    events = np.zeros_like(leaving)
+    withdrawn = withdrew.to_numpy(dtype=bool)
+    np.add.at(events, (owner[withdrawn], exit_week[withdrawn]), 1)
+    at_risk = np.cumsum(leaving[:, ::-1], axis=1)[:, ::-1]
+    weeks = pd.Series(exit_week).groupby(owner).max()
+    bootcamps = cohort["bootcamp_id"].groupby(owner).nunique()
+    for position, last in weeks.items():
+        counts[period.providers[position]] = HazardCounts(
+            tuple(int(e) for e in events[position, :last + 1]),
+            tuple(int(n) for n in at_risk[position, :last + 1]),
+            bootcamps=int(bootcamps[position]))
+    return counts
 
 
 def pool(counts: Iterable[HazardCounts]) -> HazardCounts:
@@ -191,19 +209,44 @@ def breach_risk(
         One row per running bootcamp, columns :data:`RISK_COLUMNS`; rates as fractions;
         ``p_above_limit`` is NaN when no finished bootcamp gives a hazard.
     """
-    hazard = shrunk_hazard(hazard_counts(provider, as_of=as_of), portfolio)
-    tables = measured(provider, as_of)
-    timing = bootcamp_timing(measured(provider, as_of), as_of)
-    cohort = _cohort(tables)
-    rows = []
-    for bootcamp_id, timing_row in timing[~timing["finished"]].iterrows():
-        learners = cohort[cohort["bootcamp_id"] == bootcamp_id]
-        if learners.empty:
+    period = PeriodTables.of({provider.provider_id: provider}, as_of)
+    return period_breach_risk(period, rules=rules, portfolio=portfolio,
+                              flag_probability=flag_probability)[provider.provider_id]
+
+
+def period_breach_risk(
+    period: PeriodTables,
+    *,
+    rules: Rules,
+    portfolio: Hazard | None = None,
+    flag_probability: float = FLAG_PROBABILITY,
+) -> dict[str, pd.DataFrame]:
+    """:func:`breach_risk` of every provider of ``period`` at once, each with its own
+    hazard shrunk toward ``portfolio``.
+
+    Returns:
+        Per provider id (in the period's order), its breach risk.
+    """
+    as_of = period.as_of
+    counts = period_hazard_counts(period)
+    hazards = [shrunk_hazard(counts[provider], portfolio) for provider in period.providers]
+    timing = bootcamp_timing(period.tables, as_of)
+    running = timing[~timing["finished"]]
+    owners = period.bootcamp_owners(running.index)
+    names = period.local(pd.Series(running.index, dtype=object), owners).tolist()
+    cohort = _cohort(period.tables)
+    members = cohort.groupby("bootcamp_id", sort=False).indices
+    rows: list[list[dict[str, object]]] = [[] for _ in period.providers]
+    for bootcamp_id, name, end_date, owner in zip(running.index.tolist(), names,
+                                                  running["end_date"].tolist(), owners.tolist(),
+                                                  strict=True):
+        if bootcamp_id not in members:
             continue
-        rows.append(_bootcamp_risk(str(bootcamp_id), timing_row["end_date"], learners, hazard,
-                                   as_of=as_of, limit=rules.dropout_limit,
-                                   flag_probability=flag_probability))
-    return pd.DataFrame(rows, columns=list(RISK_COLUMNS))
+        rows[owner].append(_bootcamp_risk(str(name), end_date, cohort.iloc[members[bootcamp_id]],
+                                          hazards[owner], as_of=as_of, limit=rules.dropout_limit,
+                                          flag_probability=flag_probability))
+    return {provider: pd.DataFrame(mine, columns=list(RISK_COLUMNS))
+            for provider, mine in zip(period.providers, rows, strict=True)}
 
 
 def _bootcamp_risk(
