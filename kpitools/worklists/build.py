@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.model import ProviderReturn
@@ -90,18 +91,25 @@ def period_worklists(
     chosen = {key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
               for key, provider in returns.items()}
     measured = PeriodTables.of(returns, as_of)
-    samples = period_samples(measured, seeds=chosen)
+    seed_of = np.array([chosen[key] for key in measured.providers], dtype=np.int64)
+    drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen)}
+    employers = [drawn[f"employers_{stage}"] for stage in STAGES]
+    owner = np.concatenate([sample.owner for sample in employers]).astype(int)
+    samples = {
+        # each provider's picks stage after stage (split keeps the order within a provider)
+        "sample_employers": measured.split(pd.concat(
+            [sample.worklist for sample in employers], ignore_index=True).assign(
+                sample_seed=seed_of[owner]), owner),
+        **{f"sample_{name}": measured.split(drawn[name].worklist.assign(
+            sample_seed=seed_of[drawn[name].owner]), drawn[name].owner)
+           for name in ("completers", "outcomes")},
+    }
     ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
     risk = period_breach_risk(measured, rules=rules, portfolio=portfolio) if breach else {}
     worklists = {}
     for key in returns:
-        drawn = {s.name: s.worklist.assign(sample_seed=chosen[key]) for s in samples[key]}
-        employers = [drawn.pop(f"employers_{stage}") for stage in STAGES]
-        worklists[key] = {
-            "sample_employers": pd.concat(employers, ignore_index=True),
-            "sample_completers": drawn["completers"], "sample_outcomes": drawn["outcomes"],
-            **ageing[key], **({BREACH_RISK: risk[key]} if breach else {}),
-        }
+        worklists[key] = {**{name: split[key] for name, split in samples.items()}, **ageing[key],
+                          **({BREACH_RISK: risk[key]} if breach else {})}
     return worklists
 
 

@@ -11,7 +11,7 @@ whether it is built alone or with its period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +24,11 @@ from kpitools.returns.contract import TABLES
 from kpitools.returns.period import SCOPE, stacked_tables
 from kpitools.returns.validate import empty_table
 
+MEASURED_TABLES = ("bootcamps", "learners", "employers", "outcomes")
+"""The tables the samples and the breach risk read, as they stood at ``as_of``."""
+RETURNED_TABLES = ("learners", "outcomes", "employer_contacts")
+"""The tables the ageing lists read as returned."""
+
 
 @dataclass(frozen=True)
 class PeriodTables:
@@ -31,7 +36,7 @@ class PeriodTables:
 
     Attributes:
         providers: the providers' ids (the keys given), in stacking order.
-        tables: one frame per contract table, identifiers scoped: the
+        tables: one frame per table stacked, identifiers scoped: the
             :class:`~kpitools.kpis.measured.MeasuredTables` of the returns at ``as_of``,
             or their tables as returned.
         owners: per table, each row's provider (its position in ``providers``).
@@ -46,25 +51,28 @@ class PeriodTables:
     @classmethod
     def of(cls, returns: Mapping[str, ProviderReturn], as_of: date, *,
            as_returned: bool = False) -> PeriodTables:
-        """The returns' tables as they stood at ``as_of`` (:func:`measured`), stacked; or,
-        with ``as_returned``, their tables as returned (what is dated after ``as_of``
-        kept, as the ageing lists need it)."""
+        """The tables the worklists read of each return, as they stood at ``as_of``
+        (:func:`measured`), stacked; or, with ``as_returned``, the ones the ageing lists
+        read as returned (what is dated after ``as_of`` is aged ``invalid date``)."""
         if as_returned:
-            return cls.from_tables({p: r.tables for p, r in returns.items()}, as_of, measured=False)
-        return cls.from_tables({p: measured(r, as_of) for p, r in returns.items()}, as_of)
+            return cls.from_tables({p: r.tables for p, r in returns.items()}, as_of,
+                                   measured=False, names=RETURNED_TABLES)
+        return cls.from_tables({p: measured(r, as_of) for p, r in returns.items()}, as_of,
+                               names=MEASURED_TABLES)
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, Mapping[str, pd.DataFrame]], as_of: date, *,
-                    measured: bool = True) -> PeriodTables:
-        """Each provider's tables stacked (an absent table is empty); ``measured``: they
-        are already :func:`kpitools.kpis.measured.measured_tables` at ``as_of``."""
-        providers = tuple(tables)
-        complete = {p: {name: table(tables[p], name) for name in TABLES} for p in providers}
+                    measured: bool = True, names: Iterable[str] = tuple(TABLES)) -> PeriodTables:
+        """Tables ``names`` of each provider stacked (an absent table is empty);
+        ``measured``: they are already :func:`kpitools.kpis.measured.measured_tables` at
+        ``as_of``."""
+        providers, names = tuple(tables), tuple(names)
+        complete = {p: {name: table(tables[p], name) for name in names} for p in providers}
         positions = np.arange(len(providers))
         owners = {name: np.repeat(positions, [len(complete[p][name]) for p in providers]).astype(int)
-                  for name in TABLES}
-        stacked = (stacked_tables(complete) if providers
-                   else {name: empty_table(name) for name in TABLES})
+                  for name in names}
+        stacked = (stacked_tables(complete, names) if providers
+                   else {name: empty_table(name) for name in names})
         return cls(providers, MeasuredTables(stacked, as_of) if measured else stacked, owners, as_of)
 
     def prefix_lengths(self) -> np.ndarray:
@@ -89,8 +97,18 @@ class PeriodTables:
         return owners.reindex(bootcamps).to_numpy(dtype=int)
 
     def split(self, frame: pd.DataFrame, owner: np.ndarray) -> dict[str, pd.DataFrame]:
-        """``frame`` (its rows ordered by ``owner``) cut into each provider's rows, each
-        indexed 0..n-1; a provider without a row gets the empty frame with the columns."""
-        bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1))
-        return {provider: frame.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True)
+        """``frame`` cut into each provider's rows (``owner``, row by row), each in the
+        order of ``frame`` and indexed 0..n-1; a provider without a row gets the empty
+        frame with the columns."""
+        if len(owner) > 1 and (np.diff(owner) < 0).any():
+            order = np.argsort(owner, kind="stable")
+            frame, owner = frame.iloc[order], owner[order]
+        bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1)).tolist()
+        return {provider: _indexed(frame.iloc[bounds[i]:bounds[i + 1]])
                 for i, provider in enumerate(self.providers)}
+
+
+def _indexed(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (a new frame) indexed 0..n-1 in place: cheaper than ``reset_index``."""
+    rows.index = pd.RangeIndex(len(rows))
+    return rows

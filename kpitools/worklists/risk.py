@@ -234,48 +234,76 @@ def period_breach_risk(
     running = timing[~timing["finished"]]
     owners = period.bootcamp_owners(running.index)
     names = period.local(pd.Series(running.index, dtype=object), owners).tolist()
-    cohort = _cohort(period.tables)
-    members = cohort.groupby("bootcamp_id", sort=False).indices
-    rows: list[list[dict[str, object]]] = [[] for _ in period.providers]
-    for bootcamp_id, name, end_date, owner in zip(running.index.tolist(), names,
-                                                  running["end_date"].tolist(), owners.tolist(),
-                                                  strict=True):
-        if bootcamp_id not in members:
+    cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
+    rows: list[dict[str, object]] = []
+    owner: list[int] = []
+    for bootcamp_id, name, end_date, mine in zip(running.index.tolist(), names,
+                                                 running["end_date"].tolist(), owners.tolist(),
+                                                 strict=True):
+        learners = cohort.members.get(bootcamp_id)
+        if learners is None:
             continue
-        rows[owner].append(_bootcamp_risk(str(name), end_date, cohort.iloc[members[bootcamp_id]],
-                                          hazards[owner], as_of=as_of, limit=rules.dropout_limit,
-                                          flag_probability=flag_probability))
-    return {provider: pd.DataFrame(mine, columns=list(RISK_COLUMNS))
-            for provider, mine in zip(period.providers, rows, strict=True)}
+        rows.append(_bootcamp_risk(str(name), end_date, cohort, learners, hazards[mine],
+                                   limit=rules.dropout_limit, flag_probability=flag_probability))
+        owner.append(mine)
+    split = period.split(pd.DataFrame(rows, columns=list(RISK_COLUMNS)), np.array(owner, dtype=int))
+    # a provider with no running bootcamp gets the list a provider alone gets
+    return {provider: risk if len(risk) else pd.DataFrame([], columns=list(RISK_COLUMNS))
+            for provider, risk in split.items()}
+
+
+@dataclass(frozen=True)
+class _CohortFacts:
+    """What the projection needs of each cohort learner, as arrays, and each bootcamp's
+    learners (their positions, in row order)."""
+
+    members: dict[object, np.ndarray]
+    withdrew: np.ndarray
+    done: np.ndarray
+    days_since_m1: list[float]
+    days_m1_to_end: list[float]
+
+    @classmethod
+    def of(cls, cohort: pd.DataFrame, timing: pd.DataFrame, as_of: date) -> _CohortFacts:
+        if cohort.empty:
+            return cls({}, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), [], [])
+        m1, withdrawal = cohort["m1_date"], cohort["withdrawal_date"]
+        end = cohort["bootcamp_id"].map(timing["end_date"])
+        return cls(
+            members=cohort.groupby("bootcamp_id", sort=False).indices,
+            withdrew=(withdrawal.notna() & (withdrawal >= m1)).to_numpy(dtype=bool),
+            done=(withdrawal.notna() | cohort["completion_date"].notna()).to_numpy(dtype=bool),
+            days_since_m1=(pd.Timestamp(as_of) - m1).dt.days.tolist(),
+            days_m1_to_end=(end - m1).dt.days.tolist(),
+        )
 
 
 def _bootcamp_risk(
-    bootcamp_id: str, end_date: pd.Timestamp, learners: pd.DataFrame, hazard: Hazard | None,
-    *, as_of: date, limit: float, flag_probability: float,
+    bootcamp_id: str, end_date: pd.Timestamp, cohort: _CohortFacts, learners: np.ndarray,
+    hazard: Hazard | None, *, limit: float, flag_probability: float,
 ) -> dict[str, object]:
-    withdrew = learners["withdrawal_date"].notna() & (learners["withdrawal_date"] >= learners["m1_date"])
-    done = learners["withdrawal_date"].notna() | learners["completion_date"].notna()
-    active = learners[~done]
-    cohort, withdrawn = len(learners), int(withdrew.sum())
+    active = learners[~cohort.done[learners]].tolist()
+    size, withdrawn = len(learners), int(cohort.withdrew[learners].sum())
     row: dict[str, object] = {
-        "bootcamp_id": bootcamp_id, "end_date": end_date, "cohort": cohort,
-        "withdrawn": withdrawn, "active": len(active), "current_rate": withdrawn / cohort,
+        "bootcamp_id": bootcamp_id, "end_date": end_date, "cohort": size,
+        "withdrawn": withdrawn, "active": len(active), "current_rate": withdrawn / size,
         "limit": limit,
     }
     if hazard is None:
         return {**row, "projected_withdrawals": math.nan, "projected_rate": math.nan,
                 "p_above_limit": math.nan, "at_risk": False,
                 "basis": "no finished bootcamp to learn the drop-out pattern from"}
-    today = pd.Timestamp(as_of)
+    # weeks since M1: from the week after as_of's to the one the bootcamp ends in
     chances = [
-        hazard.withdraw_probability((today - m1).days // 7 + 1, (end_date - m1).days // 7)
-        for m1 in active["m1_date"]
+        hazard.withdraw_probability(int(cohort.days_since_m1[i]) // 7 + 1,
+                                    int(cohort.days_m1_to_end[i]) // 7)
+        for i in active
     ]
     dist = final_count_distribution(chances)
     # the final rate is above the limit from this many withdrawals in all
-    breach_at = math.floor(limit * cohort + 1e-9) + 1
+    breach_at = math.floor(limit * size + 1e-9) + 1
     p_above = float(dist[max(0, breach_at - withdrawn):].sum())
     expected = float(sum(chances))
     return {**row, "projected_withdrawals": withdrawn + expected,
-            "projected_rate": (withdrawn + expected) / cohort, "p_above_limit": p_above,
+            "projected_rate": (withdrawn + expected) / size, "p_above_limit": p_above,
             "at_risk": p_above >= flag_probability, "basis": hazard.basis}

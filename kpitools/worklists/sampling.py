@@ -263,10 +263,13 @@ def draw_samples(
     shows them (pseudonym, names) is decided when it is written (:func:`write_samples`).
     It is :func:`period_samples` on one return.
     """
-    period = PeriodTables.of({provider.provider_id: provider}, as_of)
-    samples = period_samples(period, seeds={provider.provider_id: seed}, fraction=fraction,
-                             minimum=minimum)[provider.provider_id]
-    return SampleSet(provider.provider_id, as_of, seed, fraction, minimum, samples)
+    key = provider.provider_id
+    period = PeriodTables.of({key: provider}, as_of)
+    samples = tuple(Sample(drawn.name, int(drawn.populations[0]),
+                           period.split(drawn.worklist, drawn.owner)[key])
+                    for drawn in period_samples(period, seeds={key: seed}, fraction=fraction,
+                                                minimum=minimum))
+    return SampleSet(key, as_of, seed, fraction, minimum, samples)
 
 
 def period_samples(
@@ -275,39 +278,40 @@ def period_samples(
     seeds: Mapping[str, int],
     fraction: float = DEFAULT_FRACTION,
     minimum: int = DEFAULT_MINIMUM,
-) -> dict[str, tuple[Sample, ...]]:
+) -> list[PeriodSample]:
     """:func:`draw_samples` of every provider of ``period`` at once: each population is
     built once for the period, and each provider's sample drawn from its own cases with
     its own seed (``seeds``, per provider id), exactly as it is drawn alone.
 
     Returns:
-        Per provider id (in the period's order), its samples in :func:`draw_samples` order.
+        The samples in :func:`draw_samples` order, each holding every provider's picks.
     """
-    drawn: dict[str, list[Sample]] = {provider: [] for provider in period.providers}
     population, owner = stage_population(period)
     population = _local_population(period, population, owner)
     stage = population["stage"].to_numpy(dtype=object)
+    samples = []
     for name in STAGES:
         mine = stage == name
         cases = population[mine]
-        _add(drawn, period, _draw_period(
+        samples.append(_draw_period(
             period, cases, owner[mine], text_key(cases, ["employer_id"]), seeds=seeds,
-            name=f"employers_{name}", fraction=fraction, minimum=minimum), _employer_worklist)
-    tables = period.tables
-    learners = tables["learners"]
+            name=f"employers_{name}", fraction=fraction, minimum=minimum,
+            layout=_employer_worklist))
+    learners = period.tables["learners"]
     done = learners["completion_date"].notna().to_numpy()
     completers = _local_ids(period, learners[done], period.owners["learners"][done])
-    _add(drawn, period, _draw_period(
+    samples.append(_draw_period(
         period, completers, period.owners["learners"][done],
         text_key(completers, ["learner_ref", "bootcamp_id"]), seeds=seeds, name="completers",
-        fraction=fraction, minimum=minimum), lambda picked: _learner_worklist(picked, "completion"))
-    outcomes = _local_ids(period, tables["outcomes"], period.owners["outcomes"])
+        fraction=fraction, minimum=minimum,
+        layout=lambda picked: _learner_worklist(picked, "completion")))
+    outcomes = _local_ids(period, period.tables["outcomes"], period.owners["outcomes"])
     keys = text_key(outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date",
                                "employer_id"])
-    _add(drawn, period, _draw_period(
+    samples.append(_draw_period(
         period, outcomes, period.owners["outcomes"], keys, seeds=seeds, name="outcomes",
-        fraction=fraction, minimum=minimum), lambda picked: _learner_worklist(picked, "outcome"))
-    return {provider: tuple(samples) for provider, samples in drawn.items()}
+        fraction=fraction, minimum=minimum, layout=lambda picked: _learner_worklist(picked, "outcome")))
+    return samples
 
 
 def _local_ids(period: PeriodTables, frame: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
@@ -317,18 +321,28 @@ def _local_ids(period: PeriodTables, frame: pd.DataFrame, owner: np.ndarray) -> 
 
 
 @dataclass(frozen=True)
-class _Drawn:
-    """The picks of one population for every provider, stacked provider by provider."""
+class PeriodSample:
+    """One population's worklist for every provider of a period, provider after provider
+    (``PeriodTables.split(worklist, owner)`` gives each provider's).
+
+    Attributes:
+        name: the population's name.
+        worklist: every provider's picks, in pick order within each provider.
+        owner: each pick's provider (its position in ``PeriodTables.providers``).
+        populations: per provider (by position), the population's size.
+    """
 
     name: str
-    picked: pd.DataFrame
+    worklist: pd.DataFrame
     owner: np.ndarray
     populations: np.ndarray
 
 
 def _draw_period(period: PeriodTables, population: pd.DataFrame, owner: np.ndarray, keys: pd.Series,
-                 *, seeds: Mapping[str, int], name: str, fraction: float, minimum: int) -> _Drawn:
-    """:func:`draw` of each provider's cases (``owner``) with its own seed."""
+                 *, seeds: Mapping[str, int], name: str, fraction: float, minimum: int,
+                 layout: Callable[[pd.DataFrame], pd.DataFrame]) -> PeriodSample:
+    """:func:`draw` of each provider's cases (``owner``) with its own seed, the picks
+    laid out by ``layout``."""
     seed_of = [seeds[provider] for provider in period.providers]
     owners = owner.tolist()
     digests = [case_digest(seed_of[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)]
@@ -342,21 +356,11 @@ def _draw_period(period: PeriodTables, population: pd.DataFrame, owner: np.ndarr
         size = sample_size(count, fraction=fraction, minimum=minimum)
         picks += order[start:start + size]
         ranks += range(1, size + 1)
-    picked = population.iloc[picks].assign(
+    picked = population.iloc[picks].reset_index(drop=True).assign(
         pick_rank=np.array(ranks, dtype=np.int64),
-        pick_id=np.array([f"{name}-{digests[i][:10]}" for i in picks], dtype=object))
-    picked = picked.reset_index(drop=True)
-    # text columns typed as they are when something is picked, even when nothing is
-    return _Drawn(name, picked.assign(pick_id=picked["pick_id"].astype("str")), owner[picks], counts)
-
-
-def _add(drawn: dict[str, list[Sample]], period: PeriodTables, population: _Drawn,
-         worklist: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
-    """Each provider's sample of ``population``, as ``worklist`` lays it out."""
-    split = period.split(worklist(population.picked), population.owner)
-    for position, provider in enumerate(period.providers):
-        drawn[provider].append(Sample(population.name, int(population.populations[position]),
-                                      split[provider]))
+        # typed as when something is picked, also when nothing is
+        pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"))
+    return PeriodSample(name, layout(picked), owner[picks], counts)
 
 
 def _employer_worklist(picked: pd.DataFrame) -> pd.DataFrame:
