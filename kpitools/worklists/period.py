@@ -1,8 +1,8 @@
-"""Several returns' measured tables as one frame per table, for building every
-provider's worklists at once, and the stacked worklists cut back into each provider's.
+"""Several returns' tables as one frame per table, for building every provider's
+worklists at once, and the stacked worklists cut back into each provider's.
 
-The tables are :func:`kpitools.returns.period.stacked_tables` of each return's measured
-tables (identifiers scoped to their provider), with each row's provider kept by
+The tables are :func:`kpitools.returns.period.stacked_tables` of each return's tables
+(identifiers scoped to their provider), with each row's provider kept by
 position (:attr:`PeriodTables.owners`), so that a worklist built on the stacked frames
 is sorted provider by provider and sliced back (:meth:`PeriodTables.split`). One
 provider is the same machinery on one return: a provider's worklists are the same
@@ -32,7 +32,7 @@ RETURNED_TABLES = ("learners", "outcomes", "employer_contacts")
 
 @dataclass(frozen=True)
 class PeriodTables:
-    """The measured tables of several returns stacked.
+    """Several returns' tables stacked (as they stood at ``as_of``, or as returned).
 
     Attributes:
         providers: the providers' ids (the keys given), in stacking order.

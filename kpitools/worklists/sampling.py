@@ -108,32 +108,45 @@ def case_digest(seed: int, name: str, key: str) -> str:
     return hashlib.sha256(f"{seed}|{name}|{key}".encode()).hexdigest()
 
 
-def rank_population(population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str) -> pd.DataFrame:
-    """The population in pick order, with ``pick_rank`` (1 = first) and ``pick_id``.
+def draw(
+    population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str, fraction: float, minimum: int
+) -> Sample:
+    """The first n cases of ``population`` ranked by their random key (see the module
+    docstring), with ``pick_rank`` (1 = first) and ``pick_id``.
 
     Args:
         population: one row per case.
         keys: a text key per case (aligned to ``population``), stable between runs.
         seed: the recorded seed.
         name: the population's name, so that two populations are ranked independently.
+        fraction, minimum: as for :func:`sample_size`.
     """
-    digests = [case_digest(seed, name, key) for key in keys]
-    # a stable sort by digest (equal keys keep their order), then one copy of the rows
-    order = sorted(range(len(digests)), key=digests.__getitem__)
-    ranked = population.iloc[order].assign(
-        pick_rank=range(1, len(order) + 1),
-        pick_id=[f"{name}-{digests[i][:10]}" for i in order],
-    )
-    return ranked.reset_index(drop=True)
+    picked, _, _ = _draw_each(population, np.zeros(len(population), dtype=int), keys, [seed],
+                              name=name, fraction=fraction, minimum=minimum)
+    return Sample(name=name, population=len(population), worklist=picked)
 
 
-def draw(
-    population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str, fraction: float, minimum: int
-) -> Sample:
-    """The first n cases of :func:`rank_population` (see the module docstring)."""
-    ranked = rank_population(population, keys, seed=seed, name=name)
-    size = sample_size(len(ranked), fraction=fraction, minimum=minimum)
-    return Sample(name=name, population=len(ranked), worklist=ranked.head(size))
+def _draw_each(population: pd.DataFrame, owner: np.ndarray, keys: pd.Series, seeds: list[int], *,
+               name: str, fraction: float, minimum: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`draw` of each owner's cases (``owner``, ascending) with its own seed
+    (``seeds``, by owner): the picks owner after owner, their owners, and each owner's
+    population size."""
+    owners = owner.tolist()
+    digests = [case_digest(seeds[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)]
+    # each owner's cases by digest (a stable sort: equal keys keep their order)
+    order = sorted(range(len(digests)), key=lambda i: (owners[i], digests[i]))
+    counts = np.bincount(owner, minlength=len(seeds)).astype(int)
+    picks: list[int] = []
+    ranks: list[int] = []
+    for start, count in zip((np.cumsum(counts) - counts).tolist(), counts.tolist(), strict=True):
+        size = sample_size(count, fraction=fraction, minimum=minimum)
+        picks += order[start:start + size]
+        ranks += range(1, size + 1)
+    picked = population.iloc[picks].reset_index(drop=True).assign(
+        pick_rank=np.array(ranks, dtype=np.int64),
+        # typed as when something is picked, also when nothing is
+        pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"))
+    return picked, owner[picks], counts
 
 
 def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.DataFrame:
@@ -343,24 +356,10 @@ def _draw_period(period: PeriodTables, population: pd.DataFrame, owner: np.ndarr
                  layout: Callable[[pd.DataFrame], pd.DataFrame]) -> PeriodSample:
     """:func:`draw` of each provider's cases (``owner``) with its own seed, the picks
     laid out by ``layout``."""
-    seed_of = [seeds[provider] for provider in period.providers]
-    owners = owner.tolist()
-    digests = [case_digest(seed_of[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)]
-    # each provider's cases by digest (a stable sort: equal keys keep their order)
-    order = sorted(range(len(digests)), key=lambda i: (owners[i], digests[i]))
-    counts = np.bincount(owner, minlength=len(period.providers)).astype(int)
-    starts = np.cumsum(counts) - counts
-    picks: list[int] = []
-    ranks: list[int] = []
-    for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
-        size = sample_size(count, fraction=fraction, minimum=minimum)
-        picks += order[start:start + size]
-        ranks += range(1, size + 1)
-    picked = population.iloc[picks].reset_index(drop=True).assign(
-        pick_rank=np.array(ranks, dtype=np.int64),
-        # typed as when something is picked, also when nothing is
-        pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"))
-    return PeriodSample(name, layout(picked), owner[picks], counts)
+    picked, owners, counts = _draw_each(
+        population, owner, keys, [seeds[provider] for provider in period.providers], name=name,
+        fraction=fraction, minimum=minimum)
+    return PeriodSample(name, layout(picked), owners, counts)
 
 
 def _employer_worklist(picked: pd.DataFrame) -> pd.DataFrame:
