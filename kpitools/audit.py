@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -31,6 +32,9 @@ from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import portfolio_breach_risk, provider_worklists, with_breach_risk
 from kpitools.worklists.followup import RegisterTrail, provider_followup
 from kpitools.worklists.risk import breach_risk
+
+if TYPE_CHECKING:  # the ILR's reader loads lxml, which a pack's kernel never needs
+    from kpitools.ilr.reconcile import IlrReview
 
 log = logging.getLogger(__name__)
 
@@ -95,20 +99,71 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
 
     check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
+    found = previous_dir is not None and Path(previous_dir).is_dir()
+    return _paired(current, previous_dir, load_provider(previous_dir, rules=rules) if found else None)
+
+
+def _paired(current: ProviderReturn, previous_dir: Path | None,
+            previous: ProviderReturn | None) -> _Loaded:
+    """A return with its previous month's (loaded when ``previous_dir`` is a folder),
+    with the notes that say which.
+
+    Raises:
+        ParameterError: the previous return is another provider's.
+    """
     notes: list[str] = []
-    previous = None
-    if previous_dir is not None:
-        if Path(previous_dir).is_dir():
-            previous = load_provider(previous_dir, rules=rules)
-            _same_provider(current, previous)
-            notes.append(f"previous return: {Path(previous_dir).as_posix()}")
-        else:
-            notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
-                         "restatements (RESTATED-*) not checked")
+    if previous is not None:
+        _same_provider(current, previous)
+        notes.append(f"previous return: {Path(previous_dir).as_posix()}")
+    elif previous_dir is not None:
+        notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
+                     "restatements (RESTATED-*) not checked")
     else:
         notes.append("no previous month's return beside this one: restatements "
                      "(RESTATED-*) not checked")
     return _Loaded(current, previous, notes)
+
+
+def _load_period(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
+    """:func:`_load_task` of every task, each return (and its previous month's) read on
+    its own and all validated at once (:func:`kpitools.ilr.load.load_providers`); on a
+    fault of kpitools there, each task is loaded on its own (logged)."""
+    from kpitools.ilr.load import load_providers
+
+    try:
+        checked: list[_ProviderTask | KpiToolsError] = []
+        for task in tasks:
+            try:
+                check_provider_memory(task.provider_dir, task.previous_dir)
+                checked.append(task)
+            except KpiToolsError as error:
+                checked.append(error)
+        folders = [folder for task in checked if isinstance(task, _ProviderTask)
+                   for folder in (task.provider_dir, task.previous_dir)
+                   if folder is not None and (folder == task.provider_dir or folder.is_dir())]
+        rules = tasks[0].rules if tasks else None
+        returns = dict(zip(folders, load_providers(folders, rules=rules), strict=True))
+        return [task if isinstance(task, KpiToolsError) else _loaded(task, returns)
+                for task in checked]
+    except Exception as error:  # a fault in kpitools: each provider on its own
+        log.warning("loading the period's returns together failed (%s: %s); each provider "
+                    "is loaded on its own", type(error).__name__, error)
+        log.debug("period loading failed", exc_info=error)
+        return [_load_task(task) for task in tasks]
+
+
+def _loaded(task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
+            ) -> _Loaded | KpiToolsError:
+    """One task's returns, loaded by :func:`_load_period`, paired as :func:`_load` does."""
+    current = returns[task.provider_dir]
+    previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
+    for found in (current, previous):
+        if isinstance(found, KpiToolsError):
+            return found
+    try:
+        return _paired(current, task.previous_dir, previous)
+    except KpiToolsError as error:
+        return error
 
 
 SINGLE_PROVIDER_NOTE = (
@@ -206,6 +261,7 @@ def audit_return(
     kpi_results: list[KpiResult] | None = None,
     checked: list[Finding] | None = None,
     cofunding: pd.DataFrame | None = None,
+    ilr: IlrReview | None = None,
     breach: bool = True,
 ) -> ProviderAudit:
     """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
@@ -223,6 +279,8 @@ def audit_return(
             (:func:`kpitools.checks.run_period_checks`); by default they are run here.
         cofunding: the return's co-funding chart when already computed with its period
             (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
+        ilr: the review of the return's ILR files when already made with its period
+            (:func:`kpitools.ilr.reconcile.period_ilr_reviews`); by default made here.
         breach: False leaves the breach risk out of the worklists, for :func:`audit_period`,
             which adds it once with the portfolio's hazard (:func:`_portfolio_checks`).
     """
@@ -236,9 +294,10 @@ def audit_return(
                                   not_supplied=current.not_supplied)
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
-    from kpitools.ilr.reconcile import ilr_review
+    if ilr is None:
+        from kpitools.ilr.reconcile import ilr_review
 
-    ilr = ilr_review(current, as_of=as_of, rules=rules)
+        ilr = ilr_review(current, as_of=as_of, rules=rules)
     ilr_findings = [f for f in ilr.findings
                     if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
@@ -406,7 +465,8 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
 
 
 def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
-                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None, *,
+                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None,
+                 ilr: IlrReview | None = None, *,
                  trends: bool = True) -> ProviderAudit | KpiToolsError:
     """The audit of a loaded return (its KPI results and checks when already run), with
     its trends when ``trends`` and the task asks for them."""
@@ -415,7 +475,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
                              kpi_results=kpi_results, checked=checked, cofunding=cofunding,
-                             breach=False)  # the period adds it (_portfolio_checks)
+                             ilr=ilr, breach=False)  # the period adds it (_portfolio_checks)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -440,10 +500,12 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
 @fewer_collections()
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
-    for all the loaded returns (:func:`kpitools.kpis.compute_period`), then each audit
-    finished on its own (checks, ILR, worklists); the trends' earlier months are
-    measured once for the period (:func:`kpitools.kpis.trends.period_trends`)."""
-    loaded = [_load_task(task) for task in tasks]
+    for all the loaded returns (:func:`kpitools.kpis.compute_period`), the ILR files of
+    all of them mapped and reviewed at once (:func:`kpitools.ilr.reconcile.
+    period_ilr_reviews`), then each audit finished on its own (worklists); the trends'
+    earlier months are measured once for the period (:func:`kpitools.kpis.trends.
+    period_trends`). The returns are validated together (:func:`_load_period`)."""
+    loaded = _load_period(tasks)
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
     kpis: dict[str, list[KpiResult]] = {}
@@ -465,10 +527,12 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
             log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
                         "audited on its own", type(error).__name__, error)
             log.debug("period KPIs and checks failed", exc_info=error)
+    reviews = _period_ilr_reviews(tasks, returns)
     results = [found if isinstance(found, KpiToolsError)
                else _finish_task(task, found, kpis.get(task.provider_dir.name),
                                  checked.get(task.provider_dir.name),
-                                 cofunding.get(task.provider_dir.name), trends=False)
+                                 cofunding.get(task.provider_dir.name),
+                                 reviews.get(task.provider_dir.name), trends=False)
                for task, found in zip(tasks, loaded, strict=True)]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
     if tasks and tasks[0].trend_months and audits:
@@ -478,6 +542,23 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
         for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
             audits[provider_id].trends = trend
     return results
+
+
+def _period_ilr_reviews(tasks: list[_ProviderTask],
+                        returns: dict[str, ProviderReturn]) -> dict[str, IlrReview]:
+    """The ILR review of every loaded return, made once for the period; none (each
+    provider reviews its own) when that step fails on an unexpected error."""
+    if not tasks or not returns:
+        return {}
+    from kpitools.ilr.reconcile import period_ilr_reviews
+
+    try:
+        return period_ilr_reviews(returns, as_of=tasks[0].as_of, rules=tasks[0].rules or Rules())
+    except Exception as error:  # a fault in kpitools: each provider on its own
+        log.warning("the period's ILR review failed (%s: %s); each provider's ILR is "
+                    "reviewed on its own", type(error).__name__, error)
+        log.debug("period ILR review failed", exc_info=error)
+        return {}
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:

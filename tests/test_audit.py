@@ -372,6 +372,10 @@ def _demo_period(small_demo: Path, root: Path) -> Path:
 
 
 def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
+    assert one.provider.counts == other.provider.counts
+    pd.testing.assert_frame_equal(one.provider.rejected, other.provider.rejected)
+    for name, frame in one.provider.tables.items():
+        pd.testing.assert_frame_equal(frame, other.provider.tables[name])
     assert one.irregularities == other.irregularities
     assert one.kpi_results == other.kpi_results
     assert (one.notes, one.period) == (other.notes, other.period)
@@ -420,6 +424,28 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
             _same_audit(result, alone[provider_id])
 
 
+def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews_its_own(
+        small_demo_dir, tmp_path, monkeypatch, caplog):
+    period_dir = _demo_period(small_demo_dir, tmp_path)
+    together = audit_period(period_dir, as_of=AS_OF)
+    assert any(f.rule.startswith("ILR-") for a in together.values()
+               if isinstance(a, ProviderAudit) for f in a.irregularities)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpitools.ilr.reconcile.period_ilr_reviews", broken)
+    with caplog.at_level("WARNING", logger="kpitools.audit"):
+        alone = audit_period(period_dir, as_of=AS_OF)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("RuntimeError: boom" in m and "each provider's ILR is reviewed on its own" in m
+               for m in warned), warned
+    assert list(alone) == list(together)
+    for provider_id, result in together.items():
+        if isinstance(result, ProviderAudit):
+            _same_audit(result, alone[provider_id])
+
+
 def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
         small_demo_dir, tmp_path, monkeypatch):
     period_dir = _demo_period(small_demo_dir, tmp_path)
@@ -435,3 +461,37 @@ def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
         alone = audit_provider(period_dir / provider_id, as_of=AS_OF)
         assert list(audit.worklists) == list(alone.worklists)
         pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], alone.worklists[BREACH_RISK])
+
+
+def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypatch, caplog):
+    # P1 has last month's return, P2 cannot be read (no bootcamps), P3 has no previous
+    # month, P4's previous month is another provider's return: loaded together they give
+    # what each loaded alone gives (the fallback when the period's load faults).
+    period_dir = _period(tmp_path)
+    write_return(period_dir / "P3", small_return("P3"))
+    write_return(period_dir / "P4", small_return("P4"))
+    write_return(tmp_path / "2023-02" / "P4", small_return("P1"))
+    together = audit_period(period_dir, as_of=AS_OF)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpitools.ilr.load.validate_returns", broken)
+    with caplog.at_level("WARNING", logger="kpitools.audit"):
+        alone = audit_period(period_dir, as_of=AS_OF)
+    assert any("RuntimeError: boom" in r.getMessage() and "loaded on its own" in r.getMessage()
+               for r in caplog.records)
+    assert list(together) == list(alone) == ["P1", "P2", "P3", "P4"]
+    assert together["P1"].previous is not None and together["P3"].previous is None
+    assert together["P3"].notes[0].startswith("no previous return found at")
+    for provider_id in ("P2", "P4"):
+        assert isinstance(together[provider_id], KpiToolsError)
+        assert together[provider_id].one_line() == alone[provider_id].one_line()
+    assert isinstance(together["P4"], ParameterError)
+    for provider_id in ("P1", "P3"):
+        _same_audit(together[provider_id], alone[provider_id])
+
+
+def test_an_empty_period_audits_nothing(tmp_path):
+    (tmp_path / "2023-03").mkdir()
+    assert audit_period(tmp_path / "2023-03", as_of=AS_OF) == {}

@@ -13,14 +13,16 @@ reading a return never needs the ILR.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from kpitools.errors import KpiToolsError
 from kpitools.ilr.mapping import ilr_raw_tables, tables_from_ilr_files
 from kpitools.layout import ilr_files
 from kpitools.model import ProviderReturn
 from kpitools.returns.folder import ProviderFiles, read_provider_folder
-from kpitools.returns.load import validate_return
+from kpitools.returns.load import validate_return, validate_returns
 from kpitools.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,39 @@ def load_provider(path: str | Path, *, provider_id: str | None = None,
             provider table has no row.
     """
     folder = Path(path)
+    return validate_return(folder, _read(folder, rules), provider_id=provider_id)
+
+
+def load_providers(paths: Sequence[str | Path], *,
+                   rules: Rules | None = None) -> list[ProviderReturn | KpiToolsError]:
+    """:func:`load_provider` of several folders (a period's, this month's and last):
+    each folder read on its own, then every return validated at once
+    (:func:`kpitools.returns.load.validate_returns`), the same result for each.
+
+    Returns:
+        Per folder, in the order given, its return or the KpiToolsError that
+        :func:`load_provider` raises for it.
+    """
+    read: list[tuple[Path, ProviderFiles, None] | KpiToolsError] = []
+    for path in paths:
+        try:
+            read.append((Path(path), _read(Path(path), rules), None))
+        except KpiToolsError as error:
+            read.append(error)
+    found = [entry for entry in read if not isinstance(entry, KpiToolsError)]
+    validated = iter(validate_returns(found))
+    return [entry if isinstance(entry, KpiToolsError) else next(validated) for entry in read]
+
+
+def _read(folder: Path, rules: Rules | None) -> ProviderFiles:
+    """The files of one provider folder, learners (and maybe interviews and outcomes)
+    from its ILR files when it has no learners table."""
     files = read_provider_folder(folder)
     ilr = ilr_files(folder)
     if "learners" not in files.tables and ilr:
         log.info("%s: no learners table; %d ILR file(s) present", folder, len(ilr))
         _take_from_ilr(files, ilr, rules or Rules())
-    return validate_return(folder, files, provider_id=provider_id)
+    return files
 
 
 def _take_from_ilr(files: ProviderFiles, paths: list[Path], rules: Rules) -> None:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools.errors import FileLevelError
 from kpitools.layout import PROVIDER_ID_PATTERN
-from kpitools.model import ProviderReturn
+from kpitools.model import ProviderReturn, TableCount
 from kpitools.returns.contract import TABLES
 from kpitools.returns.folder import ProviderFiles
-from kpitools.returns.validate import validate_tables
+from kpitools.returns.validate import validate_many
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,43 @@ def validate_return(folder: Path, files: ProviderFiles, *,
         FileLevelError: a required table (provider, bootcamps, learners) is absent, or
             the provider table has no row.
     """
-    raw_tables = files.tables
-    _require_tables(folder, files)
-    tables, rejected, counts = validate_tables(raw_tables)
+    validated = validate_returns([(folder, files, provider_id)])[0]
+    if isinstance(validated, FileLevelError):
+        raise validated
+    return validated
+
+
+def validate_returns(
+    returns: Sequence[tuple[Path, ProviderFiles, str | None]],
+) -> list[ProviderReturn | FileLevelError]:
+    """:func:`validate_return` of several folders (a period's) at once: their rows are
+    validated together (:func:`kpitools.returns.validate.validate_many`), each return
+    as alone.
+
+    Args:
+        returns: per return, its folder, the files read from it and its provider id
+            (None: as :func:`validate_return` finds it).
+
+    Returns:
+        Per return, in the order given, its ProviderReturn, or the FileLevelError that
+        :func:`validate_return` raises for it.
+    """
+    errors: dict[int, FileLevelError] = {}
+    for i, (folder, files, _) in enumerate(returns):
+        try:
+            _require_tables(folder, files)
+        except FileLevelError as error:
+            errors[i] = error
+    valid = [i for i in range(len(returns)) if i not in errors]
+    validated = dict(zip(valid, validate_many([returns[i][1].tables for i in valid]), strict=True))
+    return [errors[i] if i in errors else _provider_return(*returns[i], *validated[i])
+            for i in range(len(returns))]
+
+
+def _provider_return(folder: Path, files: ProviderFiles, provider_id: str | None,
+                     tables: dict[str, pd.DataFrame], rejected: pd.DataFrame,
+                     counts: dict[str, TableCount]) -> ProviderReturn:
+    """The validated return of one folder, with its warnings and provider id."""
     warnings = list(files.warnings)
     not_supplied = _not_supplied(files)
     warnings += [f"{where} not supplied: the KPIs and checks that need the {name} table are "

@@ -12,7 +12,8 @@ assessments, interviews, outcomes and referrals rejected too (REF-LEARNER).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import itertools
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from kpitools.returns.contract import (
 )
 from kpitools.returns.tables import RawTable
 from kpitools.returns.validate_rules import (
+    RawStack,
     _objects,
     _Problems,
     _reference_problems,
@@ -56,35 +58,60 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
         present, typed per ``kpitools/model.py``, with ``source``), the rejected-rows
         frame (``model.empty_rejected`` columns) and the counts per table.
     """
-    tables = _AcceptedTables()
-    rejected_parts: list[dict[str, np.ndarray]] = []
-    counts: dict[str, TableCount] = {}
+    return validate_many([raw])[0]
+
+
+def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTables]:
+    """:func:`validate_tables` of several returns at once (a period's), the same result
+    for each as alone: each table of every return is stacked (:class:`RawStack`) and
+    checked in one pass per column and rule, keys and references within each return.
+
+    Args:
+        raws: per return, its raw tables by contract name.
+
+    Returns:
+        Per return, in the order given, what :func:`validate_tables` returns.
+    """
+    accepted = _AcceptedTables()
+    tables: list[dict[str, pd.DataFrame]] = [{} for _ in raws]
+    rejected_parts: list[list[dict[str, np.ndarray]]] = [[] for _ in raws]
+    counts: list[dict[str, TableCount]] = [{} for _ in raws]
     for name in LOAD_ORDER:
-        raw_table = raw.get(name) or RawTable.empty(name)
-        typed, problems = check_rows(TABLES[name], raw_table, accepted=tables, supplied=raw)
+        stack = RawStack.of(TABLES[name], [raw.get(name) or RawTable.empty(name) for raw in raws])
+        typed, problems = _check_stack(TABLES[name], stack, accepted=accepted, supplied=raws)
         bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
-        keep = np.ones(len(raw_table), dtype=bool)
+        keep = np.ones(len(stack), dtype=bool)
         keep[bad_positions] = False
-        tables[name] = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
-        counts[name] = TableCount(name, len(raw_table), int(keep.sum()), len(bad_positions))
+        whole = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
+        accepted[name], accepted.groups[name] = whole, stack.group[keep]
+        read = np.diff(stack.starts)
+        rejected = np.bincount(stack.group[bad_positions], minlength=len(raws))
+        kept_starts = np.concatenate([[0], np.cumsum(read - rejected)]).tolist()
+        for g, (count_read, count_rejected) in enumerate(zip(read.tolist(), rejected.tolist(),
+                                                              strict=True)):
+            tables[g][name] = (whole if len(raws) == 1
+                               else whole.iloc[kept_starts[g]:kept_starts[g + 1]].reset_index(drop=True))
+            counts[g][name] = TableCount(name, count_read, count_read - count_rejected, count_rejected)
         if len(problems):
-            rejected_parts.append(_rejected_rows(name, raw_table, problems))
-    rejected = (
-        _rejected_frame(rejected_parts) if rejected_parts else _EMPTY_REJECTED.copy(deep=False)
-    )
-    return dict(tables), rejected, counts
+            for g, part in _rejected_rows(name, stack, problems):
+                rejected_parts[g].append(part)
+    return [
+        (tables[g], _rejected_frame(rejected_parts[g]) if rejected_parts[g]
+         else _EMPTY_REJECTED.copy(deep=False), counts[g])
+        for g in range(len(raws))
+    ]
 
 
 _EMPTY_REJECTED = empty_rejected()  # copied (copy-on-write) for a return without rejections
 
 
 class _AcceptedTables(dict):
-    """Accepted tables so far, remembering the key sets references look rows up in
-    (five tables name learners: their keys are gathered once)."""
+    """Accepted tables so far, every return's rows stacked, with the return of each row
+    (``groups``: references are looked up within one return)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.key_sets: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        self.groups: dict[str, np.ndarray] = {}
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -142,15 +169,24 @@ def frame_from_records(
     return typed
 
 
-def _rejected_rows(name: str, raw: RawTable, problems: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Problems as rejected-rows entries: table, source, column, value, reason, rule."""
-    positions = problems["position"].to_numpy(dtype=np.int64)
-    sources = [f"{raw.label}:{row}" for row in raw.rows[positions].tolist()]
-    return {
+def _rejected_rows(
+    name: str, stack: RawStack, problems: pd.DataFrame
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Problems as rejected-rows entries (table, source, column, value, reason, rule),
+    for each return that has some."""
+    positions = problems["position"].to_numpy(dtype=np.int64)  # ascending
+    sources = [f"{stack.labels[g]}:{row}"
+               for g, row in zip(stack.group[positions].tolist(), stack.rows[positions].tolist(),
+                                 strict=True)]
+    columns = {
         "table": np.full(len(positions), name, dtype=object),
         "source": _objects(sources),
         **{c: problems[c].to_numpy(dtype=object) for c in ("column", "value", "reason", "rule")},
     }
+    cuts = np.searchsorted(positions, stack.starts).tolist()
+    for g, (start, stop) in enumerate(itertools.pairwise(cuts)):
+        if stop > start:
+            yield g, {c: values[start:stop] for c, values in columns.items()}
 
 
 def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
@@ -181,11 +217,24 @@ def check_rows(
         ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
         the problems as position, column, value, reason, rule.
     """
-    index = pd.RangeIndex(len(raw))
-    cells = _contract_cells(table, raw)
+    return _check_stack(table, RawStack.of(table, [raw]), accepted=accepted,
+                        supplied=None if supplied is None else [supplied])
+
+
+def _check_stack(
+    table: Table,
+    stack: RawStack,
+    *,
+    accepted: Mapping[str, pd.DataFrame] | None,
+    supplied: Sequence[Collection[str]] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`check_rows` of one table of several returns stacked (``supplied``: per
+    return); positions are the stack's."""
+    index = pd.RangeIndex(len(stack))
+    cells = stack.cells
     typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
-    problems = _Problems(cells, raw.problems)
+    problems = _Problems(cells, stack.problems)
     for column in table.columns:
         parsed = parse_cells(column, cells[column.name])
         typed[column.name] = parsed.values
@@ -195,15 +244,13 @@ def check_rows(
         if column.required:
             problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
     _fill_defaults(table, typed)
-    typed[SOURCE_COLUMN] = _objects([f"{raw.label}:{row}" for row in raw.rows.tolist()])
+    typed[SOURCE_COLUMN] = stack.sources()
     frame = _typed_frame(typed, index)
-    _table_problems(table, raw, typed, problems)
+    _table_problems(table, stack, typed, problems)
     if accepted is not None:
         for reference in table.references:
-            if (supplied is not None and reference.table not in supplied
-                    and not TABLES[reference.table].required_table):
-                continue  # an optional table left out: nothing is inferred from it
-            _reference_problems(table, reference, typed, blanks, accepted, problems)
+            _reference_problems(table, reference, stack, typed, blanks, accepted, problems,
+                                supplied)
     return frame, problems.frame()
 
 
@@ -236,19 +283,6 @@ def _typed_frame(typed: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame
     for positions in by_dtype.values():
         blocks.append((np.vstack([arrays[p] for p in positions]), np.array(positions)))
     return _FROM_BLOCKS(blocks, index=index, columns=pd.Index(list(typed)))
-
-
-def _contract_cells(table: Table, raw: RawTable) -> dict[str, np.ndarray]:
-    """Every contract column as read (text); a column absent from the file is blank."""
-    grid = raw.cells.to_numpy(dtype=object)  # one block as read: no copy
-    where = {name: i for i, name in enumerate(raw.cells.columns)}
-    columns = {}
-    for name in table.column_names:
-        if name in where:
-            columns[name] = grid[:, where[name]]
-        else:
-            columns[name] = np.full(len(raw), "", dtype=object)
-    return columns
 
 
 def _fill_defaults(table: Table, typed: dict[str, Any]) -> None:

@@ -1,6 +1,9 @@
 """The rules a row breaks beyond its own cells: the provider id, unique keys and
-references to other tables; and :class:`_Problems`, where every broken rule of a table is
-gathered (lazily: all of them, not the first) before rows are rejected.
+references to other tables; :class:`RawStack`, the raw rows of one table of several
+returns one after another (so that a period is checked in one pass per rule, each
+return's keys and references kept to itself); and :class:`_Problems`, where every
+broken rule of a table is gathered (lazily: all of them, not the first) before rows are
+rejected.
 
 Used by :mod:`kpitools.returns.validate`.
 """
@@ -8,14 +11,15 @@ Used by :mod:`kpitools.returns.validate`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpitools.layout import PROVIDER_ID_PATTERN
-from kpitools.returns.contract import Reference, Table
+from kpitools.returns.contract import TABLES, Reference, Table
 from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems
 
 
@@ -23,6 +27,70 @@ def _objects(values: Sequence[object]) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+@dataclass(frozen=True)
+class RawStack:
+    """One table of several returns, their raw rows one after another.
+
+    Attributes:
+        cells: every contract column of the table as read (text; ``""`` where a return's
+            file lacks the column), all returns' rows.
+        rows: the row number a person sees for each position (its own file's).
+        group: for each position, the return it belongs to (0, 1, ...).
+        starts: the first position of each return, and the total last.
+        labels: each return's file label (``learners.csv``, ``datasheet.xlsx[learners]``).
+        row_words: each return's ``line`` or ``row``.
+        problems: the readers' problems, positions in the stack.
+    """
+
+    cells: dict[str, np.ndarray]
+    rows: np.ndarray
+    group: np.ndarray
+    starts: np.ndarray
+    labels: list[str]
+    row_words: list[str]
+    problems: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def of(cls, table: Table, raws: Sequence[RawTable]) -> RawStack:
+        """The rows of ``raws`` (one table of each return) stacked in the order given."""
+        lengths = np.array([len(raw) for raw in raws], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        grids = [(raw.cells.to_numpy(dtype=object),  # one block as read: no copy
+                  {name: i for i, name in enumerate(raw.cells.columns)}) for raw in raws]
+        cells = {}
+        for name in table.column_names:
+            parts = [grid[:, where[name]] if name in where else np.full(len(grid), "", dtype=object)
+                     for grid, where in grids]
+            cells[name] = parts[0] if len(parts) == 1 else _concatenated(parts)
+        problems = [raw.problems.assign(position=raw.problems["position"] + start)
+                    for raw, start in zip(raws, starts.tolist(), strict=False) if len(raw.problems)]
+        return cls(
+            cells=cells,
+            rows=_concatenated([raw.rows for raw in raws], np.int64),
+            group=np.repeat(np.arange(len(raws)), lengths),
+            starts=starts,
+            labels=[raw.label for raw in raws],
+            row_words=[raw.row_word for raw in raws],
+            problems=pd.concat(problems, ignore_index=True) if problems else empty_problems(),
+        )
+
+    def sources(self) -> np.ndarray:
+        """``label:row`` for every position, e.g. ``learners.csv:14``."""
+        rows = self.rows.tolist()
+        sources: list[str] = []
+        for label, start, stop in zip(self.labels, self.starts[:-1].tolist(),
+                                      self.starts[1:].tolist(), strict=True):
+            sources += [f"{label}:{row}" for row in rows[start:stop]]
+        return _objects(sources)
+
+
+def _concatenated(parts: Sequence[np.ndarray], dtype: Any = object) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 class _Problems:
@@ -70,9 +138,10 @@ class _Problems:
 
 
 def _table_problems(
-    table: Table, raw: RawTable, typed: Mapping[str, Any], problems: _Problems
+    table: Table, stack: RawStack, typed: Mapping[str, Any], problems: _Problems
 ) -> None:
-    """Rules about the table as a whole: duplicate keys, one provider, provider id form.
+    """Rules about the table as a whole, within each return: duplicate keys, one
+    provider, provider id form.
 
     ``typed`` holds the typed values of each column (arrays, or a frame).
     """
@@ -84,82 +153,85 @@ def _table_problems(
         ]
         reason = "a provider id is 1 to 40 letters, digits, '_' or '-'"
         problems.add_mask("provider_id", np.array(bad_id, dtype=bool), reason, "BAD-ID")
-        if len(raw) > 1:
-            first = (
-                "the provider table holds one provider, already given on "
-                f"{raw.row_word} {raw.rows[0]}"
-            )
-            problems.add("provider_id", np.arange(1, len(raw)), first, "DUP-KEY")
+        first = stack.starts[stack.group]  # each row's return's first row
+        later = np.flatnonzero(np.arange(len(stack)) != first)
+        reasons = [
+            f"the provider table holds one provider, already given on {stack.row_words[g]} {row}"
+            for g, row in zip(stack.group[later].tolist(), stack.rows[first[later]].tolist(),
+                              strict=True)
+        ]
+        problems.add("provider_id", later, reasons, "DUP-KEY")
     elif table.key:
-        _duplicate_keys(table.key, raw, typed, problems)
+        _duplicate_keys(table.key, stack, typed, problems)
 
 
 def _duplicate_keys(
-    key: tuple[str, ...], raw: RawTable, typed: Mapping[str, Any], problems: _Problems
+    key: tuple[str, ...], stack: RawStack, typed: Mapping[str, Any], problems: _Problems
 ) -> None:
-    """Later rows with the key of an earlier row (the first is kept)."""
-    first_position: dict[tuple[object, ...], int] = {}
-    duplicates: list[int] = []
-    reasons: list[str] = []
-    rows = raw.rows.tolist()
-    for position, values in enumerate(zip(*(typed[c].tolist() for c in key), strict=True)):
-        if any(v is None or v is pd.NA or v != v for v in values):
-            continue  # an incomplete key is never a duplicate
-        first = first_position.setdefault(values, position)
-        if first != position:
-            duplicates.append(position)
-            reasons.append(f"same {', '.join(key)} as {raw.row_word} {rows[first]}")
-    problems.add(key[0], np.array(duplicates, dtype=np.int64), reasons, "DUP-KEY")
+    """Later rows with the key of an earlier row of the same return (the first is kept)."""
+    column_codes = [pd.factorize(np.asarray(typed[c], dtype=object), use_na_sentinel=True)[0]
+                    for c in key]
+    complete = np.logical_and.reduce([codes >= 0 for codes in column_codes])  # else never a duplicate
+    positions = np.flatnonzero(complete)
+    codes = _tuple_codes([stack.group[positions], *(c[positions] for c in column_codes)])
+    repeated = pd.Series(codes).duplicated(keep="first").to_numpy(dtype=bool)
+    if not repeated.any():
+        return
+    first_of_code = np.full(codes.max() + 1, -1, dtype=np.int64)
+    first_of_code[codes[::-1]] = positions[::-1]  # the earliest position writes last
+    duplicates = positions[repeated]
+    first_rows = stack.rows[first_of_code[codes[repeated]]].tolist()
+    reasons = [f"same {', '.join(key)} as {stack.row_words[g]} {row}"
+               for g, row in zip(stack.group[duplicates].tolist(), first_rows, strict=True)]
+    problems.add(key[0], duplicates, reasons, "DUP-KEY")
 
 
-def _key_parts(typed: Mapping[str, Any], columns: Sequence[str]) -> list[tuple[str, ...]]:
-    """Key columns as a tuple of texts per row (blank parts as "")."""
-    parts = [["" if v is None else str(v) for v in typed[c].tolist()] for c in columns]
-    return list(zip(*parts, strict=True))
-
-
-def _joined_keys(parts: Sequence[tuple[str, ...]]) -> list[str]:
-    """Key parts as one text per row, for fast membership tests."""
-    return ["\x1f".join(values) for values in parts]
-
-
-def _target_keys(
-    reference: Reference, target: pd.DataFrame, accepted: Mapping[str, pd.DataFrame]
-) -> set[str]:
-    """The joined keys of the referenced table's accepted rows (remembered if we can)."""
-    cache = getattr(accepted, "key_sets", None)
-    wanted = (reference.table, reference.target_columns)
-    if cache is not None and wanted in cache:
-        return cache[wanted]
-    keys = set(_joined_keys(_key_parts(target, reference.target_columns)))
-    if cache is not None:
-        cache[wanted] = keys
-    return keys
+def _tuple_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """One code per row, equal for rows whose values are equal column by column (the
+    values compared as Python objects: by hash and ``==``)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        column_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes + 1)
+    return codes.astype(np.int64, copy=False)
 
 
 def _reference_problems(
     table: Table,
     reference: Reference,
+    stack: RawStack,
     typed: Mapping[str, Any],
     blanks: Mapping[str, np.ndarray],
     accepted: Mapping[str, pd.DataFrame],
     problems: _Problems,
+    supplied: Sequence[Collection[str]] | None = None,
 ) -> None:
-    """Rows naming something absent from the accepted rows of the referenced table."""
+    """Rows naming something absent from the accepted rows of the referenced table of
+    their own return (``accepted``'s rows belong to the returns of
+    ``accepted.groups``, all to the first when it has none)."""
     columns = list(reference.columns)
-    rows = len(blanks[reference.columns[0]])
+    rows = len(stack)
     applies = np.ones(rows, dtype=bool)
+    if supplied is not None and not _required(reference):
+        # an optional table a return left out: nothing is inferred from it
+        left_out = np.array([reference.table not in names for names in supplied], dtype=bool)
+        applies = ~left_out[stack.group]
     if reference.when is not None:
         when_column, when_value = reference.when
-        applies = np.array([v == when_value for v in typed[when_column].tolist()], dtype=bool)
+        applies &= np.asarray(typed[when_column], dtype=object) == when_value
     blank = np.logical_or.reduce([blanks[c] for c in columns])
-    parts = _key_parts(typed, columns)
     target = accepted.get(reference.table)
     if target is None or not len(target):
         found = np.zeros(rows, dtype=bool)
     else:
-        target_keys = _target_keys(reference, target, accepted)
-        found = np.array([k in target_keys for k in _joined_keys(parts)], dtype=bool)
+        target_groups = getattr(accepted, "groups", {}).get(
+            reference.table, np.zeros(len(target), dtype=np.int64))
+        # both sides coded together: a row is found when its (return, key) is a target's
+        keys = [np.concatenate([target_groups, stack.group])]
+        keys += [np.concatenate([target[t].to_numpy(dtype=object), np.asarray(typed[c], dtype=object)])
+                 for c, t in zip(columns, reference.target_columns, strict=True)]
+        codes = _tuple_codes(keys)
+        found = np.isin(codes[len(target):], codes[:len(target)])
     missing = np.flatnonzero(applies & ~blank & ~found)
     # The reason names columns, not values: the value column holds the value, and a
     # reason is shown as it is wherever the identity rule shows the row (kpitools.privacy.naming).
@@ -167,10 +239,14 @@ def _reference_problems(
     reason = (f"no accepted row of {reference.table} has this {named}"
               if columns == list(reference.target_columns)
               else f"no accepted row of {reference.table} has this {' / '.join(columns)} as {named}")
-    problems.add(columns[0], missing, [reason] * len(missing), reference.rule)
+    problems.add(columns[0], missing, reason, reference.rule)
     already_required = all(table.column(c).required for c in columns)
     if not reference.optional and not already_required:
         why = "a required value is blank"
         if reference.when is not None:
             why = f"required when {reference.when[0]} is {reference.when[1]}"
         problems.add_mask(columns[0], applies & blank, why, "REQUIRED")
+
+
+def _required(reference: Reference) -> bool:
+    return TABLES[reference.table].required_table

@@ -6,6 +6,7 @@ import csv
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,12 @@ from kpitools.errors import KpiToolsError
 from kpitools.model import TableCount
 from kpitools.returns.contract import TABLES, Table
 from kpitools.returns.tables import RawTable, problems_frame, read_csv_table
-from kpitools.returns.validate import empty_table, frame_from_records, validate_tables
+from kpitools.returns.validate import (
+    empty_table,
+    frame_from_records,
+    validate_many,
+    validate_tables,
+)
 from kpitools.rules import CATALOGUE
 
 LEARNER = {
@@ -398,3 +404,59 @@ def test_tables_built_from_blocks_equal_the_constructor_built_ones(monkeypatch):
         pd.testing.assert_frame_equal(fast_tables[name], frame, check_exact=True)
         assert list(fast_tables[name].dtypes) == list(frame.dtypes)
         assert fast_tables[name].columns.dtype == frame.columns.dtype
+
+
+# --- several returns at once (a period's) --------------------------------------------
+
+
+def test_returns_validated_together_are_each_as_validated_alone():
+    # Five returns stacked in one pass: keys, references and the one-provider rule stay
+    # within each return. A: L1 twice on B1 (DUP-KEY naming its own line 2). B: the same
+    # keys as A (no duplicate across returns) and a learner on B2, a bootcamp only A has
+    # (REF-BOOTCAMP), and a co-funded learner naming E7, not among its employers
+    # (REF-EMPLOYER). C: a header-only learners file and no employers table. D: every
+    # learner row rejected, so its referral is rejected too. E: two provider rows and no
+    # employers table, so a co-funded learner naming E7 is accepted (nothing is inferred
+    # from a table left out).
+    bootcamps_a = [*BOOTCAMPS, {**BOOTCAMPS[0], "bootcamp_id": "B2"}]
+    a = raw_return(bootcamps=bootcamps_a, learners=[LEARNER, {**LEARNER, "given_name": "Jo"}])
+    b = raw_return(learners=[LEARNER, {**LEARNER, "learner_ref": "L2", "bootcamp_id": "B2"},
+                             {**LEARNER, "learner_ref": "L3", "learner_type": "co-funded",
+                              "employer_id": "E7"}])
+    c = raw_return(learners=[])
+    c["learners"] = RawTable("learners", "learners.csv", pd.DataFrame(
+        {name: pd.Series(dtype=object) for name in ("learner_ref", "bootcamp_id")}),
+        np.zeros(0, dtype=np.int64))
+    del c["employers"]
+    d = raw_return(learners=[{**LEARNER, "start_date": "31/02/2023"}],
+                   referrals=[{"learner_ref": "L1", "bootcamp_id": "B1", "referral_date": "2023-02-10"}])
+    e = raw_return(provider=[*PROVIDER, {**PROVIDER[0], "provider_id": "P002"}],
+                   learners=[{**LEARNER, "learner_type": "co-funded", "employer_id": "E7"}])
+    del e["employers"]
+    returns = [a, b, c, d, e]
+    together = validate_many(returns)
+    for raw, (tables, rejected, counts) in zip(returns, together, strict=True):
+        alone_tables, alone_rejected, alone_counts = validate_tables(raw)
+        assert counts == alone_counts
+        pd.testing.assert_frame_equal(rejected, alone_rejected)
+        for name, frame in alone_tables.items():
+            pd.testing.assert_frame_equal(tables[name], frame, check_exact=True)
+    (_, rejected_a, counts_a), (tables_b, rejected_b, _), (tables_c, rejected_c, counts_c), \
+        (_, rejected_d, counts_d), (tables_e, rejected_e, _) = together
+    assert reasons(rejected_a) == [("learners.csv:3", "learner_ref", "L1", "DUP-KEY")]
+    assert rejected_a["reason"].tolist() == ["same learner_ref, bootcamp_id as line 2"]
+    assert reasons(rejected_b) == [("learners.csv:3", "bootcamp_id", "B2", "REF-BOOTCAMP"),
+                                   ("learners.csv:4", "employer_id", "E7", "REF-EMPLOYER")]
+    assert tables_b["learners"]["source"].tolist() == ["learners.csv:2"]
+    assert counts_c["learners"] == TableCount("learners", 0, 0, 0) and rejected_c.empty
+    assert len(tables_c["learners"]) == 0 and "m1_date" in tables_c["learners"].columns
+    assert counts_d["learners"] == TableCount("learners", 1, 0, 1)
+    assert [rule for *_, rule in reasons(rejected_d)] == ["BAD-DATE", "REF-LEARNER"]
+    assert reasons(rejected_e) == [("provider.csv:3", "provider_id", "P002", "DUP-KEY")]
+    assert rejected_e["reason"].tolist() == [
+        "the provider table holds one provider, already given on line 2"]
+    assert tables_e["learners"]["employer_id"].tolist() == ["E7"]
+
+
+def test_no_returns_validate_to_nothing():
+    assert validate_many([]) == []
