@@ -277,13 +277,15 @@ def _normalised(out: Path, provider: str, name: str) -> str:
 
 def _executed(out: Path, name: str) -> list[tuple[str, int | None, str]]:
     """Each cell of the executed notebook ``OUT/2023-03/<name>``: source, execution count
-    and outputs, with the output folder, the run's private folder and the generation
-    time masked (papermill's timings, in the metadata, left out)."""
+    and outputs, with the output folder, the run's private folder, the generation time and
+    the HTML's length that they change masked (papermill's timings, in the metadata, left
+    out)."""
     notebook = nbformat.read(out / "2023-03" / name, as_version=4)
 
     def masked(text: str) -> str:
         text = text.replace(str(out.resolve()), "OUT").replace(str(out), "OUT")
         text = re.sub(re.escape(str(Path(tempfile.gettempdir()) / PRIVATE_PREFIX)) + r"[\w-]+", "WORK", text)
+        text = re.sub(r"<HTML block, [\d,]+ characters>", "<HTML block>", text)
         return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
 
     return [(masked(cell.source), cell.get("execution_count"), masked(repr(cell.get("outputs"))))
