@@ -65,6 +65,8 @@ def period_restatements(
     Returns:
         Findings per provider id, in the order given.
     """
+    if not pairs:
+        return {}
     findings: dict[str, list[Finding]] = {}
     labels: dict[str, str] = {}
     now: dict[str, dict[str, pd.DataFrame]] = {}

@@ -93,3 +93,11 @@ def test_the_period_checked_together_is_each_provider_checked_alone():
 
 def test_an_empty_period_has_no_findings():
     assert run_period_checks({}, as_of=AS_OF, rules=Rules()) == {}
+
+
+def test_a_period_without_previous_returns_has_no_restatements():
+    pairs = {provider: (current, None) for provider, (current, _) in _period().items()}
+    together = run_period_checks(pairs, as_of=AS_OF, rules=Rules())
+    assert not any(f.rule.startswith("RESTATED") for findings in together.values() for f in findings)
+    for provider, (current, _) in pairs.items():
+        assert together[provider] == run_provider_checks(current, None, as_of=AS_OF, rules=Rules())
