@@ -19,7 +19,7 @@ name, ULN or date of birth.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -103,7 +103,7 @@ class _Learner:
 
 
 Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
-Check = Callable[[_Learner], Iterator[Hit]]
+Check = Callable[[_Learner], Iterable[Hit]]
 CHECKS: dict[str, Check] = {}
 
 
@@ -118,8 +118,8 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day else "none"
 
 
-def _evis(aim: IlrDelivery) -> list[IlrFam]:
-    return [f for f in aim.fams if f.fam_type == EVENT_INDICATOR_FAM]
+def _evis(aim: IlrDelivery) -> tuple[IlrFam, ...]:
+    return aim.fams_of(EVENT_INDICATOR_FAM)
 
 
 def _generic_event(aim: IlrDelivery) -> bool:
@@ -278,11 +278,8 @@ def _r154(ctx: _Learner) -> Iterator[Hit]:
 
 
 def _each(test: Callable[[IlrDelivery], str | None]) -> Check:
-    def check(ctx: _Learner) -> Iterator[Hit]:
-        for aim in ctx.aims:
-            detail = test(aim)
-            if detail is not None:
-                yield aim, detail
+    def check(ctx: _Learner) -> list[Hit]:  # a list, not a generator: most learners pass
+        return [(aim, detail) for aim in ctx.aims if (detail := test(aim)) is not None]
     return check
 
 

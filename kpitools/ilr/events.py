@@ -134,7 +134,7 @@ def is_bootcamp_related(learner: IlrLearner) -> bool:
     """A learner DfE's bootcamp rules may concern: an aim with FundModel 37 or ProgType 32
     or an event indicator, even when it is not coded as a whole bootcamp aim."""
     return any(d.fund_model == BOOTCAMP_FUND_MODEL or d.prog_type == BOOTCAMP_PROG_TYPE
-               or EVENT_INDICATOR_FAM in {f.fam_type for f in d.fams}
+               or bool(d.fams_of(EVENT_INDICATOR_FAM))
                for d in learner.deliveries)
 
 

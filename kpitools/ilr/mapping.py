@@ -149,8 +149,11 @@ def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFil
 
 # Files read in this process, by path, modification time, size and inode: a provider's
 # ILR is read by the loader (learners from the ILR) and again by the review, and a
-# previous month's by the trends; each file is parsed once per run. Small: a period
-# audit reads each provider's files one provider after the other.
+# previous month's by the trends; each file is parsed once per run. Small, so memory
+# stays bounded: a worker audits one provider after the other. With one worker the
+# period loads every provider before its ILR review (period_tables_from_ilr_files), so
+# the files of providers whose learners come from the ILR, beyond the last few loaded,
+# are parsed a second time there (a datasheet beside the ILR: read once, by the review).
 _READ: OrderedDict[tuple, IlrFile] = OrderedDict()
 _READ_KEPT = 8
 

@@ -14,12 +14,14 @@ not before 1 August 2022 (bootcamps are in the ILR from then on: DfE's LearnStar
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
@@ -64,18 +66,30 @@ def reconcile(
         -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING, -SME;
         each cites the datasheet row and the ILR ``Learner`` element.
     """
-    rules = rules or Rules()
-    cutoff = _cutoff(ilr_tables.as_known, as_of)
-    sheet = _rows(_in_scope(datasheet_tables["learners"][list(_COMPARED)], cutoff))
-    ilr = _rows(_in_scope(ilr_tables.learners[list(_COMPARED)], cutoff))
+    return _reconciled([(datasheet_tables, ilr_tables)], rules=rules or Rules(), as_of=as_of)[0]
+
+
+def _reconciled(pairs: Sequence[tuple[Mapping[str, pd.DataFrame], IlrTables]], *, rules: Rules,
+                as_of: date | None) -> list[list[Finding]]:
+    """:func:`reconcile` of each (datasheet tables, ILR tables) pair, each provider on its
+    own; the learners in scope are found for all the pairs at once."""
+    cutoffs = [_cutoff(ilr_tables.as_known, as_of) for _, ilr_tables in pairs]
+    sheets = _rows_in_scope([tables["learners"] for tables, _ in pairs], cutoffs)
+    ilrs = _rows_in_scope([ilr_tables.learners for _, ilr_tables in pairs], cutoffs)
+    return [_disagreements(sheet, ilr, cutoff, _datasheet_sme(tables.get("employers"), rules),
+                           ilr_tables.learner_facts)
+            for (tables, ilr_tables), sheet, ilr, cutoff in zip(pairs, sheets, ilrs, cutoffs, strict=True)]
+
+
+def _disagreements(sheet: dict[object, tuple], ilr: dict[object, tuple], cutoff: pd.Timestamp | None,
+                   sizes: dict[str, bool], facts: pd.DataFrame) -> list[Finding]:
+    """The findings of one provider's learners in scope, datasheet and ILR."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
     findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in"
                          " the ILR") for i in sheet_only]
     findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", ilr[j], "in the ILR but not among"
                           " the datasheet's accepted learners (see rejected rows)")
                  for j in ilr_only]
-    sizes = _datasheet_sme(datasheet_tables.get("employers"), rules)
-    facts = ilr_tables.learner_facts
     sme = dict(zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"],
                    strict=True))
     for sheet_index, ilr_index in pairs:
@@ -85,25 +99,41 @@ def reconcile(
     return findings
 
 
-def _rows(learners: pd.DataFrame) -> dict[object, tuple]:
-    """Index label → the row as a named tuple (one pass, no Series per row)."""
-    return dict(zip(learners.index, learners.itertuples(index=False), strict=True))
-
-
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
     days = [d for d in (as_known, as_of) if d is not None]
     return pd.Timestamp(min(days)) if days else None
 
 
-def _in_scope(learners: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-    """Learners started from 1 August 2022 and by the cut-off, with later dates treated
-    as not yet known."""
-    learners = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
-    if cutoff is None:
-        return learners
-    scoped = learners[learners["start_date"] <= cutoff]
-    return scoped.assign(**{
-        column: scoped[column].where(scoped[column] <= cutoff) for column in _DATES[1:]})
+def _rows_in_scope(frames: Sequence[pd.DataFrame],
+                   cutoffs: Sequence[pd.Timestamp | None]) -> list[dict[object, tuple]]:
+    """Of each learners frame, the learners started from 1 August 2022 and by its
+    cut-off, with later dates treated as not yet known: index label → the row as a named
+    tuple of the compared columns. The frames are stacked, so a period takes a few
+    operations, not a few per provider."""
+    found: list[dict[object, tuple]] = [{} for _ in frames]
+    if not frames:
+        return found
+    sizes = [len(frame) for frame in frames]
+    # whole frames stacked, then the columns taken: one copy, not one per frame
+    stacked = pd.concat(frames)[list(_COMPARED)]  # each frame's own index labels
+    owner = np.repeat(np.arange(len(frames)), sizes)
+    cutoff = np.repeat(np.array([_NAT if c is None else c.to_datetime64() for c in cutoffs],
+                                dtype="datetime64[ns]"), sizes)
+    unknown = np.isnat(cutoff)  # no cut-off: every date is known
+    start = stacked["start_date"]
+    keep = ((start >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)).to_numpy()
+            & (unknown | (start <= cutoff).to_numpy()))
+    scoped, cutoff, unknown = stacked[keep], cutoff[keep], unknown[keep]
+    scoped = scoped.assign(**{
+        column: scoped[column].where(unknown | (scoped[column] <= cutoff).to_numpy())
+        for column in _DATES[1:]})
+    for code, label, row in zip(owner[keep].tolist(), scoped.index, scoped.itertuples(index=False),
+                                strict=True):
+        found[code][label] = row
+    return found
+
+
+_NAT = np.datetime64("NaT", "ns")
 
 
 def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
@@ -229,11 +259,12 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     if employers is None or employers.empty:
         return {}
     sizes: dict[str, bool] = {}
-    for row in employers[["employer_id", "employee_count", "size_band"]].itertuples(index=False):
-        if not is_blank(row.employee_count):
-            sizes[str(row.employer_id)] = int(row.employee_count) < rules.sme_employee_limit
-        elif not is_blank(row.size_band):
-            sizes[str(row.employer_id)] = row.size_band == "SME"
+    for employer_id, count, band in zip(employers["employer_id"], employers["employee_count"],
+                                        employers["size_band"], strict=True):
+        if not is_blank(count):
+            sizes[str(employer_id)] = int(count) < rules.sme_employee_limit
+        elif not is_blank(band):
+            sizes[str(employer_id)] = band == "SME"
     return sizes
 
 
@@ -259,13 +290,15 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
     files = ilr_files(current.path)
     if not files:
         return IlrReview()
-    return _review(current, tables_from_ilr_files(files, rules=rules), as_of=as_of, rules=rules)
+    return _reviews([(current, tables_from_ilr_files(files, rules=rules))],
+                    as_of=as_of, rules=rules)[0]
 
 
 def period_ilr_reviews(returns: Mapping[str, ProviderReturn], *, as_of: date,
                        rules: Rules) -> dict[str, IlrReview]:
-    """:func:`ilr_review` of every return of a period, the ILR files of all providers
-    mapped at once (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`).
+    """:func:`ilr_review` of every return of a period at once: the ILR files of all the
+    providers mapped together (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`),
+    the learners to compare and the drop-outs found over the period's stacked frames.
 
     Returns:
         Return key → its review, equal to :func:`ilr_review` of that return. A return
@@ -274,27 +307,36 @@ def period_ilr_reviews(returns: Mapping[str, ProviderReturn], *, as_of: date,
     """
     paths = {key: ilr_files(current.path) for key, current in returns.items()}
     tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
-    reviews: dict[str, IlrReview] = {}
-    for key, current in returns.items():
-        mapped = tables.get(key)
-        if not paths[key]:
-            reviews[key] = IlrReview()
-        elif isinstance(mapped, IlrTables):
-            reviews[key] = _review(current, mapped, as_of=as_of, rules=rules)
+    mapped = [(key, tables[key]) for key in returns if isinstance(tables.get(key), IlrTables)]
+    reviewed = dict(zip([key for key, _ in mapped], _reviews(
+        [(returns[key], ilr_tables) for key, ilr_tables in mapped],  # type: ignore[misc]
+        as_of=as_of, rules=rules), strict=True))
+    return {key: IlrReview() if not paths[key] else reviewed[key]
+            for key in returns if not paths[key] or key in reviewed}
+
+
+def _reviews(mapped: Sequence[tuple[ProviderReturn, IlrTables]], *, as_of: date,
+             rules: Rules) -> list[IlrReview]:
+    """The review of each return whose ILR files are mapped (:func:`ilr_review`)."""
+    compared = [i for i, (current, _) in enumerate(mapped) if _has_datasheet(current)]
+    mismatches = dict(zip(compared, _reconciled(
+        [(mapped[i][0].tables, mapped[i][1]) for i in compared], rules=rules, as_of=as_of),
+        strict=True))
+    reviews = []
+    for i, ((current, ilr_tables), dropouts) in enumerate(zip(
+            mapped, _dropouts([ilr_tables for _, ilr_tables in mapped]), strict=True)):
+        findings = dfe_rule_findings(ilr_tables) + mismatches.get(i, [])
+        logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id,
+                    len(ilr_tables.inputs), len(findings))
+        reviews.append(IlrReview(findings, {ILR_DROPOUTS: dropouts}))
     return reviews
 
 
-def _review(current: ProviderReturn, ilr_tables: IlrTables, *, as_of: date,
-            rules: Rules) -> IlrReview:
-    """:func:`ilr_review` of a return whose ILR files are mapped."""
-    findings = dfe_rule_findings(ilr_tables)
+def _has_datasheet(current: ProviderReturn) -> bool:
+    """False for a return whose learners all came from its ILR (nothing to reconcile)."""
     learners = current.tables["learners"]
     from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
-    if not (len(learners) and bool(from_ilr.all())):
-        findings += reconcile(current.tables, ilr_tables, rules=rules, as_of=as_of)
-    logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id,
-                len(ilr_tables.inputs), len(findings))
-    return IlrReview(findings, {ILR_DROPOUTS: ilr_dropouts(ilr_tables)})
+    return not (len(learners) and bool(from_ilr.all()))
 
 
 def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
@@ -310,14 +352,34 @@ def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
 def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
     """Every withdrawn learner of the ILR with the withdrawal reason (code and meaning):
     shown with each drop-out; no reason excludes one (the guidance counts them all)."""
-    learners = ilr_tables.learners
-    facts = ilr_tables.learner_facts[["learner_ref", "bootcamp_id", "withdraw_reason"]]
-    withdrawn = learners[learners["withdrawal_date"].notna()][
+    return _dropouts([ilr_tables])[0]
+
+
+_DROPOUT_COLUMNS = ("learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date",
+                    "withdraw_reason", "withdrawal_reason", "source")
+_OWNER = "_ilr_tables"  # which of the stacked ILRs a row comes from
+
+
+def _dropouts(tables: Sequence[IlrTables]) -> list[pd.DataFrame]:
+    """:func:`ilr_dropouts` of each ILR, the withdrawn learners found and joined to their
+    facts for all of them at once."""
+    if not tables:
+        return []
+    keys = [_OWNER, "learner_ref", "bootcamp_id"]
+    learners = pd.concat([t.learners for t in tables], ignore_index=True)[
         ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date", "source"]]
-    frame = withdrawn.merge(facts, on=["learner_ref", "bootcamp_id"], how="left")
-    reason = frame["withdraw_reason"].map(
-        lambda code: "not given" if pd.isna(code)
-        else WITHDRAW_REASONS.get(int(code), f"code {int(code)}"))
-    return frame.assign(withdrawal_reason=reason)[
-        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date",
-         "withdraw_reason", "withdrawal_reason", "source"]].reset_index(drop=True)
+    facts = pd.concat([t.learner_facts for t in tables], ignore_index=True)[
+        [*keys[1:], "withdraw_reason"]]
+    learners[_OWNER] = np.repeat(np.arange(len(tables)), [len(t.learners) for t in tables])
+    facts[_OWNER] = np.repeat(np.arange(len(tables)), [len(t.learner_facts) for t in tables])
+    frame = learners[learners["withdrawal_date"].notna()].merge(facts, on=keys, how="left")
+    bounds = np.searchsorted(frame[_OWNER].to_numpy(), np.arange(len(tables) + 1))
+    found = []
+    for first, last in itertools.pairwise(bounds.tolist()):
+        part = frame.iloc[first:last]
+        reason = part["withdraw_reason"].map(
+            lambda code: "not given" if pd.isna(code)
+            else WITHDRAW_REASONS.get(int(code), f"code {int(code)}"))
+        found.append(part.assign(withdrawal_reason=reason)[list(_DROPOUT_COLUMNS)]
+                     .reset_index(drop=True))
+    return found

@@ -47,15 +47,24 @@ class IlrDelivery:
 
     def fam_codes(self, fam_type: str) -> tuple[str, ...]:
         """Codes of every FAM of ``fam_type`` on this aim."""
-        return self._fam_codes.get(fam_type, ())
+        return self._codes_by_type.get(fam_type, ())
+
+    def fams_of(self, fam_type: str) -> tuple[IlrFam, ...]:
+        """Every FAM of ``fam_type`` on this aim, in the file's order."""
+        return self._fams_by_type.get(fam_type, ())
+
+    # Asked for again and again by the mapping and DfE's rules (~20 times per aim):
+    # grouped once per aim.
+    @functools.cached_property
+    def _fams_by_type(self) -> dict[str, tuple[IlrFam, ...]]:
+        grouped: dict[str, list[IlrFam]] = {}
+        for fam in self.fams:
+            grouped.setdefault(fam.fam_type, []).append(fam)
+        return {fam_type: tuple(fams) for fam_type, fams in grouped.items()}
 
     @functools.cached_property
-    def _fam_codes(self) -> dict[str, tuple[str, ...]]:
-        # asked for again and again by the mapping and DfE's rules: grouped once
-        codes: dict[str, list[str]] = {}
-        for fam in self.fams:
-            codes.setdefault(fam.fam_type, []).append(fam.code)
-        return {fam_type: tuple(found) for fam_type, found in codes.items()}
+    def _codes_by_type(self) -> dict[str, tuple[str, ...]]:
+        return {fam_type: tuple(f.code for f in fams) for fam_type, fams in self._fams_by_type.items()}
 
 
 @dataclass(frozen=True)
