@@ -35,7 +35,8 @@ pseudonym_key_file = ""
 
 # %%
 # One cell per section (every cell costs time when a batch builds packs): blocks.show
-# puts a section's tables and charts into one output, charts as embedded PNG.
+# puts a section's tables and charts into one output, charts as embedded PNG
+# (plots.chart: the charts of plots.PACK_CHARTS, drawn by the runner or here).
 from kpitools import load_context
 from kpitools.packs import blocks, breach, findings, plots, report
 
@@ -65,7 +66,7 @@ blocks.show(report.headline(ctx), findings.findings_first(ctx))
 # Look for a KPI moving towards or away from its target month by month, and for any month left out of the trend.
 
 # %%
-blocks.show(plots.kpi_trends(ctx.trends), report.trend_note(ctx))
+blocks.show(plots.chart(ctx, "kpi_trends"), report.trend_note(ctx))
 
 # %% [markdown]
 # ## KPI status
@@ -83,7 +84,7 @@ blocks.show(report.status_matrix(ctx), report.exception_counts(ctx))
 # %%
 blocks.show(
     report.kpi_figures(ctx, "employer_engagement"),
-    plots.satisfaction_distribution(ctx.audit),
+    plots.chart(ctx, "satisfaction_distribution"),
     report.exceptions(ctx, "employer_engagement"),
     report.method(ctx, "employer_engagement"),
 )
@@ -96,7 +97,7 @@ blocks.show(
 # %%
 blocks.show(
     report.kpi_figures(ctx, "employer_cofunding"),
-    plots.cofunding_due_vs_paid(ctx.audit),
+    plots.chart(ctx, "cofunding_due_vs_paid"),
     report.exceptions(ctx, "employer_cofunding"),
     report.method(ctx, "employer_cofunding"),
 )
@@ -109,9 +110,9 @@ blocks.show(
 # %%
 blocks.show(
     report.kpi_figures(ctx, "learner_dropout"),
-    plots.dropout_by_bootcamp(ctx.audit),
+    plots.chart(ctx, "dropout_by_bootcamp"),
     breach.breach_risk(ctx),
-    plots.dropout_trend(ctx.trends),
+    plots.chart(ctx, "dropout_trend"),
     report.exceptions(ctx, "learner_dropout"),
     report.method(ctx, "learner_dropout"),
 )
@@ -136,7 +137,7 @@ blocks.show(
 # %%
 blocks.show(
     report.kpi_figures(ctx, "guaranteed_interview"),
-    plots.kpi_funnel(ctx.audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")),
+    plots.chart(ctx, "interview_funnel"),
     report.exceptions(ctx, "guaranteed_interview"),
     report.method(ctx, "guaranteed_interview"),
 )
@@ -149,7 +150,7 @@ blocks.show(
 # %%
 blocks.show(
     report.kpi_figures(ctx, "career_progression"),
-    plots.kpi_funnel(ctx.audit, "career_progression", ("completers", "window closed", "valid outcome")),
+    plots.chart(ctx, "progression_funnel"),
     report.exceptions(ctx, "career_progression"),
     report.informational(ctx),
     report.method(ctx, "career_progression"),

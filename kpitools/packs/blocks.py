@@ -73,6 +73,11 @@ class Html:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        # IPython stores this as the output's text/plain beside the HTML: the default
+        # dataclass repr would copy the whole block (embedded PNGs too) into the notebook
+        return f"<HTML block, {len(self.text):,} characters>"
+
 
 def show(*parts: object) -> Html:
     """Several blocks of a section as one output (one notebook cell, one message).
@@ -96,8 +101,13 @@ def show(*parts: object) -> Html:
 
         if not isinstance(part, Figure):
             raise TypeError(f"cannot show a {type(part).__name__} in a pack")
-        chunks.append(f'<div class="chart">{figure_html(part)}</div>')
+        chunks.append(chart_html(part))
     return Html("".join(chunks))
+
+
+def chart_html(fig: Figure) -> str:
+    """A chart as a pack shows it: its ``<img>`` (:func:`figure_html`) in a chart block."""
+    return f'<div class="chart">{figure_html(fig)}</div>'
 
 
 def png(fig: Figure) -> bytes:

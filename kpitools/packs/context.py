@@ -2,7 +2,8 @@
 
 The notebook's first cell calls :func:`load_context` with its parameters. With
 ``audit_path`` set (a batch run computed every provider once and saved each audit) it
-only loads that file; otherwise it computes the audit itself, so the notebook runs on its
+only loads that file, and the charts a runner drew beside it (:func:`save_charts`) if
+any; otherwise it computes the audit itself, so the notebook runs on its
 own in JupyterLab. Every table the pack or register shows goes through
 :class:`PackContext`, which names learners by the identity rule of
 :mod:`kpitools.privacy.naming`.
@@ -10,9 +11,10 @@ own in JupyterLab. Every table the pack or register shows goes through
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,36 @@ def load_audit(path: str | Path) -> ProviderAudit:
     return audit
 
 
+def charts_path(audit_path: str | Path) -> Path:
+    """Where the charts drawn for a saved audit go: beside it (``P001.audit.charts.json``)."""
+    return Path(audit_path).with_suffix(".charts.json")
+
+
+def save_charts(charts: dict[str, str], audit_path: str | Path) -> Path:
+    """Save the charts drawn for the audit saved at ``audit_path``
+    (:func:`kpitools.packs.plots.draw_charts`) for its notebook (atomic, mode 0600)."""
+    from kpitools.io.files import write_atomic
+
+    return write_atomic(charts_path(audit_path), json.dumps(charts).encode("utf-8"), private=True)
+
+
+def load_charts(audit_path: str | Path) -> dict[str, str]:
+    """The charts saved beside the audit at ``audit_path``; none (the notebook draws
+    them) when there is no such file or it cannot be read."""
+    path = charts_path(audit_path)
+    try:
+        charts = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("%s: ignoring the saved charts (%s); drawing them", path, error)
+        return {}
+    if not isinstance(charts, dict) or not all(isinstance(v, str) for v in charts.values()):
+        log.warning("%s: ignoring the saved charts (not a mapping of name to HTML); drawing them", path)
+        return {}
+    return charts
+
+
 def compute_audit(params: PackParams) -> ProviderAudit:
     """Compute one provider's audit from its folder (``kpitools pack``, a notebook on its
     own): everything its pack shows, the trends and the register's follow-up included."""
@@ -87,11 +119,14 @@ class PackContext:
         audit: everything computed for the provider.
         params: the run's parameters.
         pseudonymiser: keyed pseudonyms for this provider's learners.
+        charts: the pack's charts drawn before the notebook ran, by name
+            (:func:`kpitools.packs.plots.chart`); empty: the notebook draws them.
     """
 
     audit: ProviderAudit
     params: PackParams
     pseudonymiser: Pseudonymiser
+    charts: dict[str, str] = field(default_factory=dict)
 
     @property
     def include_pii(self) -> bool:
@@ -158,10 +193,13 @@ class PackContext:
         return {name: self.show_frame(frame, audience) for name, frame in self.audit.worklists.items()}
 
 
-def context_from_audit(audit: ProviderAudit, params: PackParams) -> PackContext:
-    """A context for an audit already in memory (registers, tests)."""
+def context_from_audit(
+    audit: ProviderAudit, params: PackParams, charts: dict[str, str] | None = None
+) -> PackContext:
+    """A context for an audit already in memory (registers, tests), with its charts
+    when they are drawn already."""
     key = load_key(params.pseudonym_key_file or None, out_dir=params.out_dir)
-    return PackContext(audit, params, Pseudonymiser(key, audit.provider_id))
+    return PackContext(audit, params, Pseudonymiser(key, audit.provider_id), charts or {})
 
 
 def load_context(**parameters: Any) -> PackContext:
@@ -176,8 +214,6 @@ def load_context(**parameters: Any) -> PackContext:
     """
     params = params_from_mapping(parameters, where="notebook parameters")
     if params.audit_path:
-        audit = load_audit(params.audit_path)
-    else:
-        log.info("no saved audit given: computing %s", params.provider_dir)
-        audit = compute_audit(params)
-    return context_from_audit(audit, params)
+        return context_from_audit(load_audit(params.audit_path), params, load_charts(params.audit_path))
+    log.info("no saved audit given: computing %s", params.provider_dir)
+    return context_from_audit(compute_audit(params), params)

@@ -154,6 +154,12 @@ get_ipython().reset(new_session=True)
 __import__("os").chdir({cwd!r})
 """
 WARM_ENGINE = "kpitools-warm"
+# What a provider pack's first cell imports, for WarmKernel.launch(preload=...): the
+# presentation modules, and matplotlib when the kernel draws the charts itself (a runner
+# that has drawn them, see kpitools.packs.runner, leaves it out)
+PRELOAD_TABLES = ("import kpitools.packs.context, kpitools.packs.blocks, kpitools.packs.breach, "
+                  "kpitools.packs.findings, kpitools.packs.plots, kpitools.packs.report")
+PRELOAD_CHARTS = PRELOAD_TABLES + ", matplotlib.figure, matplotlib.backends.backend_agg, matplotlib.image"
 
 
 class WarmKernel:
@@ -176,6 +182,7 @@ class WarmKernel:
         self.context = contextvars.Context()
         self.km: AsyncKernelManager | None = None
         self.kc: Any = None
+        self.ready = False  # the kernel answered (launched kernels are not, at first)
         self.starts = 0  # kernels started so far (a test and the log read it)
 
     def __enter__(self) -> WarmKernel:
@@ -183,6 +190,27 @@ class WarmKernel:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+    def launch(self, preload: str = "") -> bool:
+        """Start the kernel process if there is none, without waiting for it to be ready
+        (:meth:`prepare` waits), so the caller can work while it starts.
+
+        Args:
+            preload: code the kernel runs silently as soon as it is up, before anything
+                else (the imports of the notebook, :data:`PRELOAD_TABLES`): its time
+                overlaps the caller's instead of the first cell's. A failure is ignored
+                here; the notebook's own import cell then fails where it shows.
+
+        Returns:
+            True when a kernel was launched now (its start-up is time the caller may use).
+
+        Raises:
+            RuntimeError: the kernel process cannot be started.
+        """
+        if self.km is not None:
+            return False
+        self.context.run(run_sync(self._launch), preload)
+        return True
 
     def prepare(self, cwd: str) -> None:
         """A live kernel with an empty namespace, running in ``cwd``.
@@ -194,13 +222,16 @@ class WarmKernel:
             log.warning("the warm kernel died; starting a new one")
             self.discard()
         if self.km is None:
-            self.context.run(run_sync(self._start))
+            self.context.run(run_sync(self._launch), "")
         try:
+            if not self.ready:
+                self.context.run(run_sync(self._wait_ready))
             self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
         except (RuntimeError, TimeoutError) as error:
-            log.warning("the warm kernel did not reset (%s); starting a new one", error)
+            log.warning("the warm kernel did not start or reset (%s); starting a new one", error)
             self.discard()
-            self.context.run(run_sync(self._start))
+            self.context.run(run_sync(self._launch), "")
+            self.context.run(run_sync(self._wait_ready))
             self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
 
     def discard(self) -> None:
@@ -213,9 +244,10 @@ class WarmKernel:
     async def _alive(self) -> bool:
         return bool(await ensure_async(self.km.is_alive()))
 
-    async def _start(self) -> None:
+    async def _launch(self, preload: str) -> None:
         manager_class = IpcKernelManager if os.name != "nt" else AsyncKernelManager
         self.km = manager_class(kernel_name="python3")
+        self.ready = False
         self.starts += 1
         try:
             # the history in memory, as nbclient does for the kernels it starts
@@ -223,14 +255,23 @@ class WarmKernel:
                                        extra_arguments=["--HistoryManager.hist_file=:memory:"])
             self.kc = self.km.client()
             self.kc.start_channels()
+            if preload:  # queued: the kernel runs it first, once it is up
+                self.kc.execute(preload, silent=True, store_history=False, allow_stdin=False)
+        except BaseException:
+            await self._stop()
+            raise
+
+    async def _wait_ready(self) -> None:
+        try:
             await self.kc.wait_for_ready(timeout=self.start_timeout)
         except BaseException:
             await self._stop()
             raise
         self.kc.allow_stdin = False
+        self.ready = True
 
     async def _stop(self) -> None:
-        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        km, kc, self.km, self.kc, self.ready = self.km, self.kc, None, None, False
         if kc is not None:
             kc.stop_channels()
         try:

@@ -10,22 +10,30 @@ pack turns each figure into an embedded PNG itself
 twice for its tight bounding box, and import pyplot). Every piece of provider text goes through
 :func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
 instead of being parsed as mathtext. A modest dpi keeps packs small.
+
+The provider pack shows its charts by name (:data:`PACK_CHARTS`, :func:`chart`), so that
+a runner can draw them before the notebook runs (:func:`draw_charts`, while the pack's
+kernel starts, see :mod:`kpitools.packs.runner`) and the notebook only embeds them; a
+notebook run without them draws each chart itself, to the same bytes. matplotlib is
+imported only when a figure is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from kpitools.kpis.charts import COFUNDING_DUE_VS_PAID, FUNNELS, SATISFACTION_SCORES
 from kpitools.model import KpiResult, ProviderAudit
-from kpitools.packs.blocks import DPI, STATUS_COLOURS, kpi_label, kpi_order
+from kpitools.packs.blocks import DPI, STATUS_COLOURS, Html, chart_html, kpi_label, kpi_order
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from kpitools.model import Trends
+    from kpitools.packs.context import PackContext
 
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
 
@@ -36,6 +44,8 @@ def label(text: object) -> str:
 
 
 def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
@@ -223,3 +233,42 @@ def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
     ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > 6 else 0)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylabel("%", fontsize=7)
+
+
+# The provider pack's charts, by the name its notebook shows them with (:func:`chart`).
+PACK_CHARTS: dict[str, Callable[[ProviderAudit], Figure | None]] = {
+    "kpi_trends": lambda audit: kpi_trends(audit.trends),
+    "satisfaction_distribution": satisfaction_distribution,
+    "cofunding_due_vs_paid": cofunding_due_vs_paid,
+    "dropout_by_bootcamp": dropout_by_bootcamp,
+    "dropout_trend": lambda audit: dropout_trend(audit.trends),
+    "interview_funnel": lambda audit: kpi_funnel(
+        audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")),
+    "progression_funnel": lambda audit: kpi_funnel(
+        audit, "career_progression", ("completers", "window closed", "valid outcome")),
+}
+
+
+def draw_charts(audit: ProviderAudit) -> dict[str, str]:
+    """Every chart of :data:`PACK_CHARTS` for ``audit``, as the pack embeds it
+    (:func:`kpitools.packs.blocks.chart_html`; "" for a chart with nothing to draw)."""
+    drawn = {}
+    for name, build in PACK_CHARTS.items():
+        fig = build(audit)
+        drawn[name] = "" if fig is None else chart_html(fig)
+    return drawn
+
+
+def chart(ctx: PackContext, name: str) -> Html | None:
+    """The pack's chart ``name`` (:data:`PACK_CHARTS`): drawn already when the context
+    carries it (``ctx.charts``), else drawn now; None when there is nothing to draw.
+
+    Raises:
+        KeyError: not a chart of the pack.
+    """
+    build = PACK_CHARTS[name]
+    drawn = ctx.charts.get(name)
+    if drawn is None:
+        fig = build(ctx.audit)
+        drawn = "" if fig is None else chart_html(fig)
+    return Html(drawn) if drawn else None

@@ -223,11 +223,19 @@ def _one_line(error: BaseException) -> str:
 
 def run_pack_job(job: PackJob, kernel: WarmKernel | None = None) -> PackOutcome:
     """Execute and render one job (in ``kernel`` when given, see :func:`execute`); every
-    failure is caught and reported, never raised."""
+    failure is caught and reported, never raised.
+
+    A warm kernel that is not running yet is launched first, and while it starts (and
+    imports what the notebook imports) this process draws the pack's charts
+    (:func:`predraw_charts`): the notebook then only embeds them."""
     started = time.perf_counter()
     attempts = 1
     error_text = ""
     try:
+        if kernel is not None:
+            _launch(job, kernel)
+        else:  # the notebook draws the charts in its own kernel
+            predraw_charts(job, draw=False)
         attempts = execute(job, kernel)
     except Exception as error:  # one failing pack must never stop the others
         error_text = _one_line(error)
@@ -254,6 +262,49 @@ def run_pack_job(job: PackJob, kernel: WarmKernel | None = None) -> PackOutcome:
         notes=notes,
         pdf_path=pdf,
     )
+
+
+def _launch(job: PackJob, kernel: WarmKernel) -> None:
+    """Launch the warm kernel unless it is running; for a provider's pack (a job with a
+    saved audit), the kernel imports the notebook's modules while this process draws
+    the charts. A kernel that cannot start is retried by :func:`execute`."""
+    from kpitools.packs.kernel import PRELOAD_TABLES
+
+    provider = bool(job.parameters.get("audit_path"))
+    try:
+        launched = kernel.launch(preload=PRELOAD_TABLES if provider else "")
+    except RuntimeError as error:
+        log.warning("%s: kernel failed to launch (%s)", job.provider_id, error)
+        launched = False
+    predraw_charts(job, draw=launched)
+
+
+def predraw_charts(job: PackJob, *, draw: bool = True) -> bool:
+    """Draw a provider job's charts here, for its notebook to embed them
+    (:func:`kpitools.packs.context.save_charts` beside its saved audit), or with
+    ``draw`` False make sure none from an earlier run is left there (the notebook then
+    draws them). A job without a saved audit (the index) has none. Never raises: charts
+    that cannot be drawn here are drawn by the notebook, which shows any failure.
+
+    Returns:
+        True when the charts were drawn and saved.
+    """
+    audit_path = job.parameters.get("audit_path")
+    if not audit_path:
+        return False
+    from kpitools.packs.context import charts_path, load_audit, save_charts
+
+    charts_path(audit_path).unlink(missing_ok=True)
+    if not draw:
+        return False
+    try:
+        from kpitools.packs.plots import draw_charts
+
+        save_charts(draw_charts(load_audit(audit_path)), audit_path)
+    except Exception as error:  # the notebook draws them, and shows what fails
+        log.warning("%s: charts not drawn before the notebook: %s", job.provider_id, _one_line(error))
+        return False
+    return True
 
 
 def _print_pdf(job: PackJob, html: str) -> tuple[str | None, tuple[str, ...]]:

@@ -111,7 +111,12 @@ def build_pack(
     in_layout = layout.is_period_name(out_dir.parent.name)  # OUT/PERIOD/<provider>
     period_out = out_dir.parent if in_layout else out_dir
     check_key(params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir)
-    with run_lock(period_out), private_folder() as work_dir:
+    from kpitools.packs.kernel import PRELOAD_CHARTS, WarmKernel
+
+    with run_lock(period_out), private_folder() as work_dir, WarmKernel() as kernel:
+        # the pack's kernel starts, and imports what the notebook imports, while the
+        # audit is computed; the notebook then runs in it (papermill's warm engine)
+        kernel.launch(preload=PRELOAD_CHARTS)
         params = replace(
             params,
             provider_dir=str(provider_dir),
@@ -126,7 +131,7 @@ def build_pack(
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
         outcome = run_pack_job(pack_job(params, title, notebook=notebook, out_dir=staging,
-                                        pdf=pdf and find_chromium() is not None))
+                                        pdf=pdf and find_chromium() is not None), kernel)
         replace_folder(staging, out_dir)
     return replace(outcome, html_path=moved_path(outcome.html_path, staging, out_dir),
                    executed_path=moved_path(outcome.executed_path, staging, out_dir),
