@@ -16,7 +16,7 @@ and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambig
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -69,16 +69,15 @@ def unscoped_finding(finding: Finding) -> Finding:
 
 
 def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]],
-                   names: Collection[str] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
+                   names: Iterable[str] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
     """One frame per contract table holding every provider's rows, identifiers scoped.
 
     Args:
         tables: per provider id, its validated tables (every table of ``names`` present).
-        names: the contract tables to stack (default: all).
+        names: the contract tables to stack (default: every one).
 
     Returns:
-        Per contract table of ``names``, the providers' rows in the order given, index
-        0..n-1.
+        Per table of ``names``, the providers' rows in the order given, index 0..n-1.
     """
     providers = list(tables)
     prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
