@@ -1,9 +1,13 @@
-"""End to end on demo data: `kpitools packs` with a local pool and with Dask, failures
-isolated, the index listing them, and `kpitools pack` / `kpitools params`.
+"""End to end on demo data: `kpitools packs` in one warm kernel, with a local pool and
+with Dask (a fresh kernel for each notebook), failures isolated, the index listing them,
+and `kpitools pack` / `kpitools params`.
 
-Three demo providers keep this within about a minute on 2 cores: P001 and P002 build,
-P003's learners.csv is made unreadable (the provider cannot be audited), and in one
-run P002's saved audit is corrupted so its notebook fails mid-run.
+Three demo providers keep this short: P001 and P002 build, P003's learners.csv is made
+unreadable (the provider cannot be audited), and in one run P002's saved audit is
+corrupted so its notebook fails mid-run. The command's run (one warm kernel for both
+packs and the index) is shared by the tests that read its outputs; the Dask run and the
+pool run are compared with it, which also shows that a warm kernel gives what fresh
+kernels give.
 """
 
 from __future__ import annotations
@@ -12,16 +16,19 @@ import csv
 import json
 import re
 import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.cli import main
+from kpitools.io.workspace import PRIVATE_PREFIX
 from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
 from kpitools.packs.batch import write_pack_errors
 from kpitools.packs.context import AUDIT_FILE
@@ -92,7 +99,9 @@ def local_run(data: Path, tmp_path_factory: pytest.TempPathFactory, key_env: Non
     mp = pytest.MonkeyPatch()
     mp.chdir(out.parent)  # a relative --out, as `make demo` gives
     try:
-        result = CliRunner().invoke(main, ["packs", str(data / "2023-03"), "--out", out.name, "--workers", "2", "--no-progress"])
+        # one worker: one warm kernel renders P001, P002 and then the index, in turn (the
+        # pool of worker processes runs in test_unreadable_provider_and_notebook_failing_mid_run)
+        result = CliRunner().invoke(main, ["packs", str(data / "2023-03"), "--out", out.name, "--workers", "1", "--no-progress"])
     finally:
         mp.undo()
     return out, result
@@ -235,8 +244,15 @@ def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object],
             manifest.pop("generated_at_utc")
         assert manifests[0] == manifests[1]
         assert _cells(local, provider) == _cells(dask_out, provider)
+        # the executed notebook too, cell by cell: the warm kernel, reset between the
+        # packs, gives what a fresh kernel gives (execution counts from 1, same outputs)
+        executed = _executed(local, f"{provider}/audit_pack.ipynb")
+        assert executed == _executed(dask_out, f"{provider}/audit_pack.ipynb")
+        assert [count for _, count, _ in executed if count is not None][:3] == [1, 2, 3]
     assert (local / "2023-03" / ".portfolio.json").read_text() == (dask_out / "2023-03" / ".portfolio.json").read_text()
     assert (local / "2023-03" / "index.html").read_text() == (dask_out / "2023-03" / "index.html").read_text()
+    # the index ran in the warm kernel after both packs, in a fresh one under Dask
+    assert _executed(local, "index.ipynb") == _executed(dask_out, "index.ipynb")
 
 
 def _local_cluster(cluster_class: type) -> object:
@@ -259,23 +275,44 @@ def _normalised(out: Path, provider: str, name: str) -> str:
     return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
 
 
+def _executed(out: Path, name: str) -> list[tuple[str, int | None, str]]:
+    """Each cell of the executed notebook ``OUT/2023-03/<name>``: source, execution count
+    and outputs, with the output folder, the run's private folder, the generation time and
+    the HTML's length that they change masked (papermill's timings, in the metadata, left
+    out)."""
+    notebook = nbformat.read(out / "2023-03" / name, as_version=4)
+
+    def masked(text: str) -> str:
+        text = text.replace(str(out.resolve()), "OUT").replace(str(out), "OUT")
+        text = re.sub(re.escape(str(Path(tempfile.gettempdir()) / PRIVATE_PREFIX)) + r"[\w-]+", "WORK", text)
+        text = re.sub(r"<HTML block, [\d,]+ characters>", "<HTML block>", text)
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
+
+    return [(masked(cell.source), cell.get("execution_count"), masked(repr(cell.get("outputs"))))
+            for cell in notebook.cells]
+
+
 def _cells(out: Path, provider: str) -> list[list[object]]:
     book = load_workbook(out / "2023-03" / provider / "exceptions.xlsx")
     return [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
 
 
-def test_unreadable_provider_and_notebook_failing_mid_run(data: Path, tmp_path: Path, key_env: None) -> None:
+def test_unreadable_provider_and_notebook_failing_mid_run(
+    data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None
+) -> None:
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path / "work")
     assert list(prepared.failures) == ["P003"]
     # P002's saved audit is garbage: its notebook starts, then fails loading it
     p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
     assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
     Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
-    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)
+    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)  # a pool of 2 processes
     write_pack_errors(prepared, outcomes)
     outcomes = publish(prepared, outcomes)
     index = write_index(prepared, outcomes)
     assert outcomes["P001"].ok
+    # a pool worker's warm kernel gives the pack the command's single kernel gave
+    assert _normalised(tmp_path, "P001", "audit_pack.html") == _normalised(local_run[0], "P001", "audit_pack.html")
     assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
     # error.txt: the plain reason first, then where the failed notebook is
     summary, _, detail = (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")

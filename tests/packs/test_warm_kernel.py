@@ -1,11 +1,12 @@
 """A batch's warm kernel: one kernel for many notebooks, reset between them, replaced
-when it hangs or dies, and giving the same executed notebook as a fresh kernel."""
+when it hangs or dies, and giving the same executed notebook as a fresh kernel.
+
+On the demo's packs and index, a warm kernel against fresh ones: test_batch_demo.py
+(`kpitools packs` in one warm kernel, compared with the Dask run's fresh kernels)."""
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -102,44 +103,3 @@ def test_shutdown_stops_the_kernel(tmp_path: Path) -> None:
     assert warm.km is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-
-
-def _timeless(text: str) -> str:
-    """``text`` with the pack's generation time (the one thing a rerun changes) masked."""
-    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
-
-
-def _cells(executed_path: str) -> str:
-    """Every cell's source, execution count and outputs; papermill's timings left out."""
-    executed = nbformat.read(executed_path, as_version=4)
-    return _timeless(repr([(c.source, c.get("execution_count"), c.get("outputs")) for c in executed.cells]))
-
-
-def test_demo_packs_in_a_warm_kernel_match_fresh_kernels(small_demo_dir: Path, tmp_path: Path) -> None:
-    # the index too: a local batch renders it in the warm kernel of its packs
-    from kpitools.packs import batch_base, prepare_period, run_jobs, write_index
-    from kpitools.packs.batch import local_runner
-
-    for period in ("2023-02", "2023-03"):  # two providers of the small demo
-        for provider in ("P001", "P002"):
-            shutil.copytree(small_demo_dir / period / provider, tmp_path / "data" / period / provider)
-    prepared = prepare_period(tmp_path / "data" / "2023-03", tmp_path / "out", base=batch_base(),
-                              work_dir=tmp_path / "work")
-    assert [job.provider_id for job in prepared.jobs] == ["P001", "P002"]
-    with local_runner(1) as runner:  # one warm kernel for both packs and the index
-        warm = run_jobs(prepared.jobs, progress=False, runner=runner)
-        warm_index = write_index(prepared, warm, runner)
-    assert warm_index.ok, warm_index.error
-    kept = {"index": (_cells(warm_index.executed_path), _timeless(Path(warm_index.html_path).read_text()))}
-    for job in prepared.jobs:
-        assert warm[job.provider_id].ok, warm[job.provider_id].error
-        kept[job.provider_id] = (_cells(job.executed_path), _timeless(Path(job.html_path).read_text()))
-        Path(job.executed_path).unlink()
-        Path(job.html_path).unlink()
-    for job in prepared.jobs:  # the same jobs again, each in a fresh kernel of its own
-        cold = run_pack_job(job)
-        assert cold.ok, cold.error
-        assert kept[job.provider_id] == (_cells(job.executed_path), _timeless(Path(job.html_path).read_text()))
-    cold_index = write_index(prepared, warm)  # in a fresh kernel of its own
-    assert cold_index.ok, cold_index.error
-    assert kept["index"] == (_cells(cold_index.executed_path), _timeless(Path(cold_index.html_path).read_text()))
