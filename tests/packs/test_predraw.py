@@ -46,6 +46,8 @@ def test_chart_without_predrawn_blocks_draws_the_same_bytes(ctx: PackContext) ->
 def test_chart_embeds_the_predrawn_block(ctx: PackContext) -> None:
     predrawn = replace(ctx, charts={"kpi_trends": "<p>drawn before</p>", "dropout_trend": ""})
     assert chart(predrawn, "kpi_trends") == Html("<p>drawn before</p>")
+    # the executed notebook's text/plain beside each block's HTML: short, whatever the block
+    assert repr(chart(predrawn, "kpi_trends")) == "<HTML block>"
     assert chart(predrawn, "dropout_trend") is None  # nothing to draw, and not drawn again
     assert chart(predrawn, "dropout_by_bootcamp") == chart(ctx, "dropout_by_bootcamp")  # absent: drawn
     with pytest.raises(KeyError):
