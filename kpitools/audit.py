@@ -29,7 +29,12 @@ from kpitools.kpis.measured import measured
 from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.build import portfolio_breach_risk, provider_worklists, with_breach_risk
+from kpitools.worklists.build import (
+    period_worklists,
+    portfolio_breach_risk,
+    provider_worklists,
+    with_breach_risk,
+)
 from kpitools.worklists.followup import RegisterTrail, provider_followup
 from kpitools.worklists.risk import breach_risk
 
@@ -261,6 +266,7 @@ def audit_return(
     kpi_results: list[KpiResult] | None = None,
     checked: list[Finding] | None = None,
     cofunding: pd.DataFrame | None = None,
+    worklists: Mapping[str, pd.DataFrame] | None = None,
     ilr: IlrReview | None = None,
     breach: bool = True,
 ) -> ProviderAudit:
@@ -279,6 +285,9 @@ def audit_return(
             (:func:`kpitools.checks.run_period_checks`); by default they are run here.
         cofunding: the return's co-funding chart when already computed with its period
             (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
+        worklists: the return's worklists when already built with its period
+            (:func:`kpitools.worklists.build.period_worklists`, with the breach risk
+            when ``breach``); by default they are built here.
         ilr: the review of the return's ILR files when already made with its period
             (:func:`kpitools.ilr.reconcile.period_ilr_reviews`); by default made here.
         breach: False leaves the breach risk out of the worklists, for :func:`audit_period`,
@@ -303,7 +312,9 @@ def audit_return(
     irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
                                      checked=checked) + ilr_findings
     # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
-    worklists = {**provider_worklists(current, as_of=as_of, rules=rules, breach=breach), **ilr.worklists}
+    if worklists is None:
+        worklists = provider_worklists(current, as_of=as_of, rules=rules, breach=breach)
+    worklists = {**worklists, **ilr.worklists}
     log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
              len(irregularities))
     return ProviderAudit(
@@ -466,16 +477,18 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
 
 def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
                  checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None,
+                 worklists: Mapping[str, pd.DataFrame] | None = None,
                  ilr: IlrReview | None = None, *,
                  trends: bool = True) -> ProviderAudit | KpiToolsError:
-    """The audit of a loaded return (its KPI results and checks when already run), with
-    its trends when ``trends`` and the task asks for them."""
+    """The audit of a loaded return (its KPI results, checks and worklists when already
+    built), with its trends when ``trends`` and the task asks for them."""
     try:
         audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
                              period=task.period or layout.provider_period(task.provider_dir),
                              previous=loaded.previous, notes=loaded.notes,
                              kpi_results=kpi_results, checked=checked, cofunding=cofunding,
-                             ilr=ilr, breach=False)  # the period adds it (_portfolio_checks)
+                             worklists=worklists, ilr=ilr,
+                             breach=False)  # the period adds it (_portfolio_checks)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -500,17 +513,20 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
 @fewer_collections()
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
-    for all the loaded returns (:func:`kpitools.kpis.compute_period`), the ILR files of
-    all of them mapped and reviewed at once (:func:`kpitools.ilr.reconcile.
-    period_ilr_reviews`), then each audit finished on its own (worklists); the trends'
-    earlier months are measured once for the period (:func:`kpitools.kpis.trends.
-    period_trends`). The returns are validated together (:func:`_load_period`)."""
+    for all the loaded returns (:func:`kpitools.kpis.compute_period`), every check and
+    worklist likewise (:func:`kpitools.checks.run_period_checks`,
+    :func:`kpitools.worklists.build.period_worklists`), the ILR files of all of them
+    mapped and reviewed at once (:func:`kpitools.ilr.reconcile.period_ilr_reviews`), then
+    each audit finished on its own; the trends' earlier months are measured once for the
+    period (:func:`kpitools.kpis.trends.period_trends`). The returns are validated
+    together (:func:`_load_period`)."""
     loaded = _load_period(tasks)
     returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
                if isinstance(found, _Loaded)}
     kpis: dict[str, list[KpiResult]] = {}
     checked: dict[str, list[Finding]] = {}
     cofunding: dict[str, pd.DataFrame] = {}
+    worklists: dict[str, dict[str, pd.DataFrame]] = {}
     if tasks and returns:
         as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
         try:
@@ -527,11 +543,13 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
             log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
                         "audited on its own", type(error).__name__, error)
             log.debug("period KPIs and checks failed", exc_info=error)
+        worklists = _period_worklists(returns, as_of=as_of, rules=rules)
     reviews = _period_ilr_reviews(tasks, returns)
     results = [found if isinstance(found, KpiToolsError)
                else _finish_task(task, found, kpis.get(task.provider_dir.name),
                                  checked.get(task.provider_dir.name),
                                  cofunding.get(task.provider_dir.name),
+                                 worklists.get(task.provider_dir.name),
                                  reviews.get(task.provider_dir.name), trends=False)
                for task, found in zip(tasks, loaded, strict=True)]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
@@ -542,6 +560,19 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
         for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
             audits[provider_id].trends = trend
     return results
+
+
+def _period_worklists(returns: Mapping[str, ProviderReturn], *, as_of: date,
+                      rules: Rules) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every return's worklists built once for the period, the breach risk left out (the
+    portfolio step adds it); none when that faults, so that each audit builds its own."""
+    try:
+        return period_worklists(returns, as_of=as_of, rules=rules, breach=False)
+    except Exception as error:  # a fault in kpitools: each provider on its own
+        log.warning("the period's worklists failed (%s: %s); each provider's are built on "
+                    "its own", type(error).__name__, error)
+        log.debug("period worklists failed", exc_info=error)
+        return {}
 
 
 def _period_ilr_reviews(tasks: list[_ProviderTask],

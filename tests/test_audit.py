@@ -424,6 +424,25 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
             _same_audit(result, alone[provider_id])
 
 
+def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_its_own(
+        small_demo_dir, tmp_path, monkeypatch, caplog):
+    period_dir = _demo_period(small_demo_dir, tmp_path)
+    together = audit_period(period_dir, as_of=AS_OF)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpitools.audit.period_worklists", broken)
+    with caplog.at_level("WARNING", logger="kpitools.audit"):
+        alone = audit_period(period_dir, as_of=AS_OF)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("worklists failed (RuntimeError: boom)" in m for m in warned), warned
+    assert list(alone) == list(together)
+    for provider_id, result in together.items():
+        if isinstance(result, ProviderAudit):
+            _same_audit(result, alone[provider_id])
+
+
 def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews_its_own(
         small_demo_dir, tmp_path, monkeypatch, caplog):
     period_dir = _demo_period(small_demo_dir, tmp_path)

@@ -16,7 +16,7 @@ and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambig
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -68,19 +68,21 @@ def unscoped_finding(finding: Finding) -> Finding:
                    message=unscoped(finding.message), bootcamp_id=unscoped(finding.bootcamp_id))
 
 
-def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]],
+                   names: Iterable[str] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
     """One frame per contract table holding every provider's rows, identifiers scoped.
 
     Args:
-        tables: per provider id, its validated tables (every contract table present).
+        tables: per provider id, its validated tables (every table of ``names`` present).
+        names: the contract tables to stack (default: every one).
 
     Returns:
-        Per contract table, the providers' rows in the order given, index 0..n-1.
+        Per table of ``names``, the providers' rows in the order given, index 0..n-1.
     """
     providers = list(tables)
     prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
     stacked = {}
-    for name in TABLES:
+    for name in names:
         frames = [tables[provider][name] for provider in providers]
         if len(frames) == 1:
             whole = frames[0]

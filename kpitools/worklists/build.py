@@ -1,5 +1,6 @@
-"""The auditor's worklists for one provider: verification samples, ageing of open items
-and drop-out breach risk, named as ``ProviderAudit.worklists`` holds them."""
+"""The auditor's worklists for one provider or a whole period: verification samples,
+ageing of open items and drop-out breach risk, named as ``ProviderAudit.worklists`` holds
+them."""
 
 from __future__ import annotations
 
@@ -7,14 +8,23 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.model import ProviderReturn
+from kpitools.returns.contract import STAGES
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.ageing import AGEING_WORKLISTS, ageing_worklists
-from kpitools.worklists.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
-from kpitools.worklists.sampling import draw_samples
+from kpitools.worklists.ageing import AGEING_WORKLISTS, period_ageing
+from kpitools.worklists.period import PeriodTables
+from kpitools.worklists.risk import (
+    Hazard,
+    period_breach_risk,
+    period_hazard_counts,
+    pool,
+    portfolio_hazard,
+)
+from kpitools.worklists.sampling import period_samples
 
 
 def pack_seed(provider_id: str, as_of: date) -> int:
@@ -33,7 +43,7 @@ def provider_worklists(
     seed: int | None = None,
     breach: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Samples, ageing and breach risk of one return.
+    """Samples, ageing and breach risk of one return: :func:`period_worklists` on it.
 
     Args:
         provider: the validated return.
@@ -49,18 +59,57 @@ def provider_worklists(
         the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
         no personal data.
     """
-    chosen = pack_seed(provider.provider_id, as_of) if seed is None else seed
-    samples = {s.name: s.worklist for s in draw_samples(provider, as_of=as_of, seed=chosen).samples}
-    employer_lists = [samples.pop(f"employers_{stage}") for stage in ("design", "delivery", "post")]
-    worklists = {
-        "sample_employers": pd.concat(employer_lists, ignore_index=True),
-        "sample_completers": samples["completers"].assign(sample_seed=chosen),
-        "sample_outcomes": samples["outcomes"].assign(sample_seed=chosen),
+    key = provider.provider_id
+    return period_worklists({key: provider}, as_of=as_of, rules=rules, portfolio=portfolio,
+                            seeds=None if seed is None else {key: seed}, breach=breach)[key]
+
+
+def period_worklists(
+    returns: Mapping[str, ProviderReturn],
+    *,
+    as_of: date,
+    rules: Rules,
+    portfolio: Hazard | None = None,
+    seeds: Mapping[str, int] | None = None,
+    breach: bool = True,
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every return's worklists at once: each population, ageing list and breach risk
+    built once for all the returns, stacked (:class:`~kpitools.worklists.period.PeriodTables`),
+    then cut into each provider's. A provider gets exactly what it gets alone: its
+    sample is drawn from its own cases with its own seed.
+
+    Args:
+        returns: per provider id, its validated return.
+        as_of, rules, portfolio, breach: as for :func:`provider_worklists`.
+        seeds: per provider id, its sample seed (default :func:`pack_seed` of the return's
+            provider id).
+
+    Returns:
+        Per provider id (in the order given), its worklists as :func:`provider_worklists`
+        names and orders them.
+    """
+    chosen = {key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
+              for key, provider in returns.items()}
+    measured = PeriodTables.of(returns, as_of)
+    seed_of = np.array([chosen[key] for key in measured.providers], dtype=np.int64)
+    drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen)}
+    employers = [drawn[f"employers_{stage}"] for stage in STAGES]
+    owner = np.concatenate([sample.owner for sample in employers]).astype(int)
+    samples = {
+        # each provider's picks stage after stage (split keeps the order within a provider)
+        "sample_employers": measured.split(pd.concat(
+            [sample.worklist for sample in employers], ignore_index=True).assign(
+                sample_seed=seed_of[owner]), owner),
+        **{f"sample_{name}": measured.split(drawn[name].worklist.assign(
+            sample_seed=seed_of[drawn[name].owner]), drawn[name].owner)
+           for name in ("completers", "outcomes")},
     }
-    worklists["sample_employers"] = worklists["sample_employers"].assign(sample_seed=chosen)
-    worklists.update(ageing_worklists(provider, as_of=as_of, rules=rules))
-    if breach:
-        worklists[BREACH_RISK] = breach_risk(provider, as_of=as_of, rules=rules, portfolio=portfolio)
+    ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
+    risk = period_breach_risk(measured, rules=rules, portfolio=portfolio) if breach else {}
+    worklists = {}
+    for key in returns:
+        worklists[key] = {**{name: split[key] for name, split in samples.items()}, **ageing[key],
+                          **({BREACH_RISK: risk[key]} if breach else {})}
     return worklists
 
 
@@ -80,9 +129,7 @@ def portfolio_breach_risk(
     returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
 ) -> dict[str, pd.DataFrame]:
     """Breach risk of every provider with its hazard shrunk toward the portfolio's
-    (every provider's finished bootcamps pooled)."""
-    prior = portfolio_hazard(pool(hazard_counts(r, as_of=as_of) for r in returns.values()))
-    return {
-        provider_id: breach_risk(provider, as_of=as_of, rules=rules, portfolio=prior)
-        for provider_id, provider in returns.items()
-    }
+    (every provider's finished bootcamps pooled), computed for all of them at once."""
+    period = PeriodTables.of(returns, as_of)
+    prior = portfolio_hazard(pool(period_hazard_counts(period).values()))
+    return period_breach_risk(period, rules=rules, portfolio=prior)

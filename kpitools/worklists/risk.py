@@ -37,9 +37,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis.measured import bootcamp_timing, derived, measured
+from kpitools.kpis.measured import bootcamp_timing, derived
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
+from kpitools.worklists.period import PeriodTables
 
 PRIOR_STRENGTH = 20.0  # learner-weeks: how strongly a provider is pulled to the portfolio
 FLAG_PROBABILITY = 0.5
@@ -93,29 +94,46 @@ def _cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
     """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
-    at ``as_of`` (only what was known at ``as_of`` is used; counted once per return and
-    ``as_of``, :mod:`kpitools.kpis.measured`)."""
-    return derived(measured(provider, as_of), "hazard_counts",
-                   lambda: _hazard_counts(provider, as_of))
+    at ``as_of`` (only what was known at ``as_of`` is used)."""
+    return period_hazard_counts(PeriodTables.of({provider.provider_id: provider}, as_of))[
+        provider.provider_id]
 
 
-def _hazard_counts(provider: ProviderReturn, as_of: date) -> HazardCounts:
-    tables = measured(provider, as_of)
-    timing = bootcamp_timing(measured(provider, as_of), as_of)
+def period_hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
+    """:func:`hazard_counts` of every provider of ``period`` at once (counted once per
+    stacked tables, :func:`kpitools.kpis.measured.derived`)."""
+    return derived(period.tables, "hazard_counts", lambda: _hazard_counts(period))
+
+
+def _hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
+    tables, as_of = period.tables, period.as_of
+    timing = bootcamp_timing(tables, as_of)
     finished = timing.index[timing["finished"]]
-    cohort = _cohort(tables)
-    cohort = cohort[cohort["bootcamp_id"].isin(finished)]
+    learners = tables["learners"]
+    mine = (learners["m1_date"].notna() & learners["bootcamp_id"].isin(finished)).to_numpy(dtype=bool)
+    cohort, owner = learners[mine], period.owners["learners"][mine]
+    counts = {provider: HazardCounts() for provider in period.providers}
     if cohort.empty:
-        return HazardCounts()
+        return counts
     withdrew = cohort["withdrawal_date"].notna() & (cohort["withdrawal_date"] >= cohort["m1_date"])
     end = cohort["bootcamp_id"].map(timing["end_date"]).clip(upper=pd.Timestamp(as_of))
     exit_day = cohort["withdrawal_date"].fillna(cohort["completion_date"]).fillna(end)
     exit_week = ((exit_day - cohort["m1_date"]).dt.days.clip(lower=0) // 7).to_numpy(dtype=int)
-    weeks = int(exit_week.max()) + 1
-    at_risk = np.array([(exit_week >= w).sum() for w in range(weeks)])
-    events = np.bincount(exit_week[withdrew.to_numpy(dtype=bool)], minlength=weeks)
-    return HazardCounts(tuple(int(e) for e in events), tuple(int(n) for n in at_risk),
-                        bootcamps=int(cohort["bootcamp_id"].nunique()))
+    # learners leaving in each week, per provider; at risk in week w = leaving in w or later
+    leaving = np.zeros((len(period.providers), int(exit_week.max()) + 1), dtype=np.int64)
+    np.add.at(leaving, (owner, exit_week), 1)
+    events = np.zeros_like(leaving)
+    withdrawn = withdrew.to_numpy(dtype=bool)
+    np.add.at(events, (owner[withdrawn], exit_week[withdrawn]), 1)
+    at_risk = np.cumsum(leaving[:, ::-1], axis=1)[:, ::-1]
+    weeks = pd.Series(exit_week).groupby(owner).max()
+    bootcamps = cohort["bootcamp_id"].groupby(owner).nunique()
+    for position, last in weeks.items():
+        counts[period.providers[position]] = HazardCounts(
+            tuple(int(e) for e in events[position, :last + 1]),
+            tuple(int(n) for n in at_risk[position, :last + 1]),
+            bootcamps=int(bootcamps[position]))
+    return counts
 
 
 def pool(counts: Iterable[HazardCounts]) -> HazardCounts:
@@ -191,48 +209,101 @@ def breach_risk(
         One row per running bootcamp, columns :data:`RISK_COLUMNS`; rates as fractions;
         ``p_above_limit`` is NaN when no finished bootcamp gives a hazard.
     """
-    hazard = shrunk_hazard(hazard_counts(provider, as_of=as_of), portfolio)
-    tables = measured(provider, as_of)
-    timing = bootcamp_timing(measured(provider, as_of), as_of)
-    cohort = _cohort(tables)
-    rows = []
-    for bootcamp_id, timing_row in timing[~timing["finished"]].iterrows():
-        learners = cohort[cohort["bootcamp_id"] == bootcamp_id]
-        if learners.empty:
+    period = PeriodTables.of({provider.provider_id: provider}, as_of)
+    return period_breach_risk(period, rules=rules, portfolio=portfolio,
+                              flag_probability=flag_probability)[provider.provider_id]
+
+
+def period_breach_risk(
+    period: PeriodTables,
+    *,
+    rules: Rules,
+    portfolio: Hazard | None = None,
+    flag_probability: float = FLAG_PROBABILITY,
+) -> dict[str, pd.DataFrame]:
+    """:func:`breach_risk` of every provider of ``period`` at once, each with its own
+    hazard shrunk toward ``portfolio``.
+
+    Returns:
+        Per provider id (in the period's order), its breach risk.
+    """
+    as_of = period.as_of
+    counts = period_hazard_counts(period)
+    hazards = [shrunk_hazard(counts[provider], portfolio) for provider in period.providers]
+    timing = bootcamp_timing(period.tables, as_of)
+    running = timing[~timing["finished"]]
+    owners = period.bootcamp_owners(running.index)
+    names = period.local(pd.Series(running.index, dtype=object), owners).tolist()
+    cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
+    rows: list[dict[str, object]] = []
+    owner: list[int] = []
+    for bootcamp_id, name, end_date, mine in zip(running.index.tolist(), names,
+                                                 running["end_date"].tolist(), owners.tolist(),
+                                                 strict=True):
+        learners = cohort.members.get(bootcamp_id)
+        if learners is None:
             continue
-        rows.append(_bootcamp_risk(str(bootcamp_id), timing_row["end_date"], learners, hazard,
-                                   as_of=as_of, limit=rules.dropout_limit,
-                                   flag_probability=flag_probability))
-    return pd.DataFrame(rows, columns=list(RISK_COLUMNS))
+        rows.append(_bootcamp_risk(str(name), end_date, cohort, learners, hazards[mine],
+                                   limit=rules.dropout_limit, flag_probability=flag_probability))
+        owner.append(mine)
+    split = period.split(pd.DataFrame(rows, columns=list(RISK_COLUMNS)), np.array(owner, dtype=int))
+    # a provider with no running bootcamp gets the list a provider alone gets
+    return {provider: risk if len(risk) else pd.DataFrame([], columns=list(RISK_COLUMNS))
+            for provider, risk in split.items()}
+
+
+@dataclass(frozen=True)
+class _CohortFacts:
+    """What the projection needs of each cohort learner, as arrays, and each bootcamp's
+    learners (their positions, in row order)."""
+
+    members: dict[object, np.ndarray]
+    withdrew: np.ndarray
+    done: np.ndarray
+    days_since_m1: list[float]
+    days_m1_to_end: list[float]
+
+    @classmethod
+    def of(cls, cohort: pd.DataFrame, timing: pd.DataFrame, as_of: date) -> _CohortFacts:
+        if cohort.empty:
+            return cls({}, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), [], [])
+        m1, withdrawal = cohort["m1_date"], cohort["withdrawal_date"]
+        end = cohort["bootcamp_id"].map(timing["end_date"])
+        return cls(
+            members=cohort.groupby("bootcamp_id", sort=False).indices,
+            withdrew=(withdrawal.notna() & (withdrawal >= m1)).to_numpy(dtype=bool),
+            done=(withdrawal.notna() | cohort["completion_date"].notna()).to_numpy(dtype=bool),
+            days_since_m1=(pd.Timestamp(as_of) - m1).dt.days.tolist(),
+            days_m1_to_end=(end - m1).dt.days.tolist(),
+        )
 
 
 def _bootcamp_risk(
-    bootcamp_id: str, end_date: pd.Timestamp, learners: pd.DataFrame, hazard: Hazard | None,
-    *, as_of: date, limit: float, flag_probability: float,
+    bootcamp_id: str, end_date: pd.Timestamp, cohort: _CohortFacts, learners: np.ndarray,
+    hazard: Hazard | None, *, limit: float, flag_probability: float,
 ) -> dict[str, object]:
-    withdrew = learners["withdrawal_date"].notna() & (learners["withdrawal_date"] >= learners["m1_date"])
-    done = learners["withdrawal_date"].notna() | learners["completion_date"].notna()
-    active = learners[~done]
-    cohort, withdrawn = len(learners), int(withdrew.sum())
+    active = learners[~cohort.done[learners]].tolist()
+    size, withdrawn = len(learners), int(cohort.withdrew[learners].sum())
     row: dict[str, object] = {
-        "bootcamp_id": bootcamp_id, "end_date": end_date, "cohort": cohort,
-        "withdrawn": withdrawn, "active": len(active), "current_rate": withdrawn / cohort,
+        "bootcamp_id": bootcamp_id, "end_date": end_date, "cohort": size,
+        "withdrawn": withdrawn, "active": len(active), "current_rate": withdrawn / size,
         "limit": limit,
     }
     if hazard is None:
         return {**row, "projected_withdrawals": math.nan, "projected_rate": math.nan,
                 "p_above_limit": math.nan, "at_risk": False,
                 "basis": "no finished bootcamp to learn the drop-out pattern from"}
-    today = pd.Timestamp(as_of)
+    # weeks since M1: from the week after as_of's to the one the bootcamp ends in
     chances = [
-        hazard.withdraw_probability((today - m1).days // 7 + 1, (end_date - m1).days // 7)
-        for m1 in active["m1_date"]
+        hazard.withdraw_probability(int(cohort.days_since_m1[i]) // 7 + 1,
+                                    int(cohort.days_m1_to_end[i]) // 7)
+        for i in active
     ]
     dist = final_count_distribution(chances)
     # the final rate is above the limit from this many withdrawals in all
-    breach_at = math.floor(limit * cohort + 1e-9) + 1
+    breach_at = math.floor(limit * size + 1e-9) + 1
     p_above = float(dist[max(0, breach_at - withdrawn):].sum())
     expected = float(sum(chances))
     return {**row, "projected_withdrawals": withdrawn + expected,
-            "projected_rate": (withdrawn + expected) / cohort, "p_above_limit": p_above,
+            "projected_rate": (withdrawn + expected) / size, "p_above_limit": p_above,
             "at_risk": p_above >= flag_probability, "basis": hazard.basis}

@@ -15,10 +15,12 @@ import hashlib
 import json
 import math
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kpitools import __version__
@@ -26,10 +28,12 @@ from kpitools.calendar import parse_date, period_end
 from kpitools.checks.common import text_key
 from kpitools.errors import ParameterError
 from kpitools.io.files import write_atomic
-from kpitools.kpis.measured import bootcamp_timing, derived, measured
+from kpitools.kpis.measured import bootcamp_timing, derived
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
+from kpitools.returns.period import scope
+from kpitools.worklists.period import PeriodTables
 
 DEFAULT_FRACTION = 0.10
 DEFAULT_MINIMUM = 5
@@ -99,34 +103,50 @@ def sample_size(population: int, *, fraction: float, minimum: int) -> int:
     return min(population, wanted)
 
 
-def rank_population(population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str) -> pd.DataFrame:
-    """The population in pick order, with ``pick_rank`` (1 = first) and ``pick_id``.
+def case_digest(seed: int, name: str, key: str) -> str:
+    """The random key of one case: the SHA-256 of ``"<seed>|<population>|<case key>"``."""
+    return hashlib.sha256(f"{seed}|{name}|{key}".encode()).hexdigest()
+
+
+def draw(
+    population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str, fraction: float, minimum: int
+) -> Sample:
+    """The first n cases of ``population`` ranked by their random key (see the module
+    docstring), with ``pick_rank`` (1 = first) and ``pick_id``.
 
     Args:
         population: one row per case.
         keys: a text key per case (aligned to ``population``), stable between runs.
         seed: the recorded seed.
         name: the population's name, so that two populations are ranked independently.
+        fraction, minimum: as for :func:`sample_size`.
     """
-    digests = [
-        hashlib.sha256(f"{seed}|{name}|{key}".encode()).hexdigest() for key in keys
-    ]
-    # a stable sort by digest (equal keys keep their order), then one copy of the rows
-    order = sorted(range(len(digests)), key=digests.__getitem__)
-    ranked = population.iloc[order].assign(
-        pick_rank=range(1, len(order) + 1),
-        pick_id=[f"{name}-{digests[i][:10]}" for i in order],
-    )
-    return ranked.reset_index(drop=True)
+    picked, _, _ = _draw_each(population, np.zeros(len(population), dtype=int), keys, [seed],
+                              name=name, fraction=fraction, minimum=minimum)
+    return Sample(name=name, population=len(population), worklist=picked)
 
 
-def draw(
-    population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str, fraction: float, minimum: int
-) -> Sample:
-    """The first n cases of :func:`rank_population` (see the module docstring)."""
-    ranked = rank_population(population, keys, seed=seed, name=name)
-    size = sample_size(len(ranked), fraction=fraction, minimum=minimum)
-    return Sample(name=name, population=len(ranked), worklist=ranked.head(size))
+def _draw_each(population: pd.DataFrame, owner: np.ndarray, keys: pd.Series, seeds: list[int], *,
+               name: str, fraction: float, minimum: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`draw` of each owner's cases (``owner``, ascending) with its own seed
+    (``seeds``, by owner): the picks owner after owner, their owners, and each owner's
+    population size."""
+    owners = owner.tolist()
+    digests = [case_digest(seeds[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)]
+    # each owner's cases by digest (a stable sort: equal keys keep their order)
+    order = sorted(range(len(digests)), key=lambda i: (owners[i], digests[i]))
+    counts = np.bincount(owner, minlength=len(seeds)).astype(int)
+    picks: list[int] = []
+    ranks: list[int] = []
+    for start, count in zip((np.cumsum(counts) - counts).tolist(), counts.tolist(), strict=True):
+        size = sample_size(count, fraction=fraction, minimum=minimum)
+        picks += order[start:start + size]
+        ranks += range(1, size + 1)
+    picked = population.iloc[picks].reset_index(drop=True).assign(
+        pick_rank=np.array(ranks, dtype=np.int64),
+        # typed as when something is picked, also when nothing is
+        pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"))
+    return picked, owner[picks], counts
 
 
 def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.DataFrame:
@@ -135,51 +155,96 @@ def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.Da
     An employer is in a stage when a bootcamp it is linked to (``bootcamp_ids``; blank =
     every bootcamp) is in that stage: design from the bootcamp's first M1, delivery from
     its first M1 until it is over, post from its first M2 (kpi-rules.md section 1).
-    Built once per return and ``as_of`` (:mod:`kpitools.kpis.measured`); the frame is
-    shared read-only.
 
     Returns:
         employer_id, stage, bootcamp_id (the one linked bootcamp in the stage, blank when
         several), bootcamps (all of them, ``;``-separated), employer_name, status, source.
     """
-    return derived(measured(provider, as_of), "employer_stage_population",
-                   lambda: _employer_stage_population(provider, as_of))
+    period = PeriodTables.of({provider.provider_id: provider}, as_of)
+    population, owner = stage_population(period)
+    return _local_population(period, population, owner)
 
 
-def _employer_stage_population(provider: ProviderReturn, as_of: date) -> pd.DataFrame:
-    timing = bootcamp_timing(measured(provider, as_of), as_of)
-    cutoff = pd.Timestamp(as_of)
+def stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`employer_stage_population` of every provider of ``period`` at once (its
+    identifiers scoped), with each row's provider; built once per stacked tables and
+    shared read-only.
+
+    Rows are in employer order (provider by provider), each employer's stages in
+    :data:`STAGES` order.
+    """
+    return derived(period.tables, "employer_stage_population",
+                   lambda: _stage_population(period))
+
+
+def _stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
+    timing = bootcamp_timing(period.tables, period.as_of)
+    cutoff = pd.Timestamp(period.as_of)
     in_stage = {
-        "design": set(timing.index[timing["first_m1"] <= cutoff]),
-        "delivery": set(timing.index[(timing["first_m1"] <= cutoff) & ~timing["finished"]]),
-        "post": set(timing.index[timing["first_m2"] <= cutoff]),
+        "design": (timing["first_m1"] <= cutoff).to_numpy(),
+        "delivery": ((timing["first_m1"] <= cutoff) & ~timing["finished"]).to_numpy(),
+        "post": (timing["first_m2"] <= cutoff).to_numpy(),
     }
-    all_bootcamps = list(timing.index)
-    employers = measured(provider, as_of)["employers"]
-    rows = []
-    for employer_id, bootcamp_ids, name, status, source in zip(
-        employers["employer_id"], employers["bootcamp_ids"], employers["name"],
-        employers["status"], employers["source"], strict=True,
-    ):
-        linked = _linked_bootcamps(bootcamp_ids, all_bootcamps)
-        for stage in STAGES:
-            running = [b for b in linked if b in in_stage[stage]]
-            if running:
-                rows.append({
-                    "employer_id": employer_id, "stage": stage,
-                    "bootcamp_id": running[0] if len(running) == 1 else None,
-                    "bootcamps": ";".join(running), "employer_name": name,
-                    "status": status, "source": source,
-                })
+    employers = period.tables["employers"]
+    owner = period.owners["employers"]
+    rows, positions = _links(period, timing.index)
+    names = timing.index.to_numpy(dtype=object)
+    parts = []
+    for order, stage in enumerate(STAGES):
+        keep = in_stage[stage][positions]
+        row, running = rows[keep], names[positions[keep]].tolist()
+        found, first, count = np.unique(row, return_index=True, return_counts=True)
+        joined = [";".join(running[a:a + n]) for a, n in zip(first.tolist(), count.tolist(), strict=True)]
+        parts.append(pd.DataFrame({
+            "row": found, "order": order, "employer_id": employers["employer_id"].to_numpy(object)[found],
+            "stage": stage,
+            "bootcamp_id": [running[a] if n == 1 else None
+                            for a, n in zip(first.tolist(), count.tolist(), strict=True)],
+            "bootcamps": joined, "employer_name": employers["name"].to_numpy(object)[found],
+            "status": employers["status"].to_numpy(object)[found],
+            "source": employers["source"].to_numpy(object)[found],
+        }))
+    stacked = pd.concat(parts, ignore_index=True)
+    stacked = stacked.iloc[np.lexsort((stacked["order"].to_numpy(), stacked["row"].to_numpy()))]
     columns = ["employer_id", "stage", "bootcamp_id", "bootcamps", "employer_name", "status", "source"]
-    return pd.DataFrame(rows, columns=columns).astype(object)
+    population = stacked[columns].astype(object).reset_index(drop=True)
+    return population, owner[stacked["row"].to_numpy(dtype=int)]
 
 
-def _linked_bootcamps(bootcamp_ids: object, all_bootcamps: list[str]) -> list[str]:
+def _links(period: PeriodTables, bootcamps: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Each employer's linked bootcamps, as (employer row, bootcamp position in
+    ``bootcamps``) pairs in row, then position, order: the bootcamps it names that its
+    provider has (blank: every one of its provider's)."""
+    employers = period.tables["employers"]
+    owner = period.owners["employers"]
+    at = {bootcamp: position for position, bootcamp in enumerate(bootcamps.tolist())}
+    mine: dict[int, list[int]] = {}
+    for position, provider in enumerate(period.bootcamp_owners(bootcamps).tolist()):
+        mine.setdefault(provider, []).append(position)
+    prefixes = [scope(provider, "") for provider in period.providers]
+    rows: list[int] = []
+    positions: list[int] = []
+    local = period.local(employers["bootcamp_ids"], owner).tolist()
+    for row, (ids, provider) in enumerate(zip(local, owner.tolist(), strict=True)):
+        named = _named(ids)
+        linked = (sorted({at[b] for b in (prefixes[provider] + n for n in named) if b in at})
+                  if named else mine.get(provider, []))
+        rows += [row] * len(linked)
+        positions += linked
+    return np.array(rows, dtype=int), np.array(positions, dtype=int)
+
+
+def _named(bootcamp_ids: object) -> list[str]:
+    """The bootcamps a ``bootcamp_ids`` cell names; none for a blank (every bootcamp)."""
     if bootcamp_ids is None or (not isinstance(bootcamp_ids, str) and pd.isna(bootcamp_ids)):
-        return all_bootcamps
-    named = [b.strip() for b in str(bootcamp_ids).split(";") if b.strip()]
-    return [b for b in all_bootcamps if b in named] if named else all_bootcamps
+        return []
+    return [b.strip() for b in str(bootcamp_ids).split(";") if b.strip()]
+
+
+def _local_population(period: PeriodTables, population: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
+    """The population with its identifiers as each provider writes them."""
+    return population.assign(**{column: period.local(population[column], owner)
+                                for column in ("employer_id", "bootcamp_id", "bootcamps")})
 
 
 def draw_samples(
@@ -209,30 +274,95 @@ def draw_samples(
 
     The worklists name learners and employers by their refs and ids only; how an output
     shows them (pseudonym, names) is decided when it is written (:func:`write_samples`).
+    It is :func:`period_samples` on one return.
     """
-    samples: list[Sample] = []
-    employers = employer_stage_population(provider, as_of=as_of)
-    for stage in STAGES:
-        population = employers[employers["stage"] == stage]
-        keys = text_key(population, ["employer_id"])
-        sample = draw(population, keys, seed=seed, name=f"employers_{stage}",
-                      fraction=fraction, minimum=minimum)
-        samples.append(_as_employer_worklist(sample))
-    tables = measured(provider, as_of)
-    completers = tables["learners"][tables["learners"]["completion_date"].notna()]
-    keys = text_key(completers, ["learner_ref", "bootcamp_id"])
-    sample = draw(completers, keys, seed=seed, name="completers", fraction=fraction, minimum=minimum)
-    samples.append(_as_learner_worklist(sample, "completion"))
-    outcomes = tables["outcomes"]
+    key = provider.provider_id
+    period = PeriodTables.of({key: provider}, as_of)
+    samples = tuple(Sample(drawn.name, int(drawn.populations[0]),
+                           period.split(drawn.worklist, drawn.owner)[key])
+                    for drawn in period_samples(period, seeds={key: seed}, fraction=fraction,
+                                                minimum=minimum))
+    return SampleSet(key, as_of, seed, fraction, minimum, samples)
+
+
+def period_samples(
+    period: PeriodTables,
+    *,
+    seeds: Mapping[str, int],
+    fraction: float = DEFAULT_FRACTION,
+    minimum: int = DEFAULT_MINIMUM,
+) -> list[PeriodSample]:
+    """:func:`draw_samples` of every provider of ``period`` at once: each population is
+    built once for the period, and each provider's sample drawn from its own cases with
+    its own seed (``seeds``, per provider id), exactly as it is drawn alone.
+
+    Returns:
+        The samples in :func:`draw_samples` order, each holding every provider's picks.
+    """
+    population, owner = stage_population(period)
+    population = _local_population(period, population, owner)
+    stage = population["stage"].to_numpy(dtype=object)
+    samples = []
+    for name in STAGES:
+        mine = stage == name
+        cases = population[mine]
+        samples.append(_draw_period(
+            period, cases, owner[mine], text_key(cases, ["employer_id"]), seeds=seeds,
+            name=f"employers_{name}", fraction=fraction, minimum=minimum,
+            layout=_employer_worklist))
+    learners = period.tables["learners"]
+    done = learners["completion_date"].notna().to_numpy()
+    completers = _local_ids(period, learners[done], period.owners["learners"][done])
+    samples.append(_draw_period(
+        period, completers, period.owners["learners"][done],
+        text_key(completers, ["learner_ref", "bootcamp_id"]), seeds=seeds, name="completers",
+        fraction=fraction, minimum=minimum,
+        layout=lambda picked: _learner_worklist(picked, "completion")))
+    outcomes = _local_ids(period, period.tables["outcomes"], period.owners["outcomes"])
     keys = text_key(outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date",
                                "employer_id"])
-    sample = draw(outcomes, keys, seed=seed, name="outcomes", fraction=fraction, minimum=minimum)
-    samples.append(_as_learner_worklist(sample, "outcome"))
-    return SampleSet(provider.provider_id, as_of, seed, fraction, minimum, tuple(samples))
+    samples.append(_draw_period(
+        period, outcomes, period.owners["outcomes"], keys, seeds=seeds, name="outcomes",
+        fraction=fraction, minimum=minimum, layout=lambda picked: _learner_worklist(picked, "outcome")))
+    return samples
 
 
-def _as_employer_worklist(sample: Sample) -> Sample:
-    picked = sample.worklist
+def _local_ids(period: PeriodTables, frame: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
+    """``frame`` with its identifier columns as each provider writes them."""
+    columns = [c for c in ("learner_ref", "bootcamp_id", "employer_id") if c in frame]
+    return frame.assign(**{column: period.local(frame[column], owner) for column in columns})
+
+
+@dataclass(frozen=True)
+class PeriodSample:
+    """One population's worklist for every provider of a period, provider after provider
+    (``PeriodTables.split(worklist, owner)`` gives each provider's).
+
+    Attributes:
+        name: the population's name.
+        worklist: every provider's picks, in pick order within each provider.
+        owner: each pick's provider (its position in ``PeriodTables.providers``).
+        populations: per provider (by position), the population's size.
+    """
+
+    name: str
+    worklist: pd.DataFrame
+    owner: np.ndarray
+    populations: np.ndarray
+
+
+def _draw_period(period: PeriodTables, population: pd.DataFrame, owner: np.ndarray, keys: pd.Series,
+                 *, seeds: Mapping[str, int], name: str, fraction: float, minimum: int,
+                 layout: Callable[[pd.DataFrame], pd.DataFrame]) -> PeriodSample:
+    """:func:`draw` of each provider's cases (``owner``) with its own seed, the picks
+    laid out by ``layout``."""
+    picked, owners, counts = _draw_each(
+        population, owner, keys, [seeds[provider] for provider in period.providers], name=name,
+        fraction=fraction, minimum=minimum)
+    return PeriodSample(name, layout(picked), owners, counts)
+
+
+def _employer_worklist(picked: pd.DataFrame) -> pd.DataFrame:
     blank = pd.Series([None] * len(picked), index=picked.index, dtype=object)
     columns: dict[str, pd.Series] = {
         "pick_id": picked["pick_id"], "pick_rank": picked["pick_rank"],
@@ -242,27 +372,24 @@ def _as_employer_worklist(sample: Sample) -> Sample:
     for name in EMPLOYER_CONTACT_COLUMNS:
         columns[name] = picked[name] if name in ("employer_id", "bootcamp_id", "stage") else blank
     columns["verified_by"] = blank
-    worklist = pd.DataFrame(columns, index=picked.index)
-    return Sample(sample.name, sample.population, worklist.reset_index(drop=True))
+    return pd.DataFrame(columns, index=picked.index)
 
 
-def _as_learner_worklist(sample: Sample, stage: str) -> Sample:
-    picked = sample.worklist
+def _learner_worklist(picked: pd.DataFrame, stage: str) -> pd.DataFrame:
     facts = {
         "completion": ["learner_type", "completion_date"],
         "outcome": ["outcome_type", "outcome_date", "employer_id"],
     }[stage]
-    worklist = pd.DataFrame({
+    return pd.DataFrame({
         "pick_id": picked["pick_id"], "pick_rank": picked["pick_rank"],
         "entity": "learner:" + picked["learner_ref"].astype(str),
         "learner_ref": picked["learner_ref"], "bootcamp_id": picked["bootcamp_id"],
-        "stage": stage,
+        "stage": pd.Series(stage, index=picked.index, dtype="str"),
         **{name: picked[name] for name in facts},
         "source": picked["source"],
         **{name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
            for name in LEARNER_FILL_COLUMNS},
     }, index=picked.index)
-    return Sample(sample.name, sample.population, worklist.reset_index(drop=True))
 
 
 def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNaming) -> list[Path]:

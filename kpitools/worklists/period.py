@@ -1,0 +1,114 @@
+"""Several returns' tables as one frame per table, for building every provider's
+worklists at once, and the stacked worklists cut back into each provider's.
+
+The tables are :func:`kpitools.returns.period.stacked_tables` of each return's tables
+(identifiers scoped to their provider), with each row's provider kept by
+position (:attr:`PeriodTables.owners`), so that a worklist built on the stacked frames
+is sorted provider by provider and sliced back (:meth:`PeriodTables.split`). One
+provider is the same machinery on one return: a provider's worklists are the same
+whether it is built alone or with its period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from kpitools.kpis.measured import MeasuredTables, measured, table
+from kpitools.model import ProviderReturn
+from kpitools.returns.contract import TABLES
+from kpitools.returns.period import SCOPE, stacked_tables
+from kpitools.returns.validate import empty_table
+
+MEASURED_TABLES = ("bootcamps", "learners", "employers", "outcomes")
+"""The tables the samples and the breach risk read, as they stood at ``as_of``."""
+RETURNED_TABLES = ("learners", "outcomes", "employer_contacts")
+"""The tables the ageing lists read as returned."""
+
+
+@dataclass(frozen=True)
+class PeriodTables:
+    """Several returns' tables stacked (as they stood at ``as_of``, or as returned).
+
+    Attributes:
+        providers: the providers' ids (the keys given), in stacking order.
+        tables: one frame per table stacked, identifiers scoped: the
+            :class:`~kpitools.kpis.measured.MeasuredTables` of the returns at ``as_of``,
+            or their tables as returned.
+        owners: per table, each row's provider (its position in ``providers``).
+        as_of: the measurement date.
+    """
+
+    providers: tuple[str, ...]
+    tables: Mapping[str, pd.DataFrame]
+    owners: Mapping[str, np.ndarray]
+    as_of: date
+
+    @classmethod
+    def of(cls, returns: Mapping[str, ProviderReturn], as_of: date, *,
+           as_returned: bool = False) -> PeriodTables:
+        """The tables the worklists read of each return, as they stood at ``as_of``
+        (:func:`measured`), stacked; or, with ``as_returned``, the ones the ageing lists
+        read as returned (what is dated after ``as_of`` is aged ``invalid date``)."""
+        if as_returned:
+            return cls.from_tables({p: r.tables for p, r in returns.items()}, as_of,
+                                   measured=False, names=RETURNED_TABLES)
+        return cls.from_tables({p: measured(r, as_of) for p, r in returns.items()}, as_of,
+                               names=MEASURED_TABLES)
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, Mapping[str, pd.DataFrame]], as_of: date, *,
+                    measured: bool = True, names: Iterable[str] = tuple(TABLES)) -> PeriodTables:
+        """Tables ``names`` of each provider stacked (an absent table is empty);
+        ``measured``: they are already :func:`kpitools.kpis.measured.measured_tables` at
+        ``as_of``."""
+        providers, names = tuple(tables), tuple(names)
+        complete = {p: {name: table(tables[p], name) for name in names} for p in providers}
+        positions = np.arange(len(providers))
+        owners = {name: np.repeat(positions, [len(complete[p][name]) for p in providers]).astype(int)
+                  for name in names}
+        stacked = (stacked_tables(complete, names) if providers
+                   else {name: empty_table(name) for name in names})
+        return cls(providers, MeasuredTables(stacked, as_of) if measured else stacked, owners, as_of)
+
+    def prefix_lengths(self) -> np.ndarray:
+        """Per provider, the length of the scope in front of its identifiers."""
+        return np.array([len(p) + len(SCOPE) if p else 0 for p in self.providers], dtype=int)
+
+    def local(self, column: pd.Series, owner: np.ndarray) -> pd.Series:
+        """The identifiers of ``column`` (rows owned by ``owner``) as their provider
+        writes them: the scope taken out (every one of a ``;``-separated list)."""
+        values = column.to_numpy(dtype=object)
+        cut = self.prefix_lengths()[owner].tolist() if len(values) else []
+        local = [v if not isinstance(v, str) or not n
+                 else ";".join(item[n:] for item in v.split(";")) if ";" in v else v[n:]
+                 for v, n in zip(values.tolist(), cut, strict=True)]
+        return pd.Series(local, index=column.index, dtype=column.dtype, name=column.name)
+
+    def bootcamp_owners(self, bootcamps: pd.Index) -> np.ndarray:
+        """The provider (its position in ``providers``) of each stacked bootcamp id."""
+        frame = self.tables["bootcamps"]
+        first = ~frame["bootcamp_id"].duplicated().to_numpy()
+        owners = pd.Series(self.owners["bootcamps"][first], index=frame["bootcamp_id"][first])
+        return owners.reindex(bootcamps).to_numpy(dtype=int)
+
+    def split(self, frame: pd.DataFrame, owner: np.ndarray) -> dict[str, pd.DataFrame]:
+        """``frame`` cut into each provider's rows (``owner``, row by row), each in the
+        order of ``frame`` and indexed 0..n-1; a provider without a row gets the empty
+        frame with the columns."""
+        if len(owner) > 1 and (np.diff(owner) < 0).any():
+            order = np.argsort(owner, kind="stable")
+            frame, owner = frame.iloc[order], owner[order]
+        bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1)).tolist()
+        return {provider: _indexed(frame.iloc[bounds[i]:bounds[i + 1]])
+                for i, provider in enumerate(self.providers)}
+
+
+def _indexed(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (a new frame) indexed 0..n-1 in place: cheaper than ``reset_index``."""
+    rows.index = pd.RangeIndex(len(rows))
+    return rows
