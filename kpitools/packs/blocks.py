@@ -76,7 +76,7 @@ class Html:
     def __repr__(self) -> str:
         # IPython stores this as the output's text/plain beside the HTML: the default
         # dataclass repr would copy the whole block (embedded PNGs too) into the notebook
-        return f"<HTML block, {len(self.text):,} characters>"
+        return "<HTML block>"
 
 
 def show(*parts: object) -> Html:

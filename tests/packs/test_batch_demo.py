@@ -30,7 +30,7 @@ from pack_html import embedded_images, read_page, unsafe_findings
 from kpitools.cli import main
 from kpitools.io.workspace import PRIVATE_PREFIX
 from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
-from kpitools.packs.batch import write_pack_errors
+from kpitools.packs.batch import local_runner, write_pack_errors
 from kpitools.packs.context import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
@@ -306,10 +306,11 @@ def test_unreadable_provider_and_notebook_failing_mid_run(
     p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
     assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
     Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
-    outcomes = run_jobs(prepared.jobs, workers=2, progress=False)  # a pool of 2 processes
-    write_pack_errors(prepared, outcomes)
-    outcomes = publish(prepared, outcomes)
-    index = write_index(prepared, outcomes)
+    with local_runner(2) as runner:  # a pool of 2 processes; the index in one's warm kernel
+        outcomes = run_jobs(prepared.jobs, progress=False, runner=runner)
+        write_pack_errors(prepared, outcomes)
+        outcomes = publish(prepared, outcomes)
+        index = write_index(prepared, outcomes, runner)
     assert outcomes["P001"].ok
     # a pool worker's warm kernel gives the pack the command's single kernel gave
     assert _normalised(tmp_path, "P001", "audit_pack.html") == _normalised(local_run[0], "P001", "audit_pack.html")

@@ -46,6 +46,8 @@ def test_chart_without_predrawn_blocks_draws_the_same_bytes(ctx: PackContext) ->
 def test_chart_embeds_the_predrawn_block(ctx: PackContext) -> None:
     predrawn = replace(ctx, charts={"kpi_trends": "<p>drawn before</p>", "dropout_trend": ""})
     assert chart(predrawn, "kpi_trends") == Html("<p>drawn before</p>")
+    # the executed notebook's text/plain beside each block's HTML: short, whatever the block
+    assert repr(chart(predrawn, "kpi_trends")) == "<HTML block>"
     assert chart(predrawn, "dropout_trend") is None  # nothing to draw, and not drawn again
     assert chart(predrawn, "dropout_by_bootcamp") == chart(ctx, "dropout_by_bootcamp")  # absent: drawn
     with pytest.raises(KeyError):
@@ -93,7 +95,7 @@ def test_predraw_writes_removes_or_leaves_the_notebook_to_draw(
 def test_launched_kernel_runs_the_preload_before_the_notebook(tmp_path: Path) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("import sys\nprint('kpitools_probe' in sys.modules, 'leak' in dir())")]
+                      nbformat.v4.new_code_cell("import gc, sys\nprint('kpitools_probe' in sys.modules, 'leak' in dir(), gc.get_freeze_count() > 0)")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "probe.ipynb"
     nbformat.write(notebook, str(path))
@@ -107,5 +109,6 @@ def test_launched_kernel_runs_the_preload_before_the_notebook(tmp_path: Path) ->
         assert outcome.ok, outcome.error
         assert kernel.ready and kernel.starts == 1
     executed = nbformat.read(outcome.executed_path, as_version=4)
-    # the preload ran first (its module stays loaded), its names were reset away
-    assert executed.cells[-1].outputs[0]["text"] == "True False\n"
+    # the preload ran first (its module stays loaded), its names were reset away, and
+    # what survived the reset is frozen out of the garbage collector's scans
+    assert executed.cells[-1].outputs[0]["text"] == "True False True\n"
