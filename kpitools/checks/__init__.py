@@ -22,9 +22,9 @@ from kpitools.checks.duplicates import (
     uln_overlaps_across,
     uln_overlaps_within,
 )
-from kpitools.checks.employers import unknown_employers
+from kpitools.checks.employers import named_unknown_employers, rejected_unknown_employers
 from kpitools.checks.evidence import m2_without_evidence
-from kpitools.checks.restated import restatements
+from kpitools.checks.restated import period_restatements, restatements
 from kpitools.layout import is_provider_name
 from kpitools.model import Finding, ProviderReturn
 from kpitools.returns.period import provider_of, stacked_tables, unscoped_finding
@@ -75,8 +75,11 @@ def run_period_checks(
 ) -> dict[str, list[Finding]]:
     """:func:`run_provider_checks` of every provider of a period, the same findings in
     the same order; the checks that look at one row at a time (DUP-ROW of the
-    evidence tables, DATE-ORDER, M2-NO-EVIDENCE) run once over the period's tables
-    stacked with their identifiers scoped (:func:`kpitools.returns.period.stacked_tables`).
+    evidence tables, DUP-ULN-OVERLAP within a provider, DATE-ORDER, M2-NO-EVIDENCE,
+    EMP-UNKNOWN on accepted rows) run once over the period's tables stacked with their
+    identifiers scoped (:func:`kpitools.returns.period.stacked_tables`), and the
+    restatements once for every provider with a previous return
+    (:func:`kpitools.checks.restated.period_restatements`).
 
     Args:
         returns: per provider id (a provider folder name), its return and previous
@@ -97,8 +100,15 @@ def run_period_checks(
         for finding in findings:
             per_provider[_provider_of_finding(finding)].setdefault(check, []).append(
                 unscoped_finding(finding))
+    skipped = {provider: set(unchecked(current, previous))
+               for provider, (current, previous) in returns.items()}
+    restated = period_restatements(
+        {provider: (current, previous) for provider, (current, previous) in returns.items()
+         if previous is not None and "RESTATED-*" not in skipped[provider]},
+        payments={provider for provider in returns if "RESTATED-PAYMENT-*" not in skipped[provider]})
     return {provider: _provider_checks(current, previous, as_of=as_of,
-                                       row_checks=per_provider[provider])
+                                       row_checks=per_provider[provider],
+                                       restated=restated.get(provider))
             for provider, (current, previous) in returns.items()}
 
 
@@ -107,9 +117,11 @@ def _row_checks(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> dict[str,
     stacked tables."""
     return {
         "exact_duplicates": exact_duplicate_rows(tables),
+        "uln_overlaps_within": uln_overlaps_within(tables["learners"], tables["bootcamps"]),
         "date_order": date_order(tables["learners"], tables["outcomes"]),
         "m2_without_evidence": m2_without_evidence(
             tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of),
+        "unknown_employers": named_unknown_employers(tables),
     }
 
 
@@ -122,23 +134,26 @@ def _provider_of_finding(finding: Finding) -> str:
 
 
 def _provider_checks(current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date,
-                     row_checks: Mapping[str, list[Finding]]) -> list[Finding]:
+                     row_checks: Mapping[str, list[Finding]],
+                     restated: list[Finding] | None = None) -> list[Finding]:
     """Every within-provider check in register order, those of :func:`_row_checks`
-    already run (missing: none found)."""
+    already run (missing: none found), and the restatements when given (None: they
+    are found here when they are checked)."""
     del as_of  # the row checks have used it
     tables = current.tables
     skipped = set(unchecked(current, previous))
     findings = duplicate_learner_rows(tables["learners"], current.rejected)
     findings += row_checks.get("exact_duplicates", [])
-    findings += uln_overlaps_within(tables["learners"], tables["bootcamps"])
+    findings += row_checks.get("uln_overlaps_within", [])
     findings += row_checks.get("date_order", [])
     if "M2-NO-EVIDENCE" not in skipped:
         findings += row_checks.get("m2_without_evidence", [])
     if "EMP-UNKNOWN" not in skipped:
-        findings += unknown_employers(tables, current.rejected)
+        findings += row_checks.get("unknown_employers", [])
+        findings += rejected_unknown_employers(tables, current.rejected)
     if previous is not None and "RESTATED-*" not in skipped:
-        findings += restatements(current, previous,
-                                 payments="RESTATED-PAYMENT-*" not in skipped)
+        findings += restated if restated is not None else restatements(
+            current, previous, payments="RESTATED-PAYMENT-*" not in skipped)
     log.info("%s: %d irregularities", current.provider_id, len(findings))
     return findings
 

@@ -12,6 +12,7 @@ import pandas as pd
 from kpitools.calendar import iso
 from kpitools.checks.common import known_uln, learning_periods, text_key
 from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
+from kpitools.returns.period import providers_of
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
@@ -129,12 +130,17 @@ def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list
     same bootcamp under two learner refs it is the same learner twice in the file,
     DUP-ROW, whatever the dates. ULN 9999999999 (not known) and blank ULNs never match.
 
+    ``learners`` and ``bootcamps`` may be a period's stacked tables (identifiers
+    scoped, :func:`kpitools.returns.period.stacked_tables`): rows are then paired
+    within each provider only.
+
     Returns:
         One finding per pair, on the later row's learner.
     """
     periods = learning_periods(learners, bootcamps)
+    periods = periods.assign(provider_id=providers_of(periods["bootcamp_id"]))
     findings: list[Finding] = []
-    for first, second in _same_uln_pairs(periods):
+    for first, second in _same_uln_pairs(periods, same_provider=True):
         if first["bootcamp_id"] == second["bootcamp_id"]:
             findings.append(irregularity(
                 "DUP-ROW", learner_entity(second["learner_ref"]),
@@ -195,9 +201,10 @@ def uln_overlaps_across(
 
 
 def _same_uln_pairs(
-    periods: pd.DataFrame, *, across_providers: bool = False
+    periods: pd.DataFrame, *, across_providers: bool = False, same_provider: bool = False
 ) -> list[tuple[pd.Series, pd.Series]]:
-    """Pairs of rows (earlier row first) sharing one known ULN."""
+    """Pairs of rows (earlier row first) sharing one known ULN; of two providers
+    (``across_providers``) or of one (``same_provider``) by their ``provider_id``."""
     # a boolean array, not the mapped Series: an empty object Series would select columns
     known = periods["uln"].map(known_uln).to_numpy(dtype=bool)
     usable = periods[known].reset_index(drop=True)
@@ -208,6 +215,8 @@ def _same_uln_pairs(
     pairs = pairs[pairs["_row_a"] < pairs["_row_b"]]
     if across_providers:
         pairs = pairs[pairs["provider_id_a"] != pairs["provider_id_b"]]
+    if same_provider:
+        pairs = pairs[pairs["provider_id_a"] == pairs["provider_id_b"]]
     return [
         (usable.loc[int(a)], usable.loc[int(b)])
         for a, b in zip(pairs["_row_a"], pairs["_row_b"], strict=True)

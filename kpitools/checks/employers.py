@@ -28,6 +28,13 @@ def unknown_employers(tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
         One finding per row naming an unknown employer: on the learner whose row it is,
         or on the employer for a rejected learner row (the learner was not accepted).
     """
+    return named_unknown_employers(tables) + rejected_unknown_employers(tables, rejected)
+
+
+def named_unknown_employers(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
+    """The EMP-UNKNOWN findings of :func:`unknown_employers` on accepted rows: of one
+    return, or of a period's stacked tables (identifiers scoped, so each provider's
+    employers are its own: :func:`kpitools.returns.period.stacked_tables`)."""
     listed = set(tables["employers"]["employer_id"].dropna().astype(str))
     findings: list[Finding] = []
     for table in NAMING_TABLES:
@@ -43,7 +50,18 @@ def unknown_employers(tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
                 f"{table} row {row.source} names employer "
                 f"{row.employer_id}, which is not in employers", str(row.bootcamp_id),
             ))
-    for row in _rejected_learner_references(rejected).itertuples(index=False):
+    return findings
+
+
+def rejected_unknown_employers(tables: Mapping[str, pd.DataFrame],
+                               rejected: pd.DataFrame) -> list[Finding]:
+    """The EMP-UNKNOWN findings of :func:`unknown_employers` on rejected learner rows."""
+    findings: list[Finding] = []
+    references = _rejected_learner_references(rejected)
+    if references.empty:
+        return findings
+    listed = set(tables["employers"]["employer_id"].dropna().astype(str))
+    for row in references.itertuples(index=False):
         if str(row.value) not in listed:
             findings.append(irregularity(
                 "EMP-UNKNOWN", employer_entity(row.value), [row.source],

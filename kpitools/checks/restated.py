@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.checks.common import source_prefixed
 from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn, irregularity, is_blank, learner_entity
+from kpitools.returns.period import providers_of, stacked_tables, unscoped_finding
 
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
@@ -36,28 +38,92 @@ def restatements(
       M1 date is progress, not a restatement);
     - RESTATED-WITHDRAWAL-DATE: the withdrawal date changed, or was removed without the
       learner becoming a completer (that case is the rule above);
-    - RESTATED-PAYMENT-CHANGED / -REMOVED: see :func:`payment_restatements`.
+    - RESTATED-PAYMENT-CHANGED / -REMOVED: see :func:`payment_changes`.
 
     Sources cite this month's row and last month's, the latter prefixed by its period
     (``2023-02/learners.csv:12``). ``payments=False`` (a month's cofunding_payments
     not supplied) leaves the payments out.
     """
-    label = previous_label(previous)
-    findings: list[Finding] = []
-    now_learners, before_learners = current.tables["learners"], previous.tables["learners"]
-    now_payments = current.tables["cofunding_payments"]
-    renamed = zero_stripped_refs(now_learners, before_learners)
-    if renamed:
-        findings.append(_format_changed(current.provider_id, now_learners, before_learners,
-                                        renamed, label))
-        now_learners = _with_refs(now_learners, renamed)
-        now_payments = _with_refs(now_payments, renamed)
-    findings += _learner_restatements(now_learners, before_learners, label)
-    if payments:  # False when a month's cofunding_payments was not supplied
-        findings += payment_restatements(
-            now_payments, previous.tables["cofunding_payments"], label
-        )
+    provider = current.provider_id
+    return period_restatements({provider: (current, previous)},
+                               payments={provider} if payments else set())[provider]
+
+
+def period_restatements(
+    pairs: Mapping[str, tuple[ProviderReturn, ProviderReturn]], *, payments: Collection[str]
+) -> dict[str, list[Finding]]:
+    """:func:`restatements` of every provider of a period, the same findings in the same
+    order; with more than one provider their learners and payments are compared at once,
+    over the period's tables stacked with their identifiers scoped
+    (:func:`kpitools.returns.period.stacked_tables`).
+
+    Args:
+        pairs: per provider id (a provider folder name when more than one), this
+            month's return and last month's.
+        payments: the providers whose payments are compared too.
+
+    Returns:
+        Findings per provider id, in the order given.
+    """
+    if not pairs:
+        return {}
+    findings: dict[str, list[Finding]] = {}
+    labels: dict[str, str] = {}
+    now: dict[str, dict[str, pd.DataFrame]] = {}
+    before: dict[str, dict[str, pd.DataFrame]] = {}
+    for provider, (current, previous) in pairs.items():
+        labels[provider] = label = previous_label(previous)
+        learners, paid = current.tables["learners"], current.tables["cofunding_payments"]
+        findings[provider] = []
+        renamed = zero_stripped_refs(learners, previous.tables["learners"])
+        if renamed:
+            findings[provider].append(_format_changed(current.provider_id, learners,
+                                                      previous.tables["learners"], renamed, label))
+            learners, paid = _with_refs(learners, renamed), _with_refs(paid, renamed)
+        now[provider] = {"learners": learners, "cofunding_payments": paid}
+        before[provider] = {name: previous.tables[name] for name in _STACKED}
+    scoped = len(pairs) > 1
+    if scoped:
+        now_tables = stacked_tables(now, names=_STACKED)
+        before_tables = stacked_tables(before, names=_STACKED)
+    else:
+        (now_tables,), (before_tables,) = now.values(), before.values()
+    rows = _changed(_joined(now_tables["learners"], before_tables["learners"])).to_dict("records")
+    for row, provider in zip(rows, _providers([r["bootcamp_id"] for r in rows], pairs, scoped),
+                             strict=True):
+        findings[provider] += _scoped(_learner_findings(row, labels[provider]), scoped)
+    paying = [p for p in pairs if p in payments]
+    now_paid = _payments_of(now, now_tables, paying, scoped)
+    before_paid = _payments_of(before, before_tables, paying, scoped)
+    for key, old, new in payment_changes(now_paid, before_paid):
+        provider = _providers([key[2]], pairs, scoped)[0]
+        findings[provider] += _scoped([_payment_finding(key, old, new, labels[provider])], scoped)
     return findings
+
+
+_STACKED = ("learners", "cofunding_payments")
+
+
+def _providers(bootcamps: list[object], pairs: Mapping[str, object], scoped: bool) -> list[str]:
+    """The provider of each row, from its (scoped when ``scoped``) bootcamp id."""
+    if not scoped:
+        return [next(iter(pairs))] * len(bootcamps)
+    return providers_of(bootcamps).tolist()
+
+
+def _scoped(findings: list[Finding], scoped: bool) -> list[Finding]:
+    return [unscoped_finding(f) for f in findings] if scoped else findings
+
+
+def _payments_of(tables: Mapping[str, Mapping[str, pd.DataFrame]], stacked: Mapping[str, pd.DataFrame],
+                 paying: list[str], scoped: bool) -> pd.DataFrame:
+    """The payments of the providers ``paying`` (of a stacked frame: its rows of them)."""
+    payments = stacked["cofunding_payments"]
+    if len(paying) == len(tables):
+        return payments
+    if not scoped:
+        return payments.iloc[:0]
+    return payments[np.isin(providers_of(payments["bootcamp_id"]), paying)]
 
 
 def zero_stripped_refs(now: pd.DataFrame, before: pd.DataFrame) -> dict[tuple[str, str], str]:
@@ -111,27 +177,26 @@ def _format_changed(provider_id: str, now: pd.DataFrame, before: pd.DataFrame,
     )
 
 
-def _learner_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:
+def _joined(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Last month's learners with this month's by key (``_merge`` says which were found)."""
     # only the columns compared: the merge and the records stay small
     now, before = now[_COMPARED], before[_COMPARED]
-    joined = before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
-    findings: list[Finding] = []
-    for row in _changed(joined).to_dict("records"):
-        ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
-        old_source = source_prefixed(row["source_before"], label)
-        if row["_merge"] == "left_only":
-            findings.append(irregularity(
-                "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
-                f"the learner on bootcamp {bootcamp} was in the {label} return and is "
-                "not in this one", bootcamp,
-            ))
-            continue
-        sources = [row["source_now"], old_source]
-        for rule_id, text in _date_changes(row):
-            findings.append(irregularity(
-                rule_id, learner_entity(ref), sources, text, bootcamp
-            ))
-    return findings
+    return before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
+
+
+def _learner_findings(row: dict, label: str) -> list[Finding]:
+    """The restatements of one joined learner (a record of :func:`_changed`)."""
+    ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
+    old_source = source_prefixed(row["source_before"], label)
+    if row["_merge"] == "left_only":
+        return [irregularity(
+            "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
+            f"the learner on bootcamp {bootcamp} was in the {label} return and is "
+            "not in this one", bootcamp,
+        )]
+    sources = [row["source_now"], old_source]
+    return [irregularity(rule_id, learner_entity(ref), sources, text, bootcamp)
+            for rule_id, text in _date_changes(row)]
 
 
 def _changed(joined: pd.DataFrame) -> pd.DataFrame:
@@ -175,8 +240,10 @@ def _date_changes(row: dict) -> list[tuple[str, str]]:
     return changes
 
 
-def payment_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) -> list[Finding]:
-    """RESTATED-PAYMENT-CHANGED / -REMOVED between two months' co-funding payments.
+def payment_changes(now: pd.DataFrame, before: pd.DataFrame) -> list[tuple[tuple, dict, dict | None]]:
+    """RESTATED-PAYMENT-CHANGED / -REMOVED between two months' co-funding payments: each
+    payment of ``before`` changed (with its partner of ``now``) or removed (None), with
+    its key (employer, learner, bootcamp).
 
     Payments have no key, so within each (employer, learner, bootcamp) last month's
     payments are matched to this month's: first those identical in amount, date and
@@ -184,15 +251,14 @@ def payment_restatements(now: pd.DataFrame, before: pd.DataFrame, label: str) ->
     that differs is CHANGED; a previous payment left without a partner is REMOVED. New
     payments are not restatements.
     """
-    findings: list[Finding] = []
+    changes: list[tuple[tuple, dict, dict | None]] = []
     if before.empty:
-        return findings
+        return changes
     now_groups = _by_payment_key(now)
     for key, old_group in _by_payment_key(before).items():
         old_left, new_left = _drop_identical(old_group, now_groups.get(key, []))
-        for old, new in _pair_rest(old_left, new_left):
-            findings.append(_payment_finding(key, old, new, label))
-    return findings
+        changes += [(key, old, new) for old, new in _pair_rest(old_left, new_left)]
+    return changes
 
 
 def _signature(row: Mapping[str, object]) -> tuple[str, str, str]:
