@@ -73,9 +73,14 @@ def small_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 
+DEMO_FIXTURES = frozenset({"demo_dir", "small_demo_dir"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files holding slow end-to-end tests first, each file's tests together and in
-    their order: with `make test` (pytest-xdist, one file per worker at a time) the long
-    files start at once instead of leaving one worker alone with one of them at the end."""
+    """The files holding slow end-to-end tests first, then the files that read a whole
+    demo, then the rest, each file's tests together and in their order: with `make test`
+    (pytest-xdist, one file per worker at a time) the long files start at once and the
+    short unit tests fill the end, instead of leaving one worker alone with a long file."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    demo = {item.path for item in items if DEMO_FIXTURES & set(getattr(item, "fixturenames", ()))}
+    items.sort(key=lambda item: (item.path not in slow, item.path not in demo))

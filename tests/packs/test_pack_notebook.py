@@ -15,6 +15,7 @@ from pack_html import embedded_images, read_page, unsafe_findings
 from kpitools.model import ProviderAudit
 from kpitools.packs.batch import pack_job
 from kpitools.packs.context import save_audit
+from kpitools.packs.kernel import WarmKernel
 from kpitools.packs.params import PackParams
 from kpitools.packs.runner import PackOutcome, run_pack_job
 
@@ -27,15 +28,23 @@ SECTIONS = [
 ]
 
 
-def _run(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = False) -> PackOutcome:
+def _run(audit: ProviderAudit, out_dir: Path, kernel: WarmKernel, *, include_pii: bool = False) -> PackOutcome:
     params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir), period="2023-03",
                         include_pii=include_pii, audit_path=str(out_dir / ".audit.pkl"))
     save_audit(audit, params.audit_path)
-    return run_pack_job(pack_job(params, "Audit pack P001 2023-03"))
+    return run_pack_job(pack_job(params, "Audit pack P001 2023-03"), kernel)
 
 
 @pytest.fixture(scope="module")
-def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def kernel() -> WarmKernel:
+    """One warm kernel, reset between notebooks, for the module's packs, as a batch runs
+    them (a pack in a fresh kernel of its own: test_batch_demo.py)."""
+    with WarmKernel() as warm:
+        yield warm
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory: pytest.TempPathFactory, kernel: WarmKernel) -> dict[str, str]:
     """The pack without and with include_pii (two notebook runs shared by the tests)."""
     from builders import hand_audit, write_provider
 
@@ -46,7 +55,7 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         audit = hand_audit(write_provider(base / "data" / "2023-03" / "P001"))
         pages = {}
         for name, pii in (("plain", False), ("pii", True)):
-            outcome = _run(audit, base / name, include_pii=pii)
+            outcome = _run(audit, base / name, kernel, include_pii=pii)
             assert outcome.ok, outcome.error
             pages[name] = Path(outcome.html_path).read_text(encoding="utf-8")
         return pages
@@ -105,13 +114,15 @@ def test_personal_data_only_with_include_pii(packs: dict[str, str]) -> None:
     assert EMAIL in with_pii and f"{XSS_NAME} Fothergill" in with_pii
 
 
-def test_failing_notebook_keeps_executed_notebook_with_error(tmp_path: Path, audit: ProviderAudit) -> None:
+def test_failing_notebook_keeps_executed_notebook_with_error(
+    tmp_path: Path, audit: ProviderAudit, kernel: WarmKernel
+) -> None:
     out_dir = tmp_path / "broken"
     params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir), period="2023-03",
                         audit_path=str(out_dir / ".audit.pkl"))
     out_dir.mkdir()
     Path(params.audit_path).write_bytes(b"not a pickle")
-    outcome = run_pack_job(pack_job(replace(params), "broken"))
+    outcome = run_pack_job(pack_job(replace(params), "broken"), kernel)
     assert not outcome.ok
     assert "PackError" in outcome.error and "cannot load the saved audit" in outcome.error
     html = Path(outcome.html_path).read_text(encoding="utf-8")
