@@ -491,6 +491,8 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     write_return(period_dir / "P4", small_return("P4"))
     write_return(tmp_path / "2023-02" / "P4", small_return("P1"))
     together = audit_period(period_dir, as_of=AS_OF)
+    monkeypatch.setattr("kpitools.ilr.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
+    batched = audit_period(period_dir, as_of=AS_OF)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -509,6 +511,8 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     assert isinstance(together["P4"], ParameterError)
     for provider_id in ("P1", "P3"):
         _same_audit(together[provider_id], alone[provider_id])
+        _same_audit(together[provider_id], batched[provider_id])
+    assert batched["P2"].one_line() == together["P2"].one_line()
 
 
 def test_an_empty_period_audits_nothing(tmp_path):

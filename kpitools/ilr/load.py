@@ -57,22 +57,31 @@ def load_provider(path: str | Path, *, provider_id: str | None = None,
 def load_providers(paths: Sequence[str | Path], *,
                    rules: Rules | None = None) -> list[ProviderReturn | KpiToolsError]:
     """:func:`load_provider` of several folders (a period's, this month's and last):
-    each folder read on its own, then every return validated at once
+    each folder read on its own, then the returns validated together, a batch at a time
     (:func:`kpitools.returns.load.validate_returns`), the same result for each.
 
     Returns:
         Per folder, in the order given, its return or the KpiToolsError that
         :func:`load_provider` raises for it.
     """
-    read: list[tuple[Path, ProviderFiles, None] | KpiToolsError] = []
-    for path in paths:
-        try:
-            read.append((Path(path), _read(Path(path), rules), None))
-        except KpiToolsError as error:
-            read.append(error)
-    found = [entry for entry in read if not isinstance(entry, KpiToolsError)]
-    validated = iter(validate_returns(found))
-    return [entry if isinstance(entry, KpiToolsError) else next(validated) for entry in read]
+    results: list[ProviderReturn | KpiToolsError] = []
+    for start in range(0, len(paths), VALIDATED_TOGETHER):
+        read: list[tuple[Path, ProviderFiles, None] | KpiToolsError] = []
+        for path in paths[start:start + VALIDATED_TOGETHER]:
+            try:
+                read.append((Path(path), _read(Path(path), rules), None))
+            except KpiToolsError as error:
+                read.append(error)
+        found = [entry for entry in read if not isinstance(entry, KpiToolsError)]
+        validated = iter(validate_returns(found))
+        results += [entry if isinstance(entry, KpiToolsError) else next(validated) for entry in read]
+    return results
+
+
+VALIDATED_TOGETHER = 50
+"""Returns validated in one pass by :func:`load_providers`: enough to share the fixed
+cost of a pass (a period's 400 returns: 8 passes, not 400), few enough that the text
+of the files held at once stays small (all 400 at once doubled the peak memory)."""
 
 
 def _read(folder: Path, rules: Rules | None) -> ProviderFiles:
