@@ -11,8 +11,9 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.checks.common import known_uln, learning_periods, text_key
+from kpitools.layout import is_provider_name
 from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
-from kpitools.returns.period import providers_of
+from kpitools.returns.period import providers_of, stacked_tables, unscoped_finding
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
@@ -177,18 +178,24 @@ def uln_overlaps_across(
     Returns:
         Findings per provider id (every given provider present, maybe empty).
     """
-    frames = []
-    for provider_id, learners in learners_by_provider.items():
-        periods = learning_periods(learners, bootcamps_by_provider[provider_id])
-        frames.append(periods.assign(provider_id=provider_id))
     findings: dict[str, list[Finding]] = {p: [] for p in learners_by_provider}
-    if not frames:
+    if not findings:
         return findings
-    everyone = pd.concat(frames, ignore_index=True)
+    scoped = len(findings) > 1 and all(map(is_provider_name, findings))
+    if scoped:  # every provider's learning periods at once, over its stacked tables
+        stacked = stacked_tables({p: {"learners": learners, "bootcamps": bootcamps_by_provider[p]}
+                                  for p, learners in learners_by_provider.items()},
+                                 names=("learners", "bootcamps"))
+        everyone = learning_periods(stacked["learners"], stacked["bootcamps"])
+        everyone = everyone.assign(provider_id=providers_of(everyone["bootcamp_id"]))
+    else:
+        everyone = pd.concat([
+            learning_periods(learners, bootcamps_by_provider[p]).assign(provider_id=p)
+            for p, learners in learners_by_provider.items()], ignore_index=True)
     pairs = _same_uln_pairs(everyone, across_providers=True)
     for first, second in (pair for pair in pairs if _overlap(*pair)):
         for this, other in ((first, second), (second, first)):
-            findings[this["provider_id"]].append(irregularity(
+            findings[this["provider_id"]].append(_unscoped(irregularity(
                 "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
                 f"the learner (bootcamp {this['bootcamp_id']}, "
                 f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
@@ -196,8 +203,12 @@ def uln_overlaps_across(
                 f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
                 f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
                 str(this["bootcamp_id"]),
-            ))
+            ), scoped))
     return findings
+
+
+def _unscoped(finding: Finding, scoped: bool) -> Finding:
+    return unscoped_finding(finding) if scoped else finding
 
 
 def _same_uln_pairs(

@@ -165,3 +165,26 @@ def test_no_cross_provider_overlap_for_disjoint_periods_or_same_provider():
     p2 = frame("learners", [learner("X7", "C1", start="2023-04-01", uln=ULN_A)])
     found = uln_overlaps_across({"P001": p1, "P002": p2}, {"P001": bc1, "P002": bc2})
     assert found == {"P001": [], "P002": []}
+
+
+def test_cross_provider_overlaps_are_the_same_for_ids_shared_by_the_providers():
+    # Both providers name their bootcamp B1 and their learner L1 (ends 2023-03-31 at
+    # P001, 2023-04-30 at P002); the learning periods are found per provider (ids
+    # scoped over the stacked tables) and the findings show the ids unscoped. A
+    # provider id that is not a folder name ("P 1") is checked provider by provider:
+    # the same findings.
+    bc1 = frame("bootcamps", [bootcamp("B1", "2023-01-09", "2023-03-31")])
+    bc2 = frame("bootcamps", [bootcamp("B1", "2023-03-31", "2023-04-30")])
+    p1 = frame("learners", [learner("L1", "B1", uln=ULN_A)])
+    p2 = frame("learners", [learner("L1", "B1", start="2023-03-31", uln=ULN_A)])
+    found = uln_overlaps_across({"P001": p1, "P002": p2}, {"P001": bc1, "P002": bc2})
+    assert [(f.entity, f.bootcamp_id) for f in found["P002"]] == [("learner:L1", "B1")]
+    assert "2023-03-31 to 2023-04-30" in found["P002"][0].message
+    assert "\x1f" not in found["P001"][0].message + found["P002"][0].message
+    alone = uln_overlaps_across({"P001": p1, "P 1": p2}, {"P001": bc1, "P 1": bc2})
+    assert alone["P 1"] == found["P002"]
+    # one day apart (P002 from 2023-04-01): no overlap
+    later = frame("bootcamps", [bootcamp("B1", "2023-04-01", "2023-04-30")])
+    p3 = frame("learners", [learner("L1", "B1", start="2023-04-01", uln=ULN_A)])
+    assert uln_overlaps_across({"P001": p1, "P002": p3},
+                               {"P001": bc1, "P002": later}) == {"P001": [], "P002": []}
