@@ -7,12 +7,13 @@ KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, regi
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # the ILR's reader loads lxml, which a pack's kernel never ne
     from kpitools.ilr.reconcile import IlrReview
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @fewer_collections()
@@ -458,13 +460,6 @@ class _ProviderTask:
 
 
 @fewer_collections()
-def _audit_task(task: _ProviderTask) -> ProviderAudit | KpiToolsError:
-    """One provider's audit, or what stopped it: bad input (a KpiToolsError) or any
-    other error as a ProviderFailure, so one provider never stops the period."""
-    loaded = _load_task(task)
-    return loaded if isinstance(loaded, KpiToolsError) else _finish_task(task, loaded)
-
-
 def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
     try:
         return _load(task.provider_dir, task.previous_dir, task.rules)
@@ -593,16 +588,28 @@ def _period_ilr_reviews(tasks: list[_ProviderTask],
 
 
 def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
-    """Each task's audit, in task order; in ``workers`` processes when more than one."""
+    """Each task's audit, in task order; in ``workers`` processes when more than one,
+    each auditing contiguous shares of the period with the period engine
+    (:func:`_period_tasks`), so the period's steps run once a share, not once a provider."""
     workers = min(workers, len(tasks))
     if workers <= 1:
         yield from _period_tasks(tasks)
         return
-    chunk = max(1, min(8, len(tasks) // (4 * workers)))
     with process_pool(workers) as pool:
         # each return comes back with its measured tables (ProviderReturn.measured), so
-        # the portfolio step does not derive them again
-        yield from pool.map(_audit_task, tasks, chunksize=chunk)
+        # the portfolio step does not derive them again; two shares a worker, so one
+        # slow share does not leave the other worker idle for long
+        for audits in pool.map(_period_tasks, shares(tasks, 2 * workers), chunksize=1):
+            yield from audits
+
+
+def shares(items: list[_T], count: int) -> list[list[_T]]:
+    """``items`` cut into at most ``count`` contiguous shares, in order, their sizes
+    differing by at most one (none empty)."""
+    count = max(1, min(len(items), count))
+    size, extra = divmod(len(items), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [items[start:end] for start, end in itertools.pairwise(bounds)] if items else []
 
 
 def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from kpi_frames import bootcamp, learner, small_return, write_return
 
@@ -16,6 +17,7 @@ from kpitools.audit import (
     audit_period,
     audit_provider,
     audit_single_provider,
+    shares,
 )
 from kpitools.cli import main
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
@@ -518,3 +520,12 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
 def test_an_empty_period_audits_nothing(tmp_path):
     (tmp_path / "2023-03").mkdir()
     assert audit_period(tmp_path / "2023-03", as_of=AS_OF) == {}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 50])
+@pytest.mark.parametrize("items", [[], ["P1"], list("ABCDEFG")])
+def test_a_period_is_cut_into_contiguous_even_shares_for_the_workers(items, count):
+    cut = shares(items, count)
+    assert [item for share in cut for item in share] == items  # every task once, in order
+    assert len(cut) == min(len(items), count)
+    assert all(cut) and (not cut or max(map(len, cut)) - min(map(len, cut)) <= 1)
