@@ -73,7 +73,15 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     assert "Learner drop-out" in titles and titles[-1] == "Drop-out per bootcamp"
     dropout = shown[titles.index("Learner drop-out")]
     assert dropout.get_ylim() == (0, 105)  # never a truncated axis
-    assert [t.get_text() for t in dropout.get_xticklabels()] == ["23-02", "23-03"]
+    assert all(ax.get_ylim() == (0, 105) and ax.get_xlim() == (-0.5, 1.5) for ax in shown)  # shared axes
+    # the months under each column's lowest panel, the percentages beside each row's
+    # first panel (and its "%"): on a grid of 3 columns
+    labels = [[t.get_text() for t in ax.get_xticklabels()] for ax in shown]
+    percents = [[t.get_text() for t in ax.get_yticklabels()] for ax in shown]
+    for i in range(len(shown)):
+        assert labels[i] == (["23-02", "23-03"] if i + 3 >= len(shown) else [])
+        assert percents[i] == (["0", "20", "40", "60", "80", "100"] if i % 3 == 0 else [])
+        assert shown[i].get_ylabel() == ("%" if i % 3 == 0 else "")
     dashed = [line for line in dropout.lines if line.get_linestyle() == "--"]
     assert [line.get_ydata()[0] for line in dashed] == [20.0]  # the limit
     # the provider's 1/3 = 33.3 % is above the 20 % limit in both months: off track
