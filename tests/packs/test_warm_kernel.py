@@ -90,6 +90,10 @@ def test_hung_or_dead_kernel_is_replaced_for_the_next_notebook(
     starts, pid = kernel.starts, kernel.km.provisioner.pid
     failed = run_pack_job(_job(tmp_path, "P001", broken, **options), kernel)
     assert not failed.ok and failed.error.startswith(reason)
+    # the engine raised, so papermill wrote nothing: the pack engine wrote the notebook
+    # as far as it ran, and it is rendered
+    assert failed.executed_path and failed.html_path
+    assert nbformat.read(failed.executed_path, as_version=4).cells[-1].source == cell
     after = run_pack_job(_job(tmp_path, "P002", good), kernel)
     assert after.ok, after.error
     assert kernel.starts == starts + 1
