@@ -20,6 +20,7 @@ imported only when a figure is built.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -186,13 +187,21 @@ def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | Non
     return fig
 
 
-def kpi_trends(trends: Trends | None) -> Figure | None:
+def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
     """Small multiples: each KPI's provider figure month by month, the target as a dashed
     line, each point coloured by its status; a last panel draws drop-out per bootcamp.
 
     The axis always runs from 0 to 100 % so that months and KPIs compare at a glance: the
     panels share both axes (:func:`_small_multiples`), so the months are labelled under
     each column's lowest panel and the percentages beside each row's first.
+
+    Args:
+        trends: the provider's KPI figures month by month.
+        reuse: draw on the figure of this thread's last ``reuse`` call when it has the
+            same panels and months (its data taken off first; the same PNG as a new
+            figure), not on a new one: building the ten panels' axes and ticks is most
+            of the chart's cost. The figure returned is then redrawn by the next such
+            call: embed it first (as :func:`draw_charts` and :func:`chart` do).
     """
     if trends is None:
         return None
@@ -204,7 +213,7 @@ def kpi_trends(trends: Trends | None) -> Figure | None:
     position = {p: i for i, p in enumerate(periods)}
     keys = sorted({(k, s) for k, s in zip(provider["kpi"], provider["stage"], strict=True)}, key=kpi_order)
     bootcamps = figures[(figures["kpi"] == "learner_dropout") & (figures["bootcamp_id"] != "ALL")]
-    axes = _small_multiples(len(keys) + (1 if len(bootcamps) else 0), periods)
+    axes = _small_multiples(len(keys) + (1 if len(bootcamps) else 0), periods, reuse=reuse)
     for ax, (kpi, stage) in zip(axes, keys, strict=False):
         series = provider[(provider["kpi"] == kpi) & (provider["stage"] == stage)].dropna(subset=["value"])
         xs = [position[p] for p in series["period"]]
@@ -229,6 +238,7 @@ def kpi_trends(trends: Trends | None) -> Figure | None:
 # (matplotlib's constrained layout measured every label of every panel twice: the larger
 # part of a pack's chart time).
 TREND_COLUMNS = 3
+_reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key, axes)
 TREND_WIDTH, TREND_ROW = 9.6, 2.3
 TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 0.46, 0.04, 0.24, 0.24
 TREND_GAP_ACROSS, TREND_GAP_DOWN = 0.5, 0.47
@@ -236,11 +246,23 @@ TREND_ROTATED_AFTER = 6  # more months than this: their labels turn 45 degrees
 TREND_ROTATED_EXTRA = 0.2  # and need this much more room below the lowest panels
 
 
-def _small_multiples(panels: int, periods: Sequence[str]) -> list[object]:
+def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[object]:
     """``panels`` trend axes on a fixed grid of :data:`TREND_COLUMNS`, sharing one
-    0-105 % y axis and one axis of months; tick labels only on the outer panels."""
+    0-105 % y axis and one axis of months; tick labels only on the outer panels.
+    ``reuse``: this thread's last such axes, emptied, when they fit (see :func:`kpi_trends`)."""
     from matplotlib.figure import Figure
 
+    key = (panels, tuple(periods))
+    reused = getattr(_reusable, "trends", None)
+    if reuse and reused is not None and reused[0] == key:
+        for ax in reused[1]:
+            for artist in [*ax.lines, *ax.collections]:
+                artist.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            ax.set_prop_cycle(None)  # the bootcamps' lines take the same colours again
+            ax.set_title("")
+        return reused[1]
     rows = -(-panels // TREND_COLUMNS)
     rotated = len(periods) > TREND_ROTATED_AFTER
     height = TREND_ROW * rows
@@ -265,6 +287,8 @@ def _small_multiples(panels: int, periods: Sequence[str]) -> list[object]:
     axes[0].set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
     axes[0].set_xlim(-0.5, len(periods) - 0.5)
     axes[0].set_xticks(range(len(periods)), [p[2:] for p in periods])
+    if reuse:
+        _reusable.trends = (key, axes)
     return axes
 
 
@@ -280,7 +304,7 @@ def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
 
 # The provider pack's charts, by the name its notebook shows them with (:func:`chart`).
 PACK_CHARTS: dict[str, Callable[[ProviderAudit], Figure | None]] = {
-    "kpi_trends": lambda audit: kpi_trends(audit.trends),
+    "kpi_trends": lambda audit: kpi_trends(audit.trends, reuse=True),  # embedded at once
     "satisfaction_distribution": satisfaction_distribution,
     "cofunding_due_vs_paid": cofunding_due_vs_paid,
     "dropout_by_bootcamp": dropout_by_bootcamp,

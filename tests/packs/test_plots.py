@@ -95,3 +95,23 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
     assert plots.dropout_trend(single) is None  # one month is no trend
     assert plots.dropout_trend(trends) is not None
+
+
+def test_reused_trends_figure_draws_the_same_png_as_a_new_one(tmp_path: Path) -> None:
+    months = write_months(tmp_path)
+    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
+    # another provider's figures on the same panels and months: other values, statuses,
+    # targets and bootcamps (the per-bootcamp lines take the colour cycle from its start)
+    figures = trends.figures.assign(
+        value=trends.figures["value"] / 2, status="at_risk", target=trends.figures["target"] / 2,
+        bootcamp_id=trends.figures["bootcamp_id"].replace({"B1": "Z9"}))
+    other = replace(trends, figures=figures)
+    fresh = blocks.png(plots.kpi_trends(other))
+    first = plots.kpi_trends(trends, reuse=True)
+    assert blocks.png(first) != fresh
+    reused = plots.kpi_trends(other, reuse=True)
+    assert reused is first and blocks.png(reused) == fresh
+    # other months: a new figure, not the last one
+    fewer = replace(other, figures=figures[figures["period"] == other.periods[-1]])
+    assert plots.kpi_trends(fewer, reuse=True) is not reused
+    assert plots.kpi_trends(other) is not plots.kpi_trends(other)  # without reuse: always new
