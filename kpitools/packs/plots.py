@@ -282,6 +282,9 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
         ax.tick_params(axis="x", labelrotation=45 if rotated else 0)
         if first_column:
             ax.set_ylabel("%", fontsize=7)
+        else:  # no label to place beside the tick labels: matplotlib would measure them again
+            ax.yaxis.set_label_coords(0, 0.5)
+        ax.xaxis.set_label_coords(0.5, 0)  # nor under them (no panel has an x label)
         axes.append(ax)
     axes[0].set_ylim(0, 105)
     axes[0].set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
