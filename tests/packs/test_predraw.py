@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kpitools.layout import charts_path
 from kpitools.model import ProviderAudit
 from kpitools.packs.blocks import Html
 from kpitools.packs.context import (
     PackContext,
-    charts_path,
     load_charts,
     load_context,
     save_audit,
