@@ -139,32 +139,39 @@ def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.Data
     bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
     timing = bootcamps.set_index("bootcamp_id")[["end_date"]].sort_index()
     learners = table(tables, "learners")
-    # A provider has a handful of bootcamps: one numpy mask each beats a groupby.
+    # Each learner's bootcamp by position in ``timing`` (-1: none of the return's); the
+    # period's stacked tables hold a thousand bootcamps, so no loop over them.
     row = timing.index.get_indexer(learners["bootcamp_id"])
     m1 = learners["m1_date"].to_numpy()
     completion = learners["completion_date"].to_numpy()
     last = learners["completion_date"].fillna(learners["withdrawal_date"]).to_numpy()
-    in_cohort = ~np.isnat(m1)
-    still_open = in_cohort & np.isnat(last)
-    first_m1, first_m2, last_finish, all_done = [], [], [], []
-    for position in range(len(timing)):
-        mine = row == position
-        first_m1.append(_earliest(m1[mine & in_cohort]))
-        first_m2.append(_earliest(completion[mine & ~np.isnat(completion)]))
-        cohort = mine & in_cohort
-        all_done.append(bool(cohort.any() and not still_open[mine].any()))
-        last_finish.append(last[cohort].max() if all_done[-1] else np.datetime64("NaT"))
-    all_done = np.array(all_done, dtype=bool)
+    cohort = ~np.isnat(m1) & (row >= 0)
+    completed = ~np.isnat(completion) & (row >= 0)
+    count = len(timing)
+    first_m1 = _per_bootcamp(np.minimum, row[cohort], m1[cohort], count)
+    first_m2 = _per_bootcamp(np.minimum, row[completed], completion[completed], count)
+    open_ones = np.bincount(row[cohort & np.isnat(last)], minlength=count)
+    all_done = (np.bincount(row[cohort], minlength=count) > 0) & (open_ones == 0)
+    done = cohort.copy()  # where all are done, every cohort learner has a finish date
+    done[cohort] = all_done[row[cohort]]
+    last_finish = _per_bootcamp(np.maximum, row[done], last[done], count)
     end = timing["end_date"]
     return timing.assign(
-        first_m1=np.array(first_m1, dtype=m1.dtype),
-        first_m2=np.array(first_m2, dtype=completion.dtype),
+        first_m1=first_m1,
+        first_m2=first_m2,
         finished=all_done | (end < pd.Timestamp(as_of)).to_numpy(),
-        finish_date=pd.Series(np.array(last_finish, dtype=last.dtype),
-                              index=timing.index).where(all_done, end),
+        finish_date=pd.Series(last_finish, index=timing.index).where(all_done, end),
     )
 
 
-def _earliest(dates: np.ndarray) -> np.datetime64:
-    """The earliest of ``dates`` (all known), or NaT when there are none."""
-    return dates.min() if len(dates) else np.datetime64("NaT")
+def _per_bootcamp(extreme: np.ufunc, rows: np.ndarray, dates: np.ndarray,
+                  count: int) -> np.ndarray:
+    """Per bootcamp position 0..count-1, the earliest (``np.minimum``) or latest
+    (``np.maximum``) of its ``dates`` (all known; ``rows`` gives each one's bootcamp),
+    NaT where it has none."""
+    ticks = dates.view(np.int64)
+    start = np.iinfo(np.int64).max if extreme is np.minimum else np.iinfo(np.int64).min
+    found = np.full(count, start, dtype=np.int64)
+    extreme.at(found, rows, ticks)
+    found[np.bincount(rows, minlength=count) == 0] = np.datetime64("NaT").view(np.int64)
+    return found.view(dates.dtype)
