@@ -25,9 +25,13 @@ demo: setup
 
 # one worker process per core; each test file stays on one worker (--dist loadfile), so
 # a module's shared fixtures (a built period of packs) are built once; files are handed
-# out in collection order, slow ones first (tests/conftest.py), not by number of tests
+# out in collection order, slow ones first (tests/conftest.py), not by number of tests.
+# Bytecode is cached (in the ignored __pycache__ folders) even where the environment says
+# PYTHONDONTWRITEBYTECODE: without it each xdist worker parses and rewrites the asserts
+# of every test module again at each run (~2 s of CPU a worker before its first test),
+# and every process the run starts (pool workers, kernels) compiles kpitools again
 test: setup
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

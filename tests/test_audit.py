@@ -364,13 +364,23 @@ def test_period_audit_carries_each_register_follow_up(tmp_path):
 # --- audit_period in worker processes ------------------------------------------------
 
 
-def _demo_period(small_demo: Path, root: Path) -> Path:
-    """A small demo (3 providers, planted irregularities) plus one unreadable provider."""
-    shutil.copytree(small_demo, root, dirs_exist_ok=True)
+@pytest.fixture(scope="module")
+def demo_period(small_demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo (3 providers, planted irregularities) plus one unreadable provider:
+    DATA/2023-03, copied once for the tests below, which only read it."""
+    root = tmp_path_factory.mktemp("audit_demo")
+    shutil.copytree(small_demo_dir, root, dirs_exist_ok=True)
     broken = root / "2023-03" / "P009"
     shutil.copytree(root / "2023-03" / "P001", broken)
     (broken / "bootcamps.csv").unlink()  # a required table: the provider cannot be read
     return root / "2023-03"
+
+
+@pytest.fixture(scope="module")
+def demo_audited(demo_period: Path) -> dict[str, ProviderAudit | KpiToolsError]:
+    """``audit_period(demo_period)`` in this process, nothing patched: what the tests
+    below compare the workers' and the fallbacks' results with (never changed by them)."""
+    return audit_period(demo_period, as_of=AS_OF)
 
 
 def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
@@ -390,10 +400,9 @@ def _same_audit(one: ProviderAudit, other: ProviderAudit) -> None:
         pd.testing.assert_frame_equal(frame, other.charts[name])
 
 
-def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tmp_path):
-    period_dir = _demo_period(small_demo_dir, tmp_path)
-    alone = audit_period(period_dir, as_of=AS_OF)
-    shared = audit_period(period_dir, as_of=AS_OF, workers=2)
+def test_two_workers_give_the_single_process_results_in_order(demo_period, demo_audited):
+    alone = demo_audited
+    shared = audit_period(demo_period, as_of=AS_OF, workers=2)
     assert list(shared) == list(alone) == ["P001", "P002", "P003", "P009"]
     for provider_id, result in alone.items():
         if isinstance(result, KpiToolsError):
@@ -407,9 +416,8 @@ def test_two_workers_give_the_single_process_results_in_order(small_demo_dir, tm
 
 
 def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_alone(
-        small_demo_dir, tmp_path, monkeypatch, caplog):
-    period_dir = _demo_period(small_demo_dir, tmp_path)
-    together = audit_period(period_dir, as_of=AS_OF)
+        demo_period, demo_audited, monkeypatch, caplog):
+    period_dir, together = demo_period, demo_audited
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -427,9 +435,8 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
 
 
 def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_its_own(
-        small_demo_dir, tmp_path, monkeypatch, caplog):
-    period_dir = _demo_period(small_demo_dir, tmp_path)
-    together = audit_period(period_dir, as_of=AS_OF)
+        demo_period, demo_audited, monkeypatch, caplog):
+    period_dir, together = demo_period, demo_audited
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -446,9 +453,8 @@ def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_i
 
 
 def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews_its_own(
-        small_demo_dir, tmp_path, monkeypatch, caplog):
-    period_dir = _demo_period(small_demo_dir, tmp_path)
-    together = audit_period(period_dir, as_of=AS_OF)
+        demo_period, demo_audited, monkeypatch, caplog):
+    period_dir, together = demo_period, demo_audited
     assert any(f.rule.startswith("ILR-") for a in together.values()
                if isinstance(a, ProviderAudit) for f in a.irregularities)
 
@@ -468,8 +474,8 @@ def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews
 
 
 def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
-        small_demo_dir, tmp_path, monkeypatch):
-    period_dir = _demo_period(small_demo_dir, tmp_path)
+        demo_period, monkeypatch):
+    period_dir = demo_period
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

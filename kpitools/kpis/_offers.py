@@ -1,10 +1,13 @@
-"""What makes a job offer or outcome valid for the guidance: shared by the guaranteed
-interview and career progression KPIs, so the two can never disagree."""
+"""What makes a job offer or outcome valid for the guidance, and how a learner's offers
+or outcomes are tallied: shared by the guaranteed interview and career progression
+KPIs, so the two can never disagree."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from kpitools.kpis._common import learner_key, lookup, per_learner
 
 VALID_ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship")
 
@@ -49,3 +52,24 @@ def same_employer(offer_employer: pd.Series, learner_employer: pd.Series) -> pd.
     """True where both employer ids are known and equal."""
     both = offer_employer.notna() & learner_employer.notna()
     return both & offer_employer.astype(object).eq(learner_employer.astype(object))
+
+
+def tally(people: pd.DataFrame, events: pd.DataFrame, problems: pd.Series, *,
+          date_column: str, counted: str, valid: str) -> pd.DataFrame:
+    """``people`` with, per learner, how many ``events`` (offers or outcomes) they have
+    (column ``counted``), how many are valid (``valid``: a blank problem) and the problem
+    of the earliest-dated invalid one (``problem``; ties: log order; blank when none).
+
+    ``events`` hold ``learner_ref``, ``bootcamp_id`` and ``date_column``; ``problems``
+    is why each event is not valid (:func:`offer_problems`), ``""`` when it is.
+    """
+    events = events.assign(valid=problems.eq(""), problem=problems)
+    key = learner_key(events)
+    counts = per_learner(key, events["valid"], ["size", "sum"])
+    invalid = events.loc[~events["valid"]].sort_values(date_column, kind="stable")
+    first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
+    person = learner_key(people)
+    return people.assign(**{
+        counted: lookup(person, counts["size"]).fillna(0).astype(int),
+        valid: lookup(person, counts["sum"]).fillna(0).astype(int),
+        "problem": lookup(person, first_problem)})

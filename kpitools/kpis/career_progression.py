@@ -11,12 +11,9 @@ import pandas as pd
 from kpitools.calendar import iso
 from kpitools.kpis._common import (
     learner_findings,
-    learner_key,
-    lookup,
-    per_learner,
     wants_interview,
 )
-from kpitools.kpis._offers import offer_problems, same_employer
+from kpitools.kpis._offers import offer_problems, same_employer, tally
 from kpitools.kpis._summary import Measure, all_of, summarise
 from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.model import Finding, KpiResult
@@ -130,17 +127,8 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
         measured["bootcamps"][["bootcamp_id", "accelerated_apprenticeship"]],
         on="bootcamp_id", how="left")
     problem = _outcome_problems(outcomes)
-    outcomes = outcomes.assign(valid=problem.eq(""), problem=problem)
-    key = learner_key(outcomes)
-    counts = per_learner(key, outcomes["valid"], ["size", "sum"])
-    # The earliest-dated problem per learner (ties: log order); problems are never blank.
-    invalid = outcomes.loc[~outcomes["valid"]].sort_values("outcome_date", kind="stable")
-    first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
-    person = learner_key(people)
-    return people.assign(
-        outcomes=lookup(person, counts["size"]).fillna(0).astype(int),
-        valid_outcomes=lookup(person, counts["sum"]).fillna(0).astype(int),
-        problem=lookup(person, first_problem))
+    return tally(people, outcomes, problem, date_column="outcome_date", counted="outcomes",
+                 valid="valid_outcomes")
 
 
 def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:

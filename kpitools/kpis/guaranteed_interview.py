@@ -10,12 +10,9 @@ import pandas as pd
 from kpitools.calendar import iso
 from kpitools.kpis._common import (
     learner_findings,
-    learner_key,
-    lookup,
-    per_learner,
     wants_interview,
 )
-from kpitools.kpis._offers import offer_problems, same_employer
+from kpitools.kpis._offers import offer_problems, same_employer, tally
 from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
@@ -105,17 +102,8 @@ def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
     )
     late = offers["offer_date"].gt(offers["completion_date"])
     problems = problems.mask(late & problems.eq(""), "offered after completion")
-    offers = offers.assign(valid=problems.eq(""), problem=problems)
-    key = learner_key(offers)
-    counts = per_learner(key, offers["valid"], ["size", "sum"])
-    # The earliest-dated problem per learner (ties: log order); problems are never blank.
-    invalid = offers.loc[~offers["valid"]].sort_values("offer_date", kind="stable")
-    first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
-    person = learner_key(people)
-    return people.assign(
-        offers=lookup(person, counts["size"]).fillna(0).astype(int),
-        valid_offers=lookup(person, counts["sum"]).fillna(0).astype(int),
-        problem=lookup(person, first_problem))
+    return tally(people, offers, problems, date_column="offer_date", counted="offers",
+                 valid="valid_offers")
 
 
 def _findings(failing: pd.DataFrame) -> list[Finding]:

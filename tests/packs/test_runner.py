@@ -77,7 +77,7 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
     path = tmp_path / "slow.ipynb"
     nbformat.write(notebook, str(path))
     job = PackJob("P009", str(path), {}, str(tmp_path / "out.ipynb"), str(tmp_path / "out.html"), "slow",
-                  cell_timeout=2)
+                  cell_timeout=1)
     outcome = run_pack_job(job)
     assert not outcome.ok and "Timeout" in outcome.error
     assert outcome.attempts == 1  # the timeout ended the one run: no retry
