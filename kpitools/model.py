@@ -113,8 +113,12 @@ class ProviderReturn:
 
 
 def empty_rejected() -> pd.DataFrame:
-    """An empty rejected-rows frame with the contract columns plus ``rule``."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
+    """An empty rejected-rows frame with the contract columns plus ``rule`` (a copy of
+    one built once: a period asks for hundreds, and building one costs ten copies)."""
+    return _EMPTY_REJECTED.copy()
+
+
+_EMPTY_REJECTED = pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
 
 
 def learner_entity(learner_ref: object) -> str:

@@ -85,10 +85,30 @@ class _Learner:
 
     def __post_init__(self) -> None:
         self.aims = self.learner.deliveries
+        # The aims each group of rules can concern, found once per learner: most rules
+        # test a few aims of a learner (e.g. not coded as a bootcamp), most learners none.
+        self.outside_bootcamp: list[IlrDelivery] = []
+        self.bootcamp_prog_type: list[IlrDelivery] = []
+        self.bootcamp_fund_model: list[IlrDelivery] = []
+        self.with_evis: list[IlrDelivery] = []
+        self.event_refs: list[IlrDelivery] = []  # LearnAimRef of an event or HGV event aim
         self.contracts: dict[str, list[IlrDelivery]] = defaultdict(list)
         for aim in self.aims:
-            if aim.prog_type == BOOTCAMP_PROG_TYPE and aim.con_ref_number:
-                self.contracts[aim.con_ref_number].append(aim)
+            prog_32 = aim.prog_type == BOOTCAMP_PROG_TYPE
+            fund_37 = aim.fund_model == BOOTCAMP_FUND_MODEL
+            if prog_32:
+                self.bootcamp_prog_type.append(aim)
+                if aim.con_ref_number:
+                    self.contracts[aim.con_ref_number].append(aim)
+            if fund_37:
+                self.bootcamp_fund_model.append(aim)
+            if not (fund_37 and prog_32):  # not _bootcamp_coded
+                self.outside_bootcamp.append(aim)
+            if _evis(aim):
+                self.with_evis.append(aim)
+            ref = aim.learn_aim_ref.upper()
+            if ref in EVENT_AIMS or ref in HGV_EVENT_AIMS:
+                self.event_refs.append(aim)
         self._programmes = []
         for aims in self.contracts.values():
             programmes = [a for a in programme_aims(aims) if a.learn_start_date is not None]
@@ -107,9 +127,16 @@ Check = Callable[[_Learner], Iterable[Hit]]
 CHECKS: dict[str, Check] = {}
 
 
-def _check(rule_id: str) -> Callable[[Check], Check]:
+GROUPS: dict[Check, str] = {}
+"""A check → the group of a learner's aims (an attribute of :class:`_Learner`) outside
+which it cannot fire: a learner with none of those aims is not even asked."""
+
+
+def _check(rule_id: str, among: str | None = None) -> Callable[[Check], Check]:
     def register(func: Check) -> Check:
         CHECKS[rule_id] = func
+        if among is not None:
+            GROUPS[func] = among
         return func
     return register
 
@@ -237,14 +264,14 @@ def _r149(ctx: _Learner) -> Iterator[Hit]:
                     f" programme's start {_iso(earliest)}")
 
 
-@_check("ILR-R_150")
+@_check("ILR-R_150", among="event_refs")
 def _r150(ctx: _Learner) -> Iterator[Hit]:
     for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), date(2025, 7, 31), is_event_aim):
         yield aim, (f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
                     f" before the programme's start {_iso(earliest)}")
 
 
-@_check("ILR-R_152")
+@_check("ILR-R_152", among="with_evis")
 def _r152(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         codes = [f.code for a in aims for f in _evis(a)]
@@ -254,7 +281,7 @@ def _r152(ctx: _Learner) -> Iterator[Hit]:
                             f" {', '.join(codes)} (read all the same)")
 
 
-@_check("ILR-R_153")
+@_check("ILR-R_153", among="with_evis")
 def _r153(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         early = [f for a in aims for f in _evis(a)
@@ -264,7 +291,7 @@ def _r153(ctx: _Learner) -> Iterator[Hit]:
                 yield aim, f"EVI {early[0].code} dated {_iso(early[0].date_from)}"
 
 
-@_check("ILR-R_154")
+@_check("ILR-R_154", among="event_refs")
 def _r154(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         refs = [a.learn_aim_ref for a in aims if is_event_aim(a)]
@@ -277,15 +304,18 @@ def _r154(ctx: _Learner) -> Iterator[Hit]:
 # --- one learning delivery at a time ---------------------------------------------------
 
 
-def _each(test: Callable[[IlrDelivery], str | None]) -> Check:
+def _each(test: Callable[[IlrDelivery], str | None], among: str = "aims") -> Check:
+    """A rule tested on each aim of ``among``: the learner's aims (``aims``) or the
+    group of them (an attribute of :class:`_Learner`) outside which it cannot fire."""
     def check(ctx: _Learner) -> list[Hit]:  # a list, not a generator: most learners pass
-        return [(aim, detail) for aim in ctx.aims if (detail := test(aim)) is not None]
+        return [(aim, detail) for aim in getattr(ctx, among) if (detail := test(aim)) is not None]
+    GROUPS[check] = among
     return check
 
 
 def _outside_bootcamp(test: Callable[[IlrDelivery], str | None]) -> Check:
     """DfE's rules that exclude aims with FundModel 37 and ProgType 32."""
-    return _each(lambda a: None if _bootcamp_coded(a) else test(a))
+    return _each(test, "outside_bootcamp")
 
 
 CHECKS["ILR-AchDate_03"] = _outside_bootcamp(
@@ -300,16 +330,19 @@ CHECKS["ILR-AchDate_05"] = _outside_bootcamp(
 CHECKS["ILR-AchDate_13"] = _each(
     lambda a: f"AchDate {_iso(a.ach_date)} more than 6 months after {_iso(a.learn_act_end_date)}"
     if a.aim_type == 1 and a.prog_type == BOOTCAMP_PROG_TYPE and a.ach_date
-    and a.learn_act_end_date and a.ach_date > add_months(a.learn_act_end_date, 6) else None)
+    and a.learn_act_end_date and a.ach_date > add_months(a.learn_act_end_date, 6) else None,
+    "bootcamp_prog_type")
 CHECKS["ILR-CompStatus_06"] = _outside_bootcamp(
     lambda a: f"CompStatus {a.comp_status} with Outcome {a.outcome}"
     if a.comp_status in (3, 6) and a.outcome in (1, 8) else None)
 CHECKS["ILR-CompStatus_08"] = _each(
     lambda a: f"AchDate {_iso(a.ach_date)} with CompStatus {a.comp_status}"
-    if a.aim_type == 1 and _bootcamp_coded(a) and a.ach_date and a.comp_status != 2 else None)
+    if a.aim_type == 1 and _bootcamp_coded(a) and a.ach_date and a.comp_status != 2 else None,
+    "bootcamp_prog_type")
 CHECKS["ILR-CompStatus_09"] = _each(
     lambda a: f"event aim {a.learn_aim_ref} with CompStatus {a.comp_status}"
-    if a.learn_aim_ref.upper() in EVENT_AIMS and a.comp_status != 2 else None)
+    if a.learn_aim_ref.upper() in EVENT_AIMS and a.comp_status != 2 else None,
+    "event_refs")
 CHECKS["ILR-Outcome_05"] = _outside_bootcamp(
     lambda a: "Outcome 1 without LearnActEndDate"
     if a.outcome == 1 and a.learn_act_end_date is None else None)
@@ -323,38 +356,47 @@ CHECKS["ILR-Outcome_11"] = _outside_bootcamp(
 CHECKS["ILR-LearnAimRef_126"] = _each(
     lambda a: f"event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
     f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
-    if a.learn_aim_ref.upper() in EVENT_AIMS and not _same_day(a) else None)
+    if a.learn_aim_ref.upper() in EVENT_AIMS and not _same_day(a) else None,
+    "event_refs")
 CHECKS["ILR-LearnAimRef_154"] = _each(
     lambda a: f"HGV event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
     f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
     if a.learn_aim_ref.upper() in HGV_EVENT_AIMS and a.prog_type == BOOTCAMP_PROG_TYPE
     and a.learn_start_date and a.learn_start_date >= date(2024, 8, 1) and not _same_day(a)
-    else None)
+    else None,
+    "event_refs")
 CHECKS["ILR-LearnDelFAMType_111"] = _each(
     lambda a: f"ProgType 32 aim {a.learn_aim_ref} without FFI"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and not a.fam_codes("FFI") else None)
+    if a.prog_type == BOOTCAMP_PROG_TYPE and not a.fam_codes("FFI") else None,
+    "bootcamp_prog_type")
 CHECKS["ILR-LearnDelFAMType_112"] = _each(
     lambda a: f"ProgType 32 aim {a.learn_aim_ref} with SOF {', '.join(a.fam_codes('SOF')) or 'none'}"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and BOOTCAMP_SOF not in a.fam_codes("SOF") else None)
+    if a.prog_type == BOOTCAMP_PROG_TYPE and BOOTCAMP_SOF not in a.fam_codes("SOF") else None,
+    "bootcamp_prog_type")
 CHECKS["ILR-LearnDelFAMType_132"] = _each(
     lambda a: f"EVI on aim {a.learn_aim_ref} with ProgType {a.prog_type or 'none'}"
-    if _evis(a) and a.prog_type != BOOTCAMP_PROG_TYPE else None)
+    if _evis(a) and a.prog_type != BOOTCAMP_PROG_TYPE else None,
+    "with_evis")
 CHECKS["ILR-LearnDelFAMType_133"] = _each(
     lambda a: f"EVI on aim {a.learn_aim_ref} of AimType {a.aim_type}"
-    if _evis(a) and a.aim_type != 1 else None)
+    if _evis(a) and a.aim_type != 1 else None,
+    "with_evis")
 CHECKS["ILR-ProgType_21"] = _each(
     lambda a: f"ProgType 32 with FundModel {a.fund_model}"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and a.fund_model != BOOTCAMP_FUND_MODEL else None)
+    if a.prog_type == BOOTCAMP_PROG_TYPE and a.fund_model != BOOTCAMP_FUND_MODEL else None,
+    "bootcamp_prog_type")
 CHECKS["ILR-FundModel_16"] = _each(
     lambda a: f"FundModel 37 with ProgType {a.prog_type or 'none'}"
-    if a.fund_model == BOOTCAMP_FUND_MODEL and a.prog_type != BOOTCAMP_PROG_TYPE else None)
+    if a.fund_model == BOOTCAMP_FUND_MODEL and a.prog_type != BOOTCAMP_PROG_TYPE else None,
+    "bootcamp_fund_model")
 CHECKS["ILR-LearnStartDate_21"] = _each(
     lambda a: f"FundModel 37 aim starting {_iso(a.learn_start_date)}"
     if a.fund_model == BOOTCAMP_FUND_MODEL and a.learn_start_date
-    and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM else None)
+    and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM else None,
+    "bootcamp_fund_model")
 
 
-@_check("ILR-ProgType_24")
+@_check("ILR-ProgType_24", among="outside_bootcamp")  # ProgType not 32
 def _progtype24(ctx: _Learner) -> Iterator[Hit]:
     contracts = {c for c, aims in ctx.contracts.items() if any(a.aim_type == 1 for a in aims)}
     for aim in ctx.aims:
@@ -369,11 +411,12 @@ def _progtype24(ctx: _Learner) -> Iterator[Hit]:
 
 def _each_evi(test: Callable[[_Learner, IlrDelivery, IlrFam], str | None]) -> Check:
     def check(ctx: _Learner) -> Iterator[Hit]:
-        for aim in ctx.aims:
+        for aim in ctx.with_evis:
             for fam in _evis(aim):
                 detail = test(ctx, aim, fam)
                 if detail is not None:
                     yield aim, detail
+    GROUPS[check] = "with_evis"
     return check
 
 
@@ -424,11 +467,11 @@ def _dob25(ctx: _Learner) -> Iterator[Hit]:
         yield None, f"under 19 on {day.isoformat()}"
 
 
-@_check("ILR-EmpStat_08")
+@_check("ILR-EmpStat_08", among="bootcamp_fund_model")
 def _empstat08(ctx: _Learner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
     dated = [e.date_applies for e in ctx.learner.employments if e.date_applies]
-    for aim in ctx.aims:
+    for aim in ctx.bootcamp_fund_model:
         start = aim.learn_start_date
         if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None or born is None:
             continue
@@ -454,11 +497,18 @@ def check_learner(learner: IlrLearner, source: str, *, year: str, prepared: date
     ctx = _Learner(learner, year, prepared, event_indicators)
     ref = learner.learn_ref_number or ""
     found: list[IlrRuleFinding] = []
-    for rule_id, rule in ILR_RULES.items():
-        for aim, detail in CHECKS[rule_id](ctx):
+    for rule_id, rule, check, among in _RULE_CHECKS:
+        if among is not None and not getattr(ctx, among):
+            continue  # the learner has none of the aims this rule concerns
+        for aim, detail in check(ctx):
             found.append(IlrRuleFinding(
                 rule=rule_id, severity=rule.severity, learner_ref=ref,
                 aim_seq=aim.aim_seq_number if aim is not None else None, source=source,
                 message=f"{rule.message} ({detail})",
                 bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL"))
     return found
+
+
+# Each rule of the table with its check and group, in the table's order (a finding's order).
+_RULE_CHECKS = tuple((rule_id, rule, CHECKS[rule_id], GROUPS.get(CHECKS[rule_id]))
+                     for rule_id, rule in ILR_RULES.items())

@@ -160,22 +160,25 @@ def _refuse_doctype_in_prolog(path: Path) -> None:
         )
 
 
+# Hardened explicitly, whatever lxml's defaults are in the installed version.
+_PARSER_OPTIONS: dict[str, Any] = {
+    "events": ("start", "end"),
+    "tag": _TOP_TAGS,
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    # Indentation between elements is not kept (about 15 % of the parse): every
+    # value is read stripped, and a value that is only blanks reads as absent either way.
+    "remove_blank_text": True,
+}
+_HEADER_CHUNK = 4096  # the header is in a file's first kilobyte or so
+
+
 def _parser_events(stream: object) -> etree.iterparse:
-    # Hardened explicitly, whatever lxml's defaults are in the installed version.
-    return etree.iterparse(
-        stream,
-        events=("start", "end"),
-        tag=_TOP_TAGS,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        # Indentation between elements is not kept (about 15 % of the parse): every
-        # value is read stripped, and a value that is only blanks reads as absent either way.
-        remove_blank_text=True,
-    )
+    return etree.iterparse(stream, **_PARSER_OPTIONS)
 
 
 def _parse(
@@ -267,15 +270,20 @@ def read_ilr_header(path: str | Path) -> IlrHeader | None:
     path = Path(path)
     try:
         _refuse_doctype_in_prolog(path)
+        # fed in small pieces (the same parser as read_ilr's), so that only the top of
+        # the file is parsed
+        parser = etree.XMLPullParser(**_PARSER_OPTIONS)
+        namespace: str | None = None
         with path.open("rb") as raw:
-            namespace: str | None = None
-            for event, elem in _parser_events(raw):
-                if namespace is None:
-                    namespace = _check_root(path, elem)
-                elif event == "end" and elem.tag == f"{{{namespace}}}Header":
-                    return _read_header(path, elem, namespace)
-                elif elem.tag == f"{{{namespace}}}Learner":
-                    return None  # no header before the learners: leave it to read_ilr
+            while chunk := raw.read(_HEADER_CHUNK):
+                parser.feed(chunk)
+                for event, elem in parser.read_events():
+                    if namespace is None:
+                        namespace = _check_root(path, elem)
+                    elif event == "end" and elem.tag == f"{{{namespace}}}Header":
+                        return _read_header(path, elem, namespace)
+                    elif elem.tag == f"{{{namespace}}}Learner":
+                        return None  # no header before the learners: leave it to read_ilr
     except (OSError, etree.XMLSyntaxError, FileLevelError):
         return None
     return None

@@ -228,6 +228,8 @@ def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Find
 
 
 def _differ(left: object, right: object) -> bool:
+    if type(left) is pd.Timestamp and type(right) is pd.Timestamp:  # most pairs: no NaT
+        return left != right
     if is_blank(left) and is_blank(right):
         return False
     if is_blank(left) or is_blank(right):

@@ -7,8 +7,7 @@ learner as a problem, never raised, so the mapping can reject that learner alone
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -44,6 +43,20 @@ class IlrDelivery:
     outcome: int | None = None
     ach_date: date | None = None
     fams: tuple[IlrFam, ...] = ()
+    # Asked for again and again by the mapping and DfE's rules (~20 times per aim):
+    # grouped once per aim, when it is built.
+    _fams_by_type: dict[str, tuple[IlrFam, ...]] = field(init=False, repr=False, compare=False)
+    _codes_by_type: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fams: dict[str, tuple[IlrFam, ...]] = {}
+        codes: dict[str, tuple[str, ...]] = {}
+        for fam in self.fams:
+            kind = fam.fam_type
+            fams[kind] = fams.get(kind, ()) + (fam,)
+            codes[kind] = codes.get(kind, ()) + (fam.code,)
+        object.__setattr__(self, "_fams_by_type", fams)
+        object.__setattr__(self, "_codes_by_type", codes)
 
     def fam_codes(self, fam_type: str) -> tuple[str, ...]:
         """Codes of every FAM of ``fam_type`` on this aim."""
@@ -52,19 +65,6 @@ class IlrDelivery:
     def fams_of(self, fam_type: str) -> tuple[IlrFam, ...]:
         """Every FAM of ``fam_type`` on this aim, in the file's order."""
         return self._fams_by_type.get(fam_type, ())
-
-    # Asked for again and again by the mapping and DfE's rules (~20 times per aim):
-    # grouped once per aim.
-    @functools.cached_property
-    def _fams_by_type(self) -> dict[str, tuple[IlrFam, ...]]:
-        grouped: dict[str, list[IlrFam]] = {}
-        for fam in self.fams:
-            grouped.setdefault(fam.fam_type, []).append(fam)
-        return {fam_type: tuple(fams) for fam_type, fams in grouped.items()}
-
-    @functools.cached_property
-    def _codes_by_type(self) -> dict[str, tuple[str, ...]]:
-        return {fam_type: tuple(f.code for f in fams) for fam_type, fams in self._fams_by_type.items()}
 
 
 @dataclass(frozen=True)
@@ -173,10 +173,18 @@ class _Values:
     def int(self, field: str, text: str | None) -> int | None:
         if text is None:
             return None
-        if not (text.isascii() and text.isdigit() and len(text) <= 9):
-            self.problems.append((field, text, "not a whole number", "BAD-INT"))
-            return None
-        return int(text)
+        number = _SMALL_INTS.get(text)
+        if number is None:
+            if not (text.isascii() and text.isdigit() and len(text) <= 9):
+                self.problems.append((field, text, "not a whole number", "BAD-INT"))
+                return None
+            number = int(text)
+        return number
+
+
+# The codes (FundModel, ProgType, CompStatus ...) and most sequence numbers, looked up:
+# a national period reads half a million of them.
+_SMALL_INTS = {str(number): number for number in range(100)}
 
 
 def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmployment:
@@ -208,12 +216,7 @@ def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery
             continue
         name = tag[prefix:]
         if name == "LearningDeliveryFAM":
-            fam = _fields(child, prefix)
-            date_from, date_to = fam.get("LearnDelFAMDateFrom"), fam.get("LearnDelFAMDateTo")
-            fams.append(IlrFam(
-                fam.get("LearnDelFAMType") or "", fam.get("LearnDelFAMCode") or "",
-                None if date_from is None else values.date("LearnDelFAMDateFrom", date_from),
-                None if date_to is None else values.date("LearnDelFAMDateTo", date_to)))
+            fams.append(_fam(child, prefix, values))
         else:
             text = child.text
             fields[name] = None if text is None else (text.strip() or None)
@@ -234,3 +237,26 @@ def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery
         ach_date=d("AchDate", get("AchDate")),
         fams=tuple(fams),
     )
+
+
+def _fam(elem: etree._Element, prefix: int, values: _Values) -> IlrFam:
+    """One ``LearningDeliveryFAM`` (its leaves read inline, the last one wins)."""
+    kind = code = date_from = date_to = None
+    for child in elem:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = tag[prefix:]
+        text = child.text
+        text = None if text is None else (text.strip() or None)
+        if name == "LearnDelFAMType":
+            kind = text
+        elif name == "LearnDelFAMCode":
+            code = text
+        elif name == "LearnDelFAMDateFrom":
+            date_from = text
+        elif name == "LearnDelFAMDateTo":
+            date_to = text
+    return IlrFam(kind or "", code or "",
+                  None if date_from is None else values.date("LearnDelFAMDateFrom", date_from),
+                  None if date_to is None else values.date("LearnDelFAMDateTo", date_to))
