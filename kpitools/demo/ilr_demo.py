@@ -122,19 +122,27 @@ def _evidence_for_completers(tables: Frames) -> None:
     learners, interviews = tables["learners"], tables["interviews"]
     outcomes = tables["outcomes"]
     plans = outcomes[outcomes["outcome_type"] == "self_employment_plan"]
+    # each learner's first offer and first self-employment plan: an event by the
+    # completion date is one on or before it
+    first_offer = _first(interviews, "offer_date")
+    first_plan = _first(plans, "outcome_date")
     added = []
     for row in learners[learners["completion_date"].notna()].itertuples(index=False):
-        done = row.completion_date
-        mine = (interviews["learner_ref"] == row.learner_ref) & (
-            interviews["bootcamp_id"] == row.bootcamp_id) & (interviews["offer_date"] <= done)
-        plan = (plans["learner_ref"] == row.learner_ref) & (
-            plans["bootcamp_id"] == row.bootcamp_id) & (plans["outcome_date"] <= done)
+        done, key = row.completion_date, (row.learner_ref, row.bootcamp_id)
+        mine = key in first_offer and first_offer[key] <= done
+        plan = key in first_plan and first_plan[key] <= done
         evidence = pd.notna(row.new_role_evidence_date) and row.new_role_evidence_date <= done
-        if not (mine.any() or plan.any() or evidence):
+        if not (mine or plan or evidence):
             added.append({"learner_ref": row.learner_ref, "bootcamp_id": row.bootcamp_id,
                           "offer_date": done})
     if added:
         tables["interviews"] = pd.concat([interviews, pd.DataFrame(added)], ignore_index=True)
+
+
+def _first(frame: pd.DataFrame, column: str) -> dict[tuple[object, object], pd.Timestamp]:
+    """The earliest ``column`` date of each (learner_ref, bootcamp_id) that has one."""
+    dated = frame[frame[column].notna()]
+    return dated.groupby(["learner_ref", "bootcamp_id"])[column].min().to_dict()
 
 
 def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
@@ -146,9 +154,10 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
     employers = monthly[periods[-1]]["employers"]
     sme = set(employers.loc[employers["employee_count"] < 250, "employer_id"].astype(str))
     used: set[str] = set()
+    rows = [row for _, row in stable.iterrows()]
 
     def pick(condition: Callable[[pd.Series], bool]) -> pd.Series | None:
-        pool = [row for _, row in stable.iterrows()
+        pool = [row for row in rows
                 if row.learner_ref not in used and condition(row)
                 and row.start_date >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
         if not pool:
