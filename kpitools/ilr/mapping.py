@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -445,9 +445,8 @@ def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
                          for e in entries.itertuples(index=False)]
             records.append({"learner_ref": learner_ref})
             rows.append(line)
-    cells = RawTable.from_records(name, records, label=label).cells
-    return RawTable(name, label, cells, np.asarray(rows, dtype=np.int64),
-                    problems_frame(problems))
+    return replace(RawTable.from_records(name, records, label=label),
+                   rows=np.asarray(rows, dtype=np.int64), problems=problems_frame(problems))
 
 
 def cell_text(value: object) -> str | None:

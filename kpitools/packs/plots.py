@@ -20,6 +20,7 @@ imported only when a figure is built.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
     ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
     ax.set_ylabel("drop-out (%)")
-    ax.set_title("Drop-out per bootcamp")
+    ax.set_title("Drop-out per bootcamp", y=1.0)
     return fig
 
 
@@ -116,7 +117,7 @@ def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
     ax.bar(counts["score"], counts["contacts"], color=[GOOD if s >= passing else BAD for s in counts["score"]])
     ax.set_xticks(range(6), ["0 Unacceptable", "1", "2", "3", "4", "5 Excellent"], fontsize=8)
     ax.set_ylabel("contacts")
-    ax.set_title("Employer satisfaction scores (reached contacts)")
+    ax.set_title("Employer satisfaction scores (reached contacts)", y=1.0)
     return fig
 
 
@@ -132,7 +133,7 @@ def funnel(stages: Sequence[tuple[str, int]], title: str) -> Figure | None:
     for y, count in enumerate(counts):
         ax.text(count, y, f" {count}", va="center", fontsize=9)
     ax.set_xlabel("learners")
-    ax.set_title(label(title))
+    ax.set_title(label(title), y=1.0)
     return fig
 
 
@@ -182,15 +183,25 @@ def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | Non
     ax.invert_yaxis()
     ax.set_xlabel("£")
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Co-funding due vs paid")
+    ax.set_title("Co-funding due vs paid", y=1.0)
     return fig
 
 
-def kpi_trends(trends: Trends | None) -> Figure | None:
+def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
     """Small multiples: each KPI's provider figure month by month, the target as a dashed
     line, each point coloured by its status; a last panel draws drop-out per bootcamp.
 
-    The axis always runs from 0 to 100 % so that months and KPIs compare at a glance.
+    The axis always runs from 0 to 100 % so that months and KPIs compare at a glance: the
+    panels share both axes (:func:`_small_multiples`), so the months are labelled under
+    each column's lowest panel and the percentages beside each row's first.
+
+    Args:
+        trends: the provider's KPI figures month by month.
+        reuse: draw on the figure of this thread's last ``reuse`` call when it has the
+            same panels and months (its data taken off first; the same PNG as a new
+            figure), not on a new one: building the ten panels' axes and ticks is most
+            of the chart's cost. The figure returned is then redrawn by the next such
+            call: embed it first (as :func:`draw_charts` and :func:`chart` do).
     """
     if trends is None:
         return None
@@ -202,11 +213,7 @@ def kpi_trends(trends: Trends | None) -> Figure | None:
     position = {p: i for i, p in enumerate(periods)}
     keys = sorted({(k, s) for k, s in zip(provider["kpi"], provider["stage"], strict=True)}, key=kpi_order)
     bootcamps = figures[(figures["kpi"] == "learner_dropout") & (figures["bootcamp_id"] != "ALL")]
-    panels = len(keys) + (1 if len(bootcamps) else 0)
-    columns = 3
-    rows = -(-panels // columns)
-    fig = _figure(9.6, 2.3 * rows)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    axes = _small_multiples(len(keys) + (1 if len(bootcamps) else 0), periods, reuse=reuse)
     for ax, (kpi, stage) in zip(axes, keys, strict=False):
         series = provider[(provider["kpi"] == kpi) & (provider["stage"] == stage)].dropna(subset=["value"])
         xs = [position[p] for p in series["period"]]
@@ -216,19 +223,79 @@ def kpi_trends(trends: Trends | None) -> Figure | None:
         targets = series["target"].dropna()
         if len(targets):
             ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
-        _trend_axes(ax, kpi_label(kpi, stage), periods)
+        ax.set_title(label(kpi_label(kpi, stage)), fontsize=9, y=1.0)
     if len(bootcamps):
         ax = axes[len(keys)]
         _dropout_lines(ax, trends, with_provider=False)
-        _trend_axes(ax, "Drop-out per bootcamp", periods)
-    for ax in axes[panels:]:
-        ax.set_visible(False)
-    return fig
+        ax.set_title("Drop-out per bootcamp", fontsize=9, y=1.0)
+    return axes[0].get_figure()
+
+
+# kpi_trends' grid, in inches: panels 2.7 x 1.83 in, 3.2 in apart across and 2.3 in down
+# (a row's height), with room for a row's titles above it and the month labels and the
+# percentages beside them. The text around the panels is the same for every provider
+# (titles are KPI names), so the layout is fixed here instead of solved for each chart
+# (matplotlib's constrained layout measured every label of every panel twice: the larger
+# part of a pack's chart time).
+TREND_COLUMNS = 3
+_reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key, axes)
+TREND_WIDTH, TREND_ROW = 9.6, 2.3
+TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 0.46, 0.04, 0.24, 0.24
+TREND_GAP_ACROSS, TREND_GAP_DOWN = 0.5, 0.47
+TREND_ROTATED_AFTER = 6  # more months than this: their labels turn 45 degrees
+TREND_ROTATED_EXTRA = 0.2  # and need this much more room below the lowest panels
+
+
+def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[object]:
+    """``panels`` trend axes on a fixed grid of :data:`TREND_COLUMNS`, sharing one
+    0-105 % y axis and one axis of months; tick labels only on the outer panels.
+    ``reuse``: this thread's last such axes, emptied, when they fit (see :func:`kpi_trends`)."""
+    from matplotlib.figure import Figure
+
+    key = (panels, tuple(periods))
+    reused = getattr(_reusable, "trends", None)
+    if reuse and reused is not None and reused[0] == key:
+        for ax in reused[1]:
+            for artist in [*ax.lines, *ax.collections]:
+                artist.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            ax.set_prop_cycle(None)  # the bootcamps' lines take the same colours again
+            ax.set_title("")
+        return reused[1]
+    rows = -(-panels // TREND_COLUMNS)
+    rotated = len(periods) > TREND_ROTATED_AFTER
+    height = TREND_ROW * rows
+    bottom = TREND_BOTTOM + (TREND_ROTATED_EXTRA if rotated else 0)
+    panel_width = (TREND_WIDTH - TREND_LEFT - TREND_RIGHT - TREND_GAP_ACROSS * (TREND_COLUMNS - 1)) / TREND_COLUMNS
+    panel_height = (height - TREND_TOP - bottom - TREND_GAP_DOWN * (rows - 1)) / rows
+    fig = Figure(figsize=(TREND_WIDTH, height), dpi=DPI)
+    grid = fig.add_gridspec(rows, TREND_COLUMNS, left=TREND_LEFT / TREND_WIDTH, right=1 - TREND_RIGHT / TREND_WIDTH,
+                            bottom=bottom / height, top=1 - TREND_TOP / height,
+                            wspace=TREND_GAP_ACROSS / panel_width, hspace=TREND_GAP_DOWN / panel_height)
+    axes: list = []
+    for i in range(panels):  # only the panels drawn: an empty slot of the grid costs no axes
+        ax = fig.add_subplot(grid[i // TREND_COLUMNS, i % TREND_COLUMNS],
+                             sharex=axes[0] if axes else None, sharey=axes[0] if axes else None)
+        first_column, lowest = i % TREND_COLUMNS == 0, i + TREND_COLUMNS >= panels
+        ax.tick_params(labelsize=7, labelleft=first_column, labelbottom=lowest)
+        ax.tick_params(axis="x", labelrotation=45 if rotated else 0)
+        if first_column:
+            ax.set_ylabel("%", fontsize=7)
+        axes.append(ax)
+    axes[0].set_ylim(0, 105)
+    axes[0].set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
+    axes[0].set_xlim(-0.5, len(periods) - 0.5)
+    axes[0].set_xticks(range(len(periods)), [p[2:] for p in periods])
+    if reuse:
+        _reusable.trends = (key, axes)
+    return axes
 
 
 def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
-    ax.set_title(label(title), fontsize=9)
+    ax.set_title(label(title), fontsize=9, y=1.0)
     ax.set_ylim(0, 105)
+    ax.set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
     ax.set_xlim(-0.5, len(periods) - 0.5)
     ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > 6 else 0)
     ax.tick_params(axis="y", labelsize=7)
@@ -237,7 +304,7 @@ def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
 
 # The provider pack's charts, by the name its notebook shows them with (:func:`chart`).
 PACK_CHARTS: dict[str, Callable[[ProviderAudit], Figure | None]] = {
-    "kpi_trends": lambda audit: kpi_trends(audit.trends),
+    "kpi_trends": lambda audit: kpi_trends(audit.trends, reuse=True),  # embedded at once
     "satisfaction_distribution": satisfaction_distribution,
     "cofunding_due_vs_paid": cofunding_due_vs_paid,
     "dropout_by_bootcamp": dropout_by_bootcamp,

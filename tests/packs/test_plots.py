@@ -73,7 +73,15 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     assert "Learner drop-out" in titles and titles[-1] == "Drop-out per bootcamp"
     dropout = shown[titles.index("Learner drop-out")]
     assert dropout.get_ylim() == (0, 105)  # never a truncated axis
-    assert [t.get_text() for t in dropout.get_xticklabels()] == ["23-02", "23-03"]
+    assert all(ax.get_ylim() == (0, 105) and ax.get_xlim() == (-0.5, 1.5) for ax in shown)  # shared axes
+    # the months under each column's lowest panel, the percentages beside each row's
+    # first panel (and its "%"): on a grid of 3 columns
+    labels = [[t.get_text() for t in ax.get_xticklabels()] for ax in shown]
+    percents = [[t.get_text() for t in ax.get_yticklabels()] for ax in shown]
+    for i in range(len(shown)):
+        assert labels[i] == (["23-02", "23-03"] if i + 3 >= len(shown) else [])
+        assert percents[i] == (["0", "20", "40", "60", "80", "100"] if i % 3 == 0 else [])
+        assert shown[i].get_ylabel() == ("%" if i % 3 == 0 else "")
     dashed = [line for line in dropout.lines if line.get_linestyle() == "--"]
     assert [line.get_ydata()[0] for line in dashed] == [20.0]  # the limit
     # the provider's 1/3 = 33.3 % is above the 20 % limit in both months: off track
@@ -87,3 +95,23 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
     assert plots.dropout_trend(single) is None  # one month is no trend
     assert plots.dropout_trend(trends) is not None
+
+
+def test_reused_trends_figure_draws_the_same_png_as_a_new_one(tmp_path: Path) -> None:
+    months = write_months(tmp_path)
+    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
+    # another provider's figures on the same panels and months: other values, statuses,
+    # targets and bootcamps (the per-bootcamp lines take the colour cycle from its start)
+    figures = trends.figures.assign(
+        value=trends.figures["value"] / 2, status="at_risk", target=trends.figures["target"] / 2,
+        bootcamp_id=trends.figures["bootcamp_id"].replace({"B1": "Z9"}))
+    other = replace(trends, figures=figures)
+    fresh = blocks.png(plots.kpi_trends(other))
+    first = plots.kpi_trends(trends, reuse=True)
+    assert blocks.png(first) != fresh
+    reused = plots.kpi_trends(other, reuse=True)
+    assert reused is first and blocks.png(reused) == fresh
+    # other months: a new figure, not the last one
+    fewer = replace(other, figures=figures[figures["period"] == other.periods[-1]])
+    assert plots.kpi_trends(fewer, reuse=True) is not reused
+    assert plots.kpi_trends(other) is not plots.kpi_trends(other)  # without reuse: always new

@@ -152,14 +152,16 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """papermill would write the notebook before and after every cell; the pack's engine
-    writes it once, at the end, with every output up to the failing cell."""
+    """papermill would write the notebook before and after every cell, and once more at
+    the end; a pack's notebook is written once, with every output up to a failing cell."""
     import nbformat
     import papermill.engines
+    import papermill.execute
 
     writes: list[str] = []
     real = papermill.engines.write_ipynb
-    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
+    for module in (papermill.engines, papermill.execute):  # the engine's saves, papermill's final write
+        monkeypatch.setattr(module, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("1 + 1"), nbformat.v4.new_code_cell("raise ValueError('bad')"),
                       nbformat.v4.new_code_cell("3")]
@@ -174,3 +176,8 @@ def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, m
     assert cells[0].outputs[0]["data"]["text/plain"] == "2"
     assert cells[1].outputs[0]["ename"] == "ValueError" and cells[2].outputs == []
     assert outcome.html_path  # the stopped notebook is rendered
+    notebook.cells = [nbformat.v4.new_code_cell("1 + 1")]  # and a notebook that runs to its end
+    nbformat.write(notebook, str(tmp_path / "one.ipynb"))
+    writes.clear()
+    outcome = run_pack_job(PackJob("P001", str(tmp_path / "one.ipynb"), {}, str(executed), str(tmp_path / "out.html"), "one"))
+    assert outcome.ok and writes == [str(executed)]

@@ -90,6 +90,10 @@ def test_hung_or_dead_kernel_is_replaced_for_the_next_notebook(
     starts, pid = kernel.starts, kernel.km.provisioner.pid
     failed = run_pack_job(_job(tmp_path, "P001", broken, **options), kernel)
     assert not failed.ok and failed.error.startswith(reason)
+    # the engine raised, so papermill wrote nothing: the pack engine wrote the notebook
+    # as far as it ran, and it is rendered
+    assert failed.executed_path and failed.html_path
+    assert nbformat.read(failed.executed_path, as_version=4).cells[-1].source == cell
     after = run_pack_job(_job(tmp_path, "P002", good), kernel)
     assert after.ok, after.error
     assert kernel.starts == starts + 1
@@ -103,3 +107,20 @@ def test_shutdown_stops_the_kernel(tmp_path: Path) -> None:
     assert warm.km is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_kernel_that_dies_or_never_answers_before_it_is_ready_is_reported(tmp_path: Path) -> None:
+    from jupyter_core.utils import run_sync
+
+    with WarmKernel(start_timeout=20) as warm:  # dies running its preload: found dead, not waited for
+        warm.launch(preload="import os\nos._exit(1)")
+        with pytest.raises(RuntimeError, match="died before replying"):
+            warm.context.run(run_sync(warm._wait_ready))
+        assert warm.km is None  # stopped, for prepare() to start another
+        warm.launch(preload="import os\nos._exit(1)")
+        warm.prepare(str(tmp_path))  # replaces it
+        assert warm.ready and warm.starts == 3
+    with WarmKernel(start_timeout=1) as warm:  # busy past the start timeout
+        warm.launch(preload="import time\ntime.sleep(30)")
+        with pytest.raises(TimeoutError, match="did not answer within 1 s"):
+            warm.context.run(run_sync(warm._wait_ready))
