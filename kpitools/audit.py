@@ -28,6 +28,7 @@ from kpitools.kpis import compute_all, compute_period
 from kpitools.kpis.charts import pack_charts, period_cofunding_due_vs_paid
 from kpitools.kpis.measured import measured
 from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
+from kpitools.returns.period import shared_stacks
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import (
@@ -412,11 +413,21 @@ def audit_period(
         for folder in folders
     ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
-    for folder, result in zip(folders, _run_tasks(tasks, workers), strict=True):
-        if isinstance(result, KpiToolsError):
-            log.warning("%s: %s", folder.name, result.one_line())
-        results[folder.name] = result
-    audits = {k: v for k, v in results.items() if isinstance(v, ProviderAudit)}
+    with shared_stacks():  # each table of the period stacked once for every step
+        for folder, result in zip(folders, _run_tasks(tasks, workers), strict=True):
+            if isinstance(result, KpiToolsError):
+                log.warning("%s: %s", folder.name, result.one_line())
+            results[folder.name] = result
+        _period_portfolio({k: v for k, v in results.items() if isinstance(v, ProviderAudit)},
+                          as_of=as_of)
+    if period_out is not None and pseudonym_key is not None:
+        _follow_up(results, period_out, pseudonym_key)
+    return results
+
+
+def _period_portfolio(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
+    """:func:`_portfolio_checks` of a period's audits; on a fault of kpitools, every
+    audit says so and gets the breach risk of its own hazard."""
     try:
         _portfolio_checks(audits, as_of=as_of)
     except Exception as error:  # a fault in kpitools: say so in every pack, stop nobody
@@ -429,9 +440,6 @@ def audit_period(
             if BREACH_RISK not in audit.worklists:  # the provider's own hazard, as alone
                 audit.worklists = with_breach_risk(audit.worklists, breach_risk(
                     audit.provider, as_of=as_of, rules=audit.rules))
-    if period_out is not None and pseudonym_key is not None:
-        _follow_up(results, period_out, pseudonym_key)
-    return results
 
 
 def _follow_up(results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes) -> None:
@@ -506,6 +514,7 @@ def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResu
 
 
 @fewer_collections()
+@shared_stacks()  # in a worker process; in audit_period's own, it is already shared
 def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
     """Every task's audit in this process: each return loaded, every KPI measured once
     for all the loaded returns (:func:`kpitools.kpis.compute_period`), every check and

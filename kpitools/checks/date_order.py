@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from kpitools.calendar import iso
@@ -32,7 +34,7 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
     """
     early_outcomes = _outcomes_before_start(learners, outcomes)
     findings: list[Finding] = []
-    for row in learners.itertuples(index=False):
+    for row in _suspects(learners, early_outcomes).itertuples(index=False):
         problems = _learner_problems(row)
         sources = [row.source]
         key = (row.learner_ref, row.bootcamp_id)
@@ -48,6 +50,22 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
                 "; ".join(problems), str(row.bootcamp_id),
             ))
     return findings
+
+
+def _suspects(learners: pd.DataFrame,
+              early_outcomes: Mapping[tuple[str, str], list[object]]) -> pd.DataFrame:
+    """The learners that may have a problem, in order (a period holds tens of thousands,
+    nearly all in order): M1 before the start, a completion with no M1, before M1, or
+    beside a withdrawal, or an outcome before the start; each is then looked at row by
+    row (:func:`_learner_problems`)."""
+    m1, completion = learners["m1_date"], learners["completion_date"]
+    suspect = (m1 < learners["start_date"]) | (completion.notna() & (
+        m1.isna() | (completion < m1) | learners["withdrawal_date"].notna()))
+    if early_outcomes:
+        suspect |= pd.Series([key in early_outcomes for key in zip(
+            learners["learner_ref"].tolist(), learners["bootcamp_id"].tolist(), strict=True)],
+            index=learners.index, dtype=bool)
+    return learners[suspect]
 
 
 def _learner_problems(row: object) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.calendar import iso
@@ -32,53 +33,53 @@ def m2_without_evidence(
     """
     cutoff = pd.Timestamp(as_of)
     completers = learners[learners["completion_date"].notna() & (learners["completion_date"] <= cutoff)]
-    first_offer = _first_date(interviews, "offer_date")
-    first_plan = _first_date(
-        outcomes[outcomes["outcome_type"] == "self_employment_plan"], "outcome_date"
-    )
+    # Whole columns at once (a period's stacked tables hold tens of thousands of
+    # completers); a blank date (NaT) is never on or before the completion.
+    completion = completers["completion_date"]
+    offer_ok = _first_date(completers, interviews, "offer_date") <= completion
+    plan_ok = _first_date(
+        completers, outcomes[outcomes["outcome_type"] == "self_employment_plan"], "outcome_date"
+    ) <= completion
+    cofunded = completers["learner_type"].eq("co-funded").to_numpy()
+    planner = (completers["learner_type"].eq("self-employed").to_numpy()
+               & ~_wants_interview(completers))
+    evidenced = np.where(
+        cofunded, offer_ok | (completers["new_role_evidence_date"] <= completion),
+        np.where(planner, plan_ok, offer_ok))
     findings: list[Finding] = []
-    for row in completers.itertuples(index=False):
-        key = (row.learner_ref, row.bootcamp_id)
-        completion = row.completion_date
-        offer_ok = _on_or_before(first_offer.get(key), completion)
-        if row.learner_type == "co-funded":
-            ok = offer_ok or _on_or_before(row.new_role_evidence_date, completion)
+    for row, is_cofunded, is_planner in zip(completers[~evidenced].itertuples(index=False),
+                                            cofunded[~evidenced].tolist(),
+                                            planner[~evidenced].tolist(), strict=True):
+        if is_cofunded:
             needed = "an interview offer or the employer's new-role evidence"
-        elif row.learner_type == "self-employed" and not _wants_interview(row):
-            ok = _on_or_before(first_plan.get(key), completion)
+        elif is_planner:
             needed = "a self-employment plan outcome"
         else:
-            ok = offer_ok
             needed = "an interview offer"
-        if not ok:
-            findings.append(irregularity(
-                "M2-NO-EVIDENCE", learner_entity(row.learner_ref), [row.source],
-                f"{row.learner_type} learner completed on {iso(completion, missing='blank')} "
-                f"without {needed} dated on or before completion",
-                str(row.bootcamp_id),
-            ))
+        findings.append(irregularity(
+            "M2-NO-EVIDENCE", learner_entity(row.learner_ref), [row.source],
+            f"{row.learner_type} learner completed on {iso(row.completion_date, missing='blank')} "
+            f"without {needed} dated on or before completion",
+            str(row.bootcamp_id),
+        ))
     return findings
 
 
-def _wants_interview(row: object) -> bool:
-    wants = row.wants_interview
-    if pd.isna(wants):  # the contract default when validation left it unknown
-        return row.learner_type == "independent"
-    return bool(wants)
+def _wants_interview(learners: pd.DataFrame) -> np.ndarray:
+    """Whether each learner wants an interview; unknown: the contract default (yes for
+    an independent learner)."""
+    wants = learners["wants_interview"]
+    return np.where(wants.isna().to_numpy(), learners["learner_type"].eq("independent").to_numpy(),
+                    wants.fillna(False).astype(bool).to_numpy())
 
 
-def _first_date(frame: pd.DataFrame, column: str) -> dict[tuple[str, str], pd.Timestamp]:
-    """(learner_ref, bootcamp_id) → the earliest date of ``column``; rows with a blank
-    key or date left out (as a groupby's min would)."""
-    firsts: dict[tuple[str, str], pd.Timestamp] = {}
-    blank = (frame["learner_ref"].isna() | frame["bootcamp_id"].isna()
-             | frame[column].isna()).tolist()
-    for ref, bootcamp, when, skip in zip(frame["learner_ref"], frame["bootcamp_id"],
-                                         frame[column], blank, strict=True):
-        if not skip and ((ref, bootcamp) not in firsts or when < firsts[(ref, bootcamp)]):
-            firsts[(ref, bootcamp)] = when
-    return firsts
-
-
-def _on_or_before(evidence: object, completion: pd.Timestamp) -> bool:
-    return evidence is not None and pd.notna(evidence) and evidence <= completion
+def _first_date(learners: pd.DataFrame, frame: pd.DataFrame, column: str) -> pd.Series:
+    """For each learner (aligned with ``learners``), the earliest date of ``column``
+    among the rows of ``frame`` of the same (learner_ref, bootcamp_id); NaT when none
+    (rows with a blank key or date left out)."""
+    known = frame.dropna(subset=["learner_ref", "bootcamp_id", column])
+    if known.empty:
+        return pd.Series(pd.NaT, index=learners.index, dtype="datetime64[ns]")
+    firsts = known.groupby(["learner_ref", "bootcamp_id"])[column].min()
+    keys = pd.MultiIndex.from_arrays([learners["learner_ref"], learners["bootcamp_id"]])
+    return pd.Series(firsts.reindex(keys).to_numpy(), index=learners.index)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -334,9 +334,10 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
             candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
-            for key in mapped.keys:
+            for key in mapped.keys:  # one bootcamp (nearly every learner): all its rows
                 for name in _FRAME_KINDS:
-                    rows[name][key] = [r for r in mapped.tables[name] if _key(r) == key]
+                    rows[name][key] = (list(mapped.tables[name]) if len(mapped.keys) == 1
+                                       else [r for r in mapped.tables[name] if _key(r) == key])
                 when = reported.get(key)
                 if when is not None:
                     rows["learners"][key][0]["withdrawal_reported_date"] = when
@@ -445,9 +446,8 @@ def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
                          for e in entries.itertuples(index=False)]
             records.append({"learner_ref": learner_ref})
             rows.append(line)
-    cells = RawTable.from_records(name, records, label=label).cells
-    return RawTable(name, label, cells, np.asarray(rows, dtype=np.int64),
-                    problems_frame(problems))
+    return replace(RawTable.from_records(name, records, label=label),
+                   rows=np.asarray(rows, dtype=np.int64), problems=problems_frame(problems))
 
 
 def cell_text(value: object) -> str | None:

@@ -141,8 +141,11 @@ def summarise(
     if set(leftover) - set(scopes):
         raise ValueError(f"{measure.kpi}: findings of no provider of the tables "
                          f"({sorted(set(leftover) - set(scopes))})")
+    bootcamps_of: dict[str, list[int]] = {}  # each provider's bootcamps, by position
+    for position, name in enumerate(providers.tolist()):
+        bootcamps_of.setdefault(name, []).append(position)
     for provider in scopes:
-        mine = [position for position, name in enumerate(providers.tolist()) if name == provider]
+        mine = bootcamps_of.get(provider, [])
         dues = [due_dates[p] for p in mine]
         known_dues = [due for due in dues if not pd.isna(due)]
         due_now = [target_due[p] for p in mine]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.kpis.employer_cofunding import contributions
@@ -128,11 +129,14 @@ def satisfaction_scores(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     empty = pd.DataFrame(columns=["score", "contacts"])
     if contacts is None or "satisfaction_score" not in contacts:
         return empty
-    scores = contacts.loc[contacts["reached"].fillna(False).astype(bool), "satisfaction_score"].dropna()
-    if scores.empty:
+    # numpy, not pandas: this runs once per provider of a period, on a few hundred rows
+    reached = contacts["reached"].to_numpy(dtype=bool, na_value=False)
+    scores = contacts["satisfaction_score"].to_numpy(dtype=float, na_value=np.nan)[reached]
+    scores = scores[~np.isnan(scores)]
+    if not len(scores):
         return empty
-    counts = scores.astype(int).value_counts().reindex(SCORES, fill_value=0)
-    return pd.DataFrame({"score": list(SCORES), "contacts": counts.to_numpy()})
+    counts = np.array([np.count_nonzero(scores == score) for score in SCORES], dtype=np.int64)
+    return pd.DataFrame({"score": list(SCORES), "contacts": counts})
 
 
 def funnels(

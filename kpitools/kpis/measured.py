@@ -86,6 +86,8 @@ def measured_tables(
     """
     if isinstance(tables, MeasuredTables) and tables.as_of == as_of:
         return tables
+    # Dates compared as numpy arrays (a blank, NaT, is never after as_of): this runs
+    # once per provider of a period, and pandas' comparisons cost ten times as much.
     limit = pd.Timestamp(as_of)
     result = {name: table(tables, name) for name in TABLES}
     learners = _on_or_before(result["learners"], "start_date", limit)
@@ -93,13 +95,13 @@ def measured_tables(
         column: learners[column].where(learners[column] <= limit)
         for column in ("m1_date", "withdrawal_date", "withdrawal_reported_date",
                        "completion_date", "new_role_evidence_date")
-        if (learners[column] > limit).any()
+        if _any_after(learners[column], limit)
     }
     result["learners"] = learners.assign(**blanks) if blanks else learners
     for name, column in EVENT_DATE.items():
         result[name] = _on_or_before(result[name], column, limit)
     interviews = result["interviews"]
-    if (interviews["interview_date"] > limit).any():
+    if _any_after(interviews["interview_date"], limit):
         result["interviews"] = interviews.assign(
             interview_date=interviews["interview_date"].where(
                 interviews["interview_date"] <= limit))
@@ -119,8 +121,13 @@ def measured(provider: ProviderReturn, as_of: date) -> MeasuredTables:
 
 def _on_or_before(frame: pd.DataFrame, column: str, limit: pd.Timestamp) -> pd.DataFrame:
     """The rows of ``frame`` whose ``column`` is on or before ``limit`` (blank: left out)."""
-    keep = frame[column] <= limit
+    keep = frame[column].to_numpy(dtype="datetime64[ns]") <= limit.to_datetime64()
     return frame if keep.all() else frame.loc[keep]
+
+
+def _any_after(dates: pd.Series, limit: pd.Timestamp) -> bool:
+    """Whether any of ``dates`` is after ``limit`` (a blank is not)."""
+    return bool((dates.to_numpy(dtype="datetime64[ns]") > limit.to_datetime64()).any())
 
 
 def bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
@@ -139,32 +146,39 @@ def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.Data
     bootcamps = table(tables, "bootcamps").drop_duplicates("bootcamp_id")
     timing = bootcamps.set_index("bootcamp_id")[["end_date"]].sort_index()
     learners = table(tables, "learners")
-    # A provider has a handful of bootcamps: one numpy mask each beats a groupby.
+    # Each learner's bootcamp by position in ``timing`` (-1: none of the return's); the
+    # period's stacked tables hold a thousand bootcamps, so no loop over them.
     row = timing.index.get_indexer(learners["bootcamp_id"])
     m1 = learners["m1_date"].to_numpy()
     completion = learners["completion_date"].to_numpy()
     last = learners["completion_date"].fillna(learners["withdrawal_date"]).to_numpy()
-    in_cohort = ~np.isnat(m1)
-    still_open = in_cohort & np.isnat(last)
-    first_m1, first_m2, last_finish, all_done = [], [], [], []
-    for position in range(len(timing)):
-        mine = row == position
-        first_m1.append(_earliest(m1[mine & in_cohort]))
-        first_m2.append(_earliest(completion[mine & ~np.isnat(completion)]))
-        cohort = mine & in_cohort
-        all_done.append(bool(cohort.any() and not still_open[mine].any()))
-        last_finish.append(last[cohort].max() if all_done[-1] else np.datetime64("NaT"))
-    all_done = np.array(all_done, dtype=bool)
+    cohort = ~np.isnat(m1) & (row >= 0)
+    completed = ~np.isnat(completion) & (row >= 0)
+    count = len(timing)
+    first_m1 = _per_bootcamp(np.minimum, row[cohort], m1[cohort], count)
+    first_m2 = _per_bootcamp(np.minimum, row[completed], completion[completed], count)
+    open_ones = np.bincount(row[cohort & np.isnat(last)], minlength=count)
+    all_done = (np.bincount(row[cohort], minlength=count) > 0) & (open_ones == 0)
+    done = cohort.copy()  # where all are done, every cohort learner has a finish date
+    done[cohort] = all_done[row[cohort]]
+    last_finish = _per_bootcamp(np.maximum, row[done], last[done], count)
     end = timing["end_date"]
     return timing.assign(
-        first_m1=np.array(first_m1, dtype=m1.dtype),
-        first_m2=np.array(first_m2, dtype=completion.dtype),
+        first_m1=first_m1,
+        first_m2=first_m2,
         finished=all_done | (end < pd.Timestamp(as_of)).to_numpy(),
-        finish_date=pd.Series(np.array(last_finish, dtype=last.dtype),
-                              index=timing.index).where(all_done, end),
+        finish_date=pd.Series(last_finish, index=timing.index).where(all_done, end),
     )
 
 
-def _earliest(dates: np.ndarray) -> np.datetime64:
-    """The earliest of ``dates`` (all known), or NaT when there are none."""
-    return dates.min() if len(dates) else np.datetime64("NaT")
+def _per_bootcamp(extreme: np.ufunc, rows: np.ndarray, dates: np.ndarray,
+                  count: int) -> np.ndarray:
+    """Per bootcamp position 0..count-1, the earliest (``np.minimum``) or latest
+    (``np.maximum``) of its ``dates`` (all known; ``rows`` gives each one's bootcamp),
+    NaT where it has none."""
+    ticks = dates.view(np.int64)
+    start = np.iinfo(np.int64).max if extreme is np.minimum else np.iinfo(np.int64).min
+    found = np.full(count, start, dtype=np.int64)
+    extreme.at(found, rows, ticks)
+    found[np.bincount(rows, minlength=count) == 0] = np.datetime64("NaT").view(np.int64)
+    return found.view(dates.dtype)

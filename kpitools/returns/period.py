@@ -15,8 +15,10 @@ and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambig
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 
 import numpy as np
@@ -68,9 +70,35 @@ def unscoped_finding(finding: Finding) -> Finding:
                    message=unscoped(finding.message), bootcamp_id=unscoped(finding.bootcamp_id))
 
 
+_StackKey = tuple[str, tuple[str, ...], tuple[int, ...]]
+_shared: ContextVar[dict[_StackKey, tuple[list[pd.DataFrame], pd.DataFrame]] | None] = ContextVar(
+    "shared_stacks", default=None)
+
+
+@contextlib.contextmanager
+def shared_stacks() -> Iterator[None]:
+    """Within the block, :func:`stacked_tables` stacks the same frames of the same
+    providers once; the stacks are let go when the block ends.
+
+    A period's KPIs, checks, charts and worklists each stack its tables, mostly the very
+    same frames (a return's tables as they stood at ``as_of`` are its own tables when
+    nothing is dated later), so the period engine stacks each table once. Each caller
+    gets its own (shallow, copy-on-write) copy. Entered again inside, it changes nothing.
+    """
+    if _shared.get() is not None:
+        yield
+        return
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]],
                    names: Iterable[str] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
-    """One frame per contract table holding every provider's rows, identifiers scoped.
+    """One frame per contract table holding every provider's rows, identifiers scoped
+    (built once for the same frames within :func:`shared_stacks`).
 
     Args:
         tables: per provider id, its validated tables (every table of ``names`` present).
@@ -79,20 +107,39 @@ def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]],
     Returns:
         Per table of ``names``, the providers' rows in the order given, index 0..n-1.
     """
-    providers = list(tables)
-    prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
+    providers = tuple(tables)
+    shared = _shared.get()
     stacked = {}
     for name in names:
         frames = [tables[provider][name] for provider in providers]
-        if len(frames) == 1:
-            whole = frames[0]
-        else:
-            whole = pd.concat(frames, ignore_index=True)
-        prefix = np.repeat(prefixes, [len(frame) for frame in frames])
-        scoped = {column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
-                  for column in SCOPED_COLUMNS[name]} if len(whole) and prefix.any() else {}
-        stacked[name] = whole.assign(**scoped) if scoped else whole
+        if shared is None:
+            stacked[name] = _stacked(providers, name, frames)
+            continue
+        # the frames are kept with their stack, so their ids stay theirs meanwhile
+        key = (name, providers, tuple(map(id, frames)))
+        if key not in shared:
+            shared[key] = (frames, _stacked(providers, name, frames))
+        stacked[name] = shared[key][1].copy(deep=False)
     return stacked
+
+
+def _stacked(providers: tuple[str, ...], name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Table ``name`` of each provider (``frames``, in the order of ``providers``) as one
+    frame, identifiers scoped."""
+    whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
+    prefix = np.repeat(prefixes, [len(frame) for frame in frames])
+    scoped = {column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
+              for column in SCOPED_COLUMNS[name]} if len(whole) and prefix.any() else {}
+    return whole.assign(**scoped) if scoped else whole
+
+
+def renumbered(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (a new frame: a selection of another) indexed 0..n-1, in place: a period's
+    stacked frames are cut into thousands of small ones, and ``reset_index`` costs
+    twice as much."""
+    rows.index = pd.RangeIndex(len(rows))
+    return rows
 
 
 def _scoped_column(column: pd.Series, prefix: np.ndarray, listed: bool) -> pd.Series:

@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +74,12 @@ class RawTable:
         table: the contract table name, e.g. ``"learners"``.
         label: where it came from as a person names it: ``"learners.csv"`` or
             ``"datasheet.xlsx[learners]"``; sources are ``f"{label}:{row}"``.
-        cells: one ``object`` column per contract column found in the file (matched
-            ignoring case and spaces, renamed to the contract name); cells are ``str``,
-            ``""`` when blank. Positions 0..n-1 are the rows read, in file order.
+        grid: the cells, an ``object`` array of one row per row read (in file order)
+            and one column per contract column found in the file; cells are ``str``,
+            ``""`` when blank. Validation reads it as it is: a period's thousands of
+            small files make no frame each (:attr:`cells` is the frame, when asked for).
+        columns: the contract name of each column of ``grid`` (matched ignoring case
+            and spaces).
         rows: the row number a person sees for each position (CSV line, Excel row).
         problems: what the reader already found wrong with a row (SHORT-ROW,
             EXTRA-FIELD, an id that lost digits in Excel): position, column, value,
@@ -85,13 +89,21 @@ class RawTable:
 
     table: str
     label: str
-    cells: pd.DataFrame
+    grid: np.ndarray
+    columns: tuple[str, ...]
     rows: np.ndarray
     problems: pd.DataFrame = field(default_factory=empty_problems)
     row_word: str = "line"
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @cached_property
+    def cells(self) -> pd.DataFrame:
+        """The cells as a frame: one ``object`` column per contract column found,
+        positions 0..n-1 (over :attr:`grid`, not a copy)."""
+        return pd.DataFrame(self.grid, columns=list(self.columns),
+                            index=pd.RangeIndex(len(self.grid)), dtype=object, copy=False)
 
     def source(self) -> pd.Series:
         """``label:row`` for every row, e.g. ``learners.csv:14``."""
@@ -100,7 +112,17 @@ class RawTable:
     @classmethod
     def empty(cls, table: str, label: str | None = None) -> RawTable:
         """A table that is absent: no rows, no columns."""
-        return cls(table, label or f"{table}.csv", pd.DataFrame(), np.zeros(0, dtype=np.int64))
+        return cls(table, label or f"{table}.csv", np.empty((0, 0), dtype=object), (),
+                   np.zeros(0, dtype=np.int64))
+
+    @classmethod
+    def of_frame(cls, table: str, label: str, cells: pd.DataFrame, rows: Sequence[int],
+                 problems: pd.DataFrame | None = None, row_word: str = "line") -> RawTable:
+        """A table whose cells are given as a frame (text cells, one column per
+        contract column), ``rows`` numbering them."""
+        return cls(table, label, cells.to_numpy(dtype=object), tuple(cells.columns),
+                   np.asarray(rows, dtype=np.int64),
+                   empty_problems() if problems is None else problems, row_word)
 
     @classmethod
     def from_records(
@@ -115,12 +137,11 @@ class RawTable:
         columns: list[str] = []
         for record in records:
             columns.extend(k for k in record if k not in columns)
-        data = {
-            c: pd.Series(["" if r.get(c) is None else str(r.get(c)) for r in records], dtype=object)
-            for c in columns
-        }
+        grid = np.empty((len(records), len(columns)), dtype=object)
+        for index, column in enumerate(columns):
+            grid[:, index] = ["" if r.get(column) is None else str(r.get(column)) for r in records]
         rows = np.arange(first_row, first_row + len(records), dtype=np.int64)
-        return cls(table, label, pd.DataFrame(data, index=pd.RangeIndex(len(records))), rows)
+        return cls(table, label, grid, tuple(columns), rows)
 
 
 def decode_text(data: bytes, label: str) -> tuple[str, list[str]]:
@@ -284,15 +305,10 @@ def build_raw_table(
     if padded:
         grid[:] = padded
     kept = [i for i, name in enumerate(names) if name]
-    cells = pd.DataFrame(  # one object block: cheaper to build than a Series per column
-        grid if len(kept) == width else grid[:, kept],
-        columns=[names[i] for i in kept],
-        index=pd.RangeIndex(len(records)),
-        dtype=object,
-        copy=False,  # the grid is ours alone
-    )
     return RawTable(
-        table, label, cells, np.asarray(rows, dtype=np.int64), problems_frame(problems), row_word
+        table, label, grid if len(kept) == width else grid[:, kept],
+        tuple(names[i] for i in kept), np.asarray(rows, dtype=np.int64),
+        problems_frame(problems), row_word,
     )
 
 

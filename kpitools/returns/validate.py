@@ -28,6 +28,7 @@ from kpitools.returns.contract import (
     TABLES,
     Table,
 )
+from kpitools.returns.period import renumbered
 from kpitools.returns.tables import RawTable
 from kpitools.returns.validate_rules import (
     RawStack,
@@ -82,7 +83,7 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
         bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
         keep = np.ones(len(stack), dtype=bool)
         keep[bad_positions] = False
-        whole = typed[keep].reset_index(drop=True) if len(bad_positions) else typed
+        whole = renumbered(typed[keep]) if len(bad_positions) else typed
         accepted[name], accepted.groups[name] = whole, stack.group[keep]
         read = np.diff(stack.starts)
         rejected = np.bincount(stack.group[bad_positions], minlength=len(raws))
@@ -90,7 +91,7 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
         for g, (count_read, count_rejected) in enumerate(zip(read.tolist(), rejected.tolist(),
                                                               strict=True)):
             tables[g][name] = (whole if len(raws) == 1
-                               else whole.iloc[kept_starts[g]:kept_starts[g + 1]].reset_index(drop=True))
+                               else renumbered(whole.iloc[kept_starts[g]:kept_starts[g + 1]]))
             counts[g][name] = TableCount(name, count_read, count_read - count_rejected, count_rejected)
         if len(problems):
             for g, part in _rejected_rows(name, stack, problems):

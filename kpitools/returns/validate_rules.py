@@ -60,8 +60,7 @@ class RawStack:
         """The rows of ``raws`` (one table of each return) stacked in the order given."""
         lengths = np.array([len(raw) for raw in raws], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)])
-        grids = [(raw.cells.to_numpy(dtype=object),  # one block as read: no copy
-                  {name: i for i, name in enumerate(raw.cells.columns)}) for raw in raws]
+        grids = [(raw.grid, {name: i for i, name in enumerate(raw.columns)}) for raw in raws]
         cells = {}
         for name in table.column_names:
             parts = [grid[:, where[name]] if name in where else np.full(len(grid), "", dtype=object)

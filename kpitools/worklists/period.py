@@ -21,7 +21,7 @@ import pandas as pd
 from kpitools.kpis.measured import MeasuredTables, measured, table
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import TABLES
-from kpitools.returns.period import SCOPE, stacked_tables
+from kpitools.returns.period import SCOPE, renumbered, stacked_tables
 from kpitools.returns.validate import empty_table
 
 MEASURED_TABLES = ("bootcamps", "learners", "employers", "outcomes")
@@ -104,11 +104,5 @@ class PeriodTables:
             order = np.argsort(owner, kind="stable")
             frame, owner = frame.iloc[order], owner[order]
         bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1)).tolist()
-        return {provider: _indexed(frame.iloc[bounds[i]:bounds[i + 1]])
+        return {provider: renumbered(frame.iloc[bounds[i]:bounds[i + 1]])
                 for i, provider in enumerate(self.providers)}
-
-
-def _indexed(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (a new frame) indexed 0..n-1 in place: cheaper than ``reset_index``."""
-    rows.index = pd.RangeIndex(len(rows))
-    return rows

@@ -60,3 +60,15 @@ def test_outcome_before_start_cites_the_outcome_row():
         ("learner:L1", "learners.csv:2; outcomes.csv:2")
     ]
     assert "outcome dated 2023-01-08" in findings[0].message
+
+
+def test_only_learners_out_of_order_are_reported_in_learner_order():
+    # L1 in order; L2's M1 (2023-01-08) is a day before its start (2023-01-09); L3 is
+    # in order itself but its outcome (2023-01-31) is before its start (2023-02-01).
+    outcomes = [{"learner_ref": "L3", "bootcamp_id": "B1", "outcome_type": "new_job",
+                 "outcome_date": "2023-01-31"}]
+    rows = [learner("L1", m1_date="2023-01-16"), learner("L2", m1_date="2023-01-08"),
+            learner("L3", start="2023-02-01")]
+    findings = _check(rows, outcomes)
+    assert [(f.entity, f.source) for f in findings] == [
+        ("learner:L2", "learners.csv:3"), ("learner:L3", "learners.csv:4; outcomes.csv:2")]

@@ -75,3 +75,17 @@ def test_self_employed_needs_plan_unless_wanting_employment():
     assert _flagged(learners, [_interview("S3", "2023-02-20")], outcomes) == [
         "learner:S2", "learner:S4",
     ]
+
+
+def test_the_earliest_offer_of_the_same_learner_and_bootcamp_counts():
+    # I1 has two offers: 2023-03-20 (after completion 2023-03-10) and 2023-03-05 (before):
+    # the earliest counts, ok. I2's only offer before completion is for another bootcamp
+    # (B2): flagged, with the evidence it lacked in the message.
+    learners = [learner("I1", **DONE), learner("I2", **DONE)]
+    interviews = [_interview("I1", "2023-03-20"), _interview("I1", "2023-03-05"),
+                  {**_interview("I2", "2023-03-01"), "bootcamp_id": "B2"}]
+    findings = m2_without_evidence(frame("learners", learners), frame("interviews", interviews),
+                                   frame("outcomes", []), as_of=AS_OF)
+    assert [(f.entity, f.message) for f in findings] == [(
+        "learner:I2", "independent learner completed on 2023-03-10 without an interview "
+                      "offer dated on or before completion")]

@@ -56,6 +56,41 @@ def test_bootcamp_timing_is_built_once_per_measured_tables_and_as_plain_tables()
     assert first.loc["B2", ["first_m1", "first_m2"]].isna().all()
 
 
+def test_bootcamp_timing_of_several_bootcamps_at_once():
+    # B1 (ends 2023-06-30): L1 M1 01-10, completed 03-20; L2 M1 01-05, withdrew 03-25;
+    #   L3 never reached M1 (not in the cohort, so it keeps nothing open) -> first M1
+    #   01-05, first M2 03-20, every cohort learner done -> finished, finish_date the
+    #   last completion or withdrawal, 03-25.
+    # B2 (ends 2023-06-30): L4 M1 02-01 completed 03-01; L5 M1 02-02 still learning ->
+    #   not finished, finish_date = end_date.
+    # B3 (ended 2023-02-28): no learner -> no milestone dates; finished as its end is
+    #   past as_of, finish_date = end_date.
+    # L6 is in B9, which the return does not hold: it counts for no bootcamp (its
+    #   earlier dates would otherwise be B1's first M1 and M2).
+    tables = build(
+        bootcamps=[bootcamp("B1", end="2023-06-30"), bootcamp("B2", end="2023-06-30"),
+                   bootcamp("B3", end="2023-02-28")],
+        learners=[learner("L1", m1="2023-01-10", completed="2023-03-20"),
+                  learner("L2", m1="2023-01-05", withdrawn="2023-03-25"),
+                  learner("L3"),
+                  learner("L4", "B2", m1="2023-02-01", completed="2023-03-01"),
+                  learner("L5", "B2", m1="2023-02-02"),
+                  learner("L6", "B9", m1="2023-01-01", completed="2023-01-02")],
+    )
+    timing = bootcamp_timing(measured_tables(tables, AS_OF), AS_OF)
+    day = pd.Timestamp
+    assert timing.to_dict("index") == {
+        "B1": {"end_date": day("2023-06-30"), "first_m1": day("2023-01-05"),
+               "first_m2": day("2023-03-20"), "finished": True, "finish_date": day("2023-03-25")},
+        "B2": {"end_date": day("2023-06-30"), "first_m1": day("2023-02-01"),
+               "first_m2": day("2023-03-01"), "finished": False, "finish_date": day("2023-06-30")},
+        "B3": {"end_date": day("2023-02-28"), "first_m1": pd.NaT, "first_m2": pd.NaT,
+               "finished": True, "finish_date": day("2023-02-28")},
+    }
+    assert {str(timing[c].dtype) for c in ("end_date", "first_m1", "first_m2", "finish_date")} == {
+        str(tables["learners"]["m1_date"].dtype)}
+
+
 def test_compute_all_on_plain_and_on_measured_tables_agree(rules):
     tables = _tables()
     assert compute_all(tables, as_of=AS_OF, rules=rules) == compute_all(

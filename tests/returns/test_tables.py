@@ -8,6 +8,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -84,6 +85,11 @@ def test_headers_match_ignoring_case_and_spaces_unknown_columns_warned(tmp_path)
     raw, warnings = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
     assert list(raw.cells.columns) == ["learner_ref", "bootcamp_id", "referral_date"]
     assert warnings == ["referrals.csv: column 'Colour' is not in the contract; ignored"]
+    # the cells are kept as one grid of the contract columns (Colour dropped); the frame
+    # is a view of it, made when asked for
+    assert raw.columns == ("learner_ref", "bootcamp_id", "referral_date")
+    assert raw.grid.tolist() == [["L1", "B1", "2023-02-10"]]
+    assert np.shares_memory(raw.cells.to_numpy(), raw.grid)
 
 
 @pytest.mark.parametrize(

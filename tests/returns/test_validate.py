@@ -6,7 +6,6 @@ import csv
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -209,7 +208,7 @@ def test_provider_row_rules():
 
 def test_reader_problems_reject_the_row():
     raw = raw_return(learners=[LEARNER, {**LEARNER, "learner_ref": "L2"}])
-    short = RawTable(
+    short = RawTable.of_frame(
         "learners",
         "learners.csv",
         raw["learners"].cells,
@@ -424,9 +423,8 @@ def test_returns_validated_together_are_each_as_validated_alone():
                              {**LEARNER, "learner_ref": "L3", "learner_type": "co-funded",
                               "employer_id": "E7"}])
     c = raw_return(learners=[])
-    c["learners"] = RawTable("learners", "learners.csv", pd.DataFrame(
-        {name: pd.Series(dtype=object) for name in ("learner_ref", "bootcamp_id")}),
-        np.zeros(0, dtype=np.int64))
+    c["learners"] = RawTable.of_frame("learners", "learners.csv", pd.DataFrame(
+        {name: pd.Series(dtype=object) for name in ("learner_ref", "bootcamp_id")}), [])
     del c["employers"]
     d = raw_return(learners=[{**LEARNER, "start_date": "31/02/2023"}],
                    referrals=[{"learner_ref": "L1", "bootcamp_id": "B1", "referral_date": "2023-02-10"}])
