@@ -124,6 +124,13 @@ def ilr_files(provider_dir: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xml" and p.is_file())
 
 
+def charts_path(audit_path: str | Path) -> Path:
+    """Where the charts drawn for a saved audit go: beside it (``P001.audit.charts.json``;
+    here, not beside ``save_charts``, so that a pack worker that leaves the charts to
+    its kernel clears a stale file without importing pandas)."""
+    return Path(audit_path).with_suffix(".charts.json")
+
+
 def period_out_dir(out_root: str | Path, period: str) -> Path:
     """``OUT/PERIOD``: where a period's provider folders and its index page go."""
     return Path(out_root) / period

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,13 +77,19 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
         monthly = {period: _frames(out / period / provider_id) for period in periods}
         plants = [] if provider_id in clean else _plan(monthly, periods, seed, provider_id)
         ukprn = str(monthly[periods[0]]["provider"]["ukprn"].iloc[0])
+        written: dict[str, Path] = {}  # a month's file: the same in every later period
         for index, period in enumerate(periods):
             if period not in readable:
                 continue
+            folder = out / period / provider_id / "ilr"
             for month in periods[: index + 1]:
+                if month in written:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(written[month], folder / written[month].name)
+                    continue
                 prepared = datetime.combine(period_end(month), datetime.min.time()).replace(hour=18)
-                write_ilr(out / period / provider_id / "ilr", _ilr_tables(monthly[month], plants),
-                          ukprn=ukprn, prepared=prepared)
+                written[month] = write_ilr(folder, _ilr_tables(monthly[month], plants),
+                                           ukprn=ukprn, prepared=prepared)
             expectations += [_expect(plant, period, provider_id, monthly[period])
                              for plant in plants]
         log.info("demo ILR: %s, %d plants, %d months", provider_id, len(plants), len(periods))

@@ -334,9 +334,10 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
             candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
-            for key in mapped.keys:
+            for key in mapped.keys:  # one bootcamp (nearly every learner): all its rows
                 for name in _FRAME_KINDS:
-                    rows[name][key] = [r for r in mapped.tables[name] if _key(r) == key]
+                    rows[name][key] = (list(mapped.tables[name]) if len(mapped.keys) == 1
+                                       else [r for r in mapped.tables[name] if _key(r) == key])
                 when = reported.get(key)
                 if when is not None:
                     rows["learners"][key][0]["withdrawal_reported_date"] = when

@@ -125,9 +125,11 @@ def read_ilr(
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        prefilter = None if fund_models is None else _prefilter(
-            tuple(sorted(fund_models)), tuple(sorted(prog_types)), tuple(sorted(fam_types)))
-        header, learners, read = _parse(path, stream, keep, prefilter, withdrawn_only)
+        prefilter = None if fund_models is None and not withdrawn_only else _prefilter(
+            None if fund_models is None else (
+                tuple(sorted(fund_models)), tuple(sorted(prog_types)), tuple(sorted(fam_types))),
+            withdrawn_only)
+        header, learners, read = _parse(path, stream, keep, prefilter)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
     return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
@@ -183,7 +185,7 @@ def _parser_events(stream: object) -> etree.iterparse:
 
 def _parse(
     path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
-    prefilter: Callable[[str], etree.XPath] | None, withdrawn_only: bool = False,
+    prefilter: Callable[[str], etree.XPath] | None,
 ) -> tuple[IlrHeader, list[IlrLearner], int]:
     namespace: str | None = None
     header: IlrHeader | None = None
@@ -201,8 +203,7 @@ def _parse(
                 header = _read_header(path, elem, namespace)
             elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
                 read += 1
-                if (prefilter is None or prefilter(namespace)(elem)) and (
-                        not withdrawn_only or _may_be_withdrawn(namespace)(elem)):
+                if prefilter is None or prefilter(namespace)(elem):
                     learner = learner_from_element(elem, namespace, read)
                     if keep is None or keep(learner):
                         kept.append(learner)
@@ -240,28 +241,31 @@ def _check_root(path: Path, root: etree._Element) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _prefilter(fund_models: tuple[str, ...], prog_types: tuple[str, ...],
-               fam_types: tuple[str, ...]) -> Callable[[str], etree.XPath]:
-    """namespace → the compiled test "has an aim with one of these codes"."""
-    wanted = " or ".join(
-        [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
-        + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
-        + [f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
-           for kind in fam_types]) or "false()"
+def _prefilter(codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None,
+               withdrawn_only: bool) -> Callable[[str], etree.XPath]:
+    """namespace → the compiled test of a learner worth building: "has an aim with one of
+    these codes" (``codes``: FundModel, ProgType and FAM type codes; any learner when
+    None), and, when ``withdrawn_only``, "has an aim whose CompStatus could read as 3"."""
+    tests = []
+    if codes is not None:
+        fund_models, prog_types, fam_types = codes
+        wanted = " or ".join(
+            [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
+            + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
+            + [f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
+               for kind in fam_types]) or "false()"
+        tests.append(f"boolean(i:LearningDelivery[{wanted}])")
+    if withdrawn_only:
+        # A superset of "an aim with CompStatus 3": the typed read strips the text and
+        # wants ASCII digits, so any text it reads as 3 contains a "3".
+        tests.append("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])")
+    expression = " and ".join(tests) or "true()"
 
     @functools.lru_cache(maxsize=8)
     def compiled(ns: str) -> etree.XPath:
         # Compiled once: evaluated in C for every learner, which keeps large files fast.
-        return etree.XPath(f"boolean(i:LearningDelivery[{wanted}])", namespaces={"i": ns})
+        return etree.XPath(expression, namespaces={"i": ns})
     return compiled
-
-
-@functools.lru_cache(maxsize=16)
-def _may_be_withdrawn(ns: str) -> etree.XPath:
-    # A superset of "an aim with CompStatus 3": the typed read strips the text and wants
-    # ASCII digits, so any text it reads as 3 contains a "3".
-    return etree.XPath("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])",
-                       namespaces={"i": ns})
 
 
 def read_ilr_header(path: str | Path) -> IlrHeader | None:

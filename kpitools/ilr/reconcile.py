@@ -337,7 +337,8 @@ def _reviews(mapped: Sequence[tuple[ProviderReturn, IlrTables]], *, as_of: date,
 def _has_datasheet(current: ProviderReturn) -> bool:
     """False for a return whose learners all came from its ILR (nothing to reconcile)."""
     learners = current.tables["learners"]
-    from_ilr = learners["source"].astype(str).str.contains(r"(?:^|/)ILR-", regex=True)
+    sources = learners["source"].astype(str)
+    from_ilr = sources.str.startswith("ILR-") | sources.str.contains("/ILR-", regex=False)
     return not (len(learners) and bool(from_ilr.all()))
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas only where frames are written: a pack worker's write_atomic
+    import pandas as pd  # of the HTML would otherwise import it (~0.25 s a worker)
 
 # OWASP "CSV injection": a cell starting with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -37,6 +39,8 @@ def neutralise_cell(value: object) -> object:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell passed through :func:`neutralise_cell`."""
+    import pandas as pd
+
     text_columns = [c for c in frame.columns
                     if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
     return frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kpitools.errors import PackError
+from kpitools.layout import charts_path
 from kpitools.model import FollowUp, ProviderAudit, Trends
 from kpitools.packs.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
@@ -56,11 +57,6 @@ def load_audit(path: str | Path) -> ProviderAudit:
     if not isinstance(audit, ProviderAudit):
         raise PackError(f"not a saved ProviderAudit but {type(audit).__name__}", path=path)
     return audit
-
-
-def charts_path(audit_path: str | Path) -> Path:
-    """Where the charts drawn for a saved audit go: beside it (``P001.audit.charts.json``)."""
-    return Path(audit_path).with_suffix(".charts.json")
 
 
 def save_charts(charts: dict[str, str], audit_path: str | Path) -> Path:

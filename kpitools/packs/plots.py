@@ -6,7 +6,8 @@ Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so nothin
 registered globally, nothing shows twice and no interactive backend is ever loaded: the
 pack turns each figure into an embedded PNG itself
 (:func:`kpitools.packs.blocks.figure_html`), drawn once at
-:data:`kpitools.packs.blocks.DPI` with the figure's constrained layout (IPython's inline backend would draw it
+:data:`kpitools.packs.blocks.DPI` with the figure's constrained layout, or on the fixed grid of
+the trends' small multiples (IPython's inline backend would draw it
 twice for its tight bounding box, and import pyplot). Every piece of provider text goes through
 :func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
 instead of being parsed as mathtext. A modest dpi keeps packs small.
@@ -50,6 +51,14 @@ def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
+def _title(ax: object, text: str, **kwargs: object) -> None:
+    """The axes' title, at the top of the axes: where matplotlib's automatic placement
+    puts it when no tick labels are above the axes (none of ours has any), without
+    measuring every tick label of the figure again at each draw to find out (~40 % of a
+    chart's drawing time)."""
+    ax.set_title(text, y=1.0, **kwargs)
+
+
 def _results(audit: ProviderAudit, kpi: str) -> list[KpiResult]:
     return [r for r in audit.kpi_results if r.kpi == kpi]
 
@@ -70,7 +79,7 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
     ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
     ax.set_ylabel("drop-out (%)")
-    ax.set_title("Drop-out per bootcamp", y=1.0)
+    _title(ax, "Drop-out per bootcamp")
     return fig
 
 
@@ -117,7 +126,7 @@ def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
     ax.bar(counts["score"], counts["contacts"], color=[GOOD if s >= passing else BAD for s in counts["score"]])
     ax.set_xticks(range(6), ["0 Unacceptable", "1", "2", "3", "4", "5 Excellent"], fontsize=8)
     ax.set_ylabel("contacts")
-    ax.set_title("Employer satisfaction scores (reached contacts)", y=1.0)
+    _title(ax, "Employer satisfaction scores (reached contacts)")
     return fig
 
 
@@ -133,7 +142,7 @@ def funnel(stages: Sequence[tuple[str, int]], title: str) -> Figure | None:
     for y, count in enumerate(counts):
         ax.text(count, y, f" {count}", va="center", fontsize=9)
     ax.set_xlabel("learners")
-    ax.set_title(label(title), y=1.0)
+    _title(ax, label(title))
     return fig
 
 
@@ -183,7 +192,7 @@ def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | Non
     ax.invert_yaxis()
     ax.set_xlabel("£")
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Co-funding due vs paid", y=1.0)
+    _title(ax, "Co-funding due vs paid")
     return fig
 
 
@@ -223,11 +232,11 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
         targets = series["target"].dropna()
         if len(targets):
             ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
-        ax.set_title(label(kpi_label(kpi, stage)), fontsize=9, y=1.0)
+        _title(ax, label(kpi_label(kpi, stage)), fontsize=9)
     if len(bootcamps):
         ax = axes[len(keys)]
         _dropout_lines(ax, trends, with_provider=False)
-        ax.set_title("Drop-out per bootcamp", fontsize=9, y=1.0)
+        _title(ax, "Drop-out per bootcamp", fontsize=9)
     return axes[0].get_figure()
 
 
@@ -238,12 +247,12 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
 # (matplotlib's constrained layout measured every label of every panel twice: the larger
 # part of a pack's chart time).
 TREND_COLUMNS = 3
-_reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key, axes)
 TREND_WIDTH, TREND_ROW = 9.6, 2.3
 TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 0.46, 0.04, 0.24, 0.24
 TREND_GAP_ACROSS, TREND_GAP_DOWN = 0.5, 0.47
 TREND_ROTATED_AFTER = 6  # more months than this: their labels turn 45 degrees
 TREND_ROTATED_EXTRA = 0.2  # and need this much more room below the lowest panels
+_reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key, axes)
 
 
 def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[object]:
@@ -282,6 +291,9 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
         ax.tick_params(axis="x", labelrotation=45 if rotated else 0)
         if first_column:
             ax.set_ylabel("%", fontsize=7)
+        else:  # no label to place beside the tick labels: matplotlib would measure them again
+            ax.yaxis.set_label_coords(0, 0.5)
+        ax.xaxis.set_label_coords(0.5, 0)  # nor under them (no panel has an x label)
         axes.append(ax)
     axes[0].set_ylim(0, 105)
     axes[0].set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
@@ -293,11 +305,11 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
 
 
 def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
-    ax.set_title(label(title), fontsize=9, y=1.0)
+    _title(ax, label(title), fontsize=9)
     ax.set_ylim(0, 105)
     ax.set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
     ax.set_xlim(-0.5, len(periods) - 0.5)
-    ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > 6 else 0)
+    ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > TREND_ROTATED_AFTER else 0)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylabel("%", fontsize=7)
 

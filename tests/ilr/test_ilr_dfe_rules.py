@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kpitools.ilr.dfe_rules import CHECKS
+from kpitools.ilr.dfe_rules import CHECKS, GROUPS, _Learner
+from kpitools.ilr.events import event_indicator_table
 from kpitools.ilr.mapping import tables_from_ilr_files
+from kpitools.ilr.reader import read_ilr
 from kpitools.rules import ILR_RULES, Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"
@@ -276,6 +278,29 @@ def test_rule_breaks_and_passes(rule_id: str, tmp_path: Path) -> None:
     breaks, passes, also = CASES[rule_id]
     assert _rules(_changed(*breaks), tmp_path) == {rule_id} | also
     assert _rules(_changed(*passes), tmp_path) == set()
+
+
+def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Path) -> None:
+    # check_learner skips a rule for a learner with no aim in the rule's group: on every
+    # learner of the cases (both sides of every rule), asked all the same, such a rule
+    # finds nothing.
+    learners = [_changed(*changes) for breaks, passes, _ in CASES.values()
+                for changes in (breaks, passes)]
+    grouped = {rule_id: GROUPS[CHECKS[rule_id]] for rule_id in CASES if CHECKS[rule_id] in GROUPS}
+    assert len(grouped) >= 20
+    fired = set()
+    for learner in learners:
+        path = tmp_path / NAME
+        path.write_bytes(_xml(learner))
+        ilr = read_ilr(path)
+        [read] = ilr.learners
+        ctx = _Learner(read, ilr.header.year, ilr.header.file_preparation_date,
+                       event_indicator_table())
+        for rule_id, among in grouped.items():
+            hits = list(CHECKS[rule_id](ctx))
+            assert hits == [] or getattr(ctx, among), (rule_id, among)
+            fired |= {rule_id} if hits else set()
+    assert fired == set(grouped)  # each grouped rule broken at least once above
 
 
 def test_finding_names_rule_severity_learner_aim_and_position(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kpitools.layout import charts_path
 from kpitools.model import ProviderAudit
 from kpitools.packs.blocks import Html
 from kpitools.packs.context import (
     PackContext,
-    charts_path,
     load_charts,
     load_context,
     save_audit,
@@ -112,3 +112,24 @@ def test_launched_kernel_runs_the_preload_before_the_notebook(tmp_path: Path) ->
     # the preload ran first (its module stays loaded), its names were reset away, and
     # what survived the reset is frozen out of the garbage collector's scans
     assert executed.cells[-1].outputs[0]["text"] == "True False True\n"
+
+
+@pytest.mark.slow
+def test_pool_worker_leaves_the_charts_to_its_kernel(audit: ProviderAudit, tmp_path: Path) -> None:
+    """``predraw=False`` (a pool worker): nothing drawn here, a stale charts file removed,
+    and the kernel imports matplotlib with the notebook's modules as it starts."""
+    audit_path = tmp_path / "P001.audit.pkl"
+    save_audit(audit, audit_path)
+    save_charts({"kpi_trends": "<p>stale</p>"}, audit_path)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("audit_path = ''", metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell("import sys\nprint('matplotlib.figure' in sys.modules)")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(tmp_path / "probe.ipynb"))
+    job = PackJob("P001", str(tmp_path / "probe.ipynb"), {"audit_path": str(audit_path)},
+                  str(tmp_path / "out" / "run.ipynb"), str(tmp_path / "out" / "run.html"), "P001")
+    with WarmKernel() as kernel:
+        outcome = run_pack_job(job, kernel, predraw=False)
+    assert outcome.ok, outcome.error
+    assert not charts_path(audit_path).exists()
+    assert nbformat.read(outcome.executed_path, as_version=4).cells[-1].outputs[0]["text"] == "True\n"
