@@ -83,6 +83,8 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
                 continue
             folder = out / period / provider_id / "ilr"
             for month in periods[: index + 1]:
+                if month not in readable:  # a year no DfE schema covers: no file for it
+                    continue
                 if month in written:
                     folder.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(written[month], folder / written[month].name)
@@ -191,7 +193,9 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
         row = pick(condition)
         if row is not None:
             plants.append(make(row))
-    plants.append(_extra(monthly[periods[0]]))
+    extra = _extra(monthly[periods[0]])
+    if extra is not None:
+        plants.append(extra)
     return plants
 
 
@@ -283,11 +287,16 @@ def _large(row: pd.Series) -> IlrPlant:
     return _plant("ILR-MISMATCH-SME", row, "SME employer recorded as large (no OET 2)", change)
 
 
-def _extra(first: Frames) -> IlrPlant:
+def _extra(first: Frames) -> IlrPlant | None:
+    """A learner only in the ILR, on the earliest bootcamp the ILR can hold; None when no
+    bootcamp of the first month can be in the ILR (every one started before August 2022),
+    so nothing is planted rather than the demo failing."""
     bootcamps = first["bootcamps"]
     # the earliest bootcamp the ILR can hold a learner of (starts from 1 August 2022)
     eligible = bootcamps[bootcamps["start_date"] + timedelta(days=1)
                          >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+    if eligible.empty:
+        return None
     bootcamp = eligible.sort_values("start_date").iloc[0]
     start = bootcamp.start_date + timedelta(days=1)
 

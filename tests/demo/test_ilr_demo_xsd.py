@@ -103,3 +103,15 @@ def test_periods_from_august_2026_get_no_ilr_file(tmp_path: Path,
     assert files and {p.parts[-4] for p in files} == {"2026-07"}
     assert all("-2526-" in p.name for p in files)
     assert any("no ILR files for 2026-08" in r.getMessage() for r in caplog.records)
+
+
+def test_periods_before_august_2022_get_no_ilr_file_and_the_demo_still_builds(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 2022-07 is collection year 2021-22 (no DfE schema): no file for it, neither in its
+    # own folder nor among the earlier months of 2022-08's; its bootcamps all started
+    # before the ILR held bootcamps, so nothing is planted on them (was an IndexError)
+    with caplog.at_level(logging.WARNING):
+        files = _demo(tmp_path, "2022-07,2022-08", "--providers", "4", "--learners", "800")
+    assert files and {p.parts[-4] for p in files} == {"2022-08"}
+    assert all("-2223-" in p.name for p in files)
+    assert any("no ILR files for 2022-07" in r.getMessage() for r in caplog.records)
