@@ -37,7 +37,9 @@ from kpitools.ilr.records import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FILE_NAME", "KNOWN_NAMESPACES", "IlrFile", "IlrHeader", "read_ilr", "read_ilr_header"]
+__all__ = [
+    "DOCTYPE_REFUSAL",
+    "FILE_NAME", "KNOWN_NAMESPACES", "IlrFile", "IlrHeader", "read_ilr", "read_ilr_header"]
 
 KNOWN_NAMESPACES: dict[str, str] = {
     "ESFA/ILR/2022-23": "2223",
@@ -50,7 +52,6 @@ KNOWN_NAMESPACES: dict[str, str] = {
 FILE_NAME = re.compile(r"^ILR-(\d{8})-(\d{4})-(\d{8})-(\d{6})-(\d{2})\.xml$", re.IGNORECASE)
 """``ILR-<UKPRN>-<YYYY>-<yyyymmdd>-<hhmmss>-<serial>.xml``."""
 
-_PROLOG_BYTES = 65536  # a DOCTYPE must come before the root element, i.e. near the top
 _TOP_TAGS = (
     "{*}Message",
     "{*}Header",
@@ -148,18 +149,64 @@ class _HashingReader:
         return chunk
 
 
+DOCTYPE_REFUSAL = (
+    "ILR file carries a DOCTYPE or entity declaration, which a real ILR never has;"
+    " refused unread (export the file again from the MIS)"
+)
+"""The one message for a file with a DOCTYPE or entities, whoever notices it first: the
+prolog scan, the parser's own DOCTYPE check, or libxml2's entity limits (whose wording
+changes between lxml versions)."""
+
+_SCAN_CHUNK = 65536
+# libxml2's words when an entity is declared or expanded (amplification, loops, undeclared
+# entities): each means the file declares entities, which a real ILR never does.
+_ENTITY_ERROR = re.compile(r"entit|amplification|doctype|dtd", re.IGNORECASE)
+
+
 def _refuse_doctype_in_prolog(path: Path) -> None:
+    """Refuse a file whose prolog (everything before the root element's start tag: the
+    XML declaration, comments, processing instructions) holds a DOCTYPE or ENTITY.
+
+    The whole prolog is scanned, however long, in chunks; the scan stops at the root
+    element, so a real file costs a few hundred bytes of reading."""
     try:
         with path.open("rb") as raw:
-            head = raw.read(_PROLOG_BYTES)
+            declares = _prolog_declares_doctype(raw)
     except OSError as error:
         raise FileLevelError(f"cannot read ILR file: {error.strerror}", path=path) from error
-    if re.search(rb"<!DOCTYPE|<!ENTITY", head, re.IGNORECASE):
-        raise FileLevelError(
-            "ILR file carries a DOCTYPE or entity declaration, which a real ILR never has;"
-            " refused unread (export the file again from the MIS)",
-            path=path,
-        )
+    if declares:
+        raise FileLevelError(DOCTYPE_REFUSAL, path=path)
+
+
+def _prolog_declares_doctype(raw: BinaryIO) -> bool:
+    buffer = b""
+    position = 0
+    closing: bytes | None = None  # inside a comment (b"-->") or a processing instruction
+    eof = False
+    while True:
+        if closing is not None:
+            found = buffer.find(closing, position)
+            if found >= 0:
+                position, closing = found + len(closing), None
+                continue
+        else:
+            found = buffer.find(b"<", position)
+            if found >= 0 and (eof or len(buffer) - found >= 9):
+                markup = buffer[found : found + 9]
+                if markup.startswith(b"<!--"):
+                    position, closing = found + 4, b"-->"
+                elif markup.startswith(b"<?"):
+                    position, closing = found + 2, b"?>"
+                else:  # the root element, a DOCTYPE or an ENTITY: the prolog ends here
+                    return markup.upper().startswith((b"<!DOCTYPE", b"<!ENTITY"))
+                continue
+        if eof:
+            return False  # no root element: the parser says what is wrong
+        keep = max(position, len(buffer) - 9)  # a marker may straddle two chunks
+        buffer, position = buffer[keep:], max(0, position - keep)
+        chunk = raw.read(_SCAN_CHUNK)
+        eof = not chunk
+        buffer += chunk
 
 
 # Hardened explicitly, whatever lxml's defaults are in the installed version.
@@ -210,6 +257,8 @@ def _parse(
             _release(elem)
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else None
+        if _ENTITY_ERROR.search(error.msg or ""):
+            raise FileLevelError(DOCTYPE_REFUSAL, path=path, row=line) from error
         raise FileLevelError(
             f"not a well-formed ILR XML file ({error.msg})", path=path, row=line
         ) from error
@@ -224,9 +273,7 @@ def _parse(
 def _check_root(path: Path, root: etree._Element) -> str:
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
-        raise FileLevelError(
-            "ILR file carries a DOCTYPE, which a real ILR never has; refused", path=path
-        )
+        raise FileLevelError(DOCTYPE_REFUSAL, path=path)
     qname = etree.QName(root)
     if qname.localname != "Message":
         raise FileLevelError(

@@ -7,10 +7,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from kpitools.errors import FileLevelError
+from kpitools.ilr import reader
 from kpitools.ilr.mapping import tables_from_ilr_files
-from kpitools.ilr.reader import read_ilr
+from kpitools.ilr.reader import DOCTYPE_REFUSAL, read_ilr
 from kpitools.rules import Rules
 
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "ilr" / "hostile"
@@ -61,16 +63,59 @@ def test_external_entity_content_never_appears(tmp_path: Path) -> None:
     assert first_line not in repr(error.value)
 
 
-def test_doctype_hidden_after_a_long_prolog_is_still_refused(tmp_path: Path) -> None:
-    # The quick prolog scan reads 64 KB; a DOCTYPE after 70 KB of comment must be caught
-    # by the parser-level check before any learner is read.
+def _padded(tmp_path: Path, prolog: str) -> Path:
     hostile = (HOSTILE / "billion_laughs.xml").read_text(encoding="utf-8")
     declaration, rest = hostile.split("\n", 1)
     padded = tmp_path / "padded.xml"
-    padded.write_text(f"{declaration}\n<!-- {'x' * 70_000} -->\n{rest}", encoding="utf-8")
-    error, _ = _refused(padded)
-    assert "DOCTYPE" in error.message
-    assert "unread" not in error.message  # refused by the parser-level check
+    padded.write_text(f"{declaration}\n{prolog}\n{rest}", encoding="utf-8")
+    return padded
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        f"<!-- {'x' * 70_000} -->",  # past any fixed-size first read
+        f"<?pi {'<!DOCTYPE' * 10} ?><!-- <!DOCTYPE in a comment --> <!-- {'y' * 1_100_000} -->",
+    ],
+    ids=["70KB-comment", "1MB-comment-and-decoys"],
+)
+def test_doctype_after_a_long_prolog_is_refused_with_the_advice(
+    tmp_path: Path, prolog: str
+) -> None:
+    error, _ = _refused(_padded(tmp_path, prolog))
+    assert error.message == DOCTYPE_REFUSAL  # names DOCTYPE/entities and gives the advice
+    assert "DOCTYPE" in error.message and "export the file again" in error.message
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.xml", "doctype_internal_entity.xml",
+                                  "external_entity_passwd.xml", "parameter_entity.xml"])
+def test_parser_level_refusal_is_the_same_whatever_lxml_says(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the prolog scan, the file reaches libxml2, whose reaction depends on its
+    # version (a DOCTYPE seen at the root, or an entity/amplification error): either way
+    # the refusal is the same sentence, with the advice, and no learner is read.
+    monkeypatch.setattr(reader, "_refuse_doctype_in_prolog", lambda path: None)
+    error, peak = _refused(HOSTILE / name)
+    assert error.message == DOCTYPE_REFUSAL
+    assert peak < 5 * 1024 * 1024
+
+
+def test_entity_errors_of_any_wording_map_to_the_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wordings libxml2 has used for entity trouble; a future one with "entity" in it
+    # maps the same way.
+    good = GOOD_2425.read_bytes()
+    for wording in ("Maximum entity amplification factor exceeded",
+                    "Detected an entity reference loop", "Entity 'lol9' not defined"):
+        def broken(stream: object, wording: str = wording) -> object:
+            raise etree.XMLSyntaxError(wording, None, 1, 7)
+        monkeypatch.setattr(reader, "_parser_events", broken)
+        path = tmp_path / "file.xml"
+        path.write_bytes(good)
+        error, _ = _refused(path)
+        assert error.message == DOCTYPE_REFUSAL
 
 
 def test_truncated_file_gives_nothing_even_after_complete_learners() -> None:
