@@ -47,8 +47,9 @@ def month_ends(first: date, last: date) -> list[date]:
     return ends
 
 
-def predictions(returns: dict[str, ProviderReturn], as_of_dates: list[date],
-                rules: Rules) -> pd.DataFrame:
+def predictions(
+    returns: dict[str, ProviderReturn], as_of_dates: list[date], rules: Rules
+) -> pd.DataFrame:
     """One row per (month end, provider, running bootcamp): P(breach), flag, projection."""
     rows = []
     for as_of in as_of_dates:
@@ -56,11 +57,18 @@ def predictions(returns: dict[str, ProviderReturn], as_of_dates: list[date],
         for provider_id, provider in returns.items():
             risk = breach_risk(provider, as_of=as_of, rules=rules, portfolio=prior)
             for row in risk.itertuples(index=False):
-                rows.append({"as_of": as_of, "provider_id": provider_id,
-                             "bootcamp_id": row.bootcamp_id, "p_above_limit": row.p_above_limit,
-                             "at_risk": row.at_risk, "current_rate": row.current_rate,
-                             "projected_rate": row.projected_rate,
-                             "weeks_to_end": (row.end_date - pd.Timestamp(as_of)).days / 7})
+                rows.append(
+                    {
+                        "as_of": as_of,
+                        "provider_id": provider_id,
+                        "bootcamp_id": row.bootcamp_id,
+                        "p_above_limit": row.p_above_limit,
+                        "at_risk": row.at_risk,
+                        "current_rate": row.current_rate,
+                        "projected_rate": row.projected_rate,
+                        "weeks_to_end": (row.end_date - pd.Timestamp(as_of)).days / 7,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -76,10 +84,18 @@ def final_rates(by_provider: dict[str, ProviderReturn], as_of: date, limit: floa
             mine = cohort[cohort["bootcamp_id"] == bootcamp_id]
             if mine.empty:
                 continue
-            dropped = (mine["withdrawal_date"].notna() & (mine["withdrawal_date"] >= mine["m1_date"])).sum()
+            dropped = (
+                mine["withdrawal_date"].notna() & (mine["withdrawal_date"] >= mine["m1_date"])
+            ).sum()
             rate = dropped / len(mine)
-            rows.append({"provider_id": provider_id, "bootcamp_id": bootcamp_id,
-                         "final_rate": rate, "ended_above": rate > limit})
+            rows.append(
+                {
+                    "provider_id": provider_id,
+                    "bootcamp_id": bootcamp_id,
+                    "final_rate": rate,
+                    "ended_above": rate > limit,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -106,32 +122,55 @@ def share(part: int, whole: int) -> str:
 def report(results: pd.DataFrame, limit: float) -> None:
     scored = results[results["p_above_limit"].notna()]
     flagged, unflagged = scored[scored["at_risk"]], scored[~scored["at_risk"]]
-    print(f"month-end predictions for running bootcamps: {len(scored)} "
-          f"({scored[['seed', 'provider_id', 'bootcamp_id']].drop_duplicates().shape[0]} bootcamps)")
-    print(f"  flagged at risk (P >= 0.5), ended above {limit:.0%}: "
-          f"{share(int(flagged['ended_above'].sum()), len(flagged))}")
-    print(f"  not flagged, ended above {limit:.0%}:              "
-          f"{share(int(unflagged['ended_above'].sum()), len(unflagged))}")
+    print(
+        f"month-end predictions for running bootcamps: {len(scored)} "
+        f"({scored[['seed', 'provider_id', 'bootcamp_id']].drop_duplicates().shape[0]} bootcamps)"
+    )
+    print(
+        f"  flagged at risk (P >= 0.5), ended above {limit:.0%}: "
+        f"{share(int(flagged['ended_above'].sum()), len(flagged))}"
+    )
+    print(
+        f"  not flagged, ended above {limit:.0%}:              "
+        f"{share(int(unflagged['ended_above'].sum()), len(unflagged))}"
+    )
     brier = ((scored["p_above_limit"] - scored["ended_above"].astype(float)) ** 2).mean()
-    print(f"  Brier score of P(breach): {brier:.3f} (0 = perfect; always saying the base "
-          f"rate {scored['ended_above'].mean():.1%} scores "
-          f"{scored['ended_above'].mean() * (1 - scored['ended_above'].mean()):.3f})")
+    print(
+        f"  Brier score of P(breach): {brier:.3f} (0 = perfect; always saying the base "
+        f"rate {scored['ended_above'].mean():.1%} scores "
+        f"{scored['ended_above'].mean() * (1 - scored['ended_above'].mean()):.3f})"
+    )
     print("by time left before the bootcamp's end date:")
-    horizons = pd.cut(scored["weeks_to_end"], [-1e9, 4, 8, 1e9],
-                      labels=["under 4 weeks", "4 to 8 weeks", "over 8 weeks"])
+    horizons = pd.cut(
+        scored["weeks_to_end"],
+        [-1e9, 4, 8, 1e9],
+        labels=["under 4 weeks", "4 to 8 weeks", "over 8 weeks"],
+    )
     for label, group in scored.groupby(horizons, observed=True):
         hits, flags = group[group["at_risk"]], group[~group["at_risk"]]
-        print(f"  {label:>13}: flagged ended above {share(int(hits['ended_above'].sum()), len(hits))}; "
-              f"unflagged ended above {share(int(flags['ended_above'].sum()), len(flags))}")
+        print(
+            f"  {label:>13}: flagged ended above {share(int(hits['ended_above'].sum()), len(hits))}; "
+            f"unflagged ended above {share(int(flags['ended_above'].sum()), len(flags))}"
+        )
     per_bootcamp = scored.groupby(["seed", "provider_id", "bootcamp_id"]).agg(
-        ever_flagged=("at_risk", "any"), ended_above=("ended_above", "first"))
-    ever, never = per_bootcamp[per_bootcamp["ever_flagged"]], per_bootcamp[~per_bootcamp["ever_flagged"]]
+        ever_flagged=("at_risk", "any"), ended_above=("ended_above", "first")
+    )
+    ever, never = (
+        per_bootcamp[per_bootcamp["ever_flagged"]],
+        per_bootcamp[~per_bootcamp["ever_flagged"]],
+    )
     print("per bootcamp:")
-    print(f"  flagged in some month, ended above: {share(int(ever['ended_above'].sum()), len(ever))}")
-    print(f"  never flagged, ended above:         {share(int(never['ended_above'].sum()), len(never))}")
+    print(
+        f"  flagged in some month, ended above: {share(int(ever['ended_above'].sum()), len(ever))}"
+    )
+    print(
+        f"  never flagged, ended above:         {share(int(never['ended_above'].sum()), len(never))}"
+    )
     above = per_bootcamp[per_bootcamp["ended_above"]]
-    print(f"  bootcamps that ended above the limit and were flagged at some month end: "
-          f"{share(int(above['ever_flagged'].sum()), len(above))}")
+    print(
+        f"  bootcamps that ended above the limit and were flagged at some month end: "
+        f"{share(int(above['ever_flagged'].sum()), len(above))}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     frames = [run_seed(seed, args.learners, rules) for seed in range(1, args.seeds + 1)]
     results = pd.concat([f for f in frames if not f.empty], ignore_index=True)
-    print(f"backtest: demo seeds 1..{args.seeds}, {args.learners} learners each, every month "
-          f"end while a bootcamp runs; limit {rules.dropout_limit:.0%}")
+    print(
+        f"backtest: demo seeds 1..{args.seeds}, {args.learners} learners each, every month "
+        f"end while a bootcamp runs; limit {rules.dropout_limit:.0%}"
+    )
     report(results, rules.dropout_limit)
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0

@@ -42,7 +42,9 @@ KEY = "compare-outputs-fixed-key-0123456789"
 PERIOD = "2023-03"
 KPITOOLS = Path(sys.executable).with_name("kpitools")
 NOT_COMPARED = {".html", ".pdf", ".ipynb", ".png", ".txt", ".log"}
-VOLATILE = re.compile(r"(time|_at|_utc|date_run|path|dir|version|python|platform|host|duration|seconds)", re.I)
+VOLATILE = re.compile(
+    r"(time|_at|_utc|date_run|path|dir|version|python|platform|host|duration|seconds)", re.I
+)
 
 
 def run(*args: str | Path) -> None:
@@ -54,11 +56,33 @@ def run(*args: str | Path) -> None:
 
 def build(root: Path, workers: int = 2) -> None:
     data, out = root / "data", root / "out"
-    run("demo", "--out", data, "--seed", SEED, "--providers", "3", "--learners", "600",
-        "--periods", "2023-02,2023-03", "--format", "both")
+    run(
+        "demo",
+        "--out",
+        data,
+        "--seed",
+        SEED,
+        "--providers",
+        "3",
+        "--learners",
+        "600",
+        "--periods",
+        "2023-02,2023-03",
+        "--format",
+        "both",
+    )
     run("packs", data / PERIOD, "--out", out, "--workers", str(workers), "--no-progress")
     first = sorted(p for p in (data / PERIOD).iterdir() if p.is_dir())[0]
-    run("kpis", first, "--as-of", "2023-03-31", "--out", root / "kpis", "--period-dir", data / PERIOD)
+    run(
+        "kpis",
+        first,
+        "--as-of",
+        "2023-03-31",
+        "--out",
+        root / "kpis",
+        "--period-dir",
+        data / PERIOD,
+    )
     run("sample", first, "--out", root / "sample", "--seed", SEED)
     print(f"built {root}")
 
@@ -69,6 +93,7 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
 
     from kpitools.audit import audit_period
     from kpitools.calendar import period_end
+
     try:
         from kpitools.io.files import csv_bytes
         from kpitools.packs.outputs import write_provider_outputs
@@ -84,8 +109,9 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
         if not hasattr(audit, "kpi_results"):
             (folder / "error.txt").write_text(f"{type(audit).__name__}: {audit}\n")
             continue
-        write_provider_outputs(audit, folder, provider_naming(audit.provider, audience=WORKING,
-                                                              out_dir=folder))
+        write_provider_outputs(
+            audit, folder, provider_naming(audit.provider, audience=WORKING, out_dir=folder)
+        )
         for name, frame in audit.worklists.items():
             (folder / f"worklist_{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
         for name, frame in getattr(audit, "charts", {}).items():
@@ -108,8 +134,11 @@ def stable(value: object, root: Path) -> object:
 
 def cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
     from openpyxl import load_workbook
+
     book = load_workbook(path, read_only=True, data_only=True)
-    return {sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book}
+    return {
+        sheet.title: [tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book
+    }
 
 
 def compare(a: Path, b: Path) -> int:
@@ -127,18 +156,29 @@ def compare(a: Path, b: Path) -> int:
         if suffix == ".xlsx":
             same = cells(left) == cells(right)
         elif suffix == ".json" and "manifest" in rel.name:
-            same = stable(json.loads(left.read_text()), a) == stable(json.loads(right.read_text()), b)
+            same = stable(json.loads(left.read_text()), a) == stable(
+                json.loads(right.read_text()), b
+            )
         elif suffix in {".yaml", ".yml"}:
-            same = [line for line in left.read_text().splitlines() if not VOLATILE.search(line.split(":")[0])] == \
-                   [line for line in right.read_text().splitlines() if not VOLATILE.search(line.split(":")[0])]
+            same = [
+                line
+                for line in left.read_text().splitlines()
+                if not VOLATILE.search(line.split(":")[0])
+            ] == [
+                line
+                for line in right.read_text().splitlines()
+                if not VOLATILE.search(line.split(":")[0])
+            ]
         else:
             same = left.read_bytes() == right.read_bytes()
         if not same:
             differences.append(f"differs: {rel}")
     for line in differences:
         print(line)
-    print(f"{compared} files compared ({len(files_a)} and {len(files_b)} files): "
-          + ("identical" if not differences else f"{len(differences)} differences"))
+    print(
+        f"{compared} files compared ({len(files_a)} and {len(files_b)} files): "
+        + ("identical" if not differences else f"{len(differences)} differences")
+    )
     return 1 if differences else 0
 
 

@@ -54,12 +54,17 @@ _AIM = """    <LearningDelivery>
 
 def _learner(number: int) -> str:
     bootcamp = number % 20 == 0
-    aims = [("ZPROG001", 1), ("ZSBC0001", 3), ("Z0059747", 3)] if bootcamp else [
-        (f"6{number % 9999999:07d}", 4) for _ in range(4)]
+    aims = (
+        [("ZPROG001", 1), ("ZSBC0001", 3), ("Z0059747", 3)]
+        if bootcamp
+        else [(f"6{number % 9999999:07d}", 4) for _ in range(4)]
+    )
     fund, sof = ("37", "105") if bootcamp else ("35", "105")
     prog = "<ProgType>32</ProgType>" if bootcamp else ""  # adult skills has no ProgType
-    body = "".join(_AIM.format(aim=a, aim_type=t, seq=s, fund=fund, sof=sof, prog=prog)
-                   for s, (a, t) in enumerate(aims, start=1))
+    body = "".join(
+        _AIM.format(aim=a, aim_type=t, seq=s, fund=fund, sof=sof, prog=prog)
+        for s, (a, t) in enumerate(aims, start=1)
+    )
     return _PERSON.format(ref=f"B{number:08d}") + body + "  </Learner>\n"
 
 
@@ -100,9 +105,12 @@ def measure(path: Path, trace: bool) -> dict[str, float | int]:
     traced_peak = tracemalloc.get_traced_memory()[1] if trace else 0
     size = path.stat().st_size
     return {
-        "size_mb": size / 1e6, "seconds": elapsed, "mb_per_s": size / 1e6 / elapsed,
+        "size_mb": size / 1e6,
+        "seconds": elapsed,
+        "mb_per_s": size / 1e6 / elapsed,
         "mb_per_cpu_s": size / 1e6 / cpu,
-        "learners_read": tables.learners_read, "bootcamp_learners": tables.bootcamp_learners,
+        "learners_read": tables.learners_read,
+        "bootcamp_learners": tables.bootcamp_learners,
         "findings": len(tables.findings),
         "baseline_rss_mb": baseline_kb / 1024,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -126,17 +134,21 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child, args.trace)))
         return
-    print(f"{'file MB':>8} {'learners':>9} {'bootcamp':>9} {'findings':>9} {'s':>6} {'MB/s':>6} {'MB/cpu-s':>8} "
-          f"{'base RSS':>9} {'peak RSS':>9} {'py peak':>8}")
+    print(
+        f"{'file MB':>8} {'learners':>9} {'bootcamp':>9} {'findings':>9} {'s':>6} {'MB/s':>6} {'MB/cpu-s':>8} "
+        f"{'base RSS':>9} {'peak RSS':>9} {'py peak':>8}"
+    )
     for size in args.sizes:
         path = generate(size)
         fast = _child(path, trace=False)
         traced = _child(path, trace=True)
-        print(f"{fast['size_mb']:8.1f} {fast['learners_read']:9d} {fast['bootcamp_learners']:9d} "
-              f"{fast['findings']:9d} "
-              f"{fast['seconds']:6.1f} {fast['mb_per_s']:6.1f} {fast['mb_per_cpu_s']:8.1f} "
-              f"{fast['baseline_rss_mb']:8.0f}M "
-              f"{fast['peak_rss_mb']:8.0f}M {traced['tracemalloc_peak_mb']:7.1f}M")
+        print(
+            f"{fast['size_mb']:8.1f} {fast['learners_read']:9d} {fast['bootcamp_learners']:9d} "
+            f"{fast['findings']:9d} "
+            f"{fast['seconds']:6.1f} {fast['mb_per_s']:6.1f} {fast['mb_per_cpu_s']:8.1f} "
+            f"{fast['baseline_rss_mb']:8.0f}M "
+            f"{fast['peak_rss_mb']:8.0f}M {traced['tracemalloc_peak_mb']:7.1f}M"
+        )
         if not args.keep:
             path.unlink()
             path.with_suffix(f".{size}mb").unlink()

@@ -45,8 +45,14 @@ def data_set(learners: int) -> Path:
     root = DATA / f"learners_{learners}"
     if not (root / PERIODS[-1] / PROVIDER / "learners.csv").is_file():
         say(f"generating a provider of about {learners:,} learners under {root} (once) ...")
-        subprocess.run([sys.executable, "-c", _GENERATE.format(out=str(root), learners=2 * learners,
-                                                               periods=list(PERIODS))], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _GENERATE.format(out=str(root), learners=2 * learners, periods=list(PERIODS)),
+            ],
+            check=True,
+        )
     return root / PERIODS[-1]
 
 
@@ -107,8 +113,12 @@ def measure(learners: int, *, profile: bool = False) -> dict:
     """One size's figures, from a fresh interpreter (honest peak memory)."""
     period_dir = data_set(learners)
     code = _PREPARE.format(previous=PERIODS[0])
-    done = subprocess.run([sys.executable, "-c", code, str(period_dir), PROVIDER, "1" if profile else "0"],
-                          check=True, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(period_dir), PROVIDER, "1" if profile else "0"],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -118,27 +128,41 @@ def bench(sizes: tuple[int, ...] = SIZES) -> dict:
     runs = {}
     for learners in sizes:
         run = runs[learners] = measure(learners)
-        say(f"{run['rows']:>7,} learner rows ({run['input_mb']:.1f} MB of input, this month): "
+        say(
+            f"{run['rows']:>7,} learner rows ({run['input_mb']:.1f} MB of input, this month): "
             f"{run['seconds']:7.2f} s, {1e3 * run['seconds'] / run['rows']:.3f} ms per row, "
             f"peak RSS {run['rss_mb']:,.0f} MB: {run['rss_mb'] - run['base_mb']:,.0f} MB above the "
-            f"interpreter's, estimated before loading at {run['estimate_mb']:,.0f} MB (kpitools.io.memory)")
+            f"interpreter's, estimated before loading at {run['estimate_mb']:,.0f} MB (kpitools.io.memory)"
+        )
     small, large = runs[min(sizes)], runs[max(sizes)]
     ratio = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
-    say(f"seconds per row at {large['rows']:,} / at {small['rows']:,} rows: {ratio:.2f} (goal <= 2)")
-    return {"provider_scaling_ratio": round(ratio, 2),
-            "provider_seconds_per_row": {str(k): round(v["seconds"] / v["rows"], 6) for k, v in runs.items()},
-            "provider_peak_rss_mb": {str(k): round(v["rss_mb"], 1) for k, v in runs.items()}}
+    say(
+        f"seconds per row at {large['rows']:,} / at {small['rows']:,} rows: {ratio:.2f} (goal <= 2)"
+    )
+    return {
+        "provider_scaling_ratio": round(ratio, 2),
+        "provider_seconds_per_row": {
+            str(k): round(v["seconds"] / v["rows"], 6) for k, v in runs.items()
+        },
+        "provider_peak_rss_mb": {str(k): round(v["rss_mb"], 1) for k, v in runs.items()},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--profile", type=int, metavar="N",
-                        help="cProfile the size N (printed to stderr) instead of timing every size")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="cProfile the size N (printed to stderr) instead of timing every size",
+    )
     args = parser.parse_args()
     if args.profile:
         run = measure(args.profile, profile=True)
-        say(f"{run['rows']:,} rows: {run['seconds']:.2f} s under cProfile, peak RSS {run['rss_mb']:,.0f} MB")
+        say(
+            f"{run['rows']:,} rows: {run['seconds']:.2f} s under cProfile, peak RSS {run['rss_mb']:,.0f} MB"
+        )
         return
     bench(tuple(sorted(args.sizes)))
 

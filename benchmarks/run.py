@@ -57,8 +57,11 @@ def machine() -> str:
 
 
 def kpitools_cmd(*args: str) -> None:
-    subprocess.run([str(Path(sys.executable).with_name("kpitools")), *args], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("kpitools")), *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def national_data() -> Path:
@@ -116,26 +119,45 @@ def bench_national() -> dict:
     for kwargs in runs:
         audit = _child(_AUDIT.format(period=str(period_dir), kwargs=kwargs))
         label = f"workers={kwargs.get('workers', 1)}"
-        say(f"kpitools audit_period ({label}): {audit['seconds']:.2f} s for {audit['providers']} providers "
+        say(
+            f"kpitools audit_period ({label}): {audit['seconds']:.2f} s for {audit['providers']} providers "
             f"({audit['findings']:,} findings, {len(audit['failed'])} failed), "
             f"peak {audit['rss_mb']:.0f} MB; ratio {audit['seconds'] / bare['seconds']:.1f}x the bare read "
-            f"(goals: <= 3x and < 10 s)")
+            f"(goals: <= 3x and < 10 s)"
+        )
         if not kwargs:  # the one-worker run is the figure of record
-            figures = {"national_seconds": round(audit["seconds"], 2),
-                       "national_ratio_to_bare_read": round(audit["seconds"] / bare["seconds"], 2),
-                       "peak_rss_mb": round(audit["rss_mb"], 1)}
+            figures = {
+                "national_seconds": round(audit["seconds"], 2),
+                "national_ratio_to_bare_read": round(audit["seconds"] / bare["seconds"], 2),
+                "peak_rss_mb": round(audit["rss_mb"], 1),
+            }
     return figures
 
 
 _TRIVIAL = {
     "cells": [
-        {"id": "parameters", "cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 1",
-         "outputs": [], "execution_count": None},
-        {"id": "work", "cell_type": "code", "metadata": {}, "source": "x + 1", "outputs": [],
-         "execution_count": None},
+        {
+            "id": "parameters",
+            "cell_type": "code",
+            "metadata": {"tags": ["parameters"]},
+            "source": "x = 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "id": "work",
+            "cell_type": "code",
+            "metadata": {},
+            "source": "x + 1",
+            "outputs": [],
+            "execution_count": None,
+        },
     ],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 
@@ -146,8 +168,13 @@ def _trivial_seconds(work: Path) -> float:
     source = work / "trivial.ipynb"
     source.write_text(json.dumps(_TRIVIAL), encoding="utf-8")
     t = time.perf_counter()
-    papermill.execute_notebook(str(source), str(work / "trivial_out.ipynb"), parameters={"x": 2},
-                               progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(source),
+        str(work / "trivial_out.ipynb"),
+        parameters={"x": 2},
+        progress_bar=False,
+        kernel_name="python3",
+    )
     body, _ = HTMLExporter(exclude_input=True).from_filename(str(work / "trivial_out.ipynb"))
     (work / "trivial.html").write_text(body, encoding="utf-8")
     return time.perf_counter() - t
@@ -193,8 +220,10 @@ def bench_packs() -> dict:
             singles.append(time.perf_counter() - t)
             assert outcome.ok, outcome.error
         pack = min(singles)
-        say(f"trivial notebook: {trivial:.2f} s; one provider's pack: {pack:.2f} s; "
-            f"ratio {pack / trivial:.1f}x (goal <= 1.5x)")
+        say(
+            f"trivial notebook: {trivial:.2f} s; one provider's pack: {pack:.2f} s; "
+            f"ratio {pack / trivial:.1f}x (goal <= 1.5x)"
+        )
 
         twenty = [f"P{n:03d}" for n in range(1, 21)]
         batch = _pack_jobs(_subset(period_dir, twenty, work / "twenty"), work / "twenty_out")
@@ -204,15 +233,21 @@ def bench_packs() -> dict:
             outcomes = run_jobs(batch.jobs, workers=workers, progress=False)
             timings[workers] = time.perf_counter() - t
             failed = [p for p, o in outcomes.items() if not o.ok]
-            say(f"20 packs with {workers} worker(s): {timings[workers]:.1f} s"
-                + (f" ({len(failed)} failed: {failed})" if failed else ""))
+            say(
+                f"20 packs with {workers} worker(s): {timings[workers]:.1f} s"
+                + (f" ({len(failed)} failed: {failed})" if failed else "")
+            )
         say(f"speed-up with 2 workers: {timings[1] / timings[2]:.2f}x (goal >= 1.7x)")
         per_pack = timings[1] / len(batch.jobs)
-        say(f"warm batch, 1 worker: {per_pack:.2f} s per pack; ratio {per_pack / trivial:.2f}x the trivial "
-            f"notebook (goal <= 1.0x)")
-    return {"pack_ratio_to_trivial": round(pack / trivial, 2),
-            "batch_pack_ratio_to_trivial": round(per_pack / trivial, 2),
-            "two_worker_speedup": round(timings[1] / timings[2], 2)}
+        say(
+            f"warm batch, 1 worker: {per_pack:.2f} s per pack; ratio {per_pack / trivial:.2f}x the trivial "
+            f"notebook (goal <= 1.0x)"
+        )
+    return {
+        "pack_ratio_to_trivial": round(pack / trivial, 2),
+        "batch_pack_ratio_to_trivial": round(per_pack / trivial, 2),
+        "two_worker_speedup": round(timings[1] / timings[2], 2),
+    }
 
 
 def bench_ilr() -> dict:
@@ -228,15 +263,30 @@ def bench_size() -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        kpitools_cmd("demo", "--out", str(data), "--providers", "3", "--learners", "1500",
-                     "--periods", PERIODS)
-        result = build_packs(data / PERIOD, Path(tmp) / "out", base=batch_base(), workers=2,
-                             progress=False)
+        kpitools_cmd(
+            "demo",
+            "--out",
+            str(data),
+            "--providers",
+            "3",
+            "--learners",
+            "1500",
+            "--periods",
+            PERIODS,
+        )
+        result = build_packs(
+            data / PERIOD, Path(tmp) / "out", base=batch_base(), workers=2, progress=False
+        )
         for provider, outcome in sorted(result.outcomes.items()):
             if not outcome.ok:
                 say(f"{provider}: FAILED {outcome.error}")
                 continue
-            learners = sum(1 for _ in open(data / PERIOD / provider / "learners.csv", encoding="utf-8-sig")) - 1
+            learners = (
+                sum(
+                    1 for _ in open(data / PERIOD / provider / "learners.csv", encoding="utf-8-sig")
+                )
+                - 1
+            )
             size = Path(outcome.html_path).stat().st_size / 1e6
             say(f"{provider}: {learners} learners, audit_pack.html {size:.2f} MB (goal <= 1.5 MB)")
     return {}
@@ -248,17 +298,31 @@ def bench_scaling() -> dict:
     return bench()
 
 
-JSON_KEYS = ("national_ratio_to_bare_read", "national_seconds", "pack_ratio_to_trivial",
-             "batch_pack_ratio_to_trivial", "peak_rss_mb", "provider_scaling_ratio")
-BENCHES = {"national": bench_national, "packs": bench_packs, "ilr": bench_ilr, "size": bench_size,
-           "scaling": bench_scaling}
+JSON_KEYS = (
+    "national_ratio_to_bare_read",
+    "national_seconds",
+    "pack_ratio_to_trivial",
+    "batch_pack_ratio_to_trivial",
+    "peak_rss_mb",
+    "provider_scaling_ratio",
+)
+BENCHES = {
+    "national": bench_national,
+    "packs": bench_packs,
+    "ilr": bench_ilr,
+    "size": bench_size,
+    "scaling": bench_scaling,
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(BENCHES),
-                        help=f"comma-separated subset of {', '.join(BENCHES)}")
-    parser.add_argument("--json", metavar="FILE", help="also write the run's figures as JSON to FILE")
+    parser.add_argument(
+        "--only", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}"
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="also write the run's figures as JSON to FILE"
+    )
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHES))
@@ -269,8 +333,12 @@ def main() -> None:
     for name in chosen:
         figures.update(BENCHES[name]())
     if args.json:
-        figures.update(load_average=os.getloadavg(), machine=machine(), date=date.today().isoformat(),
-                       benchmarks=chosen)
+        figures.update(
+            load_average=os.getloadavg(),
+            machine=machine(),
+            date=date.today().isoformat(),
+            benchmarks=chosen,
+        )
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         say(f"figures written to {args.json}")
 

@@ -26,8 +26,14 @@ import tempfile
 from pathlib import Path
 
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 )
 
@@ -44,8 +50,12 @@ def screenshot(page: Path, png: Path, *, width: int, height: int, timeout: int =
     """Render ``page`` (a local HTML file) to ``png`` with a fresh, empty profile."""
     with tempfile.TemporaryDirectory(prefix="kpitools-chromium-") as profile:
         command = [
-            chromium(), *FLAGS, f"--user-data-dir={profile}",
-            f"--window-size={width},{height}", f"--screenshot={png}", page.resolve().as_uri(),
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            page.resolve().as_uri(),
         ]
         subprocess.run(command, check=True, timeout=timeout, capture_output=True)
     if not png.exists():
@@ -59,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs")
     parser.add_argument("--providers", type=int, default=2, help="how many packs to capture")
     parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=1600, help="pack screenshot height (first screen)")
+    parser.add_argument(
+        "--height", type=int, default=1600, help="pack screenshot height (first screen)"
+    )
     args = parser.parse_args(argv)
     index = args.period_out / "index.html"
     if not index.exists():
@@ -67,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     target = args.out or args.period_out.parent / "screenshots" / args.period_out.name
     target.mkdir(parents=True, exist_ok=True)
     pages = [("index", index)] + [
-        (pack.parent.name, pack) for pack in sorted(args.period_out.glob("*/audit_pack.html"))[: args.providers]
+        (pack.parent.name, pack)
+        for pack in sorted(args.period_out.glob("*/audit_pack.html"))[: args.providers]
     ]
     for name, page in pages:
         height = 1400 if name == "index" else args.height

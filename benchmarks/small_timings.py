@@ -28,8 +28,10 @@ HOSTILE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ilr" 
 
 def say(what: str, measured: float, goal: float, unit: str) -> bool:
     met = measured < goal
-    print(f"{what:<58} {measured:8.3f} {unit:<2}  goal < {goal:g} {unit}  {'yes' if met else 'NO'}",
-          flush=True)
+    print(
+        f"{what:<58} {measured:8.3f} {unit:<2}  goal < {goal:g} {unit}  {'yes' if met else 'NO'}",
+        flush=True,
+    )
     return met
 
 
@@ -41,8 +43,10 @@ def demo_generation() -> list[bool]:
         started = time.process_time()
         generate(Path(out))
         written = time.process_time() - started
-    return [say("demo, three months built in memory (CPU)", built, 4.0, "s"),
-            say("demo, three months written with ILR files (CPU)", written, 12.0, "s")]
+    return [
+        say("demo, three months built in memory (CPU)", built, 4.0, "s"),
+        say("demo, three months written with ILR files (CPU)", written, 12.0, "s"),
+    ]
 
 
 def refusal_ms(path: Path) -> float:
@@ -64,8 +68,11 @@ def hostile_ilr() -> list[bool]:
     with tempfile.TemporaryDirectory() as folder:
         padded = Path(folder) / "padded.xml"
         padded.write_text(f"{declaration}\n<!-- {'x' * 70_000} -->\n{rest}", encoding="utf-8")
-        results.append(say("hostile ILR, DOCTYPE after 70 KB of comment (wall)",
-                           refusal_ms(padded), 1000, "ms"))
+        results.append(
+            say(
+                "hostile ILR, DOCTYPE after 70 KB of comment (wall)", refusal_ms(padded), 1000, "ms"
+            )
+        )
     return results
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "load_provider",
 ]
 
+
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
         raise AttributeError(f"module 'kpitools' has no attribute {name!r}")

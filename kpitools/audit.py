@@ -77,8 +77,14 @@ def audit_provider(
     """
     loaded = _load(Path(provider_dir), previous_dir, rules)
     period = period or layout.provider_period(provider_dir)
-    audit = audit_return(loaded.current, as_of=as_of, rules=rules, period=period,
-                         previous=loaded.previous, notes=loaded.notes)
+    audit = audit_return(
+        loaded.current,
+        as_of=as_of,
+        rules=rules,
+        period=period,
+        previous=loaded.previous,
+        notes=loaded.notes,
+    )
     if trend_months:
         from kpitools.kpis.trends import provider_trends
 
@@ -108,11 +114,14 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
     check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
     found = previous_dir is not None and Path(previous_dir).is_dir()
-    return _paired(current, previous_dir, load_provider(previous_dir, rules=rules) if found else None)
+    return _paired(
+        current, previous_dir, load_provider(previous_dir, rules=rules) if found else None
+    )
 
 
-def _paired(current: ProviderReturn, previous_dir: Path | None,
-            previous: ProviderReturn | None) -> _Loaded:
+def _paired(
+    current: ProviderReturn, previous_dir: Path | None, previous: ProviderReturn | None
+) -> _Loaded:
     """A return with its previous month's (loaded when ``previous_dir`` is a folder),
     with the notes that say which.
 
@@ -124,11 +133,14 @@ def _paired(current: ProviderReturn, previous_dir: Path | None,
         _same_provider(current, previous)
         notes.append(f"previous return: {Path(previous_dir).as_posix()}")
     elif previous_dir is not None:
-        notes.append(f"no previous return found at {Path(previous_dir).as_posix()}: "
-                     "restatements (RESTATED-*) not checked")
+        notes.append(
+            f"no previous return found at {Path(previous_dir).as_posix()}: "
+            "restatements (RESTATED-*) not checked"
+        )
     else:
-        notes.append("no previous month's return beside this one: restatements "
-                     "(RESTATED-*) not checked")
+        notes.append(
+            "no previous month's return beside this one: restatements (RESTATED-*) not checked"
+        )
     return _Loaded(current, previous, notes)
 
 
@@ -146,22 +158,32 @@ def _load_period(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
                 checked.append(task)
             except KpiToolsError as error:
                 checked.append(error)
-        folders = [folder for task in checked if isinstance(task, _ProviderTask)
-                   for folder in (task.provider_dir, task.previous_dir)
-                   if folder is not None and (folder == task.provider_dir or folder.is_dir())]
+        folders = [
+            folder
+            for task in checked
+            if isinstance(task, _ProviderTask)
+            for folder in (task.provider_dir, task.previous_dir)
+            if folder is not None and (folder == task.provider_dir or folder.is_dir())
+        ]
         rules = tasks[0].rules if tasks else None
         returns = dict(zip(folders, load_providers(folders, rules=rules), strict=True))
-        return [task if isinstance(task, KpiToolsError) else _loaded(task, returns)
-                for task in checked]
+        return [
+            task if isinstance(task, KpiToolsError) else _loaded(task, returns) for task in checked
+        ]
     except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning("loading the period's returns together failed (%s: %s); each provider "
-                    "is loaded on its own", type(error).__name__, error)
+        log.warning(
+            "loading the period's returns together failed (%s: %s); each provider "
+            "is loaded on its own",
+            type(error).__name__,
+            error,
+        )
         log.debug("period loading failed", exc_info=error)
         return [_load_task(task) for task in tasks]
 
 
-def _loaded(task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
-            ) -> _Loaded | KpiToolsError:
+def _loaded(
+    task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
+) -> _Loaded | KpiToolsError:
     """One task's returns, loaded by :func:`_load_period`, paired as :func:`_load` does."""
     current = returns[task.provider_dir]
     previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
@@ -208,8 +230,14 @@ def audit_single_provider(
     Raises:
         KpiToolsError: as :func:`audit_provider`; or ``period_dir`` is not a folder.
     """
-    audit = audit_provider(provider_dir, as_of=as_of, rules=rules, period=period,
-                           previous_dir=previous_dir, trend_months=trend_months)
+    audit = audit_provider(
+        provider_dir,
+        as_of=as_of,
+        rules=rules,
+        period=period,
+        previous_dir=previous_dir,
+        trend_months=trend_months,
+    )
     if period_dir is None:
         audit.notes.append(SINGLE_PROVIDER_NOTE)
     else:
@@ -299,32 +327,51 @@ def audit_return(
     rules = rules or Rules()
     outside = as_of_outside(as_of, period)
     skipped = unchecked(current, previous)
-    notes = [*learner_notes(current), *([outside] if outside else []), *(notes or []),
-             *skipped.values()]
+    notes = [
+        *learner_notes(current),
+        *([outside] if outside else []),
+        *(notes or []),
+        *skipped.values(),
+    ]
     if kpi_results is None:
-        kpi_results = compute_all(measured(current, as_of), as_of=as_of, rules=rules,
-                                  not_supplied=current.not_supplied)
+        kpi_results = compute_all(
+            measured(current, as_of), as_of=as_of, rules=rules, not_supplied=current.not_supplied
+        )
     # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
     # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
     if ilr is None:
         from kpitools.ilr.reconcile import ilr_review
 
         ilr = ilr_review(current, as_of=as_of, rules=rules)
-    ilr_findings = [f for f in ilr.findings
-                    if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))]
-    irregularities = _irregularities(current, previous, as_of=as_of, rules=rules,
-                                     checked=checked) + ilr_findings
+    ilr_findings = [
+        f
+        for f in ilr.findings
+        if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))
+    ]
+    irregularities = (
+        _irregularities(current, previous, as_of=as_of, rules=rules, checked=checked) + ilr_findings
+    )
     # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
     if worklists is None:
         worklists = provider_worklists(current, as_of=as_of, rules=rules, breach=breach)
     worklists = {**worklists, **ilr.worklists}
-    log.info("%s: %d KPI results, %d irregularities", current.provider_id, len(kpi_results),
-             len(irregularities))
+    log.info(
+        "%s: %d KPI results, %d irregularities",
+        current.provider_id,
+        len(kpi_results),
+        len(irregularities),
+    )
     return ProviderAudit(
-        provider=current, as_of=as_of, rules=rules, kpi_results=kpi_results, period=period,
-        irregularities=irregularities, previous=previous, notes=notes,
-        worklists=worklists, charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules,
-                                                    cofunding=cofunding),
+        provider=current,
+        as_of=as_of,
+        rules=rules,
+        kpi_results=kpi_results,
+        period=period,
+        irregularities=irregularities,
+        previous=previous,
+        notes=notes,
+        worklists=worklists,
+        charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules, cofunding=cofunding),
     )
 
 
@@ -339,19 +386,33 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
     if count is None or count.accepted:
         return []
     if count.read == 0:
-        return ["No learners yet: the learners table has no rows, so no learner KPI can be "
-                "measured until learners start."]
+        return [
+            "No learners yet: the learners table has no rows, so no learner KPI can be "
+            "measured until learners start."
+        ]
     rejected = current.rejected[current.rejected["table"] == "learners"]
-    reasons = (rejected.drop_duplicates(["source", "column", "reason"])
-               .groupby(["column", "reason"], sort=False).size()
-               .sort_values(ascending=False, kind="stable").head(top))
-    listed = "; ".join(f"{column}: {reason} ({rows} rows)" for (column, reason), rows in reasons.items())
-    return [f"Every learner row was rejected ({count.rejected} of {count.read}), so no learner "
-            f"KPI can be measured until the file is corrected. Top reasons: {listed}."]
+    reasons = (
+        rejected.drop_duplicates(["source", "column", "reason"])
+        .groupby(["column", "reason"], sort=False)
+        .size()
+        .sort_values(ascending=False, kind="stable")
+        .head(top)
+    )
+    listed = "; ".join(
+        f"{column}: {reason} ({rows} rows)" for (column, reason), rows in reasons.items()
+    )
+    return [
+        f"Every learner row was rejected ({count.rejected} of {count.read}), so no learner "
+        f"KPI can be measured until the file is corrected. Top reasons: {listed}."
+    ]
 
 
 def _irregularities(
-    current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date, rules: Rules,
+    current: ProviderReturn,
+    previous: ProviderReturn | None,
+    *,
+    as_of: date,
+    rules: Rules,
     checked: list[Finding] | None = None,
 ) -> list[Finding]:
     findings = future_dated(current.tables, as_of=as_of)
@@ -408,8 +469,14 @@ def audit_period(
         previous_period_dir = layout.previous_period_dir(period_dir)
     folders = layout.provider_folders(period_dir)
     tasks = [
-        _ProviderTask(folder, None if previous_period_dir is None
-                      else previous_period_dir / folder.name, as_of, rules, period, trend_months)
+        _ProviderTask(
+            folder,
+            None if previous_period_dir is None else previous_period_dir / folder.name,
+            as_of,
+            rules,
+            period,
+            trend_months,
+        )
         for folder in folders
     ]
     results: dict[str, ProviderAudit | KpiToolsError] = {}
@@ -418,8 +485,9 @@ def audit_period(
             if isinstance(result, KpiToolsError):
                 log.warning("%s: %s", folder.name, result.one_line())
             results[folder.name] = result
-        _period_portfolio({k: v for k, v in results.items() if isinstance(v, ProviderAudit)},
-                          as_of=as_of)
+        _period_portfolio(
+            {k: v for k, v in results.items() if isinstance(v, ProviderAudit)}, as_of=as_of
+        )
     if period_out is not None and pseudonym_key is not None:
         _follow_up(results, period_out, pseudonym_key)
     return results
@@ -434,15 +502,20 @@ def _period_portfolio(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
         log.warning("cross-provider checks failed: %s: %s", type(error).__name__, error)
         log.debug("cross-provider checks failed", exc_info=error)
         for audit in audits.values():
-            audit.notes.append(f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
-                               f"failed on an unexpected error ({type(error).__name__}) and "
-                               "are missing from this audit")
+            audit.notes.append(
+                f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
+                f"failed on an unexpected error ({type(error).__name__}) and "
+                "are missing from this audit"
+            )
             if BREACH_RISK not in audit.worklists:  # the provider's own hazard, as alone
-                audit.worklists = with_breach_risk(audit.worklists, breach_risk(
-                    audit.provider, as_of=as_of, rules=audit.rules))
+                audit.worklists = with_breach_risk(
+                    audit.worklists, breach_risk(audit.provider, as_of=as_of, rules=audit.rules)
+                )
 
 
-def _follow_up(results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes) -> None:
+def _follow_up(
+    results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes
+) -> None:
     """Each audit's register follow-up, once every finding is in (the cross-provider
     ones too); a provider whose follow-up fails on an unexpected error fails alone."""
     for provider_id, audit in results.items():
@@ -451,7 +524,9 @@ def _follow_up(results: dict[str, ProviderAudit | KpiToolsError], period_out: Pa
         try:
             audit.followup = provider_followup(audit, RegisterTrail(period_out / provider_id, key))
         except Exception as error:  # a fault in kpitools: that provider fails, not the period
-            log.warning("%s: register follow-up failed: %s: %s", provider_id, type(error).__name__, error)
+            log.warning(
+                "%s: register follow-up failed: %s: %s", provider_id, type(error).__name__, error
+            )
             results[provider_id] = ProviderFailure.during("register follow-up", error)
 
 
@@ -478,20 +553,34 @@ def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
         return ProviderFailure.during("audit", error, path=task.provider_dir)
 
 
-def _finish_task(task: _ProviderTask, loaded: _Loaded, kpi_results: list[KpiResult] | None = None,
-                 checked: list[Finding] | None = None, cofunding: pd.DataFrame | None = None,
-                 worklists: Mapping[str, pd.DataFrame] | None = None,
-                 ilr: IlrReview | None = None, *,
-                 trends: bool = True) -> ProviderAudit | KpiToolsError:
+def _finish_task(
+    task: _ProviderTask,
+    loaded: _Loaded,
+    kpi_results: list[KpiResult] | None = None,
+    checked: list[Finding] | None = None,
+    cofunding: pd.DataFrame | None = None,
+    worklists: Mapping[str, pd.DataFrame] | None = None,
+    ilr: IlrReview | None = None,
+    *,
+    trends: bool = True,
+) -> ProviderAudit | KpiToolsError:
     """The audit of a loaded return (its KPI results, checks and worklists when already
     built), with its trends when ``trends`` and the task asks for them."""
     try:
-        audit = audit_return(loaded.current, as_of=task.as_of, rules=task.rules,
-                             period=task.period or layout.provider_period(task.provider_dir),
-                             previous=loaded.previous, notes=loaded.notes,
-                             kpi_results=kpi_results, checked=checked, cofunding=cofunding,
-                             worklists=worklists, ilr=ilr,
-                             breach=False)  # the period adds it (_portfolio_checks)
+        audit = audit_return(
+            loaded.current,
+            as_of=task.as_of,
+            rules=task.rules,
+            period=task.period or layout.provider_period(task.provider_dir),
+            previous=loaded.previous,
+            notes=loaded.notes,
+            kpi_results=kpi_results,
+            checked=checked,
+            cofunding=cofunding,
+            worklists=worklists,
+            ilr=ilr,
+            breach=False,
+        )  # the period adds it (_portfolio_checks)
     except KpiToolsError as error:
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
@@ -525,8 +614,11 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
     period (:func:`kpitools.kpis.trends.period_trends`). The returns are validated
     together (:func:`_load_period`)."""
     loaded = _load_period(tasks)
-    returns = {task.provider_dir.name: found.current for task, found in zip(tasks, loaded, strict=True)
-               if isinstance(found, _Loaded)}
+    returns = {
+        task.provider_dir.name: found.current
+        for task, found in zip(tasks, loaded, strict=True)
+        if isinstance(found, _Loaded)
+    }
     kpis: dict[str, list[KpiResult]] = {}
     checked: dict[str, list[Finding]] = {}
     cofunding: dict[str, pd.DataFrame] = {}
@@ -534,28 +626,46 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
     if tasks and returns:
         as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
         try:
-            kpis = compute_period({p: measured(r, as_of) for p, r in returns.items()},
-                                  as_of=as_of, rules=rules,
-                                  not_supplied={p: r.not_supplied for p, r in returns.items()})
-            pairs = {task.provider_dir.name: (found.current, found.previous)
-                     for task, found in zip(tasks, loaded, strict=True) if isinstance(found, _Loaded)}
+            kpis = compute_period(
+                {p: measured(r, as_of) for p, r in returns.items()},
+                as_of=as_of,
+                rules=rules,
+                not_supplied={p: r.not_supplied for p, r in returns.items()},
+            )
+            pairs = {
+                task.provider_dir.name: (found.current, found.previous)
+                for task, found in zip(tasks, loaded, strict=True)
+                if isinstance(found, _Loaded)
+            }
             checked = run_period_checks(pairs, as_of=as_of, rules=rules)
             cofunding = period_cofunding_due_vs_paid(
-                {p: measured(r, as_of) for p, r in returns.items()}, as_of=as_of, rules=rules)
+                {p: measured(r, as_of) for p, r in returns.items()}, as_of=as_of, rules=rules
+            )
         except Exception as error:  # a fault in kpitools: each provider on its own
             kpis, checked, cofunding = {}, {}, {}
-            log.warning("the period's KPIs and checks failed (%s: %s); each provider is "
-                        "audited on its own", type(error).__name__, error)
+            log.warning(
+                "the period's KPIs and checks failed (%s: %s); each provider is audited on its own",
+                type(error).__name__,
+                error,
+            )
             log.debug("period KPIs and checks failed", exc_info=error)
         worklists = _period_worklists(returns, as_of=as_of, rules=rules)
     reviews = _period_ilr_reviews(tasks, returns)
-    results = [found if isinstance(found, KpiToolsError)
-               else _finish_task(task, found, kpis.get(task.provider_dir.name),
-                                 checked.get(task.provider_dir.name),
-                                 cofunding.get(task.provider_dir.name),
-                                 worklists.get(task.provider_dir.name),
-                                 reviews.get(task.provider_dir.name), trends=False)
-               for task, found in zip(tasks, loaded, strict=True)]
+    results = [
+        found
+        if isinstance(found, KpiToolsError)
+        else _finish_task(
+            task,
+            found,
+            kpis.get(task.provider_dir.name),
+            checked.get(task.provider_dir.name),
+            cofunding.get(task.provider_dir.name),
+            worklists.get(task.provider_dir.name),
+            reviews.get(task.provider_dir.name),
+            trends=False,
+        )
+        for task, found in zip(tasks, loaded, strict=True)
+    ]
     audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
     if tasks and tasks[0].trend_months and audits:
         from kpitools.kpis.trends import period_trends
@@ -566,21 +676,26 @@ def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsEr
     return results
 
 
-def _period_worklists(returns: Mapping[str, ProviderReturn], *, as_of: date,
-                      rules: Rules) -> dict[str, dict[str, pd.DataFrame]]:
+def _period_worklists(
+    returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
+) -> dict[str, dict[str, pd.DataFrame]]:
     """Every return's worklists built once for the period, the breach risk left out (the
     portfolio step adds it); none when that faults, so that each audit builds its own."""
     try:
         return period_worklists(returns, as_of=as_of, rules=rules, breach=False)
     except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning("the period's worklists failed (%s: %s); each provider's are built on "
-                    "its own", type(error).__name__, error)
+        log.warning(
+            "the period's worklists failed (%s: %s); each provider's are built on its own",
+            type(error).__name__,
+            error,
+        )
         log.debug("period worklists failed", exc_info=error)
         return {}
 
 
-def _period_ilr_reviews(tasks: list[_ProviderTask],
-                        returns: dict[str, ProviderReturn]) -> dict[str, IlrReview]:
+def _period_ilr_reviews(
+    tasks: list[_ProviderTask], returns: dict[str, ProviderReturn]
+) -> dict[str, IlrReview]:
     """The ILR review of every loaded return, made once for the period; none (each
     provider reviews its own) when that step fails on an unexpected error."""
     if not tasks or not returns:
@@ -590,8 +705,11 @@ def _period_ilr_reviews(tasks: list[_ProviderTask],
     try:
         return period_ilr_reviews(returns, as_of=tasks[0].as_of, rules=tasks[0].rules or Rules())
     except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning("the period's ILR review failed (%s: %s); each provider's ILR is "
-                    "reviewed on its own", type(error).__name__, error)
+        log.warning(
+            "the period's ILR review failed (%s: %s); each provider's ILR is reviewed on its own",
+            type(error).__name__,
+            error,
+        )
         log.debug("period ILR review failed", exc_info=error)
         return {}
 
@@ -634,4 +752,3 @@ def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> No
     rules = next(iter(audits.values())).rules  # one rule set for the whole period
     for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
         audits[provider_id].worklists = with_breach_risk(audits[provider_id].worklists, risk)
-

@@ -53,6 +53,8 @@ def iso(value: object, *, missing: str = "") -> str:
     except (TypeError, ValueError):  # not a scalar: let pandas say what it is below
         pass
     return pd.Timestamp(value).date().isoformat()
+
+
 def parse_period(period: str) -> tuple[int, int]:
     """``"2023-03"`` → ``(2023, 3)``; anything else is a ValueError."""
     match = _PERIOD.match(str(period))
@@ -89,9 +91,11 @@ def as_of_outside(as_of: date, period: str | None) -> str | None:
         return None
     if (as_of.year, as_of.month) == (year, month):
         return None
-    return (f"as_of {as_of.isoformat()} is outside the period {period} "
-            f"({period}-01 to {period_end(period).isoformat()}): the figures are measured at "
-            f"{as_of.isoformat()}, not at the period's end")
+    return (
+        f"as_of {as_of.isoformat()} is outside the period {period} "
+        f"({period}-01 to {period_end(period).isoformat()}): the figures are measured at "
+        f"{as_of.isoformat()}, not at the period's end"
+    )
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -107,8 +111,12 @@ def parse_date(value: object, *, name: str, where: str = "") -> date | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
-        raise ParameterError(f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None)
+        raise ParameterError(
+            f"{name} must be a date written YYYY-MM-DD, got {value!r}", path=where or None
+        )
     try:
         return date.fromisoformat(value.strip())
     except ValueError as error:
-        raise ParameterError(f"{name} {value!r} is not a real date ({error})", path=where or None) from None
+        raise ParameterError(
+            f"{name} {value!r} is not a real date ({error})", path=where or None
+        ) from None

@@ -59,10 +59,16 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.group()
 @click.version_option(__version__, prog_name="kpitools")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
-@click.option("--memory-limit", "memory_limit", type=click.FloatRange(0), default=None, metavar="MB",
-              help="Refuse, before loading, a provider whose audit is estimated to need more "
-                   "memory than MB (0: no limit; default: 80% of the memory available, or "
-                   "$KPITOOLS_MEMORY_LIMIT_MB).")
+@click.option(
+    "--memory-limit",
+    "memory_limit",
+    type=click.FloatRange(0),
+    default=None,
+    metavar="MB",
+    help="Refuse, before loading, a provider whose audit is estimated to need more "
+    "memory than MB (0: no limit; default: 80% of the memory available, or "
+    "$KPITOOLS_MEMORY_LIMIT_MB).",
+)
 def main(verbose: bool, memory_limit: float | None) -> None:
     """Audit the KPIs of Skills Bootcamps from providers' monthly returns."""
     from kpitools.io.workers import skip_unused_imports
@@ -87,9 +93,12 @@ def main(verbose: bool, memory_limit: float | None) -> None:
 
 @main.command()
 @click.argument("provider_dirs", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--include-pii", is_flag=True,
-              help="Show rejected values that could be personal data (names, ULNs, contact "
-                   "details, every value of a misaligned row); withheld by default.")
+@click.option(
+    "--include-pii",
+    is_flag=True,
+    help="Show rejected values that could be personal data (names, ULNs, contact "
+    "details, every value of a misaligned row); withheld by default.",
+)
 @friendly_errors
 def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     """Read and validate provider folders; list every rejected row with its reasons.
@@ -118,7 +127,11 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
         withheld = withheld_values(provider.rejected) & (not include_pii)
         for entry, hide in zip(provider.rejected.itertuples(index=False), withheld, strict=True):
             message = rejection_message(
-                entry.source, entry.column, WITHHELD if hide else entry.value, entry.reason, entry.rule
+                entry.source,
+                entry.column,
+                WITHHELD if hide else entry.value,
+                entry.reason,
+                entry.rule,
             )
             echo(f"  {message}")
         if len(provider.rejected) and status == 0:
@@ -135,8 +148,10 @@ def _date_option(value: str | None) -> Any:
     return parse_date(value, name="--as-of") if value else None
 
 
-_NOTEBOOKS_HELP = ("Folder of provider_pack.ipynb and portfolio.ipynb (default: the checkout's "
-                   "notebooks/, or $KPITOOLS_NOTEBOOKS); needed with a non-editable install.")
+_NOTEBOOKS_HELP = (
+    "Folder of provider_pack.ipynb and portfolio.ipynb (default: the checkout's "
+    "notebooks/, or $KPITOOLS_NOTEBOOKS); needed with a non-editable install."
+)
 _PDF_HELP = "Also print each pack to audit_pack.pdf (A4) with Debian's chromium, when installed."
 
 
@@ -183,21 +198,67 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
 
 @main.command("packs")
 @click.argument("period_dir", type=click.Path(file_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output root; packs go to OUT/PERIOD/<provider>.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Local worker processes.")
-@click.option("--as-of", "as_of", default=None, help="Measurement date YYYY-MM-DD (default: the period's last day).")
-@click.option("--include-pii", is_flag=True, default=None, help="Show names, ULNs and contact details (off by default).")
-@click.option("--params", "params_file", default=None, type=click.Path(dir_okay=False), help="Common params YAML: rules, include_pii, as_of, pseudonym_key_file.")
-@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output root; packs go to OUT/PERIOD/<provider>.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Local worker processes.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Measurement date YYYY-MM-DD (default: the period's last day).",
+)
+@click.option(
+    "--include-pii",
+    is_flag=True,
+    default=None,
+    help="Show names, ULNs and contact details (off by default).",
+)
+@click.option(
+    "--params",
+    "params_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Common params YAML: rules, include_pii, as_of, pseudonym_key_file.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--cell-timeout", default=600, show_default=True, type=click.IntRange(1), help="Seconds any notebook cell may run.")
+@click.option(
+    "--cell-timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds any notebook cell may run.",
+)
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @click.option("--pdf", is_flag=True, help=_PDF_HELP)
 @friendly_errors
 def packs_command(
-    period_dir: str, out: str, workers: int, as_of: str | None, include_pii: bool | None,
-    params_file: str | None, scheduler: str | None, no_progress: bool, cell_timeout: int,
-    notebooks: str | None, pdf: bool,
+    period_dir: str,
+    out: str,
+    workers: int,
+    as_of: str | None,
+    include_pii: bool | None,
+    params_file: str | None,
+    scheduler: str | None,
+    no_progress: bool,
+    cell_timeout: int,
+    notebooks: str | None,
+    pdf: bool,
 ) -> None:
     """Audit every provider of DATA/PERIOD once, build each pack and the index page.
 
@@ -218,9 +279,16 @@ def packs_command(
     if outside:
         echo(f"warning: {outside}", err=True)
     result = build_packs(
-        period_dir, out, base=base, as_of=measured,
-        workers=workers, scheduler=scheduler, progress=not no_progress, cell_timeout=cell_timeout,
-        notebooks=notebooks, pdf=pdf,
+        period_dir,
+        out,
+        base=base,
+        as_of=measured,
+        workers=workers,
+        scheduler=scheduler,
+        progress=not no_progress,
+        cell_timeout=cell_timeout,
+        notebooks=notebooks,
+        pdf=pdf,
     )
     if pdf:
         _pdf_report([o for _, o in sorted(result.outcomes.items())])
@@ -234,8 +302,11 @@ def packs_command(
     if result.index is None or not result.index.ok:
         echo(f"error: index page FAILED: {result.index.error if result.index else ''}", err=True)
     built = sum(o.ok for o in result.outcomes.values())
-    others = "".join(f", {len(found)} {word}" for word, found in
-                     (("skipped", result.skipped), ("stale", result.stale)) if found)
+    others = "".join(
+        f", {len(found)} {word}"
+        for word, found in (("skipped", result.skipped), ("stale", result.stale))
+        if found
+    )
     echo(f"{built} packs built, {len(result.failed)} failed{others}. Open:", err=True)
     if result.index is not None and result.index.html_path:
         echo(result.index.html_path)
@@ -244,12 +315,27 @@ def packs_command(
 
 @main.command("params")
 @click.argument("period_dir", type=click.Path(file_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder for the YAML files, e.g. params/demo/2023-03.")
-@click.option("--packs-out", default="out", show_default=True, help="Output root written into each file.")
-@click.option("--as-of", "as_of", default=None, help="Measurement date YYYY-MM-DD (default: blank = period end).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the YAML files, e.g. params/demo/2023-03.",
+)
+@click.option(
+    "--packs-out", default="out", show_default=True, help="Output root written into each file."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Measurement date YYYY-MM-DD (default: blank = period end).",
+)
 @click.option("--include-pii", is_flag=True, help="Write include_pii: true.")
 @friendly_errors
-def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool) -> None:
+def params_command(
+    period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool
+) -> None:
     """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`.
 
     Exit status: 0 when every file was written, 2 for bad input or arguments.
@@ -267,22 +353,53 @@ def params_command(period_dir: str, out: str, packs_out: str, as_of: str | None,
 
 @main.command()
 @click.argument("provider_dir", type=click.Path(path_type=str))
-@click.option("--as-of", "as_of", default=None,
-              help="Measurement date YYYY-MM-DD (default: the last day of the period "
-                   "folder, DATA/<YYYY-MM>/<provider>).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
-              help="Folder for the CSV worklists and sample_manifest.json.")
-@click.option("--seed", type=int, default=None,
-              help="Seed of the draw (default: a fresh random one, recorded in the manifest).")
-@click.option("--fraction", type=click.FloatRange(0, 1), default=0.10, show_default=True,
-              help="Share of each population to pick.")
-@click.option("--minimum", type=click.IntRange(0), default=5, show_default=True,
-              help="Smallest sample (all cases when the population is smaller).")
-@click.option("--include-pii", is_flag=True,
-              help="Add contact details, learner names and ULNs for the calls.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Measurement date YYYY-MM-DD (default: the last day of the period "
+    "folder, DATA/<YYYY-MM>/<provider>).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=str),
+    help="Folder for the CSV worklists and sample_manifest.json.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the draw (default: a fresh random one, recorded in the manifest).",
+)
+@click.option(
+    "--fraction",
+    type=click.FloatRange(0, 1),
+    default=0.10,
+    show_default=True,
+    help="Share of each population to pick.",
+)
+@click.option(
+    "--minimum",
+    type=click.IntRange(0),
+    default=5,
+    show_default=True,
+    help="Smallest sample (all cases when the population is smaller).",
+)
+@click.option(
+    "--include-pii", is_flag=True, help="Add contact details, learner names and ULNs for the calls."
+)
 @friendly_errors
-def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
-           fraction: float, minimum: int, include_pii: bool) -> None:
+def sample(
+    provider_dir: str,
+    as_of: str | None,
+    out_dir: str,
+    seed: int | None,
+    fraction: float,
+    minimum: int,
+    include_pii: bool,
+) -> None:
     """Draw reproducible verification samples (employers per stage, completers, outcomes).
 
     Learners appear as the provider's ref and the keyed pseudonym. Exit status: 0 when
@@ -301,8 +418,9 @@ def sample(provider_dir: str, as_of: str | None, out_dir: str, seed: int | None,
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
-    sample_set = draw_samples(provider, as_of=measured, seed=chosen_seed, fraction=fraction,
-                              minimum=minimum)
+    sample_set = draw_samples(
+        provider, as_of=measured, seed=chosen_seed, fraction=fraction, minimum=minimum
+    )
     for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for entry in sample_set.manifest()["samples"]:
@@ -315,8 +433,10 @@ def _exit_for_rejected(provider: Any) -> None:
     """Exit 1 when rows of the return were rejected (the outputs are written)."""
     rejected = len(provider.rejected)
     if rejected:
-        echo(f"{rejected} rejected row reason(s): see rejected_rows.csv or "
-                   "`kpitools validate`", err=True)
+        echo(
+            f"{rejected} rejected row reason(s): see rejected_rows.csv or `kpitools validate`",
+            err=True,
+        )
     sys.exit(1 if rejected else 0)
 
 
@@ -325,17 +445,37 @@ def _exit_for_rejected(provider: Any) -> None:
 
 @main.command("kpis")
 @click.argument("provider_dir", type=click.Path(exists=True, file_okay=False, path_type=str))
-@click.option("--as-of", "as_of", required=True,
-              help="Measurement date, YYYY-MM-DD (normally the period's last day).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
-              help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.")
-@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              default=None, help="YAML whose rules: mapping overrides the default rules.")
-@click.option("--period-dir", "period_dir", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="DATA/PERIOD: also run the cross-provider checks against the other providers there.")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    help="Measurement date, YYYY-MM-DD (normally the period's last day).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=str),
+    help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    default=None,
+    help="YAML whose rules: mapping overrides the default rules.",
+)
+@click.option(
+    "--period-dir",
+    "period_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="DATA/PERIOD: also run the cross-provider checks against the other providers there.",
+)
 @friendly_errors
-def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str | None,
-                 period_dir: str | None) -> None:
+def kpis_command(
+    provider_dir: str, as_of: Any, out_dir: str, params_file: str | None, period_dir: str | None
+) -> None:
     """Compute every KPI of one provider's return and write the four output files.
 
     Learners appear as the provider's ref and the keyed pseudonym; no names, ULNs or
@@ -354,14 +494,20 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
     measured = _date_option(as_of)
     check_output_folder(out_dir, inputs=[provider_dir])
     rules = rules_from_params(params_file)
-    audit = audit_single_provider(provider_dir, as_of=measured, rules=rules,
-                                  previous_dir=previous_provider_dir(provider_dir),
-                                  period_dir=period_dir)
+    audit = audit_single_provider(
+        provider_dir,
+        as_of=measured,
+        rules=rules,
+        previous_dir=previous_provider_dir(provider_dir),
+        period_dir=period_dir,
+    )
     naming = provider_naming(audit.provider, audience=WORKING, out_dir=out_dir)
     written = write_provider_outputs(audit, out_dir, naming)
-    echo(f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
-         f"{len(audit.findings())} exception(s), "
-         f"{len(audit.provider.rejected)} rejected row reason(s)")
+    echo(
+        f"{audit.provider_id} as of {audit.as_of.isoformat()}: "
+        f"{len(audit.findings())} exception(s), "
+        f"{len(audit.provider.rejected)} rejected row reason(s)"
+    )
     for warning in audit.provider.warnings:
         echo(f"  warning: {warning}")
     for note in audit.notes:
@@ -370,16 +516,23 @@ def kpis_command(provider_dir: str, as_of: Any, out_dir: str, params_file: str |
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"
             label = f"{result.kpi}{'/' + result.stage if result.stage else ''}"
-            echo(f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
-                       f"{value:>7}  {result.status}")
+            echo(
+                f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
+                f"{value:>7}  {result.status}"
+            )
     for path in written.values():
         echo(str(path))
     _exit_for_rejected(audit.provider)
 
 
 @main.command("rules")
-@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              default=None, help="YAML whose rules: mapping overrides the default rules.")
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    default=None,
+    help="YAML whose rules: mapping overrides the default rules.",
+)
 @friendly_errors
 def rules_command(params_file: str | None) -> None:
     """Print the method statement: each KPI's population, formula and rules in force.
@@ -396,24 +549,52 @@ def rules_command(params_file: str | None) -> None:
 
 
 @main.command("demo")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder to write: <YYYY-MM>/<provider>/... and ground_truth.json.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write: <YYYY-MM>/<provider>/... and ground_truth.json.",
+)
 @click.option("--seed", default=2023, show_default=True, type=int, help="Random seed.")
-@click.option("--periods", default="2023-01,2023-02,2023-03", show_default=True,
-              help="Consecutive reporting periods YYYY-MM, comma-separated, oldest first.")
-@click.option("--providers", default=6, show_default=True, type=int,
-              help="Number of providers (the last one is kept clean).")
-@click.option("--learners", default=1500, show_default=True, type=int,
-              help="Number of learners over all providers.")
-@click.option("--format", "fmt", default="csv", show_default=True,
-              type=click.Choice(["csv", "xlsx", "both"]),
-              help="CSV files, one datasheet.xlsx per provider, or both (xlsx under OUT/xlsx).")
-@click.option("--national", is_flag=True,
-              help="National size: 200 providers, 50,000 learners, about 6,000 employers "
-                   "(overrides --providers and --learners).")
+@click.option(
+    "--periods",
+    default="2023-01,2023-02,2023-03",
+    show_default=True,
+    help="Consecutive reporting periods YYYY-MM, comma-separated, oldest first.",
+)
+@click.option(
+    "--providers",
+    default=6,
+    show_default=True,
+    type=int,
+    help="Number of providers (the last one is kept clean).",
+)
+@click.option(
+    "--learners",
+    default=1500,
+    show_default=True,
+    type=int,
+    help="Number of learners over all providers.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="csv",
+    show_default=True,
+    type=click.Choice(["csv", "xlsx", "both"]),
+    help="CSV files, one datasheet.xlsx per provider, or both (xlsx under OUT/xlsx).",
+)
+@click.option(
+    "--national",
+    is_flag=True,
+    help="National size: 200 providers, 50,000 learners, about 6,000 employers "
+    "(overrides --providers and --learners).",
+)
 @friendly_errors
-def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners: int,
-                 fmt: str, national: bool) -> None:
+def demo_command(
+    out_dir: str, seed: int, periods: str, providers: int, learners: int, fmt: str, national: bool
+) -> None:
     """Write realistic synthetic monthly returns, with known irregularities planted.
 
     Exit status: 0, or 2 for bad arguments.
@@ -427,17 +608,30 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
     if national:
         providers, learners = NATIONAL["providers"], NATIONAL["learners"]
         employers = NATIONAL["employers_per_provider"]
-    truth = generate(Path(out_dir), seed=seed, periods=wanted, providers=providers,
-                     learners=learners, fmt=fmt, employers_per_provider=employers)
+    truth = generate(
+        Path(out_dir),
+        seed=seed,
+        periods=wanted,
+        providers=providers,
+        learners=learners,
+        fmt=fmt,
+        employers_per_provider=employers,
+    )
     stats = truth.stats
-    echo(f"demo data written to {out_dir}: {len(truth.providers)} providers x "
-               f"{len(truth.periods)} periods ({', '.join(truth.periods)}), "
-               f"{stats['learners']} learners")
-    echo(f"completion {stats['completion_rate']:.0%}, co-funded {stats['co_funded_rate']:.0%}, "
-               f"positive outcome (closed windows) {stats['positive_outcome_rate_closed_windows']:.0%}")
-    echo(f"planted: {len(truth.rules())} rule ids, {len(truth.expectations)} expectations; "
-               f"clean: {', '.join(truth.clean_providers)}; ground truth: "
-               f"{Path(out_dir) / 'ground_truth.json'}")
+    echo(
+        f"demo data written to {out_dir}: {len(truth.providers)} providers x "
+        f"{len(truth.periods)} periods ({', '.join(truth.periods)}), "
+        f"{stats['learners']} learners"
+    )
+    echo(
+        f"completion {stats['completion_rate']:.0%}, co-funded {stats['co_funded_rate']:.0%}, "
+        f"positive outcome (closed windows) {stats['positive_outcome_rate_closed_windows']:.0%}"
+    )
+    echo(
+        f"planted: {len(truth.rules())} rule ids, {len(truth.expectations)} expectations; "
+        f"clean: {', '.join(truth.clean_providers)}; ground truth: "
+        f"{Path(out_dir) / 'ground_truth.json'}"
+    )
 
 
 # --- ilr (ILR XML files: streamed, hardened reading and bootcamp mapping) --------------
@@ -445,19 +639,40 @@ def demo_command(out_dir: str, seed: int, periods: str, providers: int, learners
 
 @main.command("ilr")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--m1-days", type=click.IntRange(0), default=None,
-              help="Days from start to M1 for ILR-only learners (rule; default 7).")
-@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              default=None, help="YAML whose rules: mapping overrides the default rules "
-                                 "(e.g. ilr_event_indicators).")
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=str),
-              help="Write learners.csv, interviews.csv, outcomes.csv, ilr_learner_facts.csv "
-                   "and ilr_findings.csv here.")
-@click.option("--include-pii", is_flag=True,
-              help="Write ULNs and names into --out's learners.csv (off by default).")
+@click.option(
+    "--m1-days",
+    type=click.IntRange(0),
+    default=None,
+    help="Days from start to M1 for ILR-only learners (rule; default 7).",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    default=None,
+    help="YAML whose rules: mapping overrides the default rules (e.g. ilr_event_indicators).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Write learners.csv, interviews.csv, outcomes.csv, ilr_learner_facts.csv "
+    "and ilr_findings.csv here.",
+)
+@click.option(
+    "--include-pii",
+    is_flag=True,
+    help="Write ULNs and names into --out's learners.csv (off by default).",
+)
 @friendly_errors
-def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | None,
-                out_dir: str | None, include_pii: bool) -> None:
+def ilr_command(
+    files: tuple[str, ...],
+    m1_days: int | None,
+    params_file: str | None,
+    out_dir: str | None,
+    include_pii: bool,
+) -> None:
     """Read one provider's ILR files; print what maps onto the contract tables and
     which of DfE's bootcamp validation rules the files break.
 
@@ -483,18 +698,21 @@ def ilr_command(files: tuple[str, ...], m1_days: int | None, params_file: str | 
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
     echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")
-    echo(f"learners read: {tables.learners_read} "
-               f"(Skills Bootcamp: {tables.bootcamp_learners}, "
-               f"other learners ignored: {tables.non_bootcamp_learners})")
+    echo(
+        f"learners read: {tables.learners_read} "
+        f"(Skills Bootcamp: {tables.bootcamp_learners}, "
+        f"other learners ignored: {tables.non_bootcamp_learners})"
+    )
     count = tables.counts["learners"]
-    echo(f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
-               f"+ {count.rejected} rejected")
+    echo(
+        f"learners: {count.read} bootcamp rows = {count.accepted} mapped "
+        f"+ {count.rejected} rejected"
+    )
     echo(f"interviews: {len(tables.interviews)}, outcomes: {len(tables.outcomes)}")
     withheld = withheld_values(tables.rejected)
     for entry, hide in zip(tables.rejected.itertuples(index=False), withheld, strict=True):
         value = WITHHELD if hide else repr(entry.value)
-        echo(f"  rejected {entry.source}: {entry.column} {value}: "
-                   f"{entry.reason} [{entry.rule}]")
+        echo(f"  rejected {entry.source}: {entry.column} {value}: {entry.reason} [{entry.rule}]")
     for note in tables.notes:
         echo(f"  note: {note}")
     by_rule = Counter((f.rule, f.severity) for f in tables.findings)

@@ -75,7 +75,9 @@ class ProviderFailure(KpiToolsError):
         self.detail = detail
 
     @classmethod
-    def during(cls, step: str, error: BaseException, *, path: str | Path | None = None) -> ProviderFailure:
+    def during(
+        cls, step: str, error: BaseException, *, path: str | Path | None = None
+    ) -> ProviderFailure:
         """The failure of ``step`` (e.g. ``"audit"``) on ``error``, with its traceback."""
         import traceback
 

@@ -99,7 +99,9 @@ def _same_provider_in(provider_dir: Path, period: str) -> Path:
     return provider_dir.parent.parent / period / provider_dir.name
 
 
-def earlier_provider_dirs(provider_dir: str | Path, period: str, count: int) -> list[tuple[str, Path]]:
+def earlier_provider_dirs(
+    provider_dir: str | Path, period: str, count: int
+) -> list[tuple[str, Path]]:
     """The provider's folders of the ``count`` periods before ``period`` that exist
     beside it (``DATA/<earlier period>/<provider>``; a missing month is skipped), oldest
     first, each with its period."""

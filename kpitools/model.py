@@ -26,11 +26,27 @@ from kpitools.rules import Rules, rule
 # The output files that pass between stages (data-contract.md, "What the toolkit
 # writes"): exact column order.
 KPI_RESULT_COLUMNS: tuple[str, ...] = (
-    "provider_id", "bootcamp_id", "kpi", "stage", "numerator", "denominator", "value",
-    "target", "status", "due_date", "as_of",
+    "provider_id",
+    "bootcamp_id",
+    "kpi",
+    "stage",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "status",
+    "due_date",
+    "as_of",
 )
 EXCEPTION_COLUMNS: tuple[str, ...] = (
-    "provider_id", "bootcamp_id", "kpi", "rule", "severity", "entity", "source", "message",
+    "provider_id",
+    "bootcamp_id",
+    "kpi",
+    "rule",
+    "severity",
+    "entity",
+    "source",
+    "message",
 )
 REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 
@@ -98,8 +114,9 @@ class ProviderReturn:
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_supplied: dict[str, str] = field(default_factory=dict)
-    measured: dict[date, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False,
-                                                          compare=False)
+    measured: dict[date, dict[str, pd.DataFrame]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def provider_name(self) -> str:
@@ -172,8 +189,9 @@ class Finding:
         }
 
 
-def finding(rule_id: str, entity: str, sources: Iterable[str], message: str,
-            bootcamp_id: str = "ALL") -> Finding:
+def finding(
+    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+) -> Finding:
     """A register row for a rule of the catalogue (:mod:`kpitools.rules`), its KPI (or
     ``irregularity``) and severity taken from the catalogue: the one way KPIs, checks
     and the ILR reconciliation build a :class:`Finding`.
@@ -187,13 +205,20 @@ def finding(rule_id: str, entity: str, sources: Iterable[str], message: str,
         bootcamp_id: the bootcamp concerned, or ``ALL``.
     """
     entry = rule(rule_id)
-    return Finding(kpi=entry.kpi, rule=rule_id, severity=entry.severity, entity=entity,
-                   source=join_sources(sources), message=message,
-                   bootcamp_id=bootcamp_id or "ALL")
+    return Finding(
+        kpi=entry.kpi,
+        rule=rule_id,
+        severity=entry.severity,
+        entity=entity,
+        source=join_sources(sources),
+        message=message,
+        bootcamp_id=bootcamp_id or "ALL",
+    )
 
 
-def irregularity(rule_id: str, entity: str, sources: Iterable[str], message: str,
-                 bootcamp_id: str = "ALL") -> Finding:
+def irregularity(
+    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+) -> Finding:
     """:func:`finding` for an irregularity; a rule of a KPI is a ValueError."""
     if rule(rule_id).kpi != IRREGULARITY:
         raise ValueError(f"{rule_id} is a {rule(rule_id).kpi} rule, not an irregularity")
@@ -297,10 +322,15 @@ class FollowUp:
         frame = self.exceptions
         counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
         counts.update(
-            total=len(frame), new=int((frame["change"] == NEW).sum()),
-            recurring=int((frame["change"] == RECURRING).sum()), resolved=len(self.resolved),
-            reopened=int(((frame["change"] == RECURRING)
-                          & frame["status"].isin(("resolved", "accepted"))).sum()),
+            total=len(frame),
+            new=int((frame["change"] == NEW).sum()),
+            recurring=int((frame["change"] == RECURRING).sum()),
+            resolved=len(self.resolved),
+            reopened=int(
+                (
+                    (frame["change"] == RECURRING) & frame["status"].isin(("resolved", "accepted"))
+                ).sum()
+            ),
         )
         return counts
 

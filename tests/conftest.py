@@ -69,8 +69,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GroundTrut
 def small_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo (3 providers, 900 learners, 2023-02 and 2023-03, planted
     irregularities) for the tests that build a period end to end. Read-only."""
-    return _shared_demo(tmp_path_factory, "demo_small", providers=3, learners=900, periods=SMALL_PERIODS)
-
+    return _shared_demo(
+        tmp_path_factory, "demo_small", providers=3, learners=900, periods=SMALL_PERIODS
+    )
 
 
 DEMO_FIXTURES = frozenset({"demo_dir", "small_demo_dir"})

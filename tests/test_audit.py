@@ -43,8 +43,7 @@ def _period(root: Path) -> Path:
 
 def test_audit_provider_from_folder(tmp_path):
     period_dir = _period(tmp_path)
-    audit = audit_provider(period_dir / "P1", as_of=AS_OF,
-                           previous_dir=tmp_path / "2023-02" / "P1")
+    audit = audit_provider(period_dir / "P1", as_of=AS_OF, previous_dir=tmp_path / "2023-02" / "P1")
     assert isinstance(audit, ProviderAudit)
     assert (audit.provider_id, audit.period, audit.rules) == ("P1", "2023-03", Rules())
     assert audit.previous is not None
@@ -75,8 +74,17 @@ def test_kpis_command_writes_byte_identical_csvs(tmp_path):
     runner = CliRunner()
     outputs = []
     for name in ("a", "b"):
-        result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
-                                      "--out", str(tmp_path / name)])
+        result = runner.invoke(
+            main,
+            [
+                "kpis",
+                str(period_dir / "P1"),
+                "--as-of",
+                "2023-03-31",
+                "--out",
+                str(tmp_path / name),
+            ],
+        )
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.csv")})
     assert sorted(outputs[0]) == ["exceptions.csv", "kpi_results.csv", "rejected_rows.csv"]
@@ -93,8 +101,10 @@ def test_kpis_command_exits_1_when_rows_were_rejected(tmp_path):
     width = len(header.split(","))
     with learners.open("a", encoding="utf-8") as handle:
         handle.write("LX,B1" + "," * (width - 2) + "\n")  # required columns blank
-    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31", "--out", str(tmp_path / "o")],
+    )
     assert result.exit_code == 1, result.output
     assert "rejected row reason(s)" in result.output
     rejected = (tmp_path / "o" / "rejected_rows.csv").read_text(encoding="utf-8")
@@ -107,14 +117,36 @@ def test_kpis_command_applies_params_rules_and_refuses_unknown_keys(tmp_path):
     # drop-out 1/5 = 20 %: at_risk at the default limit (above 16 %), on_track at 50 %
     params.write_text("rules:\n  dropout_limit: 0.5\n", encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
-                                  "--out", str(tmp_path / "o"), "--params", str(params)])
+    result = runner.invoke(
+        main,
+        [
+            "kpis",
+            str(period_dir / "P1"),
+            "--as-of",
+            "2023-03-31",
+            "--out",
+            str(tmp_path / "o"),
+            "--params",
+            str(params),
+        ],
+    )
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if "learner_dropout" in x)
     assert line.split()[-1] == "on_track"
     params.write_text("rules:\n  dropout_limt: 0.5\n", encoding="utf-8")
-    result = runner.invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
-                                  "--out", str(tmp_path / "o"), "--params", str(params)])
+    result = runner.invoke(
+        main,
+        [
+            "kpis",
+            str(period_dir / "P1"),
+            "--as-of",
+            "2023-03-31",
+            "--out",
+            str(tmp_path / "o"),
+            "--params",
+            str(params),
+        ],
+    )
     assert result.exit_code == 2
     assert "unknown rule(s) dropout_limt" in result.output
     assert "Traceback" not in result.output
@@ -122,8 +154,10 @@ def test_kpis_command_applies_params_rules_and_refuses_unknown_keys(tmp_path):
 
 def test_kpis_command_on_unreadable_provider_is_one_line(tmp_path):
     period_dir = _period(tmp_path)
-    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P2"), "--as-of", "2023-03-31",
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        ["kpis", str(period_dir / "P2"), "--as-of", "2023-03-31", "--out", str(tmp_path / "o")],
+    )
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and len(result.output.splitlines()) == 1
 
@@ -133,8 +167,9 @@ def test_no_previous_return_is_said(tmp_path):
     period_dir = _period(tmp_path)
     audit = audit_provider(period_dir / "P1", as_of=AS_OF)
     assert audit.previous is None
-    assert audit.notes == ["no previous month's return beside this one: restatements "
-                           "(RESTATED-*) not checked"]
+    assert audit.notes == [
+        "no previous month's return beside this one: restatements (RESTATED-*) not checked"
+    ]
     assert not [f for f in audit.irregularities if f.rule.startswith("RESTATED-")]
 
 
@@ -164,15 +199,19 @@ def _cofunded_return(*, supplied: bool) -> dict:
 def test_absent_tables_are_not_supplied_and_nothing_is_inferred(tmp_path):
     write_return(tmp_path / "2023-03" / "P1", _cofunded_return(supplied=False))
     audit = audit_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
-    assert audit.provider.not_supplied == {"employer_contacts": "employer_contacts.csv",
-                                           "cofunding_payments": "cofunding_payments.csv"}
+    assert audit.provider.not_supplied == {
+        "employer_contacts": "employer_contacts.csv",
+        "cofunding_payments": "cofunding_payments.csv",
+    }
     assert any(w.startswith("cofunding_payments.csv not supplied") for w in audit.provider.warnings)
     assert audit.provider.counts["learners"].accepted == 6  # L6 is not rejected either
     by_kpi = {}
     for result in audit.kpi_results:
         by_kpi.setdefault(result.kpi, []).append(result)
-    for kpi, missing in (("employer_cofunding", "cofunding_payments.csv"),
-                         ("employer_engagement", "employer_contacts.csv")):
+    for kpi, missing in (
+        ("employer_cofunding", "cofunding_payments.csv"),
+        ("employer_engagement", "employer_contacts.csv"),
+    ):
         assert {r.status for r in by_kpi[kpi]} == {"no_data"}
         assert all(missing in r.notes[0] and "not supplied" in r.notes[0] for r in by_kpi[kpi])
     assert {r.status for r in by_kpi["learner_dropout"]} != {"no_data"}  # needs neither file
@@ -186,7 +225,9 @@ def test_header_only_tables_are_empty_and_missing_evidence_is_a_finding(tmp_path
     assert audit.provider.not_supplied == {}
     rules = [f.rule for f in audit.findings()]
     assert "COF-NO-EVIDENCE" in rules  # L6 past M1, no payment in a supplied table
-    cofunding = [r for r in audit.kpi_results if r.kpi == "employer_cofunding" and r.bootcamp_id == "ALL"]
+    cofunding = [
+        r for r in audit.kpi_results if r.kpi == "employer_cofunding" and r.bootcamp_id == "ALL"
+    ]
     assert cofunding[0].status != "no_data"
 
 
@@ -202,8 +243,17 @@ def test_a_header_only_learners_file_says_no_learners_yet(tmp_path):
     rows = small_return()
     rows["learners"] = []
     write_return(tmp_path / "2023-03" / "P1", rows)
-    result = CliRunner().invoke(main, ["kpis", str(tmp_path / "2023-03" / "P1"), "--as-of", "2023-03-31",
-                                       "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "kpis",
+            str(tmp_path / "2023-03" / "P1"),
+            "--as-of",
+            "2023-03-31",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     # 1: the rows of assessments, interviews and referrals naming those learners are rejected
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
@@ -239,8 +289,9 @@ def test_cross_provider_checks_with_the_period_dir(tmp_path):
     alone = audit_single_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF)
     assert alone.notes[-1] == SINGLE_PROVIDER_NOTE
     assert "DUP-ULN-OVERLAP" not in {f.rule for f in alone.irregularities}
-    together = audit_single_provider(tmp_path / "2023-03" / "P1", as_of=AS_OF,
-                                     period_dir=tmp_path / "2023-03")
+    together = audit_single_provider(
+        tmp_path / "2023-03" / "P1", as_of=AS_OF, period_dir=tmp_path / "2023-03"
+    )
     assert together.notes[-1].startswith("cross-provider checks run against 1 other provider(s)")
     assert "DUP-ULN-OVERLAP" in {f.rule for f in together.irregularities}
 
@@ -260,7 +311,8 @@ def test_audit_period_fails_a_folder_whose_provider_csv_names_another(tmp_path):
     assert isinstance(results["P1"], ProviderAudit)
     assert results["P3"].one_line() == (
         f"{tmp_path / '2023-03' / 'P3'}: provider.csv names provider 'P9' but the folder is 'P3'; "
-        "rename the folder or correct provider.csv")
+        "rename the folder or correct provider.csv"
+    )
 
 
 def _with_finished_bootcamp(provider_id: str, withdrawn: int) -> dict:
@@ -268,10 +320,19 @@ def _with_finished_bootcamp(provider_id: str, withdrawn: int) -> dict:
     M1 2023-01-10, the first ``withdrawn`` withdrawn 2023-02-01, the rest completed."""
     rows = small_return(provider_id)
     rows["bootcamps"].append(bootcamp("B0", "2023-01-02", "2023-02-28"))
-    rows["learners"] += [learner(f"F{i}", "B0", m1="2023-01-10",
-                                 **({"withdrawn": "2023-02-01", "reported": "2023-02-02"}
-                                    if i < withdrawn else {"completed": "2023-02-20"}))
-                         for i in range(10)]
+    rows["learners"] += [
+        learner(
+            f"F{i}",
+            "B0",
+            m1="2023-01-10",
+            **(
+                {"withdrawn": "2023-02-01", "reported": "2023-02-02"}
+                if i < withdrawn
+                else {"completed": "2023-02-20"}
+            ),
+        )
+        for i in range(10)
+    ]
     return rows
 
 
@@ -284,8 +345,9 @@ def test_period_breach_risk_is_shrunk_toward_the_audited_providers_only(tmp_path
     results = audit_period(tmp_path / "2023-03", as_of=AS_OF, rules=Rules())
     assert isinstance(results["P3"], FileLevelError)
     audits = {p: results[p] for p in ("P1", "P2")}
-    expected = portfolio_breach_risk({p: a.provider for p, a in audits.items()}, as_of=AS_OF,
-                                     rules=Rules())
+    expected = portfolio_breach_risk(
+        {p: a.provider for p, a in audits.items()}, as_of=AS_OF, rules=Rules()
+    )
     for provider_id, audit in audits.items():
         pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], expected[provider_id])
         # in the place a single-provider audit gives it
@@ -297,19 +359,23 @@ def test_period_breach_risk_is_shrunk_toward_the_audited_providers_only(tmp_path
     assert 0.0 < audits["P1"].worklists[BREACH_RISK].iloc[0]["p_above_limit"]
     # pooled with P9's return as well, P1's risk would differ
     p9 = audit_provider(tmp_path / "2023-03" / "P3", as_of=AS_OF).provider
-    with_p9 = portfolio_breach_risk({**{p: a.provider for p, a in audits.items()}, "P3": p9},
-                                    as_of=AS_OF, rules=Rules())
+    with_p9 = portfolio_breach_risk(
+        {**{p: a.provider for p, a in audits.items()}, "P3": p9}, as_of=AS_OF, rules=Rules()
+    )
     assert not with_p9["P1"].equals(audits["P1"].worklists[BREACH_RISK])
 
 
 def test_kpis_command_refuses_an_output_folder_inside_the_return(tmp_path):
     period_dir = _period(tmp_path)
     out = period_dir / "P1" / "out"
-    result = CliRunner().invoke(main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["kpis", str(period_dir / "P1"), "--as-of", "2023-03-31", "--out", str(out)]
+    )
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {out}: output folder is inside the input folder {period_dir / 'P1'}; "
-                             "inputs are read-only: give a folder outside it\n")
+    assert result.stderr == (
+        f"error: {out}: output folder is inside the input folder {period_dir / 'P1'}; "
+        "inputs are read-only: give a folder outside it\n"
+    )
     assert not out.exists()
 
 
@@ -317,9 +383,23 @@ def test_packs_warns_of_an_as_of_outside_the_period(tmp_path, monkeypatch):
     monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     (tmp_path / "2023-03").mkdir()
     # no notebooks there: the run stops before any work, after the warning
-    result = CliRunner().invoke(main, ["packs", str(tmp_path / "2023-03"), "--out", str(tmp_path / "out"),
-                                       "--as-of", "2023-05-31", "--notebooks", str(tmp_path / "none")])
-    assert "warning: as_of 2023-05-31 is outside the period 2023-03 (2023-03-01 to 2023-03-31)" in result.stderr
+    result = CliRunner().invoke(
+        main,
+        [
+            "packs",
+            str(tmp_path / "2023-03"),
+            "--out",
+            str(tmp_path / "out"),
+            "--as-of",
+            "2023-05-31",
+            "--notebooks",
+            str(tmp_path / "none"),
+        ],
+    )
+    assert (
+        "warning: as_of 2023-05-31 is outside the period 2023-03 (2023-03-01 to 2023-03-31)"
+        in result.stderr
+    )
 
 
 KEY = b"audit-tests-key-0123456789abcdef"
@@ -330,8 +410,9 @@ def test_single_provider_audit_is_complete_when_returned(tmp_path):
     # added to it after it is returned
     period_dir = _period(tmp_path)
     out_dir = tmp_path / "out" / "2023-03" / "P1"
-    audit = audit_single_provider(period_dir / "P1", as_of=AS_OF, trend_months=2,
-                                  register=RegisterTrail(out_dir, KEY))
+    audit = audit_single_provider(
+        period_dir / "P1", as_of=AS_OF, trend_months=2, register=RegisterTrail(out_dir, KEY)
+    )
     assert audit.trends.periods == ["2023-02", "2023-03"]
     # no OUT/2023-02/P1 folder: every exception is new, the expected register named
     assert audit.followup.previous == "OUT/2023-02/P1/exceptions.xlsx"
@@ -351,11 +432,14 @@ def test_period_audit_carries_each_register_follow_up(tmp_path):
     row = first.followup.exceptions.assign(status="queried")
     (tmp_path / "out" / "2023-02" / "P1").mkdir(parents=True)
     write_register({"Exceptions": row}, tmp_path / "out" / "2023-02" / "P1" / "exceptions.xlsx")
-    results = audit_period(period_dir, as_of=AS_OF, period_out=period_out, pseudonym_key=KEY,
-                           trend_months=12)
+    results = audit_period(
+        period_dir, as_of=AS_OF, period_out=period_out, pseudonym_key=KEY, trend_months=12
+    )
     followup = results["P1"].followup
     assert followup.previous_found
-    assert followup.exceptions[["change", "status"]].values.tolist() == [["recurring", "queried"]] * 2
+    assert (
+        followup.exceptions[["change", "status"]].values.tolist() == [["recurring", "queried"]] * 2
+    )
     assert results["P1"].trends.periods == ["2023-02", "2023-03"]
     assert isinstance(results["P2"], FileLevelError)  # a provider that failed has none
     assert audit_period(period_dir, as_of=AS_OF)["P1"].followup is None
@@ -411,12 +495,12 @@ def test_two_workers_give_the_single_process_results_in_order(demo_period, demo_
         else:
             _same_audit(result, shared[provider_id])
     # the planted irregularities, cross-provider ones included, came back from the workers
-    assert sum(len(a.irregularities) for a in shared.values()
-               if isinstance(a, ProviderAudit)) > 0
+    assert sum(len(a.irregularities) for a in shared.values() if isinstance(a, ProviderAudit)) > 0
 
 
 def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_alone(
-        demo_period, demo_audited, monkeypatch, caplog):
+    demo_period, demo_audited, monkeypatch, caplog
+):
     period_dir, together = demo_period, demo_audited
 
     def broken(*args, **kwargs):
@@ -426,8 +510,9 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
     with caplog.at_level("WARNING", logger="kpitools.audit"):
         alone = audit_period(period_dir, as_of=AS_OF)
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("RuntimeError: boom" in m and "each provider is audited on its own" in m
-               for m in warned), warned
+    assert any(
+        "RuntimeError: boom" in m and "each provider is audited on its own" in m for m in warned
+    ), warned
     assert list(alone) == list(together)
     for provider_id, result in together.items():
         if isinstance(result, ProviderAudit):
@@ -435,7 +520,8 @@ def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_al
 
 
 def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_its_own(
-        demo_period, demo_audited, monkeypatch, caplog):
+    demo_period, demo_audited, monkeypatch, caplog
+):
     period_dir, together = demo_period, demo_audited
 
     def broken(*args, **kwargs):
@@ -453,10 +539,15 @@ def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_i
 
 
 def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews_its_own(
-        demo_period, demo_audited, monkeypatch, caplog):
+    demo_period, demo_audited, monkeypatch, caplog
+):
     period_dir, together = demo_period, demo_audited
-    assert any(f.rule.startswith("ILR-") for a in together.values()
-               if isinstance(a, ProviderAudit) for f in a.irregularities)
+    assert any(
+        f.rule.startswith("ILR-")
+        for a in together.values()
+        if isinstance(a, ProviderAudit)
+        for f in a.irregularities
+    )
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -465,8 +556,10 @@ def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews
     with caplog.at_level("WARNING", logger="kpitools.audit"):
         alone = audit_period(period_dir, as_of=AS_OF)
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("RuntimeError: boom" in m and "each provider's ILR is reviewed on its own" in m
-               for m in warned), warned
+    assert any(
+        "RuntimeError: boom" in m and "each provider's ILR is reviewed on its own" in m
+        for m in warned
+    ), warned
     assert list(alone) == list(together)
     for provider_id, result in together.items():
         if isinstance(result, ProviderAudit):
@@ -474,7 +567,8 @@ def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews
 
 
 def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
-        demo_period, monkeypatch):
+    demo_period, monkeypatch
+):
     period_dir = demo_period
 
     def broken(*args, **kwargs):
@@ -508,8 +602,10 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     monkeypatch.setattr("kpitools.ilr.load.validate_returns", broken)
     with caplog.at_level("WARNING", logger="kpitools.audit"):
         alone = audit_period(period_dir, as_of=AS_OF)
-    assert any("RuntimeError: boom" in r.getMessage() and "loaded on its own" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "RuntimeError: boom" in r.getMessage() and "loaded on its own" in r.getMessage()
+        for r in caplog.records
+    )
     assert list(together) == list(alone) == ["P1", "P2", "P3", "P4"]
     assert together["P1"].previous is not None and together["P3"].previous is None
     assert together["P3"].notes[0].startswith("no previous return found at")

@@ -57,7 +57,9 @@ def test_as_of_outside_the_period_names_both():
     assert as_of_outside(date(2023, 3, 15), None) is None
     before = as_of_outside(date(2023, 2, 28), "2023-03")
     after = as_of_outside(date(2023, 4, 1), "2023-03")
-    assert before.startswith("as_of 2023-02-28 is outside the period 2023-03 (2023-03-01 to 2023-03-31)")
+    assert before.startswith(
+        "as_of 2023-02-28 is outside the period 2023-03 (2023-03-01 to 2023-03-31)"
+    )
     assert after.startswith("as_of 2023-04-01 is outside the period 2023-03")
 
 
@@ -88,7 +90,9 @@ def test_iso_date_is_read_and_blank_is_none() -> None:
     assert parse_date("", name="--as-of") is None
 
 
-@pytest.mark.parametrize("text", ["2023-W13-5", "2023-3-31", "20230331", "2023-02-30", "31/03/2023"])
+@pytest.mark.parametrize(
+    "text", ["2023-W13-5", "2023-3-31", "20230331", "2023-02-30", "31/03/2023"]
+)
 def test_other_forms_are_refused(text: str) -> None:
     with pytest.raises(ParameterError, match="--as-of"):
         parse_date(text, name="--as-of")
@@ -97,7 +101,9 @@ def test_other_forms_are_refused(text: str) -> None:
 @pytest.mark.parametrize("command", ["kpis", "sample"])
 @pytest.mark.parametrize("text", ["2023-W13-5", "2023-3-31"])
 def test_every_command_refuses_them_alike(tmp_path: Path, command: str, text: str) -> None:
-    result = CliRunner().invoke(main, [command, str(PROVIDER), "--as-of", text, "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, [command, str(PROVIDER), "--as-of", text, "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2, result.output
     assert "--as-of" in result.output and "YYYY-MM-DD" in result.output
     assert not (tmp_path / "o").exists()

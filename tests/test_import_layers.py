@@ -45,8 +45,11 @@ def _imports(path: Path) -> set[str]:
 def test_io_imports_only_the_foundation_it_needs() -> None:
     allowed = {"kpitools", "kpitools.errors", "kpitools.calendar"}
     upward = {
-        _module(path): sorted(name for name in _imports(path)
-                              if name not in allowed and not name.startswith("kpitools.io"))
+        _module(path): sorted(
+            name
+            for name in _imports(path)
+            if name not in allowed and not name.startswith("kpitools.io")
+        )
         for path in sorted((PACKAGE / "io").glob("*.py"))
     }
     assert {module: names for module, names in upward.items() if names} == {}
@@ -60,7 +63,9 @@ def test_packs_modules_form_no_cycle() -> None:
     done: set[str] = set()
 
     def visit(module: str, trail: tuple[str, ...]) -> None:
-        assert module not in trail, f"import cycle: {' -> '.join((*trail[trail.index(module):], module))}"
+        assert module not in trail, (
+            f"import cycle: {' -> '.join((*trail[trail.index(module) :], module))}"
+        )
         if module in done:
             return
         for name in sorted(graph.get(module, ())):
@@ -78,12 +83,16 @@ def _arrows(folder: Path) -> dict[str, set[str]]:
     return {_module(path): _imports(path) for path in sorted(folder.rglob("*.py"))}
 
 
-def _outside(graph: dict[str, set[str]], allowed: set[str],
-             allowed_packages: tuple[str, ...]) -> dict[str, list[str]]:
+def _outside(
+    graph: dict[str, set[str]], allowed: set[str], allowed_packages: tuple[str, ...]
+) -> dict[str, list[str]]:
     """The imports of each module that are neither ``allowed`` nor in ``allowed_packages``."""
-    found = {module: sorted(name for name in names if name not in allowed
-                            and not name.startswith(allowed_packages))
-             for module, names in graph.items()}
+    found = {
+        module: sorted(
+            name for name in names if name not in allowed and not name.startswith(allowed_packages)
+        )
+        for module, names in graph.items()
+    }
     return {module: names for module, names in found.items() if names}
 
 
@@ -108,7 +117,9 @@ def test_no_module_of_the_package_is_in_an_import_cycle() -> None:
     done: set[str] = set()
 
     def visit(module: str, trail: tuple[str, ...]) -> None:
-        assert module not in trail, f"import cycle: {' -> '.join((*trail[trail.index(module):], module))}"
+        assert module not in trail, (
+            f"import cycle: {' -> '.join((*trail[trail.index(module) :], module))}"
+        )
         if module in done:
             return
         for name in sorted(graph.get(module, ())):

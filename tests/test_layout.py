@@ -16,31 +16,49 @@ def _folders(root: Path, *names: str) -> None:
 
 def test_previous_provider_dir_is_the_same_provider_a_month_before(tmp_path: Path) -> None:
     _folders(tmp_path, "2023-02/P001", "2023-03/P001", "2023-03/P002", "2023-01/P001")
-    assert layout.previous_provider_dir(tmp_path / "2023-03" / "P001") == tmp_path / "2023-02" / "P001"
+    assert (
+        layout.previous_provider_dir(tmp_path / "2023-03" / "P001") == tmp_path / "2023-02" / "P001"
+    )
     assert layout.previous_provider_dir(tmp_path / "2023-03" / "P002") is None
     # January's previous period is the December before
     assert layout.previous_provider_dir(tmp_path / "2023-01" / "P001") is None
     _folders(tmp_path, "2022-12/P001")
-    assert layout.previous_provider_dir(tmp_path / "2023-01" / "P001") == tmp_path / "2022-12" / "P001"
+    assert (
+        layout.previous_provider_dir(tmp_path / "2023-01" / "P001") == tmp_path / "2022-12" / "P001"
+    )
 
 
 def test_previous_provider_dir_needs_a_period(tmp_path: Path) -> None:
     _folders(tmp_path, "returns/P001", "2023-02/P001")
     assert layout.previous_provider_dir(tmp_path / "returns" / "P001") is None
     # a period given explicitly for a folder not named after it: DATA/<previous>/<id>
-    assert layout.previous_provider_dir(tmp_path / "returns" / "P001", "2023-03") == tmp_path / "2023-02" / "P001"
+    assert (
+        layout.previous_provider_dir(tmp_path / "returns" / "P001", "2023-03")
+        == tmp_path / "2023-02" / "P001"
+    )
 
 
-def test_relative_provider_dir_finds_its_previous_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_provider_dir_finds_its_previous_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _folders(tmp_path, "2023-02/P001", "2023-03/P001")
     monkeypatch.chdir(tmp_path / "2023-03" / "P001")
     assert layout.previous_provider_dir(".") == tmp_path / "2023-02" / "P001"
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("2023-03", True), ("2023-12", True), ("2023-13", False), ("2023-00", False),
-    ("2023-3", False), ("202303", False), ("2023-03-01", False), ("P001", False),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("2023-03", True),
+        ("2023-12", True),
+        ("2023-13", False),
+        ("2023-00", False),
+        ("2023-3", False),
+        ("202303", False),
+        ("2023-03-01", False),
+        ("P001", False),
+    ],
+)
 def test_period_names(name: str, expected: bool) -> None:
     assert layout.is_period_name(name) is expected
 
@@ -59,7 +77,10 @@ def test_output_folders(tmp_path: Path) -> None:
     assert layout.period_out_dir("out", "2023-03") == Path("out/2023-03")
     # the default output root sits beside the data root, never inside it
     provider = tmp_path / "data" / "demo" / "2023-03" / "P001"
-    assert layout.default_provider_out_dir(provider) == tmp_path / "data" / "out" / "demo" / "2023-03" / "P001"
+    assert (
+        layout.default_provider_out_dir(provider)
+        == tmp_path / "data" / "out" / "demo" / "2023-03" / "P001"
+    )
     with pytest.raises(ValueError, match="YYYY-MM"):
         layout.default_provider_out_dir(tmp_path / "returns" / "P001")
 
@@ -71,7 +92,10 @@ def test_earlier_provider_dirs_skip_missing_months_oldest_first(tmp_path: Path) 
         (tmp_path / period / "P001").mkdir(parents=True)
     (tmp_path / "2023-02" / "P002").mkdir(parents=True)
     found = layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 4)
-    assert found == [("2022-11", tmp_path / "2022-11" / "P001"), ("2023-01", tmp_path / "2023-01" / "P001")]
+    assert found == [
+        ("2022-11", tmp_path / "2022-11" / "P001"),
+        ("2023-01", tmp_path / "2023-01" / "P001"),
+    ]
     assert layout.earlier_provider_dirs(tmp_path / "2023-03" / "P001", "2023-03", 0) == []
 
 

@@ -31,12 +31,19 @@ def test_unknown_name_is_an_attribute_error() -> None:
 
 def test_import_kpitools_is_light() -> None:
     probe = "import json, sys, kpitools\nprint(json.dumps(sorted(sys.modules)))"
-    loaded = set(json.loads(subprocess.run([sys.executable, "-c", probe], check=True,
-                                           capture_output=True, text=True).stdout))
+    loaded = set(
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+            ).stdout
+        )
+    )
     assert {"pandas", "kpitools.audit", "kpitools.rules"} & loaded == set()
 
 
 def test_notebook_import_line() -> None:
     code = "from kpitools import Rules, audit_provider\nprint(audit_provider.__module__, Rules().dropout_limit)"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     assert out.split()[0] == "kpitools.audit"

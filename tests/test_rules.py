@@ -23,8 +23,12 @@ def test_override_and_unknown_key():
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"dropout_limit": "20%"}, {"sme_employee_limit": 2.5}, {"referral_includes_withdrawn": "yes"},
-     {"progression_target": 1.5}],
+    [
+        {"dropout_limit": "20%"},
+        {"sme_employee_limit": 2.5},
+        {"referral_includes_withdrawn": "yes"},
+        {"progression_target": 1.5},
+    ],
 )
 def test_wrong_types_fail(overrides):
     with pytest.raises(ParameterError):
@@ -36,8 +40,16 @@ def test_rules_are_frozen():
         Rules().dropout_limit = 0.3  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("name", ["dropout_limit", "cofunding_rate_sme", "cofunding_rate_large",
-                                  "amber_fraction", "progression_target"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dropout_limit",
+        "cofunding_rate_sme",
+        "cofunding_rate_large",
+        "amber_fraction",
+        "progression_target",
+    ],
+)
 def test_fractions_are_in_zero_to_one(name):
     # both sides of each boundary: 0 and above 1 refused, the smallest share and 1 accepted
     assert getattr(Rules.from_mapping({name: 1}), name) == 1.0

@@ -63,8 +63,9 @@ def run_provider_checks(
         Findings with ``kpi == "irregularity"``.
     """
     del rules  # no irregularity threshold is a rule yet; the signature is shared
-    return _provider_checks(current, previous, as_of=as_of, row_checks=_row_checks(
-        current.tables, as_of=as_of))
+    return _provider_checks(
+        current, previous, as_of=as_of, row_checks=_row_checks(current.tables, as_of=as_of)
+    )
 
 
 def run_period_checks(
@@ -91,25 +92,45 @@ def run_period_checks(
     """
     del rules
     if len(returns) < 2 or not all(map(is_provider_name, returns)):
-        return {provider: _provider_checks(current, previous, as_of=as_of,
-                                           row_checks=_row_checks(current.tables, as_of=as_of))
-                for provider, (current, previous) in returns.items()}
-    stacked = stacked_tables({provider: current.tables for provider, (current, _) in returns.items()})
+        return {
+            provider: _provider_checks(
+                current, previous, as_of=as_of, row_checks=_row_checks(current.tables, as_of=as_of)
+            )
+            for provider, (current, previous) in returns.items()
+        }
+    stacked = stacked_tables(
+        {provider: current.tables for provider, (current, _) in returns.items()}
+    )
     per_provider = {provider: {} for provider in returns}
     for check, findings in _row_checks(stacked, as_of=as_of).items():
         for finding in findings:
             per_provider[_provider_of_finding(finding)].setdefault(check, []).append(
-                unscoped_finding(finding))
-    skipped = {provider: set(unchecked(current, previous))
-               for provider, (current, previous) in returns.items()}
+                unscoped_finding(finding)
+            )
+    skipped = {
+        provider: set(unchecked(current, previous))
+        for provider, (current, previous) in returns.items()
+    }
     restated = period_restatements(
-        {provider: (current, previous) for provider, (current, previous) in returns.items()
-         if previous is not None and "RESTATED-*" not in skipped[provider]},
-        payments={provider for provider in returns if "RESTATED-PAYMENT-*" not in skipped[provider]})
-    return {provider: _provider_checks(current, previous, as_of=as_of,
-                                       row_checks=per_provider[provider],
-                                       restated=restated.get(provider))
-            for provider, (current, previous) in returns.items()}
+        {
+            provider: (current, previous)
+            for provider, (current, previous) in returns.items()
+            if previous is not None and "RESTATED-*" not in skipped[provider]
+        },
+        payments={
+            provider for provider in returns if "RESTATED-PAYMENT-*" not in skipped[provider]
+        },
+    )
+    return {
+        provider: _provider_checks(
+            current,
+            previous,
+            as_of=as_of,
+            row_checks=per_provider[provider],
+            restated=restated.get(provider),
+        )
+        for provider, (current, previous) in returns.items()
+    }
 
 
 def _row_checks(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> dict[str, list[Finding]]:
@@ -120,7 +141,8 @@ def _row_checks(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> dict[str,
         "uln_overlaps_within": uln_overlaps_within(tables["learners"], tables["bootcamps"]),
         "date_order": date_order(tables["learners"], tables["outcomes"]),
         "m2_without_evidence": m2_without_evidence(
-            tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of),
+            tables["learners"], tables["interviews"], tables["outcomes"], as_of=as_of
+        ),
         "unknown_employers": named_unknown_employers(tables),
     }
 
@@ -133,9 +155,14 @@ def _provider_of_finding(finding: Finding) -> str:
     return provider
 
 
-def _provider_checks(current: ProviderReturn, previous: ProviderReturn | None, *, as_of: date,
-                     row_checks: Mapping[str, list[Finding]],
-                     restated: list[Finding] | None = None) -> list[Finding]:
+def _provider_checks(
+    current: ProviderReturn,
+    previous: ProviderReturn | None,
+    *,
+    as_of: date,
+    row_checks: Mapping[str, list[Finding]],
+    restated: list[Finding] | None = None,
+) -> list[Finding]:
     """Every within-provider check in register order, those of :func:`_row_checks`
     already run (missing: none found), and the restatements when given (None: they
     are found here when they are checked)."""
@@ -152,8 +179,11 @@ def _provider_checks(current: ProviderReturn, previous: ProviderReturn | None, *
         findings += row_checks.get("unknown_employers", [])
         findings += rejected_unknown_employers(tables, current.rejected)
     if previous is not None and "RESTATED-*" not in skipped:
-        findings += restated if restated is not None else restatements(
-            current, previous, payments="RESTATED-PAYMENT-*" not in skipped)
+        findings += (
+            restated
+            if restated is not None
+            else restatements(current, previous, payments="RESTATED-PAYMENT-*" not in skipped)
+        )
     log.info("%s: %d irregularities", current.provider_id, len(findings))
     return findings
 
@@ -174,16 +204,26 @@ def unchecked(current: ProviderReturn, previous: ProviderReturn | None) -> dict[
     count = current.counts.get("learners")
     if previous is not None and count is not None and count.read and not count.accepted:
         # each learner is in the file but rejected, not gone: see the rejected rows
-        reasons["RESTATED-*"] = ("restatements (RESTATED-*) not checked: every learner row "
-                                 "of this return was rejected (so were the rows naming them)")
+        reasons["RESTATED-*"] = (
+            "restatements (RESTATED-*) not checked: every learner row "
+            "of this return was rejected (so were the rows naming them)"
+        )
     if count is not None and count.read and not count.accepted:
-        reasons["ILR-MISMATCH-*"] = ("ILR reconciliation (ILR-MISMATCH-*) not checked: every "
-                                     "learner row of the datasheet was rejected")
+        reasons["ILR-MISMATCH-*"] = (
+            "ILR reconciliation (ILR-MISMATCH-*) not checked: every "
+            "learner row of the datasheet was rejected"
+        )
     for check, needed in CHECK_TABLES.items():
-        returns = [current] if previous is None or not check.startswith("RESTATED") else [current, previous]
+        returns = (
+            [current]
+            if previous is None or not check.startswith("RESTATED")
+            else [current, previous]
+        )
         missing = [ret.not_supplied[t] for ret in returns for t in needed if t in ret.not_supplied]
         if missing:
-            reasons[check] = f"{check} not checked: {' and '.join(dict.fromkeys(missing))} not supplied"
+            reasons[check] = (
+                f"{check} not checked: {' and '.join(dict.fromkeys(missing))} not supplied"
+            )
     return reasons
 
 

@@ -28,8 +28,10 @@ def _column_texts(column: pd.Series) -> list[str]:
     blanks as empty text, in one pass over the column."""
     blank = column.isna().tolist()
     values = column.astype(object).tolist()
-    return ["" if missing else value if type(value) is str else str(value)
-            for value, missing in zip(values, blank, strict=True)]
+    return [
+        "" if missing else value if type(value) is str else str(value)
+        for value, missing in zip(values, blank, strict=True)
+    ]
 
 
 def known_uln(uln: object) -> bool:
@@ -50,8 +52,9 @@ def learning_periods(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.Data
     ids = bootcamps["bootcamp_id"]
     if len(learners) and ids.is_unique and not ids.isna().any():
         # one lookup per learner; the same as the merge below for validated bootcamps
-        bootcamp_end = learners["bootcamp_id"].map(pd.Series(bootcamps["end_date"].array,
-                                                             index=ids.array))
+        bootcamp_end = learners["bootcamp_id"].map(
+            pd.Series(bootcamps["end_date"].array, index=ids.array)
+        )
     else:
         ends = bootcamps[["bootcamp_id", "end_date"]].rename(columns={"end_date": "_bootcamp_end"})
         joined = learners.merge(ends, on="bootcamp_id", how="left")

@@ -45,26 +45,40 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
             )
             sources.append(outcome.source)
         if problems:
-            findings.append(irregularity(
-                "DATE-ORDER", learner_entity(row.learner_ref), sources,
-                "; ".join(problems), str(row.bootcamp_id),
-            ))
+            findings.append(
+                irregularity(
+                    "DATE-ORDER",
+                    learner_entity(row.learner_ref),
+                    sources,
+                    "; ".join(problems),
+                    str(row.bootcamp_id),
+                )
+            )
     return findings
 
 
-def _suspects(learners: pd.DataFrame,
-              early_outcomes: Mapping[tuple[str, str], list[object]]) -> pd.DataFrame:
+def _suspects(
+    learners: pd.DataFrame, early_outcomes: Mapping[tuple[str, str], list[object]]
+) -> pd.DataFrame:
     """The learners that may have a problem, in order (a period holds tens of thousands,
     nearly all in order): M1 before the start, a completion with no M1, before M1, or
     beside a withdrawal, or an outcome before the start; each is then looked at row by
     row (:func:`_learner_problems`)."""
     m1, completion = learners["m1_date"], learners["completion_date"]
-    suspect = (m1 < learners["start_date"]) | (completion.notna() & (
-        m1.isna() | (completion < m1) | learners["withdrawal_date"].notna()))
+    suspect = (m1 < learners["start_date"]) | (
+        completion.notna() & (m1.isna() | (completion < m1) | learners["withdrawal_date"].notna())
+    )
     if early_outcomes:
-        suspect |= pd.Series([key in early_outcomes for key in zip(
-            learners["learner_ref"].tolist(), learners["bootcamp_id"].tolist(), strict=True)],
-            index=learners.index, dtype=bool)
+        suspect |= pd.Series(
+            [
+                key in early_outcomes
+                for key in zip(
+                    learners["learner_ref"].tolist(), learners["bootcamp_id"].tolist(), strict=True
+                )
+            ],
+            index=learners.index,
+            dtype=bool,
+        )
     return learners[suspect]
 
 
@@ -73,12 +87,18 @@ def _learner_problems(row: object) -> list[str]:
     completion, withdrawal = row.completion_date, row.withdrawal_date
     problems: list[str] = []
     if pd.notna(m1) and pd.notna(start) and m1 < start:
-        problems.append(f"M1 {iso(m1, missing='blank')} is before the start {iso(start, missing='blank')}")
+        problems.append(
+            f"M1 {iso(m1, missing='blank')} is before the start {iso(start, missing='blank')}"
+        )
     if pd.notna(completion):
         if pd.notna(m1) and completion < m1:
-            problems.append(f"completion {iso(completion, missing='blank')} is before M1 {iso(m1, missing='blank')}")
+            problems.append(
+                f"completion {iso(completion, missing='blank')} is before M1 {iso(m1, missing='blank')}"
+            )
         elif pd.isna(m1) and pd.notna(start) and completion < start:
-            problems.append(f"completion {iso(completion, missing='blank')} is before the start {iso(start, missing='blank')}")
+            problems.append(
+                f"completion {iso(completion, missing='blank')} is before the start {iso(start, missing='blank')}"
+            )
         if pd.isna(m1):  # a completer must have passed M1 (kpi-rules.md, new skills)
             problems.append(f"completed on {iso(completion, missing='blank')} without an M1 date")
         if pd.notna(withdrawal):

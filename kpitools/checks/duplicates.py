@@ -17,7 +17,11 @@ from kpitools.returns.period import providers_of, stacked_tables, unscoped_findi
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
-    "cofunding_payments", "assessments", "interviews", "outcomes", "referrals",
+    "cofunding_payments",
+    "assessments",
+    "interviews",
+    "outcomes",
+    "referrals",
     "employer_contacts",
 )
 
@@ -44,17 +48,25 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
     for dup in dups.itertuples(index=False):
         kept = _kept_learner_row(learners, dup)
         if kept is None:
-            findings.append(irregularity(
-                "DUP-ROW", learner_entity(_first_token(dup.value)), [dup.source],
-                "the same learner appears twice in learners; the later row was rejected",
-            ))
+            findings.append(
+                irregularity(
+                    "DUP-ROW",
+                    learner_entity(_first_token(dup.value)),
+                    [dup.source],
+                    "the same learner appears twice in learners; the later row was rejected",
+                )
+            )
             continue
-        findings.append(irregularity(
-            "DUP-ROW", learner_entity(kept.learner_ref), [kept.source, dup.source],
-            f"the learner appears twice on bootcamp {kept.bootcamp_id}; "
-            f"the first row ({kept.source}) was kept, the later ({dup.source}) rejected",
-            kept.bootcamp_id,
-        ))
+        findings.append(
+            irregularity(
+                "DUP-ROW",
+                learner_entity(kept.learner_ref),
+                [kept.source, dup.source],
+                f"the learner appears twice on bootcamp {kept.bootcamp_id}; "
+                f"the first row ({kept.source}) was kept, the later ({dup.source}) rejected",
+                kept.bootcamp_id,
+            )
+        )
     return findings
 
 
@@ -114,12 +126,16 @@ def exact_duplicate_rows(tables: Mapping[str, pd.DataFrame]) -> list[Finding]:
             else:
                 entity = employer_entity(row["employer_id"])
             bootcamp = "ALL" if is_blank(row.get("bootcamp_id")) else str(row["bootcamp_id"])
-            findings.append(irregularity(
-                "DUP-ROW", entity, [first["source"], row["source"]],
-                f"{table} row {row['source']} repeats {first['source']} exactly "
-                "and would be counted twice",
-                bootcamp,
-            ))
+            findings.append(
+                irregularity(
+                    "DUP-ROW",
+                    entity,
+                    [first["source"], row["source"]],
+                    f"{table} row {row['source']} repeats {first['source']} exactly "
+                    "and would be counted twice",
+                    bootcamp,
+                )
+            )
     return findings
 
 
@@ -143,24 +159,30 @@ def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list
     findings: list[Finding] = []
     for first, second in _same_uln_pairs(periods, same_provider=True):
         if first["bootcamp_id"] == second["bootcamp_id"]:
-            findings.append(irregularity(
-                "DUP-ROW", learner_entity(second["learner_ref"]),
-                [first["source"], second["source"]],
-                f"the learner at {second['source']} and the learner at {first['source']} on "
-                f"bootcamp {second['bootcamp_id']} share one ULN: the same learner entered twice",
-                str(second["bootcamp_id"]),
-            ))
+            findings.append(
+                irregularity(
+                    "DUP-ROW",
+                    learner_entity(second["learner_ref"]),
+                    [first["source"], second["source"]],
+                    f"the learner at {second['source']} and the learner at {first['source']} on "
+                    f"bootcamp {second['bootcamp_id']} share one ULN: the same learner entered twice",
+                    str(second["bootcamp_id"]),
+                )
+            )
         elif _overlap(first, second):
-            findings.append(irregularity(
-                "DUP-ULN-OVERLAP", learner_entity(second["learner_ref"]),
-                [first["source"], second["source"]],
-                f"the learner at {first['source']} (bootcamp {first['bootcamp_id']}, "
-                f"{iso(first['learning_start'], missing='blank')} to {iso(first['learning_end'], missing='blank')}) and "
-                f"the learner at {second['source']} (bootcamp {second['bootcamp_id']}, "
-                f"{iso(second['learning_start'], missing='blank')} to {iso(second['learning_end'], missing='blank')}) "
-                "share one ULN and their learning overlaps",
-                str(second["bootcamp_id"]),
-            ))
+            findings.append(
+                irregularity(
+                    "DUP-ULN-OVERLAP",
+                    learner_entity(second["learner_ref"]),
+                    [first["source"], second["source"]],
+                    f"the learner at {first['source']} (bootcamp {first['bootcamp_id']}, "
+                    f"{iso(first['learning_start'], missing='blank')} to {iso(first['learning_end'], missing='blank')}) and "
+                    f"the learner at {second['source']} (bootcamp {second['bootcamp_id']}, "
+                    f"{iso(second['learning_start'], missing='blank')} to {iso(second['learning_end'], missing='blank')}) "
+                    "share one ULN and their learning overlaps",
+                    str(second["bootcamp_id"]),
+                )
+            )
     return findings
 
 
@@ -183,27 +205,42 @@ def uln_overlaps_across(
         return findings
     scoped = len(findings) > 1 and all(map(is_provider_name, findings))
     if scoped:  # every provider's learning periods at once, over its stacked tables
-        stacked = stacked_tables({p: {"learners": learners, "bootcamps": bootcamps_by_provider[p]}
-                                  for p, learners in learners_by_provider.items()},
-                                 names=("learners", "bootcamps"))
+        stacked = stacked_tables(
+            {
+                p: {"learners": learners, "bootcamps": bootcamps_by_provider[p]}
+                for p, learners in learners_by_provider.items()
+            },
+            names=("learners", "bootcamps"),
+        )
         everyone = learning_periods(stacked["learners"], stacked["bootcamps"])
         everyone = everyone.assign(provider_id=providers_of(everyone["bootcamp_id"]))
     else:
-        everyone = pd.concat([
-            learning_periods(learners, bootcamps_by_provider[p]).assign(provider_id=p)
-            for p, learners in learners_by_provider.items()], ignore_index=True)
+        everyone = pd.concat(
+            [
+                learning_periods(learners, bootcamps_by_provider[p]).assign(provider_id=p)
+                for p, learners in learners_by_provider.items()
+            ],
+            ignore_index=True,
+        )
     pairs = _same_uln_pairs(everyone, across_providers=True)
     for first, second in (pair for pair in pairs if _overlap(*pair)):
         for this, other in ((first, second), (second, first)):
-            findings[this["provider_id"]].append(_unscoped(irregularity(
-                "DUP-ULN-OVERLAP", learner_entity(this["learner_ref"]), [this["source"]],
-                f"the learner (bootcamp {this['bootcamp_id']}, "
-                f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
-                f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
-                f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
-                f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
-                str(this["bootcamp_id"]),
-            ), scoped))
+            findings[this["provider_id"]].append(
+                _unscoped(
+                    irregularity(
+                        "DUP-ULN-OVERLAP",
+                        learner_entity(this["learner_ref"]),
+                        [this["source"]],
+                        f"the learner (bootcamp {this['bootcamp_id']}, "
+                        f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
+                        f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
+                        f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
+                        f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
+                        str(this["bootcamp_id"]),
+                    ),
+                    scoped,
+                )
+            )
     return findings
 
 
@@ -219,7 +256,9 @@ def _same_uln_pairs(
     # a boolean array, not the mapped Series: an empty object Series would select columns
     known = periods["uln"].map(known_uln).to_numpy(dtype=bool)
     usable = periods[known].reset_index(drop=True)
-    usable = usable.assign(_row=range(len(usable)), _uln=usable["uln"].map(lambda u: str(u).strip()))
+    usable = usable.assign(
+        _row=range(len(usable)), _uln=usable["uln"].map(lambda u: str(u).strip())
+    )
     if not usable["_uln"].duplicated().any():
         return []  # no ULN twice: the self-join below would give only each row with itself
     pairs = usable.merge(usable, on="_uln", suffixes=("_a", "_b"))
@@ -236,5 +275,7 @@ def _same_uln_pairs(
 
 def _overlap(first: pd.Series, second: pd.Series) -> bool:
     """Learning periods intersect, both ends included."""
-    return bool(first["learning_start"] <= second["learning_end"]
-                and second["learning_start"] <= first["learning_end"])
+    return bool(
+        first["learning_start"] <= second["learning_end"]
+        and second["learning_start"] <= first["learning_end"]
+    )

@@ -45,16 +45,22 @@ def named_unknown_employers(tables: Mapping[str, pd.DataFrame]) -> list[Finding]
         if not any(unknown):
             continue
         for row in frame[unknown].itertuples(index=False):
-            findings.append(irregularity(
-                "EMP-UNKNOWN", learner_entity(row.learner_ref), [row.source],
-                f"{table} row {row.source} names employer "
-                f"{row.employer_id}, which is not in employers", str(row.bootcamp_id),
-            ))
+            findings.append(
+                irregularity(
+                    "EMP-UNKNOWN",
+                    learner_entity(row.learner_ref),
+                    [row.source],
+                    f"{table} row {row.source} names employer "
+                    f"{row.employer_id}, which is not in employers",
+                    str(row.bootcamp_id),
+                )
+            )
     return findings
 
 
-def rejected_unknown_employers(tables: Mapping[str, pd.DataFrame],
-                               rejected: pd.DataFrame) -> list[Finding]:
+def rejected_unknown_employers(
+    tables: Mapping[str, pd.DataFrame], rejected: pd.DataFrame
+) -> list[Finding]:
     """The EMP-UNKNOWN findings of :func:`unknown_employers` on rejected learner rows."""
     findings: list[Finding] = []
     references = _rejected_learner_references(rejected)
@@ -63,11 +69,15 @@ def rejected_unknown_employers(tables: Mapping[str, pd.DataFrame],
     listed = set(tables["employers"]["employer_id"].dropna().astype(str))
     for row in references.itertuples(index=False):
         if str(row.value) not in listed:
-            findings.append(irregularity(
-                "EMP-UNKNOWN", employer_entity(row.value), [row.source],
-                f"co-funded learner row {row.source} (rejected) names employer {row.value}, "
-                "which is not in employers",
-            ))
+            findings.append(
+                irregularity(
+                    "EMP-UNKNOWN",
+                    employer_entity(row.value),
+                    [row.source],
+                    f"co-funded learner row {row.source} (rejected) names employer {row.value}, "
+                    "which is not in employers",
+                )
+            )
     return findings
 
 

@@ -32,36 +32,51 @@ def m2_without_evidence(
         One finding per completer without the evidence.
     """
     cutoff = pd.Timestamp(as_of)
-    completers = learners[learners["completion_date"].notna() & (learners["completion_date"] <= cutoff)]
+    completers = learners[
+        learners["completion_date"].notna() & (learners["completion_date"] <= cutoff)
+    ]
     # Whole columns at once (a period's stacked tables hold tens of thousands of
     # completers); a blank date (NaT) is never on or before the completion.
     completion = completers["completion_date"]
     offer_ok = _first_date(completers, interviews, "offer_date") <= completion
-    plan_ok = _first_date(
-        completers, outcomes[outcomes["outcome_type"] == "self_employment_plan"], "outcome_date"
-    ) <= completion
+    plan_ok = (
+        _first_date(
+            completers, outcomes[outcomes["outcome_type"] == "self_employment_plan"], "outcome_date"
+        )
+        <= completion
+    )
     cofunded = completers["learner_type"].eq("co-funded").to_numpy()
-    planner = (completers["learner_type"].eq("self-employed").to_numpy()
-               & ~_wants_interview(completers))
+    planner = completers["learner_type"].eq("self-employed").to_numpy() & ~_wants_interview(
+        completers
+    )
     evidenced = np.where(
-        cofunded, offer_ok | (completers["new_role_evidence_date"] <= completion),
-        np.where(planner, plan_ok, offer_ok))
+        cofunded,
+        offer_ok | (completers["new_role_evidence_date"] <= completion),
+        np.where(planner, plan_ok, offer_ok),
+    )
     findings: list[Finding] = []
-    for row, is_cofunded, is_planner in zip(completers[~evidenced].itertuples(index=False),
-                                            cofunded[~evidenced].tolist(),
-                                            planner[~evidenced].tolist(), strict=True):
+    for row, is_cofunded, is_planner in zip(
+        completers[~evidenced].itertuples(index=False),
+        cofunded[~evidenced].tolist(),
+        planner[~evidenced].tolist(),
+        strict=True,
+    ):
         if is_cofunded:
             needed = "an interview offer or the employer's new-role evidence"
         elif is_planner:
             needed = "a self-employment plan outcome"
         else:
             needed = "an interview offer"
-        findings.append(irregularity(
-            "M2-NO-EVIDENCE", learner_entity(row.learner_ref), [row.source],
-            f"{row.learner_type} learner completed on {iso(row.completion_date, missing='blank')} "
-            f"without {needed} dated on or before completion",
-            str(row.bootcamp_id),
-        ))
+        findings.append(
+            irregularity(
+                "M2-NO-EVIDENCE",
+                learner_entity(row.learner_ref),
+                [row.source],
+                f"{row.learner_type} learner completed on {iso(row.completion_date, missing='blank')} "
+                f"without {needed} dated on or before completion",
+                str(row.bootcamp_id),
+            )
+        )
     return findings
 
 
@@ -69,8 +84,11 @@ def _wants_interview(learners: pd.DataFrame) -> np.ndarray:
     """Whether each learner wants an interview; unknown: the contract default (yes for
     an independent learner)."""
     wants = learners["wants_interview"]
-    return np.where(wants.isna().to_numpy(), learners["learner_type"].eq("independent").to_numpy(),
-                    wants.fillna(False).astype(bool).to_numpy())
+    return np.where(
+        wants.isna().to_numpy(),
+        learners["learner_type"].eq("independent").to_numpy(),
+        wants.fillna(False).astype(bool).to_numpy(),
+    )
 
 
 def _first_date(learners: pd.DataFrame, frame: pd.DataFrame, column: str) -> pd.Series:

@@ -19,8 +19,14 @@ from kpitools.model import Finding, employer_entity, irregularity, learner_entit
 # (end_date is normally in the future) and interview_date may be a booked interview,
 # so neither is checked.
 EVENT_DATES: dict[str, tuple[str, ...]] = {
-    "learners": ("start_date", "m1_date", "withdrawal_date", "withdrawal_reported_date",
-                 "completion_date", "new_role_evidence_date"),
+    "learners": (
+        "start_date",
+        "m1_date",
+        "withdrawal_date",
+        "withdrawal_reported_date",
+        "completion_date",
+        "new_role_evidence_date",
+    ),
     "employer_contacts": ("attempt_date",),
     "cofunding_payments": ("payment_date",),
     "assessments": ("assessment_date",),
@@ -59,13 +65,20 @@ def future_dated(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> list[Fin
         bootcamps = frame["bootcamp_id"].to_numpy()
         sources = frame["source"].to_numpy()
         for row in rows:
-            dated = [f"{c} {pd.Timestamp(dates[c][row]).date().isoformat()}" for c in columns
-                     if late[c][row]]
+            dated = [
+                f"{c} {pd.Timestamp(dates[c][row]).date().isoformat()}"
+                for c in columns
+                if late[c][row]
+            ]
             bootcamp = bootcamps[row]
-            findings.append(irregularity(
-                "FUTURE-DATED", entity(entities[row]), [sources[row]],
-                f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
-                "left out of the KPIs",
-                str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
-            ))
+            findings.append(
+                irregularity(
+                    "FUTURE-DATED",
+                    entity(entities[row]),
+                    [sources[row]],
+                    f"{name}: {', '.join(dated)} after as_of {as_of.isoformat()}; "
+                    "left out of the KPIs",
+                    str(bootcamp) if isinstance(bootcamp, str) and bootcamp else "ALL",
+                )
+            )
     return findings

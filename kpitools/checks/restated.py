@@ -45,8 +45,9 @@ def restatements(
     not supplied) leaves the payments out.
     """
     provider = current.provider_id
-    return period_restatements({provider: (current, previous)},
-                               payments={provider} if payments else set())[provider]
+    return period_restatements(
+        {provider: (current, previous)}, payments={provider} if payments else set()
+    )[provider]
 
 
 def period_restatements(
@@ -77,8 +78,11 @@ def period_restatements(
         findings[provider] = []
         renamed = zero_stripped_refs(learners, previous.tables["learners"])
         if renamed:
-            findings[provider].append(_format_changed(current.provider_id, learners,
-                                                      previous.tables["learners"], renamed, label))
+            findings[provider].append(
+                _format_changed(
+                    current.provider_id, learners, previous.tables["learners"], renamed, label
+                )
+            )
             learners, paid = _with_refs(learners, renamed), _with_refs(paid, renamed)
         now[provider] = {"learners": learners, "cofunding_payments": paid}
         before[provider] = {name: previous.tables[name] for name in _STACKED}
@@ -89,8 +93,9 @@ def period_restatements(
     else:
         (now_tables,), (before_tables,) = now.values(), before.values()
     rows = _changed(_joined(now_tables["learners"], before_tables["learners"])).to_dict("records")
-    for row, provider in zip(rows, _providers([r["bootcamp_id"] for r in rows], pairs, scoped),
-                             strict=True):
+    for row, provider in zip(
+        rows, _providers([r["bootcamp_id"] for r in rows], pairs, scoped), strict=True
+    ):
         findings[provider] += _scoped(_learner_findings(row, labels[provider]), scoped)
     paying = [p for p in pairs if p in payments]
     now_paid = _payments_of(now, now_tables, paying, scoped)
@@ -115,8 +120,12 @@ def _scoped(findings: list[Finding], scoped: bool) -> list[Finding]:
     return [unscoped_finding(f) for f in findings] if scoped else findings
 
 
-def _payments_of(tables: Mapping[str, Mapping[str, pd.DataFrame]], stacked: Mapping[str, pd.DataFrame],
-                 paying: list[str], scoped: bool) -> pd.DataFrame:
+def _payments_of(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    stacked: Mapping[str, pd.DataFrame],
+    paying: list[str],
+    scoped: bool,
+) -> pd.DataFrame:
     """The payments of the providers ``paying`` (of a stacked frame: its rows of them)."""
     payments = stacked["cofunding_payments"]
     if len(paying) == len(tables):
@@ -151,25 +160,46 @@ def zero_stripped_refs(now: pd.DataFrame, before: pd.DataFrame) -> dict[tuple[st
 
 def _with_refs(frame: pd.DataFrame, renamed: Mapping[tuple[str, str], str]) -> pd.DataFrame:
     """``frame`` with this month's zero-stripped refs written as last month's."""
-    refs = [renamed.get((ref, bootcamp), ref)
-            for ref, bootcamp in zip(frame["learner_ref"], frame["bootcamp_id"], strict=True)]
+    refs = [
+        renamed.get((ref, bootcamp), ref)
+        for ref, bootcamp in zip(frame["learner_ref"], frame["bootcamp_id"], strict=True)
+    ]
     return frame.assign(learner_ref=pd.Series(refs, index=frame.index, dtype=object))
 
 
-def _format_changed(provider_id: str, now: pd.DataFrame, before: pd.DataFrame,
-                    renamed: Mapping[tuple[str, str], str], label: str, examples: int = 3) -> Finding:
+def _format_changed(
+    provider_id: str,
+    now: pd.DataFrame,
+    before: pd.DataFrame,
+    renamed: Mapping[tuple[str, str], str],
+    label: str,
+    examples: int = 3,
+) -> Finding:
     """REF-FORMAT-CHANGED: one finding for the return, with the count; the sources are
     the rows of the first ``examples`` learners in both months (no ref in the message:
     learners are named only when an output is written)."""
-    old_rows = {(ref, bootcamp): source
-                for ref, bootcamp, source in zip(before["learner_ref"], before["bootcamp_id"], before["source"], strict=True)}
-    new_rows = {(ref, bootcamp): source
-                for ref, bootcamp, source in zip(now["learner_ref"], now["bootcamp_id"], now["source"], strict=True)}
+    old_rows = {
+        (ref, bootcamp): source
+        for ref, bootcamp, source in zip(
+            before["learner_ref"], before["bootcamp_id"], before["source"], strict=True
+        )
+    }
+    new_rows = {
+        (ref, bootcamp): source
+        for ref, bootcamp, source in zip(
+            now["learner_ref"], now["bootcamp_id"], now["source"], strict=True
+        )
+    }
     pairs = sorted(renamed.items(), key=lambda item: str(new_rows.get(item[0], "")))[:examples]
-    sources = [source for (new, bootcamp), old in pairs
-               for source in (new_rows[(new, bootcamp)], source_prefixed(old_rows[(old, bootcamp)], label))]
+    sources = [
+        source
+        for (new, bootcamp), old in pairs
+        for source in (new_rows[(new, bootcamp)], source_prefixed(old_rows[(old, bootcamp)], label))
+    ]
     return irregularity(
-        "REF-FORMAT-CHANGED", f"provider:{provider_id}", sources,
+        "REF-FORMAT-CHANGED",
+        f"provider:{provider_id}",
+        sources,
         f"{len(renamed)} learner ref(s) lost their leading zeros since the {label} return "
         f"(the first {len(pairs)} at the rows cited): a spreadsheet saved the learner_ref "
         "column as numbers. They were matched to last month's refs and are not reported as "
@@ -189,14 +219,21 @@ def _learner_findings(row: dict, label: str) -> list[Finding]:
     ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
     old_source = source_prefixed(row["source_before"], label)
     if row["_merge"] == "left_only":
-        return [irregularity(
-            "RESTATED-DISAPPEARED", learner_entity(ref), [old_source],
-            f"the learner on bootcamp {bootcamp} was in the {label} return and is "
-            "not in this one", bootcamp,
-        )]
+        return [
+            irregularity(
+                "RESTATED-DISAPPEARED",
+                learner_entity(ref),
+                [old_source],
+                f"the learner on bootcamp {bootcamp} was in the {label} return and is "
+                "not in this one",
+                bootcamp,
+            )
+        ]
     sources = [row["source_now"], old_source]
-    return [irregularity(rule_id, learner_entity(ref), sources, text, bootcamp)
-            for rule_id, text in _date_changes(row)]
+    return [
+        irregularity(rule_id, learner_entity(ref), sources, text, bootcamp)
+        for rule_id, text in _date_changes(row)
+    ]
 
 
 def _changed(joined: pd.DataFrame) -> pd.DataFrame:
@@ -205,8 +242,10 @@ def _changed(joined: pd.DataFrame) -> pd.DataFrame:
     rest (most learners) cannot give a finding of :func:`_date_changes`, so they are not
     turned into records."""
     may = joined["_merge"].eq("left_only") | (
-        joined["withdrawal_date_before"].notna() & joined["completion_date_before"].isna()
-        & joined["completion_date_now"].notna())
+        joined["withdrawal_date_before"].notna()
+        & joined["completion_date_before"].isna()
+        & joined["completion_date_now"].notna()
+    )
     for column in ("start_date", "m1_date", "withdrawal_date"):
         old, new = joined[f"{column}_before"], joined[f"{column}_now"]
         may |= old.notna() & ~old.eq(new)
@@ -222,25 +261,36 @@ def _date_changes(row: dict) -> list[tuple[str, str]]:
     ):
         old, new = row[f"{column}_before"], row[f"{column}_now"]
         if not is_blank(old) and (is_blank(new) or old != new):
-            changes.append((rule_id, f"{name} {iso(old, missing='blank')} last month is now {iso(new, missing='blank')}"))
+            changes.append(
+                (
+                    rule_id,
+                    f"{name} {iso(old, missing='blank')} last month is now {iso(new, missing='blank')}",
+                )
+            )
     old_w, new_w = row["withdrawal_date_before"], row["withdrawal_date_now"]
     was_withdrawn = not is_blank(old_w) and is_blank(row["completion_date_before"])
     completed_now = not is_blank(row["completion_date_now"])
     if was_withdrawn and completed_now:
-        changes.append((
-            "RESTATED-WITHDRAWAL-TO-COMPLETION",
-            f"withdrawn on {iso(old_w, missing='blank')} last month, now completed on "
-            f"{iso(row['completion_date_now'], missing='blank')}",
-        ))
+        changes.append(
+            (
+                "RESTATED-WITHDRAWAL-TO-COMPLETION",
+                f"withdrawn on {iso(old_w, missing='blank')} last month, now completed on "
+                f"{iso(row['completion_date_now'], missing='blank')}",
+            )
+        )
     elif not is_blank(old_w) and (is_blank(new_w) or old_w != new_w):
-        changes.append((
-            "RESTATED-WITHDRAWAL-DATE",
-            f"withdrawal date {iso(old_w, missing='blank')} last month is now {iso(new_w, missing='blank')}",
-        ))
+        changes.append(
+            (
+                "RESTATED-WITHDRAWAL-DATE",
+                f"withdrawal date {iso(old_w, missing='blank')} last month is now {iso(new_w, missing='blank')}",
+            )
+        )
     return changes
 
 
-def payment_changes(now: pd.DataFrame, before: pd.DataFrame) -> list[tuple[tuple, dict, dict | None]]:
+def payment_changes(
+    now: pd.DataFrame, before: pd.DataFrame
+) -> list[tuple[tuple, dict, dict | None]]:
     """RESTATED-PAYMENT-CHANGED / -REMOVED between two months' co-funding payments: each
     payment of ``before`` changed (with its partner of ``now``) or removed (None), with
     its key (employer, learner, bootcamp).
@@ -309,12 +359,18 @@ def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Fin
     old_source = source_prefixed(old["source"], label)
     if new is None:
         return irregularity(
-            "RESTATED-PAYMENT-REMOVED", learner_entity(ref), [old_source],
+            "RESTATED-PAYMENT-REMOVED",
+            learner_entity(ref),
+            [old_source],
             f"payment of {old_text} by employer {employer} for the learner in the "
-            f"{label} return is gone", bootcamp,
+            f"{label} return is gone",
+            bootcamp,
         )
     return irregularity(
-        "RESTATED-PAYMENT-CHANGED", learner_entity(ref), [new["source"], old_source],
+        "RESTATED-PAYMENT-CHANGED",
+        learner_entity(ref),
+        [new["source"], old_source],
         f"payment by employer {employer} for the learner was {old_text} last month, "
-        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'], missing='blank')}", bootcamp,
+        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'], missing='blank')}",
+        bootcamp,
     )

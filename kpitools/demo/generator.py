@@ -46,7 +46,11 @@ DEFAULT_EMPLOYERS = (10, 20)
 NATIONAL = {"providers": 200, "learners": 50000, "employers_per_provider": (20, 40)}
 PLANTED_SLOTS = 5
 # house styles of the planted providers (all within the data contract)
-STYLES: dict[int, dict[str, object]] = {1: {"money": "pounds"}, 2: {"bom": True}, 3: {"dates": "uk"}}
+STYLES: dict[int, dict[str, object]] = {
+    1: {"money": "pounds"},
+    2: {"bom": True},
+    3: {"dates": "uk"},
+}
 # structural features the plants rely on, by slot
 FEATURES: dict[int, set[str]] = {0: {"not_started"}, 2: {"not_started"}, 3: {"accelerated_b0"}}
 
@@ -66,8 +70,13 @@ class DemoSet:
     truth: GroundTruth
 
 
-def check_arguments(periods: list[str], providers: int, learners: int, fmt: str,
-                    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> None:
+def check_arguments(
+    periods: list[str],
+    providers: int,
+    learners: int,
+    fmt: str,
+    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+) -> None:
     """Raises ParameterError for arguments the generator cannot honour."""
     if not periods:
         raise ParameterError("demo: give at least one period (YYYY-MM)")
@@ -78,22 +87,31 @@ def check_arguments(periods: list[str], providers: int, learners: int, fmt: str,
             raise ParameterError(f"demo: {error}") from None
     for before, after in zip(periods, periods[1:], strict=False):
         if previous_period(after) != before:
-            raise ParameterError(f"demo: periods must be consecutive months, got {before} then {after}")
+            raise ParameterError(
+                f"demo: periods must be consecutive months, got {before} then {after}"
+            )
     if not 2 <= providers <= MAX_PROVIDERS:
         raise ParameterError(f"demo: providers must be 2-{MAX_PROVIDERS}, got {providers}")
     if not 100 * providers <= learners <= MAX_LEARNERS:
         raise ParameterError(
-            f"demo: learners must be 100 per provider to {MAX_LEARNERS}, got {learners}")
+            f"demo: learners must be 100 per provider to {MAX_LEARNERS}, got {learners}"
+        )
     low, high = employers_per_provider
     if not 10 <= low <= high <= 200:
         raise ParameterError(
-            f"demo: employers per provider must be a range within 10-200, got {low}-{high}")
+            f"demo: employers per provider must be a range within 10-200, got {low}-{high}"
+        )
     if fmt not in FORMATS:
         raise ParameterError(f"demo: format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def build_world(seed: int, periods: list[str], providers: int, learners: int,
-                employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> tuple[World, Planter]:
+def build_world(
+    seed: int,
+    periods: list[str],
+    providers: int,
+    learners: int,
+    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+) -> tuple[World, Planter]:
     """The world with every plant placed."""
     rng = random.Random(f"{seed}:demo")
     ukprns = rng.sample(range(10000000, 10099999), providers)
@@ -106,10 +124,18 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int,
         slots = [] if clean else [s for s in range(PLANTED_SLOTS) if s % planted == index]
         style = {k: v for s in slots for k, v in STYLES.get(s, {}).items()}
         features = {f for s in slots for f in FEATURES.get(s, set())}
-        pw = ProviderWorld(provider_id=provider_id, seed=seed, clean=clean,
-                           provider={"provider_id": provider_id, "name": names.provider_name(index),
-                                     "ukprn": str(ukprns[index])},
-                           style=style, employer_range=employers_per_provider)
+        pw = ProviderWorld(
+            provider_id=provider_id,
+            seed=seed,
+            clean=clean,
+            provider={
+                "provider_id": provider_id,
+                "name": names.provider_name(index),
+                "ukprn": str(ukprns[index]),
+            },
+            style=style,
+            employer_range=employers_per_provider,
+        )
         make_bootcamps(pw, periods, features)
         make_employers(pw)
         worlds.append(pw)
@@ -134,9 +160,15 @@ def build_world(seed: int, periods: list[str], providers: int, learners: int,
     return world, planter
 
 
-def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
-          providers: int = 6, learners: int = 1500, fmt: str = "csv",
-          employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> DemoSet:
+def build(
+    *,
+    seed: int = 2023,
+    periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
+    providers: int = 6,
+    learners: int = 1500,
+    fmt: str = "csv",
+    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+) -> DemoSet:
     """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``).
 
     Raises:
@@ -153,9 +185,16 @@ def build(*, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PE
     return DemoSet(world=world, returns=returns, truth=truth)
 
 
-def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
-             providers: int = 6, learners: int = 1500, fmt: str = "csv",
-             employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS) -> GroundTruth:
+def generate(
+    out: Path,
+    *,
+    seed: int = 2023,
+    periods: list[str] | tuple[str, ...] = DEFAULT_PERIODS,
+    providers: int = 6,
+    learners: int = 1500,
+    fmt: str = "csv",
+    employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+) -> GroundTruth:
     """Write a seeded synthetic demo data set and its ground truth.
 
     Layout: ``out/<YYYY-MM>/<provider_id>/<table>.csv`` (``fmt="csv"``) or
@@ -180,8 +219,14 @@ def generate(out: Path, *, seed: int = 2023, periods: list[str] | tuple[str, ...
         ParameterError: an argument the generator cannot honour.
     """
     check_arguments(list(periods), providers, learners, fmt, employers_per_provider)
-    demo = build(seed=seed, periods=periods, providers=providers, learners=learners, fmt=fmt,
-                 employers_per_provider=employers_per_provider)
+    demo = build(
+        seed=seed,
+        periods=periods,
+        providers=providers,
+        learners=learners,
+        fmt=fmt,
+        employers_per_provider=employers_per_provider,
+    )
     out = Path(out)
     for period, by_provider in demo.returns.items():
         for pw in demo.world.providers:
@@ -206,5 +251,4 @@ def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
     del fmt  # the ILR files are built from the returns as the loader reads them
     # ILR XML for some providers each month, with planted ILR-MISMATCH-* (kpitools.demo.ilr_demo)
     truth = demo.truth
-    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers,
-                          truth.seed)
+    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers, truth.seed)

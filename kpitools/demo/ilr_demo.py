@@ -65,8 +65,9 @@ class IlrPlant:
     change: Callable[[Frames], None]
 
 
-def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
-                   clean: list[str], seed: int) -> list[Expectation]:
+def write_demo_ilr(
+    out: Path, periods: list[str], providers: list[str], clean: list[str], seed: int
+) -> list[Expectation]:
     """Write the ILR files of the demo written under ``out`` and return the ground truth
     of the planted disagreements (one expectation per plant and period)."""
     chosen = [p for i, p in enumerate(providers) if i in ILR_SLOTS and p not in clean]
@@ -90,10 +91,12 @@ def write_demo_ilr(out: Path, periods: list[str], providers: list[str],
                     shutil.copyfile(written[month], folder / written[month].name)
                     continue
                 prepared = datetime.combine(period_end(month), datetime.min.time()).replace(hour=18)
-                written[month] = write_ilr(folder, _ilr_tables(monthly[month], plants),
-                                           ukprn=ukprn, prepared=prepared)
-            expectations += [_expect(plant, period, provider_id, monthly[period])
-                             for plant in plants]
+                written[month] = write_ilr(
+                    folder, _ilr_tables(monthly[month], plants), ukprn=ukprn, prepared=prepared
+                )
+            expectations += [
+                _expect(plant, period, provider_id, monthly[period]) for plant in plants
+            ]
         log.info("demo ILR: %s, %d plants, %d months", provider_id, len(plants), len(periods))
     return expectations
 
@@ -111,15 +114,18 @@ def _ilr_year_written(period: str) -> bool:
 
 def _frames(folder: Path) -> Frames:
     provider = load_provider(folder)
-    return {name: provider.tables[name] for name in
-            ("provider", "bootcamps", "employers", "learners", "interviews", "outcomes")}
+    return {
+        name: provider.tables[name]
+        for name in ("provider", "bootcamps", "employers", "learners", "interviews", "outcomes")
+    }
 
 
 def _ilr_tables(frames: Frames, plants: list[IlrPlant]) -> Frames:
     tables = {name: frame.copy() for name, frame in frames.items()}
     learners = tables["learners"]
-    tables["learners"] = learners[learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
-                                  ].assign(given_name=None, family_name=None)
+    tables["learners"] = learners[
+        learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
+    ].assign(given_name=None, family_name=None)
     _evidence_for_completers(tables)
     for plant in plants:
         plant.change(tables)
@@ -142,8 +148,9 @@ def _evidence_for_completers(tables: Frames) -> None:
         plan = key in first_plan and first_plan[key] <= done
         evidence = pd.notna(row.new_role_evidence_date) and row.new_role_evidence_date <= done
         if not (mine or plan or evidence):
-            added.append({"learner_ref": row.learner_ref, "bootcamp_id": row.bootcamp_id,
-                          "offer_date": done})
+            added.append(
+                {"learner_ref": row.learner_ref, "bootcamp_id": row.bootcamp_id, "offer_date": done}
+            )
     if added:
         tables["interviews"] = pd.concat([interviews, pd.DataFrame(added)], ignore_index=True)
 
@@ -154,8 +161,9 @@ def _first(frame: pd.DataFrame, column: str) -> dict[tuple[object, object], pd.T
     return dated.groupby(["learner_ref", "bootcamp_id"])[column].min().to_dict()
 
 
-def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
-          provider_id: str) -> list[IlrPlant]:
+def _plan(
+    monthly: dict[str, Frames], periods: list[str], seed: int, provider_id: str
+) -> list[IlrPlant]:
     """One learner per rule, present and unchanged in every month's datasheet."""
     rng = random.Random(f"{seed}:{provider_id}:ilr")
     stable = _stable_learners(monthly, periods)
@@ -166,9 +174,13 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
     rows = [row for _, row in stable.iterrows()]
 
     def pick(condition: Callable[[pd.Series], bool]) -> pd.Series | None:
-        pool = [row for row in rows
-                if row.learner_ref not in used and condition(row)
-                and row.start_date >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+        pool = [
+            row
+            for row in rows
+            if row.learner_ref not in used
+            and condition(row)
+            and row.start_date >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
+        ]
         if not pool:
             return None
         row = rng.choice(pool)
@@ -179,13 +191,23 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
     # (which learner fits, how its ILR differs), one per rule; see the module table
     specs: list[tuple[Callable[[pd.Series], bool], Callable[[pd.Series], IlrPlant]]] = [
         (lambda r: True, _drop),
-        (lambda r: r.start_date + timedelta(days=7) <= first_end and _ends_after(r, 7),
-         _later_start),
+        (
+            lambda r: r.start_date + timedelta(days=7) <= first_end and _ends_after(r, 7),
+            _later_start,
+        ),
         (lambda r: pd.notna(r.completion_date), _withdrawn),
-        (lambda r: pd.notna(r.withdrawal_date)
-         and r.withdrawal_date - timedelta(days=3) > r.start_date, _earlier_withdrawal),
-        (lambda r: pd.notna(r.completion_date)
-         and r.completion_date - timedelta(days=4) > r.start_date, _earlier_completion),
+        (
+            lambda r: (
+                pd.notna(r.withdrawal_date) and r.withdrawal_date - timedelta(days=3) > r.start_date
+            ),
+            _earlier_withdrawal,
+        ),
+        (
+            lambda r: (
+                pd.notna(r.completion_date) and r.completion_date - timedelta(days=4) > r.start_date
+            ),
+            _earlier_completion,
+        ),
         (lambda r: r.learner_type == "co-funded" and str(r.employer_id) in sme, _large),
         (lambda r: r.learner_type == "co-funded", _fully_funded),
     ]
@@ -202,14 +224,26 @@ def _plan(monthly: dict[str, Frames], periods: list[str], seed: int,
 def _stable_learners(monthly: dict[str, Frames], periods: list[str]) -> pd.DataFrame:
     """Learners of the first month whose row is the same in every month (so a plant
     shows identically in each), completed or withdrawn rows included."""
-    columns = ["learner_ref", "bootcamp_id", "learner_type", "employer_id", "start_date",
-               "withdrawal_date", "completion_date"]
+    columns = [
+        "learner_ref",
+        "bootcamp_id",
+        "learner_type",
+        "employer_id",
+        "start_date",
+        "withdrawal_date",
+        "completion_date",
+    ]
     first = monthly[periods[0]]["learners"][columns]
     keep = pd.Series(True, index=first.index)
     for period in periods[1:]:
         later = monthly[period]["learners"][columns]
-        merged = first.merge(later, how="left", on=["learner_ref", "bootcamp_id"],
-                             suffixes=("", "_later"), indicator=True)
+        merged = first.merge(
+            later,
+            how="left",
+            on=["learner_ref", "bootcamp_id"],
+            suffixes=("", "_later"),
+            indicator=True,
+        )
         same = merged["_merge"] == "both"
         for column in columns[2:]:
             a, b = merged[column], merged[f"{column}_later"]
@@ -228,7 +262,8 @@ def _ends_after(row: pd.Series, days: int) -> bool:
 def _update(tables: Frames, row: pd.Series, **values: object) -> None:
     learners = tables["learners"]
     mask = (learners["learner_ref"] == row.learner_ref) & (
-        learners["bootcamp_id"] == row.bootcamp_id)
+        learners["bootcamp_id"] == row.bootcamp_id
+    )
     for column, value in values.items():
         learners.loc[mask, column] = value
 
@@ -240,27 +275,44 @@ def _plant(rule_id: str, row: pd.Series, note: str, change: Callable[[Frames], N
 def _drop(row: pd.Series) -> IlrPlant:
     def change(tables: Frames) -> None:
         learners = tables["learners"]
-        tables["learners"] = learners[~((learners["learner_ref"] == row.learner_ref)
-                                        & (learners["bootcamp_id"] == row.bootcamp_id))]
+        tables["learners"] = learners[
+            ~(
+                (learners["learner_ref"] == row.learner_ref)
+                & (learners["bootcamp_id"] == row.bootcamp_id)
+            )
+        ]
+
     return _plant("ILR-MISMATCH-MISSING-IN-ILR", row, "learner left out of the ILR", change)
 
 
 def _later_start(row: pd.Series) -> IlrPlant:
     start = row.start_date + timedelta(days=7)
-    return _plant("ILR-MISMATCH-START-DATE", row, "ILR start 7 days after the datasheet's",
-                  lambda t: _update(t, row, start_date=start))
+    return _plant(
+        "ILR-MISMATCH-START-DATE",
+        row,
+        "ILR start 7 days after the datasheet's",
+        lambda t: _update(t, row, start_date=start),
+    )
 
 
 def _withdrawn(row: pd.Series) -> IlrPlant:
     day = row.start_date + timedelta(days=(row.completion_date - row.start_date).days // 2)
-    return _plant("ILR-MISMATCH-WITHDRAWN", row, "completer recorded as withdrawn in the ILR",
-                  lambda t: _update(t, row, withdrawal_date=day, completion_date=pd.NaT))
+    return _plant(
+        "ILR-MISMATCH-WITHDRAWN",
+        row,
+        "completer recorded as withdrawn in the ILR",
+        lambda t: _update(t, row, withdrawal_date=day, completion_date=pd.NaT),
+    )
 
 
 def _earlier_withdrawal(row: pd.Series) -> IlrPlant:
     day = row.withdrawal_date - timedelta(days=3)
-    return _plant("ILR-MISMATCH-WITHDRAWAL-DATE", row, "ILR withdrawal 3 days earlier",
-                  lambda t: _update(t, row, withdrawal_date=day))
+    return _plant(
+        "ILR-MISMATCH-WITHDRAWAL-DATE",
+        row,
+        "ILR withdrawal 3 days earlier",
+        lambda t: _update(t, row, withdrawal_date=day),
+    )
 
 
 def _earlier_completion(row: pd.Series) -> IlrPlant:
@@ -269,21 +321,27 @@ def _earlier_completion(row: pd.Series) -> IlrPlant:
     def change(tables: Frames) -> None:
         _update(tables, row, completion_date=day)
         _evidence_for_completers(tables)  # an event by the new completion date
+
     return _plant("ILR-MISMATCH-COMPLETION-DATE", row, "ILR completion 4 days earlier", change)
 
 
 def _fully_funded(row: pd.Series) -> IlrPlant:
-    return _plant("ILR-MISMATCH-COFUNDING", row,
-                  "co-funded learner claimed as fully funded (FFI 1) in the ILR",
-                  lambda t: _update(t, row, learner_type="independent", employer_id=None))
+    return _plant(
+        "ILR-MISMATCH-COFUNDING",
+        row,
+        "co-funded learner claimed as fully funded (FFI 1) in the ILR",
+        lambda t: _update(t, row, learner_type="independent", employer_id=None),
+    )
 
 
 def _large(row: pd.Series) -> IlrPlant:
     def change(tables: Frames) -> None:
-        large = pd.DataFrame([{"employer_id": "ILR-LARGE", "employee_count": 5000,
-                               "size_band": "large"}])
+        large = pd.DataFrame(
+            [{"employer_id": "ILR-LARGE", "employee_count": 5000, "size_band": "large"}]
+        )
         tables["employers"] = pd.concat([tables["employers"], large], ignore_index=True)
         _update(tables, row, employer_id="ILR-LARGE")
+
     return _plant("ILR-MISMATCH-SME", row, "SME employer recorded as large (no OET 2)", change)
 
 
@@ -293,29 +351,49 @@ def _extra(first: Frames) -> IlrPlant | None:
     so nothing is planted rather than the demo failing."""
     bootcamps = first["bootcamps"]
     # the earliest bootcamp the ILR can hold a learner of (starts from 1 August 2022)
-    eligible = bootcamps[bootcamps["start_date"] + timedelta(days=1)
-                         >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)]
+    eligible = bootcamps[
+        bootcamps["start_date"] + timedelta(days=1) >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
+    ]
     if eligible.empty:
         return None
     bootcamp = eligible.sort_values("start_date").iloc[0]
     start = bootcamp.start_date + timedelta(days=1)
 
     def change(tables: Frames) -> None:
-        extra = pd.DataFrame([{"learner_ref": EXTRA_REF, "bootcamp_id": bootcamp.bootcamp_id,
-                               "learner_type": "independent", "start_date": start}])
+        extra = pd.DataFrame(
+            [
+                {
+                    "learner_ref": EXTRA_REF,
+                    "bootcamp_id": bootcamp.bootcamp_id,
+                    "learner_type": "independent",
+                    "start_date": start,
+                }
+            ]
+        )
         tables["learners"] = pd.concat([tables["learners"], extra], ignore_index=True)
+
     row = pd.Series({"learner_ref": EXTRA_REF, "bootcamp_id": bootcamp.bootcamp_id})
     return _plant("ILR-MISMATCH-MISSING-IN-DATASHEET", row, "learner only in the ILR", change)
 
 
 def _expect(plant: IlrPlant, period: str, provider_id: str, frames: Frames) -> Expectation:
     learners = frames["learners"]
-    match = learners[(learners["learner_ref"] == plant.learner_ref)
-                     & (learners["bootcamp_id"] == plant.bootcamp_id)]
+    match = learners[
+        (learners["learner_ref"] == plant.learner_ref)
+        & (learners["bootcamp_id"] == plant.bootcamp_id)
+    ]
     source = str(match["source"].iloc[0]) if len(match) else ""
     row = int(source.rsplit(":", 1)[1]) if source else None
     return Expectation(
-        period=period, provider_id=provider_id, rule=plant.rule, kind="irregularity",
-        entity=f"learner:{plant.learner_ref}", bootcamp_id=plant.bootcamp_id,
-        table="learners", row=row, source=source, plant=f"ilr-{plant.rule}", note=plant.note)
-
+        period=period,
+        provider_id=provider_id,
+        rule=plant.rule,
+        kind="irregularity",
+        entity=f"learner:{plant.learner_ref}",
+        bootcamp_id=plant.bootcamp_id,
+        table="learners",
+        row=row,
+        source=source,
+        plant=f"ilr-{plant.rule}",
+        note=plant.note,
+    )

@@ -42,8 +42,11 @@ COMPONENT_AIM_REF = "ZSBC0001"  # synthetic component learning aim (category 62 
 _AIM_FOR = {kind: ref for ref, kind in EVENT_AIMS.items()}
 # Codes 1-3 of the EVI table are kpitools' assumption (kpitools/ilr/evi_codes.csv): the
 # demo writes them, and the reader maps them back, so the demo stays self-consistent.
-_EVI_FOR = {row.event: code for code, row in EVENT_INDICATORS.items()
-            if row.event in (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN)}
+_EVI_FOR = {
+    row.event: code
+    for code, row in EVENT_INDICATORS.items()
+    if row.event in (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN)
+}
 _DEFAULT_WEEKS = 16  # planned length when the bootcamp's end date is not given
 
 
@@ -65,7 +68,8 @@ def namespace_for(year: str) -> str:
         known = ", ".join(KNOWN_NAMESPACES)
         raise ParameterError(
             f"cannot write an ILR file for collection year {year}: kpitools reads only"
-            f" {known} (no DfE schema for other years)")
+            f" {known} (no DfE schema for other years)"
+        )
     return namespace
 
 
@@ -117,20 +121,36 @@ def write_ilr(
     return path
 
 
-def ilr_xml(tables: Mapping[str, object], *, ukprn: str, prepared: datetime, serial: int,
-            year: str) -> bytes:
+def ilr_xml(
+    tables: Mapping[str, object], *, ukprn: str, prepared: datetime, serial: int, year: str
+) -> bytes:
     """The ILR document for ``tables`` as UTF-8 bytes."""
     ns = namespace_for(year)
     root = etree.Element(f"{{{ns}}}Message", nsmap={None: ns})
     header = _sub(root, ns, "Header")
     details = _sub(header, ns, "CollectionDetails")
-    _leaves(details, ns, [("Collection", "ILR"), ("Year", year),
-                          ("FilePreparationDate", prepared.date().isoformat())])
+    _leaves(
+        details,
+        ns,
+        [
+            ("Collection", "ILR"),
+            ("Year", year),
+            ("FilePreparationDate", prepared.date().isoformat()),
+        ],
+    )
     source = _sub(header, ns, "Source")
-    _leaves(source, ns, [("ProtectiveMarking", "OFFICIAL-SENSITIVE-Personal"), ("UKPRN", ukprn),
-                         ("SoftwareSupplier", "kpitools demo"), ("SoftwarePackage", "kpitools"),
-                         ("SerialNo", f"{serial:02d}"),
-                         ("DateTime", prepared.strftime("%Y-%m-%dT%H:%M:%S"))])
+    _leaves(
+        source,
+        ns,
+        [
+            ("ProtectiveMarking", "OFFICIAL-SENSITIVE-Personal"),
+            ("UKPRN", ukprn),
+            ("SoftwareSupplier", "kpitools demo"),
+            ("SoftwarePackage", "kpitools"),
+            ("SerialNo", f"{serial:02d}"),
+            ("DateTime", prepared.strftime("%Y-%m-%dT%H:%M:%S")),
+        ],
+    )
     _leaves(_sub(root, ns, "LearningProvider"), ns, [("UKPRN", ukprn)])
     context = _Context(tables)
     for learner in _rows(tables.get("learners")):
@@ -142,8 +162,9 @@ class _Context:
     """Lookups a learner's elements need from the other tables."""
 
     def __init__(self, tables: Mapping[str, object]) -> None:
-        self.bootcamp_end = {str(b["bootcamp_id"]): _day(b.get("end_date"))
-                             for b in _rows(tables.get("bootcamps"))}
+        self.bootcamp_end = {
+            str(b["bootcamp_id"]): _day(b.get("end_date")) for b in _rows(tables.get("bootcamps"))
+        }
         self.sme: dict[str, bool] = {}
         for employer in _rows(tables.get("employers")):
             count, band = employer.get("employee_count"), employer.get("size_band")
@@ -160,14 +181,22 @@ def _learner(root: etree._Element, ns: str, row: Row, context: _Context) -> None
     start = _day(row["start_date"])
     assert start is not None, f"learner {row['learner_ref']} has no start date"
     learner = _sub(root, ns, "Learner")
-    _leaves(learner, ns, [
-        ("LearnRefNumber", row["learner_ref"]), ("ULN", row.get("uln") or "9999999999"),
-        ("FamilyName", row.get("family_name")), ("GivenNames", row.get("given_name")),
-        ("DateOfBirth", date_of_birth(str(row["learner_ref"]), start).isoformat()),
-        ("Ethnicity", "99"), ("Sex", "F" if zlib.crc32(str(row["learner_ref"]).encode()) % 2
-                               else "M"),
-        ("LLDDHealthProb", "9"), ("PostcodePrior", UNKNOWN_POSTCODE),
-        ("Postcode", UNKNOWN_POSTCODE)])
+    _leaves(
+        learner,
+        ns,
+        [
+            ("LearnRefNumber", row["learner_ref"]),
+            ("ULN", row.get("uln") or "9999999999"),
+            ("FamilyName", row.get("family_name")),
+            ("GivenNames", row.get("given_name")),
+            ("DateOfBirth", date_of_birth(str(row["learner_ref"]), start).isoformat()),
+            ("Ethnicity", "99"),
+            ("Sex", "F" if zlib.crc32(str(row["learner_ref"]).encode()) % 2 else "M"),
+            ("LLDDHealthProb", "9"),
+            ("PostcodePrior", UNKNOWN_POSTCODE),
+            ("Postcode", UNKNOWN_POSTCODE),
+        ],
+    )
     _employment(learner, ns, row, start, context)
     key = (str(row["learner_ref"]), str(row["bootcamp_id"]))
     events = _events(row, context.children.get(key, {}))
@@ -175,13 +204,18 @@ def _learner(root: etree._Element, ns: str, row: Row, context: _Context) -> None
     _aims(learner, ns, row, start, max(end, start), events, context.children.get(key, {}))
 
 
-def _employment(learner: etree._Element, ns: str, row: Row, start: date,
-                context: _Context) -> None:
+def _employment(learner: etree._Element, ns: str, row: Row, start: date, context: _Context) -> None:
     learner_type = row.get("learner_type")
     status = _sub(learner, ns, "LearnerEmploymentStatus")
     employed = learner_type in ("co-funded", "self-employed")
-    _leaves(status, ns, [("EmpStat", "10" if employed else "11"),
-                         ("DateEmpStatApp", (start - timedelta(days=7)).isoformat())])
+    _leaves(
+        status,
+        ns,
+        [
+            ("EmpStat", "10" if employed else "11"),
+            ("DateEmpStatApp", (start - timedelta(days=7)).isoformat()),
+        ],
+    )
     if learner_type == "co-funded" and not _blank(row.get("employer_id")):
         employer_id = str(row["employer_id"])
         _leaves(status, ns, [("EmpId", employer_number(employer_id))])
@@ -192,8 +226,11 @@ def _employment(learner: etree._Element, ns: str, row: Row, start: date,
 
 
 def _monitoring(status: etree._Element, ns: str, esm_type: str, code: str) -> None:
-    _leaves(_sub(status, ns, "EmploymentStatusMonitoring"), ns,
-            [("ESMType", esm_type), ("ESMCode", code)])
+    _leaves(
+        _sub(status, ns, "EmploymentStatusMonitoring"),
+        ns,
+        [("ESMType", esm_type), ("ESMCode", code)],
+    )
 
 
 def _events(row: Row, children: dict[str, list[Row]]) -> list[tuple[str, date]]:
@@ -201,31 +238,57 @@ def _events(row: Row, children: dict[str, list[Row]]) -> list[tuple[str, date]]:
     events = [(INTERVIEW_OFFER, _day(i["offer_date"])) for i in children.get("interviews", [])]
     if not _blank(row.get("new_role_evidence_date")):
         events.append((NEW_ROLE_OFFER, _day(row["new_role_evidence_date"])))
-    events += [(SELF_EMPLOYMENT_PLAN, _day(o["outcome_date"]))
-               for o in children.get("outcomes", [])
-               if o.get("outcome_type") == "self_employment_plan"]
+    events += [
+        (SELF_EMPLOYMENT_PLAN, _day(o["outcome_date"]))
+        for o in children.get("outcomes", [])
+        if o.get("outcome_type") == "self_employment_plan"
+    ]
     return sorted({(k, d) for k, d in events if d is not None}, key=lambda e: (e[1], e[0]))
 
 
-def _aims(learner: etree._Element, ns: str, row: Row, start: date, end: date,
-          events: list[tuple[str, date]], children: dict[str, list[Row]]) -> None:
+def _aims(
+    learner: etree._Element,
+    ns: str,
+    row: Row,
+    start: date,
+    end: date,
+    events: list[tuple[str, date]],
+    children: dict[str, list[Row]],
+) -> None:
     withdrawal, completion = _day(row.get("withdrawal_date")), _day(row.get("completion_date"))
     achieved = _achievement(completion, children.get("outcomes", []))
     ffi = [("FFI", "2" if row.get("learner_type") == "co-funded" else "1", None)]
-    programme = _aim(learner, ns, "ZPROG001", 1, 1, start, end, row, withdrawal,
-                     completion, achieved)
+    programme = _aim(
+        learner, ns, "ZPROG001", 1, 1, start, end, row, withdrawal, completion, achieved
+    )
     use_evi = start >= EVENT_INDICATORS_FROM
     fams = list(ffi)
     if use_evi:
         # DfE's LearnDelFAMDateFrom_07: an indicator dates within the programme, so an
         # offer after the programme's end stays in the datasheet only.
         closed = withdrawal or completion
-        fams += [("EVI", _EVI_FOR[kind], max(day, start)) for kind, day in events
-                 if closed is None or day <= closed]
+        fams += [
+            ("EVI", _EVI_FOR[kind], max(day, start))
+            for kind, day in events
+            if closed is None or day <= closed
+        ]
     _fams(programme, ns, fams)
     # The component aim ends with the programme (DfE's R_140 and R_143).
-    _aim(learner, ns, COMPONENT_AIM_REF, 3, 2, start, end, row, withdrawal, completion,
-         None, component=True, fams=ffi)
+    _aim(
+        learner,
+        ns,
+        COMPONENT_AIM_REF,
+        3,
+        2,
+        start,
+        end,
+        row,
+        withdrawal,
+        completion,
+        None,
+        component=True,
+        fams=ffi,
+    )
     if not use_evi:
         for seq, (kind, day) in enumerate(events, start=3):
             _event_aim(learner, ns, _AIM_FOR[kind], seq, max(day, start), row, ffi)
@@ -241,22 +304,52 @@ def _achievement(completion: date | None, outcomes: list[Row]) -> date | None:
     return min(later) if later else None
 
 
-def _aim(learner: etree._Element, ns: str, ref: str, aim_type: int, seq: int, start: date,
-         end: date, row: Row, withdrawal: date | None, completion: date | None,
-         achieved: date | None, component: bool = False,
-         fams: Sequence[tuple[str, str, date | None]] = ()) -> etree._Element:
+def _aim(
+    learner: etree._Element,
+    ns: str,
+    ref: str,
+    aim_type: int,
+    seq: int,
+    start: date,
+    end: date,
+    row: Row,
+    withdrawal: date | None,
+    completion: date | None,
+    achieved: date | None,
+    component: bool = False,
+    fams: Sequence[tuple[str, str, date | None]] = (),
+) -> etree._Element:
     aim = _sub(learner, ns, "LearningDelivery")
-    _leaves(aim, ns, [("LearnAimRef", ref), ("AimType", aim_type), ("AimSeqNumber", seq),
-                      ("LearnStartDate", start.isoformat()), ("LearnPlanEndDate", end.isoformat()),
-                      ("FundModel", "37"), ("ProgType", "32"), ("DelLocPostCode", UNKNOWN_POSTCODE),
-                      ("ConRefNumber", row["bootcamp_id"])])
+    _leaves(
+        aim,
+        ns,
+        [
+            ("LearnAimRef", ref),
+            ("AimType", aim_type),
+            ("AimSeqNumber", seq),
+            ("LearnStartDate", start.isoformat()),
+            ("LearnPlanEndDate", end.isoformat()),
+            ("FundModel", "37"),
+            ("ProgType", "32"),
+            ("DelLocPostCode", UNKNOWN_POSTCODE),
+            ("ConRefNumber", row["bootcamp_id"]),
+        ],
+    )
     if withdrawal is not None:
-        tail = [("CompStatus", "3"), ("LearnActEndDate", withdrawal.isoformat()),
-                ("WithdrawReason", "98"), ("Outcome", "3")]
+        tail = [
+            ("CompStatus", "3"),
+            ("LearnActEndDate", withdrawal.isoformat()),
+            ("WithdrawReason", "98"),
+            ("Outcome", "3"),
+        ]
     elif completion is not None:
         outcome = "1" if component or achieved else "8"
-        tail = [("CompStatus", "2"), ("LearnActEndDate", completion.isoformat()),
-                ("Outcome", outcome), ("AchDate", achieved.isoformat() if achieved else None)]
+        tail = [
+            ("CompStatus", "2"),
+            ("LearnActEndDate", completion.isoformat()),
+            ("Outcome", outcome),
+            ("AchDate", achieved.isoformat() if achieved else None),
+        ]
     else:
         tail = [("CompStatus", "1")]
     _leaves(aim, ns, tail)
@@ -265,15 +358,35 @@ def _aim(learner: etree._Element, ns: str, ref: str, aim_type: int, seq: int, st
     return aim
 
 
-def _event_aim(learner: etree._Element, ns: str, ref: str, seq: int, day: date, row: Row,
-               fams: Sequence[tuple[str, str, date | None]]) -> None:
+def _event_aim(
+    learner: etree._Element,
+    ns: str,
+    ref: str,
+    seq: int,
+    day: date,
+    row: Row,
+    fams: Sequence[tuple[str, str, date | None]],
+) -> None:
     aim = _sub(learner, ns, "LearningDelivery")
     iso = day.isoformat()
-    _leaves(aim, ns, [("LearnAimRef", ref), ("AimType", "3"), ("AimSeqNumber", seq),
-                      ("LearnStartDate", iso), ("LearnPlanEndDate", iso), ("FundModel", "37"),
-                      ("ProgType", "32"), ("DelLocPostCode", UNKNOWN_POSTCODE),
-                      ("ConRefNumber", row["bootcamp_id"]), ("CompStatus", "2"),
-                      ("LearnActEndDate", iso), ("Outcome", "1")])
+    _leaves(
+        aim,
+        ns,
+        [
+            ("LearnAimRef", ref),
+            ("AimType", "3"),
+            ("AimSeqNumber", seq),
+            ("LearnStartDate", iso),
+            ("LearnPlanEndDate", iso),
+            ("FundModel", "37"),
+            ("ProgType", "32"),
+            ("DelLocPostCode", UNKNOWN_POSTCODE),
+            ("ConRefNumber", row["bootcamp_id"]),
+            ("CompStatus", "2"),
+            ("LearnActEndDate", iso),
+            ("Outcome", "1"),
+        ],
+    )
     _fams(aim, ns, fams)
 
 

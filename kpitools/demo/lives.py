@@ -40,21 +40,35 @@ def build_children(pw: ProviderWorld, life: LearnerLife) -> None:
     row["new_role_evidence_date"] = None
     initial = start + timedelta(days=rng.randint(0, max(0, min(3, (m1 - start).days)) if m1 else 0))
     life.children["assessments"].append(
-        {**key, "kind": "initial", "assessment_date": initial, "skills_achieved": None,
-         "score": rng.randint(20, 60) * 100})
+        {
+            **key,
+            "kind": "initial",
+            "assessment_date": initial,
+            "skills_achieved": None,
+            "score": rng.randint(20, 60) * 100,
+        }
+    )
     if row["learner_type"] == "co-funded":
         _payments(pw, life, rng, key)
     if life.fate == "withdrawn":
         reported = row["withdrawal_reported_date"]
         gap = (reported - row["withdrawal_date"]).days
-        _referral(life, rng, key, row["withdrawal_date"] + timedelta(days=rng.randint(0, min(gap, 25))))
+        _referral(
+            life, rng, key, row["withdrawal_date"] + timedelta(days=rng.randint(0, min(gap, 25)))
+        )
     if life.fate != "completed":
         return
     completion = row["completion_date"]
     final = max(initial + timedelta(days=1), completion - timedelta(days=rng.randint(0, 5)))
     life.children["assessments"].append(
-        {**key, "kind": "final", "assessment_date": final, "skills_achieved": "Y",
-         "score": rng.randint(60, 98) * 100})
+        {
+            **key,
+            "kind": "final",
+            "assessment_date": final,
+            "skills_achieved": "Y",
+            "score": rng.randint(60, 98) * 100,
+        }
+    )
     if row["learner_type"] == "co-funded":
         row["new_role_evidence_date"] = max(start, completion - timedelta(days=rng.randint(0, 7)))
     if wants_job(row):
@@ -80,30 +94,45 @@ def _payments(pw: ProviderWorld, life: LearnerLife, rng: random.Random, key: Row
     for number, amount in enumerate(parts, 1):
         pw_ref = f"INV-{life.ref}-{number}"
         life.children["cofunding_payments"].append(
-            {"employer_id": employer_id, **key, "amount": amount,
-             "payment_date": start + timedelta(days=rng.randint(0, latest)),
-             "evidence_ref": pw_ref})
+            {
+                "employer_id": employer_id,
+                **key,
+                "amount": amount,
+                "payment_date": start + timedelta(days=rng.randint(0, latest)),
+                "evidence_ref": pw_ref,
+            }
+        )
 
 
 def _referral(life: LearnerLife, rng: random.Random, key: Row, day: date) -> None:
     life.children["referrals"].append(
-        {**key, "referral_date": day, "referred_to": rng.choice(names.REFERRAL_DESTINATIONS)})
+        {**key, "referral_date": day, "referred_to": rng.choice(names.REFERRAL_DESTINATIONS)}
+    )
 
 
 def valid_role_type(pw: ProviderWorld, life: LearnerLife, rng: random.Random) -> str:
     accelerated = pw.bootcamp(life.bootcamp_id)["accelerated_apprenticeship"] == "Y"
-    return rng.choice(("job", "job", "accelerated_apprenticeship" if accelerated else "apprenticeship"))
+    return rng.choice(
+        ("job", "job", "accelerated_apprenticeship" if accelerated else "apprenticeship")
+    )
 
 
 def _offer(pw: ProviderWorld, life: LearnerLife, rng: random.Random, key: Row) -> Row:
     row = life.row
     sector = str(pw.bootcamp(life.bootcamp_id)["sector"])
-    offer = max(row["m1_date"] + timedelta(days=1),
-                row["completion_date"] - timedelta(days=rng.randint(0, 25)))
-    return {**key, "employer_id": rng.choice(pw.employers_with_role("interviewing"))["employer_id"],
-            "offer_date": offer, "interview_date": offer + timedelta(days=rng.randint(3, 10)),
-            "role_title": rng.choice(names.ROLE_TITLES[sector]),
-            "role_type": valid_role_type(pw, life, rng), "matches_skills": "Y"}
+    offer = max(
+        row["m1_date"] + timedelta(days=1),
+        row["completion_date"] - timedelta(days=rng.randint(0, 25)),
+    )
+    return {
+        **key,
+        "employer_id": rng.choice(pw.employers_with_role("interviewing"))["employer_id"],
+        "offer_date": offer,
+        "interview_date": offer + timedelta(days=rng.randint(3, 10)),
+        "role_title": rng.choice(names.ROLE_TITLES[sector]),
+        "role_type": valid_role_type(pw, life, rng),
+        "matches_skills": "Y",
+    }
 
 
 def _outcome(pw: ProviderWorld, life: LearnerLife, rng: random.Random, key: Row) -> None:
@@ -114,18 +143,30 @@ def _outcome(pw: ProviderWorld, life: LearnerLife, rng: random.Random, key: Row)
         _referral(life, rng, key, close + timedelta(days=rng.randint(1, 20)))
         return
     if row["learner_type"] == "co-funded":
-        outcome = {"outcome_type": "new_role", "employer_id": row["employer_id"],
-                   "outcome_date": completion + timedelta(days=rng.randint(5, 150)),
-                   "role_type": "job", "matches_skills": "Y"}
+        outcome = {
+            "outcome_type": "new_role",
+            "employer_id": row["employer_id"],
+            "outcome_date": completion + timedelta(days=rng.randint(5, 150)),
+            "role_type": "job",
+            "matches_skills": "Y",
+        }
     elif wants_job(row):
-        outcome = {"outcome_type": "new_job",
-                   "employer_id": rng.choice(pw.employers_with_role("interviewing"))["employer_id"],
-                   "outcome_date": completion + timedelta(days=rng.randint(5, (close - completion).days - 1)),
-                   "role_type": valid_role_type(pw, life, rng), "matches_skills": "Y"}
+        outcome = {
+            "outcome_type": "new_job",
+            "employer_id": rng.choice(pw.employers_with_role("interviewing"))["employer_id"],
+            "outcome_date": completion
+            + timedelta(days=rng.randint(5, (close - completion).days - 1)),
+            "role_type": valid_role_type(pw, life, rng),
+            "matches_skills": "Y",
+        }
     else:  # self-employed, not seeking a job: the business plan is the M2 evidence too
-        outcome = {"outcome_type": "self_employment_plan", "employer_id": None,
-                   "outcome_date": max(row["start_date"], completion - timedelta(days=rng.randint(0, 10))),
-                   "role_type": None, "matches_skills": None}
+        outcome = {
+            "outcome_type": "self_employment_plan",
+            "employer_id": None,
+            "outcome_date": max(row["start_date"], completion - timedelta(days=rng.randint(0, 10))),
+            "role_type": None,
+            "matches_skills": None,
+        }
     life.children["outcomes"].append({**key, **outcome})
 
 
@@ -143,8 +184,16 @@ def build_contacts(pw: ProviderWorld) -> None:
             for stage, days in stage_dates(pw, bootcamp_id, rng).items():
                 if days and rng.random() < 0.2:
                     for back in range(rng.randint(1, 2), 0, -1):
-                        pw.contacts.append(_contact(employer, bootcamp_id, stage,
-                                                    days[0] - timedelta(days=2 * back), rng, False))
+                        pw.contacts.append(
+                            _contact(
+                                employer,
+                                bootcamp_id,
+                                stage,
+                                days[0] - timedelta(days=2 * back),
+                                rng,
+                                False,
+                            )
+                        )
                 for day in days:
                     pw.contacts.append(_contact(employer, bootcamp_id, stage, day, rng, True))
 
@@ -166,15 +215,26 @@ def stage_dates(pw: ProviderWorld, bootcamp_id: str, rng: random.Random) -> dict
     return {"design": design, "delivery": delivery, "post": post}
 
 
-def _contact(employer: Row, bootcamp_id: str, stage: str, day: date, rng: random.Random,
-             reached: bool) -> Row:
+def _contact(
+    employer: Row, bootcamp_id: str, stage: str, day: date, rng: random.Random, reached: bool
+) -> Row:
     row: Row = {
-        "employer_id": employer["employer_id"], "bootcamp_id": bootcamp_id, "stage": stage,
-        "attempt_date": day, "reached": "Y" if reached else "N",
-        "design_vouched": None, "info_correct": None, "support_provided": None,
-        "satisfied": None, "will_interview": None, "candidates_interviewed": None,
-        "candidates_offered": None, "satisfaction_score": None,
-        "notes": rng.choice(names.CONTACT_NOTES_REACHED if reached else names.CONTACT_NOTES_UNREACHED),
+        "employer_id": employer["employer_id"],
+        "bootcamp_id": bootcamp_id,
+        "stage": stage,
+        "attempt_date": day,
+        "reached": "Y" if reached else "N",
+        "design_vouched": None,
+        "info_correct": None,
+        "support_provided": None,
+        "satisfied": None,
+        "will_interview": None,
+        "candidates_interviewed": None,
+        "candidates_offered": None,
+        "satisfaction_score": None,
+        "notes": rng.choice(
+            names.CONTACT_NOTES_REACHED if reached else names.CONTACT_NOTES_UNREACHED
+        ),
     }
     if not reached:
         return row
@@ -184,7 +244,10 @@ def _contact(employer: Row, bootcamp_id: str, stage: str, day: date, rng: random
         row.update(support_provided="Y", satisfied="Y", will_interview="Y")
     else:
         interviewed = rng.randint(1, 6)
-        row.update(satisfied="Y", candidates_interviewed=interviewed,
-                   candidates_offered=rng.randint(1, interviewed),
-                   satisfaction_score=rng.choices((3, 4, 5), (20, 45, 35))[0])
+        row.update(
+            satisfied="Y",
+            candidates_interviewed=interviewed,
+            candidates_offered=rng.randint(1, interviewed),
+            satisfaction_score=rng.choices((3, 4, 5), (20, 45, 35))[0],
+        )
     return row

@@ -23,8 +23,9 @@ SELF_EMPLOYED_SHARE = 0.04
 OUTCOME_SHARE = {"independent": 0.40, "self-employed": 0.40, "co-funded": 0.75}
 
 
-def share_learners(pw_list: list[ProviderWorld], total: int, rng: random.Random,
-                   last_day: date) -> dict[str, int]:
+def share_learners(
+    pw_list: list[ProviderWorld], total: int, rng: random.Random, last_day: date
+) -> dict[str, int]:
     """Split ``total`` learners over every bootcamp that has started by ``last_day``,
     in proportion to random weights (largest remainders, so they add up exactly)."""
     started = [b for pw in pw_list for b in pw.bootcamps if b["start_date"] <= last_day]
@@ -50,8 +51,13 @@ def deal_fates(n: int, share_post: float, rng: random.Random) -> list[str]:
     return fates
 
 
-def make_learners(pw: ProviderWorld, counts: dict[str, int], ulns: set[str],
-                  last_day: date, high_dropout: str | None) -> None:
+def make_learners(
+    pw: ProviderWorld,
+    counts: dict[str, int],
+    ulns: set[str],
+    last_day: date,
+    high_dropout: str | None,
+) -> None:
     """Every learner of the provider's started bootcamps, with dates and fate."""
     rng = pw.rng("learners")
     next_ref = rng.randint(100, 900)
@@ -60,21 +66,28 @@ def make_learners(pw: ProviderWorld, counts: dict[str, int], ulns: set[str],
         bootcamp_id = str(bootcamp["bootcamp_id"])
         n = counts.get(bootcamp_id, 0)
         bootcamp["planned_learners"] = n + rng.randint(0, 6) if n else rng.randint(15, 30)
-        share = HIGH_DROPOUT_SHARE if bootcamp_id == high_dropout else (
-            0.08 if index == 0 else POST_M1_SHARE)
+        share = (
+            HIGH_DROPOUT_SHARE
+            if bootcamp_id == high_dropout
+            else (0.08 if index == 0 else POST_M1_SHARE)
+        )
         for fate in deal_fates(n, share, rng):
             row = _learner_row(rng, bootcamp, f"{next_ref:06d}", new_uln(rng, ulns), fate)
             next_ref += rng.randint(1, 3)
             kind = rng.random()
             if kind < CO_FUNDED_SHARE and own_staff:
                 employer = rng.choice(own_staff)
-                row.update(learner_type="co-funded", employer_id=employer["employer_id"],
-                           wants_interview=None)
+                row.update(
+                    learner_type="co-funded",
+                    employer_id=employer["employer_id"],
+                    wants_interview=None,
+                )
                 if bootcamp_id not in employer["bootcamp_ids"]:
                     employer["bootcamp_ids"].append(bootcamp_id)
             elif kind < CO_FUNDED_SHARE + SELF_EMPLOYED_SHARE:
-                row.update(learner_type="self-employed",
-                           wants_interview="Y" if rng.random() < 0.4 else "N")
+                row.update(
+                    learner_type="self-employed", wants_interview="Y" if rng.random() < 0.4 else "N"
+                )
             success = _success(pw, row, fate, rng, last_day)
             pw.learners.append(LearnerLife(row=row, fate=fate, success=success))
 

@@ -38,9 +38,17 @@ class Planter:
         """The period a restatement shows in: ``wanted`` (1 or 2) if there are enough."""
         return min(wanted, self.period_count - 1)
 
-    def pick(self, pw: ProviderWorld, plant: str, *, fate: str = "completed",
-             learner_type: str = "independent", wants: str | None = None,
-             bootcamp_index: int = 0, success: bool = True) -> LearnerLife:
+    def pick(
+        self,
+        pw: ProviderWorld,
+        plant: str,
+        *,
+        fate: str = "completed",
+        learner_type: str = "independent",
+        wants: str | None = None,
+        bootcamp_index: int = 0,
+        success: bool = True,
+    ) -> LearnerLife:
         """An unplanted learner of the given fate and type in a bootcamp of ``pw``,
         rebuilt as a clean learner (``success`` says whether it wins an outcome).
 
@@ -51,15 +59,21 @@ class Planter:
             ParameterError: the bootcamp has too few learners for its plants.
         """
         bootcamp_id = str(pw.bootcamps[bootcamp_index]["bootcamp_id"])
-        pool = [life for life in pw.learners_of(bootcamp_id)
-                if not life.planted and life.fate == fate]
-        fits = [life for life in pool if life.row["learner_type"] == learner_type
-                and (wants is None or life.row["wants_interview"] == wants)]
+        pool = [
+            life for life in pw.learners_of(bootcamp_id) if not life.planted and life.fate == fate
+        ]
+        fits = [
+            life
+            for life in pool
+            if life.row["learner_type"] == learner_type
+            and (wants is None or life.row["wants_interview"] == wants)
+        ]
         if not fits:
             fits = [life for life in pool if life.row["learner_type"] == "independent"]
         if not fits:
             raise ParameterError(
-                f"demo: too few learners in {bootcamp_id} to plant {plant}; use more learners")
+                f"demo: too few learners in {bootcamp_id} to plant {plant}; use more learners"
+            )
         life = pw.rng("pick", plant).choice(sorted(fits, key=lambda x: x.ref))
         if life.row["learner_type"] != learner_type:
             _convert(pw, life, learner_type, wants)
@@ -81,35 +95,97 @@ class Planter:
             if share:
                 pool = pw.employers[:PLANT_EMPLOYERS]
                 return next(e for e in reversed(pool) if e["status"] == "active")
-            raise ParameterError(f"demo: too many employer plants in {pw.provider_id}; "
-                                 "use more providers")
+            raise ParameterError(
+                f"demo: too many employer plants in {pw.provider_id}; use more providers"
+            )
         self._employers_used[pw.provider_id] = used + 1
         return pw.employers[used]
 
-    def expect(self, plant: str, rule_id: str, pw: ProviderWorld, entity: str, bootcamp_id: str,
-               table: str, match: dict[str, object] | None, note: str, **extra: object) -> None:
-        self.specs.append(PlantSpec(plant=plant, rule=rule_id, provider_id=pw.provider_id,
-                                    entity=entity, bootcamp_id=bootcamp_id, table=table,
-                                    match=match, note=note, **extra))  # type: ignore[arg-type]
+    def expect(
+        self,
+        plant: str,
+        rule_id: str,
+        pw: ProviderWorld,
+        entity: str,
+        bootcamp_id: str,
+        table: str,
+        match: dict[str, object] | None,
+        note: str,
+        **extra: object,
+    ) -> None:
+        self.specs.append(
+            PlantSpec(
+                plant=plant,
+                rule=rule_id,
+                provider_id=pw.provider_id,
+                entity=entity,
+                bootcamp_id=bootcamp_id,
+                table=table,
+                match=match,
+                note=note,
+                **extra,
+            )
+        )  # type: ignore[arg-type]
 
-    def expect_learner(self, plant: str, rule_id: str, pw: ProviderWorld, life: LearnerLife,
-                       note: str, table: str = "learners",
-                       match: dict[str, object] | None = None, **extra: object) -> None:
+    def expect_learner(
+        self,
+        plant: str,
+        rule_id: str,
+        pw: ProviderWorld,
+        life: LearnerLife,
+        note: str,
+        table: str = "learners",
+        match: dict[str, object] | None = None,
+        **extra: object,
+    ) -> None:
         key = {"learner_ref": life.ref, "bootcamp_id": life.bootcamp_id}
-        self.expect(plant, rule_id, pw, f"learner:{life.ref}", life.bootcamp_id, table,
-                    {**key, **(match or {})}, note, **extra)
+        self.expect(
+            plant,
+            rule_id,
+            pw,
+            f"learner:{life.ref}",
+            life.bootcamp_id,
+            table,
+            {**key, **(match or {})},
+            note,
+            **extra,
+        )
 
-    def expect_employer(self, plant: str, rule_id: str, pw: ProviderWorld, employer: Row,
-                        note: str, table: str = "employers",
-                        match: dict[str, object] | None = None, **extra: object) -> None:
+    def expect_employer(
+        self,
+        plant: str,
+        rule_id: str,
+        pw: ProviderWorld,
+        employer: Row,
+        note: str,
+        table: str = "employers",
+        match: dict[str, object] | None = None,
+        **extra: object,
+    ) -> None:
         links = employer["bootcamp_ids"]
         bootcamp_id = str(links[0]) if isinstance(links, list) and len(links) == 1 else "ALL"
-        self.expect(plant, rule_id, pw, f"employer:{employer['employer_id']}", bootcamp_id,
-                    table, {"employer_id": employer["employer_id"], **(match or {})}, note,
-                    **extra)
+        self.expect(
+            plant,
+            rule_id,
+            pw,
+            f"employer:{employer['employer_id']}",
+            bootcamp_id,
+            table,
+            {"employer_id": employer["employer_id"], **(match or {})},
+            note,
+            **extra,
+        )
 
-    def add_hostile(self, pw: ProviderWorld, table: str, column: str, value: str,
-                    match: dict[str, object], entity: str, threat: str) -> None:
+    def add_hostile(
+        self,
+        pw: ProviderWorld,
+        table: str,
+        column: str,
+        value: str,
+        match: dict[str, object],
+        entity: str,
+        threat: str,
+    ) -> None:
         self.hostile.append((pw, table, column, value, match, entity, threat))
 
 
@@ -126,8 +202,13 @@ def _convert(pw: ProviderWorld, life: LearnerLife, learner_type: str, wants: str
 
 
 def reached_contacts(pw: ProviderWorld, employer: Row, stage: str) -> list[Row]:
-    return [c for c in pw.contacts if c["employer_id"] == employer["employer_id"]
-            and c["stage"] == stage and c["reached"] == "Y"]
+    return [
+        c
+        for c in pw.contacts
+        if c["employer_id"] == employer["employer_id"]
+        and c["stage"] == stage
+        and c["reached"] == "Y"
+    ]
 
 
 def last_day(rows: list[Row], column: str) -> date:

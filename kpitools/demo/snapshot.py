@@ -96,5 +96,8 @@ def find_row(tables: Tables, table: str, match: Row) -> int | None:
 def remove_learner(tables: Tables, ref: str, bootcamp_id: str) -> None:
     """Drop a learner and every row that names them (so nothing is left dangling)."""
     for table in ("learners", *CHILD_TABLES):
-        tables[table][:] = [r for r in tables[table]
-                            if not (r.get("learner_ref") == ref and r.get("bootcamp_id") == bootcamp_id)]
+        tables[table][:] = [
+            r
+            for r in tables[table]
+            if not (r.get("learner_ref") == ref and r.get("bootcamp_id") == bootcamp_id)
+        ]

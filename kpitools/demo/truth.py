@@ -112,8 +112,11 @@ class GroundTruth:
         return {e.rule for e in self.expectations}
 
     def for_provider(self, provider_id: str, period: str | None = None) -> list[Expectation]:
-        return [e for e in self.expectations if e.provider_id == provider_id
-                and (period is None or e.period == period)]
+        return [
+            e
+            for e in self.expectations
+            if e.provider_id == provider_id and (period is None or e.period == period)
+        ]
 
     def rejected(self, provider_id: str, period: str) -> list[Expectation]:
         """The rows the loader must reject for one provider and period."""

@@ -87,8 +87,11 @@ class ProviderWorld:
         return [life for life in self.learners if life.bootcamp_id == bootcamp_id]
 
     def employers_with_role(self, role: str) -> list[Row]:
-        return [e for e in self.employers
-                if e["status"] == "active" and role in str(e["roles"] or "").split(";")]
+        return [
+            e
+            for e in self.employers
+            if e["status"] == "active" and role in str(e["roles"] or "").split(";")
+        ]
 
 
 @dataclass
@@ -134,7 +137,8 @@ def make_bootcamps(pw: ProviderWorld, periods: list[str], features: set[str]) ->
     rng = pw.rng("bootcamps")
     b0_start = first_day(periods[0], -10)
     months_to_anchor = (first_day(periods[-1]).year - b0_start.year) * 12 + (
-        first_day(periods[-1]).month - b0_start.month)
+        first_day(periods[-1]).month - b0_start.month
+    )
     count = rng.randint(3, 4) if "not_started" in features else rng.randint(3, 5)
     offsets = [0, rng.choice([1, 2])]
     middle = list(range(offsets[1] + 1, months_to_anchor - 3))
@@ -144,19 +148,23 @@ def make_bootcamps(pw: ProviderWorld, periods: list[str], features: set[str]) ->
     if "not_started" in features:
         offsets.append(months_to_anchor + rng.choice([1, 2]))
     kinds = rng.sample(names.BOOTCAMP_KINDS, len(offsets))
-    for number, (offset, (sector, title, accelerated)) in enumerate(zip(offsets, kinds, strict=True), 1):
+    for number, (offset, (sector, title, accelerated)) in enumerate(
+        zip(offsets, kinds, strict=True), 1
+    ):
         start = add_months(b0_start, offset) + timedelta(days=rng.randint(0, 10))
         accelerated = accelerated or (number == 1 and "accelerated_b0" in features)
-        pw.bootcamps.append({
-            "bootcamp_id": f"{pw.provider_id}-BC{number:02d}",
-            "title": title,
-            "sector": sector,
-            "start_date": start,
-            "end_date": start + timedelta(weeks=rng.randint(12, 16)) - timedelta(days=3),
-            "price_per_learner": rng.randrange(2000, 6501, 50) * 100,
-            "accelerated_apprenticeship": "Y" if accelerated else "N",
-            "planned_learners": None,
-        })
+        pw.bootcamps.append(
+            {
+                "bootcamp_id": f"{pw.provider_id}-BC{number:02d}",
+                "title": title,
+                "sector": sector,
+                "start_date": start,
+                "end_date": start + timedelta(weeks=rng.randint(12, 16)) - timedelta(days=3),
+                "price_per_learner": rng.randrange(2000, 6501, 50) * 100,
+                "accelerated_apprenticeship": "Y" if accelerated else "N",
+                "planned_learners": None,
+            }
+        )
 
 
 def make_employers(pw: ProviderWorld) -> None:
@@ -176,29 +184,38 @@ def make_employers(pw: ProviderWorld) -> None:
             roles |= {"interviewing", rng.choice(DELIVERY_ROLES)}
         elif k in (PLANT_EMPLOYERS, PLANT_EMPLOYERS + 1):
             roles = {"own_staff_training", rng.choice(DELIVERY_ROLES)}
-        links = ([started[0]] if k < PLANT_EMPLOYERS
-                 else rng.sample(started, min(len(started), rng.randint(1, 2))))
+        links = (
+            [started[0]]
+            if k < PLANT_EMPLOYERS
+            else rng.sample(started, min(len(started), rng.randint(1, 2)))
+        )
         given, family = rng.choice(names.GIVEN_NAMES), rng.choice(names.FAMILY_NAMES)
         domain = name.split()[0].lower() + ".example"
-        pw.employers.append({
-            "employer_id": f"{pw.provider_id}-E{k + 1:02d}",
-            "name": name,
-            "employee_count": employees,
-            "size_band": "large" if large else "SME",
-            "roles": ";".join(r for r in EMPLOYER_ROLES if r in roles),
-            "bootcamp_ids": links,
-            "contact_name": f"{given} {family}",
-            "contact_email": f"{given.lower()}.{family.lower()}@{domain}",
-            "contact_phone": f"01632 960{rng.randint(0, 999):03d}",
-            "in_bid": "Y" if rng.random() < 0.7 else "N",
-            "status": "active",
-            "dropped_reason": None,
-            "replacement_employer_id": None,
-        })
+        pw.employers.append(
+            {
+                "employer_id": f"{pw.provider_id}-E{k + 1:02d}",
+                "name": name,
+                "employee_count": employees,
+                "size_band": "large" if large else "SME",
+                "roles": ";".join(r for r in EMPLOYER_ROLES if r in roles),
+                "bootcamp_ids": links,
+                "contact_name": f"{given} {family}",
+                "contact_email": f"{given.lower()}.{family.lower()}@{domain}",
+                "contact_phone": f"01632 960{rng.randint(0, 999):03d}",
+                "in_bid": "Y" if rng.random() < 0.7 else "N",
+                "status": "active",
+                "dropped_reason": None,
+                "replacement_employer_id": None,
+            }
+        )
     dropped = pw.employers[-1]
-    dropped.update(in_bid="Y", status="dropped", bootcamp_ids=[started[0]],
-                   dropped_reason="Withdrew after restructuring; replaced",
-                   replacement_employer_id=pw.employers[PLANT_EMPLOYERS]["employer_id"])
+    dropped.update(
+        in_bid="Y",
+        status="dropped",
+        bootcamp_ids=[started[0]],
+        dropped_reason="Withdrew after restructuring; replaced",
+        replacement_employer_id=pw.employers[PLANT_EMPLOYERS]["employer_id"],
+    )
     for bootcamp_id in started:  # every bootcamp has an employer linked to it
         if not any(bootcamp_id in e["bootcamp_ids"] for e in pw.employers[:-1]):
             index = rng.randint(PLANT_EMPLOYERS, len(pw.employers) - 2)
@@ -207,8 +224,13 @@ def make_employers(pw: ProviderWorld) -> None:
 
 def _employer_name(rng: random.Random, used: set[str]) -> str:
     while True:
-        name = " ".join((rng.choice(names.EMPLOYER_FIRST), rng.choice(names.EMPLOYER_SECOND),
-                         rng.choice(names.EMPLOYER_SUFFIX)))
+        name = " ".join(
+            (
+                rng.choice(names.EMPLOYER_FIRST),
+                rng.choice(names.EMPLOYER_SECOND),
+                rng.choice(names.EMPLOYER_SUFFIX),
+            )
+        )
         if name not in used:
             used.add(name)
             return name

@@ -52,7 +52,9 @@ def write_csv_folder(folder: Path, tables: Tables, style: dict[str, object]) -> 
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(table.column_names)
             for row in tables[name]:
-                writer.writerow([format_cell(row.get(c.name), c.kind, style) for c in table.columns])
+                writer.writerow(
+                    [format_cell(row.get(c.name), c.kind, style) for c in table.columns]
+                )
         written.append(path)
     return written
 
@@ -81,8 +83,9 @@ def workbook_bytes(tables: Tables) -> bytes:
         sheet = book.create_sheet(name)
         sheet.append(list(table.column_names))
         for row in tables[name]:
-            sheet.append([_excel_cell(sheet, _excel_value(row.get(c.name), c.kind))
-                          for c in table.columns])
+            sheet.append(
+                [_excel_cell(sheet, _excel_value(row.get(c.name), c.kind)) for c in table.columns]
+            )
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()
@@ -109,8 +112,10 @@ def _excel_cell(sheet: object, value: object) -> object:
 def _fixed_zip(data: bytes) -> bytes:
     """Re-pack a zip with fixed entry times (zipfile stamps entries with the clock)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED

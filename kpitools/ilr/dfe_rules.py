@@ -64,8 +64,14 @@ class IlrRuleFinding:
     bootcamp_id: str = "ALL"
 
     def as_row(self) -> dict[str, object]:
-        return {"rule": self.rule, "severity": self.severity, "learner_ref": self.learner_ref,
-                "aim_seq": self.aim_seq, "source": self.source, "message": self.message}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "learner_ref": self.learner_ref,
+            "aim_seq": self.aim_seq,
+            "source": self.source,
+            "message": self.message,
+        }
 
 
 FINDING_COLUMNS = ("rule", "severity", "learner_ref", "aim_seq", "source", "message")
@@ -138,6 +144,7 @@ def _check(rule_id: str, among: str | None = None) -> Callable[[Check], Check]:
         if among is not None:
             GROUPS[func] = among
         return func
+
     return register
 
 
@@ -185,9 +192,13 @@ def _r138(ctx: _Learner) -> Iterator[Hit]:
         has_event = any(_generic_event(a) for a in aims)
         for aim in programmes:
             ended = aim.learn_act_end_date
-            if (aim.learn_start_date <= date(2025, 7, 31) and aim.comp_status == 2  # type: ignore[operator]
-                    and latest.ach_date is None and not has_event
-                    and not (ended and ctx.prepared > add_months(ended, 6))):
+            if (
+                aim.learn_start_date <= date(2025, 7, 31)
+                and aim.comp_status == 2  # type: ignore[operator]
+                and latest.ach_date is None
+                and not has_event
+                and not (ended and ctx.prepared > add_months(ended, 6))
+            ):
                 yield aim, "completed programme with no AchDate and no event aim"
 
 
@@ -208,8 +219,13 @@ def _r140(ctx: _Learner) -> Iterator[Hit]:
                 continue
             same = [p for p in programmes if p.fund_model == aim.fund_model]
             if same and same[-1].learn_act_end_date is not None:
-                yield aim, (f"component aim {aim.learn_aim_ref} still open; programme aim"
-                            f" {same[-1].aim_seq_number} ended {_iso(same[-1].learn_act_end_date)}")
+                yield (
+                    aim,
+                    (
+                        f"component aim {aim.learn_aim_ref} still open; programme aim"
+                        f" {same[-1].aim_seq_number} ended {_iso(same[-1].learn_act_end_date)}"
+                    ),
+                )
 
 
 @_check("ILR-R_141")
@@ -226,31 +242,47 @@ def _r141(ctx: _Learner) -> Iterator[Hit]:
 def _r143(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         latest = programmes[-1]
-        ends = [a.learn_act_end_date for a in aims if _subject(a) and a.learn_act_end_date
-                and a.fund_model == latest.fund_model]
+        ends = [
+            a.learn_act_end_date
+            for a in aims
+            if _subject(a) and a.learn_act_end_date and a.fund_model == latest.fund_model
+        ]
         if latest.learn_act_end_date and ends and latest.learn_act_end_date < max(ends):  # type: ignore[type-var]
-            yield latest, (f"programme ended {_iso(latest.learn_act_end_date)}, a component"
-                           f" ended {_iso(max(ends))}")  # type: ignore[type-var]
+            yield (
+                latest,
+                (
+                    f"programme ended {_iso(latest.learn_act_end_date)}, a component"
+                    f" ended {_iso(max(ends))}"
+                ),
+            )  # type: ignore[type-var]
 
 
 @_check("ILR-R_144")
 def _r144(ctx: _Learner) -> Iterator[Hit]:
     for _, programmes, earliest in ctx.programmes():
         for aim in programmes:
-            if (aim.learn_start_date >= date(2023, 8, 1) and aim.ach_date  # type: ignore[operator]
-                    and aim.ach_date < earliest):
+            if (
+                aim.learn_start_date >= date(2023, 8, 1)
+                and aim.ach_date  # type: ignore[operator]
+                and aim.ach_date < earliest
+            ):
                 yield aim, f"AchDate {_iso(aim.ach_date)} before the start {_iso(earliest)}"
 
 
 def _aims_before_programme(
-    ctx: _Learner, programme_from: date, programme_to: date | None, kind: Callable[[IlrDelivery], bool],
+    ctx: _Learner,
+    programme_from: date,
+    programme_to: date | None,
+    kind: Callable[[IlrDelivery], bool],
 ) -> Iterator[tuple[IlrDelivery, date]]:
     """Aims of ``kind`` that start before their programme's earliest start, in programmes
     with an aim starting from ``programme_from`` (to ``programme_to`` when given)."""
     for aims, programmes, earliest in ctx.programmes():
-        if not any(programme_from <= p.learn_start_date  # type: ignore[operator]
-                   and (programme_to is None or p.learn_start_date <= programme_to)  # type: ignore[operator]
-                   for p in programmes):
+        if not any(
+            programme_from <= p.learn_start_date  # type: ignore[operator]
+            and (programme_to is None or p.learn_start_date <= programme_to)  # type: ignore[operator]
+            for p in programmes
+        ):
             continue
         for aim in aims:
             if kind(aim) and aim.learn_start_date and aim.learn_start_date < earliest:
@@ -260,15 +292,27 @@ def _aims_before_programme(
 @_check("ILR-R_149")
 def _r149(ctx: _Learner) -> Iterator[Hit]:
     for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), None, _subject):
-        yield aim, (f"component aim starts {_iso(aim.learn_start_date)}, before the"
-                    f" programme's start {_iso(earliest)}")
+        yield (
+            aim,
+            (
+                f"component aim starts {_iso(aim.learn_start_date)}, before the"
+                f" programme's start {_iso(earliest)}"
+            ),
+        )
 
 
 @_check("ILR-R_150", among="event_refs")
 def _r150(ctx: _Learner) -> Iterator[Hit]:
-    for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), date(2025, 7, 31), is_event_aim):
-        yield aim, (f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
-                    f" before the programme's start {_iso(earliest)}")
+    for aim, earliest in _aims_before_programme(
+        ctx, date(2024, 8, 1), date(2025, 7, 31), is_event_aim
+    ):
+        yield (
+            aim,
+            (
+                f"event aim {aim.learn_aim_ref} starts {_iso(aim.learn_start_date)},"
+                f" before the programme's start {_iso(earliest)}"
+            ),
+        )
 
 
 @_check("ILR-R_152", among="with_evis")
@@ -277,15 +321,21 @@ def _r152(ctx: _Learner) -> Iterator[Hit]:
         codes = [f.code for a in aims for f in _evis(a)]
         if earliest < EVENT_INDICATORS_FROM and codes:
             for aim in programmes:
-                yield aim, (f"programme started {_iso(earliest)} carries EVI code(s)"
-                            f" {', '.join(codes)} (read all the same)")
+                yield (
+                    aim,
+                    (
+                        f"programme started {_iso(earliest)} carries EVI code(s)"
+                        f" {', '.join(codes)} (read all the same)"
+                    ),
+                )
 
 
 @_check("ILR-R_153", among="with_evis")
 def _r153(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
-        early = [f for a in aims for f in _evis(a)
-                 if f.date_from and f.date_from < EVENT_INDICATORS_FROM]
+        early = [
+            f for a in aims for f in _evis(a) if f.date_from and f.date_from < EVENT_INDICATORS_FROM
+        ]
         if earliest >= EVENT_INDICATORS_FROM and early:
             for aim in programmes:
                 yield aim, f"EVI {early[0].code} dated {_iso(early[0].date_from)}"
@@ -297,8 +347,13 @@ def _r154(ctx: _Learner) -> Iterator[Hit]:
         refs = [a.learn_aim_ref for a in aims if is_event_aim(a)]
         if earliest >= EVENT_INDICATORS_FROM and refs:
             for aim in programmes:
-                yield aim, (f"programme started {_iso(earliest)} has event aim(s)"
-                            f" {', '.join(refs)} (read all the same)")
+                yield (
+                    aim,
+                    (
+                        f"programme started {_iso(earliest)} has event aim(s)"
+                        f" {', '.join(refs)} (read all the same)"
+                    ),
+                )
 
 
 # --- one learning delivery at a time ---------------------------------------------------
@@ -307,8 +362,10 @@ def _r154(ctx: _Learner) -> Iterator[Hit]:
 def _each(test: Callable[[IlrDelivery], str | None], among: str = "aims") -> Check:
     """A rule tested on each aim of ``among``: the learner's aims (``aims``) or the
     group of them (an attribute of :class:`_Learner`) outside which it cannot fire."""
+
     def check(ctx: _Learner) -> list[Hit]:  # a list, not a generator: most learners pass
         return [(aim, detail) for aim in getattr(ctx, among) if (detail := test(aim)) is not None]
+
     GROUPS[check] = among
     return check
 
@@ -319,91 +376,183 @@ def _outside_bootcamp(test: Callable[[IlrDelivery], str | None]) -> Check:
 
 
 CHECKS["ILR-AchDate_03"] = _outside_bootcamp(
-    lambda a: f"AchDate {_iso(a.ach_date)} before start {_iso(a.learn_start_date)}"
-    if a.ach_date and a.learn_start_date and a.ach_date < a.learn_start_date else None)
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} before start {_iso(a.learn_start_date)}"
+        if a.ach_date and a.learn_start_date and a.ach_date < a.learn_start_date
+        else None
+    )
+)
 CHECKS["ILR-AchDate_04"] = _outside_bootcamp(
-    lambda a: f"AchDate {_iso(a.ach_date)} without LearnActEndDate"
-    if a.ach_date and a.learn_act_end_date is None else None)
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} without LearnActEndDate"
+        if a.ach_date and a.learn_act_end_date is None
+        else None
+    )
+)
 CHECKS["ILR-AchDate_05"] = _outside_bootcamp(
-    lambda a: f"AchDate {_iso(a.ach_date)} before LearnActEndDate {_iso(a.learn_act_end_date)}"
-    if a.ach_date and a.learn_act_end_date and a.ach_date < a.learn_act_end_date else None)
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} before LearnActEndDate {_iso(a.learn_act_end_date)}"
+        if a.ach_date and a.learn_act_end_date and a.ach_date < a.learn_act_end_date
+        else None
+    )
+)
 CHECKS["ILR-AchDate_13"] = _each(
-    lambda a: f"AchDate {_iso(a.ach_date)} more than 6 months after {_iso(a.learn_act_end_date)}"
-    if a.aim_type == 1 and a.prog_type == BOOTCAMP_PROG_TYPE and a.ach_date
-    and a.learn_act_end_date and a.ach_date > add_months(a.learn_act_end_date, 6) else None,
-    "bootcamp_prog_type")
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} more than 6 months after {_iso(a.learn_act_end_date)}"
+        if a.aim_type == 1
+        and a.prog_type == BOOTCAMP_PROG_TYPE
+        and a.ach_date
+        and a.learn_act_end_date
+        and a.ach_date > add_months(a.learn_act_end_date, 6)
+        else None
+    ),
+    "bootcamp_prog_type",
+)
 CHECKS["ILR-CompStatus_06"] = _outside_bootcamp(
-    lambda a: f"CompStatus {a.comp_status} with Outcome {a.outcome}"
-    if a.comp_status in (3, 6) and a.outcome in (1, 8) else None)
+    lambda a: (
+        f"CompStatus {a.comp_status} with Outcome {a.outcome}"
+        if a.comp_status in (3, 6) and a.outcome in (1, 8)
+        else None
+    )
+)
 CHECKS["ILR-CompStatus_08"] = _each(
-    lambda a: f"AchDate {_iso(a.ach_date)} with CompStatus {a.comp_status}"
-    if a.aim_type == 1 and _bootcamp_coded(a) and a.ach_date and a.comp_status != 2 else None,
-    "bootcamp_prog_type")
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} with CompStatus {a.comp_status}"
+        if a.aim_type == 1 and _bootcamp_coded(a) and a.ach_date and a.comp_status != 2
+        else None
+    ),
+    "bootcamp_prog_type",
+)
 CHECKS["ILR-CompStatus_09"] = _each(
-    lambda a: f"event aim {a.learn_aim_ref} with CompStatus {a.comp_status}"
-    if a.learn_aim_ref.upper() in EVENT_AIMS and a.comp_status != 2 else None,
-    "event_refs")
+    lambda a: (
+        f"event aim {a.learn_aim_ref} with CompStatus {a.comp_status}"
+        if a.learn_aim_ref.upper() in EVENT_AIMS and a.comp_status != 2
+        else None
+    ),
+    "event_refs",
+)
 CHECKS["ILR-Outcome_05"] = _outside_bootcamp(
-    lambda a: "Outcome 1 without LearnActEndDate"
-    if a.outcome == 1 and a.learn_act_end_date is None else None)
+    lambda a: (
+        "Outcome 1 without LearnActEndDate"
+        if a.outcome == 1 and a.learn_act_end_date is None
+        else None
+    )
+)
 CHECKS["ILR-Outcome_09"] = _outside_bootcamp(
-    lambda a: f"Outcome 8 with CompStatus {a.comp_status}"
-    if a.outcome == 8 and a.comp_status != 2
-    and not (a.aim_type == 1 and a.fund_model in (36, 99) and a.prog_type == 25) else None)
+    lambda a: (
+        f"Outcome 8 with CompStatus {a.comp_status}"
+        if a.outcome == 8
+        and a.comp_status != 2
+        and not (a.aim_type == 1 and a.fund_model in (36, 99) and a.prog_type == 25)
+        else None
+    )
+)
 CHECKS["ILR-Outcome_11"] = _outside_bootcamp(
-    lambda a: f"Outcome {a.outcome} without LearnActEndDate"
-    if a.outcome is not None and a.learn_act_end_date is None else None)
+    lambda a: (
+        f"Outcome {a.outcome} without LearnActEndDate"
+        if a.outcome is not None and a.learn_act_end_date is None
+        else None
+    )
+)
 CHECKS["ILR-LearnAimRef_126"] = _each(
-    lambda a: f"event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
-    f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
-    if a.learn_aim_ref.upper() in EVENT_AIMS and not _same_day(a) else None,
-    "event_refs")
+    lambda a: (
+        f"event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
+        f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
+        if a.learn_aim_ref.upper() in EVENT_AIMS and not _same_day(a)
+        else None
+    ),
+    "event_refs",
+)
 CHECKS["ILR-LearnAimRef_154"] = _each(
-    lambda a: f"HGV event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
-    f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
-    if a.learn_aim_ref.upper() in HGV_EVENT_AIMS and a.prog_type == BOOTCAMP_PROG_TYPE
-    and a.learn_start_date and a.learn_start_date >= date(2024, 8, 1) and not _same_day(a)
-    else None,
-    "event_refs")
+    lambda a: (
+        f"HGV event aim {a.learn_aim_ref}: start {_iso(a.learn_start_date)}, planned end"
+        f" {_iso(a.learn_plan_end_date)}, actual end {_iso(a.learn_act_end_date)}"
+        if a.learn_aim_ref.upper() in HGV_EVENT_AIMS
+        and a.prog_type == BOOTCAMP_PROG_TYPE
+        and a.learn_start_date
+        and a.learn_start_date >= date(2024, 8, 1)
+        and not _same_day(a)
+        else None
+    ),
+    "event_refs",
+)
 CHECKS["ILR-LearnDelFAMType_111"] = _each(
-    lambda a: f"ProgType 32 aim {a.learn_aim_ref} without FFI"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and not a.fam_codes("FFI") else None,
-    "bootcamp_prog_type")
+    lambda a: (
+        f"ProgType 32 aim {a.learn_aim_ref} without FFI"
+        if a.prog_type == BOOTCAMP_PROG_TYPE and not a.fam_codes("FFI")
+        else None
+    ),
+    "bootcamp_prog_type",
+)
 CHECKS["ILR-LearnDelFAMType_112"] = _each(
-    lambda a: f"ProgType 32 aim {a.learn_aim_ref} with SOF {', '.join(a.fam_codes('SOF')) or 'none'}"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and BOOTCAMP_SOF not in a.fam_codes("SOF") else None,
-    "bootcamp_prog_type")
+    lambda a: (
+        f"ProgType 32 aim {a.learn_aim_ref} with SOF {', '.join(a.fam_codes('SOF')) or 'none'}"
+        if a.prog_type == BOOTCAMP_PROG_TYPE and BOOTCAMP_SOF not in a.fam_codes("SOF")
+        else None
+    ),
+    "bootcamp_prog_type",
+)
 CHECKS["ILR-LearnDelFAMType_132"] = _each(
-    lambda a: f"EVI on aim {a.learn_aim_ref} with ProgType {a.prog_type or 'none'}"
-    if _evis(a) and a.prog_type != BOOTCAMP_PROG_TYPE else None,
-    "with_evis")
+    lambda a: (
+        f"EVI on aim {a.learn_aim_ref} with ProgType {a.prog_type or 'none'}"
+        if _evis(a) and a.prog_type != BOOTCAMP_PROG_TYPE
+        else None
+    ),
+    "with_evis",
+)
 CHECKS["ILR-LearnDelFAMType_133"] = _each(
-    lambda a: f"EVI on aim {a.learn_aim_ref} of AimType {a.aim_type}"
-    if _evis(a) and a.aim_type != 1 else None,
-    "with_evis")
+    lambda a: (
+        f"EVI on aim {a.learn_aim_ref} of AimType {a.aim_type}"
+        if _evis(a) and a.aim_type != 1
+        else None
+    ),
+    "with_evis",
+)
 CHECKS["ILR-ProgType_21"] = _each(
-    lambda a: f"ProgType 32 with FundModel {a.fund_model}"
-    if a.prog_type == BOOTCAMP_PROG_TYPE and a.fund_model != BOOTCAMP_FUND_MODEL else None,
-    "bootcamp_prog_type")
+    lambda a: (
+        f"ProgType 32 with FundModel {a.fund_model}"
+        if a.prog_type == BOOTCAMP_PROG_TYPE and a.fund_model != BOOTCAMP_FUND_MODEL
+        else None
+    ),
+    "bootcamp_prog_type",
+)
 CHECKS["ILR-FundModel_16"] = _each(
-    lambda a: f"FundModel 37 with ProgType {a.prog_type or 'none'}"
-    if a.fund_model == BOOTCAMP_FUND_MODEL and a.prog_type != BOOTCAMP_PROG_TYPE else None,
-    "bootcamp_fund_model")
+    lambda a: (
+        f"FundModel 37 with ProgType {a.prog_type or 'none'}"
+        if a.fund_model == BOOTCAMP_FUND_MODEL and a.prog_type != BOOTCAMP_PROG_TYPE
+        else None
+    ),
+    "bootcamp_fund_model",
+)
 CHECKS["ILR-LearnStartDate_21"] = _each(
-    lambda a: f"FundModel 37 aim starting {_iso(a.learn_start_date)}"
-    if a.fund_model == BOOTCAMP_FUND_MODEL and a.learn_start_date
-    and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM else None,
-    "bootcamp_fund_model")
+    lambda a: (
+        f"FundModel 37 aim starting {_iso(a.learn_start_date)}"
+        if a.fund_model == BOOTCAMP_FUND_MODEL
+        and a.learn_start_date
+        and a.learn_start_date < BOOTCAMPS_IN_ILR_FROM
+        else None
+    ),
+    "bootcamp_fund_model",
+)
 
 
 @_check("ILR-ProgType_24", among="outside_bootcamp")  # ProgType not 32
 def _progtype24(ctx: _Learner) -> Iterator[Hit]:
     contracts = {c for c, aims in ctx.contracts.items() if any(a.aim_type == 1 for a in aims)}
     for aim in ctx.aims:
-        if (_subject(aim) and not is_event_aim(aim) and aim.con_ref_number in contracts
-                and aim.prog_type != BOOTCAMP_PROG_TYPE):
-            yield aim, (f"component aim {aim.learn_aim_ref} on bootcamp contract"
-                        f" {aim.con_ref_number} with ProgType {aim.prog_type or 'none'}")
+        if (
+            _subject(aim)
+            and not is_event_aim(aim)
+            and aim.con_ref_number in contracts
+            and aim.prog_type != BOOTCAMP_PROG_TYPE
+        ):
+            yield (
+                aim,
+                (
+                    f"component aim {aim.learn_aim_ref} on bootcamp contract"
+                    f" {aim.con_ref_number} with ProgType {aim.prog_type or 'none'}"
+                ),
+            )
 
 
 # --- event indicators ------------------------------------------------------------------
@@ -416,32 +565,47 @@ def _each_evi(test: Callable[[_Learner, IlrDelivery, IlrFam], str | None]) -> Ch
                 detail = test(ctx, aim, fam)
                 if detail is not None:
                     yield aim, detail
+
     GROUPS[check] = "with_evis"
     return check
 
 
 def _evi_bounds(ctx: _Learner, aim: IlrDelivery, fam: IlrFam) -> str | None:
-    programme = aim if aim.aim_type == 1 else next(
-        (ps[-1] for aims, ps, _ in ctx.programmes() if aim in aims), None)
+    programme = (
+        aim
+        if aim.aim_type == 1
+        else next((ps[-1] for aims, ps, _ in ctx.programmes() if aim in aims), None)
+    )
     if programme is None or fam.date_from is None or programme.learn_start_date is None:
         return None
     end = programme.learn_act_end_date
     if fam.date_from < programme.learn_start_date or (end and fam.date_from > end):
-        return (f"EVI {fam.code} dated {_iso(fam.date_from)}, programme from"
-                f" {_iso(programme.learn_start_date)} to {_iso(end)}")
+        return (
+            f"EVI {fam.code} dated {_iso(fam.date_from)}, programme from"
+            f" {_iso(programme.learn_start_date)} to {_iso(end)}"
+        )
     return None
 
 
 CHECKS["ILR-LearnDelFAMDateFrom_05"] = _each_evi(
-    lambda ctx, a, f: f"EVI {f.code} without a date from" if f.date_from is None else None)
+    lambda ctx, a, f: f"EVI {f.code} without a date from" if f.date_from is None else None
+)
 CHECKS["ILR-LearnDelFAMDateFrom_06"] = _each_evi(
-    lambda ctx, a, f: f"EVI {f.code} dated {_iso(f.date_from)}"
-    if f.date_from and f.date_from < EVENT_INDICATORS_FROM else None)
+    lambda ctx, a, f: (
+        f"EVI {f.code} dated {_iso(f.date_from)}"
+        if f.date_from and f.date_from < EVENT_INDICATORS_FROM
+        else None
+    )
+)
 CHECKS["ILR-LearnDelFAMDateFrom_07"] = _each_evi(_evi_bounds)
 CHECKS["ILR-EVI-CODE-UNKNOWN"] = _each_evi(
-    lambda ctx, a, f: f"EVI code {f.code!r} is not in the table (known:"
-    f" {', '.join(sorted(ctx.event_indicators))})"
-    if evi_event(f.code, ctx.event_indicators) is None else None)
+    lambda ctx, a, f: (
+        f"EVI code {f.code!r} is not in the table (known:"
+        f" {', '.join(sorted(ctx.event_indicators))})"
+        if evi_event(f.code, ctx.event_indicators) is None
+        else None
+    )
+)
 
 
 # --- learner ---------------------------------------------------------------------------
@@ -452,8 +616,12 @@ def _dob01(ctx: _Learner) -> Iterator[Hit]:
     learner = ctx.learner
     olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     unreadable = any(p[0] == "DateOfBirth" for p in learner.problems)
-    if (learner.date_of_birth is None and not olass and not unreadable
-            and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims)):
+    if (
+        learner.date_of_birth is None
+        and not olass
+        and not unreadable
+        and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims)
+    ):
         yield None, "no DateOfBirth"
 
 
@@ -462,8 +630,12 @@ def _dob25(ctx: _Learner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
     olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     day = _august_31(2000 + int(ctx.year[:2]))
-    if (born is not None and not olass and _age_on(born, day) < 19
-            and any(a.fund_model in _ADULT_AGE_FUND_MODELS for a in ctx.aims)):
+    if (
+        born is not None
+        and not olass
+        and _age_on(born, day) < 19
+        and any(a.fund_model in _ADULT_AGE_FUND_MODELS for a in ctx.aims)
+    ):
         yield None, f"under 19 on {day.isoformat()}"
 
 
@@ -483,8 +655,14 @@ def _empstat08(ctx: _Learner) -> Iterator[Hit]:
             yield aim, f"start {start.isoformat()}, first employment status {first}"
 
 
-def check_learner(learner: IlrLearner, source: str, *, year: str, prepared: date,
-                  event_indicators: Mapping[str, str]) -> list[IlrRuleFinding]:
+def check_learner(
+    learner: IlrLearner,
+    source: str,
+    *,
+    year: str,
+    prepared: date,
+    event_indicators: Mapping[str, str],
+) -> list[IlrRuleFinding]:
     """Every rule of :data:`ILR_RULES` one learner breaks.
 
     Args:
@@ -501,14 +679,22 @@ def check_learner(learner: IlrLearner, source: str, *, year: str, prepared: date
         if among is not None and not getattr(ctx, among):
             continue  # the learner has none of the aims this rule concerns
         for aim, detail in check(ctx):
-            found.append(IlrRuleFinding(
-                rule=rule_id, severity=rule.severity, learner_ref=ref,
-                aim_seq=aim.aim_seq_number if aim is not None else None, source=source,
-                message=f"{rule.message} ({detail})",
-                bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL"))
+            found.append(
+                IlrRuleFinding(
+                    rule=rule_id,
+                    severity=rule.severity,
+                    learner_ref=ref,
+                    aim_seq=aim.aim_seq_number if aim is not None else None,
+                    source=source,
+                    message=f"{rule.message} ({detail})",
+                    bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL",
+                )
+            )
     return found
 
 
 # Each rule of the table with its check and group, in the table's order (a finding's order).
-_RULE_CHECKS = tuple((rule_id, rule, CHECKS[rule_id], GROUPS.get(CHECKS[rule_id]))
-                     for rule_id, rule in ILR_RULES.items())
+_RULE_CHECKS = tuple(
+    (rule_id, rule, CHECKS[rule_id], GROUPS.get(CHECKS[rule_id]))
+    for rule_id, rule in ILR_RULES.items()
+)

@@ -38,8 +38,7 @@ EVENT_AIMS: dict[str, str] = {
     "Z0059748": NEW_ROLE_OFFER,  # new role / added responsibilities, existing employer
     "Z0059749": SELF_EMPLOYMENT_PLAN,  # plan for new self-employment opportunities
 }
-HGV_EVENT_AIMS = frozenset({"Z0060439", "Z0009541", "Z0060440", "Z0060441", "Z0060442",
-                            "Z0060443"})
+HGV_EVENT_AIMS = frozenset({"Z0060439", "Z0009541", "Z0060440", "Z0060441", "Z0060442", "Z0060443"})
 """The HGV event aims DfE's rules R_150, R_154 and LearnAimRef_154 name; what each
 records is not in those rules, so they are read as events of unspecified kind. (DfE's
 own 2025-26 sample records Z0009541 as an HGV programme's component aim.)"""
@@ -66,8 +65,10 @@ class EventIndicator:
 
 def _load_event_indicators() -> dict[str, EventIndicator]:
     text = resources.files("kpitools.ilr").joinpath("evi_codes.csv").read_text("utf-8")
-    table = {row["code"]: EventIndicator(row["code"], row["event"], row["status"], row["source"])
-             for row in csv.DictReader(text.splitlines())}
+    table = {
+        row["code"]: EventIndicator(row["code"], row["event"], row["status"], row["source"])
+        for row in csv.DictReader(text.splitlines())
+    }
     unknown = {e.event for e in table.values()} - set(EVENT_KINDS)
     if unknown:  # a broken package file is a programming error
         raise ValueError(f"evi_codes.csv: unknown event kinds {sorted(unknown)}")
@@ -99,12 +100,18 @@ def evi_event(fam_code: str, table: Mapping[str, str]) -> str | None:
 WITHDRAW_REASONS: dict[int, str] = {
     # ILR specification, WithdrawReason: the codes named in docs/ilr.md; any other code
     # is shown as its number. No reason excludes a drop-out (the guidance counts all).
-    2: "transferred to another provider", 3: "injury or illness", 29: "made redundant",
-    43: "financial reasons", 44: "other personal reasons", 98: "reason not known",
+    2: "transferred to another provider",
+    3: "injury or illness",
+    29: "made redundant",
+    43: "financial reasons",
+    44: "other personal reasons",
+    98: "reason not known",
 }
 
 OUTCOME_TYPE_BY_LEARNER_TYPE = {
-    "independent": "new_job", "co-funded": "new_role", "self-employed": "self_employment_plan",
+    "independent": "new_job",
+    "co-funded": "new_role",
+    "self-employed": "self_employment_plan",
 }
 
 
@@ -113,16 +120,18 @@ class MappedLearner:
     """The rows one ``Learner`` element gives, keyed by (learner_ref, bootcamp_id)."""
 
     keys: list[tuple[str, str]] = field(default_factory=list)
-    tables: dict[str, list[dict[str, object]]] = field(
-        default_factory=lambda: defaultdict(list))
+    tables: dict[str, list[dict[str, object]]] = field(default_factory=lambda: defaultdict(list))
     rejected: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
 def is_bootcamp_aim(aim: IlrDelivery) -> bool:
     """FundModel 37, ProgType 32 and a SOF 105 FAM (ILR specification)."""
-    return (aim.fund_model == BOOTCAMP_FUND_MODEL and aim.prog_type == BOOTCAMP_PROG_TYPE
-            and BOOTCAMP_SOF in aim.fam_codes("SOF"))
+    return (
+        aim.fund_model == BOOTCAMP_FUND_MODEL
+        and aim.prog_type == BOOTCAMP_PROG_TYPE
+        and BOOTCAMP_SOF in aim.fam_codes("SOF")
+    )
 
 
 def is_bootcamp_learner(learner: IlrLearner) -> bool:
@@ -133,9 +142,12 @@ def is_bootcamp_learner(learner: IlrLearner) -> bool:
 def is_bootcamp_related(learner: IlrLearner) -> bool:
     """A learner DfE's bootcamp rules may concern: an aim with FundModel 37 or ProgType 32
     or an event indicator, even when it is not coded as a whole bootcamp aim."""
-    return any(d.fund_model == BOOTCAMP_FUND_MODEL or d.prog_type == BOOTCAMP_PROG_TYPE
-               or bool(d.fams_of(EVENT_INDICATOR_FAM))
-               for d in learner.deliveries)
+    return any(
+        d.fund_model == BOOTCAMP_FUND_MODEL
+        or d.prog_type == BOOTCAMP_PROG_TYPE
+        or bool(d.fams_of(EVENT_INDICATOR_FAM))
+        for d in learner.deliveries
+    )
 
 
 def is_event_aim(aim: IlrDelivery) -> bool:
@@ -151,8 +163,9 @@ def programme_aims(aims: Iterable[IlrDelivery]) -> list[IlrDelivery]:
     return sorted(found, key=lambda a: (a.learn_start_date or date.min, a.aim_seq_number or 0))
 
 
-def m1_from_start(start: date, withdrawal: date | None, *, days: int,
-                  as_known: date) -> date | None:
+def m1_from_start(
+    start: date, withdrawal: date | None, *, days: int, as_known: date
+) -> date | None:
     """M1 for an ILR-only learner **(rule)**: start + ``days``, unless the learner
     withdrew before that day or the files were prepared before it.
 
@@ -165,8 +178,14 @@ def m1_from_start(start: date, withdrawal: date | None, *, days: int,
     return m1
 
 
-def learner_rows(learner: IlrLearner, source: str, *, m1_days: int, as_known: date,
-                 event_indicators: Mapping[str, str]) -> MappedLearner:
+def learner_rows(
+    learner: IlrLearner,
+    source: str,
+    *,
+    m1_days: int,
+    as_known: date,
+    event_indicators: Mapping[str, str],
+) -> MappedLearner:
     """Rows for each bootcamp (``ConRefNumber``) of one learner, or rejections.
 
     Args:
@@ -185,34 +204,56 @@ def learner_rows(learner: IlrLearner, source: str, *, m1_days: int, as_known: da
     if not learner.learn_ref_number:
         problems.append(("LearnRefNumber", "", "required value is blank", "REQUIRED"))
     if None in by_bootcamp:
-        problems.append(("ConRefNumber", "", "bootcamp aim without a contract reference",
-                         "REQUIRED"))
+        problems.append(
+            ("ConRefNumber", "", "bootcamp aim without a contract reference", "REQUIRED")
+        )
     start_unreadable = any(p[0] == "LearnStartDate" for p in learner.problems)
     for con_ref, aims in by_bootcamp.items():
-        programmes = [a for a in programme_aims(aims)
-                      if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
-        if con_ref is not None and not start_unreadable and (
-                not programmes or any(a.learn_start_date is None for a in programmes)):
-            problems.append(("LearnAimRef", con_ref, "bootcamp without a programme aim"
-                             " (ZPROG001, AimType 1) with a LearnStartDate", "REQUIRED"))
+        programmes = [
+            a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF
+        ]
+        if (
+            con_ref is not None
+            and not start_unreadable
+            and (not programmes or any(a.learn_start_date is None for a in programmes))
+        ):
+            problems.append(
+                (
+                    "LearnAimRef",
+                    con_ref,
+                    "bootcamp without a programme aim (ZPROG001, AimType 1) with a LearnStartDate",
+                    "REQUIRED",
+                )
+            )
     if problems:
         mapped.rejected = [
-            {"table": "learners", "source": source, "column": column, "value": value,
-             "reason": reason, "rule": rule} for column, value, reason, rule in problems]
+            {
+                "table": "learners",
+                "source": source,
+                "column": column,
+                "value": value,
+                "reason": reason,
+                "rule": rule,
+            }
+            for column, value, reason, rule in problems
+        ]
         return mapped
     for con_ref, aims in by_bootcamp.items():
-        _add_bootcamp(mapped, learner, str(con_ref), aims, source, m1_days, as_known,
-                      event_indicators)
+        _add_bootcamp(
+            mapped, learner, str(con_ref), aims, source, m1_days, as_known, event_indicators
+        )
     return mapped
 
 
-def status_at_start(employments: tuple[IlrEmployment, ...],
-                    start: date) -> tuple[IlrEmployment | None, bool]:
+def status_at_start(
+    employments: tuple[IlrEmployment, ...], start: date
+) -> tuple[IlrEmployment | None, bool]:
     """The employment status that applies at ``start``: the latest dated on or before
     it; else (real files, DfE's sample included, date it later) the earliest dated after
     it. Returns the status and whether it is one dated after the start."""
-    dated = sorted((e for e in employments if e.date_applies is not None),
-                   key=lambda e: e.date_applies)  # type: ignore[arg-type,return-value]
+    dated = sorted(
+        (e for e in employments if e.date_applies is not None), key=lambda e: e.date_applies
+    )  # type: ignore[arg-type,return-value]
     before = [e for e in dated if e.date_applies <= start]  # type: ignore[operator]
     if before:
         return before[-1], False
@@ -228,20 +269,29 @@ def _events(aims: list[IlrDelivery], table: Mapping[str, str]) -> list[tuple[str
         ref = aim.learn_aim_ref.upper()
         # An HGV aim spanning the learning is the programme's component, as DfE's own
         # sample records Z0009541; an event aim starts and ends on the event's day.
-        if (is_event_aim(aim) and aim.learn_start_date is not None
-                and (ref in EVENT_AIMS or aim.learn_start_date == aim.learn_plan_end_date)):
+        if (
+            is_event_aim(aim)
+            and aim.learn_start_date is not None
+            and (ref in EVENT_AIMS or aim.learn_start_date == aim.learn_plan_end_date)
+        ):
             events.append((EVENT_AIMS.get(ref, UNSPECIFIED_EVENT), aim.learn_start_date))
         for fam in aim.fams:
-            kind = (evi_event(fam.code, table) if fam.fam_type == EVENT_INDICATOR_FAM
-                    else None)
+            kind = evi_event(fam.code, table) if fam.fam_type == EVENT_INDICATOR_FAM else None
             if kind is not None and fam.date_from is not None:
                 events.append((kind, fam.date_from))
     return sorted(events, key=lambda e: e[1])
 
 
-def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
-                  aims: list[IlrDelivery], source: str, m1_days: int, as_known: date,
-                  table: Mapping[str, str]) -> None:
+def _add_bootcamp(
+    mapped: MappedLearner,
+    learner: IlrLearner,
+    con_ref: str,
+    aims: list[IlrDelivery],
+    source: str,
+    m1_days: int,
+    as_known: date,
+    table: Mapping[str, str],
+) -> None:
     programmes = [a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
     programme = programmes[-1]  # the latest: an earlier one ended by a break is history
     start = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
@@ -250,11 +300,11 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
     if after_start and status is not None:
         mapped.notes.append(
             f"{source}: no employment status dated on or before the start"
-            f" {start.isoformat()}; the one dated {status.date_applies} is used")
+            f" {start.isoformat()}; the one dated {status.date_applies} is used"
+        )
     cofunded = any("2" in a.fam_codes("FFI") for a in [programme, *aims])
     self_employed = bool(status and status.has("SEI", "1"))
-    learner_type = ("co-funded" if cofunded else
-                    "self-employed" if self_employed else "independent")
+    learner_type = "co-funded" if cofunded else "self-employed" if self_employed else "independent"
     employer_id = status.emp_id if (cofunded and status) else None
     withdrawn = programme.comp_status == 3
     withdrawal = programme.learn_act_end_date if withdrawn else None
@@ -265,30 +315,49 @@ def _add_bootcamp(mapped: MappedLearner, learner: IlrLearner, con_ref: str,
         mapped.notes.append(
             f"{source}: {unspecified} event(s) of unpublished meaning (HGV event"
             " aims or EVI codes seen only in DfE's sample) read, not turned into interviews"
-            " or outcomes")
+            " or outcomes"
+        )
     new_role = [d for kind, d in events if kind == NEW_ROLE_OFFER]
     base = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
     mapped.keys.append((ref, con_ref))
-    mapped.tables["learners"].append({
-        **base, "uln": learner.uln, "learner_type": learner_type, "employer_id": employer_id,
-        "wants_interview": learner_type == "independent", "start_date": start,
-        "m1_date": m1_from_start(start, withdrawal, days=m1_days, as_known=as_known),
-        "withdrawal_date": withdrawal, "withdrawal_reported_date": None,
-        "completion_date": completion, "new_role_evidence_date": new_role[0] if new_role else None,
-        "given_name": learner.given_names, "family_name": learner.family_name,
-    })
-    mapped.tables["learner_facts"].append({
-        **base, "cofunded": cofunded,
-        "sme": (bool(status and status.has("OET", "2")) if cofunded else None),
-        "self_employed": self_employed, "comp_status": programme.comp_status,
-        "withdraw_reason": programme.withdraw_reason if withdrawn else None,
-    })
+    mapped.tables["learners"].append(
+        {
+            **base,
+            "uln": learner.uln,
+            "learner_type": learner_type,
+            "employer_id": employer_id,
+            "wants_interview": learner_type == "independent",
+            "start_date": start,
+            "m1_date": m1_from_start(start, withdrawal, days=m1_days, as_known=as_known),
+            "withdrawal_date": withdrawal,
+            "withdrawal_reported_date": None,
+            "completion_date": completion,
+            "new_role_evidence_date": new_role[0] if new_role else None,
+            "given_name": learner.given_names,
+            "family_name": learner.family_name,
+        }
+    )
+    mapped.tables["learner_facts"].append(
+        {
+            **base,
+            "cofunded": cofunded,
+            "sme": (bool(status and status.has("OET", "2")) if cofunded else None),
+            "self_employed": self_employed,
+            "comp_status": programme.comp_status,
+            "withdraw_reason": programme.withdraw_reason if withdrawn else None,
+        }
+    )
     _add_event_rows(mapped, base, events, programme, learner_type, employer_id)
 
 
-def _add_event_rows(mapped: MappedLearner, base: dict[str, object],
-                    events: list[tuple[str, date]], programme: IlrDelivery,
-                    learner_type: str, employer_id: str | None) -> None:
+def _add_event_rows(
+    mapped: MappedLearner,
+    base: dict[str, object],
+    events: list[tuple[str, date]],
+    programme: IlrDelivery,
+    learner_type: str,
+    employer_id: str | None,
+) -> None:
     """Interview offers → interviews; new-role offers and self-employment plans, and the
     programme aim's achievement (Outcome 1, AchDate) → outcomes. Role type and skills
     match are not in the ILR: they stay unknown."""
@@ -296,18 +365,35 @@ def _add_event_rows(mapped: MappedLearner, base: dict[str, object],
     outcomes: dict[tuple[str, date], dict[str, object]] = {}
     for kind, day in events:
         if kind == INTERVIEW_OFFER:
-            mapped.tables["interviews"].append({
-                **base, **unknown, "employer_id": None, "offer_date": day,
-                "interview_date": None, "role_title": None})
+            mapped.tables["interviews"].append(
+                {
+                    **base,
+                    **unknown,
+                    "employer_id": None,
+                    "offer_date": day,
+                    "interview_date": None,
+                    "role_title": None,
+                }
+            )
         elif kind in (NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN):
             outcome_type = "new_role" if kind == NEW_ROLE_OFFER else "self_employment_plan"
             outcomes[(outcome_type, day)] = {
-                **base, **unknown, "outcome_type": outcome_type, "outcome_date": day,
-                "employer_id": employer_id if outcome_type == "new_role" else None}
+                **base,
+                **unknown,
+                "outcome_type": outcome_type,
+                "outcome_date": day,
+                "employer_id": employer_id if outcome_type == "new_role" else None,
+            }
     if programme.outcome == 1 and programme.ach_date is not None:
         outcome_type = OUTCOME_TYPE_BY_LEARNER_TYPE[learner_type]
-        outcomes.setdefault((outcome_type, programme.ach_date), {
-            **base, **unknown, "outcome_type": outcome_type,
-            "outcome_date": programme.ach_date,
-            "employer_id": employer_id if outcome_type == "new_role" else None})
+        outcomes.setdefault(
+            (outcome_type, programme.ach_date),
+            {
+                **base,
+                **unknown,
+                "outcome_type": outcome_type,
+                "outcome_date": programme.ach_date,
+                "employer_id": employer_id if outcome_type == "new_role" else None,
+            },
+        )
     mapped.tables["outcomes"].extend(outcomes.values())

@@ -28,8 +28,9 @@ from kpitools.rules import Rules
 log = logging.getLogger(__name__)
 
 
-def load_provider(path: str | Path, *, provider_id: str | None = None,
-                  rules: Rules | None = None) -> ProviderReturn:
+def load_provider(
+    path: str | Path, *, provider_id: str | None = None, rules: Rules | None = None
+) -> ProviderReturn:
     """Read and validate one provider folder (CSV tables or ``datasheet.xlsx``, and
     ``ilr/*.xml`` when there is no learners table).
 
@@ -54,8 +55,9 @@ def load_provider(path: str | Path, *, provider_id: str | None = None,
     return validate_return(folder, _read(folder, rules), provider_id=provider_id)
 
 
-def load_providers(paths: Sequence[str | Path], *,
-                   rules: Rules | None = None) -> list[ProviderReturn | KpiToolsError]:
+def load_providers(
+    paths: Sequence[str | Path], *, rules: Rules | None = None
+) -> list[ProviderReturn | KpiToolsError]:
     """:func:`load_provider` of several folders (a period's, this month's and last):
     each folder read on its own, then the returns validated together, a batch at a time
     (:func:`kpitools.returns.load.validate_returns`), the same result for each.
@@ -67,14 +69,16 @@ def load_providers(paths: Sequence[str | Path], *,
     results: list[ProviderReturn | KpiToolsError] = []
     for start in range(0, len(paths), VALIDATED_TOGETHER):
         read: list[tuple[Path, ProviderFiles, None] | KpiToolsError] = []
-        for path in paths[start:start + VALIDATED_TOGETHER]:
+        for path in paths[start : start + VALIDATED_TOGETHER]:
             try:
                 read.append((Path(path), _read(Path(path), rules), None))
             except KpiToolsError as error:
                 read.append(error)
         found = [entry for entry in read if not isinstance(entry, KpiToolsError)]
         validated = iter(validate_returns(found))
-        results += [entry if isinstance(entry, KpiToolsError) else next(validated) for entry in read]
+        results += [
+            entry if isinstance(entry, KpiToolsError) else next(validated) for entry in read
+        ]
     return results
 
 

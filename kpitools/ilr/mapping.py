@@ -54,31 +54,63 @@ from kpitools.rules import Rules
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "IlrTables", "cell_text", "ilr_raw_tables", "period_tables_from_ilr_files", "read_ilr_files",
-    "tables_from_ilr", "tables_from_ilr_files",
+    "IlrTables",
+    "cell_text",
+    "ilr_raw_tables",
+    "period_tables_from_ilr_files",
+    "read_ilr_files",
+    "tables_from_ilr",
+    "tables_from_ilr_files",
 ]
 
 
 _FRAME_KINDS: dict[str, dict[str, str]] = {
     "learners": {
-        "learner_ref": "id", "uln": "id", "bootcamp_id": "id", "learner_type": "id",
-        "employer_id": "id", "wants_interview": "flag", "start_date": "date",
-        "m1_date": "date", "withdrawal_date": "date", "withdrawal_reported_date": "date",
-        "completion_date": "date", "new_role_evidence_date": "date", "given_name": "id",
-        "family_name": "id", "source": "id",
+        "learner_ref": "id",
+        "uln": "id",
+        "bootcamp_id": "id",
+        "learner_type": "id",
+        "employer_id": "id",
+        "wants_interview": "flag",
+        "start_date": "date",
+        "m1_date": "date",
+        "withdrawal_date": "date",
+        "withdrawal_reported_date": "date",
+        "completion_date": "date",
+        "new_role_evidence_date": "date",
+        "given_name": "id",
+        "family_name": "id",
+        "source": "id",
     },
     "interviews": {
-        "learner_ref": "id", "bootcamp_id": "id", "employer_id": "id", "offer_date": "date",
-        "interview_date": "date", "role_title": "id", "role_type": "id",
-        "matches_skills": "flag", "source": "id",
+        "learner_ref": "id",
+        "bootcamp_id": "id",
+        "employer_id": "id",
+        "offer_date": "date",
+        "interview_date": "date",
+        "role_title": "id",
+        "role_type": "id",
+        "matches_skills": "flag",
+        "source": "id",
     },
     "outcomes": {
-        "learner_ref": "id", "bootcamp_id": "id", "outcome_type": "id", "outcome_date": "date",
-        "employer_id": "id", "role_type": "id", "matches_skills": "flag", "source": "id",
+        "learner_ref": "id",
+        "bootcamp_id": "id",
+        "outcome_type": "id",
+        "outcome_date": "date",
+        "employer_id": "id",
+        "role_type": "id",
+        "matches_skills": "flag",
+        "source": "id",
     },
     "learner_facts": {
-        "learner_ref": "id", "bootcamp_id": "id", "cofunded": "flag", "sme": "flag",
-        "self_employed": "flag", "comp_status": "int", "withdraw_reason": "int",
+        "learner_ref": "id",
+        "bootcamp_id": "id",
+        "cofunded": "flag",
+        "sme": "flag",
+        "self_employed": "flag",
+        "comp_status": "int",
+        "withdraw_reason": "int",
         "source": "id",
     },
 }
@@ -143,7 +175,9 @@ def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFil
     if len(ukprns) > 1:
         raise FileLevelError(
             f"ILR files of several providers given (UKPRNs {', '.join(ukprns)});"
-            " give one provider's files at a time", path=files[0].path.parent)
+            " give one provider's files at a time",
+            path=files[0].path.parent,
+        )
     return sorted(files, key=_preparation_order)
 
 
@@ -166,14 +200,22 @@ def _read_once(path: Path, *, withdrawn_only: bool) -> IlrFile:
         stat = path.stat()
     except OSError:
         stat = None  # read_ilr says what is wrong with the path
-    key = None if stat is None else (
-        str(path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino, withdrawn_only)
+    key = (
+        None
+        if stat is None
+        else (str(path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino, withdrawn_only)
+    )
     if key is not None and key in _READ:
         _READ.move_to_end(key)
         return _READ[key]
-    ilr = read_ilr(path, keep=is_bootcamp_related, fund_models=(str(BOOTCAMP_FUND_MODEL),),
-                   prog_types=(str(BOOTCAMP_PROG_TYPE),), fam_types=(EVENT_INDICATOR_FAM,),
-                   withdrawn_only=withdrawn_only)
+    ilr = read_ilr(
+        path,
+        keep=is_bootcamp_related,
+        fund_models=(str(BOOTCAMP_FUND_MODEL),),
+        prog_types=(str(BOOTCAMP_PROG_TYPE),),
+        fam_types=(EVENT_INDICATOR_FAM,),
+        withdrawn_only=withdrawn_only,
+    )
     if key is not None:
         _READ[key] = ilr
         while len(_READ) > _READ_KEPT:
@@ -213,8 +255,14 @@ def _superseded(paths: list[str | Path]) -> set[int]:
     headers = [read_ilr_header(p) for p in paths]
     if len(paths) < 2 or any(h is None for h in headers):
         return set()
-    order = sorted(range(len(paths)), key=lambda i: (
-        headers[i].file_preparation_date, headers[i].date_time or "", Path(paths[i]).name))
+    order = sorted(
+        range(len(paths)),
+        key=lambda i: (
+            headers[i].file_preparation_date,
+            headers[i].date_time or "",
+            Path(paths[i]).name,
+        ),
+    )
     latest = {headers[i].year: i for i in order}  # the last one seen wins
     return set(range(len(paths))) - set(latest.values())
 
@@ -226,7 +274,9 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
 
 
 def period_tables_from_ilr_files(
-    paths: Mapping[str, Sequence[str | Path]], *, rules: Rules,
+    paths: Mapping[str, Sequence[str | Path]],
+    *,
+    rules: Rules,
 ) -> dict[str, IlrTables | KpiToolsError]:
     """:func:`tables_from_ilr_files` of every provider of a period at once: each
     provider's files are read and mapped as alone (reading stays per file, strict), and
@@ -250,19 +300,23 @@ def period_tables_from_ilr_files(
             failed[provider_id] = error
             continue
         mapped[provider_id] = _map(files, rules)
-    stacked = {name: _frame(name, [r for m in mapped.values() for r in m.rows[name]])
-               for name in _FRAME_KINDS}
+    stacked = {
+        name: _frame(name, [r for m in mapped.values() for r in m.rows[name]])
+        for name in _FRAME_KINDS
+    }
     start = dict.fromkeys(_FRAME_KINDS, 0)
     result: dict[str, IlrTables | KpiToolsError] = {}
     for provider_id, one in mapped.items():
         frames = {}
         for name, frame in stacked.items():
             stop = start[name] + len(one.rows[name])
-            frames[name] = frame.iloc[start[name]:stop].reset_index(drop=True)
+            frames[name] = frame.iloc[start[name] : stop].reset_index(drop=True)
             start[name] = stop
         result[provider_id] = one.tables(frames)
-    return {provider_id: result[provider_id] if provider_id in result else failed[provider_id]
-            for provider_id in paths}
+    return {
+        provider_id: result[provider_id] if provider_id in result else failed[provider_id]
+        for provider_id in paths
+    }
 
 
 @dataclass
@@ -284,22 +338,39 @@ class _Mapped:
 
     def tables(self, frames: Mapping[str, pd.DataFrame]) -> IlrTables:
         """The :class:`IlrTables` of these rows, built into ``frames``."""
-        rejected_frame = (pd.DataFrame(self.rejected, columns=list(empty_rejected().columns))
-                          if self.rejected else empty_rejected())
+        rejected_frame = (
+            pd.DataFrame(self.rejected, columns=list(empty_rejected().columns))
+            if self.rejected
+            else empty_rejected()
+        )
         accepted = len(frames["learners"])
         read = self.learners_read
-        logger.info("ILR: %d learners read, %d on a bootcamp, %d ignored", read, self.bootcamp,
-                    read - self.bootcamp)
+        logger.info(
+            "ILR: %d learners read, %d on a bootcamp, %d ignored",
+            read,
+            self.bootcamp,
+            read - self.bootcamp,
+        )
         return IlrTables(
-            learners=frames["learners"], interviews=frames["interviews"],
-            outcomes=frames["outcomes"], learner_facts=frames["learner_facts"],
+            learners=frames["learners"],
+            interviews=frames["interviews"],
+            outcomes=frames["outcomes"],
+            learner_facts=frames["learner_facts"],
             rejected=rejected_frame,
-            counts={"learners": TableCount("learners", self.candidates, accepted,
-                                           self.candidates - accepted)},
-            inputs=self.inputs, ukprn=self.ukprn,
-            as_known=self.as_known, learners_read=read, bootcamp_learners=self.bootcamp,
-            non_bootcamp_learners=read - self.bootcamp, notes=tuple(dict.fromkeys(self.notes)),
-            lines=self.lines, findings=tuple(self.findings),
+            counts={
+                "learners": TableCount(
+                    "learners", self.candidates, accepted, self.candidates - accepted
+                )
+            },
+            inputs=self.inputs,
+            ukprn=self.ukprn,
+            as_known=self.as_known,
+            learners_read=read,
+            bootcamp_learners=self.bootcamp,
+            non_bootcamp_learners=read - self.bootcamp,
+            notes=tuple(dict.fromkeys(self.notes)),
+            lines=self.lines,
+            findings=tuple(self.findings),
         )
 
 
@@ -322,29 +393,50 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
     for ilr in current:  # later years override earlier ones for the same learner
         for learner in ilr.learners:
             source = f"{ilr.name}:Learner[{learner.position}]"
-            findings += check_learner(learner, source, year=ilr.header.year,
-                                      prepared=ilr.header.file_preparation_date,
-                                      event_indicators=events)
+            findings += check_learner(
+                learner,
+                source,
+                year=ilr.header.year,
+                prepared=ilr.header.file_preparation_date,
+                event_indicators=events,
+            )
             if not is_bootcamp_learner(learner):
                 continue  # kept for DfE's rules only (e.g. FundModel 37 without ProgType 32)
             bootcamp += 1
             lines[source] = (learner.line, learner.learn_ref_number or "")
-            mapped = learner_rows(learner, source, m1_days=rules.m1_qualifying_days,
-                                  as_known=as_known, event_indicators=events)
+            mapped = learner_rows(
+                learner,
+                source,
+                m1_days=rules.m1_qualifying_days,
+                as_known=as_known,
+                event_indicators=events,
+            )
             candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
             for key in mapped.keys:  # one bootcamp (nearly every learner): all its rows
                 for name in _FRAME_KINDS:
-                    rows[name][key] = (list(mapped.tables[name]) if len(mapped.keys) == 1
-                                       else [r for r in mapped.tables[name] if _key(r) == key])
+                    rows[name][key] = (
+                        list(mapped.tables[name])
+                        if len(mapped.keys) == 1
+                        else [r for r in mapped.tables[name] if _key(r) == key]
+                    )
                 when = reported.get(key)
                 if when is not None:
                     rows["learners"][key][0]["withdrawal_reported_date"] = when
-    return _Mapped(tuple(_input_file(f) for f in files), files[0].header.ukprn,
-                   sum(f.learners_read for f in current), as_known,
-                   {name: [r for rs in by_key.values() for r in rs] for name, by_key in rows.items()},
-                   rejected, notes, lines, findings, candidates, bootcamp)
+    return _Mapped(
+        tuple(_input_file(f) for f in files),
+        files[0].header.ukprn,
+        sum(f.learners_read for f in current),
+        as_known,
+        {name: [r for rs in by_key.values() for r in rs] for name, by_key in rows.items()},
+        rejected,
+        notes,
+        lines,
+        findings,
+        candidates,
+        bootcamp,
+    )
 
 
 def _key(row: dict[str, object]) -> tuple[str, str]:
@@ -394,8 +486,9 @@ def _datetimes(values: list[object]) -> np.ndarray | pd.DatetimeIndex:
     """Dates (``datetime.date`` or None, as the mapping gives them) as datetime64[ns];
     anything else goes through ``pd.to_datetime``."""
     if all(v is None or type(v) is date for v in values):
-        return np.array([_NAT if v is None else np.datetime64(v, "ns") for v in values],
-                        dtype="datetime64[ns]")
+        return np.array(
+            [_NAT if v is None else np.datetime64(v, "ns") for v in values], dtype="datetime64[ns]"
+        )
     return pd.to_datetime(values)
 
 
@@ -403,9 +496,13 @@ _NAT = np.datetime64("NaT", "ns")
 
 
 def _input_file(ilr: IlrFile) -> InputFile:
-    return InputFile(str(ilr.path), ilr.sha256, ilr.size_bytes,
-                     ("learners", "interviews", "outcomes"), ilr.learners_read)
-
+    return InputFile(
+        str(ilr.path),
+        ilr.sha256,
+        ilr.size_bytes,
+        ("learners", "interviews", "outcomes"),
+        ilr.learners_read,
+    )
 
 
 def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
@@ -425,29 +522,41 @@ def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
     if len(files) > 1:
         raise FileLevelError(
             f"ilr/ holds the current returns of several collection years ({', '.join(files)});"
-            " keep one year's files", path="ilr")
+            " keep one year's files",
+            path="ilr",
+        )
     label = f"ilr/{files[0]}" if files else "ilr"
-    tables = {name: _raw(name, frame, ilr, label) for name, frame in
-              (("interviews", ilr.interviews), ("outcomes", ilr.outcomes))}
+    tables = {
+        name: _raw(name, frame, ilr, label)
+        for name, frame in (("interviews", ilr.interviews), ("outcomes", ilr.outcomes))
+    }
     tables["learners"] = _raw("learners", ilr.learners, ilr, label, with_rejected=True)
     return tables
 
 
-def _raw(name: str, frame: pd.DataFrame, ilr: IlrTables, label: str,
-         with_rejected: bool = False) -> RawTable:
-    records = [{k: cell_text(v) for k, v in r.items()}
-               for r in frame.drop(columns="source").to_dict("records")]
+def _raw(
+    name: str, frame: pd.DataFrame, ilr: IlrTables, label: str, with_rejected: bool = False
+) -> RawTable:
+    records = [
+        {k: cell_text(v) for k, v in r.items()}
+        for r in frame.drop(columns="source").to_dict("records")
+    ]
     rows = [ilr.lines[s][0] for s in frame["source"]]
     problems: list[tuple[int, str, str, str, str]] = []
     if with_rejected:
         for source, entries in ilr.rejected.groupby("source", sort=False):
             line, learner_ref = ilr.lines[str(source)]
-            problems += [(len(records), str(e.column), str(e.value), str(e.reason), str(e.rule))
-                         for e in entries.itertuples(index=False)]
+            problems += [
+                (len(records), str(e.column), str(e.value), str(e.reason), str(e.rule))
+                for e in entries.itertuples(index=False)
+            ]
             records.append({"learner_ref": learner_ref})
             rows.append(line)
-    return replace(RawTable.from_records(name, records, label=label),
-                   rows=np.asarray(rows, dtype=np.int64), problems=problems_frame(problems))
+    return replace(
+        RawTable.from_records(name, records, label=label),
+        rows=np.asarray(rows, dtype=np.int64),
+        problems=problems_frame(problems),
+    )
 
 
 def cell_text(value: object) -> str | None:
@@ -458,6 +567,8 @@ def cell_text(value: object) -> str | None:
         return value.date().isoformat()
     if isinstance(value, bool | np.bool_):
         return "Y" if value else "N"
-    if isinstance(value, float) and value.is_integer():  # a whole-number column with blanks, made float
+    if (
+        isinstance(value, float) and value.is_integer()
+    ):  # a whole-number column with blanks, made float
         return str(int(value))
     return str(value)

@@ -24,12 +24,21 @@ from kpitools.ilr.mapping import IlrTables, cell_text
 from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.returns.contract import PII_COLUMNS, TABLES
 
-FACT_COLUMNS = ("learner_ref", "bootcamp_id", "cofunded", "sme", "self_employed",
-                "comp_status", "withdraw_reason", "source")
+FACT_COLUMNS = (
+    "learner_ref",
+    "bootcamp_id",
+    "cofunded",
+    "sme",
+    "self_employed",
+    "comp_status",
+    "withdraw_reason",
+    "source",
+)
 
 
-def write_ilr_outputs(tables: IlrTables, out_dir: str | Path, *,
-                      include_pii: bool = False) -> dict[str, Path]:
+def write_ilr_outputs(
+    tables: IlrTables, out_dir: str | Path, *, include_pii: bool = False
+) -> dict[str, Path]:
     """Write the ILR's contract tables and findings into ``out_dir``.
 
     Returns:
@@ -41,8 +50,10 @@ def write_ilr_outputs(tables: IlrTables, out_dir: str | Path, *,
         "interviews.csv": (tables.interviews, (*TABLES["interviews"].column_names, "source")),
         "outcomes.csv": (tables.outcomes, (*TABLES["outcomes"].column_names, "source")),
         "ilr_learner_facts.csv": (tables.learner_facts, FACT_COLUMNS),
-        "ilr_findings.csv": (pd.DataFrame([f.as_row() for f in tables.findings],
-                                          columns=list(FINDING_COLUMNS)), FINDING_COLUMNS),
+        "ilr_findings.csv": (
+            pd.DataFrame([f.as_row() for f in tables.findings], columns=list(FINDING_COLUMNS)),
+            FINDING_COLUMNS,
+        ),
     }
     written: dict[str, Path] = {}
     for name, (frame, columns) in frames.items():

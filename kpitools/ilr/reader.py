@@ -39,7 +39,13 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DOCTYPE_REFUSAL",
-    "FILE_NAME", "KNOWN_NAMESPACES", "IlrFile", "IlrHeader", "read_ilr", "read_ilr_header"]
+    "FILE_NAME",
+    "KNOWN_NAMESPACES",
+    "IlrFile",
+    "IlrHeader",
+    "read_ilr",
+    "read_ilr_header",
+]
 
 KNOWN_NAMESPACES: dict[str, str] = {
     "ESFA/ILR/2022-23": "2223",
@@ -126,10 +132,20 @@ def read_ilr(
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        prefilter = None if fund_models is None and not withdrawn_only else _prefilter(
-            None if fund_models is None else (
-                tuple(sorted(fund_models)), tuple(sorted(prog_types)), tuple(sorted(fam_types))),
-            withdrawn_only)
+        prefilter = (
+            None
+            if fund_models is None and not withdrawn_only
+            else _prefilter(
+                None
+                if fund_models is None
+                else (
+                    tuple(sorted(fund_models)),
+                    tuple(sorted(prog_types)),
+                    tuple(sorted(fam_types)),
+                ),
+                withdrawn_only,
+            )
+        )
         header, learners, read = _parse(path, stream, keep, prefilter)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
@@ -231,7 +247,9 @@ def _parser_events(stream: object) -> etree.iterparse:
 
 
 def _parse(
-    path: Path, stream: object, keep: Callable[[IlrLearner], bool] | None,
+    path: Path,
+    stream: object,
+    keep: Callable[[IlrLearner], bool] | None,
     prefilter: Callable[[str], etree.XPath] | None,
 ) -> tuple[IlrHeader, list[IlrLearner], int]:
     namespace: str | None = None
@@ -288,19 +306,26 @@ def _check_root(path: Path, root: etree._Element) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _prefilter(codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None,
-               withdrawn_only: bool) -> Callable[[str], etree.XPath]:
+def _prefilter(
+    codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None, withdrawn_only: bool
+) -> Callable[[str], etree.XPath]:
     """namespace → the compiled test of a learner worth building: "has an aim with one of
     these codes" (``codes``: FundModel, ProgType and FAM type codes; any learner when
     None), and, when ``withdrawn_only``, "has an aim whose CompStatus could read as 3"."""
     tests = []
     if codes is not None:
         fund_models, prog_types, fam_types = codes
-        wanted = " or ".join(
-            [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
-            + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
-            + [f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
-               for kind in fam_types]) or "false()"
+        wanted = (
+            " or ".join(
+                [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
+                + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
+                + [
+                    f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
+                    for kind in fam_types
+                ]
+            )
+            or "false()"
+        )
         tests.append(f"boolean(i:LearningDelivery[{wanted}])")
     if withdrawn_only:
         # A superset of "an aim with CompStatus 3": the typed read strips the text and
@@ -312,6 +337,7 @@ def _prefilter(codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] |
     def compiled(ns: str) -> etree.XPath:
         # Compiled once: evaluated in C for every learner, which keeps large files fast.
         return etree.XPath(expression, namespaces={"i": ns})
+
     return compiled
 
 

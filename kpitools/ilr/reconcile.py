@@ -69,29 +69,55 @@ def reconcile(
     return _reconciled([(datasheet_tables, ilr_tables)], rules=rules or Rules(), as_of=as_of)[0]
 
 
-def _reconciled(pairs: Sequence[tuple[Mapping[str, pd.DataFrame], IlrTables]], *, rules: Rules,
-                as_of: date | None) -> list[list[Finding]]:
+def _reconciled(
+    pairs: Sequence[tuple[Mapping[str, pd.DataFrame], IlrTables]],
+    *,
+    rules: Rules,
+    as_of: date | None,
+) -> list[list[Finding]]:
     """:func:`reconcile` of each (datasheet tables, ILR tables) pair, each provider on its
     own; the learners in scope are found for all the pairs at once."""
     cutoffs = [_cutoff(ilr_tables.as_known, as_of) for _, ilr_tables in pairs]
     sheets = _rows_in_scope([tables["learners"] for tables, _ in pairs], cutoffs)
     ilrs = _rows_in_scope([ilr_tables.learners for _, ilr_tables in pairs], cutoffs)
-    return [_disagreements(sheet, ilr, cutoff, _datasheet_sme(tables.get("employers"), rules),
-                           ilr_tables.learner_facts)
-            for (tables, ilr_tables), sheet, ilr, cutoff in zip(pairs, sheets, ilrs, cutoffs, strict=True)]
+    return [
+        _disagreements(
+            sheet,
+            ilr,
+            cutoff,
+            _datasheet_sme(tables.get("employers"), rules),
+            ilr_tables.learner_facts,
+        )
+        for (tables, ilr_tables), sheet, ilr, cutoff in zip(
+            pairs, sheets, ilrs, cutoffs, strict=True
+        )
+    ]
 
 
-def _disagreements(sheet: dict[object, tuple], ilr: dict[object, tuple], cutoff: pd.Timestamp | None,
-                   sizes: dict[str, bool], facts: pd.DataFrame) -> list[Finding]:
+def _disagreements(
+    sheet: dict[object, tuple],
+    ilr: dict[object, tuple],
+    cutoff: pd.Timestamp | None,
+    sizes: dict[str, bool],
+    facts: pd.DataFrame,
+) -> list[Finding]:
     """The findings of one provider's learners in scope, datasheet and ILR."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
-    findings = [_missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in"
-                         " the ILR") for i in sheet_only]
-    findings += [_missing("ILR-MISMATCH-MISSING-IN-DATASHEET", ilr[j], "in the ILR but not among"
-                          " the datasheet's accepted learners (see rejected rows)")
-                 for j in ilr_only]
-    sme = dict(zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"],
-                   strict=True))
+    findings = [
+        _missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in the ILR")
+        for i in sheet_only
+    ]
+    findings += [
+        _missing(
+            "ILR-MISMATCH-MISSING-IN-DATASHEET",
+            ilr[j],
+            "in the ILR but not among the datasheet's accepted learners (see rejected rows)",
+        )
+        for j in ilr_only
+    ]
+    sme = dict(
+        zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"], strict=True)
+    )
     for sheet_index, ilr_index in pairs:
         a, b = sheet[sheet_index], ilr[ilr_index]
         findings += _compare_dates(a, b, cutoff)
@@ -104,8 +130,9 @@ def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
     return pd.Timestamp(min(days)) if days else None
 
 
-def _rows_in_scope(frames: Sequence[pd.DataFrame],
-                   cutoffs: Sequence[pd.Timestamp | None]) -> list[dict[object, tuple]]:
+def _rows_in_scope(
+    frames: Sequence[pd.DataFrame], cutoffs: Sequence[pd.Timestamp | None]
+) -> list[dict[object, tuple]]:
     """Of each learners frame, the learners started from 1 August 2022 and by its
     cut-off, with later dates treated as not yet known: index label → the row as a named
     tuple of the compared columns. The frames are stacked, so a period takes a few
@@ -117,18 +144,27 @@ def _rows_in_scope(frames: Sequence[pd.DataFrame],
     # whole frames stacked, then the columns taken: one copy, not one per frame
     stacked = pd.concat(frames)[list(_COMPARED)]  # each frame's own index labels
     owner = np.repeat(np.arange(len(frames)), sizes)
-    cutoff = np.repeat(np.array([_NAT if c is None else c.to_datetime64() for c in cutoffs],
-                                dtype="datetime64[ns]"), sizes)
+    cutoff = np.repeat(
+        np.array(
+            [_NAT if c is None else c.to_datetime64() for c in cutoffs], dtype="datetime64[ns]"
+        ),
+        sizes,
+    )
     unknown = np.isnat(cutoff)  # no cut-off: every date is known
     start = stacked["start_date"]
-    keep = ((start >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)).to_numpy()
-            & (unknown | (start <= cutoff).to_numpy()))
+    keep = (start >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)).to_numpy() & (
+        unknown | (start <= cutoff).to_numpy()
+    )
     scoped, cutoff, unknown = stacked[keep], cutoff[keep], unknown[keep]
-    scoped = scoped.assign(**{
-        column: scoped[column].where(unknown | (scoped[column] <= cutoff).to_numpy())
-        for column in _DATES[1:]})
-    for code, label, row in zip(owner[keep].tolist(), scoped.index, scoped.itertuples(index=False),
-                                strict=True):
+    scoped = scoped.assign(
+        **{
+            column: scoped[column].where(unknown | (scoped[column] <= cutoff).to_numpy())
+            for column in _DATES[1:]
+        }
+    )
+    for code, label, row in zip(
+        owner[keep].tolist(), scoped.index, scoped.itertuples(index=False), strict=True
+    ):
         found[code][label] = row
     return found
 
@@ -136,8 +172,9 @@ def _rows_in_scope(frames: Sequence[pd.DataFrame],
 _NAT = np.datetime64("NaT", "ns")
 
 
-def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
-        list[tuple[object, object]], list[object], list[object]]:
+def _match(
+    sheet: dict[object, tuple], ilr: dict[object, tuple]
+) -> tuple[list[tuple[object, object]], list[object], list[object]]:
     by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.items()}
     pairs: list[tuple[object, object]] = []
     sheet_left: list[object] = []
@@ -150,10 +187,10 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
     ilr_left = list(by_key.values())
     sheet_refs = Counter(str(sheet[i].learner_ref) for i in sheet_left)
     ilr_refs = Counter(str(ilr[j].learner_ref) for j in ilr_left)
-    unique = ({ref for ref, n in sheet_refs.items() if n == 1}
-              & {ref for ref, n in ilr_refs.items() if n == 1})
-    ilr_by_ref = {str(ilr[j].learner_ref): j for j in ilr_left
-                  if str(ilr[j].learner_ref) in unique}
+    unique = {ref for ref, n in sheet_refs.items() if n == 1} & {
+        ref for ref, n in ilr_refs.items() if n == 1
+    }
+    ilr_by_ref = {str(ilr[j].learner_ref): j for j in ilr_left if str(ilr[j].learner_ref) in unique}
     for i in list(sheet_left):
         ref = str(sheet[i].learner_ref)
         if ref in unique:
@@ -165,11 +202,16 @@ def _match(sheet: dict[object, tuple], ilr: dict[object, tuple]) -> tuple[
     return pairs, sheet_left, ilr_left
 
 
-def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
-                         sheet_left: list[object], ilr_left: list[object]) -> list[tuple[object, object]]:
+def _match_zero_stripped(
+    sheet: dict[object, tuple],
+    ilr: dict[object, tuple],
+    sheet_left: list[object],
+    ilr_left: list[object],
+) -> list[tuple[object, object]]:
     """Pairs of learners left whose refs differ only by leading zeros (a spreadsheet
     saved the datasheet's learner_ref as numbers), each stripped ref unique on both
     sides; matched pairs leave ``sheet_left`` and ``ilr_left``."""
+
     def stripped(ref: object) -> str:
         return str(ref).lstrip("0") or "0"
 
@@ -188,9 +230,13 @@ def _match_zero_stripped(sheet: dict[object, tuple], ilr: dict[object, tuple],
 
 
 def _missing(rule_id: str, row: tuple, where: str) -> Finding:
-    return irregularity(rule_id, learner_entity(row.learner_ref), [row.source],
-                        f"the learner on bootcamp {row.bootcamp_id} is {where}",
-                        bootcamp_id=str(row.bootcamp_id))
+    return irregularity(
+        rule_id,
+        learner_entity(row.learner_ref),
+        [row.source],
+        f"the learner on bootcamp {row.bootcamp_id} is {where}",
+        bootcamp_id=str(row.bootcamp_id),
+    )
 
 
 def _show(value: object) -> str:
@@ -198,32 +244,67 @@ def _show(value: object) -> str:
 
 
 def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
-    return irregularity(rule_id, learner_entity(a.learner_ref), [a.source, b.source],
-                        message, bootcamp_id=str(a.bootcamp_id))
+    return irregularity(
+        rule_id,
+        learner_entity(a.learner_ref),
+        [a.source, b.source],
+        message,
+        bootcamp_id=str(a.bootcamp_id),
+    )
 
 
 def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:
     findings = []
     if _differ(a.start_date, b.start_date):
-        findings.append(_finding("ILR-MISMATCH-START-DATE", a, b, (
-            f"start date {_show(a.start_date)} in the datasheet, {_show(b.start_date)} in"
-            " the ILR")))
+        findings.append(
+            _finding(
+                "ILR-MISMATCH-START-DATE",
+                a,
+                b,
+                (
+                    f"start date {_show(a.start_date)} in the datasheet, {_show(b.start_date)} in"
+                    " the ILR"
+                ),
+            )
+        )
     withdrawn_a, withdrawn_b = not is_blank(a.withdrawal_date), not is_blank(b.withdrawal_date)
     if withdrawn_a != withdrawn_b:
         side = "the datasheet" if withdrawn_a else "the ILR"
         other = "the ILR" if withdrawn_a else "the datasheet"
         day = a.withdrawal_date if withdrawn_a else b.withdrawal_date
-        findings.append(_finding("ILR-MISMATCH-WITHDRAWN", a, b, (
-            f"withdrawn on {_show(day)} in {side}, not withdrawn in {other}")))
+        findings.append(
+            _finding(
+                "ILR-MISMATCH-WITHDRAWN",
+                a,
+                b,
+                (f"withdrawn on {_show(day)} in {side}, not withdrawn in {other}"),
+            )
+        )
     elif withdrawn_a and _differ(a.withdrawal_date, b.withdrawal_date):
-        findings.append(_finding("ILR-MISMATCH-WITHDRAWAL-DATE", a, b, (
-            f"withdrawal date {_show(a.withdrawal_date)} in the datasheet,"
-            f" {_show(b.withdrawal_date)} in the ILR")))
+        findings.append(
+            _finding(
+                "ILR-MISMATCH-WITHDRAWAL-DATE",
+                a,
+                b,
+                (
+                    f"withdrawal date {_show(a.withdrawal_date)} in the datasheet,"
+                    f" {_show(b.withdrawal_date)} in the ILR"
+                ),
+            )
+        )
     elif not withdrawn_a and _differ(a.completion_date, b.completion_date):
-        findings.append(_finding("ILR-MISMATCH-COMPLETION-DATE", a, b, (
-            f"completion date {_show(a.completion_date)} in the datasheet,"
-            f" {_show(b.completion_date)} in the ILR (ILR: achieved component aim and"
-            " first event)")))
+        findings.append(
+            _finding(
+                "ILR-MISMATCH-COMPLETION-DATE",
+                a,
+                b,
+                (
+                    f"completion date {_show(a.completion_date)} in the datasheet,"
+                    f" {_show(b.completion_date)} in the ILR (ILR: achieved component aim and"
+                    " first event)"
+                ),
+            )
+        )
     return findings
 
 
@@ -237,23 +318,40 @@ def _differ(left: object, right: object) -> bool:
     return pd.Timestamp(left) != pd.Timestamp(right)
 
 
-def _compare_funding(a: tuple, b: tuple, sizes: dict[str, bool],
-                     sme: dict[tuple[object, object], object]) -> list[Finding]:
+def _compare_funding(
+    a: tuple, b: tuple, sizes: dict[str, bool], sme: dict[tuple[object, object], object]
+) -> list[Finding]:
     cofunded_a, cofunded_b = a.learner_type == "co-funded", b.learner_type == "co-funded"
     if cofunded_a != cofunded_b:
-        return [_finding("ILR-MISMATCH-COFUNDING", a, b, (
-            f"{'co-funded' if cofunded_a else 'fully funded'} in the datasheet,"
-            f" {'co-funded (FFI 2)' if cofunded_b else 'fully funded'} in the ILR"))]
+        return [
+            _finding(
+                "ILR-MISMATCH-COFUNDING",
+                a,
+                b,
+                (
+                    f"{'co-funded' if cofunded_a else 'fully funded'} in the datasheet,"
+                    f" {'co-funded (FFI 2)' if cofunded_b else 'fully funded'} in the ILR"
+                ),
+            )
+        ]
     if not cofunded_a or is_blank(a.employer_id):
         return []
     sheet_sme = sizes.get(str(a.employer_id))
     ilr_sme = sme.get((b.learner_ref, b.bootcamp_id), pd.NA)
     if sheet_sme is None or is_blank(ilr_sme) or bool(ilr_sme) == sheet_sme:
         return []
-    return [_finding("ILR-MISMATCH-SME", a, b, (
-        f"employer {a.employer_id} is {'an SME' if sheet_sme else 'a large employer'} in the"
-        f" datasheet, {'an SME (OET 2)' if ilr_sme else 'a large employer (no OET 2)'} in"
-        " the ILR"))]
+    return [
+        _finding(
+            "ILR-MISMATCH-SME",
+            a,
+            b,
+            (
+                f"employer {a.employer_id} is {'an SME' if sheet_sme else 'a large employer'} in the"
+                f" datasheet, {'an SME (OET 2)' if ilr_sme else 'a large employer (no OET 2)'} in"
+                " the ILR"
+            ),
+        )
+    ]
 
 
 def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bool]:
@@ -261,8 +359,9 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
     if employers is None or employers.empty:
         return {}
     sizes: dict[str, bool] = {}
-    for employer_id, count, band in zip(employers["employer_id"], employers["employee_count"],
-                                        employers["size_band"], strict=True):
+    for employer_id, count, band in zip(
+        employers["employer_id"], employers["employee_count"], employers["size_band"], strict=True
+    ):
         if not is_blank(count):
             sizes[str(employer_id)] = int(count) < rules.sme_employee_limit
         elif not is_blank(band):
@@ -292,12 +391,14 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
     files = ilr_files(current.path)
     if not files:
         return IlrReview()
-    return _reviews([(current, tables_from_ilr_files(files, rules=rules))],
-                    as_of=as_of, rules=rules)[0]
+    return _reviews(
+        [(current, tables_from_ilr_files(files, rules=rules))], as_of=as_of, rules=rules
+    )[0]
 
 
-def period_ilr_reviews(returns: Mapping[str, ProviderReturn], *, as_of: date,
-                       rules: Rules) -> dict[str, IlrReview]:
+def period_ilr_reviews(
+    returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
+) -> dict[str, IlrReview]:
     """:func:`ilr_review` of every return of a period at once: the ILR files of all the
     providers mapped together (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`),
     the learners to compare and the drop-outs found over the period's stacked frames.
@@ -310,26 +411,49 @@ def period_ilr_reviews(returns: Mapping[str, ProviderReturn], *, as_of: date,
     paths = {key: ilr_files(current.path) for key, current in returns.items()}
     tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
     mapped = [(key, tables[key]) for key in returns if isinstance(tables.get(key), IlrTables)]
-    reviewed = dict(zip([key for key, _ in mapped], _reviews(
-        [(returns[key], ilr_tables) for key, ilr_tables in mapped],  # type: ignore[misc]
-        as_of=as_of, rules=rules), strict=True))
-    return {key: IlrReview() if not paths[key] else reviewed[key]
-            for key in returns if not paths[key] or key in reviewed}
+    reviewed = dict(
+        zip(
+            [key for key, _ in mapped],
+            _reviews(
+                [(returns[key], ilr_tables) for key, ilr_tables in mapped],  # type: ignore[misc]
+                as_of=as_of,
+                rules=rules,
+            ),
+            strict=True,
+        )
+    )
+    return {
+        key: IlrReview() if not paths[key] else reviewed[key]
+        for key in returns
+        if not paths[key] or key in reviewed
+    }
 
 
-def _reviews(mapped: Sequence[tuple[ProviderReturn, IlrTables]], *, as_of: date,
-             rules: Rules) -> list[IlrReview]:
+def _reviews(
+    mapped: Sequence[tuple[ProviderReturn, IlrTables]], *, as_of: date, rules: Rules
+) -> list[IlrReview]:
     """The review of each return whose ILR files are mapped (:func:`ilr_review`)."""
     compared = [i for i, (current, _) in enumerate(mapped) if _has_datasheet(current)]
-    mismatches = dict(zip(compared, _reconciled(
-        [(mapped[i][0].tables, mapped[i][1]) for i in compared], rules=rules, as_of=as_of),
-        strict=True))
+    mismatches = dict(
+        zip(
+            compared,
+            _reconciled(
+                [(mapped[i][0].tables, mapped[i][1]) for i in compared], rules=rules, as_of=as_of
+            ),
+            strict=True,
+        )
+    )
     reviews = []
-    for i, ((current, ilr_tables), dropouts) in enumerate(zip(
-            mapped, _dropouts([ilr_tables for _, ilr_tables in mapped]), strict=True)):
+    for i, ((current, ilr_tables), dropouts) in enumerate(
+        zip(mapped, _dropouts([ilr_tables for _, ilr_tables in mapped]), strict=True)
+    ):
         findings = dfe_rule_findings(ilr_tables) + mismatches.get(i, [])
-        logger.info("%s: %d ILR file(s), %d ILR findings", current.provider_id,
-                    len(ilr_tables.inputs), len(findings))
+        logger.info(
+            "%s: %d ILR file(s), %d ILR findings",
+            current.provider_id,
+            len(ilr_tables.inputs),
+            len(findings),
+        )
         reviews.append(IlrReview(findings, {ILR_DROPOUTS: dropouts}))
     return reviews
 
@@ -346,10 +470,16 @@ def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
     """DfE rule breaches of the ILR as register findings (severity from the catalogue:
     DfE Error high, Warning medium; DfE's own severity stays in the message, which names
     the aim but never the learner: the entity does, as the output's naming rule says)."""
-    return [irregularity(
-        f.rule, learner_entity(f.learner_ref), [f.source],
-        f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
-        bootcamp_id=f.bootcamp_id) for f in ilr_tables.findings]
+    return [
+        irregularity(
+            f.rule,
+            learner_entity(f.learner_ref),
+            [f.source],
+            f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
+            bootcamp_id=f.bootcamp_id,
+        )
+        for f in ilr_tables.findings
+    ]
 
 
 def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
@@ -358,8 +488,16 @@ def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
     return _dropouts([ilr_tables])[0]
 
 
-_DROPOUT_COLUMNS = ("learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date",
-                    "withdraw_reason", "withdrawal_reason", "source")
+_DROPOUT_COLUMNS = (
+    "learner_ref",
+    "bootcamp_id",
+    "start_date",
+    "m1_date",
+    "withdrawal_date",
+    "withdraw_reason",
+    "withdrawal_reason",
+    "source",
+)
 _OWNER = "_ilr_tables"  # which of the stacked ILRs a row comes from
 
 
@@ -370,9 +508,11 @@ def _dropouts(tables: Sequence[IlrTables]) -> list[pd.DataFrame]:
         return []
     keys = [_OWNER, "learner_ref", "bootcamp_id"]
     learners = pd.concat([t.learners for t in tables], ignore_index=True)[
-        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date", "source"]]
+        ["learner_ref", "bootcamp_id", "start_date", "m1_date", "withdrawal_date", "source"]
+    ]
     facts = pd.concat([t.learner_facts for t in tables], ignore_index=True)[
-        [*keys[1:], "withdraw_reason"]]
+        [*keys[1:], "withdraw_reason"]
+    ]
     learners[_OWNER] = np.repeat(np.arange(len(tables)), [len(t.learners) for t in tables])
     facts[_OWNER] = np.repeat(np.arange(len(tables)), [len(t.learner_facts) for t in tables])
     frame = learners[learners["withdrawal_date"].notna()].merge(facts, on=keys, how="left")
@@ -381,8 +521,13 @@ def _dropouts(tables: Sequence[IlrTables]) -> list[pd.DataFrame]:
     for first, last in itertools.pairwise(bounds.tolist()):
         part = frame.iloc[first:last]
         reason = part["withdraw_reason"].map(
-            lambda code: "not given" if pd.isna(code)
-            else WITHDRAW_REASONS.get(int(code), f"code {int(code)}"))
-        found.append(part.assign(withdrawal_reason=reason)[list(_DROPOUT_COLUMNS)]
-                     .reset_index(drop=True))
+            lambda code: (
+                "not given"
+                if pd.isna(code)
+                else WITHDRAW_REASONS.get(int(code), f"code {int(code)}")
+            )
+        )
+        found.append(
+            part.assign(withdrawal_reason=reason)[list(_DROPOUT_COLUMNS)].reset_index(drop=True)
+        )
     return found

@@ -116,8 +116,9 @@ def _fields(elem: etree._Element, prefix: int) -> dict[str, str | None]:
     """Local name → stripped text of an element's leaf children (the last one wins;
     comments and processing instructions skipped); ``prefix`` is the length of
     ``{namespace}``."""
-    return {child.tag[prefix:]: _stripped(child.text) for child in elem
-            if isinstance(child.tag, str)}
+    return {
+        child.tag[prefix:]: _stripped(child.text) for child in elem if isinstance(child.tag, str)
+    }
 
 
 _LEARNER_FIELDS = frozenset(("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth"))
@@ -147,11 +148,16 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
             fields[name] = None if text is None else (text.strip() or None)
     born = values.date("DateOfBirth", fields.get("DateOfBirth"))
     return IlrLearner(
-        position=position, line=elem.sourceline or 0,
-        learn_ref_number=fields.get("LearnRefNumber"), uln=fields.get("ULN"),
-        family_name=fields.get("FamilyName"), given_names=fields.get("GivenNames"),
-        employments=tuple(employments), deliveries=tuple(deliveries),
-        problems=tuple(values.problems), date_of_birth=born,
+        position=position,
+        line=elem.sourceline or 0,
+        learn_ref_number=fields.get("LearnRefNumber"),
+        uln=fields.get("ULN"),
+        family_name=fields.get("FamilyName"),
+        given_names=fields.get("GivenNames"),
+        employments=tuple(employments),
+        deliveries=tuple(deliveries),
+        problems=tuple(values.problems),
+        date_of_birth=born,
     )
 
 
@@ -203,7 +209,8 @@ def _employment(elem: etree._Element, prefix: int, values: _Values) -> IlrEmploy
     return IlrEmployment(
         emp_stat=values.int("EmpStat", fields.get("EmpStat")),
         date_applies=values.date("DateEmpStatApp", fields.get("DateEmpStatApp")),
-        emp_id=fields.get("EmpId"), monitoring=tuple(monitoring),
+        emp_id=fields.get("EmpId"),
+        monitoring=tuple(monitoring),
     )
 
 
@@ -257,6 +264,9 @@ def _fam(elem: etree._Element, prefix: int, values: _Values) -> IlrFam:
             date_from = text
         elif name == "LearnDelFAMDateTo":
             date_to = text
-    return IlrFam(kind or "", code or "",
-                  None if date_from is None else values.date("LearnDelFAMDateFrom", date_from),
-                  None if date_to is None else values.date("LearnDelFAMDateTo", date_to))
+    return IlrFam(
+        kind or "",
+        code or "",
+        None if date_from is None else values.date("LearnDelFAMDateFrom", date_from),
+        None if date_to is None else values.date("LearnDelFAMDateTo", date_to),
+    )

@@ -41,8 +41,11 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell passed through :func:`neutralise_cell`."""
     import pandas as pd
 
-    text_columns = [c for c in frame.columns
-                    if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    text_columns = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
     return frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})
 
 

@@ -61,7 +61,9 @@ def memory_limit_mb() -> float | None:
         except ValueError:
             limit = -1.0
         if not limit >= 0:
-            raise KpiToolsError(f"{LIMIT_ENV} must be a number of megabytes (0: no limit), got {given!r}")
+            raise KpiToolsError(
+                f"{LIMIT_ENV} must be a number of megabytes (0: no limit), got {given!r}"
+            )
         return limit or None
     available = _available_mb()
     return None if available is None else AVAILABLE_SHARE * available
@@ -90,8 +92,15 @@ def estimated_mb(folders: Iterable[Path]) -> float:
             except OSError:
                 continue  # the loader reports what it cannot read
             suffix = path.suffix.lower()
-            factor = (ILR_FACTOR if suffix == ".xml" else WORKBOOK_FACTOR if suffix == ".xlsx"
-                      else TABLE_FACTOR if suffix == ".csv" else 0.0)
+            factor = (
+                ILR_FACTOR
+                if suffix == ".xml"
+                else WORKBOOK_FACTOR
+                if suffix == ".xlsx"
+                else TABLE_FACTOR
+                if suffix == ".csv"
+                else 0.0
+            )
             total += factor * size
     return total / _MB
 
@@ -106,13 +115,17 @@ def check_provider_memory(provider_dir: Path, previous_dir: Path | None = None) 
     limit = memory_limit_mb()
     if limit is None:
         return
-    folders = [Path(provider_dir)] + ([Path(previous_dir)] if previous_dir is not None
-                                      and Path(previous_dir).is_dir() else [])
+    folders = [Path(provider_dir)] + (
+        [Path(previous_dir)] if previous_dir is not None and Path(previous_dir).is_dir() else []
+    )
     estimate = estimated_mb(folders)
     log.debug("%s: estimated %.0f MB, limit %.0f MB", provider_dir, estimate, limit)
     if estimate > limit:
-        where = (f"{LIMIT_ENV}={os.environ[LIMIT_ENV].strip()}" if os.environ.get(LIMIT_ENV, "").strip()
-                 else f"{AVAILABLE_SHARE:.0%} of the memory available now")
+        where = (
+            f"{LIMIT_ENV}={os.environ[LIMIT_ENV].strip()}"
+            if os.environ.get(LIMIT_ENV, "").strip()
+            else f"{AVAILABLE_SHARE:.0%} of the memory available now"
+        )
         raise TooLargeError(
             f"too large for this machine: its audit would need about {estimate:,.0f} MB of memory, "
             f"over the limit of {limit:,.0f} MB ({where}); not loaded. Run it on a larger "

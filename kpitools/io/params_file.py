@@ -39,8 +39,10 @@ class _ParamsLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("anchors and aliases (&name, *name) are not allowed in a params file",
-                           event.start_mark)
+            raise _Refused(
+                "anchors and aliases (&name, *name) are not allowed in a params file",
+                event.start_mark,
+            )
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
@@ -54,8 +56,9 @@ class _ParamsLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if key in seen:
-                raise _Refused(f"duplicate key {key!r}: each key may appear once",
-                               key_node.start_mark)
+                raise _Refused(
+                    f"duplicate key {key!r}: each key may appear once", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -100,9 +103,13 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     problem = str(getattr(error, "problem", None) or error).replace("\n", " ")
     if "could not determine a constructor for the tag" in problem:
         tag = problem.rsplit(" ", 1)[-1]
-        problem = f"the tag {tag} is not allowed: a params file holds plain values, lists and mappings"
+        problem = (
+            f"the tag {tag} is not allowed: a params file holds plain values, lists and mappings"
+        )
     where = f"line {mark.line + 1}: " if mark is not None else ""
-    return f"{where}{problem}" if isinstance(error, _Refused) else f"not valid YAML: {where}{problem}"
+    return (
+        f"{where}{problem}" if isinstance(error, _Refused) else f"not valid YAML: {where}{problem}"
+    )
 
 
 def read_params_file(path: str | Path) -> object:
@@ -120,6 +127,7 @@ def read_params_file(path: str | Path) -> object:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ParameterError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8",
-                             path=path) from None
+        raise ParameterError(
+            f"not UTF-8 text (byte {error.start}); save the file as UTF-8", path=path
+        ) from None
     return load_yaml_text(text, where=str(path))

@@ -43,8 +43,12 @@ def skip_unused_imports() -> None:
 def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` fresh (spawned) processes that end with this one."""
     context = multiprocessing.get_context("spawn")  # no forked copies of threads or locks
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_end_with_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         yield pool
     except BaseException:

@@ -66,22 +66,32 @@ def check_output_folder(folder: str | Path, *, inputs: Sequence[str | Path] = ()
     resolved = folder.resolve()
     for above in (resolved, *resolved.parents):
         if above.exists() and not above.is_dir():
-            raise PackError(f"output folder: {above} is a file, not a folder; give a folder", path=folder)
+            raise PackError(
+                f"output folder: {above} is a file, not a folder; give a folder", path=folder
+            )
     for system in _SYSTEM_FOLDERS:
         if resolved == system or system in resolved.parents:
-            raise PackError(f"output folder is under {system}, which is no place for files; "
-                            "give another folder", path=folder)
+            raise PackError(
+                f"output folder is under {system}, which is no place for files; "
+                "give another folder",
+                path=folder,
+            )
     for given in inputs:
         source = Path(given).resolve()
         if resolved == source or source in resolved.parents:
-            raise PackError(f"output folder is inside the input folder {given}; inputs are read-only: "
-                            "give a folder outside it", path=folder)
+            raise PackError(
+                f"output folder is inside the input folder {given}; inputs are read-only: "
+                "give a folder outside it",
+                path=folder,
+            )
     try:
         resolved.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=resolved):  # the only sure test of "writable"
             pass
     except OSError as error:
-        raise PackError(f"cannot write to the output folder: {error.strerror or error}", path=folder) from None
+        raise PackError(
+            f"cannot write to the output folder: {error.strerror or error}", path=folder
+        ) from None
     return resolved
 
 
@@ -105,13 +115,18 @@ def run_lock(folder: Path) -> Iterator[None]:
         handle.seek(0)
         holder = _holder_text(handle.read())
         handle.close()
-        raise PackError(f"another kpitools run is writing this folder ({holder}); wait until it "
-                        f"ends (the lock goes with it)", path=folder) from None
+        raise PackError(
+            f"another kpitools run is writing this folder ({holder}); wait until it "
+            f"ends (the lock goes with it)",
+            path=folder,
+        ) from None
     try:
         handle.seek(0)
         handle.truncate()
         started = datetime.now(UTC).replace(microsecond=0).isoformat()
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started}))
+        handle.write(
+            json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started})
+        )
         handle.flush()
         yield
     finally:
@@ -176,7 +191,7 @@ def tidy_period_folder(folder: Path) -> None:
             log.warning("removing %s, left half-built by a run that was stopped", entry.name)
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(REPLACED_PREFIX) and entry.is_dir():
-            final = entry.with_name(entry.name[len(REPLACED_PREFIX):])
+            final = entry.with_name(entry.name[len(REPLACED_PREFIX) :])
             if final.exists():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
@@ -204,7 +219,7 @@ def private_folder() -> Iterator[Path]:
 def _remove_orphans() -> None:
     """Private folders of runs that were killed (their pid is gone) and are ours."""
     for folder in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
-        pid = folder.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(PRIVATE_PREFIX) :].split("-", 1)[0]
         with contextlib.suppress(OSError, ValueError):
             mine = not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
             if mine and not _alive(int(pid)):

@@ -119,8 +119,11 @@ def compute_period(
         Per provider id (in the order given), its results as :func:`compute_all` orders them.
     """
     absent = not_supplied or {}
-    together = {provider: frames for provider, frames in tables.items()
-                if len(frames["bootcamps"]) and is_provider_name(provider)}
+    together = {
+        provider: frames
+        for provider, frames in tables.items()
+        if len(frames["bootcamps"]) and is_provider_name(provider)
+    }
     if len(together) < 2:
         together = {}
     per_provider: dict[str, list[KpiResult]] = {provider: [] for provider in together}
@@ -128,8 +131,11 @@ def compute_period(
         stacked = stacked_tables(together)
         for result in _every_kpi(stacked, as_of=as_of, rules=rules):
             per_provider[provider_of(result.bootcamp_id)].append(_unscoped(result))
-    log.info("%d providers measured together, %d on their own", len(together),
-             len(tables) - len(together))
+    log.info(
+        "%d providers measured together, %d on their own",
+        len(together),
+        len(tables) - len(together),
+    )
     return {
         provider: _finished(per_provider[provider], absent.get(provider, {}))
         if provider in together
@@ -138,12 +144,12 @@ def compute_period(
     }
 
 
-def _every_kpi(tables: Mapping[str, pd.DataFrame], *, as_of: date,
-               rules: Rules) -> list[KpiResult]:
+def _every_kpi(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> list[KpiResult]:
     measured = measured_tables(tables, as_of)
     return [
-        result for name in KPIS for result in KPI_FUNCTIONS[name](measured, as_of=as_of,
-                                                                   rules=rules)
+        result
+        for name in KPIS
+        for result in KPI_FUNCTIONS[name](measured, as_of=as_of, rules=rules)
     ]
 
 
@@ -155,13 +161,12 @@ def _finished(results: list[KpiResult], not_supplied: Mapping[str, str]) -> list
 def _unscoped(result: KpiResult) -> KpiResult:
     """A result of a period's stacked tables as the provider's own: no scope in its text."""
     return replace(
-        result, bootcamp_id=unscoped(result.bootcamp_id),
+        result,
+        bootcamp_id=unscoped(result.bootcamp_id),
         exceptions=tuple(map(unscoped_finding, result.exceptions)),
         informational=tuple(map(unscoped_finding, result.informational)),
         notes=tuple(map(unscoped, result.notes)),
     )
-
-
 
 
 def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResult:
@@ -170,8 +175,15 @@ def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResu
     if not missing:
         return result
     note = f"{' and '.join(missing)} not supplied: not measured (nothing is inferred from a missing file)"
-    return replace(result, numerator=0, denominator=0, status="no_data", due_date=None,
-                   exceptions=(), notes=(note,))
+    return replace(
+        result,
+        numerator=0,
+        denominator=0,
+        status="no_data",
+        due_date=None,
+        exceptions=(),
+        notes=(note,),
+    )
 
 
 def _order(result: KpiResult) -> tuple[int, int, bool, str]:

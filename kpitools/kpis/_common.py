@@ -33,7 +33,10 @@ def wants_interview(learners: pd.DataFrame) -> pd.Series:
 
 
 def learner_findings(
-    frame: pd.DataFrame, rule_id: str, *, messages: Iterable[str],
+    frame: pd.DataFrame,
+    rule_id: str,
+    *,
+    messages: Iterable[str],
     sources: Iterable[str] | None = None,
 ) -> list[Finding]:
     """One :func:`~kpitools.model.finding` of ``rule_id`` per row of ``frame``
@@ -59,8 +62,9 @@ def learner_key(frame: pd.DataFrame) -> pd.Series:
     return frame["learner_ref"] + ";" + frame["bootcamp_id"]
 
 
-def per_learner(key: pd.Series, values: pd.Series,
-                how: str | list[str]) -> pd.Series | dict[str, pd.Series]:
+def per_learner(
+    key: pd.Series, values: pd.Series, how: str | list[str]
+) -> pd.Series | dict[str, pd.Series]:
     """``values`` aggregated per learner ``key`` (:func:`learner_key`); blank keys left out.
 
     ``how`` names a groupby method (``"sum"``, ``"max"``, ``"first"`` ...); for a list of

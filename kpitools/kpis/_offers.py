@@ -44,8 +44,9 @@ def offer_problems(
         "role does not match the skills of the bootcamp",
         "not with a new employer",
     ]
-    return pd.Series(np.select(conditions, reasons, default=""), index=role_type.index,
-                     dtype=object)
+    return pd.Series(
+        np.select(conditions, reasons, default=""), index=role_type.index, dtype=object
+    )
 
 
 def same_employer(offer_employer: pd.Series, learner_employer: pd.Series) -> pd.Series:
@@ -54,8 +55,15 @@ def same_employer(offer_employer: pd.Series, learner_employer: pd.Series) -> pd.
     return both & offer_employer.astype(object).eq(learner_employer.astype(object))
 
 
-def tally(people: pd.DataFrame, events: pd.DataFrame, problems: pd.Series, *,
-          date_column: str, counted: str, valid: str) -> pd.DataFrame:
+def tally(
+    people: pd.DataFrame,
+    events: pd.DataFrame,
+    problems: pd.Series,
+    *,
+    date_column: str,
+    counted: str,
+    valid: str,
+) -> pd.DataFrame:
     """``people`` with, per learner, how many ``events`` (offers or outcomes) they have
     (column ``counted``), how many are valid (``valid``: a blank problem) and the problem
     of the earliest-dated invalid one (``problem``; ties: log order; blank when none).
@@ -69,7 +77,10 @@ def tally(people: pd.DataFrame, events: pd.DataFrame, problems: pd.Series, *,
     invalid = events.loc[~events["valid"]].sort_values(date_column, kind="stable")
     first_problem = per_learner(key[invalid.index], invalid["problem"], "first")
     person = learner_key(people)
-    return people.assign(**{
-        counted: lookup(person, counts["size"]).fillna(0).astype(int),
-        valid: lookup(person, counts["sum"]).fillna(0).astype(int),
-        "problem": lookup(person, first_problem)})
+    return people.assign(
+        **{
+            counted: lookup(person, counts["size"]).fillna(0).astype(int),
+            valid: lookup(person, counts["sum"]).fillna(0).astype(int),
+            "problem": lookup(person, first_problem),
+        }
+    )

@@ -31,8 +31,9 @@ def all_of(provider_id: str) -> str:
 
 def is_all(bootcamp_id: object) -> bool:
     """True for ``ALL`` and for a provider's scoped ``ALL`` (:func:`all_of`)."""
-    return isinstance(bootcamp_id, str) and (bootcamp_id == ALL
-                                             or bootcamp_id.endswith(SCOPE + ALL))
+    return isinstance(bootcamp_id, str) and (
+        bootcamp_id == ALL or bootcamp_id.endswith(SCOPE + ALL)
+    )
 
 
 @dataclass(frozen=True)
@@ -107,18 +108,30 @@ def summarise(
     """
     today = pd.Timestamp(as_of)
     # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
-    started = [bool(first <= today or end < today) for first, end in
-               zip(timing[measure.start_column].tolist(), timing["end_date"].tolist(),
-                   strict=True)]
-    due_dates = [_months_after(finish, measure.lag_months)
-                 for finish in timing["finish_date"].tolist()]
+    started = [
+        bool(first <= today or end < today)
+        for first, end in zip(
+            timing[measure.start_column].tolist(), timing["end_date"].tolist(), strict=True
+        )
+    ]
+    due_dates = [
+        _months_after(finish, measure.lag_months) for finish in timing["finish_date"].tolist()
+    ]
     if last_due is not None:
-        due_dates = [_known_due(finish, last_due.get(bootcamp_id)) if finished else due
-                     for bootcamp_id, finish, finished, due in zip(
-                         timing.index, timing["finish_date"].tolist(),
-                         timing["finished"].tolist(), due_dates, strict=True)]
-    target_due = [bool(finished and due <= today)
-                  for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)]
+        due_dates = [
+            _known_due(finish, last_due.get(bootcamp_id)) if finished else due
+            for bootcamp_id, finish, finished, due in zip(
+                timing.index,
+                timing["finish_date"].tolist(),
+                timing["finished"].tolist(),
+                due_dates,
+                strict=True,
+            )
+        ]
+    target_due = [
+        bool(finished and due <= today)
+        for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)
+    ]
     per_bootcamp = _counts(cases, today)
     by_bootcamp: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=_finding_key):
@@ -127,11 +140,19 @@ def summarise(
     results = []
     for position, bootcamp_id in enumerate(timing.index):
         counts = per_bootcamp.get(bootcamp_id, _ZERO)
-        results.append(_result(
-            measure, bootcamp_id, counts, as_of=as_of, started=started[position],
-            target_due=target_due[position], due_date=due_dates[position],
-            findings=by_bootcamp.pop(bootcamp_id, []), notes=notes.get(bootcamp_id, ()),
-        ))
+        results.append(
+            _result(
+                measure,
+                bootcamp_id,
+                counts,
+                as_of=as_of,
+                started=started[position],
+                target_due=target_due[position],
+                due_date=due_dates[position],
+                findings=by_bootcamp.pop(bootcamp_id, []),
+                notes=notes.get(bootcamp_id, ()),
+            )
+        )
     pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
     providers = providers_of(timing.index)
     scopes = list(dict.fromkeys(providers.tolist())) or [""]
@@ -139,8 +160,10 @@ def summarise(
     for finding in (f for group in by_bootcamp.values() for f in group):
         leftover.setdefault(provider_of(finding.bootcamp_id), []).append(finding)
     if set(leftover) - set(scopes):
-        raise ValueError(f"{measure.kpi}: findings of no provider of the tables "
-                         f"({sorted(set(leftover) - set(scopes))})")
+        raise ValueError(
+            f"{measure.kpi}: findings of no provider of the tables "
+            f"({sorted(set(leftover) - set(scopes))})"
+        )
     bootcamps_of: dict[str, list[int]] = {}  # each provider's bootcamps, by position
     for position, name in enumerate(providers.tolist()):
         bootcamps_of.setdefault(name, []).append(position)
@@ -149,12 +172,19 @@ def summarise(
         dues = [due_dates[p] for p in mine]
         known_dues = [due for due in dues if not pd.isna(due)]
         due_now = [target_due[p] for p in mine]
-        results.append(_result(
-            measure, all_of(provider), pooled.get(all_of(provider), _ZERO), as_of=as_of,
-            started=any(started[p] for p in mine), target_due=bool(due_now) and all(due_now),
-            due_date=max(known_dues) if known_dues else pd.NaT,
-            findings=leftover.get(provider, []), notes=notes.get(all_of(provider), ()),
-        ))
+        results.append(
+            _result(
+                measure,
+                all_of(provider),
+                pooled.get(all_of(provider), _ZERO),
+                as_of=as_of,
+                started=any(started[p] for p in mine),
+                target_due=bool(due_now) and all(due_now),
+                due_date=max(known_dues) if known_dues else pd.NaT,
+                findings=leftover.get(provider, []),
+                notes=notes.get(all_of(provider), ()),
+            )
+        )
     return results
 
 
@@ -168,8 +198,7 @@ def _known_due(finish: pd.Timestamp, last_case_due: object) -> pd.Timestamp:
 _ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
 
 
-def _counts(cases: Cases, today: pd.Timestamp, *,
-            pool: bool = False) -> dict[str, dict[str, int]]:
+def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[str, dict[str, int]]:
     """The four counts of ``cases`` per bootcamp; pooled, every case under the ``ALL``
     of its provider (:func:`all_of`: ``ALL`` for one provider's cases).
 
@@ -193,8 +222,10 @@ def _counts(cases: Cases, today: pd.Timestamp, *,
         flags = flags[:, codes >= 0]
         codes = codes[codes >= 0]
     sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
-    return {key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
-            for i, key in enumerate(keys)}
+    return {
+        key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
+        for i, key in enumerate(keys)
+    }
 
 
 def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -202,11 +233,16 @@ def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
     sizes = [_size(part) for part in parts]
 
     def column(name: str, convert: Callable[[Any, int], np.ndarray]) -> np.ndarray:
-        return np.concatenate([convert(part[name], size)
-                               for part, size in zip(parts, sizes, strict=True)])
+        return np.concatenate(
+            [convert(part[name], size) for part, size in zip(parts, sizes, strict=True)]
+        )
 
-    return {"bootcamp_id": column("bootcamp_id", _objects), "due": column("due", _dates),
-            "passed": column("passed", _bools), "in_value": column("in_value", _bools)}
+    return {
+        "bootcamp_id": column("bootcamp_id", _objects),
+        "due": column("due", _dates),
+        "passed": column("passed", _bools),
+        "in_value": column("in_value", _bools),
+    }
 
 
 def _size(cases: Cases) -> int:
@@ -220,14 +256,18 @@ _CASE_COLUMNS = ("bootcamp_id", "due", "passed", "in_value")
 
 
 def _objects(column: Any, size: int) -> np.ndarray:
-    return np.full(size, column, dtype=object) if np.ndim(column) == 0 else np.asarray(
-        column, dtype=object)
+    return (
+        np.full(size, column, dtype=object)
+        if np.ndim(column) == 0
+        else np.asarray(column, dtype=object)
+    )
 
 
 def _dates(column: Any, size: int) -> np.ndarray:
     if np.ndim(column) == 0:
-        return np.full(size, np.datetime64("NaT") if pd.isna(column) else column,
-                       dtype="datetime64[ns]")
+        return np.full(
+            size, np.datetime64("NaT") if pd.isna(column) else column, dtype="datetime64[ns]"
+        )
     return np.asarray(column, dtype="datetime64[ns]")
 
 
@@ -243,27 +283,50 @@ def _fallen_due(due: Any, size: int, today: pd.Timestamp) -> np.ndarray:
     return _dates(due, size) <= np.datetime64(today.value, "ns")
 
 
-def _result(measure: Measure, bootcamp_id: str, counts: dict[str, int], *, as_of: date,
-            started: bool, target_due: bool, due_date: pd.Timestamp,
-            findings: list[Finding], notes: tuple[str, ...]) -> KpiResult:
+def _result(
+    measure: Measure,
+    bootcamp_id: str,
+    counts: dict[str, int],
+    *,
+    as_of: date,
+    started: bool,
+    target_due: bool,
+    due_date: pd.Timestamp,
+    findings: list[Finding],
+    notes: tuple[str, ...],
+) -> KpiResult:
     if measure.target_kind == "max":
         status = max_status(
-            started=started, target_due=target_due, numerator=counts["numerator"],
-            denominator=counts["denominator"], limit=measure.target,
+            started=started,
+            target_due=target_due,
+            numerator=counts["numerator"],
+            denominator=counts["denominator"],
+            limit=measure.target,
             amber_fraction=measure.amber_fraction,
         )
     else:
         status = min_status(
-            started=started, target_due=target_due, numerator=counts["numerator"],
-            denominator=counts["denominator"], target=measure.target,
-            overdue_short=counts["overdue_short"], open_short=counts["open_short"],
+            started=started,
+            target_due=target_due,
+            numerator=counts["numerator"],
+            denominator=counts["denominator"],
+            target=measure.target,
+            overdue_short=counts["overdue_short"],
+            open_short=counts["open_short"],
         )
     return KpiResult(
-        kpi=measure.kpi, bootcamp_id=str(bootcamp_id), numerator=counts["numerator"],
-        denominator=counts["denominator"], status=status, as_of=as_of, stage=measure.stage,
-        target=measure.target, target_kind=None if measure.target is None else measure.target_kind,
+        kpi=measure.kpi,
+        bootcamp_id=str(bootcamp_id),
+        numerator=counts["numerator"],
+        denominator=counts["denominator"],
+        status=status,
+        as_of=as_of,
+        stage=measure.stage,
+        target=measure.target,
+        target_kind=None if measure.target is None else measure.target_kind,
         due_date=None if pd.isna(due_date) else due_date.date(),
-        exceptions=tuple(findings), notes=tuple(notes),
+        exceptions=tuple(findings),
+        notes=tuple(notes),
     )
 
 

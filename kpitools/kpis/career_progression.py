@@ -77,19 +77,38 @@ def career_progression(
     measured = measured_tables(tables, as_of)
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of))
-    cases = {"bootcamp_id": facts["bootcamp_id"], "due": facts["window_close"],
-             "passed": facts["valid_outcomes"].gt(0), "in_value": closed}
-    measure = Measure(KPI, target=rules.progression_target, start_column="first_m2",
-                      lag_months=rules.outcome_window_months)
+    cases = {
+        "bootcamp_id": facts["bootcamp_id"],
+        "due": facts["window_close"],
+        "passed": facts["valid_outcomes"].gt(0),
+        "in_value": closed,
+    }
+    measure = Measure(
+        KPI,
+        target=rules.progression_target,
+        start_column="first_m2",
+        lag_months=rules.outcome_window_months,
+    )
     failing = facts.loc[closed & facts["valid_outcomes"].eq(0)]
-    results = summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                        findings=_findings(failing), notes=_interim_notes(facts, ~closed))
+    results = summarise(
+        measure,
+        cases,
+        bootcamp_timing(measured, as_of),
+        as_of=as_of,
+        findings=_findings(failing),
+        notes=_interim_notes(facts, ~closed),
+    )
     if rules.progression_target is not None:
         return results
     # Without a target nothing is missed: "no outcome yet" is reported, not flagged.
-    return [replace(r, exceptions=tuple(f for f in r.exceptions if f.rule != NO_OUTCOME),
-                    informational=tuple(f for f in r.exceptions if f.rule == NO_OUTCOME))
-            for r in results]
+    return [
+        replace(
+            r,
+            exceptions=tuple(f for f in r.exceptions if f.rule != NO_OUTCOME),
+            informational=tuple(f for f in r.exceptions if f.rule == NO_OUTCOME),
+        )
+        for r in results
+    ]
 
 
 def expected_outcome(learners: pd.DataFrame) -> pd.Series:
@@ -108,59 +127,98 @@ def outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     referral KPI, which needs the same judgement of "unsuccessful"; built once per
     measured tables and window.
     """
-    return derived(measured, ("outcome_facts", rules.outcome_window_months),
-                   lambda: _outcome_facts(measured, rules))
+    return derived(
+        measured,
+        ("outcome_facts", rules.outcome_window_months),
+        lambda: _outcome_facts(measured, rules),
+    )
 
 
 def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
     learners = measured["learners"]
     completers = learners.loc[learners["completion_date"].notna()]
-    people = completers[[*_KEY, "learner_type", "employer_id", "start_date",
-                         "completion_date", "withdrawal_date", "m1_date", "source"]].assign(
-        expected=expected_outcome(completers),
-        window_close=completers["completion_date"]
-        + pd.DateOffset(months=rules.outcome_window_months),
-    ).rename(columns={"employer_id": "own_employer"})
-    outcomes = measured["outcomes"][[*_KEY, "outcome_type", "outcome_date", "employer_id",
-                                     "role_type", "matches_skills"]]
+    people = (
+        completers[
+            [
+                *_KEY,
+                "learner_type",
+                "employer_id",
+                "start_date",
+                "completion_date",
+                "withdrawal_date",
+                "m1_date",
+                "source",
+            ]
+        ]
+        .assign(
+            expected=expected_outcome(completers),
+            window_close=completers["completion_date"]
+            + pd.DateOffset(months=rules.outcome_window_months),
+        )
+        .rename(columns={"employer_id": "own_employer"})
+    )
+    outcomes = measured["outcomes"][
+        [*_KEY, "outcome_type", "outcome_date", "employer_id", "role_type", "matches_skills"]
+    ]
     outcomes = outcomes.merge(people, on=_KEY).merge(
         measured["bootcamps"][["bootcamp_id", "accelerated_apprenticeship"]],
-        on="bootcamp_id", how="left")
+        on="bootcamp_id",
+        how="left",
+    )
     problem = _outcome_problems(outcomes)
-    return tally(people, outcomes, problem, date_column="outcome_date", counted="outcomes",
-                 valid="valid_outcomes")
+    return tally(
+        people,
+        outcomes,
+        problem,
+        date_column="outcome_date",
+        counted="outcomes",
+        valid="valid_outcomes",
+    )
 
 
 def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:
-    in_window = outcomes["outcome_date"].ge(outcomes["start_date"]) & outcomes[
-        "outcome_date"].le(outcomes["window_close"])
+    in_window = outcomes["outcome_date"].ge(outcomes["start_date"]) & outcomes["outcome_date"].le(
+        outcomes["window_close"]
+    )
     same = same_employer(outcomes["employer_id"], outcomes["own_employer"])
     new_job = offer_problems(
-        outcomes["role_type"], outcomes["matches_skills"],
-        outcomes["accelerated_apprenticeship"].fillna(False), same,
+        outcomes["role_type"],
+        outcomes["matches_skills"],
+        outcomes["accelerated_apprenticeship"].fillna(False),
+        same,
     )
     moved = outcomes["employer_id"].notna() & outcomes["own_employer"].notna() & ~same
     problem = new_job.where(outcomes["expected"].eq("new_job"), "")
-    problem = problem.mask(outcomes["expected"].eq("new_role") & moved,
-                           "new role not with the learner's own employer")
-    problem = problem.mask(outcomes["outcome_type"].ne(outcomes["expected"]),
-                           "outcome type " + outcomes["outcome_type"].astype(str)
-                           + " does not fit the learner (expected "
-                           + outcomes["expected"].astype(str) + ")")
+    problem = problem.mask(
+        outcomes["expected"].eq("new_role") & moved, "new role not with the learner's own employer"
+    )
+    problem = problem.mask(
+        outcomes["outcome_type"].ne(outcomes["expected"]),
+        "outcome type "
+        + outcomes["outcome_type"].astype(str)
+        + " does not fit the learner (expected "
+        + outcomes["expected"].astype(str)
+        + ")",
+    )
     return problem.mask(~in_window, "dated outside the window (start to completion + months)")
 
 
 def _findings(failing: pd.DataFrame) -> list[Finding]:
     none = failing.loc[failing["outcomes"].eq(0)]
     invalid = failing.loc[failing["outcomes"].gt(0)]
-    return (
-        learner_findings(none, NO_OUTCOME,
-                         messages=[f"no outcome by the window's close on {iso(c)}"
-                                   for c in none["window_close"]])
-        + learner_findings(invalid, "CP-INVALID-OUTCOME",
-                           messages=[f"{n} outcome(s), none valid ({p}); window closed {iso(c)}"
-                                     for n, p, c in zip(invalid["outcomes"], invalid["problem"],
-                                                        invalid["window_close"], strict=True)])
+    return learner_findings(
+        none,
+        NO_OUTCOME,
+        messages=[f"no outcome by the window's close on {iso(c)}" for c in none["window_close"]],
+    ) + learner_findings(
+        invalid,
+        "CP-INVALID-OUTCOME",
+        messages=[
+            f"{n} outcome(s), none valid ({p}); window closed {iso(c)}"
+            for n, p, c in zip(
+                invalid["outcomes"], invalid["problem"], invalid["window_close"], strict=True
+            )
+        ],
     )
 
 
@@ -168,13 +226,21 @@ def _interim_notes(facts: pd.DataFrame, open_window: pd.Series) -> dict[str, tup
     interim = facts.loc[open_window]
     won = interim["valid_outcomes"].gt(0).groupby(interim["bootcamp_id"]).agg(["sum", "size"])
     notes = {
-        str(b): (f"interim: {int(total)} of {int(size)} completers whose window "
-                 "is still open already have a valid outcome",)
+        str(b): (
+            f"interim: {int(total)} of {int(size)} completers whose window "
+            "is still open already have a valid outcome",
+        )
         for b, total, size in zip(won.index, won["sum"], won["size"], strict=True)
     }
-    won = interim["valid_outcomes"].gt(0).groupby(providers_of(interim["bootcamp_id"]),
-                                                   sort=False).agg(["sum", "size"])
+    won = (
+        interim["valid_outcomes"]
+        .gt(0)
+        .groupby(providers_of(interim["bootcamp_id"]), sort=False)
+        .agg(["sum", "size"])
+    )
     for provider, total, size in zip(won.index, won["sum"], won["size"], strict=True):
-        notes[all_of(provider)] = (f"interim: {int(total)} of {int(size)} completers whose "
-                                   "window is still open already have a valid outcome",)
+        notes[all_of(provider)] = (
+            f"interim: {int(total)} of {int(size)} completers whose "
+            "window is still open already have a valid outcome",
+        )
     return notes

@@ -30,7 +30,11 @@ SCORES = range(6)  # the satisfaction scale, 0 (unacceptable) to 5 (excellent)
 
 
 def pack_charts(
-    provider: ProviderReturn, kpi_results: Sequence[KpiResult], *, as_of: date, rules: Rules,
+    provider: ProviderReturn,
+    kpi_results: Sequence[KpiResult],
+    *,
+    as_of: date,
+    rules: Rules,
     cofunding: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every chart's figures for one provider, by name.
@@ -52,7 +56,9 @@ def pack_charts(
     }
 
 
-def cofunding_due_vs_paid(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> pd.DataFrame:
+def cofunding_due_vs_paid(
+    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> pd.DataFrame:
     """Co-funding due against paid per employer.
 
     The amounts are the co-funding KPI's own (:func:`kpitools.kpis.employer_cofunding.
@@ -84,21 +90,29 @@ def period_cofunding_due_vs_paid(
     together = [provider for provider in tables if is_provider_name(provider)]
     per_provider: dict[str, pd.DataFrame] = {}
     if together:
-        owed = _owed(measured_tables(stacked_tables({p: tables[p] for p in together}), as_of),
-                     as_of=as_of, rules=rules)
+        owed = _owed(
+            measured_tables(stacked_tables({p: tables[p] for p in together}), as_of),
+            as_of=as_of,
+            rules=rules,
+        )
         # one group per (provider, employer): within a provider the scoped keys sort as
         # the provider's own, so each provider's slice is its own groupby's result
-        summed = (owed.assign(provider=providers_of(owed["bootcamp_id"]))
-                  .groupby(["provider", "employer_key"], as_index=False)
-                  .agg(due=("required", "sum"), paid=("paid", "sum")))
+        summed = (
+            owed.assign(provider=providers_of(owed["bootcamp_id"]))
+            .groupby(["provider", "employer_key"], as_index=False)
+            .agg(due=("required", "sum"), paid=("paid", "sum"))
+        )
         summed = summed.assign(employer=summed["employer_key"].map(unscoped))
         for provider, part in summed.groupby("provider", sort=False):
             per_provider[provider] = _largest_due_first(part[["employer", "due", "paid"]])
         for provider in together:
             per_provider.setdefault(provider, _due_vs_paid(owed.iloc[:0]))
-    return {provider: per_provider[provider] if provider in per_provider
-            else cofunding_due_vs_paid(tables[provider], as_of=as_of, rules=rules)
-            for provider in tables}
+    return {
+        provider: per_provider[provider]
+        if provider in per_provider
+        else cofunding_due_vs_paid(tables[provider], as_of=as_of, rules=rules)
+        for provider in tables
+    }
 
 
 def _owed(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> pd.DataFrame:
@@ -110,7 +124,9 @@ def _owed(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) ->
 def _due_vs_paid(owed: pd.DataFrame) -> pd.DataFrame:
     if owed.empty:
         return pd.DataFrame(columns=["employer", "due", "paid"])
-    per_employer = owed.groupby("employer_key", as_index=False).agg(due=("required", "sum"), paid=("paid", "sum"))
+    per_employer = owed.groupby("employer_key", as_index=False).agg(
+        due=("required", "sum"), paid=("paid", "sum")
+    )
     return _largest_due_first(per_employer.rename(columns={"employer_key": "employer"}))
 
 
@@ -150,10 +166,17 @@ def funnels(
         of :data:`FUNNEL_KPIS` that has a provider result.
     """
     learners = tables["learners"]
-    completed = learners["completion_date"].notna() & (learners["completion_date"] <= pd.Timestamp(as_of))
+    completed = learners["completion_date"].notna() & (
+        learners["completion_date"] <= pd.Timestamp(as_of)
+    )
     rows = [
-        {"kpi": r.kpi, "completers": int(completed.sum()), "denominator": r.denominator,
-         "numerator": r.numerator}
-        for r in kpi_results if r.kpi in FUNNEL_KPIS and r.bootcamp_id == "ALL"
+        {
+            "kpi": r.kpi,
+            "completers": int(completed.sum()),
+            "denominator": r.denominator,
+            "numerator": r.numerator,
+        }
+        for r in kpi_results
+        if r.kpi in FUNNEL_KPIS and r.bootcamp_id == "ALL"
     ]
     return pd.DataFrame(rows, columns=["kpi", "completers", "denominator", "numerator"])

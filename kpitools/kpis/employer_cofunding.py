@@ -71,17 +71,26 @@ def employer_cofunding(
     # One case per employer and bootcamp; for ALL, one per employer. ';' cannot be in ids.
     per_bootcamp = _employer_cases(due, due["bootcamp_id"] + ";" + due["employer_key"])
     pooled = _employer_cases(due, due["employer_key"], pooled=True)
-    pending = {"bootcamp_id": open_cases["bootcamp_id"], "due": pd.NaT,
-               "passed": open_cases["paid_enough"], "in_value": False}
+    pending = {
+        "bootcamp_id": open_cases["bootcamp_id"],
+        "due": pd.NaT,
+        "passed": open_cases["paid_enough"],
+        "in_value": False,
+    }
     cases = concat_cases(per_bootcamp, pending)
     all_cases = concat_cases(pooled, pending)
     findings = _payment_findings(owed.loc[at_m1]) + size_mismatches(measured["employers"], rules)
-    return summarise(Measure(KPI), cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=findings, all_cases=all_cases)
+    return summarise(
+        Measure(KPI),
+        cases,
+        bootcamp_timing(measured, as_of),
+        as_of=as_of,
+        findings=findings,
+        all_cases=all_cases,
+    )
 
 
-def _employer_cases(due: pd.DataFrame, key: pd.Series,
-                    pooled: bool = False) -> dict[str, object]:
+def _employer_cases(due: pd.DataFrame, key: pd.Series, pooled: bool = False) -> dict[str, object]:
     """Per ``key``: due at the first M1, passed when every learner's employer paid enough.
 
     The case's bootcamp is that of the key's learners; pooled, its provider's ``ALL``.
@@ -90,9 +99,12 @@ def _employer_cases(due: pd.DataFrame, key: pd.Series,
     bootcamps = grouped["bootcamp_id"].first()
     if pooled:
         bootcamps = [all_of(provider) for provider in providers_of(bootcamps).tolist()]
-    return {"bootcamp_id": bootcamps,
-            "due": grouped["m1_date"].min(),
-            "passed": grouped["paid_enough"].all(), "in_value": True}
+    return {
+        "bootcamp_id": bootcamps,
+        "due": grouped["m1_date"].min(),
+        "passed": grouped["paid_enough"].all(),
+        "in_value": True,
+    }
 
 
 def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
@@ -100,30 +112,40 @@ def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
     count = employers["employee_count"]
     small = count.lt(rules.sme_employee_limit).to_numpy(dtype=bool, na_value=False)
     declared = employers["size_band"].to_numpy(dtype=object)
-    band = np.where(count.notna().to_numpy(dtype=bool),
-                    np.where(small, "SME", "large").astype(object),
-                    np.where(pd.isna(declared), "large", declared).astype(object))
+    band = np.where(
+        count.notna().to_numpy(dtype=bool),
+        np.where(small, "SME", "large").astype(object),
+        np.where(pd.isna(declared), "large", declared).astype(object),
+    )
     return pd.Series(band, index=employers.index, name=count.name, dtype=object)
 
 
 def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
     """Per co-funded learner: required and paid amounts, band and ``paid_enough``."""
     learners = measured["learners"]
-    cofunded = learners.loc[learners["learner_type"].eq("co-funded"),
-                            [*_KEY, "employer_id", "m1_date", "withdrawal_date", "source"]]
+    cofunded = learners.loc[
+        learners["learner_type"].eq("co-funded"),
+        [*_KEY, "employer_id", "m1_date", "withdrawal_date", "source"],
+    ]
     employers = measured["employers"].drop_duplicates("employer_id")
-    bands = pd.Series(size_band(employers, rules).to_numpy(), index=employers["employer_id"],
-                      name="band")
+    bands = pd.Series(
+        size_band(employers, rules).to_numpy(), index=employers["employer_id"], name="band"
+    )
     bootcamps = measured["bootcamps"].drop_duplicates("bootcamp_id")
-    prices = pd.Series(bootcamps["price_per_learner"].to_numpy(), index=bootcamps["bootcamp_id"],
-                       name="price_per_learner")
+    prices = pd.Series(
+        bootcamps["price_per_learner"].to_numpy(),
+        index=bootcamps["bootcamp_id"],
+        name="price_per_learner",
+    )
     payments = measured["cofunding_payments"]
     paid = per_learner(learner_key(payments), payments["amount"], ["sum", "size"])
     person = learner_key(cofunded)
     owed = cofunded.assign(
         band=lookup(cofunded["employer_id"], bands),
         price_per_learner=lookup(cofunded["bootcamp_id"], prices),
-        sum=lookup(person, paid["sum"]), size=lookup(person, paid["size"]))
+        sum=lookup(person, paid["sum"]),
+        size=lookup(person, paid["size"]),
+    )
     band = owed["band"].fillna("large")
     rate = band.map({"SME": rules.cofunding_rate_sme, "large": rules.cofunding_rate_large})
     required = (rate.astype(float) * owed["price_per_learner"]).round(2)
@@ -131,35 +153,52 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     # Pennies, so that £1.00 short is exactly the tolerance and £1.01 short is not.
     shortfall = (required - total).round(2)
     return owed.assign(
-        employer_key=owed["employer_id"].fillna(_unknown(owed["bootcamp_id"])), band=band,
+        employer_key=owed["employer_id"].fillna(_unknown(owed["bootcamp_id"])),
+        band=band,
         rate=rate,
-        required=required, paid=total, payments=owed["size"].fillna(0).astype(int),
-        shortfall=shortfall, paid_enough=shortfall.le(rules.payment_tolerance + 1e-9),
+        required=required,
+        paid=total,
+        payments=owed["size"].fillna(0).astype(int),
+        shortfall=shortfall,
+        paid_enough=shortfall.le(rules.payment_tolerance + 1e-9),
     )
 
 
 def _unknown(bootcamp_ids: pd.Series) -> pd.Series:
     """``(unknown)``, the employer key of a learner without employer_id (scoped to the
     learner's provider in a period's tables, so providers' unknowns stay apart)."""
-    return pd.Series([scope(provider, "(unknown)") for provider in providers_of(bootcamp_ids)],
-                     index=bootcamp_ids.index, dtype=object)
+    return pd.Series(
+        [scope(provider, "(unknown)") for provider in providers_of(bootcamp_ids)],
+        index=bootcamp_ids.index,
+        dtype=object,
+    )
 
 
 def _payment_findings(due: pd.DataFrame) -> list[Finding]:
     failing = due.loc[~due["paid_enough"]]
     none = failing.loc[failing["payments"].eq(0)]
     short = failing.loc[failing["payments"].gt(0)]
-    return (
-        learner_findings(none, "COF-NO-EVIDENCE",
-                         messages=[f"past M1 ({iso(m)}) with no co-funding payment recorded; "
-                                   f"required £{r:,.2f} ({b})" for m, r, b in
-                                   zip(none["m1_date"], none["required"], none["band"],
-                                       strict=True)])
-        + learner_findings(short, "COF-UNDERPAID",
-                           messages=[f"paid £{p:,.2f} of the required £{r:,.2f} ({rate:.0%}, "
-                                     f"{b}): short by £{s:,.2f}" for p, r, rate, b, s in
-                                     zip(short["paid"], short["required"], short["rate"],
-                                         short["band"], short["shortfall"], strict=True)])
+    return learner_findings(
+        none,
+        "COF-NO-EVIDENCE",
+        messages=[
+            f"past M1 ({iso(m)}) with no co-funding payment recorded; required £{r:,.2f} ({b})"
+            for m, r, b in zip(none["m1_date"], none["required"], none["band"], strict=True)
+        ],
+    ) + learner_findings(
+        short,
+        "COF-UNDERPAID",
+        messages=[
+            f"paid £{p:,.2f} of the required £{r:,.2f} ({rate:.0%}, {b}): short by £{s:,.2f}"
+            for p, r, rate, b, s in zip(
+                short["paid"],
+                short["required"],
+                short["rate"],
+                short["band"],
+                short["shortfall"],
+                strict=True,
+            )
+        ],
     )
 
 
@@ -169,11 +208,20 @@ def size_mismatches(employers: pd.DataFrame, rules: Rules) -> list[Finding]:
     known = employers["employee_count"].notna() & employers["size_band"].notna()
     wrong = employers.loc[known & implied.ne(employers["size_band"])]
     return [
-        finding("COF-SIZE-MISMATCH", employer_entity(employer), [source],
-                f"declared {declared} but {count} employees makes it "
-                f"{'SME' if count < rules.sme_employee_limit else 'large'} "
-                f"(SME below {rules.sme_employee_limit})", all_of(provider_of(employer)))
+        finding(
+            "COF-SIZE-MISMATCH",
+            employer_entity(employer),
+            [source],
+            f"declared {declared} but {count} employees makes it "
+            f"{'SME' if count < rules.sme_employee_limit else 'large'} "
+            f"(SME below {rules.sme_employee_limit})",
+            all_of(provider_of(employer)),
+        )
         for employer, declared, count, source in zip(
-            wrong["employer_id"], wrong["size_band"], wrong["employee_count"], wrong["source"],
-            strict=True)
+            wrong["employer_id"],
+            wrong["size_band"],
+            wrong["employee_count"],
+            wrong["source"],
+            strict=True,
+        )
     ]

@@ -90,10 +90,14 @@ def employer_engagement(
     reached = contacts["reached"].fillna(False).astype(bool)
     # Reached contacts judged against their own stage, oldest first, so that the last of
     # a group is its latest (ties: the later row of the log).
-    judged = contacts.loc[reached, ["stage", "employer_id", "bootcamp_id", "attempt_date",
-                                    "source", "satisfaction_score"]].assign(
-        passed=_passes(contacts.loc[reached], flags, rules)).sort_values("attempt_date",
-                                                                          kind="stable")
+    judged = (
+        contacts.loc[
+            reached,
+            ["stage", "employer_id", "bootcamp_id", "attempt_date", "source", "satisfaction_score"],
+        ]
+        .assign(passed=_passes(contacts.loc[reached], flags, rules))
+        .sort_values("attempt_date", kind="stable")
+    )
     latest = judged.drop_duplicates(["stage", "employer_id"], keep="last")
     per_bootcamp = _per_bootcamp(judged, links)
     tried = _attempts(contacts.loc[~reached])
@@ -103,19 +107,30 @@ def employer_engagement(
     for stage in STAGES:
         pooled = latest.loc[latest["stage"].eq(stage)]
         reached_employers = set(pooled["employer_id"].tolist())
-        unreached = [(employer, sources) for employer, sources in tried.get(stage, {}).items()
-                     if employer not in reached_employers
-                     and len(sources) >= rules.unreachable_attempts]
+        unreached = [
+            (employer, sources)
+            for employer, sources in tried.get(stage, {}).items()
+            if employer not in reached_employers and len(sources) >= rules.unreachable_attempts
+        ]
         findings = _stage_findings(stage, pooled, unreached, home)
         if stage == "design":
             findings += list_quality(employers, home)
         notes = _score_notes(pooled) if stage == "post" else None
-        measure = Measure(KPI, stage=stage, start_column=_START[stage],
-                          lag_months=rules.outcome_window_months if stage == "post" else 0)
-        results += summarise(measure, _cases(per_bootcamp.get(stage, _NO_CASES)),
-                             timing, as_of=as_of, findings=findings,
-                             all_cases=_cases(pooled.assign(bootcamp_id=_provider_all(pooled))),
-                             notes=notes)
+        measure = Measure(
+            KPI,
+            stage=stage,
+            start_column=_START[stage],
+            lag_months=rules.outcome_window_months if stage == "post" else 0,
+        )
+        results += summarise(
+            measure,
+            _cases(per_bootcamp.get(stage, _NO_CASES)),
+            timing,
+            as_of=as_of,
+            findings=findings,
+            all_cases=_cases(pooled.assign(bootcamp_id=_provider_all(pooled))),
+            notes=notes,
+        )
     return results
 
 
@@ -125,18 +140,21 @@ def _role_flags(employers: pd.DataFrame) -> dict[object, tuple[bool, bool, bool]
     From the first row of each employer; a few dozen rows, parsed in plain Python.
     """
     flags: dict[object, tuple[bool, bool, bool]] = {}
-    for employer, roles in zip(employers["employer_id"].tolist(),
-                               employers["roles"].tolist(), strict=True):
+    for employer, roles in zip(
+        employers["employer_id"].tolist(), employers["roles"].tolist(), strict=True
+    ):
         if employer in flags:
             continue
         names = {x.strip() for x in ("" if roles is None or pd.isna(roles) else roles).split(";")}
-        flags[employer] = (bool(names & set(DELIVERY_ROLES)), "own_staff_training" in names,
-                           "interviewing" in names)
+        flags[employer] = (
+            bool(names & set(DELIVERY_ROLES)),
+            "own_staff_training" in names,
+            "interviewing" in names,
+        )
     return flags
 
 
-def _per_bootcamp(judged: pd.DataFrame,
-                  links: pd.DataFrame) -> dict[str, dict[str, list[object]]]:
+def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> dict[str, dict[str, list[object]]]:
     """Per stage: the cases of each bootcamp, one per (bootcamp, employer) reached.
 
     A case is the verdict of the latest reached contact counting for the bootcamp:
@@ -144,14 +162,19 @@ def _per_bootcamp(judged: pd.DataFrame,
     A few hundred contacts: plain Python is far cheaper than a merge here.
     """
     serves: dict[object, list[object]] = {}
-    for employer, bootcamp in zip(links["employer_id"].tolist(),
-                                  links["bootcamp_id"].tolist(), strict=True):
+    for employer, bootcamp in zip(
+        links["employer_id"].tolist(), links["bootcamp_id"].tolist(), strict=True
+    ):
         serves.setdefault(employer, []).append(bootcamp)
     latest: dict[tuple[object, object, object], bool] = {}
     for stage, employer, named, unnamed, passed in zip(
-            judged["stage"].tolist(), judged["employer_id"].tolist(),
-            judged["bootcamp_id"].tolist(), judged["bootcamp_id"].isna().tolist(),
-            judged["passed"].tolist(), strict=True):
+        judged["stage"].tolist(),
+        judged["employer_id"].tolist(),
+        judged["bootcamp_id"].tolist(),
+        judged["bootcamp_id"].isna().tolist(),
+        judged["passed"].tolist(),
+        strict=True,
+    ):
         for bootcamp in serves.get(employer, ()):
             if unnamed or named == bootcamp:
                 latest[(stage, bootcamp, employer)] = passed
@@ -169,39 +192,54 @@ def _attempts(unreached: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
     A few hundred rows: plain Python is far cheaper than a two-key groupby here.
     """
     attempts: dict[str, dict[str, list[str]]] = {}
-    for stage, employer, source in zip(unreached["stage"].tolist(),
-                                       unreached["employer_id"].tolist(),
-                                       unreached["source"].tolist(), strict=True):
+    for stage, employer, source in zip(
+        unreached["stage"].tolist(),
+        unreached["employer_id"].tolist(),
+        unreached["source"].tolist(),
+        strict=True,
+    ):
         if not (pd.isna(stage) or pd.isna(employer)):
             attempts.setdefault(stage, {}).setdefault(employer, []).append(str(source))
     return attempts
 
 
-def _passes(contacts: pd.DataFrame, flags: Mapping[object, tuple[bool, bool, bool]],
-            rules: Rules) -> pd.Series:
+def _passes(
+    contacts: pd.DataFrame, flags: Mapping[object, tuple[bool, bool, bool]], rules: Rules
+) -> pd.Series:
     """Whether each reached contact confirms the points of its own stage.
 
     ``flags`` are the employers' roles (:func:`_role_flags`).
     """
+
     def yes(column: str) -> np.ndarray:
         return contacts[column].astype("boolean").to_numpy(dtype=bool, na_value=False)
 
-    roles = np.array([flags[e] for e in contacts["employer_id"].tolist()],
-                     dtype=bool).reshape(-1, 3)
+    roles = np.array([flags[e] for e in contacts["employer_id"].tolist()], dtype=bool).reshape(
+        -1, 3
+    )
     delivery, own, interviewing = roles[:, 0], roles[:, 1], roles[:, 2]
     satisfied = yes("satisfied")
-    numbers = (contacts["candidates_interviewed"].notna()
-               & contacts["candidates_offered"].notna()).to_numpy()
-    score = contacts["satisfaction_score"].astype("Float64").ge(
-        rules.satisfaction_pass_score).to_numpy(dtype=bool, na_value=False)
+    numbers = (
+        contacts["candidates_interviewed"].notna() & contacts["candidates_offered"].notna()
+    ).to_numpy()
+    score = (
+        contacts["satisfaction_score"]
+        .astype("Float64")
+        .ge(rules.satisfaction_pass_score)
+        .to_numpy(dtype=bool, na_value=False)
+    )
     stage = contacts["stage"].to_numpy(dtype=object)
     passed = np.select(
         [stage == "design", stage == "delivery", stage == "post"],
-        [yes("design_vouched") & yes("info_correct"),
-         (~delivery | yes("support_provided")) & (~(delivery | own) | satisfied)
-         & (~(interviewing | own) | yes("will_interview")),
-         (~interviewing | numbers) & (~(interviewing | own) | satisfied) & score],
-        default=False)
+        [
+            yes("design_vouched") & yes("info_correct"),
+            (~delivery | yes("support_provided"))
+            & (~(delivery | own) | satisfied)
+            & (~(interviewing | own) | yes("will_interview")),
+            (~interviewing | numbers) & (~(interviewing | own) | satisfied) & score,
+        ],
+        default=False,
+    )
     return pd.Series(passed, index=contacts.index, dtype=bool)
 
 
@@ -210,26 +248,40 @@ _NO_CASES: dict[str, list[object]] = {"bootcamp_id": [], "passed": []}
 
 def _cases(latest: Mapping[str, object]) -> dict[str, object]:
     # Each case falls due when the stage does: until then a later contact can put it right.
-    return {"bootcamp_id": latest["bootcamp_id"], "due": pd.NaT, "passed": latest["passed"],
-            "in_value": True}
+    return {
+        "bootcamp_id": latest["bootcamp_id"],
+        "due": pd.NaT,
+        "passed": latest["passed"],
+        "in_value": True,
+    }
 
 
-def _stage_findings(stage: str, pooled: pd.DataFrame,
-                    unreached: list[tuple[str, list[str]]], home: pd.Series) -> list[Finding]:
+def _stage_findings(
+    stage: str, pooled: pd.DataFrame, unreached: list[tuple[str, list[str]]], home: pd.Series
+) -> list[Finding]:
     failing = pooled.loc[~pooled["passed"]]
     findings = [
-        finding(_FAIL_RULE[stage], employer_entity(e), [src],
-                f"{stage} stage: latest reached contact does not confirm the "
-                f"{stage}-stage points" + (f" (score {score})" if stage == "post"
-                                           and pd.notna(score) else ""),
-                str(home.get(e, all_of(provider_of(e)))))
-        for e, src, score in zip(failing["employer_id"], failing["source"],
-                                 failing["satisfaction_score"], strict=True)
+        finding(
+            _FAIL_RULE[stage],
+            employer_entity(e),
+            [src],
+            f"{stage} stage: latest reached contact does not confirm the "
+            f"{stage}-stage points"
+            + (f" (score {score})" if stage == "post" and pd.notna(score) else ""),
+            str(home.get(e, all_of(provider_of(e)))),
+        )
+        for e, src, score in zip(
+            failing["employer_id"], failing["source"], failing["satisfaction_score"], strict=True
+        )
     ]
     findings += [
-        finding("EE-UNREACHABLE-3", employer_entity(e), sources,
-                f"{stage} stage: not reached after {len(sources)} attempts; escalate to DfE",
-                str(home.get(e, all_of(provider_of(e)))))
+        finding(
+            "EE-UNREACHABLE-3",
+            employer_entity(e),
+            sources,
+            f"{stage} stage: not reached after {len(sources)} attempts; escalate to DfE",
+            str(home.get(e, all_of(provider_of(e)))),
+        )
         for e, sources in unreached
     ]
     return findings
@@ -245,13 +297,17 @@ def _score_notes(pooled: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     scored = pooled.loc[pooled["satisfaction_score"].notna()]
     # counted in plain Python: one pass, where a value_counts per provider cost 200
     counts: dict[str, dict[int, int]] = {}  # providers in order of first appearance
-    for provider, score in zip(providers_of(scored["employer_id"]).tolist(),
-                               scored["satisfaction_score"].astype(int).tolist(), strict=True):
+    for provider, score in zip(
+        providers_of(scored["employer_id"]).tolist(),
+        scored["satisfaction_score"].astype(int).tolist(),
+        strict=True,
+    ):
         provider_counts = counts.setdefault(provider, {})
         provider_counts[score] = provider_counts.get(score, 0) + 1
     notes = {}
     for provider, provider_counts in counts.items():
         spread = ", ".join(f"{s}: {provider_counts.get(s, 0)}" for s in range(5, -1, -1))
         notes[all_of(provider)] = (
-            f"post-stage satisfaction scores (5 Excellent .. 0 Unacceptable): {spread}",)
+            f"post-stage satisfaction scores (5 Excellent .. 0 Unacceptable): {spread}",
+        )
     return notes

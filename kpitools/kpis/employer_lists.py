@@ -23,8 +23,9 @@ def employer_links(employers: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.DataF
     # A few dozen short lists: parsed in plain Python, far cheaper than explode.
     pairs = [
         (employer_id, bootcamp_id)
-        for employer_id, ids in zip(employers["employer_id"].tolist(),
-                                    employers["bootcamp_ids"].tolist(), strict=True)
+        for employer_id, ids in zip(
+            employers["employer_id"].tolist(), employers["bootcamp_ids"].tolist(), strict=True
+        )
         for bootcamp_id in (_id_list(ids) or all_ids.get(provider_of(employer_id), []))
     ]
     links = pd.DataFrame(pairs, columns=["employer_id", "bootcamp_id"], dtype=object)
@@ -42,15 +43,18 @@ def employer_bootcamp(links: pd.DataFrame) -> pd.Series:
     """employer_id -> its bootcamp when it serves exactly one, else (its provider's)
     ``ALL``."""
     served: dict[object, list[object]] = {}
-    for employer, bootcamp in zip(links["employer_id"].tolist(), links["bootcamp_id"].tolist(),
-                                  strict=True):
+    for employer, bootcamp in zip(
+        links["employer_id"].tolist(), links["bootcamp_id"].tolist(), strict=True
+    ):
         if not pd.isna(employer) and not pd.isna(bootcamp):
             served.setdefault(employer, []).append(bootcamp)
     employers = sorted(served)
-    return pd.Series([served[e][0] if len(set(served[e])) == 1 else all_of(provider_of(e))
-                      for e in employers],
-                     index=pd.Index(employers, name="employer_id"),
-                     name="bootcamp_id", dtype=object)
+    return pd.Series(
+        [served[e][0] if len(set(served[e])) == 1 else all_of(provider_of(e)) for e in employers],
+        index=pd.Index(employers, name="employer_id"),
+        name="bootcamp_id",
+        dtype=object,
+    )
 
 
 def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:
@@ -60,9 +64,15 @@ def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:
     phone); an employer named in the bid and dropped needs a reason and a replacement.
     Messages name what is missing, never the contact details themselves.
     """
+
     def blank(column: str) -> np.ndarray:
-        return np.array([value is None or pd.isna(value) or not str(value).strip()
-                         for value in employers[column].tolist()], dtype=bool)
+        return np.array(
+            [
+                value is None or pd.isna(value) or not str(value).strip()
+                for value in employers[column].tolist()
+            ],
+            dtype=bool,
+        )
 
     dropped = employers["status"].eq("dropped").to_numpy(dtype=bool, na_value=False)
     no_role, no_name = blank("roles"), blank("contact_name")
@@ -74,18 +84,37 @@ def list_quality(employers: pd.DataFrame, home: pd.Series) -> list[Finding]:
     ids, sources = employers["employer_id"].tolist(), employers["source"].tolist()
     findings = []
     for row in np.flatnonzero(incomplete):
-        missing = [what for what, flag in (("role", no_role[row]),
-                                           ("contact name", no_name[row]),
-                                           ("contact email or phone", no_reach[row])) if flag]
-        findings.append(finding(
-            "EE-DETAILS-INCOMPLETE", employer_entity(ids[row]), [sources[row]],
-            f"employer list lacks {', '.join(missing)} (scores 0 in the matrix)",
-            str(home.get(ids[row], all_of(provider_of(ids[row]))))))
+        missing = [
+            what
+            for what, flag in (
+                ("role", no_role[row]),
+                ("contact name", no_name[row]),
+                ("contact email or phone", no_reach[row]),
+            )
+            if flag
+        ]
+        findings.append(
+            finding(
+                "EE-DETAILS-INCOMPLETE",
+                employer_entity(ids[row]),
+                [sources[row]],
+                f"employer list lacks {', '.join(missing)} (scores 0 in the matrix)",
+                str(home.get(ids[row], all_of(provider_of(ids[row])))),
+            )
+        )
     for row in np.flatnonzero(unexplained):
-        missing = [what for what, flag in (("reason", no_reason[row]),
-                                           ("replacement", no_replacement[row])) if flag]
-        findings.append(finding(
-            "EE-BID-DROPPED-UNEXPLAINED", employer_entity(ids[row]), [sources[row]],
-            f"named in the bid, dropped without a {' or a '.join(missing)}",
-            str(home.get(ids[row], all_of(provider_of(ids[row]))))))
+        missing = [
+            what
+            for what, flag in (("reason", no_reason[row]), ("replacement", no_replacement[row]))
+            if flag
+        ]
+        findings.append(
+            finding(
+                "EE-BID-DROPPED-UNEXPLAINED",
+                employer_entity(ids[row]),
+                [sources[row]],
+                f"named in the bid, dropped without a {' or a '.join(missing)}",
+                str(home.get(ids[row], all_of(provider_of(ids[row])))),
+            )
+        )
     return findings

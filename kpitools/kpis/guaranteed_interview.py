@@ -75,47 +75,68 @@ def guaranteed_interview(
     wanted = learners.loc[learners["completion_date"].notna() & wants_interview(learners)]
     facts = _offer_facts(wanted, measured["interviews"], measured["bootcamps"])
     evidence = facts["learner_type"].eq("co-funded") & facts["new_role_evidence_date"].le(
-        facts["completion_date"])
+        facts["completion_date"]
+    )
     passed = facts["valid_offers"].gt(0) | evidence
-    cases = {"bootcamp_id": facts["bootcamp_id"], "due": facts["completion_date"],
-             "passed": passed, "in_value": True}
+    cases = {
+        "bootcamp_id": facts["bootcamp_id"],
+        "due": facts["completion_date"],
+        "passed": passed,
+        "in_value": True,
+    }
     failing = facts.loc[~passed]
-    return summarise(Measure(KPI, start_column="first_m2"), cases,
-                     bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=_findings(failing))
+    return summarise(
+        Measure(KPI, start_column="first_m2"),
+        cases,
+        bootcamp_timing(measured, as_of),
+        as_of=as_of,
+        findings=_findings(failing),
+    )
 
 
-def _offer_facts(learners: pd.DataFrame, interviews: pd.DataFrame,
-                 bootcamps: pd.DataFrame) -> pd.DataFrame:
+def _offer_facts(
+    learners: pd.DataFrame, interviews: pd.DataFrame, bootcamps: pd.DataFrame
+) -> pd.DataFrame:
     """Per learner: offers, valid_offers and the first reason an offer is not valid."""
-    columns = [*_KEY, "learner_type", "employer_id", "completion_date",
-               "new_role_evidence_date", "source"]
+    columns = [
+        *_KEY,
+        "learner_type",
+        "employer_id",
+        "completion_date",
+        "new_role_evidence_date",
+        "source",
+    ]
     people = learners[columns].rename(columns={"employer_id": "own_employer"})
     offers = interviews[[*_KEY, "employer_id", "offer_date", "role_type", "matches_skills"]]
     offers = offers.merge(people, on=_KEY).merge(
-        bootcamps[["bootcamp_id", "accelerated_apprenticeship"]], on="bootcamp_id", how="left")
+        bootcamps[["bootcamp_id", "accelerated_apprenticeship"]], on="bootcamp_id", how="left"
+    )
     must_move = offers["learner_type"].ne("co-funded")
     problems = offer_problems(
-        offers["role_type"], offers["matches_skills"],
+        offers["role_type"],
+        offers["matches_skills"],
         offers["accelerated_apprenticeship"].fillna(False),
         must_move & same_employer(offers["employer_id"], offers["own_employer"]),
     )
     late = offers["offer_date"].gt(offers["completion_date"])
     problems = problems.mask(late & problems.eq(""), "offered after completion")
-    return tally(people, offers, problems, date_column="offer_date", counted="offers",
-                 valid="valid_offers")
+    return tally(
+        people, offers, problems, date_column="offer_date", counted="offers", valid="valid_offers"
+    )
 
 
 def _findings(failing: pd.DataFrame) -> list[Finding]:
     none = failing.loc[failing["offers"].eq(0)]
     invalid = failing.loc[failing["offers"].gt(0)]
-    messages_none = [f"completed on {iso(c)} with no interview offer"
-                     + (" and no new-role evidence" if t == "co-funded" else "")
-                     for c, t in zip(none["completion_date"], none["learner_type"], strict=True)]
+    messages_none = [
+        f"completed on {iso(c)} with no interview offer"
+        + (" and no new-role evidence" if t == "co-funded" else "")
+        for c, t in zip(none["completion_date"], none["learner_type"], strict=True)
+    ]
     messages_invalid = [
         f"{n} interview offer(s), none valid ({p}); another interview should be identified"
         for n, p in zip(invalid["offers"], invalid["problem"], strict=True)
     ]
-    return (learner_findings(none, "INT-NONE",
-                             messages=messages_none)
-            + learner_findings(invalid, "INT-INVALID", messages=messages_invalid))
+    return learner_findings(none, "INT-NONE", messages=messages_none) + learner_findings(
+        invalid, "INT-INVALID", messages=messages_invalid
+    )

@@ -76,8 +76,9 @@ def learner_dropout(
         in_cohort & learners["withdrawal_date"].ge(learners["m1_date"])
     )
     notes = _before_m1_notes(learners.loc[before_m1, "bootcamp_id"])
-    measure = Measure(KPI, target=rules.dropout_limit, target_kind="max",
-                      amber_fraction=rules.amber_fraction)
+    measure = Measure(
+        KPI, target=rules.dropout_limit, target_kind="max", amber_fraction=rules.amber_fraction
+    )
     findings = late_reports(learners, rules)
     results = summarise(measure, cases, timing, as_of=as_of, findings=findings, notes=notes)
     bootcamps = measured["bootcamps"]
@@ -94,11 +95,14 @@ def late_reports(learners: pd.DataFrame, rules: Rules) -> list[Finding]:
     late = learners.loc[learners["withdrawal_reported_date"].gt(deadline)]
     messages = [
         f"withdrawal on {iso(w)} reported on {iso(r)}, after the deadline {iso(d)}"
-        for w, r, d in zip(late["withdrawal_date"], late["withdrawal_reported_date"],
-                           deadline[late.index], strict=True)
+        for w, r, d in zip(
+            late["withdrawal_date"],
+            late["withdrawal_reported_date"],
+            deadline[late.index],
+            strict=True,
+        )
     ]
-    return learner_findings(late, "DROP-LATE-REPORT",
-                            messages=messages)
+    return learner_findings(late, "DROP-LATE-REPORT", messages=messages)
 
 
 def _before_m1_notes(bootcamp_ids: pd.Series) -> dict[str, tuple[str, ...]]:
@@ -117,8 +121,11 @@ def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) 
     if is_all(result.bootcamp_id) or value is None or result.status not in ("off_track", "not_met"):
         return result
     above = finding(
-        "DROP-ABOVE-LIMIT", f"bootcamp:{result.bootcamp_id}",
+        "DROP-ABOVE-LIMIT",
+        f"bootcamp:{result.bootcamp_id}",
         [sources.get(result.bootcamp_id, "bootcamps")],
         f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
-        f"the {rules.dropout_limit:.0%} limit", result.bootcamp_id)
+        f"the {rules.dropout_limit:.0%} limit",
+        result.bootcamp_id,
+    )
     return replace(result, exceptions=(above, *result.exceptions))

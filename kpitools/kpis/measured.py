@@ -47,8 +47,12 @@ class MeasuredTables(dict):
             return whose tables were replaced is measured again (:func:`measured`).
     """
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], as_of: date,
-                 origin: Mapping[str, pd.DataFrame] | None = None) -> None:
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        as_of: date,
+        origin: Mapping[str, pd.DataFrame] | None = None,
+    ) -> None:
         super().__init__(tables)
         self.as_of = as_of
         self.derived: dict[Hashable, Any] = {}
@@ -57,7 +61,8 @@ class MeasuredTables(dict):
     def measured_from(self, tables: Mapping[str, pd.DataFrame]) -> bool:
         """True when these were measured from exactly the frames of ``tables``."""
         return len(self.origin) == len(tables) and all(
-            tables.get(name) is frame for name, frame in self.origin)
+            tables.get(name) is frame for name, frame in self.origin
+        )
 
 
 def derived(tables: Mapping[str, pd.DataFrame], key: Hashable, build: Callable[[], _T]) -> _T:
@@ -73,9 +78,7 @@ def derived(tables: Mapping[str, pd.DataFrame], key: Hashable, build: Callable[[
     return cache[key]
 
 
-def measured_tables(
-    tables: Mapping[str, pd.DataFrame], as_of: date
-) -> MeasuredTables:
+def measured_tables(tables: Mapping[str, pd.DataFrame], as_of: date) -> MeasuredTables:
     """The tables as they stood at ``as_of``: what happened later is left out.
 
     Learners who start after ``as_of`` are dropped and their later milestone dates are
@@ -93,8 +96,13 @@ def measured_tables(
     learners = _on_or_before(result["learners"], "start_date", limit)
     blanks = {
         column: learners[column].where(learners[column] <= limit)
-        for column in ("m1_date", "withdrawal_date", "withdrawal_reported_date",
-                       "completion_date", "new_role_evidence_date")
+        for column in (
+            "m1_date",
+            "withdrawal_date",
+            "withdrawal_reported_date",
+            "completion_date",
+            "new_role_evidence_date",
+        )
         if _any_after(learners[column], limit)
     }
     result["learners"] = learners.assign(**blanks) if blanks else learners
@@ -103,8 +111,8 @@ def measured_tables(
     interviews = result["interviews"]
     if _any_after(interviews["interview_date"], limit):
         result["interviews"] = interviews.assign(
-            interview_date=interviews["interview_date"].where(
-                interviews["interview_date"] <= limit))
+            interview_date=interviews["interview_date"].where(interviews["interview_date"] <= limit)
+        )
     return MeasuredTables(result, as_of, origin=tables)
 
 
@@ -171,8 +179,7 @@ def _bootcamp_timing(tables: Mapping[str, pd.DataFrame], as_of: date) -> pd.Data
     )
 
 
-def _per_bootcamp(extreme: np.ufunc, rows: np.ndarray, dates: np.ndarray,
-                  count: int) -> np.ndarray:
+def _per_bootcamp(extreme: np.ufunc, rows: np.ndarray, dates: np.ndarray, count: int) -> np.ndarray:
     """Per bootcamp position 0..count-1, the earliest (``np.minimum``) or latest
     (``np.maximum``) of its ``dates`` (all known; ``rows`` gives each one's bootcamp),
     NaT where it has none."""

@@ -18,9 +18,7 @@ KPI = "new_skills"
 _KEY = ["learner_ref", "bootcamp_id"]
 
 
-def new_skills(
-    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
-) -> list[KpiResult]:
+def new_skills(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> list[KpiResult]:
     """New skills: completers with an initial and a final assessment showing the skills.
 
     Population:
@@ -80,8 +78,9 @@ def new_skills(
     }
     measure = Measure(KPI)
     findings = _findings(checked, completers)
-    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=findings)
+    return summarise(
+        measure, cases, bootcamp_timing(measured, as_of), as_of=as_of, findings=findings
+    )
 
 
 def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +98,9 @@ def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
     initial_date = per_learner(learner_key(initial), initial["assessment_date"], "min")
     person = learner_key(keyed)
     facts = keyed.assign(initial_date=lookup(person, initial_date))
-    finals = assessments.loc[assessments["kind"].eq("final"),
-                             [*_KEY, "assessment_date", "skills_achieved"]]
+    finals = assessments.loc[
+        assessments["kind"].eq("final"), [*_KEY, "assessment_date", "skills_achieved"]
+    ]
     finals = finals.merge(facts[[*_KEY, "initial_date", "completion_date"]], on=_KEY)
     in_order = finals["assessment_date"].le(finals["completion_date"]) & (
         finals["initial_date"].isna() | finals["assessment_date"].ge(finals["initial_date"])
@@ -115,7 +115,8 @@ def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
 
     return facts.assign(
         any_final=lookup(person, in_order["size"]).fillna(0).astype(int) > 0,
-        final_in_order=known(in_order["any"]), final_achieved=known(achieved),
+        final_in_order=known(in_order["any"]),
+        final_achieved=known(achieved),
         has_initial=facts["initial_date"].notna(),
     )
 
@@ -123,28 +124,40 @@ def _assessment_facts(learners: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
 def _findings(checked: pd.DataFrame, completers: pd.Series) -> list[Finding]:
     findings: list[Finding] = []
     no_initial = checked.loc[~checked["has_initial"]]
-    findings += _emit(no_initial, "NS-NO-INITIAL", [
-        f"no initial assessment dated on or before M1 ({iso(m1)})" if pd.notna(m1)
-        else "no M1 date, so no initial assessment on or before M1"
-        for m1 in no_initial["m1_date"]
-    ])
+    findings += _emit(
+        no_initial,
+        "NS-NO-INITIAL",
+        [
+            f"no initial assessment dated on or before M1 ({iso(m1)})"
+            if pd.notna(m1)
+            else "no M1 date, so no initial assessment on or before M1"
+            for m1 in no_initial["m1_date"]
+        ],
+    )
     done = checked.loc[completers]
     no_final = done.loc[~done["any_final"]]
-    findings += _emit(no_final, "NS-NO-FINAL", [
-        f"completed on {iso(c)} without a final assessment" for c in no_final["completion_date"]
-    ])
+    findings += _emit(
+        no_final,
+        "NS-NO-FINAL",
+        [f"completed on {iso(c)} without a final assessment" for c in no_final["completion_date"]],
+    )
     order = done.loc[done["any_final"] & ~done["final_in_order"]]
-    findings += _emit(order, "NS-ORDER", [
-        f"final assessment not between the initial assessment and completion on {iso(c)}"
-        for c in order["completion_date"]
-    ])
+    findings += _emit(
+        order,
+        "NS-ORDER",
+        [
+            f"final assessment not between the initial assessment and completion on {iso(c)}"
+            for c in order["completion_date"]
+        ],
+    )
     missed = done.loc[done["final_in_order"] & ~done["final_achieved"]]
-    findings += _emit(missed, "NS-NOT-ACHIEVED", [
-        "final assessment does not record skills_achieved = Y"
-    ] * len(missed))
+    findings += _emit(
+        missed,
+        "NS-NOT-ACHIEVED",
+        ["final assessment does not record skills_achieved = Y"] * len(missed),
+    )
     return findings
 
 
 def _emit(frame: pd.DataFrame, rule_id: str, messages: list[str]) -> list[Finding]:
-    return learner_findings(frame, rule_id,
-                            messages=messages)
+    return learner_findings(frame, rule_id, messages=messages)

@@ -19,9 +19,7 @@ KPI = "referral"
 _KEY = ["learner_ref", "bootcamp_id"]
 
 
-def referral(
-    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
-) -> list[KpiResult]:
+def referral(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> list[KpiResult]:
     """Referral: unsuccessful learners referred within the allowed months.
 
     Population:
@@ -63,15 +61,25 @@ def referral(
     unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
     due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
     referred = _referred_by(unsuccessful, measured["referrals"], due)
-    cases = {"bootcamp_id": unsuccessful["bootcamp_id"], "due": due,
-             "passed": referred, "in_value": due.le(pd.Timestamp(as_of))}
+    cases = {
+        "bootcamp_id": unsuccessful["bootcamp_id"],
+        "due": due,
+        "passed": referred,
+        "in_value": due.le(pd.Timestamp(as_of)),
+    }
     start = "first_m1" if rules.referral_includes_withdrawn else "first_m2"
-    measure = Measure(KPI, start_column=start,
-                      lag_months=rules.outcome_window_months + rules.referral_months)
+    measure = Measure(
+        KPI, start_column=start, lag_months=rules.outcome_window_months + rules.referral_months
+    )
     missing = unsuccessful.loc[cases["in_value"] & ~referred]
-    return summarise(measure, cases, bootcamp_timing(measured, as_of), as_of=as_of,
-                     findings=_findings(missing, due[missing.index]),
-                     last_due=_last_due(measured, due, unsuccessful, as_of=as_of, rules=rules))
+    return summarise(
+        measure,
+        cases,
+        bootcamp_timing(measured, as_of),
+        as_of=as_of,
+        findings=_findings(missing, due[missing.index]),
+        last_due=_last_due(measured, due, unsuccessful, as_of=as_of, rules=rules),
+    )
 
 
 def unsuccessful_learners(
@@ -80,16 +88,22 @@ def unsuccessful_learners(
     """Learners unsuccessful at as_of, with ``since`` (the date they became so) and ``why``."""
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of)) & facts["valid_outcomes"].eq(0)
-    completers = facts.loc[closed, [*_KEY, "source", "window_close"]].rename(
-        columns={"window_close": "since"}).assign(why="no valid outcome when the window closed")
+    completers = (
+        facts.loc[closed, [*_KEY, "source", "window_close"]]
+        .rename(columns={"window_close": "since"})
+        .assign(why="no valid outcome when the window closed")
+    )
     frames = [completers]
     if rules.referral_includes_withdrawn:
         learners = measured["learners"]
         withdrew = learners.loc[learners["withdrawal_date"].ge(learners["m1_date"])]
         # one case per learner: withdrawn after M1 and also completed -> at withdrawal
         frames[0] = completers.loc[~learner_key(completers).isin(learner_key(withdrew))]
-        frames.append(withdrew[[*_KEY, "source", "withdrawal_date"]].rename(
-            columns={"withdrawal_date": "since"}).assign(why="withdrew after M1"))
+        frames.append(
+            withdrew[[*_KEY, "source", "withdrawal_date"]]
+            .rename(columns={"withdrawal_date": "since"})
+            .assign(why="withdrew after M1")
+        )
     frames = [f for f in frames if len(f)]
     if not frames:
         return completers
@@ -97,20 +111,31 @@ def unsuccessful_learners(
 
 
 def _last_due(
-    measured: Mapping[str, pd.DataFrame], due: pd.Series, unsuccessful: pd.DataFrame,
-    *, as_of: date, rules: Rules,
+    measured: Mapping[str, pd.DataFrame],
+    due: pd.Series,
+    unsuccessful: pd.DataFrame,
+    *,
+    as_of: date,
+    rules: Rules,
 ) -> pd.Series:
     """Per bootcamp, the last date a case of it falls due, counting the completers who
     can still become cases (window open, no valid outcome yet: due at window close +
     referral_months). Bootcamps with no such date are absent."""
     facts = outcome_facts(measured, rules)
-    may_become = facts.loc[facts["window_close"].gt(pd.Timestamp(as_of))
-                           & facts["valid_outcomes"].eq(0)]
-    dates = pd.concat([
-        pd.Series(due.to_numpy(), index=unsuccessful["bootcamp_id"].to_numpy()),
-        pd.Series((may_become["window_close"] + pd.DateOffset(months=rules.referral_months)).to_numpy(),
-                  index=may_become["bootcamp_id"].to_numpy()),
-    ])
+    may_become = facts.loc[
+        facts["window_close"].gt(pd.Timestamp(as_of)) & facts["valid_outcomes"].eq(0)
+    ]
+    dates = pd.concat(
+        [
+            pd.Series(due.to_numpy(), index=unsuccessful["bootcamp_id"].to_numpy()),
+            pd.Series(
+                (
+                    may_become["window_close"] + pd.DateOffset(months=rules.referral_months)
+                ).to_numpy(),
+                index=may_become["bootcamp_id"].to_numpy(),
+            ),
+        ]
+    )
     return dates.groupby(level=0).max() if len(dates) else dates
 
 
@@ -120,7 +145,8 @@ def _referred_by(unsuccessful: pd.DataFrame, referrals: pd.DataFrame, due: pd.Se
 
 
 def _findings(missing: pd.DataFrame, due: pd.Series) -> list[Finding]:
-    messages = [f"{why} on {iso(since)}; no referral by {iso(d)}"
-                for why, since, d in zip(missing["why"], missing["since"], due, strict=True)]
-    return learner_findings(missing, "REF-MISSING",
-                            messages=messages)
+    messages = [
+        f"{why} on {iso(since)}; no referral by {iso(d)}"
+        for why, since, d in zip(missing["why"], missing["since"], due, strict=True)
+    ]
+    return learner_findings(missing, "REF-MISSING", messages=messages)

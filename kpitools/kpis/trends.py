@@ -23,7 +23,15 @@ log = logging.getLogger(__name__)
 
 TREND_MONTHS = 12
 TREND_COLUMNS: tuple[str, ...] = (
-    "period", "as_of", "kpi", "stage", "bootcamp_id", "value", "status", "target", "target_kind",
+    "period",
+    "as_of",
+    "kpi",
+    "stage",
+    "bootcamp_id",
+    "value",
+    "status",
+    "target",
+    "target_kind",
 )
 # KPIs drawn per bootcamp as well as for the provider.
 PER_BOOTCAMP = ("learner_dropout",)
@@ -31,10 +39,19 @@ PER_BOOTCAMP = ("learner_dropout",)
 
 def _rows(period: str, results: list[KpiResult]) -> list[dict[str, object]]:
     return [
-        {"period": period, "as_of": r.as_of, "kpi": r.kpi, "stage": r.stage,
-         "bootcamp_id": r.bootcamp_id, "value": r.value, "status": r.status,
-         "target": r.target, "target_kind": r.target_kind}
-        for r in results if r.bootcamp_id == "ALL" or r.kpi in PER_BOOTCAMP
+        {
+            "period": period,
+            "as_of": r.as_of,
+            "kpi": r.kpi,
+            "stage": r.stage,
+            "bootcamp_id": r.bootcamp_id,
+            "value": r.value,
+            "status": r.status,
+            "target": r.target,
+            "target_kind": r.target_kind,
+        }
+        for r in results
+        if r.bootcamp_id == "ALL" or r.kpi in PER_BOOTCAMP
     ]
 
 
@@ -52,8 +69,9 @@ def provider_trends(audit: ProviderAudit, *, months: int = TREND_MONTHS) -> Tren
     return period_trends({audit.provider_id: audit}, months=months)[audit.provider_id]
 
 
-def period_trends(audits: Mapping[str, ProviderAudit], *,
-                  months: int = TREND_MONTHS) -> dict[str, Trends]:
+def period_trends(
+    audits: Mapping[str, ProviderAudit], *, months: int = TREND_MONTHS
+) -> dict[str, Trends]:
     """:func:`provider_trends` of every audit of one period, each earlier month measured
     once for all the providers that have it (:func:`kpitools.kpis.compute_period`), one
     month in memory at a time.
@@ -68,7 +86,11 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
     wanted: dict[str, dict[str, Path]] = {}  # earlier period -> provider id -> folder
     months_of: dict[str, list[str]] = {}  # provider id -> its earlier periods, oldest first
     for provider_id, audit in audits.items():
-        found = earlier_provider_dirs(audit.provider.path, audit.period, months - 1) if audit.period else []
+        found = (
+            earlier_provider_dirs(audit.provider.path, audit.period, months - 1)
+            if audit.period
+            else []
+        )
         months_of[provider_id] = [period for period, _ in found]
         for period, folder in found:
             wanted.setdefault(period, {})[provider_id] = folder
@@ -79,15 +101,21 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
         for provider_id, folder in folders.items():
             audit = audits[provider_id]
             try:
-                returns[provider_id] = (_reuse(audit.previous, folder)
-                                        or load_provider(folder, rules=audit.rules))
+                returns[provider_id] = _reuse(audit.previous, folder) or load_provider(
+                    folder, rules=audit.rules
+                )
             except KpiToolsError as error:
                 left_out[(provider_id, period)] = f"{period}: not in the trend ({error.one_line()})"
-                log.warning("%s: trend month %s left out: %s", provider_id, period, error.one_line())
+                log.warning(
+                    "%s: trend month %s left out: %s", provider_id, period, error.one_line()
+                )
         rules = next(iter(audits.values())).rules  # one rule set for the whole period
-        measured = compute_period({p: r.tables for p, r in returns.items()},
-                                  as_of=period_end(period), rules=rules)
-        figures.update(((provider_id, period), results) for provider_id, results in measured.items())
+        measured = compute_period(
+            {p: r.tables for p, r in returns.items()}, as_of=period_end(period), rules=rules
+        )
+        figures.update(
+            ((provider_id, period), results) for provider_id, results in measured.items()
+        )
     trends = {}
     for provider_id, audit in audits.items():
         rows: list[dict[str, object]] = []
@@ -99,8 +127,9 @@ def period_trends(audits: Mapping[str, ProviderAudit], *,
                 rows += _rows(period, figures[(provider_id, period)])
         rows += _rows(audit.period or period_of(audit.as_of), audit.kpi_results)
         table = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-        trends[provider_id] = Trends(table.sort_values("period", kind="stable").reset_index(drop=True),
-                                     tuple(notes))
+        trends[provider_id] = Trends(
+            table.sort_values("period", kind="stable").reset_index(drop=True), tuple(notes)
+        )
     return trends
 
 

@@ -139,8 +139,13 @@ def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
 
 
 def pack_job(
-    params: PackParams, title: str, *, cell_timeout: int | None = None,
-    notebook: str | Path | None = None, out_dir: Path | None = None, pdf: bool = False,
+    params: PackParams,
+    title: str,
+    *,
+    cell_timeout: int | None = None,
+    notebook: str | Path | None = None,
+    out_dir: Path | None = None,
+    pdf: bool = False,
 ) -> PackJob:
     """The provider notebook job for one provider's params, writing the executed
     notebook and the pack into ``out_dir`` (default: the params' ``out_dir``); with
@@ -207,11 +212,24 @@ def prepare_period(
     if audit is None:
         from kpitools.audit import audit_period as audit
     period_out = layout.period_out_dir(out, period).resolve()
-    results = audit(period_dir, as_of=as_of, rules=base.rules_object(), workers=workers,
-                    trend_months=TREND_MONTHS, period_out=period_out,
-                    pseudonym_key=load_key(base.pseudonym_key_file or None, out_dir=period_out))
-    prepared = PreparedPeriod(period, as_of, period_out, {}, [], portfolio_notebook=str(portfolio_notebook),
-                              skipped=layout.skipped_folders(period_dir))
+    results = audit(
+        period_dir,
+        as_of=as_of,
+        rules=base.rules_object(),
+        workers=workers,
+        trend_months=TREND_MONTHS,
+        period_out=period_out,
+        pseudonym_key=load_key(base.pseudonym_key_file or None, out_dir=period_out),
+    )
+    prepared = PreparedPeriod(
+        period,
+        as_of,
+        period_out,
+        {},
+        [],
+        portfolio_notebook=str(portfolio_notebook),
+        skipped=layout.skipped_folders(period_dir),
+    )
     for name, reason in prepared.skipped.items():
         log.warning("%s: %s", name, reason)
     for provider_id, result in sorted(results.items()):
@@ -221,21 +239,37 @@ def prepare_period(
             _fail(prepared, provider_id, result)
             continue
         try:
-            params = provider_params(base, period_dir / provider_id, out_dir, period, as_of, work_dir)
+            params = provider_params(
+                base, period_dir / provider_id, out_dir, period, as_of, work_dir
+            )
             ctx = context_from_audit(result, params)
             write_provider_files(ctx, staging)
         except KpiToolsError as error:
             _fail(prepared, provider_id, error)
             continue
         except Exception as error:  # one provider's failure never stops the batch
-            log.warning("%s: writing outputs failed: %s: %s", provider_id, type(error).__name__, error)
+            log.warning(
+                "%s: writing outputs failed: %s: %s", provider_id, type(error).__name__, error
+            )
             _fail(prepared, provider_id, ProviderFailure.during("writing outputs", error))
             continue
         prepared.contexts[provider_id] = ctx
         title = f"Audit pack {provider_id} {period}"
-        prepared.jobs.append(pack_job(params, title, cell_timeout=cell_timeout, notebook=provider_notebook,
-                                      out_dir=staging))
-    log.info("%s: %d providers audited, %d failed", period, len(prepared.contexts), len(prepared.failures))
+        prepared.jobs.append(
+            pack_job(
+                params,
+                title,
+                cell_timeout=cell_timeout,
+                notebook=provider_notebook,
+                out_dir=staging,
+            )
+        )
+    log.info(
+        "%s: %d providers audited, %d failed",
+        period,
+        len(prepared.contexts),
+        len(prepared.failures),
+    )
     return prepared
 
 
@@ -269,9 +303,12 @@ def write_pack_errors(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]
         staging = prepared.staging.get(provider_id)
         if outcome.ok or staging is None:
             continue
-        where = (f"The executed notebook, stopped at the failing cell, is rendered as "
-                 f"{Path(outcome.html_path).name} beside this file." if outcome.html_path
-                 else "No notebook was rendered.")
+        where = (
+            f"The executed notebook, stopped at the failing cell, is rendered as "
+            f"{Path(outcome.html_path).name} beside this file."
+            if outcome.html_path
+            else "No notebook was rendered."
+        )
         write_error_file(staging, f"pack failed: {outcome.error}", where)
 
 
@@ -325,11 +362,17 @@ def _collect(result: Callable[[], PackOutcome], job: PackJob) -> PackOutcome:
     try:
         return result()
     except Exception as error:  # the worker process itself failed
-        return PackOutcome(job.provider_id, False, None, None, f"worker failed: {type(error).__name__}: {error}")
+        return PackOutcome(
+            job.provider_id, False, None, None, f"worker failed: {type(error).__name__}: {error}"
+        )
 
 
 def run_jobs(
-    jobs: list[PackJob], *, workers: int = 1, scheduler: Any = None, progress: bool = True,
+    jobs: list[PackJob],
+    *,
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: bool = True,
     runner: JobRunner | None = None,
 ) -> dict[str, PackOutcome]:
     """Run every job, locally or on Dask, with a progress bar; never raises for a job.
@@ -392,8 +435,10 @@ def _stale_reason(folder: Path, period: str) -> str:
         made = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["generated_at_utc"]
     except (OSError, ValueError, KeyError, TypeError):
         made = "an unknown time"
-    return (f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "
-            f"{period} has no folder {folder.name}")
+    return (
+        f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "
+        f"{period} has no folder {folder.name}"
+    )
 
 
 def write_index(
@@ -402,9 +447,14 @@ def write_index(
     """Write the portfolio summary and render ``OUT/PERIOD/index.html`` (with ``runner``,
     from :func:`local_runner`, in its warm kernel; else in a kernel of its own)."""
     summary = portfolio_summary(
-        prepared.contexts, outcomes, prepared.failures,
-        period=prepared.period, as_of=prepared.as_of.isoformat(), period_out=prepared.period_out,
-        skipped=prepared.skipped, stale=prepared.stale,
+        prepared.contexts,
+        outcomes,
+        prepared.failures,
+        period=prepared.period,
+        as_of=prepared.as_of.isoformat(),
+        period_out=prepared.period_out,
+        skipped=prepared.skipped,
+        stale=prepared.stale,
     )
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
     job = PackJob(
@@ -448,18 +498,35 @@ def build_packs(
     local = local_runner(workers) if scheduler is None else contextlib.nullcontext()
     with run_lock(period_out), private_folder() as work_dir, local as runner:
         tidy_period_folder(period_out)
-        prepared = prepare_period(period_dir, out, base=base, work_dir=work_dir, as_of=as_of,
-                                  cell_timeout=cell_timeout, workers=workers, notebooks=notebooks)
+        prepared = prepare_period(
+            period_dir,
+            out,
+            base=base,
+            work_dir=work_dir,
+            as_of=as_of,
+            cell_timeout=cell_timeout,
+            workers=workers,
+            notebooks=notebooks,
+        )
         if pdf:
             from kpitools.packs.pdf import find_chromium
 
             if find_chromium() is not None:
-                prepared.jobs = [replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
-                                 for job in prepared.jobs]
-        outcomes = run_jobs(prepared.jobs, workers=workers, scheduler=scheduler, progress=progress,
-                            runner=runner)
+                prepared.jobs = [
+                    replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
+                    for job in prepared.jobs
+                ]
+        outcomes = run_jobs(
+            prepared.jobs, workers=workers, scheduler=scheduler, progress=progress, runner=runner
+        )
         write_pack_errors(prepared, outcomes)
         outcomes = publish(prepared, outcomes)
         index = write_index(prepared, outcomes, runner)
-    return BatchResult(prepared.period_out, outcomes, prepared.failures, index,
-                       skipped=prepared.skipped, stale=prepared.stale)
+    return BatchResult(
+        prepared.period_out,
+        outcomes,
+        prepared.failures,
+        index,
+        skipped=prepared.skipped,
+        stale=prepared.stale,
+    )

@@ -22,9 +22,16 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 STATUS_COLOURS: dict[str, str] = {
-    "met": "#b7e1b5", "on_track": "#d7efd5", "at_risk": "#ffe2a8", "off_track": "#f7b9b4",
-    "not_met": "#f29b94", "not_due": "#eceff1", "no_data": "#e0e0e0", "reported": "#d6e6f7",
-    "FAILED": "#f29b94", "OK": "#b7e1b5",
+    "met": "#b7e1b5",
+    "on_track": "#d7efd5",
+    "at_risk": "#ffe2a8",
+    "off_track": "#f7b9b4",
+    "not_met": "#f29b94",
+    "not_due": "#eceff1",
+    "no_data": "#e0e0e0",
+    "reported": "#d6e6f7",
+    "FAILED": "#f29b94",
+    "OK": "#b7e1b5",
 }
 # How bad a status is, for "the worse of two" and for ordering providers: a failed pack,
 # a missed target, then off track, at risk; statuses that need no action (on track, met,
@@ -124,8 +131,14 @@ def png(fig: Figure) -> bytes:
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     buffer = io.BytesIO()
-    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi,
-           metadata={"Software": None})
+    imsave(
+        buffer,
+        canvas.buffer_rgba(),
+        format="png",
+        origin="upper",
+        dpi=fig.dpi,
+        metadata={"Software": None},
+    )
     return buffer.getvalue()
 
 
@@ -141,7 +154,10 @@ def figure_html(fig: Figure) -> str:
 def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
     """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
     kpi, stage = key
-    return (KPIS.index(kpi) if kpi in KPIS else len(KPIS), STAGES.index(stage) + 1 if stage in STAGES else 0)
+    return (
+        KPIS.index(kpi) if kpi in KPIS else len(KPIS),
+        STAGES.index(stage) + 1 if stage in STAGES else 0,
+    )
 
 
 def kpi_label(kpi: str, stage: str, *, short: bool = False) -> str:
@@ -153,7 +169,9 @@ def kpi_label(kpi: str, stage: str, *, short: bool = False) -> str:
 
 def esc(value: object) -> str:
     """Text of a value, HTML-escaped (blank for missing values)."""
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
         return ""
     return html.escape(str(value), quote=True)
 
@@ -180,7 +198,8 @@ def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
     dates = {
         name: column.dt.strftime("%Y-%m-%d")
         for name, column in frame.items()
-        if pd.api.types.is_datetime64_any_dtype(column) and column.dropna().eq(column.dropna().dt.normalize()).all()
+        if pd.api.types.is_datetime64_any_dtype(column)
+        and column.dropna().eq(column.dropna().dt.normalize()).all()
     }
     shown = frame.assign(**dates) if dates else frame
     return shown.astype(object).where(shown.notna(), "")

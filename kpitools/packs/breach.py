@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
 
 
-
 def _chance(value: object) -> str:
     """A probability as shown: one decimal, with the extremes that round away kept visible."""
     if value is None or pd.isna(value):
@@ -62,11 +61,25 @@ def breach_risk(ctx: PackContext) -> Html:
     if frame is None:
         return Html(title + '<p class="note">Breach risk was not computed for this audit.</p>')
     if frame.empty:
-        return Html(title + '<p class="note">No bootcamp is running at the measurement date: '
-                    "nothing to project.</p>")
-    head = "".join(f"<th>{esc(h)}</th>" for h in (
-        "bootcamp", "ends", "cohort", "withdrawn", "still active", "rate so far",
-        "projected final rate", f"P(final rate > {percent(limit)})", "at risk", "basis"))
+        return Html(
+            title + '<p class="note">No bootcamp is running at the measurement date: '
+            "nothing to project.</p>"
+        )
+    head = "".join(
+        f"<th>{esc(h)}</th>"
+        for h in (
+            "bootcamp",
+            "ends",
+            "cohort",
+            "withdrawn",
+            "still active",
+            "rate so far",
+            "projected final rate",
+            f"P(final rate > {percent(limit)})",
+            "at risk",
+            "basis",
+        )
+    )
     rows = []
     for r in frame.itertuples(index=False):
         projected = "no estimate" if pd.isna(r.projected_rate) else percent(r.projected_rate)

@@ -39,7 +39,9 @@ def save_audit(audit: ProviderAudit, path: str | Path) -> Path:
     from kpitools.io.files import write_atomic  # not imported by every pack kernel
 
     # the audit holds the raw return, personal data included: only its owner may read it
-    return write_atomic(Path(path), pickle.dumps(audit, protocol=pickle.HIGHEST_PROTOCOL), private=True)
+    return write_atomic(
+        Path(path), pickle.dumps(audit, protocol=pickle.HIGHEST_PROTOCOL), private=True
+    )
 
 
 def load_audit(path: str | Path) -> ProviderAudit:
@@ -79,7 +81,9 @@ def load_charts(audit_path: str | Path) -> dict[str, str]:
         log.warning("%s: ignoring the saved charts (%s); drawing them", path, error)
         return {}
     if not isinstance(charts, dict) or not all(isinstance(v, str) for v in charts.values()):
-        log.warning("%s: ignoring the saved charts (not a mapping of name to HTML); drawing them", path)
+        log.warning(
+            "%s: ignoring the saved charts (not a mapping of name to HTML); drawing them", path
+        )
         return {}
     return charts
 
@@ -137,8 +141,10 @@ class PackContext:
         if followup is None:
             return None
         exceptions = followup.exceptions
-        return replace(followup, exceptions=exceptions.assign(
-            entity=exceptions["entity"].map(self.working.entity)))
+        return replace(
+            followup,
+            exceptions=exceptions.assign(entity=exceptions["entity"].map(self.working.entity)),
+        )
 
     @property
     def trends(self) -> Trends | None:
@@ -157,8 +163,12 @@ class PackContext:
         return self._naming(WORKING)
 
     def _naming(self, audience: Audience) -> LearnerNaming:
-        return learner_naming(self.audit.provider.tables, self.pseudonymiser,
-                              audience=audience, include_pii=self.include_pii)
+        return learner_naming(
+            self.audit.provider.tables,
+            self.pseudonymiser,
+            audience=audience,
+            include_pii=self.include_pii,
+        )
 
     def _for(self, audience: Audience) -> LearnerNaming:
         return self.working if audience == WORKING else self.naming
@@ -168,7 +178,10 @@ class PackContext:
         return self._for(audience).frame(frame)
 
     def findings(
-        self, kpi: str | None = None, *, rule_prefix: str | None = None,
+        self,
+        kpi: str | None = None,
+        *,
+        rule_prefix: str | None = None,
         audience: Audience = CIRCULATED,
     ) -> pd.DataFrame:
         """The register rows (``exceptions.csv`` columns), optionally filtered, with the
@@ -186,7 +199,9 @@ class PackContext:
 
     def worklists(self, audience: Audience = CIRCULATED) -> dict[str, pd.DataFrame]:
         """Every worklist the checks produced, as the given output may show it."""
-        return {name: self.show_frame(frame, audience) for name, frame in self.audit.worklists.items()}
+        return {
+            name: self.show_frame(frame, audience) for name, frame in self.audit.worklists.items()
+        }
 
 
 def context_from_audit(
@@ -210,6 +225,8 @@ def load_context(**parameters: Any) -> PackContext:
     """
     params = params_from_mapping(parameters, where="notebook parameters")
     if params.audit_path:
-        return context_from_audit(load_audit(params.audit_path), params, load_charts(params.audit_path))
+        return context_from_audit(
+            load_audit(params.audit_path), params, load_charts(params.audit_path)
+        )
     log.info("no saved audit given: computing %s", params.provider_dir)
     return context_from_audit(compute_audit(params), params)

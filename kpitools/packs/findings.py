@@ -57,8 +57,15 @@ def gap_text(result: KpiResult) -> str:
 def off_target(audit: ProviderAudit) -> list[KpiResult]:
     """KPI results (provider and bootcamps) not met or off track, worst first."""
     found = [r for r in audit.kpi_results if r.status in BREACH_STATUSES]
-    return sorted(found, key=lambda r: (-severity_rank(r.status), r.bootcamp_id != "ALL",
-                                        kpi_order((r.kpi, r.stage)), r.bootcamp_id))
+    return sorted(
+        found,
+        key=lambda r: (
+            -severity_rank(r.status),
+            r.bootcamp_id != "ALL",
+            kpi_order((r.kpi, r.stage)),
+            r.bootcamp_id,
+        ),
+    )
 
 
 def _figure(result: KpiResult) -> str:
@@ -72,17 +79,24 @@ def _figure(result: KpiResult) -> str:
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
     """One sentence per KPI (and stage): the provider's figure and its bootcamps that
     are not met or off track, as (KPI, sentence)."""
-    provider = sorted((r for r in audit.kpi_results if r.bootcamp_id == "ALL"),
-                      key=lambda r: kpi_order((r.kpi, r.stage)))
+    provider = sorted(
+        (r for r in audit.kpi_results if r.bootcamp_id == "ALL"),
+        key=lambda r: kpi_order((r.kpi, r.stage)),
+    )
     lines = []
     for total in provider:
-        bootcamps = [r for r in audit.kpi_results
-                     if (r.kpi, r.stage) == (total.kpi, total.stage) and r.bootcamp_id != "ALL"]
+        bootcamps = [
+            r
+            for r in audit.kpi_results
+            if (r.kpi, r.stage) == (total.kpi, total.stage) and r.bootcamp_id != "ALL"
+        ]
         bad = [r for r in bootcamps if r.status in BREACH_STATUSES]
         sentence = f"provider {_figure(total)}"
         if bad:
-            sentence += f"; {len(bad)} of {len(bootcamps)} bootcamps not met or off track: " + ", ".join(
-                f"{r.bootcamp_id} {_figure(r)}" for r in bad)
+            sentence += (
+                f"; {len(bad)} of {len(bootcamps)} bootcamps not met or off track: "
+                + ", ".join(f"{r.bootcamp_id} {_figure(r)}" for r in bad)
+            )
         lines.append((_label(total), sentence))
     return lines
 
@@ -95,7 +109,10 @@ def _off_target_table(audit: ProviderAudit) -> str:
             f"{status_cell(r.status)}<td>{esc(percent(r.value))}</td><td>{esc(target_text(r))}</td>"
             f"<td>{esc(gap_text(r))}</td><td>{r.numerator} / {r.denominator}</td></tr>"
         )
-    head = "".join(f"<th>{h}</th>" for h in ("KPI", "bootcamp", "status", "value", "target", "against the target", "cases"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("KPI", "bootcamp", "status", "value", "target", "against the target", "cases")
+    )
     return f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -108,14 +125,21 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
         lines.append("No KPI is off track or not met, for the provider or any bootcamp.")
     else:
         if provider_bad:
-            lines.append(f"{len(provider_bad)} KPI figure(s) of the provider as a whole are off "
-                         "track or not met: " + "; ".join(f"{_label(r)} {_figure(r)}" for r in provider_bad) + ".")
+            lines.append(
+                f"{len(provider_bad)} KPI figure(s) of the provider as a whole are off "
+                "track or not met: "
+                + "; ".join(f"{_label(r)} {_figure(r)}" for r in provider_bad)
+                + "."
+            )
         else:
             lines.append("Every KPI of the provider as a whole is on track or met.")
         if bootcamp_bad:
             camps = sorted({r.bootcamp_id for r in bootcamp_bad})
-            lines.append(f"{len(camps)} bootcamp(s) have a KPI off track or not met: " + "; ".join(
-                f"{r.bootcamp_id} {_label(r)} {_figure(r)}" for r in bootcamp_bad) + ".")
+            lines.append(
+                f"{len(camps)} bootcamp(s) have a KPI off track or not met: "
+                + "; ".join(f"{r.bootcamp_id} {_label(r)} {_figure(r)}" for r in bootcamp_bad)
+                + "."
+            )
     if followup is not None:
         counts = followup.counts()
         lines.append(
@@ -126,26 +150,41 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
             lines.append(
                 f"Since last month's register: {counts['new']} new, {counts['recurring']} "
                 f"recurring, {counts['resolved']} resolved (no longer occurring)."
-                + (f" {counts['reopened']} recurring exceptions had been marked resolved or "
-                   "accepted." if counts["reopened"] else "")
+                + (
+                    f" {counts['reopened']} recurring exceptions had been marked resolved or "
+                    "accepted."
+                    if counts["reopened"]
+                    else ""
+                )
             )
         else:
-            lines.append(f"No previous register was found ({followup.previous}): every exception is new.")
+            lines.append(
+                f"No previous register was found ({followup.previous}): every exception is new."
+            )
     informational = len(audit.informational())
     if informational:
-        lines.append(f"For information, not flagged: {informational} due completers without any "
-                     "career-progression outcome (no progression target is set); listed under "
-                     "Career progression.")
+        lines.append(
+            f"For information, not flagged: {informational} due completers without any "
+            "career-progression outcome (no progression target is set); listed under "
+            "Career progression."
+        )
     return lines
 
 
 def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> str:
     """Register rows as the pack shows them: a learner named by the pack's rule (the
     register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
-    refs = frame["learner_ref"].where(frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), "")
-    entity = [f"learner:{ctx.naming.learner(ref)}" if ref else e for ref, e in zip(refs, frame["entity"], strict=True)]
+    refs = frame["learner_ref"].where(
+        frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), ""
+    )
+    entity = [
+        f"learner:{ctx.naming.learner(ref)}" if ref else e
+        for ref, e in zip(refs, frame["entity"], strict=True)
+    ]
     shown = frame.assign(entity=entity)
-    return str(table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more))
+    return str(
+        table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more)
+    )
 
 
 def findings_first(ctx: PackContext) -> Html:
@@ -153,15 +192,29 @@ def findings_first(ctx: PackContext) -> Html:
     track against their targets, and what is new and resolved since last month."""
     audit = ctx.audit
     followup = ctx.followup
-    parts = ["<ul class=\"findings\">" + "".join(f"<li>{esc(s)}</li>" for s in _sentences(audit, followup)) + "</ul>"]
+    parts = [
+        '<ul class="findings">'
+        + "".join(f"<li>{esc(s)}</li>" for s in _sentences(audit, followup))
+        + "</ul>"
+    ]
     if off_target(audit):
         parts.append("<h3>Not met or off track</h3>" + _off_target_table(audit))
     columns = ["exception_id", "severity", "rule", "bootcamp_id", "entity", "message"]
     if followup is not None and followup.previous_found:
         new = followup.exceptions[followup.exceptions["change"] == "new"]
-        parts.append("<h3>New since last month</h3>"
-                     + _change_table(new, ctx, columns, "in exceptions.xlsx, sheet Exceptions (change = new)"))
-        parts.append("<h3>Resolved since last month</h3>"
-                     + _change_table(followup.resolved, ctx, [*columns, "status", "response"],
-                                     "in exceptions.xlsx, sheet Resolved"))
+        parts.append(
+            "<h3>New since last month</h3>"
+            + _change_table(
+                new, ctx, columns, "in exceptions.xlsx, sheet Exceptions (change = new)"
+            )
+        )
+        parts.append(
+            "<h3>Resolved since last month</h3>"
+            + _change_table(
+                followup.resolved,
+                ctx,
+                [*columns, "status", "response"],
+                "in exceptions.xlsx, sheet Resolved",
+            )
+        )
     return Html("".join(parts))

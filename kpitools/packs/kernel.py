@@ -90,13 +90,25 @@ class PackEngine(NBClientEngine):
     """papermill's nbclient engine with :class:`FinalSaveManager`."""
 
     @classmethod
-    def execute_notebook(cls, nb: Any, kernel_name: str, output_path: str | None = None,
-                         progress_bar: bool = True, log_output: bool = False,
-                         autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+    def execute_notebook(
+        cls,
+        nb: Any,
+        kernel_name: str,
+        output_path: str | None = None,
+        progress_bar: bool = True,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        **kwargs: Any,
+    ) -> Any:
         """As ``papermill.engines.Engine.execute_notebook``, with the notebook written
         once, at the end (by papermill, or here when the engine raises)."""
-        nb_man = FinalSaveManager(nb, output_path=output_path, progress_bar=progress_bar,
-                                  log_output=log_output, autosave_cell_every=autosave_cell_every)
+        nb_man = FinalSaveManager(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
         nb_man.notebook_start()
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
@@ -127,13 +139,19 @@ def kernel_options() -> dict[str, Any]:
 class PackExporter(HTMLExporter):
     """``HTMLExporter`` rendering the template only (no BeautifulSoup round trip)."""
 
-    def from_notebook_node(self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any) -> tuple[str, dict[str, Any]]:
+    def from_notebook_node(
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
         """Render ``nb`` as :class:`HTMLExporter` does, minus the accessibility re-parse."""
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight = self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+        )
         resources = self._init_resources(resources)
-        data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+        data_types = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
         self.register_filter("highlight_code", highlight)
         self.register_filter("filter_data_type", data_types)
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
@@ -155,7 +173,9 @@ def pack_exporter(template_name: str, template_dir: str) -> PackExporter:
             optimistic_validation=True,
         )
         # the parameter cells carry random ids and no output: leave them out of the page
-        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_CELL_TAGS)), enabled=True)
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_CELL_TAGS)), enabled=True
+        )
         cache[(template_name, template_dir)] = exporter
     return exporter
 
@@ -179,9 +199,13 @@ WARM_ENGINE = "kpitools-warm"
 # What a provider pack's first cell imports, for WarmKernel.launch(preload=...): the
 # presentation modules, and matplotlib when the kernel draws the charts itself (a runner
 # that has drawn them, see kpitools.packs.runner, leaves it out)
-PRELOAD_TABLES = ("import kpitools.packs.context, kpitools.packs.blocks, kpitools.packs.breach, "
-                  "kpitools.packs.findings, kpitools.packs.plots, kpitools.packs.report")
-PRELOAD_CHARTS = PRELOAD_TABLES + ", matplotlib.figure, matplotlib.backends.backend_agg, matplotlib.image"
+PRELOAD_TABLES = (
+    "import kpitools.packs.context, kpitools.packs.blocks, kpitools.packs.breach, "
+    "kpitools.packs.findings, kpitools.packs.plots, kpitools.packs.report"
+)
+PRELOAD_CHARTS = (
+    PRELOAD_TABLES + ", matplotlib.figure, matplotlib.backends.backend_agg, matplotlib.image"
+)
 
 
 class WarmKernel:
@@ -273,8 +297,9 @@ class WarmKernel:
         self.starts += 1
         try:
             # the history in memory, as nbclient does for the kernels it starts
-            await self.km.start_kernel(cwd=tempfile.gettempdir(),
-                                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            await self.km.start_kernel(
+                cwd=tempfile.gettempdir(), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            )
             self.kc = self.km.client()
             self.kc.start_channels()
             if preload:  # queued: the kernel runs it first, once it is up
@@ -307,7 +332,9 @@ class WarmKernel:
             msg_id = self.kc.kernel_info()
             try:  # a queued preload's reply comes first: its request was sent first
                 while True:
-                    reply = await self.kc.get_shell_msg(timeout=max(min(deadline - time.monotonic(), 1), 0.01))
+                    reply = await self.kc.get_shell_msg(
+                        timeout=max(min(deadline - time.monotonic(), 1), 0.01)
+                    )
                     if reply["parent_header"].get("msg_id") == msg_id:
                         break
             except queue.Empty:
@@ -318,7 +345,9 @@ class WarmKernel:
                 except queue.Empty:
                     pass
                 else:
-                    self.kc._handle_kernel_info_reply(reply)  # the protocol version, as wait_for_ready
+                    self.kc._handle_kernel_info_reply(
+                        reply
+                    )  # the protocol version, as wait_for_ready
                     return
             if not await self._alive():
                 raise RuntimeError("the kernel died before replying to kernel_info")
@@ -358,17 +387,31 @@ class WarmEngine(PackEngine):
     kernel of its own; the kernel is left running when the notebook ends."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
-                                 execution_timeout: int | None = None, warm: WarmKernel | None = None,
-                                 **kwargs: Any) -> Any:
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        warm: WarmKernel | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Execute ``nb_man``'s notebook cell by cell in ``warm``'s kernel."""
         if warm is None or warm.km is None:
             raise RuntimeError("the warm engine needs a started WarmKernel (warm=)")
         client = PapermillNotebookClient(
-            nb_man, km=warm.km, timeout=execution_timeout, startup_timeout=start_timeout,
-            kernel_name=kernel_name, log=papermill_logger, log_output=log_output,
-            stdout_file=stdout_file, stderr_file=stderr_file,
+            nb_man,
+            km=warm.km,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=papermill_logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
         )
         client.kc = warm.kc  # the kernel's client, not a new one per notebook
         return client.execute()

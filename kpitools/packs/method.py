@@ -71,15 +71,23 @@ def method_statement(rules: Rules) -> list[MethodSection]:
     for kpi in KPIS:
         parts = docstring_sections(KPI_FUNCTIONS[kpi])
         names = rule_names(parts["Rules"])
-        sections.append(MethodSection(
-            kpi=kpi, title=parts["title"], target=target_text(kpi, rules),
-            population=parts["Population"], formula=parts["Formula"],
-            exclusions=parts["Exclusions"], statuses=parts["Statuses"],
-            guidance=parts["Guidance"],
-            thresholds=tuple(Threshold(n, getattr(rules, n), getattr(defaults, n), meanings[n])
-                             for n in names),
-            rule_ids=tuple(r.id for r in CATALOGUE.values() if r.kpi == kpi),
-        ))
+        sections.append(
+            MethodSection(
+                kpi=kpi,
+                title=parts["title"],
+                target=target_text(kpi, rules),
+                population=parts["Population"],
+                formula=parts["Formula"],
+                exclusions=parts["Exclusions"],
+                statuses=parts["Statuses"],
+                guidance=parts["Guidance"],
+                thresholds=tuple(
+                    Threshold(n, getattr(rules, n), getattr(defaults, n), meanings[n])
+                    for n in names
+                ),
+                rule_ids=tuple(r.id for r in CATALOGUE.values() if r.kpi == kpi),
+            )
+        )
     return sections
 
 
@@ -106,8 +114,10 @@ def method_statement_text(rules: Rules) -> str:
 def target_text(kpi: str, rules: Rules) -> str:
     """The target of ``kpi`` under ``rules``, in words."""
     if kpi == "learner_dropout":
-        return f"at most {rules.dropout_limit:.0%} drop-out (at risk above " \
-               f"{rules.amber_fraction * rules.dropout_limit:.0%})"
+        return (
+            f"at most {rules.dropout_limit:.0%} drop-out (at risk above "
+            f"{rules.amber_fraction * rules.dropout_limit:.0%})"
+        )
     if kpi == "career_progression":
         if rules.progression_target is None:
             return "none set by the guidance: reported (rule progression_target)"
@@ -163,5 +173,11 @@ def rule_meanings() -> dict[str, str]:
 def _wrap(text: str, indent: str = "") -> str:
     import textwrap
 
-    return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent + "  ",
-                         break_on_hyphens=False, break_long_words=False)
+    return textwrap.fill(
+        text,
+        width=92,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )

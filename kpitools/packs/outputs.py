@@ -26,8 +26,17 @@ from kpitools.privacy.naming import LearnerNaming
 log = logging.getLogger(__name__)
 
 VERSIONED_PACKAGES = (
-    "kpitools", "pandas", "numpy", "papermill", "nbconvert", "nbformat", "matplotlib",
-    "openpyxl", "lxml", "pyyaml", "click",
+    "kpitools",
+    "pandas",
+    "numpy",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "matplotlib",
+    "openpyxl",
+    "lxml",
+    "pyyaml",
+    "click",
 )
 
 ERROR_FILE = "error.txt"
@@ -66,8 +75,9 @@ def write_provider_outputs(
         "exceptions.csv": (naming.frame(audit.exceptions_frame()), EXCEPTION_COLUMNS),
         "rejected_rows.csv": (naming.rejected(audit.provider.rejected), REJECTED_COLUMNS),
     }
-    tables = {name: (csv_bytes(frame, columns), len(frame))
-              for name, (frame, columns) in frames.items()}
+    tables = {
+        name: (csv_bytes(frame, columns), len(frame)) for name, (frame, columns) in frames.items()
+    }
     written = {name: write_atomic(out_dir / name, data) for name, (data, _) in tables.items()}
     manifest = build_manifest(audit, tables)
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -90,8 +100,13 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
         "as_of": audit.as_of.isoformat(),
         "generated_at_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "inputs": [
-            {"path": f.path, "sha256": f.sha256, "size_bytes": f.size_bytes,
-             "tables": list(f.tables), "rows": f.rows}
+            {
+                "path": f.path,
+                "sha256": f.sha256,
+                "size_bytes": f.size_bytes,
+                "tables": list(f.tables),
+                "rows": f.rows,
+            }
             for f in provider.inputs
         ],
         "row_counts": {

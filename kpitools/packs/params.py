@@ -117,7 +117,9 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
         )
     missing = [k for k in _REQUIRED if not raw.get(k)]
     if missing:
-        raise ParameterError(f"missing required parameter(s) {', '.join(missing)}", path=where or None)
+        raise ParameterError(
+            f"missing required parameter(s) {', '.join(missing)}", path=where or None
+        )
     values: dict[str, Any] = {}
     for name in _TEXT:
         value = raw.get(name)
@@ -138,7 +140,9 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
     values["as_of"] = parse_date(raw.get("as_of"), name="as_of", where=where)
     include_pii = raw.get("include_pii", False)
     if not isinstance(include_pii, bool):
-        raise ParameterError(f"include_pii must be true or false, got {include_pii!r}", path=where or None)
+        raise ParameterError(
+            f"include_pii must be true or false, got {include_pii!r}", path=where or None
+        )
     values["include_pii"] = include_pii
     rules = raw.get("rules") or {}
     try:
@@ -162,8 +166,9 @@ def _derived_paths(values: dict[str, Any], *, where: str) -> dict[str, str]:
         try:
             derived["out_dir"] = layout.default_provider_out_dir(provider_dir, period).as_posix()
         except ValueError as error:
-            raise ParameterError(f"out_dir is blank and cannot be derived: {error}; give out_dir",
-                                 path=where or None) from None
+            raise ParameterError(
+                f"out_dir is blank and cannot be derived: {error}; give out_dir", path=where or None
+            ) from None
     return derived
 
 

@@ -21,9 +21,17 @@ CHROMIUM_ENV = "KPITOOLS_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 PDF_TIMEOUT = 180
 _FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-extensions", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-pdf-header-footer",
+    "--run-all-compositor-stages-before-draw",
 )
 INSTALL_HINT = "apt-get update && apt-get install -y chromium"
 
@@ -54,17 +62,28 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = P
     partial = pdf_path.with_name(pdf_path.name + ".partial")
     partial.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="kpitools-chromium-") as profile:
-        command = [chromium, *_FLAGS, f"--user-data-dir={profile}",
-                   f"--print-to-pdf={partial.resolve()}", html_path.as_uri()]
+        command = [
+            chromium,
+            *_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={partial.resolve()}",
+            html_path.as_uri(),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             partial.unlink(missing_ok=True)
-            raise PackError(f"chromium did not finish printing within {timeout} s", path=html_path) from None
+            raise PackError(
+                f"chromium did not finish printing within {timeout} s", path=html_path
+            ) from None
     if done.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
         partial.unlink(missing_ok=True)
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise PackError(f"chromium could not print the pack (exit {done.returncode}"
-                        + (f": {detail[-1]}" if detail else "") + ")", path=html_path)
+        raise PackError(
+            f"chromium could not print the pack (exit {done.returncode}"
+            + (f": {detail[-1]}" if detail else "")
+            + ")",
+            path=html_path,
+        )
     partial.replace(pdf_path)
     return pdf_path

@@ -77,7 +77,14 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     ax.bar(range(len(results)), values, color=colours)
     ax.set_xticks(range(len(results)), names, rotation=30, ha="right")
     ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
-    ax.text(len(results) - 0.5, limit * 100, f" limit {limit * 100:.0f} %", va="bottom", ha="right", fontsize=9)
+    ax.text(
+        len(results) - 0.5,
+        limit * 100,
+        f" limit {limit * 100:.0f} %",
+        va="bottom",
+        ha="right",
+        fontsize=9,
+    )
     ax.set_ylabel("drop-out (%)")
     _title(ax, "Drop-out per bootcamp")
     return fig
@@ -104,10 +111,16 @@ def _dropout_lines(ax: object, trends: Trends, *, with_provider: bool) -> None:
         if bootcamp_id == "ALL" and not with_provider:
             continue
         provider = bootcamp_id == "ALL"
-        ax.plot([position[p] for p in series["period"]], series["value"] * 100, marker="o",
-                markersize=4 if provider else 3, linewidth=2.4 if provider else 1,
-                color=LIMIT if provider else None, label="provider" if provider else label(bootcamp_id),
-                zorder=3 if provider else 2)
+        ax.plot(
+            [position[p] for p in series["period"]],
+            series["value"] * 100,
+            marker="o",
+            markersize=4 if provider else 3,
+            linewidth=2.4 if provider else 1,
+            color=LIMIT if provider else None,
+            label="provider" if provider else label(bootcamp_id),
+            zorder=3 if provider else 2,
+        )
     limits = dropout["target"].dropna()
     if len(limits):
         ax.axhline(float(limits.iloc[-1]) * 100, color=BAD, linestyle="--", linewidth=0.8)
@@ -123,7 +136,11 @@ def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
     passing = audit.rules.satisfaction_pass_score
     fig = _figure(5.0, 2.6)
     ax = fig.add_subplot()
-    ax.bar(counts["score"], counts["contacts"], color=[GOOD if s >= passing else BAD for s in counts["score"]])
+    ax.bar(
+        counts["score"],
+        counts["contacts"],
+        color=[GOOD if s >= passing else BAD for s in counts["score"]],
+    )
     ax.set_xticks(range(6), ["0 Unacceptable", "1", "2", "3", "4", "5 Excellent"], fontsize=8)
     ax.set_ylabel("contacts")
     _title(ax, "Employer satisfaction scores (reached contacts)")
@@ -159,15 +176,20 @@ def kpi_funnel(audit: ProviderAudit, kpi: str, stage_names: tuple[str, str, str]
     rows = [] if figures is None else figures[figures["kpi"] == kpi].to_dict("records")
     if not rows:
         return None
-    stages = [(stage_names[0], int(rows[0]["completers"])), (stage_names[1], int(rows[0]["denominator"])),
-              (stage_names[2], int(rows[0]["numerator"]))]
+    stages = [
+        (stage_names[0], int(rows[0]["completers"])),
+        (stage_names[1], int(rows[0]["denominator"])),
+        (stage_names[2], int(rows[0]["numerator"])),
+    ]
     return funnel(stages, f"{stage_names[0].capitalize()} to {stage_names[2]} (provider)")
 
 
 def cofunding_due_vs_paid(audit: ProviderAudit) -> Figure | None:
     """Co-funding due against paid per employer, as computed with the audit
     (:func:`kpitools.kpis.charts.cofunding_due_vs_paid`), against the rules' tolerance."""
-    return due_vs_paid(audit.charts.get(COFUNDING_DUE_VS_PAID), tolerance=audit.rules.payment_tolerance)
+    return due_vs_paid(
+        audit.charts.get(COFUNDING_DUE_VS_PAID), tolerance=audit.rules.payment_tolerance
+    )
 
 
 def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | None:
@@ -185,9 +207,16 @@ def due_vs_paid(frame: pd.DataFrame | None, *, tolerance: float) -> Figure | Non
     ax = fig.add_subplot()
     positions = range(len(shown))
     ax.barh([p + 0.2 for p in positions], shown["due"], height=0.4, color="#9aa5b1", label="due")
-    ax.barh([p - 0.2 for p in positions], shown["paid"], height=0.4,
-            color=[GOOD if p + tolerance >= d else BAD for p, d in zip(shown["paid"], shown["due"], strict=True)],
-            label="paid")
+    ax.barh(
+        [p - 0.2 for p in positions],
+        shown["paid"],
+        height=0.4,
+        color=[
+            GOOD if p + tolerance >= d else BAD
+            for p, d in zip(shown["paid"], shown["due"], strict=True)
+        ],
+        label="paid",
+    )
     ax.set_yticks(list(positions), [label(e) for e in shown["employer"]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("£")
@@ -220,15 +249,26 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
         return None
     periods = trends.periods
     position = {p: i for i, p in enumerate(periods)}
-    keys = sorted({(k, s) for k, s in zip(provider["kpi"], provider["stage"], strict=True)}, key=kpi_order)
+    keys = sorted(
+        {(k, s) for k, s in zip(provider["kpi"], provider["stage"], strict=True)}, key=kpi_order
+    )
     bootcamps = figures[(figures["kpi"] == "learner_dropout") & (figures["bootcamp_id"] != "ALL")]
     axes = _small_multiples(len(keys) + (1 if len(bootcamps) else 0), periods, reuse=reuse)
     for ax, (kpi, stage) in zip(axes, keys, strict=False):
-        series = provider[(provider["kpi"] == kpi) & (provider["stage"] == stage)].dropna(subset=["value"])
+        series = provider[(provider["kpi"] == kpi) & (provider["stage"] == stage)].dropna(
+            subset=["value"]
+        )
         xs = [position[p] for p in series["period"]]
         ax.plot(xs, series["value"] * 100, color=NEUTRAL, linewidth=1.2, zorder=1)
-        ax.scatter(xs, series["value"] * 100, s=36, zorder=2, edgecolors=LIMIT, linewidths=0.6,
-                   c=[STATUS_COLOURS.get(s, "#ffffff") for s in series["status"]])
+        ax.scatter(
+            xs,
+            series["value"] * 100,
+            s=36,
+            zorder=2,
+            edgecolors=LIMIT,
+            linewidths=0.6,
+            c=[STATUS_COLOURS.get(s, "#ffffff") for s in series["status"]],
+        )
         targets = series["target"].dropna()
         if len(targets):
             ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
@@ -276,16 +316,28 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
     rotated = len(periods) > TREND_ROTATED_AFTER
     height = TREND_ROW * rows
     bottom = TREND_BOTTOM + (TREND_ROTATED_EXTRA if rotated else 0)
-    panel_width = (TREND_WIDTH - TREND_LEFT - TREND_RIGHT - TREND_GAP_ACROSS * (TREND_COLUMNS - 1)) / TREND_COLUMNS
+    panel_width = (
+        TREND_WIDTH - TREND_LEFT - TREND_RIGHT - TREND_GAP_ACROSS * (TREND_COLUMNS - 1)
+    ) / TREND_COLUMNS
     panel_height = (height - TREND_TOP - bottom - TREND_GAP_DOWN * (rows - 1)) / rows
     fig = Figure(figsize=(TREND_WIDTH, height), dpi=DPI)
-    grid = fig.add_gridspec(rows, TREND_COLUMNS, left=TREND_LEFT / TREND_WIDTH, right=1 - TREND_RIGHT / TREND_WIDTH,
-                            bottom=bottom / height, top=1 - TREND_TOP / height,
-                            wspace=TREND_GAP_ACROSS / panel_width, hspace=TREND_GAP_DOWN / panel_height)
+    grid = fig.add_gridspec(
+        rows,
+        TREND_COLUMNS,
+        left=TREND_LEFT / TREND_WIDTH,
+        right=1 - TREND_RIGHT / TREND_WIDTH,
+        bottom=bottom / height,
+        top=1 - TREND_TOP / height,
+        wspace=TREND_GAP_ACROSS / panel_width,
+        hspace=TREND_GAP_DOWN / panel_height,
+    )
     axes: list = []
     for i in range(panels):  # only the panels drawn: an empty slot of the grid costs no axes
-        ax = fig.add_subplot(grid[i // TREND_COLUMNS, i % TREND_COLUMNS],
-                             sharex=axes[0] if axes else None, sharey=axes[0] if axes else None)
+        ax = fig.add_subplot(
+            grid[i // TREND_COLUMNS, i % TREND_COLUMNS],
+            sharex=axes[0] if axes else None,
+            sharey=axes[0] if axes else None,
+        )
         first_column, lowest = i % TREND_COLUMNS == 0, i + TREND_COLUMNS >= panels
         ax.tick_params(labelsize=7, labelleft=first_column, labelbottom=lowest)
         ax.tick_params(axis="x", labelrotation=45 if rotated else 0)
@@ -296,7 +348,9 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
         ax.xaxis.set_label_coords(0.5, 0)  # nor under them (no panel has an x label)
         axes.append(ax)
     axes[0].set_ylim(0, 105)
-    axes[0].set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
+    axes[0].set_yticks(
+        range(0, 101, 20)
+    )  # as the default locator would, without its off-axis tick at 120
     axes[0].set_xlim(-0.5, len(periods) - 0.5)
     axes[0].set_xticks(range(len(periods)), [p[2:] for p in periods])
     if reuse:
@@ -307,9 +361,16 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
 def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
     _title(ax, label(title), fontsize=9)
     ax.set_ylim(0, 105)
-    ax.set_yticks(range(0, 101, 20))  # as the default locator would, without its off-axis tick at 120
+    ax.set_yticks(
+        range(0, 101, 20)
+    )  # as the default locator would, without its off-axis tick at 120
     ax.set_xlim(-0.5, len(periods) - 0.5)
-    ax.set_xticks(range(len(periods)), [p[2:] for p in periods], fontsize=7, rotation=45 if len(periods) > TREND_ROTATED_AFTER else 0)
+    ax.set_xticks(
+        range(len(periods)),
+        [p[2:] for p in periods],
+        fontsize=7,
+        rotation=45 if len(periods) > TREND_ROTATED_AFTER else 0,
+    )
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylabel("%", fontsize=7)
 
@@ -322,9 +383,11 @@ PACK_CHARTS: dict[str, Callable[[ProviderAudit], Figure | None]] = {
     "dropout_by_bootcamp": dropout_by_bootcamp,
     "dropout_trend": lambda audit: dropout_trend(audit.trends),
     "interview_funnel": lambda audit: kpi_funnel(
-        audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")),
+        audit, "guaranteed_interview", ("completers", "want an interview", "valid interview offer")
+    ),
     "progression_funnel": lambda audit: kpi_funnel(
-        audit, "career_progression", ("completers", "window closed", "valid outcome")),
+        audit, "career_progression", ("completers", "window closed", "valid outcome")
+    ),
 }
 
 

@@ -45,7 +45,9 @@ _SHORT_LABELS = {kpi_label(k, s): kpi_label(k, s, short=True) for k in KPIS for 
 
 def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
     """Matrix columns: every KPI, with one column per engagement stage present."""
-    keys = {(r.kpi, r.stage) for a in audits.values() for r in a.kpi_results if r.bootcamp_id == "ALL"}
+    keys = {
+        (r.kpi, r.stage) for a in audits.values() for r in a.kpi_results if r.bootcamp_id == "ALL"
+    }
     ordered = sorted(keys, key=kpi_order)
     return [kpi_label(kpi, stage) for kpi, stage in ordered]
 
@@ -68,8 +70,12 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
         "status": provider.status,
         "value": provider.value,
         "bootcamps": len(bootcamps),
-        "worst": None if worst is None else {
-            "bootcamp_id": worst.bootcamp_id, "status": worst.status, "value": worst.value,
+        "worst": None
+        if worst is None
+        else {
+            "bootcamp_id": worst.bootcamp_id,
+            "status": worst.status,
+            "value": worst.value,
             "count": sum(r.status == worst.status for r in bootcamps),
         },
     }
@@ -78,13 +84,21 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
 def _breaches(results: list[KpiResult]) -> list[dict[str, Any]]:
     """Every bootcamp whose KPI has not met its target or is off track, worst first."""
     found = [
-        {"bootcamp_id": r.bootcamp_id, "kpi": kpi_label(r.kpi, r.stage), "status": r.status, "value": r.value}
-        for r in results if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
+        {
+            "bootcamp_id": r.bootcamp_id,
+            "kpi": kpi_label(r.kpi, r.stage),
+            "status": r.status,
+            "value": r.value,
+        }
+        for r in results
+        if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
     ]
     return sorted(found, key=lambda b: (-severity_rank(b["status"]), b["bootcamp_id"], b["kpi"]))
 
 
-def _provider_row(ctx: PackContext, outcome: PackOutcome | None, period_out: Path) -> dict[str, Any]:
+def _provider_row(
+    ctx: PackContext, outcome: PackOutcome | None, period_out: Path
+) -> dict[str, Any]:
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
@@ -102,10 +116,13 @@ def _provider_row(ctx: PackContext, outcome: PackOutcome | None, period_out: Pat
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
         "kpis": {
             kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
-            for r in audit.kpi_results if r.bootcamp_id == "ALL"
+            for r in audit.kpi_results
+            if r.bootcamp_id == "ALL"
         },
         "breaches": _breaches(audit.kpi_results),
-        "exceptions": {str(k): int(v) for k, v in findings.groupby("kpi").size().items()} if len(findings) else {},
+        "exceptions": {str(k): int(v) for k, v in findings.groupby("kpi").size().items()}
+        if len(findings)
+        else {},
         **{s: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in SEVERITIES},
     }
 
@@ -115,10 +132,17 @@ def provider_severity(provider: dict[str, Any]) -> tuple[int, int, int, int]:
     worst status of any KPI or bootcamp, the number of bootcamp breaches, high findings."""
     worst = severity_rank(provider["status"]) if provider["status"] == "FAILED" else 0
     for cell in provider["kpis"].values():
-        worst = max(worst, severity_rank(cell["status"]),
-                    severity_rank((cell.get("worst") or {}).get("status")))
-    return (worst, len(provider.get("breaches", ())), provider["high"],
-            sum(provider["exceptions"].values()))
+        worst = max(
+            worst,
+            severity_rank(cell["status"]),
+            severity_rank((cell.get("worst") or {}).get("status")),
+        )
+    return (
+        worst,
+        len(provider.get("breaches", ())),
+        provider["high"],
+        sum(provider["exceptions"].values()),
+    )
 
 
 def portfolio_summary(
@@ -146,33 +170,64 @@ def portfolio_summary(
         stale: provider folders in ``OUT/PERIOD`` this run did not rebuild (status
             STALE), with why; their old pack is linked.
     """
-    providers = [_provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())]
+    providers = [
+        _provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())
+    ]
     providers += [
-        {"provider_id": pid, "name": "", "status": "FAILED", "reason": reason, "pack": "",
-         "register": "", "kpis": {}, "breaches": [], "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
+        {
+            "provider_id": pid,
+            "name": "",
+            "status": "FAILED",
+            "reason": reason,
+            "pack": "",
+            "register": "",
+            "kpis": {},
+            "breaches": [],
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
         for pid, reason in sorted(failures.items())
     ]
     providers += [
-        {"provider_id": name, "name": "", "status": "SKIPPED", "reason": reason, "pack": "",
-         "kpis": {}, "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
+        {
+            "provider_id": name,
+            "name": "",
+            "status": "SKIPPED",
+            "reason": reason,
+            "pack": "",
+            "kpis": {},
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
         for name, reason in sorted((skipped or {}).items())
     ]
     providers += [
-        {"provider_id": pid, "name": "", "status": "STALE", "reason": reason,
-         "pack": f"{pid}/{PACK_FILE}" if (period_out / pid / PACK_FILE).is_file() else "",
-         "kpis": {}, "exceptions": {}, **dict.fromkeys(SEVERITIES, 0)}
+        {
+            "provider_id": pid,
+            "name": "",
+            "status": "STALE",
+            "reason": reason,
+            "pack": f"{pid}/{PACK_FILE}" if (period_out / pid / PACK_FILE).is_file() else "",
+            "kpis": {},
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
         for pid, reason in sorted((stale or {}).items())
     ]
     duplicates = []
     for _, ctx in sorted(contexts.items()):
         frame = ctx.findings("irregularity")
         frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
-        duplicates += frame[["provider_id", "bootcamp_id", "entity", "source", "message"]].to_dict("records")
+        duplicates += frame[["provider_id", "bootcamp_id", "entity", "source", "message"]].to_dict(
+            "records"
+        )
     return {
         "period": period,
         "as_of": as_of,
         "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
-        "providers": sorted(providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])),
+        "providers": sorted(
+            providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
+        ),
         "duplicates": duplicates,
     }
 
@@ -188,8 +243,10 @@ def load_summary(path: str | Path) -> dict[str, Any]:
 
 def headline(summary: dict[str, Any]) -> Html:
     providers = summary["providers"]
-    counts = {status: sum(p["status"] == status for p in providers)
-              for status in ("OK", "FAILED", "SKIPPED", "STALE")}
+    counts = {
+        status: sum(p["status"] == status for p in providers)
+        for status in ("OK", "FAILED", "SKIPPED", "STALE")
+    }
     others = "".join(f", <b>{counts[s]}</b> {s.lower()}" for s in ("SKIPPED", "STALE") if counts[s])
     audited = counts["OK"] + counts["FAILED"]
     return Html(
@@ -202,7 +259,7 @@ def headline(summary: dict[str, Any]) -> Html:
 def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
     """``P005-BC02`` shown as ``BC02`` beside its provider (any other id as it is)."""
     prefix = f"{provider_id}-"
-    return bootcamp_id[len(prefix):] if bootcamp_id.startswith(prefix) else bootcamp_id
+    return bootcamp_id[len(prefix) :] if bootcamp_id.startswith(prefix) else bootcamp_id
 
 
 def _figure(value: float) -> str:
@@ -225,8 +282,8 @@ def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> str:
         figure = f" {_figure(worst['value'])}" if worst["value"] is not None else ""
         shown += (
             f'<br><span class="bc">{worst["count"]} of {kpi["bootcamps"]} '
-            f'{esc(worst["status"].replace("_", " "))}: '
-            f'{esc(_short_bootcamp(provider_id, worst["bootcamp_id"]))}{figure}</span>'
+            f"{esc(worst['status'].replace('_', ' '))}: "
+            f"{esc(_short_bootcamp(provider_id, worst['bootcamp_id']))}{figure}</span>"
         )
     colour = STATUS_COLOURS.get(status, "#ffffff")
     return f'<td style="background:{colour}" title="{esc(status)}">{shown}</td>'
@@ -258,7 +315,9 @@ def _provider_cell(provider: dict[str, Any]) -> str:
     if provider.get("register"):
         links.append(f'<a href="{esc(provider["register"])}">register (xlsx)</a>')
     name = f'<br><span class="bc">{esc(provider["name"])}</span>' if provider["name"] else ""
-    return f'<td class="who"><b>{esc(provider["provider_id"])}</b>{name}<br>{" · ".join(links)}</td>'
+    return (
+        f'<td class="who"><b>{esc(provider["provider_id"])}</b>{name}<br>{" · ".join(links)}</td>'
+    )
 
 
 def status_matrix(summary: dict[str, Any]) -> Html:
@@ -303,7 +362,10 @@ def exception_counts(summary: dict[str, Any]) -> Html:
     """Exceptions per provider and KPI."""
     order = [*KPIS, "irregularity"]
     rows = [
-        {"provider": p["provider_id"], **{KPI_TITLES.get(k, "Irregularities"): p["exceptions"].get(k, 0) for k in order}}
+        {
+            "provider": p["provider_id"],
+            **{KPI_TITLES.get(k, "Irregularities"): p["exceptions"].get(k, 0) for k in order},
+        }
         for p in summary["providers"]
     ]
     return table(pd.DataFrame(rows), limit=len(rows) or 1)
@@ -312,9 +374,14 @@ def exception_counts(summary: dict[str, Any]) -> Html:
 def failures(summary: dict[str, Any]) -> Html:
     """Providers whose pack failed, folders skipped and stale folders, with the reason."""
     rows = [
-        {"provider": p["provider_id"], "status": p["status"], "reason": p["reason"],
-         "executed notebook": p["pack"] or "none"}
-        for p in summary["providers"] if p["status"] != "OK"
+        {
+            "provider": p["provider_id"],
+            "status": p["status"],
+            "reason": p["reason"],
+            "executed notebook": p["pack"] or "none",
+        }
+        for p in summary["providers"]
+        if p["status"] != "OK"
     ]
     if not rows:
         return Html("<p>Every provider's pack was built.</p>")
@@ -323,4 +390,6 @@ def failures(summary: dict[str, Any]) -> Html:
 
 def duplicates(summary: dict[str, Any]) -> Html:
     """The same ULN on overlapping bootcamps (within and across providers), pseudonymised."""
-    return table(pd.DataFrame(summary["duplicates"]), limit=200, more="in the providers' exceptions.xlsx")
+    return table(
+        pd.DataFrame(summary["duplicates"]), limit=200, more="in the providers' exceptions.xlsx"
+    )

@@ -54,8 +54,12 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
         ("recurring", counts["recurring"]),
         ("resolved since last month (sheet Resolved)", counts["resolved"]),
         ("recurring although marked resolved or accepted", counts["reopened"]),
-        ("previous register", followup.previous if followup.previous_found
-         else f"none ({followup.previous or 'no period'})"),
+        (
+            "previous register",
+            followup.previous
+            if followup.previous_found
+            else f"none ({followup.previous or 'no period'})",
+        ),
         ("informational (sheet " + INFORMATIONAL_SHEET + ")", len(audit.informational())),
     ]
     rows += [("note", note) for note in followup.notes]
@@ -92,13 +96,16 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
 
     followup = ctx.followup
     if followup is None:
-        raise PackError("the audit holds no register follow-up: compute it with the provider's "
-                        "register trail (kpitools.worklists.followup.RegisterTrail)",
-                        path=ctx.audit.provider.path)
+        raise PackError(
+            "the audit holds no register follow-up: compute it with the provider's "
+            "register trail (kpitools.worklists.followup.RegisterTrail)",
+            path=ctx.audit.provider.path,
+        )
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     sheets = register_sheets(ctx, followup)
-    write_register(sheets, out_dir / REGISTER_FILE,
-                   status_sheets={EXCEPTIONS_SHEET: FOLLOW_UP_STATUSES})
+    write_register(
+        sheets, out_dir / REGISTER_FILE, status_sheets={EXCEPTIONS_SHEET: FOLLOW_UP_STATUSES}
+    )
     request = sheets["Evidence request"]
     write_atomic(out_dir / EVIDENCE_FILE, csv_bytes(request, tuple(request.columns)))
     return followup

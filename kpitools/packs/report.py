@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from kpitools.rules import Rules
 
 
-
 def status_matrix(ctx: PackContext) -> Html:
     """KPI (and engagement stage) × bootcamp status table, coloured, with values."""
     results = ctx.audit.kpi_results
@@ -70,16 +69,19 @@ def exception_counts(ctx: PackContext) -> Html:
     order = [*KPIS, "irregularity"]
     counts = (
         findings.groupby(["kpi", "severity"]).size().unstack(fill_value=0)
-        if len(findings) else pd.DataFrame()
+        if len(findings)
+        else pd.DataFrame()
     )
     rows = []
     for kpi in order:
         by_severity = counts.loc[kpi] if kpi in counts.index else pd.Series(dtype=int)
-        rows.append({
-            "KPI": KPI_TITLES.get(kpi, "Irregularities"),
-            **{s: int(by_severity.get(s, 0)) for s in ("high", "medium", "low")},
-            "total": int(by_severity.sum()) if len(by_severity) else 0,
-        })
+        rows.append(
+            {
+                "KPI": KPI_TITLES.get(kpi, "Irregularities"),
+                **{s: int(by_severity.get(s, 0)) for s in ("high", "medium", "low")},
+                "total": int(by_severity.sum()) if len(by_severity) else 0,
+            }
+        )
     return table(pd.DataFrame(rows), limit=len(rows))
 
 
@@ -96,7 +98,9 @@ def headline(ctx: PackContext) -> Html:
     }
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items.items())
     notes = "".join(f"<li>{esc(n)}</li>" for n in audit.notes)
-    return Html(f'{STYLE}<table class="kpi">{rows}</table>' + (f"<ul>{notes}</ul>" if notes else ""))
+    return Html(
+        f'{STYLE}<table class="kpi">{rows}</table>' + (f"<ul>{notes}</ul>" if notes else "")
+    )
 
 
 def kpi_figures(ctx: PackContext, kpi: str) -> Html:
@@ -105,7 +109,11 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
     for r in ctx.audit.kpi_results:
         if r.kpi != kpi:
             continue
-        target = "" if r.target is None else f"{'at most' if r.target_kind == 'max' else 'at least'} {percent(r.target)}"
+        target = (
+            ""
+            if r.target is None
+            else f"{'at most' if r.target_kind == 'max' else 'at least'} {percent(r.target)}"
+        )
         rows.append(
             f"<tr><td>{esc(r.bootcamp_id)}</td><td>{esc(r.stage)}</td><td>{r.numerator}</td>"
             f"<td>{r.denominator}</td><td>{esc(percent(r.value))}</td><td>{esc(target)}</td>"
@@ -114,15 +122,32 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
         )
     if not rows:
         return Html('<p class="note">No results for this KPI.</p>')
-    head = "".join(f"<th>{h}</th>" for h in ("bootcamp", "stage", "numerator", "denominator", "value", "target", "status", "due", "notes"))
-    return Html(f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "bootcamp",
+            "stage",
+            "numerator",
+            "denominator",
+            "value",
+            "target",
+            "status",
+            "due",
+            "notes",
+        )
+    )
+    return Html(
+        f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
     """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
     frame = by_severity(ctx.findings(kpi)).drop(columns=["provider_id", "kpi"])
-    return Html("<h3>Exceptions to follow up</h3>"
-                + str(table(frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions")))
+    return Html(
+        "<h3>Exceptions to follow up</h3>"
+        + str(table(frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions"))
+    )
 
 
 def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
@@ -135,8 +160,13 @@ def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
         "<h3>For information: due completers without any outcome</h3>"
         '<p class="note">No progression target is set, so these are reported, not flagged: '
         "the register lists them apart from the exceptions.</p>"
-        + str(table(frame.drop(columns=["kpi", "rule"]), limit=limit,
-                    more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}"))
+        + str(
+            table(
+                frame.drop(columns=["kpi", "rule"]),
+                limit=limit,
+                more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}",
+            )
+        )
     )
 
 
@@ -161,14 +191,17 @@ def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     then every drop-out the ILR shows, with its withdrawal reason."""
     frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
     if frame.empty:
-        html = ('<p class="note">No ILR differences and no DfE rule broken (or no ILR'
-                ' file supplied).</p>')
+        html = (
+            '<p class="note">No ILR differences and no DfE rule broken (or no ILR'
+            " file supplied).</p>"
+        )
     else:
         html = str(table(frame.drop(columns=["provider_id", "kpi"]), limit=limit))
     dropouts = ctx.worklists().get(ILR_DROPOUTS)
     if dropouts is not None:
-        html += ("<h3>Drop-outs in the ILR, with the withdrawal reason</h3>"
-                 + str(table(dropouts, limit=limit, more=f"in exceptions.xlsx, sheet {ILR_DROPOUTS[:31]}")))
+        html += "<h3>Drop-outs in the ILR, with the withdrawal reason</h3>" + str(
+            table(dropouts, limit=limit, more=f"in exceptions.xlsx, sheet {ILR_DROPOUTS[:31]}")
+        )
     return Html(html)
 
 
@@ -176,8 +209,11 @@ def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     """Every worklist the checks produced, one sub-section each, by name; the breach
     risk is shown beside the drop-out KPI instead (:func:`kpitools.packs.breach.breach_risk`), the ILR's
     drop-outs in the ILR section (:func:`ilr_reconciliation`)."""
-    lists = {name: frame for name, frame in ctx.worklists().items()
-             if name not in (BREACH_RISK, ILR_DROPOUTS)}
+    lists = {
+        name: frame
+        for name, frame in ctx.worklists().items()
+        if name not in (BREACH_RISK, ILR_DROPOUTS)
+    }
     parts = []
     if BREACH_RISK in ctx.audit.worklists:
         parts.append('<p class="note">Drop-out breach risk: see Learner drop-out.</p>')
@@ -186,16 +222,23 @@ def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     for name, frame in lists.items():
         title = esc(str(name).replace("_", " ").capitalize())
         sheet = str(name)[:31]
-        parts.append(f"<h3>{title}</h3>"
-                     f"{table(frame, limit=limit, more=f'in exceptions.xlsx, sheet {sheet}')}")
+        parts.append(
+            f"<h3>{title}</h3>"
+            f"{table(frame, limit=limit, more=f'in exceptions.xlsx, sheet {sheet}')}"
+        )
     return Html("".join(parts))
 
 
 def data_quality(ctx: PackContext) -> Html:
     """Rows read / accepted / rejected per table, with a check that nothing was lost."""
     rows = [
-        {"table": c.table, "read": c.read, "accepted": c.accepted, "rejected": c.rejected,
-         "balances": "yes" if c.balances else "NO"}
+        {
+            "table": c.table,
+            "read": c.read,
+            "accepted": c.accepted,
+            "rejected": c.rejected,
+            "balances": "yes" if c.balances else "NO",
+        }
         for c in ctx.audit.provider.counts.values()
     ]
     warnings = "".join(f"<li>{esc(w)}</li>" for w in ctx.audit.provider.warnings)
@@ -209,28 +252,44 @@ def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     return table(frame, limit=limit, more="in rejected_rows.csv")
 
 
-
-
 def provenance(ctx: PackContext) -> Html:
     """Input files with SHA-256 and rows, parameters, rules, versions and time."""
     inputs = pd.DataFrame(
-        [{"file": i.path, "sha256": i.sha256, "bytes": i.size_bytes, "tables": ", ".join(i.tables), "rows": i.rows}
-         for i in ctx.audit.provider.inputs]
+        [
+            {
+                "file": i.path,
+                "sha256": i.sha256,
+                "bytes": i.size_bytes,
+                "tables": ", ".join(i.tables),
+                "rows": i.rows,
+            }
+            for i in ctx.audit.provider.inputs
+        ]
     )
     # audit_path: a private temporary file, gone once the pack is built
-    parameters = {k: v for k, v in ctx.params.notebook_parameters().items() if k not in ("rules", "audit_path")}
+    parameters = {
+        k: v
+        for k, v in ctx.params.notebook_parameters().items()
+        if k not in ("rules", "audit_path")
+    }
     rules = ctx.audit.rules.as_dict()
     settings = pd.DataFrame(
-        [{"name": k, "value": "" if v is None else str(v)} for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()]
+        [
+            {"name": k, "value": "" if v is None else str(v)}
+            for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()
+        ]
     )
     from kpitools.packs.outputs import package_versions  # the manifest's list, not a copy
 
     versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return Html(
-        "<h3>Input files</h3>" + str(table(inputs, limit=500))
-        + "<h3>Parameters and rules</h3>" + str(table(settings, limit=500))
-        + "<h3>Versions</h3>" + str(table(versions, limit=50))
+        "<h3>Input files</h3>"
+        + str(table(inputs, limit=500))
+        + "<h3>Parameters and rules</h3>"
+        + str(table(settings, limit=500))
+        + "<h3>Versions</h3>"
+        + str(table(versions, limit=50))
         + f'<p class="note">Pack generated at {esc(stamp)}.</p>'
     )
 
@@ -253,12 +312,17 @@ def method(ctx: PackContext, kpi: str) -> Html:
         for label in ("population", "formula", "exclusions", "statuses", "guidance")
     ]
     rows += [
-        (f"Rule {t.name}", f"{t.value}" + (f" (default {t.default})" if t.changed else "") + f": {t.meaning}")
+        (
+            f"Rule {t.name}",
+            f"{t.value}" + (f" (default {t.default})" if t.changed else "") + f": {t.meaning}",
+        )
         for t in section.thresholds
     ]
     rows.append(("Exception rule ids", ", ".join(section.rule_ids)))
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return Html(f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>')
+    return Html(
+        f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>'
+    )
 
 
 def trend_note(ctx: PackContext) -> Html:
@@ -267,11 +331,12 @@ def trend_note(ctx: PackContext) -> Html:
     if trends is None:
         return Html('<p class="note">Trends were not computed for this audit.</p>')
     periods = trends.periods
-    text = (f"Each KPI of the provider at the end of each period found beside this one "
-            f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
-            "the dashed line is the target.")
+    text = (
+        f"Each KPI of the provider at the end of each period found beside this one "
+        f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
+        "the dashed line is the target."
+    )
     if len(periods) < 2:
         text = f"Only this period ({', '.join(periods)}) was found: no trend yet."
     notes = "".join(f"<li>{esc(n)}</li>" for n in trends.notes)
     return Html(f'<p class="note">{esc(text)}</p>' + (f"<ul>{notes}</ul>" if notes else ""))
-

@@ -113,7 +113,9 @@ def _is_kernel_start_failure(error: BaseException) -> bool:
     from papermill.exceptions import PapermillExecutionError
 
     # CellTimeoutError is a TimeoutError too: a slow cell would only be slow again
-    if isinstance(error, PapermillExecutionError | CellExecutionError | CellTimeoutError | CellControlSignal):
+    if isinstance(
+        error, PapermillExecutionError | CellExecutionError | CellTimeoutError | CellControlSignal
+    ):
         return False
     return isinstance(error, RuntimeError | TimeoutError)
 
@@ -227,7 +229,9 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".splitlines()[0]
 
 
-def run_pack_job(job: PackJob, kernel: WarmKernel | None = None, *, predraw: bool = True) -> PackOutcome:
+def run_pack_job(
+    job: PackJob, kernel: WarmKernel | None = None, *, predraw: bool = True
+) -> PackOutcome:
     """Execute and render one job (in ``kernel`` when given, see :func:`execute`); every
     failure is caught and reported, never raised.
 
@@ -280,7 +284,9 @@ def _launch(job: PackJob, kernel: WarmKernel, *, predraw: bool = True) -> None:
 
     provider = bool(job.parameters.get("audit_path"))
     try:
-        launched = kernel.launch(preload=(PRELOAD_TABLES if predraw else PRELOAD_CHARTS) if provider else "")
+        launched = kernel.launch(
+            preload=(PRELOAD_TABLES if predraw else PRELOAD_CHARTS) if provider else ""
+        )
     except RuntimeError as error:
         log.warning("%s: kernel failed to launch (%s)", job.provider_id, error)
         launched = False
@@ -311,7 +317,9 @@ def predraw_charts(job: PackJob, *, draw: bool = True) -> bool:
 
         save_charts(draw_charts(load_audit(audit_path)), audit_path)
     except Exception as error:  # the notebook draws them, and shows what fails
-        log.warning("%s: charts not drawn before the notebook: %s", job.provider_id, _one_line(error))
+        log.warning(
+            "%s: charts not drawn before the notebook: %s", job.provider_id, _one_line(error)
+        )
         return False
     return True
 

@@ -68,7 +68,8 @@ def batch_base(
         given = sorted(k for k in _PER_PROVIDER if loaded.get(k))
         if given:
             raise ParameterError(
-                f"{', '.join(given)} are set per provider by `kpitools packs`; remove them", path=where
+                f"{', '.join(given)} are set per provider by `kpitools packs`; remove them",
+                path=where,
             )
         raw = dict(loaded)
     raw.update(provider_dir="-", out_dir="-")
@@ -106,11 +107,16 @@ def build_pack(
         raise PackError("provider folder not found", path=params.provider_dir)
     out_dir = check_output_folder(params.out_dir, inputs=[provider_dir])
     if any(out_dir.iterdir()) and not any((out_dir / name).exists() for name in _OUR_FILES):
-        raise PackError("the output folder holds files that are not a pack's; give an empty folder "
-                        "or the folder of an earlier pack (it is replaced whole)", path=params.out_dir)
+        raise PackError(
+            "the output folder holds files that are not a pack's; give an empty folder "
+            "or the folder of an earlier pack (it is replaced whole)",
+            path=params.out_dir,
+        )
     in_layout = layout.is_period_name(out_dir.parent.name)  # OUT/PERIOD/<provider>
     period_out = out_dir.parent if in_layout else out_dir
-    check_key(params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir)
+    check_key(
+        params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir
+    )
     from kpitools.packs.kernel import PRELOAD_CHARTS, WarmKernel
 
     with run_lock(period_out), private_folder() as work_dir, WarmKernel() as kernel:
@@ -130,12 +136,23 @@ def build_pack(
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
-        outcome = run_pack_job(pack_job(params, title, notebook=notebook, out_dir=staging,
-                                        pdf=pdf and find_chromium() is not None), kernel)
+        outcome = run_pack_job(
+            pack_job(
+                params,
+                title,
+                notebook=notebook,
+                out_dir=staging,
+                pdf=pdf and find_chromium() is not None,
+            ),
+            kernel,
+        )
         replace_folder(staging, out_dir)
-    return replace(outcome, html_path=moved_path(outcome.html_path, staging, out_dir),
-                   executed_path=moved_path(outcome.executed_path, staging, out_dir),
-                   pdf_path=moved_path(outcome.pdf_path, staging, out_dir))
+    return replace(
+        outcome,
+        html_path=moved_path(outcome.html_path, staging, out_dir),
+        executed_path=moved_path(outcome.executed_path, staging, out_dir),
+        pdf_path=moved_path(outcome.pdf_path, staging, out_dir),
+    )
 
 
 def write_period_params(
@@ -180,4 +197,3 @@ def write_period_params(
         )
         written.append(write_params(params, Path(params_dir) / f"{provider.name}.yaml"))
     return written
-

@@ -35,7 +35,9 @@ _DATE_FORMAT = "yyyy-mm-dd"
 
 def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     cell = sheet.cell(row=row, column=column)
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
         return
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -83,9 +85,14 @@ def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, statuses: Sequence[str])
     if "status" in columns and statuses:
         letter = get_column_letter(columns.index("status") + 1)
         # The list covers rows the auditor may add below the data too.
-        validation = DataValidation(type="list", formula1='"' + ",".join(statuses) + '"',
-                                    allow_blank=True, showErrorMessage=True,
-                                    errorTitle="status", error="Pick one of: " + ", ".join(statuses))
+        validation = DataValidation(
+            type="list",
+            formula1='"' + ",".join(statuses) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="status",
+            error="Pick one of: " + ", ".join(statuses),
+        )
         sheet.add_data_validation(validation)
         validation.add(f"{letter}2:{letter}{max(len(frame) + 1, 1000)}")
 

@@ -85,7 +85,9 @@ class LearnerNaming:
             return ""
         ref = str(learner_ref)
         pseudonym = self.pseudonymiser.learner(ref)
-        shown = f"{ref} ({pseudonym})" if self.audience == WORKING or self.include_pii else pseudonym
+        shown = (
+            f"{ref} ({pseudonym})" if self.audience == WORKING or self.include_pii else pseudonym
+        )
         if self.include_pii and self.people.get(ref):
             shown += f", {self.people[ref]}"
         if self.audience == CIRCULATED and self.sources.get(ref):
@@ -110,8 +112,11 @@ class LearnerNaming:
         """Any table as this output may show it (a new frame; the input is unchanged):
         ``learner_ref`` and ``entity`` cells named by the rule, personal-data columns
         dropped unless ``include_pii``."""
-        shown = frame if self.include_pii else frame.drop(
-            columns=[c for c in frame.columns if c in PII_COLUMN_NAMES])
+        shown = (
+            frame
+            if self.include_pii
+            else frame.drop(columns=[c for c in frame.columns if c in PII_COLUMN_NAMES])
+        )
         updates: dict[str, pd.Series] = {}
         if "learner_ref" in shown.columns:
             updates["learner_ref"] = shown["learner_ref"].map(self.learner)
@@ -135,8 +140,12 @@ class LearnerNaming:
         if self.audience == CIRCULATED:
             column = rejected["column"].astype(str)
             is_ref = (column == "learner_ref") & ~withheld
-            values = values.where(~is_ref, rejected["value"].map(
-                lambda v: self.pseudonymiser.learner(str(v)) if isinstance(v, str) and v else v))
+            values = values.where(
+                ~is_ref,
+                rejected["value"].map(
+                    lambda v: self.pseudonymiser.learner(str(v)) if isinstance(v, str) and v else v
+                ),
+            )
             values = values.where(~(column.str.contains("learner_ref") & ~is_ref), WITHHELD)
         return rejected.assign(value=values)
 
@@ -151,7 +160,8 @@ def withheld_values(rejected: pd.DataFrame) -> pd.Series:
     rows = set(zip(misaligned["table"], misaligned["source"], strict=True))
     in_misaligned_row = pd.Series(
         [(t, s) in rows for t, s in zip(rejected["table"], rejected["source"], strict=True)],
-        index=rejected.index, dtype=bool,
+        index=rejected.index,
+        dtype=bool,
     )
     return rejected["column"].isin(PII_COLUMN_NAMES) | in_misaligned_row
 
@@ -185,12 +195,16 @@ def learner_naming(
             name = _text(getattr(row, "given_name", None), getattr(row, "family_name", None))
             uln = _text(getattr(row, "uln", None))
             people[str(row.learner_ref)] = ", ".join(
-                p for p in (name, f"ULN {uln}" if uln else "") if p)
+                p for p in (name, f"ULN {uln}" if uln else "") if p
+            )
         employers = tables.get("employers", pd.DataFrame())
         if "employer_id" in employers.columns:
             for row in employers.drop_duplicates("employer_id").itertuples(index=False):
-                contacts[str(row.employer_id)] = ", ".join(p for p in (
-                    _text(getattr(row, name, None)) for name in PII_COLUMNS["employers"]) if p)
+                contacts[str(row.employer_id)] = ", ".join(
+                    p
+                    for p in (_text(getattr(row, name, None)) for name in PII_COLUMNS["employers"])
+                    if p
+                )
     return LearnerNaming(audience, pseudonymiser, include_pii, sources, people, contacts)
 
 
@@ -209,6 +223,9 @@ def provider_naming(
         ParameterError: the key cannot be read, is too short or lies inside ``out_dir``.
     """
     key = load_key(key_file or None, out_dir=out_dir)
-    return learner_naming(provider.tables, Pseudonymiser(key, provider.provider_id),
-                          audience=audience, include_pii=include_pii)
-
+    return learner_naming(
+        provider.tables,
+        Pseudonymiser(key, provider.provider_id),
+        audience=audience,
+        include_pii=include_pii,
+    )

@@ -37,7 +37,9 @@ def _read_key_file(path: Path) -> bytes:
     try:
         key = path.read_bytes().strip()
     except OSError as error:
-        raise ParameterError(f"cannot read the pseudonym key: {error.strerror}", path=path) from None
+        raise ParameterError(
+            f"cannot read the pseudonym key: {error.strerror}", path=path
+        ) from None
     if len(key) < _MIN_KEY_BYTES:
         raise ParameterError(
             f"pseudonym key is too short ({len(key)} bytes, need {_MIN_KEY_BYTES})", path=path
@@ -51,7 +53,9 @@ def _create_key_file(path: Path) -> bytes:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(key)
-    log.warning("created a new pseudonym key at %s; keep it to get the same pseudonyms next run", path)
+    log.warning(
+        "created a new pseudonym key at %s; keep it to get the same pseudonyms next run", path
+    )
     return key
 
 
@@ -68,8 +72,13 @@ def check_key(key_file: str | Path | None = None, *, out_root: str | Path) -> by
     if path is not None:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
-            log.warning("the pseudonym key %s can be read by others (mode %04o): anyone who can "
-                        "read it can undo the pseudonyms; run: chmod 600 %s", path, mode, path)
+            log.warning(
+                "the pseudonym key %s can be read by others (mode %04o): anyone who can "
+                "read it can undo the pseudonyms; run: chmod 600 %s",
+                path,
+                mode,
+                path,
+            )
     return key
 
 

@@ -98,8 +98,10 @@ def _scientific(texts: list[str], column: Column, rule: str) -> tuple[list[bool]
     lost: the value cannot be repaired), with the failure naming the damage."""
     flags = [_SCIENTIFIC.match(text) is not None for text in texts]
     label = {"uln": "ULN", "ukprn": "UKPRN"}.get(column.kind, column.name)
-    reason = (f"Excel converted this {label} to a number in scientific notation and lost "
-              "digits; format the column as Text and enter the values again")
+    reason = (
+        f"Excel converted this {label} to a number in scientific notation and lost "
+        "digits; format the column as Text and enter the values again"
+    )
     return flags, _failure(flags, rule, reason)
 
 
@@ -211,8 +213,10 @@ def _digits(text: str, count: int) -> bool:
 
 def _parse_ukprn(texts: list[str], column: Column) -> Distinct:
     scientific, excel = _scientific(texts, column, "BAD-UKPRN")
-    bad = [text != "" and not _digits(text, 8) and not sci
-           for text, sci in zip(texts, scientific, strict=True)]
+    bad = [
+        text != "" and not _digits(text, 8) and not sci
+        for text, sci in zip(texts, scientific, strict=True)
+    ]
     return Distinct(_text_or_none(texts), _failure(bad, "BAD-UKPRN", "expected 8 digits") + excel)
 
 
@@ -251,8 +255,10 @@ def _parse_uln(texts: list[str], column: Column) -> Distinct:
     filled = _mask([text != "" for text in texts])
     scientific, excel = _scientific(texts, column, "BAD-ULN")
     other = filled & ~ten_digits & ~_mask(scientific)
-    failures = _failure(other, "BAD-ULN", "expected 10 digits") + excel + _failure(
-        ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)"
+    failures = (
+        _failure(other, "BAD-ULN", "expected 10 digits")
+        + excel
+        + _failure(ten_digits & ~check_ok, "BAD-ULN", "check digit is wrong (ILR rule ULN_04)")
     )
     return Distinct(_text_or_none(texts), failures)
 
@@ -274,14 +280,21 @@ def _parse_date(texts: list[str], column: Column) -> Distinct:
         out_of_range.append(date is not None and not in_range)
         bad.append(date is None and text != "")
     data = np.array(days, dtype=np.int64).reshape(len(texts)).view("datetime64[D]")
-    serial = [flag and _excel_serial(text) is not None for flag, text in zip(bad, texts, strict=True)]
+    serial = [
+        flag and _excel_serial(text) is not None for flag, text in zip(bad, texts, strict=True)
+    ]
     bad = [flag and not is_serial for flag, is_serial in zip(bad, serial, strict=True)]
     reason_bad = "not a date (expected YYYY-MM-DD or DD/MM/YYYY, day first)"
     reason_range = f"date outside {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
-    reason_serial = ("an Excel date serial number, not a date: the spreadsheet saved this date "
-                     "column as numbers; format it as a date (YYYY-MM-DD) and save the CSV again")
-    failures = (_failure(bad, "BAD-DATE", reason_bad) + _failure(serial, "BAD-DATE", reason_serial)
-                + _failure(out_of_range, "DATE-RANGE", reason_range))
+    reason_serial = (
+        "an Excel date serial number, not a date: the spreadsheet saved this date "
+        "column as numbers; format it as a date (YYYY-MM-DD) and save the CSV again"
+    )
+    failures = (
+        _failure(bad, "BAD-DATE", reason_bad)
+        + _failure(serial, "BAD-DATE", reason_serial)
+        + _failure(out_of_range, "DATE-RANGE", reason_range)
+    )
     return Distinct(data.astype("datetime64[ns]"), failures)
 
 

@@ -22,8 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 KINDS = (
-    "id", "text", "date", "flag", "money", "int", "score",
-    "code", "codelist", "idlist", "uln", "ukprn",
+    "id",
+    "text",
+    "date",
+    "flag",
+    "money",
+    "int",
+    "score",
+    "code",
+    "codelist",
+    "idlist",
+    "uln",
+    "ukprn",
 )
 
 
@@ -89,8 +99,15 @@ LEARNER_TYPES = ("independent", "co-funded", "self-employed")
 STAGES = ("design", "delivery", "post")
 SIZE_BANDS = ("SME", "large")
 EMPLOYER_ROLES = (
-    "co_design", "needs_analysis", "vacancy_approval", "mentoring", "insight_days",
-    "content", "interview_prep", "interviewing", "own_staff_training",
+    "co_design",
+    "needs_analysis",
+    "vacancy_approval",
+    "mentoring",
+    "insight_days",
+    "content",
+    "interview_prep",
+    "interviewing",
+    "own_staff_training",
 )
 DELIVERY_ROLES = ("mentoring", "insight_days", "content", "interview_prep")
 ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship", "other")
@@ -150,8 +167,13 @@ LEARNERS = Table(
     key=("learner_ref", "bootcamp_id"),
     references=(
         Reference(("bootcamp_id",), "bootcamps", ("bootcamp_id",), "REF-BOOTCAMP"),
-        Reference(("employer_id",), "employers", ("employer_id",), "REF-EMPLOYER",
-                  when=("learner_type", "co-funded")),
+        Reference(
+            ("employer_id",),
+            "employers",
+            ("employer_id",),
+            "REF-EMPLOYER",
+            when=("learner_type", "co-funded"),
+        ),
     ),
     required_table=True,
 )
@@ -196,13 +218,13 @@ EMPLOYER_CONTACTS = Table(
     ),
     references=(
         Reference(("employer_id",), "employers", ("employer_id",), "REF-EMPLOYER"),
-        Reference(("bootcamp_id",), "bootcamps", ("bootcamp_id",), "REF-BOOTCAMP",
-                  optional=True),
+        Reference(("bootcamp_id",), "bootcamps", ("bootcamp_id",), "REF-BOOTCAMP", optional=True),
     ),
 )
 
-_LEARNER_REF = Reference(("learner_ref", "bootcamp_id"), "learners",
-                         ("learner_ref", "bootcamp_id"), "REF-LEARNER")
+_LEARNER_REF = Reference(
+    ("learner_ref", "bootcamp_id"), "learners", ("learner_ref", "bootcamp_id"), "REF-LEARNER"
+)
 
 COFUNDING_PAYMENTS = Table(
     "cofunding_payments",
@@ -273,16 +295,32 @@ REFERRALS = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        PROVIDER, BOOTCAMPS, LEARNERS, EMPLOYERS, EMPLOYER_CONTACTS, COFUNDING_PAYMENTS,
-        ASSESSMENTS, INTERVIEWS, OUTCOMES, REFERRALS,
+        PROVIDER,
+        BOOTCAMPS,
+        LEARNERS,
+        EMPLOYERS,
+        EMPLOYER_CONTACTS,
+        COFUNDING_PAYMENTS,
+        ASSESSMENTS,
+        INTERVIEWS,
+        OUTCOMES,
+        REFERRALS,
     )
 }
 """Every contract table, in the order they are read (referenced tables first)."""
 
 # Validation order: a table is validated after the tables it references.
 LOAD_ORDER: tuple[str, ...] = (
-    "provider", "bootcamps", "employers", "learners", "employer_contacts",
-    "cofunding_payments", "assessments", "interviews", "outcomes", "referrals",
+    "provider",
+    "bootcamps",
+    "employers",
+    "learners",
+    "employer_contacts",
+    "cofunding_payments",
+    "assessments",
+    "interviews",
+    "outcomes",
+    "referrals",
 )
 
 # The date that makes a row of each table "happen": a row dated after as_of has not
@@ -304,15 +342,31 @@ PII_COLUMNS: dict[str, tuple[str, ...]] = {
 # Columns that may carry personal data in any frame (contract tables, worklists, samples,
 # a sheet's unknown columns).
 PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
-    "date_of_birth", "email", "phone", "learner_name", "name_of_learner",
+    "date_of_birth",
+    "email",
+    "phone",
+    "learner_name",
+    "name_of_learner",
 }
 
 KPIS: tuple[str, ...] = (
-    "employer_engagement", "employer_cofunding", "learner_dropout", "new_skills",
-    "guaranteed_interview", "career_progression", "referral",
+    "employer_engagement",
+    "employer_cofunding",
+    "learner_dropout",
+    "new_skills",
+    "guaranteed_interview",
+    "career_progression",
+    "referral",
 )
 STATUSES: tuple[str, ...] = (
-    "not_due", "on_track", "at_risk", "off_track", "met", "not_met", "no_data", "reported",
+    "not_due",
+    "on_track",
+    "at_risk",
+    "off_track",
+    "met",
+    "not_met",
+    "no_data",
+    "reported",
 )
 
 # Validated frames carry this extra column: "learners.csv:14" (file or sheet, and row).

@@ -27,8 +27,9 @@ from kpitools.returns.validate import validate_many
 log = logging.getLogger(__name__)
 
 
-def validate_return(folder: Path, files: ProviderFiles, *,
-                    provider_id: str | None = None) -> ProviderReturn:
+def validate_return(
+    folder: Path, files: ProviderFiles, *, provider_id: str | None = None
+) -> ProviderReturn:
     """Validate the tables read from one provider folder.
 
     Args:
@@ -76,19 +77,28 @@ def validate_returns(
             errors[i] = error
     valid = [i for i in range(len(returns)) if i not in errors]
     validated = dict(zip(valid, validate_many([returns[i][1].tables for i in valid]), strict=True))
-    return [errors[i] if i in errors else _provider_return(*returns[i], *validated[i])
-            for i in range(len(returns))]
+    return [
+        errors[i] if i in errors else _provider_return(*returns[i], *validated[i])
+        for i in range(len(returns))
+    ]
 
 
-def _provider_return(folder: Path, files: ProviderFiles, provider_id: str | None,
-                     tables: dict[str, pd.DataFrame], rejected: pd.DataFrame,
-                     counts: dict[str, TableCount]) -> ProviderReturn:
+def _provider_return(
+    folder: Path,
+    files: ProviderFiles,
+    provider_id: str | None,
+    tables: dict[str, pd.DataFrame],
+    rejected: pd.DataFrame,
+    counts: dict[str, TableCount],
+) -> ProviderReturn:
     """The validated return of one folder, with its warnings and provider id."""
     warnings = list(files.warnings)
     not_supplied = _not_supplied(files)
-    warnings += [f"{where} not supplied: the KPIs and checks that need the {name} table are "
-                 "no_data or not checked (a file with a header and no rows is an empty table)"
-                 for name, where in not_supplied.items()]
+    warnings += [
+        f"{where} not supplied: the KPIs and checks that need the {name} table are "
+        "no_data or not checked (a file with a header and no rows is an empty table)"
+        for name, where in not_supplied.items()
+    ]
     chosen_id = _provider_id(folder, tables["provider"], provider_id, warnings)
     for count in counts.values():
         log.info(
@@ -136,8 +146,9 @@ def _require_tables(folder: Path, files: ProviderFiles) -> None:
     for name, table in TABLES.items():
         if not table.required_table or name in raw_tables:
             continue
-        raise FileLevelError(f"required table {name!r} is absent (expected {_expected(name, form)})",
-                             path=folder)
+        raise FileLevelError(
+            f"required table {name!r} is absent (expected {_expected(name, form)})", path=folder
+        )
     provider = raw_tables["provider"]
     if not len(provider):
         # Without its one row the return names no provider and no UKPRN: nothing to audit.

@@ -31,8 +31,9 @@ SCOPE = "\x1f"
 _SCOPED = re.compile(r"[A-Za-z0-9_-]{1,40}\x1f")
 
 SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(c.name for c in table.columns
-                if c.kind in ("id", "idlist") and c.name != "provider_id")
+    name: tuple(
+        c.name for c in table.columns if c.kind in ("id", "idlist") and c.name != "provider_id"
+    )
     for name, table in TABLES.items()
 }
 """The columns of each contract table holding the provider's own identifiers."""
@@ -66,13 +67,19 @@ def unscoped(text: str) -> str:
 
 def unscoped_finding(finding: Finding) -> Finding:
     """A finding on a period's stacked tables as its provider's own: no scope in its text."""
-    return replace(finding, entity=unscoped(finding.entity), source=unscoped(finding.source),
-                   message=unscoped(finding.message), bootcamp_id=unscoped(finding.bootcamp_id))
+    return replace(
+        finding,
+        entity=unscoped(finding.entity),
+        source=unscoped(finding.source),
+        message=unscoped(finding.message),
+        bootcamp_id=unscoped(finding.bootcamp_id),
+    )
 
 
 _StackKey = tuple[str, tuple[str, ...], tuple[int, ...]]
 _shared: ContextVar[dict[_StackKey, tuple[list[pd.DataFrame], pd.DataFrame]] | None] = ContextVar(
-    "shared_stacks", default=None)
+    "shared_stacks", default=None
+)
 
 
 @contextlib.contextmanager
@@ -95,8 +102,9 @@ def shared_stacks() -> Iterator[None]:
         _shared.reset(token)
 
 
-def stacked_tables(tables: Mapping[str, Mapping[str, pd.DataFrame]],
-                   names: Iterable[str] = tuple(TABLES)) -> dict[str, pd.DataFrame]:
+def stacked_tables(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]], names: Iterable[str] = tuple(TABLES)
+) -> dict[str, pd.DataFrame]:
     """One frame per contract table holding every provider's rows, identifiers scoped
     (built once for the same frames within :func:`shared_stacks`).
 
@@ -129,8 +137,14 @@ def _stacked(providers: tuple[str, ...], name: str, frames: list[pd.DataFrame]) 
     whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
     prefix = np.repeat(prefixes, [len(frame) for frame in frames])
-    scoped = {column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
-              for column in SCOPED_COLUMNS[name]} if len(whole) and prefix.any() else {}
+    scoped = (
+        {
+            column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)
+            for column in SCOPED_COLUMNS[name]
+        }
+        if len(whole) and prefix.any()
+        else {}
+    )
     return whole.assign(**scoped) if scoped else whole
 
 
@@ -149,8 +163,10 @@ def _scoped_column(column: pd.Series, prefix: np.ndarray, listed: bool) -> pd.Se
     known = pd.notna(values)
     scoped = values.copy()
     if listed:
-        scoped[known] = [p + v.replace(";", ";" + p)
-                         for p, v in zip(prefix[known].tolist(), values[known].tolist(), strict=True)]
+        scoped[known] = [
+            p + v.replace(";", ";" + p)
+            for p, v in zip(prefix[known].tolist(), values[known].tolist(), strict=True)
+        ]
     else:
         scoped[known] = prefix[known] + values[known]
     return pd.Series(scoped, index=column.index, dtype=object)

@@ -43,6 +43,7 @@ _UTF8_MULTIBYTE = re.compile(
     rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
 
+
 def _empty_problems_template() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     return frame.astype({"position": "int64"})
@@ -102,8 +103,13 @@ class RawTable:
     def cells(self) -> pd.DataFrame:
         """The cells as a frame: one ``object`` column per contract column found,
         positions 0..n-1 (over :attr:`grid`, not a copy)."""
-        return pd.DataFrame(self.grid, columns=list(self.columns),
-                            index=pd.RangeIndex(len(self.grid)), dtype=object, copy=False)
+        return pd.DataFrame(
+            self.grid,
+            columns=list(self.columns),
+            index=pd.RangeIndex(len(self.grid)),
+            dtype=object,
+            copy=False,
+        )
 
     def source(self) -> pd.Series:
         """``label:row`` for every row, e.g. ``learners.csv:14``."""
@@ -112,17 +118,35 @@ class RawTable:
     @classmethod
     def empty(cls, table: str, label: str | None = None) -> RawTable:
         """A table that is absent: no rows, no columns."""
-        return cls(table, label or f"{table}.csv", np.empty((0, 0), dtype=object), (),
-                   np.zeros(0, dtype=np.int64))
+        return cls(
+            table,
+            label or f"{table}.csv",
+            np.empty((0, 0), dtype=object),
+            (),
+            np.zeros(0, dtype=np.int64),
+        )
 
     @classmethod
-    def of_frame(cls, table: str, label: str, cells: pd.DataFrame, rows: Sequence[int],
-                 problems: pd.DataFrame | None = None, row_word: str = "line") -> RawTable:
+    def of_frame(
+        cls,
+        table: str,
+        label: str,
+        cells: pd.DataFrame,
+        rows: Sequence[int],
+        problems: pd.DataFrame | None = None,
+        row_word: str = "line",
+    ) -> RawTable:
         """A table whose cells are given as a frame (text cells, one column per
         contract column), ``rows`` numbering them."""
-        return cls(table, label, cells.to_numpy(dtype=object), tuple(cells.columns),
-                   np.asarray(rows, dtype=np.int64),
-                   empty_problems() if problems is None else problems, row_word)
+        return cls(
+            table,
+            label,
+            cells.to_numpy(dtype=object),
+            tuple(cells.columns),
+            np.asarray(rows, dtype=np.int64),
+            empty_problems() if problems is None else problems,
+            row_word,
+        )
 
     @classmethod
     def from_records(
@@ -200,8 +224,15 @@ def csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]]
     names, header_warnings = match_header(records[filled[0]], TABLES[table], label)
     body = filled[1:]
     rows = [lines[i] for i in body]
-    raw = build_raw_table(table, label, names, [records[i] for i in body], rows, "line",
-                          long_cells=_may_hold_long_cells(text, lines))
+    raw = build_raw_table(
+        table,
+        label,
+        names,
+        [records[i] for i in body],
+        rows,
+        "line",
+        long_cells=_may_hold_long_cells(text, lines),
+    )
     return raw, warnings + header_warnings
 
 
@@ -306,9 +337,13 @@ def build_raw_table(
         grid[:] = padded
     kept = [i for i, name in enumerate(names) if name]
     return RawTable(
-        table, label, grid if len(kept) == width else grid[:, kept],
-        tuple(names[i] for i in kept), np.asarray(rows, dtype=np.int64),
-        problems_frame(problems), row_word,
+        table,
+        label,
+        grid if len(kept) == width else grid[:, kept],
+        tuple(names[i] for i in kept),
+        np.asarray(rows, dtype=np.int64),
+        problems_frame(problems),
+        row_word,
     )
 
 
@@ -351,7 +386,8 @@ def _width_problems(
         )
     extra = [  # a cell over the limit is not kept here either, only its size
         f if len(f) <= MAX_CELL_CHARS else f"({len(f):,} characters)"
-        for f in fields[width:] if f.strip()
+        for f in fields[width:]
+        if f.strip()
     ]
     if extra:
         problems.append(

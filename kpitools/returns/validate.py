@@ -88,17 +88,28 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
         read = np.diff(stack.starts)
         rejected = np.bincount(stack.group[bad_positions], minlength=len(raws))
         kept_starts = np.concatenate([[0], np.cumsum(read - rejected)]).tolist()
-        for g, (count_read, count_rejected) in enumerate(zip(read.tolist(), rejected.tolist(),
-                                                              strict=True)):
-            tables[g][name] = (whole if len(raws) == 1
-                               else renumbered(whole.iloc[kept_starts[g]:kept_starts[g + 1]]))
-            counts[g][name] = TableCount(name, count_read, count_read - count_rejected, count_rejected)
+        for g, (count_read, count_rejected) in enumerate(
+            zip(read.tolist(), rejected.tolist(), strict=True)
+        ):
+            tables[g][name] = (
+                whole
+                if len(raws) == 1
+                else renumbered(whole.iloc[kept_starts[g] : kept_starts[g + 1]])
+            )
+            counts[g][name] = TableCount(
+                name, count_read, count_read - count_rejected, count_rejected
+            )
         if len(problems):
             for g, part in _rejected_rows(name, stack, problems):
                 rejected_parts[g].append(part)
     return [
-        (tables[g], _rejected_frame(rejected_parts[g]) if rejected_parts[g]
-         else _EMPTY_REJECTED.copy(deep=False), counts[g])
+        (
+            tables[g],
+            _rejected_frame(rejected_parts[g])
+            if rejected_parts[g]
+            else _EMPTY_REJECTED.copy(deep=False),
+            counts[g],
+        )
         for g in range(len(raws))
     ]
 
@@ -176,9 +187,12 @@ def _rejected_rows(
     """Problems as rejected-rows entries (table, source, column, value, reason, rule),
     for each return that has some."""
     positions = problems["position"].to_numpy(dtype=np.int64)  # ascending
-    sources = [f"{stack.labels[g]}:{row}"
-               for g, row in zip(stack.group[positions].tolist(), stack.rows[positions].tolist(),
-                                 strict=True)]
+    sources = [
+        f"{stack.labels[g]}:{row}"
+        for g, row in zip(
+            stack.group[positions].tolist(), stack.rows[positions].tolist(), strict=True
+        )
+    ]
     columns = {
         "table": np.full(len(positions), name, dtype=object),
         "source": _objects(sources),
@@ -218,8 +232,12 @@ def check_rows(
         ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
         the problems as position, column, value, reason, rule.
     """
-    return _check_stack(table, RawStack.of(table, [raw]), accepted=accepted,
-                        supplied=None if supplied is None else [supplied])
+    return _check_stack(
+        table,
+        RawStack.of(table, [raw]),
+        accepted=accepted,
+        supplied=None if supplied is None else [supplied],
+    )
 
 
 def _check_stack(
@@ -250,8 +268,9 @@ def _check_stack(
     _table_problems(table, stack, typed, problems)
     if accepted is not None:
         for reference in table.references:
-            _reference_problems(table, reference, stack, typed, blanks, accepted, problems,
-                                supplied)
+            _reference_problems(
+                table, reference, stack, typed, blanks, accepted, problems, supplied
+            )
     return frame, problems.frame()
 
 

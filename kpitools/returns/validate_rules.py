@@ -63,11 +63,16 @@ class RawStack:
         grids = [(raw.grid, {name: i for i, name in enumerate(raw.columns)}) for raw in raws]
         cells = {}
         for name in table.column_names:
-            parts = [grid[:, where[name]] if name in where else np.full(len(grid), "", dtype=object)
-                     for grid, where in grids]
+            parts = [
+                grid[:, where[name]] if name in where else np.full(len(grid), "", dtype=object)
+                for grid, where in grids
+            ]
             cells[name] = parts[0] if len(parts) == 1 else _concatenated(parts)
-        problems = [raw.problems.assign(position=raw.problems["position"] + start)
-                    for raw, start in zip(raws, starts.tolist(), strict=False) if len(raw.problems)]
+        problems = [
+            raw.problems.assign(position=raw.problems["position"] + start)
+            for raw, start in zip(raws, starts.tolist(), strict=False)
+            if len(raw.problems)
+        ]
         return cls(
             cells=cells,
             rows=_concatenated([raw.rows for raw in raws], np.int64),
@@ -82,8 +87,9 @@ class RawStack:
         """``label:row`` for every position, e.g. ``learners.csv:14``."""
         rows = self.rows.tolist()
         sources: list[str] = []
-        for label, start, stop in zip(self.labels, self.starts[:-1].tolist(),
-                                      self.starts[1:].tolist(), strict=True):
+        for label, start, stop in zip(
+            self.labels, self.starts[:-1].tolist(), self.starts[1:].tolist(), strict=True
+        ):
             sources += [f"{label}:{row}" for row in rows[start:stop]]
         return _objects(sources)
 
@@ -156,8 +162,9 @@ def _table_problems(
         later = np.flatnonzero(np.arange(len(stack)) != first)
         reasons = [
             f"the provider table holds one provider, already given on {stack.row_words[g]} {row}"
-            for g, row in zip(stack.group[later].tolist(), stack.rows[first[later]].tolist(),
-                              strict=True)
+            for g, row in zip(
+                stack.group[later].tolist(), stack.rows[first[later]].tolist(), strict=True
+            )
         ]
         problems.add("provider_id", later, reasons, "DUP-KEY")
     elif table.key:
@@ -168,9 +175,12 @@ def _duplicate_keys(
     key: tuple[str, ...], stack: RawStack, typed: Mapping[str, Any], problems: _Problems
 ) -> None:
     """Later rows with the key of an earlier row of the same return (the first is kept)."""
-    column_codes = [pd.factorize(np.asarray(typed[c], dtype=object), use_na_sentinel=True)[0]
-                    for c in key]
-    complete = np.logical_and.reduce([codes >= 0 for codes in column_codes])  # else never a duplicate
+    column_codes = [
+        pd.factorize(np.asarray(typed[c], dtype=object), use_na_sentinel=True)[0] for c in key
+    ]
+    complete = np.logical_and.reduce(
+        [codes >= 0 for codes in column_codes]
+    )  # else never a duplicate
     positions = np.flatnonzero(complete)
     codes = _tuple_codes([stack.group[positions], *(c[positions] for c in column_codes)])
     repeated = pd.Series(codes).duplicated(keep="first").to_numpy(dtype=bool)
@@ -180,8 +190,10 @@ def _duplicate_keys(
     first_of_code[codes[::-1]] = positions[::-1]  # the earliest position writes last
     duplicates = positions[repeated]
     first_rows = stack.rows[first_of_code[codes[repeated]]].tolist()
-    reasons = [f"same {', '.join(key)} as {stack.row_words[g]} {row}"
-               for g, row in zip(stack.group[duplicates].tolist(), first_rows, strict=True)]
+    reasons = [
+        f"same {', '.join(key)} as {stack.row_words[g]} {row}"
+        for g, row in zip(stack.group[duplicates].tolist(), first_rows, strict=True)
+    ]
     problems.add(key[0], duplicates, reasons, "DUP-KEY")
 
 
@@ -224,20 +236,25 @@ def _reference_problems(
         found = np.zeros(rows, dtype=bool)
     else:
         target_groups = getattr(accepted, "groups", {}).get(
-            reference.table, np.zeros(len(target), dtype=np.int64))
+            reference.table, np.zeros(len(target), dtype=np.int64)
+        )
         # both sides coded together: a row is found when its (return, key) is a target's
         keys = [np.concatenate([target_groups, stack.group])]
-        keys += [np.concatenate([target[t].to_numpy(dtype=object), np.asarray(typed[c], dtype=object)])
-                 for c, t in zip(columns, reference.target_columns, strict=True)]
+        keys += [
+            np.concatenate([target[t].to_numpy(dtype=object), np.asarray(typed[c], dtype=object)])
+            for c, t in zip(columns, reference.target_columns, strict=True)
+        ]
         codes = _tuple_codes(keys)
-        found = np.isin(codes[len(target):], codes[:len(target)])
+        found = np.isin(codes[len(target) :], codes[: len(target)])
     missing = np.flatnonzero(applies & ~blank & ~found)
     # The reason names columns, not values: the value column holds the value, and a
     # reason is shown as it is wherever the identity rule shows the row (kpitools.privacy.naming).
     named = " / ".join(reference.target_columns)
-    reason = (f"no accepted row of {reference.table} has this {named}"
-              if columns == list(reference.target_columns)
-              else f"no accepted row of {reference.table} has this {' / '.join(columns)} as {named}")
+    reason = (
+        f"no accepted row of {reference.table} has this {named}"
+        if columns == list(reference.target_columns)
+        else f"no accepted row of {reference.table} has this {' / '.join(columns)} as {named}"
+    )
     problems.add(columns[0], missing, reason, reference.rule)
     already_required = all(table.column(c).required for c in columns)
     if not reference.optional and not already_required:

@@ -31,8 +31,15 @@ MAX_SHEET_ROWS = 100_000  # the highest row number in a sheet
 MAX_SHEET_COLUMNS = 100  # the highest column in a sheet (CV)
 
 # What zipfile and lxml raise for a damaged, encrypted or oddly compressed member.
-_BROKEN_ZIP_OR_XML = (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError,
-                      NotImplementedError, RuntimeError, ValueError)
+_BROKEN_ZIP_OR_XML = (
+    etree.XMLSyntaxError,
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
 _SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)$")
 
@@ -93,11 +100,17 @@ def check_workbook_limits(path: Path) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_XLSX_MEMBERS:
-            _refuse(path, f"{len(members):,} parts in the file", MAX_XLSX_MEMBERS, "MAX_XLSX_MEMBERS")
+            _refuse(
+                path, f"{len(members):,} parts in the file", MAX_XLSX_MEMBERS, "MAX_XLSX_MEMBERS"
+            )
         size = sum(member.file_size for member in members)
         if size > MAX_XLSX_UNCOMPRESSED_BYTES:
-            _refuse(path, f"{size:,} bytes uncompressed", MAX_XLSX_UNCOMPRESSED_BYTES,
-                    "MAX_XLSX_UNCOMPRESSED_BYTES")
+            _refuse(
+                path,
+                f"{size:,} bytes uncompressed",
+                MAX_XLSX_UNCOMPRESSED_BYTES,
+                "MAX_XLSX_UNCOMPRESSED_BYTES",
+            )
         for member in members:
             name = member.filename.lower()
             if name.endswith("sharedstrings.xml"):
@@ -114,14 +127,21 @@ def _refuse(path: Path, found: str, limit: int, name: str) -> None:
     )
 
 
-def _elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str, path: Path) -> Iterator[Any]:
+def _elements(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str, path: Path
+) -> Iterator[Any]:
     """Each ``tag`` element of one member as it ends, streamed and hardened like the ILR
     reader; freed (with the siblings already seen) once the caller moves on, so memory
     stays flat. A damaged member is a :class:`FileLevelError` naming it."""
     try:
         for _, element in etree.iterparse(
-            archive.open(member), events=("end",), tag=_SPREADSHEET_NS + tag,
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            archive.open(member),
+            events=("end",),
+            tag=_SPREADSHEET_NS + tag,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
         ):
             yield element
             element.clear()
@@ -137,8 +157,12 @@ def _elements(archive: zipfile.ZipFile, member: zipfile.ZipInfo, tag: str, path:
 def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
     for count, _ in enumerate(_elements(archive, member, "si", path), start=1):
         if count > MAX_SHARED_STRINGS:
-            _refuse(path, f"more than {MAX_SHARED_STRINGS:,} shared strings",
-                    MAX_SHARED_STRINGS, "MAX_SHARED_STRINGS")
+            _refuse(
+                path,
+                f"more than {MAX_SHARED_STRINGS:,} shared strings",
+                MAX_SHARED_STRINGS,
+                "MAX_SHARED_STRINGS",
+            )
 
 
 def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
@@ -152,8 +176,12 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path:
         if rows > MAX_SHEET_ROWS:
             _refuse(path, f"{where} reaches row {rows:,}", MAX_SHEET_ROWS, "MAX_SHEET_ROWS")
         if columns > MAX_SHEET_COLUMNS:
-            _refuse(path, f"{where} row {rows:,} reaches column {columns:,}",
-                    MAX_SHEET_COLUMNS, "MAX_SHEET_COLUMNS")
+            _refuse(
+                path,
+                f"{where} row {rows:,} reaches column {columns:,}",
+                MAX_SHEET_COLUMNS,
+                "MAX_SHEET_COLUMNS",
+            )
 
 
 def _int(text: str | None) -> int:
@@ -263,7 +291,8 @@ def _use_cached_values(
         shown = (
             "no cached value, so it is blank"
             if value is None
-            else "its cached value is used" if personal
+            else "its cached value is used"
+            if personal
             else f"its cached value {records[position][index]!r} is used"
         )
         held = "a formula" if personal else f"the formula {formula!r}"

@@ -26,15 +26,21 @@ from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.sampling import stage_population
 
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-180", 91, 180),
+    ("0-30", 0, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("91-180", 91, 180),
     (">180", 181, None),
 )
 INVALID = "invalid date"
 NOT_YET_DUE = "not yet due"
 NOT_CONTACTED = "not contacted"
 BUCKET_ORDER = (NOT_YET_DUE, NOT_CONTACTED, *(b[0] for b in BUCKETS), INVALID)
-AGEING_WORKLISTS = ("ageing_awaiting_outcome", "ageing_unreached_employers",
-                    "ageing_unreported_withdrawals")
+AGEING_WORKLISTS = (
+    "ageing_awaiting_outcome",
+    "ageing_unreached_employers",
+    "ageing_unreported_withdrawals",
+)
 """The ageing worklists' names in ``ProviderAudit.worklists``, in their order."""
 
 
@@ -66,12 +72,14 @@ def _days(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.days
 
 
-def _by_provider(frame: pd.DataFrame, owner: np.ndarray, column: str, *,
-                 ascending: bool) -> tuple[pd.DataFrame, np.ndarray]:
+def _by_provider(
+    frame: pd.DataFrame, owner: np.ndarray, column: str, *, ascending: bool
+) -> tuple[pd.DataFrame, np.ndarray]:
     """``frame`` sorted provider by provider, by ``column`` within each (a stable sort:
     ties keep their order), index 0..n-1; with each row's provider."""
     ordered = frame.assign(_owner=owner).sort_values(
-        ["_owner", column], ascending=[True, ascending], kind="stable")
+        ["_owner", column], ascending=[True, ascending], kind="stable"
+    )
     return ordered.drop(columns="_owner").reset_index(drop=True), ordered["_owner"].to_numpy()
 
 
@@ -84,8 +92,9 @@ def awaiting_outcome(
     ``rules.outcome_window_months`` calendar months (the career-progression window).
     A completion after ``as_of`` or before the start is ``invalid date``.
     """
-    period = PeriodTables.from_tables({"": {"learners": learners, "outcomes": outcomes}}, as_of,
-                                      measured=False)
+    period = PeriodTables.from_tables(
+        {"": {"learners": learners, "outcomes": outcomes}}, as_of, measured=False
+    )
     return _awaiting_outcome(period, rules)[0]
 
 
@@ -100,26 +109,32 @@ def _awaiting_outcome(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame,
     waiting = completers[open_items]
     owner = period.owners["learners"][done][open_items]
     days = _days(cutoff, waiting["completion_date"])
-    invalid = ((waiting["completion_date"] > cutoff)
-               | (waiting["completion_date"] < waiting["start_date"])).to_numpy(dtype=bool)
+    invalid = (
+        (waiting["completion_date"] > cutoff) | (waiting["completion_date"] < waiting["start_date"])
+    ).to_numpy(dtype=bool)
     closes = add_months_series(waiting["completion_date"], rules.outcome_window_months)
     learner_ref = period.local(waiting["learner_ref"], owner)
     buckets = np.where(invalid, INVALID, np.array(age_buckets(days), dtype=object))
-    frame = pd.DataFrame({
-        "entity": "learner:" + learner_ref.astype(object),
-        "learner_ref": learner_ref, "bootcamp_id": period.local(waiting["bootcamp_id"], owner),
-        "learner_type": waiting["learner_type"], "completion_date": waiting["completion_date"],
-        "window_closes": closes, "days_since_completion": days.astype("Int64"),
-        "days_to_window_close": _days(closes, pd.Series(cutoff, index=waiting.index)).astype("Int64"),
-        "bucket": pd.Series(buckets, index=waiting.index, dtype="str"),
-        "source": waiting["source"],
-    })
+    frame = pd.DataFrame(
+        {
+            "entity": "learner:" + learner_ref.astype(object),
+            "learner_ref": learner_ref,
+            "bootcamp_id": period.local(waiting["bootcamp_id"], owner),
+            "learner_type": waiting["learner_type"],
+            "completion_date": waiting["completion_date"],
+            "window_closes": closes,
+            "days_since_completion": days.astype("Int64"),
+            "days_to_window_close": _days(closes, pd.Series(cutoff, index=waiting.index)).astype(
+                "Int64"
+            ),
+            "bucket": pd.Series(buckets, index=waiting.index, dtype="str"),
+            "source": waiting["source"],
+        }
+    )
     return _by_provider(frame, owner, "days_since_completion", ascending=False)
 
 
-def unreached_employers(
-    provider: ProviderReturn, *, as_of: date, rules: Rules
-) -> pd.DataFrame:
+def unreached_employers(provider: ProviderReturn, *, as_of: date, rules: Rules) -> pd.DataFrame:
     """Employers not reached in an engagement stage, by attempts made.
 
     The population is every (employer, stage) being monitored at ``as_of`` (see
@@ -130,55 +145,95 @@ def unreached_employers(
     ``rules.unreachable_attempts`` attempts (EE-UNREACHABLE-3).
     """
     returns = {provider.provider_id: provider}
-    return _unreached_employers(PeriodTables.of(returns, as_of),
-                                PeriodTables.of(returns, as_of, as_returned=True), rules)[0]
+    return _unreached_employers(
+        PeriodTables.of(returns, as_of), PeriodTables.of(returns, as_of, as_returned=True), rules
+    )[0]
 
 
-_UNREACHED_COLUMNS = ("entity", "employer_id", "stage", "attempts", "first_attempt",
-                      "last_attempt", "days_since_first_attempt", "bucket", "escalate", "source")
+_UNREACHED_COLUMNS = (
+    "entity",
+    "employer_id",
+    "stage",
+    "attempts",
+    "first_attempt",
+    "last_attempt",
+    "days_since_first_attempt",
+    "bucket",
+    "escalate",
+    "source",
+)
 
 
-def _unreached_employers(measured: PeriodTables, returned: PeriodTables,
-                         rules: Rules) -> tuple[pd.DataFrame, np.ndarray]:
+def _unreached_employers(
+    measured: PeriodTables, returned: PeriodTables, rules: Rules
+) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`unreached_employers` of every provider: the population from the
     ``measured`` tables, the attempts from the tables as ``returned``."""
     cutoff = pd.Timestamp(returned.as_of)
     contacts = returned.tables["employer_contacts"]
     stages, stage_owner = stage_population(measured)
-    pairs = pd.concat([stages[["employer_id", "stage"]],
-                       contacts[["employer_id", "stage"]].astype(object)], ignore_index=True)
+    pairs = pd.concat(
+        [stages[["employer_id", "stage"]], contacts[["employer_id", "stage"]].astype(object)],
+        ignore_index=True,
+    )
     owner = np.concatenate([stage_owner, returned.owners["employer_contacts"]]).astype(int)
     first = ~pairs.assign(_owner=owner).duplicated().to_numpy()
     pairs, owner = pairs[first].reset_index(drop=True), owner[first]
     attempts = _attempts_by_pair(contacts, cutoff)
     at = {key: i for i, key in enumerate(attempts.index.tolist())}
     # a pair without a contact row takes the last row: never contacted
-    found = [at.get(key, -1)
-             for key in zip(pairs["employer_id"].tolist(), pairs["stage"].tolist(), strict=True)]
-    seen = pd.concat([attempts.reset_index(drop=True), _NEVER_CONTACTED], ignore_index=True).iloc[found]
+    found = [
+        at.get(key, -1)
+        for key in zip(pairs["employer_id"].tolist(), pairs["stage"].tolist(), strict=True)
+    ]
+    seen = pd.concat([attempts.reset_index(drop=True), _NEVER_CONTACTED], ignore_index=True).iloc[
+        found
+    ]
     keep = ~seen["reached"].to_numpy(dtype=bool)
-    pairs, owner, seen = pairs[keep].reset_index(drop=True), owner[keep], seen[keep].reset_index(drop=True)
+    pairs, owner, seen = (
+        pairs[keep].reset_index(drop=True),
+        owner[keep],
+        seen[keep].reset_index(drop=True),
+    )
     count, late = seen["attempts"].to_numpy(dtype=int), seen["late"].to_numpy(dtype=bool)
     days = (cutoff - seen["first"]).dt.days.astype("Int64")
-    buckets = np.where(late, INVALID, np.where(days.isna().to_numpy(), NOT_CONTACTED,
-                                                np.array(age_buckets(days), dtype=object)))
+    buckets = np.where(
+        late,
+        INVALID,
+        np.where(days.isna().to_numpy(), NOT_CONTACTED, np.array(age_buckets(days), dtype=object)),
+    )
     employer_id = measured.local(pairs["employer_id"], owner)
-    frame = pd.DataFrame({
-        "entity": [f"employer:{e}" for e in employer_id.tolist()],
-        "employer_id": employer_id.tolist(), "stage": pairs["stage"].tolist(),
-        "attempts": count.tolist(), "first_attempt": seen["first"].tolist(),
-        "last_attempt": seen["last"].tolist(), "days_since_first_attempt": days.tolist(),
-        "bucket": buckets.tolist(), "escalate": (count >= rules.unreachable_attempts).tolist(),
-        "source": seen["source"].tolist(),
-    }, columns=list(_UNREACHED_COLUMNS))
+    frame = pd.DataFrame(
+        {
+            "entity": [f"employer:{e}" for e in employer_id.tolist()],
+            "employer_id": employer_id.tolist(),
+            "stage": pairs["stage"].tolist(),
+            "attempts": count.tolist(),
+            "first_attempt": seen["first"].tolist(),
+            "last_attempt": seen["last"].tolist(),
+            "days_since_first_attempt": days.tolist(),
+            "bucket": buckets.tolist(),
+            "escalate": (count >= rules.unreachable_attempts).tolist(),
+            "source": seen["source"].tolist(),
+        },
+        columns=list(_UNREACHED_COLUMNS),
+    )
     # typed as the values make them, also when there is no row
-    frame = frame.astype({"attempts": "int64", "days_since_first_attempt": "Int64",
-                          "escalate": bool, "first_attempt": "datetime64[ns]",
-                          "last_attempt": "datetime64[ns]",
-                          **{c: "str" for c in ("entity", "employer_id", "stage", "bucket", "source")}})
+    frame = frame.astype(
+        {
+            "attempts": "int64",
+            "days_since_first_attempt": "Int64",
+            "escalate": bool,
+            "first_attempt": "datetime64[ns]",
+            "last_attempt": "datetime64[ns]",
+            **{c: "str" for c in ("entity", "employer_id", "stage", "bucket", "source")},
+        }
+    )
     ordered = frame.assign(_owner=owner).sort_values(
-        ["_owner", "attempts", "employer_id", "stage"], ascending=[True, False, True, True],
-        kind="stable")
+        ["_owner", "attempts", "employer_id", "stage"],
+        ascending=[True, False, True, True],
+        kind="stable",
+    )
     return ordered.drop(columns="_owner").reset_index(drop=True), ordered["_owner"].to_numpy()
 
 
@@ -193,27 +248,43 @@ def _attempts_by_pair(contacts: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFr
     named = contacts[(contacts["employer_id"].notna() & contacts["stage"].notna()).to_numpy()]
     attempt = named["attempt_date"]
     done = (attempt.notna() & (attempt <= cutoff)).to_numpy()
-    frame = pd.DataFrame({
-        "employer_id": named["employer_id"].astype(object), "stage": named["stage"].astype(object),
-        "done": done, "when": attempt.where(done),
-        "reached": named["reached"].fillna(False).astype(bool).to_numpy() & done,
-        "late": (attempt.notna() & (attempt > cutoff)).to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "employer_id": named["employer_id"].astype(object),
+            "stage": named["stage"].astype(object),
+            "done": done,
+            "when": attempt.where(done),
+            "reached": named["reached"].fillna(False).astype(bool).to_numpy() & done,
+            "late": (attempt.notna() & (attempt > cutoff)).to_numpy(),
+        }
+    )
     grouped = frame.groupby(["employer_id", "stage"], sort=False)
-    stats = grouped.agg(attempts=("done", "sum"), first=("when", "min"), last=("when", "max"),
-                        reached=("reached", "any"), late=("late", "any"))
+    stats = grouped.agg(
+        attempts=("done", "sum"),
+        first=("when", "min"),
+        last=("when", "max"),
+        reached=("reached", "any"),
+        late=("late", "any"),
+    )
     group = grouped.ngroup().to_numpy()
     order = np.argsort(group, kind="stable")
     texts = named["source"].astype(str).to_numpy(dtype=object)[order].tolist()
     bounds = np.searchsorted(group[order], np.arange(len(stats) + 1)).tolist()
-    return stats.assign(source=["; ".join(texts[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)])
+    return stats.assign(
+        source=["; ".join(texts[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    )
 
 
-_NEVER_CONTACTED = pd.DataFrame({
-    "attempts": [0], "first": pd.Series([pd.NaT], dtype="datetime64[ns]"),
-    "last": pd.Series([pd.NaT], dtype="datetime64[ns]"), "reached": [False], "late": [False],
-    "source": [""],
-})
+_NEVER_CONTACTED = pd.DataFrame(
+    {
+        "attempts": [0],
+        "first": pd.Series([pd.NaT], dtype="datetime64[ns]"),
+        "last": pd.Series([pd.NaT], dtype="datetime64[ns]"),
+        "reached": [False],
+        "late": [False],
+        "source": [""],
+    }
+)
 
 
 def unreported_withdrawals(learners: pd.DataFrame, *, as_of: date, rules: Rules) -> pd.DataFrame:
@@ -239,31 +310,45 @@ def _unreported_withdrawals(period: PeriodTables, rules: Rules) -> tuple[pd.Data
     owner = period.owners["learners"][mine]
     due = add_months_series(open_items["withdrawal_date"], rules.withdrawal_report_months)
     late = _days(pd.Series(cutoff, index=open_items.index), due)
-    invalid = ((open_items["withdrawal_date"] > cutoff)
-               | (open_items["withdrawal_date"] < open_items["start_date"])).to_numpy(dtype=bool)
+    invalid = (
+        (open_items["withdrawal_date"] > cutoff)
+        | (open_items["withdrawal_date"] < open_items["start_date"])
+    ).to_numpy(dtype=bool)
     not_due = (late <= 0).to_numpy(dtype=bool, na_value=False)
-    buckets = np.where(invalid, INVALID, np.where(not_due, NOT_YET_DUE,
-                                                  np.array(age_buckets(late), dtype=object)))
+    buckets = np.where(
+        invalid, INVALID, np.where(not_due, NOT_YET_DUE, np.array(age_buckets(late), dtype=object))
+    )
     learner_ref = period.local(open_items["learner_ref"], owner)
-    frame = pd.DataFrame({
-        "entity": "learner:" + learner_ref.astype(object),
-        "learner_ref": learner_ref, "bootcamp_id": period.local(open_items["bootcamp_id"], owner),
-        "withdrawal_date": open_items["withdrawal_date"], "report_due": due,
-        "days_late": late.astype("Int64"),
-        "bucket": pd.Series(buckets, index=open_items.index, dtype="str"), "source": open_items["source"],
-    })
+    frame = pd.DataFrame(
+        {
+            "entity": "learner:" + learner_ref.astype(object),
+            "learner_ref": learner_ref,
+            "bootcamp_id": period.local(open_items["bootcamp_id"], owner),
+            "withdrawal_date": open_items["withdrawal_date"],
+            "report_due": due,
+            "days_late": late.astype("Int64"),
+            "bucket": pd.Series(buckets, index=open_items.index, dtype="str"),
+            "source": open_items["source"],
+        }
+    )
     return _by_provider(frame, owner, "days_late", ascending=False)
 
 
-def ageing_worklists(provider: ProviderReturn, *, as_of: date, rules: Rules) -> dict[str, pd.DataFrame]:
+def ageing_worklists(
+    provider: ProviderReturn, *, as_of: date, rules: Rules
+) -> dict[str, pd.DataFrame]:
     """The three ageing worklists of one return, named for ``ProviderAudit.worklists``."""
     returns = {provider.provider_id: provider}
-    return period_ageing(PeriodTables.of(returns, as_of), PeriodTables.of(returns, as_of, as_returned=True),
-                         rules=rules)[provider.provider_id]
+    return period_ageing(
+        PeriodTables.of(returns, as_of),
+        PeriodTables.of(returns, as_of, as_returned=True),
+        rules=rules,
+    )[provider.provider_id]
 
 
-def period_ageing(measured: PeriodTables, returned: PeriodTables, *,
-                  rules: Rules) -> dict[str, dict[str, pd.DataFrame]]:
+def period_ageing(
+    measured: PeriodTables, returned: PeriodTables, *, rules: Rules
+) -> dict[str, dict[str, pd.DataFrame]]:
     """:func:`ageing_worklists` of every provider at once: the ``returned`` tables (what
     is dated after ``as_of`` is aged ``invalid date``) and the employers' stages from the
     ``measured`` ones (:class:`~kpitools.worklists.period.PeriodTables` of the same returns).
@@ -271,11 +356,17 @@ def period_ageing(measured: PeriodTables, returned: PeriodTables, *,
     Returns:
         Per provider id, its three ageing worklists.
     """
-    lists = [returned.split(*_awaiting_outcome(returned, rules)),
-             returned.split(*_unreached_employers(measured, returned, rules)),
-             returned.split(*_unreported_withdrawals(returned, rules))]
-    return {provider: {name: split[provider] for name, split in zip(AGEING_WORKLISTS, lists, strict=True)}
-            for provider in returned.providers}
+    lists = [
+        returned.split(*_awaiting_outcome(returned, rules)),
+        returned.split(*_unreached_employers(measured, returned, rules)),
+        returned.split(*_unreported_withdrawals(returned, rules)),
+    ]
+    return {
+        provider: {
+            name: split[provider] for name, split in zip(AGEING_WORKLISTS, lists, strict=True)
+        }
+        for provider in returned.providers
+    }
 
 
 def bucket_counts(worklist: pd.DataFrame) -> pd.DataFrame:

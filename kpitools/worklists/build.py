@@ -60,8 +60,14 @@ def provider_worklists(
         no personal data.
     """
     key = provider.provider_id
-    return period_worklists({key: provider}, as_of=as_of, rules=rules, portfolio=portfolio,
-                            seeds=None if seed is None else {key: seed}, breach=breach)[key]
+    return period_worklists(
+        {key: provider},
+        as_of=as_of,
+        rules=rules,
+        portfolio=portfolio,
+        seeds=None if seed is None else {key: seed},
+        breach=breach,
+    )[key]
 
 
 def period_worklists(
@@ -88,8 +94,10 @@ def period_worklists(
         Per provider id (in the order given), its worklists as :func:`provider_worklists`
         names and orders them.
     """
-    chosen = {key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
-              for key, provider in returns.items()}
+    chosen = {
+        key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
+        for key, provider in returns.items()
+    }
     measured = PeriodTables.of(returns, as_of)
     seed_of = np.array([chosen[key] for key in measured.providers], dtype=np.int64)
     drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen)}
@@ -97,32 +105,49 @@ def period_worklists(
     owner = np.concatenate([sample.owner for sample in employers]).astype(int)
     samples = {
         # each provider's picks stage after stage (split keeps the order within a provider)
-        "sample_employers": measured.split(pd.concat(
-            [sample.worklist for sample in employers], ignore_index=True).assign(
-                sample_seed=seed_of[owner]), owner),
-        **{f"sample_{name}": measured.split(drawn[name].worklist.assign(
-            sample_seed=seed_of[drawn[name].owner]), drawn[name].owner)
-           for name in ("completers", "outcomes")},
+        "sample_employers": measured.split(
+            pd.concat([sample.worklist for sample in employers], ignore_index=True).assign(
+                sample_seed=seed_of[owner]
+            ),
+            owner,
+        ),
+        **{
+            f"sample_{name}": measured.split(
+                drawn[name].worklist.assign(sample_seed=seed_of[drawn[name].owner]),
+                drawn[name].owner,
+            )
+            for name in ("completers", "outcomes")
+        },
     }
     ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
     risk = period_breach_risk(measured, rules=rules, portfolio=portfolio) if breach else {}
     worklists = {}
     for key in returns:
-        worklists[key] = {**{name: split[key] for name, split in samples.items()}, **ageing[key],
-                          **({BREACH_RISK: risk[key]} if breach else {})}
+        worklists[key] = {
+            **{name: split[key] for name, split in samples.items()},
+            **ageing[key],
+            **({BREACH_RISK: risk[key]} if breach else {}),
+        }
     return worklists
 
 
-def with_breach_risk(worklists: Mapping[str, pd.DataFrame], risk: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def with_breach_risk(
+    worklists: Mapping[str, pd.DataFrame], risk: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     """``worklists`` with ``risk`` as their breach risk, in the place :func:`provider_worklists`
     gives it: where it already is, else right after the ageing lists (before any list
     added after provider_worklists', e.g. the ILR's)."""
     if BREACH_RISK in worklists:
         return {**worklists, BREACH_RISK: risk}
     names = list(worklists)
-    at = max((i + 1 for i, name in enumerate(names) if name in AGEING_WORKLISTS), default=len(names))
-    return {**{name: worklists[name] for name in names[:at]}, BREACH_RISK: risk,
-            **{name: worklists[name] for name in names[at:]}}
+    at = max(
+        (i + 1 for i, name in enumerate(names) if name in AGEING_WORKLISTS), default=len(names)
+    )
+    return {
+        **{name: worklists[name] for name in names[:at]},
+        BREACH_RISK: risk,
+        **{name: worklists[name] for name in names[at:]},
+    }
 
 
 def portfolio_breach_risk(

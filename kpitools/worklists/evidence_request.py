@@ -32,20 +32,37 @@ EVIDENCE_NEEDED: dict[str, tuple[str, str]] = {
     "RESTATED-PAYMENT-REMOVED": (PAYMENTS, "why the payment was removed since the previous return"),
     "INT-NONE": (INTERVIEWS, "evidence of an interview offer, or the employer's new-role evidence"),
     "INT-INVALID": (INTERVIEWS, "evidence of a valid interview offer (role type, skills match)"),
-    "M2-NO-EVIDENCE": (INTERVIEWS, "the evidence behind the completion (M2): interview offer, "
-                       "new-role evidence or self-employment plan"),
+    "M2-NO-EVIDENCE": (
+        INTERVIEWS,
+        "the evidence behind the completion (M2): interview offer, "
+        "new-role evidence or self-employment plan",
+    ),
     "DROP-LATE-REPORT": (WITHDRAWALS, "why the withdrawal was reported more than a month late"),
     "RESTATED-DISAPPEARED": (WITHDRAWALS, "why the learner is no longer in the return"),
-    "RESTATED-WITHDRAWAL-TO-COMPLETION": (WITHDRAWALS, "evidence of completion of a learner "
-                                          "reported as withdrawn last month"),
+    "RESTATED-WITHDRAWAL-TO-COMPLETION": (
+        WITHDRAWALS,
+        "evidence of completion of a learner reported as withdrawn last month",
+    ),
     "RESTATED-WITHDRAWAL-DATE": (WITHDRAWALS, "why the withdrawal date changed or was removed"),
-    "ILR-MISMATCH-WITHDRAWN": (WITHDRAWALS, "whether the learner withdrew: datasheet and ILR disagree"),
-    "ILR-MISMATCH-WITHDRAWAL-DATE": (WITHDRAWALS, "the withdrawal date: datasheet and ILR disagree"),
+    "ILR-MISMATCH-WITHDRAWN": (
+        WITHDRAWALS,
+        "whether the learner withdrew: datasheet and ILR disagree",
+    ),
+    "ILR-MISMATCH-WITHDRAWAL-DATE": (
+        WITHDRAWALS,
+        "the withdrawal date: datasheet and ILR disagree",
+    ),
     "REF-MISSING": (REFERRALS, "evidence of the referral to alternative opportunities"),
     "CP-INVALID-OUTCOME": (OUTCOMES, "evidence of a valid outcome inside the window"),
 }
 REQUEST_COLUMNS: tuple[str, ...] = (
-    "request", "what_is_needed", "learner_ref", "employer_id", "bootcamp_id", "source", "rule",
+    "request",
+    "what_is_needed",
+    "learner_ref",
+    "employer_id",
+    "bootcamp_id",
+    "source",
+    "rule",
     "exception_id",
 )
 
@@ -62,16 +79,24 @@ def evidence_request(exceptions: pd.DataFrame) -> pd.DataFrame:
         :data:`REQUEST_COLUMNS`, one row per exception whose rule asks for evidence,
         ordered by request (:data:`REQUEST_ORDER`), bootcamp and learner ref.
     """
-    wanted = exceptions.loc[exceptions["rule"].isin(list(EVIDENCE_NEEDED))] if len(exceptions) else exceptions
+    wanted = (
+        exceptions.loc[exceptions["rule"].isin(list(EVIDENCE_NEEDED))]
+        if len(exceptions)
+        else exceptions
+    )
     if wanted.empty:
         return pd.DataFrame(columns=list(REQUEST_COLUMNS))
     needs = wanted["rule"].map(EVIDENCE_NEEDED)
     kind_and_id = wanted["entity"].astype(str).str.partition(":")
     employer = kind_and_id[2].where(kind_and_id[0].eq("employer"), "")
     frame = wanted.assign(
-        request=needs.str[0], what_is_needed=needs.str[1], employer_id=employer,
+        request=needs.str[0],
+        what_is_needed=needs.str[1],
+        employer_id=employer,
         learner_ref=wanted["learner_ref"].fillna(""),
         order=needs.str[0].map({r: i for i, r in enumerate(REQUEST_ORDER)}),
     )
-    frame = frame.sort_values(["order", "bootcamp_id", "learner_ref", "employer_id", "rule"], kind="stable")
+    frame = frame.sort_values(
+        ["order", "bootcamp_id", "learner_ref", "employer_id", "rule"], kind="stable"
+    )
     return frame[list(REQUEST_COLUMNS)].reset_index(drop=True)

@@ -33,14 +33,39 @@ log = logging.getLogger(__name__)
 
 EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
 REGISTER_COLUMNS: tuple[str, ...] = (
-    "exception_id", "rule", "severity", "kpi", "bootcamp_id", "entity", "learner_ref",
-    "source", "message", "first_seen", "age_days", "change", "status", "owner", "response",
+    "exception_id",
+    "rule",
+    "severity",
+    "kpi",
+    "bootcamp_id",
+    "entity",
+    "learner_ref",
+    "source",
+    "message",
+    "first_seen",
+    "age_days",
+    "change",
+    "status",
+    "owner",
+    "response",
     "response_date",
 )
 FOLLOW_UP_STATUSES: tuple[str, ...] = ("open", "queried", "resolved", "accepted")
 RESOLVED_COLUMNS: tuple[str, ...] = (
-    "exception_id", "rule", "severity", "kpi", "bootcamp_id", "entity", "learner_ref",
-    "source", "message", "first_seen", "last_seen", "status", "owner", "response",
+    "exception_id",
+    "rule",
+    "severity",
+    "kpi",
+    "bootcamp_id",
+    "entity",
+    "learner_ref",
+    "source",
+    "message",
+    "first_seen",
+    "last_seen",
+    "status",
+    "owner",
+    "response",
     "response_date",
 )
 # What one exception is: a rule firing for an entity in a bootcamp (several findings of
@@ -84,13 +109,24 @@ def group_exceptions(findings: pd.DataFrame, provider_id: str) -> pd.DataFrame:
     columns = ["exception_id", *REGISTER_COLUMNS[1:9]]
     if findings.empty:
         return pd.DataFrame(columns=columns)
-    grouped = findings.groupby(list(IDENTITY), sort=False, dropna=False).agg(
-        severity=("severity", "first"), kpi=("kpi", "first"), entity=("entity", "first"),
-        learner_ref=("learner_ref", "first"), source=("source", _joined),
-        message=("message", _joined),
-    ).reset_index()
-    ids = [exception_id(provider_id, r, str(e), str(b)) for r, e, b in
-           zip(grouped["rule"], grouped["id_entity"], grouped["bootcamp_id"], strict=True)]
+    grouped = (
+        findings.groupby(list(IDENTITY), sort=False, dropna=False)
+        .agg(
+            severity=("severity", "first"),
+            kpi=("kpi", "first"),
+            entity=("entity", "first"),
+            learner_ref=("learner_ref", "first"),
+            source=("source", _joined),
+            message=("message", _joined),
+        )
+        .reset_index()
+    )
+    ids = [
+        exception_id(provider_id, r, str(e), str(b))
+        for r, e, b in zip(
+            grouped["rule"], grouped["id_entity"], grouped["bootcamp_id"], strict=True
+        )
+    ]
     return grouped.assign(exception_id=ids)[columns]
 
 
@@ -140,18 +176,25 @@ def follow_up(
     notes: list[str] = []
     before = _previous_rows(previous)
     if previous is None:
-        notes.append(f"no previous register at {previous_where}: every exception is new"
-                     if previous_where else "no previous register: every exception is new")
+        notes.append(
+            f"no previous register at {previous_where}: every exception is new"
+            if previous_where
+            else "no previous register: every exception is new"
+        )
     known = current["exception_id"].isin(before.index)
     carried = before.reindex(current["exception_id"])
     first_seen = [
         _first_seen(value, as_of) if was_known else as_of
         for value, was_known in zip(carried["first_seen"], known, strict=True)
     ]
-    bad_dates = sum(k and to_date(v) is None for v, k in zip(carried["first_seen"], known, strict=True))
+    bad_dates = sum(
+        k and to_date(v) is None for v, k in zip(carried["first_seen"], known, strict=True)
+    )
     if bad_dates:
-        notes.append(f"{bad_dates} first_seen value(s) of the previous register were not dates: "
-                     f"counted from {as_of.isoformat()}")
+        notes.append(
+            f"{bad_dates} first_seen value(s) of the previous register were not dates: "
+            f"counted from {as_of.isoformat()}"
+        )
     status = carried["status"].where(carried["status"].map(_filled), "open")
     exceptions = current.assign(
         first_seen=first_seen,
@@ -163,15 +206,24 @@ def follow_up(
         response_date=carried["response_date"].to_numpy(),
     )[list(REGISTER_COLUMNS)]
     gone = before.loc[~before.index.isin(current["exception_id"])]
-    resolved = gone.reset_index().assign(last_seen=previous_period).reindex(columns=list(RESOLVED_COLUMNS))
+    resolved = (
+        gone.reset_index().assign(last_seen=previous_period).reindex(columns=list(RESOLVED_COLUMNS))
+    )
     return FollowUp(
-        exceptions=_most_severe_first(exceptions), resolved=resolved.reset_index(drop=True),
-        previous=previous_where, previous_found=previous is not None, notes=tuple(notes),
+        exceptions=_most_severe_first(exceptions),
+        resolved=resolved.reset_index(drop=True),
+        previous=previous_where,
+        previous_found=previous is not None,
+        notes=tuple(notes),
     )
 
 
 def _filled(value: object) -> bool:
-    return isinstance(value, str | date | int | float) and not pd.isna(value) and str(value).strip() != ""
+    return (
+        isinstance(value, str | date | int | float)
+        and not pd.isna(value)
+        and str(value).strip() != ""
+    )
 
 
 def _first_seen(value: object, as_of: date) -> date:
@@ -213,16 +265,23 @@ def read_register(path: str | Path) -> pd.DataFrame:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken file
-        raise PackError(f"not a readable Excel workbook ({type(error).__name__})", path=path) from None
+        raise PackError(
+            f"not a readable Excel workbook ({type(error).__name__})", path=path
+        ) from None
     try:
         if EXCEPTIONS_SHEET not in book.sheetnames:
-            raise PackError(f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path)
+            raise PackError(
+                f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path
+            )
         rows = book[EXCEPTIONS_SHEET].iter_rows(values_only=True)
         header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
         if "exception_id" not in header:
             raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
-        records = [list(r) + [None] * (len(header) - len(r)) for r in rows
-                   if any(v is not None and str(v).strip() for v in r)]
+        records = [
+            list(r) + [None] * (len(header) - len(r))
+            for r in rows
+            if any(v is not None and str(v).strip() for v in r)
+        ]
     finally:
         book.close()
     frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
@@ -256,8 +315,10 @@ def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.
     refs = [f.learner_ref for f in findings]
     return audit.exceptions_frame().assign(
         learner_ref=refs,
-        id_entity=[f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
-                   for ref, f in zip(refs, findings, strict=True)],
+        id_entity=[
+            f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
+            for ref, f in zip(refs, findings, strict=True)
+        ],
     )
 
 
@@ -281,10 +342,15 @@ def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
             note = f"previous register not used: {error.one_line()}"
     result = follow_up(
         register_findings(audit, Pseudonymiser(trail.key, audit.provider_id)),
-        provider_id=audit.provider_id, as_of=audit.as_of, previous=previous,
+        provider_id=audit.provider_id,
+        as_of=audit.as_of,
+        previous=previous,
         previous_period=previous_period(period) if period else "",
-        previous_where=(where.as_posix() if where is not None
-                        else layout.expected_previous_register(period, audit.provider_id)),
+        previous_where=(
+            where.as_posix()
+            if where is not None
+            else layout.expected_previous_register(period, audit.provider_id)
+        ),
     )
     if note:
         result = replace(result, notes=(note, *result.notes))

@@ -49,31 +49,50 @@ class PeriodTables:
     as_of: date
 
     @classmethod
-    def of(cls, returns: Mapping[str, ProviderReturn], as_of: date, *,
-           as_returned: bool = False) -> PeriodTables:
+    def of(
+        cls, returns: Mapping[str, ProviderReturn], as_of: date, *, as_returned: bool = False
+    ) -> PeriodTables:
         """The tables the worklists read of each return, as they stood at ``as_of``
         (:func:`measured`), stacked; or, with ``as_returned``, the ones the ageing lists
         read as returned (what is dated after ``as_of`` is aged ``invalid date``)."""
         if as_returned:
-            return cls.from_tables({p: r.tables for p, r in returns.items()}, as_of,
-                                   measured=False, names=RETURNED_TABLES)
-        return cls.from_tables({p: measured(r, as_of) for p, r in returns.items()}, as_of,
-                               names=MEASURED_TABLES)
+            return cls.from_tables(
+                {p: r.tables for p, r in returns.items()},
+                as_of,
+                measured=False,
+                names=RETURNED_TABLES,
+            )
+        return cls.from_tables(
+            {p: measured(r, as_of) for p, r in returns.items()}, as_of, names=MEASURED_TABLES
+        )
 
     @classmethod
-    def from_tables(cls, tables: Mapping[str, Mapping[str, pd.DataFrame]], as_of: date, *,
-                    measured: bool = True, names: Iterable[str] = tuple(TABLES)) -> PeriodTables:
+    def from_tables(
+        cls,
+        tables: Mapping[str, Mapping[str, pd.DataFrame]],
+        as_of: date,
+        *,
+        measured: bool = True,
+        names: Iterable[str] = tuple(TABLES),
+    ) -> PeriodTables:
         """Tables ``names`` of each provider stacked (an absent table is empty);
         ``measured``: they are already :func:`kpitools.kpis.measured.measured_tables` at
         ``as_of``."""
         providers, names = tuple(tables), tuple(names)
         complete = {p: {name: table(tables[p], name) for name in names} for p in providers}
         positions = np.arange(len(providers))
-        owners = {name: np.repeat(positions, [len(complete[p][name]) for p in providers]).astype(int)
-                  for name in names}
-        stacked = (stacked_tables(complete, names) if providers
-                   else {name: empty_table(name) for name in names})
-        return cls(providers, MeasuredTables(stacked, as_of) if measured else stacked, owners, as_of)
+        owners = {
+            name: np.repeat(positions, [len(complete[p][name]) for p in providers]).astype(int)
+            for name in names
+        }
+        stacked = (
+            stacked_tables(complete, names)
+            if providers
+            else {name: empty_table(name) for name in names}
+        )
+        return cls(
+            providers, MeasuredTables(stacked, as_of) if measured else stacked, owners, as_of
+        )
 
     def prefix_lengths(self) -> np.ndarray:
         """Per provider, the length of the scope in front of its identifiers."""
@@ -84,9 +103,14 @@ class PeriodTables:
         writes them: the scope taken out (every one of a ``;``-separated list)."""
         values = column.to_numpy(dtype=object)
         cut = self.prefix_lengths()[owner].tolist() if len(values) else []
-        local = [v if not isinstance(v, str) or not n
-                 else ";".join(item[n:] for item in v.split(";")) if ";" in v else v[n:]
-                 for v, n in zip(values.tolist(), cut, strict=True)]
+        local = [
+            v
+            if not isinstance(v, str) or not n
+            else ";".join(item[n:] for item in v.split(";"))
+            if ";" in v
+            else v[n:]
+            for v, n in zip(values.tolist(), cut, strict=True)
+        ]
         return pd.Series(local, index=column.index, dtype=column.dtype, name=column.name)
 
     def bootcamp_owners(self, bootcamps: pd.Index) -> np.ndarray:
@@ -104,5 +128,7 @@ class PeriodTables:
             order = np.argsort(owner, kind="stable")
             frame, owner = frame.iloc[order], owner[order]
         bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1)).tolist()
-        return {provider: renumbered(frame.iloc[bounds[i]:bounds[i + 1]])
-                for i, provider in enumerate(self.providers)}
+        return {
+            provider: renumbered(frame.iloc[bounds[i] : bounds[i + 1]])
+            for i, provider in enumerate(self.providers)
+        }

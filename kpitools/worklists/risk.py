@@ -45,8 +45,18 @@ from kpitools.worklists.period import PeriodTables
 PRIOR_STRENGTH = 20.0  # learner-weeks: how strongly a provider is pulled to the portfolio
 FLAG_PROBABILITY = 0.5
 RISK_COLUMNS = (
-    "bootcamp_id", "end_date", "cohort", "withdrawn", "active", "current_rate",
-    "projected_withdrawals", "projected_rate", "limit", "p_above_limit", "at_risk", "basis",
+    "bootcamp_id",
+    "end_date",
+    "cohort",
+    "withdrawn",
+    "active",
+    "current_rate",
+    "projected_withdrawals",
+    "projected_rate",
+    "limit",
+    "p_above_limit",
+    "at_risk",
+    "basis",
 )
 
 
@@ -96,7 +106,8 @@ def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
     """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
     at ``as_of`` (only what was known at ``as_of`` is used)."""
     return period_hazard_counts(PeriodTables.of({provider.provider_id: provider}, as_of))[
-        provider.provider_id]
+        provider.provider_id
+    ]
 
 
 def period_hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
@@ -110,7 +121,9 @@ def _hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
     timing = bootcamp_timing(tables, as_of)
     finished = timing.index[timing["finished"]]
     learners = tables["learners"]
-    mine = (learners["m1_date"].notna() & learners["bootcamp_id"].isin(finished)).to_numpy(dtype=bool)
+    mine = (learners["m1_date"].notna() & learners["bootcamp_id"].isin(finished)).to_numpy(
+        dtype=bool
+    )
     cohort, owner = learners[mine], period.owners["learners"][mine]
     counts = {provider: HazardCounts() for provider in period.providers}
     if cohort.empty:
@@ -130,9 +143,10 @@ def _hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
     bootcamps = cohort["bootcamp_id"].groupby(owner).nunique()
     for position, last in weeks.items():
         counts[period.providers[position]] = HazardCounts(
-            tuple(int(e) for e in events[position, :last + 1]),
-            tuple(int(n) for n in at_risk[position, :last + 1]),
-            bootcamps=int(bootcamps[position]))
+            tuple(int(e) for e in events[position, : last + 1]),
+            tuple(int(n) for n in at_risk[position, : last + 1]),
+            bootcamps=int(bootcamps[position]),
+        )
     return counts
 
 
@@ -152,10 +166,14 @@ def portfolio_hazard(portfolio: HazardCounts) -> Hazard | None:
     tail = portfolio.rate()
     if tail is None:
         return None
-    weekly = tuple(d / n if n else tail for d, n in zip(portfolio.withdrawals, portfolio.at_risk,
-                                                         strict=True))
-    return Hazard(weekly, tail, f"portfolio: {portfolio.bootcamps} finished bootcamps, "
-                                f"{portfolio.learners} learners")
+    weekly = tuple(
+        d / n if n else tail for d, n in zip(portfolio.withdrawals, portfolio.at_risk, strict=True)
+    )
+    return Hazard(
+        weekly,
+        tail,
+        f"portfolio: {portfolio.bootcamps} finished bootcamps, {portfolio.learners} learners",
+    )
 
 
 def shrunk_hazard(
@@ -171,8 +189,10 @@ def shrunk_hazard(
         events = provider.withdrawals[week] if week < len(provider.withdrawals) else 0
         exposed = provider.at_risk[week] if week < len(provider.at_risk) else 0
         weekly.append((events + strength * prior.at(week)) / (exposed + strength))
-    basis = (f"provider: {provider.bootcamps} finished bootcamps, {provider.learners} learners; "
-             f"shrunk toward {prior.basis}")
+    basis = (
+        f"provider: {provider.bootcamps} finished bootcamps, {provider.learners} learners; "
+        f"shrunk toward {prior.basis}"
+    )
     return Hazard(tuple(weekly), prior.tail, basis)
 
 
@@ -210,8 +230,9 @@ def breach_risk(
         ``p_above_limit`` is NaN when no finished bootcamp gives a hazard.
     """
     period = PeriodTables.of({provider.provider_id: provider}, as_of)
-    return period_breach_risk(period, rules=rules, portfolio=portfolio,
-                              flag_probability=flag_probability)[provider.provider_id]
+    return period_breach_risk(
+        period, rules=rules, portfolio=portfolio, flag_probability=flag_probability
+    )[provider.provider_id]
 
 
 def period_breach_risk(
@@ -237,19 +258,30 @@ def period_breach_risk(
     cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
     rows: list[dict[str, object]] = []
     owner: list[int] = []
-    for bootcamp_id, name, end_date, mine in zip(running.index.tolist(), names,
-                                                 running["end_date"].tolist(), owners.tolist(),
-                                                 strict=True):
+    for bootcamp_id, name, end_date, mine in zip(
+        running.index.tolist(), names, running["end_date"].tolist(), owners.tolist(), strict=True
+    ):
         learners = cohort.members.get(bootcamp_id)
         if learners is None:
             continue
-        rows.append(_bootcamp_risk(str(name), end_date, cohort, learners, hazards[mine],
-                                   limit=rules.dropout_limit, flag_probability=flag_probability))
+        rows.append(
+            _bootcamp_risk(
+                str(name),
+                end_date,
+                cohort,
+                learners,
+                hazards[mine],
+                limit=rules.dropout_limit,
+                flag_probability=flag_probability,
+            )
+        )
         owner.append(mine)
     split = period.split(pd.DataFrame(rows, columns=list(RISK_COLUMNS)), np.array(owner, dtype=int))
     # a provider with no running bootcamp gets the list a provider alone gets
-    return {provider: risk if len(risk) else pd.DataFrame([], columns=list(RISK_COLUMNS))
-            for provider, risk in split.items()}
+    return {
+        provider: risk if len(risk) else pd.DataFrame([], columns=list(RISK_COLUMNS))
+        for provider, risk in split.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -279,31 +311,52 @@ class _CohortFacts:
 
 
 def _bootcamp_risk(
-    bootcamp_id: str, end_date: pd.Timestamp, cohort: _CohortFacts, learners: np.ndarray,
-    hazard: Hazard | None, *, limit: float, flag_probability: float,
+    bootcamp_id: str,
+    end_date: pd.Timestamp,
+    cohort: _CohortFacts,
+    learners: np.ndarray,
+    hazard: Hazard | None,
+    *,
+    limit: float,
+    flag_probability: float,
 ) -> dict[str, object]:
     active = learners[~cohort.done[learners]].tolist()
     size, withdrawn = len(learners), int(cohort.withdrew[learners].sum())
     row: dict[str, object] = {
-        "bootcamp_id": bootcamp_id, "end_date": end_date, "cohort": size,
-        "withdrawn": withdrawn, "active": len(active), "current_rate": withdrawn / size,
+        "bootcamp_id": bootcamp_id,
+        "end_date": end_date,
+        "cohort": size,
+        "withdrawn": withdrawn,
+        "active": len(active),
+        "current_rate": withdrawn / size,
         "limit": limit,
     }
     if hazard is None:
-        return {**row, "projected_withdrawals": math.nan, "projected_rate": math.nan,
-                "p_above_limit": math.nan, "at_risk": False,
-                "basis": "no finished bootcamp to learn the drop-out pattern from"}
+        return {
+            **row,
+            "projected_withdrawals": math.nan,
+            "projected_rate": math.nan,
+            "p_above_limit": math.nan,
+            "at_risk": False,
+            "basis": "no finished bootcamp to learn the drop-out pattern from",
+        }
     # weeks since M1: from the week after as_of's to the one the bootcamp ends in
     chances = [
-        hazard.withdraw_probability(int(cohort.days_since_m1[i]) // 7 + 1,
-                                    int(cohort.days_m1_to_end[i]) // 7)
+        hazard.withdraw_probability(
+            int(cohort.days_since_m1[i]) // 7 + 1, int(cohort.days_m1_to_end[i]) // 7
+        )
         for i in active
     ]
     dist = final_count_distribution(chances)
     # the final rate is above the limit from this many withdrawals in all
     breach_at = math.floor(limit * size + 1e-9) + 1
-    p_above = float(dist[max(0, breach_at - withdrawn):].sum())
+    p_above = float(dist[max(0, breach_at - withdrawn) :].sum())
     expected = float(sum(chances))
-    return {**row, "projected_withdrawals": withdrawn + expected,
-            "projected_rate": (withdrawn + expected) / size, "p_above_limit": p_above,
-            "at_risk": p_above >= flag_probability, "basis": hazard.basis}
+    return {
+        **row,
+        "projected_withdrawals": withdrawn + expected,
+        "projected_rate": (withdrawn + expected) / size,
+        "p_above_limit": p_above,
+        "at_risk": p_above >= flag_probability,
+        "basis": hazard.basis,
+    }

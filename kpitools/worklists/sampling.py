@@ -109,7 +109,13 @@ def case_digest(seed: int, name: str, key: str) -> str:
 
 
 def draw(
-    population: pd.DataFrame, keys: pd.Series, *, seed: int, name: str, fraction: float, minimum: int
+    population: pd.DataFrame,
+    keys: pd.Series,
+    *,
+    seed: int,
+    name: str,
+    fraction: float,
+    minimum: int,
 ) -> Sample:
     """The first n cases of ``population`` ranked by their random key (see the module
     docstring), with ``pick_rank`` (1 = first) and ``pick_id``.
@@ -121,18 +127,35 @@ def draw(
         name: the population's name, so that two populations are ranked independently.
         fraction, minimum: as for :func:`sample_size`.
     """
-    picked, _, _ = _draw_each(population, np.zeros(len(population), dtype=int), keys, [seed],
-                              name=name, fraction=fraction, minimum=minimum)
+    picked, _, _ = _draw_each(
+        population,
+        np.zeros(len(population), dtype=int),
+        keys,
+        [seed],
+        name=name,
+        fraction=fraction,
+        minimum=minimum,
+    )
     return Sample(name=name, population=len(population), worklist=picked)
 
 
-def _draw_each(population: pd.DataFrame, owner: np.ndarray, keys: pd.Series, seeds: list[int], *,
-               name: str, fraction: float, minimum: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _draw_each(
+    population: pd.DataFrame,
+    owner: np.ndarray,
+    keys: pd.Series,
+    seeds: list[int],
+    *,
+    name: str,
+    fraction: float,
+    minimum: int,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """:func:`draw` of each owner's cases (``owner``, ascending) with its own seed
     (``seeds``, by owner): the picks owner after owner, their owners, and each owner's
     population size."""
     owners = owner.tolist()
-    digests = [case_digest(seeds[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)]
+    digests = [
+        case_digest(seeds[o], name, key) for o, key in zip(owners, keys.tolist(), strict=True)
+    ]
     # each owner's cases by digest (a stable sort: equal keys keep their order)
     order = sorted(range(len(digests)), key=lambda i: (owners[i], digests[i]))
     counts = np.bincount(owner, minlength=len(seeds)).astype(int)
@@ -140,12 +163,17 @@ def _draw_each(population: pd.DataFrame, owner: np.ndarray, keys: pd.Series, see
     ranks: list[int] = []
     for start, count in zip((np.cumsum(counts) - counts).tolist(), counts.tolist(), strict=True):
         size = sample_size(count, fraction=fraction, minimum=minimum)
-        picks += order[start:start + size]
+        picks += order[start : start + size]
         ranks += range(1, size + 1)
-    picked = population.iloc[picks].reset_index(drop=True).assign(
-        pick_rank=np.array(ranks, dtype=np.int64),
-        # typed as when something is picked, also when nothing is
-        pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"))
+    picked = (
+        population.iloc[picks]
+        .reset_index(drop=True)
+        .assign(
+            pick_rank=np.array(ranks, dtype=np.int64),
+            # typed as when something is picked, also when nothing is
+            pick_id=pd.Series([f"{name}-{digests[i][:10]}" for i in picks], dtype="str"),
+        )
+    )
     return picked, owner[picks], counts
 
 
@@ -173,8 +201,7 @@ def stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
     Rows are in employer order (provider by provider), each employer's stages in
     :data:`STAGES` order.
     """
-    return derived(period.tables, "employer_stage_population",
-                   lambda: _stage_population(period))
+    return derived(period.tables, "employer_stage_population", lambda: _stage_population(period))
 
 
 def _stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
@@ -194,19 +221,39 @@ def _stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
         keep = in_stage[stage][positions]
         row, running = rows[keep], names[positions[keep]].tolist()
         found, first, count = np.unique(row, return_index=True, return_counts=True)
-        joined = [";".join(running[a:a + n]) for a, n in zip(first.tolist(), count.tolist(), strict=True)]
-        parts.append(pd.DataFrame({
-            "row": found, "order": order, "employer_id": employers["employer_id"].to_numpy(object)[found],
-            "stage": stage,
-            "bootcamp_id": [running[a] if n == 1 else None
-                            for a, n in zip(first.tolist(), count.tolist(), strict=True)],
-            "bootcamps": joined, "employer_name": employers["name"].to_numpy(object)[found],
-            "status": employers["status"].to_numpy(object)[found],
-            "source": employers["source"].to_numpy(object)[found],
-        }))
+        joined = [
+            ";".join(running[a : a + n])
+            for a, n in zip(first.tolist(), count.tolist(), strict=True)
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": found,
+                    "order": order,
+                    "employer_id": employers["employer_id"].to_numpy(object)[found],
+                    "stage": stage,
+                    "bootcamp_id": [
+                        running[a] if n == 1 else None
+                        for a, n in zip(first.tolist(), count.tolist(), strict=True)
+                    ],
+                    "bootcamps": joined,
+                    "employer_name": employers["name"].to_numpy(object)[found],
+                    "status": employers["status"].to_numpy(object)[found],
+                    "source": employers["source"].to_numpy(object)[found],
+                }
+            )
+        )
     stacked = pd.concat(parts, ignore_index=True)
     stacked = stacked.iloc[np.lexsort((stacked["order"].to_numpy(), stacked["row"].to_numpy()))]
-    columns = ["employer_id", "stage", "bootcamp_id", "bootcamps", "employer_name", "status", "source"]
+    columns = [
+        "employer_id",
+        "stage",
+        "bootcamp_id",
+        "bootcamps",
+        "employer_name",
+        "status",
+        "source",
+    ]
     population = stacked[columns].astype(object).reset_index(drop=True)
     return population, owner[stacked["row"].to_numpy(dtype=int)]
 
@@ -227,8 +274,11 @@ def _links(period: PeriodTables, bootcamps: pd.Index) -> tuple[np.ndarray, np.nd
     local = period.local(employers["bootcamp_ids"], owner).tolist()
     for row, (ids, provider) in enumerate(zip(local, owner.tolist(), strict=True)):
         named = _named(ids)
-        linked = (sorted({at[b] for b in (prefixes[provider] + n for n in named) if b in at})
-                  if named else mine.get(provider, []))
+        linked = (
+            sorted({at[b] for b in (prefixes[provider] + n for n in named) if b in at})
+            if named
+            else mine.get(provider, [])
+        )
         rows += [row] * len(linked)
         positions += linked
     return np.array(rows, dtype=int), np.array(positions, dtype=int)
@@ -241,10 +291,16 @@ def _named(bootcamp_ids: object) -> list[str]:
     return [b.strip() for b in str(bootcamp_ids).split(";") if b.strip()]
 
 
-def _local_population(period: PeriodTables, population: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
+def _local_population(
+    period: PeriodTables, population: pd.DataFrame, owner: np.ndarray
+) -> pd.DataFrame:
     """The population with its identifiers as each provider writes them."""
-    return population.assign(**{column: period.local(population[column], owner)
-                                for column in ("employer_id", "bootcamp_id", "bootcamps")})
+    return population.assign(
+        **{
+            column: period.local(population[column], owner)
+            for column in ("employer_id", "bootcamp_id", "bootcamps")
+        }
+    )
 
 
 def draw_samples(
@@ -278,10 +334,12 @@ def draw_samples(
     """
     key = provider.provider_id
     period = PeriodTables.of({key: provider}, as_of)
-    samples = tuple(Sample(drawn.name, int(drawn.populations[0]),
-                           period.split(drawn.worklist, drawn.owner)[key])
-                    for drawn in period_samples(period, seeds={key: seed}, fraction=fraction,
-                                                minimum=minimum))
+    samples = tuple(
+        Sample(
+            drawn.name, int(drawn.populations[0]), period.split(drawn.worklist, drawn.owner)[key]
+        )
+        for drawn in period_samples(period, seeds={key: seed}, fraction=fraction, minimum=minimum)
+    )
     return SampleSet(key, as_of, seed, fraction, minimum, samples)
 
 
@@ -306,24 +364,52 @@ def period_samples(
     for name in STAGES:
         mine = stage == name
         cases = population[mine]
-        samples.append(_draw_period(
-            period, cases, owner[mine], text_key(cases, ["employer_id"]), seeds=seeds,
-            name=f"employers_{name}", fraction=fraction, minimum=minimum,
-            layout=_employer_worklist))
+        samples.append(
+            _draw_period(
+                period,
+                cases,
+                owner[mine],
+                text_key(cases, ["employer_id"]),
+                seeds=seeds,
+                name=f"employers_{name}",
+                fraction=fraction,
+                minimum=minimum,
+                layout=_employer_worklist,
+            )
+        )
     learners = period.tables["learners"]
     done = learners["completion_date"].notna().to_numpy()
     completers = _local_ids(period, learners[done], period.owners["learners"][done])
-    samples.append(_draw_period(
-        period, completers, period.owners["learners"][done],
-        text_key(completers, ["learner_ref", "bootcamp_id"]), seeds=seeds, name="completers",
-        fraction=fraction, minimum=minimum,
-        layout=lambda picked: _learner_worklist(picked, "completion")))
+    samples.append(
+        _draw_period(
+            period,
+            completers,
+            period.owners["learners"][done],
+            text_key(completers, ["learner_ref", "bootcamp_id"]),
+            seeds=seeds,
+            name="completers",
+            fraction=fraction,
+            minimum=minimum,
+            layout=lambda picked: _learner_worklist(picked, "completion"),
+        )
+    )
     outcomes = _local_ids(period, period.tables["outcomes"], period.owners["outcomes"])
-    keys = text_key(outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date",
-                               "employer_id"])
-    samples.append(_draw_period(
-        period, outcomes, period.owners["outcomes"], keys, seeds=seeds, name="outcomes",
-        fraction=fraction, minimum=minimum, layout=lambda picked: _learner_worklist(picked, "outcome")))
+    keys = text_key(
+        outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date", "employer_id"]
+    )
+    samples.append(
+        _draw_period(
+            period,
+            outcomes,
+            period.owners["outcomes"],
+            keys,
+            seeds=seeds,
+            name="outcomes",
+            fraction=fraction,
+            minimum=minimum,
+            layout=lambda picked: _learner_worklist(picked, "outcome"),
+        )
+    )
     return samples
 
 
@@ -351,21 +437,37 @@ class PeriodSample:
     populations: np.ndarray
 
 
-def _draw_period(period: PeriodTables, population: pd.DataFrame, owner: np.ndarray, keys: pd.Series,
-                 *, seeds: Mapping[str, int], name: str, fraction: float, minimum: int,
-                 layout: Callable[[pd.DataFrame], pd.DataFrame]) -> PeriodSample:
+def _draw_period(
+    period: PeriodTables,
+    population: pd.DataFrame,
+    owner: np.ndarray,
+    keys: pd.Series,
+    *,
+    seeds: Mapping[str, int],
+    name: str,
+    fraction: float,
+    minimum: int,
+    layout: Callable[[pd.DataFrame], pd.DataFrame],
+) -> PeriodSample:
     """:func:`draw` of each provider's cases (``owner``) with its own seed, the picks
     laid out by ``layout``."""
     picked, owners, counts = _draw_each(
-        population, owner, keys, [seeds[provider] for provider in period.providers], name=name,
-        fraction=fraction, minimum=minimum)
+        population,
+        owner,
+        keys,
+        [seeds[provider] for provider in period.providers],
+        name=name,
+        fraction=fraction,
+        minimum=minimum,
+    )
     return PeriodSample(name, layout(picked), owners, counts)
 
 
 def _employer_worklist(picked: pd.DataFrame) -> pd.DataFrame:
     blank = pd.Series([None] * len(picked), index=picked.index, dtype=object)
     columns: dict[str, pd.Series] = {
-        "pick_id": picked["pick_id"], "pick_rank": picked["pick_rank"],
+        "pick_id": picked["pick_id"],
+        "pick_rank": picked["pick_rank"],
         "entity": "employer:" + picked["employer_id"].astype(str),
         "employer_name": picked["employer_name"],
     }
@@ -380,16 +482,23 @@ def _learner_worklist(picked: pd.DataFrame, stage: str) -> pd.DataFrame:
         "completion": ["learner_type", "completion_date"],
         "outcome": ["outcome_type", "outcome_date", "employer_id"],
     }[stage]
-    return pd.DataFrame({
-        "pick_id": picked["pick_id"], "pick_rank": picked["pick_rank"],
-        "entity": "learner:" + picked["learner_ref"].astype(str),
-        "learner_ref": picked["learner_ref"], "bootcamp_id": picked["bootcamp_id"],
-        "stage": pd.Series(stage, index=picked.index, dtype="str"),
-        **{name: picked[name] for name in facts},
-        "source": picked["source"],
-        **{name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
-           for name in LEARNER_FILL_COLUMNS},
-    }, index=picked.index)
+    return pd.DataFrame(
+        {
+            "pick_id": picked["pick_id"],
+            "pick_rank": picked["pick_rank"],
+            "entity": "learner:" + picked["learner_ref"].astype(str),
+            "learner_ref": picked["learner_ref"],
+            "bootcamp_id": picked["bootcamp_id"],
+            "stage": pd.Series(stage, index=picked.index, dtype="str"),
+            **{name: picked[name] for name in facts},
+            "source": picked["source"],
+            **{
+                name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
+                for name in LEARNER_FILL_COLUMNS
+            },
+        },
+        index=picked.index,
+    )
 
 
 def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNaming) -> list[Path]:
@@ -412,9 +521,14 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNam
     for sample in sample_set.samples:
         text = naming.frame(sample.worklist).to_csv(index=False, date_format="%Y-%m-%d")
         written.append(write_atomic(out / f"{sample.name}.csv", text.encode("utf-8")))
-    manifest = {"kpitools_version": __version__, **sample_set.manifest(),
-                "files": [p.name for p in written]}
-    written.append(write_atomic(out / "sample_manifest.json", json.dumps(manifest, indent=2).encode("utf-8")))
+    manifest = {
+        "kpitools_version": __version__,
+        **sample_set.manifest(),
+        "files": [p.name for p in written],
+    }
+    written.append(
+        write_atomic(out / "sample_manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+    )
     return written
 
 
@@ -432,5 +546,6 @@ def measurement_date(provider_dir: Path, as_of: str | None) -> date:
     except ValueError:
         raise ParameterError(
             f"no --as-of given and {provider_dir.resolve().parent.name!r} is not a YYYY-MM "
-            "period folder; give --as-of YYYY-MM-DD", path=provider_dir,
+            "period folder; give --as-of YYYY-MM-DD",
+            path=provider_dir,
         ) from None

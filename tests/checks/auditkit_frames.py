@@ -14,7 +14,9 @@ from kpitools.returns.contract import TABLES
 _TRUE = {"y", "yes", "true"}
 
 
-def frame(table: str, records: list[dict] | None = None, *, file: str | None = None) -> pd.DataFrame:
+def frame(
+    table: str, records: list[dict] | None = None, *, file: str | None = None
+) -> pd.DataFrame:
     """A validated-looking frame: every contract column, typed, plus ``source``.
 
     Records give only the columns they need; ``source`` defaults to ``<table>.csv:<n>``
@@ -68,9 +70,7 @@ def provider_return(
     rejected_frame = empty_rejected()
     if rejected:
         rejected_frame = pd.DataFrame(rejected, columns=list(rejected_frame.columns)).astype(object)
-    counts = {
-        name: TableCount(name, len(f), len(f), 0) for name, f in frames.items()
-    }
+    counts = {name: TableCount(name, len(f), len(f), 0) for name, f in frames.items()}
     return ProviderReturn(
         provider_id=provider_id,
         path=Path(path or f"/data/2023-03/{provider_id}"),
@@ -80,12 +80,30 @@ def provider_return(
     )
 
 
-def bootcamp(bootcamp_id: str = "B1", start: str = "2023-01-09", end: str = "2023-03-31", **extra) -> dict:
-    return {"bootcamp_id": bootcamp_id, "start_date": start, "end_date": end,
-            "price_per_learner": 3000, **extra}
+def bootcamp(
+    bootcamp_id: str = "B1", start: str = "2023-01-09", end: str = "2023-03-31", **extra
+) -> dict:
+    return {
+        "bootcamp_id": bootcamp_id,
+        "start_date": start,
+        "end_date": end,
+        "price_per_learner": 3000,
+        **extra,
+    }
 
 
-def learner(ref: str, bootcamp_id: str = "B1", *, start: str = "2023-01-09",
-            learner_type: str = "independent", **extra) -> dict:
-    return {"learner_ref": ref, "bootcamp_id": bootcamp_id, "learner_type": learner_type,
-            "start_date": start, **extra}
+def learner(
+    ref: str,
+    bootcamp_id: str = "B1",
+    *,
+    start: str = "2023-01-09",
+    learner_type: str = "independent",
+    **extra,
+) -> dict:
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": bootcamp_id,
+        "learner_type": learner_type,
+        "start_date": start,
+        **extra,
+    }

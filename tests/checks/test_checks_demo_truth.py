@@ -34,7 +34,8 @@ def demo(demo_dir):
         returns = {p: load_provider(root / period / p) for p in truth.providers}
         for provider_id, current in returns.items():
             findings[(period, provider_id)] += run_provider_checks(
-                current, previous.get(provider_id), as_of=as_of, rules=Rules())
+                current, previous.get(provider_id), as_of=as_of, rules=Rules()
+            )
         for provider_id, found in run_portfolio_checks(returns, as_of=as_of).items():
             findings[(period, provider_id)] += found
         previous = returns
@@ -45,9 +46,17 @@ def test_every_planted_irregularity_is_found(demo):
     truth, findings = demo
     expected = [e for e in truth.expectations if e.kind == "irregularity" and _ours(e.rule)]
     assert {e.rule for e in expected} >= {
-        "DUP-ROW", "DUP-ULN-OVERLAP", "DATE-ORDER", "M2-NO-EVIDENCE", "EMP-UNKNOWN",
-        "RESTATED-DISAPPEARED", "RESTATED-WITHDRAWAL-TO-COMPLETION", "RESTATED-START-DATE",
-        "RESTATED-M1-DATE", "RESTATED-WITHDRAWAL-DATE", "RESTATED-PAYMENT-CHANGED",
+        "DUP-ROW",
+        "DUP-ULN-OVERLAP",
+        "DATE-ORDER",
+        "M2-NO-EVIDENCE",
+        "EMP-UNKNOWN",
+        "RESTATED-DISAPPEARED",
+        "RESTATED-WITHDRAWAL-TO-COMPLETION",
+        "RESTATED-START-DATE",
+        "RESTATED-M1-DATE",
+        "RESTATED-WITHDRAWAL-DATE",
+        "RESTATED-PAYMENT-CHANGED",
         "RESTATED-PAYMENT-REMOVED",
     }
     missed = []
@@ -64,8 +73,11 @@ def test_cross_provider_duplicate_is_reported_to_both_providers(demo):
     across = [e for e in truth.expectations if e.plant == "DUP-ULN-OVERLAP-across"]
     assert len({e.provider_id for e in across}) == 2
     for e in across:
-        hits = [f for f in findings[(e.period, e.provider_id)]
-                if f.rule == "DUP-ULN-OVERLAP" and f.entity == e.entity]
+        hits = [
+            f
+            for f in findings[(e.period, e.provider_id)]
+            if f.rule == "DUP-ULN-OVERLAP" and f.entity == e.entity
+        ]
         other = next(x.provider_id for x in across if x.provider_id != e.provider_id)
         assert any(other in f.message for f in hits)
 
@@ -89,7 +101,8 @@ def test_no_finding_outside_the_ground_truth(demo):
                 allowed[(e.period, e.provider_id)].add((rule_id, entity))
     unexpected = [
         f"{period} {provider_id} {f.rule} {f.entity}: {f.message}"
-        for (period, provider_id), found in findings.items() for f in found
+        for (period, provider_id), found in findings.items()
+        for f in found
         if (f.rule, f.entity) not in allowed[(period, provider_id)]
     ]
     assert unexpected == []

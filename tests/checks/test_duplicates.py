@@ -26,12 +26,26 @@ def test_dup_row_from_rejected_dup_key_cites_both_rows():
     # L1 on B1 at line 2 was kept; the loader rejected line 4 (same key) with DUP-KEY,
     # reporting the key in column/value. Expect one DUP-ROW citing lines 2 and 4.
     learners = frame("learners", [learner("L1"), learner("L2")])
-    rejected = _rejected([
-        {"table": "learners", "source": "learners.csv:4", "column": "learner_ref, bootcamp_id",
-         "value": "L1, B1", "reason": "second row with key", "rule": "DUP-KEY"},
-        {"table": "learners", "source": "learners.csv:5", "column": "m1_date",
-         "value": "31/02/2023", "reason": "not a date", "rule": "BAD-DATE"},
-    ])
+    rejected = _rejected(
+        [
+            {
+                "table": "learners",
+                "source": "learners.csv:4",
+                "column": "learner_ref, bootcamp_id",
+                "value": "L1, B1",
+                "reason": "second row with key",
+                "rule": "DUP-KEY",
+            },
+            {
+                "table": "learners",
+                "source": "learners.csv:5",
+                "column": "m1_date",
+                "value": "31/02/2023",
+                "reason": "not a date",
+                "rule": "BAD-DATE",
+            },
+        ]
+    )
     findings = duplicate_learner_rows(learners, rejected)
     assert [(f.rule, f.entity, f.source, f.bootcamp_id) for f in findings] == [
         ("DUP-ROW", "learner:L1", "learners.csv:2; learners.csv:4", "B1")
@@ -43,10 +57,18 @@ def test_dup_row_finds_the_kept_row_named_in_the_loaders_reason():
     # The loader reports column learner_ref, value L1 and "same learner_ref, bootcamp_id
     # as line 3". L1 is on B1 (line 2) and B2 (line 3): the reason picks line 3, B2.
     learners = frame("learners", [learner("L1", "B1"), learner("L1", "B2")])
-    rejected = _rejected([
-        {"table": "learners", "source": "learners.csv:6", "column": "learner_ref",
-         "value": "L1", "reason": "same learner_ref, bootcamp_id as line 3", "rule": "DUP-KEY"},
-    ])
+    rejected = _rejected(
+        [
+            {
+                "table": "learners",
+                "source": "learners.csv:6",
+                "column": "learner_ref",
+                "value": "L1",
+                "reason": "same learner_ref, bootcamp_id as line 3",
+                "rule": "DUP-KEY",
+            },
+        ]
+    )
     findings = duplicate_learner_rows(learners, rejected)
     assert [(f.entity, f.source, f.bootcamp_id) for f in findings] == [
         ("learner:L1", "learners.csv:3; learners.csv:6", "B2")
@@ -55,10 +77,18 @@ def test_dup_row_finds_the_kept_row_named_in_the_loaders_reason():
 
 def test_no_dup_row_without_dup_key_or_in_other_tables():
     learners = frame("learners", [learner("L1")])
-    rejected = _rejected([
-        {"table": "outcomes", "source": "outcomes.csv:3", "column": "learner_ref",
-         "value": "L1", "reason": "dup", "rule": "DUP-KEY"},
-    ])
+    rejected = _rejected(
+        [
+            {
+                "table": "outcomes",
+                "source": "outcomes.csv:3",
+                "column": "learner_ref",
+                "value": "L1",
+                "reason": "dup",
+                "rule": "DUP-KEY",
+            },
+        ]
+    )
     assert duplicate_learner_rows(learners, rejected) == []
     assert duplicate_learner_rows(learners, empty_rejected()) == []
 
@@ -66,14 +96,34 @@ def test_no_dup_row_without_dup_key_or_in_other_tables():
 def test_exact_duplicate_payment_rows_are_flagged_once_per_repeat():
     # Lines 2 and 4 are identical (E1, L1, B1, £300, 2023-02-01); line 3 differs only in
     # the amount (£301), so it is a different payment: one finding, lines 2 and 4.
-    tables = {"cofunding_payments": frame("cofunding_payments", [
-        {"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1", "amount": 300,
-         "payment_date": "2023-02-01"},
-        {"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1", "amount": 301,
-         "payment_date": "2023-02-01"},
-        {"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1", "amount": 300,
-         "payment_date": "2023-02-01"},
-    ])}
+    tables = {
+        "cofunding_payments": frame(
+            "cofunding_payments",
+            [
+                {
+                    "employer_id": "E1",
+                    "learner_ref": "L1",
+                    "bootcamp_id": "B1",
+                    "amount": 300,
+                    "payment_date": "2023-02-01",
+                },
+                {
+                    "employer_id": "E1",
+                    "learner_ref": "L1",
+                    "bootcamp_id": "B1",
+                    "amount": 301,
+                    "payment_date": "2023-02-01",
+                },
+                {
+                    "employer_id": "E1",
+                    "learner_ref": "L1",
+                    "bootcamp_id": "B1",
+                    "amount": 300,
+                    "payment_date": "2023-02-01",
+                },
+            ],
+        )
+    }
     findings = exact_duplicate_rows(tables)
     assert [(f.rule, f.entity, f.source) for f in findings] == [
         ("DUP-ROW", "learner:L1", "cofunding_payments.csv:2; cofunding_payments.csv:4")
@@ -81,15 +131,22 @@ def test_exact_duplicate_payment_rows_are_flagged_once_per_repeat():
 
 
 def _overlap_case(second_start: str, second_withdrawal: str | None = None):
-    bootcamps = frame("bootcamps", [
-        bootcamp("B1", "2023-01-09", "2023-03-31"), bootcamp("B2", "2023-04-03", "2023-06-30"),
-    ])
-    learners = frame("learners", [
-        learner("L1", "B1", start="2023-01-09", uln=ULN_A, withdrawal_date="2023-02-15"),
-        learner("L9", "B2", start=second_start, uln=ULN_A, withdrawal_date=second_withdrawal),
-        learner("L3", "B2", start="2023-04-03", uln="9999999999"),
-        learner("L4", "B1", start="2023-01-09", uln="9999999999"),
-    ])
+    bootcamps = frame(
+        "bootcamps",
+        [
+            bootcamp("B1", "2023-01-09", "2023-03-31"),
+            bootcamp("B2", "2023-04-03", "2023-06-30"),
+        ],
+    )
+    learners = frame(
+        "learners",
+        [
+            learner("L1", "B1", start="2023-01-09", uln=ULN_A, withdrawal_date="2023-02-15"),
+            learner("L9", "B2", start=second_start, uln=ULN_A, withdrawal_date=second_withdrawal),
+            learner("L3", "B2", start="2023-04-03", uln="9999999999"),
+            learner("L4", "B1", start="2023-01-09", uln="9999999999"),
+        ],
+    )
     return learners, bootcamps
 
 
@@ -108,11 +165,14 @@ def test_same_uln_twice_on_one_bootcamp_is_dup_row_whatever_the_dates():
     # L1 and L8 on B1 share ULN_A under two refs: the same learner entered twice, even
     # though L1 withdrew before L8 started. L2 (ULN_B) has no twin.
     bootcamps = frame("bootcamps", [bootcamp("B1", "2023-01-09", "2023-03-31")])
-    learners = frame("learners", [
-        learner("L1", uln=ULN_A, withdrawal_date="2023-01-20"),
-        learner("L2", uln=ULN_B),
-        learner("L8", start="2023-02-01", uln=ULN_A),
-    ])
+    learners = frame(
+        "learners",
+        [
+            learner("L1", uln=ULN_A, withdrawal_date="2023-01-20"),
+            learner("L2", uln=ULN_B),
+            learner("L8", start="2023-02-01", uln=ULN_A),
+        ],
+    )
     findings = uln_overlaps_within(learners, bootcamps)
     assert [(f.rule, f.entity, f.source) for f in findings] == [
         ("DUP-ROW", "learner:L8", "learners.csv:2; learners.csv:4")
@@ -130,11 +190,15 @@ def test_no_uln_overlap_one_day_later_nor_for_unknown_ulns():
 def test_uln_overlap_uses_bootcamp_end_when_still_learning():
     # L1 has no withdrawal or completion: learning runs to B1's end 2023-03-31, so L9
     # starting 2023-03-31 overlaps, 2023-04-01 does not.
-    bootcamps = frame("bootcamps", [bootcamp("B1", "2023-01-09", "2023-03-31"),
-                                    bootcamp("B2", "2023-03-01", "2023-06-30")])
+    bootcamps = frame(
+        "bootcamps",
+        [bootcamp("B1", "2023-01-09", "2023-03-31"), bootcamp("B2", "2023-03-01", "2023-06-30")],
+    )
     for start, expected in (("2023-03-31", 1), ("2023-04-01", 0)):
-        learners = frame("learners", [learner("L1", "B1", uln=ULN_A),
-                                      learner("L9", "B2", start=start, uln=ULN_A)])
+        learners = frame(
+            "learners",
+            [learner("L1", "B1", uln=ULN_A), learner("L9", "B2", start=start, uln=ULN_A)],
+        )
         assert len(uln_overlaps_within(learners, bootcamps)) == expected
 
 
@@ -158,8 +222,10 @@ def test_uln_overlap_across_providers_reports_both_sides_without_the_uln():
 def test_no_cross_provider_overlap_for_disjoint_periods_or_same_provider():
     # X7 starts 2023-04-01, after L1's learning ends (2023-03-31): no overlap. The same
     # ULN twice within P001 is the within-provider check's, not repeated here.
-    bc1 = frame("bootcamps", [bootcamp("B1", "2023-01-09", "2023-03-31"),
-                              bootcamp("B2", "2023-01-09", "2023-03-31")])
+    bc1 = frame(
+        "bootcamps",
+        [bootcamp("B1", "2023-01-09", "2023-03-31"), bootcamp("B2", "2023-01-09", "2023-03-31")],
+    )
     bc2 = frame("bootcamps", [bootcamp("C1", "2023-04-01", "2023-05-31")])
     p1 = frame("learners", [learner("L1", "B1", uln=ULN_A), learner("L5", "B2", uln=ULN_A)])
     p2 = frame("learners", [learner("X7", "C1", start="2023-04-01", uln=ULN_A)])
@@ -186,5 +252,7 @@ def test_cross_provider_overlaps_are_the_same_for_ids_shared_by_the_providers():
     # one day apart (P002 from 2023-04-01): no overlap
     later = frame("bootcamps", [bootcamp("B1", "2023-04-01", "2023-04-30")])
     p3 = frame("learners", [learner("L1", "B1", start="2023-04-01", uln=ULN_A)])
-    assert uln_overlaps_across({"P001": p1, "P002": p3},
-                               {"P001": bc1, "P002": later}) == {"P001": [], "P002": []}
+    assert uln_overlaps_across({"P001": p1, "P002": p3}, {"P001": bc1, "P002": later}) == {
+        "P001": [],
+        "P002": [],
+    }

@@ -10,8 +10,10 @@ from kpitools.model import empty_rejected
 
 
 def _tables(**given):
-    tables = {name: frame(name, given.get(name, [])) for name in
-              ("employers", "learners", "cofunding_payments", "interviews", "outcomes")}
+    tables = {
+        name: frame(name, given.get(name, []))
+        for name in ("employers", "learners", "cofunding_payments", "interviews", "outcomes")
+    }
     return tables
 
 
@@ -23,19 +25,56 @@ def test_unknown_employer_in_each_table_and_rejected_learner_rows():
     tables = _tables(
         employers=[{"employer_id": "E1", "name": "Acme"}],
         learners=[learner("L1", employer_id="E1"), learner("L2", employer_id="E8"), learner("L3")],
-        interviews=[{"learner_ref": "L1", "bootcamp_id": "B1", "employer_id": "E9",
-                     "offer_date": "2023-02-01", "role_type": "job", "matches_skills": "Y"}],
-        outcomes=[{"learner_ref": "L1", "bootcamp_id": "B1", "outcome_type": "new_job",
-                   "outcome_date": "2023-03-01", "employer_id": "E9"}],
-        cofunding_payments=[{"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1",
-                             "amount": 300, "payment_date": "2023-02-01"}],
+        interviews=[
+            {
+                "learner_ref": "L1",
+                "bootcamp_id": "B1",
+                "employer_id": "E9",
+                "offer_date": "2023-02-01",
+                "role_type": "job",
+                "matches_skills": "Y",
+            }
+        ],
+        outcomes=[
+            {
+                "learner_ref": "L1",
+                "bootcamp_id": "B1",
+                "outcome_type": "new_job",
+                "outcome_date": "2023-03-01",
+                "employer_id": "E9",
+            }
+        ],
+        cofunding_payments=[
+            {
+                "employer_id": "E1",
+                "learner_ref": "L1",
+                "bootcamp_id": "B1",
+                "amount": 300,
+                "payment_date": "2023-02-01",
+            }
+        ],
     )
-    rejected = pd.DataFrame([
-        {"table": "learners", "source": "learners.csv:5", "column": "employer_id",
-         "value": "E7", "reason": "not in employers", "rule": "REF-EMPLOYER"},
-        {"table": "employer_contacts", "source": "employer_contacts.csv:2", "column": "employer_id",
-         "value": "E6", "reason": "not in employers", "rule": "REF-EMPLOYER"},
-    ], columns=list(empty_rejected().columns))
+    rejected = pd.DataFrame(
+        [
+            {
+                "table": "learners",
+                "source": "learners.csv:5",
+                "column": "employer_id",
+                "value": "E7",
+                "reason": "not in employers",
+                "rule": "REF-EMPLOYER",
+            },
+            {
+                "table": "employer_contacts",
+                "source": "employer_contacts.csv:2",
+                "column": "employer_id",
+                "value": "E6",
+                "reason": "not in employers",
+                "rule": "REF-EMPLOYER",
+            },
+        ],
+        columns=list(empty_rejected().columns),
+    )
     findings = unknown_employers(tables, rejected)
     assert sorted((f.entity, f.source, f.bootcamp_id) for f in findings) == [
         ("employer:E7", "learners.csv:5", "ALL"),
@@ -51,7 +90,14 @@ def test_listed_employers_are_not_flagged():
     tables = _tables(
         employers=[{"employer_id": "E1", "name": "Acme"}],
         learners=[learner("L1", learner_type="co-funded", employer_id="E1")],
-        cofunding_payments=[{"employer_id": "E1", "learner_ref": "L1", "bootcamp_id": "B1",
-                             "amount": 300, "payment_date": "2023-02-01"}],
+        cofunding_payments=[
+            {
+                "employer_id": "E1",
+                "learner_ref": "L1",
+                "bootcamp_id": "B1",
+                "amount": 300,
+                "payment_date": "2023-02-01",
+            }
+        ],
     )
     assert unknown_employers(tables, empty_rejected()) == []

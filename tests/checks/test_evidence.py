@@ -13,8 +13,13 @@ DONE = {"m1_date": "2023-01-16", "completion_date": "2023-03-10"}
 
 
 def _interview(ref: str, offer: str) -> dict:
-    return {"learner_ref": ref, "bootcamp_id": "B1", "offer_date": offer,
-            "role_type": "job", "matches_skills": "Y"}
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": "B1",
+        "offer_date": offer,
+        "role_type": "job",
+        "matches_skills": "Y",
+    }
 
 
 def _outcome(ref: str, kind: str, when: str) -> dict:
@@ -23,8 +28,10 @@ def _outcome(ref: str, kind: str, when: str) -> dict:
 
 def _flagged(learners, interviews=(), outcomes=(), as_of=AS_OF) -> list[str]:
     findings = m2_without_evidence(
-        frame("learners", list(learners)), frame("interviews", list(interviews)),
-        frame("outcomes", list(outcomes)), as_of=as_of,
+        frame("learners", list(learners)),
+        frame("interviews", list(interviews)),
+        frame("outcomes", list(outcomes)),
+        as_of=as_of,
     )
     assert all(f.rule == "M2-NO-EVIDENCE" and f.severity == "high" for f in findings)
     return [f.entity for f in findings]
@@ -33,7 +40,9 @@ def _flagged(learners, interviews=(), outcomes=(), as_of=AS_OF) -> list[str]:
 def test_independent_needs_an_offer_on_or_before_completion():
     # Completion 2023-03-10. I1's offer is on that day (ok); I2's a day later (flagged);
     # I3 has none (flagged). I4 has not completed: not in the population.
-    learners = [learner(r, **DONE) for r in ("I1", "I2", "I3")] + [learner("I4", m1_date="2023-01-16")]
+    learners = [learner(r, **DONE) for r in ("I1", "I2", "I3")] + [
+        learner("I4", m1_date="2023-01-16")
+    ]
     interviews = [_interview("I1", "2023-03-10"), _interview("I2", "2023-03-11")]
     assert _flagged(learners, interviews) == ["learner:I2", "learner:I3"]
 
@@ -50,10 +59,20 @@ def test_cofunded_passes_with_offer_or_new_role_evidence():
     # C1: new-role evidence on completion day (ok). C2: evidence a day after, no offer
     # (flagged). C3: an offer before completion (ok).
     learners = [
-        learner("C1", learner_type="co-funded", employer_id="E1",
-                new_role_evidence_date="2023-03-10", **DONE),
-        learner("C2", learner_type="co-funded", employer_id="E1",
-                new_role_evidence_date="2023-03-11", **DONE),
+        learner(
+            "C1",
+            learner_type="co-funded",
+            employer_id="E1",
+            new_role_evidence_date="2023-03-10",
+            **DONE,
+        ),
+        learner(
+            "C2",
+            learner_type="co-funded",
+            employer_id="E1",
+            new_role_evidence_date="2023-03-11",
+            **DONE,
+        ),
         learner("C3", learner_type="co-funded", employer_id="E1", **DONE),
     ]
     assert _flagged(learners, [_interview("C3", "2023-03-01")]) == ["learner:C2"]
@@ -69,11 +88,14 @@ def test_self_employed_needs_plan_unless_wanting_employment():
         learner("S3", learner_type="self-employed", wants_interview="Y", **DONE),
         learner("S4", learner_type="self-employed", wants_interview="Y", **DONE),
     ]
-    outcomes = [_outcome("S1", "self_employment_plan", "2023-03-10"),
-                _outcome("S2", "new_job", "2023-03-01"),
-                _outcome("S4", "self_employment_plan", "2023-03-01")]
+    outcomes = [
+        _outcome("S1", "self_employment_plan", "2023-03-10"),
+        _outcome("S2", "new_job", "2023-03-01"),
+        _outcome("S4", "self_employment_plan", "2023-03-01"),
+    ]
     assert _flagged(learners, [_interview("S3", "2023-02-20")], outcomes) == [
-        "learner:S2", "learner:S4",
+        "learner:S2",
+        "learner:S4",
     ]
 
 
@@ -82,10 +104,21 @@ def test_the_earliest_offer_of_the_same_learner_and_bootcamp_counts():
     # the earliest counts, ok. I2's only offer before completion is for another bootcamp
     # (B2): flagged, with the evidence it lacked in the message.
     learners = [learner("I1", **DONE), learner("I2", **DONE)]
-    interviews = [_interview("I1", "2023-03-20"), _interview("I1", "2023-03-05"),
-                  {**_interview("I2", "2023-03-01"), "bootcamp_id": "B2"}]
-    findings = m2_without_evidence(frame("learners", learners), frame("interviews", interviews),
-                                   frame("outcomes", []), as_of=AS_OF)
-    assert [(f.entity, f.message) for f in findings] == [(
-        "learner:I2", "independent learner completed on 2023-03-10 without an interview "
-                      "offer dated on or before completion")]
+    interviews = [
+        _interview("I1", "2023-03-20"),
+        _interview("I1", "2023-03-05"),
+        {**_interview("I2", "2023-03-01"), "bootcamp_id": "B2"},
+    ]
+    findings = m2_without_evidence(
+        frame("learners", learners),
+        frame("interviews", interviews),
+        frame("outcomes", []),
+        as_of=AS_OF,
+    )
+    assert [(f.entity, f.message) for f in findings] == [
+        (
+            "learner:I2",
+            "independent learner completed on 2023-03-10 without an interview "
+            "offer dated on or before completion",
+        )
+    ]

@@ -15,16 +15,26 @@ def test_each_future_record_once_with_all_its_dates(rules):
     # one finding naming both. L2: completion on as_of itself -> fine. A referral dated
     # 2023-04-01 -> one finding. A contact on 2023-04-01 -> employer finding. An interview
     # offered 2023-03-30 for an interview booked 2023-04-05 -> fine (a booking).
-    learners = [learner("L1", m1="2023-01-10", completed="2023-04-02", reported="2023-04-03"),
-                learner("L2", m1="2023-01-10", completed="2023-03-31")]
+    learners = [
+        learner("L1", m1="2023-01-10", completed="2023-04-02", reported="2023-04-03"),
+        learner("L2", m1="2023-01-10", completed="2023-03-31"),
+    ]
     tables = build(
         learners=learners,
         referrals=[{"learner_ref": "L2", "bootcamp_id": "B1", "referral_date": "2023-04-01"}],
-        employer_contacts=[{"employer_id": "E1", "stage": "design",
-                            "attempt_date": "2023-04-01", "reached": "Y"}],
-        interviews=[{"learner_ref": "L2", "bootcamp_id": "B1", "offer_date": "2023-03-30",
-                     "interview_date": "2023-04-05", "role_type": "job",
-                     "matches_skills": "Y"}],
+        employer_contacts=[
+            {"employer_id": "E1", "stage": "design", "attempt_date": "2023-04-01", "reached": "Y"}
+        ],
+        interviews=[
+            {
+                "learner_ref": "L2",
+                "bootcamp_id": "B1",
+                "offer_date": "2023-03-30",
+                "interview_date": "2023-04-05",
+                "role_type": "job",
+                "matches_skills": "Y",
+            }
+        ],
     )
     found = future_dated(tables, as_of=date(2023, 3, 31))
     assert [(f.entity, f.source, f.rule, f.kpi) for f in found] == [
@@ -39,8 +49,10 @@ def test_each_future_record_once_with_all_its_dates(rules):
 def test_future_withdrawal_is_not_a_dropout(rules):
     # 2 cohort learners; L1's withdrawal is dated 2023-04-10, after as_of 2023-03-31:
     # it has not happened for the measurement -> 0 / 2, and it is FUTURE-DATED.
-    learners = [learner("L1", m1="2023-01-10", withdrawn="2023-04-10"),
-                learner("L2", m1="2023-01-10")]
+    learners = [
+        learner("L1", m1="2023-01-10", withdrawn="2023-04-10"),
+        learner("L2", m1="2023-01-10"),
+    ]
     tables = build(learners=learners)
     result = learner_dropout(tables, as_of=date(2023, 3, 31), rules=rules)[0]
     assert (result.numerator, result.denominator) == (0, 2)

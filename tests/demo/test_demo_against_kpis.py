@@ -14,8 +14,15 @@ from kpitools.ilr.load import load_provider
 from kpitools.kpis import compute_all
 from kpitools.rules import Rules
 
-KPI_KINDS = ("employer_engagement", "employer_cofunding", "learner_dropout", "new_skills",
-             "guaranteed_interview", "career_progression", "referral")
+KPI_KINDS = (
+    "employer_engagement",
+    "employer_cofunding",
+    "learner_dropout",
+    "new_skills",
+    "guaranteed_interview",
+    "career_progression",
+    "referral",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +33,9 @@ def measured(demo_dir):
         for provider in truth.providers:
             ret = load_provider(root / period / provider)
             loaded[(period, provider)] = ret
-            results[(period, provider)] = compute_all(ret.tables, as_of=period_end(period),
-                                                      rules=Rules())
+            results[(period, provider)] = compute_all(
+                ret.tables, as_of=period_end(period), rules=Rules()
+            )
     return truth, loaded, results
 
 
@@ -41,8 +49,9 @@ def test_rows_read_equal_accepted_plus_rejected(measured):
 def test_rejected_rows_are_exactly_the_planted_ones(measured):
     truth, loaded, _ = measured
     for (period, provider), ret in loaded.items():
-        got = sorted(zip(ret.rejected["rule"], ret.rejected["source"], ret.rejected["column"],
-                         strict=True))
+        got = sorted(
+            zip(ret.rejected["rule"], ret.rejected["source"], ret.rejected["column"], strict=True)
+        )
         want = sorted((e.rule, e.source, e.column) for e in truth.rejected(provider, period))
         assert got == want, (period, provider)
     assert sum(len(truth.rejected(p, "2023-03")) for p in truth.providers) == 5
@@ -57,9 +66,14 @@ def test_every_planted_kpi_exception_is_reported(measured):
     truth, _, results = measured
     planted = [e for e in truth.expectations if e.kind in KPI_KINDS]
     assert {e.kind for e in planted} == set(KPI_KINDS)
-    missed = [f"{e.period} {e.provider_id} {e.rule} {e.entity}" for e in planted
-              if not any((e.rule, entity) in _exceptions(results[(e.period, e.provider_id)])
-                         for entity in (e.entity, *e.alt_entities))]
+    missed = [
+        f"{e.period} {e.provider_id} {e.rule} {e.entity}"
+        for e in planted
+        if not any(
+            (e.rule, entity) in _exceptions(results[(e.period, e.provider_id)])
+            for entity in (e.entity, *e.alt_entities)
+        )
+    ]
     assert missed == []
 
 
@@ -70,8 +84,12 @@ def test_no_kpi_exception_outside_the_ground_truth(measured):
         for entity in (e.entity, *e.alt_entities):
             for rule_id in (e.rule, *e.may_also):
                 allowed[(e.period, e.provider_id)].add((rule_id, entity))
-    unexpected = [(key, found) for key, res in results.items()
-                  for found in _exceptions(res) if found not in allowed[key]]
+    unexpected = [
+        (key, found)
+        for key, res in results.items()
+        for found in _exceptions(res)
+        if found not in allowed[key]
+    ]
     assert unexpected == []
 
 
@@ -105,6 +123,5 @@ def test_dropout_limit_broken_only_where_planted(measured):
 def test_future_dated_found_where_planted(measured):
     truth, loaded, _ = measured
     for e in (e for e in truth.expectations if e.rule == "FUTURE-DATED"):
-        found = future_dated(loaded[(e.period, e.provider_id)].tables,
-                             as_of=period_end(e.period))
+        found = future_dated(loaded[(e.period, e.provider_id)].tables, as_of=period_end(e.period))
         assert [(f.entity, f.source) for f in found] == [(e.entity, e.source)]

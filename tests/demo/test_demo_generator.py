@@ -20,22 +20,38 @@ from kpitools.returns.contract import KPIS, TABLES
 from kpitools.rules import CATALOGUE
 
 IRREGULARITIES = {
-    "FUTURE-DATED", "DUP-ROW", "DUP-ULN-OVERLAP", "DATE-ORDER", "M2-NO-EVIDENCE",
-    "EMP-UNKNOWN", "RESTATED-DISAPPEARED", "RESTATED-WITHDRAWAL-TO-COMPLETION",
-    "RESTATED-START-DATE", "RESTATED-M1-DATE", "RESTATED-WITHDRAWAL-DATE",
-    "RESTATED-PAYMENT-CHANGED", "RESTATED-PAYMENT-REMOVED",
+    "FUTURE-DATED",
+    "DUP-ROW",
+    "DUP-ULN-OVERLAP",
+    "DATE-ORDER",
+    "M2-NO-EVIDENCE",
+    "EMP-UNKNOWN",
+    "RESTATED-DISAPPEARED",
+    "RESTATED-WITHDRAWAL-TO-COMPLETION",
+    "RESTATED-START-DATE",
+    "RESTATED-M1-DATE",
+    "RESTATED-WITHDRAWAL-DATE",
+    "RESTATED-PAYMENT-CHANGED",
+    "RESTATED-PAYMENT-REMOVED",
 }
 REJECTIONS = {"BAD-DATE", "BAD-ULN", "REF-BOOTCAMP", "REQUIRED", "BAD-CODE"}
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _read(root: Path, period: str, provider: str, table: str) -> pd.DataFrame:
-    return pd.read_csv(root / period / provider / f"{table}.csv", dtype=str,
-                       keep_default_na=False, encoding="utf-8-sig")
+    return pd.read_csv(
+        root / period / provider / f"{table}.csv",
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+    )
 
 
 def _day(text: str) -> date:
@@ -78,15 +94,22 @@ def test_ground_truth_lists_every_planted_rule(demo_dir):
     kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
     assert len(kpi_rules) == 20
     assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
-    assert all(e.rule in CATALOGUE and e.kind == CATALOGUE[e.rule].kpi
-               for e in truth.expectations + truth.background)
+    assert all(
+        e.rule in CATALOGUE and e.kind == CATALOGUE[e.rule].kpi
+        for e in truth.expectations + truth.background
+    )
     kinds = {e.plant for e in truth.expectations if e.rule == "DATE-ORDER"}
-    assert kinds == {"DATE-ORDER-m1-before-start", "DATE-ORDER-completion-before-m1",
-                     "DATE-ORDER-withdrawn-and-completed", "DATE-ORDER-outcome-before-start"}
+    assert kinds == {
+        "DATE-ORDER-m1-before-start",
+        "DATE-ORDER-completion-before-m1",
+        "DATE-ORDER-withdrawn-and-completed",
+        "DATE-ORDER-outcome-before-start",
+    }
     across = {e.provider_id for e in truth.expectations if e.plant == "DUP-ULN-OVERLAP-across"}
     assert len(across) == 2
     assert {"INT-INVALID-full-apprenticeship", "INT-INVALID-no-skills-match"} <= {
-        e.plant for e in truth.expectations}
+        e.plant for e in truth.expectations
+    }
     # restatements show in the month they happen, not before
     restated = {e.rule: e.period for e in truth.expectations if e.rule.startswith("RESTATED-")}
     assert restated["RESTATED-DISAPPEARED"] == "2023-02"
@@ -96,8 +119,12 @@ def test_ground_truth_lists_every_planted_rule(demo_dir):
 def test_hostile_text_is_recorded_and_written_verbatim(demo_dir):
     root, truth = demo_dir
     values = {h.value for h in truth.hostile}
-    assert {"<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
-            '=HYPERLINK("http://example.invalid","x")', "Ba$$in"} <= values
+    assert {
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '=HYPERLINK("http://example.invalid","x")',
+        "Ba$$in",
+    } <= values
     assert {v[0] for v in values} >= {"+", "-", "@"}
     for h in truth.hostile:
         frame = _read(root, h.period, h.provider_id, h.table)
@@ -120,8 +147,11 @@ def test_every_expectation_points_at_its_row(demo_dir):
             if row is None:
                 continue
             found = _read(root, period, e.provider_id, e.table).iloc[row - 2]
-            column = {"learner": "learner_ref", "employer": "employer_id",
-                      "bootcamp": "bootcamp_id"}[kind]
+            column = {
+                "learner": "learner_ref",
+                "employer": "employer_id",
+                "bootcamp": "bootcamp_id",
+            }[kind]
             assert found[column] == name, e
             if e.column:
                 assert found[e.column] == e.value, e
@@ -137,8 +167,9 @@ def _previous(truth: GroundTruth, period: str) -> str:
 
 def test_learner_numbers_and_rates_are_realistic(demo_dir):
     root, truth = demo_dir
-    learners = pd.concat([_read(root, "2023-03", p, "learners").assign(provider=p)
-                          for p in truth.providers])
+    learners = pd.concat(
+        [_read(root, "2023-03", p, "learners").assign(provider=p) for p in truth.providers]
+    )
     assert 1450 <= len(learners) <= 1550
     stats = truth.stats
     assert 0.55 <= stats["completion_rate"] <= 0.75
@@ -156,8 +187,11 @@ def test_learner_numbers_and_rates_are_realistic(demo_dir):
 def test_every_uln_passes_the_check_digit_except_the_planted_one(demo_dir):
     root, truth = demo_dir
     for period in truth.periods:
-        planted = {(e.provider_id, e.row) for e in truth.expectations
-                   if e.rule == "BAD-ULN" and e.period == period}
+        planted = {
+            (e.provider_id, e.row)
+            for e in truth.expectations
+            if e.rule == "BAD-ULN" and e.period == period
+        }
         failing = set()
         for provider in truth.providers:
             frame = _read(root, period, provider, "learners")
@@ -178,8 +212,9 @@ def test_every_csv_reads_as_text_with_the_contract_header(demo_dir):
 
 def test_returns_show_only_what_happened_by_the_month_end(demo_dir):
     root, truth = demo_dir
-    future = {(e.period, e.provider_id, e.row) for e in truth.expectations
-              if e.rule == "FUTURE-DATED"}
+    future = {
+        (e.period, e.provider_id, e.row) for e in truth.expectations if e.rule == "FUTURE-DATED"
+    }
     for period in truth.periods:
         as_of = period_end(period)
         for provider in truth.providers:
@@ -192,19 +227,23 @@ def test_returns_show_only_what_happened_by_the_month_end(demo_dir):
                         if text and text != "31/02/2023" and _day(text) > as_of:
                             assert (period, provider, row) in future, (period, provider, column)
     assert len(future) == 3
-    counts = [(_read(root, p, "P006", "learners")["completion_date"] != "").sum()
-              for p in truth.periods]
+    counts = [
+        (_read(root, p, "P006", "learners")["completion_date"] != "").sum() for p in truth.periods
+    ]
     assert counts[0] < counts[-1]  # the same learners complete as the months go by
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"periods": ["2023-01", "2023-03"]}, "consecutive"),
-    ({"periods": ["2023-13"]}, "YYYY-MM"),
-    ({"providers": 1}, "providers"),
-    ({"learners": 500}, "learners"),
-    ({"fmt": "json"}, "format"),
-    ({"providers": 2, "learners": 200}, "too few learners"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"periods": ["2023-01", "2023-03"]}, "consecutive"),
+        ({"periods": ["2023-13"]}, "YYYY-MM"),
+        ({"providers": 1}, "providers"),
+        ({"learners": 500}, "learners"),
+        ({"fmt": "json"}, "format"),
+        ({"providers": 2, "learners": 200}, "too few learners"),
+    ],
+)
 def test_arguments_it_cannot_honour_are_refused(tmp_path, kwargs, message):
     with pytest.raises(ParameterError, match=message):
         generate(tmp_path, **kwargs)
@@ -212,8 +251,9 @@ def test_arguments_it_cannot_honour_are_refused(tmp_path, kwargs, message):
 
 def test_cli_writes_the_demo_and_refuses_bad_periods(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["demo", "--out", str(tmp_path), "--periods", "2023-02,2023-03",
-                                  "--seed", "7"])
+    result = runner.invoke(
+        main, ["demo", "--out", str(tmp_path), "--periods", "2023-02,2023-03", "--seed", "7"]
+    )
     assert result.exit_code == 0, result.output
     assert "6 providers x 2 periods" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2023-02", "2023-03", "ground_truth.json"]
@@ -230,4 +270,3 @@ def test_fewer_providers_still_hold_every_plant(small_demo_dir):
     assert {e.provider_id for e in truth.expectations} == {"P001", "P002"}
     kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
     assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
-

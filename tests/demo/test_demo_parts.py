@@ -13,16 +13,26 @@ from kpitools.demo.writers import format_cell
 
 
 def _learner(**dates: date | None) -> dict:
-    row = {"learner_ref": "000123", "bootcamp_id": "BC1", "start_date": date(2023, 1, 3),
-           "m1_date": None, "withdrawal_date": None, "withdrawal_reported_date": None,
-           "completion_date": None, "new_role_evidence_date": None}
+    row = {
+        "learner_ref": "000123",
+        "bootcamp_id": "BC1",
+        "start_date": date(2023, 1, 3),
+        "m1_date": None,
+        "withdrawal_date": None,
+        "withdrawal_reported_date": None,
+        "completion_date": None,
+        "new_role_evidence_date": None,
+    }
     row.update(dates)
     return row
 
 
 def test_milestones_show_from_their_own_day():
-    row = _learner(m1_date=date(2023, 1, 20), completion_date=date(2023, 4, 10),
-                   new_role_evidence_date=date(2023, 4, 5))
+    row = _learner(
+        m1_date=date(2023, 1, 20),
+        completion_date=date(2023, 4, 10),
+        new_role_evidence_date=date(2023, 4, 5),
+    )
     # the day before M1: blank; on M1's day: shown; completion still to come: blank
     assert learner_as_of(row, date(2023, 1, 19))["m1_date"] is None
     shown = learner_as_of(row, date(2023, 1, 20))
@@ -33,8 +43,11 @@ def test_milestones_show_from_their_own_day():
 
 
 def test_withdrawal_shows_once_reported():
-    row = _learner(m1_date=date(2023, 1, 12), withdrawal_date=date(2023, 1, 25),
-                   withdrawal_reported_date=date(2023, 2, 3))
+    row = _learner(
+        m1_date=date(2023, 1, 12),
+        withdrawal_date=date(2023, 1, 25),
+        withdrawal_reported_date=date(2023, 2, 3),
+    )
     # withdrew 25 January, reported 3 February: the January return does not know yet
     january = learner_as_of(row, date(2023, 1, 31))
     assert january["withdrawal_date"] is None and january["withdrawal_reported_date"] is None
@@ -46,8 +59,11 @@ def test_fates_are_dealt_by_quota():
     rng = random.Random(0)
     # 40 learners: 25 % = 10 leave before M1; cohort 30; 10 % of 30 = 3 after M1; 27 complete
     fates = deal_fates(40, 0.10, rng)
-    assert (fates.count("pre_m1_withdrawn"), fates.count("withdrawn"),
-            fates.count("completed")) == (10, 3, 27)
+    assert (
+        fates.count("pre_m1_withdrawn"),
+        fates.count("withdrawn"),
+        fates.count("completed"),
+    ) == (10, 3, 27)
     # planted bootcamp, 30 %: ceil(0.3 * 30) = 9 withdraw after M1 (9 / 30 > 20 %)
     assert deal_fates(40, 0.30, rng).count("withdrawn") == 9
     # 12 learners: 3 before M1, cohort 9 < 10, so nobody withdraws after M1
@@ -58,8 +74,11 @@ def _provider(employees: int) -> tuple[ProviderWorld, LearnerLife]:
     pw = ProviderWorld(provider_id="P1", seed=1, clean=True, provider={})
     pw.bootcamps = [{"bootcamp_id": "BC1", "price_per_learner": 345000}]  # £3,450.00
     pw.employers = [{"employer_id": "E1", "employee_count": employees}]
-    life = LearnerLife(row={"learner_ref": "1", "bootcamp_id": "BC1", "employer_id": "E1"},
-                       fate="completed", success=True)
+    life = LearnerLife(
+        row={"learner_ref": "1", "bootcamp_id": "BC1", "employer_id": "E1"},
+        fate="completed",
+        success=True,
+    )
     return pw, life
 
 
@@ -81,10 +100,21 @@ def test_cells_follow_the_provider_style():
 
 
 def test_rows_are_numbered_as_a_person_sees_them_and_learners_leave_whole():
-    tables = {name: [] for name in ("learners", "cofunding_payments", "assessments",
-                                    "interviews", "outcomes", "referrals")}
-    tables["learners"] = [{"learner_ref": "1", "bootcamp_id": "A"},
-                          {"learner_ref": "2", "bootcamp_id": "A"}]
+    tables = {
+        name: []
+        for name in (
+            "learners",
+            "cofunding_payments",
+            "assessments",
+            "interviews",
+            "outcomes",
+            "referrals",
+        )
+    }
+    tables["learners"] = [
+        {"learner_ref": "1", "bootcamp_id": "A"},
+        {"learner_ref": "2", "bootcamp_id": "A"},
+    ]
     tables["assessments"] = [{"learner_ref": "2", "bootcamp_id": "A", "kind": "initial"}]
     # header is line 1, so the second learner is on line 3
     assert find_row(tables, "learners", {"learner_ref": "2"}) == 3

@@ -23,7 +23,10 @@ from kpitools.ilr.reader import KNOWN_NAMESPACES
 from kpitools.rules import Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"
-SCHEMAS = {"ESFA/ILR/2024-25": DFE / "schemafile24.xsd", "ESFA/ILR/2025-26": DFE / "schemafile25.xsd"}
+SCHEMAS = {
+    "ESFA/ILR/2024-25": DFE / "schemafile24.xsd",
+    "ESFA/ILR/2025-26": DFE / "schemafile25.xsd",
+}
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +94,13 @@ def test_writer_never_emits_a_namespace_the_reader_refuses(tmp_path: Path) -> No
     for year in ("2223", "2324", "2425", "2526"):
         assert namespace_for(year) in KNOWN_NAMESPACES
     with pytest.raises(ParameterError, match="2627"):
-        write_ilr(tmp_path, {"learners": []}, ukprn="10012345",
-                  prepared=datetime(2026, 8, 31, 18))
+        write_ilr(tmp_path, {"learners": []}, ukprn="10012345", prepared=datetime(2026, 8, 31, 18))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_periods_from_august_2026_get_no_ilr_file(tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_periods_from_august_2026_get_no_ilr_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):  # which periods get files: a smaller demo says it
         files = _demo(tmp_path, "2026-07,2026-08", "--providers", "4", "--learners", "800")
     assert files and {p.parts[-4] for p in files} == {"2026-07"}
@@ -106,7 +109,8 @@ def test_periods_from_august_2026_get_no_ilr_file(tmp_path: Path,
 
 
 def test_periods_before_august_2022_get_no_ilr_file_and_the_demo_still_builds(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # 2022-07 is collection year 2021-22 (no DfE schema): no file for it, neither in its
     # own folder nor among the earlier months of 2022-08's; its bootcamps all started
     # before the ILR held bootcamps, so nothing is planted on them (was an IndexError)

@@ -25,47 +25,117 @@ from kpitools.rules import Rules
 # ("All fields must be returned in the above order in the XML file"), as published for
 # 2022-23 and unchanged from the 2020-21 schema; only the elements kpitools may write.
 ORDER: dict[str, list[tuple[str, bool]]] = {
-    "Message": [("Header", True), ("SourceFiles", False), ("LearningProvider", True),
-                ("Learner", False), ("LearnerDestinationandProgression", False)],
+    "Message": [
+        ("Header", True),
+        ("SourceFiles", False),
+        ("LearningProvider", True),
+        ("Learner", False),
+        ("LearnerDestinationandProgression", False),
+    ],
     "Header": [("CollectionDetails", True), ("Source", True)],
     "CollectionDetails": [("Collection", True), ("Year", True), ("FilePreparationDate", True)],
-    "Source": [("ProtectiveMarking", True), ("UKPRN", True), ("SoftwareSupplier", False),
-               ("SoftwarePackage", False), ("Release", False), ("SerialNo", True),
-               ("DateTime", True), ("ReferenceData", False), ("ComponentSetVersion", False)],
+    "Source": [
+        ("ProtectiveMarking", True),
+        ("UKPRN", True),
+        ("SoftwareSupplier", False),
+        ("SoftwarePackage", False),
+        ("Release", False),
+        ("SerialNo", True),
+        ("DateTime", True),
+        ("ReferenceData", False),
+        ("ComponentSetVersion", False),
+    ],
     "LearningProvider": [("UKPRN", True)],
-    "Learner": [("LearnRefNumber", True), ("PrevLearnRefNumber", False), ("PrevUKPRN", False),
-                ("PMUKPRN", False), ("CampId", False), ("ULN", True), ("FamilyName", False),
-                ("GivenNames", False), ("DateOfBirth", False), ("Ethnicity", True),
-                ("Sex", True), ("LLDDHealthProb", True), ("NINumber", False),
-                ("PriorAttain", False), ("Accom", False), ("ALSCost", False),
-                ("PlanLearnHours", False), ("PlanEEPHours", False), ("MathGrade", False),
-                ("EngGrade", False), ("PostcodePrior", True), ("Postcode", True),
-                ("AddLine1", False), ("AddLine2", False), ("AddLine3", False),
-                ("AddLine4", False), ("TelNo", False), ("Email", False),
-                ("ContactPreference", False), ("LLDDandHealthProblem", False),
-                ("LearnerFAM", False), ("ProviderSpecLearnerMonitoring", False),
-                ("LearnerEmploymentStatus", False), ("LearnerHE", False),
-                ("LearningDelivery", True)],
-    "LearnerEmploymentStatus": [("EmpStat", True), ("DateEmpStatApp", True), ("EmpId", False),
-                                ("EmploymentStatusMonitoring", False)],
+    "Learner": [
+        ("LearnRefNumber", True),
+        ("PrevLearnRefNumber", False),
+        ("PrevUKPRN", False),
+        ("PMUKPRN", False),
+        ("CampId", False),
+        ("ULN", True),
+        ("FamilyName", False),
+        ("GivenNames", False),
+        ("DateOfBirth", False),
+        ("Ethnicity", True),
+        ("Sex", True),
+        ("LLDDHealthProb", True),
+        ("NINumber", False),
+        ("PriorAttain", False),
+        ("Accom", False),
+        ("ALSCost", False),
+        ("PlanLearnHours", False),
+        ("PlanEEPHours", False),
+        ("MathGrade", False),
+        ("EngGrade", False),
+        ("PostcodePrior", True),
+        ("Postcode", True),
+        ("AddLine1", False),
+        ("AddLine2", False),
+        ("AddLine3", False),
+        ("AddLine4", False),
+        ("TelNo", False),
+        ("Email", False),
+        ("ContactPreference", False),
+        ("LLDDandHealthProblem", False),
+        ("LearnerFAM", False),
+        ("ProviderSpecLearnerMonitoring", False),
+        ("LearnerEmploymentStatus", False),
+        ("LearnerHE", False),
+        ("LearningDelivery", True),
+    ],
+    "LearnerEmploymentStatus": [
+        ("EmpStat", True),
+        ("DateEmpStatApp", True),
+        ("EmpId", False),
+        ("EmploymentStatusMonitoring", False),
+    ],
     "EmploymentStatusMonitoring": [("ESMType", True), ("ESMCode", True)],
-    "LearningDelivery": [("LearnAimRef", True), ("AimType", True), ("AimSeqNumber", True),
-                         ("LearnStartDate", True), ("OrigLearnStartDate", False),
-                         ("LearnPlanEndDate", True), ("FundModel", True), ("PHours", False),
-                         ("OTJActHours", False), ("ProgType", False), ("FworkCode", False),
-                         ("PwayCode", False), ("StdCode", False), ("PartnerUKPRN", False),
-                         ("DelLocPostCode", True), ("LSDPostcode", False), ("AddHours", False),
-                         ("PriorLearnFundAdj", False), ("OtherFundAdj", False),
-                         ("ConRefNumber", False), ("EPAOrgID", False), ("EmpOutcome", False),
-                         ("CompStatus", True), ("LearnActEndDate", False),
-                         ("WithdrawReason", False), ("Outcome", False), ("AchDate", False),
-                         ("OutGrade", False), ("SWSupAimId", False),
-                         ("LearningDeliveryFAM", False)],
-    "LearningDeliveryFAM": [("LearnDelFAMType", True), ("LearnDelFAMCode", True),
-                            ("LearnDelFAMDateFrom", False), ("LearnDelFAMDateTo", False)],
+    "LearningDelivery": [
+        ("LearnAimRef", True),
+        ("AimType", True),
+        ("AimSeqNumber", True),
+        ("LearnStartDate", True),
+        ("OrigLearnStartDate", False),
+        ("LearnPlanEndDate", True),
+        ("FundModel", True),
+        ("PHours", False),
+        ("OTJActHours", False),
+        ("ProgType", False),
+        ("FworkCode", False),
+        ("PwayCode", False),
+        ("StdCode", False),
+        ("PartnerUKPRN", False),
+        ("DelLocPostCode", True),
+        ("LSDPostcode", False),
+        ("AddHours", False),
+        ("PriorLearnFundAdj", False),
+        ("OtherFundAdj", False),
+        ("ConRefNumber", False),
+        ("EPAOrgID", False),
+        ("EmpOutcome", False),
+        ("CompStatus", True),
+        ("LearnActEndDate", False),
+        ("WithdrawReason", False),
+        ("Outcome", False),
+        ("AchDate", False),
+        ("OutGrade", False),
+        ("SWSupAimId", False),
+        ("LearningDeliveryFAM", False),
+    ],
+    "LearningDeliveryFAM": [
+        ("LearnDelFAMType", True),
+        ("LearnDelFAMCode", True),
+        ("LearnDelFAMDateFrom", False),
+        ("LearnDelFAMDateTo", False),
+    ],
 }
-REPEATING = {"Learner", "LearnerEmploymentStatus", "EmploymentStatusMonitoring",
-             "LearningDelivery", "LearningDeliveryFAM"}
+REPEATING = {
+    "Learner",
+    "LearnerEmploymentStatus",
+    "EmploymentStatusMonitoring",
+    "LearningDelivery",
+    "LearningDeliveryFAM",
+}
 
 
 def _check_order(elem: etree._Element, problems: list[str]) -> None:
@@ -95,29 +165,57 @@ def _check_order(elem: etree._Element, problems: list[str]) -> None:
 
 def _tables(start: date = date(2023, 1, 9)) -> dict[str, list[dict[str, object]]]:
     """Four learners of bootcamp P001-BC01 (ends 2023-04-28)."""
+
     def learner(ref: str, **fields: object) -> dict[str, object]:
-        base = {"learner_ref": ref, "uln": "9999999999", "bootcamp_id": "P001-BC01",
-                "learner_type": "independent", "employer_id": None, "start_date": start,
-                "withdrawal_date": None, "completion_date": None,
-                "new_role_evidence_date": None, "given_name": "Ada", "family_name": "Test"}
+        base = {
+            "learner_ref": ref,
+            "uln": "9999999999",
+            "bootcamp_id": "P001-BC01",
+            "learner_type": "independent",
+            "employer_id": None,
+            "start_date": start,
+            "withdrawal_date": None,
+            "completion_date": None,
+            "new_role_evidence_date": None,
+            "given_name": "Ada",
+            "family_name": "Test",
+        }
         return {**base, **fields}
 
     return {
         "bootcamps": [{"bootcamp_id": "P001-BC01", "end_date": date(2023, 4, 28)}],
-        "employers": [{"employer_id": "P001-E05", "employee_count": 40, "size_band": "SME"},
-                      {"employer_id": "P001-E06", "employee_count": 900, "size_band": "large"}],
+        "employers": [
+            {"employer_id": "P001-E05", "employee_count": 40, "size_band": "SME"},
+            {"employer_id": "P001-E06", "employee_count": 900, "size_band": "large"},
+        ],
         "learners": [
             learner("000101", completion_date=date(2023, 4, 20)),
-            learner("000102", learner_type="co-funded", employer_id="P001-E05",
-                    completion_date=date(2023, 4, 21), new_role_evidence_date=date(2023, 4, 14)),
-            learner("000103", learner_type="co-funded", employer_id="P001-E06",
-                    withdrawal_date=date(2023, 2, 20)),
+            learner(
+                "000102",
+                learner_type="co-funded",
+                employer_id="P001-E05",
+                completion_date=date(2023, 4, 21),
+                new_role_evidence_date=date(2023, 4, 14),
+            ),
+            learner(
+                "000103",
+                learner_type="co-funded",
+                employer_id="P001-E06",
+                withdrawal_date=date(2023, 2, 20),
+            ),
             learner("000104", learner_type="self-employed", completion_date=date(2023, 4, 26)),
         ],
-        "interviews": [{"learner_ref": "000101", "bootcamp_id": "P001-BC01",
-                        "offer_date": date(2023, 4, 12)}],
-        "outcomes": [{"learner_ref": "000104", "bootcamp_id": "P001-BC01",
-                      "outcome_type": "self_employment_plan", "outcome_date": date(2023, 4, 24)}],
+        "interviews": [
+            {"learner_ref": "000101", "bootcamp_id": "P001-BC01", "offer_date": date(2023, 4, 12)}
+        ],
+        "outcomes": [
+            {
+                "learner_ref": "000104",
+                "bootcamp_id": "P001-BC01",
+                "outcome_type": "self_employment_plan",
+                "outcome_date": date(2023, 4, 24),
+            }
+        ],
     }
 
 
@@ -155,8 +253,12 @@ def test_round_trip_gives_back_the_tables(tmp_path: Path) -> None:
     path = write_ilr(tmp_path, _tables(), ukprn="10012345", prepared=datetime(2023, 4, 30, 18))
     t = tables_from_ilr_files([path], rules=Rules())
     learners = t.learners.set_index("learner_ref")
-    assert list(learners["learner_type"]) == ["independent", "co-funded", "co-funded",
-                                              "self-employed"]
+    assert list(learners["learner_type"]) == [
+        "independent",
+        "co-funded",
+        "co-funded",
+        "self-employed",
+    ]
     # completion: component ends on the return's completion, events on or before it
     assert learners.loc["000101", "completion_date"] == pd.Timestamp("2023-04-20")
     assert learners.loc["000102", "completion_date"] == pd.Timestamp("2023-04-21")
@@ -186,18 +288,26 @@ def test_monthly_files_date_the_withdrawal_report(tmp_path: Path) -> None:
     # Learner 000103 withdrew on 2023-02-20; the January file cannot show it, the
     # February file (prepared 2023-02-28) is the first that does.
     full = _tables()
-    january = {**full, "learners": [dict(r, withdrawal_date=None, completion_date=None)
-                                    for r in full["learners"]], "interviews": [], "outcomes": []}
-    paths = [write_ilr(tmp_path, january, ukprn="10012345", prepared=datetime(2023, 1, 31, 18)),
-             write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 2, 28, 18)),
-             write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 3, 31, 18))]
+    january = {
+        **full,
+        "learners": [dict(r, withdrawal_date=None, completion_date=None) for r in full["learners"]],
+        "interviews": [],
+        "outcomes": [],
+    }
+    paths = [
+        write_ilr(tmp_path, january, ukprn="10012345", prepared=datetime(2023, 1, 31, 18)),
+        write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 2, 28, 18)),
+        write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 3, 31, 18)),
+    ]
     t = tables_from_ilr_files(paths, rules=Rules())
     row = t.learners.set_index("learner_ref").loc["000103"]
     assert row["withdrawal_reported_date"] == pd.Timestamp("2023-02-28")
 
 
-@pytest.mark.parametrize("name", sorted(
-    p.name for p in (Path(__file__).parent.parent / "fixtures" / "ilr").glob("ILR-*.xml")))
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in (Path(__file__).parent.parent / "fixtures" / "ilr").glob("ILR-*.xml")),
+)
 def test_hand_written_fixtures_follow_the_specification_order(name: str) -> None:
     path = Path(__file__).parent.parent / "fixtures" / "ilr" / name
     problems: list[str] = []

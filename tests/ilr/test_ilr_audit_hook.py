@@ -29,7 +29,8 @@ def _provider(tmp_path: Path, ilr: Path | None = F2223, name: str | None = None)
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
     (folder / "bootcamps.csv").write_text(
         "bootcamp_id,start_date,end_date,price_per_learner\n"
-        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n")
+        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n"
+    )
     (folder / "employers.csv").write_text("employer_id,name,employee_count\nE1,Acme,40\n")
     (folder / "learners.csv").write_text(LEARNERS)
     if ilr is not None:
@@ -39,8 +40,11 @@ def _provider(tmp_path: Path, ilr: Path | None = F2223, name: str | None = None)
 
 
 def _ilr_rules(audit: object) -> list[tuple[str, str]]:
-    return sorted((f.rule, f.entity) for f in audit.irregularities  # type: ignore[attr-defined]
-                  if f.rule.startswith("ILR-MISMATCH"))
+    return sorted(
+        (f.rule, f.entity)
+        for f in audit.irregularities  # type: ignore[attr-defined]
+        if f.rule.startswith("ILR-MISMATCH")
+    )
 
 
 def test_audit_reports_ilr_mismatches(tmp_path: Path) -> None:
@@ -67,8 +71,10 @@ def test_no_ilr_folder_no_ilr_findings(tmp_path: Path) -> None:
 
 def test_hostile_ilr_stops_the_provider_with_a_file_level_error(tmp_path: Path) -> None:
     with pytest.raises(FileLevelError, match="DOCTYPE"):
-        audit_provider(_provider(tmp_path, FIXTURES / "hostile" / "doctype_internal_entity.xml"),
-                       as_of=date(2023, 3, 31))
+        audit_provider(
+            _provider(tmp_path, FIXTURES / "hostile" / "doctype_internal_entity.xml"),
+            as_of=date(2023, 3, 31),
+        )
 
 
 def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_path: Path) -> None:
@@ -79,28 +85,41 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
         "<LearnDelFAMCode>2</LearnDelFAMCode></LearningDeliveryFAM>",
         "<LearnDelFAMCode>2</LearnDelFAMCode></LearningDeliveryFAM><LearningDeliveryFAM>"
         "<LearnDelFAMType>EVI</LearnDelFAMType><LearnDelFAMCode>1</LearnDelFAMCode>"
-        "<LearnDelFAMDateFrom>2023-02-08</LearnDelFAMDateFrom></LearningDeliveryFAM>", 1)
+        "<LearnDelFAMDateFrom>2023-02-08</LearnDelFAMDateFrom></LearningDeliveryFAM>",
+        1,
+    )
     variant = tmp_path / F2223.name
     variant.write_text(text, encoding="utf-8")
     audit = audit_provider(_provider(tmp_path / "p", variant), as_of=date(2023, 3, 31))
-    dfe = sorted((f.rule, f.severity, f.entity, f.bootcamp_id) for f in audit.irregularities
-                 if f.rule.startswith("ILR-") and not f.rule.startswith("ILR-MISMATCH"))
-    assert dfe == [("ILR-LearnDelFAMDateFrom_06", "high", "learner:L002", "SB-0001-01"),
-                   ("ILR-R_152", "high", "learner:L002", "SB-0001-01")]
+    dfe = sorted(
+        (f.rule, f.severity, f.entity, f.bootcamp_id)
+        for f in audit.irregularities
+        if f.rule.startswith("ILR-") and not f.rule.startswith("ILR-MISMATCH")
+    )
+    assert dfe == [
+        ("ILR-LearnDelFAMDateFrom_06", "high", "learner:L002", "SB-0001-01"),
+        ("ILR-R_152", "high", "learner:L002", "SB-0001-01"),
+    ]
     r152 = next(f for f in audit.irregularities if f.rule == "ILR-R_152")
     assert r152.source == f"{F2223.name}:Learner[2]" and r152.message.startswith(
-        "DfE Error, aim 1: The Event Indicator must not be used")
+        "DfE Error, aim 1: The Event Indicator must not be used"
+    )
     dropouts = audit.worklists["ilr_dropouts_with_withdrawal_reason"]
     assert dropouts[["learner_ref", "withdraw_reason", "withdrawal_reason"]].values.tolist() == [
-        ["L002", 44, "other personal reasons"]]
+        ["L002", 44, "other personal reasons"]
+    ]
     # The pack: DfE findings and the drop-outs with their reason in the ILR section (the
     # learner by pseudonym), not repeated among the other worklists.
     from kpitools.packs import report
     from kpitools.packs.context import context_from_audit
     from kpitools.packs.params import PackParams
 
-    ctx = context_from_audit(audit, PackParams(provider_dir=str(audit.provider.path),
-                                               out_dir=str(tmp_path / "out"), period="2023-03"))
+    ctx = context_from_audit(
+        audit,
+        PackParams(
+            provider_dir=str(audit.provider.path), out_dir=str(tmp_path / "out"), period="2023-03"
+        ),
+    )
     section = str(report.ilr_reconciliation(ctx))
     assert "ILR-R_152" in section and "other personal reasons" in section
     assert ctx.pseudonymiser.learner("L002") in section and ">L002<" not in section

@@ -19,9 +19,14 @@ from kpitools.ilr.reconcile import ilr_review
 from kpitools.rules import Rules
 
 ILR_RULES = {
-    "ILR-MISMATCH-MISSING-IN-ILR", "ILR-MISMATCH-MISSING-IN-DATASHEET",
-    "ILR-MISMATCH-START-DATE", "ILR-MISMATCH-WITHDRAWN", "ILR-MISMATCH-WITHDRAWAL-DATE",
-    "ILR-MISMATCH-COMPLETION-DATE", "ILR-MISMATCH-COFUNDING", "ILR-MISMATCH-SME",
+    "ILR-MISMATCH-MISSING-IN-ILR",
+    "ILR-MISMATCH-MISSING-IN-DATASHEET",
+    "ILR-MISMATCH-START-DATE",
+    "ILR-MISMATCH-WITHDRAWN",
+    "ILR-MISMATCH-WITHDRAWAL-DATE",
+    "ILR-MISMATCH-COMPLETION-DATE",
+    "ILR-MISMATCH-COFUNDING",
+    "ILR-MISMATCH-SME",
 }
 
 
@@ -32,15 +37,17 @@ def demo(demo_dir, tmp_path_factory: pytest.TempPathFactory):
     shared, truth = demo_dir
     root = tmp_path_factory.mktemp("ilr_demo")
     shutil.copytree(shared, root, dirs_exist_ok=True)
-    planted = write_demo_ilr(root, truth.periods, truth.providers, truth.clean_providers,
-                             truth.seed)
+    planted = write_demo_ilr(
+        root, truth.periods, truth.providers, truth.clean_providers, truth.seed
+    )
     found = {}
     for period in truth.periods:
         for provider_id in truth.providers:
             folder = root / period / provider_id
             if (folder / "ilr").is_dir():
                 found[(period, provider_id)] = ilr_review(
-                    load_provider(folder), as_of=period_end(period), rules=Rules()).findings
+                    load_provider(folder), as_of=period_end(period), rules=Rules()
+                ).findings
     return root, truth, planted, found
 
 
@@ -53,7 +60,8 @@ def test_the_generator_wrote_the_same_files_and_truth(demo, demo_dir) -> None:
     files = _ilr_files(root)
     assert files and files == _ilr_files(demo_dir[0])
     assert sorted(map(_key, planted)) == sorted(
-        _key(e) for e in truth.expectations if e.rule in ILR_RULES)
+        _key(e) for e in truth.expectations if e.rule in ILR_RULES
+    )
 
 
 def test_some_providers_send_monthly_ilr_files(demo) -> None:
@@ -83,8 +91,11 @@ def _key(e: Expectation) -> tuple[str, str, str, str]:
 def test_every_planted_disagreement_is_found_and_nothing_else(demo) -> None:
     _, _, planted, found = demo
     expected = {_key(e) for e in planted}
-    reported = {(period, provider_id, f.rule, f.entity)
-                for (period, provider_id), findings in found.items() for f in findings}
+    reported = {
+        (period, provider_id, f.rule, f.entity)
+        for (period, provider_id), findings in found.items()
+        for f in findings
+    }
     assert expected - reported == set()
     assert reported - expected == set()
 
@@ -101,6 +112,7 @@ def test_findings_cite_the_datasheet_row_of_the_truth(demo) -> None:
     for e in planted:
         if e.row is None:
             continue
-        hits = [f for f in found[(e.period, e.provider_id)]
-                if f.rule == e.rule and f.entity == e.entity]
+        hits = [
+            f for f in found[(e.period, e.provider_id)] if f.rule == e.rule and f.entity == e.entity
+        ]
         assert hits and hits[0].source.split("; ")[0] == e.source

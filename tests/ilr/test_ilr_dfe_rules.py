@@ -26,48 +26,79 @@ from kpitools.rules import ILR_RULES, Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"
 NAME = "ILR-10012345-2526-20251031-080000-01.xml"
-_ORDER = ("LearnAimRef", "AimType", "AimSeqNumber", "LearnStartDate", "LearnPlanEndDate",
-          "FundModel", "ProgType", "DelLocPostCode", "ConRefNumber", "CompStatus",
-          "LearnActEndDate", "WithdrawReason", "Outcome", "AchDate")
+_ORDER = (
+    "LearnAimRef",
+    "AimType",
+    "AimSeqNumber",
+    "LearnStartDate",
+    "LearnPlanEndDate",
+    "FundModel",
+    "ProgType",
+    "DelLocPostCode",
+    "ConRefNumber",
+    "CompStatus",
+    "LearnActEndDate",
+    "WithdrawReason",
+    "Outcome",
+    "AchDate",
+)
 Learner = dict
 
 
 def _aim(ref: str, aim_type: int, seq: int, start: str = "2025-08-04", **fields: object) -> dict:
-    aim = {"LearnAimRef": ref, "AimType": aim_type, "AimSeqNumber": seq, "LearnStartDate": start,
-           "LearnPlanEndDate": "2025-11-21", "FundModel": 37, "ProgType": 32,
-           "DelLocPostCode": "ZZ99 9ZZ", "ConRefNumber": "SB-0001-01", "CompStatus": 1,
-           "fams": [("SOF", "105", None), ("FFI", "1", None)]}
+    aim = {
+        "LearnAimRef": ref,
+        "AimType": aim_type,
+        "AimSeqNumber": seq,
+        "LearnStartDate": start,
+        "LearnPlanEndDate": "2025-11-21",
+        "FundModel": 37,
+        "ProgType": 32,
+        "DelLocPostCode": "ZZ99 9ZZ",
+        "ConRefNumber": "SB-0001-01",
+        "CompStatus": 1,
+        "fams": [("SOF", "105", None), ("FFI", "1", None)],
+    }
     aim.update(fields)
     return aim
 
 
-BASE: Learner = {"dob": "1990-01-01", "employed_from": "2025-07-01",
-                 "aims": [_aim("ZPROG001", 1, 1), _aim("60000005", 3, 2)]}
+BASE: Learner = {
+    "dob": "1990-01-01",
+    "employed_from": "2025-07-01",
+    "aims": [_aim("ZPROG001", 1, 1), _aim("60000005", 3, 2)],
+}
 
 
 def _xml(learner: Learner) -> bytes:
     ns = "ESFA/ILR/2025-26"
-    parts = [f'<Message xmlns="{ns}"><Header><CollectionDetails><Collection>ILR</Collection>'
-             "<Year>2526</Year><FilePreparationDate>2025-10-31</FilePreparationDate>"
-             "</CollectionDetails><Source><ProtectiveMarking>OFFICIAL-SENSITIVE-Personal"
-             "</ProtectiveMarking><UKPRN>10012345</UKPRN><SerialNo>01</SerialNo>"
-             "<DateTime>2025-10-31T08:00:00</DateTime></Source></Header>"
-             "<LearningProvider><UKPRN>10012345</UKPRN></LearningProvider>"
-             "<Learner><LearnRefNumber>LRN1</LearnRefNumber><ULN>9999999999</ULN>"]
+    parts = [
+        f'<Message xmlns="{ns}"><Header><CollectionDetails><Collection>ILR</Collection>'
+        "<Year>2526</Year><FilePreparationDate>2025-10-31</FilePreparationDate>"
+        "</CollectionDetails><Source><ProtectiveMarking>OFFICIAL-SENSITIVE-Personal"
+        "</ProtectiveMarking><UKPRN>10012345</UKPRN><SerialNo>01</SerialNo>"
+        "<DateTime>2025-10-31T08:00:00</DateTime></Source></Header>"
+        "<LearningProvider><UKPRN>10012345</UKPRN></LearningProvider>"
+        "<Learner><LearnRefNumber>LRN1</LearnRefNumber><ULN>9999999999</ULN>"
+    ]
     if learner["dob"]:
         parts.append(f"<DateOfBirth>{learner['dob']}</DateOfBirth>")
-    parts.append("<Ethnicity>98</Ethnicity><Sex>F</Sex><LLDDHealthProb>9</LLDDHealthProb>"
-                 "<PostcodePrior>ZZ99 9ZZ</PostcodePrior><Postcode>ZZ99 9ZZ</Postcode>"
-                 f"<LearnerEmploymentStatus><EmpStat>10</EmpStat><DateEmpStatApp>"
-                 f"{learner['employed_from']}</DateEmpStatApp></LearnerEmploymentStatus>")
+    parts.append(
+        "<Ethnicity>98</Ethnicity><Sex>F</Sex><LLDDHealthProb>9</LLDDHealthProb>"
+        "<PostcodePrior>ZZ99 9ZZ</PostcodePrior><Postcode>ZZ99 9ZZ</Postcode>"
+        f"<LearnerEmploymentStatus><EmpStat>10</EmpStat><DateEmpStatApp>"
+        f"{learner['employed_from']}</DateEmpStatApp></LearnerEmploymentStatus>"
+    )
     for aim in learner["aims"]:
         parts.append("<LearningDelivery>")
         parts += [f"<{k}>{aim[k]}</{k}>" for k in _ORDER if aim.get(k) is not None]
         for fam_type, code, day in aim["fams"]:
             date_from = f"<LearnDelFAMDateFrom>{day}</LearnDelFAMDateFrom>" if day else ""
-            parts.append(f"<LearningDeliveryFAM><LearnDelFAMType>{fam_type}</LearnDelFAMType>"
-                         f"<LearnDelFAMCode>{code}</LearnDelFAMCode>{date_from}"
-                         "</LearningDeliveryFAM>")
+            parts.append(
+                f"<LearningDeliveryFAM><LearnDelFAMType>{fam_type}</LearnDelFAMType>"
+                f"<LearnDelFAMCode>{code}</LearnDelFAMCode>{date_from}"
+                "</LearningDeliveryFAM>"
+            )
         parts.append("</LearningDelivery>")
     parts.append("</Learner></Message>")
     return "".join(parts).encode()
@@ -97,6 +128,7 @@ def _set(seq: int, **fields: object) -> Change:
     def change(learner: Learner) -> None:
         aim = next(a for a in learner["aims"] if a["AimSeqNumber"] == seq)
         aim.update(fields)
+
     return change
 
 
@@ -110,23 +142,38 @@ def _learner(**fields: object) -> Change:
 
 def _evi(seq: int, code: str, day: str | None) -> Change:
     return lambda learner: next(a for a in learner["aims"] if a["AimSeqNumber"] == seq)[
-        "fams"].append(("EVI", code, day))
+        "fams"
+    ].append(("EVI", code, day))
 
 
 def _drop(seq: int) -> Change:
     return lambda learner: learner.update(
-        aims=[a for a in learner["aims"] if a["AimSeqNumber"] != seq])
+        aims=[a for a in learner["aims"] if a["AimSeqNumber"] != seq]
+    )
 
 
 _pre = (_set(1, LearnStartDate="2025-07-28"), _set(2, LearnStartDate="2025-07-28"))
-_closed = (_set(1, CompStatus=2, LearnActEndDate="2025-10-03", Outcome=8),
-           _set(2, CompStatus=2, LearnActEndDate="2025-10-03", Outcome=1))
+_closed = (
+    _set(1, CompStatus=2, LearnActEndDate="2025-10-03", Outcome=8),
+    _set(2, CompStatus=2, LearnActEndDate="2025-10-03", Outcome=1),
+)
 
 
 def _other(**fields: object) -> Change:
     """A non-bootcamp aim (adult skills, FundModel 35) of the same learner."""
-    return _add(_aim("60000009", 4, 9, "2025-09-01", FundModel=35, ProgType=None,
-                     ConRefNumber=None, fams=[("SOF", "105", None)], **fields))
+    return _add(
+        _aim(
+            "60000009",
+            4,
+            9,
+            "2025-09-01",
+            FundModel=35,
+            ProgType=None,
+            ConRefNumber=None,
+            fams=[("SOF", "105", None)],
+            **fields,
+        )
+    )
 
 
 def _event(ref: str, day: str, **fields: object) -> Change:
@@ -141,97 +188,186 @@ CASES: dict[str, tuple[tuple[Change, ...], tuple[Change, ...], set[str]]] = {
     # completed programme and no component aim at all
     "ILR-R_139": ((*_closed, _drop(2)), _closed, set()),
     # closed programme, one closed component and one still open
-    "ILR-R_140": ((*_closed, _add(_aim("60000006", 3, 3))),
-                  (*_closed, _add(_aim("60000006", 3, 3, CompStatus=2,
-                                       LearnActEndDate="2025-10-03"))), set()),
+    "ILR-R_140": (
+        (*_closed, _add(_aim("60000006", 3, 3))),
+        (*_closed, _add(_aim("60000006", 3, 3, CompStatus=2, LearnActEndDate="2025-10-03"))),
+        set(),
+    ),
     "ILR-R_141": ((_drop(2),), (), set()),
     # programme ends 2025-10-03, component 2025-10-10 (pass: same day)
     "ILR-R_143": ((*_closed, _set(2, LearnActEndDate="2025-10-10")), _closed, set()),
     # AchDate 2025-08-03, the day before the start (pass: on the start day)
-    "ILR-R_144": ((*_closed, _set(1, Outcome=1, AchDate="2025-08-03")),
-                  (*_closed, _set(1, Outcome=1, AchDate="2025-08-04")), set()),
+    "ILR-R_144": (
+        (*_closed, _set(1, Outcome=1, AchDate="2025-08-03")),
+        (*_closed, _set(1, Outcome=1, AchDate="2025-08-04")),
+        set(),
+    ),
     # component starts 2025-08-03, the day before the programme (pass: same day)
     "ILR-R_149": ((_set(2, LearnStartDate="2025-08-03"),), (), set()),
     # event aim the day before the programme's start 2025-07-28 (pass: on it)
-    "ILR-R_150": ((*_pre, _event("Z0059747", "2025-07-27")),
-                  (*_pre, _event("Z0059747", "2025-07-28")), set()),
+    "ILR-R_150": (
+        (*_pre, _event("Z0059747", "2025-07-27")),
+        (*_pre, _event("Z0059747", "2025-07-28")),
+        set(),
+    ),
     # EVI (dated after 1 August 2025) on a programme started 2025-07-28
     "ILR-R_152": ((*_pre, _evi(1, "1", "2025-08-05")), (_evi(1, "1", "2025-08-05"),), set()),
     # started 2025-08-04, EVI dated 2025-07-31: also before 1 August (06) and the start (07)
-    "ILR-R_153": ((_evi(1, "1", "2025-07-31"),), (_evi(1, "1", "2025-08-04"),),
-                  {"ILR-LearnDelFAMDateFrom_06", "ILR-LearnDelFAMDateFrom_07"}),
-    "ILR-R_154": ((_event("Z0059747", "2025-09-15"),), (*_pre, _event("Z0059747", "2025-09-15")),
-                  set()),
+    "ILR-R_153": (
+        (_evi(1, "1", "2025-07-31"),),
+        (_evi(1, "1", "2025-08-04"),),
+        {"ILR-LearnDelFAMDateFrom_06", "ILR-LearnDelFAMDateFrom_07"},
+    ),
+    "ILR-R_154": (
+        (_event("Z0059747", "2025-09-15"),),
+        (*_pre, _event("Z0059747", "2025-09-15")),
+        set(),
+    ),
     # DfE's AchDate_03/04/05, CompStatus_06, Outcome_05/09/11 exclude bootcamp aims: they
     # are broken by the learner's adult-skills aim (and the same on a bootcamp aim passes)
-    "ILR-AchDate_03": ((_other(LearnActEndDate="2025-08-20", AchDate="2025-08-25"),),
-                       (_other(LearnActEndDate="2025-08-20", AchDate="2025-09-01"),), set()),
+    "ILR-AchDate_03": (
+        (_other(LearnActEndDate="2025-08-20", AchDate="2025-08-25"),),
+        (_other(LearnActEndDate="2025-08-20", AchDate="2025-09-01"),),
+        set(),
+    ),
     "ILR-AchDate_04": ((_other(AchDate="2025-09-15"),), (_set(2, AchDate="2025-09-15"),), set()),
-    "ILR-AchDate_05": ((_other(LearnActEndDate="2025-10-01", AchDate="2025-09-30"),),
-                       (_other(LearnActEndDate="2025-10-01", AchDate="2025-10-01"),), set()),
+    "ILR-AchDate_05": (
+        (_other(LearnActEndDate="2025-10-01", AchDate="2025-09-30"),),
+        (_other(LearnActEndDate="2025-10-01", AchDate="2025-10-01"),),
+        set(),
+    ),
     # AchDate 6 months and a day after the end 2025-10-03 (pass: 6 months exactly)
-    "ILR-AchDate_13": ((*_closed, _set(1, Outcome=1, AchDate="2026-04-04")),
-                       (*_closed, _set(1, Outcome=1, AchDate="2026-04-03")), set()),
-    "ILR-CompStatus_06": ((_other(CompStatus=3, LearnActEndDate="2025-10-01", Outcome=1),),
-                          (_other(CompStatus=3, LearnActEndDate="2025-10-01", Outcome=3),),
-                          set()),
-    "ILR-CompStatus_08": ((_set(1, AchDate="2025-10-10"),),
-                          (*_closed, _set(1, AchDate="2025-10-10")), set()),
-    "ILR-CompStatus_09": ((*_pre, _event("Z0059747", "2025-09-15", CompStatus=1)),
-                          (*_pre, _event("Z0059747", "2025-09-15")), set()),
+    "ILR-AchDate_13": (
+        (*_closed, _set(1, Outcome=1, AchDate="2026-04-04")),
+        (*_closed, _set(1, Outcome=1, AchDate="2026-04-03")),
+        set(),
+    ),
+    "ILR-CompStatus_06": (
+        (_other(CompStatus=3, LearnActEndDate="2025-10-01", Outcome=1),),
+        (_other(CompStatus=3, LearnActEndDate="2025-10-01", Outcome=3),),
+        set(),
+    ),
+    "ILR-CompStatus_08": (
+        (_set(1, AchDate="2025-10-10"),),
+        (*_closed, _set(1, AchDate="2025-10-10")),
+        set(),
+    ),
+    "ILR-CompStatus_09": (
+        (*_pre, _event("Z0059747", "2025-09-15", CompStatus=1)),
+        (*_pre, _event("Z0059747", "2025-09-15")),
+        set(),
+    ),
     # Outcome 1 without an end breaks Outcome_11 as well (it is a case of it)
-    "ILR-Outcome_05": ((_other(Outcome=1),), (_other(Outcome=1, LearnActEndDate="2025-10-01"),),
-                       {"ILR-Outcome_11"}),
-    "ILR-Outcome_09": ((_other(Outcome=8, LearnActEndDate="2025-10-01"),),
-                       (_other(Outcome=8, CompStatus=2, LearnActEndDate="2025-10-01"),), set()),
-    "ILR-Outcome_11": ((_other(Outcome=3),), (_other(Outcome=3, LearnActEndDate="2025-10-01"),),
-                       set()),
-    "ILR-LearnAimRef_126": ((*_pre, _event("Z0059748", "2025-09-15",
-                                           LearnPlanEndDate="2025-09-16")),
-                            (*_pre, _event("Z0059748", "2025-09-15")), set()),
-    "ILR-LearnAimRef_154": ((*_pre, _event("Z0060439", "2025-09-15",
-                                           LearnPlanEndDate="2025-09-20")),
-                            (*_pre, _event("Z0060439", "2025-09-15")), set()),
+    "ILR-Outcome_05": (
+        (_other(Outcome=1),),
+        (_other(Outcome=1, LearnActEndDate="2025-10-01"),),
+        {"ILR-Outcome_11"},
+    ),
+    "ILR-Outcome_09": (
+        (_other(Outcome=8, LearnActEndDate="2025-10-01"),),
+        (_other(Outcome=8, CompStatus=2, LearnActEndDate="2025-10-01"),),
+        set(),
+    ),
+    "ILR-Outcome_11": (
+        (_other(Outcome=3),),
+        (_other(Outcome=3, LearnActEndDate="2025-10-01"),),
+        set(),
+    ),
+    "ILR-LearnAimRef_126": (
+        (*_pre, _event("Z0059748", "2025-09-15", LearnPlanEndDate="2025-09-16")),
+        (*_pre, _event("Z0059748", "2025-09-15")),
+        set(),
+    ),
+    "ILR-LearnAimRef_154": (
+        (*_pre, _event("Z0060439", "2025-09-15", LearnPlanEndDate="2025-09-20")),
+        (*_pre, _event("Z0060439", "2025-09-15")),
+        set(),
+    ),
     "ILR-LearnDelFAMType_111": ((_set(2, fams=[("SOF", "105", None)]),), (), set()),
-    "ILR-LearnDelFAMType_112": ((_set(2, fams=[("SOF", "107", None), ("FFI", "1", None)]),), (),
-                                set()),
+    "ILR-LearnDelFAMType_112": (
+        (_set(2, fams=[("SOF", "107", None), ("FFI", "1", None)]),),
+        (),
+        set(),
+    ),
     # EVI on a programme aim of another programme type (pass: on the bootcamp's)
-    "ILR-LearnDelFAMType_132": ((_add(_aim("ZPROG001", 1, 5, FundModel=99, ProgType=None,
-                                           ConRefNumber=None, fams=[("EVI", "1", "2025-09-01")])),),
-                                (_evi(1, "1", "2025-09-01"),), set()),
-    "ILR-LearnDelFAMType_133": ((_evi(2, "1", "2025-09-01"),), (_evi(1, "1", "2025-09-01"),),
-                                set()),
+    "ILR-LearnDelFAMType_132": (
+        (
+            _add(
+                _aim(
+                    "ZPROG001",
+                    1,
+                    5,
+                    FundModel=99,
+                    ProgType=None,
+                    ConRefNumber=None,
+                    fams=[("EVI", "1", "2025-09-01")],
+                )
+            ),
+        ),
+        (_evi(1, "1", "2025-09-01"),),
+        set(),
+    ),
+    "ILR-LearnDelFAMType_133": (
+        (_evi(2, "1", "2025-09-01"),),
+        (_evi(1, "1", "2025-09-01"),),
+        set(),
+    ),
     "ILR-LearnDelFAMDateFrom_05": ((_evi(1, "1", None),), (_evi(1, "1", "2025-09-01"),), set()),
     # an EVI dated 2025-07-31 on a programme started 2025-07-28 also breaks R_152 (pass:
     # dated 2025-08-01 on a programme started that day)
-    "ILR-LearnDelFAMDateFrom_06": ((*_pre, _evi(1, "1", "2025-07-31")),
-                                   (_set(1, LearnStartDate="2025-08-01"),
-                                    _set(2, LearnStartDate="2025-08-01"),
-                                    _evi(1, "1", "2025-08-01")), {"ILR-R_152"}),
+    "ILR-LearnDelFAMDateFrom_06": (
+        (*_pre, _evi(1, "1", "2025-07-31")),
+        (
+            _set(1, LearnStartDate="2025-08-01"),
+            _set(2, LearnStartDate="2025-08-01"),
+            _evi(1, "1", "2025-08-01"),
+        ),
+        {"ILR-R_152"},
+    ),
     # EVI a day after the programme's end 2025-10-03 (pass: on it)
-    "ILR-LearnDelFAMDateFrom_07": ((*_closed, _evi(1, "1", "2025-10-04")),
-                                   (*_closed, _evi(1, "1", "2025-10-03")), set()),
-    "ILR-ProgType_21": ((_add(_aim("60000009", 4, 9, FundModel=35, ConRefNumber=None)),),
-                        (_add(_aim("60000009", 4, 9, FundModel=35, ProgType=None,
-                                   ConRefNumber=None)),), set()),
+    "ILR-LearnDelFAMDateFrom_07": (
+        (*_closed, _evi(1, "1", "2025-10-04")),
+        (*_closed, _evi(1, "1", "2025-10-03")),
+        set(),
+    ),
+    "ILR-ProgType_21": (
+        (_add(_aim("60000009", 4, 9, FundModel=35, ConRefNumber=None)),),
+        (_add(_aim("60000009", 4, 9, FundModel=35, ProgType=None, ConRefNumber=None)),),
+        set(),
+    ),
     # a component on the bootcamp's contract without ProgType 32 (FundModel 99)
-    "ILR-ProgType_24": ((_add(_aim("60000006", 3, 3, FundModel=99, ProgType=None)),),
-                        (_add(_aim("60000006", 3, 3)),), set()),
-    "ILR-FundModel_16": ((_add(_aim("60000009", 4, 9, ProgType=None, ConRefNumber=None)),),
-                         (_add(_aim("60000009", 4, 9, FundModel=35, ProgType=None,
-                                    ConRefNumber=None)),), set()),
-    "ILR-LearnStartDate_21": ((_set(1, LearnStartDate="2022-07-31"),
-                               _set(2, LearnStartDate="2022-07-31"),
-                               _learner(employed_from="2022-07-01")),
-                              (_set(1, LearnStartDate="2022-08-01"),
-                               _set(2, LearnStartDate="2022-08-01"),
-                               _learner(employed_from="2022-07-01")), set()),
+    "ILR-ProgType_24": (
+        (_add(_aim("60000006", 3, 3, FundModel=99, ProgType=None)),),
+        (_add(_aim("60000006", 3, 3)),),
+        set(),
+    ),
+    "ILR-FundModel_16": (
+        (_add(_aim("60000009", 4, 9, ProgType=None, ConRefNumber=None)),),
+        (_add(_aim("60000009", 4, 9, FundModel=35, ProgType=None, ConRefNumber=None)),),
+        set(),
+    ),
+    "ILR-LearnStartDate_21": (
+        (
+            _set(1, LearnStartDate="2022-07-31"),
+            _set(2, LearnStartDate="2022-07-31"),
+            _learner(employed_from="2022-07-01"),
+        ),
+        (
+            _set(1, LearnStartDate="2022-08-01"),
+            _set(2, LearnStartDate="2022-08-01"),
+            _learner(employed_from="2022-07-01"),
+        ),
+        set(),
+    ),
     "ILR-DateOfBirth_01": ((_learner(dob=None),), (), set()),
     # 18 on 31 August 2025 (pass: 19 that day)
     "ILR-DateOfBirth_25": ((_learner(dob="2006-09-01"),), (_learner(dob="2006-08-31"),), set()),
     # employment status dated on the start day (pass: the day before)
-    "ILR-EmpStat_08": ((_learner(employed_from="2025-08-04"),),
-                       (_learner(employed_from="2025-08-03"),), set()),
+    "ILR-EmpStat_08": (
+        (_learner(employed_from="2025-08-04"),),
+        (_learner(employed_from="2025-08-03"),),
+        set(),
+    ),
     "ILR-EVI-CODE-UNKNOWN": ((_evi(1, "99", "2025-09-01"),), (_evi(1, "4", "2025-09-01"),), set()),
 }
 
@@ -243,25 +379,30 @@ def test_every_rule_of_the_data_file_has_a_check_and_a_case() -> None:
 
 
 def test_required_dfe_rules_are_all_checked() -> None:
-    required = ("R_138 R_139 R_140 R_141 R_143 R_144 R_149 R_150 R_152 R_153 R_154 AchDate_03"
-                " AchDate_04 AchDate_05 AchDate_13 CompStatus_06 CompStatus_08 CompStatus_09"
-                " Outcome_05 Outcome_09 Outcome_11 LearnAimRef_126 LearnAimRef_154"
-                " LearnDelFAMType_111 LearnDelFAMType_112 LearnDelFAMType_132"
-                " LearnDelFAMType_133 LearnDelFAMDateFrom_05 LearnDelFAMDateFrom_06"
-                " LearnDelFAMDateFrom_07 ProgType_21 ProgType_24 FundModel_16 DateOfBirth_01"
-                " DateOfBirth_25 LearnStartDate_21").split()
+    required = (
+        "R_138 R_139 R_140 R_141 R_143 R_144 R_149 R_150 R_152 R_153 R_154 AchDate_03"
+        " AchDate_04 AchDate_05 AchDate_13 CompStatus_06 CompStatus_08 CompStatus_09"
+        " Outcome_05 Outcome_09 Outcome_11 LearnAimRef_126 LearnAimRef_154"
+        " LearnDelFAMType_111 LearnDelFAMType_112 LearnDelFAMType_132"
+        " LearnDelFAMType_133 LearnDelFAMDateFrom_05 LearnDelFAMDateFrom_06"
+        " LearnDelFAMDateFrom_07 ProgType_21 ProgType_24 FundModel_16 DateOfBirth_01"
+        " DateOfBirth_25 LearnStartDate_21"
+    ).split()
     assert {f"ILR-{r}" for r in required} <= set(ILR_RULES)
 
 
 def test_severities_and_messages_are_dfe_s(tmp_path: Path) -> None:
     import csv
+
     with (DFE / "validation-rules-2526-bootcamps.csv").open(encoding="utf-8-sig") as handle:
         dfe = {r["Name"]: r for r in csv.DictReader(handle)}
     for rule_id, rule in ILR_RULES.items():
         name = rule_id.removeprefix("ILR-")
         if name in dfe:
-            assert (rule.severity, rule.message) == (dfe[name]["Severity"],
-                                                     dfe[name]["ErrorMessage"].strip())
+            assert (rule.severity, rule.message) == (
+                dfe[name]["Severity"],
+                dfe[name]["ErrorMessage"].strip(),
+            )
             assert name in rule.source
     assert ILR_RULES["ILR-CompStatus_09"].severity == "Warning"
 
@@ -284,8 +425,9 @@ def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Pa
     # check_learner skips a rule for a learner with no aim in the rule's group: on every
     # learner of the cases (both sides of every rule), asked all the same, such a rule
     # finds nothing.
-    learners = [_changed(*changes) for breaks, passes, _ in CASES.values()
-                for changes in (breaks, passes)]
+    learners = [
+        _changed(*changes) for breaks, passes, _ in CASES.values() for changes in (breaks, passes)
+    ]
     grouped = {rule_id: GROUPS[CHECKS[rule_id]] for rule_id in CASES if CHECKS[rule_id] in GROUPS}
     assert len(grouped) >= 20
     fired = set()
@@ -294,8 +436,9 @@ def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Pa
         path.write_bytes(_xml(learner))
         ilr = read_ilr(path)
         [read] = ilr.learners
-        ctx = _Learner(read, ilr.header.year, ilr.header.file_preparation_date,
-                       event_indicator_table())
+        ctx = _Learner(
+            read, ilr.header.year, ilr.header.file_preparation_date, event_indicator_table()
+        )
         for rule_id, among in grouped.items():
             hits = list(CHECKS[rule_id](ctx))
             assert hits == [] or getattr(ctx, among), (rule_id, among)
@@ -305,9 +448,14 @@ def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Pa
 
 def test_finding_names_rule_severity_learner_aim_and_position(tmp_path: Path) -> None:
     [finding] = _findings(_changed(*_pre, _evi(1, "1", "2025-08-05")), tmp_path)
-    assert (finding.rule, finding.severity, finding.learner_ref, finding.aim_seq,
-            finding.source, finding.bootcamp_id) == (
-        "ILR-R_152", "Error", "LRN1", 1, f"{NAME}:Learner[1]", "SB-0001-01")
+    assert (
+        finding.rule,
+        finding.severity,
+        finding.learner_ref,
+        finding.aim_seq,
+        finding.source,
+        finding.bootcamp_id,
+    ) == ("ILR-R_152", "Error", "LRN1", 1, f"{NAME}:Learner[1]", "SB-0001-01")
     assert finding.message.startswith(ILR_RULES["ILR-R_152"].message)
     [learner_rule] = _findings(_changed(_learner(dob=None)), tmp_path)
     assert learner_rule.aim_seq is None and learner_rule.bootcamp_id == "ALL"
@@ -318,11 +466,12 @@ def test_r138_not_raised_once_six_months_have_passed(tmp_path: Path) -> None:
     # the file was prepared after it → excluded. Ended 2025-05-01 → six months on is
     # 2025-11-01, after the file → raised.
     def ended(day: str) -> Learner:
-        return _changed(_set(1, LearnStartDate="2025-01-06", CompStatus=2, LearnActEndDate=day,
-                             Outcome=8),
-                        _set(2, LearnStartDate="2025-01-06", CompStatus=2, LearnActEndDate=day,
-                             Outcome=1),
-                        _learner(employed_from="2025-01-01"))
+        return _changed(
+            _set(1, LearnStartDate="2025-01-06", CompStatus=2, LearnActEndDate=day, Outcome=8),
+            _set(2, LearnStartDate="2025-01-06", CompStatus=2, LearnActEndDate=day, Outcome=1),
+            _learner(employed_from="2025-01-01"),
+        )
+
     assert _rules(ended("2025-04-30"), tmp_path) == set()
     assert _rules(ended("2025-05-01"), tmp_path) == {"ILR-R_138"}
 
@@ -331,11 +480,13 @@ def test_event_indicator_table_extends_from_params(tmp_path: Path) -> None:
     path = tmp_path / NAME
     path.write_bytes(_xml(_changed(_evi(1, "7", "2025-09-01"))))
     assert {f.rule for f in tables_from_ilr_files([path], rules=Rules()).findings} == {
-        "ILR-EVI-CODE-UNKNOWN"}
+        "ILR-EVI-CODE-UNKNOWN"
+    }
     rules = Rules.from_mapping({"ilr_event_indicators": {7: "interview_offer"}})
     tables = tables_from_ilr_files([path], rules=rules)
     assert tables.findings == () and list(tables.interviews["offer_date"].astype(str)) == [
-        "2025-09-01"]
+        "2025-09-01"
+    ]
 
 
 def test_docs_list_every_rule_checked() -> None:

@@ -65,13 +65,14 @@ def test_cli_out_on_dfe_sample(tmp_path: Path) -> None:
     assert by_ref["SBLearnerEV"]["completion_date"] == "2025-03-30"
     assert by_ref["SBLearner"]["completion_date"] == ""
     assert [(r["learner_ref"], r["outcome_date"]) for r in _csv(out / "outcomes.csv")] == [
-        ("SBLearnerEV", "2025-04-03")]
+        ("SBLearnerEV", "2025-04-03")
+    ]
     findings = _csv(out / "ilr_findings.csv")
-    assert list(findings[0]) == ["rule", "severity", "learner_ref", "aim_seq", "source",
-                                 "message"]
+    assert list(findings[0]) == ["rule", "severity", "learner_ref", "aim_seq", "source", "message"]
     r152 = [f for f in findings if f["rule"] == "ILR-R_152"]
     assert [(f["learner_ref"], f["aim_seq"], f["severity"]) for f in r152] == [
-        ("SBLearnerEV", "1", "Error")]
+        ("SBLearnerEV", "1", "Error")
+    ]
     assert r152[0]["source"] == f"{SAMPLE.name}:Learner[19]"
     # working output: no ULN, names or date of birth (the sample's are DfE's placeholders)
     text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
@@ -96,8 +97,13 @@ def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:
     # learning (LearnAimRef_154). Nothing else, and nothing on the 17 other learners.
     t = _map(SAMPLE)
     counts = pd.Series([f.rule for f in t.findings]).value_counts().to_dict()
-    assert counts == {"ILR-LearnDelFAMType_111": 4, "ILR-EmpStat_08": 4, "ILR-R_152": 1,
-                      "ILR-LearnDelFAMDateFrom_06": 3, "ILR-LearnAimRef_154": 1}
+    assert counts == {
+        "ILR-LearnDelFAMType_111": 4,
+        "ILR-EmpStat_08": 4,
+        "ILR-R_152": 1,
+        "ILR-LearnDelFAMDateFrom_06": 3,
+        "ILR-LearnAimRef_154": 1,
+    }
     assert {f.learner_ref for f in t.findings} == {"SBLearner", "SBLearnerEV"}
     assert (t.learners_read, t.bootcamp_learners) == (19, 2)
 
@@ -116,12 +122,18 @@ def test_1_evi_before_august_2025_is_read_and_reported() -> None:
 def test_2_evi_codes_4_5_6_after_august_2025_are_known_and_complete(tmp_path: Path) -> None:
     # The same learners moved a year on: start 2025-08-04, EVIs in September 2025,
     # end 2025-10-30, achievement 2025-11-03, employment status 2025-08-31.
-    path = _variant(tmp_path, "ILR-99999999-2526-20251130-094401.xml",
-                    ("2024-08-01", "2025-08-04"), ("2025-02-22", "2025-09-22"),
-                    ("2025-02-24", "2025-09-24"), ("2025-02-26", "2025-09-26"),
-                    ("2025-03-30", "2025-10-30"), ("2025-04-03", "2025-11-03"),
-                    ("2024-08-31", "2025-08-31"),
-                    ("<FilePreparationDate>2025-01-08", "<FilePreparationDate>2025-11-30"))
+    path = _variant(
+        tmp_path,
+        "ILR-99999999-2526-20251130-094401.xml",
+        ("2024-08-01", "2025-08-04"),
+        ("2025-02-22", "2025-09-22"),
+        ("2025-02-24", "2025-09-24"),
+        ("2025-02-26", "2025-09-26"),
+        ("2025-03-30", "2025-10-30"),
+        ("2025-04-03", "2025-11-03"),
+        ("2024-08-31", "2025-08-31"),
+        ("<FilePreparationDate>2025-01-08", "<FilePreparationDate>2025-11-30"),
+    )
     t = _map(path)
     ev = t.learners.set_index("learner_ref").loc["SBLearnerEV"]
     assert ev.completion_date == pd.Timestamp("2025-10-30")
@@ -134,23 +146,27 @@ def test_2_evi_codes_4_5_6_after_august_2025_are_known_and_complete(tmp_path: Pa
 _RESTART = (
     # SBLearnerEV's programme becomes: a first programme aim ended by a break in learning
     # (CompStatus 6) on 2024-10-31, then the restart (RES) from 2024-11-15, completed.
-    ("<AimSeqNumber>1</AimSeqNumber>\n\t\t\t<LearnStartDate>2024-08-01</LearnStartDate>"
-     "\n\t\t\t<LearnPlanEndDate>2025-03-30</LearnPlanEndDate>\n\t\t\t<FundModel>37</FundModel>"
-     "\n\t\t\t<ProgType>32</ProgType>\n\t\t\t<DelLocPostCode>CV1 2WT</DelLocPostCode>"
-     "\n\t\t\t<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>2</CompStatus>",
-     "<AimSeqNumber>3</AimSeqNumber>\n\t\t\t<LearnStartDate>2024-11-15</LearnStartDate>"
-     "\n\t\t\t<LearnPlanEndDate>2025-03-30</LearnPlanEndDate>\n\t\t\t<FundModel>37</FundModel>"
-     "\n\t\t\t<ProgType>32</ProgType>\n\t\t\t<DelLocPostCode>CV1 2WT</DelLocPostCode>"
-     "\n\t\t\t<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>2</CompStatus>"),
-    ("\t\t<!-- Skills bootcamp Programme aim -->",
-     "\t\t<LearningDelivery><LearnAimRef>ZPROG001</LearnAimRef><AimType>1</AimType>"
-     "<AimSeqNumber>1</AimSeqNumber><LearnStartDate>2024-08-01</LearnStartDate>"
-     "<LearnPlanEndDate>2025-01-31</LearnPlanEndDate><FundModel>37</FundModel>"
-     "<ProgType>32</ProgType><DelLocPostCode>CV1 2WT</DelLocPostCode>"
-     "<ConRefNumber>A000001</ConRefNumber><CompStatus>6</CompStatus>"
-     "<LearnActEndDate>2024-10-31</LearnActEndDate><Outcome>3</Outcome>"
-     "<LearningDeliveryFAM><LearnDelFAMType>SOF</LearnDelFAMType>"
-     "<LearnDelFAMCode>105</LearnDelFAMCode></LearningDeliveryFAM></LearningDelivery>"),
+    (
+        "<AimSeqNumber>1</AimSeqNumber>\n\t\t\t<LearnStartDate>2024-08-01</LearnStartDate>"
+        "\n\t\t\t<LearnPlanEndDate>2025-03-30</LearnPlanEndDate>\n\t\t\t<FundModel>37</FundModel>"
+        "\n\t\t\t<ProgType>32</ProgType>\n\t\t\t<DelLocPostCode>CV1 2WT</DelLocPostCode>"
+        "\n\t\t\t<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>2</CompStatus>",
+        "<AimSeqNumber>3</AimSeqNumber>\n\t\t\t<LearnStartDate>2024-11-15</LearnStartDate>"
+        "\n\t\t\t<LearnPlanEndDate>2025-03-30</LearnPlanEndDate>\n\t\t\t<FundModel>37</FundModel>"
+        "\n\t\t\t<ProgType>32</ProgType>\n\t\t\t<DelLocPostCode>CV1 2WT</DelLocPostCode>"
+        "\n\t\t\t<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>2</CompStatus>",
+    ),
+    (
+        "\t\t<!-- Skills bootcamp Programme aim -->",
+        "\t\t<LearningDelivery><LearnAimRef>ZPROG001</LearnAimRef><AimType>1</AimType>"
+        "<AimSeqNumber>1</AimSeqNumber><LearnStartDate>2024-08-01</LearnStartDate>"
+        "<LearnPlanEndDate>2025-01-31</LearnPlanEndDate><FundModel>37</FundModel>"
+        "<ProgType>32</ProgType><DelLocPostCode>CV1 2WT</DelLocPostCode>"
+        "<ConRefNumber>A000001</ConRefNumber><CompStatus>6</CompStatus>"
+        "<LearnActEndDate>2024-10-31</LearnActEndDate><Outcome>3</Outcome>"
+        "<LearningDeliveryFAM><LearnDelFAMType>SOF</LearnDelFAMType>"
+        "<LearnDelFAMCode>105</LearnDelFAMCode></LearningDeliveryFAM></LearningDelivery>",
+    ),
 )
 
 
@@ -167,43 +183,53 @@ def test_3_break_and_restart_uses_the_latest_programme_aim(tmp_path: Path) -> No
 
 def test_4_open_component_under_a_closed_programme_is_a_finding(tmp_path: Path) -> None:
     # A second component (seq 3) from 2024-08-01, still open; the first ended 2025-03-30.
-    second = ("\t</Learner>\n</Message>",
-              "\t<LearningDelivery><LearnAimRef>Z0009735</LearnAimRef><AimType>3</AimType>"
-              "<AimSeqNumber>3</AimSeqNumber><LearnStartDate>2024-08-01</LearnStartDate>"
-              "<LearnPlanEndDate>2025-03-30</LearnPlanEndDate><FundModel>37</FundModel>"
-              "<ProgType>32</ProgType><DelLocPostCode>CV1 2WT</DelLocPostCode>"
-              "<ConRefNumber>A000001</ConRefNumber><CompStatus>1</CompStatus>"
-              "<LearningDeliveryFAM><LearnDelFAMType>SOF</LearnDelFAMType>"
-              "<LearnDelFAMCode>105</LearnDelFAMCode></LearningDeliveryFAM>"
-              "</LearningDelivery>\n\t</Learner>\n</Message>")
+    second = (
+        "\t</Learner>\n</Message>",
+        "\t<LearningDelivery><LearnAimRef>Z0009735</LearnAimRef><AimType>3</AimType>"
+        "<AimSeqNumber>3</AimSeqNumber><LearnStartDate>2024-08-01</LearnStartDate>"
+        "<LearnPlanEndDate>2025-03-30</LearnPlanEndDate><FundModel>37</FundModel>"
+        "<ProgType>32</ProgType><DelLocPostCode>CV1 2WT</DelLocPostCode>"
+        "<ConRefNumber>A000001</ConRefNumber><CompStatus>1</CompStatus>"
+        "<LearningDeliveryFAM><LearnDelFAMType>SOF</LearnDelFAMType>"
+        "<LearnDelFAMCode>105</LearnDelFAMCode></LearningDeliveryFAM>"
+        "</LearningDelivery>\n\t</Learner>\n</Message>",
+    )
     # The programme ends 2025-04-01, two days after the first component.
-    programme_end = ("<LearnActEndDate>2025-03-30</LearnActEndDate>\n\t\t\t<Outcome>1</Outcome>"
-                     "\n\t\t\t<AchDate>", "<LearnActEndDate>2025-04-01</LearnActEndDate>"
-                     "\n\t\t\t<Outcome>1</Outcome>\n\t\t\t<AchDate>")
+    programme_end = (
+        "<LearnActEndDate>2025-03-30</LearnActEndDate>\n\t\t\t<Outcome>1</Outcome>"
+        "\n\t\t\t<AchDate>",
+        "<LearnActEndDate>2025-04-01</LearnActEndDate>"
+        "\n\t\t\t<Outcome>1</Outcome>\n\t\t\t<AchDate>",
+    )
     t = _map(_variant(tmp_path, SAMPLE.name, second, programme_end))
     ev = t.learners.set_index("learner_ref").loc["SBLearnerEV"]
     assert ev.completion_date == pd.Timestamp("2025-04-01")  # the programme's, not 03-30
     assert [(f.learner_ref, f.aim_seq) for f in t.findings if f.rule == "ILR-R_140"] == [
-        ("SBLearnerEV", 3)]
+        ("SBLearnerEV", 3)
+    ]
 
 
 _COFUNDED = (
     # SBLearnerEV co-funded (FFI 2) by an SME (OET 2) with EmpId 154549452, its employment
     # status dated 2024-08-31, after the 2024-08-01 start, as in DfE's sample.
-    ("<DateEmpStatApp>2024-08-31</DateEmpStatApp>\n\t\t\t<EmploymentStatusMonitoring>"
-     "\n\t\t\t\t<ESMType>EII</ESMType>\n\t\t\t\t<ESMCode>6</ESMCode>"
-     "\n\t\t\t</EmploymentStatusMonitoring>\n\t\t</LearnerEmploymentStatus>"
-     "\n\t\t<!-- Skills bootcamp Programme aim -->",
-     "<DateEmpStatApp>2024-08-31</DateEmpStatApp><EmpId>154549452</EmpId>"
-     "<EmploymentStatusMonitoring><ESMType>OET</ESMType><ESMCode>2</ESMCode>"
-     "</EmploymentStatusMonitoring></LearnerEmploymentStatus>"
-     "\n\t\t<!-- Skills bootcamp Programme aim -->"),
-    ("<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>\n\t\t\t"
-     "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>",
-     "<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>"
-     "<LearningDeliveryFAM><LearnDelFAMType>FFI</LearnDelFAMType><LearnDelFAMCode>2"
-     "</LearnDelFAMCode></LearningDeliveryFAM>\n\t\t\t"
-     "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>"),
+    (
+        "<DateEmpStatApp>2024-08-31</DateEmpStatApp>\n\t\t\t<EmploymentStatusMonitoring>"
+        "\n\t\t\t\t<ESMType>EII</ESMType>\n\t\t\t\t<ESMCode>6</ESMCode>"
+        "\n\t\t\t</EmploymentStatusMonitoring>\n\t\t</LearnerEmploymentStatus>"
+        "\n\t\t<!-- Skills bootcamp Programme aim -->",
+        "<DateEmpStatApp>2024-08-31</DateEmpStatApp><EmpId>154549452</EmpId>"
+        "<EmploymentStatusMonitoring><ESMType>OET</ESMType><ESMCode>2</ESMCode>"
+        "</EmploymentStatusMonitoring></LearnerEmploymentStatus>"
+        "\n\t\t<!-- Skills bootcamp Programme aim -->",
+    ),
+    (
+        "<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>\n\t\t\t"
+        "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>",
+        "<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>"
+        "<LearningDeliveryFAM><LearnDelFAMType>FFI</LearnDelFAMType><LearnDelFAMCode>2"
+        "</LearnDelFAMCode></LearningDeliveryFAM>\n\t\t\t"
+        "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>",
+    ),
 )
 
 
@@ -219,7 +245,8 @@ def test_5_employer_from_a_status_dated_after_the_start(tmp_path: Path) -> None:
     (folder / "ilr").mkdir(parents=True)
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Sample,99999999\n")
     (folder / "bootcamps.csv").write_text(
-        "bootcamp_id,start_date,end_date,price_per_learner\nA000001,2024-08-01,2025-03-30,3000\n")
+        "bootcamp_id,start_date,end_date,price_per_learner\nA000001,2024-08-01,2025-03-30,3000\n"
+    )
     (folder / "employers.csv").write_text("employer_id,name,employee_count\n154549452,Acme,40\n")
     shutil.copy(path, folder / "ilr" / path.name)
     provider = load_provider(folder)
@@ -237,12 +264,17 @@ def test_5_employer_from_a_status_dated_after_the_start(tmp_path: Path) -> None:
 
 def test_withdrawal_reason_is_kept_with_each_drop_out(tmp_path: Path) -> None:
     # SBLearner withdrawn on 2024-10-15 for reason 44 (other personal reasons).
-    path = _variant(tmp_path, SAMPLE.name, (
-        "<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>1</CompStatus>\n\t\t\t"
-        "<SWSupAimId>66e6c4c3",
-        "<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>3</CompStatus>"
-        "<LearnActEndDate>2024-10-15</LearnActEndDate><WithdrawReason>44</WithdrawReason>"
-        "<Outcome>3</Outcome>\n\t\t\t<SWSupAimId>66e6c4c3"))
+    path = _variant(
+        tmp_path,
+        SAMPLE.name,
+        (
+            "<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>1</CompStatus>\n\t\t\t"
+            "<SWSupAimId>66e6c4c3",
+            "<ConRefNumber>A000001</ConRefNumber>\n\t\t\t<CompStatus>3</CompStatus>"
+            "<LearnActEndDate>2024-10-15</LearnActEndDate><WithdrawReason>44</WithdrawReason>"
+            "<Outcome>3</Outcome>\n\t\t\t<SWSupAimId>66e6c4c3",
+        ),
+    )
     out = tmp_path / "D"
     assert CliRunner().invoke(main, ["ilr", str(path), "--out", str(out)]).exit_code == 0
     facts = {r["learner_ref"]: r for r in _csv(out / "ilr_learner_facts.csv")}

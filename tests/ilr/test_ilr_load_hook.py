@@ -28,7 +28,8 @@ def _folder(tmp_path: Path, *ilr_files: Path) -> Path:
     (folder / "bootcamps.csv").write_text(
         "bootcamp_id,start_date,end_date,price_per_learner\n"
         "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n"
-        "SB-0003-01,2024-11-04,2025-02-21,3000\n")
+        "SB-0003-01,2024-11-04,2025-02-21,3000\n"
+    )
     # the co-funded learner's employer is listed under its ILR EmpId
     (folder / "employers.csv").write_text("employer_id,name,employee_count\n123456789,Acme,40\n")
     for path in ilr_files:
@@ -79,7 +80,8 @@ def _folder_2526(tmp_path: Path, name: str = F2526.name) -> Path:
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10012345\n")
     (folder / "bootcamps.csv").write_text(
         "bootcamp_id,start_date,end_date,price_per_learner\n"
-        "SB-0004-01,2025-08-04,2025-12-19,3000\nSB-0004-02,2025-07-28,2025-11-14,3000\n")
+        "SB-0004-01,2025-08-04,2025-12-19,3000\nSB-0004-02,2025-07-28,2025-11-14,3000\n"
+    )
     shutil.copy(F2526, folder / "ilr" / name)
     return folder
 
@@ -88,8 +90,13 @@ def _l302_offers(provider: ProviderReturn) -> int:
     """L302's interview offers read from the ILR (its ``Learner`` element is on line 25;
     every ILR interview is rejected for the role type the ILR does not hold)."""
     rejected = provider.rejected
-    return int(((rejected["table"] == "interviews") & (rejected["column"] == "role_type")
-                & (rejected["source"] == f"ilr/{F2526.name}:25")).sum())
+    return int(
+        (
+            (rejected["table"] == "interviews")
+            & (rejected["column"] == "role_type")
+            & (rejected["source"] == f"ilr/{F2526.name}:25")
+        ).sum()
+    )
 
 
 def test_the_loader_maps_the_ilr_with_the_rules_it_is_given(tmp_path: Path) -> None:
@@ -119,7 +126,9 @@ def test_upper_case_xml_is_loaded(tmp_path: Path) -> None:
     assert sorted(provider.tables["learners"]["learner_ref"]) == ["L301", "L302", "L303"]
 
 
-def test_each_ilr_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_ilr_file_is_parsed_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The loader (learners from the ILR) and the audit's ILR review read the same file:
     it is parsed once; a file changed since is parsed again."""
     from datetime import date

@@ -44,9 +44,16 @@ def test_2022_23_learners_types_dates_and_counts() -> None:
     l001 = _row(t.learners, "L001")
     # independent (no FFI 2, no SEI): start 2023-01-09, M1 = +7 days = 2023-01-16;
     # completion = later of component end 2023-03-03 and interview offer 2023-03-10.
-    assert (l001.bootcamp_id, l001.learner_type, l001.uln) == ("SB-0001-01", "independent", "1000000043")
+    assert (l001.bootcamp_id, l001.learner_type, l001.uln) == (
+        "SB-0001-01",
+        "independent",
+        "1000000043",
+    )
     assert (l001.start_date, l001.m1_date, l001.completion_date) == (
-        T("2023-01-09"), T("2023-01-16"), T("2023-03-10"))
+        T("2023-01-09"),
+        T("2023-01-16"),
+        T("2023-03-10"),
+    )
     assert bool(l001.wants_interview) is True
     assert l001.source == f"{F2223.name}:Learner[1]"
     l002 = _row(t.learners, "L002")
@@ -69,7 +76,10 @@ def test_2022_23_interview_offer_and_facts() -> None:
     assert len(t.interviews) == 1
     offer = t.interviews.iloc[0]
     assert (offer.learner_ref, offer.bootcamp_id, offer.offer_date) == (
-        "L001", "SB-0001-01", T("2023-03-10"))
+        "L001",
+        "SB-0001-01",
+        T("2023-03-10"),
+    )
     # role type and skills match are not in the ILR: unknown, not invented
     assert offer.role_type is None and pd.isna(offer.matches_skills)
     assert t.outcomes.empty
@@ -105,7 +115,9 @@ def test_2024_25_self_employed_plan_and_a_rejected_learner() -> None:
     # completion = later of component 2025-01-31 and plan 2025-02-03
     assert (l201.learner_type, l201.completion_date) == ("self-employed", T("2025-02-03"))
     assert list(t.outcomes.sort_values("outcome_date")["outcome_date"]) == [
-        T("2025-02-03"), T("2025-02-20")]
+        T("2025-02-03"),
+        T("2025-02-20"),
+    ]
     assert set(t.outcomes["outcome_type"]) == {"self_employment_plan"}
     # L202's programme start "2024-13-01" is not a date: rejected, with file, row, column.
     assert t.counts["learners"].read == 2
@@ -113,7 +125,10 @@ def test_2024_25_self_employed_plan_and_a_rejected_learner() -> None:
     assert list(t.rejected["rule"]) == ["BAD-DATE"]
     bad = t.rejected.iloc[0]
     assert (bad.source, bad.column, bad.value) == (
-        f"{F2425.name}:Learner[2]", "LearnStartDate", "2024-13-01")
+        f"{F2425.name}:Learner[2]",
+        "LearnStartDate",
+        "2024-13-01",
+    )
 
 
 def test_2025_26_event_indicators_and_event_aims_by_start_date() -> None:
@@ -157,8 +172,9 @@ def test_m1_qualifying_days_is_a_parameter() -> None:
     ],
 )
 def test_m1_rule_withdrawal_boundary(withdrawal: date | None, expected: date | None) -> None:
-    assert m1_from_start(date(2023, 3, 1), withdrawal, days=7,
-                         as_known=date(2023, 3, 31)) == expected
+    assert (
+        m1_from_start(date(2023, 3, 1), withdrawal, days=7, as_known=date(2023, 3, 31)) == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,12 +189,14 @@ def _month_variant(tmp_path: Path, prepared: str, withdrawn: bool) -> Path:
     """F2223 as prepared on another day, with L002 withdrawn or still continuing."""
     text = F2223.read_text(encoding="utf-8").replace(
         "<FilePreparationDate>2023-03-31</FilePreparationDate>",
-        f"<FilePreparationDate>{prepared}</FilePreparationDate>")
+        f"<FilePreparationDate>{prepared}</FilePreparationDate>",
+    )
     if not withdrawn:
         text = text.replace(
             "<CompStatus>3</CompStatus><LearnActEndDate>2023-02-10</LearnActEndDate>"
             "<WithdrawReason>44</WithdrawReason><Outcome>3</Outcome>",
-            "<CompStatus>1</CompStatus>")
+            "<CompStatus>1</CompStatus>",
+        )
     stamp = prepared.replace("-", "")
     path = tmp_path / f"ILR-10012345-2223-{stamp}-120000-01.xml"
     path.write_text(text, encoding="utf-8")
@@ -209,8 +227,9 @@ def test_files_of_two_providers_are_refused(tmp_path: Path) -> None:
     from kpitools.errors import FileLevelError
 
     other = tmp_path / "ILR-10099999-2223-20230331-120000-01.xml"
-    other.write_text(F2223.read_text(encoding="utf-8").replace("10012345", "10099999"),
-                     encoding="utf-8")
+    other.write_text(
+        F2223.read_text(encoding="utf-8").replace("10012345", "10099999"), encoding="utf-8"
+    )
     with pytest.raises(FileLevelError, match="several providers"):
         _map(F2223, other)
 

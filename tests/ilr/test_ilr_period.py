@@ -31,16 +31,26 @@ L004,,SB-0001-02,self-employed,,2023-03-27,,,,
 """
 
 
-def _provider(period: Path, provider_id: str, *, ilr: str | None, learners: str | None = LEARNERS,
-              employee_count: int = 40) -> Path:
+def _provider(
+    period: Path,
+    provider_id: str,
+    *,
+    ilr: str | None,
+    learners: str | None = LEARNERS,
+    employee_count: int = 40,
+) -> Path:
     folder = period / provider_id
     folder.mkdir(parents=True)
     (folder / "provider.csv").write_text(
-        f"provider_id,name,ukprn\n{provider_id},Test Provider,10012345\n")
+        f"provider_id,name,ukprn\n{provider_id},Test Provider,10012345\n"
+    )
     (folder / "bootcamps.csv").write_text(
         "bootcamp_id,start_date,end_date,price_per_learner\n"
-        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n")
-    (folder / "employers.csv").write_text(f"employer_id,name,employee_count\nE1,Acme,{employee_count}\n")
+        "SB-0001-01,2023-01-09,2023-04-28,3000\nSB-0001-02,2023-03-24,2023-06-30,3000\n"
+    )
+    (folder / "employers.csv").write_text(
+        f"employer_id,name,employee_count\nE1,Acme,{employee_count}\n"
+    )
     if learners is not None:
         (folder / "learners.csv").write_text(learners)
     if ilr is not None:
@@ -57,8 +67,13 @@ def period(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ilr_period") / "2023-03"
     text = F2223.read_text(encoding="utf-8")
     _provider(root, "P001", ilr=text)
-    _provider(root, "P002", ilr=text, learners=LEARNERS.replace("2023-03-09", "2023-03-10"),
-              employee_count=400)
+    _provider(
+        root,
+        "P002",
+        ilr=text,
+        learners=LEARNERS.replace("2023-03-09", "2023-03-10"),
+        employee_count=400,
+    )
     _provider(root, "P003", ilr=None)
     _provider(root, "P004", ilr=text[:-300])
     _provider(root, "P005", ilr=text, learners=None)
@@ -92,16 +107,23 @@ def test_period_reviews_equal_each_providers_own(period: Path) -> None:
     with pytest.raises(FileLevelError, match="not a well-formed ILR XML file"):
         ilr_review(returns["P004"], as_of=AS_OF, rules=Rules())
     # each provider's learners were compared with its own ILR, not the other's
-    mismatches = {key: sorted((f.rule, f.entity) for f in review.findings
-                              if f.rule.startswith("ILR-MISMATCH-"))
-                  for key, review in reviews.items()}
+    mismatches = {
+        key: sorted(
+            (f.rule, f.entity) for f in review.findings if f.rule.startswith("ILR-MISMATCH-")
+        )
+        for key, review in reviews.items()
+    }
     assert mismatches == {
-        "P001": [("ILR-MISMATCH-COMPLETION-DATE", "learner:L001"),
-                 ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
-                 ("ILR-MISMATCH-WITHDRAWAL-DATE", "learner:L002")],
-        "P002": [("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
-                 ("ILR-MISMATCH-SME", "learner:L002"),
-                 ("ILR-MISMATCH-WITHDRAWAL-DATE", "learner:L002")],
+        "P001": [
+            ("ILR-MISMATCH-COMPLETION-DATE", "learner:L001"),
+            ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
+            ("ILR-MISMATCH-WITHDRAWAL-DATE", "learner:L002"),
+        ],
+        "P002": [
+            ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L005"),
+            ("ILR-MISMATCH-SME", "learner:L002"),
+            ("ILR-MISMATCH-WITHDRAWAL-DATE", "learner:L002"),
+        ],
         "P003": [],
         "P005": [],  # its learners are the ILR's: nothing to reconcile
     }
@@ -110,8 +132,11 @@ def test_period_reviews_equal_each_providers_own(period: Path) -> None:
 
 
 def test_period_tables_equal_each_providers_own(period: Path) -> None:
-    paths = {folder.name: layout.ilr_files(folder) for folder in layout.provider_folders(period)
-             if layout.ilr_files(folder)}
+    paths = {
+        folder.name: layout.ilr_files(folder)
+        for folder in layout.provider_folders(period)
+        if layout.ilr_files(folder)
+    }
     together = period_tables_from_ilr_files(paths, rules=Rules())
     assert list(together) == ["P001", "P002", "P004", "P005"]
     with pytest.raises(FileLevelError) as alone:
@@ -123,7 +148,12 @@ def test_period_tables_equal_each_providers_own(period: Path) -> None:
         for name in ("learners", "interviews", "outcomes", "learner_facts", "rejected"):
             pd.testing.assert_frame_equal(getattr(mapped, name), getattr(own, name))
         assert (mapped.counts, mapped.inputs, mapped.notes, mapped.lines, mapped.findings) == (
-            own.counts, own.inputs, own.notes, own.lines, own.findings)
+            own.counts,
+            own.inputs,
+            own.notes,
+            own.lines,
+            own.findings,
+        )
 
 
 def test_an_empty_period_has_no_reviews() -> None:

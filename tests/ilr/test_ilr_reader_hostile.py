@@ -87,8 +87,15 @@ def test_doctype_after_a_long_prolog_is_refused_with_the_advice(
     assert "DOCTYPE" in error.message and "export the file again" in error.message
 
 
-@pytest.mark.parametrize("name", ["billion_laughs.xml", "doctype_internal_entity.xml",
-                                  "external_entity_passwd.xml", "parameter_entity.xml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "billion_laughs.xml",
+        "doctype_internal_entity.xml",
+        "external_entity_passwd.xml",
+        "parameter_entity.xml",
+    ],
+)
 def test_parser_level_refusal_is_the_same_whatever_lxml_says(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,10 +114,15 @@ def test_entity_errors_of_any_wording_map_to_the_refusal(
     # The wordings libxml2 has used for entity trouble; a future one with "entity" in it
     # maps the same way.
     good = GOOD_2425.read_bytes()
-    for wording in ("Maximum entity amplification factor exceeded",
-                    "Detected an entity reference loop", "Entity 'lol9' not defined"):
+    for wording in (
+        "Maximum entity amplification factor exceeded",
+        "Detected an entity reference loop",
+        "Entity 'lol9' not defined",
+    ):
+
         def broken(stream: object, wording: str = wording) -> object:
             raise etree.XMLSyntaxError(wording, None, 1, 7)
+
         monkeypatch.setattr(reader, "_parser_events", broken)
         path = tmp_path / "file.xml"
         path.write_bytes(good)
@@ -140,7 +152,8 @@ def test_header_year_must_match_namespace(tmp_path: Path) -> None:
 
 def test_header_without_preparation_date_is_refused(tmp_path: Path) -> None:
     text = GOOD_2425.read_text(encoding="utf-8").replace(
-        "<FilePreparationDate>2025-02-28</FilePreparationDate>", "")
+        "<FilePreparationDate>2025-02-28</FilePreparationDate>", ""
+    )
     path = tmp_path / "noprep.xml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(FileLevelError, match="FilePreparationDate"):
@@ -179,8 +192,13 @@ def test_billion_laughs_past_the_prolog_scan_keeps_process_memory_small(tmp_path
         "except FileLevelError:\n"
         "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(padded)], capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(padded)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     growth_kb = int(done.stdout.strip())
     assert growth_kb < 10 * 1024  # under 10 MB more than after the imports
 
@@ -188,25 +206,31 @@ def test_billion_laughs_past_the_prolog_scan_keeps_process_memory_small(tmp_path
 F2223 = HOSTILE.parent / "ILR-10012345-2223-20230331-120000-01.xml"
 
 
-@pytest.mark.parametrize(("written", "read"), [
-    ("<LearnRefNumber>   \n  </LearnRefNumber>", None),  # blanks only: absent
-    ("<LearnRefNumber>\n  L001  \n</LearnRefNumber>", "L001"),  # stripped
-    ("<LearnRefNumber> <!-- a comment --> L001 </LearnRefNumber>", "L001"),
-    ("<LearnRefNumber>\n <?pi x?>L001</LearnRefNumber>", "L001"),
-    ("<LearnRefNumber><![CDATA[  ]]>L001</LearnRefNumber>", "L001"),
-    ("<LearnRefNumber>  <X>1</X>L001</LearnRefNumber>", None),  # its text is the blanks
-])
-def test_odd_but_well_formed_values_read_stripped(tmp_path: Path, written: str,
-                                                   read: str | None) -> None:
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("<LearnRefNumber>   \n  </LearnRefNumber>", None),  # blanks only: absent
+        ("<LearnRefNumber>\n  L001  \n</LearnRefNumber>", "L001"),  # stripped
+        ("<LearnRefNumber> <!-- a comment --> L001 </LearnRefNumber>", "L001"),
+        ("<LearnRefNumber>\n <?pi x?>L001</LearnRefNumber>", "L001"),
+        ("<LearnRefNumber><![CDATA[  ]]>L001</LearnRefNumber>", "L001"),
+        ("<LearnRefNumber>  <X>1</X>L001</LearnRefNumber>", None),  # its text is the blanks
+    ],
+)
+def test_odd_but_well_formed_values_read_stripped(
+    tmp_path: Path, written: str, read: str | None
+) -> None:
     # the parser drops indentation between elements (remove_blank_text): a value is
     # read the same whatever blanks, comments or instructions surround it
     text = F2223.read_text(encoding="utf-8")
     assert text.count("<LearnRefNumber>L001</LearnRefNumber>") == 1
     path = tmp_path / F2223.name
-    path.write_text(text.replace("<LearnRefNumber>L001</LearnRefNumber>", written), encoding="utf-8")
+    path.write_text(
+        text.replace("<LearnRefNumber>L001</LearnRefNumber>", written), encoding="utf-8"
+    )
     learners = read_ilr(path).learners
     assert learners[0].learn_ref_number == read
     # the others unchanged but for their line (the value above may span several)
-    assert ([(lr.learn_ref_number, lr.deliveries, lr.employments) for lr in learners[1:]]
-            == [(lr.learn_ref_number, lr.deliveries, lr.employments)
-                for lr in read_ilr(F2223).learners[1:]])
+    assert [(lr.learn_ref_number, lr.deliveries, lr.employments) for lr in learners[1:]] == [
+        (lr.learn_ref_number, lr.deliveries, lr.employments) for lr in read_ilr(F2223).learners[1:]
+    ]

@@ -19,18 +19,41 @@ from kpitools.ilr.reconcile import reconcile
 from kpitools.returns.validate import frame_from_records
 from kpitools.rules import CATALOGUE, Rules
 
-F2223 = Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
+F2223 = (
+    Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
+)
 ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:Learner[{}]"
 
 AGREEING = [  # the datasheet rows that agree with the ILR fixture
-    {"learner_ref": "L001", "bootcamp_id": "SB-0001-01", "learner_type": "independent",
-     "start_date": "2023-01-09", "m1_date": "2023-01-16", "completion_date": "2023-03-10"},
-    {"learner_ref": "L002", "bootcamp_id": "SB-0001-01", "learner_type": "co-funded",
-     "employer_id": "E1", "start_date": "2023-02-06", "withdrawal_date": "2023-02-10"},
-    {"learner_ref": "L004", "bootcamp_id": "SB-0001-02", "learner_type": "self-employed",
-     "start_date": "2023-03-27"},
-    {"learner_ref": "L005", "bootcamp_id": "SB-0001-02", "learner_type": "independent",
-     "start_date": "2023-03-24", "m1_date": "2023-03-31"},
+    {
+        "learner_ref": "L001",
+        "bootcamp_id": "SB-0001-01",
+        "learner_type": "independent",
+        "start_date": "2023-01-09",
+        "m1_date": "2023-01-16",
+        "completion_date": "2023-03-10",
+    },
+    {
+        "learner_ref": "L002",
+        "bootcamp_id": "SB-0001-01",
+        "learner_type": "co-funded",
+        "employer_id": "E1",
+        "start_date": "2023-02-06",
+        "withdrawal_date": "2023-02-10",
+    },
+    {
+        "learner_ref": "L004",
+        "bootcamp_id": "SB-0001-02",
+        "learner_type": "self-employed",
+        "start_date": "2023-03-27",
+    },
+    {
+        "learner_ref": "L005",
+        "bootcamp_id": "SB-0001-02",
+        "learner_type": "independent",
+        "start_date": "2023-03-24",
+        "m1_date": "2023-03-31",
+    },
 ]
 
 
@@ -43,8 +66,10 @@ def _datasheet(rows: list[dict[str, str]], employee_count: str = "40") -> dict:
     return {
         "learners": frame_from_records("learners", rows, file="learners.csv"),
         "employers": frame_from_records(
-            "employers", [{"employer_id": "E1", "name": "Acme", "employee_count": employee_count}],
-            file="employers.csv"),
+            "employers",
+            [{"employer_id": "E1", "name": "Acme", "employee_count": employee_count}],
+            file="employers.csv",
+        ),
     }
 
 
@@ -70,11 +95,19 @@ def test_agreeing_datasheet_gives_no_finding(ilr: IlrTables) -> None:
 def test_missing_on_either_side_with_cutoff_boundary(ilr: IlrTables) -> None:
     rows = [r for r in AGREEING if r["learner_ref"] != "L005"] + [
         # started on the ILR's preparation date (2023-03-31): the ILR should have it
-        {"learner_ref": "L008", "bootcamp_id": "SB-0001-02", "learner_type": "independent",
-         "start_date": "2023-03-31"},
+        {
+            "learner_ref": "L008",
+            "bootcamp_id": "SB-0001-02",
+            "learner_type": "independent",
+            "start_date": "2023-03-31",
+        },
         # started the day after: the ILR cannot know it yet, not a finding
-        {"learner_ref": "L009", "bootcamp_id": "SB-0001-02", "learner_type": "independent",
-         "start_date": "2023-04-01"},
+        {
+            "learner_ref": "L009",
+            "bootcamp_id": "SB-0001-02",
+            "learner_type": "independent",
+            "start_date": "2023-04-01",
+        },
     ]
     findings = reconcile(_datasheet(rows), ilr)
     assert _rules(findings) == [
@@ -83,7 +116,9 @@ def test_missing_on_either_side_with_cutoff_boundary(ilr: IlrTables) -> None:
     ]
     by_rule = {f.rule: f for f in findings}
     assert by_rule["ILR-MISMATCH-MISSING-IN-DATASHEET"].source == ILR_SOURCE.format(5)
-    assert by_rule["ILR-MISMATCH-MISSING-IN-ILR"].source == "learners.csv:5"  # L001, L002, L004 are lines 2-4
+    assert (
+        by_rule["ILR-MISMATCH-MISSING-IN-ILR"].source == "learners.csv:5"
+    )  # L001, L002, L004 are lines 2-4
     assert by_rule["ILR-MISMATCH-MISSING-IN-ILR"].severity == "high"
 
 
@@ -92,7 +127,8 @@ def test_as_of_earlier_than_the_ilr_narrows_the_comparison(ilr: IlrTables) -> No
     rows = [r for r in AGREEING if r["learner_ref"] != "L004"]
     assert reconcile(_datasheet(rows), ilr, as_of=date(2023, 3, 26)) == []
     assert _rules(reconcile(_datasheet(rows), ilr, as_of=date(2023, 3, 27))) == [
-        ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L004")]
+        ("ILR-MISMATCH-MISSING-IN-DATASHEET", "learner:L004")
+    ]
 
 
 def test_start_date_differs(ilr: IlrTables) -> None:
@@ -126,7 +162,8 @@ def test_completion_dates_differ_or_one_is_blank(ilr: IlrTables) -> None:
 
 def test_cofunded_in_one_fully_funded_in_the_other(ilr: IlrTables) -> None:
     findings = reconcile(
-        _datasheet(_change("L001", learner_type="co-funded", employer_id="E1")), ilr)
+        _datasheet(_change("L001", learner_type="co-funded", employer_id="E1")), ilr
+    )
     assert _rules(findings) == [("ILR-MISMATCH-COFUNDING", "learner:L001")]
     assert CATALOGUE["ILR-MISMATCH-COFUNDING"].severity == findings[0].severity == "high"
 
@@ -145,7 +182,8 @@ def test_bootcamp_ids_that_differ_match_on_learner_ref(ilr: IlrTables) -> None:
     # The datasheet calls L001's bootcamp "BC1"; L001 appears once on each side, so the
     # rows are matched on learner_ref and the completion date is still compared.
     findings = reconcile(
-        _datasheet(_change("L001", bootcamp_id="BC1", completion_date="2023-03-01")), ilr)
+        _datasheet(_change("L001", bootcamp_id="BC1", completion_date="2023-03-01")), ilr
+    )
     assert _rules(findings) == [("ILR-MISMATCH-COMPLETION-DATE", "learner:L001")]
     assert findings[0].bootcamp_id == "BC1"
 

@@ -25,12 +25,14 @@ def _month(tmp_path: Path, prepared: str, comp_status: str | None = "3") -> Path
     (None: L002 still continuing)."""
     text = F2223.read_text(encoding="utf-8").replace(
         "<FilePreparationDate>2023-03-31</FilePreparationDate>",
-        f"<FilePreparationDate>{prepared}</FilePreparationDate>")
+        f"<FilePreparationDate>{prepared}</FilePreparationDate>",
+    )
     assert WITHDRAWN in text
     if comp_status is None:
         text = text.replace(
             WITHDRAWN + "<WithdrawReason>44</WithdrawReason><Outcome>3</Outcome>",
-            "<CompStatus>1</CompStatus>")
+            "<CompStatus>1</CompStatus>",
+        )
     else:
         text = text.replace(WITHDRAWN, WITHDRAWN.replace(">3<", f">{comp_status}<"))
     path = tmp_path / f"ILR-10012345-2223-{prepared.replace('-', '')}-120000-01.xml"
@@ -52,8 +54,11 @@ def test_withdrawn_only_builds_the_possibly_withdrawn_learners_and_counts_all() 
     whole = read_ilr(F2223)
     light = read_ilr(F2223, withdrawn_only=True)
     assert light.learners_read == whole.learners_read == 5
-    withdrawn = {learner.learn_ref_number for learner in whole.learners
-                 if any(aim.comp_status == 3 for aim in learner.deliveries)}
+    withdrawn = {
+        learner.learn_ref_number
+        for learner in whole.learners
+        if any(aim.comp_status == 3 for aim in learner.deliveries)
+    }
     assert withdrawn == {"L002"}
     assert {learner.learn_ref_number for learner in light.learners} == withdrawn
     assert light.learners == tuple(lr for lr in whole.learners if lr.learn_ref_number in withdrawn)
@@ -71,7 +76,8 @@ def test_only_files_not_latest_in_their_year_are_superseded(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("comp_status", ["3", "03", " 3 "])
 def test_mapping_unchanged_when_the_withdrawal_is_in_a_superseded_month(
-        tmp_path: Path, comp_status: str) -> None:
+    tmp_path: Path, comp_status: str
+) -> None:
     jan = _month(tmp_path, "2023-01-31", comp_status=None)
     feb = _month(tmp_path, "2023-02-28", comp_status=comp_status)
     paths = [jan, F2223, feb]

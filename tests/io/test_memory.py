@@ -30,8 +30,13 @@ def _sized(folder: Path, **sizes: int) -> Path:
 
 
 def test_estimate_weighs_each_kind_of_input(tmp_path: Path) -> None:
-    current = _sized(tmp_path / "now", learners_csv=MIB, ilr__a_xml=2 * MIB, datasheet_xlsx=MIB,
-                     notes_txt=5 * MIB)
+    current = _sized(
+        tmp_path / "now",
+        learners_csv=MIB,
+        ilr__a_xml=2 * MIB,
+        datasheet_xlsx=MIB,
+        notes_txt=5 * MIB,
+    )
     previous = _sized(tmp_path / "before", learners_csv=MIB // 2)
     # 1 MiB of CSV, 2 MiB of ILR, 1 MiB of workbook, nothing for other files; then half a MiB
     expected = memory.TABLE_FACTOR + 2 * memory.ILR_FACTOR + memory.WORKBOOK_FACTOR
@@ -39,7 +44,9 @@ def test_estimate_weighs_each_kind_of_input(tmp_path: Path) -> None:
     assert estimated_mb([current, previous]) == pytest.approx(expected + memory.TABLE_FACTOR / 2)
 
 
-def test_refused_just_above_the_limit_not_at_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_just_above_the_limit_not_at_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = _sized(tmp_path / "P001", learners_csv=MIB)
     monkeypatch.setenv(LIMIT_ENV, f"{memory.TABLE_FACTOR}")  # estimate == limit: allowed
     check_provider_memory(folder)
@@ -48,11 +55,16 @@ def test_refused_just_above_the_limit_not_at_it(tmp_path: Path, monkeypatch: pyt
         check_provider_memory(folder)
     line = refused.value.one_line()
     assert line.startswith(f"{folder}: too large for this machine")
-    assert f"about {memory.TABLE_FACTOR:,.0f} MB" in line and f"limit of {memory.TABLE_FACTOR - 0.01:,.0f} MB" in line
+    assert (
+        f"about {memory.TABLE_FACTOR:,.0f} MB" in line
+        and f"limit of {memory.TABLE_FACTOR - 0.01:,.0f} MB" in line
+    )
     assert f"{LIMIT_ENV}=" in line and "\n" not in line
 
 
-def test_previous_month_counts_toward_the_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_previous_month_counts_toward_the_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = _sized(tmp_path / "now" / "P001", learners_csv=MIB)
     previous = _sized(tmp_path / "before" / "P001", learners_csv=MIB)
     monkeypatch.setenv(LIMIT_ENV, f"{1.5 * memory.TABLE_FACTOR}")
@@ -112,13 +124,25 @@ def test_cli_option_sets_the_limit_and_exits_2_with_one_line(
 ) -> None:
     monkeypatch.setenv(LIMIT_ENV, "0")  # restored after the test: the option sets it in-process
     folder = shutil.copytree(FIXTURE, tmp_path / "2023-03" / "P001")
-    result = CliRunner().invoke(main, ["--memory-limit", "0.0001", "kpis", str(folder),
-                                       "--as-of", "2023-03-31", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--memory-limit",
+            "0.0001",
+            "kpis",
+            str(folder),
+            "--as-of",
+            "2023-03-31",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         f"error: {folder}: too large for this machine: its audit would need about 0 MB of memory, "
         f"over the limit of 0 MB ({LIMIT_ENV}=0.0001); not loaded. Run it on a larger machine, "
-        f"or raise the limit with `kpitools --memory-limit MB` ({LIMIT_ENV})"]
+        f"or raise the limit with `kpitools --memory-limit MB` ({LIMIT_ENV})"
+    ]
 
 
 def test_fewer_collections_raises_the_young_threshold_and_restores_it() -> None:

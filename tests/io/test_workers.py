@@ -14,7 +14,9 @@ import pytest
 
 from kpitools.io.workers import process_pool
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's"
+)
 
 
 def running(pid: int) -> bool:
@@ -39,13 +41,21 @@ def test_workers_end_when_the_run_is_killed(tmp_path):
     # The run submits a job that sleeps two minutes and is SIGKILLed while it sleeps:
     # no clean-up code of the run can execute, the kernel ends the worker.
     pid_file = tmp_path / "worker.pid"
-    run = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import sys
         from kpitools.io.workers import process_pool
         from tests.io.test_workers import sleep_after_writing_pid
         with process_pool(1) as pool:
             pool.submit(sleep_after_writing_pid, sys.argv[1]).result()
-    """), str(pid_file)], cwd=Path(__file__).parents[2])
+    """),
+            str(pid_file),
+        ],
+        cwd=Path(__file__).parents[2],
+    )
     wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the worker to start")
     worker = int(pid_file.read_text())
     assert running(worker)

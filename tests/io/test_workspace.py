@@ -31,8 +31,12 @@ from kpitools.io.workspace import (
 
 def run_python(code: str, *args: str) -> subprocess.Popen:
     """A child Python running ``code`` (the test then signals or kills it)."""
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(predicate, what: str, seconds: float = 30) -> None:  # noqa: ANN001 - test helper
@@ -48,7 +52,10 @@ def wait_for(predicate, what: str, seconds: float = 30) -> None:  # noqa: ANN001
 
 
 def test_output_folder_is_created_and_returned_resolved(tmp_path):
-    assert check_output_folder(tmp_path / "out" / "2023-03") == (tmp_path / "out" / "2023-03").resolve()
+    assert (
+        check_output_folder(tmp_path / "out" / "2023-03")
+        == (tmp_path / "out" / "2023-03").resolve()
+    )
 
 
 @pytest.mark.parametrize("where", ["itself", "above"])
@@ -58,12 +65,15 @@ def test_output_folder_that_is_a_file_is_one_line(tmp_path, where):
     with pytest.raises(PackError) as info:
         check_output_folder(folder)
     assert info.value.one_line() == (
-        f"{folder}: output folder: {tmp_path / 'out'} is a file, not a folder; give a folder")
+        f"{folder}: output folder: {tmp_path / 'out'} is a file, not a folder; give a folder"
+    )
 
 
 @pytest.mark.parametrize("system", ["/proc/kpitools-out", "/sys/out", "/dev/shm/../out"])
 def test_output_folder_under_proc_sys_or_dev_is_refused(system):
-    with pytest.raises(PackError, match=r"output folder is under /(proc|sys|dev), which is no place for files"):
+    with pytest.raises(
+        PackError, match=r"output folder is under /(proc|sys|dev), which is no place for files"
+    ):
         check_output_folder(system)
 
 
@@ -71,7 +81,9 @@ def test_output_folder_inside_or_equal_to_the_input_is_refused(tmp_path):
     data = tmp_path / "data" / "2023-03"
     data.mkdir(parents=True)
     for folder in (data, data / "P001" / "out"):
-        with pytest.raises(PackError, match=r"output folder is inside the input folder .*inputs are read-only"):
+        with pytest.raises(
+            PackError, match=r"output folder is inside the input folder .*inputs are read-only"
+        ):
             check_output_folder(folder, inputs=[data])
     check_output_folder(tmp_path / "out" / "2023-03", inputs=[data])  # beside it is fine
 
@@ -90,7 +102,9 @@ def test_unwritable_output_folder_is_refused_with_the_system_reason(tmp_path, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", no_space)
-    with pytest.raises(PackError, match="cannot write to the output folder: No space left on device"):
+    with pytest.raises(
+        PackError, match="cannot write to the output folder: No space left on device"
+    ):
         check_output_folder(tmp_path / "out")
 
 
@@ -104,21 +118,26 @@ def test_second_run_is_told_who_holds_the_lock(tmp_path):
         with pytest.raises(PackError) as info, run_lock(tmp_path):
             pass
     message = info.value.one_line()
-    assert message.startswith(f"{tmp_path}: another kpitools run is writing this folder "
-                              f"(pid {os.getpid()} on {socket.gethostname()}, started 20")
+    assert message.startswith(
+        f"{tmp_path}: another kpitools run is writing this folder "
+        f"(pid {os.getpid()} on {socket.gethostname()}, started 20"
+    )
     with run_lock(tmp_path):  # released when the first run ended
         pass
 
 
 def test_a_killed_run_leaves_no_lock(tmp_path):
-    holder = run_python("""
+    holder = run_python(
+        """
         import sys, time
         from pathlib import Path
         from kpitools.io.workspace import run_lock
         with run_lock(Path(sys.argv[1])):
             print("locked", flush=True)
             time.sleep(120)
-    """, str(tmp_path))
+    """,
+        str(tmp_path),
+    )
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(PackError, match=f"pid {holder.pid} on"), run_lock(tmp_path):
         pass
@@ -171,7 +190,10 @@ def test_private_folder_is_owner_only_and_removed(tmp_path):
 
 
 def test_private_folder_is_removed_on_sigterm_and_ctrl_c():
-    for sig, status in ((signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, -signal.SIGINT)):  # Python ends as killed by SIGINT
+    for sig, status in (
+        (signal.SIGTERM, 128 + signal.SIGTERM),
+        (signal.SIGINT, -signal.SIGINT),
+    ):  # Python ends as killed by SIGINT
         child = run_python("""
             import time
             from kpitools.io.workspace import private_folder
@@ -200,4 +222,3 @@ def test_private_folders_of_killed_runs_are_removed_by_the_next_run():
     assert orphan.is_dir()
     with private_folder():
         assert not orphan.exists()
-

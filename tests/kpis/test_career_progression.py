@@ -10,11 +10,23 @@ from kpitools.kpis.career_progression import career_progression
 from kpitools.rules import Rules
 
 
-def _outcome(ref: str, day: str, kind: str = "new_job", employer: str = "E9",
-             role: str = "job", matches: str = "Y") -> dict[str, str]:
-    return {"learner_ref": ref, "bootcamp_id": "B1", "outcome_type": kind,
-            "outcome_date": day, "employer_id": employer, "role_type": role,
-            "matches_skills": matches}
+def _outcome(
+    ref: str,
+    day: str,
+    kind: str = "new_job",
+    employer: str = "E9",
+    role: str = "job",
+    matches: str = "Y",
+) -> dict[str, str]:
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": "B1",
+        "outcome_type": kind,
+        "outcome_date": day,
+        "employer_id": employer,
+        "role_type": role,
+        "matches_skills": matches,
+    }
 
 
 def _found(results):
@@ -30,8 +42,10 @@ def test_window_closes_six_calendar_months_after_31_august(rules):
     # EDGE: outcome on 2024-02-29 -> counts. LATE: outcome 2024-03-01 -> outside the window.
     # as_of 2024-03-31: both windows closed, the bootcamp is over. Value 1 / 2.
     boot = bootcamp(start="2023-06-01", end="2023-08-31")
-    learners = [learner(r, start="2023-06-01", m1="2023-06-10", completed="2023-08-31")
-                for r in ("EDGE", "LATE")]
+    learners = [
+        learner(r, start="2023-06-01", m1="2023-06-10", completed="2023-08-31")
+        for r in ("EDGE", "LATE")
+    ]
     outcomes = [_outcome("EDGE", "2024-02-29"), _outcome("LATE", "2024-03-01")]
     tables = build(bootcamps=[boot], learners=learners, outcomes=outcomes)
     results = career_progression(tables, as_of=date(2024, 3, 31), rules=rules)
@@ -42,8 +56,9 @@ def test_window_closes_six_calendar_months_after_31_august(rules):
     # dated (after as_of), so the interim figure is 0 of 2.
     early = career_progression(tables, as_of=date(2024, 2, 28), rules=rules)[0]
     assert (early.denominator, early.status) == (0, "no_data")
-    assert early.notes == ("interim: 0 of 2 completers whose window is still open already "
-                           "have a valid outcome",)
+    assert early.notes == (
+        "interim: 0 of 2 completers whose window is still open already have a valid outcome",
+    )
 
 
 def test_valid_outcome_by_learner_type(rules):
@@ -54,21 +69,33 @@ def test_valid_outcome_by_learner_type(rules):
     # SELFJ self-employed who wants employment with a plan only -> invalid (needs new_job).
     # NONE independent without outcome -> CP-NO-OUTCOME, reported for information only
     # (no progression target, so nothing can be missed). Value 3 / 6.
-    rows = [("IND", "independent", "", ""), ("COF", "co-funded", "E1", ""),
-            ("COFX", "co-funded", "E1", ""), ("SELF", "self-employed", "", ""),
-            ("SELFJ", "self-employed", "", "Y"), ("NONE", "independent", "", "")]
-    learners = [learner(r, m1="2023-01-10", completed="2023-03-01", learner_type=t,
-                        employer=e, wants=w) for r, t, e, w in rows]
-    outcomes = [_outcome("IND", "2023-05-01"),
-                _outcome("COF", "2023-05-01", "new_role", employer="E1", role=""),
-                _outcome("COFX", "2023-05-01", "new_role", employer="E2", role=""),
-                _outcome("SELF", "2023-05-01", "self_employment_plan", employer="", role=""),
-                _outcome("SELFJ", "2023-05-01", "self_employment_plan", employer="", role="")]
-    results = career_progression(build(learners=learners, outcomes=outcomes),
-                                 as_of=date(2023, 10, 1), rules=rules)
+    rows = [
+        ("IND", "independent", "", ""),
+        ("COF", "co-funded", "E1", ""),
+        ("COFX", "co-funded", "E1", ""),
+        ("SELF", "self-employed", "", ""),
+        ("SELFJ", "self-employed", "", "Y"),
+        ("NONE", "independent", "", ""),
+    ]
+    learners = [
+        learner(r, m1="2023-01-10", completed="2023-03-01", learner_type=t, employer=e, wants=w)
+        for r, t, e, w in rows
+    ]
+    outcomes = [
+        _outcome("IND", "2023-05-01"),
+        _outcome("COF", "2023-05-01", "new_role", employer="E1", role=""),
+        _outcome("COFX", "2023-05-01", "new_role", employer="E2", role=""),
+        _outcome("SELF", "2023-05-01", "self_employment_plan", employer="", role=""),
+        _outcome("SELFJ", "2023-05-01", "self_employment_plan", employer="", role=""),
+    ]
+    results = career_progression(
+        build(learners=learners, outcomes=outcomes), as_of=date(2023, 10, 1), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator) == (3, 6)
-    assert _found(results) == [("learner:COFX", "CP-INVALID-OUTCOME"),
-                               ("learner:SELFJ", "CP-INVALID-OUTCOME")]
+    assert _found(results) == [
+        ("learner:COFX", "CP-INVALID-OUTCOME"),
+        ("learner:SELFJ", "CP-INVALID-OUTCOME"),
+    ]
     # once on its bootcamp's result (ALL pools the counts, not the cases)
     assert _informational(results) == [("B1", "learner:NONE", "CP-NO-OUTCOME")]
 
@@ -81,10 +108,11 @@ def test_no_outcome_is_a_finding_only_when_a_target_is_set():
     as_of = date(2023, 10, 1)
     reported = career_progression(tables, as_of=as_of, rules=Rules())
     assert (_found(reported), _informational(reported)) == (
-        [], [("B1", "learner:NONE", "CP-NO-OUTCOME")])
+        [],
+        [("B1", "learner:NONE", "CP-NO-OUTCOME")],
+    )
     targeted = career_progression(tables, as_of=as_of, rules=Rules(progression_target=0.5))
-    assert (_found(targeted), _informational(targeted)) == (
-        [("learner:NONE", "CP-NO-OUTCOME")], [])
+    assert (_found(targeted), _informational(targeted)) == ([("learner:NONE", "CP-NO-OUTCOME")], [])
     assert targeted[0].exceptions[0].severity == "medium"
 
 
@@ -93,7 +121,11 @@ def test_target_gives_met_or_not_met_when_due():
     learners = [learner(r, m1="2023-01-10", completed="2023-03-01") for r in ("A", "B")]
     tables = build(learners=learners, outcomes=[_outcome("A", "2023-04-01")])
     as_of = date(2023, 9, 2)  # windows closed 2023-09-01, bootcamp over
-    assert career_progression(tables, as_of=as_of,
-                              rules=Rules(progression_target=0.5))[0].status == "met"
-    assert career_progression(tables, as_of=as_of,
-                              rules=Rules(progression_target=0.6))[0].status == "not_met"
+    assert (
+        career_progression(tables, as_of=as_of, rules=Rules(progression_target=0.5))[0].status
+        == "met"
+    )
+    assert (
+        career_progression(tables, as_of=as_of, rules=Rules(progression_target=0.6))[0].status
+        == "not_met"
+    )

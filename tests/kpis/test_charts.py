@@ -37,13 +37,18 @@ def test_cofunding_due_vs_paid_is_due_from_m1(provider: ProviderReturn) -> None:
     assert cofunding_due_vs_paid(provider.tables, as_of=date(2023, 1, 8), rules=Rules()).empty
 
 
-def test_a_period_s_cofunding_keeps_each_provider_s_employers_apart(provider: ProviderReturn) -> None:
+def test_a_period_s_cofunding_keeps_each_provider_s_employers_apart(
+    provider: ProviderReturn,
+) -> None:
     # P001 and P002 both have employer E1 on bootcamp B2 (due £250 each); P002 paid £40
     # where P001 paid £100: summed together E1 would show due £500, paid £140
     tables = provider.tables
     halved = tables["cofunding_payments"].assign(amount=40.0)
-    period = {"P001": tables, "P002": {**tables, "cofunding_payments": halved},
-              "P003": {**tables, "learners": tables["learners"].iloc[:0]}}
+    period = {
+        "P001": tables,
+        "P002": {**tables, "cofunding_payments": halved},
+        "P003": {**tables, "learners": tables["learners"].iloc[:0]},
+    }
     together = period_cofunding_due_vs_paid(period, as_of=AS_OF, rules=Rules())
     assert list(together) == ["P001", "P002", "P003"]
     assert together["P001"].to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
@@ -69,7 +74,8 @@ def test_funnels_count_completers_up_to_as_of(provider: ProviderReturn) -> None:
     # L3 completed on 2023-03-10: a completer on that day, not the day before
     on_the_day = funnels(provider.tables, [per_bootcamp, interview], as_of=date(2023, 3, 10))
     assert on_the_day.to_dict("records") == [
-        {"kpi": "guaranteed_interview", "completers": 1, "denominator": 2, "numerator": 1}]
+        {"kpi": "guaranteed_interview", "completers": 1, "denominator": 2, "numerator": 1}
+    ]
     day_before = funnels(provider.tables, [interview], as_of=date(2023, 3, 9))
     assert day_before["completers"].tolist() == [0]
     assert funnels(provider.tables, [], as_of=AS_OF).empty

@@ -31,16 +31,16 @@ def test_small_return_hand_worked_figures(rules):
     # 3/3, interviews 3/3, referral: L4 withdrew 2023-02-01, referred 2023-02-10 -> 1/1.
     results = compute_all(build(**small_return()), as_of=date(2023, 3, 31), rules=rules)
     pooled = {(r.kpi, r.stage): r for r in results if r.bootcamp_id == "ALL"}
-    figures = {k[0]: (r.numerator, r.denominator, r.status) for k, r in pooled.items()
-               if not k[1]}
+    figures = {k[0]: (r.numerator, r.denominator, r.status) for k, r in pooled.items() if not k[1]}
     assert figures["learner_dropout"] == (1, 5, "at_risk")
     assert figures["new_skills"] == (3, 3, "on_track")
     assert figures["guaranteed_interview"] == (3, 3, "on_track")
     assert figures["referral"] == (1, 1, "on_track")
 
 
-@pytest.mark.parametrize("name", ["learners", "assessments", "interviews", "referrals",
-                                  "bootcamps", "employers"])
+@pytest.mark.parametrize(
+    "name", ["learners", "assessments", "interviews", "referrals", "bootcamps", "employers"]
+)
 def test_fixture_frames_have_the_dtypes_of_validation(name):
     records = small_return()[name]
     ours = make(name, records)
@@ -53,14 +53,28 @@ AS_OF = date(2023, 3, 31)
 
 
 def _employer(employer_id: str, **cells: str) -> dict[str, str]:
-    return {"employer_id": employer_id, "name": "Acme", "roles": "design;interviewing",
-            "status": "active", "in_bid": "Y", "contact_name": "X", "contact_email": "x@y",
-            **cells}
+    return {
+        "employer_id": employer_id,
+        "name": "Acme",
+        "roles": "design;interviewing",
+        "status": "active",
+        "in_bid": "Y",
+        "contact_name": "X",
+        "contact_email": "x@y",
+        **cells,
+    }
 
 
 def _contact(employer_id: str, stage: str, **cells: str) -> dict[str, str]:
-    return {"employer_id": employer_id, "stage": stage, "attempt_date": "2023-02-01",
-            "reached": "Y", "design_vouched": "Y", "info_correct": "Y", **cells}
+    return {
+        "employer_id": employer_id,
+        "stage": stage,
+        "attempt_date": "2023-02-01",
+        "reached": "Y",
+        "design_vouched": "Y",
+        "info_correct": "Y",
+        **cells,
+    }
 
 
 def test_a_period_measured_together_gives_each_provider_what_it_gets_alone(rules) -> None:
@@ -70,20 +84,27 @@ def test_a_period_measured_together_gives_each_provider_what_it_gets_alone(rules
     # without any bootcamp. Measured together, nothing may leak from one to the other.
     one = build(
         bootcamps=[bootcamp("B1"), bootcamp("B2", end="2023-06-30")],
-        learners=[learner("L1", m1="2023-01-09", withdrawn="2023-02-01", reported="2023-03-20"),
-                  learner("L2", m1="2023-01-09", completed="2023-03-20"),
-                  learner("L3", "B2", withdrawn="2023-01-05"),
-                  learner("L4", "B2", m1="2023-01-09", learner_type="co-funded"),
-                  learner("L5", "B2", m1="2023-01-09", learner_type="co-funded", employer="E1")],
-        employers=[_employer("E1"), _employer("E2", contact_email="", bootcamp_ids="B2"),
-                   _employer("E3", employee_count="20", size_band="large")],
+        learners=[
+            learner("L1", m1="2023-01-09", withdrawn="2023-02-01", reported="2023-03-20"),
+            learner("L2", m1="2023-01-09", completed="2023-03-20"),
+            learner("L3", "B2", withdrawn="2023-01-05"),
+            learner("L4", "B2", m1="2023-01-09", learner_type="co-funded"),
+            learner("L5", "B2", m1="2023-01-09", learner_type="co-funded", employer="E1"),
+        ],
+        employers=[
+            _employer("E1"),
+            _employer("E2", contact_email="", bootcamp_ids="B2"),
+            _employer("E3", employee_count="20", size_band="large"),
+        ],
         employer_contacts=[_contact("E1", "design"), _contact("E2", "design", info_correct="N")],
     )
     two = build(
         bootcamps=[bootcamp("B1", end="2023-02-28")],
-        learners=[learner("L1", m1="2023-01-09", completed="2023-02-20"),
-                  learner("L2", m1="2023-01-09", learner_type="co-funded"),
-                  learner("L3", withdrawn="2023-01-04")],
+        learners=[
+            learner("L1", m1="2023-01-09", completed="2023-02-20"),
+            learner("L2", m1="2023-01-09", learner_type="co-funded"),
+            learner("L3", withdrawn="2023-01-04"),
+        ],
         employers=[_employer("E1", roles="")],
         employer_contacts=[_contact("E1", "design", design_vouched="N")],
     )
@@ -95,11 +116,18 @@ def test_a_period_measured_together_gives_each_provider_what_it_gets_alone(rules
     for provider_id, frames in tables.items():
         alone = compute_all(frames, as_of=AS_OF, rules=rules, not_supplied=absent[provider_id])
         assert together[provider_id] == alone, provider_id
-    texts = [text for results in together.values() for r in results
-             for f in (*r.exceptions, *r.informational)
-             for text in (f.entity, f.message, f.bootcamp_id, f.source)]
+    texts = [
+        text
+        for results in together.values()
+        for r in results
+        for f in (*r.exceptions, *r.informational)
+        for text in (f.entity, f.message, f.bootcamp_id, f.source)
+    ]
     assert texts and not any("\x1f" in text for text in texts)
     # the cases were there to be mixed up: findings and notes at both providers
     assert {f.rule for r in together["P1"] for f in r.exceptions} >= {
-        "DROP-LATE-REPORT", "EE-DETAILS-INCOMPLETE", "COF-NO-EVIDENCE"}
+        "DROP-LATE-REPORT",
+        "EE-DETAILS-INCOMPLETE",
+        "COF-NO-EVIDENCE",
+    }
     assert any(r.notes for r in together["P2"] if r.bootcamp_id == "ALL")

@@ -27,8 +27,10 @@ def demo(demo_dir):
             audit = audit_provider(provider_dir, as_of=period_end(period))
             # reported = flagged, or listed for information (CP-NO-OUTCOME, no target)
             found[(period, provider_dir.name)] = {
-                (f.rule, f.entity) for f in audit.findings() + audit.informational()
-                if f.rule in KPI_RULES}
+                (f.rule, f.entity)
+                for f in audit.findings() + audit.informational()
+                if f.rule in KPI_RULES
+            }
             naming += _messages_naming_learners(audit)
     return truth, found, naming
 
@@ -36,11 +38,17 @@ def demo(demo_dir):
 def _messages_naming_learners(audit) -> list[str]:
     learners = audit.provider.tables["learners"]
     words = {str(v) for c in ("learner_ref", "uln") for v in learners[c].dropna()}
-    full_names = {f"{g} {f}" for g, f in zip(learners["given_name"], learners["family_name"],
-                                             strict=True) if g and f}
-    return [f"{audit.provider_id} {f.rule}: {f.message}" for f in audit.findings()
-            if words & set(re.findall(r"[\w-]+", f.message))
-            or any(name in f.message for name in full_names)]
+    full_names = {
+        f"{g} {f}"
+        for g, f in zip(learners["given_name"], learners["family_name"], strict=True)
+        if g and f
+    }
+    return [
+        f"{audit.provider_id} {f.rule}: {f.message}"
+        for f in audit.findings()
+        if words & set(re.findall(r"[\w-]+", f.message))
+        or any(name in f.message for name in full_names)
+    ]
 
 
 def _entities(expectation) -> set[str]:
@@ -52,9 +60,9 @@ def test_every_planted_kpi_rule_is_reported(demo):
     planted = [e for e in truth["expectations"] if e["rule"] in KPI_RULES]
     assert {e["rule"] for e in planted} == KPI_RULES  # the demo plants every one of them
     missed = [
-        (e["period"], e["provider_id"], e["rule"], e["entity"]) for e in planted
-        if not any((e["rule"], x) in found[(e["period"], e["provider_id"])]
-                   for x in _entities(e))
+        (e["period"], e["provider_id"], e["rule"], e["entity"])
+        for e in planted
+        if not any((e["rule"], x) in found[(e["period"], e["provider_id"])] for x in _entities(e))
     ]
     assert missed == []
 
@@ -70,10 +78,12 @@ def test_clean_provider_has_no_exception_and_nothing_unexplained(demo):
             explained.add((e["period"], e["provider_id"], e["rule"], entity))
         for also in e.get("may_also", []):
             explained.add((e["period"], e["provider_id"], also, e["entity"]))
-    unexplained = sorted((period, provider_id, rule_id, entity)
-                         for (period, provider_id), pairs in found.items()
-                         for rule_id, entity in pairs
-                         if (period, provider_id, rule_id, entity) not in explained)
+    unexplained = sorted(
+        (period, provider_id, rule_id, entity)
+        for (period, provider_id), pairs in found.items()
+        for rule_id, entity in pairs
+        if (period, provider_id, rule_id, entity) not in explained
+    )
     assert unexplained == []
 
 
@@ -94,16 +104,21 @@ def test_the_period_measured_together_gives_each_provider_its_own_results(demo_d
 
     demo_root, _ = demo_dir
     for period in json.loads((demo_root / "ground_truth.json").read_text())["periods"]:
-        returns = {folder.name: load_provider(folder)
-                   for folder in sorted((demo_root / period).iterdir()) if folder.is_dir()}
+        returns = {
+            folder.name: load_provider(folder)
+            for folder in sorted((demo_root / period).iterdir())
+            if folder.is_dir()
+        }
         as_of, rules = period_end(period), Rules()
-        together = compute_period({p: r.tables for p, r in returns.items()}, as_of=as_of,
-                                  rules=rules,
-                                  not_supplied={p: r.not_supplied for p, r in returns.items()})
+        together = compute_period(
+            {p: r.tables for p, r in returns.items()},
+            as_of=as_of,
+            rules=rules,
+            not_supplied={p: r.not_supplied for p, r in returns.items()},
+        )
         assert list(together) == list(returns)
         for provider_id, ret in returns.items():
-            alone = compute_all(ret.tables, as_of=as_of, rules=rules,
-                                not_supplied=ret.not_supplied)
+            alone = compute_all(ret.tables, as_of=as_of, rules=rules, not_supplied=ret.not_supplied)
             assert together[provider_id] == alone, (period, provider_id)
 
 
@@ -121,8 +136,10 @@ def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_d
         for folder in sorted((demo_root / period).iterdir()):
             if folder.is_dir():
                 previous = demo_root / before / folder.name if before else None
-                pairs[folder.name] = (load_provider(folder), load_provider(previous)
-                                      if previous and previous.is_dir() else None)
+                pairs[folder.name] = (
+                    load_provider(folder),
+                    load_provider(previous) if previous and previous.is_dir() else None,
+                )
         as_of, rules = period_end(period), Rules()
         together = run_period_checks(pairs, as_of=as_of, rules=rules)
         assert list(together) == list(pairs)
@@ -145,8 +162,11 @@ def test_the_period_s_cofunding_chart_gives_each_provider_its_own(demo_dir):
 
     demo_root, _ = demo_dir
     for period in json.loads((demo_root / "ground_truth.json").read_text())["periods"]:
-        tables = {folder.name: load_provider(folder).tables
-                  for folder in sorted((demo_root / period).iterdir()) if folder.is_dir()}
+        tables = {
+            folder.name: load_provider(folder).tables
+            for folder in sorted((demo_root / period).iterdir())
+            if folder.is_dir()
+        }
         as_of, rules = period_end(period), Rules()
         together = period_cofunding_due_vs_paid(tables, as_of=as_of, rules=rules)
         assert list(together) == list(tables)

@@ -31,10 +31,15 @@ def test_no_bootcamps_at_all_gives_only_provider_rows(rules):
 def test_learner_starting_after_as_of_is_not_counted(rules):
     # L1 starts 2023-02-10, after as_of 2023-02-01: not in any population; B2's learner
     # L2 is on track. ALL sums only what exists.
-    tables = build(bootcamps=[bootcamp("B1"), bootcamp("B2")],
-                   learners=[learner("L1", "B1", start="2023-02-10", m1="2023-02-15"),
-                             learner("L2", "B2", m1="2023-01-10")])
+    tables = build(
+        bootcamps=[bootcamp("B1"), bootcamp("B2")],
+        learners=[
+            learner("L1", "B1", start="2023-02-10", m1="2023-02-15"),
+            learner("L2", "B2", m1="2023-01-10"),
+        ],
+    )
     results = compute_all(tables, as_of=date(2023, 2, 1), rules=rules)
-    dropout = {r.bootcamp_id: (r.denominator, r.status) for r in results
-               if r.kpi == "learner_dropout"}
+    dropout = {
+        r.bootcamp_id: (r.denominator, r.status) for r in results if r.kpi == "learner_dropout"
+    }
     assert dropout == {"B1": (0, "not_due"), "B2": (1, "on_track"), "ALL": (1, "on_track")}

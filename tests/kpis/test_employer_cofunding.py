@@ -10,18 +10,29 @@ from kpitools.kpis.employer_cofunding import employer_cofunding
 
 
 def _employer(employer_id: str, count: str = "", band: str = "") -> dict[str, str]:
-    return {"employer_id": employer_id, "name": f"Employer {employer_id}",
-            "employee_count": count, "size_band": band}
+    return {
+        "employer_id": employer_id,
+        "name": f"Employer {employer_id}",
+        "employee_count": count,
+        "size_band": band,
+    }
 
 
-def _payment(ref: str, amount: str, employer: str, bootcamp_id: str = "B1",
-             day: str = "2023-01-05") -> dict[str, str]:
-    return {"employer_id": employer, "learner_ref": ref, "bootcamp_id": bootcamp_id,
-            "amount": amount, "payment_date": day}
+def _payment(
+    ref: str, amount: str, employer: str, bootcamp_id: str = "B1", day: str = "2023-01-05"
+) -> dict[str, str]:
+    return {
+        "employer_id": employer,
+        "learner_ref": ref,
+        "bootcamp_id": bootcamp_id,
+        "amount": amount,
+        "payment_date": day,
+    }
 
 
-def _cofunded(ref: str, employer: str, bootcamp_id: str = "B1", m1: str = "2023-01-10",
-              **kw) -> dict[str, str]:
+def _cofunded(
+    ref: str, employer: str, bootcamp_id: str = "B1", m1: str = "2023-01-10", **kw
+) -> dict[str, str]:
     return learner(ref, bootcamp_id, m1=m1, learner_type="co-funded", employer=employer, **kw)
 
 
@@ -34,19 +45,34 @@ def test_sme_limit_and_one_pound_tolerance(rules):
     # E250 has 250 employees -> large, 30 % = £900; paid £898.99 (£1.01 short) -> fail.
     # E250B large, paid £300 only -> COF-UNDERPAID. ENONE SME by band, nothing paid ->
     # COF-NO-EVIDENCE. Employers passing: E249 only -> 1 / 4.
-    employers = [_employer("E249", "249"), _employer("E250", "250"),
-                 _employer("E250B", "5000"), _employer("ENONE", band="SME")]
-    learners = [_cofunded("L1", "E249"), _cofunded("L2", "E250"), _cofunded("L3", "E250B"),
-                _cofunded("L4", "ENONE")]
-    payments = [_payment("L1", "299", "E249"), _payment("L2", "898.99", "E250"),
-                _payment("L3", "300", "E250B")]
-    results = employer_cofunding(build(employers=employers, learners=learners,
-                                       cofunding_payments=payments),
-                                 as_of=date(2023, 2, 1), rules=rules)
-    assert (results[0].numerator, results[0].denominator, results[0].status) == (
-        1, 4, "off_track")
-    assert _found(results) == [("learner:L2", "COF-UNDERPAID"), ("learner:L3", "COF-UNDERPAID"),
-                               ("learner:L4", "COF-NO-EVIDENCE")]
+    employers = [
+        _employer("E249", "249"),
+        _employer("E250", "250"),
+        _employer("E250B", "5000"),
+        _employer("ENONE", band="SME"),
+    ]
+    learners = [
+        _cofunded("L1", "E249"),
+        _cofunded("L2", "E250"),
+        _cofunded("L3", "E250B"),
+        _cofunded("L4", "ENONE"),
+    ]
+    payments = [
+        _payment("L1", "299", "E249"),
+        _payment("L2", "898.99", "E250"),
+        _payment("L3", "300", "E250B"),
+    ]
+    results = employer_cofunding(
+        build(employers=employers, learners=learners, cofunding_payments=payments),
+        as_of=date(2023, 2, 1),
+        rules=rules,
+    )
+    assert (results[0].numerator, results[0].denominator, results[0].status) == (1, 4, "off_track")
+    assert _found(results) == [
+        ("learner:L2", "COF-UNDERPAID"),
+        ("learner:L3", "COF-UNDERPAID"),
+        ("learner:L4", "COF-NO-EVIDENCE"),
+    ]
     message = next(f.message for r in results for f in r.exceptions if f.entity == "learner:L2")
     assert "£898.99 of the required £900.00" in message and "£1.01" in message
 
@@ -58,11 +84,15 @@ def test_declared_band_disagreeing_with_count_is_listed(rules):
     employers = [_employer("E1", "300", "SME"), _employer("E2", "300", "large")]
     learners = [_cofunded("L1", "E1")]
     payments = [_payment("L1", "300", "E1")]
-    results = employer_cofunding(build(employers=employers, learners=learners,
-                                       cofunding_payments=payments),
-                                 as_of=date(2023, 2, 1), rules=rules)
-    assert _found(results) == [("employer:E1", "COF-SIZE-MISMATCH"),
-                               ("learner:L1", "COF-UNDERPAID")]
+    results = employer_cofunding(
+        build(employers=employers, learners=learners, cofunding_payments=payments),
+        as_of=date(2023, 2, 1),
+        rules=rules,
+    )
+    assert _found(results) == [
+        ("employer:E1", "COF-SIZE-MISMATCH"),
+        ("learner:L1", "COF-UNDERPAID"),
+    ]
 
 
 def test_employer_counts_once_for_the_provider(rules):
@@ -71,8 +101,12 @@ def test_employer_counts_once_for_the_provider(rules):
     employers = [_employer("E1", "10")]
     learners = [_cofunded("L1", "E1", "B1"), _cofunded("L2", "E1", "B2")]
     payments = [_payment("L1", "300", "E1", "B1")]
-    tables = build(bootcamps=[bootcamp("B1"), bootcamp("B2")], employers=employers,
-                   learners=learners, cofunding_payments=payments)
+    tables = build(
+        bootcamps=[bootcamp("B1"), bootcamp("B2")],
+        employers=employers,
+        learners=learners,
+        cofunding_payments=payments,
+    )
     b1, b2, pooled = employer_cofunding(tables, as_of=date(2023, 2, 1), rules=rules)
     assert [(r.numerator, r.denominator) for r in (b1, b2, pooled)] == [(1, 1), (0, 1), (0, 1)]
 
@@ -84,10 +118,15 @@ def test_due_at_m1_life_cycle(rules):
     # 2023-01-20: paid in full -> on_track. After the bootcamp ends (and L1 completed) -> met.
     employers = [_employer("E1", "10")]
     learners = [_cofunded("L1", "E1", completed="2023-03-20")]
-    tables = build(employers=employers, learners=learners,
-                   cofunding_payments=[_payment("L1", "300", "E1", day="2023-01-20")])
-    statuses = [employer_cofunding(tables, as_of=d, rules=rules)[0].status for d in (
-        date(2023, 1, 5), date(2023, 1, 10), date(2023, 1, 20), date(2023, 4, 1))]
+    tables = build(
+        employers=employers,
+        learners=learners,
+        cofunding_payments=[_payment("L1", "300", "E1", day="2023-01-20")],
+    )
+    statuses = [
+        employer_cofunding(tables, as_of=d, rules=rules)[0].status
+        for d in (date(2023, 1, 5), date(2023, 1, 10), date(2023, 1, 20), date(2023, 4, 1))
+    ]
     assert statuses == ["not_due", "off_track", "on_track", "met"]
 
 
@@ -95,7 +134,8 @@ def test_learner_not_yet_at_m1_and_unpaid_is_at_risk(rules):
     # L1 past M1 and paid; L2 started, M1 still ahead, unpaid -> can be put right -> at_risk.
     employers = [_employer("E1", "10")]
     learners = [_cofunded("L1", "E1"), _cofunded("L2", "E1", m1="2023-02-10")]
-    tables = build(employers=employers, learners=learners,
-                   cofunding_payments=[_payment("L1", "300", "E1")])
+    tables = build(
+        employers=employers, learners=learners, cofunding_payments=[_payment("L1", "300", "E1")]
+    )
     result = employer_cofunding(tables, as_of=date(2023, 2, 1), rules=rules)[0]
     assert (result.numerator, result.denominator, result.status) == (1, 1, "at_risk")

@@ -9,15 +9,23 @@ from kpi_frames import bootcamp, build, learner
 from kpitools.kpis.guaranteed_interview import guaranteed_interview
 
 
-def _offer(ref: str, day: str = "2023-03-01", role: str = "job", matches: str = "Y",
-           employer: str = "E9") -> dict[str, str]:
-    return {"learner_ref": ref, "bootcamp_id": "B1", "employer_id": employer,
-            "offer_date": day, "role_type": role, "matches_skills": matches}
+def _offer(
+    ref: str, day: str = "2023-03-01", role: str = "job", matches: str = "Y", employer: str = "E9"
+) -> dict[str, str]:
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": "B1",
+        "employer_id": employer,
+        "offer_date": day,
+        "role_type": role,
+        "matches_skills": matches,
+    }
 
 
 def _run(learners, interviews, *, as_of=date(2023, 4, 1), accelerated="N", rules):
-    tables = build(bootcamps=[bootcamp(accelerated=accelerated)], learners=learners,
-                   interviews=interviews)
+    tables = build(
+        bootcamps=[bootcamp(accelerated=accelerated)], learners=learners, interviews=interviews
+    )
     return guaranteed_interview(tables, as_of=as_of, rules=rules)
 
 
@@ -28,10 +36,12 @@ def _found(results):
 def test_full_apprenticeship_on_accelerated_bootcamp_is_invalid(rules):
     # Accelerated bootcamp. FULL: only a full apprenticeship offer -> INT-INVALID.
     # ACC: accelerated apprenticeship -> valid. JOB: a job -> valid. Value 2 / 3.
-    learners = [learner(r, m1="2023-01-10", completed="2023-03-20") for r in
-                ("FULL", "ACC", "JOB")]
-    offers = [_offer("FULL", role="apprenticeship"),
-              _offer("ACC", role="accelerated_apprenticeship"), _offer("JOB")]
+    learners = [learner(r, m1="2023-01-10", completed="2023-03-20") for r in ("FULL", "ACC", "JOB")]
+    offers = [
+        _offer("FULL", role="apprenticeship"),
+        _offer("ACC", role="accelerated_apprenticeship"),
+        _offer("JOB"),
+    ]
     results = _run(learners, offers, accelerated="Y", rules=rules)
     assert (results[0].numerator, results[0].denominator, results[0].status) == (2, 3, "not_met")
     assert _found(results) == [("learner:FULL", "INT-INVALID")]
@@ -46,16 +56,24 @@ def test_invalid_and_missing_offers(rules):
     # AFTER: offer dated 2023-03-21, the day after completion 2023-03-20 -> invalid.
     # ONDAY: offer dated on the completion date -> valid. NONE: no offer -> INT-NONE.
     refs = ("OTHER", "NOMATCH", "OWN", "AFTER", "ONDAY", "NONE")
-    learners = [learner(r, m1="2023-01-10", completed="2023-03-20",
-                        employer="E1" if r == "OWN" else "") for r in refs]
-    offers = [_offer("OTHER", role="other"), _offer("NOMATCH", matches="N"),
-              _offer("OWN", employer="E1"), _offer("AFTER", day="2023-03-21"),
-              _offer("ONDAY", day="2023-03-20")]
+    learners = [
+        learner(r, m1="2023-01-10", completed="2023-03-20", employer="E1" if r == "OWN" else "")
+        for r in refs
+    ]
+    offers = [
+        _offer("OTHER", role="other"),
+        _offer("NOMATCH", matches="N"),
+        _offer("OWN", employer="E1"),
+        _offer("AFTER", day="2023-03-21"),
+        _offer("ONDAY", day="2023-03-20"),
+    ]
     results = _run(learners, offers, rules=rules)
     assert (results[0].numerator, results[0].denominator) == (1, 6)
     assert _found(results) == [
-        ("learner:AFTER", "INT-INVALID"), ("learner:NOMATCH", "INT-INVALID"),
-        ("learner:NONE", "INT-NONE"), ("learner:OTHER", "INT-INVALID"),
+        ("learner:AFTER", "INT-INVALID"),
+        ("learner:NOMATCH", "INT-INVALID"),
+        ("learner:NONE", "INT-NONE"),
+        ("learner:OTHER", "INT-INVALID"),
         ("learner:OWN", "INT-INVALID"),
     ]
 
@@ -65,12 +83,31 @@ def test_co_funded_completer_with_new_role_evidence_passes(rules):
     # new-role evidence on the completion date -> pass; LATE has it the day after -> fails
     # with INT-NONE; NOWANT (co-funded, default wants N) is not in the population.
     learners = [
-        learner("EVID", m1="2023-01-10", completed="2023-03-20", learner_type="co-funded",
-                employer="E1", wants="Y", evidence="2023-03-20"),
-        learner("LATE", m1="2023-01-10", completed="2023-03-20", learner_type="co-funded",
-                employer="E1", wants="Y", evidence="2023-03-21"),
-        learner("NOWANT", m1="2023-01-10", completed="2023-03-20", learner_type="co-funded",
-                employer="E1"),
+        learner(
+            "EVID",
+            m1="2023-01-10",
+            completed="2023-03-20",
+            learner_type="co-funded",
+            employer="E1",
+            wants="Y",
+            evidence="2023-03-20",
+        ),
+        learner(
+            "LATE",
+            m1="2023-01-10",
+            completed="2023-03-20",
+            learner_type="co-funded",
+            employer="E1",
+            wants="Y",
+            evidence="2023-03-21",
+        ),
+        learner(
+            "NOWANT",
+            m1="2023-01-10",
+            completed="2023-03-20",
+            learner_type="co-funded",
+            employer="E1",
+        ),
     ]
     results = _run(learners, [], rules=rules)
     assert (results[0].numerator, results[0].denominator) == (1, 2)
@@ -80,10 +117,11 @@ def test_co_funded_completer_with_new_role_evidence_passes(rules):
 def test_self_employed_defaults_and_life_cycle(rules):
     # SELF (self-employed, wants blank -> N) is not in the population; IND completes
     # 2023-03-01 with a valid offer; IND2 completes 2023-03-10 with none.
-    learners = [learner("SELF", m1="2023-01-10", completed="2023-03-01",
-                        learner_type="self-employed"),
-                learner("IND", m1="2023-01-10", completed="2023-03-01"),
-                learner("IND2", m1="2023-01-10", completed="2023-03-10")]
+    learners = [
+        learner("SELF", m1="2023-01-10", completed="2023-03-01", learner_type="self-employed"),
+        learner("IND", m1="2023-01-10", completed="2023-03-01"),
+        learner("IND2", m1="2023-01-10", completed="2023-03-10"),
+    ]
     tables = build(learners=learners, interviews=[_offer("IND", day="2023-02-20")])
 
     def figures(day: date):
@@ -94,7 +132,9 @@ def test_self_employed_defaults_and_life_cycle(rules):
     assert figures(date(2023, 3, 1)) == (1, 1, "on_track")
     assert figures(date(2023, 3, 10)) == (1, 2, "not_met")  # everyone done: due
     # had IND2 not completed yet but still be in learning, the bootcamp runs on:
-    running = build(learners=learners[:2] + [learner("IND2", m1="2023-01-10")],
-                    interviews=[_offer("IND", day="2023-02-20")])
+    running = build(
+        learners=learners[:2] + [learner("IND2", m1="2023-01-10")],
+        interviews=[_offer("IND", day="2023-02-20")],
+    )
     r = guaranteed_interview(running, as_of=date(2023, 3, 10), rules=rules)[0]
     assert (r.numerator, r.denominator, r.status) == (1, 1, "on_track")

@@ -19,6 +19,7 @@ def _counting_build(calls: list[int]):
     def build() -> int:
         calls.append(1)
         return len(calls)
+
     return build
 
 

@@ -10,8 +10,13 @@ from kpitools.kpis.new_skills import new_skills
 
 
 def _assessment(ref: str, kind: str, day: str, achieved: str = "") -> dict[str, str]:
-    return {"learner_ref": ref, "bootcamp_id": "B1", "kind": kind, "assessment_date": day,
-            "skills_achieved": achieved}
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": "B1",
+        "kind": kind,
+        "assessment_date": day,
+        "skills_achieved": achieved,
+    }
 
 
 def _rules_by_entity(results):
@@ -29,7 +34,8 @@ def test_each_failure_kind_on_hand_made_completers(rules):
     refs = ["OK", "EARLY", "NOFIN", "LATE", "NOTY"]
     learners = [learner(r, m1="2023-01-10", completed="2023-03-20") for r in refs]
     assessments = [
-        _assessment("OK", "initial", "2023-01-10"), _assessment("OK", "final", "2023-03-20", "Y"),
+        _assessment("OK", "initial", "2023-01-10"),
+        _assessment("OK", "final", "2023-03-20", "Y"),
         _assessment("EARLY", "initial", "2023-01-11"),
         _assessment("EARLY", "final", "2023-03-01", "Y"),
         _assessment("NOFIN", "initial", "2023-01-05"),
@@ -38,23 +44,29 @@ def test_each_failure_kind_on_hand_made_completers(rules):
         _assessment("NOTY", "initial", "2023-01-05"),
         _assessment("NOTY", "final", "2023-03-01", "N"),
     ]
-    results = new_skills(build(learners=learners, assessments=assessments),
-                         as_of=date(2023, 4, 1), rules=rules)
+    results = new_skills(
+        build(learners=learners, assessments=assessments), as_of=date(2023, 4, 1), rules=rules
+    )
     b1 = results[0]
     assert (b1.numerator, b1.denominator, b1.status) == (1, 5, "not_met")
     assert _rules_by_entity(results) == [
-        ("learner:EARLY", "NS-NO-INITIAL"), ("learner:LATE", "NS-ORDER"),
-        ("learner:NOFIN", "NS-NO-FINAL"), ("learner:NOTY", "NS-NOT-ACHIEVED"),
+        ("learner:EARLY", "NS-NO-INITIAL"),
+        ("learner:LATE", "NS-ORDER"),
+        ("learner:NOFIN", "NS-NO-FINAL"),
+        ("learner:NOTY", "NS-NOT-ACHIEVED"),
     ]
 
 
 def test_final_before_initial_is_out_of_order(rules):
     # initial 2023-01-08, final 2023-01-07 (before the initial) -> NS-ORDER, 0 / 1.
     learners = [learner("L1", m1="2023-01-10", completed="2023-03-20")]
-    assessments = [_assessment("L1", "initial", "2023-01-08"),
-                   _assessment("L1", "final", "2023-01-07", "Y")]
-    results = new_skills(build(learners=learners, assessments=assessments),
-                         as_of=date(2023, 3, 25), rules=rules)
+    assessments = [
+        _assessment("L1", "initial", "2023-01-08"),
+        _assessment("L1", "final", "2023-01-07", "Y"),
+    ]
+    results = new_skills(
+        build(learners=learners, assessments=assessments), as_of=date(2023, 3, 25), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator) == (0, 1)
     assert _rules_by_entity(results) == [("learner:L1", "NS-ORDER")]
 
@@ -63,10 +75,14 @@ def test_life_cycle_not_due_off_track_met(rules):
     # A (M1 2023-01-10) has its initial assessment; B (M1 2023-01-20) has none until ...
     # never. Before 2023-01-10: not_due. On 2023-01-15 only A is past M1 and fine, no
     # completer yet -> no_data. On 2023-01-20 B is past M1 without an initial -> off_track.
-    learners = [learner("A", m1="2023-01-10", completed="2023-03-10"),
-                learner("B", m1="2023-01-20", withdrawn="2023-02-01")]
-    assessments = [_assessment("A", "initial", "2023-01-02"),
-                   _assessment("A", "final", "2023-03-10", "Y")]
+    learners = [
+        learner("A", m1="2023-01-10", completed="2023-03-10"),
+        learner("B", m1="2023-01-20", withdrawn="2023-02-01"),
+    ]
+    assessments = [
+        _assessment("A", "initial", "2023-01-02"),
+        _assessment("A", "final", "2023-03-10", "Y"),
+    ]
     tables = build(learners=learners, assessments=assessments)
 
     def status(day: date) -> str:
@@ -86,10 +102,13 @@ def test_future_dated_assessment_is_ignored(rules):
     # The final assessment is dated 2023-03-20 but as_of is 2023-03-15 and completion
     # 2023-03-15: it has not happened yet -> NS-NO-FINAL, 0 / 1.
     learners = [learner("L1", m1="2023-01-10", completed="2023-03-15")]
-    assessments = [_assessment("L1", "initial", "2023-01-02"),
-                   _assessment("L1", "final", "2023-03-20", "Y")]
-    results = new_skills(build(learners=learners, assessments=assessments),
-                         as_of=date(2023, 3, 15), rules=rules)
+    assessments = [
+        _assessment("L1", "initial", "2023-01-02"),
+        _assessment("L1", "final", "2023-03-20", "Y"),
+    ]
+    results = new_skills(
+        build(learners=learners, assessments=assessments), as_of=date(2023, 3, 15), rules=rules
+    )
     assert _rules_by_entity(results) == [("learner:L1", "NS-NO-FINAL")]
 
 
@@ -98,19 +117,30 @@ def test_completer_without_m1_is_in_the_population_and_fails(rules):
     # learner with M1 2023-01-10 and both assessments. Completers 2; NOM1 cannot have an
     # initial on or before M1 -> NS-NO-INITIAL (and, with no final, NS-NO-FINAL); value
     # 1 / 2 (kpi-rules.md, clarified 2026-11-30). Before the fix NOM1 was left out: 1 / 1.
-    learners = [learner("NOM1", completed="2023-03-20"),
-                learner("WITHM1", m1="2023-01-10", completed="2023-03-20")]
-    assessments = [_assessment("WITHM1", "initial", "2023-01-10"),
-                   _assessment("WITHM1", "final", "2023-03-20", "Y")]
-    results = new_skills(build(learners=learners, assessments=assessments),
-                         as_of=date(2023, 4, 1), rules=rules)
+    learners = [
+        learner("NOM1", completed="2023-03-20"),
+        learner("WITHM1", m1="2023-01-10", completed="2023-03-20"),
+    ]
+    assessments = [
+        _assessment("WITHM1", "initial", "2023-01-10"),
+        _assessment("WITHM1", "final", "2023-03-20", "Y"),
+    ]
+    results = new_skills(
+        build(learners=learners, assessments=assessments), as_of=date(2023, 4, 1), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator) == (1, 2)
-    found = {(f.entity, f.rule): f.message for r in results for f in r.exceptions if r.bootcamp_id == "B1"}
+    found = {
+        (f.entity, f.rule): f.message
+        for r in results
+        for f in r.exceptions
+        if r.bootcamp_id == "B1"
+    }
     assert sorted(found) == [("learner:NOM1", "NS-NO-FINAL"), ("learner:NOM1", "NS-NO-INITIAL")]
     assert "no M1 date" in found[("learner:NOM1", "NS-NO-INITIAL")]
     # a learner with neither M1 nor completion is not (yet) a case
-    results = new_skills(build(learners=[learner("NOTHING")], assessments=[]),
-                         as_of=date(2023, 4, 1), rules=rules)
+    results = new_skills(
+        build(learners=[learner("NOTHING")], assessments=[]), as_of=date(2023, 4, 1), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator, results[0].exceptions) == (0, 0, ())
 
 
@@ -119,15 +149,19 @@ def test_several_assessments_pass_when_some_initial_and_some_final_fit(rules):
     # achieved final on day 8: the day-1 initial is on or before M1 and the day-8 final is
     # after it and before completion -> passes, 1 / 1 (existence, not the latest initial).
     learners = [learner("L1", m1="2023-01-18", completed="2023-03-20")]
-    assessments = [_assessment("L1", "initial", "2023-01-01"),
-                   _assessment("L1", "initial", "2023-01-13"),
-                   _assessment("L1", "final", "2023-01-08", "Y")]
-    results = new_skills(build(learners=learners, assessments=assessments),
-                         as_of=date(2023, 4, 1), rules=rules)
+    assessments = [
+        _assessment("L1", "initial", "2023-01-01"),
+        _assessment("L1", "initial", "2023-01-13"),
+        _assessment("L1", "final", "2023-01-08", "Y"),
+    ]
+    results = new_skills(
+        build(learners=learners, assessments=assessments), as_of=date(2023, 4, 1), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator, results[0].exceptions) == (1, 1, ())
     # the other side: without the day-1 initial the only initial (day 13) is after the
     # final (day 8) -> NS-ORDER, 0 / 1
-    results = new_skills(build(learners=learners, assessments=assessments[1:]),
-                         as_of=date(2023, 4, 1), rules=rules)
+    results = new_skills(
+        build(learners=learners, assessments=assessments[1:]), as_of=date(2023, 4, 1), rules=rules
+    )
     assert (results[0].numerator, results[0].denominator) == (0, 1)
     assert _rules_by_entity(results) == [("learner:L1", "NS-ORDER")]

@@ -13,8 +13,13 @@ from kpitools.returns.contract import STATUSES
 from kpitools.rules import Rules
 
 _DAY0 = date(2023, 1, 1)
-_POOLED_BY_LEARNER = {"learner_dropout", "new_skills", "guaranteed_interview",
-                      "career_progression", "referral"}
+_POOLED_BY_LEARNER = {
+    "learner_dropout",
+    "new_skills",
+    "guaranteed_interview",
+    "career_progression",
+    "referral",
+}
 
 
 def _day(offset: int | None) -> str:
@@ -28,12 +33,16 @@ def learners(draw):
         m1 = draw(st.one_of(st.none(), st.integers(5, 20)))
         end = draw(st.sampled_from(["withdrawn", "completed", "learning"]))
         finish = draw(st.integers(0, 120))
-        rows.append(learner(
-            f"L{i}", draw(st.sampled_from(["B1", "B2"])), m1=_day(m1),
-            withdrawn=_day(finish) if end == "withdrawn" else "",
-            completed=_day((m1 or 0) + 30 + finish) if end == "completed" and m1 else "",
-            learner_type=draw(st.sampled_from(["independent", "self-employed"])),
-        ))
+        rows.append(
+            learner(
+                f"L{i}",
+                draw(st.sampled_from(["B1", "B2"])),
+                m1=_day(m1),
+                withdrawn=_day(finish) if end == "withdrawn" else "",
+                completed=_day((m1 or 0) + 30 + finish) if end == "completed" and m1 else "",
+                learner_type=draw(st.sampled_from(["independent", "self-employed"])),
+            )
+        )
     return rows
 
 

@@ -11,8 +11,12 @@ from kpitools.rules import Rules
 
 
 def _referral(ref: str, day: str) -> dict[str, str]:
-    return {"learner_ref": ref, "bootcamp_id": "B1", "referral_date": day,
-            "referred_to": "careers service"}
+    return {
+        "learner_ref": ref,
+        "bootcamp_id": "B1",
+        "referral_date": day,
+        "referred_to": "careers service",
+    }
 
 
 def _found(results):
@@ -50,26 +54,39 @@ def test_one_calendar_month_boundary_and_life_cycle(rules):
     # 2023-10-01: C1's referral also due (none): 1 / 4; bootcamp over and all due -> not_met
     final = referral(tables, as_of=date(2023, 10, 1), rules=rules)
     assert (final[0].numerator, final[0].denominator, final[0].status) == (1, 4, "not_met")
-    assert _found(final) == [("learner:C1", "REF-MISSING"), ("learner:W1", "REF-MISSING"),
-                             ("learner:W3", "REF-MISSING")]
+    assert _found(final) == [
+        ("learner:C1", "REF-MISSING"),
+        ("learner:W1", "REF-MISSING"),
+        ("learner:W3", "REF-MISSING"),
+    ]
 
 
 def test_withdrawn_learners_can_be_left_out():
     # referral_includes_withdrawn false: only C1 (no outcome, window closed) counts: 0 / 1.
     learners, referrals = _cases()
-    results = referral(build(learners=learners, referrals=referrals), as_of=date(2023, 10, 1),
-                       rules=Rules(referral_includes_withdrawn=False))
+    results = referral(
+        build(learners=learners, referrals=referrals),
+        as_of=date(2023, 10, 1),
+        rules=Rules(referral_includes_withdrawn=False),
+    )
     assert (results[0].numerator, results[0].denominator) == (0, 1)
     assert _found(results) == [("learner:C1", "REF-MISSING")]
 
 
 def test_successful_completer_needs_no_referral(rules):
     # C1 has a valid outcome in the window -> not unsuccessful; nobody to refer -> no_data.
-    outcome = {"learner_ref": "C1", "bootcamp_id": "B1", "outcome_type": "new_job",
-               "outcome_date": "2023-05-01", "employer_id": "E9", "role_type": "job",
-               "matches_skills": "Y"}
-    tables = build(learners=[learner("C1", m1="2023-01-10", completed="2023-03-01")],
-                   outcomes=[outcome])
+    outcome = {
+        "learner_ref": "C1",
+        "bootcamp_id": "B1",
+        "outcome_type": "new_job",
+        "outcome_date": "2023-05-01",
+        "employer_id": "E9",
+        "role_type": "job",
+        "matches_skills": "Y",
+    }
+    tables = build(
+        learners=[learner("C1", m1="2023-01-10", completed="2023-03-01")], outcomes=[outcome]
+    )
     result = referral(tables, as_of=date(2023, 10, 1), rules=rules)[0]
     assert (result.denominator, result.status) == (0, "no_data")
 
@@ -79,14 +96,17 @@ def test_a_learner_is_one_case_at_most(rules):
     # DATE-ORDER finding), never referred; W2 withdrew 2023-01-31 and was referred on
     # 2023-02-10. As of 2023-10-01 D's completion window (to 2023-09-01) has closed too,
     # yet D is one case, unsuccessful at withdrawal (due 2023-02-28): 1 / 2, not 1 / 3.
-    learners = [learner("D", m1="2023-01-10", withdrawn="2023-01-31", completed="2023-03-01"),
-                learner("W2", m1="2023-01-10", withdrawn="2023-01-31")]
+    learners = [
+        learner("D", m1="2023-01-10", withdrawn="2023-01-31", completed="2023-03-01"),
+        learner("W2", m1="2023-01-10", withdrawn="2023-01-31"),
+    ]
     tables = build(learners=learners, referrals=[_referral("W2", "2023-02-10")])
     result = referral(tables, as_of=date(2023, 10, 1), rules=rules)
     assert (result[0].numerator, result[0].denominator) == (1, 2)
     missing = [f for r in result for f in r.exceptions if r.bootcamp_id == "B1"]
     assert [(f.entity, f.message) for f in missing] == [
-        ("learner:D", "withdrew after M1 on 2023-01-31; no referral by 2023-02-28")]
+        ("learner:D", "withdrew after M1 on 2023-01-31; no referral by 2023-02-28")
+    ]
     # the other side: a completer who did not withdraw is still a completer case
     tables = build(learners=[learner("C", m1="2023-01-10", completed="2023-03-01")])
     result = referral(tables, as_of=date(2023, 10, 1), rules=rules)[0]
@@ -100,12 +120,23 @@ def test_status_final_as_soon_as_nobody_can_still_become_a_case(rules):
     # may still become a case (due 2023-10-01) -> on_track. On 2023-05-01 the outcome is
     # there: nobody can become a case and W1's case has fallen due -> met, 1 / 1, not
     # on_track until 2023-10-01 as before (kpi-rules.md, clarified 2026-11-30).
-    outcome = {"learner_ref": "C1", "bootcamp_id": "B1", "outcome_type": "new_job",
-               "outcome_date": "2023-05-01", "employer_id": "E9", "role_type": "job",
-               "matches_skills": "Y"}
-    tables = build(learners=[learner("W1", m1="2023-01-10", withdrawn="2023-01-31"),
-                             learner("C1", m1="2023-01-10", completed="2023-03-01")],
-                   referrals=[_referral("W1", "2023-02-10")], outcomes=[outcome])
+    outcome = {
+        "learner_ref": "C1",
+        "bootcamp_id": "B1",
+        "outcome_type": "new_job",
+        "outcome_date": "2023-05-01",
+        "employer_id": "E9",
+        "role_type": "job",
+        "matches_skills": "Y",
+    }
+    tables = build(
+        learners=[
+            learner("W1", m1="2023-01-10", withdrawn="2023-01-31"),
+            learner("C1", m1="2023-01-10", completed="2023-03-01"),
+        ],
+        referrals=[_referral("W1", "2023-02-10")],
+        outcomes=[outcome],
+    )
 
     def figures(day: date):
         r = referral(tables, as_of=day, rules=rules)[0]

@@ -21,9 +21,11 @@ def _tables():
     # B2: L3 starts 2023-04-03, after as_of, so it is left out when measured.
     return build(
         bootcamps=[bootcamp("B1"), bootcamp("B2", end="2023-06-30")],
-        learners=[learner("L1", m1="2023-01-10", completed="2023-03-20"),
-                  learner("L2", m1="2023-01-12"),
-                  learner("L3", "B2", start="2023-04-03")],
+        learners=[
+            learner("L1", m1="2023-01-10", completed="2023-03-20"),
+            learner("L2", m1="2023-01-12"),
+            learner("L3", "B2", start="2023-04-03"),
+        ],
     )
 
 
@@ -50,8 +52,11 @@ def test_bootcamp_timing_is_built_once_per_measured_tables_and_as_plain_tables()
     # 2023-03-31 not yet past -> not finished, finish_date = end_date.
     b1 = first.loc["B1"]
     assert (b1["first_m1"], b1["first_m2"], b1["finished"], b1["finish_date"]) == (
-        pd.Timestamp("2023-01-10"), pd.Timestamp("2023-03-20"), False,
-        pd.Timestamp("2023-03-31"))
+        pd.Timestamp("2023-01-10"),
+        pd.Timestamp("2023-03-20"),
+        False,
+        pd.Timestamp("2023-03-31"),
+    )
     # B2: its only learner starts after as_of -> no milestone dates.
     assert first.loc["B2", ["first_m1", "first_m2"]].isna().all()
 
@@ -68,47 +73,77 @@ def test_bootcamp_timing_of_several_bootcamps_at_once():
     # L6 is in B9, which the return does not hold: it counts for no bootcamp (its
     #   earlier dates would otherwise be B1's first M1 and M2).
     tables = build(
-        bootcamps=[bootcamp("B1", end="2023-06-30"), bootcamp("B2", end="2023-06-30"),
-                   bootcamp("B3", end="2023-02-28")],
-        learners=[learner("L1", m1="2023-01-10", completed="2023-03-20"),
-                  learner("L2", m1="2023-01-05", withdrawn="2023-03-25"),
-                  learner("L3"),
-                  learner("L4", "B2", m1="2023-02-01", completed="2023-03-01"),
-                  learner("L5", "B2", m1="2023-02-02"),
-                  learner("L6", "B9", m1="2023-01-01", completed="2023-01-02")],
+        bootcamps=[
+            bootcamp("B1", end="2023-06-30"),
+            bootcamp("B2", end="2023-06-30"),
+            bootcamp("B3", end="2023-02-28"),
+        ],
+        learners=[
+            learner("L1", m1="2023-01-10", completed="2023-03-20"),
+            learner("L2", m1="2023-01-05", withdrawn="2023-03-25"),
+            learner("L3"),
+            learner("L4", "B2", m1="2023-02-01", completed="2023-03-01"),
+            learner("L5", "B2", m1="2023-02-02"),
+            learner("L6", "B9", m1="2023-01-01", completed="2023-01-02"),
+        ],
     )
     timing = bootcamp_timing(measured_tables(tables, AS_OF), AS_OF)
     day = pd.Timestamp
     assert timing.to_dict("index") == {
-        "B1": {"end_date": day("2023-06-30"), "first_m1": day("2023-01-05"),
-               "first_m2": day("2023-03-20"), "finished": True, "finish_date": day("2023-03-25")},
-        "B2": {"end_date": day("2023-06-30"), "first_m1": day("2023-02-01"),
-               "first_m2": day("2023-03-01"), "finished": False, "finish_date": day("2023-06-30")},
-        "B3": {"end_date": day("2023-02-28"), "first_m1": pd.NaT, "first_m2": pd.NaT,
-               "finished": True, "finish_date": day("2023-02-28")},
+        "B1": {
+            "end_date": day("2023-06-30"),
+            "first_m1": day("2023-01-05"),
+            "first_m2": day("2023-03-20"),
+            "finished": True,
+            "finish_date": day("2023-03-25"),
+        },
+        "B2": {
+            "end_date": day("2023-06-30"),
+            "first_m1": day("2023-02-01"),
+            "first_m2": day("2023-03-01"),
+            "finished": False,
+            "finish_date": day("2023-06-30"),
+        },
+        "B3": {
+            "end_date": day("2023-02-28"),
+            "first_m1": pd.NaT,
+            "first_m2": pd.NaT,
+            "finished": True,
+            "finish_date": day("2023-02-28"),
+        },
     }
     assert {str(timing[c].dtype) for c in ("end_date", "first_m1", "first_m2", "finish_date")} == {
-        str(tables["learners"]["m1_date"].dtype)}
+        str(tables["learners"]["m1_date"].dtype)
+    }
 
 
 def test_compute_all_on_plain_and_on_measured_tables_agree(rules):
     tables = _tables()
     assert compute_all(tables, as_of=AS_OF, rules=rules) == compute_all(
-        measured_tables(tables, AS_OF), as_of=AS_OF, rules=rules)
+        measured_tables(tables, AS_OF), as_of=AS_OF, rules=rules
+    )
 
 
 def test_lookup_is_a_left_join_by_learner_key_and_keeps_dates_as_dates():
-    people = pd.DataFrame({"learner_ref": ["L1", "L2", "L1"], "bootcamp_id": ["B1", "B1", "B2"]},
-                          index=[10, 11, 12])
-    events = pd.DataFrame({"learner_ref": ["L1", "L1", "L2"], "bootcamp_id": ["B1", "B1", "B9"],
-                           "day": pd.to_datetime(["2023-01-05", "2023-02-01", "2023-01-07"])})
+    people = pd.DataFrame(
+        {"learner_ref": ["L1", "L2", "L1"], "bootcamp_id": ["B1", "B1", "B2"]}, index=[10, 11, 12]
+    )
+    events = pd.DataFrame(
+        {
+            "learner_ref": ["L1", "L1", "L2"],
+            "bootcamp_id": ["B1", "B1", "B9"],
+            "day": pd.to_datetime(["2023-01-05", "2023-02-01", "2023-01-07"]),
+        }
+    )
     latest = per_learner(learner_key(events), events["day"], "max")
     found = lookup(learner_key(people), latest)
     # L1/B1 has two events, latest 2023-02-01; L2/B1 and L1/B2 have none (L2's is in B9).
     assert list(found.index) == [10, 11, 12]
     assert found[10] == pd.Timestamp("2023-02-01") and found[[11, 12]].isna().all()
-    nothing = lookup(learner_key(people), per_learner(learner_key(events.iloc[:0]),
-                                                      events["day"].iloc[:0], "max"))
+    nothing = lookup(
+        learner_key(people),
+        per_learner(learner_key(events.iloc[:0]), events["day"].iloc[:0], "max"),
+    )
     assert nothing.dtype == events["day"].dtype and nothing.isna().all()
 
 
@@ -116,15 +151,28 @@ def test_cases_as_columns_count_as_a_frame_does():
     timing = bootcamp_timing(measured_tables(_tables(), AS_OF), AS_OF)
     # Two B1 cases: one passed and due, one short and due 2023-04-15 (not yet: open).
     # One B2 case short and due 2023-03-01 (overdue), outside the value.
-    frame = pd.DataFrame({
-        "bootcamp_id": ["B1", "B1", "B2"],
-        "due": pd.to_datetime(["2023-03-01", "2023-04-15", "2023-03-01"]),
-        "passed": [True, False, False], "in_value": [True, True, False]})
+    frame = pd.DataFrame(
+        {
+            "bootcamp_id": ["B1", "B1", "B2"],
+            "due": pd.to_datetime(["2023-03-01", "2023-04-15", "2023-03-01"]),
+            "passed": [True, False, False],
+            "in_value": [True, True, False],
+        }
+    )
     columns = concat_cases(
-        {"bootcamp_id": "B1", "due": frame["due"][:2], "passed": frame["passed"][:2],
-         "in_value": True},
-        {"bootcamp_id": frame["bootcamp_id"][2:], "due": frame["due"][2:], "passed": False,
-         "in_value": False})
+        {
+            "bootcamp_id": "B1",
+            "due": frame["due"][:2],
+            "passed": frame["passed"][:2],
+            "in_value": True,
+        },
+        {
+            "bootcamp_id": frame["bootcamp_id"][2:],
+            "due": frame["due"][2:],
+            "passed": False,
+            "in_value": False,
+        },
+    )
     measure = Measure("new_skills")
     as_frame = summarise(measure, frame, timing, as_of=AS_OF)
     as_columns = summarise(measure, columns, timing, as_of=AS_OF)
@@ -134,5 +182,4 @@ def test_cases_as_columns_count_as_a_frame_does():
     # -> at_risk. B2 has no M1 and its end 2023-06-30 is not past -> not_due, 0 of 0
     # (its case is outside the value). ALL pools them: 1 of 2, and B2's short case is
     # past its due date -> off_track.
-    assert figures == {"B1": (1, 2, "at_risk"), "B2": (0, 0, "not_due"),
-                       ALL: (1, 2, "off_track")}
+    assert figures == {"B1": (1, 2, "at_risk"), "B2": (0, 0, "not_due"), ALL: (1, 2, "off_track")}

@@ -36,7 +36,9 @@ def test_figures_month_by_month_with_bootcamps_for_dropout(months: Path) -> None
     assert rows[("2023-02", "ALL")][0] == round(1 / 3, 4)
     assert rows[("2023-03", "ALL")][0] == round(1 / 3, 4)  # this period: the audit's own
     # other KPIs: the provider only
-    assert set(trends.figures.loc[trends.figures["kpi"] != "learner_dropout", "bootcamp_id"]) == {"ALL"}
+    assert set(trends.figures.loc[trends.figures["kpi"] != "learner_dropout", "bootcamp_id"]) == {
+        "ALL"
+    }
     # one month back only: 2023-02 within reach, 2023-01 not
     assert provider_trends(audit, months=2).periods == ["2023-02", "2023-03"]
     assert provider_trends(audit, months=1).periods == ["2023-03"]

@@ -53,10 +53,58 @@ def uln(stem: str) -> str:
 
 LEARNERS = [
     # learner_ref, uln, bootcamp, type, employer, start, m1, withdrawal, completion, given, family
-    ("L1", uln("123456789"), "B1", "independent", "", "2023-01-09", "2023-01-16", "", "", "Zebedee", "Quattlebaum"),
-    ("L2", uln("234567891"), "B1", "independent", "", "2023-01-09", "2023-01-16", "2023-02-20", "", XSS_NAME, "Fothergill"),
-    ("L3", uln("345678912"), "B2", "co-funded", "E1", "2023-01-02", "2023-01-09", "", "2023-03-10", IMG_NAME, "Wetherspoonly"),
-    ("L4", uln("456789123"), "B2", "independent", "", "2023-04-03", "", "", "", FORMULA, "Pennywhistle"),
+    (
+        "L1",
+        uln("123456789"),
+        "B1",
+        "independent",
+        "",
+        "2023-01-09",
+        "2023-01-16",
+        "",
+        "",
+        "Zebedee",
+        "Quattlebaum",
+    ),
+    (
+        "L2",
+        uln("234567891"),
+        "B1",
+        "independent",
+        "",
+        "2023-01-09",
+        "2023-01-16",
+        "2023-02-20",
+        "",
+        XSS_NAME,
+        "Fothergill",
+    ),
+    (
+        "L3",
+        uln("345678912"),
+        "B2",
+        "co-funded",
+        "E1",
+        "2023-01-02",
+        "2023-01-09",
+        "",
+        "2023-03-10",
+        IMG_NAME,
+        "Wetherspoonly",
+    ),
+    (
+        "L4",
+        uln("456789123"),
+        "B2",
+        "independent",
+        "",
+        "2023-04-03",
+        "",
+        "",
+        "",
+        FORMULA,
+        "Pennywhistle",
+    ),
 ]
 EMAIL = "zebedee.contact@example.org"
 
@@ -71,21 +119,50 @@ def _write(path: Path, header: list[str], rows: list[tuple]) -> None:
 def write_provider(folder: Path, provider_id: str = "P001") -> Path:
     """Write a small valid provider return (plus one rejected learner row)."""
     folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "provider.csv", ["provider_id", "name", "ukprn"], [(provider_id, f"Acme {XSS_NAME} Training", "10012345")])
+    _write(
+        folder / "provider.csv",
+        ["provider_id", "name", "ukprn"],
+        [(provider_id, f"Acme {XSS_NAME} Training", "10012345")],
+    )
     _write(
         folder / "bootcamps.csv",
         ["bootcamp_id", "title", "start_date", "end_date", "price_per_learner"],
-        [("B1", DOLLAR_TITLE, "2023-01-09", "2023-06-30", "3000"), ("B2", "Cloud", "2023-01-02", "2023-05-31", "2500")],
+        [
+            ("B1", DOLLAR_TITLE, "2023-01-09", "2023-06-30", "3000"),
+            ("B2", "Cloud", "2023-01-02", "2023-05-31", "2500"),
+        ],
     )
     _write(
         folder / "learners.csv",
-        ["learner_ref", "uln", "bootcamp_id", "learner_type", "employer_id", "start_date", "m1_date",
-         "withdrawal_date", "completion_date", "given_name", "family_name"],
-        [*LEARNERS, ("L5", "12345", "B1", "independent", "", "2023-01-09", "", "", "", "Bad", "Uln")],
+        [
+            "learner_ref",
+            "uln",
+            "bootcamp_id",
+            "learner_type",
+            "employer_id",
+            "start_date",
+            "m1_date",
+            "withdrawal_date",
+            "completion_date",
+            "given_name",
+            "family_name",
+        ],
+        [
+            *LEARNERS,
+            ("L5", "12345", "B1", "independent", "", "2023-01-09", "", "", "", "Bad", "Uln"),
+        ],
     )
     _write(
         folder / "employers.csv",
-        ["employer_id", "name", "employee_count", "roles", "contact_name", "contact_email", "contact_phone"],
+        [
+            "employer_id",
+            "name",
+            "employee_count",
+            "roles",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ],
         [("E1", FORMULA, "40", "interviewing", "Octavia Brambleworth", EMAIL, "07700 900123")],
     )
     _write(
@@ -94,16 +171,31 @@ def write_provider(folder: Path, provider_id: str = "P001") -> Path:
         [("E1", "post", "2023-03-15", "Y", "4"), ("E1", "delivery", "2023-02-15", "Y", "2")],
     )
     # every table has a row: empty compound-key tables are not what these tests are about
-    _write(folder / "cofunding_payments.csv", ["employer_id", "learner_ref", "bootcamp_id", "amount", "payment_date"],
-           [("E1", "L3", "B2", "100", "2023-01-20")])
-    _write(folder / "assessments.csv", ["learner_ref", "bootcamp_id", "kind", "assessment_date", "skills_achieved"],
-           [("L3", "B2", "initial", "2023-01-05", ""), ("L3", "B2", "final", "2023-03-08", "Y")])
-    _write(folder / "interviews.csv", ["learner_ref", "bootcamp_id", "employer_id", "offer_date", "role_type", "matches_skills"],
-           [("L1", "B1", "E1", "2023-03-01", "job", "Y")])
-    _write(folder / "outcomes.csv", ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date", "employer_id"],
-           [("L3", "B2", "new_role", "2023-03-20", "E1")])
-    _write(folder / "referrals.csv", ["learner_ref", "bootcamp_id", "referral_date", "referred_to"],
-           [("L2", "B1", "2023-03-01", "National Careers Service")])
+    _write(
+        folder / "cofunding_payments.csv",
+        ["employer_id", "learner_ref", "bootcamp_id", "amount", "payment_date"],
+        [("E1", "L3", "B2", "100", "2023-01-20")],
+    )
+    _write(
+        folder / "assessments.csv",
+        ["learner_ref", "bootcamp_id", "kind", "assessment_date", "skills_achieved"],
+        [("L3", "B2", "initial", "2023-01-05", ""), ("L3", "B2", "final", "2023-03-08", "Y")],
+    )
+    _write(
+        folder / "interviews.csv",
+        ["learner_ref", "bootcamp_id", "employer_id", "offer_date", "role_type", "matches_skills"],
+        [("L1", "B1", "E1", "2023-03-01", "job", "Y")],
+    )
+    _write(
+        folder / "outcomes.csv",
+        ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date", "employer_id"],
+        [("L3", "B2", "new_role", "2023-03-20", "E1")],
+    )
+    _write(
+        folder / "referrals.csv",
+        ["learner_ref", "bootcamp_id", "referral_date", "referred_to"],
+        [("L2", "B1", "2023-03-01", "National Careers Service")],
+    )
     return folder
 
 
@@ -119,37 +211,115 @@ def write_months(root: Path) -> Path:
 def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     """A ProviderAudit for :func:`write_provider` with the hand-worked figures above."""
     provider = load_provider(folder)
-    drop = Finding("learner_dropout", "DROP-ABOVE-LIMIT", "high", "bootcamp:B1", "learners.csv:3",
-                   "drop-out 50.0 % above the 20 % limit", "B1")
-    late = Finding("learner_dropout", "DROP-LATE-REPORT", "medium", "learner:L2", "learners.csv:3",
-                   "withdrawal reported late", "B1")
-    formula = Finding("employer_cofunding", "COF-UNDERPAID", "high", "employer:E1", "cofunding_payments.csv:2",
-                      f"paid 100.00 of 250.00 for the learner at learners.csv:4; see {FORMULA}", "B2")
+    drop = Finding(
+        "learner_dropout",
+        "DROP-ABOVE-LIMIT",
+        "high",
+        "bootcamp:B1",
+        "learners.csv:3",
+        "drop-out 50.0 % above the 20 % limit",
+        "B1",
+    )
+    late = Finding(
+        "learner_dropout",
+        "DROP-LATE-REPORT",
+        "medium",
+        "learner:L2",
+        "learners.csv:3",
+        "withdrawal reported late",
+        "B1",
+    )
+    formula = Finding(
+        "employer_cofunding",
+        "COF-UNDERPAID",
+        "high",
+        "employer:E1",
+        "cofunding_payments.csv:2",
+        f"paid 100.00 of 250.00 for the learner at learners.csv:4; see {FORMULA}",
+        "B2",
+    )
     results = [
-        KpiResult("learner_dropout", "B1", 1, 2, "off_track", AS_OF, target=0.2, target_kind="max", exceptions=(drop, late)),
+        KpiResult(
+            "learner_dropout",
+            "B1",
+            1,
+            2,
+            "off_track",
+            AS_OF,
+            target=0.2,
+            target_kind="max",
+            exceptions=(drop, late),
+        ),
         KpiResult("learner_dropout", "B2", 0, 1, "on_track", AS_OF, target=0.2, target_kind="max"),
-        KpiResult("learner_dropout", "ALL", 1, 3, "off_track", AS_OF, target=0.2, target_kind="max"),
+        KpiResult(
+            "learner_dropout", "ALL", 1, 3, "off_track", AS_OF, target=0.2, target_kind="max"
+        ),
         KpiResult("new_skills", "ALL", 1, 1, "met", AS_OF, target=1.0, target_kind="min"),
-        KpiResult("employer_cofunding", "ALL", 0, 1, "off_track", AS_OF, target=1.0, target_kind="min", exceptions=(formula,)),
-        KpiResult("employer_engagement", "ALL", 1, 1, "on_track", AS_OF, stage="post", target=1.0, target_kind="min"),
+        KpiResult(
+            "employer_cofunding",
+            "ALL",
+            0,
+            1,
+            "off_track",
+            AS_OF,
+            target=1.0,
+            target_kind="min",
+            exceptions=(formula,),
+        ),
+        KpiResult(
+            "employer_engagement",
+            "ALL",
+            1,
+            1,
+            "on_track",
+            AS_OF,
+            stage="post",
+            target=1.0,
+            target_kind="min",
+        ),
     ]
     irregular = [
-        Finding("irregularity", "DUP-ULN-OVERLAP", "high", "learner:L1", "learners.csv:2",
-                "the ULN is also at P002 on an overlapping bootcamp", "B1"),
-        Finding("irregularity", "ILR-MISMATCH-START-DATE", "medium", "learner:L3", "learners.csv:4",
-                "start date 2023-01-02 in the datasheet, 2023-01-03 in the ILR", "B2"),
+        Finding(
+            "irregularity",
+            "DUP-ULN-OVERLAP",
+            "high",
+            "learner:L1",
+            "learners.csv:2",
+            "the ULN is also at P002 on an overlapping bootcamp",
+            "B1",
+        ),
+        Finding(
+            "irregularity",
+            "ILR-MISMATCH-START-DATE",
+            "medium",
+            "learner:L3",
+            "learners.csv:4",
+            "start date 2023-01-02 in the datasheet, 2023-01-03 in the ILR",
+            "B2",
+        ),
     ]
     risk = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)
-    return ProviderAudit(provider=provider, as_of=AS_OF, rules=Rules(), kpi_results=results,
-                         period=period, irregularities=irregular, worklists={"breach_risk": risk},
-                         charts=pack_charts(provider, results, as_of=AS_OF, rules=Rules()))
+    return ProviderAudit(
+        provider=provider,
+        as_of=AS_OF,
+        rules=Rules(),
+        kpi_results=results,
+        period=period,
+        irregularities=irregular,
+        worklists={"breach_risk": risk},
+        charts=pack_charts(provider, results, as_of=AS_OF, rules=Rules()),
+    )
 
 
 def make_context(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = False) -> PackContext:
     """The pack's context of ``audit`` written to ``out_dir``, its register's follow-up
     computed as the audit computes it (against last month's register beside ``out_dir``)."""
-    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir),
-                        period="2023-03", include_pii=include_pii)
+    params = PackParams(
+        provider_dir=str(audit.provider.path),
+        out_dir=str(out_dir),
+        period="2023-03",
+        include_pii=include_pii,
+    )
     followup = provider_followup(audit, RegisterTrail(out_dir, load_key()))
     return context_from_audit(replace(audit, followup=followup), params)
 

@@ -56,9 +56,17 @@ def unsafe_findings(page: Page) -> list[str]:
         for name, value in attrs.items():
             if name.startswith("on"):
                 problems.append(f"{name} attribute on <{tag}>")
-            if name in ("src", "href") and value and re.match(r"\s*(https?:|//|javascript:)", value):
+            if (
+                name in ("src", "href")
+                and value
+                and re.match(r"\s*(https?:|//|javascript:)", value)
+            ):
                 problems.append(f"{name}={value} on <{tag}>")
-    csp = [a.get("content") for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    csp = [
+        a.get("content")
+        for t, a in page.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    ]
     if csp != [CSP]:
         problems.append(f"CSP meta missing or different: {csp}")
     return problems

@@ -35,8 +35,13 @@ from kpitools.packs.context import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
 
-CHART_SECTIONS = ("Employer-engagement", "Employer-co-funding", "Learner-drop-out",
-                  "Guaranteed-interview", "Career-progression")
+CHART_SECTIONS = (
+    "Employer-engagement",
+    "Employer-co-funding",
+    "Learner-drop-out",
+    "Guaranteed-interview",
+    "Career-progression",
+)
 KEY = "pack-tests-key-0123456789abcdef"  # the same as conftest.TEST_KEY
 
 
@@ -55,7 +60,9 @@ def data(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
     for period in ("2023-01", "2023-02", "2023-03"):
         for provider in ("P001", "P002", "P003"):
             shutil.copytree(demo_dir[0] / period / provider, root / period / provider)
-    (root / "2023-03" / "P003" / "learners.csv").write_text("no,header,here\n1,2,3\n", encoding="utf-8")
+    (root / "2023-03" / "P003" / "learners.csv").write_text(
+        "no,header,here\n1,2,3\n", encoding="utf-8"
+    )
     with (root / "2023-03" / "P002" / "learners.csv").open("a", encoding="utf-8") as handle:
         handle.write("".join(HOSTILE_LEARNER_ROWS))
     return root
@@ -75,7 +82,14 @@ HOSTILE_LEARNER_ROWS = (
     "MIS-SHORT,1234567890,P002-BC01,independent,,2022-03-01,2022-03-14,,,,,Quintessa,Marchbanks\n",
     "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,Theodora,Vanstraaten\n",
 )
-MISALIGNED_PERSONAL = ["Quintessa", "Marchbanks", "Theodora", "Vanstraaten", "1234567890", "2345678901"]
+MISALIGNED_PERSONAL = [
+    "Quintessa",
+    "Marchbanks",
+    "Theodora",
+    "Vanstraaten",
+    "1234567890",
+    "2345678901",
+]
 
 
 def _personal_data(provider_dir: Path) -> list[str]:
@@ -94,20 +108,27 @@ def _personal_data(provider_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def local_run(data: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None) -> tuple[Path, object]:
+def local_run(
+    data: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None
+) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("local")
     mp = pytest.MonkeyPatch()
     mp.chdir(out.parent)  # a relative --out, as `make demo` gives
     try:
         # one worker: one warm kernel renders P001, P002 and then the index, in turn (the
         # pool of worker processes runs in test_unreadable_provider_and_notebook_failing_mid_run)
-        result = CliRunner().invoke(main, ["packs", str(data / "2023-03"), "--out", out.name, "--workers", "1", "--no-progress"])
+        result = CliRunner().invoke(
+            main,
+            ["packs", str(data / "2023-03"), "--out", out.name, "--workers", "1", "--no-progress"],
+        )
     finally:
         mp.undo()
     return out, result
 
 
-def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(local_run: tuple[Path, object]) -> None:
+def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(
+    local_run: tuple[Path, object],
+) -> None:
     out, result = local_run
     assert result.exit_code == 1, result.output
     index = out / "2023-03" / "index.html"
@@ -122,14 +143,26 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(local_run: tupl
     for provider in ("P001", "P002"):
         folder = out / "2023-03" / provider
         names = {p.name for p in folder.iterdir()}
-        assert {"audit_pack.html", "audit_pack.ipynb", "exceptions.xlsx", "kpi_results.csv", "exceptions.csv",
-                "rejected_rows.csv", "manifest.json", "params.yaml"} <= names
+        assert {
+            "audit_pack.html",
+            "audit_pack.ipynb",
+            "exceptions.xlsx",
+            "kpi_results.csv",
+            "exceptions.csv",
+            "rejected_rows.csv",
+            "manifest.json",
+            "params.yaml",
+        } <= names
         assert AUDIT_FILE not in names  # the saved audit (raw data) is never among the outputs
     assert sorted(p.name for p in (out / "2023-03").iterdir() if p.name.startswith(".")) == [
-        ".kpitools.lock", ".portfolio.json"]  # no staging folder left behind
+        ".kpitools.lock",
+        ".portfolio.json",
+    ]  # no staging folder left behind
 
 
-def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local_run: tuple[Path, object]) -> None:
+def test_demo_pack_sections_charts_safety_and_no_personal_data(
+    data: Path, local_run: tuple[Path, object]
+) -> None:
     out, _ = local_run
     html = (out / "2023-03" / "P001" / "audit_pack.html").read_text(encoding="utf-8")
     page = read_page(html)
@@ -141,13 +174,17 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(data: Path, local
     assert len(personal) > 100
     assert [v for v in personal if v in html] == []
     register = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
-    cells = " ".join(str(c.value) for s in register for row in s.iter_rows() for c in row if c.value)
+    cells = " ".join(
+        str(c.value) for s in register for row in s.iter_rows() for c in row if c.value
+    )
     assert [v for v in personal if v in cells] == []
     for name in ("exceptions.csv", "rejected_rows.csv", "manifest.json", "audit_pack.ipynb"):
         text = (out / "2023-03" / "P001" / name).read_text(encoding="utf-8")
         assert [v for v in personal if v in text] == [], name
     # the identity rule: the working CSV names the provider's ref and the pseudonym ...
-    entities = {r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())}
+    entities = {
+        r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())
+    }
     learners = [e for e in entities if e.startswith("learner:")]
     assert learners and all(re.fullmatch(r"learner:\S+ \(L-[0-9a-f]{10}\)", e) for e in learners)
     # ... the pack the pseudonym and the learner's row, never the ref
@@ -163,8 +200,11 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
     # every file the batch wrote (CSV, JSON, HTML, executed notebooks, the xlsx's XML)
     # and everything printed, searched for every name, ULN, e-mail and phone of the inputs
     out, result = local_run
-    personal = (_personal_data(data / "2023-03" / "P001") + _personal_data(data / "2023-03" / "P002")
-                + MISALIGNED_PERSONAL)
+    personal = (
+        _personal_data(data / "2023-03" / "P001")
+        + _personal_data(data / "2023-03" / "P002")
+        + MISALIGNED_PERSONAL
+    )
     texts = {"terminal": result.output}
     for path in (out / "2023-03").rglob("*"):
         if path.suffix == ".xlsx":
@@ -173,8 +213,11 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
         elif path.is_file():
             texts[str(path)] = path.read_text(encoding="utf-8")
     assert len(texts) > 20
-    assert {name: [v for v in personal if v in text] for name, text in texts.items()
-            if any(v in text for v in personal)} == {}
+    assert {
+        name: [v for v in personal if v in text]
+        for name, text in texts.items()
+        if any(v in text for v in personal)
+    } == {}
     assert [name for name, text in texts.items() if "[redacted]" in text] == []
 
 
@@ -197,11 +240,13 @@ def test_misaligned_rows_are_rejected_with_their_values_withheld(
 def _source_of(ref: str, data: Path) -> str:
     """``learners.csv:<line>`` of the appended P002 learner ``ref`` (header is line 1)."""
     lines = (data / "2023-03" / "P002" / "learners.csv").read_text(encoding="utf-8").splitlines()
-    return f"learners.csv:{next(i for i, line in enumerate(lines, 1) if line.startswith(ref + ','))}"
+    return (
+        f"learners.csv:{next(i for i, line in enumerate(lines, 1) if line.startswith(ref + ','))}"
+    )
 
 
 def test_learners_named_like_output_words_change_only_their_own_cell(
-    local_run: tuple[Path, object]
+    local_run: tuple[Path, object],
 ) -> None:
     # learners named "high", "P002-BC01" and "M1": severities, bootcamp ids and messages
     # stay as the checks wrote them (the old text replacement turned them into
@@ -213,8 +258,11 @@ def test_learners_named_like_output_words_change_only_their_own_cell(
     assert sum(r["severity"] == "high" for r in rows) > 0
     assert "P002-BC01" in {r["bootcamp_id"] for r in rows}
     assert any("M1" in r["message"] for r in rows)
-    hostile = {r["entity"].removeprefix("learner:").split(" (")[0] for r in rows
-               if r["entity"].startswith("learner:")}
+    hostile = {
+        r["entity"].removeprefix("learner:").split(" (")[0]
+        for r in rows
+        if r["entity"].startswith("learner:")
+    }
     assert {"high", "P002-BC01", "M1"} <= hostile  # each is a case in its own right
     register = load_workbook(folder / "exceptions.xlsx")
     severities = set()
@@ -226,20 +274,33 @@ def test_learners_named_like_output_words_change_only_their_own_cell(
     assert severities <= {"high", "medium", "low"} and "high" in severities
 
 
-def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None) -> None:
+def test_dask_gives_the_same_outputs(
+    data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None
+) -> None:
     from distributed import Client, LocalCluster
 
     local, _ = local_run
     dask_out = tmp_path / "dask"
     with _local_cluster(LocalCluster) as cluster, Client(cluster) as client:
-        result = build_packs(data / "2023-03", dask_out, base=batch_base(), scheduler=client, progress=False)
+        result = build_packs(
+            data / "2023-03", dask_out, base=batch_base(), scheduler=client, progress=False
+        )
     assert result.failed == ["P003"] and not result.ok
     for provider in ("P001", "P002"):
         for name in ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv"):
-            assert (local / "2023-03" / provider / name).read_bytes() == (dask_out / "2023-03" / provider / name).read_bytes()
-        assert _normalised(local, provider, "audit_pack.html") == _normalised(dask_out, provider, "audit_pack.html")
-        assert _normalised(local, provider, "params.yaml") == _normalised(dask_out, provider, "params.yaml")
-        manifests = [json.loads((o / "2023-03" / provider / "manifest.json").read_text()) for o in (local, dask_out)]
+            assert (local / "2023-03" / provider / name).read_bytes() == (
+                dask_out / "2023-03" / provider / name
+            ).read_bytes()
+        assert _normalised(local, provider, "audit_pack.html") == _normalised(
+            dask_out, provider, "audit_pack.html"
+        )
+        assert _normalised(local, provider, "params.yaml") == _normalised(
+            dask_out, provider, "params.yaml"
+        )
+        manifests = [
+            json.loads((o / "2023-03" / provider / "manifest.json").read_text())
+            for o in (local, dask_out)
+        ]
         for manifest in manifests:
             manifest.pop("generated_at_utc")
         assert manifests[0] == manifests[1]
@@ -249,8 +310,12 @@ def test_dask_gives_the_same_outputs(data: Path, local_run: tuple[Path, object],
         executed = _executed(local, f"{provider}/audit_pack.ipynb")
         assert executed == _executed(dask_out, f"{provider}/audit_pack.ipynb")
         assert [count for _, count, _ in executed if count is not None][:3] == [1, 2, 3]
-    assert (local / "2023-03" / ".portfolio.json").read_text() == (dask_out / "2023-03" / ".portfolio.json").read_text()
-    assert (local / "2023-03" / "index.html").read_text() == (dask_out / "2023-03" / "index.html").read_text()
+    assert (local / "2023-03" / ".portfolio.json").read_text() == (
+        dask_out / "2023-03" / ".portfolio.json"
+    ).read_text()
+    assert (local / "2023-03" / "index.html").read_text() == (
+        dask_out / "2023-03" / "index.html"
+    ).read_text()
     # the index ran in the warm kernel after both packs, in a fresh one under Dask
     assert _executed(local, "index.ipynb") == _executed(dask_out, "index.ipynb")
 
@@ -262,7 +327,9 @@ def _local_cluster(cluster_class: type) -> object:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("default")
-                return cluster_class(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
+                return cluster_class(
+                    processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+                )
         except RuntimeError:
             if attempt == 2:
                 raise
@@ -284,12 +351,16 @@ def _executed(out: Path, name: str) -> list[tuple[str, int | None, str]]:
 
     def masked(text: str) -> str:
         text = text.replace(str(out.resolve()), "OUT").replace(str(out), "OUT")
-        text = re.sub(re.escape(str(Path(tempfile.gettempdir()) / PRIVATE_PREFIX)) + r"[\w-]+", "WORK", text)
+        text = re.sub(
+            re.escape(str(Path(tempfile.gettempdir()) / PRIVATE_PREFIX)) + r"[\w-]+", "WORK", text
+        )
         text = re.sub(r"<HTML block, [\d,]+ characters>", "<HTML block>", text)
         return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
 
-    return [(masked(cell.source), cell.get("execution_count"), masked(repr(cell.get("outputs"))))
-            for cell in notebook.cells]
+    return [
+        (masked(cell.source), cell.get("execution_count"), masked(repr(cell.get("outputs"))))
+        for cell in notebook.cells
+    ]
 
 
 def _cells(out: Path, provider: str) -> list[list[object]]:
@@ -300,11 +371,15 @@ def _cells(out: Path, provider: str) -> list[list[object]]:
 def test_unreadable_provider_and_notebook_failing_mid_run(
     data: Path, local_run: tuple[Path, object], tmp_path: Path, key_env: None
 ) -> None:
-    prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path / "work")
+    prepared = prepare_period(
+        data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path / "work"
+    )
     assert list(prepared.failures) == ["P003"]
     # P002's saved audit is garbage: its notebook starts, then fails loading it
     p002 = next(job for job in prepared.jobs if job.provider_id == "P002")
-    assert Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
+    assert (
+        Path(p002.parameters["audit_path"]) == (tmp_path / "work" / f"P002{AUDIT_FILE}").resolve()
+    )
     Path(p002.parameters["audit_path"]).write_bytes(b"garbage")
     with local_runner(2) as runner:  # a pool of 2 processes; the index in one's warm kernel
         outcomes = run_jobs(prepared.jobs, progress=False, runner=runner)
@@ -313,12 +388,18 @@ def test_unreadable_provider_and_notebook_failing_mid_run(
         index = write_index(prepared, outcomes, runner)
     assert outcomes["P001"].ok
     # a pool worker's warm kernel gives the pack the command's single kernel gave
-    assert _normalised(tmp_path, "P001", "audit_pack.html") == _normalised(local_run[0], "P001", "audit_pack.html")
+    assert _normalised(tmp_path, "P001", "audit_pack.html") == _normalised(
+        local_run[0], "P001", "audit_pack.html"
+    )
     assert not outcomes["P002"].ok and "cannot load the saved audit" in outcomes["P002"].error
     # error.txt: the plain reason first, then where the failed notebook is
-    summary, _, detail = (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")
+    summary, _, detail = (
+        (tmp_path / "2023-03" / "P002" / "error.txt").read_text(encoding="utf-8").partition("\n\n")
+    )
     assert summary == f"pack failed: {outcomes['P002'].error}"
-    assert detail.startswith("The executed notebook, stopped at the failing cell, is rendered as audit_pack.html")
+    assert detail.startswith(
+        "The executed notebook, stopped at the failing cell, is rendered as audit_pack.html"
+    )
     assert not (tmp_path / "2023-03" / "P001" / "error.txt").exists()
     kept = Path(outcomes["P002"].executed_path)
     assert kept.name == "audit_pack.ipynb" and "papermill-error-cell" in kept.read_text()
@@ -328,14 +409,29 @@ def test_unreadable_provider_and_notebook_failing_mid_run(
     assert "P003" in failed and "learners.csv" in failed
 
 
-def test_params_then_single_pack_with_personal_data(data: Path, tmp_path: Path, key_env: None,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_params_then_single_pack_with_personal_data(
+    data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    made = runner.invoke(main, ["params", str(data / "2023-03"), "--out", "params/demo/2023-03",
-                                "--packs-out", "out", "--include-pii"])
+    made = runner.invoke(
+        main,
+        [
+            "params",
+            str(data / "2023-03"),
+            "--out",
+            "params/demo/2023-03",
+            "--packs-out",
+            "out",
+            "--include-pii",
+        ],
+    )
     assert made.exit_code == 0, made.output
-    assert sorted(p.name for p in (tmp_path / "params" / "demo" / "2023-03").iterdir()) == ["P001.yaml", "P002.yaml", "P003.yaml"]
+    assert sorted(p.name for p in (tmp_path / "params" / "demo" / "2023-03").iterdir()) == [
+        "P001.yaml",
+        "P002.yaml",
+        "P003.yaml",
+    ]
     text = (tmp_path / "params" / "demo" / "2023-03" / "P001.yaml").read_text()
     assert "previous_dir: " + str(data / "2023-02" / "P001") in text and "include_pii: true" in text
     single = runner.invoke(main, ["pack", "params/demo/2023-03/P001.yaml"])
@@ -360,22 +456,35 @@ def test_kpis_sample_and_validate_name_no_person(
     caplog.set_level("INFO")
     provider = str(data / "2023-03" / "P002")
     runner = CliRunner()
-    runs = [runner.invoke(main, ["-v", "kpis", provider, "--as-of", "2023-03-31", "--out", str(tmp_path / "k")]),
-            runner.invoke(main, ["-v", "sample", provider, "--out", str(tmp_path / "s"), "--seed", "1"]),
-            runner.invoke(main, ["-v", "validate", provider])]
+    runs = [
+        runner.invoke(
+            main, ["-v", "kpis", provider, "--as-of", "2023-03-31", "--out", str(tmp_path / "k")]
+        ),
+        runner.invoke(
+            main, ["-v", "sample", provider, "--out", str(tmp_path / "s"), "--seed", "1"]
+        ),
+        runner.invoke(main, ["-v", "validate", provider]),
+    ]
     assert [r.exit_code for r in runs] == [1, 1, 1]  # rows were rejected (README)
     texts = {f"terminal {i}": r.output for i, r in enumerate(runs)} | {"log": caplog.text}
     texts |= {str(p): p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
     assert len(texts) > 10
     personal = _personal_data(data / "2023-03" / "P002") + MISALIGNED_PERSONAL
-    assert {name: [v for v in personal if v in text] for name, text in texts.items()
-            if any(v in text for v in personal)} == {}
+    assert {
+        name: [v for v in personal if v in text]
+        for name, text in texts.items()
+        if any(v in text for v in personal)
+    } == {}
     # the learners are named by ref and pseudonym in the working files
     completers = (tmp_path / "s" / "completers.csv").read_text(encoding="utf-8")
-    assert re.search(r"\n[^,]*,\d+,learner:\S+ \(L-[0-9a-f]{10}\),\S+ \(L-[0-9a-f]{10}\),", completers)
+    assert re.search(
+        r"\n[^,]*,\d+,learner:\S+ \(L-[0-9a-f]{10}\),\S+ \(L-[0-9a-f]{10}\),", completers
+    )
 
 
-def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, key_env: None) -> None:
+def test_notebook_runs_standalone_with_its_defaults(
+    data: Path, tmp_path: Path, key_env: None
+) -> None:
     """As in JupyterLab after `make demo`: no parameters, the notebook computes the audit
     itself from ../data/demo/2023-03/P001 (with the previous month's return)."""
     import papermill
@@ -386,8 +495,13 @@ def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, 
     (tmp_path / "data" / "demo").symlink_to(data, target_is_directory=True)
     (tmp_path / "notebooks").mkdir()
     executed = tmp_path / "notebooks" / "executed.ipynb"
-    papermill.execute_notebook(str(PROVIDER_NOTEBOOK), str(executed), cwd=str(tmp_path / "notebooks"),
-                               progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(PROVIDER_NOTEBOOK),
+        str(executed),
+        cwd=str(tmp_path / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     text = executed.read_text(encoding="utf-8")
     with (data / "2023-03" / "P001" / "provider.csv").open(encoding="utf-8-sig") as handle:
         name = next(csv.DictReader(handle))["name"]
@@ -397,7 +511,8 @@ def test_notebook_runs_standalone_with_its_defaults(data: Path, tmp_path: Path, 
 
 
 def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
-        data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kpitools.packs import batch
 
     real = batch.write_provider_register
@@ -411,7 +526,8 @@ def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
     prepared = prepare_period(data / "2023-03", tmp_path, base=batch_base(), work_dir=tmp_path)
     assert [job.provider_id for job in prepared.jobs] == ["P001"]
     assert prepared.failures["P002"].startswith(
-        "writing outputs failed on an unexpected error (ValueError: disk says no)")
+        "writing outputs failed on an unexpected error (ValueError: disk says no)"
+    )
     assert "P003" in prepared.failures
     # error.txt: the plain line first, the traceback after it
     error_file = prepared.staging["P002"] / "error.txt"  # published with the set by publish()

@@ -43,13 +43,16 @@ def rerun(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     (old / "P001" / "from_the_old_run.csv").write_text("old")
     (old / "P007").mkdir()
     (old / "P007" / "audit_pack.html").write_text("<html>old pack</html>")
-    (old / "P007" / "manifest.json").write_text(json.dumps({"generated_at_utc": "2023-02-01T09:00:00+00:00"}))
+    (old / "P007" / "manifest.json").write_text(
+        json.dumps({"generated_at_utc": "2023-02-01T09:00:00+00:00"})
+    )
     (old / ".building-P001").mkdir()
     mp = pytest.MonkeyPatch()
     mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     try:
-        result = CliRunner().invoke(main, ["packs", str(period_dir), "--out", str(out), "--workers", "1",
-                                           "--no-progress"])
+        result = CliRunner().invoke(
+            main, ["packs", str(period_dir), "--out", str(out), "--workers", "1", "--no-progress"]
+        )
     finally:
         mp.undo()
     return out / PERIOD, result
@@ -61,15 +64,20 @@ def test_every_folder_is_audited_skipped_or_stale_in_terminal_and_index_alike(re
     assert result.exit_code == 1, result.output  # P005 failed
     stderr = result.stderr.splitlines()
     assert stderr[-1] == "1 packs built, 1 failed, 3 skipped, 1 stale. Open:"
-    reason = ("not audited: the folder name is not a provider id (letters, digits, _ and - only, "
-              "at most 40); rename it to the provider's id to audit it")
+    reason = (
+        "not audited: the folder name is not a provider id (letters, digits, _ and - only, "
+        "at most 40); rename it to the provider's id to audit it"
+    )
     for name in ("'P 003'", "'P004.resubmitted'", f"'{MARKUP}'"):
         assert f"SKIPPED {name}: {reason}" in stderr
-    assert ("STALE P007: stale: left by an earlier run (made 2023-02-01T09:00:00+00:00); not rebuilt, "
-            "as the data for 2023-03 has no folder P007") in stderr
+    assert (
+        "STALE P007: stale: left by an earlier run (made 2023-02-01T09:00:00+00:00); not rebuilt, "
+        "as the data for 2023-03 has no folder P007"
+    ) in stderr
     assert [line for line in stderr if line.startswith("FAILED")] == [
         f"FAILED P005: {period_out.parents[1] / 'data' / PERIOD / 'P005'}: provider.csv names provider "
-        "'P009' but the folder is 'P005'; rename the folder or correct provider.csv"]
+        "'P009' but the folder is 'P005'; rename the folder or correct provider.csv"
+    ]
     html = (period_out / "index.html").read_text(encoding="utf-8")
     page = read_page(html)
     assert "1 packs built, <b>1</b> failed, <b>3</b> skipped, <b>1</b> stale" in html
@@ -86,9 +94,12 @@ def test_rerun_replaces_a_provider_set_whole_and_leaves_no_intermediate_files(re
     period_out, _ = rerun
     assert not (period_out / "P001" / "from_the_old_run.csv").exists()
     assert {"audit_pack.html", "manifest.json", "kpi_results.csv", "params.yaml"} <= {
-        p.name for p in (period_out / "P001").iterdir()}
+        p.name for p in (period_out / "P001").iterdir()
+    }
     assert sorted(p.name for p in (period_out / "P005").iterdir()) == ["error.txt"]
-    assert (period_out / "P007" / "audit_pack.html").read_text() == "<html>old pack</html>"  # shown, kept
+    assert (
+        period_out / "P007" / "audit_pack.html"
+    ).read_text() == "<html>old pack</html>"  # shown, kept
     hidden = sorted(p.name for p in period_out.iterdir() if p.name.startswith("."))
     assert hidden == [LOCK_FILE, ".portfolio.json"]  # no staging folder, no saved audit
     assert not list(period_out.rglob("*.pkl"))
@@ -105,7 +116,9 @@ def period(tmp_path: Path) -> Path:
 
 
 def packs(period: Path, out: Path | str, *extra: str) -> object:
-    return CliRunner().invoke(main, ["packs", str(period), "--out", str(out), "--no-progress", *extra])
+    return CliRunner().invoke(
+        main, ["packs", str(period), "--out", str(out), "--no-progress", *extra]
+    )
 
 
 def one_line_exit_2(result: object) -> str:
@@ -122,12 +135,17 @@ def params_with_key(tmp_path: Path, key_file: Path) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "cannot read the pseudonym key: No such file or directory"),
-    (b"short", "pseudonym key is too short (5 bytes, need 16)"),
-    ("folder", "cannot read the pseudonym key: Is a directory"),
-])
-def test_missing_short_or_unreadable_key_is_one_line_before_any_work(period, tmp_path, content, message):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read the pseudonym key: No such file or directory"),
+        (b"short", "pseudonym key is too short (5 bytes, need 16)"),
+        ("folder", "cannot read the pseudonym key: Is a directory"),
+    ],
+)
+def test_missing_short_or_unreadable_key_is_one_line_before_any_work(
+    period, tmp_path, content, message
+):
     key = tmp_path / "keys" / "pseudonym.key"
     if content == "folder":
         key.mkdir(parents=True)
@@ -159,7 +177,8 @@ def test_key_readable_by_others_is_warned_with_the_chmod(tmp_path, caplog):
     check_key(key, out_root=tmp_path / "out")
     assert caplog.messages == [
         f"the pseudonym key {key} can be read by others (mode 0644): anyone who can read it can "
-        f"undo the pseudonyms; run: chmod 600 {key}"]
+        f"undo the pseudonyms; run: chmod 600 {key}"
+    ]
     caplog.clear()
     key.chmod(0o600)
     check_key(key, out_root=tmp_path / "out")
@@ -187,8 +206,9 @@ def test_second_run_on_the_same_period_says_who_holds_it(period, tmp_path):
     (out / PERIOD).mkdir(parents=True)
     with run_lock(out / PERIOD):
         line = one_line_exit_2(packs(period, out))
-    assert line.startswith(f"error: {out / PERIOD}: another kpitools run is writing this folder "
-                           f"(pid {os.getpid()} on ")
+    assert line.startswith(
+        f"error: {out / PERIOD}: another kpitools run is writing this folder (pid {os.getpid()} on "
+    )
     assert not (out / PERIOD / "P001").exists()
 
 
@@ -237,8 +257,10 @@ def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir
     out_dir = tmp_path / "reports"
     out_dir.mkdir()
     (out_dir / "my_notes.docx").write_text("the analyst's own file")
-    params = write_params(PackParams(provider_dir=str(provider_dir), out_dir=str(out_dir), period=PERIOD),
-                          tmp_path / "P001.yaml")
+    params = write_params(
+        PackParams(provider_dir=str(provider_dir), out_dir=str(out_dir), period=PERIOD),
+        tmp_path / "P001.yaml",
+    )
     with pytest.raises(PackError, match="holds files that are not a pack's; give an empty folder"):
         build_pack(params)
     assert (out_dir / "my_notes.docx").exists()
@@ -252,4 +274,5 @@ def test_params_command_names_the_folders_it_skips(period, tmp_path, caplog):
     assert [p.name for p in written] == ["P001.yaml"]
     assert caplog.messages == [
         "'P004.resubmitted': not audited: the folder name is not a provider id (letters, digits, "
-        "_ and - only, at most 40); rename it to the provider's id to audit it"]
+        "_ and - only, at most 40); rename it to the provider's id to audit it"
+    ]

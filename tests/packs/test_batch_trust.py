@@ -91,7 +91,10 @@ def damaged(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     new = _new_provider(march, "P003", "P004")
     _header_only(new / "learners.csv")
     excel = _new_provider(march, "P003", "P005")
-    _rewrite(excel / "learners.csv", lambda row: {**row, "uln": f"{float(row['uln']):.5E}" if row["uln"] else ""})
+    _rewrite(
+        excel / "learners.csv",
+        lambda row: {**row, "uln": f"{float(row['uln']):.5E}" if row["uln"] else ""},
+    )
     return march
 
 
@@ -101,10 +104,13 @@ def _rules(out_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def run(damaged: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None) -> tuple[Path, object]:
+def run(
+    damaged: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None
+) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("trust_out")
-    result = CliRunner().invoke(main, ["packs", str(damaged), "--out", str(out), "--workers", "2",
-                                       "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["packs", str(damaged), "--out", str(out), "--workers", "2", "--no-progress"]
+    )
     return out / "2023-03", result
 
 
@@ -124,7 +130,11 @@ def test_left_out_files_are_not_findings(run: tuple[Path, object]) -> None:
     rules = _rules(period_out / "P001")
     assert "COF-NO-EVIDENCE" not in rules and "EE-UNREACHABLE-3" not in rules
     with (period_out / "P001" / "kpi_results.csv").open(encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["kpi"] in ("employer_cofunding", "employer_engagement")]
+        rows = [
+            r
+            for r in csv.DictReader(handle)
+            if r["kpi"] in ("employer_cofunding", "employer_engagement")
+        ]
     assert rows and {r["status"] for r in rows} == {"no_data"}
     page = _page(period_out / "P001" / "audit_pack.html")
     assert "cofunding_payments.csv not supplied" in page
@@ -163,6 +173,7 @@ def _damage(table: Path, how: str) -> None:
         text = table.read_text(encoding="utf-8")
         table.write_text(text[: len(text) // 2] + '"\n', encoding="utf-8")
     else:  # what Excel does to ids and dates when the file is re-saved
+
         def excel(row: dict) -> dict:
             row = _strip_zeros(row)
             for column, value in row.items():
@@ -171,6 +182,7 @@ def _damage(table: Path, how: str) -> None:
                 elif column.endswith("_date") and value:
                     row[column] = "44927"
             return row
+
         _rewrite(table, excel)
 
 
@@ -181,17 +193,27 @@ def _fake_pack(job, kernel=None):  # noqa: ANN001, ANN202, ARG001 - stands in fo
 
 
 damages = st.lists(
-    st.tuples(st.sampled_from(("P001", "P002", "P003")), st.sampled_from(sorted(TABLES)),
-              st.sampled_from(DAMAGE)),
-    min_size=1, max_size=4,
+    st.tuples(
+        st.sampled_from(("P001", "P002", "P003")),
+        st.sampled_from(sorted(TABLES)),
+        st.sampled_from(DAMAGE),
+    ),
+    min_size=1,
+    max_size=4,
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(damage=damages)
 def test_the_batch_never_breaks_on_damaged_tables(
-        damage: list[tuple[str, str, str]], base: Path, tmp_path_factory: pytest.TempPathFactory,
-        key_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    damage: list[tuple[str, str, str]],
+    base: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    key_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from kpitools.packs import batch
 
     root = tmp_path_factory.mktemp("prop")
@@ -202,8 +224,18 @@ def test_the_batch_never_breaks_on_damaged_tables(
         if path.exists():
             _damage(path, how)
     monkeypatch.setattr(batch, "run_pack_job", _fake_pack)
-    result = CliRunner().invoke(main, ["packs", str(root / "2023-03"), "--out", str(root / "out"),
-                                       "--workers", "1", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "packs",
+            str(root / "2023-03"),
+            "--out",
+            str(root / "out"),
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+    )
     # an exception escaping the command (what prints a traceback) is not a SystemExit
     assert isinstance(result.exception, SystemExit | None), (damage, result.exception)
     assert result.exit_code in (0, 1), (damage, result.output)
@@ -219,4 +251,8 @@ def test_the_batch_never_breaks_on_damaged_tables(
             continue
         counts = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["row_counts"]
         for table, count in counts.items():
-            assert count["read"] == count["accepted"] + count["rejected"], (provider_id, table, damage)
+            assert count["read"] == count["accepted"] + count["rejected"], (
+                provider_id,
+                table,
+                damage,
+            )

@@ -29,7 +29,12 @@ def test_running_bootcamp_projection_and_probability(ctx: PackContext) -> None:
     # = 0.2310 → projected 1.2310 / 2 = 0.6155: 61.5 %; 1 withdrawal already breaches 20 %
     assert rows.index.tolist() == ["B1"]
     b1 = rows.loc["B1"]
-    assert (b1["ends"], b1["cohort"], b1["withdrawn"], b1["still active"]) == ("2023-06-30", 2, 1, 1)
+    assert (b1["ends"], b1["cohort"], b1["withdrawn"], b1["still active"]) == (
+        "2023-06-30",
+        2,
+        1,
+        1,
+    )
     assert (b1["rate so far"], b1["projected final rate"]) == ("50.0 %", "61.5 %")
     assert (b1["P(final rate > 20.0 %)"], b1["at risk"]) == ("100.0 %", "at risk")
     assert 'title="at_risk">at risk' in text
@@ -54,10 +59,18 @@ def test_nothing_running_or_nothing_computed(ctx: PackContext) -> None:
     assert "not computed" in str(breach.breach_risk(replace(ctx, audit=absent)))
 
 
-@pytest.mark.parametrize(("chance", "shown"), [
-    (math.nan, "no estimate"), (0.0, "0.0 %"), (4.7e-12, "< 0.1 %"), (0.001, "0.1 %"),
-    (0.9989, "99.9 %"), (0.9995, "> 99.9 %"), (1.0, "100.0 %"),
-])
+@pytest.mark.parametrize(
+    ("chance", "shown"),
+    [
+        (math.nan, "no estimate"),
+        (0.0, "0.0 %"),
+        (4.7e-12, "< 0.1 %"),
+        (0.001, "0.1 %"),
+        (0.9989, "99.9 %"),
+        (0.9995, "> 99.9 %"),
+        (1.0, "100.0 %"),
+    ],
+)
 def test_probabilities_near_the_extremes_stay_visible(chance: float, shown: str) -> None:
     assert breach._chance(chance) == shown
 
@@ -68,10 +81,18 @@ def test_worklists_section_points_to_the_dropout_section(ctx: PackContext) -> No
 
 
 def test_show_joins_blocks_embeds_charts_and_skips_nothing_to_draw(ctx: PackContext) -> None:
-    shown = str(blocks.show(blocks.Html("<p>a</p>"), None, plots.dropout_by_bootcamp(ctx.audit),
-                            blocks.Html("<p>b</p>")))
+    shown = str(
+        blocks.show(
+            blocks.Html("<p>a</p>"),
+            None,
+            plots.dropout_by_bootcamp(ctx.audit),
+            blocks.Html("<p>b</p>"),
+        )
+    )
     assert shown.startswith("<p>a</p>") and shown.endswith("<p>b</p>")
-    assert shown.count('<img alt="Drop-out per bootcamp" src="data:image/png;base64,iVBORw0KGgo') == 1
+    assert (
+        shown.count('<img alt="Drop-out per bootcamp" src="data:image/png;base64,iVBORw0KGgo') == 1
+    )
     with pytest.raises(TypeError, match="cannot show a str"):
         blocks.show("<script>alert(1)</script>")
 
@@ -94,6 +115,8 @@ def test_png_draws_once_the_bytes_savefig_would_write(monkeypatch: pytest.Monkey
     fig.savefig(saved, format="png", dpi=blocks.DPI, metadata={"Software": None})
     draws = []
     real = Figure.draw
-    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer))
+    monkeypatch.setattr(
+        Figure, "draw", lambda self, renderer: draws.append(1) or real(self, renderer)
+    )
     assert blocks.png(fig) == saved.getvalue()
     assert len(draws) == 1

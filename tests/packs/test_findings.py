@@ -26,16 +26,24 @@ def test_off_target_results_and_gaps(ctx: PackContext) -> None:
     bad = off_target(ctx.audit)
     # worst status first, then the provider before bootcamps, then the contract's KPI order
     assert [(r.kpi, r.bootcamp_id, r.status) for r in bad] == [
-        ("employer_cofunding", "ALL", "off_track"), ("learner_dropout", "ALL", "off_track"),
-        ("learner_dropout", "B1", "off_track")]
-    assert [gap_text(r) for r in bad] == ["100.0 points short", "13.3 points over", "30.0 points over"]
+        ("employer_cofunding", "ALL", "off_track"),
+        ("learner_dropout", "ALL", "off_track"),
+        ("learner_dropout", "B1", "off_track"),
+    ]
+    assert [gap_text(r) for r in bad] == [
+        "100.0 points short",
+        "13.3 points over",
+        "30.0 points over",
+    ]
 
 
 def test_first_section_without_a_previous_register(ctx: PackContext) -> None:
     text = str(findings_first(ctx))
-    assert ("2 KPI figure(s) of the provider as a whole are off track or not met: Employer "
-            "co-funding off track at 0.0 % (at least 100.0 %, 100.0 points short); Learner drop-out "
-            "off track at 33.3 % (at most 20.0 %, 13.3 points over).") in text
+    assert (
+        "2 KPI figure(s) of the provider as a whole are off track or not met: Employer "
+        "co-funding off track at 0.0 % (at least 100.0 %, 100.0 points short); Learner drop-out "
+        "off track at 33.3 % (at most 20.0 %, 13.3 points over)."
+    ) in text
     assert "B1 Learner drop-out off track at 50.0 % (at most 20.0 %, 30.0 points over)" in text
     assert "No previous register was found" in text and "every exception is new" in text
     # it names the file it looked for with the real month, not a placeholder
@@ -44,7 +52,8 @@ def test_first_section_without_a_previous_register(ctx: PackContext) -> None:
 
 
 def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
-        ctx: PackContext, tmp_path: Path) -> None:
+    ctx: PackContext, tmp_path: Path
+) -> None:
     # Last month's register (OUT/2023-02/P001/exceptions.xlsx beside this pack's folder)
     # held L2's DROP-LATE-REPORT (so it recurs) and L1's REF-MISSING (gone: resolved).
     out_dir = Path(ctx.params.out_dir)
@@ -53,11 +62,26 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
     pseudonym = ctx.pseudonymiser.learner
     late = exception_id("P001", "DROP-LATE-REPORT", f"learner:{pseudonym('L2')}", "B1")
     gone = exception_id("P001", "REF-MISSING", f"learner:{pseudonym('L1')}", "B1")
-    rows = pd.DataFrame([
-        {"exception_id": late, "rule": "DROP-LATE-REPORT", "status": "queried", "first_seen": "2023-02-28"},
-        {"exception_id": gone, "rule": "REF-MISSING", "severity": "medium", "bootcamp_id": "B1",
-         "entity": "learner:L1 (x)", "learner_ref": "L1", "message": "no referral", "status": "open"},
-    ])
+    rows = pd.DataFrame(
+        [
+            {
+                "exception_id": late,
+                "rule": "DROP-LATE-REPORT",
+                "status": "queried",
+                "first_seen": "2023-02-28",
+            },
+            {
+                "exception_id": gone,
+                "rule": "REF-MISSING",
+                "severity": "medium",
+                "bootcamp_id": "B1",
+                "entity": "learner:L1 (x)",
+                "learner_ref": "L1",
+                "message": "no referral",
+                "status": "open",
+            },
+        ]
+    )
     write_register({"Exceptions": rows}, previous / "exceptions.xlsx")
     ctx = make_context(ctx.audit, out_dir)  # the audit's follow-up, now with last month's register
     followup = ctx.followup
@@ -66,7 +90,9 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
     assert changes["DROP-LATE-REPORT"] == "recurring" and changes["DROP-ABOVE-LIMIT"] == "new"
     text = str(findings_first(ctx))
     assert "Since last month&#x27;s register:" in text
-    new, resolved = text.split("<h3>New since last month</h3>")[1].split("<h3>Resolved since last month</h3>")
+    new, resolved = text.split("<h3>New since last month</h3>")[1].split(
+        "<h3>Resolved since last month</h3>"
+    )
     assert "DROP-ABOVE-LIMIT" in new and "DROP-LATE-REPORT" not in new
     assert gone in resolved and f"learner:{pseudonym('L1')}" in resolved
     refs = {row[0] for row in LEARNERS}

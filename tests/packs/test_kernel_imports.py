@@ -13,21 +13,39 @@ import kpitools.packs
 from kpitools.packs.kernel import PRELOAD_TABLES
 from kpitools.packs.runner import PROVIDER_NOTEBOOK
 
-FIRST_CELL = ("from kpitools import load_context\n"
-              "from kpitools.packs import blocks, breach, findings, plots, report\n")
+FIRST_CELL = (
+    "from kpitools import load_context\n"
+    "from kpitools.packs import blocks, breach, findings, plots, report\n"
+)
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
 # pyplot (charts are drawn on bare Figures and embedded by blocks.show), and the ILR
 # reader's lxml (the catalogue of rule ids names DfE's ILR rules without parsing any XML);
 # matplotlib itself only once a chart is drawn (a runner may have drawn them all)
-NOT_IN_KERNEL = ("kpitools.audit", "kpitools.packs.batch", "kpitools.checks", "openpyxl",
-                 "tqdm", "papermill", "nbconvert", "dask", "distributed", "matplotlib",
-                 "matplotlib_inline", "lxml")
+NOT_IN_KERNEL = (
+    "kpitools.audit",
+    "kpitools.packs.batch",
+    "kpitools.checks",
+    "openpyxl",
+    "tqdm",
+    "papermill",
+    "nbconvert",
+    "dask",
+    "distributed",
+    "matplotlib",
+    "matplotlib_inline",
+    "lxml",
+)
 
 
 def test_first_cell_imports_nothing_heavy() -> None:
     probe = FIRST_CELL + "import json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
-    loaded = set(json.loads(subprocess.run([sys.executable, "-c", probe], check=True,
-                                           capture_output=True, text=True).stdout))
+    loaded = set(
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+            ).stdout
+        )
+    )
     assert [name for name in NOT_IN_KERNEL if name in loaded] == []
     assert "kpitools.packs.context" in loaded and "pandas" in loaded
 
@@ -42,12 +60,22 @@ def test_preload_imports_what_the_notebook_imports() -> None:
     """A launched kernel runs PRELOAD_TABLES while the runner draws the charts: the
     notebook's own import lines then load nothing more."""
     notebook = nbformat.read(str(PROVIDER_NOTEBOOK), as_version=4)
-    first = next(c.source for c in notebook.cells
-                 if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
-    imports = "\n".join(line for line in first.splitlines() if line.startswith(("import ", "from ")))
+    first = next(
+        c.source
+        for c in notebook.cells
+        if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+    )
+    imports = "\n".join(
+        line for line in first.splitlines() if line.startswith(("import ", "from "))
+    )
     assert "from kpitools.packs import" in imports
-    probe = (f"import sys, json\n{PRELOAD_TABLES}\nbefore = set(sys.modules)\n{imports}\n"
-             "print(json.dumps(sorted(set(sys.modules) - before)))\n")
-    added = json.loads(subprocess.run([sys.executable, "-c", probe], check=True,
-                                      capture_output=True, text=True).stdout)
+    probe = (
+        f"import sys, json\n{PRELOAD_TABLES}\nbefore = set(sys.modules)\n{imports}\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    added = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+        ).stdout
+    )
     assert added == []

@@ -60,5 +60,4 @@ def test_rules_command_prints_the_statement(tmp_path):
     assert result.output == method_statement_text(Rules(amber_fraction=0.9))
     for kpi in KPIS:
         assert f"\n{kpi}: " in result.output
-    assert all(r.id in result.output for r in CATALOGUE.values()
-               if r.kpi in KPIS)
+    assert all(r.id in result.output for r in CATALOGUE.values() if r.kpi in KPIS)

@@ -23,7 +23,9 @@ def test_committed_without_outputs_and_without_def(path) -> None:
     notebook = nbformat.read(str(path), as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
-    assert not [c.source for c in code if re.search(r"^\s*(def|class|lambda)\b|\blambda\b", c.source, re.M)]
+    assert not [
+        c.source for c in code if re.search(r"^\s*(def|class|lambda)\b|\blambda\b", c.source, re.M)
+    ]
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and code.index(tagged[0]) == 0
 
@@ -32,4 +34,6 @@ def test_committed_without_outputs_and_without_def(path) -> None:
 def test_percent_twin_matches(path) -> None:
     notebook = jupytext.read(str(path))
     twin = jupytext.read(str(path.with_suffix(".py")))
-    assert [(c.cell_type, c.source) for c in notebook.cells] == [(c.cell_type, c.source) for c in twin.cells]
+    assert [(c.cell_type, c.source) for c in notebook.cells] == [
+        (c.cell_type, c.source) for c in twin.cells
+    ]

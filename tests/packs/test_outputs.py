@@ -28,28 +28,48 @@ NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P
 
 def _audit(tmp_path: Path):
     tables = build(**small_return())
-    rejected = pd.DataFrame([{
-        "table": "employers", "source": "employers.csv:3", "column": "name",
-        "value": '=HYPERLINK("http://x.invalid","x")', "reason": "name is required",
-        "rule": "REQUIRED"}])
+    rejected = pd.DataFrame(
+        [
+            {
+                "table": "employers",
+                "source": "employers.csv:3",
+                "column": "name",
+                "value": '=HYPERLINK("http://x.invalid","x")',
+                "reason": "name is required",
+                "rule": "REQUIRED",
+            }
+        ]
+    )
     source = tmp_path / "learners.csv"
     source.write_bytes(b"learner_ref\n")
     current = ProviderReturn(
-        provider_id="P1", path=tmp_path, tables=tables, rejected=rejected,
+        provider_id="P1",
+        path=tmp_path,
+        tables=tables,
+        rejected=rejected,
         counts={"learners": TableCount("learners", 5, 5, 0)},
-        inputs=[InputFile(str(source), hashlib.sha256(b"learner_ref\n").hexdigest(), 12,
-                          ("learners",), 5)],
+        inputs=[
+            InputFile(
+                str(source), hashlib.sha256(b"learner_ref\n").hexdigest(), 12, ("learners",), 5
+            )
+        ],
     )
     return audit_return(current, as_of=date(2023, 3, 31), period="2023-03")
 
 
 def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
     written = write_provider_outputs(_audit(tmp_path), tmp_path / "out", NAMING)
-    assert sorted(written) == ["exceptions.csv", "kpi_results.csv", "manifest.json",
-                               "rejected_rows.csv"]
-    for name, columns in (("kpi_results.csv", KPI_RESULT_COLUMNS),
-                          ("exceptions.csv", EXCEPTION_COLUMNS),
-                          ("rejected_rows.csv", REJECTED_COLUMNS)):
+    assert sorted(written) == [
+        "exceptions.csv",
+        "kpi_results.csv",
+        "manifest.json",
+        "rejected_rows.csv",
+    ]
+    for name, columns in (
+        ("kpi_results.csv", KPI_RESULT_COLUMNS),
+        ("exceptions.csv", EXCEPTION_COLUMNS),
+        ("rejected_rows.csv", REJECTED_COLUMNS),
+    ):
         frame = pd.read_csv(written[name], dtype=str, keep_default_na=False)
         assert tuple(frame.columns) == columns, name
     rejected = pd.read_csv(written["rejected_rows.csv"], dtype=str, keep_default_na=False)
@@ -57,8 +77,9 @@ def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
     kpis = pd.read_csv(written["kpi_results.csv"], dtype=str, keep_default_na=False)
     dropout = kpis.loc[(kpis["kpi"] == "learner_dropout") & (kpis["bootcamp_id"] == "ALL")]
     # small_return: 1 drop-out of 5 learners past M1 = 0.2, target 0.2, amber -> at_risk
-    assert dropout[["numerator", "denominator", "value", "target", "status", "as_of"]].values.tolist() == [
-        ["1", "5", "0.2", "0.2", "at_risk", "2023-03-31"]]
+    assert dropout[
+        ["numerator", "denominator", "value", "target", "status", "as_of"]
+    ].values.tolist() == [["1", "5", "0.2", "0.2", "at_risk", "2023-03-31"]]
     exceptions = pd.read_csv(written["exceptions.csv"], dtype=str, keep_default_na=False)
     assert set(exceptions["rule"]) == {"DROP-LATE-REPORT", "FUTURE-DATED"}
     assert set(exceptions["provider_id"]) == {"P1"}
@@ -93,7 +114,8 @@ def test_manifest_records_the_sample_seeds(tmp_path):
 
     audit = _audit(tmp_path)
     audit.worklists["sample_completers"] = pd.DataFrame(
-        {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]})
+        {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]}
+    )
     audit.worklists["ageing_outcomes"] = pd.DataFrame({"entity": ["learner:1"]})
     written = write_provider_outputs(audit, tmp_path / "out", NAMING)
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))

@@ -22,15 +22,34 @@ from kpitools.packs.runner import PackOutcome, run_pack_job
 pytestmark = pytest.mark.slow
 
 SECTIONS = [
-    "Findings", "Trends", "KPI-status", "Employer-engagement", "Employer-co-funding", "Learner-drop-out", "New-skills",
-    "Guaranteed-interview", "Career-progression", "Referral-to-alternative-opportunities",
-    "Irregularities", "ILR-reconciliation", "Worklists", "Data-quality", "Provenance",
+    "Findings",
+    "Trends",
+    "KPI-status",
+    "Employer-engagement",
+    "Employer-co-funding",
+    "Learner-drop-out",
+    "New-skills",
+    "Guaranteed-interview",
+    "Career-progression",
+    "Referral-to-alternative-opportunities",
+    "Irregularities",
+    "ILR-reconciliation",
+    "Worklists",
+    "Data-quality",
+    "Provenance",
 ]
 
 
-def _run(audit: ProviderAudit, out_dir: Path, kernel: WarmKernel, *, include_pii: bool = False) -> PackOutcome:
-    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir), period="2023-03",
-                        include_pii=include_pii, audit_path=str(out_dir / ".audit.pkl"))
+def _run(
+    audit: ProviderAudit, out_dir: Path, kernel: WarmKernel, *, include_pii: bool = False
+) -> PackOutcome:
+    params = PackParams(
+        provider_dir=str(audit.provider.path),
+        out_dir=str(out_dir),
+        period="2023-03",
+        include_pii=include_pii,
+        audit_path=str(out_dir / ".audit.pkl"),
+    )
     save_audit(audit, params.audit_path)
     return run_pack_job(pack_job(params, "Audit pack P001 2023-03"), kernel)
 
@@ -78,11 +97,18 @@ def test_breach_risk_beside_the_dropout_kpi(packs: dict[str, str]) -> None:
     # builders.py: B1 runs, 1 of 2 withdrawn, projected 61.5 %, P(above 20 %) = 100 %
     assert "Breach risk of running bootcamps" in dropout and "How this is worked out" in dropout
     assert "P(final rate > 20.0 %)" in dropout
-    risk = pd.read_html(io.StringIO(page.sections["Learner-drop-out"]), match="projected final rate")[0]
-    assert risk[["bootcamp", "rate so far", "projected final rate", "P(final rate > 20.0 %)", "at risk"]
-                ].values.tolist() == [["B1", "50.0 %", "61.5 %", "100.0 %", "at risk"]]
+    risk = pd.read_html(
+        io.StringIO(page.sections["Learner-drop-out"]), match="projected final rate"
+    )[0]
+    assert risk[
+        ["bootcamp", "rate so far", "projected final rate", "P(final rate > 20.0 %)", "at risk"]
+    ].values.tolist() == [["B1", "50.0 %", "61.5 %", "100.0 %", "at risk"]]
     # the KPI's figures come first, then the risk, then the cases to follow up
-    assert dropout.index("numerator") < dropout.index("Breach risk") < dropout.index("Exceptions to follow up")
+    assert (
+        dropout.index("numerator")
+        < dropout.index("Breach risk")
+        < dropout.index("Exceptions to follow up")
+    )
     worklists = read_page(page.sections["Worklists"]).text
     assert "see Learner drop-out" in worklists and "61.5 %" not in worklists
 
@@ -118,8 +144,12 @@ def test_failing_notebook_keeps_executed_notebook_with_error(
     tmp_path: Path, audit: ProviderAudit, kernel: WarmKernel
 ) -> None:
     out_dir = tmp_path / "broken"
-    params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir), period="2023-03",
-                        audit_path=str(out_dir / ".audit.pkl"))
+    params = PackParams(
+        provider_dir=str(audit.provider.path),
+        out_dir=str(out_dir),
+        period="2023-03",
+        audit_path=str(out_dir / ".audit.pkl"),
+    )
     out_dir.mkdir()
     Path(params.audit_path).write_bytes(b"not a pickle")
     outcome = run_pack_job(pack_job(replace(params), "broken"), kernel)

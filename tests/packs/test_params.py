@@ -29,7 +29,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_unquoted_yaml_date_is_parsed_explicitly_and_ids_stay_text(tmp_path: Path) -> None:
-    path = _write(tmp_path, "provider_dir: data/2023-03/0012\nout_dir: out/x\nperiod: 2023-03\nas_of: 2023-03-15\n")
+    path = _write(
+        tmp_path,
+        "provider_dir: data/2023-03/0012\nout_dir: out/x\nperiod: 2023-03\nas_of: 2023-03-15\n",
+    )
     params = load_params(path)
     assert params.as_of == date(2023, 3, 15)
     assert params.period == "2023-03"
@@ -77,8 +80,14 @@ def test_defaults_period_end_and_folder_period(tmp_path: Path) -> None:
 
 
 def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
-    params = PackParams(provider_dir="d/2023-03/P001", out_dir="o/2023-03/P001", period="2023-03",
-                        as_of=date(2023, 3, 31), include_pii=True, rules={"dropout_limit": 0.25})
+    params = PackParams(
+        provider_dir="d/2023-03/P001",
+        out_dir="o/2023-03/P001",
+        period="2023-03",
+        as_of=date(2023, 3, 31),
+        include_pii=True,
+        rules={"dropout_limit": 0.25},
+    )
     assert load_params(write_params(params, tmp_path / "p.yaml")) == params
 
 
@@ -104,9 +113,15 @@ def test_committed_params_files_fit_the_schema() -> None:
 def test_batch_common_params(tmp_path: Path) -> None:
     from kpitools.packs import batch_base
 
-    common = _write(tmp_path, "rules: {dropout_limit: 0.25}\ninclude_pii: true\nas_of: 2023-03-15\n")
+    common = _write(
+        tmp_path, "rules: {dropout_limit: 0.25}\ninclude_pii: true\nas_of: 2023-03-15\n"
+    )
     base = batch_base(common)
-    assert (base.rules, base.include_pii, base.as_of) == ({"dropout_limit": 0.25}, True, date(2023, 3, 15))
+    assert (base.rules, base.include_pii, base.as_of) == (
+        {"dropout_limit": 0.25},
+        True,
+        date(2023, 3, 15),
+    )
     assert batch_base(common, include_pii=False).include_pii is False
     per_provider = _write(tmp_path, "provider_dir: data/2023-03/P001\n")
     with pytest.raises(ParameterError, match="set per provider"):
@@ -126,7 +141,9 @@ def test_blank_previous_and_out_dir_are_derived_from_provider_dir(tmp_path: Path
     lonely.mkdir()
     assert params_from_mapping({"provider_dir": str(lonely)}).previous_dir == ""
     # a given value is kept as given
-    given = params_from_mapping({"provider_dir": str(provider), "out_dir": "o", "previous_dir": "p"})
+    given = params_from_mapping(
+        {"provider_dir": str(provider), "out_dir": "o", "previous_dir": "p"}
+    )
     assert (given.out_dir, given.previous_dir) == ("o", "p")
 
 
@@ -138,9 +155,15 @@ def test_blank_previous_and_out_dir_are_derived_from_provider_dir(tmp_path: Path
         ("rules: &r {dropout_limit: 0.2}\nas_of: *r\n", "line 3: anchors and aliases"),
         ("rules: {dropout_limit: .nan}\n", "line 3: .nan is not a finite number"),
         ("rules: {dropout_limit: -.inf}\n", "line 3: -.inf is not a finite number"),
-        ("rules: {outcome_window_months: " + "9" * 5000 + "}\n", "line 3: integer longer than 18 digits"),
+        (
+            "rules: {outcome_window_months: " + "9" * 5000 + "}\n",
+            "line 3: integer longer than 18 digits",
+        ),
         ("rules: " + "[" * 40 + "]" * 40 + "\n", "line 3: nested deeper than 10 levels"),
-        ("as_of: !!python/object/apply:os.system ['true']\n", "python/object/apply:os.system' is not allowed"),
+        (
+            "as_of: !!python/object/apply:os.system ['true']\n",
+            "python/object/apply:os.system' is not allowed",
+        ),
         ("rules: {dropout_limit: 25}\n", "rules: rule dropout_limit must be a fraction in (0, 1]"),
         ("rules: [1,\n", "not valid YAML: line 4"),
     ],
@@ -163,7 +186,9 @@ def test_params_yaml_refusals_are_one_line_exit_2(tmp_path: Path, text: str, mes
 def test_a_params_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "P001.yaml"
     # 16 + 11 + 24 bytes before the é: it is byte 51 (from 0)
-    path.write_bytes("provider_dir: a\nout_dir: b\nperiod: '2023-03'  # caf\u00e9\n".encode("cp1252"))
+    path.write_bytes(
+        "provider_dir: a\nout_dir: b\nperiod: '2023-03'  # caf\u00e9\n".encode("cp1252")
+    )
     with pytest.raises(ParameterError, match=r"not UTF-8 text \(byte 51\); save the file as UTF-8"):
         load_params(path)
 

@@ -26,7 +26,9 @@ from kpitools.worklists.build import provider_worklists
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        find_chromium() is None, reason="chromium not installed (apt-get install chromium)"
+    ),
 ]
 pdfium = pytest.importorskip("pypdfium2")
 
@@ -68,8 +70,12 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         audit = hand_audit(write_provider(base / "data" / "2023-03" / "P001"))
         audit.worklists.update(provider_worklists(audit.provider, as_of=AS_OF, rules=Rules()))
         out_dir = base / "out"
-        params = PackParams(provider_dir=str(audit.provider.path), out_dir=str(out_dir), period="2023-03",
-                            audit_path=str(out_dir / ".audit.pkl"))
+        params = PackParams(
+            provider_dir=str(audit.provider.path),
+            out_dir=str(out_dir),
+            period="2023-03",
+            audit_path=str(out_dir / ".audit.pkl"),
+        )
         save_audit(audit, params.audit_path)
         outcome = run_pack_job(pack_job(params, "Audit pack P001 2023-03", pdf=True))
     finally:

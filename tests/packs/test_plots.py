@@ -39,13 +39,17 @@ def test_dollar_text_is_not_mathtext() -> None:
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert r"Ba\$\$in" in labels
     assert _render(fig).startswith(b"\x89PNG")  # would raise on unbalanced mathtext
-    fig = plots.due_vs_paid(pd.DataFrame({"employer": ["Ba$$in"], "due": [250.0], "paid": [100.0]}), tolerance=1.0)
+    fig = plots.due_vs_paid(
+        pd.DataFrame({"employer": ["Ba$$in"], "due": [250.0], "paid": [100.0]}), tolerance=1.0
+    )
     assert _render(fig).startswith(b"\x89PNG")
 
 
 def test_nothing_to_draw_gives_none(audit: ProviderAudit) -> None:
     assert plots.funnel([("a", 0)], "t") is None
-    assert plots.due_vs_paid(pd.DataFrame(columns=["employer", "due", "paid"]), tolerance=1.0) is None
+    assert (
+        plots.due_vs_paid(pd.DataFrame(columns=["employer", "due", "paid"]), tolerance=1.0) is None
+    )
     assert plots.kpi_funnel(audit, "guaranteed_interview", ("a", "b", "c")) is None
 
 
@@ -73,7 +77,9 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     assert "Learner drop-out" in titles and titles[-1] == "Drop-out per bootcamp"
     dropout = shown[titles.index("Learner drop-out")]
     assert dropout.get_ylim() == (0, 105)  # never a truncated axis
-    assert all(ax.get_ylim() == (0, 105) and ax.get_xlim() == (-0.5, 1.5) for ax in shown)  # shared axes
+    assert all(
+        ax.get_ylim() == (0, 105) and ax.get_xlim() == (-0.5, 1.5) for ax in shown
+    )  # shared axes
     # the months under each column's lowest panel, the percentages beside each row's
     # first panel (and its "%"): on a grid of 3 columns
     labels = [[t.get_text() for t in ax.get_xticklabels()] for ax in shown]
@@ -88,9 +94,11 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
     (points,) = dropout.collections
     colours = {tuple(round(c, 3) for c in face[:3]) for face in points.get_facecolors()}
     off_track = STATUS_COLOURS["off_track"]
-    assert colours == {tuple(round(int(off_track[i:i + 2], 16) / 255, 3) for i in (1, 3, 5))}
+    assert colours == {tuple(round(int(off_track[i : i + 2], 16) / 255, 3) for i in (1, 3, 5))}
     per_bootcamp = shown[-1]
-    assert sorted(line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--") == ["B1", "B2"]
+    assert sorted(
+        line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--"
+    ) == ["B1", "B2"]
     assert blocks.png(fig).startswith(b"\x89PNG")
     single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
     assert plots.dropout_trend(single) is None  # one month is no trend
@@ -103,8 +111,11 @@ def test_reused_trends_figure_draws_the_same_png_as_a_new_one(tmp_path: Path) ->
     # another provider's figures on the same panels and months: other values, statuses,
     # targets and bootcamps (the per-bootcamp lines take the colour cycle from its start)
     figures = trends.figures.assign(
-        value=trends.figures["value"] / 2, status="at_risk", target=trends.figures["target"] / 2,
-        bootcamp_id=trends.figures["bootcamp_id"].replace({"B1": "Z9"}))
+        value=trends.figures["value"] / 2,
+        status="at_risk",
+        target=trends.figures["target"] / 2,
+        bootcamp_id=trends.figures["bootcamp_id"].replace({"B1": "Z9"}),
+    )
     other = replace(trends, figures=figures)
     fresh = blocks.png(plots.kpi_trends(other))
     first = plots.kpi_trends(trends, reuse=True)

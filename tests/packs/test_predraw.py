@@ -28,8 +28,14 @@ from kpitools.packs.runner import PackJob, predraw_charts, run_pack_job
 
 def _job(tmp_path: Path, audit_path: str) -> PackJob:
     parameters = {"audit_path": audit_path} if audit_path else {"summary_path": "x"}
-    return PackJob("P001", "unused.ipynb", parameters, str(tmp_path / "run.ipynb"),
-                   str(tmp_path / "run.html"), "P001")
+    return PackJob(
+        "P001",
+        "unused.ipynb",
+        parameters,
+        str(tmp_path / "run.ipynb"),
+        str(tmp_path / "run.html"),
+        "P001",
+    )
 
 
 def test_chart_without_predrawn_blocks_draws_the_same_bytes(ctx: PackContext) -> None:
@@ -49,7 +55,9 @@ def test_chart_embeds_the_predrawn_block(ctx: PackContext) -> None:
     # the executed notebook's text/plain beside each block's HTML: short, whatever the block
     assert repr(chart(predrawn, "kpi_trends")) == "<HTML block>"
     assert chart(predrawn, "dropout_trend") is None  # nothing to draw, and not drawn again
-    assert chart(predrawn, "dropout_by_bootcamp") == chart(ctx, "dropout_by_bootcamp")  # absent: drawn
+    assert chart(predrawn, "dropout_by_bootcamp") == chart(
+        ctx, "dropout_by_bootcamp"
+    )  # absent: drawn
     with pytest.raises(KeyError):
         chart(ctx, "no_such_chart")
 
@@ -94,13 +102,27 @@ def test_predraw_writes_removes_or_leaves_the_notebook_to_draw(
 @pytest.mark.slow
 def test_launched_kernel_runs_the_preload_before_the_notebook(tmp_path: Path) -> None:
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("import gc, sys\nprint('kpitools_probe' in sys.modules, 'leak' in dir(), gc.get_freeze_count() > 0)")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import gc, sys\nprint('kpitools_probe' in sys.modules, 'leak' in dir(), gc.get_freeze_count() > 0)"
+        ),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp_path / "probe.ipynb"
     nbformat.write(notebook, str(path))
-    job = PackJob("P001", str(path), {"x": 2}, str(tmp_path / "out" / "run.ipynb"),
-                  str(tmp_path / "out" / "run.html"), "P001")
+    job = PackJob(
+        "P001",
+        str(path),
+        {"x": 2},
+        str(tmp_path / "out" / "run.ipynb"),
+        str(tmp_path / "out" / "run.html"),
+        "P001",
+    )
     with WarmKernel() as kernel:
         preload = "import sys\nleak = 1\nsys.modules['kpitools_probe'] = sys"
         assert kernel.launch(preload=preload) is True and not kernel.ready
@@ -122,14 +144,28 @@ def test_pool_worker_leaves_the_charts_to_its_kernel(audit: ProviderAudit, tmp_p
     save_audit(audit, audit_path)
     save_charts({"kpi_trends": "<p>stale</p>"}, audit_path)
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("audit_path = ''", metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("import sys\nprint('matplotlib.figure' in sys.modules)")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell("audit_path = ''", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import sys\nprint('matplotlib.figure' in sys.modules)"),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, str(tmp_path / "probe.ipynb"))
-    job = PackJob("P001", str(tmp_path / "probe.ipynb"), {"audit_path": str(audit_path)},
-                  str(tmp_path / "out" / "run.ipynb"), str(tmp_path / "out" / "run.html"), "P001")
+    job = PackJob(
+        "P001",
+        str(tmp_path / "probe.ipynb"),
+        {"audit_path": str(audit_path)},
+        str(tmp_path / "out" / "run.ipynb"),
+        str(tmp_path / "out" / "run.html"),
+        "P001",
+    )
     with WarmKernel() as kernel:
         outcome = run_pack_job(job, kernel, predraw=False)
     assert outcome.ok, outcome.error
     assert not charts_path(audit_path).exists()
-    assert nbformat.read(outcome.executed_path, as_version=4).cells[-1].outputs[0]["text"] == "True\n"
+    assert (
+        nbformat.read(outcome.executed_path, as_version=4).cells[-1].outputs[0]["text"] == "True\n"
+    )

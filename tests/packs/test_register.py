@@ -15,28 +15,49 @@ from kpitools.errors import PackError
 from kpitools.packs.workbook import write_register
 from kpitools.worklists.followup import FOLLOW_UP_STATUSES, read_register
 
-PAYLOADS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTab", "\rCR", "\nLF", '=HYPERLINK("http://x","y")']
+PAYLOADS = [
+    "=1+1",
+    "+SUM(A1)",
+    "-2+3",
+    "@cmd",
+    "\tTab",
+    "\rCR",
+    "\nLF",
+    '=HYPERLINK("http://x","y")',
+]
 
 
 def _sheets() -> dict[str, pd.DataFrame]:
-    exceptions = pd.DataFrame({
-        "exception_id": [f"EX-{i}" for i in range(len(PAYLOADS))],
-        "message": PAYLOADS,
-        "first_seen": [date(2023, 2, 28)] * len(PAYLOADS),
-        "age_days": [31] * len(PAYLOADS),
-        "status": ["open"] * len(PAYLOADS),
-    })
-    return {"Summary": pd.DataFrame({"item": ["open exceptions"], "value": [len(PAYLOADS)]}),
-            "Exceptions": exceptions, "Resolved": pd.DataFrame(columns=["exception_id", "status"])}
+    exceptions = pd.DataFrame(
+        {
+            "exception_id": [f"EX-{i}" for i in range(len(PAYLOADS))],
+            "message": PAYLOADS,
+            "first_seen": [date(2023, 2, 28)] * len(PAYLOADS),
+            "age_days": [31] * len(PAYLOADS),
+            "status": ["open"] * len(PAYLOADS),
+        }
+    )
+    return {
+        "Summary": pd.DataFrame({"item": ["open exceptions"], "value": [len(PAYLOADS)]}),
+        "Exceptions": exceptions,
+        "Resolved": pd.DataFrame(columns=["exception_id", "status"]),
+    }
 
 
 def test_sheets_header_filter_widths_and_status_list(tmp_path: Path) -> None:
-    path = write_register(_sheets(), tmp_path / "exceptions.xlsx",
-                          status_sheets={"Exceptions": FOLLOW_UP_STATUSES})
+    path = write_register(
+        _sheets(), tmp_path / "exceptions.xlsx", status_sheets={"Exceptions": FOLLOW_UP_STATUSES}
+    )
     book = load_workbook(path)
     assert book.sheetnames == ["Summary", "Exceptions", "Resolved"]
     sheet = book["Exceptions"]
-    assert [c.value for c in sheet[1]] == ["exception_id", "message", "first_seen", "age_days", "status"]
+    assert [c.value for c in sheet[1]] == [
+        "exception_id",
+        "message",
+        "first_seen",
+        "age_days",
+        "status",
+    ]
     assert sheet.freeze_panes == "A2" and book["Resolved"].freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:E{1 + len(PAYLOADS)}"
     assert book["Resolved"].max_row == 1  # header only
@@ -74,7 +95,14 @@ def test_read_register_takes_columns_by_name(tmp_path: Path) -> None:
     sheet["F3"] = "queried"  # and queries the second exception
     book.save(path)
     frame = read_register(path)
-    assert list(frame.columns) == ["my notes", "exception_id", "message", "first_seen", "age_days", "status"]
+    assert list(frame.columns) == [
+        "my notes",
+        "exception_id",
+        "message",
+        "first_seen",
+        "age_days",
+        "status",
+    ]
     assert list(frame["status"]) == ["open", "queried", *["open"] * (len(PAYLOADS) - 2)]
     assert frame["message"].tolist() == PAYLOADS
 

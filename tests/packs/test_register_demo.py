@@ -27,15 +27,27 @@ from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 pytestmark = pytest.mark.slow
 
 RESPONSE = "=provider sent the start letter"  # formula-looking text must stay text
-SHEETS = ["Summary", "Exceptions", "Resolved", "Evidence request", "Rejected rows",
-          "CP no outcome (info)", "sample_employers", "sample_completers", "sample_outcomes",
-          "ageing_awaiting_outcome", "ageing_unreached_employers", "ageing_unreported_withdrawals",
-          "breach_risk"]
+SHEETS = [
+    "Summary",
+    "Exceptions",
+    "Resolved",
+    "Evidence request",
+    "Rejected rows",
+    "CP no outcome (info)",
+    "sample_employers",
+    "sample_completers",
+    "sample_outcomes",
+    "ageing_awaiting_outcome",
+    "ageing_unreached_employers",
+    "ageing_unreported_withdrawals",
+    "breach_risk",
+]
 
 
 @pytest.fixture(scope="module")
-def months(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[Path, dict[str, object], object]:
+def months(
+    demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, object], object]:
     mp = pytest.MonkeyPatch()
     mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     root = tmp_path_factory.mktemp("demo")
@@ -51,8 +63,12 @@ def months(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFacto
     edited = {}
     for row in range(2, sheet.max_row + 1):
         exception_id = sheet.cell(row=row, column=header.index("exception_id") + 1).value
-        values = {"status": "queried", "owner": f"Auditor {row}", "response": RESPONSE,
-                  "response_date": datetime(2023, 3, 10)}
+        values = {
+            "status": "queried",
+            "owner": f"Auditor {row}",
+            "response": RESPONSE,
+            "response_date": datetime(2023, 3, 10),
+        }
         for name, value in values.items():
             cell = sheet.cell(row=row, column=header.index(name) + 1, value=value)
             if isinstance(value, str):  # typed as text ('=... in Excel), not a formula
@@ -68,22 +84,33 @@ def months(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFacto
 def test_edits_carry_to_the_same_id_and_gone_exceptions_are_resolved(months) -> None:
     out, edited, _ = months
     book = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
-    rows = [dict(zip(REGISTER_COLUMNS, r, strict=True))
-            for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)]
+    rows = [
+        dict(zip(REGISTER_COLUMNS, r, strict=True))
+        for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
+    ]
     recurring = [r for r in rows if r["exception_id"] in edited]
     assert recurring and len(edited) > len(recurring)  # some recur, some are gone
     for row in recurring:
         assert row["change"] == "recurring"
         assert (row["status"], row["owner"], row["response"]) == (
-            "queried", edited[row["exception_id"]]["owner"], RESPONSE)
+            "queried",
+            edited[row["exception_id"]]["owner"],
+            RESPONSE,
+        )
         assert row["response_date"] == datetime(2023, 3, 10)
         assert row["first_seen"] == datetime(2023, 2, 28)  # kept from 2023-02
         assert row["age_days"] == 31
     for row in rows:
         if row["exception_id"] not in edited:
-            assert (row["change"], row["status"], row["first_seen"]) == ("new", "open", datetime(2023, 3, 31))
-    resolved = [dict(zip(RESOLVED_COLUMNS, r, strict=True))
-                for r in book["Resolved"].iter_rows(min_row=2, values_only=True)]
+            assert (row["change"], row["status"], row["first_seen"]) == (
+                "new",
+                "open",
+                datetime(2023, 3, 31),
+            )
+    resolved = [
+        dict(zip(RESOLVED_COLUMNS, r, strict=True))
+        for r in book["Resolved"].iter_rows(min_row=2, values_only=True)
+    ]
     assert {r["exception_id"] for r in resolved} == set(edited) - {r["exception_id"] for r in rows}
     assert all(r["status"] == "queried" and r["last_seen"] == "2023-02" for r in resolved)
     summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
@@ -107,8 +134,12 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
     assert (validation.type, validation.formula1) == ("list", '"open,queried,resolved,accepted"')
     status_column = "ABCDEFGHIJKLMNOP"[REGISTER_COLUMNS.index("status")]
     assert str(validation.sqref).startswith(f"{status_column}2:{status_column}")
-    responses = [r for r in exceptions.iter_rows(min_row=2) if r[REGISTER_COLUMNS.index("response")].value]
-    assert responses and all(r[REGISTER_COLUMNS.index("response")].data_type == "s" for r in responses)
+    responses = [
+        r for r in exceptions.iter_rows(min_row=2) if r[REGISTER_COLUMNS.index("response")].value
+    ]
+    assert responses and all(
+        r[REGISTER_COLUMNS.index("response")].data_type == "s" for r in responses
+    )
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         assert len(sheets) == len(SHEETS)
@@ -116,8 +147,9 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
             xml = archive.read(name).decode()
             assert "<f>" not in xml and "<f " not in xml
     request = (out / "2023-03" / "P001" / "evidence_request.csv").read_text(encoding="utf-8")
-    assert request.splitlines()[0] == ("request,what_is_needed,learner_ref,employer_id,"
-                                       "bootcamp_id,source,rule,exception_id")
+    assert request.splitlines()[0] == (
+        "request,what_is_needed,learner_ref,employer_id,bootcamp_id,source,rule,exception_id"
+    )
 
 
 def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
@@ -126,8 +158,14 @@ def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
     # the colour of not met; the breach column names it by the KPI's short title; P005 is
     # listed first; one cell counts its exceptions by severity.
     out, _, prepared = months
-    summary = portfolio_summary(prepared.contexts, {}, {}, period="2023-03", as_of=date(2023, 3, 31).isoformat(),
-                                period_out=prepared.period_out)
+    summary = portfolio_summary(
+        prepared.contexts,
+        {},
+        {},
+        period="2023-03",
+        as_of=date(2023, 3, 31).isoformat(),
+        period_out=prepared.period_out,
+    )
     html = str(status_matrix(summary))
     rows = html.split("<tr>")
     assert "P005<" in rows[2]  # the header row, then the most urgent provider
@@ -138,7 +176,9 @@ def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
     assert 'background:#f29b94" title="not_met">on track · <span class="n">11.6 %</span>' in p005
     assert "BC02 Drop-out not met 30.6 %" in text.splitlines()
     assert "Elmstead Workforce Institute (demo)" in text
-    assert '<a href="P005/exceptions.xlsx">' in p005 and '<a href="P005/audit_pack.html">' not in p005  # not built here
+    assert (
+        '<a href="P005/exceptions.xlsx">' in p005 and '<a href="P005/audit_pack.html">' not in p005
+    )  # not built here
     findings = prepared.contexts["P005"].audit.exceptions_frame()
     severities = findings["severity"].value_counts()
     assert severities.sum() == len(findings) > 0

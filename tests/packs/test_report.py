@@ -38,8 +38,13 @@ def test_headline_escapes_provider_name(ctx: PackContext) -> None:
 def test_status_matrix_values_and_colours(ctx: PackContext) -> None:
     text = str(report.status_matrix(ctx))
     # drop-out B1 1/2 = 50 %, off track (red); B2 0/1 = 0 % on track; ALL 1/3 = 33.3 %
-    assert f'background:{blocks.STATUS_COLOURS["off_track"]}" title="off_track">off track · 50.0 %' in text
-    assert f'background:{blocks.STATUS_COLOURS["on_track"]}" title="on_track">on track · 0.0 %' in text
+    assert (
+        f'background:{blocks.STATUS_COLOURS["off_track"]}" title="off_track">off track · 50.0 %'
+        in text
+    )
+    assert (
+        f'background:{blocks.STATUS_COLOURS["on_track"]}" title="on_track">on track · 0.0 %' in text
+    )
     assert "off track · 33.3 %" in text
     assert [t for t, _ in tags_of(text)].count("tr") == 1 + 4  # header + 4 KPI rows
 
@@ -82,8 +87,9 @@ def test_include_pii_shows_refs_and_names(ctx_pii: PackContext) -> None:
     entities = set(ctx_pii.findings()["entity"])
     # L2 is the learner whose given name is the script payload; E1's contact is known
     pseudonym = ctx_pii.pseudonymiser.learner("L2")
-    assert (f"learner:L2 ({pseudonym}), {XSS_NAME} Fothergill, ULN {LEARNERS[1][1]} "
-            "at learners.csv:3") in entities
+    assert (
+        f"learner:L2 ({pseudonym}), {XSS_NAME} Fothergill, ULN {LEARNERS[1][1]} at learners.csv:3"
+    ) in entities
     assert [e for e in entities if e.startswith("employer:E1") and EMAIL in e]
     # the same form in the working register
     working = set(ctx_pii.findings(audience="working")["entity"])
@@ -104,18 +110,31 @@ def test_show_frame_drops_pii_columns_without_changing_input(ctx: PackContext) -
     assert not {"uln", "given_name", "family_name"} & set(shown.columns)
     assert shown["learner_ref"].tolist() == [
         f"{ctx.pseudonymiser.learner(r)} at {source}"
-        for r, source in zip(before["learner_ref"], before["source"], strict=True)]
+        for r, source in zip(before["learner_ref"], before["source"], strict=True)
+    ]
     pd.testing.assert_frame_equal(learners, before)
     rendered = str(blocks.table(shown))
     assert not [s for s in pii_strings() if s in rendered]
 
 
 def test_every_section_helper_escapes_and_hides_pii(ctx: PackContext) -> None:
-    parts = [report.headline(ctx), report.status_matrix(ctx), report.exception_counts(ctx),
-             report.irregularities(ctx), report.ilr_reconciliation(ctx), report.worklists(ctx),
-             report.data_quality(ctx), report.rejected_rows(ctx), report.provenance(ctx)]
+    parts = [
+        report.headline(ctx),
+        report.status_matrix(ctx),
+        report.exception_counts(ctx),
+        report.irregularities(ctx),
+        report.ilr_reconciliation(ctx),
+        report.worklists(ctx),
+        report.data_quality(ctx),
+        report.rejected_rows(ctx),
+        report.provenance(ctx),
+    ]
     for kpi in ("employer_cofunding", "learner_dropout", "new_skills"):
-        parts += [report.kpi_figures(ctx, kpi), report.exceptions(ctx, kpi), report.method(ctx, kpi)]
+        parts += [
+            report.kpi_figures(ctx, kpi),
+            report.exceptions(ctx, kpi),
+            report.method(ctx, kpi),
+        ]
     text = "".join(str(p) for p in parts)
     assert not [t for t, _ in tags_of(text) if t in ("script", "img", "iframe")]
     assert not [s for s in pii_strings() if s in text]
@@ -130,7 +149,9 @@ def test_ilr_section_lists_only_ilr_findings(ctx: PackContext) -> None:
 
 
 def test_data_quality_balances(ctx: PackContext) -> None:
-    frame = pd.read_html(__import__("io").StringIO(str(report.data_quality(ctx))))[0].set_index("table")
+    frame = pd.read_html(__import__("io").StringIO(str(report.data_quality(ctx))))[0].set_index(
+        "table"
+    )
     # learners.csv: 5 rows read, L5 rejected for its ULN
     assert frame.loc["learners", ["read", "accepted", "rejected"]].tolist() == [5, 4, 1]
     assert set(frame["balances"]) == {"yes"}
@@ -142,11 +163,20 @@ def test_method_statement_names_rules_in_force(ctx: PackContext) -> None:
 
 
 def test_kpi_order_follows_contract_and_stages() -> None:
-    keys = [("referral", ""), ("employer_engagement", "post"), ("employer_engagement", "design"),
-            ("learner_dropout", ""), ("employer_engagement", "delivery")]
+    keys = [
+        ("referral", ""),
+        ("employer_engagement", "post"),
+        ("employer_engagement", "design"),
+        ("learner_dropout", ""),
+        ("employer_engagement", "delivery"),
+    ]
     assert sorted(keys, key=blocks.kpi_order) == [
-        ("employer_engagement", "design"), ("employer_engagement", "delivery"),
-        ("employer_engagement", "post"), ("learner_dropout", ""), ("referral", "")]
+        ("employer_engagement", "design"),
+        ("employer_engagement", "delivery"),
+        ("employer_engagement", "post"),
+        ("learner_dropout", ""),
+        ("referral", ""),
+    ]
 
 
 def test_exceptions_high_severity_first_then_file_order() -> None:

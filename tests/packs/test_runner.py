@@ -15,8 +15,15 @@ from kpitools.packs.runner import PackJob, execute, run_pack_job
 
 
 def _job(tmp_path: Path, retries: int = 2) -> PackJob:
-    return PackJob("P001", "nb.ipynb", {}, str(tmp_path / "x.ipynb"), str(tmp_path / "x.html"), "t",
-                   kernel_retries=retries)
+    return PackJob(
+        "P001",
+        "nb.ipynb",
+        {},
+        str(tmp_path / "x.ipynb"),
+        str(tmp_path / "x.html"),
+        "t",
+        kernel_retries=retries,
+    )
 
 
 class _Flaky:
@@ -38,8 +45,12 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner.time, "sleep", lambda seconds: None)
 
 
-@pytest.mark.parametrize("error", [RuntimeError("Kernel died before replying"), TimeoutError("kernel_info")])
-def test_kernel_start_failure_retried_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+@pytest.mark.parametrize(
+    "error", [RuntimeError("Kernel died before replying"), TimeoutError("kernel_info")]
+)
+def test_kernel_start_failure_retried_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     flaky = _Flaky(2, error)
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     assert execute(_job(tmp_path)) == 3
@@ -61,7 +72,9 @@ def test_failing_cell_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert outcome.html_path is None
 
 
-def test_unexpected_error_becomes_an_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_error_becomes_an_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(papermill, "execute_notebook", _Flaky(1, KeyError("no such kernel")))
     outcome = run_pack_job(_job(tmp_path))
     assert (outcome.ok, outcome.error) == (False, "KeyError: 'no such kernel'")
@@ -73,11 +86,22 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp_path / "slow.ipynb"
     nbformat.write(notebook, str(path))
-    job = PackJob("P009", str(path), {}, str(tmp_path / "out.ipynb"), str(tmp_path / "out.html"), "slow",
-                  cell_timeout=1)
+    job = PackJob(
+        "P009",
+        str(path),
+        {},
+        str(tmp_path / "out.ipynb"),
+        str(tmp_path / "out.html"),
+        "slow",
+        cell_timeout=1,
+    )
     outcome = run_pack_job(job)
     assert not outcome.ok and "Timeout" in outcome.error
     assert outcome.attempts == 1  # the timeout ended the one run: no retry
@@ -89,24 +113,42 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_kernel_over_ipc_quietly_and_leaves_no_sockets(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_kernel_over_ipc_quietly_and_leaves_no_sockets(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     import os
 
     import nbformat
 
     from kpitools.packs.kernel import IpcKernelManager, kernel_options
 
-    assert kernel_options().get("kernel_manager_class") is (None if os.name == "nt" else IpcKernelManager)
+    assert kernel_options().get("kernel_manager_class") is (
+        None if os.name == "nt" else IpcKernelManager
+    )
     assert kernel_options()["shutdown_kernel"] == "immediate"
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(
-        "import os\nfrom ipykernel.kernelapp import IPKernelApp\n"
-        "folder = os.path.dirname(IPKernelApp.instance().ip)\n(folder, sorted(os.listdir(folder)))"
-    )]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\nfrom ipykernel.kernelapp import IPKernelApp\n"
+            "folder = os.path.dirname(IPKernelApp.instance().ip)\n(folder, sorted(os.listdir(folder)))"
+        )
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, str(tmp_path / "ipc.ipynb"))
-    outcome = run_pack_job(PackJob("P001", str(tmp_path / "ipc.ipynb"), {}, str(tmp_path / "out.ipynb"),
-                                   str(tmp_path / "out.html"), "ipc"))
+    outcome = run_pack_job(
+        PackJob(
+            "P001",
+            str(tmp_path / "ipc.ipynb"),
+            {},
+            str(tmp_path / "out.ipynb"),
+            str(tmp_path / "out.html"),
+            "ipc",
+        )
+    )
     assert outcome.ok, outcome.error
     executed = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     folder, sockets = eval(executed.cells[0].outputs[0]["data"]["text/plain"])  # noqa: S307 - our own repr
@@ -117,7 +159,9 @@ def test_kernel_over_ipc_quietly_and_leaves_no_sockets(tmp_path: Path, capfd: py
     assert not os.path.exists(folder)  # the folder is removed with the kernel
 
 
-def test_notebooks_found_in_checkout_folder_env_or_given_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebooks_found_in_checkout_folder_env_or_given_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kpitools.packs.runner import NOTEBOOKS_DIR, NOTEBOOKS_ENV, notebook_path
 
     monkeypatch.delenv(NOTEBOOKS_ENV, raising=False)
@@ -142,16 +186,34 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
     period.mkdir()
     audited: list[str] = []
     with pytest.raises(PackError, match="provider_pack.ipynb not found"):
-        prepare_period(period, tmp_path / "out", base=PackParams(provider_dir="", out_dir=""), work_dir=tmp_path,
-                       audit=lambda *a, **k: audited.append("called") or {}, notebooks=tmp_path / "none")
+        prepare_period(
+            period,
+            tmp_path / "out",
+            base=PackParams(provider_dir="", out_dir=""),
+            work_dir=tmp_path,
+            audit=lambda *a, **k: audited.append("called") or {},
+            notebooks=tmp_path / "none",
+        )
     assert audited == []
-    result = CliRunner().invoke(main, ["packs", str(period), "--out", str(tmp_path / "out"),
-                                       "--notebooks", str(tmp_path / "none"), "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "packs",
+            str(period),
+            "--out",
+            str(tmp_path / "out"),
+            "--notebooks",
+            str(tmp_path / "none"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 2 and "provider_pack.ipynb not found" in result.output
 
 
 @pytest.mark.slow
-def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_executed_notebook_written_once_even_when_a_cell_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """papermill would write the notebook before and after every cell, and once more at
     the end; a pack's notebook is written once, with every output up to a failing cell."""
     import nbformat
@@ -160,16 +222,36 @@ def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, m
 
     writes: list[str] = []
     real = papermill.engines.write_ipynb
-    for module in (papermill.engines, papermill.execute):  # the engine's saves, papermill's final write
-        monkeypatch.setattr(module, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
+    for module in (
+        papermill.engines,
+        papermill.execute,
+    ):  # the engine's saves, papermill's final write
+        monkeypatch.setattr(
+            module, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path)
+        )
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("1 + 1"), nbformat.v4.new_code_cell("raise ValueError('bad')"),
-                      nbformat.v4.new_code_cell("3")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell("1 + 1"),
+        nbformat.v4.new_code_cell("raise ValueError('bad')"),
+        nbformat.v4.new_code_cell("3"),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, str(tmp_path / "three.ipynb"))
     executed = tmp_path / "out.ipynb"
-    outcome = run_pack_job(PackJob("P001", str(tmp_path / "three.ipynb"), {}, str(executed),
-                                   str(tmp_path / "out.html"), "three"))
+    outcome = run_pack_job(
+        PackJob(
+            "P001",
+            str(tmp_path / "three.ipynb"),
+            {},
+            str(executed),
+            str(tmp_path / "out.html"),
+            "three",
+        )
+    )
     assert (outcome.ok, outcome.error) == (False, "ValueError: bad")
     assert writes == [str(executed)]
     cells = [c for c in nbformat.read(str(executed), as_version=4).cells if c.cell_type == "code"]
@@ -179,5 +261,14 @@ def test_executed_notebook_written_once_even_when_a_cell_fails(tmp_path: Path, m
     notebook.cells = [nbformat.v4.new_code_cell("1 + 1")]  # and a notebook that runs to its end
     nbformat.write(notebook, str(tmp_path / "one.ipynb"))
     writes.clear()
-    outcome = run_pack_job(PackJob("P001", str(tmp_path / "one.ipynb"), {}, str(executed), str(tmp_path / "out.html"), "one"))
+    outcome = run_pack_job(
+        PackJob(
+            "P001",
+            str(tmp_path / "one.ipynb"),
+            {},
+            str(executed),
+            str(tmp_path / "out.html"),
+            "one",
+        )
+    )
     assert outcome.ok and writes == [str(executed)]

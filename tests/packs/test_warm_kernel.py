@@ -23,7 +23,11 @@ def _notebook(folder: Path, name: str, *cells: str) -> str:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]
     notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / f"{name}.ipynb"
     nbformat.write(notebook, str(path))
     return str(path)
@@ -31,14 +35,21 @@ def _notebook(folder: Path, name: str, *cells: str) -> str:
 
 def _job(folder: Path, name: str, notebook: str, **options: int) -> PackJob:
     out = folder / "out" / name
-    return PackJob(name, notebook, {"x": 2}, str(out / "run.ipynb"), str(out / "run.html"), name, **options)
+    return PackJob(
+        name, notebook, {"x": 2}, str(out / "run.ipynb"), str(out / "run.html"), name, **options
+    )
 
 
 def _outputs(outcome: object) -> list[tuple[object, list[object]]]:
     """Each cell's execution count and outputs (text or plain data), ids left out."""
     executed = nbformat.read(outcome.executed_path, as_version=4)
-    return [(cell.execution_count, [o.get("text") or o.get("data", {}).get("text/plain") for o in cell.outputs])
-            for cell in executed.cells]
+    return [
+        (
+            cell.execution_count,
+            [o.get("text") or o.get("data", {}).get("text/plain") for o in cell.outputs],
+        )
+        for cell in executed.cells
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +58,42 @@ def kernel() -> WarmKernel:
         yield warm
 
 
-def test_state_reset_between_notebooks_same_outputs_as_a_fresh_kernel(tmp_path: Path, kernel: WarmKernel) -> None:
+def test_state_reset_between_notebooks_same_outputs_as_a_fresh_kernel(
+    tmp_path: Path, kernel: WarmKernel
+) -> None:
     sets = _notebook(tmp_path, "sets", "leak = 40\nprint(x + leak)", "import os\nos.getcwd()")
-    reads = _notebook(tmp_path, "reads", "print('leak' in dir(), 'os' in dir())", "import os\nos.getcwd()")
+    reads = _notebook(
+        tmp_path, "reads", "print('leak' in dir(), 'os' in dir())", "import os\nos.getcwd()"
+    )
     first = run_pack_job(_job(tmp_path, "P001", sets), kernel)
     second = run_pack_job(_job(tmp_path, "P002", reads), kernel)
     assert first.ok and second.ok, (first.error, second.error)
     starts = kernel.starts
     # execution counts from 1 (parameters, injected parameters, then the cells), the
     # working folder is the pack's, and nothing of P001's namespace reached P002
-    assert _outputs(first) == [(1, []), (2, []), (3, ["42\n"]), (4, [repr(str(tmp_path / "out" / "P001"))])]
-    assert _outputs(second) == [(1, []), (2, []), (3, ["False False\n"]), (4, [repr(str(tmp_path / "out" / "P002"))])]
+    assert _outputs(first) == [
+        (1, []),
+        (2, []),
+        (3, ["42\n"]),
+        (4, [repr(str(tmp_path / "out" / "P001"))]),
+    ]
+    assert _outputs(second) == [
+        (1, []),
+        (2, []),
+        (3, ["False False\n"]),
+        (4, [repr(str(tmp_path / "out" / "P002"))]),
+    ]
     cold = run_pack_job(_job(tmp_path / "cold", "P002", reads))
     assert cold.ok and _outputs(cold)[:3] == _outputs(second)[:3]
-    assert Path(cold.html_path).read_text().replace("/cold", "") == Path(second.html_path).read_text()
+    assert (
+        Path(cold.html_path).read_text().replace("/cold", "") == Path(second.html_path).read_text()
+    )
     assert kernel.starts == starts  # the cold run did not touch the warm kernel
 
 
-def test_failing_cell_fails_only_its_notebook_and_keeps_the_kernel(tmp_path: Path, kernel: WarmKernel) -> None:
+def test_failing_cell_fails_only_its_notebook_and_keeps_the_kernel(
+    tmp_path: Path, kernel: WarmKernel
+) -> None:
     bad = _notebook(tmp_path, "bad", "raise ValueError('boom')")
     good = _notebook(tmp_path, "good", "print(x)")
     kernel.prepare(str(tmp_path))
@@ -77,10 +106,13 @@ def test_failing_cell_fails_only_its_notebook_and_keeps_the_kernel(tmp_path: Pat
     assert kernel.starts == starts  # a failing cell does not cost a new kernel
 
 
-@pytest.mark.parametrize(("cell", "options", "reason"), [
-    ("import time\ntime.sleep(60)", {"cell_timeout": 1}, "CellTimeoutError"),
-    ("import os\nos._exit(1)", {"kernel_retries": 0}, "DeadKernelError"),
-])
+@pytest.mark.parametrize(
+    ("cell", "options", "reason"),
+    [
+        ("import time\ntime.sleep(60)", {"cell_timeout": 1}, "CellTimeoutError"),
+        ("import os\nos._exit(1)", {"kernel_retries": 0}, "DeadKernelError"),
+    ],
+)
 def test_hung_or_dead_kernel_is_replaced_for_the_next_notebook(
     tmp_path: Path, kernel: WarmKernel, cell: str, options: dict[str, int], reason: str
 ) -> None:
@@ -97,7 +129,10 @@ def test_hung_or_dead_kernel_is_replaced_for_the_next_notebook(
     after = run_pack_job(_job(tmp_path, "P002", good), kernel)
     assert after.ok, after.error
     assert kernel.starts == starts + 1
-    assert _outputs(after)[2] == (3, [str(kernel.km.provisioner.pid)]) and kernel.km.provisioner.pid != pid
+    assert (
+        _outputs(after)[2] == (3, [str(kernel.km.provisioner.pid)])
+        and kernel.km.provisioner.pid != pid
+    )
 
 
 def test_shutdown_stops_the_kernel(tmp_path: Path) -> None:
@@ -112,7 +147,9 @@ def test_shutdown_stops_the_kernel(tmp_path: Path) -> None:
 def test_a_kernel_that_dies_or_never_answers_before_it_is_ready_is_reported(tmp_path: Path) -> None:
     from jupyter_core.utils import run_sync
 
-    with WarmKernel(start_timeout=20) as warm:  # dies running its preload: found dead, not waited for
+    with WarmKernel(
+        start_timeout=20
+    ) as warm:  # dies running its preload: found dead, not waited for
         warm.launch(preload="import os\nos._exit(1)")
         with pytest.raises(RuntimeError, match="died before replying"):
             warm.context.run(run_sync(warm._wait_ready))

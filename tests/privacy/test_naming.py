@@ -16,14 +16,24 @@ from kpitools.privacy.pseudonym import Pseudonymiser
 
 NAMES = Pseudonymiser(b"identity-test-key-0123456789", "P001")
 TABLES = {
-    "learners": pd.DataFrame({
-        "learner_ref": ["L1", "L1", "high"], "bootcamp_id": ["B1", "B2", "B1"],
-        "uln": ["1234567890", "1234567890", None], "given_name": ["Zoë", "Zoë", "Ann"],
-        "family_name": ["Smith", "Smith", None],
-        "source": ["learners.csv:2", "learners.csv:3", "learners.csv:4"],
-    }),
-    "employers": pd.DataFrame({"employer_id": ["E1"], "contact_name": ["Bo Li"],
-                               "contact_email": ["bo@example.org"], "contact_phone": [None]}),
+    "learners": pd.DataFrame(
+        {
+            "learner_ref": ["L1", "L1", "high"],
+            "bootcamp_id": ["B1", "B2", "B1"],
+            "uln": ["1234567890", "1234567890", None],
+            "given_name": ["Zoë", "Zoë", "Ann"],
+            "family_name": ["Smith", "Smith", None],
+            "source": ["learners.csv:2", "learners.csv:3", "learners.csv:4"],
+        }
+    ),
+    "employers": pd.DataFrame(
+        {
+            "employer_id": ["E1"],
+            "contact_name": ["Bo Li"],
+            "contact_email": ["bo@example.org"],
+            "contact_phone": [None],
+        }
+    ),
 }
 
 
@@ -55,36 +65,64 @@ def test_frame_names_ref_and_entity_cells_and_drops_personal_columns() -> None:
     assert not {"uln", "given_name", "family_name"} & set(shown.columns)
     assert shown["learner_ref"].tolist() == [naming.learner(r) for r in ("L1", "L1", "high")]
     assert TABLES["learners"]["learner_ref"].tolist() == ["L1", "L1", "high"]  # input unchanged
-    findings = pd.DataFrame({"entity": ["learner:high", "employer:E1", "bootcamp:B1"],
-                             "severity": ["high", "high", "high"],
-                             "bootcamp_id": ["B1", "B1", "B1"], "message": ["high M1", "x", "y"]})
+    findings = pd.DataFrame(
+        {
+            "entity": ["learner:high", "employer:E1", "bootcamp:B1"],
+            "severity": ["high", "high", "high"],
+            "bootcamp_id": ["B1", "B1", "B1"],
+            "message": ["high M1", "x", "y"],
+        }
+    )
     shown = learner_naming(TABLES, NAMES, audience=CIRCULATED).frame(findings)
     # a learner named "high" changes its own entity cell and nothing else
-    assert shown["entity"].tolist() == [f"learner:{NAMES.learner('high')} at learners.csv:4",
-                                        "employer:E1", "bootcamp:B1"]
-    assert shown[["severity", "bootcamp_id", "message"]].equals(findings[["severity", "bootcamp_id", "message"]])
+    assert shown["entity"].tolist() == [
+        f"learner:{NAMES.learner('high')} at learners.csv:4",
+        "employer:E1",
+        "bootcamp:B1",
+    ]
+    assert shown[["severity", "bootcamp_id", "message"]].equals(
+        findings[["severity", "bootcamp_id", "message"]]
+    )
 
 
 def _rejected(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["table", "source", "column", "value", "rule"]).assign(reason="r")
+    return pd.DataFrame(rows, columns=["table", "source", "column", "value", "rule"]).assign(
+        reason="r"
+    )
 
 
 def test_rejected_values_withheld_by_column_and_misaligned_row() -> None:
-    rejected = _rejected([
-        ("learners", "learners.csv:2", "uln", "12345", "BAD-ULN"),            # personal column
-        ("learners", "learners.csv:3", "uln", "Smith", "BAD-ULN"),            # shifted row
-        ("learners", "learners.csv:3", "start_date", "Zoë", "BAD-DATE"),      # shifted row
-        ("learners", "learners.csv:3", "(beyond the last column)", "x", "EXTRA-FIELD"),
-        ("learners", "learners.csv:4", "m1_date", "31/02/2023", "BAD-DATE"),  # kept
-        ("employers", "employers.csv:3", "learner_ref", "P1", "BAD-DATE"),    # other table, row 3
-        ("learners", "learners.csv:5", "learner_ref", "L7", "REQUIRED"),
-        ("learners", "learners.csv:6", "learner_ref, bootcamp_id", "L1|B1", "DUP-KEY"),
-    ])
-    assert withheld_values(rejected).tolist() == [True, True, True, True, False, False, False, False]
+    rejected = _rejected(
+        [
+            ("learners", "learners.csv:2", "uln", "12345", "BAD-ULN"),  # personal column
+            ("learners", "learners.csv:3", "uln", "Smith", "BAD-ULN"),  # shifted row
+            ("learners", "learners.csv:3", "start_date", "Zoë", "BAD-DATE"),  # shifted row
+            ("learners", "learners.csv:3", "(beyond the last column)", "x", "EXTRA-FIELD"),
+            ("learners", "learners.csv:4", "m1_date", "31/02/2023", "BAD-DATE"),  # kept
+            ("employers", "employers.csv:3", "learner_ref", "P1", "BAD-DATE"),  # other table, row 3
+            ("learners", "learners.csv:5", "learner_ref", "L7", "REQUIRED"),
+            ("learners", "learners.csv:6", "learner_ref, bootcamp_id", "L1|B1", "DUP-KEY"),
+        ]
+    )
+    assert withheld_values(rejected).tolist() == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
     working = LearnerNaming(WORKING, NAMES).rejected(rejected)["value"].tolist()
     assert working == [WITHHELD] * 4 + ["31/02/2023", "P1", "L7", "L1|B1"]
     circulated = LearnerNaming(CIRCULATED, NAMES).rejected(rejected)["value"].tolist()
-    assert circulated == [WITHHELD] * 4 + ["31/02/2023", NAMES.learner("P1"),
-                                           NAMES.learner("L7"), WITHHELD]
-    assert LearnerNaming(CIRCULATED, NAMES, include_pii=True).rejected(rejected)["value"].tolist() == (
-        rejected["value"].tolist())
+    assert circulated == [WITHHELD] * 4 + [
+        "31/02/2023",
+        NAMES.learner("P1"),
+        NAMES.learner("L7"),
+        WITHHELD,
+    ]
+    assert LearnerNaming(CIRCULATED, NAMES, include_pii=True).rejected(rejected)[
+        "value"
+    ].tolist() == (rejected["value"].tolist())

@@ -195,7 +195,9 @@ def test_uln_digits_of_another_script_follow_the_same_rule():
 def _reasons(kind: str, cells: list[str], name: str = "x") -> dict[str, str]:
     """Each failing cell with the reason it was rejected for."""
     parsed = parse_column(Column(name, kind), pd.Series(cells, dtype=object))
-    return {c: f.reason for f in parsed.failures for c, bad in zip(cells, f.mask, strict=True) if bad}
+    return {
+        c: f.reason for f in parsed.failures for c, bad in zip(cells, f.mask, strict=True) if bad
+    }
 
 
 def test_identifiers_in_scientific_notation_are_named_as_excel_damage():
@@ -203,11 +205,15 @@ def test_identifiers_in_scientific_notation_are_named_as_excel_damage():
     reasons = _reasons("uln", ["9664217882", "9.66422E+09", "1E+10", "96642"])
     assert set(reasons) == {"9.66422E+09", "1E+10", "96642"}
     for cell in ("9.66422E+09", "1E+10"):
-        assert reasons[cell].startswith("Excel converted this ULN to a number in scientific notation")
+        assert reasons[cell].startswith(
+            "Excel converted this ULN to a number in scientific notation"
+        )
         assert "format the column as Text" in reasons[cell]
     assert reasons["96642"] == "expected 10 digits"  # short, but not Excel's notation
     ukprn = _reasons("ukprn", ["10012345", "1.00123E+07"])
-    assert list(ukprn) == ["1.00123E+07"] and ukprn["1.00123E+07"].startswith("Excel converted this UKPRN")
+    assert list(ukprn) == ["1.00123E+07"] and ukprn["1.00123E+07"].startswith(
+        "Excel converted this UKPRN"
+    )
     # a text id is anything without separators, except Excel's notation (it lost digits)
     ids = _reasons("id", ["000670", "1E5", "6.70E+02", "L-1E+05"], name="learner_ref")
     assert list(ids) == ["6.70E+02"]

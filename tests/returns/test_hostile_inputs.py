@@ -57,7 +57,9 @@ def test_pure_cp1252_file_is_still_read_with_the_warning(tmp_path):
     data = (HEADER + "L1,B1,2023-02-10,Zoë\nL2,B1,2023-02-10,René £5\n").encode("cp1252")
     raw, warnings = read_csv_table(write(tmp_path, "referrals.csv", data), "referrals")
     assert raw.cells["referred_to"].tolist() == ["Zoë", "René £5"]
-    assert warnings == ["referrals.csv: read as cp1252 (Windows) text, not UTF-8; please save as UTF-8"]
+    assert warnings == [
+        "referrals.csv: read as cp1252 (Windows) text, not UTF-8; please save as UTF-8"
+    ]
 
 
 # --- one cell-size limit, rejecting the row -------------------------------------------
@@ -70,7 +72,7 @@ def test_csv_cell_over_the_limit_rejects_its_row_not_the_file(tmp_path):
         HEADER
         + f"L1,B1,2023-02-10,{'a' * MAX_CELL_CHARS}\n"
         + f"L2,B1,2023-02-10,{'b' * (MAX_CELL_CHARS + 1)}\n"
-        + f"L3,B1,2023-02-10,\"{'c,' * 2**19}\"\n"
+        + f'L3,B1,2023-02-10,"{"c," * 2**19}"\n'
         + "L4,B1,2023-02-10,x\n"
     )
     raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text.encode()), "referrals")
@@ -78,7 +80,13 @@ def test_csv_cell_over_the_limit_rejects_its_row_not_the_file(tmp_path):
     problems = raw.problems[["position", "column", "value", "reason", "rule"]].values.tolist()
     assert problems == [
         [1, "referred_to", "", "cell of 32,768 characters; the limit is 32,767", "CELL-TOO-LONG"],
-        [2, "referred_to", "", "cell of 1,048,576 characters; the limit is 32,767", "CELL-TOO-LONG"],
+        [
+            2,
+            "referred_to",
+            "",
+            "cell of 1,048,576 characters; the limit is 32,767",
+            "CELL-TOO-LONG",
+        ],
     ]
     assert len(raw.cells.loc[0, "referred_to"]) == MAX_CELL_CHARS
     assert raw.cells.loc[1:2, "referred_to"].tolist() == ["", ""]  # not kept in memory
@@ -88,7 +96,8 @@ def test_long_cell_beyond_the_last_column_is_not_kept_either(tmp_path):
     text = HEADER + f"L1,B1,2023-02-10,x,{'z' * (MAX_CELL_CHARS + 1)}\n"
     raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text.encode()), "referrals")
     assert raw.problems[["column", "value", "rule"]].values.tolist() == [
-        ["(beyond the last column)", "(32,768 characters)", "EXTRA-FIELD"]]
+        ["(beyond the last column)", "(32,768 characters)", "EXTRA-FIELD"]
+    ]
 
 
 def test_long_cell_made_of_short_lines_is_caught_too(tmp_path):
@@ -101,8 +110,11 @@ def test_long_cell_made_of_short_lines_is_caught_too(tmp_path):
 
 def test_xlsx_cell_over_the_same_limit_rejects_its_row(tmp_path):
     # written by hand: openpyxl cuts long cells when it writes, Excel would not read them
-    sheet = (inline_row(1, HEADER_CELLS) + inline_row(2, ["L1", "B1", "2023-02-10", "a" * MAX_CELL_CHARS])
-             + inline_row(3, ["L2", "B1", "2023-02-10", "b" * 2**20]))
+    sheet = (
+        inline_row(1, HEADER_CELLS)
+        + inline_row(2, ["L1", "B1", "2023-02-10", "a" * MAX_CELL_CHARS])
+        + inline_row(3, ["L2", "B1", "2023-02-10", "b" * 2**20])
+    )
     tables, _ = read_workbook(raw_workbook(tmp_path / "datasheet.xlsx", sheet))
     raw = tables["referrals"]
     assert raw.problems[["position", "column", "rule"]].values.tolist() == [
@@ -110,7 +122,9 @@ def test_xlsx_cell_over_the_same_limit_rejects_its_row(tmp_path):
     ]
     _, rejected, counts = validate_tables({"referrals": raw})
     assert (counts["referrals"].read, counts["referrals"].rejected) == (2, 2)  # REF-LEARNER too
-    assert "CELL-TOO-LONG" in set(rejected.loc[rejected["source"] == "datasheet.xlsx[referrals]:3", "rule"])
+    assert "CELL-TOO-LONG" in set(
+        rejected.loc[rejected["source"] == "datasheet.xlsx[referrals]:3", "rule"]
+    )
 
 
 # --- folders --------------------------------------------------------------------------
@@ -155,32 +169,54 @@ def raw_workbook(path: Path, sheet_xml: bytes, shared_strings: bytes | None = No
     pkg = "http://schemas.openxmlformats.org/package/2006"
     doc = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            f'<Types xmlns="{pkg}/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"))
-        archive.writestr("_rels/.rels", (
-            f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
-            f'Type="{doc}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
-        archive.writestr("xl/workbook.xml", (
-            f'<workbook {ns} {rel_ns}><sheets><sheet name="referrals" sheetId="1" r:id="rId1"/>'
-            "</sheets></workbook>"))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
-            f'Type="{doc}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'))
-        archive.writestr("xl/worksheets/sheet1.xml",
-                         f"<worksheet {ns}><sheetData>".encode() + sheet_xml + b"</sheetData></worksheet>")
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                f'<Types xmlns="{pkg}/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                "</Types>"
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
+                f'Type="{doc}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (
+                f'<workbook {ns} {rel_ns}><sheets><sheet name="referrals" sheetId="1" r:id="rId1"/>'
+                "</sheets></workbook>"
+            ),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
+                f'Type="{doc}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+            ),
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f"<worksheet {ns}><sheetData>".encode() + sheet_xml + b"</sheetData></worksheet>",
+        )
         if shared_strings is not None:
-            archive.writestr("xl/sharedStrings.xml", f"<sst {ns}>".encode() + shared_strings + b"</sst>")
+            archive.writestr(
+                "xl/sharedStrings.xml", f"<sst {ns}>".encode() + shared_strings + b"</sst>"
+            )
     return path
 
 
 def inline_row(number: int, cells: list[str]) -> bytes:
-    parts = [f'<c r="{openpyxl.utils.get_column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
-             for i, text in enumerate(cells, start=1)]
+    parts = [
+        f'<c r="{openpyxl.utils.get_column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+        for i, text in enumerate(cells, start=1)
+    ]
     return f'<row r="{number}">{"".join(parts)}</row>'.encode()
 
 
@@ -207,10 +243,16 @@ def test_masses_of_empty_rows_are_refused_before_parsing(tmp_path):
 
 def test_one_cell_far_down_or_far_right_is_refused(tmp_path):
     # a single cell in Excel's last row (or column) makes openpyxl pad up to it
-    far_down = inline_row(1, HEADER_CELLS) + b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    far_down = (
+        inline_row(1, HEADER_CELLS)
+        + b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
     with pytest.raises(FileLevelError, match="reaches row 1,048,576"):
         read_workbook(raw_workbook(tmp_path / "down.xlsx", far_down))
-    far_right = inline_row(1, HEADER_CELLS) + b'<row r="2"><c r="XFD2" t="inlineStr"><is><t>x</t></is></c></row>'
+    far_right = (
+        inline_row(1, HEADER_CELLS)
+        + b'<row r="2"><c r="XFD2" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
     with pytest.raises(FileLevelError, match="row 2 reaches column 16,384.*MAX_SHEET_COLUMNS"):
         read_workbook(raw_workbook(tmp_path / "right.xlsx", far_right))
     at_limit = inline_row(1, HEADER_CELLS) + (
@@ -225,7 +267,9 @@ def test_too_many_shared_strings_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(workbook_module, "MAX_SHARED_STRINGS", 10)
     sheet = inline_row(1, HEADER_CELLS)
     strings = b"<si><t>a</t></si>" * 11
-    with pytest.raises(FileLevelError, match=r"more than 10 shared strings.*\(MAX_SHARED_STRINGS\)"):
+    with pytest.raises(
+        FileLevelError, match=r"more than 10 shared strings.*\(MAX_SHARED_STRINGS\)"
+    ):
         read_workbook(raw_workbook(tmp_path / "datasheet.xlsx", sheet, strings))
     read_workbook(raw_workbook(tmp_path / "ok.xlsx", sheet, b"<si><t>a</t></si>" * 10))
 
@@ -235,7 +279,9 @@ def test_uncompressed_size_over_the_limit_is_refused_from_the_zip_directory(tmp_
     size = workbook_module.MAX_XLSX_UNCOMPRESSED_BYTES
     strings = b"<si><t>a</t></si>" * (size // 17 + 1)
     path = raw_workbook(tmp_path / "datasheet.xlsx", inline_row(1, HEADER_CELLS), strings)
-    with pytest.raises(FileLevelError, match=r"bytes uncompressed, the limit is 52,428,800 \(MAX_XLSX"):
+    with pytest.raises(
+        FileLevelError, match=r"bytes uncompressed, the limit is 52,428,800 \(MAX_XLSX"
+    ):
         read_workbook(path)
 
 
@@ -243,5 +289,8 @@ def test_a_zip_that_is_not_a_workbook_is_one_line(tmp_path):
     path = tmp_path / "datasheet.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row")
-    with pytest.raises(FileLevelError, match=r"not a readable Excel workbook \(XMLSyntaxError in xl/worksheets/sheet1.xml\)"):
+    with pytest.raises(
+        FileLevelError,
+        match=r"not a readable Excel workbook \(XMLSyntaxError in xl/worksheets/sheet1.xml\)",
+    ):
         read_workbook(path)

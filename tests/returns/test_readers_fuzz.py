@@ -24,8 +24,24 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 # cells that reach the readers' edges: separators, quotes, line breaks, control
 # characters, non-ASCII, formula starts, dates good and bad
 cell_text = st.one_of(
-    st.sampled_from(["", "L1", "B1", "2023-02-10", "31/02/2023", "=1+1", '"', ",", "\n", "\x1b[2J",
-                     "Zoë", "9.66422E+09", "  ", "NA"]),
+    st.sampled_from(
+        [
+            "",
+            "L1",
+            "B1",
+            "2023-02-10",
+            "31/02/2023",
+            "=1+1",
+            '"',
+            ",",
+            "\n",
+            "\x1b[2J",
+            "Zoë",
+            "9.66422E+09",
+            "  ",
+            "NA",
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -95,7 +111,9 @@ def test_xlsx_reader_on_random_cells(rows):
     sheet.append(HEADER)
     for row in rows:
         # openpyxl refuses control characters in text cells: that is the writer's rule
-        sheet.append([c if not isinstance(c, str) else "".join(ch for ch in c if ch >= " ") for c in row])
+        sheet.append(
+            [c if not isinstance(c, str) else "".join(ch for ch in c if ch >= " ") for c in row]
+        )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "datasheet.xlsx"
         workbook.save(path)

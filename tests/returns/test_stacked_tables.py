@@ -10,9 +10,12 @@ from kpitools.returns.period import SCOPE, shared_stacks, stacked_tables
 
 
 def _bootcamps(*ids: str) -> pd.DataFrame:
-    return pd.DataFrame({"bootcamp_id": pd.Series(list(ids), dtype=object),
-                         "source": pd.Series([f"bootcamps.csv:{i + 2}" for i in range(len(ids))],
-                                             dtype=object)})
+    return pd.DataFrame(
+        {
+            "bootcamp_id": pd.Series(list(ids), dtype=object),
+            "source": pd.Series([f"bootcamps.csv:{i + 2}" for i in range(len(ids))], dtype=object),
+        }
+    )
 
 
 def _tables() -> dict[str, dict[str, pd.DataFrame]]:
@@ -40,8 +43,10 @@ def test_within_shared_stacks_the_same_frames_are_stacked_once() -> None:
         pd.testing.assert_frame_equal(first, alone)
         # other frames (P2's bootcamps replaced), or other providers: stacked anew
         other = {**tables, "P2": {"bootcamps": _bootcamps("B7")}}
-        assert stacked_tables(other, names=("bootcamps",))["bootcamps"]["bootcamp_id"].tolist()[-1] \
+        assert (
+            stacked_tables(other, names=("bootcamps",))["bootcamps"]["bootcamp_id"].tolist()[-1]
             == f"P2{SCOPE}B7"
+        )
         only_p1 = stacked_tables({"P1": tables["P1"]}, names=("bootcamps",))["bootcamps"]
         assert len(only_p1) == 2
     # outside the block nothing is kept: stacked anew, the same figures

@@ -254,7 +254,8 @@ def test_xlsx_formula_in_a_personal_column_is_named_without_its_text(tmp_path):
     warnings = read_workbook(tmp_path / "datasheet.xlsx")[1]
     assert warnings == [
         f"datasheet.xlsx[learners] row {row}, column given_name: cell holds a formula; no "
-        "cached value, so it is blank (formulas are never evaluated)" for row in (2, 3)
+        "cached value, so it is blank (formulas are never evaluated)"
+        for row in (2, 3)
     ]
 
 

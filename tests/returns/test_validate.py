@@ -419,17 +419,29 @@ def test_returns_validated_together_are_each_as_validated_alone():
     # from a table left out).
     bootcamps_a = [*BOOTCAMPS, {**BOOTCAMPS[0], "bootcamp_id": "B2"}]
     a = raw_return(bootcamps=bootcamps_a, learners=[LEARNER, {**LEARNER, "given_name": "Jo"}])
-    b = raw_return(learners=[LEARNER, {**LEARNER, "learner_ref": "L2", "bootcamp_id": "B2"},
-                             {**LEARNER, "learner_ref": "L3", "learner_type": "co-funded",
-                              "employer_id": "E7"}])
+    b = raw_return(
+        learners=[
+            LEARNER,
+            {**LEARNER, "learner_ref": "L2", "bootcamp_id": "B2"},
+            {**LEARNER, "learner_ref": "L3", "learner_type": "co-funded", "employer_id": "E7"},
+        ]
+    )
     c = raw_return(learners=[])
-    c["learners"] = RawTable.of_frame("learners", "learners.csv", pd.DataFrame(
-        {name: pd.Series(dtype=object) for name in ("learner_ref", "bootcamp_id")}), [])
+    c["learners"] = RawTable.of_frame(
+        "learners",
+        "learners.csv",
+        pd.DataFrame({name: pd.Series(dtype=object) for name in ("learner_ref", "bootcamp_id")}),
+        [],
+    )
     del c["employers"]
-    d = raw_return(learners=[{**LEARNER, "start_date": "31/02/2023"}],
-                   referrals=[{"learner_ref": "L1", "bootcamp_id": "B1", "referral_date": "2023-02-10"}])
-    e = raw_return(provider=[*PROVIDER, {**PROVIDER[0], "provider_id": "P002"}],
-                   learners=[{**LEARNER, "learner_type": "co-funded", "employer_id": "E7"}])
+    d = raw_return(
+        learners=[{**LEARNER, "start_date": "31/02/2023"}],
+        referrals=[{"learner_ref": "L1", "bootcamp_id": "B1", "referral_date": "2023-02-10"}],
+    )
+    e = raw_return(
+        provider=[*PROVIDER, {**PROVIDER[0], "provider_id": "P002"}],
+        learners=[{**LEARNER, "learner_type": "co-funded", "employer_id": "E7"}],
+    )
     del e["employers"]
     returns = [a, b, c, d, e]
     together = validate_many(returns)
@@ -439,12 +451,19 @@ def test_returns_validated_together_are_each_as_validated_alone():
         pd.testing.assert_frame_equal(rejected, alone_rejected)
         for name, frame in alone_tables.items():
             pd.testing.assert_frame_equal(tables[name], frame, check_exact=True)
-    (_, rejected_a, counts_a), (tables_b, rejected_b, _), (tables_c, rejected_c, counts_c), \
-        (_, rejected_d, counts_d), (tables_e, rejected_e, _) = together
+    (
+        (_, rejected_a, counts_a),
+        (tables_b, rejected_b, _),
+        (tables_c, rejected_c, counts_c),
+        (_, rejected_d, counts_d),
+        (tables_e, rejected_e, _),
+    ) = together
     assert reasons(rejected_a) == [("learners.csv:3", "learner_ref", "L1", "DUP-KEY")]
     assert rejected_a["reason"].tolist() == ["same learner_ref, bootcamp_id as line 2"]
-    assert reasons(rejected_b) == [("learners.csv:3", "bootcamp_id", "B2", "REF-BOOTCAMP"),
-                                   ("learners.csv:4", "employer_id", "E7", "REF-EMPLOYER")]
+    assert reasons(rejected_b) == [
+        ("learners.csv:3", "bootcamp_id", "B2", "REF-BOOTCAMP"),
+        ("learners.csv:4", "employer_id", "E7", "REF-EMPLOYER"),
+    ]
     assert tables_b["learners"]["source"].tolist() == ["learners.csv:2"]
     assert counts_c["learners"] == TableCount("learners", 0, 0, 0) and rejected_c.empty
     assert len(tables_c["learners"]) == 0 and "m1_date" in tables_c["learners"].columns
@@ -452,7 +471,8 @@ def test_returns_validated_together_are_each_as_validated_alone():
     assert [rule for *_, rule in reasons(rejected_d)] == ["BAD-DATE", "REF-LEARNER"]
     assert reasons(rejected_e) == [("provider.csv:3", "provider_id", "P002", "DUP-KEY")]
     assert rejected_e["reason"].tolist() == [
-        "the provider table holds one provider, already given on line 2"]
+        "the provider table holds one provider, already given on line 2"
+    ]
     assert tables_e["learners"]["employer_id"].tolist() == ["E7"]
 
 

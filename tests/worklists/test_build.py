@@ -22,21 +22,42 @@ def _provider(provider_id: str, withdrawn_in_finished: int):
     # ``withdrawn_in_finished`` withdrawn on 2023-02-01 (day 30, week 4), the rest
     # completed. B2 running (M1 2023-06-05, ends 2023-07-10): 5 active learners with
     # weeks 4 and 5 left at 2023-06-30.
-    rows = [learner(f"F{i}", "B1", start="2023-01-02", m1_date="2023-01-02",
-                    **({"withdrawal_date": "2023-02-01"} if i < withdrawn_in_finished
-                       else {"completion_date": "2023-03-20"})) for i in range(10)]
+    rows = [
+        learner(
+            f"F{i}",
+            "B1",
+            start="2023-01-02",
+            m1_date="2023-01-02",
+            **(
+                {"withdrawal_date": "2023-02-01"}
+                if i < withdrawn_in_finished
+                else {"completion_date": "2023-03-20"}
+            ),
+        )
+        for i in range(10)
+    ]
     rows += [learner(f"R{i}", "B2", start="2023-06-05", m1_date="2023-06-05") for i in range(5)]
-    return provider_return(provider_id, bootcamps=[bootcamp("B1", "2023-01-02", "2023-03-31"),
-                                                   bootcamp("B2", "2023-06-05", "2023-07-10")],
-                           learners=rows)
+    return provider_return(
+        provider_id,
+        bootcamps=[
+            bootcamp("B1", "2023-01-02", "2023-03-31"),
+            bootcamp("B2", "2023-06-05", "2023-07-10"),
+        ],
+        learners=rows,
+    )
 
 
 def test_provider_worklists_names_and_stable_seed():
     provider = _provider("P001", 0)
     worklists = provider_worklists(provider, as_of=AS_OF, rules=Rules())
     assert set(worklists) == {
-        "sample_employers", "sample_completers", "sample_outcomes", "ageing_awaiting_outcome",
-        "ageing_unreached_employers", "ageing_unreported_withdrawals", "breach_risk",
+        "sample_employers",
+        "sample_completers",
+        "sample_outcomes",
+        "ageing_awaiting_outcome",
+        "ageing_unreached_employers",
+        "ageing_unreported_withdrawals",
+        "breach_risk",
     }
     seed = pack_seed("P001", AS_OF)
     assert set(worklists["sample_completers"]["sample_seed"]) == {seed}

@@ -23,13 +23,22 @@ from kpitools.worklists.followup import (
 AS_OF = date(2023, 3, 31)
 
 
-def _finding(rule: str, entity: str, bootcamp: str, source: str, message: str,
-             severity: str = "medium") -> dict[str, str]:
+def _finding(
+    rule: str, entity: str, bootcamp: str, source: str, message: str, severity: str = "medium"
+) -> dict[str, str]:
     ref = entity.partition(":")[2] if entity.startswith("learner:") else ""
-    return {"provider_id": "P001", "bootcamp_id": bootcamp, "kpi": "irregularity", "rule": rule,
-            "severity": severity, "entity": entity.replace(ref, f"L-{ref}") if ref else entity,
-            "source": source, "message": message, "learner_ref": ref,
-            "id_entity": entity.replace(ref, f"L-{ref}") if ref else entity}
+    return {
+        "provider_id": "P001",
+        "bootcamp_id": bootcamp,
+        "kpi": "irregularity",
+        "rule": rule,
+        "severity": severity,
+        "entity": entity.replace(ref, f"L-{ref}") if ref else entity,
+        "source": source,
+        "message": message,
+        "learner_ref": ref,
+        "id_entity": entity.replace(ref, f"L-{ref}") if ref else entity,
+    }
 
 
 def _findings(*rows: dict[str, str]) -> pd.DataFrame:
@@ -40,10 +49,12 @@ def test_the_same_rule_entity_and_bootcamp_give_the_same_id() -> None:
     same = exception_id("P001", "DATE-ORDER", "learner:L-1", "B1")
     assert same == exception_id("P001", "DATE-ORDER", "learner:L-1", "B1")
     assert same.startswith("EX-") and len(same) == 15
-    others = {exception_id("P001", "DATE-ORDER", "learner:L-1", "B2"),
-              exception_id("P001", "DUP-ROW", "learner:L-1", "B1"),
-              exception_id("P001", "DATE-ORDER", "learner:L-2", "B1"),
-              exception_id("P002", "DATE-ORDER", "learner:L-1", "B1")}
+    others = {
+        exception_id("P001", "DATE-ORDER", "learner:L-1", "B2"),
+        exception_id("P001", "DUP-ROW", "learner:L-1", "B1"),
+        exception_id("P001", "DATE-ORDER", "learner:L-2", "B1"),
+        exception_id("P002", "DATE-ORDER", "learner:L-1", "B1"),
+    }
     assert same not in others and len(others) == 4
 
 
@@ -69,8 +80,16 @@ def test_without_a_previous_register_everything_is_new_and_open() -> None:
     assert result.resolved.empty and list(result.resolved.columns) == list(RESOLVED_COLUMNS)
     assert not result.previous_found
     assert result.notes == ("no previous register at out/2023-02/P001: every exception is new",)
-    assert result.counts() == {"high": 1, "medium": 1, "low": 0, "total": 2, "new": 2,
-                               "recurring": 0, "resolved": 0, "reopened": 0}
+    assert result.counts() == {
+        "high": 1,
+        "medium": 1,
+        "low": 0,
+        "total": 2,
+        "new": 2,
+        "recurring": 0,
+        "resolved": 0,
+        "reopened": 0,
+    }
 
 
 def test_follow_up_is_carried_to_the_same_id_and_gone_ones_are_resolved() -> None:
@@ -78,74 +97,163 @@ def test_follow_up_is_carried_to_the_same_id_and_gone_ones_are_resolved() -> Non
     gone = exception_id("P001", "REF-MISSING", "learner:L-C", "B2")
     # Last month's register as the auditor left it: columns reordered, an extra column of
     # their own, a notes row without an id, and a first_seen typed as text.
-    previous = pd.DataFrame([
-        {"response": "asked for the start date", "exception_id": kept, "status": "queried",
-         "owner": "Sam", "response_date": datetime(2023, 3, 2), "first_seen": datetime(2023, 1, 31),
-         "my notes": "chase", "rule": "DATE-ORDER"},
-        {"response": "", "exception_id": gone, "status": "open", "owner": None,
-         "response_date": None, "first_seen": "2023-02-28", "my notes": None, "rule": "REF-MISSING",
-         "entity": "learner:L-C", "learner_ref": "C", "bootcamp_id": "B2"},
-        {"response": "notes row", "exception_id": None, "status": None, "owner": None,
-         "response_date": None, "first_seen": None, "my notes": "x", "rule": None},
-    ])
+    previous = pd.DataFrame(
+        [
+            {
+                "response": "asked for the start date",
+                "exception_id": kept,
+                "status": "queried",
+                "owner": "Sam",
+                "response_date": datetime(2023, 3, 2),
+                "first_seen": datetime(2023, 1, 31),
+                "my notes": "chase",
+                "rule": "DATE-ORDER",
+            },
+            {
+                "response": "",
+                "exception_id": gone,
+                "status": "open",
+                "owner": None,
+                "response_date": None,
+                "first_seen": "2023-02-28",
+                "my notes": None,
+                "rule": "REF-MISSING",
+                "entity": "learner:L-C",
+                "learner_ref": "C",
+                "bootcamp_id": "B2",
+            },
+            {
+                "response": "notes row",
+                "exception_id": None,
+                "status": None,
+                "owner": None,
+                "response_date": None,
+                "first_seen": None,
+                "my notes": "x",
+                "rule": None,
+            },
+        ]
+    )
     findings = _findings(
         _finding("DATE-ORDER", "learner:A", "B1", "learners.csv:2", "M1 before start"),
         _finding("DUP-ROW", "employer:E1", "ALL", "employers.csv:3", "twice", severity="high"),
     )
-    result = follow_up(findings, provider_id="P001", as_of=AS_OF, previous=previous,
-                       previous_period="2023-02", previous_where="out/2023-02/P001/exceptions.xlsx")
+    result = follow_up(
+        findings,
+        provider_id="P001",
+        as_of=AS_OF,
+        previous=previous,
+        previous_period="2023-02",
+        previous_where="out/2023-02/P001/exceptions.xlsx",
+    )
     frame = result.exceptions.set_index("exception_id")
     row = frame.loc[kept]
     assert (row["change"], row["status"], row["owner"], row["response"]) == (
-        "recurring", "queried", "Sam", "asked for the start date")
+        "recurring",
+        "queried",
+        "Sam",
+        "asked for the start date",
+    )
     assert row["response_date"] == datetime(2023, 3, 2)
     # first seen 2023-01-31, kept; 2023-01-31 -> 2023-03-31 is 28 + 31 = 59 days
     assert (row["first_seen"], row["age_days"]) == (date(2023, 1, 31), 59)
     new = frame.loc[exception_id("P001", "DUP-ROW", "employer:E1", "ALL")]
     assert (new["change"], new["status"], new["first_seen"], new["learner_ref"]) == (
-        "new", "open", AS_OF, "")
+        "new",
+        "open",
+        AS_OF,
+        "",
+    )
     assert list(result.resolved["exception_id"]) == [gone]
     resolved = result.resolved.iloc[0]
     assert (resolved["last_seen"], resolved["learner_ref"], resolved["first_seen"]) == (
-        "2023-02", "C", "2023-02-28")
+        "2023-02",
+        "C",
+        "2023-02-28",
+    )
     assert result.previous_found and result.notes == ()
     assert result.counts()["resolved"] == 1 and result.counts()["recurring"] == 1
 
 
 def test_a_recurring_exception_marked_resolved_is_counted_as_reopened() -> None:
     kept = exception_id("P001", "DATE-ORDER", "learner:L-A", "B1")
-    previous = pd.DataFrame([{"exception_id": kept, "status": "accepted", "first_seen": "not a date"}])
+    previous = pd.DataFrame(
+        [{"exception_id": kept, "status": "accepted", "first_seen": "not a date"}]
+    )
     findings = _findings(_finding("DATE-ORDER", "learner:A", "B1", "learners.csv:2", "x"))
     result = follow_up(findings, provider_id="P001", as_of=AS_OF, previous=previous)
     assert result.counts()["reopened"] == 1
     assert result.exceptions.iloc[0]["first_seen"] == AS_OF  # unreadable: counted from now
-    assert result.notes == ("1 first_seen value(s) of the previous register were not dates: "
-                            "counted from 2023-03-31",)
+    assert result.notes == (
+        "1 first_seen value(s) of the previous register were not dates: counted from 2023-03-31",
+    )
 
 
 def test_evidence_request_by_the_providers_own_refs() -> None:
     # NS-NO-FINAL (assessment), COF-NO-EVIDENCE (payment), INT-NONE (interview),
     # RESTATED-DISAPPEARED (withdrawal) ask for evidence; DUP-ROW does not.
-    exceptions = pd.DataFrame([
-        {"exception_id": "EX-4", "rule": "RESTATED-DISAPPEARED", "entity": "learner:L-d",
-         "learner_ref": "D", "bootcamp_id": "B1", "source": "2023-02/learners.csv:5"},
-        {"exception_id": "EX-1", "rule": "INT-NONE", "entity": "learner:L-a", "learner_ref": "A",
-         "bootcamp_id": "B1", "source": "learners.csv:2"},
-        {"exception_id": "EX-2", "rule": "COF-NO-EVIDENCE", "entity": "learner:L-b",
-         "learner_ref": "B", "bootcamp_id": "B2", "source": "learners.csv:3"},
-        {"exception_id": "EX-5", "rule": "DUP-ROW", "entity": "learner:L-e", "learner_ref": "E",
-         "bootcamp_id": "B1", "source": "learners.csv:6"},
-        {"exception_id": "EX-3", "rule": "NS-NO-FINAL", "entity": "learner:L-c",
-         "learner_ref": "C", "bootcamp_id": "B1", "source": "learners.csv:4"},
-        {"exception_id": "EX-6", "rule": "COF-UNDERPAID", "entity": "employer:E7",
-         "learner_ref": None, "bootcamp_id": "B2", "source": "cofunding_payments.csv:2"},
-    ])
+    exceptions = pd.DataFrame(
+        [
+            {
+                "exception_id": "EX-4",
+                "rule": "RESTATED-DISAPPEARED",
+                "entity": "learner:L-d",
+                "learner_ref": "D",
+                "bootcamp_id": "B1",
+                "source": "2023-02/learners.csv:5",
+            },
+            {
+                "exception_id": "EX-1",
+                "rule": "INT-NONE",
+                "entity": "learner:L-a",
+                "learner_ref": "A",
+                "bootcamp_id": "B1",
+                "source": "learners.csv:2",
+            },
+            {
+                "exception_id": "EX-2",
+                "rule": "COF-NO-EVIDENCE",
+                "entity": "learner:L-b",
+                "learner_ref": "B",
+                "bootcamp_id": "B2",
+                "source": "learners.csv:3",
+            },
+            {
+                "exception_id": "EX-5",
+                "rule": "DUP-ROW",
+                "entity": "learner:L-e",
+                "learner_ref": "E",
+                "bootcamp_id": "B1",
+                "source": "learners.csv:6",
+            },
+            {
+                "exception_id": "EX-3",
+                "rule": "NS-NO-FINAL",
+                "entity": "learner:L-c",
+                "learner_ref": "C",
+                "bootcamp_id": "B1",
+                "source": "learners.csv:4",
+            },
+            {
+                "exception_id": "EX-6",
+                "rule": "COF-UNDERPAID",
+                "entity": "employer:E7",
+                "learner_ref": None,
+                "bootcamp_id": "B2",
+                "source": "cofunding_payments.csv:2",
+            },
+        ]
+    )
     request = evidence_request(exceptions)
     # by request, then bootcamp, then learner ref (blank first)
     assert list(request["exception_id"]) == ["EX-3", "EX-6", "EX-2", "EX-1", "EX-4"]
-    assert list(request["request"]) == ["missing assessments", "payment evidence",
-                                        "payment evidence", "interview evidence",
-                                        "unexplained withdrawals"]
+    assert list(request["request"]) == [
+        "missing assessments",
+        "payment evidence",
+        "payment evidence",
+        "interview evidence",
+        "unexplained withdrawals",
+    ]
     assert list(request["learner_ref"]) == ["C", "", "B", "A", "D"]
     assert list(request["employer_id"]) == ["", "E7", "", "", ""]
     assert "L-" not in " ".join(request.astype(str).to_numpy().ravel())  # own refs, no pseudonyms
@@ -163,7 +271,9 @@ def test_provider_followup_keys_ids_and_keeps_entities_as_found(tmp_path) -> Non
     followup = provider_followup(audit, trail)
     late = followup.exceptions.set_index("rule").loc["DROP-LATE-REPORT"]
     pseudonym = Pseudonymiser(KEY, "P001").learner("L2")
-    assert late["exception_id"] == exception_id("P001", "DROP-LATE-REPORT", f"learner:{pseudonym}", "B1")
+    assert late["exception_id"] == exception_id(
+        "P001", "DROP-LATE-REPORT", f"learner:{pseudonym}", "B1"
+    )
     assert (late["entity"], late["learner_ref"]) == ("learner:L2", "L2")
     assert KEY.decode() not in repr(trail)
 

@@ -73,15 +73,20 @@ def test_final_count_distribution_is_exact():
     assert final_count_distribution([0.5, 0.2]) == pytest.approx([0.4, 0.5, 0.1])
 
 
-def _running(withdrawn: int, active: int, done: int = 0, *, m1: str = "2023-06-05",
-             end: str = "2023-07-10"):
+def _running(
+    withdrawn: int, active: int, done: int = 0, *, m1: str = "2023-06-05", end: str = "2023-07-10"
+):
     # m1 2023-06-05: at as_of 2023-06-30 day 25, week 3; end 2023-07-10 is day 35,
     # week 5: an active learner has weeks 4 and 5 left.
-    rows = [learner(f"W{i}", "B2", start=m1, m1_date=m1, withdrawal_date="2023-06-12")
-            for i in range(withdrawn)]
+    rows = [
+        learner(f"W{i}", "B2", start=m1, m1_date=m1, withdrawal_date="2023-06-12")
+        for i in range(withdrawn)
+    ]
     rows += [learner(f"A{i}", "B2", start=m1, m1_date=m1) for i in range(active)]
-    rows += [learner(f"C{i}", "B2", start=m1, m1_date=m1, completion_date="2023-06-20")
-             for i in range(done)]
+    rows += [
+        learner(f"C{i}", "B2", start=m1, m1_date=m1, completion_date="2023-06-20")
+        for i in range(done)
+    ]
     return provider_return(bootcamps=[bootcamp("B2", m1, end)], learners=rows)
 
 
@@ -89,8 +94,9 @@ def test_projection_with_a_constant_hazard():
     # h = 0.5 every week: each of 4 active learners withdraws in weeks 4-5 with
     # 1 - 0.5 x 0.5 = 0.75. Cohort 5, 1 withdrawn: above 20 % from 2 withdrawals, so
     # P = P(at least 1 of 4) = 1 - 0.25^4 = 0.99609375; projected 1 + 3 = 4 -> 0.8.
-    result = breach_risk(_running(1, 4), as_of=AS_OF, rules=Rules(),
-                         portfolio=Hazard((), 0.5, "constant"))
+    result = breach_risk(
+        _running(1, 4), as_of=AS_OF, rules=Rules(), portfolio=Hazard((), 0.5, "constant")
+    )
     row = result.iloc[0]
     assert (row["bootcamp_id"], row["cohort"], row["withdrawn"], row["active"]) == ("B2", 5, 1, 4)
     assert row["current_rate"] == pytest.approx(0.2)

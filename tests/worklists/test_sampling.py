@@ -30,11 +30,11 @@ AS_OF = date(2023, 3, 31)
 @pytest.mark.parametrize(
     ("population", "fraction", "minimum", "expected"),
     [
-        (0, 0.1, 5, 0),      # nothing to pick
-        (3, 0.1, 5, 3),      # fewer than the minimum: all of them
-        (50, 0.1, 5, 5),     # 10 % of 50 = 5 = the minimum
-        (51, 0.1, 5, 6),     # 5.1 rounds up to 6
-        (30, 0.1, 0, 3),     # 3.0000000000000004 in floats is still 3
+        (0, 0.1, 5, 0),  # nothing to pick
+        (3, 0.1, 5, 3),  # fewer than the minimum: all of them
+        (50, 0.1, 5, 5),  # 10 % of 50 = 5 = the minimum
+        (51, 0.1, 5, 6),  # 5.1 rounds up to 6
+        (30, 0.1, 0, 3),  # 3.0000000000000004 in floats is still 3
         (200, 0.25, 5, 50),
     ],
 )
@@ -79,37 +79,62 @@ def _return():
     # delivery and post all running. B2 starts after as_of: no stage. E1 linked to B1,
     # E2 to B2 only, E3 to every bootcamp (blank).
     employers = [
-        {"employer_id": "E1", "name": "Acme", "bootcamp_ids": "B1", "contact_name": "Ann Smith",
-         "contact_email": "ann@example.com"},
+        {
+            "employer_id": "E1",
+            "name": "Acme",
+            "bootcamp_ids": "B1",
+            "contact_name": "Ann Smith",
+            "contact_email": "ann@example.com",
+        },
         {"employer_id": "E2", "name": "Beta", "bootcamp_ids": "B2"},
         {"employer_id": "E3", "name": "Gamma"},
     ]
-    learners = [learner(f"L{i}", m1_date="2023-01-16", given_name="Jo", uln="9999999999")
-                for i in range(1, 9)]
+    learners = [
+        learner(f"L{i}", m1_date="2023-01-16", given_name="Jo", uln="9999999999")
+        for i in range(1, 9)
+    ]
     learners[0]["completion_date"] = "2023-03-10"
     learners[1]["completion_date"] = "2023-04-10"  # after as_of: not yet a completer
     return provider_return(
         bootcamps=[bootcamp("B1", end="2023-04-30"), bootcamp("B2", "2023-05-01", "2023-07-31")],
-        learners=learners, employers=employers,
-        outcomes=[{"learner_ref": "L1", "bootcamp_id": "B1", "outcome_type": "new_job",
-                   "outcome_date": "2023-03-20"}],
+        learners=learners,
+        employers=employers,
+        outcomes=[
+            {
+                "learner_ref": "L1",
+                "bootcamp_id": "B1",
+                "outcome_type": "new_job",
+                "outcome_date": "2023-03-20",
+            }
+        ],
     )
 
 
 def test_employer_stage_population():
     population = employer_stage_population(_return(), as_of=AS_OF)
-    got = sorted(zip(population["employer_id"], population["stage"], population["bootcamp_id"],
-                     strict=True))
+    got = sorted(
+        zip(population["employer_id"], population["stage"], population["bootcamp_id"], strict=True)
+    )
     # E3 is linked to B1 and B2, but only B1 is in a stage: bootcamp_id B1.
-    assert got == [("E1", "delivery", "B1"), ("E1", "design", "B1"), ("E1", "post", "B1"),
-                   ("E3", "delivery", "B1"), ("E3", "design", "B1"), ("E3", "post", "B1")]
+    assert got == [
+        ("E1", "delivery", "B1"),
+        ("E1", "design", "B1"),
+        ("E1", "post", "B1"),
+        ("E3", "delivery", "B1"),
+        ("E3", "design", "B1"),
+        ("E3", "post", "B1"),
+    ]
     # on 2023-01-15 no bootcamp has an M1: nobody to contact yet
     assert employer_stage_population(_return(), as_of=date(2023, 1, 15)).empty
 
 
 def test_draw_samples_worklists_and_no_pii_by_default():
     samples = {s.name: s for s in draw_samples(_return(), as_of=AS_OF, seed=5).samples}
-    assert [samples[f"employers_{s}"].population for s in ("design", "delivery", "post")] == [2, 2, 2]
+    assert [samples[f"employers_{s}"].population for s in ("design", "delivery", "post")] == [
+        2,
+        2,
+        2,
+    ]
     assert samples["completers"].population == 1  # L2 completes after as_of
     assert list(samples["completers"].worklist["entity"]) == ["learner:L1"]
     assert samples["outcomes"].size == 1
@@ -125,21 +150,27 @@ def test_written_samples_name_learners_by_the_identity_rule(tmp_path):
     provider = _return()
     sample_set = draw_samples(provider, as_of=AS_OF, seed=5)
     names = Pseudonymiser(b"sampling-test-key-0123456789", provider.provider_id)
-    write_samples(sample_set, tmp_path / "plain", learner_naming(provider.tables, names, audience=WORKING))
+    write_samples(
+        sample_set, tmp_path / "plain", learner_naming(provider.tables, names, audience=WORKING)
+    )
     completers = pd.read_csv(tmp_path / "plain" / "completers.csv", dtype=str)
     assert list(completers["learner_ref"]) == [f"L1 ({names.learner('L1')})"]
     plain = "".join(p.read_text() for p in (tmp_path / "plain").iterdir())
     assert "Ann Smith" not in plain and "ann@example.com" not in plain and "Jo" not in plain
-    write_samples(sample_set, tmp_path / "pii",
-                  learner_naming(provider.tables, names, audience=WORKING, include_pii=True))
+    write_samples(
+        sample_set,
+        tmp_path / "pii",
+        learner_naming(provider.tables, names, audience=WORKING, include_pii=True),
+    )
     assert "ann@example.com" in (tmp_path / "pii" / "employers_design.csv").read_text()
     completers = pd.read_csv(tmp_path / "pii" / "completers.csv", dtype=str)
     assert list(completers["learner_ref"]) == [f"L1 ({names.learner('L1')}), Jo, ULN 9999999999"]
 
 
 def _naming() -> LearnerNaming:
-    return learner_naming(_return().tables, Pseudonymiser(b"sampling-test-key-0123456789", "P001"),
-                          audience=WORKING)
+    return learner_naming(
+        _return().tables, Pseudonymiser(b"sampling-test-key-0123456789", "P001"), audience=WORKING
+    )
 
 
 def test_written_manifest_records_seed_and_sizes(tmp_path):
@@ -150,7 +181,9 @@ def test_written_manifest_records_seed_and_sizes(tmp_path):
     assert manifest["seed"] == 123 and manifest["fraction"] == 0.5 and manifest["minimum"] == 1
     sizes = {s["name"]: (s["population"], s["sampled"]) for s in manifest["samples"]}
     assert sizes["employers_design"] == (2, 1) and sizes["completers"] == (1, 1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(manifest["files"] + ["sample_manifest.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        manifest["files"] + ["sample_manifest.json"]
+    )
 
 
 def _provider_folder(folder: Path) -> Path:
@@ -159,9 +192,11 @@ def _provider_folder(folder: Path) -> Path:
     (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test,10000001\n")
     (folder / "bootcamps.csv").write_text(
         "bootcamp_id,start_date,end_date,price_per_learner\n"
-        "B1,2023-01-09,2023-04-30,3000\nB2,2023-05-01,2023-07-31,3000\n")
+        "B1,2023-01-09,2023-04-30,3000\nB2,2023-05-01,2023-07-31,3000\n"
+    )
     (folder / "learners.csv").write_text(
-        "learner_ref,bootcamp_id,learner_type,start_date\nL1,B1,independent,2023-01-09\n")
+        "learner_ref,bootcamp_id,learner_type,start_date\nL1,B1,independent,2023-01-09\n"
+    )
     (folder / "employers.csv").write_text("employer_id,name\nE1,Acme\nE2,Beta\nE3,Gamma\n")
     return folder
 
@@ -172,8 +207,13 @@ def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
     sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
     write_samples(sample_set, tmp_path / "out", _naming())
     worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
-    filled = worklist.assign(attempt_date="2023-04-05", reached="Y", design_vouched="Y",
-                             info_correct="Y", verified_by="auditor 1")
+    filled = worklist.assign(
+        attempt_date="2023-04-05",
+        reached="Y",
+        design_vouched="Y",
+        info_correct="Y",
+        verified_by="auditor 1",
+    )
     folder = _provider_folder(tmp_path / "2023-04" / "P001")
     filled.to_csv(folder / "employer_contacts.csv", index=False)
     loaded = load_provider(folder)
@@ -194,7 +234,8 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path, monkeypatch):
     folder = _provider_folder(tmp_path / "2023-03" / "P001")
     (folder / "learners.csv").write_text(
         "learner_ref,bootcamp_id,learner_type,start_date,m1_date,completion_date\n"
-        "L1,B1,independent,2023-01-09,2023-01-16,2023-03-10\n")
+        "L1,B1,independent,2023-01-09,2023-01-16,2023-03-10\n"
+    )
     out = tmp_path / "out"
     args = ["sample", str(folder), "--out", str(out), "--seed", "11", "--minimum", "1"]
     result = CliRunner().invoke(main, args)
@@ -209,8 +250,11 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path, monkeypatch):
     again = CliRunner().invoke(main, [*args[:2], "--out", str(tmp_path / "again"), *args[4:]])
     assert again.exit_code == 0
     assert (tmp_path / "again" / "employers_design.csv").read_text() == (
-        out / "employers_design.csv").read_text()
-    bad = CliRunner().invoke(main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"])
+        out / "employers_design.csv"
+    ).read_text()
+    bad = CliRunner().invoke(
+        main, ["sample", str(folder), "--out", str(out), "--as-of", "31/03/2023"]
+    )
     assert bad.exit_code == 2 and "must be a date written YYYY-MM-DD" in bad.output
     # one rejected learner row (no learner_type): samples still written, exit 1 (README)
     with (folder / "learners.csv").open("a") as handle:
@@ -224,7 +268,8 @@ def test_cli_sample_writes_worklists_and_manifest(tmp_path, monkeypatch):
 @given(
     cases=st.lists(st.text(min_size=1, max_size=8), min_size=0, max_size=60, unique=True),
     seed=st.integers(min_value=0, max_value=2**31 - 1),
-    small=st.floats(min_value=0, max_value=1), extra=st.floats(min_value=0, max_value=1),
+    small=st.floats(min_value=0, max_value=1),
+    extra=st.floats(min_value=0, max_value=1),
     minimum=st.integers(min_value=0, max_value=10),
 )
 def test_prefix_property_for_any_population(cases, seed, small, extra, minimum):
@@ -254,7 +299,11 @@ def test_cli_sample_refuses_an_output_folder_under_a_file(tmp_path):
 
     folder = _provider_folder(tmp_path / "2023-03" / "P001")
     (tmp_path / "report.txt").write_text("a file")
-    result = CliRunner().invoke(main, ["sample", str(folder), "--out", str(tmp_path / "report.txt" / "samples")])
+    result = CliRunner().invoke(
+        main, ["sample", str(folder), "--out", str(tmp_path / "report.txt" / "samples")]
+    )
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {tmp_path / 'report.txt' / 'samples'}: output folder: "
-                             f"{tmp_path / 'report.txt'} is a file, not a folder; give a folder\n")
+    assert result.stderr == (
+        f"error: {tmp_path / 'report.txt' / 'samples'}: output folder: "
+        f"{tmp_path / 'report.txt'} is a file, not a folder; give a folder\n"
+    )
