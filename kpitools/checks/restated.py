@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -311,7 +312,7 @@ def payment_changes(
     return changes
 
 
-def _signature(row: Mapping[str, object]) -> tuple[str, str, str]:
+def _signature(row: Mapping[str, Any]) -> tuple[str, str, str]:
     evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
     return (f"{float(row['amount']):.2f}", iso(row["payment_date"], missing="blank"), evidence)
 

@@ -47,7 +47,9 @@ class _ParamsLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-            return super().compose_node(parent, index)
+            # types-PyYAML says index is an int; PyYAML also passes None and a mapping's
+            # key node (yaml/composer.py compose_mapping_node)
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
 

@@ -51,6 +51,8 @@ class Distinct:
     def spread(self, codes: np.ndarray) -> Any:
         """The values of every row, from each row's distinct-value code."""
         data = self.data[codes]
+        if self.missing is None:  # not a nullable dtype (nullable is None too)
+            return data
         if self.nullable == "Int64":
             return pd.arrays.IntegerArray(data, self.missing[codes])
         if self.nullable == "boolean":
@@ -276,7 +278,7 @@ def _parse_date(texts: list[str], column: Column) -> Distinct:
     for text in texts:
         date = _calendar_date(text)
         in_range = date is not None and EARLIEST_DATE <= date <= LATEST_DATE
-        days.append(date.toordinal() - _UNIX_DAY if in_range else _NAT)
+        days.append(_NAT if date is None or not in_range else date.toordinal() - _UNIX_DAY)
         out_of_range.append(date is not None and not in_range)
         bad.append(date is None and text != "")
     data = np.array(days, dtype=np.int64).reshape(len(texts)).view("datetime64[D]")
