@@ -188,7 +188,7 @@ def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFil
 # period loads every provider before its ILR review (period_tables_from_ilr_files), so
 # the files of providers whose learners come from the ILR, beyond the last few loaded,
 # are parsed a second time there (a datasheet beside the ILR: read once, by the review).
-_READ: OrderedDict[tuple, IlrFile] = OrderedDict()
+_READ: OrderedDict[tuple[str, int, int, int, bool], IlrFile] = OrderedDict()
 _READ_KEPT = 8
 
 

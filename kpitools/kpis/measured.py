@@ -31,7 +31,7 @@ def table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     return empty_table(name) if frame is None else frame
 
 
-class MeasuredTables(dict):
+class MeasuredTables(dict[str, pd.DataFrame]):
     """Tables as they stood at ``as_of`` (:func:`measured_tables`), with the frames
     derived from them (:func:`derived`): the one cache of derived frames.
 

@@ -95,7 +95,9 @@ _BAD_LIST = re.compile(r"[\x00-\x1f\x7f]|;;")
 _SCIENTIFIC = re.compile(r"^[0-9](?:\.[0-9]+)?[eE][+-][0-9]{1,3}$")
 
 
-def _scientific(texts: list[str], column: Column, rule: str) -> tuple[list[bool], tuple]:
+def _scientific(
+    texts: list[str], column: Column, rule: str
+) -> tuple[list[bool], tuple[tuple[np.ndarray, str, str], ...]]:
     """Identifiers a spreadsheet turned into numbers in scientific notation (digits are
     lost: the value cannot be repaired), with the failure naming the damage."""
     flags = [_SCIENTIFIC.match(text) is not None for text in texts]
