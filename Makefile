@@ -15,6 +15,7 @@ $(BIN)/kpitools: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m kpitools.packs.provisioner
 	touch $(BIN)/kpitools
 
 setup: $(BIN)/kpitools

@@ -236,7 +236,9 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     default=None,
     help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.",
 )
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option(
+    "--no-progress", is_flag=True, help="Hide the progress bar (shown only on a terminal)."
+)
 @click.option(
     "--cell-timeout",
     default=600,

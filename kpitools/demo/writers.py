@@ -47,7 +47,12 @@ def format_cell(value: Any, kind: str, style: dict[str, object]) -> str:
 
 
 def write_csv_folder(folder: Path, tables: Tables, style: dict[str, object]) -> list[Path]:
-    """One CSV per contract table, every contract column, header on line 1."""
+    """One CSV per contract table, every contract column, header on line 1.
+
+    The one CSV writer of kpitools besides :func:`kpitools.io.files.csv_bytes`: this
+    writes a provider's *return*, the input, whose hostile cells (a formula in an
+    employer's name) are planted on purpose for the readers and writers to neutralise.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     encoding = "utf-8-sig" if style.get("bom") else "utf-8"
     written = []
