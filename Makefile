@@ -34,6 +34,21 @@ demo: setup
 test: setup
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
+# What CI checks besides the tests (.ci/run runs it after `make test`): ruff's lint and
+# format, the import contracts of pyproject.toml ([tool.importlinter]) and mypy on kpitools/
+# ([tool.mypy]). Every check runs, whatever the one before it said; the target fails when
+# any failed and names them.
+.PHONY: lint
+LINTED = kpitools tests benchmarks notebooks
+lint: setup
+	@failed=""; \
+	echo "== ruff check"; $(BIN)/ruff check $(LINTED) || failed="$$failed ruff-check"; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check $(LINTED) || failed="$$failed ruff-format"; \
+	echo "== lint-imports"; $(BIN)/lint-imports --no-logo --no-cache || failed="$$failed lint-imports"; \
+	echo "== mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
+	if [ -n "$$failed" ]; then echo "make lint: failed:$$failed" >&2; exit 1; fi; \
+	echo "make lint: all checks passed"
+
 bench: setup
 	$(BIN)/python benchmarks/run.py
 

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from kpitools.calendar import add_months
 from kpitools.ilr.events import (
@@ -119,13 +120,19 @@ class _Learner:
         for aims in self.contracts.values():
             programmes = [a for a in programme_aims(aims) if a.learn_start_date is not None]
             if programmes:
-                earliest = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
+                earliest = min(_start(a) for a in programmes)
                 self._programmes.append((aims, programmes, earliest))
 
     def programmes(self) -> list[tuple[list[IlrDelivery], list[IlrDelivery], date]]:
         """(contract aims, its programme aims oldest first, earliest programme start)
         for each contract with a dated programme aim."""
         return self._programmes
+
+
+def _start(programme: IlrDelivery) -> date:
+    """The start of a programme aim of :meth:`_Learner.programmes`, which keeps only the
+    dated ones."""
+    return cast(date, programme.learn_start_date)
 
 
 Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
@@ -193,8 +200,8 @@ def _r138(ctx: _Learner) -> Iterator[Hit]:
         for aim in programmes:
             ended = aim.learn_act_end_date
             if (
-                aim.learn_start_date <= date(2025, 7, 31)
-                and aim.comp_status == 2  # type: ignore[operator]
+                _start(aim) <= date(2025, 7, 31)
+                and aim.comp_status == 2
                 and latest.ach_date is None
                 and not has_event
                 and not (ended and ctx.prepared > add_months(ended, 6))
@@ -243,29 +250,25 @@ def _r143(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         latest = programmes[-1]
         ends = [
-            a.learn_act_end_date
+            end
             for a in aims
-            if _subject(a) and a.learn_act_end_date and a.fund_model == latest.fund_model
+            if _subject(a) and (end := a.learn_act_end_date) and a.fund_model == latest.fund_model
         ]
-        if latest.learn_act_end_date and ends and latest.learn_act_end_date < max(ends):  # type: ignore[type-var]
+        if latest.learn_act_end_date and ends and latest.learn_act_end_date < max(ends):
             yield (
                 latest,
                 (
                     f"programme ended {_iso(latest.learn_act_end_date)}, a component"
                     f" ended {_iso(max(ends))}"
                 ),
-            )  # type: ignore[type-var]
+            )
 
 
 @_check("ILR-R_144")
 def _r144(ctx: _Learner) -> Iterator[Hit]:
     for _, programmes, earliest in ctx.programmes():
         for aim in programmes:
-            if (
-                aim.learn_start_date >= date(2023, 8, 1)
-                and aim.ach_date  # type: ignore[operator]
-                and aim.ach_date < earliest
-            ):
+            if _start(aim) >= date(2023, 8, 1) and aim.ach_date and aim.ach_date < earliest:
                 yield aim, f"AchDate {_iso(aim.ach_date)} before the start {_iso(earliest)}"
 
 
@@ -279,8 +282,7 @@ def _aims_before_programme(
     with an aim starting from ``programme_from`` (to ``programme_to`` when given)."""
     for aims, programmes, earliest in ctx.programmes():
         if not any(
-            programme_from <= p.learn_start_date  # type: ignore[operator]
-            and (programme_to is None or p.learn_start_date <= programme_to)  # type: ignore[operator]
+            programme_from <= _start(p) and (programme_to is None or _start(p) <= programme_to)
             for p in programmes
         ):
             continue

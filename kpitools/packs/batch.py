@@ -210,7 +210,9 @@ def prepare_period(
     provider_notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
-        from kpitools.audit import audit_period as audit
+        from kpitools.audit import audit_period
+
+        audit = audit_period
     period_out = layout.period_out_dir(out, period).resolve()
     results = audit(
         period_dir,

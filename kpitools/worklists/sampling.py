@@ -540,8 +540,9 @@ def measurement_date(provider_dir: Path, as_of: str | None) -> date:
         ParameterError: ``as_of`` is not YYYY-MM-DD, or is absent and the folder's parent
             is not named ``YYYY-MM``.
     """
-    if as_of:
-        return parse_date(as_of, name="--as-of")
+    given = parse_date(as_of, name="--as-of")  # None when not given (or blank)
+    if given is not None:
+        return given
     try:
         return period_end(provider_dir.resolve().parent.name)
     except ValueError:
