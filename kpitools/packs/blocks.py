@@ -105,7 +105,11 @@ def show(*parts: Markup | Figure | None) -> HTML:
         if not isinstance(part, Figure):
             raise TypeError(f"cannot show a {type(part).__name__} in a pack")
         chunks.append(chart_html(part))
-    return HTML(str(EMPTY.join(chunks)))
+    output = HTML()
+    # given after construction: HTML(text) would take text starting with "http" for a
+    # URL to fetch, and text naming an existing file for a file to read
+    output.data = str(EMPTY.join(chunks))
+    return output
 
 
 def chart_html(fig: Figure) -> Markup:

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from builders import AS_OF, FLAT_HAZARD
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from kpitools.packs import blocks, breach, plots, report
 from kpitools.packs.context import PackContext
@@ -94,6 +94,9 @@ def test_show_joins_blocks_embeds_charts_and_skips_nothing_to_draw(ctx: PackCont
     )
     with pytest.raises(TypeError, match="cannot show a str"):
         blocks.show("<script>alert(1)</script>")
+    # a block that reads like a URL or a file's name is shown, never fetched or read
+    for text in ("http://example.invalid/x", __file__):
+        assert blocks.show(escape(text))._repr_html_() == text
 
 
 def test_figure_alt_text_is_escaped_and_png_has_no_version() -> None:
