@@ -10,7 +10,8 @@ provider's, and text compared or sorted within one provider orders as it did uns
 :func:`unscoped` takes the scope out of any text that shows an identifier again.
 
 ``SCOPE`` is a control character, which a validated identifier cannot hold (BAD-ID),
-and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambiguous.
+and provider ids are :data:`kpitools.layout.PROVIDER_ID_PATTERN` (letters, digits, ``_``
+and ``-``), so scoped text is unambiguous.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from kpitools.layout import PROVIDER_ID_PATTERN
 from kpitools.model import Finding
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
-_SCOPED = re.compile(r"[A-Za-z0-9_-]{1,40}\x1f")
+_SCOPED = re.compile(PROVIDER_ID_PATTERN + re.escape(SCOPE))
 
 SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(
