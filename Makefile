@@ -54,8 +54,8 @@ test: setup
 # The locks are compiled by uv (in the dev extra) from pyproject.toml's dependencies, the
 # `dev` and `lab` extras and the build backend (installed too: `make setup` builds
 # kpitools without build isolation, so nothing it installs is unpinned). dev.lock holds
-# the newest versions, for every platform and Python >= 3.11 (--universal); floors.lock
-# the lowest version of each direct dependency (every other package at its newest), on
+# the tested set, for every platform and Python >= 3.11 (--universal); floors.lock the
+# lowest version of each direct dependency (every other package at its newest), on
 # Python 3.11, compiled afresh each time (--upgrade) so that no old pin survives.
 LOCK_INPUTS = pyproject.toml - --extra dev --extra lab --generate-hashes --quiet
 BUILD_REQUIRES = $(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\\n')"
