@@ -1,22 +1,41 @@
 # The two commands of the README:
 #   make demo   set up, generate the synthetic demo data and build its audit packs
 #   make test   set up and run the test suite (CI runs this)
+# and for whoever changes the dependencies (docs/development.md):
+#   make lock         compile requirements/dev.lock and requirements/floors.lock again
+#   make test-floors  run the suite on the lowest versions pyproject.toml allows
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= data/demo
 OUT    ?= out/demo
 PERIOD ?= 2023-03
+# the floors are tried on the lowest Python that pyproject.toml allows
+FLOORS_PYTHON ?= python3.11
+FLOORS ?= .venv-floors
+# `make lock` keeps every pin that still satisfies pyproject.toml; LOCK_FLAGS=--upgrade
+# moves all to their newest releases, LOCK_FLAGS="--upgrade-package lxml" one of them
+LOCK_FLAGS ?=
 
-.PHONY: demo test setup bench screenshots clean
+.PHONY: demo test setup lock test-floors bench screenshots clean
 
-$(BIN)/kpitools: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	$(BIN)/python -m kpitools.packs.provisioner
-	touch $(BIN)/kpitools
+# A virtual environment holding exactly a lock file (every package pinned and hashed),
+# then kpitools itself, editable, without resolving anything: $(call install,VENV,PYTHON,LOCK).
+# The environment is made anew (--clear) so that nothing from an older lock stays in it.
+define install
+	$(2) -m venv --clear $(1)
+	@# an egg-info left in the checkout by an older install shadows the new metadata (its
+	@# entry points: the kernel provisioner) for any python started here
+	rm -rf kpitools.egg-info
+	$(1)/bin/python -m pip install --quiet --require-hashes -r $(3)
+	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(1)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(1)/bin/python -m kpitools.packs.provisioner
+	touch $(1)/bin/kpitools
+endef
+
+$(BIN)/kpitools: pyproject.toml requirements/dev.lock
+	$(call install,$(VENV),$(PYTHON),requirements/dev.lock)
 
 setup: $(BIN)/kpitools
 
@@ -31,8 +50,36 @@ demo: setup
 # PYTHONDONTWRITEBYTECODE: without it each xdist worker parses and rewrites the asserts
 # of every test module again at each run (~2 s of CPU a worker before its first test),
 # and every process the run starts (pool workers, kernels) compiles kpitools again
+PYTEST = -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+
 test: setup
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python $(PYTEST)
+
+# The locks are compiled by uv (in the dev extra) from pyproject.toml's dependencies, the
+# `dev` and `lab` extras and the build backend (installed too: `make setup` builds
+# kpitools without build isolation, so nothing it installs is unpinned). dev.lock holds
+# the tested set, for every platform and Python >= 3.11 (--universal); floors.lock the
+# lowest version of each direct dependency (every other package at its newest), on
+# Python 3.11, compiled afresh each time (--upgrade) so that no old pin survives.
+LOCK_INPUTS = pyproject.toml - --extra dev --extra lab --generate-hashes --quiet
+BUILD_REQUIRES = $(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\\n')"
+
+# uv from the .venv as it is: one made from an older lock will do to compile the new one
+$(BIN)/uv:
+	$(MAKE) setup
+
+lock: $(BIN)/uv
+	$(BUILD_REQUIRES) | UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile \
+		$(LOCK_INPUTS) --universal $(LOCK_FLAGS) -o requirements/dev.lock
+	$(BUILD_REQUIRES) | UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile \
+		$(LOCK_INPUTS) --python-version 3.11 --resolution lowest-direct --upgrade \
+		-o requirements/floors.lock
+
+$(FLOORS)/bin/kpitools: pyproject.toml requirements/floors.lock
+	$(call install,$(FLOORS),$(FLOORS_PYTHON),requirements/floors.lock)
+
+test-floors: $(FLOORS)/bin/kpitools
+	PYTHONDONTWRITEBYTECODE= $(FLOORS)/bin/python $(PYTEST)
 
 # What CI checks besides the tests (.ci/run runs it after `make test`): ruff's lint and
 # format, the import contracts of pyproject.toml ([tool.importlinter]) and mypy on kpitools/

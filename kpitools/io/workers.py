@@ -23,11 +23,14 @@ log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-# jsonschema (papermill -> nbformat imports it) imports rfc3987_syntax when it is installed
-# (jupyter_events asks for it), which compiles 38 grammars: about 1 s of CPU in every
-# process, only to offer the "iri" format checks. Neither nbformat, nbconvert, nbclient
-# nor papermill validates with a format checker, and kpitools uses none, so our own
-# processes (the command line, pack and audit workers) import jsonschema without it.
+# jsonschema (papermill -> nbformat imports it) imports rfc3987_syntax when it is installed,
+# which compiles 38 grammars: 1 to 1.5 s of CPU in every process, only to offer the "iri"
+# format checks. Neither nbformat, nbconvert, nbclient nor papermill validates with a
+# format checker, and kpitools uses none, so our own processes (the command line, pack
+# and audit workers, the test processes) import jsonschema without it. kpitools does not
+# install it: JupyterLab does (jupyter_server -> jupyter_events asks for
+# jsonschema[format-nongpl]), so it is there wherever the `lab` extra is, as after `make
+# setup`, and absent from an install without JupyterLab, where this changes nothing.
 UNUSED_MODULES = ("rfc3987_syntax",)
 
 
