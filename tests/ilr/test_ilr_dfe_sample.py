@@ -77,7 +77,7 @@ def test_cli_out_on_dfe_sample(tmp_path: Path) -> None:
     # working output: no ULN, names or date of birth (the sample's are DfE's placeholders)
     text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
     assert "9999999999" not in text and "Parker" not in text and "2001-01-28" not in text
-    assert "DfE rule findings: 13" in result.output
+    assert "DfE rule findings: 14" in result.output  # 13 before issue 23, + AchDate_07
 
 
 def test_cli_out_with_include_pii_writes_uln_and_names(tmp_path: Path) -> None:
@@ -94,7 +94,11 @@ def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:
     # (LearnDelFAMType_111); employment status dated after the start for 4 FundModel 37
     # aims (EmpStat_08); R_152 once; each of the 3 EVIs dated before 1 August 2025
     # (LearnDelFAMDateFrom_06); Z0009541, an HGV event aim in DfE's rules, spans the
-    # learning (LearnAimRef_154). Nothing else, and nothing on the 17 other learners.
+    # learning (LearnAimRef_154); and, since the rules of issue 23, SBLearnerEV's AchDate
+    # 2025-04-03 is after the file's preparation date 2025-01-08 (AchDate_07, on the
+    # programme aim). Nothing else, and nothing on the 17 other learners: both ULNs are
+    # DfE's placeholder, but the file was prepared before 1 January 2026 (ULN_06/07);
+    # each programme has its component (R_135/R_136).
     t = _map(SAMPLE)
     counts = pd.Series([f.rule for f in t.findings]).value_counts().to_dict()
     assert counts == {
@@ -103,7 +107,10 @@ def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:
         "ILR-R_152": 1,
         "ILR-LearnDelFAMDateFrom_06": 3,
         "ILR-LearnAimRef_154": 1,
+        "ILR-AchDate_07": 1,
     }
+    [late] = [f for f in t.findings if f.rule == "ILR-AchDate_07"]
+    assert (late.learner_ref, late.aim_seq) == ("SBLearnerEV", 1)
     assert {f.learner_ref for f in t.findings} == {"SBLearner", "SBLearnerEV"}
     assert (t.learners_read, t.bootcamp_learners) == (19, 2)
 
