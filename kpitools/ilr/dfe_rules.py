@@ -12,8 +12,8 @@ FCT allocations, LARS validity: UKPRN_26, LearnAimRef_114-117/132/153,
 LearnStartDate_20 ...) is listed in docs/ilr.md and not pretended here.
 
 Every finding names the learner (``LearnRefNumber``), the aim (``AimSeqNumber``; blank
-for learner-level rules) and the position (``file:Learner[n]``); messages hold no
-name, ULN or date of birth.
+for learner-level rules) and where it is: ``file:line`` of the ``Learner`` element, with
+``(aim n)`` for an aim; messages hold no name, ULN or date of birth.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class IlrRuleFinding:
         severity: DfE's severity (``Error`` / ``Warning``).
         learner_ref: the ``LearnRefNumber``.
         aim_seq: the ``AimSeqNumber`` of the aim concerned, None for a learner rule.
-        source: ``<file>:Learner[<position>]``.
+        source: ``<file>:<line of the Learner element>``, with `` (aim <n>)`` when an
+            aim is concerned.
         message: DfE's message and the values that break it.
         bootcamp_id: the aim's ``ConRefNumber`` (``ALL`` when none).
     """
@@ -901,7 +902,7 @@ def check_learner(
 
     Args:
         learner: the learner as read (any learner; rules decide what concerns them).
-        source: ``file:Learner[n]``.
+        source: ``file:line`` of the ``Learner`` element.
         year: the file's collection year (``"2526"``), for DateOfBirth_25.
         prepared: the file's ``FilePreparationDate`` (R_138's exclusion).
         event_indicators: EVI code → event kind, for ILR-EVI-CODE-UNKNOWN.
@@ -913,18 +914,25 @@ def check_learner(
         if among is not None and not getattr(ctx, among):
             continue  # the learner has none of the aims this rule concerns
         for aim, detail in check(ctx):
+            seq = aim.aim_seq_number if aim is not None else None
             found.append(
                 IlrRuleFinding(
                     rule=rule_id,
                     severity=rule.severity,
                     learner_ref=ref,
-                    aim_seq=aim.aim_seq_number if aim is not None else None,
-                    source=source,
+                    aim_seq=seq,
+                    source=source if aim is None else aim_source(source, seq),
                     message=f"{rule.message} ({detail})",
                     bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL",
                 )
             )
     return found
+
+
+def aim_source(source: str, aim_seq: int | None) -> str:
+    """The source of a finding about one aim: the learner's ``file:line`` and the aim's
+    ``AimSeqNumber``, e.g. ``ILR-10012345-2526-20251031-080000-01.xml:57 (aim 2)``."""
+    return f"{source} (aim {aim_seq if aim_seq is not None else 'without AimSeqNumber'})"
 
 
 # Each rule of the table with its check and group, in the table's order (a finding's order).

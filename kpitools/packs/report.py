@@ -185,18 +185,61 @@ def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
 
 
-def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
-    """Findings from the ILR: DfE's bootcamp validation rules the files break
-    (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
-    then every drop-out the ILR shows, with its withdrawal reason."""
-    frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
-    if frame.empty:
-        html = (
-            '<p class="note">No ILR differences and no DfE rule broken (or no ILR'
-            " file supplied).</p>"
+NO_ILR = "No ILR file supplied: the ILR was not read, so no DfE rule and no reconciliation"
+"""What the ILR section says of a provider folder without ``ilr/*.xml``."""
+
+
+def ilr_scope(ctx: PackContext) -> Html:
+    """What the ILR review covered, or that no ILR file was supplied: the files used and
+    superseded, the learners and bootcamps in scope, how many matched the datasheet."""
+    scope = ctx.audit.ilr_scope
+    if scope is None:
+        return Html(f'<p class="note"><b>{esc(NO_ILR)}</b>.</p>')
+    provider_ukprn = ctx.audit.provider.ukprn or "not given"
+    rows = {
+        "ILR files used (the current state of each collection year)": ", ".join(scope.files_used),
+        "Superseded ILR files (read for when withdrawals were first reported)": ", ".join(
+            scope.files_superseded
+        )
+        or "none",
+        "UKPRN": f"{scope.ukprn or 'not given'} in the files; {provider_ukprn} in provider.csv",
+        "Prepared up to": scope.as_known.isoformat() if scope.as_known else "",
+        "Learners read": f"{scope.learners_read}, of whom {scope.bootcamp_learners} on a"
+        f" Skills Bootcamp",
+        "Bootcamps and learners in scope": f"{scope.bootcamps} bootcamp(s); {scope.mapped}"
+        f" learner row(s) mapped, {scope.rejected} rejected",
+    }
+    if scope.reconciled:
+        cutoff = scope.cutoff.isoformat() if scope.cutoff else "no cut-off"
+        rows["Matched with the datasheet"] = (
+            f"{scope.matched} learner(s) matched of {scope.datasheet_in_scope} in the"
+            f" datasheet and {scope.ilr_in_scope} in the ILR (started from 1 August 2022 and"
+            f" by {cutoff})"
         )
     else:
-        html = str(table(frame.drop(columns=["provider_id", "kpi"]), limit=limit))
+        rows["Matched with the datasheet"] = (
+            "not reconciled: the return's learners come from the ILR itself"
+        )
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows.items())
+    return Html(f'{STYLE}<table class="kpi">{body}</table>')
+
+
+def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+    """The ILR section: its scope first (:func:`ilr_scope`, or that no ILR file was
+    supplied), then the findings from the ILR: DfE's bootcamp validation rules the files
+    break (``ILR-R_152`` ...), kpitools' ILR rules (``ILR-UKPRN-MISMATCH``,
+    ``ILR-REENROLLED``) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
+    then every drop-out the ILR shows, with its withdrawal reason. A learner twice in an
+    ILR file (DUP-ROW) is listed with the other irregularities."""
+    html = str(ilr_scope(ctx))
+    if ctx.audit.ilr_scope is None:
+        return Html(html)
+    frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
+    html += "<h3>Findings from the ILR</h3>"
+    if frame.empty:
+        html += '<p class="note">No ILR difference and no DfE rule broken.</p>'
+    else:
+        html += str(table(frame.drop(columns=["provider_id", "kpi"]), limit=limit))
     dropouts = ctx.worklists().get(ILR_DROPOUTS)
     if dropouts is not None:
         html += "<h3>Drop-outs in the ILR, with the withdrawal reason</h3>" + str(
@@ -253,17 +296,19 @@ def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
 
 
 def provenance(ctx: PackContext) -> Html:
-    """Input files with SHA-256 and rows, parameters, rules, versions and time."""
+    """Input files with their role, SHA-256 and rows (the return, every ILR file used or
+    superseded, the previous month's return), parameters, rules, versions and time."""
     inputs = pd.DataFrame(
         [
             {
                 "file": i.path,
+                "read as": i.role,
                 "sha256": i.sha256,
                 "bytes": i.size_bytes,
                 "tables": ", ".join(i.tables),
                 "rows": i.rows,
             }
-            for i in ctx.audit.provider.inputs
+            for i in ctx.audit.inputs()
         ]
     )
     # audit_path: a private temporary file, gone once the pack is built

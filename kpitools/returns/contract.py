@@ -111,6 +111,14 @@ EMPLOYER_ROLES = (
 )
 DELIVERY_ROLES = ("mentoring", "insight_days", "content", "interview_prep")
 ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship", "other")
+UNKNOWN_FROM_ILR = "unknown"
+"""The ``role_type`` of an interview offer or outcome read from the ILR, which records
+that an offer (or achievement) happened but not its role type nor whether it matches the
+skills (``matches_skills`` is then blank, not known). Only the ILR mapping sets it, for
+rows labelled ``ilr/<file>`` (:attr:`kpitools.returns.tables.RawTable.from_ilr`): in a
+provider's CSV or workbook ``unknown`` is not one of :data:`ROLE_TYPES` and the row is
+rejected (BAD-CODE), so it can never stand in for evidence a provider must give. KPIs
+count such evidence as *unverified* (:mod:`kpitools.kpis._offers`)."""
 OUTCOME_TYPES = ("new_job", "new_role", "self_employment_plan")
 ASSESSMENT_KINDS = ("initial", "final")
 EMPLOYER_STATUSES = ("active", "dropped")

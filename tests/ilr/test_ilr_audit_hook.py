@@ -101,7 +101,7 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
         ("ILR-R_152", "high", "learner:L002", "SB-0001-01"),
     ]
     r152 = next(f for f in audit.irregularities if f.rule == "ILR-R_152")
-    assert r152.source == f"{F2223.name}:Learner[2]" and r152.message.startswith(
+    assert r152.source == f"{F2223.name}:32 (aim 1)" and r152.message.startswith(
         "DfE Error, aim 1: The Event Indicator must not be used"
     )
     dropouts = audit.worklists["ilr_dropouts_with_withdrawal_reason"]

@@ -645,7 +645,7 @@ def test_finding_names_rule_severity_learner_aim_and_position(tmp_path: Path) ->
         finding.aim_seq,
         finding.source,
         finding.bootcamp_id,
-    ) == ("ILR-R_152", "Error", "LRN1", 1, f"{NAME}:Learner[1]", "SB-0001-01")
+    ) == ("ILR-R_152", "Error", "LRN1", 1, f"{NAME}:1 (aim 1)", "SB-0001-01")
     assert finding.message.startswith(ILR_RULES["ILR-R_152"].message)
     [learner_rule] = _findings(_changed(_learner(dob=None)), tmp_path)
     assert learner_rule.aim_seq is None and learner_rule.bootcamp_id == "ALL"

@@ -55,7 +55,7 @@ def test_2022_23_learners_types_dates_and_counts() -> None:
         T("2023-03-10"),
     )
     assert bool(l001.wants_interview) is True
-    assert l001.source == f"{F2223.name}:Learner[1]"
+    assert l001.source == f"{F2223.name}:11"  # the line of its Learner element
     l002 = _row(t.learners, "L002")
     # FFI 2 → co-funded; EmpId of the status applying at start (2022-12-01);
     # withdrawn 2023-02-10 before M1 (2023-02-13) → no M1; one file → reported unknown.
@@ -81,7 +81,7 @@ def test_2022_23_interview_offer_and_facts() -> None:
         T("2023-03-10"),
     )
     # role type and skills match are not in the ILR: unknown, not invented
-    assert offer.role_type is None and pd.isna(offer.matches_skills)
+    assert offer.role_type == "unknown" and pd.isna(offer.matches_skills)
     assert t.outcomes.empty
     facts = _row(t.learner_facts, "L002")
     assert bool(facts.cofunded) and bool(facts.sme)  # OET 2 → SME
@@ -125,7 +125,7 @@ def test_2024_25_self_employed_plan_and_a_rejected_learner() -> None:
     assert list(t.rejected["rule"]) == ["BAD-DATE"]
     bad = t.rejected.iloc[0]
     assert (bad.source, bad.column, bad.value) == (
-        f"{F2425.name}:Learner[2]",
+        f"{F2425.name}:31",
         "LearnStartDate",
         "2024-13-01",
     )
