@@ -516,9 +516,10 @@ def kpis_command(
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"
             label = f"{result.kpi}{'/' + result.stage if result.stage else ''}"
+            unverified = f", {result.unverified} unverified" if result.unverified else ""
             echo(
                 f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
-                f"{value:>7}  {result.status}"
+                f"{value:>7}  {result.status}{unverified}"
             )
     for path in written.values():
         echo(str(path))

@@ -37,6 +37,7 @@ KPI_RESULT_COLUMNS: tuple[str, ...] = (
     "status",
     "due_date",
     "as_of",
+    "unverified",  # added by issue 23, at the end: the contract is extended, not renamed
 )
 EXCEPTION_COLUMNS: tuple[str, ...] = (
     "provider_id",
@@ -310,7 +311,11 @@ class KpiResult:
     the target as a fraction, with ``target_kind`` ``"max"`` (drop-out) or ``"min"``
     (100 % targets), or None when the KPI is only reported. ``informational`` are cases
     reported for information and not flagged: career progression's due completers
-    without any outcome while no progression target is set.
+    without any outcome while no progression target is set. ``unverified`` counts the
+    cases left out of numerator and denominator because the evidence that would decide
+    them comes from the ILR, which does not say the role type or the skills match
+    (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
+    someone verifies them (they are in the verification sample).
     """
 
     kpi: str
@@ -326,6 +331,7 @@ class KpiResult:
     exceptions: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
+    unverified: int = 0
 
     @property
     def value(self) -> float | None:
@@ -344,6 +350,7 @@ class KpiResult:
             "status": self.status,
             "due_date": self.due_date.isoformat() if self.due_date else "",
             "as_of": self.as_of.isoformat(),
+            "unverified": self.unverified,
         }
 
 

@@ -51,6 +51,7 @@ from kpitools.ilr.events import (
 from kpitools.ilr.reader import FILE_NAME, IlrFile, read_ilr, read_ilr_header
 from kpitools.ilr.records import IlrDelivery, IlrLearner
 from kpitools.model import ILR_SUPERSEDED, ILR_USED, InputFile, TableCount, empty_rejected
+from kpitools.returns.contract import UNKNOWN_FROM_ILR
 from kpitools.returns.tables import RawTable, problems_frame
 from kpitools.rules import Rules, rule
 
@@ -711,8 +712,10 @@ def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
     rows = the line of the ``Learner`` element each row comes from.
 
     Learners the mapping rejected come along as rows carrying their problems, so the
-    loader's counts still balance (read = accepted + rejected). Interview role type and
-    skills match are not in the ILR: validation reports them as missing.
+    loader's counts still balance (read = accepted + rejected). Interview and outcome
+    role type and skills match are not in the ILR: both are ``unknown``
+    (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`), which validation accepts from
+    these tables alone (:attr:`RawTable.from_ilr`).
 
     Raises:
         FileLevelError: the current learners come from files of several collection
@@ -741,6 +744,10 @@ def _raw(
         {k: cell_text(v) for k, v in r.items()}
         for r in frame.drop(columns="source").to_dict("records")
     ]
+    if "role_type" in frame.columns:  # the ILR says neither: both unknown, not missing
+        for record in records:
+            if record.get("role_type") == UNKNOWN_FROM_ILR and record.get("matches_skills") is None:
+                record["matches_skills"] = UNKNOWN_FROM_ILR
     rows = [ilr.lines[s][0] for s in frame["source"]]
     problems: list[tuple[int, str, str, str, str]] = []
     if with_rejected:
@@ -758,6 +765,7 @@ def _raw(
         RawTable.from_records(name, records, label=label),
         rows=np.asarray(rows, dtype=np.int64),
         problems=problems_frame(problems),
+        from_ilr=True,
     )
 
 

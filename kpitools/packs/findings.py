@@ -24,6 +24,7 @@ from kpitools.packs.blocks import (
     severity_rank,
     status_cell,
     table,
+    unverified_text,
 )
 
 if TYPE_CHECKING:
@@ -70,10 +71,14 @@ def off_target(audit: ProviderAudit) -> list[KpiResult]:
 
 def _figure(result: KpiResult) -> str:
     status = result.status.replace("_", " ")
+    unverified = unverified_text(result.unverified)
     if result.value is None:
-        return status
+        return f"{status}, {unverified}" if unverified else status
     gap = gap_text(result)
-    return f"{status} at {percent(result.value)} ({target_text(result)}{', ' + gap if gap else ''})"
+    return (
+        f"{status} at {percent(result.value)} ({target_text(result)}{', ' + gap if gap else ''}"
+        f"{'; ' + unverified if unverified else ''})"
+    )
 
 
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:

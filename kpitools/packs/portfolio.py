@@ -31,6 +31,7 @@ from kpitools.packs.blocks import (
     severity_rank,
     status_cell,
     table,
+    unverified_text,
 )
 from kpitools.packs.context import PackContext
 from kpitools.packs.runner import PackOutcome
@@ -69,6 +70,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
     return {
         "status": provider.status,
         "value": provider.value,
+        "unverified": provider.unverified,
         "bootcamps": len(bootcamps),
         "worst": None
         if worst is None
@@ -270,10 +272,13 @@ def _figure(value: float) -> str:
 def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> str:
     """A matrix cell: the provider's figure and its worst bootcamp, e.g. "on track · 11.6 %"
     over "1 of 5 not met: BC02 30.6 %" (1 of its 5 bootcamps), coloured by the worse of
-    the two."""
+    the two; the cases left unverified (evidence from the ILR, role type unknown) on a
+    line of their own under the figure."""
     shown = esc(kpi["status"].replace("_", " "))
     if kpi["value"] is not None:
         shown += f" · {_figure(kpi['value'])}"
+    if kpi.get("unverified"):
+        shown += f'<br><span class="bc">{esc(unverified_text(kpi["unverified"]))}</span>'
     status = kpi["status"]
     worst = kpi.get("worst")
     if worst:

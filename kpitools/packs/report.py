@@ -57,6 +57,8 @@ def status_matrix(ctx: PackContext) -> Html:
             shown = result.status.replace("_", " ")
             if result.value is not None:
                 shown += f" · {percent(result.value)}"
+            if result.unverified:
+                shown += f" · {result.unverified} unverified"
             cells.append(status_cell(result.status, shown))
         lines.append(f"<tr><th>{esc(kpi_label(kpi, stage))}</th>{''.join(cells)}</tr>")
     lines.append("</tbody></table>")
@@ -104,11 +106,15 @@ def headline(ctx: PackContext) -> Html:
 
 
 def kpi_figures(ctx: PackContext, kpi: str) -> Html:
-    """The KPI's figure against its target, per bootcamp and for the provider."""
+    """The KPI's figure against its target, per bootcamp and for the provider; when some
+    cases are unverified (evidence from the ILR, role type unknown), their count beside
+    the figure and a note saying they are neither failed nor met."""
+    results = [r for r in ctx.audit.kpi_results if r.kpi == kpi]
+    if not results:
+        return Html('<p class="note">No results for this KPI.</p>')
+    unverified = any(r.unverified for r in results)
     rows = []
-    for r in ctx.audit.kpi_results:
-        if r.kpi != kpi:
-            continue
+    for r in results:
         target = (
             ""
             if r.target is None
@@ -116,12 +122,12 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
         )
         rows.append(
             f"<tr><td>{esc(r.bootcamp_id)}</td><td>{esc(r.stage)}</td><td>{r.numerator}</td>"
-            f"<td>{r.denominator}</td><td>{esc(percent(r.value))}</td><td>{esc(target)}</td>"
+            f"<td>{r.denominator}</td><td>{esc(percent(r.value))}</td>"
+            + (f"<td>{r.unverified}</td>" if unverified else "")
+            + f"<td>{esc(target)}</td>"
             f"{status_cell(r.status)}<td>{esc(r.due_date.isoformat() if r.due_date else '')}</td>"
             f"<td>{esc('; '.join(r.notes))}</td></tr>"
         )
-    if not rows:
-        return Html('<p class="note">No results for this KPI.</p>')
     head = "".join(
         f"<th>{h}</th>"
         for h in (
@@ -130,14 +136,25 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Html:
             "numerator",
             "denominator",
             "value",
+            *(("unverified",) if unverified else ()),
             "target",
             "status",
             "due",
             "notes",
         )
     )
+    note = (
+        '<p class="note">Unverified: cases whose evidence comes from the ILR, which records '
+        "the offer or outcome but not its role type nor whether it matches the skills "
+        "(role type unknown, ILR). They are left out of numerator and denominator, neither "
+        "failed nor met, and listed in the verification sample (worklist "
+        "sample_unverified) to be checked with the provider.</p>"
+        if unverified
+        else ""
+    )
     return Html(
-        f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
+        f"</tbody></table>{note}"
     )
 
 

@@ -46,6 +46,7 @@ class Column:
     required: bool = False
     codes: tuple[str, ...] = ()
     description: str = ""
+    unknown_from_ilr: bool = False  # rows mapped from the ILR may hold UNKNOWN_FROM_ILR
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -269,8 +270,8 @@ INTERVIEWS = Table(
         C("offer_date", "date", True),
         C("interview_date", "date"),
         C("role_title", "text"),
-        C("role_type", "code", True, ROLE_TYPES),
-        C("matches_skills", "flag", True),
+        C("role_type", "code", True, ROLE_TYPES, unknown_from_ilr=True),
+        C("matches_skills", "flag", True, unknown_from_ilr=True),
     ),
     references=(_LEARNER_REF,),
 )
@@ -283,8 +284,8 @@ OUTCOMES = Table(
         C("outcome_type", "code", True, OUTCOME_TYPES),
         C("outcome_date", "date", True),
         C("employer_id", "id"),
-        C("role_type", "code", codes=ROLE_TYPES),
-        C("matches_skills", "flag"),
+        C("role_type", "code", codes=ROLE_TYPES, unknown_from_ilr=True),
+        C("matches_skills", "flag", unknown_from_ilr=True),
     ),
     references=(_LEARNER_REF,),
 )
