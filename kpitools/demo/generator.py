@@ -17,6 +17,7 @@ from pathlib import Path
 from kpitools.calendar import parse_period, period_end, previous_period
 from kpitools.demo import names
 from kpitools.demo.ilr_demo import write_demo_ilr
+from kpitools.demo.ilr_only import IlrOnlyProvider, background, ilr_only_provider, write_ilr_only
 from kpitools.demo.lives import build_children, build_contacts
 from kpitools.demo.people import make_learners, share_learners
 from kpitools.demo.plant import Planter
@@ -63,11 +64,16 @@ class DemoSet:
         world: every provider's full story (past and future of the periods).
         returns: ``returns[period][provider_id][table]`` = rows as typed values.
         truth: the ground truth of what was planted.
+        ilr_only: the ILR-only provider (:mod:`kpitools.demo.ilr_only`), one more
+            after the ``providers`` of ``world``, its own world and returns (written with
+            its ILR files once the others are on disk); None when the periods cannot
+            have ILR files.
     """
 
     world: World
     returns: dict[str, dict[str, Tables]]
     truth: GroundTruth
+    ilr_only: IlrOnlyProvider | None = None
 
 
 def check_arguments(
@@ -182,7 +188,12 @@ def build(
         for index, period in enumerate(periods)
     }
     truth = resolve_truth(world, planter, returns, "xlsx" if fmt == "xlsx" else "csv")
-    return DemoSet(world=world, returns=returns, truth=truth)
+    ilr_only = ilr_only_provider(world, learners // providers, employers_per_provider)
+    if ilr_only is not None:
+        truth.providers.append(ilr_only.provider_id)
+        truth.ilr_only_providers.append(ilr_only.provider_id)
+        truth.background += background(ilr_only)
+    return DemoSet(world=world, returns=returns, truth=truth, ilr_only=ilr_only)
 
 
 def generate(
@@ -247,8 +258,16 @@ def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
     """Hook for writers that need the returns on disk, e.g. ILR files built from the
     returns read back through the loader. Each adds its files under
     ``out/<period>/<provider>/`` and returns its ground-truth expectations, which
-    :func:`generate` adds before writing ``ground_truth.json``."""
-    del fmt  # the ILR files are built from the returns as the loader reads them
+    :func:`generate` adds before writing ``ground_truth.json``: the ILR files of some
+    providers (:mod:`kpitools.demo.ilr_demo`), and the ILR-only provider's whole
+    folder (:mod:`kpitools.demo.ilr_only`; ``fmt`` says whether its datasheet tables
+    are CSV files or a workbook)."""
     # ILR XML for some providers each month, with planted ILR-MISMATCH-* (kpitools.demo.ilr_demo)
     truth = demo.truth
-    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers, truth.seed)
+    regular = [p for p in truth.providers if p not in truth.ilr_only_providers]
+    expectations = write_demo_ilr(out, truth.periods, regular, truth.clean_providers, truth.seed)
+    # the ILR-only provider: its datasheet tables and every monthly ILR file
+    # (kpitools.demo.ilr_only)
+    if demo.ilr_only is not None:
+        expectations += write_ilr_only(out, demo.ilr_only, fmt)
+    return expectations

@@ -93,7 +93,11 @@ def date_of_birth(learner_ref: str, start: date) -> date:
 
 
 def employer_number(employer_id: str) -> str:
-    """A stable 9-digit ``EmpId`` for a contract ``employer_id`` (the ILR's is numeric)."""
+    """A stable 9-digit ``EmpId`` for a contract ``employer_id`` (the ILR's is numeric);
+    an id that already is one (the demo's ILR-only provider lists its employers under
+    their ILR number) is kept."""
+    if len(employer_id) == 9 and employer_id.isascii() and employer_id.isdigit():
+        return employer_id
     return str(100_000_000 + zlib.crc32(employer_id.encode("utf-8")) % 900_000_000)
 
 

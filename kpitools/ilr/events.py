@@ -109,6 +109,60 @@ WITHDRAW_REASONS: dict[int, str] = {
     98: "reason not known",
 }
 
+ILR_METHOD: tuple[tuple[str, str], ...] = (
+    (
+        "Bootcamps",
+        "a Skills Bootcamp aim has FundModel 37, ProgType 32 and SOF 105; each contract"
+        " (ConRefNumber) of a learner is one learner row. A contract without a dated"
+        " programme aim (ZPROG001, AimType 1), e.g. a stray component (DfE R_135), rejects"
+        " that bootcamp alone: the learner's other bootcamps are mapped.",
+    ),
+    (
+        "Restarts",
+        "an earlier programme aim on a contract is history only when it ended in a break"
+        " (CompStatus 6) and the next restarts it (RES); any other later programme aim is"
+        " ILR-REENROLLED and the earlier withdrawal or completion still counts (a drop-out"
+        " after M1 never disappears). The start is the first programme aim's.",
+    ),
+    (
+        "M1",
+        "not in the ILR: the start + m1_qualifying_days (rule), unless the learner withdrew"
+        " before it or the files were prepared before it.",
+    ),
+    (
+        "Withdrawal reported",
+        "the preparation date of the first file of the last unbroken run of files showing"
+        " the learner withdrawn (a withdrawal keyed in error and undone leaves nothing);"
+        " blank with one file; late (DROP-LATE-REPORT) more than withdrawal_report_months"
+        " after the withdrawal.",
+    ),
+    (
+        "Evidence",
+        "interview offers (EVI codes, event aims), new-role and self-employment events and"
+        " AchDate are kept with role type unknown and no skills match: the KPIs needing"
+        " them count such learners as unverified, beside the figure and in the"
+        " verification sample; never INT-NONE, M2-NO-EVIDENCE or 'not a job'.",
+    ),
+    (
+        "Provider",
+        "each file's Header/Source/UKPRN, LearningProvider/UKPRN and file name, and"
+        " provider.csv's ukprn, must name one provider: else ILR-UKPRN-MISMATCH (high).",
+    ),
+    (
+        "Duplicates",
+        "a LearnRefNumber twice in one file: the first record is mapped, the second"
+        " rejected, DUP-ROW lists both.",
+    ),
+    (
+        "Files",
+        "each collection year's latest file gives the current state; earlier months' files"
+        " are read for when withdrawals were reported; every file, used or superseded, is"
+        " an input with its SHA-256.",
+    ),
+)
+"""How kpitools reads a provider's ILR, in words: ``kpitools rules`` prints it with the
+method statement (docs/ilr.md says the same at length)."""
+
 OUTCOME_TYPE_BY_LEARNER_TYPE = {
     "independent": "new_job",
     "co-funded": "new_role",

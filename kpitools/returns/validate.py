@@ -256,6 +256,13 @@ def _check_stack(
     typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
     problems = _Problems(cells, stack.problems)
+    # a row the ILR mapping rejected (a stray contract, a learner twice in a file ...) is
+    # rejected for the mapping's reasons: the contract columns it could not fill are not
+    # reasons of their own
+    mapped_rejected = np.zeros(len(stack), dtype=bool)
+    if stack.from_ilr.any() and len(stack.problems):
+        mapped_rejected[stack.problems["position"].to_numpy(dtype=np.int64)] = True
+        mapped_rejected &= stack.from_ilr
     for column in table.columns:
         unknown = _unknown_from_ilr(column, stack)
         raw = cells[column.name]
@@ -267,7 +274,9 @@ def _check_stack(
         for failure in parsed.failures:
             problems.add_mask(column.name, failure.mask, failure.reason, failure.rule)
         if column.required:
-            blank = parsed.blank if unknown is None else parsed.blank & ~unknown
+            blank = parsed.blank & ~mapped_rejected
+            if unknown is not None:
+                blank &= ~unknown
             problems.add_mask(column.name, blank, "a required value is blank", "REQUIRED")
         if unknown is not None and column.kind == "code":
             typed[column.name] = np.where(unknown, UNKNOWN_FROM_ILR, parsed.values)
