@@ -569,7 +569,7 @@ def rules_command(params_file: str | None) -> None:
     default=6,
     show_default=True,
     type=int,
-    help="Number of providers (the last one is kept clean).",
+    help="Number of providers (the last one is kept clean), before the ILR-only one.",
 )
 @click.option(
     "--learners",
@@ -592,9 +592,22 @@ def rules_command(params_file: str | None) -> None:
     help="National size: 200 providers, 50,000 learners, about 6,000 employers "
     "(overrides --providers and --learners).",
 )
+@click.option(
+    "--ilr-only/--no-ilr-only",
+    default=True,
+    show_default=True,
+    help="Add one provider whose learners come only from its ILR files.",
+)
 @friendly_errors
 def demo_command(
-    out_dir: str, seed: int, periods: str, providers: int, learners: int, fmt: str, national: bool
+    out_dir: str,
+    seed: int,
+    periods: str,
+    providers: int,
+    learners: int,
+    fmt: str,
+    national: bool,
+    ilr_only: bool,
 ) -> None:
     """Write realistic synthetic monthly returns, with known irregularities planted.
 
@@ -617,6 +630,7 @@ def demo_command(
         learners=learners,
         fmt=fmt,
         employers_per_provider=employers,
+        ilr_only=ilr_only,
     )
     stats = truth.stats
     echo(

@@ -174,8 +174,10 @@ def build(
     learners: int = 1500,
     fmt: str = "csv",
     employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+    ilr_only: bool = True,
 ) -> DemoSet:
-    """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``).
+    """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``);
+    ``ilr_only`` False leaves the ILR-only provider out.
 
     Raises:
         ParameterError: periods not consecutive ``YYYY-MM`` months, or too few learners.
@@ -188,12 +190,16 @@ def build(
         for index, period in enumerate(periods)
     }
     truth = resolve_truth(world, planter, returns, "xlsx" if fmt == "xlsx" else "csv")
-    ilr_only = ilr_only_provider(world, learners // providers, employers_per_provider)
-    if ilr_only is not None:
-        truth.providers.append(ilr_only.provider_id)
-        truth.ilr_only_providers.append(ilr_only.provider_id)
-        truth.background += background(ilr_only)
-    return DemoSet(world=world, returns=returns, truth=truth, ilr_only=ilr_only)
+    extra = (
+        ilr_only_provider(world, learners // providers, employers_per_provider)
+        if ilr_only
+        else None
+    )
+    if extra is not None:
+        truth.providers.append(extra.provider_id)
+        truth.ilr_only_providers.append(extra.provider_id)
+        truth.background += background(extra)
+    return DemoSet(world=world, returns=returns, truth=truth, ilr_only=extra)
 
 
 def generate(
@@ -205,6 +211,7 @@ def generate(
     learners: int = 1500,
     fmt: str = "csv",
     employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+    ilr_only: bool = True,
 ) -> GroundTruth:
     """Write a seeded synthetic demo data set and its ground truth.
 
@@ -222,6 +229,8 @@ def generate(
         employers_per_provider: range of employers invented per provider (10-20;
             :data:`NATIONAL` asks for 20-40, about 6,000 for 200 providers).
         fmt: ``csv``, ``xlsx`` or ``both``.
+        ilr_only: add one provider, after the others, whose learners come only from its
+            ILR files (:mod:`kpitools.demo.ilr_only`; when the periods allow ILR files).
 
     Returns:
         The ground truth written to ``out/ground_truth.json``.
@@ -237,6 +246,7 @@ def generate(
         learners=learners,
         fmt=fmt,
         employers_per_provider=employers_per_provider,
+        ilr_only=ilr_only,
     )
     out = Path(out)
     for period, by_provider in demo.returns.items():

@@ -47,7 +47,7 @@ import copy
 import logging
 import random
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -146,7 +146,7 @@ def ilr_only_provider(
     _bootcamps(pw, periods, rng)
     make_employers(pw)
     _employers_under_ilr_numbers(pw)
-    started = [b for b in pw.bootcamps if b["start_date"] <= world.anchor_end]
+    started = [b for b in pw.bootcamps if _day(b["start_date"]) <= world.anchor_end]
     weights = [rng.uniform(0.7, 1.3) for _ in started]
     counts = {
         str(b["bootcamp_id"]): max(10, round(learners * w / sum(weights)))
@@ -161,6 +161,21 @@ def ilr_only_provider(
     build_contacts(pw)
     returns = {period: take(pw, i, period_end(period)) for i, period in enumerate(periods)}
     return IlrOnlyProvider(pw, returns, plan)
+
+
+def _day(value: object) -> date:
+    """A date of the world's rows (typed ``object`` there), known to be one."""
+    if not isinstance(value, date):
+        raise TypeError(f"expected a date, got {value!r}")
+    return value
+
+
+def _set_text(element: etree._Element, path: str, text: str) -> None:
+    """The text of ``element``'s child at ``path`` (the writer always writes it)."""
+    found = element.find(path)
+    if found is None:
+        raise ValueError(f"the demo's ILR file has no {path}")
+    found.text = text
 
 
 def _ilr_period(period: str) -> bool:
@@ -224,7 +239,7 @@ def _as_an_ilr_only_provider_records(life: LearnerLife) -> None:
     a self-employed learner not seeking a job (the ILR cannot say so)."""
     row = life.row
     if row["m1_date"] is not None:
-        row["m1_date"] = row["start_date"] + timedelta(days=7)  # type: ignore[operator]
+        row["m1_date"] = _day(row["start_date"]) + timedelta(days=7)
     row["withdrawal_reported_date"] = row["withdrawal_date"]
     if row["learner_type"] == "self-employed":
         row["wants_interview"] = "N"
@@ -236,13 +251,13 @@ def _plan(pw: ProviderWorld, periods: list[str], rng: random.Random) -> IlrOnlyP
     first_end = period_end(periods[0])
     used: set[str] = set()
 
-    def pick(condition: object) -> LearnerLife | None:
+    def pick(condition: Callable[[LearnerLife], bool]) -> LearnerLife | None:
         pool = [
             life
             for life in pw.learners
             if life.ref not in used
-            and life.row["start_date"] <= first_end  # type: ignore[operator]
-            and condition(life)  # type: ignore[operator]
+            and _day(life.row["start_date"]) <= first_end
+            and condition(life)
         ]
         if not pool:
             return None
@@ -260,7 +275,7 @@ def _plan(pw: ProviderWorld, periods: list[str], rng: random.Random) -> IlrOnlyP
     plan.reenrolled = pick(
         lambda life: (
             life.fate == "withdrawn"
-            and life.row["withdrawal_date"] + timedelta(days=RESTART_DAYS) <= first_end
+            and _day(life.row["withdrawal_date"]) + timedelta(days=RESTART_DAYS) <= first_end
         )
     )
     if len(periods) >= 3:
@@ -274,14 +289,13 @@ def _plan(pw: ProviderWorld, periods: list[str], rng: random.Random) -> IlrOnlyP
                 life.fate != "pre_m1_withdrawn"
                 and isinstance(m1, date)
                 and m1 <= period_end(keyed)
-                and bootcamp["end_date"] >= month  # type: ignore[operator]
+                and _day(bootcamp["end_date"]) >= month
             )
 
         plan.undone = pick(fits)
         if plan.undone is not None:
             _withdraw(pw, plan.undone, month + timedelta(days=rng.randint(0, 20)))
-            m1 = plan.undone.row["m1_date"]
-            plan.undone_error = max(m1, _month_bounds(keyed)[0])  # type: ignore[type-var]
+            plan.undone_error = max(_day(plan.undone.row["m1_date"]), _month_bounds(keyed)[0])
             plan.undone_months = (keyed, undone, shown)
     return plan
 
@@ -390,7 +404,7 @@ def _in_file(rows: Iterable[Mapping[str, object]], prepared: date) -> list[Mappi
     kept = []
     for row in rows:
         ended = row.get("withdrawal_date") or row.get("completion_date")
-        if ended is None or ended >= start:  # type: ignore[operator]
+        if ended is None or _day(ended) >= start:
             kept.append(row)
     return kept
 
@@ -427,7 +441,7 @@ _DATES = {
 
 def _frames(snapshot: Tables, prepared: date) -> dict[str, pd.DataFrame]:
     """The snapshot's tables the ILR writer reads, as frames with Timestamp dates."""
-    rows = {
+    rows: dict[str, Sequence[Mapping[str, object]]] = {
         "learners": _in_file(snapshot["learners"], prepared),
         "bootcamps": snapshot["bootcamps"],
         "employers": snapshot["employers"],
@@ -476,14 +490,14 @@ def _edit(path: Path, plan: IlrOnlyPlan, month: str) -> None:
     }
     prepared = period_end(month)
     if plan.ukprn_month == month:
-        root.find(f"{q('LearningProvider')}/{q('UKPRN')}").text = OTHER_UKPRN  # type: ignore[union-attr]
+        _set_text(root, f"{q('LearningProvider')}/{q('UKPRN')}", OTHER_UKPRN)
     if plan.stray is not None and plan.stray.ref in learners:
         element = learners[plan.stray.ref]
         component = _aims(element, q)[1]
         stray = _new_aim(component, q, seq=_next_seq(element, q), contract=plan.stray_contract)
         element.append(stray)
     if plan.reenrolled is not None and plan.reenrolled.ref in learners:
-        restart = plan.reenrolled.row["withdrawal_date"] + timedelta(days=RESTART_DAYS)  # type: ignore[operator]
+        restart = _day(plan.reenrolled.row["withdrawal_date"]) + timedelta(days=RESTART_DAYS)
         if restart <= prepared:
             element = learners[plan.reenrolled.ref]
             programme, component = _aims(element, q)[:2]
@@ -498,12 +512,15 @@ def _edit(path: Path, plan: IlrOnlyPlan, month: str) -> None:
     )
 
 
-def _aims(learner: etree._Element, q: object) -> list[etree._Element]:
-    return list(learner.iter(q("LearningDelivery")))  # type: ignore[operator]
+Qualify = Callable[[str], str]  # a local name → its name in the file's namespace
 
 
-def _next_seq(learner: etree._Element, q: object) -> int:
-    return 1 + max(int(a.findtext(q("AimSeqNumber"))) for a in _aims(learner, q))  # type: ignore[operator, arg-type]
+def _aims(learner: etree._Element, q: Qualify) -> list[etree._Element]:
+    return list(learner.iter(q("LearningDelivery")))
+
+
+def _next_seq(learner: etree._Element, q: Qualify) -> int:
+    return 1 + max(int(a.findtext(q("AimSeqNumber")) or 0) for a in _aims(learner, q))
 
 
 _ENDED = ("LearnActEndDate", "WithdrawReason", "Outcome", "AchDate")
@@ -511,7 +528,7 @@ _ENDED = ("LearnActEndDate", "WithdrawReason", "Outcome", "AchDate")
 
 def _new_aim(
     template: etree._Element,
-    q: object,
+    q: Qualify,
     *,
     seq: int,
     start: date | None = None,
@@ -520,19 +537,19 @@ def _new_aim(
     """A copy of ``template`` as a new, continuing aim: its sequence number, start (and
     a planned end twelve weeks on), contract; no end, outcome or event indicator."""
     aim = copy.deepcopy(template)
-    aim.find(q("AimSeqNumber")).text = str(seq)  # type: ignore[operator, union-attr]
+    _set_text(aim, q("AimSeqNumber"), str(seq))
     if start is not None:
-        aim.find(q("LearnStartDate")).text = start.isoformat()  # type: ignore[operator, union-attr]
+        _set_text(aim, q("LearnStartDate"), start.isoformat())
         end = start + timedelta(weeks=12)
-        aim.find(q("LearnPlanEndDate")).text = end.isoformat()  # type: ignore[operator, union-attr]
+        _set_text(aim, q("LearnPlanEndDate"), end.isoformat())
     if contract is not None:
-        aim.find(q("ConRefNumber")).text = contract  # type: ignore[operator, union-attr]
-    aim.find(q("CompStatus")).text = "1"  # type: ignore[operator, union-attr]
+        _set_text(aim, q("ConRefNumber"), contract)
+    _set_text(aim, q("CompStatus"), "1")
     for name in _ENDED:
-        for found in aim.findall(q(name)):  # type: ignore[operator]
+        for found in aim.findall(q(name)):
             aim.remove(found)
-    for fam in aim.findall(q("LearningDeliveryFAM")):  # type: ignore[operator]
-        if fam.findtext(q("LearnDelFAMType")) not in ("SOF", "FFI"):  # type: ignore[operator]
+    for fam in aim.findall(q("LearningDeliveryFAM")):
+        if fam.findtext(q("LearnDelFAMType")) not in ("SOF", "FFI"):
             aim.remove(fam)
     return aim
 
@@ -637,7 +654,7 @@ def _expectations(
                 )
             )
         if plan.reenrolled is not None and plan.reenrolled.ref in at:
-            restart = plan.reenrolled.row["withdrawal_date"] + timedelta(days=RESTART_DAYS)  # type: ignore[operator]
+            restart = _day(plan.reenrolled.row["withdrawal_date"]) + timedelta(days=RESTART_DAYS)
             if restart <= period_end(period):
                 found.append(
                     expect(
@@ -659,7 +676,7 @@ def _expectations(
         if plan.undone is not None and plan.undone_months is not None:
             keyed, undone, shown = plan.undone_months
             who = f"learner:{plan.undone.ref}"
-            line = at[plan.undone.ref][0] if plan.undone.ref in at else None
+            where = at[plan.undone.ref][0] if plan.undone.ref in at else None
             if period == undone:
                 found.append(
                     expect(
@@ -667,7 +684,7 @@ def _expectations(
                         who,
                         f"the withdrawal keyed in {keyed}'s file is undone in {undone}'s",
                         bootcamp_id=plan.undone.bootcamp_id,
-                        line=line,
+                        line=where,
                     )
                 )
             if period == shown:
@@ -677,7 +694,7 @@ def _expectations(
                         who,
                         f"the real withdrawal of {undone} first shown in {shown}'s file",
                         bootcamp_id=plan.undone.bootcamp_id,
-                        line=line,
+                        line=where,
                     )
                 )
     return found
@@ -698,7 +715,7 @@ def background(provider: IlrOnlyProvider) -> list[Expectation]:
                 # the ILR reads a co-funded learner's new-role evidence (an event) as a
                 # new_role outcome too
                 or life.row["learner_type"] == "co-funded"
-                or add_months(completion, 6) > as_of  # type: ignore[arg-type]
+                or add_months(_day(completion), 6) > as_of
                 or (life.ref, life.bootcamp_id) not in keys
             ):
                 continue

@@ -242,9 +242,10 @@ def contract_state(programmes: list[IlrDelivery]) -> ContractState:
     ends.append(programmes[-1])
     withdrawn = next((a for a in ends if a.comp_status == 3), None)
     completed = next((a for a in ends if a.comp_status == 2), None)
+    starts = [a.learn_start_date for a in programmes if a.learn_start_date is not None]
     return ContractState(
         programmes=tuple(programmes),
-        start=min(a.learn_start_date for a in programmes),  # type: ignore[type-var]
+        start=min(starts),
         withdrawn=withdrawn,
         completed=completed,
         counted=withdrawn or completed or programmes[-1],
@@ -482,7 +483,7 @@ def _add_bootcamp(
             " or outcomes"
         )
     new_role = [d for kind, d in events if kind == NEW_ROLE_OFFER]
-    base = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
+    base: dict[str, object] = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
     mapped.keys.append((ref, con_ref))
     mapped.tables["learners"].append(
         {

@@ -509,7 +509,7 @@ def _duplicate(
 ) -> tuple[dict[str, object], IlrRuleFinding]:
     """The rejected row and the DUP-ROW finding of a second ``Learner`` record with the
     ``LearnRefNumber`` of an earlier one of the same file (the first is mapped)."""
-    rejection = {
+    rejection: dict[str, object] = {
         "table": "learners",
         "source": learner_source(file_name, line),
         "column": "LearnRefNumber",

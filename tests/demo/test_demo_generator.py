@@ -282,3 +282,16 @@ def test_fewer_providers_still_hold_every_plant(small_demo_dir):
     assert {e.provider_id for e in truth.expectations} == {"P001", "P002", "P004"}
     kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
     assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
+
+
+def test_the_ilr_only_provider_can_be_left_out():
+    from kpitools.demo.generator import build
+
+    kept, left = build(periods=["2023-03"]), build(periods=["2023-03"], ilr_only=False)
+    assert kept.truth.ilr_only_providers == ["P007"] and left.truth.ilr_only_providers == []
+    assert left.truth.providers == [f"P00{i}" for i in range(1, 7)] and left.ilr_only is None
+    # the other providers are the same either way: the ILR-only one has a world of its own
+    assert left.returns["2023-03"] == kept.returns["2023-03"]
+    assert [e for e in kept.truth.expectations if e.provider_id != "P007"] == (
+        left.truth.expectations
+    )
