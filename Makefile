@@ -15,6 +15,7 @@ $(BIN)/kpitools: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m kpitools.packs.provisioner
 	touch $(BIN)/kpitools
 
 setup: $(BIN)/kpitools
@@ -32,6 +33,21 @@ demo: setup
 # and every process the run starts (pool workers, kernels) compiles kpitools again
 test: setup
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+
+# What CI checks besides the tests (.ci/run runs it after `make test`): ruff's lint and
+# format, the import contracts of pyproject.toml ([tool.importlinter]) and mypy on kpitools/
+# ([tool.mypy]). Every check runs, whatever the one before it said; the target fails when
+# any failed and names them.
+.PHONY: lint
+LINTED = kpitools tests benchmarks notebooks
+lint: setup
+	@failed=""; \
+	echo "== ruff check"; $(BIN)/ruff check $(LINTED) || failed="$$failed ruff-check"; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check $(LINTED) || failed="$$failed ruff-format"; \
+	echo "== lint-imports"; $(BIN)/lint-imports --no-logo --no-cache || failed="$$failed lint-imports"; \
+	echo "== mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
+	if [ -n "$$failed" ]; then echo "make lint: failed:$$failed" >&2; exit 1; fi; \
+	echo "make lint: all checks passed"
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -113,34 +113,36 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
 
     check_provider_memory(provider_dir, previous_dir)
     current = load_provider(provider_dir, rules=rules)
-    found = previous_dir is not None and Path(previous_dir).is_dir()
-    return _paired(
-        current, previous_dir, load_provider(previous_dir, rules=rules) if found else None
+    previous = (
+        load_provider(previous_dir, rules=rules)
+        if previous_dir is not None and Path(previous_dir).is_dir()
+        else None
     )
+    return _paired(current, previous_dir, previous)
 
 
 def _paired(
     current: ProviderReturn, previous_dir: Path | None, previous: ProviderReturn | None
 ) -> _Loaded:
-    """A return with its previous month's (loaded when ``previous_dir`` is a folder),
-    with the notes that say which.
+    """A return with its previous month's (``previous``, loaded from ``previous_dir`` when
+    that is a folder), with the notes that say which.
 
     Raises:
         ParameterError: the previous return is another provider's.
     """
     notes: list[str] = []
-    if previous is not None:
-        _same_provider(current, previous)
-        notes.append(f"previous return: {Path(previous_dir).as_posix()}")
-    elif previous_dir is not None:
+    if previous_dir is None:
+        notes.append(
+            "no previous month's return beside this one: restatements (RESTATED-*) not checked"
+        )
+    elif previous is None:
         notes.append(
             f"no previous return found at {Path(previous_dir).as_posix()}: "
             "restatements (RESTATED-*) not checked"
         )
     else:
-        notes.append(
-            "no previous month's return beside this one: restatements (RESTATED-*) not checked"
-        )
+        _same_provider(current, previous)
+        notes.append(f"previous return: {Path(previous_dir).as_posix()}")
     return _Loaded(current, previous, notes)
 
 
@@ -187,9 +189,10 @@ def _loaded(
     """One task's returns, loaded by :func:`_load_period`, paired as :func:`_load` does."""
     current = returns[task.provider_dir]
     previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
-    for found in (current, previous):
-        if isinstance(found, KpiToolsError):
-            return found
+    if isinstance(current, KpiToolsError):
+        return current
+    if isinstance(previous, KpiToolsError):
+        return previous
     try:
         return _paired(current, task.previous_dir, previous)
     except KpiToolsError as error:

@@ -236,7 +236,9 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     default=None,
     help="Dask scheduler address (tcp://host:8786): run the packs on that cluster.",
 )
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option(
+    "--no-progress", is_flag=True, help="Hide the progress bar (shown only on a terminal)."
+)
 @click.option(
     "--cell-timeout",
     default=600,
@@ -423,8 +425,8 @@ def sample(
     )
     for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
-    for entry in sample_set.manifest()["samples"]:
-        echo(f"  {entry['name']}: {entry['sampled']} of {entry['population']}")
+    for sample in sample_set.samples:
+        echo(f"  {sample.name}: {sample.size} of {sample.population}")
     echo(f"seed {chosen_seed} (recorded in sample_manifest.json)")
     _exit_for_rejected(provider)
 

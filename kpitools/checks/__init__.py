@@ -101,7 +101,7 @@ def run_period_checks(
     stacked = stacked_tables(
         {provider: current.tables for provider, (current, _) in returns.items()}
     )
-    per_provider = {provider: {} for provider in returns}
+    per_provider: dict[str, dict[str, list[Finding]]] = {provider: {} for provider in returns}
     for check, findings in _row_checks(stacked, as_of=as_of).items():
         for finding in findings:
             per_provider[_provider_of_finding(finding)].setdefault(check, []).append(

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.model import Finding, irregularity, learner_entity
+
+
+class _LearnerDates(Protocol):
+    """The dates of a learner row (``itertuples``) that are compared; NaT when blank."""
+
+    start_date: pd.Timestamp
+    m1_date: pd.Timestamp
+    completion_date: pd.Timestamp
+    withdrawal_date: pd.Timestamp
+
+
+class _Outcome(Protocol):
+    """An outcome row (``itertuples``) dated before its learner's start."""
+
+    outcome_date: pd.Timestamp
+    source: str
 
 
 def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
@@ -58,7 +75,7 @@ def date_order(learners: pd.DataFrame, outcomes: pd.DataFrame) -> list[Finding]:
 
 
 def _suspects(
-    learners: pd.DataFrame, early_outcomes: Mapping[tuple[str, str], list[object]]
+    learners: pd.DataFrame, early_outcomes: Mapping[tuple[str, str], list[_Outcome]]
 ) -> pd.DataFrame:
     """The learners that may have a problem, in order (a period holds tens of thousands,
     nearly all in order): M1 before the start, a completion with no M1, before M1, or
@@ -82,7 +99,7 @@ def _suspects(
     return learners[suspect]
 
 
-def _learner_problems(row: object) -> list[str]:
+def _learner_problems(row: _LearnerDates) -> list[str]:
     start, m1 = row.start_date, row.m1_date
     completion, withdrawal = row.completion_date, row.withdrawal_date
     problems: list[str] = []
@@ -110,13 +127,13 @@ def _learner_problems(row: object) -> list[str]:
 
 def _outcomes_before_start(
     learners: pd.DataFrame, outcomes: pd.DataFrame
-) -> dict[tuple[str, str], list[object]]:
+) -> dict[tuple[str, str], list[_Outcome]]:
     if outcomes.empty or learners.empty:
         return {}
     starts = learners[["learner_ref", "bootcamp_id", "start_date"]]
     joined = outcomes.merge(starts, on=["learner_ref", "bootcamp_id"], how="inner")
     early = joined[joined["outcome_date"] < joined["start_date"]]
-    found: dict[tuple[str, str], list[object]] = {}
+    found: dict[tuple[str, str], list[_Outcome]] = {}
     for outcome in early.itertuples(index=False):
         found.setdefault((outcome.learner_ref, outcome.bootcamp_id), []).append(outcome)
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Protocol
 
 import pandas as pd
 
@@ -24,6 +25,23 @@ EXACT_DUPLICATE_TABLES = (
     "referrals",
     "employer_contacts",
 )
+
+
+class _Rejection(Protocol):
+    """A rejected row (``itertuples`` of the return's rejected rows)."""
+
+    source: str
+    column: str
+    value: object
+    reason: str
+
+
+class _Learner(Protocol):
+    """The columns of an accepted learner row (``itertuples``) a DUP-ROW finding cites."""
+
+    learner_ref: str
+    bootcamp_id: str
+    source: str
 
 
 def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> list[Finding]:
@@ -70,7 +88,7 @@ def duplicate_learner_rows(learners: pd.DataFrame, rejected: pd.DataFrame) -> li
     return findings
 
 
-def _kept_learner_row(learners: pd.DataFrame, dup: object) -> object | None:
+def _kept_learner_row(learners: pd.DataFrame, dup: _Rejection) -> _Learner | None:
     """The accepted learner a DUP-KEY rejection duplicates.
 
     The loader's reason names the kept row ("same learner_ref, bootcamp_id as line 2");

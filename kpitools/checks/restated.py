@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from kpitools.returns.period import providers_of, stacked_tables, unscoped_findi
 
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
+_PaymentKey: TypeAlias = tuple[object, ...]  # the values of _PAYMENT_KEY
+_Record: TypeAlias = dict[str, Any]  # a row of a frame, as to_dict("records") gives it
 _COMPARED = [*_KEY, "source", "start_date", "m1_date", "withdrawal_date", "completion_date"]
 
 
@@ -214,7 +217,7 @@ def _joined(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     return before.merge(now, on=_KEY, how="left", suffixes=("_before", "_now"), indicator=True)
 
 
-def _learner_findings(row: dict, label: str) -> list[Finding]:
+def _learner_findings(row: _Record, label: str) -> list[Finding]:
     """The restatements of one joined learner (a record of :func:`_changed`)."""
     ref, bootcamp = row["learner_ref"], str(row["bootcamp_id"])
     old_source = source_prefixed(row["source_before"], label)
@@ -252,7 +255,7 @@ def _changed(joined: pd.DataFrame) -> pd.DataFrame:
     return joined[may.to_numpy(dtype=bool)]
 
 
-def _date_changes(row: dict) -> list[tuple[str, str]]:
+def _date_changes(row: _Record) -> list[tuple[str, str]]:
     """(rule, message) for each restated date of one learner present in both months."""
     changes: list[tuple[str, str]] = []
     for column, rule_id, name in (
@@ -290,7 +293,7 @@ def _date_changes(row: dict) -> list[tuple[str, str]]:
 
 def payment_changes(
     now: pd.DataFrame, before: pd.DataFrame
-) -> list[tuple[tuple, dict, dict | None]]:
+) -> list[tuple[_PaymentKey, _Record, _Record | None]]:
     """RESTATED-PAYMENT-CHANGED / -REMOVED between two months' co-funding payments: each
     payment of ``before`` changed (with its partner of ``now``) or removed (None), with
     its key (employer, learner, bootcamp).
@@ -301,7 +304,7 @@ def payment_changes(
     that differs is CHANGED; a previous payment left without a partner is REMOVED. New
     payments are not restatements.
     """
-    changes: list[tuple[tuple, dict, dict | None]] = []
+    changes: list[tuple[_PaymentKey, _Record, _Record | None]] = []
     if before.empty:
         return changes
     now_groups = _by_payment_key(now)
@@ -311,21 +314,21 @@ def payment_changes(
     return changes
 
 
-def _signature(row: Mapping[str, object]) -> tuple[str, str, str]:
+def _signature(row: Mapping[str, Any]) -> tuple[str, str, str]:
     evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
     return (f"{float(row['amount']):.2f}", iso(row["payment_date"], missing="blank"), evidence)
 
 
-def _by_payment_key(payments: pd.DataFrame) -> dict[tuple, list[dict]]:
-    groups: dict[tuple, list[dict]] = {}
+def _by_payment_key(payments: pd.DataFrame) -> dict[_PaymentKey, list[_Record]]:
+    groups: dict[_PaymentKey, list[_Record]] = {}
     for row in payments.to_dict("records"):
         groups.setdefault(tuple(row[c] for c in _PAYMENT_KEY), []).append(row)
     return groups
 
 
-def _drop_identical(old: list[dict], new: list[dict]) -> tuple[list[dict], list[dict]]:
+def _drop_identical(old: list[_Record], new: list[_Record]) -> tuple[list[_Record], list[_Record]]:
     new_left = list(new)
-    old_left: list[dict] = []
+    old_left: list[_Record] = []
     for row in old:
         match = next((i for i, n in enumerate(new_left) if _signature(n) == _signature(row)), None)
         if match is None:
@@ -335,9 +338,11 @@ def _drop_identical(old: list[dict], new: list[dict]) -> tuple[list[dict], list[
     return old_left, new_left
 
 
-def _pair_rest(old_left: list[dict], new_left: list[dict]) -> list[tuple[dict, dict | None]]:
-    pairs: list[tuple[dict, dict | None]] = []
-    unpaired: list[dict] = []
+def _pair_rest(
+    old_left: list[_Record], new_left: list[_Record]
+) -> list[tuple[_Record, _Record | None]]:
+    pairs: list[tuple[_Record, _Record | None]] = []
+    unpaired: list[_Record] = []
     for row in old_left:
         evidence = _signature(row)[2]
         match = next(
@@ -353,7 +358,7 @@ def _pair_rest(old_left: list[dict], new_left: list[dict]) -> list[tuple[dict, d
     return pairs
 
 
-def _payment_finding(key: tuple, old: dict, new: dict | None, label: str) -> Finding:
+def _payment_finding(key: _PaymentKey, old: _Record, new: _Record | None, label: str) -> Finding:
     employer, ref, bootcamp = (str(k) for k in key)
     old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'], missing='blank')}"
     old_source = source_prefixed(old["source"], label)

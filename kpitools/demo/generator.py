@@ -13,6 +13,7 @@ import logging
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from kpitools.calendar import parse_period, period_end, previous_period
 from kpitools.demo import names
@@ -42,9 +43,19 @@ FORMATS = ("csv", "xlsx", "both")
 MAX_PROVIDERS = 250
 MAX_LEARNERS = 60000
 DEFAULT_EMPLOYERS = (10, 20)
+
+
+class _Scale(TypedDict):
+    """The size of a demo data set (the ``--national`` one)."""
+
+    providers: int
+    learners: int
+    employers_per_provider: tuple[int, int]
+
+
 # a national monitoring team's year (issue 7): about 200 providers, 50,000 learners and
 # 6,000 employers
-NATIONAL = {"providers": 200, "learners": 50000, "employers_per_provider": (20, 40)}
+NATIONAL: _Scale = {"providers": 200, "learners": 50000, "employers_per_provider": (20, 40)}
 PLANTED_SLOTS = 5
 # house styles of the planted providers (all within the data contract)
 STYLES: dict[int, dict[str, object]] = {

@@ -19,9 +19,10 @@ demo's shape) or DataFrames in the validated-frame shape; dates may be ``date`` 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import pandas as pd
 from lxml import etree
@@ -36,7 +37,8 @@ from kpitools.ilr.events import (
 from kpitools.ilr.reader import KNOWN_NAMESPACES
 from kpitools.rules import INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN
 
-Row = Mapping[str, object]
+Row = Mapping[str, Any]  # a datasheet row: column → a value of that column's type
+Table: TypeAlias = pd.DataFrame | Iterable[Row]  # as read, or as the demo builds it
 UNKNOWN_POSTCODE = "ZZ99 9ZZ"  # the ILR's code for a postcode that is not known
 COMPONENT_AIM_REF = "ZSBC0001"  # synthetic component learning aim (category 62 in real life)
 _AIM_FOR = {kind: ref for ref, kind in EVENT_AIMS.items()}
@@ -103,7 +105,7 @@ def employer_number(employer_id: str) -> str:
 
 def write_ilr(
     folder: str | Path,
-    tables: Mapping[str, object],
+    tables: Mapping[str, Table],
     *,
     ukprn: str,
     prepared: datetime,
@@ -133,7 +135,7 @@ def write_ilr(
 
 
 def ilr_xml(
-    tables: Mapping[str, object], *, ukprn: str, prepared: datetime, serial: int, year: str
+    tables: Mapping[str, Table], *, ukprn: str, prepared: datetime, serial: int, year: str
 ) -> bytes:
     """The ILR document for ``tables`` as UTF-8 bytes."""
     ns = namespace_for(year)
@@ -172,14 +174,14 @@ def ilr_xml(
 class _Context:
     """Lookups a learner's elements need from the other tables."""
 
-    def __init__(self, tables: Mapping[str, object]) -> None:
+    def __init__(self, tables: Mapping[str, Table]) -> None:
         self.bootcamp_end = {
             str(b["bootcamp_id"]): _day(b.get("end_date")) for b in _rows(tables.get("bootcamps"))
         }
         self.sme: dict[str, bool] = {}
         for employer in _rows(tables.get("employers")):
             count, band = employer.get("employee_count"), employer.get("size_band")
-            sme = (int(count) < 250) if not _blank(count) else band == "SME"  # type: ignore[arg-type]
+            sme = band == "SME" if count is None or _blank(count) else int(count) < 250
             self.sme[str(employer["employer_id"])] = sme
         self.children: dict[tuple[str, str], dict[str, list[Row]]] = {}
         for table in ("interviews", "outcomes"):
@@ -273,7 +275,7 @@ def _aims(
         learner, ns, "ZPROG001", 1, 1, start, end, row, withdrawal, completion, achieved
     )
     use_evi = start >= EVENT_INDICATORS_FROM
-    fams = list(ffi)
+    fams: list[tuple[str, str, date | None]] = list(ffi)
     if use_evi:
         # DfE's LearnDelFAMDateFrom_07: an indicator dates within the programme, so an
         # offer after the programme's end stays in the datasheet only.
@@ -350,6 +352,7 @@ def _aim(
             ("ConRefNumber", row["bootcamp_id"]),
         ],
     )
+    tail: list[tuple[str, str | None]]
     if withdrawal is not None:
         tail = [
             ("CompStatus", "3"),
@@ -424,13 +427,13 @@ def _leaves(parent: etree._Element, ns: str, pairs: Sequence[tuple[str, object]]
             _sub(parent, ns, name).text = str(value)
 
 
-def _rows(table: object) -> list[Row]:
+def _rows(table: Table | None) -> list[Row]:
     if table is None:
         return []
     if isinstance(table, pd.DataFrame):
         records = table.astype(object).where(table.notna(), None).to_dict("records")
         return [{str(k): v for k, v in r.items()} for r in records]
-    return list(table)  # type: ignore[call-overload]
+    return list(table)
 
 
 def _blank(value: object) -> bool:

@@ -10,6 +10,7 @@ Planted providers are ``slots`` 0-4 (P001-P005 by default); the clean ones are u
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from kpitools.demo.lives import build_children
 from kpitools.demo.truth import PlantSpec
@@ -111,7 +112,7 @@ class Planter:
         table: str,
         match: dict[str, object] | None,
         note: str,
-        **extra: object,
+        **extra: Any,  # the optional fields of PlantSpec
     ) -> None:
         self.specs.append(
             PlantSpec(
@@ -125,7 +126,7 @@ class Planter:
                 note=note,
                 **extra,
             )
-        )  # type: ignore[arg-type]
+        )
 
     def expect_learner(
         self,
@@ -136,7 +137,7 @@ class Planter:
         note: str,
         table: str = "learners",
         match: dict[str, object] | None = None,
-        **extra: object,
+        **extra: Any,  # the optional fields of PlantSpec
     ) -> None:
         key = {"learner_ref": life.ref, "bootcamp_id": life.bootcamp_id}
         self.expect(
@@ -160,7 +161,7 @@ class Planter:
         note: str,
         table: str = "employers",
         match: dict[str, object] | None = None,
-        **extra: object,
+        **extra: Any,  # the optional fields of PlantSpec
     ) -> None:
         links = employer["bootcamp_ids"]
         bootcamp_id = str(links[0]) if isinstance(links, list) and len(links) == 1 else "ALL"
@@ -212,4 +213,4 @@ def reached_contacts(pw: ProviderWorld, employer: Row, stage: str) -> list[Row]:
 
 
 def last_day(rows: list[Row], column: str) -> date:
-    return max(r[column] for r in rows)  # type: ignore[type-var, return-value]
+    return max(r[column] for r in rows)

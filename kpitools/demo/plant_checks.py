@@ -302,7 +302,7 @@ def _expect_restated(
     note: str,
     *,
     table: str = "learners",
-    match: dict | None = None,
+    match: dict[str, object] | None = None,
     row_now: bool = True,
     may_also: tuple[str, ...] = (),
 ) -> None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from kpitools.calendar import add_months
 from kpitools.demo.lives import build_children, required_pence
 from kpitools.demo.plant import Planter, last_day, reached_contacts
-from kpitools.demo.world import ProviderWorld
+from kpitools.demo.world import ProviderWorld, Row
 
 
 def plant_kpi_learners(p: Planter) -> None:
@@ -305,7 +305,7 @@ def plant_engagement(p: Planter) -> None:
     )
 
 
-def _unreachable(p: Planter, pw: ProviderWorld, employer: dict) -> None:
+def _unreachable(p: Planter, pw: ProviderWorld, employer: Row) -> None:
     delivery = [
         c
         for c in pw.contacts

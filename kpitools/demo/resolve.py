@@ -3,11 +3,13 @@ and the headline rates of the generated learners."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from kpitools.calendar import add_months, period_end
 from kpitools.demo.plant import Planter
 from kpitools.demo.snapshot import Tables, find_row
 from kpitools.demo.truth import Expectation, GroundTruth, Hostile, PlantSpec, source_name
-from kpitools.demo.world import World
+from kpitools.demo.world import LearnerLife, World
 
 
 def resolve_truth(
@@ -98,7 +100,7 @@ def _background(world: World, returns: dict[str, dict[str, Tables]], fmt: str) -
                     or life.fate != "completed"
                     or life.success
                     or add_months(completion, 6) > as_of
-                ):  # type: ignore[arg-type]
+                ):
                     continue
                 match = {"learner_ref": life.ref, "bootcamp_id": life.bootcamp_id}
                 row = find_row(tables, "learners", match)
@@ -124,7 +126,7 @@ def learner_stats(world: World) -> dict[str, float | int]:
     """Headline rates over every learner who has started by the last period's end."""
     lives = [life for pw in world.providers for life in pw.learners]
     starts = len(lives)
-    closed = [life for life in lives if add_months(_end(world, life), 6) <= world.anchor_end]  # type: ignore[arg-type]
+    closed = [life for life in lives if add_months(_end(world, life), 6) <= world.anchor_end]
     cohort = [life for life in lives if life.fate != "pre_m1_withdrawn"]
 
     def share(part: int, whole: int) -> float:
@@ -144,9 +146,9 @@ def learner_stats(world: World) -> dict[str, float | int]:
     }
 
 
-def _end(world: World, life: object) -> object:
+def _end(world: World, life: LearnerLife) -> date:
     for pw in world.providers:
         for bootcamp in pw.bootcamps:
-            if bootcamp["bootcamp_id"] == life.bootcamp_id:  # type: ignore[attr-defined]
+            if bootcamp["bootcamp_id"] == life.bootcamp_id:
                 return bootcamp["end_date"]
     return period_end(world.periods[-1])  # unknown bootcamp (planted REF-BOOTCAMP)

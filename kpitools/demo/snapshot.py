@@ -9,6 +9,7 @@ and per-month restatements, and every table is put in a stable order.
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import date
 
 from kpitools.demo.lives import CHILD_TABLES
@@ -71,7 +72,7 @@ def take(pw: ProviderWorld, index: int, as_of: date) -> Tables:
     for edit in pw.edits:
         edit(index, tables)
     for table, rows in tables.items():
-        rows.sort(key=lambda r, t=table: _sort_key(t, r))
+        rows.sort(key=functools.partial(_sort_key, table))
     return tables
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kpitools.rules import rule
 
@@ -143,7 +144,7 @@ class GroundTruth:
         return cls(expectations=exp, background=back, hostile=hostile, **data)
 
 
-def _expectation(data: dict) -> Expectation:
+def _expectation(data: dict[str, Any]) -> Expectation:
     data = dict(data)
     data["may_also"] = tuple(data.get("may_also", ()))
     data["alt_entities"] = tuple(data.get("alt_entities", ()))

@@ -14,12 +14,16 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from kpitools.calendar import add_months, parse_period, period_end
 from kpitools.demo import names
 from kpitools.returns.contract import DELIVERY_ROLES, EMPLOYER_ROLES
 
-Row = dict[str, object]
+Row = dict[str, Any]
+"""A row of any contract table, column name → value. The value's type is the column's
+(date, pence, text, a list of bootcamp ids ...), which a type checker cannot tell from
+a column name the plants choose at run time: values are ``Any``, not ``object``."""
 Edit = Callable[[int, dict[str, list[Row]]], object]
 """A change to one period's snapshot: (period index, tables by name) -> ignored."""
 PLANT_EMPLOYERS = 6  # employers 0-5 of each provider: first bootcamp only, for plants

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,12 +23,16 @@ from openpyxl.writer.excel import ExcelWriter
 from kpitools.demo.snapshot import Tables
 from kpitools.returns.contract import TABLES
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 FIXED_TIME = datetime(2023, 1, 1, 0, 0, 0)
 ZIP_TIME = (2023, 1, 1, 0, 0, 0)
 
 
-def format_cell(value: object, kind: str, style: dict[str, object]) -> str:
-    """One value as CSV text in the provider's style (None → empty)."""
+def format_cell(value: Any, kind: str, style: dict[str, object]) -> str:
+    """One value of a row (:data:`~kpitools.demo.world.Row`) as CSV text in the provider's
+    style (None → empty)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -35,7 +40,7 @@ def format_cell(value: object, kind: str, style: dict[str, object]) -> str:
     if kind == "date" and isinstance(value, date):
         return value.strftime("%d/%m/%Y" if style.get("dates") == "uk" else "%Y-%m-%d")
     if kind == "money":
-        pounds = int(value) / 100  # type: ignore[call-overload]
+        pounds = int(value) / 100
         return f"£{pounds:,.2f}" if style.get("money") == "pounds" else f"{pounds:.2f}"
     if kind == "idlist" and isinstance(value, list):
         return ";".join(str(v) for v in value)
@@ -49,7 +54,12 @@ def write_csv_folder(
     names: Collection[str] | None = None,
 ) -> list[Path]:
     """One CSV per contract table (of ``names``: every table when None), every contract
-    column, header on line 1."""
+    column, header on line 1.
+
+    The one CSV writer of kpitools besides :func:`kpitools.io.files.csv_bytes`: this
+    writes a provider's *return*, the input, whose hostile cells (a formula in an
+    employer's name) are planted on purpose for the readers and writers to neutralise.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     encoding = "utf-8-sig" if style.get("bom") else "utf-8"
     written = []
@@ -68,13 +78,13 @@ def write_csv_folder(
     return written
 
 
-def _excel_value(value: object, kind: str) -> object:
+def _excel_value(value: Any, kind: str) -> object:
     if value is None:
         return None
     if isinstance(value, str):
         return value
     if kind == "money":
-        return int(value) / 100  # type: ignore[call-overload]
+        return int(value) / 100
     if kind == "idlist" and isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, date | int):
@@ -104,10 +114,11 @@ def workbook_bytes(tables: Tables, names: Collection[str] | None = None) -> byte
     return _fixed_zip(raw.getvalue())
 
 
-def _excel_cell(sheet: object, value: object) -> object:
+def _excel_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
     """Plain values as they are; dates, amounts and formula-like text as styled cells."""
     if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl writes a date as a date cell; types-openpyxl allows only a datetime
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         cell.number_format = "yyyy-mm-dd"
         return cell
     if isinstance(value, float):

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from kpitools.calendar import add_months
 from kpitools.ilr.events import (
@@ -130,13 +131,19 @@ class _Learner:
         for aims in self.contracts.values():
             programmes = [a for a in programme_aims(aims) if a.learn_start_date is not None]
             if programmes:
-                earliest = min(a.learn_start_date for a in programmes)  # type: ignore[type-var]
+                earliest = min(_start(a) for a in programmes)
                 self._programmes.append((aims, programmes, earliest))
 
     def programmes(self) -> list[tuple[list[IlrDelivery], list[IlrDelivery], date]]:
         """(contract aims, its programme aims oldest first, earliest programme start)
         for each contract with a dated programme aim."""
         return self._programmes
+
+
+def _start(programme: IlrDelivery) -> date:
+    """The start of a programme aim of :meth:`_Learner.programmes`, which keeps only the
+    dated ones."""
+    return cast(date, programme.learn_start_date)
 
 
 Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
@@ -247,8 +254,8 @@ def _r138(ctx: _Learner) -> Iterator[Hit]:
         for aim in programmes:
             ended = aim.learn_act_end_date
             if (
-                aim.learn_start_date <= date(2025, 7, 31)
-                and aim.comp_status == 2  # type: ignore[operator]
+                _start(aim) <= date(2025, 7, 31)
+                and aim.comp_status == 2
                 and latest.ach_date is None
                 and not has_event
                 and not (ended and ctx.prepared > add_months(ended, 6))
@@ -300,26 +307,24 @@ def _r143(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         latest = programmes[-1]
         ended = [
-            a
+            (end, a)
             for a in aims
             if a.aim_type == 3
-            and a.learn_act_end_date
+            and (end := a.learn_act_end_date) is not None
             and a.fund_model == latest.fund_model
             and a.prog_type == latest.prog_type
         ]
-        last = max(ended, key=lambda a: a.learn_act_end_date, default=None)  # type: ignore[arg-type, return-value]
-        if (
-            latest.learn_act_end_date
-            and last is not None
-            and latest.learn_act_end_date < last.learn_act_end_date  # type: ignore[operator]
-        ):
+        if not ended:
+            continue
+        last_end, last = max(ended, key=lambda pair: pair[0])
+        if latest.learn_act_end_date and latest.learn_act_end_date < last_end:
             kind = "event aim" if is_event_aim(last) else "component aim"
             yield (
                 latest,
                 (
                     f"programme ended {_iso(latest.learn_act_end_date)}, {kind}"
                     f" {last.learn_aim_ref} (aim {last.aim_seq_number}) ended"
-                    f" {_iso(last.learn_act_end_date)}"
+                    f" {_iso(last_end)}"
                 ),
             )
 
@@ -328,11 +333,7 @@ def _r143(ctx: _Learner) -> Iterator[Hit]:
 def _r144(ctx: _Learner) -> Iterator[Hit]:
     for _, programmes, earliest in ctx.programmes():
         for aim in programmes:
-            if (
-                aim.learn_start_date >= date(2023, 8, 1)
-                and aim.ach_date  # type: ignore[operator]
-                and aim.ach_date < earliest
-            ):
+            if _start(aim) >= date(2023, 8, 1) and aim.ach_date and aim.ach_date < earliest:
                 yield aim, f"AchDate {_iso(aim.ach_date)} before the start {_iso(earliest)}"
 
 
@@ -346,8 +347,7 @@ def _aims_before_programme(
     with an aim starting from ``programme_from`` (to ``programme_to`` when given)."""
     for aims, programmes, earliest in ctx.programmes():
         if not any(
-            programme_from <= p.learn_start_date  # type: ignore[operator]
-            and (programme_to is None or p.learn_start_date <= programme_to)  # type: ignore[operator]
+            programme_from <= _start(p) and (programme_to is None or _start(p) <= programme_to)
             for p in programmes
         ):
             continue

@@ -417,12 +417,13 @@ def status_at_start(
     it; else (real files, DfE's sample included, date it later) the earliest dated after
     it. Returns the status and whether it is one dated after the start."""
     dated = sorted(
-        (e for e in employments if e.date_applies is not None), key=lambda e: e.date_applies
-    )  # type: ignore[arg-type,return-value]
-    before = [e for e in dated if e.date_applies <= start]  # type: ignore[operator]
+        ((applies, e) for e in employments if (applies := e.date_applies) is not None),
+        key=lambda pair: pair[0],
+    )
+    before = [e for applies, e in dated if applies <= start]
     if before:
         return before[-1], False
-    return (dated[0], True) if dated else (None, False)
+    return (dated[0][1], True) if dated else (None, False)
 
 
 def _events(aims: list[IlrDelivery], table: Mapping[str, str]) -> list[tuple[str, date]]:
@@ -518,7 +519,7 @@ def _add_bootcamp(
 
 def _add_event_rows(
     mapped: MappedLearner,
-    base: dict[str, object],
+    base: Mapping[str, object],
     events: list[tuple[str, date]],
     achieved: list[IlrDelivery],
     learner_type: str,

@@ -209,7 +209,7 @@ def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFil
 # period loads every provider before its ILR review (period_tables_from_ilr_files), so
 # the files of providers whose learners come from the ILR, beyond the last few loaded,
 # are parsed a second time there (a datasheet beside the ILR: read once, by the review).
-_READ: OrderedDict[tuple, IlrFile] = OrderedDict()
+_READ: OrderedDict[tuple[str, int, int, int, bool], IlrFile] = OrderedDict()
 _READ_KEPT = 8
 
 
@@ -273,8 +273,8 @@ def _superseded(paths: list[str | Path]) -> set[int]:
     withdrawals are used (their first report date), so only possibly withdrawn learners
     need building. Empty when a header cannot be read: every file is then read whole
     and reports its own problem."""
-    headers = [read_ilr_header(p) for p in paths]
-    if len(paths) < 2 or any(h is None for h in headers):
+    headers = [h for h in (read_ilr_header(p) for p in paths) if h is not None]
+    if len(paths) < 2 or len(headers) < len(paths):
         return set()
     order = sorted(
         range(len(paths)),
@@ -685,9 +685,10 @@ def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
 def _datetimes(values: list[object]) -> np.ndarray | pd.DatetimeIndex:
     """Dates (``datetime.date`` or None, as the mapping gives them) as datetime64[ns];
     anything else goes through ``pd.to_datetime``."""
-    if all(v is None or type(v) is date for v in values):
+    dates = [v for v in values if v is None or type(v) is date]
+    if len(dates) == len(values):
         return np.array(
-            [_NAT if v is None else np.datetime64(v, "ns") for v in values], dtype="datetime64[ns]"
+            [_NAT if d is None else np.datetime64(d, "ns") for d in dates], dtype="datetime64[ns]"
         )
     return pd.to_datetime(values)
 

@@ -20,11 +20,11 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, TypedDict, cast
 
 from lxml import etree
 
@@ -247,7 +247,21 @@ def _prolog_declares_doctype(raw: BinaryIO) -> bool:
 
 
 # Hardened explicitly, whatever lxml's defaults are in the installed version.
-_PARSER_OPTIONS: dict[str, Any] = {
+class _ParserOptions(TypedDict):
+    """The keyword arguments of both parsers (typed, so they are checked against lxml's)."""
+
+    events: tuple[Literal["start", "end"], ...]
+    tag: tuple[str, ...]
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    huge_tree: bool
+    remove_comments: bool
+    remove_pis: bool
+    remove_blank_text: bool
+
+
+_PARSER_OPTIONS: _ParserOptions = {
     "events": ("start", "end"),
     "tag": _TOP_TAGS,
     "resolve_entities": False,
@@ -263,7 +277,7 @@ _PARSER_OPTIONS: dict[str, Any] = {
 _HEADER_CHUNK = 4096  # the header is in a file's first kilobyte or so
 
 
-def _parser_events(stream: object) -> etree.iterparse:
+def _parser_events(stream: _HashingReader) -> Iterator[tuple[str, etree._Element]]:
     return etree.iterparse(stream, **_PARSER_OPTIONS)
 
 
@@ -281,7 +295,7 @@ class _Parsed:
 
 def _parse(
     path: Path,
-    stream: object,
+    stream: _HashingReader,
     keep: Callable[[IlrLearner], bool] | None,
     wanted: Callable[[str], etree.XPath] | None,
     withdrawn: Callable[[str], etree.XPath] | None,
@@ -304,14 +318,16 @@ def _parse(
                 continue
             if event == "start":
                 continue
-            local = elem.tag[len(namespace) + 2 :] if elem.tag.startswith("{") else elem.tag
+            # a parsed element's tag is text (types-lxml also allows what a program sets)
+            tag = cast(str, elem.tag)
+            local = tag[len(namespace) + 2 :] if tag.startswith("{") else tag
             if local == "Header":
                 header = _read_header(path, elem, namespace)
-            elif local == "LearningProvider" and elem.tag == f"{{{namespace}}}LearningProvider":
+            elif local == "LearningProvider" and tag == f"{{{namespace}}}LearningProvider":
                 found = elem.find(f"{{{namespace}}}UKPRN")
                 provider_ukprn = text_of(found)
                 provider_line = (found if found is not None else elem).sourceline or 0
-            elif local == "Learner" and elem.tag == f"{{{namespace}}}Learner":
+            elif local == "Learner" and tag == f"{{{namespace}}}Learner":
                 read += 1
                 if wanted is None or wanted(namespace)(elem):
                     if withdrawn is not None:
@@ -461,14 +477,13 @@ def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
             row=elem.sourceline,
             value=prepared,
         ) from error
-    source = elem.find(f"{{{ns}}}Source")
-    ukprn_elem = source.find(f"{{{ns}}}UKPRN")
+    ukprn_elem = elem.find(f"{{{ns}}}Source/{{{ns}}}UKPRN")
     return IlrHeader(
         ns,
         year or "",
         prepared_date,
         ukprn or "",
-        text_of(source.find(f"{{{ns}}}SerialNo")),
-        text_of(source.find(f"{{{ns}}}DateTime")),
+        text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}SerialNo")),
+        text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}DateTime")),
         ukprn_line=(ukprn_elem.sourceline or 0) if ukprn_elem is not None else 0,
     )

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -54,13 +55,26 @@ _COMPARED = ("learner_ref", "bootcamp_id", "learner_type", "employer_id", *_DATE
 
 
 @dataclass(frozen=True)
-class _Compared:
+class _Counted:
     """How many learners of one provider the reconciliation compared."""
 
     cutoff: pd.Timestamp | None
     datasheet: int
     ilr: int
     matched: int
+
+
+class _Compared(Protocol):
+    """A learner as :func:`_rows_in_scope` keeps it: a named tuple of ``_COMPARED``."""
+
+    learner_ref: object
+    bootcamp_id: object
+    learner_type: object
+    employer_id: object
+    start_date: object
+    withdrawal_date: object
+    completion_date: object
+    source: str
 
 
 def reconcile(
@@ -93,7 +107,7 @@ def _reconciled(
     *,
     rules: Rules,
     as_of: date | None,
-) -> list[tuple[list[Finding], _Compared]]:
+) -> list[tuple[list[Finding], _Counted]]:
     """:func:`reconcile` of each (datasheet tables, ILR tables) pair, each provider on its
     own, with how many learners it compared; the learners in scope are found for all the
     pairs at once."""
@@ -115,12 +129,12 @@ def _reconciled(
 
 
 def _disagreements(
-    sheet: dict[object, tuple],
-    ilr: dict[object, tuple],
+    sheet: dict[object, _Compared],
+    ilr: dict[object, _Compared],
     cutoff: pd.Timestamp | None,
     sizes: dict[str, bool],
     facts: pd.DataFrame,
-) -> tuple[list[Finding], _Compared]:
+) -> tuple[list[Finding], _Counted]:
     """The findings of one provider's learners in scope, datasheet and ILR, and how many
     were compared."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
@@ -143,7 +157,7 @@ def _disagreements(
         a, b = sheet[sheet_index], ilr[ilr_index]
         findings += _compare_dates(a, b, cutoff)
         findings += _compare_funding(a, b, sizes, sme)
-    return findings, _Compared(cutoff, len(sheet), len(ilr), len(pairs))
+    return findings, _Counted(cutoff, len(sheet), len(ilr), len(pairs))
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
@@ -153,12 +167,12 @@ def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
 
 def _rows_in_scope(
     frames: Sequence[pd.DataFrame], cutoffs: Sequence[pd.Timestamp | None]
-) -> list[dict[object, tuple]]:
+) -> list[dict[object, _Compared]]:
     """Of each learners frame, the learners started from 1 August 2022 and by its
     cut-off, with later dates treated as not yet known: index label → the row as a named
     tuple of the compared columns. The frames are stacked, so a period takes a few
     operations, not a few per provider."""
-    found: list[dict[object, tuple]] = [{} for _ in frames]
+    found: list[dict[object, _Compared]] = [{} for _ in frames]
     if not frames:
         return found
     sizes = [len(frame) for frame in frames]
@@ -194,7 +208,7 @@ _NAT = np.datetime64("NaT", "ns")
 
 
 def _match(
-    sheet: dict[object, tuple], ilr: dict[object, tuple]
+    sheet: dict[object, _Compared], ilr: dict[object, _Compared]
 ) -> tuple[list[tuple[object, object]], list[object], list[object]]:
     by_key = {(str(r.learner_ref), str(r.bootcamp_id)): i for i, r in ilr.items()}
     pairs: list[tuple[object, object]] = []
@@ -224,8 +238,8 @@ def _match(
 
 
 def _match_zero_stripped(
-    sheet: dict[object, tuple],
-    ilr: dict[object, tuple],
+    sheet: dict[object, _Compared],
+    ilr: dict[object, _Compared],
     sheet_left: list[object],
     ilr_left: list[object],
 ) -> list[tuple[object, object]]:
@@ -250,7 +264,7 @@ def _match_zero_stripped(
     return pairs
 
 
-def _missing(rule_id: str, row: tuple, where: str) -> Finding:
+def _missing(rule_id: str, row: _Compared, where: str) -> Finding:
     return irregularity(
         rule_id,
         learner_entity(row.learner_ref),
@@ -264,7 +278,7 @@ def _show(value: object) -> str:
     return "blank" if is_blank(value) else pd.Timestamp(value).date().isoformat()
 
 
-def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
+def _finding(rule_id: str, a: _Compared, b: _Compared, message: str) -> Finding:
     return irregularity(
         rule_id,
         learner_entity(a.learner_ref),
@@ -274,7 +288,7 @@ def _finding(rule_id: str, a: tuple, b: tuple, message: str) -> Finding:
     )
 
 
-def _compare_dates(a: tuple, b: tuple, cutoff: pd.Timestamp | None) -> list[Finding]:
+def _compare_dates(a: _Compared, b: _Compared, cutoff: pd.Timestamp | None) -> list[Finding]:
     findings = []
     if _differ(a.start_date, b.start_date):
         findings.append(
@@ -340,7 +354,7 @@ def _differ(left: object, right: object) -> bool:
 
 
 def _compare_funding(
-    a: tuple, b: tuple, sizes: dict[str, bool], sme: dict[tuple[object, object], object]
+    a: _Compared, b: _Compared, sizes: dict[str, bool], sme: dict[tuple[object, object], object]
 ) -> list[Finding]:
     cofunded_a, cofunded_b = a.learner_type == "co-funded", b.learner_type == "co-funded"
     if cofunded_a != cofunded_b:
@@ -435,12 +449,12 @@ def period_ilr_reviews(
     """
     paths = {key: ilr_files(current.path) for key, current in returns.items()}
     tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
-    mapped = [(key, tables[key]) for key in returns if isinstance(tables.get(key), IlrTables)]
+    mapped = [(key, found) for key in returns if isinstance(found := tables.get(key), IlrTables)]
     reviewed = dict(
         zip(
             [key for key, _ in mapped],
             _reviews(
-                [(returns[key], ilr_tables) for key, ilr_tables in mapped],  # type: ignore[misc]
+                [(returns[key], ilr_tables) for key, ilr_tables in mapped],
                 as_of=as_of,
                 rules=rules,
             ),
@@ -501,7 +515,7 @@ def _reviews(
     return reviews
 
 
-def _scope(ilr_tables: IlrTables, compared: _Compared | None) -> IlrScope:
+def _scope(ilr_tables: IlrTables, compared: _Counted | None) -> IlrScope:
     count = ilr_tables.counts["learners"]
     return IlrScope(
         files_used=ilr_tables.files_used,

@@ -50,9 +50,16 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
-    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells neutralised."""
+    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells neutralised.
+
+    This is the one writer of every CSV file kpitools writes. Records end in CRLF (RFC
+    4180): Python's csv writer before 3.13 quotes a cell holding a line break only when
+    the break is in its line terminator, so with ``\n`` alone a cell ``x\r=1+1`` went
+    out unquoted and a spreadsheet, splitting the record at the bare CR, read ``=1+1`` as
+    the first cell of a new row: a formula again.
+    """
     safe = neutralise_frame(frame.reindex(columns=list(columns)))
-    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def _process_umask() -> int:

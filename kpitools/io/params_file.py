@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -47,11 +48,13 @@ class _ParamsLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-            return super().compose_node(parent, index)
+            # types-PyYAML says index is an int; PyYAML also passes None and a mapping's
+            # key node (yaml/composer.py compose_mapping_node)
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)

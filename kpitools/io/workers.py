@@ -36,7 +36,9 @@ def skip_unused_imports() -> None:
     ImportError, which jsonschema expects of an optional module); a module already
     imported is left alone."""
     for name in UNUSED_MODULES:
-        sys.modules.setdefault(name, None)
+        # None in sys.modules is Python's documented way to make an import fail;
+        # typeshed types the values as modules only
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

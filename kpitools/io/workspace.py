@@ -32,11 +32,10 @@ from typing import Any
 
 from kpitools.errors import PackError
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: msvcrt byte-range locks instead
-    fcntl = None
+if sys.platform == "win32":  # pragma: no cover - Windows: msvcrt byte-range locks instead
     import msvcrt
+else:
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +135,11 @@ def run_lock(folder: Path) -> Iterator[None]:
 
 def _lock(handle: Any) -> None:
     """Take the lock without waiting; OSError when another process holds it."""
-    if fcntl is not None:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    else:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows
         handle.seek(_LOCKED_BYTE)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _holder_text(record: str) -> str:

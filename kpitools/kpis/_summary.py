@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ def _months_after(day: pd.Timestamp, months: int) -> pd.Timestamp:
     return day + pd.DateOffset(months=months)
 
 
-Cases = pd.DataFrame | Mapping[str, Any]
+Cases: TypeAlias = pd.DataFrame | Mapping[str, Any]
 """A cases frame, or a mapping of its columns (see the module docstring)."""
 
 

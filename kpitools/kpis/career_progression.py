@@ -236,7 +236,7 @@ def _findings(failing: pd.DataFrame) -> list[Finding]:
 def _interim_notes(facts: pd.DataFrame, open_window: pd.Series) -> dict[str, tuple[str, ...]]:
     interim = facts.loc[open_window]
     won = interim["valid_outcomes"].gt(0).groupby(interim["bootcamp_id"]).agg(["sum", "size"])
-    notes = {
+    notes: dict[str, tuple[str, ...]] = {
         str(b): (
             f"interim: {int(total)} of {int(size)} completers whose window "
             "is still open already have a valid outcome",

@@ -166,7 +166,7 @@ def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> dict[str, dict[s
         links["employer_id"].tolist(), links["bootcamp_id"].tolist(), strict=True
     ):
         serves.setdefault(employer, []).append(bootcamp)
-    latest: dict[tuple[object, object, object], bool] = {}
+    latest: dict[tuple[str, object, object], bool] = {}
     for stage, employer, named, unnamed, passed in zip(
         judged["stage"].tolist(),
         judged["employer_id"].tolist(),
@@ -304,7 +304,7 @@ def _score_notes(pooled: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     ):
         provider_counts = counts.setdefault(provider, {})
         provider_counts[score] = provider_counts.get(score, 0) + 1
-    notes = {}
+    notes: dict[str, tuple[str, ...]] = {}
     for provider, provider_counts in counts.items():
         spread = ", ".join(f"{s}: {provider_counts.get(s, 0)}" for s in range(5, -1, -1))
         notes[all_of(provider)] = (

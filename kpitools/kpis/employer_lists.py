@@ -42,7 +42,7 @@ def _id_list(ids: object) -> list[str]:
 def employer_bootcamp(links: pd.DataFrame) -> pd.Series:
     """employer_id -> its bootcamp when it serves exactly one, else (its provider's)
     ``ALL``."""
-    served: dict[object, list[object]] = {}
+    served: dict[str, list[str]] = {}
     for employer, bootcamp in zip(
         links["employer_id"].tolist(), links["bootcamp_id"].tolist(), strict=True
     ):

@@ -107,7 +107,7 @@ def late_reports(learners: pd.DataFrame, rules: Rules) -> list[Finding]:
 
 def _before_m1_notes(bootcamp_ids: pd.Series) -> dict[str, tuple[str, ...]]:
     counts = bootcamp_ids.value_counts()
-    notes = {
+    notes: dict[str, tuple[str, ...]] = {
         str(b): (f"{n} withdrawal(s) before M1, not part of the KPI",) for b, n in counts.items()
     }
     per_provider = pd.Series(providers_of(bootcamp_ids), dtype=object).value_counts(sort=False)

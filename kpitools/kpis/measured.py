@@ -31,7 +31,7 @@ def table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
     return empty_table(name) if frame is None else frame
 
 
-class MeasuredTables(dict):
+class MeasuredTables(dict[str, pd.DataFrame]):
     """Tables as they stood at ``as_of`` (:func:`measured_tables`), with the frames
     derived from them (:func:`derived`): the one cache of derived frames.
 
@@ -121,7 +121,8 @@ def measured(provider: ProviderReturn, as_of: date) -> MeasuredTables:
     (``ProviderReturn.measured``) and shared read-only; measured again when its tables
     were replaced. One as_of is kept at a time."""
     found = provider.measured.get(as_of)
-    if found is None or not found.measured_from(provider.tables):
+    # ProviderReturn (the foundation) cannot name MeasuredTables: every one it holds is one
+    if not isinstance(found, MeasuredTables) or not found.measured_from(provider.tables):
         found = measured_tables(provider.tables, as_of)
         provider.measured = {as_of: found}
     return found

@@ -210,7 +210,9 @@ def prepare_period(
     provider_notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     portfolio_notebook = notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks)
     if audit is None:
-        from kpitools.audit import audit_period as audit
+        from kpitools.audit import audit_period
+
+        audit = audit_period
     period_out = layout.period_out_dir(out, period).resolve()
     results = audit(
         period_dir,
@@ -381,11 +383,15 @@ def run_jobs(
         jobs: the packs to build.
         workers: local worker processes (ignored with a scheduler or a runner).
         scheduler: a Dask scheduler address or ``distributed.Client``; None = local.
-        progress: show a tqdm progress bar on stderr.
+        progress: show a tqdm progress bar on stderr, when stderr is a terminal (a log
+            gets no carriage-return updates).
         runner: run the jobs with this (from :func:`local_runner`) instead.
     """
     outcomes: dict[str, PackOutcome] = {}
-    with tqdm(total=len(jobs), desc="packs", unit="pack", disable=not progress) as bar:
+    # disable=None: tqdm's own test, off when stderr is not a terminal
+    with tqdm(
+        total=len(jobs), desc="packs", unit="pack", disable=None if progress else True
+    ) as bar:
         if runner is not None:
             stream = runner(jobs)
         elif scheduler is not None:

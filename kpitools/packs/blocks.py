@@ -137,7 +137,9 @@ def png(fig: Figure) -> bytes:
         format="png",
         origin="upper",
         dpi=fig.dpi,
-        metadata={"Software": None},
+        # None leaves out matplotlib's Software key (the PNG does not change with its
+        # version); matplotlib's stubs allow only text values
+        metadata={"Software": None},  # type: ignore[dict-item]
     )
     return buffer.getvalue()
 

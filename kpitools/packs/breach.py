@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
 
 
-def _chance(value: object) -> str:
+def _chance(value: float | None) -> str:
     """A probability as shown: one decimal, with the extremes that round away kept visible."""
     if value is None or pd.isna(value):
         return "no estimate"

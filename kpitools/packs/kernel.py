@@ -139,7 +139,9 @@ def kernel_options() -> dict[str, Any]:
 class PackExporter(HTMLExporter):
     """``HTMLExporter`` rendering the template only (no BeautifulSoup round trip)."""
 
-    def from_notebook_node(
+    # HTMLExporter's own override is ignored the same way: Exporter says a notebook comes
+    # back, every template exporter returns text
+    def from_notebook_node(  # type: ignore[override]
         self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
         """Render ``nb`` as :class:`HTMLExporter` does, minus the accessibility re-parse."""
@@ -288,7 +290,7 @@ class WarmKernel:
     shutdown = discard
 
     async def _alive(self) -> bool:
-        return bool(await ensure_async(self.km.is_alive()))
+        return self.km is not None and bool(await ensure_async(self.km.is_alive()))
 
     async def _launch(self, preload: str) -> None:
         manager_class = IpcKernelManager if os.name != "nt" else AsyncKernelManager
@@ -358,6 +360,8 @@ class WarmKernel:
         km, kc, self.km, self.kc, self.ready = self.km, self.kc, None, None, False
         if kc is not None:
             kc.stop_channels()
+        if km is None:
+            return
         try:
             if await ensure_async(km.is_alive()):
                 await km.shutdown_kernel(now=True)

@@ -129,10 +129,10 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
     }
 
 
-def sample_record(audit: ProviderAudit) -> dict[str, dict[str, int]]:
+def sample_record(audit: ProviderAudit) -> dict[str, dict[str, int | None]]:
     """The verification samples shown in the pack: seed and size of each, so that an
     auditor can draw the same sample again (``kpitools sample --seed``)."""
-    record: dict[str, dict[str, int]] = {}
+    record: dict[str, dict[str, int | None]] = {}
     for name, worklist in sorted(audit.worklists.items()):
         if name.startswith("sample_") and "sample_seed" in worklist.columns:
             seeds = worklist["sample_seed"].dropna().unique()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -32,6 +32,7 @@ from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import DPI, STATUS_COLOURS, Html, chart_html, kpi_label, kpi_order
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from kpitools.model import Trends
@@ -51,7 +52,7 @@ def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def _title(ax: object, text: str, **kwargs: object) -> None:
+def _title(ax: Axes, text: str, **kwargs: Any) -> None:
     """The axes' title, at the top of the axes: where matplotlib's automatic placement
     puts it when no tick labels are above the axes (none of ours has any), without
     measuring every tick label of the figure again at each draw to find out (~40 % of a
@@ -65,20 +66,22 @@ def _results(audit: ProviderAudit, kpi: str) -> list[KpiResult]:
 
 def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
     """Drop-out rate per bootcamp (and the provider) against the limit line."""
-    results = [r for r in _results(audit, "learner_dropout") if r.value is not None]
-    if not results:
+    rates = [
+        (r.bootcamp_id, r.value) for r in _results(audit, "learner_dropout") if r.value is not None
+    ]
+    if not rates:
         return None
     limit = audit.rules.dropout_limit
     fig = _figure()
     ax = fig.add_subplot()
-    names = [label(r.bootcamp_id) for r in results]
-    values = [r.value * 100 for r in results]
-    colours = [BAD if r.value > limit else GOOD for r in results]
-    ax.bar(range(len(results)), values, color=colours)
-    ax.set_xticks(range(len(results)), names, rotation=30, ha="right")
+    names = [label(bootcamp_id) for bootcamp_id, _ in rates]
+    values = [value * 100 for _, value in rates]
+    colours = [BAD if value > limit else GOOD for _, value in rates]
+    ax.bar(range(len(rates)), values, color=colours)
+    ax.set_xticks(range(len(rates)), names, rotation=30, ha="right")
     ax.axhline(limit * 100, color=LIMIT, linestyle="--", linewidth=1)
     ax.text(
-        len(results) - 0.5,
+        len(rates) - 0.5,
         limit * 100,
         f" limit {limit * 100:.0f} %",
         va="bottom",
@@ -103,7 +106,7 @@ def dropout_trend(trends: Trends | None) -> Figure | None:
     return fig
 
 
-def _dropout_lines(ax: object, trends: Trends, *, with_provider: bool) -> None:
+def _dropout_lines(ax: Axes, trends: Trends, *, with_provider: bool) -> None:
     figures = trends.figures
     dropout = figures[figures["kpi"] == "learner_dropout"].dropna(subset=["value"])
     position = {p: i for i, p in enumerate(trends.periods)}
@@ -277,7 +280,8 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
         ax = axes[len(keys)]
         _dropout_lines(ax, trends, with_provider=False)
         _title(ax, "Drop-out per bootcamp", fontsize=9)
-    return axes[0].get_figure()
+    # the axes of _small_multiples are on a Figure of their own, never a SubFigure
+    return cast("Figure", axes[0].get_figure())
 
 
 # kpi_trends' grid, in inches: panels 2.7 x 1.83 in, 3.2 in apart across and 2.3 in down
@@ -295,7 +299,7 @@ TREND_ROTATED_EXTRA = 0.2  # and need this much more room below the lowest panel
 _reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key, axes)
 
 
-def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[object]:
+def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[Axes]:
     """``panels`` trend axes on a fixed grid of :data:`TREND_COLUMNS`, sharing one
     0-105 % y axis and one axis of months; tick labels only on the outer panels.
     ``reuse``: this thread's last such axes, emptied, when they fit (see :func:`kpi_trends`)."""
@@ -331,7 +335,7 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
         wspace=TREND_GAP_ACROSS / panel_width,
         hspace=TREND_GAP_DOWN / panel_height,
     )
-    axes: list = []
+    axes: list[Axes] = []
     for i in range(panels):  # only the panels drawn: an empty slot of the grid costs no axes
         ax = fig.add_subplot(
             grid[i // TREND_COLUMNS, i % TREND_COLUMNS],
@@ -358,7 +362,7 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
     return axes
 
 
-def _trend_axes(ax: object, title: str, periods: Sequence[str]) -> None:
+def _trend_axes(ax: Axes, title: str, periods: Sequence[str]) -> None:
     _title(ax, label(title), fontsize=9)
     ax.set_ylim(0, 105)
     ax.set_yticks(

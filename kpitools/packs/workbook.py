@@ -117,7 +117,7 @@ def write_register(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # a new workbook holds one empty sheet
     for name, frame in sheets.items():
         statuses = (status_sheets or {}).get(name, ())
         _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, statuses)

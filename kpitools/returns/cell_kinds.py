@@ -51,6 +51,8 @@ class Distinct:
     def spread(self, codes: np.ndarray) -> Any:
         """The values of every row, from each row's distinct-value code."""
         data = self.data[codes]
+        if self.missing is None:  # not a nullable dtype (nullable is None too)
+            return data
         if self.nullable == "Int64":
             return pd.arrays.IntegerArray(data, self.missing[codes])
         if self.nullable == "boolean":
@@ -93,7 +95,9 @@ _BAD_LIST = re.compile(r"[\x00-\x1f\x7f]|;;")
 _SCIENTIFIC = re.compile(r"^[0-9](?:\.[0-9]+)?[eE][+-][0-9]{1,3}$")
 
 
-def _scientific(texts: list[str], column: Column, rule: str) -> tuple[list[bool], tuple]:
+def _scientific(
+    texts: list[str], column: Column, rule: str
+) -> tuple[list[bool], tuple[tuple[np.ndarray, str, str], ...]]:
     """Identifiers a spreadsheet turned into numbers in scientific notation (digits are
     lost: the value cannot be repaired), with the failure naming the damage."""
     flags = [_SCIENTIFIC.match(text) is not None for text in texts]
@@ -276,7 +280,7 @@ def _parse_date(texts: list[str], column: Column) -> Distinct:
     for text in texts:
         date = _calendar_date(text)
         in_range = date is not None and EARLIEST_DATE <= date <= LATEST_DATE
-        days.append(date.toordinal() - _UNIX_DAY if in_range else _NAT)
+        days.append(_NAT if date is None or not in_range else date.toordinal() - _UNIX_DAY)
         out_of_range.append(date is not None and not in_range)
         bad.append(date is None and text != "")
     data = np.array(days, dtype=np.int64).reshape(len(texts)).view("datetime64[D]")

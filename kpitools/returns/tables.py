@@ -345,7 +345,7 @@ def build_raw_table(
         table,
         label,
         grid if len(kept) == width else grid[:, kept],
-        tuple(names[i] for i in kept),
+        tuple(name for name in names if name),
         np.asarray(rows, dtype=np.int64),
         problems_frame(problems),
         row_word,

@@ -119,7 +119,7 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
 _EMPTY_REJECTED = empty_rejected()  # copied (copy-on-write) for a return without rejections
 
 
-class _AcceptedTables(dict):
+class _AcceptedTables(dict[str, pd.DataFrame]):
     """Accepted tables so far, every return's rows stacked, with the return of each row
     (``groups``: references are looked up within one return)."""
 

@@ -145,8 +145,10 @@ def _elements(
         ):
             yield element
             element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            parent = element.getparent()
+            if parent is not None:  # the root has no earlier siblings to drop
+                while element.getprevious() is not None:
+                    del parent[0]
     except _BROKEN_ZIP_OR_XML as error:
         raise FileLevelError(
             f"not a readable Excel workbook ({type(error).__name__} in {member.filename})",
@@ -240,8 +242,9 @@ def _read_sheet(path: Path, sheet: Any, table: str) -> tuple[RawTable, list[str]
             if cell.data_type == "f":
                 formulas.append((len(records), index, row_number))
             text, problem = excel_cell_text(cell.value, getattr(cell, "number_format", None), kind)
-            if problem and index < len(names) and names[index]:
-                problems.append((len(records), names[index], text, problem, id_rule(kind)))
+            name = names[index] if index < len(names) else None
+            if problem and name:
+                problems.append((len(records), name, text, problem, id_rule(kind)))
             fields.append(text)
         records.append(fields)
         rows.append(row_number)
@@ -273,7 +276,7 @@ def _use_cached_values(
     workbook = _open_workbook(path, data_only=True)
     try:
         wanted = {(row, index) for _, index, row in formulas}
-        cached: dict[tuple[int, int], object] = {}
+        cached: dict[tuple[int, int], tuple[object, str | None]] = {}
         for row_number, cells in enumerate(workbook[sheet_title].iter_rows(min_row=1), start=1):
             for index, cell in enumerate(cells):
                 if (row_number, index) in wanted:

@@ -30,7 +30,7 @@ uncertainty is not carried into the probability.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -97,7 +97,7 @@ class Hazard:
         return 1.0 - survive
 
 
-def _cohort(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _cohort(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     learners = tables["learners"]
     return learners[learners["m1_date"].notna()]
 

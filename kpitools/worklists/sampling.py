@@ -27,7 +27,7 @@ from kpitools import __version__
 from kpitools.calendar import parse_date, period_end
 from kpitools.checks.common import text_key
 from kpitools.errors import ParameterError
-from kpitools.io.files import write_atomic
+from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.kpis.measured import bootcamp_timing, derived
 from kpitools.kpis.unverified import unverified_cases
 from kpitools.model import ProviderReturn
@@ -561,9 +561,9 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNam
     identity rule of :mod:`kpitools.privacy.naming`), with names, ULNs and contact details
     only when ``naming.include_pii``.
 
-    Files are written under a temporary name and renamed, so a rerun replaces its own
-    outputs whole. (Kept beside the sampler rather than in ``kpitools.io``: it is the
-    only writer of these files.)
+    Each CSV goes through :func:`kpitools.io.files.csv_bytes`, the one CSV writer (text
+    cells a spreadsheet would run as formulas made inert), and is written under a
+    temporary name and renamed, so a rerun replaces its own outputs whole.
 
     Returns:
         The paths written, manifest last.
@@ -572,8 +572,9 @@ def write_samples(sample_set: SampleSet, out_dir: str | Path, naming: LearnerNam
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for sample in sample_set.samples:
-        text = naming.frame(sample.worklist).to_csv(index=False, date_format="%Y-%m-%d")
-        written.append(write_atomic(out / f"{sample.name}.csv", text.encode("utf-8")))
+        worklist = naming.frame(sample.worklist)
+        data = csv_bytes(worklist, tuple(worklist.columns))
+        written.append(write_atomic(out / f"{sample.name}.csv", data))
     manifest = {
         "kpitools_version": __version__,
         **sample_set.manifest(),
@@ -592,8 +593,9 @@ def measurement_date(provider_dir: Path, as_of: str | None) -> date:
         ParameterError: ``as_of`` is not YYYY-MM-DD, or is absent and the folder's parent
             is not named ``YYYY-MM``.
     """
-    if as_of:
-        return parse_date(as_of, name="--as-of")
+    given = parse_date(as_of, name="--as-of")  # None when not given (or blank)
+    if given is not None:
+        return given
     try:
         return period_end(provider_dir.resolve().parent.name)
     except ValueError:
