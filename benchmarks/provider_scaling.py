@@ -65,7 +65,7 @@ from kpitools.demo import generator
 out = Path({out!r})
 shutil.rmtree(out, ignore_errors=True)
 generator.MAX_LEARNERS = max(generator.MAX_LEARNERS, {learners})
-generator.generate(out, providers=2, learners={learners}, periods={periods!r})
+generator.generate(out, providers=2, learners={learners}, periods={periods!r}, ilr_only=False)
 """
 
 _PREPARE = """

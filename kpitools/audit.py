@@ -375,6 +375,8 @@ def audit_return(
         notes=notes,
         worklists=worklists,
         charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules, cofunding=cofunding),
+        ilr_scope=ilr.scope,
+        ilr_inputs=ilr.inputs,
     )
 
 

@@ -518,9 +518,10 @@ def kpis_command(
         if result.bootcamp_id == "ALL":
             value = "-" if result.value is None else f"{result.value:.1%}"
             label = f"{result.kpi}{'/' + result.stage if result.stage else ''}"
+            unverified = f", {result.unverified} unverified" if result.unverified else ""
             echo(
                 f"  {label:<34} {result.numerator:>6} / {result.denominator:<6} "
-                f"{value:>7}  {result.status}"
+                f"{value:>7}  {result.status}{unverified}"
             )
     for path in written.values():
         echo(str(path))
@@ -570,7 +571,7 @@ def rules_command(params_file: str | None) -> None:
     default=6,
     show_default=True,
     type=int,
-    help="Number of providers (the last one is kept clean).",
+    help="Number of providers (the last one is kept clean), before the ILR-only one.",
 )
 @click.option(
     "--learners",
@@ -593,9 +594,22 @@ def rules_command(params_file: str | None) -> None:
     help="National size: 200 providers, 50,000 learners, about 6,000 employers "
     "(overrides --providers and --learners).",
 )
+@click.option(
+    "--ilr-only/--no-ilr-only",
+    default=True,
+    show_default=True,
+    help="Add one provider whose learners come only from its ILR files.",
+)
 @friendly_errors
 def demo_command(
-    out_dir: str, seed: int, periods: str, providers: int, learners: int, fmt: str, national: bool
+    out_dir: str,
+    seed: int,
+    periods: str,
+    providers: int,
+    learners: int,
+    fmt: str,
+    national: bool,
+    ilr_only: bool,
 ) -> None:
     """Write realistic synthetic monthly returns, with known irregularities planted.
 
@@ -618,6 +632,7 @@ def demo_command(
         learners=learners,
         fmt=fmt,
         employers_per_provider=employers,
+        ilr_only=ilr_only,
     )
     stats = truth.stats
     echo(

@@ -15,7 +15,7 @@ optional column absent from the file is all-missing) plus ``source``, e.g.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +37,7 @@ KPI_RESULT_COLUMNS: tuple[str, ...] = (
     "status",
     "due_date",
     "as_of",
+    "unverified",  # added by issue 23, at the end: the contract is extended, not renamed
 )
 EXCEPTION_COLUMNS: tuple[str, ...] = (
     "provider_id",
@@ -60,15 +61,70 @@ ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
 (:mod:`kpitools.ilr.reconcile`), shown in the pack's ILR section."""
 
 
+RETURN_FILE = "return"
+ILR_USED = "ILR, current state"
+ILR_SUPERSEDED = "ILR, superseded (read for withdrawal report dates)"
+PREVIOUS_RETURN = "previous month's return"
+"""The roles of an input (:attr:`InputFile.role`): a table of the return, an ILR file
+that gives the current state of its collection year, an earlier month's ILR file of
+that year (read only for when each withdrawal was first reported), a file of the
+previous month's return (read for RESTATED-*)."""
+
+
 @dataclass(frozen=True)
 class InputFile:
-    """One input file as read: what an auditor needs to prove which data was used."""
+    """One input file as read: what an auditor needs to prove which data was used.
+
+    Attributes:
+        path: as the provider folder names it (``learners.csv``, ``ilr/<file>.xml``).
+        role: what it was read for (:data:`RETURN_FILE`, :data:`ILR_USED`,
+            :data:`ILR_SUPERSEDED`, :data:`PREVIOUS_RETURN`).
+    """
 
     path: str
     sha256: str
     size_bytes: int
     tables: tuple[str, ...]
     rows: int
+    role: str = RETURN_FILE
+
+
+@dataclass(frozen=True)
+class IlrScope:
+    """What a provider's ILR review covered: the pack's ILR section starts with it.
+
+    Attributes:
+        files_used: the ILR files that give the current state (each year's latest).
+        files_superseded: earlier months' files, read for withdrawal report dates only.
+        ukprn: the UKPRN the files' headers give.
+        as_known: the latest ``FilePreparationDate``.
+        learners_read: ``Learner`` elements of the files used.
+        bootcamp_learners: of those, learners with a Skills Bootcamp aim.
+        bootcamps: bootcamps (contract references) the ILR maps learners onto.
+        mapped: learner rows (learner and bootcamp) mapped.
+        rejected: learner rows the mapping rejected.
+        reconciled: whether a datasheet beside the ILR was reconciled with it (False
+            when the return's learners come from the ILR itself).
+        cutoff: the reconciliation's cut-off (the ILR's latest preparation date or
+            as_of, if earlier), None when not reconciled.
+        datasheet_in_scope / ilr_in_scope / matched: learners of each side compared
+            (started from 1 August 2022 and by the cut-off) and how many were matched.
+    """
+
+    files_used: tuple[str, ...]
+    files_superseded: tuple[str, ...]
+    ukprn: str | None
+    as_known: date | None
+    learners_read: int
+    bootcamp_learners: int
+    bootcamps: int
+    mapped: int
+    rejected: int
+    reconciled: bool = False
+    cutoff: date | None = None
+    datasheet_in_scope: int = 0
+    ilr_in_scope: int = 0
+    matched: int = 0
 
 
 @dataclass(frozen=True)
@@ -255,7 +311,11 @@ class KpiResult:
     the target as a fraction, with ``target_kind`` ``"max"`` (drop-out) or ``"min"``
     (100 % targets), or None when the KPI is only reported. ``informational`` are cases
     reported for information and not flagged: career progression's due completers
-    without any outcome while no progression target is set.
+    without any outcome while no progression target is set. ``unverified`` counts the
+    cases left out of numerator and denominator because the evidence that would decide
+    them comes from the ILR, which does not say the role type or the skills match
+    (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
+    someone verifies them (they are in the verification sample).
     """
 
     kpi: str
@@ -271,6 +331,7 @@ class KpiResult:
     exceptions: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
+    unverified: int = 0
 
     @property
     def value(self) -> float | None:
@@ -289,6 +350,7 @@ class KpiResult:
             "status": self.status,
             "due_date": self.due_date.isoformat() if self.due_date else "",
             "as_of": self.as_of.isoformat(),
+            "unverified": self.unverified,
         }
 
 
@@ -394,10 +456,33 @@ class ProviderAudit:
     notes: list[str] = field(default_factory=list)
     followup: FollowUp | None = None
     trends: Trends | None = None
+    ilr_scope: IlrScope | None = None
+    ilr_inputs: tuple[InputFile, ...] = ()
 
     @property
     def provider_id(self) -> str:
         return self.provider.provider_id
+
+    def inputs(self) -> list[InputFile]:
+        """Every file the audit read, each with its role (:attr:`InputFile.role`): the
+        return's tables, every ILR file in its ``ilr/`` folder (used and superseded,
+        whether the learners came from them or they were reconciled with a datasheet),
+        and the previous month's return (read for RESTATED-*), paths as the period
+        folder names them (``2023-02/P001/learners.csv``)."""
+        found = list(self.provider.inputs)
+        known = {(Path(f.path).name, f.sha256) for f in found}
+        found += [f for f in self.ilr_inputs if (Path(f.path).name, f.sha256) not in known]
+        if self.previous is not None:
+            folder = Path(self.previous.path)
+            found += [
+                replace(
+                    f,
+                    path=f"{folder.parent.name}/{folder.name}/{f.path}",
+                    role=PREVIOUS_RETURN,
+                )
+                for f in self.previous.inputs
+            ]
+        return found
 
     def findings(self) -> list[Finding]:
         """KPI exceptions then irregularities, in a stable order."""

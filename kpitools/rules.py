@@ -402,6 +402,20 @@ CATALOGUE: dict[str, RuleId] = {
             "medium",
             "SME in one source, large employer in the other",
         ),
+        _R(
+            "ILR-UKPRN-MISMATCH",
+            "irregularity",
+            "high",
+            "an ILR file's header, LearningProvider, file name and provider.csv name different"
+            " UKPRNs: a file of another provider",
+        ),
+        _R(
+            "ILR-REENROLLED",
+            "irregularity",
+            "high",
+            "a later programme aim on the same contract after a withdrawn or completed one"
+            " (not a restart after a break): the earlier withdrawal or completion still counts",
+        ),
         # validation: why a row was rejected
         _R("REQUIRED", "validation", "high", "a required value is blank"),
         _R(

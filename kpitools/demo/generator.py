@@ -18,6 +18,7 @@ from typing import TypedDict
 from kpitools.calendar import parse_period, period_end, previous_period
 from kpitools.demo import names
 from kpitools.demo.ilr_demo import write_demo_ilr
+from kpitools.demo.ilr_only import IlrOnlyProvider, background, ilr_only_provider, write_ilr_only
 from kpitools.demo.lives import build_children, build_contacts
 from kpitools.demo.people import make_learners, share_learners
 from kpitools.demo.plant import Planter
@@ -74,11 +75,16 @@ class DemoSet:
         world: every provider's full story (past and future of the periods).
         returns: ``returns[period][provider_id][table]`` = rows as typed values.
         truth: the ground truth of what was planted.
+        ilr_only: the ILR-only provider (:mod:`kpitools.demo.ilr_only`), one more
+            after the ``providers`` of ``world``, its own world and returns (written with
+            its ILR files once the others are on disk); None when the periods cannot
+            have ILR files.
     """
 
     world: World
     returns: dict[str, dict[str, Tables]]
     truth: GroundTruth
+    ilr_only: IlrOnlyProvider | None = None
 
 
 def check_arguments(
@@ -179,8 +185,10 @@ def build(
     learners: int = 1500,
     fmt: str = "csv",
     employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+    ilr_only: bool = True,
 ) -> DemoSet:
-    """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``).
+    """Everything :func:`generate` writes, in memory (ground-truth sources for ``fmt``);
+    ``ilr_only`` False leaves the ILR-only provider out.
 
     Raises:
         ParameterError: periods not consecutive ``YYYY-MM`` months, or too few learners.
@@ -193,7 +201,16 @@ def build(
         for index, period in enumerate(periods)
     }
     truth = resolve_truth(world, planter, returns, "xlsx" if fmt == "xlsx" else "csv")
-    return DemoSet(world=world, returns=returns, truth=truth)
+    extra = (
+        ilr_only_provider(world, learners // providers, employers_per_provider)
+        if ilr_only
+        else None
+    )
+    if extra is not None:
+        truth.providers.append(extra.provider_id)
+        truth.ilr_only_providers.append(extra.provider_id)
+        truth.background += background(extra)
+    return DemoSet(world=world, returns=returns, truth=truth, ilr_only=extra)
 
 
 def generate(
@@ -205,6 +222,7 @@ def generate(
     learners: int = 1500,
     fmt: str = "csv",
     employers_per_provider: tuple[int, int] = DEFAULT_EMPLOYERS,
+    ilr_only: bool = True,
 ) -> GroundTruth:
     """Write a seeded synthetic demo data set and its ground truth.
 
@@ -222,6 +240,8 @@ def generate(
         employers_per_provider: range of employers invented per provider (10-20;
             :data:`NATIONAL` asks for 20-40, about 6,000 for 200 providers).
         fmt: ``csv``, ``xlsx`` or ``both``.
+        ilr_only: add one provider, after the others, whose learners come only from its
+            ILR files (:mod:`kpitools.demo.ilr_only`; when the periods allow ILR files).
 
     Returns:
         The ground truth written to ``out/ground_truth.json``.
@@ -237,6 +257,7 @@ def generate(
         learners=learners,
         fmt=fmt,
         employers_per_provider=employers_per_provider,
+        ilr_only=ilr_only,
     )
     out = Path(out)
     for period, by_provider in demo.returns.items():
@@ -258,8 +279,16 @@ def after_writing(out: Path, demo: DemoSet, fmt: str) -> list[Expectation]:
     """Hook for writers that need the returns on disk, e.g. ILR files built from the
     returns read back through the loader. Each adds its files under
     ``out/<period>/<provider>/`` and returns its ground-truth expectations, which
-    :func:`generate` adds before writing ``ground_truth.json``."""
-    del fmt  # the ILR files are built from the returns as the loader reads them
+    :func:`generate` adds before writing ``ground_truth.json``: the ILR files of some
+    providers (:mod:`kpitools.demo.ilr_demo`), and the ILR-only provider's whole
+    folder (:mod:`kpitools.demo.ilr_only`; ``fmt`` says whether its datasheet tables
+    are CSV files or a workbook)."""
     # ILR XML for some providers each month, with planted ILR-MISMATCH-* (kpitools.demo.ilr_demo)
     truth = demo.truth
-    return write_demo_ilr(out, truth.periods, truth.providers, truth.clean_providers, truth.seed)
+    regular = [p for p in truth.providers if p not in truth.ilr_only_providers]
+    expectations = write_demo_ilr(out, truth.periods, regular, truth.clean_providers, truth.seed)
+    # the ILR-only provider: its datasheet tables and every monthly ILR file
+    # (kpitools.demo.ilr_only)
+    if demo.ilr_only is not None:
+        expectations += write_ilr_only(out, demo.ilr_only, fmt)
+    return expectations

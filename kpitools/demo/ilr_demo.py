@@ -43,6 +43,7 @@ import pandas as pd
 from kpitools.calendar import period_end
 from kpitools.demo.ilr_writer import collection_year, namespace_for, write_ilr
 from kpitools.demo.truth import Expectation
+from kpitools.demo.world import new_uln
 from kpitools.errors import ParameterError
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM
 from kpitools.ilr.load import load_provider
@@ -126,13 +127,13 @@ def _ilr_tables(frames: Frames, plants: list[IlrPlant]) -> Frames:
     tables["learners"] = learners[
         learners["start_date"] >= pd.Timestamp(BOOTCAMPS_IN_ILR_FROM)
     ].assign(given_name=None, family_name=None)
-    _evidence_for_completers(tables)
+    evidence_for_completers(tables)
     for plant in plants:
         plant.change(tables)
     return tables
 
 
-def _evidence_for_completers(tables: Frames) -> None:
+def evidence_for_completers(tables: Frames) -> None:
     """An interview offer on the completion date for completers with no event by then."""
     learners, interviews = tables["learners"], tables["interviews"]
     outcomes = tables["outcomes"]
@@ -320,7 +321,7 @@ def _earlier_completion(row: pd.Series) -> IlrPlant:
 
     def change(tables: Frames) -> None:
         _update(tables, row, completion_date=day)
-        _evidence_for_completers(tables)  # an event by the new completion date
+        evidence_for_completers(tables)  # an event by the new completion date
 
     return _plant("ILR-MISMATCH-COMPLETION-DATE", row, "ILR completion 4 days earlier", change)
 
@@ -358,12 +359,15 @@ def _extra(first: Frames) -> IlrPlant | None:
         return None
     bootcamp = eligible.sort_values("start_date").iloc[0]
     start = bootcamp.start_date + timedelta(days=1)
+    # a real ULN: DfE's placeholder 9999999999 breaks ULN_07 in files from January
+    uln = new_uln(random.Random(f"{bootcamp.bootcamp_id}:{EXTRA_REF}"), set())
 
     def change(tables: Frames) -> None:
         extra = pd.DataFrame(
             [
                 {
                     "learner_ref": EXTRA_REF,
+                    "uln": uln,
                     "bootcamp_id": bootcamp.bootcamp_id,
                     "learner_type": "independent",
                     "start_date": start,

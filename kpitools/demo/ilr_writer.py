@@ -81,14 +81,25 @@ def ilr_file_name(ukprn: str, year: str, prepared: datetime, serial: int = 1) ->
 
 
 def date_of_birth(learner_ref: str, start: date) -> date:
-    """A synthetic date of birth: 20 to 54 years before the start (always 19 or over on
-    31 August of the teaching year, as DfE's DateOfBirth_25 requires), stable per ref."""
+    """A synthetic date of birth, stable per ref: in the calendar year 20 to 54 years
+    before the one in which the start's teaching year begins, so the learner is 19 or
+    over on 31 August of that teaching year and of every later one, as DfE's
+    DateOfBirth_25 requires of every file the learner is in.
+
+    >>> date_of_birth("000103", date(2023, 1, 9)) <= date(2003, 8, 31)
+    True
+    """
     seed = zlib.crc32(learner_ref.encode("utf-8"))
-    return date(start.year - 20 - seed % 35, 1 + seed % 12, 1 + seed % 28)
+    teaching_year = start.year if start.month >= 8 else start.year - 1
+    return date(teaching_year - 20 - seed % 35, 1 + seed % 12, 1 + seed % 28)
 
 
 def employer_number(employer_id: str) -> str:
-    """A stable 9-digit ``EmpId`` for a contract ``employer_id`` (the ILR's is numeric)."""
+    """A stable 9-digit ``EmpId`` for a contract ``employer_id`` (the ILR's is numeric);
+    an id that already is one (the demo's ILR-only provider lists its employers under
+    their ILR number) is kept."""
+    if len(employer_id) == 9 and employer_id.isascii() and employer_id.isdigit():
+        return employer_id
     return str(100_000_000 + zlib.crc32(employer_id.encode("utf-8")) % 900_000_000)
 
 
@@ -292,7 +303,11 @@ def _aims(
         fams=ffi,
     )
     if not use_evi:
-        for seq, (kind, day) in enumerate(events, start=3):
+        # DfE's R_143: no AimType 3 aim, event aims included, ends after the programme,
+        # so an offer after the programme's end stays in the datasheet only (as for EVI)
+        closed = withdrawal or completion
+        kept = [(kind, day) for kind, day in events if closed is None or day <= closed]
+        for seq, (kind, day) in enumerate(kept, start=3):
             _event_aim(learner, ns, _AIM_FOR[kind], seq, max(day, start), row, ffi)
 
 

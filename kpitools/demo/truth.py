@@ -90,6 +90,10 @@ class GroundTruth:
         seed / periods / providers: what was generated.
         fmt: the form of the returns the sources refer to (``csv`` or ``xlsx``).
         clean_providers: providers with nothing planted (no finding expected at all).
+        ilr_only_providers: providers whose learners, interviews and outcomes come from
+            their ILR files only (no learners, interviews or outcomes table): the demo's
+            ILR-only provider (:mod:`kpitools.demo.ilr_only`); its expectations' table is
+            ``ilr`` and their rows and sources the line of the learner in its ILR file.
         expectations: planted KPI exceptions, irregularities and rejected rows.
         hostile: hostile text values.
         background: findings that arise naturally, not planted: due completers
@@ -103,6 +107,7 @@ class GroundTruth:
     providers: list[str]
     clean_providers: list[str]
     fmt: str = "csv"
+    ilr_only_providers: list[str] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
     hostile: list[Hostile] = field(default_factory=list)
     background: list[Expectation] = field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +47,14 @@ def format_cell(value: Any, kind: str, style: dict[str, object]) -> str:
     return str(value)
 
 
-def write_csv_folder(folder: Path, tables: Tables, style: dict[str, object]) -> list[Path]:
-    """One CSV per contract table, every contract column, header on line 1.
+def write_csv_folder(
+    folder: Path,
+    tables: Tables,
+    style: dict[str, object],
+    names: Collection[str] | None = None,
+) -> list[Path]:
+    """One CSV per contract table (of ``names``: every table when None), every contract
+    column, header on line 1.
 
     The one CSV writer of kpitools besides :func:`kpitools.io.files.csv_bytes`: this
     writes a provider's *return*, the input, whose hostile cells (a formula in an
@@ -57,6 +64,8 @@ def write_csv_folder(folder: Path, tables: Tables, style: dict[str, object]) -> 
     encoding = "utf-8-sig" if style.get("bom") else "utf-8"
     written = []
     for name, table in TABLES.items():
+        if names is not None and name not in names:
+            continue
         path = folder / f"{name}.csv"
         with path.open("w", encoding=encoding, newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
@@ -83,13 +92,16 @@ def _excel_value(value: Any, kind: str) -> object:
     return str(value)
 
 
-def workbook_bytes(tables: Tables) -> bytes:
-    """The return as a workbook: one sheet per table, dates as date cells, money and
-    counts as numbers, identifiers and text as text (a leading ``=`` stays text)."""
+def workbook_bytes(tables: Tables, names: Collection[str] | None = None) -> bytes:
+    """The return as a workbook: one sheet per table (of ``names``: every table when
+    None), dates as date cells, money and counts as numbers, identifiers and text as
+    text (a leading ``=`` stays text)."""
     book = Workbook(write_only=True)
     book.properties.creator = "kpitools demo"
     book.properties.created = book.properties.modified = FIXED_TIME
     for name, table in TABLES.items():
+        if names is not None and name not in names:
+            continue
         sheet = book.create_sheet(name)
         sheet.append(list(table.column_names))
         for row in tables[name]:
@@ -135,8 +147,8 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_workbook(folder: Path, tables: Tables) -> Path:
+def write_workbook(folder: Path, tables: Tables, names: Collection[str] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "datasheet.xlsx"
-    path.write_bytes(workbook_bytes(tables))
+    path.write_bytes(workbook_bytes(tables, names))
     return path

@@ -12,8 +12,8 @@ FCT allocations, LARS validity: UKPRN_26, LearnAimRef_114-117/132/153,
 LearnStartDate_20 ...) is listed in docs/ilr.md and not pretended here.
 
 Every finding names the learner (``LearnRefNumber``), the aim (``AimSeqNumber``; blank
-for learner-level rules) and the position (``file:Learner[n]``); messages hold no
-name, ULN or date of birth.
+for learner-level rules) and where it is: ``file:line`` of the ``Learner`` element, with
+``(aim n)`` for an aim; messages hold no name, ULN or date of birth.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class IlrRuleFinding:
         severity: DfE's severity (``Error`` / ``Warning``).
         learner_ref: the ``LearnRefNumber``.
         aim_seq: the ``AimSeqNumber`` of the aim concerned, None for a learner rule.
-        source: ``<file>:Learner[<position>]``.
+        source: ``<file>:<line of the Learner element>``, with `` (aim <n>)`` when an
+            aim is concerned.
         message: DfE's message and the values that break it.
         bootcamp_id: the aim's ``ConRefNumber`` (``ALL`` when none).
     """
@@ -79,6 +80,13 @@ FINDING_COLUMNS = ("rule", "severity", "learner_ref", "aim_seq", "source", "mess
 
 _LEARNER_FUND_MODELS = {25, 82, 35, 36, 37, 38, 81}  # DateOfBirth_01
 _ADULT_AGE_FUND_MODELS = {37, 38}  # DateOfBirth_25 (FundModel 35 needs DfE's DD07)
+_SOF_FUND_MODELS = {25, 82, 35, 36, 37, 81, 10, 11, 38}  # LearnDelFAMType_01
+_FFI_FUND_MODELS = {35, 37, 38, 81, 11, 10}  # LearnDelFAMType_22
+_DATED_FAMS = {"LSF", "ACT", "ALB", EVENT_INDICATOR_FAM}  # LearnDelFAMDateFrom_03
+_ULN_06_FUND_MODELS = {25, 82, 35, 37, 38, 36, 81}
+_ULN_07_FUND_MODELS = _ULN_06_FUND_MODELS | {70}
+_PLAN_HOURS_FUND_MODELS = {25, 35, 38, 37, 81, 10, 99}  # PlanLearnHours_02
+ULN_UNKNOWN = "9999999999"  # DfE's placeholder ULN (ULN_06, ULN_07)
 
 
 @dataclass
@@ -91,6 +99,9 @@ class _Learner:
     event_indicators: Mapping[str, str]
 
     def __post_init__(self) -> None:
+        first = 2000 + int(self.year[:2])
+        self.year_end = date(first + 1, 7, 31)  # the file's teaching year ends
+        self.january = date(first + 1, 1, 1)  # 1 January of it (ULN_06, ULN_07)
         self.aims = self.learner.deliveries
         # The aims each group of rules can concern, found once per learner: most rules
         # test a few aims of a learner (e.g. not coded as a bootcamp), most learners none.
@@ -192,6 +203,49 @@ def _august_31(teaching_year_start: int) -> date:
 # --- cross-record rules: programme, components and events on one contract ----------
 
 
+def _combination(aim: IlrDelivery) -> tuple[int | None, int | None, str | None]:
+    return (aim.fund_model, aim.prog_type, aim.con_ref_number)
+
+
+@_check("ILR-R_134")
+def _r134(ctx: _Learner) -> Iterator[Hit]:
+    if ctx.bootcamp_prog_type or any("023" in a.fam_codes("DAM") for a in ctx.aims):
+        return
+    for status in ctx.learner.employments:
+        if status.has("OET", "2"):
+            yield None, f"OET 2 (SME) in the employment status dated {_iso(status.date_applies)}"
+            return
+
+
+@_check("ILR-R_135", among="bootcamp_prog_type")
+def _r135(ctx: _Learner) -> Iterator[Hit]:
+    programmes = {_combination(a) for a in ctx.aims if a.aim_type == 1}
+    for aim in ctx.bootcamp_prog_type:
+        if aim.aim_type == 3 and _combination(aim) not in programmes:
+            yield (
+                aim,
+                (
+                    f"AimType 3 aim {aim.learn_aim_ref} on contract"
+                    f" {aim.con_ref_number or 'none'} with no programme aim (AimType 1) of"
+                    f" FundModel {aim.fund_model}, ProgType {aim.prog_type} on it"
+                ),
+            )
+
+
+@_check("ILR-R_136", among="bootcamp_prog_type")
+def _r136(ctx: _Learner) -> Iterator[Hit]:
+    components = {_combination(a) for a in ctx.aims if a.aim_type == 3}
+    for aim in ctx.bootcamp_prog_type:
+        if aim.aim_type == 1 and _combination(aim) not in components:
+            yield (
+                aim,
+                (
+                    f"programme aim on contract {aim.con_ref_number or 'none'} with no"
+                    " AimType 3 aim of the same FundModel, ProgType and contract"
+                ),
+            )
+
+
 @_check("ILR-R_138")
 def _r138(ctx: _Learner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
@@ -247,19 +301,30 @@ def _r141(ctx: _Learner) -> Iterator[Hit]:
 
 @_check("ILR-R_143")
 def _r143(ctx: _Learner) -> Iterator[Hit]:
+    # DfE: every AimType 3 aim of the programme's FundModel, ProgType and contract,
+    # event aims included (an event after the programme's end is as wrong as an EVI
+    # dated after it, LearnDelFAMDateFrom_07)
     for aims, programmes, _ in ctx.programmes():
         latest = programmes[-1]
-        ends = [
-            end
+        ended = [
+            (end, a)
             for a in aims
-            if _subject(a) and (end := a.learn_act_end_date) and a.fund_model == latest.fund_model
+            if a.aim_type == 3
+            and (end := a.learn_act_end_date) is not None
+            and a.fund_model == latest.fund_model
+            and a.prog_type == latest.prog_type
         ]
-        if latest.learn_act_end_date and ends and latest.learn_act_end_date < max(ends):
+        if not ended:
+            continue
+        last_end, last = max(ended, key=lambda pair: pair[0])
+        if latest.learn_act_end_date and latest.learn_act_end_date < last_end:
+            kind = "event aim" if is_event_aim(last) else "component aim"
             yield (
                 latest,
                 (
-                    f"programme ended {_iso(latest.learn_act_end_date)}, a component"
-                    f" ended {_iso(max(ends))}"
+                    f"programme ended {_iso(latest.learn_act_end_date)}, {kind}"
+                    f" {last.learn_aim_ref} (aim {last.aim_seq_number}) ended"
+                    f" {_iso(last_end)}"
                 ),
             )
 
@@ -377,6 +442,20 @@ def _outside_bootcamp(test: Callable[[IlrDelivery], str | None]) -> Check:
     return _each(test, "outside_bootcamp")
 
 
+def _each_in_file(
+    test: Callable[[_Learner, IlrDelivery], str | None], among: str = "aims"
+) -> Check:
+    """:func:`_each` for a rule that also needs the file (its year, its preparation)."""
+
+    def check(ctx: _Learner) -> list[Hit]:
+        return [
+            (aim, detail) for aim in getattr(ctx, among) if (detail := test(ctx, aim)) is not None
+        ]
+
+    GROUPS[check] = among
+    return check
+
+
 CHECKS["ILR-AchDate_03"] = _outside_bootcamp(
     lambda a: (
         f"AchDate {_iso(a.ach_date)} before start {_iso(a.learn_start_date)}"
@@ -453,6 +532,81 @@ CHECKS["ILR-Outcome_11"] = _outside_bootcamp(
     lambda a: (
         f"Outcome {a.outcome} without LearnActEndDate"
         if a.outcome is not None and a.learn_act_end_date is None
+        else None
+    )
+)
+CHECKS["ILR-AchDate_02"] = _each_in_file(
+    lambda ctx, a: (
+        f"AchDate {_iso(a.ach_date)} after the teaching year's end {_iso(ctx.year_end)}"
+        if a.ach_date and a.ach_date > ctx.year_end
+        else None
+    )
+)
+CHECKS["ILR-AchDate_07"] = _each_in_file(
+    lambda ctx, a: (
+        f"AchDate {_iso(a.ach_date)} after the file's preparation date {_iso(ctx.prepared)}"
+        if a.ach_date and a.ach_date > ctx.prepared
+        else None
+    )
+)
+CHECKS["ILR-AchDate_09"] = _outside_bootcamp(
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} on aim {a.learn_aim_ref} of FundModel {a.fund_model}"
+        if a.ach_date
+        and a.learn_start_date
+        and a.learn_start_date > date(2015, 7, 31)
+        and not (a.fund_model in (81, 36) and a.prog_type == 25)
+        else None
+    )
+)
+CHECKS["ILR-CompStatus_05"] = _outside_bootcamp(
+    lambda a: (
+        f"CompStatus 1 with Outcome {a.outcome}"
+        if a.comp_status == 1
+        and a.outcome is not None
+        and not (a.fund_model in (36, 99) and a.prog_type == 25)
+        else None
+    )
+)
+CHECKS["ILR-Outcome_04"] = _each(
+    lambda a: (
+        f"AchDate {_iso(a.ach_date)} with Outcome {a.outcome if a.outcome is not None else 'none'}"
+        if a.ach_date and a.outcome != 1 and not (a.fund_model == 36 and a.prog_type == 25)
+        else None
+    )
+)
+CHECKS["ILR-WithdrawReason_03"] = _each(
+    lambda a: (
+        f"aim {a.learn_aim_ref} withdrawn (CompStatus 3) without a WithdrawReason"
+        if a.comp_status == 3 and a.withdraw_reason is None
+        else None
+    )
+)
+CHECKS["ILR-LearnDelFAMType_01"] = _each(
+    lambda a: (
+        f"aim {a.learn_aim_ref} of FundModel {a.fund_model} without a SOF"
+        if a.fund_model in _SOF_FUND_MODELS and not a.fam_codes("SOF")
+        else None
+    )
+)
+CHECKS["ILR-LearnDelFAMType_22"] = _outside_bootcamp(
+    lambda a: (
+        f"FFI on aim {a.learn_aim_ref} of FundModel {a.fund_model}"
+        if a.fund_model not in _FFI_FUND_MODELS and a.fam_codes("FFI")
+        else None
+    )
+)
+CHECKS["ILR-LearnDelFAMType_128"] = _each(
+    lambda a: (
+        f"LDM 396 on aim {a.learn_aim_ref} of FundModel {a.fund_model}"
+        if "396" in a.fam_codes("LDM") and a.fund_model != 81
+        else None
+    )
+)
+CHECKS["ILR-AddHours_02"] = _each(
+    lambda a: (
+        f"AddHours {a.add_hours} on aim {a.learn_aim_ref} of FundModel {a.fund_model}"
+        if a.add_hours is not None and a.fund_model in (25, 82, 10, 37, 99)
         else None
     )
 )
@@ -538,6 +692,34 @@ CHECKS["ILR-LearnStartDate_21"] = _each(
 )
 
 
+CHECKS["ILR-LearnStartDate_03"] = _each_in_file(
+    lambda ctx, a: (
+        f"aim {a.learn_aim_ref} starts {_iso(a.learn_start_date)}, after the teaching"
+        f" year's end {_iso(ctx.year_end)}"
+        if a.learn_start_date
+        and a.learn_start_date > ctx.year_end
+        and a.fund_model not in (36, 37)
+        and a.prog_type != 31
+        else None
+    ),
+    "outside_bootcamp",
+)
+CHECKS["ILR-LearnDelFAMDateFrom_03"] = _each(
+    lambda a: (
+        f"{', '.join(sorted({f.fam_type for f in _dated_fams(a)}))} with a date from on aim"
+        f" {a.learn_aim_ref}"
+        if _dated_fams(a)
+        else None
+    )
+)
+
+
+def _dated_fams(aim: IlrDelivery) -> list[IlrFam]:
+    """The FAMs of ``aim`` with a date from although their type takes none
+    (LearnDelFAMDateFrom_03, version 2: LSF, ACT, ALB and EVI take one)."""
+    return [f for f in aim.fams if f.date_from is not None and f.fam_type not in _DATED_FAMS]
+
+
 @_check("ILR-ProgType_24", among="outside_bootcamp")  # ProgType not 32
 def _progtype24(ctx: _Learner) -> Iterator[Hit]:
     contracts = {c for c, aims in ctx.contracts.items() if any(a.aim_type == 1 for a in aims)}
@@ -613,6 +795,57 @@ CHECKS["ILR-EVI-CODE-UNKNOWN"] = _each_evi(
 # --- learner ---------------------------------------------------------------------------
 
 
+def _uln_unknown(ctx: _Learner, *, early: bool) -> Iterator[Hit]:
+    """ULN_06 (``early``: an aim started at most 60 days before the file was prepared)
+    and ULN_07 (more than 60 days): DfE's placeholder ULN on a funded aim of 5 days or
+    more, in a file prepared from 1 January of its teaching year."""
+    if ctx.learner.uln != ULN_UNKNOWN or ctx.prepared < ctx.january:
+        return
+    funded = _ULN_06_FUND_MODELS if early else _ULN_07_FUND_MODELS
+    for aim in ctx.aims:
+        start = aim.learn_start_date
+        if start is None or "034" in aim.fam_codes("LDM") or "1" in aim.fam_codes("ACT"):
+            continue
+        if not (aim.fund_model in funded or (aim.fund_model == 99 and "1" in aim.fam_codes("ADL"))):
+            continue
+        ends = [d for d in (aim.learn_plan_end_date, aim.learn_act_end_date) if d is not None]
+        if not any((end - start).days >= 5 for end in ends):
+            continue
+        if ((ctx.prepared - start).days <= 60) == early:
+            yield (
+                aim,
+                (
+                    f"ULN {ULN_UNKNOWN} on aim {aim.learn_aim_ref} started {_iso(start)}, file"
+                    f" prepared {_iso(ctx.prepared)}"
+                ),
+            )
+            return  # once per learner
+
+
+CHECKS["ILR-ULN_06"] = lambda ctx: _uln_unknown(ctx, early=True)
+CHECKS["ILR-ULN_07"] = lambda ctx: _uln_unknown(ctx, early=False)
+
+
+@_check("ILR-ESMType_19")
+def _esmtype19(ctx: _Learner) -> Iterator[Hit]:
+    for status in ctx.learner.employments:
+        if status.has("OET", "2") and status.emp_stat != 10:
+            shown = "not returned" if status.emp_stat is None else str(status.emp_stat)
+            yield (
+                None,
+                f"OET 2 with EmpStat {shown} in the status dated {_iso(status.date_applies)}",
+            )
+
+
+@_check("ILR-PlanLearnHours_02")
+def _planlearnhours02(ctx: _Learner) -> Iterator[Hit]:
+    if ctx.learner.plan_learn_hours == 0 and any(
+        a.fund_model in _PLAN_HOURS_FUND_MODELS and not (a.fund_model == 25 and a.prog_type == 31)
+        for a in ctx.aims
+    ):
+        yield None, "PlanLearnHours 0"
+
+
 @_check("ILR-DateOfBirth_01")
 def _dob01(ctx: _Learner) -> Iterator[Hit]:
     learner = ctx.learner
@@ -669,7 +902,7 @@ def check_learner(
 
     Args:
         learner: the learner as read (any learner; rules decide what concerns them).
-        source: ``file:Learner[n]``.
+        source: ``file:line`` of the ``Learner`` element.
         year: the file's collection year (``"2526"``), for DateOfBirth_25.
         prepared: the file's ``FilePreparationDate`` (R_138's exclusion).
         event_indicators: EVI code → event kind, for ILR-EVI-CODE-UNKNOWN.
@@ -681,18 +914,25 @@ def check_learner(
         if among is not None and not getattr(ctx, among):
             continue  # the learner has none of the aims this rule concerns
         for aim, detail in check(ctx):
+            seq = aim.aim_seq_number if aim is not None else None
             found.append(
                 IlrRuleFinding(
                     rule=rule_id,
                     severity=rule.severity,
                     learner_ref=ref,
-                    aim_seq=aim.aim_seq_number if aim is not None else None,
-                    source=source,
+                    aim_seq=seq,
+                    source=source if aim is None else aim_source(source, seq),
                     message=f"{rule.message} ({detail})",
                     bootcamp_id=(aim.con_ref_number if aim is not None else None) or "ALL",
                 )
             )
     return found
+
+
+def aim_source(source: str, aim_seq: int | None) -> str:
+    """The source of a finding about one aim: the learner's ``file:line`` and the aim's
+    ``AimSeqNumber``, e.g. ``ILR-10012345-2526-20251031-080000-01.xml:57 (aim 2)``."""
+    return f"{source} (aim {aim_seq if aim_seq is not None else 'without AimSeqNumber'})"
 
 
 # Each rule of the table with its check and group, in the table's order (a finding's order).

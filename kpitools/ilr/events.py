@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from importlib import resources
 
 from kpitools.ilr.records import IlrDelivery, IlrEmployment, IlrLearner
+from kpitools.returns.contract import UNKNOWN_FROM_ILR
 from kpitools.rules import (
     EVENT_KINDS,
     INTERVIEW_OFFER,
@@ -108,6 +109,60 @@ WITHDRAW_REASONS: dict[int, str] = {
     98: "reason not known",
 }
 
+ILR_METHOD: tuple[tuple[str, str], ...] = (
+    (
+        "Bootcamps",
+        "a Skills Bootcamp aim has FundModel 37, ProgType 32 and SOF 105; each contract"
+        " (ConRefNumber) of a learner is one learner row. A contract without a dated"
+        " programme aim (ZPROG001, AimType 1), e.g. a stray component (DfE R_135), rejects"
+        " that bootcamp alone: the learner's other bootcamps are mapped.",
+    ),
+    (
+        "Restarts",
+        "an earlier programme aim on a contract is history only when it ended in a break"
+        " (CompStatus 6) and the next restarts it (RES); any other later programme aim is"
+        " ILR-REENROLLED and the earlier withdrawal or completion still counts (a drop-out"
+        " after M1 never disappears). The start is the first programme aim's.",
+    ),
+    (
+        "M1",
+        "not in the ILR: the start + m1_qualifying_days (rule), unless the learner withdrew"
+        " before it or the files were prepared before it.",
+    ),
+    (
+        "Withdrawal reported",
+        "the preparation date of the first file of the last unbroken run of files showing"
+        " the learner withdrawn (a withdrawal keyed in error and undone leaves nothing);"
+        " blank with one file; late (DROP-LATE-REPORT) more than withdrawal_report_months"
+        " after the withdrawal.",
+    ),
+    (
+        "Evidence",
+        "interview offers (EVI codes, event aims), new-role and self-employment events and"
+        " AchDate are kept with role type unknown and no skills match: the KPIs needing"
+        " them count such learners as unverified, beside the figure and in the"
+        " verification sample; never INT-NONE, M2-NO-EVIDENCE or 'not a job'.",
+    ),
+    (
+        "Provider",
+        "each file's Header/Source/UKPRN, LearningProvider/UKPRN and file name, and"
+        " provider.csv's ukprn, must name one provider: else ILR-UKPRN-MISMATCH (high).",
+    ),
+    (
+        "Duplicates",
+        "a LearnRefNumber twice in one file: the first record is mapped, the second"
+        " rejected, DUP-ROW lists both.",
+    ),
+    (
+        "Files",
+        "each collection year's latest file gives the current state; earlier months' files"
+        " are read for when withdrawals were reported; every file, used or superseded, is"
+        " an input with its SHA-256.",
+    ),
+)
+"""How kpitools reads a provider's ILR, in words: ``kpitools rules`` prints it with the
+method statement (docs/ilr.md says the same at length)."""
+
 OUTCOME_TYPE_BY_LEARNER_TYPE = {
     "independent": "new_job",
     "co-funded": "new_role",
@@ -117,12 +172,96 @@ OUTCOME_TYPE_BY_LEARNER_TYPE = {
 
 @dataclass
 class MappedLearner:
-    """The rows one ``Learner`` element gives, keyed by (learner_ref, bootcamp_id)."""
+    """The rows one ``Learner`` element gives, keyed by (learner_ref, bootcamp_id).
+
+    Attributes:
+        keys: the bootcamps mapped.
+        tables: their rows, per contract table (and ``learner_facts``).
+        rejected: rejected-row entries (table, source, column, value, reason, rule): a
+            learner-level problem rejects the learner (column ``LearnRefNumber`` or the
+            field that cannot be read), a contract-level one only that bootcamp (column
+            ``ConRefNumber``, value the contract).
+        rejected_bootcamps: how many bootcamps (or learners, for a learner-level
+            problem) the entries reject: read = mapped + rejected.
+        notes: plain-language remarks.
+        reenrolled: (bootcamp_id, earlier programme aim, later one, why) for each later
+            programme aim on a contract that does not restart a break (ILR-REENROLLED).
+    """
 
     keys: list[tuple[str, str]] = field(default_factory=list)
     tables: dict[str, list[dict[str, object]]] = field(default_factory=lambda: defaultdict(list))
     rejected: list[dict[str, object]] = field(default_factory=list)
+    rejected_bootcamps: int = 0
     notes: list[str] = field(default_factory=list)
+    reenrolled: list[tuple[str, IlrDelivery, IlrDelivery, str]] = field(default_factory=list)
+
+
+RESTART_FAM = "RES"
+"""The restart indicator: a programme aim that restarts one ended by a break."""
+
+
+@dataclass(frozen=True)
+class ContractState:
+    """What a learner's programme aims on one contract say, read as the addendum of
+    2026-12-07 reads them.
+
+    An earlier programme aim is history only when it ended in a break in learning
+    (``CompStatus`` 6) and the next one restarts it (``RES``); any other later programme
+    aim is a re-enrolment, and the earlier one's withdrawal or completion still counts.
+
+    Attributes:
+        programmes: the programme aims, oldest first.
+        start: the first programme aim's start (when the learner started and earned M1).
+        withdrawn: the first programme aim that ended withdrawn (``CompStatus`` 3) once
+            restarts are followed, or None: a drop-out never disappears because the
+            learner enrolled again.
+        completed: likewise the first completed one (``CompStatus`` 2).
+        counted: the aim whose status describes the learner: the withdrawn one, else the
+            completed one, else the latest.
+        reenrolments: (earlier, later, why) for each later aim that is not a restart.
+    """
+
+    programmes: tuple[IlrDelivery, ...]
+    start: date
+    withdrawn: IlrDelivery | None
+    completed: IlrDelivery | None
+    counted: IlrDelivery
+    reenrolments: tuple[tuple[IlrDelivery, IlrDelivery, str], ...]
+
+
+def contract_state(programmes: list[IlrDelivery]) -> ContractState:
+    """The :class:`ContractState` of one contract's programme aims (oldest first, each
+    with a start date; at least one)."""
+    ends: list[IlrDelivery] = []  # each enrolment's latest aim, after its restarts
+    reenrolments: list[tuple[IlrDelivery, IlrDelivery, str]] = []
+    for earlier, later in zip(programmes, programmes[1:], strict=False):
+        if earlier.comp_status == 6 and later.fams_of(RESTART_FAM):
+            continue  # a restart after a break: the earlier aim is history
+        ends.append(earlier)
+        reenrolments.append((earlier, later, _why_reenrolled(earlier)))
+    ends.append(programmes[-1])
+    withdrawn = next((a for a in ends if a.comp_status == 3), None)
+    completed = next((a for a in ends if a.comp_status == 2), None)
+    starts = [a.learn_start_date for a in programmes if a.learn_start_date is not None]
+    return ContractState(
+        programmes=tuple(programmes),
+        start=min(starts),
+        withdrawn=withdrawn,
+        completed=completed,
+        counted=withdrawn or completed or programmes[-1],
+        reenrolments=tuple(reenrolments),
+    )
+
+
+def _why_reenrolled(earlier: IlrDelivery) -> str:
+    ended = earlier.learn_act_end_date.isoformat() if earlier.learn_act_end_date else "no date"
+    if earlier.comp_status == 3:
+        return f"withdrawn on {ended}; the withdrawal still counts"
+    if earlier.comp_status == 2:
+        return f"completed on {ended}; the completion still counts"
+    if earlier.comp_status == 6:
+        return f"ended by a break in learning on {ended}, not restarted with RES"
+    return f"still open (CompStatus {earlier.comp_status if earlier.comp_status else 'none'})"
 
 
 def is_bootcamp_aim(aim: IlrDelivery) -> bool:
@@ -178,6 +317,12 @@ def m1_from_start(
     return m1
 
 
+def bootcamp_programmes(aims: Iterable[IlrDelivery]) -> list[IlrDelivery]:
+    """The bootcamp programme aims (``ZPROG001``, ``AimType`` 1) among ``aims``, oldest
+    first."""
+    return [a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
+
+
 def learner_rows(
     learner: IlrLearner,
     source: str,
@@ -188,9 +333,14 @@ def learner_rows(
 ) -> MappedLearner:
     """Rows for each bootcamp (``ConRefNumber``) of one learner, or rejections.
 
+    A value that cannot be read or a blank ``LearnRefNumber`` rejects the learner; a
+    contract without a dated programme aim (DfE's R_135 when it holds a component) or
+    bootcamp aims without a contract reject that bootcamp only, and the learner's other
+    bootcamps are mapped.
+
     Args:
         learner: the learner as read.
-        source: ``file:Learner[n]``.
+        source: ``file:line`` of the ``Learner`` element.
         m1_days: days from start to M1 (rule).
         as_known: the latest file preparation date.
         event_indicators: EVI code → event kind (:func:`event_indicator_table`).
@@ -203,46 +353,61 @@ def learner_rows(
     problems = list(learner.problems)
     if not learner.learn_ref_number:
         problems.append(("LearnRefNumber", "", "required value is blank", "REQUIRED"))
-    if None in by_bootcamp:
-        problems.append(
-            ("ConRefNumber", "", "bootcamp aim without a contract reference", "REQUIRED")
-        )
-    start_unreadable = any(p[0] == "LearnStartDate" for p in learner.problems)
+    if problems:
+        mapped.rejected = [_rejection(source, *problem) for problem in problems]
+        mapped.rejected_bootcamps = max(1, len(by_bootcamp))
+        return mapped
     for con_ref, aims in by_bootcamp.items():
-        programmes = [
-            a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF
-        ]
-        if (
-            con_ref is not None
-            and not start_unreadable
-            and (not programmes or any(a.learn_start_date is None for a in programmes))
-        ):
-            problems.append(
-                (
-                    "LearnAimRef",
-                    con_ref,
-                    "bootcamp without a programme aim (ZPROG001, AimType 1) with a LearnStartDate",
+        programmes = bootcamp_programmes(aims)
+        if con_ref is None:
+            mapped.rejected.append(
+                _rejection(
+                    source,
+                    "ConRefNumber",
+                    "",
+                    "bootcamp aim(s) without a contract reference",
                     "REQUIRED",
                 )
             )
-    if problems:
-        mapped.rejected = [
-            {
-                "table": "learners",
-                "source": source,
-                "column": column,
-                "value": value,
-                "reason": reason,
-                "rule": rule,
-            }
-            for column, value, reason, rule in problems
-        ]
-        return mapped
-    for con_ref, aims in by_bootcamp.items():
-        _add_bootcamp(
-            mapped, learner, str(con_ref), aims, source, m1_days, as_known, event_indicators
-        )
+        elif not programmes or any(a.learn_start_date is None for a in programmes):
+            stray = any(a.aim_type == 3 for a in aims) and not programmes
+            mapped.rejected.append(
+                _rejection(
+                    source,
+                    "ConRefNumber",
+                    con_ref,
+                    "bootcamp without a programme aim (ZPROG001, AimType 1) with a"
+                    " LearnStartDate"
+                    + (" on this contract: a stray component (DfE R_135)" if stray else ""),
+                    "REQUIRED",
+                )
+            )
+        else:
+            _add_bootcamp(
+                mapped,
+                learner,
+                con_ref,
+                aims,
+                programmes,
+                source,
+                m1_days,
+                as_known,
+                event_indicators,
+            )
+            continue
+        mapped.rejected_bootcamps += 1
     return mapped
+
+
+def _rejection(source: str, column: str, value: str, reason: str, rule: str) -> dict[str, object]:
+    return {
+        "table": "learners",
+        "source": source,
+        "column": column,
+        "value": value,
+        "reason": reason,
+        "rule": rule,
+    }
 
 
 def status_at_start(
@@ -288,15 +453,14 @@ def _add_bootcamp(
     learner: IlrLearner,
     con_ref: str,
     aims: list[IlrDelivery],
+    programmes: list[IlrDelivery],
     source: str,
     m1_days: int,
     as_known: date,
     table: Mapping[str, str],
 ) -> None:
-    programmes = [a for a in programme_aims(aims) if a.learn_aim_ref.upper() == PROGRAMME_AIM_REF]
-    programme = programmes[-1]  # the latest: an earlier one ended by a break is history
-    # every programme aim has a start date here (learner_rows rejects the learner otherwise)
-    start = min(a.learn_start_date for a in programmes if a.learn_start_date is not None)
+    state = contract_state(programmes)
+    start = state.start
     ref = str(learner.learn_ref_number)
     status, after_start = status_at_start(learner.employments, start)
     if after_start and status is not None:
@@ -304,13 +468,13 @@ def _add_bootcamp(
             f"{source}: no employment status dated on or before the start"
             f" {start.isoformat()}; the one dated {status.date_applies} is used"
         )
-    cofunded = any("2" in a.fam_codes("FFI") for a in [programme, *aims])
+    mapped.reenrolled += [(con_ref, *pair) for pair in state.reenrolments]
+    cofunded = any("2" in a.fam_codes("FFI") for a in [*programmes, *aims])
     self_employed = bool(status and status.has("SEI", "1"))
     learner_type = "co-funded" if cofunded else "self-employed" if self_employed else "independent"
     employer_id = status.emp_id if (cofunded and status) else None
-    withdrawn = programme.comp_status == 3
-    withdrawal = programme.learn_act_end_date if withdrawn else None
-    completion = programme.learn_act_end_date if programme.comp_status == 2 else None
+    withdrawal = state.withdrawn.learn_act_end_date if state.withdrawn else None
+    completion = state.completed.learn_act_end_date if state.completed else None
     events = _events(aims, table)
     unspecified = sum(kind == UNSPECIFIED_EVENT for kind, _ in events)
     if unspecified:
@@ -320,7 +484,7 @@ def _add_bootcamp(
             " or outcomes"
         )
     new_role = [d for kind, d in events if kind == NEW_ROLE_OFFER]
-    base = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
+    base: dict[str, object] = {"learner_ref": ref, "bootcamp_id": con_ref, "source": source}
     mapped.keys.append((ref, con_ref))
     mapped.tables["learners"].append(
         {
@@ -345,25 +509,29 @@ def _add_bootcamp(
             "cofunded": cofunded,
             "sme": (bool(status and status.has("OET", "2")) if cofunded else None),
             "self_employed": self_employed,
-            "comp_status": programme.comp_status,
-            "withdraw_reason": programme.withdraw_reason if withdrawn else None,
+            "comp_status": state.counted.comp_status,
+            "withdraw_reason": state.withdrawn.withdraw_reason if state.withdrawn else None,
         }
     )
-    _add_event_rows(mapped, base, events, programme, learner_type, employer_id)
+    achieved = [a for a in programmes if a.ach_date is not None]
+    _add_event_rows(mapped, base, events, achieved, learner_type, employer_id)
 
 
 def _add_event_rows(
     mapped: MappedLearner,
     base: Mapping[str, object],
     events: list[tuple[str, date]],
-    programme: IlrDelivery,
+    achieved: list[IlrDelivery],
     learner_type: str,
     employer_id: str | None,
 ) -> None:
-    """Interview offers → interviews; new-role offers and self-employment plans, and the
-    programme aim's achievement (Outcome 1, AchDate) → outcomes. Role type and skills
-    match are not in the ILR: they stay unknown."""
-    unknown = {"role_type": None, "matches_skills": None}
+    """Interview offers → interviews; new-role offers and self-employment plans, and each
+    programme aim's achievement (its ``AchDate``: only an AchDate makes an outcome, as
+    the addendum of 2026-12-07 says; DfE's Outcome_04 reports one whose Outcome is not
+    1) → outcomes. Role type and skills match are not in the ILR: they are
+    :data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR` (role type) and unknown (skills
+    match), never invented, never "not a job"."""
+    unknown = {"role_type": UNKNOWN_FROM_ILR, "matches_skills": None}
     outcomes: dict[tuple[str, date], dict[str, object]] = {}
     for kind, day in events:
         if kind == INTERVIEW_OFFER:
@@ -386,10 +554,10 @@ def _add_event_rows(
                 "outcome_date": day,
                 "employer_id": employer_id if outcome_type == "new_role" else None,
             }
-    if programme.outcome == 1 and programme.ach_date is not None:
-        outcome_type = OUTCOME_TYPE_BY_LEARNER_TYPE[learner_type]
+    outcome_type = OUTCOME_TYPE_BY_LEARNER_TYPE[learner_type]
+    for programme in achieved:
         outcomes.setdefault(
-            (outcome_type, programme.ach_date),
+            (outcome_type, programme.ach_date),  # type: ignore[arg-type]
             {
                 **base,
                 **unknown,

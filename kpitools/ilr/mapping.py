@@ -35,21 +35,25 @@ import numpy as np
 import pandas as pd
 
 from kpitools.errors import FileLevelError, KpiToolsError
-from kpitools.ilr.dfe_rules import IlrRuleFinding, check_learner
+from kpitools.ilr.dfe_rules import IlrRuleFinding, aim_source, check_learner
 from kpitools.ilr.events import (
     BOOTCAMP_FUND_MODEL,
     BOOTCAMP_PROG_TYPE,
     EVENT_INDICATOR_FAM,
+    bootcamp_programmes,
+    contract_state,
     event_indicator_table,
     is_bootcamp_aim,
     is_bootcamp_learner,
     is_bootcamp_related,
     learner_rows,
 )
-from kpitools.ilr.reader import IlrFile, read_ilr, read_ilr_header
-from kpitools.model import InputFile, TableCount, empty_rejected
+from kpitools.ilr.reader import FILE_NAME, IlrFile, read_ilr, read_ilr_header
+from kpitools.ilr.records import IlrDelivery, IlrLearner
+from kpitools.model import ILR_SUPERSEDED, ILR_USED, InputFile, TableCount, empty_rejected
+from kpitools.returns.contract import UNKNOWN_FROM_ILR
 from kpitools.returns.tables import RawTable, problems_frame
-from kpitools.rules import Rules
+from kpitools.rules import Rules, rule
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +126,10 @@ class IlrTables:
 
     Attributes:
         learners, interviews, outcomes: validated-frame tables (with ``source`` like
-            ``ILR-10012345-2223-20230331-120000-01.xml:Learner[3]``). Interview role type
-            and skills match are not in the ILR and stay unknown (None / <NA>).
+            ``ILR-10012345-2223-20230331-120000-01.xml:57``, the line of the learner's
+            ``Learner`` element). Interview and outcome role type and skills match are not
+            in the ILR: ``role_type`` is ``unknown``
+            (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`), ``matches_skills`` <NA>.
         learner_facts: per learner and bootcamp, what the reconciliation needs beyond the
             contract: ``cofunded`` (FFI 2), ``sme`` (OET 2, co-funded only),
             ``self_employed`` (SEI 1), ``comp_status``, ``withdraw_reason``.
@@ -137,8 +143,14 @@ class IlrTables:
         notes: plain-language remarks (e.g. an employment status dated after the start).
         lines: ``source`` → (line of the ``Learner`` element, its LearnRefNumber) for
             every bootcamp learner, mapped or rejected.
-        findings: every breach of DfE's bootcamp validation rules (and kpitools' own ILR
-            rules) in the files that give the current state, file order.
+        findings: every breach of DfE's bootcamp validation rules and of kpitools' own
+            ILR rules (ILR-UKPRN-MISMATCH between a file's header, LearningProvider and
+            name, ILR-REENROLLED, DUP-ROW) in the files that give the current state
+            (UKPRNs: in every file), file order.
+        superseded: the files read only for when withdrawals were first reported (each
+            an earlier month of a collection year whose latest file is also given).
+        file_ukprns: the UKPRNs each file names (:class:`FileUkprn`), for comparing
+            them with the provider's (:func:`ukprn_findings`).
     """
 
     learners: pd.DataFrame
@@ -156,6 +168,15 @@ class IlrTables:
     notes: tuple[str, ...] = field(default_factory=tuple)
     lines: dict[str, tuple[int, str]] = field(default_factory=dict)
     findings: tuple[IlrRuleFinding, ...] = field(default_factory=tuple)
+    superseded: tuple[str, ...] = ()
+    file_ukprns: tuple[FileUkprn, ...] = ()
+
+    @property
+    def files_used(self) -> tuple[str, ...]:
+        """The files that give the current state (each collection year's latest)."""
+        return tuple(
+            name for name in (Path(i.path).name for i in self.inputs) if name not in self.superseded
+        )
 
 
 def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
@@ -333,8 +354,9 @@ class _Mapped:
     notes: list[str]
     lines: dict[str, tuple[int, str]]
     findings: list[IlrRuleFinding]
-    candidates: int
     bootcamp: int
+    superseded: tuple[str, ...]
+    file_ukprns: tuple[FileUkprn, ...]
 
     def tables(self, frames: Mapping[str, pd.DataFrame]) -> IlrTables:
         """The :class:`IlrTables` of these rows, built into ``frames``."""
@@ -344,6 +366,7 @@ class _Mapped:
             else empty_rejected()
         )
         accepted = len(frames["learners"])
+        rejected = len(rejected_rows(self.rejected))
         read = self.learners_read
         logger.info(
             "ILR: %d learners read, %d on a bootcamp, %d ignored",
@@ -357,11 +380,7 @@ class _Mapped:
             outcomes=frames["outcomes"],
             learner_facts=frames["learner_facts"],
             rejected=rejected_frame,
-            counts={
-                "learners": TableCount(
-                    "learners", self.candidates, accepted, self.candidates - accepted
-                )
-            },
+            counts={"learners": TableCount("learners", accepted + rejected, accepted, rejected)},
             inputs=self.inputs,
             ukprn=self.ukprn,
             as_known=self.as_known,
@@ -371,7 +390,22 @@ class _Mapped:
             notes=tuple(dict.fromkeys(self.notes)),
             lines=self.lines,
             findings=tuple(self.findings),
+            superseded=self.superseded,
+            file_ukprns=self.file_ukprns,
         )
+
+
+def rejected_rows(
+    rejected: Iterable[Mapping[str, object]],
+) -> dict[tuple[str, str | None], list[Mapping[str, object]]]:
+    """The mapping's rejected entries grouped into the rows they reject: one per learner
+    for a learner-level problem (key ``(source, None)``), one per bootcamp for a
+    contract-level one (``(source, contract)``, column ``ConRefNumber``)."""
+    grouped: dict[tuple[str, str | None], list[Mapping[str, object]]] = {}
+    for entry in rejected:
+        contract = str(entry["value"]) if entry["column"] == "ConRefNumber" else None
+        grouped.setdefault((str(entry["source"]), contract), []).append(entry)
+    return grouped
 
 
 def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
@@ -379,7 +413,6 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
     if not files:
         raise ValueError("no ILR files given")
     as_known = max(f.header.file_preparation_date for f in files)
-    reported = _first_reported_withdrawals(files) if len(files) > 1 else {}
     current = _latest_per_year(files)
     rows: dict[str, dict[tuple[str, str], list[dict[str, object]]]] = {
         name: {} for name in _FRAME_KINDS
@@ -387,12 +420,13 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
     rejected: list[dict[str, object]] = []
     notes: list[str] = []
     lines: dict[str, tuple[int, str]] = {}
-    findings: list[IlrRuleFinding] = []
+    findings: list[IlrRuleFinding] = ukprn_findings(files, expected=None)
     events = event_indicator_table(rules.ilr_event_indicators)
-    candidates = bootcamp = 0
+    bootcamp = 0
     for ilr in current:  # later years override earlier ones for the same learner
+        first_line: dict[str, int] = {}  # LearnRefNumber → line of its first record here
         for learner in ilr.learners:
-            source = f"{ilr.name}:Learner[{learner.position}]"
+            source = learner_source(ilr.name, learner.line)
             findings += check_learner(
                 learner,
                 source,
@@ -403,7 +437,15 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
             if not is_bootcamp_learner(learner):
                 continue  # kept for DfE's rules only (e.g. FundModel 37 without ProgType 32)
             bootcamp += 1
-            lines[source] = (learner.line, learner.learn_ref_number or "")
+            ref = learner.learn_ref_number or ""
+            lines[source] = (learner.line, ref)
+            if ref in first_line:
+                duplicate = _duplicate(ilr.name, ref, first_line[ref], learner.line)
+                rejected.append(duplicate[0])
+                findings.append(duplicate[1])
+                continue
+            if ref:
+                first_line[ref] = learner.line
             mapped = learner_rows(
                 learner,
                 source,
@@ -411,9 +453,9 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
                 as_known=as_known,
                 event_indicators=events,
             )
-            candidates += max(1, len(mapped.keys))
             rejected.extend(mapped.rejected)
             notes.extend(mapped.notes)
+            findings += [_reenrolled(ref, source, *entry) for entry in mapped.reenrolled]
             for key in mapped.keys:  # one bootcamp (nearly every learner): all its rows
                 for name in _FRAME_KINDS:
                     rows[name][key] = (
@@ -421,11 +463,12 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
                         if len(mapped.keys) == 1
                         else [r for r in mapped.tables[name] if _key(r) == key]
                     )
-                when = reported.get(key)
-                if when is not None:
-                    rows["learners"][key][0]["withdrawal_reported_date"] = when
+    if len(files) > 1:
+        withdrawn = [key for key, found in rows["learners"].items() if _withdrawn_row(found)]
+        for key, when in _reported_withdrawals(files, withdrawn).items():
+            rows["learners"][key][0]["withdrawal_reported_date"] = when
     return _Mapped(
-        tuple(_input_file(f) for f in files),
+        tuple(_input_file(f, superseded=f not in current) for f in files),
         files[0].header.ukprn,
         sum(f.learners_read for f in current),
         as_known,
@@ -434,8 +477,9 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
         notes,
         lines,
         findings,
-        candidates,
         bootcamp,
+        tuple(f.name for f in files if f not in current),
+        _file_ukprns(files),
     )
 
 
@@ -451,19 +495,175 @@ def _latest_per_year(files: Sequence[IlrFile]) -> list[IlrFile]:
     return [latest[year] for year in sorted(latest)]
 
 
-def _first_reported_withdrawals(files: Sequence[IlrFile]) -> dict[tuple[str, str], date]:
-    """(learner_ref, bootcamp_id) → preparation date of the first file showing the
-    programme aim withdrawn (``CompStatus`` 3)."""
-    first: dict[tuple[str, str], date] = {}
-    for ilr in files:
-        for learner in ilr.learners:
-            for aim in learner.deliveries:
-                # any programme aim withdrawn on the contract; the latest one decides
-                # whether the learner is withdrawn now (a restart is not a withdrawal)
-                if aim.aim_type == 1 and aim.comp_status == 3 and is_bootcamp_aim(aim):
-                    key = (learner.learn_ref_number or "", aim.con_ref_number or "")
-                    first.setdefault(key, ilr.header.file_preparation_date)
-    return first
+def learner_source(file_name: str, line: int) -> str:
+    """The source of an ILR learner: ``<file>:<line of its Learner element>``."""
+    return f"{file_name}:{line}"
+
+
+def _withdrawn_row(found: list[dict[str, object]]) -> bool:
+    return bool(found) and found[0].get("withdrawal_date") is not None
+
+
+def _duplicate(
+    file_name: str, ref: str, first: int, line: int
+) -> tuple[dict[str, object], IlrRuleFinding]:
+    """The rejected row and the DUP-ROW finding of a second ``Learner`` record with the
+    ``LearnRefNumber`` of an earlier one of the same file (the first is mapped)."""
+    rejection: dict[str, object] = {
+        "table": "learners",
+        "source": learner_source(file_name, line),
+        "column": "LearnRefNumber",
+        "value": ref,
+        "reason": f"same LearnRefNumber as line {first}: the learner is twice in the file",
+        "rule": "DUP-KEY",
+    }
+    finding = kpitools_finding(
+        "DUP-ROW",
+        ref,
+        f"{learner_source(file_name, first)}; {learner_source(file_name, line)}",
+        f"two Learner records with the same LearnRefNumber in {file_name} (lines {first} and"
+        f" {line}): the first is mapped, the second rejected, never silently replaced",
+    )
+    return rejection, finding
+
+
+def _reenrolled(
+    ref: str, source: str, con_ref: str, earlier: IlrDelivery, later: IlrDelivery, why: str
+) -> IlrRuleFinding:
+    started = later.learn_start_date.isoformat() if later.learn_start_date else "no date"
+    return kpitools_finding(
+        "ILR-REENROLLED",
+        ref,
+        aim_source(source, later.aim_seq_number),
+        f"programme aim {later.aim_seq_number} starts {started} on contract {con_ref} after"
+        f" programme aim {earlier.aim_seq_number}, {why}",
+        aim_seq=later.aim_seq_number,
+        bootcamp_id=con_ref,
+    )
+
+
+def kpitools_finding(
+    rule_id: str,
+    learner_ref: str,
+    source: str,
+    message: str,
+    *,
+    aim_seq: int | None = None,
+    bootcamp_id: str = "ALL",
+) -> IlrRuleFinding:
+    """A finding of one of kpitools' own ILR rules (not DfE's: DUP-ROW,
+    ILR-REENROLLED, ILR-UKPRN-MISMATCH), its severity the catalogue's."""
+    return IlrRuleFinding(
+        rule=rule_id,
+        severity=rule(rule_id).severity,
+        learner_ref=learner_ref,
+        aim_seq=aim_seq,
+        source=source,
+        message=message,
+        bootcamp_id=bootcamp_id,
+    )
+
+
+@dataclass(frozen=True)
+class FileUkprn:
+    """The UKPRNs one ILR file names: its header's, its ``LearningProvider``'s and its
+    file name's (None when absent or the name is not DfE's pattern), with lines."""
+
+    name: str
+    header: str
+    header_line: int
+    provider: str | None
+    provider_line: int
+    file_name: str | None
+
+
+def _file_ukprns(files: Sequence[IlrFile]) -> tuple[FileUkprn, ...]:
+    return tuple(
+        FileUkprn(
+            f.name,
+            f.header.ukprn,
+            f.header.ukprn_line,
+            f.provider_ukprn,
+            f.provider_line,
+            match.group(1) if (match := FILE_NAME.match(f.name)) else None,
+        )
+        for f in files
+    )
+
+
+def ukprn_findings(
+    files: Sequence[IlrFile] | Sequence[FileUkprn], *, expected: str | None
+) -> list[IlrRuleFinding]:
+    """ILR-UKPRN-MISMATCH for each file whose header (``Source/UKPRN``),
+    ``LearningProvider/UKPRN``, file name and ``expected`` (``provider.csv``'s ukprn,
+    None when not known) do not all name one provider: a file of another provider is
+    never audited silently as this one's."""
+    found = []
+    for f in files:
+        named = f if isinstance(f, FileUkprn) else _file_ukprns([f])[0]
+        sides = [
+            ("the header (Source/UKPRN)", named.header),
+            ("LearningProvider/UKPRN", named.provider),
+            ("the file name", named.file_name),
+            ("provider.csv", expected),
+        ]
+        given = [(where, value) for where, value in sides if value is not None]
+        if len({value for _, value in given}) < 2:
+            continue
+        odd = named.provider is not None and named.provider != named.header
+        found.append(
+            kpitools_finding(
+                "ILR-UKPRN-MISMATCH",
+                "",
+                learner_source(named.name, named.provider_line if odd else named.header_line),
+                "the UKPRNs disagree: "
+                + ", ".join(f"{value} in {where}" for where, value in given)
+                + "; a file of another provider must not be audited as this one's",
+            )
+        )
+    return found
+
+
+def _reported_withdrawals(
+    files: Sequence[IlrFile], keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], date]:
+    """(learner_ref, bootcamp_id) → the preparation date of the first file of the last
+    unbroken run of files (preparation order) that show the learner withdrawn from that
+    bootcamp: a withdrawal keyed in error and undone leaves no date behind. A file that
+    does not hold the learner at all (another year's, say) neither shows nor breaks the
+    run; one that holds the learner not withdrawn (or not on that bootcamp) breaks it."""
+    by_file = [_first_records(ilr) for ilr in files]
+    reported: dict[tuple[str, str], date] = {}
+    for ref, con_ref in keys:
+        run: date | None = None
+        for ilr, records in zip(files, by_file, strict=True):
+            if ref not in ilr.present and ref not in records:
+                continue
+            learner = records.get(ref)
+            if learner is not None and _shows_withdrawn(learner, con_ref):
+                run = run or ilr.header.file_preparation_date
+            else:
+                run = None
+        if run is not None:
+            reported[(ref, con_ref)] = run
+    return reported
+
+
+def _first_records(ilr: IlrFile) -> dict[str, IlrLearner]:
+    """LearnRefNumber → the first record of it built from the file."""
+    found: dict[str, IlrLearner] = {}
+    for learner in ilr.learners:
+        if learner.learn_ref_number:
+            found.setdefault(learner.learn_ref_number, learner)
+    return found
+
+
+def _shows_withdrawn(learner: IlrLearner, con_ref: str) -> bool:
+    """Whether the learner's programme aims on ``con_ref`` read as withdrawn (restarts
+    after a break followed, re-enrolments not erasing a withdrawal)."""
+    aims = [a for a in learner.deliveries if is_bootcamp_aim(a) and a.con_ref_number == con_ref]
+    programmes = [a for a in bootcamp_programmes(aims) if a.learn_start_date is not None]
+    return bool(programmes) and contract_state(programmes).withdrawn is not None
 
 
 def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -496,13 +696,14 @@ def _datetimes(values: list[object]) -> np.ndarray | pd.DatetimeIndex:
 _NAT = np.datetime64("NaT", "ns")
 
 
-def _input_file(ilr: IlrFile) -> InputFile:
+def _input_file(ilr: IlrFile, *, superseded: bool) -> InputFile:
     return InputFile(
         str(ilr.path),
         ilr.sha256,
         ilr.size_bytes,
         ("learners", "interviews", "outcomes"),
         ilr.learners_read,
+        role=ILR_SUPERSEDED if superseded else ILR_USED,
     )
 
 
@@ -512,8 +713,10 @@ def ilr_raw_tables(ilr: IlrTables) -> dict[str, RawTable]:
     rows = the line of the ``Learner`` element each row comes from.
 
     Learners the mapping rejected come along as rows carrying their problems, so the
-    loader's counts still balance (read = accepted + rejected). Interview role type and
-    skills match are not in the ILR: validation reports them as missing.
+    loader's counts still balance (read = accepted + rejected). Interview and outcome
+    role type and skills match are not in the ILR: both are ``unknown``
+    (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`), which validation accepts from
+    these tables alone (:attr:`RawTable.from_ilr`).
 
     Raises:
         FileLevelError: the current learners come from files of several collection
@@ -542,21 +745,28 @@ def _raw(
         {k: cell_text(v) for k, v in r.items()}
         for r in frame.drop(columns="source").to_dict("records")
     ]
+    if "role_type" in frame.columns:  # the ILR says neither: both unknown, not missing
+        for record in records:
+            if record.get("role_type") == UNKNOWN_FROM_ILR and record.get("matches_skills") is None:
+                record["matches_skills"] = UNKNOWN_FROM_ILR
     rows = [ilr.lines[s][0] for s in frame["source"]]
     problems: list[tuple[int, str, str, str, str]] = []
     if with_rejected:
-        for source, entries in ilr.rejected.groupby("source", sort=False):
-            line, learner_ref = ilr.lines[str(source)]
+        # one row per learner rejected whole, one per bootcamp rejected alone
+        entries = ilr.rejected.to_dict("records")
+        for (source, contract), group in rejected_rows(entries).items():
+            line, learner_ref = ilr.lines[source]
             problems += [
-                (len(records), str(e.column), str(e.value), str(e.reason), str(e.rule))
-                for e in entries.itertuples(index=False)
+                (len(records), str(e["column"]), str(e["value"]), str(e["reason"]), str(e["rule"]))
+                for e in group
             ]
-            records.append({"learner_ref": learner_ref})
+            records.append({"learner_ref": learner_ref, "bootcamp_id": contract or None})
             rows.append(line)
     return replace(
         RawTable.from_records(name, records, label=label),
         rows=np.asarray(rows, dtype=np.int64),
         problems=problems_frame(problems),
+        from_ilr=True,
     )
 
 

@@ -77,11 +77,21 @@ class IlrHeader:
     ukprn: str
     serial_no: str | None = None
     date_time: str | None = None
+    ukprn_line: int = 0  # the line of Header/Source/UKPRN
 
 
 @dataclass(frozen=True)
 class IlrFile:
-    """A whole ILR file as read: header, the learners kept, and what was seen."""
+    """A whole ILR file as read: header, the learners kept, and what was seen.
+
+    Attributes:
+        provider_ukprn: ``LearningProvider/UKPRN`` (None when absent), with its line in
+            ``provider_line``: DfE's files repeat the header's UKPRN there, and a file of
+            another provider is told by any of the two or the file name disagreeing.
+        present: the ``LearnRefNumber`` of every learner the pre-filter let through
+            (kept or only counted because it is not withdrawn, for a file read for its
+            withdrawals alone): whether a learner is in the file at all.
+    """
 
     path: Path
     header: IlrHeader
@@ -89,6 +99,9 @@ class IlrFile:
     learners_read: int
     sha256: str
     size_bytes: int
+    provider_ukprn: str | None = None
+    provider_line: int = 0
+    present: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -132,24 +145,32 @@ def read_ilr(
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
-        prefilter = (
+        wanted = (
             None
-            if fund_models is None and not withdrawn_only
+            if fund_models is None
             else _prefilter(
-                None
-                if fund_models is None
-                else (
+                (
                     tuple(sorted(fund_models)),
                     tuple(sorted(prog_types)),
                     tuple(sorted(fam_types)),
-                ),
-                withdrawn_only,
+                )
             )
         )
-        header, learners, read = _parse(path, stream, keep, prefilter)
+        withdrawn = _withdrawn_test() if withdrawn_only else None
+        parsed = _parse(path, stream, keep, wanted, withdrawn)
         while stream.read(1 << 20):  # hash any bytes the parser did not need
             pass
-    return IlrFile(path, header, tuple(learners), read, digest.hexdigest(), path.stat().st_size)
+    return IlrFile(
+        path,
+        parsed.header,
+        tuple(parsed.kept),
+        parsed.read,
+        digest.hexdigest(),
+        path.stat().st_size,
+        provider_ukprn=parsed.provider_ukprn,
+        provider_line=parsed.provider_line,
+        present=frozenset(parsed.present),
+    )
 
 
 class _HashingReader:
@@ -260,15 +281,35 @@ def _parser_events(stream: _HashingReader) -> Iterator[tuple[str, etree._Element
     return etree.iterparse(stream, **_PARSER_OPTIONS)
 
 
+@dataclass
+class _Parsed:
+    """What one pass over a file found (see :class:`IlrFile`)."""
+
+    header: IlrHeader
+    kept: list[IlrLearner]
+    read: int
+    present: set[str]
+    provider_ukprn: str | None
+    provider_line: int
+
+
 def _parse(
     path: Path,
     stream: _HashingReader,
     keep: Callable[[IlrLearner], bool] | None,
-    prefilter: Callable[[str], etree.XPath] | None,
-) -> tuple[IlrHeader, list[IlrLearner], int]:
+    wanted: Callable[[str], etree.XPath] | None,
+    withdrawn: Callable[[str], etree.XPath] | None,
+) -> _Parsed:
+    """One pass over the file. ``wanted`` (namespace → compiled test) decides which
+    learners are worth anything (the others are only counted); ``withdrawn``, for a
+    file read for its withdrawals alone, which of those are built (the others are only
+    noted as present)."""
     namespace: str | None = None
     header: IlrHeader | None = None
     kept: list[IlrLearner] = []
+    present: set[str] = set()
+    provider_ukprn: str | None = None
+    provider_line = 0
     read = 0
     try:
         for event, elem in _parser_events(stream):
@@ -282,12 +323,23 @@ def _parse(
             local = tag[len(namespace) + 2 :] if tag.startswith("{") else tag
             if local == "Header":
                 header = _read_header(path, elem, namespace)
+            elif local == "LearningProvider" and tag == f"{{{namespace}}}LearningProvider":
+                found = elem.find(f"{{{namespace}}}UKPRN")
+                provider_ukprn = text_of(found)
+                provider_line = (found if found is not None else elem).sourceline or 0
             elif local == "Learner" and tag == f"{{{namespace}}}Learner":
                 read += 1
-                if prefilter is None or prefilter(namespace)(elem):
-                    learner = learner_from_element(elem, namespace, read)
-                    if keep is None or keep(learner):
-                        kept.append(learner)
+                if wanted is None or wanted(namespace)(elem):
+                    if withdrawn is not None:
+                        ref = text_of(elem.find(f"{{{namespace}}}LearnRefNumber"))
+                        if ref is not None:
+                            present.add(ref)
+                    if withdrawn is None or withdrawn(namespace)(elem):
+                        learner = learner_from_element(elem, namespace, read)
+                        if keep is None or keep(learner):
+                            kept.append(learner)
+                            if withdrawn is None and learner.learn_ref_number is not None:
+                                present.add(learner.learn_ref_number)
             _release(elem)
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else None
@@ -301,7 +353,7 @@ def _parse(
     if header is None:
         raise FileLevelError("ILR file has no Header element", path=path)
     logger.info("%s: %d learners read, %d kept", path.name, read, len(kept))
-    return header, kept, read
+    return _Parsed(header, kept, read, present, provider_ukprn, provider_line)
 
 
 def _check_root(path: Path, root: etree._Element) -> str:
@@ -323,32 +375,34 @@ def _check_root(path: Path, root: etree._Element) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _prefilter(
-    codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None, withdrawn_only: bool
+    codes: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
 ) -> Callable[[str], etree.XPath]:
     """namespace → the compiled test of a learner worth building: "has an aim with one of
-    these codes" (``codes``: FundModel, ProgType and FAM type codes; any learner when
-    None), and, when ``withdrawn_only``, "has an aim whose CompStatus could read as 3"."""
-    tests = []
-    if codes is not None:
-        fund_models, prog_types, fam_types = codes
-        wanted = (
-            " or ".join(
-                [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
-                + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
-                + [
-                    f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
-                    for kind in fam_types
-                ]
-            )
-            or "false()"
+    these codes" (FundModel, ProgType and FAM type codes)."""
+    fund_models, prog_types, fam_types = codes
+    wanted = (
+        " or ".join(
+            [f"normalize-space(i:FundModel)='{code}'" for code in fund_models]
+            + [f"normalize-space(i:ProgType)='{code}'" for code in prog_types]
+            + [
+                f"i:LearningDeliveryFAM[normalize-space(i:LearnDelFAMType)='{kind}']"
+                for kind in fam_types
+            ]
         )
-        tests.append(f"boolean(i:LearningDelivery[{wanted}])")
-    if withdrawn_only:
-        # A superset of "an aim with CompStatus 3": the typed read strips the text and
-        # wants ASCII digits, so any text it reads as 3 contains a "3".
-        tests.append("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])")
-    expression = " and ".join(tests) or "true()"
+        or "false()"
+    )
+    return _compiled(f"boolean(i:LearningDelivery[{wanted}])")
 
+
+@functools.lru_cache(maxsize=1)
+def _withdrawn_test() -> Callable[[str], etree.XPath]:
+    """namespace → the compiled test "has an aim whose CompStatus could read as 3": a
+    superset of it, as the typed read strips the text and wants ASCII digits, so any
+    text it reads as 3 contains a "3"."""
+    return _compiled("boolean(i:LearningDelivery[contains(i:CompStatus, '3')])")
+
+
+def _compiled(expression: str) -> Callable[[str], etree.XPath]:
     @functools.lru_cache(maxsize=8)
     def compiled(ns: str) -> etree.XPath:
         # Compiled once: evaluated in C for every learner, which keeps large files fast.
@@ -423,6 +477,7 @@ def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
             row=elem.sourceline,
             value=prepared,
         ) from error
+    ukprn_elem = elem.find(f"{{{ns}}}Source/{{{ns}}}UKPRN")
     return IlrHeader(
         ns,
         year or "",
@@ -430,4 +485,5 @@ def _read_header(path: Path, elem: etree._Element, ns: str) -> IlrHeader:
         ukprn or "",
         text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}SerialNo")),
         text_of(elem.find(f"{{{ns}}}Source/{{{ns}}}DateTime")),
+        ukprn_line=(ukprn_elem.sourceline or 0) if ukprn_elem is not None else 0,
     )

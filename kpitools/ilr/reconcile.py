@@ -18,31 +18,50 @@ import itertools
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from kpitools.ilr.dfe_rules import IlrRuleFinding
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
-from kpitools.ilr.mapping import IlrTables, period_tables_from_ilr_files, tables_from_ilr_files
+from kpitools.ilr.mapping import (
+    IlrTables,
+    period_tables_from_ilr_files,
+    tables_from_ilr_files,
+    ukprn_findings,
+)
 from kpitools.layout import ilr_files
 from kpitools.model import (
     ILR_DROPOUTS,
     Finding,
+    IlrScope,
+    InputFile,
     ProviderReturn,
     irregularity,
     is_blank,
     learner_entity,
 )
-from kpitools.rules import Rules
+from kpitools.rules import ILR_RULES, Rules
 
 logger = logging.getLogger(__name__)
 
 _DATES = ("start_date", "withdrawal_date", "completion_date")
 _COMPARED = ("learner_ref", "bootcamp_id", "learner_type", "employer_id", *_DATES, "source")
 """The learners' columns the comparison reads (the others are not carried through it)."""
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """How many learners of one provider the reconciliation compared."""
+
+    cutoff: pd.Timestamp | None
+    datasheet: int
+    ilr: int
+    matched: int
 
 
 class _Compared(Protocol):
@@ -80,7 +99,7 @@ def reconcile(
         -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING, -SME;
         each cites the datasheet row and the ILR ``Learner`` element.
     """
-    return _reconciled([(datasheet_tables, ilr_tables)], rules=rules or Rules(), as_of=as_of)[0]
+    return _reconciled([(datasheet_tables, ilr_tables)], rules=rules or Rules(), as_of=as_of)[0][0]
 
 
 def _reconciled(
@@ -88,9 +107,10 @@ def _reconciled(
     *,
     rules: Rules,
     as_of: date | None,
-) -> list[list[Finding]]:
+) -> list[tuple[list[Finding], _Counted]]:
     """:func:`reconcile` of each (datasheet tables, ILR tables) pair, each provider on its
-    own; the learners in scope are found for all the pairs at once."""
+    own, with how many learners it compared; the learners in scope are found for all the
+    pairs at once."""
     cutoffs = [_cutoff(ilr_tables.as_known, as_of) for _, ilr_tables in pairs]
     sheets = _rows_in_scope([tables["learners"] for tables, _ in pairs], cutoffs)
     ilrs = _rows_in_scope([ilr_tables.learners for _, ilr_tables in pairs], cutoffs)
@@ -114,8 +134,9 @@ def _disagreements(
     cutoff: pd.Timestamp | None,
     sizes: dict[str, bool],
     facts: pd.DataFrame,
-) -> list[Finding]:
-    """The findings of one provider's learners in scope, datasheet and ILR."""
+) -> tuple[list[Finding], _Counted]:
+    """The findings of one provider's learners in scope, datasheet and ILR, and how many
+    were compared."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
     findings = [
         _missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in the ILR")
@@ -136,7 +157,7 @@ def _disagreements(
         a, b = sheet[sheet_index], ilr[ilr_index]
         findings += _compare_dates(a, b, cutoff)
         findings += _compare_funding(a, b, sizes, sme)
-    return findings
+    return findings, _Counted(cutoff, len(sheet), len(ilr), len(pairs))
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
@@ -386,10 +407,14 @@ def _datasheet_sme(employers: pd.DataFrame | None, rules: Rules) -> dict[str, bo
 @dataclass(frozen=True)
 class IlrReview:
     """What the audit takes from a provider's ILR files: register findings (DfE rule
-    breaches and ILR-MISMATCH-*) and worklists (drop-outs with withdrawal reason)."""
+    breaches, kpitools' ILR rules and ILR-MISMATCH-*), worklists (drop-outs with
+    withdrawal reason), what the review covered (None: no ILR file supplied) and every
+    ILR file read, with its SHA-256 and role (used or superseded)."""
 
     findings: list[Finding] = field(default_factory=list)
     worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scope: IlrScope | None = None
+    inputs: tuple[InputFile, ...] = ()
 
 
 def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
@@ -461,15 +486,53 @@ def _reviews(
     for i, ((current, ilr_tables), dropouts) in enumerate(
         zip(mapped, _dropouts([ilr_tables for _, ilr_tables in mapped]), strict=True)
     ):
-        findings = dfe_rule_findings(ilr_tables) + mismatches.get(i, [])
+        reconciled, counted = mismatches.get(i, ([], None))
+        findings = (
+            dfe_rule_findings(
+                ilr_tables,
+                provider_id=current.provider_id,
+                provider_ukprn=current.ukprn,
+                # a return whose learners came from the ILR: the loader rejected the
+                # second record, and the DUP-ROW check reports it from there
+                duplicates=i in mismatches,
+            )
+            + reconciled
+        )
         logger.info(
             "%s: %d ILR file(s), %d ILR findings",
             current.provider_id,
             len(ilr_tables.inputs),
             len(findings),
         )
-        reviews.append(IlrReview(findings, {ILR_DROPOUTS: dropouts}))
+        reviews.append(
+            IlrReview(
+                findings,
+                {ILR_DROPOUTS: dropouts},
+                _scope(ilr_tables, counted),
+                tuple(replace(f, path=f"ilr/{Path(f.path).name}") for f in ilr_tables.inputs),
+            )
+        )
     return reviews
+
+
+def _scope(ilr_tables: IlrTables, compared: _Counted | None) -> IlrScope:
+    count = ilr_tables.counts["learners"]
+    return IlrScope(
+        files_used=ilr_tables.files_used,
+        files_superseded=ilr_tables.superseded,
+        ukprn=ilr_tables.ukprn,
+        as_known=ilr_tables.as_known,
+        learners_read=ilr_tables.learners_read,
+        bootcamp_learners=ilr_tables.bootcamp_learners,
+        bootcamps=int(ilr_tables.learners["bootcamp_id"].nunique()),
+        mapped=count.accepted,
+        rejected=count.rejected,
+        reconciled=compared is not None,
+        cutoff=None if compared is None or compared.cutoff is None else compared.cutoff.date(),
+        datasheet_in_scope=0 if compared is None else compared.datasheet,
+        ilr_in_scope=0 if compared is None else compared.ilr,
+        matched=0 if compared is None else compared.matched,
+    )
 
 
 def _has_datasheet(current: ProviderReturn) -> bool:
@@ -480,20 +543,45 @@ def _has_datasheet(current: ProviderReturn) -> bool:
     return not (len(learners) and bool(from_ilr.all()))
 
 
-def dfe_rule_findings(ilr_tables: IlrTables) -> list[Finding]:
-    """DfE rule breaches of the ILR as register findings (severity from the catalogue:
-    DfE Error high, Warning medium; DfE's own severity stays in the message, which names
-    the aim but never the learner: the entity does, as the output's naming rule says)."""
+def dfe_rule_findings(
+    ilr_tables: IlrTables,
+    *,
+    provider_id: str,
+    provider_ukprn: str | None = None,
+    duplicates: bool = True,
+) -> list[Finding]:
+    """The ILR's findings as register findings: DfE rule breaches (severity from the
+    catalogue: DfE's Error high, Warning medium, DfE's own severity in the message) and
+    kpitools' ILR rules; the UKPRNs compared with ``provider_ukprn`` (``provider.csv``'s)
+    as well as with each other (ILR-UKPRN-MISMATCH, entity ``provider:<id>``). Messages
+    name the aim but never the learner: the entity does, as the output's naming rule
+    says. ``duplicates`` False leaves DUP-ROW out (a return whose learners came from the
+    ILR reports it from its rejected rows)."""
+    found = [
+        f
+        for f in ilr_tables.findings
+        if f.rule != "ILR-UKPRN-MISMATCH" and (duplicates or f.rule != "DUP-ROW")
+    ]
+    found += ukprn_findings(ilr_tables.file_ukprns, expected=provider_ukprn)
     return [
         irregularity(
             f.rule,
-            learner_entity(f.learner_ref),
+            learner_entity(f.learner_ref) if f.learner_ref else f"provider:{provider_id}",
             [f.source],
-            f"DfE {f.severity}{'' if f.aim_seq is None else f', aim {f.aim_seq}'}: {f.message}",
+            _message(f),
             bootcamp_id=f.bootcamp_id,
         )
-        for f in ilr_tables.findings
+        for f in found
     ]
+
+
+def _message(finding: IlrRuleFinding) -> str:
+    aim = "" if finding.aim_seq is None else f", aim {finding.aim_seq}"
+    entry = ILR_RULES.get(finding.rule)
+    if entry is None:  # kpitools' own rule of the catalogue: its message says it all
+        return finding.message
+    who = "DfE" if entry.source.startswith("DfE") else "kpitools"
+    return f"{who} {finding.severity}{aim}: {finding.message}"
 
 
 def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:

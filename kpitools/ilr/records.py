@@ -43,6 +43,7 @@ class IlrDelivery:
     outcome: int | None = None
     ach_date: date | None = None
     fams: tuple[IlrFam, ...] = ()
+    add_hours: int | None = None
     # Asked for again and again by the mapping and DfE's rules (~20 times per aim):
     # grouped once per aim, when it is built.
     _fams_by_type: dict[str, tuple[IlrFam, ...]] = field(init=False, repr=False, compare=False)
@@ -101,6 +102,7 @@ class IlrLearner:
     deliveries: tuple[IlrDelivery, ...]
     problems: tuple[tuple[str, str, str, str], ...] = ()
     date_of_birth: date | None = None  # personal data: read for DfE's age rules only
+    plan_learn_hours: int | None = None
 
 
 def text_of(elem: etree._Element | None) -> str | None:
@@ -121,7 +123,9 @@ def _fields(elem: etree._Element, prefix: int) -> dict[str, str | None]:
     }
 
 
-_LEARNER_FIELDS = frozenset(("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth"))
+_LEARNER_FIELDS = frozenset(
+    ("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth", "PlanLearnHours")
+)
 
 
 def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLearner:
@@ -147,6 +151,7 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
             text = child.text
             fields[name] = None if text is None else (text.strip() or None)
     born = values.date("DateOfBirth", fields.get("DateOfBirth"))
+    hours = values.int("PlanLearnHours", fields.get("PlanLearnHours"))
     return IlrLearner(
         position=position,
         line=elem.sourceline or 0,
@@ -158,6 +163,7 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
         deliveries=tuple(deliveries),
         problems=tuple(values.problems),
         date_of_birth=born,
+        plan_learn_hours=hours,
     )
 
 
@@ -243,6 +249,7 @@ def _delivery(elem: etree._Element, prefix: int, values: _Values) -> IlrDelivery
         outcome=i("Outcome", get("Outcome")),
         ach_date=d("AchDate", get("AchDate")),
         fams=tuple(fams),
+        add_hours=i("AddHours", get("AddHours")),
     )
 
 

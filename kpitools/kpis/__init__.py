@@ -179,6 +179,7 @@ def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResu
         result,
         numerator=0,
         denominator=0,
+        unverified=0,
         status="no_data",
         due_date=None,
         exceptions=(),

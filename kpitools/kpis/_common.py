@@ -11,6 +11,10 @@ the same value in every row:
 ``passed``       True when the case meets the KPI (for a maximum-type KPI such as
                  drop-out: True when the case counts in the numerator)
 ``in_value``     True when the case counts in numerator/denominator (it has fallen due)
+``unverified``   (optional) True when the evidence that would decide the case comes from
+                 the ILR, which does not say the role type or the skills match: the case
+                 is left out of numerator, denominator and the short counts, and counted
+                 in ``KpiResult.unverified`` (when in the value)
 
 Cases that are not ``in_value`` only drive the status: a short case not yet due makes a
 running KPI ``at_risk``; a short case past its own due date makes it ``off_track``.

@@ -195,13 +195,15 @@ def _known_due(finish: pd.Timestamp, last_case_due: object) -> pd.Timestamp:
     return max(finish, pd.Timestamp(last_case_due))
 
 
-_ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0}
+_ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0, "unverified": 0}
 
 
 def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[str, dict[str, int]]:
-    """The four counts of ``cases`` per bootcamp; pooled, every case under the ``ALL``
-    of its provider (:func:`all_of`: ``ALL`` for one provider's cases).
+    """The counts of ``cases`` per bootcamp (:data:`_ZERO`); pooled, every case under
+    the ``ALL`` of its provider (:func:`all_of`: ``ALL`` for one provider's cases).
 
+    An unverified case (the optional ``unverified`` column) is neither passed nor short:
+    it is left out of every count but ``unverified``, which counts those in the value.
     Cases without a bootcamp_id are left out of the per-bootcamp counts, as a groupby
     would.
     """
@@ -209,7 +211,14 @@ def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[st
     passed = _bools(cases["passed"], size)
     in_value = _bools(cases["in_value"], size)
     fallen_due = _fallen_due(cases["due"], size, today)
-    flags = np.stack([in_value & passed, in_value, ~passed & fallen_due, ~passed & ~fallen_due])
+    unverified = (
+        _bools(cases["unverified"], size) if "unverified" in cases else np.zeros(size, bool)
+    )
+    judged = in_value & ~unverified
+    short = ~passed & ~unverified
+    flags = np.stack(
+        [judged & passed, judged, short & fallen_due, short & ~fallen_due, in_value & unverified]
+    )
     if pool:
         if not size:
             return {}
@@ -237,11 +246,24 @@ def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
             [convert(part[name], size) for part, size in zip(parts, sizes, strict=True)]
         )
 
+    if not any("unverified" in part for part in parts):
+        return {
+            "bootcamp_id": column("bootcamp_id", _objects),
+            "due": column("due", _dates),
+            "passed": column("passed", _bools),
+            "in_value": column("in_value", _bools),
+        }
     return {
         "bootcamp_id": column("bootcamp_id", _objects),
         "due": column("due", _dates),
         "passed": column("passed", _bools),
         "in_value": column("in_value", _bools),
+        "unverified": np.concatenate(
+            [
+                _bools(part["unverified"] if "unverified" in part else False, size)
+                for part, size in zip(parts, sizes, strict=True)
+            ]
+        ),
     }
 
 
@@ -327,6 +349,7 @@ def _result(
         due_date=None if pd.isna(due_date) else due_date.date(),
         exceptions=tuple(findings),
         notes=tuple(notes),
+        unverified=counts["unverified"],
     )
 
 

@@ -45,7 +45,13 @@ def career_progression(
         completers whose window is still open are shown as an interim figure (notes).
     Exclusions:
         Outcomes dated after as_of are ignored (FUTURE-DATED). Completers whose window
-        is still open are not in the value.
+        is still open are not in the value. Unverified: a due completer expected to win a
+        new_job, without a valid outcome, whose outcomes inside the window include one
+        read from the ILR (its AchDate), which does not say the role type or the skills
+        match ("role type unknown (ILR)"), is left out of numerator and denominator and
+        counted as unverified beside the figure (column unverified; listed in the
+        verification sample): never failed, never met. new_role and
+        self_employment_plan outcomes need no role type: the ILR's count as they are.
     Statuses:
         not_due before the first M2; reported while no target is set
         (progression_target null); with a target, the minimum-target statuses.
@@ -77,11 +83,13 @@ def career_progression(
     measured = measured_tables(tables, as_of)
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of))
+    unverified = facts["unverified_case"]
     cases = {
         "bootcamp_id": facts["bootcamp_id"],
         "due": facts["window_close"],
         "passed": facts["valid_outcomes"].gt(0),
         "in_value": closed,
+        "unverified": unverified,
     }
     measure = Measure(
         KPI,
@@ -89,7 +97,7 @@ def career_progression(
         start_column="first_m2",
         lag_months=rules.outcome_window_months,
     )
-    failing = facts.loc[closed & facts["valid_outcomes"].eq(0)]
+    failing = facts.loc[closed & facts["valid_outcomes"].eq(0) & ~unverified]
     results = summarise(
         measure,
         cases,
@@ -121,7 +129,9 @@ def expected_outcome(learners: pd.DataFrame) -> pd.Series:
 
 
 def outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
-    """Per completer: window_close, outcomes, valid_outcomes and the first problem.
+    """Per completer: window_close, outcomes, valid_outcomes, unverified (outcomes read
+    from the ILR whose role type decides them, inside the window), the first problem and
+    ``unverified_case`` (no valid outcome but an unverified one).
 
     ``measured`` are the tables as at as_of (:func:`measured_tables`). Shared with the
     referral KPI, which needs the same judgement of "unsuccessful"; built once per
@@ -166,7 +176,7 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
         how="left",
     )
     problem = _outcome_problems(outcomes)
-    return tally(
+    facts = tally(
         people,
         outcomes,
         problem,
@@ -174,6 +184,7 @@ def _outcome_facts(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
         counted="outcomes",
         valid="valid_outcomes",
     )
+    return facts.assign(unverified_case=facts["valid_outcomes"].eq(0) & facts["unverified"].gt(0))
 
 
 def _outcome_problems(outcomes: pd.DataFrame) -> pd.Series:

@@ -12,7 +12,7 @@ from kpitools.kpis._common import (
     learner_findings,
     wants_interview,
 )
-from kpitools.kpis._offers import offer_problems, same_employer, tally
+from kpitools.kpis._offers import UNVERIFIED, offer_problems, same_employer, tally
 from kpitools.kpis._summary import Measure, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.model import Finding, KpiResult
@@ -40,11 +40,17 @@ def guaranteed_interview(
         employer's new-role evidence (new_role_evidence_date on or before completion).
     Exclusions:
         Offers dated after as_of are ignored (FUTURE-DATED); offers dated after the
-        completion date do not count.
+        completion date do not count. Unverified: a completer without a valid offer (nor
+        new-role evidence) whose offers on or before completion include one read from the
+        ILR, which does not say the role type or the skills match ("role type unknown
+        (ILR)"), is left out of numerator and denominator and counted as unverified
+        beside the figure (column unverified; listed in the verification sample): never
+        failed, never met, until someone verifies the offer. It has an offer, so it is
+        neither INT-NONE nor M2-NO-EVIDENCE.
     Statuses:
         not_due before the first M2; each case falls due at its M2, so a failing
         completer makes a running bootcamp off_track; met / not_met once the bootcamp is
-        over. INT-INVALID (offers, none valid: another interview should be identified),
+        over, judged on the verified cases (no_data when every case is unverified). INT-INVALID (offers, none valid: another interview should be identified),
         INT-NONE (no offer and no new-role evidence).
     Rules:
         (none: target 100 %)
@@ -71,20 +77,15 @@ def guaranteed_interview(
         One KpiResult per bootcamp, then one for ALL.
     """
     measured = measured_tables(tables, as_of)
-    learners = measured["learners"]
-    wanted = learners.loc[learners["completion_date"].notna() & wants_interview(learners)]
-    facts = _offer_facts(wanted, measured["interviews"], measured["bootcamps"])
-    evidence = facts["learner_type"].eq("co-funded") & facts["new_role_evidence_date"].le(
-        facts["completion_date"]
-    )
-    passed = facts["valid_offers"].gt(0) | evidence
+    facts = interview_cases(measured)
     cases = {
         "bootcamp_id": facts["bootcamp_id"],
         "due": facts["completion_date"],
-        "passed": passed,
+        "passed": facts["passed"],
         "in_value": True,
+        "unverified": facts["unverified_case"],
     }
-    failing = facts.loc[~passed]
+    failing = facts.loc[~facts["passed"] & ~facts["unverified_case"]]
     return summarise(
         Measure(KPI, start_column="first_m2"),
         cases,
@@ -94,10 +95,29 @@ def guaranteed_interview(
     )
 
 
+def interview_cases(measured: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The KPI's cases, one per completer who wants an interview: offers,
+    valid_offers, unverified (offers read from the ILR, role type unknown, dated on or
+    before completion), the first reason an offer is not valid, ``passed`` (a valid
+    offer, or a co-funded learner's new-role evidence by completion) and
+    ``unverified_case`` (not passed, an unverified offer). ``measured`` are the tables
+    as at as_of (:func:`~kpitools.kpis.measured.measured_tables`); shared with the
+    verification sample (:mod:`kpitools.kpis.unverified`)."""
+    learners = measured["learners"]
+    wanted = learners.loc[learners["completion_date"].notna() & wants_interview(learners)]
+    facts = _offer_facts(wanted, measured["interviews"], measured["bootcamps"])
+    evidence = facts["learner_type"].eq("co-funded") & facts["new_role_evidence_date"].le(
+        facts["completion_date"]
+    )
+    passed = facts["valid_offers"].gt(0) | evidence
+    return facts.assign(passed=passed, unverified_case=~passed & facts["unverified"].gt(0))
+
+
 def _offer_facts(
     learners: pd.DataFrame, interviews: pd.DataFrame, bootcamps: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per learner: offers, valid_offers and the first reason an offer is not valid."""
+    """Per learner: offers, valid_offers, unverified and the first reason an offer is
+    not valid."""
     columns = [
         *_KEY,
         "learner_type",
@@ -119,7 +139,7 @@ def _offer_facts(
         must_move & same_employer(offers["employer_id"], offers["own_employer"]),
     )
     late = offers["offer_date"].gt(offers["completion_date"])
-    problems = problems.mask(late & problems.eq(""), "offered after completion")
+    problems = problems.mask(late & problems.isin(["", UNVERIFIED]), "offered after completion")
     return tally(
         people, offers, problems, date_column="offer_date", counted="offers", valid="valid_offers"
     )

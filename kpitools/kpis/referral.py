@@ -32,7 +32,10 @@ def referral(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -
         Due cases with a referral dated on or before the due date, divided by due cases.
     Exclusions:
         Referrals dated after as_of are ignored (FUTURE-DATED). Learners who withdrew
-        before M1 are not in the population.
+        before M1 are not in the population. Unverified: a completer whose window closed
+        without a valid outcome but with one read from the ILR, role type unknown, may
+        not be unsuccessful at all: unless referred, it is counted as unverified beside
+        the figure (column unverified), not as REF-MISSING.
         A learner is one case at most: one who withdrew after M1 and also carries a
         completion date (DATE-ORDER) is unsuccessful at withdrawal.
     Statuses:
@@ -58,20 +61,21 @@ def referral(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -
         One KpiResult per bootcamp, then one for ALL.
     """
     measured = measured_tables(tables, as_of)
-    unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
-    due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
-    referred = _referred_by(unsuccessful, measured["referrals"], due)
+    unsuccessful = referral_cases(measured, as_of=as_of, rules=rules)
+    due, referred = unsuccessful["due"], unsuccessful["referred"]
+    unverified = unsuccessful["unverified_case"]
     cases = {
         "bootcamp_id": unsuccessful["bootcamp_id"],
         "due": due,
         "passed": referred,
-        "in_value": due.le(pd.Timestamp(as_of)),
+        "in_value": unsuccessful["in_value"],
+        "unverified": unverified,
     }
     start = "first_m1" if rules.referral_includes_withdrawn else "first_m2"
     measure = Measure(
         KPI, start_column=start, lag_months=rules.outcome_window_months + rules.referral_months
     )
-    missing = unsuccessful.loc[cases["in_value"] & ~referred]
+    missing = unsuccessful.loc[unsuccessful["in_value"] & ~referred & ~unverified]
     return summarise(
         measure,
         cases,
@@ -82,16 +86,39 @@ def referral(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -
     )
 
 
+def referral_cases(
+    measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> pd.DataFrame:
+    """The KPI's cases (:func:`unsuccessful_learners`) with ``due``, ``referred`` (a
+    referral on or before it), ``in_value`` (fallen due by as_of) and
+    ``unverified_case`` (perhaps not unsuccessful, and not referred); shared with the
+    verification sample (:mod:`kpitools.kpis.unverified`)."""
+    unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
+    due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
+    referred = _referred_by(unsuccessful, measured["referrals"], due)
+    return unsuccessful.assign(
+        due=due,
+        referred=referred,
+        in_value=due.le(pd.Timestamp(as_of)),
+        unverified_case=unsuccessful["unverified"].astype(bool) & ~referred,
+    )
+
+
 def unsuccessful_learners(
     measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
 ) -> pd.DataFrame:
-    """Learners unsuccessful at as_of, with ``since`` (the date they became so) and ``why``."""
+    """Learners unsuccessful at as_of, with ``since`` (the date they became so), ``why``
+    and ``unverified`` (a completer whose only candidate outcomes are read from the ILR,
+    role type unknown: perhaps not unsuccessful at all)."""
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of)) & facts["valid_outcomes"].eq(0)
     completers = (
         facts.loc[closed, [*_KEY, "source", "window_close"]]
         .rename(columns={"window_close": "since"})
-        .assign(why="no valid outcome when the window closed")
+        .assign(
+            why="no valid outcome when the window closed",
+            unverified=facts.loc[closed, "unverified"].gt(0),
+        )
     )
     frames = [completers]
     if rules.referral_includes_withdrawn:
@@ -102,7 +129,7 @@ def unsuccessful_learners(
         frames.append(
             withdrew[[*_KEY, "source", "withdrawal_date"]]
             .rename(columns={"withdrawal_date": "since"})
-            .assign(why="withdrew after M1")
+            .assign(why="withdrew after M1", unverified=False)
         )
     frames = [f for f in frames if len(f)]
     if not frames:

@@ -196,6 +196,13 @@ def status_words(status: str) -> str:
     return status.replace("_", " ")
 
 
+def unverified_text(count: int) -> str:
+    """The cases of a KPI left unjudged because their evidence comes from the ILR, which
+    does not say the role type (:attr:`kpitools.model.KpiResult.unverified`), as shown
+    beside its figure: "2 unverified (role type unknown, ILR)"; blank when none."""
+    return f"{count} unverified (role type unknown, ILR)" if count else ""
+
+
 def severity_rank(status: str | None) -> int:
     """How bad ``status`` is (:data:`STATUS_SEVERITY`; 0 for statuses needing no action)."""
     return STATUS_SEVERITY.get(status or "", 0)

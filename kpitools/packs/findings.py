@@ -29,6 +29,7 @@ from kpitools.packs.blocks import (
     status_words,
     table,
     target_text,
+    unverified_text,
 )
 
 if TYPE_CHECKING:
@@ -68,11 +69,15 @@ def off_target(audit: ProviderAudit) -> list[KpiResult]:
 
 def _figure(result: KpiResult) -> str:
     status = status_words(result.status)
+    unverified = unverified_text(result.unverified)
     if result.value is None:
-        return status
+        return f"{status}, {unverified}" if unverified else status
     gap = gap_text(result)
     target = target_text(result.target, result.target_kind)
-    return f"{status} at {percent(result.value)} ({target}{', ' + gap if gap else ''})"
+    return (
+        f"{status} at {percent(result.value)} ({target}{', ' + gap if gap else ''}"
+        f"{'; ' + unverified if unverified else ''})"
+    )
 
 
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from kpitools.kpis import KPI_FUNCTIONS
 from kpitools.packs.blocks import percent, target_text
 from kpitools.returns.contract import KPIS
-from kpitools.rules import CATALOGUE, Rules
+from kpitools.rules import CATALOGUE, ILR_RULES, Rules
 
 SECTIONS = ("Population", "Formula", "Exclusions", "Statuses", "Rules", "Guidance")
 _HEADER = re.compile(r"^(\w+):\s*$")
@@ -104,12 +104,35 @@ def method_statement_text(rules: Rules) -> str:
             lines.append(f"  Rule {t.name} = {t.value}{flag}: {t.meaning}")
         lines.append(f"  Exception rule ids: {', '.join(section.rule_ids)}")
         lines.append("")
+    lines += _ilr_lines()
     lines.append("Rules in force (rules: in a params YAML overrides them):")
     defaults = Rules()
     for name, value in rules.as_dict().items():
         flag = "" if value == getattr(defaults, name) else f"  (default {getattr(defaults, name)})"
         lines.append(f"  {name} = {value}{flag}")
     return "\n".join(lines) + "\n"
+
+
+def _ilr_lines() -> list[str]:
+    """How an ILR is read and judged (ILR-first), with every ILR rule id checked."""
+    from kpitools.ilr.events import ILR_METHOD  # plain data: no XML parser is loaded
+
+    lines = [
+        "ILR: how a provider's ILR files are read (its learners when it has no learners table)"
+    ]
+    lines += [_wrap(f"{title}: {text}", indent="  ") for title, text in ILR_METHOD]
+    dfe = ", ".join(r.rule_id for r in ILR_RULES.values() if r.source.startswith("DfE"))
+    ours = ", ".join(
+        r.id
+        for r in CATALOGUE.values()
+        if r.kpi == "irregularity"
+        and r.id.startswith("ILR-")
+        and not (r.id in ILR_RULES and ILR_RULES[r.id].source.startswith("DfE"))
+    )
+    lines.append(_wrap(f"DfE's bootcamp validation rules checked (docs/ilr.md): {dfe}", "  "))
+    lines.append(_wrap(f"kpitools' own ILR rules: {ours}, DUP-ROW", "  "))
+    lines.append("")
+    return lines
 
 
 def stated_target(kpi: str, rules: Rules) -> str:

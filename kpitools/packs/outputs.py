@@ -87,7 +87,10 @@ def write_provider_outputs(
 
 
 def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) -> dict[str, Any]:
-    """What an auditor needs to prove which inputs, rules and code gave the outputs.
+    """What an auditor needs to prove which inputs, rules and code gave the outputs:
+    every file read (:meth:`kpitools.model.ProviderAudit.inputs`: the return, every ILR
+    file used or superseded, the previous month's return), each with its role and
+    SHA-256, the row counts, the rules, the versions and the outputs' SHA-256.
 
     Args:
         audit: the provider's audit.
@@ -102,12 +105,13 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
         "inputs": [
             {
                 "path": f.path,
+                "role": f.role,
                 "sha256": f.sha256,
                 "size_bytes": f.size_bytes,
                 "tables": list(f.tables),
                 "rows": f.rows,
             }
-            for f in provider.inputs
+            for f in audit.inputs()
         ],
         "row_counts": {
             name: {"read": c.read, "accepted": c.accepted, "rejected": c.rejected}

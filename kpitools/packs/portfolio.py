@@ -37,6 +37,7 @@ from kpitools.packs.blocks import (
     status_cell,
     status_words,
     table,
+    unverified_text,
 )
 from kpitools.packs.context import PackContext
 from kpitools.packs.runner import PackOutcome
@@ -75,6 +76,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
     return {
         "status": provider.status,
         "value": provider.value,
+        "unverified": provider.unverified,
         "bootcamps": len(bootcamps),
         "worst": None
         if worst is None
@@ -285,10 +287,13 @@ def _small(text: object) -> Markup:
 def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> Markup:
     """A matrix cell: the provider's figure and its worst bootcamp, e.g. "on track · 11.6 %"
     over "1 of 5 not met: BC02 30.6 %" (1 of its 5 bootcamps), coloured by the worse of
-    the two."""
+    the two; the cases left unverified (evidence from the ILR, role type unknown) on a
+    line of their own under the figure."""
     shown = escape(status_words(kpi["status"]))
     if kpi["value"] is not None:
         shown += Markup(" · {}").format(_figure(kpi["value"]))
+    if kpi.get("unverified"):
+        shown += _small(unverified_text(kpi["unverified"]))
     status = kpi["status"]
     worst = kpi.get("worst")
     if worst:

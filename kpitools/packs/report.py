@@ -64,6 +64,8 @@ def status_matrix(ctx: PackContext) -> Markup:
             shown = status_words(result.status)
             if result.value is not None:
                 shown += f" · {percent(result.value)}"
+            if result.unverified:
+                shown += f" · {result.unverified} unverified"
             cells.append(status_cell(result.status, shown))
         rows.append(row(cell(kpi_label(kpi, stage), "th"), *cells))
     return html_table(["KPI", *bootcamps], rows)
@@ -106,7 +108,13 @@ def headline(ctx: PackContext) -> Markup:
 
 
 def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
-    """The KPI's figure against its target, per bootcamp and for the provider."""
+    """The KPI's figure against its target, per bootcamp and for the provider; when some
+    cases are unverified (evidence from the ILR, role type unknown), their count beside
+    the figure and a note saying they are neither failed nor met."""
+    results = [r for r in ctx.audit.kpi_results if r.kpi == kpi]
+    if not results:
+        return note("No results for this KPI.")
+    unverified = any(r.unverified for r in results)
     rows = [
         row(
             r.bootcamp_id,
@@ -114,18 +122,36 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
             r.numerator,
             r.denominator,
             percent(r.value),
+            *((r.unverified,) if unverified else ()),
             target_text(r.target, r.target_kind),
             status_cell(r.status),
             r.due_date.isoformat() if r.due_date else "",
             "; ".join(r.notes),
         )
-        for r in ctx.audit.kpi_results
-        if r.kpi == kpi
+        for r in results
     ]
-    if not rows:
-        return note("No results for this KPI.")
-    head = ("bootcamp", "stage", "numerator", "denominator", "value", "target", "status", "due")
-    return html_table([*head, "notes"], rows)
+    head = (
+        "bootcamp",
+        "stage",
+        "numerator",
+        "denominator",
+        "value",
+        *(("unverified",) if unverified else ()),
+        "target",
+        "status",
+        "due",
+        "notes",
+    )
+    shown = html_table(head, rows)
+    if unverified:
+        shown += note(
+            "Unverified: cases whose evidence comes from the ILR, which records the offer or "
+            "outcome but not its role type nor whether it matches the skills (role type "
+            "unknown, ILR). They are left out of numerator and denominator, neither failed "
+            "nor met, and listed in the verification sample (worklist sample_unverified) to "
+            "be checked with the provider."
+        )
+    return shown
 
 
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Markup:
@@ -171,15 +197,61 @@ def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
 
 
-def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
-    """Findings from the ILR: DfE's bootcamp validation rules the files break
-    (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
-    then every drop-out the ILR shows, with its withdrawal reason."""
-    frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
-    if frame.empty:
-        html = note("No ILR differences and no DfE rule broken (or no ILR file supplied).")
+NO_ILR = "No ILR file supplied: the ILR was not read, so no DfE rule and no reconciliation"
+"""What the ILR section says of a provider folder without ``ilr/*.xml``."""
+
+
+def ilr_scope(ctx: PackContext) -> Markup:
+    """What the ILR review covered, or that no ILR file was supplied: the files used and
+    superseded, the learners and bootcamps in scope, how many matched the datasheet."""
+    scope = ctx.audit.ilr_scope
+    if scope is None:
+        return note(Markup("<b>{}</b>.").format(NO_ILR))
+    provider_ukprn = ctx.audit.provider.ukprn or "not given"
+    rows = {
+        "ILR files used (the current state of each collection year)": ", ".join(scope.files_used),
+        "Superseded ILR files (read for when withdrawals were first reported)": ", ".join(
+            scope.files_superseded
+        )
+        or "none",
+        "UKPRN": f"{scope.ukprn or 'not given'} in the files; {provider_ukprn} in provider.csv",
+        "Prepared up to": scope.as_known.isoformat() if scope.as_known else "",
+        "Learners read": f"{scope.learners_read}, of whom {scope.bootcamp_learners} on a"
+        f" Skills Bootcamp",
+        "Bootcamps and learners in scope": f"{scope.bootcamps} bootcamp(s); {scope.mapped}"
+        f" learner row(s) mapped, {scope.rejected} rejected",
+    }
+    if scope.reconciled:
+        cutoff = scope.cutoff.isoformat() if scope.cutoff else "no cut-off"
+        rows["Matched with the datasheet"] = (
+            f"{scope.matched} learner(s) matched of {scope.datasheet_in_scope} in the"
+            f" datasheet and {scope.ilr_in_scope} in the ILR (started from 1 August 2022 and"
+            f" by {cutoff})"
+        )
     else:
-        html = table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
+        rows["Matched with the datasheet"] = (
+            "not reconciled: the return's learners come from the ILR itself"
+        )
+    body = EMPTY.join(row(cell(k, "th"), v) for k, v in rows.items())
+    return STYLE + Markup('<table class="kpi">{}</table>').format(body)
+
+
+def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
+    """The ILR section: its scope first (:func:`ilr_scope`, or that no ILR file was
+    supplied), then the findings from the ILR: DfE's bootcamp validation rules the files
+    break (``ILR-R_152`` ...), kpitools' ILR rules (``ILR-UKPRN-MISMATCH``,
+    ``ILR-REENROLLED``) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
+    then every drop-out the ILR shows, with its withdrawal reason. A learner twice in an
+    ILR file (DUP-ROW) is listed with the other irregularities."""
+    html = ilr_scope(ctx)
+    if ctx.audit.ilr_scope is None:
+        return html
+    frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
+    html += heading("Findings from the ILR")
+    if frame.empty:
+        html += note("No ILR difference and no DfE rule broken.")
+    else:
+        html += table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
     dropouts = ctx.worklists().get(ILR_DROPOUTS)
     if dropouts is not None:
         html += heading("Drop-outs in the ILR, with the withdrawal reason") + table(
@@ -235,17 +307,19 @@ def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
 
 
 def provenance(ctx: PackContext) -> Markup:
-    """Input files with SHA-256 and rows, parameters, rules, versions and time."""
+    """Input files with their role, SHA-256 and rows (the return, every ILR file used or
+    superseded, the previous month's return), parameters, rules, versions and time."""
     inputs = pd.DataFrame(
         [
             {
                 "file": i.path,
+                "read as": i.role,
                 "sha256": i.sha256,
                 "bytes": i.size_bytes,
                 "tables": ", ".join(i.tables),
                 "rows": i.rows,
             }
-            for i in ctx.audit.provider.inputs
+            for i in ctx.audit.inputs()
         ]
     )
     # audit_path: a private temporary file, gone once the pack is built

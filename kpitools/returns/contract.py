@@ -48,6 +48,7 @@ class Column:
     required: bool = False
     codes: tuple[str, ...] = ()
     description: str = ""
+    unknown_from_ilr: bool = False  # rows mapped from the ILR may hold UNKNOWN_FROM_ILR
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -113,6 +114,14 @@ EMPLOYER_ROLES = (
 )
 DELIVERY_ROLES = ("mentoring", "insight_days", "content", "interview_prep")
 ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship", "other")
+UNKNOWN_FROM_ILR = "unknown"
+"""The ``role_type`` of an interview offer or outcome read from the ILR, which records
+that an offer (or achievement) happened but not its role type nor whether it matches the
+skills (``matches_skills`` is then blank, not known). Only the ILR mapping sets it, for
+rows labelled ``ilr/<file>`` (:attr:`kpitools.returns.tables.RawTable.from_ilr`): in a
+provider's CSV or workbook ``unknown`` is not one of :data:`ROLE_TYPES` and the row is
+rejected (BAD-CODE), so it can never stand in for evidence a provider must give. KPIs
+count such evidence as *unverified* (:mod:`kpitools.kpis._offers`)."""
 OUTCOME_TYPES = ("new_job", "new_role", "self_employment_plan")
 ASSESSMENT_KINDS = ("initial", "final")
 EMPLOYER_STATUSES = ("active", "dropped")
@@ -263,8 +272,8 @@ INTERVIEWS = Table(
         C("offer_date", "date", True),
         C("interview_date", "date"),
         C("role_title", "text"),
-        C("role_type", "code", True, ROLE_TYPES),
-        C("matches_skills", "flag", True),
+        C("role_type", "code", True, ROLE_TYPES, unknown_from_ilr=True),
+        C("matches_skills", "flag", True, unknown_from_ilr=True),
     ),
     references=(_LEARNER_REF,),
 )
@@ -277,8 +286,8 @@ OUTCOMES = Table(
         C("outcome_type", "code", True, OUTCOME_TYPES),
         C("outcome_date", "date", True),
         C("employer_id", "id"),
-        C("role_type", "code", codes=ROLE_TYPES),
-        C("matches_skills", "flag"),
+        C("role_type", "code", codes=ROLE_TYPES, unknown_from_ilr=True),
+        C("matches_skills", "flag", unknown_from_ilr=True),
     ),
     references=(_LEARNER_REF,),
 )

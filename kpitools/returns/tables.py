@@ -94,6 +94,10 @@ class RawTable:
             EXTRA-FIELD, an id that lost digits in Excel): position, column, value,
             reason, rule. Such rows are rejected by validation.
         row_word: ``"line"`` for CSV files, ``"row"`` for spreadsheets.
+        from_ilr: the rows were mapped from the provider's ILR files
+            (:func:`kpitools.ilr.mapping.ilr_raw_tables`), not typed by the provider:
+            the only rows whose columns marked ``unknown_from_ilr`` may hold
+            :data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`.
     """
 
     table: str
@@ -103,6 +107,7 @@ class RawTable:
     rows: np.ndarray
     problems: pd.DataFrame = field(default_factory=empty_problems)
     row_word: str = "line"
+    from_ilr: bool = False
 
     def __len__(self) -> int:
         return len(self.rows)

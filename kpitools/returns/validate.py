@@ -26,6 +26,8 @@ from kpitools.returns.contract import (
     LOAD_ORDER,
     SOURCE_COLUMN,
     TABLES,
+    UNKNOWN_FROM_ILR,
+    Column,
     Table,
 )
 from kpitools.returns.period import renumbered
@@ -253,14 +255,30 @@ def _check_stack(
     typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
     problems = Problems(cells, stack.problems)
+    # a row the ILR mapping rejected (a stray contract, a learner twice in a file ...) is
+    # rejected for the mapping's reasons: the contract columns it could not fill are not
+    # reasons of their own
+    mapped_rejected = np.zeros(len(stack), dtype=bool)
+    if stack.from_ilr.any() and len(stack.problems):
+        mapped_rejected[stack.problems["position"].to_numpy(dtype=np.int64)] = True
+        mapped_rejected &= stack.from_ilr
     for column in table.columns:
-        parsed = parse_cells(column, cells[column.name])
+        unknown = _unknown_from_ilr(column, stack)
+        raw = cells[column.name]
+        if unknown is not None:  # read as blank, then given back as unknown below
+            raw = np.where(unknown, "", raw)
+        parsed = parse_cells(column, raw)
         typed[column.name] = parsed.values
         blanks[column.name] = parsed.blank
         for failure in parsed.failures:
             problems.add_mask(column.name, failure.mask, failure.reason, failure.rule)
         if column.required:
-            problems.add_mask(column.name, parsed.blank, "a required value is blank", "REQUIRED")
+            blank = parsed.blank & ~mapped_rejected
+            if unknown is not None:
+                blank &= ~unknown
+            problems.add_mask(column.name, blank, "a required value is blank", "REQUIRED")
+        if unknown is not None and column.kind == "code":
+            typed[column.name] = np.where(unknown, UNKNOWN_FROM_ILR, parsed.values)
     _fill_defaults(table, typed)
     typed[SOURCE_COLUMN] = stack.sources()
     frame = _typed_frame(typed, index)
@@ -269,6 +287,19 @@ def _check_stack(
         for reference in table.references:
             reference_problems(table, reference, stack, typed, blanks, accepted, problems, supplied)
     return frame, problems.frame()
+
+
+def _unknown_from_ilr(column: Column, stack: RawStack) -> np.ndarray | None:
+    """Where a column marked ``unknown_from_ilr`` holds ``unknown`` in a row mapped from
+    the ILR (None when it cannot: every other row, and every provider's file, is read
+    by the contract's codes alone, so ``unknown`` there is BAD-CODE or BAD-FLAG)."""
+    if not column.unknown_from_ilr or not stack.from_ilr.any():
+        return None
+    cells = stack.cells[column.name]
+    unknown = stack.from_ilr & np.array(
+        [isinstance(c, str) and c.strip().lower() == UNKNOWN_FROM_ILR for c in cells], dtype=bool
+    )
+    return unknown if unknown.any() else None
 
 
 def _typed_frame(typed: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame:

@@ -35,6 +35,8 @@ class RawStack:
         labels: each return's file label (``learners.csv``, ``datasheet.xlsx[learners]``).
         row_words: each return's ``line`` or ``row``.
         problems: the readers' problems, positions in the stack.
+        from_ilr: for each position, whether its row was mapped from an ILR file
+            (:attr:`RawTable.from_ilr`).
     """
 
     cells: dict[str, np.ndarray]
@@ -44,6 +46,7 @@ class RawStack:
     labels: list[str]
     row_words: list[str]
     problems: pd.DataFrame
+    from_ilr: np.ndarray
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -74,6 +77,7 @@ class RawStack:
             labels=[raw.label for raw in raws],
             row_words=[raw.row_word for raw in raws],
             problems=pd.concat(problems, ignore_index=True) if problems else empty_problems(),
+            from_ilr=np.repeat(np.array([raw.from_ilr for raw in raws], dtype=bool), lengths),
         )
 
     def sources(self) -> np.ndarray:

@@ -56,7 +56,8 @@ def provider_worklists(
 
     Returns:
         ``sample_employers`` (every stage), ``sample_completers``, ``sample_outcomes``,
-        the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
+        ``sample_unverified`` (every unverified case: evidence from the ILR, role type
+        unknown; only when there is one), the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
         no personal data.
     """
     key = provider.provider_id
@@ -100,7 +101,7 @@ def period_worklists(
     }
     measured = PeriodTables.of(returns, as_of)
     seed_of = np.array([chosen[key] for key in measured.providers], dtype=np.int64)
-    drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen)}
+    drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen, rules=rules)}
     employers = [drawn[f"employers_{stage}"] for stage in STAGES]
     owner = np.concatenate([sample.owner for sample in employers]).astype(int)
     samples = {
@@ -116,7 +117,7 @@ def period_worklists(
                 drawn[name].worklist.assign(sample_seed=seed_of[drawn[name].owner]),
                 drawn[name].owner,
             )
-            for name in ("completers", "outcomes")
+            for name in ("completers", "outcomes", "unverified")
         },
     }
     ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
@@ -124,7 +125,12 @@ def period_worklists(
     worklists = {}
     for key in returns:
         worklists[key] = {
-            **{name: split[key] for name, split in samples.items()},
+            **{
+                name: split[key]
+                for name, split in samples.items()
+                # only a provider with unverified cases (evidence from its ILR) has them
+                if name != "sample_unverified" or len(split[key])
+            },
             **ageing[key],
             **({BREACH_RISK: risk[key]} if breach else {}),
         }

@@ -24,8 +24,9 @@ from kpitools.returns.contract import TABLES
 from kpitools.returns.period import SCOPE, renumbered, stacked_tables
 from kpitools.returns.validate import empty_table
 
-MEASURED_TABLES = ("bootcamps", "learners", "employers", "outcomes")
-"""The tables the samples and the breach risk read, as they stood at ``as_of``."""
+MEASURED_TABLES = ("bootcamps", "learners", "employers", "interviews", "outcomes", "referrals")
+"""The tables the samples and the breach risk read, as they stood at ``as_of`` (the
+interviews and referrals for the unverified cases, :mod:`kpitools.kpis.unverified`)."""
 RETURNED_TABLES = ("learners", "outcomes", "employer_contacts")
 """The tables the ageing lists read as returned."""
 

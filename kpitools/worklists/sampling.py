@@ -29,10 +29,12 @@ from kpitools.checks.common import text_key
 from kpitools.errors import ParameterError
 from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.kpis.measured import bootcamp_timing, derived
+from kpitools.kpis.unverified import unverified_cases
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
 from kpitools.returns.period import scope
+from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 
 DEFAULT_FRACTION = 0.10
@@ -310,16 +312,21 @@ def draw_samples(
     seed: int,
     fraction: float = DEFAULT_FRACTION,
     minimum: int = DEFAULT_MINIMUM,
+    rules: Rules | None = None,
 ) -> SampleSet:
     """Verification worklists for one provider: employers per engagement stage,
-    completers, and outcomes.
+    completers, outcomes, and every unverified case.
 
     Populations (each sampled on its own, with the same seed):
 
     - ``employers_<stage>``: :func:`employer_stage_population`; the worklist has the
       columns of ``employer_contacts`` so that, filled in, it is next month's table;
     - ``completers``: learners with a completion date on or before ``as_of``;
-    - ``outcomes``: outcome rows dated on or before ``as_of``.
+    - ``outcomes``: outcome rows dated on or before ``as_of``;
+    - ``unverified``: every learner whose KPI case is unverified, its evidence read
+      from the ILR with the role type unknown (:func:`kpitools.kpis.unverified.
+      unverified_cases`): all of them are picked (in the random order), since none
+      counts until verified; left out when there is none.
 
     Args:
         provider: the validated return.
@@ -327,6 +334,8 @@ def draw_samples(
         seed: recorded in the manifest; the same seed gives the same picks.
         fraction: share of each population to pick (default 10 %).
         minimum: smallest sample (default 5; the whole population when smaller).
+        rules: the rules the KPIs judge by (the outcome window decides which outcomes
+            are cases); the defaults when None.
 
     The worklists name learners and employers by their refs and ids only; how an output
     shows them (pseudonym, names) is decided when it is written (:func:`write_samples`).
@@ -338,7 +347,11 @@ def draw_samples(
         Sample(
             drawn.name, int(drawn.populations[0]), period.split(drawn.worklist, drawn.owner)[key]
         )
-        for drawn in period_samples(period, seeds={key: seed}, fraction=fraction, minimum=minimum)
+        for drawn in period_samples(
+            period, seeds={key: seed}, fraction=fraction, minimum=minimum, rules=rules
+        )
+        # only a provider with unverified cases (evidence from its ILR) has that list
+        if drawn.name != "unverified" or drawn.populations[0]
     )
     return SampleSet(key, as_of, seed, fraction, minimum, samples)
 
@@ -349,6 +362,7 @@ def period_samples(
     seeds: Mapping[str, int],
     fraction: float = DEFAULT_FRACTION,
     minimum: int = DEFAULT_MINIMUM,
+    rules: Rules | None = None,
 ) -> list[PeriodSample]:
     """:func:`draw_samples` of every provider of ``period`` at once: each population is
     built once for the period, and each provider's sample drawn from its own cases with
@@ -408,6 +422,22 @@ def period_samples(
             fraction=fraction,
             minimum=minimum,
             layout=lambda picked: _learner_worklist(picked, "outcome"),
+        )
+    )
+    unverified = unverified_cases(period.tables, as_of=period.as_of, rules=rules or Rules())
+    owner = period.bootcamp_owners(pd.Index(unverified["bootcamp_id"]))
+    unverified = _local_ids(period, unverified, owner)
+    samples.append(
+        _draw_period(
+            period,
+            unverified,
+            owner,
+            text_key(unverified, ["learner_ref", "bootcamp_id"]),
+            seeds=seeds,
+            name="unverified",
+            fraction=1.0,  # every unverified case: none counts until verified
+            minimum=0,
+            layout=_unverified_worklist,
         )
     )
     return samples
@@ -496,6 +526,29 @@ def _learner_worklist(picked: pd.DataFrame, stage: str) -> pd.DataFrame:
                 name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
                 for name in LEARNER_FILL_COLUMNS
             },
+        },
+        index=picked.index,
+    )
+
+
+def _unverified_worklist(picked: pd.DataFrame) -> pd.DataFrame:
+    blank = {
+        name: pd.Series([None] * len(picked), index=picked.index, dtype=object)
+        for name in LEARNER_FILL_COLUMNS
+    }
+    return pd.DataFrame(
+        {
+            "pick_id": picked["pick_id"],
+            "pick_rank": picked["pick_rank"],
+            "entity": "learner:" + picked["learner_ref"].astype(str),
+            "learner_ref": picked["learner_ref"],
+            "bootcamp_id": picked["bootcamp_id"],
+            "stage": pd.Series("unverified", index=picked.index, dtype="str"),
+            "kpis": picked["kpis"],
+            "evidence": picked["evidence"],
+            "reason": picked["reason"],
+            "source": picked["source"],
+            **blank,
         },
         index=picked.index,
     )

@@ -122,3 +122,12 @@ def test_the_earliest_offer_of_the_same_learner_and_bootcamp_counts():
             "offer dated on or before completion",
         )
     ]
+
+
+def test_an_offer_from_the_ilr_is_evidence_of_an_offer():
+    # An interview offer read from the ILR (role type unknown, issue 23) on the completion
+    # day is an offer: no M2-NO-EVIDENCE; its validity is the KPI's question.
+    offer = {**_interview("L1", "2023-02-28"), "role_type": "unknown", "matches_skills": ""}
+    assert (
+        _flagged([learner("L1", m1_date="2023-01-16", completion_date="2023-02-28")], [offer]) == []
+    )

@@ -54,6 +54,11 @@ def _read(root: Path, period: str, provider: str, table: str) -> pd.DataFrame:
     )
 
 
+def _regular(truth: GroundTruth) -> list[str]:
+    """The providers with a learners table (all but the ILR-only one)."""
+    return [p for p in truth.providers if p not in truth.ilr_only_providers]
+
+
 def _day(text: str) -> date:
     pattern = "%d/%m/%Y" if "/" in text else "%Y-%m-%d"
     return datetime.strptime(text, pattern).date()
@@ -64,7 +69,8 @@ def test_same_seed_gives_byte_identical_files(demo_dir, tmp_path):
     generate(tmp_path)
     first, again = _files(root), _files(tmp_path)
     assert list(first) == list(again)
-    assert sum(name.endswith(".csv") for name in first) == 3 * 6 * len(TABLES)
+    # 6 providers' every table, the ILR-only provider's datasheet tables (issue 23)
+    assert sum(name.endswith(".csv") for name in first) == 3 * (6 * len(TABLES) + 7)
     assert "ground_truth.json" in first
     assert [name for name in first if first[name] != again[name]] == []
 
@@ -72,7 +78,7 @@ def test_same_seed_gives_byte_identical_files(demo_dir, tmp_path):
 def test_different_seed_gives_different_data(demo_dir, tmp_path):
     root, truth = demo_dir
     other = generate(tmp_path, seed=2024)
-    for provider in truth.providers:
+    for provider in _regular(truth):
         name = f"2023-03/{provider}/learners.csv"
         assert (root / name).read_bytes() != (tmp_path / name).read_bytes()
     assert other.to_json() != truth.to_json()
@@ -81,11 +87,15 @@ def test_different_seed_gives_different_data(demo_dir, tmp_path):
 def test_layout_and_ground_truth_file(demo_dir):
     root, truth = demo_dir
     assert truth.periods == ["2023-01", "2023-02", "2023-03"]
-    assert truth.providers == [f"P00{i}" for i in range(1, 7)]
+    assert truth.providers == [f"P00{i}" for i in range(1, 8)]
+    assert truth.ilr_only_providers == ["P007"]  # one more: its learners from its ILR
     for period in truth.periods:
         for provider in truth.providers:
             names = sorted(p.name for p in (root / period / provider).glob("*.csv"))
-            assert names == sorted(f"{t}.csv" for t in TABLES)
+            wanted = set(TABLES) - (
+                {"learners", "interviews", "outcomes"} if provider == "P007" else set()
+            )
+            assert names == sorted(f"{t}.csv" for t in wanted)
     assert GroundTruth.read(root / "ground_truth.json") == truth
 
 
@@ -136,7 +146,7 @@ def test_clean_provider_has_nothing_planted(demo_dir):
     assert truth.clean_providers == ["P006"]
     touched = {e.provider_id for e in truth.expectations + truth.background}
     touched |= {h.provider_id for h in truth.hostile}
-    assert touched == {"P001", "P002", "P003", "P004", "P005"}
+    assert touched == {"P001", "P002", "P003", "P004", "P005", "P007"}
 
 
 def test_every_expectation_points_at_its_row(demo_dir):
@@ -168,7 +178,7 @@ def _previous(truth: GroundTruth, period: str) -> str:
 def test_learner_numbers_and_rates_are_realistic(demo_dir):
     root, truth = demo_dir
     learners = pd.concat(
-        [_read(root, "2023-03", p, "learners").assign(provider=p) for p in truth.providers]
+        [_read(root, "2023-03", p, "learners").assign(provider=p) for p in _regular(truth)]
     )
     assert 1450 <= len(learners) <= 1550
     stats = truth.stats
@@ -176,7 +186,7 @@ def test_learner_numbers_and_rates_are_realistic(demo_dir):
     assert 0.05 <= stats["co_funded_rate"] <= 0.15
     assert 0.28 <= stats["positive_outcome_rate_closed_windows"] <= 0.48
     # the same rates read back from the files, for bootcamps that ended long ago
-    ended = pd.concat([_read(root, "2023-03", p, "bootcamps") for p in truth.providers])
+    ended = pd.concat([_read(root, "2023-03", p, "bootcamps") for p in _regular(truth)])
     ended = set(ended.loc[ended["end_date"].map(_day) < date(2022, 12, 1), "bootcamp_id"])
     old = learners[learners["bootcamp_id"].isin(ended)]
     assert 0.55 <= (old["completion_date"] != "").mean() <= 0.75
@@ -193,7 +203,7 @@ def test_every_uln_passes_the_check_digit_except_the_planted_one(demo_dir):
             if e.rule == "BAD-ULN" and e.period == period
         }
         failing = set()
-        for provider in truth.providers:
+        for provider in _regular(truth):
             frame = _read(root, period, provider, "learners")
             for row, uln in enumerate(frame["uln"], start=2):
                 if uln_check_digit(uln[:9]) != int(uln[9]):
@@ -221,6 +231,8 @@ def test_returns_show_only_what_happened_by_the_month_end(demo_dir):
             for table in TABLES.values():
                 if table.name == "bootcamps":
                     continue  # planned dates
+                if not (root / period / provider / f"{table.name}.csv").is_file():
+                    continue  # the ILR-only provider's learners, offers and outcomes
                 frame = _read(root, period, provider, table.name)
                 for column in (c.name for c in table.columns if c.kind == "date"):
                     for row, text in enumerate(frame[column], start=2):
@@ -255,7 +267,7 @@ def test_cli_writes_the_demo_and_refuses_bad_periods(tmp_path):
         main, ["demo", "--out", str(tmp_path), "--periods", "2023-02,2023-03", "--seed", "7"]
     )
     assert result.exit_code == 0, result.output
-    assert "6 providers x 2 periods" in result.output
+    assert "7 providers x 2 periods" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2023-02", "2023-03", "ground_truth.json"]
     bad = runner.invoke(main, ["demo", "--out", str(tmp_path), "--periods", "2023-01,2023-05"])
     assert bad.exit_code == 2 and "consecutive" in bad.output
@@ -265,8 +277,21 @@ def test_fewer_providers_still_hold_every_plant(small_demo_dir):
     # 3 providers (the session's small demo, also fewer learners and two months): plant
     # sets of P001-P005 share P001 and P002, P003 stays clean
     truth = GroundTruth.read(small_demo_dir / "ground_truth.json")
-    assert truth.providers == ["P001", "P002", "P003"]
-    assert truth.clean_providers == ["P003"]
-    assert {e.provider_id for e in truth.expectations} == {"P001", "P002"}
+    assert truth.providers == ["P001", "P002", "P003", "P004"]  # P004: the ILR-only one
+    assert truth.clean_providers == ["P003"] and truth.ilr_only_providers == ["P004"]
+    assert {e.provider_id for e in truth.expectations} == {"P001", "P002", "P004"}
     kpi_rules = {r.id for r in CATALOGUE.values() if r.kpi in KPIS}
     assert kpi_rules | IRREGULARITIES | REJECTIONS <= truth.rules()
+
+
+def test_the_ilr_only_provider_can_be_left_out():
+    from kpitools.demo.generator import build
+
+    kept, left = build(periods=["2023-03"]), build(periods=["2023-03"], ilr_only=False)
+    assert kept.truth.ilr_only_providers == ["P007"] and left.truth.ilr_only_providers == []
+    assert left.truth.providers == [f"P00{i}" for i in range(1, 7)] and left.ilr_only is None
+    # the other providers are the same either way: the ILR-only one has a world of its own
+    assert left.returns["2023-03"] == kept.returns["2023-03"]
+    assert [e for e in kept.truth.expectations if e.provider_id != "P007"] == (
+        left.truth.expectations
+    )

@@ -101,7 +101,7 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
         ("ILR-R_152", "high", "learner:L002", "SB-0001-01"),
     ]
     r152 = next(f for f in audit.irregularities if f.rule == "ILR-R_152")
-    assert r152.source == f"{F2223.name}:Learner[2]" and r152.message.startswith(
+    assert r152.source == f"{F2223.name}:32 (aim 1)" and r152.message.startswith(
         "DfE Error, aim 1: The Event Indicator must not be used"
     )
     dropouts = audit.worklists["ilr_dropouts_with_withdrawal_reason"]
@@ -124,3 +124,31 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
     assert "ILR-R_152" in section and "other personal reasons" in section
     assert ctx.pseudonymiser.learner("L002") in section and ">L002<" not in section
     assert "other personal reasons" not in str(report.worklists(ctx))
+
+
+def test_a_learner_twice_in_the_ilr_beside_a_datasheet_is_one_dup_row(tmp_path: Path) -> None:
+    # L004's Learner record twice in the fixture (lines 54 and 71 once copied after it):
+    # with a datasheet beside it, the ILR review reports DUP-ROW with both ILR lines, and
+    # the ILR's provider-level findings name the provider, never a learner "learner:"
+    text = F2223.read_text(encoding="utf-8")
+    start = text.index("  <Learner>\n    <LearnRefNumber>L004</LearnRefNumber>")
+    end = text.index("</Learner>\n", start) + len("</Learner>\n")
+    variant = tmp_path / F2223.name
+    variant.write_text(text[:end] + text[start:end] + text[end:], encoding="utf-8")
+    first = text[:start].count("\n") + 1  # the <Learner> line, 1-based
+    second = first + text[start:end].count("\n")
+    audit = audit_provider(_provider(tmp_path / "p", variant), as_of=date(2023, 3, 31))
+    [dup] = [f for f in audit.irregularities if f.rule == "DUP-ROW"]
+    assert dup.entity == "learner:L004"
+    assert dup.source == f"{F2223.name}:{first}; {F2223.name}:{second}"
+    assert audit.ilr_scope is not None and audit.ilr_scope.rejected == 1
+    assert audit.ilr_scope.reconciled and audit.ilr_scope.matched == 3  # L001, L002, L004
+
+
+def test_provider_csv_of_another_ukprn_is_a_high_finding(tmp_path: Path) -> None:
+    folder = _provider(tmp_path)
+    (folder / "provider.csv").write_text("provider_id,name,ukprn\nP001,Test Provider,10054321\n")
+    audit = audit_provider(folder, as_of=date(2023, 3, 31))
+    [found] = [f for f in audit.irregularities if f.rule == "ILR-UKPRN-MISMATCH"]
+    assert (found.severity, found.entity) == ("high", "provider:P001")
+    assert "10012345 in the header" in found.message and "10054321 in provider.csv" in found.message

@@ -29,7 +29,7 @@ def test_counts_bootcamp_and_ignored_learners() -> None:
 def test_rejected_learner_gives_exit_1_with_file_row_column() -> None:
     code, out, _ = _run(str(FIXTURES / "ILR-10012345-2425-20250228-170000-02.xml"))
     assert code == 1
-    assert "Learner[2]: LearnStartDate '2024-13-01'" in out and "[BAD-DATE]" in out
+    assert "02.xml:31: LearnStartDate '2024-13-01'" in out and "[BAD-DATE]" in out
 
 
 def test_hostile_file_is_one_line_on_stderr_and_exit_2() -> None:

@@ -73,11 +73,11 @@ def test_cli_out_on_dfe_sample(tmp_path: Path) -> None:
     assert [(f["learner_ref"], f["aim_seq"], f["severity"]) for f in r152] == [
         ("SBLearnerEV", "1", "Error")
     ]
-    assert r152[0]["source"] == f"{SAMPLE.name}:Learner[19]"
+    assert r152[0]["source"] == f"{SAMPLE.name}:1504 (aim 1)"  # the Learner element's line
     # working output: no ULN, names or date of birth (the sample's are DfE's placeholders)
     text = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
     assert "9999999999" not in text and "Parker" not in text and "2001-01-28" not in text
-    assert "DfE rule findings: 13" in result.output
+    assert "DfE rule findings: 14" in result.output  # 13 before issue 23, + AchDate_07
 
 
 def test_cli_out_with_include_pii_writes_uln_and_names(tmp_path: Path) -> None:
@@ -94,7 +94,11 @@ def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:
     # (LearnDelFAMType_111); employment status dated after the start for 4 FundModel 37
     # aims (EmpStat_08); R_152 once; each of the 3 EVIs dated before 1 August 2025
     # (LearnDelFAMDateFrom_06); Z0009541, an HGV event aim in DfE's rules, spans the
-    # learning (LearnAimRef_154). Nothing else, and nothing on the 17 other learners.
+    # learning (LearnAimRef_154); and, since the rules of issue 23, SBLearnerEV's AchDate
+    # 2025-04-03 is after the file's preparation date 2025-01-08 (AchDate_07, on the
+    # programme aim). Nothing else, and nothing on the 17 other learners: both ULNs are
+    # DfE's placeholder, but the file was prepared before 1 January 2026 (ULN_06/07);
+    # each programme has its component (R_135/R_136).
     t = _map(SAMPLE)
     counts = pd.Series([f.rule for f in t.findings]).value_counts().to_dict()
     assert counts == {
@@ -103,7 +107,10 @@ def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:
         "ILR-R_152": 1,
         "ILR-LearnDelFAMDateFrom_06": 3,
         "ILR-LearnAimRef_154": 1,
+        "ILR-AchDate_07": 1,
     }
+    [late] = [f for f in t.findings if f.rule == "ILR-AchDate_07"]
+    assert (late.learner_ref, late.aim_seq) == ("SBLearnerEV", 1)
     assert {f.learner_ref for f in t.findings} == {"SBLearner", "SBLearnerEV"}
     assert (t.learners_read, t.bootcamp_learners) == (19, 2)
 
@@ -167,6 +174,14 @@ _RESTART = (
         "<LearningDeliveryFAM><LearnDelFAMType>SOF</LearnDelFAMType>"
         "<LearnDelFAMCode>105</LearnDelFAMCode></LearningDeliveryFAM></LearningDelivery>",
     ),
+    (  # the restart indicator on the restarted programme aim
+        "<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>\n\t\t\t"
+        "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>",
+        "<LearnDelFAMCode>105</LearnDelFAMCode>\n\t\t\t</LearningDeliveryFAM>"
+        "<LearningDeliveryFAM><LearnDelFAMType>RES</LearnDelFAMType><LearnDelFAMCode>1"
+        "</LearnDelFAMCode></LearningDeliveryFAM>\n\t\t\t"
+        "<LearningDeliveryFAM>\n\t\t\t\t<LearnDelFAMType>EVI</LearnDelFAMType>",
+    ),
 )
 
 
@@ -179,6 +194,15 @@ def test_3_break_and_restart_uses_the_latest_programme_aim(tmp_path: Path) -> No
     assert (facts.comp_status, ev.completion_date) == (2, pd.Timestamp("2025-03-30"))
     assert pd.isna(ev.withdrawal_date)
     assert list(t.outcomes["outcome_date"]) == [pd.Timestamp("2025-04-03")]
+    # a restart after a break is no re-enrolment
+    assert not [f for f in t.findings if f.rule == "ILR-REENROLLED"]
+    # without the restart indicator it is one: the break is reported, nothing is lost
+    t = _map(_variant(tmp_path, SAMPLE.name, *_RESTART[:2]))
+    [found] = [f for f in t.findings if f.rule == "ILR-REENROLLED"]
+    assert (found.learner_ref, found.aim_seq, found.bootcamp_id) == ("SBLearnerEV", 3, "A000001")
+    assert "break in learning on 2024-10-31, not restarted with RES" in found.message
+    ev = t.learners.set_index("learner_ref").loc["SBLearnerEV"]
+    assert ev.completion_date == pd.Timestamp("2025-03-30") and pd.isna(ev.withdrawal_date)
 
 
 def test_4_open_component_under_a_closed_programme_is_a_finding(tmp_path: Path) -> None:
@@ -239,7 +263,7 @@ def test_5_employer_from_a_status_dated_after_the_start(tmp_path: Path) -> None:
     ev = t.learners.set_index("learner_ref").loc["SBLearnerEV"]
     facts = t.learner_facts.set_index("learner_ref").loc["SBLearnerEV"]
     assert (ev.learner_type, ev.employer_id, facts.sme) == ("co-funded", "154549452", True)
-    assert any("Learner[19]" in n and "dated 2024-08-31 is used" in n for n in t.notes)
+    assert any(f"{SAMPLE.name}:1504:" in n and "dated 2024-08-31 is used" in n for n in t.notes)
     # In a provider folder whose return is the ILR: accepted, not "employer_id required".
     folder = tmp_path / "P001"
     (folder / "ilr").mkdir(parents=True)

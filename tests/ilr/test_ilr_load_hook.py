@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kpitools.audit import audit_provider
@@ -48,10 +49,13 @@ def test_learners_and_interviews_come_from_the_ilr(tmp_path: Path) -> None:
     assert l001.source == f"ilr/{F2223.name}:11"
     assert str(l001.completion_date.date()) == "2023-03-10"
     assert any(i.path == f"ilr/{F2223.name}" and len(i.sha256) == 64 for i in provider.inputs)
-    # the interview offer has no role type or skills match in the ILR: reported, not invented
-    interviews = provider.rejected[provider.rejected["table"] == "interviews"]
-    assert set(interviews["column"]) == {"role_type", "matches_skills"}
-    assert provider.counts["interviews"].read == 1
+    # the interview offer has no role type or skills match in the ILR: kept, both
+    # unknown (issue 23), neither rejected nor invented
+    assert provider.rejected[provider.rejected["table"] == "interviews"].empty
+    assert provider.counts["interviews"].read == provider.counts["interviews"].accepted == 1
+    offer = provider.tables["interviews"].iloc[0]
+    assert offer.role_type == "unknown" and pd.isna(offer.matches_skills)
+    assert offer.source == f"ilr/{F2223.name}:11"
 
 
 def test_rejected_ilr_learner_keeps_counts_balanced(tmp_path: Path) -> None:
@@ -88,13 +92,12 @@ def _folder_2526(tmp_path: Path, name: str = F2526.name) -> Path:
 
 def _l302_offers(provider: ProviderReturn) -> int:
     """L302's interview offers read from the ILR (its ``Learner`` element is on line 25;
-    every ILR interview is rejected for the role type the ILR does not hold)."""
-    rejected = provider.rejected
+    kept with the role type the ILR does not hold as ``unknown``)."""
+    interviews = provider.tables["interviews"]
     return int(
         (
-            (rejected["table"] == "interviews")
-            & (rejected["column"] == "role_type")
-            & (rejected["source"] == f"ilr/{F2526.name}:25")
+            (interviews["source"] == f"ilr/{F2526.name}:25")
+            & (interviews["role_type"] == "unknown")
         ).sum()
     )
 

@@ -55,7 +55,7 @@ def test_2022_23_learners_types_dates_and_counts() -> None:
         T("2023-03-10"),
     )
     assert bool(l001.wants_interview) is True
-    assert l001.source == f"{F2223.name}:Learner[1]"
+    assert l001.source == f"{F2223.name}:11"  # the line of its Learner element
     l002 = _row(t.learners, "L002")
     # FFI 2 → co-funded; EmpId of the status applying at start (2022-12-01);
     # withdrawn 2023-02-10 before M1 (2023-02-13) → no M1; one file → reported unknown.
@@ -81,7 +81,7 @@ def test_2022_23_interview_offer_and_facts() -> None:
         T("2023-03-10"),
     )
     # role type and skills match are not in the ILR: unknown, not invented
-    assert offer.role_type is None and pd.isna(offer.matches_skills)
+    assert offer.role_type == "unknown" and pd.isna(offer.matches_skills)
     assert t.outcomes.empty
     facts = _row(t.learner_facts, "L002")
     assert bool(facts.cofunded) and bool(facts.sme)  # OET 2 → SME
@@ -125,7 +125,7 @@ def test_2024_25_self_employed_plan_and_a_rejected_learner() -> None:
     assert list(t.rejected["rule"]) == ["BAD-DATE"]
     bad = t.rejected.iloc[0]
     assert (bad.source, bad.column, bad.value) == (
-        f"{F2425.name}:Learner[2]",
+        f"{F2425.name}:31",
         "LearnStartDate",
         "2024-13-01",
     )
@@ -240,3 +240,105 @@ def test_frames_have_model_dtypes() -> None:
     assert str(t.learners["wants_interview"].dtype) == "boolean"
     assert t.learners["uln"].dtype == object
     assert str(t.interviews["offer_date"].dtype) == "datetime64[ns]"
+
+
+# --- issue 23: one bad aim is not a bad learner; duplicates; UKPRNs; restarts ----------
+
+
+def _one_file(tmp_path: Path, learners: list, *, ukprn: str = "10012345", **options: str) -> Path:
+    from ilr_xml import ilr_xml, write
+
+    text = ilr_xml(learners, prepared="2025-11-30", ukprn=ukprn, **options)
+    return write(tmp_path, text, ukprn=ukprn, prepared="2025-11-30")
+
+
+def test_a_learner_twice_in_a_file_is_dup_row_with_both_lines(tmp_path: Path) -> None:
+    from ilr_xml import bootcamp, learner, line_of
+
+    one = learner("D1", "1000000043", bootcamp("SB-0001-01", "2025-09-01", "2025-12-19"))
+    path = _one_file(tmp_path, [one, one])
+    t = _map(path)
+    first, second = line_of(path, "D1", 1), line_of(path, "D1", 2)
+    # read 2 = 1 mapped (the first) + 1 rejected (the second, listed), never silently
+    assert (t.counts["learners"].read, t.counts["learners"].rejected) == (2, 1)
+    assert _row(t.learners, "D1").source == f"{path.name}:{first}"
+    [rejected] = t.rejected.itertuples(index=False)
+    assert (rejected.source, rejected.rule, rejected.column) == (
+        f"{path.name}:{second}",
+        "DUP-KEY",
+        "LearnRefNumber",
+    )
+    [dup] = [f for f in t.findings if f.rule == "DUP-ROW"]
+    assert dup.source == f"{path.name}:{first}; {path.name}:{second}" and dup.severity == "high"
+
+
+def test_a_stray_component_rejects_only_its_contract(tmp_path: Path) -> None:
+    from ilr_xml import bootcamp, learner
+
+    aims = (
+        bootcamp("SB-0001-01", "2025-09-01", "2025-12-19")
+        + bootcamp("SB-0002-01", "2025-10-01", "2026-01-30", seq=3)[1:]
+    )
+    t = _map(_one_file(tmp_path, [learner("S1", "1000000043", aims)]))
+    assert list(t.learners["bootcamp_id"]) == ["SB-0001-01"]  # the valid bootcamp, mapped
+    assert (t.counts["learners"].read, t.counts["learners"].rejected) == (2, 1)
+    assert list(t.rejected["value"]) == ["SB-0002-01"] and "R_135" in t.rejected["reason"][0]
+    assert [(f.rule, f.aim_seq, f.bootcamp_id) for f in t.findings] == [
+        ("ILR-R_135", 4, "SB-0002-01")
+    ]
+
+
+def test_ukprns_of_header_learning_provider_and_file_name_are_compared(tmp_path: Path) -> None:
+    from ilr_xml import bootcamp, learner
+
+    one = [learner("A1", "1000000043", bootcamp("SB-0001-01", "2025-09-01", "2025-12-19"))]
+    assert _map(_one_file(tmp_path / "same", one)).findings == ()
+    # LearningProvider names another provider: one finding naming every value
+    t = _map(_one_file(tmp_path / "other", one, provider_ukprn="10099999"))
+    [found] = t.findings
+    assert (found.rule, found.severity, found.learner_ref) == ("ILR-UKPRN-MISMATCH", "high", "")
+    assert (
+        "10012345 in the header" in found.message
+        and "10099999 in LearningProvider" in found.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("earlier", "restart", "kept", "finding"),
+    [
+        # withdrawn after M1 then a new programme aim: the drop-out stays, ILR-REENROLLED
+        ("withdrawn", False, ("2025-10-20", None), "withdrawn on 2025-10-20"),
+        # completed then another: the completion stays
+        ("completed", False, (None, "2025-10-20"), "completed on 2025-10-20"),
+        # a break restarted with RES: history, no finding, the restart decides
+        ("break", True, (None, None), None),
+        # a break without RES: reported, nothing to keep
+        ("break", False, (None, None), "not restarted with RES"),
+    ],
+)
+def test_restarts_and_reenrolments(
+    tmp_path: Path, earlier: str, restart: bool, kept: tuple, finding: str | None
+) -> None:
+    from ilr_xml import bootcamp, closed, learner
+
+    ended = {
+        "withdrawn": closed(3, "2025-10-20"),
+        "completed": closed(2, "2025-10-20"),
+        "break": {"CompStatus": 6, "LearnActEndDate": "2025-10-20", "Outcome": 3},
+    }[earlier]
+    aims = bootcamp("SB-0001-01", "2025-09-01", "2025-12-19", ended=ended) + bootcamp(
+        "SB-0001-01", "2025-11-03", "2026-02-27", seq=3, restart=restart
+    )
+    t = _map(_one_file(tmp_path, [learner("R1", "1000000043", aims)]))
+    row = _row(t.learners, "R1")
+    assert row.start_date == T("2025-09-01")  # the first programme aim's start
+    got = tuple(
+        None if _is_missing(d) else d.date().isoformat()
+        for d in (row.withdrawal_date, row.completion_date)
+    )
+    assert got == kept
+    found = [f for f in t.findings if f.rule == "ILR-REENROLLED"]
+    if finding is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and finding in found[0].message and found[0].aim_seq == 3

@@ -22,7 +22,7 @@ from kpitools.rules import CATALOGUE, Rules
 F2223 = (
     Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
 )
-ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:Learner[{}]"
+ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:{}"  # the Learner element's line
 
 AGREEING = [  # the datasheet rows that agree with the ILR fixture
     {
@@ -115,7 +115,7 @@ def test_missing_on_either_side_with_cutoff_boundary(ilr: IlrTables) -> None:
         ("ILR-MISMATCH-MISSING-IN-ILR", "learner:L008"),
     ]
     by_rule = {f.rule: f for f in findings}
-    assert by_rule["ILR-MISMATCH-MISSING-IN-DATASHEET"].source == ILR_SOURCE.format(5)
+    assert by_rule["ILR-MISMATCH-MISSING-IN-DATASHEET"].source == ILR_SOURCE.format(72)
     assert (
         by_rule["ILR-MISMATCH-MISSING-IN-ILR"].source == "learners.csv:5"
     )  # L001, L002, L004 are lines 2-4
@@ -134,7 +134,7 @@ def test_as_of_earlier_than_the_ilr_narrows_the_comparison(ilr: IlrTables) -> No
 def test_start_date_differs(ilr: IlrTables) -> None:
     findings = reconcile(_datasheet(_change("L005", start_date="2023-03-23")), ilr)
     assert _rules(findings) == [("ILR-MISMATCH-START-DATE", "learner:L005")]
-    assert findings[0].source == f"learners.csv:5; {ILR_SOURCE.format(5)}"
+    assert findings[0].source == f"learners.csv:5; {ILR_SOURCE.format(72)}"
     assert "2023-03-23" in findings[0].message and "2023-03-24" in findings[0].message
 
 

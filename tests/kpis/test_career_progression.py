@@ -129,3 +129,29 @@ def test_target_gives_met_or_not_met_when_due():
         career_progression(tables, as_of=as_of, rules=Rules(progression_target=0.6))[0].status
         == "not_met"
     )
+
+
+def test_an_achievement_from_the_ilr_is_unverified_for_a_job_seeker(rules):
+    # The ILR's outcomes (its AchDate) have role type "unknown" (issue 23). JOB: an
+    # independent learner's new_job outcome from the ILR inside the window -> unverified.
+    # ROLE: a co-funded learner's new_role outcome from the ILR with its own employer ->
+    # valid (a new role needs no role type). LATE: the ILR's outcome after the window
+    # closed -> CP-INVALID-OUTCOME (the date is known). Windows close 2023-09-20; as_of
+    # 2023-10-31: value 1 / 2, 1 unverified.
+    learners = [
+        learner("JOB", m1="2023-01-10", completed="2023-03-20"),
+        learner(
+            "ROLE", m1="2023-01-10", completed="2023-03-20", learner_type="co-funded", employer="E1"
+        ),
+        learner("LATE", m1="2023-01-10", completed="2023-03-20"),
+    ]
+    outcomes = [
+        _outcome("JOB", "2023-05-01", role="unknown", matches=""),
+        _outcome("ROLE", "2023-05-01", kind="new_role", employer="E1", role="unknown", matches=""),
+        _outcome("LATE", "2023-09-21", role="unknown", matches=""),
+    ]
+    tables = build(bootcamps=[bootcamp()], learners=learners, outcomes=outcomes)
+    results = career_progression(tables, as_of=date(2023, 10, 31), rules=rules)
+    assert (results[-1].numerator, results[-1].denominator, results[-1].unverified) == (1, 2, 1)
+    assert _found(results) == [("learner:LATE", "CP-INVALID-OUTCOME")]
+    assert _informational(results) == []  # JOB has an outcome: not "no outcome" either

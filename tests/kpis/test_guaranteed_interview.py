@@ -138,3 +138,35 @@ def test_self_employed_defaults_and_life_cycle(rules):
     )
     r = guaranteed_interview(running, as_of=date(2023, 3, 10), rules=rules)[0]
     assert (r.numerator, r.denominator, r.status) == (1, 1, "on_track")
+
+
+def test_an_offer_from_the_ilr_is_unverified_never_failed_nor_met(rules):
+    # Offers read from the ILR have role type "unknown" and no skills match (issue 23).
+    # VALID: a job offer -> passes. ILR: only an ILR offer before completion -> unverified.
+    # MIXED: an ILR offer and an offer of role "other" -> unverified (the ILR one may be
+    # valid). BAD: role "other" -> INT-INVALID. LATE: an ILR offer the day after
+    # completion -> INT-INVALID "offered after completion" (the date is known).
+    # Bootcamp over (everyone completed 2023-03-20): value over the judged cases 1 / 3,
+    # 2 unverified, never "not a job" for the ILR's offers.
+    refs = ("VALID", "ILR", "MIXED", "BAD", "LATE")
+    learners = [learner(r, m1="2023-01-10", completed="2023-03-20") for r in refs]
+    offers = [
+        _offer("VALID"),
+        _offer("ILR", role="unknown", matches=""),
+        _offer("MIXED", role="unknown", matches=""),
+        _offer("MIXED", role="other"),
+        _offer("BAD", role="other"),
+        _offer("LATE", day="2023-03-21", role="unknown", matches=""),
+    ]
+    results = _run(learners, offers, rules=rules)
+    provider = results[-1]
+    assert (provider.numerator, provider.denominator, provider.unverified) == (1, 3, 2)
+    assert provider.status == "not_met"  # judged on VALID, BAD and LATE
+    assert _found(results) == [("learner:BAD", "INT-INVALID"), ("learner:LATE", "INT-INVALID")]
+    messages = {f.entity: f.message for r in results for f in r.exceptions}
+    assert "offered after completion" in messages["learner:LATE"]
+    assert "not a job" in messages["learner:BAD"] and "not a job" not in messages["learner:LATE"]
+    # only ILR offers, all before completion: nothing judged, nothing failed or met
+    only = _run([learner("ILR", m1="2023-01-10", completed="2023-03-20")], offers[1:2], rules=rules)
+    assert (only[-1].numerator, only[-1].denominator, only[-1].unverified) == (0, 0, 1)
+    assert only[-1].status == "no_data" and _found(only) == []

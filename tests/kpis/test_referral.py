@@ -145,3 +145,25 @@ def test_status_final_as_soon_as_nobody_can_still_become_a_case(rules):
     assert figures(date(2023, 4, 30)) == (1, 1, "on_track", date(2023, 10, 1))
     # due at the finish: every cohort learner was done by C1's completion on 2023-03-01
     assert figures(date(2023, 5, 1)) == (1, 1, "met", date(2023, 3, 1))
+
+
+def test_a_completer_with_an_unverified_outcome_is_not_ref_missing(rules):
+    # C1 and C2 completed 2023-03-01 (windows closed 2023-09-01, referral due
+    # 2023-10-01). C1's only outcome is from the ILR (role type unknown): it may have
+    # succeeded, so without a referral it is unverified, not REF-MISSING. C2 has no
+    # outcome and no referral: REF-MISSING. C3, like C1 but referred in time: passes.
+    outcome = {
+        "bootcamp_id": "B1",
+        "outcome_type": "new_job",
+        "outcome_date": "2023-05-01",
+        "role_type": "unknown",
+    }
+    tables = build(
+        learners=[learner(r, m1="2023-01-10", completed="2023-03-01") for r in ("C1", "C2", "C3")],
+        outcomes=[{"learner_ref": "C1", **outcome}, {"learner_ref": "C3", **outcome}],
+        referrals=[_referral("C3", "2023-09-15")],
+    )
+    results = referral(tables, as_of=date(2023, 10, 31), rules=rules)
+    final = results[-1]
+    assert (final.numerator, final.denominator, final.unverified) == (1, 2, 1)
+    assert _found(results) == [("learner:C2", "REF-MISSING")]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import pack_charts
-from kpitools.model import Finding, KpiResult, ProviderAudit
+from kpitools.model import Finding, IlrScope, KpiResult, ProviderAudit
 from kpitools.packs.context import PackContext, context_from_audit
 from kpitools.packs.params import PackParams
 from kpitools.privacy.pseudonym import load_key
@@ -308,6 +308,23 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
         irregularities=irregular,
         worklists={"breach_risk": risk},
         charts=pack_charts(provider, results, as_of=AS_OF, rules=Rules()),
+        # the ILR behind the ILR-MISMATCH finding: one file, B2's three learners in scope
+        ilr_scope=IlrScope(
+            files_used=("ILR-10012345-2223-20230331-120000-01.xml",),
+            files_superseded=(),
+            ukprn="10012345",
+            as_known=AS_OF,
+            learners_read=3,
+            bootcamp_learners=3,
+            bootcamps=2,
+            mapped=3,
+            rejected=0,
+            reconciled=True,
+            cutoff=AS_OF,
+            datasheet_in_scope=3,
+            ilr_in_scope=3,
+            matched=3,
+        ),
     )
 
 

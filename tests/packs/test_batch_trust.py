@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from pack_html import read_page
 
 from kpitools.cli import main
+from kpitools.demo.truth import GroundTruth
 from kpitools.packs.portfolio import SUMMARY_FILE
 from kpitools.packs.runner import PackOutcome
 from kpitools.returns.contract import TABLES
@@ -83,6 +84,9 @@ def damaged(base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("trust_damaged")
     for period in ("2023-02", "2023-03"):
         shutil.copytree(base / period, root / period)
+        # the ILR-only provider (P004 of the small demo) makes room for this test's own
+        for provider_id in GroundTruth.read(base / "ground_truth.json").ilr_only_providers:
+            shutil.rmtree(root / period / provider_id)
     march = root / "2023-03"
     for name in ("cofunding_payments.csv", "employer_contacts.csv"):
         (march / "P001" / name).unlink()

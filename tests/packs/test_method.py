@@ -65,3 +65,26 @@ def test_rules_command_prints_the_statement(tmp_path):
     for kpi in KPIS:
         assert f"\n{kpi}: " in result.output
     assert all(r.id in result.output for r in CATALOGUE.values() if r.kpi in KPIS)
+
+
+def test_rules_command_says_how_the_ilr_is_read_and_judged():
+    # issue 23: kpitools rules describes ILR-first (restarts, reported date, UKPRN,
+    # per-contract rejection, duplicates, unverified evidence) and names every ILR rule
+    from kpitools.rules import ILR_RULES
+
+    text = " ".join(method_statement_text(Rules()).split())
+    for words in (
+        "history only when it ended in a break (CompStatus 6) and the next restarts it (RES)",
+        "ILR-REENROLLED and the earlier withdrawal or completion still counts",
+        "first file of the last unbroken run of files showing the learner withdrawn",
+        "ILR-UKPRN-MISMATCH (high)",
+        "rejects that bootcamp alone",
+        "DUP-ROW lists both",
+        "count such learners as unverified",
+    ):
+        assert words in text, words
+    assert all(rule_id in text for rule_id in ILR_RULES)
+    # the KPIs that can leave cases unverified say so in their method
+    sections = {s.kpi: s for s in method_statement(Rules())}
+    for kpi in ("guaranteed_interview", "career_progression", "referral"):
+        assert "unverified" in sections[kpi].exclusions, kpi

@@ -148,6 +148,26 @@ def test_ilr_section_lists_only_ilr_findings(ctx: PackContext) -> None:
     assert "DUP-ULN-OVERLAP" in other and "ILR-MISMATCH" not in other
 
 
+def test_ilr_section_starts_with_its_scope(ctx: PackContext) -> None:
+    # the builder's ILR: one file used, none superseded, 3 learners on 2 bootcamps, all
+    # 3 matched with the datasheet
+    ilr = str(report.ilr_reconciliation(ctx))
+    assert ilr.index("ILR files used") < ilr.index("ILR-MISMATCH-START-DATE")
+    assert "ILR-10012345-2223-20230331-120000-01.xml" in ilr
+    assert "3 learner(s) matched of 3 in the datasheet and 3 in the ILR" in ilr
+    assert "2 bootcamp(s); 3 learner row(s) mapped, 0 rejected" in ilr
+    assert "No ILR file supplied" not in ilr
+
+
+def test_ilr_section_says_plainly_when_no_ilr_file_was_supplied(ctx: PackContext) -> None:
+    from dataclasses import replace
+
+    bare = replace(ctx, audit=replace(ctx.audit, ilr_scope=None))
+    ilr = str(report.ilr_reconciliation(bare))
+    assert "No ILR file supplied" in ilr and "ILR files used" not in ilr
+    assert "No ILR difference" not in ilr  # never "agreed" when nothing was checked
+
+
 def test_data_quality_balances(ctx: PackContext) -> None:
     frame = pd.read_html(__import__("io").StringIO(str(report.data_quality(ctx))))[0].set_index(
         "table"

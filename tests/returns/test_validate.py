@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -478,3 +479,60 @@ def test_returns_validated_together_are_each_as_validated_alone():
 
 def test_no_returns_validate_to_nothing():
     assert validate_many([]) == []
+
+
+def _interview_tables(from_ilr: bool, **offer: str) -> dict[str, RawTable]:
+    """A return of bootcamp B1, learner L1 and one interview offer."""
+    bootcamps = RawTable.from_records(
+        "bootcamps",
+        [
+            {
+                "bootcamp_id": "B1",
+                "start_date": "2023-01-02",
+                "end_date": "2023-03-31",
+                "price_per_learner": "3000",
+            }
+        ],
+        label="bootcamps.csv",
+    )
+    learners = RawTable.from_records("learners", [LEARNER], label="learners.csv")
+    label = "ilr/ILR-10012345-2223-20230331-120000-01.xml" if from_ilr else "interviews.csv"
+    interviews = RawTable.from_records(
+        "interviews",
+        [{"learner_ref": "L1", "bootcamp_id": "B1", "offer_date": "2023-03-01", **offer}],
+        label=label,
+    )
+    return {
+        "bootcamps": bootcamps,
+        "learners": learners,
+        "interviews": replace(interviews, from_ilr=from_ilr),
+    }
+
+
+def test_unknown_role_type_is_refused_from_a_providers_file():
+    # "unknown" is not one of the contract's role types nor a flag: a provider cannot
+    # use it to pass an offer without its role type (issue 23)
+    tables, rejected, counts = validate_tables(
+        _interview_tables(False, role_type="unknown", matches_skills="unknown")
+    )
+    assert tables["interviews"].empty and counts["interviews"].rejected == 1
+    assert sorted(zip(rejected["column"], rejected["rule"], strict=True)) == [
+        ("matches_skills", "BAD-FLAG"),
+        ("role_type", "BAD-CODE"),
+    ]
+
+
+def test_unknown_role_type_is_kept_from_the_ilr_and_nothing_else_is():
+    # the ILR's offers: role type and skills match unknown, kept as such
+    tables, rejected, counts = validate_tables(
+        _interview_tables(True, role_type="unknown", matches_skills="unknown")
+    )
+    assert counts["interviews"].accepted == 1 and rejected.empty
+    offer = tables["interviews"].iloc[0]
+    assert offer.role_type == "unknown" and pd.isna(offer.matches_skills)
+    # from the ILR too, a blank or another word is what it is: rejected
+    _, rejected, _ = validate_tables(_interview_tables(True, role_type="", matches_skills="maybe"))
+    assert sorted(zip(rejected["column"], rejected["rule"], strict=True)) == [
+        ("matches_skills", "BAD-FLAG"),
+        ("role_type", "REQUIRED"),
+    ]
