@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.errors import KpiToolsError
-from kpitools.model import TableCount, empty_rejected
+from kpitools.model import PERSONAL, TableCount, empty_rejected
 from kpitools.returns.cells import parse_cells
 from kpitools.returns.contract import (
     LOAD_ORDER,
@@ -31,6 +31,7 @@ from kpitools.returns.contract import (
     Table,
 )
 from kpitools.returns.period import renumbered
+from kpitools.returns.personal import known_values, mark_personal
 from kpitools.returns.tables import RawTable, object_array
 from kpitools.returns.validate_rules import (
     Problems,
@@ -58,7 +59,8 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
     Returns:
         ``(tables, rejected, counts)``: accepted rows per contract table (all tables
         present, typed per ``kpitools/model.py``, with ``source``), the rejected-rows
-        frame (``model.empty_rejected`` columns) and the counts per table.
+        frame (``model.empty_rejected`` columns, values that could be personal data
+        marked: :mod:`kpitools.returns.personal`) and the counts per table.
     """
     return validate_many([raw])[0]
 
@@ -106,7 +108,7 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
     return [
         (
             tables[g],
-            _rejected_frame(rejected_parts[g])
+            mark_personal(_rejected_frame(rejected_parts[g]), known_values(raws[g]))
             if rejected_parts[g]
             else _EMPTY_REJECTED.copy(deep=False),
             counts[g],
@@ -206,8 +208,9 @@ def _rejected_rows(
 
 
 def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """The rejected-rows frame (``model.empty_rejected`` columns, all ``object``)."""
-    columns = empty_rejected().columns
+    """The rejected-rows entries (``model.empty_rejected`` columns but
+    :data:`~kpitools.model.PERSONAL`, all ``object``)."""
+    columns = [c for c in empty_rejected().columns if c != PERSONAL]
     return pd.DataFrame(
         {c: pd.Series(np.concatenate([p[c] for p in parts]), dtype=object) for c in columns}
     )

@@ -226,7 +226,15 @@ def test_absent_tables_are_empty_with_contract_columns():
     assert len(tables["outcomes"]) == 0 and "outcome_date" in tables["outcomes"].columns
     assert str(tables["outcomes"]["outcome_date"].dtype) == "datetime64[ns]"
     assert counts["outcomes"] == TableCount("outcomes", 0, 0, 0)
-    assert list(rejected.columns) == ["table", "source", "column", "value", "reason", "rule"]
+    assert list(rejected.columns) == [
+        "table",
+        "source",
+        "column",
+        "value",
+        "reason",
+        "rule",
+        "personal",
+    ]
 
 
 def test_defaults_filled():
