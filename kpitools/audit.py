@@ -279,14 +279,27 @@ def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir:
 
 def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
     """Refuse to compare a return with another provider's previous month: every learner
-    would look restated."""
+    would look restated. When last month's return names the provider its folder is named
+    for and this month's does not, this month's provider.csv is the one to correct."""
     if previous.provider_id != current.provider_id:
+        folder = Path(current.path).name
+        if previous.provider_id == folder:
+            raise folder_mismatch(current.provider_id, Path(current.path))
         raise ParameterError(
             f"the previous return is provider {previous.provider_id}'s, not {current.provider_id}'s: "
             "previous_dir must be the same provider's previous month (leave it blank to find it "
             "beside provider_dir)",
             path=previous.path,
         )
+
+
+def folder_mismatch(provider_id: str, provider_dir: Path) -> FileLevelError:
+    """The error of a return whose provider.csv names another provider than its folder."""
+    return FileLevelError(
+        f"provider.csv names provider {provider_id!r} but the folder is "
+        f"{provider_dir.name!r}; rename the folder or correct provider.csv",
+        path=provider_dir,
+    )
 
 
 def audit_return(
@@ -590,16 +603,11 @@ def _finish_task(
         return error
     except Exception as error:  # a fault in kpitools: that provider fails, not the batch
         return ProviderFailure.during("audit", error, path=task.provider_dir)
-    folder = task.provider_dir.name
-    if audit.provider_id != folder:
+    if audit.provider_id != task.provider_dir.name:
         # In a period the folder is the provider: its outputs, its previous month and
         # the index are all found by that name, so a return naming another provider
         # cannot be filed anywhere without hiding one of the two.
-        return FileLevelError(
-            f"provider.csv names provider {audit.provider_id!r} but the folder is {folder!r}; "
-            "rename the folder or correct provider.csv",
-            path=task.provider_dir,
-        )
+        return folder_mismatch(audit.provider_id, task.provider_dir)
     if trends and task.trend_months:
         from kpitools.kpis.trends import provider_trends
 

@@ -91,11 +91,7 @@ def rejected_unknown_employers(
 def _rejected_learner_references(rejected: pd.DataFrame) -> pd.DataFrame:
     if rejected.empty:
         return rejected
+    found = rejected[(rejected["table"] == "learners") & (rejected["rule"] == "REF-EMPLOYER")]
     # a value that could be personal data (a name typed as the employer) names no employer
-    mask = (
-        (rejected["table"] == "learners")
-        & (rejected["rule"] == "REF-EMPLOYER")
-        & ~rejected[PERSONAL].astype(bool)
-    )
-    found = rejected[mask]
+    found = found[~found[PERSONAL].astype(bool)]
     return found[found["value"].map(lambda v: not is_blank(v))].drop_duplicates(["source", "value"])

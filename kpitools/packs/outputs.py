@@ -22,6 +22,7 @@ from typing import Any
 from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
+from kpitools.text import visible_text
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,12 @@ MANIFEST_FILE = "manifest.json"
 
 def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Path:
     """``error.txt`` of a provider that failed: one plain line first, the detail (e.g.
-    a traceback, or where the failed notebook is) after a blank line."""
+    a traceback, or where the failed notebook is) after a blank line; control characters
+    (a value quoted in the error) shown as ``\\xNN`` (:func:`kpitools.text.visible_text`)."""
     text = summary.strip().replace("\n", " ") + "\n"
     if detail.strip():
         text += "\n" + detail.rstrip() + "\n"
-    return write_atomic(Path(out_dir) / ERROR_FILE, text.encode("utf-8"))
+    return write_atomic(Path(out_dir) / ERROR_FILE, visible_text(text).encode("utf-8"))
 
 
 def write_provider_outputs(

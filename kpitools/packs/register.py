@@ -104,7 +104,10 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     sheets = register_sheets(ctx, followup)
     write_register(
-        sheets, out_dir / REGISTER_FILE, status_sheets={EXCEPTIONS_SHEET: FOLLOW_UP_STATUSES}
+        sheets,
+        out_dir / REGISTER_FILE,
+        status_sheets={EXCEPTIONS_SHEET: FOLLOW_UP_STATUSES},
+        note_sheet="Summary",
     )
     request = sheets["Evidence request"]
     write_atomic(out_dir / EVIDENCE_FILE, csv_bytes(request, tuple(request.columns)))

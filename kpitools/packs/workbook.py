@@ -5,8 +5,10 @@ autofilter and column widths set; dates are date cells. Every text cell is writt
 string cell, never as a formula: a provider who types ``=HYPERLINK(...)`` or
 ``@SUM(...)`` into a name field gets exactly that text in the register (cells starting
 with one of :data:`kpitools.io.files.FORMULA_STARTS` are also flagged ``quotePrefix``
-so Excel keeps them as text when edited). A sheet's ``status`` column gets a drop-down
-list of the follow-up statuses. Next month's run reads the register back with
+so Excel keeps them as text when edited), its control characters shown as ``\\xNN``
+(:func:`kpitools.text.visible_text`: openpyxl refuses BEL, VT, FF and ESC), with a note
+saying how many cells were changed. A sheet's ``status`` column gets a drop-down list
+of the follow-up statuses. Next month's run reads the register back with
 :func:`kpitools.worklists.followup.read_register`.
 """
 
@@ -25,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.io.files import FORMULA_STARTS, write_atomic
+from kpitools.text import visible_text
 
 MAX_WIDTH = 60
 MAX_SHEET_NAME = 31  # Excel's limit
@@ -33,12 +36,21 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
+def escaped_note(cells: int) -> str:
+    """The note of a file whose cells had control characters escaped."""
+    return (
+        f"{cells:,} cell(s) held control characters (such as BEL, VT, FF or ESC), shown "
+        "here as \\xNN escapes"
+    )
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
+    """Write one cell; True when its text had control characters escaped."""
     cell = sheet.cell(row=row, column=column)
     if value is None or (
         not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
     ):
-        return
+        return False
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
@@ -46,32 +58,36 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     if isinstance(value, date):
         cell.value = value
         cell.number_format = _DATE_FORMAT
-        return
+        return False
     if isinstance(value, bool | int | float):
         cell.value = value
-        return
+        return False
     if hasattr(value, "item"):  # numpy scalars
         cell.value = value.item()
-        return
-    text = str(value)
+        return False
+    text = visible_text(str(value))
     cell.value = text
     # openpyxl turns any string starting with "=" into a formula: force a string cell.
     cell.data_type = "s"
     if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
+    return len(text) != len(str(value))
 
 
-def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, statuses: Sequence[str]) -> None:
-    columns = [str(c) for c in frame.columns]
+def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, statuses: Sequence[str]) -> int:
+    """Write one sheet; returns how many of its cells had control characters escaped."""
+    columns = [visible_text(str(c)) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
+        cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
+    escaped = 0
     for row_number, values in enumerate(frame.itertuples(index=False), start=2):
         for column_number, value in enumerate(values, start=1):
-            _write_cell(sheet, row_number, column_number, value)
+            escaped += _write_cell(sheet, row_number, column_number, value)
     if not columns:
-        return
+        return escaped
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{max(1, len(frame) + 1)}"
     sheet.freeze_panes = "A2"
@@ -95,6 +111,7 @@ def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, statuses: Sequence[str])
         )
         sheet.add_data_validation(validation)
         validation.add(f"{letter}2:{letter}{max(len(frame) + 1, 1000)}")
+    return escaped
 
 
 def write_register(
@@ -102,6 +119,7 @@ def write_register(
     path: str | Path,
     *,
     status_sheets: Mapping[str, Sequence[str]] | None = None,
+    note_sheet: str | None = None,
 ) -> Path:
     """Write the register (atomically) and return its path.
 
@@ -110,6 +128,8 @@ def write_register(
         path: the ``.xlsx`` file to write.
         status_sheets: sheet name → the allowed values of its ``status`` column, offered
             as a drop-down list (data validation).
+        note_sheet: a sheet of two columns (item, value) that gets a ``note`` row below
+            its last when cells had control characters escaped.
 
     Returns:
         The path written.
@@ -118,9 +138,15 @@ def write_register(
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook()
     book.remove(book.worksheets[0])  # a new workbook holds one empty sheet
+    escaped = 0
     for name, frame in sheets.items():
         statuses = (status_sheets or {}).get(name, ())
-        _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, statuses)
+        escaped += _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, statuses)
+    if escaped and note_sheet is not None:
+        sheet = book[note_sheet[:MAX_SHEET_NAME]]
+        row = sheet.max_row + 1
+        _write_cell(sheet, row, 1, "note")
+        _write_cell(sheet, row, 2, escaped_note(escaped))
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())

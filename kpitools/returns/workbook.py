@@ -18,7 +18,7 @@ from lxml import etree
 from kpitools.errors import FileLevelError
 from kpitools.returns.cells import excel_cell_text, id_rule
 from kpitools.returns.contract import PII_COLUMN_NAMES, TABLES
-from kpitools.returns.tables import RawTable, build_raw_table, match_header
+from kpitools.returns.tables import RawTable, build_raw_table, control_warnings, match_header
 
 # Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl
 # loads every shared string and pads every row and column it is told about, so a small
@@ -252,7 +252,8 @@ def _read_sheet(path: Path, sheet: Any, table: str) -> tuple[RawTable, list[str]
         raise FileLevelError("empty sheet: no header row", path=label)
     if formulas:
         warnings += _use_cached_values(path, sheet.title, label, records, formulas, kinds, names)
-    return build_raw_table(table, label, names, records, rows, "row", problems), warnings
+    raw = build_raw_table(table, label, names, records, rows, "row", problems)
+    return raw, warnings + control_warnings(raw)
 
 
 def _header_text(value: object) -> str:

@@ -16,7 +16,7 @@ import pytest
 from kpitools.errors import FileLevelError
 from kpitools.ilr.load import load_provider
 from kpitools.returns.folder import read_provider_folder
-from kpitools.returns.tables import read_csv_table
+from kpitools.returns.tables import csv_table, read_csv_table
 from kpitools.returns.workbook import read_workbook
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
@@ -291,3 +291,22 @@ def test_xlsx_sheet_problems_name_the_sheet(tmp_path):
     tables, warnings = read_workbook(tmp_path / "datasheet.xlsx")
     assert len(tables["referrals"]) == 0
     assert warnings == ["datasheet.xlsx: sheet 'Notes' is not a contract table; ignored"]
+
+
+def test_cells_holding_control_characters_are_noted_by_row_and_column(tmp_path) -> None:
+    # the outputs show them as \xNN; the warning says where, never what the value is
+    names = ["Ann\x0bMarie"] * 4 + ["Zoë", "Zoë"]
+    rows = [f"L{i},B1,independent,2023-01-09,{name}" for i, name in enumerate(names)]
+    data = "learner_ref,bootcamp_id,learner_type,start_date,given_name\n" + "\n".join(rows)
+    data = data.replace("L5,B1", "L5\x07,B1")
+    _, warnings = csv_table(data.encode("utf-8"), "learners.csv", "learners")
+    assert warnings == [
+        "learners.csv: 5 cell(s) hold control characters (\\x0b, \\x07), shown as \\xNN "
+        "escapes in every output: line 2 column given_name, line 3 column given_name, "
+        "line 4 column given_name and 2 more"
+    ]
+    assert "Ann" not in warnings[0]
+    _, clean = csv_table(
+        data.replace("\x07", "").replace("\x0b", " ").encode(), "l.csv", "learners"
+    )
+    assert clean == []
