@@ -29,6 +29,7 @@ from kpitools.kpis.charts import pack_charts, period_cofunding_due_vs_paid
 from kpitools.kpis.measured import measured
 from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
 from kpitools.returns.period import shared_stacks
+from kpitools.returns.validate import MAX_REJECTED_REASONS
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import (
@@ -111,7 +112,7 @@ def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) ->
     """
     from kpitools.ilr.load import load_provider
 
-    check_provider_memory(provider_dir, previous_dir)
+    check_provider_memory(provider_dir, previous_dir, reasons_per_table=MAX_REJECTED_REASONS)
     current = load_provider(provider_dir, rules=rules)
     previous = (
         load_provider(previous_dir, rules=rules)
@@ -156,7 +157,11 @@ def _load_period(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
         checked: list[_ProviderTask | KpiToolsError] = []
         for task in tasks:
             try:
-                check_provider_memory(task.provider_dir, task.previous_dir)
+                check_provider_memory(
+                    task.provider_dir,
+                    task.previous_dir,
+                    reasons_per_table=MAX_REJECTED_REASONS,
+                )
                 checked.append(task)
             except KpiToolsError as error:
                 checked.append(error)

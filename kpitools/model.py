@@ -133,12 +133,19 @@ class IlrScope:
 
 @dataclass(frozen=True)
 class TableCount:
-    """Rows read = accepted + rejected, for one table."""
+    """Rows read = accepted + rejected, for one table.
+
+    ``unlisted_rows`` of the rejected rows, with ``unlisted_reasons`` reasons, are counted
+    but not listed among the rejected rows: validation keeps the reasons of a table's
+    first rejected rows only, up to :data:`kpitools.returns.validate.MAX_REJECTED_REASONS`
+    (a file of bad rows must not hold memory in proportion)."""
 
     table: str
     read: int
     accepted: int
     rejected: int
+    unlisted_rows: int = 0
+    unlisted_reasons: int = 0
 
     @property
     def balances(self) -> bool:
