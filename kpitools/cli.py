@@ -305,9 +305,11 @@ def packs_command(
         for word, found in (("skipped", result.skipped), ("stale", result.stale))
         if found
     )
-    echo(f"{built} packs built, {len(result.failed)} failed{others}. Open:", err=True)
-    if result.index is not None and result.index.html_path:
-        echo(result.index.html_path)
+    index = result.index.html_path if result.index is not None and result.index.ok else None
+    ending = " Open:" if index else " No index page was written."
+    echo(f"{built} packs built, {len(result.failed)} failed{others}.{ending}", err=True)
+    if index:
+        echo(index)
     sys.exit(0 if result.ok else 1)
 
 

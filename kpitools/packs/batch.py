@@ -15,9 +15,13 @@
    each worker keeps one warm kernel for all its packs (reset between providers), so
    the kernel start and the pandas/matplotlib imports are paid once per worker.
 3. :func:`publish` swaps each provider's new set of outputs in whole, and notes the
-   provider folders an earlier run left that this one did not rebuild (stale).
+   provider folders an earlier run left that this one did not rebuild (stale). Before
+   the first swap it replaces ``index.html`` by a page saying the index is out of date
+   (:func:`mark_index_stale`): a run killed while swapping leaves packs of two runs,
+   never an index that shows one run's figures and links the other's packs unmarked.
 4. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook:
-   every provider built or failed, every folder of the period skipped, every stale one.
+   every provider built or failed, every folder of the period skipped, every stale one,
+   and the run that built them (:func:`run_name`, also in each ``manifest.json``).
    Locally it runs in a warm kernel of step 2 (:func:`local_runner`), not a cold one.
 """
 
@@ -26,22 +30,26 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from tqdm import tqdm
 
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
+from kpitools.io.files import write_atomic
 from kpitools.io.memory import fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.io.workspace import (
     check_output_folder,
+    check_provider_places,
     moved_path,
     private_folder,
     replace_folder,
@@ -85,6 +93,7 @@ class PreparedPeriod:
     skipped: dict[str, str] = field(default_factory=dict)  # DATA/PERIOD folders not audited
     stale: dict[str, str] = field(default_factory=dict)  # OUT/PERIOD folders not rebuilt
     staging: dict[str, Path] = field(default_factory=dict)  # new sets not yet published
+    run: str = ""  # this run (run_name), recorded in each manifest and the index
 
 
 @dataclass
@@ -127,11 +136,12 @@ def provider_params(
 
 
 @fewer_collections()
-def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
+def write_provider_files(ctx: PackContext, out_dir: Path | None = None, *, run: str = "") -> None:
     """Every file of one provider except the pack: outputs, register and params in
-    ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``."""
+    ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``;
+    ``run`` (:func:`run_name`) is recorded in the manifest."""
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
-    write_provider_outputs(ctx.audit, out_dir, ctx.working)
+    write_provider_outputs(ctx.audit, out_dir, ctx.working, run=run or None)
     write_provider_register(ctx, out_dir)
     save_audit(ctx.audit, ctx.params.audit_path)
     # without audit_path: the saved audit is a private temporary file, gone after the run
@@ -180,6 +190,7 @@ def prepare_period(
     cell_timeout: int | None = None,
     workers: int = 1,
     notebooks: str | Path | None = None,
+    run: str = "",
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
@@ -199,6 +210,7 @@ def prepare_period(
         workers: processes auditing providers side by side (same results, same order).
         notebooks: the folder of the notebooks (default: see
             :func:`~kpitools.packs.runner.notebook_path`).
+        run: this run (:func:`run_name`), recorded in each manifest and the index.
 
     Raises:
         PackError: the period folder does not exist or is not named ``YYYY-MM``, or
@@ -231,6 +243,7 @@ def prepare_period(
         [],
         portfolio_notebook=str(portfolio_notebook),
         skipped=layout.skipped_folders(period_dir),
+        run=run,
     )
     for name, reason in prepared.skipped.items():
         log.warning("%s: %s", name, reason)
@@ -245,7 +258,7 @@ def prepare_period(
                 base, period_dir / provider_id, out_dir, period, as_of, work_dir
             )
             ctx = context_from_audit(result, params)
-            write_provider_files(ctx, staging)
+            write_provider_files(ctx, staging, run=run)
         except KpiToolsError as error:
             _fail(prepared, provider_id, error)
             continue
@@ -412,6 +425,8 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
     Returns:
         The outcomes, their paths pointing at the published files.
     """
+    if prepared.staging:
+        mark_index_stale(prepared)
     published = dict(outcomes)
     for provider_id, staging in sorted(prepared.staging.items()):
         final = replace_folder(staging, prepared.period_out / provider_id)
@@ -436,15 +451,46 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
 
 
 def _stale_reason(folder: Path, period: str) -> str:
-    """Why an output folder was not rebuilt, and when it was made."""
+    """Why an output folder was not rebuilt, and when (and by which run) it was made."""
     try:
-        made = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["generated_at_utc"]
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        made = manifest["generated_at_utc"]
+        by = f" by run {manifest['run']}" if manifest.get("run") else ""
     except (OSError, ValueError, KeyError, TypeError):
-        made = "an unknown time"
+        made, by = "an unknown time", ""
     return (
-        f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "
+        f"stale: left by an earlier run (made {made}{by}); not rebuilt, as the data for "
         f"{period} has no folder {folder.name}"
     )
+
+
+def run_name() -> str:
+    """This run as the manifests and the index name it: when it started (UTC) and its
+    process, e.g. ``2023-04-03T09:12:44Z pid 4711``."""
+    return f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} pid {os.getpid()}"
+
+
+_STALE_INDEX = Markup(
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+    "<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>\n"
+)
+
+
+def mark_index_stale(prepared: PreparedPeriod) -> None:
+    """Replace ``OUT/PERIOD/index.html`` by a page saying it is out of date, before the
+    first provider's files are swapped: until :func:`write_index` writes the new one,
+    the folder holds packs of two runs, and a run killed meanwhile leaves it so (the
+    next run writes the index again)."""
+    text = (
+        f"Run {prepared.run or 'of kpitools packs'} started replacing the providers' files "
+        f"of {prepared.period} and has not written the new index: it is still running, or "
+        "it was stopped, and the provider folders may hold the files of two runs. Run "
+        "kpitools packs for this period again to rebuild them and this index."
+    )
+    title = f"Index of {prepared.period} out of date"
+    page = _STALE_INDEX.format(title=title, text=text)
+    write_atomic(prepared.period_out / "index.html", str(page).encode("utf-8"))
 
 
 def write_index(
@@ -462,6 +508,7 @@ def write_index(
         skipped=prepared.skipped,
         stale=prepared.stale,
     )
+    summary["run"] = prepared.run
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
     job = PackJob(
         provider_id="portfolio",
@@ -500,6 +547,7 @@ def build_packs(
     period_dir = Path(period_dir)
     period = period_name(period_dir)
     period_out = check_output_folder(layout.period_out_dir(out, period), inputs=[period_dir])
+    check_provider_places(period_out, [f.name for f in layout.provider_folders(period_dir)])
     check_key(base.pseudonym_key_file or None, out_root=out)
     local = local_runner(workers) if scheduler is None else contextlib.nullcontext()
     with run_lock(period_out), private_folder() as work_dir, local as runner:
@@ -513,6 +561,7 @@ def build_packs(
             cell_timeout=cell_timeout,
             workers=workers,
             notebooks=notebooks,
+            run=run_name(),
         )
         if pdf:
             from kpitools.packs.pdf import find_chromium

@@ -55,7 +55,7 @@ def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Pat
 
 
 def write_provider_outputs(
-    audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming
+    audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming, *, run: str | None = None
 ) -> dict[str, Path]:
     """Write kpi_results.csv, exceptions.csv, rejected_rows.csv and manifest.json.
 
@@ -67,6 +67,7 @@ def write_provider_outputs(
         audit: the provider's audit.
         out_dir: the provider's output folder (created if needed).
         naming: the working-output naming of the provider's learners.
+        run: the batch run writing them (recorded in the manifest), if any.
 
     Returns:
         The path of each file, by file name.
@@ -82,6 +83,8 @@ def write_provider_outputs(
     }
     written = {name: write_atomic(out_dir / name, data) for name, (data, _) in tables.items()}
     manifest = build_manifest(audit, tables)
+    if run is not None:
+        manifest["run"] = run
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     written[MANIFEST_FILE] = write_atomic(out_dir / MANIFEST_FILE, text.encode("utf-8"))
     log.info("%s: outputs written to %s", audit.provider_id, out_dir)

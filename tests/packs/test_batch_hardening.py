@@ -245,6 +245,68 @@ def test_second_run_on_the_same_period_says_who_holds_it(period, tmp_path):
     assert not (out / PERIOD / "P001").exists()
 
 
+def test_a_file_where_a_providers_folder_goes_is_refused_up_front(period, tmp_path):
+    # it was renamed aside on the first run (exit 0) and jammed every later run
+    out = tmp_path / "out"
+    (out / PERIOD).mkdir(parents=True)
+    (out / PERIOD / "P001").write_text("someone's notes")
+    line = one_line_exit_2(packs(period, out))
+    assert line == (
+        f"error: {out / PERIOD / 'P001'}: a file, not a folder, is where provider P001's "
+        "outputs go; move it out of the way and run again"
+    )
+    assert (out / PERIOD / "P001").read_text() == "someone's notes"
+    assert sorted(p.name for p in (out / PERIOD).iterdir()) == ["P001"]
+
+
+def test_no_open_line_without_an_index(period, tmp_path, monkeypatch):
+    # "1 packs built, 1 failed. Open:" was printed with nothing to open
+    from kpitools import packs as packs_module
+    from kpitools.packs.batch import BatchResult
+    from kpitools.packs.runner import PackOutcome
+
+    def no_index(period_dir, out, **kwargs):  # noqa: ANN001, ANN003, ANN202 - test double
+        ok = PackOutcome("P001", True, "x/audit_pack.html", "x/audit_pack.ipynb", None)
+        failed = PackOutcome("portfolio", False, "i.html", None, "kernel died")
+        return BatchResult(Path(out), {"P001": ok}, {}, failed)
+
+    monkeypatch.setattr(packs_module, "build_packs", no_index)
+    result = packs(period, tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "1 packs built, 0 failed. No index page was written."
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_swapping_leaves_the_index_marked_and_the_next_repairs_it(
+    period, tmp_path, monkeypatch
+):
+    # the index showed one run's figures and linked the other's packs, unmarked
+    from kpitools.packs import batch
+
+    out = tmp_path / "out"
+    assert packs(period, out).exit_code == 0
+    first = json.loads((out / PERIOD / "P001" / "manifest.json").read_text())["run"]
+    assert f"Built by run {first}" in (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    real = batch.replace_folder
+
+    def killed(staging, final):  # noqa: ANN001, ANN202 - test double
+        real(staging, final)
+        raise KeyboardInterrupt  # stopped after the first swap
+
+    monkeypatch.setattr(batch, "replace_folder", killed)
+    assert packs(period, out).exit_code == 1
+    index = (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    assert "Index of 2023-03 out of date" in index and "may hold the files of two runs" in index
+    assert "P001/audit_pack.html" not in index  # links to nothing it cannot vouch for
+    monkeypatch.setattr(batch, "replace_folder", real)
+    assert packs(period, out).exit_code == 0
+    third = json.loads((out / PERIOD / "P001" / "manifest.json").read_text())["run"]
+    index = (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    assert "out of date" not in index and f"Built by run {third}" in index
+    assert third != first
+
+
 def test_saved_audit_is_owner_only(audit, tmp_path):
     from kpitools.packs.context import save_audit
 

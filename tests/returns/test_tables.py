@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -310,3 +311,55 @@ def test_cells_holding_control_characters_are_noted_by_row_and_column(tmp_path) 
         data.replace("\x07", "").replace("\x0b", " ").encode(), "l.csv", "learners"
     )
     assert clean == []
+
+
+def _with_member_text(path: Path, member: str, old: bytes, new: bytes) -> None:
+    """Rewrite one member of a workbook, replacing ``old`` by ``new`` (a damaged file)."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in members:
+            target.writestr(info, data.replace(old, new) if info.filename == member else data)
+
+
+def test_xlsx_number_cells_holding_no_number_are_rejected_rows_not_a_traceback(tmp_path):
+    # <c><v>abc</v></c>: openpyxl raised ValueError, a traceback in `kpitools validate`
+    fixture_as_workbook(tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "datasheet.xlsx")
+    member = f"xl/worksheets/sheet{book.sheetnames.index('bootcamps') + 1}.xml"
+    with zipfile.ZipFile(tmp_path / "datasheet.xlsx") as archive:
+        sheet = archive.read(member)
+    planned = b'<c r="H2" t="n"><v>20</v></c>'  # planned_learners of B1
+    assert planned in sheet
+    _with_member_text(
+        tmp_path / "datasheet.xlsx", member, planned, b'<c r="H2" t="n"><v>abc</v></c>'
+    )
+    provider = load_provider(tmp_path)
+    rejected = provider.rejected[provider.rejected["table"] == "bootcamps"]
+    assert rejected[["source", "column", "value", "rule"]].values.tolist() == [
+        ["datasheet.xlsx[bootcamps]:2", "planned_learners", "abc", "BAD-INT"]
+    ]
+    assert provider.counts["bootcamps"].balances
+    assert (
+        f"datasheet.xlsx: {member} cell H2 is marked as a number but holds none (a damaged "
+        "workbook); read as the text it holds"
+    ) in provider.warnings
+
+
+def test_a_table_file_that_is_a_folder_is_one_error_even_beside_ilr_files(tmp_path):
+    # learners.csv as a folder was passed over: with ilr/ the learners came from the ILR
+    # without a word
+    folder = shutil.copytree(FIXTURE, tmp_path / "P001")
+    (folder / "learners.csv").unlink()
+    (folder / "learners.csv").mkdir()
+    (folder / "ilr").mkdir()
+    ilr = (
+        Path(__file__).parents[1] / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
+    )
+    shutil.copy(ilr, folder / "ilr")
+    with pytest.raises(FileLevelError) as refused:
+        load_provider(folder)
+    assert refused.value.one_line() == (
+        f"{folder / 'learners.csv'}: is not a file (a folder?), so its table cannot be read; "
+        "put the file itself there"
+    )
