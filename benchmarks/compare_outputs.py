@@ -13,7 +13,7 @@ pseudonym key, runs ``kpitools packs`` on its last period, ``kpitools kpis`` and
 It prints one line per difference and ``identical`` (exit 0) when there is none.
 
 ``build DIR --workers 1`` runs the packs' audit step in one process, where the period's
-KPIs are measured together (:func:`kpitools.kpis.compute_period`); the outputs must
+KPIs are measured together (:func:`kpitools.kpis.compute_kpis`); the outputs must
 not change with the number of workers.
 
 ``period DATA/PERIOD DIR`` audits a whole period in this process (``audit_period``,

@@ -45,8 +45,9 @@ A run on one provider raises its failure.
 **Caches** (each owned by the run, let go with it): :class:`~kpitools.returns.period.Stacks`
 (each table stacked once) and :class:`~kpitools.kpis.measured.Measurements` (each
 return's tables as they stood at ``as_of``, with the frames derived from them), one of
-each per worker share and one for the portfolio step, seeded with the measured tables
-each share sends back.
+each per process of the run (:class:`_Caches`): with one worker every step shares them;
+with N, each worker share has its own and the calling process's portfolio step takes
+the measured tables each share sends back.
 """
 
 from __future__ import annotations
@@ -425,13 +426,16 @@ def _audit(
         notes: said in every audit, last.
         registers: per task key, its register trail: the audit holds its follow-up.
     """
-    measured = list(_measured_shares(tasks, run, workers))
+    caches = _Caches(Measurements(run.as_of), Stacks())  # this process's, for the run
+    measured = list(_measured_shares(tasks, run, workers, caches))
     audited = {
         task.key: part
         for task, part in zip(tasks, measured, strict=True)
         if isinstance(part, _Measured)
     }
-    cross, risk = _portfolio(audited, as_of=run.as_of, pooled=pooled, others=others or {})
+    cross, risk = _portfolio(
+        audited, as_of=run.as_of, pooled=pooled, others=others or {}, caches=caches
+    )
     trails = registers or {}
     return [
         part
@@ -441,15 +445,26 @@ def _audit(
     ]
 
 
+@dataclass(frozen=True)
+class _Caches:
+    """What one process of a run keeps while the run lasts: each table stacked once
+    (:class:`~kpitools.returns.period.Stacks`), each return measured once
+    (:class:`~kpitools.kpis.measured.Measurements`)."""
+
+    measurements: Measurements
+    stacks: Stacks
+
+
 def _measured_shares(
-    tasks: list[_ProviderTask], run: _Run, workers: int
+    tasks: list[_ProviderTask], run: _Run, workers: int, caches: _Caches
 ) -> Iterator[_Measured | KpiToolsError]:
-    """Steps 1 to 3 of every task, in task order; in ``workers`` processes when more
-    than one, each measuring contiguous shares of the run (two shares a worker, so one
-    slow share does not leave the other worker idle for long)."""
+    """Steps 1 to 3 of every task, in task order: in this process with its ``caches``
+    (the portfolio step then reuses them), or in ``workers`` processes when more than
+    one, each measuring contiguous shares of the run with caches of its own (two shares
+    a worker, so one slow share does not leave the other worker idle for long)."""
     workers = min(workers, len(tasks))
     if workers <= 1:
-        yield from _measure_share(tasks, run)
+        yield from _measure_share(tasks, run, caches)
         return
     with process_pool(workers) as pool:
         # each return comes back with its measured tables, so the portfolio step does
@@ -469,11 +484,15 @@ def shares(items: list[_T], count: int) -> list[list[_T]]:
 
 
 @fewer_collections()
-def _measure_share(tasks: list[_ProviderTask], run: _Run) -> list[_Measured | KpiToolsError]:
-    """Steps 1 to 3 of some providers of a run, in this process, with its own caches."""
+def _measure_share(
+    tasks: list[_ProviderTask], run: _Run, caches: _Caches | None = None
+) -> list[_Measured | KpiToolsError]:
+    """Steps 1 to 3 of some providers of a run, in this process, with its ``caches`` (in
+    a worker process, caches of its own)."""
     loaded = _load(tasks)
     found = {part.task.key: part for part in loaded if isinstance(part, _Loaded)}
-    measurements, stacks = Measurements(run.as_of), Stacks()
+    caches = caches or _Caches(Measurements(run.as_of), Stacks())
+    measurements, stacks = caches.measurements, caches.stacks
     measured: dict[str, _Measured | KpiToolsError] = {}
     for rules, keys in _by_rules({key: part.task.rules for key, part in found.items()}):
         measured.update(
@@ -787,12 +806,14 @@ def _portfolio(
     as_of: date,
     pooled: bool,
     others: Mapping[str, ProviderReturn],
+    caches: _Caches,
 ) -> tuple[dict[str, tuple[Finding, ...]], dict[str, pd.DataFrame]]:
     """Step 4, for the providers measured: their cross-provider findings (against each
-    other and ``others``) and breach risks, per key."""
+    other and ``others``) and breach risks, per key; with this process's ``caches``,
+    which take the measured tables the workers sent back."""
     if not audited:
         return {}, {}
-    measurements, stacks = Measurements(as_of), Stacks()
+    measurements, stacks = caches.measurements, caches.stacks
     for part in audited.values():
         measurements.keep(part.current, part.measured)
     returns = {key: part.current for key, part in audited.items()}
