@@ -861,12 +861,7 @@ def _finished(
                 trail=register,
             )
         except Exception as error:  # a fault of kpitools on this provider's register
-            log.warning(
-                "%s: register follow-up failed: %s: %s",
-                part.current.provider_id,
-                type(error).__name__,
-                error,
-            )
+            # that provider fails (audit_period logs its one line), not the run
             return ProviderFailure.during("register follow-up", error)
     return ProviderAudit(
         provider=part.current,
