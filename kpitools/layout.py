@@ -20,8 +20,11 @@ from pathlib import Path
 
 from kpitools.calendar import parse_period, previous_period
 
-PROVIDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
-"""A provider id, which is also its folder's name (data contract: ``provider.provider_id``)."""
+PROVIDER_ID_PATTERN = r"[A-Za-z0-9_-]{1,40}"
+"""A provider id, which is also its folder's name (data contract: ``provider.provider_id``):
+the one statement of its form, without anchors (a provider id is the whole of a name,
+:func:`is_provider_name`; a scoped identifier starts with one,
+:mod:`kpitools.returns.period`)."""
 _PROVIDER_ID = re.compile(PROVIDER_ID_PATTERN)
 
 
@@ -35,8 +38,9 @@ def is_period_name(name: str) -> bool:
 
 
 def is_provider_name(name: str) -> bool:
-    """True for a name that can be a provider folder (contract: ``[A-Za-z0-9_-]{1,40}``)."""
-    return bool(_PROVIDER_ID.match(name))
+    """True for a name that can be a provider id, and so a provider folder
+    (:data:`PROVIDER_ID_PATTERN`, the whole name)."""
+    return _PROVIDER_ID.fullmatch(name) is not None
 
 
 def provider_period(provider_dir: str | Path) -> str | None:

@@ -23,7 +23,8 @@
 summary_path = "../out/demo/2023-03/.portfolio.json"
 
 # %%
-from kpitools.packs import portfolio
+# every section is displayed by blocks.show (its escaped HTML, markupsafe.Markup)
+from kpitools.packs import blocks, portfolio
 
 summary = portfolio.load_summary(summary_path)
 
@@ -33,10 +34,10 @@ summary = portfolio.load_summary(summary_path)
 # Look for the providers with KPIs off track or not met, and open their packs from the links.
 
 # %%
-portfolio.headline(summary)
+blocks.show(portfolio.overview(summary))
 
 # %%
-portfolio.status_matrix(summary)
+blocks.show(portfolio.provider_matrix(summary))
 
 # %% [markdown]
 # ## Exceptions per provider
@@ -44,7 +45,7 @@ portfolio.status_matrix(summary)
 # Look for the providers with the most exceptions to follow up, high severity first.
 
 # %%
-portfolio.exception_counts(summary)
+blocks.show(portfolio.exceptions_per_provider(summary))
 
 # %% [markdown]
 # ## Failed packs
@@ -52,7 +53,7 @@ portfolio.exception_counts(summary)
 # Check that no pack failed and no provider folder was skipped or left stale: each names the reason.
 
 # %%
-portfolio.failures(summary)
+blocks.show(portfolio.failures(summary))
 
 # %% [markdown]
 # ## Cross-provider duplicates
@@ -60,4 +61,4 @@ portfolio.failures(summary)
 # Look for the same learner (ULN) on overlapping bootcamps, at one provider or at two, shown pseudonymised.
 
 # %%
-portfolio.duplicates(summary)
+blocks.show(portfolio.duplicates(summary))

@@ -36,7 +36,8 @@ pseudonym_key_file = ""
 # %%
 # One cell per section (every cell costs time when a batch builds packs): blocks.show
 # puts a section's tables and charts into one output, charts as embedded PNG
-# (plots.chart: the charts of plots.PACK_CHARTS, drawn by the runner or here).
+# (plots.chart: the charts of plots.PACK_CHARTS, drawn by the runner or here); every
+# section ends with it, which displays the section's escaped HTML (markupsafe.Markup).
 from kpitools import load_context
 from kpitools.packs import blocks, breach, findings, plots, report
 
@@ -174,7 +175,7 @@ blocks.show(
 # Look for signs that the return cannot be taken at face value: duplicates, impossible date orders, missing evidence, unknown employers, restated records.
 
 # %%
-report.irregularities(ctx)
+blocks.show(report.irregularities(ctx))
 
 # %% [markdown]
 # ## ILR reconciliation
@@ -182,7 +183,7 @@ report.irregularities(ctx)
 # Look for learners whose datasheet and ILR records disagree, DfE rules the ILR breaks, and the drop-outs the ILR shows with their reason.
 
 # %%
-report.ilr_reconciliation(ctx)
+blocks.show(report.ilr_reconciliation(ctx))
 
 # %% [markdown]
 # ## Worklists
@@ -190,7 +191,7 @@ report.ilr_reconciliation(ctx)
 # Use these lists to choose what to verify with the provider: the samples to check against evidence and the exceptions left open longest.
 
 # %%
-report.worklists(ctx)
+blocks.show(report.worklists(ctx))
 
 # %% [markdown]
 # ## Data quality
@@ -206,4 +207,4 @@ blocks.show(report.data_quality(ctx), report.rejected_rows(ctx))
 # Confirm which input files (by checksum), parameters, rules and versions produced this pack.
 
 # %%
-report.provenance(ctx)
+blocks.show(report.provenance(ctx))

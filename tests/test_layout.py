@@ -106,3 +106,36 @@ def test_ilr_files_any_case_sorted_and_none_without_the_folder(tmp_path: Path) -
         (tmp_path / "ilr" / name).write_text("")
     (tmp_path / "ilr" / "d.xml").mkdir()  # a folder is not a file
     assert [p.name for p in layout.ilr_files(tmp_path)] == ["a.xml", "b.XML", "c.Xml"]
+
+
+@pytest.mark.parametrize(
+    ("name", "is_id"),
+    [
+        ("P001", True),
+        ("a_b-C9", True),
+        ("x" * 40, True),
+        ("x" * 41, False),
+        ("", False),
+        ("P 001", False),
+        ("P001\n", False),  # the whole name: no line end let through
+        ("P.001", False),
+        ("P001<b>", False),
+    ],
+)
+def test_a_provider_id_is_the_whole_name(name: str, is_id: bool) -> None:
+    assert layout.is_provider_name(name) is is_id
+
+
+def test_one_provider_id_pattern_for_folders_returns_and_scoped_ids() -> None:
+    """The folder layout, the provider table's check (BAD-ID) and the period's scoped
+    identifiers all take a provider id from layout.PROVIDER_ID_PATTERN."""
+    from kpitools.returns.contract import TABLES
+    from kpitools.returns.period import scope, unscoped
+
+    assert layout.PROVIDER_ID_PATTERN in TABLES["provider"].columns[0].description
+    long_id = "p" * 40
+    assert unscoped(f"bootcamp {scope(long_id, 'B1')} of {scope('P-1_x', 'L2')}") == (
+        "bootcamp B1 of L2"
+    )
+    # a separator after a character a provider id cannot hold is left alone
+    assert unscoped("a b.\x1fc") == "a b.\x1fc"

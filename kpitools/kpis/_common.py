@@ -82,8 +82,3 @@ def lookup(keys: pd.Series, per: pd.Series) -> pd.Series:
     Unlike ``Series.map`` it keeps the dtype of an empty ``per`` (dates stay dates).
     """
     return per.reindex(keys.to_numpy()).set_axis(keys.index)
-
-
-def join_sources(frame: pd.DataFrame, key: list[str]) -> pd.Series:
-    """The ``source`` of every row of ``frame`` joined by ``"; "`` per ``key``."""
-    return frame.groupby(key, sort=False)[SOURCE_COLUMN].agg(lambda s: "; ".join(map(str, s)))

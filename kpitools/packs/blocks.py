@@ -1,24 +1,31 @@
-"""The building blocks of pack HTML: escaped text, status cells, capped tables, and
+"""The building blocks of pack HTML: status cells, tables, lists, charts, and
 :func:`show`, which puts a section's blocks and charts into one output.
 
-Everything a pack shows passes through here: pandas ``to_html(escape=True)`` or
-:func:`html.escape`, so a learner or employer named ``<script>alert(1)</script>``
-appears as text.
+Every fragment is a :class:`markupsafe.Markup`: a value put into one
+(``Markup("<td>{}</td>").format(value)``, :meth:`~markupsafe.Markup.join`, ``+``) is
+escaped unless it is Markup itself, so a learner or employer named
+``<script>alert(1)</script>`` appears as text without a call anyone must remember. Only
+a few functions wrap text that is HTML already (pandas' ``to_html(escape=True)``, a
+chart's ``<img>``): ``tests/test_html_source.py`` names them, and fails on any HTML
+built from an f-string, ``%`` or ``str.format``.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from markupsafe import Markup
 
+from kpitools.model import IRREGULARITY
 from kpitools.returns.contract import KPIS, STAGES
 
 if TYPE_CHECKING:
+    from IPython.display import HTML
     from matplotlib.figure import Figure
 
 STATUS_COLOURS: dict[str, str] = {
@@ -60,61 +67,54 @@ KPI_SHORT_TITLES: dict[str, str] = {
     "career_progression": "Progression",
     "referral": "Referral",
 }
-STYLE = (
+# The headings of the exceptions' groups: each KPI, then the irregularities
+FINDING_TITLES: dict[str, str] = {**KPI_TITLES, IRREGULARITY: "Irregularities"}
+STYLE = Markup(
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
     "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
     "vertical-align:top}table.kpi th{background:#eef1f5}.note{color:#555;font-size:12px}"
     "</style>"
 )
+EMPTY = Markup("")
 
 
-@dataclass(frozen=True)
-class Html:
-    """A block of (already escaped) HTML that Jupyter displays as such."""
-
-    text: str
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        # IPython stores this as the output's text/plain beside the HTML: the default
-        # dataclass repr would copy the whole block (embedded PNGs too) into the notebook
-        return "<HTML block>"
-
-
-def show(*parts: object) -> Html:
-    """Several blocks of a section as one output (one notebook cell, one message).
+def show(*parts: Markup | Figure | None) -> HTML:
+    """Several blocks of a section as one output (one notebook cell, one message): what a
+    notebook cell ends with, displayed by Jupyter as HTML (and as a one-line text/plain,
+    never a copy of the block with its embedded PNGs).
 
     Args:
-        *parts: :class:`Html` blocks, matplotlib figures (embedded as PNG by
-            :func:`figure_html`) or None (a chart with nothing to draw),
-            which is left out.
+        *parts: :class:`~markupsafe.Markup` blocks, matplotlib figures (embedded as PNG
+            by :func:`chart_html`) or None (a chart with nothing to draw), which is left
+            out.
 
     Raises:
-        TypeError: anything else (it would be shown unescaped or not at all).
+        TypeError: anything else (text would be shown unescaped or not at all).
     """
+    from IPython.display import HTML  # the kernel's own; only where a cell displays
+
     chunks = []
     for part in parts:
         if part is None:
             continue
-        if isinstance(part, Html):
-            chunks.append(part.text)
+        if isinstance(part, Markup):
+            chunks.append(part)
             continue
         from matplotlib.figure import Figure  # only when there is a chart
 
         if not isinstance(part, Figure):
             raise TypeError(f"cannot show a {type(part).__name__} in a pack")
         chunks.append(chart_html(part))
-    return Html("".join(chunks))
+    output = HTML()
+    # given after construction: HTML(text) would take text starting with "http" for a
+    # URL to fetch, and text naming an existing file for a file to read
+    output.data = str(EMPTY.join(chunks))
+    return output
 
 
-def chart_html(fig: Figure) -> str:
+def chart_html(fig: Figure) -> Markup:
     """A chart as a pack shows it: its ``<img>`` (:func:`figure_html`) in a chart block."""
-    return f'<div class="chart">{figure_html(fig)}</div>'
+    return Markup('<div class="chart">{}</div>').format(figure_html(fig))
 
 
 def png(fig: Figure) -> bytes:
@@ -144,13 +144,13 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def figure_html(fig: Figure) -> str:
+def figure_html(fig: Figure) -> Markup:
     """The figure as an ``<img>`` with the PNG embedded (``data:`` URI), its title as
-    alt text (escaped)."""
+    alt text."""
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     alt = (titles[0] if titles else "chart").replace("\\$", "$").replace("\\\\", "\\")
     data = base64.b64encode(png(fig)).decode("ascii")
-    return f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{data}">'
+    return Markup('<img alt="{}" src="data:image/png;base64,{}">').format(alt, data)
 
 
 def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
@@ -169,17 +169,31 @@ def kpi_label(kpi: str, stage: str, *, short: bool = False) -> str:
     return f"{title} ({stage})" if stage else title
 
 
-def esc(value: object) -> str:
-    """Text of a value, HTML-escaped (blank for missing values)."""
+def plain(value: object) -> str:
+    """A value as text in a pack: blank for a missing value (None, NaN, NaT), not
+    "None"; the text of anything else. (Escaping is Markup's, where it is put.)"""
     if value is None or (
         not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
     ):
         return ""
-    return html.escape(str(value), quote=True)
+    return str(value)
 
 
 def percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f} %"
+
+
+def target_text(target: float | None, kind: str | None) -> str:
+    """A target as a phrase: "at most 20.0 %" (``kind`` ``"max"``), "at least 100.0 %"
+    or "no target" (the one way every part of a pack states a target)."""
+    if target is None:
+        return "no target"
+    return f"{'at most' if kind == 'max' else 'at least'} {percent(target)}"
+
+
+def status_words(status: str) -> str:
+    """A status as words: "off track" for ``off_track``."""
+    return status.replace("_", " ")
 
 
 def severity_rank(status: str | None) -> int:
@@ -187,11 +201,73 @@ def severity_rank(status: str | None) -> int:
     return STATUS_SEVERITY.get(status or "", 0)
 
 
-def status_cell(status: str, text: str | None = None) -> str:
-    """A ``<td>`` coloured by status; ``text`` (escaped) defaults to the status."""
+def cell(value: object, tag: str = "td") -> Markup:
+    """A table cell holding ``value``: as it is when Markup, else as text (blank when
+    missing)."""
+    inside = value if isinstance(value, Markup) else plain(value)
+    return Markup("<{0}>{1}</{0}>").format(tag, inside)
+
+
+def status_cell(status: str, text: object = None) -> Markup:
+    """A ``<td>`` coloured by status, titled with it; ``text`` defaults to the status in
+    words (:func:`status_words`)."""
     colour = STATUS_COLOURS.get(status, "#ffffff")
-    label = esc(text if text is not None else status.replace("_", " "))
-    return f'<td style="background:{colour}" title="{esc(status)}">{label}</td>'
+    label = status_words(status) if text is None else text
+    return Markup('<td style="background:{}" title="{}">{}</td>').format(colour, status, label)
+
+
+def row(*cells: object) -> Markup:
+    """A ``<tr>``: each Markup is a cell already (:func:`cell`, :func:`status_cell`),
+    any other value the text of a ``<td>``."""
+    return Markup("<tr>{}</tr>").format(
+        EMPTY.join(c if isinstance(c, Markup) else cell(c) for c in cells)
+    )
+
+
+def html_table(head: Iterable[object], rows: Iterable[Markup], *, classes: str = "kpi") -> Markup:
+    """A styled table: a header row (each Markup a ``<th>`` already, any other value its
+    text) and the rows (:func:`row`)."""
+    header = EMPTY.join(h if isinstance(h, Markup) else cell(h, "th") for h in head)
+    return STYLE + Markup(
+        '<table class="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
+    ).format(classes, header, EMPTY.join(rows))
+
+
+def bullets(items: Iterable[object], *, classes: str = "") -> Markup:
+    """A ``<ul>`` with one ``<li>`` per item (Markup as it is, anything else as text);
+    nothing when there is no item."""
+    shown = EMPTY.join(cell(item, "li") for item in items)
+    if not shown:
+        return EMPTY
+    if classes:
+        return Markup('<ul class="{}">{}</ul>').format(classes, shown)
+    return Markup("<ul>{}</ul>").format(shown)
+
+
+def note(text: object) -> Markup:
+    """A paragraph in the note style (small, grey)."""
+    return Markup('<p class="note">{}</p>').format(text)
+
+
+def heading(text: object) -> Markup:
+    """A section's sub-heading (``<h3>``)."""
+    return Markup("<h3>{}</h3>").format(text)
+
+
+# A link's target: a path relative to the page, never a scheme (javascript:, https:) or
+# a host (//example.org): the index links only to files beside it.
+_SCHEME_OR_HOST = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*:|[/\\]{2})")
+
+
+def relative_link(path: str, text: object) -> Markup:
+    """An ``<a>`` to a file beside the page.
+
+    Raises:
+        ValueError: ``path`` names a scheme or a host instead of a relative path.
+    """
+    if _SCHEME_OR_HOST.match(path):
+        raise ValueError(f"not a relative path to link to: {path!r}")
+    return Markup('<a href="{}">{}</a>').format(path, text)
 
 
 def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -207,17 +283,19 @@ def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return shown.astype(object).where(shown.notna(), "")
 
 
-def table(frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx") -> Html:
-    """Any frame as an escaped HTML table, capped at ``limit`` rows with a note."""
+def table(
+    frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx"
+) -> Markup:
+    """Any frame as a table, capped at ``limit`` rows with a note."""
     if frame.empty:
-        return Html('<p class="note">None.</p>')
+        return note("None.")
     shown = _blank_missing(frame.head(limit))
+    # pandas escapes every header and value (escape=True): its text is HTML already
     body = shown.to_html(escape=True, index=False, na_rep="", border=0, classes="kpi")
     # Long column names (candidates_interviewed) may wrap after an underscore, so that a
     # wide table fits a printed page without cutting its right-hand columns.
     head, sep, rest = body.partition("</thead>")
-    body = head.replace("_", "_<wbr>") + sep + rest
-    note = ""
+    html = Markup(head.replace("_", "_<wbr>") + sep + rest)
     if len(frame) > limit:
-        note = f'<p class="note">{len(frame) - limit} more {esc(more)}.</p>'
-    return Html(STYLE + body + note)
+        html += note(f"{len(frame) - limit} more {more}.")
+    return STYLE + html

@@ -8,15 +8,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from markupsafe import Markup
 
-from kpitools.packs.blocks import STYLE, Html, esc, percent, status_cell
+from kpitools.packs.blocks import heading, html_table, note, percent, row, status_cell
 from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
     from kpitools.packs.context import PackContext
 
 
-def _chance(value: float | None) -> str:
+def chance_text(value: float | None) -> str:
     """A probability as shown: one decimal, with the extremes that round away kept visible."""
     if value is None or pd.isna(value):
         return "no estimate"
@@ -50,45 +51,46 @@ def breach_risk_note(limit: float) -> str:
     )
 
 
-def breach_risk(ctx: PackContext) -> Html:
+def breach_risk(ctx: PackContext) -> Markup:
     """Drop-out breach risk of every running bootcamp, for the drop-out section: rate so
     far, projected final rate and probability of ending above the limit, with the
     method in plain language. Figures come from the ``breach_risk`` worklist
     (:func:`kpitools.worklists.risk.breach_risk`)."""
-    title = "<h3>Breach risk of running bootcamps</h3>"
+    title = heading("Breach risk of running bootcamps")
     limit = ctx.audit.rules.dropout_limit
     frame = ctx.audit.worklists.get(BREACH_RISK)
     if frame is None:
-        return Html(title + '<p class="note">Breach risk was not computed for this audit.</p>')
+        return title + note("Breach risk was not computed for this audit.")
     if frame.empty:
-        return Html(
-            title + '<p class="note">No bootcamp is running at the measurement date: '
-            "nothing to project.</p>"
-        )
-    head = "".join(
-        f"<th>{esc(h)}</th>"
-        for h in (
-            "bootcamp",
-            "ends",
-            "cohort",
-            "withdrawn",
-            "still active",
-            "rate so far",
-            "projected final rate",
-            f"P(final rate > {percent(limit)})",
-            "at risk",
-            "basis",
-        )
+        return title + note("No bootcamp is running at the measurement date: nothing to project.")
+    head = (
+        "bootcamp",
+        "ends",
+        "cohort",
+        "withdrawn",
+        "still active",
+        "rate so far",
+        "projected final rate",
+        f"P(final rate > {percent(limit)})",
+        "at risk",
+        "basis",
     )
     rows = []
     for r in frame.itertuples(index=False):
         projected = "no estimate" if pd.isna(r.projected_rate) else percent(r.projected_rate)
         flag = status_cell("at_risk", "at risk") if r.at_risk else status_cell("on_track", "no")
         rows.append(
-            f"<tr><td>{esc(r.bootcamp_id)}</td><td>{esc(pd.Timestamp(r.end_date).date().isoformat())}</td>"
-            f"<td>{int(r.cohort)}</td><td>{int(r.withdrawn)}</td><td>{int(r.active)}</td>"
-            f"<td>{esc(percent(r.current_rate))}</td><td>{esc(projected)}</td>"
-            f"<td>{esc(_chance(r.p_above_limit))}</td>{flag}<td>{esc(r.basis)}</td></tr>"
+            row(
+                r.bootcamp_id,
+                pd.Timestamp(r.end_date).date().isoformat(),
+                int(r.cohort),
+                int(r.withdrawn),
+                int(r.active),
+                percent(r.current_rate),
+                projected,
+                chance_text(r.p_above_limit),
+                flag,
+                r.basis,
+            )
         )
-    table_html = f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    return Html(title + table_html + f'<p class="note">{esc(breach_risk_note(limit))}</p>')
+    return title + html_table(head, rows) + note(breach_risk_note(limit))

@@ -11,19 +11,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from markupsafe import Markup
 
 from kpitools.model import KpiResult, ProviderAudit
 from kpitools.packs.blocks import (
     BREACH_STATUSES,
-    STYLE,
-    Html,
-    esc,
+    EMPTY,
+    bullets,
+    heading,
+    html_table,
     kpi_label,
     kpi_order,
     percent,
+    row,
     severity_rank,
     status_cell,
+    status_words,
     table,
+    target_text,
 )
 
 if TYPE_CHECKING:
@@ -35,13 +40,6 @@ LIST_LIMIT = 20
 
 def _label(result: KpiResult) -> str:
     return kpi_label(result.kpi, result.stage)
-
-
-def target_text(result: KpiResult) -> str:
-    """The target as a phrase: "at most 20.0 %", "at least 100.0 %" or "no target"."""
-    if result.target is None:
-        return "no target"
-    return f"{'at most' if result.target_kind == 'max' else 'at least'} {percent(result.target)}"
 
 
 def gap_text(result: KpiResult) -> str:
@@ -69,11 +67,12 @@ def off_target(audit: ProviderAudit) -> list[KpiResult]:
 
 
 def _figure(result: KpiResult) -> str:
-    status = result.status.replace("_", " ")
+    status = status_words(result.status)
     if result.value is None:
         return status
     gap = gap_text(result)
-    return f"{status} at {percent(result.value)} ({target_text(result)}{', ' + gap if gap else ''})"
+    target = target_text(result.target, result.target_kind)
+    return f"{status} at {percent(result.value)} ({target}{', ' + gap if gap else ''})"
 
 
 def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
@@ -101,19 +100,21 @@ def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
     return lines
 
 
-def _off_target_table(audit: ProviderAudit) -> str:
-    rows = []
-    for r in off_target(audit):
-        rows.append(
-            f"<tr><td>{esc(_label(r))}</td><td>{esc('provider' if r.bootcamp_id == 'ALL' else r.bootcamp_id)}</td>"
-            f"{status_cell(r.status)}<td>{esc(percent(r.value))}</td><td>{esc(target_text(r))}</td>"
-            f"<td>{esc(gap_text(r))}</td><td>{r.numerator} / {r.denominator}</td></tr>"
+def _off_target_table(audit: ProviderAudit) -> Markup:
+    rows = [
+        row(
+            _label(r),
+            "provider" if r.bootcamp_id == "ALL" else r.bootcamp_id,
+            status_cell(r.status),
+            percent(r.value),
+            target_text(r.target, r.target_kind),
+            gap_text(r),
+            f"{r.numerator} / {r.denominator}",
         )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("KPI", "bootcamp", "status", "value", "target", "against the target", "cases")
-    )
-    return f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        for r in off_target(audit)
+    ]
+    head = ("KPI", "bootcamp", "status", "value", "target", "against the target", "cases")
+    return html_table(head, rows)
 
 
 def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
@@ -171,7 +172,7 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
     return lines
 
 
-def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> str:
+def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> Markup:
     """Register rows as the pack shows them: a learner named by the pack's rule (the
     register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
     refs = frame["learner_ref"].where(
@@ -182,34 +183,28 @@ def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], mor
         for ref, e in zip(refs, frame["entity"], strict=True)
     ]
     shown = frame.assign(entity=entity)
-    return str(
-        table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more)
-    )
+    return table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more)
 
 
-def findings_first(ctx: PackContext) -> Html:
+def findings_first(ctx: PackContext) -> Markup:
     """The pack's first section: sentences, the table of KPIs and bootcamps not met or off
     track against their targets, and what is new and resolved since last month."""
     audit = ctx.audit
     followup = ctx.followup
-    parts = [
-        '<ul class="findings">'
-        + "".join(f"<li>{esc(s)}</li>" for s in _sentences(audit, followup))
-        + "</ul>"
-    ]
+    parts = [bullets(_sentences(audit, followup), classes="findings")]
     if off_target(audit):
-        parts.append("<h3>Not met or off track</h3>" + _off_target_table(audit))
+        parts.append(heading("Not met or off track") + _off_target_table(audit))
     columns = ["exception_id", "severity", "rule", "bootcamp_id", "entity", "message"]
     if followup is not None and followup.previous_found:
         new = followup.exceptions[followup.exceptions["change"] == "new"]
         parts.append(
-            "<h3>New since last month</h3>"
+            heading("New since last month")
             + _change_table(
                 new, ctx, columns, "in exceptions.xlsx, sheet Exceptions (change = new)"
             )
         )
         parts.append(
-            "<h3>Resolved since last month</h3>"
+            heading("Resolved since last month")
             + _change_table(
                 followup.resolved,
                 ctx,
@@ -217,4 +212,4 @@ def findings_first(ctx: PackContext) -> Html:
                 "in exceptions.xlsx, sheet Resolved",
             )
         )
-    return Html("".join(parts))
+    return EMPTY.join(parts)

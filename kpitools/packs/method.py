@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, fields
 
 from kpitools.kpis import KPI_FUNCTIONS
+from kpitools.packs.blocks import percent, target_text
 from kpitools.returns.contract import KPIS
 from kpitools.rules import CATALOGUE, Rules
 
@@ -75,7 +76,7 @@ def method_statement(rules: Rules) -> list[MethodSection]:
             MethodSection(
                 kpi=kpi,
                 title=parts["title"],
-                target=target_text(kpi, rules),
+                target=stated_target(kpi, rules),
                 population=parts["Population"],
                 formula=parts["Formula"],
                 exclusions=parts["Exclusions"],
@@ -111,18 +112,23 @@ def method_statement_text(rules: Rules) -> str:
     return "\n".join(lines) + "\n"
 
 
-def target_text(kpi: str, rules: Rules) -> str:
-    """The target of ``kpi`` under ``rules``, in words."""
+def stated_target(kpi: str, rules: Rules) -> str:
+    """The target of ``kpi`` under ``rules``, in words, as the pack states every target
+    (:func:`kpitools.packs.blocks.target_text`): "at most 20.0 % drop-out (at risk
+    above 16.0 %)", "at least 100.0 %"."""
     if kpi == "learner_dropout":
         return (
-            f"at most {rules.dropout_limit:.0%} drop-out (at risk above "
-            f"{rules.amber_fraction * rules.dropout_limit:.0%})"
+            f"{target_text(rules.dropout_limit, 'max')} drop-out (at risk above "
+            f"{percent(rules.amber_fraction * rules.dropout_limit)})"
         )
     if kpi == "career_progression":
         if rules.progression_target is None:
-            return "none set by the guidance: reported (rule progression_target)"
-        return f"at least {rules.progression_target:.0%} (rule progression_target)"
-    return "100 %"
+            return (
+                f"{target_text(None, None)}: none set by the guidance, reported "
+                "(rule progression_target)"
+            )
+        return f"{target_text(rules.progression_target, 'min')} (rule progression_target)"
+    return target_text(1.0, "min")
 
 
 def docstring_sections(function: object) -> dict[str, str]:

@@ -26,10 +26,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
+from markupsafe import Markup
 
 from kpitools.kpis.charts import COFUNDING_DUE_VS_PAID, FUNNELS, SATISFACTION_SCORES
 from kpitools.model import KpiResult, ProviderAudit
-from kpitools.packs.blocks import DPI, STATUS_COLOURS, Html, chart_html, kpi_label, kpi_order
+from kpitools.packs.blocks import DPI, STATUS_COLOURS, chart_html, kpi_label, kpi_order
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -401,11 +402,11 @@ def draw_charts(audit: ProviderAudit) -> dict[str, str]:
     drawn = {}
     for name, build in PACK_CHARTS.items():
         fig = build(audit)
-        drawn[name] = "" if fig is None else chart_html(fig)
+        drawn[name] = "" if fig is None else str(chart_html(fig))
     return drawn
 
 
-def chart(ctx: PackContext, name: str) -> Html | None:
+def chart(ctx: PackContext, name: str) -> Markup | None:
     """The pack's chart ``name`` (:data:`PACK_CHARTS`): drawn already when the context
     carries it (``ctx.charts``), else drawn now; None when there is nothing to draw.
 
@@ -413,8 +414,10 @@ def chart(ctx: PackContext, name: str) -> Html | None:
         KeyError: not a chart of the pack.
     """
     build = PACK_CHARTS[name]
-    drawn = ctx.charts.get(name)
-    if drawn is None:
+    saved = ctx.charts.get(name)
+    if saved is None:
         fig = build(ctx.audit)
-        drawn = "" if fig is None else chart_html(fig)
-    return Html(drawn) if drawn else None
+        return None if fig is None else chart_html(fig)
+    # drawn by draw_charts (chart_html) and saved beside the audit in the batch's private
+    # folder (kpitools.packs.context.save_charts): HTML already
+    return Markup(saved) if saved else None

@@ -13,23 +13,29 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup, escape
 
 from kpitools.io.files import write_atomic
 from kpitools.layout import REGISTER_FILE
 from kpitools.model import SEVERITIES, KpiResult, ProviderAudit
 from kpitools.packs.blocks import (
     BREACH_STATUSES,
+    EMPTY,
+    FINDING_TITLES,
     KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
-    STYLE,
-    Html,
-    esc,
+    cell,
+    html_table,
     kpi_label,
     kpi_order,
+    note,
     percent,
+    relative_link,
+    row,
     severity_rank,
     status_cell,
+    status_words,
     table,
 )
 from kpitools.packs.context import PackContext
@@ -131,11 +137,11 @@ def provider_severity(provider: dict[str, Any]) -> tuple[int, int, int, int]:
     """How urgently a provider needs the auditor (larger first): a failed pack, then the
     worst status of any KPI or bootcamp, the number of bootcamp breaches, high findings."""
     worst = severity_rank(provider["status"]) if provider["status"] == "FAILED" else 0
-    for cell in provider["kpis"].values():
+    for kpi in provider["kpis"].values():
         worst = max(
             worst,
-            severity_rank(cell["status"]),
-            severity_rank((cell.get("worst") or {}).get("status")),
+            severity_rank(kpi["status"]),
+            severity_rank((kpi.get("worst") or {}).get("status")),
         )
     return (
         worst,
@@ -241,19 +247,23 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def headline(summary: dict[str, Any]) -> Html:
+def overview(summary: dict[str, Any]) -> Markup:
+    """The period in one sentence: providers audited, packs built, failed, skipped, stale."""
     providers = summary["providers"]
     counts = {
         status: sum(p["status"] == status for p in providers)
         for status in ("OK", "FAILED", "SKIPPED", "STALE")
     }
-    others = "".join(f", <b>{counts[s]}</b> {s.lower()}" for s in ("SKIPPED", "STALE") if counts[s])
-    audited = counts["OK"] + counts["FAILED"]
-    return Html(
-        f"<p>Period <b>{esc(summary['period'])}</b>, measured as of <b>{esc(summary['as_of'])}</b>: "
-        f"{audited} providers, {counts['OK']} packs built, "
-        f"<b>{counts['FAILED']}</b> failed{others}.</p>"
+    others = EMPTY.join(
+        Markup(", <b>{}</b> {}").format(counts[s], s.lower())
+        for s in ("SKIPPED", "STALE")
+        if counts[s]
     )
+    audited = counts["OK"] + counts["FAILED"]
+    return Markup(
+        "<p>Period <b>{}</b>, measured as of <b>{}</b>: {} providers, {} packs built, "
+        "<b>{}</b> failed{}.</p>"
+    ).format(summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others)
 
 
 def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
@@ -262,116 +272,129 @@ def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
     return bootcamp_id[len(prefix) :] if bootcamp_id.startswith(prefix) else bootcamp_id
 
 
-def _figure(value: float) -> str:
+def _figure(value: float) -> Markup:
     """A percentage kept on one line ("100.0 %" never breaks before its "%")."""
-    return f'<span class="n">{esc(percent(value))}</span>'
+    return Markup('<span class="n">{}</span>').format(percent(value))
 
 
-def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> str:
+def _small(text: object) -> Markup:
+    """A cell's second line, in smaller type."""
+    return Markup('<br><span class="bc">{}</span>').format(text)
+
+
+def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> Markup:
     """A matrix cell: the provider's figure and its worst bootcamp, e.g. "on track · 11.6 %"
     over "1 of 5 not met: BC02 30.6 %" (1 of its 5 bootcamps), coloured by the worse of
     the two."""
-    shown = esc(kpi["status"].replace("_", " "))
+    shown = escape(status_words(kpi["status"]))
     if kpi["value"] is not None:
-        shown += f" · {_figure(kpi['value'])}"
+        shown += Markup(" · {}").format(_figure(kpi["value"]))
     status = kpi["status"]
     worst = kpi.get("worst")
     if worst:
         if severity_rank(worst["status"]) > severity_rank(status):
             status = worst["status"]
-        figure = f" {_figure(worst['value'])}" if worst["value"] is not None else ""
-        shown += (
-            f'<br><span class="bc">{worst["count"]} of {kpi["bootcamps"]} '
-            f"{esc(worst['status'].replace('_', ' '))}: "
-            f"{esc(_short_bootcamp(provider_id, worst['bootcamp_id']))}{figure}</span>"
+        figure = Markup(" {}").format(_figure(worst["value"])) if worst["value"] is not None else ""
+        shown += _small(
+            Markup("{} of {} {}: {}{}").format(
+                worst["count"],
+                kpi["bootcamps"],
+                status_words(worst["status"]),
+                _short_bootcamp(provider_id, worst["bootcamp_id"]),
+                figure,
+            )
         )
-    colour = STATUS_COLOURS.get(status, "#ffffff")
-    return f'<td style="background:{colour}" title="{esc(status)}">{shown}</td>'
+    return status_cell(status, shown)
 
 
-def _breach_list(provider: dict[str, Any]) -> str:
+def _breach_list(provider: dict[str, Any]) -> Markup:
     """One line per bootcamp in breach: "BC01 Co-funding not met 50.0 %"."""
     items = [
-        f"{esc(_short_bootcamp(provider['provider_id'], b['bootcamp_id']))} "
-        f"{esc(_SHORT_LABELS.get(b['kpi'], b['kpi']))} "
-        f"{esc(b['status'].replace('_', ' '))}"
-        + (f" {_figure(b['value'])}" if b["value"] is not None else "")
+        Markup("{} {} {}{}").format(
+            _short_bootcamp(provider["provider_id"], b["bootcamp_id"]),
+            _SHORT_LABELS.get(b["kpi"], b["kpi"]),
+            status_words(b["status"]),
+            Markup(" {}").format(_figure(b["value"])) if b["value"] is not None else "",
+        )
         for b in provider.get("breaches", ())
     ]
-    return "<br>".join(items) if items else "none"
+    return Markup("<br>").join(items) if items else Markup("none")
 
 
-def _exceptions_cell(provider: dict[str, Any]) -> str:
+def _exceptions_cell(provider: dict[str, Any]) -> Markup:
     """The provider's exceptions and their severities: "6" over "3 high · 2 medium · 1 low"."""
     counts = " · ".join(f"{provider[s]} {s}" for s in SEVERITIES)
-    return f'<td><b>{sum(provider["exceptions"].values())}</b><br><span class="bc">{counts}</span></td>'
+    total = sum(provider["exceptions"].values())
+    return cell(Markup("<b>{}</b>").format(total) + _small(counts))
 
 
-def _provider_cell(provider: dict[str, Any]) -> str:
+def _provider_cell(provider: dict[str, Any]) -> Markup:
     """The provider's id, its name on a smaller line, and links to its pack and register."""
     links = []
     if provider["pack"]:
-        links.append(f'<a href="{esc(provider["pack"])}">pack</a>')
+        links.append(relative_link(provider["pack"], "pack"))
     if provider.get("register"):
-        links.append(f'<a href="{esc(provider["register"])}">register (xlsx)</a>')
-    name = f'<br><span class="bc">{esc(provider["name"])}</span>' if provider["name"] else ""
-    return (
-        f'<td class="who"><b>{esc(provider["provider_id"])}</b>{name}<br>{" · ".join(links)}</td>'
+        links.append(relative_link(provider["register"], "register (xlsx)"))
+    name = _small(provider["name"]) if provider["name"] else EMPTY
+    return Markup('<td class="who"><b>{}</b>{}<br>{}</td>').format(
+        provider["provider_id"], name, Markup(" · ").join(links)
     )
 
 
-def status_matrix(summary: dict[str, Any]) -> Html:
+def provider_matrix(summary: dict[str, Any]) -> Markup:
     """Providers × KPIs, most urgent provider first: each cell shows the provider's
     figure and its worst bootcamp, coloured by the worse of the two; a column lists the
     bootcamps in breach, one with the exceptions by severity; each provider links to its
     pack and its register. KPIs are headed by their short titles (the full title is the
     header's tooltip and is listed below the table), so the table fits a 1280 px screen."""
     columns = summary["columns"]
-    head = "".join(
-        [f"<th>{c}</th>" for c in ("Provider", "Pack")]
-        + [f'<th title="{esc(c)}">{esc(_SHORT_LABELS.get(c, c))}</th>' for c in columns]
-        + [f"<th>{c}</th>" for c in ("Bootcamps in breach", "Exceptions")]
-    )
+    head = [
+        "Provider",
+        "Pack",
+        *(Markup('<th title="{}">{}</th>').format(c, _SHORT_LABELS.get(c, c)) for c in columns),
+        "Bootcamps in breach",
+        "Exceptions",
+    ]
     rows = []
     for p in summary["providers"]:
         cells = [_provider_cell(p), status_cell(p["status"])]
         for column in columns:
             kpi = p["kpis"].get(column)
-            cells.append("<td></td>" if kpi is None else kpi_cell(p["provider_id"], kpi))
-        cells.append(f'<td class="breaches">{_breach_list(p)}</td>')
+            cells.append(cell("") if kpi is None else kpi_cell(p["provider_id"], kpi))
+        cells.append(Markup('<td class="breaches">{}</td>').format(_breach_list(p)))
         cells.append(_exceptions_cell(p))
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    titles = "; ".join(f"{esc(KPI_SHORT_TITLES[k])}: {esc(KPI_TITLES[k])}" for k in KPIS)
-    legend = " ".join(
-        f'<span style="background:{c};padding:1px 6px">{esc(s.replace("_", " "))}</span>'
+        rows.append(row(*cells))
+    titles = "; ".join(f"{KPI_SHORT_TITLES[k]}: {KPI_TITLES[k]}" for k in KPIS)
+    legend = Markup(" ").join(
+        Markup('<span style="background:{};padding:1px 6px">{}</span>').format(c, status_words(s))
         for s, c in STATUS_COLOURS.items()
     )
-    return Html(
-        f'{STYLE}<table class="kpi matrix">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<p class="note">Providers are ordered by urgency: the worst status of any KPI or '
-        f"bootcamp, then the number of bootcamps in breach (not met or off track), then high "
-        f"findings. A cell takes the colour of the worse of the provider's figure and its "
-        f"worst bootcamp; its second line counts the provider's bootcamps with that worst "
-        f'status ("1 of 5 not met": 1 of its 5 bootcamps) and names it. KPIs: {titles}.</p>'
-        f'<p class="note">{legend}</p>'
+    return (
+        html_table(head, rows, classes="kpi matrix")
+        + note(
+            "Providers are ordered by urgency: the worst status of any KPI or "
+            "bootcamp, then the number of bootcamps in breach (not met or off track), then high "
+            "findings. A cell takes the colour of the worse of the provider's figure and its "
+            "worst bootcamp; its second line counts the provider's bootcamps with that worst "
+            f'status ("1 of 5 not met": 1 of its 5 bootcamps) and names it. KPIs: {titles}.'
+        )
+        + note(legend)
     )
 
 
-def exception_counts(summary: dict[str, Any]) -> Html:
+def exceptions_per_provider(summary: dict[str, Any]) -> Markup:
     """Exceptions per provider and KPI."""
-    order = [*KPIS, "irregularity"]
     rows = [
         {
             "provider": p["provider_id"],
-            **{KPI_TITLES.get(k, "Irregularities"): p["exceptions"].get(k, 0) for k in order},
+            **{title: p["exceptions"].get(k, 0) for k, title in FINDING_TITLES.items()},
         }
         for p in summary["providers"]
     ]
     return table(pd.DataFrame(rows), limit=len(rows) or 1)
 
 
-def failures(summary: dict[str, Any]) -> Html:
+def failures(summary: dict[str, Any]) -> Markup:
     """Providers whose pack failed, folders skipped and stale folders, with the reason."""
     rows = [
         {
@@ -384,11 +407,11 @@ def failures(summary: dict[str, Any]) -> Html:
         if p["status"] != "OK"
     ]
     if not rows:
-        return Html("<p>Every provider's pack was built.</p>")
+        return Markup("<p>Every provider's pack was built.</p>")
     return table(pd.DataFrame(rows), limit=len(rows))
 
 
-def duplicates(summary: dict[str, Any]) -> Html:
+def duplicates(summary: dict[str, Any]) -> Markup:
     """The same ULN on overlapping bootcamps (within and across providers), pseudonymised."""
     return table(
         pd.DataFrame(summary["duplicates"]), limit=200, more="in the providers' exceptions.xlsx"

@@ -1,12 +1,13 @@
 """The pack's sections other than the findings (:mod:`~kpitools.packs.findings`) and the
-breach risk (:mod:`~kpitools.packs.breach`): escaped HTML tables with status colours.
+breach risk (:mod:`~kpitools.packs.breach`): tables with status colours.
 
 Every function takes a :class:`~kpitools.packs.context.PackContext` (or plain frames) and
-returns :class:`~kpitools.packs.blocks.Html`, which Jupyter displays as it is. All data
-is escaped by :mod:`kpitools.packs.blocks`, so a learner or employer named
-``<script>alert(1)</script>`` appears as text. Long lists are capped with a note
-pointing to ``exceptions.xlsx``. No KPI arithmetic happens here: figures come from the
-audit (its :class:`~kpitools.model.KpiResult` objects, worklists and trends).
+returns a :class:`markupsafe.Markup` block (:mod:`kpitools.packs.blocks`), which the
+notebook displays with :func:`~kpitools.packs.blocks.show`: every value put into it is
+escaped, so a learner or employer named ``<script>alert(1)</script>`` appears as text.
+Long lists are capped with a note pointing to ``exceptions.xlsx``. No KPI arithmetic
+happens here: figures come from the audit (its :class:`~kpitools.model.KpiResult`
+objects, worklists and trends).
 """
 
 from __future__ import annotations
@@ -15,22 +16,29 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from markupsafe import Markup
 
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.packs import register
 from kpitools.packs.blocks import (
-    KPI_TITLES,
+    EMPTY,
+    FINDING_TITLES,
     ROW_LIMIT,
     STYLE,
-    Html,
-    esc,
+    bullets,
+    cell,
+    heading,
+    html_table,
     kpi_label,
     kpi_order,
+    note,
     percent,
+    row,
     status_cell,
+    status_words,
     table,
+    target_text,
 )
-from kpitools.returns.contract import KPIS
 from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
@@ -39,45 +47,42 @@ if TYPE_CHECKING:
     from kpitools.rules import Rules
 
 
-def status_matrix(ctx: PackContext) -> Html:
+def status_matrix(ctx: PackContext) -> Markup:
     """KPI (and engagement stage) × bootcamp status table, coloured, with values."""
     results = ctx.audit.kpi_results
     bootcamps = sorted({r.bootcamp_id for r in results} - {"ALL"}) + ["ALL"]
     rows_keys = sorted({(r.kpi, r.stage) for r in results}, key=kpi_order)
     lookup = {(r.kpi, r.stage, r.bootcamp_id): r for r in results}
-    head = "".join(f"<th>{esc(b)}</th>" for b in bootcamps)
-    lines = [f'{STYLE}<table class="kpi"><thead><tr><th>KPI</th>{head}</tr></thead><tbody>']
+    rows = []
     for kpi, stage in rows_keys:
         cells = []
         for bootcamp in bootcamps:
             result = lookup.get((kpi, stage, bootcamp))
             if result is None:
-                cells.append("<td></td>")
+                cells.append(cell(""))
                 continue
-            shown = result.status.replace("_", " ")
+            shown = status_words(result.status)
             if result.value is not None:
                 shown += f" · {percent(result.value)}"
             cells.append(status_cell(result.status, shown))
-        lines.append(f"<tr><th>{esc(kpi_label(kpi, stage))}</th>{''.join(cells)}</tr>")
-    lines.append("</tbody></table>")
-    return Html("".join(lines))
+        rows.append(row(cell(kpi_label(kpi, stage), "th"), *cells))
+    return html_table(["KPI", *bootcamps], rows)
 
 
-def exception_counts(ctx: PackContext) -> Html:
+def exception_counts(ctx: PackContext) -> Markup:
     """Exceptions per KPI (and irregularities) by severity."""
     findings = ctx.audit.exceptions_frame()
-    order = [*KPIS, "irregularity"]
     counts = (
         findings.groupby(["kpi", "severity"]).size().unstack(fill_value=0)
         if len(findings)
         else pd.DataFrame()
     )
     rows = []
-    for kpi in order:
+    for kpi, title in FINDING_TITLES.items():
         by_severity = counts.loc[kpi] if kpi in counts.index else pd.Series(dtype=int)
         rows.append(
             {
-                "KPI": KPI_TITLES.get(kpi, "Irregularities"),
+                "KPI": title,
                 **{s: int(by_severity.get(s, 0)) for s in ("high", "medium", "low")},
                 "total": int(by_severity.sum()) if len(by_severity) else 0,
             }
@@ -85,7 +90,7 @@ def exception_counts(ctx: PackContext) -> Html:
     return table(pd.DataFrame(rows), limit=len(rows))
 
 
-def headline(ctx: PackContext) -> Html:
+def headline(ctx: PackContext) -> Markup:
     """Provider name, UKPRN, period and as_of as a definition list."""
     audit = ctx.audit
     items = {
@@ -96,76 +101,57 @@ def headline(ctx: PackContext) -> Html:
         "Measured as of": audit.as_of.isoformat(),
         "Personal data": "shown (include_pii)" if ctx.include_pii else "pseudonymised",
     }
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items.items())
-    notes = "".join(f"<li>{esc(n)}</li>" for n in audit.notes)
-    return Html(
-        f'{STYLE}<table class="kpi">{rows}</table>' + (f"<ul>{notes}</ul>" if notes else "")
-    )
+    rows = EMPTY.join(row(cell(k, "th"), v) for k, v in items.items())
+    return STYLE + Markup('<table class="kpi">{}</table>').format(rows) + bullets(audit.notes)
 
 
-def kpi_figures(ctx: PackContext, kpi: str) -> Html:
+def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
     """The KPI's figure against its target, per bootcamp and for the provider."""
-    rows = []
-    for r in ctx.audit.kpi_results:
-        if r.kpi != kpi:
-            continue
-        target = (
-            ""
-            if r.target is None
-            else f"{'at most' if r.target_kind == 'max' else 'at least'} {percent(r.target)}"
+    rows = [
+        row(
+            r.bootcamp_id,
+            r.stage,
+            r.numerator,
+            r.denominator,
+            percent(r.value),
+            target_text(r.target, r.target_kind),
+            status_cell(r.status),
+            r.due_date.isoformat() if r.due_date else "",
+            "; ".join(r.notes),
         )
-        rows.append(
-            f"<tr><td>{esc(r.bootcamp_id)}</td><td>{esc(r.stage)}</td><td>{r.numerator}</td>"
-            f"<td>{r.denominator}</td><td>{esc(percent(r.value))}</td><td>{esc(target)}</td>"
-            f"{status_cell(r.status)}<td>{esc(r.due_date.isoformat() if r.due_date else '')}</td>"
-            f"<td>{esc('; '.join(r.notes))}</td></tr>"
-        )
+        for r in ctx.audit.kpi_results
+        if r.kpi == kpi
+    ]
     if not rows:
-        return Html('<p class="note">No results for this KPI.</p>')
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "bootcamp",
-            "stage",
-            "numerator",
-            "denominator",
-            "value",
-            "target",
-            "status",
-            "due",
-            "notes",
-        )
-    )
-    return Html(
-        f'{STYLE}<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
+        return note("No results for this KPI.")
+    head = ("bootcamp", "stage", "numerator", "denominator", "value", "target", "status", "due")
+    return html_table([*head, "notes"], rows)
 
 
-def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Html:
+def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Markup:
     """The cases of one KPI to follow up (or ``irregularity``), safe to show."""
     frame = by_severity(ctx.findings(kpi)).drop(columns=["provider_id", "kpi"])
-    return Html(
-        "<h3>Exceptions to follow up</h3>"
-        + str(table(frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions"))
+    return heading("Exceptions to follow up") + table(
+        frame, limit=limit, more="in exceptions.xlsx, sheet Exceptions"
     )
 
 
-def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Cases reported for information and not flagged: career progression's due
     completers without any outcome while no progression target is set."""
     frame = register.informational(ctx)
     if frame.empty:
-        return Html("")
-    return Html(
-        "<h3>For information: due completers without any outcome</h3>"
-        '<p class="note">No progression target is set, so these are reported, not flagged: '
-        "the register lists them apart from the exceptions.</p>"
-        + str(
-            table(
-                frame.drop(columns=["kpi", "rule"]),
-                limit=limit,
-                more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}",
-            )
+        return EMPTY
+    return (
+        heading("For information: due completers without any outcome")
+        + note(
+            "No progression target is set, so these are reported, not flagged: "
+            "the register lists them apart from the exceptions."
+        )
+        + table(
+            frame.drop(columns=["kpi", "rule"]),
+            limit=limit,
+            more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}",
         )
     )
 
@@ -178,34 +164,31 @@ def by_severity(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
-def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+def irregularities(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Irregularities other than ILR reconciliation."""
     frame = by_severity(ctx.findings("irregularity"))
     frame = frame[~frame["rule"].astype(str).str.startswith("ILR-")]
     return table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
 
 
-def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Findings from the ILR: DfE's bootcamp validation rules the files break
     (``ILR-R_152`` ...) and the datasheet / ILR reconciliation (``ILR-MISMATCH-*``);
     then every drop-out the ILR shows, with its withdrawal reason."""
     frame = by_severity(ctx.findings("irregularity", rule_prefix="ILR-"))
     if frame.empty:
-        html = (
-            '<p class="note">No ILR differences and no DfE rule broken (or no ILR'
-            " file supplied).</p>"
-        )
+        html = note("No ILR differences and no DfE rule broken (or no ILR file supplied).")
     else:
-        html = str(table(frame.drop(columns=["provider_id", "kpi"]), limit=limit))
+        html = table(frame.drop(columns=["provider_id", "kpi"]), limit=limit)
     dropouts = ctx.worklists().get(ILR_DROPOUTS)
     if dropouts is not None:
-        html += "<h3>Drop-outs in the ILR, with the withdrawal reason</h3>" + str(
-            table(dropouts, limit=limit, more=f"in exceptions.xlsx, sheet {ILR_DROPOUTS[:31]}")
+        html += heading("Drop-outs in the ILR, with the withdrawal reason") + table(
+            dropouts, limit=limit, more=f"in exceptions.xlsx, sheet {ILR_DROPOUTS[:31]}"
         )
-    return Html(html)
+    return html
 
 
-def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Every worklist the checks produced, one sub-section each, by name; the breach
     risk is shown beside the drop-out KPI instead (:func:`kpitools.packs.breach.breach_risk`), the ILR's
     drop-outs in the ILR section (:func:`ilr_reconciliation`)."""
@@ -216,20 +199,19 @@ def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
     }
     parts = []
     if BREACH_RISK in ctx.audit.worklists:
-        parts.append('<p class="note">Drop-out breach risk: see Learner drop-out.</p>')
+        parts.append(note("Drop-out breach risk: see Learner drop-out."))
     if not lists:
-        return Html("".join(parts) + '<p class="note">No other worklists for this provider.</p>')
+        return EMPTY.join([*parts, note("No other worklists for this provider.")])
     for name, frame in lists.items():
-        title = esc(str(name).replace("_", " ").capitalize())
+        title = str(name).replace("_", " ").capitalize()
         sheet = str(name)[:31]
         parts.append(
-            f"<h3>{title}</h3>"
-            f"{table(frame, limit=limit, more=f'in exceptions.xlsx, sheet {sheet}')}"
+            heading(title) + table(frame, limit=limit, more=f"in exceptions.xlsx, sheet {sheet}")
         )
-    return Html("".join(parts))
+    return EMPTY.join(parts)
 
 
-def data_quality(ctx: PackContext) -> Html:
+def data_quality(ctx: PackContext) -> Markup:
     """Rows read / accepted / rejected per table, with a check that nothing was lost."""
     rows = [
         {
@@ -241,18 +223,18 @@ def data_quality(ctx: PackContext) -> Html:
         }
         for c in ctx.audit.provider.counts.values()
     ]
-    warnings = "".join(f"<li>{esc(w)}</li>" for w in ctx.audit.provider.warnings)
-    extra = f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else ""
-    return Html(str(table(pd.DataFrame(rows), limit=len(rows) or 1)) + extra)
+    warnings = bullets(ctx.audit.provider.warnings)
+    extra = Markup("<p>Warnings:</p>") + warnings if warnings else EMPTY
+    return table(pd.DataFrame(rows), limit=len(rows) or 1) + extra
 
 
-def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Html:
+def rejected_rows(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Rejected rows with their reasons (values that could be personal data withheld)."""
     frame = ctx.rejected()
     return table(frame, limit=limit, more="in rejected_rows.csv")
 
 
-def provenance(ctx: PackContext) -> Html:
+def provenance(ctx: PackContext) -> Markup:
     """Input files with SHA-256 and rows, parameters, rules, versions and time."""
     inputs = pd.DataFrame(
         [
@@ -283,14 +265,14 @@ def provenance(ctx: PackContext) -> Html:
 
     versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Html(
-        "<h3>Input files</h3>"
-        + str(table(inputs, limit=500))
-        + "<h3>Parameters and rules</h3>"
-        + str(table(settings, limit=500))
-        + "<h3>Versions</h3>"
-        + str(table(versions, limit=50))
-        + f'<p class="note">Pack generated at {esc(stamp)}.</p>'
+    return (
+        heading("Input files")
+        + table(inputs, limit=500)
+        + heading("Parameters and rules")
+        + table(settings, limit=500)
+        + heading("Versions")
+        + table(versions, limit=50)
+        + note(f"Pack generated at {stamp}.")
     )
 
 
@@ -301,12 +283,12 @@ def method_section(rules: Rules, kpi: str) -> MethodSection | None:
     return next((section for section in method_statement(rules) if section.kpi == kpi), None)
 
 
-def method(ctx: PackContext, kpi: str) -> Html:
+def method(ctx: PackContext, kpi: str) -> Markup:
     """The method statement of one KPI: target, population, formula, exclusions,
     statuses, the guidance it implements and the rules in force (changed ones marked)."""
     section = method_section(ctx.audit.rules, kpi)
     if section is None:
-        return Html('<h3>Rules applied</h3><p class="note">No method statement available.</p>')
+        return heading("Rules applied") + note("No method statement available.")
     rows = [("Target", section.target)] + [
         (label.capitalize(), getattr(section, label))
         for label in ("population", "formula", "exclusions", "statuses", "guidance")
@@ -319,17 +301,19 @@ def method(ctx: PackContext, kpi: str) -> Html:
         for t in section.thresholds
     ]
     rows.append(("Exception rule ids", ", ".join(section.rule_ids)))
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return Html(
-        f'<h3>Rules applied</h3>{STYLE}<p>{esc(section.title)}</p><table class="kpi">{body}</table>'
+    body = EMPTY.join(row(cell(k, "th"), v) for k, v in rows)
+    return (
+        heading("Rules applied")
+        + STYLE
+        + Markup('<p>{}</p><table class="kpi">{}</table>').format(section.title, body)
     )
 
 
-def trend_note(ctx: PackContext) -> Html:
+def trend_note(ctx: PackContext) -> Markup:
     """Which months the trends cover, and any month left out."""
     trends = ctx.trends
     if trends is None:
-        return Html('<p class="note">Trends were not computed for this audit.</p>')
+        return note("Trends were not computed for this audit.")
     periods = trends.periods
     text = (
         f"Each KPI of the provider at the end of each period found beside this one "
@@ -338,5 +322,4 @@ def trend_note(ctx: PackContext) -> Html:
     )
     if len(periods) < 2:
         text = f"Only this period ({', '.join(periods)}) was found: no trend yet."
-    notes = "".join(f"<li>{esc(n)}</li>" for n in trends.notes)
-    return Html(f'<p class="note">{esc(text)}</p>' + (f"<ul>{notes}</ul>" if notes else ""))
+    return note(text) + bullets(trends.notes)

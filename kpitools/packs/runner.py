@@ -107,7 +107,7 @@ class PackOutcome:
     pdf_path: str | None = None
 
 
-def _is_kernel_start_failure(error: BaseException) -> bool:
+def is_kernel_start_failure(error: BaseException) -> bool:
     """Kernel start/death problems are worth a retry; a failing cell is not."""
     from nbclient.exceptions import CellControlSignal, CellExecutionError, CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
@@ -171,7 +171,7 @@ def execute(job: PackJob, kernel: WarmKernel | None = None) -> int:
         except Exception as error:
             if kernel is not None and not isinstance(error, _cell_failure_types()):
                 kernel.discard()
-            if attempts > job.kernel_retries or not _is_kernel_start_failure(error):
+            if attempts > job.kernel_retries or not is_kernel_start_failure(error):
                 raise
             log.warning("%s: kernel failed (%s), retrying (%d)", job.provider_id, error, attempts)
             time.sleep(0.5 * attempts)

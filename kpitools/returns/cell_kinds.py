@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.returns.contract import ULN_UNKNOWN, Column
+from kpitools.returns.tables import object_array
 
 EARLIEST_DATE = dt.date(2015, 1, 1)
 LATEST_DATE = dt.date(2039, 12, 31)
@@ -71,14 +72,8 @@ def _failure(
     return ((mask, rule, reason),) if mask.any() else ()
 
 
-def _objects(values: list[str | None]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
-
-
 def _text_or_none(texts: list[str]) -> np.ndarray:
-    return _objects([text if text != "" else None for text in texts])
+    return object_array([text if text != "" else None for text in texts])
 
 
 def _parse_text(texts: list[str], column: Column) -> Distinct:
@@ -131,7 +126,7 @@ def _parse_code(texts: list[str], column: Column) -> Distinct:
     mapped = [canonical.get(text.lower()) for text in texts]
     bad = [code is None and text != "" for code, text in zip(mapped, texts, strict=True)]
     failures = _failure(bad, "BAD-CODE", "expected one of: " + ", ".join(column.codes))
-    return Distinct(_objects(mapped), failures)
+    return Distinct(object_array(mapped), failures)
 
 
 def _parse_codelist(texts: list[str], column: Column) -> Distinct:
@@ -146,7 +141,7 @@ def _parse_codelist(texts: list[str], column: Column) -> Distinct:
     mapped = [one(text) for text in texts]
     bad = [codes is None and text != "" for codes, text in zip(mapped, texts, strict=True)]
     reason = "expected a ';'-separated list of: " + ", ".join(column.codes)
-    return Distinct(_objects([m or None for m in mapped]), _failure(bad, "BAD-CODE", reason))
+    return Distinct(object_array([m or None for m in mapped]), _failure(bad, "BAD-CODE", reason))
 
 
 def _parse_flag(texts: list[str], column: Column) -> Distinct:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kpitools.layout import PROVIDER_ID_PATTERN
+
 KINDS = (
     "id",
     "text",
@@ -120,7 +122,7 @@ C = Column
 PROVIDER = Table(
     "provider",
     (
-        C("provider_id", "id", True, description="provider id, [A-Za-z0-9_-]{1,40}"),
+        C("provider_id", "id", True, description=f"provider id, {PROVIDER_ID_PATTERN}"),
         C("name", "text", True),
         C("ukprn", "ukprn", True),
     ),

@@ -11,14 +11,13 @@ use), checks the required tables are there, validates every row
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from kpitools.errors import FileLevelError
-from kpitools.layout import PROVIDER_ID_PATTERN
+from kpitools.layout import is_provider_name
 from kpitools.model import ProviderReturn, TableCount
 from kpitools.returns.contract import TABLES
 from kpitools.returns.folder import ProviderFiles
@@ -168,7 +167,7 @@ def _provider_id(
             warnings.append(f"provider.csv names provider {from_file!r}, loaded as {given!r}")
         return given
     if from_file is not None:
-        if from_file != folder.name and re.fullmatch(PROVIDER_ID_PATTERN, folder.name):
+        if from_file != folder.name and is_provider_name(folder.name):
             warnings.append(
                 f"provider.csv names provider {from_file!r} but the folder is {folder.name!r}"
             )

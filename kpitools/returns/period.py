@@ -17,7 +17,8 @@ are: there is nothing to tell apart, and its id need not be a provider folder's 
 provider (text, a finding, a KPI result, a column, a frame) goes through it.
 
 ``SCOPE`` is a control character, which a validated identifier cannot hold (BAD-ID),
-and provider ids are ``[A-Za-z0-9_-]`` (the contract), so scoped text is unambiguous.
+and provider ids are :data:`kpitools.layout.PROVIDER_ID_PATTERN` (letters, digits, ``_``
+and ``-``), so scoped text is unambiguous.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from kpitools.layout import is_provider_name
+from kpitools.layout import PROVIDER_ID_PATTERN, is_provider_name
 from kpitools.model import Finding, KpiResult
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
-_SCOPED = re.compile(r"[A-Za-z0-9_-]{1,40}\x1f")
+_SCOPED = re.compile(PROVIDER_ID_PATTERN + re.escape(SCOPE))
 _T = TypeVar("_T")
 
 SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {

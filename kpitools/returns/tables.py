@@ -44,6 +44,14 @@ _UTF8_MULTIBYTE = re.compile(
 )
 
 
+def object_array(values: Sequence[object]) -> np.ndarray:
+    """``values`` as a one-dimensional array of objects (each value one element, a tuple
+    too, which ``np.array`` would spread into a second dimension)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
 def _empty_problems_template() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     return frame.astype({"position": "int64"})

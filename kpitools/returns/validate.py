@@ -29,13 +29,12 @@ from kpitools.returns.contract import (
     Table,
 )
 from kpitools.returns.period import renumbered
-from kpitools.returns.tables import RawTable
+from kpitools.returns.tables import RawTable, object_array
 from kpitools.returns.validate_rules import (
+    Problems,
     RawStack,
-    _objects,
-    _Problems,
-    _reference_problems,
-    _table_problems,
+    reference_problems,
+    table_problems,
 )
 
 try:  # pandas >= 2.3 builds a frame from ready blocks
@@ -195,7 +194,7 @@ def _rejected_rows(
     ]
     columns = {
         "table": np.full(len(positions), name, dtype=object),
-        "source": _objects(sources),
+        "source": object_array(sources),
         **{c: problems[c].to_numpy(dtype=object) for c in ("column", "value", "reason", "rule")},
     }
     cuts = np.searchsorted(positions, stack.starts).tolist()
@@ -253,7 +252,7 @@ def _check_stack(
     cells = stack.cells
     typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
-    problems = _Problems(cells, stack.problems)
+    problems = Problems(cells, stack.problems)
     for column in table.columns:
         parsed = parse_cells(column, cells[column.name])
         typed[column.name] = parsed.values
@@ -265,12 +264,10 @@ def _check_stack(
     _fill_defaults(table, typed)
     typed[SOURCE_COLUMN] = stack.sources()
     frame = _typed_frame(typed, index)
-    _table_problems(table, stack, typed, problems)
+    table_problems(table, stack, typed, problems)
     if accepted is not None:
         for reference in table.references:
-            _reference_problems(
-                table, reference, stack, typed, blanks, accepted, problems, supplied
-            )
+            reference_problems(table, reference, stack, typed, blanks, accepted, problems, supplied)
     return frame, problems.frame()
 
 

@@ -1,7 +1,7 @@
 """The rules a row breaks beyond its own cells: the provider id, unique keys and
 references to other tables; :class:`RawStack`, the raw rows of one table of several
 returns one after another (so that a period is checked in one pass per rule, each
-return's keys and references kept to itself); and :class:`_Problems`, where every
+return's keys and references kept to itself); and :class:`Problems`, where every
 broken rule of a table is gathered (lazily: all of them, not the first) before rows are
 rejected.
 
@@ -10,7 +10,6 @@ Used by :mod:`kpitools.returns.validate`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,15 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpitools.layout import PROVIDER_ID_PATTERN
+from kpitools.layout import is_provider_name
 from kpitools.returns.contract import TABLES, Reference, Table
-from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems
-
-
-def _objects(values: Sequence[object]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems, object_array
 
 
 @dataclass(frozen=True)
@@ -91,14 +84,14 @@ class RawStack:
             self.labels, self.starts[:-1].tolist(), self.starts[1:].tolist(), strict=True
         ):
             sources += [f"{label}:{row}" for row in rows[start:stop]]
-        return _objects(sources)
+        return object_array(sources)
 
 
 def _concatenated(parts: Sequence[np.ndarray], dtype: Any = object) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-class _Problems:
+class Problems:
     """The problems of one table, gathered as arrays and made one frame at the end."""
 
     def __init__(self, cells: Mapping[str, np.ndarray], raw_problems: pd.DataFrame) -> None:
@@ -121,7 +114,9 @@ class _Problems:
         self.parts["column"].append(np.full(count, column, dtype=object))
         self.parts["value"].append(self.cells[column][positions])
         self.parts["reason"].append(
-            np.full(count, reason, dtype=object) if isinstance(reason, str) else _objects(reason)
+            np.full(count, reason, dtype=object)
+            if isinstance(reason, str)
+            else object_array(reason)
         )
         self.parts["rule"].append(np.full(count, rule, dtype=object))
 
@@ -142,8 +137,8 @@ class _Problems:
         return pd.DataFrame(columns, index=index)
 
 
-def _table_problems(
-    table: Table, stack: RawStack, typed: Mapping[str, Any], problems: _Problems
+def table_problems(
+    table: Table, stack: RawStack, typed: Mapping[str, Any], problems: Problems
 ) -> None:
     """Rules about the table as a whole, within each return: duplicate keys, one
     provider, provider id form.
@@ -151,9 +146,8 @@ def _table_problems(
     ``typed`` holds the typed values of each column (arrays, or a frame).
     """
     if table.name == "provider":
-        pattern = re.compile(PROVIDER_ID_PATTERN)
         bad_id = [
-            value is not None and pattern.fullmatch(value) is None
+            value is not None and not is_provider_name(value)
             for value in typed["provider_id"].tolist()
         ]
         reason = "a provider id is 1 to 40 letters, digits, '_' or '-'"
@@ -172,7 +166,7 @@ def _table_problems(
 
 
 def _duplicate_keys(
-    key: tuple[str, ...], stack: RawStack, typed: Mapping[str, Any], problems: _Problems
+    key: tuple[str, ...], stack: RawStack, typed: Mapping[str, Any], problems: Problems
 ) -> None:
     """Later rows with the key of an earlier row of the same return (the first is kept)."""
     column_codes = [
@@ -207,14 +201,14 @@ def _tuple_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
     return codes.astype(np.int64, copy=False)
 
 
-def _reference_problems(
+def reference_problems(
     table: Table,
     reference: Reference,
     stack: RawStack,
     typed: Mapping[str, Any],
     blanks: Mapping[str, np.ndarray],
     accepted: Mapping[str, pd.DataFrame],
-    problems: _Problems,
+    problems: Problems,
     supplied: Sequence[Collection[str]] | None = None,
 ) -> None:
     """Rows naming something absent from the accepted rows of the referenced table of

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from builders import AS_OF, FLAT_HAZARD
+from markupsafe import Markup, escape
 
 from kpitools.packs import blocks, breach, plots, report
 from kpitools.packs.context import PackContext
@@ -18,7 +19,7 @@ from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.risk import breach_risk
 
 
-def _rows(html: blocks.Html) -> pd.DataFrame:
+def _rows(html: Markup) -> pd.DataFrame:
     return pd.read_html(io.StringIO(str(html)))[0].set_index("bootcamp")
 
 
@@ -72,7 +73,7 @@ def test_nothing_running_or_nothing_computed(ctx: PackContext) -> None:
     ],
 )
 def test_probabilities_near_the_extremes_stay_visible(chance: float, shown: str) -> None:
-    assert breach._chance(chance) == shown
+    assert breach.chance_text(chance) == shown
 
 
 def test_worklists_section_points_to_the_dropout_section(ctx: PackContext) -> None:
@@ -81,26 +82,27 @@ def test_worklists_section_points_to_the_dropout_section(ctx: PackContext) -> No
 
 
 def test_show_joins_blocks_embeds_charts_and_skips_nothing_to_draw(ctx: PackContext) -> None:
-    shown = str(
-        blocks.show(
-            blocks.Html("<p>a</p>"),
-            None,
-            plots.dropout_by_bootcamp(ctx.audit),
-            blocks.Html("<p>b</p>"),
-        )
+    output = blocks.show(
+        Markup("<p>a</p>"), None, plots.dropout_by_bootcamp(ctx.audit), Markup("<p>b</p>")
     )
+    shown = output._repr_html_()
     assert shown.startswith("<p>a</p>") and shown.endswith("<p>b</p>")
+    # the executed notebook's text/plain beside the HTML: one line, not the block again
+    assert repr(output).startswith("<IPython.core.display.HTML object")
     assert (
         shown.count('<img alt="Drop-out per bootcamp" src="data:image/png;base64,iVBORw0KGgo') == 1
     )
     with pytest.raises(TypeError, match="cannot show a str"):
         blocks.show("<script>alert(1)</script>")
+    # a block that reads like a URL or a file's name is shown, never fetched or read
+    for text in ("http://example.invalid/x", __file__):
+        assert blocks.show(escape(text))._repr_html_() == text
 
 
 def test_figure_alt_text_is_escaped_and_png_has_no_version() -> None:
     fig = plots.funnel([("a", 1)], 'Ba$$in <b> "x"')
     html = blocks.figure_html(fig)
-    assert html.startswith('<img alt="Ba$$in &lt;b&gt; &quot;x&quot;" src="data:image/png;base64,')
+    assert html.startswith('<img alt="Ba$$in &lt;b&gt; &#34;x&#34;" src="data:image/png;base64,')
     assert b"Matplotlib" not in blocks.png(fig)
 
 

@@ -89,7 +89,7 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
     changes = dict(zip(followup.exceptions["rule"], followup.exceptions["change"], strict=True))
     assert changes["DROP-LATE-REPORT"] == "recurring" and changes["DROP-ABOVE-LIMIT"] == "new"
     text = str(findings_first(ctx))
-    assert "Since last month&#x27;s register:" in text
+    assert "Since last month&#39;s register:" in text
     new, resolved = text.split("<h3>New since last month</h3>")[1].split(
         "<h3>Resolved since last month</h3>"
     )

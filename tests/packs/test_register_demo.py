@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from kpitools.packs import batch_base, prepare_period
 from kpitools.packs.batch import publish
-from kpitools.packs.portfolio import portfolio_summary, status_matrix
+from kpitools.packs.portfolio import portfolio_summary, provider_matrix
 from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 
 pytestmark = pytest.mark.slow
@@ -166,7 +166,7 @@ def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
         as_of=date(2023, 3, 31).isoformat(),
         period_out=prepared.period_out,
     )
-    html = str(status_matrix(summary))
+    html = str(provider_matrix(summary))
     rows = html.split("<tr>")
     assert "P005<" in rows[2]  # the header row, then the most urgent provider
     p005 = next(row for row in rows if "<b>P005</b>" in row)

@@ -108,8 +108,8 @@ def test_cell_timeout_fails_the_pack_without_retry(tmp_path: Path) -> None:
     # a cell timeout is a TimeoutError, but not a kernel-start failure: never retried
     from nbclient.exceptions import CellTimeoutError
 
-    assert not runner._is_kernel_start_failure(CellTimeoutError("tb", "CellTimeoutError", "2 s"))
-    assert runner._is_kernel_start_failure(TimeoutError("kernel_info"))
+    assert not runner.is_kernel_start_failure(CellTimeoutError("tb", "CellTimeoutError", "2 s"))
+    assert runner.is_kernel_start_failure(TimeoutError("kernel_info"))
 
 
 @pytest.mark.slow
