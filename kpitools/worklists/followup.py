@@ -7,16 +7,17 @@ what the auditor wrote last month (``status``, ``owner``, ``response``,
 and ``change`` says whether the exception is ``new`` or ``recurring``. Last month's
 exceptions that no longer occur are listed as resolved.
 
-The follow-up is computed with the audit (:func:`provider_followup`, called by
-:mod:`kpitools.audit` when given the provider's :class:`RegisterTrail`): last month's
-register is an input, read back by :func:`read_register`; the rest are pure functions on
-frames. Writing the register is :mod:`kpitools.packs.register`.
+The follow-up is an input of the audit (:func:`provider_followup`, called by the audit
+engine, :mod:`kpitools.audit`, when given the provider's :class:`RegisterTrail`, once
+every finding is known): last month's register is read back by :func:`read_register`;
+the rest are pure functions on frames. Writing the register is :mod:`kpitools.packs.register`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ import pandas as pd
 from kpitools import layout
 from kpitools.calendar import previous_period
 from kpitools.errors import PackError
-from kpitools.model import NEW, RECURRING, SEVERITIES, FollowUp, ProviderAudit
+from kpitools.model import NEW, RECURRING, SEVERITIES, Finding, FollowUp, findings_frame
 from kpitools.privacy.pseudonym import Pseudonymiser
 
 log = logging.getLogger(__name__)
@@ -305,15 +306,16 @@ class RegisterTrail:
     key: bytes = field(repr=False)
 
 
-def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+def register_findings(
+    findings: Sequence[Finding], provider_id: str, pseudonymiser: Pseudonymiser
+) -> pd.DataFrame:
     """The findings as the register groups them: the ``exceptions.csv`` columns, the
     provider's own ``learner_ref`` (from each finding's learner key) and ``id_entity``,
     the keyed entity the exception id is made from (the same with or without
     include_pii, and revealing no learner ref). ``entity`` is as found
     (``learner:<ref>``): each output names it as it names learners."""
-    findings = audit.findings()
     refs = [f.learner_ref for f in findings]
-    return audit.exceptions_frame().assign(
+    return findings_frame(tuple(findings), provider_id).assign(
         learner_ref=refs,
         id_entity=[
             f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
@@ -322,15 +324,27 @@ def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.
     )
 
 
-def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
-    """This month's register rows of ``audit`` with the follow-up carried from last
-    month's register (an unreadable previous register is noted, never fatal).
+def provider_followup(
+    findings: Sequence[Finding],
+    *,
+    provider_id: str,
+    period: str | None,
+    as_of: date,
+    trail: RegisterTrail,
+) -> FollowUp:
+    """This month's register rows of a provider's findings with the follow-up carried
+    from last month's register (an unreadable previous register is noted, never fatal):
+    an input of the provider's audit, computed by the audit engine once every finding
+    is known (:mod:`kpitools.audit`).
 
     Args:
-        audit: the provider's audit, every finding in it (cross-provider ones included).
+        findings: every finding of the audit, KPI exceptions then irregularities
+            (cross-provider ones included), as ``ProviderAudit.findings()`` orders them.
+        provider_id: the provider.
+        period: the reporting period ``YYYY-MM`` (None: no previous register looked for).
+        as_of: the measurement date.
         trail: where the register is kept and the key of its exception ids.
     """
-    period = audit.period
     where = layout.previous_register(trail.out_dir, period)
     previous = None
     note = ""
@@ -338,18 +352,18 @@ def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
         try:
             previous = read_register(where)
         except PackError as error:
-            log.warning("%s: previous register not used: %s", audit.provider_id, error.one_line())
+            log.warning("%s: previous register not used: %s", provider_id, error.one_line())
             note = f"previous register not used: {error.one_line()}"
     result = follow_up(
-        register_findings(audit, Pseudonymiser(trail.key, audit.provider_id)),
-        provider_id=audit.provider_id,
-        as_of=audit.as_of,
+        register_findings(findings, provider_id, Pseudonymiser(trail.key, provider_id)),
+        provider_id=provider_id,
+        as_of=as_of,
         previous=previous,
         previous_period=previous_period(period) if period else "",
         previous_where=(
             where.as_posix()
             if where is not None
-            else layout.expected_previous_register(period, audit.provider_id)
+            else layout.expected_previous_register(period, provider_id)
         ),
     )
     if note:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from kpitools.packs.params import PackParams
 from kpitools.packs.pdf import chromium_command, find_chromium, html_to_pdf
 from kpitools.packs.runner import run_pack_job
 from kpitools.rules import Rules
-from kpitools.worklists.build import provider_worklists
+from kpitools.worklists.build import build_worklists
 
 pytestmark = [
     pytest.mark.slow,
@@ -70,7 +71,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     try:
         audit = hand_audit(write_provider(base / "data" / "2023-03" / "P001"))
-        audit.worklists.update(provider_worklists(audit.provider, as_of=AS_OF, rules=Rules()))
+        samples = build_worklists({"P001": audit.provider}, as_of=AS_OF, rules=Rules())["P001"]
+        audit = replace(audit, worklists={**audit.worklists, **samples})
         out_dir = base / "out"
         params = PackParams(
             provider_dir=str(audit.provider.path),
