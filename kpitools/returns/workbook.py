@@ -248,8 +248,8 @@ def _number_cells_as_text(data: bytes) -> bytes:
     )
     root = etree.fromstring(data, parser)
     for cell in root.iter(_SPREADSHEET_NS + "c"):
-        if _not_a_number(cell):
-            value = cell.find(_SPREADSHEET_NS + "v")
+        value = cell.find(_SPREADSHEET_NS + "v")
+        if value is not None and _not_a_number(cell):
             cell.remove(value)
             cell.set("t", "inlineStr")
             inline = etree.SubElement(cell, _SPREADSHEET_NS + "is")
