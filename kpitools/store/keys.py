@@ -50,8 +50,8 @@ def check_run_key(key_file: str | Path | None, *, out_root: str | Path) -> tuple
     fingerprint = key_fingerprint(key)
     if recorded is not None and recorded != fingerprint:
         raise ParameterError(
-            f"{store} was written with pseudonym key {recorded}, but this run's key (from "
-            f"{where}) is {fingerprint}: put the key of {recorded} at {where} (or point "
-            "KPITOOLS_PSEUDONYM_KEY_FILE at it), or write to another output folder"
+            f"{store} was written with pseudonym key {recorded}, but this run's key is "
+            f"{fingerprint} (from {where}): give this run the key {recorded} (at {where}, "
+            "or point KPITOOLS_PSEUDONYM_KEY_FILE at it), or write to another output folder"
         )
     return key, fingerprint

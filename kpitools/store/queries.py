@@ -18,10 +18,11 @@ class LogEntry:
     """One run, as ``kpitools log`` shows it.
 
     Attributes:
-        changed: the inputs (return files, ILR files, registers read back) whose SHA-256
-            differs from the previous run of the same period, or that it did not read
-            (``(new)``) or that it read and this one did not (``(gone)``); None for the
-            first run of its period (or a run that read nothing).
+        changed: the files of the returns (and ILR files) whose SHA-256 differs from the
+            previous run of the same period, that it did not read (``(new)``) or that it
+            read and this one did not (``(gone)``), then the registers read back in which
+            an auditor changed values (``(N edits)``); None for the first run of its
+            period (or a run that read nothing).
     """
 
     run_id: int
@@ -41,11 +42,15 @@ class LogEntry:
 
 def run_log(con: Any) -> list[LogEntry]:
     """Every run, newest first."""
-    inputs: dict[int, dict[tuple[str, str], str]] = {}
-    for run_id, provider_id, path, sha256 in con.execute(
-        "SELECT run_id, provider_id, path, sha256 FROM inputs"
+    files: dict[int, dict[tuple[str, str], str]] = {}
+    registers: dict[int, list[str]] = {}
+    for run_id, provider_id, path, sha256, edits in con.execute(
+        "SELECT run_id, provider_id, path, sha256, edits FROM inputs ORDER BY path"
     ).fetchall():
-        inputs.setdefault(int(run_id), {})[(str(provider_id), str(path))] = str(sha256)
+        if edits is None:
+            files.setdefault(int(run_id), {})[(str(provider_id), str(path))] = str(sha256)
+        elif edits:
+            registers.setdefault(int(run_id), []).append(f"{path} ({edits} edits)")
     runs = con.execute(
         "SELECT run_id, started_utc, ended_utc, user_name, host, command, arguments, period, "
         "key_fingerprint, exit_status, providers FROM runs ORDER BY run_id"
@@ -56,9 +61,9 @@ def run_log(con: Any) -> list[LogEntry]:
         run_id, period, providers = int(row[0]), row[7], row[10] or []
         changed = None
         earlier = last_of_period.get(period) if period else None
-        if earlier is not None and run_id in inputs:
-            changed = _changed(inputs[earlier], inputs[run_id])
-        if period and run_id in inputs:
+        if earlier is not None and run_id in files:
+            changed = (*_changed(files[earlier], files[run_id]), *registers.get(run_id, ()))
+        if period and run_id in files:
             last_of_period[period] = run_id
         entries.append(
             LogEntry(
@@ -165,14 +170,14 @@ def exception_history(con: Any, exception_id: str) -> ExceptionHistory | None:
     months = con.execute(
         f"""
         WITH latest AS (
-            SELECT period, max(r.run_id) AS run_id
-            FROM register_rows r JOIN runs USING (run_id)
+            SELECT r.period, max(r.run_id) AS run_id
+            FROM register_rows r JOIN runs ON runs.run_id = r.run_id
             WHERE r.provider_id = ? AND runs.ended_utc IS NOT NULL
-            GROUP BY period
+            GROUP BY r.period
         )
         SELECT latest.period, latest.run_id, runs.started_utc, runs.user_name,
                coalesce(w.sheet, ''), {columns}
-        FROM latest JOIN runs USING (run_id)
+        FROM latest JOIN runs ON runs.run_id = latest.run_id
         LEFT JOIN register_rows w
             ON w.run_id = latest.run_id AND w.provider_id = ? AND w.exception_id = ?
         ORDER BY latest.period

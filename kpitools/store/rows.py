@@ -113,10 +113,11 @@ def register_input_rows(followup: FollowUp, out_root: Path) -> pd.DataFrame:
             "rows_read": s.rows,
             "rows_accepted": None,
             "rows_rejected": None,
+            "edits": s.edits,
         }
         for s in followup.sources
     ]
-    return pd.DataFrame(rows, columns=_INPUT_COLUMNS)
+    return pd.DataFrame(rows, columns=[*_INPUT_COLUMNS, "edits"])
 
 
 def register_period(source: RegisterSource, period: str | None) -> str:

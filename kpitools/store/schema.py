@@ -49,7 +49,8 @@ TABLES: dict[str, str] = {
         sha256 VARCHAR NOT NULL,
         rows_read BIGINT,
         rows_accepted BIGINT,
-        rows_rejected BIGINT
+        rows_rejected BIGINT,
+        edits BIGINT
     """,
     "kpi_results": """
         run_id BIGINT NOT NULL,

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpitools.errors import PackError
-from kpitools.packs.workbook import write_register
+from kpitools.packs.workbook import SheetLayout, write_register
 from kpitools.worklists.followup import FOLLOW_UP_STATUSES, read_register
 
 PAYLOADS = [
@@ -46,7 +46,9 @@ def _sheets() -> dict[str, pd.DataFrame]:
 
 def test_sheets_header_filter_widths_and_status_list(tmp_path: Path) -> None:
     path = write_register(
-        _sheets(), tmp_path / "exceptions.xlsx", status_sheets={"Exceptions": FOLLOW_UP_STATUSES}
+        _sheets(),
+        tmp_path / "exceptions.xlsx",
+        layouts={"Exceptions": SheetLayout(statuses=FOLLOW_UP_STATUSES)},
     )
     book = load_workbook(path)
     assert book.sheetnames == ["Summary", "Exceptions", "Resolved"]
@@ -68,7 +70,7 @@ def test_sheets_header_filter_widths_and_status_list(tmp_path: Path) -> None:
     assert sheet["D2"].value == 31
     (validation,) = sheet.data_validations.dataValidation
     assert validation.type == "list"
-    assert validation.formula1 == '"open,queried,resolved,accepted"'
+    assert validation.formula1 == '"open,queried,reopened,resolved,accepted"'
     assert str(validation.sqref) == "E2:E1000"
     assert not book["Resolved"].data_validations.dataValidation  # only where asked
 
@@ -94,7 +96,7 @@ def test_read_register_takes_columns_by_name(tmp_path: Path) -> None:
     sheet["A2"] = "call Tuesday"
     sheet["F3"] = "queried"  # and queries the second exception
     book.save(path)
-    frame = read_register(path)
+    frame = read_register(path).exceptions
     assert list(frame.columns) == [
         "my notes",
         "exception_id",
