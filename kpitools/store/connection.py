@@ -145,6 +145,7 @@ def open_store(out_root: str | Path, *, key_fingerprint: str) -> Iterator[Any]:
         StoreError: a newer store, not a store, or held too long by another program.
     """
     path = store_path(out_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + WAIT_SECONDS
     with _turn(out_root), _owner_only():
         con = _connect(path, read_only=False, deadline=deadline)

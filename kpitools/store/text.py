@@ -55,16 +55,18 @@ def history_lines(history: ExceptionHistory) -> list[str]:
         else:
             values = month.values
             where = "" if month.sheet == "Exceptions" else f" [{month.sheet}]"
-            shown = "  ".join(
-                f"{name} {value!r}" if " " in str(value) else f"{name} {value}"
-                for name, value in values.items()
-                if value and name not in ("change", "status")
-            )
-            lines.append(
-                f"{month.period}  {values.get('change') or '-'}  "
-                f"{values.get('status') or '-'}{where}  {shown}  "
-                f"(run {month.run_id}, {_when(month.built)} by {month.user})"
-            )
+            parts = [
+                month.period,
+                values.get("change") or "-",
+                f"{values.get('status') or '-'}{where}",
+                *(
+                    f"{name} {value!r}" if " " in str(value) else f"{name} {value}"
+                    for name, value in values.items()
+                    if value and name not in ("change", "status")
+                ),
+                f"(run {month.run_id}, {_when(month.built)} by {month.user})",
+            ]
+            lines.append("  ".join(parts))
         for (path, who, modified, run_id), found in groupby(
             edits.get(month.period, []),
             key=lambda e: (e.register_path, e.last_modified_by, e.modified, e.run_id),
