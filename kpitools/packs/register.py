@@ -152,11 +152,14 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
         )
         rows += [
             (f"carried from {what}", source.path),
-            ("  saved by, at", f"{source.last_modified_by or '-'}, {source.modified or '-'}"),
-            ("  sha256", source.sha256),
-            ("  values an auditor changed in it", source.edits),
-            ("  columns an auditor added", ", ".join(source.added_columns) or "none"),
-            ("  rows added by hand", source.manual_rows),
+            (
+                f"{what}: saved by, at",
+                f"{source.last_modified_by or '-'}, {source.modified or '-'}",
+            ),
+            (f"{what}: sha256", source.sha256),
+            (f"{what}: values an auditor changed in it", source.edits),
+            (f"{what}: columns an auditor added", ", ".join(source.added_columns) or "none"),
+            (f"{what}: rows added by hand", source.manual_rows),
         ]
     rows.append(("registers this run replaced", f"kept under {layout.HISTORY_FOLDER}/"))
     rows += [("note", note) for note in followup.notes]
