@@ -177,3 +177,29 @@ def test_the_register_is_laid_out_for_work(ctx, tmp_path: Path) -> None:
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["pseudonym key fingerprint"] == key_fingerprint(ctx.pseudonymiser.key)
     assert book.properties.lastModifiedBy == "kpitools"
+
+
+def test_a_replaced_register_and_those_kept_before_it_go_into_the_new_set(
+    tmp_path: Path,
+) -> None:
+    from kpitools.packs.register import keep_replaced_register
+
+    final, staging = tmp_path / "P001", tmp_path / ".building-P001"
+    (final / ".history").mkdir(parents=True)
+    (final / ".history" / "exceptions-20230301T090000Z.xlsx").write_bytes(b"march, first run")
+    (final / "exceptions.xlsx").write_bytes(b"march, edited")
+    staging.mkdir()
+    (staging / "error.txt").write_text("the provider failed this time")
+    kept = keep_replaced_register(final, staging)
+    assert kept is not None and kept.parent == staging / ".history"
+    assert kept.read_bytes() == b"march, edited"
+    assert sorted(p.read_bytes() for p in (staging / ".history").iterdir()) == [
+        b"march, edited",
+        b"march, first run",
+    ]
+    assert (final / "exceptions.xlsx").read_bytes() == b"march, edited"  # copied, not moved
+    # twice in one second: both kept
+    (final / "exceptions.xlsx").write_bytes(b"march, edited again")
+    keep_replaced_register(final, staging)
+    assert len(list((staging / ".history").iterdir())) == 3
+    assert keep_replaced_register(tmp_path / "new", staging) is None
