@@ -291,3 +291,13 @@ def test_two_periods_built_at_once_are_both_recorded(built: Built) -> None:
         ).fetchall()
     assert sorted(last) == [("2023-01", 0), ("2023-02", 0)]
     assert sorted(recorded) == [("2023-01",), ("2023-02",)]
+
+
+def test_the_example_queries_of_docs_store_md_run(built: Built) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "store.md").read_text(encoding="utf-8")
+    block = text.split("```sql\n", 1)[1].split("```", 1)[0]
+    statements = [s.strip() for s in block.split(";") if s.strip()]
+    assert len(statements) == 7
+    with read_store(built.out) as con:
+        results = [con.execute(statement).fetchall() for statement in statements]
+    assert all(results[:3])  # runs, periods, the trend
