@@ -13,13 +13,15 @@ pseudonym key, runs ``kpitools packs`` on its last period, ``kpitools kpis`` and
 It prints one line per difference and ``identical`` (exit 0) when there is none.
 
 ``build DIR --workers 1`` runs the packs' audit step in one process, where the period's
-KPIs are measured together (:func:`kpitools.kpis.compute_period`); the outputs must
+KPIs are measured together (:func:`kpitools.kpis.compute_kpis`); the outputs must
 not change with the number of workers.
 
 ``period DATA/PERIOD DIR`` audits a whole period in this process (``audit_period``,
 ``--workers N``) and writes every provider's working outputs (kpi_results.csv,
 exceptions.csv, rejected_rows.csv, manifest.json), each worklist as CSV and its notes,
-under ``DIR/<provider>``, or ``DIR/<provider>/error.txt`` for a provider that failed:
+its trends over the earlier months beside the period and its register's follow-up (no
+earlier register: every exception is new) under ``DIR/<provider>``, or
+``DIR/<provider>/error.txt`` for a provider that failed:
 run it before a change (e.g. with ``PYTHONPATH`` naming the older package) and after,
 then ``compare`` the two folders (the national set: every provider's CSV outputs).
 
@@ -93,6 +95,7 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
 
     from kpitools.audit import audit_period
     from kpitools.calendar import period_end
+    from kpitools.kpis.trends import TREND_MONTHS
 
     try:
         from kpitools.io.files import csv_bytes
@@ -103,7 +106,17 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
 
     os.environ["KPITOOLS_PSEUDONYM_KEY"] = KEY
     as_of: date = period_end(period_dir.name)
-    for provider_id, audit in audit_period(period_dir, as_of=as_of, workers=workers).items():
+    # the trends (earlier months beside the period) and each register's follow-up (no
+    # register of last month under ``out``: every exception new) are compared too
+    audits = audit_period(
+        period_dir,
+        as_of=as_of,
+        workers=workers,
+        trend_months=TREND_MONTHS,
+        period_out=out / period_dir.name,
+        pseudonym_key=KEY.encode(),
+    )
+    for provider_id, audit in audits.items():
         folder = out / provider_id
         folder.mkdir(parents=True, exist_ok=True)
         if not hasattr(audit, "kpi_results"):
@@ -117,6 +130,12 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
         for name, frame in getattr(audit, "charts", {}).items():
             (folder / f"chart_{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
         (folder / "notes.csv").write_text("\n".join(audit.notes) + "\n")
+        for name, part in (("trends", audit.trends), ("followup", audit.followup)):
+            if part is None:
+                continue
+            frame = part.figures if name == "trends" else part.exceptions
+            (folder / f"{name}.csv").write_bytes(csv_bytes(frame, tuple(frame.columns)))
+            (folder / f"{name}_notes.csv").write_text("\n".join(part.notes) + "\n")
     print(f"wrote {out}")
 
 

@@ -1,8 +1,53 @@
-"""Assemble a provider's audit: load the return, compute the KPIs and the irregularities.
+"""The audit engine: every provider of a run audited at once, each audit complete when
+returned.
 
-This module orchestrates; the work is done by the loader (:mod:`kpitools.ilr.load`), the
-KPIs (:mod:`kpitools.kpis`) and the checks (:mod:`kpitools.checks`). Packs, registers and
-``kpitools kpis`` all start from the :class:`~kpitools.model.ProviderAudit` built here.
+One engine, whatever the run. :func:`audit_period` audits every provider folder of a
+period; :func:`audit_provider` and :func:`audit_single_provider` audit one provider
+folder, which is the same run with one provider. Every step takes all the providers of
+the run at once (a mapping of one for one provider) and gives each provider what it
+gets alone:
+
+1. **load** (:func:`_load`): each return and its previous month's read on its own, then
+   validated together (:func:`kpitools.ilr.load.load_providers`);
+2. **measure** (:func:`_measure`, once per rule set of the run): the KPIs
+   (:func:`kpitools.kpis.compute_kpis`), FUTURE-DATED, the checks
+   (:func:`kpitools.checks.run_checks`), the charts (:func:`kpitools.kpis.charts.pack_charts`),
+   the samples and ageing lists (:func:`kpitools.worklists.build.build_worklists`) and the
+   ILR review (:func:`kpitools.ilr.reconcile.period_ilr_reviews`), each over the
+   providers' tables stacked (:mod:`kpitools.returns.period`);
+3. **trends** (:func:`_trends`, when asked for): each earlier month loaded and measured
+   once for every provider that has it, handed to :func:`kpitools.kpis.trends.kpi_trends`;
+4. **portfolio** (:func:`_portfolio`): what needs every provider of the run, once all are
+   measured: DUP-ULN-OVERLAP across providers (:func:`kpitools.checks.run_portfolio_checks`)
+   and the breach risk (:func:`kpitools.worklists.build.breach_risks`, each provider's
+   hazard shrunk toward the period's pooled one, :func:`~kpitools.worklists.build.
+   portfolio_hazard_of`, in a period; its own alone);
+5. **follow-up** (:func:`kpitools.worklists.followup.provider_followup`, when a register
+   trail is given): last month's register read back against every finding;
+
+and then each :class:`~kpitools.model.ProviderAudit` is built, once, frozen.
+
+With N workers, steps 1 to 3 run in N worker processes, each on contiguous shares of the
+providers (:func:`shares`); 4 and 5 in the calling process. The results are the same,
+in folder order, whatever N.
+
+**Failures.** A step that reads one provider's files fails for that provider alone: its
+result is the error (a ``KpiToolsError`` for bad input, a ``ProviderFailure`` with its
+traceback for a fault of kpitools), and the others go on. Those steps are: the memory
+estimate, reading each folder of this month and last (:func:`kpitools.ilr.load.load_providers`),
+the provider named by provider.csv (a period's folder is its provider), reading its ILR
+files, and reading its last register. An earlier month that cannot be read is left out
+of that provider's trends with a note. Every other step runs over the providers together
+and holds no input of its own: an error there is a fault of kpitools and stops the run
+with its traceback (no step falls back to another way of computing the same thing).
+A run on one provider raises its failure.
+
+**Caches** (each owned by the run, let go with it): :class:`~kpitools.returns.period.Stacks`
+(each table stacked once) and :class:`~kpitools.kpis.measured.Measurements` (each
+return's tables as they stood at ``as_of``, with the frames derived from them), one of
+each per process of the run (:class:`_Caches`): with one worker every step shares them;
+with N, each worker share has its own and the calling process's portfolio step takes
+the measured tables each share sends back.
 """
 
 from __future__ import annotations
@@ -10,41 +55,49 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 
 from kpitools import layout
-from kpitools.calendar import as_of_outside
-from kpitools.checks import run_period_checks, run_portfolio_checks, run_provider_checks, unchecked
+from kpitools.calendar import as_of_outside, period_end, period_of
+from kpitools.checks import run_checks, run_portfolio_checks, unchecked
 from kpitools.checks.future_dated import future_dated
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
-from kpitools.kpis import compute_all, compute_period
-from kpitools.kpis.charts import pack_charts, period_cofunding_due_vs_paid
-from kpitools.kpis.measured import measured
-from kpitools.model import Finding, KpiResult, ProviderAudit, ProviderReturn
-from kpitools.returns.period import shared_stacks
+from kpitools.kpis import compute_kpis
+from kpitools.kpis.charts import pack_charts
+from kpitools.kpis.measured import MeasuredTables, Measurements
+from kpitools.kpis.trends import kpi_trends
+from kpitools.model import (
+    Finding,
+    IlrScope,
+    InputFile,
+    KpiResult,
+    ProviderAudit,
+    ProviderReturn,
+    Trends,
+    findings_of,
+)
+from kpitools.returns.period import Stacks
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.build import (
-    period_worklists,
-    portfolio_breach_risk,
-    provider_worklists,
-    with_breach_risk,
-)
+from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
 from kpitools.worklists.followup import RegisterTrail, provider_followup
-from kpitools.worklists.risk import breach_risk
-
-if TYPE_CHECKING:  # the ILR's reader loads lxml, which a pack's kernel never needs
-    from kpitools.ilr.reconcile import IlrReview
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+SINGLE_PROVIDER_NOTE = (
+    "cross-provider checks (one ULN at two providers with overlapping learning, "
+    "DUP-ULN-OVERLAP) were not run: they need the whole period, `kpitools packs DATA/PERIOD` "
+    "(or `kpitools kpis --period-dir DATA/PERIOD`)"
+)
 
 
 @fewer_collections()
@@ -57,7 +110,8 @@ def audit_provider(
     previous_dir: Path | None = None,
     trend_months: int = 0,
 ) -> ProviderAudit:
-    """Load one provider's return (and its previous month's) and audit it.
+    """Load one provider's return (and its previous month's) and audit it: the engine's
+    run of one provider.
 
     Args:
         provider_dir: the provider folder, ``DATA/<period>/<provider id>``.
@@ -67,7 +121,7 @@ def audit_provider(
             it is one).
         previous_dir: the previous month's folder of the same provider, if any.
         trend_months: when above 0, the audit also holds its KPI trends over that many
-            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`).
+            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.kpi_trends`).
 
     Raises:
         KpiToolsError: a file of the return cannot be read at all.
@@ -75,137 +129,17 @@ def audit_provider(
         TooLargeError: the audit is estimated to need more memory than the limit
             (:func:`kpitools.io.memory.check_provider_memory`), checked before loading.
     """
-    loaded = _load(Path(provider_dir), previous_dir, rules)
-    period = period or layout.provider_period(provider_dir)
-    audit = audit_return(
-        loaded.current,
+    return _audit_alone(
+        Path(provider_dir),
         as_of=as_of,
-        rules=rules,
+        rules=rules or Rules(),
         period=period,
-        previous=loaded.previous,
-        notes=loaded.notes,
+        previous_dir=previous_dir,
+        trend_months=trend_months,
     )
-    if trend_months:
-        from kpitools.kpis.trends import provider_trends
-
-        audit.trends = provider_trends(audit, months=trend_months)
-    return audit
 
 
-@dataclass
-class _Loaded:
-    """A provider's return, its previous month's (if any) and what was said about it."""
-
-    current: ProviderReturn
-    previous: ProviderReturn | None
-    notes: list[str]
-
-
-def _load(provider_dir: Path, previous_dir: Path | None, rules: Rules | None) -> _Loaded:
-    """Load a provider's return and its previous month's (the first step of an audit).
-
-    Raises:
-        KpiToolsError: a file cannot be read; ParameterError: the previous return is
-            another provider's; TooLargeError: the audit would need more memory than
-            the limit (checked before loading).
-    """
-    from kpitools.ilr.load import load_provider
-
-    check_provider_memory(provider_dir, previous_dir)
-    current = load_provider(provider_dir, rules=rules)
-    previous = (
-        load_provider(previous_dir, rules=rules)
-        if previous_dir is not None and Path(previous_dir).is_dir()
-        else None
-    )
-    return _paired(current, previous_dir, previous)
-
-
-def _paired(
-    current: ProviderReturn, previous_dir: Path | None, previous: ProviderReturn | None
-) -> _Loaded:
-    """A return with its previous month's (``previous``, loaded from ``previous_dir`` when
-    that is a folder), with the notes that say which.
-
-    Raises:
-        ParameterError: the previous return is another provider's.
-    """
-    notes: list[str] = []
-    if previous_dir is None:
-        notes.append(
-            "no previous month's return beside this one: restatements (RESTATED-*) not checked"
-        )
-    elif previous is None:
-        notes.append(
-            f"no previous return found at {Path(previous_dir).as_posix()}: "
-            "restatements (RESTATED-*) not checked"
-        )
-    else:
-        _same_provider(current, previous)
-        notes.append(f"previous return: {Path(previous_dir).as_posix()}")
-    return _Loaded(current, previous, notes)
-
-
-def _load_period(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
-    """:func:`_load_task` of every task, each return (and its previous month's) read on
-    its own and all validated at once (:func:`kpitools.ilr.load.load_providers`); on a
-    fault of kpitools there, each task is loaded on its own (logged)."""
-    from kpitools.ilr.load import load_providers
-
-    try:
-        checked: list[_ProviderTask | KpiToolsError] = []
-        for task in tasks:
-            try:
-                check_provider_memory(task.provider_dir, task.previous_dir)
-                checked.append(task)
-            except KpiToolsError as error:
-                checked.append(error)
-        folders = [
-            folder
-            for task in checked
-            if isinstance(task, _ProviderTask)
-            for folder in (task.provider_dir, task.previous_dir)
-            if folder is not None and (folder == task.provider_dir or folder.is_dir())
-        ]
-        rules = tasks[0].rules if tasks else None
-        returns = dict(zip(folders, load_providers(folders, rules=rules), strict=True))
-        return [
-            task if isinstance(task, KpiToolsError) else _loaded(task, returns) for task in checked
-        ]
-    except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning(
-            "loading the period's returns together failed (%s: %s); each provider "
-            "is loaded on its own",
-            type(error).__name__,
-            error,
-        )
-        log.debug("period loading failed", exc_info=error)
-        return [_load_task(task) for task in tasks]
-
-
-def _loaded(
-    task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
-) -> _Loaded | KpiToolsError:
-    """One task's returns, loaded by :func:`_load_period`, paired as :func:`_load` does."""
-    current = returns[task.provider_dir]
-    previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
-    if isinstance(current, KpiToolsError):
-        return current
-    if isinstance(previous, KpiToolsError):
-        return previous
-    try:
-        return _paired(current, task.previous_dir, previous)
-    except KpiToolsError as error:
-        return error
-
-
-SINGLE_PROVIDER_NOTE = (
-    "cross-provider checks (one ULN at two providers with overlapping learning, "
-    "DUP-ULN-OVERLAP) were not run: they need the whole period, `kpitools packs DATA/PERIOD` "
-    "(or `kpitools kpis --period-dir DATA/PERIOD`)"
-)
-
-
+@fewer_collections()
 def audit_single_provider(
     provider_dir: str | Path,
     *,
@@ -233,53 +167,442 @@ def audit_single_provider(
     Raises:
         KpiToolsError: as :func:`audit_provider`; or ``period_dir`` is not a folder.
     """
-    audit = audit_provider(
+    provider_dir, rules = Path(provider_dir), rules or Rules()
+    if period_dir is None:
+        others: dict[str, ProviderReturn] = {}
+        note = SINGLE_PROVIDER_NOTE
+    else:
+        others, note = _other_providers(provider_dir, Path(period_dir), rules)
+    return _audit_alone(
         provider_dir,
         as_of=as_of,
         rules=rules,
         period=period,
         previous_dir=previous_dir,
         trend_months=trend_months,
+        others=others,
+        note=note,
+        register=register,
     )
-    if period_dir is None:
-        audit.notes.append(SINGLE_PROVIDER_NOTE)
-    else:
-        _cross_provider_checks(audit, Path(provider_dir), Path(period_dir))
-    if register is not None:  # last: the follow-up covers every finding
-        audit.followup = provider_followup(audit, register)
-    return audit
 
 
-def _cross_provider_checks(audit: ProviderAudit, provider_dir: Path, period_dir: Path) -> None:
-    """The cross-provider checks of one provider against the others of ``period_dir``,
-    added to its irregularities, with a note of how many were compared."""
-    from kpitools.ilr.load import load_provider
+def _audit_alone(
+    provider_dir: Path,
+    *,
+    as_of: date,
+    rules: Rules,
+    period: str | None,
+    previous_dir: Path | None,
+    trend_months: int,
+    others: Mapping[str, ProviderReturn] | None = None,
+    note: str | None = None,
+    register: RegisterTrail | None = None,
+) -> ProviderAudit:
+    """The engine's run of one provider; its failure raised (a fault of kpitools as the
+    error itself, with its traceback)."""
+    task = _ProviderTask(
+        provider_dir, previous_dir, rules, period or layout.provider_period(provider_dir)
+    )
+    [result] = _audit(
+        [task],
+        _Run(as_of, trend_months),
+        pooled=False,
+        others=others or {},
+        notes=(note,) if note else (),
+        registers={task.key: register} if register is not None else {},
+    )
+    if isinstance(result, ProviderFailure) and isinstance(result.__cause__, Exception):
+        raise result.__cause__
+    if isinstance(result, KpiToolsError):
+        raise result
+    return result
+
+
+def _other_providers(
+    provider_dir: Path, period_dir: Path, rules: Rules
+) -> tuple[dict[str, ProviderReturn], str]:
+    """The returns of the other providers of ``period_dir`` (for the cross-provider
+    checks of a run on one provider), by provider id, and the note that says how many
+    were compared and which could not be read.
+
+    Raises:
+        KpiToolsError: ``period_dir`` is not a folder.
+    """
+    from kpitools.ilr.load import load_providers
 
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
     here = provider_dir.resolve()
+    folders = [f for f in layout.provider_folders(period_dir) if f.resolve() != here]
     others: dict[str, ProviderReturn] = {}
     unread: list[str] = []
-    for folder in layout.provider_folders(period_dir):
-        if folder.resolve() == here:
-            continue
-        try:
-            other = load_provider(folder, rules=audit.rules)
-        except KpiToolsError:
+    for folder, other in zip(folders, load_providers(folders, rules=rules), strict=True):
+        if isinstance(other, KpiToolsError):
             unread.append(folder.name)
-            continue
-        others[other.provider_id] = other
-    returns = {**others, audit.provider_id: audit.provider}
-    audit.irregularities.extend(run_portfolio_checks(returns, as_of=audit.as_of)[audit.provider_id])
-    note = f"cross-provider checks run against {len(others)} other provider(s) of {period_dir.as_posix()}"
+        else:
+            others[other.provider_id] = other
+    note = (
+        f"cross-provider checks run against {len(others)} other provider(s) of "
+        f"{period_dir.as_posix()}"
+    )
     if unread:
         note += f" ({len(unread)} could not be read: {', '.join(unread)})"
-    audit.notes.append(note)
+    return others, note
 
 
-def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
-    """Refuse to compare a return with another provider's previous month: every learner
-    would look restated."""
+def audit_period(
+    period_dir: str | Path,
+    *,
+    as_of: date,
+    rules: Rules | Mapping[str, Rules] | None = None,
+    previous_period_dir: Path | None = None,
+    workers: int = 1,
+    trend_months: int = 0,
+    period_out: Path | None = None,
+    pseudonym_key: bytes | None = None,
+) -> dict[str, ProviderAudit | KpiToolsError]:
+    """Audit every provider folder of one period; a provider that fails does not stop others.
+
+    Args:
+        period_dir: ``DATA/<period>``; each sub-folder named like a provider id is audited.
+        as_of: the measurement date.
+        rules: the rules in force (default: the spec's): one set for every provider, or
+            each provider folder's own (a mapping naming every provider folder).
+        previous_period_dir: ``DATA/<previous period>``; by default the sibling folder of
+            the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
+        workers: processes auditing providers side by side (1: all in this process).
+            The results are the same, in the same order, whatever the number.
+        trend_months: when above 0, each audit also gets its KPI trends over that many
+            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.kpi_trends`).
+        period_out: ``OUT/<period>``, with ``pseudonym_key``: each audit also holds its
+            register's follow-up (``ProviderAudit.followup``) against last month's
+            register of the provider, ``OUT/<previous period>/<provider>/exceptions.xlsx``
+            (:func:`kpitools.worklists.followup.provider_followup`).
+        pseudonym_key: the key the register's exception ids are made with.
+
+    Returns:
+        Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
+
+    Raises:
+        KpiToolsError: the period folder does not exist.
+        ParameterError: rules given per provider leave a provider folder out.
+    """
+    period_dir = Path(period_dir)
+    if not period_dir.is_dir():
+        raise KpiToolsError("period folder not found", path=period_dir)
+    period = period_dir.name if layout.is_period_name(period_dir.name) else None
+    if previous_period_dir is None:
+        previous_period_dir = layout.previous_period_dir(period_dir)
+    folders = layout.provider_folders(period_dir)
+    rules_of = _rules_of(rules, [folder.name for folder in folders])
+    tasks = [
+        _ProviderTask(
+            folder,
+            None if previous_period_dir is None else previous_period_dir / folder.name,
+            rules_of[folder.name],
+            period,
+            named_by_folder=True,
+        )
+        for folder in folders
+    ]
+    registers = (
+        {task.key: RegisterTrail(period_out / task.key, pseudonym_key) for task in tasks}
+        if period_out is not None and pseudonym_key is not None
+        else {}
+    )
+    results = _audit(
+        tasks, _Run(as_of, trend_months), workers=workers, pooled=True, registers=registers
+    )
+    audits: dict[str, ProviderAudit | KpiToolsError] = {}
+    for task, result in zip(tasks, results, strict=True):
+        if isinstance(result, KpiToolsError):
+            log.warning("%s: %s", task.key, result.one_line())
+        audits[task.key] = result
+    return audits
+
+
+def _rules_of(rules: Rules | Mapping[str, Rules] | None, providers: list[str]) -> dict[str, Rules]:
+    """Each provider's rules: the one set given (the spec's by default), or its own.
+
+    Raises:
+        ParameterError: rules given per provider leave one out.
+    """
+    if rules is None or isinstance(rules, Rules):
+        return dict.fromkeys(providers, rules or Rules())
+    missing = [p for p in providers if p not in rules]
+    if missing:
+        raise ParameterError(f"no rules given for provider folder(s) {', '.join(missing)}")
+    return {provider: rules[provider] for provider in providers}
+
+
+# --- the engine ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ProviderTask:
+    """One provider of a run to audit (picklable, for worker processes).
+
+    Attributes:
+        named_by_folder: the folder is the provider (a period's): its outputs, its
+            previous month and the index are all found by that name, so provider.csv
+            must name it.
+    """
+
+    provider_dir: Path
+    previous_dir: Path | None
+    rules: Rules
+    period: str | None
+    named_by_folder: bool = False
+
+    @property
+    def key(self) -> str:
+        """The provider's key in the run: its folder's name."""
+        return self.provider_dir.name
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every provider of a run shares (picklable, for worker processes)."""
+
+    as_of: date
+    trend_months: int = 0
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A provider's return, its previous month's (if any) and what was said about them."""
+
+    task: _ProviderTask
+    current: ProviderReturn
+    previous: ProviderReturn | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What steps 1 to 3 give one provider (in a worker process, sent back): its audit
+    but for what needs the whole run (cross-provider findings, breach risk) and its
+    register's follow-up.
+
+    Attributes:
+        worklists: the samples and ageing lists (the breach risk goes after them).
+        ilr_worklists: the ILR review's (last).
+        ilr_scope, ilr_inputs: what the ILR review covered and the ILR files it read
+            (:attr:`~kpitools.model.ProviderAudit.ilr_scope`, ``ilr_inputs``).
+        measured: the return's tables as they stood at ``as_of``, for the portfolio step.
+    """
+
+    current: ProviderReturn
+    previous: ProviderReturn | None
+    as_of: date
+    rules: Rules
+    period: str | None
+    notes: tuple[str, ...]
+    kpi_results: tuple[KpiResult, ...]
+    irregularities: tuple[Finding, ...]
+    worklists: Mapping[str, pd.DataFrame]
+    ilr_worklists: Mapping[str, pd.DataFrame]
+    charts: Mapping[str, pd.DataFrame]
+    measured: MeasuredTables
+    ilr_scope: IlrScope | None = None
+    ilr_inputs: tuple[InputFile, ...] = ()
+    trends: Trends | None = None
+
+
+def _audit(
+    tasks: list[_ProviderTask],
+    run: _Run,
+    *,
+    workers: int = 1,
+    pooled: bool,
+    others: Mapping[str, ProviderReturn] | None = None,
+    notes: tuple[str, ...] = (),
+    registers: Mapping[str, RegisterTrail] | None = None,
+) -> list[ProviderAudit | KpiToolsError]:
+    """Every task's audit (or what stopped it), in task order.
+
+    Args:
+        tasks: the providers of the run.
+        run: what they share.
+        workers: processes for steps 1 to 3.
+        pooled: the breach risk shrinks each hazard toward the providers' pooled one
+            (a period), else each provider's own.
+        others: returns of providers not audited, by provider id, that the
+            cross-provider checks compare with (a run on one provider of a period).
+        notes: said in every audit, last.
+        registers: per task key, its register trail: the audit holds its follow-up.
+    """
+    caches = _Caches(Measurements(run.as_of), Stacks())  # this process's, for the run
+    measured = list(_measured_shares(tasks, run, workers, caches))
+    audited = {
+        task.key: part
+        for task, part in zip(tasks, measured, strict=True)
+        if isinstance(part, _Measured)
+    }
+    cross, risk = _portfolio(
+        audited, as_of=run.as_of, pooled=pooled, others=others or {}, caches=caches
+    )
+    trails = registers or {}
+    return [
+        part
+        if isinstance(part, KpiToolsError)
+        else _finished(part, cross[task.key], risk[task.key], notes, trails.get(task.key))
+        for task, part in zip(tasks, measured, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class _Caches:
+    """What one process of a run keeps while the run lasts: each table stacked once
+    (:class:`~kpitools.returns.period.Stacks`), each return measured once
+    (:class:`~kpitools.kpis.measured.Measurements`)."""
+
+    measurements: Measurements
+    stacks: Stacks
+
+
+def _measured_shares(
+    tasks: list[_ProviderTask], run: _Run, workers: int, caches: _Caches
+) -> Iterator[_Measured | KpiToolsError]:
+    """Steps 1 to 3 of every task, in task order: in this process with its ``caches``
+    (the portfolio step then reuses them), or in ``workers`` processes when more than
+    one, each measuring contiguous shares of the run with caches of its own (two shares
+    a worker, so one slow share does not leave the other worker idle for long)."""
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        yield from _measure_share(tasks, run, caches)
+        return
+    with process_pool(workers) as pool:
+        # each return comes back with its measured tables, so the portfolio step does
+        # not measure them again
+        job = partial(_measure_share, run=run)
+        for parts in pool.map(job, shares(tasks, 2 * workers), chunksize=1):
+            yield from parts
+
+
+def shares(items: list[_T], count: int) -> list[list[_T]]:
+    """``items`` cut into at most ``count`` contiguous shares, in order, their sizes
+    differing by at most one (none empty)."""
+    count = max(1, min(len(items), count))
+    size, extra = divmod(len(items), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [items[start:end] for start, end in itertools.pairwise(bounds)] if items else []
+
+
+@fewer_collections()
+def _measure_share(
+    tasks: list[_ProviderTask], run: _Run, caches: _Caches | None = None
+) -> list[_Measured | KpiToolsError]:
+    """Steps 1 to 3 of some providers of a run, in this process, with its ``caches`` (in
+    a worker process, caches of its own)."""
+    loaded = _load(tasks)
+    found = {part.task.key: part for part in loaded if isinstance(part, _Loaded)}
+    caches = caches or _Caches(Measurements(run.as_of), Stacks())
+    measurements, stacks = caches.measurements, caches.stacks
+    measured: dict[str, _Measured | KpiToolsError] = {}
+    for rules, keys in _by_rules({key: part.task.rules for key, part in found.items()}):
+        measured.update(
+            _measure(
+                {key: found[key] for key in keys},
+                as_of=run.as_of,
+                rules=rules,
+                measurements=measurements,
+                stacks=stacks,
+            )
+        )
+    if run.trend_months:
+        parts = {key: part for key, part in measured.items() if isinstance(part, _Measured)}
+        for key, trend in _trends(parts, months=run.trend_months).items():
+            measured[key] = replace(parts[key], trends=trend)
+    return [
+        part if isinstance(part, KpiToolsError) else measured[task.key]
+        for task, part in zip(tasks, loaded, strict=True)
+    ]
+
+
+def _by_rules(rules_of: Mapping[str, Rules]) -> list[tuple[Rules, list[str]]]:
+    """The keys of ``rules_of`` by rule set, in order of first appearance: a step that
+    measures runs once per rule set (in a run given one set, once)."""
+    groups: dict[Rules, list[str]] = {}
+    for key, rules in rules_of.items():
+        groups.setdefault(rules, []).append(key)
+    return list(groups.items())
+
+
+def _load(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
+    """Step 1: each task's return and its previous month's, each folder read on its own
+    and the returns validated together (:func:`kpitools.ilr.load.load_providers`); a
+    provider that cannot be loaded gets the error that stopped it.
+
+    A provider fails here when its audit would need more memory than the limit
+    (checked before loading), a file cannot be read, its previous month's return is
+    another provider's, or (a period's folder) its provider.csv names another provider.
+    """
+    from kpitools.ilr.load import load_providers  # lxml, which a pack's kernel never needs
+
+    checked: list[_ProviderTask | KpiToolsError] = []
+    for task in tasks:
+        try:
+            check_provider_memory(task.provider_dir, task.previous_dir)
+            checked.append(task)
+        except KpiToolsError as error:
+            checked.append(error)
+    ready = {task.key: task for task in checked if isinstance(task, _ProviderTask)}
+    returns: dict[Path, ProviderReturn | KpiToolsError] = {}
+    for rules, keys in _by_rules({key: task.rules for key, task in ready.items()}):
+        folders = [
+            folder
+            for task in (ready[key] for key in keys)
+            for folder in (task.provider_dir, task.previous_dir)
+            if folder is not None and (folder == task.provider_dir or folder.is_dir())
+        ]
+        returns.update(zip(folders, load_providers(folders, rules=rules), strict=True))
+    return [task if isinstance(task, KpiToolsError) else _loaded(task, returns) for task in checked]
+
+
+def _loaded(
+    task: _ProviderTask, returns: Mapping[Path, ProviderReturn | KpiToolsError]
+) -> _Loaded | KpiToolsError:
+    """One task's returns, as :func:`_load` read them, with the notes that say which."""
+    current = returns[task.provider_dir]
+    previous = returns.get(task.previous_dir) if task.previous_dir is not None else None
+    if isinstance(current, KpiToolsError):
+        return current
+    if isinstance(previous, KpiToolsError):
+        return previous
+    try:
+        notes = _previous_notes(current, task.previous_dir, previous)
+    except KpiToolsError as error:
+        return error
+    folder = task.provider_dir.name
+    if task.named_by_folder and current.provider_id != folder:
+        return FileLevelError(
+            f"provider.csv names provider {current.provider_id!r} but the folder is {folder!r}; "
+            "rename the folder or correct provider.csv",
+            path=task.provider_dir,
+        )
+    return _Loaded(task, current, previous, notes)
+
+
+def _previous_notes(
+    current: ProviderReturn, previous_dir: Path | None, previous: ProviderReturn | None
+) -> tuple[str, ...]:
+    """What the audit says of the previous month's return (``previous``, loaded from
+    ``previous_dir`` when that is a folder).
+
+    Raises:
+        ParameterError: the previous return is another provider's: every learner would
+            look restated.
+    """
+    if previous_dir is None:
+        return (
+            "no previous month's return beside this one: restatements (RESTATED-*) not checked",
+        )
+    if previous is None:
+        return (
+            f"no previous return found at {Path(previous_dir).as_posix()}: "
+            "restatements (RESTATED-*) not checked",
+        )
     if previous.provider_id != current.provider_id:
         raise ParameterError(
             f"the previous return is provider {previous.provider_id}'s, not {current.provider_id}'s: "
@@ -287,97 +610,91 @@ def _same_provider(current: ProviderReturn, previous: ProviderReturn) -> None:
             "beside provider_dir)",
             path=previous.path,
         )
+    return (f"previous return: {Path(previous_dir).as_posix()}",)
 
 
-def audit_return(
-    current: ProviderReturn,
+def _measure(
+    loaded: Mapping[str, _Loaded],
     *,
     as_of: date,
-    rules: Rules | None = None,
-    period: str | None = None,
-    previous: ProviderReturn | None = None,
-    notes: list[str] | None = None,
-    kpi_results: list[KpiResult] | None = None,
-    checked: list[Finding] | None = None,
-    cofunding: pd.DataFrame | None = None,
-    worklists: Mapping[str, pd.DataFrame] | None = None,
-    ilr: IlrReview | None = None,
-    breach: bool = True,
-) -> ProviderAudit:
-    """Audit an already loaded return: KPIs, FUTURE-DATED and the irregularity checks.
+    rules: Rules,
+    measurements: Measurements,
+    stacks: Stacks,
+) -> dict[str, _Measured | KpiToolsError]:
+    """Step 2 for the loaded providers of one rule set: every KPI, check, chart, worklist
+    and ILR review, each once for all of them."""
+    from kpitools.ilr.reconcile import period_ilr_reviews  # lxml, only when auditing
 
-    Args:
-        current: the validated return.
-        as_of: the measurement date.
-        rules: the rules in force (default: the spec's).
-        period: the reporting period ``YYYY-MM``, if known.
-        previous: the previous month's return, if any.
-        notes: plain-language notes to carry into the audit.
-        kpi_results: the return's KPI results when already measured with its period
-            (:func:`kpitools.kpis.compute_period`); by default they are measured here.
-        checked: the return's irregularity checks when already run with its period
-            (:func:`kpitools.checks.run_period_checks`); by default they are run here.
-        cofunding: the return's co-funding chart when already computed with its period
-            (:func:`kpitools.kpis.charts.period_cofunding_due_vs_paid`); by default here.
-        worklists: the return's worklists when already built with its period
-            (:func:`kpitools.worklists.build.period_worklists`, with the breach risk
-            when ``breach``); by default they are built here.
-        ilr: the review of the return's ILR files when already made with its period
-            (:func:`kpitools.ilr.reconcile.period_ilr_reviews`); by default made here.
-        breach: False leaves the breach risk out of the worklists, for :func:`audit_period`,
-            which adds it once with the portfolio's hazard (:func:`_portfolio_checks`).
-    """
-    rules = rules or Rules()
-    outside = as_of_outside(as_of, period)
-    skipped = unchecked(current, previous)
-    notes = [
-        *learner_notes(current),
-        *([outside] if outside else []),
-        *(notes or []),
-        *skipped.values(),
-    ]
-    if kpi_results is None:
-        kpi_results = compute_all(
-            measured(current, as_of), as_of=as_of, rules=rules, not_supplied=current.not_supplied
-        )
-    # ILR files beside the return (kpitools.ilr.reconcile): DfE rule findings,
-    # ILR-MISMATCH-* and the ILR's drop-outs with their withdrawal reason.
-    if ilr is None:
-        from kpitools.ilr.reconcile import ilr_review
-
-        ilr = ilr_review(current, as_of=as_of, rules=rules)
-    ilr_findings = [
-        f
-        for f in ilr.findings
-        if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))
-    ]
-    irregularities = (
-        _irregularities(current, previous, as_of=as_of, rules=rules, checked=checked) + ilr_findings
-    )
-    # Auditor's worklists (kpitools.worklists.build): samples, ageing, breach risk.
-    if worklists is None:
-        worklists = provider_worklists(current, as_of=as_of, rules=rules, breach=breach)
-    worklists = {**worklists, **ilr.worklists}
-    log.info(
-        "%s: %d KPI results, %d irregularities",
-        current.provider_id,
-        len(kpi_results),
-        len(irregularities),
-    )
-    return ProviderAudit(
-        provider=current,
+    returns = {key: part.current for key, part in loaded.items()}
+    measured = measurements.tables(returns)
+    kpis = compute_kpis(
+        measured,
         as_of=as_of,
         rules=rules,
-        kpi_results=kpi_results,
-        period=period,
-        irregularities=irregularities,
-        previous=previous,
-        notes=notes,
-        worklists=worklists,
-        charts=pack_charts(current, kpi_results, as_of=as_of, rules=rules, cofunding=cofunding),
-        ilr_scope=ilr.scope,
-        ilr_inputs=ilr.inputs,
+        not_supplied={key: current.not_supplied for key, current in returns.items()},
+        stacks=stacks,
     )
+    checked = run_checks(
+        {key: (part.current, part.previous) for key, part in loaded.items()},
+        as_of=as_of,
+        rules=rules,
+        stacks=stacks,
+    )
+    charts = pack_charts(returns, kpis, as_of=as_of, rules=rules, measured=measured, stacks=stacks)
+    worklists = build_worklists(
+        returns, as_of=as_of, rules=rules, measurements=measurements, stacks=stacks
+    )
+    # ILR files beside the returns: DfE rule findings, ILR-MISMATCH-* and the ILR's
+    # drop-outs with their withdrawal reason; an ILR file that cannot be read stops its
+    # provider
+    reviews = period_ilr_reviews(returns, as_of=as_of, rules=rules)
+    results: dict[str, _Measured | KpiToolsError] = {}
+    for key, part in loaded.items():
+        review = reviews[key]
+        if isinstance(review, KpiToolsError):
+            results[key] = review
+            continue
+        current, previous = part.current, part.previous
+        skipped = unchecked(current, previous)
+        outside = as_of_outside(as_of, part.task.period)
+        ilr_findings = [
+            f
+            for f in review.findings
+            if not ("ILR-MISMATCH-*" in skipped and f.rule.startswith("ILR-MISMATCH-"))
+        ]
+        irregularities = (
+            *future_dated(current.tables, as_of=as_of),
+            *checked[key],
+            *ilr_findings,
+        )
+        log.info(
+            "%s: %d KPI results, %d irregularities",
+            current.provider_id,
+            len(kpis[key]),
+            len(irregularities),
+        )
+        results[key] = _Measured(
+            current=current,
+            previous=previous,
+            as_of=as_of,
+            rules=rules,
+            period=part.task.period,
+            notes=(
+                *learner_notes(current),
+                *([outside] if outside else []),
+                *part.notes,
+                *skipped.values(),
+            ),
+            kpi_results=tuple(kpis[key]),
+            irregularities=irregularities,
+            worklists=worklists[key],
+            ilr_worklists=review.worklists,
+            charts=charts[key],
+            measured=measured[key],
+            ilr_scope=review.scope,
+            ilr_inputs=tuple(review.inputs),
+        )
+    return results
 
 
 def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
@@ -412,348 +729,161 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
     ]
 
 
-def _irregularities(
-    current: ProviderReturn,
-    previous: ProviderReturn | None,
-    *,
-    as_of: date,
+def _trends(parts: Mapping[str, _Measured], *, months: int) -> dict[str, Trends]:
+    """Step 3: each provider's KPI figures over ``months`` periods ending with its own,
+    each earlier month loaded and measured once for every provider that has it, one
+    month in memory at a time (:func:`kpitools.kpis.trends.kpi_trends`). A month that
+    cannot be read is left out of that provider's trend, with a note."""
+    wanted: dict[str, dict[str, Path]] = {}  # earlier period -> key -> folder
+    months_of: dict[str, list[str]] = {}  # key -> its earlier periods, oldest first
+    for key, part in parts.items():
+        found = (
+            layout.earlier_provider_dirs(part.current.path, part.period, months - 1)
+            if part.period
+            else []
+        )
+        months_of[key] = [period for period, _ in found]
+        for period, folder in found:
+            wanted.setdefault(period, {})[key] = folder
+    figures: dict[tuple[str, str], list[KpiResult] | str] = {}
+    for period, folders in wanted.items():
+        for rules, keys in _by_rules({key: parts[key].rules for key in folders}):
+            for key, month in _earlier_month(period, folders, keys, parts, rules).items():
+                figures[(key, period)] = month
+    return kpi_trends(
+        {
+            key: (part.period or period_of(part.as_of), part.kpi_results)
+            for key, part in parts.items()
+        },
+        {key: {period: figures[(key, period)] for period in months_of[key]} for key in parts},
+    )
+
+
+def _earlier_month(
+    period: str,
+    folders: Mapping[str, Path],
+    keys: list[str],
+    parts: Mapping[str, _Measured],
     rules: Rules,
-    checked: list[Finding] | None = None,
-) -> list[Finding]:
-    findings = future_dated(current.tables, as_of=as_of)
-    # Irregularity checks (kpitools.checks): DUP-*, DATE-ORDER, M2-NO-EVIDENCE,
-    # EMP-UNKNOWN, and RESTATED-* when a previous return was found.
-    if checked is None:
-        checked = run_provider_checks(current, previous, as_of=as_of, rules=rules)
-    return findings + checked
+) -> dict[str, list[KpiResult] | str]:
+    """The KPI results of an earlier ``period`` of the providers ``keys`` (their
+    ``folders`` of that period, loaded, or their previous return when it is that
+    folder's), measured at the period's last day; for a provider whose return of that
+    month cannot be read, why its trend leaves the month out."""
+    from kpitools.ilr.load import load_providers
+
+    reused = {key: parts[key].previous for key in keys if _is_previous(parts[key], folders[key])}
+    to_load = [key for key in keys if key not in reused]
+    loaded = dict(
+        zip(
+            to_load,
+            load_providers([folders[key] for key in to_load], rules=rules),
+            strict=True,
+        )
+    )
+    returns: dict[str, ProviderReturn] = {}
+    found: dict[str, list[KpiResult] | str] = {}
+    for key in keys:
+        earlier = reused.get(key) or loaded[key]
+        if isinstance(earlier, KpiToolsError):
+            found[key] = f"{period}: not in the trend ({earlier.one_line()})"
+            log.warning("%s: trend month %s left out: %s", key, period, earlier.one_line())
+        elif earlier is not None:
+            returns[key] = earlier
+    if returns:
+        found.update(
+            compute_kpis(
+                {key: earlier.tables for key, earlier in returns.items()},
+                as_of=period_end(period),
+                rules=rules,
+            )
+        )
+    return {key: found[key] for key in keys}
 
 
-def audit_period(
-    period_dir: str | Path,
+def _is_previous(part: _Measured, folder: Path) -> bool:
+    """Whether the provider's previous return is the one in ``folder`` (loaded once,
+    not twice)."""
+    previous = part.previous
+    return previous is not None and Path(previous.path).resolve() == Path(folder).resolve()
+
+
+def _portfolio(
+    audited: Mapping[str, _Measured],
     *,
     as_of: date,
-    rules: Rules | None = None,
-    previous_period_dir: Path | None = None,
-    workers: int = 1,
-    trend_months: int = 0,
-    period_out: Path | None = None,
-    pseudonym_key: bytes | None = None,
-) -> dict[str, ProviderAudit | KpiToolsError]:
-    """Audit every provider folder of one period; a provider that fails does not stop others.
-
-    Args:
-        period_dir: ``DATA/<period>``; each sub-folder named like a provider id is audited.
-        as_of: the measurement date.
-        rules: the rules in force (default: the spec's).
-        previous_period_dir: ``DATA/<previous period>``; by default the sibling folder of
-            the previous month when ``period_dir`` is named ``YYYY-MM`` and it exists.
-        workers: processes auditing providers side by side (1: all in this process,
-            every KPI measured once for the whole period, :func:`kpitools.kpis.
-            compute_period`). The results are the same, in the same order, whatever the
-            number.
-        trend_months: when above 0, each audit also gets its KPI trends over that many
-            periods (``ProviderAudit.trends``, :func:`kpitools.kpis.trends.provider_trends`),
-            computed in the same worker.
-        period_out: ``OUT/<period>``, with ``pseudonym_key``: each audit also holds its
-            register's follow-up (``ProviderAudit.followup``) against last month's
-            register of the provider, ``OUT/<previous period>/<provider>/exceptions.xlsx``
-            (:func:`kpitools.worklists.followup.provider_followup`).
-        pseudonym_key: the key the register's exception ids are made with.
-
-    Returns:
-        Per provider id (sorted): its ProviderAudit, or the KpiToolsError that stopped it.
-
-    Raises:
-        KpiToolsError: the period folder does not exist.
-    """
-    period_dir = Path(period_dir)
-    if not period_dir.is_dir():
-        raise KpiToolsError("period folder not found", path=period_dir)
-    period = period_dir.name if layout.is_period_name(period_dir.name) else None
-    if previous_period_dir is None:
-        previous_period_dir = layout.previous_period_dir(period_dir)
-    folders = layout.provider_folders(period_dir)
-    tasks = [
-        _ProviderTask(
-            folder,
-            None if previous_period_dir is None else previous_period_dir / folder.name,
-            as_of,
-            rules,
-            period,
-            trend_months,
-        )
-        for folder in folders
-    ]
-    results: dict[str, ProviderAudit | KpiToolsError] = {}
-    with shared_stacks():  # each table of the period stacked once for every step
-        for folder, result in zip(folders, _run_tasks(tasks, workers), strict=True):
-            if isinstance(result, KpiToolsError):
-                log.warning("%s: %s", folder.name, result.one_line())
-            results[folder.name] = result
-        _period_portfolio(
-            {k: v for k, v in results.items() if isinstance(v, ProviderAudit)}, as_of=as_of
-        )
-    if period_out is not None and pseudonym_key is not None:
-        _follow_up(results, period_out, pseudonym_key)
-    return results
-
-
-def _period_portfolio(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
-    """:func:`_portfolio_checks` of a period's audits; on a fault of kpitools, every
-    audit says so and gets the breach risk of its own hazard."""
-    try:
-        _portfolio_checks(audits, as_of=as_of)
-    except Exception as error:  # a fault in kpitools: say so in every pack, stop nobody
-        log.warning("cross-provider checks failed: %s: %s", type(error).__name__, error)
-        log.debug("cross-provider checks failed", exc_info=error)
-        for audit in audits.values():
-            audit.notes.append(
-                f"cross-provider checks (DUP-ULN-OVERLAP between providers) "
-                f"failed on an unexpected error ({type(error).__name__}) and "
-                "are missing from this audit"
-            )
-            if BREACH_RISK not in audit.worklists:  # the provider's own hazard, as alone
-                audit.worklists = with_breach_risk(
-                    audit.worklists, breach_risk(audit.provider, as_of=as_of, rules=audit.rules)
-                )
-
-
-def _follow_up(
-    results: dict[str, ProviderAudit | KpiToolsError], period_out: Path, key: bytes
-) -> None:
-    """Each audit's register follow-up, once every finding is in (the cross-provider
-    ones too); a provider whose follow-up fails on an unexpected error fails alone."""
-    for provider_id, audit in results.items():
-        if isinstance(audit, KpiToolsError):
-            continue
-        try:
-            audit.followup = provider_followup(audit, RegisterTrail(period_out / provider_id, key))
-        except Exception as error:  # a fault in kpitools: that provider fails, not the period
-            log.warning(
-                "%s: register follow-up failed: %s: %s", provider_id, type(error).__name__, error
-            )
-            results[provider_id] = ProviderFailure.during("register follow-up", error)
-
-
-@dataclass(frozen=True)
-class _ProviderTask:
-    """One provider of a period to audit (picklable, for worker processes)."""
-
-    provider_dir: Path
-    previous_dir: Path | None
-    as_of: date
-    rules: Rules | None
-    period: str | None
-    trend_months: int = 0
-
-
-@fewer_collections()
-def _load_task(task: _ProviderTask) -> _Loaded | KpiToolsError:
-    try:
-        return _load(task.provider_dir, task.previous_dir, task.rules)
-    except KpiToolsError as error:
-        return error
-    except Exception as error:  # a fault in kpitools: that provider fails, not the batch
-        # one line here (audit_period logs it); the traceback goes to error.txt
-        return ProviderFailure.during("audit", error, path=task.provider_dir)
-
-
-def _finish_task(
-    task: _ProviderTask,
-    loaded: _Loaded,
-    kpi_results: list[KpiResult] | None = None,
-    checked: list[Finding] | None = None,
-    cofunding: pd.DataFrame | None = None,
-    worklists: Mapping[str, pd.DataFrame] | None = None,
-    ilr: IlrReview | None = None,
-    *,
-    trends: bool = True,
-) -> ProviderAudit | KpiToolsError:
-    """The audit of a loaded return (its KPI results, checks and worklists when already
-    built), with its trends when ``trends`` and the task asks for them."""
-    try:
-        audit = audit_return(
-            loaded.current,
-            as_of=task.as_of,
-            rules=task.rules,
-            period=task.period or layout.provider_period(task.provider_dir),
-            previous=loaded.previous,
-            notes=loaded.notes,
-            kpi_results=kpi_results,
-            checked=checked,
-            cofunding=cofunding,
-            worklists=worklists,
-            ilr=ilr,
-            breach=False,
-        )  # the period adds it (_portfolio_checks)
-    except KpiToolsError as error:
-        return error
-    except Exception as error:  # a fault in kpitools: that provider fails, not the batch
-        return ProviderFailure.during("audit", error, path=task.provider_dir)
-    folder = task.provider_dir.name
-    if audit.provider_id != folder:
-        # In a period the folder is the provider: its outputs, its previous month and
-        # the index are all found by that name, so a return naming another provider
-        # cannot be filed anywhere without hiding one of the two.
-        return FileLevelError(
-            f"provider.csv names provider {audit.provider_id!r} but the folder is {folder!r}; "
-            "rename the folder or correct provider.csv",
-            path=task.provider_dir,
-        )
-    if trends and task.trend_months:
-        from kpitools.kpis.trends import provider_trends
-
-        audit.trends = provider_trends(audit, months=task.trend_months)
-    return audit
-
-
-@fewer_collections()
-@shared_stacks()  # in a worker process; in audit_period's own, it is already shared
-def _period_tasks(tasks: list[_ProviderTask]) -> list[ProviderAudit | KpiToolsError]:
-    """Every task's audit in this process: each return loaded, every KPI measured once
-    for all the loaded returns (:func:`kpitools.kpis.compute_period`), every check and
-    worklist likewise (:func:`kpitools.checks.run_period_checks`,
-    :func:`kpitools.worklists.build.period_worklists`), the ILR files of all of them
-    mapped and reviewed at once (:func:`kpitools.ilr.reconcile.period_ilr_reviews`), then
-    each audit finished on its own; the trends' earlier months are measured once for the
-    period (:func:`kpitools.kpis.trends.period_trends`). The returns are validated
-    together (:func:`_load_period`)."""
-    loaded = _load_period(tasks)
-    returns = {
-        task.provider_dir.name: found.current
-        for task, found in zip(tasks, loaded, strict=True)
-        if isinstance(found, _Loaded)
-    }
-    kpis: dict[str, list[KpiResult]] = {}
-    checked: dict[str, list[Finding]] = {}
-    cofunding: dict[str, pd.DataFrame] = {}
-    worklists: dict[str, dict[str, pd.DataFrame]] = {}
-    if tasks and returns:
-        as_of, rules = tasks[0].as_of, tasks[0].rules or Rules()
-        try:
-            kpis = compute_period(
-                {p: measured(r, as_of) for p, r in returns.items()},
+    pooled: bool,
+    others: Mapping[str, ProviderReturn],
+    caches: _Caches,
+) -> tuple[dict[str, tuple[Finding, ...]], dict[str, pd.DataFrame]]:
+    """Step 4, for the providers measured: their cross-provider findings (against each
+    other and ``others``) and breach risks, per key; with this process's ``caches``,
+    which take the measured tables the workers sent back."""
+    if not audited:
+        return {}, {}
+    measurements, stacks = caches.measurements, caches.stacks
+    for part in audited.values():
+        measurements.keep(part.current, part.measured)
+    returns = {key: part.current for key, part in audited.items()}
+    compared = {**others, **{current.provider_id: current for current in returns.values()}}
+    found = run_portfolio_checks(compared, as_of=as_of, stacks=stacks) if len(compared) > 1 else {}
+    cross = {key: tuple(found.get(current.provider_id, ())) for key, current in returns.items()}
+    prior = (
+        portfolio_hazard_of(returns, as_of=as_of, measurements=measurements, stacks=stacks)
+        if pooled
+        else None
+    )
+    risk: dict[str, pd.DataFrame] = {}
+    for rules, keys in _by_rules({key: part.rules for key, part in audited.items()}):
+        risk.update(
+            breach_risks(
+                {key: returns[key] for key in keys},
                 as_of=as_of,
                 rules=rules,
-                not_supplied={p: r.not_supplied for p, r in returns.items()},
+                portfolio=prior,
+                measurements=measurements,
+                stacks=stacks,
             )
-            pairs = {
-                task.provider_dir.name: (found.current, found.previous)
-                for task, found in zip(tasks, loaded, strict=True)
-                if isinstance(found, _Loaded)
-            }
-            checked = run_period_checks(pairs, as_of=as_of, rules=rules)
-            cofunding = period_cofunding_due_vs_paid(
-                {p: measured(r, as_of) for p, r in returns.items()}, as_of=as_of, rules=rules
+        )
+    return cross, risk
+
+
+def _finished(
+    part: _Measured,
+    cross: tuple[Finding, ...],
+    risk: pd.DataFrame,
+    notes: tuple[str, ...],
+    register: RegisterTrail | None,
+) -> ProviderAudit | KpiToolsError:
+    """Step 5 and the audit built: the register's follow-up over every finding (when a
+    trail is given), then the :class:`~kpitools.model.ProviderAudit`, whole."""
+    irregularities = (*part.irregularities, *cross)
+    followup = None
+    if register is not None:
+        try:
+            followup = provider_followup(
+                findings_of(part.kpi_results, irregularities),
+                provider_id=part.current.provider_id,
+                period=part.period,
+                as_of=part.as_of,
+                trail=register,
             )
-        except Exception as error:  # a fault in kpitools: each provider on its own
-            kpis, checked, cofunding = {}, {}, {}
-            log.warning(
-                "the period's KPIs and checks failed (%s: %s); each provider is audited on its own",
-                type(error).__name__,
-                error,
-            )
-            log.debug("period KPIs and checks failed", exc_info=error)
-        worklists = _period_worklists(returns, as_of=as_of, rules=rules)
-    reviews = _period_ilr_reviews(tasks, returns)
-    results = [
-        found
-        if isinstance(found, KpiToolsError)
-        else _finish_task(
-            task,
-            found,
-            kpis.get(task.provider_dir.name),
-            checked.get(task.provider_dir.name),
-            cofunding.get(task.provider_dir.name),
-            worklists.get(task.provider_dir.name),
-            reviews.get(task.provider_dir.name),
-            trends=False,
-        )
-        for task, found in zip(tasks, loaded, strict=True)
-    ]
-    audits = {audit.provider_id: audit for audit in results if isinstance(audit, ProviderAudit)}
-    if tasks and tasks[0].trend_months and audits:
-        from kpitools.kpis.trends import period_trends
-
-        # each earlier month measured once for every provider, not once per provider
-        for provider_id, trend in period_trends(audits, months=tasks[0].trend_months).items():
-            audits[provider_id].trends = trend
-    return results
-
-
-def _period_worklists(
-    returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
-) -> dict[str, dict[str, pd.DataFrame]]:
-    """Every return's worklists built once for the period, the breach risk left out (the
-    portfolio step adds it); none when that faults, so that each audit builds its own."""
-    try:
-        return period_worklists(returns, as_of=as_of, rules=rules, breach=False)
-    except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning(
-            "the period's worklists failed (%s: %s); each provider's are built on its own",
-            type(error).__name__,
-            error,
-        )
-        log.debug("period worklists failed", exc_info=error)
-        return {}
-
-
-def _period_ilr_reviews(
-    tasks: list[_ProviderTask], returns: dict[str, ProviderReturn]
-) -> dict[str, IlrReview]:
-    """The ILR review of every loaded return, made once for the period; none (each
-    provider reviews its own) when that step fails on an unexpected error."""
-    if not tasks or not returns:
-        return {}
-    from kpitools.ilr.reconcile import period_ilr_reviews
-
-    try:
-        return period_ilr_reviews(returns, as_of=tasks[0].as_of, rules=tasks[0].rules or Rules())
-    except Exception as error:  # a fault in kpitools: each provider on its own
-        log.warning(
-            "the period's ILR review failed (%s: %s); each provider's ILR is reviewed on its own",
-            type(error).__name__,
-            error,
-        )
-        log.debug("period ILR review failed", exc_info=error)
-        return {}
-
-
-def _run_tasks(tasks: list[_ProviderTask], workers: int) -> Iterator[ProviderAudit | KpiToolsError]:
-    """Each task's audit, in task order; in ``workers`` processes when more than one,
-    each auditing contiguous shares of the period with the period engine
-    (:func:`_period_tasks`), so the period's steps run once a share, not once a provider."""
-    workers = min(workers, len(tasks))
-    if workers <= 1:
-        yield from _period_tasks(tasks)
-        return
-    with process_pool(workers) as pool:
-        # each return comes back with its measured tables (ProviderReturn.measured), so
-        # the portfolio step does not derive them again; two shares a worker, so one
-        # slow share does not leave the other worker idle for long
-        for audits in pool.map(_period_tasks, shares(tasks, 2 * workers), chunksize=1):
-            yield from audits
-
-
-def shares(items: list[_T], count: int) -> list[list[_T]]:
-    """``items`` cut into at most ``count`` contiguous shares, in order, their sizes
-    differing by at most one (none empty)."""
-    count = max(1, min(len(items), count))
-    size, extra = divmod(len(items), count)
-    bounds = [i * size + min(i, extra) for i in range(count + 1)]
-    return [items[start:end] for start, end in itertools.pairwise(bounds)] if items else []
-
-
-def _portfolio_checks(audits: Mapping[str, ProviderAudit], *, as_of: date) -> None:
-    """Portfolio-wide checks: cross-provider DUP-ULN-OVERLAP findings are appended to
-    each provider's irregularities, and the breach risk is added (the audits leave it
-    out, ``audit_return(breach=False)``) with each provider's drop-out hazard shrunk
-    toward the portfolio's (kpitools.worklists.risk)."""
-    if not audits:
-        return
-    returns = {provider_id: audit.provider for provider_id, audit in audits.items()}
-    for provider_id, findings in run_portfolio_checks(returns, as_of=as_of).items():
-        audits[provider_id].irregularities.extend(findings)
-    rules = next(iter(audits.values())).rules  # one rule set for the whole period
-    for provider_id, risk in portfolio_breach_risk(returns, as_of=as_of, rules=rules).items():
-        audits[provider_id].worklists = with_breach_risk(audits[provider_id].worklists, risk)
+        except Exception as error:  # a fault of kpitools on this provider's register
+            # that provider fails (audit_period logs its one line), not the run
+            return ProviderFailure.during("register follow-up", error)
+    return ProviderAudit(
+        provider=part.current,
+        as_of=part.as_of,
+        rules=part.rules,
+        kpi_results=part.kpi_results,
+        period=part.period,
+        irregularities=irregularities,
+        previous=part.previous,
+        worklists={**part.worklists, BREACH_RISK: risk, **part.ilr_worklists},
+        charts=part.charts,
+        notes=(*part.notes, *notes),
+        followup=followup,
+        trends=part.trends,
+        ilr_scope=part.ilr_scope,
+        ilr_inputs=part.ilr_inputs,
+    )

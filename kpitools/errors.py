@@ -87,9 +87,11 @@ class ProviderFailure(KpiToolsError):
         import traceback
 
         first = (str(error).splitlines() or [""])[0]
-        return cls(
+        failure = cls(
             f"{step} failed on an unexpected error ({type(error).__name__}: {first}); "
             "the other providers were not affected",
             path=path,
             detail="".join(traceback.format_exception(error)),
         )
+        failure.__cause__ = error  # a run on one provider raises it again, traceback and all
+        return failure

@@ -14,14 +14,17 @@ optional column absent from the file is all-missing) plus ``source``, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from kpitools.rules import Rules, rule
+
+_V = TypeVar("_V")
 
 # The output files that pass between stages (data-contract.md, "What the toolkit
 # writes"): exact column order.
@@ -164,8 +167,6 @@ class ProviderReturn:
             (or sheet) that was looked for. An absent table is *not supplied*, unlike a
             file with a header and no rows (a supplied, empty table): KPIs and checks
             that need it are ``no_data`` / not checked, nothing is inferred from it.
-        measured: the tables as they stood at an as_of, with the frames derived from
-            them, kept by :func:`kpitools.kpis.measured.measured` (built once, shared).
     """
 
     provider_id: str
@@ -176,9 +177,6 @@ class ProviderReturn:
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_supplied: dict[str, str] = field(default_factory=dict)
-    measured: dict[date, dict[str, pd.DataFrame]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     @property
     def provider_name(self) -> str:
@@ -466,20 +464,53 @@ class Trends:
         return sorted(set(self.figures["period"]))
 
 
-@dataclass
+def findings_of(
+    kpi_results: Iterable[KpiResult], irregularities: Iterable[Finding]
+) -> list[Finding]:
+    """An audit's findings: the KPI exceptions, then the irregularities, in a stable
+    order (what the register lists, :meth:`ProviderAudit.findings`)."""
+    return [f for r in kpi_results for f in r.exceptions] + list(irregularities)
+
+
+class ReadOnly(Mapping[str, _V]):
+    """A mapping that cannot be changed once built (a copy of the one given): what a
+    :class:`ProviderAudit` holds its named tables in. Unlike ``types.MappingProxyType``
+    it can be pickled (audits are saved for the packs and sent back by worker processes).
+    """
+
+    def __init__(self, items: Mapping[str, _V] | None = None) -> None:
+        self._items: dict[str, _V] = dict(items or {})
+
+    def __getitem__(self, name: str) -> _V:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"ReadOnly({list(self._items)})"
+
+
+@dataclass(frozen=True, eq=False)
 class ProviderAudit:
     """Everything computed for one provider and period: what packs and registers show.
 
-    Built whole by :mod:`kpitools.audit` (:func:`~kpitools.audit.audit_provider`,
-    :func:`~kpitools.audit.audit_single_provider`, :func:`~kpitools.audit.audit_period`);
-    notebooks only present it.
+    Built once and whole by the audit engine (:mod:`kpitools.audit`:
+    :func:`~kpitools.audit.audit_provider`, :func:`~kpitools.audit.audit_single_provider`,
+    :func:`~kpitools.audit.audit_period`), frozen: its collections are tuples and
+    read-only mappings (:class:`ReadOnly`), nothing is added to it afterwards; notebooks
+    only present it. (Two audits are the same audit only when they are one object: their
+    tables cannot be compared with ``==``.)
 
     Attributes:
         provider: the validated current return.
         as_of: the measurement date.
-        period: the reporting period ``YYYY-MM`` (or None when not known).
-        rules: the rules in force.
+        rules: the rules in force for this provider.
         kpi_results: every KPI (and stage) per bootcamp and for ``ALL``.
+        period: the reporting period ``YYYY-MM`` (or None when not known).
         irregularities: findings of the irregularity checks (incl. ILR reconciliation
             and cross-provider checks), ``kpi == "irregularity"``.
         previous: the previous month's return when one was found, else None.
@@ -488,27 +519,32 @@ class ProviderAudit:
         notes: plain-language notes (e.g. "no previous return found at ...").
         followup: the register's follow-up against the previous month's register
             (:class:`FollowUp`, :func:`kpitools.worklists.followup.provider_followup`), when
-            the audit was given the
-            provider's register trail (packs).
+            the audit was given the provider's register trail (packs).
         trends: the KPI figures month by month (:class:`Trends`,
-            :func:`kpitools.kpis.trends.provider_trends`), when
-            asked for (packs).
+            :func:`kpitools.kpis.trends.kpi_trends`), when asked for (packs).
     """
 
     provider: ProviderReturn
     as_of: date
     rules: Rules
-    kpi_results: list[KpiResult]
+    kpi_results: tuple[KpiResult, ...]
     period: str | None = None
-    irregularities: list[Finding] = field(default_factory=list)
+    irregularities: tuple[Finding, ...] = ()
     previous: ProviderReturn | None = None
-    worklists: dict[str, pd.DataFrame] = field(default_factory=dict)
-    charts: dict[str, pd.DataFrame] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    worklists: Mapping[str, pd.DataFrame] = field(default_factory=ReadOnly)
+    charts: Mapping[str, pd.DataFrame] = field(default_factory=ReadOnly)
+    notes: tuple[str, ...] = ()
     followup: FollowUp | None = None
     trends: Trends | None = None
     ilr_scope: IlrScope | None = None
     ilr_inputs: tuple[InputFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        # whatever sequences and mappings it is given, it holds them read-only
+        for name in ("kpi_results", "irregularities", "notes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("worklists", "charts"):
+            object.__setattr__(self, name, ReadOnly(getattr(self, name)))
 
     @property
     def provider_id(self) -> str:
@@ -536,9 +572,8 @@ class ProviderAudit:
         return found
 
     def findings(self) -> list[Finding]:
-        """KPI exceptions then irregularities, in a stable order."""
-        kpi_findings = [f for r in self.kpi_results for f in r.exceptions]
-        return kpi_findings + list(self.irregularities)
+        """KPI exceptions then irregularities, in a stable order (:func:`findings_of`)."""
+        return findings_of(self.kpi_results, self.irregularities)
 
     def informational(self) -> list[Finding]:
         """Cases reported for information, not flagged (see :class:`KpiResult`)."""

@@ -1,9 +1,12 @@
-"""Audit assembly: one provider from its folder, a period of providers (in one process or
-in worker processes: the same results, in the same order), the kpis command."""
+"""The audit engine: one provider from its folder (a run of one), a period of providers
+(in one process or in worker processes: the same results, in the same order), what a
+provider gets alone and in its period, failures kept to their provider, each provider's
+rules, and the kpis command."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -20,12 +23,12 @@ from kpitools.audit import (
     shares,
 )
 from kpitools.cli import main
-from kpitools.errors import FileLevelError, KpiToolsError, ParameterError
-from kpitools.model import ProviderAudit
+from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
+from kpitools.model import ILR_DROPOUTS, ProviderAudit
 from kpitools.packs.workbook import write_register
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.build import portfolio_breach_risk
+from kpitools.worklists.build import breach_risks, portfolio_hazard_of
 from kpitools.worklists.followup import RegisterTrail
 
 AS_OF = date(2023, 3, 31)
@@ -167,9 +170,9 @@ def test_no_previous_return_is_said(tmp_path):
     period_dir = _period(tmp_path)
     audit = audit_provider(period_dir / "P1", as_of=AS_OF)
     assert audit.previous is None
-    assert audit.notes == [
-        "no previous month's return beside this one: restatements (RESTATED-*) not checked"
-    ]
+    assert audit.notes == (
+        "no previous month's return beside this one: restatements (RESTATED-*) not checked",
+    )
     assert not [f for f in audit.irregularities if f.rule.startswith("RESTATED-")]
 
 
@@ -345,9 +348,9 @@ def test_period_breach_risk_is_shrunk_toward_the_audited_providers_only(tmp_path
     results = audit_period(tmp_path / "2023-03", as_of=AS_OF, rules=Rules())
     assert isinstance(results["P3"], FileLevelError)
     audits = {p: results[p] for p in ("P1", "P2")}
-    expected = portfolio_breach_risk(
-        {p: a.provider for p, a in audits.items()}, as_of=AS_OF, rules=Rules()
-    )
+    returns = {p: a.provider for p, a in audits.items()}
+    prior = portfolio_hazard_of(returns, as_of=AS_OF)
+    expected = breach_risks(returns, as_of=AS_OF, rules=Rules(), portfolio=prior)
     for provider_id, audit in audits.items():
         pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], expected[provider_id])
         # in the place a single-provider audit gives it
@@ -358,9 +361,9 @@ def test_period_breach_risk_is_shrunk_toward_the_audited_providers_only(tmp_path
     assert alone_p1.iloc[0]["p_above_limit"] == 0.0
     assert 0.0 < audits["P1"].worklists[BREACH_RISK].iloc[0]["p_above_limit"]
     # pooled with P9's return as well, P1's risk would differ
-    p9 = audit_provider(tmp_path / "2023-03" / "P3", as_of=AS_OF).provider
-    with_p9 = portfolio_breach_risk(
-        {**{p: a.provider for p, a in audits.items()}, "P3": p9}, as_of=AS_OF, rules=Rules()
+    p9 = {**returns, "P3": audit_provider(tmp_path / "2023-03" / "P3", as_of=AS_OF).provider}
+    with_p9 = breach_risks(
+        p9, as_of=AS_OF, rules=Rules(), portfolio=portfolio_hazard_of(p9, as_of=AS_OF)
     )
     assert not with_p9["P1"].equals(audits["P1"].worklists[BREACH_RISK])
 
@@ -463,7 +466,7 @@ def demo_period(small_demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def demo_audited(demo_period: Path) -> dict[str, ProviderAudit | KpiToolsError]:
     """``audit_period(demo_period)`` in this process, nothing patched: what the tests
-    below compare the workers' and the fallbacks' results with (never changed by them)."""
+    below compare other runs' results with (never changed by them)."""
     return audit_period(demo_period, as_of=AS_OF)
 
 
@@ -499,96 +502,10 @@ def test_two_workers_give_the_single_process_results_in_order(demo_period, demo_
     assert sum(len(a.irregularities) for a in shared.values() if isinstance(a, ProviderAudit)) > 0
 
 
-def test_a_fault_in_the_period_step_is_a_warning_and_each_provider_is_audited_alone(
-    demo_period, demo_audited, monkeypatch, caplog
-):
-    period_dir, together = demo_period, demo_audited
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("kpitools.audit.period_cofunding_due_vs_paid", broken)
-    with caplog.at_level("WARNING", logger="kpitools.audit"):
-        alone = audit_period(period_dir, as_of=AS_OF)
-    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any(
-        "RuntimeError: boom" in m and "each provider is audited on its own" in m for m in warned
-    ), warned
-    assert list(alone) == list(together)
-    for provider_id, result in together.items():
-        if isinstance(result, ProviderAudit):
-            _same_audit(result, alone[provider_id])
-
-
-def test_a_fault_in_the_period_worklists_is_a_warning_and_each_provider_builds_its_own(
-    demo_period, demo_audited, monkeypatch, caplog
-):
-    period_dir, together = demo_period, demo_audited
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("kpitools.audit.period_worklists", broken)
-    with caplog.at_level("WARNING", logger="kpitools.audit"):
-        alone = audit_period(period_dir, as_of=AS_OF)
-    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("worklists failed (RuntimeError: boom)" in m for m in warned), warned
-    assert list(alone) == list(together)
-    for provider_id, result in together.items():
-        if isinstance(result, ProviderAudit):
-            _same_audit(result, alone[provider_id])
-
-
-def test_a_fault_in_the_period_ilr_review_is_a_warning_and_each_provider_reviews_its_own(
-    demo_period, demo_audited, monkeypatch, caplog
-):
-    period_dir, together = demo_period, demo_audited
-    assert any(
-        f.rule.startswith("ILR-")
-        for a in together.values()
-        if isinstance(a, ProviderAudit)
-        for f in a.irregularities
-    )
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("kpitools.ilr.reconcile.period_ilr_reviews", broken)
-    with caplog.at_level("WARNING", logger="kpitools.audit"):
-        alone = audit_period(period_dir, as_of=AS_OF)
-    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any(
-        "RuntimeError: boom" in m and "each provider's ILR is reviewed on its own" in m
-        for m in warned
-    ), warned
-    assert list(alone) == list(together)
-    for provider_id, result in together.items():
-        if isinstance(result, ProviderAudit):
-            _same_audit(result, alone[provider_id])
-
-
-def test_a_fault_in_the_portfolio_step_leaves_each_provider_its_own_breach_risk(
-    demo_period, monkeypatch
-):
-    period_dir = demo_period
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("kpitools.audit.run_portfolio_checks", broken)
-    results = audit_period(period_dir, as_of=AS_OF)
-    for provider_id in ("P001", "P002", "P003"):
-        audit = results[provider_id]
-        assert "failed on an unexpected error (RuntimeError)" in audit.notes[-1]
-        alone = audit_provider(period_dir / provider_id, as_of=AS_OF)
-        assert list(audit.worklists) == list(alone.worklists)
-        pd.testing.assert_frame_equal(audit.worklists[BREACH_RISK], alone.worklists[BREACH_RISK])
-
-
-def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypatch, caplog):
+def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypatch):
     # P1 has last month's return, P2 cannot be read (no bootcamps), P3 has no previous
     # month, P4's previous month is another provider's return: loaded together they give
-    # what each loaded alone gives (the fallback when the period's load faults).
+    # what each run of one provider gives it, however the validation is batched
     period_dir = _period(tmp_path)
     write_return(period_dir / "P3", small_return("P3"))
     write_return(period_dir / "P4", small_return("P4"))
@@ -596,28 +513,214 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     together = audit_period(period_dir, as_of=AS_OF)
     monkeypatch.setattr("kpitools.ilr.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
     batched = audit_period(period_dir, as_of=AS_OF)
+    assert list(together) == list(batched) == ["P1", "P2", "P3", "P4"]
+    assert together["P1"].previous is not None and together["P3"].previous is None
+    assert together["P3"].notes[0].startswith("no previous return found at")
+    for provider_id in ("P2", "P4"):
+        with pytest.raises(KpiToolsError) as alone:
+            audit_provider(
+                period_dir / provider_id,
+                as_of=AS_OF,
+                previous_dir=tmp_path / "2023-02" / provider_id,
+            )
+        assert together[provider_id].one_line() == alone.value.one_line()
+        assert batched[provider_id].one_line() == alone.value.one_line()
+    assert isinstance(together["P4"], ParameterError)
+    for provider_id in ("P1", "P3"):
+        alone = audit_provider(
+            period_dir / provider_id, as_of=AS_OF, previous_dir=tmp_path / "2023-02" / provider_id
+        )
+        _same_return(together[provider_id], alone)
+        assert together[provider_id].notes == alone.notes
+        _same_audit(together[provider_id], batched[provider_id])
+
+
+def _same_return(one: ProviderAudit, other: ProviderAudit) -> None:
+    """The same return (and previous month's) loaded."""
+    assert one.provider.counts == other.provider.counts
+    pd.testing.assert_frame_equal(one.provider.rejected, other.provider.rejected)
+    for name, frame in one.provider.tables.items():
+        pd.testing.assert_frame_equal(frame, other.provider.tables[name])
+    assert (one.previous is None) == (other.previous is None)
+
+
+def test_a_run_of_one_provider_gives_what_its_period_gives_it(demo_period, demo_audited):
+    # the same engine: alone, a provider gets every figure, finding, worklist, chart and
+    # note its period gives it, but for what needs the other providers (DUP-ULN-OVERLAP
+    # across providers, the breach risk shrunk toward the period's hazard)
+    compared = 0
+    for provider_id, together in demo_audited.items():
+        previous_dir = demo_period.parent / "2023-02" / provider_id
+        if isinstance(together, KpiToolsError):
+            with pytest.raises(KpiToolsError) as failed:
+                audit_provider(demo_period / provider_id, as_of=AS_OF, previous_dir=previous_dir)
+            assert failed.value.one_line() == together.one_line()
+            continue
+        alone = audit_provider(demo_period / provider_id, as_of=AS_OF, previous_dir=previous_dir)
+        _same_return(together, alone)
+        assert together.kpi_results == alone.kpi_results
+        assert together.notes == alone.notes and together.period == alone.period
+        mine = len(alone.irregularities)
+        assert together.irregularities[:mine] == alone.irregularities
+        across = together.irregularities[mine:]
+        assert all(f.rule == "DUP-ULN-OVERLAP" and "of provider P" in f.message for f in across)
+        assert list(together.worklists) == list(alone.worklists)
+        for name, frame in alone.worklists.items():
+            if name != BREACH_RISK:
+                pd.testing.assert_frame_equal(together.worklists[name], frame, obj=name)
+        assert list(together.charts) == list(alone.charts)
+        for name, frame in alone.charts.items():
+            pd.testing.assert_frame_equal(together.charts[name], frame, obj=name)
+        compared += 1
+    assert compared == 4  # three datasheet providers and the ILR-only one
+    # the planted cross-provider duplicates are the period's alone
+    assert any(
+        f.rule == "DUP-ULN-OVERLAP" and "of provider P" in f.message
+        for audit in demo_audited.values()
+        if isinstance(audit, ProviderAudit)
+        for f in audit.irregularities
+    )
+
+
+def test_worklists_in_order_breach_risk_after_the_ageing_lists_the_ilr_s_last(demo_audited):
+    audit = demo_audited["P001"]
+    names = list(audit.worklists)
+    assert names[:7] == [
+        "sample_employers",
+        "sample_completers",
+        "sample_outcomes",
+        "ageing_awaiting_outcome",
+        "ageing_unreached_employers",
+        "ageing_unreported_withdrawals",
+        BREACH_RISK,
+    ]
+    assert names[7:] in ([], [ILR_DROPOUTS])
+    assert any(
+        ILR_DROPOUTS in a.worklists for a in demo_audited.values() if isinstance(a, ProviderAudit)
+    )
+
+
+def _two_good_providers(root: Path) -> Path:
+    """DATA/2023-03 of _period plus P3, readable: two providers audited together."""
+    period_dir = _period(root)
+    write_return(period_dir / "P3", small_return("P3"))
+    return period_dir
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "kpitools.audit.compute_kpis",
+        "kpitools.audit.run_checks",
+        "kpitools.audit.pack_charts",
+        "kpitools.audit.build_worklists",
+        "kpitools.ilr.reconcile.period_ilr_reviews",
+        "kpitools.audit.run_portfolio_checks",
+        "kpitools.audit.breach_risks",
+    ],
+)
+def test_a_fault_in_a_step_over_the_providers_stops_the_run(tmp_path, monkeypatch, step):
+    # a step that runs over every provider at once holds no input of its own: its error
+    # is a fault of kpitools, raised with its traceback, never computed another way
+    period_dir = _two_good_providers(tmp_path)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kpitools.ilr.load.validate_returns", broken)
-    with caplog.at_level("WARNING", logger="kpitools.audit"):
-        alone = audit_period(period_dir, as_of=AS_OF)
-    assert any(
-        "RuntimeError: boom" in r.getMessage() and "loaded on its own" in r.getMessage()
-        for r in caplog.records
+    monkeypatch.setattr(step, broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        audit_period(period_dir, as_of=AS_OF)
+
+
+def test_a_provider_whose_folder_faults_fails_alone(demo_period, tmp_path, monkeypatch):
+    # reading P002's folder meets a fault of kpitools: P002 fails with the traceback for
+    # its error.txt; the others get exactly what a period without P002 gives them
+    from kpitools.ilr import load
+
+    read = load._read
+
+    def faulty(folder, rules):
+        if folder == demo_period / "P002":
+            raise RuntimeError("boom")
+        return read(folder, rules)
+
+    without = tmp_path / "2023-03"
+    shutil.copytree(demo_period, without, ignore=lambda folder, names: ["P002"])
+    shutil.copytree(demo_period.parent / "2023-02", tmp_path / "2023-02")
+    expected = audit_period(without, as_of=AS_OF)
+    monkeypatch.setattr(load, "_read", faulty)
+    results = audit_period(demo_period, as_of=AS_OF)
+    failure = results["P002"]
+    assert isinstance(failure, ProviderFailure)
+    assert failure.one_line().endswith(
+        "loading failed on an unexpected error (RuntimeError: boom); "
+        "the other providers were not affected"
     )
-    assert list(together) == list(alone) == ["P1", "P2", "P3", "P4"]
-    assert together["P1"].previous is not None and together["P3"].previous is None
-    assert together["P3"].notes[0].startswith("no previous return found at")
-    for provider_id in ("P2", "P4"):
-        assert isinstance(together[provider_id], KpiToolsError)
-        assert together[provider_id].one_line() == alone[provider_id].one_line()
-    assert isinstance(together["P4"], ParameterError)
-    for provider_id in ("P1", "P3"):
-        _same_audit(together[provider_id], alone[provider_id])
-        _same_audit(together[provider_id], batched[provider_id])
-    assert batched["P2"].one_line() == together["P2"].one_line()
+    assert "Traceback" in failure.detail and "boom" in failure.detail
+    assert list(results) == ["P001", "P002", "P003", "P004", "P009"]  # P004: ILR-only
+    for provider_id, result in expected.items():
+        if isinstance(result, ProviderAudit):
+            # the same data in another folder: the note naming last month's folder aside
+            notes = tuple(n.replace(str(tmp_path), str(demo_period.parent)) for n in result.notes)
+            _same_audit(results[provider_id], replace(result, notes=notes))
+        else:
+            assert results[provider_id].one_line().replace(str(demo_period), "") == (
+                result.one_line().replace(str(without), "")
+            )
+    # a run of that one provider raises the fault itself
+    with pytest.raises(RuntimeError, match="boom"):
+        audit_provider(demo_period / "P002", as_of=AS_OF)
+
+
+def test_a_provider_whose_register_follow_up_faults_fails_alone(tmp_path, monkeypatch):
+    period_dir = _two_good_providers(tmp_path)
+    period_out = tmp_path / "out" / "2023-03"
+    from kpitools import audit as engine
+
+    follow = engine.provider_followup
+
+    def faulty(findings, **kwargs):
+        if kwargs["provider_id"] == "P3":
+            raise RuntimeError("boom")
+        return follow(findings, **kwargs)
+
+    monkeypatch.setattr(engine, "provider_followup", faulty)
+    results = audit_period(period_dir, as_of=AS_OF, period_out=period_out, pseudonym_key=KEY)
+    assert isinstance(results["P3"], ProviderFailure)
+    assert "register follow-up failed on an unexpected error (RuntimeError: boom)" in (
+        results["P3"].one_line()
+    )
+    assert results["P1"].followup is not None
+    assert isinstance(results["P2"], FileLevelError)
+
+
+def test_each_provider_is_measured_with_its_own_rules(tmp_path):
+    # drop-out 1/5 = 20 %: at_risk at the default limit (above 16 %), on_track at 50 %
+    period_dir = _two_good_providers(tmp_path)
+    lenient = Rules(dropout_limit=0.5)
+    results = audit_period(
+        period_dir, as_of=AS_OF, rules={"P1": Rules(), "P2": Rules(), "P3": lenient}
+    )
+    status = {
+        provider_id: next(
+            r.status
+            for r in results[provider_id].kpi_results
+            if r.kpi == "learner_dropout" and r.bootcamp_id == "ALL"
+        )
+        for provider_id in ("P1", "P3")
+    }
+    assert status == {"P1": "at_risk", "P3": "on_track"}
+    assert (results["P1"].rules, results["P3"].rules) == (Rules(), lenient)
+    for provider_id, rules in (("P1", Rules()), ("P3", lenient)):
+        alone = audit_provider(
+            period_dir / provider_id,
+            as_of=AS_OF,
+            rules=rules,
+            previous_dir=tmp_path / "2023-02" / provider_id,
+        )
+        assert results[provider_id].kpi_results == alone.kpi_results
+    with pytest.raises(ParameterError, match="no rules given for provider folder"):
+        audit_period(period_dir, as_of=AS_OF, rules={"P1": Rules()})
 
 
 def test_an_empty_period_audits_nothing(tmp_path):

@@ -3,8 +3,9 @@
 Every check is a pure function of validated frames returning
 :class:`~kpitools.model.Finding` rows with ``kpi == "irregularity"``. Two entry points:
 
-- :func:`run_provider_checks` for one provider's return (and its previous month's);
-- :func:`run_portfolio_checks` for every provider of one period (cross-provider ULNs).
+- :func:`run_checks` for each provider's return (and its previous month's), every
+  provider of a run at once (one provider is a run of one);
+- :func:`run_portfolio_checks` across the providers of one period (cross-provider ULNs).
 """
 
 from __future__ import annotations
@@ -24,94 +25,66 @@ from kpitools.checks.duplicates import (
 )
 from kpitools.checks.employers import named_unknown_employers, rejected_unknown_employers
 from kpitools.checks.evidence import m2_without_evidence
-from kpitools.checks.restated import period_restatements, restatements
-from kpitools.layout import is_provider_name
+from kpitools.checks.restated import restatements
 from kpitools.model import Finding, ProviderReturn
-from kpitools.returns.period import provider_of, stacked_tables, unscoped_finding
+from kpitools.returns.period import Stacks, owner_of, stacked_tables, unscoped
 from kpitools.rules import Rules
 
 __all__ = [
-    "run_period_checks",
+    "run_checks",
     "run_portfolio_checks",
-    "run_provider_checks",
     "unchecked",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def run_provider_checks(
-    current: ProviderReturn,
-    previous: ProviderReturn | None,
-    *,
-    as_of: date,
-    rules: Rules,
-) -> list[Finding]:
-    """Every within-provider irregularity check, in register order.
-
-    DUP-ROW, DUP-ULN-OVERLAP (within the provider), DATE-ORDER, M2-NO-EVIDENCE,
-    EMP-UNKNOWN, and RESTATED-* when a previous return is given. FUTURE-DATED is the
-    KPI engineer's check (:mod:`kpitools.checks.future_dated`) and is run with the KPIs.
-
-    Args:
-        current: this month's validated return.
-        previous: the previous month's return of the same provider, or None.
-        as_of: the measurement date.
-        rules: the rules in force (kept for checks whose thresholds become rules).
-
-    Returns:
-        Findings with ``kpi == "irregularity"``.
-    """
-    del rules  # no irregularity threshold is a rule yet; the signature is shared
-    return _provider_checks(
-        current, previous, as_of=as_of, row_checks=_row_checks(current.tables, as_of=as_of)
-    )
-
-
-def run_period_checks(
+def run_checks(
     returns: Mapping[str, tuple[ProviderReturn, ProviderReturn | None]],
     *,
     as_of: date,
     rules: Rules,
+    stacks: Stacks | None = None,
 ) -> dict[str, list[Finding]]:
-    """:func:`run_provider_checks` of every provider of a period, the same findings in
-    the same order; the checks that look at one row at a time (DUP-ROW of the
-    evidence tables, DUP-ULN-OVERLAP within a provider, DATE-ORDER, M2-NO-EVIDENCE,
-    EMP-UNKNOWN on accepted rows) run once over the period's tables stacked with their
-    identifiers scoped (:func:`kpitools.returns.period.stacked_tables`), and the
-    restatements once for every provider with a previous return
-    (:func:`kpitools.checks.restated.period_restatements`).
+    """Every within-provider irregularity check of every provider of a run (a mapping
+    of one for one provider), in register order.
+
+    DUP-ROW, DUP-ULN-OVERLAP (within the provider), DATE-ORDER, M2-NO-EVIDENCE,
+    EMP-UNKNOWN, and RESTATED-* when a previous return is given. FUTURE-DATED is the
+    KPI engineer's check (:mod:`kpitools.checks.future_dated`) and is run with the KPIs.
+    The checks that look at one row at a time run once over the providers' tables
+    stacked with their identifiers scoped (:func:`kpitools.returns.period.stacked_tables`),
+    the restatements once for every provider with a previous return
+    (:func:`kpitools.checks.restated.restatements`); each provider gets the findings it
+    gets alone, in the same order.
 
     Args:
-        returns: per provider id (a provider folder name), its return and previous
-            month's return (or None).
-        as_of, rules: as for :func:`run_provider_checks`.
+        returns: per provider id, this month's validated return and the previous month's
+            return of the same provider (or None).
+        as_of: the measurement date.
+        rules: the rules in force (kept for checks whose thresholds become rules).
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
 
     Returns:
-        Findings per provider id, in the order given.
+        Findings with ``kpi == "irregularity"`` per provider id, in the order given.
     """
-    del rules
-    if len(returns) < 2 or not all(map(is_provider_name, returns)):
-        return {
-            provider: _provider_checks(
-                current, previous, as_of=as_of, row_checks=_row_checks(current.tables, as_of=as_of)
-            )
-            for provider, (current, previous) in returns.items()
-        }
+    del rules  # no irregularity threshold is a rule yet; the signature is shared
+    providers = tuple(returns)
+    if not providers:
+        return {}
     stacked = stacked_tables(
-        {provider: current.tables for provider, (current, _) in returns.items()}
+        {provider: current.tables for provider, (current, _) in returns.items()}, stacks=stacks
     )
     per_provider: dict[str, dict[str, list[Finding]]] = {provider: {} for provider in returns}
     for check, findings in _row_checks(stacked, as_of=as_of).items():
         for finding in findings:
-            per_provider[_provider_of_finding(finding)].setdefault(check, []).append(
-                unscoped_finding(finding)
-            )
+            owner = _owner_of_finding(finding, providers)
+            per_provider[owner].setdefault(check, []).append(unscoped(finding))
     skipped = {
         provider: set(unchecked(current, previous))
         for provider, (current, previous) in returns.items()
     }
-    restated = period_restatements(
+    restated = restatements(
         {
             provider: (current, previous)
             for provider, (current, previous) in returns.items()
@@ -120,14 +93,14 @@ def run_period_checks(
         payments={
             provider for provider in returns if "RESTATED-PAYMENT-*" not in skipped[provider]
         },
+        stacks=stacks,
     )
     return {
         provider: _provider_checks(
             current,
             previous,
-            as_of=as_of,
             row_checks=per_provider[provider],
-            restated=restated.get(provider),
+            restated=restated.get(provider, []),
         )
         for provider, (current, previous) in returns.items()
     }
@@ -147,10 +120,10 @@ def _row_checks(tables: Mapping[str, pd.DataFrame], *, as_of: date) -> dict[str,
     }
 
 
-def _provider_of_finding(finding: Finding) -> str:
-    """The provider of a finding on a period's stacked tables: its entity's."""
-    provider = provider_of(finding.entity.partition(":")[2])
-    if not provider:
+def _owner_of_finding(finding: Finding, providers: tuple[str, ...]) -> str:
+    """The provider of a finding on stacked tables: its entity's."""
+    provider = owner_of(finding.entity.partition(":")[2], providers)
+    if provider not in providers:
         raise ValueError(f"{finding.rule}: a finding of no provider ({finding.entity!r})")
     return provider
 
@@ -159,14 +132,11 @@ def _provider_checks(
     current: ProviderReturn,
     previous: ProviderReturn | None,
     *,
-    as_of: date,
     row_checks: Mapping[str, list[Finding]],
-    restated: list[Finding] | None = None,
+    restated: list[Finding],
 ) -> list[Finding]:
-    """Every within-provider check in register order, those of :func:`_row_checks`
-    already run (missing: none found), and the restatements when given (None: they
-    are found here when they are checked)."""
-    del as_of  # the row checks have used it
+    """Every within-provider check in register order, those of :func:`_row_checks` and
+    the restatements already run (a check missing from ``row_checks``: none found)."""
     tables = current.tables
     skipped = set(unchecked(current, previous))
     findings = duplicate_learner_rows(tables["learners"], current.rejected)
@@ -179,11 +149,7 @@ def _provider_checks(
         findings += row_checks.get("unknown_employers", [])
         findings += rejected_unknown_employers(tables, current.rejected)
     if previous is not None and "RESTATED-*" not in skipped:
-        findings += (
-            restated
-            if restated is not None
-            else restatements(current, previous, payments="RESTATED-PAYMENT-*" not in skipped)
-        )
+        findings += restated
     log.info("%s: %d irregularities", current.provider_id, len(findings))
     return findings
 
@@ -228,13 +194,13 @@ def unchecked(current: ProviderReturn, previous: ProviderReturn | None) -> dict[
 
 
 def run_portfolio_checks(
-    returns: Mapping[str, ProviderReturn], *, as_of: date
+    returns: Mapping[str, ProviderReturn], *, as_of: date, stacks: Stacks | None = None
 ) -> dict[str, list[Finding]]:
     """Checks across every provider of one period: DUP-ULN-OVERLAP between providers.
 
-    Pairs within one provider are reported by :func:`run_provider_checks`, so they are
-    not repeated here. ``as_of`` is part of the shared signature; learning periods use
-    the recorded dates as they stand.
+    Pairs within one provider are reported by :func:`run_checks`, so they are not
+    repeated here. ``as_of`` is part of the shared signature; learning periods use the
+    recorded dates as they stand.
 
     Returns:
         Findings per provider id (every provider present, maybe with none).
@@ -242,4 +208,4 @@ def run_portfolio_checks(
     del as_of
     learners = {pid: r.tables["learners"] for pid, r in returns.items()}
     bootcamps = {pid: r.tables["bootcamps"] for pid, r in returns.items()}
-    return uln_overlaps_across(learners, bootcamps)
+    return uln_overlaps_across(learners, bootcamps, stacks=stacks)

@@ -14,7 +14,7 @@ from kpitools.calendar import iso
 from kpitools.checks.common import known_uln, learning_periods, text_key
 from kpitools.layout import is_provider_name
 from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
-from kpitools.returns.period import providers_of, stacked_tables, unscoped_finding
+from kpitools.returns.period import Stacks, providers_of, stacked_tables, unscoped
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
@@ -207,6 +207,8 @@ def uln_overlaps_within(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> list
 def uln_overlaps_across(
     learners_by_provider: Mapping[str, pd.DataFrame],
     bootcamps_by_provider: Mapping[str, pd.DataFrame],
+    *,
+    stacks: Stacks | None = None,
 ) -> dict[str, list[Finding]]:
     """DUP-ULN-OVERLAP across providers: one ULN at two providers with overlapping
     learning. Pairs within one provider are left to :func:`uln_overlaps_within`.
@@ -214,6 +216,10 @@ def uln_overlaps_across(
     Each pair is reported to both providers, each finding on its own learner and
     bootcamp; the message names both providers, bootcamps and the other learner's
     ``file:row``, never a learner ref or the ULN.
+
+    Providers named like a folder (a period's) are paired over their stacked tables
+    (:func:`kpitools.returns.period.stacked_tables`, ``stacks`` the run's); others (a
+    run on one provider, against the providers its provider.csv names) one by one.
 
     Returns:
         Findings per provider id (every given provider present, maybe empty).
@@ -229,6 +235,7 @@ def uln_overlaps_across(
                 for p, learners in learners_by_provider.items()
             },
             names=("learners", "bootcamps"),
+            stacks=stacks,
         )
         everyone = learning_periods(stacked["learners"], stacked["bootcamps"])
         everyone = everyone.assign(provider_id=providers_of(everyone["bootcamp_id"]))
@@ -244,7 +251,7 @@ def uln_overlaps_across(
     for first, second in (pair for pair in pairs if _overlap(*pair)):
         for this, other in ((first, second), (second, first)):
             findings[this["provider_id"]].append(
-                _unscoped(
+                unscoped(
                     irregularity(
                         "DUP-ULN-OVERLAP",
                         learner_entity(this["learner_ref"]),
@@ -255,15 +262,10 @@ def uln_overlaps_across(
                         f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
                         f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
                         str(this["bootcamp_id"]),
-                    ),
-                    scoped,
+                    )
                 )
             )
     return findings
-
-
-def _unscoped(finding: Finding, scoped: bool) -> Finding:
-    return unscoped_finding(finding) if scoped else finding
 
 
 def _same_uln_pairs(

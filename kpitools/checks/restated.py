@@ -13,7 +13,7 @@ from kpitools.calendar import iso
 from kpitools.checks.common import source_prefixed
 from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn, irregularity, is_blank, learner_entity
-from kpitools.returns.period import providers_of, stacked_tables, unscoped_finding
+from kpitools.returns.period import Stacks, owner_of, owners_of, stacked_tables, unscoped
 
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
@@ -29,9 +29,13 @@ def previous_label(previous: ProviderReturn) -> str:
 
 
 def restatements(
-    current: ProviderReturn, previous: ProviderReturn, *, payments: bool = True
-) -> list[Finding]:
-    """RESTATED-*: learners and payments of the previous return changed in this one.
+    pairs: Mapping[str, tuple[ProviderReturn, ProviderReturn]],
+    *,
+    payments: Collection[str],
+    stacks: Stacks | None = None,
+) -> dict[str, list[Finding]]:
+    """RESTATED-*: learners and payments of each provider's previous return changed in
+    this one, every provider of a run at once (a mapping of one for one provider).
 
     - RESTATED-DISAPPEARED: a learner (learner_ref, bootcamp_id) accepted last month is
       not among this month's accepted learners;
@@ -44,27 +48,17 @@ def restatements(
     - RESTATED-PAYMENT-CHANGED / -REMOVED: see :func:`payment_changes`.
 
     Sources cite this month's row and last month's, the latter prefixed by its period
-    (``2023-02/learners.csv:12``). ``payments=False`` (a month's cofunding_payments
-    not supplied) leaves the payments out.
-    """
-    provider = current.provider_id
-    return period_restatements(
-        {provider: (current, previous)}, payments={provider} if payments else set()
-    )[provider]
-
-
-def period_restatements(
-    pairs: Mapping[str, tuple[ProviderReturn, ProviderReturn]], *, payments: Collection[str]
-) -> dict[str, list[Finding]]:
-    """:func:`restatements` of every provider of a period, the same findings in the same
-    order; with more than one provider their learners and payments are compared at once,
-    over the period's tables stacked with their identifiers scoped
-    (:func:`kpitools.returns.period.stacked_tables`).
+    (``2023-02/learners.csv:12``). The learners and payments of every provider are
+    compared at once, over their tables stacked with their identifiers scoped
+    (:func:`kpitools.returns.period.stacked_tables`); each provider gets the findings it
+    gets alone, in the same order.
 
     Args:
         pairs: per provider id (a provider folder name when more than one), this
             month's return and last month's.
-        payments: the providers whose payments are compared too.
+        payments: the providers whose payments are compared too (not those of a month
+            whose cofunding_payments were not supplied).
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
 
     Returns:
         Findings per provider id, in the order given.
@@ -89,53 +83,35 @@ def period_restatements(
             learners, paid = _with_refs(learners, renamed), _with_refs(paid, renamed)
         now[provider] = {"learners": learners, "cofunding_payments": paid}
         before[provider] = {name: previous.tables[name] for name in _STACKED}
-    scoped = len(pairs) > 1
-    if scoped:
-        now_tables = stacked_tables(now, names=_STACKED)
-        before_tables = stacked_tables(before, names=_STACKED)
-    else:
-        (now_tables,), (before_tables,) = now.values(), before.values()
+    providers = tuple(pairs)
+    now_tables = stacked_tables(now, names=_STACKED, stacks=stacks)
+    before_tables = stacked_tables(before, names=_STACKED, stacks=stacks)
     rows = _changed(_joined(now_tables["learners"], before_tables["learners"])).to_dict("records")
-    for row, provider in zip(
-        rows, _providers([r["bootcamp_id"] for r in rows], pairs, scoped), strict=True
-    ):
-        findings[provider] += _scoped(_learner_findings(row, labels[provider]), scoped)
+    owners = owners_of([r["bootcamp_id"] for r in rows], providers).tolist()
+    for row, provider in zip(rows, owners, strict=True):
+        findings[provider] += map(unscoped, _learner_findings(row, labels[provider]))
     paying = [p for p in pairs if p in payments]
-    now_paid = _payments_of(now, now_tables, paying, scoped)
-    before_paid = _payments_of(before, before_tables, paying, scoped)
+    now_paid = _payments_of(now_tables, providers, paying)
+    before_paid = _payments_of(before_tables, providers, paying)
     for key, old, new in payment_changes(now_paid, before_paid):
-        provider = _providers([key[2]], pairs, scoped)[0]
-        findings[provider] += _scoped([_payment_finding(key, old, new, labels[provider])], scoped)
+        provider = owner_of(key[2], providers)
+        findings[provider].append(unscoped(_payment_finding(key, old, new, labels[provider])))
     return findings
 
 
 _STACKED = ("learners", "cofunding_payments")
 
 
-def _providers(bootcamps: list[object], pairs: Mapping[str, object], scoped: bool) -> list[str]:
-    """The provider of each row, from its (scoped when ``scoped``) bootcamp id."""
-    if not scoped:
-        return [next(iter(pairs))] * len(bootcamps)
-    return providers_of(bootcamps).tolist()
-
-
-def _scoped(findings: list[Finding], scoped: bool) -> list[Finding]:
-    return [unscoped_finding(f) for f in findings] if scoped else findings
-
-
 def _payments_of(
-    tables: Mapping[str, Mapping[str, pd.DataFrame]],
-    stacked: Mapping[str, pd.DataFrame],
-    paying: list[str],
-    scoped: bool,
+    stacked: Mapping[str, pd.DataFrame], providers: tuple[str, ...], paying: list[str]
 ) -> pd.DataFrame:
     """The payments of the providers ``paying`` (of a stacked frame: its rows of them)."""
     payments = stacked["cofunding_payments"]
-    if len(paying) == len(tables):
+    if len(paying) == len(providers):
         return payments
-    if not scoped:
+    if not paying:
         return payments.iloc[:0]
-    return payments[np.isin(providers_of(payments["bootcamp_id"]), paying)]
+    return payments[np.isin(owners_of(payments["bootcamp_id"], providers), paying)]
 
 
 def zero_stripped_refs(now: pd.DataFrame, before: pd.DataFrame) -> dict[tuple[str, str], str]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from kpitools.errors import KpiToolsError
+from kpitools.errors import KpiToolsError, ProviderFailure
 from kpitools.ilr.mapping import ilr_raw_tables, tables_from_ilr_files
 from kpitools.layout import ilr_files
 from kpitools.model import ProviderReturn
@@ -64,7 +64,10 @@ def load_providers(
 
     Returns:
         Per folder, in the order given, its return or the KpiToolsError that
-        :func:`load_provider` raises for it.
+        :func:`load_provider` raises for it; a folder whose reading fails on an
+        unexpected error (a fault of kpitools) gets a ProviderFailure with the traceback,
+        the others go on. Validating the batch together is one step: an unexpected
+        error there is raised.
     """
     results: list[ProviderReturn | KpiToolsError] = []
     for start in range(0, len(paths), VALIDATED_TOGETHER):
@@ -74,6 +77,8 @@ def load_providers(
                 read.append((Path(path), _read(Path(path), rules), None))
             except KpiToolsError as error:
                 read.append(error)
+            except Exception as error:  # a fault of kpitools on this folder: it fails alone
+                read.append(ProviderFailure.during("loading", error, path=path))
         found = [entry for entry in read if not isinstance(entry, KpiToolsError)]
         validated = iter(validate_returns(found))
         results += [

@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from kpitools.errors import KpiToolsError
 from kpitools.ilr.dfe_rules import IlrRuleFinding
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr.mapping import (
@@ -437,15 +438,16 @@ def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrRevi
 
 def period_ilr_reviews(
     returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
-) -> dict[str, IlrReview]:
-    """:func:`ilr_review` of every return of a period at once: the ILR files of all the
-    providers mapped together (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`),
-    the learners to compare and the drop-outs found over the period's stacked frames.
+) -> dict[str, IlrReview | KpiToolsError]:
+    """:func:`ilr_review` of every return of a run at once (the audit engine's one call,
+    a mapping of one for one provider): the ILR files of all the providers mapped
+    together (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`), the learners to
+    compare and the drop-outs found over the stacked frames.
 
     Returns:
-        Return key → its review, equal to :func:`ilr_review` of that return. A return
-        whose ILR files cannot be read is left out: its own :func:`ilr_review` raises
-        the error that stops that provider.
+        Return key → its review, equal to :func:`ilr_review` of that return, or the
+        error that stops that provider (an ILR file that cannot be read: what its
+        :func:`ilr_review` raises).
     """
     paths = {key: ilr_files(current.path) for key, current in returns.items()}
     tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
@@ -461,10 +463,10 @@ def period_ilr_reviews(
             strict=True,
         )
     )
+    failed = {key: found for key, found in tables.items() if isinstance(found, KpiToolsError)}
     return {
-        key: IlrReview() if not paths[key] else reviewed[key]
+        key: IlrReview() if not paths[key] else failed[key] if key in failed else reviewed[key]
         for key in returns
-        if not paths[key] or key in reviewed
     }
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from kpitools.kpis._status import max_status, min_status
 from kpitools.model import Finding, KpiResult
-from kpitools.returns.period import SCOPE, provider_of, providers_of, scope
+from kpitools.returns.period import provider_of, providers_of, scope, unscoped
 
 ALL = "ALL"
 
@@ -31,9 +31,7 @@ def all_of(provider_id: str) -> str:
 
 def is_all(bootcamp_id: object) -> bool:
     """True for ``ALL`` and for a provider's scoped ``ALL`` (:func:`all_of`)."""
-    return isinstance(bootcamp_id, str) and (
-        bootcamp_id == ALL or bootcamp_id.endswith(SCOPE + ALL)
-    )
+    return isinstance(bootcamp_id, str) and unscoped(bootcamp_id) == ALL
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis.employer_cofunding import contributions
-from kpitools.kpis.measured import measured, measured_tables
-from kpitools.layout import is_provider_name
+from kpitools.kpis.measured import measured_stack
 from kpitools.model import KpiResult, ProviderReturn
-from kpitools.returns.period import providers_of, stacked_tables, unscoped
+from kpitools.returns.period import Stacks, owners_of, unscoped
 from kpitools.rules import Rules
 
 COFUNDING_DUE_VS_PAID = "cofunding_due_vs_paid"
@@ -30,88 +29,82 @@ SCORES = range(6)  # the satisfaction scale, 0 (unacceptable) to 5 (excellent)
 
 
 def pack_charts(
-    provider: ProviderReturn,
-    kpi_results: Sequence[KpiResult],
+    returns: Mapping[str, ProviderReturn],
+    kpi_results: Mapping[str, Sequence[KpiResult]],
     *,
     as_of: date,
     rules: Rules,
-    cofunding: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Every chart's figures for one provider, by name.
+    measured: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+    stacks: Stacks | None = None,
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every chart's figures for every provider of a run (a mapping of one for one
+    provider), by provider, then by chart name.
 
     Args:
-        provider: the provider's validated return.
-        kpi_results: its KPI results.
+        returns: per provider id, its validated return.
+        kpi_results: per provider id, its KPI results.
         as_of: the measurement date.
-        rules: the rules in force.
-        cofunding: its co-funding due against paid when already computed with its period
-            (:func:`period_cofunding_due_vs_paid`); by default computed here.
+        rules: the rules in force for these providers.
+        measured: per provider id, its tables as they stood at ``as_of`` when already
+            measured (:class:`~kpitools.kpis.measured.Measurements`); else measured here.
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
     """
-    if cofunding is None:
-        cofunding = cofunding_due_vs_paid(measured(provider, as_of), as_of=as_of, rules=rules)
+    tables = measured or {p: provider.tables for p, provider in returns.items()}
+    cofunding = cofunding_due_vs_paid(tables, as_of=as_of, rules=rules, stacks=stacks)
     return {
-        COFUNDING_DUE_VS_PAID: cofunding,
-        SATISFACTION_SCORES: satisfaction_scores(provider.tables),
-        FUNNELS: funnels(provider.tables, kpi_results, as_of=as_of),
+        p: {
+            COFUNDING_DUE_VS_PAID: cofunding[p],
+            SATISFACTION_SCORES: satisfaction_scores(provider.tables),
+            FUNNELS: funnels(provider.tables, kpi_results[p], as_of=as_of),
+        }
+        for p, provider in returns.items()
     }
 
 
 def cofunding_due_vs_paid(
-    tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
-) -> pd.DataFrame:
-    """Co-funding due against paid per employer.
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    *,
+    as_of: date,
+    rules: Rules,
+    stacks: Stacks | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Co-funding due against paid per employer, for every provider of a run at once.
 
     The amounts are the co-funding KPI's own (:func:`kpitools.kpis.employer_cofunding.
     contributions`): required and paid per co-funded learner, here summed per employer
-    over learners past M1 on or before ``as_of``.
-
-    Returns:
-        Columns ``employer`` (id), ``due`` and ``paid`` in pounds, largest due first.
-    """
-    return _due_vs_paid(_owed(measured_tables(tables, as_of), as_of=as_of, rules=rules))
-
-
-def period_cofunding_due_vs_paid(
-    tables: Mapping[str, Mapping[str, pd.DataFrame]], *, as_of: date, rules: Rules
-) -> dict[str, pd.DataFrame]:
-    """:func:`cofunding_due_vs_paid` of every provider of a period, the co-funding
-    contributions computed once for all of them on the stacked tables
-    (:func:`kpitools.returns.period.stacked_tables`) and split by provider; each provider
-    gets exactly what it gets on its own.
+    over learners past M1 on or before ``as_of``; the contributions are computed once
+    for all the providers, over their stacked tables
+    (:func:`kpitools.kpis.measured.measured_stack`), and cut back by provider.
 
     Args:
         tables: per provider id, its validated (or measured) tables.
         as_of: the measurement date.
-        rules: the rules in force.
+        rules: the rules in force for these providers.
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
 
     Returns:
-        Per provider id (in the order given), its co-funding due against paid.
+        Per provider id (in the order given): columns ``employer`` (id), ``due`` and
+        ``paid`` in pounds, largest due first.
     """
-    together = [provider for provider in tables if is_provider_name(provider)]
-    per_provider: dict[str, pd.DataFrame] = {}
-    if together:
-        owed = _owed(
-            measured_tables(stacked_tables({p: tables[p] for p in together}), as_of),
-            as_of=as_of,
-            rules=rules,
-        )
-        # one group per (provider, employer): within a provider the scoped keys sort as
-        # the provider's own, so each provider's slice is its own groupby's result
-        summed = (
-            owed.assign(provider=providers_of(owed["bootcamp_id"]))
-            .groupby(["provider", "employer_key"], as_index=False)
-            .agg(due=("required", "sum"), paid=("paid", "sum"))
-        )
-        summed = summed.assign(employer=summed["employer_key"].map(unscoped))
-        for provider, part in summed.groupby("provider", sort=False):
-            per_provider[provider] = _largest_due_first(part[["employer", "due", "paid"]])
-        for provider in together:
-            per_provider.setdefault(provider, _due_vs_paid(owed.iloc[:0]))
+    providers = tuple(tables)
+    if not providers:
+        return {}
+    owed = _owed(measured_stack(tables, as_of, stacks=stacks), as_of=as_of, rules=rules)
+    # one group per (provider, employer): within a provider the scoped keys sort as the
+    # provider's own, so each provider's slice is its own groupby's result
+    summed = (
+        owed.assign(provider=owners_of(owed["bootcamp_id"], providers))
+        .groupby(["provider", "employer_key"], as_index=False)
+        .agg(due=("required", "sum"), paid=("paid", "sum"))
+    )
+    summed = summed.assign(employer=unscoped(summed["employer_key"]))
+    per_provider = {
+        provider: _largest_due_first(part[["employer", "due", "paid"]])
+        for provider, part in summed.groupby("provider", sort=False)
+    }
     return {
-        provider: per_provider[provider]
-        if provider in per_provider
-        else cofunding_due_vs_paid(tables[provider], as_of=as_of, rules=rules)
-        for provider in tables
+        provider: per_provider[provider] if provider in per_provider else _NOTHING_OWED.copy()
+        for provider in providers
     }
 
 
@@ -121,13 +114,7 @@ def _owed(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) ->
     return owed[owed["m1_date"].notna() & (owed["m1_date"] <= pd.Timestamp(as_of))]
 
 
-def _due_vs_paid(owed: pd.DataFrame) -> pd.DataFrame:
-    if owed.empty:
-        return pd.DataFrame(columns=["employer", "due", "paid"])
-    per_employer = owed.groupby("employer_key", as_index=False).agg(
-        due=("required", "sum"), paid=("paid", "sum")
-    )
-    return _largest_due_first(per_employer.rename(columns={"employer_key": "employer"}))
+_NOTHING_OWED = pd.DataFrame(columns=["employer", "due", "paid"])
 
 
 def _largest_due_first(per_employer: pd.DataFrame) -> pd.DataFrame:

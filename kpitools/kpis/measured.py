@@ -3,10 +3,10 @@
 Every KPI, check and worklist looks at a return as it stood at ``as_of``
 (:func:`measured_tables`) and several derive the same frames from it (bootcamp timing,
 the outcome facts, the employers of each stage, the drop-out hazard counts).
-:class:`MeasuredTables` holds those frames: the one cache of derived frames. A return
-keeps its measured tables (``ProviderReturn.measured``, :func:`measured`), so the audit
-builds them once for its KPIs, checks and worklists, and a worker process ships them
-with the return it sends back.
+:class:`MeasuredTables` holds those frames: the one cache of derived frames.
+:class:`Measurements` keeps each return's measured tables for one run: the audit engine
+owns one, so that its KPIs, charts and worklists measure a return once, and a worker
+process ships each return's measured tables back with its audit.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import EVENT_DATE, TABLES
+from kpitools.returns.period import Stacks, stacked_tables
 from kpitools.returns.validate import empty_table
 
 _T = TypeVar("_T")
@@ -37,32 +38,53 @@ class MeasuredTables(dict[str, pd.DataFrame]):
 
     Several KPIs, checks and worklists derive the same frames from the same tables
     (bootcamp timing, the outcome facts, the employers of each stage); the cache lets
-    them be built once per return and as_of. The frames are shared read-only (pandas
+    them be built once per tables and as_of. The frames are shared read-only (pandas
     copy-on-write keeps every caller's changes its own).
 
     Attributes:
         as_of: the measurement date.
         derived: the derived values, by key.
-        origin: the frames the tables were measured from (name, frame), so that a
-            return whose tables were replaced is measured again (:func:`measured`).
     """
 
-    def __init__(
-        self,
-        tables: Mapping[str, pd.DataFrame],
-        as_of: date,
-        origin: Mapping[str, pd.DataFrame] | None = None,
-    ) -> None:
+    def __init__(self, tables: Mapping[str, pd.DataFrame], as_of: date) -> None:
         super().__init__(tables)
         self.as_of = as_of
         self.derived: dict[Hashable, Any] = {}
-        self.origin = tuple((origin or {}).items())
 
-    def measured_from(self, tables: Mapping[str, pd.DataFrame]) -> bool:
-        """True when these were measured from exactly the frames of ``tables``."""
-        return len(self.origin) == len(tables) and all(
-            tables.get(name) is frame for name, frame in self.origin
-        )
+
+class Measurements:
+    """Each return's tables as they stood at ``as_of`` (:class:`MeasuredTables`), measured
+    once: a cache the audit engine owns for one run (each worker process, one for its
+    share), let go with it.
+
+    Attributes:
+        as_of: the measurement date.
+    """
+
+    def __init__(self, as_of: date) -> None:
+        self.as_of = as_of
+        # by the return's id, the return kept beside its tables so that the id stays its own
+        self._measured: dict[int, tuple[ProviderReturn, MeasuredTables]] = {}
+
+    def of(self, provider: ProviderReturn) -> MeasuredTables:
+        """The return's tables as they stood at ``as_of``, measured on first use."""
+        kept = self._measured.get(id(provider))
+        if kept is None:
+            kept = self._measured[id(provider)] = (
+                provider,
+                measured_tables(provider.tables, self.as_of),
+            )
+        return kept[1]
+
+    def tables(self, returns: Mapping[str, ProviderReturn]) -> dict[str, MeasuredTables]:
+        """:meth:`of` each return, by the same keys."""
+        return {key: self.of(provider) for key, provider in returns.items()}
+
+    def keep(self, provider: ProviderReturn, tables: MeasuredTables) -> None:
+        """Take the return's tables as measured elsewhere (a worker process)."""
+        if tables.as_of != self.as_of:
+            raise ValueError(f"measured at {tables.as_of}, not at {self.as_of}")
+        self._measured[id(provider)] = (provider, tables)
 
 
 def derived(tables: Mapping[str, pd.DataFrame], key: Hashable, build: Callable[[], _T]) -> _T:
@@ -113,19 +135,24 @@ def measured_tables(tables: Mapping[str, pd.DataFrame], as_of: date) -> Measured
         result["interviews"] = interviews.assign(
             interview_date=interviews["interview_date"].where(interviews["interview_date"] <= limit)
         )
-    return MeasuredTables(result, as_of, origin=tables)
+    return MeasuredTables(result, as_of)
 
 
-def measured(provider: ProviderReturn, as_of: date) -> MeasuredTables:
-    """The return's tables as they stood at ``as_of``, kept on the return
-    (``ProviderReturn.measured``) and shared read-only; measured again when its tables
-    were replaced. One as_of is kept at a time."""
-    found = provider.measured.get(as_of)
-    # ProviderReturn (the foundation) cannot name MeasuredTables: every one it holds is one
-    if not isinstance(found, MeasuredTables) or not found.measured_from(provider.tables):
-        found = measured_tables(provider.tables, as_of)
-        provider.measured = {as_of: found}
-    return found
+def measured_stack(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]], as_of: date, *, stacks: Stacks | None = None
+) -> MeasuredTables:
+    """The providers' tables stacked (:func:`kpitools.returns.period.stacked_tables`) as
+    they stood at ``as_of``: what a step measures every provider of a run on. A stack of
+    one provider is its measured tables themselves, with the frames derived from them.
+
+    Args:
+        tables: per provider id, its tables (as returned, or already measured at ``as_of``).
+        as_of: the measurement date.
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
+    """
+    if len(tables) == 1:
+        return measured_tables(next(iter(tables.values())), as_of)
+    return measured_tables(stacked_tables(tables, stacks=stacks), as_of)
 
 
 def _on_or_before(frame: pd.DataFrame, column: str, limit: pd.Timestamp) -> pd.DataFrame:

@@ -8,7 +8,7 @@ figures, counts and pseudonymised cross-provider duplicates go in it: no persona
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
     }
 
 
-def _breaches(results: list[KpiResult]) -> list[dict[str, Any]]:
+def _breaches(results: Sequence[KpiResult]) -> list[dict[str, Any]]:
     """Every bootcamp whose KPI has not met its target or is off track, worst first."""
     found = [
         {

@@ -1,13 +1,20 @@
-"""A period's returns as one frame per table, so that a step runs once for every provider.
+"""The returns of a run as one frame per table, so that each step runs once for every
+provider: where identifiers are scoped, and the one place the scope is taken out again.
 
-Each provider's validated tables are stacked into one frame per table (rows in provider
-order, then as loaded; ``source`` stays each row's ``file:row``). Identifiers are the
-provider's own, so two providers may both have a bootcamp ``B1`` or a learner ``L001``:
-in the stacked frames every identifier (every ``id`` and ``idlist`` column but
-``provider_id``) is *scoped*, written ``<provider id><SCOPE><identifier>``. Keys built
-from identifiers (learner_ref with bootcamp_id, employer_id ...) then never meet another
-provider's, and text compared or sorted within one provider orders as it did unscoped.
-:func:`unscoped` takes the scope out of any text that shows an identifier again.
+The audit engine (:mod:`kpitools.audit`) hands every step the returns of all the providers
+of the run at once, a mapping of one when one provider is audited. A step stacks their
+validated tables into one frame per table (:func:`stacked_tables`: rows in provider order,
+then as loaded; ``source`` stays each row's ``file:row``). Identifiers are the provider's
+own, so two providers may both have a bootcamp ``B1`` or a learner ``L001``: when the
+stack holds several providers every identifier (every ``id`` and ``idlist`` column but
+``provider_id``) is *scoped*, written ``<provider id><SCOPE><identifier>`` (:func:`scope`,
+:func:`prefixes`). Keys built from identifiers (learner_ref with bootcamp_id,
+employer_id ...) then never meet another provider's, and text compared or sorted within
+one provider orders as it did unscoped. A stack of one provider is its tables as they
+are: there is nothing to tell apart, and its id need not be a provider folder's name.
+
+:func:`unscoped` is the one way back: every result a step cuts out of a stack for a
+provider (text, a finding, a KPI result, a column, a frame) goes through it.
 
 ``SCOPE`` is a control character, which a validated identifier cannot hold (BAD-ID),
 and provider ids are :data:`kpitools.layout.PROVIDER_ID_PATTERN` (letters, digits, ``_``
@@ -16,21 +23,21 @@ and ``-``), so scoped text is unambiguous.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
-from kpitools.layout import PROVIDER_ID_PATTERN
-from kpitools.model import Finding
+from kpitools.layout import PROVIDER_ID_PATTERN, is_provider_name
+from kpitools.model import Finding, KpiResult
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
 _SCOPED = re.compile(PROVIDER_ID_PATTERN + re.escape(SCOPE))
+_T = TypeVar("_T")
 
 SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(
@@ -46,8 +53,25 @@ def scope(provider_id: str, value: str) -> str:
     return f"{provider_id}{SCOPE}{value}" if provider_id else value
 
 
+def prefixes(providers: Sequence[str]) -> tuple[str, ...]:
+    """What each provider's identifiers are written behind in a stack of ``providers``:
+    nothing for a stack of one, else the provider's scope.
+
+    Raises:
+        ValueError: several providers, one of them not named like a provider folder (its
+            scope could not be told from the identifier behind it).
+    """
+    if len(providers) == 1:
+        return ("",)
+    unnamed = [p for p in providers if not is_provider_name(p)]
+    if unnamed:
+        raise ValueError(f"providers stacked together must be named like a folder: {unnamed}")
+    return tuple(scope(p, "") for p in providers)
+
+
 def provider_of(value: object) -> str:
-    """The provider a scoped identifier belongs to; ``""`` for unscoped text or a blank."""
+    """The provider a scoped identifier belongs to; ``""`` for unscoped text or a blank
+    (every value of a stack of one)."""
     if not isinstance(value, str):
         return ""
     provider, sep, _ = value.partition(SCOPE)
@@ -62,13 +86,47 @@ def providers_of(values: object) -> np.ndarray:
     return names[codes]  # code -1 (a blank) takes the last name, ""
 
 
-def unscoped(text: str) -> str:
-    """``text`` with the scope taken out of every identifier it shows."""
-    return _SCOPED.sub("", text) if SCOPE in text else text
+def owners_of(values: object, providers: Sequence[str]) -> np.ndarray:
+    """Which of ``providers`` (the providers of a stack) each value of the stack belongs
+    to: the one provider of a stack of one, else the scope of the value."""
+    if len(providers) == 1:
+        return np.full(len(np.asarray(values, dtype=object)), providers[0], dtype=object)
+    return providers_of(values)
 
 
-def unscoped_finding(finding: Finding) -> Finding:
-    """A finding on a period's stacked tables as its provider's own: no scope in its text."""
+def owner_of(value: object, providers: Sequence[str]) -> str:
+    """:func:`owners_of` of one value."""
+    return providers[0] if len(providers) == 1 else provider_of(value)
+
+
+def unscoped(value: _T) -> _T:
+    """``value`` as its provider writes it: the scope taken out of every identifier it
+    shows. The one way back from a stack, for text, a :class:`~kpitools.model.Finding`, a
+    :class:`~kpitools.model.KpiResult`, a column or a frame (its text columns); anything
+    else, and what holds no scope, is given back as it is."""
+    if isinstance(value, str):
+        return cast(_T, _SCOPED.sub("", value) if SCOPE in value else value)
+    if isinstance(value, Finding):
+        return cast(_T, _unscoped_finding(value))
+    if isinstance(value, KpiResult):
+        return cast(_T, _unscoped_result(value))
+    if isinstance(value, pd.Series):
+        return cast(_T, _unscoped_column(value))
+    if isinstance(value, pd.DataFrame):
+        columns = {name: value[name] for name in value.columns}
+        changed = {
+            name: local
+            for name, column in columns.items()
+            if (local := _unscoped_column(column)) is not column
+        }
+        return cast(_T, value.assign(**changed) if changed else value)
+    return value
+
+
+def _unscoped_finding(finding: Finding) -> Finding:
+    texts = (finding.entity, finding.source, finding.message, finding.bootcamp_id)
+    if not any(SCOPE in text for text in texts):
+        return finding
     return replace(
         finding,
         entity=unscoped(finding.entity),
@@ -78,67 +136,94 @@ def unscoped_finding(finding: Finding) -> Finding:
     )
 
 
+def _unscoped_result(result: KpiResult) -> KpiResult:
+    return replace(
+        result,
+        bootcamp_id=unscoped(result.bootcamp_id),
+        exceptions=tuple(map(_unscoped_finding, result.exceptions)),
+        informational=tuple(map(_unscoped_finding, result.informational)),
+        notes=tuple(map(unscoped, result.notes)),
+    )
+
+
+def _unscoped_column(column: pd.Series) -> pd.Series:
+    """The column (itself when no value holds a scope), each distinct text once."""
+    if not len(column) or not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
+        return column
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    texts = uniques.tolist()
+    if not any(isinstance(t, str) and SCOPE in t for t in texts):
+        return column
+    local = np.empty(len(texts) + 1, dtype=object)
+    local[:-1] = [unscoped(t) for t in texts]
+    values = np.asarray(column.to_numpy(dtype=object), dtype=object).copy()
+    known = codes >= 0
+    values[known] = local[codes[known]]
+    return pd.Series(values, index=column.index, dtype=column.dtype, name=column.name)
+
+
 _StackKey = tuple[str, tuple[str, ...], tuple[int, ...]]
-_shared: ContextVar[dict[_StackKey, tuple[list[pd.DataFrame], pd.DataFrame]] | None] = ContextVar(
-    "shared_stacks", default=None
-)
 
 
-@contextlib.contextmanager
-def shared_stacks() -> Iterator[None]:
-    """Within the block, :func:`stacked_tables` stacks the same frames of the same
-    providers once; the stacks are let go when the block ends.
+class Stacks:
+    """The tables a run has stacked, each stacked once: a cache the audit engine owns for
+    one run (each worker process, one for its share of the run).
 
-    A period's KPIs, checks, charts and worklists each stack its tables, mostly the very
+    A run's KPIs, checks, charts and worklists each stack their tables, mostly the very
     same frames (a return's tables as they stood at ``as_of`` are its own tables when
-    nothing is dated later), so the period engine stacks each table once. Each caller
-    gets its own (shallow, copy-on-write) copy. Entered again inside, it changes nothing.
+    nothing is dated later), so they are stacked once and kept, with the frames they
+    were stacked from (whose ids key them), until the cache is let go. Each caller gets
+    its own shallow, copy-on-write copy.
     """
-    if _shared.get() is not None:
-        yield
-        return
-    token = _shared.set({})
-    try:
-        yield
-    finally:
-        _shared.reset(token)
+
+    def __init__(self) -> None:
+        self._stacked: dict[_StackKey, tuple[list[pd.DataFrame], pd.DataFrame]] = {}
+
+    def stacked(
+        self, providers: tuple[str, ...], name: str, frames: list[pd.DataFrame]
+    ) -> pd.DataFrame:
+        """Table ``name`` of ``providers`` (``frames``, in their order), as :func:`stacked_tables`
+        stacks it."""
+        key = (name, providers, tuple(map(id, frames)))
+        if key not in self._stacked:
+            self._stacked[key] = (frames, _stacked(providers, name, frames))
+        return self._stacked[key][1].copy(deep=False)
 
 
 def stacked_tables(
-    tables: Mapping[str, Mapping[str, pd.DataFrame]], names: Iterable[str] = tuple(TABLES)
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    names: Iterable[str] = tuple(TABLES),
+    *,
+    stacks: Stacks | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One frame per contract table holding every provider's rows, identifiers scoped
-    (built once for the same frames within :func:`shared_stacks`).
+    when there are several providers (:func:`prefixes`): the one place they are scoped.
 
     Args:
         tables: per provider id, its validated tables (every table of ``names`` present).
         names: the contract tables to stack (default: every one).
+        stacks: the run's stacked tables, to stack each table once (default: none kept).
 
     Returns:
         Per table of ``names``, the providers' rows in the order given, index 0..n-1.
     """
     providers = tuple(tables)
-    shared = _shared.get()
     stacked = {}
     for name in names:
         frames = [tables[provider][name] for provider in providers]
-        if shared is None:
-            stacked[name] = _stacked(providers, name, frames)
-            continue
-        # the frames are kept with their stack, so their ids stay theirs meanwhile
-        key = (name, providers, tuple(map(id, frames)))
-        if key not in shared:
-            shared[key] = (frames, _stacked(providers, name, frames))
-        stacked[name] = shared[key][1].copy(deep=False)
+        stacked[name] = (
+            _stacked(providers, name, frames)
+            if stacks is None
+            else stacks.stacked(providers, name, frames)
+        )
     return stacked
 
 
 def _stacked(providers: tuple[str, ...], name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Table ``name`` of each provider (``frames``, in the order of ``providers``) as one
-    frame, identifiers scoped."""
+    frame, identifiers scoped when there are several."""
     whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    prefixes = np.array([f"{p}{SCOPE}" if p else "" for p in providers], dtype=object)
-    prefix = np.repeat(prefixes, [len(frame) for frame in frames])
+    prefix = np.repeat(np.array(prefixes(providers), dtype=object), [len(f) for f in frames])
     scoped = (
         {
             column: _scoped_column(whole[column], prefix, column in _LIST_COLUMNS)

@@ -181,7 +181,7 @@ def finding_rows(
 ) -> pd.DataFrame:
     """Every finding with its exception's id and first_seen, its entity as found
     (``learner:<ref>``), its learner's ref and pseudonym."""
-    findings = register_findings(audit, pseudonymiser)
+    findings = register_findings(audit.findings(), audit.provider_id, pseudonymiser)
     ids = [
         exception_id(audit.provider_id, r, str(e), str(b))
         for r, e, b in zip(

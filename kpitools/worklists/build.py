@@ -1,6 +1,5 @@
-"""The auditor's worklists for one provider or a whole period: verification samples,
-ageing of open items and drop-out breach risk, named as ``ProviderAudit.worklists`` holds
-them."""
+"""The auditor's worklists for every provider of a run: verification samples, ageing
+of open items and drop-out breach risk, named as ``ProviderAudit.worklists`` holds them."""
 
 from __future__ import annotations
 
@@ -11,11 +10,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from kpitools.kpis.measured import Measurements
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import STAGES
+from kpitools.returns.period import Stacks
 from kpitools.rules import Rules
-from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.ageing import AGEING_WORKLISTS, period_ageing
+from kpitools.worklists.ageing import period_ageing
 from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.risk import (
     Hazard,
@@ -34,72 +34,42 @@ def pack_seed(provider_id: str, as_of: date) -> int:
     return int(digest[:8], 16) % 2**31
 
 
-def provider_worklists(
-    provider: ProviderReturn,
-    *,
-    as_of: date,
-    rules: Rules,
-    portfolio: Hazard | None = None,
-    seed: int | None = None,
-    breach: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """Samples, ageing and breach risk of one return: :func:`period_worklists` on it.
-
-    Args:
-        provider: the validated return.
-        as_of: the measurement date.
-        rules: the rules in force.
-        portfolio: the portfolio's drop-out hazard, when known (else the provider's own).
-        seed: the sample seed (default :func:`pack_seed`).
-        breach: False leaves the breach risk out, for a caller that adds it with the
-            portfolio's hazard (:func:`portfolio_breach_risk`, :func:`with_breach_risk`).
-
-    Returns:
-        ``sample_employers`` (every stage), ``sample_completers``, ``sample_outcomes``,
-        ``sample_unverified`` (every unverified case: evidence from the ILR, role type
-        unknown; only when there is one), the three ``ageing_*`` lists and ``breach_risk`` (when ``breach``). Samples carry
-        no personal data.
-    """
-    key = provider.provider_id
-    return period_worklists(
-        {key: provider},
-        as_of=as_of,
-        rules=rules,
-        portfolio=portfolio,
-        seeds=None if seed is None else {key: seed},
-        breach=breach,
-    )[key]
-
-
-def period_worklists(
+def build_worklists(
     returns: Mapping[str, ProviderReturn],
     *,
     as_of: date,
     rules: Rules,
-    portfolio: Hazard | None = None,
     seeds: Mapping[str, int] | None = None,
-    breach: bool = True,
+    measurements: Measurements | None = None,
+    stacks: Stacks | None = None,
 ) -> dict[str, dict[str, pd.DataFrame]]:
-    """Every return's worklists at once: each population, ageing list and breach risk
-    built once for all the returns, stacked (:class:`~kpitools.worklists.period.PeriodTables`),
-    then cut into each provider's. A provider gets exactly what it gets alone: its
-    sample is drawn from its own cases with its own seed.
+    """The samples and ageing lists of every return of a run (a mapping of one for one
+    provider): each population and ageing list built once for all the returns, stacked
+    (:class:`~kpitools.worklists.period.PeriodTables`), then cut into each provider's. A
+    provider gets exactly what it gets alone: its sample is drawn from its own cases
+    with its own seed. The breach risk, which may pool every provider of a period, is
+    :func:`breach_risks`.
 
     Args:
         returns: per provider id, its validated return.
-        as_of, rules, portfolio, breach: as for :func:`provider_worklists`.
+        as_of: the measurement date.
+        rules: the rules in force for these providers.
         seeds: per provider id, its sample seed (default :func:`pack_seed` of the return's
             provider id).
+        measurements: the run's measured tables (:class:`~kpitools.kpis.measured.Measurements`).
+        stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
 
     Returns:
-        Per provider id (in the order given), its worklists as :func:`provider_worklists`
-        names and orders them.
+        Per provider id (in the order given): ``sample_employers`` (every stage),
+        ``sample_completers``, ``sample_outcomes``, ``sample_unverified`` (every
+        unverified case: evidence from the ILR, role type unknown; only when there is
+        one) and the three ``ageing_*`` lists. Samples carry no personal data.
     """
     chosen = {
         key: pack_seed(provider.provider_id, as_of) if seeds is None else seeds[key]
         for key, provider in returns.items()
     }
-    measured = PeriodTables.of(returns, as_of)
+    measured = PeriodTables.of(returns, as_of, measurements=measurements, stacks=stacks)
     seed_of = np.array([chosen[key] for key in measured.providers], dtype=np.int64)
     drawn = {sample.name: sample for sample in period_samples(measured, seeds=chosen, rules=rules)}
     employers = [drawn[f"employers_{stage}"] for stage in STAGES]
@@ -120,11 +90,10 @@ def period_worklists(
             for name in ("completers", "outcomes", "unverified")
         },
     }
-    ageing = period_ageing(measured, PeriodTables.of(returns, as_of, as_returned=True), rules=rules)
-    risk = period_breach_risk(measured, rules=rules, portfolio=portfolio) if breach else {}
-    worklists = {}
-    for key in returns:
-        worklists[key] = {
+    returned = PeriodTables.of(returns, as_of, as_returned=True, stacks=stacks)
+    ageing = period_ageing(measured, returned, rules=rules)
+    return {
+        key: {
             **{
                 name: split[key]
                 for name, split in samples.items()
@@ -132,35 +101,39 @@ def period_worklists(
                 if name != "sample_unverified" or len(split[key])
             },
             **ageing[key],
-            **({BREACH_RISK: risk[key]} if breach else {}),
         }
-    return worklists
-
-
-def with_breach_risk(
-    worklists: Mapping[str, pd.DataFrame], risk: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
-    """``worklists`` with ``risk`` as their breach risk, in the place :func:`provider_worklists`
-    gives it: where it already is, else right after the ageing lists (before any list
-    added after provider_worklists', e.g. the ILR's)."""
-    if BREACH_RISK in worklists:
-        return {**worklists, BREACH_RISK: risk}
-    names = list(worklists)
-    at = max(
-        (i + 1 for i, name in enumerate(names) if name in AGEING_WORKLISTS), default=len(names)
-    )
-    return {
-        **{name: worklists[name] for name in names[:at]},
-        BREACH_RISK: risk,
-        **{name: worklists[name] for name in names[at:]},
+        for key in returns
     }
 
 
-def portfolio_breach_risk(
-    returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
+def portfolio_hazard_of(
+    returns: Mapping[str, ProviderReturn],
+    *,
+    as_of: date,
+    measurements: Measurements | None = None,
+    stacks: Stacks | None = None,
+) -> Hazard | None:
+    """The drop-out hazard of a portfolio: every provider's finished bootcamps pooled
+    (:func:`kpitools.worklists.risk.portfolio_hazard`); None when none has finished."""
+    period = PeriodTables.of(returns, as_of, measurements=measurements, stacks=stacks)
+    return portfolio_hazard(pool(period_hazard_counts(period).values()))
+
+
+def breach_risks(
+    returns: Mapping[str, ProviderReturn],
+    *,
+    as_of: date,
+    rules: Rules,
+    portfolio: Hazard | None,
+    measurements: Measurements | None = None,
+    stacks: Stacks | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Breach risk of every provider with its hazard shrunk toward the portfolio's
-    (every provider's finished bootcamps pooled), computed for all of them at once."""
-    period = PeriodTables.of(returns, as_of)
-    prior = portfolio_hazard(pool(period_hazard_counts(period).values()))
-    return period_breach_risk(period, rules=rules, portfolio=prior)
+    """The breach risk of every provider of a run at once, each provider's drop-out
+    hazard shrunk toward ``portfolio`` (:func:`portfolio_hazard_of` of a period's
+    providers), or its own hazard when None (:mod:`kpitools.worklists.risk`).
+
+    Returns:
+        Per provider id (in the order given), its breach risk.
+    """
+    period = PeriodTables.of(returns, as_of, measurements=measurements, stacks=stacks)
+    return period_breach_risk(period, rules=rules, portfolio=portfolio)

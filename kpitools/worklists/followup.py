@@ -25,17 +25,17 @@ what an auditor changed (:data:`EDIT_COLUMNS`, recorded in the audit store), and
 to a row after its ``reviewed_on`` without a new review is flagged ``edited after
 review`` in its ``review_note``.
 
-The follow-up is computed with the audit (:func:`provider_followup`, called by
-:mod:`kpitools.audit` when given the provider's :class:`RegisterTrail`); :func:`follow_up`
-is a pure function of the findings and the two registers read back. Writing the register
-is :mod:`kpitools.packs.register`.
+The follow-up is an input of the audit (:func:`provider_followup`, called by the audit
+engine, :mod:`kpitools.audit`, when given the provider's :class:`RegisterTrail`, once
+every finding is known); :func:`follow_up` is a pure function of the findings and the two
+registers read back. Writing the register is :mod:`kpitools.packs.register`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -55,9 +55,10 @@ from kpitools.model import (
     REOPENED,
     SEVERITIES,
     THIS_PERIOD_REGISTER,
+    Finding,
     FollowUp,
-    ProviderAudit,
     RegisterSource,
+    findings_frame,
 )
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.rules import CATALOGUE
@@ -694,15 +695,16 @@ class RegisterTrail:
     key: bytes = field(repr=False)
 
 
-def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+def register_findings(
+    findings: Sequence[Finding], provider_id: str, pseudonymiser: Pseudonymiser
+) -> pd.DataFrame:
     """The findings as the register groups them: the ``exceptions.csv`` columns, the
     provider's own ``learner_ref`` (from each finding's learner key) and ``id_entity``,
     the keyed entity the exception id is made from (the same with or without
     include_pii, and revealing no learner ref). ``entity`` is as found
     (``learner:<ref>``): each output names it as it names learners."""
-    findings = audit.findings()
     refs = [f.learner_ref for f in findings]
-    return audit.exceptions_frame().assign(
+    return findings_frame(tuple(findings), provider_id).assign(
         learner_ref=refs,
         id_entity=[
             f"learner:{pseudonymiser.learner(ref)}" if ref else f.entity
@@ -711,38 +713,50 @@ def register_findings(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.
     )
 
 
-def provider_followup(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
-    """This month's register rows of ``audit`` with the follow-up carried from this
-    period's register (a rerun) and last month's (an unreadable register is noted, never
-    fatal: the run that replaces it keeps it under ``.history``).
+def provider_followup(
+    findings: Sequence[Finding],
+    *,
+    provider_id: str,
+    period: str | None,
+    as_of: date,
+    trail: RegisterTrail,
+) -> FollowUp:
+    """This month's register rows of a provider's findings with the follow-up carried
+    from this period's register (a rerun) and last month's (an unreadable register is
+    noted, never fatal: the run that replaces it keeps it under ``.history``): an input
+    of the provider's audit, computed by the audit engine once every finding is known
+    (:mod:`kpitools.audit`).
 
     Args:
-        audit: the provider's audit, every finding in it (cross-provider ones included).
+        findings: every finding of the audit, KPI exceptions then irregularities
+            (cross-provider ones included), as ``ProviderAudit.findings()`` orders them.
+        provider_id: the provider.
+        period: the reporting period ``YYYY-MM`` (None: no previous register looked for).
+        as_of: the measurement date.
         trail: where the register is kept and the key of its exception ids.
     """
-    period = audit.period
     where = layout.previous_register(trail.out_dir, period)
     notes: list[str] = []
     previous = _read_back(
         layout.register_of(where.parent) if where is not None else None,
         "previous register",
-        audit.provider_id,
+        provider_id,
         notes,
     )
     current = _read_back(
-        layout.register_of(trail.out_dir), "this period's register", audit.provider_id, notes
+        layout.register_of(trail.out_dir), "this period's register", provider_id, notes
     )
     result = follow_up(
-        register_findings(audit, Pseudonymiser(trail.key, audit.provider_id)),
-        provider_id=audit.provider_id,
-        as_of=audit.as_of,
+        register_findings(findings, provider_id, Pseudonymiser(trail.key, provider_id)),
+        provider_id=provider_id,
+        as_of=as_of,
         period=period,
         previous=previous,
         current=current,
         previous_where=(
             where.as_posix()
             if where is not None
-            else layout.expected_previous_register(period, audit.provider_id)
+            else layout.expected_previous_register(period, provider_id)
         ),
     )
     if notes:

@@ -2,10 +2,11 @@
 worklists at once, and the stacked worklists cut back into each provider's.
 
 The tables are :func:`kpitools.returns.period.stacked_tables` of each return's tables
-(identifiers scoped to their provider), with each row's provider kept by
-position (:attr:`PeriodTables.owners`), so that a worklist built on the stacked frames
-is sorted provider by provider and sliced back (:meth:`PeriodTables.split`). One
-provider is the same machinery on one return: a provider's worklists are the same
+(identifiers scoped to their provider when there are several), with each row's provider
+kept by position (:attr:`PeriodTables.owners`), so that a worklist built on the stacked
+frames is sorted provider by provider and sliced back (:meth:`PeriodTables.split`),
+identifiers shown as the provider writes them (:func:`kpitools.returns.period.unscoped`).
+One provider is the same machinery on one return: a provider's worklists are the same
 whether it is built alone or with its period.
 """
 
@@ -18,10 +19,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis.measured import MeasuredTables, measured, table
+from kpitools.kpis.measured import MeasuredTables, Measurements, table
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import TABLES
-from kpitools.returns.period import SCOPE, renumbered, stacked_tables
+from kpitools.returns.period import Stacks, prefixes, renumbered, stacked_tables
 from kpitools.returns.validate import empty_table
 
 MEASURED_TABLES = ("bootcamps", "learners", "employers", "interviews", "outcomes", "referrals")
@@ -51,21 +52,28 @@ class PeriodTables:
 
     @classmethod
     def of(
-        cls, returns: Mapping[str, ProviderReturn], as_of: date, *, as_returned: bool = False
+        cls,
+        returns: Mapping[str, ProviderReturn],
+        as_of: date,
+        *,
+        as_returned: bool = False,
+        measurements: Measurements | None = None,
+        stacks: Stacks | None = None,
     ) -> PeriodTables:
         """The tables the worklists read of each return, as they stood at ``as_of``
-        (:func:`measured`), stacked; or, with ``as_returned``, the ones the ageing lists
-        read as returned (what is dated after ``as_of`` is aged ``invalid date``)."""
+        (``measurements``, the run's, or measured here), stacked; or, with
+        ``as_returned``, the ones the ageing lists read as returned (what is dated
+        after ``as_of`` is aged ``invalid date``). ``stacks``: the run's stacked tables."""
         if as_returned:
             return cls.from_tables(
                 {p: r.tables for p, r in returns.items()},
                 as_of,
                 measured=False,
                 names=RETURNED_TABLES,
+                stacks=stacks,
             )
-        return cls.from_tables(
-            {p: measured(r, as_of) for p, r in returns.items()}, as_of, names=MEASURED_TABLES
-        )
+        measured = (measurements or Measurements(as_of)).tables(returns)
+        return cls.from_tables(measured, as_of, names=MEASURED_TABLES, stacks=stacks)
 
     @classmethod
     def from_tables(
@@ -75,6 +83,7 @@ class PeriodTables:
         *,
         measured: bool = True,
         names: Iterable[str] = tuple(TABLES),
+        stacks: Stacks | None = None,
     ) -> PeriodTables:
         """Tables ``names`` of each provider stacked (an absent table is empty);
         ``measured``: they are already :func:`kpitools.kpis.measured.measured_tables` at
@@ -87,7 +96,7 @@ class PeriodTables:
             for name in names
         }
         stacked = (
-            stacked_tables(complete, names)
+            stacked_tables(complete, names, stacks=stacks)
             if providers
             else {name: empty_table(name) for name in names}
         )
@@ -95,24 +104,11 @@ class PeriodTables:
             providers, MeasuredTables(stacked, as_of) if measured else stacked, owners, as_of
         )
 
-    def prefix_lengths(self) -> np.ndarray:
-        """Per provider, the length of the scope in front of its identifiers."""
-        return np.array([len(p) + len(SCOPE) if p else 0 for p in self.providers], dtype=int)
-
-    def local(self, column: pd.Series, owner: np.ndarray) -> pd.Series:
-        """The identifiers of ``column`` (rows owned by ``owner``) as their provider
-        writes them: the scope taken out (every one of a ``;``-separated list)."""
-        values = column.to_numpy(dtype=object)
-        cut = self.prefix_lengths()[owner].tolist() if len(values) else []
-        local = [
-            v
-            if not isinstance(v, str) or not n
-            else ";".join(item[n:] for item in v.split(";"))
-            if ";" in v
-            else v[n:]
-            for v, n in zip(values.tolist(), cut, strict=True)
-        ]
-        return pd.Series(local, index=column.index, dtype=column.dtype, name=column.name)
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """What each provider's identifiers are written behind in the stacked tables
+        (:func:`kpitools.returns.period.prefixes`), by position."""
+        return prefixes(self.providers)
 
     def bootcamp_owners(self, bootcamps: pd.Index) -> np.ndarray:
         """The provider (its position in ``providers``) of each stacked bootcamp id."""

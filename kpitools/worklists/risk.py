@@ -39,6 +39,7 @@ import pandas as pd
 
 from kpitools.kpis.measured import bootcamp_timing, derived
 from kpitools.model import ProviderReturn
+from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 
@@ -254,7 +255,7 @@ def period_breach_risk(
     timing = bootcamp_timing(period.tables, as_of)
     running = timing[~timing["finished"]]
     owners = period.bootcamp_owners(running.index)
-    names = period.local(pd.Series(running.index, dtype=object), owners).tolist()
+    names = unscoped(pd.Series(running.index, dtype=object)).tolist()
     cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
     rows: list[dict[str, object]] = []
     owner: list[int] = []

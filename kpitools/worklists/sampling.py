@@ -33,7 +33,7 @@ from kpitools.kpis.unverified import unverified_cases
 from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.returns.contract import STAGES, TABLES
-from kpitools.returns.period import scope
+from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 
@@ -191,8 +191,8 @@ def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.Da
         several), bootcamps (all of them, ``;``-separated), employer_name, status, source.
     """
     period = PeriodTables.of({provider.provider_id: provider}, as_of)
-    population, owner = stage_population(period)
-    return _local_population(period, population, owner)
+    population, _ = stage_population(period)
+    return _local_population(population)
 
 
 def stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
@@ -270,10 +270,10 @@ def _links(period: PeriodTables, bootcamps: pd.Index) -> tuple[np.ndarray, np.nd
     mine: dict[int, list[int]] = {}
     for position, provider in enumerate(period.bootcamp_owners(bootcamps).tolist()):
         mine.setdefault(provider, []).append(position)
-    prefixes = [scope(provider, "") for provider in period.providers]
+    prefixes = period.prefixes
     rows: list[int] = []
     positions: list[int] = []
-    local = period.local(employers["bootcamp_ids"], owner).tolist()
+    local = unscoped(employers["bootcamp_ids"]).tolist()
     for row, (ids, provider) in enumerate(zip(local, owner.tolist(), strict=True)):
         named = _named(ids)
         linked = (
@@ -293,13 +293,11 @@ def _named(bootcamp_ids: object) -> list[str]:
     return [b.strip() for b in str(bootcamp_ids).split(";") if b.strip()]
 
 
-def _local_population(
-    period: PeriodTables, population: pd.DataFrame, owner: np.ndarray
-) -> pd.DataFrame:
+def _local_population(population: pd.DataFrame) -> pd.DataFrame:
     """The population with its identifiers as each provider writes them."""
     return population.assign(
         **{
-            column: period.local(population[column], owner)
+            column: unscoped(population[column])
             for column in ("employer_id", "bootcamp_id", "bootcamps")
         }
     )
@@ -372,7 +370,7 @@ def period_samples(
         The samples in :func:`draw_samples` order, each holding every provider's picks.
     """
     population, owner = stage_population(period)
-    population = _local_population(period, population, owner)
+    population = _local_population(population)
     stage = population["stage"].to_numpy(dtype=object)
     samples = []
     for name in STAGES:
@@ -393,7 +391,7 @@ def period_samples(
         )
     learners = period.tables["learners"]
     done = learners["completion_date"].notna().to_numpy()
-    completers = _local_ids(period, learners[done], period.owners["learners"][done])
+    completers = _local_ids(learners[done])
     samples.append(
         _draw_period(
             period,
@@ -407,7 +405,7 @@ def period_samples(
             layout=lambda picked: _learner_worklist(picked, "completion"),
         )
     )
-    outcomes = _local_ids(period, period.tables["outcomes"], period.owners["outcomes"])
+    outcomes = _local_ids(period.tables["outcomes"])
     keys = text_key(
         outcomes, ["learner_ref", "bootcamp_id", "outcome_type", "outcome_date", "employer_id"]
     )
@@ -426,7 +424,7 @@ def period_samples(
     )
     unverified = unverified_cases(period.tables, as_of=period.as_of, rules=rules or Rules())
     owner = period.bootcamp_owners(pd.Index(unverified["bootcamp_id"]))
-    unverified = _local_ids(period, unverified, owner)
+    unverified = _local_ids(unverified)
     samples.append(
         _draw_period(
             period,
@@ -443,10 +441,10 @@ def period_samples(
     return samples
 
 
-def _local_ids(period: PeriodTables, frame: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
+def _local_ids(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its identifier columns as each provider writes them."""
     columns = [c for c in ("learner_ref", "bootcamp_id", "employer_id") if c in frame]
-    return frame.assign(**{column: period.local(frame[column], owner) for column in columns})
+    return frame.assign(**{column: unscoped(frame[column]) for column in columns})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from kpitools.calendar import period_end
-from kpitools.checks import run_portfolio_checks, run_provider_checks
+from kpitools.checks import run_checks, run_portfolio_checks
 from kpitools.ilr.load import load_provider
 from kpitools.model import Finding
 from kpitools.rules import Rules
@@ -32,10 +32,9 @@ def demo(demo_dir):
     for period in truth.periods:
         as_of = period_end(period)
         returns = {p: load_provider(root / period / p) for p in truth.providers}
-        for provider_id, current in returns.items():
-            findings[(period, provider_id)] += run_provider_checks(
-                current, previous.get(provider_id), as_of=as_of, rules=Rules()
-            )
+        pairs = {p: (current, previous.get(p)) for p, current in returns.items()}
+        for provider_id, found in run_checks(pairs, as_of=as_of, rules=Rules()).items():
+            findings[(period, provider_id)] += found
         for provider_id, found in run_portfolio_checks(returns, as_of=as_of).items():
             findings[(period, provider_id)] += found
         previous = returns

@@ -1,6 +1,6 @@
-"""The checks of a period run together (run_period_checks) give each provider exactly
-what run_provider_checks gives it alone, on hand-made returns whose providers reuse the
-same bootcamp, learner and employer ids."""
+"""The checks of a run's providers run together (run_checks) give each provider exactly
+what run_checks gives it alone (a run of one), on hand-made returns whose providers
+reuse the same bootcamp, learner and employer ids."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 
 from auditkit_frames import bootcamp, learner, provider_return
 
-from kpitools.checks import run_period_checks, run_provider_checks
+from kpitools.checks import run_checks
 from kpitools.model import TableCount
 from kpitools.rules import Rules
 
@@ -108,12 +108,11 @@ def _period() -> dict:
 
 def test_the_period_checked_together_is_each_provider_checked_alone():
     pairs = _period()
-    together = run_period_checks(pairs, as_of=AS_OF, rules=Rules())
+    together = run_checks(pairs, as_of=AS_OF, rules=Rules())
     assert list(together) == list(pairs)
-    for provider, (current, previous) in pairs.items():
-        assert together[provider] == run_provider_checks(
-            current, previous, as_of=AS_OF, rules=Rules()
-        ), provider
+    for provider, pair in pairs.items():
+        alone = run_checks({provider: pair}, as_of=AS_OF, rules=Rules())
+        assert together[provider] == alone[provider], provider
     rules = {
         provider: [(f.rule, f.entity) for f in findings] for provider, findings in together.items()
     }
@@ -137,14 +136,16 @@ def test_the_period_checked_together_is_each_provider_checked_alone():
 
 
 def test_an_empty_period_has_no_findings():
-    assert run_period_checks({}, as_of=AS_OF, rules=Rules()) == {}
+    assert run_checks({}, as_of=AS_OF, rules=Rules()) == {}
 
 
 def test_a_period_without_previous_returns_has_no_restatements():
     pairs = {provider: (current, None) for provider, (current, _) in _period().items()}
-    together = run_period_checks(pairs, as_of=AS_OF, rules=Rules())
+    together = run_checks(pairs, as_of=AS_OF, rules=Rules())
     assert not any(
         f.rule.startswith("RESTATED") for findings in together.values() for f in findings
     )
-    for provider, (current, _) in pairs.items():
-        assert together[provider] == run_provider_checks(current, None, as_of=AS_OF, rules=Rules())
+    for provider, pair in pairs.items():
+        assert (
+            together[provider] == run_checks({provider: pair}, as_of=AS_OF, rules=Rules())[provider]
+        )

@@ -5,9 +5,18 @@ from __future__ import annotations
 from auditkit_frames import bootcamp, learner, provider_return
 
 from kpitools.checks.restated import restatements
+from kpitools.model import Finding, ProviderReturn
 
 FEB = "/data/2023-02/P001"
 MAR = "/data/2023-03/P001"
+
+
+def _restated(
+    current: ProviderReturn, previous: ProviderReturn, *, payments: bool = True
+) -> list[Finding]:
+    """The restatements of one provider (a run of one)."""
+    key = current.provider_id
+    return restatements({key: (current, previous)}, payments={key} if payments else set())[key]
 
 
 def _pay(amount: float, when: str, evidence: str | None = None, ref: str = "L1") -> dict:
@@ -24,7 +33,7 @@ def _pay(amount: float, when: str, evidence: str | None = None, ref: str = "L1")
 def _rules(before: dict, now: dict) -> list[tuple[str, str]]:
     previous = provider_return(path=FEB, bootcamps=[bootcamp()], **before)
     current = provider_return(path=MAR, bootcamps=[bootcamp()], **now)
-    return [(f.rule, f.entity) for f in restatements(current, previous)]
+    return [(f.rule, f.entity) for f in _restated(current, previous)]
 
 
 def test_unchanged_learners_and_progress_are_not_restatements():
@@ -47,7 +56,7 @@ def test_disappeared_learner_cites_last_months_row():
         path=FEB, bootcamps=[bootcamp()], learners=[learner("L1"), learner("L2")]
     )
     current = provider_return(path=MAR, bootcamps=[bootcamp()], learners=[learner("L1")])
-    findings = restatements(current, previous)
+    findings = _restated(current, previous)
     assert [(f.rule, f.entity, f.source, f.severity) for f in findings] == [
         ("RESTATED-DISAPPEARED", "learner:L2", "2023-02/learners.csv:3", "high")
     ]
@@ -90,7 +99,7 @@ def test_withdrawal_turned_into_completion_cites_both_months():
         bootcamps=[bootcamp()],
         learners=[learner("L1", m1_date="2023-01-16", completion_date="2023-03-20")],
     )
-    findings = restatements(current, previous)
+    findings = _restated(current, previous)
     assert [(f.rule, f.source) for f in findings] == [
         ("RESTATED-WITHDRAWAL-TO-COMPLETION", "learners.csv:2; 2023-02/learners.csv:2")
     ]
@@ -117,7 +126,7 @@ def test_payments_changed_removed_and_new():
     current = provider_return(
         path=MAR, bootcamps=[bootcamp()], learners=learners, cofunding_payments=now
     )
-    findings = restatements(current, previous)
+    findings = _restated(current, previous)
     assert [(f.rule, f.entity, f.source) for f in findings] == [
         (
             "RESTATED-PAYMENT-CHANGED",
@@ -169,7 +178,7 @@ def test_refs_that_lost_their_leading_zeros_are_matched_and_reported_once():
         learners=now,
         cofunding_payments=[{**pay, "learner_ref": "671"}],
     )
-    findings = restatements(current, previous)
+    findings = _restated(current, previous)
     assert [(f.rule, f.entity) for f in findings] == [
         ("REF-FORMAT-CHANGED", "provider:P001"),
         ("RESTATED-WITHDRAWAL-DATE", "learner:000672"),  # last month's ref names the learner
@@ -202,5 +211,5 @@ def test_a_payment_table_left_out_is_not_every_payment_removed():
         path=FEB, bootcamps=[bootcamp()], learners=[learner("L1")], cofunding_payments=[pay]
     )
     current = provider_return(path=MAR, bootcamps=[bootcamp()], learners=[learner("L1")])
-    assert [f.rule for f in restatements(current, previous)] == ["RESTATED-PAYMENT-REMOVED"]
-    assert restatements(current, previous, payments=False) == []
+    assert [f.rule for f in _restated(current, previous)] == ["RESTATED-PAYMENT-REMOVED"]
+    assert _restated(current, previous, payments=False) == []

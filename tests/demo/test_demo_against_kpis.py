@@ -11,7 +11,7 @@ import pytest
 from kpitools.calendar import period_end
 from kpitools.checks.future_dated import future_dated
 from kpitools.ilr.load import load_provider
-from kpitools.kpis import compute_all
+from kpitools.kpis import compute_kpis
 from kpitools.rules import Rules
 
 KPI_KINDS = (
@@ -33,9 +33,9 @@ def measured(demo_dir):
         for provider in truth.providers:
             ret = load_provider(root / period / provider)
             loaded[(period, provider)] = ret
-            results[(period, provider)] = compute_all(
-                ret.tables, as_of=period_end(period), rules=Rules()
-            )
+            results[(period, provider)] = compute_kpis(
+                {provider: ret.tables}, as_of=period_end(period), rules=Rules()
+            )[provider]
     return truth, loaded, results
 
 

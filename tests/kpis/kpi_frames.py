@@ -6,10 +6,16 @@ ISO, flags Y/N, blank = missing) and fills the contract defaults, like validatio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 import pandas as pd
 
+from kpitools.kpis import compute_kpis
+from kpitools.model import KpiResult
 from kpitools.returns.contract import TABLES
 from kpitools.returns.validate import empty_table
+from kpitools.rules import Rules
 
 _FLAG = {"Y": True, "N": False, "": pd.NA}
 
@@ -96,6 +102,23 @@ def build(**rows: list[dict[str, str]]) -> dict[str, pd.DataFrame]:
     rows.setdefault("bootcamps", [bootcamp()])
     rows.setdefault("provider", [{"provider_id": "P1", "name": "Prov", "ukprn": "10000001"}])
     return {name: make(name, rows.get(name, [])) for name in TABLES}
+
+
+def kpis_alone(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    as_of: date,
+    rules: Rules,
+    not_supplied: Mapping[str, str] | None = None,
+) -> list[KpiResult]:
+    """Every KPI of one provider's tables: :func:`kpitools.kpis.compute_kpis` of a run of
+    one provider."""
+    return compute_kpis(
+        {"P1": tables},
+        as_of=as_of,
+        rules=rules,
+        not_supplied=None if not_supplied is None else {"P1": not_supplied},
+    )["P1"]
 
 
 def write_return(folder, rows: dict[str, list[dict[str, str]]]) -> None:

@@ -17,7 +17,6 @@ from kpitools.kpis.charts import (
     cofunding_due_vs_paid,
     funnels,
     pack_charts,
-    period_cofunding_due_vs_paid,
     satisfaction_scores,
 )
 from kpitools.model import KpiResult, ProviderReturn
@@ -31,10 +30,11 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> ProviderReturn:
 
 def test_cofunding_due_vs_paid_is_due_from_m1(provider: ProviderReturn) -> None:
     # L3 co-funded by E1 (40 employees: SME, 10 %) on B2 at £2,500 → due £250; paid £100
-    frame = cofunding_due_vs_paid(provider.tables, as_of=AS_OF, rules=Rules())
+    alone = {"P001": provider.tables}
+    frame = cofunding_due_vs_paid(alone, as_of=AS_OF, rules=Rules())["P001"]
     assert frame.to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
     # the day before L3's M1 (2023-01-09) nothing is due yet
-    assert cofunding_due_vs_paid(provider.tables, as_of=date(2023, 1, 8), rules=Rules()).empty
+    assert cofunding_due_vs_paid(alone, as_of=date(2023, 1, 8), rules=Rules())["P001"].empty
 
 
 def test_a_period_s_cofunding_keeps_each_provider_s_employers_apart(
@@ -49,13 +49,13 @@ def test_a_period_s_cofunding_keeps_each_provider_s_employers_apart(
         "P002": {**tables, "cofunding_payments": halved},
         "P003": {**tables, "learners": tables["learners"].iloc[:0]},
     }
-    together = period_cofunding_due_vs_paid(period, as_of=AS_OF, rules=Rules())
+    together = cofunding_due_vs_paid(period, as_of=AS_OF, rules=Rules())
     assert list(together) == ["P001", "P002", "P003"]
     assert together["P001"].to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 100.0}]
     assert together["P002"].to_dict("records") == [{"employer": "E1", "due": 250.0, "paid": 40.0}]
     assert together["P003"].empty  # no co-funded learner: nothing due
     # the day before L3's M1 nothing is due for either
-    before = period_cofunding_due_vs_paid(period, as_of=date(2023, 1, 8), rules=Rules())
+    before = cofunding_due_vs_paid(period, as_of=date(2023, 1, 8), rules=Rules())
     assert all(frame.empty for frame in before.values())
 
 
@@ -82,5 +82,6 @@ def test_funnels_count_completers_up_to_as_of(provider: ProviderReturn) -> None:
 
 
 def test_pack_charts_names_every_chart(provider: ProviderReturn, tmp_path: Path) -> None:
-    charts = pack_charts(provider, [], as_of=AS_OF, rules=Rules())
-    assert set(charts) == {COFUNDING_DUE_VS_PAID, SATISFACTION_SCORES, FUNNELS}
+    charts = pack_charts({"P001": provider}, {"P001": []}, as_of=AS_OF, rules=Rules())
+    assert list(charts) == ["P001"]
+    assert set(charts["P001"]) == {COFUNDING_DUE_VS_PAID, SATISFACTION_SCORES, FUNNELS}

@@ -95,11 +95,13 @@ def test_no_message_names_a_learner(demo):
 
 
 def test_the_period_measured_together_gives_each_provider_its_own_results(demo_dir):
-    # compute_period runs each KPI once over every provider's tables stacked; each
-    # provider must get exactly what compute_all gives it on its own, planted cases
-    # of every KPI rule included
+    # compute_kpis runs each KPI once over every provider's tables stacked; each
+    # provider must get exactly what it gets measured on its own, planted cases of
+    # every KPI rule included
+    from kpi_frames import kpis_alone
+
     from kpitools.ilr.load import load_provider
-    from kpitools.kpis import compute_all, compute_period
+    from kpitools.kpis import compute_kpis
     from kpitools.rules import Rules
 
     demo_root, _ = demo_dir
@@ -110,7 +112,7 @@ def test_the_period_measured_together_gives_each_provider_its_own_results(demo_d
             if folder.is_dir()
         }
         as_of, rules = period_end(period), Rules()
-        together = compute_period(
+        together = compute_kpis(
             {p: r.tables for p, r in returns.items()},
             as_of=as_of,
             rules=rules,
@@ -118,14 +120,14 @@ def test_the_period_measured_together_gives_each_provider_its_own_results(demo_d
         )
         assert list(together) == list(returns)
         for provider_id, ret in returns.items():
-            alone = compute_all(ret.tables, as_of=as_of, rules=rules, not_supplied=ret.not_supplied)
+            alone = kpis_alone(ret.tables, as_of=as_of, rules=rules, not_supplied=ret.not_supplied)
             assert together[provider_id] == alone, (period, provider_id)
 
 
 def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_dir):
-    # run_period_checks runs the row checks once over every provider's tables stacked;
-    # each provider must get exactly what run_provider_checks gives it on its own
-    from kpitools.checks import run_period_checks, run_provider_checks
+    # run_checks runs the row checks once over every provider's tables stacked; each
+    # provider must get exactly what it gets checked on its own (a run of one)
+    from kpitools.checks import run_checks
     from kpitools.ilr.load import load_provider
     from kpitools.rules import Rules
 
@@ -141,23 +143,23 @@ def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_d
                     load_provider(previous) if previous and previous.is_dir() else None,
                 )
         as_of, rules = period_end(period), Rules()
-        together = run_period_checks(pairs, as_of=as_of, rules=rules)
+        together = run_checks(pairs, as_of=as_of, rules=rules)
         assert list(together) == list(pairs)
         found = 0
-        for provider_id, (current, previous) in pairs.items():
-            alone = run_provider_checks(current, previous, as_of=as_of, rules=rules)
+        for provider_id, pair in pairs.items():
+            alone = run_checks({provider_id: pair}, as_of=as_of, rules=rules)[provider_id]
             assert together[provider_id] == alone, (period, provider_id)
             found += len(alone)
         assert found  # the demo plants irregularities: there was something to mix up
 
 
 def test_the_period_s_cofunding_chart_gives_each_provider_its_own(demo_dir):
-    # period_cofunding_due_vs_paid computes the contributions once over every provider's
-    # tables stacked; each provider must get exactly what cofunding_due_vs_paid gives it
+    # cofunding_due_vs_paid computes the contributions once over every provider's tables
+    # stacked; each provider must get exactly what it gets on its own (a run of one)
     import pandas as pd
 
     from kpitools.ilr.load import load_provider
-    from kpitools.kpis.charts import cofunding_due_vs_paid, period_cofunding_due_vs_paid
+    from kpitools.kpis.charts import cofunding_due_vs_paid
     from kpitools.rules import Rules
 
     demo_root, _ = demo_dir
@@ -168,9 +170,11 @@ def test_the_period_s_cofunding_chart_gives_each_provider_its_own(demo_dir):
             if folder.is_dir()
         }
         as_of, rules = period_end(period), Rules()
-        together = period_cofunding_due_vs_paid(tables, as_of=as_of, rules=rules)
+        together = cofunding_due_vs_paid(tables, as_of=as_of, rules=rules)
         assert list(together) == list(tables)
         for provider_id, frames in tables.items():
-            alone = cofunding_due_vs_paid(frames, as_of=as_of, rules=rules)
+            alone = cofunding_due_vs_paid({provider_id: frames}, as_of=as_of, rules=rules)[
+                provider_id
+            ]
             pd.testing.assert_frame_equal(together[provider_id], alone, obj=provider_id)
         assert any(len(frame) for frame in together.values())  # something to mix up

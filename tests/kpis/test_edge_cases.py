@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kpi_frames import bootcamp, build, learner
-
-from kpitools.kpis import compute_all
+from kpi_frames import bootcamp, build, kpis_alone, learner
 
 
 def test_bootcamp_without_learners(rules):
@@ -14,15 +12,15 @@ def test_bootcamp_without_learners(rules):
     # (not_due); after its end every KPI has begun but has nothing to measure (no_data),
     # except progression which has no target (no_data too: nothing to report).
     tables = build()
-    running = compute_all(tables, as_of=date(2023, 2, 1), rules=rules)
+    running = kpis_alone(tables, as_of=date(2023, 2, 1), rules=rules)
     assert {r.status for r in running} == {"not_due"}
-    over = compute_all(tables, as_of=date(2023, 4, 1), rules=rules)
+    over = kpis_alone(tables, as_of=date(2023, 4, 1), rules=rules)
     assert {r.status for r in over} == {"no_data"}
     assert all((r.numerator, r.denominator, r.exceptions) == (0, 0, ()) for r in over)
 
 
 def test_no_bootcamps_at_all_gives_only_provider_rows(rules):
-    results = compute_all(build(bootcamps=[]), as_of=date(2023, 2, 1), rules=rules)
+    results = kpis_alone(build(bootcamps=[]), as_of=date(2023, 2, 1), rules=rules)
     assert {r.bootcamp_id for r in results} == {"ALL"}
     assert len(results) == 9
     assert {r.status for r in results} == {"not_due"}
@@ -38,7 +36,7 @@ def test_learner_starting_after_as_of_is_not_counted(rules):
             learner("L2", "B2", m1="2023-01-10"),
         ],
     )
-    results = compute_all(tables, as_of=date(2023, 2, 1), rules=rules)
+    results = kpis_alone(tables, as_of=date(2023, 2, 1), rules=rules)
     dropout = {
         r.bootcamp_id: (r.denominator, r.status) for r in results if r.kpi == "learner_dropout"
     }

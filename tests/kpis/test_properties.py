@@ -6,9 +6,8 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kpi_frames import bootcamp, build, learner
+from kpi_frames import bootcamp, build, kpis_alone, learner
 
-from kpitools.kpis import compute_all
 from kpitools.returns.contract import STATUSES
 from kpitools.rules import Rules
 
@@ -52,8 +51,8 @@ def test_provider_figure_pools_bootcamps(rows, as_of_offset):
     tables = build(bootcamps=[bootcamp("B1"), bootcamp("B2", end="2023-05-31")], learners=rows)
     before = {name: frame.copy() for name, frame in tables.items()}
     as_of = _DAY0 + timedelta(days=as_of_offset)
-    results = compute_all(tables, as_of=as_of, rules=Rules())
-    assert results == compute_all(tables, as_of=as_of, rules=Rules())  # deterministic
+    results = kpis_alone(tables, as_of=as_of, rules=Rules())
+    assert results == kpis_alone(tables, as_of=as_of, rules=Rules())  # deterministic
     for name, frame in tables.items():
         assert frame.equals(before[name])
     for result in results:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from kpi_frames import bootcamp, build, learner
+from kpi_frames import bootcamp, build, kpis_alone, learner
 
-from kpitools.kpis import compute_all
 from kpitools.kpis._common import learner_key, lookup, per_learner
 from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
@@ -117,9 +116,9 @@ def test_bootcamp_timing_of_several_bootcamps_at_once():
     }
 
 
-def test_compute_all_on_plain_and_on_measured_tables_agree(rules):
+def test_kpis_on_plain_and_on_measured_tables_agree(rules):
     tables = _tables()
-    assert compute_all(tables, as_of=AS_OF, rules=rules) == compute_all(
+    assert kpis_alone(tables, as_of=AS_OF, rules=rules) == kpis_alone(
         measured_tables(tables, AS_OF), as_of=AS_OF, rules=rules
     )
 

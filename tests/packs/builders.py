@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import pack_charts
-from kpitools.model import Finding, IlrScope, KpiResult, ProviderAudit
+from kpitools.model import Finding, FollowUp, IlrScope, KpiResult, ProviderAudit
 from kpitools.packs.context import PackContext, context_from_audit
 from kpitools.packs.params import PackParams
 from kpitools.privacy.pseudonym import load_key
@@ -299,6 +299,7 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
         ),
     ]
     risk = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)
+    charts = pack_charts({"P001": provider}, {"P001": results}, as_of=AS_OF, rules=Rules())
     return ProviderAudit(
         provider=provider,
         as_of=AS_OF,
@@ -307,7 +308,7 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
         period=period,
         irregularities=irregular,
         worklists={"breach_risk": risk},
-        charts=pack_charts(provider, results, as_of=AS_OF, rules=Rules()),
+        charts=charts["P001"],
         # the ILR behind the ILR-MISMATCH finding: one file, B2's three learners in scope
         ilr_scope=IlrScope(
             files_used=("ILR-10012345-2223-20230331-120000-01.xml",),
@@ -337,8 +338,19 @@ def make_context(audit: ProviderAudit, out_dir: Path, *, include_pii: bool = Fal
         period="2023-03",
         include_pii=include_pii,
     )
-    followup = provider_followup(audit, RegisterTrail(out_dir, load_key()))
+    followup = followup_of(audit, RegisterTrail(out_dir, load_key()))
     return context_from_audit(replace(audit, followup=followup), params)
+
+
+def followup_of(audit: ProviderAudit, trail: RegisterTrail) -> FollowUp:
+    """The register's follow-up of ``audit``'s findings, as the audit engine computes it."""
+    return provider_followup(
+        audit.findings(),
+        provider_id=audit.provider_id,
+        period=audit.period,
+        as_of=audit.as_of,
+        trail=trail,
+    )
 
 
 def pii_strings() -> list[str]:

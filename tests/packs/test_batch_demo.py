@@ -221,6 +221,64 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
     assert [name for name, text in texts.items() if "[redacted]" in text] == []
 
 
+# The scope a period's identifiers are written with while its providers are audited
+# together (``P001\x1fB1``, kpitools.returns.period.SCOPE), as each kind of output file
+# would show it: raw, as an HTML or XML character reference, in a notebook's JSON, in an
+# xlsx cell (Excel's escape).
+SCOPE_WRITTEN = ("\x1f", "&#31;", "&#x1f;", "\\u001f", "_x001f_")
+
+
+def test_no_output_holds_the_scope_separator(
+    data: Path, local_run: tuple[Path, object], tmp_path: Path
+) -> None:
+    # the period's providers share bootcamp, learner and employer ids and are measured
+    # over stacked tables whose identifiers are scoped: every file the batch wrote (CSV,
+    # xlsx registers, HTML packs and index, executed notebooks, manifests, the
+    # portfolio summary, params) and the terminal show each identifier as its provider
+    # writes it, and `kpitools kpis` and `kpitools sample` likewise
+    out, result = local_run
+    texts = {"terminal": result.output}
+    runner = CliRunner()
+    kpis = tmp_path / "kpis"
+    done = runner.invoke(
+        main,
+        [
+            "kpis",
+            str(data / "2023-03" / "P001"),
+            "--as-of",
+            "2023-03-31",
+            "--out",
+            str(kpis),
+            "--period-dir",
+            str(data / "2023-03"),
+        ],
+    )
+    sample = runner.invoke(
+        main, ["sample", str(data / "2023-03" / "P002"), "--out", str(tmp_path / "sample")]
+    )
+    assert done.exit_code in (0, 1) and sample.exit_code in (0, 1), done.output + sample.output
+    texts["kpis terminal"], texts["sample terminal"] = done.output, sample.output
+    files = [
+        *(out / "2023-03").rglob("*"),
+        *kpis.rglob("*"),
+        *(tmp_path / "sample").rglob("*"),
+    ]
+    for path in files:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                texts[str(path)] = " ".join(book.read(n).decode("utf-8") for n in book.namelist())
+        elif path.is_file():
+            texts[str(path)] = path.read_text(encoding="utf-8")
+    kinds = {Path(name).suffix for name in texts}
+    assert {".csv", ".xlsx", ".html", ".ipynb", ".json", ".yaml"} <= kinds
+    assert len([n for n in texts if n.endswith((".csv", ".xlsx"))]) > 10
+    assert {
+        name: [form for form in SCOPE_WRITTEN if form in text.lower()]
+        for name, text in texts.items()
+        if any(form in text.lower() for form in SCOPE_WRITTEN)
+    } == {}
+
+
 def test_misaligned_rows_are_rejected_with_their_values_withheld(
     data: Path, local_run: tuple[Path, object]
 ) -> None:

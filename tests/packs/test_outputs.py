@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from kpi_frames import build, small_return
 
-from kpitools.audit import audit_return
+from kpitools.checks.future_dated import future_dated
+from kpitools.kpis import compute_kpis
 from kpitools.model import (
     EXCEPTION_COLUMNS,
     KPI_RESULT_COLUMNS,
     REJECTED_COLUMNS,
     InputFile,
+    ProviderAudit,
     ProviderReturn,
     TableCount,
 )
 from kpitools.packs.outputs import write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
+from kpitools.rules import Rules
 
 NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
 
@@ -54,7 +58,15 @@ def _audit(tmp_path: Path):
             )
         ],
     )
-    return audit_return(current, as_of=date(2023, 3, 31), period="2023-03")
+    as_of = date(2023, 3, 31)
+    return ProviderAudit(
+        provider=current,
+        as_of=as_of,
+        rules=Rules(),
+        kpi_results=compute_kpis({"P1": tables}, as_of=as_of, rules=Rules())["P1"],
+        period="2023-03",
+        irregularities=future_dated(tables, as_of=as_of),
+    )
 
 
 def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
@@ -117,10 +129,13 @@ def test_manifest_records_the_sample_seeds(tmp_path):
     import pandas as pd
 
     audit = _audit(tmp_path)
-    audit.worklists["sample_completers"] = pd.DataFrame(
-        {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]}
-    )
-    audit.worklists["ageing_outcomes"] = pd.DataFrame({"entity": ["learner:1"]})
+    worklists = {
+        "sample_completers": pd.DataFrame(
+            {"entity": ["learner:1", "learner:7"], "sample_seed": [4242, 4242]}
+        ),
+        "ageing_outcomes": pd.DataFrame({"entity": ["learner:1"]}),
+    }
+    audit = replace(audit, worklists={**audit.worklists, **worklists})
     written = write_provider_outputs(audit, tmp_path / "out", NAMING)
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
     # the completers sample is recorded as given: seed 4242, 2 picks; ageing is not a sample

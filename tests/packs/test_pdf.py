@@ -10,6 +10,7 @@ the widest table a pack shows (20 columns with long names).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from kpitools.packs.params import PackParams
 from kpitools.packs.pdf import find_chromium, html_to_pdf
 from kpitools.packs.runner import run_pack_job
 from kpitools.rules import Rules
-from kpitools.worklists.build import provider_worklists
+from kpitools.worklists.build import build_worklists
 
 pytestmark = [
     pytest.mark.slow,
@@ -68,7 +69,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
     try:
         audit = hand_audit(write_provider(base / "data" / "2023-03" / "P001"))
-        audit.worklists.update(provider_worklists(audit.provider, as_of=AS_OF, rules=Rules()))
+        samples = build_worklists({"P001": audit.provider}, as_of=AS_OF, rules=Rules())["P001"]
+        audit = replace(audit, worklists={**audit.worklists, **samples})
         out_dir = base / "out"
         params = PackParams(
             provider_dir=str(audit.provider.path),

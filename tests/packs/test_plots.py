@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from builders import hand_audit, write_months
+from builders import AS_OF, write_months
 from matplotlib.figure import Figure
 
-from kpitools.kpis.trends import provider_trends
+from kpitools.audit import audit_provider
 from kpitools.model import ProviderAudit
 from kpitools.packs import blocks, plots
 from kpitools.packs.blocks import STATUS_COLOURS
@@ -70,7 +70,7 @@ def test_due_vs_paid_colours_by_tolerance() -> None:
 
 def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: Path) -> None:
     months = write_months(tmp_path)  # drop-out 1/3 = 33.3 % in 2023-02 and 2023-03
-    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
+    trends = audit_provider(months, as_of=AS_OF, trend_months=12).trends
     fig = plots.kpi_trends(trends)
     shown = [ax for ax in fig.axes if ax.get_visible()]
     titles = [ax.get_title() for ax in shown]
@@ -100,14 +100,14 @@ def test_trends_small_multiples_with_target_lines_and_status_colours(tmp_path: P
         line.get_label() for line in per_bootcamp.lines if line.get_linestyle() != "--"
     ) == ["B1", "B2"]
     assert blocks.png(fig).startswith(b"\x89PNG")
-    single = provider_trends(replace(hand_audit(months), period="2023-03"), months=1)
+    single = audit_provider(months, as_of=AS_OF, trend_months=1).trends
     assert plots.dropout_trend(single) is None  # one month is no trend
     assert plots.dropout_trend(trends) is not None
 
 
 def test_reused_trends_figure_draws_the_same_png_as_a_new_one(tmp_path: Path) -> None:
     months = write_months(tmp_path)
-    trends = provider_trends(replace(hand_audit(months), period="2023-03"))
+    trends = audit_provider(months, as_of=AS_OF, trend_months=12).trends
     # another provider's figures on the same panels and months: other values, statuses,
     # targets and bootcamps (the per-bootcamp lines take the colour cycle from its start)
     figures = trends.figures.assign(

@@ -1,12 +1,25 @@
-"""A period's tables stacked: identifiers scoped, and each table stacked once within
-shared_stacks."""
+"""A run's tables stacked: identifiers scoped when there are several providers, a run of
+one left as it is, each table stacked once in the run's Stacks, and the one way back
+(unscoped) for every kind of result."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from kpitools.returns.period import SCOPE, shared_stacks, stacked_tables
+from kpitools.model import Finding, KpiResult
+from kpitools.returns.period import (
+    SCOPE,
+    Stacks,
+    owner_of,
+    owners_of,
+    prefixes,
+    stacked_tables,
+    unscoped,
+)
 
 
 def _bootcamps(*ids: str) -> pd.DataFrame:
@@ -28,32 +41,91 @@ def test_stacked_tables_scope_each_providers_identifiers() -> None:
     assert stacked["bootcamp_id"].tolist() == [f"P1{SCOPE}B1", f"P1{SCOPE}B2", f"P2{SCOPE}B1"]
     assert stacked["source"].tolist() == ["bootcamps.csv:2", "bootcamps.csv:3", "bootcamps.csv:2"]
     assert list(stacked.index) == [0, 1, 2]
+    assert owners_of(stacked["bootcamp_id"], ("P1", "P2")).tolist() == ["P1", "P1", "P2"]
 
 
-def test_within_shared_stacks_the_same_frames_are_stacked_once() -> None:
+def test_a_run_of_one_provider_is_its_tables_as_they_are() -> None:
+    # one provider: nothing to tell apart, and its id need not be a folder's name
+    tables = {"ACME LTD": _tables()["P1"]}
+    stacked = stacked_tables(tables, names=("bootcamps",))["bootcamps"]
+    assert stacked["bootcamp_id"].tolist() == ["B1", "B2"]
+    assert prefixes(("ACME LTD",)) == ("",)
+    assert owner_of("B1", ("ACME LTD",)) == "ACME LTD"
+    assert owners_of(["B1", None], ("ACME LTD",)).tolist() == ["ACME LTD", "ACME LTD"]
+    with pytest.raises(ValueError, match="named like a folder"):
+        prefixes(("P1", "ACME LTD"))
+
+
+def test_within_a_run_s_stacks_the_same_frames_are_stacked_once() -> None:
     tables = _tables()
     alone = stacked_tables(tables, names=("bootcamps",))["bootcamps"]
-    with shared_stacks():
-        first = stacked_tables(tables, names=("bootcamps",))["bootcamps"]
-        with shared_stacks():  # entered again: the same stacks
-            again = stacked_tables(tables, names=("bootcamps",))["bootcamps"]
-        # each caller has its own frame over the one stack: a change to one is its own
-        assert again is not first and _same_memory(again, first)
-        again["bootcamp_id"] = "changed"
-        pd.testing.assert_frame_equal(first, alone)
-        # other frames (P2's bootcamps replaced), or other providers: stacked anew
-        other = {**tables, "P2": {"bootcamps": _bootcamps("B7")}}
-        assert (
-            stacked_tables(other, names=("bootcamps",))["bootcamps"]["bootcamp_id"].tolist()[-1]
-            == f"P2{SCOPE}B7"
-        )
-        only_p1 = stacked_tables({"P1": tables["P1"]}, names=("bootcamps",))["bootcamps"]
-        assert len(only_p1) == 2
-    # outside the block nothing is kept: stacked anew, the same figures
-    after = stacked_tables(tables, names=("bootcamps",))["bootcamps"]
+    stacks = Stacks()
+    first = stacked_tables(tables, names=("bootcamps",), stacks=stacks)["bootcamps"]
+    again = stacked_tables(tables, names=("bootcamps",), stacks=stacks)["bootcamps"]
+    # each caller has its own frame over the one stack: a change to one is its own
+    assert again is not first and _same_memory(again, first)
+    again["bootcamp_id"] = "changed"
+    pd.testing.assert_frame_equal(first, alone)
+    # other frames (P2's bootcamps replaced), or other providers: stacked anew
+    other = {**tables, "P2": {"bootcamps": _bootcamps("B7")}}
+    assert (
+        stacked_tables(other, names=("bootcamps",), stacks=stacks)["bootcamps"][
+            "bootcamp_id"
+        ].tolist()[-1]
+        == f"P2{SCOPE}B7"
+    )
+    only_p1 = stacked_tables({"P1": tables["P1"]}, names=("bootcamps",), stacks=stacks)
+    assert len(only_p1["bootcamps"]) == 2
+    # another run's stacks know nothing of these: stacked anew, the same figures
+    after = stacked_tables(tables, names=("bootcamps",), stacks=Stacks())["bootcamps"]
     assert not _same_memory(after, first)
     pd.testing.assert_frame_equal(after, alone)
 
 
 def _same_memory(one: pd.DataFrame, other: pd.DataFrame) -> bool:
     return np.shares_memory(one["bootcamp_id"].to_numpy(), other["bootcamp_id"].to_numpy())
+
+
+def test_unscoped_takes_the_scope_out_of_every_kind_of_result() -> None:
+    p1, p2 = f"P1{SCOPE}", f"P-2{SCOPE}"
+    assert unscoped(f"bootcamp {p1}B1 and {p2}B1; {p1}L1;{p1}L2") == "bootcamp B1 and B1; L1;L2"
+    assert unscoped("no scope") == "no scope"
+    finding = Finding(
+        "irregularity", "DUP-ROW", "high", f"learner:{p1}L1", "a.csv:2", "x", f"{p1}B1"
+    )
+    assert unscoped(finding) == Finding(
+        "irregularity", "DUP-ROW", "high", "learner:L1", "a.csv:2", "x", "B1"
+    )
+    plain = Finding("irregularity", "DUP-ROW", "high", "learner:L1", "a.csv:2", "x", "B1")
+    assert unscoped(plain) is plain
+    result = KpiResult(
+        "learner_dropout",
+        f"{p1}ALL",
+        1,
+        2,
+        "on_track",
+        date(2023, 3, 31),
+        exceptions=(finding,),
+        notes=(f"bootcamp {p1}B1",),
+        informational=(finding,),
+    )
+    assert unscoped(result) == KpiResult(
+        "learner_dropout",
+        "ALL",
+        1,
+        2,
+        "on_track",
+        date(2023, 3, 31),
+        exceptions=(unscoped(finding),),
+        notes=("bootcamp B1",),
+        informational=(unscoped(finding),),
+    )
+    column = pd.Series([f"{p1}E1", None, f"{p1}B1;{p1}B2", "E9"], dtype=object, name="ids")
+    expected = pd.Series(["E1", None, "B1;B2", "E9"], dtype=object, name="ids")
+    pd.testing.assert_series_equal(unscoped(column), expected)
+    frame = pd.DataFrame({"ids": column, "n": [1, 2, 3, 4]})
+    pd.testing.assert_frame_equal(
+        unscoped(frame), pd.DataFrame({"ids": expected, "n": [1, 2, 3, 4]})
+    )
+    untouched = pd.DataFrame({"ids": ["E1"], "n": [1]})
+    assert unscoped(untouched) is untouched

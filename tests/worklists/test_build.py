@@ -8,10 +8,10 @@ from auditkit_frames import bootcamp, learner, provider_return
 
 from kpitools.rules import Rules
 from kpitools.worklists.build import (
+    breach_risks,
+    build_worklists,
     pack_seed,
-    portfolio_breach_risk,
-    provider_worklists,
-    with_breach_risk,
+    portfolio_hazard_of,
 )
 
 AS_OF = date(2023, 6, 30)
@@ -47,25 +47,25 @@ def _provider(provider_id: str, withdrawn_in_finished: int):
     )
 
 
-def test_provider_worklists_names_and_stable_seed():
+def test_worklists_names_and_stable_seed():
     provider = _provider("P001", 0)
-    worklists = provider_worklists(provider, as_of=AS_OF, rules=Rules())
-    assert set(worklists) == {
+    worklists = build_worklists({"P001": provider}, as_of=AS_OF, rules=Rules())["P001"]
+    assert list(worklists) == [
         "sample_employers",
         "sample_completers",
         "sample_outcomes",
         "ageing_awaiting_outcome",
         "ageing_unreached_employers",
         "ageing_unreported_withdrawals",
-        "breach_risk",
-    }
+    ]
     seed = pack_seed("P001", AS_OF)
     assert set(worklists["sample_completers"]["sample_seed"]) == {seed}
     assert seed == pack_seed("P001", AS_OF) != pack_seed("P002", AS_OF)
     # 10 completers: 10 % is 1, so the minimum of 5 is drawn
     assert len(worklists["sample_completers"]) == 5
     # P001's finished bootcamp had no withdrawal: hazard 0, nothing projected
-    assert worklists["breach_risk"].iloc[0]["p_above_limit"] == 0.0
+    risk = breach_risks({"P001": provider}, as_of=AS_OF, rules=Rules(), portfolio=None)
+    assert risk["P001"].iloc[0]["p_above_limit"] == 0.0
 
 
 def test_portfolio_breach_risk_pulls_a_provider_toward_the_others():
@@ -73,24 +73,11 @@ def test_portfolio_breach_risk_pulls_a_provider_toward_the_others():
     # With P002, whose finished bootcamp lost 5 of 10 in week 4, P001's week-4 hazard is
     # shrunk toward the portfolio's (5 / 20 learners at risk) and its P(breach) rises.
     returns = {"P001": _provider("P001", 0), "P002": _provider("P002", 5)}
-    alone = provider_worklists(returns["P001"], as_of=AS_OF, rules=Rules())["breach_risk"]
-    pooled = portfolio_breach_risk(returns, as_of=AS_OF, rules=Rules())
+    alone = breach_risks({"P001": returns["P001"]}, as_of=AS_OF, rules=Rules(), portfolio=None)[
+        "P001"
+    ]
+    prior = portfolio_hazard_of(returns, as_of=AS_OF)
+    pooled = breach_risks(returns, as_of=AS_OF, rules=Rules(), portfolio=prior)
     assert alone.iloc[0]["p_above_limit"] == 0.0
     assert pooled["P001"].iloc[0]["p_above_limit"] > 0.0
     assert "shrunk toward portfolio" in pooled["P001"].iloc[0]["basis"]
-
-
-def test_with_breach_risk_puts_it_where_provider_worklists_does():
-    provider = _provider("P001", 0)
-    full = provider_worklists(provider, as_of=AS_OF, rules=Rules())
-    later = provider_worklists(provider, as_of=AS_OF, rules=Rules(), breach=False)
-    assert "breach_risk" not in later
-    risk = full["breach_risk"]
-    # left out, then added: after the ageing lists, before lists added after them (ILR's)
-    added = with_breach_risk({**later, "ilr_dropouts": risk.iloc[0:0]}, risk)
-    assert list(added) == [*full, "ilr_dropouts"]
-    assert added["breach_risk"] is risk
-    # already there: replaced in its place
-    replaced = with_breach_risk({**full, "ilr_dropouts": risk}, risk.iloc[0:0])
-    assert list(replaced) == [*full, "ilr_dropouts"]
-    assert replaced["breach_risk"].empty

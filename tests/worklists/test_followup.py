@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from builders import hand_audit, write_provider
+from builders import followup_of, hand_audit, write_provider
 
 from kpitools.model import EXCEPTION_COLUMNS
 from kpitools.privacy.pseudonym import Pseudonymiser
@@ -19,7 +19,6 @@ from kpitools.worklists.followup import (
     RegisterTrail,
     exception_id,
     follow_up,
-    provider_followup,
 )
 
 AS_OF = date(2023, 3, 31)
@@ -304,7 +303,7 @@ def test_provider_followup_keys_ids_and_keeps_entities_as_found(tmp_path) -> Non
     # names it
     audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))
     trail = RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY)
-    followup = provider_followup(audit, trail)
+    followup = followup_of(audit, trail)
     late = followup.exceptions.set_index("rule").loc["DROP-LATE-REPORT"]
     pseudonym = Pseudonymiser(KEY, "P001").learner("L2")
     assert late["exception_id"] == exception_id(
@@ -319,7 +318,7 @@ def test_an_unreadable_previous_register_is_noted_not_fatal(tmp_path) -> None:
     previous = tmp_path / "out" / "2023-02" / "P001"
     previous.mkdir(parents=True)
     (previous / "exceptions.xlsx").write_bytes(b"not a workbook")
-    followup = provider_followup(audit, RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY))
+    followup = followup_of(audit, RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY))
     assert not followup.previous_found
     assert followup.notes[0].startswith("previous register not used: ")
     assert "not a readable Excel workbook" in followup.notes[0]

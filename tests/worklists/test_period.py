@@ -1,10 +1,10 @@
 """The worklists of a whole period at once: each provider gets exactly its own.
 
-``period_worklists`` builds every population, ageing list and breach risk once for all
-the returns and cuts the result by provider; here every provider's slice is compared
-with ``provider_worklists`` on that provider alone (same rows, order, dtypes), on the
-demo and on hand-made periods: providers sharing ids, a provider with no learners, one
-whose every learner row was rejected, one provider only, no provider.
+``build_worklists`` builds every population and ageing list once for all the returns
+(``breach_risks`` every breach risk) and cuts the result by provider; here every
+provider's slice is compared with a run of that provider alone (same rows, order,
+dtypes), on the demo and on hand-made periods: providers sharing ids, a provider with
+no learners, one whose every learner row was rejected, one provider only, no provider.
 """
 
 from __future__ import annotations
@@ -21,17 +21,25 @@ from kpitools import layout
 from kpitools.ilr.load import load_provider
 from kpitools.rules import Rules
 from kpitools.worklists.ageing import age_bucket, age_buckets, unreached_employers
-from kpitools.worklists.build import period_worklists, portfolio_breach_risk, provider_worklists
+from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
 from kpitools.worklists.risk import breach_risk, hazard_counts, pool, portfolio_hazard
 
 AS_OF = date(2023, 6, 30)
 RULES = Rules()
 
 
+def _worklists(returns: dict, as_of: date = AS_OF) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every provider's worklists of one run: samples, ageing lists and breach risk (each
+    provider's own hazard)."""
+    built = build_worklists(returns, as_of=as_of, rules=RULES)
+    risks = breach_risks(returns, as_of=as_of, rules=RULES, portfolio=None)
+    return {key: {**built[key], "breach_risk": risks[key]} for key in returns}
+
+
 def _same(period: dict[str, dict[str, pd.DataFrame]], returns: dict, as_of: date = AS_OF) -> None:
     assert list(period) == list(returns)
     for key, provider in returns.items():
-        alone = provider_worklists(provider, as_of=as_of, rules=RULES)
+        alone = _worklists({key: provider}, as_of=as_of)[key]
         assert list(period[key]) == list(alone)
         for name, frame in alone.items():
             pd.testing.assert_frame_equal(period[key][name], frame, obj=f"{key} {name}")
@@ -120,7 +128,7 @@ def test_a_period_gives_each_provider_its_own_worklists_with_shared_ids():
         ),
         "P4": provider_return("P4", bootcamps=[bootcamp("B1")]),
     }
-    period = period_worklists(returns, as_of=AS_OF, rules=RULES)
+    period = _worklists(returns)
     _same(period, returns)
     # the shared ids stay each provider's: P1's picks name its own learners only
     assert set(period["P1"]["sample_completers"]["learner_ref"]) <= {f"L{i:03d}" for i in range(30)}
@@ -129,8 +137,8 @@ def test_a_period_gives_each_provider_its_own_worklists_with_shared_ids():
 
 def test_one_provider_and_no_provider():
     returns = {"P1": _busy("P1")}
-    _same(period_worklists(returns, as_of=AS_OF, rules=RULES), returns)
-    assert period_worklists({}, as_of=AS_OF, rules=RULES) == {}
+    _same(_worklists(returns), returns)
+    assert build_worklists({}, as_of=AS_OF, rules=RULES) == {}
 
 
 def test_a_provider_whose_every_learner_row_was_rejected(tmp_path):
@@ -141,20 +149,17 @@ def test_a_provider_whose_every_learner_row_was_rejected(tmp_path):
     write_return(tmp_path / "P2", bad)
     returns = {p: load_provider(tmp_path / p) for p in ("P1", "P2")}
     assert returns["P2"].tables["learners"].empty
-    _same(
-        period_worklists(returns, as_of=date(2023, 3, 31), rules=RULES),
-        returns,
-        as_of=date(2023, 3, 31),
-    )
+    _same(_worklists(returns, as_of=date(2023, 3, 31)), returns, as_of=date(2023, 3, 31))
 
 
 def test_the_demo_period_gives_each_provider_what_it_gets_alone(small_demo_dir):
     period_dir = small_demo_dir / "2023-03"
     returns = {folder.name: load_provider(folder) for folder in layout.provider_folders(period_dir)}
     as_of = date(2023, 3, 31)
-    _same(period_worklists(returns, as_of=as_of, rules=RULES), returns, as_of=as_of)
+    _same(_worklists(returns, as_of=as_of), returns, as_of=as_of)
     prior = portfolio_hazard(pool(hazard_counts(r, as_of=as_of) for r in returns.values()))
-    pooled = portfolio_breach_risk(returns, as_of=as_of, rules=RULES)
+    assert portfolio_hazard_of(returns, as_of=as_of) == prior
+    pooled = breach_risks(returns, as_of=as_of, rules=RULES, portfolio=prior)
     for key, provider in returns.items():
         pd.testing.assert_frame_equal(
             pooled[key], breach_risk(provider, as_of=as_of, rules=RULES, portfolio=prior)
@@ -163,9 +168,11 @@ def test_the_demo_period_gives_each_provider_what_it_gets_alone(small_demo_dir):
 
 def test_explicit_seeds_draw_each_provider_as_alone():
     returns = {"P1": _busy("P1"), "P2": _busy("P2", offset=3)}
-    period = period_worklists(returns, as_of=AS_OF, rules=RULES, seeds={"P1": 7, "P2": 8})
+    period = build_worklists(returns, as_of=AS_OF, rules=RULES, seeds={"P1": 7, "P2": 8})
     for key, seed in (("P1", 7), ("P2", 8)):
-        alone = provider_worklists(returns[key], as_of=AS_OF, rules=RULES, seed=seed)
+        alone = build_worklists({key: returns[key]}, as_of=AS_OF, rules=RULES, seeds={key: seed})[
+            key
+        ]
         for name in ("sample_employers", "sample_completers", "sample_outcomes"):
             pd.testing.assert_frame_equal(period[key][name], alone[name])
 

@@ -1,13 +1,14 @@
-"""compute_all: every KPI in a stable order; fixtures typed like validation does."""
+"""compute_kpis: every KPI in a stable order, every provider of a run measured together
+as each is alone; fixtures typed like validation does."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from kpi_frames import bootcamp, build, learner, make, small_return
+from kpi_frames import bootcamp, build, kpis_alone, learner, make, small_return
 
-from kpitools.kpis import compute_all, compute_period
+from kpitools.kpis import compute_kpis
 from kpitools.returns.contract import KPIS
 from kpitools.returns.validate import frame_from_records
 
@@ -17,7 +18,7 @@ def test_order_kpi_then_stage_then_bootcamp_with_all_last(rules):
     rows["bootcamps"] = rows["bootcamps"] + [dict(rows["bootcamps"][0], bootcamp_id="A0")]
     tables = {name: make(name, records) for name, records in rows.items()}
     tables = build(**rows)
-    results = compute_all(tables, as_of=date(2023, 3, 31), rules=rules)
+    results = kpis_alone(tables, as_of=date(2023, 3, 31), rules=rules)
     keys = [(r.kpi, r.stage, r.bootcamp_id) for r in results]
     # 7 KPIs, employer engagement three times, each for A0, B1 and ALL: 9 x 3 = 27 rows.
     assert len(keys) == 27
@@ -29,7 +30,7 @@ def test_order_kpi_then_stage_then_bootcamp_with_all_last(rules):
 def test_small_return_hand_worked_figures(rules):
     # See small_return's docstring: drop-out 1/5 (20 %, at_risk as above 16 %), new skills
     # 3/3, interviews 3/3, referral: L4 withdrew 2023-02-01, referred 2023-02-10 -> 1/1.
-    results = compute_all(build(**small_return()), as_of=date(2023, 3, 31), rules=rules)
+    results = kpis_alone(build(**small_return()), as_of=date(2023, 3, 31), rules=rules)
     pooled = {(r.kpi, r.stage): r for r in results if r.bootcamp_id == "ALL"}
     figures = {k[0]: (r.numerator, r.denominator, r.status) for k, r in pooled.items() if not k[1]}
     assert figures["learner_dropout"] == (1, 5, "at_risk")
@@ -111,10 +112,10 @@ def test_a_period_measured_together_gives_each_provider_what_it_gets_alone(rules
     empty = build(bootcamps=[])
     tables = {"P1": one, "P2": two, "P3": empty}
     absent = {"P1": {}, "P2": {"referrals": "referrals.csv"}, "P3": {}}
-    together = compute_period(tables, as_of=AS_OF, rules=rules, not_supplied=absent)
+    together = compute_kpis(tables, as_of=AS_OF, rules=rules, not_supplied=absent)
     assert list(together) == ["P1", "P2", "P3"]
     for provider_id, frames in tables.items():
-        alone = compute_all(frames, as_of=AS_OF, rules=rules, not_supplied=absent[provider_id])
+        alone = kpis_alone(frames, as_of=AS_OF, rules=rules, not_supplied=absent[provider_id])
         assert together[provider_id] == alone, provider_id
     texts = [
         text
