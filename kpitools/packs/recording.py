@@ -23,6 +23,7 @@ from kpitools.packs.outputs import package_versions
 from kpitools.rules import Rules
 from kpitools.store.connection import open_store
 from kpitools.store.record import (
+    Built,
     RunStart,
     end_run,
     record_reads,
@@ -49,20 +50,13 @@ class RunRecord:
     def reads(self, contexts: Mapping[str, PackContext]) -> int:
         """What each provider's audit read and the edits in the registers it read back
         (call before the outputs are replaced); the edits recorded."""
-        events = 0
         with open_store(self.out_root, key_fingerprint=self.key_fingerprint) as con:
-            for ctx in contexts.values():
-                if ctx.audit.followup is not None:
-                    events += record_reads(
-                        con, self.run_id, ctx.audit, ctx.audit.followup, self.out_root
-                    )
-        return events
+            return record_reads(con, self.run_id, _built(contexts), self.out_root)
 
     def results(self, contexts: Mapping[str, PackContext]) -> None:
         """What the run built for each provider audited."""
         with open_store(self.out_root, key_fingerprint=self.key_fingerprint) as con:
-            for ctx in contexts.values():
-                record_results(con, self.run_id, ctx.audit, ctx.audit.followup, ctx.pseudonymiser)
+            record_results(con, self.run_id, _built(contexts))
 
     def finish(self, exit_status: int, outcomes: Mapping[str, tuple[str, str]]) -> None:
         """The exit status and each provider's outcome, recorded when the run ends."""
@@ -108,6 +102,10 @@ def recorded_run(
             log.warning("run %d not recorded as ended: %s", run_id, store_error.one_line())
         raise
     _end(record, 0 if record.exit_status is None else record.exit_status)
+
+
+def _built(contexts: Mapping[str, PackContext]) -> list[Built]:
+    return [Built(c.audit, c.audit.followup, c.pseudonymiser) for c in contexts.values()]
 
 
 def _exit_status(error: BaseException) -> int:

@@ -113,7 +113,11 @@ def insert(con: Any, table: str, frame: pd.DataFrame, **constant: object) -> int
     if frame.empty:
         return 0
     frame = frame.assign(**constant)
-    frame = frame.astype(object).where(frame.notna(), None)  # NaN and NaT as NULL
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    if floats:  # DuckDB reads a float NaN as NaN: a missing figure is NULL
+        frame = frame.assign(
+            **{c: frame[c].astype(object).where(frame[c].notna(), None) for c in floats}
+        )
     known = [line.split()[0] for line in TABLES[table].strip().splitlines()]
     columns = [c for c in frame.columns if c in known]
     con.register(_TEMPORARY, frame[columns])
@@ -125,53 +129,59 @@ def insert(con: Any, table: str, frame: pd.DataFrame, **constant: object) -> int
     return len(frame)
 
 
-def record_reads(
-    con: Any,
-    run_id: int,
-    audit: ProviderAudit,
-    followup: FollowUp,
-    out_root: Path,
-) -> int:
-    """What a provider's audit read: every input file (the return, the ILR files, the
+@dataclass(frozen=True)
+class Built:
+    """One provider's audit as a run built it: the audit, its register's follow-up (None:
+    computed without one) and the keyed pseudonyms of its learners."""
+
+    audit: ProviderAudit
+    followup: FollowUp | None
+    pseudonymiser: Pseudonymiser
+
+
+def _stacked(frames: list[pd.DataFrame], built: list[Built], run_id: int) -> pd.DataFrame:
+    """Each provider's rows with its run, period and provider, one frame for the table."""
+    tagged = [
+        frame.assign(run_id=run_id, period=b.audit.period or "", provider_id=b.audit.provider_id)
+        for frame, b in zip(frames, built, strict=True)
+        if not frame.empty
+    ]
+    return pd.concat(tagged, ignore_index=True) if tagged else pd.DataFrame()
+
+
+def record_reads(con: Any, run_id: int, built: list[Built], out_root: Path) -> int:
+    """What each provider's audit read: every input file (the return, the ILR files, the
     previous month's return) and every register read back, with the values an auditor
     changed in each register (``register_events``; a register already read back with
     the same SHA-256 adds no event twice). Returns the events recorded."""
-    where = {"run_id": run_id, "period": audit.period or "", "provider_id": audit.provider_id}
-    insert(con, "inputs", rows.input_rows(audit), **where)
-    insert(con, "inputs", rows.register_input_rows(followup, out_root), **where)
-    events = rows.event_rows(followup, out_root, audit.period)
-    if events.empty:
-        return 0
+    followed = [(b, b.followup) for b in built if b.followup is not None]
+    insert(con, "inputs", _stacked([rows.input_rows(b.audit) for b in built], built, run_id))
+    registers = [rows.register_input_rows(f, out_root) for _, f in followed]
+    insert(con, "inputs", _stacked(registers, [b for b, _ in followed], run_id))
     seen = {
-        str(r[0])
-        for r in con.execute(
-            "SELECT DISTINCT register_sha256 FROM register_events WHERE provider_id = ?",
-            [audit.provider_id],
+        (str(provider), str(digest))
+        for provider, digest in con.execute(
+            "SELECT DISTINCT provider_id, register_sha256 FROM register_events"
         ).fetchall()
     }
-    events = events.loc[~events["register_sha256"].isin(seen)]
-    return insert(
-        con,
-        "register_events",
-        events,
-        run_id=run_id,
-        provider_id=audit.provider_id,
-        read_utc=_now(),
-    )
+    frames = []
+    for b, followup in followed:
+        events = rows.event_rows(followup, out_root, b.audit.period)
+        fresh = [(b.audit.provider_id, d) not in seen for d in events["register_sha256"]]
+        frames.append(events.loc[fresh].assign(provider_id=b.audit.provider_id))
+    events = pd.concat([f for f in frames if not f.empty] or [pd.DataFrame()], ignore_index=True)
+    return insert(con, "register_events", events, run_id=run_id, read_utc=_now())
 
 
-def record_results(
-    con: Any,
-    run_id: int,
-    audit: ProviderAudit,
-    followup: FollowUp | None,
-    pseudonymiser: Pseudonymiser,
-) -> None:
-    """What a run built for a provider: its KPI results, findings (with exception ids and
-    first_seen), learner facts and the register's rows as written."""
-    where = {"run_id": run_id, "period": audit.period or "", "provider_id": audit.provider_id}
-    insert(con, "kpi_results", rows.kpi_rows(audit), **where)
-    insert(con, "findings", rows.finding_rows(audit, followup, pseudonymiser), **where)
-    insert(con, "learner_facts", rows.learner_rows(audit, pseudonymiser), **where)
-    if followup is not None:
-        insert(con, "register_rows", rows.register_rows(followup), **where)
+def record_results(con: Any, run_id: int, built: list[Built]) -> None:
+    """What a run built for each provider: its KPI results, findings (with exception ids
+    and first_seen), learner facts and the register's rows as written; one insert a
+    table for all the providers."""
+    insert(con, "kpi_results", _stacked([rows.kpi_rows(b.audit) for b in built], built, run_id))
+    findings = [rows.finding_rows(b.audit, b.followup, b.pseudonymiser) for b in built]
+    insert(con, "findings", _stacked(findings, built, run_id))
+    learners = [rows.learner_rows(b.audit, b.pseudonymiser) for b in built]
+    insert(con, "learner_facts", _stacked(learners, built, run_id))
+    followed = [(b, b.followup) for b in built if b.followup is not None]
+    registers = [rows.register_rows(f) for _, f in followed]
+    insert(con, "register_rows", _stacked(registers, [b for b, _ in followed], run_id))

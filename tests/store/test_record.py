@@ -13,6 +13,7 @@ from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, RegisterSource
 from kpitools.store.connection import open_store, read_store
 from kpitools.store.queries import exception_history, run_log
 from kpitools.store.record import (
+    Built,
     RunStart,
     end_run,
     insert,
@@ -44,8 +45,9 @@ def test_a_providers_run_is_recorded_without_personal_data(tmp_path: Path) -> No
     out = tmp_path / "out"
     with open_store(out, key_fingerprint=FP) as con:
         run_id = start_run(con, _start())
-        record_reads(con, run_id, ctx.audit, followup, out)
-        record_results(con, run_id, ctx.audit, followup, ctx.pseudonymiser)
+        built = [Built(ctx.audit, followup, ctx.pseudonymiser)]
+        record_reads(con, run_id, built, out)
+        record_results(con, run_id, built)
         end_run(con, run_id, 0, {"P001": ("built", "")})
     with read_store(out) as con:
         inputs = con.execute(
@@ -83,10 +85,11 @@ def test_a_registers_edits_are_recorded_once(tmp_path: Path) -> None:
     followup: FollowUp = replace(ctx.audit.followup, sources=(source,), edits=edits)
     out = tmp_path / "out"
     with open_store(out, key_fingerprint=FP) as con:
+        built = [Built(ctx.audit, followup, ctx.pseudonymiser)]
         first = start_run(con, _start())
-        assert record_reads(con, first, ctx.audit, followup, out) == 1
+        assert record_reads(con, first, built, out) == 1
         second = start_run(con, _start())
-        assert record_reads(con, second, ctx.audit, followup, out) == 0  # same file again
+        assert record_reads(con, second, built, out) == 0  # same file again
     with read_store(out) as con:
         events = con.execute(
             "SELECT run_id, period, register_path, register_sha256, last_modified_by, "
