@@ -291,6 +291,7 @@ def packs_command(
         cell_timeout=cell_timeout,
         notebooks=notebooks,
         pdf=pdf,
+        command_line=_command_line(),
     )
     if pdf:
         _pdf_report([o for _, o in sorted(result.outcomes.items())])
@@ -313,6 +314,24 @@ def packs_command(
     if result.index is not None and result.index.html_path:
         echo(result.index.html_path)
     sys.exit(0 if result.ok else 1)
+
+
+def _command_line() -> list[str]:
+    """The running command's arguments as given to it (for the audit store's record):
+    the arguments, then each option set, from click's context."""
+    context = click.get_current_context()
+    arguments: list[str] = []
+    for parameter in context.command.params:
+        value = context.params.get(parameter.name or "")
+        if value is None or value is False or value == ():
+            continue
+        if isinstance(parameter, click.Argument):
+            arguments += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+        elif value is True:
+            arguments.append(parameter.opts[0])
+        else:
+            arguments += [parameter.opts[0], str(value)]
+    return arguments
 
 
 @main.command("params")
@@ -348,6 +367,58 @@ def params_command(
         period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
     ):
         echo(path)
+
+
+# --- log, history: the audit store (kpitools.store) -------------------------------------
+
+
+@main.command("log")
+@click.argument("out", type=click.Path(file_okay=False))
+@friendly_errors
+def log_command(out: str) -> None:
+    """Print the run log of the output root OUT, newest first.
+
+    One line a run: when (UTC), who and where, the command and period, the providers
+    built and failed, the exit status (or unfinished: killed, or still running), the
+    pseudonym key's fingerprint, and the inputs (return and ILR files, registers read
+    back) changed since the previous run of that period. Read from OUT/kpitools.duckdb.
+    Exit status: 0, or 2 when OUT has no audit store.
+    """
+    from kpitools.store.connection import read_store
+    from kpitools.store.queries import run_log
+    from kpitools.store.text import log_lines
+
+    with read_store(out) as con:
+        entries = run_log(con)
+    for line in log_lines(entries):
+        echo(line)
+
+
+@main.command("history")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.argument("exception_id")
+@friendly_errors
+def history_command(out: str, exception_id: str) -> None:
+    """Print one exception's life month by month, from the audit store of OUT.
+
+    For each period: the exception's change and status and the working columns set in
+    that period's register (as its latest run wrote it), then each value an auditor
+    changed in that register, who saved it and when (the workbook's lastModifiedBy and
+    modified time) and the run that read it back. Exit status: 0, or 2 when OUT has no
+    audit store or the store has never seen the id.
+    """
+    from kpitools.store.connection import read_store
+    from kpitools.store.queries import exception_history
+    from kpitools.store.text import history_lines
+
+    with read_store(out) as con:
+        history = exception_history(con, exception_id.strip())
+    if history is None:
+        raise ParameterError(
+            f"{exception_id.strip()} is in no register on record in {out}/kpitools.duckdb"
+        )
+    for line in history_lines(history):
+        echo(line)
 
 
 # --- sample (verification worklists for the monitoring team) --------------------------

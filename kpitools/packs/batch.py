@@ -24,9 +24,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -50,13 +51,14 @@ from kpitools.io.workspace import (
     tidy_period_folder,
 )
 from kpitools.kpis.trends import TREND_MONTHS
-from kpitools.model import ProviderAudit
+from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, ProviderAudit
 from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
 from kpitools.packs.outputs import MANIFEST_FILE, write_error_file, write_provider_outputs
 from kpitools.packs.params import PackParams, write_params
 from kpitools.packs.pdf import PDF_FILE
 from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
-from kpitools.packs.register import write_provider_register
+from kpitools.packs.recording import BUILT, FAILED, SKIPPED, STALE, recorded_run
+from kpitools.packs.register import keep_replaced_register, write_provider_register
 from kpitools.packs.runner import (
     PORTFOLIO_NOTEBOOK,
     PROVIDER_NOTEBOOK,
@@ -66,7 +68,8 @@ from kpitools.packs.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.privacy.pseudonym import check_key, load_key
+from kpitools.privacy.pseudonym import load_key
+from kpitools.store.keys import check_run_key
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +417,12 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
     """
     published = dict(outcomes)
     for provider_id, staging in sorted(prepared.staging.items()):
-        final = replace_folder(staging, prepared.period_out / provider_id)
+        final = prepared.period_out / provider_id
+        kept = keep_replaced_register(final, staging)
+        ctx = prepared.contexts.get(provider_id)
+        if kept is not None and ctx is not None and ctx.audit.followup is not None:
+            _saved_since_read(provider_id, kept, ctx.audit.followup)
+        final = replace_folder(staging, final)
         outcome = outcomes.get(provider_id)
         if outcome is not None:
             published[provider_id] = replace(
@@ -433,6 +441,20 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
     for name, reason in prepared.stale.items():
         log.warning("%s: %s", name, reason)
     return published
+
+
+def _saved_since_read(provider_id: str, kept: Path, followup: FollowUp) -> None:
+    """Warn when the register replaced was saved after this run read it back: the edits
+    made in between are not in the new register (they are in the copy kept)."""
+    read = [s for s in followup.sources if s.role == THIS_PERIOD_REGISTER]
+    digest = hashlib.sha256(kept.read_bytes()).hexdigest()
+    if read and read[0].sha256 != digest:
+        log.warning(
+            "%s: the register was saved while this run was building the new one: the edits "
+            "saved since it was read are not carried; they are in %s",
+            provider_id,
+            kept,
+        )
 
 
 def _stale_reason(folder: Path, period: str) -> str:
@@ -486,23 +508,49 @@ def build_packs(
     cell_timeout: int | None = None,
     notebooks: str | Path | None = None,
     pdf: bool = False,
+    command_line: Sequence[str] | None = None,
 ) -> BatchResult:
     """The whole batch: check, lock, prepare, run every provider's pack (and print each
     to PDF when ``pdf`` is set and Chromium is installed:
-    :func:`kpitools.packs.pdf.find_chromium`), publish, index.
+    :func:`kpitools.packs.pdf.find_chromium`), publish, index; on record in the audit
+    store ``OUT/kpitools.duckdb`` (:mod:`kpitools.packs.recording`) from start to end,
+    what each provider read (the registers read back included) recorded before its
+    outputs are replaced.
+
+    Args:
+        command_line: the command's arguments, for the run's record (default: the
+            period folder and the output root).
 
     Raises:
         PackError: a bad period folder, an output folder that cannot be used
             (:func:`~kpitools.io.workspace.check_output_folder`), or another run
             holding the period's lock; all before any provider is audited.
-        ParameterError: the pseudonym key is missing, short, unreadable or inside OUT.
+        ParameterError: the pseudonym key is missing, short, unreadable or inside OUT,
+            or it is not the key the audit store of OUT was written with
+            (:func:`kpitools.store.keys.check_run_key`): refused before anything in OUT
+            changes.
+        StoreError: the audit store cannot be used (written by a newer kpitools).
     """
     period_dir = Path(period_dir)
     period = period_name(period_dir)
+    # the key first: a run refused for its key changes nothing in OUT
+    _, fingerprint = check_run_key(base.pseudonym_key_file or None, out_root=out)
     period_out = check_output_folder(layout.period_out_dir(out, period), inputs=[period_dir])
-    check_key(base.pseudonym_key_file or None, out_root=out)
+    arguments = list(command_line) if command_line is not None else [str(period_dir), str(out)]
     local = local_runner(workers) if scheduler is None else contextlib.nullcontext()
-    with run_lock(period_out), private_folder() as work_dir, local as runner:
+    with (
+        run_lock(period_out),
+        recorded_run(
+            period_out.parent,
+            command="packs",
+            arguments=arguments,
+            period=period,
+            key_fingerprint=fingerprint,
+            rules=base.rules_object(),
+        ) as record,
+        private_folder() as work_dir,
+        local as runner,
+    ):
         tidy_period_folder(period_out)
         prepared = prepare_period(
             period_dir,
@@ -522,17 +570,34 @@ def build_packs(
                     replace(job, pdf_path=str(Path(job.html_path).with_name(PDF_FILE)))
                     for job in prepared.jobs
                 ]
+        record.reads(prepared.contexts)  # before any provider's outputs are replaced
         outcomes = run_jobs(
             prepared.jobs, workers=workers, scheduler=scheduler, progress=progress, runner=runner
         )
         write_pack_errors(prepared, outcomes)
         outcomes = publish(prepared, outcomes)
         index = write_index(prepared, outcomes, runner)
-    return BatchResult(
-        prepared.period_out,
-        outcomes,
-        prepared.failures,
-        index,
-        skipped=prepared.skipped,
-        stale=prepared.stale,
-    )
+        result = BatchResult(
+            prepared.period_out,
+            outcomes,
+            prepared.failures,
+            index,
+            skipped=prepared.skipped,
+            stale=prepared.stale,
+        )
+        record.results(prepared.contexts)
+        record.finish(0 if result.ok else 1, provider_outcomes(result))
+    return result
+
+
+def provider_outcomes(result: BatchResult) -> dict[str, tuple[str, str]]:
+    """Each provider's outcome in a batch, with its reason: built, FAILED, SKIPPED (its
+    folder name is not an id) or STALE (left by an earlier run)."""
+    outcomes: dict[str, tuple[str, str]] = {
+        pid: (BUILT, "") if outcome.ok else (FAILED, outcome.error or "")
+        for pid, outcome in result.outcomes.items()
+    }
+    outcomes.update({pid: (FAILED, reason) for pid, reason in result.failures.items()})
+    outcomes.update({name: (SKIPPED, reason) for name, reason in result.skipped.items()})
+    outcomes.update({name: (STALE, reason) for name, reason in result.stale.items()})
+    return outcomes

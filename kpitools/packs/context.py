@@ -23,7 +23,7 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
-from kpitools.model import FollowUp, ProviderAudit, Trends
+from kpitools.model import NEW, RECURRING, FollowUp, ProviderAudit, Trends
 from kpitools.packs.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
@@ -134,17 +134,18 @@ class PackContext:
 
     @cached_property
     def followup(self) -> FollowUp | None:
-        """The register's follow-up computed with the audit, its exceptions' ``entity``
-        named as the register names learners; None for an audit computed without its
-        register (:class:`kpitools.worklists.followup.RegisterTrail`)."""
+        """The register's follow-up computed with the audit, the ``entity`` of the
+        exceptions found this month named as the register names learners (rows carried
+        from a register read back keep the entity as it was written there); None for an
+        audit computed without its register
+        (:class:`kpitools.worklists.followup.RegisterTrail`)."""
         followup = self.audit.followup
         if followup is None:
             return None
         exceptions = followup.exceptions
-        return replace(
-            followup,
-            exceptions=exceptions.assign(entity=exceptions["entity"].map(self.working.entity)),
-        )
+        found = exceptions["change"].isin((NEW, RECURRING))
+        named = exceptions["entity"].where(~found, exceptions["entity"].map(self.working.entity))
+        return replace(followup, exceptions=exceptions.assign(entity=named))
 
     @property
     def trends(self) -> Trends | None:

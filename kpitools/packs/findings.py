@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
-from kpitools.model import KpiResult, ProviderAudit
+from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, KpiResult, ProviderAudit
 from kpitools.packs.blocks import (
     BREACH_STATUSES,
     EMPTY,
@@ -158,7 +158,7 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
                 f"recurring, {counts['resolved']} resolved (no longer occurring)."
                 + (
                     f" {counts['reopened']} recurring exceptions had been marked resolved or "
-                    "accepted."
+                    "accepted: they are reopened."
                     if counts["reopened"]
                     else ""
                 )
@@ -167,12 +167,43 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
             lines.append(
                 f"No previous register was found ({followup.previous}): every exception is new."
             )
+        lines += _carried_sentences(followup, counts)
     informational = len(audit.informational())
     if informational:
         lines.append(
             f"For information, not flagged: {informational} due completers without any "
             "career-progression outcome (no progression target is set); listed under "
             "Career progression."
+        )
+    return lines
+
+
+def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
+    """What the register carried and from where, and what was edited after review."""
+    lines = []
+    if counts["carried"]:
+        lines.append(
+            f"{counts['carried']} event(s) (restatements, late reports) not repeated this "
+            "month stay open until an auditor closes them."
+        )
+    if counts["manual"]:
+        lines.append(f"{counts['manual']} row(s) added to the register by hand are carried.")
+    for source in followup.sources:
+        if source.role != THIS_PERIOD_REGISTER:
+            continue
+        saved = f", saved {source.modified or '-'} by {source.last_modified_by or '-'}"
+        added = (
+            f", added column(s) {', '.join(source.added_columns)}" if source.added_columns else ""
+        )
+        lines.append(
+            f"This period's register was built before ({source.path}{saved}): its "
+            f"{source.edits} edit(s){added} and {source.manual_rows} row(s) added by hand "
+            "are carried into this one, winning over last month's."
+        )
+    if followup.edited_after_review:
+        lines.append(
+            f"{len(followup.edited_after_review)} exception(s) were edited after review "
+            f"(review_note in the register): {', '.join(followup.edited_after_review)}."
         )
     return lines
 

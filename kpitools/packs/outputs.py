@@ -22,6 +22,7 @@ from typing import Any
 from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
+from kpitools.privacy.pseudonym import key_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ VERSIONED_PACKAGES = (
     "lxml",
     "pyyaml",
     "click",
+    "duckdb",
 )
 
 ERROR_FILE = "error.txt"
@@ -79,22 +81,27 @@ def write_provider_outputs(
         name: (csv_bytes(frame, columns), len(frame)) for name, (frame, columns) in frames.items()
     }
     written = {name: write_atomic(out_dir / name, data) for name, (data, _) in tables.items()}
-    manifest = build_manifest(audit, tables)
+    manifest = build_manifest(audit, tables, key_fingerprint(naming.pseudonymiser.key))
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     written[MANIFEST_FILE] = write_atomic(out_dir / MANIFEST_FILE, text.encode("utf-8"))
     log.info("%s: outputs written to %s", audit.provider_id, out_dir)
     return written
 
 
-def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) -> dict[str, Any]:
+def build_manifest(
+    audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]], fingerprint: str = ""
+) -> dict[str, Any]:
     """What an auditor needs to prove which inputs, rules and code gave the outputs:
     every file read (:meth:`kpitools.model.ProviderAudit.inputs`: the return, every ILR
     file used or superseded, the previous month's return), each with its role and
-    SHA-256, the row counts, the rules, the versions and the outputs' SHA-256.
+    SHA-256, the row counts, the rules, the versions, the pseudonym key's fingerprint and
+    the outputs' SHA-256.
 
     Args:
         audit: the provider's audit.
         outputs: the bytes and row count of each CSV written, by file name.
+        fingerprint: the fingerprint of the pseudonym key the outputs' pseudonyms and
+            exception ids are made with (:func:`kpitools.privacy.pseudonym.key_fingerprint`).
     """
     provider = audit.provider
     return {
@@ -118,6 +125,7 @@ def build_manifest(audit: ProviderAudit, outputs: dict[str, tuple[bytes, int]]) 
             for name, c in provider.counts.items()
         },
         "rules": audit.rules.as_dict(),
+        "pseudonym_key_fingerprint": fingerprint,
         "versions": package_versions(),
         "outputs": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "rows": rows}

@@ -39,6 +39,7 @@ from kpitools.packs.blocks import (
     table,
     target_text,
 )
+from kpitools.privacy.pseudonym import key_fingerprint
 from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def headline(ctx: PackContext) -> Markup:
         "Period": audit.period or ctx.params.resolved_period,
         "Measured as of": audit.as_of.isoformat(),
         "Personal data": "shown (include_pii)" if ctx.include_pii else "pseudonymised",
+        "Pseudonym key": key_fingerprint(ctx.pseudonymiser.key),
     }
     rows = EMPTY.join(row(cell(k, "th"), v) for k, v in items.items())
     return STYLE + Markup('<table class="kpi">{}</table>').format(rows) + bullets(audit.notes)

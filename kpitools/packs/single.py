@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 from datetime import date
@@ -29,8 +30,10 @@ from kpitools.packs.params import (
     write_params,
 )
 from kpitools.packs.portfolio import PACK_FILE
+from kpitools.packs.recording import BUILT, FAILED, recorded_run
+from kpitools.packs.register import keep_replaced_register
 from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
-from kpitools.privacy.pseudonym import check_key
+from kpitools.store.keys import check_run_key
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +117,30 @@ def build_pack(
         )
     in_layout = layout.is_period_name(out_dir.parent.name)  # OUT/PERIOD/<provider>
     period_out = out_dir.parent if in_layout else out_dir
-    check_key(
+    # in OUT/PERIOD/<provider>: checked against the audit store of OUT, and on record in it
+    _, fingerprint = check_run_key(
         params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir
     )
     from kpitools.packs.kernel import PRELOAD_CHARTS, WarmKernel
 
-    with run_lock(period_out), private_folder() as work_dir, WarmKernel() as kernel:
+    recording = (
+        recorded_run(
+            period_out.parent,
+            command="pack",
+            arguments=[str(params_file)],
+            period=out_dir.parent.name,
+            key_fingerprint=fingerprint,
+            rules=params.rules_object(),
+        )
+        if in_layout
+        else contextlib.nullcontext()
+    )
+    with (
+        run_lock(period_out),
+        recording as record,
+        private_folder() as work_dir,
+        WarmKernel() as kernel,
+    ):
         # the pack's kernel starts, and imports what the notebook imports, while the
         # audit is computed; the notebook then runs in it (papermill's warm engine)
         kernel.launch(preload=PRELOAD_CHARTS)
@@ -133,6 +154,8 @@ def build_pack(
         from kpitools.packs.pdf import find_chromium
 
         ctx = context_from_audit(compute_audit(params), params)
+        if record is not None:  # before the provider's outputs are replaced
+            record.reads({ctx.audit.provider_id: ctx})
         staging = staging_folder(out_dir)
         write_provider_files(ctx, staging)
         title = f"Audit pack {ctx.audit.provider_id} {params.resolved_period}"
@@ -146,7 +169,12 @@ def build_pack(
             ),
             kernel,
         )
+        keep_replaced_register(out_dir, staging)
         replace_folder(staging, out_dir)
+        if record is not None:
+            record.results({ctx.audit.provider_id: ctx})
+            outcome_text = (BUILT, "") if outcome.ok else (FAILED, outcome.error or "")
+            record.finish(0 if outcome.ok else 1, {ctx.audit.provider_id: outcome_text})
     return replace(
         outcome,
         html_path=moved_path(outcome.html_path, staging, out_dir),

@@ -505,6 +505,16 @@ def test_params_then_single_pack_with_personal_data(
     for text in (html, register, (folder / "exceptions.csv").read_text(encoding="utf-8")):
         assert any(v in text for v in personal if v.isdigit())
         assert any(v in text for v in personal if " " in v and "@" not in v)
+    # the single pack is on record in the audit store of its OUT, without personal data
+    from kpitools.store.connection import read_store
+
+    with read_store(tmp_path / "out") as con:
+        runs = con.execute("SELECT command, period, exit_status, providers FROM runs").fetchall()
+        facts = str(con.execute("SELECT * FROM learner_facts").fetchall())
+    assert runs == [
+        ("pack", "2023-03", 0, [{"provider_id": "P001", "outcome": "built", "reason": ""}])
+    ]
+    assert not [v for v in personal if v and v in facts]
 
 
 def test_kpis_sample_and_validate_name_no_person(

@@ -97,3 +97,38 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
     assert gone in resolved and f"learner:{pseudonym('L1')}" in resolved
     refs = {row[0] for row in LEARNERS}
     assert not any(f">{ref}<" in text or f"learner:{ref} " in text for ref in refs)
+
+
+def test_the_pack_says_what_was_carried_and_what_was_edited_after_review(
+    ctx: PackContext,
+) -> None:
+    # a rerun: this period's register read back, with edits, an added column and a row
+    # added by hand, one exception edited after its review
+    from dataclasses import replace
+
+    from kpitools.model import THIS_PERIOD_REGISTER, RegisterSource
+    from kpitools.packs.report import headline
+    from kpitools.privacy.pseudonym import key_fingerprint
+
+    assert ctx.audit.followup is not None
+    source = RegisterSource(
+        "/out/2023-03/P001/exceptions.xlsx",
+        THIS_PERIOD_REGISTER,
+        "a" * 64,
+        10,
+        last_modified_by="Sam Auditor",
+        modified="2023-04-02T10:00:00",
+        edits=5,
+        added_columns=("auditor_notes",),
+        manual_rows=1,
+    )
+    followup = replace(ctx.audit.followup, sources=(source,), edited_after_review=("EX-1",))
+    text = str(findings_first(replace(ctx, audit=replace(ctx.audit, followup=followup))))
+    assert (
+        "This period&#39;s register was built before (/out/2023-03/P001/exceptions.xlsx, "
+        "saved 2023-04-02T10:00:00 by Sam Auditor): its 5 edit(s), added column(s) "
+        "auditor_notes and 1 row(s) added by hand are carried into this one, winning over "
+        "last month&#39;s."
+    ) in text
+    assert "1 exception(s) were edited after review (review_note in the register): EX-1." in text
+    assert key_fingerprint(ctx.pseudonymiser.key) in str(headline(ctx))

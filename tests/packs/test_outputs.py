@@ -24,7 +24,7 @@ from kpitools.model import (
 )
 from kpitools.packs.outputs import write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
-from kpitools.privacy.pseudonym import Pseudonymiser
+from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
 from kpitools.rules import Rules
 
 NAMING = LearnerNaming(WORKING, Pseudonymiser(b"outputs-test-key-0123456789", "P1"))
@@ -109,6 +109,10 @@ def test_manifest_lists_inputs_rules_versions_and_time(tmp_path):
     assert (manifest["as_of"], manifest["period"]) == ("2023-03-31", "2023-03")
     csv_hash = hashlib.sha256(written["kpi_results.csv"].read_bytes()).hexdigest()
     assert manifest["outputs"]["kpi_results.csv"]["sha256"] == csv_hash
+    # the key is part of the record: its fingerprint, never the key
+    fingerprint = key_fingerprint(NAMING.pseudonymiser.key)
+    assert manifest["pseudonym_key_fingerprint"] == fingerprint
+    assert NAMING.pseudonymiser.key.decode() not in written["manifest.json"].read_text("utf-8")
 
 
 def test_rerun_gives_byte_identical_csvs(tmp_path):
