@@ -31,8 +31,8 @@ import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.demo.generator import generate
-from kpitools.ilr.load import load_provider
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.load import load_provider
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
 from kpitools.worklists.risk import breach_risk, hazard_counts, pool, portfolio_hazard

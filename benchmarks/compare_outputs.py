@@ -99,7 +99,7 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
 
     try:
         from kpitools.io.files import csv_bytes
-        from kpitools.packs.outputs import write_provider_outputs
+        from kpitools.outputs.results import write_provider_outputs
     except ImportError:  # the package before issue 15's re-layout (run as the "before")
         from kpitools.io.outputs import csv_bytes, write_provider_outputs
     from kpitools.privacy.naming import WORKING, provider_naming

@@ -8,7 +8,7 @@ the run at once (a mapping of one for one provider) and gives each provider what
 gets alone:
 
 1. **load** (:func:`_load`): each return and its previous month's read on its own, then
-   validated together (:func:`kpitools.ilr.load.load_providers`);
+   validated together (:func:`kpitools.load.load_providers`);
 2. **measure** (:func:`_measure`, once per rule set of the run): the KPIs
    (:func:`kpitools.kpis.compute_kpis`), FUTURE-DATED, the checks
    (:func:`kpitools.checks.run_checks`), the charts (:func:`kpitools.kpis.charts.pack_charts`),
@@ -34,7 +34,7 @@ in folder order, whatever N.
 **Failures.** A step that reads one provider's files fails for that provider alone: its
 result is the error (a ``KpiToolsError`` for bad input, a ``ProviderFailure`` with its
 traceback for a fault of kpitools), and the others go on. Those steps are: the memory
-estimate, reading each folder of this month and last (:func:`kpitools.ilr.load.load_providers`),
+estimate, reading each folder of this month and last (:func:`kpitools.load.load_providers`),
 the provider named by provider.csv (a period's folder is its provider), reading its ILR
 files, and reading its last register. An earlier month that cannot be read is left out
 of that provider's trends with a note. Every other step runs over the providers together
@@ -228,7 +228,7 @@ def _other_providers(
     Raises:
         KpiToolsError: ``period_dir`` is not a folder.
     """
-    from kpitools.ilr.load import load_providers
+    from kpitools.load import load_providers
 
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
@@ -531,14 +531,14 @@ def _by_rules(rules_of: Mapping[str, Rules]) -> list[tuple[Rules, list[str]]]:
 
 def _load(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
     """Step 1: each task's return and its previous month's, each folder read on its own
-    and the returns validated together (:func:`kpitools.ilr.load.load_providers`); a
+    and the returns validated together (:func:`kpitools.load.load_providers`); a
     provider that cannot be loaded gets the error that stopped it.
 
     A provider fails here when its audit would need more memory than the limit
     (checked before loading), a file cannot be read, its previous month's return is
     another provider's, or (a period's folder) its provider.csv names another provider.
     """
-    from kpitools.ilr.load import load_providers  # lxml, which a pack's kernel never needs
+    from kpitools.load import load_providers  # lxml, which a pack's kernel never needs
 
     checked: list[_ProviderTask | KpiToolsError] = []
     for task in tasks:
@@ -770,7 +770,7 @@ def _earlier_month(
     ``folders`` of that period, loaded, or their previous return when it is that
     folder's), measured at the period's last day; for a provider whose return of that
     month cannot be read, why its trend leaves the month out."""
-    from kpitools.ilr.load import load_providers
+    from kpitools.load import load_providers
 
     reused = {key: parts[key].previous for key in keys if _is_previous(parts[key], folders[key])}
     to_load = [key for key in keys if key not in reused]

@@ -4,6 +4,11 @@ It is built from the KPI functions' own docstrings (sections Population, Formula
 Exclusions, Statuses, Rules, Guidance) and from the :class:`~kpitools.rules.Rules`
 object of the run, so what the pack and ``kpitools rules`` print cannot drift from what
 the code does.
+
+It also holds the one way kpitools words a figure and a target (:func:`percent`,
+:func:`target_text`): the method statement states each target with them, and so does
+every part of a pack (:mod:`kpitools.present`) and the register. It sits below the
+presentation because ``kpitools rules`` prints it and builds no pack.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import re
 from dataclasses import dataclass, fields
 
 from kpitools.kpis import KPI_FUNCTIONS
-from kpitools.packs.blocks import percent, target_text
 from kpitools.returns.contract import KPIS
 from kpitools.rules import CATALOGUE, ILR_RULES, Rules
 
@@ -32,6 +36,19 @@ COMMON_TEXT = (
     "'+ n calendar months' keeps the day of the month or takes the month's last day; "
     "windows include both ends."
 )
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with one decimal: "20.0 %"; blank for None."""
+    return "" if value is None else f"{value * 100:.1f} %"
+
+
+def target_text(target: float | None, kind: str | None) -> str:
+    """A target as a phrase: "at most 20.0 %" (``kind`` ``"max"``), "at least 100.0 %"
+    or "no target" (the one way every part of a pack states a target)."""
+    if target is None:
+        return "no target"
+    return f"{'at most' if kind == 'max' else 'at least'} {percent(target)}"
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,7 @@ def _ilr_lines() -> list[str]:
 
 def stated_target(kpi: str, rules: Rules) -> str:
     """The target of ``kpi`` under ``rules``, in words, as the pack states every target
-    (:func:`kpitools.packs.blocks.target_text`): "at most 20.0 % drop-out (at risk
+    (:func:`target_text`): "at most 20.0 % drop-out (at risk
     above 16.0 %)", "at least 100.0 %"."""
     if kpi == "learner_dropout":
         return (

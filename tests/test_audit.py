@@ -25,7 +25,7 @@ from kpitools.audit import (
 from kpitools.cli import main
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.model import ILR_DROPOUTS, ProviderAudit
-from kpitools.packs.workbook import write_register
+from kpitools.outputs.workbook import write_register
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, portfolio_hazard_of
@@ -511,7 +511,7 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     write_return(period_dir / "P4", small_return("P4"))
     write_return(tmp_path / "2023-02" / "P4", small_return("P1"))
     together = audit_period(period_dir, as_of=AS_OF)
-    monkeypatch.setattr("kpitools.ilr.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
+    monkeypatch.setattr("kpitools.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
     batched = audit_period(period_dir, as_of=AS_OF)
     assert list(together) == list(batched) == ["P1", "P2", "P3", "P4"]
     assert together["P1"].previous is not None and together["P3"].previous is None

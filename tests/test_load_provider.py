@@ -11,12 +11,12 @@ import pytest
 
 from kpitools.audit import audit_provider
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
 from kpitools.layout import ilr_files
+from kpitools.load import load_provider
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
+FIXTURES = Path(__file__).parent / "fixtures" / "ilr"
 F2223 = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"
 F2324 = FIXTURES / "ILR-10012345-2324-20240131-093000-01.xml"
 F2425 = FIXTURES / "ILR-10012345-2425-20250228-170000-02.xml"

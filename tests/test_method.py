@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from kpitools.cli import main
 from kpitools.kpis import KPI_FUNCTIONS
-from kpitools.packs.method import (
+from kpitools.method import (
     SECTIONS,
     docstring_sections,
     method_statement,

@@ -10,7 +10,7 @@ import papermill
 import pytest
 
 from kpitools.errors import KpiToolsError, ParameterError
-from kpitools.packs.params import (
+from kpitools.params import (
     PARAMETER_NAMES,
     PackParams,
     load_params,
@@ -18,8 +18,8 @@ from kpitools.packs.params import (
     rules_from_params,
     write_params,
 )
-from kpitools.packs.runner import PROVIDER_NOTEBOOK
 from kpitools.rules import Rules
+from kpitools.run.runner import PROVIDER_NOTEBOOK
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -102,7 +102,7 @@ def test_notebook_parameters_cell_matches_the_schema() -> None:
 
 
 def test_committed_params_files_fit_the_schema() -> None:
-    files = sorted((Path(__file__).parents[2] / "params").rglob("*.yaml"))
+    files = sorted((Path(__file__).parents[1] / "params").rglob("*.yaml"))
     assert files, "params/demo examples are missing"
     for path in files:
         params = load_params(path)
@@ -111,7 +111,7 @@ def test_committed_params_files_fit_the_schema() -> None:
 
 
 def test_batch_common_params(tmp_path: Path) -> None:
-    from kpitools.packs import batch_base
+    from kpitools.run.single import batch_base
 
     common = _write(
         tmp_path, "rules: {dropout_limit: 0.25}\ninclude_pii: true\nas_of: 2023-03-15\n"
@@ -195,7 +195,7 @@ def test_a_params_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 
 def test_every_params_reader_uses_the_safe_loader(tmp_path: Path) -> None:
     # kpis/rules --params (rules_from_params) and packs --params (batch_base) too
-    from kpitools.packs import batch_base
+    from kpitools.run.single import batch_base
 
     path = _write(tmp_path, "include_pii: false\ninclude_pii: true\n")
     for reader in (rules_from_params, batch_base):

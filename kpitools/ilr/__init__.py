@@ -8,7 +8,7 @@
   (``dfe_rules.csv``);
 - :mod:`~kpitools.ilr.mapping` turns one provider's files into contract tables;
 - :mod:`~kpitools.ilr.reconcile` compares them with the datasheet (``ILR-MISMATCH-*``);
-- :mod:`~kpitools.ilr.load` loads a provider folder: its datasheet (:mod:`kpitools.returns`),
+- :mod:`~kpitools.load` loads a provider folder: its datasheet (:mod:`kpitools.returns`),
   and its learners from the ILR when it has no learners table;
 - :mod:`~kpitools.ilr.outputs` writes what ``kpitools ilr --out`` shows.
 """

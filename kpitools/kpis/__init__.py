@@ -3,7 +3,7 @@
 Every KPI is a pure function ``kpi(tables, *, as_of, rules) -> list[KpiResult]``: one
 result per bootcamp and one for the provider (``bootcamp_id == "ALL"``), employer
 engagement once per stage. Their docstrings are the method statement
-(:mod:`kpitools.packs.method`).
+(:mod:`kpitools.method`).
 
 :func:`compute_kpis` measures every provider of a run at once (one provider is a run
 of one), each KPI run once over their tables stacked with their identifiers scoped

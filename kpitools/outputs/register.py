@@ -5,7 +5,7 @@ open *Exceptions* (with the follow-up carried from last month's register, comput
 the audit by :func:`kpitools.worklists.followup.provider_followup`), the *Resolved* ones, the *Evidence request* for
 the provider, the *Rejected rows*, the informational list of career progression and
 every worklist and sample the pack summarises. Written by
-:func:`kpitools.packs.workbook.write_register`, read back next month by
+:func:`kpitools.outputs.workbook.write_register`, read back next month by
 :func:`kpitools.worklists.followup.read_register`.
 """
 
@@ -18,24 +18,20 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import FollowUp, findings_frame
-from kpitools.packs.findings import kpi_sentences
-from kpitools.privacy.naming import CIRCULATED, WORKING, Audience
+from kpitools.model import FollowUp
+from kpitools.present.findings import kpi_sentences
+from kpitools.privacy.naming import WORKING
 from kpitools.worklists.evidence_request import evidence_request
-from kpitools.worklists.followup import EXCEPTIONS_SHEET, FOLLOW_UP_STATUSES
+from kpitools.worklists.followup import (
+    EXCEPTIONS_SHEET,
+    FOLLOW_UP_STATUSES,
+    INFORMATIONAL_SHEET,
+)
 
 if TYPE_CHECKING:
-    from kpitools.packs.context import PackContext
+    from kpitools.present.context import PackContext
 
 EVIDENCE_FILE = "evidence_request.csv"
-INFORMATIONAL_SHEET = "CP no outcome (info)"
-
-
-def informational(ctx: PackContext, audience: Audience = CIRCULATED) -> pd.DataFrame:
-    """Cases reported for information, not flagged (career progression without a
-    target: due completers without any outcome), as the given output names learners."""
-    frame = findings_frame(ctx.audit.informational(), ctx.audit.provider_id)
-    return ctx.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
 
 
 def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
@@ -76,7 +72,7 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
         "Resolved": followup.resolved,
         "Evidence request": evidence_request(exceptions),
         "Rejected rows": ctx.rejected(WORKING),
-        INFORMATIONAL_SHEET: informational(ctx, WORKING),
+        INFORMATIONAL_SHEET: ctx.informational(WORKING),
     }
     for name, frame in ctx.worklists(WORKING).items():
         sheets[str(name)[:31]] = frame
@@ -92,7 +88,7 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
         PackError: the audit was computed without its register's follow-up.
     """
     from kpitools.io.files import csv_bytes, write_atomic
-    from kpitools.packs.workbook import write_register  # openpyxl: not in a pack's kernel
+    from kpitools.outputs.workbook import write_register  # openpyxl: not in a pack's kernel
 
     followup = ctx.followup
     if followup is None:

@@ -13,31 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import platform
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
+from kpitools.versions import package_versions
 
 log = logging.getLogger(__name__)
-
-VERSIONED_PACKAGES = (
-    "kpitools",
-    "pandas",
-    "numpy",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "matplotlib",
-    "openpyxl",
-    "lxml",
-    "pyyaml",
-    "click",
-)
 
 ERROR_FILE = "error.txt"
 MANIFEST_FILE = "manifest.json"
@@ -138,14 +123,3 @@ def sample_record(audit: ProviderAudit) -> dict[str, dict[str, int | None]]:
             seeds = worklist["sample_seed"].dropna().unique()
             record[name] = {"seed": int(seeds[0]) if len(seeds) else None, "picked": len(worklist)}
     return record
-
-
-def package_versions() -> dict[str, str]:
-    """Python and the versions of the packages that shape the results."""
-    versions = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions

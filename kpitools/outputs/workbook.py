@@ -1,4 +1,4 @@
-"""``exceptions.xlsx`` written as a workbook (what goes in it: :mod:`kpitools.packs.register`).
+"""``exceptions.xlsx`` written as a workbook (what goes in it: :mod:`kpitools.outputs.register`).
 
 :func:`write_register` writes named sheets, each with a bold frozen header row, an
 autofilter and column widths set; dates are date cells. Every text cell is written as a

@@ -179,18 +179,6 @@ def plain(value: object) -> str:
     return str(value)
 
 
-def percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f} %"
-
-
-def target_text(target: float | None, kind: str | None) -> str:
-    """A target as a phrase: "at most 20.0 %" (``kind`` ``"max"``), "at least 100.0 %"
-    or "no target" (the one way every part of a pack states a target)."""
-    if target is None:
-        return "no target"
-    return f"{'at most' if kind == 'max' else 'at least'} {percent(target)}"
-
-
 def status_words(status: str) -> str:
     """A status as words: "off track" for ``off_track``."""
     return status.replace("_", " ")

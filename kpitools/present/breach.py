@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
-from kpitools.packs.blocks import heading, html_table, note, percent, row, status_cell
+from kpitools.method import percent
+from kpitools.present.blocks import heading, html_table, note, row, status_cell
 from kpitools.worklists import BREACH_RISK
 
 if TYPE_CHECKING:
-    from kpitools.packs.context import PackContext
+    from kpitools.present.context import PackContext
 
 
 def chance_text(value: float | None) -> str:

@@ -23,8 +23,8 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
-from kpitools.model import FollowUp, ProviderAudit, Trends
-from kpitools.packs.params import PackParams, params_from_mapping
+from kpitools.model import FollowUp, ProviderAudit, Trends, findings_frame
+from kpitools.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 
@@ -63,7 +63,7 @@ def load_audit(path: str | Path) -> ProviderAudit:
 
 def save_charts(charts: dict[str, str], audit_path: str | Path) -> Path:
     """Save the charts drawn for the audit saved at ``audit_path``
-    (:func:`kpitools.packs.plots.draw_charts`) for its notebook (atomic, mode 0600)."""
+    (:func:`kpitools.present.plots.draw_charts`) for its notebook (atomic, mode 0600)."""
     from kpitools.io.files import write_atomic
 
     return write_atomic(charts_path(audit_path), json.dumps(charts).encode("utf-8"), private=True)
@@ -120,7 +120,7 @@ class PackContext:
         params: the run's parameters.
         pseudonymiser: keyed pseudonyms for this provider's learners.
         charts: the pack's charts drawn before the notebook ran, by name
-            (:func:`kpitools.packs.plots.chart`); empty: the notebook draws them.
+            (:func:`kpitools.present.plots.chart`); empty: the notebook draws them.
     """
 
     audit: ProviderAudit
@@ -197,6 +197,12 @@ class PackContext:
         """Rejected rows with reasons, values shown as the given output may show them."""
         return self._for(audience).rejected(self.audit.provider.rejected)
 
+    def informational(self, audience: Audience = CIRCULATED) -> pd.DataFrame:
+        """Cases reported for information, not flagged (career progression without a
+        target: due completers without any outcome), as the given output may show them."""
+        frame = findings_frame(self.audit.informational(), self.audit.provider_id)
+        return self.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
+
     def worklists(self, audience: Audience = CIRCULATED) -> dict[str, pd.DataFrame]:
         """Every worklist the checks produced, as the given output may show it."""
         return {
@@ -217,7 +223,7 @@ def load_context(**parameters: Any) -> PackContext:
     """The notebook's entry point: check its parameters, load or compute the audit.
 
     Args:
-        **parameters: the notebook's ``parameters`` cell, see :mod:`kpitools.packs.params`.
+        **parameters: the notebook's ``parameters`` cell, see :mod:`kpitools.params`.
 
     Raises:
         ParameterError: parameters that do not fit the schema.

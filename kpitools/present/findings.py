@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
+from kpitools.method import percent, target_text
 from kpitools.model import KpiResult, ProviderAudit
-from kpitools.packs.blocks import (
+from kpitools.present.blocks import (
     BREACH_STATUSES,
     EMPTY,
     bullets,
@@ -22,19 +23,17 @@ from kpitools.packs.blocks import (
     html_table,
     kpi_label,
     kpi_order,
-    percent,
     row,
     severity_rank,
     status_cell,
     status_words,
     table,
-    target_text,
     unverified_text,
 )
 
 if TYPE_CHECKING:
     from kpitools.model import FollowUp
-    from kpitools.packs.context import PackContext
+    from kpitools.present.context import PackContext
 
 LIST_LIMIT = 20
 

@@ -5,8 +5,8 @@ Jupyter embeds them as PNG).
 Figures are built with :class:`matplotlib.figure.Figure` (not pyplot), so nothing is
 registered globally, nothing shows twice and no interactive backend is ever loaded: the
 pack turns each figure into an embedded PNG itself
-(:func:`kpitools.packs.blocks.figure_html`), drawn once at
-:data:`kpitools.packs.blocks.DPI` with the figure's constrained layout, or on the fixed grid of
+(:func:`kpitools.present.blocks.figure_html`), drawn once at
+:data:`kpitools.present.blocks.DPI` with the figure's constrained layout, or on the fixed grid of
 the trends' small multiples (IPython's inline backend would draw it
 twice for its tight bounding box, and import pyplot). Every piece of provider text goes through
 :func:`label`, which escapes ``$`` so a name like ``Ba$$in`` is drawn as written
@@ -14,7 +14,7 @@ instead of being parsed as mathtext. A modest dpi keeps packs small.
 
 The provider pack shows its charts by name (:data:`PACK_CHARTS`, :func:`chart`), so that
 a runner can draw them before the notebook runs (:func:`draw_charts`, while the pack's
-kernel starts, see :mod:`kpitools.packs.runner`) and the notebook only embeds them; a
+kernel starts, see :mod:`kpitools.run.runner`) and the notebook only embeds them; a
 notebook run without them draws each chart itself, to the same bytes. matplotlib is
 imported only when a figure is built.
 """
@@ -30,14 +30,14 @@ from markupsafe import Markup
 
 from kpitools.kpis.charts import COFUNDING_DUE_VS_PAID, FUNNELS, SATISFACTION_SCORES
 from kpitools.model import KpiResult, ProviderAudit
-from kpitools.packs.blocks import DPI, STATUS_COLOURS, chart_html, kpi_label, kpi_order
+from kpitools.present.blocks import DPI, STATUS_COLOURS, chart_html, kpi_label, kpi_order
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from kpitools.model import Trends
-    from kpitools.packs.context import PackContext
+    from kpitools.present.context import PackContext
 
 GOOD, BAD, NEUTRAL, LIMIT = "#4c9a5b", "#c8553d", "#6b8fb3", "#333333"
 
@@ -398,7 +398,7 @@ PACK_CHARTS: dict[str, Callable[[ProviderAudit], Figure | None]] = {
 
 def draw_charts(audit: ProviderAudit) -> dict[str, str]:
     """Every chart of :data:`PACK_CHARTS` for ``audit``, as the pack embeds it
-    (:func:`kpitools.packs.blocks.chart_html`; "" for a chart with nothing to draw)."""
+    (:func:`kpitools.present.blocks.chart_html`; "" for a chart with nothing to draw)."""
     drawn = {}
     for name, build in PACK_CHARTS.items():
         fig = build(audit)
@@ -419,5 +419,5 @@ def chart(ctx: PackContext, name: str) -> Markup | None:
         fig = build(ctx.audit)
         return None if fig is None else chart_html(fig)
     # drawn by draw_charts (chart_html) and saved beside the audit in the batch's private
-    # folder (kpitools.packs.context.save_charts): HTML already
+    # folder (kpitools.present.context.save_charts): HTML already
     return Markup(saved) if saved else None

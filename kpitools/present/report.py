@@ -1,9 +1,9 @@
-"""The pack's sections other than the findings (:mod:`~kpitools.packs.findings`) and the
-breach risk (:mod:`~kpitools.packs.breach`): tables with status colours.
+"""The pack's sections other than the findings (:mod:`~kpitools.present.findings`) and the
+breach risk (:mod:`~kpitools.present.breach`): tables with status colours.
 
-Every function takes a :class:`~kpitools.packs.context.PackContext` (or plain frames) and
-returns a :class:`markupsafe.Markup` block (:mod:`kpitools.packs.blocks`), which the
-notebook displays with :func:`~kpitools.packs.blocks.show`: every value put into it is
+Every function takes a :class:`~kpitools.present.context.PackContext` (or plain frames) and
+returns a :class:`markupsafe.Markup` block (:mod:`kpitools.present.blocks`), which the
+notebook displays with :func:`~kpitools.present.blocks.show`: every value put into it is
 escaped, so a learner or employer named ``<script>alert(1)</script>`` appears as text.
 Long lists are capped with a note pointing to ``exceptions.xlsx``. No KPI arithmetic
 happens here: figures come from the audit (its :class:`~kpitools.model.KpiResult`
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
+from kpitools.method import percent, target_text
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
-from kpitools.packs import register
-from kpitools.packs.blocks import (
+from kpitools.present.blocks import (
     EMPTY,
     FINDING_TITLES,
     ROW_LIMIT,
@@ -32,18 +32,17 @@ from kpitools.packs.blocks import (
     kpi_label,
     kpi_order,
     note,
-    percent,
     row,
     status_cell,
     status_words,
     table,
-    target_text,
 )
 from kpitools.worklists import BREACH_RISK
+from kpitools.worklists.followup import INFORMATIONAL_SHEET
 
 if TYPE_CHECKING:
-    from kpitools.packs.context import PackContext
-    from kpitools.packs.method import MethodSection
+    from kpitools.method import MethodSection
+    from kpitools.present.context import PackContext
     from kpitools.rules import Rules
 
 
@@ -165,7 +164,7 @@ def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Markup:
 def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Cases reported for information and not flagged: career progression's due
     completers without any outcome while no progression target is set."""
-    frame = register.informational(ctx)
+    frame = ctx.informational()
     if frame.empty:
         return EMPTY
     return (
@@ -177,7 +176,7 @@ def informational(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
         + table(
             frame.drop(columns=["kpi", "rule"]),
             limit=limit,
-            more=f"in exceptions.xlsx, sheet {register.INFORMATIONAL_SHEET}",
+            more=f"in exceptions.xlsx, sheet {INFORMATIONAL_SHEET}",
         )
     )
 
@@ -262,7 +261,7 @@ def ilr_reconciliation(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
 
 def worklists(ctx: PackContext, *, limit: int = ROW_LIMIT) -> Markup:
     """Every worklist the checks produced, one sub-section each, by name; the breach
-    risk is shown beside the drop-out KPI instead (:func:`kpitools.packs.breach.breach_risk`), the ILR's
+    risk is shown beside the drop-out KPI instead (:func:`kpitools.present.breach.breach_risk`), the ILR's
     drop-outs in the ILR section (:func:`ilr_reconciliation`)."""
     lists = {
         name: frame
@@ -335,7 +334,7 @@ def provenance(ctx: PackContext) -> Markup:
             for k, v in {**parameters, **{f"rules.{k}": v for k, v in rules.items()}}.items()
         ]
     )
-    from kpitools.packs.outputs import package_versions  # the manifest's list, not a copy
+    from kpitools.versions import package_versions  # the manifest's list, not a copy
 
     versions = pd.DataFrame([{"package": k, "version": v} for k, v in package_versions().items()])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -351,8 +350,8 @@ def provenance(ctx: PackContext) -> Markup:
 
 
 def method_section(rules: Rules, kpi: str) -> MethodSection | None:
-    """The KPI's :class:`kpitools.packs.method.MethodSection` under ``rules``, if known."""
-    from kpitools.packs.method import method_statement
+    """The KPI's :class:`kpitools.method.MethodSection` under ``rules``, if known."""
+    from kpitools.method import method_statement
 
     return next((section for section in method_statement(rules) if section.kpi == kpi), None)
 

@@ -8,7 +8,7 @@
    outputs (``kpi_results.csv``, ``exceptions.csv``, ``rejected_rows.csv``,
    ``manifest.json``, ``exceptions.xlsx``) and params YAML into a staging folder
    beside ``OUT/PERIOD/<provider>``, saves its audit in the private folder, and returns
-   one :class:`~kpitools.packs.runner.PackJob` per provider.
+   one :class:`~kpitools.run.runner.PackJob` per provider.
 2. :func:`run_jobs` executes the jobs with papermill in worker processes (a local
    process pool, or a Dask cluster when a scheduler is given; the same function runs
    in both) with a progress bar. A failing provider never stops the others. Locally,
@@ -51,13 +51,14 @@ from kpitools.io.workspace import (
 )
 from kpitools.kpis.trends import TREND_MONTHS
 from kpitools.model import ProviderAudit
-from kpitools.packs.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
-from kpitools.packs.outputs import MANIFEST_FILE, write_error_file, write_provider_outputs
-from kpitools.packs.params import PackParams, write_params
-from kpitools.packs.pdf import PDF_FILE
-from kpitools.packs.portfolio import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
-from kpitools.packs.register import write_provider_register
-from kpitools.packs.runner import (
+from kpitools.outputs.register import write_provider_register
+from kpitools.outputs.results import MANIFEST_FILE, write_error_file, write_provider_outputs
+from kpitools.params import PackParams, write_params
+from kpitools.present.context import AUDIT_FILE, PackContext, context_from_audit, save_audit
+from kpitools.privacy.pseudonym import check_key, load_key
+from kpitools.run.index import PACK_FILE, SUMMARY_FILE, portfolio_summary, write_summary
+from kpitools.run.pdf import PDF_FILE
+from kpitools.run.runner import (
     PORTFOLIO_NOTEBOOK,
     PROVIDER_NOTEBOOK,
     PackJob,
@@ -66,7 +67,6 @@ from kpitools.packs.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.privacy.pseudonym import check_key, load_key
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def pack_job(
 
     Raises:
         PackError: no ``notebook`` given and the provider notebook cannot be found
-            (:func:`~kpitools.packs.runner.notebook_path`).
+            (:func:`~kpitools.run.runner.notebook_path`).
     """
     out_dir = Path(params.out_dir) if out_dir is None else out_dir
     extra = {"cell_timeout": cell_timeout} if cell_timeout else {}
@@ -198,7 +198,7 @@ def prepare_period(
         cell_timeout: seconds any notebook cell may run (default ``runner.CELL_TIMEOUT``).
         workers: processes auditing providers side by side (same results, same order).
         notebooks: the folder of the notebooks (default: see
-            :func:`~kpitools.packs.runner.notebook_path`).
+            :func:`~kpitools.run.runner.notebook_path`).
 
     Raises:
         PackError: the period folder does not exist or is not named ``YYYY-MM``, or
@@ -321,11 +321,11 @@ JobRunner = Callable[[list[PackJob]], Iterable[PackOutcome]]
 def local_runner(workers: int) -> Iterator[JobRunner]:
     """Run jobs locally: in one warm kernel in this process (``workers`` <= 1) or in a
     pool of ``workers`` processes, each keeping one warm kernel for all its packs
-    (:class:`~kpitools.packs.kernel.WarmKernel`). The kernel, or the pool, lasts as long
+    (:class:`~kpitools.run.kernel.WarmKernel`). The kernel, or the pool, lasts as long
     as the context: :func:`build_packs` renders the index in it after the packs, instead
     of starting a cold kernel (and importing pandas and matplotlib again) for it."""
     if workers <= 1:
-        from kpitools.packs.kernel import WarmKernel
+        from kpitools.run.kernel import WarmKernel
 
         with WarmKernel() as kernel:
             yield lambda jobs: (run_pack_job(job, kernel) for job in jobs)
@@ -489,7 +489,7 @@ def build_packs(
 ) -> BatchResult:
     """The whole batch: check, lock, prepare, run every provider's pack (and print each
     to PDF when ``pdf`` is set and Chromium is installed:
-    :func:`kpitools.packs.pdf.find_chromium`), publish, index.
+    :func:`kpitools.run.pdf.find_chromium`), publish, index.
 
     Raises:
         PackError: a bad period folder, an output folder that cannot be used
@@ -515,7 +515,7 @@ def build_packs(
             notebooks=notebooks,
         )
         if pdf:
-            from kpitools.packs.pdf import find_chromium
+            from kpitools.run.pdf import find_chromium
 
             if find_chromium() is not None:
                 prepared.jobs = [

@@ -200,10 +200,10 @@ __import__("os").chdir({cwd!r})
 WARM_ENGINE = "kpitools-warm"
 # What a provider pack's first cell imports, for WarmKernel.launch(preload=...): the
 # presentation modules, and matplotlib when the kernel draws the charts itself (a runner
-# that has drawn them, see kpitools.packs.runner, leaves it out)
+# that has drawn them, see kpitools.run.runner, leaves it out)
 PRELOAD_TABLES = (
-    "import kpitools.packs.context, kpitools.packs.blocks, kpitools.packs.breach, "
-    "kpitools.packs.findings, kpitools.packs.plots, kpitools.packs.report"
+    "import kpitools.present.context, kpitools.present.blocks, kpitools.present.breach, "
+    "kpitools.present.findings, kpitools.present.plots, kpitools.present.report"
 )
 PRELOAD_CHARTS = (
     PRELOAD_TABLES + ", matplotlib.figure, matplotlib.backends.backend_agg, matplotlib.image"

@@ -1,7 +1,7 @@
 """The kernel provisioner of the project's Jupyter kernel: quiet notebook runs anywhere.
 
 ``make setup`` installs the ``python3`` kernelspec into the environment and declares
-:class:`QuietProvisioner` in it (``python -m kpitools.packs.provisioner``). Every program
+:class:`QuietProvisioner` in it (``python -m kpitools.run.provisioner``). Every program
 that starts that kernel then goes through it: JupyterLab, ``jupyter nbconvert --execute``,
 plain ``papermill`` and the packs alike, whatever configuration each reads (papermill
 reads none). It is jupyter_client's local provisioner with two changes:

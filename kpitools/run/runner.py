@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kpitools.errors import PackError
 
 if TYPE_CHECKING:
-    from kpitools.packs.kernel import WarmKernel
+    from kpitools.run.kernel import WarmKernel
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def execute(job: PackJob, kernel: WarmKernel | None = None) -> int:
     """
     import papermill
 
-    from kpitools.packs.kernel import WARM_ENGINE, kernel_options
+    from kpitools.run.kernel import WARM_ENGINE, kernel_options
 
     cwd = str(Path(job.executed_path).parent)
     Path(cwd).mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
     """
     import nbformat
 
-    from kpitools.packs.kernel import pack_exporter
+    from kpitools.run.kernel import pack_exporter
 
     try:
         notebook = nbformat.read(str(executed_path), as_version=4)
@@ -209,7 +209,7 @@ def render_html(executed_path: str | Path, html_path: str | Path, *, title: str)
 
 def run_pack_job_warm(job: PackJob) -> PackOutcome:
     """:func:`run_pack_job` in this worker process's warm kernel
-    (:func:`~kpitools.packs.kernel.worker_kernel`): a pool of worker processes submits
+    (:func:`~kpitools.run.kernel.worker_kernel`): a pool of worker processes submits
     this, so each worker starts one kernel and imports pandas and matplotlib once.
 
     The kernel draws every chart, its first pack's too (``predraw=False``): the pool's
@@ -217,7 +217,7 @@ def run_pack_job_warm(job: PackJob) -> PackOutcome:
     starts would gain no time, and cost this process matplotlib's import and a first
     draw (~0.45 s of CPU a worker; 2 workers were 1.58x faster than 1 on 20 packs
     with them, 1.7x without)."""
-    from kpitools.packs.kernel import worker_kernel
+    from kpitools.run.kernel import worker_kernel
 
     return run_pack_job(job, worker_kernel(), predraw=False)
 
@@ -280,7 +280,7 @@ def _launch(job: PackJob, kernel: WarmKernel, *, predraw: bool = True) -> None:
     saved audit), the kernel imports the notebook's modules while this process draws
     the charts (``predraw``; else the kernel imports matplotlib too, to draw them). A
     kernel that cannot start is retried by :func:`execute`."""
-    from kpitools.packs.kernel import PRELOAD_CHARTS, PRELOAD_TABLES
+    from kpitools.run.kernel import PRELOAD_CHARTS, PRELOAD_TABLES
 
     provider = bool(job.parameters.get("audit_path"))
     try:
@@ -295,7 +295,7 @@ def _launch(job: PackJob, kernel: WarmKernel, *, predraw: bool = True) -> None:
 
 def predraw_charts(job: PackJob, *, draw: bool = True) -> bool:
     """Draw a provider job's charts here, for its notebook to embed them
-    (:func:`kpitools.packs.context.save_charts` beside its saved audit), or with
+    (:func:`kpitools.present.context.save_charts` beside its saved audit), or with
     ``draw`` False make sure none from an earlier run is left there (the notebook then
     draws them). A job without a saved audit (the index) has none. Never raises: charts
     that cannot be drawn here are drawn by the notebook, which shows any failure.
@@ -312,8 +312,8 @@ def predraw_charts(job: PackJob, *, draw: bool = True) -> bool:
     if not draw:
         return False
     try:
-        from kpitools.packs.context import load_audit, save_charts
-        from kpitools.packs.plots import draw_charts
+        from kpitools.present.context import load_audit, save_charts
+        from kpitools.present.plots import draw_charts
 
         save_charts(draw_charts(load_audit(audit_path)), audit_path)
     except Exception as error:  # the notebook draws them, and shows what fails
@@ -326,7 +326,7 @@ def predraw_charts(job: PackJob, *, draw: bool = True) -> bool:
 
 def _print_pdf(job: PackJob, html: str) -> tuple[str | None, tuple[str, ...]]:
     """Print the rendered pack to the job's PDF; a failure is a note, never raised."""
-    from kpitools.packs.pdf import html_to_pdf
+    from kpitools.run.pdf import html_to_pdf
 
     try:
         return str(html_to_pdf(html, job.pdf_path)), ()

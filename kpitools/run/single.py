@@ -19,18 +19,18 @@ from kpitools.io.workspace import (
     run_lock,
     staging_folder,
 )
-from kpitools.packs.batch import pack_job, write_provider_files
-from kpitools.packs.context import AUDIT_FILE, compute_audit, context_from_audit
-from kpitools.packs.outputs import ERROR_FILE, MANIFEST_FILE
-from kpitools.packs.params import (
+from kpitools.outputs.results import ERROR_FILE, MANIFEST_FILE
+from kpitools.params import (
     PackParams,
     load_params,
     params_from_mapping,
     write_params,
 )
-from kpitools.packs.portfolio import PACK_FILE
-from kpitools.packs.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
+from kpitools.present.context import AUDIT_FILE, compute_audit, context_from_audit
 from kpitools.privacy.pseudonym import check_key
+from kpitools.run.batch import pack_job, write_provider_files
+from kpitools.run.index import PACK_FILE
+from kpitools.run.runner import PROVIDER_NOTEBOOK, PackOutcome, notebook_path, run_pack_job
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def build_pack(
     Args:
         params_file: the provider's params YAML.
         notebooks: the folder of the notebooks (default: see
-            :func:`~kpitools.packs.runner.notebook_path`).
+            :func:`~kpitools.run.runner.notebook_path`).
         pdf: also print ``audit_pack.pdf`` when Chromium is installed.
 
     Raises:
@@ -117,7 +117,7 @@ def build_pack(
     check_key(
         params.pseudonym_key_file or None, out_root=period_out.parent if in_layout else out_dir
     )
-    from kpitools.packs.kernel import PRELOAD_CHARTS, WarmKernel
+    from kpitools.run.kernel import PRELOAD_CHARTS, WarmKernel
 
     with run_lock(period_out), private_folder() as work_dir, WarmKernel() as kernel:
         # the pack's kernel starts, and imports what the notebook imports, while the
@@ -130,7 +130,7 @@ def build_pack(
             previous_dir=str(Path(params.previous_dir).resolve()) if params.previous_dir else "",
             audit_path=str(work_dir / AUDIT_FILE),
         )
-        from kpitools.packs.pdf import find_chromium
+        from kpitools.run.pdf import find_chromium
 
         ctx = context_from_audit(compute_audit(params), params)
         staging = staging_folder(out_dir)

@@ -10,7 +10,7 @@ exceptions that no longer occur are listed as resolved.
 The follow-up is an input of the audit (:func:`provider_followup`, called by the audit
 engine, :mod:`kpitools.audit`, when given the provider's :class:`RegisterTrail`, once
 every finding is known): last month's register is read back by :func:`read_register`;
-the rest are pure functions on frames. Writing the register is :mod:`kpitools.packs.register`.
+the rest are pure functions on frames. Writing the register is :mod:`kpitools.outputs.register`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from kpitools.privacy.pseudonym import Pseudonymiser
 log = logging.getLogger(__name__)
 
 EXCEPTIONS_SHEET = "Exceptions"  # the register's sheet of open exceptions, read back next month
+# the register's sheet of cases reported for information (the pack points to it)
+INFORMATIONAL_SHEET = "CP no outcome (info)"
 REGISTER_COLUMNS: tuple[str, ...] = (
     "exception_id",
     "rule",

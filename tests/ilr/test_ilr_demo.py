@@ -13,9 +13,9 @@ import pytest
 from kpitools.calendar import period_end
 from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.truth import Expectation
-from kpitools.ilr.load import load_provider
 from kpitools.ilr.reader import FILE_NAME, read_ilr
 from kpitools.ilr.reconcile import ilr_review
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 
 ILR_RULES = {

@@ -18,8 +18,8 @@ import pandas as pd
 from click.testing import CliRunner
 
 from kpitools.cli import main
-from kpitools.ilr.load import load_provider
 from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"

@@ -13,9 +13,9 @@ import pytest
 
 from kpitools import layout
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
 from kpitools.ilr.mapping import IlrTables, period_tables_from_ilr_files, tables_from_ilr_files
 from kpitools.ilr.reconcile import IlrReview, ilr_review, period_ilr_reviews
+from kpitools.load import load_provider
 from kpitools.model import ILR_DROPOUTS, ProviderReturn
 from kpitools.rules import Rules
 

@@ -94,7 +94,7 @@ def test_audit_refuses_before_loading(tmp_path: Path, monkeypatch: pytest.Monkey
     folder = tmp_path / "2023-03" / "P001"
     shutil.copytree(FIXTURE, folder)
     monkeypatch.setenv(LIMIT_ENV, "0.0001")
-    import kpitools.ilr.load as load
+    import kpitools.load as load
 
     monkeypatch.setattr(load, "load_provider", lambda *a, **k: pytest.fail("loaded"))
     with pytest.raises(TooLargeError, match="too large for this machine"):

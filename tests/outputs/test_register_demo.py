@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kpitools.packs import batch_base, prepare_period
-from kpitools.packs.batch import publish
-from kpitools.packs.portfolio import portfolio_summary, provider_matrix
+from kpitools.present.portfolio import provider_matrix
+from kpitools.run.batch import prepare_period, publish
+from kpitools.run.index import portfolio_summary
+from kpitools.run.single import batch_base
 from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from kpitools.model import (
     ProviderReturn,
     TableCount,
 )
-from kpitools.packs.outputs import write_provider_outputs
+from kpitools.outputs.results import write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.rules import Rules

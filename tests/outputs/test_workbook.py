@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kpitools.errors import PackError
-from kpitools.packs.workbook import write_register
+from kpitools.outputs.workbook import write_register
 from kpitools.worklists.followup import FOLLOW_UP_STATUSES, read_register
 
 PAYLOADS = [

@@ -25,11 +25,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import pack_charts
+from kpitools.load import load_provider
 from kpitools.model import Finding, FollowUp, IlrScope, KpiResult, ProviderAudit
-from kpitools.packs.context import PackContext, context_from_audit
-from kpitools.packs.params import PackParams
+from kpitools.params import PackParams
+from kpitools.present.context import PackContext, context_from_audit
 from kpitools.privacy.pseudonym import load_key
 from kpitools.rules import Rules
 from kpitools.worklists.followup import RegisterTrail, provider_followup

@@ -12,8 +12,8 @@ import pytest
 from builders import AS_OF, FLAT_HAZARD
 from markupsafe import Markup, escape
 
-from kpitools.packs import blocks, breach, plots, report
-from kpitools.packs.context import PackContext
+from kpitools.present import blocks, breach, plots, report
+from kpitools.present.context import PackContext
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.risk import breach_risk

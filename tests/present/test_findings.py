@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from builders import LEARNERS, make_context
 
-from kpitools.packs.context import PackContext
-from kpitools.packs.findings import findings_first, gap_text, off_target
-from kpitools.packs.workbook import write_register
+from kpitools.outputs.workbook import write_register
+from kpitools.present.context import PackContext
+from kpitools.present.findings import findings_first, gap_text, off_target
 from kpitools.worklists.followup import exception_id
 
 

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 
 from kpitools.audit import audit_provider
 from kpitools.model import ProviderAudit
-from kpitools.packs import blocks, plots
-from kpitools.packs.blocks import STATUS_COLOURS
+from kpitools.present import blocks, plots
+from kpitools.present.blocks import STATUS_COLOURS
 
 
 def _render(fig: Figure) -> bytes:

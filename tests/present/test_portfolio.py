@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pack_html import read_page
 
-from kpitools.packs import portfolio
+from kpitools.present import portfolio
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pandas as pd
 from builders import EMAIL, LEARNERS, XSS_NAME, pii_strings
 
-from kpitools.packs import blocks, report
-from kpitools.packs.context import PackContext
+from kpitools.present import blocks, report
+from kpitools.present.context import PackContext
 from kpitools.privacy.naming import WITHHELD
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kpitools.cli import main
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.model import TableCount
 from kpitools.returns.contract import TABLES
 

@@ -29,9 +29,17 @@ from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.cli import main
 from kpitools.io.workspace import PRIVATE_PREFIX
-from kpitools.packs import batch_base, build_packs, prepare_period, publish, run_jobs, write_index
-from kpitools.packs.batch import local_runner, write_pack_errors
-from kpitools.packs.context import AUDIT_FILE
+from kpitools.present.context import AUDIT_FILE
+from kpitools.run.batch import (
+    build_packs,
+    local_runner,
+    prepare_period,
+    publish,
+    run_jobs,
+    write_index,
+    write_pack_errors,
+)
+from kpitools.run.single import batch_base
 
 pytestmark = pytest.mark.slow
 
@@ -547,7 +555,7 @@ def test_notebook_runs_standalone_with_its_defaults(
     itself from ../data/demo/2023-03/P001 (with the previous month's return)."""
     import papermill
 
-    from kpitools.packs.runner import PROVIDER_NOTEBOOK
+    from kpitools.run.runner import PROVIDER_NOTEBOOK
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "demo").symlink_to(data, target_is_directory=True)
@@ -571,7 +579,7 @@ def test_notebook_runs_standalone_with_its_defaults(
 def test_a_provider_whose_outputs_cannot_be_written_does_not_stop_the_others(
     data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpitools.packs import batch
+    from kpitools.run import batch
 
     real = batch.write_provider_register
 

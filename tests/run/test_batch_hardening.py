@@ -213,7 +213,7 @@ def test_second_run_on_the_same_period_says_who_holds_it(period, tmp_path):
 
 
 def test_saved_audit_is_owner_only(audit, tmp_path):
-    from kpitools.packs.context import save_audit
+    from kpitools.present.context import save_audit
 
     path = save_audit(audit, tmp_path / "P001.audit.pkl")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -223,7 +223,7 @@ def test_a_run_stopped_mid_batch_leaves_the_old_set_whole(period, tmp_path, monk
     # The new set of P001 is staged, then the run is stopped (Ctrl-C, or SIGTERM turned
     # into SystemExit) before its pack is built: P001 keeps its old files, nothing new
     # mixed in; the saved audits go with the run; the next run clears the staging folder.
-    from kpitools.packs import batch
+    from kpitools.run import batch
 
     out = tmp_path / "out"
     old = out / PERIOD / "P001"
@@ -251,8 +251,8 @@ def test_a_run_stopped_mid_batch_leaves_the_old_set_whole(period, tmp_path, monk
 
 def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir, tmp_path):
     from kpitools.errors import PackError
-    from kpitools.packs import build_pack
-    from kpitools.packs.params import PackParams, write_params
+    from kpitools.params import PackParams, write_params
+    from kpitools.run.single import build_pack
 
     out_dir = tmp_path / "reports"
     out_dir.mkdir()
@@ -267,7 +267,7 @@ def test_single_pack_refuses_to_replace_a_folder_that_is_not_a_pack(provider_dir
 
 
 def test_params_command_names_the_folders_it_skips(period, tmp_path, caplog):
-    from kpitools.packs import write_period_params
+    from kpitools.run.single import write_period_params
 
     write_provider(period / "P004.resubmitted")
     written = write_period_params(period, tmp_path / "params")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kpitools.packs.batch import run_jobs
-from kpitools.packs.runner import PackJob, PackOutcome
+from kpitools.run.batch import run_jobs
+from kpitools.run.runner import PackJob, PackOutcome
 
 JOBS = [PackJob(p, "pack.ipynb", {}, f"{p}.ipynb", f"{p}.html", p) for p in ("P001", "P002")]
 

@@ -24,9 +24,9 @@ from pack_html import read_page
 
 from kpitools.cli import main
 from kpitools.demo.truth import GroundTruth
-from kpitools.packs.portfolio import SUMMARY_FILE
-from kpitools.packs.runner import PackOutcome
 from kpitools.returns.contract import TABLES
+from kpitools.run.index import SUMMARY_FILE
+from kpitools.run.runner import PackOutcome
 
 pytestmark = pytest.mark.slow
 
@@ -218,7 +218,7 @@ def test_the_batch_never_breaks_on_damaged_tables(
     key_env: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kpitools.packs import batch
+    from kpitools.run import batch
 
     root = tmp_path_factory.mktemp("prop")
     for period in ("2023-02", "2023-03"):

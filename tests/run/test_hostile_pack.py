@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from pack_html import Page, read_page, unsafe_findings
 
 from kpitools.cli import main
-from kpitools.packs.portfolio import SUMMARY_FILE
+from kpitools.run.index import SUMMARY_FILE
 
 pytestmark = pytest.mark.slow
 

@@ -9,13 +9,12 @@ import sys
 
 import nbformat
 
-import kpitools.packs
-from kpitools.packs.kernel import PRELOAD_TABLES
-from kpitools.packs.runner import PROVIDER_NOTEBOOK
+from kpitools.run.kernel import PRELOAD_TABLES
+from kpitools.run.runner import PROVIDER_NOTEBOOK
 
 FIRST_CELL = (
     "from kpitools import load_context\n"
-    "from kpitools.packs import blocks, breach, findings, plots, report\n"
+    "from kpitools.present import blocks, breach, findings, plots, report\n"
 )
 # heavy modules the pack's kernel never needs: batch machinery, the audit, Excel, Dask,
 # pyplot (charts are drawn on bare Figures and embedded by blocks.show), and the ILR
@@ -23,7 +22,7 @@ FIRST_CELL = (
 # matplotlib itself only once a chart is drawn (a runner may have drawn them all)
 NOT_IN_KERNEL = (
     "kpitools.audit",
-    "kpitools.packs.batch",
+    "kpitools.run.batch",
     "kpitools.checks",
     "openpyxl",
     "tqdm",
@@ -47,13 +46,7 @@ def test_first_cell_imports_nothing_heavy() -> None:
         )
     )
     assert [name for name in NOT_IN_KERNEL if name in loaded] == []
-    assert "kpitools.packs.context" in loaded and "pandas" in loaded
-
-
-def test_lazy_package_names_resolve() -> None:
-    assert sorted(kpitools.packs.__all__) == sorted(kpitools.packs._HOMES)
-    for name in kpitools.packs.__all__:
-        assert getattr(kpitools.packs, name).__module__.startswith("kpitools.packs.")
+    assert "kpitools.present.context" in loaded and "pandas" in loaded
 
 
 def test_preload_imports_what_the_notebook_imports() -> None:
@@ -68,7 +61,7 @@ def test_preload_imports_what_the_notebook_imports() -> None:
     imports = "\n".join(
         line for line in first.splitlines() if line.startswith(("import ", "from "))
     )
-    assert "from kpitools.packs import" in imports
+    assert "from kpitools.present import" in imports
     probe = (
         f"import sys, json\n{PRELOAD_TABLES}\nbefore = set(sys.modules)\n{imports}\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"

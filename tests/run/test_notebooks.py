@@ -9,7 +9,7 @@ import jupytext
 import nbformat
 import pytest
 
-from kpitools.packs.runner import NOTEBOOKS_DIR
+from kpitools.run.runner import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 

@@ -13,11 +13,11 @@ from builders import EMAIL, XSS_NAME, pii_strings
 from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.model import ProviderAudit
-from kpitools.packs.batch import pack_job
-from kpitools.packs.context import save_audit
-from kpitools.packs.kernel import WarmKernel
-from kpitools.packs.params import PackParams
-from kpitools.packs.runner import PackOutcome, run_pack_job
+from kpitools.params import PackParams
+from kpitools.present.context import save_audit
+from kpitools.run.batch import pack_job
+from kpitools.run.kernel import WarmKernel
+from kpitools.run.runner import PackOutcome, run_pack_job
 
 pytestmark = pytest.mark.slow
 

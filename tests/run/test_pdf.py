@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, hand_audit, write_provider
 
-from kpitools.packs.batch import pack_job
-from kpitools.packs.context import save_audit
-from kpitools.packs.params import PackParams
-from kpitools.packs.pdf import find_chromium, html_to_pdf
-from kpitools.packs.runner import run_pack_job
+from kpitools.params import PackParams
+from kpitools.present.context import save_audit
 from kpitools.rules import Rules
+from kpitools.run.batch import pack_job
+from kpitools.run.pdf import find_chromium, html_to_pdf
+from kpitools.run.runner import run_pack_job
 from kpitools.worklists.build import build_worklists
 
 pytestmark = [

@@ -14,16 +14,16 @@ from markupsafe import Markup
 
 from kpitools.layout import charts_path
 from kpitools.model import ProviderAudit
-from kpitools.packs.context import (
+from kpitools.present.context import (
     PackContext,
     load_charts,
     load_context,
     save_audit,
     save_charts,
 )
-from kpitools.packs.kernel import WarmKernel
-from kpitools.packs.plots import PACK_CHARTS, chart, draw_charts
-from kpitools.packs.runner import PackJob, predraw_charts, run_pack_job
+from kpitools.present.plots import PACK_CHARTS, chart, draw_charts
+from kpitools.run.kernel import WarmKernel
+from kpitools.run.runner import PackJob, predraw_charts, run_pack_job
 
 
 def _job(tmp_path: Path, audit_path: str) -> PackJob:

@@ -17,8 +17,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from kpitools.packs import provisioner
-from kpitools.packs.provisioner import (
+from kpitools.run import provisioner
+from kpitools.run.provisioner import (
     KERNEL_NAME,
     PROVISIONER_NAME,
     QuietProvisioner,

@@ -10,8 +10,8 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from kpitools.errors import PackError
-from kpitools.packs import runner
-from kpitools.packs.runner import PackJob, execute, run_pack_job
+from kpitools.run import runner
+from kpitools.run.runner import PackJob, execute, run_pack_job
 
 
 def _job(tmp_path: Path, retries: int = 2) -> PackJob:
@@ -120,7 +120,7 @@ def test_kernel_over_ipc_quietly_and_leaves_no_sockets(
 
     import nbformat
 
-    from kpitools.packs.kernel import IpcKernelManager, kernel_options
+    from kpitools.run.kernel import IpcKernelManager, kernel_options
 
     assert kernel_options().get("kernel_manager_class") is (
         None if os.name == "nt" else IpcKernelManager
@@ -162,7 +162,7 @@ def test_kernel_over_ipc_quietly_and_leaves_no_sockets(
 def test_notebooks_found_in_checkout_folder_env_or_given_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpitools.packs.runner import NOTEBOOKS_DIR, NOTEBOOKS_ENV, notebook_path
+    from kpitools.run.runner import NOTEBOOKS_DIR, NOTEBOOKS_ENV, notebook_path
 
     monkeypatch.delenv(NOTEBOOKS_ENV, raising=False)
     assert notebook_path("provider_pack.ipynb") == (NOTEBOOKS_DIR / "provider_pack.ipynb").resolve()
@@ -179,8 +179,8 @@ def test_missing_notebooks_fail_before_any_audit(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from kpitools.cli import main
-    from kpitools.packs import prepare_period
-    from kpitools.packs.params import PackParams
+    from kpitools.params import PackParams
+    from kpitools.run.batch import prepare_period
 
     period = tmp_path / "2023-03"
     period.mkdir()

@@ -1,10 +1,10 @@
 """The upstream code that kpitools copies or overrides has not changed since it was checked.
 
-``kpitools/packs/kernel.py`` copies papermill's ``Engine.execute_notebook`` and
+``kpitools/run/kernel.py`` copies papermill's ``Engine.execute_notebook`` and
 ``NBClientEngine.execute_managed_notebook``, nbconvert's ``HTMLExporter.from_notebook_node``
 and jupyter_client's ``wait_for_ready``, and overrides private methods of
 jupyter_client's kernel manager and papermill's execution manager;
-``kpitools/packs/provisioner.py`` overrides jupyter_client's local provisioner and relies
+``kpitools/run/provisioner.py`` overrides jupyter_client's local provisioner and relies
 on how the kernel manager shuts a kernel down. A lock update that changes one of them
 may leave our copy stale or our override wrong without any test noticing, so each is
 pinned here by a hash of its code (the syntax tree: comments, docstrings and layout
@@ -43,8 +43,8 @@ class Pinned:
         return self.target.split(".")[0]
 
 
-KERNEL = "kpitools/packs/kernel.py"
-PROVISIONER = "kpitools/packs/provisioner.py"
+KERNEL = "kpitools/run/kernel.py"
+PROVISIONER = "kpitools/run/provisioner.py"
 PINNED = (
     # --- copied code ---------------------------------------------------------------------
     Pinned(
@@ -255,8 +255,8 @@ def test_a_change_in_the_code_changes_the_hash() -> None:
     again = canonical(ast.parse("def f(x):  # note\n\n    return (x\n            + 1)\n"))
     changed = canonical(ast.parse("def f(x):\n    return x + 2\n"))
     assert first == again != changed
-    assert code_hash("kpitools.packs.provisioner:QuietProvisioner.poll") != code_hash(
-        "kpitools.packs.provisioner:QuietProvisioner.send_signal"
+    assert code_hash("kpitools.run.provisioner:QuietProvisioner.poll") != code_hash(
+        "kpitools.run.provisioner:QuietProvisioner.send_signal"
     )
 
 

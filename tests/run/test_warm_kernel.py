@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kpitools.packs.kernel import WarmKernel
-from kpitools.packs.runner import PackJob, run_pack_job
+from kpitools.run.kernel import WarmKernel
+from kpitools.run.runner import PackJob, run_pack_job
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from auditkit_frames import bootcamp, learner, provider_return
 from kpi_frames import small_return, write_return
 
 from kpitools import layout
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 from kpitools.worklists.ageing import age_bucket, age_buckets, unreached_employers
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of

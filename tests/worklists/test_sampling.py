@@ -12,7 +12,7 @@ from auditkit_frames import bootcamp, learner, provider_return
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.privacy.naming import WORKING, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.returns.contract import TABLES
