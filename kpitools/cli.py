@@ -712,7 +712,10 @@ def ilr_command(
     rules = rules_from_params(params_file)
     if m1_days is not None:
         rules = replace(rules, m1_qualifying_days=m1_days)
-    tables = tables_from_ilr_files(list(files), rules=rules)
+    # one provider's files: the run's one mapping, over a mapping of one
+    tables = tables_from_ilr_files({"files": files}, rules=rules)["files"]
+    if isinstance(tables, KpiToolsError):
+        raise tables
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
     echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")

@@ -614,7 +614,7 @@ def _two_good_providers(root: Path) -> Path:
         "kpitools.audit.run_checks",
         "kpitools.audit.pack_charts",
         "kpitools.audit.build_worklists",
-        "kpitools.ilr.reconcile.period_ilr_reviews",
+        "kpitools.ilr.reconcile.ilr_reviews",
         "kpitools.audit.run_portfolio_checks",
         "kpitools.audit.breach_risks",
     ],
@@ -635,20 +635,20 @@ def test_a_fault_in_a_step_over_the_providers_stops_the_run(tmp_path, monkeypatc
 def test_a_provider_whose_folder_faults_fails_alone(demo_period, tmp_path, monkeypatch):
     # reading P002's folder meets a fault of kpitools: P002 fails with the traceback for
     # its error.txt; the others get exactly what a period without P002 gives them
-    from kpitools.ilr import load
+    from kpitools import load
 
-    read = load._read
+    read = load.read_provider_folder
 
-    def faulty(folder, rules):
-        if folder == demo_period / "P002":
+    def faulty(folder, *args, **kwargs):
+        if Path(folder) == demo_period / "P002":
             raise RuntimeError("boom")
-        return read(folder, rules)
+        return read(folder, *args, **kwargs)
 
     without = tmp_path / "2023-03"
     shutil.copytree(demo_period, without, ignore=lambda folder, names: ["P002"])
     shutil.copytree(demo_period.parent / "2023-02", tmp_path / "2023-02")
     expected = audit_period(without, as_of=AS_OF)
-    monkeypatch.setattr(load, "_read", faulty)
+    monkeypatch.setattr(load, "read_provider_folder", faulty)
     results = audit_period(demo_period, as_of=AS_OF)
     failure = results["P002"]
     assert isinstance(failure, ProviderFailure)

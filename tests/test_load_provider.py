@@ -133,7 +133,7 @@ def test_each_ilr_file_is_parsed_once_per_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The loader (learners from the ILR) and the audit's ILR review read the same file:
-    it is parsed once; a file changed since is parsed again."""
+    it is parsed once in a run (the run's IlrReads); the next run parses it again."""
     from datetime import date
 
     from kpitools.audit import audit_provider
@@ -147,11 +147,37 @@ def test_each_ilr_file_is_parsed_once_per_run(
         return real(path, **kwargs)
 
     monkeypatch.setattr(mapping, "read_ilr", counting)
-    monkeypatch.setattr(mapping, "_READ", type(mapping._READ)())
     folder = _folder(tmp_path, F2223)
     audit_provider(folder, as_of=date(2023, 3, 31))
     assert parsed == [F2223.name]
-    copy = folder / "ilr" / F2223.name
-    copy.write_bytes(copy.read_bytes() + b"\n")  # changed: size and time differ
     audit_provider(folder, as_of=date(2023, 3, 31))
     assert parsed == [F2223.name, F2223.name]
+
+
+def test_ilr_reads_parse_a_file_again_once_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a run, a file is taken from IlrReads while unchanged (same path, time, size,
+    inode), parsed again once changed, and the last KEPT files only are kept."""
+    from kpitools.ilr import mapping
+
+    parsed: list[str] = []
+    real = mapping.read_ilr
+
+    def counting(path: Path, **kwargs: object) -> object:
+        parsed.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(mapping, "read_ilr", counting)
+    reads = mapping.IlrReads(kept=1)
+    copy = tmp_path / F2223.name
+    shutil.copy(F2223, copy)
+    first = reads.read(copy, withdrawn_only=False)
+    assert reads.read(copy, withdrawn_only=False) is first
+    assert parsed == [F2223.name]
+    reads.read(copy, withdrawn_only=True)  # another read of the file: parsed
+    reads.read(copy, withdrawn_only=False)  # kept=1: the whole read was let go
+    assert parsed == [F2223.name] * 3
+    copy.write_bytes(copy.read_bytes() + b"\n")  # changed: size and time differ
+    assert reads.read(copy, withdrawn_only=False) is not first
+    assert parsed == [F2223.name] * 4

@@ -7,11 +7,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from ilr_xml import ilr_tables
 from lxml import etree
 
 from kpitools.errors import FileLevelError
 from kpitools.ilr import reader
-from kpitools.ilr.mapping import tables_from_ilr_files
 from kpitools.ilr.reader import DOCTYPE_REFUSAL, read_ilr
 from kpitools.rules import Rules
 
@@ -133,12 +133,12 @@ def test_entity_errors_of_any_wording_map_to_the_refusal(
 def test_truncated_file_gives_nothing_even_after_complete_learners() -> None:
     # truncated.xml holds one complete bootcamp learner (L201) before the cut.
     with pytest.raises(FileLevelError):
-        tables_from_ilr_files([HOSTILE / "truncated.xml"], rules=Rules())
+        ilr_tables([HOSTILE / "truncated.xml"], rules=Rules())
 
 
 def test_one_hostile_file_among_good_ones_stops_the_whole_mapping() -> None:
     with pytest.raises(FileLevelError) as caught:
-        tables_from_ilr_files([GOOD_2425, HOSTILE / "wrong_namespace.xml"], rules=Rules())
+        ilr_tables([GOOD_2425, HOSTILE / "wrong_namespace.xml"], rules=Rules())
     assert "wrong_namespace.xml" in str(caught.value)
 
 
