@@ -421,9 +421,14 @@ def sample(
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
+    key = provider.provider_id
     sample_set = draw_samples(
-        provider, as_of=measured, seed=chosen_seed, fraction=fraction, minimum=minimum
-    )
+        {key: provider},
+        as_of=measured,
+        seeds={key: chosen_seed},
+        fraction=fraction,
+        minimum=minimum,
+    )[key]
     for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for sample in sample_set.samples:

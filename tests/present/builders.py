@@ -8,7 +8,7 @@ that renders them checks escaping. Figures of the hand-made KPI results:
   → 1/2 = 50 % (limit 20 %: off track); B2: cohort 1 (L3), no withdrawal → 0/1 = 0 %;
   ALL pools counts: 1/3.
 - new_skills ALL: 1 completer (L3) with both assessments → 1/1.
-- breach risk (kpitools.worklists.risk.breach_risk with a flat portfolio hazard of 2 % a week): B2 is
+- breach risk (kpitools.worklists.build.breach_risks with a flat portfolio hazard of 2 % a week): B2 is
   over (its one cohort learner, L3, completed), so only B1 runs. B2's L3 gives the
   provider 1 learner at risk in weeks 0-8 and no withdrawal, which pulls weeks 0-8 to
   (0 + 20 x 0.02) / (1 + 20); weeks from 9 stay at 2 %. B1: cohort 2, L2 withdrawn, L1
@@ -32,8 +32,9 @@ from kpitools.params import PackParams
 from kpitools.present.context import PackContext, context_from_audit
 from kpitools.privacy.pseudonym import load_key
 from kpitools.rules import Rules
+from kpitools.worklists.build import breach_risks
 from kpitools.worklists.followup import RegisterTrail, provider_followup
-from kpitools.worklists.risk import Hazard, breach_risk
+from kpitools.worklists.risk import Hazard
 
 AS_OF = date(2023, 3, 31)
 FLAT_HAZARD = Hazard(weekly=(), tail=0.02, basis="hand-made portfolio: 2 % a week")
@@ -298,7 +299,9 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
             "B2",
         ),
     ]
-    risk = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)
+    risk = breach_risks({"P001": provider}, as_of=AS_OF, rules=Rules(), portfolio=FLAT_HAZARD)[
+        "P001"
+    ]
     charts = pack_charts({"P001": provider}, {"P001": results}, as_of=AS_OF, rules=Rules())
     return ProviderAudit(
         provider=provider,

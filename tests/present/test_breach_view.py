@@ -16,7 +16,7 @@ from kpitools.present import blocks, breach, plots, report
 from kpitools.present.context import PackContext
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
-from kpitools.worklists.risk import breach_risk
+from kpitools.worklists.build import breach_risks
 
 
 def _rows(html: Markup) -> pd.DataFrame:
@@ -46,7 +46,9 @@ def test_rate_exactly_at_the_limit_is_not_a_breach(ctx: PackContext) -> None:
     # limit 50 %: B1's 1 of 2 is at the limit, not above; above needs floor(0.5 x 2) + 1 = 2
     # withdrawals, i.e. L1 too: P = 1 - 0.98^13 = 23.1 %, below the 50 % flag
     rules = Rules(dropout_limit=0.5)
-    risk = breach_risk(ctx.audit.provider, as_of=AS_OF, rules=rules, portfolio=FLAT_HAZARD)
+    risk = breach_risks(
+        {"P001": ctx.audit.provider}, as_of=AS_OF, rules=rules, portfolio=FLAT_HAZARD
+    )["P001"]
     audit = replace(ctx.audit, rules=rules, worklists={BREACH_RISK: risk})
     b1 = _rows(breach.breach_risk(replace(ctx, audit=audit))).loc["B1"]
     assert (b1["P(final rate > 50.0 %)"], b1["at risk"]) == ("23.1 %", "no")
