@@ -30,7 +30,7 @@ from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
 from kpitools.model import KpiResult
 from kpitools.returns.contract import KPIS, STAGES
-from kpitools.returns.period import Stacks, owner_of, unscoped
+from kpitools.returns.period import Stacks, by_provider, owner_of
 from kpitools.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,15 @@ def compute_kpis(
     for together in stacks_of:
         providers = tuple(together)
         stacked = measured_stack(together, as_of, stacks=stacks)
-        for result in _every_kpi(stacked, as_of=as_of, rules=rules):
-            per_provider[owner_of(result.bootcamp_id, providers)].append(unscoped(result))
+        found = by_provider(
+            (
+                (owner_of(result.bootcamp_id, providers), result)
+                for result in _every_kpi(stacked, as_of=as_of, rules=rules)
+            ),
+            providers,
+        )
+        for provider, results in found.items():
+            per_provider[provider] += results
     log.info(
         "%d providers measured together, %d without a bootcamp on their own",
         len(with_bootcamps),

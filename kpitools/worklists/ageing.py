@@ -18,7 +18,6 @@ import pandas as pd
 
 from kpitools.calendar import add_months_series
 from kpitools.checks.common import text_key
-from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.sampling import stage_population
@@ -96,13 +95,13 @@ def _awaiting_outcome(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame,
         (waiting["completion_date"] > cutoff) | (waiting["completion_date"] < waiting["start_date"])
     ).to_numpy(dtype=bool)
     closes = add_months_series(waiting["completion_date"], rules.outcome_window_months)
-    learner_ref = unscoped(waiting["learner_ref"])
+    learner_ref = waiting["learner_ref"]
     buckets = np.where(invalid, INVALID, np.array(age_buckets(days), dtype=object))
     frame = pd.DataFrame(
         {
             "entity": "learner:" + learner_ref.astype(object),
             "learner_ref": learner_ref,
-            "bootcamp_id": unscoped(waiting["bootcamp_id"]),
+            "bootcamp_id": waiting["bootcamp_id"],
             "learner_type": waiting["learner_type"],
             "completion_date": waiting["completion_date"],
             "window_closes": closes,
@@ -170,7 +169,7 @@ def _unreached_employers(
         INVALID,
         np.where(days.isna().to_numpy(), NOT_CONTACTED, np.array(age_buckets(days), dtype=object)),
     )
-    employer_id = unscoped(pairs["employer_id"])
+    employer_id = pairs["employer_id"]
     frame = pd.DataFrame(
         {
             "entity": [f"employer:{e}" for e in employer_id.tolist()],
@@ -274,12 +273,12 @@ def _unreported_withdrawals(period: PeriodTables, rules: Rules) -> tuple[pd.Data
     buckets = np.where(
         invalid, INVALID, np.where(not_due, NOT_YET_DUE, np.array(age_buckets(late), dtype=object))
     )
-    learner_ref = unscoped(open_items["learner_ref"])
+    learner_ref = open_items["learner_ref"]
     frame = pd.DataFrame(
         {
             "entity": "learner:" + learner_ref.astype(object),
             "learner_ref": learner_ref,
-            "bootcamp_id": unscoped(open_items["bootcamp_id"]),
+            "bootcamp_id": open_items["bootcamp_id"],
             "withdrawal_date": open_items["withdrawal_date"],
             "report_due": due,
             "days_late": late.astype("Int64"),

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis.measured import bootcamp_timing, derived
-from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 
@@ -231,19 +230,18 @@ def breach_risk(
     timing = bootcamp_timing(period.tables, as_of)
     running = timing[~timing["finished"]]
     owners = period.bootcamp_owners(running.index)
-    names = unscoped(pd.Series(running.index, dtype=object)).tolist()
     cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
     rows: list[dict[str, object]] = []
     owner: list[int] = []
-    for bootcamp_id, name, end_date, mine in zip(
-        running.index.tolist(), names, running["end_date"].tolist(), owners.tolist(), strict=True
+    for bootcamp_id, end_date, mine in zip(
+        running.index.tolist(), running["end_date"].tolist(), owners.tolist(), strict=True
     ):
         learners = cohort.members.get(bootcamp_id)
         if learners is None:
             continue
         rows.append(
             _bootcamp_risk(
-                str(name),
+                str(bootcamp_id),
                 end_date,
                 cohort,
                 learners,
