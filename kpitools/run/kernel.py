@@ -260,6 +260,16 @@ class WarmKernel:
         self.context.run(run_sync(self._launch), preload)
         return True
 
+    def wait_ready(self) -> None:
+        """Wait until the launched kernel answers (:meth:`prepare` does before each
+        notebook); a kernel that died or does not answer in time is stopped.
+
+        Raises:
+            RuntimeError: the kernel died before replying.
+            TimeoutError: no answer within ``start_timeout`` seconds.
+        """
+        self.context.run(run_sync(self._wait_ready))
+
     def prepare(self, cwd: str) -> None:
         """A live kernel with an empty namespace, running in ``cwd``.
 
@@ -273,13 +283,13 @@ class WarmKernel:
             self.context.run(run_sync(self._launch), "")
         try:
             if not self.ready:
-                self.context.run(run_sync(self._wait_ready))
+                self.wait_ready()
             self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
         except (RuntimeError, TimeoutError) as error:
             log.warning("the warm kernel did not start or reset (%s); starting a new one", error)
             self.discard()
             self.context.run(run_sync(self._launch), "")
-            self.context.run(run_sync(self._wait_ready))
+            self.wait_ready()
             self.context.run(run_sync(self._execute_silently), RESET_CODE.format(cwd=cwd))
 
     def discard(self) -> None:

@@ -145,14 +145,12 @@ def test_shutdown_stops_the_kernel(tmp_path: Path) -> None:
 
 
 def test_a_kernel_that_dies_or_never_answers_before_it_is_ready_is_reported(tmp_path: Path) -> None:
-    from jupyter_core.utils import run_sync
-
     with WarmKernel(
         start_timeout=20
     ) as warm:  # dies running its preload: found dead, not waited for
         warm.launch(preload="import os\nos._exit(1)")
         with pytest.raises(RuntimeError, match="died before replying"):
-            warm.context.run(run_sync(warm._wait_ready))
+            warm.wait_ready()
         assert warm.km is None  # stopped, for prepare() to start another
         warm.launch(preload="import os\nos._exit(1)")
         warm.prepare(str(tmp_path))  # replaces it
@@ -160,4 +158,4 @@ def test_a_kernel_that_dies_or_never_answers_before_it_is_ready_is_reported(tmp_
     with WarmKernel(start_timeout=1) as warm:  # busy past the start timeout
         warm.launch(preload="import time\ntime.sleep(30)")
         with pytest.raises(TimeoutError, match="did not answer within 1 s"):
-            warm.context.run(run_sync(warm._wait_ready))
+            warm.wait_ready()
