@@ -13,7 +13,6 @@ import pytest
 
 import kpitools
 
-
 # where each public name is defined: where people look for it (step 1 of the pipeline,
 # the rules, the engine, the audit, what a pack presents)
 HOMES = {

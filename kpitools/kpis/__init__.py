@@ -19,7 +19,6 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._summary import ALL
 from kpitools.kpis.career_progression import career_progression
 from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement
@@ -28,6 +27,7 @@ from kpitools.kpis.learner_dropout import learner_dropout
 from kpitools.kpis.measured import measured_stack
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
+from kpitools.kpis.summary import ALL
 from kpitools.model import KpiResult
 from kpitools.returns.contract import KPIS, STAGES
 from kpitools.returns.period import Stacks, by_provider, owner_of

@@ -1,5 +1,5 @@
 """Shared machinery of the KPIs: learner keys, per-learner lookups, findings and the
-shape of a KPI's *cases* (:mod:`kpitools.kpis._summary` turns them into one
+shape of a KPI's *cases* (:mod:`kpitools.kpis.summary` turns them into one
 KpiResult per bootcamp plus ``ALL``).
 
 A KPI builds its *cases*, one per case of its population: a frame, or (cheaper for a

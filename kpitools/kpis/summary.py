@@ -1,7 +1,7 @@
 """Turning a KPI's cases into one KpiResult per bootcamp plus ``ALL``: the targets and
 monitoring stages (:class:`Measure`), the counting and the statuses.
 
-The shape of *cases* is described in :mod:`kpitools.kpis._common`; the KPIs import
+The shape of *cases* is described in :mod:`kpitools.kpis.common`; the KPIs import
 these names from here.
 """
 

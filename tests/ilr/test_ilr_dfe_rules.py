@@ -19,7 +19,7 @@ import pytest
 from ilr_xml import ilr_tables
 from lxml import etree
 
-from kpitools.ilr.dfe_rules import CHECKS, GROUPS, _Learner
+from kpitools.ilr.dfe_rules import CHECKS, GROUPS, PreparedLearner
 from kpitools.ilr.events import event_indicator_table
 from kpitools.ilr.reader import read_ilr
 from kpitools.rules import ILR_RULES, Rules
@@ -626,7 +626,7 @@ def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Pa
         path.write_bytes(_xml(learner))
         ilr = read_ilr(path)
         [read] = ilr.learners
-        ctx = _Learner(
+        ctx = PreparedLearner(
             read, ilr.header.year, ilr.header.file_preparation_date, event_indicator_table()
         )
         for rule_id, among in grouped.items():

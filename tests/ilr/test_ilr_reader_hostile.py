@@ -102,7 +102,7 @@ def test_parser_level_refusal_is_the_same_whatever_lxml_says(
     # Without the prolog scan, the file reaches libxml2, whose reaction depends on its
     # version (a DOCTYPE seen at the root, or an entity/amplification error): either way
     # the refusal is the same sentence, with the advice, and no learner is read.
-    monkeypatch.setattr(reader, "_refuse_doctype_in_prolog", lambda path: None)
+    monkeypatch.setattr(reader, "refuse_doctype_in_prolog", lambda path: None)
     error, peak = _refused(HOSTILE / name)
     assert error.message == DOCTYPE_REFUSAL
     assert peak < 5 * 1024 * 1024
@@ -123,7 +123,7 @@ def test_entity_errors_of_any_wording_map_to_the_refusal(
         def broken(stream: object, wording: str = wording) -> object:
             raise etree.XMLSyntaxError(wording, None, 1, 7)
 
-        monkeypatch.setattr(reader, "_parser_events", broken)
+        monkeypatch.setattr(reader, "parser_events", broken)
         path = tmp_path / "file.xml"
         path.write_bytes(good)
         error, _ = _refused(path)

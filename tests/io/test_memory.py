@@ -84,9 +84,9 @@ def test_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(KpiToolsError, match=LIMIT_ENV):
             memory_limit_mb()
     monkeypatch.delenv(LIMIT_ENV)
-    monkeypatch.setattr(memory, "_available_mb", lambda: 1000.0)
+    monkeypatch.setattr(memory, "available_mb", lambda: 1000.0)
     assert memory_limit_mb() == pytest.approx(memory.AVAILABLE_SHARE * 1000)
-    monkeypatch.setattr(memory, "_available_mb", lambda: None)
+    monkeypatch.setattr(memory, "available_mb", lambda: None)
     assert memory_limit_mb() is None  # unknown: no check
 
 
