@@ -1,5 +1,5 @@
 """The figures behind the pack's charts (kpitools.kpis.charts), on the tiny provider of
-tests/packs/builders.py, worked out by hand."""
+tests/present/builders.py, worked out by hand."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ left out), with the version it was checked against and what to re-check.
 When this test fails after a lock update: read the upstream change (the diff between a
 version named and the one installed), re-check what the message says, adapt our code if
 needed, then add the installed version and its hash to the entry (``python
-tests/packs/test_upstream_drift.py`` prints them). An entry keeps every version checked,
+tests/run/test_upstream_drift.py`` prints them). An entry keeps every version checked,
 so the lowest versions pyproject.toml allows and the locked ones can both pass.
 """
 
@@ -245,7 +245,7 @@ def test_upstream_code_is_as_checked(pinned: Pinned) -> None:
     assert code_hash(pinned.target) in pinned.checked.values(), (
         f"{pinned.target} is not the code checked ({pinned.distribution} {checked}; "
         f"installed: {installed}). Re-check: {pinned.recheck}. Then add the installed "
-        "version and its hash to its entry in tests/packs/test_upstream_drift.py."
+        "version and its hash to its entry in tests/run/test_upstream_drift.py."
     )
 
 
