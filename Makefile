@@ -31,7 +31,7 @@ define install
 	$(1)/bin/python -m pip install --quiet --require-hashes -r $(3)
 	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(1)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	$(1)/bin/python -m kpitools.packs.provisioner
+	$(1)/bin/python -m kpitools.run.provisioner
 	touch $(1)/bin/kpitools
 endef
 

@@ -107,7 +107,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
-    from kpitools.ilr.load import load_provider
+    from kpitools.load import load_provider
     from kpitools.privacy.naming import WITHHELD, withheld_values
     from kpitools.returns.validate import reconciliation_lines, rejection_message
 
@@ -139,7 +139,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     sys.exit(status)
 
 
-# --- pack, packs, params: audit packs (kpitools.packs) ---------------------------------
+# --- pack, packs, params: audit packs (kpitools.run) ------------------------------------
 
 
 def _date_option(value: str | None) -> Any:
@@ -157,7 +157,7 @@ _PDF_HELP = "Also print each pack to audit_pack.pdf (A4) with Debian's chromium,
 
 def _pdf_report(outcomes: list[Any]) -> None:
     """Say on stderr what --pdf gave: the PDFs written, or clearly why there are none."""
-    from kpitools.packs.pdf import INSTALL_HINT, find_chromium
+    from kpitools.run.pdf import INSTALL_HINT, find_chromium
 
     if find_chromium() is None:
         echo(f"--pdf: chromium not found, so no PDF was written ({INSTALL_HINT})", err=True)
@@ -182,7 +182,7 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     is said on stderr and does not change it.
     """
     from kpitools.audit import SINGLE_PROVIDER_NOTE
-    from kpitools.packs import build_pack
+    from kpitools.run.single import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
     echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
@@ -271,7 +271,8 @@ def packs_command(
     from pathlib import Path
 
     from kpitools.calendar import as_of_outside
-    from kpitools.packs import batch_base, build_packs
+    from kpitools.run.batch import build_packs
+    from kpitools.run.single import batch_base
 
     if scheduler and importlib.util.find_spec("distributed") is None:
         raise ParameterError("--scheduler needs Dask: pip install 'kpitools[dask]'")
@@ -361,7 +362,7 @@ def params_command(
 
     Exit status: 0 when every file was written, 2 for bad input or arguments.
     """
-    from kpitools.packs import write_period_params
+    from kpitools.run.single import write_period_params
 
     for path in write_period_params(
         period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
@@ -481,8 +482,8 @@ def sample(
     """
     from pathlib import Path
 
-    from kpitools.ilr.load import load_provider
     from kpitools.io.workspace import check_output_folder
+    from kpitools.load import load_provider
     from kpitools.privacy.naming import WORKING, provider_naming
     from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
@@ -491,9 +492,14 @@ def sample(
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
+    key = provider.provider_id
     sample_set = draw_samples(
-        provider, as_of=measured, seed=chosen_seed, fraction=fraction, minimum=minimum
-    )
+        {key: provider},
+        as_of=measured,
+        seeds={key: chosen_seed},
+        fraction=fraction,
+        minimum=minimum,
+    )[key]
     for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for sample in sample_set.samples:
@@ -560,8 +566,8 @@ def kpis_command(
     from kpitools.audit import audit_single_provider
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
-    from kpitools.packs.outputs import write_provider_outputs
-    from kpitools.packs.params import rules_from_params
+    from kpitools.outputs.results import write_provider_outputs
+    from kpitools.params import rules_from_params
     from kpitools.privacy.naming import WORKING, provider_naming
 
     measured = _date_option(as_of)
@@ -613,8 +619,8 @@ def rules_command(params_file: str | None) -> None:
 
     Exit status: 0, or 2 for a bad params file.
     """
-    from kpitools.packs.method import method_statement_text
-    from kpitools.packs.params import rules_from_params
+    from kpitools.method import method_statement_text
+    from kpitools.params import rules_from_params
 
     echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
@@ -776,13 +782,16 @@ def ilr_command(
 
     from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.ilr.outputs import write_ilr_outputs
-    from kpitools.packs.params import rules_from_params
+    from kpitools.params import rules_from_params
     from kpitools.privacy.naming import WITHHELD, withheld_values
 
     rules = rules_from_params(params_file)
     if m1_days is not None:
         rules = replace(rules, m1_qualifying_days=m1_days)
-    tables = tables_from_ilr_files(list(files), rules=rules)
+    # one provider's files: the run's one mapping, over a mapping of one
+    tables = tables_from_ilr_files({"files": files}, rules=rules)["files"]
+    if isinstance(tables, KpiToolsError):
+        raise tables
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
     echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")

@@ -28,7 +28,7 @@ review`` in its ``review_note``.
 The follow-up is an input of the audit (:func:`provider_followup`, called by the audit
 engine, :mod:`kpitools.audit`, when given the provider's :class:`RegisterTrail`, once
 every finding is known); :func:`follow_up` is a pure function of the findings and the two
-registers read back. Writing the register is :mod:`kpitools.packs.register`.
+registers read back. Writing the register is :mod:`kpitools.outputs.register`.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ WRITTEN_SHEET = "_written"
 (:data:`WRITTEN_COLUMNS`, one value a row), the baseline an auditor's edits are told by."""
 WRITTEN_COLUMNS: tuple[str, ...] = ("sheet", "exception_id", "field", "value")
 KEY_ITEM = "pseudonym key fingerprint"  # the Summary item naming the key of the ids
+# the register's sheet of cases reported for information (the pack points to it)
+INFORMATIONAL_SHEET = "CP no outcome (info)"
 
 AUDITOR_COLUMNS: tuple[str, ...] = (
     "status",

@@ -298,7 +298,7 @@ KEY = b"followup-tests-key-0123456789abc"
 
 
 def test_provider_followup_keys_ids_and_keeps_entities_as_found(tmp_path) -> None:
-    # the hand-made audit of tests/packs/builders.py: L2's DROP-LATE-REPORT gets the id of
+    # the hand-made audit of tests/present/builders.py: L2's DROP-LATE-REPORT gets the id of
     # its keyed pseudonym, never of its ref; the entity stays learner:L2 until an output
     # names it
     audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))
