@@ -10,6 +10,7 @@ BIN     = $(VENV)/bin
 DATA   ?= data/demo
 OUT    ?= out/demo
 PERIOD ?= 2023-03
+PERIODS ?= 2023-01 2023-02 2023-03
 # the floors are tried on the lowest Python that pyproject.toml allows
 FLOORS_PYTHON ?= python3.11
 FLOORS ?= .venv-floors
@@ -30,7 +31,7 @@ define install
 	$(1)/bin/python -m pip install --quiet --require-hashes -r $(3)
 	$(1)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(1)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	$(1)/bin/python -m kpitools.packs.provisioner
+	$(1)/bin/python -m kpitools.run.provisioner
 	touch $(1)/bin/kpitools
 endef
 
@@ -39,9 +40,16 @@ $(BIN)/kpitools: pyproject.toml requirements/dev.lock
 
 setup: $(BIN)/kpitools
 
+# the months in order into one OUT, as an auditor builds them: each month's registers
+# carry the follow-up of the month before, and the audit store (OUT/kpitools.duckdb)
+# records every run; the log shows them
 demo: setup
 	$(BIN)/kpitools demo --out $(DATA)
-	$(BIN)/kpitools packs $(DATA)/$(PERIOD) --out $(OUT) --workers 2
+	for period in $(PERIODS); do \
+		$(BIN)/kpitools packs $(DATA)/$$period --out $(OUT) --workers 2 || exit $$?; \
+	done
+	$(BIN)/kpitools log $(OUT)
+	@echo "Open $(OUT)/$(PERIOD)/index.html"
 
 # one worker process per core; each test file stays on one worker (--dist loadfile), so
 # a module's shared fixtures (a built period of packs) are built once; files are handed

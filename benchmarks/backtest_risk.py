@@ -31,11 +31,11 @@ import pandas as pd
 
 from kpitools.calendar import period_end
 from kpitools.demo.generator import generate
-from kpitools.ilr.load import load_provider
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.load import load_provider
 from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
-from kpitools.worklists.risk import breach_risk, hazard_counts, pool, portfolio_hazard
+from kpitools.worklists.build import breach_risks, portfolio_hazard_of
 
 
 def month_ends(first: date, last: date) -> list[date]:
@@ -53,9 +53,9 @@ def predictions(
     """One row per (month end, provider, running bootcamp): P(breach), flag, projection."""
     rows = []
     for as_of in as_of_dates:
-        prior = portfolio_hazard(pool(hazard_counts(r, as_of=as_of) for r in returns.values()))
-        for provider_id, provider in returns.items():
-            risk = breach_risk(provider, as_of=as_of, rules=rules, portfolio=prior)
+        prior = portfolio_hazard_of(returns, as_of=as_of)
+        risks = breach_risks(returns, as_of=as_of, rules=rules, portfolio=prior)
+        for provider_id, risk in risks.items():
             for row in risk.itertuples(index=False):
                 rows.append(
                     {

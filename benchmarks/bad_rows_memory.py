@@ -6,7 +6,7 @@ gives about ten rejection reasons; 100,000 such rows (3.3 MB of CSV) were estima
 return (``benchmarks/_data/bad_rows/``, git-ignored; seconds), then, in a fresh
 interpreter with ``KPITOOLS_MEMORY_LIMIT_MB`` set, prepares its pack exactly as
 ``kpitools packs`` does before the notebook runs
-(:func:`kpitools.packs.batch.prepare_period`: load, validate, audit, write every output,
+(:func:`kpitools.run.batch.prepare_period`: load, validate, audit, write every output,
 the register and the saved audit) and prints whether it was refused up front, its peak
 RSS, the estimate :mod:`kpitools.io.memory` made before loading, and the rows read,
 accepted and rejected (which must balance).
@@ -65,8 +65,8 @@ import json, resource, sys, tempfile
 from pathlib import Path
 from kpitools.errors import KpiToolsError
 from kpitools.io.memory import estimated_mb
-from kpitools.packs.batch import prepare_period
-from kpitools.packs.single import batch_base
+from kpitools.run.batch import prepare_period
+from kpitools.run.single import batch_base
 from kpitools.returns.validate import MAX_REJECTED_REASONS
 period_dir = Path(sys.argv[1])
 with tempfile.TemporaryDirectory() as tmp:

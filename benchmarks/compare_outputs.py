@@ -98,11 +98,16 @@ def period_outputs(period_dir: Path, out: Path, workers: int = 1) -> None:
     from kpitools.calendar import period_end
     from kpitools.kpis.trends import TREND_MONTHS
 
+    # an older package run as the "before" keeps these elsewhere: before issue 24's
+    # layout in kpitools.packs.outputs, before issue 15's in kpitools.io.outputs
     try:
         from kpitools.io.files import csv_bytes
-        from kpitools.packs.outputs import write_provider_outputs
-    except ImportError:  # the package before issue 15's re-layout (run as the "before")
-        from kpitools.io.outputs import csv_bytes, write_provider_outputs
+        from kpitools.outputs.results import write_provider_outputs
+    except ImportError:
+        try:  # csv_bytes is kpitools.io.files' there
+            from kpitools.packs.outputs import write_provider_outputs
+        except ImportError:
+            from kpitools.io.outputs import csv_bytes, write_provider_outputs
     from kpitools.privacy.naming import WORKING, provider_naming
 
     os.environ["KPITOOLS_PSEUDONYM_KEY"] = KEY

@@ -92,6 +92,7 @@ def generate(size_mb: int) -> Path:
 
 def measure(path: Path, trace: bool) -> dict[str, float | int]:
     """Map ``path`` once in this process; report speed and peaks."""
+    from kpitools.errors import KpiToolsError
     from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.rules import Rules
 
@@ -99,8 +100,10 @@ def measure(path: Path, trace: bool) -> dict[str, float | int]:
     if trace:
         tracemalloc.start()
     started, cpu_started = time.perf_counter(), time.process_time()
-    tables = tables_from_ilr_files([path], rules=Rules())
+    tables = tables_from_ilr_files({path: [path]}, rules=Rules())[path]
     elapsed = time.perf_counter() - started
+    if isinstance(tables, KpiToolsError):
+        raise tables
     cpu = time.process_time() - cpu_started  # what the parse costs, whatever else runs
     traced_peak = tracemalloc.get_traced_memory()[1] if trace else 0
     size = path.stat().st_size

@@ -2,7 +2,7 @@
 
 Issue 16 item 4 (run on demand, never in CI). For each size, a fresh subprocess prepares
 one provider's pack exactly as ``kpitools packs`` does before its notebook runs
-(:func:`kpitools.packs.batch.prepare_period` on a period holding only that provider):
+(:func:`kpitools.run.batch.prepare_period` on a period holding only that provider):
 load and validate the return and the previous month's, every KPI, every check, the ILR
 review, the KPI trends, then write ``kpi_results.csv``, ``exceptions.csv``,
 ``rejected_rows.csv``, ``exceptions.xlsx``, ``manifest.json``, the params and the saved
@@ -71,8 +71,8 @@ generator.generate(out, providers=2, learners={learners}, periods={periods!r}, i
 _PREPARE = """
 import json, resource, sys, tempfile, time
 from pathlib import Path
-from kpitools.packs.batch import prepare_period
-from kpitools.packs.single import batch_base
+from kpitools.run.batch import prepare_period
+from kpitools.run.single import batch_base
 from kpitools.returns.validate import MAX_REJECTED_REASONS
 from kpitools.io.memory import estimated_mb
 period_dir, provider, profile = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"

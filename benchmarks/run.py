@@ -195,8 +195,8 @@ def _subset(period_dir: Path, providers: list[str], dest: Path) -> Path:
 
 
 def _pack_jobs(period_dir: Path, out: Path):
-    from kpitools.packs.batch import prepare_period
-    from kpitools.packs.single import batch_base
+    from kpitools.run.batch import prepare_period
+    from kpitools.run.single import batch_base
 
     # the saved audits go to a folder beside the outputs, inside the benchmark's own
     # temporary folder (a batch uses kpitools.io.workspace.private_folder)
@@ -206,7 +206,7 @@ def _pack_jobs(period_dir: Path, out: Path):
 
 
 def bench_packs() -> dict:
-    from kpitools.packs.batch import run_jobs
+    from kpitools.run.batch import run_jobs
 
     say("\n== packs: one pack vs a trivial papermill + nbconvert run; 20 packs, 2 workers vs 1")
     period_dir = national_data()
@@ -260,8 +260,8 @@ def bench_ilr() -> dict:
 
 def bench_size() -> dict:
     say("\n== HTML pack size for a ~500-learner provider")
-    from kpitools.packs.batch import build_packs
-    from kpitools.packs.single import batch_base
+    from kpitools.run.batch import build_packs
+    from kpitools.run.single import batch_base
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

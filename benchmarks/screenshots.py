@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def pdf_pages(pack: Path, stem: Path, pages: tuple[int, ...] = (0, 1)) -> list[Path]:
     """Render two pages of the pack's PDF (printed with the pack's own stylesheet by
-    kpitools.packs.pdf when it is not there yet) to ``<stem>-pdf-pageN.png``."""
+    kpitools.run.pdf when it is not there yet) to ``<stem>-pdf-pageN.png``."""
     import pypdfium2
 
-    from kpitools.packs.pdf import PDF_FILE, html_to_pdf
+    from kpitools.run.pdf import PDF_FILE, html_to_pdf
 
     pdf_path = pack.with_name(PDF_FILE)
     if not pdf_path.exists():

@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 _HOMES = {
     "audit_period": "kpitools.audit",
     "audit_provider": "kpitools.audit",
-    "load_context": "kpitools.packs.context",
-    "load_provider": "kpitools.ilr.load",
+    "load_context": "kpitools.present.context",
+    "load_provider": "kpitools.load",
     "ProviderAudit": "kpitools.model",
     "ProviderReturn": "kpitools.model",
     "Rules": "kpitools.rules",

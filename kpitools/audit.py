@@ -8,12 +8,12 @@ the run at once (a mapping of one for one provider) and gives each provider what
 gets alone:
 
 1. **load** (:func:`_load`): each return and its previous month's read on its own, then
-   validated together (:func:`kpitools.ilr.load.load_providers`);
+   validated together (:func:`kpitools.load.load_providers`);
 2. **measure** (:func:`_measure`, once per rule set of the run): the KPIs
    (:func:`kpitools.kpis.compute_kpis`), FUTURE-DATED, the checks
    (:func:`kpitools.checks.run_checks`), the charts (:func:`kpitools.kpis.charts.pack_charts`),
    the samples and ageing lists (:func:`kpitools.worklists.build.build_worklists`) and the
-   ILR review (:func:`kpitools.ilr.reconcile.period_ilr_reviews`), each over the
+   ILR review (:func:`kpitools.ilr.reconcile.ilr_reviews`), each over the
    providers' tables stacked (:mod:`kpitools.returns.period`);
 3. **trends** (:func:`_trends`, when asked for): each earlier month loaded and measured
    once for every provider that has it, handed to :func:`kpitools.kpis.trends.kpi_trends`;
@@ -34,7 +34,7 @@ in folder order, whatever N.
 **Failures.** A step that reads one provider's files fails for that provider alone: its
 result is the error (a ``KpiToolsError`` for bad input, a ``ProviderFailure`` with its
 traceback for a fault of kpitools), and the others go on. Those steps are: the memory
-estimate, reading each folder of this month and last (:func:`kpitools.ilr.load.load_providers`),
+estimate, reading each folder of this month and last (:func:`kpitools.load.load_providers`),
 the provider named by provider.csv (a period's folder is its provider), reading its ILR
 files, and reading its last register. An earlier month that cannot be read is left out
 of that provider's trends with a note. Every other step runs over the providers together
@@ -43,11 +43,12 @@ with its traceback (no step falls back to another way of computing the same thin
 A run on one provider raises its failure.
 
 **Caches** (each owned by the run, let go with it): :class:`~kpitools.returns.period.Stacks`
-(each table stacked once) and :class:`~kpitools.kpis.measured.Measurements` (each
-return's tables as they stood at ``as_of``, with the frames derived from them), one of
-each per process of the run (:class:`_Caches`): with one worker every step shares them;
-with N, each worker share has its own and the calling process's portfolio step takes
-the measured tables each share sends back.
+(each table stacked once), :class:`~kpitools.kpis.measured.Measurements` (each
+return's tables as they stood at ``as_of``, with the frames derived from them) and
+:class:`~kpitools.ilr.mapping.IlrReads` (each ILR file parsed once, by the loader, the
+review and the trends), one of each per process of the run (:class:`_Caches`): with one
+worker every step shares them; with N, each worker share has its own and the calling
+process's portfolio step takes the measured tables each share sends back.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
@@ -90,6 +91,9 @@ from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
 from kpitools.worklists.followup import RegisterTrail, provider_followup
+
+if TYPE_CHECKING:
+    from kpitools.ilr.mapping import IlrReads
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -229,7 +233,7 @@ def _other_providers(
     Raises:
         KpiToolsError: ``period_dir`` is not a folder.
     """
-    from kpitools.ilr.load import load_providers
+    from kpitools.load import load_providers
 
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
@@ -433,7 +437,7 @@ def _audit(
         notes: said in every audit, last.
         registers: per task key, its register trail: the audit holds its follow-up.
     """
-    caches = _Caches(Measurements(run.as_of), Stacks())  # this process's, for the run
+    caches = _Caches.for_run(run)  # this process's, for the run
     measured = list(_measured_shares(tasks, run, workers, caches))
     audited = {
         task.key: part
@@ -456,10 +460,18 @@ def _audit(
 class _Caches:
     """What one process of a run keeps while the run lasts: each table stacked once
     (:class:`~kpitools.returns.period.Stacks`), each return measured once
-    (:class:`~kpitools.kpis.measured.Measurements`)."""
+    (:class:`~kpitools.kpis.measured.Measurements`), each ILR file parsed once
+    (:class:`~kpitools.ilr.mapping.IlrReads`)."""
 
     measurements: Measurements
     stacks: Stacks
+    ilr_reads: IlrReads
+
+    @classmethod
+    def for_run(cls, run: _Run) -> _Caches:
+        from kpitools.ilr.mapping import IlrReads  # lxml, which a pack's kernel never needs
+
+        return cls(Measurements(run.as_of), Stacks(), IlrReads())
 
 
 def _measured_shares(
@@ -496,9 +508,9 @@ def _measure_share(
 ) -> list[_Measured | KpiToolsError]:
     """Steps 1 to 3 of some providers of a run, in this process, with its ``caches`` (in
     a worker process, caches of its own)."""
-    loaded = _load(tasks)
+    caches = caches or _Caches.for_run(run)
+    loaded = _load(tasks, caches.ilr_reads)
     found = {part.task.key: part for part in loaded if isinstance(part, _Loaded)}
-    caches = caches or _Caches(Measurements(run.as_of), Stacks())
     measurements, stacks = caches.measurements, caches.stacks
     measured: dict[str, _Measured | KpiToolsError] = {}
     for rules, keys in _by_rules({key: part.task.rules for key, part in found.items()}):
@@ -509,11 +521,12 @@ def _measure_share(
                 rules=rules,
                 measurements=measurements,
                 stacks=stacks,
+                ilr_reads=caches.ilr_reads,
             )
         )
     if run.trend_months:
         parts = {key: part for key, part in measured.items() if isinstance(part, _Measured)}
-        for key, trend in _trends(parts, months=run.trend_months).items():
+        for key, trend in _trends(parts, months=run.trend_months, reads=caches.ilr_reads).items():
             measured[key] = replace(parts[key], trends=trend)
     return [
         part if isinstance(part, KpiToolsError) else measured[task.key]
@@ -530,16 +543,16 @@ def _by_rules(rules_of: Mapping[str, Rules]) -> list[tuple[Rules, list[str]]]:
     return list(groups.items())
 
 
-def _load(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
+def _load(tasks: list[_ProviderTask], reads: IlrReads) -> list[_Loaded | KpiToolsError]:
     """Step 1: each task's return and its previous month's, each folder read on its own
-    and the returns validated together (:func:`kpitools.ilr.load.load_providers`); a
+    and the returns validated together (:func:`kpitools.load.load_providers`); a
     provider that cannot be loaded gets the error that stopped it.
 
     A provider fails here when its audit would need more memory than the limit
     (checked before loading), a file cannot be read, its previous month's return is
     another provider's, or (a period's folder) its provider.csv names another provider.
     """
-    from kpitools.ilr.load import load_providers  # lxml, which a pack's kernel never needs
+    from kpitools.load import load_providers  # lxml, which a pack's kernel never needs
 
     checked: list[_ProviderTask | KpiToolsError] = []
     for task in tasks:
@@ -559,7 +572,7 @@ def _load(tasks: list[_ProviderTask]) -> list[_Loaded | KpiToolsError]:
             for folder in (task.provider_dir, task.previous_dir)
             if folder is not None and (folder == task.provider_dir or folder.is_dir())
         ]
-        returns.update(zip(folders, load_providers(folders, rules=rules), strict=True))
+        returns.update(zip(folders, load_providers(folders, rules=rules, reads=reads), strict=True))
     return [task if isinstance(task, KpiToolsError) else _loaded(task, returns) for task in checked]
 
 
@@ -632,10 +645,11 @@ def _measure(
     rules: Rules,
     measurements: Measurements,
     stacks: Stacks,
+    ilr_reads: IlrReads,
 ) -> dict[str, _Measured | KpiToolsError]:
     """Step 2 for the loaded providers of one rule set: every KPI, check, chart, worklist
     and ILR review, each once for all of them."""
-    from kpitools.ilr.reconcile import period_ilr_reviews  # lxml, only when auditing
+    from kpitools.ilr.reconcile import ilr_reviews  # lxml, only when auditing
 
     returns = {key: part.current for key, part in loaded.items()}
     measured = measurements.tables(returns)
@@ -659,7 +673,7 @@ def _measure(
     # ILR files beside the returns: DfE rule findings, ILR-MISMATCH-* and the ILR's
     # drop-outs with their withdrawal reason; an ILR file that cannot be read stops its
     # provider
-    reviews = period_ilr_reviews(returns, as_of=as_of, rules=rules)
+    reviews = ilr_reviews(returns, as_of=as_of, rules=rules, reads=ilr_reads)
     results: dict[str, _Measured | KpiToolsError] = {}
     for key, part in loaded.items():
         review = reviews[key]
@@ -741,7 +755,7 @@ def learner_notes(current: ProviderReturn, *, top: int = 3) -> list[str]:
     ]
 
 
-def _trends(parts: Mapping[str, _Measured], *, months: int) -> dict[str, Trends]:
+def _trends(parts: Mapping[str, _Measured], *, months: int, reads: IlrReads) -> dict[str, Trends]:
     """Step 3: each provider's KPI figures over ``months`` periods ending with its own,
     each earlier month loaded and measured once for every provider that has it, one
     month in memory at a time (:func:`kpitools.kpis.trends.kpi_trends`). A month that
@@ -760,7 +774,7 @@ def _trends(parts: Mapping[str, _Measured], *, months: int) -> dict[str, Trends]
     figures: dict[tuple[str, str], list[KpiResult] | str] = {}
     for period, folders in wanted.items():
         for rules, keys in _by_rules({key: parts[key].rules for key in folders}):
-            for key, month in _earlier_month(period, folders, keys, parts, rules).items():
+            for key, month in _earlier_month(period, folders, keys, parts, rules, reads).items():
                 figures[(key, period)] = month
     return kpi_trends(
         {
@@ -777,19 +791,20 @@ def _earlier_month(
     keys: list[str],
     parts: Mapping[str, _Measured],
     rules: Rules,
+    reads: IlrReads,
 ) -> dict[str, list[KpiResult] | str]:
     """The KPI results of an earlier ``period`` of the providers ``keys`` (their
     ``folders`` of that period, loaded, or their previous return when it is that
     folder's), measured at the period's last day; for a provider whose return of that
     month cannot be read, why its trend leaves the month out."""
-    from kpitools.ilr.load import load_providers
+    from kpitools.load import load_providers
 
     reused = {key: parts[key].previous for key in keys if _is_previous(parts[key], folders[key])}
     to_load = [key for key in keys if key not in reused]
     loaded = dict(
         zip(
             to_load,
-            load_providers([folders[key] for key in to_load], rules=rules),
+            load_providers([folders[key] for key in to_load], rules=rules, reads=reads),
             strict=True,
         )
     )

@@ -103,7 +103,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     could not be read (that provider stops; the others go on).
     """
     from kpitools.errors import FileLevelError
-    from kpitools.ilr.load import load_provider
+    from kpitools.load import load_provider
     from kpitools.privacy.naming import WITHHELD, withheld_values
     from kpitools.returns.validate import reconciliation_lines, rejection_message
 
@@ -135,7 +135,7 @@ def validate(provider_dirs: tuple[str, ...], include_pii: bool) -> None:
     sys.exit(status)
 
 
-# --- pack, packs, params: audit packs (kpitools.packs) ---------------------------------
+# --- pack, packs, params: audit packs (kpitools.run) ------------------------------------
 
 
 def _date_option(value: str | None) -> Any:
@@ -153,7 +153,7 @@ _PDF_HELP = "Also print each pack to audit_pack.pdf (A4) with Debian's chromium,
 
 def _pdf_report(outcomes: list[Any]) -> None:
     """Say on stderr what --pdf gave: the PDFs written, or clearly why there are none."""
-    from kpitools.packs.pdf import INSTALL_HINT, find_chromium
+    from kpitools.run.pdf import INSTALL_HINT, find_chromium
 
     if find_chromium() is None:
         echo(f"--pdf: chromium not found, so no PDF was written ({INSTALL_HINT})", err=True)
@@ -178,7 +178,7 @@ def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
     is said on stderr and does not change it.
     """
     from kpitools.audit import SINGLE_PROVIDER_NOTE
-    from kpitools.packs import build_pack
+    from kpitools.run.single import build_pack
 
     outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
     echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
@@ -267,7 +267,8 @@ def packs_command(
     from pathlib import Path
 
     from kpitools.calendar import as_of_outside
-    from kpitools.packs import batch_base, build_packs
+    from kpitools.run.batch import build_packs
+    from kpitools.run.single import batch_base
 
     if scheduler and importlib.util.find_spec("distributed") is None:
         raise ParameterError("--scheduler needs Dask: pip install 'kpitools[dask]'")
@@ -287,6 +288,7 @@ def packs_command(
         cell_timeout=cell_timeout,
         notebooks=notebooks,
         pdf=pdf,
+        command_line=_command_line(),
     )
     if pdf:
         _pdf_report([o for _, o in sorted(result.outcomes.items())])
@@ -311,6 +313,24 @@ def packs_command(
     if index:
         echo(index)
     sys.exit(0 if result.ok else 1)
+
+
+def _command_line() -> list[str]:
+    """The running command's arguments as given to it (for the audit store's record):
+    the arguments, then each option set, from click's context."""
+    context = click.get_current_context()
+    arguments: list[str] = []
+    for parameter in context.command.params:
+        value = context.params.get(parameter.name or "")
+        if value is None or value is False or value == ():
+            continue
+        if isinstance(parameter, click.Argument):
+            arguments += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+        elif value is True:
+            arguments.append(parameter.opts[0])
+        else:
+            arguments += [parameter.opts[0], str(value)]
+    return arguments
 
 
 @main.command("params")
@@ -340,12 +360,64 @@ def params_command(
 
     Exit status: 0 when every file was written, 2 for bad input or arguments.
     """
-    from kpitools.packs import write_period_params
+    from kpitools.run.single import write_period_params
 
     for path in write_period_params(
         period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
     ):
         echo(path)
+
+
+# --- log, history: the audit store (kpitools.store) -------------------------------------
+
+
+@main.command("log")
+@click.argument("out", type=click.Path(file_okay=False))
+@friendly_errors
+def log_command(out: str) -> None:
+    """Print the run log of the output root OUT, newest first.
+
+    One line a run: when (UTC), who and where, the command and period, the providers
+    built and failed, the exit status (or unfinished: killed, or still running), the
+    pseudonym key's fingerprint, and the inputs (return and ILR files, registers read
+    back) changed since the previous run of that period. Read from OUT/kpitools.duckdb.
+    Exit status: 0, or 2 when OUT has no audit store.
+    """
+    from kpitools.store.connection import read_store
+    from kpitools.store.queries import run_log
+    from kpitools.store.text import log_lines
+
+    with read_store(out) as con:
+        entries = run_log(con)
+    for line in log_lines(entries):
+        echo(line)
+
+
+@main.command("history")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.argument("exception_id")
+@friendly_errors
+def history_command(out: str, exception_id: str) -> None:
+    """Print one exception's life month by month, from the audit store of OUT.
+
+    For each period: the exception's change and status and the working columns set in
+    that period's register (as its latest run wrote it), then each value an auditor
+    changed in that register, who saved it and when (the workbook's lastModifiedBy and
+    modified time) and the run that read it back. Exit status: 0, or 2 when OUT has no
+    audit store or the store has never seen the id.
+    """
+    from kpitools.store.connection import read_store
+    from kpitools.store.queries import exception_history
+    from kpitools.store.text import history_lines
+
+    with read_store(out) as con:
+        history = exception_history(con, exception_id.strip())
+    if history is None:
+        raise ParameterError(
+            f"{exception_id.strip()} is in no register on record in {out}/kpitools.duckdb"
+        )
+    for line in history_lines(history):
+        echo(line)
 
 
 # --- sample (verification worklists for the monitoring team) --------------------------
@@ -408,8 +480,8 @@ def sample(
     """
     from pathlib import Path
 
-    from kpitools.ilr.load import load_provider
     from kpitools.io.workspace import check_output_folder
+    from kpitools.load import load_provider
     from kpitools.privacy.naming import WORKING, provider_naming
     from kpitools.worklists.sampling import draw_samples, measurement_date, new_seed, write_samples
 
@@ -418,9 +490,14 @@ def sample(
     provider = load_provider(provider_dir)
     naming = provider_naming(provider, audience=WORKING, include_pii=include_pii, out_dir=out_dir)
     chosen_seed = new_seed() if seed is None else seed
+    key = provider.provider_id
     sample_set = draw_samples(
-        provider, as_of=measured, seed=chosen_seed, fraction=fraction, minimum=minimum
-    )
+        {key: provider},
+        as_of=measured,
+        seeds={key: chosen_seed},
+        fraction=fraction,
+        minimum=minimum,
+    )[key]
     for path in write_samples(sample_set, out_dir, naming):
         echo(str(path))
     for sample in sample_set.samples:
@@ -487,8 +564,8 @@ def kpis_command(
     from kpitools.audit import audit_single_provider
     from kpitools.io.workspace import check_output_folder
     from kpitools.layout import previous_provider_dir
-    from kpitools.packs.outputs import write_provider_outputs
-    from kpitools.packs.params import rules_from_params
+    from kpitools.outputs.results import write_provider_outputs
+    from kpitools.params import rules_from_params
     from kpitools.privacy.naming import WORKING, provider_naming
 
     measured = _date_option(as_of)
@@ -540,8 +617,8 @@ def rules_command(params_file: str | None) -> None:
 
     Exit status: 0, or 2 for a bad params file.
     """
-    from kpitools.packs.method import method_statement_text
-    from kpitools.packs.params import rules_from_params
+    from kpitools.method import method_statement_text
+    from kpitools.params import rules_from_params
 
     echo(method_statement_text(rules_from_params(params_file)), nl=False)
 
@@ -703,13 +780,16 @@ def ilr_command(
 
     from kpitools.ilr.mapping import tables_from_ilr_files
     from kpitools.ilr.outputs import write_ilr_outputs
-    from kpitools.packs.params import rules_from_params
+    from kpitools.params import rules_from_params
     from kpitools.privacy.naming import WITHHELD, withheld_values
 
     rules = rules_from_params(params_file)
     if m1_days is not None:
         rules = replace(rules, m1_qualifying_days=m1_days)
-    tables = tables_from_ilr_files(list(files), rules=rules)
+    # one provider's files: the run's one mapping, over a mapping of one
+    tables = tables_from_ilr_files({"files": files}, rules=rules)["files"]
+    if isinstance(tables, KpiToolsError):
+        raise tables
     for item in tables.inputs:
         echo(f"{item.path}: {item.rows} learners, sha256 {item.sha256[:16]}...")
     echo(f"UKPRN {tables.ukprn}, as known on {tables.as_known}")

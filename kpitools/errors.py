@@ -65,6 +65,11 @@ class PackError(KpiToolsError):
     """A pack that could not be executed or rendered."""
 
 
+class StoreError(KpiToolsError):
+    """The audit store (``OUT/kpitools.duckdb``, :mod:`kpitools.store`) cannot be used: written
+    by a newer kpitools, not a store, or held by another program for too long."""
+
+
 class ProviderFailure(KpiToolsError):
     """One provider of a batch stopped by an unexpected error (a fault in kpitools, not
     bad input): the one line names the step and the error; ``detail`` keeps the

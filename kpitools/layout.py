@@ -169,6 +169,27 @@ def default_provider_out_dir(provider_dir: str | Path, period: str | None = None
 
 
 REGISTER_FILE = "exceptions.xlsx"
+HISTORY_FOLDER = ".history"
+"""``OUT/<period>/<provider>/.history/``: every register a run replaced, kept whole under
+a UTC timestamp (:func:`history_register`)."""
+
+
+def history_register(provider_out_dir: str | Path, stamp: str) -> Path:
+    """Where the register replaced at ``stamp`` (``YYYYMMDDTHHMMSSZ``) is kept:
+    ``OUT/<period>/<provider>/.history/exceptions-<stamp>.xlsx``."""
+    name = Path(REGISTER_FILE)
+    return Path(provider_out_dir) / HISTORY_FOLDER / f"{name.stem}-{stamp}{name.suffix}"
+
+
+def register_of(provider_out_dir: str | Path) -> Path | None:
+    """The register of a provider's output folder as it stands: its ``exceptions.xlsx``
+    or, when the last run left none there (the provider FAILED: its set is ``error.txt``),
+    the newest register kept in its ``.history`` folder; None when there is neither."""
+    folder = Path(provider_out_dir)
+    if (folder / REGISTER_FILE).is_file():
+        return folder / REGISTER_FILE
+    kept = sorted((folder / HISTORY_FOLDER).glob(f"{Path(REGISTER_FILE).stem}-*.xlsx"))
+    return kept[-1] if kept else None
 
 
 def previous_register(provider_out_dir: str | Path, period: str | None) -> Path | None:

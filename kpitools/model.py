@@ -61,6 +61,12 @@ it unless ``include_pii``)."""
 SEVERITIES = ("high", "medium", "low")
 NEW, RECURRING = "new", "recurring"
 """An exception's change since last month's register (:class:`FollowUp`)."""
+REOPENED = "reopened"
+"""The status of an exception marked resolved or accepted that occurs again."""
+CARRIED, MANUAL = "carried", "manual"
+"""The change of a register row kept open although nothing found it this month: an event
+(a restatement, a late report) not repeated, open until an auditor closes it; a row an
+auditor added by hand (its id ``MAN-…``)."""
 IRREGULARITY = "irregularity"
 """The ``kpi`` of a finding that is an irregularity rather than a KPI exception."""
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
@@ -373,16 +379,58 @@ def findings_frame(findings: list[Finding] | tuple[Finding, ...], provider_id: s
 
 
 @dataclass(frozen=True)
+class RegisterSource:
+    """A register read back for a provider's follow-up, and what came of it.
+
+    Attributes:
+        path: where it was read (absolute).
+        role: :data:`THIS_PERIOD_REGISTER` (an earlier run of this period: its edits win)
+            or :data:`LAST_MONTH_REGISTER`.
+        sha256: of the file as read.
+        size_bytes: its size.
+        last_modified_by: the workbook's ``lastModifiedBy`` property (who saved it last).
+        modified: the workbook's ``modified`` property, ISO 8601 (when it was saved).
+        rows: rows of its Exceptions and Resolved sheets read.
+        edits: values an auditor changed in it since kpitools wrote it (or every value
+            set, for a register from a kpitools that did not record what it wrote).
+        added_columns: columns an auditor added to it.
+        manual_rows: rows an auditor added to it by hand.
+    """
+
+    path: str
+    role: str
+    sha256: str
+    size_bytes: int
+    last_modified_by: str = ""
+    modified: str = ""
+    rows: int = 0
+    edits: int = 0
+    added_columns: tuple[str, ...] = ()
+    manual_rows: int = 0
+
+
+THIS_PERIOD_REGISTER = "this period's register (an earlier run)"
+LAST_MONTH_REGISTER = "last month's register"
+"""The roles of a register read back (:attr:`RegisterSource.role`)."""
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """This month's register and what changed since the previous one.
 
     Attributes:
-        exceptions: one row per exception (:data:`kpitools.worklists.followup.REGISTER_COLUMNS`), most severe first.
-        resolved: the previous register's exceptions that no longer occur
-            (:data:`kpitools.worklists.followup.RESOLVED_COLUMNS`).
+        exceptions: one row per exception (:data:`kpitools.worklists.followup.REGISTER_COLUMNS`,
+            with the columns auditors added after the working columns), most severe first.
+        resolved: the exceptions that no longer occur
+            (:data:`kpitools.worklists.followup.RESOLVED_COLUMNS`, the same added columns).
         previous: where the previous register was looked for / found (blank: not looked).
         previous_found: whether a previous register was read.
         notes: plain-language notes (no previous register, unreadable dates, ...).
+        sources: the registers read back (this period's first, then last month's).
+        edits: every value an auditor changed in them since kpitools wrote it
+            (:data:`kpitools.worklists.followup.EDIT_COLUMNS`), for the audit store.
+        edited_after_review: ids of the exceptions whose auditor fields changed after
+            their ``reviewed_on`` (flagged in ``review_note``).
     """
 
     exceptions: pd.DataFrame
@@ -390,22 +438,25 @@ class FollowUp:
     previous: str = ""
     previous_found: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sources: tuple[RegisterSource, ...] = ()
+    edits: pd.DataFrame | None = None
+    edited_after_review: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
-        """Exceptions by severity and change, resolved ones, and recurring exceptions the
-        auditor had marked resolved or accepted (they occur again)."""
+        """Exceptions by severity and change, resolved ones, reopened ones (recurring
+        although the auditor had marked them resolved or accepted), and those edited
+        after review."""
         frame = self.exceptions
         counts = {s: int((frame["severity"] == s).sum()) for s in SEVERITIES}
         counts.update(
             total=len(frame),
             new=int((frame["change"] == NEW).sum()),
             recurring=int((frame["change"] == RECURRING).sum()),
+            carried=int((frame["change"] == CARRIED).sum()),
+            manual=int((frame["change"] == MANUAL).sum()),
             resolved=len(self.resolved),
-            reopened=int(
-                (
-                    (frame["change"] == RECURRING) & frame["status"].isin(("resolved", "accepted"))
-                ).sum()
-            ),
+            reopened=int((frame["status"] == REOPENED).sum()),
+            edited_after_review=len(self.edited_after_review),
         )
         return counts
 

@@ -157,10 +157,16 @@ def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
 # the registers and the method statement all use these ids and no others.
 @dataclass(frozen=True)
 class RuleId:
+    """One rule id. ``event``: its finding records something that happened between two
+    returns (a restatement, a late report) rather than a condition of the data: its
+    exception stays open in the register until an auditor closes it, even when the next
+    month's return does not repeat it (:mod:`kpitools.worklists.followup`)."""
+
     id: str
     kpi: str  # a KPI name, "irregularity", or "validation" (rejected rows)
     severity: str  # high | medium | low
     meaning: str
+    event: bool = False
 
 
 _R = RuleId
@@ -492,6 +498,15 @@ def _ilr_rules() -> dict[str, RuleId]:
 
 
 CATALOGUE.update(_ilr_rules())
+
+_EVENTS = ("DROP-LATE-REPORT", "REF-FORMAT-CHANGED")
+CATALOGUE.update(
+    {
+        r.id: replace(r, event=True)
+        for r in CATALOGUE.values()
+        if r.id in _EVENTS or r.id.startswith("RESTATED-")
+    }
+)
 
 
 def rule(rule_id: str) -> RuleId:

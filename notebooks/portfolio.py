@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -24,7 +24,7 @@ summary_path = "../out/demo/2023-03/.portfolio.json"
 
 # %%
 # every section is displayed by blocks.show (its escaped HTML, markupsafe.Markup)
-from kpitools.packs import blocks, portfolio
+from kpitools.present import blocks, portfolio
 
 summary = portfolio.load_summary(summary_path)
 

@@ -39,7 +39,7 @@ pseudonym_key_file = ""
 # (plots.chart: the charts of plots.PACK_CHARTS, drawn by the runner or here); every
 # section ends with it, which displays the section's escaped HTML (markupsafe.Markup).
 from kpitools import load_context
-from kpitools.packs import blocks, breach, findings, plots, report
+from kpitools.present import blocks, breach, findings, plots, report
 
 ctx = load_context(
     provider_dir=provider_dir,

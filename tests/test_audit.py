@@ -25,7 +25,7 @@ from kpitools.audit import (
 from kpitools.cli import main
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.model import ILR_DROPOUTS, ProviderAudit
-from kpitools.packs.workbook import write_register
+from kpitools.outputs.workbook import write_register
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, portfolio_hazard_of
@@ -511,7 +511,7 @@ def test_the_period_loads_its_returns_together_as_each_alone(tmp_path, monkeypat
     write_return(period_dir / "P4", small_return("P4"))
     write_return(tmp_path / "2023-02" / "P4", small_return("P1"))
     together = audit_period(period_dir, as_of=AS_OF)
-    monkeypatch.setattr("kpitools.ilr.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
+    monkeypatch.setattr("kpitools.load.VALIDATED_TOGETHER", 2)  # batches end mid-provider
     batched = audit_period(period_dir, as_of=AS_OF)
     assert list(together) == list(batched) == ["P1", "P2", "P3", "P4"]
     assert together["P1"].previous is not None and together["P3"].previous is None
@@ -614,7 +614,7 @@ def _two_good_providers(root: Path) -> Path:
         "kpitools.audit.run_checks",
         "kpitools.audit.pack_charts",
         "kpitools.audit.build_worklists",
-        "kpitools.ilr.reconcile.period_ilr_reviews",
+        "kpitools.ilr.reconcile.ilr_reviews",
         "kpitools.audit.run_portfolio_checks",
         "kpitools.audit.breach_risks",
     ],
@@ -635,20 +635,20 @@ def test_a_fault_in_a_step_over_the_providers_stops_the_run(tmp_path, monkeypatc
 def test_a_provider_whose_folder_faults_fails_alone(demo_period, tmp_path, monkeypatch):
     # reading P002's folder meets a fault of kpitools: P002 fails with the traceback for
     # its error.txt; the others get exactly what a period without P002 gives them
-    from kpitools.ilr import load
+    from kpitools import load
 
-    read = load._read
+    read = load.read_provider_folder
 
-    def faulty(folder, rules):
-        if folder == demo_period / "P002":
+    def faulty(folder, *args, **kwargs):
+        if Path(folder) == demo_period / "P002":
             raise RuntimeError("boom")
-        return read(folder, rules)
+        return read(folder, *args, **kwargs)
 
     without = tmp_path / "2023-03"
     shutil.copytree(demo_period, without, ignore=lambda folder, names: ["P002"])
     shutil.copytree(demo_period.parent / "2023-02", tmp_path / "2023-02")
     expected = audit_period(without, as_of=AS_OF)
-    monkeypatch.setattr(load, "_read", faulty)
+    monkeypatch.setattr(load, "read_provider_folder", faulty)
     results = audit_period(demo_period, as_of=AS_OF)
     failure = results["P002"]
     assert isinstance(failure, ProviderFailure)

@@ -149,7 +149,7 @@ def test_no_cell_a_spreadsheet_would_run_is_written(
 def test_the_hostile_return_is_read_partly_rejected(hostile_provider: Path) -> None:
     """The return the test above uses: rows are accepted with hostile ids and text, and
     rows are rejected with hostile values (both paths to the outputs are exercised)."""
-    from kpitools.ilr.load import load_provider
+    from kpitools.load import load_provider
 
     provider = load_provider(hostile_provider)
     accepted = provider.counts["learners"].accepted

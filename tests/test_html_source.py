@@ -26,8 +26,8 @@ HTML_TAG = re.compile(
 
 # (module, function) -> why the text it declares HTML is HTML already
 DECLARED_HTML = {
-    ("kpitools/packs/blocks.py", "table"): "pandas' to_html(escape=True) escaped every value",
-    ("kpitools/packs/plots.py", "chart"): "a chart drawn by chart_html, saved beside the audit",
+    ("kpitools/present/blocks.py", "table"): "pandas' to_html(escape=True) escaped every value",
+    ("kpitools/present/plots.py", "chart"): "a chart drawn by chart_html, saved beside the audit",
 }
 
 

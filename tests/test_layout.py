@@ -139,3 +139,17 @@ def test_one_provider_id_pattern_for_folders_returns_and_scoped_ids() -> None:
     )
     # a separator after a character a provider id cannot hold is left alone
     assert unscoped("a b.\x1fc") == "a b.\x1fc"
+
+
+def test_the_register_of_a_folder_and_where_a_replaced_one_is_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "out" / "2023-03" / "P001"
+    assert layout.register_of(folder) is None
+    kept = layout.history_register(folder, "20230405T101500Z")
+    assert kept == folder / ".history" / "exceptions-20230405T101500Z.xlsx"
+    for stamp in ("20230405T101500Z", "20230406T090000Z"):
+        layout.history_register(folder, stamp).parent.mkdir(parents=True, exist_ok=True)
+        layout.history_register(folder, stamp).write_bytes(b"x")
+    # a failed provider's set holds no register: the newest one kept stands for it
+    assert layout.register_of(folder) == layout.history_register(folder, "20230406T090000Z")
+    (folder / "exceptions.xlsx").write_bytes(b"x")
+    assert layout.register_of(folder) == folder / "exceptions.xlsx"

@@ -67,3 +67,15 @@ def test_non_finite_amounts_are_refused():
     for bad in (float("nan"), float("inf"), -1):
         with pytest.raises(ParameterError, match="payment_tolerance must be a finite number >= 0"):
             Rules.from_mapping({"payment_tolerance": bad})
+
+
+def test_events_are_the_restatements_and_late_reports():
+    from kpitools.rules import CATALOGUE
+
+    events = {r.id for r in CATALOGUE.values() if r.event}
+    assert events == {
+        "DROP-LATE-REPORT",
+        "REF-FORMAT-CHANGED",
+        *(r for r in CATALOGUE if r.startswith("RESTATED-")),
+    }
+    assert len(events) == 9 and not CATALOGUE["DUP-ROW"].event

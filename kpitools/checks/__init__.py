@@ -27,7 +27,7 @@ from kpitools.checks.employers import named_unknown_employers, rejected_unknown_
 from kpitools.checks.evidence import m2_without_evidence
 from kpitools.checks.restated import restatements
 from kpitools.model import Finding, ProviderReturn
-from kpitools.returns.period import Stacks, owner_of, stacked_tables, unscoped
+from kpitools.returns.period import Stacks, by_provider, owner_of, stacked_tables
 from kpitools.rules import Rules
 
 __all__ = [
@@ -77,9 +77,10 @@ def run_checks(
     )
     per_provider: dict[str, dict[str, list[Finding]]] = {provider: {} for provider in returns}
     for check, findings in _row_checks(stacked, as_of=as_of).items():
-        for finding in findings:
-            owner = _owner_of_finding(finding, providers)
-            per_provider[owner].setdefault(check, []).append(unscoped(finding))
+        owned = ((_owner_of_finding(finding, providers), finding) for finding in findings)
+        for owner, found in by_provider(owned, providers).items():
+            if found:
+                per_provider[owner][check] = found
     skipped = {
         provider: set(unchecked(current, previous))
         for provider, (current, previous) in returns.items()

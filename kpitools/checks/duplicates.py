@@ -14,7 +14,7 @@ from kpitools.calendar import iso
 from kpitools.checks.common import known_uln, learning_periods, text_key
 from kpitools.layout import is_provider_name
 from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
-from kpitools.returns.period import Stacks, providers_of, stacked_tables, unscoped
+from kpitools.returns.period import Stacks, by_provider, providers_of, stacked_tables
 
 # Tables where two identical rows (every column but the source) double-count evidence.
 EXACT_DUPLICATE_TABLES = (
@@ -248,24 +248,28 @@ def uln_overlaps_across(
             ignore_index=True,
         )
     pairs = _same_uln_pairs(everyone, across_providers=True)
-    for first, second in (pair for pair in pairs if _overlap(*pair)):
-        for this, other in ((first, second), (second, first)):
-            findings[this["provider_id"]].append(
-                unscoped(
-                    irregularity(
-                        "DUP-ULN-OVERLAP",
-                        learner_entity(this["learner_ref"]),
-                        [this["source"]],
-                        f"the learner (bootcamp {this['bootcamp_id']}, "
-                        f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
-                        f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
-                        f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
-                        f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
-                        str(this["bootcamp_id"]),
-                    )
-                )
+    overlapping = [pair for pair in pairs if _overlap(*pair)]
+    return by_provider(
+        (
+            (
+                this["provider_id"],
+                irregularity(
+                    "DUP-ULN-OVERLAP",
+                    learner_entity(this["learner_ref"]),
+                    [this["source"]],
+                    f"the learner (bootcamp {this['bootcamp_id']}, "
+                    f"{iso(this['learning_start'], missing='blank')} to {iso(this['learning_end'], missing='blank')}) has the "
+                    f"ULN of provider {other['provider_id']}'s learner at {other['source']} "
+                    f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
+                    f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
+                    str(this["bootcamp_id"]),
+                ),
             )
-    return findings
+            for first, second in overlapping
+            for this, other in ((first, second), (second, first))
+        ),
+        findings,
+    )
 
 
 def _same_uln_pairs(

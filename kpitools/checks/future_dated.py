@@ -1,7 +1,7 @@
 """FUTURE-DATED: records dated after ``as_of``.
 
 Such records have not happened yet for the measurement: the KPIs leave them out
-(:func:`kpitools.kpis._common.measured_tables`) and this check lists each record once,
+(:func:`kpitools.kpis.common.measured_tables`) and this check lists each record once,
 naming every date of it that lies after ``as_of``.
 """
 

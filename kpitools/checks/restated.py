@@ -13,7 +13,7 @@ from kpitools.calendar import iso
 from kpitools.checks.common import source_prefixed
 from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn, irregularity, is_blank, learner_entity
-from kpitools.returns.period import Stacks, owner_of, owners_of, stacked_tables, unscoped
+from kpitools.returns.period import Stacks, by_provider, owner_of, owners_of, stacked_tables
 
 _KEY = ["learner_ref", "bootcamp_id"]
 _PAYMENT_KEY = ["employer_id", "learner_ref", "bootcamp_id"]
@@ -88,15 +88,29 @@ def restatements(
     before_tables = stacked_tables(before, names=_STACKED, stacks=stacks)
     rows = _changed(_joined(now_tables["learners"], before_tables["learners"])).to_dict("records")
     owners = owners_of([r["bootcamp_id"] for r in rows], providers).tolist()
-    for row, provider in zip(rows, owners, strict=True):
-        findings[provider] += map(unscoped, _learner_findings(row, labels[provider]))
+    learner_changes = by_provider(
+        (
+            (provider, finding)
+            for row, provider in zip(rows, owners, strict=True)
+            for finding in _learner_findings(row, labels[provider])
+        ),
+        providers,
+    )
     paying = [p for p in pairs if p in payments]
     now_paid = _payments_of(now_tables, providers, paying)
     before_paid = _payments_of(before_tables, providers, paying)
-    for key, old, new in payment_changes(now_paid, before_paid):
-        provider = owner_of(key[2], providers)
-        findings[provider].append(unscoped(_payment_finding(key, old, new, labels[provider])))
-    return findings
+    payment_findings = by_provider(
+        (
+            (provider, _payment_finding(key, old, new, labels[provider]))
+            for key, old, new in payment_changes(now_paid, before_paid)
+            for provider in (owner_of(key[2], providers),)
+        ),
+        providers,
+    )
+    return {
+        provider: [*found, *learner_changes[provider], *payment_findings[provider]]
+        for provider, found in findings.items()
+    }
 
 
 _STACKED = ("learners", "cofunding_payments")

@@ -46,7 +46,7 @@ from kpitools.demo.truth import Expectation
 from kpitools.demo.world import new_uln
 from kpitools.errors import ParameterError
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 
 log = logging.getLogger(__name__)
 

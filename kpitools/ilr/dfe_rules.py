@@ -90,7 +90,7 @@ ULN_UNKNOWN = "9999999999"  # DfE's placeholder ULN (ULN_06, ULN_07)
 
 
 @dataclass
-class _Learner:
+class PreparedLearner:
     """A learner prepared for the checks: its aims grouped by contract."""
 
     learner: IlrLearner
@@ -141,18 +141,18 @@ class _Learner:
 
 
 def _start(programme: IlrDelivery) -> date:
-    """The start of a programme aim of :meth:`_Learner.programmes`, which keeps only the
+    """The start of a programme aim of :meth:`PreparedLearner.programmes`, which keeps only the
     dated ones."""
     return cast(date, programme.learn_start_date)
 
 
 Hit = tuple[IlrDelivery | None, str]  # the aim (None: the learner) and what breaks the rule
-Check = Callable[[_Learner], Iterable[Hit]]
+Check = Callable[[PreparedLearner], Iterable[Hit]]
 CHECKS: dict[str, Check] = {}
 
 
 GROUPS: dict[Check, str] = {}
-"""A check → the group of a learner's aims (an attribute of :class:`_Learner`) outside
+"""A check → the group of a learner's aims (an attribute of :class:`PreparedLearner`) outside
 which it cannot fire: a learner with none of those aims is not even asked."""
 
 
@@ -208,7 +208,7 @@ def _combination(aim: IlrDelivery) -> tuple[int | None, int | None, str | None]:
 
 
 @_check("ILR-R_134")
-def _r134(ctx: _Learner) -> Iterator[Hit]:
+def _r134(ctx: PreparedLearner) -> Iterator[Hit]:
     if ctx.bootcamp_prog_type or any("023" in a.fam_codes("DAM") for a in ctx.aims):
         return
     for status in ctx.learner.employments:
@@ -218,7 +218,7 @@ def _r134(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_135", among="bootcamp_prog_type")
-def _r135(ctx: _Learner) -> Iterator[Hit]:
+def _r135(ctx: PreparedLearner) -> Iterator[Hit]:
     programmes = {_combination(a) for a in ctx.aims if a.aim_type == 1}
     for aim in ctx.bootcamp_prog_type:
         if aim.aim_type == 3 and _combination(aim) not in programmes:
@@ -233,7 +233,7 @@ def _r135(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_136", among="bootcamp_prog_type")
-def _r136(ctx: _Learner) -> Iterator[Hit]:
+def _r136(ctx: PreparedLearner) -> Iterator[Hit]:
     components = {_combination(a) for a in ctx.aims if a.aim_type == 3}
     for aim in ctx.bootcamp_prog_type:
         if aim.aim_type == 1 and _combination(aim) not in components:
@@ -247,7 +247,7 @@ def _r136(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_138")
-def _r138(ctx: _Learner) -> Iterator[Hit]:
+def _r138(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         latest = programmes[-1]
         has_event = any(_generic_event(a) for a in aims)
@@ -264,7 +264,7 @@ def _r138(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_139")
-def _r139(ctx: _Learner) -> Iterator[Hit]:
+def _r139(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         closed = any(_subject(a) and a.learn_act_end_date for a in aims)
         for aim in programmes:
@@ -273,7 +273,7 @@ def _r139(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_140")
-def _r140(ctx: _Learner) -> Iterator[Hit]:
+def _r140(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         for aim in aims:
             if aim.aim_type != 3 or aim.learn_act_end_date is not None:
@@ -290,7 +290,7 @@ def _r140(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_141")
-def _r141(ctx: _Learner) -> Iterator[Hit]:
+def _r141(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, _ in ctx.programmes():
         if any(_subject(a) for a in aims):
             continue
@@ -300,7 +300,7 @@ def _r141(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_143")
-def _r143(ctx: _Learner) -> Iterator[Hit]:
+def _r143(ctx: PreparedLearner) -> Iterator[Hit]:
     # DfE: every AimType 3 aim of the programme's FundModel, ProgType and contract,
     # event aims included (an event after the programme's end is as wrong as an EVI
     # dated after it, LearnDelFAMDateFrom_07)
@@ -330,7 +330,7 @@ def _r143(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_144")
-def _r144(ctx: _Learner) -> Iterator[Hit]:
+def _r144(ctx: PreparedLearner) -> Iterator[Hit]:
     for _, programmes, earliest in ctx.programmes():
         for aim in programmes:
             if _start(aim) >= date(2023, 8, 1) and aim.ach_date and aim.ach_date < earliest:
@@ -338,7 +338,7 @@ def _r144(ctx: _Learner) -> Iterator[Hit]:
 
 
 def _aims_before_programme(
-    ctx: _Learner,
+    ctx: PreparedLearner,
     programme_from: date,
     programme_to: date | None,
     kind: Callable[[IlrDelivery], bool],
@@ -357,7 +357,7 @@ def _aims_before_programme(
 
 
 @_check("ILR-R_149")
-def _r149(ctx: _Learner) -> Iterator[Hit]:
+def _r149(ctx: PreparedLearner) -> Iterator[Hit]:
     for aim, earliest in _aims_before_programme(ctx, date(2024, 8, 1), None, _subject):
         yield (
             aim,
@@ -369,7 +369,7 @@ def _r149(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_150", among="event_refs")
-def _r150(ctx: _Learner) -> Iterator[Hit]:
+def _r150(ctx: PreparedLearner) -> Iterator[Hit]:
     for aim, earliest in _aims_before_programme(
         ctx, date(2024, 8, 1), date(2025, 7, 31), is_event_aim
     ):
@@ -383,7 +383,7 @@ def _r150(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_152", among="with_evis")
-def _r152(ctx: _Learner) -> Iterator[Hit]:
+def _r152(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         codes = [f.code for a in aims for f in _evis(a)]
         if earliest < EVENT_INDICATORS_FROM and codes:
@@ -398,7 +398,7 @@ def _r152(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_153", among="with_evis")
-def _r153(ctx: _Learner) -> Iterator[Hit]:
+def _r153(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         early = [
             f for a in aims for f in _evis(a) if f.date_from and f.date_from < EVENT_INDICATORS_FROM
@@ -409,7 +409,7 @@ def _r153(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-R_154", among="event_refs")
-def _r154(ctx: _Learner) -> Iterator[Hit]:
+def _r154(ctx: PreparedLearner) -> Iterator[Hit]:
     for aims, programmes, earliest in ctx.programmes():
         refs = [a.learn_aim_ref for a in aims if is_event_aim(a)]
         if earliest >= EVENT_INDICATORS_FROM and refs:
@@ -428,9 +428,9 @@ def _r154(ctx: _Learner) -> Iterator[Hit]:
 
 def _each(test: Callable[[IlrDelivery], str | None], among: str = "aims") -> Check:
     """A rule tested on each aim of ``among``: the learner's aims (``aims``) or the
-    group of them (an attribute of :class:`_Learner`) outside which it cannot fire."""
+    group of them (an attribute of :class:`PreparedLearner`) outside which it cannot fire."""
 
-    def check(ctx: _Learner) -> list[Hit]:  # a list, not a generator: most learners pass
+    def check(ctx: PreparedLearner) -> list[Hit]:  # a list, not a generator: most learners pass
         return [(aim, detail) for aim in getattr(ctx, among) if (detail := test(aim)) is not None]
 
     GROUPS[check] = among
@@ -443,11 +443,11 @@ def _outside_bootcamp(test: Callable[[IlrDelivery], str | None]) -> Check:
 
 
 def _each_in_file(
-    test: Callable[[_Learner, IlrDelivery], str | None], among: str = "aims"
+    test: Callable[[PreparedLearner, IlrDelivery], str | None], among: str = "aims"
 ) -> Check:
     """:func:`_each` for a rule that also needs the file (its year, its preparation)."""
 
-    def check(ctx: _Learner) -> list[Hit]:
+    def check(ctx: PreparedLearner) -> list[Hit]:
         return [
             (aim, detail) for aim in getattr(ctx, among) if (detail := test(ctx, aim)) is not None
         ]
@@ -721,7 +721,7 @@ def _dated_fams(aim: IlrDelivery) -> list[IlrFam]:
 
 
 @_check("ILR-ProgType_24", among="outside_bootcamp")  # ProgType not 32
-def _progtype24(ctx: _Learner) -> Iterator[Hit]:
+def _progtype24(ctx: PreparedLearner) -> Iterator[Hit]:
     contracts = {c for c, aims in ctx.contracts.items() if any(a.aim_type == 1 for a in aims)}
     for aim in ctx.aims:
         if (
@@ -742,8 +742,8 @@ def _progtype24(ctx: _Learner) -> Iterator[Hit]:
 # --- event indicators ------------------------------------------------------------------
 
 
-def _each_evi(test: Callable[[_Learner, IlrDelivery, IlrFam], str | None]) -> Check:
-    def check(ctx: _Learner) -> Iterator[Hit]:
+def _each_evi(test: Callable[[PreparedLearner, IlrDelivery, IlrFam], str | None]) -> Check:
+    def check(ctx: PreparedLearner) -> Iterator[Hit]:
         for aim in ctx.with_evis:
             for fam in _evis(aim):
                 detail = test(ctx, aim, fam)
@@ -754,7 +754,7 @@ def _each_evi(test: Callable[[_Learner, IlrDelivery, IlrFam], str | None]) -> Ch
     return check
 
 
-def _evi_bounds(ctx: _Learner, aim: IlrDelivery, fam: IlrFam) -> str | None:
+def _evi_bounds(ctx: PreparedLearner, aim: IlrDelivery, fam: IlrFam) -> str | None:
     programme = (
         aim
         if aim.aim_type == 1
@@ -795,7 +795,7 @@ CHECKS["ILR-EVI-CODE-UNKNOWN"] = _each_evi(
 # --- learner ---------------------------------------------------------------------------
 
 
-def _uln_unknown(ctx: _Learner, *, early: bool) -> Iterator[Hit]:
+def _uln_unknown(ctx: PreparedLearner, *, early: bool) -> Iterator[Hit]:
     """ULN_06 (``early``: an aim started at most 60 days before the file was prepared)
     and ULN_07 (more than 60 days): DfE's placeholder ULN on a funded aim of 5 days or
     more, in a file prepared from 1 January of its teaching year."""
@@ -827,7 +827,7 @@ CHECKS["ILR-ULN_07"] = lambda ctx: _uln_unknown(ctx, early=False)
 
 
 @_check("ILR-ESMType_19")
-def _esmtype19(ctx: _Learner) -> Iterator[Hit]:
+def _esmtype19(ctx: PreparedLearner) -> Iterator[Hit]:
     for status in ctx.learner.employments:
         if status.has("OET", "2") and status.emp_stat != 10:
             shown = "not returned" if status.emp_stat is None else str(status.emp_stat)
@@ -838,7 +838,7 @@ def _esmtype19(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-PlanLearnHours_02")
-def _planlearnhours02(ctx: _Learner) -> Iterator[Hit]:
+def _planlearnhours02(ctx: PreparedLearner) -> Iterator[Hit]:
     if ctx.learner.plan_learn_hours == 0 and any(
         a.fund_model in _PLAN_HOURS_FUND_MODELS and not (a.fund_model == 25 and a.prog_type == 31)
         for a in ctx.aims
@@ -847,7 +847,7 @@ def _planlearnhours02(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-DateOfBirth_01")
-def _dob01(ctx: _Learner) -> Iterator[Hit]:
+def _dob01(ctx: PreparedLearner) -> Iterator[Hit]:
     learner = ctx.learner
     olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     unreadable = any(p[0] == "DateOfBirth" for p in learner.problems)
@@ -861,7 +861,7 @@ def _dob01(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-DateOfBirth_25")
-def _dob25(ctx: _Learner) -> Iterator[Hit]:
+def _dob25(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
     olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     day = _august_31(2000 + int(ctx.year[:2]))
@@ -875,7 +875,7 @@ def _dob25(ctx: _Learner) -> Iterator[Hit]:
 
 
 @_check("ILR-EmpStat_08", among="bootcamp_fund_model")
-def _empstat08(ctx: _Learner) -> Iterator[Hit]:
+def _empstat08(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
     dated = [e.date_applies for e in ctx.learner.employments if e.date_applies]
     for aim in ctx.bootcamp_fund_model:
@@ -907,7 +907,7 @@ def check_learner(
         prepared: the file's ``FilePreparationDate`` (R_138's exclusion).
         event_indicators: EVI code → event kind, for ILR-EVI-CODE-UNKNOWN.
     """
-    ctx = _Learner(learner, year, prepared, event_indicators)
+    ctx = PreparedLearner(learner, year, prepared, event_indicators)
     ref = learner.learn_ref_number or ""
     found: list[IlrRuleFinding] = []
     for rule_id, rule, check, among in _RULE_CHECKS:

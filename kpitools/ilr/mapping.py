@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -65,12 +66,15 @@ from kpitools.rules import Rules, rule
 
 logger = logging.getLogger(__name__)
 
+_K = TypeVar("_K", bound=Hashable)  # what a run keys its providers by
+
 __all__ = [
+    "IlrReads",
     "IlrTables",
     "cell_text",
     "ilr_raw_tables",
-    "period_tables_from_ilr_files",
     "read_ilr_files",
+    "superseded_positions",
     "tables_from_ilr",
     "tables_from_ilr_files",
 ]
@@ -187,19 +191,74 @@ class IlrTables:
         )
 
 
-def read_ilr_files(paths: Iterable[str | Path]) -> list[IlrFile]:
-    """Read ILR files, keeping only bootcamp learners, ordered as they were prepared.
+class IlrReads:
+    """The ILR files a run has parsed: a cache the audit engine owns for one run (each
+    worker process, one for its share), like :class:`~kpitools.returns.period.Stacks`.
+
+    A provider's ILR is read by the loader (its learners, when the return has none) and
+    again by the review, and a previous month's by the trends: a file is parsed once
+    while it is among the last ``kept`` read, by path, modification time, size and inode
+    (a file changed since is parsed again) and whether only its withdrawals were read.
+    Small, so memory stays bounded: a worker audits one provider after the other. With
+    one worker a period loads every provider before its ILR review, so the files of
+    providers whose learners come from the ILR, beyond the last few loaded, are parsed a
+    second time there (a datasheet beside the ILR: read once, by the review).
+    """
+
+    KEPT = 8
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self._kept = kept
+        self._read: OrderedDict[tuple[str, int, int, int, bool], IlrFile] = OrderedDict()
+
+    def read(self, path: Path, *, withdrawn_only: bool) -> IlrFile:
+        """:func:`~kpitools.ilr.reader.read_ilr` of a bootcamp-related file, or the same
+        file's result already read in this run (unchanged since).
+
+        Raises:
+            FileLevelError: the file cannot be read.
+        """
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None  # read_ilr says what is wrong with the path
+        key = (
+            None
+            if stat is None
+            else (str(path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino, withdrawn_only)
+        )
+        if key is not None and key in self._read:
+            self._read.move_to_end(key)
+            return self._read[key]
+        ilr = read_ilr(
+            path,
+            keep=is_bootcamp_related,
+            fund_models=(str(BOOTCAMP_FUND_MODEL),),
+            prog_types=(str(BOOTCAMP_PROG_TYPE),),
+            fam_types=(EVENT_INDICATOR_FAM,),
+            withdrawn_only=withdrawn_only,
+        )
+        if key is not None:
+            self._read[key] = ilr
+            while len(self._read) > self._kept:
+                self._read.popitem(last=False)
+        return ilr
+
+
+def read_ilr_files(paths: Iterable[str | Path], *, reads: IlrReads | None = None) -> list[IlrFile]:
+    """Read ILR files whole, keeping only bootcamp learners, ordered as they were prepared
+    (with ``reads``, a file the run has parsed is not parsed again).
 
     Raises:
         FileLevelError: a file that cannot be read, or files of different providers.
     """
-    return _read_files(list(paths), superseded=set())
+    return _read_files(list(paths), superseded=set(), reads=reads or IlrReads())
 
 
-def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFile]:
+def _read_files(paths: list[str | Path], *, superseded: set[int], reads: IlrReads) -> list[IlrFile]:
     """:func:`read_ilr_files`; the files at the positions in ``superseded`` are read only
-    for their withdrawals (see :func:`_superseded`)."""
-    files = [_read_once(Path(p), withdrawn_only=i in superseded) for i, p in enumerate(paths)]
+    for their withdrawals (see :func:`superseded_positions`)."""
+    files = [reads.read(Path(p), withdrawn_only=i in superseded) for i, p in enumerate(paths)]
     ukprns = sorted({f.header.ukprn for f in files})
     if len(ukprns) > 1:
         raise FileLevelError(
@@ -210,72 +269,12 @@ def _read_files(paths: list[str | Path], *, superseded: set[int]) -> list[IlrFil
     return sorted(files, key=_preparation_order)
 
 
-# Files read in this process, by path, modification time, size and inode: a provider's
-# ILR is read by the loader (learners from the ILR) and again by the review, and a
-# previous month's by the trends; each file is parsed once per run. Small, so memory
-# stays bounded: a worker audits one provider after the other. With one worker the
-# period loads every provider before its ILR review (period_tables_from_ilr_files), so
-# the files of providers whose learners come from the ILR, beyond the last few loaded,
-# are parsed a second time there (a datasheet beside the ILR: read once, by the review).
-_READ: OrderedDict[tuple[str, int, int, int, bool], IlrFile] = OrderedDict()
-_READ_KEPT = 8
-
-
-def _read_once(path: Path, *, withdrawn_only: bool) -> IlrFile:
-    """:func:`~kpitools.ilr.reader.read_ilr` of a bootcamp-related file, or the same
-    file's result already read in this process (unchanged since: same modification
-    time, size and inode)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None  # read_ilr says what is wrong with the path
-    key = (
-        None
-        if stat is None
-        else (str(path.resolve()), stat.st_mtime_ns, stat.st_size, stat.st_ino, withdrawn_only)
-    )
-    if key is not None and key in _READ:
-        _READ.move_to_end(key)
-        return _READ[key]
-    ilr = read_ilr(
-        path,
-        keep=is_bootcamp_related,
-        fund_models=(str(BOOTCAMP_FUND_MODEL),),
-        prog_types=(str(BOOTCAMP_PROG_TYPE),),
-        fam_types=(EVENT_INDICATOR_FAM,),
-        withdrawn_only=withdrawn_only,
-    )
-    if key is not None:
-        _READ[key] = ilr
-        while len(_READ) > _READ_KEPT:
-            _READ.popitem(last=False)
-    return ilr
-
-
 def _preparation_order(ilr: IlrFile) -> tuple[date, str, str]:
     # Same preparation date: the file name's time and serial break the tie.
     return (ilr.header.file_preparation_date, ilr.header.date_time or "", ilr.name)
 
 
-def tables_from_ilr_files(paths: Sequence[str | Path], *, rules: Rules) -> IlrTables:
-    """Map a provider's ILR files onto the contract tables.
-
-    Args:
-        paths: one or several ILR files of one provider (monthly returns, any years).
-        rules: the rules in force (``m1_qualifying_days``, ``ilr_event_indicators``).
-
-    Returns:
-        The tables, counts and inputs; see :class:`IlrTables`.
-
-    Raises:
-        FileLevelError: any file that cannot be read; nothing is mapped then.
-    """
-    paths = list(paths)
-    files = _read_files(paths, superseded=_superseded(paths))
-    return tables_from_ilr(files, rules=rules)
-
-
-def _superseded(paths: list[str | Path]) -> set[int]:
+def superseded_positions(paths: Sequence[str | Path]) -> set[int]:
     """Positions of the files that are not their collection year's latest, judged from
     their headers as :func:`tables_from_ilr` will judge them. Of those files only the
     withdrawals are used (their first report date), so only possibly withdrawn learners
@@ -302,50 +301,58 @@ def tables_from_ilr(files: Sequence[IlrFile], *, rules: Rules) -> IlrTables:
     return mapped.tables({name: _frame(name, rows) for name, rows in mapped.rows.items()})
 
 
-def period_tables_from_ilr_files(
-    paths: Mapping[str, Sequence[str | Path]],
+def tables_from_ilr_files(
+    paths: Mapping[_K, Sequence[str | Path]],
     *,
     rules: Rules,
-) -> dict[str, IlrTables | KpiToolsError]:
-    """:func:`tables_from_ilr_files` of every provider of a period at once: each
-    provider's files are read and mapped as alone (reading stays per file, strict), and
-    the frames are built once for the period and cut back into providers, which saves
-    the fixed cost of a few hundred small frames.
+    reads: IlrReads | None = None,
+) -> dict[_K, IlrTables | KpiToolsError]:
+    """Map each provider's ILR files onto the contract tables, every provider of a run
+    at once (a mapping of one for one provider, e.g. the loader's folder or
+    ``kpitools ilr``'s files): each provider's files are read and mapped as alone
+    (reading stays per file, strict), and the frames are built once for all of them
+    and cut back into providers, which saves the fixed cost of a few hundred small
+    frames.
 
     Args:
-        paths: provider id → its ILR files (:func:`kpitools.layout.ilr_files`).
-        rules: the rules in force.
+        paths: key (a provider) → its ILR files (:func:`kpitools.layout.ilr_files`):
+            one or several files of one provider (monthly returns, any years).
+        rules: the rules in force (``m1_qualifying_days``, ``ilr_event_indicators``).
+        reads: the run's parsed files (:class:`IlrReads`); None: this call's own.
 
     Returns:
-        Provider id → its tables, equal to :func:`tables_from_ilr_files` of its files,
-        or the error that stopped reading them (a file that cannot be read).
+        Key → its tables, counts and inputs (:class:`IlrTables`), the same as mapped
+        alone, or the error that stopped reading its files (a file that cannot be read,
+        files of several providers): nothing of that provider is mapped then.
     """
-    mapped: dict[str, _Mapped] = {}
-    failed: dict[str, KpiToolsError] = {}
-    for provider_id, provider_paths in paths.items():
+    reads = reads or IlrReads()
+    mapped: dict[_K, _Mapped] = {}
+    failed: dict[_K, KpiToolsError] = {}
+    for key, provider_paths in paths.items():
         try:
-            files = _read_files(list(provider_paths), superseded=_superseded(list(provider_paths)))
+            files = _read_files(
+                list(provider_paths),
+                superseded=superseded_positions(list(provider_paths)),
+                reads=reads,
+            )
         except KpiToolsError as error:
-            failed[provider_id] = error
+            failed[key] = error
             continue
-        mapped[provider_id] = _map(files, rules)
+        mapped[key] = _map(files, rules)
     stacked = {
         name: _frame(name, [r for m in mapped.values() for r in m.rows[name]])
         for name in _FRAME_KINDS
     }
     start = dict.fromkeys(_FRAME_KINDS, 0)
-    result: dict[str, IlrTables | KpiToolsError] = {}
-    for provider_id, one in mapped.items():
+    result: dict[_K, IlrTables | KpiToolsError] = {}
+    for key, one in mapped.items():
         frames = {}
         for name, frame in stacked.items():
             stop = start[name] + len(one.rows[name])
             frames[name] = frame.iloc[start[name] : stop].reset_index(drop=True)
             start[name] = stop
-        result[provider_id] = one.tables(frames)
-    return {
-        provider_id: result[provider_id] if provider_id in result else failed[provider_id]
-        for provider_id in paths
-    }
+        result[key] = one.tables(frames)
+    return {key: result[key] if key in result else failed[key] for key in paths}
 
 
 @dataclass

@@ -141,7 +141,7 @@ def read_ilr(
             date or UKPRN.
     """
     path = Path(path)
-    _refuse_doctype_in_prolog(path)
+    refuse_doctype_in_prolog(path)
     digest = hashlib.sha256()
     with path.open("rb") as raw:
         stream = _HashingReader(raw, digest)
@@ -200,7 +200,7 @@ _SCAN_CHUNK = 65536
 _ENTITY_ERROR = re.compile(r"entit|amplification|doctype|dtd", re.IGNORECASE)
 
 
-def _refuse_doctype_in_prolog(path: Path) -> None:
+def refuse_doctype_in_prolog(path: Path) -> None:
     """Refuse a file whose prolog (everything before the root element's start tag: the
     XML declaration, comments, processing instructions) holds a DOCTYPE or ENTITY.
 
@@ -277,7 +277,9 @@ _PARSER_OPTIONS: _ParserOptions = {
 _HEADER_CHUNK = 4096  # the header is in a file's first kilobyte or so
 
 
-def _parser_events(stream: _HashingReader) -> Iterator[tuple[str, etree._Element]]:
+def parser_events(stream: _HashingReader) -> Iterator[tuple[str, etree._Element]]:
+    """lxml's events over the file, with the hardened parser options (no DTD, no
+    entities, no network): the second guard after :func:`refuse_doctype_in_prolog`."""
     return etree.iterparse(stream, **_PARSER_OPTIONS)
 
 
@@ -312,7 +314,7 @@ def _parse(
     provider_line = 0
     read = 0
     try:
-        for event, elem in _parser_events(stream):
+        for event, elem in parser_events(stream):
             if namespace is None:
                 namespace = _check_root(path, elem)
                 continue
@@ -416,7 +418,7 @@ def read_ilr_header(path: str | Path) -> IlrHeader | None:
     read for any reason; :func:`read_ilr` then reports what is wrong with the file."""
     path = Path(path)
     try:
-        _refuse_doctype_in_prolog(path)
+        refuse_doctype_in_prolog(path)
         # fed in small pieces (the same parser as read_ilr's), so that only the top of
         # the file is parsed
         parser = etree.XMLPullParser(**_PARSER_OPTIONS)

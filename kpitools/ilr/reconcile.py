@@ -1,6 +1,6 @@
 """ILR-MISMATCH-*: what a provider told the monitoring team (its datasheet) against what
 it told DfE (its ILR). Disagreement between the two is exactly what auditors look for.
-The audit's hook (:func:`ilr_review`) also brings DfE's bootcamp validation rule
+The audit's hook (:func:`ilr_reviews`) also brings DfE's bootcamp validation rule
 findings (``ILR-R_152`` ...) into the register, and lists the ILR's drop-outs with their
 withdrawal reason.
 
@@ -29,12 +29,7 @@ import pandas as pd
 from kpitools.errors import KpiToolsError
 from kpitools.ilr.dfe_rules import IlrRuleFinding
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
-from kpitools.ilr.mapping import (
-    IlrTables,
-    period_tables_from_ilr_files,
-    tables_from_ilr_files,
-    ukprn_findings,
-)
+from kpitools.ilr.mapping import IlrReads, IlrTables, tables_from_ilr_files, ukprn_findings
 from kpitools.layout import ilr_files
 from kpitools.model import (
     ILR_DROPOUTS,
@@ -56,9 +51,20 @@ _COMPARED = ("learner_ref", "bootcamp_id", "learner_type", "employer_id", *_DATE
 
 
 @dataclass(frozen=True)
-class _Counted:
-    """How many learners of one provider the reconciliation compared."""
+class Reconciliation:
+    """One provider's datasheet against its ILR: every disagreement, and how many
+    learners were compared.
 
+    Attributes:
+        findings: rule ids ILR-MISMATCH-MISSING-IN-ILR, -MISSING-IN-DATASHEET,
+            -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING,
+            -SME; each cites the datasheet row and the ILR ``Learner`` element.
+        cutoff: what both sources can know up to (None: no cut-off).
+        datasheet, ilr: the learners of each side in scope.
+        matched: those matched across the two.
+    """
+
+    findings: list[Finding]
     cutoff: pd.Timestamp | None
     datasheet: int
     ilr: int
@@ -79,39 +85,23 @@ class _Compared(Protocol):
 
 
 def reconcile(
-    datasheet_tables: Mapping[str, pd.DataFrame],
-    ilr_tables: IlrTables,
-    *,
-    rules: Rules | None = None,
-    as_of: date | None = None,
-) -> list[Finding]:
-    """Every disagreement between a provider's datasheet and its ILR.
-
-    Args:
-        datasheet_tables: the provider's validated tables (``learners``; ``employers``
-            for the SME comparison).
-        ilr_tables: the same provider's ILR, from
-            :func:`kpitools.ilr.mapping.tables_from_ilr_files`.
-        rules: for ``sme_employee_limit`` (defaults when None).
-        as_of: the datasheet's measurement date, when known.
-
-    Returns:
-        Findings with rule ids ILR-MISMATCH-MISSING-IN-ILR, -MISSING-IN-DATASHEET,
-        -START-DATE, -WITHDRAWN, -WITHDRAWAL-DATE, -COMPLETION-DATE, -COFUNDING, -SME;
-        each cites the datasheet row and the ILR ``Learner`` element.
-    """
-    return _reconciled([(datasheet_tables, ilr_tables)], rules=rules or Rules(), as_of=as_of)[0][0]
-
-
-def _reconciled(
     pairs: Sequence[tuple[Mapping[str, pd.DataFrame], IlrTables]],
     *,
     rules: Rules,
     as_of: date | None,
-) -> list[tuple[list[Finding], _Counted]]:
-    """:func:`reconcile` of each (datasheet tables, ILR tables) pair, each provider on its
-    own, with how many learners it compared; the learners in scope are found for all the
-    pairs at once."""
+) -> list[Reconciliation]:
+    """Every disagreement between each provider's datasheet and its ILR, each pair on its
+    own (the learners in scope are found for all the pairs at once).
+
+    Args:
+        pairs: per provider, its validated tables (``learners``; ``employers`` for the
+            SME comparison) and its ILR (:func:`kpitools.ilr.mapping.tables_from_ilr_files`).
+        rules: for ``sme_employee_limit``.
+        as_of: the datasheet's measurement date, when known.
+
+    Returns:
+        Each pair's :class:`Reconciliation`, in order.
+    """
     cutoffs = [_cutoff(ilr_tables.as_known, as_of) for _, ilr_tables in pairs]
     sheets = _rows_in_scope([tables["learners"] for tables, _ in pairs], cutoffs)
     ilrs = _rows_in_scope([ilr_tables.learners for _, ilr_tables in pairs], cutoffs)
@@ -135,7 +125,7 @@ def _disagreements(
     cutoff: pd.Timestamp | None,
     sizes: dict[str, bool],
     facts: pd.DataFrame,
-) -> tuple[list[Finding], _Counted]:
+) -> Reconciliation:
     """The findings of one provider's learners in scope, datasheet and ILR, and how many
     were compared."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
@@ -158,7 +148,7 @@ def _disagreements(
         a, b = sheet[sheet_index], ilr[ilr_index]
         findings += _compare_dates(a, b, cutoff)
         findings += _compare_funding(a, b, sizes, sme)
-    return findings, _Counted(cutoff, len(sheet), len(ilr), len(pairs))
+    return Reconciliation(findings, cutoff, len(sheet), len(ilr), len(pairs))
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
@@ -418,39 +408,29 @@ class IlrReview:
     inputs: tuple[InputFile, ...] = ()
 
 
-def ilr_review(current: ProviderReturn, *, as_of: date, rules: Rules) -> IlrReview:
-    """The audit's hook for a provider folder holding ILR files
-    (:func:`kpitools.layout.ilr_files`, the files the loader reads): DfE's bootcamp rule
-    findings always; ILR-MISMATCH-* when there is a datasheet beside the ILR (a return
-    whose learners came from the ILR itself has nothing to reconcile); the ILR's
-    drop-outs with their withdrawal reason.
-
-    Raises:
-        FileLevelError: an ILR file that cannot be read (that provider stops).
-    """
-    files = ilr_files(current.path)
-    if not files:
-        return IlrReview()
-    return _reviews(
-        [(current, tables_from_ilr_files(files, rules=rules))], as_of=as_of, rules=rules
-    )[0]
-
-
-def period_ilr_reviews(
-    returns: Mapping[str, ProviderReturn], *, as_of: date, rules: Rules
+def ilr_reviews(
+    returns: Mapping[str, ProviderReturn],
+    *,
+    as_of: date,
+    rules: Rules,
+    reads: IlrReads | None = None,
 ) -> dict[str, IlrReview | KpiToolsError]:
-    """:func:`ilr_review` of every return of a run at once (the audit engine's one call,
-    a mapping of one for one provider): the ILR files of all the providers mapped
-    together (:func:`kpitools.ilr.mapping.period_tables_from_ilr_files`), the learners to
-    compare and the drop-outs found over the stacked frames.
+    """The audit's hook for the returns of a run whose folders hold ILR files
+    (:func:`kpitools.layout.ilr_files`, the files the loader reads), every return at once
+    (a mapping of one for one provider): DfE's bootcamp rule findings always;
+    ILR-MISMATCH-* when there is a datasheet beside the ILR (a return whose learners
+    came from the ILR itself has nothing to reconcile); the ILR's drop-outs with their
+    withdrawal reason. The ILR files of all the providers are mapped together
+    (:func:`kpitools.ilr.mapping.tables_from_ilr_files`, with the run's ``reads``), the
+    learners to compare and the drop-outs found over the stacked frames; each provider
+    gets what it would get alone.
 
     Returns:
-        Return key → its review, equal to :func:`ilr_review` of that return, or the
-        error that stops that provider (an ILR file that cannot be read: what its
-        :func:`ilr_review` raises).
+        Return key → its review (empty for a folder without ILR files), or the error
+        that stops that provider (an ILR file that cannot be read).
     """
     paths = {key: ilr_files(current.path) for key, current in returns.items()}
-    tables = period_tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules)
+    tables = tables_from_ilr_files({k: p for k, p in paths.items() if p}, rules=rules, reads=reads)
     mapped = [(key, found) for key in returns if isinstance(found := tables.get(key), IlrTables)]
     reviewed = dict(
         zip(
@@ -473,12 +453,12 @@ def period_ilr_reviews(
 def _reviews(
     mapped: Sequence[tuple[ProviderReturn, IlrTables]], *, as_of: date, rules: Rules
 ) -> list[IlrReview]:
-    """The review of each return whose ILR files are mapped (:func:`ilr_review`)."""
+    """The review of each return whose ILR files are mapped (:func:`ilr_reviews`)."""
     compared = [i for i, (current, _) in enumerate(mapped) if _has_datasheet(current)]
     mismatches = dict(
         zip(
             compared,
-            _reconciled(
+            reconcile(
                 [(mapped[i][0].tables, mapped[i][1]) for i in compared], rules=rules, as_of=as_of
             ),
             strict=True,
@@ -488,18 +468,15 @@ def _reviews(
     for i, ((current, ilr_tables), dropouts) in enumerate(
         zip(mapped, _dropouts([ilr_tables for _, ilr_tables in mapped]), strict=True)
     ):
-        reconciled, counted = mismatches.get(i, ([], None))
-        findings = (
-            dfe_rule_findings(
-                ilr_tables,
-                provider_id=current.provider_id,
-                provider_ukprn=current.ukprn,
-                # a return whose learners came from the ILR: the loader rejected the
-                # second record, and the DUP-ROW check reports it from there
-                duplicates=i in mismatches,
-            )
-            + reconciled
-        )
+        reconciled = mismatches.get(i)
+        findings = dfe_rule_findings(
+            ilr_tables,
+            provider_id=current.provider_id,
+            provider_ukprn=current.ukprn,
+            # a return whose learners came from the ILR: the loader rejected the
+            # second record, and the DUP-ROW check reports it from there
+            duplicates=i in mismatches,
+        ) + ([] if reconciled is None else reconciled.findings)
         logger.info(
             "%s: %d ILR file(s), %d ILR findings",
             current.provider_id,
@@ -510,14 +487,14 @@ def _reviews(
             IlrReview(
                 findings,
                 {ILR_DROPOUTS: dropouts},
-                _scope(ilr_tables, counted),
+                _scope(ilr_tables, reconciled),
                 tuple(replace(f, path=f"ilr/{Path(f.path).name}") for f in ilr_tables.inputs),
             )
         )
     return reviews
 
 
-def _scope(ilr_tables: IlrTables, compared: _Counted | None) -> IlrScope:
+def _scope(ilr_tables: IlrTables, compared: Reconciliation | None) -> IlrScope:
     count = ilr_tables.counts["learners"]
     return IlrScope(
         files_used=ilr_tables.files_used,
@@ -586,12 +563,6 @@ def _message(finding: IlrRuleFinding) -> str:
     return f"{who} {finding.severity}{aim}: {finding.message}"
 
 
-def ilr_dropouts(ilr_tables: IlrTables) -> pd.DataFrame:
-    """Every withdrawn learner of the ILR with the withdrawal reason (code and meaning):
-    shown with each drop-out; no reason excludes one (the guidance counts them all)."""
-    return _dropouts([ilr_tables])[0]
-
-
 _DROPOUT_COLUMNS = (
     "learner_ref",
     "bootcamp_id",
@@ -606,8 +577,9 @@ _OWNER = "_ilr_tables"  # which of the stacked ILRs a row comes from
 
 
 def _dropouts(tables: Sequence[IlrTables]) -> list[pd.DataFrame]:
-    """:func:`ilr_dropouts` of each ILR, the withdrawn learners found and joined to their
-    facts for all of them at once."""
+    """Every withdrawn learner of each ILR with the withdrawal reason (code and meaning):
+    shown with each drop-out; no reason excludes one (the guidance counts them all). The
+    withdrawn learners are found and joined to their facts for all the ILRs at once."""
     if not tables:
         return []
     keys = [_OWNER, "learner_ref", "bootcamp_id"]

@@ -79,11 +79,13 @@ def memory_limit_mb() -> float | None:
                 f"{LIMIT_ENV} must be a number of megabytes (0: no limit), got {given!r}"
             )
         return limit or None
-    available = _available_mb()
+    available = available_mb()
     return None if available is None else AVAILABLE_SHARE * available
 
 
-def _available_mb() -> float | None:
+def available_mb() -> float | None:
+    """The memory the system says is available (``MemAvailable``), in MB; None where it
+    cannot be read (not Linux): :func:`memory_limit_mb` then sets no limit."""
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:

@@ -6,7 +6,7 @@ Every params file (``kpitools pack``, ``packs --params``, ``kpis --params``, ``r
 by a :class:`yaml.SafeLoader` that does not resolve timestamps (``2023-03-31`` stays text
 until :func:`kpitools.calendar.parse_date` parses it) and refuses anchors and aliases,
 duplicate keys, non-finite numbers, over-long integers and deep nesting. What the values
-mean is checked by the params schema, :mod:`kpitools.packs.params`.
+mean is checked by the params schema, :mod:`kpitools.params`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ each provider's outputs replaced as a set, and intermediate files kept out of it
   :func:`check_provider_places` anything at ``OUT/PERIOD/<provider>`` that is not a
   folder (a file there would be renamed aside and never removed, jamming every run).
 - :func:`run_lock` holds ``OUT/PERIOD/.kpitools.lock`` for a run; a second run is told
-  who holds it (pid, host, start time) and stops.
+  who holds it (pid, host, start time) and stops. :func:`waiting_lock` is the lock that
+  waits its turn instead, for short writes that runs take in turn.
 - :func:`staging_folder` and :func:`replace_folder`: a provider's outputs are built in a
   hidden folder beside their final place, then swapped in by two renames, so a run
   killed at any point leaves the old set or the new one, never a mix.
@@ -28,6 +29,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,6 +157,36 @@ def run_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         handle.truncate(0)
+        handle.close()  # closing the file releases the lock
+
+
+@contextlib.contextmanager
+def waiting_lock(path: Path, *, wait: float) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if needed, mode 0600), waiting up to
+    ``wait`` seconds for another process to release it: for short critical sections
+    that runs take in turn (the audit store's transactions), unlike :func:`run_lock`,
+    which refuses at once. Released when the block ends, or by the system when the
+    process dies.
+
+    Raises:
+        TimeoutError: another process held it for longer than ``wait``.
+    """
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.fdopen(descriptor, "r+b")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                _lock(handle)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"{path} held by another process for over {wait:g} s"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
         handle.close()  # closing the file releases the lock
 
 

@@ -3,7 +3,7 @@
 Every KPI is a pure function ``kpi(tables, *, as_of, rules) -> list[KpiResult]``: one
 result per bootcamp and one for the provider (``bootcamp_id == "ALL"``), employer
 engagement once per stage. Their docstrings are the method statement
-(:mod:`kpitools.packs.method`).
+(:mod:`kpitools.method`).
 
 :func:`compute_kpis` measures every provider of a run at once (one provider is a run
 of one), each KPI run once over their tables stacked with their identifiers scoped
@@ -19,7 +19,6 @@ from datetime import date
 
 import pandas as pd
 
-from kpitools.kpis._summary import ALL
 from kpitools.kpis.career_progression import career_progression
 from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement
@@ -28,9 +27,10 @@ from kpitools.kpis.learner_dropout import learner_dropout
 from kpitools.kpis.measured import measured_stack
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
+from kpitools.kpis.summary import ALL
 from kpitools.model import KpiResult
 from kpitools.returns.contract import KPIS, STAGES
-from kpitools.returns.period import Stacks, owner_of, unscoped
+from kpitools.returns.period import Stacks, by_provider, owner_of
 from kpitools.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,15 @@ def compute_kpis(
     for together in stacks_of:
         providers = tuple(together)
         stacked = measured_stack(together, as_of, stacks=stacks)
-        for result in _every_kpi(stacked, as_of=as_of, rules=rules):
-            per_provider[owner_of(result.bootcamp_id, providers)].append(unscoped(result))
+        found = by_provider(
+            (
+                (owner_of(result.bootcamp_id, providers), result)
+                for result in _every_kpi(stacked, as_of=as_of, rules=rules)
+            ),
+            providers,
+        )
+        for provider, results in found.items():
+            per_provider[provider] += results
     log.info(
         "%d providers measured together, %d without a bootcamp on their own",
         len(with_bootcamps),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._common import learner_key, lookup, per_learner
+from kpitools.kpis.common import learner_key, lookup, per_learner
 from kpitools.returns.contract import UNKNOWN_FROM_ILR
 
 VALID_ROLE_TYPES = ("job", "apprenticeship", "accelerated_apprenticeship")

@@ -9,13 +9,13 @@ from datetime import date
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis._common import (
+from kpitools.kpis._offers import offer_problems, same_employer, tally
+from kpitools.kpis.common import (
     learner_findings,
     wants_interview,
 )
-from kpitools.kpis._offers import offer_problems, same_employer, tally
-from kpitools.kpis._summary import Measure, all_of, summarise
 from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
+from kpitools.kpis.summary import Measure, all_of, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.returns.period import providers_of
 from kpitools.rules import Rules

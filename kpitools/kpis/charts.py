@@ -1,5 +1,5 @@
 """The figures behind the pack's charts, computed with the audit (``ProviderAudit.charts``):
-the notebooks only draw them (:mod:`kpitools.packs.plots`).
+the notebooks only draw them (:mod:`kpitools.present.plots`).
 
 - :data:`COFUNDING_DUE_VS_PAID`: co-funding due against paid per employer;
 - :data:`SATISFACTION_SCORES`: reached employer contacts per satisfaction score;

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis._common import learner_findings, learner_key, lookup, per_learner
-from kpitools.kpis._summary import Measure, all_of, concat_cases, summarise
+from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.summary import Measure, all_of, concat_cases, summarise
 from kpitools.model import Finding, KpiResult, employer_entity, finding
 from kpitools.returns.period import provider_of, providers_of, scope
 from kpitools.rules import Rules

@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._summary import Measure, all_of, summarise
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.summary import Measure, all_of, summarise
 from kpitools.model import Finding, KpiResult, employer_entity, finding
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
 from kpitools.returns.period import provider_of, providers_of

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpitools.kpis._summary import all_of
+from kpitools.kpis.summary import all_of
 from kpitools.model import Finding, employer_entity, finding
 from kpitools.returns.period import provider_of
 

@@ -9,9 +9,9 @@ from datetime import date
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis._common import learner_findings
-from kpitools.kpis._summary import Measure, all_of, is_all, summarise
+from kpitools.kpis.common import learner_findings
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.summary import Measure, all_of, is_all, summarise
 from kpitools.model import Finding, KpiResult, finding
 from kpitools.returns.period import providers_of
 from kpitools.rules import Rules

@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis._common import learner_findings, learner_key, lookup, per_learner
-from kpitools.kpis._summary import Measure, summarise
+from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rules import Rules
 

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 KEY_ENV = "KPITOOLS_PSEUDONYM_KEY"
 KEY_FILE_ENV = "KPITOOLS_PSEUDONYM_KEY_FILE"
 _MIN_KEY_BYTES = 16
+_FINGERPRINT_LABEL = b"kpitools pseudonym key fingerprint"
 
 
 def default_key_file() -> Path:
@@ -93,6 +94,33 @@ def key_file_in_use(key_file: str | Path | None = None) -> Path | None:
     return default_key_file()
 
 
+def key_fingerprint(key: bytes) -> str:
+    """A short public name of a key: the first 12 hex digits of the HMAC-SHA256 of a
+    fixed label with the key, ``KF-`` before them. It tells two keys apart (in the audit
+    store, the manifest, the register and the pack) and reveals nothing of the key.
+
+    >>> key_fingerprint(b"0123456789abcdef0123456789abcdef")
+    'KF-44e2c39644f1'
+    """
+    return "KF-" + hmac.new(key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:12]
+
+
+def key_origin(key_file: str | Path | None = None) -> str:
+    """Where a run expects its key, for messages: the key file's path, or the variable
+    that holds the key itself."""
+    path = key_file_in_use(key_file)
+    return f"${KEY_ENV}" if path is None else str(path)
+
+
+def key_would_be_created(key_file: str | Path | None = None) -> bool:
+    """True when :func:`load_key` would create a new key (no key configured, and no key
+    file in the user's config folder yet)."""
+    path = key_file_in_use(key_file)
+    return (
+        path is not None and not key_file and not os.environ.get(KEY_FILE_ENV) and not _exists(path)
+    )
+
+
 def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None = None) -> bytes:
     """Find the pseudonym key (see module docstring for the order).
 
@@ -113,7 +141,7 @@ def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None =
         raise ParameterError(
             f"the pseudonym key must be kept outside the output folder {out_dir}", path=path
         )
-    if not key_file and not os.environ.get(KEY_FILE_ENV) and not _exists(path):
+    if key_would_be_created(key_file):
         try:
             return _create_key_file(path)
         except FileExistsError:  # another worker created it first

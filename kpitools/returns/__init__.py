@@ -13,6 +13,6 @@ tables.
 - :mod:`~kpitools.returns.load` what was read into a
   :class:`~kpitools.model.ProviderReturn`.
 
-The ILR never comes in here: :func:`kpitools.ilr.load.load_provider`, above both,
+The ILR never comes in here: :func:`kpitools.load.load_provider`, above both,
 completes a folder without a learners table from its ILR files.
 """

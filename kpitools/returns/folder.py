@@ -3,7 +3,7 @@
 
 :mod:`kpitools.returns.tables` reads one CSV file and :mod:`kpitools.returns.workbook`
 one workbook; this module finds the files, refuses ambiguous folders, and records each
-input's SHA-256 (the ILR files in ``ilr/`` are not read here: :mod:`kpitools.ilr.load`).
+input's SHA-256 (the ILR files in ``ilr/`` are not read here: :mod:`kpitools.load`).
 :mod:`kpitools.returns.load` validates what it returns.
 """
 

@@ -3,7 +3,7 @@ with its evidence.
 
 :func:`validate_return` takes what :func:`kpitools.returns.folder.read_provider_folder`
 read from a provider folder (its tables maybe completed from the ILR files by
-:func:`kpitools.ilr.load.load_provider`, the one loader packs, the CLI and notebooks
+:func:`kpitools.load.load_provider`, the one loader packs, the CLI and notebooks
 use), checks the required tables are there, validates every row
 (:mod:`kpitools.returns.validate`) and returns a :class:`~kpitools.model.ProviderReturn`.
 """

@@ -13,8 +13,13 @@ employer_id ...) then never meet another provider's, and text compared or sorted
 one provider orders as it did unscoped. A stack of one provider is its tables as they
 are: there is nothing to tell apart, and its id need not be a provider folder's name.
 
-:func:`unscoped` is the one way back: every result a step cuts out of a stack for a
-provider (text, a finding, a KPI result, a column, a frame) goes through it.
+The way back: a finding or a KPI result leaves a stack for its provider through
+:func:`by_provider`, a frame (a worklist) through :func:`split_frame`, both of which
+unscope what they hand back (:func:`unscoped`, which takes the scope out of text, a
+finding, a KPI result, a column or a frame). The few steps that need a provider's own
+identifier while they still compute on a stack (a sample's case key, which must not
+change with the providers drawn together; the ``ALL`` of a provider; a chart's
+employer) call :func:`unscoped` themselves.
 
 ``SCOPE`` is a control character, which a validated identifier cannot hold (BAD-ID),
 and provider ids are :data:`kpitools.layout.PROVIDER_ID_PATTERN` (letters, digits, ``_``
@@ -38,6 +43,7 @@ from kpitools.returns.contract import TABLES
 SCOPE = "\x1f"
 _SCOPED = re.compile(PROVIDER_ID_PATTERN + re.escape(SCOPE))
 _T = TypeVar("_T")
+_R = TypeVar("_R", Finding, KpiResult)
 
 SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(
@@ -46,6 +52,13 @@ SCOPED_COLUMNS: dict[str, tuple[str, ...]] = {
     for name, table in TABLES.items()
 }
 """The columns of each contract table holding the provider's own identifiers."""
+
+IDENTIFIER_COLUMNS = frozenset(
+    {column for columns in SCOPED_COLUMNS.values() for column in columns} | {"entity"}
+)
+"""The columns of a frame made on a stack that may hold scoped identifiers: the
+contract's, and the ``entity`` a worklist names (``learner:<ref>``, ``employer:<id>``).
+Free text (names, sources) is never unscoped: it holds no scope."""
 
 
 def scope(provider_id: str, value: str) -> str:
@@ -113,14 +126,57 @@ def unscoped(value: _T) -> _T:
     if isinstance(value, pd.Series):
         return cast(_T, _unscoped_column(value))
     if isinstance(value, pd.DataFrame):
-        columns = {name: value[name] for name in value.columns}
-        changed = {
-            name: local
-            for name, column in columns.items()
-            if (local := _unscoped_column(column)) is not column
-        }
-        return cast(_T, value.assign(**changed) if changed else value)
+        return cast(_T, _unscoped_columns(value, list(value.columns)))
     return value
+
+
+def _unscoped_columns(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the columns ``names`` unscoped (itself when none held a scope)."""
+    changed = {
+        name: local
+        for name in names
+        if (local := _unscoped_column(column := frame[name])) is not column
+    }
+    return frame.assign(**changed) if changed else frame
+
+
+def by_provider(found: Iterable[tuple[str, _R]], providers: Iterable[str]) -> dict[str, list[_R]]:
+    """Findings or KPI results made on a stack, each with its provider, cut back into
+    each provider's list (in the order found), each :func:`unscoped`: the one way a
+    finding or a result leaves a stack.
+
+    Args:
+        found: (provider, finding or result) pairs.
+        providers: the providers of the stack; each gets a list, maybe empty.
+
+    Raises:
+        ValueError: a finding or result of no provider of the stack.
+    """
+    cut: dict[str, list[_R]] = {provider: [] for provider in providers}
+    for provider, item in found:
+        if provider not in cut:
+            raise ValueError(f"a result of no provider of the stack ({provider!r})")
+        cut[provider].append(unscoped(item))
+    return cut
+
+
+def split_frame(
+    frame: pd.DataFrame, owner: np.ndarray, providers: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    """``frame`` (made on a stack) cut into each provider's rows (``owner``: each row's
+    provider, by position in ``providers``), each in the order of ``frame``, indexed
+    0..n-1, its :data:`IDENTIFIER_COLUMNS` :func:`unscoped`: the one way a frame leaves
+    a stack. A provider without a row gets the empty frame with the columns."""
+    if len(owner) > 1 and (np.diff(owner) < 0).any():
+        order = np.argsort(owner, kind="stable")
+        frame, owner = frame.iloc[order], owner[order]
+    ids = [column for column in frame.columns if column in IDENTIFIER_COLUMNS]
+    frame = _unscoped_columns(frame, ids)
+    bounds = np.searchsorted(owner, np.arange(len(providers) + 1)).tolist()
+    return {
+        provider: renumbered(frame.iloc[bounds[i] : bounds[i + 1]])
+        for i, provider in enumerate(providers)
+    }
 
 
 def _unscoped_finding(finding: Finding) -> Finding:

@@ -41,10 +41,12 @@ from kpitools.returns.validate_rules import (
     table_problems,
 )
 
-try:  # pandas >= 2.3 builds a frame from ready blocks
-    from pandas.api.internals import create_dataframe_from_blocks as _FROM_BLOCKS
-except ImportError:  # pragma: no cover - older pandas: the DataFrame constructor
-    _FROM_BLOCKS = None
+# pandas >= 2.3 builds a frame from ready blocks; None: the DataFrame constructor (older
+# pandas; a test sets it to check that both ways give the same tables)
+try:
+    from pandas.api.internals import create_dataframe_from_blocks as FROM_BLOCKS
+except ImportError:  # pragma: no cover - older pandas
+    FROM_BLOCKS = None
 
 ValidatedTables = tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, TableCount]]
 
@@ -363,7 +365,7 @@ def _typed_frame(typed: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame
     constructor would consolidate them, without its per-column checks (a third of the
     time of a provider's load went there); older pandas use the constructor.
     """
-    if _FROM_BLOCKS is None:
+    if FROM_BLOCKS is None:
         return pd.DataFrame(
             {  # object arrays as Series: pandas would read text columns as its str dtype
                 name: pd.Series(values, index=index, dtype=object, copy=False)
@@ -384,7 +386,7 @@ def _typed_frame(typed: Mapping[str, Any], index: pd.RangeIndex) -> pd.DataFrame
             blocks.append((values, np.array([position])))
     for positions in by_dtype.values():
         blocks.append((np.vstack([arrays[p] for p in positions]), np.array(positions)))
-    return _FROM_BLOCKS(blocks, index=index, columns=pd.Index(list(typed)))
+    return FROM_BLOCKS(blocks, index=index, columns=pd.Index(list(typed)))
 
 
 def _fill_defaults(table: Table, typed: dict[str, Any]) -> None:

@@ -13,15 +13,11 @@ Buckets are ``0-30``, ``31-60``, ``61-90``, ``91-180`` and ``>180`` days, and
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 
 from kpitools.calendar import add_months_series
 from kpitools.checks.common import text_key
-from kpitools.model import ProviderReturn
-from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.sampling import stage_population
@@ -84,21 +80,6 @@ def _by_provider(
     return ordered.drop(columns="_owner").reset_index(drop=True), ordered["_owner"].to_numpy()
 
 
-def awaiting_outcome(
-    learners: pd.DataFrame, outcomes: pd.DataFrame, *, as_of: date, rules: Rules
-) -> pd.DataFrame:
-    """Completers with no outcome recorded on or before ``as_of``, oldest first.
-
-    Age = days from completion to ``as_of``; ``window_closes`` = completion +
-    ``rules.outcome_window_months`` calendar months (the career-progression window).
-    A completion after ``as_of`` or before the start is ``invalid date``.
-    """
-    period = PeriodTables.from_tables(
-        {"": {"learners": learners, "outcomes": outcomes}}, as_of, measured=False
-    )
-    return _awaiting_outcome(period, rules)[0]
-
-
 def _awaiting_outcome(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame, np.ndarray]:
     cutoff = pd.Timestamp(period.as_of)
     learners, outcomes = period.tables["learners"], period.tables["outcomes"]
@@ -114,13 +95,13 @@ def _awaiting_outcome(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame,
         (waiting["completion_date"] > cutoff) | (waiting["completion_date"] < waiting["start_date"])
     ).to_numpy(dtype=bool)
     closes = add_months_series(waiting["completion_date"], rules.outcome_window_months)
-    learner_ref = unscoped(waiting["learner_ref"])
+    learner_ref = waiting["learner_ref"]
     buckets = np.where(invalid, INVALID, np.array(age_buckets(days), dtype=object))
     frame = pd.DataFrame(
         {
             "entity": "learner:" + learner_ref.astype(object),
             "learner_ref": learner_ref,
-            "bootcamp_id": unscoped(waiting["bootcamp_id"]),
+            "bootcamp_id": waiting["bootcamp_id"],
             "learner_type": waiting["learner_type"],
             "completion_date": waiting["completion_date"],
             "window_closes": closes,
@@ -133,22 +114,6 @@ def _awaiting_outcome(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame,
         }
     )
     return _by_provider(frame, owner, "days_since_completion", ascending=False)
-
-
-def unreached_employers(provider: ProviderReturn, *, as_of: date, rules: Rules) -> pd.DataFrame:
-    """Employers not reached in an engagement stage, by attempts made.
-
-    The population is every (employer, stage) being monitored at ``as_of`` (see
-    :func:`kpitools.worklists.sampling.employer_stage_population`) plus any with attempts logged.
-    An employer reached once in a stage (on or before ``as_of``) leaves the list. Age =
-    days since the first attempt; never contacted is ``not contacted``; an attempt dated
-    after ``as_of`` makes the row ``invalid date``. ``escalate`` is set from
-    ``rules.unreachable_attempts`` attempts (EE-UNREACHABLE-3).
-    """
-    returns = {provider.provider_id: provider}
-    return _unreached_employers(
-        PeriodTables.of(returns, as_of), PeriodTables.of(returns, as_of, as_returned=True), rules
-    )[0]
 
 
 _UNREACHED_COLUMNS = (
@@ -168,8 +133,9 @@ _UNREACHED_COLUMNS = (
 def _unreached_employers(
     measured: PeriodTables, returned: PeriodTables, rules: Rules
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`unreached_employers` of every provider: the population from the
-    ``measured`` tables, the attempts from the tables as ``returned``."""
+    """The unreached employers of every provider (:func:`ageing_worklists`): the
+    population from the ``measured`` tables, the attempts from the tables as
+    ``returned``."""
     cutoff = pd.Timestamp(returned.as_of)
     contacts = returned.tables["employer_contacts"]
     stages, stage_owner = stage_population(measured)
@@ -203,7 +169,7 @@ def _unreached_employers(
         INVALID,
         np.where(days.isna().to_numpy(), NOT_CONTACTED, np.array(age_buckets(days), dtype=object)),
     )
-    employer_id = unscoped(pairs["employer_id"])
+    employer_id = pairs["employer_id"]
     frame = pd.DataFrame(
         {
             "entity": [f"employer:{e}" for e in employer_id.tolist()],
@@ -288,18 +254,6 @@ _NEVER_CONTACTED = pd.DataFrame(
 )
 
 
-def unreported_withdrawals(learners: pd.DataFrame, *, as_of: date, rules: Rules) -> pd.DataFrame:
-    """Withdrawals with no reported date on or before ``as_of``, by days late.
-
-    The report is due ``rules.withdrawal_report_months`` calendar month(s) after the
-    withdrawal (DROP-LATE-REPORT); days late = ``as_of`` - due date. Not yet late is
-    ``not yet due``; a withdrawal after ``as_of`` or before the start is
-    ``invalid date``.
-    """
-    period = PeriodTables.from_tables({"": {"learners": learners}}, as_of, measured=False)
-    return _unreported_withdrawals(period, rules)[0]
-
-
 def _unreported_withdrawals(period: PeriodTables, rules: Rules) -> tuple[pd.DataFrame, np.ndarray]:
     cutoff = pd.Timestamp(period.as_of)
     learners = period.tables["learners"]
@@ -319,12 +273,12 @@ def _unreported_withdrawals(period: PeriodTables, rules: Rules) -> tuple[pd.Data
     buckets = np.where(
         invalid, INVALID, np.where(not_due, NOT_YET_DUE, np.array(age_buckets(late), dtype=object))
     )
-    learner_ref = unscoped(open_items["learner_ref"])
+    learner_ref = open_items["learner_ref"]
     frame = pd.DataFrame(
         {
             "entity": "learner:" + learner_ref.astype(object),
             "learner_ref": learner_ref,
-            "bootcamp_id": unscoped(open_items["bootcamp_id"]),
+            "bootcamp_id": open_items["bootcamp_id"],
             "withdrawal_date": open_items["withdrawal_date"],
             "report_due": due,
             "days_late": late.astype("Int64"),
@@ -336,26 +290,35 @@ def _unreported_withdrawals(period: PeriodTables, rules: Rules) -> tuple[pd.Data
 
 
 def ageing_worklists(
-    provider: ProviderReturn, *, as_of: date, rules: Rules
-) -> dict[str, pd.DataFrame]:
-    """The three ageing worklists of one return, named for ``ProviderAudit.worklists``."""
-    returns = {provider.provider_id: provider}
-    return period_ageing(
-        PeriodTables.of(returns, as_of),
-        PeriodTables.of(returns, as_of, as_returned=True),
-        rules=rules,
-    )[provider.provider_id]
-
-
-def period_ageing(
     measured: PeriodTables, returned: PeriodTables, *, rules: Rules
 ) -> dict[str, dict[str, pd.DataFrame]]:
-    """:func:`ageing_worklists` of every provider at once: the ``returned`` tables (what
-    is dated after ``as_of`` is aged ``invalid date``) and the employers' stages from the
-    ``measured`` ones (:class:`~kpitools.worklists.period.PeriodTables` of the same returns).
+    """The three ageing worklists of every provider of a run at once (a mapping of one
+    for one provider), each list built once over the stacked tables and cut into each
+    provider's: the ``returned`` tables (what is dated after ``as_of`` is aged ``invalid
+    date``) and the employers' stages from the ``measured`` ones
+    (:class:`~kpitools.worklists.period.PeriodTables` of the same returns).
+
+    - ``ageing_awaiting_outcome``: completers with no outcome recorded on or before
+      ``as_of``, oldest first. Age = days from completion to ``as_of``;
+      ``window_closes`` = completion + ``rules.outcome_window_months`` calendar months
+      (the career-progression window). A completion after ``as_of`` or before the start
+      is ``invalid date``.
+    - ``ageing_unreached_employers``: employers not reached in an engagement stage, by
+      attempts made. The population is every (employer, stage) being monitored at
+      ``as_of`` (:func:`kpitools.worklists.sampling.stage_population`) plus any with
+      attempts logged. An employer reached once in a stage (on or before ``as_of``)
+      leaves the list. Age = days since the first attempt; never contacted is ``not
+      contacted``; an attempt dated after ``as_of`` makes the row ``invalid date``.
+      ``escalate`` is set from ``rules.unreachable_attempts`` attempts
+      (EE-UNREACHABLE-3).
+    - ``ageing_unreported_withdrawals``: withdrawals with no reported date on or before
+      ``as_of``, by days late. The report is due ``rules.withdrawal_report_months``
+      calendar month(s) after the withdrawal (DROP-LATE-REPORT); days late = ``as_of`` -
+      due date. Not yet late is ``not yet due``; a withdrawal after ``as_of`` or before
+      the start is ``invalid date``.
 
     Returns:
-        Per provider id, its three ageing worklists.
+        Per provider id, its three ageing worklists (:data:`AGEING_WORKLISTS`).
     """
     lists = [
         returned.split(*_awaiting_outcome(returned, rules)),

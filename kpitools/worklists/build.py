@@ -15,15 +15,9 @@ from kpitools.model import ProviderReturn
 from kpitools.returns.contract import STAGES
 from kpitools.returns.period import Stacks
 from kpitools.rules import Rules
-from kpitools.worklists.ageing import period_ageing
+from kpitools.worklists.ageing import ageing_worklists
 from kpitools.worklists.period import PeriodTables
-from kpitools.worklists.risk import (
-    Hazard,
-    period_breach_risk,
-    period_hazard_counts,
-    pool,
-    portfolio_hazard,
-)
+from kpitools.worklists.risk import Hazard, breach_risk, hazard_counts, pool, portfolio_hazard
 from kpitools.worklists.sampling import period_samples
 
 
@@ -91,7 +85,7 @@ def build_worklists(
         },
     }
     returned = PeriodTables.of(returns, as_of, as_returned=True, stacks=stacks)
-    ageing = period_ageing(measured, returned, rules=rules)
+    ageing = ageing_worklists(measured, returned, rules=rules)
     return {
         key: {
             **{
@@ -116,7 +110,7 @@ def portfolio_hazard_of(
     """The drop-out hazard of a portfolio: every provider's finished bootcamps pooled
     (:func:`kpitools.worklists.risk.portfolio_hazard`); None when none has finished."""
     period = PeriodTables.of(returns, as_of, measurements=measurements, stacks=stacks)
-    return portfolio_hazard(pool(period_hazard_counts(period).values()))
+    return portfolio_hazard(pool(hazard_counts(period).values()))
 
 
 def breach_risks(
@@ -136,4 +130,4 @@ def breach_risks(
         Per provider id (in the order given), its breach risk.
     """
     period = PeriodTables.of(returns, as_of, measurements=measurements, stacks=stacks)
-    return period_breach_risk(period, rules=rules, portfolio=portfolio)
+    return breach_risk(period, rules=rules, portfolio=portfolio)

@@ -5,7 +5,7 @@ The tables are :func:`kpitools.returns.period.stacked_tables` of each return's t
 (identifiers scoped to their provider when there are several), with each row's provider
 kept by position (:attr:`PeriodTables.owners`), so that a worklist built on the stacked
 frames is sorted provider by provider and sliced back (:meth:`PeriodTables.split`),
-identifiers shown as the provider writes them (:func:`kpitools.returns.period.unscoped`).
+identifiers shown as the provider writes them (:func:`kpitools.returns.period.split_frame`).
 One provider is the same machinery on one return: a provider's worklists are the same
 whether it is built alone or with its period.
 """
@@ -22,7 +22,7 @@ import pandas as pd
 from kpitools.kpis.measured import MeasuredTables, Measurements, table
 from kpitools.model import ProviderReturn
 from kpitools.returns.contract import TABLES
-from kpitools.returns.period import Stacks, prefixes, renumbered, stacked_tables
+from kpitools.returns.period import Stacks, prefixes, split_frame, stacked_tables
 from kpitools.returns.validate import empty_table
 
 MEASURED_TABLES = ("bootcamps", "learners", "employers", "interviews", "outcomes", "referrals")
@@ -118,14 +118,6 @@ class PeriodTables:
         return owners.reindex(bootcamps).to_numpy(dtype=int)
 
     def split(self, frame: pd.DataFrame, owner: np.ndarray) -> dict[str, pd.DataFrame]:
-        """``frame`` cut into each provider's rows (``owner``, row by row), each in the
-        order of ``frame`` and indexed 0..n-1; a provider without a row gets the empty
-        frame with the columns."""
-        if len(owner) > 1 and (np.diff(owner) < 0).any():
-            order = np.argsort(owner, kind="stable")
-            frame, owner = frame.iloc[order], owner[order]
-        bounds = np.searchsorted(owner, np.arange(len(self.providers) + 1)).tolist()
-        return {
-            provider: renumbered(frame.iloc[bounds[i] : bounds[i + 1]])
-            for i, provider in enumerate(self.providers)
-        }
+        """``frame`` cut into each provider's rows (``owner``, row by row), identifiers
+        as the provider writes them (:func:`kpitools.returns.period.split_frame`)."""
+        return split_frame(frame, owner, self.providers)

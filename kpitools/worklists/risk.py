@@ -38,8 +38,6 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis.measured import bootcamp_timing, derived
-from kpitools.model import ProviderReturn
-from kpitools.returns.period import unscoped
 from kpitools.rules import Rules
 from kpitools.worklists.period import PeriodTables
 
@@ -103,17 +101,11 @@ def _cohort(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return learners[learners["m1_date"].notna()]
 
 
-def hazard_counts(provider: ProviderReturn, *, as_of: date) -> HazardCounts:
-    """Weekly withdrawals and learners at risk in the provider's bootcamps that are over
-    at ``as_of`` (only what was known at ``as_of`` is used)."""
-    return period_hazard_counts(PeriodTables.of({provider.provider_id: provider}, as_of))[
-        provider.provider_id
-    ]
-
-
-def period_hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
-    """:func:`hazard_counts` of every provider of ``period`` at once (counted once per
-    stacked tables, :func:`kpitools.kpis.measured.derived`)."""
+def hazard_counts(period: PeriodTables) -> dict[str, HazardCounts]:
+    """Per provider of ``period`` (a period of one for one provider), the weekly
+    withdrawals and learners at risk in its bootcamps that are over at ``as_of`` (only
+    what was known at ``as_of`` is used); counted once per stacked tables
+    (:func:`kpitools.kpis.measured.derived`)."""
     return derived(period.tables, "hazard_counts", lambda: _hazard_counts(period))
 
 
@@ -206,68 +198,50 @@ def final_count_distribution(probabilities: Iterable[float]) -> np.ndarray:
 
 
 def breach_risk(
-    provider: ProviderReturn,
-    *,
-    as_of: date,
-    rules: Rules,
-    portfolio: Hazard | None = None,
-    flag_probability: float = FLAG_PROBABILITY,
-) -> pd.DataFrame:
-    """Projected final drop-out rate and P(final rate > limit) per running bootcamp.
-
-    A bootcamp is running when it has a cohort (an M1 on or before ``as_of``) and is
-    not over (:func:`kpitools.kpis.measured.bootcamp_timing`).
-
-    Args:
-        provider: the validated return.
-        as_of: the measurement date; later records are ignored.
-        rules: ``dropout_limit`` is the limit.
-        portfolio: the portfolio's hazard (:func:`portfolio_hazard` of :func:`pool` of
-            every provider's :func:`hazard_counts`); None uses the provider's own.
-        flag_probability: the probability from which a bootcamp is flagged at risk.
-
-    Returns:
-        One row per running bootcamp, columns :data:`RISK_COLUMNS`; rates as fractions;
-        ``p_above_limit`` is NaN when no finished bootcamp gives a hazard.
-    """
-    period = PeriodTables.of({provider.provider_id: provider}, as_of)
-    return period_breach_risk(
-        period, rules=rules, portfolio=portfolio, flag_probability=flag_probability
-    )[provider.provider_id]
-
-
-def period_breach_risk(
     period: PeriodTables,
     *,
     rules: Rules,
     portfolio: Hazard | None = None,
     flag_probability: float = FLAG_PROBABILITY,
 ) -> dict[str, pd.DataFrame]:
-    """:func:`breach_risk` of every provider of ``period`` at once, each with its own
-    hazard shrunk toward ``portfolio``.
+    """Projected final drop-out rate and P(final rate > limit) per running bootcamp, for
+    every provider of ``period`` at once (a period of one for one provider), each with
+    its own hazard shrunk toward ``portfolio``.
+
+    A bootcamp is running when it has a cohort (an M1 on or before ``as_of``) and is
+    not over (:func:`kpitools.kpis.measured.bootcamp_timing`).
+
+    Args:
+        period: the validated returns' tables as they stood at ``as_of``; later records
+            are ignored.
+        rules: ``dropout_limit`` is the limit.
+        portfolio: the portfolio's hazard (:func:`portfolio_hazard` of :func:`pool` of
+            every provider's :func:`hazard_counts`); None uses each provider's own.
+        flag_probability: the probability from which a bootcamp is flagged at risk.
 
     Returns:
-        Per provider id (in the period's order), its breach risk.
+        Per provider id (in the period's order), one row per running bootcamp, columns
+        :data:`RISK_COLUMNS`; rates as fractions; ``p_above_limit`` is NaN when no
+        finished bootcamp gives a hazard.
     """
     as_of = period.as_of
-    counts = period_hazard_counts(period)
+    counts = hazard_counts(period)
     hazards = [shrunk_hazard(counts[provider], portfolio) for provider in period.providers]
     timing = bootcamp_timing(period.tables, as_of)
     running = timing[~timing["finished"]]
     owners = period.bootcamp_owners(running.index)
-    names = unscoped(pd.Series(running.index, dtype=object)).tolist()
     cohort = _CohortFacts.of(_cohort(period.tables), timing, as_of)
     rows: list[dict[str, object]] = []
     owner: list[int] = []
-    for bootcamp_id, name, end_date, mine in zip(
-        running.index.tolist(), names, running["end_date"].tolist(), owners.tolist(), strict=True
+    for bootcamp_id, end_date, mine in zip(
+        running.index.tolist(), running["end_date"].tolist(), owners.tolist(), strict=True
     ):
         learners = cohort.members.get(bootcamp_id)
         if learners is None:
             continue
         rows.append(
             _bootcamp_risk(
-                str(name),
+                str(bootcamp_id),
                 end_date,
                 cohort,
                 learners,

@@ -179,29 +179,22 @@ def _draw_each(
     return picked, owner[picks], counts
 
 
-def employer_stage_population(provider: ProviderReturn, *, as_of: date) -> pd.DataFrame:
-    """Every listed employer in each engagement stage being monitored at ``as_of``.
+def stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every listed employer of every provider of ``period`` (a period of one for one
+    provider) in each engagement stage being monitored at ``as_of``, with each row's
+    provider; built once per stacked tables and shared read-only.
 
     An employer is in a stage when a bootcamp it is linked to (``bootcamp_ids``; blank =
     every bootcamp) is in that stage: design from the bootcamp's first M1, delivery from
     its first M1 until it is over, post from its first M2 (kpi-rules.md section 1).
 
     Returns:
-        employer_id, stage, bootcamp_id (the one linked bootcamp in the stage, blank when
-        several), bootcamps (all of them, ``;``-separated), employer_name, status, source.
-    """
-    period = PeriodTables.of({provider.provider_id: provider}, as_of)
-    population, _ = stage_population(period)
-    return _local_population(population)
-
-
-def stage_population(period: PeriodTables) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`employer_stage_population` of every provider of ``period`` at once (its
-    identifiers scoped), with each row's provider; built once per stacked tables and
-    shared read-only.
-
-    Rows are in employer order (provider by provider), each employer's stages in
-    :data:`STAGES` order.
+        The population: employer_id, stage, bootcamp_id (the one linked bootcamp in the
+        stage, blank when several), bootcamps (all of them, ``;``-separated),
+        employer_name, status, source; identifiers scoped as ``period`` holds them.
+        Rows are in employer order (provider by provider), each employer's stages in
+        :data:`STAGES` order. And each row's provider (its position in
+        ``period.providers``).
     """
     return derived(period.tables, "employer_stage_population", lambda: _stage_population(period))
 
@@ -304,21 +297,23 @@ def _local_population(population: pd.DataFrame) -> pd.DataFrame:
 
 
 def draw_samples(
-    provider: ProviderReturn,
+    returns: Mapping[str, ProviderReturn],
     *,
     as_of: date,
-    seed: int,
+    seeds: Mapping[str, int],
     fraction: float = DEFAULT_FRACTION,
     minimum: int = DEFAULT_MINIMUM,
     rules: Rules | None = None,
-) -> SampleSet:
-    """Verification worklists for one provider: employers per engagement stage,
-    completers, outcomes, and every unverified case.
+) -> dict[str, SampleSet]:
+    """Verification worklists for every return of a draw (``kpitools sample``: a mapping
+    of one): employers per engagement stage, completers, outcomes, and every unverified
+    case, each provider's drawn from its own cases with its own seed
+    (:func:`period_samples`, which the audit's worklists also draw from).
 
     Populations (each sampled on its own, with the same seed):
 
-    - ``employers_<stage>``: :func:`employer_stage_population`; the worklist has the
-      columns of ``employer_contacts`` so that, filled in, it is next month's table;
+    - ``employers_<stage>``: :func:`stage_population`; the worklist has the columns of
+      ``employer_contacts`` so that, filled in, it is next month's table;
     - ``completers``: learners with a completion date on or before ``as_of``;
     - ``outcomes``: outcome rows dated on or before ``as_of``;
     - ``unverified``: every learner whose KPI case is unverified, its evidence read
@@ -327,31 +322,39 @@ def draw_samples(
       counts until verified; left out when there is none.
 
     Args:
-        provider: the validated return.
+        returns: per provider id, its validated return.
         as_of: the measurement date; later records are not yet cases.
-        seed: recorded in the manifest; the same seed gives the same picks.
+        seeds: per provider id, its seed, recorded in the manifest; the same seed gives
+            the same picks.
         fraction: share of each population to pick (default 10 %).
         minimum: smallest sample (default 5; the whole population when smaller).
         rules: the rules the KPIs judge by (the outcome window decides which outcomes
             are cases); the defaults when None.
 
-    The worklists name learners and employers by their refs and ids only; how an output
-    shows them (pseudonym, names) is decided when it is written (:func:`write_samples`).
-    It is :func:`period_samples` on one return.
+    Returns:
+        Per provider id, its :class:`SampleSet`. The worklists name learners and
+        employers by their refs and ids only; how an output shows them (pseudonym,
+        names) is decided when it is written (:func:`write_samples`).
     """
-    key = provider.provider_id
-    period = PeriodTables.of({key: provider}, as_of)
-    samples = tuple(
-        Sample(
-            drawn.name, int(drawn.populations[0]), period.split(drawn.worklist, drawn.owner)[key]
+    period = PeriodTables.of(returns, as_of)
+    drawn = period_samples(period, seeds=seeds, fraction=fraction, minimum=minimum, rules=rules)
+    picks = [(sample, period.split(sample.worklist, sample.owner)) for sample in drawn]
+    return {
+        key: SampleSet(
+            key,
+            as_of,
+            seeds[key],
+            fraction,
+            minimum,
+            tuple(
+                Sample(sample.name, int(sample.populations[position]), split[key])
+                for sample, split in picks
+                # only a provider with unverified cases (evidence from its ILR) has that list
+                if sample.name != "unverified" or sample.populations[position]
+            ),
         )
-        for drawn in period_samples(
-            period, seeds={key: seed}, fraction=fraction, minimum=minimum, rules=rules
-        )
-        # only a provider with unverified cases (evidence from its ILR) has that list
-        if drawn.name != "unverified" or drawn.populations[0]
-    )
-    return SampleSet(key, as_of, seed, fraction, minimum, samples)
+        for position, key in enumerate(period.providers)
+    }
 
 
 def period_samples(
@@ -362,9 +365,11 @@ def period_samples(
     minimum: int = DEFAULT_MINIMUM,
     rules: Rules | None = None,
 ) -> list[PeriodSample]:
-    """:func:`draw_samples` of every provider of ``period`` at once: each population is
-    built once for the period, and each provider's sample drawn from its own cases with
-    its own seed (``seeds``, per provider id), exactly as it is drawn alone.
+    """The samples of every provider of ``period`` at once, stacked (the audit's
+    worklists, :func:`kpitools.worklists.build.build_worklists`, and
+    :func:`draw_samples` lay them out per provider): each population is built once for
+    the period, and each provider's sample drawn from its own cases with its own seed
+    (``seeds``, per provider id), exactly as it is drawn alone.
 
     Returns:
         The samples in :func:`draw_samples` order, each holding every provider's picks.

@@ -11,7 +11,7 @@ import pytest
 
 from kpitools.calendar import period_end
 from kpitools.checks import run_checks, run_portfolio_checks
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.model import Finding
 from kpitools.rules import Rules
 

@@ -10,8 +10,8 @@ import pytest
 
 from kpitools.calendar import period_end
 from kpitools.checks.future_dated import future_dated
-from kpitools.ilr.load import load_provider
 from kpitools.kpis import compute_kpis
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 
 KPI_KINDS = (

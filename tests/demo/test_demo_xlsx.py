@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from kpitools.demo.generator import generate
 from kpitools.demo.writers import FIXED_TIME
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.returns.contract import TABLES
 
 PERIOD = "2023-03"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ilr_xml import ilr_tables
 from lxml import etree
 
 from kpitools.cli import main
@@ -19,7 +20,7 @@ from kpitools.demo.ilr_writer import namespace_for, write_ilr
 from kpitools.demo.truth import GroundTruth
 from kpitools.errors import ParameterError
 from kpitools.ilr.events import EVENT_INDICATORS_FROM
-from kpitools.ilr.mapping import read_ilr_files, tables_from_ilr_files
+from kpitools.ilr.mapping import read_ilr_files
 from kpitools.ilr.reader import KNOWN_NAMESPACES
 from kpitools.rules import Rules
 
@@ -92,7 +93,7 @@ def test_demo_ilr_breaks_no_dfe_rule(which: str, request: pytest.FixtureRequest)
     files = request.getfixturevalue(which)
     truth = GroundTruth.read(files[0].parents[3] / "ground_truth.json")
     for folder in sorted({p.parent for p in files}):
-        tables = tables_from_ilr_files(sorted(folder.glob("*.xml")), rules=Rules())
+        tables = ilr_tables(sorted(folder.glob("*.xml")), rules=Rules())
         if folder.parent.name in truth.ilr_only_providers:
             assert {f.rule for f in tables.findings} == ILR_ONLY_PLANTS, folder
         else:

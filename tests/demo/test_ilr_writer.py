@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ilr_xml import ilr_tables
 from lxml import etree
 
 from kpitools.demo.ilr_writer import (
@@ -17,7 +18,6 @@ from kpitools.demo.ilr_writer import (
     namespace_for,
     write_ilr,
 )
-from kpitools.ilr.mapping import tables_from_ilr_files
 from kpitools.ilr.reader import FILE_NAME
 from kpitools.rules import Rules
 
@@ -251,7 +251,7 @@ def test_written_file_follows_the_specification_order(tmp_path: Path, prepared: 
 
 def test_round_trip_gives_back_the_tables(tmp_path: Path) -> None:
     path = write_ilr(tmp_path, _tables(), ukprn="10012345", prepared=datetime(2023, 4, 30, 18))
-    t = tables_from_ilr_files([path], rules=Rules())
+    t = ilr_tables([path], rules=Rules())
     learners = t.learners.set_index("learner_ref")
     assert list(learners["learner_type"]) == [
         "independent",
@@ -280,7 +280,7 @@ def test_2025_26_events_become_event_indicators(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert 'xmlns="ESFA/ILR/2025-26"' in text and "<Year>2526</Year>" in text
     assert "<LearnDelFAMType>EVI</LearnDelFAMType>" in text and "Z0059747" not in text
-    t = tables_from_ilr_files([path], rules=Rules())
+    t = ilr_tables([path], rules=Rules())
     assert t.learners.iloc[0]["completion_date"] == pd.Timestamp("2025-11-14")
 
 
@@ -299,7 +299,7 @@ def test_monthly_files_date_the_withdrawal_report(tmp_path: Path) -> None:
         write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 2, 28, 18)),
         write_ilr(tmp_path, full, ukprn="10012345", prepared=datetime(2023, 3, 31, 18)),
     ]
-    t = tables_from_ilr_files(paths, rules=Rules())
+    t = ilr_tables(paths, rules=Rules())
     row = t.learners.set_index("learner_ref").loc["000103"]
     assert row["withdrawal_reported_date"] == pd.Timestamp("2023-02-28")
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from kpitools.errors import KpiToolsError
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.rules import Rules
+
 AIM_FIELDS = (
     "LearnAimRef",
     "AimType",
@@ -156,3 +160,12 @@ def line_of(path: Path, learn_ref: str, nth: int = 1) -> int:
         if text.startswith(f"<LearnRefNumber>{learn_ref}</LearnRefNumber>")
     ]
     return hits[nth - 1]
+
+
+def ilr_tables(paths: Sequence[str | Path], *, rules: Rules | None = None) -> IlrTables:
+    """One provider's ILR files mapped as the audit maps them (the one mapping function,
+    over a mapping of one); the error that stops reading them raised."""
+    found = tables_from_ilr_files({"provider": list(paths)}, rules=rules or Rules())["provider"]
+    if isinstance(found, KpiToolsError):
+        raise found
+    return found

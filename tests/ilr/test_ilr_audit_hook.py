@@ -110,9 +110,9 @@ def test_dfe_rule_findings_and_dropouts_reach_the_register_and_worklists(tmp_pat
     ]
     # The pack: DfE findings and the drop-outs with their reason in the ILR section (the
     # learner by pseudonym), not repeated among the other worklists.
-    from kpitools.packs import report
-    from kpitools.packs.context import context_from_audit
-    from kpitools.packs.params import PackParams
+    from kpitools.params import PackParams
+    from kpitools.present import report
+    from kpitools.present.context import context_from_audit
 
     ctx = context_from_audit(
         audit,

@@ -13,9 +13,9 @@ import pytest
 from kpitools.calendar import period_end
 from kpitools.demo.ilr_demo import write_demo_ilr
 from kpitools.demo.truth import Expectation
-from kpitools.ilr.load import load_provider
 from kpitools.ilr.reader import FILE_NAME, read_ilr
-from kpitools.ilr.reconcile import ilr_review
+from kpitools.ilr.reconcile import IlrReview, ilr_reviews
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 
 ILR_RULES = {
@@ -41,12 +41,16 @@ def demo(demo_dir, tmp_path_factory: pytest.TempPathFactory):
     planted = write_demo_ilr(root, truth.periods, regular, truth.clean_providers, truth.seed)
     found = {}
     for period in truth.periods:
-        for provider_id in truth.providers:
-            folder = root / period / provider_id
-            if (folder / "ilr").is_dir():
-                found[(period, provider_id)] = ilr_review(
-                    load_provider(folder), as_of=period_end(period), rules=Rules()
-                ).findings
+        returns = {
+            provider_id: load_provider(root / period / provider_id)
+            for provider_id in truth.providers
+            if (root / period / provider_id / "ilr").is_dir()
+        }
+        for provider_id, review in ilr_reviews(
+            returns, as_of=period_end(period), rules=Rules()
+        ).items():
+            assert isinstance(review, IlrReview)
+            found[(period, provider_id)] = review.findings
     return root, truth, planted, found
 
 

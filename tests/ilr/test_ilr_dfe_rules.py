@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ilr_xml import ilr_tables
 from lxml import etree
 
-from kpitools.ilr.dfe_rules import CHECKS, GROUPS, _Learner
+from kpitools.ilr.dfe_rules import CHECKS, GROUPS, PreparedLearner
 from kpitools.ilr.events import event_indicator_table
-from kpitools.ilr.mapping import tables_from_ilr_files
 from kpitools.ilr.reader import read_ilr
 from kpitools.rules import ILR_RULES, Rules
 
@@ -120,7 +120,7 @@ def _xml(learner: Learner) -> bytes:
 def _findings(learner: Learner, tmp_path: Path) -> list:
     path = tmp_path / NAME
     path.write_bytes(_xml(learner))
-    return list(tables_from_ilr_files([path], rules=Rules()).findings)
+    return list(ilr_tables([path], rules=Rules()).findings)
 
 
 def _rules(learner: Learner, tmp_path: Path) -> set[str]:
@@ -626,7 +626,7 @@ def test_a_rule_never_fires_for_a_learner_without_aims_of_its_group(tmp_path: Pa
         path.write_bytes(_xml(learner))
         ilr = read_ilr(path)
         [read] = ilr.learners
-        ctx = _Learner(
+        ctx = PreparedLearner(
             read, ilr.header.year, ilr.header.file_preparation_date, event_indicator_table()
         )
         for rule_id, among in grouped.items():
@@ -669,11 +669,9 @@ def test_r138_not_raised_once_six_months_have_passed(tmp_path: Path) -> None:
 def test_event_indicator_table_extends_from_params(tmp_path: Path) -> None:
     path = tmp_path / NAME
     path.write_bytes(_xml(_changed(_evi(1, "7", "2025-09-01"))))
-    assert {f.rule for f in tables_from_ilr_files([path], rules=Rules()).findings} == {
-        "ILR-EVI-CODE-UNKNOWN"
-    }
+    assert {f.rule for f in ilr_tables([path], rules=Rules()).findings} == {"ILR-EVI-CODE-UNKNOWN"}
     rules = Rules.from_mapping({"ilr_event_indicators": {7: "interview_offer"}})
-    tables = tables_from_ilr_files([path], rules=rules)
+    tables = ilr_tables([path], rules=rules)
     assert tables.findings == () and list(tables.interviews["offer_date"].astype(str)) == [
         "2025-09-01"
     ]

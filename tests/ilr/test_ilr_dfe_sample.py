@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
+from ilr_xml import ilr_tables
 
 from kpitools.cli import main
-from kpitools.ilr.load import load_provider
-from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.mapping import IlrTables
+from kpitools.load import load_provider
 from kpitools.rules import Rules
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"
@@ -27,7 +28,7 @@ SAMPLE = DFE / "ILR-99999999-2526-20250108-094401.xml"
 
 
 def _map(path: Path) -> IlrTables:
-    return tables_from_ilr_files([path], rules=Rules())
+    return ilr_tables([path], rules=Rules())
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -31,10 +31,10 @@ from lxml import etree
 
 from kpitools.audit import audit_period, audit_provider
 from kpitools.model import ILR_SUPERSEDED, ILR_USED, ProviderAudit
-from kpitools.packs import report
-from kpitools.packs.context import context_from_audit
-from kpitools.packs.outputs import write_provider_outputs
-from kpitools.packs.params import PackParams
+from kpitools.outputs.results import write_provider_outputs
+from kpitools.params import PackParams
+from kpitools.present import report
+from kpitools.present.context import context_from_audit
 from kpitools.privacy.naming import WORKING
 
 DFE = Path(__file__).parent.parent / "fixtures" / "ilr" / "dfe"

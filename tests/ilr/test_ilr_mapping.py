@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ilr_xml import ilr_tables
 
 from kpitools.ilr.events import EVENT_INDICATORS, m1_from_start
-from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.mapping import IlrTables
 from kpitools.rules import Rules
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ilr"
@@ -22,7 +23,7 @@ T = pd.Timestamp
 
 
 def _map(*paths: Path, rules: Rules | None = None) -> IlrTables:
-    return tables_from_ilr_files(list(paths), rules=rules or Rules())
+    return ilr_tables(list(paths), rules=rules or Rules())
 
 
 def _row(frame: pd.DataFrame, learner_ref: str) -> pd.Series:

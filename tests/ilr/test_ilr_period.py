@@ -1,6 +1,7 @@
 """The ILR review of a whole period (every provider's files mapped at once, the
-comparisons run over the period's stacked frames) gives each provider exactly what its
-own review gives: findings, drop-outs, and the error of a file that cannot be read."""
+comparisons run over the period's stacked frames) gives each provider exactly what a
+review of it alone (a mapping of one) gives: findings, drop-outs, and the error of a
+file that cannot be read."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import pytest
 
 from kpitools import layout
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
-from kpitools.ilr.mapping import IlrTables, period_tables_from_ilr_files, tables_from_ilr_files
-from kpitools.ilr.reconcile import IlrReview, ilr_review, period_ilr_reviews
+from kpitools.ilr.mapping import IlrTables, tables_from_ilr_files
+from kpitools.ilr.reconcile import IlrReview, ilr_reviews
+from kpitools.load import load_provider
 from kpitools.model import ILR_DROPOUTS, ProviderReturn
 from kpitools.rules import Rules
 
@@ -90,6 +91,13 @@ def _returns(period_dir: Path) -> dict[str, ProviderReturn]:
     return returns
 
 
+def _alone(returns: dict[str, ProviderReturn], key: str, rules: Rules) -> IlrReview:
+    """The review of one provider alone: the one function over a mapping of one."""
+    review = ilr_reviews({key: returns[key]}, as_of=AS_OF, rules=rules)[key]
+    assert isinstance(review, IlrReview)
+    return review
+
+
 def _same_review(one: IlrReview, other: IlrReview) -> None:
     assert one.findings == other.findings
     assert list(one.worklists) == list(other.worklists)
@@ -100,20 +108,18 @@ def _same_review(one: IlrReview, other: IlrReview) -> None:
 def test_period_reviews_equal_each_providers_own(period: Path) -> None:
     returns = _returns(period)
     assert list(returns) == ["P001", "P002", "P003", "P004", "P005"]
-    found = period_ilr_reviews(returns, as_of=AS_OF, rules=Rules())
+    found = ilr_reviews(returns, as_of=AS_OF, rules=Rules())
     assert list(found) == ["P001", "P002", "P003", "P004", "P005"]
     # P004's file cannot be read: its review is the error that stops it, as alone
     failed = found["P004"]
     assert isinstance(failed, FileLevelError)
-    with pytest.raises(FileLevelError, match="not a well-formed ILR XML file") as alone:
-        ilr_review(returns["P004"], as_of=AS_OF, rules=Rules())
-    assert failed.one_line() == alone.value.one_line()
+    alone = ilr_reviews({"P004": returns["P004"]}, as_of=AS_OF, rules=Rules())["P004"]
+    assert isinstance(alone, FileLevelError)
+    assert "not a well-formed ILR XML file" in alone.one_line()
+    assert failed.one_line() == alone.one_line()
     reviews = {key: review for key, review in found.items() if isinstance(review, IlrReview)}
     for key, review in reviews.items():
-        _same_review(review, ilr_review(returns[key], as_of=AS_OF, rules=Rules()))
-        one = period_ilr_reviews({key: returns[key]}, as_of=AS_OF, rules=Rules())[key]
-        assert isinstance(one, IlrReview)
-        _same_review(review, one)
+        _same_review(review, _alone(returns, key, Rules()))
     # each provider's learners were compared with its own ILR, not the other's
     mismatches = {
         key: sorted(
@@ -145,14 +151,15 @@ def test_period_tables_equal_each_providers_own(period: Path) -> None:
         for folder in layout.provider_folders(period)
         if layout.ilr_files(folder)
     }
-    together = period_tables_from_ilr_files(paths, rules=Rules())
+    together = tables_from_ilr_files(paths, rules=Rules())
     assert list(together) == ["P001", "P002", "P004", "P005"]
-    with pytest.raises(FileLevelError) as alone:
-        tables_from_ilr_files(paths["P004"], rules=Rules())
-    assert together["P004"].one_line() == alone.value.one_line()
+    alone = {key: tables_from_ilr_files({key: paths[key]}, rules=Rules())[key] for key in paths}
+    failed = together["P004"]
+    assert isinstance(failed, FileLevelError) and isinstance(alone["P004"], FileLevelError)
+    assert failed.one_line() == alone["P004"].one_line()
     for key in ("P001", "P002", "P005"):
-        mapped, own = together[key], tables_from_ilr_files(paths[key], rules=Rules())
-        assert isinstance(mapped, IlrTables)
+        mapped, own = together[key], alone[key]
+        assert isinstance(mapped, IlrTables) and isinstance(own, IlrTables)
         for name in ("learners", "interviews", "outcomes", "learner_facts", "rejected"):
             pd.testing.assert_frame_equal(getattr(mapped, name), getattr(own, name))
         assert (mapped.counts, mapped.inputs, mapped.notes, mapped.lines, mapped.findings) == (
@@ -165,8 +172,8 @@ def test_period_tables_equal_each_providers_own(period: Path) -> None:
 
 
 def test_an_empty_period_has_no_reviews() -> None:
-    assert period_ilr_reviews({}, as_of=AS_OF, rules=Rules()) == {}
-    assert period_tables_from_ilr_files({}, rules=Rules()) == {}
+    assert ilr_reviews({}, as_of=AS_OF, rules=Rules()) == {}
+    assert tables_from_ilr_files({}, rules=Rules()) == {}
 
 
 def test_period_reviews_equal_each_providers_own_on_the_demo(demo_dir, tmp_path: Path) -> None:
@@ -175,11 +182,11 @@ def test_period_reviews_equal_each_providers_own_on_the_demo(demo_dir, tmp_path:
     shutil.copytree(root / "2023-03", period_dir)
     returns = _returns(period_dir)
     rules = Rules()
-    found = period_ilr_reviews(returns, as_of=AS_OF, rules=rules)
+    found = ilr_reviews(returns, as_of=AS_OF, rules=rules)
     assert list(found) == list(returns)
     reviews = {key: review for key, review in found.items() if isinstance(review, IlrReview)}
     assert len(reviews) == len(found)
     assert sum(len(r.findings) for r in reviews.values()) > 0
     assert sum(len(r.worklists.get(ILR_DROPOUTS, ())) for r in reviews.values()) > 0
     for key, review in reviews.items():
-        _same_review(review, ilr_review(returns[key], as_of=AS_OF, rules=rules))
+        _same_review(review, _alone(returns, key, rules))

@@ -7,11 +7,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from ilr_xml import ilr_tables
 from lxml import etree
 
 from kpitools.errors import FileLevelError
 from kpitools.ilr import reader
-from kpitools.ilr.mapping import tables_from_ilr_files
 from kpitools.ilr.reader import DOCTYPE_REFUSAL, read_ilr
 from kpitools.rules import Rules
 
@@ -102,7 +102,7 @@ def test_parser_level_refusal_is_the_same_whatever_lxml_says(
     # Without the prolog scan, the file reaches libxml2, whose reaction depends on its
     # version (a DOCTYPE seen at the root, or an entity/amplification error): either way
     # the refusal is the same sentence, with the advice, and no learner is read.
-    monkeypatch.setattr(reader, "_refuse_doctype_in_prolog", lambda path: None)
+    monkeypatch.setattr(reader, "refuse_doctype_in_prolog", lambda path: None)
     error, peak = _refused(HOSTILE / name)
     assert error.message == DOCTYPE_REFUSAL
     assert peak < 5 * 1024 * 1024
@@ -123,7 +123,7 @@ def test_entity_errors_of_any_wording_map_to_the_refusal(
         def broken(stream: object, wording: str = wording) -> object:
             raise etree.XMLSyntaxError(wording, None, 1, 7)
 
-        monkeypatch.setattr(reader, "_parser_events", broken)
+        monkeypatch.setattr(reader, "parser_events", broken)
         path = tmp_path / "file.xml"
         path.write_bytes(good)
         error, _ = _refused(path)
@@ -133,12 +133,12 @@ def test_entity_errors_of_any_wording_map_to_the_refusal(
 def test_truncated_file_gives_nothing_even_after_complete_learners() -> None:
     # truncated.xml holds one complete bootcamp learner (L201) before the cut.
     with pytest.raises(FileLevelError):
-        tables_from_ilr_files([HOSTILE / "truncated.xml"], rules=Rules())
+        ilr_tables([HOSTILE / "truncated.xml"], rules=Rules())
 
 
 def test_one_hostile_file_among_good_ones_stops_the_whole_mapping() -> None:
     with pytest.raises(FileLevelError) as caught:
-        tables_from_ilr_files([GOOD_2425, HOSTILE / "wrong_namespace.xml"], rules=Rules())
+        ilr_tables([GOOD_2425, HOSTILE / "wrong_namespace.xml"], rules=Rules())
     assert "wrong_namespace.xml" in str(caught.value)
 
 

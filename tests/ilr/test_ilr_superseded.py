@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ilr_xml import ilr_tables
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr.mapping import _superseded, tables_from_ilr, tables_from_ilr_files
 from kpitools.ilr.mapping import read_ilr_files as read_whole
+from kpitools.ilr.mapping import superseded_positions, tables_from_ilr
 from kpitools.ilr.reader import read_ilr, read_ilr_header
 from kpitools.rules import Rules
 
@@ -67,11 +68,11 @@ def test_withdrawn_only_builds_the_possibly_withdrawn_learners_and_counts_all() 
 def test_only_files_not_latest_in_their_year_are_superseded(tmp_path: Path) -> None:
     jan, feb = _month(tmp_path, "2023-01-31"), _month(tmp_path, "2023-02-28")
     # positions: F2223 (March, latest of 2022-23), jan, F2324 (only one of 2023-24), feb
-    assert _superseded([F2223, jan, F2324, feb]) == {1, 3}
-    assert _superseded([F2223]) == set()
+    assert superseded_positions([F2223, jan, F2324, feb]) == {1, 3}
+    assert superseded_positions([F2223]) == set()
     broken = tmp_path / "ILR-10012345-2223-20230430-120000-01.xml"
     broken.write_text("<Message", encoding="utf-8")
-    assert _superseded([F2223, jan, broken]) == set()  # a header unread: read all whole
+    assert superseded_positions([F2223, jan, broken]) == set()  # a header unread: read all whole
 
 
 @pytest.mark.parametrize("comp_status", ["3", "03", " 3 "])
@@ -81,7 +82,7 @@ def test_mapping_unchanged_when_the_withdrawal_is_in_a_superseded_month(
     jan = _month(tmp_path, "2023-01-31", comp_status=None)
     feb = _month(tmp_path, "2023-02-28", comp_status=comp_status)
     paths = [jan, F2223, feb]
-    fast = tables_from_ilr_files(paths, rules=Rules())
+    fast = ilr_tables(paths, rules=Rules())
     whole = tables_from_ilr(read_whole(paths), rules=Rules())
     for name in ("learners", "interviews", "outcomes", "learner_facts", "rejected"):
         pd.testing.assert_frame_equal(getattr(fast, name), getattr(whole, name))
@@ -94,4 +95,4 @@ def test_a_broken_superseded_month_still_stops_the_mapping(tmp_path: Path) -> No
     jan = _month(tmp_path, "2023-01-31")
     jan.write_text(jan.read_text(encoding="utf-8")[:-200], encoding="utf-8")  # truncated
     with pytest.raises(FileLevelError, match="not a well-formed ILR XML file"):
-        tables_from_ilr_files([F2223, jan], rules=Rules())
+        ilr_tables([F2223, jan], rules=Rules())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import os
 import stat
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def test_private_writes_are_owner_only_others_follow_the_umask(tmp_path):
     private = files.write_atomic(tmp_path / "P001.audit.pkl", b"raw", private=True)
     shared = files.write_atomic(tmp_path / "kpi_results.csv", b"figures")
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    assert stat.S_IMODE(shared.stat().st_mode) == 0o666 & ~files._UMASK
+    umask = os.umask(0o077)  # reading the umask means setting it: put it back at once
+    os.umask(umask)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o666 & ~umask
 
 
 def test_a_cell_holding_a_line_break_stays_one_cell() -> None:

@@ -115,9 +115,9 @@ def test_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(KpiToolsError, match=LIMIT_ENV):
             memory_limit_mb()
     monkeypatch.delenv(LIMIT_ENV)
-    monkeypatch.setattr(memory, "_available_mb", lambda: 1000.0)
+    monkeypatch.setattr(memory, "available_mb", lambda: 1000.0)
     assert memory_limit_mb() == pytest.approx(memory.AVAILABLE_SHARE * 1000)
-    monkeypatch.setattr(memory, "_available_mb", lambda: None)
+    monkeypatch.setattr(memory, "available_mb", lambda: None)
     assert memory_limit_mb() is None  # unknown: no check
 
 
@@ -125,7 +125,7 @@ def test_audit_refuses_before_loading(tmp_path: Path, monkeypatch: pytest.Monkey
     folder = tmp_path / "2023-03" / "P001"
     shutil.copytree(FIXTURE, folder)
     monkeypatch.setenv(LIMIT_ENV, "0.0001")
-    import kpitools.ilr.load as load
+    import kpitools.load as load
 
     monkeypatch.setattr(load, "load_provider", lambda *a, **k: pytest.fail("loaded"))
     with pytest.raises(TooLargeError, match="too large for this machine"):

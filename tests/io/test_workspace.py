@@ -29,6 +29,7 @@ from kpitools.io.workspace import (
     run_lock,
     staging_folder,
     tidy_period_folder,
+    waiting_lock,
 )
 
 
@@ -279,7 +280,7 @@ def test_kernel_socket_folders_of_killed_runs_are_swept_too():
 
 
 def test_a_kernels_socket_folder_is_named_for_its_process():
-    from kpitools.packs.kernel import IpcKernelManager
+    from kpitools.run.kernel import IpcKernelManager
 
     manager = IpcKernelManager()
     folder = Path(manager.ip).parent
@@ -287,3 +288,44 @@ def test_a_kernels_socket_folder_is_named_for_its_process():
         assert folder.name.startswith(f"{KERNEL_PREFIX}{os.getpid()}-")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_waiting_lock_waits_its_turn_then_gives_up(tmp_path):
+    holder = run_python(
+        """
+        import sys, time
+        from pathlib import Path
+        from kpitools.io.workspace import waiting_lock
+        with waiting_lock(Path(sys.argv[1]), wait=1):
+            print("held", flush=True)
+            time.sleep(float(sys.argv[2]))
+        """,
+        str(tmp_path / "turn.lock"),
+        "1.0",
+    )
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with waiting_lock(tmp_path / "turn.lock", wait=30):  # waits for the holder to finish
+        waited = time.monotonic() - started
+    holder.communicate(timeout=30)
+    assert 0.3 < waited < 30
+    assert (tmp_path / "turn.lock").stat().st_mode & 0o777 == 0o600
+    holder = run_python(
+        """
+        import sys, time
+        from pathlib import Path
+        from kpitools.io.workspace import waiting_lock
+        with waiting_lock(Path(sys.argv[1]), wait=1):
+            print("held", flush=True)
+            time.sleep(30)
+        """,
+        str(tmp_path / "turn.lock"),
+    )
+    assert holder.stdout.readline().strip() == "held"
+    try:
+        with pytest.raises(TimeoutError, match="held by another process"):
+            with waiting_lock(tmp_path / "turn.lock", wait=0.3):
+                pass
+    finally:
+        holder.kill()
+        holder.communicate(timeout=30)

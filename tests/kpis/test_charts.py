@@ -1,5 +1,5 @@
 """The figures behind the pack's charts (kpitools.kpis.charts), on the tiny provider of
-tests/packs/builders.py, worked out by hand."""
+tests/present/builders.py, worked out by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, write_provider
 
-from kpitools.ilr.load import load_provider
 from kpitools.kpis.charts import (
     COFUNDING_DUE_VS_PAID,
     FUNNELS,
@@ -19,6 +18,7 @@ from kpitools.kpis.charts import (
     pack_charts,
     satisfaction_scores,
 )
+from kpitools.load import load_provider
 from kpitools.model import KpiResult, ProviderReturn
 from kpitools.rules import Rules
 

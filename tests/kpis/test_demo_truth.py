@@ -100,8 +100,8 @@ def test_the_period_measured_together_gives_each_provider_its_own_results(demo_d
     # every KPI rule included
     from kpi_frames import kpis_alone
 
-    from kpitools.ilr.load import load_provider
     from kpitools.kpis import compute_kpis
+    from kpitools.load import load_provider
     from kpitools.rules import Rules
 
     demo_root, _ = demo_dir
@@ -128,7 +128,7 @@ def test_the_period_checked_together_gives_each_provider_its_own_findings(demo_d
     # run_checks runs the row checks once over every provider's tables stacked; each
     # provider must get exactly what it gets checked on its own (a run of one)
     from kpitools.checks import run_checks
-    from kpitools.ilr.load import load_provider
+    from kpitools.load import load_provider
     from kpitools.rules import Rules
 
     demo_root, _ = demo_dir
@@ -158,8 +158,8 @@ def test_the_period_s_cofunding_chart_gives_each_provider_its_own(demo_dir):
     # stacked; each provider must get exactly what it gets on its own (a run of one)
     import pandas as pd
 
-    from kpitools.ilr.load import load_provider
     from kpitools.kpis.charts import cofunding_due_vs_paid
+    from kpitools.load import load_provider
     from kpitools.rules import Rules
 
     demo_root, _ = demo_dir

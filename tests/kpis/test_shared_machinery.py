@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 from kpi_frames import bootcamp, build, kpis_alone, learner
 
-from kpitools.kpis._common import learner_key, lookup, per_learner
-from kpitools.kpis._summary import ALL, Measure, concat_cases, summarise
+from kpitools.kpis.common import learner_key, lookup, per_learner
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.summary import ALL, Measure, concat_cases, summarise
 
 AS_OF = date(2023, 3, 31)
 

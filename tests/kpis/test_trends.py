@@ -1,6 +1,6 @@
 """KPI trends: the provider's figures month by month over the periods found beside this
 one, drop-out per bootcamp, months that cannot be read left out with a note (the small
-multiples drawn from them: tests/packs/test_plots.py).
+multiples drawn from them: tests/present/test_plots.py).
 
 :func:`kpi_trends` only lays out the figures it is given; the audit engine loads and
 measures the earlier months (kpitools.audit). The same tiny return

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from kpitools.errors import ParameterError
-from kpitools.privacy.pseudonym import Pseudonymiser, load_key
+from kpitools.privacy.pseudonym import (
+    Pseudonymiser,
+    key_fingerprint,
+    key_origin,
+    key_would_be_created,
+    load_key,
+)
 
 KEY = b"0123456789abcdef0123"
 
@@ -63,3 +69,25 @@ def test_an_unusable_config_folder_is_one_line(
     assert line.startswith(f"{tmp_path / config / 'kpitools' / 'pseudonym.key'}: ")
     assert "cannot create the pseudonym key in" in line and "XDG_CONFIG_HOME" in line
     assert "\n" not in line
+
+
+def test_the_fingerprint_names_a_key_without_revealing_it() -> None:
+    # HMAC-SHA256 of a fixed label with the key, 12 hex digits
+    expected = hmac.new(KEY, b"kpitools pseudonym key fingerprint", hashlib.sha256).hexdigest()
+    assert key_fingerprint(KEY) == "KF-" + expected[:12]
+    assert key_fingerprint(KEY) == key_fingerprint(bytes(KEY))
+    assert key_fingerprint(KEY) != key_fingerprint(KEY + b"x")
+    assert KEY.hex()[:12] not in key_fingerprint(KEY)
+
+
+def test_where_the_key_is_expected_and_when_one_would_be_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert key_origin() == "$KPITOOLS_PSEUDONYM_KEY"  # the suite's key is in the variable
+    assert not key_would_be_created()
+    monkeypatch.delenv("KPITOOLS_PSEUDONYM_KEY")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert key_origin() == str(tmp_path / "kpitools" / "pseudonym.key")
+    assert key_would_be_created() and not key_would_be_created(tmp_path / "given.key")
+    load_key()
+    assert not key_would_be_created()

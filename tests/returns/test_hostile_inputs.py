@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.returns import workbook as workbook_module
 from kpitools.returns.folder import read_provider_folder
 from kpitools.returns.tables import MAX_CELL_CHARS, read_csv_table

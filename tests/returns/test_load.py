@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kpitools.cli import main
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.model import TableCount
 from kpitools.returns.contract import TABLES
 
@@ -93,7 +93,7 @@ def test_required_table_absent_is_a_file_level_error(provider_dir):
 
 def test_learners_may_come_from_ilr_when_absent(provider_dir):
     # Without learners.csv the folder is still a return when ilr/*.xml is present; the
-    # learners then come from the ILR (tests/ilr/test_ilr_load_hook.py), so a file that
+    # learners then come from the ILR (tests/test_load_provider.py), so a file that
     # is not an ILR of a known year stops the provider with a message naming it.
     (provider_dir / "learners.csv").unlink()
     with pytest.raises(FileLevelError, match="required table 'learners'"):

@@ -1,6 +1,7 @@
 """A run's tables stacked: identifiers scoped when there are several providers, a run of
-one left as it is, each table stacked once in the run's Stacks, and the one way back
-(unscoped) for every kind of result."""
+one left as it is, each table stacked once in the run's Stacks, and the way back: a
+finding or result through by_provider, a frame through split_frame (both unscoped),
+unscoped itself for every kind of result."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from kpitools.model import Finding, KpiResult
 from kpitools.returns.period import (
     SCOPE,
     Stacks,
+    by_provider,
     owner_of,
     owners_of,
     prefixes,
+    split_frame,
     stacked_tables,
     unscoped,
 )
@@ -129,3 +132,50 @@ def test_unscoped_takes_the_scope_out_of_every_kind_of_result() -> None:
     )
     untouched = pd.DataFrame({"ids": ["E1"], "n": [1]})
     assert unscoped(untouched) is untouched
+
+
+def test_findings_and_results_leave_a_stack_through_by_provider() -> None:
+    p1, p2 = f"P1{SCOPE}", f"P2{SCOPE}"
+    found = [
+        ("P2", Finding("irregularity", "DUP-ROW", "high", f"learner:{p2}L1", "a.csv:2", "x", "")),
+        ("P1", Finding("irregularity", "DUP-ROW", "high", f"learner:{p1}L1", "a.csv:3", "y", "")),
+        ("P2", Finding("irregularity", "DUP-ROW", "high", f"learner:{p2}L2", "a.csv:4", "z", "")),
+    ]
+    cut = by_provider(found, ("P1", "P2", "P3"))
+    assert {p: [f.entity for f in fs] for p, fs in cut.items()} == {
+        "P1": ["learner:L1"],
+        "P2": ["learner:L1", "learner:L2"],  # in the order found
+        "P3": [],
+    }
+    with pytest.raises(ValueError, match="no provider of the stack"):
+        by_provider(found, ("P1",))
+
+
+def test_frames_leave_a_stack_through_split_frame_identifiers_unscoped() -> None:
+    # rows of P2 (position 1) and P1 (position 0) interleaved; the identifier columns
+    # (the contract's and entity) lose their scope, free text keeps what it holds
+    p1, p2 = f"P1{SCOPE}", f"P2{SCOPE}"
+    frame = pd.DataFrame(
+        {
+            "entity": [f"learner:{p2}L1", f"learner:{p1}L1", f"learner:{p2}L2"],
+            "bootcamp_id": [f"{p2}B1", f"{p1}B1", f"{p2}B1"],
+            "employer_name": [f"{p1}odd name", "Acme", "Beta"],
+            "days": [3, 2, 1],
+        }
+    )
+    cut = split_frame(frame, np.array([1, 0, 1]), ("P1", "P2", "P3"))
+    assert list(cut) == ["P1", "P2", "P3"]
+    assert cut["P1"].to_dict("list") == {
+        "entity": ["learner:L1"],
+        "bootcamp_id": ["B1"],
+        "employer_name": ["Acme"],
+        "days": [2],
+    }
+    assert cut["P2"].to_dict("list") == {
+        "entity": ["learner:L1", "learner:L2"],
+        "bootcamp_id": ["B1", "B1"],
+        "employer_name": [f"{p1}odd name", "Beta"],
+        "days": [3, 1],
+    }
+    assert list(cut["P2"].index) == [0, 1]
+    assert cut["P3"].empty and list(cut["P3"].columns) == list(frame.columns)

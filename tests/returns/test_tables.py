@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from kpitools.errors import FileLevelError
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.returns.folder import read_provider_folder
 from kpitools.returns.tables import csv_table, read_csv_table
 from kpitools.returns.workbook import read_workbook

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpitools.errors import KpiToolsError
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.model import TableCount
 from kpitools.returns import validate as validate_module
 from kpitools.returns.contract import TABLES, Table
@@ -408,7 +408,7 @@ def test_tables_built_from_blocks_equal_the_constructor_built_ones(monkeypatch):
     ]
     raw = raw_return(learners=learners)
     fast_tables, fast_rejected, fast_counts = validate_tables(raw)
-    monkeypatch.setattr("kpitools.returns.validate._FROM_BLOCKS", None)
+    monkeypatch.setattr("kpitools.returns.validate.FROM_BLOCKS", None)
     slow_tables, slow_rejected, slow_counts = validate_tables(raw)
     assert fast_counts == slow_counts
     pd.testing.assert_frame_equal(fast_rejected, slow_rejected)

@@ -6,20 +6,25 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from auditkit_frames import bootcamp, frame, learner, provider_return
+from auditkit_frames import bootcamp, learner, provider_return
 
+from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
-from kpitools.worklists.ageing import (
-    age_bucket,
-    ageing_worklists,
-    awaiting_outcome,
-    bucket_counts,
-    unreached_employers,
-    unreported_withdrawals,
-)
+from kpitools.worklists.ageing import age_bucket, ageing_worklists, bucket_counts
+from kpitools.worklists.period import PeriodTables
 
 AS_OF = date(2023, 6, 30)
 RULES = Rules()
+
+
+def _ageing(provider: ProviderReturn) -> dict[str, pd.DataFrame]:
+    """The provider's ageing lists at AS_OF: the one function over a mapping of one."""
+    returns = {provider.provider_id: provider}
+    return ageing_worklists(
+        PeriodTables.of(returns, AS_OF),
+        PeriodTables.of(returns, AS_OF, as_returned=True),
+        rules=RULES,
+    )[provider.provider_id]
 
 
 @pytest.mark.parametrize(
@@ -49,36 +54,31 @@ def test_awaiting_outcome_ages_and_window_close():
     # so L4 (completed 2022-12-31: 181 days -> >180, window closed 2023-06-30, 0 days
     # left) still waits. L5 completes 2023-07-01 (after as_of) and L6 before its start:
     # both invalid date.
-    learners = frame(
-        "learners",
-        [
-            learner("L1", completion_date="2023-05-31"),
-            learner("L2", completion_date="2023-05-30"),
-            learner("L3", completion_date="2023-05-01"),
-            learner("L4", start="2022-10-03", completion_date="2022-12-31"),
-            learner("L5", completion_date="2023-07-01"),
-            learner("L6", start="2023-02-01", completion_date="2023-01-31"),
-            learner("L7"),
-        ],
-    )
-    outcomes = frame(
-        "outcomes",
-        [
-            {
-                "learner_ref": "L3",
-                "bootcamp_id": "B1",
-                "outcome_type": "new_job",
-                "outcome_date": "2023-06-01",
-            },
-            {
-                "learner_ref": "L4",
-                "bootcamp_id": "B1",
-                "outcome_type": "new_job",
-                "outcome_date": "2023-07-01",
-            },
-        ],
-    )
-    result = awaiting_outcome(learners, outcomes, as_of=AS_OF, rules=RULES).set_index("learner_ref")
+    learners = [
+        learner("L1", completion_date="2023-05-31"),
+        learner("L2", completion_date="2023-05-30"),
+        learner("L3", completion_date="2023-05-01"),
+        learner("L4", start="2022-10-03", completion_date="2022-12-31"),
+        learner("L5", completion_date="2023-07-01"),
+        learner("L6", start="2023-02-01", completion_date="2023-01-31"),
+        learner("L7"),
+    ]
+    outcomes = [
+        {
+            "learner_ref": "L3",
+            "bootcamp_id": "B1",
+            "outcome_type": "new_job",
+            "outcome_date": "2023-06-01",
+        },
+        {
+            "learner_ref": "L4",
+            "bootcamp_id": "B1",
+            "outcome_type": "new_job",
+            "outcome_date": "2023-07-01",
+        },
+    ]
+    lists = _ageing(provider_return(learners=learners, outcomes=outcomes))
+    result = lists["ageing_awaiting_outcome"].set_index("learner_ref")
     assert sorted(result.index) == ["L1", "L2", "L4", "L5", "L6"]
     assert result.loc["L1", "days_since_completion"] == 30 and result.loc["L1", "bucket"] == "0-30"
     assert result.loc["L1", "window_closes"] == pd.Timestamp("2023-11-30")
@@ -99,19 +99,17 @@ def test_unreported_withdrawals_by_days_late():
     # W4 reported on 2023-06-01: not open. W5 reported 2023-07-02 (after as_of): still
     # open; withdrew 2023-01-31 -> due 2023-02-28, 122 days late: 91-180.
     # W6 withdrew 2023-07-01, after as_of: invalid date.
-    learners = frame(
-        "learners",
-        [
-            learner("W1", withdrawal_date="2023-05-30"),
-            learner("W2", withdrawal_date="2023-05-29"),
-            learner("W3", withdrawal_date="2023-04-29"),
-            learner("W4", withdrawal_date="2023-04-29", withdrawal_reported_date="2023-06-01"),
-            learner("W5", withdrawal_date="2023-01-31", withdrawal_reported_date="2023-07-02"),
-            learner("W6", withdrawal_date="2023-07-01"),
-            learner("W7"),
-        ],
-    )
-    result = unreported_withdrawals(learners, as_of=AS_OF, rules=RULES).set_index("learner_ref")
+    learners = [
+        learner("W1", withdrawal_date="2023-05-30"),
+        learner("W2", withdrawal_date="2023-05-29"),
+        learner("W3", withdrawal_date="2023-04-29"),
+        learner("W4", withdrawal_date="2023-04-29", withdrawal_reported_date="2023-06-01"),
+        learner("W5", withdrawal_date="2023-01-31", withdrawal_reported_date="2023-07-02"),
+        learner("W6", withdrawal_date="2023-07-01"),
+        learner("W7"),
+    ]
+    lists = _ageing(provider_return(learners=learners))
+    result = lists["ageing_unreported_withdrawals"].set_index("learner_ref")
     assert sorted(result.index) == ["W1", "W2", "W3", "W5", "W6"]
     assert dict(zip(result.index, result["bucket"], strict=True)) == {
         "W5": "91-180",
@@ -144,7 +142,7 @@ def test_unreached_employers_by_attempts():
     # E2: one failed attempt, then reached: off the list.
     # E3: one attempt 2023-07-05, after as_of -> invalid date, 0 attempts counted.
     # E4: never contacted -> not contacted. Delivery: nobody contacted -> all four.
-    result = unreached_employers(
+    result = _ageing(
         _employer_return(
             [
                 _attempt("E1", "2023-05-31"),
@@ -154,10 +152,8 @@ def test_unreached_employers_by_attempts():
                 _attempt("E2", "2023-06-02", reached="Y"),
                 _attempt("E3", "2023-07-05"),
             ]
-        ),
-        as_of=AS_OF,
-        rules=RULES,
-    )
+        )
+    )["ageing_unreached_employers"]
     design = result[result["stage"] == "design"].set_index("employer_id")
     assert sorted(design.index) == ["E1", "E3", "E4"]
     assert design.loc["E1", "attempts"] == 3 and bool(design.loc["E1", "escalate"])
@@ -171,23 +167,21 @@ def test_unreached_employers_by_attempts():
 
 
 def test_two_attempts_are_not_escalated():
-    result = unreached_employers(
+    result = _ageing(
         _employer_return(
             [
                 _attempt("E1", "2023-05-31"),
                 _attempt("E1", "2023-06-10"),
             ]
-        ),
-        as_of=AS_OF,
-        rules=RULES,
-    ).set_index(["employer_id", "stage"])
+        )
+    )["ageing_unreached_employers"].set_index(["employer_id", "stage"])
     assert result.loc[("E1", "design"), "attempts"] == 2
     assert not result.loc[("E1", "design"), "escalate"]
 
 
 def test_ageing_worklists_and_bucket_counts():
     provider = _employer_return([_attempt("E1", "2023-05-31")])
-    worklists = ageing_worklists(provider, as_of=AS_OF, rules=RULES)
+    worklists = _ageing(provider)
     assert set(worklists) == {
         "ageing_awaiting_outcome",
         "ageing_unreached_employers",

@@ -4,6 +4,7 @@ month's register, new / recurring / resolved, on hand-made frames."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 from builders import followup_of, hand_audit, write_provider
@@ -14,6 +15,7 @@ from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import (
     REGISTER_COLUMNS,
     RESOLVED_COLUMNS,
+    RegisterReadback,
     RegisterTrail,
     exception_id,
     follow_up,
@@ -42,6 +44,31 @@ def _finding(
 
 def _findings(*rows: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=[*EXCEPTION_COLUMNS, "learner_ref", "id_entity"])
+
+
+def register(
+    exceptions: pd.DataFrame | list[dict[str, object]],
+    *,
+    resolved: list[dict[str, object]] | None = None,
+    written: list[tuple[str, str, str, str]] | None = None,
+    path: str = "out/2023-02/P001/exceptions.xlsx",
+) -> RegisterReadback:
+    """A register as read back (read_register's result) from hand-made rows; ``written``
+    (sheet, id, field, value): what kpitools wrote into it, None for an older register."""
+    return RegisterReadback(
+        path=Path(path),
+        sha256="0" * 64,
+        size_bytes=0,
+        exceptions=pd.DataFrame(exceptions, dtype=object),
+        resolved=pd.DataFrame(resolved or [], columns=["exception_id"], dtype=object)
+        if not resolved
+        else pd.DataFrame(resolved, dtype=object),
+        written=None
+        if written is None
+        else pd.DataFrame(written, columns=["sheet", "exception_id", "field", "value"]),
+        last_modified_by="Sam Auditor",
+        modified="2023-03-10T09:00:00",
+    )
 
 
 def test_the_same_rule_entity_and_bootcamp_give_the_same_id() -> None:
@@ -86,8 +113,11 @@ def test_without_a_previous_register_everything_is_new_and_open() -> None:
         "total": 2,
         "new": 2,
         "recurring": 0,
+        "carried": 0,
+        "manual": 0,
         "resolved": 0,
         "reopened": 0,
+        "edited_after_review": 0,
     }
 
 
@@ -141,8 +171,8 @@ def test_follow_up_is_carried_to_the_same_id_and_gone_ones_are_resolved() -> Non
         findings,
         provider_id="P001",
         as_of=AS_OF,
-        previous=previous,
-        previous_period="2023-02",
+        period="2023-03",
+        previous=register(previous),
         previous_where="out/2023-02/P001/exceptions.xlsx",
     )
     frame = result.exceptions.set_index("exception_id")
@@ -170,18 +200,24 @@ def test_follow_up_is_carried_to_the_same_id_and_gone_ones_are_resolved() -> Non
         "C",
         "2023-02-28",
     )
+    # the auditor's own row without an id is carried as a manual row, with an id
+    (manual,) = frame.loc[frame["change"] == "manual"].index
+    assert manual.startswith("MAN-") and frame.loc[manual, "response"] == "notes row"
+    assert frame.loc[manual, "my notes"] == "x"
     assert result.previous_found and result.notes == ()
     assert result.counts()["resolved"] == 1 and result.counts()["recurring"] == 1
 
 
-def test_a_recurring_exception_marked_resolved_is_counted_as_reopened() -> None:
+def test_a_recurring_exception_marked_accepted_is_reopened_its_status_kept_beside() -> None:
     kept = exception_id("P001", "DATE-ORDER", "learner:L-A", "B1")
     previous = pd.DataFrame(
         [{"exception_id": kept, "status": "accepted", "first_seen": "not a date"}]
     )
     findings = _findings(_finding("DATE-ORDER", "learner:A", "B1", "learners.csv:2", "x"))
-    result = follow_up(findings, provider_id="P001", as_of=AS_OF, previous=previous)
+    result = follow_up(findings, provider_id="P001", as_of=AS_OF, previous=register(previous))
     assert result.counts()["reopened"] == 1
+    row = result.exceptions.iloc[0]
+    assert (row["status"], row["earlier_status"]) == ("reopened", "accepted")
     assert result.exceptions.iloc[0]["first_seen"] == AS_OF  # unreadable: counted from now
     assert result.notes == (
         "1 first_seen value(s) of the previous register were not dates: counted from 2023-03-31",
@@ -262,7 +298,7 @@ KEY = b"followup-tests-key-0123456789abc"
 
 
 def test_provider_followup_keys_ids_and_keeps_entities_as_found(tmp_path) -> None:
-    # the hand-made audit of tests/packs/builders.py: L2's DROP-LATE-REPORT gets the id of
+    # the hand-made audit of tests/present/builders.py: L2's DROP-LATE-REPORT gets the id of
     # its keyed pseudonym, never of its ref; the entity stays learner:L2 until an output
     # names it
     audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))

@@ -18,11 +18,12 @@ from auditkit_frames import bootcamp, learner, provider_return
 from kpi_frames import small_return, write_return
 
 from kpitools import layout
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
 from kpitools.rules import Rules
-from kpitools.worklists.ageing import age_bucket, age_buckets, unreached_employers
+from kpitools.worklists.ageing import age_bucket, age_buckets, ageing_worklists
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
-from kpitools.worklists.risk import breach_risk, hazard_counts, pool, portfolio_hazard
+from kpitools.worklists.period import PeriodTables
+from kpitools.worklists.risk import hazard_counts, pool, portfolio_hazard
 
 AS_OF = date(2023, 6, 30)
 RULES = Rules()
@@ -157,12 +158,14 @@ def test_the_demo_period_gives_each_provider_what_it_gets_alone(small_demo_dir):
     returns = {folder.name: load_provider(folder) for folder in layout.provider_folders(period_dir)}
     as_of = date(2023, 3, 31)
     _same(_worklists(returns, as_of=as_of), returns, as_of=as_of)
-    prior = portfolio_hazard(pool(hazard_counts(r, as_of=as_of) for r in returns.values()))
+    alone = {key: PeriodTables.of({key: provider}, as_of) for key, provider in returns.items()}
+    prior = portfolio_hazard(pool(hazard_counts(alone[key])[key] for key in returns))
     assert portfolio_hazard_of(returns, as_of=as_of) == prior
     pooled = breach_risks(returns, as_of=as_of, rules=RULES, portfolio=prior)
     for key, provider in returns.items():
         pd.testing.assert_frame_equal(
-            pooled[key], breach_risk(provider, as_of=as_of, rules=RULES, portfolio=prior)
+            pooled[key],
+            breach_risks({key: provider}, as_of=as_of, rules=RULES, portfolio=prior)[key],
         )
 
 
@@ -201,6 +204,12 @@ def test_an_unreached_employer_at_the_bucket_boundary(first_attempt, bucket):
             {"employer_id": "E1", "stage": "design", "attempt_date": first_attempt, "reached": "N"}
         ],
     )
-    rows = unreached_employers(provider, as_of=AS_OF, rules=RULES).set_index("stage")
+    returns = {"P": provider}
+    lists = ageing_worklists(
+        PeriodTables.of(returns, AS_OF),
+        PeriodTables.of(returns, AS_OF, as_returned=True),
+        rules=RULES,
+    )["P"]
+    rows = lists["ageing_unreached_employers"].set_index("stage")
     assert rows.loc["design", "bucket"] == bucket
     assert rows.loc["delivery", "bucket"] == "not contacted"

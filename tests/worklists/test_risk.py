@@ -8,11 +8,13 @@ from datetime import date
 import pytest
 from auditkit_frames import bootcamp, learner, provider_return
 
+from kpitools.model import ProviderReturn
 from kpitools.rules import Rules
+from kpitools.worklists.build import breach_risks
+from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.risk import (
     Hazard,
     HazardCounts,
-    breach_risk,
     final_count_distribution,
     hazard_counts,
     pool,
@@ -22,6 +24,16 @@ from kpitools.worklists.risk import (
 
 AS_OF = date(2023, 6, 30)
 M1 = "2023-01-02"
+
+
+def _counts(provider: ProviderReturn, as_of: date) -> HazardCounts:
+    """The provider's hazard counts: the one function over a period of one."""
+    return hazard_counts(PeriodTables.of({"P": provider}, as_of))["P"]
+
+
+def _risk(provider: ProviderReturn, *, rules: Rules, portfolio: Hazard | None = None):
+    """The provider's breach risk at AS_OF: the engine's function over a mapping of one."""
+    return breach_risks({"P": provider}, as_of=AS_OF, rules=rules, portfolio=portfolio)["P"]
 
 
 def _finished_return():
@@ -38,7 +50,7 @@ def _finished_return():
 
 
 def test_hazard_counts_by_week_since_m1():
-    counts = hazard_counts(_finished_return(), as_of=AS_OF)
+    counts = _counts(_finished_return(), AS_OF)
     assert counts.withdrawals == (1, 1, 0) and counts.at_risk == (4, 3, 2)
     assert counts.bootcamps == 1 and counts.learners == 4
     hazard = portfolio_hazard(counts)
@@ -49,7 +61,7 @@ def test_hazard_counts_by_week_since_m1():
 
 def test_running_bootcamp_is_not_learned_from():
     # On 2023-01-15 B1 (ending 2023-03-31) is still running: no finished cohort.
-    assert hazard_counts(_finished_return(), as_of=date(2023, 1, 15)) == HazardCounts()
+    assert _counts(_finished_return(), date(2023, 1, 15)) == HazardCounts()
 
 
 def test_pool_adds_week_by_week():
@@ -94,9 +106,7 @@ def test_projection_with_a_constant_hazard():
     # h = 0.5 every week: each of 4 active learners withdraws in weeks 4-5 with
     # 1 - 0.5 x 0.5 = 0.75. Cohort 5, 1 withdrawn: above 20 % from 2 withdrawals, so
     # P = P(at least 1 of 4) = 1 - 0.25^4 = 0.99609375; projected 1 + 3 = 4 -> 0.8.
-    result = breach_risk(
-        _running(1, 4), as_of=AS_OF, rules=Rules(), portfolio=Hazard((), 0.5, "constant")
-    )
+    result = _risk(_running(1, 4), rules=Rules(), portfolio=Hazard((), 0.5, "constant"))
     row = result.iloc[0]
     assert (row["bootcamp_id"], row["cohort"], row["withdrawn"], row["active"]) == ("B2", 5, 1, 4)
     assert row["current_rate"] == pytest.approx(0.2)
@@ -110,7 +120,7 @@ def test_exactly_at_the_limit_is_not_above_it(withdrawn, expected):
     # Cohort 10 with a zero hazard: nothing more happens. 2/10 = 20 % is not above the
     # limit (P = 0); 3/10 is (P = 1).
     provider = _running(withdrawn, 10 - withdrawn)
-    result = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=Hazard((), 0.0, "zero"))
+    result = _risk(provider, rules=Rules(), portfolio=Hazard((), 0.0, "zero"))
     assert result.iloc[0]["p_above_limit"] == pytest.approx(expected)
     assert bool(result.iloc[0]["at_risk"]) is (expected == 1.0)
 
@@ -121,13 +131,13 @@ def test_flag_from_probability_one_half(hazard, flagged):
     # week 4 = the week after as_of's week 3): P(withdraw) = h. Cohort 5 with 1
     # withdrawn and 3 completed: a second withdrawal (2/5) breaches, so P = h.
     provider = _running(1, 1, 3, end="2023-07-03")
-    result = breach_risk(provider, as_of=AS_OF, rules=Rules(), portfolio=Hazard((), hazard, "c"))
+    result = _risk(provider, rules=Rules(), portfolio=Hazard((), hazard, "c"))
     assert result.iloc[0]["p_above_limit"] == pytest.approx(hazard)
     assert bool(result.iloc[0]["at_risk"]) is flagged
 
 
 def test_no_hazard_without_finished_bootcamps_and_finished_ones_not_listed():
-    result = breach_risk(_running(1, 4), as_of=AS_OF, rules=Rules())
+    result = _risk(_running(1, 4), rules=Rules())
     assert math.isnan(result.iloc[0]["p_above_limit"]) and not result.iloc[0]["at_risk"]
     assert "no finished bootcamp" in result.iloc[0]["basis"]
-    assert breach_risk(_finished_return(), as_of=AS_OF, rules=Rules()).empty
+    assert _risk(_finished_return(), rules=Rules()).empty

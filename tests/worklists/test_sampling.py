@@ -12,19 +12,28 @@ from auditkit_frames import bootcamp, learner, provider_return
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpitools.ilr.load import load_provider
+from kpitools.load import load_provider
+from kpitools.model import ProviderReturn
 from kpitools.privacy.naming import WORKING, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.returns.contract import TABLES
+from kpitools.worklists.period import PeriodTables
 from kpitools.worklists.sampling import (
+    SampleSet,
     draw,
     draw_samples,
-    employer_stage_population,
     sample_size,
+    stage_population,
     write_samples,
 )
 
 AS_OF = date(2023, 3, 31)
+
+
+def _drawn(provider: ProviderReturn, *, as_of: date = AS_OF, seed: int, **options) -> SampleSet:
+    """One provider's draw: the one function over a mapping of one, as kpitools sample."""
+    key = provider.provider_id
+    return draw_samples({key: provider}, as_of=as_of, seeds={key: seed}, **options)[key]
 
 
 @pytest.mark.parametrize(
@@ -110,8 +119,15 @@ def _return():
     )
 
 
+def _stages(as_of: date) -> pd.DataFrame:
+    """The employers in a stage of _return() at ``as_of`` (a period of one: ids as written)."""
+    population, owner = stage_population(PeriodTables.of({"P001": _return()}, as_of))
+    assert set(owner) <= {0}
+    return population
+
+
 def test_employer_stage_population():
-    population = employer_stage_population(_return(), as_of=AS_OF)
+    population = _stages(AS_OF)
     got = sorted(
         zip(population["employer_id"], population["stage"], population["bootcamp_id"], strict=True)
     )
@@ -125,11 +141,11 @@ def test_employer_stage_population():
         ("E3", "post", "B1"),
     ]
     # on 2023-01-15 no bootcamp has an M1: nobody to contact yet
-    assert employer_stage_population(_return(), as_of=date(2023, 1, 15)).empty
+    assert _stages(date(2023, 1, 15)).empty
 
 
 def test_draw_samples_worklists_and_no_pii_by_default():
-    samples = {s.name: s for s in draw_samples(_return(), as_of=AS_OF, seed=5).samples}
+    samples = {s.name: s for s in _drawn(_return(), seed=5).samples}
     assert [samples[f"employers_{s}"].population for s in ("design", "delivery", "post")] == [
         2,
         2,
@@ -148,7 +164,7 @@ def test_written_samples_name_learners_by_the_identity_rule(tmp_path):
     # working output: the provider's ref and the pseudonym; names, ULN and contact
     # details only with include_pii (added to the same cells the rule names)
     provider = _return()
-    sample_set = draw_samples(provider, as_of=AS_OF, seed=5)
+    sample_set = _drawn(provider, seed=5)
     names = Pseudonymiser(b"sampling-test-key-0123456789", provider.provider_id)
     write_samples(
         sample_set, tmp_path / "plain", learner_naming(provider.tables, names, audience=WORKING)
@@ -174,7 +190,7 @@ def _naming() -> LearnerNaming:
 
 
 def test_written_manifest_records_seed_and_sizes(tmp_path):
-    sample_set = draw_samples(_return(), as_of=AS_OF, seed=123, fraction=0.5, minimum=1)
+    sample_set = _drawn(_return(), seed=123, fraction=0.5, minimum=1)
     paths = write_samples(sample_set, tmp_path, _naming())
     manifest = json.loads((tmp_path / "sample_manifest.json").read_text())
     assert paths[-1].name == "sample_manifest.json"
@@ -204,7 +220,7 @@ def _provider_folder(folder: Path) -> Path:
 def test_filled_employer_worklist_loads_as_employer_contacts(tmp_path):
     # Draw, "fill in" the design worklist as the monitoring team would, and put it in a
     # provider folder as employer_contacts.csv: the loader accepts every row.
-    sample_set = draw_samples(_return(), as_of=AS_OF, seed=9, minimum=5)
+    sample_set = _drawn(_return(), seed=9, minimum=5)
     write_samples(sample_set, tmp_path / "out", _naming())
     worklist = pd.read_csv(tmp_path / "out" / "employers_design.csv", dtype=str)
     filled = worklist.assign(

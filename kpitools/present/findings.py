@@ -1,0 +1,250 @@
+"""The pack's first section, findings first: what is off track or not met and by how much,
+how many findings of each severity, what is new since last month and what was resolved.
+
+Figures come from the audit's KPI results and the register's follow-up
+(:class:`kpitools.model.FollowUp`); nothing is computed here but differences to the
+target and counts for the sentences.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from markupsafe import Markup
+
+from kpitools.method import percent, target_text
+from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, KpiResult, ProviderAudit
+from kpitools.present.blocks import (
+    BREACH_STATUSES,
+    EMPTY,
+    bullets,
+    heading,
+    html_table,
+    kpi_label,
+    kpi_order,
+    row,
+    severity_rank,
+    status_cell,
+    status_words,
+    table,
+    unverified_text,
+)
+
+if TYPE_CHECKING:
+    from kpitools.model import FollowUp
+    from kpitools.present.context import PackContext
+
+LIST_LIMIT = 20
+
+
+def _label(result: KpiResult) -> str:
+    return kpi_label(result.kpi, result.stage)
+
+
+def gap_text(result: KpiResult) -> str:
+    """How far the figure is on the wrong side of the target, in percentage points."""
+    if result.value is None or result.target is None:
+        return ""
+    points = (result.value - result.target) * 100
+    if result.target_kind == "max":
+        return f"{points:.1f} points over" if points > 0 else "within the limit"
+    return f"{-points:.1f} points short" if points < 0 else "at or above the target"
+
+
+def off_target(audit: ProviderAudit) -> list[KpiResult]:
+    """KPI results (provider and bootcamps) not met or off track, worst first."""
+    found = [r for r in audit.kpi_results if r.status in BREACH_STATUSES]
+    return sorted(
+        found,
+        key=lambda r: (
+            -severity_rank(r.status),
+            r.bootcamp_id != "ALL",
+            kpi_order((r.kpi, r.stage)),
+            r.bootcamp_id,
+        ),
+    )
+
+
+def _figure(result: KpiResult) -> str:
+    status = status_words(result.status)
+    unverified = unverified_text(result.unverified)
+    if result.value is None:
+        return f"{status}, {unverified}" if unverified else status
+    gap = gap_text(result)
+    target = target_text(result.target, result.target_kind)
+    return (
+        f"{status} at {percent(result.value)} ({target}{', ' + gap if gap else ''}"
+        f"{'; ' + unverified if unverified else ''})"
+    )
+
+
+def kpi_sentences(audit: ProviderAudit) -> list[tuple[str, str]]:
+    """One sentence per KPI (and stage): the provider's figure and its bootcamps that
+    are not met or off track, as (KPI, sentence)."""
+    provider = sorted(
+        (r for r in audit.kpi_results if r.bootcamp_id == "ALL"),
+        key=lambda r: kpi_order((r.kpi, r.stage)),
+    )
+    lines = []
+    for total in provider:
+        bootcamps = [
+            r
+            for r in audit.kpi_results
+            if (r.kpi, r.stage) == (total.kpi, total.stage) and r.bootcamp_id != "ALL"
+        ]
+        bad = [r for r in bootcamps if r.status in BREACH_STATUSES]
+        sentence = f"provider {_figure(total)}"
+        if bad:
+            sentence += (
+                f"; {len(bad)} of {len(bootcamps)} bootcamps not met or off track: "
+                + ", ".join(f"{r.bootcamp_id} {_figure(r)}" for r in bad)
+            )
+        lines.append((_label(total), sentence))
+    return lines
+
+
+def _off_target_table(audit: ProviderAudit) -> Markup:
+    rows = [
+        row(
+            _label(r),
+            "provider" if r.bootcamp_id == "ALL" else r.bootcamp_id,
+            status_cell(r.status),
+            percent(r.value),
+            target_text(r.target, r.target_kind),
+            gap_text(r),
+            f"{r.numerator} / {r.denominator}",
+        )
+        for r in off_target(audit)
+    ]
+    head = ("KPI", "bootcamp", "status", "value", "target", "against the target", "cases")
+    return html_table(head, rows)
+
+
+def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
+    bad = off_target(audit)
+    provider_bad = [r for r in bad if r.bootcamp_id == "ALL"]
+    bootcamp_bad = [r for r in bad if r.bootcamp_id != "ALL"]
+    lines = []
+    if not bad:
+        lines.append("No KPI is off track or not met, for the provider or any bootcamp.")
+    else:
+        if provider_bad:
+            lines.append(
+                f"{len(provider_bad)} KPI figure(s) of the provider as a whole are off "
+                "track or not met: "
+                + "; ".join(f"{_label(r)} {_figure(r)}" for r in provider_bad)
+                + "."
+            )
+        else:
+            lines.append("Every KPI of the provider as a whole is on track or met.")
+        if bootcamp_bad:
+            camps = sorted({r.bootcamp_id for r in bootcamp_bad})
+            lines.append(
+                f"{len(camps)} bootcamp(s) have a KPI off track or not met: "
+                + "; ".join(f"{r.bootcamp_id} {_label(r)} {_figure(r)}" for r in bootcamp_bad)
+                + "."
+            )
+    if followup is not None:
+        counts = followup.counts()
+        lines.append(
+            f"{counts['total']} exceptions to follow up: {counts['high']} high, "
+            f"{counts['medium']} medium, {counts['low']} low severity."
+        )
+        if followup.previous_found:
+            lines.append(
+                f"Since last month's register: {counts['new']} new, {counts['recurring']} "
+                f"recurring, {counts['resolved']} resolved (no longer occurring)."
+                + (
+                    f" {counts['reopened']} recurring exceptions had been marked resolved or "
+                    "accepted: they are reopened."
+                    if counts["reopened"]
+                    else ""
+                )
+            )
+        else:
+            lines.append(
+                f"No previous register was found ({followup.previous}): every exception is new."
+            )
+        lines += _carried_sentences(followup, counts)
+    informational = len(audit.informational())
+    if informational:
+        lines.append(
+            f"For information, not flagged: {informational} due completers without any "
+            "career-progression outcome (no progression target is set); listed under "
+            "Career progression."
+        )
+    return lines
+
+
+def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
+    """What the register carried and from where, and what was edited after review."""
+    lines = []
+    if counts["carried"]:
+        lines.append(
+            f"{counts['carried']} event(s) (restatements, late reports) not repeated this "
+            "month stay open until an auditor closes them."
+        )
+    if counts["manual"]:
+        lines.append(f"{counts['manual']} row(s) added to the register by hand are carried.")
+    for source in followup.sources:
+        if source.role != THIS_PERIOD_REGISTER:
+            continue
+        saved = f", saved {source.modified or '-'} by {source.last_modified_by or '-'}"
+        added = (
+            f", added column(s) {', '.join(source.added_columns)}" if source.added_columns else ""
+        )
+        lines.append(
+            f"This period's register was built before ({source.path}{saved}): its "
+            f"{source.edits} edit(s){added} and {source.manual_rows} row(s) added by hand "
+            "are carried into this one, winning over last month's."
+        )
+    if followup.edited_after_review:
+        lines.append(
+            f"{len(followup.edited_after_review)} exception(s) were edited after review "
+            f"(review_note in the register): {', '.join(followup.edited_after_review)}."
+        )
+    return lines
+
+
+def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> Markup:
+    """Register rows as the pack shows them: a learner named by the pack's rule (the
+    register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
+    refs = frame["learner_ref"].where(
+        frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), ""
+    )
+    entity = [
+        f"learner:{ctx.naming.learner(ref)}" if ref else e
+        for ref, e in zip(refs, frame["entity"], strict=True)
+    ]
+    shown = frame.assign(entity=entity)
+    return table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more)
+
+
+def findings_first(ctx: PackContext) -> Markup:
+    """The pack's first section: sentences, the table of KPIs and bootcamps not met or off
+    track against their targets, and what is new and resolved since last month."""
+    audit = ctx.audit
+    followup = ctx.followup
+    parts = [bullets(_sentences(audit, followup), classes="findings")]
+    if off_target(audit):
+        parts.append(heading("Not met or off track") + _off_target_table(audit))
+    columns = ["exception_id", "severity", "rule", "bootcamp_id", "entity", "message"]
+    if followup is not None and followup.previous_found:
+        new = followup.exceptions[followup.exceptions["change"] == "new"]
+        parts.append(
+            heading("New since last month")
+            + _change_table(
+                new, ctx, columns, "in exceptions.xlsx, sheet Exceptions (change = new)"
+            )
+        )
+        parts.append(
+            heading("Resolved since last month")
+            + _change_table(
+                followup.resolved,
+                ctx,
+                [*columns, "status", "response"],
+                "in exceptions.xlsx, sheet Resolved",
+            )
+        )
+    return EMPTY.join(parts)

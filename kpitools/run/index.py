@@ -1,0 +1,221 @@
+"""What the index page lists (``OUT/PERIOD/.portfolio.json``): one row for every
+provider folder of the period, what the batch did with it (built, FAILED, SKIPPED,
+STALE), its KPI figures and worst bootcamps, its exceptions; the cross-provider
+duplicates.
+
+The batch writes it after every pack has run (:func:`kpitools.run.batch.write_index`);
+``notebooks/portfolio.ipynb`` displays it (:mod:`kpitools.present.portfolio`). Only
+provider-level figures, counts and pseudonymised cross-provider duplicates go in it: no
+personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kpitools.io.files import write_atomic
+from kpitools.layout import REGISTER_FILE
+from kpitools.model import SEVERITIES, KpiResult, ProviderAudit
+from kpitools.present.blocks import BREACH_STATUSES, kpi_label, kpi_order, severity_rank
+from kpitools.present.context import PackContext
+from kpitools.run.runner import PackOutcome
+
+SUMMARY_FILE = ".portfolio.json"
+PACK_FILE = "audit_pack.html"
+
+
+def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
+    """Matrix columns: every KPI, with one column per engagement stage present."""
+    keys = {
+        (r.kpi, r.stage) for a in audits.values() for r in a.kpi_results if r.bootcamp_id == "ALL"
+    }
+    ordered = sorted(keys, key=kpi_order)
+    return [kpi_label(kpi, stage) for kpi, stage in ordered]
+
+
+def shortfall(result: KpiResult) -> float:
+    """How far a figure is on the wrong side of its target (negative when on the right
+    side; 0 without a figure or target): above a maximum, below a minimum."""
+    if result.value is None or result.target is None:
+        return 0.0
+    gap = result.value - result.target
+    return gap if result.target_kind == "max" else -gap
+
+
+def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]:
+    """One KPI of one provider: its figure, how many bootcamps breach and the worst one."""
+    worst = max(bootcamps, key=lambda r: (severity_rank(r.status), shortfall(r)), default=None)
+    if worst is not None and severity_rank(worst.status) == 0:
+        worst = None
+    return {
+        "status": provider.status,
+        "value": provider.value,
+        "unverified": provider.unverified,
+        "bootcamps": len(bootcamps),
+        "worst": None
+        if worst is None
+        else {
+            "bootcamp_id": worst.bootcamp_id,
+            "status": worst.status,
+            "value": worst.value,
+            "count": sum(r.status == worst.status for r in bootcamps),
+        },
+    }
+
+
+def _breaches(results: Sequence[KpiResult]) -> list[dict[str, Any]]:
+    """Every bootcamp whose KPI has not met its target or is off track, worst first."""
+    found = [
+        {
+            "bootcamp_id": r.bootcamp_id,
+            "kpi": kpi_label(r.kpi, r.stage),
+            "status": r.status,
+            "value": r.value,
+        }
+        for r in results
+        if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
+    ]
+    return sorted(found, key=lambda b: (-severity_rank(b["status"]), b["bootcamp_id"], b["kpi"]))
+
+
+def _provider_row(
+    ctx: PackContext, outcome: PackOutcome | None, period_out: Path
+) -> dict[str, Any]:
+    audit = ctx.audit
+    findings = audit.exceptions_frame()
+    pack = Path(outcome.html_path) if outcome and outcome.html_path else None
+    register = Path(ctx.params.out_dir) / REGISTER_FILE
+    per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
+    for r in audit.kpi_results:
+        if r.bootcamp_id != "ALL":
+            per_kpi.setdefault((r.kpi, r.stage), []).append(r)
+    return {
+        "provider_id": audit.provider_id,
+        "name": audit.provider.provider_name,
+        "status": "OK" if outcome and outcome.ok else "FAILED",
+        "reason": outcome.error if outcome else "pack not run",
+        "pack": pack.relative_to(period_out).as_posix() if pack else "",
+        "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
+        "kpis": {
+            kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
+            for r in audit.kpi_results
+            if r.bootcamp_id == "ALL"
+        },
+        "breaches": _breaches(audit.kpi_results),
+        "exceptions": {str(k): int(v) for k, v in findings.groupby("kpi").size().items()}
+        if len(findings)
+        else {},
+        **{s: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in SEVERITIES},
+    }
+
+
+def provider_severity(provider: dict[str, Any]) -> tuple[int, int, int, int]:
+    """How urgently a provider needs the auditor (larger first): a failed pack, then the
+    worst status of any KPI or bootcamp, the number of bootcamp breaches, high findings."""
+    worst = severity_rank(provider["status"]) if provider["status"] == "FAILED" else 0
+    for kpi in provider["kpis"].values():
+        worst = max(
+            worst,
+            severity_rank(kpi["status"]),
+            severity_rank((kpi.get("worst") or {}).get("status")),
+        )
+    return (
+        worst,
+        len(provider.get("breaches", ())),
+        provider["high"],
+        sum(provider["exceptions"].values()),
+    )
+
+
+def portfolio_summary(
+    contexts: Mapping[str, PackContext],
+    outcomes: Mapping[str, PackOutcome],
+    failures: Mapping[str, str],
+    *,
+    period: str,
+    as_of: str,
+    period_out: Path,
+    skipped: Mapping[str, str] | None = None,
+    stale: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The data of the index page: one row for every folder of the period's data and
+    every provider folder in ``OUT/PERIOD`` after the run.
+
+    Args:
+        contexts: every provider whose audit was computed.
+        outcomes: what happened to each provider's pack.
+        failures: providers that could not be audited at all, with the reason.
+        period: the reporting period.
+        as_of: the measurement date (ISO).
+        period_out: ``OUT/PERIOD``; pack links are relative to it.
+        skipped: folders of the period's data not audited (status SKIPPED), with why.
+        stale: provider folders in ``OUT/PERIOD`` this run did not rebuild (status
+            STALE), with why; their old pack is linked.
+    """
+    providers = [
+        _provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())
+    ]
+    providers += [
+        {
+            "provider_id": pid,
+            "name": "",
+            "status": "FAILED",
+            "reason": reason,
+            "pack": "",
+            "register": "",
+            "kpis": {},
+            "breaches": [],
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
+        for pid, reason in sorted(failures.items())
+    ]
+    providers += [
+        {
+            "provider_id": name,
+            "name": "",
+            "status": "SKIPPED",
+            "reason": reason,
+            "pack": "",
+            "kpis": {},
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
+        for name, reason in sorted((skipped or {}).items())
+    ]
+    providers += [
+        {
+            "provider_id": pid,
+            "name": "",
+            "status": "STALE",
+            "reason": reason,
+            "pack": f"{pid}/{PACK_FILE}" if (period_out / pid / PACK_FILE).is_file() else "",
+            "kpis": {},
+            "exceptions": {},
+            **dict.fromkeys(SEVERITIES, 0),
+        }
+        for pid, reason in sorted((stale or {}).items())
+    ]
+    duplicates = []
+    for _, ctx in sorted(contexts.items()):
+        frame = ctx.findings("irregularity")
+        frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
+        duplicates += frame[["provider_id", "bootcamp_id", "entity", "source", "message"]].to_dict(
+            "records"
+        )
+    return {
+        "period": period,
+        "as_of": as_of,
+        "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
+        "providers": sorted(
+            providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
+        ),
+        "duplicates": duplicates,
+    }
+
+
+def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
+    return write_atomic(Path(path), json.dumps(summary, indent=1, sort_keys=True).encode("utf-8"))

@@ -1,0 +1,204 @@
+"""On the demo data: the register as a living worklist from one month to the next, and
+the index row that shows a provider's bootcamp breach.
+
+The auditor edits the 2023-02 register of P001 (status, owner, a response that looks like
+a formula, a response date); building 2023-03 carries each edit to the same exception_id,
+marks it recurring and keeps its first month; 2023-02's exceptions that no longer occur
+are on the Resolved sheet. Only prepare_period and publish run (no notebook), on P001
+and P005.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from kpitools.present.portfolio import provider_matrix
+from kpitools.rules import rule
+from kpitools.run.batch import prepare_period, publish
+from kpitools.run.index import portfolio_summary
+from kpitools.run.single import batch_base
+from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
+
+pytestmark = pytest.mark.slow
+
+RESPONSE = "=provider sent the start letter"  # formula-looking text must stay text
+SHEETS = [
+    "Summary",
+    "Exceptions",
+    "Resolved",
+    "Evidence request",
+    "Rejected rows",
+    "CP no outcome (info)",
+    "sample_employers",
+    "sample_completers",
+    "sample_outcomes",
+    "ageing_awaiting_outcome",
+    "ageing_unreached_employers",
+    "ageing_unreported_withdrawals",
+    "breach_risk",
+]
+
+
+@pytest.fixture(scope="module")
+def months(
+    demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, object], object]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KPITOOLS_PSEUDONYM_KEY", "pack-tests-key-0123456789abcdef")
+    root = tmp_path_factory.mktemp("demo")
+    data, out = root / "data", root / "out"
+    for period in ("2023-01", "2023-02", "2023-03"):
+        for provider in ("P001", "P005"):
+            shutil.copytree(demo_dir[0] / period / provider, data / period / provider)
+    publish(prepare_period(data / "2023-02", out, base=batch_base(), work_dir=root / "work02"), {})
+    register = out / "2023-02" / "P001" / "exceptions.xlsx"
+    book = load_workbook(register)
+    sheet = book["Exceptions"]
+    header = [c.value for c in sheet[1]]
+    edited = {}
+    for row in range(2, sheet.max_row + 1):
+        exception_id = sheet.cell(row=row, column=header.index("exception_id") + 1).value
+        values = {
+            "status": "queried",
+            "owner": f"Auditor {row}",
+            "response": RESPONSE,
+            "response_date": datetime(2023, 3, 10),
+        }
+        for name, value in values.items():
+            cell = sheet.cell(row=row, column=header.index(name) + 1, value=value)
+            if isinstance(value, str):  # typed as text ('=... in Excel), not a formula
+                cell.data_type = "s"
+        edited[exception_id] = values
+    book.save(register)
+    prepared = prepare_period(data / "2023-03", out, base=batch_base(), work_dir=root / "work03")
+    publish(prepared, {})
+    mp.undo()
+    return out, edited, prepared
+
+
+def test_edits_carry_to_the_same_id_and_gone_exceptions_are_resolved(months) -> None:
+    out, edited, _ = months
+    book = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
+    rows = [
+        dict(zip(REGISTER_COLUMNS, r, strict=True))
+        for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
+    ]
+    found = [r for r in rows if r["exception_id"] in edited]
+    recurring = [r for r in found if r["change"] == "recurring"]
+    # the restatements of 2023-02 do not repeat: events, they stay open with the
+    # auditor's follow-up until closed
+    carried = [r for r in found if r["change"] == "carried"]
+    assert recurring and carried
+    for row in carried:
+        assert rule(row["rule"]).event and row["last_seen"] == "2023-02"
+        assert (row["status"], row["owner"]) == ("queried", edited[row["exception_id"]]["owner"])
+    for row in recurring:
+        assert row["change"] == "recurring"
+        assert (row["status"], row["owner"], row["response"]) == (
+            "queried",
+            edited[row["exception_id"]]["owner"],
+            RESPONSE,
+        )
+        assert row["response_date"] == datetime(2023, 3, 10)
+        assert row["first_seen"] == datetime(2023, 2, 28)  # kept from 2023-02
+        assert row["age_days"] == 31
+    for row in rows:
+        if row["exception_id"] not in edited and row["change"] != "manual":
+            assert (row["change"], row["status"], row["first_seen"]) == (
+                "new",
+                "open",
+                datetime(2023, 3, 31),
+            )
+    resolved = [
+        dict(zip(RESOLVED_COLUMNS, r, strict=True))
+        for r in book["Resolved"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert {r["exception_id"] for r in resolved} == set(edited) - {r["exception_id"] for r in rows}
+    assert all(r["status"] == "queried" and r["last_seen"] == "2023-02" for r in resolved)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["recurring"] == len(recurring)
+    assert summary["resolved since last month (sheet Resolved)"] == len(resolved)
+
+
+def test_register_sheets_columns_validation_header_and_no_formulas(months) -> None:
+    out, _, _ = months
+    path = out / "2023-03" / "P001" / "exceptions.xlsx"
+    book = load_workbook(path)
+    assert book.sheetnames == [*SHEETS, "_written"]  # the baseline, very hidden
+    assert book["_written"].sheet_state == "veryHidden"
+    exceptions = book["Exceptions"]
+    assert [c.value for c in exceptions[1]] == list(REGISTER_COLUMNS)
+    assert [c.value for c in book["Resolved"][1]] == list(RESOLVED_COLUMNS)
+    for name in SHEETS:
+        # the worked sheets freeze the id column with the header
+        frozen = "B2" if name in ("Exceptions", "Resolved") else "A2"
+        assert book[name].freeze_panes == frozen
+        assert book[name].auto_filter.ref and book[name].auto_filter.ref.startswith("A1:")
+        assert all(c.font.bold for c in book[name][1])
+    validation, _dates = exceptions.data_validations.dataValidation
+    assert (validation.type, validation.formula1) == (
+        "list",
+        '"open,queried,reopened,resolved,accepted"',
+    )
+    status_column = "ABCDEFGHIJKLMNOP"[REGISTER_COLUMNS.index("status")]
+    assert str(validation.sqref).startswith(f"{status_column}2:{status_column}")
+    responses = [
+        r for r in exceptions.iter_rows(min_row=2) if r[REGISTER_COLUMNS.index("response")].value
+    ]
+    assert responses and all(
+        r[REGISTER_COLUMNS.index("response")].data_type == "s" for r in responses
+    )
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(SHEETS) + 1
+        for name in sheets:
+            xml = archive.read(name).decode()
+            assert "<f>" not in xml and "<f " not in xml
+    request = (out / "2023-03" / "P001" / "evidence_request.csv").read_text(encoding="utf-8")
+    assert request.splitlines()[0] == (
+        "request,what_is_needed,learner_ref,employer_id,bootcamp_id,source,rule,exception_id"
+    )
+
+
+def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
+    # P005 as a whole is on track for drop-out (26 of 225 = 11.6 %) while its bootcamp
+    # P005-BC02 has not met the limit (15 of 49 = 30.6 %): the cell says both and takes
+    # the colour of not met; the breach column names it by the KPI's short title; P005 is
+    # listed first; one cell counts its exceptions by severity.
+    out, _, prepared = months
+    summary = portfolio_summary(
+        prepared.contexts,
+        {},
+        {},
+        period="2023-03",
+        as_of=date(2023, 3, 31).isoformat(),
+        period_out=prepared.period_out,
+    )
+    html = str(provider_matrix(summary))
+    rows = html.split("<tr>")
+    assert "P005<" in rows[2]  # the header row, then the most urgent provider
+    p005 = next(row for row in rows if "<b>P005</b>" in row)
+    text = re.sub(r"<br>|</td>", "\n", p005)
+    text = re.sub(r"<[^>]+>", "", text)  # what the auditor reads, cell by cell
+    assert "on track · 11.6 %\n1 of 5 not met: BC02 30.6 %" in text
+    assert 'background:#f29b94" title="not_met">on track · <span class="n">11.6 %</span>' in p005
+    assert "BC02 Drop-out not met 30.6 %" in text.splitlines()
+    assert "Elmstead Workforce Institute (demo)" in text
+    assert (
+        '<a href="P005/exceptions.xlsx">' in p005 and '<a href="P005/audit_pack.html">' not in p005
+    )  # not built here
+    findings = prepared.contexts["P005"].audit.exceptions_frame()
+    severities = findings["severity"].value_counts()
+    assert severities.sum() == len(findings) > 0
+    expected = " · ".join(f"{severities.get(s, 0)} {s}" for s in ("high", "medium", "low"))
+    assert f"{len(findings)}\n{expected}" in text
+    # the header: short titles, the full title as the tooltip
+    assert '<th title="Learner drop-out">Drop-out</th>' in rows[1]
+    assert '<th title="Employer engagement (post)">Engagement (post)</th>' in rows[1]

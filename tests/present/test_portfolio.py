@@ -1,0 +1,103 @@
+"""The index's HTML from a hand-made summary: hostile text in every field is shown as text,
+links only to files beside the index, and the same sentence and cells as the auditor
+reads them (the real index, built by a batch: test_hostile_pack.py, test_register_demo.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from pack_html import read_page
+
+from kpitools.present import portfolio
+
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(1)>'
+ENTITY = "&amp; &lt;b&gt;"
+
+
+def _summary(**provider: Any) -> dict[str, Any]:
+    """One provider with one KPI: drop-out on track at 10 % for the provider, its
+    bootcamp ``B1`` + ATTRIBUTE not met at 30 % (1 of its 2 bootcamps)."""
+    bootcamp = f"P001-B1{ATTRIBUTE}"
+    row = {
+        "provider_id": "P001",
+        "name": f"Acme {SCRIPT} {ENTITY}",
+        "status": "OK",
+        "reason": "",
+        "pack": "P001/audit_pack.html",
+        "register": "P001/exceptions.xlsx",
+        "kpis": {
+            "Learner drop-out": {
+                "status": "on_track",
+                "value": 0.1,
+                "bootcamps": 2,
+                "worst": {"bootcamp_id": bootcamp, "status": "not_met", "value": 0.3, "count": 1},
+            }
+        },
+        "breaches": [
+            {"bootcamp_id": bootcamp, "kpi": "Learner drop-out", "status": "not_met", "value": 0.3}
+        ],
+        "exceptions": {"learner_dropout": 2, "irregularity": 1},
+        "high": 2,
+        "medium": 1,
+        "low": 0,
+        **provider,
+    }
+    failed = {
+        **row,
+        "provider_id": "P002",
+        "name": "",
+        "status": "FAILED",
+        "reason": f"ValueError: {SCRIPT}",
+        "pack": "",
+        "register": "",
+        "kpis": {},
+        "breaches": [],
+        "exceptions": {},
+    }
+    return {
+        "period": "2023-03",
+        "as_of": "2023-03-31",
+        "columns": ["Learner drop-out"],
+        "providers": [row, failed],
+        "duplicates": [],
+    }
+
+
+def test_hostile_summary_values_are_text() -> None:
+    summary = _summary()
+    html = "".join(
+        str(block)
+        for block in (
+            portfolio.overview(summary),
+            portfolio.provider_matrix(summary),
+            portfolio.exceptions_per_provider(summary),
+            portfolio.failures(summary),
+        )
+    )
+    page = read_page(html)
+    assert not [tag for tag, _ in page.tags if tag in ("script", "img")]
+    assert not [name for _, attrs in page.tags for name in attrs if name.startswith("on")]
+    text = " ".join(page.text.split())
+    assert f"Acme {SCRIPT} {ENTITY}" in text  # the provider's name, under its id
+    assert f"1 of 2 not met: B1{ATTRIBUTE} 30.0 %" in text  # its worst bootcamp
+    assert f"B1{ATTRIBUTE} Drop-out not met 30.0 %" in text  # the bootcamps in breach
+    assert f"ValueError: {SCRIPT}" in text  # a failed pack's reason
+    sentence = "Period 2023-03, measured as of 2023-03-31: 2 providers, 1 packs built, 1 failed."
+    assert sentence in re.sub(r" ([,.:])", r"\1", text)  # the parser spaces <b>'s text
+    links = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
+    assert links == ["P001/audit_pack.html", "P001/exceptions.xlsx"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["javascript:alert(1)", " JavaScript:alert(1)", "https://evil.example/p", "//evil.example/p"],
+)
+def test_the_index_links_only_to_files_beside_it(target: str) -> None:
+    with pytest.raises(ValueError, match="not a relative path"):
+        portfolio.provider_matrix(_summary(pack=target))
+    with pytest.raises(ValueError, match="not a relative path"):
+        portfolio.provider_matrix(_summary(register=target))
