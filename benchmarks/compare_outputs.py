@@ -8,7 +8,7 @@ pseudonym key, runs ``kpitools packs`` on its last period, ``kpitools kpis`` and
 - the same files on both sides (generated HTML/PDF/notebooks are listed, not compared);
 - every CSV, JSON-lines and YAML text byte for byte (YAML minus the folders it names);
 - every xlsx sheet's cell values;
-- every ``*manifest*.json`` minus timestamps, paths and versions.
+- every ``*manifest*.json`` minus timestamps, paths, versions and the run's name.
 
 It prints one line per difference and ``identical`` (exit 0) when there is none.
 
@@ -45,7 +45,8 @@ PERIOD = "2023-03"
 KPITOOLS = Path(sys.executable).with_name("kpitools")
 NOT_COMPARED = {".html", ".pdf", ".ipynb", ".png", ".txt", ".log"}
 VOLATILE = re.compile(
-    r"(time|_at|_utc|date_run|path|dir|version|python|platform|host|duration|seconds)", re.I
+    r"(time|_at|_utc|date_run|path|dir|version|python|platform|host|duration|seconds|^run$)",
+    re.I,
 )
 
 

@@ -73,6 +73,7 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 from kpitools.run.batch import prepare_period
 from kpitools.run.single import batch_base
+from kpitools.returns.validate import MAX_REJECTED_REASONS
 from kpitools.io.memory import estimated_mb
 period_dir, provider, profile = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -102,7 +103,8 @@ with tempfile.TemporaryDirectory() as tmp:
     assert not prepared.failures, prepared.failures
     rows = sum(1 for _ in open(period_dir / provider / "learners.csv", encoding="utf-8-sig")) - 1
     size = sum(f.stat().st_size for f in (period_dir / provider).rglob("*") if f.is_file())
-estimate = estimated_mb([period_dir / provider, period_dir.parent / {previous!r} / provider])
+estimate = estimated_mb([period_dir / provider, period_dir.parent / {previous!r} / provider],
+                        reasons_per_table=MAX_REJECTED_REASONS)
 print(json.dumps({{"seconds": seconds, "rows": rows, "input_mb": size / 1e6, "base_mb": base_mb,
                    "estimate_mb": estimate,
                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))

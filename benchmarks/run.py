@@ -15,10 +15,12 @@ machine, so the ratio means something even when the absolute times do not travel
 - ``scaling``: one provider at 1k, 10k and 100k learners, its audit + outputs + pack
   preparation: seconds per learner row and peak memory (goal: seconds per row at 100k
   within 2x those at 1k, ``provider_scaling_ratio``) — ``benchmarks/provider_scaling.py``.
+- ``badrows``: 100,000 learner rows of bad fields under a memory limit of 300 MB: refused
+  before loading or built under it (issue 29) — ``benchmarks/bad_rows_memory.py``.
 
 Data is generated once under ``benchmarks/_data/`` (git-ignored) and reused.
 
-Usage: ``python benchmarks/run.py [--only national,packs,ilr,size,scaling] [--json FILE]``
+Usage: ``python benchmarks/run.py [--only national,packs,ilr,size,scaling,badrows] [--json FILE]``
 
 ``--json FILE`` also writes the run's figures as one JSON object (keys of issue 16:
 ``national_ratio_to_bare_read``, ``national_seconds``, ``pack_ratio_to_trivial``,
@@ -298,6 +300,12 @@ def bench_scaling() -> dict:
     return bench()
 
 
+def bench_bad_rows() -> dict:
+    from bad_rows_memory import bench  # benchmarks/ is this script's folder
+
+    return bench(100_000, 300.0)
+
+
 JSON_KEYS = (
     "national_ratio_to_bare_read",
     "national_seconds",
@@ -312,6 +320,7 @@ BENCHES = {
     "ilr": bench_ilr,
     "size": bench_size,
     "scaling": bench_scaling,
+    "badrows": bench_bad_rows,
 }
 
 

@@ -86,6 +86,7 @@ from kpitools.model import (
     findings_of,
 )
 from kpitools.returns.period import Stacks
+from kpitools.returns.validate import MAX_REJECTED_REASONS
 from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
@@ -556,7 +557,9 @@ def _load(tasks: list[_ProviderTask], reads: IlrReads) -> list[_Loaded | KpiTool
     checked: list[_ProviderTask | KpiToolsError] = []
     for task in tasks:
         try:
-            check_provider_memory(task.provider_dir, task.previous_dir)
+            check_provider_memory(
+                task.provider_dir, task.previous_dir, reasons_per_table=MAX_REJECTED_REASONS
+            )
             checked.append(task)
         except KpiToolsError as error:
             checked.append(error)
@@ -583,18 +586,24 @@ def _loaded(
         return current
     if isinstance(previous, KpiToolsError):
         return previous
+    # checked before the previous month: the folder names the provider, so when the two
+    # differ this month's provider.csv is the one to blame, not last month's return
+    if task.named_by_folder and current.provider_id != task.provider_dir.name:
+        return folder_mismatch(current.provider_id, task.provider_dir)
     try:
         notes = _previous_notes(current, task.previous_dir, previous)
     except KpiToolsError as error:
         return error
-    folder = task.provider_dir.name
-    if task.named_by_folder and current.provider_id != folder:
-        return FileLevelError(
-            f"provider.csv names provider {current.provider_id!r} but the folder is {folder!r}; "
-            "rename the folder or correct provider.csv",
-            path=task.provider_dir,
-        )
     return _Loaded(task, current, previous, notes)
+
+
+def folder_mismatch(provider_id: str, provider_dir: Path) -> FileLevelError:
+    """The error of a return whose provider.csv names another provider than its folder."""
+    return FileLevelError(
+        f"provider.csv names provider {provider_id!r} but the folder is "
+        f"{provider_dir.name!r}; rename the folder or correct provider.csv",
+        path=provider_dir,
+    )
 
 
 def _previous_notes(
@@ -605,7 +614,8 @@ def _previous_notes(
 
     Raises:
         ParameterError: the previous return is another provider's: every learner would
-            look restated.
+            look restated. FileLevelError: it names the provider this return's folder is
+            named for, and this return's provider.csv does not (provider.csv is wrong).
     """
     if previous_dir is None:
         return (
@@ -617,6 +627,8 @@ def _previous_notes(
             "restatements (RESTATED-*) not checked",
         )
     if previous.provider_id != current.provider_id:
+        if previous.provider_id == Path(current.path).name:
+            raise folder_mismatch(current.provider_id, Path(current.path))
         raise ParameterError(
             f"the previous return is provider {previous.provider_id}'s, not {current.provider_id}'s: "
             "previous_dir must be the same provider's previous month (leave it blank to find it "

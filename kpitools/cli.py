@@ -10,7 +10,6 @@ import functools
 import importlib.util
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,17 +18,14 @@ import click
 
 from kpitools import __version__
 from kpitools.errors import KpiToolsError, ParameterError
-
-# Control characters in a provider's data (an ANSI escape in an id, a carriage return,
-# a bidi override) would let it rewrite what the terminal shows: printed as \xNN.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from kpitools.text import TERMINAL_CONTROLS, visible_text
 
 
 def terminal_text(text: object) -> str:
-    """``text`` with every control character but tab and newline escaped (``\\x1b``)."""
-    return _CONTROL_CHARACTERS.sub(
-        lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text)
-    )
+    """``text`` with every control character but tab and newline escaped (``\\x1b``):
+    a provider's data (an ANSI escape in an id, a carriage return, a bidi override)
+    must not rewrite what the terminal shows (:data:`kpitools.text.TERMINAL_CONTROLS`)."""
+    return visible_text(str(text), TERMINAL_CONTROLS)
 
 
 def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
@@ -311,9 +307,11 @@ def packs_command(
         for word, found in (("skipped", result.skipped), ("stale", result.stale))
         if found
     )
-    echo(f"{built} packs built, {len(result.failed)} failed{others}. Open:", err=True)
-    if result.index is not None and result.index.html_path:
-        echo(result.index.html_path)
+    index = result.index.html_path if result.index is not None and result.index.ok else None
+    ending = " Open:" if index else " No index page was written."
+    echo(f"{built} packs built, {len(result.failed)} failed{others}.{ending}", err=True)
+    if index:
+        echo(index)
     sys.exit(0 if result.ok else 1)
 
 

@@ -53,6 +53,10 @@ EXCEPTION_COLUMNS: tuple[str, ...] = (
     "message",
 )
 REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
+PERSONAL = "personal"
+"""A column of the rejected-rows frame, never written out: True where the value could be
+personal data (set by :func:`kpitools.returns.personal.mark_personal`; outputs withhold
+it unless ``include_pii``)."""
 
 SEVERITIES = ("high", "medium", "low")
 NEW, RECURRING = "new", "recurring"
@@ -138,12 +142,19 @@ class IlrScope:
 
 @dataclass(frozen=True)
 class TableCount:
-    """Rows read = accepted + rejected, for one table."""
+    """Rows read = accepted + rejected, for one table.
+
+    ``unlisted_rows`` of the rejected rows, with ``unlisted_reasons`` reasons, are counted
+    but not listed among the rejected rows: validation keeps the reasons of a table's
+    first rejected rows only, up to :data:`kpitools.returns.validate.MAX_REJECTED_REASONS`
+    (a file of bad rows must not hold memory in proportion)."""
 
     table: str
     read: int
     accepted: int
     rejected: int
+    unlisted_rows: int = 0
+    unlisted_reasons: int = 0
 
     @property
     def balances(self) -> bool:
@@ -159,7 +170,7 @@ class ProviderReturn:
         path: the provider folder.
         tables: accepted rows per contract table (every table present, maybe empty).
         rejected: one row per (rejected row, reason): table, source, column, value,
-            reason, rule.
+            reason, rule, and :data:`PERSONAL` (the value could be personal data).
         counts: rows read / accepted / rejected per table.
         inputs: every file read, with SHA-256 and rows.
         warnings: non-fatal notes for the user (e.g. a cp1252 file).
@@ -190,12 +201,16 @@ class ProviderReturn:
 
 
 def empty_rejected() -> pd.DataFrame:
-    """An empty rejected-rows frame with the contract columns plus ``rule`` (a copy of
-    one built once: a period asks for hundreds, and building one costs ten copies)."""
+    """An empty rejected-rows frame with the contract columns plus ``rule`` and
+    :data:`PERSONAL` (a copy of one built once: a period asks for hundreds, and building
+    one costs ten copies)."""
     return _EMPTY_REJECTED.copy()
 
 
-_EMPTY_REJECTED = pd.DataFrame({c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")})
+_EMPTY_REJECTED = pd.DataFrame(
+    {c: pd.Series(dtype=object) for c in (*REJECTED_COLUMNS, "rule")}
+    | {PERSONAL: pd.Series(dtype=bool)}
+)
 
 
 def learner_entity(learner_ref: object) -> str:

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
+from kpitools.model import (
+    PERSONAL,
+    Finding,
+    employer_entity,
+    irregularity,
+    is_blank,
+    learner_entity,
+)
 
 # Accepted tables whose employer_id must name a listed employer.
 NAMING_TABLES = ("learners", "cofunding_payments", "interviews", "outcomes")
@@ -84,6 +91,7 @@ def rejected_unknown_employers(
 def _rejected_learner_references(rejected: pd.DataFrame) -> pd.DataFrame:
     if rejected.empty:
         return rejected
-    mask = (rejected["table"] == "learners") & (rejected["rule"] == "REF-EMPLOYER")
-    found = rejected[mask]
+    found = rejected[(rejected["table"] == "learners") & (rejected["rule"] == "REF-EMPLOYER")]
+    # a value that could be personal data (a name typed as the employer) names no employer
+    found = found[~found[PERSONAL].astype(bool)]
     return found[found["value"].map(lambda v: not is_blank(v))].drop_duplicates(["source", "value"])

@@ -51,8 +51,16 @@ from kpitools.ilr.events import (
 )
 from kpitools.ilr.reader import FILE_NAME, IlrFile, read_ilr, read_ilr_header
 from kpitools.ilr.records import IlrDelivery, IlrLearner
-from kpitools.model import ILR_SUPERSEDED, ILR_USED, InputFile, TableCount, empty_rejected
-from kpitools.returns.contract import UNKNOWN_FROM_ILR
+from kpitools.model import (
+    ILR_SUPERSEDED,
+    ILR_USED,
+    PERSONAL,
+    InputFile,
+    TableCount,
+    empty_rejected,
+)
+from kpitools.returns.contract import PII_COLUMNS, UNKNOWN_FROM_ILR
+from kpitools.returns.personal import KnownValues, mark_personal
 from kpitools.returns.tables import RawTable, problems_frame
 from kpitools.rules import Rules, rule
 
@@ -365,10 +373,23 @@ class _Mapped:
     superseded: tuple[str, ...]
     file_ukprns: tuple[FileUkprn, ...]
 
+    def personal_values(self) -> KnownValues:
+        """The personal data of the learners mapped (ULN, names), for
+        :func:`~kpitools.returns.personal.mark_personal`."""
+        known = KnownValues()
+        for column in PII_COLUMNS["learners"]:
+            known.add(row.get(column) for row in self.rows.get("learners", ()))
+        return known
+
     def tables(self, frames: Mapping[str, pd.DataFrame]) -> IlrTables:
         """The :class:`IlrTables` of these rows, built into ``frames``."""
         rejected_frame = (
-            pd.DataFrame(self.rejected, columns=list(empty_rejected().columns))
+            mark_personal(
+                pd.DataFrame(
+                    self.rejected, columns=[c for c in empty_rejected().columns if c != PERSONAL]
+                ),
+                self.personal_values(),
+            )
             if self.rejected
             else empty_rejected()
         )

@@ -3,7 +3,8 @@
 Every output file goes through :func:`write_atomic` (a temporary name in the same folder,
 then renamed over the old file), so a reader never sees half a file and an interrupted
 run leaves the previous one whole. Every text cell of a CSV or workbook is checked
-against :data:`FORMULA_STARTS` (OWASP "CSV injection").
+against :data:`FORMULA_STARTS` (OWASP "CSV injection") and shows its control characters
+as ``\\xNN`` (:func:`kpitools.text.visible_text`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kpitools.text import visible_text
 
 if TYPE_CHECKING:  # pandas only where frames are written: a pack worker's write_atomic
     import pandas as pd  # of the HTML would otherwise import it (~0.25 s a worker)
@@ -37,8 +40,20 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def safe_cell(value: object) -> object:
+    """A cell as a CSV file may hold it: text with its control characters escaped
+    (:func:`~kpitools.text.visible_text`), then :func:`neutralise_cell`.
+
+    >>> safe_cell("=1+1\\x07")
+    "'=1+1\\\\x07"
+    """
+    if isinstance(value, str):
+        return neutralise_cell(visible_text(value))
+    return value
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`neutralise_cell`."""
+    """A copy of ``frame`` with every text cell passed through :func:`safe_cell`."""
     import pandas as pd
 
     text_columns = [
@@ -46,11 +61,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for c in frame.columns
         if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
     ]
-    return frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})
+    return frame.assign(**{c: frame[c].map(safe_cell) for c in text_columns})
 
 
 def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
-    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells neutralised.
+    """``frame`` as UTF-8 CSV bytes with exactly ``columns``, text cells made safe
+    (:func:`safe_cell`).
 
     This is the one writer of every CSV file kpitools writes. Records end in CRLF (RFC
     4180): Python's csv writer before 3.13 quotes a cell holding a line break only when

@@ -6,11 +6,17 @@ month's) and refuses, with one line naming the folder, the estimate and the limi
 the estimate is above the limit. In a batch that provider becomes a FAILED row and the
 others go on.
 
-The estimate is ``TABLE_FACTOR`` × the bytes of the CSV tables + ``WORKBOOK_FACTOR`` ×
-the bytes of ``datasheet.xlsx`` (compressed) + ``ILR_FACTOR`` × the bytes of the ILR
-files (streamed: only bootcamp learners are kept), factors measured on demo providers of
-1,000 to 100,000 learners (``benchmarks/provider_scaling.py``: peak memory of the audit,
-its outputs and the pack preparation above the interpreter's own, per input byte).
+The estimate is, for each CSV table, ``TABLE_FACTOR`` × its bytes or ``CELL_FACTOR`` ×
+its cells, whichever is more (a file of short fields holds more cells, each a Python
+string, than its bytes suggest: 100,000 rows of 14 bad one-letter fields are 3.7 MB and
+1.5 million cells), + ``WORKBOOK_FACTOR`` × the bytes of ``datasheet.xlsx`` (compressed)
++ ``ILR_FACTOR`` × the bytes of the ILR files (streamed: only bootcamp learners are
+kept), + ``REASON_FACTOR`` for each rejection reason validation may keep (at most
+``reasons_per_table`` a table, :data:`kpitools.returns.validate.MAX_REJECTED_REASONS`:
+the reasons beyond are counted, not held). Factors measured on demo providers of 1,000 to
+100,000 learners (``benchmarks/provider_scaling.py``: peak memory of the audit, its
+outputs and the pack preparation above the interpreter's own, per input byte) and on a
+return of bad rows (``benchmarks/bad_rows_memory.py``).
 
 The limit is ``KPITOOLS_MEMORY_LIMIT_MB`` (megabytes; ``0`` turns the check off; the
 CLI's ``kpitools --memory-limit MB`` sets it for the run and its worker processes),
@@ -41,6 +47,14 @@ AVAILABLE_SHARE = 0.8
 TABLE_FACTOR = 15.0
 WORKBOOK_FACTOR = 30.0
 ILR_FACTOR = 1.0
+# ... and per cell of a CSV table (a field: commas and line ends counted), about 108 on
+# the demo (7.2 bytes a cell) and 80 on a file of one-letter fields
+CELL_FACTOR = 110.0
+# ... and per rejection reason kept: its row of the rejected rows, its cells in the
+# register and rejected_rows.csv (about 1 kB, bad_rows_memory.py at 5,000 and 50,000)
+REASON_FACTOR = 1500.0
+WORKBOOK_TABLES = 10  # a datasheet holds at most one sheet per contract table
+_CHUNK = 1 << 20
 _MB = 1024 * 1024
 # Allocations between two collections of Python's youngest generation while a provider is
 # audited or written (the default is 700): see fewer_collections.
@@ -82,8 +96,10 @@ def available_mb() -> float | None:
     return None
 
 
-def estimated_mb(folders: Iterable[Path]) -> float:
-    """The memory an audit of these provider folders is estimated to need, in MB."""
+def estimated_mb(folders: Iterable[Path], *, reasons_per_table: int) -> float:
+    """The memory an audit of these provider folders is estimated to need, in MB (see
+    the module docstring), validation keeping at most ``reasons_per_table`` rejection
+    reasons a table."""
     total = 0.0
     for folder in folders:
         for path in Path(folder).rglob("*"):
@@ -91,24 +107,37 @@ def estimated_mb(folders: Iterable[Path]) -> float:
                 if not path.is_file():
                     continue
                 size = path.stat().st_size
+                suffix = path.suffix.lower()
+                if suffix == ".csv":
+                    cells = _csv_cells(path)
+                    total += max(TABLE_FACTOR * size, CELL_FACTOR * cells)
+                    total += REASON_FACTOR * min(reasons_per_table, cells)
+                elif suffix == ".xlsx":
+                    total += WORKBOOK_FACTOR * size
+                    total += REASON_FACTOR * reasons_per_table * WORKBOOK_TABLES
+                elif suffix == ".xml":
+                    total += ILR_FACTOR * size + REASON_FACTOR * min(reasons_per_table, size)
             except OSError:
                 continue  # the loader reports what it cannot read
-            suffix = path.suffix.lower()
-            factor = (
-                ILR_FACTOR
-                if suffix == ".xml"
-                else WORKBOOK_FACTOR
-                if suffix == ".xlsx"
-                else TABLE_FACTOR
-                if suffix == ".csv"
-                else 0.0
-            )
-            total += factor * size
     return total / _MB
 
 
-def check_provider_memory(provider_dir: Path, previous_dir: Path | None = None) -> None:
-    """Refuse the provider when its audit is estimated above the memory limit.
+def _csv_cells(path: Path) -> int:
+    """The fields of a CSV file, at most (commas and line ends, quoted ones too), read
+    a megabyte at a time: never the whole file in memory before it is judged."""
+    cells = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            cells += chunk.count(b",") + chunk.count(b"\n")
+    return cells
+
+
+def check_provider_memory(
+    provider_dir: Path, previous_dir: Path | None = None, *, reasons_per_table: int
+) -> None:
+    """Refuse the provider when its audit is estimated above the memory limit
+    (:func:`estimated_mb`; validation keeps at most ``reasons_per_table`` rejection
+    reasons a table).
 
     Raises:
         TooLargeError: the estimate is above :func:`memory_limit_mb`; one line naming the
@@ -120,7 +149,7 @@ def check_provider_memory(provider_dir: Path, previous_dir: Path | None = None) 
     folders = [Path(provider_dir)] + (
         [Path(previous_dir)] if previous_dir is not None and Path(previous_dir).is_dir() else []
     )
-    estimate = estimated_mb(folders)
+    estimate = estimated_mb(folders, reasons_per_table=reasons_per_table)
     log.debug("%s: estimated %.0f MB, limit %.0f MB", provider_dir, estimate, limit)
     if estimate > limit:
         where = (

@@ -2,7 +2,9 @@
 each provider's outputs replaced as a set, and intermediate files kept out of it.
 
 - :func:`check_output_folder` refuses, in one line, an output folder that is a file,
-  cannot be written, lies under ``/proc``, ``/sys`` or ``/dev``, or lies inside the input.
+  cannot be written, lies under ``/proc``, ``/sys`` or ``/dev``, or lies inside the input;
+  :func:`check_provider_places` anything at ``OUT/PERIOD/<provider>`` that is not a
+  folder (a file there would be renamed aside and never removed, jamming every run).
 - :func:`run_lock` holds ``OUT/PERIOD/.kpitools.lock`` for a run; a second run is told
   who holds it (pid, host, start time) and stops. :func:`waiting_lock` is the lock that
   waits its turn instead, for short writes that runs take in turn.
@@ -11,7 +13,8 @@ each provider's outputs replaced as a set, and intermediate files kept out of it
   killed at any point leaves the old set or the new one, never a mix.
 - :func:`private_folder`: saved audits hold the raw return (names, ULNs); they live in a
   temporary folder only the user can open (0700, files 0600), outside OUT, removed when
-  the run ends, also on SIGTERM or Ctrl-C.
+  the run ends, also on SIGTERM or Ctrl-C; those of killed runs, and the socket folders
+  of their kernels (:data:`KERNEL_PREFIX`), are removed by the next run.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ LOCK_FILE = ".kpitools.lock"
 STAGING_PREFIX = ".building-"  # OUT/PERIOD/.building-P001: the new set being built
 REPLACED_PREFIX = ".replaced-"  # OUT/PERIOD/.replaced-P001: the old set, for an instant
 PRIVATE_PREFIX = "kpitools-work-"
+KERNEL_PREFIX = "kpitools-kernel-"  # $TMPDIR/kpitools-kernel-<pid>-...: a kernel's sockets
 _SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 _LOCKED_BYTE = 1 << 20  # Windows locks a byte range: one far past the holder's record
 
@@ -94,6 +98,27 @@ def check_output_folder(folder: str | Path, *, inputs: Sequence[str | Path] = ()
             f"cannot write to the output folder: {error.strerror or error}", path=folder
         ) from None
     return resolved
+
+
+def check_provider_places(period_out: Path, providers: Sequence[str]) -> None:
+    """Refuse, before any work, anything at ``OUT/PERIOD/<provider>`` (or at the
+    ``.building-`` and ``.replaced-`` names beside it) that is not a folder: a file or
+    a link there would be renamed aside by :func:`replace_folder` and jam every later
+    run.
+
+    Raises:
+        PackError: naming the first such path and what to do.
+    """
+    for provider in providers:
+        for name in (provider, STAGING_PREFIX + provider, REPLACED_PREFIX + provider):
+            place = period_out / name
+            if place.is_symlink() or (place.exists() and not place.is_dir()):
+                what = "a link" if place.is_symlink() else "a file"
+                raise PackError(
+                    f"{what}, not a folder, is where provider {provider}'s outputs go; "
+                    "move it out of the way and run again",
+                    path=place,
+                )
 
 
 @contextlib.contextmanager
@@ -200,8 +225,10 @@ def replace_folder(staging: Path, final: Path) -> Path:
     :func:`tidy_period_folder` puts back.
     """
     aside = final.with_name(REPLACED_PREFIX + final.name)
-    if aside.exists():
+    if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside)
+    elif aside.is_symlink() or aside.exists():  # refused up front: check_provider_places
+        aside.unlink()
     if final.exists():
         final.rename(aside)
     staging.rename(final)
@@ -248,13 +275,15 @@ def private_folder() -> Iterator[Path]:
 
 
 def _remove_orphans() -> None:
-    """Private folders of runs that were killed (their pid is gone) and are ours."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*-*"):
-        pid = folder.name[len(PRIVATE_PREFIX) :].split("-", 1)[0]
-        with contextlib.suppress(OSError, ValueError):
-            mine = not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
-            if mine and not _alive(int(pid)):
-                shutil.rmtree(folder, ignore_errors=True)
+    """Private folders and kernel socket folders of runs that were killed (their pid is
+    gone) and are ours."""
+    for prefix in (PRIVATE_PREFIX, KERNEL_PREFIX):
+        for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            pid = folder.name[len(prefix) :].split("-", 1)[0]
+            with contextlib.suppress(OSError, ValueError):
+                mine = not hasattr(os, "getuid") or folder.stat().st_uid == os.getuid()
+                if mine and folder.is_dir() and not _alive(int(pid)):
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

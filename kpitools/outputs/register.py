@@ -200,7 +200,9 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
         )
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
     sheets = register_sheets(ctx, followup)
-    write_register(sheets, out_dir / REGISTER_FILE, layouts=register_layouts())
+    write_register(
+        sheets, out_dir / REGISTER_FILE, layouts=register_layouts(), note_sheet="Summary"
+    )
     request = sheets["Evidence request"]
     write_atomic(out_dir / EVIDENCE_FILE, csv_bytes(request, tuple(request.columns)))
     return followup

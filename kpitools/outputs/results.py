@@ -21,6 +21,7 @@ from kpitools.io.files import csv_bytes, write_atomic
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.privacy.pseudonym import key_fingerprint
+from kpitools.text import visible_text
 from kpitools.versions import package_versions
 
 log = logging.getLogger(__name__)
@@ -31,15 +32,16 @@ MANIFEST_FILE = "manifest.json"
 
 def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Path:
     """``error.txt`` of a provider that failed: one plain line first, the detail (e.g.
-    a traceback, or where the failed notebook is) after a blank line."""
+    a traceback, or where the failed notebook is) after a blank line; control characters
+    (a value quoted in the error) shown as ``\\xNN`` (:func:`kpitools.text.visible_text`)."""
     text = summary.strip().replace("\n", " ") + "\n"
     if detail.strip():
         text += "\n" + detail.rstrip() + "\n"
-    return write_atomic(Path(out_dir) / ERROR_FILE, text.encode("utf-8"))
+    return write_atomic(Path(out_dir) / ERROR_FILE, visible_text(text).encode("utf-8"))
 
 
 def write_provider_outputs(
-    audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming
+    audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming, *, run: int | None = None
 ) -> dict[str, Path]:
     """Write kpi_results.csv, exceptions.csv, rejected_rows.csv and manifest.json.
 
@@ -51,6 +53,8 @@ def write_provider_outputs(
         audit: the provider's audit.
         out_dir: the provider's output folder (created if needed).
         naming: the working-output naming of the provider's learners.
+        run: the batch run writing them, its number in the audit store (recorded in the
+            manifest), if any.
 
     Returns:
         The path of each file, by file name.
@@ -66,6 +70,8 @@ def write_provider_outputs(
     }
     written = {name: write_atomic(out_dir / name, data) for name, (data, _) in tables.items()}
     manifest = build_manifest(audit, tables, key_fingerprint(naming.pseudonymiser.key))
+    if run is not None:
+        manifest["run"] = run
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     written[MANIFEST_FILE] = write_atomic(out_dir / MANIFEST_FILE, text.encode("utf-8"))
     log.info("%s: outputs written to %s", audit.provider_id, out_dir)

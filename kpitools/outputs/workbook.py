@@ -5,7 +5,9 @@ autofilter and column widths set; dates are date cells. Every text cell is writt
 string cell, never as a formula: a provider who types ``=HYPERLINK(...)`` or
 ``@SUM(...)`` into a name field gets exactly that text in the register (cells starting
 with one of :data:`kpitools.io.files.FORMULA_STARTS` are also flagged ``quotePrefix``
-so Excel keeps them as text when edited). A sheet worked in has a :class:`SheetLayout`:
+so Excel keeps them as text when edited), its control characters shown as ``\\xNN``
+(:func:`kpitools.text.visible_text`: openpyxl refuses BEL, VT, FF and ESC), with a note
+saying how many cells were changed. A sheet worked in has a :class:`SheetLayout`:
 columns frozen with the header, a drop-down list on ``status``, a date validation on the
 date columns, conditional formats (:class:`Highlight`) and set widths; a sheet may be
 hidden. The next run reads the register back with
@@ -29,6 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.io.files import FORMULA_STARTS, write_atomic
+from kpitools.text import visible_text
 
 MAX_WIDTH = 50
 MAX_SHEET_NAME = 31  # Excel's limit
@@ -72,12 +75,21 @@ class SheetLayout:
     hidden: bool = False
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
+def escaped_note(cells: int) -> str:
+    """The note of a file whose cells had control characters escaped."""
+    return (
+        f"{cells:,} cell(s) held control characters (such as BEL, VT, FF or ESC), shown "
+        "here as \\xNN escapes"
+    )
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
+    """Write one cell; True when its text had control characters escaped."""
     cell = sheet.cell(row=row, column=column)
     if value is None or (
         not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
     ):
-        return
+        return False
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
@@ -85,34 +97,38 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> None:
     if isinstance(value, date):
         cell.value = value
         cell.number_format = _DATE_FORMAT
-        return
+        return False
     if isinstance(value, bool | int | float):
         cell.value = value
-        return
+        return False
     if hasattr(value, "item"):  # numpy scalars
         cell.value = value.item()
-        return
-    text = str(value)
+        return False
+    text = visible_text(str(value))
     cell.value = text
     # openpyxl turns any string starting with "=" into a formula: force a string cell.
     cell.data_type = "s"
     if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
+    return len(text) != len(str(value))
 
 
-def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout) -> None:
-    columns = [str(c) for c in frame.columns]
+def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout) -> int:
+    """Write one sheet; returns how many of its cells had control characters escaped."""
+    columns = [visible_text(str(c)) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
+        cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
+    escaped = 0
     for row_number, values in enumerate(frame.itertuples(index=False), start=2):
         for column_number, value in enumerate(values, start=1):
-            _write_cell(sheet, row_number, column_number, value)
+            escaped += _write_cell(sheet, row_number, column_number, value)
     if layout.hidden:
         sheet.sheet_state = "veryHidden"
     if not columns:
-        return
+        return escaped
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{max(1, len(frame) + 1)}"
     sheet.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"
@@ -127,6 +143,7 @@ def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout) -> 
     bottom = max(len(frame) + 1, _VALIDATED_ROWS)
     _validations(sheet, columns, layout, bottom)
     _highlights(sheet, columns, layout, bottom)
+    return escaped
 
 
 def _validations(sheet: Worksheet, columns: list[str], layout: SheetLayout, bottom: int) -> None:
@@ -186,6 +203,7 @@ def write_register(
     path: str | Path,
     *,
     layouts: Mapping[str, SheetLayout] | None = None,
+    note_sheet: str | None = None,
 ) -> Path:
     """Write the register (atomically) and return its path.
 
@@ -193,6 +211,8 @@ def write_register(
         sheets: sheet name → frame, in order (names longer than 31 characters are cut).
         path: the ``.xlsx`` file to write.
         layouts: sheet name → its :class:`SheetLayout` (others: the header frozen).
+        note_sheet: a sheet of two columns (item, value) that gets a ``note`` row below
+            its last when cells had control characters escaped.
 
     Returns:
         The path written.
@@ -203,9 +223,15 @@ def write_register(
     book.remove(book.worksheets[0])  # a new workbook holds one empty sheet
     # who saved it last: kpitools, until an auditor saves it (read back with the register)
     book.properties.creator = book.properties.lastModifiedBy = "kpitools"
+    escaped = 0
     for name, frame in sheets.items():
         layout = (layouts or {}).get(name, SheetLayout())
-        _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout)
+        escaped += _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout)
+    if escaped and note_sheet is not None:
+        sheet = book[note_sheet[:MAX_SHEET_NAME]]
+        row = sheet.max_row + 1
+        _write_cell(sheet, row, 1, "note")
+        _write_cell(sheet, row, 2, escaped_note(escaped))
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())

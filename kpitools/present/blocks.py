@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from kpitools.model import IRREGULARITY
 from kpitools.returns.contract import KPIS, STAGES
+from kpitools.text import visible_text
 
 if TYPE_CHECKING:
     from IPython.display import HTML
@@ -107,8 +108,9 @@ def show(*parts: Markup | Figure | None) -> HTML:
         chunks.append(chart_html(part))
     output = HTML()
     # given after construction: HTML(text) would take text starting with "http" for a
-    # URL to fetch, and text naming an existing file for a file to read
-    output.data = str(EMPTY.join(chunks))
+    # URL to fetch, and text naming an existing file for a file to read; a value's
+    # control characters shown as \xNN, as in every other output (no markup holds any)
+    output.data = visible_text(str(EMPTY.join(chunks)))
     return output
 
 

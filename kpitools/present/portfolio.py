@@ -59,10 +59,19 @@ def overview(summary: dict[str, Any]) -> Markup:
         if counts[s]
     )
     audited = counts["OK"] + counts["FAILED"]
+    run = (
+        Markup(
+            " Built by run {} of the audit store (each pack's manifest.json names its run)."
+        ).format(summary["run"])
+        if summary.get("run")
+        else EMPTY
+    )
     return Markup(
         "<p>Period <b>{}</b>, measured as of <b>{}</b>: {} providers, {} packs built, "
-        "<b>{}</b> failed{}.</p>"
-    ).format(summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others)
+        "<b>{}</b> failed{}.{}</p>"
+    ).format(
+        summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others, run
+    )
 
 
 def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:

@@ -16,10 +16,10 @@ learner's ref into the text that output may show:
   employer's contact details) in the same form; without it, no output holds a ULN, a
   name, an e-mail address or a phone number.
 
-Rejected rows follow the same rule (:meth:`LearnerNaming.rejected`): a rejected value in
-a column that could hold personal data, and every value of a misaligned row (too few or
-too many fields, so values sit under the wrong header), is shown by column and reason
-only unless ``include_pii`` is set.
+Rejected rows follow the same rule (:meth:`LearnerNaming.rejected`): a rejected value
+that could be personal data, by its column or by its value (marked when the return was
+read: :mod:`kpitools.returns.personal`), is shown by column and reason only unless
+``include_pii`` is set.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Literal
 
 import pandas as pd
 
-from kpitools.model import ProviderReturn, learner_entity
+from kpitools.model import PERSONAL, ProviderReturn, learner_entity
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.returns.contract import PII_COLUMN_NAMES, PII_COLUMNS
 
@@ -39,8 +39,6 @@ CIRCULATED: Audience = "circulated"
 WORKING: Audience = "working"
 
 WITHHELD = "[withheld]"
-# A row with too few or too many fields: its values sit under the wrong headers.
-MISALIGNED_RULES = frozenset({"SHORT-ROW", "EXTRA-FIELD"})
 
 
 def _text(*values: object) -> str:
@@ -128,13 +126,14 @@ class LearnerNaming:
         """Rejected rows (table, source, column, value, reason, rule) as this output may
         show them.
 
-        Without ``include_pii``, the value of a personal-data column and every value of
-        a misaligned row are replaced by ``[withheld]`` (column and reason still say what
-        is wrong). In a circulated output a ``learner_ref`` value is the pseudonym and a
-        key value that contains a learner ref is withheld too.
+        Without ``include_pii``, every value that could be personal data
+        (:func:`withheld_values`) is replaced by ``[withheld]`` (column and reason still
+        say what is wrong). In a circulated output a ``learner_ref`` value is the
+        pseudonym and a key value that contains a learner ref is withheld too.
         """
+        shown = rejected.drop(columns=[PERSONAL], errors="ignore")
         if rejected.empty or self.include_pii:
-            return rejected.copy()
+            return shown
         withheld = withheld_values(rejected)
         values = rejected["value"].where(~withheld, WITHHELD)
         if self.audience == CIRCULATED:
@@ -147,23 +146,17 @@ class LearnerNaming:
                 ),
             )
             values = values.where(~(column.str.contains("learner_ref") & ~is_ref), WITHHELD)
-        return rejected.assign(value=values)
+        return shown.assign(value=values)
 
 
 def withheld_values(rejected: pd.DataFrame) -> pd.Series:
-    """True for each rejected entry whose value could be personal data: its column is a
-    personal-data column, or its row is misaligned (a SHORT-ROW or EXTRA-FIELD entry for
-    the same table and source)."""
-    if rejected.empty:
-        return pd.Series([], index=rejected.index, dtype=bool)
-    misaligned = rejected[rejected["rule"].isin(MISALIGNED_RULES)]
-    rows = set(zip(misaligned["table"], misaligned["source"], strict=True))
-    in_misaligned_row = pd.Series(
-        [(t, s) in rows for t, s in zip(rejected["table"], rejected["source"], strict=True)],
-        index=rejected.index,
-        dtype=bool,
-    )
-    return rejected["column"].isin(PII_COLUMN_NAMES) | in_misaligned_row
+    """True for each rejected entry whose value could be personal data (its
+    :data:`~kpitools.model.PERSONAL` mark: :mod:`kpitools.returns.personal`).
+
+    Raises:
+        KeyError: the frame carries no mark (rejected rows are marked when read).
+    """
+    return rejected[PERSONAL].astype(bool)
 
 
 def learner_naming(

@@ -117,7 +117,7 @@ def key_would_be_created(key_file: str | Path | None = None) -> bool:
     file in the user's config folder yet)."""
     path = key_file_in_use(key_file)
     return (
-        path is not None and not key_file and not os.environ.get(KEY_FILE_ENV) and not path.exists()
+        path is not None and not key_file and not os.environ.get(KEY_FILE_ENV) and not _exists(path)
     )
 
 
@@ -146,7 +146,23 @@ def load_key(key_file: str | Path | None = None, *, out_dir: str | Path | None =
             return _create_key_file(path)
         except FileExistsError:  # another worker created it first
             pass
+        except OSError as error:  # the config folder cannot hold it
+            raise ParameterError(
+                f"cannot create the pseudonym key in {path.parent}: "
+                f"{error.strerror or error}; set XDG_CONFIG_HOME to a folder you can "
+                f"write, or name a key file with {KEY_FILE_ENV}",
+                path=path,
+            ) from None
     return _read_key_file(path)
+
+
+def _exists(path: Path) -> bool:
+    """Whether the key file exists; True when that cannot be told (the read then says
+    why in one line)."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
 
 
 @dataclass(frozen=True)

@@ -350,14 +350,34 @@ PII_COLUMNS: dict[str, tuple[str, ...]] = {
     "learners": ("uln", "given_name", "family_name"),
     "employers": ("contact_name", "contact_email", "contact_phone"),
 }
+# The ILR's fields that hold personal data: a value the ILR mapping rejects is named by
+# its field (``DateOfBirth``), never by a contract column.
+ILR_PII_FIELDS = (
+    "ULN",
+    "FamilyName",
+    "GivenNames",
+    "DateOfBirth",
+    "NINumber",
+    "Postcode",
+    "PostcodePrior",
+    "Email",
+    "TelNumber",
+    "AddLine1",
+    "AddLine2",
+    "AddLine3",
+    "AddLine4",
+)
 # Columns that may carry personal data in any frame (contract tables, worklists, samples,
-# a sheet's unknown columns).
+# a sheet's unknown columns, the ILR's rejected values).
 PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) | {
     "date_of_birth",
+    "postcode",
+    "ni_number",
     "email",
     "phone",
     "learner_name",
     "name_of_learner",
+    *ILR_PII_FIELDS,
 }
 
 KPIS: tuple[str, ...] = (

@@ -87,11 +87,20 @@ def _folder_files(folder: Path) -> dict[str, Path]:
     """The folder's files by lower-case name (Office lock files and hidden files left out).
 
     Raises:
-        FileLevelError: two table files whose names differ only in case.
+        FileLevelError: two table files whose names differ only in case; a table's name
+            (``learners.csv``, ``datasheet.xlsx``) that is not a file (a folder): passed
+            over, the table would be not supplied, or taken from the ILR, without a word.
     """
     by_name: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith(("~$", ".")):
+        if path.name.startswith(("~$", ".")):
+            continue
+        if path.name.lower() in _TABLE_FILES and not path.is_file():
+            raise FileLevelError(
+                "is not a file (a folder?), so its table cannot be read; put the file itself there",
+                path=path,
+            )
+        if path.is_file():
             by_name.setdefault(path.name.lower(), []).append(path)
     for name, paths in by_name.items():
         if len(paths) > 1 and name in _TABLE_FILES:
@@ -115,7 +124,12 @@ def _read_files(
         inputs.append(_input_file(path, tables.values()))
     for name in csv_names:
         path = files[name]
-        data = path.read_bytes()  # read once: parsed, then hashed
+        try:
+            data = path.read_bytes()  # read once: parsed, then hashed
+        except OSError as error:
+            raise FileLevelError(
+                f"cannot be read ({error.strerror or error})", path=path.name
+            ) from None
         raw, file_warnings = csv_table(data, path.name, name[:-4])
         tables[raw.table] = raw
         warnings += file_warnings

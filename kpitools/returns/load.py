@@ -19,9 +19,9 @@ import pandas as pd
 from kpitools.errors import FileLevelError
 from kpitools.layout import is_provider_name
 from kpitools.model import ProviderReturn, TableCount
+from kpitools.returns import validate
 from kpitools.returns.contract import TABLES
 from kpitools.returns.folder import ProviderFiles
-from kpitools.returns.validate import validate_many
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,9 @@ def validate_returns(
         except FileLevelError as error:
             errors[i] = error
     valid = [i for i in range(len(returns)) if i not in errors]
-    validated = dict(zip(valid, validate_many([returns[i][1].tables for i in valid]), strict=True))
+    validated = dict(
+        zip(valid, validate.validate_many([returns[i][1].tables for i in valid]), strict=True)
+    )
     return [
         errors[i] if i in errors else _provider_return(*returns[i], *validated[i])
         for i in range(len(returns))
@@ -98,6 +100,11 @@ def _provider_return(
         "no_data or not checked (a file with a header and no rows is an empty table)"
         for name, where in not_supplied.items()
     ]
+    warnings += [
+        unlisted_warning(files.tables[name].label, count)
+        for name, count in counts.items()
+        if count.unlisted_reasons
+    ]
     chosen_id = _provider_id(folder, tables["provider"], provider_id, warnings)
     for count in counts.values():
         log.info(
@@ -117,6 +124,20 @@ def _provider_return(
         inputs=files.inputs,
         warnings=warnings,
         not_supplied=not_supplied,
+    )
+
+
+def unlisted_warning(label: str, count: TableCount) -> str:
+    """The warning of a table whose rejected rows are not all listed
+    (:data:`~kpitools.returns.validate.MAX_REJECTED_REASONS`)."""
+    listed = count.rejected - count.unlisted_rows
+    return (
+        f"{label}: {count.rejected:,} rows rejected; the reasons of the first {listed:,} are "
+        f"listed (rejected_rows.csv, the pack, the register), the other "
+        f"{count.unlisted_rows:,} rows ({count.unlisted_reasons:,} reasons) are counted, not "
+        f"listed: at most {validate.MAX_REJECTED_REASONS:,} reasons are kept a table, and the checks "
+        "of rejected rows (DUP-ROW, EMP-UNKNOWN) saw the listed ones only; correct the file "
+        "and send it again"
     )
 
 

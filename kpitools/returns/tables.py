@@ -24,6 +24,7 @@ import pandas as pd
 
 from kpitools.errors import FileLevelError
 from kpitools.returns.contract import TABLES, Table
+from kpitools.text import CONTROL_CHARACTERS, control_characters
 
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
 
@@ -49,6 +50,15 @@ def object_array(values: Sequence[object]) -> np.ndarray:
     too, which ``np.array`` would spread into a second dimension)."""
     array = np.empty(len(values), dtype=object)
     array[:] = values
+    return array
+
+
+def repeated(value: object, count: int) -> np.ndarray:
+    """An ``object`` array holding ``value`` ``count`` times, the same object each time
+    (``np.full(count, "text", dtype=object)`` makes a new string per element: a million
+    rejection reasons took 200 MB that way)."""
+    array = np.empty(count, dtype=object)
+    array.fill(value)
     return array
 
 
@@ -246,7 +256,39 @@ def csv_table(data: bytes, label: str, table: str) -> tuple[RawTable, list[str]]
         "line",
         long_cells=_may_hold_long_cells(text, lines),
     )
-    return raw, warnings + header_warnings
+    controls = control_warnings(raw) if CONTROL_CHARACTERS.search(text) else []
+    return raw, warnings + header_warnings + controls
+
+
+_CONTROL_EXAMPLES = 3
+
+
+def control_warnings(raw: RawTable) -> list[str]:
+    """A warning naming the cells of ``raw`` that hold control characters, which every
+    output shows as ``\\xNN`` escapes (:func:`kpitools.text.visible_text`): the first
+    few by row and column, and how many; never the values (they may be personal data).
+    """
+    found: list[tuple[int, str, list[str]]] = []
+    for index, name in enumerate(raw.columns):
+        cells = raw.grid[:, index]
+        if not CONTROL_CHARACTERS.search("\n".join(cells.tolist())):
+            continue
+        for position, cell in enumerate(cells.tolist()):
+            if CONTROL_CHARACTERS.search(cell):
+                found.append((position, name, control_characters(cell)))
+    if not found:
+        return []
+    found.sort(key=lambda item: item[0])
+    characters = ", ".join(dict.fromkeys(c for _, _, chars in found for c in chars))
+    where = ", ".join(
+        f"{raw.row_word} {raw.rows[position]} column {name}"
+        for position, name, _ in found[:_CONTROL_EXAMPLES]
+    )
+    more = f" and {len(found) - _CONTROL_EXAMPLES:,} more" if len(found) > _CONTROL_EXAMPLES else ""
+    return [
+        f"{raw.label}: {len(found):,} cell(s) hold control characters ({characters}), shown "
+        f"as \\xNN escapes in every output: {where}{more}"
+    ]
 
 
 def _may_hold_long_cells(text: str, lines: list[int]) -> bool:

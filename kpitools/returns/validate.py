@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpitools.errors import KpiToolsError
-from kpitools.model import TableCount, empty_rejected
+from kpitools.model import PERSONAL, TableCount, empty_rejected
 from kpitools.returns.cells import parse_cells
 from kpitools.returns.contract import (
     LOAD_ORDER,
@@ -31,7 +32,8 @@ from kpitools.returns.contract import (
     Table,
 )
 from kpitools.returns.period import renumbered
-from kpitools.returns.tables import RawTable, object_array
+from kpitools.returns.personal import known_values, mark_personal
+from kpitools.returns.tables import RawTable, object_array, repeated
 from kpitools.returns.validate_rules import (
     Problems,
     RawStack,
@@ -60,7 +62,8 @@ def validate_tables(raw: Mapping[str, RawTable]) -> ValidatedTables:
     Returns:
         ``(tables, rejected, counts)``: accepted rows per contract table (all tables
         present, typed per ``kpitools/model.py``, with ``source``), the rejected-rows
-        frame (``model.empty_rejected`` columns) and the counts per table.
+        frame (``model.empty_rejected`` columns, values that could be personal data
+        marked: :mod:`kpitools.returns.personal`) and the counts per table.
     """
     return validate_many([raw])[0]
 
@@ -82,8 +85,9 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
     counts: list[dict[str, TableCount]] = [{} for _ in raws]
     for name in LOAD_ORDER:
         stack = RawStack.of(TABLES[name], [raw.get(name) or RawTable.empty(name) for raw in raws])
-        typed, problems = _check_stack(TABLES[name], stack, accepted=accepted, supplied=raws)
-        bad_positions = np.unique(problems["position"].to_numpy(dtype=np.int64))
+        checked = _check_stack(TABLES[name], stack, accepted=accepted, supplied=raws)
+        typed, problems = checked.typed, checked.problems
+        bad_positions = np.flatnonzero(checked.rejected)
         keep = np.ones(len(stack), dtype=bool)
         keep[bad_positions] = False
         whole = renumbered(typed[keep]) if len(bad_positions) else typed
@@ -103,18 +107,53 @@ def validate_many(raws: Sequence[Mapping[str, RawTable]]) -> list[ValidatedTable
                 name, count_read, count_read - count_rejected, count_rejected
             )
         if len(problems):
-            for g, part in _rejected_rows(name, stack, problems):
+            listed, listed_rows, listed_reasons = _listed(problems, stack)
+            unlisted_reasons = checked.reasons - listed_reasons
+            for g in np.flatnonzero(unlisted_reasons).tolist():
+                counts[g][name] = replace(
+                    counts[g][name],
+                    unlisted_rows=int(rejected[g] - listed_rows[g]),
+                    unlisted_reasons=int(unlisted_reasons[g]),
+                )
+            for g, part in _rejected_rows(name, stack, listed):
                 rejected_parts[g].append(part)
     return [
         (
             tables[g],
-            _rejected_frame(rejected_parts[g])
+            mark_personal(_rejected_frame(rejected_parts[g]), known_values(raws[g]))
             if rejected_parts[g]
             else _EMPTY_REJECTED.copy(deep=False),
             counts[g],
         )
         for g in range(len(raws))
     ]
+
+
+MAX_REJECTED_REASONS = 5_000
+"""The rejection reasons kept per table of a return: those of its first rejected rows,
+whole rows only, up to this many. The rows beyond are counted (read = accepted +
+rejected holds) but not listed (:class:`~kpitools.model.TableCount` ``unlisted_*``): a
+file of 100,000 bad rows gives a million reasons, which held as rows of a frame and
+cells of a register took gigabytes (issue 29). :mod:`kpitools.io.memory` counts them
+in its estimate."""
+
+
+def _listed(problems: pd.DataFrame, stack: RawStack) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The problems of each return's first rejected rows, whole rows, at most
+    :data:`MAX_REJECTED_REASONS` a return; and per return the rows and the reasons
+    listed. ``problems`` are in position order."""
+    positions = problems["position"].to_numpy(dtype=np.int64)
+    groups = stack.group[positions]
+    rank = np.arange(len(positions)) - np.searchsorted(groups, groups, side="left")
+    last_of_row = np.searchsorted(positions, positions, side="right") - 1
+    listed = rank[last_of_row] < MAX_REJECTED_REASONS
+    returns = len(stack.starts) - 1
+    rows = np.unique(positions[listed])
+    return (
+        problems if listed.all() else problems[listed],
+        np.bincount(stack.group[rows], minlength=returns),
+        np.bincount(groups[listed], minlength=returns),
+    )
 
 
 _EMPTY_REJECTED = empty_rejected()  # copied (copy-on-write) for a return without rejections
@@ -197,7 +236,7 @@ def _rejected_rows(
         )
     ]
     columns = {
-        "table": np.full(len(positions), name, dtype=object),
+        "table": repeated(name, len(positions)),
         "source": object_array(sources),
         **{c: problems[c].to_numpy(dtype=object) for c in ("column", "value", "reason", "rule")},
     }
@@ -208,8 +247,9 @@ def _rejected_rows(
 
 
 def _rejected_frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """The rejected-rows frame (``model.empty_rejected`` columns, all ``object``)."""
-    columns = empty_rejected().columns
+    """The rejected-rows entries (``model.empty_rejected`` columns but
+    :data:`~kpitools.model.PERSONAL`, all ``object``)."""
+    columns = [c for c in empty_rejected().columns if c != PERSONAL]
     return pd.DataFrame(
         {c: pd.Series(np.concatenate([p[c] for p in parts]), dtype=object) for c in columns}
     )
@@ -233,14 +273,28 @@ def check_rows(
 
     Returns:
         ``(typed, problems)``: all rows typed (bad cells missing) with ``source``, and
-        the problems as position, column, value, reason, rule.
+        the problems as position, column, value, reason, rule (those of the first
+        :data:`MAX_REJECTED_REASONS` rejected rows).
     """
-    return _check_stack(
+    checked = _check_stack(
         table,
         RawStack.of(table, [raw]),
         accepted=accepted,
         supplied=None if supplied is None else [supplied],
     )
+    return checked.typed, checked.problems
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One table of a stack checked: every row typed, the problems whose details are
+    kept (:class:`~kpitools.returns.validate_rules.Problems`), every rejected row and
+    every return's count of reasons."""
+
+    typed: pd.DataFrame
+    problems: pd.DataFrame
+    rejected: np.ndarray
+    reasons: np.ndarray
 
 
 def _check_stack(
@@ -249,14 +303,14 @@ def _check_stack(
     *,
     accepted: Mapping[str, pd.DataFrame] | None,
     supplied: Sequence[Collection[str]] | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> _Checked:
     """:func:`check_rows` of one table of several returns stacked (``supplied``: per
     return); positions are the stack's."""
     index = pd.RangeIndex(len(stack))
     cells = stack.cells
     typed: dict[str, Any] = {}
     blanks: dict[str, np.ndarray] = {}
-    problems = Problems(cells, stack.problems)
+    problems = Problems(stack, listed_rows=MAX_REJECTED_REASONS)
     # a row the ILR mapping rejected (a stray contract, a learner twice in a file ...) is
     # rejected for the mapping's reasons: the contract columns it could not fill are not
     # reasons of their own
@@ -288,7 +342,7 @@ def _check_stack(
     if accepted is not None:
         for reference in table.references:
             reference_problems(table, reference, stack, typed, blanks, accepted, problems, supplied)
-    return frame, problems.frame()
+    return _Checked(frame, problems.frame(), problems.rejected, problems.reasons)
 
 
 def _unknown_from_ilr(column: Column, stack: RawStack) -> np.ndarray | None:

@@ -19,7 +19,13 @@ import pandas as pd
 
 from kpitools.layout import is_provider_name
 from kpitools.returns.contract import TABLES, Reference, Table
-from kpitools.returns.tables import PROBLEM_COLUMNS, RawTable, empty_problems, object_array
+from kpitools.returns.tables import (
+    PROBLEM_COLUMNS,
+    RawTable,
+    empty_problems,
+    object_array,
+    repeated,
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class RawStack:
         cells = {}
         for name in table.column_names:
             parts = [
-                grid[:, where[name]] if name in where else np.full(len(grid), "", dtype=object)
+                grid[:, where[name]] if name in where else repeated("", len(grid))
                 for grid, where in grids
             ]
             cells[name] = parts[0] if len(parts) == 1 else _concatenated(parts)
@@ -96,16 +102,44 @@ def _concatenated(parts: Sequence[np.ndarray], dtype: Any = object) -> np.ndarra
 
 
 class Problems:
-    """The problems of one table, gathered as arrays and made one frame at the end."""
+    """The problems of one table, gathered as arrays and made one frame at the end.
 
-    def __init__(self, cells: Mapping[str, np.ndarray], raw_problems: pd.DataFrame) -> None:
-        self.cells = cells
+    Every problem marks its row rejected (:attr:`rejected`) and is counted for its return
+    (:attr:`reasons`); its details (column, value, reason, rule) are kept for each
+    return's first ``listed_rows`` rejected rows only, so that a file of bad rows (a
+    million reasons) holds memory in proportion to that bound, not to the file.
+    """
+
+    def __init__(self, stack: RawStack, *, listed_rows: int) -> None:
+        self.cells = stack.cells
+        self.group = stack.group
+        self.listed_rows = listed_rows
+        self.rejected = np.zeros(len(stack), dtype=bool)
+        self.reasons = np.zeros(len(stack.starts) - 1, dtype=np.int64)
+        # each return's last position whose details are kept (its listed_rows-th
+        # rejected row, once it has that many)
+        self.cutoff = np.full(len(self.reasons), len(stack), dtype=np.int64)
         self.positions: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         self.parts = {c: [np.empty(0, dtype=object)] for c in PROBLEM_COLUMNS[1:]}
-        if len(raw_problems):
-            self.positions.append(raw_problems["position"].to_numpy(dtype=np.int64))
+        raw = stack.problems
+        if len(raw):
+            positions = raw["position"].to_numpy(dtype=np.int64)
+            kept = self._count(positions)
+            self.positions.append(positions[kept])
             for c in PROBLEM_COLUMNS[1:]:
-                self.parts[c].append(raw_problems[c].to_numpy(dtype=object))
+                self.parts[c].append(raw[c].to_numpy(dtype=object)[kept])
+
+    def _count(self, positions: np.ndarray) -> np.ndarray:
+        """Mark and count problems at ``positions``; True where their details are kept."""
+        self.reasons += np.bincount(self.group[positions], minlength=len(self.reasons))
+        self.rejected[positions] = True
+        if np.count_nonzero(self.rejected) >= self.listed_rows:
+            rows = np.flatnonzero(self.rejected)
+            groups = self.group[rows]
+            rank = np.arange(len(rows)) - np.searchsorted(groups, groups, side="left")
+            last = rank == self.listed_rows - 1
+            self.cutoff[groups[last]] = rows[last]
+        return positions <= self.cutoff[self.group[positions]]
 
     def add(
         self, column: str, positions: np.ndarray, reason: str | Sequence[str], rule: str
@@ -113,32 +147,40 @@ class Problems:
         """Problems at ``positions`` (ascending), with one reason or one per position."""
         if not len(positions):
             return
+        kept = self._count(positions)
+        if not kept.all():
+            reason = reason if isinstance(reason, str) else object_array(reason)[kept]
+            positions = positions[kept]
         count = len(positions)
         self.positions.append(positions)
-        self.parts["column"].append(np.full(count, column, dtype=object))
+        self.parts["column"].append(repeated(column, count))
         self.parts["value"].append(self.cells[column][positions])
         self.parts["reason"].append(
-            np.full(count, reason, dtype=object)
-            if isinstance(reason, str)
-            else object_array(reason)
+            repeated(reason, count) if isinstance(reason, str) else object_array(reason)
         )
-        self.parts["rule"].append(np.full(count, rule, dtype=object))
+        self.parts["rule"].append(repeated(rule, count))
 
     def add_mask(self, column: str, mask: np.ndarray, reason: str, rule: str) -> None:
         """Problems at the cells where ``mask`` is True."""
         self.add(column, np.flatnonzero(mask), reason, rule)
 
     def frame(self) -> pd.DataFrame:
-        """Position, column, value, reason, rule, in row order (stable)."""
+        """Position, column, value, reason, rule of the problems whose details are kept,
+        in row order (stable); the parts are let go as they are joined."""
         positions = np.concatenate(self.positions)
+        # a cutoff only moves down: details kept before it moved are dropped here
+        kept = positions <= self.cutoff[self.group[positions]]
+        self.positions = [positions]
         if not len(positions):
             return empty_problems()
-        order = np.argsort(positions, kind="stable")
+        order = np.flatnonzero(kept)[np.argsort(positions[kept], kind="stable")]
         index = pd.Index(order)
         columns = {"position": pd.Series(positions[order], index=index)}
-        for name, parts in self.parts.items():
-            columns[name] = pd.Series(np.concatenate(parts)[order], index=index, dtype=object)
-        return pd.DataFrame(columns, index=index)
+        for name in list(self.parts):
+            joined = np.concatenate(self.parts.pop(name))
+            columns[name] = pd.Series(joined[order], index=index, dtype=object, copy=False)
+            del joined
+        return pd.DataFrame(columns, index=index, copy=False)  # new arrays: no copy
 
 
 def table_problems(

@@ -7,6 +7,7 @@ gives identical tables; formulas are never evaluated.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from lxml import etree
 from kpitools.errors import FileLevelError
 from kpitools.returns.cells import excel_cell_text, id_rule
 from kpitools.returns.contract import PII_COLUMN_NAMES, TABLES
-from kpitools.returns.tables import RawTable, build_raw_table, match_header
+from kpitools.returns.tables import RawTable, build_raw_table, control_warnings, match_header
 
 # Limits a workbook must keep before openpyxl parses it (docs/contract.md). openpyxl
 # loads every shared string and pads every row and column it is told about, so a small
@@ -42,6 +43,8 @@ _BROKEN_ZIP_OR_XML = (
 )
 _SPREADSHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)$")
+# A number as a sheet stores it (what openpyxl reads: int() or float())
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
@@ -57,10 +60,16 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
             without a usable header (see :func:`match_header`).
     """
     path = Path(path)
-    check_workbook_limits(path)
-    workbook = _open_workbook(path, data_only=False)
+    damaged = check_workbook_limits(path)
+    source = _with_number_cells_as_text(path, damaged) if damaged else path
+    workbook = _open_workbook(path, source, data_only=False)
     tables: dict[str, RawTable] = {}
-    warnings: list[str] = []
+    warnings: list[str] = [
+        f"{path.name}: {member} cell {ref} is marked as a number but holds none (a damaged "
+        "workbook); read as the text it holds"
+        for member, refs in sorted(damaged.items())
+        for ref in refs
+    ]
     try:
         for sheet_name in workbook.sheetnames:
             table = sheet_name.strip().lower()
@@ -71,7 +80,7 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
                 continue
             if table in tables:
                 raise FileLevelError(f"two sheets for table {table!r}", path=path.name)
-            raw, sheet_warnings = _read_sheet(path, workbook[sheet_name], table)
+            raw, sheet_warnings = _read_sheet(path, source, workbook[sheet_name], table)
             tables[table] = raw
             warnings += sheet_warnings
     finally:
@@ -79,12 +88,16 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
     return tables, warnings
 
 
-def check_workbook_limits(path: Path) -> None:
+def check_workbook_limits(path: Path) -> dict[str, list[str]]:
     """Refuse a workbook over a limit, in time and memory bounded by the limits.
 
     The zip directory gives the members and their uncompressed sizes (zipfile never
     inflates a member past its declared size); shared strings and sheet rows are then
     counted with a streaming parser that stops at the first limit passed.
+
+    Returns:
+        The cells marked as numbers that hold no number (``<c><v>abc</v></c>``, which
+        openpyxl cannot read), by sheet member: their references.
 
     Raises:
         FileLevelError: not a zip file, or more than MAX_XLSX_MEMBERS members,
@@ -111,12 +124,16 @@ def check_workbook_limits(path: Path) -> None:
                 MAX_XLSX_UNCOMPRESSED_BYTES,
                 "MAX_XLSX_UNCOMPRESSED_BYTES",
             )
+        damaged: dict[str, list[str]] = {}
         for member in members:
             name = member.filename.lower()
             if name.endswith("sharedstrings.xml"):
                 _count_shared_strings(archive, member, path)
             elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                _check_sheet_extent(archive, member, path)
+                refs = _check_sheet_extent(archive, member, path)
+                if refs:
+                    damaged[member.filename] = refs
+    return damaged
 
 
 def _refuse(path: Path, found: str, limit: int, name: str) -> None:
@@ -167,10 +184,17 @@ def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo, pat
             )
 
 
-def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
-    """Rows and columns as openpyxl will pad them: up to the highest reference."""
+def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> list[str]:
+    """Rows and columns as openpyxl will pad them: up to the highest reference; returns
+    the references of the number cells that hold no number."""
     rows = 0
+    damaged: list[str] = []
     for element in _elements(archive, member, "row", path):
+        damaged += [
+            cell.get("r") or f"#{index + 1} of row {element.get('r')}"
+            for index, cell in enumerate(element)
+            if _not_a_number(cell)
+        ]
         rows = max(rows + 1, _int(element.get("r")))
         last = _column_number(element[-1].get("r")) if len(element) else 0
         columns = max(len(element), last)
@@ -184,6 +208,53 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path:
                 MAX_SHEET_COLUMNS,
                 "MAX_SHEET_COLUMNS",
             )
+    return damaged
+
+
+def _not_a_number(cell: Any) -> bool:
+    """A cell of type number (``t`` absent or ``n``) whose value is not a number."""
+    if cell.tag != _SPREADSHEET_NS + "c" or cell.get("t", "n") != "n":
+        return False
+    value = cell.find(_SPREADSHEET_NS + "v")
+    text = None if value is None else value.text
+    return text is not None and not _NUMBER.fullmatch(text.strip())
+
+
+def _with_number_cells_as_text(path: Path, damaged: dict[str, list[str]]) -> io.BytesIO:
+    """A copy of the workbook in which every number cell holding no number is a text
+    cell holding what it held (openpyxl raises on such a cell, stopping the read)."""
+    copy = io.BytesIO()
+    try:
+        with (
+            zipfile.ZipFile(path) as source,
+            zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target,
+        ):
+            for member in source.infolist():
+                data = source.read(member)
+                if member.filename in damaged:
+                    data = _number_cells_as_text(data)
+                target.writestr(member, data)
+    except _BROKEN_ZIP_OR_XML as error:
+        raise FileLevelError(
+            f"not a readable Excel workbook ({type(error).__name__})", path=path.name
+        ) from None
+    copy.seek(0)
+    return copy
+
+
+def _number_cells_as_text(data: bytes) -> bytes:
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    root = etree.fromstring(data, parser)
+    for cell in root.iter(_SPREADSHEET_NS + "c"):
+        value = cell.find(_SPREADSHEET_NS + "v")
+        if value is not None and _not_a_number(cell):
+            cell.remove(value)
+            cell.set("t", "inlineStr")
+            inline = etree.SubElement(cell, _SPREADSHEET_NS + "is")
+            etree.SubElement(inline, _SPREADSHEET_NS + "t").text = value.text
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _int(text: str | None) -> int:
@@ -204,18 +275,23 @@ def _column_number(ref: str | None) -> int:
     return number
 
 
-def _open_workbook(path: Path, *, data_only: bool) -> Any:
+def _open_workbook(path: Path, source: Path | io.BytesIO, *, data_only: bool) -> Any:
+    """The workbook at ``source`` (``path`` itself, or a repaired copy of it)."""
     import openpyxl  # imported here: CSV-only runs do not pay for it
 
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        return openpyxl.load_workbook(source, read_only=True, data_only=data_only)
     except Exception as error:  # openpyxl raises many types for a broken file
         raise FileLevelError(
             f"not a readable Excel workbook ({type(error).__name__})", path=path.name
         ) from None
 
 
-def _read_sheet(path: Path, sheet: Any, table: str) -> tuple[RawTable, list[str]]:
+def _read_sheet(
+    path: Path, source: Path | io.BytesIO, sheet: Any, table: str
+) -> tuple[RawTable, list[str]]:
     label = f"{path.name}[{table}]"
     sheet.reset_dimensions()  # a stale <dimension> must not hide rows
     names: list[str | None] | None = None
@@ -251,8 +327,11 @@ def _read_sheet(path: Path, sheet: Any, table: str) -> tuple[RawTable, list[str]
     if names is None:
         raise FileLevelError("empty sheet: no header row", path=label)
     if formulas:
-        warnings += _use_cached_values(path, sheet.title, label, records, formulas, kinds, names)
-    return build_raw_table(table, label, names, records, rows, "row", problems), warnings
+        warnings += _use_cached_values(
+            path, source, sheet.title, label, records, formulas, kinds, names
+        )
+    raw = build_raw_table(table, label, names, records, rows, "row", problems)
+    return raw, warnings + control_warnings(raw)
 
 
 def _header_text(value: object) -> str:
@@ -261,6 +340,7 @@ def _header_text(value: object) -> str:
 
 def _use_cached_values(
     path: Path,
+    source: Path | io.BytesIO,
     sheet_title: str,
     label: str,
     records: list[list[str]],
@@ -273,7 +353,7 @@ def _use_cached_values(
     The warning names the row and column; it quotes the formula and its value except in
     a column that can hold personal data (identity rule, :mod:`kpitools.privacy.naming`).
     """
-    workbook = _open_workbook(path, data_only=True)
+    workbook = _open_workbook(path, source, data_only=True)
     try:
         wanted = {(row, index) for _, index, row in formulas}
         cached: dict[tuple[int, int], tuple[object, str | None]] = {}

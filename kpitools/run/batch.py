@@ -15,9 +15,14 @@
    each worker keeps one warm kernel for all its packs (reset between providers), so
    the kernel start and the pandas/matplotlib imports are paid once per worker.
 3. :func:`publish` swaps each provider's new set of outputs in whole, and notes the
-   provider folders an earlier run left that this one did not rebuild (stale).
+   provider folders an earlier run left that this one did not rebuild (stale). Before
+   the first swap it replaces ``index.html`` by a page saying the index is out of date
+   (:func:`mark_index_stale`): a run killed while swapping leaves packs of two runs,
+   never an index that shows one run's figures and links the other's packs unmarked.
 4. :func:`write_index` renders ``OUT/PERIOD/index.html`` from the portfolio notebook:
-   every provider built or failed, every folder of the period skipped, every stale one.
+   every provider built or failed, every folder of the period skipped, every stale one,
+   and the run that built them (its number in the audit store, also in each
+   ``manifest.json``).
    Locally it runs in a warm kernel of step 2 (:func:`local_runner`), not a cold one.
 """
 
@@ -34,15 +39,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from tqdm import tqdm
 
 from kpitools import layout
 from kpitools.calendar import period_end
 from kpitools.errors import KpiToolsError, PackError, ProviderFailure
+from kpitools.io.files import write_atomic
 from kpitools.io.memory import fewer_collections
 from kpitools.io.workers import process_pool
 from kpitools.io.workspace import (
     check_output_folder,
+    check_provider_places,
     moved_path,
     private_folder,
     replace_folder,
@@ -88,6 +96,7 @@ class PreparedPeriod:
     skipped: dict[str, str] = field(default_factory=dict)  # DATA/PERIOD folders not audited
     stale: dict[str, str] = field(default_factory=dict)  # OUT/PERIOD folders not rebuilt
     staging: dict[str, Path] = field(default_factory=dict)  # new sets not yet published
+    run: int | None = None  # this run's number in the audit store: in manifests, the index
 
 
 @dataclass
@@ -130,11 +139,14 @@ def provider_params(
 
 
 @fewer_collections()
-def write_provider_files(ctx: PackContext, out_dir: Path | None = None) -> None:
+def write_provider_files(
+    ctx: PackContext, out_dir: Path | None = None, *, run: int | None = None
+) -> None:
     """Every file of one provider except the pack: outputs, register and params in
-    ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``."""
+    ``out_dir`` (default: the params' ``out_dir``), the audit at its ``audit_path``;
+    ``run`` (the run's number in the audit store) is recorded in the manifest."""
     out_dir = Path(ctx.params.out_dir) if out_dir is None else out_dir
-    write_provider_outputs(ctx.audit, out_dir, ctx.working)
+    write_provider_outputs(ctx.audit, out_dir, ctx.working, run=run)
     write_provider_register(ctx, out_dir)
     save_audit(ctx.audit, ctx.params.audit_path)
     # without audit_path: the saved audit is a private temporary file, gone after the run
@@ -183,6 +195,7 @@ def prepare_period(
     cell_timeout: int | None = None,
     workers: int = 1,
     notebooks: str | Path | None = None,
+    run: int | None = None,
 ) -> PreparedPeriod:
     """Audit every provider of a period once and write everything but the notebooks.
 
@@ -202,6 +215,8 @@ def prepare_period(
         workers: processes auditing providers side by side (same results, same order).
         notebooks: the folder of the notebooks (default: see
             :func:`~kpitools.run.runner.notebook_path`).
+        run: this run's number in the audit store (:mod:`kpitools.run.recording`),
+            recorded in each manifest and the index.
 
     Raises:
         PackError: the period folder does not exist or is not named ``YYYY-MM``, or
@@ -234,6 +249,7 @@ def prepare_period(
         [],
         portfolio_notebook=str(portfolio_notebook),
         skipped=layout.skipped_folders(period_dir),
+        run=run,
     )
     for name, reason in prepared.skipped.items():
         log.warning("%s: %s", name, reason)
@@ -248,7 +264,7 @@ def prepare_period(
                 base, period_dir / provider_id, out_dir, period, as_of, work_dir
             )
             ctx = context_from_audit(result, params)
-            write_provider_files(ctx, staging)
+            write_provider_files(ctx, staging, run=run)
         except KpiToolsError as error:
             _fail(prepared, provider_id, error)
             continue
@@ -415,6 +431,8 @@ def publish(prepared: PreparedPeriod, outcomes: dict[str, PackOutcome]) -> dict[
     Returns:
         The outcomes, their paths pointing at the published files.
     """
+    if prepared.staging:
+        mark_index_stale(prepared)
     published = dict(outcomes)
     for provider_id, staging in sorted(prepared.staging.items()):
         final = prepared.period_out / provider_id
@@ -458,15 +476,41 @@ def _saved_since_read(provider_id: str, kept: Path, followup: FollowUp) -> None:
 
 
 def _stale_reason(folder: Path, period: str) -> str:
-    """Why an output folder was not rebuilt, and when it was made."""
+    """Why an output folder was not rebuilt, and when (and by which run) it was made."""
     try:
-        made = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["generated_at_utc"]
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        made = manifest["generated_at_utc"]
+        by = f" by run {manifest['run']}" if manifest.get("run") else ""
     except (OSError, ValueError, KeyError, TypeError):
-        made = "an unknown time"
+        made, by = "an unknown time", ""
     return (
-        f"stale: left by an earlier run (made {made}); not rebuilt, as the data for "
+        f"stale: left by an earlier run (made {made}{by}); not rebuilt, as the data for "
         f"{period} has no folder {folder.name}"
     )
+
+
+_STALE_INDEX = Markup(
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+    "<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>\n"
+)
+
+
+def mark_index_stale(prepared: PreparedPeriod) -> None:
+    """Replace ``OUT/PERIOD/index.html`` by a page saying it is out of date, before the
+    first provider's files are swapped: until :func:`write_index` writes the new one,
+    the folder holds packs of two runs, and a run killed meanwhile leaves it so (the
+    next run writes the index again)."""
+    run = "A run" if prepared.run is None else f"Run {prepared.run}"
+    text = (
+        f"{run} of kpitools packs started replacing the providers' files "
+        f"of {prepared.period} and has not written the new index: it is still running, or "
+        "it was stopped, and the provider folders may hold the files of two runs. Run "
+        "kpitools packs for this period again to rebuild them and this index."
+    )
+    title = f"Index of {prepared.period} out of date"
+    page = _STALE_INDEX.format(title=title, text=text)
+    write_atomic(prepared.period_out / "index.html", str(page).encode("utf-8"))
 
 
 def write_index(
@@ -484,6 +528,7 @@ def write_index(
         skipped=prepared.skipped,
         stale=prepared.stale,
     )
+    summary["run"] = prepared.run
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
     job = PackJob(
         provider_id="portfolio",
@@ -536,6 +581,7 @@ def build_packs(
     # the key first: a run refused for its key changes nothing in OUT
     _, fingerprint = check_run_key(base.pseudonym_key_file or None, out_root=out)
     period_out = check_output_folder(layout.period_out_dir(out, period), inputs=[period_dir])
+    check_provider_places(period_out, [f.name for f in layout.provider_folders(period_dir)])
     arguments = list(command_line) if command_line is not None else [str(period_dir), str(out)]
     local = local_runner(workers) if scheduler is None else contextlib.nullcontext()
     with (
@@ -561,6 +607,7 @@ def build_packs(
             cell_timeout=cell_timeout,
             workers=workers,
             notebooks=notebooks,
+            run=record.run_id,
         )
         if pdf:
             from kpitools.run.pdf import find_chromium

@@ -37,6 +37,8 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager, papermil
 from papermill.log import logger as papermill_logger
 from traitlets import CaselessStrEnum, default
 
+from kpitools.io.workspace import KERNEL_PREFIX
+
 log = logging.getLogger(__name__)
 HIDDEN_CELL_TAGS = frozenset({"parameters", "injected-parameters"})
 KILL_POLL = 0.005  # seconds between looks at a killed kernel (IpcKernelManager._async_wait)
@@ -52,7 +54,9 @@ class IpcKernelManager(AsyncKernelManager):
     @default("ip")
     def _ip_default(self) -> str:
         # an absolute path: the kernel runs in the pack's folder, papermill elsewhere
-        self._socket_dir = tempfile.mkdtemp(prefix="kpitools-kernel-")
+        # named for this process, so that a run killed with its kernels has them swept
+        # by the next (kpitools.io.workspace.private_folder)
+        self._socket_dir = tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-")
         return os.path.join(self._socket_dir, "kernel")
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

@@ -2,8 +2,11 @@
 
 The pack's own print stylesheet (``templates/kpipack``) lays it out for A4: a contents
 page, each section on a new page, table headers repeated, wide tables wrapped so no
-column is cut. Chromium runs with an empty profile, no background networking and the
-pack's Content-Security-Policy still in force (no script runs, nothing is fetched).
+column is cut. Chromium runs with an empty profile and the pack's Content-Security-Policy
+still in force (no script runs, nothing is fetched), and with no network at all: every
+host name resolves to nothing (``--host-resolver-rules``), so Chromium's own calls
+(component updates, accounts, network time) send nothing, and the background services
+that make them are turned off.
 """
 
 from __future__ import annotations
@@ -24,14 +27,26 @@ _FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
-    "--disable-quic",
     "--no-first-run",
+    "--no-pdf-header-footer",
+    "--run-all-compositor-stages-before-draw",
+    # no network: no name resolves (a file:// pack needs none), no proxy looked for ...
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--no-proxy-server",
+    "--disable-quic",
+    # ... and the services that would call out turned off
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--disable-extensions",
-    "--no-pdf-header-footer",
-    "--run-all-compositor-stages-before-draw",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater",
 )
 INSTALL_HINT = "apt-get update && apt-get install -y chromium"
 
@@ -49,6 +64,18 @@ def find_chromium() -> str | None:
     return None
 
 
+def chromium_command(chromium: str, html_path: Path, pdf_path: Path, profile: Path) -> list[str]:
+    """The command that prints ``html_path`` to ``pdf_path`` with the empty profile
+    folder ``profile``, offline (see the module docstring)."""
+    return [
+        chromium,
+        *_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--print-to-pdf={pdf_path.resolve()}",
+        html_path.resolve().as_uri(),
+    ]
+
+
 def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = PDF_TIMEOUT) -> Path:
     """Print a pack (a local HTML file) to an A4 PDF, atomically.
 
@@ -62,13 +89,7 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = P
     partial = pdf_path.with_name(pdf_path.name + ".partial")
     partial.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="kpitools-chromium-") as profile:
-        command = [
-            chromium,
-            *_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--print-to-pdf={partial.resolve()}",
-            html_path.as_uri(),
-        ]
+        command = chromium_command(chromium, html_path, partial, Path(profile))
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:

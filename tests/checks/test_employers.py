@@ -63,6 +63,7 @@ def test_unknown_employer_in_each_table_and_rejected_learner_rows():
                 "value": "E7",
                 "reason": "not in employers",
                 "rule": "REF-EMPLOYER",
+                "personal": False,
             },
             {
                 "table": "employer_contacts",
@@ -71,6 +72,7 @@ def test_unknown_employer_in_each_table_and_rejected_learner_rows():
                 "value": "E6",
                 "reason": "not in employers",
                 "rule": "REF-EMPLOYER",
+                "personal": False,
             },
         ],
         columns=list(empty_rejected().columns),

@@ -83,6 +83,7 @@ def _period() -> dict:
             "value": "E9",
             "reason": "no accepted row of employers has this employer_id",
             "rule": "REF-EMPLOYER",
+            "personal": False,  # an id, not personal data (kpitools.returns.personal)
         }
     ]
     current, previous = _pair(

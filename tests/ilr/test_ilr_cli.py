@@ -36,3 +36,17 @@ def test_hostile_file_is_one_line_on_stderr_and_exit_2() -> None:
     code, out, err = _run(str(FIXTURES / "hostile" / "external_entity_passwd.xml"))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "DOCTYPE" in err and "Traceback" not in err
+
+
+def test_a_rejected_birth_date_is_withheld_on_the_terminal(tmp_path: Path) -> None:
+    # a date of birth is personal data even when it is not a date: rejected, not printed
+    source = FIXTURES / "ILR-10012345-2223-20230331-120000-01.xml"
+    text = source.read_text(encoding="utf-8").replace(
+        "<DateOfBirth>1990-04-12</DateOfBirth>", "<DateOfBirth>1987-02-30</DateOfBirth>", 1
+    )
+    assert "1987-02-30" in text
+    (tmp_path / source.name).write_text(text, encoding="utf-8")
+    code, out, err = _run(str(tmp_path / source.name))
+    assert code == 1
+    assert "DateOfBirth [withheld]: not a date" in out
+    assert "1987-02-30" not in out + err

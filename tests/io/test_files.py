@@ -69,3 +69,9 @@ def test_every_csv_output_goes_through_csv_bytes() -> None:
         if calls:
             found[name] = sorted(calls)
     assert found == {}
+
+
+def test_control_characters_in_csv_cells_are_escaped() -> None:
+    frame = pd.DataFrame({"name": ["Acme\x07 Ltd", "\x1b[2J=1+1", "tab\tkept"], "n": [1, 2, 3]})
+    rows = list(csv.reader(io.StringIO(csv_bytes(frame, ("name", "n")).decode("utf-8"))))
+    assert [r[0] for r in rows[1:]] == ["Acme\\x07 Ltd", "\\x1b[2J=1+1", "tab\tkept"]

@@ -14,6 +14,7 @@ from kpitools.cli import main
 from kpitools.errors import KpiToolsError, TooLargeError
 from kpitools.io import memory
 from kpitools.io.memory import LIMIT_ENV, check_provider_memory, estimated_mb, memory_limit_mb
+from kpitools.returns.validate import MAX_REJECTED_REASONS
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "loaders" / "P001"
 MIB = 1024 * 1024
@@ -40,8 +41,36 @@ def test_estimate_weighs_each_kind_of_input(tmp_path: Path) -> None:
     previous = _sized(tmp_path / "before", learners_csv=MIB // 2)
     # 1 MiB of CSV, 2 MiB of ILR, 1 MiB of workbook, nothing for other files; then half a MiB
     expected = memory.TABLE_FACTOR + 2 * memory.ILR_FACTOR + memory.WORKBOOK_FACTOR
-    assert estimated_mb([current]) == pytest.approx(expected)
-    assert estimated_mb([current, previous]) == pytest.approx(expected + memory.TABLE_FACTOR / 2)
+    assert estimated_mb([current], reasons_per_table=0) == pytest.approx(expected)
+    assert estimated_mb([current, previous], reasons_per_table=0) == pytest.approx(
+        expected + memory.TABLE_FACTOR / 2
+    )
+
+
+def test_estimate_counts_cells_and_the_reasons_that_may_be_kept(tmp_path: Path) -> None:
+    # 100,000 rows of 14 one-letter fields: 2.8 MB, 1.4 million cells, each a Python
+    # string once read: weighed by its cells, not its bytes (issue 29)
+    rows = b"a,b,c,d,e,f,g,h,i,j,k,l,m,n\n" * 100_000
+    (tmp_path / "P001").mkdir()
+    (tmp_path / "P001" / "learners.csv").write_bytes(rows)
+    cells = rows.count(b",") + rows.count(b"\n") + 1
+    assert cells == 1_400_001 and memory.CELL_FACTOR * cells > memory.TABLE_FACTOR * len(rows)
+    assert estimated_mb([tmp_path / "P001"], reasons_per_table=0) == pytest.approx(
+        memory.CELL_FACTOR * cells / MIB
+    )
+    # each reason validation may keep, at most reasons_per_table a table (a sheet)
+    kept = estimated_mb([tmp_path / "P001"], reasons_per_table=5000)
+    assert kept == pytest.approx((memory.CELL_FACTOR * cells + memory.REASON_FACTOR * 5000) / MIB)
+    small = _sized(tmp_path / "P002", learners_csv=10, datasheet_xlsx=10)
+    assert estimated_mb([small], reasons_per_table=5000) == pytest.approx(
+        (
+            memory.TABLE_FACTOR * 10
+            + memory.REASON_FACTOR  # one cell: at most one reason
+            + memory.WORKBOOK_FACTOR * 10
+            + memory.REASON_FACTOR * 5000 * memory.WORKBOOK_TABLES
+        )
+        / MIB
+    )
 
 
 def test_refused_just_above_the_limit_not_at_it(
@@ -49,10 +78,10 @@ def test_refused_just_above_the_limit_not_at_it(
 ) -> None:
     folder = _sized(tmp_path / "P001", learners_csv=MIB)
     monkeypatch.setenv(LIMIT_ENV, f"{memory.TABLE_FACTOR}")  # estimate == limit: allowed
-    check_provider_memory(folder)
+    check_provider_memory(folder, reasons_per_table=0)
     monkeypatch.setenv(LIMIT_ENV, f"{memory.TABLE_FACTOR - 0.01}")
     with pytest.raises(TooLargeError) as refused:
-        check_provider_memory(folder)
+        check_provider_memory(folder, reasons_per_table=0)
     line = refused.value.one_line()
     assert line.startswith(f"{folder}: too large for this machine")
     assert (
@@ -68,10 +97,12 @@ def test_previous_month_counts_toward_the_estimate(
     folder = _sized(tmp_path / "now" / "P001", learners_csv=MIB)
     previous = _sized(tmp_path / "before" / "P001", learners_csv=MIB)
     monkeypatch.setenv(LIMIT_ENV, f"{1.5 * memory.TABLE_FACTOR}")
-    check_provider_memory(folder)
+    check_provider_memory(folder, reasons_per_table=0)
     with pytest.raises(TooLargeError):
-        check_provider_memory(folder, previous)
-    check_provider_memory(folder, tmp_path / "missing")  # no previous folder: not counted
+        check_provider_memory(folder, previous, reasons_per_table=0)
+    check_provider_memory(
+        folder, tmp_path / "missing", reasons_per_table=0
+    )  # no previous folder: not counted
 
 
 def test_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +142,8 @@ def test_in_a_period_the_large_provider_fails_and_the_others_go_on(
     learners = (large / "learners.csv").read_text().splitlines()
     extra = [learners[1].replace("000123", f"9{n:05d}", 1) for n in range(200)]
     (large / "learners.csv").write_text("\n".join([*learners, *extra]) + "\n")
-    small_mb, large_mb = estimated_mb([period / "P001"]), estimated_mb([large])
+    small_mb = estimated_mb([period / "P001"], reasons_per_table=MAX_REJECTED_REASONS)
+    large_mb = estimated_mb([large], reasons_per_table=MAX_REJECTED_REASONS)
     monkeypatch.setenv(LIMIT_ENV, f"{(small_mb + large_mb) / 2}")
     results = audit_period(period, as_of=AS_OF)
     assert results["P001"].provider_id == "P001"
@@ -138,8 +170,10 @@ def test_cli_option_sets_the_limit_and_exits_2_with_one_line(
         ],
     )
     assert result.exit_code == 2
+    need = estimated_mb([folder], reasons_per_table=MAX_REJECTED_REASONS)
     assert result.output.strip().splitlines() == [
-        f"error: {folder}: too large for this machine: its audit would need about 0 MB of memory, "
+        f"error: {folder}: too large for this machine: its audit would need about {need:,.0f} "
+        "MB of memory, "
         f"over the limit of 0 MB ({LIMIT_ENV}=0.0001); not loaded. Run it on a larger machine, "
         f"or raise the limit with `kpitools --memory-limit MB` ({LIMIT_ENV})"
     ]

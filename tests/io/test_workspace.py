@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -19,8 +20,10 @@ import pytest
 
 from kpitools.errors import PackError
 from kpitools.io.workspace import (
+    KERNEL_PREFIX,
     LOCK_FILE,
     check_output_folder,
+    check_provider_places,
     private_folder,
     replace_folder,
     run_lock,
@@ -223,6 +226,68 @@ def test_private_folders_of_killed_runs_are_removed_by_the_next_run():
     assert orphan.is_dir()
     with private_folder():
         assert not orphan.exists()
+
+
+# --- states that cannot jam (issue 29) --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["P001", ".replaced-P001", ".building-P001"])
+def test_anything_but_a_folder_where_a_provider_goes_is_refused(tmp_path, name):
+    # a file at OUT/PERIOD/P001 was renamed aside and never removed: the first run exit 0,
+    # every later run a traceback in publish until someone deleted .replaced-P001
+    (tmp_path / name).write_text("someone's file")
+    with pytest.raises(PackError) as refused:
+        check_provider_places(tmp_path, ["P001", "P002"])
+    assert refused.value.one_line() == (
+        f"{tmp_path / name}: a file, not a folder, is where provider P001's outputs go; "
+        "move it out of the way and run again"
+    )
+    (tmp_path / name).unlink()
+    (tmp_path / name).symlink_to(tmp_path)
+    with pytest.raises(PackError, match="a link, not a folder"):
+        check_provider_places(tmp_path, ["P001"])
+    (tmp_path / name).unlink()
+    (tmp_path / "P001").mkdir()
+    check_provider_places(tmp_path, ["P001", "P002"])  # a folder, or nothing: fine
+
+
+def test_a_file_left_aside_by_an_older_run_does_not_stop_the_swap(tmp_path):
+    (tmp_path / ".replaced-P001").write_text("left by a run of an older kpitools")
+    staging = staging_folder(tmp_path / "P001")
+    (staging / "audit_pack.html").write_text("new")
+    replace_folder(staging, tmp_path / "P001")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["P001"]
+
+
+def test_kernel_socket_folders_of_killed_runs_are_swept_too():
+    temp = Path(tempfile.gettempdir())
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(child.stdout)  # a process that has ended: its pid is free
+    orphan = Path(tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{dead}-", dir=temp))
+    (orphan / "kernel-1").write_text("")  # a socket left behind
+    alive = Path(tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-", dir=temp))
+    try:
+        with private_folder():
+            assert not orphan.exists() and alive.is_dir()
+    finally:
+        shutil.rmtree(alive, ignore_errors=True)
+        shutil.rmtree(orphan, ignore_errors=True)
+
+
+def test_a_kernels_socket_folder_is_named_for_its_process():
+    from kpitools.run.kernel import IpcKernelManager
+
+    manager = IpcKernelManager()
+    folder = Path(manager.ip).parent
+    try:
+        assert folder.name.startswith(f"{KERNEL_PREFIX}{os.getpid()}-")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_the_waiting_lock_waits_its_turn_then_gives_up(tmp_path):

@@ -22,7 +22,7 @@ from kpitools.model import (
     ProviderReturn,
     TableCount,
 )
-from kpitools.outputs.results import write_provider_outputs
+from kpitools.outputs.results import write_error_file, write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
 from kpitools.rules import Rules
@@ -41,6 +41,7 @@ def _audit(tmp_path: Path):
                 "value": '=HYPERLINK("http://x.invalid","x")',
                 "reason": "name is required",
                 "rule": "REQUIRED",
+                "personal": False,  # as validation marks it (kpitools.returns.personal)
             }
         ]
     )
@@ -141,3 +142,11 @@ def test_manifest_records_the_sample_seeds(tmp_path):
     # the completers sample is recorded as given: seed 4242, 2 picks; ageing is not a sample
     assert manifest["samples"]["sample_completers"] == {"seed": 4242, "picked": 2}
     assert "ageing_outcomes" not in manifest["samples"]
+
+
+def test_error_file_shows_control_characters_as_escapes(tmp_path):
+    # an error quoting a value (openpyxl's IllegalCharacterError did) held raw ESC bytes
+    path = write_error_file(tmp_path, "failed on 'Acme\x1b[2J\x07'", "detail \x0b here")
+    assert path.read_text(encoding="utf-8") == (
+        "failed on 'Acme\\x1b[2J\\x07'\n\ndetail \\x0b here\n"
+    )

@@ -124,3 +124,9 @@ def test_png_draws_once_the_bytes_savefig_would_write(monkeypatch: pytest.Monkey
     )
     assert blocks.png(fig) == saved.getvalue()
     assert len(draws) == 1
+
+
+def test_show_escapes_control_characters_in_values() -> None:
+    # a value's control characters are shown as \xNN, as in every other output
+    shown = blocks.show(Markup("<p>{}</p>").format("Acme\x07 Ltd\x1b[2J"))._repr_html_()
+    assert shown == "<p>Acme\\x07 Ltd\\x1b[2J</p>"

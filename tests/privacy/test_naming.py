@@ -13,6 +13,7 @@ from kpitools.privacy.naming import (
     withheld_values,
 )
 from kpitools.privacy.pseudonym import Pseudonymiser
+from kpitools.returns.personal import KnownValues, mark_personal
 
 NAMES = Pseudonymiser(b"identity-test-key-0123456789", "P001")
 TABLES = {
@@ -86,12 +87,13 @@ def test_frame_names_ref_and_entity_cells_and_drops_personal_columns() -> None:
 
 
 def _rejected(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["table", "source", "column", "value", "rule"]).assign(
-        reason="r"
-    )
+    """Rejected entries marked as validation marks them (no personal values known)."""
+    frame = pd.DataFrame(rows, columns=["table", "source", "column", "value", "rule"])
+    return mark_personal(frame.assign(reason="r"), KnownValues())
 
 
-def test_rejected_values_withheld_by_column_and_misaligned_row() -> None:
+def test_rejected_values_withheld_as_marked() -> None:
+    # the mark (kpitools.returns.personal, tested there) decides; naming withholds it
     rejected = _rejected(
         [
             ("learners", "learners.csv:2", "uln", "12345", "BAD-ULN"),  # personal column
@@ -126,3 +128,16 @@ def test_rejected_values_withheld_by_column_and_misaligned_row() -> None:
     assert LearnerNaming(CIRCULATED, NAMES, include_pii=True).rejected(rejected)[
         "value"
     ].tolist() == (rejected["value"].tolist())
+
+
+def test_the_mark_is_never_an_output_column() -> None:
+    rejected = _rejected([("learners", "learners.csv:2", "uln", "12345", "BAD-ULN")])
+    for naming in (LearnerNaming(WORKING, NAMES), LearnerNaming(WORKING, NAMES, include_pii=True)):
+        assert list(naming.rejected(rejected).columns) == [
+            "table",
+            "source",
+            "column",
+            "value",
+            "rule",
+            "reason",
+        ]

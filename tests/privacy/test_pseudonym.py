@@ -53,6 +53,24 @@ def test_key_sources_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert created.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("config", ["a_file", "missing/deeper"])
+def test_an_unusable_config_folder_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    # XDG_CONFIG_HOME naming a file (or a folder that cannot be made) was a traceback
+    monkeypatch.delenv("KPITOOLS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("KPITOOLS_PSEUDONYM_KEY_FILE", raising=False)
+    (tmp_path / "a_file").write_text("not a folder")
+    (tmp_path / "missing").write_text("a file where a folder should be")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / config))
+    with pytest.raises(ParameterError) as refused:
+        load_key()
+    line = refused.value.one_line()
+    assert line.startswith(f"{tmp_path / config / 'kpitools' / 'pseudonym.key'}: ")
+    assert "cannot create the pseudonym key in" in line and "XDG_CONFIG_HOME" in line
+    assert "\n" not in line
+
+
 def test_the_fingerprint_names_a_key_without_revealing_it() -> None:
     # HMAC-SHA256 of a fixed label with the key, 12 hex digits
     expected = hmac.new(KEY, b"kpitools pseudonym key fingerprint", hashlib.sha256).hexdigest()

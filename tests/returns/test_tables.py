@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from kpitools.errors import FileLevelError
 from kpitools.load import load_provider
 from kpitools.returns.folder import read_provider_folder
-from kpitools.returns.tables import read_csv_table
+from kpitools.returns.tables import csv_table, read_csv_table
 from kpitools.returns.workbook import read_workbook
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
@@ -291,3 +292,74 @@ def test_xlsx_sheet_problems_name_the_sheet(tmp_path):
     tables, warnings = read_workbook(tmp_path / "datasheet.xlsx")
     assert len(tables["referrals"]) == 0
     assert warnings == ["datasheet.xlsx: sheet 'Notes' is not a contract table; ignored"]
+
+
+def test_cells_holding_control_characters_are_noted_by_row_and_column(tmp_path) -> None:
+    # the outputs show them as \xNN; the warning says where, never what the value is
+    names = ["Ann\x0bMarie"] * 4 + ["Zoë", "Zoë"]
+    rows = [f"L{i},B1,independent,2023-01-09,{name}" for i, name in enumerate(names)]
+    data = "learner_ref,bootcamp_id,learner_type,start_date,given_name\n" + "\n".join(rows)
+    data = data.replace("L5,B1", "L5\x07,B1")
+    _, warnings = csv_table(data.encode("utf-8"), "learners.csv", "learners")
+    assert warnings == [
+        "learners.csv: 5 cell(s) hold control characters (\\x0b, \\x07), shown as \\xNN "
+        "escapes in every output: line 2 column given_name, line 3 column given_name, "
+        "line 4 column given_name and 2 more"
+    ]
+    assert "Ann" not in warnings[0]
+    _, clean = csv_table(
+        data.replace("\x07", "").replace("\x0b", " ").encode(), "l.csv", "learners"
+    )
+    assert clean == []
+
+
+def _with_member_text(path: Path, member: str, old: bytes, new: bytes) -> None:
+    """Rewrite one member of a workbook, replacing ``old`` by ``new`` (a damaged file)."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in members:
+            target.writestr(info, data.replace(old, new) if info.filename == member else data)
+
+
+def test_xlsx_number_cells_holding_no_number_are_rejected_rows_not_a_traceback(tmp_path):
+    # <c><v>abc</v></c>: openpyxl raised ValueError, a traceback in `kpitools validate`
+    fixture_as_workbook(tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "datasheet.xlsx")
+    member = f"xl/worksheets/sheet{book.sheetnames.index('bootcamps') + 1}.xml"
+    with zipfile.ZipFile(tmp_path / "datasheet.xlsx") as archive:
+        sheet = archive.read(member)
+    planned = b'<c r="H2" t="n"><v>20</v></c>'  # planned_learners of B1
+    assert planned in sheet
+    _with_member_text(
+        tmp_path / "datasheet.xlsx", member, planned, b'<c r="H2" t="n"><v>abc</v></c>'
+    )
+    provider = load_provider(tmp_path)
+    rejected = provider.rejected[provider.rejected["table"] == "bootcamps"]
+    assert rejected[["source", "column", "value", "rule"]].values.tolist() == [
+        ["datasheet.xlsx[bootcamps]:2", "planned_learners", "abc", "BAD-INT"]
+    ]
+    assert provider.counts["bootcamps"].balances
+    assert (
+        f"datasheet.xlsx: {member} cell H2 is marked as a number but holds none (a damaged "
+        "workbook); read as the text it holds"
+    ) in provider.warnings
+
+
+def test_a_table_file_that_is_a_folder_is_one_error_even_beside_ilr_files(tmp_path):
+    # learners.csv as a folder was passed over: with ilr/ the learners came from the ILR
+    # without a word
+    folder = shutil.copytree(FIXTURE, tmp_path / "P001")
+    (folder / "learners.csv").unlink()
+    (folder / "learners.csv").mkdir()
+    (folder / "ilr").mkdir()
+    ilr = (
+        Path(__file__).parents[1] / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
+    )
+    shutil.copy(ilr, folder / "ilr")
+    with pytest.raises(FileLevelError) as refused:
+        load_provider(folder)
+    assert refused.value.one_line() == (
+        f"{folder / 'learners.csv'}: is not a file (a folder?), so its table cannot be read; "
+        "put the file itself there"
+    )

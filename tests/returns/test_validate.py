@@ -7,13 +7,16 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpitools.errors import KpiToolsError
+from kpitools.load import load_provider
 from kpitools.model import TableCount
+from kpitools.returns import validate as validate_module
 from kpitools.returns.contract import TABLES, Table
 from kpitools.returns.tables import RawTable, problems_frame, read_csv_table
 from kpitools.returns.validate import (
@@ -22,6 +25,7 @@ from kpitools.returns.validate import (
     validate_many,
     validate_tables,
 )
+from kpitools.returns.validate_rules import Problems, RawStack
 from kpitools.rules import CATALOGUE
 
 LEARNER = {
@@ -226,7 +230,15 @@ def test_absent_tables_are_empty_with_contract_columns():
     assert len(tables["outcomes"]) == 0 and "outcome_date" in tables["outcomes"].columns
     assert str(tables["outcomes"]["outcome_date"].dtype) == "datetime64[ns]"
     assert counts["outcomes"] == TableCount("outcomes", 0, 0, 0)
-    assert list(rejected.columns) == ["table", "source", "column", "value", "reason", "rule"]
+    assert list(rejected.columns) == [
+        "table",
+        "source",
+        "column",
+        "value",
+        "reason",
+        "rule",
+        "personal",
+    ]
 
 
 def test_defaults_filled():
@@ -536,3 +548,72 @@ def test_unknown_role_type_is_kept_from_the_ilr_and_nothing_else_is():
         ("matches_skills", "BAD-FLAG"),
         ("role_type", "REQUIRED"),
     ]
+
+
+# --- a file of bad rows: reasons kept up to a bound, every row counted (issue 29) ------
+
+
+def _bad_learners(count: int, ref: str = "R") -> list[dict[str, str]]:
+    """Learner rows with two bad cells each (m1_date, completion_date)."""
+    return [
+        {**LEARNER, "learner_ref": f"{ref}{i}", "m1_date": "x", "completion_date": "y"}
+        for i in range(count)
+    ]
+
+
+def test_reasons_are_listed_for_the_first_rows_only_and_every_row_counted(monkeypatch):
+    monkeypatch.setattr(validate_module, "MAX_REJECTED_REASONS", 5)
+    # ten rows of two reasons and one good row: rows of 2 + 2 reasons are listed (a third
+    # row would make 6), the other eight rows and their 16 reasons counted only
+    learners = [LEARNER, *_bad_learners(10)]
+    tables, rejected, counts = validate_tables(raw_return(learners=learners))
+    assert counts["learners"] == TableCount("learners", 11, 1, 10, 8, 16)
+    assert counts["learners"].balances
+    assert rejected["source"].tolist() == ["learners.csv:3"] * 2 + ["learners.csv:4"] * 2
+    assert len(tables["learners"]) == 1
+    # each return of a period is bounded on its own, as alone
+    other = raw_return(learners=_bad_learners(1, "S"))
+    together = validate_many([raw_return(learners=learners), other])
+    assert together[0][2] == counts and together[1][2]["learners"] == TableCount(
+        "learners", 1, 0, 1
+    )
+    assert len(together[1][1]) == 2
+
+
+def test_the_details_held_while_checking_are_bounded(monkeypatch):
+    # a million reasons must not be held to list five: details are kept for the first
+    # rejected rows only, each return's count of reasons is exact
+    table = TABLES["learners"]
+    raw = RawTable.from_records("learners", _bad_learners(1000), label="learners.csv")
+    stack = RawStack.of(table, [raw])
+    problems = Problems(stack, listed_rows=5)
+    for column in ("m1_date", "completion_date", "withdrawal_date"):
+        problems.add(column, np.arange(1000), "bad", "BAD-DATE")
+    assert sum(len(p) for p in problems.positions) == 15
+    assert problems.reasons.tolist() == [3000] and problems.rejected.all()
+    assert problems.frame()["position"].tolist() == [p for p in range(5) for _ in range(3)]
+
+
+def test_a_table_with_unlisted_rows_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(validate_module, "MAX_REJECTED_REASONS", 5)
+    folder = tmp_path / "P001"
+    folder.mkdir()
+    for name, rows in (("provider", PROVIDER), ("bootcamps", BOOTCAMPS)):
+        _write_csv(folder / f"{name}.csv", rows)
+    _write_csv(folder / "learners.csv", _bad_learners(10))
+    provider = load_provider(folder)
+    assert provider.counts["learners"].rejected == 10
+    assert [w for w in provider.warnings if "counted, not listed" in w] == [
+        "learners.csv: 10 rows rejected; the reasons of the first 2 are listed "
+        "(rejected_rows.csv, the pack, the register), the other 8 rows (16 reasons) are "
+        "counted, not listed: at most 5 reasons are kept a table, and the checks of "
+        "rejected rows (DUP-ROW, EMP-UNKNOWN) saw the listed ones only; correct the file "
+        "and send it again"
+    ]
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -2,9 +2,11 @@
 with Dask (a fresh kernel for each notebook), failures isolated, the index listing them,
 and `kpitools pack` / `kpitools params`.
 
-Three demo providers keep this short: P001 and P002 build, P003's learners.csv is made
-unreadable (the provider cannot be audited), and in one run P002's saved audit is
-corrupted so its notebook fails mid-run. The command's run (one warm kernel for both
+Three demo providers keep this short: P001 (sent as datasheet.xlsx) and P002 build, P003's
+learners.csv is made unreadable (the provider cannot be audited), and in one run P002's
+saved audit is corrupted so its notebook fails mid-run. P001 and P002 hold learner rows
+whose values were swapped or shifted into the wrong columns, with distinctive names and
+ULNs that no output may show. The command's run (one warm kernel for both
 packs and the index) is shared by the tests that read its outputs; the Dask run and the
 pool run are compared with it, which also shows that a warm kernel gives what fresh
 kernels give.
@@ -24,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from pack_html import embedded_images, read_page, unsafe_findings
 
 from kpitools.cli import main
@@ -51,6 +53,7 @@ CHART_SECTIONS = (
     "Career-progression",
 )
 KEY = "pack-tests-key-0123456789abcdef"  # the same as conftest.TEST_KEY
+RUN = r'"run": \d+|run \d+ of the audit store'  # a run's number, in .portfolio.json, the index
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +75,42 @@ def data(demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
         "no,header,here\n1,2,3\n", encoding="utf-8"
     )
     with (root / "2023-03" / "P002" / "learners.csv").open("a", encoding="utf-8") as handle:
-        handle.write("".join(HOSTILE_LEARNER_ROWS))
+        handle.write("".join(HOSTILE_LEARNER_ROWS + SWAPPED_LEARNER_ROWS))
+    with (root / "2023-03" / "P002" / "employers.csv").open("a", encoding="utf-8") as handle:
+        handle.write(SWAPPED_EMPLOYER_ROW)
+    _as_datasheet(root / "2023-03" / "P001", learners=XLSX_SWAPPED_LEARNERS)
     return root
+
+
+def _as_datasheet(folder: Path, *, learners: list[list[str]]) -> None:
+    """Replace a provider's CSV tables by ``datasheet.xlsx`` (every cell a text cell, as
+    typed), with ``learners`` added below the learners sheet's rows."""
+    book = Workbook()
+    book.remove(book.active)
+    for path in sorted(folder.glob("*.csv")):
+        sheet = book.create_sheet(path.stem)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            records = list(csv.reader(handle))
+        for r, record in enumerate(records + (learners if path.stem == "learners" else []), 1):
+            for c, text in enumerate(record, 1):
+                if text:
+                    sheet.cell(r, c, text).data_type = "s"  # never a formula
+        path.unlink()
+    book.save(folder / "datasheet.xlsx")
+
+
+def _table_rows(provider_dir: Path, table: str) -> list[dict[str, str]]:
+    """A table of a return, its CSV file or its datasheet sheet, as text."""
+    path = provider_dir / f"{table}.csv"
+    if path.exists():
+        with path.open(encoding="utf-8-sig") as handle:
+            return list(csv.DictReader(handle))
+    rows = list(load_workbook(provider_dir / "datasheet.xlsx")[table].iter_rows(values_only=True))
+    header = [str(h) for h in rows[0]]
+    return [
+        {h: "" if v is None else str(v) for h, v in zip(header, row, strict=False)}
+        for row in rows[1:]
+    ]
 
 
 # Appended to P002's learners (14 columns: learner_ref, uln, bootcamp_id, learner_type,
@@ -98,20 +135,52 @@ MISALIGNED_PERSONAL = [
     "1234567890",
     "2345678901",
 ]
+# Rows of the right width whose values sit in the wrong columns (issue 29): names and
+# bootcamp swapped, a name typed into start_date, a ULN into wants_interview (P002's
+# learners.csv), an e-mail into size_band (its employers.csv); in P001's datasheet the
+# same swap, and a row after "delete cells, shift left" on its withdrawal_date: the
+# given name lands in new_role_evidence_date, the family name in given_name.
+SWAPPED_LEARNER_ROWS = (
+    "SWAP-CAMP,3141592658,Ottoline,independent,,,2022-03-01,2022-03-14,,,,,P002-BC01,Fairweather\n",
+    "SWAP-DATE,1414213564,P002-BC01,independent,,,Ottilie Wrensborough,2022-03-14,,,,,,\n",
+    "SWAP-FLAG,,P002-BC01,independent,,1732050804,2022-03-01,2022-03-14,,,,,,\n",
+)
+SWAPPED_EMPLOYER_ROW = (
+    "P002-EX1,Swapped Employer (demo),12,philomena.ashcombe@swapped.example,,,,,,N,active,,\n"
+)
+XLSX_SWAPPED_LEARNERS = [
+    ["XL-CAMP", "2236067975", "Philippa", "independent", "", "", "2022-03-01", "2022-03-14"]
+    + ["", "", "", "", "P001-BC01", "Goldthwaite"],
+    ["XL-SHIFT", "1732050804", "P001-BC01", "independent", "", "", "2022-03-01", "2022-03-14"]
+    + ["", "", "", "Perpetua", "Quenby"],
+]
+SWAPPED_PERSONAL = [
+    "Ottoline",
+    "Fairweather",
+    "3141592658",
+    "Ottilie",
+    "Wrensborough",
+    "1414213564",
+    "1732050804",
+    "philomena.ashcombe",
+    "Philippa",
+    "Goldthwaite",
+    "2236067975",
+    "Perpetua",
+    "Quenby",
+]
 
 
 def _personal_data(provider_dir: Path) -> list[str]:
     """Full learner names, ULNs, employer contact names, e-mails and phones of a return."""
     values = []
-    with (provider_dir / "learners.csv").open(encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            if row["given_name"] and row["family_name"]:
-                values.append(f"{row['given_name']} {row['family_name']}")
-            if row["uln"] and row["uln"] != "9999999999":
-                values.append(row["uln"])
-    with (provider_dir / "employers.csv").open(encoding="utf-8-sig") as handle:
-        for row in csv.DictReader(handle):
-            values += [row[c] for c in ("contact_name", "contact_email", "contact_phone") if row[c]]
+    for row in _table_rows(provider_dir, "learners"):
+        if row["given_name"] and row["family_name"]:
+            values.append(f"{row['given_name']} {row['family_name']}")
+        if row["uln"] and row["uln"] != "9999999999":
+            values.append(row["uln"])
+    for row in _table_rows(provider_dir, "employers"):
+        values += [row[c] for c in ("contact_name", "contact_email", "contact_phone") if row[c]]
     return values
 
 
@@ -196,7 +265,7 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(
     learners = [e for e in entities if e.startswith("learner:")]
     assert learners and all(re.fullmatch(r"learner:\S+ \(L-[0-9a-f]{10}\)", e) for e in learners)
     # ... the pack the pseudonym and the learner's row, never the ref
-    shown = re.findall(r"learner:(L-[0-9a-f]{10}) at learners\.csv:\d+", html)
+    shown = re.findall(r"learner:(L-[0-9a-f]{10}) at datasheet\.xlsx\[learners\]:\d+", html)
     assert len(shown) > 10
     refs = [e.removeprefix("learner:").split(" ")[0] for e in learners]
     assert [r for r in refs if f"learner:{r}" in html] == []
@@ -212,6 +281,7 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
         _personal_data(data / "2023-03" / "P001")
         + _personal_data(data / "2023-03" / "P002")
         + MISALIGNED_PERSONAL
+        + SWAPPED_PERSONAL
     )
     texts = {"terminal": result.output}
     for path in (out / "2023-03").rglob("*"):
@@ -369,6 +439,7 @@ def test_dask_gives_the_same_outputs(
         ]
         for manifest in manifests:
             manifest.pop("generated_at_utc")
+            assert isinstance(manifest.pop("run"), int)  # its run in the OUT's audit store
         assert manifests[0] == manifests[1]
         assert _cells(local, provider) == _cells(dask_out, provider)
         # the executed notebook too, cell by cell: the warm kernel, reset between the
@@ -376,12 +447,10 @@ def test_dask_gives_the_same_outputs(
         executed = _executed(local, f"{provider}/audit_pack.ipynb")
         assert executed == _executed(dask_out, f"{provider}/audit_pack.ipynb")
         assert [count for _, count, _ in executed if count is not None][:3] == [1, 2, 3]
-    assert (local / "2023-03" / ".portfolio.json").read_text() == (
-        dask_out / "2023-03" / ".portfolio.json"
-    ).read_text()
-    assert (local / "2023-03" / "index.html").read_text() == (
-        dask_out / "2023-03" / "index.html"
-    ).read_text()
+    for name in (".portfolio.json", "index.html"):
+        assert re.sub(RUN, "RUN", (local / "2023-03" / name).read_text()) == re.sub(
+            RUN, "RUN", (dask_out / "2023-03" / name).read_text()
+        )
     # the index ran in the warm kernel after both packs, in a fresh one under Dask
     assert _executed(local, "index.ipynb") == _executed(dask_out, "index.ipynb")
 
@@ -421,6 +490,7 @@ def _executed(out: Path, name: str) -> list[tuple[str, int | None, str]]:
             re.escape(str(Path(tempfile.gettempdir()) / PRIVATE_PREFIX)) + r"[\w-]+", "WORK", text
         )
         text = re.sub(r"<HTML block, [\d,]+ characters>", "<HTML block>", text)
+        text = re.sub(RUN, "RUN", text)
         return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", text)
 
     return [
@@ -513,6 +583,8 @@ def test_params_then_single_pack_with_personal_data(
     for text in (html, register, (folder / "exceptions.csv").read_text(encoding="utf-8")):
         assert any(v in text for v in personal if v.isdigit())
         assert any(v in text for v in personal if " " in v and "@" not in v)
+    # and rejected values as read: the given name shifted into new_role_evidence_date
+    assert "Perpetua" in register and "[withheld]" not in register
     # the single pack is on record in the audit store of its OUT, without personal data
     from kpitools.store.connection import read_store
 
@@ -540,12 +612,21 @@ def test_kpis_sample_and_validate_name_no_person(
             main, ["-v", "sample", provider, "--out", str(tmp_path / "s"), "--seed", "1"]
         ),
         runner.invoke(main, ["-v", "validate", provider]),
+        runner.invoke(main, ["-v", "validate", str(data / "2023-03" / "P001")]),  # the xlsx
     ]
-    assert [r.exit_code for r in runs] == [1, 1, 1]  # rows were rejected (README)
+    assert [r.exit_code for r in runs] == [1, 1, 1, 1]  # rows were rejected (README)
     texts = {f"terminal {i}": r.output for i, r in enumerate(runs)} | {"log": caplog.text}
+    # each swapped value is named by its column and reason, withheld
+    assert "column bootcamp_id, value '[withheld]'" in runs[2].output
+    assert "column new_role_evidence_date, value '[withheld]'" in runs[3].output
     texts |= {str(p): p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
     assert len(texts) > 10
-    personal = _personal_data(data / "2023-03" / "P002") + MISALIGNED_PERSONAL
+    personal = (
+        _personal_data(data / "2023-03" / "P001")
+        + _personal_data(data / "2023-03" / "P002")
+        + MISALIGNED_PERSONAL
+        + SWAPPED_PERSONAL
+    )
     assert {
         name: [v for v in personal if v in text]
         for name, text in texts.items()
@@ -579,8 +660,7 @@ def test_notebook_runs_standalone_with_its_defaults(
         kernel_name="python3",
     )
     text = executed.read_text(encoding="utf-8")
-    with (data / "2023-03" / "P001" / "provider.csv").open(encoding="utf-8-sig") as handle:
-        name = next(csv.DictReader(handle))["name"]
+    name = _table_rows(data / "2023-03" / "P001", "provider")[0]["name"]
     assert f"<td>{name}</td>" in text  # the headline of the audit it computed
     assert "previous return" in text  # the audit found 2023-02/P001 itself
     assert "image/png" in text

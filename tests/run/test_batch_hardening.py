@@ -4,6 +4,7 @@ need its results; everything refused up front is checked without running a noteb
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import stat
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from builders import write_provider
 from click.testing import CliRunner
+from openpyxl import load_workbook
 from pack_html import read_page
 
 from kpitools.cli import main
@@ -19,14 +21,17 @@ from kpitools.io.workspace import LOCK_FILE, run_lock
 
 PERIOD = "2023-03"
 MARKUP = "<img src=x onerror=alert(1)>"  # a folder name cannot hold "/"
+BEL_NAME = "Acme\x07 Bell\x1b[2J "  # put before the employer's name
 
 
 @pytest.fixture(scope="module")
 def rerun(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     """A period rerun into an OUT holding an earlier run's folders.
 
-    DATA/2023-03: P001 (clean), P005 whose provider.csv names P009, and three folders
-    that are no provider ids: 'P 003', 'P004.resubmitted' and one named as markup.
+    DATA/2023-03: P001 (clean, but for a BEL and an ESC in its employer's name), P005
+    whose provider.csv names P009 (its previous month, DATA/2023-02/P005, names P005),
+    and three folders that are no provider ids: 'P 003', 'P004.resubmitted' and one
+    named as markup.
     OUT/2023-03 before the run: P001 with a file the new set does not have, P007 (a
     provider no longer in the data, with its old pack and manifest), and what a killed
     run leaves: a half-built '.building-P001'.
@@ -34,7 +39,14 @@ def rerun(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     root = tmp_path_factory.mktemp("rerun")
     period_dir = root / "data" / PERIOD
     write_provider(period_dir / "P001")
+    employers = period_dir / "P001" / "employers.csv"
+    with employers.open(encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))
+    records[1][1] = BEL_NAME + records[1][1]
+    with employers.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(records)
     write_provider(period_dir / "P005", provider_id="P009")
+    write_provider(root / "data" / "2023-02" / "P005", provider_id="P005")
     for name in ("P 003", "P004.resubmitted", MARKUP):
         write_provider(period_dir / name)
     out = root / "out"
@@ -104,6 +116,27 @@ def test_rerun_replaces_a_provider_set_whole_and_leaves_no_intermediate_files(re
     assert hidden == [LOCK_FILE, ".portfolio.json"]  # no staging folder, no saved audit
     assert not list(period_out.rglob("*.pkl"))
     assert "audit_path: ''" in (period_out / "P001" / "params.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_control_characters_in_a_value_leave_the_provider_built_with_a_note(rerun):
+    # openpyxl refuses BEL and ESC in a workbook: the register used to fail the provider
+    period_out, result = rerun
+    folder = period_out / "P001"
+    assert (folder / "audit_pack.html").exists() and not (folder / "error.txt").exists()
+    note = (
+        "employers.csv: 1 cell(s) hold control characters (\\x07, \\x1b), shown as \\xNN "
+        "escapes in every output: line 2 column name"
+    )
+    assert note in json.loads((folder / "manifest.json").read_text())["warnings"]
+    assert note in (folder / "audit_pack.html").read_text(encoding="utf-8")
+    register = load_workbook(folder / "exceptions.xlsx")
+    cells = [c for s in register for row in s.iter_rows(values_only=True) for c in row if c]
+    assert "Acme\\x07 Bell\\x1b[2J =HYPERLINK" in " ".join(map(str, cells))
+    summary = [tuple(row) for row in register["Summary"].iter_rows(values_only=True)]
+    assert summary[-1][0] == "note" and "held control characters" in summary[-1][1]
+    for path in folder.iterdir():  # no output holds one raw
+        assert b"\x07" not in path.read_bytes() or path.suffix == ".xlsx", path.name
 
 
 # --- refused before any work: one line, exit 2 ----------------------------------------
@@ -210,6 +243,68 @@ def test_second_run_on_the_same_period_says_who_holds_it(period, tmp_path):
         f"error: {out / PERIOD}: another kpitools run is writing this folder (pid {os.getpid()} on "
     )
     assert not (out / PERIOD / "P001").exists()
+
+
+def test_a_file_where_a_providers_folder_goes_is_refused_up_front(period, tmp_path):
+    # it was renamed aside on the first run (exit 0) and jammed every later run
+    out = tmp_path / "out"
+    (out / PERIOD).mkdir(parents=True)
+    (out / PERIOD / "P001").write_text("someone's notes")
+    line = one_line_exit_2(packs(period, out))
+    assert line == (
+        f"error: {out / PERIOD / 'P001'}: a file, not a folder, is where provider P001's "
+        "outputs go; move it out of the way and run again"
+    )
+    assert (out / PERIOD / "P001").read_text() == "someone's notes"
+    assert sorted(p.name for p in (out / PERIOD).iterdir()) == ["P001"]
+
+
+def test_no_open_line_without_an_index(period, tmp_path, monkeypatch):
+    # "1 packs built, 1 failed. Open:" was printed with nothing to open
+    from kpitools.run import batch as batch_module
+    from kpitools.run.batch import BatchResult
+    from kpitools.run.runner import PackOutcome
+
+    def no_index(period_dir, out, **kwargs):  # noqa: ANN001, ANN003, ANN202 - test double
+        ok = PackOutcome("P001", True, "x/audit_pack.html", "x/audit_pack.ipynb", None)
+        failed = PackOutcome("portfolio", False, "i.html", None, "kernel died")
+        return BatchResult(Path(out), {"P001": ok}, {}, failed)
+
+    monkeypatch.setattr(batch_module, "build_packs", no_index)
+    result = packs(period, tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "1 packs built, 0 failed. No index page was written."
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_swapping_leaves_the_index_marked_and_the_next_repairs_it(
+    period, tmp_path, monkeypatch
+):
+    # the index showed one run's figures and linked the other's packs, unmarked
+    from kpitools.run import batch
+
+    out = tmp_path / "out"
+    assert packs(period, out).exit_code == 0
+    first = json.loads((out / PERIOD / "P001" / "manifest.json").read_text())["run"]
+    assert f"Built by run {first}" in (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    real = batch.replace_folder
+
+    def killed(staging, final):  # noqa: ANN001, ANN202 - test double
+        real(staging, final)
+        raise KeyboardInterrupt  # stopped after the first swap
+
+    monkeypatch.setattr(batch, "replace_folder", killed)
+    assert packs(period, out).exit_code == 1
+    index = (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    assert "Index of 2023-03 out of date" in index and "may hold the files of two runs" in index
+    assert "P001/audit_pack.html" not in index  # links to nothing it cannot vouch for
+    monkeypatch.setattr(batch, "replace_folder", real)
+    assert packs(period, out).exit_code == 0
+    third = json.loads((out / PERIOD / "P001" / "manifest.json").read_text())["run"]
+    index = (out / PERIOD / "index.html").read_text(encoding="utf-8")
+    assert "out of date" not in index and f"Built by run {third}" in index
+    assert third != first
 
 
 def test_saved_audit_is_owner_only(audit, tmp_path):

@@ -9,7 +9,9 @@ the widest table a pack shows (20 columns with long names).
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +23,7 @@ from kpitools.params import PackParams
 from kpitools.present.context import save_audit
 from kpitools.rules import Rules
 from kpitools.run.batch import pack_job
-from kpitools.run.pdf import find_chromium, html_to_pdf
+from kpitools.run.pdf import chromium_command, find_chromium, html_to_pdf
 from kpitools.run.runner import run_pack_job
 from kpitools.worklists.build import build_worklists
 
@@ -127,3 +129,23 @@ def test_printing_without_chromium_says_so(tmp_path: Path, monkeypatch: pytest.M
     assert find_chromium() is None
     with pytest.raises(PackError, match="chromium not found, no PDF written"):
         html_to_pdf(tmp_path / "page.html", tmp_path / "page.pdf")
+
+
+def test_chromium_prints_with_no_network_at_all(tmp_path: Path) -> None:
+    # Chromium's own calls (component updates, accounts, network time) used to resolve
+    # names and send queries while printing; its NetLog now shows nothing sent
+    html = tmp_path / "page.html"
+    html.write_text("<!DOCTYPE html><html><body><p>offline</p></body></html>", encoding="utf-8")
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    command = chromium_command(find_chromium(), html, tmp_path / "page.pdf", profile)
+    net_log = tmp_path / "net.json"
+    subprocess.run([*command, f"--log-net-log={net_log}"], capture_output=True, timeout=180)
+    assert (tmp_path / "page.pdf").stat().st_size > 0
+    log = json.loads(net_log.read_text(encoding="utf-8"))
+    names = {number: name for name, number in log["constants"]["logEventTypes"].items()}
+    happened = {names[event["type"]] for event in log["events"]}
+    # no DNS query (DNS_TRANSACTION*), no datagram or byte sent on any socket
+    sent = sorted(n for n in happened if n.endswith("BYTES_SENT") or "DNS_TRANSACTION" in n)
+    assert sent == []
+    assert "--host-resolver-rules=MAP * ~NOTFOUND" in command
