@@ -623,7 +623,8 @@ def _previous_notes(
         )
     if previous is None:
         return (
-            f"no previous return found at {Path(previous_dir).as_posix()}: "
+            f"no previous return found at {layout.shown_path(previous_dir)} (in the data "
+            "folder): "
             "restatements (RESTATED-*) not checked",
         )
     if previous.provider_id != current.provider_id:
@@ -635,7 +636,7 @@ def _previous_notes(
             "beside provider_dir)",
             path=previous.path,
         )
-    return (f"previous return: {Path(previous_dir).as_posix()}",)
+    return (f"previous return: {layout.shown_path(previous_dir)} (in the data folder)",)
 
 
 def _measure(

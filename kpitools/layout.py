@@ -202,7 +202,21 @@ def previous_register(provider_out_dir: str | Path, period: str | None) -> Path 
 
 def expected_previous_register(period: str | None, provider_id: str) -> str:
     """Where last month's register would be, named in the pack and register when it is
-    not there: ``OUT/<previous period>/<provider>/exceptions.xlsx`` with the real period
-    (relative to the output folder, so the text is the same wherever OUT is)."""
-    month = previous_period(period) if period else "<previous period>"
-    return f"OUT/{month}/{provider_id}/{REGISTER_FILE}"
+    not there: ``<previous period>/<provider>/exceptions.xlsx`` with the real period,
+    relative to the output folder (so the text is the same wherever OUT is); blank
+    without a period (none is looked for)."""
+    if not period:
+        return ""
+    return f"{previous_period(period)}/{provider_id}/{REGISTER_FILE}"
+
+
+def shown_path(path: str | Path) -> str:
+    """A path of the data or output folder as a circulated file names it: from its
+    period folder on (``2023-02/P001``, ``2023-02/P001/exceptions.xlsx``), relative to
+    DATA or OUT, so that no pack, register or index carries the folders of the machine
+    that built it; a path with no ``YYYY-MM`` folder is named by its last part."""
+    parts = Path(path).parts
+    for at in range(len(parts) - 1, -1, -1):
+        if is_period_name(parts[at]):
+            return "/".join(parts[at:])
+    return Path(path).name

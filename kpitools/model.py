@@ -334,7 +334,9 @@ class KpiResult:
     cases left out of numerator and denominator because the evidence that would decide
     them comes from the ILR, which does not say the role type or the skills match
     (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
-    someone verifies them (they are in the verification sample).
+    someone verifies them (they are in the verification sample). ``open_short`` counts
+    the failing cases not yet due (what makes a 100 % target ``at_risk`` while every due
+    case passes: the figure alone would not say why).
     """
 
     kpi: str
@@ -351,6 +353,7 @@ class KpiResult:
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
     unverified: int = 0
+    open_short: int = 0
 
     @property
     def value(self) -> float | None:

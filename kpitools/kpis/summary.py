@@ -348,6 +348,7 @@ def _result(
         exceptions=tuple(findings),
         notes=tuple(notes),
         unverified=counts["unverified"],
+        open_short=counts["open_short"],
     )
 
 

@@ -129,12 +129,7 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
         ("reopened: recurring although marked resolved or accepted", counts["reopened"]),
         ("edited after review (see review_note)", counts["edited_after_review"]),
         *(("edited after review", eid) for eid in followup.edited_after_review),
-        (
-            "previous register",
-            followup.previous
-            if followup.previous_found
-            else f"none ({followup.previous or 'no period'})",
-        ),
+        ("previous register (in the output folder)", _previous_shown(followup)),
         ("informational (sheet " + INFORMATIONAL_SHEET + ")", len(audit.informational())),
     ]
     for source in followup.sources:
@@ -144,7 +139,7 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
             else "this period's earlier register"
         )
         rows += [
-            (f"carried from {what}", source.path),
+            (f"carried from {what} (in the output folder)", layout.shown_path(source.path)),
             (
                 f"{what}: saved by, at",
                 f"{source.last_modified_by or '-'}, {source.modified or '-'}",
@@ -158,6 +153,14 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
     rows += [("note", note) for note in followup.notes]
     rows += [(label, sentence) for label, sentence in kpi_sentences(audit)]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _previous_shown(followup: FollowUp) -> str:
+    """Last month's register as the Summary names it: its path in the output folder, or
+    that none was found there (or looked for: no period)."""
+    if followup.previous_found:
+        return followup.previous
+    return f"none found at {followup.previous}" if followup.previous else "none looked for"
 
 
 def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFrame]:

@@ -523,7 +523,8 @@ def follow_up(
     notes: list[str] = []
     if previous is None:
         notes.append(
-            f"no previous register at {previous_where}: every exception is new"
+            f"no previous register at {previous_where} (in the output folder): every "
+            "exception is new"
             if previous_where
             else "no previous register: every exception is new"
         )
@@ -670,7 +671,7 @@ def _carried_note(source: RegisterSource) -> str:
         )
     )
     return (
-        f"carried from this period's earlier register {source.path}"
+        f"carried from this period's earlier register {layout.shown_path(source.path)}"
         + (f" ({saved})" if saved else "")
         + f": {source.edits} edit(s){extra}; they win over last month's"
     )
@@ -756,7 +757,7 @@ def provider_followup(
         previous=previous,
         current=current,
         previous_where=(
-            where.as_posix()
+            layout.shown_path(where)
             if where is not None
             else layout.expected_previous_register(period, provider_id)
         ),

@@ -105,7 +105,9 @@ def test_without_a_previous_register_everything_is_new_and_open() -> None:
     assert set(frame["first_seen"]) == {AS_OF} and set(frame["age_days"]) == {0}
     assert result.resolved.empty and list(result.resolved.columns) == list(RESOLVED_COLUMNS)
     assert not result.previous_found
-    assert result.notes == ("no previous register at out/2023-02/P001: every exception is new",)
+    assert result.notes == (
+        "no previous register at out/2023-02/P001 (in the output folder): every exception is new",
+    )
     assert result.counts() == {
         "high": 1,
         "medium": 1,
