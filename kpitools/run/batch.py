@@ -77,7 +77,9 @@ from kpitools.run.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
+from kpitools.store.connection import read_store
 from kpitools.store.keys import check_run_key
+from kpitools.store.queries import kpi_history
 
 log = logging.getLogger(__name__)
 
@@ -518,6 +520,8 @@ def write_index(
 ) -> PackOutcome:
     """Write the portfolio summary and render ``OUT/PERIOD/index.html`` (with ``runner``,
     from :func:`local_runner`, in its warm kernel; else in a kernel of its own)."""
+    with read_store(prepared.period_out.parent) as con:  # recorded_run created it
+        history = kpi_history(con, before=prepared.period)
     summary = portfolio_summary(
         prepared.contexts,
         outcomes,
@@ -527,6 +531,7 @@ def write_index(
         period_out=prepared.period_out,
         skipped=prepared.skipped,
         stale=prepared.stale,
+        history=history,
     )
     summary["run"] = prepared.run
     summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)

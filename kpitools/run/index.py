@@ -1,7 +1,12 @@
 """What the index page lists (``OUT/PERIOD/.portfolio.json``): one row for every
 provider folder of the period, what the batch did with it (built, FAILED, SKIPPED,
 STALE), its KPI figures and worst bootcamps, its exceptions; the cross-provider
-duplicates.
+duplicates. For the monthly meeting, per provider: what changed since last month's
+register (new, recurring, resolved, reopened, open long, past their due date, from the
+register's follow-up), its high findings by rule, the KPI statuses better or worse than
+the previous period's and links to its pack's sections, register and PDF; and the
+number of providers in breach of each KPI month by month (earlier months from the audit
+store, :func:`kpitools.store.queries.kpi_history`).
 
 The batch writes it after every pack has run (:func:`kpitools.run.batch.write_index`);
 ``notebooks/portfolio.ipynb`` displays it (:mod:`kpitools.present.portfolio`). Only
@@ -16,15 +21,30 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from kpitools.calendar import previous_period
 from kpitools.io.files import write_atomic
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import SEVERITIES, KpiResult, ProviderAudit
-from kpitools.present.blocks import BREACH_STATUSES, kpi_label, kpi_order, severity_rank
+from kpitools.model import SEVERITIES, FollowUp, KpiResult, ProviderAudit
+from kpitools.present.blocks import (
+    BREACH_STATUSES,
+    KPI_TITLES,
+    kpi_label,
+    kpi_order,
+    severity_rank,
+)
 from kpitools.present.context import PackContext
 from kpitools.run.runner import PackOutcome
+from kpitools.store.queries import KpiMonth
+from kpitools.worklists.followup import to_date
 
 SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"
+PDF_FILE = "audit_pack.pdf"
+LONG_OPEN_DAYS = (30, 90)  # the index counts exceptions open longer than these
+# the pack's sections an index row links to, by their heading (nbconvert's anchor)
+PACK_SECTIONS = ("Findings", "KPI status", "Irregularities", "ILR reconciliation")
 
 
 def kpi_columns(audits: Mapping[str, ProviderAudit]) -> list[str]:
@@ -45,6 +65,102 @@ def shortfall(result: KpiResult) -> float:
     return gap if result.target_kind == "max" else -gap
 
 
+def section_anchor(title: str) -> str:
+    """The anchor nbconvert gives a pack's ``##`` heading: its words joined by ``-``."""
+    return "-".join(title.split())
+
+
+def finding_section(kpi: str, rule: str) -> str:
+    """The pack section that shows a finding: its KPI's, the irregularities or the ILR
+    reconciliation."""
+    if rule.startswith("ILR-"):
+        return "ILR reconciliation"
+    return KPI_TITLES.get(kpi, "Irregularities")
+
+
+def _high_rules(findings: pd.DataFrame, pack: str) -> list[dict[str, Any]]:
+    """The provider's high findings by rule, most first, each with its count and a link
+    to the pack's section that lists them."""
+    if findings.empty:
+        return []
+    high = findings[findings["severity"] == "high"]
+    counted = high.groupby(["rule", "kpi"]).size().reset_index(name="count")
+    counted = counted.sort_values(["count", "rule"], ascending=[False, True])
+    return [
+        {
+            "rule": str(r.rule),
+            "count": int(r.count),
+            "link": f"{pack}#{section_anchor(finding_section(str(r.kpi), str(r.rule)))}"
+            if pack
+            else "",
+        }
+        for r in counted.itertuples()
+    ]
+
+
+def _change(followup: FollowUp | None, as_of: str) -> dict[str, Any]:
+    """What changed in the provider's register since last month's, as its follow-up
+    computed it: counts by change, the reopened exceptions by id, and the exceptions
+    open longer than 30 and 90 days or past the due date an auditor gave them."""
+    if followup is None:
+        return {"compared": False, "previous": ""}
+    counts = followup.counts()
+    frame = followup.exceptions
+    ages = pd.to_numeric(frame["age_days"], errors="coerce").fillna(0)
+    today = to_date(as_of)
+    past_due = [
+        eid
+        for eid, due in zip(frame["exception_id"], frame["due_date"], strict=True)
+        if (d := to_date(due)) is not None and today is not None and d < today
+    ]
+    reopened = frame[frame["status"] == "reopened"]
+    return {
+        "compared": followup.previous_found,
+        "previous": followup.previous,
+        **{k: counts[k] for k in ("total", "new", "recurring", "resolved", "reopened", "carried")},
+        "reopened_ids": [
+            f"{e} ({r})" for e, r in zip(reopened["exception_id"], reopened["rule"], strict=True)
+        ],
+        **{f"open_over_{days}": int((ages > days).sum()) for days in LONG_OPEN_DAYS},
+        "past_due": len(past_due),
+    }
+
+
+def _kpi_changes(audit: ProviderAudit, before: Mapping[str, str]) -> list[dict[str, str]]:
+    """The provider's KPI statuses that got better or worse than ``before`` (KPI label ->
+    last period's status, the provider as a whole): worse when the status needs more
+    action (not met, off track, at risk), better when less; worse first."""
+    changes = []
+    for r in sorted(audit.kpi_results, key=lambda r: kpi_order((r.kpi, r.stage))):
+        label = kpi_label(r.kpi, r.stage)
+        if r.bootcamp_id != "ALL" or label not in before:
+            continue
+        was, now = severity_rank(before[label]), severity_rank(r.status)
+        if was != now:
+            changes.append(
+                {
+                    "kpi": label,
+                    "was": before[label],
+                    "now": r.status,
+                    "direction": "worse" if now > was else "better",
+                }
+            )
+    return sorted(changes, key=lambda c: c["direction"] != "worse")
+
+
+def _links(provider_id: str, pack: str, period_out: Path) -> dict[str, Any]:
+    """Links to the pack's sections and its PDF (when it was printed), beside the index."""
+    pdf = period_out / provider_id / PDF_FILE
+    return {
+        "sections": [
+            {"title": title, "href": f"{pack}#{section_anchor(title)}"} for title in PACK_SECTIONS
+        ]
+        if pack
+        else [],
+        "pdf": pdf.relative_to(period_out).as_posix() if pdf.is_file() else "",
+    }
+
+
 def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]:
     """One KPI of one provider: its figure, how many bootcamps breach and the worst one."""
     worst = max(bootcamps, key=lambda r: (severity_rank(r.status), shortfall(r)), default=None)
@@ -54,6 +170,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
         "status": provider.status,
         "value": provider.value,
         "unverified": provider.unverified,
+        "open_short": provider.open_short,
         "bootcamps": len(bootcamps),
         "worst": None
         if worst is None
@@ -61,6 +178,7 @@ def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]
             "bootcamp_id": worst.bootcamp_id,
             "status": worst.status,
             "value": worst.value,
+            "open_short": worst.open_short,
             "count": sum(r.status == worst.status for r in bootcamps),
         },
     }
@@ -74,6 +192,7 @@ def _breaches(results: Sequence[KpiResult]) -> list[dict[str, Any]]:
             "kpi": kpi_label(r.kpi, r.stage),
             "status": r.status,
             "value": r.value,
+            "open_short": r.open_short,
         }
         for r in results
         if r.bootcamp_id != "ALL" and r.status in BREACH_STATUSES
@@ -82,12 +201,16 @@ def _breaches(results: Sequence[KpiResult]) -> list[dict[str, Any]]:
 
 
 def _provider_row(
-    ctx: PackContext, outcome: PackOutcome | None, period_out: Path
+    ctx: PackContext,
+    outcome: PackOutcome | None,
+    period_out: Path,
+    before: Mapping[str, str],
 ) -> dict[str, Any]:
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
     register = Path(ctx.params.out_dir) / REGISTER_FILE
+    pack_link = pack.relative_to(period_out).as_posix() if pack else ""
     per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
     for r in audit.kpi_results:
         if r.bootcamp_id != "ALL":
@@ -97,8 +220,12 @@ def _provider_row(
         "name": audit.provider.provider_name,
         "status": "OK" if outcome and outcome.ok else "FAILED",
         "reason": outcome.error if outcome else "pack not run",
-        "pack": pack.relative_to(period_out).as_posix() if pack else "",
+        "pack": pack_link,
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
+        "links": _links(audit.provider_id, pack_link, period_out),
+        "change": _change(audit.followup, audit.as_of.isoformat()),
+        "high_rules": _high_rules(findings, pack_link),
+        "kpi_changes": _kpi_changes(audit, before),
         "kpis": {
             kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
             for r in audit.kpi_results
@@ -140,6 +267,7 @@ def portfolio_summary(
     period_out: Path,
     skipped: Mapping[str, str] | None = None,
     stale: Mapping[str, str] | None = None,
+    history: Sequence[KpiMonth] = (),
 ) -> dict[str, Any]:
     """The data of the index page: one row for every folder of the period's data and
     every provider folder in ``OUT/PERIOD`` after the run.
@@ -154,9 +282,16 @@ def portfolio_summary(
         skipped: folders of the period's data not audited (status SKIPPED), with why.
         stale: provider folders in ``OUT/PERIOD`` this run did not rebuild (status
             STALE), with why; their old pack is linked.
+        history: the KPI statuses of earlier periods from the audit store
+            (:func:`kpitools.store.queries.kpi_history`): last month's are what each
+            provider's KPI statuses are compared with, every month's are counted in the
+            chart of providers in breach.
     """
+    last_month = previous_period(period)
+    before = _statuses_of(history, last_month)
     providers = [
-        _provider_row(ctx, outcomes.get(pid), period_out) for pid, ctx in sorted(contexts.items())
+        _provider_row(ctx, outcomes.get(pid), period_out, before.get(pid, {}))
+        for pid, ctx in sorted(contexts.items())
     ]
     providers += [
         {
@@ -209,11 +344,62 @@ def portfolio_summary(
     return {
         "period": period,
         "as_of": as_of,
+        "previous_period": last_month,
+        "previous_on_record": sorted(before),
+        "breach_months": breach_months(history, contexts, period),
         "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
         ),
         "duplicates": duplicates,
+    }
+
+
+def _statuses_of(history: Sequence[KpiMonth], period: str) -> dict[str, dict[str, str]]:
+    """Each provider's KPI statuses (the provider as a whole) in ``period``, from the
+    store: provider -> KPI label -> status."""
+    found: dict[str, dict[str, str]] = {}
+    for month in history:
+        if month.period == period and month.bootcamp_id == "ALL":
+            found.setdefault(month.provider_id, {})[kpi_label(month.kpi, month.stage)] = (
+                month.status
+            )
+    return found
+
+
+def breach_months(
+    history: Sequence[KpiMonth], contexts: Mapping[str, PackContext], period: str
+) -> dict[str, Any]:
+    """How many providers were in breach of each KPI month by month: not met or off track
+    for the provider as a whole or for any of its bootcamps; the earlier months from the
+    store, this one from the run's audits. ``counts``: KPI label -> one count a period,
+    ``providers``: how many providers each period has on record."""
+    rows = [(m.period, m.provider_id, kpi_label(m.kpi, m.stage), m.status) for m in history]
+    rows += [
+        (period, pid, kpi_label(r.kpi, r.stage), r.status)
+        for pid, ctx in contexts.items()
+        for r in ctx.audit.kpi_results
+    ]
+    periods = sorted({p for p, *_ in rows})
+    labels = sorted({(k, s) for k, s in _keys(history, contexts)}, key=kpi_order)
+    breached = {(p, pid, label) for p, pid, label, status in rows if status in BREACH_STATUSES}
+    counts = {
+        kpi_label(k, s): [
+            len({pid for p, pid, label in breached if p == month and label == kpi_label(k, s)})
+            for month in periods
+        ]
+        for k, s in labels
+    }
+    return {
+        "periods": periods,
+        "counts": counts,
+        "providers": [len({pid for p, pid, *_ in rows if p == month}) for month in periods],
+    }
+
+
+def _keys(history: Sequence[KpiMonth], contexts: Mapping[str, PackContext]) -> set[tuple[str, str]]:
+    return {(m.kpi, m.stage) for m in history} | {
+        (r.kpi, r.stage) for ctx in contexts.values() for r in ctx.audit.kpi_results
     }
 
 
