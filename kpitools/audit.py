@@ -91,6 +91,7 @@ from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
 from kpitools.worklists.followup import RegisterTrail, provider_followup
+from kpitools.worklists.replies import returned_replies
 
 if TYPE_CHECKING:
     from kpitools.ilr.mapping import IlrReads
@@ -311,7 +312,14 @@ def audit_period(
         for folder in folders
     ]
     registers = (
-        {task.key: RegisterTrail(period_out / task.key, pseudonym_key) for task in tasks}
+        {
+            task.key: RegisterTrail(
+                period_out / task.key,
+                pseudonym_key,
+                reply=layout.evidence_reply(task.provider_dir),
+            )
+            for task in tasks
+        }
         if period_out is not None and pseudonym_key is not None
         else {}
     )
@@ -895,6 +903,7 @@ def _finished(
                 period=part.period,
                 as_of=part.as_of,
                 trail=register,
+                replies=returned_replies(register.reply, part.current.provider_id),
             )
         except Exception as error:  # a fault of kpitools on this provider's register
             # that provider fails (audit_period logs its one line), not the run

@@ -169,6 +169,23 @@ def default_provider_out_dir(provider_dir: str | Path, period: str | None = None
 
 
 REGISTER_FILE = "exceptions.xlsx"
+EVIDENCE_WORKBOOK = "evidence_request.xlsx"
+"""The evidence request sent to a provider (``OUT/<period>/<provider>/``) and, returned
+with its replies, read back from the provider's next return (``DATA/<next
+period>/<provider>/``): never a table of the return (:mod:`kpitools.returns.folder`
+reads only ``datasheet.xlsx`` and the contract's CSV files)."""
+
+
+def evidence_reply(provider_dir: str | Path) -> Path | None:
+    """The evidence request a provider returned with this return: ``evidence_request.xlsx``
+    in its folder (any case of the name), or None."""
+    folder = Path(provider_dir)
+    if not folder.is_dir():
+        return None
+    found = [p for p in folder.iterdir() if p.name.lower() == EVIDENCE_WORKBOOK and p.is_file()]
+    return sorted(found)[0] if found else None
+
+
 HISTORY_FOLDER = ".history"
 """``OUT/<period>/<provider>/.history/``: every register a run replaced, kept whole under
 a UTC timestamp (:func:`history_register`)."""

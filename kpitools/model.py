@@ -387,8 +387,9 @@ class RegisterSource:
 
     Attributes:
         path: where it was read (absolute).
-        role: :data:`THIS_PERIOD_REGISTER` (an earlier run of this period: its edits win)
-            or :data:`LAST_MONTH_REGISTER`.
+        role: :data:`THIS_PERIOD_REGISTER` (an earlier run of this period: its edits win),
+            :data:`LAST_MONTH_REGISTER` or :data:`EVIDENCE_REPLY` (the provider's replies:
+            ``rows`` its lines read, ``edits`` the exceptions its replies went into).
         sha256: of the file as read.
         size_bytes: its size.
         last_modified_by: the workbook's ``lastModifiedBy`` property (who saved it last).
@@ -413,6 +414,9 @@ class RegisterSource:
 
 
 THIS_PERIOD_REGISTER = "this period's register (an earlier run)"
+EVIDENCE_REPLY = "the provider's evidence reply"
+"""A :class:`RegisterSource` role: the evidence request a provider returned with its
+return, whose replies went into the register's ``response``."""
 LAST_MONTH_REGISTER = "last month's register"
 """The roles of a register read back (:attr:`RegisterSource.role`)."""
 

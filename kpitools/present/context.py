@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpitools import layout
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
 from kpitools.model import NEW, RECURRING, FollowUp, ProviderAudit, Trends, findings_frame
@@ -103,7 +104,13 @@ def compute_audit(params: PackParams) -> ProviderAudit:
         period=params.resolved_period,
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
         trend_months=TREND_MONTHS,
-        register=RegisterTrail(Path(params.out_dir), key),
+        register=RegisterTrail(
+            Path(params.out_dir),
+            key,
+            reply=Path(params.evidence_reply)
+            if params.evidence_reply
+            else layout.evidence_reply(params.provider_dir),
+        ),
     )
 
 

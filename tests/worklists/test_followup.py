@@ -11,7 +11,6 @@ from builders import followup_of, hand_audit, write_provider
 
 from kpitools.model import EXCEPTION_COLUMNS
 from kpitools.privacy.pseudonym import Pseudonymiser
-from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import (
     REGISTER_COLUMNS,
     RESOLVED_COLUMNS,
@@ -224,76 +223,6 @@ def test_a_recurring_exception_marked_accepted_is_reopened_its_status_kept_besid
     assert result.notes == (
         "1 first_seen value(s) of the previous register were not dates: counted from 2023-03-31",
     )
-
-
-def test_evidence_request_by_the_providers_own_refs() -> None:
-    # NS-NO-FINAL (assessment), COF-NO-EVIDENCE (payment), INT-NONE (interview),
-    # RESTATED-DISAPPEARED (withdrawal) ask for evidence; DUP-ROW does not.
-    exceptions = pd.DataFrame(
-        [
-            {
-                "exception_id": "EX-4",
-                "rule": "RESTATED-DISAPPEARED",
-                "entity": "learner:L-d",
-                "learner_ref": "D",
-                "bootcamp_id": "B1",
-                "source": "2023-02/learners.csv:5",
-            },
-            {
-                "exception_id": "EX-1",
-                "rule": "INT-NONE",
-                "entity": "learner:L-a",
-                "learner_ref": "A",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:2",
-            },
-            {
-                "exception_id": "EX-2",
-                "rule": "COF-NO-EVIDENCE",
-                "entity": "learner:L-b",
-                "learner_ref": "B",
-                "bootcamp_id": "B2",
-                "source": "learners.csv:3",
-            },
-            {
-                "exception_id": "EX-5",
-                "rule": "DUP-ROW",
-                "entity": "learner:L-e",
-                "learner_ref": "E",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:6",
-            },
-            {
-                "exception_id": "EX-3",
-                "rule": "NS-NO-FINAL",
-                "entity": "learner:L-c",
-                "learner_ref": "C",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:4",
-            },
-            {
-                "exception_id": "EX-6",
-                "rule": "COF-UNDERPAID",
-                "entity": "employer:E7",
-                "learner_ref": None,
-                "bootcamp_id": "B2",
-                "source": "cofunding_payments.csv:2",
-            },
-        ]
-    )
-    request = evidence_request(exceptions)
-    # by request, then bootcamp, then learner ref (blank first)
-    assert list(request["exception_id"]) == ["EX-3", "EX-6", "EX-2", "EX-1", "EX-4"]
-    assert list(request["request"]) == [
-        "missing assessments",
-        "payment evidence",
-        "payment evidence",
-        "interview evidence",
-        "unexplained withdrawals",
-    ]
-    assert list(request["learner_ref"]) == ["C", "", "B", "A", "D"]
-    assert list(request["employer_id"]) == ["", "E7", "", "", ""]
-    assert "L-" not in " ".join(request.astype(str).to_numpy().ravel())  # own refs, no pseudonyms
 
 
 KEY = b"followup-tests-key-0123456789abc"
