@@ -40,7 +40,14 @@ log = logging.getLogger(__name__)
 # Files that mark a folder as a pack's (or a failed provider's) set of outputs.
 _OUR_FILES = (MANIFEST_FILE, ERROR_FILE, PACK_FILE)
 # Keys a batch fills in per provider: a common params file may leave them out.
-_PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path")
+_PER_PROVIDER = (
+    "provider_dir",
+    "out_dir",
+    "period",
+    "previous_dir",
+    "audit_path",
+    "evidence_reply",
+)
 
 
 def batch_base(
