@@ -119,7 +119,7 @@ print(json.dumps({{"seconds": seconds, "providers": len(results), "failed": fail
 
 def bench_national() -> dict:
     period_dir = national_data()
-    say("\n== national period: load + validate + KPIs + checks vs a bare pandas read")
+    say("\n== national period: load + validate + KPIs + checks vs a bare read of every input")
     bare = _child(_BARE_READ.format(period=str(period_dir)))
     say(
         f"bare read of every input: {bare['seconds']:.2f} s (pandas, every CSV: "
