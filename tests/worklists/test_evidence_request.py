@@ -5,6 +5,7 @@ every answerable rule asked about; and a returned request read back as untrusted
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -242,3 +243,22 @@ def test_a_bad_returned_request_is_not_used_with_a_note(tmp_path: Path, damage: 
         "the provider's evidence reply evidence_request.xlsx not used: "
     )
     assert returned_replies(None, "P001") is None
+
+
+def test_a_returned_request_is_no_table_of_the_return(
+    demo_dir: tuple[Path, object], tmp_path: Path
+) -> None:
+    # the folder reader reads the same tables and inputs with the returned request beside
+    # them, and layout finds it (any case of its name)
+    from kpitools import layout
+    from kpitools.returns.folder import read_provider_folder
+
+    folder = tmp_path / "2023-03" / "P001"
+    shutil.copytree(demo_dir[0] / "2023-03" / "P001", folder)
+    before = read_provider_folder(folder)
+    assert layout.evidence_reply(folder) is None
+    shutil.copy(_written(tmp_path), folder / "Evidence_Request.xlsx")
+    after = read_provider_folder(folder)
+    assert set(after.tables) == set(before.tables) and after.inputs == before.inputs
+    assert after.warnings == before.warnings
+    assert layout.evidence_reply(folder) == folder / "Evidence_Request.xlsx"
