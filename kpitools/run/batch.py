@@ -312,7 +312,9 @@ def period_name(period_dir: Path) -> str:
 def _fail(prepared: PreparedPeriod, provider_id: str, error: KpiToolsError) -> None:
     """A provider that cannot be audited: its new set of outputs is one error.txt, its
     one plain line first and the detail (a traceback for a fault in kpitools) after."""
-    prepared.failures[provider_id] = error.one_line()
+    # the reason is shown in the index (circulated): its file named from the period on
+    shown = layout.shown_path(error.path) if error.path else None
+    prepared.failures[provider_id] = error.one_line(path=shown)
     staging = prepared.staging[provider_id]
     for leftover in staging.iterdir():  # what was written before the failure
         leftover.unlink()

@@ -881,5 +881,5 @@ def _read_back(
         return read_register(path)
     except PackError as error:
         log.warning("%s: %s not used: %s", provider_id, what, error.one_line())
-        notes.append(f"{what} not used: {error.one_line()}")
+        notes.append(f"{what} {layout.shown_path(path)} not used: {error.message}")
         return None
