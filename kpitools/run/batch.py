@@ -77,9 +77,9 @@ from kpitools.run.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
-from kpitools.store.connection import read_store
+from kpitools.store.connection import read_store, store_path
 from kpitools.store.keys import check_run_key
-from kpitools.store.queries import kpi_history
+from kpitools.store.queries import KpiMonth, kpi_history
 
 log = logging.getLogger(__name__)
 
@@ -517,13 +517,22 @@ def mark_index_stale(prepared: PreparedPeriod) -> None:
     write_atomic(prepared.period_out / "index.html", str(page).encode("utf-8"))
 
 
+def earlier_kpis(out_root: Path, period: str) -> list[KpiMonth]:
+    """The KPI statuses of the periods before ``period`` in the audit store of
+    ``out_root`` (:func:`kpitools.store.queries.kpi_history`); none without a store (an
+    index written outside a recorded run, as the tests of its parts do)."""
+    if not store_path(out_root).is_file():
+        return []
+    with read_store(out_root) as con:
+        return kpi_history(con, before=period)
+
+
 def write_index(
     prepared: PreparedPeriod, outcomes: dict[str, PackOutcome], runner: JobRunner | None = None
 ) -> PackOutcome:
     """Write the portfolio summary and render ``OUT/PERIOD/index.html`` (with ``runner``,
     from :func:`local_runner`, in its warm kernel; else in a kernel of its own)."""
-    with read_store(prepared.period_out.parent) as con:  # recorded_run created it
-        history = kpi_history(con, before=prepared.period)
+    history = earlier_kpis(prepared.period_out.parent, prepared.period)
     summary = portfolio_summary(
         prepared.contexts,
         outcomes,
