@@ -140,10 +140,13 @@ def _exceptions_cell(provider: dict[str, Any]) -> Markup:
 
 
 def _provider_cell(provider: dict[str, Any]) -> Markup:
-    """The provider's id, its name on a smaller line, and links to its pack and register."""
+    """The provider's id, its name on a smaller line, and links to its pack, its PDF
+    (built with --pdf) and its register."""
     links = []
     if provider["pack"]:
         links.append(relative_link(provider["pack"], "pack"))
+    if provider.get("pdf"):
+        links.append(relative_link(provider["pdf"], "PDF"))
     if provider.get("register"):
         links.append(relative_link(provider["register"], "register (xlsx)"))
     name = _small(provider["name"]) if provider["name"] else EMPTY

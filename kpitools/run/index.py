@@ -87,6 +87,7 @@ def _provider_row(
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
+    pdf = Path(outcome.pdf_path) if outcome and outcome.pdf_path else None
     register = Path(ctx.params.out_dir) / REGISTER_FILE
     per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
     for r in audit.kpi_results:
@@ -98,6 +99,7 @@ def _provider_row(
         "status": "OK" if outcome and outcome.ok else "FAILED",
         "reason": outcome.error if outcome else "pack not run",
         "pack": pack.relative_to(period_out).as_posix() if pack else "",
+        "pdf": pdf.relative_to(period_out).as_posix() if pdf else "",
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
         "kpis": {
             kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
