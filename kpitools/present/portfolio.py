@@ -71,7 +71,29 @@ def overview(summary: dict[str, Any]) -> Markup:
         "<b>{}</b> failed{}.{}</p>"
     ).format(
         summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others, run
-    )
+    ) + rebuilt(summary)
+
+
+def rebuilt(summary: dict[str, Any]) -> Markup:
+    """The providers rebuilt alone (``kpitools pack``) since the run that built the
+    index: their rows are the new builds', said with when and whether their
+    cross-provider checks ran; nothing when there is none."""
+    items = [
+        Markup("<b>{}</b> at {} ({})").format(
+            r["provider_id"],
+            r["at"],
+            "cross-provider checks run"
+            if r["cross_provider"]
+            else "without the cross-provider checks: its duplicates across providers are not shown",
+        )
+        for r in summary.get("rebuilt", ())
+    ]
+    if not items:
+        return EMPTY
+    return Markup(
+        "<p>Rebuilt alone by kpitools pack since this run, their rows showing the new "
+        "build: {}.</p>"
+    ).format(Markup("; ").join(items))
 
 
 def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:

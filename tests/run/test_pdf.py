@@ -92,7 +92,7 @@ def printed(
             ),
             base / "P001.yaml",
         )
-        outcome = build_pack(params, pdf=True)
+        outcome = build_pack(params, pdf=True).outcome
     finally:
         mp.undo()
     assert outcome.ok, outcome.error
