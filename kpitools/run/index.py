@@ -41,7 +41,6 @@ from kpitools.worklists.followup import to_date
 
 SUMMARY_FILE = ".portfolio.json"
 PACK_FILE = "audit_pack.html"
-PDF_FILE = "audit_pack.pdf"
 LONG_OPEN_DAYS = (30, 90)  # the index counts exceptions open longer than these
 # the pack's sections an index row links to, by their heading (nbconvert's anchor)
 PACK_SECTIONS = ("Findings", "KPI status", "Irregularities", "ILR reconciliation")
@@ -148,17 +147,11 @@ def _kpi_changes(audit: ProviderAudit, before: Mapping[str, str]) -> list[dict[s
     return sorted(changes, key=lambda c: c["direction"] != "worse")
 
 
-def _links(provider_id: str, pack: str, period_out: Path) -> dict[str, Any]:
-    """Links to the pack's sections and its PDF (when it was printed), beside the index."""
-    pdf = period_out / provider_id / PDF_FILE
-    return {
-        "sections": [
-            {"title": title, "href": f"{pack}#{section_anchor(title)}"} for title in PACK_SECTIONS
-        ]
-        if pack
-        else [],
-        "pdf": pdf.relative_to(period_out).as_posix() if pdf.is_file() else "",
-    }
+def _section_links(pack: str) -> list[dict[str, str]]:
+    """Links to the pack's sections the meeting opens (:data:`PACK_SECTIONS`)."""
+    if not pack:
+        return []
+    return [{"title": title, "href": f"{pack}#{section_anchor(title)}"} for title in PACK_SECTIONS]
 
 
 def _kpi_cell(provider: KpiResult, bootcamps: list[KpiResult]) -> dict[str, Any]:
@@ -209,6 +202,7 @@ def _provider_row(
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
+    pdf = Path(outcome.pdf_path) if outcome and outcome.pdf_path else None
     register = Path(ctx.params.out_dir) / REGISTER_FILE
     pack_link = pack.relative_to(period_out).as_posix() if pack else ""
     per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
@@ -221,8 +215,9 @@ def _provider_row(
         "status": "OK" if outcome and outcome.ok else "FAILED",
         "reason": outcome.error if outcome else "pack not run",
         "pack": pack_link,
+        "pdf": pdf.relative_to(period_out).as_posix() if pdf else "",
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
-        "links": _links(audit.provider_id, pack_link, period_out),
+        "sections": _section_links(pack_link),
         "change": _change(audit.followup, audit.as_of.isoformat()),
         "high_rules": _high_rules(findings, pack_link),
         "kpi_changes": _kpi_changes(audit, before),
@@ -336,18 +331,15 @@ def portfolio_summary(
     ]
     duplicates = []
     for _, ctx in sorted(contexts.items()):
-        frame = ctx.findings("irregularity")
-        frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
-        duplicates += frame[["provider_id", "bootcamp_id", "entity", "source", "message"]].to_dict(
-            "records"
-        )
+        duplicates += _duplicates(ctx)
+    columns = kpi_columns({pid: c.audit for pid, c in contexts.items()})
     return {
         "period": period,
         "as_of": as_of,
         "previous_period": last_month,
         "previous_on_record": sorted(before),
-        "breach_months": breach_months(history, contexts, period),
-        "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
+        "breach_months": breach_months(history, providers, period, columns),
+        "columns": columns,
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
         ),
@@ -368,38 +360,108 @@ def _statuses_of(history: Sequence[KpiMonth], period: str) -> dict[str, dict[str
 
 
 def breach_months(
-    history: Sequence[KpiMonth], contexts: Mapping[str, PackContext], period: str
+    history: Sequence[KpiMonth],
+    providers: Sequence[dict[str, Any]],
+    period: str,
+    columns: Sequence[str],
 ) -> dict[str, Any]:
     """How many providers were in breach of each KPI month by month: not met or off track
     for the provider as a whole or for any of its bootcamps; the earlier months from the
-    store, this one from the run's audits. ``counts``: KPI label -> one count a period,
-    ``providers``: how many providers each period has on record."""
-    rows = [(m.period, m.provider_id, kpi_label(m.kpi, m.stage), m.status) for m in history]
-    rows += [
-        (period, pid, kpi_label(r.kpi, r.stage), r.status)
-        for pid, ctx in contexts.items()
-        for r in ctx.audit.kpi_results
-    ]
-    periods = sorted({p for p, *_ in rows})
-    labels = sorted({(k, s) for k, s in _keys(history, contexts)}, key=kpi_order)
-    breached = {(p, pid, label) for p, pid, label, status in rows if status in BREACH_STATUSES}
-    counts = {
-        kpi_label(k, s): [
-            len({pid for p, pid, label in breached if p == month and label == kpi_label(k, s)})
-            for month in periods
-        ]
-        for k, s in labels
+    store, this one from the index's rows (:func:`_breached`). ``counts``: KPI label ->
+    one count a period, ``providers``: how many providers each period has on record."""
+    earlier = [m for m in history if m.period < period]
+    periods = [*sorted({m.period for m in earlier}), period]
+    labels = [*columns, *sorted({kpi_label(m.kpi, m.stage) for m in earlier} - set(columns))]
+    breached = {
+        (m.period, m.provider_id, kpi_label(m.kpi, m.stage))
+        for m in earlier
+        if m.status in BREACH_STATUSES
     }
+    breached |= {(period, pid, label) for pid, label in _breached(providers)}
+    built = [p["provider_id"] for p in providers if p.get("kpis")]
     return {
         "periods": periods,
-        "counts": counts,
-        "providers": [len({pid for p, pid, *_ in rows if p == month}) for month in periods],
+        "counts": {
+            label: [
+                len({pid for p, pid, kpi in breached if p == month and kpi == label})
+                for month in periods
+            ]
+            for label in labels
+        },
+        "providers": [
+            len({m.provider_id for m in earlier if m.period == month}) for month in periods[:-1]
+        ]
+        + [len(built)],
     }
 
 
-def _keys(history: Sequence[KpiMonth], contexts: Mapping[str, PackContext]) -> set[tuple[str, str]]:
-    return {(m.kpi, m.stage) for m in history} | {
-        (r.kpi, r.stage) for ctx in contexts.values() for r in ctx.audit.kpi_results
+def _breached(providers: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(provider, KPI label) of every index row's KPI in breach: its figure or its worst
+    bootcamp not met or off track."""
+    return {
+        (p["provider_id"], label)
+        for p in providers
+        for label, cell in p.get("kpis", {}).items()
+        if cell["status"] in BREACH_STATUSES
+        or (cell.get("worst") or {}).get("status") in BREACH_STATUSES
+    }
+
+
+def _duplicates(ctx: PackContext) -> list[dict[str, Any]]:
+    """The provider's DUP-ULN-OVERLAP findings as the index lists them (pseudonymised)."""
+    frame = ctx.findings("irregularity")
+    frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
+    columns = ["provider_id", "bootcamp_id", "entity", "source", "message"]
+    records: list[dict[str, Any]] = frame[columns].to_dict("records")
+    return records
+
+
+def with_rebuilt_provider(
+    summary: dict[str, Any],
+    ctx: PackContext,
+    outcome: PackOutcome,
+    *,
+    period_out: Path,
+    rebuilt_at: str,
+    cross_provider: bool,
+    history: Sequence[KpiMonth],
+) -> dict[str, Any]:
+    """The index's data after one provider was rebuilt alone (``kpitools pack`` into
+    ``OUT/PERIOD/<provider>``): its row and its cross-provider duplicates replaced by the
+    new build's, the providers ordered again, and the rebuild listed under ``rebuilt``
+    (the index says which rows are newer than the run that built it, and whether their
+    cross-provider checks ran).
+
+    Args:
+        summary: the index's data as the last run (or rebuild) wrote it.
+        ctx: the rebuilt provider.
+        outcome: its pack's outcome, paths in ``period_out``.
+        period_out: ``OUT/PERIOD``.
+        rebuilt_at: when (UTC, ISO).
+        cross_provider: whether its cross-provider checks ran (``period_dir`` given).
+        history: the audit store's earlier KPI statuses (:func:`kpitools.store.queries.kpi_history`):
+            its row's KPI status changes and the breach chart are told again with it.
+    """
+    provider_id = ctx.audit.provider_id
+    before = _statuses_of(history, previous_period(summary["period"])).get(provider_id, {})
+    row = _provider_row(ctx, outcome, period_out, before)
+    providers = [p for p in summary["providers"] if p["provider_id"] != provider_id] + [row]
+    new_columns = kpi_columns({provider_id: ctx.audit})
+    columns = [*summary["columns"], *(c for c in new_columns if c not in summary["columns"])]
+    rebuilt = [r for r in summary.get("rebuilt", []) if r["provider_id"] != provider_id]
+    return {
+        **summary,
+        "breach_months": breach_months(history, providers, summary["period"], columns),
+        "columns": columns,
+        "providers": sorted(
+            providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
+        ),
+        "duplicates": [d for d in summary["duplicates"] if d["provider_id"] != provider_id]
+        + _duplicates(ctx),
+        "rebuilt": [
+            *rebuilt,
+            {"provider_id": provider_id, "at": rebuilt_at, "cross_provider": cross_provider},
+        ],
     }
 
 
