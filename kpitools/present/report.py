@@ -350,7 +350,7 @@ def provenance(ctx: PackContext) -> Markup:
     )
 
 
-_FOLDERS = ("provider_dir", "previous_dir", "out_dir")
+_FOLDERS = ("provider_dir", "previous_dir", "period_dir", "out_dir")
 
 
 def _shown_parameter(name: str, value: object) -> object:
