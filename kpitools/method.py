@@ -24,17 +24,30 @@ from kpitools.rules import CATALOGUE, ILR_RULES, Rules
 SECTIONS = ("Population", "Formula", "Exclusions", "Statuses", "Rules", "Guidance")
 _HEADER = re.compile(r"^(\w+):\s*$")
 
+WITHDRAWN_AND_COMPLETED = (
+    "A learner with both a withdrawal and a completion (a DATE-ORDER finding) is read "
+    "adversely for each KPI: a drop-out when the withdrawal is on or after M1, and also a "
+    "completer for the KPIs that start at M2 (new skills, guaranteed interview, career "
+    "progression), where their evidence is tested; for referral one case, unsuccessful at "
+    "the withdrawal; for a completion KPI (a profile's), not a completer."
+)
+"""How a learner with both dates is counted (kpi-rules.md, clarified 2026-12-07)."""
+
 COMMON_TEXT = (
     "Records dated after as_of have not happened yet for the measurement: they are left "
     "out of every KPI and listed as FUTURE-DATED. Statuses: not_due before the KPI's "
-    "monitoring stage begins; on_track, at_risk or off_track while it runs; met or "
+    "monitoring stage begins (at its usual date, such as the first M1, or as soon as any "
+    "case of the bootcamp has fallen due, even when that date is blank); on_track, at_risk or off_track while it runs; met or "
     "not_met once every case of the bootcamp's population has fallen due; no_data when "
     "there is nothing to measure; reported when there is no target. A 100 % target is "
     "at_risk while a case is short but can still be put right before its own due date, "
     "and off_track once a case is past it. The provider figure (ALL) sums numerators and "
     "denominators over its bootcamps (never averaging rates) and counts an employer once. "
     "'+ n calendar months' keeps the day of the month or takes the month's last day; "
-    "windows include both ends."
+    "windows include both ends. "
+    + WITHDRAWN_AND_COMPLETED
+    + " Money is exact: amounts in whole pence, a required contribution rounded half up "
+    "to the penny (10 % of £4,205.45 = £420.545 is £420.55) before the tolerance is applied."
 )
 
 
