@@ -22,7 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from kpitools.model import IRREGULARITY
-from kpitools.returns.contract import KPIS, STAGES
+from kpitools.returns.contract import KPIS, PROFILE_KPIS, STAGES
 from kpitools.text import visible_text
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ KPI_TITLES: dict[str, str] = {
     "guaranteed_interview": "Guaranteed interview",
     "career_progression": "Career progression",
     "referral": "Referral to alternative opportunities",
+    "completion": "Completion",
+    "starts": "Starts against planned learners",
 }
 # The same KPIs in a word or two, where a wide table has no room for the titles (the
 # portfolio index's headers and breach lines)
@@ -67,6 +69,8 @@ KPI_SHORT_TITLES: dict[str, str] = {
     "guaranteed_interview": "Interview",
     "career_progression": "Progression",
     "referral": "Referral",
+    "completion": "Completion",
+    "starts": "Starts",
 }
 # The headings of the exceptions' groups: each KPI, then the irregularities
 FINDING_TITLES: dict[str, str] = {**KPI_TITLES, IRREGULARITY: "Irregularities"}
@@ -156,10 +160,12 @@ def figure_html(fig: Figure) -> Markup:
 
 
 def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
-    """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
+    """Sort key for (kpi, stage): the contract's KPI order (a profile's KPIs after the
+    guidance's), then design, delivery, post."""
     kpi, stage = key
+    order = (*KPIS, *PROFILE_KPIS)
     return (
-        KPIS.index(kpi) if kpi in KPIS else len(KPIS),
+        order.index(kpi) if kpi in order else len(order),
         STAGES.index(stage) + 1 if stage in STAGES else 0,
     )
 

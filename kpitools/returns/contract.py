@@ -389,6 +389,9 @@ KPIS: tuple[str, ...] = (
     "career_progression",
     "referral",
 )
+PROFILE_KPIS: tuple[str, ...] = ("completion", "starts")
+"""KPIs a rule profile may add (kpitools/profiles): measured, and shown, only under a
+profile whose rules set their targets (``completion_target``, ``starts_target``)."""
 STATUSES: tuple[str, ...] = (
     "not_due",
     "on_track",

@@ -209,6 +209,7 @@ def portfolio_summary(
     return {
         "period": period,
         "as_of": as_of,
+        "profiles": sorted({c.audit.rules.profile for c in contexts.values()}),
         "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])

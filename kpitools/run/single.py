@@ -48,15 +48,18 @@ def batch_base(
     *,
     include_pii: bool | None = None,
     pseudonym_key_file: str | None = None,
+    profile: str | None = None,
 ) -> PackParams:
     """The settings every provider of a batch shares.
 
     Args:
-        params_file: an optional params YAML: its ``rules``, ``include_pii``, ``as_of``
-            and ``pseudonym_key_file`` apply to every provider; per-provider keys in it
-            (``provider_dir``, ``out_dir``, ...) are refused to avoid surprises.
+        params_file: an optional params YAML: its ``profile``, ``rules``,
+            ``include_pii``, ``as_of`` and ``pseudonym_key_file`` apply to every
+            provider; per-provider keys in it (``provider_dir``, ``out_dir``, ...) are
+            refused to avoid surprises.
         include_pii: overrides the file's value when given.
         pseudonym_key_file: overrides the file's value when given.
+        profile: the rule profile (``--profile``); overrides the file's when given.
 
     Raises:
         ParameterError: the file does not fit the schema.
@@ -80,12 +83,18 @@ def batch_base(
         raw["include_pii"] = include_pii
     if pseudonym_key_file:
         raw["pseudonym_key_file"] = pseudonym_key_file
+    if profile:
+        raw["profile"] = profile
     base = params_from_mapping(raw, where=where)
     return replace(base, provider_dir="", out_dir="")
 
 
 def build_pack(
-    params_file: str | Path, *, notebooks: str | Path | None = None, pdf: bool = False
+    params_file: str | Path,
+    *,
+    notebooks: str | Path | None = None,
+    pdf: bool = False,
+    profile: str | None = None,
 ) -> PackOutcome:
     """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
 
@@ -97,13 +106,17 @@ def build_pack(
         notebooks: the folder of the notebooks (default: see
             :func:`~kpitools.run.runner.notebook_path`).
         pdf: also print ``audit_pack.pdf`` when Chromium is installed.
+        profile: the rule profile (``--profile``); replaces the file's when given.
 
     Raises:
-        ParameterError: the params file does not fit the schema.
+        ParameterError: the params file does not fit the schema, or an unknown profile.
         PackError: the provider notebook cannot be found.
         KpiToolsError: the provider's return cannot be read.
     """
     params = load_params(params_file)
+    if profile:
+        params = replace(params, profile=profile)
+        params.rules_object()  # an unknown profile is refused before any work
     notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     provider_dir = Path(params.provider_dir).resolve()
     if not provider_dir.is_dir():
