@@ -21,8 +21,9 @@ def completion(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
     """Completion: share of the starts past M1 who completed, per bootcamp once it ended.
 
     Population:
-        Starts past M1: learners of the bootcamp with an M1 date on or before as_of (the
-        drop-out cohort). Measured only under a profile that sets completion_target
+        Starts past M1 of the bootcamps that have ended: learners with an M1 date on or
+        before as_of (the drop-out cohort). The provider figure pools the bootcamps that
+        have ended. Measured only under a profile that sets completion_target
         (dfe-2025-extension: 80 %).
     Formula:
         Starts with a completion_date on or before as_of and no withdrawal on or after
@@ -30,12 +31,13 @@ def completion(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
         after M1 and a completion (DATE-ORDER) is read adversely: a drop-out, not a
         completion.
     Exclusions:
-        Learners without an M1 date (or with one after as_of); completions dated after
-        as_of (FUTURE-DATED) are not yet completions.
+        Learners without an M1 date (or with one after as_of); bootcamps still running;
+        completions dated after as_of (FUTURE-DATED) are not yet completions.
     Statuses:
         not_due until the bootcamp is over (every start completed or withdrew, or as_of
         past end_date); then met when completers are at least completion_target of the
-        starts, else not_met, listed as COMP-BELOW-TARGET for the bootcamp.
+        starts, else not_met, listed as COMP-BELOW-TARGET for the bootcamp. The provider
+        is on_track or off_track by its ended bootcamps while others run.
     Rules:
         completion_target
     Guidance:
@@ -56,11 +58,14 @@ def completion(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
     timing = bootcamp_timing(measured, as_of)
     starts = learners.loc[learners["m1_date"].notna()]
     withdrew = starts["withdrawal_date"].ge(starts["m1_date"])
+    of_bootcamp = starts["bootcamp_id"].to_numpy()
+    # only a bootcamp that has ended is judged: a running one's learners are still
+    # learning, and would pull the provider's pooled figure down
     cases = {
         "bootcamp_id": starts["bootcamp_id"],
-        "due": timing["finish_date"].reindex(starts["bootcamp_id"].to_numpy()).to_numpy(),
+        "due": timing["finish_date"].reindex(of_bootcamp).to_numpy(),
         "passed": starts["completion_date"].notna() & ~withdrew,
-        "in_value": True,
+        "in_value": timing["finished"].reindex(of_bootcamp).fillna(False).to_numpy(dtype=bool),
     }
     measure = Measure(KPI, target=rules.completion_target, start_column="finish_date")
     results = summarise(measure, cases, timing, as_of=as_of)

@@ -31,10 +31,10 @@ def starts(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> 
         Starts (learners with an M1 date on or before as_of, whether or not they later
         withdrew or completed) divided by planned_learners (or by the starts when
         more). The provider figure sums starts and places over the bootcamps that give
-        planned_learners.
+        planned_learners and have begun (first M1 on or before as_of, or ended).
     Exclusions:
         Learners without an M1 date (or with one after as_of); bootcamps without
-        planned_learners.
+        planned_learners; bootcamps not yet begun (not_due, 0 of 0).
     Statuses:
         not_due before the first M1; while the bootcamp runs on_track or off_track by the
         starts so far against starts_target (rule); due when the bootcamp is over: met
@@ -72,18 +72,21 @@ def starts(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> 
         np.array([b for b, _ in places], dtype=object), [max(gap, 0) for _, gap in places]
     )
     finish = timing["finish_date"]
+    # a bootcamp is judged from its first M1 (or its end): the places of one that has
+    # not begun would pull the provider's pooled figure down
+    begun = (timing["first_m1"].le(pd.Timestamp(as_of)) | timing["finished"]).astype(bool)
     cases = concat_cases(
         {
             "bootcamp_id": starts_in,
             "due": finish.reindex(starts_in.to_numpy()).to_numpy(),
             "passed": True,
-            "in_value": True,
+            "in_value": begun.reindex(starts_in.to_numpy()).to_numpy(dtype=bool),
         },
         {
             "bootcamp_id": pd.Series(missing, dtype=object),
             "due": finish.reindex(missing).to_numpy(),
             "passed": False,
-            "in_value": True,
+            "in_value": begun.reindex(missing).to_numpy(dtype=bool),
         },
     )
     measure = Measure(KPI, target=rules.starts_target)
