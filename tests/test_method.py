@@ -15,8 +15,8 @@ from kpitools.method import (
     method_statement_text,
     rule_meanings,
 )
-from kpitools.returns.contract import KPIS
 from kpitools.profiles import load_profile
+from kpitools.returns.contract import KPIS
 from kpitools.rules import CATALOGUE, Rules
 
 
