@@ -150,7 +150,11 @@ BOOTCAMPS = Table(
         C("end_date", "date", True),
         C("price_per_learner", "money", True),
         C("accelerated_apprenticeship", "flag", description="Y/N, default N"),
-        C("planned_learners", "int"),
+        C(
+            "planned_learners",
+            "int",
+            description="places planned: the starts KPI of profile dfe-2025-extension",
+        ),
     ),
     key=("bootcamp_id",),
     required_table=True,
