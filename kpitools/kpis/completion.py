@@ -65,7 +65,7 @@ def completion(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
         "bootcamp_id": starts["bootcamp_id"],
         "due": timing["finish_date"].reindex(of_bootcamp).to_numpy(),
         "passed": starts["completion_date"].notna() & ~withdrew,
-        "in_value": timing["finished"].reindex(of_bootcamp).fillna(False).to_numpy(dtype=bool),
+        "in_value": timing["finished"].reindex(of_bootcamp, fill_value=False).to_numpy(dtype=bool),
     }
     measure = Measure(KPI, target=rules.completion_target, start_column="finish_date")
     results = summarise(measure, cases, timing, as_of=as_of)

@@ -80,13 +80,13 @@ def starts(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> 
             "bootcamp_id": starts_in,
             "due": finish.reindex(starts_in.to_numpy()).to_numpy(),
             "passed": True,
-            "in_value": begun.reindex(starts_in.to_numpy()).to_numpy(dtype=bool),
+            "in_value": begun.reindex(starts_in.to_numpy(), fill_value=False).to_numpy(dtype=bool),
         },
         {
             "bootcamp_id": pd.Series(missing, dtype=object),
             "due": finish.reindex(missing).to_numpy(),
             "passed": False,
-            "in_value": begun.reindex(missing).to_numpy(dtype=bool),
+            "in_value": begun.reindex(missing, fill_value=False).to_numpy(dtype=bool),
         },
     )
     measure = Measure(KPI, target=rules.starts_target)
