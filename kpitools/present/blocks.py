@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -74,6 +74,15 @@ KPI_SHORT_TITLES: dict[str, str] = {
 }
 # The headings of the exceptions' groups: each KPI, then the irregularities
 FINDING_TITLES: dict[str, str] = {**KPI_TITLES, IRREGULARITY: "Irregularities"}
+
+
+def finding_titles(measured: Collection[str]) -> dict[str, str]:
+    """:data:`FINDING_TITLES` without the KPIs a rule profile adds (``PROFILE_KPIS``)
+    that were not ``measured``: under the guidance's profile no Completion or Starts row
+    or column appears."""
+    return {k: t for k, t in FINDING_TITLES.items() if k not in PROFILE_KPIS or k in measured}
+
+
 STYLE = Markup(
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
     "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"

@@ -18,11 +18,11 @@ from kpitools.method import percent
 from kpitools.model import SEVERITIES
 from kpitools.present.blocks import (
     EMPTY,
-    FINDING_TITLES,
     KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
     cell,
+    finding_titles,
     html_table,
     kpi_label,
     note,
@@ -216,10 +216,12 @@ def provider_matrix(summary: dict[str, Any]) -> Markup:
 
 def exceptions_per_provider(summary: dict[str, Any]) -> Markup:
     """Exceptions per provider and KPI."""
+    columns = set(summary.get("columns", ()))
+    titles = finding_titles({k for k in PROFILE_KPIS if kpi_label(k, "") in columns})
     rows = [
         {
             "provider": p["provider_id"],
-            **{title: p["exceptions"].get(k, 0) for k, title in FINDING_TITLES.items()},
+            **{title: p["exceptions"].get(k, 0) for k, title in titles.items()},
         }
         for p in summary["providers"]
     ]

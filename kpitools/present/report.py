@@ -22,11 +22,11 @@ from kpitools.method import percent, target_text
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.present.blocks import (
     EMPTY,
-    FINDING_TITLES,
     ROW_LIMIT,
     STYLE,
     bullets,
     cell,
+    finding_titles,
     heading,
     html_table,
     kpi_label,
@@ -81,7 +81,8 @@ def exception_counts(ctx: PackContext) -> Markup:
         else pd.DataFrame()
     )
     rows = []
-    for kpi, title in FINDING_TITLES.items():
+    measured = {r.kpi for r in ctx.audit.kpi_results}
+    for kpi, title in finding_titles(measured).items():
         by_severity = counts.loc[kpi] if kpi in counts.index else pd.Series(dtype=int)
         rows.append(
             {

@@ -110,3 +110,7 @@ def test_the_index_names_the_rule_profile_in_force() -> None:
     summary = {**_summary(), "profiles": ["dfe-2025-extension"]}
     text = " ".join(read_page(str(portfolio.overview(summary))).text.split())
     assert "Rule profile in force: dfe-2025-extension ." in text
+    # a profile's KPIs get an exceptions column only when the index measured them
+    assert "Completion" not in str(portfolio.exceptions_per_provider(_summary()))
+    extended = {**summary, "columns": ["Learner drop-out", "Completion"]}
+    assert "Completion" in str(portfolio.exceptions_per_provider(extended))

@@ -212,6 +212,7 @@ def test_exceptions_high_severity_first_then_file_order() -> None:
 def test_profile_kpis_only_under_a_profile_that_has_them(ctx: PackContext, tmp_path: Path) -> None:
     # The hand-made audit is measured under the guidance (dfe-2022-09): no section.
     assert str(report.profile_kpis(ctx)) == ""
+    assert "Completion" not in str(report.exception_counts(ctx))
     assert "<td>dfe-2022-09</td>" in str(report.headline(ctx))
     folder = tmp_path / "2023-03" / "P1"
     write_return(folder, small_return())
@@ -227,3 +228,5 @@ def test_profile_kpis_only_under_a_profile_that_has_them(ctx: PackContext, tmp_p
     assert "Completion (rule profile dfe-2025-extension)" in text
     assert "at least 80.0 % of starts past M1" in text
     assert "<td>dfe-2025-extension</td>" in str(report.headline(extended))
+    counts = str(report.exception_counts(extended))
+    assert "<td>Completion</td>" in counts and "<td>Starts against planned learners</td>" in counts
