@@ -67,6 +67,9 @@ CARRIED, MANUAL = "carried", "manual"
 """The change of a register row kept open although nothing found it this month: an event
 (a restatement, a late report) not repeated, open until an auditor closes it; a row an
 auditor added by hand (its id ``MAN-…``)."""
+EXCEPTION_ID_PREFIX = "EX-"
+"""The start of the id kpitools gives an exception it found (``EX-`` and 12 hex digits);
+any other id in a register is a row an auditor added by hand."""
 IRREGULARITY = "irregularity"
 """The ``kpi`` of a finding that is an irregularity rather than a KPI exception."""
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"

@@ -59,6 +59,7 @@ from kpitools.model import (
     FollowUp,
     RegisterSource,
     findings_frame,
+    learner_entity,
 )
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.rules import CATALOGUE
@@ -558,6 +559,8 @@ def follow_up(
         facts = cur.rows.get(eid) or cur.resolved.get(eid) or prev.rows[eid]
         kind = _kind(eid, facts.get("rule"), eid in cur.manual or eid in prev.manual)
         row = {**facts, **_carried(state, added)}
+        if kind != MANUAL:  # named afresh by each output's rule, never copied
+            row["entity"] = found_entity(facts)
         row["review_note"] = _review_note(eid, state, prev, cur)
         if not _filled(row.get("last_seen")) and kind != MANUAL:
             row["last_seen"] = this_month if eid in cur.rows else last_month
@@ -604,6 +607,27 @@ def follow_up(
         edits=edits,
         edited_after_review=tuple(flagged),
     )
+
+
+def found_entity(row: Mapping[str, object]) -> str:
+    """The entity of a register row kpitools wrote, as found (``learner:<ref>``,
+    ``employer:<id>``, ``provider:<id>``), rebuilt from its ``learner_ref`` and the kind
+    and id its ``entity`` cell starts with: what an older register's ``entity`` cell
+    added (a name and ULN under include_pii, an employer's contact details after ``, ``)
+    is never carried; each output names the entity by its own rule
+    (:class:`kpitools.privacy.naming.LearnerNaming`).
+
+    >>> found_entity({"learner_ref": "L7", "entity": "learner:L7 (L-1a), Ann Lee, ULN 1"})
+    'learner:L7'
+    >>> found_entity({"entity": "employer:E1, Jo Bloggs, jo@example.com"})
+    'employer:E1'
+    """
+    ref = cell_text(row.get("learner_ref"))
+    if ref:
+        return learner_entity(ref)
+    kind, sep, ident = cell_text(row.get("entity")).partition(":")
+    ident = ident.split(",")[0].split(" (")[0].strip()
+    return f"{kind.strip()}:{ident}" if sep and ident else ""
 
 
 def _state(eid: str, cur: _Read, prev: _Read) -> tuple[dict[str, object], _Read | None]:
