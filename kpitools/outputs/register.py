@@ -153,6 +153,7 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
             (f"{what}: values an auditor changed in it", source.edits),
             (f"{what}: columns an auditor added", ", ".join(source.added_columns) or "none"),
             (f"{what}: rows added by hand", source.manual_rows),
+            *((f"{what}: not as kpitools wrote it", line) for line in source.handled),
         ]
     rows.append(("registers this run replaced", f"kept under {layout.HISTORY_FOLDER}/"))
     rows += [("note", note) for note in followup.notes]

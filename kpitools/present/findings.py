@@ -16,6 +16,7 @@ from markupsafe import Markup
 from kpitools.method import percent, target_text
 from kpitools.model import (
     EXCEPTION_ID_PREFIX,
+    LAST_MONTH_REGISTER,
     THIS_PERIOD_REGISTER,
     FollowUp,
     KpiResult,
@@ -169,10 +170,13 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
                     else ""
                 )
             )
-        else:
+        elif not followup.unused:
             lines.append(
                 f"No previous register was found ({followup.previous}): every exception is new."
             )
+        lines += [f"The {line.rstrip('.')}." for line in followup.unused]
+        if any(line.startswith(LAST_MONTH_REGISTER) for line in followup.unused):
+            lines.append("Every exception is new.")
         lines += _carried_sentences(followup, counts)
     informational = len(audit.informational())
     if informational:
@@ -204,6 +208,13 @@ def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
             f"This period's register was built before{saved}: its {source.edits} edit(s), "
             f"{len(source.added_columns)} added column(s) and {source.manual_rows} row(s) "
             "added by hand are carried into this one, winning over last month's."
+        )
+    handled = sum(len(source.handled) for source in followup.sources)
+    if handled:
+        lines.append(
+            f"{handled} thing(s) in the registers read back were not as kpitools wrote them "
+            "(formulas, ids typed in another case, repeated or unknown ids, a CSV): each was "
+            "read without loss, and is named on the register's Summary sheet."
         )
     if followup.edited_after_review:
         lines.append(

@@ -217,17 +217,24 @@ def group_exceptions(findings: pd.DataFrame, provider_id: str) -> pd.DataFrame:
 
 
 def to_date(value: object) -> date | None:
-    """A date cell as an auditor may leave it: a date, a datetime or ISO text."""
+    """A date cell as an auditor may leave it: a date, a datetime, ISO text, or
+    ``DD/MM/YYYY`` (a register saved as CSV by a UK Excel)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
+        text = value.strip()
+        for parse in (lambda: date.fromisoformat(text[:10]), lambda: _day_first(text)):
+            try:
+                return parse()
+            except ValueError:
+                continue
     return None
+
+
+def _day_first(text: str) -> date:
+    return datetime.strptime(text.split(" ")[0], "%d/%m/%Y").date()
 
 
 def cell_text(value: object) -> str:
