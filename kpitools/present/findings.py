@@ -174,9 +174,9 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
             lines.append(
                 f"No previous register was found ({followup.previous}): every exception is new."
             )
-        lines += [f"The {line.rstrip('.')}." for line in followup.unused]
-        if any(line.startswith(LAST_MONTH_REGISTER) for line in followup.unused):
-            lines.append("Every exception is new.")
+        for line in followup.unused:
+            new = " Every exception is new." if line.startswith(LAST_MONTH_REGISTER) else ""
+            lines.append(f"{line[:1].upper()}{line[1:]}.{new}")
         lines += _carried_sentences(followup, counts)
     informational = len(audit.informational())
     if informational:
