@@ -230,7 +230,8 @@ def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], mor
     pack's rule, a status only when it is one of the register's statuses; never a working
     column an auditor types in (owner, response, ...)."""
     made = frame[frame["exception_id"].astype(str).str.startswith(EXCEPTION_ID_PREFIX)]
-    entity = [ctx.naming.entity(found_entity(r)) for r in made.to_dict("records")]
+    provider_id = ctx.audit.provider_id
+    entity = [ctx.naming.entity(found_entity(r, provider_id)) for r in made.to_dict("records")]
     shown = made.assign(entity=entity)
     if "status" in shown.columns:
         shown = shown.assign(

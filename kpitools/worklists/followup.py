@@ -808,7 +808,7 @@ def follow_up(
         kind = _kind(eid, facts.get("rule"), eid in cur.manual or eid in prev.manual)
         row = {**facts, **_carried(state, added)}
         if kind != MANUAL:  # named afresh by each output's rule, never copied
-            row["entity"] = found_entity(facts)
+            row["entity"] = found_entity(facts, provider_id)
         row["review_note"] = _review_note(eid, state, prev, cur)
         if not _filled(row.get("last_seen")) and kind != MANUAL:
             row["last_seen"] = this_month if eid in cur.rows else last_month
@@ -857,25 +857,34 @@ def follow_up(
     )
 
 
-def found_entity(row: Mapping[str, object]) -> str:
+def found_entity(row: Mapping[str, object], provider_id: str) -> str:
     """The entity of a register row kpitools wrote, as found (``learner:<ref>``,
-    ``employer:<id>``, ``provider:<id>``), rebuilt from its ``learner_ref`` and the kind
-    and id its ``entity`` cell starts with: what an older register's ``entity`` cell
-    added (a name and ULN under include_pii, an employer's contact details after ``, ``)
-    is never carried; each output names the entity by its own rule
+    ``employer:<id>``, ``provider:<id>``): ``learner:`` and its ``learner_ref``; else the
+    part of its ``entity`` cell that its exception id was made from (what include_pii
+    added after it, an employer's contact details after ``, ``, is left out; when no
+    part gives the id, as after an auditor edited the row, the part before the first
+    ``, ``). What an older register's ``entity`` cell held beyond that (a name and ULN
+    under include_pii) is never carried; each output names the entity by its own rule
     (:class:`kpitools.privacy.naming.LearnerNaming`).
 
-    >>> found_entity({"learner_ref": "L7", "entity": "learner:L7 (L-1a), Ann Lee, ULN 1"})
+    >>> found_entity({"learner_ref": "L7", "entity": "learner:L7 (L-1a), Ann Lee, ULN 1"}, "P1")
     'learner:L7'
-    >>> found_entity({"entity": "employer:E1, Jo Bloggs, jo@example.com"})
-    'employer:E1'
+    >>> eid = exception_id("P1", "COF-UNDERPAID", "employer:E1, north", "B1")
+    >>> row = {"exception_id": eid, "rule": "COF-UNDERPAID", "bootcamp_id": "B1"}
+    >>> found_entity({**row, "entity": "employer:E1, north, Jo Bloggs, jo@example.com"}, "P1")
+    'employer:E1, north'
     """
     ref = cell_text(row.get("learner_ref"))
     if ref:
         return learner_entity(ref)
-    kind, sep, ident = cell_text(row.get("entity")).partition(":")
-    ident = ident.split(",")[0].split(" (")[0].strip()
-    return f"{kind.strip()}:{ident}" if sep and ident else ""
+    parts = cell_text(row.get("entity")).split(", ")
+    made = cell_text(row.get("exception_id"))
+    rule, camp = cell_text(row.get("rule")), cell_text(row.get("bootcamp_id"))
+    for count in range(len(parts), 0, -1):
+        entity = ", ".join(parts[:count])
+        if exception_id(provider_id, rule, entity, camp) == made:
+            return entity
+    return parts[0]
 
 
 def _state(eid: str, cur: _Read, prev: _Read) -> tuple[dict[str, object], _Read | None]:
