@@ -189,7 +189,10 @@ def history_register(provider_out_dir: str | Path, stamp: str, suffix: str = "")
 def register_files(provider_out_dir: str | Path) -> list[Path]:
     """The registers of a provider's output folder as it stands, newest first:
     ``exceptions.xlsx`` and the forms an auditor may have saved it in
-    (:data:`REGISTER_SAVED_AS`), those that are files."""
+    (:data:`REGISTER_SAVED_AS`), those that are files. ``exceptions.csv`` is one only
+    when its first line names an ``exception_id`` column: kpitools writes the findings
+    under that name too (no ``exception_id``), which an auditor's Excel replaces when it
+    saves the register's Exceptions sheet as CSV."""
     folder = Path(provider_out_dir)
     stem = Path(REGISTER_FILE).stem
     found = [
@@ -197,7 +200,18 @@ def register_files(provider_out_dir: str | Path) -> list[Path]:
         for suffix in (Path(REGISTER_FILE).suffix, *REGISTER_SAVED_AS)
         if (folder / f"{stem}{suffix}").is_file()
     ]
+    found = [path for path in found if path.suffix != ".csv" or _names_exception_id(path)]
     return sorted(found, key=lambda path: -path.stat().st_mtime)
+
+
+def _names_exception_id(path: Path) -> bool:
+    """True when the first line of the CSV file at ``path`` names ``exception_id``."""
+    try:
+        with path.open("rb") as file:
+            first = file.readline(65_536)
+    except OSError:
+        return False
+    return b"exception_id" in first
 
 
 def register_of(provider_out_dir: str | Path) -> Path | None:
