@@ -322,6 +322,8 @@ def read_register(path: str | Path) -> RegisterReadback:
         saved, handled = ("", ""), [_CSV_NOTE]
     else:
         sheets, saved, handled = _workbook_sheets(path)
+        if path.suffix.lower() == ".xlsm":
+            handled.insert(0, _XLSM_NOTE)
     if EXCEPTIONS_SHEET not in sheets:
         raise PackError(
             f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path
@@ -355,6 +357,7 @@ def read_register(path: str | Path) -> RegisterReadback:
     )
 
 
+_XLSM_NOTE = "saved as .xlsm (a workbook with macros): read like .xlsx, its macros never run"
 _CSV_NOTE = (
     "saved as CSV: its one sheet read as the Exceptions; what kpitools wrote into it is "
     "not known (every value counts as set) and its provider, period and key are not on it"

@@ -366,6 +366,7 @@ def test_a_register_saved_as_xlsm_or_csv_is_read_back_and_kept(tmp_path: Path) -
     row = followup.exceptions.set_index("rule").loc["DROP-LATE-REPORT"]
     assert (row["status"], row["owner"], row["change"]) == ("queried", "Sam", "recurring")
     assert followup.sources[0].path.endswith("exceptions.xlsm")
+    assert followup.sources[0].handled[0].startswith("saved as .xlsm")
     assert any("also there, older and not read: exceptions.xlsx" in n for n in followup.notes)
     # saved as CSV: its one sheet, the Exceptions (dates as a UK Excel writes them)
     rows = list(load_workbook(register)["Exceptions"].values)
