@@ -31,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.io.files import FORMULA_STARTS, write_atomic
-from kpitools.text import visible_text
+from kpitools.text import MAX_CELL_CHARS, cell_fit, visible_text
 
 MAX_WIDTH = 50
 MAX_SHEET_NAME = 31  # Excel's limit
@@ -97,13 +97,31 @@ def escaped_note(cells: int) -> str:
     )
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
-    """Write one cell; True when its text had control characters escaped."""
+@dataclass
+class _Changed:
+    """How many cells of a workbook were changed to be written: control characters
+    escaped, text cut at Excel's limit."""
+
+    escaped: int = 0
+    cut: int = 0
+
+
+def cut_note(cells: int) -> str:
+    """The note of a workbook whose cells had text over Excel's limit."""
+    return (
+        f"{cells:,} cell(s) held more than {MAX_CELL_CHARS:,} characters (Excel's limit): "
+        "cut here, each ending with a mark saying so; the full text is in the audit store "
+        "(OUT/kpitools.duckdb)"
+    )
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object, changed: _Changed) -> None:
+    """Write one cell, counting in ``changed`` what had to change in its text."""
     cell = sheet.cell(row=row, column=column)
     if value is None or (
         not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
     ):
-        return False
+        return
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
@@ -111,42 +129,47 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
     if isinstance(value, date):
         cell.value = value
         cell.number_format = _DATE_FORMAT
-        return False
+        return
     if isinstance(value, bool | int | float):
         cell.value = value
-        return False
+        return
     if hasattr(value, "item"):  # numpy scalars
         cell.value = value.item()
-        return False
-    text = visible_text(str(value))
+        return
+    visible = visible_text(str(value))
+    text = cell_fit(visible)
     cell.value = text
     # openpyxl turns any string starting with "=" into a formula: force a string cell.
     cell.data_type = "s"
     if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
-    return len(text) != len(str(value))
+    changed.escaped += len(visible) != len(str(value))
+    changed.cut += text != visible
 
 
 def _write_sheet(
-    sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout, *, top: int = 1
-) -> int:
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    layout: SheetLayout,
+    changed: _Changed,
+    *,
+    top: int = 1,
+) -> None:
     """Write one sheet, its header in row ``top`` (rows above it are a header block
-    written by the caller); returns how many of its cells had control characters
-    escaped."""
-    columns = [visible_text(str(c)) for c in frame.columns]
+    written by the caller), counting in ``changed`` the cells whose text had to change."""
+    columns = [cell_fit(visible_text(str(c))) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=top, column=index, value=name)
         cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-    escaped = 0
     for row_number, values in enumerate(frame.itertuples(index=False), start=top + 1):
         for column_number, value in enumerate(values, start=1):
-            escaped += _write_cell(sheet, row_number, column_number, value)
+            _write_cell(sheet, row_number, column_number, value, changed)
     if layout.hidden:
         sheet.sheet_state = "veryHidden"
     if not columns:
-        return escaped
+        return
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A{top}:{last}{max(top, len(frame) + top)}"
     sheet.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}{top + 1}"
@@ -169,7 +192,6 @@ def _write_sheet(
                 row[0].fill = fill
     _validations(sheet, columns, layout, top, bottom)
     _highlights(sheet, columns, layout, top, bottom)
-    return escaped
 
 
 def _validations(
@@ -271,15 +293,18 @@ def write_register(
     book.remove(book.worksheets[0])  # a new workbook holds one empty sheet
     # who saved it last: kpitools, until an auditor saves it (read back with the register)
     book.properties.creator = book.properties.lastModifiedBy = "kpitools"
-    escaped = 0
+    changed = _Changed()
     for name, frame in sheets.items():
         layout = (layouts or {}).get(name, SheetLayout())
-        escaped += _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout)
-    if escaped and note_sheet is not None:
+        _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout, changed)
+    if note_sheet is not None:
         sheet = book[note_sheet[:MAX_SHEET_NAME]]
-        row = sheet.max_row + 1
-        _write_cell(sheet, row, 1, "note")
-        _write_cell(sheet, row, 2, escaped_note(escaped))
+        notes = [escaped_note(changed.escaped)] if changed.escaped else []
+        notes += [cut_note(changed.cut)] if changed.cut else []
+        for text in notes:
+            row = sheet.max_row + 1
+            _write_cell(sheet, row, 1, "note", changed)
+            _write_cell(sheet, row, 2, text, changed)
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())
@@ -301,13 +326,14 @@ def write_evidence_request(
     sheet = book.worksheets[0]
     sheet.title = sheet_name[:MAX_SHEET_NAME]
     book.properties.creator = book.properties.lastModifiedBy = "kpitools"
+    changed = _Changed()
     for number, (label, value) in enumerate(header, start=1):
-        _write_cell(sheet, number, 1, label)
+        _write_cell(sheet, number, 1, label, changed)
         sheet.cell(row=number, column=1).font = Font(bold=True)
-        _write_cell(sheet, number, 2, value)
+        _write_cell(sheet, number, 2, value, changed)
         sheet.cell(row=number, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     top = len(header) + 2
-    _write_sheet(sheet, lines, layout, top=top)
+    _write_sheet(sheet, lines, layout, changed, top=top)
     # the header block's values span the first columns of the lines
     for number in range(1, len(header) + 1):
         sheet.merge_cells(start_row=number, start_column=2, end_row=number, end_column=6)

@@ -339,6 +339,7 @@ def portfolio_summary(
         "previous_period": last_month,
         "previous_on_record": sorted(before),
         "breach_months": breach_months(history, providers, period, columns),
+        "profiles": sorted({c.audit.rules.profile for c in contexts.values()}),
         "columns": columns,
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
@@ -453,6 +454,9 @@ def with_rebuilt_provider(
         **summary,
         "breach_months": breach_months(history, providers, summary["period"], columns),
         "columns": columns,
+        # the profiles the index's rows were measured under: a rebuild under another
+        # profile is named beside the batch's, never hidden
+        "profiles": sorted({*summary.get("profiles", ()), ctx.audit.rules.profile}),
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
         ),
