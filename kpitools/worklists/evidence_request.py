@@ -131,6 +131,8 @@ EVIDENCE_NEEDED: dict[str, tuple[str, str]] = {
 }
 NOT_ASKED: dict[str, str] = {
     "DROP-ABOVE-LIMIT": "a bootcamp's rate: its withdrawals are asked about one by one",
+    "COMP-BELOW-TARGET": "a bootcamp's rate against its starts (a profile's KPI)",
+    "STARTS-BELOW-TARGET": "a bootcamp's starts against its plan (a profile's KPI)",
     "REF-FORMAT-CHANGED": "the refs are matched; the next return should keep their zeros",
     "ILR-<DfE rule>": "DfE's validation rules are corrected in the next ILR file",
 }
