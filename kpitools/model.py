@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from kpitools.rules import Rules, rule
@@ -322,6 +323,74 @@ def is_blank(value: object) -> bool:
         return False
 
 
+MEMBER_COLUMNS: tuple[str, ...] = (
+    "member",
+    "source",
+    "in_population",
+    "in_numerator",
+    "reason",
+)
+"""The columns of :meth:`KpiMembers.frame`: one row per member of a figure."""
+
+
+@dataclass(frozen=True, eq=False)
+class KpiMembers:
+    """The members of one KPI figure: every case of its population, and the cases the
+    rule names but leaves out, each with how it counts. Built with the figure's counts
+    from the same flags (:func:`kpitools.kpis.summary.summarise`), so the members with
+    ``in_population`` number the denominator and those with ``in_numerator`` the
+    numerator, exactly.
+
+    Equally long arrays, one entry per member:
+
+    Attributes:
+        member: the case, as a finding's entity names it: ``learner:<learner_ref>`` or
+            ``employer:<employer_id>``.
+        source: the ``file:row`` of the rows it rests on (several joined by ``; ``).
+        in_population: counted in the denominator.
+        in_numerator: counted in the numerator.
+        reason: why it counts as it does, in the rule's words (excluded, not yet due or
+            unverified ones say why they are not in the population).
+    """
+
+    member: np.ndarray
+    source: np.ndarray
+    in_population: np.ndarray
+    in_numerator: np.ndarray
+    reason: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.member)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KpiMembers):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, name), getattr(other, name)) for name in MEMBER_COLUMNS
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, like a frame
+
+    def frame(self) -> pd.DataFrame:
+        """The members as a frame (:data:`MEMBER_COLUMNS`), in_population and
+        in_numerator as booleans."""
+        return pd.DataFrame({name: getattr(self, name) for name in MEMBER_COLUMNS})
+
+
+def no_members() -> KpiMembers:
+    """The members of a figure with none (nothing measured)."""
+    return _NO_MEMBERS
+
+
+_NO_MEMBERS = KpiMembers(
+    member=np.empty(0, dtype=object),
+    source=np.empty(0, dtype=object),
+    in_population=np.empty(0, dtype=bool),
+    in_numerator=np.empty(0, dtype=bool),
+    reason=np.empty(0, dtype=object),
+)
+
+
 @dataclass(frozen=True)
 class KpiResult:
     """One KPI (and stage) for one bootcamp, or for the provider (``bootcamp_id='ALL'``).
@@ -334,7 +403,8 @@ class KpiResult:
     cases left out of numerator and denominator because the evidence that would decide
     them comes from the ILR, which does not say the role type or the skills match
     (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
-    someone verifies them (they are in the verification sample).
+    someone verifies them (they are in the verification sample). ``members`` are the
+    cases behind the figure (:class:`KpiMembers`).
     """
 
     kpi: str
@@ -351,6 +421,7 @@ class KpiResult:
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
     unverified: int = 0
+    members: KpiMembers = field(default_factory=no_members, repr=False)
 
     @property
     def value(self) -> float | None:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.layout import PROVIDER_ID_PATTERN, is_provider_name
-from kpitools.model import Finding, KpiResult
+from kpitools.model import Finding, KpiMembers, KpiResult
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
@@ -199,7 +199,18 @@ def _unscoped_result(result: KpiResult) -> KpiResult:
         exceptions=tuple(map(_unscoped_finding, result.exceptions)),
         informational=tuple(map(_unscoped_finding, result.informational)),
         notes=tuple(map(unscoped, result.notes)),
+        members=_unscoped_members(result.members),
     )
+
+
+def _unscoped_members(members: KpiMembers) -> KpiMembers:
+    """A figure's members with the scope taken out of each ``member`` (an entity; its
+    sources and reasons are free text, which holds no scope)."""
+    column = pd.Series(members.member, dtype=object)
+    local = _unscoped_column(column)
+    if local is column:
+        return members
+    return replace(members, member=local.to_numpy(dtype=object))
 
 
 def _unscoped_column(column: pd.Series) -> pd.Series:
