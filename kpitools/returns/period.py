@@ -204,13 +204,19 @@ def _unscoped_result(result: KpiResult) -> KpiResult:
 
 
 def _unscoped_members(members: KpiMembers) -> KpiMembers:
-    """A figure's members with the scope taken out of each ``member`` (an entity; its
-    sources and reasons are free text, which holds no scope)."""
-    column = pd.Series(members.member, dtype=object)
-    local = _unscoped_column(column)
-    if local is column:
+    """A figure's members with the scope taken out of each ``member``, an entity
+    (``learner:<scoped ref>``); its sources and reasons are free text, which holds no
+    scope. A period has hundreds of thousands of members: each is split, not searched
+    with the pattern."""
+    texts = members.member.tolist()
+    if not texts or not any(SCOPE in text for text in texts):
         return members
-    return replace(members, member=local.to_numpy(dtype=object))
+    local = [
+        f"{kind}:{rest.partition(SCOPE)[2]}" if SCOPE in rest else text
+        for text in texts
+        for kind, _, rest in (text.partition(":"),)
+    ]
+    return replace(members, member=np.asarray(local, dtype=object))
 
 
 def _unscoped_column(column: pd.Series) -> pd.Series:

@@ -225,6 +225,7 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(
             "audit_pack.ipynb",
             "exceptions.xlsx",
             "kpi_results.csv",
+            "kpi_members.csv",
             "exceptions.csv",
             "rejected_rows.csv",
             "manifest.json",
@@ -423,7 +424,7 @@ def test_dask_gives_the_same_outputs(
         )
     assert result.failed == ["P003"] and not result.ok
     for provider in ("P001", "P002"):
-        for name in ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv"):
+        for name in ("kpi_results.csv", "kpi_members.csv", "exceptions.csv", "rejected_rows.csv"):
             assert (local / "2023-03" / provider / name).read_bytes() == (
                 dask_out / "2023-03" / provider / name
             ).read_bytes()
