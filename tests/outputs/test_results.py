@@ -13,6 +13,7 @@ from kpi_frames import build, small_return
 
 from kpitools.checks.future_dated import future_dated
 from kpitools.kpis import compute_kpis
+from kpitools.kpis.members import KPI_MEMBER_COLUMNS
 from kpitools.model import (
     EXCEPTION_COLUMNS,
     KPI_RESULT_COLUMNS,
@@ -22,7 +23,6 @@ from kpitools.model import (
     ProviderReturn,
     TableCount,
 )
-from kpitools.kpis.members import KPI_MEMBER_COLUMNS
 from kpitools.outputs.results import write_error_file, write_provider_outputs
 from kpitools.privacy.naming import WORKING, LearnerNaming
 from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
