@@ -11,7 +11,7 @@ naming rule (:class:`kpitools.privacy.naming.LearnerNaming`) when it is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,23 @@ def members_of(results: Iterable[KpiResult], provider_id: str) -> pd.DataFrame:
         name: np.concatenate([getattr(r.members, name) for r in chosen]) for name in MEMBER_COLUMNS
     }
     return pd.DataFrame({name: columns[name] for name in KPI_MEMBER_COLUMNS})
+
+
+def shown_members(members: pd.DataFrame, name: Callable[[object], object]) -> pd.DataFrame:
+    """Members (:func:`kpi_members`) as an output shows them: each ``member`` named by
+    ``name`` (the output's naming rule, e.g.
+    :meth:`kpitools.privacy.naming.LearnerNaming.entity`), ``in_population`` and
+    ``in_numerator`` as Y / N."""
+    names = {entity: name(entity) for entity in members["member"].unique().tolist()}
+    return members.assign(
+        member=members["member"].map(names),
+        in_population=_yes_no(members["in_population"]),
+        in_numerator=_yes_no(members["in_numerator"]),
+    )
+
+
+def _yes_no(flags: pd.Series) -> np.ndarray:
+    return np.where(flags.to_numpy(dtype=bool), "Y", "N")
 
 
 def figure_members(

@@ -17,11 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from kpitools.io.files import csv_bytes, write_atomic
-from kpitools.kpis.members import KPI_MEMBER_COLUMNS, kpi_members
+from kpitools.kpis.members import KPI_MEMBER_COLUMNS, kpi_members, shown_members
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.privacy.pseudonym import key_fingerprint
@@ -88,17 +87,7 @@ def members_output(audit: ProviderAudit, naming: LearnerNaming) -> pd.DataFrame:
     """``kpi_members.csv``: every member of every KPI figure
     (:func:`kpitools.kpis.members.kpi_members`), each named by ``naming`` (a learner by
     its ref and pseudonym), ``in_population`` and ``in_numerator`` as Y / N."""
-    members = kpi_members(audit)
-    names = {entity: naming.entity(entity) for entity in members["member"].unique().tolist()}
-    return members.assign(
-        member=members["member"].map(names),
-        in_population=_yes_no(members["in_population"]),
-        in_numerator=_yes_no(members["in_numerator"]),
-    )
-
-
-def _yes_no(flags: pd.Series) -> np.ndarray:
-    return np.where(flags.to_numpy(dtype=bool), "Y", "N")
+    return shown_members(kpi_members(audit), naming.entity)
 
 
 def build_manifest(

@@ -23,7 +23,15 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
-from kpitools.model import NEW, RECURRING, FollowUp, ProviderAudit, Trends, findings_frame
+from kpitools.model import (
+    NEW,
+    RECURRING,
+    FollowUp,
+    KpiResult,
+    ProviderAudit,
+    Trends,
+    findings_frame,
+)
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
@@ -203,6 +211,18 @@ class PackContext:
         target: due completers without any outcome), as the given output may show them."""
         frame = findings_frame(self.audit.informational(), self.audit.provider_id)
         return self.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
+
+    def members(self, result: KpiResult, audience: Audience = CIRCULATED) -> pd.DataFrame:
+        """The members of one figure (:func:`kpitools.kpis.members.kpi_members`) as the
+        given output may show them: in the pack a learner is its pseudonym (its rows are
+        in ``source`` beside it), in the register its ref and pseudonym."""
+        # kpitools.kpis loads every KPI: only a pack with a figure off course needs it
+        from kpitools.kpis.members import members_of, shown_members
+
+        naming = self._for(audience)
+        if audience == CIRCULATED:
+            naming = replace(naming, sources={})  # the rows are the source column
+        return shown_members(members_of([result], self.audit.provider_id), naming.entity)
 
     def worklists(self, audience: Audience = CIRCULATED) -> dict[str, pd.DataFrame]:
         """Every worklist the checks produced, as the given output may show it."""
