@@ -323,6 +323,9 @@ def is_blank(value: object) -> bool:
         return False
 
 
+OFF_COURSE = ("off_track", "not_met")
+"""The statuses of a figure whose members the register and the pack list."""
+
 MEMBER_COLUMNS: tuple[str, ...] = (
     "member",
     "source",

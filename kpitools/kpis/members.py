@@ -31,9 +31,6 @@ KPI_MEMBER_COLUMNS: tuple[str, ...] = (
 )
 """The columns of :func:`kpi_members` (and ``kpi_members.csv``), in order."""
 
-OFF_COURSE = ("off_track", "not_met")
-"""The statuses of a figure whose members the register and the pack list."""
-
 
 def kpi_members(audit: ProviderAudit) -> pd.DataFrame:
     """Every member of every KPI figure of ``audit``, in the order of its results.
@@ -101,9 +98,3 @@ def figure_members(
         if (result.kpi, result.bootcamp_id, result.stage) == (kpi, bootcamp_id, stage):
             return result.members
     raise KeyError(f"no figure {kpi} {stage} {bootcamp_id}".replace("  ", " "))
-
-
-def is_off_course(result: KpiResult) -> bool:
-    """Whether a figure is off track or not met: the figures whose members the register
-    and the pack list."""
-    return result.status in OFF_COURSE

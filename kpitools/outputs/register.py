@@ -26,10 +26,10 @@ import pandas as pd
 
 from kpitools import layout
 from kpitools.errors import PackError
-from kpitools.kpis.members import is_off_course
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import LAST_MONTH_REGISTER, REOPENED, FollowUp, KpiResult
+from kpitools.model import LAST_MONTH_REGISTER, OFF_COURSE, REOPENED, FollowUp, KpiResult
 from kpitools.present.findings import kpi_sentences
+from kpitools.present.report import members_sheet_name
 from kpitools.privacy.naming import WORKING
 from kpitools.privacy.pseudonym import key_fingerprint
 from kpitools.worklists.evidence_request import evidence_request
@@ -178,7 +178,7 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
     for name, frame in ctx.worklists(WORKING).items():
         sheets[str(name)[:31]] = frame
     for result in ctx.audit.kpi_results:
-        if is_off_course(result):
+        if result.status in OFF_COURSE:
             sheets[members_sheet(result, sheets)] = ctx.members(result, WORKING)
     sheets[WRITTEN_SHEET] = written_frame(
         {EXCEPTIONS_SHEET: exceptions, RESOLVED_SHEET: followup.resolved}
@@ -186,24 +186,11 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
     return sheets
 
 
-_SHORT_KPI = {
-    "employer_engagement": "engagement",
-    "employer_cofunding": "cofunding",
-    "learner_dropout": "dropout",
-    "new_skills": "skills",
-    "guaranteed_interview": "interview",
-    "career_progression": "progression",
-    "referral": "referral",
-}
-MEMBERS_SHEET_PREFIX = "Members "
-
-
 def members_sheet(result: KpiResult, taken: Collection[str]) -> str:
-    """The register sheet of an off-course figure's members: ``Members <kpi> [<stage>]
-    <bootcamp>``, cut to Excel's 31 characters and numbered when that name is taken."""
-    stage = f" {result.stage}" if result.stage else ""
-    name = f"{MEMBERS_SHEET_PREFIX}{_SHORT_KPI.get(result.kpi, result.kpi)}{stage} {result.bootcamp_id}"
-    name = name[:31]
+    """The register sheet of an off-course figure's members
+    (:func:`kpitools.present.report.members_sheet_name`), numbered when that name is
+    taken."""
+    name = members_sheet_name(result)
     number = 2
     while name in taken:
         suffix = f" ({number})"
