@@ -40,8 +40,8 @@ def learner_dropout(
         amber_fraction of the limit, off_track above the limit; due when the bootcamp is
         over (every cohort learner completed or withdrew, or as_of is past end_date):
         met at or below the limit, else not_met. DROP-ABOVE-LIMIT lists a bootcamp above
-        the limit. A withdrawal reported later than withdrawal_date + the reporting
-        months is DROP-LATE-REPORT.
+        the limit, citing the bootcamp's row and each drop-out's. A withdrawal reported
+        later than withdrawal_date + the reporting months is DROP-LATE-REPORT.
     Rules:
         dropout_limit, amber_fraction, withdrawal_report_months
     Guidance:
@@ -140,12 +140,19 @@ def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) 
     value = result.value
     if is_all(result.bootcamp_id) or value is None or result.status not in ("off_track", "not_met"):
         return result
+    # the bootcamp's row, then the row of each drop-out it counts: its members in the
+    # numerator (every member is in kpi_members.csv and the register)
+    members = result.members
     above = finding(
         "DROP-ABOVE-LIMIT",
         f"bootcamp:{result.bootcamp_id}",
-        [sources.get(result.bootcamp_id, "bootcamps")],
+        [
+            sources.get(result.bootcamp_id, "bootcamps"),
+            *members.source[members.in_numerator].tolist(),
+        ],
         f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
-        f"the {rules.dropout_limit:.0%} limit",
+        f"the {rules.dropout_limit:.0%} limit; its {result.denominator} members, the "
+        f"{result.numerator} drop-outs first cited, are in kpi_members.csv",
         result.bootcamp_id,
     )
     return replace(result, exceptions=(above, *result.exceptions))
