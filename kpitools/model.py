@@ -52,6 +52,7 @@ EXCEPTION_COLUMNS: tuple[str, ...] = (
     "entity",
     "source",
     "message",
+    "related",  # added by issue 26, at the end: another provider's learner it names
 )
 REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 PERSONAL = "personal"
@@ -236,7 +237,9 @@ class Finding:
 
     ``entity`` names the case: ``learner:<learner_ref>`` or ``employer:<employer_id>``
     (packs replace learner refs by keyed pseudonyms unless include_pii is set).
-    ``source`` is ``file:row`` of the evidence (several joined by ``; ``).
+    ``source`` is ``file:row`` of the evidence (several joined by ``; ``). ``related``
+    names another provider's learner the finding rests on (:func:`related_learner`,
+    e.g. a cross-provider duplicate), named at write time like ``entity``.
     """
 
     kpi: str  # a KPI name, or "irregularity"
@@ -246,6 +249,7 @@ class Finding:
     source: str
     message: str
     bootcamp_id: str = "ALL"
+    related: str = ""
 
     @property
     def learner_ref(self) -> str:
@@ -262,11 +266,23 @@ class Finding:
             "entity": self.entity,
             "source": self.source,
             "message": self.message,
+            "related": self.related,
         }
 
 
+def related_learner(provider_id: str, learner_ref: object) -> str:
+    """Another provider's learner, as a finding's ``related`` names it:
+    ``<provider_id>/learner:<learner_ref>``."""
+    return f"{provider_id}/{learner_entity(learner_ref)}"
+
+
 def finding(
-    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+    rule_id: str,
+    entity: str,
+    sources: Iterable[str],
+    message: str,
+    bootcamp_id: str = "ALL",
+    related: str = "",
 ) -> Finding:
     """A register row for a rule of the catalogue (:mod:`kpitools.rules`), its KPI (or
     ``irregularity``) and severity taken from the catalogue: the one way KPIs, checks
@@ -279,6 +295,7 @@ def finding(
         sources: the ``file:row`` of every row that is evidence, in citation order.
         message: plain words, never a name, ULN or contact detail.
         bootcamp_id: the bootcamp concerned, or ``ALL``.
+        related: another provider's learner it rests on (:func:`related_learner`).
     """
     entry = rule(rule_id)
     return Finding(
@@ -289,16 +306,22 @@ def finding(
         source=join_sources(sources),
         message=message,
         bootcamp_id=bootcamp_id or "ALL",
+        related=related,
     )
 
 
 def irregularity(
-    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+    rule_id: str,
+    entity: str,
+    sources: Iterable[str],
+    message: str,
+    bootcamp_id: str = "ALL",
+    related: str = "",
 ) -> Finding:
     """:func:`finding` for an irregularity; a rule of a KPI is a ValueError."""
     if rule(rule_id).kpi != IRREGULARITY:
         raise ValueError(f"{rule_id} is a {rule(rule_id).kpi} rule, not an irregularity")
-    return finding(rule_id, entity, sources, message, bootcamp_id)
+    return finding(rule_id, entity, sources, message, bootcamp_id, related)
 
 
 def join_sources(sources: Iterable[str]) -> str:

@@ -194,8 +194,11 @@ class PackContext:
         audience: Audience = CIRCULATED,
     ) -> pd.DataFrame:
         """The register rows (``exceptions.csv`` columns), optionally filtered, with the
-        ``entity`` named as the given output may show it."""
+        ``entity`` named as the given output may show it; the pack leaves out ``related``
+        (another provider's learner: its message names that provider and row)."""
         frame = self.audit.exceptions_frame()
+        if audience == CIRCULATED:
+            frame = frame.drop(columns=["related"])
         if kpi is not None:
             frame = frame[frame["kpi"] == kpi]
         if rule_prefix is not None:
@@ -210,7 +213,8 @@ class PackContext:
         """Cases reported for information, not flagged (career progression without a
         target: due completers without any outcome), as the given output may show them."""
         frame = findings_frame(self.audit.informational(), self.audit.provider_id)
-        return self.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
+        shown = frame.drop(columns=["provider_id", "severity", "related"])
+        return self.show_frame(shown, audience)
 
     def members(self, result: KpiResult, audience: Audience = CIRCULATED) -> pd.DataFrame:
         """The members of one figure (:func:`kpitools.kpis.members.kpi_members`) as the

@@ -180,11 +180,12 @@ def split_frame(
 
 
 def _unscoped_finding(finding: Finding) -> Finding:
-    texts = (finding.entity, finding.source, finding.message, finding.bootcamp_id)
+    texts = (finding.entity, finding.source, finding.message, finding.bootcamp_id, finding.related)
     if not any(SCOPE in text for text in texts):
         return finding
     return replace(
         finding,
+        related=unscoped(finding.related),
         entity=unscoped(finding.entity),
         source=unscoped(finding.source),
         message=unscoped(finding.message),
