@@ -151,13 +151,13 @@ def _disagreements(
     return Reconciliation(findings, cutoff, len(sheet), len(ilr), len(pairs))
 
 
-def _at_aim(row: _Compared, aims: Mapping[tuple[object, object], object]) -> _Compared:
+def _at_aim(row: _Compared, aims: Mapping[tuple[object, object], int | None]) -> _Compared:
     """An ILR learner row whose source names the programme aim its dates and status were
     read from: ``file.xml:LINE (aim N)`` (:func:`~kpitools.ilr.dfe_rules.aim_source`)."""
     aim = aims.get((row.learner_ref, row.bootcamp_id))
     if aim is None or pd.isna(aim):
         return row
-    return row._replace(source=aim_source(row.source, int(aim)))  # type: ignore[attr-defined]
+    return row._replace(source=aim_source(row.source, int(aim)))  # type: ignore[attr-defined]  # a named tuple
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:
