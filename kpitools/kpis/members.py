@@ -69,6 +69,15 @@ def members_of(results: Iterable[KpiResult], provider_id: str) -> pd.DataFrame:
     return pd.DataFrame({name: columns[name] for name in KPI_MEMBER_COLUMNS})
 
 
+def figures_of(audit: ProviderAudit, member: str) -> pd.DataFrame:
+    """The KPI figures one learner or employer counts in, and how: its rows of
+    :func:`kpi_members` (``member`` as a finding's entity names it, ``learner:<ref>`` or
+    ``employer:<id>``; :func:`~kpitools.model.learner_entity`), in the order of the
+    audit's results."""
+    members = kpi_members(audit)
+    return members.loc[members["member"].eq(member)].reset_index(drop=True)
+
+
 def shown_members(members: pd.DataFrame, name: Callable[[object], object]) -> pd.DataFrame:
     """Members (:func:`kpi_members`) as an output shows them: each ``member`` named by
     ``name`` (the output's naming rule, e.g.

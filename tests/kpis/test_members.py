@@ -10,7 +10,7 @@ import pytest
 
 from kpitools.audit import audit_period
 from kpitools.calendar import period_end
-from kpitools.kpis.members import KPI_MEMBER_COLUMNS, figure_members, kpi_members
+from kpitools.kpis.members import KPI_MEMBER_COLUMNS, figure_members, figures_of, kpi_members
 from kpitools.model import ProviderAudit
 
 NATIONAL = Path(__file__).resolve().parents[2] / "benchmarks" / "_data" / "national" / "2023-03"
@@ -54,6 +54,14 @@ def test_p005_bc02_dropout_opens_to_its_49_learners_and_15_dropouts(march):
     # withdrawals before M1 are members the rule leaves out, with its words
     early = members.loc[~members["in_population"]]
     assert set(early["reason"]) <= {"withdrew before M1: recorded, but not part of the KPI"}
+    # one drop-out's figures: the bootcamp's and the provider's, in each numerator
+    dropout = population.loc[population["in_numerator"], "member"].iloc[0]
+    counted = figures_of(audit, dropout)
+    mine = counted.loc[counted["kpi"].eq("learner_dropout")]
+    assert mine[["bootcamp_id", "in_numerator"]].values.tolist() == [
+        ["P005-BC02", True],
+        ["ALL", True],
+    ]
 
 
 def test_every_figure_of_the_demo_numbers_its_members(demo_dir):
