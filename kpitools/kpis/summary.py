@@ -253,7 +253,8 @@ def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[st
     size = _size(cases)
     if pool and not size:
         return {}
-    flags = np.stack([_flags(cases, today)[name] for name in _ZERO])
+    flagged = _flags(cases, today)
+    flags = np.stack([flagged[name] for name in _ZERO])
     codes, keys = _groups(cases, size, pool=pool)
     flags = flags[:, codes >= 0]
     codes = codes[codes >= 0]
