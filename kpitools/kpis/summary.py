@@ -282,8 +282,8 @@ def _members(
 ) -> dict[str, KpiMembers]:
     """The members of each figure (:class:`~kpitools.model.KpiMembers`), by bootcamp
     or pooled by provider as :func:`_counts` groups them, from the same :func:`_flags`;
-    then the ``excluded`` cases. Each figure's members are sorted by member and source,
-    so a provider's members are the same measured alone or in a period."""
+    then the ``excluded`` cases. Each figure's members keep the order of its cases,
+    which a provider's tables give alike measured alone or stacked in a period."""
     size = _size(cases)
     flags = _flags(cases, today)
     reason = np.select(
@@ -322,9 +322,7 @@ def _members(
         )
     columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     codes, keys = _groups(columns, len(columns["member"]), pool=pool)
-    member_rank = pd.factorize(columns["member"], sort=True)[0]
-    source_rank = pd.factorize(columns["source"], sort=True)[0]
-    order = np.lexsort((source_rank, member_rank, codes))
+    order = np.argsort(codes, kind="stable")  # each figure's members in case order
     order = order[codes[order] >= 0]
     codes = codes[order]
     bounds = np.searchsorted(codes, np.arange(len(keys) + 1))

@@ -207,16 +207,19 @@ def _unscoped_result(result: KpiResult) -> KpiResult:
 def _unscoped_members(members: KpiMembers) -> KpiMembers:
     """A figure's members with the scope taken out of each ``member``, an entity
     (``learner:<scoped ref>``); its sources and reasons are free text, which holds no
-    scope. A period has hundreds of thousands of members: each is split, not searched
-    with the pattern."""
+    scope. A figure's members are one provider's, all scoped or none (a stack of one):
+    a period has hundreds of thousands, so its provider's scope is cut out of each, not
+    searched for with the pattern."""
     texts = members.member.tolist()
-    if not texts or not any(SCOPE in text for text in texts):
+    if not texts:
         return members
-    local = [
-        f"{kind}:{rest.partition(SCOPE)[2]}" if SCOPE in rest else text
-        for text in texts
-        for kind, _, rest in (text.partition(":"),)
-    ]
+    provider = provider_of(texts[0].partition(":")[2])
+    if not provider:
+        return members
+    prefix = scope(provider, "")
+    local = [text.replace(prefix, "", 1) for text in texts]
+    if any(SCOPE in text for text in local):
+        raise ValueError(f"members of several providers in one figure ({provider!r} and others)")
     return replace(members, member=np.asarray(local, dtype=object))
 
 
