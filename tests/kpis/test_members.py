@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kpitools.audit import audit_period
 from kpitools.calendar import period_end
 from kpitools.kpis.members import KPI_MEMBER_COLUMNS, figure_members, figures_of, kpi_members
 from kpitools.model import ProviderAudit
+from kpitools.profiles import load_profile
 
 NATIONAL = Path(__file__).resolve().parents[2] / "benchmarks" / "_data" / "national" / "2023-03"
 
@@ -75,6 +77,22 @@ def test_every_figure_of_the_demo_numbers_its_members(demo_dir):
             assert tuple(frame.columns) == KPI_MEMBER_COLUMNS
             assert len(frame) == sum(len(r.members) for r in audit.kpi_results)
     assert figures > 500
+
+
+def test_the_extension_profiles_figures_number_their_members_too(demo_dir):
+    # starts and completion are measured only under dfe-2025-extension: a start is a
+    # learner, a planned place without a start its bootcamp's row
+    root, _ = demo_dir
+    rules = load_profile("dfe-2025-extension").rules
+    audits = audit_period(root / "2023-03", as_of=period_end("2023-03"), rules=rules)
+    wrong = [line for audit in audits.values() for line in _mismatches(audit)]
+    assert wrong == []
+    frame = pd.concat([kpi_members(a) for a in audits.values()], ignore_index=True)
+    starts = frame.loc[frame["kpi"].eq("starts")]
+    assert starts["member"].str.match(r"(learner|bootcamp):\S").all() and len(starts)
+    places = starts.loc[starts["member"].str.startswith("bootcamp:")]
+    assert places["source"].str.match(r"bootcamps\.csv:\d+$").all()
+    assert len(frame.loc[frame["kpi"].eq("completion")])
 
 
 def test_members_name_every_case_with_its_rows(march):
