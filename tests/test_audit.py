@@ -90,7 +90,12 @@ def test_kpis_command_writes_byte_identical_csvs(tmp_path):
         )
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.csv")})
-    assert sorted(outputs[0]) == ["exceptions.csv", "kpi_results.csv", "rejected_rows.csv"]
+    assert sorted(outputs[0]) == [
+        "exceptions.csv",
+        "kpi_members.csv",
+        "kpi_results.csv",
+        "rejected_rows.csv",
+    ]
     assert outputs[0] == outputs[1]
     assert "learner_dropout" in result.output and "at_risk" in result.output
 

@@ -511,6 +511,7 @@ def _add_bootcamp(
             "self_employed": self_employed,
             "comp_status": state.counted.comp_status,
             "withdraw_reason": state.withdrawn.withdraw_reason if state.withdrawn else None,
+            "aim_seq": state.counted.aim_seq_number,
         }
     )
     achieved = [a for a in programmes if a.ach_date is not None]

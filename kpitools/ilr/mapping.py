@@ -128,6 +128,7 @@ _FRAME_KINDS: dict[str, dict[str, str]] = {
         "comp_status": "int",
         "withdraw_reason": "int",
         "source": "id",
+        "aim_seq": "int",
     },
 }
 

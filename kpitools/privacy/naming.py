@@ -30,7 +30,7 @@ from typing import Literal
 
 import pandas as pd
 
-from kpitools.model import PERSONAL, ProviderReturn, learner_entity
+from kpitools.model import PERSONAL, ProviderReturn, entity_learner_ref, learner_entity
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.returns.contract import PII_COLUMN_NAMES, PII_COLUMNS
 
@@ -106,10 +106,26 @@ class LearnerNaming:
             return f"{entity}, {self.contacts[ident]}"
         return entity
 
+    def related(self, related: object) -> object:
+        """A ``related`` cell, another provider's learner (``<provider>/learner:<ref>``,
+        :func:`~kpitools.model.related_learner`): in a working output its provider, ref
+        and that provider's pseudonym, so the auditor can find the learner without the
+        other provider's register; in a circulated one the pseudonym alone."""
+        if not isinstance(related, str) or not related:
+            return related
+        provider, sep, entity = related.partition("/")
+        ref = entity_learner_ref(entity)
+        if not sep or not ref:
+            return related
+        pseudonym = Pseudonymiser(self.pseudonymiser.key, provider).learner(ref)
+        if self.audience == WORKING or self.include_pii:
+            return f"{provider}/{learner_entity(ref)} ({pseudonym})"
+        return f"{provider}/{learner_entity(pseudonym)}"
+
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Any table as this output may show it (a new frame; the input is unchanged):
-        ``learner_ref`` and ``entity`` cells named by the rule, personal-data columns
-        dropped unless ``include_pii``."""
+        ``learner_ref``, ``entity`` and ``related`` cells named by the rule,
+        personal-data columns dropped unless ``include_pii``."""
         shown = (
             frame
             if self.include_pii
@@ -120,6 +136,8 @@ class LearnerNaming:
             updates["learner_ref"] = shown["learner_ref"].map(self.learner)
         if "entity" in shown.columns:
             updates["entity"] = shown["entity"].map(self.entity)
+        if "related" in shown.columns:
+            updates["related"] = shown["related"].map(self.related)
         return shown.assign(**updates) if updates else shown.copy()
 
     def rejected(self, rejected: pd.DataFrame) -> pd.DataFrame:

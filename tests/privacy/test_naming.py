@@ -50,6 +50,19 @@ def test_each_audience_names_a_learner_its_own_way() -> None:
     assert working.learner(None) == "" and circulated.learner(float("nan")) == ""
 
 
+def test_another_providers_learner_is_named_by_its_ref_in_working_outputs() -> None:
+    # a cross-provider duplicate's other learner: P002's X7, pseudonymised with P002's
+    # pseudonyms (the same key), so it matches what P002's own outputs show
+    theirs = Pseudonymiser(NAMES.key, "P002").learner("X7")
+    working = learner_naming(TABLES, NAMES, audience=WORKING)
+    circulated = learner_naming(TABLES, NAMES, audience=CIRCULATED)
+    assert working.related("P002/learner:X7") == f"P002/learner:X7 ({theirs})"
+    assert circulated.related("P002/learner:X7") == f"P002/learner:{theirs}"
+    assert working.related("") == "" and working.related(None) is None
+    shown = working.frame(pd.DataFrame({"related": ["P002/learner:X7", ""]}))
+    assert shown["related"].tolist() == [f"P002/learner:X7 ({theirs})", ""]
+
+
 def test_include_pii_adds_name_and_uln_in_every_output() -> None:
     pseudonym = NAMES.learner("L1")
     for audience, tail in ((WORKING, ""), (CIRCULATED, " at learners.csv:2; learners.csv:3")):

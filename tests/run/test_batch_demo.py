@@ -225,6 +225,7 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(
             "audit_pack.ipynb",
             "exceptions.xlsx",
             "kpi_results.csv",
+            "kpi_members.csv",
             "exceptions.csv",
             "rejected_rows.csv",
             "manifest.json",
@@ -255,9 +256,20 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(
         str(c.value) for s in register for row in s.iter_rows() for c in row if c.value
     )
     assert [v for v in personal if v in cells] == []
-    for name in ("exceptions.csv", "rejected_rows.csv", "manifest.json", "audit_pack.ipynb"):
+    for name in (
+        "exceptions.csv",
+        "kpi_members.csv",
+        "rejected_rows.csv",
+        "manifest.json",
+        "audit_pack.ipynb",
+    ):
         text = (out / "2023-03" / "P001" / name).read_text(encoding="utf-8")
         assert [v for v in personal if v in text] == [], name
+    # every figure off track or not met opens to its members, folded under it
+    with (out / "2023-03" / "P001" / "kpi_results.csv").open(encoding="utf-8") as handle:
+        statuses = [r["status"] for r in csv.DictReader(handle)]
+    off_course = sum(status in ("off_track", "not_met") for status in statuses)
+    assert off_course and html.count('<details class="members">') == off_course
     # the identity rule: the working CSV names the provider's ref and the pseudonym ...
     entities = {
         r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())
@@ -423,7 +435,7 @@ def test_dask_gives_the_same_outputs(
         )
     assert result.failed == ["P003"] and not result.ok
     for provider in ("P001", "P002"):
-        for name in ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv"):
+        for name in ("kpi_results.csv", "kpi_members.csv", "exceptions.csv", "rejected_rows.csv"):
             assert (local / "2023-03" / provider / name).read_bytes() == (
                 dask_out / "2023-03" / provider / name
             ).read_bytes()
