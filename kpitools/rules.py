@@ -436,6 +436,14 @@ CATALOGUE: dict[str, RuleId] = {
         _R("BAD-ID", "validation", "high", "identifier of the wrong form"),
         _R("BAD-ULN", "validation", "high", "ULN not 10 digits or failing the check digit"),
         _R("BAD-UKPRN", "validation", "high", "UKPRN not 8 digits"),
+        _R(
+            "BAD-AGE",
+            "validation",
+            "high",
+            "date of birth giving an age outside 16 to 100 at the start",
+        ),
+        _R("BAD-POSTCODE", "validation", "high", "not a UK postcode"),
+        _R("BAD-NI-NUMBER", "validation", "high", "not a National Insurance number"),
         _R("DUP-KEY", "validation", "high", "a second row with the same key"),
         _R("REF-BOOTCAMP", "validation", "high", "names a bootcamp that is not in bootcamps"),
         _R(
