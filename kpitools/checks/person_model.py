@@ -203,25 +203,35 @@ def comparable(people: pd.DataFrame) -> pd.DataFrame:
     # a birth date read the other way round, when its day could be a month
     swapped = born.dt.strftime("%Y-%d-%m").where(born.notna() & (born.dt.day <= 12), None)
     postcode = people["postcode"].map(normal_postcode)
-    family = people["family_name"].map(normal_family_name).astype(object)
+    family = people["family_name"].map(normal_family_name)
+    columns = {
+        "given_name": given,
+        "given_canonical": given.map(
+            lambda name: CANONICAL_GIVEN_NAME.get(name, name) if isinstance(name, str) else None
+        ),
+        "family_name": family,
+        "family_initial": family.map(lambda name: name[:1] if isinstance(name, str) else None),
+        "date_of_birth": iso,
+        "birth_swapped": swapped,
+        "postcode": postcode,
+        "postcode_sector": postcode.map(
+            lambda code: code[:-2] if isinstance(code, str) and len(code) > 4 else None
+        ),
+        "ni_number": people["ni_number"].map(normal_ni_number),
+        "uln": people["uln"],
+    }
     return pd.DataFrame(
         {
             "unique_id": np.arange(len(people), dtype=np.int64),
-            "given_name": given.astype(object),
-            "given_canonical": given.map(
-                lambda name: CANONICAL_GIVEN_NAME.get(name, name) if name else None
-            ).astype(object),
-            "family_name": family.astype(object),
-            "family_initial": family.str[:1].astype(object),
-            "date_of_birth": iso.astype(object),
-            "birth_swapped": swapped.astype(object),
-            "postcode": postcode.astype(object),
-            "postcode_sector": postcode.map(
-                lambda code: code[:-2] if isinstance(code, str) and len(code) > 4 else None
-            ).astype(object),
-            "ni_number": people["ni_number"].map(normal_ni_number).astype(object),
-            "uln": people["uln"].astype(object),
+            **{name: _text_or_none(values) for name, values in columns.items()},
         }
+    )
+
+
+def _text_or_none(values: pd.Series) -> pd.Series:
+    """Text, or None where there is none (never NaN: SQL must see NULL)."""
+    return pd.Series(
+        [value if isinstance(value, str) else None for value in values.tolist()], dtype=object
     )
 
 
