@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kpitools import audit_period
+from kpitools.calendar import period_end
 from kpitools.checks.people import PERSON_MATCHES, identity_records, person_matches
 from kpitools.checks.person_model import (
     comparable,
@@ -215,6 +216,30 @@ def test_findings_name_fields_not_values_and_the_worklist_holds_both_sides(
     assert (row["given_name"], row["other_given_name"]) == ("Tom", "Thomas")
     assert audit.person_model["records"] == 90 and audit.person_model["periods"] == ["2023-03"]
     assert {level["level"] for level in audit.person_model["levels"]} >= {"uln:exact"}
+
+
+def test_the_demo_plants_are_found_and_nothing_else(demo_dir: tuple[Path, object]) -> None:
+    # every planted same-person pair on both sides, in every period, and no other
+    # DUP-PERSON finding anywhere: not the look-alikes, not the clean provider
+    root, truth = demo_dir
+    planted = {
+        (e.period, e.provider_id, e.entity, e.rule)
+        for e in truth.expectations  # type: ignore[attr-defined]
+        if e.rule.startswith("DUP-PERSON-")
+    }
+    assert {rule for *_, rule in planted} == {"DUP-PERSON-OVERLAP", "DUP-PERSON-REPEAT"}
+    found = set()
+    for period in truth.periods:  # type: ignore[attr-defined]
+        for provider, audit in audit_period(root / period, as_of=period_end(period)).items():
+            assert isinstance(audit, ProviderAudit), provider
+            found |= {
+                (period, provider, f.entity, f.rule)
+                for f in audit.irregularities
+                if f.rule.startswith("DUP-PERSON-")
+            }
+    assert found == planted
+    look_alikes = [p for p in truth.person_pairs if not p["same_person"]]  # type: ignore[attr-defined]
+    assert len(look_alikes) == 3
 
 
 def test_a_pair_with_one_known_uln_is_reported_once_as_dup_uln_overlap() -> None:
