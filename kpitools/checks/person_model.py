@@ -40,16 +40,18 @@ FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "ni_number",
 
 # Each comparison's levels, most specific first (the null level and the last, "other",
 # are implicit: a field blank on either side weighs nothing; "other" is disagreement).
-# (level name, SQL condition in DuckDB's dialect, translated by Splink for Spark).
-_LEVELS: dict[str, tuple[tuple[str, str], ...]] = {
+# (level name, how it compares): plain SQL in DuckDB's dialect (Splink translates it for
+# Spark), or a string similarity as (measure, column, threshold), which Splink writes in
+# each backend's own functions (on Spark, those of the jar it ships).
+Similarity = tuple[str, str, float]
+_LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...]], ...]] = {
     "given_name": (
         ("names:swapped", "given_name_l = family_name_r AND family_name_l = given_name_r"),
         ("given_name:exact", "given_name_l = given_name_r"),
         ("given_name:nickname", "given_canonical_l = given_canonical_r"),
         (
             "given_name:similar",
-            "jaro_winkler_similarity(given_name_l, given_name_r) >= 0.88"
-            " OR damerau_levenshtein(given_name_l, given_name_r) <= 1",
+            (("jaro_winkler", "given_name", 0.88), ("damerau_levenshtein", "given_name", 1)),
         ),
         (
             "given_name:initial",
@@ -65,14 +67,13 @@ _LEVELS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
         (
             "family_name:similar",
-            "jaro_winkler_similarity(family_name_l, family_name_r) >= 0.9"
-            " OR damerau_levenshtein(family_name_l, family_name_r) <= 1",
+            (("jaro_winkler", "family_name", 0.9), ("damerau_levenshtein", "family_name", 1)),
         ),
     ),
     "date_of_birth": (
         ("date_of_birth:exact", "date_of_birth_l = date_of_birth_r"),
         ("date_of_birth:day_month_swapped", "date_of_birth_l = birth_swapped_r"),
-        ("date_of_birth:one_digit", "damerau_levenshtein(date_of_birth_l, date_of_birth_r) <= 1"),
+        ("date_of_birth:one_digit", (("damerau_levenshtein", "date_of_birth", 1),)),
     ),
     "postcode": (
         ("postcode:exact", "postcode_l = postcode_r"),
@@ -81,6 +82,7 @@ _LEVELS: dict[str, tuple[tuple[str, str], ...]] = {
     "ni_number": (("ni_number:exact", "ni_number_l = ni_number_r"),),
     "uln": (("uln:exact", "uln_l = uln_r"),),
 }
+
 
 BLOCKING_KEYS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("date_of_birth",), ("date_of_birth",)),
@@ -281,8 +283,10 @@ class MatchModel:
             parts: list[Any] = [null.configure(is_null_level=True)]
             for name, condition in levels:
                 m, u = self.mu(name)
-                level = cll.CustomLevel(condition, name, base_dialect_str="duckdb")
-                parts.append(level.configure(m_probability=m, u_probability=u))
+                level = _level(cll, name, condition)
+                parts.append(
+                    level.configure(m_probability=m, u_probability=u, label_for_charts=name)
+                )
             m, u = self.mu(f"{field}:other")
             parts.append(cll.ElseLevel().configure(m_probability=m, u_probability=u))
             comparisons.append(cl.CustomComparison(parts, output_column_name=field))
@@ -298,6 +302,18 @@ class MatchModel:
             retain_matching_columns=True,
             retain_intermediate_calculation_columns=True,
         )
+
+
+def _level(cll: Any, name: str, condition: str | tuple[Similarity, ...]) -> Any:
+    """One comparison level in Splink's terms."""
+    if isinstance(condition, str):
+        return cll.CustomLevel(condition, name, base_dialect_str="duckdb")
+    measures = {
+        "jaro_winkler": cll.JaroWinklerLevel,
+        "damerau_levenshtein": cll.DamerauLevenshteinLevel,
+    }
+    levels = [measures[measure](column, threshold) for measure, column, threshold in condition]
+    return levels[0] if len(levels) == 1 else cll.Or(*levels)
 
 
 def level_names() -> dict[str, dict[int, str]]:
@@ -336,12 +352,28 @@ def scored_pairs(
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI() if db_api is None else db_api
-    table = api.register(rows)
+    table = api.register(_for_backend(api, rows))
     linker = Linker(table, model.settings(), log_level=logging.WARNING)
     predicted = linker.inference.predict(
         threshold_match_probability=model.threshold, warning_mode="never"
     ).as_pandas_dataframe()
     return _pairs(predicted, columns)
+
+
+def _for_backend(api: Any, rows: pd.DataFrame) -> Any:
+    """The rows as the backend takes them: on Spark (its API holds ``spark``), a Spark
+    frame with every column typed, since Spark cannot infer the type of a column that
+    is blank throughout (no NI numbers given, say)."""
+    spark = getattr(api, "spark", None)
+    if spark is None:
+        return rows
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    schema = StructType(
+        [StructField("unique_id", LongType())]
+        + [StructField(column, StringType()) for column in rows.columns if column != "unique_id"]
+    )
+    return spark.createDataFrame(rows, schema=schema)
 
 
 def any_blocked_pair(rows: pd.DataFrame) -> bool:
