@@ -8,11 +8,10 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from test_people import SAME_PERSON, _learner, _records
 
 from kpitools.checks.people import person_matches
 from kpitools.rules import Rules
-
-from test_people import SAME_PERSON, _learner, _records
 
 pyspark = pytest.importorskip("pyspark", reason="kpitools[spark] not installed")
 if shutil.which("java") is None:
