@@ -90,7 +90,9 @@ def load_charts(audit_path: str | Path) -> dict[str, str]:
 
 def compute_audit(params: PackParams) -> ProviderAudit:
     """Compute one provider's audit from its folder (``kpitools pack``, a notebook on its
-    own): everything its pack shows, the trends and the register's follow-up included."""
+    own): everything its pack shows, the trends and the register's follow-up included,
+    and the cross-provider checks against the other providers of ``period_dir`` when
+    it is given."""
     from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
     from kpitools.kpis.trends import TREND_MONTHS
     from kpitools.worklists.followup import RegisterTrail
@@ -102,6 +104,7 @@ def compute_audit(params: PackParams) -> ProviderAudit:
         rules=params.rules_object(),
         period=params.resolved_period,
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
+        period_dir=params.period_dir or None,
         trend_months=TREND_MONTHS,
         register=RegisterTrail(Path(params.out_dir), key),
     )
