@@ -4,6 +4,8 @@ who are different people left alone (issue 28)."""
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,9 @@ from kpitools.checks.person_model import (
 from kpitools.demo.world import new_uln
 from kpitools.demo.writers import write_csv_folder
 from kpitools.model import ProviderAudit
+from kpitools.outputs.results import write_provider_outputs
+from kpitools.privacy.naming import WORKING, learner_naming
+from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.returns.contract import TABLES
 from kpitools.rules import Rules
 
@@ -343,3 +348,25 @@ def test_field_words() -> None:
         ["date_of_birth"],
         ["postcode", "ni_number"],
     )
+
+
+def test_the_manifest_records_the_model_and_no_identity_value(
+    audits: dict[str, ProviderAudit], tmp_path: Path
+) -> None:
+    audit = audits["P003"]
+    naming = learner_naming(
+        audit.provider.tables,
+        Pseudonymiser(b"people-test-key-0123456789", "P003"),
+        audience=WORKING,
+    )
+    written = write_provider_outputs(audit, tmp_path, naming)
+    manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
+    model = manifest["person_matching"]
+    assert model["threshold"] == 0.95 and model["records"] == 90
+    weights = {level["level"]: level["weight"] for level in model["levels"]}
+    assert weights["date_of_birth:exact"] == pytest.approx(math.log2(0.9 / 0.00004), abs=1e-3)
+    assert len(model["blocking_rules"]) == 6
+    for name in ("manifest.json", "exceptions.csv"):
+        text = written[name].read_text(encoding="utf-8")
+        for value in ("Brennan", "1988-03-07", "1988-07-03", "CV1 5FB", "JB223344B"):
+            assert value not in text, (name, value)
