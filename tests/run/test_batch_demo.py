@@ -125,7 +125,7 @@ HOSTILE_LEARNER_ROWS = (
     "P002-BC01,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,M1,,,\n",
     "M1,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,high,,,\n",
     "MIS-SHORT,1234567890,P002-BC01,independent,,2022-03-01,2022-03-14,,,,,Quintessa,Marchbanks,,,\n",
-    "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,Theodora,Vanstraaten,,,\n",
+    "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,,,,Theodora,Vanstraaten\n",
 )
 MISALIGNED_PERSONAL = [
     "Quintessa",
