@@ -101,7 +101,8 @@ _T = TypeVar("_T")
 
 SINGLE_PROVIDER_NOTE = (
     "cross-provider checks (one ULN at two providers with overlapping learning, "
-    "DUP-ULN-OVERLAP) were not run: they need the other providers of the period, "
+    "DUP-ULN-OVERLAP; one person matched at two providers, DUP-PERSON-*) were not run: "
+    "they need the other providers of the period, "
     "`kpitools pack --period-dir DATA/PERIOD` (period_dir in the params or the notebook), "
     "`kpitools kpis --period-dir DATA/PERIOD` or `kpitools packs DATA/PERIOD`"
 )
