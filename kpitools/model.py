@@ -644,6 +644,9 @@ class ProviderAudit:
             the audit was given the provider's register trail (packs).
         trends: the KPI figures month by month (:class:`Trends`,
             :func:`kpitools.kpis.trends.kpi_trends`), when asked for (packs).
+        person_model: the person matching's model and what it compared (the periods,
+            how many learner rows and pairs), recorded in manifest.json
+            (:mod:`kpitools.checks.people`).
     """
 
     provider: ProviderReturn
@@ -660,12 +663,13 @@ class ProviderAudit:
     trends: Trends | None = None
     ilr_scope: IlrScope | None = None
     ilr_inputs: tuple[InputFile, ...] = ()
+    person_model: Mapping[str, object] = field(default_factory=ReadOnly)
 
     def __post_init__(self) -> None:
         # whatever sequences and mappings it is given, it holds them read-only
         for name in ("kpi_results", "irregularities", "notes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for name in ("worklists", "charts"):
+        for name in ("worklists", "charts", "person_model"):
             object.__setattr__(self, name, ReadOnly(getattr(self, name)))
 
     @property

@@ -135,6 +135,7 @@ def build_manifest(
             for name, (data, rows) in outputs.items()
         },
         "samples": sample_record(audit),
+        "person_matching": dict(audit.person_model),
         "notes": list(audit.notes),
         "warnings": list(provider.warnings),
     }

@@ -92,6 +92,16 @@ class LearnerNaming:
             shown += f" at {self.sources[ref]}"
         return shown
 
+    def other_learner(self, provider_id: object, learner_ref: object) -> str:
+        """How this output names a learner of another provider (the other side of a
+        probable match, :mod:`kpitools.checks.people`): as :meth:`learner` names its own,
+        the pseudonym being that provider's (no source: it is in its own column)."""
+        if learner_ref is None or (not isinstance(learner_ref, str) and pd.isna(learner_ref)):
+            return ""
+        ref = str(learner_ref)
+        pseudonym = Pseudonymiser(self.pseudonymiser.key, str(provider_id)).learner(ref)
+        return f"{ref} ({pseudonym})" if self.audience == WORKING or self.include_pii else pseudonym
+
     def entity(self, entity: object) -> object:
         """An ``entity`` cell: ``learner:<ref>`` named by :meth:`learner`; an employer
         keeps its id, with its contact details under ``include_pii``."""
@@ -117,10 +127,7 @@ class LearnerNaming:
         ref = entity_learner_ref(entity)
         if not sep or not ref:
             return related
-        pseudonym = Pseudonymiser(self.pseudonymiser.key, provider).learner(ref)
-        if self.audience == WORKING or self.include_pii:
-            return f"{provider}/{learner_entity(ref)} ({pseudonym})"
-        return f"{provider}/{learner_entity(pseudonym)}"
+        return f"{provider}/{learner_entity(self.other_learner(provider, ref))}"
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Any table as this output may show it (a new frame; the input is unchanged):
@@ -138,6 +145,17 @@ class LearnerNaming:
             updates["entity"] = shown["entity"].map(self.entity)
         if "related" in shown.columns:
             updates["related"] = shown["related"].map(self.related)
+        if {"other_learner_ref", "other_provider_id"} <= set(shown.columns):
+            updates["other_learner_ref"] = pd.Series(
+                [
+                    self.other_learner(provider, ref)
+                    for provider, ref in zip(
+                        shown["other_provider_id"], shown["other_learner_ref"], strict=True
+                    )
+                ],
+                index=shown.index,
+                dtype=object,
+            )
         return shown.assign(**updates) if updates else shown.copy()
 
     def rejected(self, rejected: pd.DataFrame) -> pd.DataFrame:
