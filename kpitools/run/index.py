@@ -348,6 +348,10 @@ def portfolio_summary(
     }
 
 
+DUPLICATE_RULES = ("DUP-ULN-OVERLAP", "DUP-PERSON-OVERLAP", "DUP-PERSON-REPEAT")
+"""The findings the index lists as duplicates: one ULN, or one person matched, twice."""
+
+
 def _statuses_of(history: Sequence[KpiMonth], period: str) -> dict[str, dict[str, str]]:
     """Each provider's KPI statuses (the provider as a whole) in ``period``, from the
     store: provider -> KPI label -> status."""
@@ -409,10 +413,11 @@ def _breached(providers: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
 
 
 def _duplicates(ctx: PackContext) -> list[dict[str, Any]]:
-    """The provider's DUP-ULN-OVERLAP findings as the index lists them (pseudonymised)."""
+    """The provider's DUP-ULN-OVERLAP and DUP-PERSON-* findings as the index lists them
+    (pseudonymised; their messages name fields, never values)."""
     frame = ctx.findings("irregularity")
-    frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
-    columns = ["provider_id", "bootcamp_id", "entity", "source", "message"]
+    frame = frame[frame["rule"].isin(DUPLICATE_RULES)]
+    columns = ["provider_id", "bootcamp_id", "rule", "entity", "source", "message"]
     records: list[dict[str, Any]] = frame[columns].to_dict("records")
     return records
 

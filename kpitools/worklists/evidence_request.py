@@ -85,6 +85,11 @@ EVIDENCE_NEEDED: dict[str, tuple[str, str]] = {
         "whether this learner is also on another bootcamp whose learning overlaps, and "
         "evidence of attendance on yours (the ULN is the same)",
     ),
+    "DUP-PERSON-OVERLAP": (
+        DUPLICATES,
+        "whether these records are one person on bootcamps whose learning overlaps",
+    ),
+    "DUP-PERSON-REPEAT": (DUPLICATES, "whether these records are one person, and which is right"),
     "DATE-ORDER": (DATES, "the correct dates of the record, with evidence"),
     "RESTATED-START-DATE": (DATES, "why the start date changed, with evidence of the date"),
     "RESTATED-M1-DATE": (DATES, "why the M1 date changed, with evidence of the date"),
@@ -163,6 +168,8 @@ HOW_TO_REPLY = (
     "same folder as your return's files."
 )
 _CLOSED = ("resolved", "accepted")
+# rules whose message may name another provider's learner: the request gives the meaning
+_OTHER_RECORDS = ("DUP-ULN-OVERLAP", "DUP-PERSON-OVERLAP", "DUP-PERSON-REPEAT")
 # what a restatement's message says, as (value before, value now)
 _BEFORE_NOW = (
     re.compile(r"^(?:.+?) (?P<before>\S+) last month is now (?P<now>\S+)$"),
@@ -209,9 +216,9 @@ def before_and_now(message: str) -> tuple[str, str]:
 
 def _found_text(rule: str, message: str) -> str:
     """What was found, as the provider may read it: the finding's message (built from
-    dates, amounts and the provider's own rows), except where it names another provider
-    (DUP-ULN-OVERLAP): then the rule's meaning."""
-    if rule == "DUP-ULN-OVERLAP" or not message:
+    dates, amounts and the provider's own rows), except where it may name another
+    provider's records (:data:`_OTHER_RECORDS`): then the rule's meaning."""
+    if rule in _OTHER_RECORDS or not message:
         return CATALOGUE[rule].meaning
     return message
 
