@@ -144,7 +144,12 @@ def bootcamp_sentence(audit: ProviderAudit) -> str:
     camps = sorted({r.bootcamp_id for r in results})
     groups = [
         f"{status_words(status)} ({len(members)}): "
-        + "; ".join(f"{r.bootcamp_id} {_label(r)} {_figure(r, status=False)}" for r in members)
+        + "; ".join(
+            f"{r.bootcamp_id} {_label(r)} {_figure(r, status=False)}"
+            if status in BREACH_STATUSES
+            else f"{r.bootcamp_id} {_label(r)}"  # at risk: named, figures in the table
+            for r in members
+        )
         for status, members in status_groups(results)
     ]
     return (
@@ -216,9 +221,8 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
         if followup.previous_found:
             lines.append(
                 f"Since last month's register ({followup.previous} in the output folder): "
-                f"{counts['new']} new (listed below), {counts['recurring']} recurring "
-                f"(change = recurring in the register), {counts['resolved']} resolved, no "
-                "longer occurring (listed below)."
+                f"{counts['new']} new, {counts['recurring']} recurring, {counts['resolved']} "
+                "resolved (new and resolved listed below)."
             )
             exceptions = followup.exceptions
             reopened = exceptions[exceptions["status"] == REOPENED]
@@ -313,9 +317,12 @@ def findings_first(ctx: PackContext) -> Markup:
     track against their targets, and what is new and resolved since last month."""
     audit = ctx.audit
     followup = ctx.followup
-    parts = [bullets(_sentences(audit, followup), classes="findings")]
+    # the table of what is not met or off track first: it fits page 1 of the PDF, the
+    # sentences (which name every KPI by its status) follow it
+    parts = []
     if off_target(audit):
         parts.append(heading("Not met or off track") + _off_target_table(audit))
+    parts.append(bullets(_sentences(audit, followup), classes="findings"))
     columns = ["exception_id", "severity", "rule", "bootcamp_id", "entity", "message"]
     if followup is not None and followup.previous_found:
         new = followup.exceptions[followup.exceptions["change"] == "new"]
