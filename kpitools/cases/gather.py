@@ -160,11 +160,6 @@ class Case:
         return f"{self.entity.kind} {self.entity.ident}"
 
 
-def cases_dir(out_root: str | Path, period: str, provider_id: str) -> Path:
-    """``OUT/PERIOD/PROVIDER/cases``: where a provider's case files go."""
-    return provider_out_dir(out_root, period, provider_id) / "cases"
-
-
 def case_name(entity: Entity, pseudonymiser: Pseudonymiser) -> str:
     """The case's file name: a learner's pseudonym (never its ref: the file name is seen
     wherever the file goes), else the kind and the id when it is a plain name, else the

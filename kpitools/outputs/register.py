@@ -210,17 +210,18 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
 
 def keep_replaced_register(final: Path, staging: Path) -> Path | None:
     """Before ``final`` (``OUT/<period>/<provider>``) is replaced by the new set in
-    ``staging``: the registers kept in its ``.history`` folder, and its register, go into
-    the new set's ``.history`` (the register under a UTC timestamp), so that no register
-    an auditor worked in is ever lost, whatever the new set holds (a failed provider's
-    holds only ``error.txt``).
+    ``staging``: the registers kept in its ``.history`` folder and its case files
+    (``cases/``, ``kpitools case``) go into the new set, and its register into the new
+    set's ``.history`` (under a UTC timestamp), so that no register or case an auditor
+    worked in is ever lost, whatever the new set holds (a failed provider's holds only
+    ``error.txt``).
 
     Returns:
         Where the register replaced is kept (None: ``final`` holds none).
     """
-    kept = final / layout.HISTORY_FOLDER
-    if kept.is_dir():
-        shutil.copytree(kept, staging / layout.HISTORY_FOLDER, dirs_exist_ok=True)
+    for folder in (layout.HISTORY_FOLDER, layout.CASES_FOLDER):
+        if (final / folder).is_dir():
+            shutil.copytree(final / folder, staging / folder, dirs_exist_ok=True)
     register = final / REGISTER_FILE
     if not register.is_file():
         return None

@@ -1,0 +1,113 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Case file
+#
+# One learner, employer, bootcamp or provider gathered across the months of a provider's
+# returns: its rows in every table month by month, its ILR record, every finding about
+# it with its register history, and what the auditor wrote. `kpitools case` builds it;
+# this notebook only presents it. Learners appear as a keyed pseudonym and the row of the
+# return that holds them; names and ULNs only when built with `include_pii`.
+
+# %% tags=["parameters"]
+out = "../out/demo"
+period = "2023-03"
+provider_id = "P002"
+learner = "001002"  # exactly one of learner, employer, exception
+employer = ""
+exception = ""
+include_pii = False
+case_path = ""  # blank: gathered here, from the audit store and the returns
+pseudonym_key_file = ""
+
+# %%
+# the case as kpitools case saved it, or gathered here (JupyterLab)
+from kpitools.present import blocks
+from kpitools.present import case as show
+
+case = show.open_case(
+    out,
+    period,
+    provider_id,
+    learner=learner,
+    employer=employer,
+    exception=exception,
+    include_pii=include_pii,
+    case_path=case_path,
+    pseudonym_key_file=pseudonym_key_file,
+)
+blocks.show(show.summary(case))
+
+# %% [markdown]
+# ## Rows, month by month
+#
+# Look for the values marked *changed*: a restatement, a date moved, a payment changed, a
+# row gone. Each month's `file:line` is the row of that month's return.
+
+# %%
+blocks.show(show.month_rows(case))
+
+# %% [markdown]
+# ## ILR record
+#
+# Where the learner is in the period's ILR files, each aim as the file writes it, and the
+# values the audit compared with the datasheet (a disagreement is an ILR-MISMATCH finding).
+
+# %%
+blocks.show(show.ilr(case))
+
+# %% [markdown]
+# ## Findings and their register history
+#
+# Every finding about it, month by month, at this provider and at others, and what
+# was done about each: its status, owner and response in each month's register, and
+# every value an auditor changed, who saved it and when.
+
+# %%
+blocks.show(show.findings(case))
+
+# %% [markdown]
+# ## The auditor's notes
+#
+# The allegation, the work done and the conclusion, as last written in the case workbook.
+
+# %%
+blocks.show(show.auditor(case))
+
+# %% [markdown]
+# ## Explore
+#
+# In JupyterLab: the audit store's tables and every month's learners of the returns as
+# pandas frames, for questions no check anticipated (docs/investigate.md shows how).
+
+# %%
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+with duckdb.connect(f"{out}/kpitools.duckdb", read_only=True) as store:
+    findings = store.sql("SELECT * FROM findings").df()
+    learner_facts = store.sql("SELECT * FROM learner_facts").df()
+    kpi_results = store.sql("SELECT * FROM kpi_results").df()
+    register_rows = store.sql("SELECT * FROM register_rows").df()
+    register_events = store.sql("SELECT * FROM register_events").df()
+learners = pd.concat(
+    pd.read_csv(path, dtype=str, keep_default_na=False).assign(
+        period=path.parts[-3], provider_id=path.parts[-2]
+    )
+    for path in sorted(Path(case.data_root).glob("*/*/learners.csv"))
+)
