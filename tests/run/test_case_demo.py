@@ -214,3 +214,20 @@ def test_an_unknown_learner_is_refused_without_naming_it(built: Built) -> None:
     )
     assert result.exit_code == 2
     assert "in no return of P002" in result.output and "NOPE-999" not in result.output
+
+
+def test_the_index_and_the_pack_give_each_high_finding_its_case_command(built: Built) -> None:
+    with read_store(built.out) as con:
+        high = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT exception_id FROM findings WHERE period = '2023-03' "
+                "AND severity = 'high' AND run_id = (SELECT max(run_id) FROM findings "
+                "WHERE period = '2023-03')"
+            ).fetchall()
+        }
+    assert high
+    for page in ("index.html", "P002/audit_pack.html"):
+        text = " ".join(read_page((built.out / "2023-03" / page).read_text("utf-8")).text.split())
+        for exception_id in high:
+            assert f"kpitools case OUT 2023-03 P002 --exception {exception_id}" in text, page
