@@ -90,14 +90,15 @@ blocks.show(show.auditor(case))
 # %% [markdown]
 # ## Explore
 #
-# In JupyterLab: the audit store's tables and every month's learners of the returns as
-# pandas frames, for questions no check anticipated (docs/investigate.md shows how).
+# In JupyterLab: the audit store's tables, and the period's returns as the audit reads
+# them, as pandas frames for questions no check anticipated (docs/investigate.md).
 
 # %%
-from pathlib import Path
-
 import duckdb
 import pandas as pd
+
+from kpitools import load_provider
+from kpitools.layout import provider_folders
 
 with duckdb.connect(f"{out}/kpitools.duckdb", read_only=True) as store:
     findings = store.sql("SELECT * FROM findings").df()
@@ -105,9 +106,6 @@ with duckdb.connect(f"{out}/kpitools.duckdb", read_only=True) as store:
     kpi_results = store.sql("SELECT * FROM kpi_results").df()
     register_rows = store.sql("SELECT * FROM register_rows").df()
     register_events = store.sql("SELECT * FROM register_events").df()
-learners = pd.concat(
-    pd.read_csv(path, dtype=str, keep_default_na=False).assign(
-        period=path.parts[-3], provider_id=path.parts[-2]
-    )
-    for path in sorted(Path(case.data_root).glob("*/*/learners.csv"))
-)
+returns = {f.name: load_provider(f) for f in provider_folders(f"{case.data_root}/{period}")}
+learners = pd.concat(r.tables["learners"].assign(provider_id=p) for p, r in returns.items())
+employers = pd.concat(r.tables["employers"].assign(provider_id=p) for p, r in returns.items())
