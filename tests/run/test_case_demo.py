@@ -231,3 +231,11 @@ def test_the_index_and_the_pack_give_each_high_finding_its_case_command(built: B
         text = " ".join(read_page((built.out / "2023-03" / page).read_text("utf-8")).text.split())
         for exception_id in high:
             assert f"kpitools case OUT 2023-03 P002 --exception {exception_id}" in text, page
+
+
+def test_hostile_values_are_text_in_the_case(built: Built) -> None:
+    # the demo's P002 learner 000789 is named <img src=x onerror=alert(1)>
+    html, text = _case(built, "--learner", "000789", "--include-pii")
+    page = read_page(text)
+    assert unsafe_findings(page) == []
+    assert "<img src=x onerror=alert(1)>" in page.text and "<img src=x" not in text
