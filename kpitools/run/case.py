@@ -20,7 +20,8 @@ import pandas as pd
 
 from kpitools.cases.gather import CASE_SHEET, built_from, case_name, gather_case, resolve_entity
 from kpitools.io.workspace import private_folder, run_lock
-from kpitools.layout import cases_dir, period_out_dir
+from kpitools.errors import ParameterError
+from kpitools.layout import cases_dir, is_period_name, period_out_dir
 from kpitools.outputs.case_workbook import (
     keep_case_workbook,
     read_case_notes,
@@ -69,6 +70,8 @@ def build_case(
         StoreError: no audit store, or it cannot be read or written.
         PackError: the case notebook cannot be found; a workbook that cannot be read.
     """
+    if not is_period_name(period):
+        raise ParameterError(f"the period must be YYYY-MM (a month built into OUT), not {period!r}")
     out_root = Path(out)
     notebook = notebook_path(CASE_NOTEBOOK.name, notebooks)
     key, fingerprint = check_run_key(None, out_root=out_root)
