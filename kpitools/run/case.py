@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.cases.gather import CASE_SHEET, built_from, case_name, gather_case, resolve_entity
-from kpitools.io.workspace import private_folder, run_lock
 from kpitools.errors import ParameterError
+from kpitools.io.workspace import private_folder, run_lock
 from kpitools.layout import cases_dir, is_period_name, period_out_dir
 from kpitools.outputs.case_workbook import (
     keep_case_workbook,
