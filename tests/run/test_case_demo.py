@@ -183,6 +183,8 @@ def test_the_auditors_notes_are_read_back_into_the_store(built: Built) -> None:
         commands = [r[0] for r in con.execute("SELECT command FROM runs").fetchall()]
     assert sorted(events) == sorted((f, v, "Alex Auditor") for f, v in NOTES.items())
     assert commands.count("case") >= 3
+    newest = kpitools("log", str(built.out)).splitlines()[0]
+    assert " case 2023-03 " in newest and newest.endswith("a case file")
     # built again without an edit: nothing recorded twice
     kpitools("case", str(built.out), "2023-03", "P002", "--learner", LEARNER)
     with read_store(built.out) as con:
