@@ -100,8 +100,9 @@ _T = TypeVar("_T")
 
 SINGLE_PROVIDER_NOTE = (
     "cross-provider checks (one ULN at two providers with overlapping learning, "
-    "DUP-ULN-OVERLAP) were not run: they need the whole period, `kpitools packs DATA/PERIOD` "
-    "(or `kpitools kpis --period-dir DATA/PERIOD`)"
+    "DUP-ULN-OVERLAP) were not run: they need the other providers of the period, "
+    "`kpitools pack --period-dir DATA/PERIOD` (period_dir in the params or the notebook), "
+    "`kpitools kpis --period-dir DATA/PERIOD` or `kpitools packs DATA/PERIOD`"
 )
 
 
@@ -238,7 +239,13 @@ def _other_providers(
     if not period_dir.is_dir():
         raise KpiToolsError("--period-dir: period folder not found", path=period_dir)
     here = provider_dir.resolve()
-    folders = [f for f in layout.provider_folders(period_dir) if f.resolve() != here]
+    # the provider's own folder is not another provider, nor is an earlier submission of
+    # it left there (a resubmission audited from another folder): same folder name, same id
+    folders = [
+        f
+        for f in layout.provider_folders(period_dir)
+        if f.resolve() != here and f.name != provider_dir.name
+    ]
     others: dict[str, ProviderReturn] = {}
     unread: list[str] = []
     for folder, other in zip(folders, load_providers(folders, rules=rules), strict=True):

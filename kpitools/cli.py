@@ -169,19 +169,33 @@ def _pdf_report(outcomes: list[Any]) -> None:
 @click.argument("params_file", type=click.Path(dir_okay=False))
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @click.option("--pdf", is_flag=True, help=_PDF_HELP)
+@click.option(
+    "--period-dir",
+    "period_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="DATA/PERIOD: run the cross-provider checks against the other providers there "
+    "(default: the params file's period_dir).",
+)
 @friendly_errors
-def pack_command(params_file: str, notebooks: str | None, pdf: bool) -> None:
+def pack_command(
+    params_file: str, notebooks: str | None, pdf: bool, period_dir: str | None
+) -> None:
     """Build one provider's audit pack from a params YAML (see `kpitools params`).
 
+    Built into a batch's OUT/PERIOD/<provider>, it refreshes the provider's row of the
+    period's index (or, when it cannot, marks the index out of date on its own page).
     Exit status: 0 when the pack was built (rejected rows are listed in it), 1 when the
     pack failed, 2 for bad input or arguments. With --pdf, whether PDFs were written
     is said on stderr and does not change it.
     """
-    from kpitools.audit import SINGLE_PROVIDER_NOTE
     from kpitools.run.single import build_pack
 
-    outcome = build_pack(params_file, notebooks=notebooks, pdf=pdf)
-    echo(f"note: {SINGLE_PROVIDER_NOTE}", err=True)
+    built = build_pack(params_file, notebooks=notebooks, pdf=pdf, period_dir=period_dir)
+    outcome = built.outcome
+    echo(f"note: {built.cross_provider}", err=True)
+    if built.index:
+        echo(built.index, err=True)
     if pdf:
         _pdf_report([outcome])
     if not outcome.ok:

@@ -169,6 +169,10 @@ def default_provider_out_dir(provider_dir: str | Path, period: str | None = None
 
 
 REGISTER_FILE = "exceptions.xlsx"
+REGISTER_SAVED_AS = (".xlsm", ".csv")
+"""The other forms an auditor's Excel may save the register in (``exceptions.xlsm``, a
+workbook with macros; ``exceptions.csv``, its active sheet): read back like
+``exceptions.xlsx`` (:func:`register_files`) and kept under ``.history`` like it."""
 HISTORY_FOLDER = ".history"
 """``OUT/<period>/<provider>/.history/``: every register a run replaced, kept whole under
 a UTC timestamp (:func:`history_register`)."""
@@ -184,21 +188,57 @@ def cases_dir(out_root: str | Path, period: str, provider_id: str) -> Path:
     return provider_out_dir(out_root, period, provider_id) / CASES_FOLDER
 
 
-def history_register(provider_out_dir: str | Path, stamp: str) -> Path:
+def history_register(provider_out_dir: str | Path, stamp: str, suffix: str = "") -> Path:
     """Where the register replaced at ``stamp`` (``YYYYMMDDTHHMMSSZ``) is kept:
-    ``OUT/<period>/<provider>/.history/exceptions-<stamp>.xlsx``."""
+    ``OUT/<period>/<provider>/.history/exceptions-<stamp>.xlsx`` (or the ``suffix`` it
+    was saved with, :data:`REGISTER_SAVED_AS`)."""
     name = Path(REGISTER_FILE)
-    return Path(provider_out_dir) / HISTORY_FOLDER / f"{name.stem}-{stamp}{name.suffix}"
+    return Path(provider_out_dir) / HISTORY_FOLDER / f"{name.stem}-{stamp}{suffix or name.suffix}"
+
+
+def register_files(provider_out_dir: str | Path) -> list[Path]:
+    """The registers of a provider's output folder as it stands, newest first:
+    ``exceptions.xlsx`` and the forms an auditor may have saved it in
+    (:data:`REGISTER_SAVED_AS`), those that are files. ``exceptions.csv`` is one only
+    when its first line names an ``exception_id`` column: kpitools writes the findings
+    under that name too (no ``exception_id``), which an auditor's Excel replaces when it
+    saves the register's Exceptions sheet as CSV."""
+    folder = Path(provider_out_dir)
+    stem = Path(REGISTER_FILE).stem
+    found = [
+        folder / f"{stem}{suffix}"
+        for suffix in (Path(REGISTER_FILE).suffix, *REGISTER_SAVED_AS)
+        if (folder / f"{stem}{suffix}").is_file()
+    ]
+    found = [path for path in found if path.suffix != ".csv" or _names_exception_id(path)]
+    return sorted(found, key=lambda path: -path.stat().st_mtime)
+
+
+def _names_exception_id(path: Path) -> bool:
+    """True when the first line of the CSV file at ``path`` names ``exception_id``."""
+    try:
+        with path.open("rb") as file:
+            first = file.readline(65_536)
+    except OSError:
+        return False
+    return b"exception_id" in first
 
 
 def register_of(provider_out_dir: str | Path) -> Path | None:
-    """The register of a provider's output folder as it stands: its ``exceptions.xlsx``
-    or, when the last run left none there (the provider FAILED: its set is ``error.txt``),
-    the newest register kept in its ``.history`` folder; None when there is neither."""
+    """The register of a provider's output folder as it stands: the newest of its
+    :func:`register_files` (an auditor's ``exceptions.xlsm`` saved after kpitools's
+    ``exceptions.xlsx``) or, when the last run left none there (the provider FAILED: its
+    set is ``error.txt``), the newest register kept in its ``.history`` folder; None
+    when there is neither."""
     folder = Path(provider_out_dir)
-    if (folder / REGISTER_FILE).is_file():
-        return folder / REGISTER_FILE
-    kept = sorted((folder / HISTORY_FOLDER).glob(f"{Path(REGISTER_FILE).stem}-*.xlsx"))
+    files = register_files(folder)
+    if files:
+        return files[0]
+    kept = sorted(
+        path
+        for suffix in (Path(REGISTER_FILE).suffix, *REGISTER_SAVED_AS)
+        for path in (folder / HISTORY_FOLDER).glob(f"{Path(REGISTER_FILE).stem}-*{suffix}")
+    )
     return kept[-1] if kept else None
 
 

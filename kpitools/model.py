@@ -67,6 +67,9 @@ CARRIED, MANUAL = "carried", "manual"
 """The change of a register row kept open although nothing found it this month: an event
 (a restatement, a late report) not repeated, open until an auditor closes it; a row an
 auditor added by hand (its id ``MAN-…``)."""
+EXCEPTION_ID_PREFIX = "EX-"
+"""The start of the id kpitools gives an exception it found (``EX-`` and 12 hex digits);
+any other id in a register is a row an auditor added by hand."""
 IRREGULARITY = "irregularity"
 """The ``kpi`` of a finding that is an irregularity rather than a KPI exception."""
 ILR_DROPOUTS = "ilr_dropouts_with_withdrawal_reason"
@@ -395,6 +398,8 @@ class RegisterSource:
             set, for a register from a kpitools that did not record what it wrote).
         added_columns: columns an auditor added to it.
         manual_rows: rows an auditor added to it by hand.
+        handled: what was not as kpitools wrote it and how it was read (formulas, ids in
+            another case, repeated or unknown ids, a CSV), one line each: the Summary's.
     """
 
     path: str
@@ -407,6 +412,7 @@ class RegisterSource:
     edits: int = 0
     added_columns: tuple[str, ...] = ()
     manual_rows: int = 0
+    handled: tuple[str, ...] = ()
 
 
 THIS_PERIOD_REGISTER = "this period's register (an earlier run)"
@@ -431,6 +437,9 @@ class FollowUp:
             (:data:`kpitools.worklists.followup.EDIT_COLUMNS`), for the audit store.
         edited_after_review: ids of the exceptions whose auditor fields changed after
             their ``reviewed_on`` (flagged in ``review_note``).
+        unused: registers found but not used, each with why (unreadable, over a limit,
+            another provider's, period's or key's): said in the pack too (no personal
+            data: a path under ``OUT`` and the reason).
     """
 
     exceptions: pd.DataFrame
@@ -441,6 +450,7 @@ class FollowUp:
     sources: tuple[RegisterSource, ...] = ()
     edits: pd.DataFrame | None = None
     edited_after_review: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Exceptions by severity and change, resolved ones, reopened ones (recurring

@@ -7,6 +7,7 @@ A params file names one provider's return and where its pack goes::
     as_of: "2023-03-31"          # blank = the last day of the period
     out_dir: out/demo/2023-03/P001         # blank = derived from provider_dir
     previous_dir: data/demo/2023-02/P001   # blank = derived from provider_dir
+    period_dir: data/demo/2023-03          # blank = no cross-provider checks
     include_pii: false
     rules: {dropout_limit: 0.2}  # optional overrides, see kpitools.rules.Rules
     audit_path: ""               # set by `kpitools packs`: the saved ProviderAudit
@@ -19,6 +20,10 @@ silently turned into a number). Unknown keys
 fail. Relative paths are taken from the folder the command is run in. A blank
 ``previous_dir`` or ``out_dir`` is derived from ``provider_dir`` by the folder layout
 (:mod:`kpitools.layout`), exactly as ``kpitools packs`` and ``kpitools kpis`` find them.
+A period that contradicts the folders is refused in one line (:func:`check_folders`):
+``period`` against the period folder holding ``provider_dir``, and ``out_dir`` and
+``period_dir`` against the period, so that a pack is never built from one month's
+return under another month's name.
 
 The notebook's ``parameters`` cell has exactly these names (a test checks this with
 ``papermill.inspect_notebook``); :meth:`PackParams.notebook_parameters` gives the
@@ -53,6 +58,8 @@ class PackParams:
             :func:`kpitools.layout.default_provider_out_dir` of ``provider_dir``.
         previous_dir: the previous month's folder of the same provider, if any; given
             blank, the folder :func:`kpitools.layout.previous_provider_dir` finds.
+        period_dir: ``DATA/PERIOD`` holding the other providers of the period: the
+            cross-provider checks (DUP-ULN-OVERLAP) run against them; blank = not run.
         include_pii: show names, ULNs and contact details (off by default).
         rules: overrides of :class:`kpitools.rules.Rules`, checked by it.
         audit_path: a saved ProviderAudit (written by a batch run); blank = compute.
@@ -64,6 +71,7 @@ class PackParams:
     period: str = ""
     as_of: date | None = None
     previous_dir: str = ""
+    period_dir: str = ""
     include_pii: bool = False
     rules: dict[str, Any] = field(default_factory=dict)
     audit_path: str = ""
@@ -97,7 +105,15 @@ class PackParams:
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PackParams))
 _REQUIRED = ("provider_dir",)
-_TEXT = ("provider_dir", "out_dir", "period", "previous_dir", "audit_path", "pseudonym_key_file")
+_TEXT = (
+    "provider_dir",
+    "out_dir",
+    "period",
+    "previous_dir",
+    "period_dir",
+    "audit_path",
+    "pseudonym_key_file",
+)
 
 
 def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
@@ -136,6 +152,7 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
             parse_period(values["period"])
         except ValueError as error:
             raise ParameterError(str(error), path=where or None) from None
+    check_folders(values, where=where)
     values.update(_derived_paths(values, where=where))
     values["as_of"] = parse_date(raw.get("as_of"), name="as_of", where=where)
     include_pii = raw.get("include_pii", False)
@@ -151,6 +168,45 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
         raise ParameterError(f"rules: {error.message}", path=where or None) from None
     values["rules"] = dict(rules)
     return PackParams(**values)
+
+
+def check_folders(values: dict[str, Any], *, where: str = "") -> None:
+    """Refuse a period that contradicts the folders, in one line: ``period`` given and
+    ``provider_dir`` in the folder of another period (a notebook whose ``provider_dir``
+    was changed to another month, its ``period`` left as it was); ``out_dir`` or
+    ``period_dir`` in, or named for, another period than the provider's.
+
+    Raises:
+        ParameterError: the period, ``out_dir`` or ``period_dir`` contradicts
+            ``provider_dir``.
+    """
+    provider_dir = values["provider_dir"]
+    folder = layout.provider_period(provider_dir)
+    given = values.get("period") or ""
+    if given and folder and given != folder:
+        raise ParameterError(
+            f"period {given} contradicts provider_dir {provider_dir}, a folder of {folder}: "
+            "leave period blank to take it from the folder",
+            path=where or None,
+        )
+    period = given or folder
+    out_dir = values.get("out_dir") or ""
+    out_period = layout.provider_period(out_dir) if out_dir else None
+    if period and out_period and out_period != period:
+        raise ParameterError(
+            f"out_dir {out_dir} is the output folder of {out_period}, but the return in "
+            f"provider_dir {provider_dir} is of {period}: give the out_dir of {period} "
+            "(or leave it blank)",
+            path=where or None,
+        )
+    period_dir = values.get("period_dir") or ""
+    named = Path(period_dir).resolve().name if period_dir else ""
+    if period and layout.is_period_name(named) and named != period:
+        raise ParameterError(
+            f"period_dir {period_dir} is the folder of {named}, but the return in "
+            f"provider_dir {provider_dir} is of {period}: give DATA/{period}",
+            path=where or None,
+        )
 
 
 def _derived_paths(values: dict[str, Any], *, where: str) -> dict[str, str]:

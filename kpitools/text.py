@@ -21,6 +21,12 @@ TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 overrides (they reorder it)."""
 
 
+MAX_CELL_CHARS = 32_767
+"""The longest text one cell of a workbook holds: Excel's own limit (openpyxl would cut a
+longer one without a word)."""
+CUT_MARK = " … [cut at Excel's limit: {length:,} characters; the full text is in the audit store]"
+
+
 def _escape(match: re.Match[str]) -> str:
     return match.group().encode("unicode_escape").decode("ascii")
 
@@ -43,3 +49,19 @@ def control_characters(text: str) -> list[str]:
     ['\\\\x0b', '\\\\x0c']
     """
     return list(dict.fromkeys(_escape(m) for m in CONTROL_CHARACTERS.finditer(text)))
+
+
+def cell_fit(text: str) -> str:
+    """``text`` as one workbook cell can hold it: a text over :data:`MAX_CELL_CHARS` cut,
+    ending with :data:`CUT_MARK` (the audit store keeps the whole of what a register
+    carries: its working columns and an auditor's edits).
+
+    >>> cell_fit("short")
+    'short'
+    >>> len(cell_fit("x" * 40_000)), cell_fit("x" * 40_000)[-24:]
+    (32767, 't is in the audit store]')
+    """
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    mark = CUT_MARK.format(length=len(text))
+    return text[: MAX_CELL_CHARS - len(mark)] + mark

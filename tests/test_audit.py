@@ -263,7 +263,7 @@ def test_a_header_only_learners_file_says_no_learners_yet(tmp_path):
     assert "note: No learners yet" in result.output
     assert "note: cross-provider checks" in result.output  # a single-provider run says so
     manifest = (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8")
-    assert "No learners yet" in manifest and "need the whole period" in manifest
+    assert "No learners yet" in manifest and "need the other providers of the period" in manifest
 
 
 def test_every_learner_rejected_gives_the_count_and_top_reasons(tmp_path):

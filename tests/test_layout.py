@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,26 @@ def test_the_register_of_a_folder_and_where_a_replaced_one_is_kept(tmp_path: Pat
     assert layout.register_of(folder) == layout.history_register(folder, "20230406T090000Z")
     (folder / "exceptions.xlsx").write_bytes(b"x")
     assert layout.register_of(folder) == folder / "exceptions.xlsx"
+
+
+def test_a_register_saved_as_xlsm_or_csv_is_one_the_findings_csv_is_not(tmp_path: Path) -> None:
+    folder = tmp_path / "out" / "2023-03" / "P001"
+    folder.mkdir(parents=True)
+    (folder / "exceptions.xlsx").write_bytes(b"x")
+    os.utime(folder / "exceptions.xlsx", (1_600_000_000, 1_600_000_000))
+    # kpitools's own exceptions.csv (the findings, no exception_id), newer: not a register
+    (folder / "exceptions.csv").write_text("provider_id,bootcamp_id,kpi,rule\n", encoding="utf-8")
+    assert layout.register_files(folder) == [folder / "exceptions.xlsx"]
+    # the Exceptions sheet saved over it as CSV by an auditor's Excel: the newest register
+    (folder / "exceptions.csv").write_text("exception_id,severity,rule\n", encoding="utf-8")
+    assert layout.register_of(folder) == folder / "exceptions.csv"
+    (folder / "exceptions.xlsm").write_bytes(b"x")
+    os.utime(folder / "exceptions.xlsm", (1_700_000_000, 1_700_000_000))
+    assert layout.register_files(folder) == [
+        folder / "exceptions.csv",
+        folder / "exceptions.xlsm",
+        folder / "exceptions.xlsx",
+    ]
+    assert layout.history_register(folder, "20230405T101500Z", ".xlsm").name == (
+        "exceptions-20230405T101500Z.xlsm"
+    )

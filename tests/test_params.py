@@ -98,7 +98,68 @@ def test_notebook_parameters_cell_matches_the_schema() -> None:
     defaults = {name: eval(spec["default"]) for name, spec in cell.items()}  # noqa: S307 - our own notebook
     params = params_from_mapping(defaults)
     assert params.include_pii is False
-    assert params.period == "2023-03"
+    # the period blank: taken from the folder holding provider_dir
+    assert params.period == "" and params.resolved_period == "2023-03"
+
+
+def test_the_notebook_changed_to_another_month_is_refused_in_one_line() -> None:
+    # issue 27: provider_dir changed to February, the rest left as it was, built
+    # February's data labelled 2023-03; now the period comes from the folder, and the
+    # out_dir of March is refused (February's pack would replace March's)
+    cell = papermill.inspect_notebook(str(PROVIDER_NOTEBOOK))
+    defaults = {name: eval(spec["default"]) for name, spec in cell.items()}  # noqa: S307 - our own notebook
+    february = {**defaults, "provider_dir": "../data/demo/2023-02/P001"}
+    with pytest.raises(ParameterError) as caught:
+        params_from_mapping(february, where="notebook parameters")
+    assert caught.value.one_line() == (
+        "notebook parameters: out_dir ../out/demo/2023-03/P001 is the output folder of "
+        "2023-03, but the return in provider_dir ../data/demo/2023-02/P001 is of 2023-02: "
+        "give the out_dir of 2023-02 (or leave it blank)"
+    )
+    february["out_dir"] = "../out/demo/2023-02/P001"
+    assert params_from_mapping(february).resolved_period == "2023-02"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"period": "2023-03"},
+            "period 2023-03 contradicts provider_dir data/2023-02/P001, a folder of 2023-02: "
+            "leave period blank to take it from the folder",
+        ),
+        (
+            {"out_dir": "out/2023-03/P001"},
+            "out_dir out/2023-03/P001 is the output folder of 2023-03, but the return in "
+            "provider_dir data/2023-02/P001 is of 2023-02",
+        ),
+        (
+            {"period_dir": "data/2023-03"},
+            "period_dir data/2023-03 is the folder of 2023-03, but the return in provider_dir "
+            "data/2023-02/P001 is of 2023-02: give DATA/2023-02",
+        ),
+    ],
+)
+def test_a_period_that_contradicts_the_folders_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "2023-02" / "P001").mkdir(parents=True)
+    raw = {"provider_dir": "data/2023-02/P001", "out_dir": "out/2023-02/P001", **given}
+    with pytest.raises(ParameterError) as caught:
+        params_from_mapping(raw)
+    assert message in caught.value.one_line()
+    assert "\n" not in caught.value.one_line()
+    # what agrees with the folders passes: the period given or blank, the folders of 2023-02
+    agreed = params_from_mapping(
+        {**raw, "period": "2023-02", "out_dir": "out/2023-02/P001", "period_dir": "data/2023-02"}
+    )
+    assert agreed.period_dir == "data/2023-02" and agreed.resolved_period == "2023-02"
+    # folders not named for a period say nothing either way
+    loose = params_from_mapping(
+        {"provider_dir": "elsewhere/P001", "out_dir": "o", "period": "2023-03"}
+    )
+    assert loose.resolved_period == "2023-03"
 
 
 def test_committed_params_files_fit_the_schema() -> None:

@@ -153,6 +153,7 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
             (f"{what}: values an auditor changed in it", source.edits),
             (f"{what}: columns an auditor added", ", ".join(source.added_columns) or "none"),
             (f"{what}: rows added by hand", source.manual_rows),
+            *((f"{what}: not as kpitools wrote it", line) for line in source.handled),
         ]
     rows.append(("registers this run replaced", f"kept under {layout.HISTORY_FOLDER}/"))
     rows += [("note", note) for note in followup.notes]
@@ -211,24 +212,27 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
 def keep_replaced_register(final: Path, staging: Path) -> Path | None:
     """Before ``final`` (``OUT/<period>/<provider>``) is replaced by the new set in
     ``staging``: the registers kept in its ``.history`` folder and its case files
-    (``cases/``, ``kpitools case``) go into the new set, and its register into the new
-    set's ``.history`` (under a UTC timestamp), so that no register or case an auditor
-    worked in is ever lost, whatever the new set holds (a failed provider's holds only
-    ``error.txt``).
+    (``cases/``, ``kpitools case``) go into the new set, and its registers
+    (``exceptions.xlsx`` and an ``exceptions.xlsm`` or ``.csv`` an auditor saved) into
+    the new set's ``.history`` (under a UTC timestamp), so that no register or case an
+    auditor worked in is ever lost, whatever the new set holds (a failed provider's holds
+    only ``error.txt``).
 
     Returns:
-        Where the register replaced is kept (None: ``final`` holds none).
+        Where the newest of its registers (the one a run reads back) is kept (None:
+        ``final`` holds none).
     """
     for folder in (layout.HISTORY_FOLDER, layout.CASES_FOLDER):
         if (final / folder).is_dir():
             shutil.copytree(final / folder, staging / folder, dirs_exist_ok=True)
-    register = final / REGISTER_FILE
-    if not register.is_file():
-        return None
+    kept_at = None
     now = datetime.now(UTC)
-    target = layout.history_register(staging, now.strftime("%Y%m%dT%H%M%SZ"))
-    if target.exists():  # two runs within a second: the microseconds tell them apart
-        target = layout.history_register(staging, now.strftime("%Y%m%dT%H%M%S%fZ"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(register, target)
-    return target
+    for register in layout.register_files(final):  # the .xlsm or .csv an auditor saved too
+        suffix = register.suffix
+        target = layout.history_register(staging, now.strftime("%Y%m%dT%H%M%SZ"), suffix)
+        if target.exists():  # two runs within a second: the microseconds tell them apart
+            target = layout.history_register(staging, now.strftime("%Y%m%dT%H%M%S%fZ"), suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(register, target)
+        kept_at = kept_at or target
+    return kept_at

@@ -31,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitools.io.files import FORMULA_STARTS, write_atomic
-from kpitools.text import visible_text
+from kpitools.text import MAX_CELL_CHARS, cell_fit, visible_text
 
 MAX_WIDTH = 50
 MAX_SHEET_NAME = 31  # Excel's limit
@@ -83,13 +83,31 @@ def escaped_note(cells: int) -> str:
     )
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
-    """Write one cell; True when its text had control characters escaped."""
+@dataclass
+class _Changed:
+    """How many cells of a workbook were changed to be written: control characters
+    escaped, text cut at Excel's limit."""
+
+    escaped: int = 0
+    cut: int = 0
+
+
+def cut_note(cells: int) -> str:
+    """The note of a workbook whose cells had text over Excel's limit."""
+    return (
+        f"{cells:,} cell(s) held more than {MAX_CELL_CHARS:,} characters (Excel's limit): "
+        "cut here, each ending with a mark saying so; the full text is in the audit store "
+        "(OUT/kpitools.duckdb)"
+    )
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: object, changed: _Changed) -> None:
+    """Write one cell, counting in ``changed`` what had to change in its text."""
     cell = sheet.cell(row=row, column=column)
     if value is None or (
         not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
     ):
-        return False
+        return
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
@@ -97,38 +115,41 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: object) -> bool:
     if isinstance(value, date):
         cell.value = value
         cell.number_format = _DATE_FORMAT
-        return False
+        return
     if isinstance(value, bool | int | float):
         cell.value = value
-        return False
+        return
     if hasattr(value, "item"):  # numpy scalars
         cell.value = value.item()
-        return False
-    text = visible_text(str(value))
+        return
+    visible = visible_text(str(value))
+    text = cell_fit(visible)
     cell.value = text
     # openpyxl turns any string starting with "=" into a formula: force a string cell.
     cell.data_type = "s"
     if text.startswith(FORMULA_STARTS):
         cell.quotePrefix = True
-    return len(text) != len(str(value))
+    changed.escaped += len(visible) != len(str(value))
+    changed.cut += text != visible
 
 
-def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout) -> int:
-    """Write one sheet; returns how many of its cells had control characters escaped."""
-    columns = [visible_text(str(c)) for c in frame.columns]
+def _write_sheet(
+    sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout, changed: _Changed
+) -> None:
+    """Write one sheet, counting in ``changed`` the cells whose text had to change."""
+    columns = [cell_fit(visible_text(str(c))) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=name)
         cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-    escaped = 0
     for row_number, values in enumerate(frame.itertuples(index=False), start=2):
         for column_number, value in enumerate(values, start=1):
-            escaped += _write_cell(sheet, row_number, column_number, value)
+            _write_cell(sheet, row_number, column_number, value, changed)
     if layout.hidden:
         sheet.sheet_state = "veryHidden"
     if not columns:
-        return escaped
+        return
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{max(1, len(frame) + 1)}"
     sheet.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"
@@ -143,7 +164,6 @@ def _write_sheet(sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout) -> 
     bottom = max(len(frame) + 1, _VALIDATED_ROWS)
     _validations(sheet, columns, layout, bottom)
     _highlights(sheet, columns, layout, bottom)
-    return escaped
 
 
 def _validations(sheet: Worksheet, columns: list[str], layout: SheetLayout, bottom: int) -> None:
@@ -223,15 +243,18 @@ def write_register(
     book.remove(book.worksheets[0])  # a new workbook holds one empty sheet
     # who saved it last: kpitools, until an auditor saves it (read back with the register)
     book.properties.creator = book.properties.lastModifiedBy = "kpitools"
-    escaped = 0
+    changed = _Changed()
     for name, frame in sheets.items():
         layout = (layouts or {}).get(name, SheetLayout())
-        escaped += _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout)
-    if escaped and note_sheet is not None:
+        _write_sheet(book.create_sheet(name[:MAX_SHEET_NAME]), frame, layout, changed)
+    if note_sheet is not None:
         sheet = book[note_sheet[:MAX_SHEET_NAME]]
-        row = sheet.max_row + 1
-        _write_cell(sheet, row, 1, "note")
-        _write_cell(sheet, row, 2, escaped_note(escaped))
+        notes = [escaped_note(changed.escaped)] if changed.escaped else []
+        notes += [cut_note(changed.cut)] if changed.cut else []
+        for text in notes:
+            row = sheet.max_row + 1
+            _write_cell(sheet, row, 1, "note", changed)
+            _write_cell(sheet, row, 2, text, changed)
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())

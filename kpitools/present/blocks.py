@@ -47,6 +47,10 @@ STATUS_COLOURS: dict[str, str] = {
 STATUS_SEVERITY: dict[str, int] = {"FAILED": 4, "not_met": 3, "off_track": 2, "at_risk": 1}
 BREACH_STATUSES = ("not_met", "off_track")
 ROW_LIMIT = 50
+# A table with more columns than this cannot be read on portrait A4 (8 px type, headers
+# broken only between words): it is marked wide, and printed on landscape pages
+# (``@page wide`` in the pack's print stylesheet, templates/kpipack)
+WIDE_COLUMNS = 10
 DPI = 72  # charts: a modest dpi keeps packs small
 KPI_TITLES: dict[str, str] = {
     "employer_engagement": "Employer engagement",
@@ -289,7 +293,9 @@ def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
 def table(
     frame: pd.DataFrame, *, limit: int = ROW_LIMIT, more: str = "in exceptions.xlsx"
 ) -> Markup:
-    """Any frame as a table, capped at ``limit`` rows with a note."""
+    """Any frame as a table, capped at ``limit`` rows with a note; a table of more than
+    :data:`WIDE_COLUMNS` columns in a ``<div class="wide">``, which prints on landscape
+    pages."""
     if frame.empty:
         return note("None.")
     shown = _blank_missing(frame.head(limit))
@@ -301,4 +307,6 @@ def table(
     html = Markup(head.replace("_", "_<wbr>") + sep + rest)
     if len(frame) > limit:
         html += note(f"{len(frame) - limit} more {more}.")
+    if len(frame.columns) > WIDE_COLUMNS:
+        html = Markup('<div class="wide">{}</div>').format(html)
     return STYLE + html

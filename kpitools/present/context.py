@@ -23,7 +23,7 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
-from kpitools.model import NEW, RECURRING, FollowUp, ProviderAudit, Trends, findings_frame
+from kpitools.model import EXCEPTION_ID_PREFIX, FollowUp, ProviderAudit, Trends, findings_frame
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
@@ -90,7 +90,9 @@ def load_charts(audit_path: str | Path) -> dict[str, str]:
 
 def compute_audit(params: PackParams) -> ProviderAudit:
     """Compute one provider's audit from its folder (``kpitools pack``, a notebook on its
-    own): everything its pack shows, the trends and the register's follow-up included."""
+    own): everything its pack shows, the trends and the register's follow-up included,
+    and the cross-provider checks against the other providers of ``period_dir`` when
+    it is given."""
     from kpitools.audit import audit_single_provider  # heavy; only when not loading a saved one
     from kpitools.kpis.trends import TREND_MONTHS
     from kpitools.worklists.followup import RegisterTrail
@@ -102,6 +104,7 @@ def compute_audit(params: PackParams) -> ProviderAudit:
         rules=params.rules_object(),
         period=params.resolved_period,
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
+        period_dir=params.period_dir or None,
         trend_months=TREND_MONTHS,
         register=RegisterTrail(Path(params.out_dir), key),
     )
@@ -134,18 +137,28 @@ class PackContext:
 
     @cached_property
     def followup(self) -> FollowUp | None:
-        """The register's follow-up computed with the audit, the ``entity`` of the
-        exceptions found this month named as the register names learners (rows carried
-        from a register read back keep the entity as it was written there); None for an
-        audit computed without its register
+        """The register's follow-up computed with the audit, the ``entity`` of every row
+        kpitools made (found this month, or carried from a register read back: rebuilt
+        as found, :func:`kpitools.worklists.followup.found_entity`) named by this run's
+        rule for the register, so that no name or ULN of an include_pii register is
+        carried into a default one; a row added by hand keeps what the auditor typed.
+        None for an audit computed without its register
         (:class:`kpitools.worklists.followup.RegisterTrail`)."""
         followup = self.audit.followup
         if followup is None:
             return None
-        exceptions = followup.exceptions
-        found = exceptions["change"].isin((NEW, RECURRING))
-        named = exceptions["entity"].where(~found, exceptions["entity"].map(self.working.entity))
-        return replace(followup, exceptions=exceptions.assign(entity=named))
+        return replace(
+            followup,
+            exceptions=self._named(followup.exceptions),
+            resolved=self._named(followup.resolved),
+        )
+
+    def _named(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if "entity" not in frame.columns or frame.empty:
+            return frame
+        made = frame["exception_id"].map(lambda eid: str(eid).startswith(EXCEPTION_ID_PREFIX))
+        named = frame["entity"].where(~made, frame["entity"].map(self.working.entity))
+        return frame.assign(entity=named)
 
     @property
     def trends(self) -> Trends | None:

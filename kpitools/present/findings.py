@@ -14,7 +14,14 @@ import pandas as pd
 from markupsafe import Markup
 
 from kpitools.method import percent, target_text
-from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, KpiResult, ProviderAudit
+from kpitools.model import (
+    EXCEPTION_ID_PREFIX,
+    LAST_MONTH_REGISTER,
+    THIS_PERIOD_REGISTER,
+    FollowUp,
+    KpiResult,
+    ProviderAudit,
+)
 from kpitools.present.blocks import (
     BREACH_STATUSES,
     EMPTY,
@@ -31,6 +38,7 @@ from kpitools.present.blocks import (
     table,
     unverified_text,
 )
+from kpitools.worklists.followup import FOLLOW_UP_STATUSES, found_entity
 
 if TYPE_CHECKING:
     from kpitools.model import FollowUp
@@ -163,10 +171,13 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
                     else ""
                 )
             )
-        else:
+        elif not followup.unused:
             lines.append(
                 f"No previous register was found ({followup.previous}): every exception is new."
             )
+        for line in followup.unused:
+            new = " Every exception is new." if line.startswith(LAST_MONTH_REGISTER) else ""
+            lines.append(f"{line[:1].upper()}{line[1:]}.{new}")
         lines += _carried_sentences(followup, counts)
     informational = len(audit.informational())
     if informational:
@@ -191,14 +202,20 @@ def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
     for source in followup.sources:
         if source.role != THIS_PERIOD_REGISTER:
             continue
-        saved = f", saved {source.modified or '-'} by {source.last_modified_by or '-'}"
-        added = (
-            f", added column(s) {', '.join(source.added_columns)}" if source.added_columns else ""
-        )
+        # counts only: who saved it, what the added columns are called and what was
+        # typed stay in the register (a working file)
+        saved = f", saved {source.modified}" if source.modified else ""
         lines.append(
-            f"This period's register was built before ({source.path}{saved}): its "
-            f"{source.edits} edit(s){added} and {source.manual_rows} row(s) added by hand "
-            "are carried into this one, winning over last month's."
+            f"This period's register was built before{saved}: its {source.edits} edit(s), "
+            f"{len(source.added_columns)} added column(s) and {source.manual_rows} row(s) "
+            "added by hand are carried into this one, winning over last month's."
+        )
+    handled = sum(len(source.handled) for source in followup.sources)
+    if handled:
+        lines.append(
+            f"{handled} thing(s) in the registers read back were not as kpitools wrote them "
+            "(formulas, ids typed in another case, repeated or unknown ids, a CSV): each was "
+            "read without loss, and is named on the register's Summary sheet."
         )
     if followup.edited_after_review:
         lines.append(
@@ -209,16 +226,20 @@ def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
 
 
 def _change_table(frame: pd.DataFrame, ctx: PackContext, columns: list[str], more: str) -> Markup:
-    """Register rows as the pack shows them: a learner named by the pack's rule (the
-    register's ``entity`` holds the provider's ref), from the row's ``learner_ref``."""
-    refs = frame["learner_ref"].where(
-        frame["learner_ref"].map(lambda v: isinstance(v, str) and bool(v)), ""
-    )
-    entity = [
-        f"learner:{ctx.naming.learner(ref)}" if ref else e
-        for ref, e in zip(refs, frame["entity"], strict=True)
-    ]
-    shown = frame.assign(entity=entity)
+    """Register rows as the pack shows them: only rows kpitools made (a row added by hand
+    is the auditor's own text), the entity as found (:func:`found_entity`) named by the
+    pack's rule, a status only when it is one of the register's statuses; never a working
+    column an auditor types in (owner, response, ...)."""
+    made = frame[frame["exception_id"].astype(str).str.startswith(EXCEPTION_ID_PREFIX)]
+    provider_id = ctx.audit.provider_id
+    entity = [ctx.naming.entity(found_entity(r, provider_id)) for r in made.to_dict("records")]
+    shown = made.assign(entity=entity)
+    if "status" in shown.columns:
+        shown = shown.assign(
+            status=shown["status"].map(
+                lambda s: s if s in FOLLOW_UP_STATUSES else "other (see the register)"
+            )
+        )
     return table(shown[[c for c in columns if c in shown.columns]], limit=LIST_LIMIT, more=more)
 
 
@@ -244,7 +265,7 @@ def findings_first(ctx: PackContext) -> Markup:
             + _change_table(
                 followup.resolved,
                 ctx,
-                [*columns, "status", "response"],
+                [*columns, "status"],
                 "in exceptions.xlsx, sheet Resolved",
             )
         )

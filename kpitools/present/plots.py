@@ -22,7 +22,7 @@ imported only when a figure is built.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
@@ -95,19 +95,28 @@ def dropout_by_bootcamp(audit: ProviderAudit) -> Figure | None:
 
 
 def dropout_trend(trends: Trends | None) -> Figure | None:
-    """Drop-out month by month: the provider (thick) and each bootcamp, against the limit,
-    on an axis from 0 to 100 %; None with fewer than two months."""
+    """Drop-out month by month: the provider (thick, its latest figure written beside it)
+    and each bootcamp, against the limit, on an axis from 0 to 100 % (zoomed when the
+    limit lies near an end of it, :func:`value_range`); None with fewer than two months."""
     if trends is None or len(trends.periods) < 2:
         return None
     fig = _figure(6.4, 2.8)
     ax = fig.add_subplot()
-    _dropout_lines(ax, trends, with_provider=True)
+    limit = _dropout_lines(ax, trends, with_provider=True)
     ax.set_ylabel("drop-out (%)")
     _trend_axes(ax, "Drop-out month by month", trends.periods)
+    figures = trends.figures
+    dropout = figures[figures["kpi"] == "learner_dropout"].dropna(subset=["value"])
+    _value_axis(ax, dropout["value"] * 100, limit)
+    provider = dropout[dropout["bootcamp_id"] == "ALL"]
+    position = {p: i for i, p in enumerate(trends.periods)}
+    _label_last(ax, [position[p] for p in provider["period"]], provider["value"] * 100)
     return fig
 
 
-def _dropout_lines(ax: Axes, trends: Trends, *, with_provider: bool) -> None:
+def _dropout_lines(ax: Axes, trends: Trends, *, with_provider: bool) -> float | None:
+    """Drop-out month by month, a line per bootcamp (and the provider's, thick), and the
+    limit; returns the limit in percent (None when no figure has one)."""
     figures = trends.figures
     dropout = figures[figures["kpi"] == "learner_dropout"].dropna(subset=["value"])
     position = {p: i for i, p in enumerate(trends.periods)}
@@ -126,9 +135,11 @@ def _dropout_lines(ax: Axes, trends: Trends, *, with_provider: bool) -> None:
             zorder=3 if provider else 2,
         )
     limits = dropout["target"].dropna()
-    if len(limits):
-        ax.axhline(float(limits.iloc[-1]) * 100, color=BAD, linestyle="--", linewidth=0.8)
+    limit = float(limits.iloc[-1]) * 100 if len(limits) else None
+    if limit is not None:
+        ax.axhline(limit, color=BAD, linestyle="--", linewidth=0.8)
     ax.legend(fontsize=6, loc="upper left", ncols=3, frameon=False)
+    return limit
 
 
 def satisfaction_distribution(audit: ProviderAudit) -> Figure | None:
@@ -233,9 +244,12 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
     """Small multiples: each KPI's provider figure month by month, the target as a dashed
     line, each point coloured by its status; a last panel draws drop-out per bootcamp.
 
-    The axis always runs from 0 to 100 % so that months and KPIs compare at a glance: the
-    panels share both axes (:func:`_small_multiples`), so the months are labelled under
-    each column's lowest panel and the percentages beside each row's first.
+    The axis runs from 0 to 100 % so that months and KPIs compare at a glance, except
+    where the target lies near an end of it (a target of 100 %): that panel's axis is
+    zoomed to its figures and target, so that the gap shows (:func:`value_range`), and
+    says so. Each panel has its percentages beside it and its latest figure written
+    beside its point. The panels share the axis of months
+    (:func:`_small_multiples`), labelled under each column's lowest panel.
 
     Args:
         trends: the provider's KPI figures month by month.
@@ -274,15 +288,105 @@ def kpi_trends(trends: Trends | None, *, reuse: bool = False) -> Figure | None:
             c=[STATUS_COLOURS.get(s, "#ffffff") for s in series["status"]],
         )
         targets = series["target"].dropna()
-        if len(targets):
-            ax.axhline(float(targets.iloc[-1]) * 100, color=LIMIT, linestyle="--", linewidth=0.8)
+        target = float(targets.iloc[-1]) * 100 if len(targets) else None
+        if target is not None:
+            ax.axhline(target, color=LIMIT, linestyle="--", linewidth=0.8)
         _title(ax, label(kpi_label(kpi, stage)), fontsize=9)
+        _value_axis(ax, series["value"] * 100, target)
+        _label_last(ax, xs, series["value"] * 100)
     if len(bootcamps):
         ax = axes[len(keys)]
-        _dropout_lines(ax, trends, with_provider=False)
+        target = _dropout_lines(ax, trends, with_provider=False)
         _title(ax, "Drop-out per bootcamp", fontsize=9)
+        _value_axis(ax, bootcamps["value"].dropna() * 100, target)
     # the axes of _small_multiples are on a Figure of their own, never a SubFigure
     return cast("Figure", axes[0].get_figure())
+
+
+# A target within this many points of either end of the 0-100 % axis (a target of 100 %,
+# or a drop-out limit of 5 %) leaves no room to see a figure's gap to it on the whole
+# axis ("99.3 % against 100 %" sits on the target line): such a panel's axis is zoomed to
+# its figures and target, and says so.
+TARGET_NEAR_END = 10.0
+ZOOM_MARGIN = 0.15  # of the zoomed range, above and below
+ZOOM_MIN_MARGIN = 1.0  # points: figures equal to their target still show a band ...
+ZOOM_MIN_SPAN = 5.0  # ... of at least this many points, away from the end of the axis
+ZOOM_MAX_SPAN = 50.0  # points: a wider range shows the gap on the whole axis as well
+FULL_AXIS = (0.0, 105.0)
+FULL_TICKS = range(0, 101, 20)  # as the default locator would, without its tick at 120
+ZOOMED = "axis zoomed"
+
+
+def value_range(values: Iterable[float], target: float | None) -> tuple[float, float] | None:
+    """The y limits (percent) that show ``values`` and their ``target``: None (the whole
+    0-105 % axis) unless the target lies within :data:`TARGET_NEAR_END` points of 0 or
+    100 %; then the range from the lowest to the highest of the figures and the target,
+    with a margin (:data:`ZOOM_MARGIN`, at least :data:`ZOOM_MIN_MARGIN` points), at
+    least :data:`ZOOM_MIN_SPAN` points high, within the whole axis; None again when that
+    range is more than :data:`ZOOM_MAX_SPAN` points high (the gap shows on the whole
+    axis)."""
+    if target is None or TARGET_NEAR_END < target < 100 - TARGET_NEAR_END:
+        return None
+    shown = [float(v) for v in values if pd.notna(v)] + [target]
+    low, high = min(shown), max(shown)
+    margin = max((high - low) * ZOOM_MARGIN, ZOOM_MIN_MARGIN)
+    lower, upper = max(low - margin, FULL_AXIS[0]), min(high + margin, FULL_AXIS[1])
+    if upper - lower < ZOOM_MIN_SPAN and target >= 50:
+        lower = max(upper - ZOOM_MIN_SPAN, FULL_AXIS[0])
+    elif upper - lower < ZOOM_MIN_SPAN:
+        upper = min(lower + ZOOM_MIN_SPAN, FULL_AXIS[1])
+    return None if upper - lower > ZOOM_MAX_SPAN else (lower, upper)
+
+
+def _value_axis(ax: Axes, values: Iterable[float], target: float | None) -> None:
+    """The panel's y axis, its percentages beside it: the whole 0-105 %, or zoomed to its
+    figures and target (:func:`value_range`), marked :data:`ZOOMED`, with ticks at round
+    percentages (none above 100)."""
+    zoomed = value_range(values, target)
+    if zoomed is None:
+        ticks: Sequence[float] = FULL_TICKS
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        near = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(*zoomed)
+        ticks = [float(t) for t in near if zoomed[0] <= t <= min(zoomed[1], 100)]
+    ax.set_ylim(*(zoomed or FULL_AXIS))
+    # the labels given with the ticks: a panel drawn again (kpi_trends' reuse) keeps none
+    # of the last drawing's
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    if zoomed is None:
+        return
+    ax.text(
+        0.98,
+        0.03,
+        ZOOMED,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=6,
+        color="#666666",
+    )
+
+
+def _label_last(ax: Axes, xs: Sequence[int], values: pd.Series) -> None:
+    """The latest figure written beside its point ("99.3 %"): below it in the upper half
+    of the axis, above it in the lower half, so it stays inside the panel."""
+    if not len(xs):
+        return
+    value = float(values.iloc[-1])
+    low, high = ax.get_ylim()
+    upper = value > (low + high) / 2
+    ax.annotate(
+        f"{value:.1f} %",
+        (xs[-1], value),
+        xytext=(-4, -5 if upper else 5),
+        textcoords="offset points",
+        ha="right",
+        va="top" if upper else "bottom",
+        fontsize=7,
+        color=LIMIT,
+        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+    )
 
 
 # kpi_trends' grid, in inches: panels 2.7 x 1.83 in, 3.2 in apart across and 2.3 in down
@@ -301,8 +405,9 @@ _reusable = threading.local()  # kpi_trends(reuse=True): this thread's last (key
 
 
 def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False) -> list[Axes]:
-    """``panels`` trend axes on a fixed grid of :data:`TREND_COLUMNS`, sharing one
-    0-105 % y axis and one axis of months; tick labels only on the outer panels.
+    """``panels`` trend axes on a fixed grid of :data:`TREND_COLUMNS`, sharing one axis
+    of months, labelled under the lowest panels (each panel's y axis is set when it is
+    drawn, :func:`_value_axis`).
     ``reuse``: this thread's last such axes, emptied, when they fit (see :func:`kpi_trends`)."""
     from matplotlib.figure import Figure
 
@@ -310,7 +415,7 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
     reused = getattr(_reusable, "trends", None)
     if reuse and reused is not None and reused[0] == key:
         for ax in reused[1]:
-            for artist in [*ax.lines, *ax.collections]:
+            for artist in [*ax.lines, *ax.collections, *ax.texts]:
                 artist.remove()
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
@@ -341,10 +446,9 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
         ax = fig.add_subplot(
             grid[i // TREND_COLUMNS, i % TREND_COLUMNS],
             sharex=axes[0] if axes else None,
-            sharey=axes[0] if axes else None,
         )
         first_column, lowest = i % TREND_COLUMNS == 0, i + TREND_COLUMNS >= panels
-        ax.tick_params(labelsize=7, labelleft=first_column, labelbottom=lowest)
+        ax.tick_params(labelsize=7, labelbottom=lowest)
         ax.tick_params(axis="x", labelrotation=45 if rotated else 0)
         if first_column:
             ax.set_ylabel("%", fontsize=7)
@@ -352,10 +456,6 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
             ax.yaxis.set_label_coords(0, 0.5)
         ax.xaxis.set_label_coords(0.5, 0)  # nor under them (no panel has an x label)
         axes.append(ax)
-    axes[0].set_ylim(0, 105)
-    axes[0].set_yticks(
-        range(0, 101, 20)
-    )  # as the default locator would, without its off-axis tick at 120
     axes[0].set_xlim(-0.5, len(periods) - 0.5)
     axes[0].set_xticks(range(len(periods)), [p[2:] for p in periods])
     if reuse:
@@ -365,10 +465,6 @@ def _small_multiples(panels: int, periods: Sequence[str], *, reuse: bool = False
 
 def _trend_axes(ax: Axes, title: str, periods: Sequence[str]) -> None:
     _title(ax, label(title), fontsize=9)
-    ax.set_ylim(0, 105)
-    ax.set_yticks(
-        range(0, 101, 20)
-    )  # as the default locator would, without its off-axis tick at 120
     ax.set_xlim(-0.5, len(periods) - 0.5)
     ax.set_xticks(
         range(len(periods)),

@@ -73,7 +73,29 @@ def overview(summary: dict[str, Any]) -> Markup:
         "<b>{}</b> failed{}.{}</p>"
     ).format(
         summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others, run
-    )
+    ) + rebuilt(summary)
+
+
+def rebuilt(summary: dict[str, Any]) -> Markup:
+    """The providers rebuilt alone (``kpitools pack``) since the run that built the
+    index: their rows are the new builds', said with when and whether their
+    cross-provider checks ran; nothing when there is none."""
+    items = [
+        Markup("<b>{}</b> at {} ({})").format(
+            r["provider_id"],
+            r["at"],
+            "cross-provider checks run"
+            if r["cross_provider"]
+            else "without the cross-provider checks: its duplicates across providers are not shown",
+        )
+        for r in summary.get("rebuilt", ())
+    ]
+    if not items:
+        return EMPTY
+    return Markup(
+        "<p>Rebuilt alone by kpitools pack since this run, their rows showing the new "
+        "build: {}.</p>"
+    ).format(Markup("; ").join(items))
 
 
 def _short_bootcamp(provider_id: str, bootcamp_id: str) -> str:
@@ -142,10 +164,13 @@ def _exceptions_cell(provider: dict[str, Any]) -> Markup:
 
 
 def _provider_cell(provider: dict[str, Any]) -> Markup:
-    """The provider's id, its name on a smaller line, and links to its pack and register."""
+    """The provider's id, its name on a smaller line, and links to its pack, its PDF
+    (built with --pdf) and its register."""
     links = []
     if provider["pack"]:
         links.append(relative_link(provider["pack"], "pack"))
+    if provider.get("pdf"):
+        links.append(relative_link(provider["pdf"], "PDF"))
     if provider.get("register"):
         links.append(relative_link(provider["register"], "register (xlsx)"))
     name = _small(provider["name"]) if provider["name"] else EMPTY

@@ -393,7 +393,9 @@ def trend_note(ctx: PackContext) -> Markup:
     text = (
         f"Each KPI of the provider at the end of each period found beside this one "
         f"(up to 12): {', '.join(periods)}. Points take the colour of the status then; "
-        "the dashed line is the target."
+        "the dashed line is the target; the latest figure is written beside its point. A "
+        "panel marked 'axis zoomed' shows only the range of its figures and target (a "
+        "target near 0 or 100 %), so that the gap to it shows."
     )
     if len(periods) < 2:
         text = f"Only this period ({', '.join(periods)}) was found: no trend yet."

@@ -24,13 +24,12 @@ import pandas as pd
 
 from kpitools.errors import FileLevelError
 from kpitools.returns.contract import TABLES, Table
-from kpitools.text import CONTROL_CHARACTERS, control_characters
+from kpitools.text import CONTROL_CHARACTERS, MAX_CELL_CHARS, control_characters
 
 PROBLEM_COLUMNS = ("position", "column", "value", "reason", "rule")
 
-# The longest cell kept, in characters, for CSV files and workbooks alike: Excel's own
-# limit for one cell. A longer cell rejects its row (CELL-TOO-LONG), never the file.
-MAX_CELL_CHARS = 32_767
+# A cell longer than MAX_CELL_CHARS (Excel's limit, for CSV files and workbooks alike)
+# rejects its row (CELL-TOO-LONG), never the file.
 # The csv module refuses a whole file for one field over its limit (128 KB by default):
 # lift it, so a long cell is judged per row against MAX_CELL_CHARS. A file is read into
 # memory whole anyway, so no field can outgrow it.

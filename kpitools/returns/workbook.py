@@ -61,7 +61,7 @@ def read_workbook(path: str | Path) -> tuple[dict[str, RawTable], list[str]]:
     """
     path = Path(path)
     damaged = check_workbook_limits(path)
-    source = _with_number_cells_as_text(path, damaged) if damaged else path
+    source = number_cells_as_text(path, damaged) if damaged else path
     workbook = _open_workbook(path, source, data_only=False)
     tables: dict[str, RawTable] = {}
     warnings: list[str] = [
@@ -220,7 +220,7 @@ def _not_a_number(cell: Any) -> bool:
     return text is not None and not _NUMBER.fullmatch(text.strip())
 
 
-def _with_number_cells_as_text(path: Path, damaged: dict[str, list[str]]) -> io.BytesIO:
+def number_cells_as_text(path: Path, damaged: dict[str, list[str]]) -> io.BytesIO:
     """A copy of the workbook in which every number cell holding no number is a text
     cell holding what it held (openpyxl raises on such a cell, stopping the read)."""
     copy = io.BytesIO()

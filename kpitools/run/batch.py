@@ -125,7 +125,9 @@ def provider_params(
     base: PackParams, provider_dir: Path, out_dir: Path, period: str, as_of: date, work_dir: Path
 ) -> PackParams:
     """One provider's params, from the batch's common settings (absolute paths); its
-    saved audit goes to the private ``work_dir``, never to the output folder."""
+    saved audit goes to the private ``work_dir``, never to the output folder. Its
+    ``period_dir`` is the batch's, so that a pack rebuilt alone from the ``params.yaml``
+    written beside it (``kpitools pack``) keeps the cross-provider checks."""
     previous = layout.previous_provider_dir(provider_dir, period)
     return replace(
         base,
@@ -134,6 +136,7 @@ def provider_params(
         period=period,
         as_of=as_of,
         previous_dir=str(previous.resolve()) if previous else "",
+        period_dir=str(provider_dir.parent.resolve()),
         audit_path=str((work_dir / f"{provider_dir.name}{AUDIT_FILE}").resolve()),
     )
 
@@ -508,9 +511,14 @@ def mark_index_stale(prepared: PreparedPeriod) -> None:
         "it was stopped, and the provider folders may hold the files of two runs. Run "
         "kpitools packs for this period again to rebuild them and this index."
     )
-    title = f"Index of {prepared.period} out of date"
+    write_stale_index(prepared.period_out, prepared.period, text)
+
+
+def write_stale_index(period_out: Path, period: str, text: str) -> None:
+    """Replace ``OUT/PERIOD/index.html`` by a page of its own saying why it is out of date."""
+    title = f"Index of {period} out of date"
     page = _STALE_INDEX.format(title=title, text=text)
-    write_atomic(prepared.period_out / "index.html", str(page).encode("utf-8"))
+    write_atomic(period_out / "index.html", str(page).encode("utf-8"))
 
 
 def write_index(
@@ -529,16 +537,22 @@ def write_index(
         stale=prepared.stale,
     )
     summary["run"] = prepared.run
-    summary_path = write_summary(summary, prepared.period_out / SUMMARY_FILE)
-    job = PackJob(
-        provider_id="portfolio",
-        notebook=prepared.portfolio_notebook,
-        parameters={"summary_path": str(summary_path.resolve())},
-        executed_path=str(prepared.period_out / "index.ipynb"),
-        html_path=str(prepared.period_out / "index.html"),
-        title=f"Skills Bootcamps KPI audit {prepared.period}",
-    )
+    write_summary(summary, prepared.period_out / SUMMARY_FILE)
+    job = index_job(prepared.period_out, prepared.period, prepared.portfolio_notebook)
     return next(iter(runner([job]))) if runner is not None else run_pack_job(job)
+
+
+def index_job(period_out: Path, period: str, notebook: str | Path) -> PackJob:
+    """The portfolio notebook's job: ``OUT/PERIOD/index.html`` from the summary written
+    beside it (``.portfolio.json``)."""
+    return PackJob(
+        provider_id="portfolio",
+        notebook=str(notebook),
+        parameters={"summary_path": str((period_out / SUMMARY_FILE).resolve())},
+        executed_path=str(period_out / "index.ipynb"),
+        html_path=str(period_out / "index.html"),
+        title=f"Skills Bootcamps KPI audit {period}",
+    )
 
 
 def build_packs(

@@ -87,6 +87,7 @@ def _provider_row(
     audit = ctx.audit
     findings = audit.exceptions_frame()
     pack = Path(outcome.html_path) if outcome and outcome.html_path else None
+    pdf = Path(outcome.pdf_path) if outcome and outcome.pdf_path else None
     register = Path(ctx.params.out_dir) / REGISTER_FILE
     per_kpi: dict[tuple[str, str], list[KpiResult]] = {}
     for r in audit.kpi_results:
@@ -98,6 +99,7 @@ def _provider_row(
         "status": "OK" if outcome and outcome.ok else "FAILED",
         "reason": outcome.error if outcome else "pack not run",
         "pack": pack.relative_to(period_out).as_posix() if pack else "",
+        "pdf": pdf.relative_to(period_out).as_posix() if pdf else "",
         "register": register.relative_to(period_out).as_posix() if register.is_file() else "",
         "kpis": {
             kpi_label(r.kpi, r.stage): _kpi_cell(r, per_kpi.get((r.kpi, r.stage), []))
@@ -213,11 +215,7 @@ def portfolio_summary(
     ]
     duplicates = []
     for _, ctx in sorted(contexts.items()):
-        frame = ctx.findings("irregularity")
-        frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
-        duplicates += frame[["provider_id", "bootcamp_id", "entity", "source", "message"]].to_dict(
-            "records"
-        )
+        duplicates += _duplicates(ctx)
     return {
         "period": period,
         "as_of": as_of,
@@ -226,6 +224,58 @@ def portfolio_summary(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
         ),
         "duplicates": duplicates,
+    }
+
+
+def _duplicates(ctx: PackContext) -> list[dict[str, Any]]:
+    """The provider's DUP-ULN-OVERLAP findings as the index lists them (pseudonymised)."""
+    frame = ctx.findings("irregularity")
+    frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
+    columns = ["provider_id", "bootcamp_id", "entity", "source", "message"]
+    records: list[dict[str, Any]] = frame[columns].to_dict("records")
+    return records
+
+
+def with_rebuilt_provider(
+    summary: dict[str, Any],
+    ctx: PackContext,
+    outcome: PackOutcome,
+    *,
+    period_out: Path,
+    rebuilt_at: str,
+    cross_provider: bool,
+) -> dict[str, Any]:
+    """The index's data after one provider was rebuilt alone (``kpitools pack`` into
+    ``OUT/PERIOD/<provider>``): its row and its cross-provider duplicates replaced by the
+    new build's, the providers ordered again, and the rebuild listed under ``rebuilt``
+    (the index says which rows are newer than the run that built it, and whether their
+    cross-provider checks ran).
+
+    Args:
+        summary: the index's data as the last run (or rebuild) wrote it.
+        ctx: the rebuilt provider.
+        outcome: its pack's outcome, paths in ``period_out``.
+        period_out: ``OUT/PERIOD``.
+        rebuilt_at: when (UTC, ISO).
+        cross_provider: whether its cross-provider checks ran (``period_dir`` given).
+    """
+    provider_id = ctx.audit.provider_id
+    row = _provider_row(ctx, outcome, period_out)
+    providers = [p for p in summary["providers"] if p["provider_id"] != provider_id] + [row]
+    new_columns = kpi_columns({provider_id: ctx.audit})
+    rebuilt = [r for r in summary.get("rebuilt", []) if r["provider_id"] != provider_id]
+    return {
+        **summary,
+        "columns": [*summary["columns"], *(c for c in new_columns if c not in summary["columns"])],
+        "providers": sorted(
+            providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
+        ),
+        "duplicates": [d for d in summary["duplicates"] if d["provider_id"] != provider_id]
+        + _duplicates(ctx),
+        "rebuilt": [
+            *rebuilt,
+            {"provider_id": provider_id, "at": rebuilt_at, "cross_provider": cross_provider},
+        ],
     }
 
 

@@ -1,8 +1,9 @@
 """A4 PDF of a pack, printed by Debian's headless Chromium (``apt-get install chromium``).
 
-The pack's own print stylesheet (``templates/kpipack``) lays it out for A4: a contents
-page, each section on a new page, table headers repeated, wide tables wrapped so no
-column is cut. Chromium runs with an empty profile and the pack's Content-Security-Policy
+The pack's own print stylesheet (``templates/kpipack``) lays it out for A4: the findings
+on the first page, sections flowing without forced page breaks, headers broken only
+between words, tables too wide for portrait on landscape pages, table headers repeated,
+the pack's title and page number on every page. Chromium runs with an empty profile and the pack's Content-Security-Policy
 still in force (no script runs, nothing is fetched), and with no network at all: every
 host name resolves to nothing (``--host-resolver-rules``), so Chromium's own calls
 (component updates, accounts, network time) send nothing, and the background services

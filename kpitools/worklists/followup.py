@@ -33,21 +33,24 @@ registers read back. Writing the register is :mod:`kpitools.outputs.register`.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from kpitools import layout
 from kpitools.calendar import previous_period
-from kpitools.errors import PackError
+from kpitools.errors import KpiToolsError, PackError
 from kpitools.model import (
     CARRIED,
+    EXCEPTION_ID_PREFIX,
     LAST_MONTH_REGISTER,
     MANUAL,
     NEW,
@@ -59,9 +62,11 @@ from kpitools.model import (
     FollowUp,
     RegisterSource,
     findings_frame,
+    learner_entity,
 )
-from kpitools.privacy.pseudonym import Pseudonymiser
+from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
 from kpitools.rules import CATALOGUE
+from kpitools.text import TERMINAL_CONTROLS, visible_text
 
 log = logging.getLogger(__name__)
 
@@ -212,17 +217,24 @@ def group_exceptions(findings: pd.DataFrame, provider_id: str) -> pd.DataFrame:
 
 
 def to_date(value: object) -> date | None:
-    """A date cell as an auditor may leave it: a date, a datetime or ISO text."""
+    """A date cell as an auditor may leave it: a date, a datetime, ISO text, or
+    ``DD/MM/YYYY`` (a register saved as CSV by a UK Excel)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
+        text = value.strip()
+        for parse in (lambda: date.fromisoformat(text[:10]), lambda: _day_first(text)):
+            try:
+                return parse()
+            except ValueError:
+                continue
     return None
+
+
+def _day_first(text: str) -> date:
+    return datetime.strptime(text.split(" ")[0], "%d/%m/%Y").date()
 
 
 def cell_text(value: object) -> str:
@@ -257,10 +269,14 @@ class RegisterReadback:
         exceptions: its Exceptions sheet, columns by header name, cells as typed.
         resolved: its Resolved sheet, likewise (empty when it has none).
         written: what kpitools wrote into it (:data:`WRITTEN_COLUMNS`), or None for a
-            register from a kpitools that did not record it.
+            register from a kpitools that did not record it (or saved as CSV).
         last_modified_by: the workbook's ``lastModifiedBy`` property.
         modified: the workbook's ``modified`` property, ISO 8601 (blank: not set).
         key_fingerprint: the pseudonym key its ids were made with, as its Summary says.
+        provider_id: the provider it is for, as its Summary says (blank: not said).
+        period: the period it is for, as its Summary says (blank: not said).
+        handled: what reading it found and how it was handled (formulas, columns
+            without a name), one line each, for the register's Summary.
     """
 
     path: Path
@@ -272,48 +288,55 @@ class RegisterReadback:
     last_modified_by: str = ""
     modified: str = ""
     key_fingerprint: str = ""
+    provider_id: str = ""
+    period: str = ""
+    handled: tuple[str, ...] = ()
 
 
 def read_register(path: str | Path) -> RegisterReadback:
     """A register as the auditor left it: its Exceptions and Resolved sheets, what
-    kpitools wrote into it, who saved it last and when.
+    kpitools wrote into it, who saved it last and when, and what its Summary says it is
+    (provider, period, key).
 
-    Columns are taken by the header's names (the auditor may have reordered, hidden or
-    added columns); cells keep their values (text, numbers, dates); blank rows are
-    skipped.
+    The register is untrusted input, read like a datasheet: a workbook (``.xlsx``, or
+    ``.xlsm`` as an auditor's Excel may save it; its macros are never run) must keep the
+    datasheet's limits, checked before openpyxl parses it
+    (:func:`kpitools.returns.workbook.check_workbook_limits`); a register saved as
+    ``.csv`` is its one sheet of exceptions. Columns are taken by the header's names (the
+    auditor may have reordered, hidden or added columns; one without a name, or a name
+    repeated, is named by its letter); cells keep their values (text, numbers, dates); a
+    formula gives the value Excel last computed, its text when there is none (never
+    evaluated); blank rows are skipped.
 
     Raises:
-        PackError: not a readable workbook, or no ``Exceptions`` sheet with an
-            ``exception_id`` column (a register written by an older kpitools).
+        PackError: not a readable workbook or CSV file, over a limit, or no
+            ``Exceptions`` sheet with an ``exception_id`` column.
     """
-    import openpyxl
-
     path = Path(path)
     try:
         data = path.read_bytes()
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
+    except OSError as error:
+        raise PackError(f"cannot be read ({type(error).__name__})", path=path) from None
+    if path.suffix.lower() == ".csv":
+        sheets = {EXCEPTIONS_SHEET: _csv_frame(path, data)}
+        saved, handled = ("", ""), [_CSV_NOTE]
+    else:
+        sheets, saved, handled = _workbook_sheets(path)
+        if path.suffix.lower() == ".xlsm":
+            handled.insert(0, _XLSM_NOTE)
+    if EXCEPTIONS_SHEET not in sheets:
         raise PackError(
-            f"not a readable Excel workbook ({type(error).__name__})", path=path
-        ) from None
-    try:
-        if EXCEPTIONS_SHEET not in book.sheetnames:
-            raise PackError(
-                f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path
-            )
-        exceptions = _sheet_frame(book[EXCEPTIONS_SHEET])
-        if "exception_id" not in exceptions.columns:
-            raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
-        sheets = {name: _sheet_frame(book[name]) for name in book.sheetnames}
-        properties = book.properties
-    finally:
-        book.close()
+            f"no {EXCEPTIONS_SHEET!r} sheet (a register from an older kpitools?)", path=path
+        )
+    exceptions = sheets[EXCEPTIONS_SHEET]
+    if "exception_id" not in exceptions.columns:
+        raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
     written = sheets.get(WRITTEN_SHEET)
     summary = sheets.get(SUMMARY_SHEET, pd.DataFrame())
-    fingerprint = ""
+    said: dict[str, str] = {}
     if {"item", "value"} <= set(summary.columns):
-        found = summary.loc[summary["item"] == KEY_ITEM, "value"]
-        fingerprint = cell_text(found.iloc[0]) if len(found) else ""
+        for item, value in zip(summary["item"], summary["value"], strict=True):
+            said.setdefault(cell_text(item), cell_text(value))
     return RegisterReadback(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -325,31 +348,198 @@ def read_register(path: str | Path) -> RegisterReadback:
             if written is not None
             else None
         ),
-        last_modified_by=cell_text(properties.lastModifiedBy),
-        modified=cell_text(properties.modified),
-        key_fingerprint=fingerprint,
+        last_modified_by=saved[0],
+        modified=saved[1],
+        key_fingerprint=said.get(KEY_ITEM, ""),
+        provider_id=said.get("provider_id", ""),
+        period=said.get("period", ""),
+        handled=tuple(handled),
     )
 
 
-def _sheet_frame(sheet: Any) -> pd.DataFrame:
-    """A sheet's rows as a frame, columns named by its first row (unnamed and repeated
-    columns left out), blank rows skipped."""
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
-    records = [
-        list(r) + [None] * (len(header) - len(r))
-        for r in rows
-        if any(v is not None and str(v).strip() for v in r)
+_XLSM_NOTE = "saved as .xlsm (a workbook with macros): read like .xlsx, its macros never run"
+_CSV_NOTE = (
+    "saved as CSV: its one sheet read as the Exceptions; what kpitools wrote into it is "
+    "not known (every value counts as set) and its provider, period and key are not on it"
+)
+
+
+def _workbook_sheets(path: Path) -> tuple[dict[str, pd.DataFrame], tuple[str, str], list[str]]:
+    """Every sheet of a register workbook as a frame, who saved it and when, and what
+    was handled: checked against the datasheet's limits first, then read by openpyxl
+    (whatever openpyxl raises for a damaged part is a PackError)."""
+    from kpitools.returns.workbook import check_workbook_limits, number_cells_as_text
+
+    try:
+        damaged = check_workbook_limits(path)
+        source: Path | io.BytesIO = number_cells_as_text(path, damaged) if damaged else path
+    except KpiToolsError as error:
+        raise PackError(error.message, path=path) from None
+    handled = [
+        f"{len(refs)} cell(s) of {member} marked as numbers hold text: read as that text"
+        for member, refs in sorted(damaged.items())
     ]
-    frame = pd.DataFrame([r[: len(header)] for r in records], columns=header, dtype=object)
-    keep = [bool(name) for name in header] & ~frame.columns.duplicated()
-    return frame.loc[:, keep]
+    try:
+        grids, saved = _grids(source, data_only=False)
+        formulas = [(s, r, c) for s, grid in grids.items() for r, c in grid.formulas]
+        if formulas:
+            handled += _cached_values(source, grids, formulas)
+    except KpiToolsError:
+        raise
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise PackError(
+            f"not a readable Excel workbook ({type(error).__name__})", path=path
+        ) from None
+    sheets = {}
+    for name, grid in grids.items():
+        sheets[name], renamed = _sheet_frame(grid.rows)
+        handled += [f"sheet {name}: {text}" for text in renamed]
+    return sheets, saved, handled
+
+
+@dataclass
+class _Grid:
+    """A sheet's rows as read (blank ones too, so that two reads line up) and the
+    (row, column) of its formula cells."""
+
+    rows: list[list[object]] = field(default_factory=list)
+    formulas: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _grids(
+    source: Path | io.BytesIO, *, data_only: bool
+) -> tuple[dict[str, _Grid], tuple[str, str]]:
+    import openpyxl
+
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    book = openpyxl.load_workbook(source, read_only=True, data_only=data_only)
+    try:
+        grids = {}
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # a stale <dimension> must not hide rows
+            grid = _Grid()
+            for r, cells in enumerate(sheet.iter_rows()):
+                grid.rows.append([c.value for c in cells])
+                grid.formulas += [
+                    (r, c) for c, cell in enumerate(cells) if getattr(cell, "data_type", "") == "f"
+                ]
+            grids[sheet.title] = grid
+        properties = book.properties
+        saved = (cell_text(properties.lastModifiedBy), cell_text(properties.modified))
+    finally:
+        book.close()
+    return grids, saved
+
+
+def _cached_values(
+    source: Path | io.BytesIO, grids: dict[str, _Grid], formulas: list[tuple[str, int, int]]
+) -> list[str]:
+    """Each formula cell given the value Excel last computed; one without (a workbook
+    saved by a program that does not compute) keeps its formula as text. Returns the
+    lines for the Summary."""
+    cached, _ = _grids(source, data_only=True)
+    kept = used = 0
+    for sheet, r, c in formulas:
+        rows = cached[sheet].rows
+        value = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+        if value is None:
+            formula = grids[sheet].rows[r][c]
+            grids[sheet].rows[r][c] = getattr(formula, "text", None) or str(formula)
+            kept += 1
+        else:
+            grids[sheet].rows[r][c] = value
+            used += 1
+    return [
+        line
+        for count, line in (
+            (used, f"{used} formula cell(s): the value Excel last computed is used"),
+            (
+                kept,
+                f"{kept} formula cell(s) without a computed value (saved by a program "
+                "that does not compute formulas): kept as their formula text",
+            ),
+        )
+        if count
+    ]
+
+
+def _csv_frame(path: Path, data: bytes) -> pd.DataFrame:
+    """A register saved as CSV (by Excel: UTF-8, or Windows-1252): its one sheet, within
+    the datasheet's limits."""
+    from kpitools.returns.workbook import (
+        MAX_SHEET_COLUMNS,
+        MAX_SHEET_ROWS,
+        MAX_XLSX_UNCOMPRESSED_BYTES,
+    )
+
+    if len(data) > MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise PackError(
+            f"too large to read: {len(data):,} bytes, the limit is "
+            f"{MAX_XLSX_UNCOMPRESSED_BYTES:,} (MAX_XLSX_UNCOMPRESSED_BYTES)",
+            path=path,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    rows: list[list[object]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(rows) >= MAX_SHEET_ROWS or len(row) > MAX_SHEET_COLUMNS:
+                raise PackError(
+                    f"too large to read: over {MAX_SHEET_ROWS:,} rows or "
+                    f"{MAX_SHEET_COLUMNS:,} columns (MAX_SHEET_ROWS, MAX_SHEET_COLUMNS)",
+                    path=path,
+                )
+            rows.append([v if v != "" else None for v in row])
+    except csv.Error as error:
+        raise PackError(f"not a readable CSV file ({error})", path=path) from None
+    frame, _ = _sheet_frame(rows)
+    return frame
+
+
+def _sheet_frame(rows: Sequence[Sequence[object]]) -> tuple[pd.DataFrame, list[str]]:
+    """A sheet's rows as a frame, columns named by its first row, blank rows skipped. A
+    column that holds values under no name, or under a name an earlier column has, is
+    named by its letter (``column F``, ``notes (F)``), never dropped: returns the frame
+    and those renamings."""
+    from openpyxl.utils import get_column_letter
+
+    header = [cell_text(v) for v in (rows[0] if rows else ())]
+    records = [
+        list(r) + [None] * (len(header) - len(r)) for r in rows[1:] if any(cell_text(v) for v in r)
+    ]
+    width = max([len(header), *(len(r) for r in records)])
+    header += [""] * (width - len(header))
+    records = [r + [None] * (width - len(r)) for r in records]
+    names: list[str] = []
+    renamed: list[str] = []
+    for index, name in enumerate(header):
+        letter = get_column_letter(index + 1)
+        if name and name not in names:
+            names.append(name)
+            continue
+        holds = any(cell_text(r[index]) for r in records)
+        names.append((f"{name} ({letter})" if name else f"column {letter}") if holds else "")
+        if holds:
+            renamed.append(
+                f"a column without a name at {letter}: named {names[-1]!r}"
+                if not name
+                else f"a second column {name!r} at {letter}: named {names[-1]!r}"
+            )
+    frame = pd.DataFrame(records, columns=names, dtype=object)
+    keep = [bool(name) for name in names]
+    return frame.loc[:, keep], renamed
 
 
 @dataclass
 class _Read:
     """One register read back, row by row: its rows by id (manual rows given theirs),
-    the columns auditors added, their edits and the rows edited after review."""
+    the columns auditors added, their edits and the rows edited after review; the ids
+    read as kpitools's although typed in another case or with spaces (``corrected``),
+    rows repeated whole (``merged``), and the rows kept as added by hand because a row
+    before had their id (``duplicates``) or kpitools never wrote it (``unknown``)."""
 
     source: RegisterReadback | None
     role: str
@@ -360,23 +550,49 @@ class _Read:
     edits: list[dict[str, object]] = field(default_factory=list)
     flagged: dict[str, str] = field(default_factory=dict)
     reviewed_again: set[str] = field(default_factory=set)
+    corrected: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, source: RegisterReadback | None, role: str, provider_id: str, period: str) -> _Read:
         read = cls(source, role)
         if source is None:
             return read
+        # the ids kpitools wrote into it (None: not known, an older register or a CSV)
+        known = None if source.written is None else set(source.written["exception_id"])
         for frame, target in ((source.exceptions, read.rows), (source.resolved, read.resolved)):
             read.added += [c for c in frame.columns if c not in _KNOWN and c not in read.added]
             for position, record in enumerate(frame.to_dict("records"), start=2):
-                given = cell_text(record.get("exception_id"))
-                if not given:
-                    given = manual_id(
-                        provider_id, period, position, (cell_text(v) for v in record.values())
-                    )
-                if not given.startswith("EX-"):
+                typed = cell_text(record.get("exception_id"))
+                given = normal_id(typed)
+                if given != typed:
+                    read.corrected.append(given)
+                note = ""
+                if (
+                    given.startswith(EXCEPTION_ID_PREFIX)
+                    and known is not None
+                    and given not in known
+                ):
+                    note = f"id {given} is not one kpitools wrote into this register"
+                    read.unknown.append(given)
+                elif given in target:
+                    if _same_row(target[given], record):
+                        read.merged.append(given)
+                        continue
+                    note = f"a second row with id {given}"
+                    read.duplicates.append(given)
+                if note or not given:
+                    cells = (cell_text(v) for v in record.values())
+                    given = manual_id(provider_id, period, position, cells)
+                if note:  # kept whole, as a row added by hand, saying why
+                    earlier = cell_text(record.get("review_note"))
+                    note = f"{note}: kept as a row added by hand"
+                    record = {**record, "review_note": f"{earlier}; {note}" if earlier else note}
+                if not given.startswith(EXCEPTION_ID_PREFIX):
                     read.manual.add(given)
-                target.setdefault(given, {**record, "exception_id": given})
+                target[given] = {**record, "exception_id": given}
         read._compare()
         return read
 
@@ -443,7 +659,40 @@ class _Read:
             edits=len(self.edits),
             added_columns=tuple(self.added),
             manual_rows=len(self.manual & set(self.rows)),
+            handled=(*source.handled, *self._handled()),
         )
+
+    def _handled(self) -> list[str]:
+        """The Summary's lines for the ids and rows that were not as kpitools wrote them."""
+        lines = (
+            (self.corrected, "id(s) typed in another case or with spaces, read as kpitools's"),
+            (self.merged, "row(s) repeated whole, read once"),
+            (self.duplicates, "row(s) with an id a row above had, kept as rows added by hand"),
+            (self.unknown, "id(s) kpitools did not write into it, kept as rows added by hand"),
+        )
+        return [f"{len(ids)} {what}: {', '.join(ids)}" for ids, what in lines if ids]
+
+
+_ID = re.compile(r"(?:EX-[0-9A-F]{12}|MAN-[0-9A-F]{10})")
+
+
+def normal_id(typed: str) -> str:
+    """An id as kpitools writes it when it is one typed in another case or with spaces
+    (``ex-24111d7145de ``); any other text as typed (an auditor's own id).
+
+    >>> normal_id(" ex-24111d 7145de")
+    'EX-24111D7145DE'
+    >>> normal_id("visit 1")
+    'visit 1'
+    """
+    compact = re.sub(r"\s+", "", typed).upper()
+    return compact if _ID.fullmatch(compact) else typed
+
+
+def _same_row(kept: Mapping[str, object], record: Mapping[str, object]) -> bool:
+    """Two rows of a sheet with the same id that hold the same cells (a row pasted twice)."""
+    names = (set(kept) | set(record)) - {"exception_id"}
+    return all(cell_text(kept.get(n)) == cell_text(record.get(n)) for n in names)
 
 
 def _tracked(row: Mapping[str, object], *, manual: bool, added: Iterable[str]) -> list[str]:
@@ -458,13 +707,16 @@ def _tracked(row: Mapping[str, object], *, manual: bool, added: Iterable[str]) -
 def written_frame(sheets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """What kpitools writes into the tracked columns of the given sheets of a register
     (:data:`WRITTEN_SHEET`, :data:`WRITTEN_COLUMNS`): one row a value that is not blank,
-    as :func:`cell_text` gives it."""
+    as :func:`cell_text` gives it, and one ``(row)`` row for each row, so that an id
+    kpitools never wrote is told when the register is read back."""
     rows = []
     for sheet, frame in sheets.items():
         added = [c for c in frame.columns if c not in _KNOWN]
         for record in frame.to_dict("records"):
             eid = cell_text(record.get("exception_id"))
-            for name in _tracked(record, manual=not eid.startswith("EX-"), added=added):
+            rows.append((sheet, eid, ROW_FIELD, "present"))
+            manual = not eid.startswith(EXCEPTION_ID_PREFIX)
+            for name in _tracked(record, manual=manual, added=added):
                 text = cell_text(record[name])
                 if text:
                     rows.append((sheet, eid, name, text))
@@ -558,6 +810,8 @@ def follow_up(
         facts = cur.rows.get(eid) or cur.resolved.get(eid) or prev.rows[eid]
         kind = _kind(eid, facts.get("rule"), eid in cur.manual or eid in prev.manual)
         row = {**facts, **_carried(state, added)}
+        if kind != MANUAL:  # named afresh by each output's rule, never copied
+            row["entity"] = found_entity(facts, provider_id)
         row["review_note"] = _review_note(eid, state, prev, cur)
         if not _filled(row.get("last_seen")) and kind != MANUAL:
             row["last_seen"] = this_month if eid in cur.rows else last_month
@@ -604,6 +858,36 @@ def follow_up(
         edits=edits,
         edited_after_review=tuple(flagged),
     )
+
+
+def found_entity(row: Mapping[str, object], provider_id: str) -> str:
+    """The entity of a register row kpitools wrote, as found (``learner:<ref>``,
+    ``employer:<id>``, ``provider:<id>``): ``learner:`` and its ``learner_ref``; else the
+    part of its ``entity`` cell that its exception id was made from (what include_pii
+    added after it, an employer's contact details after ``, ``, is left out; when no
+    part gives the id, as after an auditor edited the row, the part before the first
+    ``, ``). What an older register's ``entity`` cell held beyond that (a name and ULN
+    under include_pii) is never carried; each output names the entity by its own rule
+    (:class:`kpitools.privacy.naming.LearnerNaming`).
+
+    >>> found_entity({"learner_ref": "L7", "entity": "learner:L7 (L-1a), Ann Lee, ULN 1"}, "P1")
+    'learner:L7'
+    >>> eid = exception_id("P1", "COF-UNDERPAID", "employer:E1, north", "B1")
+    >>> row = {"exception_id": eid, "rule": "COF-UNDERPAID", "bootcamp_id": "B1"}
+    >>> found_entity({**row, "entity": "employer:E1, north, Jo Bloggs, jo@example.com"}, "P1")
+    'employer:E1, north'
+    """
+    ref = cell_text(row.get("learner_ref"))
+    if ref:
+        return learner_entity(ref)
+    parts = cell_text(row.get("entity")).split(", ")
+    made = cell_text(row.get("exception_id"))
+    rule, camp = cell_text(row.get("rule")), cell_text(row.get("bootcamp_id"))
+    for count in range(len(parts), 0, -1):
+        entity = ", ".join(parts[:count])
+        if exception_id(provider_id, rule, entity, camp) == made:
+            return entity
+    return parts[0]
 
 
 def _state(eid: str, cur: _Read, prev: _Read) -> tuple[dict[str, object], _Read | None]:
@@ -738,15 +1022,20 @@ def provider_followup(
         trail: where the register is kept and the key of its exception ids.
     """
     where = layout.previous_register(trail.out_dir, period)
-    notes: list[str] = []
-    previous = _read_back(
-        layout.register_of(where.parent) if where is not None else None,
-        "previous register",
+    check = _Expected(
         provider_id,
-        notes,
+        key_fingerprint(trail.key),
+        trail.out_dir.parent.parent,
+        notes=[],
+        unused=[],
     )
-    current = _read_back(
-        layout.register_of(trail.out_dir), "this period's register", provider_id, notes
+    previous = check.read_back(
+        layout.register_of(where.parent) if where is not None else None,
+        "last month's register",
+        previous_period(period) if period else "",
+    )
+    current = check.read_back(
+        layout.register_of(trail.out_dir), "this period's register", period or ""
     )
     result = follow_up(
         register_findings(findings, provider_id, Pseudonymiser(trail.key, provider_id)),
@@ -761,19 +1050,81 @@ def provider_followup(
             else layout.expected_previous_register(period, provider_id)
         ),
     )
-    if notes:
-        result = replace(result, notes=(*notes, *result.notes))
-    return result
+    return replace(result, notes=(*check.notes, *result.notes), unused=tuple(check.unused))
 
 
-def _read_back(
-    path: Path | None, what: str, provider_id: str, notes: list[str]
-) -> RegisterReadback | None:
-    if path is None:
-        return None
-    try:
-        return read_register(path)
-    except PackError as error:
-        log.warning("%s: %s not used: %s", provider_id, what, error.one_line())
-        notes.append(f"{what} not used: {error.one_line()}")
-        return None
+@dataclass
+class _Expected:
+    """What a register read back must be to be used: the provider's, the period's and
+    made with the run's key; the notes for the Summary and, for a register not used,
+    the pack (paths under the output root, reasons without personal data)."""
+
+    provider_id: str
+    fingerprint: str
+    out_root: Path
+    notes: list[str]
+    unused: list[str]
+
+    def read_back(self, path: Path | None, what: str, period: str) -> RegisterReadback | None:
+        """The register at ``path`` read back, or None: none there, or not used (why is
+        noted: unreadable, over a limit, another provider's, period's or key's)."""
+        if path is None:
+            return None
+        shown = self._shown(path)
+        others = [p for p in layout.register_files(path.parent) if p != path]
+        if others:
+            self.notes.append(
+                f"{what}: {shown} read (the newest); also there, older and not read: "
+                + ", ".join(p.name for p in others)
+            )
+        try:
+            source = read_register(path)
+        except KpiToolsError as error:
+            self._not_used(what, shown, error.message)
+            return None
+        reason = self._mismatch(source, period)
+        if reason:
+            self._not_used(what, shown, reason)
+            return None
+        missing = [
+            name
+            for name, said in (
+                ("provider_id", source.provider_id),
+                ("period", source.period),
+                ("key fingerprint", source.key_fingerprint),
+            )
+            if not said
+        ]
+        if missing and path.suffix.lower() != ".csv":
+            self.notes.append(
+                f"{what} {shown}: its Summary does not give its {', '.join(missing)} "
+                "(an older register?): not checked"
+            )
+        return source
+
+    def _mismatch(self, source: RegisterReadback, period: str) -> str:
+        if source.provider_id and source.provider_id != self.provider_id:
+            return (
+                f"it is provider {source.provider_id}'s register, not {self.provider_id}'s "
+                "(its Summary's provider_id)"
+            )
+        if period and source.period and source.period != period:
+            return f"it is the register of {source.period}, not of {period} (its Summary's period)"
+        if source.key_fingerprint and source.key_fingerprint != self.fingerprint:
+            return (
+                f"its exception ids were made with another pseudonym key "
+                f"({source.key_fingerprint}; this run's is {self.fingerprint})"
+            )
+        return ""
+
+    def _not_used(self, what: str, shown: str, reason: str) -> None:
+        line = f"{what} {shown} not used: {reason}"
+        log.warning("%s: %s", self.provider_id, visible_text(line, TERMINAL_CONTROLS))
+        self.notes.append(line)
+        self.unused.append(line)
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return "OUT/" + path.relative_to(self.out_root).as_posix()
+        except ValueError:
+            return path.as_posix()

@@ -23,6 +23,7 @@ from kpitools.present.portfolio import provider_matrix
 from kpitools.rules import rule
 from kpitools.run.batch import prepare_period, publish
 from kpitools.run.index import portfolio_summary
+from kpitools.run.runner import PackOutcome
 from kpitools.run.single import batch_base
 from kpitools.worklists.followup import REGISTER_COLUMNS, RESOLVED_COLUMNS
 
@@ -202,3 +203,29 @@ def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
     # the header: short titles, the full title as the tooltip
     assert '<th title="Learner drop-out">Drop-out</th>' in rows[1]
     assert '<th title="Employer engagement (post)">Engagement (post)</th>' in rows[1]
+
+
+def test_index_links_the_pdf_printed_beside_a_pack(months) -> None:
+    # a pack printed with --pdf: the index links it beside the pack and the register
+    _, _, prepared = months
+    folder = prepared.period_out / "P005"
+    outcome = PackOutcome(
+        provider_id="P005",
+        ok=True,
+        html_path=str(folder / "audit_pack.html"),
+        executed_path=str(folder / "audit_pack.ipynb"),
+        pdf_path=str(folder / "audit_pack.pdf"),
+    )
+    summary = portfolio_summary(
+        prepared.contexts,
+        {"P005": outcome},
+        {},
+        period="2023-03",
+        as_of="2023-03-31",
+        period_out=prepared.period_out,
+    )
+    html = str(provider_matrix(summary))
+    p005 = next(row for row in html.split("<tr>") if "<b>P005</b>" in row)
+    assert '<a href="P005/audit_pack.html">pack</a> · <a href="P005/audit_pack.pdf">PDF</a>' in p005
+    p001 = next(row for row in html.split("<tr>") if "<b>P001</b>" in row)
+    assert "audit_pack.pdf" not in p001  # no PDF printed for it

@@ -28,6 +28,7 @@ def _summary(**provider: Any) -> dict[str, Any]:
         "status": "OK",
         "reason": "",
         "pack": "P001/audit_pack.html",
+        "pdf": "P001/audit_pack.pdf",
         "register": "P001/exceptions.xlsx",
         "kpis": {
             "Learner drop-out": {
@@ -53,6 +54,7 @@ def _summary(**provider: Any) -> dict[str, Any]:
         "status": "FAILED",
         "reason": f"ValueError: {SCRIPT}",
         "pack": "",
+        "pdf": "",
         "register": "",
         "kpis": {},
         "breaches": [],
@@ -89,7 +91,7 @@ def test_hostile_summary_values_are_text() -> None:
     sentence = "Period 2023-03, measured as of 2023-03-31: 2 providers, 1 packs built, 1 failed."
     assert sentence in re.sub(r" ([,.:])", r"\1", text)  # the parser spaces <b>'s text
     links = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
-    assert links == ["P001/audit_pack.html", "P001/exceptions.xlsx"]
+    assert links == ["P001/audit_pack.html", "P001/audit_pack.pdf", "P001/exceptions.xlsx"]
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,5 @@ def test_the_index_links_only_to_files_beside_it(target: str) -> None:
         portfolio.provider_matrix(_summary(pack=target))
     with pytest.raises(ValueError, match="not a relative path"):
         portfolio.provider_matrix(_summary(register=target))
+    with pytest.raises(ValueError, match="not a relative path"):
+        portfolio.provider_matrix(_summary(pdf=target))

@@ -14,9 +14,10 @@ from kpitools.errors import FileLevelError
 from kpitools.load import load_provider
 from kpitools.returns import workbook as workbook_module
 from kpitools.returns.folder import read_provider_folder
-from kpitools.returns.tables import MAX_CELL_CHARS, read_csv_table
+from kpitools.returns.tables import read_csv_table
 from kpitools.returns.validate import validate_tables
 from kpitools.returns.workbook import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, read_workbook
+from kpitools.text import MAX_CELL_CHARS
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "loaders" / "P001"
 HEADER = "learner_ref,bootcamp_id,referral_date,referred_to\n"

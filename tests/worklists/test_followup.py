@@ -320,6 +320,9 @@ def test_an_unreadable_previous_register_is_noted_not_fatal(tmp_path) -> None:
     (previous / "exceptions.xlsx").write_bytes(b"not a workbook")
     followup = followup_of(audit, RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY))
     assert not followup.previous_found
-    assert followup.notes[0].startswith("previous register not used: ")
+    assert followup.notes[0].startswith(
+        "last month's register OUT/2023-02/P001/exceptions.xlsx not used: "
+    )
     assert "not a readable Excel workbook" in followup.notes[0]
+    assert followup.unused == followup.notes[:1]
     assert set(followup.exceptions["change"]) == {"new"}

@@ -1,0 +1,155 @@
+"""One provider rebuilt alone (``kpitools pack``) into the OUT of a batch: its
+cross-provider checks run when the period folder is given (the batch's params.yaml
+gives it; ``--period-dir`` too), and the period's index shows the new build's row and
+says so, or is marked out of date on a page of its own when it cannot be refreshed.
+
+The default demo's P003 and P004 of 2023-03: P003's learner at learners.csv:30 has the
+ULN of P004's at learners.csv:13 on overlapping dates (DUP-ULN-OVERLAP in both).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kpitools.cli import main
+
+pytestmark = pytest.mark.slow
+
+DUP = "DUP-ULN-OVERLAP"
+
+
+@pytest.fixture(scope="module")
+def batch(
+    demo_dir: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """DATA/2023-03 with P003 and P004, built by `kpitools packs` into OUT."""
+    base = tmp_path_factory.mktemp("rebuild")
+    for provider in ("P003", "P004"):
+        shutil.copytree(demo_dir[0] / "2023-03" / provider, base / "data" / "2023-03" / provider)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KPITOOLS_PSEUDONYM_KEY", "rebuild-tests-key-0123456789abcdef")
+    try:
+        built = CliRunner().invoke(
+            main,
+            [
+                "packs",
+                str(base / "data" / "2023-03"),
+                "--out",
+                str(base / "out"),
+                "--workers",
+                "1",
+                "--no-progress",
+            ],
+        )
+    finally:
+        mp.undo()
+    assert built.exit_code == 0, built.output
+    return base / "data" / "2023-03", base / "out" / "2023-03"
+
+
+def _pack(*arguments: str) -> object:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KPITOOLS_PSEUDONYM_KEY", "rebuild-tests-key-0123456789abcdef")
+    try:
+        return CliRunner().invoke(main, ["pack", *arguments])
+    finally:
+        mp.undo()
+
+
+def _dups(period_out: Path, provider: str) -> int:
+    text = (period_out / provider / "exceptions.csv").read_text(encoding="utf-8")
+    return text.count(DUP)
+
+
+def _summary(period_out: Path) -> dict:
+    return json.loads((period_out / ".portfolio.json").read_text(encoding="utf-8"))
+
+
+def test_rebuilt_alone_keeps_or_says_it_lost_the_cross_provider_checks(
+    batch: tuple[Path, Path], tmp_path: Path
+) -> None:
+    period_dir, period_out = batch
+    assert _dups(period_out, "P003") == 1 and _dups(period_out, "P004") == 1
+    written = (period_out / "P003" / "params.yaml").read_text(encoding="utf-8")
+    assert f"period_dir: {period_dir.resolve()}" in written.splitlines()
+    # 1. the batch's params.yaml as it is: the checks run against P004, the row refreshed
+    again = _pack(str(period_out / "P003" / "params.yaml"))
+    assert again.exit_code == 0, again.output
+    assert (
+        f"note: cross-provider checks run against 1 other provider(s) of {period_dir.resolve()}"
+        in again.stderr
+    )
+    assert f"index {period_out / 'index.html'}: the row of P003 refreshed" in again.stderr
+    assert _dups(period_out, "P003") == 1
+    summary = _summary(period_out)
+    assert [(r["provider_id"], r["cross_provider"]) for r in summary["rebuilt"]] == [("P003", True)]
+    assert sorted(d["provider_id"] for d in summary["duplicates"]) == ["P003", "P004"]
+    index = (period_out / "index.html").read_text(encoding="utf-8")
+    assert "Rebuilt alone by kpitools pack since this run" in index
+    assert "cross-provider checks run" in index
+    # 2. without period_dir: the checks are not run, and both the terminal and the index
+    # say so; the index's duplicates of P003 go with its old build (P004's stay)
+    alone = tmp_path / "P003.yaml"
+    alone.write_text(written.replace(f"period_dir: {period_dir.resolve()}", "period_dir: ''"))
+    lost = _pack(str(alone))
+    assert lost.exit_code == 0, lost.output
+    assert "note: cross-provider checks (one ULN at two providers" in lost.stderr
+    assert _dups(period_out, "P003") == 0
+    summary = _summary(period_out)
+    assert [(r["provider_id"], r["cross_provider"]) for r in summary["rebuilt"]] == [
+        ("P003", False)
+    ]
+    assert [d["provider_id"] for d in summary["duplicates"]] == ["P004"]
+    row = next(p for p in summary["providers"] if p["provider_id"] == "P003")
+    assert row["pack"] == "P003/audit_pack.html" and row["status"] == "OK"
+    assert "without the cross-provider checks" in (period_out / "index.html").read_text()
+    # 3. --period-dir gives them back; another month's folder is refused in one line
+    back = _pack(str(alone), "--period-dir", str(period_dir))
+    assert back.exit_code == 0, back.output
+    assert _dups(period_out, "P003") == 1
+    assert [r["cross_provider"] for r in _summary(period_out)["rebuilt"]] == [True]
+    wrong = _pack(str(alone), "--period-dir", str(period_dir.parent / "2023-02"))
+    assert wrong.exit_code == 2 and wrong.output.count("\n") == 1
+    assert "is the folder of 2023-02, but the return in provider_dir" in wrong.output
+
+
+def test_an_index_that_cannot_be_refreshed_is_marked_out_of_date(
+    batch: tuple[Path, Path],
+) -> None:
+    _, period_out = batch
+    data = period_out / ".portfolio.json"
+    kept = data.read_bytes()
+    data.unlink()  # an index without its data
+    try:
+        rebuilt = _pack(str(period_out / "P004" / "params.yaml"))
+    finally:
+        data.write_bytes(kept)  # for the other test, whichever runs first
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "marked out of date: the index's data (.portfolio.json) is missing" in rebuilt.stderr
+    page = (period_out / "index.html").read_text(encoding="utf-8")
+    assert "<title>Index of 2023-03 out of date</title>" in page
+    assert "P004 was rebuilt alone by kpitools pack after this index was written" in page
+    assert "Run kpitools packs for 2023-03 again" in page
+
+
+def test_the_notebook_runs_the_cross_provider_checks_given_the_period_folder(
+    batch: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the notebook's first cell on its own (no saved audit), as JupyterLab runs it
+    from kpitools.audit import SINGLE_PROVIDER_NOTE
+    from kpitools.present.context import load_context
+
+    monkeypatch.setenv("KPITOOLS_PSEUDONYM_KEY", "rebuild-tests-key-0123456789abcdef")
+    period_dir, _ = batch
+    parameters = {"provider_dir": str(period_dir / "P003"), "out_dir": str(tmp_path / "P003")}
+    with_period = load_context(**parameters, period_dir=str(period_dir)).audit
+    assert with_period.period == "2023-03"  # period blank: from the folder
+    assert [f.rule for f in with_period.findings()].count(DUP) == 1
+    alone = load_context(**parameters, period_dir="").audit
+    assert DUP not in [f.rule for f in alone.findings()]
+    assert SINGLE_PROVIDER_NOTE in alone.notes
