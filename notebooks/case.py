@@ -73,8 +73,8 @@ blocks.show(show.ilr(case))
 # ## Findings and their register history
 #
 # Every finding about it, month by month, at this provider and at others, and what
-# was done about each: its status, owner and response in each month's register, and
-# every value an auditor changed, who saved it and when.
+# was done about each: its status in each month's register, and when each value an
+# auditor changed was saved and read back (what was typed: the case workbook).
 
 # %%
 blocks.show(show.findings(case))
@@ -82,7 +82,8 @@ blocks.show(show.findings(case))
 # %% [markdown]
 # ## The auditor's notes
 #
-# The allegation, the work done and the conclusion, as last written in the case workbook.
+# Which of the allegation, the work done and the conclusion are written in the case
+# workbook (their text stays there, a working file).
 
 # %%
 blocks.show(show.auditor(case))

@@ -30,20 +30,16 @@ from kpitools.present.blocks import (
 )
 from kpitools.privacy.pseudonym import load_key
 from kpitools.store.queries import ExceptionHistory
+from kpitools.worklists.followup import FOLLOW_UP_STATUSES
 
 CHANGED_COLOUR = "#ffe2a8"
 DISAGREE_COLOUR = "#f7b9b4"
 CASE_FILE = ".case.pkl"
-_REGISTER_SHOWN = (
-    "change",
-    "status",
-    "owner",
-    "due_date",
-    "response",
-    "evidence_ref",
-    "reviewed_by",
-    "reviewed_on",
-)
+_REGISTER_SHOWN = ("change", "first_seen", "last_seen")
+"""What the page shows of a register row: what kpitools wrote. What an auditor types
+(owner, response, the other working columns, who saved the register) stays in the
+working files, here the case workbook, as it stays out of the pack (docs/packs.md)."""
+OTHER_STATUS = "other (see the case workbook)"
 _FINDING_COLUMNS = (
     "period",
     "provider_id",
@@ -228,12 +224,16 @@ def _who(findings: pd.DataFrame) -> pd.Series:
 
 
 def register_history(history: ExceptionHistory) -> Markup:
-    """An exception's row in each month's register and every value an auditor changed."""
+    """An exception's row in each month's register (its status when it is one of the
+    register's, what kpitools wrote, the run that wrote it, by whom and when) and when
+    each value an auditor changed was saved and read back; the values typed, the owner,
+    the response and who saved them are in the case workbook."""
     months = pd.DataFrame(
         [
             {
                 "period": m.period,
                 "register sheet": m.sheet or "(not in the register)",
+                "status": _status(m.values.get("status")),
                 **{c: m.values.get(c) for c in _REGISTER_SHOWN},
                 "written by run": f"{m.run_id}, {m.user}, {m.built:%Y-%m-%d %H:%M} UTC",
             }
@@ -244,10 +244,7 @@ def register_history(history: ExceptionHistory) -> Markup:
         [
             {
                 "period": e.period,
-                "field": e.field,
-                "kpitools wrote": e.written,
-                "auditor's value": e.value,
-                "saved by": e.last_modified_by,
+                "field changed": e.field,
                 "saved": e.modified,
                 "read back by run": f"{e.run_id}, {e.read:%Y-%m-%d %H:%M} UTC",
             }
@@ -255,14 +252,33 @@ def register_history(history: ExceptionHistory) -> Markup:
         ]
     )
     return table(months) + (
-        note("No value changed by an auditor.") if edits.empty else table(edits, limit=500)
+        note("No value changed by an auditor.")
+        if edits.empty
+        else table(edits, limit=500)
+        + note("What was typed, the owner, the response and who saved them: the case workbook.")
     )
 
 
+def _status(status: object) -> str:
+    """A register status as the page shows it: one of the register's, else not the text
+    typed (:data:`OTHER_STATUS`)."""
+    if status is None or status == "":
+        return ""
+    return str(status) if status in FOLLOW_UP_STATUSES else OTHER_STATUS
+
+
 def auditor(case: Case) -> Markup:
-    """What the auditor wrote in the case workbook, as last read back."""
-    lines = [row(f.replace("_", " "), case.notes.get(f, "")) for f in NOTE_FIELDS]
+    """Which of the auditor's notes are written, as last read back; their text stays in
+    the case workbook (a working file), as what auditors type stays out of the pack."""
+    lines = [
+        row(
+            f.replace("_", " "),
+            f"written ({len(case.notes[f])} characters)" if case.notes.get(f) else "blank",
+        )
+        for f in NOTE_FIELDS
+    ]
     return html_table(("", "as last read back from the case workbook"), lines) + note(
-        f"Write them in cases/{case.name}.xlsx (sheet Case) and build the case again: "
-        "what you wrote is read back into the audit store first."
+        f"Write them in cases/{case.name}.xlsx (sheet Case, column value) and build the "
+        "case again: what you wrote is read back into the audit store first, and the "
+        "workbook you wrote in kept under cases/.history."
     )

@@ -32,9 +32,44 @@ def test_every_value_is_escaped() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_without_ilr_findings_or_notes_each_section_says_so() -> None:
-    case = hand_case(notes={"allegation": "<b>late</b>"})
+def test_without_ilr_or_findings_each_section_says_so() -> None:
+    case = hand_case(notes={"allegation": "<b>late</b> withdrawal"})
     assert "no ILR file" in _text(show.ilr(case))
     assert "No finding" in _text(show.findings(case))
     notes = show.auditor(case)
-    assert "<b>late</b>" in _text(notes) and "<b>" not in str(notes)
+    # the auditor's text stays in the workbook: the page says it is written
+    assert "written (22 characters)" in _text(notes) and "late" not in str(notes)
+
+
+def test_the_register_history_shows_statuses_never_what_was_typed() -> None:
+    from datetime import datetime
+
+    from kpitools.store.queries import ExceptionHistory, HistoryEdit, HistoryMonth
+
+    def month(period: str, status: str) -> HistoryMonth:
+        values = {"status": status, "owner": "Sam", "response": "rang Octavia", "change": "new"}
+        return HistoryMonth(period, 1, datetime(2023, 4, 1), "auditor", "Exceptions", values)
+
+    history = ExceptionHistory(
+        "EX-1",
+        "P001",
+        "DUP-ROW",
+        "high",
+        (month("2023-02", "queried"), month("2023-03", "Octavia rang back")),
+        (
+            HistoryEdit(
+                "2023-02",
+                "p",
+                "Sam Auditor",
+                "2023-03-02",
+                2,
+                datetime(2023, 3, 3),
+                "response",
+                None,
+                "rang Octavia",
+            ),
+        ),
+    )
+    shown = _text(show.register_history(history))
+    assert "queried" in shown and "other (see the case workbook)" in shown
+    assert "Octavia" not in shown and "Sam" not in shown and "response 2023-03-02" in shown
