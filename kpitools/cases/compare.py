@@ -61,11 +61,11 @@ def row_histories(case: Case, naming: LearnerNaming) -> list[RowHistory]:
 def _keyed_rows(
     table: str, frame: pd.DataFrame, naming: LearnerNaming, kind: str
 ) -> list[tuple[tuple[str, ...], dict[str, str]]]:
-    """Each row's pairing key (the entity's own column left out; a repeated key numbered)
-    and its values as text, named by ``naming``."""
+    """Each row's pairing key (a repeated key numbered) and its values as text, named by
+    ``naming``; the entity's own column is left out of both (the case names it once)."""
     own = ENTITY_COLUMN[kind]
     key_columns = [c for c in PAIR_KEYS[table] if c in frame.columns and c != own]
-    shown = naming.frame(frame)
+    shown = naming.frame(frame.drop(columns=[own], errors="ignore"))
     seen: dict[tuple[str, ...], int] = {}
     rows = []
     for position in range(len(frame)):
