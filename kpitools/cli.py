@@ -165,8 +165,15 @@ def _pdf_report(outcomes: list[Any]) -> None:
     echo(f"--pdf: {len(written)} PDF(s) written (audit_pack.pdf beside each pack)", err=True)
 
 
+_PROFILE_HELP = (
+    "Rule profile: dfe-2022-09 (the guidance, the default) or dfe-2025-extension; "
+    "replaces the params file's profile: (rules: in it still override the profile)."
+)
+
+
 @main.command("pack")
 @click.argument("params_file", type=click.Path(dir_okay=False))
+@click.option("--profile", default=None, metavar="NAME", help=_PROFILE_HELP)
 @click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
 @click.option("--pdf", is_flag=True, help=_PDF_HELP)
 @click.option(
@@ -179,7 +186,7 @@ def _pdf_report(outcomes: list[Any]) -> None:
 )
 @friendly_errors
 def pack_command(
-    params_file: str, notebooks: str | None, pdf: bool, period_dir: str | None
+    params_file: str, profile: str | None, notebooks: str | None, pdf: bool, period_dir: str | None
 ) -> None:
     """Build one provider's audit pack from a params YAML (see `kpitools params`).
 
@@ -191,7 +198,9 @@ def pack_command(
     """
     from kpitools.run.single import build_pack
 
-    built = build_pack(params_file, notebooks=notebooks, pdf=pdf, period_dir=period_dir)
+    built = build_pack(
+        params_file, notebooks=notebooks, pdf=pdf, period_dir=period_dir, profile=profile
+    )
     outcome = built.outcome
     echo(f"note: {built.cross_provider}", err=True)
     if built.index:
@@ -239,8 +248,9 @@ def pack_command(
     "params_file",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Common params YAML: rules, include_pii, as_of, pseudonym_key_file.",
+    help="Common params YAML: profile, rules, include_pii, as_of, pseudonym_key_file.",
 )
+@click.option("--profile", default=None, metavar="NAME", help=_PROFILE_HELP)
 @click.option(
     "--scheduler",
     default=None,
@@ -266,6 +276,7 @@ def packs_command(
     as_of: str | None,
     include_pii: bool | None,
     params_file: str | None,
+    profile: str | None,
     scheduler: str | None,
     no_progress: bool,
     cell_timeout: int,
@@ -286,7 +297,7 @@ def packs_command(
 
     if scheduler and importlib.util.find_spec("distributed") is None:
         raise ParameterError("--scheduler needs Dask: pip install 'kpitools[dask]'")
-    base = batch_base(params_file, include_pii=True if include_pii else None)
+    base = batch_base(params_file, include_pii=True if include_pii else None, profile=profile)
     measured = _date_option(as_of) or base.as_of
     outside = measured and as_of_outside(measured, Path(period_dir).name)
     if outside:
@@ -613,8 +624,9 @@ def _exit_for_rejected(provider: Any) -> None:
     "params_file",
     type=click.Path(exists=True, dir_okay=False, path_type=str),
     default=None,
-    help="YAML whose rules: mapping overrides the default rules.",
+    help="YAML whose profile: and rules: set the rules (default: profile dfe-2022-09).",
 )
+@click.option("--profile", default=None, metavar="NAME", help=_PROFILE_HELP)
 @click.option(
     "--period-dir",
     "period_dir",
@@ -624,7 +636,12 @@ def _exit_for_rejected(provider: Any) -> None:
 )
 @friendly_errors
 def kpis_command(
-    provider_dir: str, as_of: Any, out_dir: str, params_file: str | None, period_dir: str | None
+    provider_dir: str,
+    as_of: Any,
+    out_dir: str,
+    params_file: str | None,
+    profile: str | None,
+    period_dir: str | None,
 ) -> None:
     """Compute every KPI of one provider's return and write the four output files.
 
@@ -642,8 +659,8 @@ def kpis_command(
     from kpitools.privacy.naming import WORKING, provider_naming
 
     measured = _date_option(as_of)
+    rules = rules_from_params(params_file, profile=profile)
     check_output_folder(out_dir, inputs=[provider_dir])
-    rules = rules_from_params(params_file)
     audit = audit_single_provider(
         provider_dir,
         as_of=measured,
@@ -682,10 +699,11 @@ def kpis_command(
     "params_file",
     type=click.Path(exists=True, dir_okay=False, path_type=str),
     default=None,
-    help="YAML whose rules: mapping overrides the default rules.",
+    help="YAML whose profile: and rules: set the rules (default: profile dfe-2022-09).",
 )
+@click.option("--profile", default=None, metavar="NAME", help=_PROFILE_HELP)
 @friendly_errors
-def rules_command(params_file: str | None) -> None:
+def rules_command(params_file: str | None, profile: str | None) -> None:
     """Print the method statement: each KPI's population, formula and rules in force.
 
     Exit status: 0, or 2 for a bad params file.
@@ -693,7 +711,7 @@ def rules_command(params_file: str | None) -> None:
     from kpitools.method import method_statement_text
     from kpitools.params import rules_from_params
 
-    echo(method_statement_text(rules_from_params(params_file)), nl=False)
+    echo(method_statement_text(rules_from_params(params_file, profile=profile)), nl=False)
 
 
 # --- demo (seeded synthetic returns with planted irregularities; kpitools.demo) --------

@@ -17,24 +17,37 @@ import inspect
 import re
 from dataclasses import dataclass, fields
 
-from kpitools.kpis import KPI_FUNCTIONS
-from kpitools.returns.contract import KPIS
+from kpitools.kpis import KPI_FUNCTIONS, kpis_in_force
+from kpitools.profiles import load_profile, profile_names
 from kpitools.rules import CATALOGUE, ILR_RULES, Rules
 
 SECTIONS = ("Population", "Formula", "Exclusions", "Statuses", "Rules", "Guidance")
 _HEADER = re.compile(r"^(\w+):\s*$")
 
+WITHDRAWN_AND_COMPLETED = (
+    "A learner with both a withdrawal and a completion (a DATE-ORDER finding) is read "
+    "adversely for each KPI: a drop-out when the withdrawal is on or after M1, and also a "
+    "completer for the KPIs that start at M2 (new skills, guaranteed interview, career "
+    "progression), where their evidence is tested; for referral one case, unsuccessful at "
+    "the withdrawal; for a completion KPI (a profile's), not a completer."
+)
+"""How a learner with both dates is counted (kpi-rules.md, clarified 2026-12-07)."""
+
 COMMON_TEXT = (
     "Records dated after as_of have not happened yet for the measurement: they are left "
     "out of every KPI and listed as FUTURE-DATED. Statuses: not_due before the KPI's "
-    "monitoring stage begins; on_track, at_risk or off_track while it runs; met or "
+    "monitoring stage begins (at its usual date, such as the first M1, or as soon as any "
+    "case of the bootcamp has fallen due, even when that date is blank); on_track, at_risk or off_track while it runs; met or "
     "not_met once every case of the bootcamp's population has fallen due; no_data when "
     "there is nothing to measure; reported when there is no target. A 100 % target is "
     "at_risk while a case is short but can still be put right before its own due date, "
     "and off_track once a case is past it. The provider figure (ALL) sums numerators and "
     "denominators over its bootcamps (never averaging rates) and counts an employer once. "
     "'+ n calendar months' keeps the day of the month or takes the month's last day; "
-    "windows include both ends."
+    "windows include both ends. "
+    + WITHDRAWN_AND_COMPLETED
+    + " Money is exact: amounts in whole pence, a required contribution rounded half up "
+    "to the penny (10 % of £4,205.45 = £420.545 is £420.55) before the tolerance is applied."
 )
 
 
@@ -81,12 +94,19 @@ class MethodSection:
     rule_ids: tuple[str, ...]
 
 
+def profile_defaults(rules: Rules) -> Rules:
+    """The rules of the profile ``rules`` start from: what a changed rule is set
+    against ("(profile value 0.15)")."""
+    return load_profile(rules.profile).rules
+
+
 def method_statement(rules: Rules) -> list[MethodSection]:
-    """One section per KPI, in the order of ``contract.KPIS``, with ``rules`` in force."""
+    """One section per KPI in force (:func:`kpitools.kpis.kpis_in_force`: the
+    guidance's seven, then those the profile adds), with ``rules`` in force."""
     meanings = rule_meanings()
-    defaults = Rules()
+    defaults = profile_defaults(rules)
     sections = []
-    for kpi in KPIS:
+    for kpi in kpis_in_force(rules):
         parts = docstring_sections(KPI_FUNCTIONS[kpi])
         names = rule_names(parts["Rules"])
         sections.append(
@@ -111,23 +131,44 @@ def method_statement(rules: Rules) -> list[MethodSection]:
 
 def method_statement_text(rules: Rules) -> str:
     """The method statement as plain text (``kpitools rules``)."""
-    lines = ["Method statement: how kpitools measures the KPIs", "", _wrap(COMMON_TEXT), ""]
+    lines = [
+        "Method statement: how kpitools measures the KPIs",
+        "",
+        profile_line(rules),
+        "",
+        _wrap(COMMON_TEXT),
+        "",
+    ]
     for section in method_statement(rules):
         lines += [f"{section.kpi}: {section.title}", f"  Target: {section.target}"]
         for label in ("population", "formula", "exclusions", "statuses", "guidance"):
             lines.append(_wrap(f"{label.capitalize()}: {getattr(section, label)}", indent="  "))
         for t in section.thresholds:
-            flag = f" (default {t.default})" if t.changed else ""
+            flag = f" (profile value {t.default})" if t.changed else ""
             lines.append(f"  Rule {t.name} = {t.value}{flag}: {t.meaning}")
         lines.append(f"  Exception rule ids: {', '.join(section.rule_ids)}")
         lines.append("")
     lines += _ilr_lines()
-    lines.append("Rules in force (rules: in a params YAML overrides them):")
-    defaults = Rules()
+    lines.append(
+        f"Rules in force (profile {rules.profile}; rules: in a params YAML overrides them):"
+    )
+    defaults = profile_defaults(rules)
     for name, value in rules.as_dict().items():
-        flag = "" if value == getattr(defaults, name) else f"  (default {getattr(defaults, name)})"
+        default = getattr(defaults, name)
+        flag = "" if value == default else f"  (profile value {default})"
         lines.append(f"  {name} = {value}{flag}")
     return "\n".join(lines) + "\n"
+
+
+def profile_line(rules: Rules) -> str:
+    """The profile in force in words, with the other profiles shipped:
+    "Rule profile: dfe-2022-09 (DfE / WMCA KPI guidance, September 2022) ..."."""
+    others = [name for name in profile_names() if name != rules.profile]
+    return _wrap(
+        f"Rule profile: {rules.profile} ({load_profile(rules.profile).title}). "
+        f"Other profiles: {', '.join(others) or 'none'} (profile: in a params YAML, or "
+        "--profile)."
+    )
 
 
 def _ilr_lines() -> list[str]:
@@ -168,6 +209,10 @@ def stated_target(kpi: str, rules: Rules) -> str:
                 "(rule progression_target)"
             )
         return f"{target_text(rules.progression_target, 'min')} (rule progression_target)"
+    if kpi == "completion":
+        return f"{target_text(rules.completion_target, 'min')} of starts past M1"
+    if kpi == "starts":
+        return f"{target_text(rules.starts_target, 'min')} of planned_learners"
     return target_text(1.0, "min")
 
 

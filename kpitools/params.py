@@ -9,7 +9,8 @@ A params file names one provider's return and where its pack goes::
     previous_dir: data/demo/2023-02/P001   # blank = derived from provider_dir
     period_dir: data/demo/2023-03          # blank = no cross-provider checks
     include_pii: false
-    rules: {dropout_limit: 0.2}  # optional overrides, see kpitools.rules.Rules
+    profile: dfe-2022-09         # blank = dfe-2022-09 (the guidance); see kpitools.profiles
+    rules: {dropout_limit: 0.2}  # optional overrides of the profile, see kpitools.rules.Rules
     audit_path: ""               # set by `kpitools packs`: the saved ProviderAudit
     pseudonym_key_file: ""       # blank = $KPITOOLS_PSEUDONYM_KEY or the default key
 
@@ -43,6 +44,7 @@ from kpitools import layout
 from kpitools.calendar import parse_date, parse_period, period_end
 from kpitools.errors import ParameterError
 from kpitools.io.params_file import read_params_file
+from kpitools.profiles import rules_for
 from kpitools.rules import Rules
 
 
@@ -61,7 +63,9 @@ class PackParams:
         period_dir: ``DATA/PERIOD`` holding the other providers of the period: the
             cross-provider checks (DUP-ULN-OVERLAP) run against them; blank = not run.
         include_pii: show names, ULNs and contact details (off by default).
-        rules: overrides of :class:`kpitools.rules.Rules`, checked by it.
+        profile: the named rule profile (:mod:`kpitools.profiles`); blank = the default
+            ``dfe-2022-09``.
+        rules: overrides of the profile's :class:`kpitools.rules.Rules`, checked by it.
         audit_path: a saved ProviderAudit (written by a batch run); blank = compute.
         pseudonym_key_file: the HMAC key for learner pseudonyms; blank = default.
     """
@@ -73,6 +77,7 @@ class PackParams:
     previous_dir: str = ""
     period_dir: str = ""
     include_pii: bool = False
+    profile: str = ""
     rules: dict[str, Any] = field(default_factory=dict)
     audit_path: str = ""
     pseudonym_key_file: str = ""
@@ -88,8 +93,8 @@ class PackParams:
         return self.as_of or period_end(self.resolved_period)
 
     def rules_object(self) -> Rules:
-        """The rules in force (defaults with the overrides applied)."""
-        return Rules.from_mapping(self.rules)
+        """The rules in force (the profile's, with the overrides applied)."""
+        return rules_for(self.profile, self.rules)
 
     def notebook_parameters(self) -> dict[str, Any]:
         """Plain values for papermill: dates as ISO text, paths as text."""
@@ -110,6 +115,7 @@ _TEXT = (
     "out_dir",
     "period",
     "previous_dir",
+    "profile",
     "period_dir",
     "audit_path",
     "pseudonym_key_file",
@@ -162,12 +168,22 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
         )
     values["include_pii"] = include_pii
     rules = raw.get("rules") or {}
-    try:
-        Rules.from_mapping(rules)
-    except ParameterError as error:
-        raise ParameterError(f"rules: {error.message}", path=where or None) from None
+    _checked_rules(values.get("profile"), rules, where=where)
     values["rules"] = dict(rules)
     return PackParams(**values)
+
+
+def _checked_rules(profile: str | None, rules: object, *, where: str | Path) -> Rules:
+    """The rules of ``profile`` with ``rules`` applied; an error names the params file."""
+    if rules and not isinstance(rules, dict):
+        raise ParameterError(
+            f"rules must be a mapping of name: value, got {rules!r}", path=where or None
+        )
+    try:
+        return rules_for(profile, rules or None)  # type: ignore[arg-type]
+    except ParameterError as error:
+        prefix = "" if error.message.startswith("unknown rule profile") else "rules: "
+        raise ParameterError(f"{prefix}{error.message}", path=where or None) from None
 
 
 def check_folders(values: dict[str, Any], *, where: str = "") -> None:
@@ -237,28 +253,29 @@ def load_params(path: str | Path) -> PackParams:
     return params_from_mapping(read_params_file(path), where=str(path))
 
 
-def rules_from_params(path: str | Path | None) -> Rules:
-    """The rules of a params YAML (its ``rules:`` mapping), or the defaults without one
-    (``kpitools kpis --params``, ``rules --params``, ``ilr --params``).
+def rules_from_params(path: str | Path | None, *, profile: str | None = None) -> Rules:
+    """The rules of a params YAML (its ``profile:`` and ``rules:``), or the default
+    profile's without one (``kpitools kpis --params``, ``rules --params``, ``ilr
+    --params``); ``profile`` (``--profile``) replaces the file's profile.
 
-    The file may be a full pack params file or hold only ``rules:``; any other key is an
-    error, as is an unknown rule.
+    The file may be a full pack params file or hold only ``profile:`` and ``rules:``;
+    any other key is an error, as is an unknown profile or rule.
 
     Raises:
-        ParameterError: unreadable file, not YAML, unknown key or bad rule.
+        ParameterError: unreadable file, not YAML, unknown key, profile or rule.
     """
     if path is None:
-        return Rules()
+        return _checked_rules(profile, None, where="")
     raw = read_params_file(path) or {}
     if not isinstance(raw, dict):
         raise ParameterError("a params file must be a mapping of name: value", path=path)
     unknown = sorted(str(k) for k in set(raw) - set(PARAMETER_NAMES))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}", path=path)
-    try:
-        return Rules.from_mapping(raw.get("rules") or {})
-    except ParameterError as error:
-        raise ParameterError(f"rules: {error.message}", path=path) from None
+    named = raw.get("profile")
+    if named is not None and not isinstance(named, str):
+        raise ParameterError(f"profile must be text, got {named!r}", path=path)
+    return _checked_rules(profile or named, raw.get("rules"), where=path)
 
 
 def write_params(params: PackParams, path: str | Path) -> Path:

@@ -28,11 +28,21 @@ EVENT_KINDS = (INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN, UNSPECIFIE
 rule ``ilr_event_indicators`` and of ``kpitools/ilr/evi_codes.csv``."""
 
 
+DEFAULT_PROFILE = "dfe-2022-09"
+"""The profile of the guidance (kpi-rules.md): the defaults of :class:`Rules`."""
+
+
 @dataclass(frozen=True)
 class Rules:
     """The rules in force for one measurement.
 
+    A named profile (``kpitools/profiles/*.yaml``, :mod:`kpitools.profiles`) gives the
+    starting values; ``rules:`` in a params file overrides them one by one. The defaults
+    here are the profile ``dfe-2022-09`` (the guidance).
+
     Attributes:
+        profile: the named rule profile these rules start from (dfe-2022-09 = the
+            guidance; dfe-2025-extension = the 2025 DfE contract extensions).
         dropout_limit: maximum drop-out rate (guidance: "Max 20% dropout").
         cofunding_rate_sme: employer contribution for an SME (guidance: 10 %).
         cofunding_rate_large: employer contribution for a large employer (guidance: 30 %).
@@ -51,8 +61,13 @@ class Rules:
             code table, as (code, event) pairs; in YAML a mapping ``{code: event}`` with
             event one of interview_offer, new_role_offer, self_employment_plan,
             unspecified (docs/ilr.md).
+        completion_target: minimum share of starts past M1 that complete, per bootcamp
+            once it has ended, or None: no completion KPI (dfe-2025-extension: 0.8).
+        starts_target: minimum share of a bootcamp's planned_learners that start (reach
+            M1), or None: no starts KPI (dfe-2025-extension: 0.5).
     """
 
+    profile: str = DEFAULT_PROFILE
     dropout_limit: float = 0.20
     cofunding_rate_sme: float = 0.10
     cofunding_rate_large: float = 0.30
@@ -68,26 +83,34 @@ class Rules:
     referral_months: int = 1
     unreachable_attempts: int = 3
     ilr_event_indicators: tuple[tuple[str, str], ...] = ()
+    completion_target: float | None = None
+    starts_target: float | None = None
 
     @classmethod
-    def from_mapping(cls, overrides: dict[str, Any] | None) -> Rules:
-        """The defaults with ``overrides`` applied; unknown keys or wrong types fail.
+    def from_mapping(cls, overrides: dict[str, Any] | None, *, base: Rules | None = None) -> Rules:
+        """``base`` (the defaults when None: a profile's rules, :mod:`kpitools.profiles`)
+        with ``overrides`` applied; unknown keys or wrong types fail.
 
         Raises:
-            ParameterError: a key that is not a rule, or a value of the wrong type.
+            ParameterError: a key that is not a rule (``profile`` among them: it is given
+                beside ``rules:``, not inside), or a value of the wrong type.
         """
+        defaults = cls() if base is None else base
         if not overrides:
-            return cls()
+            return defaults
         if not isinstance(overrides, dict):
             raise ParameterError(f"rules must be a mapping of name: value, got {overrides!r}")
-        known = {f.name: f for f in fields(cls)}
+        if "profile" in overrides:
+            raise ParameterError(
+                "profile is not a rule: give it as `profile:` beside `rules:` (or --profile)"
+            )
+        known = {f.name: f for f in fields(cls) if f.name != "profile"}
         unknown = sorted(set(overrides) - set(known))
         if unknown:
             raise ParameterError(
                 f"unknown rule(s) {', '.join(unknown)}; known rules: {', '.join(sorted(known))}"
             )
         coerced: dict[str, Any] = {}
-        defaults = cls()
         for name, value in overrides.items():
             default = getattr(defaults, name)
             coerced[name] = _coerce(name, value, default)
@@ -105,9 +128,18 @@ FRACTIONS = frozenset(
         "cofunding_rate_large",
         "amber_fraction",
         "progression_target",
+        "completion_target",
+        "starts_target",
     }
 )
 """Rules that are shares: a value in (0, 1], e.g. 0.2 for 20 % (25 would be 2,500 %)."""
+
+OPTIONAL_TARGETS = {
+    "progression_target": "null (report only)",
+    "completion_target": "null (no completion KPI)",
+    "starts_target": "null (no starts KPI)",
+}
+"""Targets that may be null, and what null means."""
 
 
 def _number(value: Any) -> bool:
@@ -117,11 +149,11 @@ def _number(value: Any) -> bool:
 def _coerce(name: str, value: Any, default: Any) -> Any:
     if name == "ilr_event_indicators":
         return _event_indicators(value)
-    if name == "progression_target" and value is None:
+    if name in OPTIONAL_TARGETS and value is None:
         return None
     if name in FRACTIONS:
         if not _number(value) or not 0 < value <= 1:
-            also = " or null (report only)" if name == "progression_target" else ""
+            also = f" or {OPTIONAL_TARGETS[name]}" if name in OPTIONAL_TARGETS else ""
             raise ParameterError(
                 f"rule {name} must be a fraction in (0, 1], e.g. 0.2 for 20 %{also}; got {value!r}"
             )
@@ -289,6 +321,19 @@ CATALOGUE: dict[str, RuleId] = {
             "referral",
             "medium",
             "unsuccessful learner not referred within one calendar month",
+        ),
+        # the KPIs of a profile (dfe-2025-extension), measured only when it sets them
+        _R(
+            "COMP-BELOW-TARGET",
+            "completion",
+            "high",
+            "bootcamp whose completions are below the profile's share of its starts",
+        ),
+        _R(
+            "STARTS-BELOW-TARGET",
+            "starts",
+            "high",
+            "bootcamp whose starts are below the profile's share of its planned_learners",
         ),
         # irregularities
         _R("FUTURE-DATED", "irregularity", "medium", "record dated after as_of"),

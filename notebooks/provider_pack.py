@@ -30,6 +30,7 @@ as_of = ""
 previous_dir = ""  # blank: the same provider's previous month beside provider_dir
 period_dir = ""  # DATA/PERIOD: run the cross-provider checks against its other providers
 include_pii = False
+profile = ""  # blank: dfe-2022-09, the guidance (kpitools.profiles)
 rules = {}
 audit_path = ""
 pseudonym_key_file = ""
@@ -50,6 +51,7 @@ ctx = load_context(
     previous_dir=previous_dir,
     period_dir=period_dir,
     include_pii=include_pii,
+    profile=profile,
     rules=rules,
     audit_path=audit_path,
     pseudonym_key_file=pseudonym_key_file,
@@ -170,6 +172,11 @@ blocks.show(
     report.exceptions(ctx, "referral"),
     report.method(ctx, "referral"),
 )
+
+# %%
+# The KPIs a rule profile adds (completion, starts under dfe-2025-extension), each with
+# its own heading; nothing under the guidance's profile.
+blocks.show(report.profile_kpis(ctx))
 
 # %% [markdown]
 # ## Irregularities

@@ -15,6 +15,7 @@ from kpitools.method import (
     method_statement_text,
     rule_meanings,
 )
+from kpitools.profiles import load_profile
 from kpitools.returns.contract import KPIS
 from kpitools.rules import CATALOGUE, Rules
 
@@ -33,10 +34,14 @@ def test_every_kpi_documents_every_section_and_its_rule_ids():
 
 
 def test_every_rule_is_used_by_a_kpi_or_documented_as_not():
-    used = {t.name for s in method_statement(Rules()) for t in s.thresholds}
+    # under the profile that measures every KPI (completion and starts too)
+    every_kpi = load_profile("dfe-2025-extension").rules
+    used = {t.name for s in method_statement(every_kpi) for t in s.thresholds}
     # m1_qualifying_days applies when M1 comes from the ILR (loader), not in a KPI;
-    # ilr_event_indicators extends the ILR's event indicator table (ILR mapping)
-    assert used | {"m1_qualifying_days", "ilr_event_indicators"} == {f.name for f in fields(Rules)}
+    # ilr_event_indicators extends the ILR's event indicator table (ILR mapping);
+    # profile names the set of rules, it is no threshold
+    not_in_a_kpi = {"m1_qualifying_days", "ilr_event_indicators", "profile"}
+    assert used | not_in_a_kpi == {f.name for f in fields(Rules)}
     assert set(rule_meanings()) == {f.name for f in fields(Rules)}
 
 
@@ -52,8 +57,8 @@ def test_thresholds_follow_the_rules_in_force():
     reported = {s.kpi: s for s in method_statement(Rules())}["career_progression"]
     assert reported.target.startswith("no target: none set by the guidance")
     text = method_statement_text(rules)
-    assert "Rule dropout_limit = 0.25 (default 0.2)" in text
-    assert "  dropout_limit = 0.25  (default 0.2)" in text
+    assert "Rule dropout_limit = 0.25 (profile value 0.2)" in text
+    assert "  dropout_limit = 0.25  (profile value 0.2)" in text
 
 
 def test_rules_command_prints_the_statement(tmp_path):

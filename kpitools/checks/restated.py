@@ -13,6 +13,7 @@ from kpitools.calendar import iso
 from kpitools.checks.common import source_prefixed
 from kpitools.layout import is_period_name
 from kpitools.model import Finding, ProviderReturn, irregularity, is_blank, learner_entity
+from kpitools.money import pence, pounds_text
 from kpitools.returns.period import Stacks, by_provider, owner_of, owners_of, stacked_tables
 
 _KEY = ["learner_ref", "bootcamp_id"]
@@ -304,9 +305,10 @@ def payment_changes(
     return changes
 
 
-def _signature(row: Mapping[str, Any]) -> tuple[str, str, str]:
+def _signature(row: Mapping[str, Any]) -> tuple[int, str, str]:
+    """Amount in exact pence (:func:`kpitools.money.pence`), date and evidence ref."""
     evidence = "" if is_blank(row["evidence_ref"]) else str(row["evidence_ref"])
-    return (f"{float(row['amount']):.2f}", iso(row["payment_date"], missing="blank"), evidence)
+    return (pence(row["amount"]), iso(row["payment_date"], missing="blank"), evidence)
 
 
 def _by_payment_key(payments: pd.DataFrame) -> dict[_PaymentKey, list[_Record]]:
@@ -350,7 +352,7 @@ def _pair_rest(
 
 def _payment_finding(key: _PaymentKey, old: _Record, new: _Record | None, label: str) -> Finding:
     employer, ref, bootcamp = (str(k) for k in key)
-    old_text = f"£{float(old['amount']):,.2f} on {iso(old['payment_date'], missing='blank')}"
+    old_text = f"{pounds_text(pence(old['amount']))} on {iso(old['payment_date'], missing='blank')}"
     old_source = source_prefixed(old["source"], label)
     if new is None:
         return irregularity(
@@ -366,6 +368,7 @@ def _payment_finding(key: _PaymentKey, old: _Record, new: _Record | None, label:
         learner_entity(ref),
         [new["source"], old_source],
         f"payment by employer {employer} for the learner was {old_text} last month, "
-        f"now £{float(new['amount']):,.2f} on {iso(new['payment_date'], missing='blank')}",
+        f"now {pounds_text(pence(new['amount']))} on "
+        f"{iso(new['payment_date'], missing='blank')}",
         bootcamp,
     )

@@ -1,4 +1,5 @@
-"""The seven KPIs of the guidance, one module each, and :func:`compute_kpis`.
+"""The seven KPIs of the guidance, one module each, the KPIs a rule profile may add
+(completion, starts: :func:`kpis_in_force`), and :func:`compute_kpis`.
 
 Every KPI is a pure function ``kpi(tables, *, as_of, rules) -> list[KpiResult]``: one
 result per bootcamp and one for the provider (``bootcamp_id == "ALL"``), employer
@@ -20,6 +21,7 @@ from datetime import date
 import pandas as pd
 
 from kpitools.kpis.career_progression import career_progression
+from kpitools.kpis.completion import completion
 from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement
 from kpitools.kpis.guaranteed_interview import guaranteed_interview
@@ -27,9 +29,10 @@ from kpitools.kpis.learner_dropout import learner_dropout
 from kpitools.kpis.measured import measured_stack
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
+from kpitools.kpis.starts import starts
 from kpitools.kpis.summary import ALL
 from kpitools.model import KpiResult
-from kpitools.returns.contract import KPIS, STAGES
+from kpitools.returns.contract import KPIS, PROFILE_KPIS, STAGES
 from kpitools.returns.period import Stacks, by_provider, owner_of
 from kpitools.rules import Rules
 
@@ -45,8 +48,11 @@ KPI_FUNCTIONS: dict[str, KpiFunction] = {
     "guaranteed_interview": guaranteed_interview,
     "career_progression": career_progression,
     "referral": referral,
+    "completion": completion,
+    "starts": starts,
 }
-"""Every KPI function by KPI name, in the order of ``contract.KPIS``."""
+"""Every KPI function by KPI name, in the order of ``contract.KPIS`` then
+``contract.PROFILE_KPIS``."""
 
 KPI_TABLES: dict[str, tuple[str, ...]] = {
     "employer_engagement": ("employers", "employer_contacts"),
@@ -56,11 +62,21 @@ KPI_TABLES: dict[str, tuple[str, ...]] = {
     "guaranteed_interview": ("interviews",),
     "career_progression": ("outcomes",),
     "referral": ("outcomes", "referrals"),
+    "completion": (),
+    "starts": (),
 }
 """The optional tables each KPI reads besides provider, bootcamps and learners: when one
 is not supplied the KPI is ``no_data`` (data-contract.md, "Absent is not empty")."""
 
-__all__ = ["ALL", "KPI_FUNCTIONS", "KPI_TABLES", "compute_kpis", *KPI_FUNCTIONS]
+__all__ = ["ALL", "KPI_FUNCTIONS", "KPI_TABLES", "compute_kpis", "kpis_in_force", *KPI_FUNCTIONS]
+
+_PROFILE_TARGETS = {"completion": "completion_target", "starts": "starts_target"}
+
+
+def kpis_in_force(rules: Rules) -> tuple[str, ...]:
+    """The KPIs measured under ``rules``: the guidance's seven (``contract.KPIS``), then
+    each of ``contract.PROFILE_KPIS`` whose target the rules' profile sets."""
+    return KPIS + tuple(k for k in PROFILE_KPIS if getattr(rules, _PROFILE_TARGETS[k]) is not None)
 
 
 def compute_kpis(
@@ -81,7 +97,7 @@ def compute_kpis(
     measured alone. One without a bootcamp is measured in a stack of its own: a stack
     gives a provider's ``ALL`` results from its bootcamps.
 
-    Order of each provider's results: KPI as in ``contract.KPIS``, then stage (design,
+    Order of each provider's results: KPI as in :func:`kpis_in_force`, then stage (design,
     delivery, post), then bootcamp_id with ``ALL`` last.
 
     Args:
@@ -127,7 +143,9 @@ def compute_kpis(
 
 def _every_kpi(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> list[KpiResult]:
     return [
-        result for name in KPIS for result in KPI_FUNCTIONS[name](tables, as_of=as_of, rules=rules)
+        result
+        for name in kpis_in_force(rules)
+        for result in KPI_FUNCTIONS[name](tables, as_of=as_of, rules=rules)
     ]
 
 
@@ -156,4 +174,9 @@ def _not_measured(result: KpiResult, not_supplied: Mapping[str, str]) -> KpiResu
 
 def _order(result: KpiResult) -> tuple[int, int, bool, str]:
     stage = STAGES.index(result.stage) if result.stage in STAGES else -1
-    return (KPIS.index(result.kpi), stage, result.bootcamp_id == ALL, result.bootcamp_id)
+    return (
+        (*KPIS, *PROFILE_KPIS).index(result.kpi),
+        stage,
+        result.bootcamp_id == ALL,
+        result.bootcamp_id,
+    )

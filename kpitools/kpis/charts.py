@@ -95,9 +95,13 @@ def cofunding_due_vs_paid(
     summed = (
         owed.assign(provider=owners_of(owed["bootcamp_id"], providers))
         .groupby(["provider", "employer_key"], as_index=False)
-        .agg(due=("required", "sum"), paid=("paid", "sum"))
+        .agg(due=("required_pence", "sum"), paid=("paid_pence", "sum"))
     )
-    summed = summed.assign(employer=unscoped(summed["employer_key"]))
+    summed = summed.assign(
+        employer=unscoped(summed["employer_key"]),
+        due=summed["due"] / 100,
+        paid=summed["paid"] / 100,
+    )
     per_provider = {
         provider: _largest_due_first(part[["employer", "due", "paid"]])
         for provider, part in summed.groupby("provider", sort=False)

@@ -13,6 +13,7 @@ from kpitools.kpis.common import learner_findings, learner_key, lookup, per_lear
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, all_of, concat_cases, summarise
 from kpitools.model import Finding, KpiResult, employer_entity, finding
+from kpitools.money import pence, pounds, pounds_text, share_pence
 from kpitools.returns.period import provider_of, providers_of, scope
 from kpitools.rules import Rules
 
@@ -33,7 +34,9 @@ def employer_cofunding(
         Employers that pass, divided by the population. An employer passes when, for each
         of its co-funded learners past M1, payments (cofunding_payments, on or before
         as_of) add up to at least rate x the bootcamp's price_per_learner, short by no more
-        than payment_tolerance pounds. Rate cofunding_rate_sme for an SME (fewer than
+        than payment_tolerance pounds. Money is exact: every amount in whole pence, the
+        required contribution rounded half up to the penny (10 % of £4,205.45 =
+        £420.545 is £420.55) before the tolerance is applied. Rate cofunding_rate_sme for an SME (fewer than
         sme_employee_limit employees), cofunding_rate_large otherwise. The size band is
         the one implied by employee_count when given, else the declared size_band, else
         large (the higher contribution, so a shortfall is never missed).
@@ -121,7 +124,14 @@ def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
 
 
 def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
-    """Per co-funded learner: required and paid amounts, band and ``paid_enough``."""
+    """Per co-funded learner: band, rate, ``required_pence``, ``paid_pence``,
+    ``shortfall_pence`` and ``paid_enough``, in exact whole pence (:mod:`kpitools.money`);
+    ``required`` and ``paid`` in pounds for charts.
+
+    The requirement is rate x price rounded half up to the penny; a learner passes when
+    short by no more than ``payment_tolerance`` (also in exact pence): at £4,205.45 and
+    10 % the requirement is £420.55, so £419.55 passes and £419.54 (£1.01 short) fails.
+    """
     learners = measured["learners"]
     cofunded = learners.loc[
         learners["learner_type"].eq("co-funded"),
@@ -133,34 +143,44 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     )
     bootcamps = measured["bootcamps"].drop_duplicates("bootcamp_id")
     prices = pd.Series(
-        bootcamps["price_per_learner"].to_numpy(),
+        [pence(price) for price in bootcamps["price_per_learner"].tolist()],
         index=bootcamps["bootcamp_id"],
-        name="price_per_learner",
+        name="price_pence",
+        dtype=object,
     )
     payments = measured["cofunding_payments"]
-    paid = per_learner(learner_key(payments), payments["amount"], ["sum", "size"])
+    amounts = pd.Series(
+        [pence(amount) for amount in payments["amount"].tolist()],
+        index=payments.index,
+        dtype=object,
+    )
+    paid = per_learner(learner_key(payments), amounts, ["sum", "size"])
     person = learner_key(cofunded)
     owed = cofunded.assign(
         band=lookup(cofunded["employer_id"], bands),
-        price_per_learner=lookup(cofunded["bootcamp_id"], prices),
+        price_pence=lookup(cofunded["bootcamp_id"], prices),
         sum=lookup(person, paid["sum"]),
         size=lookup(person, paid["size"]),
     )
     band = owed["band"].fillna("large")
     rate = band.map({"SME": rules.cofunding_rate_sme, "large": rules.cofunding_rate_large})
-    required = (rate.astype(float) * owed["price_per_learner"]).round(2)
-    total = owed["sum"].fillna(0.0)
-    # Pennies, so that £1.00 short is exactly the tolerance and £1.01 short is not.
-    shortfall = (required - total).round(2)
+    required = [
+        share_pence(r, p) for r, p in zip(rate.tolist(), owed["price_pence"].tolist(), strict=True)
+    ]
+    total = [0 if pd.isna(s) else int(s) for s in owed["sum"].tolist()]
+    shortfall = [r - t for r, t in zip(required, total, strict=True)]
+    tolerance = pence(rules.payment_tolerance)
     return owed.assign(
         employer_key=owed["employer_id"].fillna(_unknown(owed["bootcamp_id"])),
         band=band,
         rate=rate,
-        required=required,
-        paid=total,
+        required_pence=pd.Series(required, index=owed.index, dtype="int64"),
+        paid_pence=pd.Series(total, index=owed.index, dtype="int64"),
+        shortfall_pence=pd.Series(shortfall, index=owed.index, dtype="int64"),
+        required=pd.Series([pounds(r) for r in required], index=owed.index, dtype="float64"),
+        paid=pd.Series([pounds(t) for t in total], index=owed.index, dtype="float64"),
         payments=owed["size"].fillna(0).astype(int),
-        shortfall=shortfall,
-        paid_enough=shortfall.le(rules.payment_tolerance + 1e-9),
+        paid_enough=pd.Series([s <= tolerance for s in shortfall], index=owed.index, dtype=bool),
     )
 
 
@@ -182,20 +202,22 @@ def _payment_findings(due: pd.DataFrame) -> list[Finding]:
         none,
         "COF-NO-EVIDENCE",
         messages=[
-            f"past M1 ({iso(m)}) with no co-funding payment recorded; required £{r:,.2f} ({b})"
-            for m, r, b in zip(none["m1_date"], none["required"], none["band"], strict=True)
+            f"past M1 ({iso(m)}) with no co-funding payment recorded; "
+            f"required {pounds_text(r)} ({b})"
+            for m, r, b in zip(none["m1_date"], none["required_pence"], none["band"], strict=True)
         ],
     ) + learner_findings(
         short,
         "COF-UNDERPAID",
         messages=[
-            f"paid £{p:,.2f} of the required £{r:,.2f} ({rate:.0%}, {b}): short by £{s:,.2f}"
+            f"paid {pounds_text(p)} of the required {pounds_text(r)} ({rate:.0%}, {b}): "
+            f"short by {pounds_text(s)}"
             for p, r, rate, b, s in zip(
-                short["paid"],
-                short["required"],
+                short["paid_pence"],
+                short["required_pence"],
                 short["rate"],
                 short["band"],
-                short["shortfall"],
+                short["shortfall_pence"],
                 strict=True,
             )
         ],

@@ -35,8 +35,9 @@ def new_skills(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
         Assessments dated after as_of are ignored (FUTURE-DATED). Learners not yet at M1
         are not checked.
     Statuses:
-        not_due before the first M1; off_track while a learner past M1 has no initial
-        assessment or a completer fails; on_track otherwise; due when the bootcamp is
+        not_due before the first M1 and before any case has fallen due (a failing
+        completer without an M1 date opens the stage: off_track, never not_due);
+        off_track while a learner past M1 has no initial assessment or a completer fails; on_track otherwise; due when the bootcamp is
         over: met when every completer passes, else not_met. NS-NO-INITIAL (past M1, no
         initial assessment on or before M1), NS-NO-FINAL (completer without a final
         assessment), NS-NOT-ACHIEVED (final assessments without skills_achieved = Y),

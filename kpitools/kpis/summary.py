@@ -85,8 +85,10 @@ def summarise(
     provider's cases, findings and notes; a pooled case or a finding names its provider
     by its (scoped) bootcamp_id, or by its provider's ``ALL``.
 
-    A bootcamp's stage has begun when ``measure.start_column`` is on or before as_of or
-    the bootcamp has ended; its target is due when the bootcamp is over and
+    A bootcamp's stage has begun when ``measure.start_column`` is on or before as_of,
+    the bootcamp has ended, or any of its cases has fallen due (kpi-rules.md, "Stage
+    started": a failed new-skills case of a completer without M1 opens the stage though
+    the bootcamp has no first M1); its target is due when the bootcamp is over and
     ``measure.lag_months`` have passed since it finished.
 
     Args:
@@ -105,11 +107,16 @@ def summarise(
             absent from it has no such case and is due at its finish.
     """
     today = pd.Timestamp(as_of)
+    per_bootcamp = _counts(cases, today)
     # Per bootcamp as plain values: a provider has a handful, so scalars beat Series here.
     started = [
         bool(first <= today or end < today)
-        for first, end in zip(
-            timing[measure.start_column].tolist(), timing["end_date"].tolist(), strict=True
+        or per_bootcamp.get(str(bootcamp_id), _ZERO)["fallen_due"] > 0
+        for bootcamp_id, first, end in zip(
+            timing.index,
+            timing[measure.start_column].tolist(),
+            timing["end_date"].tolist(),
+            strict=True,
         )
     ]
     due_dates = [
@@ -130,7 +137,6 @@ def summarise(
         bool(finished and due <= today)
         for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)
     ]
-    per_bootcamp = _counts(cases, today)
     by_bootcamp: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=_finding_key):
         by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
@@ -193,7 +199,14 @@ def _known_due(finish: pd.Timestamp, last_case_due: object) -> pd.Timestamp:
     return max(finish, pd.Timestamp(last_case_due))
 
 
-_ZERO = {"numerator": 0, "denominator": 0, "overdue_short": 0, "open_short": 0, "unverified": 0}
+_ZERO = {
+    "numerator": 0,
+    "denominator": 0,
+    "overdue_short": 0,
+    "open_short": 0,
+    "unverified": 0,
+    "fallen_due": 0,
+}
 
 
 def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[str, dict[str, int]]:
@@ -215,7 +228,14 @@ def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[st
     judged = in_value & ~unverified
     short = ~passed & ~unverified
     flags = np.stack(
-        [judged & passed, judged, short & fallen_due, short & ~fallen_due, in_value & unverified]
+        [
+            judged & passed,
+            judged,
+            short & fallen_due,
+            short & ~fallen_due,
+            in_value & unverified,
+            fallen_due,
+        ]
     )
     if pool:
         if not size:

@@ -114,6 +114,7 @@ def build_manifest(
             name: {"read": c.read, "accepted": c.accepted, "rejected": c.rejected}
             for name, c in provider.counts.items()
         },
+        "profile": audit.rules.profile,
         "rules": audit.rules.as_dict(),
         "pseudonym_key_fingerprint": fingerprint,
         "versions": package_versions(),

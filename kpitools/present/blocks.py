@@ -15,14 +15,14 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from markupsafe import Markup
 
 from kpitools.model import IRREGULARITY
-from kpitools.returns.contract import KPIS, STAGES
+from kpitools.returns.contract import KPIS, PROFILE_KPIS, STAGES
 from kpitools.text import visible_text
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ KPI_TITLES: dict[str, str] = {
     "guaranteed_interview": "Guaranteed interview",
     "career_progression": "Career progression",
     "referral": "Referral to alternative opportunities",
+    "completion": "Completion",
+    "starts": "Starts against planned learners",
 }
 # The same KPIs in a word or two, where a wide table has no room for the titles (the
 # portfolio index's headers and breach lines)
@@ -71,9 +73,20 @@ KPI_SHORT_TITLES: dict[str, str] = {
     "guaranteed_interview": "Interview",
     "career_progression": "Progression",
     "referral": "Referral",
+    "completion": "Completion",
+    "starts": "Starts",
 }
 # The headings of the exceptions' groups: each KPI, then the irregularities
 FINDING_TITLES: dict[str, str] = {**KPI_TITLES, IRREGULARITY: "Irregularities"}
+
+
+def finding_titles(measured: Collection[str]) -> dict[str, str]:
+    """:data:`FINDING_TITLES` without the KPIs a rule profile adds (``PROFILE_KPIS``)
+    that were not ``measured``: under the guidance's profile no Completion or Starts row
+    or column appears."""
+    return {k: t for k, t in FINDING_TITLES.items() if k not in PROFILE_KPIS or k in measured}
+
+
 STYLE = Markup(
     "<style>table.kpi{border-collapse:collapse;margin:4px 0 12px;font-size:13px}"
     "table.kpi th,table.kpi td{border:1px solid #c5cbd3;padding:3px 7px;text-align:left;"
@@ -160,10 +173,12 @@ def figure_html(fig: Figure) -> Markup:
 
 
 def kpi_order(key: tuple[str, str]) -> tuple[int, int]:
-    """Sort key for (kpi, stage): the contract's KPI order, then design, delivery, post."""
+    """Sort key for (kpi, stage): the contract's KPI order (a profile's KPIs after the
+    guidance's), then design, delivery, post."""
     kpi, stage = key
+    order = (*KPIS, *PROFILE_KPIS)
     return (
-        KPIS.index(kpi) if kpi in KPIS else len(KPIS),
+        order.index(kpi) if kpi in order else len(order),
         STAGES.index(stage) + 1 if stage in STAGES else 0,
     )
 

@@ -18,12 +18,12 @@ from kpitools.method import percent
 from kpitools.model import SEVERITIES
 from kpitools.present.blocks import (
     EMPTY,
-    FINDING_TITLES,
     KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
     case_command,
     cell,
+    finding_titles,
     heading,
     html_table,
     kpi_label,
@@ -36,11 +36,15 @@ from kpitools.present.blocks import (
     table,
     unverified_text,
 )
-from kpitools.returns.contract import KPIS, STAGES
+from kpitools.returns.contract import KPIS, PROFILE_KPIS, STAGES
 
 # The index names a KPI by its short title ("Drop-out", "Engagement (post)"), its full
 # title in the header's tooltip: the summary keeps the full titles
-_SHORT_LABELS = {kpi_label(k, s): kpi_label(k, s, short=True) for k in KPIS for s in ("", *STAGES)}
+_SHORT_LABELS = {
+    kpi_label(k, s): kpi_label(k, s, short=True)
+    for k in (*KPIS, *PROFILE_KPIS)
+    for s in ("", *STAGES)
+}
 
 
 def load_summary(path: str | Path) -> dict[str, Any]:
@@ -68,11 +72,26 @@ def overview(summary: dict[str, Any]) -> Markup:
         if summary.get("run")
         else EMPTY
     )
+    profiles = summary.get("profiles") or []
+    profile = (
+        Markup(" Rule profile{} in force: <b>{}</b>.").format(
+            "s" if len(profiles) > 1 else "", ", ".join(profiles)
+        )
+        if profiles
+        else EMPTY
+    )
     return Markup(
         "<p>Period <b>{}</b>, measured as of <b>{}</b>: {} providers, {} packs built, "
-        "<b>{}</b> failed{}.{}</p>"
+        "<b>{}</b> failed{}.{}{}</p>"
     ).format(
-        summary["period"], summary["as_of"], audited, counts["OK"], counts["FAILED"], others, run
+        summary["period"],
+        summary["as_of"],
+        audited,
+        counts["OK"],
+        counts["FAILED"],
+        others,
+        profile,
+        run,
     ) + rebuilt(summary)
 
 
@@ -202,7 +221,11 @@ def provider_matrix(summary: dict[str, Any]) -> Markup:
         cells.append(Markup('<td class="breaches">{}</td>').format(_breach_list(p)))
         cells.append(_exceptions_cell(p))
         rows.append(row(*cells))
-    titles = "; ".join(f"{KPI_SHORT_TITLES[k]}: {KPI_TITLES[k]}" for k in KPIS)
+    shown = set(columns)
+    titles = "; ".join(
+        f"{KPI_SHORT_TITLES[k]}: {KPI_TITLES[k]}"
+        for k in (*KPIS, *(k for k in PROFILE_KPIS if kpi_label(k, "") in shown))
+    )
     legend = Markup(" ").join(
         Markup('<span style="background:{};padding:1px 6px">{}</span>').format(c, status_words(s))
         for s, c in STATUS_COLOURS.items()
@@ -223,10 +246,12 @@ def provider_matrix(summary: dict[str, Any]) -> Markup:
 def exceptions_per_provider(summary: dict[str, Any]) -> Markup:
     """Exceptions per provider and KPI, then each high finding with the command that
     builds its case file."""
+    columns = set(summary.get("columns", ()))
+    titles = finding_titles({k for k in PROFILE_KPIS if kpi_label(k, "") in columns})
     rows = [
         {
             "provider": p["provider_id"],
-            **{title: p["exceptions"].get(k, 0) for k, title in FINDING_TITLES.items()},
+            **{title: p["exceptions"].get(k, 0) for k, title in titles.items()},
         }
         for p in summary["providers"]
     ]

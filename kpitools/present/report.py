@@ -22,11 +22,11 @@ from kpitools.method import percent, target_text
 from kpitools.model import ILR_DROPOUTS, SEVERITIES
 from kpitools.present.blocks import (
     EMPTY,
-    FINDING_TITLES,
     ROW_LIMIT,
     STYLE,
     bullets,
     cell,
+    finding_titles,
     heading,
     html_table,
     kpi_label,
@@ -38,6 +38,7 @@ from kpitools.present.blocks import (
     table,
 )
 from kpitools.privacy.pseudonym import key_fingerprint
+from kpitools.returns.contract import PROFILE_KPIS
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.followup import INFORMATIONAL_SHEET
 
@@ -80,7 +81,8 @@ def exception_counts(ctx: PackContext) -> Markup:
         else pd.DataFrame()
     )
     rows = []
-    for kpi, title in FINDING_TITLES.items():
+    measured = {r.kpi for r in ctx.audit.kpi_results}
+    for kpi, title in finding_titles(measured).items():
         by_severity = counts.loc[kpi] if kpi in counts.index else pd.Series(dtype=int)
         rows.append(
             {
@@ -93,7 +95,7 @@ def exception_counts(ctx: PackContext) -> Markup:
 
 
 def headline(ctx: PackContext) -> Markup:
-    """Provider name, UKPRN, period and as_of as a definition list."""
+    """Provider name, UKPRN, period, as_of and the rule profile as a definition list."""
     audit = ctx.audit
     items = {
         "Provider": audit.provider.provider_name,
@@ -101,6 +103,7 @@ def headline(ctx: PackContext) -> Markup:
         "UKPRN": audit.provider.ukprn or "not given",
         "Period": audit.period or ctx.params.resolved_period,
         "Measured as of": audit.as_of.isoformat(),
+        "Rule profile": audit.rules.profile,
         "Personal data": "shown (include_pii)" if ctx.include_pii else "pseudonymised",
         "Pseudonym key": key_fingerprint(ctx.pseudonymiser.key),
     }
@@ -371,7 +374,9 @@ def method(ctx: PackContext, kpi: str) -> Markup:
     rows += [
         (
             f"Rule {t.name}",
-            f"{t.value}" + (f" (default {t.default})" if t.changed else "") + f": {t.meaning}",
+            f"{t.value}"
+            + (f" (profile value {t.default})" if t.changed else "")
+            + f": {t.meaning}",
         )
         for t in section.thresholds
     ]
@@ -381,6 +386,23 @@ def method(ctx: PackContext, kpi: str) -> Markup:
         heading("Rules applied")
         + STYLE
         + Markup('<p>{}</p><table class="kpi">{}</table>').format(section.title, body)
+    )
+
+
+def profile_kpis(ctx: PackContext) -> Markup:
+    """The KPIs the rule profile adds (``contract.PROFILE_KPIS``: completion, starts),
+    one section each with its figures, exceptions and method; nothing under a profile
+    that adds none (``dfe-2022-09``), so the guidance's pack is unchanged."""
+    measured = {r.kpi for r in ctx.audit.kpi_results}
+    return EMPTY.join(
+        Markup('<h2 id="{}">{} (rule profile {})</h2>').format(
+            kpi, kpi_label(kpi, ""), ctx.audit.rules.profile
+        )
+        + kpi_figures(ctx, kpi)
+        + exceptions(ctx, kpi)
+        + method(ctx, kpi)
+        for kpi in PROFILE_KPIS
+        if kpi in measured
     )
 
 

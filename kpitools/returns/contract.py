@@ -150,7 +150,11 @@ BOOTCAMPS = Table(
         C("end_date", "date", True),
         C("price_per_learner", "money", True),
         C("accelerated_apprenticeship", "flag", description="Y/N, default N"),
-        C("planned_learners", "int"),
+        C(
+            "planned_learners",
+            "int",
+            description="places planned: the starts KPI of profile dfe-2025-extension",
+        ),
     ),
     key=("bootcamp_id",),
     required_table=True,
@@ -389,6 +393,9 @@ KPIS: tuple[str, ...] = (
     "career_progression",
     "referral",
 )
+PROFILE_KPIS: tuple[str, ...] = ("completion", "starts")
+"""KPIs a rule profile may add (kpitools/profiles): measured, and shown, only under a
+profile whose rules set their targets (``completion_target``, ``starts_target``)."""
 STATUSES: tuple[str, ...] = (
     "not_due",
     "on_track",

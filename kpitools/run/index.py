@@ -219,6 +219,7 @@ def portfolio_summary(
     return {
         "period": period,
         "as_of": as_of,
+        "profiles": sorted({c.audit.rules.profile for c in contexts.values()}),
         "columns": kpi_columns({pid: c.audit for pid, c in contexts.items()}),
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
@@ -267,6 +268,9 @@ def with_rebuilt_provider(
     return {
         **summary,
         "columns": [*summary["columns"], *(c for c in new_columns if c not in summary["columns"])],
+        # the profiles the index's rows were measured under: a rebuild under another
+        # profile is named beside the batch's, never hidden
+        "profiles": sorted({*summary.get("profiles", ()), ctx.audit.rules.profile}),
         "providers": sorted(
             providers, key=lambda p: (tuple(-x for x in provider_severity(p)), p["provider_id"])
         ),

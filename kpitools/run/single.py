@@ -59,15 +59,18 @@ def batch_base(
     *,
     include_pii: bool | None = None,
     pseudonym_key_file: str | None = None,
+    profile: str | None = None,
 ) -> PackParams:
     """The settings every provider of a batch shares.
 
     Args:
-        params_file: an optional params YAML: its ``rules``, ``include_pii``, ``as_of``
-            and ``pseudonym_key_file`` apply to every provider; per-provider keys in it
-            (``provider_dir``, ``out_dir``, ...) are refused to avoid surprises.
+        params_file: an optional params YAML: its ``profile``, ``rules``,
+            ``include_pii``, ``as_of`` and ``pseudonym_key_file`` apply to every
+            provider; per-provider keys in it (``provider_dir``, ``out_dir``, ...) are
+            refused to avoid surprises.
         include_pii: overrides the file's value when given.
         pseudonym_key_file: overrides the file's value when given.
+        profile: the rule profile (``--profile``); overrides the file's when given.
 
     Raises:
         ParameterError: the file does not fit the schema.
@@ -91,6 +94,8 @@ def batch_base(
         raw["include_pii"] = include_pii
     if pseudonym_key_file:
         raw["pseudonym_key_file"] = pseudonym_key_file
+    if profile:
+        raw["profile"] = profile
     base = params_from_mapping(raw, where=where)
     return replace(base, provider_dir="", out_dir="")
 
@@ -119,6 +124,7 @@ def build_pack(
     notebooks: str | Path | None = None,
     pdf: bool = False,
     period_dir: str | Path | None = None,
+    profile: str | None = None,
 ) -> BuiltPack:
     """``kpitools pack PARAMS.yaml``: audit one provider, write its files, run its pack.
 
@@ -133,10 +139,12 @@ def build_pack(
             :func:`~kpitools.run.runner.notebook_path`).
         pdf: also print ``audit_pack.pdf`` when Chromium is installed.
         period_dir: ``DATA/PERIOD``, in place of the params' ``period_dir``.
+        profile: the rule profile (``--profile``); replaces the file's when given.
 
     Raises:
-        ParameterError: the params file does not fit the schema, or ``period_dir``
-            contradicts it (:func:`kpitools.params.check_folders`).
+        ParameterError: the params file does not fit the schema, ``period_dir``
+            contradicts it (:func:`kpitools.params.check_folders`), or an unknown
+            profile.
         PackError: the provider notebook cannot be found.
         KpiToolsError: the provider's return cannot be read.
     """
@@ -144,6 +152,9 @@ def build_pack(
     if period_dir is not None:
         raw = {**params.notebook_parameters(), "period_dir": str(period_dir)}
         params = params_from_mapping(raw, where=f"{params_file} with --period-dir")
+    if profile:
+        params = replace(params, profile=profile)
+        params.rules_object()  # an unknown profile is refused before any work
     notebook = notebook_path(PROVIDER_NOTEBOOK.name, notebooks)
     provider_dir = Path(params.provider_dir).resolve()
     if not provider_dir.is_dir():

@@ -139,3 +139,67 @@ def test_learner_not_yet_at_m1_and_unpaid_is_at_risk(rules):
     )
     result = employer_cofunding(tables, as_of=date(2023, 2, 1), rules=rules)[0]
     assert (result.numerator, result.denominator, result.status) == (1, 1, "at_risk")
+
+
+def test_exact_pence_requirement_rounded_half_up_then_one_pound_tolerance(rules):
+    # kpi-rules.md (clarified 2026-12-07), the worked case of issue 27. Price £4,205.45;
+    # every employer is an SME (10 %): 10 % of £4,205.45 = £420.545, rounded half up to
+    # £420.55 (floats rounded half to even gave £420.54, so £419.54 passed: issue 27).
+    # B1: E1 pays £419.55 for L1 (£1.00 short: within the tolerance, passes);
+    #     E2 pays £419.54 for L2 (£1.01 short: COF-UNDERPAID)           -> B1 1 / 2.
+    # B2: E1 pays £419.54 for L3 (fails); E3 pays nothing for L4 (COF-NO-EVIDENCE)
+    #                                                                    -> B2 0 / 2.
+    # ALL: each employer once, passing only when every learner of it is paid for:
+    #     E1 fails through L3, E2 and E3 fail                            -> ALL 0 / 3.
+    employers = [_employer(e, "10") for e in ("E1", "E2", "E3")]
+    bootcamps = [bootcamp("B1", price="4205.45"), bootcamp("B2", price="4205.45")]
+    learners = [
+        _cofunded("L1", "E1"),
+        _cofunded("L2", "E2"),
+        _cofunded("L3", "E1", "B2"),
+        _cofunded("L4", "E3", "B2"),
+    ]
+    payments = [
+        _payment("L1", "419.55", "E1"),
+        _payment("L2", "419.54", "E2"),
+        _payment("L3", "419.54", "E1", "B2"),
+    ]
+    tables = build(
+        bootcamps=bootcamps, employers=employers, learners=learners, cofunding_payments=payments
+    )
+    results = employer_cofunding(tables, as_of=date(2023, 2, 1), rules=rules)
+    figures = [(r.bootcamp_id, r.numerator, r.denominator) for r in results]
+    assert figures == [("B1", 1, 2), ("B2", 0, 2), ("ALL", 0, 3)]
+    messages = {f.entity: f.message for r in results for f in r.exceptions}
+    assert messages["learner:L2"] == (
+        "paid £419.54 of the required £420.55 (10%, SME): short by £1.01"
+    )
+    assert "required £420.55 (SME)" in messages["learner:L4"]
+    assert _found(results) == [
+        ("learner:L2", "COF-UNDERPAID"),
+        ("learner:L3", "COF-UNDERPAID"),
+        ("learner:L4", "COF-NO-EVIDENCE"),
+    ]
+
+
+def test_payments_are_summed_in_exact_pence(rules):
+    # Price £3,000.10, large (30 %): £900.03 exactly. E1 pays £300.01 + £300.01 +
+    # £299.01 = £899.03, exactly £1.00 short -> passes; E2 pays a penny less (£299.00
+    # last) -> £1.01 short -> COF-UNDERPAID. ALL 1 / 2.
+    employers = [_employer("E1", "500"), _employer("E2", "500")]
+    bootcamps = [bootcamp("B1", price="3000.10")]
+    learners = [_cofunded("L1", "E1"), _cofunded("L2", "E2")]
+    payments = [
+        _payment("L1", "300.01", "E1"),
+        _payment("L1", "300.01", "E1", day="2023-01-06"),
+        _payment("L1", "299.01", "E1", day="2023-01-07"),
+        _payment("L2", "300.01", "E2"),
+        _payment("L2", "300.01", "E2", day="2023-01-06"),
+        _payment("L2", "299.00", "E2", day="2023-01-07"),
+    ]
+    tables = build(
+        bootcamps=bootcamps, employers=employers, learners=learners, cofunding_payments=payments
+    )
+    results = employer_cofunding(tables, as_of=date(2023, 2, 1), rules=rules)
+    assert (results[-1].numerator, results[-1].denominator) == (1, 2)
+    assert _found(results) == [("learner:L2", "COF-UNDERPAID")]

@@ -165,3 +165,29 @@ def test_several_assessments_pass_when_some_initial_and_some_final_fit(rules):
     )
     assert (results[0].numerator, results[0].denominator) == (0, 1)
     assert _rules_by_entity(results) == [("learner:L1", "NS-ORDER")]
+
+
+def test_failed_completer_without_m1_opens_the_stage(rules):
+    # kpi-rules.md "Stage started" (clarified 2026-12-07), issue 27: B1 (2023-01-01 to
+    # 2023-03-31) has one learner, NOM1, who completed on 2023-02-20 with no M1 date.
+    # Its assessments are otherwise fine, but without M1 no initial assessment is on or
+    # before M1: it fails (NS-NO-INITIAL), due at completion. B1 has no first M1, yet a
+    # case has fallen due: off_track at 2023-03-15 while it runs (was not_due), 0 / 1;
+    # not_met once it has ended (2023-04-01). ALL follows B1. Before the completion
+    # (2023-02-10) nothing has fallen due: not_due.
+    learners = [learner("NOM1", completed="2023-02-20")]
+    assessments = [
+        _assessment("NOM1", "initial", "2023-01-05"),
+        _assessment("NOM1", "final", "2023-02-20", "Y"),
+    ]
+    tables = build(learners=learners, assessments=assessments)
+
+    def figures(day):
+        return [
+            (r.bootcamp_id, r.numerator, r.denominator, r.status)
+            for r in new_skills(tables, as_of=day, rules=rules)
+        ]
+
+    assert figures(date(2023, 3, 15)) == [("B1", 0, 1, "off_track"), ("ALL", 0, 1, "off_track")]
+    assert figures(date(2023, 4, 1)) == [("B1", 0, 1, "not_met"), ("ALL", 0, 1, "not_met")]
+    assert figures(date(2023, 2, 10)) == [("B1", 0, 0, "not_due"), ("ALL", 0, 0, "not_due")]

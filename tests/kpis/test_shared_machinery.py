@@ -178,7 +178,12 @@ def test_cases_as_columns_count_as_a_frame_does():
     assert as_frame == as_columns
     figures = {r.bootcamp_id: (r.numerator, r.denominator, r.status) for r in as_columns}
     # B1 (first M1 2023-01-10, so begun; not over): 1 of 2, its short case not yet due
-    # -> at_risk. B2 has no M1 and its end 2023-06-30 is not past -> not_due, 0 of 0
-    # (its case is outside the value). ALL pools them: 1 of 2, and B2's short case is
-    # past its due date -> off_track.
-    assert figures == {"B1": (1, 2, "at_risk"), "B2": (0, 0, "not_due"), ALL: (1, 2, "off_track")}
+    # -> at_risk. B2 has no M1 and its end 2023-06-30 is not past, but its short case
+    # has fallen due, which begins its stage (kpi-rules.md "Stage started", clarified
+    # 2026-12-07) -> off_track, 0 of 0 (its case is outside the value). ALL pools them:
+    # 1 of 2, and B2's short case is past its due date -> off_track.
+    assert figures == {
+        "B1": (1, 2, "at_risk"),
+        "B2": (0, 0, "off_track"),
+        ALL: (1, 2, "off_track"),
+    }

@@ -182,6 +182,7 @@ def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:
         as_of=date(2023, 3, 31).isoformat(),
         period_out=prepared.period_out,
     )
+    assert summary["profiles"] == ["dfe-2022-09"]  # the index names the profile in force
     html = str(provider_matrix(summary))
     rows = html.split("<tr>")
     assert "P005<" in rows[2]  # the header row, then the most urgent provider

@@ -105,3 +105,16 @@ def test_the_index_links_only_to_files_beside_it(target: str) -> None:
         portfolio.provider_matrix(_summary(register=target))
     with pytest.raises(ValueError, match="not a relative path"):
         portfolio.provider_matrix(_summary(pdf=target))
+
+
+def test_the_index_names_the_rule_profile_in_force() -> None:
+    # the batch puts the profile of its rules in the summary (run/index.portfolio_summary)
+    text = " ".join(read_page(str(portfolio.overview(_summary()))).text.split())
+    assert "Rule profile" not in text  # a summary written before profiles: nothing claimed
+    summary = {**_summary(), "profiles": ["dfe-2025-extension"]}
+    text = " ".join(read_page(str(portfolio.overview(summary))).text.split())
+    assert "Rule profile in force: dfe-2025-extension ." in text
+    # a profile's KPIs get an exceptions column only when the index measured them
+    assert "Completion" not in str(portfolio.exceptions_per_provider(_summary()))
+    extended = {**summary, "columns": ["Learner drop-out", "Completion"]}
+    assert "Completion" in str(portfolio.exceptions_per_provider(extended))

@@ -3,14 +3,19 @@ the data behind the charts, on the hand-made audit of builders.py."""
 
 from __future__ import annotations
 
+from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
-from builders import EMAIL, LEARNERS, XSS_NAME, pii_strings
+from builders import EMAIL, LEARNERS, XSS_NAME, make_context, pii_strings
+from kpi_frames import small_return, write_return
 
+from kpitools.audit import audit_single_provider
 from kpitools.present import blocks, report
 from kpitools.present.context import PackContext
 from kpitools.privacy.naming import WITHHELD
+from kpitools.profiles import load_profile
 
 
 class _Tags(HTMLParser):
@@ -202,3 +207,26 @@ def test_kpi_order_follows_contract_and_stages() -> None:
 def test_exceptions_high_severity_first_then_file_order() -> None:
     frame = pd.DataFrame({"severity": ["medium", "high", "low", "high"], "n": [1, 2, 3, 4]})
     assert report.by_severity(frame)["n"].tolist() == [2, 4, 1, 3]
+
+
+def test_profile_kpis_only_under_a_profile_that_has_them(ctx: PackContext, tmp_path: Path) -> None:
+    # The hand-made audit is measured under the guidance (dfe-2022-09): no section.
+    assert str(report.profile_kpis(ctx)) == ""
+    assert "Completion" not in str(report.exception_counts(ctx))
+    assert "<td>dfe-2022-09</td>" in str(report.headline(ctx))
+    folder = tmp_path / "2023-03" / "P1"
+    write_return(folder, small_return())
+    audit = audit_single_provider(
+        folder, as_of=date(2023, 3, 31), rules=load_profile("dfe-2025-extension").rules
+    )
+    extended = make_context(audit, tmp_path / "out")
+    text = str(report.profile_kpis(extended))
+    assert [(t, a.get("id")) for t, a in tags_of(text) if t == "h2"] == [
+        ("h2", "completion"),
+        ("h2", "starts"),
+    ]
+    assert "Completion (rule profile dfe-2025-extension)" in text
+    assert "at least 80.0 % of starts past M1" in text
+    assert "<td>dfe-2025-extension</td>" in str(report.headline(extended))
+    counts = str(report.exception_counts(extended))
+    assert "<td>Completion</td>" in counts and "<td>Starts against planned learners</td>" in counts
