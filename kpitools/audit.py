@@ -65,9 +65,10 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 
 from kpitools import layout
-from kpitools.calendar import as_of_outside, period_end, period_of
+from kpitools.calendar import as_of_outside, period_end, period_of, previous_period
 from kpitools.checks import run_checks, run_portfolio_checks, unchecked
 from kpitools.checks.future_dated import future_dated
+from kpitools.checks.people import PERSON_MATCHES, identity_records, person_matches
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.io.memory import check_provider_memory, fewer_collections
 from kpitools.io.workers import process_pool
@@ -100,7 +101,8 @@ _T = TypeVar("_T")
 
 SINGLE_PROVIDER_NOTE = (
     "cross-provider checks (one ULN at two providers with overlapping learning, "
-    "DUP-ULN-OVERLAP) were not run: they need the other providers of the period, "
+    "DUP-ULN-OVERLAP; one person matched at two providers, DUP-PERSON-*) were not run: "
+    "they need the other providers of the period, "
     "`kpitools pack --period-dir DATA/PERIOD` (period_dir in the params or the notebook), "
     "`kpitools kpis --period-dir DATA/PERIOD` or `kpitools packs DATA/PERIOD`"
 )
@@ -454,11 +456,14 @@ def _audit(
     cross, risk = _portfolio(
         audited, as_of=run.as_of, pooled=pooled, others=others or {}, caches=caches
     )
+    matched = _people(audited, others=others or {}, everyone=pooled or bool(others), caches=caches)
     trails = registers or {}
     return [
         part
         if isinstance(part, KpiToolsError)
-        else _finished(part, cross[task.key], risk[task.key], notes, trails.get(task.key))
+        else _finished(
+            part, cross[task.key], risk[task.key], matched[task.key], notes, trails.get(task.key)
+        )
         for task, part in zip(tasks, measured, strict=True)
     ]
 
@@ -882,16 +887,131 @@ def _portfolio(
     return cross, risk
 
 
+def _people(
+    audited: Mapping[str, _Measured],
+    *,
+    others: Mapping[str, ProviderReturn],
+    everyone: bool,
+    caches: _Caches,
+) -> dict[str, _Matched]:
+    """Step 4 too: the person matching (:func:`kpitools.checks.people.person_matches`) of
+    the providers measured, against each other, ``others`` and the earlier periods found
+    beside the period (``person_history_months``): every provider folder of each earlier
+    month when the run compares providers (``everyone``: a period, or one provider
+    against its period's others), else the provider's own. Once per rule set.
+
+    The identity values are read from the returns on disk here, at run time, one month
+    at a time, and kept only as long as the matching runs."""
+    matched: dict[str, _Matched] = {}
+    current = {part.current.provider_id: part.current for part in audited.values()}
+    records = identity_records(
+        {**others, **current}, period=_period_of(next(iter(audited.values()), None))
+    )
+    for rules, keys in _by_rules({key: part.rules for key, part in audited.items()}):
+        earlier, unread = _earlier_identities(
+            [audited[key] for key in keys],
+            months=rules.person_history_months,
+            everyone=everyone,
+            rules=rules,
+            reads=caches.ilr_reads,
+        )
+        report_to = tuple(dict.fromkeys(audited[key].current.provider_id for key in keys))
+        found = person_matches(records, earlier, report_to=report_to, rules=rules)
+        model = {**found.model, "unread": unread}
+        for key in keys:
+            provider = audited[key].current.provider_id
+            matched[key] = _Matched(
+                tuple(found.findings[provider]), found.worklists[provider], model
+            )
+    return matched
+
+
+@dataclass(frozen=True)
+class _Matched:
+    """What the person matching gives one provider: its findings, its worklist of the
+    matches behind them and the model's record (for the manifest)."""
+
+    findings: tuple[Finding, ...]
+    worklist: pd.DataFrame
+    model: Mapping[str, object]
+
+
+def _period_of(part: _Measured | None) -> str:
+    return "" if part is None else part.period or period_of(part.as_of)
+
+
+def _earlier_identities(
+    parts: list[_Measured],
+    *,
+    months: int,
+    everyone: bool,
+    rules: Rules,
+    reads: IlrReads,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The identity records of the ``months`` periods before the run's, read from
+    ``DATA/<earlier period>/``, one month at a time (a provider's previous return
+    reused), and the folders that could not be read (left out, named in the manifest)."""
+    from kpitools.load import load_providers
+
+    frames: list[pd.DataFrame] = []
+    unread: list[str] = []
+    for period, folders in _earlier_folders(parts, months, everyone).items():
+        reused = {
+            Path(part.previous.path).resolve(): part.previous
+            for part in parts
+            if part.previous is not None
+        }
+        to_load = [folder for folder in folders if folder.resolve() not in reused]
+        loaded = dict(zip(to_load, load_providers(to_load, rules=rules, reads=reads), strict=True))
+        returns: dict[str, ProviderReturn] = {}
+        for folder in folders:
+            earlier = reused.get(folder.resolve()) or loaded[folder]
+            if isinstance(earlier, KpiToolsError):
+                unread.append(f"{period}/{folder.name}")
+                log.warning("%s/%s: not matched: %s", period, folder.name, earlier.one_line())
+            else:
+                returns[earlier.provider_id] = earlier
+        frames.append(identity_records(returns, period=period))
+    if not frames:
+        return identity_records({}, period=""), unread
+    return pd.concat(frames, ignore_index=True), unread
+
+
+def _earlier_folders(parts: list[_Measured], months: int, everyone: bool) -> dict[str, list[Path]]:
+    """Per earlier period found (newest first), the provider folders to read."""
+    found: dict[str, list[Path]] = {}
+    for part in parts:
+        if not part.period:
+            continue
+        provider_dir = Path(part.current.path).resolve()
+        period = part.period
+        for _ in range(max(months, 0)):
+            period = previous_period(period)
+            period_dir = provider_dir.parent.parent / period
+            if not period_dir.is_dir():
+                continue
+            folders = (
+                layout.provider_folders(period_dir)
+                if everyone
+                else [f for f in [period_dir / provider_dir.name] if f.is_dir()]
+            )
+            known = found.setdefault(period, [])
+            known += [f for f in folders if f not in known]
+    return found
+
+
 def _finished(
     part: _Measured,
     cross: tuple[Finding, ...],
     risk: pd.DataFrame,
+    matched: _Matched,
     notes: tuple[str, ...],
     register: RegisterTrail | None,
 ) -> ProviderAudit | KpiToolsError:
     """Step 5 and the audit built: the register's follow-up over every finding (when a
     trail is given), then the :class:`~kpitools.model.ProviderAudit`, whole."""
-    irregularities = (*part.irregularities, *cross)
+    irregularities = (*part.irregularities, *cross, *matched.findings)
+    people = {PERSON_MATCHES: matched.worklist} if len(matched.worklist) else {}
     followup = None
     if register is not None:
         try:
@@ -913,11 +1033,12 @@ def _finished(
         period=part.period,
         irregularities=irregularities,
         previous=part.previous,
-        worklists={**part.worklists, BREACH_RISK: risk, **part.ilr_worklists},
+        worklists={**part.worklists, BREACH_RISK: risk, **people, **part.ilr_worklists},
         charts=part.charts,
         notes=(*part.notes, *notes),
         followup=followup,
         trends=part.trends,
         ilr_scope=part.ilr_scope,
         ilr_inputs=part.ilr_inputs,
+        person_model=matched.model,
     )

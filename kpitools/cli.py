@@ -617,7 +617,7 @@ def _exit_for_rejected(provider: Any) -> None:
     "out_dir",
     required=True,
     type=click.Path(path_type=str),
-    help="Folder for kpi_results.csv, exceptions.csv, rejected_rows.csv, manifest.json.",
+    help="Folder for kpi_results.csv, kpi_members.csv, exceptions.csv, rejected_rows.csv, manifest.json.",
 )
 @click.option(
     "--params",

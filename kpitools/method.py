@@ -149,6 +149,7 @@ def method_statement_text(rules: Rules) -> str:
         lines.append(f"  Exception rule ids: {', '.join(section.rule_ids)}")
         lines.append("")
     lines += _ilr_lines()
+    lines += _person_lines(rules)
     lines.append(
         f"Rules in force (profile {rules.profile}; rules: in a params YAML overrides them):"
     )
@@ -191,6 +192,39 @@ def _ilr_lines() -> list[str]:
     lines.append(_wrap(f"kpitools' own ILR rules: {ours}, DUP-ROW", "  "))
     lines.append("")
     return lines
+
+
+def _person_lines(rules: Rules) -> list[str]:
+    """How one person is found under two providers or twice (DUP-PERSON-*), with the
+    rules of the matching in force."""
+    from kpitools.checks.people import PERSON_METHOD  # plain data: Splink is not loaded
+
+    lines = ["Person matching: one person under two providers, or twice (docs/checks.md)"]
+    lines += [_wrap(f"{title}: {text}", indent="  ") for title, text in PERSON_METHOD]
+    meanings = rule_meanings()
+    defaults = profile_defaults(rules)
+    for name in PERSON_RULES:
+        value, default = getattr(rules, name), getattr(defaults, name)
+        if name == "person_match_levels":
+            changed = [lvl for lvl, old in zip(value, default, strict=True) if lvl != old]
+            shown = ", ".join(f"{n} m={m:g} u={u:g}" for n, m, u in value)
+            flag = f" ({len(changed)} changed from the defaults)" if changed else ""
+        else:
+            shown, flag = str(value), "" if value == default else f" (default {default})"
+        lines.append(_wrap(f"Rule {name} = {shown}{flag}: {meanings[name]}", indent="  "))
+    ids = ", ".join(r for r in CATALOGUE if r.startswith("DUP-PERSON-"))
+    lines += [f"  Exception rule ids: {ids}", ""]
+    return lines
+
+
+PERSON_RULES = (
+    "person_match_threshold",
+    "person_match_prior",
+    "person_match_levels",
+    "person_repeat_months",
+    "person_history_months",
+)
+"""The rules of the person matching, as the method statement prints them."""
 
 
 def stated_target(kpi: str, rules: Rules) -> str:

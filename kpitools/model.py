@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from kpitools.rules import Rules, rule
@@ -51,6 +52,7 @@ EXCEPTION_COLUMNS: tuple[str, ...] = (
     "entity",
     "source",
     "message",
+    "related",  # added by issue 26, at the end: another provider's learner it names
 )
 REJECTED_COLUMNS: tuple[str, ...] = ("table", "source", "column", "value", "reason")
 PERSONAL = "personal"
@@ -238,7 +240,9 @@ class Finding:
 
     ``entity`` names the case: ``learner:<learner_ref>`` or ``employer:<employer_id>``
     (packs replace learner refs by keyed pseudonyms unless include_pii is set).
-    ``source`` is ``file:row`` of the evidence (several joined by ``; ``).
+    ``source`` is ``file:row`` of the evidence (several joined by ``; ``). ``related``
+    names another provider's learner the finding rests on (:func:`related_learner`,
+    e.g. a cross-provider duplicate), named at write time like ``entity``.
     """
 
     kpi: str  # a KPI name, or "irregularity"
@@ -248,6 +252,7 @@ class Finding:
     source: str
     message: str
     bootcamp_id: str = "ALL"
+    related: str = ""
 
     @property
     def learner_ref(self) -> str:
@@ -264,11 +269,23 @@ class Finding:
             "entity": self.entity,
             "source": self.source,
             "message": self.message,
+            "related": self.related,
         }
 
 
+def related_learner(provider_id: str, learner_ref: object) -> str:
+    """Another provider's learner, as a finding's ``related`` names it:
+    ``<provider_id>/learner:<learner_ref>``."""
+    return f"{provider_id}/{learner_entity(learner_ref)}"
+
+
 def finding(
-    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+    rule_id: str,
+    entity: str,
+    sources: Iterable[str],
+    message: str,
+    bootcamp_id: str = "ALL",
+    related: str = "",
 ) -> Finding:
     """A register row for a rule of the catalogue (:mod:`kpitools.rules`), its KPI (or
     ``irregularity``) and severity taken from the catalogue: the one way KPIs, checks
@@ -281,6 +298,7 @@ def finding(
         sources: the ``file:row`` of every row that is evidence, in citation order.
         message: plain words, never a name, ULN or contact detail.
         bootcamp_id: the bootcamp concerned, or ``ALL``.
+        related: another provider's learner it rests on (:func:`related_learner`).
     """
     entry = rule(rule_id)
     return Finding(
@@ -291,16 +309,22 @@ def finding(
         source=join_sources(sources),
         message=message,
         bootcamp_id=bootcamp_id or "ALL",
+        related=related,
     )
 
 
 def irregularity(
-    rule_id: str, entity: str, sources: Iterable[str], message: str, bootcamp_id: str = "ALL"
+    rule_id: str,
+    entity: str,
+    sources: Iterable[str],
+    message: str,
+    bootcamp_id: str = "ALL",
+    related: str = "",
 ) -> Finding:
     """:func:`finding` for an irregularity; a rule of a KPI is a ValueError."""
     if rule(rule_id).kpi != IRREGULARITY:
         raise ValueError(f"{rule_id} is a {rule(rule_id).kpi} rule, not an irregularity")
-    return finding(rule_id, entity, sources, message, bootcamp_id)
+    return finding(rule_id, entity, sources, message, bootcamp_id, related)
 
 
 def join_sources(sources: Iterable[str]) -> str:
@@ -325,6 +349,77 @@ def is_blank(value: object) -> bool:
         return False
 
 
+OFF_COURSE = ("off_track", "not_met")
+"""The statuses of a figure whose members the register and the pack list."""
+
+MEMBER_COLUMNS: tuple[str, ...] = (
+    "member",
+    "source",
+    "in_population",
+    "in_numerator",
+    "reason",
+)
+"""The columns of :meth:`KpiMembers.frame`: one row per member of a figure."""
+
+
+@dataclass(frozen=True, eq=False)
+class KpiMembers:
+    """The members of one KPI figure: every case of its population, and the cases the
+    rule names but leaves out, each with how it counts. Built with the figure's counts
+    from the same flags (:func:`kpitools.kpis.summary.summarise`), so the members with
+    ``in_population`` number the denominator and those with ``in_numerator`` the
+    numerator, exactly.
+
+    Equally long arrays, one entry per member:
+
+    Attributes:
+        member: the case, as a finding's entity names it: ``learner:<learner_ref>`` or
+            ``employer:<employer_id>``.
+        source: the ``file:row`` of the rows it rests on (several joined by ``; ``).
+        in_population: counted in the denominator.
+        in_numerator: counted in the numerator.
+        reason: why it counts as it does, in the rule's words (excluded, not yet due or
+            unverified ones say why they are not in the population).
+    """
+
+    member: np.ndarray
+    source: np.ndarray
+    in_population: np.ndarray
+    in_numerator: np.ndarray
+    reason: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.member)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KpiMembers):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, name), getattr(other, name)) for name in MEMBER_COLUMNS
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, like a frame
+
+    def frame(self) -> pd.DataFrame:
+        """The members as a frame (:data:`MEMBER_COLUMNS`), in_population and
+        in_numerator as booleans."""
+        return pd.DataFrame({name: getattr(self, name) for name in MEMBER_COLUMNS})
+
+
+def no_members() -> KpiMembers:
+    """The members of a figure with none (nothing measured)."""
+    return _NO_MEMBERS
+
+
+_NO_MEMBERS = KpiMembers(
+    member=np.empty(0, dtype=object),
+    source=np.empty(0, dtype=object),
+    in_population=np.empty(0, dtype=bool),
+    in_numerator=np.empty(0, dtype=bool),
+    reason=np.empty(0, dtype=object),
+)
+
+
 @dataclass(frozen=True)
 class KpiResult:
     """One KPI (and stage) for one bootcamp, or for the provider (``bootcamp_id='ALL'``).
@@ -337,7 +432,8 @@ class KpiResult:
     cases left out of numerator and denominator because the evidence that would decide
     them comes from the ILR, which does not say the role type or the skills match
     (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
-    someone verifies them (they are in the verification sample).
+    someone verifies them (they are in the verification sample). ``members`` are the
+    cases behind the figure (:class:`KpiMembers`).
     """
 
     kpi: str
@@ -354,6 +450,7 @@ class KpiResult:
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
     unverified: int = 0
+    members: KpiMembers = field(default_factory=no_members, repr=False)
 
     @property
     def value(self) -> float | None:
@@ -547,6 +644,9 @@ class ProviderAudit:
             the audit was given the provider's register trail (packs).
         trends: the KPI figures month by month (:class:`Trends`,
             :func:`kpitools.kpis.trends.kpi_trends`), when asked for (packs).
+        person_model: the person matching's model and what it compared (the periods,
+            how many learner rows and pairs), recorded in manifest.json
+            (:mod:`kpitools.checks.people`).
     """
 
     provider: ProviderReturn
@@ -563,12 +663,13 @@ class ProviderAudit:
     trends: Trends | None = None
     ilr_scope: IlrScope | None = None
     ilr_inputs: tuple[InputFile, ...] = ()
+    person_model: Mapping[str, object] = field(default_factory=ReadOnly)
 
     def __post_init__(self) -> None:
         # whatever sequences and mappings it is given, it holds them read-only
         for name in ("kpi_results", "irregularities", "notes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for name in ("worklists", "charts"):
+        for name in ("worklists", "charts", "person_model"):
             object.__setattr__(self, name, ReadOnly(getattr(self, name)))
 
     @property

@@ -65,6 +65,17 @@ class Rules:
             once it has ended, or None: no completion KPI (dfe-2025-extension: 0.8).
         starts_target: minimum share of a bootcamp's planned_learners that start (reach
             M1), or None: no starts KPI (dfe-2025-extension: 0.5).
+        person_match_threshold: the match probability from which two learner rows are
+            taken for one person (DUP-PERSON-OVERLAP, DUP-PERSON-REPEAT; docs/checks.md).
+        person_match_prior: the probability that two learner rows drawn at random are one
+            person, before their fields are compared (the model's prior, lambda).
+        person_match_levels: the model's fixed m and u probabilities of each comparison
+            level, as (level, m, u); in YAML a mapping ``{level: [m, u]}`` overriding
+            some of them (the levels: PERSON_MATCH_LEVELS in kpitools/rules.py).
+        person_repeat_months: a person starting a bootcamp within this many months of
+            completing another is DUP-PERSON-REPEAT.
+        person_history_months: earlier periods whose returns the person matching reads
+            beside the period (0: the period alone).
     """
 
     profile: str = DEFAULT_PROFILE
@@ -85,6 +96,19 @@ class Rules:
     ilr_event_indicators: tuple[tuple[str, str], ...] = ()
     completion_target: float | None = None
     starts_target: float | None = None
+    person_match_threshold: float = 0.95
+    person_match_prior: float = 0.00000001
+    person_match_levels: tuple[tuple[str, float, float], ...] = ()
+    person_repeat_months: int = 12
+    person_history_months: int = 12
+
+    def __post_init__(self) -> None:
+        # the fixed m and u values: the defaults, with those given replacing theirs
+        given = {name: (m, u) for name, m, u in self.person_match_levels}
+        levels = tuple(
+            (name, *given.get(name, default)) for name, default in PERSON_MATCH_LEVELS.items()
+        )
+        object.__setattr__(self, "person_match_levels", levels)
 
     @classmethod
     def from_mapping(cls, overrides: dict[str, Any] | None, *, base: Rules | None = None) -> Rules:
@@ -130,6 +154,8 @@ FRACTIONS = frozenset(
         "progression_target",
         "completion_target",
         "starts_target",
+        "person_match_threshold",
+        "person_match_prior",
     }
 )
 """Rules that are shares: a value in (0, 1], e.g. 0.2 for 20 % (25 would be 2,500 %)."""
@@ -149,6 +175,8 @@ def _number(value: Any) -> bool:
 def _coerce(name: str, value: Any, default: Any) -> Any:
     if name == "ilr_event_indicators":
         return _event_indicators(value)
+    if name == "person_match_levels":
+        return _match_levels(value)
     if name in OPTIONAL_TARGETS and value is None:
         return None
     if name in FRACTIONS:
@@ -181,6 +209,59 @@ def _event_indicators(value: Any) -> tuple[tuple[str, str], ...]:
             f"{', '.join(EVENT_KINDS)}, got {value!r}"
         )
     return tuple((str(code), str(event)) for code, event in value.items())
+
+
+PERSON_MATCH_LEVELS: dict[str, tuple[float, float]] = {
+    # level: (m, u). m: the share of pairs of rows of one person at this level; u: the
+    # share of pairs of rows of two people. Each level's weight is log2(m / u); a field
+    # missing on either side weighs nothing. Fixed rather than trained, so that a pair's
+    # probability does not move with the other learners of the month: set from the
+    # error rates of learner records (misspelt and shortened given names, day and month
+    # swapped, postcodes retyped, ULNs mistyped or new) and from how often two different
+    # people agree by chance (a family name 1 in 1,000, a birth date 1 in 25,000, a full
+    # postcode 1 in 10,000). kpitools/checks/people.py says what each level compares.
+    "given_name:exact": (0.80, 0.005),
+    "given_name:nickname": (0.09, 0.0005),
+    "given_name:similar": (0.08, 0.002),
+    "given_name:initial": (0.029, 0.03),
+    # rarely another given name altogether: what tells twins apart
+    "given_name:other": (0.001, 0.9625),
+    "family_name:exact": (0.88, 0.001),
+    "family_name:similar": (0.07, 0.0005),
+    "family_name:other": (0.05, 0.9985),
+    "names:swapped": (0.01, 0.00001),
+    "date_of_birth:exact": (0.90, 0.00004),
+    "date_of_birth:day_month_swapped": (0.03, 0.000003),
+    "date_of_birth:one_digit": (0.05, 0.0004),
+    "date_of_birth:other": (0.02, 0.999557),
+    "postcode:exact": (0.80, 0.0001),
+    "postcode:sector": (0.05, 0.002),
+    "postcode:other": (0.15, 0.9979),
+    "ni_number:exact": (0.99, 0.00001),
+    "ni_number:other": (0.01, 0.99999),
+    "uln:exact": (0.50, 0.00001),
+    "uln:other": (0.50, 0.99999),
+}
+"""The person matching's comparison levels with their default m and u probabilities
+(the rule ``person_match_levels`` overrides them one by one)."""
+
+
+def _match_levels(value: Any) -> tuple[tuple[str, float, float], ...]:
+    def probability(p: Any) -> bool:
+        return _number(p) and 0 < p < 1
+
+    if not isinstance(value, dict) or not all(
+        name in PERSON_MATCH_LEVELS
+        and isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and all(map(probability, pair))
+        for name, pair in value.items()
+    ):
+        raise ParameterError(
+            "rule person_match_levels must map comparison levels to [m, u], each a "
+            f"probability in (0, 1); levels: {', '.join(PERSON_MATCH_LEVELS)}; got {value!r}"
+        )
+    return tuple((str(name), float(m), float(u)) for name, (m, u) in value.items())
 
 
 # --- rule ids ---------------------------------------------------------------------
@@ -345,6 +426,20 @@ CATALOGUE: dict[str, RuleId] = {
             "the same ULN on two bootcamps whose learning overlaps",
         ),
         _R(
+            "DUP-PERSON-OVERLAP",
+            "irregularity",
+            "high",
+            "probably one person (matched on name, birth date, postcode, NI number) on two"
+            " bootcamps whose learning overlaps, with different or missing ULNs",
+        ),
+        _R(
+            "DUP-PERSON-REPEAT",
+            "irregularity",
+            "medium",
+            "probably one person starting a bootcamp within person_repeat_months of"
+            " completing another",
+        ),
+        _R(
             "DATE-ORDER",
             "irregularity",
             "medium",
@@ -481,6 +576,14 @@ CATALOGUE: dict[str, RuleId] = {
         _R("BAD-ID", "validation", "high", "identifier of the wrong form"),
         _R("BAD-ULN", "validation", "high", "ULN not 10 digits or failing the check digit"),
         _R("BAD-UKPRN", "validation", "high", "UKPRN not 8 digits"),
+        _R(
+            "BAD-AGE",
+            "validation",
+            "high",
+            "date of birth giving an age outside 16 to 100 at the start",
+        ),
+        _R("BAD-POSTCODE", "validation", "high", "not a UK postcode"),
+        _R("BAD-NI-NUMBER", "validation", "high", "not a National Insurance number"),
         _R("DUP-KEY", "validation", "high", "a second row with the same key"),
         _R("REF-BOOTCAMP", "validation", "high", "names a bootcamp that is not in bootcamps"),
         _R(

@@ -58,7 +58,7 @@ blocks.show(portfolio.failures(summary))
 # %% [markdown]
 # ## Cross-provider duplicates
 #
-# Look for the same learner (ULN) on overlapping bootcamps, at one provider or at two, shown pseudonymised.
+# Look for the same learner (one ULN, or one person matched on name, birth date, postcode and NI number) on overlapping bootcamps or starting again, at one provider or at two, shown pseudonymised.
 
 # %%
 blocks.show(portfolio.duplicates(summary))

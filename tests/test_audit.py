@@ -22,6 +22,7 @@ from kpitools.audit import (
     audit_single_provider,
     shares,
 )
+from kpitools.checks.people import PERSON_MATCHES
 from kpitools.cli import main
 from kpitools.errors import FileLevelError, KpiToolsError, ParameterError, ProviderFailure
 from kpitools.model import ILR_DROPOUTS, ProviderAudit
@@ -90,7 +91,12 @@ def test_kpis_command_writes_byte_identical_csvs(tmp_path):
         )
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.csv")})
-    assert sorted(outputs[0]) == ["exceptions.csv", "kpi_results.csv", "rejected_rows.csv"]
+    assert sorted(outputs[0]) == [
+        "exceptions.csv",
+        "kpi_members.csv",
+        "kpi_results.csv",
+        "rejected_rows.csv",
+    ]
     assert outputs[0] == outputs[1]
     assert "learner_dropout" in result.output and "at_risk" in result.output
 
@@ -547,7 +553,7 @@ def _same_return(one: ProviderAudit, other: ProviderAudit) -> None:
 def test_a_run_of_one_provider_gives_what_its_period_gives_it(demo_period, demo_audited):
     # the same engine: alone, a provider gets every figure, finding, worklist, chart and
     # note its period gives it, but for what needs the other providers (DUP-ULN-OVERLAP
-    # across providers, the breach risk shrunk toward the period's hazard)
+    # and DUP-PERSON-* across providers, the breach risk shrunk toward the period's hazard)
     compared = 0
     for provider_id, together in demo_audited.items():
         previous_dir = demo_period.parent / "2023-02" / provider_id
@@ -563,8 +569,13 @@ def test_a_run_of_one_provider_gives_what_its_period_gives_it(demo_period, demo_
         mine = len(alone.irregularities)
         assert together.irregularities[:mine] == alone.irregularities
         across = together.irregularities[mine:]
-        assert all(f.rule == "DUP-ULN-OVERLAP" and "of provider P" in f.message for f in across)
-        assert list(together.worklists) == list(alone.worklists)
+        assert all(
+            (f.rule == "DUP-ULN-OVERLAP" and "of provider P" in f.message)
+            or (f.rule.startswith("DUP-PERSON-") and "same person as provider P" in f.message)
+            for f in across
+        )
+        # the person matches behind those findings are the period's too
+        assert [n for n in together.worklists if n != PERSON_MATCHES] == list(alone.worklists)
         for name, frame in alone.worklists.items():
             if name != BREACH_RISK:
                 pd.testing.assert_frame_equal(together.worklists[name], frame, obj=name)
@@ -585,6 +596,8 @@ def test_a_run_of_one_provider_gives_what_its_period_gives_it(demo_period, demo_
 def test_worklists_in_order_breach_risk_after_the_ageing_lists_the_ilr_s_last(demo_audited):
     audit = demo_audited["P001"]
     names = list(audit.worklists)
+    # P001 has planted person matches: their worklist follows the breach risk
+    assert names.pop(7) == PERSON_MATCHES
     assert names[:7] == [
         "sample_employers",
         "sample_completers",

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from kpitools.cli import main
 from kpitools.kpis import KPI_FUNCTIONS
 from kpitools.method import (
+    PERSON_RULES,
     SECTIONS,
     docstring_sections,
     method_statement,
@@ -39,8 +40,9 @@ def test_every_rule_is_used_by_a_kpi_or_documented_as_not():
     used = {t.name for s in method_statement(every_kpi) for t in s.thresholds}
     # m1_qualifying_days applies when M1 comes from the ILR (loader), not in a KPI;
     # ilr_event_indicators extends the ILR's event indicator table (ILR mapping);
-    # profile names the set of rules, it is no threshold
-    not_in_a_kpi = {"m1_qualifying_days", "ilr_event_indicators", "profile"}
+    # profile names the set of rules, it is no threshold; the person matching's rules
+    # are printed in its own section
+    not_in_a_kpi = {"m1_qualifying_days", "ilr_event_indicators", "profile", *PERSON_RULES}
     assert used | not_in_a_kpi == {f.name for f in fields(Rules)}
     assert set(rule_meanings()) == {f.name for f in fields(Rules)}
 
@@ -70,6 +72,22 @@ def test_rules_command_prints_the_statement(tmp_path):
     for kpi in KPIS:
         assert f"\n{kpi}: " in result.output
     assert all(r.id in result.output for r in CATALOGUE.values() if r.kpi in KPIS)
+
+
+def test_rules_command_states_the_person_matching_and_its_rules(tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text(
+        "rules:\n  person_match_threshold: 0.99\n"
+        "  person_match_levels: {uln:exact: [0.6, 0.0001]}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["rules", "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Person matching: one person under two providers" in text
+    assert "Rule person_match_threshold = 0.99 (default 0.95)" in text
+    assert "uln:exact m=0.6 u=0.0001" in text and "(1 changed from the defaults)" in text
+    assert "Exception rule ids: DUP-PERSON-OVERLAP, DUP-PERSON-REPEAT" in text
 
 
 def test_rules_command_says_how_the_ilr_is_read_and_judged():

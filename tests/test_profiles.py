@@ -92,7 +92,10 @@ def test_profile_dfe_2025_extension_judges_dropout_against_15_percent(tmp_path: 
     ):
         b1 = learner_dropout(tables, as_of=date(2023, 4, 30), rules=rules)[0]
         assert (b1.numerator, b1.denominator, b1.target, b1.status) == (4, 25, limit, status)
-    assert [f.message for f in b1.exceptions] == ["drop-out 4 of 25 (16.0%) is above the 15% limit"]
+    assert [f.message for f in b1.exceptions] == [
+        "drop-out 4 of 25 (16.0%) is above the 15% limit; its 25 members, the 4 drop-outs"
+        " first cited, are in kpi_members.csv"
+    ]
 
 
 def test_profile_flag_replaces_the_params_file_profile(tmp_path: Path):

@@ -13,7 +13,14 @@ import pandas as pd
 from kpitools.calendar import iso
 from kpitools.checks.common import known_uln, learning_periods, text_key
 from kpitools.layout import is_provider_name
-from kpitools.model import Finding, employer_entity, irregularity, is_blank, learner_entity
+from kpitools.model import (
+    Finding,
+    employer_entity,
+    irregularity,
+    is_blank,
+    learner_entity,
+    related_learner,
+)
 from kpitools.returns.period import Stacks, by_provider, providers_of, stacked_tables
 
 # Tables where two identical rows (every column but the source) double-count evidence.
@@ -215,7 +222,8 @@ def uln_overlaps_across(
 
     Each pair is reported to both providers, each finding on its own learner and
     bootcamp; the message names both providers, bootcamps and the other learner's
-    ``file:row``, never a learner ref or the ULN.
+    ``file:row``, never a learner ref or the ULN; ``related`` names the other learner
+    (its provider and ref), which working files show (:mod:`kpitools.privacy.naming`).
 
     Providers named like a folder (a period's) are paired over their stacked tables
     (:func:`kpitools.returns.period.stacked_tables`, ``stacks`` the run's); others (a
@@ -263,6 +271,7 @@ def uln_overlaps_across(
                     f"(bootcamp {other['bootcamp_id']}, {iso(other['learning_start'], missing='blank')} to "
                     f"{iso(other['learning_end'], missing='blank')}) and their learning overlaps",
                     str(this["bootcamp_id"]),
+                    related_learner(other["provider_id"], other["learner_ref"]),
                 ),
             )
             for first, second in overlapping

@@ -29,6 +29,7 @@ from kpitools.demo.plant_input import (
     plant_rejected_rows,
 )
 from kpitools.demo.plant_kpi import plant_engagement, plant_kpi_learners
+from kpitools.demo.plant_people import give_identities, plant_people
 from kpitools.demo.resolve import resolve_truth
 from kpitools.demo.snapshot import Tables, take
 from kpitools.demo.truth import Expectation, GroundTruth
@@ -162,6 +163,7 @@ def build_world(
     for index, pw in enumerate(worlds):
         high = str(pw.bootcamps[1]["bootcamp_id"]) if index == 4 % planted else None
         make_learners(pw, counts, ulns, world.anchor_end, high)
+        give_identities(pw)
         for life in pw.learners:
             build_children(pw, life)
     planter = Planter(world, worlds[:planted])
@@ -174,6 +176,7 @@ def build_world(
         build_contacts(pw)
     plant_engagement(planter)
     plant_hostile_employers(planter)
+    plant_people(planter)
     return world, planter
 
 

@@ -33,13 +33,13 @@ from kpitools.ilr.events import (
     EVENT_AIMS,
     EVENT_INDICATORS,
     EVENT_INDICATORS_FROM,
+    UNKNOWN_POSTCODE,
 )
 from kpitools.ilr.reader import KNOWN_NAMESPACES
 from kpitools.rules import INTERVIEW_OFFER, NEW_ROLE_OFFER, SELF_EMPLOYMENT_PLAN
 
 Row = Mapping[str, Any]  # a datasheet row: column → a value of that column's type
 Table: TypeAlias = pd.DataFrame | Iterable[Row]  # as read, or as the demo builds it
-UNKNOWN_POSTCODE = "ZZ99 9ZZ"  # the ILR's code for a postcode that is not known
 COMPONENT_AIM_REF = "ZSBC0001"  # synthetic component learning aim (category 62 in real life)
 _AIM_FOR = {kind: ref for ref, kind in EVENT_AIMS.items()}
 # Codes 1-3 of the EVI table are kpitools' assumption (kpitools/ilr/evi_codes.csv): the

@@ -27,6 +27,8 @@ class Planter:
         self.specs: list[PlantSpec] = []
         self.hostile: list[tuple[ProviderWorld, str, str, str, dict[str, object], str, str]] = []
         self._employers_used: dict[str, int] = {}
+        # the person plants' pairs, same person or look-alike (kpitools.demo.plant_people)
+        self.person_pairs: list[dict[str, object]] = []
 
     def provider(self, slot: int) -> ProviderWorld:
         return self.slots[slot % len(self.slots)]

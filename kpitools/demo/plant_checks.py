@@ -57,7 +57,7 @@ def plant_irregularities(p: Planter) -> None:
 
 
 def _share_identity(source: LearnerLife, target: LearnerLife) -> None:
-    for column in ("uln", "given_name", "family_name"):
+    for column in ("uln", "given_name", "family_name", "date_of_birth", "postcode", "ni_number"):
         target.row[column] = source.row[column]
 
 

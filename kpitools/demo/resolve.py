@@ -48,6 +48,7 @@ def resolve_truth(
                 )
             )
     truth.background = _background(world, returns, fmt)
+    truth.person_pairs = list(planter.person_pairs)
     truth.stats = learner_stats(world)
     return truth
 

@@ -100,6 +100,10 @@ class GroundTruth:
             without a valid outcome (``CP-NO-OUTCOME``) in providers other than the
             clean one (career progression has no target, so they are realistic).
         stats: headline rates of the generated learners.
+        person_pairs: the pairs of learners the person plants made
+            (:mod:`kpitools.demo.plant_people`): the same person under two providers
+            (``same_person``, expected as DUP-PERSON-* on both) or look-alikes who are two
+            people (no finding), each with both learners' provider, ref and bootcamp.
     """
 
     seed: int
@@ -112,6 +116,7 @@ class GroundTruth:
     hostile: list[Hostile] = field(default_factory=list)
     background: list[Expectation] = field(default_factory=list)
     stats: dict[str, float | int] = field(default_factory=dict)
+    person_pairs: list[dict[str, Any]] = field(default_factory=list)
 
     def rules(self) -> set[str]:
         """Every rule id planted."""

@@ -37,7 +37,7 @@ def format_cell(value: Any, kind: str, style: dict[str, object]) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if kind == "date" and isinstance(value, date):
+    if kind in ("date", "birth_date") and isinstance(value, date):
         return value.strftime("%d/%m/%Y" if style.get("dates") == "uk" else "%Y-%m-%d")
     if kind == "money":
         pounds = int(value) / 100

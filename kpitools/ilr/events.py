@@ -501,6 +501,9 @@ def _add_bootcamp(
             "new_role_evidence_date": new_role[0] if new_role else None,
             "given_name": learner.given_names,
             "family_name": learner.family_name,
+            "date_of_birth": learner.date_of_birth,
+            "postcode": known_postcode(learner.postcode),
+            "ni_number": learner.ni_number,
         }
     )
     mapped.tables["learner_facts"].append(
@@ -511,10 +514,22 @@ def _add_bootcamp(
             "self_employed": self_employed,
             "comp_status": state.counted.comp_status,
             "withdraw_reason": state.withdrawn.withdraw_reason if state.withdrawn else None,
+            "aim_seq": state.counted.aim_seq_number,
         }
     )
     achieved = [a for a in programmes if a.ach_date is not None]
     _add_event_rows(mapped, base, events, achieved, learner_type, employer_id)
+
+
+UNKNOWN_POSTCODE = "ZZ99 9ZZ"
+"""The ILR's postcode for one not known (ILR specification, Postcode): no postcode."""
+
+
+def known_postcode(postcode: str | None) -> str | None:
+    """The learner's ``Postcode``, None when the ILR says it is not known."""
+    if postcode is None or "".join(postcode.split()).upper() == UNKNOWN_POSTCODE.replace(" ", ""):
+        return None
+    return postcode
 
 
 def _add_event_rows(

@@ -96,6 +96,9 @@ _FRAME_KINDS: dict[str, dict[str, str]] = {
         "new_role_evidence_date": "date",
         "given_name": "id",
         "family_name": "id",
+        "date_of_birth": "date",
+        "postcode": "id",
+        "ni_number": "id",
         "source": "id",
     },
     "interviews": {
@@ -128,6 +131,7 @@ _FRAME_KINDS: dict[str, dict[str, str]] = {
         "comp_status": "int",
         "withdraw_reason": "int",
         "source": "id",
+        "aim_seq": "int",
     },
 }
 

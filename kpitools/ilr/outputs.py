@@ -33,6 +33,7 @@ FACT_COLUMNS = (
     "comp_status",
     "withdraw_reason",
     "source",
+    "aim_seq",
 )
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.errors import KpiToolsError
-from kpitools.ilr.dfe_rules import IlrRuleFinding
+from kpitools.ilr.dfe_rules import IlrRuleFinding, aim_source
 from kpitools.ilr.events import BOOTCAMPS_IN_ILR_FROM, WITHDRAW_REASONS
 from kpitools.ilr.mapping import IlrReads, IlrTables, tables_from_ilr_files, ukprn_findings
 from kpitools.layout import ilr_files
@@ -129,6 +129,9 @@ def _disagreements(
     """The findings of one provider's learners in scope, datasheet and ILR, and how many
     were compared."""
     pairs, sheet_only, ilr_only = _match(sheet, ilr)
+    keys = list(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True))
+    sme = dict(zip(keys, facts["sme"], strict=True))
+    aims = dict(zip(keys, facts["aim_seq"], strict=True))
     findings = [
         _missing("ILR-MISMATCH-MISSING-IN-ILR", sheet[i], "in the datasheet but not in the ILR")
         for i in sheet_only
@@ -136,19 +139,25 @@ def _disagreements(
     findings += [
         _missing(
             "ILR-MISMATCH-MISSING-IN-DATASHEET",
-            ilr[j],
+            _at_aim(ilr[j], aims),
             "in the ILR but not among the datasheet's accepted learners (see rejected rows)",
         )
         for j in ilr_only
     ]
-    sme = dict(
-        zip(zip(facts["learner_ref"], facts["bootcamp_id"], strict=True), facts["sme"], strict=True)
-    )
     for sheet_index, ilr_index in pairs:
-        a, b = sheet[sheet_index], ilr[ilr_index]
+        a, b = sheet[sheet_index], _at_aim(ilr[ilr_index], aims)
         findings += _compare_dates(a, b, cutoff)
         findings += _compare_funding(a, b, sizes, sme)
     return Reconciliation(findings, cutoff, len(sheet), len(ilr), len(pairs))
+
+
+def _at_aim(row: _Compared, aims: Mapping[tuple[object, object], int | None]) -> _Compared:
+    """An ILR learner row whose source names the programme aim its dates and status were
+    read from: ``file.xml:LINE (aim N)`` (:func:`~kpitools.ilr.dfe_rules.aim_source`)."""
+    aim = aims.get((row.learner_ref, row.bootcamp_id))
+    if aim is None or pd.isna(aim):
+        return row
+    return row._replace(source=aim_source(row.source, int(aim)))  # type: ignore[attr-defined]  # a named tuple
 
 
 def _cutoff(as_known: date | None, as_of: date | None) -> pd.Timestamp | None:

@@ -101,8 +101,12 @@ class IlrLearner:
     employments: tuple[IlrEmployment, ...]
     deliveries: tuple[IlrDelivery, ...]
     problems: tuple[tuple[str, str, str, str], ...] = ()
-    date_of_birth: date | None = None  # personal data: read for DfE's age rules only
+    # personal data: read for DfE's age rules and for matching one person across
+    # providers (kpitools.checks.people)
+    date_of_birth: date | None = None
     plan_learn_hours: int | None = None
+    postcode: str | None = None
+    ni_number: str | None = None
 
 
 def text_of(elem: etree._Element | None) -> str | None:
@@ -124,7 +128,16 @@ def _fields(elem: etree._Element, prefix: int) -> dict[str, str | None]:
 
 
 _LEARNER_FIELDS = frozenset(
-    ("LearnRefNumber", "ULN", "FamilyName", "GivenNames", "DateOfBirth", "PlanLearnHours")
+    (
+        "LearnRefNumber",
+        "ULN",
+        "FamilyName",
+        "GivenNames",
+        "DateOfBirth",
+        "PlanLearnHours",
+        "Postcode",
+        "NINumber",
+    )
 )
 
 
@@ -164,6 +177,8 @@ def learner_from_element(elem: etree._Element, ns: str, position: int) -> IlrLea
         problems=tuple(values.problems),
         date_of_birth=born,
         plan_learn_hours=hours,
+        postcode=fields.get("Postcode"),
+        ni_number=fields.get("NINumber"),
     )
 
 

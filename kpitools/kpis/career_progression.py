@@ -12,6 +12,7 @@ from kpitools.calendar import iso
 from kpitools.kpis._offers import offer_problems, same_employer, tally
 from kpitools.kpis.common import (
     learner_findings,
+    learner_members,
     wants_interview,
 )
 from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
@@ -84,18 +85,24 @@ def career_progression(
     facts = outcome_facts(measured, rules)
     closed = facts["window_close"].le(pd.Timestamp(as_of))
     unverified = facts["unverified_case"]
+    invalid = "no valid outcome: " + facts["problem"].astype(object).fillna("").astype(str)
     cases = {
         "bootcamp_id": facts["bootcamp_id"],
+        "member": learner_members(facts),
+        "source": facts["source"],
         "due": facts["window_close"],
         "passed": facts["valid_outcomes"].gt(0),
         "in_value": closed,
         "unverified": unverified,
+        "reason": invalid.where(facts["outcomes"].gt(0), "no outcome by the window's close"),
     }
     measure = Measure(
         KPI,
         target=rules.progression_target,
         start_column="first_m2",
         lag_months=rules.outcome_window_months,
+        counted="a valid positive outcome within the window",
+        not_counted="no valid outcome within the window",
     )
     failing = facts.loc[closed & facts["valid_outcomes"].eq(0) & ~unverified]
     results = summarise(

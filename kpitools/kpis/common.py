@@ -7,6 +7,9 @@ provider's few hundred rows) a mapping of equally long columns, a scalar standin
 the same value in every row:
 
 ``bootcamp_id``  the bootcamp of the case
+``member``       the case as a finding's entity names it (:func:`learner_members`,
+                 ``employer:<employer_id>``)
+``source``       the ``file:row`` of the rows the case rests on
 ``due``          the date the case falls due (``NaT`` when not yet known)
 ``passed``       True when the case meets the KPI (for a maximum-type KPI such as
                  drop-out: True when the case counts in the numerator)
@@ -15,6 +18,11 @@ the same value in every row:
                  the ILR, which does not say the role type or the skills match: the case
                  is left out of numerator, denominator and the short counts, and counted
                  in ``KpiResult.unverified`` (when in the value)
+``reason``       (optional) why a case not in the numerator is not, in the rule's words
+                 (blank: the Measure's ``not_counted``)
+
+The same flags give each figure its members (``KpiResult.members``): every case, with
+whether it is in the population and the numerator, and why.
 
 Cases that are not ``in_value`` only drive the status: a short case not yet due makes a
 running KPI ``at_risk``; a short case past its own due date makes it ``off_track``.
@@ -55,6 +63,12 @@ def learner_findings(
             frame["learner_ref"], frame["bootcamp_id"], sources, messages, strict=True
         )
     ]
+
+
+def learner_members(frame: pd.DataFrame) -> pd.Series:
+    """``learner:<learner_ref>`` for each row of ``frame``: the ``member`` of a learner's
+    case, named as a finding names the learner (:func:`~kpitools.model.learner_entity`)."""
+    return "learner:" + frame["learner_ref"].astype(object)
 
 
 def learner_key(frame: pd.DataFrame) -> pd.Series:

@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from kpitools.kpis.common import learner_members
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, is_all, summarise
 from kpitools.model import KpiResult, finding
@@ -63,11 +64,19 @@ def completion(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
     # learning, and would pull the provider's pooled figure down
     cases = {
         "bootcamp_id": starts["bootcamp_id"],
+        "member": learner_members(starts),
+        "source": starts["source"],
         "due": timing["finish_date"].reindex(of_bootcamp).to_numpy(),
         "passed": starts["completion_date"].notna() & ~withdrew,
         "in_value": timing["finished"].reindex(of_bootcamp, fill_value=False).to_numpy(dtype=bool),
     }
-    measure = Measure(KPI, target=rules.completion_target, start_column="finish_date")
+    measure = Measure(
+        KPI,
+        target=rules.completion_target,
+        start_column="finish_date",
+        counted="a start past M1 who completed, without a withdrawal after M1",
+        not_counted="a start past M1 who withdrew after M1 or has not completed",
+    )
     results = summarise(measure, cases, timing, as_of=as_of)
     bootcamps = measured["bootcamps"]
     sources = dict(zip(bootcamps["bootcamp_id"], bootcamps["source"], strict=True))

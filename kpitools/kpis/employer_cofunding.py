@@ -12,7 +12,13 @@ from kpitools.calendar import iso
 from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, all_of, concat_cases, summarise
-from kpitools.model import Finding, KpiResult, employer_entity, finding
+from kpitools.model import (
+    Finding,
+    KpiResult,
+    employer_entity,
+    finding,
+    join_sources,
+)
 from kpitools.money import pence, pounds, pounds_text, share_pence
 from kpitools.returns.period import provider_of, providers_of, scope
 from kpitools.rules import Rules
@@ -76,6 +82,8 @@ def employer_cofunding(
     pooled = _employer_cases(due, due["employer_key"], pooled=True)
     pending = {
         "bootcamp_id": open_cases["bootcamp_id"],
+        "member": "employer:" + open_cases["employer_key"],
+        "source": open_cases["evidence"],
         "due": pd.NaT,
         "passed": open_cases["paid_enough"],
         "in_value": False,
@@ -84,12 +92,20 @@ def employer_cofunding(
     all_cases = concat_cases(pooled, pending)
     findings = _payment_findings(owed.loc[at_m1]) + size_mismatches(measured["employers"], rules)
     return summarise(
-        Measure(KPI),
+        _measure(),
         cases,
         bootcamp_timing(measured, as_of),
         as_of=as_of,
         findings=findings,
         all_cases=all_cases,
+    )
+
+
+def _measure() -> Measure:
+    return Measure(
+        KPI,
+        counted="paid the required contribution for each of its co-funded learners past M1",
+        not_counted="short of the required contribution for a co-funded learner past M1",
     )
 
 
@@ -104,10 +120,17 @@ def _employer_cases(due: pd.DataFrame, key: pd.Series, pooled: bool = False) -> 
         bootcamps = [all_of(provider) for provider in providers_of(bootcamps).tolist()]
     return {
         "bootcamp_id": bootcamps,
+        "member": "employer:" + grouped["employer_key"].first(),
+        "source": grouped["evidence"].agg(_joined),
         "due": grouped["m1_date"].min(),
         "passed": grouped["paid_enough"].all(),
         "in_value": True,
     }
+
+
+def _joined(evidence: pd.Series) -> str:
+    """The rows behind several learners' contributions, each once, in order."""
+    return join_sources(source for text in evidence.tolist() for source in text.split("; "))
 
 
 def size_band(employers: pd.DataFrame, rules: Rules) -> pd.Series:
@@ -138,10 +161,16 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
         [*_KEY, "employer_id", "m1_date", "withdrawal_date", "source"],
     ]
     employers = measured["employers"].drop_duplicates("employer_id")
+    employer_rows = pd.Series(
+        employers["source"].to_numpy(), index=employers["employer_id"], name="source"
+    )
     bands = pd.Series(
         size_band(employers, rules).to_numpy(), index=employers["employer_id"], name="band"
     )
     bootcamps = measured["bootcamps"].drop_duplicates("bootcamp_id")
+    bootcamp_rows = pd.Series(
+        bootcamps["source"].to_numpy(), index=bootcamps["bootcamp_id"], name="source"
+    )
     prices = pd.Series(
         [pence(price) for price in bootcamps["price_per_learner"].tolist()],
         index=bootcamps["bootcamp_id"],
@@ -155,8 +184,15 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
         dtype=object,
     )
     paid = per_learner(learner_key(payments), amounts, ["sum", "size"])
+    payment_rows = per_learner(learner_key(payments), payments["source"], "unique")
     person = learner_key(cofunded)
     owed = cofunded.assign(
+        evidence=_evidence(
+            cofunded["source"],
+            lookup(cofunded["employer_id"], employer_rows),
+            lookup(cofunded["bootcamp_id"], bootcamp_rows),
+            lookup(person, payment_rows),
+        ),
         band=lookup(cofunded["employer_id"], bands),
         price_pence=lookup(cofunded["bootcamp_id"], prices),
         sum=lookup(person, paid["sum"]),
@@ -184,6 +220,21 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     )
 
 
+def _evidence(
+    learner: pd.Series, employer: pd.Series, bootcamp: pd.Series, payments: pd.Series
+) -> pd.Series:
+    """Every row a learner's contribution rests on, in citation order: the learner row,
+    the employer row that sets the size band, the bootcamp row that sets the price and
+    each payment row summed."""
+    rows = [
+        join_sources([own, firm, course, *(paid if isinstance(paid, np.ndarray) else ())])
+        for own, firm, course, paid in zip(
+            learner.tolist(), employer.tolist(), bootcamp.tolist(), payments.tolist(), strict=True
+        )
+    ]
+    return pd.Series(rows, index=learner.index, dtype=object)
+
+
 def _unknown(bootcamp_ids: pd.Series) -> pd.Series:
     """``(unknown)``, the employer key of a learner without employer_id (scoped to the
     learner's provider in a period's tables, so providers' unknowns stay apart)."""
@@ -201,6 +252,7 @@ def _payment_findings(due: pd.DataFrame) -> list[Finding]:
     return learner_findings(
         none,
         "COF-NO-EVIDENCE",
+        sources=none["evidence"],
         messages=[
             f"past M1 ({iso(m)}) with no co-funding payment recorded; "
             f"required {pounds_text(r)} ({b})"
@@ -209,6 +261,7 @@ def _payment_findings(due: pd.DataFrame) -> list[Finding]:
     ) + learner_findings(
         short,
         "COF-UNDERPAID",
+        sources=short["evidence"],
         messages=[
             f"paid {pounds_text(p)} of the required {pounds_text(r)} ({rate:.0%}, {b}): "
             f"short by {pounds_text(s)}"

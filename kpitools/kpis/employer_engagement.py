@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from kpitools.kpis.employer_lists import employer_bootcamp, employer_links, list_quality
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, all_of, summarise
-from kpitools.model import Finding, KpiResult, employer_entity, finding
+from kpitools.model import Finding, KpiResult, employer_entity, finding, join_sources
 from kpitools.returns.contract import DELIVERY_ROLES, STAGES
 from kpitools.returns.period import provider_of, providers_of
 from kpitools.rules import Rules
@@ -121,6 +122,8 @@ def employer_engagement(
             stage=stage,
             start_column=_START[stage],
             lag_months=rules.outcome_window_months if stage == "post" else 0,
+            counted=f"reached; its latest reached contact confirms the {stage}-stage points",
+            not_counted=f"reached; its latest reached contact does not confirm the {stage}-stage points",
         )
         results += summarise(
             measure,
@@ -130,6 +133,7 @@ def employer_engagement(
             findings=findings,
             all_cases=_cases(pooled.assign(bootcamp_id=_provider_all(pooled))),
             notes=notes,
+            excluded=_unreachable(unreached, home, rules),
         )
     return results
 
@@ -166,22 +170,25 @@ def _per_bootcamp(judged: pd.DataFrame, links: pd.DataFrame) -> dict[str, dict[s
         links["employer_id"].tolist(), links["bootcamp_id"].tolist(), strict=True
     ):
         serves.setdefault(employer, []).append(bootcamp)
-    latest: dict[tuple[str, object, object], bool] = {}
-    for stage, employer, named, unnamed, passed in zip(
+    latest: dict[tuple[str, object, object], tuple[bool, str]] = {}
+    for stage, employer, named, unnamed, passed, source in zip(
         judged["stage"].tolist(),
         judged["employer_id"].tolist(),
         judged["bootcamp_id"].tolist(),
         judged["bootcamp_id"].isna().tolist(),
         judged["passed"].tolist(),
+        judged["source"].tolist(),
         strict=True,
     ):
         for bootcamp in serves.get(employer, ()):
             if unnamed or named == bootcamp:
-                latest[(stage, bootcamp, employer)] = passed
+                latest[(stage, bootcamp, employer)] = (passed, source)
     cases: dict[str, dict[str, list[object]]] = {}
-    for (stage, bootcamp, _), passed in latest.items():
-        stage_cases = cases.setdefault(stage, {"bootcamp_id": [], "passed": []})
+    for (stage, bootcamp, employer), (passed, source) in latest.items():
+        stage_cases = cases.setdefault(stage, {name: [] for name in _NO_CASES})
         stage_cases["bootcamp_id"].append(bootcamp)
+        stage_cases["employer_id"].append(employer)
+        stage_cases["source"].append(source)
         stage_cases["passed"].append(passed)
     return cases
 
@@ -243,16 +250,39 @@ def _passes(
     return pd.Series(passed, index=contacts.index, dtype=bool)
 
 
-_NO_CASES: dict[str, list[object]] = {"bootcamp_id": [], "passed": []}
+_NO_CASES: dict[str, list[object]] = {
+    "bootcamp_id": [],
+    "employer_id": [],
+    "source": [],
+    "passed": [],
+}
 
 
-def _cases(latest: Mapping[str, object]) -> dict[str, object]:
+def _cases(latest: Mapping[str, Any]) -> dict[str, object]:
     # Each case falls due when the stage does: until then a later contact can put it right.
     return {
         "bootcamp_id": latest["bootcamp_id"],
+        "member": [employer_entity(e) for e in latest["employer_id"]],
+        "source": latest["source"],
         "due": pd.NaT,
         "passed": latest["passed"],
         "in_value": True,
+    }
+
+
+def _unreachable(
+    unreached: list[tuple[str, list[str]]], home: pd.Series, rules: Rules
+) -> dict[str, list[str]]:
+    """The employers a stage leaves out of its denominator as unreachable, as members."""
+    reason = (
+        f"not reached after {rules.unreachable_attempts} or more attempts: left out of the "
+        "stage's denominator (EE-UNREACHABLE-3)"
+    )
+    return {
+        "bootcamp_id": [str(home.get(e, all_of(provider_of(e)))) for e, _ in unreached],
+        "member": [employer_entity(e) for e, _ in unreached],
+        "source": [join_sources(sources) for _, sources in unreached],
+        "reason": [reason] * len(unreached),
     }
 
 

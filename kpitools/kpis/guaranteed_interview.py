@@ -11,6 +11,7 @@ from kpitools.calendar import iso
 from kpitools.kpis._offers import UNVERIFIED, offer_problems, same_employer, tally
 from kpitools.kpis.common import (
     learner_findings,
+    learner_members,
     wants_interview,
 )
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
@@ -80,14 +81,23 @@ def guaranteed_interview(
     facts = interview_cases(measured)
     cases = {
         "bootcamp_id": facts["bootcamp_id"],
+        "member": learner_members(facts),
+        "source": facts["source"],
         "due": facts["completion_date"],
         "passed": facts["passed"],
         "in_value": True,
         "unverified": facts["unverified_case"],
+        "reason": _short_reasons(facts),
     }
     failing = facts.loc[~facts["passed"] & ~facts["unverified_case"]]
+    measure = Measure(
+        KPI,
+        start_column="first_m2",
+        counted="a valid interview offer (or, co-funded, new-role evidence) by completion",
+        not_counted="no valid interview offer by completion",
+    )
     return summarise(
-        Measure(KPI, start_column="first_m2"),
+        measure,
         cases,
         bootcamp_timing(measured, as_of),
         as_of=as_of,
@@ -143,6 +153,13 @@ def _offer_facts(
     return tally(
         people, offers, problems, date_column="offer_date", counted="offers", valid="valid_offers"
     )
+
+
+def _short_reasons(facts: pd.DataFrame) -> pd.Series:
+    """Why each case is short, as the findings say: no offer, or none valid and the
+    problem of the earliest invalid one."""
+    invalid = "no valid interview offer: " + facts["problem"].astype(object).fillna("").astype(str)
+    return invalid.where(facts["offers"].gt(0), "no interview offer")
 
 
 def _findings(failing: pd.DataFrame) -> list[Finding]:

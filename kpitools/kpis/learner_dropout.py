@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis.common import learner_findings
+from kpitools.kpis.common import learner_findings, learner_members
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, all_of, is_all, summarise
 from kpitools.model import Finding, KpiResult, finding
@@ -17,6 +17,7 @@ from kpitools.returns.period import providers_of
 from kpitools.rules import Rules
 
 KPI = "learner_dropout"
+BEFORE_M1 = "withdrew before M1: recorded, but not part of the KPI"
 
 
 def learner_dropout(
@@ -39,8 +40,8 @@ def learner_dropout(
         amber_fraction of the limit, off_track above the limit; due when the bootcamp is
         over (every cohort learner completed or withdrew, or as_of is past end_date):
         met at or below the limit, else not_met. DROP-ABOVE-LIMIT lists a bootcamp above
-        the limit. A withdrawal reported later than withdrawal_date + the reporting
-        months is DROP-LATE-REPORT.
+        the limit, citing the bootcamp's row and each drop-out's. A withdrawal reported
+        later than withdrawal_date + the reporting months is DROP-LATE-REPORT.
     Rules:
         dropout_limit, amber_fraction, withdrawal_report_months
     Guidance:
@@ -68,19 +69,38 @@ def learner_dropout(
     dropped = cohort["withdrawal_date"].ge(cohort["m1_date"])
     cases = {
         "bootcamp_id": cohort["bootcamp_id"],
+        "member": learner_members(cohort),
+        "source": cohort["source"],
         "due": cohort["m1_date"],
         "passed": dropped,  # maximum-type: "passed" marks the numerator (drop-outs)
         "in_value": True,
+        "reason": cohort["withdrawal_date"]
+        .lt(cohort["m1_date"])
+        .map({True: BEFORE_M1, False: None}),
     }
     before_m1 = learners["withdrawal_date"].notna() & ~(
         in_cohort & learners["withdrawal_date"].ge(learners["m1_date"])
     )
     notes = _before_m1_notes(learners.loc[before_m1, "bootcamp_id"])
+    early = learners.loc[before_m1 & ~in_cohort]
+    excluded = {
+        "bootcamp_id": early["bootcamp_id"],
+        "member": learner_members(early),
+        "source": early["source"],
+        "reason": BEFORE_M1,
+    }
     measure = Measure(
-        KPI, target=rules.dropout_limit, target_kind="max", amber_fraction=rules.amber_fraction
+        KPI,
+        target=rules.dropout_limit,
+        target_kind="max",
+        amber_fraction=rules.amber_fraction,
+        counted="withdrew on or after M1: a drop-out",
+        not_counted="reached M1 and has not withdrawn",
     )
     findings = late_reports(learners, rules)
-    results = summarise(measure, cases, timing, as_of=as_of, findings=findings, notes=notes)
+    results = summarise(
+        measure, cases, timing, as_of=as_of, findings=findings, notes=notes, excluded=excluded
+    )
     bootcamps = measured["bootcamps"]
     sources = dict(zip(bootcamps["bootcamp_id"], bootcamps["source"], strict=True))
     return [_flag_above_limit(result, rules, sources) for result in results]
@@ -120,12 +140,19 @@ def _flag_above_limit(result: KpiResult, rules: Rules, sources: dict[str, str]) 
     value = result.value
     if is_all(result.bootcamp_id) or value is None or result.status not in ("off_track", "not_met"):
         return result
+    # the bootcamp's row, then the row of each drop-out it counts: its members in the
+    # numerator (every member is in kpi_members.csv and the register)
+    members = result.members
     above = finding(
         "DROP-ABOVE-LIMIT",
         f"bootcamp:{result.bootcamp_id}",
-        [sources.get(result.bootcamp_id, "bootcamps")],
+        [
+            sources.get(result.bootcamp_id, "bootcamps"),
+            *members.source[members.in_numerator].tolist(),
+        ],
         f"drop-out {result.numerator} of {result.denominator} ({value:.1%}) is above "
-        f"the {rules.dropout_limit:.0%} limit",
+        f"the {rules.dropout_limit:.0%} limit; its {result.denominator} members, the "
+        f"{result.numerator} drop-outs first cited, are in kpi_members.csv",
         result.bootcamp_id,
     )
     return replace(result, exceptions=(above, *result.exceptions))

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from kpitools.calendar import iso
-from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
+from kpitools.kpis.common import (
+    learner_findings,
+    learner_key,
+    learner_members,
+    lookup,
+    per_learner,
+)
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
@@ -73,11 +80,26 @@ def new_skills(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules)
     passed = checked["has_initial"] & (~completers | final_ok)
     cases = {
         "bootcamp_id": checked["bootcamp_id"],
+        "member": learner_members(checked),
+        "source": checked["source"],
         "due": checked["completion_date"].where(completers, checked["m1_date"]),
         "passed": passed,
         "in_value": completers,
+        "reason": np.select(
+            [~checked["has_initial"], ~checked["any_final"], ~checked["final_in_order"]],
+            [
+                "no initial assessment dated on or before M1",
+                "completed without a final assessment",
+                "final assessment not between the initial assessment and completion",
+            ],
+            default="final assessment does not record skills_achieved = Y",
+        ),
     }
-    measure = Measure(KPI)
+    measure = Measure(
+        KPI,
+        counted="an initial assessment on or before M1 and a final one showing the skills",
+        not_counted="does not evidence the new skills",
+    )
     findings = _findings(checked, completers)
     return summarise(
         measure, cases, bootcamp_timing(measured, as_of), as_of=as_of, findings=findings

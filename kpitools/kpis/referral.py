@@ -9,7 +9,13 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.kpis.career_progression import outcome_facts
-from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
+from kpitools.kpis.common import (
+    learner_findings,
+    learner_key,
+    learner_members,
+    lookup,
+    per_learner,
+)
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
@@ -66,14 +72,21 @@ def referral(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -
     unverified = unsuccessful["unverified_case"]
     cases = {
         "bootcamp_id": unsuccessful["bootcamp_id"],
+        "member": learner_members(unsuccessful),
+        "source": unsuccessful["source"],
         "due": due,
         "passed": referred,
         "in_value": unsuccessful["in_value"],
         "unverified": unverified,
+        "reason": "not referred by the due date (" + unsuccessful["why"].astype(str) + ")",
     }
     start = "first_m1" if rules.referral_includes_withdrawn else "first_m2"
     measure = Measure(
-        KPI, start_column=start, lag_months=rules.outcome_window_months + rules.referral_months
+        KPI,
+        start_column=start,
+        lag_months=rules.outcome_window_months + rules.referral_months,
+        counted="unsuccessful, and referred on or before the due date",
+        not_counted="unsuccessful, not referred by the due date",
     )
     missing = unsuccessful.loc[unsuccessful["in_value"] & ~referred & ~unverified]
     return summarise(

@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from kpitools.kpis.common import learner_members
 from kpitools.kpis.measured import bootcamp_timing, measured_tables
 from kpitools.kpis.summary import Measure, all_of, concat_cases, is_all, summarise
 from kpitools.model import KpiResult, finding
@@ -60,10 +61,12 @@ def starts(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> 
     bootcamps = measured["bootcamps"].drop_duplicates("bootcamp_id").set_index("bootcamp_id")
     planned = bootcamps["planned_learners"].reindex(timing.index)
     learners = measured["learners"]
-    started = learners.loc[learners["m1_date"].notna(), "bootcamp_id"]
+    learned = learners.loc[learners["m1_date"].notna()]
+    started = learned["bootcamp_id"]
     counts = started.value_counts().reindex(timing.index, fill_value=0)
     measured_ids = planned.index[planned.notna()]
     starts_in = started.loc[started.isin(measured_ids)]
+    learners_in = learned.loc[starts_in.index]
     places = [
         (bootcamp_id, int(planned[bootcamp_id]) - int(counts[bootcamp_id]))
         for bootcamp_id in measured_ids
@@ -78,18 +81,27 @@ def starts(tables: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> 
     cases = concat_cases(
         {
             "bootcamp_id": starts_in,
+            "member": learner_members(learners_in),
+            "source": learners_in["source"],
             "due": finish.reindex(starts_in.to_numpy()).to_numpy(),
             "passed": True,
             "in_value": begun.reindex(starts_in.to_numpy(), fill_value=False).to_numpy(dtype=bool),
         },
-        {
+        {  # each place planned and not started: the bootcamp's own row
             "bootcamp_id": pd.Series(missing, dtype=object),
+            "member": np.array([f"bootcamp:{b}" for b in missing], dtype=object),
+            "source": bootcamps["source"].reindex(missing).to_numpy(dtype=object),
             "due": finish.reindex(missing).to_numpy(),
             "passed": False,
             "in_value": begun.reindex(missing, fill_value=False).to_numpy(dtype=bool),
         },
     )
-    measure = Measure(KPI, target=rules.starts_target)
+    measure = Measure(
+        KPI,
+        target=rules.starts_target,
+        counted="a start: M1 on or before as_of",
+        not_counted="a planned place (planned_learners) without a start",
+    )
     notes = _notes(planned, counts)
     results = summarise(measure, cases, timing, as_of=as_of, notes=notes)
     sources = bootcamps["source"].to_dict()

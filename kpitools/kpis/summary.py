@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.kpis._status import max_status, min_status
-from kpitools.model import Finding, KpiResult
+from kpitools.model import MEMBER_COLUMNS, Finding, KpiMembers, KpiResult, no_members
 from kpitools.returns.period import provider_of, providers_of, scope, unscoped
 
 ALL = "ALL"
@@ -46,6 +46,8 @@ class Measure:
         start_column: timing column at which the monitoring stage begins.
         lag_months: calendar months after the bootcamp is over until the target is due.
         amber_fraction: for maximum targets, share of the limit above which at risk.
+        counted: why a member counts in the numerator, in the rule's words.
+        not_counted: why a member of the population does not.
     """
 
     kpi: str
@@ -55,6 +57,8 @@ class Measure:
     start_column: str = "first_m1"
     lag_months: int = 0
     amber_fraction: float = 0.8
+    counted: str = "meets the KPI"
+    not_counted: str = "does not meet the KPI"
 
 
 @lru_cache(maxsize=4096)
@@ -77,6 +81,7 @@ def summarise(
     all_cases: Cases | None = None,
     notes: Mapping[str, tuple[str, ...]] | None = None,
     last_due: Mapping[str, pd.Timestamp] | pd.Series | None = None,
+    excluded: Cases | None = None,
 ) -> list[KpiResult]:
     """One KpiResult per bootcamp of ``timing`` (sorted) and one for ``ALL`` (last).
 
@@ -105,6 +110,9 @@ def summarise(
             the last date any case of it (present or still possible) falls due,
             whichever is later, instead of ``lag_months`` after the finish; a bootcamp
             absent from it has no such case and is due at its finish.
+        excluded: the cases the rule names and leaves out (``bootcamp_id``, ``member``,
+            ``source``, ``reason``): members of the figure outside its population,
+            counted nowhere.
     """
     today = pd.Timestamp(as_of)
     per_bootcamp = _counts(cases, today)
@@ -137,6 +145,7 @@ def summarise(
         bool(finished and due <= today)
         for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)
     ]
+    members_of = _members(measure, cases, excluded, today)
     by_bootcamp: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=_finding_key):
         by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
@@ -155,9 +164,13 @@ def summarise(
                 due_date=due_dates[position],
                 findings=by_bootcamp.pop(bootcamp_id, []),
                 notes=notes.get(bootcamp_id, ()),
+                members=members_of.get(bootcamp_id, no_members()),
             )
         )
     pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
+    pooled_members = _members(
+        measure, cases if all_cases is None else all_cases, excluded, today, pool=True
+    )
     providers = providers_of(timing.index)
     scopes = list(dict.fromkeys(providers.tolist())) or [""]
     leftover: dict[str, list[Finding]] = {}
@@ -187,6 +200,7 @@ def summarise(
                 due_date=max(known_dues) if known_dues else pd.NaT,
                 findings=leftover.get(provider, []),
                 notes=notes.get(all_of(provider), ()),
+                members=pooled_members.get(all_of(provider), no_members()),
             )
         )
     return results
@@ -209,14 +223,11 @@ _ZERO = {
 }
 
 
-def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[str, dict[str, int]]:
-    """The counts of ``cases`` per bootcamp (:data:`_ZERO`); pooled, every case under
-    the ``ALL`` of its provider (:func:`all_of`: ``ALL`` for one provider's cases).
+def _flags(cases: Cases, today: pd.Timestamp) -> dict[str, np.ndarray]:
+    """How each case counts: the one judgement behind a figure's counts and its members.
 
     An unverified case (the optional ``unverified`` column) is neither passed nor short:
     it is left out of every count but ``unverified``, which counts those in the value.
-    Cases without a bootcamp_id are left out of the per-bootcamp counts, as a groupby
-    would.
     """
     size = _size(cases)
     passed = _bools(cases["passed"], size)
@@ -227,27 +238,40 @@ def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[st
     )
     judged = in_value & ~unverified
     short = ~passed & ~unverified
-    flags = np.stack(
-        [
-            judged & passed,
-            judged,
-            short & fallen_due,
-            short & ~fallen_due,
-            in_value & unverified,
-            fallen_due,
-        ]
-    )
+    return {
+        "numerator": judged & passed,
+        "denominator": judged,
+        "overdue_short": short & fallen_due,
+        "open_short": short & ~fallen_due,
+        "unverified": in_value & unverified,
+        "fallen_due": fallen_due,
+    }
+
+
+def _groups(cases: Cases, size: int, *, pool: bool) -> tuple[np.ndarray, list[str]]:
+    """Each case's group (a code, -1 for none) and the groups' keys: its bootcamp, or
+    pooled the ``ALL`` of its provider (:func:`all_of`). Cases without a bootcamp_id
+    have no bootcamp group, as a groupby would."""
+    ids = _objects(cases["bootcamp_id"], size)
     if pool:
-        if not size:
-            return {}
-        codes, uniques = pd.factorize(providers_of(_objects(cases["bootcamp_id"], size)))
-        keys = [all_of(provider) for provider in uniques]
-    else:
-        ids = cases["bootcamp_id"]
-        codes, uniques = pd.factorize(_objects(ids, size))
-        keys = [str(key) for key in uniques]
-        flags = flags[:, codes >= 0]
-        codes = codes[codes >= 0]
+        codes, uniques = pd.factorize(providers_of(ids))
+        return codes, [all_of(provider) for provider in uniques]
+    codes, uniques = pd.factorize(ids)
+    return codes, [str(key) for key in uniques]
+
+
+def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[str, dict[str, int]]:
+    """The counts of ``cases`` per bootcamp (:data:`_ZERO`, from :func:`_flags`);
+    pooled, every case under the ``ALL`` of its provider (:func:`all_of`: ``ALL`` for
+    one provider's cases)."""
+    size = _size(cases)
+    if pool and not size:
+        return {}
+    flagged = _flags(cases, today)
+    flags = np.stack([flagged[name] for name in _ZERO])
+    codes, keys = _groups(cases, size, pool=pool)
+    flags = flags[:, codes >= 0]
+    codes = codes[codes >= 0]
     sums = [np.bincount(codes, weights=row, minlength=len(keys)) for row in flags]
     return {
         key: {name: int(total[i]) for name, total in zip(_ZERO, sums, strict=True)}
@@ -255,44 +279,111 @@ def _counts(cases: Cases, today: pd.Timestamp, *, pool: bool = False) -> dict[st
     }
 
 
+UNVERIFIED_REASON = (
+    "unverified: the evidence comes from the ILR, which does not say the role type or "
+    "whether the skills match (left out of numerator and denominator until verified)"
+)
+NOT_YET_DUE_REASON = "not yet due: counted once it falls due"
+
+
+def _members(
+    measure: Measure,
+    cases: Cases,
+    excluded: Cases | None,
+    today: pd.Timestamp,
+    *,
+    pool: bool = False,
+) -> dict[str, KpiMembers]:
+    """The members of each figure (:class:`~kpitools.model.KpiMembers`), by bootcamp
+    or pooled by provider as :func:`_counts` groups them, from the same :func:`_flags`;
+    then the ``excluded`` cases. Each figure's members keep the order of its cases,
+    which a provider's tables give alike measured alone or stacked in a period."""
+    size = _size(cases)
+    flags = _flags(cases, today)
+    reason = np.select(
+        [
+            flags["numerator"],
+            flags["denominator"],
+            flags["unverified"],
+        ],
+        [measure.counted, measure.not_counted, UNVERIFIED_REASON],
+        default=NOT_YET_DUE_REASON,
+    ).astype(object)
+    if "reason" in cases:
+        given = _objects(cases["reason"], size)
+        short = flags["denominator"] & ~flags["numerator"] & ~pd.isna(given)
+        reason = np.where(short, given, reason)
+    parts = [
+        {
+            "bootcamp_id": _objects(cases["bootcamp_id"], size),
+            "member": _objects(cases["member"], size),
+            "source": _objects(cases["source"], size),
+            "in_population": flags["denominator"],
+            "in_numerator": flags["numerator"],
+            "reason": reason,
+        }
+    ]
+    if excluded is not None and (left_out := _size(excluded)):
+        parts.append(
+            {
+                "bootcamp_id": _objects(excluded["bootcamp_id"], left_out),
+                "member": _objects(excluded["member"], left_out),
+                "source": _objects(excluded["source"], left_out),
+                "in_population": np.zeros(left_out, bool),
+                "in_numerator": np.zeros(left_out, bool),
+                "reason": _objects(excluded["reason"], left_out),
+            }
+        )
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    codes, keys = _groups(columns, len(columns["member"]), pool=pool)
+    order = np.argsort(codes, kind="stable")  # each figure's members in case order
+    order = order[codes[order] >= 0]
+    codes = codes[order]
+    bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    return {
+        key: KpiMembers(
+            **{name: columns[name][order[bounds[i] : bounds[i + 1]]] for name in MEMBER_COLUMNS}
+        )
+        for i, key in enumerate(keys)
+    }
+
+
 def concat_cases(*parts: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Several mappings of case columns as one (scalars repeated over their part)."""
+    """Several mappings of case columns as one (scalars repeated over their part); the
+    optional ``unverified`` and ``reason`` columns are False and blank where a part has
+    none."""
     sizes = [_size(part) for part in parts]
 
-    def column(name: str, convert: Callable[[Any, int], np.ndarray]) -> np.ndarray:
+    def column(
+        name: str, convert: Callable[[Any, int], np.ndarray], absent: Any = None
+    ) -> np.ndarray:
         return np.concatenate(
-            [convert(part[name], size) for part, size in zip(parts, sizes, strict=True)]
+            [
+                convert(part[name] if name in part else absent, size)
+                for part, size in zip(parts, sizes, strict=True)
+            ]
         )
 
-    if not any("unverified" in part for part in parts):
-        return {
-            "bootcamp_id": column("bootcamp_id", _objects),
-            "due": column("due", _dates),
-            "passed": column("passed", _bools),
-            "in_value": column("in_value", _bools),
-        }
-    return {
+    joined = {
         "bootcamp_id": column("bootcamp_id", _objects),
+        "member": column("member", _objects),
+        "source": column("source", _objects),
         "due": column("due", _dates),
         "passed": column("passed", _bools),
         "in_value": column("in_value", _bools),
-        "unverified": np.concatenate(
-            [
-                _bools(part["unverified"] if "unverified" in part else False, size)
-                for part, size in zip(parts, sizes, strict=True)
-            ]
-        ),
     }
+    if any("unverified" in part for part in parts):
+        joined["unverified"] = column("unverified", _bools, False)
+    if any("reason" in part for part in parts):
+        joined["reason"] = column("reason", _objects)
+    return joined
 
 
 def _size(cases: Cases) -> int:
     """The number of cases: the length of any column that is not a scalar."""
     if isinstance(cases, pd.DataFrame):
         return len(cases)
-    return next(len(cases[c]) for c in _CASE_COLUMNS if np.ndim(cases[c]))
-
-
-_CASE_COLUMNS = ("bootcamp_id", "due", "passed", "in_value")
+    return next(len(column) for column in cases.values() if np.ndim(column))
 
 
 def _objects(column: Any, size: int) -> np.ndarray:
@@ -334,6 +425,7 @@ def _result(
     due_date: pd.Timestamp,
     findings: list[Finding],
     notes: tuple[str, ...],
+    members: KpiMembers,
 ) -> KpiResult:
     if measure.target_kind == "max":
         status = max_status(
@@ -368,6 +460,7 @@ def _result(
         exceptions=tuple(findings),
         notes=tuple(notes),
         unverified=counts["unverified"],
+        members=members,
     )
 
 

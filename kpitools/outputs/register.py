@@ -5,7 +5,8 @@ open *Exceptions* (with the follow-up carried from this period's earlier registe
 last month's, computed with the audit by
 :func:`kpitools.worklists.followup.provider_followup`), the *Resolved* ones, the
 *Evidence request* for the provider, the *Rejected rows*, the informational list of
-career progression, every worklist and sample the pack summarises, and a hidden sheet of
+career progression, every worklist and sample the pack summarises, the members of every
+KPI figure off track or not met (a sheet each, :func:`members_sheet`), and a hidden sheet of
 what kpitools wrote into the working columns (the baseline an auditor's edits are told
 by). Written by :func:`kpitools.outputs.workbook.write_register`, laid out for work
 (:func:`register_layouts`); read back by :func:`kpitools.worklists.followup.read_register`.
@@ -15,6 +16,7 @@ A register a run replaces is kept under ``.history`` (:func:`keep_replaced_regis
 from __future__ import annotations
 
 import shutil
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +27,9 @@ import pandas as pd
 from kpitools import layout
 from kpitools.errors import PackError
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import LAST_MONTH_REGISTER, REOPENED, FollowUp
+from kpitools.model import LAST_MONTH_REGISTER, OFF_COURSE, REOPENED, FollowUp, KpiResult
 from kpitools.present.findings import kpi_sentences
+from kpitools.present.report import members_sheet_name
 from kpitools.privacy.naming import WORKING
 from kpitools.privacy.pseudonym import key_fingerprint
 from kpitools.worklists.evidence_request import evidence_request
@@ -175,10 +178,26 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
     }
     for name, frame in ctx.worklists(WORKING).items():
         sheets[str(name)[:31]] = frame
+    for result in ctx.audit.kpi_results:
+        if result.status in OFF_COURSE:
+            sheets[members_sheet(result, sheets)] = ctx.members(result, WORKING)
     sheets[WRITTEN_SHEET] = written_frame(
         {EXCEPTIONS_SHEET: exceptions, RESOLVED_SHEET: followup.resolved}
     )
     return sheets
+
+
+def members_sheet(result: KpiResult, taken: Collection[str]) -> str:
+    """The register sheet of an off-course figure's members
+    (:func:`kpitools.present.report.members_sheet_name`), numbered when that name is
+    taken."""
+    name = members_sheet_name(result)
+    number = 2
+    while name in taken:
+        suffix = f" ({number})"
+        name = name[: 31 - len(suffix)] + suffix
+        number += 1
+    return name
 
 
 def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> FollowUp:

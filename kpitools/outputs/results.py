@@ -1,5 +1,5 @@
-"""Write a provider's machine-readable outputs: the KPI results, the exceptions, the
-rejected rows and a manifest that proves which data and rules produced them; or, for a
+"""Write a provider's machine-readable outputs: the KPI results and their members, the
+exceptions, the rejected rows and a manifest that proves which data and rules produced them; or, for a
 provider that failed, ``error.txt``.
 
 The CSVs hold no timestamp, so the same inputs and rules give byte-identical files;
@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from kpitools.io.files import csv_bytes, write_atomic
+from kpitools.kpis.members import KPI_MEMBER_COLUMNS, kpi_members, shown_members
 from kpitools.model import EXCEPTION_COLUMNS, KPI_RESULT_COLUMNS, REJECTED_COLUMNS, ProviderAudit
 from kpitools.privacy.naming import LearnerNaming
 from kpitools.privacy.pseudonym import key_fingerprint
@@ -43,7 +46,8 @@ def write_error_file(out_dir: str | Path, summary: str, detail: str = "") -> Pat
 def write_provider_outputs(
     audit: ProviderAudit, out_dir: str | Path, naming: LearnerNaming, *, run: int | None = None
 ) -> dict[str, Path]:
-    """Write kpi_results.csv, exceptions.csv, rejected_rows.csv and manifest.json.
+    """Write kpi_results.csv, kpi_members.csv, exceptions.csv, rejected_rows.csv and
+    manifest.json.
 
     These are working outputs: learners are named by ``naming`` (the identity rule of
     :mod:`kpitools.privacy.naming`, decided here at write time), rejected values that could
@@ -62,6 +66,7 @@ def write_provider_outputs(
     out_dir = Path(out_dir)
     frames = {
         "kpi_results.csv": (audit.kpi_frame(), KPI_RESULT_COLUMNS),
+        "kpi_members.csv": (members_output(audit, naming), KPI_MEMBER_COLUMNS),
         "exceptions.csv": (naming.frame(audit.exceptions_frame()), EXCEPTION_COLUMNS),
         "rejected_rows.csv": (naming.rejected(audit.provider.rejected), REJECTED_COLUMNS),
     }
@@ -76,6 +81,13 @@ def write_provider_outputs(
     written[MANIFEST_FILE] = write_atomic(out_dir / MANIFEST_FILE, text.encode("utf-8"))
     log.info("%s: outputs written to %s", audit.provider_id, out_dir)
     return written
+
+
+def members_output(audit: ProviderAudit, naming: LearnerNaming) -> pd.DataFrame:
+    """``kpi_members.csv``: every member of every KPI figure
+    (:func:`kpitools.kpis.members.kpi_members`), each named by ``naming`` (a learner by
+    its ref and pseudonym), ``in_population`` and ``in_numerator`` as Y / N."""
+    return shown_members(kpi_members(audit), naming.entity)
 
 
 def build_manifest(
@@ -123,6 +135,7 @@ def build_manifest(
             for name, (data, rows) in outputs.items()
         },
         "samples": sample_record(audit),
+        "person_matching": dict(audit.person_model),
         "notes": list(audit.notes),
         "warnings": list(provider.warnings),
     }

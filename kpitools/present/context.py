@@ -23,7 +23,14 @@ import pandas as pd
 
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
-from kpitools.model import EXCEPTION_ID_PREFIX, FollowUp, ProviderAudit, Trends, findings_frame
+from kpitools.model import (
+    EXCEPTION_ID_PREFIX,
+    FollowUp,
+    KpiResult,
+    ProviderAudit,
+    Trends,
+    findings_frame,
+)
 from kpitools.params import PackParams, params_from_mapping
 from kpitools.privacy.naming import CIRCULATED, WORKING, Audience, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
@@ -199,8 +206,11 @@ class PackContext:
         audience: Audience = CIRCULATED,
     ) -> pd.DataFrame:
         """The register rows (``exceptions.csv`` columns), optionally filtered, with the
-        ``entity`` named as the given output may show it."""
+        ``entity`` named as the given output may show it; the pack leaves out ``related``
+        (another provider's learner: its message names that provider and row)."""
         frame = self.audit.exceptions_frame()
+        if audience == CIRCULATED:
+            frame = frame.drop(columns=["related"])
         if kpi is not None:
             frame = frame[frame["kpi"] == kpi]
         if rule_prefix is not None:
@@ -215,7 +225,20 @@ class PackContext:
         """Cases reported for information, not flagged (career progression without a
         target: due completers without any outcome), as the given output may show them."""
         frame = findings_frame(self.audit.informational(), self.audit.provider_id)
-        return self.show_frame(frame.drop(columns=["provider_id", "severity"]), audience)
+        shown = frame.drop(columns=["provider_id", "severity", "related"])
+        return self.show_frame(shown, audience)
+
+    def members(self, result: KpiResult, audience: Audience = CIRCULATED) -> pd.DataFrame:
+        """The members of one figure (:func:`kpitools.kpis.members.kpi_members`) as the
+        given output may show them: in the pack a learner is its pseudonym (its rows are
+        in ``source`` beside it), in the register its ref and pseudonym."""
+        # kpitools.kpis loads every KPI: only a pack with a figure off course needs it
+        from kpitools.kpis.members import members_of, shown_members
+
+        naming = self._for(audience)
+        if audience == CIRCULATED:
+            naming = replace(naming, sources={})  # the rows are the source column
+        return shown_members(members_of([result], self.audit.provider_id), naming.entity)
 
     def worklists(self, audience: Audience = CIRCULATED) -> dict[str, pd.DataFrame]:
         """Every worklist the checks produced, as the given output may show it."""

@@ -290,7 +290,8 @@ def failures(summary: dict[str, Any]) -> Markup:
 
 
 def duplicates(summary: dict[str, Any]) -> Markup:
-    """The same ULN on overlapping bootcamps (within and across providers), pseudonymised."""
+    """The same ULN on overlapping bootcamps, and one person matched twice (within and
+    across providers), pseudonymised."""
     return table(
         pd.DataFrame(summary["duplicates"]), limit=200, more="in the providers' exceptions.xlsx"
     )

@@ -19,7 +19,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from kpitools.method import percent, target_text
-from kpitools.model import ILR_DROPOUTS, SEVERITIES
+from kpitools.model import ILR_DROPOUTS, OFF_COURSE, SEVERITIES, KpiResult
 from kpitools.present.blocks import (
     EMPTY,
     ROW_LIMIT,
@@ -147,6 +147,7 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
         "notes",
     )
     shown = html_table(head, rows)
+    shown += EMPTY.join(members(ctx, r) for r in results if r.status in OFF_COURSE)
     if unverified:
         shown += note(
             "Unverified: cases whose evidence comes from the ILR, which records the offer or "
@@ -156,6 +157,48 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
             "be checked with the provider."
         )
     return shown
+
+
+MEMBER_LIMIT = 500
+_SHORT_KPI = {
+    "employer_engagement": "engagement",
+    "employer_cofunding": "cofunding",
+    "learner_dropout": "dropout",
+    "new_skills": "skills",
+    "guaranteed_interview": "interview",
+    "career_progression": "progression",
+    "referral": "referral",
+}
+
+
+def members_sheet_name(result: KpiResult) -> str:
+    """The register sheet of a figure's members: ``Members <kpi> [<stage>] <bootcamp>``,
+    cut to Excel's 31 characters (the register numbers a name already taken)."""
+    stage = f" {result.stage}" if result.stage else ""
+    kpi = _SHORT_KPI.get(result.kpi, result.kpi)
+    return f"Members {kpi}{stage} {result.bootcamp_id}"[:31]
+
+
+def members(ctx: PackContext, result: KpiResult, *, limit: int = MEMBER_LIMIT) -> Markup:
+    """A figure's members under it, folded (``<details>``, no script): the drop-outs or
+    failing cases first, then the rest of the population, then the cases the rule leaves
+    out, each by pseudonym with its ``file:line`` and why it counts as it does."""
+    frame = ctx.members(result)
+    if frame.empty:
+        return EMPTY
+    order = frame.assign(
+        _rank=frame["in_numerator"].eq("N").astype(int) + frame["in_population"].eq("N")
+    ).sort_values("_rank", kind="stable")
+    shown = order[["member", "in_numerator", "in_population", "reason", "source"]]
+    where = f"kpi_members.csv and the register (sheet {members_sheet_name(result)})"
+    summary = (
+        f"{kpi_label(result.kpi, result.stage)}, {result.bootcamp_id}: "
+        f"{int(frame['in_population'].eq('Y').sum())} in the population, "
+        f"{int(frame['in_numerator'].eq('Y').sum())} in the numerator"
+    )
+    return Markup('<details class="members"><summary>{}</summary>{}</details>').format(
+        summary, table(shown.reset_index(drop=True), limit=limit, more=f"in {where}")
+    )
 
 
 def exceptions(ctx: PackContext, kpi: str, *, limit: int = ROW_LIMIT) -> Markup:

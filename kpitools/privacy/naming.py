@@ -30,7 +30,7 @@ from typing import Literal
 
 import pandas as pd
 
-from kpitools.model import PERSONAL, ProviderReturn, learner_entity
+from kpitools.model import PERSONAL, ProviderReturn, entity_learner_ref, learner_entity
 from kpitools.privacy.pseudonym import Pseudonymiser, load_key
 from kpitools.returns.contract import PII_COLUMN_NAMES, PII_COLUMNS
 
@@ -92,6 +92,16 @@ class LearnerNaming:
             shown += f" at {self.sources[ref]}"
         return shown
 
+    def other_learner(self, provider_id: object, learner_ref: object) -> str:
+        """How this output names a learner of another provider (the other side of a
+        probable match, :mod:`kpitools.checks.people`): as :meth:`learner` names its own,
+        the pseudonym being that provider's (no source: it is in its own column)."""
+        if learner_ref is None or (not isinstance(learner_ref, str) and pd.isna(learner_ref)):
+            return ""
+        ref = str(learner_ref)
+        pseudonym = Pseudonymiser(self.pseudonymiser.key, str(provider_id)).learner(ref)
+        return f"{ref} ({pseudonym})" if self.audience == WORKING or self.include_pii else pseudonym
+
     def entity(self, entity: object) -> object:
         """An ``entity`` cell: ``learner:<ref>`` named by :meth:`learner`; an employer
         keeps its id, with its contact details under ``include_pii``."""
@@ -106,10 +116,23 @@ class LearnerNaming:
             return f"{entity}, {self.contacts[ident]}"
         return entity
 
+    def related(self, related: object) -> object:
+        """A ``related`` cell, another provider's learner (``<provider>/learner:<ref>``,
+        :func:`~kpitools.model.related_learner`): in a working output its provider, ref
+        and that provider's pseudonym, so the auditor can find the learner without the
+        other provider's register; in a circulated one the pseudonym alone."""
+        if not isinstance(related, str) or not related:
+            return related
+        provider, sep, entity = related.partition("/")
+        ref = entity_learner_ref(entity)
+        if not sep or not ref:
+            return related
+        return f"{provider}/{learner_entity(self.other_learner(provider, ref))}"
+
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Any table as this output may show it (a new frame; the input is unchanged):
-        ``learner_ref`` and ``entity`` cells named by the rule, personal-data columns
-        dropped unless ``include_pii``."""
+        ``learner_ref``, ``entity`` and ``related`` cells named by the rule,
+        personal-data columns dropped unless ``include_pii``."""
         shown = (
             frame
             if self.include_pii
@@ -120,6 +143,19 @@ class LearnerNaming:
             updates["learner_ref"] = shown["learner_ref"].map(self.learner)
         if "entity" in shown.columns:
             updates["entity"] = shown["entity"].map(self.entity)
+        if "related" in shown.columns:
+            updates["related"] = shown["related"].map(self.related)
+        if {"other_learner_ref", "other_provider_id"} <= set(shown.columns):
+            updates["other_learner_ref"] = pd.Series(
+                [
+                    self.other_learner(provider, ref)
+                    for provider, ref in zip(
+                        shown["other_provider_id"], shown["other_learner_ref"], strict=True
+                    )
+                ],
+                index=shown.index,
+                dtype=object,
+            )
         return shown.assign(**updates) if updates else shown.copy()
 
     def rejected(self, rejected: pd.DataFrame) -> pd.DataFrame:

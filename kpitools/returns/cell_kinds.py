@@ -22,6 +22,9 @@ from kpitools.returns.tables import object_array
 
 EARLIEST_DATE = dt.date(2015, 1, 1)
 LATEST_DATE = dt.date(2039, 12, 31)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+"""The earliest date of birth read (the age at the start, 16 to 100, is checked with the
+start date: :func:`kpitools.returns.validate_rules.table_problems`)."""
 FLAG_TRUE = ("y", "yes", "true")
 FLAG_FALSE = ("n", "no", "false")
 
@@ -269,12 +272,21 @@ _NAT = np.iinfo(np.int64).min
 
 
 def _parse_date(texts: list[str], column: Column) -> Distinct:
+    return _dates(texts, EARLIEST_DATE, LATEST_DATE)
+
+
+def _parse_birth_date(texts: list[str], column: Column) -> Distinct:
+    return _dates(texts, EARLIEST_BIRTH, LATEST_DATE)
+
+
+def _dates(texts: list[str], earliest: dt.date, latest: dt.date) -> Distinct:
+    """Dates between ``earliest`` and ``latest`` (a real date outside them: DATE-RANGE)."""
     days: list[int] = []
     bad: list[bool] = []
     out_of_range: list[bool] = []
     for text in texts:
         date = _calendar_date(text)
-        in_range = date is not None and EARLIEST_DATE <= date <= LATEST_DATE
+        in_range = date is not None and earliest <= date <= latest
         days.append(_NAT if date is None or not in_range else date.toordinal() - _UNIX_DAY)
         out_of_range.append(date is not None and not in_range)
         bad.append(date is None and text != "")
@@ -284,7 +296,7 @@ def _parse_date(texts: list[str], column: Column) -> Distinct:
     ]
     bad = [flag and not is_serial for flag, is_serial in zip(bad, serial, strict=True)]
     reason_bad = "not a date (expected YYYY-MM-DD or DD/MM/YYYY, day first)"
-    reason_range = f"date outside {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+    reason_range = f"date outside {earliest.isoformat()} to {latest.isoformat()}"
     reason_serial = (
         "an Excel date serial number, not a date: the spreadsheet saved this date "
         "column as numbers; format it as a date (YYYY-MM-DD) and save the CSV again"
@@ -326,10 +338,35 @@ def _calendar_date(text: str) -> dt.date | None:
         return None
 
 
+# A UK postcode: outward code (area letters, district digit, optional letter or digit),
+# a space or none, inward code (sector digit, unit letters); any case. BFPO and
+# overseas forms are not postcodes of a learner's home here.
+_POSTCODE_RE = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s?[0-9][A-Za-z]{2}$")
+# A National Insurance number's shape: two letters, six digits, a suffix letter A-D (or
+# none, as some systems write it), spaces allowed between the pairs. The shape only:
+# HMRC's own examples (QQ 12 34 56 C) use prefixes it never issues.
+_NI_RE = re.compile(r"^[A-Z]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[0-9]{2}\s?[A-D]?$")
+
+
+def _parse_postcode(texts: list[str], column: Column) -> Distinct:
+    bad = [text != "" and _POSTCODE_RE.match(text) is None for text in texts]
+    reason = "not a UK postcode (e.g. B1 1AA, SW1A 2AA)"
+    return Distinct(_text_or_none(texts), _failure(bad, "BAD-POSTCODE", reason))
+
+
+def _parse_ni_number(texts: list[str], column: Column) -> Distinct:
+    bad = [text != "" and _NI_RE.match(text.upper()) is None for text in texts]
+    reason = "not a National Insurance number (two letters, six digits, then A, B, C, D or none)"
+    return Distinct(_text_or_none(texts), _failure(bad, "BAD-NI-NUMBER", reason))
+
+
 PARSERS: dict[str, Callable[[list[str], Column], Distinct]] = {
     "id": _parse_id,
     "text": _parse_text,
     "date": _parse_date,
+    "birth_date": _parse_birth_date,
+    "postcode": _parse_postcode,
+    "ni_number": _parse_ni_number,
     "flag": _parse_flag,
     "money": _parse_money,
     "int": _parse_int,

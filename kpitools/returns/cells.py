@@ -161,7 +161,7 @@ def excel_cell_text(value: object, number_format: str | None, kind: str) -> tupl
 def _excel_number_text(
     value: float, number_format: str | None, kind: str
 ) -> tuple[str, str | None]:
-    if kind == "date":
+    if kind in ("date", "birth_date"):
         try:
             return (EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat(), None
         except OverflowError:

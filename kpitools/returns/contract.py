@@ -15,6 +15,9 @@ contract is written down once. Column kinds:
 ``idlist``  semicolon-separated list of identifiers
 ``uln``     10 digits with the ULN_04 check digit (``9999999999`` = not known)
 ``ukprn``   8 digits
+``birth_date`` a date as ``date``, from 1900 (the age at the start is checked: 16 to 100)
+``postcode`` a UK postcode, any case, with or without its space
+``ni_number`` a National Insurance number, ``QQ 12 34 56 C`` or ``QQ123456C``
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ KINDS = (
     "idlist",
     "uln",
     "ukprn",
+    "birth_date",
+    "postcode",
+    "ni_number",
 )
 
 
@@ -178,6 +184,10 @@ LEARNERS = Table(
         C("new_role_evidence_date", "date"),
         C("given_name", "text"),
         C("family_name", "text"),
+        # identity, for matching one person across providers and months (issue 28)
+        C("date_of_birth", "birth_date", description="an age of 16 to 100 at start_date"),
+        C("postcode", "postcode", description="the learner's home postcode"),
+        C("ni_number", "ni_number", description="National Insurance number"),
     ),
     key=("learner_ref", "bootcamp_id"),
     references=(
@@ -324,6 +334,11 @@ TABLES: dict[str, Table] = {
 }
 """Every contract table, in the order they are read (referenced tables first)."""
 
+AGE_AT_START = (16, 100)
+"""The ages a learner may have at ``start_date`` (``date_of_birth`` outside them: BAD-AGE):
+Skills Bootcamps are for adults of 19 or over, and a provider's return may hold a few of
+16 to 18; an age outside is a typing error (a start date as birth date, a wrong century)."""
+
 # Validation order: a table is validated after the tables it references.
 LOAD_ORDER: tuple[str, ...] = (
     "provider",
@@ -351,7 +366,14 @@ EVENT_DATE: dict[str, str] = {
 
 # Personal data: never in a pack or register unless include_pii is set.
 PII_COLUMNS: dict[str, tuple[str, ...]] = {
-    "learners": ("uln", "given_name", "family_name"),
+    "learners": (
+        "uln",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "postcode",
+        "ni_number",
+    ),
     "employers": ("contact_name", "contact_email", "contact_phone"),
 }
 # The ILR's fields that hold personal data: a value the ILR mapping rejects is named by
@@ -382,6 +404,8 @@ PII_COLUMN_NAMES = frozenset(c for cols in PII_COLUMNS.values() for c in cols) |
     "learner_name",
     "name_of_learner",
     *ILR_PII_FIELDS,
+    # the other learner of a probable match (kpitools.checks.people), side by side
+    *(f"other_{c}" for c in PII_COLUMNS["learners"]),
 }
 
 KPIS: tuple[str, ...] = (

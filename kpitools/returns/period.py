@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.layout import PROVIDER_ID_PATTERN, is_provider_name
-from kpitools.model import Finding, KpiResult
+from kpitools.model import Finding, KpiMembers, KpiResult
 from kpitools.returns.contract import TABLES
 
 SCOPE = "\x1f"
@@ -180,11 +180,12 @@ def split_frame(
 
 
 def _unscoped_finding(finding: Finding) -> Finding:
-    texts = (finding.entity, finding.source, finding.message, finding.bootcamp_id)
+    texts = (finding.entity, finding.source, finding.message, finding.bootcamp_id, finding.related)
     if not any(SCOPE in text for text in texts):
         return finding
     return replace(
         finding,
+        related=unscoped(finding.related),
         entity=unscoped(finding.entity),
         source=unscoped(finding.source),
         message=unscoped(finding.message),
@@ -199,7 +200,27 @@ def _unscoped_result(result: KpiResult) -> KpiResult:
         exceptions=tuple(map(_unscoped_finding, result.exceptions)),
         informational=tuple(map(_unscoped_finding, result.informational)),
         notes=tuple(map(unscoped, result.notes)),
+        members=_unscoped_members(result.members),
     )
+
+
+def _unscoped_members(members: KpiMembers) -> KpiMembers:
+    """A figure's members with the scope taken out of each ``member``, an entity
+    (``learner:<scoped ref>``); its sources and reasons are free text, which holds no
+    scope. A figure's members are one provider's, all scoped or none (a stack of one):
+    a period has hundreds of thousands, so its provider's scope is cut out of each, not
+    searched for with the pattern."""
+    texts = members.member.tolist()
+    if not texts:
+        return members
+    provider = provider_of(texts[0].partition(":")[2])
+    if not provider:
+        return members
+    prefix = scope(provider, "")
+    local = [text.replace(prefix, "", 1) for text in texts]
+    if any(SCOPE in text for text in local):
+        raise ValueError(f"members of several providers in one figure ({provider!r} and others)")
+    return replace(members, member=np.asarray(local, dtype=object))
 
 
 def _unscoped_column(column: pd.Series) -> pd.Series:

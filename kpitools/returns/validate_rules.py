@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.layout import is_provider_name
-from kpitools.returns.contract import TABLES, Reference, Table
+from kpitools.returns.contract import AGE_AT_START, TABLES, Reference, Table
 from kpitools.returns.tables import (
     PROBLEM_COLUMNS,
     RawTable,
@@ -209,6 +209,27 @@ def table_problems(
         problems.add("provider_id", later, reasons, "DUP-KEY")
     elif table.key:
         _duplicate_keys(table.key, stack, typed, problems)
+    if "date_of_birth" in table.column_names and "start_date" in table.column_names:
+        _age_problems(typed["date_of_birth"], typed["start_date"], problems)
+
+
+def _age_problems(born: Any, start: Any, problems: Problems) -> None:
+    """BAD-AGE: a date of birth giving an age outside :data:`AGE_AT_START` at the start
+    (a row without either date is not checked)."""
+    born_at = pd.DatetimeIndex(np.asarray(born, dtype="datetime64[ns]"))
+    start_at = pd.DatetimeIndex(np.asarray(start, dtype="datetime64[ns]"))
+    known = ~(born_at.isna() | start_at.isna())
+    if not known.any():
+        return
+    age = start_at.year - born_at.year
+    before_birthday = (start_at.month < born_at.month) | (
+        (start_at.month == born_at.month) & (start_at.day < born_at.day)
+    )
+    age = np.asarray(age - before_birthday.astype(int), dtype=float)
+    youngest, oldest = AGE_AT_START
+    bad = known & ((age < youngest) | (age > oldest))
+    reason = f"the date of birth gives an age outside {youngest} to {oldest} at start_date"
+    problems.add_mask("date_of_birth", np.asarray(bad, dtype=bool), reason, "BAD-AGE")
 
 
 def _duplicate_keys(

@@ -5,7 +5,7 @@
    (:mod:`kpitools.io.workspace`) and a private folder for the saved audits.
 1. :func:`prepare_period` audits every provider of the period in one pass
    (``audit_period``: cross-provider checks need them all), writes each provider's
-   outputs (``kpi_results.csv``, ``exceptions.csv``, ``rejected_rows.csv``,
+   outputs (``kpi_results.csv``, ``kpi_members.csv``, ``exceptions.csv``, ``rejected_rows.csv``,
    ``manifest.json``, ``exceptions.xlsx``) and params YAML into a staging folder
    beside ``OUT/PERIOD/<provider>``, saves its audit in the private folder, and returns
    one :class:`~kpitools.run.runner.PackJob` per provider.

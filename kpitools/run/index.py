@@ -228,11 +228,16 @@ def portfolio_summary(
     }
 
 
+DUPLICATE_RULES = ("DUP-ULN-OVERLAP", "DUP-PERSON-OVERLAP", "DUP-PERSON-REPEAT")
+"""The findings the index lists as duplicates: one ULN, or one person matched, twice."""
+
+
 def _duplicates(ctx: PackContext) -> list[dict[str, Any]]:
-    """The provider's DUP-ULN-OVERLAP findings as the index lists them (pseudonymised)."""
+    """The provider's DUP-ULN-OVERLAP and DUP-PERSON-* findings as the index lists them
+    (pseudonymised; their messages name fields, never values)."""
     frame = ctx.findings("irregularity")
-    frame = frame[frame["rule"] == "DUP-ULN-OVERLAP"]
-    columns = ["provider_id", "bootcamp_id", "entity", "source", "message"]
+    frame = frame[frame["rule"].isin(DUPLICATE_RULES)]
+    columns = ["provider_id", "bootcamp_id", "rule", "entity", "source", "message"]
     records: list[dict[str, Any]] = frame[columns].to_dict("records")
     return records
 

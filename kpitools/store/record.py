@@ -174,10 +174,12 @@ def record_reads(con: Any, run_id: int, built: list[Built], out_root: Path) -> i
 
 
 def record_results(con: Any, run_id: int, built: list[Built]) -> None:
-    """What a run built for each provider: its KPI results, findings (with exception ids
+    """What a run built for each provider: its KPI results and their members, findings (with exception ids
     and first_seen), learner facts and the register's rows as written; one insert a
     table for all the providers."""
     insert(con, "kpi_results", _stacked([rows.kpi_rows(b.audit) for b in built], built, run_id))
+    members = [rows.member_rows(b.audit, b.pseudonymiser) for b in built]
+    insert(con, "kpi_members", _stacked(members, built, run_id))
     findings = [rows.finding_rows(b.audit, b.followup, b.pseudonymiser) for b in built]
     insert(con, "findings", _stacked(findings, built, run_id))
     learners = [rows.learner_rows(b.audit, b.pseudonymiser) for b in built]

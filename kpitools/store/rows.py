@@ -16,12 +16,14 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.calendar import previous_period
+from kpitools.kpis.members import kpi_members
 from kpitools.model import (
     PREVIOUS_RETURN,
     THIS_PERIOD_REGISTER,
     FollowUp,
     ProviderAudit,
     RegisterSource,
+    entity_learner_ref,
 )
 from kpitools.privacy.pseudonym import Pseudonymiser
 from kpitools.worklists.followup import (
@@ -173,6 +175,20 @@ def kpi_rows(audit: ProviderAudit) -> pd.DataFrame:
     return frame.assign(
         due_date=[date.fromisoformat(d) if d else None for d in frame["due_date"]],
         as_of=[date.fromisoformat(d) for d in frame["as_of"]],
+    )
+
+
+def member_rows(audit: ProviderAudit, pseudonymiser: Pseudonymiser) -> pd.DataFrame:
+    """The members of every KPI figure (:func:`kpitools.kpis.members.kpi_members`): the
+    member as found (``learner:<ref>``, ``employer:<id>``), a learner's ref and
+    pseudonym, whether it is in the population and the numerator, why, and its rows."""
+    members = kpi_members(audit).drop(columns=["provider_id"])
+    refs = [entity_learner_ref(m) for m in members["member"].tolist()]
+    names = {ref: pseudonymiser.learner(ref) for ref in set(refs) if ref}
+    return members.assign(
+        learner_ref=refs,
+        pseudonym=[names.get(ref, "") for ref in refs],
+        source=members["source"].fillna("").astype(str),
     )
 
 

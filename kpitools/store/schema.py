@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 META_TABLE = "store_meta"
 VERSION_KEY = "schema_version"
@@ -67,6 +67,21 @@ TABLES: dict[str, str] = {
         due_date DATE,
         as_of DATE NOT NULL,
         unverified BIGINT NOT NULL
+    """,
+    "kpi_members": """
+        run_id BIGINT NOT NULL,
+        period VARCHAR NOT NULL,
+        provider_id VARCHAR NOT NULL,
+        bootcamp_id VARCHAR NOT NULL,
+        kpi VARCHAR NOT NULL,
+        stage VARCHAR NOT NULL,
+        member VARCHAR NOT NULL,
+        learner_ref VARCHAR NOT NULL,
+        pseudonym VARCHAR NOT NULL,
+        in_population BOOLEAN NOT NULL,
+        in_numerator BOOLEAN NOT NULL,
+        reason VARCHAR NOT NULL,
+        source VARCHAR NOT NULL
     """,
     "findings": """
         run_id BIGINT NOT NULL,
@@ -145,9 +160,11 @@ TABLES: dict[str, str] = {
 
 SEQUENCES = ("run_ids", "event_ids")
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
-"""From version N (the key) to N + 1: the statements, run in order in one transaction.
-Empty while the store has had one version."""
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: the members of every KPI figure (issue 26); earlier runs have none
+    1: (f"CREATE TABLE IF NOT EXISTS kpi_members ({TABLES['kpi_members']})",),
+}
+"""From version N (the key) to N + 1: the statements, run in order in one transaction."""
 
 
 def create_statements() -> list[str]:

@@ -217,6 +217,11 @@ def test_uln_overlap_across_providers_reports_both_sides_without_the_uln():
     assert "P002" in message and "learners.csv:2" in message and "C1" in message
     assert "X7" not in message and "L1" not in message  # refs are named at write time
     assert ULN_A not in message
+    # the other provider's learner, structured, for the working files to name
+    assert (found["P001"][0].related, found["P002"][0].related) == (
+        "P002/learner:X7",
+        "P001/learner:L1",
+    )
 
 
 def test_no_cross_provider_overlap_for_disjoint_periods_or_same_provider():
@@ -247,6 +252,7 @@ def test_cross_provider_overlaps_are_the_same_for_ids_shared_by_the_providers():
     assert [(f.entity, f.bootcamp_id) for f in found["P002"]] == [("learner:L1", "B1")]
     assert "2023-03-31 to 2023-04-30" in found["P002"][0].message
     assert "\x1f" not in found["P001"][0].message + found["P002"][0].message
+    assert found["P001"][0].related == "P002/learner:L1"  # unscoped too
     alone = uln_overlaps_across({"P001": p1, "P 1": p2}, {"P001": bc1, "P 1": bc2})
     assert alone["P 1"] == found["P002"]
     # one day apart (P002 from 2023-04-01): no overlap

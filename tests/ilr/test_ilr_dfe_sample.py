@@ -81,13 +81,15 @@ def test_cli_out_on_dfe_sample(tmp_path: Path) -> None:
     assert "DfE rule findings: 14" in result.output  # 13 before issue 23, + AchDate_07
 
 
-def test_cli_out_with_include_pii_writes_uln_and_names(tmp_path: Path) -> None:
+def test_cli_out_with_include_pii_writes_uln_names_and_date_of_birth(tmp_path: Path) -> None:
+    # the date of birth is a learners column since issue 28 (identity, for the person
+    # matching): personal data, written like the names only with --include-pii
     out = tmp_path / "D"
     result = CliRunner().invoke(main, ["ilr", str(SAMPLE), "--out", str(out), "--include-pii"])
     assert result.exit_code == 0
     row = _csv(out / "learners.csv")[0]
     assert (row["uln"], row["given_name"], row["family_name"]) == ("9999999999", "Parker", "Steve")
-    assert "2001-01-28" not in (out / "learners.csv").read_text(encoding="utf-8")
+    assert row["date_of_birth"] == "2001-01-28"
 
 
 def test_dfe_sample_findings_are_those_dfe_s_rules_give() -> None:

@@ -343,3 +343,21 @@ def test_restarts_and_reenrolments(
         assert found == []
     else:
         assert len(found) == 1 and finding in found[0].message and found[0].aim_seq == 3
+
+
+def test_identity_fields_are_mapped_and_an_unknown_postcode_is_blank(tmp_path: Path) -> None:
+    # L001 of the fixture: born 1990-04-12, Postcode ZZ99 9ZZ (not known), no NINumber;
+    # a copy with a postcode and an NI number maps both as written.
+    t = _map(F2223)
+    l001 = _row(t.learners, "L001")
+    assert l001.date_of_birth == T("1990-04-12")
+    assert _is_missing(l001.postcode) and _is_missing(l001.ni_number)
+    text = F2223.read_text(encoding="utf-8").replace(
+        "<Postcode>ZZ99 9ZZ</Postcode>",
+        "<Postcode>B1 1AA</Postcode><NINumber>QQ123456C</NINumber>",
+        1,
+    )
+    copy = tmp_path / F2223.name
+    copy.write_text(text, encoding="utf-8")
+    l001 = _row(_map(copy).learners, "L001")
+    assert (l001.postcode, l001.ni_number) == ("B1 1AA", "QQ123456C")

@@ -24,6 +24,8 @@ F2223 = (
     Path(__file__).parent.parent / "fixtures" / "ilr" / "ILR-10012345-2223-20230331-120000-01.xml"
 )
 ILR_SOURCE = "ILR-10012345-2223-20230331-120000-01.xml:{}"  # the Learner element's line
+# and the programme aim the learner's dates and status were read from
+ILR_AIM_SOURCE = ILR_SOURCE + " (aim {})"
 
 AGREEING = [  # the datasheet rows that agree with the ILR fixture
     {
@@ -124,7 +126,7 @@ def test_missing_on_either_side_with_cutoff_boundary(ilr: IlrTables) -> None:
         ("ILR-MISMATCH-MISSING-IN-ILR", "learner:L008"),
     ]
     by_rule = {f.rule: f for f in findings}
-    assert by_rule["ILR-MISMATCH-MISSING-IN-DATASHEET"].source == ILR_SOURCE.format(72)
+    assert by_rule["ILR-MISMATCH-MISSING-IN-DATASHEET"].source == ILR_AIM_SOURCE.format(72, 1)
     assert (
         by_rule["ILR-MISMATCH-MISSING-IN-ILR"].source == "learners.csv:5"
     )  # L001, L002, L004 are lines 2-4
@@ -143,7 +145,7 @@ def test_as_of_earlier_than_the_ilr_narrows_the_comparison(ilr: IlrTables) -> No
 def test_start_date_differs(ilr: IlrTables) -> None:
     findings = _reconcile(_datasheet(_change("L005", start_date="2023-03-23")), ilr)
     assert _rules(findings) == [("ILR-MISMATCH-START-DATE", "learner:L005")]
-    assert findings[0].source == f"learners.csv:5; {ILR_SOURCE.format(72)}"
+    assert findings[0].source == f"learners.csv:5; {ILR_AIM_SOURCE.format(72, 1)}"
     assert "2023-03-23" in findings[0].message and "2023-03-24" in findings[0].message
 
 

@@ -21,7 +21,7 @@ _FLAG = {"Y": True, "N": False, "": pd.NA}
 
 
 def _column(kind: str, values: list[str]) -> pd.Series:
-    if kind == "date":
+    if kind in ("date", "birth_date"):
         return pd.to_datetime(
             pd.Series([v or None for v in values], dtype=object), format="%Y-%m-%d"
         ).astype("datetime64[ns]")

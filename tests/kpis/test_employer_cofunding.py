@@ -141,6 +141,34 @@ def test_learner_not_yet_at_m1_and_unpaid_is_at_risk(rules):
     assert (result.numerator, result.denominator, result.status) == (1, 1, "at_risk")
 
 
+def test_findings_and_members_cite_every_row_they_rest_on(rules):
+    # L1 (learners.csv:2) of E1 (employers.csv:2) on B1 (bootcamps.csv:2, £3,000: large,
+    # 30 % = £900) paid £500 in two payments (cofunding_payments.csv:2 and :3): short.
+    # L2 (learners.csv:3) of E2 (employers.csv:3) paid nothing: only its own three rows.
+    results = employer_cofunding(
+        build(
+            employers=[_employer("E1", "500"), _employer("E2", "500")],
+            learners=[_cofunded("L1", "E1"), _cofunded("L2", "E2")],
+            cofunding_payments=[_payment("L1", "200", "E1"), _payment("L1", "300", "E1")],
+        ),
+        as_of=date(2023, 2, 1),
+        rules=rules,
+    )
+    cited = {f.rule: f.source for r in results for f in r.exceptions if r.bootcamp_id == "B1"}
+    assert cited == {
+        "COF-UNDERPAID": "learners.csv:2; employers.csv:2; bootcamps.csv:2; "
+        "cofunding_payments.csv:2; cofunding_payments.csv:3",
+        "COF-NO-EVIDENCE": "learners.csv:3; employers.csv:3; bootcamps.csv:2",
+    }
+    # the figure's members are the employers, each with the rows of its learners
+    members = results[-1].members.frame()
+    assert members[["member", "in_population", "in_numerator"]].values.tolist() == [
+        ["employer:E1", True, False],
+        ["employer:E2", True, False],
+    ]
+    assert members["source"].tolist() == [cited["COF-UNDERPAID"], cited["COF-NO-EVIDENCE"]]
+
+
 def test_exact_pence_requirement_rounded_half_up_then_one_pound_tolerance(rules):
     # kpi-rules.md (clarified 2026-12-07), the worked case of issue 27. Price £4,205.45;
     # every employer is an SME (10 %): 10 % of £4,205.45 = £420.545, rounded half up to

@@ -33,12 +33,15 @@ def test_exactly_twenty_percent_is_met_and_one_more_is_not(rules):
     met = _by_id(learner_dropout(build(learners=_five(1)), as_of=date(2023, 4, 30), rules=rules))
     assert (met["B1"].numerator, met["B1"].denominator, met["B1"].status) == (1, 5, "met")
     assert not [f for f in met["B1"].exceptions if f.rule == "DROP-ABOVE-LIMIT"]
-    # 2 of 5 = 40 % > 20 % -> not_met, and the bootcamp is listed DROP-ABOVE-LIMIT.
+    # 2 of 5 = 40 % > 20 % -> not_met, and the bootcamp is listed DROP-ABOVE-LIMIT, citing
+    # its row and then the rows of its two drop-outs (L0, L1: learners.csv lines 2, 3)
     failed = _by_id(learner_dropout(build(learners=_five(2)), as_of=date(2023, 4, 30), rules=rules))
     assert (failed["B1"].numerator, failed["B1"].status) == (2, "not_met")
     assert [
         (f.entity, f.source) for f in failed["B1"].exceptions if f.rule == "DROP-ABOVE-LIMIT"
-    ] == [("bootcamp:B1", "bootcamps.csv:2")]
+    ] == [("bootcamp:B1", "bootcamps.csv:2; learners.csv:2; learners.csv:3")]
+    members = failed["B1"].members.frame()
+    assert members.loc[members["in_numerator"], "member"].tolist() == ["learner:L0", "learner:L1"]
 
 
 def test_withdrawal_on_m1_counts_and_day_before_does_not(rules):

@@ -153,6 +153,8 @@ def test_cases_as_columns_count_as_a_frame_does():
     frame = pd.DataFrame(
         {
             "bootcamp_id": ["B1", "B1", "B2"],
+            "member": ["learner:L1", "learner:L2", "learner:L3"],
+            "source": ["learners.csv:2", "learners.csv:3", "learners.csv:4"],
             "due": pd.to_datetime(["2023-03-01", "2023-04-15", "2023-03-01"]),
             "passed": [True, False, False],
             "in_value": [True, True, False],
@@ -161,12 +163,16 @@ def test_cases_as_columns_count_as_a_frame_does():
     columns = concat_cases(
         {
             "bootcamp_id": "B1",
+            "member": frame["member"][:2],
+            "source": frame["source"][:2],
             "due": frame["due"][:2],
             "passed": frame["passed"][:2],
             "in_value": True,
         },
         {
             "bootcamp_id": frame["bootcamp_id"][2:],
+            "member": frame["member"][2:],
+            "source": frame["source"][2:],
             "due": frame["due"][2:],
             "passed": False,
             "in_value": False,
@@ -187,3 +193,13 @@ def test_cases_as_columns_count_as_a_frame_does():
         "B2": (0, 0, "off_track"),
         ALL: (1, 2, "off_track"),
     }
+    # The members come from the same flags: L1 in the numerator, L2 in the population
+    # only, L3 outside it (not in the value: not yet due), each with its row.
+    members = {r.bootcamp_id: r.members.frame() for r in as_columns}
+    assert members[ALL][["member", "source", "in_population", "in_numerator"]].values.tolist() == [
+        ["learner:L1", "learners.csv:2", True, True],
+        ["learner:L2", "learners.csv:3", True, False],
+        ["learner:L3", "learners.csv:4", False, False],
+    ]
+    assert list(members["B2"]["reason"]) == ["not yet due: counted once it falls due"]
+    assert list(members["B1"]["reason"]) == ["meets the KPI", "does not meet the KPI"]

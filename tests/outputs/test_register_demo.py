@@ -10,6 +10,7 @@ and P005.
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import zipfile
@@ -132,7 +133,8 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
     out, _, _ = months
     path = out / "2023-03" / "P001" / "exceptions.xlsx"
     book = load_workbook(path)
-    assert book.sheetnames == [*SHEETS, "_written"]  # the baseline, very hidden
+    members = [n for n in book.sheetnames if n.startswith("Members ")]
+    assert book.sheetnames == [*SHEETS, *members, "_written"]  # the baseline, very hidden
     assert book["_written"].sheet_state == "veryHidden"
     exceptions = book["Exceptions"]
     assert [c.value for c in exceptions[1]] == list(REGISTER_COLUMNS)
@@ -158,7 +160,7 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
     )
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == len(SHEETS) + 1
+        assert len(sheets) == len(SHEETS) + len(members) + 1
         for name in sheets:
             xml = archive.read(name).decode()
             assert "<f>" not in xml and "<f " not in xml
@@ -166,6 +168,37 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
     assert request.splitlines()[0] == (
         "request,what_is_needed,learner_ref,employer_id,bootcamp_id,source,rule,exception_id"
     )
+
+
+def test_a_figure_not_met_has_a_sheet_of_its_members(months) -> None:
+    out, _, _ = months
+    book = load_workbook(out / "2023-03" / "P005" / "exceptions.xlsx")
+    sheet = book["Members dropout P005-BC02"]  # drop-out 15 of 49, not met
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = list(rows[0]), rows[1:]
+    assert header == [
+        "provider_id",
+        "kpi",
+        "stage",
+        "bootcamp_id",
+        "member",
+        "in_population",
+        "in_numerator",
+        "reason",
+        "source",
+    ]
+    column = {name: i for i, name in enumerate(header)}
+    population = [r for r in body if r[column["in_population"]] == "Y"]
+    assert len(population) == 49
+    assert sum(r[column["in_numerator"]] == "Y" for r in population) == 15
+    # the working rule: the provider's ref and the pseudonym; each member's row
+    assert all(re.fullmatch(r"learner:\S+ \(L-[0-9a-f]{10}\)", r[column["member"]]) for r in body)
+    assert all(re.fullmatch(r"learners\.csv:\d+", r[column["source"]]) for r in body)
+    # a sheet for every figure off track or not met, and for no other
+    with (out / "2023-03" / "P005" / "kpi_results.csv").open(encoding="utf-8") as handle:
+        statuses = [r["status"] for r in csv.DictReader(handle)]
+    off_course = sum(status in ("off_track", "not_met") for status in statuses)
+    assert len([n for n in book.sheetnames if n.startswith("Members ")]) == off_course
 
 
 def test_index_row_shows_the_bootcamp_that_has_not_met_dropout(months) -> None:

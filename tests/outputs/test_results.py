@@ -13,6 +13,7 @@ from kpi_frames import build, small_return
 
 from kpitools.checks.future_dated import future_dated
 from kpitools.kpis import compute_kpis
+from kpitools.kpis.members import KPI_MEMBER_COLUMNS
 from kpitools.model import (
     EXCEPTION_COLUMNS,
     KPI_RESULT_COLUMNS,
@@ -70,16 +71,18 @@ def _audit(tmp_path: Path):
     )
 
 
-def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
+def test_five_files_with_contract_columns_and_neutralised_text(tmp_path):
     written = write_provider_outputs(_audit(tmp_path), tmp_path / "out", NAMING)
     assert sorted(written) == [
         "exceptions.csv",
+        "kpi_members.csv",
         "kpi_results.csv",
         "manifest.json",
         "rejected_rows.csv",
     ]
     for name, columns in (
         ("kpi_results.csv", KPI_RESULT_COLUMNS),
+        ("kpi_members.csv", KPI_MEMBER_COLUMNS),
         ("exceptions.csv", EXCEPTION_COLUMNS),
         ("rejected_rows.csv", REJECTED_COLUMNS),
     ):
@@ -93,6 +96,14 @@ def test_four_files_with_contract_columns_and_neutralised_text(tmp_path):
     assert dropout[
         ["numerator", "denominator", "value", "target", "status", "as_of"]
     ].values.tolist() == [["1", "5", "0.2", "0.2", "at_risk", "2023-03-31"]]
+    members = pd.read_csv(written["kpi_members.csv"], dtype=str, keep_default_na=False)
+    counted = members.loc[(members["kpi"] == "learner_dropout") & (members["bootcamp_id"] == "ALL")]
+    # the figure's members: its 5 learners past M1, the 1 drop-out among them; each
+    # named by the working rule (ref and pseudonym) at its learners row
+    assert counted["in_population"].tolist().count("Y") == 5
+    assert counted["in_numerator"].tolist().count("Y") == 1
+    assert counted["member"].str.match(r"learner:\S+ \(L-[0-9a-f]{10}\)$").all()
+    assert counted["source"].str.match(r"learners\.csv:\d+$").all()
     exceptions = pd.read_csv(written["exceptions.csv"], dtype=str, keep_default_na=False)
     assert set(exceptions["rule"]) == {"DROP-LATE-REPORT", "FUTURE-DATED"}
     assert set(exceptions["provider_id"]) == {"P1"}

@@ -25,9 +25,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from kpitools.kpis.charts import pack_charts
 from kpitools.load import load_provider
-from kpitools.model import Finding, FollowUp, IlrScope, KpiResult, ProviderAudit
+from kpitools.model import Finding, FollowUp, IlrScope, KpiMembers, KpiResult, ProviderAudit
 from kpitools.params import PackParams
 from kpitools.present.context import PackContext, context_from_audit
 from kpitools.privacy.pseudonym import load_key
@@ -209,6 +211,37 @@ def write_months(root: Path) -> Path:
     return root / "2023-03" / "P001"
 
 
+def hand_members(*members: tuple[str, str, bool, bool, str]) -> KpiMembers:
+    """A figure's members by hand: (member, source, in_population, in_numerator, reason)."""
+    member, source, population, numerator, reason = zip(*members, strict=True)
+    return KpiMembers(
+        member=np.asarray(member, dtype=object),
+        source=np.asarray(source, dtype=object),
+        in_population=np.asarray(population, dtype=bool),
+        in_numerator=np.asarray(numerator, dtype=bool),
+        reason=np.asarray(reason, dtype=object),
+    )
+
+
+DROPOUT_B1 = hand_members(
+    ("learner:L1", "learners.csv:2", True, False, "reached M1 and has not withdrawn"),
+    ("learner:L2", "learners.csv:3", True, True, "withdrew on or after M1: a drop-out"),
+)
+DROPOUT_B2 = hand_members(
+    ("learner:L3", "learners.csv:4", True, False, "reached M1 and has not withdrawn"),
+)
+COFUNDING_E1 = hand_members(
+    (
+        "employer:E1",
+        "learners.csv:4; employers.csv:2; cofunding_payments.csv:2",
+        True,
+        False,
+        "short of the required contribution for a co-funded learner past M1",
+    ),
+)
+"""The members of the hand audit's figures that are off track (the others have none)."""
+
+
 def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
     """A ProviderAudit for :func:`write_provider` with the hand-worked figures above."""
     provider = load_provider(folder)
@@ -250,10 +283,37 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
             target=0.2,
             target_kind="max",
             exceptions=(drop, late),
+            members=DROPOUT_B1,
         ),
-        KpiResult("learner_dropout", "B2", 0, 1, "on_track", AS_OF, target=0.2, target_kind="max"),
         KpiResult(
-            "learner_dropout", "ALL", 1, 3, "off_track", AS_OF, target=0.2, target_kind="max"
+            "learner_dropout",
+            "B2",
+            0,
+            1,
+            "on_track",
+            AS_OF,
+            target=0.2,
+            target_kind="max",
+            members=DROPOUT_B2,
+        ),
+        KpiResult(
+            "learner_dropout",
+            "ALL",
+            1,
+            3,
+            "off_track",
+            AS_OF,
+            target=0.2,
+            target_kind="max",
+            members=hand_members(
+                *zip(
+                    *(
+                        np.concatenate([getattr(DROPOUT_B1, n), getattr(DROPOUT_B2, n)])
+                        for n in ("member", "source", "in_population", "in_numerator", "reason")
+                    ),
+                    strict=True,
+                )
+            ),
         ),
         KpiResult("new_skills", "ALL", 1, 1, "met", AS_OF, target=1.0, target_kind="min"),
         KpiResult(
@@ -266,6 +326,7 @@ def hand_audit(folder: Path, *, period: str = "2023-03") -> ProviderAudit:
             target=1.0,
             target_kind="min",
             exceptions=(formula,),
+            members=COFUNDING_E1,
         ),
         KpiResult(
             "employer_engagement",

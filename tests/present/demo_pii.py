@@ -25,13 +25,15 @@ def table_rows(provider_dir: Path, table: str) -> list[dict[str, str]]:
 
 
 def personal_data(provider_dir: Path) -> list[str]:
-    """Full learner names, ULNs, employer contact names, e-mails and phones of a return."""
+    """Full learner names, ULNs, dates of birth, postcodes and NI numbers, employer
+    contact names, e-mails and phones of a return."""
     values = []
     for row in table_rows(provider_dir, "learners"):
         if row["given_name"] and row["family_name"]:
             values.append(f"{row['given_name']} {row['family_name']}")
         if row["uln"] and row["uln"] != "9999999999":
             values.append(row["uln"])
+        values += [row[c] for c in ("date_of_birth", "postcode", "ni_number") if row.get(c)]
     for row in table_rows(provider_dir, "employers"):
         values += [row[c] for c in ("contact_name", "contact_email", "contact_phone") if row[c]]
     return values

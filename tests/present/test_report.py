@@ -209,6 +209,24 @@ def test_exceptions_high_severity_first_then_file_order() -> None:
     assert report.by_severity(frame)["n"].tolist() == [2, 4, 1, 3]
 
 
+def test_a_figure_off_course_opens_to_its_members_by_pseudonym_and_row(ctx: PackContext) -> None:
+    text = str(report.kpi_figures(ctx, "learner_dropout"))
+    assert not [t for t, _ in tags_of(text) if t in ("script", "img", "iframe")]
+    # off track: B1 (1 of 2) and ALL (1 of 3); B2 is on track, folded away from the pack
+    assert text.count('<details class="members">') == 2
+    assert "Learner drop-out, B1: 2 in the population, 1 in the numerator" in text
+    assert "Learner drop-out, ALL: 3 in the population, 1 in the numerator" in text
+    b1 = text[text.index("Learner drop-out, B1") : text.index("Learner drop-out, ALL")]
+    # the drop-out first, each learner as its pseudonym with its file:line, never its ref
+    l2, l1 = ctx.pseudonymiser.learner("L2"), ctx.pseudonymiser.learner("L1")
+    assert b1.index(l2) < b1.index(l1)
+    assert "learners.csv:3" in b1 and "withdrew on or after M1: a drop-out" in b1
+    assert "learner:L1" not in text and "learner:L2" not in text
+    assert "sheet Members dropout B1" not in text  # fewer than the limit: no "more" note
+    capped = str(report.members(ctx, ctx.audit.kpi_results[2], limit=1))
+    assert "2 more in kpi_members.csv and the register (sheet Members dropout ALL)" in capped
+
+
 def test_profile_kpis_only_under_a_profile_that_has_them(ctx: PackContext, tmp_path: Path) -> None:
     # The hand-made audit is measured under the guidance (dfe-2022-09): no section.
     assert str(report.profile_kpis(ctx)) == ""

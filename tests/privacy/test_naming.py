@@ -50,6 +50,19 @@ def test_each_audience_names_a_learner_its_own_way() -> None:
     assert working.learner(None) == "" and circulated.learner(float("nan")) == ""
 
 
+def test_another_providers_learner_is_named_by_its_ref_in_working_outputs() -> None:
+    # a cross-provider duplicate's other learner: P002's X7, pseudonymised with P002's
+    # pseudonyms (the same key), so it matches what P002's own outputs show
+    theirs = Pseudonymiser(NAMES.key, "P002").learner("X7")
+    working = learner_naming(TABLES, NAMES, audience=WORKING)
+    circulated = learner_naming(TABLES, NAMES, audience=CIRCULATED)
+    assert working.related("P002/learner:X7") == f"P002/learner:X7 ({theirs})"
+    assert circulated.related("P002/learner:X7") == f"P002/learner:{theirs}"
+    assert working.related("") == "" and working.related(None) is None
+    shown = working.frame(pd.DataFrame({"related": ["P002/learner:X7", ""]}))
+    assert shown["related"].tolist() == [f"P002/learner:X7 ({theirs})", ""]
+
+
 def test_include_pii_adds_name_and_uln_in_every_output() -> None:
     pseudonym = NAMES.learner("L1")
     for audience, tail in ((WORKING, ""), (CIRCULATED, " at learners.csv:2; learners.csv:3")):
@@ -141,3 +154,30 @@ def test_the_mark_is_never_an_output_column() -> None:
             "rule",
             "reason",
         ]
+
+
+def test_the_other_side_of_a_person_match_is_named_by_its_own_provider() -> None:
+    # the person_matches worklist (kpitools.checks.people): the other learner's ref is
+    # ref and pseudonym in working files, the other provider's pseudonym in the pack; the
+    # identity values of both sides are dropped without include_pii
+    matches = pd.DataFrame(
+        {
+            "learner_ref": ["L1"],
+            "other_provider_id": ["P002"],
+            "other_learner_ref": ["M7"],
+            "date_of_birth": ["1990-04-12"],
+            "other_date_of_birth": ["1990-12-04"],
+            "other_postcode": ["B1 1AA"],
+            "other_ni_number": ["QQ123456C"],
+        }
+    )
+    theirs = Pseudonymiser(NAMES.key, "P002").learner("M7")
+    assert theirs != NAMES.learner("M7")
+    working = learner_naming(TABLES, NAMES, audience=WORKING).frame(matches)
+    circulated = learner_naming(TABLES, NAMES, audience=CIRCULATED).frame(matches)
+    assert working["other_learner_ref"].tolist() == [f"M7 ({theirs})"]
+    assert circulated["other_learner_ref"].tolist() == [theirs]
+    for shown in (working, circulated):
+        assert list(shown.columns) == ["learner_ref", "other_provider_id", "other_learner_ref"]
+    with_pii = learner_naming(TABLES, NAMES, audience=CIRCULATED, include_pii=True).frame(matches)
+    assert with_pii["other_postcode"].tolist() == ["B1 1AA"]

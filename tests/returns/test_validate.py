@@ -270,6 +270,9 @@ CELL_POOLS: dict[str, list[str]] = {
     "idlist": ["B1;B2", "", "B1;;B2"],
     "uln": ["1234567899", "9999999999", "1234567890", "123", ""],
     "ukprn": ["10001234", "123", ""],
+    "birth_date": ["1990-04-12", "2020-01-01", "31/02/1990", ""],
+    "postcode": ["B1 1AA", "sw1a2aa", "B1", ""],
+    "ni_number": ["QQ 12 34 56 C", "QQ123456", "Q1", ""],
 }
 # Small pools for the columns that join tables, so references both hit and miss and keys repeat.
 JOIN_POOLS = {

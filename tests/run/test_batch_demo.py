@@ -100,19 +100,19 @@ def _as_datasheet(folder: Path, *, learners: list[list[str]]) -> None:
     book.save(folder / "datasheet.xlsx")
 
 
-# Appended to P002's learners (14 columns: learner_ref, uln, bootcamp_id, learner_type,
+# Appended to P002's learners (17 columns: learner_ref, uln, bootcamp_id, learner_type,
 # employer_id, wants_interview, start_date, m1_date, withdrawal_date,
 # withdrawal_reported_date, completion_date, new_role_evidence_date, given_name,
-# family_name). Learners whose refs and names are words of the outputs (a severity, a
+# family_name, date_of_birth, postcode, ni_number). Learners whose refs and names are words of the outputs (a severity, a
 # bootcamp id, a milestone) must change nothing but their own learner cell; a row with
 # a field too few or too many shifts its name and ULN under other headers, and none of
 # its values may reach a file.
 HOSTILE_LEARNER_ROWS = (
-    "high,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,M1,P002-BC01\n",
-    "P002-BC01,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,M1\n",
-    "M1,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,high\n",
-    "MIS-SHORT,1234567890,P002-BC01,independent,,2022-03-01,2022-03-14,,,,,Quintessa,Marchbanks\n",
-    "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,Theodora,Vanstraaten\n",
+    "high,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,M1,P002-BC01,,,\n",
+    "P002-BC01,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,M1,,,\n",
+    "M1,,P002-BC01,independent,,,2022-03-01,2022-03-14,,,,,high,high,,,\n",
+    "MIS-SHORT,1234567890,P002-BC01,independent,,2022-03-01,2022-03-14,,,,,Quintessa,Marchbanks,,,\n",
+    "MIS-EXTRA,2345678901,P002-BC01,independent,,,,2022-03-01,2022-03-14,,,,,,,,Theodora,Vanstraaten\n",
 )
 MISALIGNED_PERSONAL = [
     "Quintessa",
@@ -128,9 +128,9 @@ MISALIGNED_PERSONAL = [
 # same swap, and a row after "delete cells, shift left" on its withdrawal_date: the
 # given name lands in new_role_evidence_date, the family name in given_name.
 SWAPPED_LEARNER_ROWS = (
-    "SWAP-CAMP,3141592658,Ottoline,independent,,,2022-03-01,2022-03-14,,,,,P002-BC01,Fairweather\n",
-    "SWAP-DATE,1414213564,P002-BC01,independent,,,Ottilie Wrensborough,2022-03-14,,,,,,\n",
-    "SWAP-FLAG,,P002-BC01,independent,,1732050804,2022-03-01,2022-03-14,,,,,,\n",
+    "SWAP-CAMP,3141592658,Ottoline,independent,,,2022-03-01,2022-03-14,,,,,P002-BC01,Fairweather,,,\n",
+    "SWAP-DATE,1414213564,P002-BC01,independent,,,Ottilie Wrensborough,2022-03-14,,,,,,,,,\n",
+    "SWAP-FLAG,,P002-BC01,independent,,1732050804,2022-03-01,2022-03-14,,,,,,,,,\n",
 )
 SWAPPED_EMPLOYER_ROW = (
     "P002-EX1,Swapped Employer (demo),12,philomena.ashcombe@swapped.example,,,,,,N,active,,\n"
@@ -199,6 +199,7 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(
             "audit_pack.ipynb",
             "exceptions.xlsx",
             "kpi_results.csv",
+            "kpi_members.csv",
             "exceptions.csv",
             "rejected_rows.csv",
             "manifest.json",
@@ -229,9 +230,20 @@ def test_demo_pack_sections_charts_safety_and_nopersonal_data(
         str(c.value) for s in register for row in s.iter_rows() for c in row if c.value
     )
     assert [v for v in personal if v in cells] == []
-    for name in ("exceptions.csv", "rejected_rows.csv", "manifest.json", "audit_pack.ipynb"):
+    for name in (
+        "exceptions.csv",
+        "kpi_members.csv",
+        "rejected_rows.csv",
+        "manifest.json",
+        "audit_pack.ipynb",
+    ):
         text = (out / "2023-03" / "P001" / name).read_text(encoding="utf-8")
         assert [v for v in personal if v in text] == [], name
+    # every figure off track or not met opens to its members, folded under it
+    with (out / "2023-03" / "P001" / "kpi_results.csv").open(encoding="utf-8") as handle:
+        statuses = [r["status"] for r in csv.DictReader(handle)]
+    off_course = sum(status in ("off_track", "not_met") for status in statuses)
+    assert off_course and html.count('<details class="members">') == off_course
     # the identity rule: the working CSV names the provider's ref and the pseudonym ...
     entities = {
         r["entity"] for r in csv.DictReader((out / "2023-03" / "P001" / "exceptions.csv").open())
@@ -341,8 +353,8 @@ def test_misaligned_rows_are_rejected_with_their_values_withheld(
     extra = [r for r in rejected if r["source"] == _source_of("MIS-EXTRA", data)]
     # every value of both rows is withheld; column and reason still say what is wrong
     assert {r["value"] for r in short + extra} == {"[withheld]"}
-    assert {r["reason"] for r in short} >= {"13 fields where the header has 14"}
-    assert {r["reason"] for r in extra} >= {"15 fields where the header has 14"}
+    assert {r["reason"] for r in short} >= {"16 fields where the header has 17"}
+    assert {r["reason"] for r in extra} >= {"18 fields where the header has 17"}
     assert len(short) > 1 and "(beyond the last column)" in {r["column"] for r in extra}
     assert "[withheld]" in (folder / "audit_pack.html").read_text(encoding="utf-8")
 
@@ -397,7 +409,7 @@ def test_dask_gives_the_same_outputs(
         )
     assert result.failed == ["P003"] and not result.ok
     for provider in ("P001", "P002"):
-        for name in ("kpi_results.csv", "exceptions.csv", "rejected_rows.csv"):
+        for name in ("kpi_results.csv", "kpi_members.csv", "exceptions.csv", "rejected_rows.csv"):
             assert (local / "2023-03" / provider / name).read_bytes() == (
                 dask_out / "2023-03" / provider / name
             ).read_bytes()

@@ -88,7 +88,13 @@ def test_rebuilt_alone_keeps_or_says_it_lost_the_cross_provider_checks(
     assert _dups(period_out, "P003") == 1
     summary = _summary(period_out)
     assert [(r["provider_id"], r["cross_provider"]) for r in summary["rebuilt"]] == [("P003", True)]
-    assert sorted(d["provider_id"] for d in summary["duplicates"]) == ["P003", "P004"]
+    # one ULN at both (planted), and one person under two ULNs at both (planted)
+    assert sorted((d["provider_id"], d["rule"]) for d in summary["duplicates"]) == [
+        ("P003", "DUP-PERSON-OVERLAP"),
+        ("P003", "DUP-ULN-OVERLAP"),
+        ("P004", "DUP-PERSON-OVERLAP"),
+        ("P004", "DUP-ULN-OVERLAP"),
+    ]
     index = (period_out / "index.html").read_text(encoding="utf-8")
     assert "Rebuilt alone by kpitools pack since this run" in index
     assert "cross-provider checks run" in index
@@ -104,7 +110,7 @@ def test_rebuilt_alone_keeps_or_says_it_lost_the_cross_provider_checks(
     assert [(r["provider_id"], r["cross_provider"]) for r in summary["rebuilt"]] == [
         ("P003", False)
     ]
-    assert [d["provider_id"] for d in summary["duplicates"]] == ["P004"]
+    assert sorted(d["provider_id"] for d in summary["duplicates"]) == ["P004", "P004"]
     row = next(p for p in summary["providers"] if p["provider_id"] == "P003")
     assert row["pack"] == "P003/audit_pack.html" and row["status"] == "OK"
     assert "without the cross-provider checks" in (period_out / "index.html").read_text()

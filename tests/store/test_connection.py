@@ -68,7 +68,8 @@ def test_a_newer_store_is_refused_in_one_line(tmp_path: Path) -> None:
             "UPDATE store_meta SET value = ? WHERE name = 'schema_version'",
             [str(schema.SCHEMA_VERSION + 1)],
         ).fetchall()
-    with pytest.raises(StoreError, match=r"written by a newer kpitools \(schema version 2"):
+    newer = schema.SCHEMA_VERSION + 1
+    with pytest.raises(StoreError, match=rf"written by a newer kpitools \(schema version {newer}"):
         with open_store(tmp_path, key_fingerprint="KF-000000000001"):
             pass
     result = CliRunner().invoke(main, ["log", str(tmp_path)])
@@ -82,15 +83,29 @@ def test_an_older_store_is_migrated_in_one_transaction(
 ) -> None:
     with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
         start_run(con, START)
-    # the next kpitools's schema: version 2 adds a column to runs
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    # the next kpitools's schema: its version adds a column to runs
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
     monkeypatch.setattr(
-        schema, "MIGRATIONS", {1: ("ALTER TABLE runs ADD COLUMN reviewer VARCHAR",)}
+        schema, "MIGRATIONS", {current: ("ALTER TABLE runs ADD COLUMN reviewer VARCHAR",)}
     )
     with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
         version = first_row(con, "SELECT value FROM store_meta WHERE name = 'schema_version'")
         reviewer = con.execute("SELECT reviewer FROM runs").fetchall()
-    assert version == ("2",) and reviewer == [(None,)]
+    assert version == (str(current + 1),) and reviewer == [(None,)]
+
+
+def test_a_store_of_version_1_gains_the_kpi_members_table(tmp_path: Path) -> None:
+    # a store as kpitools wrote it before issue 26: no kpi_members, version 1
+    with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
+        start_run(con, START)
+        con.execute("DROP TABLE kpi_members").fetchall()
+        con.execute("UPDATE store_meta SET value = '1' WHERE name = 'schema_version'").fetchall()
+    with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
+        version = first_row(con, "SELECT value FROM store_meta WHERE name = 'schema_version'")
+        members = con.execute("SELECT count(*) FROM kpi_members").fetchall()
+        runs = con.execute("SELECT count(*) FROM runs").fetchall()
+    assert version == (str(schema.SCHEMA_VERSION),) and members == [(0,)] and runs == [(1,)]
 
 
 def test_a_file_that_is_not_a_store_is_named(tmp_path: Path) -> None:

@@ -57,6 +57,23 @@ def test_a_providers_run_is_recorded_without_personal_data(tmp_path: Path) -> No
         facts = con.execute("SELECT * FROM learner_facts").fetchall()
         columns = [r[0] for r in con.execute("DESCRIBE learner_facts").fetchall()]
         rows = con.execute("SELECT exception_id FROM register_rows").fetchall()
+        members = con.execute(
+            "SELECT kpi, stage, bootcamp_id, count(*) FILTER (in_population),"
+            " count(*) FILTER (in_numerator) FROM kpi_members GROUP BY ALL"
+        ).fetchall()
+        learner_members = con.execute(
+            "SELECT DISTINCT learner_ref, pseudonym FROM kpi_members WHERE learner_ref <> ''"
+        ).fetchall()
+    # every figure's members, as many in the population and numerator as it counts (the
+    # hand audit gives members to its off-track figures and the one beside them)
+    counted = {(k, s, b): (d, n) for k, s, b, d, n in members}
+    assert counted == {
+        (r.kpi, r.stage, r.bootcamp_id): (r.denominator, r.numerator)
+        for r in audit.kpi_results
+        if len(r.members)
+    }
+    assert len(counted) == 4
+    assert learner_members and all(p == ctx.pseudonymiser.learner(r) for r, p in learner_members)
     by_path = {i[0]: i for i in inputs}
     learners = by_path["2023-03/P001/learners.csv"]
     counts = audit.provider.counts["learners"]
