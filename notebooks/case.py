@@ -18,9 +18,10 @@
 #
 # One learner, employer, bootcamp or provider gathered across the months of a provider's
 # returns: its rows in every table month by month, its ILR record, every finding about
-# it with its register history, and what the auditor wrote. `kpitools case` builds it;
-# this notebook only presents it. Learners appear as a keyed pseudonym and the row of the
-# return that holds them; names and ULNs only when built with `include_pii`.
+# it with its register history, the KPI figures it counts in, and what the auditor
+# wrote. `kpitools case` builds it; this notebook only presents it. Learners appear as a
+# keyed pseudonym and the row of the return that holds them; names and ULNs only when
+# built with `include_pii`.
 
 # %% tags=["parameters"]
 out = "../out/demo"
@@ -78,6 +79,15 @@ blocks.show(show.ilr(case))
 
 # %%
 blocks.show(show.findings(case))
+
+# %% [markdown]
+# ## KPI figures it counts in
+#
+# Each KPI figure, month by month, whose population holds it: counted in the numerator,
+# in the population only, or left out of it, in the rule's words, with its rows.
+
+# %%
+blocks.show(show.members(case))
 
 # %% [markdown]
 # ## The auditor's notes

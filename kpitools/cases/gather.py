@@ -127,6 +127,9 @@ class Case:
             month up to the period, at this provider and others (columns of the store's
             ``findings``), oldest month first.
         histories: exception id → its register history (:func:`exception_history`).
+        members: every KPI figure the entity counts in, month by month (the store's
+            ``kpi_members`` of the latest finished run of each month up to the period):
+            in its population, its numerator, or left out and why, with its rows.
         notes: what auditors wrote in the case, as last recorded (:data:`NOTE_FIELDS`).
     """
 
@@ -145,6 +148,7 @@ class Case:
     ilr_note: str
     findings: pd.DataFrame
     histories: dict[str, ExceptionHistory]
+    members: pd.DataFrame
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -280,6 +284,7 @@ def gather_case(
         recorded = _recorded_inputs(con, provider_id, period)
         findings = _findings(con, entity, period)
         notes = _notes(con, provider_id, entity, key)
+        members = _members(con, entity, period)
         folders = month_folders(data_root, period, provider_id)
         months = [_month(entity, p, f, data_root, recorded.get(p), rules) for p, f in folders]
         findings = pd.concat(
@@ -316,6 +321,7 @@ def gather_case(
         ilr_note=ilr_note,
         findings=findings,
         histories=histories,
+        members=members,
         notes=notes,
     )
 
@@ -399,6 +405,26 @@ def _findings(con: Any, entity: Entity, period: str) -> pd.DataFrame:
         WHERE f.provider_id = ? AND f.entity = ?
         """,
         [period, entity.provider_id, entity.entity],
+    ).df()
+
+
+def _members(con: Any, entity: Entity, period: str) -> pd.DataFrame:
+    """The KPI figures the entity counts in, month by month, as the latest finished run
+    of each month recorded them."""
+    return con.execute(
+        """
+        WITH latest AS (
+            SELECT m.period, max(m.run_id) AS run_id FROM kpi_members m
+            JOIN runs r ON r.run_id = m.run_id
+            WHERE r.ended_utc IS NOT NULL AND m.provider_id = ? AND m.period <= ?
+            GROUP BY m.period)
+        SELECT m.period, m.kpi, m.stage, m.bootcamp_id, m.in_population, m.in_numerator,
+               m.reason, m.source
+        FROM kpi_members m JOIN latest USING (period, run_id)
+        WHERE m.provider_id = ? AND m.member = ?
+        ORDER BY m.period, m.kpi, m.stage, m.bootcamp_id
+        """,
+        [entity.provider_id, period, entity.provider_id, entity.entity],
     ).df()
 
 

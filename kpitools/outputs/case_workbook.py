@@ -72,6 +72,7 @@ def write_case_workbook(case: Case, path: str | Path) -> Path:
         "Findings": _findings(case),
         "Register history": _history(case),
         "Register edits": _edits(case),
+        "KPI figures": case.members,
         WRITTEN_SHEET: pd.DataFrame(notes, columns=list(_INFO_COLUMNS)),
     }
     return write_register(

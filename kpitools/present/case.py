@@ -24,6 +24,7 @@ from kpitools.present.blocks import (
     cell,
     heading,
     html_table,
+    kpi_label,
     note,
     row,
     table,
@@ -265,6 +266,25 @@ def _status(status: object) -> str:
     if status is None or status == "":
         return ""
     return str(status) if status in FOLLOW_UP_STATUSES else OTHER_STATUS
+
+
+def members(case: Case) -> Markup:
+    """Every KPI figure the entity counts in, month by month: in its numerator, only in
+    its population, or left out of it and why (the rule's words), with its rows."""
+    if case.members.empty:
+        return note("It is a member of no KPI figure on record.")
+    shown = case.members.assign(
+        kpi=[
+            kpi_label(k, s) for k, s in zip(case.members["kpi"], case.members["stage"], strict=True)
+        ],
+        counted=[
+            "numerator" if numerator else "population, not numerator" if population else "left out"
+            for population, numerator in zip(
+                case.members["in_population"], case.members["in_numerator"], strict=True
+            )
+        ],
+    )
+    return table(shown[["period", "kpi", "bootcamp_id", "counted", "reason", "source"]], limit=500)
 
 
 def auditor(case: Case) -> Markup:

@@ -76,5 +76,17 @@ def hand_case(*, include_pii: bool = False, notes: dict[str, str] | None = None)
             ]
         ),
         histories={},
+        members=pd.DataFrame(
+            {
+                "period": ["2023-03"],
+                "kpi": ["learner_dropout"],
+                "stage": [""],
+                "bootcamp_id": ["B1"],
+                "in_population": [True],
+                "in_numerator": [True],
+                "reason": [""],
+                "source": ["learners.csv:14"],
+            }
+        ),
         notes=notes or {},
     )

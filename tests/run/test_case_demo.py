@@ -131,6 +131,10 @@ def test_a_learner_case_shows_months_ilr_findings_and_history_without_personal_d
     # only in the case workbook (a working file), as in the register
     assert "queried" in found and "field changed" in found
     assert WORK["response"] not in text and "Sam Auditor" not in text and "Sam" not in found
+    # the KPI figures it counts in: the drop-out, which leaves it out (no M1), each month
+    members = " ".join(read_page(page.sections["KPI-figures-it-counts-in"]).text.split())
+    for period in PERIODS:
+        assert f"{period} Learner drop-out P002-BC03 left out withdrew before M1" in members
     # pseudonymised: no ref, name, ULN or contact detail of the return
     personal = personal_data(built.data / "2023-03" / "P002")
     assert len(personal) > 50
