@@ -445,6 +445,65 @@ def history_command(out: str, exception_id: str) -> None:
         echo(line)
 
 
+# --- case: one learner's, employer's or exception's case file (kpitools.run.case) ------
+
+
+@main.command("case")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.argument("period")
+@click.argument("provider_id")
+@click.option("--learner", default=None, metavar="REF", help="The learner's ref at the provider.")
+@click.option("--employer", default=None, metavar="ID", help="The employer's id at the provider.")
+@click.option(
+    "--exception", "exception_id", default=None, metavar="EX-…", help="An exception's id."
+)
+@click.option(
+    "--include-pii", is_flag=True, help="Show names, ULNs and contact details (off by default)."
+)
+@click.option("--notebooks", default=None, type=click.Path(file_okay=False), help=_NOTEBOOKS_HELP)
+@friendly_errors
+def case_command(
+    out: str,
+    period: str,
+    provider_id: str,
+    learner: str | None,
+    employer: str | None,
+    exception_id: str | None,
+    include_pii: bool,
+    notebooks: str | None,
+) -> None:
+    """Build the case file of one learner, employer or exception of PROVIDER_ID.
+
+    Writes OUT/PERIOD/PROVIDER_ID/cases/<case>.html (self-contained, no scripts,
+    pseudonymised unless --include-pii) and <case>.xlsx beside it: the rows of every
+    month's return side by side with changed values marked, the ILR record, every finding
+    with its register history, and the auditor's allegation, work done and conclusion
+    (read back into OUT/kpitools.duckdb before the workbook is written again). Prints the
+    HTML's path last. Exit status: 0, 1 when the notebook failed (the workbook is still
+    written), 2 for bad input or arguments.
+    """
+    from kpitools.run.case import build_case
+
+    built = build_case(
+        out,
+        period,
+        provider_id,
+        learner=learner,
+        employer=employer,
+        exception=exception_id,
+        include_pii=include_pii,
+        notebooks=notebooks,
+        arguments=_command_line(),
+    )
+    if built.edits:
+        echo(f"{built.edits} note(s) of the case workbook read back into the audit store")
+    echo(built.xlsx_path)
+    if built.html_path is None:
+        echo(f"error: the case notebook FAILED: {built.outcome.error}", err=True)
+        sys.exit(1)
+    echo(built.html_path)
+
+
 # --- sample (verification worklists for the monitoring team) --------------------------
 
 

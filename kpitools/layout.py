@@ -195,6 +195,16 @@ HISTORY_FOLDER = ".history"
 a UTC timestamp (:func:`history_register`)."""
 
 
+CASES_FOLDER = "cases"
+"""``OUT/<period>/<provider>/cases/``: the provider's case files (``kpitools case``),
+carried into each new set of the provider's outputs like the register's history."""
+
+
+def cases_dir(out_root: str | Path, period: str, provider_id: str) -> Path:
+    """``OUT/PERIOD/<provider>/cases``: where a provider's case files go."""
+    return provider_out_dir(out_root, period, provider_id) / CASES_FOLDER
+
+
 def history_register(provider_out_dir: str | Path, stamp: str, suffix: str = "") -> Path:
     """Where the register replaced at ``stamp`` (``YYYYMMDDTHHMMSSZ``) is kept:
     ``OUT/<period>/<provider>/.history/exceptions-<stamp>.xlsx`` (or the ``suffix`` it

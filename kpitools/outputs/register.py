@@ -305,19 +305,20 @@ def evidence_layout() -> SheetLayout:
 
 def keep_replaced_register(final: Path, staging: Path) -> Path | None:
     """Before ``final`` (``OUT/<period>/<provider>``) is replaced by the new set in
-    ``staging``: the registers kept in its ``.history`` folder, and its registers
-    (``exceptions.xlsx`` and an ``exceptions.xlsm`` or ``.csv`` an auditor saved), go into
-    the new set's ``.history`` (under a UTC timestamp), so that no register an auditor
-    worked in is ever lost, whatever the new set holds (a failed provider's holds only
-    ``error.txt``).
+    ``staging``: the registers kept in its ``.history`` folder and its case files
+    (``cases/``, ``kpitools case``) go into the new set, and its registers
+    (``exceptions.xlsx`` and an ``exceptions.xlsm`` or ``.csv`` an auditor saved) into
+    the new set's ``.history`` (under a UTC timestamp), so that no register or case an
+    auditor worked in is ever lost, whatever the new set holds (a failed provider's holds
+    only ``error.txt``).
 
     Returns:
         Where the newest of its registers (the one a run reads back) is kept (None:
         ``final`` holds none).
     """
-    kept = final / layout.HISTORY_FOLDER
-    if kept.is_dir():
-        shutil.copytree(kept, staging / layout.HISTORY_FOLDER, dirs_exist_ok=True)
+    for folder in (layout.HISTORY_FOLDER, layout.CASES_FOLDER):
+        if (final / folder).is_dir():
+            shutil.copytree(final / folder, staging / folder, dirs_exist_ok=True)
     kept_at = None
     now = datetime.now(UTC)
     for register in layout.register_files(final):  # the .xlsm or .csv an auditor saved too

@@ -200,6 +200,12 @@ def plain(value: object) -> str:
     return str(value)
 
 
+def case_command(period: str, provider_id: str, exception_id: str) -> str:
+    """The command that builds a finding's case file (``kpitools case``), ``OUT`` being
+    the output root the pack was built into."""
+    return f"kpitools case OUT {period} {provider_id} --exception {exception_id}"
+
+
 def status_words(status: str) -> str:
     """A status as words: "off track" for ``off_track``."""
     return status.replace("_", " ")

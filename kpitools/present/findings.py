@@ -29,6 +29,7 @@ from kpitools.present.blocks import (
     BREACH_STATUSES,
     EMPTY,
     bullets,
+    case_command,
     heading,
     html_table,
     kpi_label,
@@ -341,4 +342,25 @@ def findings_first(ctx: PackContext) -> Markup:
                 "in exceptions.xlsx, sheet Resolved",
             )
         )
+    if followup is not None:
+        parts.append(_case_commands(followup, ctx))
     return EMPTY.join(parts)
+
+
+def _case_commands(followup: FollowUp, ctx: PackContext) -> Markup:
+    """Each high finding with the command that builds its case file."""
+    high = followup.exceptions[followup.exceptions["severity"] == "high"]
+    if high.empty:
+        return EMPTY
+    shown = high.assign(
+        case_file=[
+            case_command(ctx.audit.period or "", ctx.audit.provider_id, str(i))
+            for i in high["exception_id"]
+        ]
+    )
+    return heading("Case files for the high findings") + _change_table(
+        shown,
+        ctx,
+        ["exception_id", "rule", "entity", "case_file"],
+        "in exceptions.xlsx (severity = high)",
+    )

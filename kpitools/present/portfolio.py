@@ -27,9 +27,11 @@ from kpitools.present.blocks import (
     KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
+    case_command,
     cell,
     figure_html,
     finding_titles,
+    heading,
     html_table,
     kpi_label,
     note,
@@ -255,7 +257,8 @@ def provider_matrix(summary: dict[str, Any]) -> Markup:
 
 
 def exceptions_per_provider(summary: dict[str, Any]) -> Markup:
-    """Exceptions per provider and KPI."""
+    """Exceptions per provider and KPI, then each high finding with the command that
+    builds its case file."""
     columns = set(summary.get("columns", ()))
     titles = finding_titles({k for k in PROFILE_KPIS if kpi_label(k, "") in columns})
     rows = [
@@ -265,7 +268,21 @@ def exceptions_per_provider(summary: dict[str, Any]) -> Markup:
         }
         for p in summary["providers"]
     ]
-    return table(pd.DataFrame(rows), limit=len(rows) or 1)
+    cases = [
+        {
+            "provider": p["provider_id"],
+            "exception_id": h["exception_id"],
+            "rule": h["rule"],
+            "case file": case_command(summary["period"], p["provider_id"], h["exception_id"]),
+        }
+        for p in summary["providers"]
+        for h in p.get("high_findings", ())
+    ]
+    return table(pd.DataFrame(rows), limit=len(rows) or 1) + (
+        heading("Case files for the high findings") + table(pd.DataFrame(cases), limit=500)
+        if cases
+        else EMPTY
+    )
 
 
 def failures(summary: dict[str, Any]) -> Markup:

@@ -231,7 +231,19 @@ def _provider_row(
         if len(findings)
         else {},
         **{s: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in SEVERITIES},
+        "high_findings": _high_findings(ctx),
     }
+
+
+def _high_findings(ctx: PackContext) -> list[dict[str, str]]:
+    """The provider's high findings by exception id and rule (their case files)."""
+    if ctx.followup is None:
+        return []
+    high = ctx.followup.exceptions[ctx.followup.exceptions["severity"] == "high"]
+    return [
+        {"exception_id": str(i), "rule": str(r)}
+        for i, r in zip(high["exception_id"], high["rule"], strict=True)
+    ]
 
 
 def provider_severity(provider: dict[str, Any]) -> tuple[int, int, int, int]:

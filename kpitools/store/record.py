@@ -187,3 +187,10 @@ def record_results(con: Any, run_id: int, built: list[Built]) -> None:
     followed = [(b, b.followup) for b in built if b.followup is not None]
     registers = [rows.register_rows(f) for _, f in followed]
     insert(con, "register_rows", _stacked(registers, [b for b, _ in followed], run_id))
+
+
+def record_case_edits(con: Any, run_id: int, events: pd.DataFrame) -> int:
+    """What auditors changed in a case workbook (``kpitools case``), as
+    ``register_events`` of sheet ``Case`` whose ``exception_id`` is the case's id
+    (``CASE-<case>``); the events recorded."""
+    return insert(con, "register_events", events, run_id=run_id, read_utc=_now())

@@ -25,7 +25,9 @@ def log_lines(entries: list[LogEntry]) -> list[str]:
         else:
             status = f"exit {entry.exit_status}"
         failed = f" ({', '.join(entry.failed)})" if entry.failed else ""
-        if entry.changed is None:
+        if entry.command == "case":  # builds from what the store and the returns hold
+            changed = "a case file"
+        elif entry.changed is None:
             changed = f"first run of {entry.period}" if entry.period else "-"
         elif not entry.changed:
             changed = "inputs unchanged since the previous run"

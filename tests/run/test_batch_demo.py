@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from demo_pii import personal_data, table_rows
 from openpyxl import Workbook, load_workbook
 from pack_html import embedded_images, read_page, unsafe_findings
 
@@ -99,20 +100,6 @@ def _as_datasheet(folder: Path, *, learners: list[list[str]]) -> None:
     book.save(folder / "datasheet.xlsx")
 
 
-def _table_rows(provider_dir: Path, table: str) -> list[dict[str, str]]:
-    """A table of a return, its CSV file or its datasheet sheet, as text."""
-    path = provider_dir / f"{table}.csv"
-    if path.exists():
-        with path.open(encoding="utf-8-sig") as handle:
-            return list(csv.DictReader(handle))
-    rows = list(load_workbook(provider_dir / "datasheet.xlsx")[table].iter_rows(values_only=True))
-    header = [str(h) for h in rows[0]]
-    return [
-        {h: "" if v is None else str(v) for h, v in zip(header, row, strict=False)}
-        for row in rows[1:]
-    ]
-
-
 # Appended to P002's learners (17 columns: learner_ref, uln, bootcamp_id, learner_type,
 # employer_id, wants_interview, start_date, m1_date, withdrawal_date,
 # withdrawal_reported_date, completion_date, new_role_evidence_date, given_name,
@@ -171,21 +158,6 @@ SWAPPED_PERSONAL = [
 ]
 
 
-def _personal_data(provider_dir: Path) -> list[str]:
-    """Full learner names, ULNs, dates of birth, postcodes and NI numbers, employer
-    contact names, e-mails and phones of a return."""
-    values = []
-    for row in _table_rows(provider_dir, "learners"):
-        if row["given_name"] and row["family_name"]:
-            values.append(f"{row['given_name']} {row['family_name']}")
-        if row["uln"] and row["uln"] != "9999999999":
-            values.append(row["uln"])
-        values += [row[c] for c in ("date_of_birth", "postcode", "ni_number") if row.get(c)]
-    for row in _table_rows(provider_dir, "employers"):
-        values += [row[c] for c in ("contact_name", "contact_email", "contact_phone") if row[c]]
-    return values
-
-
 @pytest.fixture(scope="module")
 def local_run(
     data: Path, tmp_path_factory: pytest.TempPathFactory, key_env: None
@@ -240,7 +212,7 @@ def test_cli_batch_builds_packs_lists_failure_and_exits_non_zero(
     ]  # no staging folder left behind
 
 
-def test_demo_pack_sections_charts_safety_and_no_personal_data(
+def test_demo_pack_sections_charts_safety_and_nopersonal_data(
     data: Path, local_run: tuple[Path, object]
 ) -> None:
     out, _ = local_run
@@ -250,7 +222,7 @@ def test_demo_pack_sections_charts_safety_and_no_personal_data(
     for section in CHART_SECTIONS:
         assert embedded_images(page.sections[section]) >= 1, section
     assert "Rules applied" in page.sections["Learner-drop-out"]
-    personal = _personal_data(data / "2023-03" / "P001")
+    personal = personal_data(data / "2023-03" / "P001")
     assert len(personal) > 100
     assert [v for v in personal if v in html] == []
     register = load_workbook(out / "2023-03" / "P001" / "exceptions.xlsx")
@@ -292,8 +264,8 @@ def test_no_personal_data_in_any_output_file_or_the_terminal(
     # and everything printed, searched for every name, ULN, e-mail and phone of the inputs
     out, result = local_run
     personal = (
-        _personal_data(data / "2023-03" / "P001")
-        + _personal_data(data / "2023-03" / "P002")
+        personal_data(data / "2023-03" / "P001")
+        + personal_data(data / "2023-03" / "P002")
         + MISALIGNED_PERSONAL
         + SWAPPED_PERSONAL
     )
@@ -559,7 +531,7 @@ def test_unreadable_provider_and_notebook_failing_mid_run(
     assert "P003" in failed and "learners.csv" in failed
 
 
-def test_params_then_single_pack_with_personal_data(
+def test_params_then_single_pack_withpersonal_data(
     data: Path, tmp_path: Path, key_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -590,7 +562,7 @@ def test_params_then_single_pack_with_personal_data(
     assert unsafe_findings(read_page(html)) == []
     # with include_pii the learners named in exceptions appear by name and ULN, alike in
     # the pack, the register and the CSV (not in the HTML only)
-    personal = _personal_data(data / "2023-03" / "P001")
+    personal = personal_data(data / "2023-03" / "P001")
     folder = Path(single.stdout.strip()).parent
     with zipfile.ZipFile(folder / "exceptions.xlsx") as book:
         register = " ".join(book.read(n).decode("utf-8") for n in book.namelist())
@@ -636,8 +608,8 @@ def test_kpis_sample_and_validate_name_no_person(
     texts |= {str(p): p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()}
     assert len(texts) > 10
     personal = (
-        _personal_data(data / "2023-03" / "P001")
-        + _personal_data(data / "2023-03" / "P002")
+        personal_data(data / "2023-03" / "P001")
+        + personal_data(data / "2023-03" / "P002")
         + MISALIGNED_PERSONAL
         + SWAPPED_PERSONAL
     )
@@ -674,7 +646,7 @@ def test_notebook_runs_standalone_with_its_defaults(
         kernel_name="python3",
     )
     text = executed.read_text(encoding="utf-8")
-    name = _table_rows(data / "2023-03" / "P001", "provider")[0]["name"]
+    name = table_rows(data / "2023-03" / "P001", "provider")[0]["name"]
     assert f"<td>{name}</td>" in text  # the headline of the audit it computed
     assert "previous return" in text  # the audit found 2023-02/P001 itself
     assert "image/png" in text

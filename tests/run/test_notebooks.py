@@ -14,8 +14,8 @@ from kpitools.run.runner import NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
-def test_both_notebooks_exist() -> None:
-    assert [p.name for p in NOTEBOOKS] == ["portfolio.ipynb", "provider_pack.ipynb"]
+def test_the_notebooks_exist() -> None:
+    assert [p.name for p in NOTEBOOKS] == ["case.ipynb", "portfolio.ipynb", "provider_pack.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
