@@ -92,6 +92,7 @@ from kpitools.rules import Rules
 from kpitools.worklists import BREACH_RISK
 from kpitools.worklists.build import breach_risks, build_worklists, portfolio_hazard_of
 from kpitools.worklists.followup import RegisterTrail, provider_followup
+from kpitools.worklists.replies import returned_replies
 
 if TYPE_CHECKING:
     from kpitools.ilr.mapping import IlrReads
@@ -320,7 +321,14 @@ def audit_period(
         for folder in folders
     ]
     registers = (
-        {task.key: RegisterTrail(period_out / task.key, pseudonym_key) for task in tasks}
+        {
+            task.key: RegisterTrail(
+                period_out / task.key,
+                pseudonym_key,
+                reply=layout.evidence_reply(task.provider_dir),
+            )
+            for task in tasks
+        }
         if period_out is not None and pseudonym_key is not None
         else {}
     )
@@ -635,7 +643,8 @@ def _previous_notes(
         )
     if previous is None:
         return (
-            f"no previous return found at {Path(previous_dir).as_posix()}: "
+            f"no previous return found at {layout.shown_path(previous_dir)} (in the data "
+            "folder): "
             "restatements (RESTATED-*) not checked",
         )
     if previous.provider_id != current.provider_id:
@@ -647,7 +656,7 @@ def _previous_notes(
             "beside provider_dir)",
             path=previous.path,
         )
-    return (f"previous return: {Path(previous_dir).as_posix()}",)
+    return (f"previous return: {layout.shown_path(previous_dir)} (in the data folder)",)
 
 
 def _measure(
@@ -1021,6 +1030,7 @@ def _finished(
                 period=part.period,
                 as_of=part.as_of,
                 trail=register,
+                replies=returned_replies(register.reply, part.current.provider_id),
             )
         except Exception as error:  # a fault of kpitools on this provider's register
             # that provider fails (audit_period logs its one line), not the run

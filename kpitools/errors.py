@@ -36,11 +36,12 @@ class KpiToolsError(Exception):
         self.value = value
         super().__init__(self.one_line())
 
-    def one_line(self) -> str:
-        """The message prefixed by where it happened, e.g. ``learners.csv line 14: ...``."""
+    def one_line(self, *, path: str | None = None) -> str:
+        """The message prefixed by where it happened, e.g. ``learners.csv line 14: ...``
+        (``path``: the file as the reader should see it, instead of ``self.path``)."""
         where = ""
         if self.path:
-            where = self.path
+            where = path or self.path
             if self.row is not None:
                 where += f" line {self.row}"
             where += ": "

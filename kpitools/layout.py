@@ -173,6 +173,23 @@ REGISTER_SAVED_AS = (".xlsm", ".csv")
 """The other forms an auditor's Excel may save the register in (``exceptions.xlsm``, a
 workbook with macros; ``exceptions.csv``, its active sheet): read back like
 ``exceptions.xlsx`` (:func:`register_files`) and kept under ``.history`` like it."""
+EVIDENCE_WORKBOOK = "evidence_request.xlsx"
+"""The evidence request sent to a provider (``OUT/<period>/<provider>/``) and, returned
+with its replies, read back from the provider's next return (``DATA/<next
+period>/<provider>/``): never a table of the return (:mod:`kpitools.returns.folder`
+reads only ``datasheet.xlsx`` and the contract's CSV files)."""
+
+
+def evidence_reply(provider_dir: str | Path) -> Path | None:
+    """The evidence request a provider returned with this return: ``evidence_request.xlsx``
+    in its folder (any case of the name), or None."""
+    folder = Path(provider_dir)
+    if not folder.is_dir():
+        return None
+    found = [p for p in folder.iterdir() if p.name.lower() == EVIDENCE_WORKBOOK and p.is_file()]
+    return sorted(found)[0] if found else None
+
+
 HISTORY_FOLDER = ".history"
 """``OUT/<period>/<provider>/.history/``: every register a run replaced, kept whole under
 a UTC timestamp (:func:`history_register`)."""
@@ -252,7 +269,21 @@ def previous_register(provider_out_dir: str | Path, period: str | None) -> Path 
 
 def expected_previous_register(period: str | None, provider_id: str) -> str:
     """Where last month's register would be, named in the pack and register when it is
-    not there: ``OUT/<previous period>/<provider>/exceptions.xlsx`` with the real period
-    (relative to the output folder, so the text is the same wherever OUT is)."""
-    month = previous_period(period) if period else "<previous period>"
-    return f"OUT/{month}/{provider_id}/{REGISTER_FILE}"
+    not there: ``<previous period>/<provider>/exceptions.xlsx`` with the real period,
+    relative to the output folder (so the text is the same wherever OUT is); blank
+    without a period (none is looked for)."""
+    if not period:
+        return ""
+    return f"{previous_period(period)}/{provider_id}/{REGISTER_FILE}"
+
+
+def shown_path(path: str | Path) -> str:
+    """A path of the data or output folder as a circulated file names it: from its
+    period folder on (``2023-02/P001``, ``2023-02/P001/exceptions.xlsx``), relative to
+    DATA or OUT, so that no pack, register or index carries the folders of the machine
+    that built it; a path with no ``YYYY-MM`` folder is named by its last part."""
+    parts = Path(path).parts
+    for at in range(len(parts) - 1, -1, -1):
+        if is_period_name(parts[at]):
+            return "/".join(parts[at:])
+    return Path(path).name

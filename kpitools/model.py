@@ -433,7 +433,9 @@ class KpiResult:
     them comes from the ILR, which does not say the role type or the skills match
     (:data:`~kpitools.returns.contract.UNKNOWN_FROM_ILR`): neither failed nor met until
     someone verifies them (they are in the verification sample). ``members`` are the
-    cases behind the figure (:class:`KpiMembers`).
+    cases behind the figure (:class:`KpiMembers`). ``open_short`` counts
+    the failing cases not yet due (what makes a 100 % target ``at_risk`` while every due
+    case passes: the figure alone would not say why).
     """
 
     kpi: str
@@ -450,6 +452,7 @@ class KpiResult:
     notes: tuple[str, ...] = ()
     informational: tuple[Finding, ...] = ()
     unverified: int = 0
+    open_short: int = 0
     members: KpiMembers = field(default_factory=no_members, repr=False)
 
     @property
@@ -484,8 +487,9 @@ class RegisterSource:
 
     Attributes:
         path: where it was read (absolute).
-        role: :data:`THIS_PERIOD_REGISTER` (an earlier run of this period: its edits win)
-            or :data:`LAST_MONTH_REGISTER`.
+        role: :data:`THIS_PERIOD_REGISTER` (an earlier run of this period: its edits win),
+            :data:`LAST_MONTH_REGISTER` or :data:`EVIDENCE_REPLY` (the provider's replies:
+            ``rows`` its lines read, ``edits`` the exceptions its replies went into).
         sha256: of the file as read.
         size_bytes: its size.
         last_modified_by: the workbook's ``lastModifiedBy`` property (who saved it last).
@@ -513,6 +517,9 @@ class RegisterSource:
 
 
 THIS_PERIOD_REGISTER = "this period's register (an earlier run)"
+EVIDENCE_REPLY = "the provider's evidence reply"
+"""A :class:`RegisterSource` role: the evidence request a provider returned with its
+return, whose replies went into the register's ``response``."""
 LAST_MONTH_REGISTER = "last month's register"
 """The roles of a register read back (:attr:`RegisterSource.role`)."""
 

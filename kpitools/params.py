@@ -68,6 +68,11 @@ class PackParams:
         rules: overrides of the profile's :class:`kpitools.rules.Rules`, checked by it.
         audit_path: a saved ProviderAudit (written by a batch run); blank = compute.
         pseudonym_key_file: the HMAC key for learner pseudonyms; blank = default.
+        requested_by: who asks, in the evidence request's header (blank: "the Skills
+            Bootcamps KPI audit").
+        reply_by: the evidence request's reply-by date; None = 14 days after as_of.
+        evidence_reply: a returned evidence request to read back (blank: the provider
+            folder's ``evidence_request.xlsx``, when there is one).
     """
 
     provider_dir: str
@@ -81,6 +86,9 @@ class PackParams:
     rules: dict[str, Any] = field(default_factory=dict)
     audit_path: str = ""
     pseudonym_key_file: str = ""
+    requested_by: str = ""
+    reply_by: date | None = None
+    evidence_reply: str = ""
 
     @property
     def resolved_period(self) -> str:
@@ -100,6 +108,7 @@ class PackParams:
         """Plain values for papermill: dates as ISO text, paths as text."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["as_of"] = self.as_of.isoformat() if self.as_of else ""
+        values["reply_by"] = self.reply_by.isoformat() if self.reply_by else ""
         values["rules"] = dict(self.rules)
         return values
 
@@ -119,6 +128,8 @@ _TEXT = (
     "period_dir",
     "audit_path",
     "pseudonym_key_file",
+    "requested_by",
+    "evidence_reply",
 )
 
 
@@ -161,6 +172,7 @@ def params_from_mapping(raw: object, *, where: str = "") -> PackParams:
     check_folders(values, where=where)
     values.update(_derived_paths(values, where=where))
     values["as_of"] = parse_date(raw.get("as_of"), name="as_of", where=where)
+    values["reply_by"] = parse_date(raw.get("reply_by"), name="reply_by", where=where)
     include_pii = raw.get("include_pii", False)
     if not isinstance(include_pii, bool):
         raise ParameterError(

@@ -16,8 +16,9 @@
 # %% [markdown]
 # # Skills Bootcamps KPI audit: portfolio overview
 #
-# Every provider of the period: the status of each KPI for the provider as a whole,
-# a link to its audit pack, its exceptions, and the packs that failed with the reason.
+# Every provider of the period: what changed since last month, the status of each KPI
+# for the provider as a whole, links to its audit pack, register and PDF, its exceptions,
+# and the packs that failed with the reason.
 
 # %% tags=["parameters"]
 summary_path = "../out/demo/2023-03/.portfolio.json"
@@ -29,15 +30,36 @@ from kpitools.present import blocks, portfolio
 summary = portfolio.load_summary(summary_path)
 
 # %% [markdown]
+# ## What changed
+#
+# Start here: what is new, recurring, resolved and reopened since last month's registers, which KPI statuses got worse or better, and how many providers are in breach now.
+
+# %%
+blocks.show(portfolio.overview(summary), portfolio.what_changed(summary))
+
+# %% [markdown]
 # ## Overview
 #
 # Look for the providers with KPIs off track or not met, and open their packs from the links.
 
 # %%
-blocks.show(portfolio.overview(summary))
+blocks.show(portfolio.provider_matrix(summary))
+
+# %% [markdown]
+# ## Since last month, per provider
+#
+# Look for reopened and long-open exceptions, KPIs that got worse, and the high findings; open the pack's section, the register or the PDF from the links.
 
 # %%
-blocks.show(portfolio.provider_matrix(summary))
+blocks.show(portfolio.since_last_month(summary))
+
+# %% [markdown]
+# ## Providers in breach, month by month
+#
+# Look for KPIs whose number of providers in breach grows from month to month.
+
+# %%
+blocks.show(portfolio.breach_chart(summary))
 
 # %% [markdown]
 # ## Exceptions per provider

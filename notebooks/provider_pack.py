@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,6 +34,9 @@ profile = ""  # blank: dfe-2022-09, the guidance (kpitools.profiles)
 rules = {}
 audit_path = ""
 pseudonym_key_file = ""
+requested_by = ""
+reply_by = ""
+evidence_reply = ""
 
 # %%
 # One cell per section (every cell costs time when a batch builds packs): blocks.show
@@ -55,6 +58,9 @@ ctx = load_context(
     rules=rules,
     audit_path=audit_path,
     pseudonym_key_file=pseudonym_key_file,
+    requested_by=requested_by,
+    reply_by=reply_by,
+    evidence_reply=evidence_reply,
 )
 
 # %% [markdown]

@@ -424,7 +424,7 @@ def test_single_provider_audit_is_complete_when_returned(tmp_path):
     )
     assert audit.trends.periods == ["2023-02", "2023-03"]
     # no OUT/2023-02/P1 folder: every exception is new, the expected register named
-    assert audit.followup.previous == "OUT/2023-02/P1/exceptions.xlsx"
+    assert audit.followup.previous == "2023-02/P1/exceptions.xlsx"  # relative to OUT
     assert not audit.followup.previous_found
     assert set(audit.followup.exceptions["change"]) == {"new"}
     # L4's DROP-LATE-REPORT and one FUTURE-DATED: one exception each

@@ -460,6 +460,7 @@ def _result(
         exceptions=tuple(findings),
         notes=tuple(notes),
         unverified=counts["unverified"],
+        open_short=counts["open_short"],
         members=members,
     )
 

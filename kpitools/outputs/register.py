@@ -27,12 +27,25 @@ import pandas as pd
 from kpitools import layout
 from kpitools.errors import PackError
 from kpitools.layout import REGISTER_FILE
-from kpitools.model import LAST_MONTH_REGISTER, OFF_COURSE, REOPENED, FollowUp, KpiResult
+from kpitools.model import (
+    EVIDENCE_REPLY,
+    LAST_MONTH_REGISTER,
+    OFF_COURSE,
+    REOPENED,
+    FollowUp,
+    KpiResult,
+)
 from kpitools.present.findings import kpi_sentences
 from kpitools.present.report import members_sheet_name
 from kpitools.privacy.naming import WORKING
 from kpitools.privacy.pseudonym import key_fingerprint
-from kpitools.worklists.evidence_request import evidence_request
+from kpitools.worklists.evidence_request import (
+    LINE_COLUMNS,
+    REPLY_COLUMNS,
+    evidence_request,
+    reply_by,
+    request_header,
+)
 from kpitools.worklists.followup import (
     DATE_COLUMNS,
     EXCEPTIONS_SHEET,
@@ -44,12 +57,17 @@ from kpitools.worklists.followup import (
     WRITTEN_SHEET,
     written_frame,
 )
+from kpitools.worklists.replies import REFERENCE_LIMIT, REPLY_LIMIT
 
 if TYPE_CHECKING:
     from kpitools.outputs.workbook import SheetLayout
     from kpitools.present.context import PackContext
 
 EVIDENCE_FILE = "evidence_request.csv"
+EVIDENCE_WORKBOOK = layout.EVIDENCE_WORKBOOK
+EVIDENCE_SHEET = "Evidence request"
+REQUESTED_BY = "the Skills Bootcamps KPI audit"  # the header's "requested by" when not given
+_REPLY_FILL = "FFF2CC"  # the reply columns, shaded where the provider types
 AGE_FLAG_DAYS = 30  # an exception open longer than this is highlighted
 _WIDTHS = {
     "exception_id": 17,
@@ -132,22 +150,25 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
         ("reopened: recurring although marked resolved or accepted", counts["reopened"]),
         ("edited after review (see review_note)", counts["edited_after_review"]),
         *(("edited after review", eid) for eid in followup.edited_after_review),
-        (
-            "previous register",
-            followup.previous
-            if followup.previous_found
-            else f"none ({followup.previous or 'no period'})",
-        ),
+        ("previous register (in the output folder)", _previous_shown(followup)),
         ("informational (sheet " + INFORMATIONAL_SHEET + ")", len(audit.informational())),
     ]
     for source in followup.sources:
+        if source.role == EVIDENCE_REPLY:
+            rows += [
+                ("provider's evidence reply (in the data folder)", layout.shown_path(source.path)),
+                ("provider's evidence reply: sha256", source.sha256),
+                ("provider's evidence reply: lines read", source.rows),
+                ("provider's evidence reply: exceptions answered (in response)", source.edits),
+            ]
+            continue
         what = (
             "last month's register"
             if source.role == LAST_MONTH_REGISTER
             else "this period's earlier register"
         )
         rows += [
-            (f"carried from {what}", source.path),
+            (f"carried from {what} (in the output folder)", layout.shown_path(source.path)),
             (
                 f"{what}: saved by, at",
                 f"{source.last_modified_by or '-'}, {source.modified or '-'}",
@@ -164,6 +185,14 @@ def summary_frame(ctx: PackContext, followup: FollowUp) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def _previous_shown(followup: FollowUp) -> str:
+    """Last month's register as the Summary names it: its path in the output folder, or
+    that none was found there (or looked for: no period)."""
+    if followup.previous_found:
+        return followup.previous
+    return f"none found at {followup.previous}" if followup.previous else "none looked for"
+
+
 def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFrame]:
     """Every sheet of the register, in order, learners named as working outputs name them,
     the hidden baseline last."""
@@ -172,7 +201,7 @@ def register_sheets(ctx: PackContext, followup: FollowUp) -> dict[str, pd.DataFr
         SUMMARY_SHEET: summary_frame(ctx, followup),
         EXCEPTIONS_SHEET: exceptions,
         RESOLVED_SHEET: followup.resolved,
-        "Evidence request": evidence_request(exceptions),
+        EVIDENCE_SHEET: evidence_request(exceptions, _period(ctx))[list(LINE_COLUMNS)],
         "Rejected rows": ctx.rejected(WORKING),
         INFORMATIONAL_SHEET: ctx.informational(WORKING),
     }
@@ -209,7 +238,10 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
         PackError: the audit was computed without its register's follow-up.
     """
     from kpitools.io.files import csv_bytes, write_atomic
-    from kpitools.outputs.workbook import write_register  # openpyxl: not in a pack's kernel
+    from kpitools.outputs.workbook import (  # openpyxl: not in a pack's kernel
+        write_evidence_request,
+        write_register,
+    )
 
     followup = ctx.followup
     if followup is None:
@@ -223,9 +255,52 @@ def write_provider_register(ctx: PackContext, out_dir: Path | None = None) -> Fo
     write_register(
         sheets, out_dir / REGISTER_FILE, layouts=register_layouts(), note_sheet="Summary"
     )
-    request = sheets["Evidence request"]
+    request = evidence_request(followup.exceptions, _period(ctx))
+    write_evidence_request(
+        request_header(
+            provider=ctx.audit.provider.provider_name,
+            provider_id=ctx.audit.provider_id,
+            period=_period(ctx),
+            requested_by=ctx.params.requested_by or REQUESTED_BY,
+            reply_date=reply_by(ctx.audit.as_of, ctx.params.reply_by),
+            lines=len(request),
+        ),
+        request,
+        out_dir / EVIDENCE_WORKBOOK,
+        sheet_name=EVIDENCE_SHEET,
+        layout=evidence_layout(),
+    )
     write_atomic(out_dir / EVIDENCE_FILE, csv_bytes(request, tuple(request.columns)))
     return followup
+
+
+def _period(ctx: PackContext) -> str:
+    return ctx.audit.period or ctx.params.resolved_period
+
+
+def evidence_layout() -> SheetLayout:
+    """The evidence request's lines laid out for the provider: line and topic frozen,
+    the reply columns shaded, the reply date checked as a date and the texts as fitting
+    a register cell."""
+    from kpitools.outputs.workbook import SheetLayout
+
+    return SheetLayout(
+        date_columns=("reply_date",),
+        frozen_columns=2,
+        widths={
+            "line": 6,
+            "topic": 18,
+            "what_we_found": 40,
+            "what_we_ask": 40,
+            "where": 34,
+            "exception_ids": 17,
+            "response": 45,
+            "evidence_reference": 22,
+            "reply_date": 12,
+        },
+        text_limits={"response": REPLY_LIMIT, "evidence_reference": REFERENCE_LIMIT},
+        fills=dict.fromkeys(REPLY_COLUMNS, _REPLY_FILL),
+    )
 
 
 def keep_replaced_register(final: Path, staging: Path) -> Path | None:

@@ -35,7 +35,16 @@ from kpitools.text import MAX_CELL_CHARS, cell_fit, visible_text
 
 MAX_WIDTH = 50
 MAX_SHEET_NAME = 31  # Excel's limit
-_WRAPPED = ("message", "response", "detail", "what_is_needed", "review_note")
+_WRAPPED = (
+    "message",
+    "response",
+    "detail",
+    "what_is_needed",
+    "review_note",
+    "what_we_found",
+    "what_we_ask",
+    "where",
+)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _DATE_FORMAT = "yyyy-mm-dd"
 _VALIDATED_ROWS = 1000  # drop-downs and date checks cover rows an auditor adds below the data
@@ -65,6 +74,9 @@ class SheetLayout:
         highlights: conditional formats, in order of precedence.
         widths: the width of named columns (others fit their content, up to 50).
         hidden: a sheet for kpitools only (very hidden: Excel's menus do not show it).
+        text_limits: columns whose text may be at most so many characters (a text-length
+            validation: a reply that fits a register cell).
+        fills: columns shaded (RGB hex), header and cells: where a reader types.
     """
 
     statuses: tuple[str, ...] = ()
@@ -73,6 +85,8 @@ class SheetLayout:
     highlights: tuple[Highlight, ...] = ()
     widths: Mapping[str, float] = field(default_factory=dict)
     hidden: bool = False
+    text_limits: Mapping[str, int] = field(default_factory=dict)
+    fills: Mapping[str, str] = field(default_factory=dict)
 
 
 def escaped_note(cells: int) -> str:
@@ -134,16 +148,22 @@ def _write_cell(sheet: Worksheet, row: int, column: int, value: object, changed:
 
 
 def _write_sheet(
-    sheet: Worksheet, frame: pd.DataFrame, layout: SheetLayout, changed: _Changed
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    layout: SheetLayout,
+    changed: _Changed,
+    *,
+    top: int = 1,
 ) -> None:
-    """Write one sheet, counting in ``changed`` the cells whose text had to change."""
+    """Write one sheet, its header in row ``top`` (rows above it are a header block
+    written by the caller), counting in ``changed`` the cells whose text had to change."""
     columns = [cell_fit(visible_text(str(c))) for c in frame.columns]
     for index, name in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=name)
+        cell = sheet.cell(row=top, column=index, value=name)
         cell.data_type = "s"
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-    for row_number, values in enumerate(frame.itertuples(index=False), start=2):
+    for row_number, values in enumerate(frame.itertuples(index=False), start=top + 1):
         for column_number, value in enumerate(values, start=1):
             _write_cell(sheet, row_number, column_number, value, changed)
     if layout.hidden:
@@ -151,23 +171,35 @@ def _write_sheet(
     if not columns:
         return
     last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A1:{last}{max(1, len(frame) + 1)}"
-    sheet.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"
+    sheet.auto_filter.ref = f"A{top}:{last}{max(top, len(frame) + top)}"
+    sheet.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}{top + 1}"
+    bottom = max(len(frame) + top, _VALIDATED_ROWS + top - 1)
     for index, name in enumerate(columns, start=1):
         values = frame.iloc[:2000, index - 1]
         longest = max([len(name), *(len(str(v)) for v in values if v is not None)])
         width = layout.widths.get(name, min(MAX_WIDTH, longest + 2))
         sheet.column_dimensions[get_column_letter(index)].width = width
         if name in _WRAPPED:
-            for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            for row in sheet.iter_rows(min_row=top + 1, min_col=index, max_col=index):
                 row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    bottom = max(len(frame) + 1, _VALIDATED_ROWS)
-    _validations(sheet, columns, layout, bottom)
-    _highlights(sheet, columns, layout, bottom)
+        if name in layout.fills:
+            fill = PatternFill(
+                "solid", start_color=layout.fills[name], end_color=layout.fills[name]
+            )
+            for row in sheet.iter_rows(
+                min_row=top, max_row=len(frame) + top, min_col=index, max_col=index
+            ):
+                row[0].fill = fill
+    _validations(sheet, columns, layout, top, bottom)
+    _highlights(sheet, columns, layout, top, bottom)
 
 
-def _validations(sheet: Worksheet, columns: list[str], layout: SheetLayout, bottom: int) -> None:
-    """The status drop-down and the date checks, over the data and the rows below it."""
+def _validations(
+    sheet: Worksheet, columns: list[str], layout: SheetLayout, top: int, bottom: int
+) -> None:
+    """The status drop-down, the date checks and the text lengths, over the data and the
+    rows below it."""
+    first = top + 1
     if "status" in columns and layout.statuses:
         letter = get_column_letter(columns.index("status") + 1)
         validation = DataValidation(
@@ -179,7 +211,7 @@ def _validations(sheet: Worksheet, columns: list[str], layout: SheetLayout, bott
             error="Pick one of: " + ", ".join(layout.statuses),
         )
         sheet.add_data_validation(validation)
-        validation.add(f"{letter}2:{letter}{bottom}")
+        validation.add(f"{letter}{first}:{letter}{bottom}")
     dated = [c for c in layout.date_columns if c in columns]
     if dated:
         validation = DataValidation(
@@ -194,12 +226,30 @@ def _validations(sheet: Worksheet, columns: list[str], layout: SheetLayout, bott
         sheet.add_data_validation(validation)
         for name in dated:
             letter = get_column_letter(columns.index(name) + 1)
-            validation.add(f"{letter}2:{letter}{bottom}")
+            validation.add(f"{letter}{first}:{letter}{bottom}")
+    for name, limit in layout.text_limits.items():
+        if name not in columns:
+            continue
+        validation = DataValidation(
+            type="textLength",
+            operator="lessThanOrEqual",
+            formula1=str(limit),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=name,
+            error=f"At most {limit:,} characters",
+        )
+        sheet.add_data_validation(validation)
+        letter = get_column_letter(columns.index(name) + 1)
+        validation.add(f"{letter}{first}:{letter}{bottom}")
 
 
-def _highlights(sheet: Worksheet, columns: list[str], layout: SheetLayout, bottom: int) -> None:
+def _highlights(
+    sheet: Worksheet, columns: list[str], layout: SheetLayout, top: int, bottom: int
+) -> None:
     """The conditional formats whose column the sheet has."""
     last = get_column_letter(len(columns))
+    first = top + 1
     for highlight in layout.highlights:
         if highlight.column not in columns:
             continue
@@ -208,12 +258,12 @@ def _highlights(sheet: Worksheet, columns: list[str], layout: SheetLayout, botto
         if highlight.whole_row:
             comparison = {"equal": "=", "greaterThan": ">"}[highlight.operator]
             sheet.conditional_formatting.add(
-                f"A2:{last}{bottom}",
-                FormulaRule(formula=[f"${letter}2{comparison}{highlight.value}"], fill=fill),
+                f"A{first}:{last}{bottom}",
+                FormulaRule(formula=[f"${letter}{first}{comparison}{highlight.value}"], fill=fill),
             )
         else:
             sheet.conditional_formatting.add(
-                f"{letter}2:{letter}{bottom}",
+                f"{letter}{first}:{letter}{bottom}",
                 CellIsRule(operator=highlight.operator, formula=[highlight.value], fill=fill),
             )
 
@@ -255,6 +305,39 @@ def write_register(
             row = sheet.max_row + 1
             _write_cell(sheet, row, 1, "note", changed)
             _write_cell(sheet, row, 2, text, changed)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomic(path, buffer.getvalue())
+
+
+def write_evidence_request(
+    header: list[tuple[str, object]],
+    lines: pd.DataFrame,
+    path: str | Path,
+    *,
+    sheet_name: str,
+    layout: SheetLayout,
+) -> Path:
+    """Write the evidence request (atomically): one sheet, the ``header`` block (label,
+    value) above the ``lines`` table, whose header row comes one blank row below it; the
+    lines laid out by ``layout`` (reply columns shaded and validated). Returns the path."""
+    path = Path(path)
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = sheet_name[:MAX_SHEET_NAME]
+    book.properties.creator = book.properties.lastModifiedBy = "kpitools"
+    changed = _Changed()
+    for number, (label, value) in enumerate(header, start=1):
+        _write_cell(sheet, number, 1, label, changed)
+        sheet.cell(row=number, column=1).font = Font(bold=True)
+        _write_cell(sheet, number, 2, value, changed)
+        sheet.cell(row=number, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+    top = len(header) + 2
+    _write_sheet(sheet, lines, layout, changed, top=top)
+    # the header block's values span the first columns of the lines
+    for number in range(1, len(header) + 1):
+        sheet.merge_cells(start_row=number, start_column=2, end_row=number, end_column=6)
+    sheet.row_dimensions[len(header)].height = 60  # how to reply, wrapped
     buffer = io.BytesIO()
     book.save(buffer)
     return write_atomic(path, buffer.getvalue())

@@ -218,6 +218,27 @@ def unverified_text(count: int) -> str:
     return f"{count} unverified (role type unknown, ILR)" if count else ""
 
 
+def short_text(open_short: int) -> str:
+    """The failing cases not yet due of a KPI (:attr:`kpitools.model.KpiResult.open_short`),
+    as shown beside its figure: "2 short, not yet due"; blank when none. With it, "at
+    risk" beside "100.0 %" says why: every due case passes, later ones are short."""
+    return f"{open_short} short, not yet due" if open_short else ""
+
+
+def figure_label(status: str, value: float | None, *, open_short: int = 0) -> str:
+    """A status with its figure, the one way a table cell or sentence labels a KPI:
+    "on track · 11.6 %", "at risk · 100.0 % · 2 short, not yet due" (the reason follows
+    whenever the figure alone would not explain the status)."""
+    from kpitools.method import percent
+
+    parts = [status_words(status)]
+    if value is not None:
+        parts.append(percent(value))
+    if open_short and status not in ("met", "not_met"):
+        parts.append(short_text(open_short))
+    return " · ".join(parts)
+
+
 def severity_rank(status: str | None) -> int:
     """How bad ``status`` is (:data:`STATUS_SEVERITY`; 0 for statuses needing no action)."""
     return STATUS_SEVERITY.get(status or "", 0)

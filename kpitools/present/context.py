@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpitools import layout
 from kpitools.errors import PackError
 from kpitools.layout import charts_path
 from kpitools.model import (
@@ -113,7 +114,13 @@ def compute_audit(params: PackParams) -> ProviderAudit:
         previous_dir=Path(params.previous_dir) if params.previous_dir else None,
         period_dir=params.period_dir or None,
         trend_months=TREND_MONTHS,
-        register=RegisterTrail(Path(params.out_dir), key),
+        register=RegisterTrail(
+            Path(params.out_dir),
+            key,
+            reply=Path(params.evidence_reply)
+            if params.evidence_reply
+            else layout.evidence_reply(params.provider_dir),
+        ),
     )
 
 

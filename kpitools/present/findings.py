@@ -15,8 +15,11 @@ from markupsafe import Markup
 
 from kpitools.method import percent, target_text
 from kpitools.model import (
+    CARRIED,
     EXCEPTION_ID_PREFIX,
     LAST_MONTH_REGISTER,
+    MANUAL,
+    REOPENED,
     THIS_PERIOD_REGISTER,
     FollowUp,
     KpiResult,
@@ -33,6 +36,7 @@ from kpitools.present.blocks import (
     kpi_order,
     row,
     severity_rank,
+    short_text,
     status_cell,
     status_words,
     table,
@@ -75,16 +79,84 @@ def off_target(audit: ProviderAudit) -> list[KpiResult]:
     )
 
 
-def _figure(result: KpiResult) -> str:
-    status = status_words(result.status)
-    unverified = unverified_text(result.unverified)
+def _figure(result: KpiResult, *, status: bool = True) -> str:
+    """A KPI figure in words: "off track at 33.3 % (at most 20.0 %, 13.3 points over)";
+    without ``status``, the figure alone ("33.3 % (at most ...)"), for a sentence that
+    has said the status already."""
+    said = status_words(result.status) if status else ""
+    details = [d for d in (unverified_text(result.unverified), short_text(result.open_short)) if d]
     if result.value is None:
-        return f"{status}, {unverified}" if unverified else status
+        return ", ".join([said, *details] if said else details)
     gap = gap_text(result)
     target = target_text(result.target, result.target_kind)
+    inside = ", ".join([target, *([gap] if gap else [])]) + "".join(f"; {d}" for d in details)
+    figure = f"{percent(result.value)} ({inside})"
+    return f"{said} at {figure}" if said else figure
+
+
+# the order statuses are told in: the worst first, then those needing no action
+STATUS_ORDER = (
+    "not_met",
+    "off_track",
+    "at_risk",
+    "on_track",
+    "met",
+    "reported",
+    "not_due",
+    "no_data",
+)
+WORRYING = ("not_met", "off_track", "at_risk")
+
+
+def status_groups(results: list[KpiResult]) -> list[tuple[str, list[KpiResult]]]:
+    """KPI results grouped by status, worst status first (:data:`STATUS_ORDER`; a status
+    it does not know last), each group in the contract's KPI order."""
+    ordered = sorted(results, key=lambda r: kpi_order((r.kpi, r.stage)))
+    known = [s for s in STATUS_ORDER if any(r.status == s for r in ordered)]
+    others = sorted({r.status for r in ordered} - set(STATUS_ORDER))
+    return [(s, [r for r in ordered if r.status == s]) for s in (*known, *others)]
+
+
+def provider_sentence(audit: ProviderAudit) -> str:
+    """The provider's KPI figures told by the statuses the status table shows, every KPI
+    under its own status: "The provider as a whole, 7 KPI figure(s): at risk (2):
+    Employer engagement (design) 94.4 % (at least 100.0 %, 5.6 points short), ...;
+    on track (3): ...". Figures are given for the statuses that need action."""
+    provider = [r for r in audit.kpi_results if r.bootcamp_id == "ALL"]
+    if not provider:
+        return "The provider has no KPI figure."
+    groups = [
+        f"{status_words(status)} ({len(members)}): "
+        + ", ".join(
+            f"{_label(r)} {_figure(r, status=False)}".rstrip() if status in WORRYING else _label(r)
+            for r in members
+        )
+        for status, members in status_groups(provider)
+    ]
+    return f"The provider as a whole, {len(provider)} KPI figure(s): " + "; ".join(groups) + "."
+
+
+def bootcamp_sentence(audit: ProviderAudit) -> str:
+    """The bootcamps' KPI figures that need action (not met, off track, at risk), by
+    status, each named; or that there are none."""
+    results = [r for r in audit.kpi_results if r.bootcamp_id != "ALL" and r.status in WORRYING]
+    if not results:
+        return "No bootcamp has a KPI not met, off track or at risk."
+    camps = sorted({r.bootcamp_id for r in results})
+    groups = [
+        f"{status_words(status)} ({len(members)}): "
+        + "; ".join(
+            f"{r.bootcamp_id} {_label(r)} {_figure(r, status=False)}"
+            if status in BREACH_STATUSES
+            else f"{r.bootcamp_id} {_label(r)}"  # at risk: named, figures in the table
+            for r in members
+        )
+        for status, members in status_groups(results)
+    ]
     return (
-        f"{status} at {percent(result.value)} ({target}{', ' + gap if gap else ''}"
-        f"{'; ' + unverified if unverified else ''})"
+        f"{len(camps)} bootcamp(s) have a KPI not met, off track or at risk: "
+        + " | ".join(groups)
+        + "."
     )
 
 
@@ -130,52 +202,44 @@ def _off_target_table(audit: ProviderAudit) -> Markup:
     return html_table(head, rows)
 
 
+def _named(frame: pd.DataFrame, *, limit: int = LIST_LIMIT) -> str:
+    """The rows behind a count, named: "EX-… (RULE), …" (the first ``limit``, then how
+    many more)."""
+    names = [f"{e} ({r})" for e, r in zip(frame["exception_id"], frame["rule"], strict=True)]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
 def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
-    bad = off_target(audit)
-    provider_bad = [r for r in bad if r.bootcamp_id == "ALL"]
-    bootcamp_bad = [r for r in bad if r.bootcamp_id != "ALL"]
-    lines = []
-    if not bad:
-        lines.append("No KPI is off track or not met, for the provider or any bootcamp.")
-    else:
-        if provider_bad:
-            lines.append(
-                f"{len(provider_bad)} KPI figure(s) of the provider as a whole are off "
-                "track or not met: "
-                + "; ".join(f"{_label(r)} {_figure(r)}" for r in provider_bad)
-                + "."
-            )
-        else:
-            lines.append("Every KPI of the provider as a whole is on track or met.")
-        if bootcamp_bad:
-            camps = sorted({r.bootcamp_id for r in bootcamp_bad})
-            lines.append(
-                f"{len(camps)} bootcamp(s) have a KPI off track or not met: "
-                + "; ".join(f"{r.bootcamp_id} {_label(r)} {_figure(r)}" for r in bootcamp_bad)
-                + "."
-            )
+    lines = [provider_sentence(audit), bootcamp_sentence(audit)]
     if followup is not None:
         counts = followup.counts()
         lines.append(
             f"{counts['total']} exceptions to follow up: {counts['high']} high, "
-            f"{counts['medium']} medium, {counts['low']} low severity."
+            f"{counts['medium']} medium, {counts['low']} low severity (sheet Exceptions of "
+            "exceptions.xlsx)."
         )
         if followup.previous_found:
             lines.append(
-                f"Since last month's register: {counts['new']} new, {counts['recurring']} "
-                f"recurring, {counts['resolved']} resolved (no longer occurring)."
-                + (
-                    f" {counts['reopened']} recurring exceptions had been marked resolved or "
-                    "accepted: they are reopened."
-                    if counts["reopened"]
-                    else ""
+                f"Since last month's register ({followup.previous} in the output folder): "
+                f"{counts['new']} new, {counts['recurring']} recurring, {counts['resolved']} "
+                "resolved (new and resolved listed below)."
+            )
+            exceptions = followup.exceptions
+            reopened = exceptions[exceptions["status"] == REOPENED]
+            if len(reopened):
+                lines.append(
+                    f"{len(reopened)} recurring exception(s) had been marked resolved or "
+                    f"accepted and are reopened: {_named(reopened)}."
                 )
+        elif followup.previous and not followup.unused:
+            lines.append(
+                f"No previous register was found at {followup.previous} in the output "
+                "folder: every exception is new."
             )
         elif not followup.unused:
-            lines.append(
-                f"No previous register was found ({followup.previous}): every exception is new."
-            )
-        for line in followup.unused:
+            lines.append("No previous register was looked for (no period): every exception is new.")
+        for line in followup.unused:  # a register read back but not used, and why
             new = " Every exception is new." if line.startswith(LAST_MONTH_REGISTER) else ""
             lines.append(f"{line[:1].upper()}{line[1:]}.{new}")
         lines += _carried_sentences(followup, counts)
@@ -192,13 +256,19 @@ def _sentences(audit: ProviderAudit, followup: FollowUp | None) -> list[str]:
 def _carried_sentences(followup: FollowUp, counts: dict[str, int]) -> list[str]:
     """What the register carried and from where, and what was edited after review."""
     lines = []
+    exceptions = followup.exceptions
     if counts["carried"]:
+        carried = exceptions[exceptions["change"] == CARRIED]
         lines.append(
             f"{counts['carried']} event(s) (restatements, late reports) not repeated this "
-            "month stay open until an auditor closes them."
+            f"month stay open until an auditor closes them: {_named(carried)}."
         )
     if counts["manual"]:
-        lines.append(f"{counts['manual']} row(s) added to the register by hand are carried.")
+        manual = exceptions[exceptions["change"] == MANUAL]
+        lines.append(
+            f"{counts['manual']} row(s) added to the register by hand are carried: "
+            f"{', '.join(manual['exception_id'].astype(str))}."
+        )
     for source in followup.sources:
         if source.role != THIS_PERIOD_REGISTER:
             continue
@@ -248,9 +318,12 @@ def findings_first(ctx: PackContext) -> Markup:
     track against their targets, and what is new and resolved since last month."""
     audit = ctx.audit
     followup = ctx.followup
-    parts = [bullets(_sentences(audit, followup), classes="findings")]
+    # the table of what is not met or off track first: it fits page 1 of the PDF, the
+    # sentences (which name every KPI by its status) follow it
+    parts = []
     if off_target(audit):
         parts.append(heading("Not met or off track") + _off_target_table(audit))
+    parts.append(bullets(_sentences(audit, followup), classes="findings"))
     columns = ["exception_id", "severity", "rule", "bootcamp_id", "entity", "message"]
     if followup is not None and followup.previous_found:
         new = followup.exceptions[followup.exceptions["change"] == "new"]

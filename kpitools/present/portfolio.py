@@ -1,8 +1,13 @@
-"""The portfolio overview (``OUT/PERIOD/index.html``): its HTML.
+"""The portfolio overview (``OUT/PERIOD/index.html``), the monthly meeting's page: its HTML.
 
 The batch writes a small JSON summary after every pack has run
 (:func:`kpitools.run.index.portfolio_summary`); the portfolio notebook loads it
-(:func:`load_summary`) and displays the tables below.
+(:func:`load_summary`) and displays the sections below: what changed since last month
+(:func:`what_changed`, every sentence counted from the same rows the tables show), the
+providers × KPIs matrix, each provider's change since last month with its high findings
+and links (:func:`since_last_month`), the providers in breach month by month
+(:func:`breach_chart`), exceptions, failures and duplicates. Status and counts only: no
+auditor's free text, no personal data.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from markupsafe import Markup, escape
 from kpitools.method import percent
 from kpitools.model import SEVERITIES
 from kpitools.present.blocks import (
+    DPI,
     EMPTY,
     KPI_SHORT_TITLES,
     KPI_TITLES,
     STATUS_COLOURS,
     case_command,
     cell,
+    figure_html,
     finding_titles,
     heading,
     html_table,
@@ -31,11 +38,13 @@ from kpitools.present.blocks import (
     relative_link,
     row,
     severity_rank,
+    short_text,
     status_cell,
     status_words,
     table,
     unverified_text,
 )
+from kpitools.present.plots import label
 from kpitools.returns.contract import KPIS, PROFILE_KPIS, STAGES
 
 # The index names a KPI by its short title ("Drop-out", "Engagement (post)"), its full
@@ -141,6 +150,8 @@ def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> Markup:
     shown = escape(status_words(kpi["status"]))
     if kpi["value"] is not None:
         shown += Markup(" · {}").format(_figure(kpi["value"]))
+    if kpi.get("open_short"):
+        shown += _small(short_text(kpi["open_short"]))
     if kpi.get("unverified"):
         shown += _small(unverified_text(kpi["unverified"]))
     status = kpi["status"]
@@ -149,6 +160,8 @@ def kpi_cell(provider_id: str, kpi: dict[str, Any]) -> Markup:
         if severity_rank(worst["status"]) > severity_rank(status):
             status = worst["status"]
         figure = Markup(" {}").format(_figure(worst["value"])) if worst["value"] is not None else ""
+        if worst.get("open_short"):
+            figure += Markup(" ({})").format(short_text(worst["open_short"]))
         shown += _small(
             Markup("{} of {} {}: {}{}").format(
                 worst["count"],
@@ -294,4 +307,221 @@ def duplicates(summary: dict[str, Any]) -> Markup:
     across providers), pseudonymised."""
     return table(
         pd.DataFrame(summary["duplicates"]), limit=200, more="in the providers' exceptions.xlsx"
+    )
+
+
+_CHANGES = ("new", "recurring", "resolved", "reopened")
+
+
+def _built(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The providers whose audit was computed (a row with the change since last month)."""
+    return [p for p in summary["providers"] if "change" in p]
+
+
+def what_changed(summary: dict[str, Any]) -> Markup:
+    """The meeting's first minute: what changed since last month, as sentences counted
+    from the same rows as the table below (:func:`since_last_month`) and naming them:
+    exceptions new, recurring, resolved and reopened across the providers compared with
+    last month's register; the KPI statuses that got worse or better; the providers in
+    breach now and last month (the chart's figures); the providers with nothing to
+    compare with."""
+    built = _built(summary)
+    compared = [p for p in built if p["change"]["compared"]]
+    last = summary.get("previous_period", "")
+    lines: list[Markup] = []
+    if compared:
+        totals = {k: sum(p["change"][k] for p in compared) for k in _CHANGES}
+        lines.append(
+            Markup("Since the registers of {} ({} of {} providers): {}.").format(
+                last,
+                len(compared),
+                len(built),
+                ", ".join(f"{totals[k]} {k}" for k in _CHANGES),
+            )
+        )
+        reopened = [(p["provider_id"], i) for p in compared for i in p["change"]["reopened_ids"]]
+        if reopened:
+            lines.append(
+                Markup("Reopened (marked resolved or accepted, but recurring): {}.").format(
+                    "; ".join(f"{pid} {eid}" for pid, eid in reopened)
+                )
+            )
+    alone = [p["provider_id"] for p in built if not p["change"]["compared"]]
+    if alone:
+        lines.append(
+            Markup("No register of {} to compare with: {} (every exception is new).").format(
+                last or "the previous month", ", ".join(alone)
+            )
+        )
+    for direction in ("worse", "better"):
+        moved = [
+            f"{p['provider_id']} {_SHORT_LABELS.get(c['kpi'], c['kpi'])} "
+            f"{status_words(c['was'])} → {status_words(c['now'])}"
+            for p in built
+            for c in p["kpi_changes"]
+            if c["direction"] == direction
+        ]
+        if moved:
+            lines.append(
+                Markup("KPI statuses {} than in {} ({}): {}.").format(
+                    direction, last, len(moved), "; ".join(moved)
+                )
+            )
+    if summary.get("previous_on_record") is not None and not summary["previous_on_record"]:
+        lines.append(
+            Markup("No KPI status of {} in the audit store: no KPI compared.").format(last)
+        )
+    lines += _breach_sentence(summary)
+    items = EMPTY.join(Markup("<li>{}</li>").format(line) for line in lines)
+    return Markup('<ul class="changed">{}</ul>').format(items)
+
+
+def _breach_sentence(summary: dict[str, Any]) -> list[Markup]:
+    """Providers in breach of each KPI this month against last month (the chart's
+    counts), for the KPIs with any."""
+    months = summary.get("breach_months") or {}
+    periods = months.get("periods", [])
+    if summary["period"] not in periods:
+        return []
+    now = periods.index(summary["period"])
+    before = (
+        periods.index(summary["previous_period"]) if summary["previous_period"] in periods else None
+    )
+    parts = [
+        f"{_SHORT_LABELS.get(kpi, kpi)} {counts[now]}"
+        + (f" (was {counts[before]})" if before is not None else "")
+        for kpi, counts in months["counts"].items()
+        if counts[now] or (before is not None and counts[before])
+    ]
+    if not parts:
+        return [Markup("No provider is in breach of any KPI (not met or off track).")]
+    return [
+        Markup(
+            "Providers in breach (not met or off track, as a whole or in a bootcamp): {}."
+        ).format("; ".join(parts))
+    ]
+
+
+def _change_cell(change: dict[str, Any]) -> Markup:
+    """A provider's change since last month: "2 new · 10 recurring · 1 resolved · 1
+    reopened", the exceptions open long or past due, the reopened ones by id."""
+    if not change["compared"]:
+        where = f" at {change['previous']}" if change.get("previous") else ""
+        return cell(
+            Markup("no register of last month{}").format(where)
+            + _small(f"{change.get('total', 0)} open, all new")
+        )
+    shown = Markup(" · ").join(Markup("<b>{}</b> {}").format(change[k], k) for k in _CHANGES)
+    ages = f"open over 30 days: {change['open_over_30']} · over 90: {change['open_over_90']}"
+    ages += f" · past due date: {change['past_due']}"
+    shown += _small(ages)
+    if change["reopened_ids"]:
+        shown += _small("reopened: " + ", ".join(change["reopened_ids"]))
+    return cell(shown)
+
+
+def _kpi_changes_cell(changes: list[dict[str, str]]) -> Markup:
+    """The KPI statuses that got worse or better: "worse: Drop-out on track → at risk"."""
+    if not changes:
+        return cell("none")
+    lines = [
+        Markup("{}: {} {} → {}").format(
+            c["direction"],
+            _SHORT_LABELS.get(c["kpi"], c["kpi"]),
+            status_words(c["was"]),
+            status_words(c["now"]),
+        )
+        for c in changes
+    ]
+    return cell(Markup("<br>").join(lines))
+
+
+def _high_cell(rules: list[dict[str, Any]]) -> Markup:
+    """The high findings by rule with counts, each linked to the pack's section."""
+    if not rules:
+        return cell("none")
+    lines = [
+        relative_link(r["link"], f"{r['rule']} {r['count']}")
+        if r["link"]
+        else Markup("{} {}").format(r["rule"], r["count"])
+        for r in rules
+    ]
+    return cell(Markup("<br>").join(lines))
+
+
+def _links_cell(provider: dict[str, Any]) -> Markup:
+    """Links to the pack's sections, the register and the PDF (when printed)."""
+    links = [relative_link(s["href"], s["title"]) for s in provider["sections"]]
+    if provider.get("register"):
+        links.append(relative_link(provider["register"], "register (xlsx)"))
+    if provider.get("pdf"):
+        links.append(relative_link(provider["pdf"], "PDF"))
+    return cell(Markup("<br>").join(links) if links else "")
+
+
+def since_last_month(summary: dict[str, Any]) -> Markup:
+    """Per provider, in the matrix's order: the change since last month's register, the
+    KPI statuses better or worse than last month's, the high findings by rule (linked to
+    the pack's section) and links to the pack's sections, register and PDF."""
+    head = ["Provider", "Since last month", "KPI status changes", "High findings", "Open"]
+    rows = [
+        row(
+            cell(Markup("<b>{}</b>").format(p["provider_id"])),
+            _change_cell(p["change"]),
+            _kpi_changes_cell(p["kpi_changes"]),
+            _high_cell(p["high_rules"]),
+            _links_cell(p),
+        )
+        for p in _built(summary)
+    ]
+    if not rows:
+        return note("No provider was audited.")
+    return html_table(head, rows, classes="kpi changes") + note(
+        "Counts from each provider's register (exceptions.xlsx): new since last month's "
+        "register, recurring, resolved (no longer occurring), reopened (marked resolved or "
+        "accepted last month, occurring again); open for over 30 and 90 days since first "
+        "seen; past the due date an auditor gave them. KPI statuses are the provider's as "
+        "a whole, compared with last month's in the audit store: worse when they need more "
+        "action (not met, off track, at risk), better when less."
+    )
+
+
+def breach_chart(summary: dict[str, Any]) -> Markup:
+    """Providers in breach of each KPI month by month (not met or off track, as a whole
+    or in a bootcamp), from the audit store and this run: one line a KPI with any breach."""
+    months = summary.get("breach_months") or {}
+    periods = months.get("periods", [])
+    shown = {k: v for k, v in months.get("counts", {}).items() if any(v)}
+    if not periods or not shown:
+        return note("No provider is in breach of any KPI in the months on record.")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    kpis = list(shown)
+    fig = Figure(figsize=(7.5, 0.9 + 0.32 * len(kpis) * max(len(periods), 2) / 2), dpi=DPI)
+    fig.set_layout_engine("constrained")
+    ax = fig.add_subplot()
+    height = 0.8 / len(periods)
+    for i, period in enumerate(periods):  # one bar a month, the latest at the bottom
+        positions = [k + (i - (len(periods) - 1) / 2) * height for k in range(len(kpis))]
+        counts = [shown[k][i] for k in kpis]
+        bars = ax.barh(positions, counts, height=height * 0.9, label=period)
+        ax.bar_label(bars, fontsize=7, padding=2)
+    ax.set_yticks(range(len(kpis)), [label(_SHORT_LABELS.get(k, k)) for k in kpis])
+    ax.invert_yaxis()
+    ax.set_title("Providers in breach per KPI, month by month", y=1.0)
+    ax.set_xlabel("providers (not met or off track, as a whole or in a bootcamp)")
+    ax.set_xlim(0, max(max(months["providers"]), 1) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="lower right", fontsize=8)
+    table_rows = [row(cell(_SHORT_LABELS.get(k, k), "th"), *v) for k, v in shown.items()]
+    figures = html_table(["KPI", *periods], table_rows, classes="kpi")
+    return (
+        figure_html(fig)
+        + figures
+        + note(
+            "Providers on record each month: "
+            + ", ".join(f"{p} {n}" for p, n in zip(periods, months["providers"], strict=True))
+            + " (earlier months as their latest finished run built them, from the audit store)."
+        )
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from markupsafe import Markup
 
+from kpitools import layout
 from kpitools.method import percent, target_text
 from kpitools.model import ILR_DROPOUTS, OFF_COURSE, SEVERITIES, KpiResult
 from kpitools.present.blocks import (
@@ -26,6 +27,7 @@ from kpitools.present.blocks import (
     STYLE,
     bullets,
     cell,
+    figure_label,
     finding_titles,
     heading,
     html_table,
@@ -34,7 +36,6 @@ from kpitools.present.blocks import (
     note,
     row,
     status_cell,
-    status_words,
     table,
 )
 from kpitools.privacy.pseudonym import key_fingerprint
@@ -62,9 +63,7 @@ def status_matrix(ctx: PackContext) -> Markup:
             if result is None:
                 cells.append(cell(""))
                 continue
-            shown = status_words(result.status)
-            if result.value is not None:
-                shown += f" · {percent(result.value)}"
+            shown = figure_label(result.status, result.value, open_short=result.open_short)
             if result.unverified:
                 shown += f" · {result.unverified} unverified"
             cells.append(status_cell(result.status, shown))
@@ -128,7 +127,7 @@ def kpi_figures(ctx: PackContext, kpi: str) -> Markup:
             percent(r.value),
             *((r.unverified,) if unverified else ()),
             target_text(r.target, r.target_kind),
-            status_cell(r.status),
+            status_cell(r.status, figure_label(r.status, None, open_short=r.open_short)),
             r.due_date.isoformat() if r.due_date else "",
             "; ".join(r.notes),
         )
@@ -371,7 +370,7 @@ def provenance(ctx: PackContext) -> Markup:
     )
     # audit_path: a private temporary file, gone once the pack is built
     parameters = {
-        k: v
+        k: _shown_parameter(k, v)
         for k, v in ctx.params.notebook_parameters().items()
         if k not in ("rules", "audit_path")
     }
@@ -395,6 +394,20 @@ def provenance(ctx: PackContext) -> Markup:
         + table(versions, limit=50)
         + note(f"Pack generated at {stamp}.")
     )
+
+
+_FOLDERS = ("provider_dir", "previous_dir", "period_dir", "out_dir")
+
+
+def _shown_parameter(name: str, value: object) -> object:
+    """A parameter as a circulated pack shows it: folders from their period on,
+    relative to DATA or OUT (:func:`kpitools.layout.shown_path`); the key file only as
+    given or not (where it lives is nobody's business but the machine's)."""
+    if name in _FOLDERS and value:
+        return layout.shown_path(str(value))
+    if name == "pseudonym_key_file":
+        return "given" if value else ""
+    return value
 
 
 def method_section(rules: Rules, kpi: str) -> MethodSection | None:

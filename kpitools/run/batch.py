@@ -77,7 +77,9 @@ from kpitools.run.runner import (
     run_pack_job,
     run_pack_job_warm,
 )
+from kpitools.store.connection import read_store, store_path
 from kpitools.store.keys import check_run_key
+from kpitools.store.queries import KpiMonth, kpi_history
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +315,9 @@ def period_name(period_dir: Path) -> str:
 def _fail(prepared: PreparedPeriod, provider_id: str, error: KpiToolsError) -> None:
     """A provider that cannot be audited: its new set of outputs is one error.txt, its
     one plain line first and the detail (a traceback for a fault in kpitools) after."""
-    prepared.failures[provider_id] = error.one_line()
+    # the reason is shown in the index (circulated): its file named from the period on
+    shown = layout.shown_path(error.path) if error.path else None
+    prepared.failures[provider_id] = error.one_line(path=shown)
     staging = prepared.staging[provider_id]
     for leftover in staging.iterdir():  # what was written before the failure
         leftover.unlink()
@@ -521,11 +525,22 @@ def write_stale_index(period_out: Path, period: str, text: str) -> None:
     write_atomic(period_out / "index.html", str(page).encode("utf-8"))
 
 
+def earlier_kpis(out_root: Path, period: str) -> list[KpiMonth]:
+    """The KPI statuses of the periods before ``period`` in the audit store of
+    ``out_root`` (:func:`kpitools.store.queries.kpi_history`); none without a store (an
+    index written outside a recorded run, as the tests of its parts do)."""
+    if not store_path(out_root).is_file():
+        return []
+    with read_store(out_root) as con:
+        return kpi_history(con, before=period)
+
+
 def write_index(
     prepared: PreparedPeriod, outcomes: dict[str, PackOutcome], runner: JobRunner | None = None
 ) -> PackOutcome:
     """Write the portfolio summary and render ``OUT/PERIOD/index.html`` (with ``runner``,
     from :func:`local_runner`, in its warm kernel; else in a kernel of its own)."""
+    history = earlier_kpis(prepared.period_out.parent, prepared.period)
     summary = portfolio_summary(
         prepared.contexts,
         outcomes,
@@ -535,6 +550,7 @@ def write_index(
         period_out=prepared.period_out,
         skipped=prepared.skipped,
         stale=prepared.stale,
+        history=history,
     )
     summary["run"] = prepared.run
     write_summary(summary, prepared.period_out / SUMMARY_FILE)

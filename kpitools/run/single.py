@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpitools import layout
 from kpitools.audit import SINGLE_PROVIDER_NOTE
-from kpitools.errors import PackError, ParameterError
+from kpitools.errors import PackError, ParameterError, StoreError
 from kpitools.io.params_file import read_params_file
 from kpitools.io.workspace import (
     check_output_folder,
@@ -31,7 +31,13 @@ from kpitools.params import (
 )
 from kpitools.present.context import AUDIT_FILE, PackContext, compute_audit, context_from_audit
 from kpitools.present.portfolio import load_summary
-from kpitools.run.batch import index_job, pack_job, write_provider_files, write_stale_index
+from kpitools.run.batch import (
+    earlier_kpis,
+    index_job,
+    pack_job,
+    write_provider_files,
+    write_stale_index,
+)
 from kpitools.run.index import PACK_FILE, SUMMARY_FILE, with_rebuilt_provider, write_summary
 from kpitools.run.recording import BUILT, FAILED, recorded_run
 from kpitools.run.runner import (
@@ -51,7 +57,15 @@ log = logging.getLogger(__name__)
 # Files that mark a folder as a pack's (or a failed provider's) set of outputs.
 _OUR_FILES = (MANIFEST_FILE, ERROR_FILE, PACK_FILE)
 # Keys a batch fills in per provider: a common params file may leave them out.
-_PER_PROVIDER = ("provider_dir", "out_dir", "period", "previous_dir", "period_dir", "audit_path")
+_PER_PROVIDER = (
+    "provider_dir",
+    "out_dir",
+    "period",
+    "previous_dir",
+    "period_dir",
+    "audit_path",
+    "evidence_reply",
+)
 
 
 def batch_base(
@@ -280,10 +294,11 @@ def refresh_index(
             period_out=period_out,
             rebuilt_at=rebuilt_at,
             cross_provider=SINGLE_PROVIDER_NOTE not in ctx.audit.notes,
+            history=earlier_kpis(period_out.parent, period),
         )
         write_summary(summary, summary_path)
         job = index_job(period_out, period, notebook_path(PORTFOLIO_NOTEBOOK.name, notebooks))
-    except (OSError, ValueError, KeyError, TypeError, PackError) as error:
+    except (OSError, ValueError, KeyError, TypeError, PackError, StoreError) as error:
         return _stale(period_out, provider_id, f"its data could not be updated ({error})")
     rendered = run_pack_job(job, kernel)
     if not rendered.ok:

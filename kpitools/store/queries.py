@@ -221,3 +221,40 @@ def exception_history(con: Any, exception_id: str) -> ExceptionHistory | None:
             for e in edits
         ),
     )
+
+
+@dataclass(frozen=True)
+class KpiMonth:
+    """One KPI figure's status of an earlier period, as the latest finished run of that
+    period built it for the provider (``bootcamp_id`` ``ALL``: the provider as a whole)."""
+
+    period: str
+    provider_id: str
+    bootcamp_id: str
+    kpi: str
+    stage: str
+    status: str
+
+
+def kpi_history(con: Any, *, before: str) -> list[KpiMonth]:
+    """Every KPI status of the periods before ``before`` (``YYYY-MM``): for each period
+    and provider, the results of the latest run of that period that finished and built
+    the provider (a provider rebuilt alone counts with its rebuild); oldest period
+    first. What the index compares this month with, and draws month by month."""
+    found = con.execute(
+        """
+        WITH latest AS (
+            SELECT k.period, k.provider_id, max(k.run_id) AS run_id
+            FROM kpi_results k JOIN runs ON runs.run_id = k.run_id
+            WHERE runs.ended_utc IS NOT NULL AND k.period < ?
+            GROUP BY k.period, k.provider_id
+        )
+        SELECT k.period, k.provider_id, k.bootcamp_id, k.kpi, k.stage, k.status
+        FROM kpi_results k JOIN latest
+            ON k.run_id = latest.run_id AND k.period = latest.period
+            AND k.provider_id = latest.provider_id
+        ORDER BY k.period, k.provider_id, k.kpi, k.stage, k.bootcamp_id
+        """,
+        [before],
+    ).fetchall()
+    return [KpiMonth(*(str(v) for v in row)) for row in found]

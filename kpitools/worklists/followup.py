@@ -50,6 +50,7 @@ from kpitools.calendar import previous_period
 from kpitools.errors import KpiToolsError, PackError
 from kpitools.model import (
     CARRIED,
+    EVIDENCE_REPLY,
     EXCEPTION_ID_PREFIX,
     LAST_MONTH_REGISTER,
     MANUAL,
@@ -256,6 +257,48 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+REPLY_LIMIT = 2000  # characters of a provider's response read back (the rest is cut)
+REFERENCE_LIMIT = 200  # characters of its evidence reference
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A provider's reply to one line of its evidence request (for each exception id
+    of the line)."""
+
+    line: int
+    response: str
+    evidence_reference: str
+    reply_date: date | None
+
+
+@dataclass(frozen=True)
+class RepliesRead:
+    """A returned evidence request, read (:mod:`kpitools.worklists.replies`).
+
+    Attributes:
+        path: the file read.
+        sha256: of its bytes (blank: it could not be read).
+        size_bytes: its size.
+        lines: the request's lines read (answered or not).
+        replies: exception id -> the reply of its line (lines with a reply only).
+        notes: what was passed over or cut, or why the file was not used.
+    """
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    lines: int
+    replies: Mapping[str, Reply] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def provider_words(reply: Reply, where: str) -> str:
+    """A reply as the register's ``response`` holds it, marked as the provider's words:
+    ``[provider's reply, 2023-03/P001/evidence_request.xlsx line 3] ...``."""
+    return f"[provider's reply, {where} line {reply.line}] {reply.response}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -743,6 +786,7 @@ def follow_up(
     previous: RegisterReadback | None = None,
     current: RegisterReadback | None = None,
     previous_where: str = "",
+    replies: RepliesRead | None = None,
 ) -> FollowUp:
     """This month's register rows, with what auditors wrote carried over.
 
@@ -756,6 +800,9 @@ def follow_up(
         current: this period's register read back (an earlier run of this period), or
             None; its edits win over last month's.
         previous_where: where last month's register was looked for (for the notes).
+        replies: the provider's returned evidence request, or None: each reply goes
+            into its exceptions' ``response`` (marked as the provider's words, after
+            what an auditor wrote), ``evidence_ref`` and ``response_date`` when blank.
 
     Returns:
         The :class:`FollowUp`. An exception that occurs keeps the working columns, added
@@ -775,7 +822,8 @@ def follow_up(
     notes: list[str] = []
     if previous is None:
         notes.append(
-            f"no previous register at {previous_where}: every exception is new"
+            f"no previous register at {previous_where} (in the output folder): every "
+            "exception is new"
             if previous_where
             else "no previous register: every exception is new"
         )
@@ -831,6 +879,7 @@ def follow_up(
             age_days=(as_of - seen).days,
         )
         open_rows.append(row)
+    applied = _apply_replies(open_rows, replies)
     if bad_dates:
         notes.append(
             f"{bad_dates} first_seen value(s) of the previous register were not dates: "
@@ -848,6 +897,11 @@ def follow_up(
     ]
     sources = tuple(s for s in (r.register_source() for r in reads) if s is not None)
     notes += [_carried_note(s) for s in sources if s.role == THIS_PERIOD_REGISTER]
+    if replies is not None:
+        if replies.sha256:  # read (else its notes say why it was not used)
+            sources += (_reply_source(replies, applied),)
+            notes.append(_reply_note(replies, applied))
+        notes += replies.notes
     return FollowUp(
         exceptions=_most_severe_first(exceptions),
         resolved=resolved,
@@ -857,6 +911,50 @@ def follow_up(
         sources=sources,
         edits=edits,
         edited_after_review=tuple(flagged),
+    )
+
+
+def _apply_replies(rows: list[dict[str, object]], replies: RepliesRead | None) -> int:
+    """Each reply into its exception's row: ``response`` gets the provider's words after
+    what is there (once: a rerun finds them there already), ``evidence_ref`` and
+    ``response_date`` when blank. Returns the exceptions a reply went into."""
+    if replies is None:
+        return 0
+    where = layout.shown_path(replies.path)
+    applied = 0
+    for row in rows:
+        reply = replies.replies.get(str(row["exception_id"]))
+        if reply is None:
+            continue
+        applied += 1
+        words = provider_words(reply, where)
+        said = cell_text(row.get("response"))
+        if reply.response and reply.response not in said:
+            row["response"] = f"{said}\n{words}" if said else words
+        if not cell_text(row.get("evidence_ref")) and reply.evidence_reference:
+            row["evidence_ref"] = reply.evidence_reference
+        if not cell_text(row.get("response_date")) and reply.reply_date is not None:
+            row["response_date"] = reply.reply_date
+    return applied
+
+
+def _reply_source(replies: RepliesRead, applied: int) -> RegisterSource:
+    return RegisterSource(
+        path=str(replies.path),
+        role=EVIDENCE_REPLY,
+        sha256=replies.sha256,
+        size_bytes=replies.size_bytes,
+        rows=replies.lines,
+        edits=applied,
+    )
+
+
+def _reply_note(replies: RepliesRead, applied: int) -> str:
+    answered = len({r.line for r in replies.replies.values()})
+    return (
+        f"the provider's evidence reply {layout.shown_path(replies.path)} (in the data "
+        f"folder): {answered} of {replies.lines} line(s) answered, put into the response "
+        f"of {applied} exception(s)"
     )
 
 
@@ -954,7 +1052,7 @@ def _carried_note(source: RegisterSource) -> str:
         )
     )
     return (
-        f"carried from this period's earlier register {source.path}"
+        f"carried from this period's earlier register {layout.shown_path(source.path)}"
         + (f" ({saved})" if saved else "")
         + f": {source.edits} edit(s){extra}; they win over last month's"
     )
@@ -975,10 +1073,14 @@ class RegisterTrail:
             this period's register is read back from it (a rerun), last month's beside
             it (:func:`kpitools.layout.previous_register`).
         key: the pseudonym key the exception ids are made with (never shown).
+        reply: the evidence request the provider returned with this return
+            (:func:`kpitools.layout.evidence_reply`), or None: its replies go into the
+            ``response`` of the same exceptions (:mod:`kpitools.worklists.replies`).
     """
 
     out_dir: Path
     key: bytes = field(repr=False)
+    reply: Path | None = None
 
 
 def register_findings(
@@ -1006,6 +1108,7 @@ def provider_followup(
     period: str | None,
     as_of: date,
     trail: RegisterTrail,
+    replies: RepliesRead | None = None,
 ) -> FollowUp:
     """This month's register rows of a provider's findings with the follow-up carried
     from this period's register (a rerun) and last month's (an unreadable register is
@@ -1020,6 +1123,8 @@ def provider_followup(
         period: the reporting period ``YYYY-MM`` (None: no previous register looked for).
         as_of: the measurement date.
         trail: where the register is kept and the key of its exception ids.
+        replies: the provider's returned evidence request
+            (:func:`kpitools.worklists.replies.returned_replies` of ``trail.reply``).
     """
     where = layout.previous_register(trail.out_dir, period)
     check = _Expected(
@@ -1045,10 +1150,11 @@ def provider_followup(
         previous=previous,
         current=current,
         previous_where=(
-            where.as_posix()
+            layout.shown_path(where)
             if where is not None
             else layout.expected_previous_register(period, provider_id)
         ),
+        replies=replies,
     )
     return replace(result, notes=(*check.notes, *result.notes), unused=tuple(check.unused))
 
@@ -1118,13 +1224,10 @@ class _Expected:
         return ""
 
     def _not_used(self, what: str, shown: str, reason: str) -> None:
-        line = f"{what} {shown} not used: {reason}"
+        line = f"{what} {shown} (in the output folder) not used: {reason}"
         log.warning("%s: %s", self.provider_id, visible_text(line, TERMINAL_CONTROLS))
         self.notes.append(line)
         self.unused.append(line)
 
     def _shown(self, path: Path) -> str:
-        try:
-            return "OUT/" + path.relative_to(self.out_root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return layout.shown_path(path)

@@ -166,7 +166,8 @@ def test_register_sheets_columns_validation_header_and_no_formulas(months) -> No
             assert "<f>" not in xml and "<f " not in xml
     request = (out / "2023-03" / "P001" / "evidence_request.csv").read_text(encoding="utf-8")
     assert request.splitlines()[0] == (
-        "request,what_is_needed,learner_ref,employer_id,bootcamp_id,source,rule,exception_id"
+        "line,topic,what_we_found,what_we_ask,learner_ref,employer_id,bootcamp_id,where,"
+        "value_before,value_now,exception_ids,response,evidence_reference,reply_date"
     )
 
 

@@ -39,15 +39,24 @@ def test_off_target_results_and_gaps(ctx: PackContext) -> None:
 
 def test_first_section_without_a_previous_register(ctx: PackContext) -> None:
     text = str(findings_first(ctx))
+    # every provider KPI under the status the status table gives it, figures for those
+    # needing action
     assert (
-        "2 KPI figure(s) of the provider as a whole are off track or not met: Employer "
-        "co-funding off track at 0.0 % (at least 100.0 %, 100.0 points short); Learner drop-out "
-        "off track at 33.3 % (at most 20.0 %, 13.3 points over)."
+        "The provider as a whole, 4 KPI figure(s): off track (2): Employer co-funding 0.0 % "
+        "(at least 100.0 %, 100.0 points short), Learner drop-out 33.3 % (at most 20.0 %, "
+        "13.3 points over); on track (1): Employer engagement (post); met (1): New skills."
     ) in text
-    assert "B1 Learner drop-out off track at 50.0 % (at most 20.0 %, 30.0 points over)" in text
-    assert "No previous register was found" in text and "every exception is new" in text
-    # it names the file it looked for with the real month, not a placeholder
-    assert "No previous register was found (OUT/2023-02/P001/exceptions.xlsx)" in text
+    assert (
+        "1 bootcamp(s) have a KPI not met, off track or at risk: off track (1): B1 Learner "
+        "drop-out 50.0 % (at most 20.0 %, 30.0 points over)."
+    ) in text
+    # it names the file it looked for with the real month, relative to the output
+    # folder: no placeholder, no absolute path
+    assert (
+        "No previous register was found at 2023-02/P001/exceptions.xlsx in the output "
+        "folder: every exception is new."
+    ) in text
+    assert str(ctx.params.out_dir) not in text
     assert "New since last month" not in text  # nothing to compare with
 
 
@@ -89,7 +98,8 @@ def test_new_and_resolved_since_last_month_name_learners_as_the_pack_does(
     changes = dict(zip(followup.exceptions["rule"], followup.exceptions["change"], strict=True))
     assert changes["DROP-LATE-REPORT"] == "recurring" and changes["DROP-ABOVE-LIMIT"] == "new"
     text = str(findings_first(ctx))
-    assert "Since last month&#39;s register:" in text
+    shown = f"2023-02/{out_dir.name}/exceptions.xlsx"  # relative to OUT, never absolute
+    assert f"Since last month&#39;s register ({shown} in the output folder):" in text
     new, resolved = text.split("<h3>New since last month</h3>")[1].split(
         "<h3>Resolved since last month</h3>"
     )

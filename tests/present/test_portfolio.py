@@ -118,3 +118,88 @@ def test_the_index_names_the_rule_profile_in_force() -> None:
     assert "Completion" not in str(portfolio.exceptions_per_provider(_summary()))
     extended = {**summary, "columns": ["Learner drop-out", "Completion"]}
     assert "Completion" in str(portfolio.exceptions_per_provider(extended))
+
+
+def _meeting(**change: Any) -> dict[str, Any]:
+    """The summary with P001's change since last month: 2 new, 3 recurring, 1 resolved,
+    1 reopened (EX-A, DUP-ROW); drop-out worse than last month; 2 high DUP-ROW findings;
+    drop-out in breach by 1 provider in 2023-02 and 2023-03."""
+    summary = _summary()
+    provider = summary["providers"][0]
+    provider.update(
+        change={
+            "compared": True,
+            "previous": "2023-02/P001/exceptions.xlsx",
+            "total": 6,
+            "new": 2,
+            "recurring": 3,
+            "resolved": 1,
+            "reopened": 1,
+            "carried": 0,
+            "reopened_ids": [f"EX-A (DUP-ROW{SCRIPT})"],
+            "open_over_30": 2,
+            "open_over_90": 0,
+            "past_due": 1,
+            **change,
+        },
+        kpi_changes=[
+            {"kpi": "Learner drop-out", "was": "on_track", "now": "at_risk", "direction": "worse"}
+        ],
+        high_rules=[{"rule": "DUP-ROW", "count": 2, "link": "P001/audit_pack.html#Irregularities"}],
+        sections=[{"title": "Findings", "href": "P001/audit_pack.html#Findings"}],
+        pdf="P001/audit_pack.pdf",
+    )
+    summary.update(
+        previous_period="2023-02",
+        previous_on_record=["P001"],
+        breach_months={
+            "periods": ["2023-02", "2023-03"],
+            "counts": {"Learner drop-out": [1, 1], "New skills": [0, 0]},
+            "providers": [2, 2],
+        },
+    )
+    return summary
+
+
+def test_what_changed_counts_and_names_the_rows_of_the_table() -> None:
+    summary = _meeting()
+    changed = read_page(str(portfolio.what_changed(summary)))
+    text = " ".join(changed.text.split())
+    assert (
+        "Since the registers of 2023-02 (1 of 1 providers): 2 new, 3 recurring, 1 resolved, 1 reopened."
+        in text
+    )
+    assert (
+        f"Reopened (marked resolved or accepted, but recurring): P001 EX-A (DUP-ROW{SCRIPT})."
+        in text
+    )
+    assert "KPI statuses worse than in 2023-02 (1): P001 Drop-out on track → at risk." in text
+    assert "Drop-out 1 (was 1)" in text and "New skills" not in text  # no breach: not named
+    table = read_page(str(portfolio.since_last_month(summary)))
+    text = " ".join(table.text.split())
+    assert "2 new · 3 recurring · 1 resolved · 1 reopened" in text
+    assert "open over 30 days: 2 · over 90: 0 · past due date: 1" in text
+    assert not [tag for tag, _ in table.tags if tag == "script"]
+    links = [attrs["href"] for tag, attrs in table.tags if tag == "a"]
+    assert links == [
+        "P001/audit_pack.html#Irregularities",
+        "P001/audit_pack.html#Findings",
+        "P001/exceptions.xlsx",
+        "P001/audit_pack.pdf",
+    ]
+
+
+def test_a_provider_without_last_months_register_is_named() -> None:
+    summary = _meeting(compared=False)
+    text = " ".join(read_page(str(portfolio.what_changed(summary))).text.split())
+    assert "No register of 2023-02 to compare with: P001 (every exception is new)." in text
+    assert "Since the registers" not in text
+
+
+def test_the_breach_chart_draws_the_kpis_in_breach() -> None:
+    chart = str(portfolio.breach_chart(_meeting()))
+    assert chart.startswith('<img alt="Providers in breach per KPI, month by month"')
+    assert "Providers on record each month: 2023-02 2, 2023-03 2" in chart
+    empty = _meeting()
+    empty["breach_months"]["counts"] = {"Learner drop-out": [0, 0]}
+    assert "No provider is in breach" in str(portfolio.breach_chart(empty))

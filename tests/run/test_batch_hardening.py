@@ -87,7 +87,8 @@ def test_every_folder_is_audited_skipped_or_stale_in_terminal_and_index_alike(re
         "as the data for 2023-03 has no folder P007"
     ) in stderr
     assert [line for line in stderr if line.startswith("FAILED")] == [
-        f"FAILED P005: {period_out.parents[1] / 'data' / PERIOD / 'P005'}: provider.csv names provider "
+        # the folder named from its period on, as the index (circulated) shows it
+        f"FAILED P005: {PERIOD}/P005: provider.csv names provider "
         "'P009' but the folder is 'P005'; rename the folder or correct provider.csv"
     ]
     html = (period_out / "index.html").read_text(encoding="utf-8")

@@ -11,7 +11,6 @@ from builders import followup_of, hand_audit, write_provider
 
 from kpitools.model import EXCEPTION_COLUMNS
 from kpitools.privacy.pseudonym import Pseudonymiser
-from kpitools.worklists.evidence_request import evidence_request
 from kpitools.worklists.followup import (
     REGISTER_COLUMNS,
     RESOLVED_COLUMNS,
@@ -105,7 +104,9 @@ def test_without_a_previous_register_everything_is_new_and_open() -> None:
     assert set(frame["first_seen"]) == {AS_OF} and set(frame["age_days"]) == {0}
     assert result.resolved.empty and list(result.resolved.columns) == list(RESOLVED_COLUMNS)
     assert not result.previous_found
-    assert result.notes == ("no previous register at out/2023-02/P001: every exception is new",)
+    assert result.notes == (
+        "no previous register at out/2023-02/P001 (in the output folder): every exception is new",
+    )
     assert result.counts() == {
         "high": 1,
         "medium": 1,
@@ -224,76 +225,6 @@ def test_a_recurring_exception_marked_accepted_is_reopened_its_status_kept_besid
     )
 
 
-def test_evidence_request_by_the_providers_own_refs() -> None:
-    # NS-NO-FINAL (assessment), COF-NO-EVIDENCE (payment), INT-NONE (interview),
-    # RESTATED-DISAPPEARED (withdrawal) ask for evidence; DUP-ROW does not.
-    exceptions = pd.DataFrame(
-        [
-            {
-                "exception_id": "EX-4",
-                "rule": "RESTATED-DISAPPEARED",
-                "entity": "learner:L-d",
-                "learner_ref": "D",
-                "bootcamp_id": "B1",
-                "source": "2023-02/learners.csv:5",
-            },
-            {
-                "exception_id": "EX-1",
-                "rule": "INT-NONE",
-                "entity": "learner:L-a",
-                "learner_ref": "A",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:2",
-            },
-            {
-                "exception_id": "EX-2",
-                "rule": "COF-NO-EVIDENCE",
-                "entity": "learner:L-b",
-                "learner_ref": "B",
-                "bootcamp_id": "B2",
-                "source": "learners.csv:3",
-            },
-            {
-                "exception_id": "EX-5",
-                "rule": "DUP-ROW",
-                "entity": "learner:L-e",
-                "learner_ref": "E",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:6",
-            },
-            {
-                "exception_id": "EX-3",
-                "rule": "NS-NO-FINAL",
-                "entity": "learner:L-c",
-                "learner_ref": "C",
-                "bootcamp_id": "B1",
-                "source": "learners.csv:4",
-            },
-            {
-                "exception_id": "EX-6",
-                "rule": "COF-UNDERPAID",
-                "entity": "employer:E7",
-                "learner_ref": None,
-                "bootcamp_id": "B2",
-                "source": "cofunding_payments.csv:2",
-            },
-        ]
-    )
-    request = evidence_request(exceptions)
-    # by request, then bootcamp, then learner ref (blank first)
-    assert list(request["exception_id"]) == ["EX-3", "EX-6", "EX-2", "EX-1", "EX-4"]
-    assert list(request["request"]) == [
-        "missing assessments",
-        "payment evidence",
-        "payment evidence",
-        "interview evidence",
-        "unexplained withdrawals",
-    ]
-    assert list(request["learner_ref"]) == ["C", "", "B", "A", "D"]
-    assert list(request["employer_id"]) == ["", "E7", "", "", ""]
-    assert "L-" not in " ".join(request.astype(str).to_numpy().ravel())  # own refs, no pseudonyms
-
-
 KEY = b"followup-tests-key-0123456789abc"
 
 
@@ -321,7 +252,7 @@ def test_an_unreadable_previous_register_is_noted_not_fatal(tmp_path) -> None:
     followup = followup_of(audit, RegisterTrail(tmp_path / "out" / "2023-03" / "P001", KEY))
     assert not followup.previous_found
     assert followup.notes[0].startswith(
-        "last month's register OUT/2023-02/P001/exceptions.xlsx not used: "
+        "last month's register 2023-02/P001/exceptions.xlsx (in the output folder) not used: "
     )
     assert "not a readable Excel workbook" in followup.notes[0]
     assert followup.unused == followup.notes[:1]

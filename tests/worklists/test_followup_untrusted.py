@@ -186,12 +186,14 @@ def test_another_providers_register_is_not_used_and_the_pack_says_why(tmp_path: 
     assert set(_rules(ctx.followup).values()) == {"new"}
     (why,) = ctx.followup.unused
     assert why == (
-        "last month's register OUT/2023-02/P001/exceptions.xlsx not used: it is provider "
+        "last month's register 2023-02/P001/exceptions.xlsx (in the output folder) not used: "
+        "it is provider "
         "P002's register, not P001's (its Summary's provider_id)"
     )
     pack = str(findings_first(ctx))
     assert (
-        "Last month&#39;s register OUT/2023-02/P001/exceptions.xlsx not used: it is provider "
+        "Last month&#39;s register 2023-02/P001/exceptions.xlsx (in the output folder) not "
+        "used: it is provider "
         "P002&#39;s register, not P001&#39;s (its Summary&#39;s provider_id). Every exception "
         "is new."
     ) in pack
