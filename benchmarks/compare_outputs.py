@@ -8,7 +8,8 @@ pseudonym key, runs ``kpitools packs`` on its last period, ``kpitools kpis`` and
 - the same files on both sides (generated HTML/PDF/notebooks are listed, not compared);
 - every CSV, JSON-lines and YAML text byte for byte (YAML minus the folders it names);
 - every xlsx sheet's cell values;
-- every ``*manifest*.json`` minus timestamps, paths, versions and the run's name.
+- every ``*manifest*.json`` minus timestamps, paths, versions and the run's name;
+- the audit store (``kpitools.duckdb``): every table's rows, minus the same.
 
 It prints one line per difference and ``identical`` (exit 0) when there is none.
 
@@ -166,6 +167,41 @@ def cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
+def store_rows(path: Path, root: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table of an audit store (``kpitools.duckdb``), its rows sorted, without the
+    columns that change from run to run (times, paths, versions: :data:`VOLATILE`; the
+    process id) and with the build folder replaced in text (a run's arguments name it)."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY table_name"
+            ).fetchall()
+        ]
+        found = {}
+        for table in tables:
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [table],
+                ).fetchall()
+                if not VOLATILE.search(name) and name not in ("pid", "created", "modified")
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(f'SELECT {listed} FROM "{table}"').fetchall()
+            if table == "store_meta":  # name, value: the store's creation time is volatile
+                rows = [row for row in rows if not VOLATILE.search(str(row[0]))]
+            found[table] = sorted((tuple(stable(v, root) for v in row) for row in rows), key=repr)
+        return found
+    finally:
+        con.close()
+
+
 def compare(a: Path, b: Path) -> int:
     files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
     files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
@@ -180,6 +216,8 @@ def compare(a: Path, b: Path) -> int:
         compared += 1
         if suffix == ".xlsx":
             same = cells(left) == cells(right)
+        elif suffix == ".duckdb":
+            same = store_rows(left, a) == store_rows(right, b)
         elif suffix == ".json" and "manifest" in rel.name:
             same = stable(json.loads(left.read_text()), a) == stable(
                 json.loads(right.read_text()), b
