@@ -98,7 +98,11 @@ def _scientific(
 ) -> tuple[list[bool], tuple[tuple[np.ndarray, str, str], ...]]:
     """Identifiers a spreadsheet turned into numbers in scientific notation (digits are
     lost: the value cannot be repaired), with the failure naming the damage."""
-    flags = [_SCIENTIFIC.match(text) is not None for text in texts]
+    joined = "".join(texts)
+    if "e" in joined or "E" in joined:
+        flags = [_SCIENTIFIC.match(text) is not None for text in texts]
+    else:  # the usual column: no exponent anywhere
+        flags = [False] * len(texts)
     label = {"uln": "ULN", "ukprn": "UKPRN"}.get(column.kind, column.name)
     reason = (
         f"Excel converted this {label} to a number in scientific notation and lost "

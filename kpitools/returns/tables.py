@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress
+from itertools import chain, compress
 from pathlib import Path
 
 import numpy as np
@@ -394,16 +394,14 @@ def build_raw_table(
                 padded[position] = (fields + [""] * width)[:width]
     if long_cells:
         padded = _cut_long_cells(padded, names, problems)
+    # every cell in one pass (numpy's own walk of a list of lists is slower)
+    cells = chain.from_iterable(padded)
+    grid = np.fromiter(cells, dtype=object, count=len(padded) * width).reshape(len(padded), width)
     kept = [i for i, name in enumerate(names) if name]
-    grid = np.empty((len(padded), len(kept)), dtype=object)
-    if padded:  # column by column: faster than numpy's walk of a list of lists
-        columns = list(zip(*padded, strict=True))
-        for index, kept_index in enumerate(kept):
-            grid[:, index] = columns[kept_index]
     return RawTable(
         table,
         label,
-        grid,
+        grid if len(kept) == width else grid[:, kept],
         tuple(name for name in names if name),
         np.asarray(rows, dtype=np.int64),
         problems_frame(problems),
