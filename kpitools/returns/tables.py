@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from pathlib import Path
 
 import numpy as np
@@ -319,7 +319,7 @@ def _csv_records(text: str, label: str) -> tuple[list[list[str]], list[int]]:
         lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
         if lines[-1] == "":  # the line break that ends the last line starts no record
             lines.pop()
-        return [line.split(",") for line in lines], list(range(1, len(lines) + 1))
+        return list(map(str.split, lines, repeat(","))), list(range(1, len(lines) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         records = list(reader)
