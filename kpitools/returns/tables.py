@@ -4,8 +4,9 @@ A provider folder holds one CSV file per contract table, or ``datasheet.xlsx`` w
 sheet per table. Readers give :class:`RawTable` (cells as text, with the row number a
 person sees); :mod:`kpitools.returns.validate` turns those into typed, validated tables, and
 :mod:`kpitools.returns.folder` reads a whole folder.
-Identifiers never pass through a float: CSV cells are read by the ``csv`` module as
-text, and spreadsheet cells are rendered to text by their contract kind.
+Identifiers never pass through a float: CSV cells are read as text (by the ``csv``
+module, or, for a file without quotes, its lines split at commas, which gives the same
+records), and spreadsheet cells are rendered to text by their contract kind.
 """
 
 from __future__ import annotations
