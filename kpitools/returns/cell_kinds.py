@@ -287,15 +287,15 @@ def _dates(texts: list[str], earliest: dt.date, latest: dt.date) -> Distinct:
     """Dates between ``earliest`` and ``latest`` (a real date outside them: DATE-RANGE)."""
     iso = _iso_dates(texts)
     if iso is not None:
-        in_range = (iso >= np.datetime64(earliest)) & (iso <= np.datetime64(latest))
+        within = (iso >= np.datetime64(earliest)) & (iso <= np.datetime64(latest))
         known = ~np.isnat(iso)
         failures = _failure(
-            known & ~in_range,
+            known & ~within,
             "DATE-RANGE",
             f"date outside {earliest.isoformat()} to {latest.isoformat()}",
         )
         return Distinct(
-            np.where(in_range, iso, np.datetime64("NaT")).astype("datetime64[ns]"), failures
+            np.where(within, iso, np.datetime64("NaT")).astype("datetime64[ns]"), failures
         )
     days: list[int] = []
     bad: list[bool] = []

@@ -311,16 +311,16 @@ def _may_hold_long_cells(text: str, lines: list[int]) -> bool:
 def _csv_records(text: str, label: str) -> tuple[list[list[str]], list[int]]:
     """Every record of a CSV text, blank ones included, with the line each starts on.
 
-    A text without quotes whose carriage returns all end lines (``\r\n``) is its lines
+    A text without quotes whose carriage returns all end lines (``\\r\\n``) is its lines
     split at commas, which is what :mod:`csv` reads from it (a record per line, no field
     quoted, no error), at C speed; any other text is read by :mod:`csv`. A blank line
     may come out as ``[""]`` rather than ``[]``: both are blank, and skipped.
     """
     if '"' not in text and text.count("\r") == text.count("\r\n"):
-        lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
-        if lines[-1] == "":  # the line break that ends the last line starts no record
-            lines.pop()
-        return list(map(str.split, lines, repeat(","))), list(range(1, len(lines) + 1))
+        texts = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
+        if texts[-1] == "":  # the line break that ends the last line starts no record
+            texts.pop()
+        return list(map(str.split, texts, repeat(","))), list(range(1, len(texts) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         records = list(reader)
