@@ -11,6 +11,7 @@ The parser of each kind is in :mod:`kpitools.returns.cell_kinds`.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,19 +105,20 @@ def parse_cells(column: Column, cells: np.ndarray) -> ParsedCells:
         The typed values, failures and blanks, aligned with ``cells``.
     """
     codes, uniques = _factorize(cells)
-    distinct = [cell.strip() for cell in uniques]
+    distinct = list(map(str.strip, uniques))
     parsed = PARSERS[column.kind](distinct, column)
     failures = tuple(
         CellFailure(mask[codes], rule, reason) for mask, rule, reason in parsed.failures
     )
-    blank = np.array([cell == "" for cell in distinct], dtype=bool).reshape(len(distinct))
+    blank = np.fromiter(map(operator.not_, distinct), bool, len(distinct))
     return ParsedCells(parsed.spread(codes), failures, blank[codes])
 
 
 def _factorize(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Each cell's code and the distinct cells in order of first appearance."""
-    if len(cells) > 5000:  # pandas' hash table wins on long columns
-        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    if len(cells) > 500:  # pandas' hash table wins on all but short columns
+        # cells are text, never missing: no code -1, and no pass looking for missing values
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
         return codes, list(uniques)
     values = cells.tolist()
     code = {cell: i for i, cell in enumerate(dict.fromkeys(values))}

@@ -93,7 +93,7 @@ class RawStack:
         for label, start, stop in zip(
             self.labels, self.starts[:-1].tolist(), self.starts[1:].tolist(), strict=True
         ):
-            sources += [f"{label}:{row}" for row in rows[start:stop]]
+            sources += map(f"{label}:".__add__, map(str, rows[start:stop]))
         return object_array(sources)
 
 

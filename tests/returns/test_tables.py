@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import shutil
 import zipfile
 from pathlib import Path
@@ -275,6 +276,34 @@ def test_windows_line_endings_count_as_one_line(tmp_path):
     # header line 1, L1 lines 2-3 (quoted CRLF), L2 line 4
     assert raw.rows.tolist() == [2, 4]
     assert raw.cells["referred_to"].tolist() == ["a\r\nb", "c"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "L1,B1,2023-02-10,x\n\n , ,\nL2,B1,2023-02-10,y",  # blank lines; no final line break
+        "L1,B1,2023-02-10,x\r\n\r\nL2,B1,2023-02-10,y\r\n\r\n",  # Windows line ends
+        "L1,B1,2023-02-10,x\nL2,B1,2023-02-10,y\r\n",  # line ends mixed
+        "L1,B1,2023-02-10,a\rb\nL2,B1,2023-02-10,y\n",  # a carriage return alone ends a line
+        "L1,B1,2023-02-10\nL2,B1,2023-02-10,x,extra\nL3,B1,2023-02-10,y,\n",  # widths
+        "L1,B1,2023-02-10,a\x0bb\u2028c\x85d\nL2, B1 ,2023-02-10,\t\n",  # not line ends
+    ],
+)
+def test_unquoted_text_gives_the_rows_the_csv_module_reads(tmp_path, body):
+    """A text without quotes is split at line ends and commas, not handed to the csv
+    module: every row, line number, cell and problem must be what the csv module gives."""
+    text = REFERRALS_HEADER + body
+    raw, _ = read_csv_table(write(tmp_path, "referrals.csv", text), "referrals")
+    records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    expected = [(n, r) for n, r in enumerate(records[1:], start=2) if "".join(r).strip()]
+    assert raw.rows.tolist() == [n for n, _ in expected]
+    assert raw.grid.tolist() == [(r + [""] * 4)[:4] for _, r in expected]
+    quoted, _ = csv_table(  # the same cells, read by the csv module (a quoted header cell)
+        ('"learner_ref"' + text[len("learner_ref") :]).encode(), "referrals.csv", "referrals"
+    )
+    assert quoted.grid.tolist() == raw.grid.tolist()
+    assert quoted.rows.tolist() == raw.rows.tolist()
+    assert quoted.problems.equals(raw.problems)
 
 
 def test_xlsx_sheet_problems_name_the_sheet(tmp_path):
