@@ -10,7 +10,7 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
-from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.kpis.summary import Measure, all_of, concat_cases, summarise
 from kpitools.model import (
     Finding,
@@ -154,7 +154,13 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     The requirement is rate x price rounded half up to the penny; a learner passes when
     short by no more than ``payment_tolerance`` (also in exact pence): at £4,205.45 and
     10 % the requirement is £420.55, so £419.55 passes and £419.54 (£1.01 short) fails.
+
+    Built once per measured tables and rules (the KPI and the co-funding chart share it).
     """
+    return derived(measured, ("contributions", rules), lambda: _contributions(measured, rules))
+
+
+def _contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
     learners = measured["learners"]
     cofunded = learners.loc[
         learners["learner_type"].eq("co-funded"),
