@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -189,15 +189,16 @@ def _contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
         index=payments.index,
         dtype=object,
     )
-    paid = per_learner(learner_key(payments), amounts, ["sum", "size"])
-    payment_rows = per_learner(learner_key(payments), payments["source"], "unique")
+    paying = learner_key(payments)
+    paid = per_learner(paying, amounts, ["sum", "size"])
+    payment_rows = _rows_per_learner(paying, payments["source"])
     person = learner_key(cofunded)
     owed = cofunded.assign(
         evidence=_evidence(
             cofunded["source"],
             lookup(cofunded["employer_id"], employer_rows),
             lookup(cofunded["bootcamp_id"], bootcamp_rows),
-            lookup(person, payment_rows),
+            [payment_rows.get(key, ()) for key in person.tolist()],
         ),
         band=lookup(cofunded["employer_id"], bands),
         price_pence=lookup(cofunded["bootcamp_id"], prices),
@@ -226,16 +227,28 @@ def _contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Dat
     )
 
 
+def _rows_per_learner(keys: pd.Series, sources: pd.Series) -> dict[str, list[str]]:
+    """Per learner key (:func:`learner_key`; blank keys left out), its payment rows,
+    each once, in row order."""
+    rows: dict[str, list[str]] = {}
+    for key, source in zip(keys.tolist(), sources.tolist(), strict=True):
+        if isinstance(key, str):
+            mine = rows.setdefault(key, [])
+            if source not in mine:
+                mine.append(source)
+    return rows
+
+
 def _evidence(
-    learner: pd.Series, employer: pd.Series, bootcamp: pd.Series, payments: pd.Series
+    learner: pd.Series, employer: pd.Series, bootcamp: pd.Series, payments: list[Sequence[str]]
 ) -> pd.Series:
     """Every row a learner's contribution rests on, in citation order: the learner row,
     the employer row that sets the size band, the bootcamp row that sets the price and
-    each payment row summed."""
+    each payment row summed (``payments``: per learner, its payment rows)."""
     rows = [
-        join_sources([own, firm, course, *(paid if isinstance(paid, np.ndarray) else ())])
+        join_sources([own, firm, course, *paid])
         for own, firm, course, paid in zip(
-            learner.tolist(), employer.tolist(), bootcamp.tolist(), payments.tolist(), strict=True
+            learner.tolist(), employer.tolist(), bootcamp.tolist(), payments, strict=True
         )
     ]
     return pd.Series(rows, index=learner.index, dtype=object)
