@@ -204,7 +204,9 @@ def funnels(
         of :data:`FUNNEL_KPIS` that has a provider result.
     """
     learners = tables["learners"]
-    return _funnels(_completers(learners, np.zeros(len(learners), dtype=int), 1, as_of=as_of)[0], kpi_results)
+    return _funnels(
+        _completers(learners, np.zeros(len(learners), dtype=int), 1, as_of=as_of)[0], kpi_results
+    )
 
 
 def _completers(learners: pd.DataFrame, owner: np.ndarray, count: int, *, as_of: date) -> list[int]:

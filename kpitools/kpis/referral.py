@@ -114,7 +114,9 @@ def referral_cases(
     )
 
 
-def _referral_cases(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) -> pd.DataFrame:
+def _referral_cases(
+    measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> pd.DataFrame:
     unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
     due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
     referred = _referred_by(unsuccessful, measured["referrals"], due)
