@@ -133,9 +133,15 @@ def cofunding_due_vs_paid(
         due=summed["due"] / 100,
         paid=summed["paid"] / 100,
     )
+    # each provider's largest due first (a stable sort: ties in employer order), all
+    # providers in one sort, then cut
+    codes, names = pd.factorize(summed["provider"].to_numpy(dtype=object))
+    order = np.lexsort((-summed["due"].to_numpy(dtype=float), codes))
+    shown = summed[["employer", "due", "paid"]].iloc[order]
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)).tolist()
     per_provider = {
-        provider: _largest_due_first(part[["employer", "due", "paid"]])
-        for provider, part in summed.groupby("provider", sort=False)
+        name: shown.iloc[bounds[i] : bounds[i + 1]].reset_index(drop=True)
+        for i, name in enumerate(names.tolist())
     }
     return {
         provider: per_provider[provider] if provider in per_provider else _NOTHING_OWED.copy()
@@ -150,10 +156,6 @@ def _owed(measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules) ->
 
 
 _NOTHING_OWED = pd.DataFrame(columns=["employer", "due", "paid"])
-
-
-def _largest_due_first(per_employer: pd.DataFrame) -> pd.DataFrame:
-    return per_employer.sort_values("due", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def satisfaction_scores(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
