@@ -73,13 +73,14 @@ def _dates(column: pd.Series) -> np.ndarray:
 def _bootcamp_ends(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> np.ndarray:
     """Each learner's bootcamp's end date (NaT for a bootcamp not in ``bootcamps``; of a
     bootcamp listed twice, the first row's)."""
-    first = bootcamps.drop_duplicates("bootcamp_id")
-    first = first[first["bootcamp_id"].notna().to_numpy()]
-    position = pd.Index(first["bootcamp_id"].to_numpy(dtype=object)).get_indexer(
-        learners["bootcamp_id"].to_numpy(dtype=object)
-    )
-    ends = np.append(_dates(first["end_date"]), np.datetime64("NaT", "ns"))
-    return ends[position]  # -1, no such bootcamp: the NaT appended
+    ids = pd.Index(bootcamps["bootcamp_id"].to_numpy(dtype=object))
+    ends = _dates(bootcamps["end_date"])
+    if not ids.is_unique or ids.hasnans:  # validated bootcamps are neither
+        first = ~ids.duplicated(keep="first") & ~ids.isna()
+        ids, ends = ids[first], ends[first]
+    position = ids.get_indexer(learners["bootcamp_id"].to_numpy(dtype=object))
+    # -1, no such bootcamp: the NaT appended
+    return np.append(ends, np.datetime64("NaT", "ns"))[position]
 
 
 def source_prefixed(source: object, label: str) -> str:
