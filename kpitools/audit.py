@@ -680,6 +680,7 @@ def _measure(
         rules=rules,
         not_supplied={key: current.not_supplied for key, current in returns.items()},
         stacks=stacks,
+        measurements=measurements,
     )
     checked = run_checks(
         {key: (part.current, part.previous) for key, part in loaded.items()},
@@ -687,7 +688,9 @@ def _measure(
         rules=rules,
         stacks=stacks,
     )
-    charts = pack_charts(returns, kpis, as_of=as_of, rules=rules, measured=measured, stacks=stacks)
+    charts = pack_charts(
+        returns, kpis, as_of=as_of, rules=rules, measurements=measurements, stacks=stacks
+    )
     worklists = build_worklists(
         returns, as_of=as_of, rules=rules, measurements=measurements, stacks=stacks
     )

@@ -3,6 +3,7 @@ finding is built by :func:`kpitools.model.irregularity`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kpitools.model import is_blank
@@ -44,26 +45,42 @@ def learning_periods(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> pd.Data
 
     The end is the withdrawal date, else the completion date, else the bootcamp's end
     date; an end before the start (dates out of order, reported by DATE-ORDER) is taken
-    as the start so that the period is never empty.
+    as the start so that the period is never empty. A learner without a start date has
+    neither (both blank).
 
     Returns:
         ``learners`` with two extra datetime columns (a new frame).
     """
-    ids = bootcamps["bootcamp_id"]
-    if len(learners) and ids.is_unique and not ids.isna().any():
-        # one lookup per learner; the same as the merge below for validated bootcamps
-        bootcamp_end = learners["bootcamp_id"].map(
-            pd.Series(bootcamps["end_date"].array, index=ids.array)
-        )
-    else:
-        ends = bootcamps[["bootcamp_id", "end_date"]].rename(columns={"end_date": "_bootcamp_end"})
-        joined = learners.merge(ends, on="bootcamp_id", how="left")
-        joined.index = learners.index
-        bootcamp_end = joined["_bootcamp_end"]
-    end = learners["withdrawal_date"].fillna(learners["completion_date"]).fillna(bootcamp_end)
+    # numpy on the dates: this runs for every provider of a period, on small frames
     start = learners["start_date"]
-    end = end.where(end.isna() | (end >= start), start)
-    return learners.assign(learning_start=start, learning_end=end.fillna(start))
+    starts = start.to_numpy(dtype="datetime64[ns]")
+    end = _dates(learners["withdrawal_date"])
+    end = np.where(np.isnat(end), _dates(learners["completion_date"]), end)
+    end = np.where(np.isnat(end), _bootcamp_ends(learners, bootcamps), end)
+    # an end before the start is the start (so is any end beside a blank start)
+    end = np.where(np.isnat(end) | (end >= starts), end, starts)
+    end = np.where(np.isnat(end), starts, end)
+    dtype = learners["withdrawal_date"].dtype  # the end's, as filling it in keeps it
+    return learners.assign(
+        learning_start=start, learning_end=pd.Series(end, index=learners.index).astype(dtype)
+    )
+
+
+def _dates(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype="datetime64[ns]")
+
+
+def _bootcamp_ends(learners: pd.DataFrame, bootcamps: pd.DataFrame) -> np.ndarray:
+    """Each learner's bootcamp's end date (NaT for a bootcamp not in ``bootcamps``; of a
+    bootcamp listed twice, the first row's)."""
+    ids = pd.Index(bootcamps["bootcamp_id"].to_numpy(dtype=object))
+    ends = _dates(bootcamps["end_date"])
+    if not ids.is_unique or ids.hasnans:  # validated bootcamps are neither
+        first = ~ids.duplicated(keep="first") & ~ids.isna()
+        ids, ends = ids[first], ends[first]
+    position = ids.get_indexer(learners["bootcamp_id"].to_numpy(dtype=object))
+    # -1, no such bootcamp: the NaT appended
+    return np.append(ends, np.datetime64("NaT", "ns"))[position]
 
 
 def source_prefixed(source: object, label: str) -> str:

@@ -26,7 +26,7 @@ from kpitools.kpis.employer_cofunding import employer_cofunding
 from kpitools.kpis.employer_engagement import employer_engagement
 from kpitools.kpis.guaranteed_interview import guaranteed_interview
 from kpitools.kpis.learner_dropout import learner_dropout
-from kpitools.kpis.measured import measured_stack
+from kpitools.kpis.measured import Measurements, measured_stack
 from kpitools.kpis.new_skills import new_skills
 from kpitools.kpis.referral import referral
 from kpitools.kpis.starts import starts
@@ -86,6 +86,7 @@ def compute_kpis(
     rules: Rules,
     not_supplied: Mapping[str, Mapping[str, str]] | None = None,
     stacks: Stacks | None = None,
+    measurements: Measurements | None = None,
 ) -> dict[str, list[KpiResult]]:
     """Every KPI of every provider of a run (a mapping of one for one provider), each
     KPI run once for all of them.
@@ -109,6 +110,9 @@ def compute_kpis(
             reads one of them (:data:`KPI_TABLES`) is ``no_data`` with a note naming the
             file, and has no exceptions.
         stacks: the run's stacked tables (:class:`~kpitools.returns.period.Stacks`).
+        measurements: the run's measured tables
+            (:class:`~kpitools.kpis.measured.Measurements`, at ``as_of``), whose stack of
+            ``tables`` the charts and worklists then share (``tables`` its own).
 
     Returns:
         Per provider id (in the order given), its results; the inputs are not changed.
@@ -120,7 +124,11 @@ def compute_kpis(
     per_provider: dict[str, list[KpiResult]] = {provider: [] for provider in tables}
     for together in stacks_of:
         providers = tuple(together)
-        stacked = measured_stack(together, as_of, stacks=stacks)
+        stacked = (
+            measured_stack(together, as_of, stacks=stacks)
+            if measurements is None
+            else measurements.stacked(together, as_of, stacks=stacks)
+        )
         found = by_provider(
             (
                 (owner_of(result.bootcamp_id, providers), result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 
 from kpitools.calendar import iso
 from kpitools.kpis.common import learner_findings, learner_key, lookup, per_learner
-from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.kpis.summary import Measure, all_of, concat_cases, summarise
 from kpitools.model import (
     Finding,
@@ -154,7 +154,13 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     The requirement is rate x price rounded half up to the penny; a learner passes when
     short by no more than ``payment_tolerance`` (also in exact pence): at £4,205.45 and
     10 % the requirement is £420.55, so £419.55 passes and £419.54 (£1.01 short) fails.
+
+    Built once per measured tables and rules (the KPI and the co-funding chart share it).
     """
+    return derived(measured, ("contributions", rules), lambda: _contributions(measured, rules))
+
+
+def _contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.DataFrame:
     learners = measured["learners"]
     cofunded = learners.loc[
         learners["learner_type"].eq("co-funded"),
@@ -183,15 +189,16 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
         index=payments.index,
         dtype=object,
     )
-    paid = per_learner(learner_key(payments), amounts, ["sum", "size"])
-    payment_rows = per_learner(learner_key(payments), payments["source"], "unique")
+    paying = learner_key(payments)
+    paid = per_learner(paying, amounts, ["sum", "size"])
+    payment_rows = _rows_per_learner(paying, payments["source"])
     person = learner_key(cofunded)
     owed = cofunded.assign(
         evidence=_evidence(
             cofunded["source"],
             lookup(cofunded["employer_id"], employer_rows),
             lookup(cofunded["bootcamp_id"], bootcamp_rows),
-            lookup(person, payment_rows),
+            [payment_rows.get(key, ()) for key in person.tolist()],
         ),
         band=lookup(cofunded["employer_id"], bands),
         price_pence=lookup(cofunded["bootcamp_id"], prices),
@@ -220,16 +227,28 @@ def contributions(measured: Mapping[str, pd.DataFrame], rules: Rules) -> pd.Data
     )
 
 
+def _rows_per_learner(keys: pd.Series, sources: pd.Series) -> dict[str, list[str]]:
+    """Per learner key (:func:`learner_key`; blank keys left out), its payment rows,
+    each once, in row order."""
+    rows: dict[str, list[str]] = {}
+    for key, source in zip(keys.tolist(), sources.tolist(), strict=True):
+        if isinstance(key, str):
+            mine = rows.setdefault(key, [])
+            if source not in mine:
+                mine.append(source)
+    return rows
+
+
 def _evidence(
-    learner: pd.Series, employer: pd.Series, bootcamp: pd.Series, payments: pd.Series
+    learner: pd.Series, employer: pd.Series, bootcamp: pd.Series, payments: list[Sequence[str]]
 ) -> pd.Series:
     """Every row a learner's contribution rests on, in citation order: the learner row,
     the employer row that sets the size band, the bootcamp row that sets the price and
-    each payment row summed."""
+    each payment row summed (``payments``: per learner, its payment rows)."""
     rows = [
-        join_sources([own, firm, course, *(paid if isinstance(paid, np.ndarray) else ())])
+        join_sources([own, firm, course, *paid])
         for own, firm, course, paid in zip(
-            learner.tolist(), employer.tolist(), bootcamp.tolist(), payments.tolist(), strict=True
+            learner.tolist(), employer.tolist(), bootcamp.tolist(), payments, strict=True
         )
     ]
     return pd.Series(rows, index=learner.index, dtype=object)

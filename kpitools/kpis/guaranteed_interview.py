@@ -14,7 +14,7 @@ from kpitools.kpis.common import (
     learner_members,
     wants_interview,
 )
-from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.kpis.summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rules import Rules
@@ -112,7 +112,12 @@ def interview_cases(measured: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     offer, or a co-funded learner's new-role evidence by completion) and
     ``unverified_case`` (not passed, an unverified offer). ``measured`` are the tables
     as at as_of (:func:`~kpitools.kpis.measured.measured_tables`); shared with the
-    verification sample (:mod:`kpitools.kpis.unverified`)."""
+    verification sample (:mod:`kpitools.kpis.unverified`), built once per measured
+    tables."""
+    return derived(measured, "interview_cases", lambda: _interview_cases(measured))
+
+
+def _interview_cases(measured: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     learners = measured["learners"]
     wanted = learners.loc[learners["completion_date"].notna() & wants_interview(learners)]
     facts = _offer_facts(wanted, measured["interviews"], measured["bootcamps"])

@@ -65,6 +65,11 @@ class Measurements:
         self.as_of = as_of
         # by the return's id, the return kept beside its tables so that the id stays its own
         self._measured: dict[int, tuple[ProviderReturn, MeasuredTables]] = {}
+        # by the providers and the ids of their tables, kept beside the stack likewise
+        self._stacked: dict[
+            tuple[tuple[str, ...], tuple[int, ...]],
+            tuple[list[Mapping[str, pd.DataFrame]], MeasuredTables],
+        ] = {}
 
     def of(self, provider: ProviderReturn) -> MeasuredTables:
         """The return's tables as they stood at ``as_of``, measured on first use."""
@@ -79,6 +84,32 @@ class Measurements:
     def tables(self, returns: Mapping[str, ProviderReturn]) -> dict[str, MeasuredTables]:
         """:meth:`of` each return, by the same keys."""
         return {key: self.of(provider) for key, provider in returns.items()}
+
+    def stacked(
+        self,
+        tables: Mapping[str, Mapping[str, pd.DataFrame]],
+        as_of: date,
+        *,
+        stacks: Stacks | None = None,
+    ) -> MeasuredTables:
+        """:func:`measured_stack` of the providers' tables (as :meth:`tables` gives them),
+        stacked once for the run: the KPIs, charts and worklists of the same providers
+        then share one stack and the frames derived from it (bootcamp timing, outcome
+        facts, contributions ...).
+
+        Raises:
+            ValueError: ``as_of`` is not the date these tables are measured at.
+        """
+        if as_of != self.as_of:
+            raise ValueError(f"measured at {self.as_of}, not at {as_of}")
+        key = (tuple(tables), tuple(map(id, tables.values())))
+        kept = self._stacked.get(key)
+        if kept is None:
+            kept = self._stacked[key] = (
+                list(tables.values()),
+                measured_stack(tables, self.as_of, stacks=stacks),
+            )
+        return kept[1]
 
     def keep(self, provider: ProviderReturn, tables: MeasuredTables) -> None:
         """Take the return's tables as measured elsewhere (a worker process)."""

@@ -16,7 +16,7 @@ from kpitools.kpis.common import (
     lookup,
     per_learner,
 )
-from kpitools.kpis.measured import bootcamp_timing, measured_tables
+from kpitools.kpis.measured import bootcamp_timing, derived, measured_tables
 from kpitools.kpis.summary import Measure, summarise
 from kpitools.model import Finding, KpiResult
 from kpitools.rules import Rules
@@ -105,7 +105,18 @@ def referral_cases(
     """The KPI's cases (:func:`unsuccessful_learners`) with ``due``, ``referred`` (a
     referral on or before it), ``in_value`` (fallen due by as_of) and
     ``unverified_case`` (perhaps not unsuccessful, and not referred); shared with the
-    verification sample (:mod:`kpitools.kpis.unverified`)."""
+    verification sample (:mod:`kpitools.kpis.unverified`), built once per measured
+    tables, as_of and rules."""
+    return derived(
+        measured,
+        ("referral_cases", as_of, rules),
+        lambda: _referral_cases(measured, as_of=as_of, rules=rules),
+    )
+
+
+def _referral_cases(
+    measured: Mapping[str, pd.DataFrame], *, as_of: date, rules: Rules
+) -> pd.DataFrame:
     unsuccessful = unsuccessful_learners(measured, as_of=as_of, rules=rules)
     due = unsuccessful["since"] + pd.DateOffset(months=rules.referral_months)
     referred = _referred_by(unsuccessful, measured["referrals"], due)

@@ -145,7 +145,8 @@ def summarise(
         bool(finished and due <= today)
         for finished, due in zip(timing["finished"].tolist(), due_dates, strict=True)
     ]
-    members_of = _members(measure, cases, excluded, today)
+    columns = _member_columns(measure, cases, excluded, today)
+    members_of = _members(columns)
     by_bootcamp: dict[str, list[Finding]] = {}
     for finding in sorted(findings, key=_finding_key):
         by_bootcamp.setdefault(finding.bootcamp_id, []).append(finding)
@@ -169,7 +170,8 @@ def summarise(
         )
     pooled = _counts(cases if all_cases is None else all_cases, today, pool=True)
     pooled_members = _members(
-        measure, cases if all_cases is None else all_cases, excluded, today, pool=True
+        columns if all_cases is None else _member_columns(measure, all_cases, excluded, today),
+        pool=True,
     )
     providers = providers_of(timing.index)
     scopes = list(dict.fromkeys(providers.tolist())) or [""]
@@ -286,33 +288,23 @@ UNVERIFIED_REASON = (
 NOT_YET_DUE_REASON = "not yet due: counted once it falls due"
 
 
-def _members(
-    measure: Measure,
-    cases: Cases,
-    excluded: Cases | None,
-    today: pd.Timestamp,
-    *,
-    pool: bool = False,
-) -> dict[str, KpiMembers]:
-    """The members of each figure (:class:`~kpitools.model.KpiMembers`), by bootcamp
-    or pooled by provider as :func:`_counts` groups them, from the same :func:`_flags`;
-    then the ``excluded`` cases. Each figure's members keep the order of its cases,
-    which a provider's tables give alike measured alone or stacked in a period."""
+def _member_columns(
+    measure: Measure, cases: Cases, excluded: Cases | None, today: pd.Timestamp
+) -> dict[str, np.ndarray]:
+    """Every member of the figures of ``cases`` (:class:`~kpitools.model.KpiMembers`'
+    columns and ``bootcamp_id``), from the same :func:`_flags` as the counts; then the
+    ``excluded`` cases."""
     size = _size(cases)
     flags = _flags(cases, today)
-    reason = np.select(
-        [
-            flags["numerator"],
-            flags["denominator"],
-            flags["unverified"],
-        ],
-        [measure.counted, measure.not_counted, UNVERIFIED_REASON],
-        default=NOT_YET_DUE_REASON,
-    ).astype(object)
+    # the first that holds: in the numerator, in the population, unverified, else not due
+    reason = np.full(size, NOT_YET_DUE_REASON, dtype=object)
+    reason[flags["unverified"]] = UNVERIFIED_REASON
+    reason[flags["denominator"]] = measure.not_counted
+    reason[flags["numerator"]] = measure.counted
     if "reason" in cases:
         given = _objects(cases["reason"], size)
         short = flags["denominator"] & ~flags["numerator"] & ~pd.isna(given)
-        reason = np.where(short, given, reason)
+        reason[short] = given[short]
     parts = [
         {
             "bootcamp_id": _objects(cases["bootcamp_id"], size),
@@ -334,15 +326,25 @@ def _members(
                 "reason": _objects(excluded["reason"], left_out),
             }
         )
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def _members(columns: Mapping[str, np.ndarray], *, pool: bool = False) -> dict[str, KpiMembers]:
+    """The members of each figure (:class:`~kpitools.model.KpiMembers`) of
+    :func:`_member_columns`, by bootcamp or pooled by provider as :func:`_counts`
+    groups them. Each figure's members keep the order of its cases, which a provider's
+    tables give alike measured alone or stacked in a period."""
     codes, keys = _groups(columns, len(columns["member"]), pool=pool)
     order = np.argsort(codes, kind="stable")  # each figure's members in case order
     order = order[codes[order] >= 0]
     codes = codes[order]
-    bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    bounds = np.searchsorted(codes, np.arange(len(keys) + 1)).tolist()
+    chosen = {name: columns[name][order] for name in MEMBER_COLUMNS}
     return {
         key: KpiMembers(
-            **{name: columns[name][order[bounds[i] : bounds[i + 1]]] for name in MEMBER_COLUMNS}
+            **{name: chosen[name][bounds[i] : bounds[i + 1]] for name in MEMBER_COLUMNS}
         )
         for i, key in enumerate(keys)
     }

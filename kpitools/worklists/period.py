@@ -25,9 +25,6 @@ from kpitools.returns.contract import TABLES
 from kpitools.returns.period import Stacks, prefixes, split_frame, stacked_tables
 from kpitools.returns.validate import empty_table
 
-MEASURED_TABLES = ("bootcamps", "learners", "employers", "interviews", "outcomes", "referrals")
-"""The tables the samples and the breach risk read, as they stood at ``as_of`` (the
-interviews and referrals for the unverified cases, :mod:`kpitools.kpis.unverified`)."""
 RETURNED_TABLES = ("learners", "outcomes", "employer_contacts")
 """The tables the ageing lists read as returned."""
 
@@ -72,8 +69,13 @@ class PeriodTables:
                 names=RETURNED_TABLES,
                 stacks=stacks,
             )
-        measured = (measurements or Measurements(as_of)).tables(returns)
-        return cls.from_tables(measured, as_of, names=MEASURED_TABLES, stacks=stacks)
+        if not returns:
+            return cls.from_tables({}, as_of, stacks=stacks)
+        measurements = measurements or Measurements(as_of)
+        measured = measurements.tables(returns)
+        # the KPIs' and charts' stack of the same tables, with the frames derived from it
+        stacked = measurements.stacked(measured, as_of, stacks=stacks)
+        return cls(tuple(measured), stacked, _owners(measured, TABLES), as_of)
 
     @classmethod
     def from_tables(
@@ -90,11 +92,7 @@ class PeriodTables:
         ``as_of``."""
         providers, names = tuple(tables), tuple(names)
         complete = {p: {name: table(tables[p], name) for name in names} for p in providers}
-        positions = np.arange(len(providers))
-        owners = {
-            name: np.repeat(positions, [len(complete[p][name]) for p in providers]).astype(int)
-            for name in names
-        }
+        owners = _owners(complete, names)
         stacked = (
             stacked_tables(complete, names, stacks=stacks)
             if providers
@@ -121,3 +119,14 @@ class PeriodTables:
         """``frame`` cut into each provider's rows (``owner``, row by row), identifiers
         as the provider writes them (:func:`kpitools.returns.period.split_frame`)."""
         return split_frame(frame, owner, self.providers)
+
+
+def _owners(
+    tables: Mapping[str, Mapping[str, pd.DataFrame]], names: Iterable[str]
+) -> dict[str, np.ndarray]:
+    """Per table of ``names`` stacked, each row's provider (its position in ``tables``)."""
+    positions = np.arange(len(tables))
+    return {
+        name: np.repeat(positions, [len(frames[name]) for frames in tables.values()]).astype(int)
+        for name in names
+    }

@@ -262,3 +262,49 @@ def test_cross_provider_overlaps_are_the_same_for_ids_shared_by_the_providers():
         "P001": [],
         "P002": [],
     }
+
+
+def test_learning_periods_edge_cases() -> None:
+    """The end: withdrawal, else completion, else the bootcamp's end; an end before the
+    start is the start; a blank start leaves both blank; an unknown or blank bootcamp
+    gives no bootcamp end."""
+    import pandas as pd
+
+    from kpitools.checks.common import learning_periods
+
+    day = pd.Timestamp
+    nat = pd.NaT
+    learners = pd.DataFrame(
+        {
+            "learner_ref": ["W", "C", "B", "EARLY", "NOSTART", "UNKNOWN", "BLANK", "NOTHING"],
+            "bootcamp_id": ["B1", "B1", "B2", "B1", "B1", "B9", None, "B2"],
+            "start_date": [day("2023-01-10")] * 4 + [nat] + [day("2023-01-10")] * 3,
+            "withdrawal_date": [day("2023-02-01"), nat, nat, day("2023-01-01"), nat, nat, nat, nat],
+            "completion_date": [
+                day("2023-03-01"),
+                day("2023-03-02"),
+                nat,
+                nat,
+                day("2023-03-03"),
+                nat,
+                nat,
+                nat,
+            ],
+        },
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
+    )
+    bootcamps = pd.DataFrame({"bootcamp_id": ["B1", "B2"], "end_date": [day("2023-04-30"), nat]})
+    periods = learning_periods(learners, bootcamps)
+    assert list(periods.index) == list(learners.index)
+    assert periods["learning_start"].equals(learners["start_date"])
+    assert periods["learning_end"].tolist() == [
+        day("2023-02-01"),  # withdrawal first
+        day("2023-03-02"),  # then completion
+        day("2023-01-10"),  # the bootcamp has no end: the start
+        day("2023-01-10"),  # withdrew before the start: the start
+        nat,  # no start: no period
+        day("2023-01-10"),  # a bootcamp not in the return: the start
+        day("2023-01-10"),  # no bootcamp: the start
+        day("2023-01-10"),
+    ]
+    assert periods["learning_end"].dtype == learners["withdrawal_date"].dtype
