@@ -24,7 +24,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,43 +198,37 @@ def normal_ni_number(value: object) -> str | None:
 def comparable(people: pd.DataFrame) -> pd.DataFrame:
     """The columns Splink compares, one row per learner row of ``people`` (its columns
     ``given_name``, ``family_name``, ``date_of_birth`` (datetime), ``postcode``,
-    ``ni_number``, ``uln`` (known ULNs only)), ``unique_id`` its position."""
-    given = people["given_name"].map(normal_name)
+    ``ni_number``, ``uln`` (known ULNs only)), ``unique_id`` its position. Each text is
+    normalised once however many rows hold it (a period has few distinct names)."""
+    given = _each_text(people["given_name"], normal_name)
     born = pd.to_datetime(people["date_of_birth"])
     iso = born.dt.strftime("%Y-%m-%d").where(born.notna(), None)
     # a birth date read the other way round, when its day could be a month
     swapped = born.dt.strftime("%Y-%d-%m").where(born.notna() & (born.dt.day <= 12), None)
-    postcode = people["postcode"].map(normal_postcode)
-    family = people["family_name"].map(normal_family_name)
+    postcode = _each_text(people["postcode"], normal_postcode)
+    family = _each_text(people["family_name"], normal_family_name)
     columns = {
         "given_name": given,
-        "given_canonical": given.map(
-            lambda name: CANONICAL_GIVEN_NAME.get(name, name) if isinstance(name, str) else None
-        ),
+        "given_canonical": _each_text(given, lambda name: CANONICAL_GIVEN_NAME.get(name, name)),
         "family_name": family,
-        "family_initial": family.map(lambda name: name[:1] if isinstance(name, str) else None),
-        "date_of_birth": iso,
-        "birth_swapped": swapped,
+        "family_initial": _each_text(family, lambda name: name[:1]),
+        "date_of_birth": _each_text(iso, str),
+        "birth_swapped": _each_text(swapped, str),
         "postcode": postcode,
-        "postcode_sector": postcode.map(
-            lambda code: code[:-2] if isinstance(code, str) and len(code) > 4 else None
-        ),
-        "ni_number": people["ni_number"].map(normal_ni_number),
-        "uln": people["uln"],
+        "postcode_sector": _each_text(postcode, lambda code: code[:-2] if len(code) > 4 else None),
+        "ni_number": _each_text(people["ni_number"], normal_ni_number),
+        "uln": _each_text(people["uln"], str),
     }
-    return pd.DataFrame(
-        {
-            "unique_id": np.arange(len(people), dtype=np.int64),
-            **{name: _text_or_none(values) for name, values in columns.items()},
-        }
-    )
+    return pd.DataFrame({"unique_id": np.arange(len(people), dtype=np.int64), **columns})
 
 
-def _text_or_none(values: pd.Series) -> pd.Series:
-    """Text, or None where there is none (never NaN: SQL must see NULL)."""
-    return pd.Series(
-        [value if isinstance(value, str) else None for value in values.tolist()], dtype=object
-    )
+def _each_text(values: pd.Series, normal: Callable[[str], str | None]) -> pd.Series:
+    """``normal`` of each text of ``values``, None where there is none (never NaN: SQL
+    must see NULL), each distinct text normalised once."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    done = np.empty(len(uniques) + 1, dtype=object)  # the last: a blank's (code -1)
+    done[:-1] = [normal(text) if isinstance(text, str) else None for text in uniques.tolist()]
+    return pd.Series(done[codes], dtype=object)
 
 
 @dataclass(frozen=True)
