@@ -44,7 +44,28 @@ FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "ni_number",
 # Spark), or a string similarity as (measure, column, threshold), which Splink writes in
 # each backend's own functions (on Spark, those of the jar it ships).
 Similarity = tuple[str, str, float]
-_LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...]], ...]] = {
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A string similarity (measures or'ed, as above) computed only for the pairs that
+    meet ``when``, plain SQL that every pair the similarity accepts meets: the level is
+    the similarity's, and the costly measure is left out for the pairs that could never
+    reach it."""
+
+    when: str
+    similarity: tuple[Similarity, ...]
+
+
+# Two texts of eight characters or more (a birth date here: always ``YYYY-MM-DD``)
+# within one edit of each other (a character changed, two neighbours swapped, one put
+# in or left out) differ within two neighbouring places, so their first four or their
+# last four characters agree.
+_SAME_START_OR_END = (
+    "(left({c}_l, 4) = left({c}_r, 4) OR right({c}_l, 4) = right({c}_r, 4))"
+)
+
+_LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...] | Guarded], ...]] = {
     "given_name": (
         ("names:swapped", "given_name_l = family_name_r AND family_name_l = given_name_r"),
         ("given_name:exact", "given_name_l = given_name_r"),
@@ -73,7 +94,13 @@ _LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...]], ...]] = {
     "date_of_birth": (
         ("date_of_birth:exact", "date_of_birth_l = date_of_birth_r"),
         ("date_of_birth:day_month_swapped", "date_of_birth_l = birth_swapped_r"),
-        ("date_of_birth:one_digit", (("damerau_levenshtein", "date_of_birth", 1),)),
+        (
+            "date_of_birth:one_digit",
+            Guarded(
+                _SAME_START_OR_END.format(c="date_of_birth"),
+                (("damerau_levenshtein", "date_of_birth", 1),),
+            ),
+        ),
     ),
     "postcode": (
         ("postcode:exact", "postcode_l = postcode_r"),
@@ -298,10 +325,15 @@ class MatchModel:
         )
 
 
-def _level(cll: Any, name: str, condition: str | tuple[Similarity, ...]) -> Any:
+def _level(cll: Any, name: str, condition: str | tuple[Similarity, ...] | Guarded) -> Any:
     """One comparison level in Splink's terms."""
     if isinstance(condition, str):
         return cll.CustomLevel(condition, name, base_dialect_str="duckdb")
+    if isinstance(condition, Guarded):
+        return cll.And(
+            cll.CustomLevel(condition.when, base_dialect_str="duckdb"),
+            _level(cll, name, condition.similarity),
+        )
     measures = {
         "jaro_winkler": cll.JaroWinklerLevel,
         "damerau_levenshtein": cll.DamerauLevenshteinLevel,
