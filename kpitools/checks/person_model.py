@@ -57,13 +57,16 @@ class Guarded:
     similarity: tuple[Similarity, ...]
 
 
-# Two texts of eight characters or more (a birth date here: always ``YYYY-MM-DD``)
-# within one edit of each other (a character changed, two neighbours swapped, one put
-# in or left out) differ within two neighbouring places, so their first four or their
-# last four characters agree.
-_SAME_START_OR_END = (
-    "(left({c}_l, 4) = left({c}_r, 4) OR right({c}_l, 4) = right({c}_r, 4))"
+BIRTH_DATE_ONE_DIGIT = Guarded(
+    "(left(date_of_birth_l, 4) = left(date_of_birth_r, 4)"
+    " OR right(date_of_birth_l, 4) = right(date_of_birth_r, 4))",
+    (("damerau_levenshtein", "date_of_birth", 1),),
 )
+"""The birth date's one-digit level. Two texts of eight characters or more (a birth
+date: always ``YYYY-MM-DD``) within one edit of each other (a character changed, two
+neighbours swapped, one put in or left out) differ within two neighbouring places, so
+their first four or their last four characters agree; the pairs of a period blocked on
+a name mostly have neither, and are not measured."""
 
 _LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...] | Guarded], ...]] = {
     "given_name": (
@@ -94,13 +97,7 @@ _LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...] | Guarded], ...
     "date_of_birth": (
         ("date_of_birth:exact", "date_of_birth_l = date_of_birth_r"),
         ("date_of_birth:day_month_swapped", "date_of_birth_l = birth_swapped_r"),
-        (
-            "date_of_birth:one_digit",
-            Guarded(
-                _SAME_START_OR_END.format(c="date_of_birth"),
-                (("damerau_levenshtein", "date_of_birth", 1),),
-            ),
-        ),
+        ("date_of_birth:one_digit", BIRTH_DATE_ONE_DIGIT),
     ),
     "postcode": (
         ("postcode:exact", "postcode_l = postcode_r"),
