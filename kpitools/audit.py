@@ -917,7 +917,9 @@ def _people(
     matched: dict[str, _Matched] = {}
     current = {part.current.provider_id: part.current for part in audited.values()}
     records = identity_records(
-        {**others, **current}, period=_period_of(next(iter(audited.values()), None))
+        {**others, **current},
+        period=_period_of(next(iter(audited.values()), None)),
+        stacks=caches.stacks,
     )
     for rules, keys in _by_rules({key: part.rules for key, part in audited.items()}):
         earlier, unread = _earlier_identities(
@@ -967,12 +969,12 @@ def _earlier_identities(
 
     frames: list[pd.DataFrame] = []
     unread: list[str] = []
+    reused = {
+        Path(part.previous.path).resolve(): part.previous
+        for part in parts
+        if part.previous is not None
+    }
     for period, folders in _earlier_folders(parts, months, everyone).items():
-        reused = {
-            Path(part.previous.path).resolve(): part.previous
-            for part in parts
-            if part.previous is not None
-        }
         to_load = [folder for folder in folders if folder.resolve() not in reused]
         loaded = dict(zip(to_load, load_providers(to_load, rules=rules, reads=reads), strict=True))
         returns: dict[str, ProviderReturn] = {}
@@ -990,8 +992,10 @@ def _earlier_identities(
 
 
 def _earlier_folders(parts: list[_Measured], months: int, everyone: bool) -> dict[str, list[Path]]:
-    """Per earlier period found (newest first), the provider folders to read."""
-    found: dict[str, list[Path]] = {}
+    """Per earlier period found (newest first), the provider folders to read: each
+    period folder listed once, however many of ``parts`` it lies beside."""
+    found: dict[str, dict[Path, None]] = {}  # an ordered set of folders per period
+    listed: set[Path] = set()
     for part in parts:
         if not part.period:
             continue
@@ -1000,16 +1004,19 @@ def _earlier_folders(parts: list[_Measured], months: int, everyone: bool) -> dic
         for _ in range(max(months, 0)):
             period = previous_period(period)
             period_dir = provider_dir.parent.parent / period
+            if everyone and period_dir in listed:
+                continue
             if not period_dir.is_dir():
                 continue
+            if everyone:
+                listed.add(period_dir)
             folders = (
                 layout.provider_folders(period_dir)
                 if everyone
                 else [f for f in [period_dir / provider_dir.name] if f.is_dir()]
             )
-            known = found.setdefault(period, [])
-            known += [f for f in folders if f not in known]
-    return found
+            found.setdefault(period, {}).update(dict.fromkeys(folders))
+    return {period: list(folders) for period, folders in found.items()}
 
 
 def _finished(

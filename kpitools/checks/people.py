@@ -32,12 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpitools.calendar import add_months, iso
 from kpitools.checks.common import known_uln, learning_periods, source_prefixed
 from kpitools.checks.person_model import FIELDS, MatchModel, field_words, scored_pairs
+from kpitools.layout import is_provider_name
 from kpitools.model import Finding, ProviderReturn, irregularity, learner_entity
+from kpitools.returns.period import Stacks, stacked_tables, unscoped
 from kpitools.rules import Rules
 
 PERSON_MATCHES = "person_matches"
@@ -88,26 +91,61 @@ PERSON_METHOD = (
 """The method of the person matching, as the method statement prints it."""
 
 
-def identity_records(returns: Mapping[str, ProviderReturn], *, period: str) -> pd.DataFrame:
+def identity_records(
+    returns: Mapping[str, ProviderReturn], *, period: str, stacks: Stacks | None = None
+) -> pd.DataFrame:
     """The identity records of some providers' returns of one period: each accepted
     learner row with its learning period (:func:`~kpitools.checks.common.learning_periods`)
-    and identity fields (a ULN not known is blank)."""
-    frames = []
-    for provider_id, current in returns.items():
-        learners = current.tables["learners"]
-        if learners.empty:
-            continue
-        periods = learning_periods(learners, current.tables["bootcamps"])
-        frames.append(
-            periods.assign(
-                period=period,
-                provider_id=provider_id,
-                uln=periods["uln"].where(periods["uln"].map(known_uln), None).astype(object),
-            )[list(RECORD_COLUMNS)]
-        )
-    if not frames:
+    and identity fields (a ULN not known is blank), in the order of ``returns``.
+
+    The learners and bootcamps are stacked (:func:`kpitools.returns.period.stacked_tables`,
+    ``stacks`` the run's, which already hold a period's stacked for its cross-provider
+    checks) and their learning periods taken at once; a stack of several providers
+    needs them named like a folder, as the providers of a period are, so others (a run
+    on one provider, against the providers its provider.csv names) are taken one by one.
+    """
+    if all(current.tables["learners"].empty for current in returns.values()):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in RECORD_COLUMNS})
-    return pd.concat(frames, ignore_index=True)
+    if len(returns) == 1 or all(map(is_provider_name, returns)):
+        return _identity_records(returns, period, stacks)
+    return pd.concat(
+        [
+            _identity_records({provider_id: current}, period, stacks)
+            for provider_id, current in returns.items()
+            if not current.tables["learners"].empty
+        ],
+        ignore_index=True,
+    )
+
+
+def _identity_records(
+    returns: Mapping[str, ProviderReturn], period: str, stacks: Stacks | None
+) -> pd.DataFrame:
+    """:func:`identity_records` of providers stacked together."""
+    stacked = stacked_tables(
+        {
+            provider_id: {
+                "learners": current.tables["learners"],
+                "bootcamps": current.tables["bootcamps"],
+            }
+            for provider_id, current in returns.items()
+        },
+        names=("learners", "bootcamps"),
+        stacks=stacks,
+    )
+    periods = learning_periods(stacked["learners"], stacked["bootcamps"])
+    owner = np.repeat(
+        np.array(list(returns), dtype=object),
+        [len(current.tables["learners"]) for current in returns.values()],
+    )
+    uln = periods["uln"]
+    return periods.assign(
+        period=pd.Series(period, index=periods.index).astype("str"),
+        provider_id=pd.Series(owner, index=periods.index).astype("str"),
+        learner_ref=unscoped(periods["learner_ref"]),
+        bootcamp_id=unscoped(periods["bootcamp_id"]),
+        uln=uln.where(uln.map(known_uln), None).astype(object),
+    )[list(RECORD_COLUMNS)]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,31 @@ FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "ni_number",
 # Spark), or a string similarity as (measure, column, threshold), which Splink writes in
 # each backend's own functions (on Spark, those of the jar it ships).
 Similarity = tuple[str, str, float]
-_LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...]], ...]] = {
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A string similarity (measures or'ed, as above) computed only for the pairs that
+    meet ``when``, plain SQL that every pair the similarity accepts meets: the level is
+    the similarity's, and the costly measure is left out for the pairs that could never
+    reach it."""
+
+    when: str
+    similarity: tuple[Similarity, ...]
+
+
+BIRTH_DATE_ONE_DIGIT = Guarded(
+    "(left(date_of_birth_l, 4) = left(date_of_birth_r, 4)"
+    " OR right(date_of_birth_l, 4) = right(date_of_birth_r, 4))",
+    (("damerau_levenshtein", "date_of_birth", 1),),
+)
+"""The birth date's one-digit level. Two texts of eight characters or more (a birth
+date: always ``YYYY-MM-DD``) within one edit of each other (a character changed, two
+neighbours swapped, one put in or left out) differ within two neighbouring places, so
+their first four or their last four characters agree; the pairs of a period blocked on
+a name mostly have neither, and are not measured."""
+
+_LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...] | Guarded], ...]] = {
     "given_name": (
         ("names:swapped", "given_name_l = family_name_r AND family_name_l = given_name_r"),
         ("given_name:exact", "given_name_l = given_name_r"),
@@ -73,7 +97,7 @@ _LEVELS: dict[str, tuple[tuple[str, str | tuple[Similarity, ...]], ...]] = {
     "date_of_birth": (
         ("date_of_birth:exact", "date_of_birth_l = date_of_birth_r"),
         ("date_of_birth:day_month_swapped", "date_of_birth_l = birth_swapped_r"),
-        ("date_of_birth:one_digit", (("damerau_levenshtein", "date_of_birth", 1),)),
+        ("date_of_birth:one_digit", BIRTH_DATE_ONE_DIGIT),
     ),
     "postcode": (
         ("postcode:exact", "postcode_l = postcode_r"),
@@ -198,43 +222,37 @@ def normal_ni_number(value: object) -> str | None:
 def comparable(people: pd.DataFrame) -> pd.DataFrame:
     """The columns Splink compares, one row per learner row of ``people`` (its columns
     ``given_name``, ``family_name``, ``date_of_birth`` (datetime), ``postcode``,
-    ``ni_number``, ``uln`` (known ULNs only)), ``unique_id`` its position."""
-    given = people["given_name"].map(normal_name)
+    ``ni_number``, ``uln`` (known ULNs only)), ``unique_id`` its position. Each text is
+    normalised once however many rows hold it (a period has few distinct names)."""
+    given = _each_text(people["given_name"], normal_name)
     born = pd.to_datetime(people["date_of_birth"])
     iso = born.dt.strftime("%Y-%m-%d").where(born.notna(), None)
     # a birth date read the other way round, when its day could be a month
     swapped = born.dt.strftime("%Y-%d-%m").where(born.notna() & (born.dt.day <= 12), None)
-    postcode = people["postcode"].map(normal_postcode)
-    family = people["family_name"].map(normal_family_name)
+    postcode = _each_text(people["postcode"], normal_postcode)
+    family = _each_text(people["family_name"], normal_family_name)
     columns = {
         "given_name": given,
-        "given_canonical": given.map(
-            lambda name: CANONICAL_GIVEN_NAME.get(name, name) if isinstance(name, str) else None
-        ),
+        "given_canonical": _each_text(given, lambda name: CANONICAL_GIVEN_NAME.get(name, name)),
         "family_name": family,
-        "family_initial": family.map(lambda name: name[:1] if isinstance(name, str) else None),
-        "date_of_birth": iso,
-        "birth_swapped": swapped,
+        "family_initial": _each_text(family, lambda name: name[:1]),
+        "date_of_birth": _each_text(iso, str),
+        "birth_swapped": _each_text(swapped, str),
         "postcode": postcode,
-        "postcode_sector": postcode.map(
-            lambda code: code[:-2] if isinstance(code, str) and len(code) > 4 else None
-        ),
-        "ni_number": people["ni_number"].map(normal_ni_number),
-        "uln": people["uln"],
+        "postcode_sector": _each_text(postcode, lambda code: code[:-2] if len(code) > 4 else None),
+        "ni_number": _each_text(people["ni_number"], normal_ni_number),
+        "uln": _each_text(people["uln"], str),
     }
-    return pd.DataFrame(
-        {
-            "unique_id": np.arange(len(people), dtype=np.int64),
-            **{name: _text_or_none(values) for name, values in columns.items()},
-        }
-    )
+    return pd.DataFrame({"unique_id": np.arange(len(people), dtype=np.int64), **columns})
 
 
-def _text_or_none(values: pd.Series) -> pd.Series:
-    """Text, or None where there is none (never NaN: SQL must see NULL)."""
-    return pd.Series(
-        [value if isinstance(value, str) else None for value in values.tolist()], dtype=object
-    )
+def _each_text(values: pd.Series, normal: Callable[[str], str | None]) -> pd.Series:
+    """``normal`` of each text of ``values``, None where there is none (never NaN: SQL
+    must see NULL), each distinct text normalised once."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    done = np.empty(len(uniques) + 1, dtype=object)  # the last: a blank's (code -1)
+    done[:-1] = [normal(text) if isinstance(text, str) else None for text in uniques.tolist()]
+    return pd.Series(done[codes], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -304,10 +322,15 @@ class MatchModel:
         )
 
 
-def _level(cll: Any, name: str, condition: str | tuple[Similarity, ...]) -> Any:
+def _level(cll: Any, name: str, condition: str | tuple[Similarity, ...] | Guarded) -> Any:
     """One comparison level in Splink's terms."""
     if isinstance(condition, str):
         return cll.CustomLevel(condition, name, base_dialect_str="duckdb")
+    if isinstance(condition, Guarded):
+        return cll.And(
+            cll.CustomLevel(condition.when, base_dialect_str="duckdb"),
+            _level(cll, name, condition.similarity),
+        )
     measures = {
         "jaro_winkler": cll.JaroWinklerLevel,
         "damerau_levenshtein": cll.DamerauLevenshteinLevel,
