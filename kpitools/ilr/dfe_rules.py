@@ -884,26 +884,27 @@ def _planlearnhours02(ctx: PreparedLearner) -> Iterator[Hit]:
 @_check("ILR-DateOfBirth_01")
 def _dob01(ctx: PreparedLearner) -> Iterator[Hit]:
     learner = ctx.learner
-    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
+    if learner.date_of_birth is not None:  # asked first: nearly every learner has one
+        return
+    olass = _olass(ctx)
     unreadable = any(p[0] == "DateOfBirth" for p in learner.problems)
-    if (
-        learner.date_of_birth is None
-        and not olass
-        and not unreadable
-        and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims)
-    ):
+    if not olass and not unreadable and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims):
         yield None, "no DateOfBirth"
+
+
+def _olass(ctx: PreparedLearner) -> bool:
+    """An aim with LDM 034 (OLASS), which DateOfBirth_01 and _25 leave out."""
+    return any("034" in a.fam_codes("LDM") for a in ctx.aims)
 
 
 @_check("ILR-DateOfBirth_25")
 def _dob25(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
-    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     day = _august_31(2000 + int(ctx.year[:2]))
     if (
         born is not None
-        and not olass
-        and _age_on(born, day) < 19
+        and _age_on(born, day) < 19  # asked before the aims: most learners are adults
+        and not _olass(ctx)
         and any(a.fund_model in _ADULT_AGE_FUND_MODELS for a in ctx.aims)
     ):
         yield None, f"under 19 on {day.isoformat()}"
@@ -912,17 +913,20 @@ def _dob25(ctx: PreparedLearner) -> Iterator[Hit]:
 @_check("ILR-EmpStat_08", among="bootcamp_fund_model")
 def _empstat08(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
+    if born is None:
+        return
     dated = [e.date_applies for e in ctx.learner.employments if e.date_applies]
+    first = min(dated) if dated else None  # a status dated before the start passes
     for aim in ctx.bootcamp_fund_model:
         start = aim.learn_start_date
-        if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None or born is None:
+        if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None:
             continue
-        if start < date(2014, 8, 1):
+        if start < date(2014, 8, 1) or (first is not None and first < start):
             continue
         teaching_year = start.year if start.month >= 8 else start.year - 1
-        if _age_on(born, _august_31(teaching_year)) >= 19 and not any(d < start for d in dated):
-            first = min(dated).isoformat() if dated else "none"
-            yield aim, f"start {start.isoformat()}, first employment status {first}"
+        if _age_on(born, _august_31(teaching_year)) >= 19:
+            shown = first.isoformat() if first is not None else "none"
+            yield aim, f"start {start.isoformat()}, first employment status {shown}"
 
 
 def check_learners(
