@@ -19,7 +19,7 @@ for learner-level rules) and where it is: ``file:line`` of the ``Learner`` eleme
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
@@ -426,13 +426,53 @@ def _r154(ctx: PreparedLearner) -> Iterator[Hit]:
 # --- one learning delivery at a time ---------------------------------------------------
 
 
+class _AimCheck:
+    """A rule tested aim by aim on one group of a learner's aims (``among``: ``aims`` or
+    an attribute of :class:`PreparedLearner`). Called with one learner like any check;
+    :func:`check_learners` asks it once for every aim of a file instead (:meth:`over`),
+    which saves the cost of asking each learner in turn (most learners pass)."""
+
+    __slots__ = ("among", "in_file", "test")
+
+    def __init__(
+        self,
+        test: Callable[[IlrDelivery], str | None]
+        | Callable[[PreparedLearner, IlrDelivery], str | None],
+        among: str,
+        *,
+        in_file: bool,
+    ) -> None:
+        self.test = test
+        self.among = among
+        self.in_file = in_file  # the test also needs the file (its year, its preparation)
+
+    def __call__(self, ctx: PreparedLearner) -> list[Hit]:
+        aims = [(0, aim) for aim in getattr(ctx, self.among)]
+        return [(aim, detail) for _, aim, detail in self.over([ctx], aims)]
+
+    def over(
+        self, ctxs: Sequence[PreparedLearner], aims: Sequence[tuple[int, IlrDelivery]]
+    ) -> list[tuple[int, IlrDelivery, str]]:
+        """(learner's position in ``ctxs``, aim, what breaks the rule) for each of ``aims``
+        (position, aim) that breaks it, in their order."""
+        if self.in_file:
+            test = cast(Callable[[PreparedLearner, IlrDelivery], str | None], self.test)
+            return [(i, a, detail) for i, a in aims if (detail := test(ctxs[i], a)) is not None]
+        plain = cast(Callable[[IlrDelivery], str | None], self.test)
+        return [(i, a, detail) for i, a in aims if (detail := plain(a)) is not None]
+
+
+def _aims_of(ctxs: Sequence[PreparedLearner], among: str) -> Iterator[tuple[int, IlrDelivery]]:
+    """(position in ``ctxs``, aim) of every aim of the group ``among`` of each learner."""
+    for i, ctx in enumerate(ctxs):
+        for aim in getattr(ctx, among):
+            yield i, aim
+
+
 def _each(test: Callable[[IlrDelivery], str | None], among: str = "aims") -> Check:
     """A rule tested on each aim of ``among``: the learner's aims (``aims``) or the
     group of them (an attribute of :class:`PreparedLearner`) outside which it cannot fire."""
-
-    def check(ctx: PreparedLearner) -> list[Hit]:  # a list, not a generator: most learners pass
-        return [(aim, detail) for aim in getattr(ctx, among) if (detail := test(aim)) is not None]
-
+    check = _AimCheck(test, among, in_file=False)
     GROUPS[check] = among
     return check
 
@@ -446,12 +486,7 @@ def _each_in_file(
     test: Callable[[PreparedLearner, IlrDelivery], str | None], among: str = "aims"
 ) -> Check:
     """:func:`_each` for a rule that also needs the file (its year, its preparation)."""
-
-    def check(ctx: PreparedLearner) -> list[Hit]:
-        return [
-            (aim, detail) for aim in getattr(ctx, among) if (detail := test(ctx, aim)) is not None
-        ]
-
+    check = _AimCheck(test, among, in_file=True)
     GROUPS[check] = among
     return check
 
@@ -849,26 +884,27 @@ def _planlearnhours02(ctx: PreparedLearner) -> Iterator[Hit]:
 @_check("ILR-DateOfBirth_01")
 def _dob01(ctx: PreparedLearner) -> Iterator[Hit]:
     learner = ctx.learner
-    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
+    if learner.date_of_birth is not None:  # asked first: nearly every learner has one
+        return
+    olass = _olass(ctx)
     unreadable = any(p[0] == "DateOfBirth" for p in learner.problems)
-    if (
-        learner.date_of_birth is None
-        and not olass
-        and not unreadable
-        and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims)
-    ):
+    if not olass and not unreadable and any(a.fund_model in _LEARNER_FUND_MODELS for a in ctx.aims):
         yield None, "no DateOfBirth"
+
+
+def _olass(ctx: PreparedLearner) -> bool:
+    """An aim with LDM 034 (OLASS), which DateOfBirth_01 and _25 leave out."""
+    return any("034" in a.fam_codes("LDM") for a in ctx.aims)
 
 
 @_check("ILR-DateOfBirth_25")
 def _dob25(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
-    olass = any("034" in a.fam_codes("LDM") for a in ctx.aims)
     day = _august_31(2000 + int(ctx.year[:2]))
     if (
         born is not None
-        and not olass
-        and _age_on(born, day) < 19
+        and _age_on(born, day) < 19  # asked before the aims: most learners are adults
+        and not _olass(ctx)
         and any(a.fund_model in _ADULT_AGE_FUND_MODELS for a in ctx.aims)
     ):
         yield None, f"under 19 on {day.isoformat()}"
@@ -877,49 +913,67 @@ def _dob25(ctx: PreparedLearner) -> Iterator[Hit]:
 @_check("ILR-EmpStat_08", among="bootcamp_fund_model")
 def _empstat08(ctx: PreparedLearner) -> Iterator[Hit]:
     born = ctx.learner.date_of_birth
+    if born is None:
+        return
     dated = [e.date_applies for e in ctx.learner.employments if e.date_applies]
+    first = min(dated) if dated else None  # a status dated before the start passes
     for aim in ctx.bootcamp_fund_model:
         start = aim.learn_start_date
-        if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None or born is None:
+        if aim.fund_model != BOOTCAMP_FUND_MODEL or start is None:
             continue
-        if start < date(2014, 8, 1):
+        if start < date(2014, 8, 1) or (first is not None and first < start):
             continue
         teaching_year = start.year if start.month >= 8 else start.year - 1
-        if _age_on(born, _august_31(teaching_year)) >= 19 and not any(d < start for d in dated):
-            first = min(dated).isoformat() if dated else "none"
-            yield aim, f"start {start.isoformat()}, first employment status {first}"
+        if _age_on(born, _august_31(teaching_year)) >= 19:
+            shown = first.isoformat() if first is not None else "none"
+            yield aim, f"start {start.isoformat()}, first employment status {shown}"
 
 
-def check_learner(
-    learner: IlrLearner,
-    source: str,
+def check_learners(
+    learners: Sequence[tuple[IlrLearner, str]],
     *,
     year: str,
     prepared: date,
     event_indicators: Mapping[str, str],
-) -> list[IlrRuleFinding]:
-    """Every rule of :data:`ILR_RULES` one learner breaks.
+) -> list[list[IlrRuleFinding]]:
+    """Every rule of :data:`ILR_RULES` each learner of one file breaks, learner by
+    learner: each list is what that learner alone would give, in the table's order of
+    rules (a rule's findings in the order of its aims). A rule tested aim by aim is
+    asked once for every aim of the file (:class:`_AimCheck`), the others learner by
+    learner.
 
     Args:
-        learner: the learner as read (any learner; rules decide what concerns them).
-        source: ``file:line`` of the ``Learner`` element.
+        learners: each learner as read (any learner; rules decide what concerns them)
+            and its source, ``file:line`` of the ``Learner`` element.
         year: the file's collection year (``"2526"``), for DateOfBirth_25.
         prepared: the file's ``FilePreparationDate`` (R_138's exclusion).
         event_indicators: EVI code → event kind, for ILR-EVI-CODE-UNKNOWN.
     """
-    ctx = PreparedLearner(learner, year, prepared, event_indicators)
-    ref = learner.learn_ref_number or ""
-    found: list[IlrRuleFinding] = []
+    ctxs = [PreparedLearner(learner, year, prepared, event_indicators) for learner, _ in learners]
+    groups: dict[str, list[tuple[int, IlrDelivery]]] = {}
+    found: list[list[IlrRuleFinding]] = [[] for _ in ctxs]
     for rule_id, rule, check, among in _RULE_CHECKS:
-        if among is not None and not getattr(ctx, among):
-            continue  # the learner has none of the aims this rule concerns
-        for aim, detail in check(ctx):
+        if isinstance(check, _AimCheck):
+            if check.among not in groups:
+                groups[check.among] = list(_aims_of(ctxs, check.among))
+            hits: Iterable[tuple[int, IlrDelivery | None, str]] = check.over(
+                ctxs, groups[check.among]
+            )
+        else:
+            hits = (
+                (i, aim, detail)
+                for i, ctx in enumerate(ctxs)
+                if among is None or getattr(ctx, among)  # else none of the aims it concerns
+                for aim, detail in check(ctx)
+            )
+        for i, aim, detail in hits:
+            learner, source = learners[i]
             seq = aim.aim_seq_number if aim is not None else None
-            found.append(
+            found[i].append(
                 IlrRuleFinding(
                     rule=rule_id,
                     severity=rule.severity,
-                    learner_ref=ref,
+                    learner_ref=learner.learn_ref_number or "",
                     aim_seq=seq,
                     source=source if aim is None else aim_source(source, seq),
                     message=f"{rule.message} ({detail})",

@@ -469,7 +469,7 @@ def _add_bootcamp(
             f" {start.isoformat()}; the one dated {status.date_applies} is used"
         )
     mapped.reenrolled += [(con_ref, *pair) for pair in state.reenrolments]
-    cofunded = any("2" in a.fam_codes("FFI") for a in [*programmes, *aims])
+    cofunded = any("2" in a.fam_codes("FFI") for a in aims)  # the programmes among them
     self_employed = bool(status and status.has("SEI", "1"))
     learner_type = "co-funded" if cofunded else "self-employed" if self_employed else "independent"
     employer_id = status.emp_id if (cofunded and status) else None
@@ -527,9 +527,12 @@ UNKNOWN_POSTCODE = "ZZ99 9ZZ"
 
 def known_postcode(postcode: str | None) -> str | None:
     """The learner's ``Postcode``, None when the ILR says it is not known."""
-    if postcode is None or "".join(postcode.split()).upper() == UNKNOWN_POSTCODE.replace(" ", ""):
+    if postcode is None or "".join(postcode.split()).upper() == _UNKNOWN_POSTCODE_KEY:
         return None
     return postcode
+
+
+_UNKNOWN_POSTCODE_KEY = UNKNOWN_POSTCODE.replace(" ", "")
 
 
 def _add_event_rows(

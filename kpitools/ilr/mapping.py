@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from kpitools.errors import FileLevelError, KpiToolsError
-from kpitools.ilr.dfe_rules import IlrRuleFinding, aim_source, check_learner
+from kpitools.ilr.dfe_rules import IlrRuleFinding, aim_source, check_learners
 from kpitools.ilr.events import (
     BOOTCAMP_FUND_MODEL,
     BOOTCAMP_PROG_TYPE,
@@ -457,15 +457,15 @@ def _map(files: Sequence[IlrFile], rules: Rules) -> _Mapped:
     bootcamp = 0
     for ilr in current:  # later years override earlier ones for the same learner
         first_line: dict[str, int] = {}  # LearnRefNumber → line of its first record here
-        for learner in ilr.learners:
-            source = learner_source(ilr.name, learner.line)
-            findings += check_learner(
-                learner,
-                source,
-                year=ilr.header.year,
-                prepared=ilr.header.file_preparation_date,
-                event_indicators=events,
-            )
+        sourced = [(learner, learner_source(ilr.name, learner.line)) for learner in ilr.learners]
+        checked = check_learners(
+            sourced,
+            year=ilr.header.year,
+            prepared=ilr.header.file_preparation_date,
+            event_indicators=events,
+        )
+        for (learner, source), breaches in zip(sourced, checked, strict=True):
+            findings += breaches
             if not is_bootcamp_learner(learner):
                 continue  # kept for DfE's rules only (e.g. FundModel 37 without ProgType 32)
             bootcamp += 1

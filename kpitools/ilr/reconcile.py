@@ -525,10 +525,10 @@ def _scope(ilr_tables: IlrTables, compared: Reconciliation | None) -> IlrScope:
 
 def _has_datasheet(current: ProviderReturn) -> bool:
     """False for a return whose learners all came from its ILR (nothing to reconcile)."""
-    learners = current.tables["learners"]
-    sources = learners["source"].astype(str)
-    from_ilr = sources.str.startswith("ILR-") | sources.str.contains("/ILR-", regex=False)
-    return not (len(learners) and bool(from_ilr.all()))
+    sources = current.tables["learners"]["source"].tolist()
+    return not sources or any(
+        not (text.startswith("ILR-") or "/ILR-" in text) for text in map(str, sources)
+    )
 
 
 def dfe_rule_findings(
@@ -602,17 +602,21 @@ def _dropouts(tables: Sequence[IlrTables]) -> list[pd.DataFrame]:
     facts[_OWNER] = np.repeat(np.arange(len(tables)), [len(t.learner_facts) for t in tables])
     frame = learners[learners["withdrawal_date"].notna()].merge(facts, on=keys, how="left")
     bounds = np.searchsorted(frame[_OWNER].to_numpy(), np.arange(len(tables) + 1))
-    found = []
-    for first, last in itertools.pairwise(bounds.tolist()):
-        part = frame.iloc[first:last]
-        reason = part["withdraw_reason"].map(
-            lambda code: (
-                "not given"
-                if pd.isna(code)
-                else WITHDRAW_REASONS.get(int(code), f"code {int(code)}")
-            )
-        )
-        found.append(
-            part.assign(withdrawal_reason=reason)[list(_DROPOUT_COLUMNS)].reset_index(drop=True)
-        )
-    return found
+    columns = list(_DROPOUT_COLUMNS)
+    # the reasons named and the columns taken once for every ILR, then cut per ILR; an
+    # ILR without drop-outs keeps the frame its own empty part gives (its reason column
+    # typed as pandas types the mapping of no value)
+    rows = frame.assign(withdrawal_reason=frame["withdraw_reason"].map(_reason))[columns]
+    empty = frame.iloc[0:0]
+    none = empty.assign(withdrawal_reason=empty["withdraw_reason"].map(_reason))[columns]
+    return [
+        (rows.iloc[first:last] if last > first else none).reset_index(drop=True)
+        for first, last in itertools.pairwise(bounds.tolist())
+    ]
+
+
+def _reason(code: object) -> str:
+    """A withdrawal reason's meaning (:data:`~kpitools.ilr.events.WITHDRAW_REASONS`)."""
+    if pd.isna(code):
+        return "not given"
+    return WITHDRAW_REASONS.get(int(code), f"code {int(code)}")  # type: ignore[call-overload]
