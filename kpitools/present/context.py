@@ -155,9 +155,10 @@ class PackContext:
         ``related`` of every row kpitools made (found this month, or carried from a
         register read back: rebuilt as found,
         :func:`~kpitools.worklists.followup.found_entity`,
-        :func:`~kpitools.worklists.followup.found_related`) named by this run's rule for the register, so that no name or ULN of an include_pii
-        register is carried into a default one; a row added by hand keeps what the
-        auditor typed. None for an audit computed without its register
+        :func:`~kpitools.worklists.followup.found_related`) named by this run's rule for
+        the register, so that no name or ULN of an include_pii register is carried into
+        a default one; a row added by hand keeps what the auditor typed. None for an
+        audit computed without its register
         (:class:`kpitools.worklists.followup.RegisterTrail`)."""
         followup = self.audit.followup
         if followup is None:

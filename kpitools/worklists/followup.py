@@ -380,20 +380,19 @@ def read_register(path: str | Path) -> RegisterReadback:
     exceptions = sheets[EXCEPTIONS_SHEET]
     if "exception_id" not in exceptions.columns:
         raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
+    resolved = sheets.get(RESOLVED_SHEET, pd.DataFrame(columns=["exception_id"]))
     written = sheets.get(WRITTEN_SHEET)
     if written is not None:
         written = written.reindex(columns=list(WRITTEN_COLUMNS)).map(cell_text)
-    resolved = sheets.get(RESOLVED_SHEET, pd.DataFrame(columns=["exception_id"]))
-    taken = _taken_names(written)
-    if taken:  # an auditor's column under a name kpitools took since: kept as theirs
-        exceptions, resolved = (f.rename(columns=taken) for f in (exceptions, resolved))
-        assert written is not None
-        written = written.assign(field=written["field"].replace(taken))
-        handled += [
-            f"a column {old!r} an auditor added, a name kpitools now gives a column of its "
-            f"own: read as {new!r}"
-            for old, new in taken.items()
-        ]
+        taken = _taken_names(written)
+        if taken:  # an auditor's column under a name kpitools took since: kept as theirs
+            exceptions, resolved = (f.rename(columns=taken) for f in (exceptions, resolved))
+            written = written.assign(field=written["field"].replace(taken))
+            handled += [
+                f"a column {old!r} an auditor added, a name kpitools now gives a column of "
+                f"its own: read as {new!r}"
+                for old, new in taken.items()
+            ]
     summary = sheets.get(SUMMARY_SHEET, pd.DataFrame())
     said: dict[str, str] = {}
     if {"item", "value"} <= set(summary.columns):
@@ -415,13 +414,13 @@ def read_register(path: str | Path) -> RegisterReadback:
     )
 
 
-def _taken_names(written: pd.DataFrame | None) -> dict[str, str]:
+def _taken_names(written: pd.DataFrame) -> dict[str, str]:
     """The columns of a register that an auditor added under a name a later kpitools
     gave a column of its own (``related``): those whose values kpitools wrote on the
     hidden sheet for a row it made, as it does for an added column and never for its
     own facts; each with the name it is read back as (``related (added)``), so that it
     is carried as an added column, with its values and edits, beside kpitools's."""
-    if written is None or written.empty:
+    if written.empty:
         return {}
     made = written["exception_id"].str.startswith(EXCEPTION_ID_PREFIX)
     fields = set(written.loc[made, "field"])
