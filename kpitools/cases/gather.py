@@ -27,6 +27,7 @@ from kpitools.cases.ilr_record import IlrRecord, ilr_record
 from kpitools.errors import KpiToolsError, ParameterError
 from kpitools.layout import is_period_name, provider_out_dir
 from kpitools.load import load_provider
+from kpitools.model import related_learner
 from kpitools.params import load_params
 from kpitools.privacy.naming import CIRCULATED, WORKING, LearnerNaming, learner_naming
 from kpitools.privacy.pseudonym import Pseudonymiser, key_fingerprint
@@ -429,15 +430,18 @@ def _members(con: Any, entity: Entity, period: str) -> pd.DataFrame:
 
 
 def _cross_provider(con: Any, entity: Entity, months: list[Month]) -> pd.DataFrame:
-    """Other providers' findings that name one of this provider's learners by the row
-    that held it that month (:data:`CROSS_PROVIDER`)."""
+    """Other providers' findings about one of this provider's learners: those whose
+    ``related`` learner it is (:func:`kpitools.model.related_learner`), and, from runs
+    recorded before the store kept ``related`` (blank there), those that name it by the
+    row that held it that month (:data:`CROSS_PROVIDER`)."""
+    mine = related_learner(entity.provider_id, entity.ident)
     others = con.execute(
         f"""
         WITH latest AS ({_LATEST_RUNS})
         SELECT f.* FROM findings f JOIN latest USING (period, provider_id, run_id)
-        WHERE f.provider_id <> ? AND contains(f.message, ?)
+        WHERE f.provider_id <> ? AND (f.related = ? OR contains(f.message, ?))
         """,
-        [max((m.period for m in months), default=""), entity.provider_id, entity.provider_id],
+        [max((m.period for m in months), default=""), entity.provider_id, mine, entity.provider_id],
     ).df()
     if entity.kind != LEARNER or others.empty:
         return others.iloc[0:0]
@@ -447,8 +451,10 @@ def _cross_provider(con: Any, entity: Entity, months: list[Month]) -> pd.DataFra
         for source in m.tables.get("learners", pd.DataFrame({"source": []}))["source"]
     }
     keep = [
-        any(p == month and text in message for p, text in named)
-        for month, message in zip(others["period"], others["message"], strict=True)
+        related == mine if related else any(p == month and text in message for p, text in named)
+        for month, message, related in zip(
+            others["period"], others["message"], others["related"], strict=True
+        )
     ]
     return others[keep]
 

@@ -113,8 +113,19 @@ def _findings(case: Case) -> pd.DataFrame:
             found["learner_ref"], found["pseudonym"], found["entity"], strict=True
         )
     ]
-    return found.assign(who=who)[
-        ["period", "provider_id", "exception_id", "rule", "severity", "who", "source", "message"]
+    related = found["related"].map(case.working.related)
+    return found.assign(who=who, related=related)[
+        [
+            "period",
+            "provider_id",
+            "exception_id",
+            "rule",
+            "severity",
+            "who",
+            "related",
+            "source",
+            "message",
+        ]
     ]
 
 

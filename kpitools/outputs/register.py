@@ -91,6 +91,7 @@ _WIDTHS = {
     "entity": 30,
     "source": 30,
     "message": 50,
+    "related": 30,
 }
 _WORKED_DATES = tuple(c for c in DATE_COLUMNS if c not in ("first_seen", "last_seen"))
 

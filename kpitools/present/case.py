@@ -48,6 +48,7 @@ _FINDING_COLUMNS = (
     "rule",
     "severity",
     "who",
+    "related",
     "source",
     "message",
 )
@@ -204,11 +205,14 @@ def ilr(case: Case) -> Markup:
 
 
 def findings(case: Case) -> Markup:
-    """Every finding about the entity, month by month and provider by provider, then
-    each exception's register history."""
+    """Every finding about the entity, month by month and provider by provider (each
+    with the other provider's learner it rests on, ``related``, named as the page names
+    learners: its provider and pseudonym), then each exception's register history."""
     if case.findings.empty:
         return note("No finding about it in any run on record.")
-    shown = case.findings.assign(who=_who(case.findings))[list(_FINDING_COLUMNS)]
+    shown = case.findings.assign(
+        who=_who(case.findings), related=case.findings["related"].map(case.naming.related)
+    )[list(_FINDING_COLUMNS)]
     parts = [table(shown, limit=500)]
     for exception_id, history in case.histories.items():
         parts.append(

@@ -151,12 +151,14 @@ class PackContext:
 
     @cached_property
     def followup(self) -> FollowUp | None:
-        """The register's follow-up computed with the audit, the ``entity`` of every row
-        kpitools made (found this month, or carried from a register read back: rebuilt
-        as found, :func:`kpitools.worklists.followup.found_entity`) named by this run's
-        rule for the register, so that no name or ULN of an include_pii register is
-        carried into a default one; a row added by hand keeps what the auditor typed.
-        None for an audit computed without its register
+        """The register's follow-up computed with the audit, the ``entity`` and
+        ``related`` of every row kpitools made (found this month, or carried from a
+        register read back: rebuilt as found,
+        :func:`~kpitools.worklists.followup.found_entity`,
+        :func:`~kpitools.worklists.followup.found_related`) named by this run's rule for
+        the register, so that no name or ULN of an include_pii register is carried into
+        a default one; a row added by hand keeps what the auditor typed. None for an
+        audit computed without its register
         (:class:`kpitools.worklists.followup.RegisterTrail`)."""
         followup = self.audit.followup
         if followup is None:
@@ -172,7 +174,8 @@ class PackContext:
             return frame
         made = frame["exception_id"].map(lambda eid: str(eid).startswith(EXCEPTION_ID_PREFIX))
         named = frame["entity"].where(~made, frame["entity"].map(self.working.entity))
-        return frame.assign(entity=named)
+        related = frame["related"].where(~made, frame["related"].map(self.working.related))
+        return frame.assign(entity=named, related=related)
 
     @property
     def trends(self) -> Trends | None:

@@ -118,11 +118,22 @@ class LearnerNaming:
 
     def related(self, related: object) -> object:
         """A ``related`` cell, another provider's learner (``<provider>/learner:<ref>``,
-        :func:`~kpitools.model.related_learner`): in a working output its provider, ref
-        and that provider's pseudonym, so the auditor can find the learner without the
-        other provider's register; in a circulated one the pseudonym alone."""
+        :func:`~kpitools.model.related_learner`; in a register several, joined by
+        ``; ``): in a working output its provider, ref and that provider's pseudonym, so
+        the auditor can find the learner without the other provider's register; in a
+        circulated one the pseudonym alone. Never a name or ULN, even with
+        ``include_pii`` (the other provider's identity records are not this output's).
+
+        >>> from kpitools.privacy.pseudonym import Pseudonymiser
+        >>> names = LearnerNaming("working", Pseudonymiser(b"0123456789abcdef", "P001"))
+        >>> names.related("P002/learner:L1; P003/learner:L1")
+        'P002/learner:L1 (L-21df532ef0); P003/learner:L1 (L-c4036d8c06)'
+        """
         if not isinstance(related, str) or not related:
             return related
+        return "; ".join(self._one_related(part) for part in related.split("; "))
+
+    def _one_related(self, related: str) -> str:
         provider, sep, entity = related.partition("/")
         ref = entity_learner_ref(entity)
         if not sep or not ref:

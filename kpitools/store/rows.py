@@ -196,7 +196,11 @@ def finding_rows(
     audit: ProviderAudit, followup: FollowUp | None, pseudonymiser: Pseudonymiser
 ) -> pd.DataFrame:
     """Every finding with its exception's id and first_seen, its entity as found
-    (``learner:<ref>``), its learner's ref and pseudonym."""
+    (``learner:<ref>``), its learner's ref and pseudonym, and the other provider's
+    learner it rests on as found (``<provider>/learner:<ref>``,
+    :func:`kpitools.model.related_learner`; blank for most), named as ``entity`` is:
+    its ref, never a name or ULN; joined with that provider's findings by
+    ``provider_id || '/' || entity``."""
     findings = register_findings(audit.findings(), audit.provider_id, pseudonymiser)
     ids = [
         exception_id(audit.provider_id, r, str(e), str(b))
@@ -223,6 +227,7 @@ def finding_rows(
             "pseudonym": [pseudonymiser.learner(r) if r else "" for r in refs],
             "source": findings["source"].fillna("").astype(str),
             "message": findings["message"].fillna("").astype(str),
+            "related": findings["related"].fillna("").astype(str),
         }
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 META_TABLE = "store_meta"
 VERSION_KEY = "schema_version"
@@ -97,7 +97,8 @@ TABLES: dict[str, str] = {
         learner_ref VARCHAR NOT NULL,
         pseudonym VARCHAR NOT NULL,
         source VARCHAR NOT NULL,
-        message VARCHAR NOT NULL
+        message VARCHAR NOT NULL,
+        related VARCHAR NOT NULL DEFAULT ''
     """,
     "learner_facts": """
         run_id BIGINT NOT NULL,
@@ -163,6 +164,12 @@ SEQUENCES = ("run_ids", "event_ids")
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 2: the members of every KPI figure (issue 26); earlier runs have none
     1: (f"CREATE TABLE IF NOT EXISTS kpi_members ({TABLES['kpi_members']})",),
+    # 3: a finding's related learner of another provider (issue 26); earlier runs' ''.
+    # In two steps: DuckDB before 2.0 adds no column with a constraint
+    2: (
+        "ALTER TABLE findings ADD COLUMN related VARCHAR DEFAULT ''",
+        "ALTER TABLE findings ALTER COLUMN related SET NOT NULL",
+    ),
 }
 """From version N (the key) to N + 1: the statements, run in order in one transaction."""
 

@@ -110,6 +110,7 @@ _FACTS: tuple[str, ...] = (
     "learner_ref",
     "source",
     "message",
+    "related",  # another provider's learner the finding rests on (Finding.related)
 )
 REGISTER_COLUMNS: tuple[str, ...] = (
     "exception_id",
@@ -145,6 +146,7 @@ row's id, the column, what kpitools wrote there (None: not known, a register fro
 older kpitools) and the value read back (``(row)`` / ``removed``: a row deleted)."""
 ROW_FIELD, REMOVED = "(row)", "removed"
 _KNOWN = frozenset(REGISTER_COLUMNS) | frozenset(RESOLVED_COLUMNS)
+_UNTRACKED = _KNOWN - frozenset(AUDITOR_COLUMNS)  # kpitools's own, never on the hidden sheet
 _KEPT = ("earlier_status", "review_note")  # kpitools's own, carried like the working ones
 # What one exception is: a rule firing for an entity in a bootcamp (several findings of
 # the same rule for the same entity and bootcamp, e.g. two FUTURE-DATED payments, are one
@@ -190,8 +192,9 @@ def group_exceptions(findings: pd.DataFrame, provider_id: str) -> pd.DataFrame:
 
     Returns:
         Columns ``exception_id``, ``rule``, ``severity``, ``kpi``, ``bootcamp_id``,
-        ``entity``, ``learner_ref``, ``source``, ``message`` (sources and messages of the
-        findings joined with ``; ``), in order of first appearance.
+        ``entity``, ``learner_ref``, ``source``, ``message``, ``related`` (the sources,
+        messages and related learners of the findings joined with ``; ``, each once), in
+        order of first appearance.
     """
     columns = ["exception_id", "rule", "severity", *_FACTS]
     if findings.empty:
@@ -205,6 +208,7 @@ def group_exceptions(findings: pd.DataFrame, provider_id: str) -> pd.DataFrame:
             learner_ref=("learner_ref", "first"),
             source=("source", _joined),
             message=("message", _joined),
+            related=("related", _joined),
         )
         .reset_index()
     )
@@ -347,7 +351,9 @@ def read_register(path: str | Path) -> RegisterReadback:
     (:func:`kpitools.returns.workbook.check_workbook_limits`); a register saved as
     ``.csv`` is its one sheet of exceptions. Columns are taken by the header's names (the
     auditor may have reordered, hidden or added columns; one without a name, or a name
-    repeated, is named by its letter); cells keep their values (text, numbers, dates); a
+    repeated, is named by its letter; one an auditor added under a name kpitools has
+    since given a column of its own, told by the hidden sheet, is read as
+    ``<name> (added)``); cells keep their values (text, numbers, dates); a
     formula gives the value Excel last computed, its text when there is none (never
     evaluated); blank rows are skipped.
 
@@ -374,7 +380,19 @@ def read_register(path: str | Path) -> RegisterReadback:
     exceptions = sheets[EXCEPTIONS_SHEET]
     if "exception_id" not in exceptions.columns:
         raise PackError(f"the {EXCEPTIONS_SHEET!r} sheet has no exception_id column", path=path)
+    resolved = sheets.get(RESOLVED_SHEET, pd.DataFrame(columns=["exception_id"]))
     written = sheets.get(WRITTEN_SHEET)
+    if written is not None:
+        written = written.reindex(columns=list(WRITTEN_COLUMNS)).map(cell_text)
+        taken = _taken_names(written)
+        if taken:  # an auditor's column under a name kpitools took since: kept as theirs
+            exceptions, resolved = (f.rename(columns=taken) for f in (exceptions, resolved))
+            written = written.assign(field=written["field"].replace(taken))
+            handled += [
+                f"a column {old!r} an auditor added, a name kpitools now gives a column of "
+                f"its own: read as {new!r}"
+                for old, new in taken.items()
+            ]
     summary = sheets.get(SUMMARY_SHEET, pd.DataFrame())
     said: dict[str, str] = {}
     if {"item", "value"} <= set(summary.columns):
@@ -385,12 +403,8 @@ def read_register(path: str | Path) -> RegisterReadback:
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         exceptions=exceptions,
-        resolved=sheets.get(RESOLVED_SHEET, pd.DataFrame(columns=["exception_id"])),
-        written=(
-            written.reindex(columns=list(WRITTEN_COLUMNS)).map(cell_text)
-            if written is not None
-            else None
-        ),
+        resolved=resolved,
+        written=written,
         last_modified_by=saved[0],
         modified=saved[1],
         key_fingerprint=said.get(KEY_ITEM, ""),
@@ -398,6 +412,19 @@ def read_register(path: str | Path) -> RegisterReadback:
         period=said.get("period", ""),
         handled=tuple(handled),
     )
+
+
+def _taken_names(written: pd.DataFrame) -> dict[str, str]:
+    """The columns of a register that an auditor added under a name a later kpitools
+    gave a column of its own (``related``): those whose values kpitools wrote on the
+    hidden sheet for a row it made, as it does for an added column and never for its
+    own facts; each with the name it is read back as (``related (added)``), so that it
+    is carried as an added column, with its values and edits, beside kpitools's."""
+    if written.empty:
+        return {}
+    made = written["exception_id"].str.startswith(EXCEPTION_ID_PREFIX)
+    fields = set(written.loc[made, "field"])
+    return {name: f"{name} (added)" for name in sorted(fields & _UNTRACKED)}
 
 
 _XLSM_NOTE = "saved as .xlsm (a workbook with macros): read like .xlsx, its macros never run"
@@ -860,6 +887,7 @@ def follow_up(
         row = {**facts, **_carried(state, added)}
         if kind != MANUAL:  # named afresh by each output's rule, never copied
             row["entity"] = found_entity(facts, provider_id)
+            row["related"] = found_related(facts.get("related"))
         row["review_note"] = _review_note(eid, state, prev, cur)
         if not _filled(row.get("last_seen")) and kind != MANUAL:
             row["last_seen"] = this_month if eid in cur.rows else last_month
@@ -986,6 +1014,28 @@ def found_entity(row: Mapping[str, object], provider_id: str) -> str:
         if exception_id(provider_id, rule, entity, camp) == made:
             return entity
     return parts[0]
+
+
+_RELATED_SHOWN = re.compile(
+    rf"(?P<found>{layout.PROVIDER_ID_PATTERN}/learner:.+?)(?: \(L-[0-9a-f]{{10}}\))?", re.S
+)
+
+
+def found_related(cell: object) -> str:
+    """The ``related`` cell of a register row kpitools wrote, as found: each learner of
+    another provider (``; `` between them) as ``<provider>/learner:<ref>``
+    (:func:`kpitools.model.related_learner`), without the pseudonym the register showed
+    beside its ref; so that each output names it afresh by its own rule
+    (:meth:`kpitools.privacy.naming.LearnerNaming.related`). A part that is not such a
+    learner (typed by an auditor) is kept as it is; blank (a register from before the
+    column) stays blank.
+
+    >>> found_related("P002/learner:000826 (L-37a31732f0); P003/learner:A7")
+    'P002/learner:000826; P003/learner:A7'
+    """
+    parts = [p for p in cell_text(cell).split(_JOIN) if p]
+    found = [(m["found"] if (m := _RELATED_SHOWN.fullmatch(p)) else p) for p in parts]
+    return _JOIN.join(dict.fromkeys(found))
 
 
 def _state(eid: str, cur: _Read, prev: _Read) -> tuple[dict[str, object], _Read | None]:

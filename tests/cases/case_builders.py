@@ -73,6 +73,7 @@ def hand_case(*, include_pii: bool = False, notes: dict[str, str] | None = None)
                 "pseudonym",
                 "source",
                 "message",
+                "related",
             ]
         ),
         histories={},
@@ -89,4 +90,28 @@ def hand_case(*, include_pii: bool = False, notes: dict[str, str] | None = None)
             }
         ),
         notes=notes or {},
+    )
+
+
+def overlap_findings() -> pd.DataFrame:
+    """The case's learner and P002's X7 share one ULN (DUP-ULN-OVERLAP): its own finding
+    and P002's, as the store holds them (each learner as found, ``related`` the other)."""
+    ours, theirs = Pseudonymiser(KEY, "P001"), Pseudonymiser(KEY, "P002")
+    return pd.DataFrame(
+        {
+            "period": ["2023-03", "2023-03"],
+            "provider_id": ["P001", "P002"],
+            "exception_id": ["EX-000000000001", "EX-000000000002"],
+            "rule": ["DUP-ULN-OVERLAP"] * 2,
+            "severity": ["high"] * 2,
+            "entity": ["learner:000433", "learner:X7"],
+            "learner_ref": ["000433", "X7"],
+            "pseudonym": [ours.learner("000433"), theirs.learner("X7")],
+            "source": ["learners.csv:14", "learners.csv:9"],
+            "message": [
+                "the learner has the ULN of provider P002's learner at learners.csv:9",
+                "the learner has the ULN of provider P001's learner at learners.csv:14",
+            ],
+            "related": ["P002/learner:X7", "P001/learner:000433"],
+        }
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from case_builders import hand_case
+from case_builders import hand_case, overlap_findings
 from openpyxl import load_workbook
 
 from kpitools.errors import PackError
@@ -64,3 +64,15 @@ def test_the_workbook_is_kept_and_a_stranger_refused(tmp_path: Path) -> None:
     other.write_bytes(b"not a workbook")
     with pytest.raises(PackError, match="not a readable Excel workbook"):
         read_case_notes(other)
+
+
+def test_the_findings_name_the_related_learner_by_ref_and_pseudonym(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    case = replace(hand_case(), findings=overlap_findings())
+    book = load_workbook(write_case_workbook(case, tmp_path / "case.xlsx"))
+    rows = list(book["Findings"].iter_rows(values_only=True))
+    found = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    related = {r["provider_id"]: r["related"] for r in found}
+    assert related["P001"].startswith("P002/learner:X7 (L-")
+    assert related["P002"] == f"P001/learner:000433 ({case.name})"

@@ -158,7 +158,7 @@ def test_the_register_is_laid_out_for_work(ctx, tmp_path: Path) -> None:
         str(area.sqref): [(r.type, r.operator, r.formula) for r in found]
         for area, found in sheet.conditional_formatting._cf_rules.items()
     }
-    last = "X"  # 24 columns
+    last = "Y"  # 25 columns, related last
     assert rules[f"A2:{last}1000"] == [("expression", None, ['$D2="reopened"'])]
     assert rules["B2:B1000"] == [
         ("cellIs", "equal", ['"high"']),
@@ -171,6 +171,7 @@ def test_the_register_is_laid_out_for_work(ctx, tmp_path: Path) -> None:
     # readable widths: the working columns set, no fact wider than 50
     widths = {h: sheet.column_dimensions[chr(ord("A") + i)].width for i, h in enumerate(header)}
     assert widths["status"] == 11 and widths["response"] == 40 and widths["message"] == 50
+    assert header[-1] == "related" and widths["related"] == 30
     assert max(widths.values()) <= 50
     # the baseline of the working columns is there but hidden; the key is named
     assert book["_written"].sheet_state == "veryHidden"

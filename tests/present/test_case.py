@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from case_builders import hand_case, learners
+from case_builders import KEY, hand_case, learners, overlap_findings
 from pack_html import read_page
 
 from kpitools.present import case as show
+from kpitools.privacy.pseudonym import Pseudonymiser
 
 
 def _text(markup: object) -> str:
@@ -73,3 +74,16 @@ def test_the_register_history_shows_statuses_never_what_was_typed() -> None:
     shown = _text(show.register_history(history))
     assert "queried" in shown and "other (see the case workbook)" in shown
     assert "Octavia" not in shown and "Sam" not in shown and "response 2023-03-02" in shown
+
+
+def test_each_finding_names_the_other_providers_learner_by_pseudonym() -> None:
+    # a cross-provider overlap: the case's own finding relates to P002's X7, P002's to
+    # the case's learner; the page names each by its provider's pseudonym, never a ref
+    case = replace(hand_case(), findings=overlap_findings())
+    html = str(show.findings(case))
+    shown = _text(html)
+    assert f"P002/learner:{Pseudonymiser(KEY, 'P002').learner('X7')}" in shown
+    assert f"P001/learner:{case.name}" in shown
+    assert "X7" not in html and "000433" not in html
+    with_pii = replace(hand_case(include_pii=True), findings=overlap_findings())
+    assert "P002/learner:X7 (L-" in _text(show.findings(with_pii))

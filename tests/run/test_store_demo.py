@@ -299,7 +299,7 @@ def test_the_example_queries_of_docs_store_md_run(built: Built) -> None:
     text = (Path(__file__).parents[2] / "docs" / "store.md").read_text(encoding="utf-8")
     block = text.split("```sql\n", 1)[1].split("```", 1)[0]
     statements = [s.strip() for s in block.split(";") if s.strip()]
-    assert len(statements) == 7
+    assert len(statements) == 8
     with read_store(built.out) as con:
         results = [con.execute(statement).fetchall() for statement in statements]
     assert all(results[:3])  # runs, periods, the trend

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -95,17 +96,85 @@ def test_an_older_store_is_migrated_in_one_transaction(
     assert version == (str(current + 1),) and reviewer == [(None,)]
 
 
-def test_a_store_of_version_1_gains_the_kpi_members_table(tmp_path: Path) -> None:
-    # a store as kpitools wrote it before issue 26: no kpi_members, version 1
-    with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
-        start_run(con, START)
-        con.execute("DROP TABLE kpi_members").fetchall()
-        con.execute("UPDATE store_meta SET value = '1' WHERE name = 'schema_version'").fetchall()
-    with open_store(tmp_path, key_fingerprint="KF-000000000001") as con:
-        version = first_row(con, "SELECT value FROM store_meta WHERE name = 'schema_version'")
+FINDINGS_V2 = """
+    run_id BIGINT NOT NULL,
+    period VARCHAR NOT NULL,
+    provider_id VARCHAR NOT NULL,
+    exception_id VARCHAR NOT NULL,
+    first_seen DATE,
+    bootcamp_id VARCHAR NOT NULL,
+    kpi VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    entity VARCHAR NOT NULL,
+    learner_ref VARCHAR NOT NULL,
+    pseudonym VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    message VARCHAR NOT NULL
+"""
+"""The ``findings`` table of schema versions 1 and 2, as kpitools created it then."""
+FINDING_V2 = (1, "2023-02", "P001", "EX-0123456789AB", None, "B1", "irregularity")
+FINDING_V2 += ("DUP-ULN-OVERLAP", "high", "learner:L1", "L1", "L-0123456789")
+FINDING_V2 += ("learners.csv:2", "the learner has the ULN of provider P002's learner")
+
+
+def _old_store(out: Path, version: int) -> None:
+    """A store as a kpitools of schema ``version`` (1 or 2) wrote it, by that schema's
+    statements: one run and one finding (version 1: no kpi_members either)."""
+    tables = {**schema.TABLES, "findings": FINDINGS_V2}
+    if version == 1:
+        del tables["kpi_members"]
+    con = duckdb.connect(str(store_path(out)))
+    try:
+        for name in schema.SEQUENCES:
+            con.execute(f"CREATE SEQUENCE {name} START 1").fetchall()
+        for name, columns in tables.items():
+            con.execute(f"CREATE TABLE {name} ({columns})").fetchall()
+        for name, value in (
+            ("schema_version", str(version)),
+            ("key_fingerprint", START.key_fingerprint),
+        ):
+            con.execute("INSERT INTO store_meta VALUES (?, ?)", [name, value]).fetchall()
+        end_run(con, start_run(con, START), 0, {"P001": ("built", "")})
+        con.execute(f"INSERT INTO findings VALUES ({', '.join('?' * 14)})", list(FINDING_V2))
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_is_migrated_keeping_its_rows(tmp_path: Path, version: int) -> None:
+    # version 1, before issue 26: no kpi_members; version 2: findings without related
+    _old_store(tmp_path, version)
+    with open_store(tmp_path, key_fingerprint=START.key_fingerprint) as con:
+        found = first_row(con, "SELECT value FROM store_meta WHERE name = 'schema_version'")
         members = con.execute("SELECT count(*) FROM kpi_members").fetchall()
-        runs = con.execute("SELECT count(*) FROM runs").fetchall()
-    assert version == (str(schema.SCHEMA_VERSION),) and members == [(0,)] and runs == [(1,)]
+        runs = con.execute("SELECT run_id, exit_status FROM runs").fetchall()
+        findings = con.execute("SELECT * FROM findings").fetchall()
+        columns = [r[0] for r in con.execute("DESCRIBE findings").fetchall()]
+        # what a run of this kpitools inserts goes in beside the earlier run's rows
+        con.execute(
+            f"INSERT INTO findings VALUES ({', '.join('?' * 15)})",
+            [2, *FINDING_V2[1:], "P002/learner:L9"],
+        ).fetchall()
+    assert found == (str(schema.SCHEMA_VERSION),) and members == [(0,)] and runs == [(1, 0)]
+    assert findings == [(*FINDING_V2, "")]  # the earlier run's finding kept, related ''
+    assert columns == [line.split()[0] for line in schema.TABLES["findings"].strip().splitlines()]
+    with read_store(tmp_path) as con:
+        related = con.execute("SELECT run_id, related FROM findings ORDER BY run_id").fetchall()
+    assert related == [(1, ""), (2, "P002/learner:L9")]
+    with pytest.raises(duckdb.ConstraintException):  # NOT NULL, as in a new store
+        with open_store(tmp_path, key_fingerprint=START.key_fingerprint) as con:
+            con.execute(
+                f"INSERT INTO findings VALUES ({', '.join('?' * 15)})", [3, *FINDING_V2[1:], None]
+            ).fetchall()
+
+
+def test_a_store_of_version_2_is_migrated_by_a_read(tmp_path: Path) -> None:
+    # kpitools case / history / log read the store: an older one is migrated first
+    _old_store(tmp_path, 2)
+    with read_store(tmp_path) as con:
+        related = con.execute("SELECT related FROM findings").fetchall()
+    assert related == [("",)]
 
 
 def test_a_file_that_is_not_a_store_is_named(tmp_path: Path) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 from builders import hand_audit, make_context, pii_strings, write_provider
 
-from kpitools.model import THIS_PERIOD_REGISTER, FollowUp, RegisterSource
+from kpitools.model import (
+    THIS_PERIOD_REGISTER,
+    Finding,
+    FollowUp,
+    RegisterSource,
+    related_learner,
+)
 from kpitools.store.connection import open_store, read_store
 from kpitools.store.queries import exception_history, run_log
 from kpitools.store.record import (
@@ -38,6 +44,18 @@ def _everything(out: Path) -> str:
 
 def test_a_providers_run_is_recorded_without_personal_data(tmp_path: Path) -> None:
     audit = hand_audit(write_provider(tmp_path / "data" / "2023-03" / "P001"))
+    # a cross-provider finding: L3 has the ULN of P002's learner X7
+    overlap = Finding(
+        "irregularity",
+        "DUP-ULN-OVERLAP",
+        "high",
+        "learner:L3",
+        "learners.csv:4",
+        "the learner has the ULN of provider P002's learner at learners.csv:9",
+        "B2",
+        related=related_learner("P002", "X7"),
+    )
+    audit = replace(audit, irregularities=(*audit.irregularities, overlap))
     # built with --include-pii: the register shows names; the store never does
     ctx = make_context(audit, tmp_path / "out" / "2023-03" / "P001", include_pii=True)
     followup = ctx.audit.followup
@@ -54,6 +72,9 @@ def test_a_providers_run_is_recorded_without_personal_data(tmp_path: Path) -> No
             "SELECT path, role, rows_read, rows_accepted, rows_rejected, sha256 FROM inputs"
         ).fetchall()
         findings = con.execute("SELECT exception_id, rule FROM findings").fetchall()
+        related = con.execute(
+            "SELECT entity, learner_ref, pseudonym, related FROM findings WHERE related <> ''"
+        ).fetchall()
         facts = con.execute("SELECT * FROM learner_facts").fetchall()
         columns = [r[0] for r in con.execute("DESCRIBE learner_facts").fetchall()]
         rows = con.execute("SELECT exception_id FROM register_rows").fetchall()
@@ -80,6 +101,9 @@ def test_a_providers_run_is_recorded_without_personal_data(tmp_path: Path) -> No
     assert learners[1:5] == ("return", counts.read, counts.accepted, counts.rejected)
     assert {i.sha256 for i in audit.inputs()} <= {i[5] for i in inputs}
     assert len(findings) == len(audit.findings())
+    # the other provider's learner as found, as entity holds the finding's own: the ref
+    # (a name or ULN never, whatever --include-pii), the pseudonym the key gives it
+    assert related == [("learner:L3", "L3", ctx.pseudonymiser.learner("L3"), "P002/learner:X7")]
     assert {f[0] for f in findings} == set(followup.exceptions["exception_id"])
     assert {r[0] for r in rows} == set(followup.exceptions["exception_id"])
     assert len(facts) == len(audit.provider.tables["learners"])
