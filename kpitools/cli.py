@@ -377,9 +377,20 @@ def _command_line() -> list[str]:
     help="Measurement date YYYY-MM-DD (default: blank = period end).",
 )
 @click.option("--include-pii", is_flag=True, help="Write include_pii: true.")
+@click.option(
+    "--profile",
+    default=None,
+    metavar="NAME",
+    help="Write profile: NAME into each file (dfe-2022-09, the default, or dfe-2025-extension).",
+)
 @friendly_errors
 def params_command(
-    period_dir: str, out: str, packs_out: str, as_of: str | None, include_pii: bool
+    period_dir: str,
+    out: str,
+    packs_out: str,
+    as_of: str | None,
+    include_pii: bool,
+    profile: str | None,
 ) -> None:
     """Write one params YAML per provider of DATA/PERIOD, for `kpitools pack`.
 
@@ -388,7 +399,12 @@ def params_command(
     from kpitools.run.single import write_period_params
 
     for path in write_period_params(
-        period_dir, out, packs_out=packs_out, as_of=_date_option(as_of), include_pii=include_pii
+        period_dir,
+        out,
+        packs_out=packs_out,
+        as_of=_date_option(as_of),
+        include_pii=include_pii,
+        profile=profile or "",
     ):
         echo(path)
 
@@ -848,6 +864,7 @@ def demo_command(
     is_flag=True,
     help="Write ULNs and names into --out's learners.csv (off by default).",
 )
+@click.option("--profile", default=None, metavar="NAME", help=_PROFILE_HELP)
 @friendly_errors
 def ilr_command(
     files: tuple[str, ...],
@@ -855,6 +872,7 @@ def ilr_command(
     params_file: str | None,
     out_dir: str | None,
     include_pii: bool,
+    profile: str | None,
 ) -> None:
     """Read one provider's ILR files; print what maps onto the contract tables and
     which of DfE's bootcamp validation rules the files break.
@@ -874,7 +892,7 @@ def ilr_command(
     from kpitools.params import rules_from_params
     from kpitools.privacy.naming import WITHHELD, withheld_values
 
-    rules = rules_from_params(params_file)
+    rules = rules_from_params(params_file, profile=profile)
     if m1_days is not None:
         rules = replace(rules, m1_qualifying_days=m1_days)
     # one provider's files: the run's one mapping, over a mapping of one

@@ -31,6 +31,7 @@ from kpitools.params import (
 )
 from kpitools.present.context import AUDIT_FILE, PackContext, compute_audit, context_from_audit
 from kpitools.present.portfolio import load_summary
+from kpitools.profiles import rules_for
 from kpitools.run.batch import (
     earlier_kpis,
     index_job,
@@ -324,6 +325,7 @@ def write_period_params(
     packs_out: str | Path = "out",
     as_of: date | None = None,
     include_pii: bool = False,
+    profile: str = "",
 ) -> list[Path]:
     """``kpitools params``: one params YAML per provider folder of a period.
 
@@ -333,10 +335,14 @@ def write_period_params(
         packs_out: output root written into each file (``OUT/PERIOD/<provider>``).
         as_of: the measurement date to write, or None for the period end.
         include_pii: written into each file.
+        profile: the rule profile written into each file (blank: the default).
 
     Raises:
         PackError: the period folder does not exist or holds no provider folder.
+        ParameterError: ``profile`` is not a known rule profile (nothing written).
     """
+    if profile:
+        rules_for(profile)  # an unknown profile is refused before any file is written
     period_dir = Path(period_dir)
     if not period_dir.is_dir():
         raise PackError("period folder not found", path=period_dir)
@@ -357,6 +363,7 @@ def write_period_params(
             previous_dir=previous.as_posix() if previous else "",
             period_dir=period_dir.as_posix(),
             include_pii=include_pii,
+            profile=profile,
         )
         written.append(write_params(params, Path(params_dir) / f"{provider.name}.yaml"))
     return written

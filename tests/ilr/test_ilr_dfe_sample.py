@@ -309,3 +309,13 @@ def test_withdrawal_reason_is_kept_with_each_drop_out(tmp_path: Path) -> None:
     assert facts["SBLearnerEV"]["withdraw_reason"] == ""
     learners = {r["learner_ref"]: r for r in _csv(out / "learners.csv")}
     assert learners["SBLearner"]["withdrawal_date"] == "2024-10-15"
+
+
+def test_cli_profile_names_the_rules_and_refuses_an_unknown_one() -> None:
+    # the profile changes no mapping (its rules are KPI targets), so the output is the
+    # default's; an unknown profile is refused before any file is read
+    default = CliRunner().invoke(main, ["ilr", str(SAMPLE)])
+    extension = CliRunner().invoke(main, ["ilr", str(SAMPLE), "--profile", "dfe-2025-extension"])
+    assert (extension.exit_code, extension.output) == (default.exit_code, default.output)
+    refused = CliRunner().invoke(main, ["ilr", str(SAMPLE), "--profile", "dfe-2099"])
+    assert refused.exit_code == 2 and "dfe-2099" in refused.output

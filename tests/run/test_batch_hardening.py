@@ -372,3 +372,23 @@ def test_params_command_names_the_folders_it_skips(period, tmp_path, caplog):
         "'P004.resubmitted': not audited: the folder name is not a provider id (letters, digits, "
         "_ and - only, at most 40); rename it to the provider's id to audit it"
     ]
+
+
+def test_params_command_writes_the_profile_and_refuses_an_unknown_one(period, tmp_path):
+    from click.testing import CliRunner
+
+    from kpitools.cli import main
+    from kpitools.params import load_params
+
+    out = tmp_path / "params"
+    made = CliRunner().invoke(
+        main, ["params", str(period), "--out", str(out), "--profile", "dfe-2025-extension"]
+    )
+    assert made.exit_code == 0, made.output
+    assert load_params(out / "P001.yaml").profile == "dfe-2025-extension"
+    refused = CliRunner().invoke(
+        main, ["params", str(period), "--out", str(tmp_path / "none"), "--profile", "dfe-2099"]
+    )
+    assert refused.exit_code == 2
+    assert "dfe-2099" in refused.output
+    assert not (tmp_path / "none").exists()
