@@ -31,12 +31,7 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # install it: JupyterLab does (jupyter_server -> jupyter_events asks for
 # jsonschema[format-nongpl]), so it is there wherever the `lab` extra is, as after `make
 # setup`, and absent from an install without JupyterLab, where this changes nothing.
-# The same holds for isoduration (jsonschema's "duration" checks, which import arrow and
-# dateutil's parser). papermill imports pyarrow.fs only to offer HDFS paths
-# (papermill.iorw): in a pack worker, which needs no pandas, that import is pyarrow's and
-# numpy's (~0.3 s of CPU a worker); kpitools reads and writes no Parquet or ORC (pandas'
-# only other use of it) and opens notebooks on local paths.
-UNUSED_MODULES = ("rfc3987_syntax", "isoduration", "pyarrow.fs")
+UNUSED_MODULES = ("rfc3987_syntax",)
 
 
 def skip_unused_imports() -> None:
