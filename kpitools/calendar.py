@@ -10,10 +10,12 @@ from __future__ import annotations
 import calendar as _cal
 import re
 from datetime import date, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpitools.errors import ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -36,6 +38,8 @@ def add_months_series(days: pd.Series, months: int) -> pd.Series:
 
     pandas' ``DateOffset(months=n)`` clamps to the month end exactly as the guidance asks.
     """
+    import pandas as pd  # here: a pack worker imports this module (kpitools.layout) only
+
     return days + pd.DateOffset(months=months)
 
 
@@ -45,6 +49,8 @@ def iso(value: object, *, missing: str = "") -> str:
 
     The KPIs write a missing date as nothing, the irregularity checks as ``missing="blank"``.
     """
+    import pandas as pd  # here: a pack worker imports this module (kpitools.layout) only
+
     if value is None or (isinstance(value, str) and not value.strip()):
         return missing
     try:

@@ -72,3 +72,25 @@ def test_preload_imports_what_the_notebook_imports() -> None:
         ).stdout
     )
     assert added == []
+
+
+def test_pack_worker_imports_no_pandas() -> None:
+    """A pack worker of ``kpitools packs`` (the runner's side: papermill, nbconvert, the
+    kernel manager) needs no pandas: its kernel does the work. Importing it through
+    kpitools.layout cost each worker ~0.4 s of CPU before its first pack (issue 24)."""
+    probe = (
+        "import json, sys\n"
+        "from kpitools.io.workers import skip_unused_imports\n"
+        "skip_unused_imports()\n"
+        "import kpitools.layout, kpitools.run.kernel, kpitools.run.runner, papermill\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    loaded = set(
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+            ).stdout
+        )
+    )
+    assert "papermill.iorw" in loaded
+    assert "pandas" not in loaded
