@@ -68,6 +68,20 @@ PAIR_KEYS: dict[str, tuple[str, ...]] = {
 the columns that tell one event of the entity from another (a key that changed makes
 the row look gone in one month and new in the next, which is what happened)."""
 NOTE_FIELDS = ("allegation", "work_done", "conclusion")
+FINDING_COLUMNS = (
+    "period",
+    "provider_id",
+    "exception_id",
+    "rule",
+    "severity",
+    "who",
+    "related",
+    "source",
+    "message",
+)
+"""The columns a case shows of each finding, on its page and in its workbook alike
+(``who``: the learner or entity as that output names it; ``related``: the other
+provider's learner the finding rests on)."""
 """What the auditor writes in a case (the case workbook's Case sheet)."""
 CASE_SHEET = "Case"
 """The sheet of ``register_events`` that holds what auditors wrote in case workbooks."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpitools.cases.compare import row_histories
-from kpitools.cases.gather import CASE_SHEET, NOTE_FIELDS, Case
+from kpitools.cases.gather import CASE_SHEET, FINDING_COLUMNS, NOTE_FIELDS, Case
 from kpitools.errors import PackError
 from kpitools.layout import HISTORY_FOLDER
 from kpitools.outputs.workbook import SheetLayout, write_register
@@ -114,19 +114,7 @@ def _findings(case: Case) -> pd.DataFrame:
         )
     ]
     related = found["related"].map(case.working.related)
-    return found.assign(who=who, related=related)[
-        [
-            "period",
-            "provider_id",
-            "exception_id",
-            "rule",
-            "severity",
-            "who",
-            "related",
-            "source",
-            "message",
-        ]
-    ]
+    return found.assign(who=who, related=related)[list(FINDING_COLUMNS)]
 
 
 def _history(case: Case) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from kpitools.cases.compare import RowHistory, row_histories
-from kpitools.cases.gather import NOTE_FIELDS, Case, gather_case
+from kpitools.cases.gather import FINDING_COLUMNS, NOTE_FIELDS, Case, gather_case
 from kpitools.errors import PackError
 from kpitools.present.blocks import (
     EMPTY,
@@ -41,17 +41,6 @@ _REGISTER_SHOWN = ("change", "first_seen", "last_seen")
 (owner, response, the other working columns, who saved the register) stays in the
 working files, here the case workbook, as it stays out of the pack (docs/packs.md)."""
 OTHER_STATUS = "other (see the case workbook)"
-_FINDING_COLUMNS = (
-    "period",
-    "provider_id",
-    "exception_id",
-    "rule",
-    "severity",
-    "who",
-    "related",
-    "source",
-    "message",
-)
 
 
 def save_case(case: Case, path: str | Path) -> Path:
@@ -212,7 +201,7 @@ def findings(case: Case) -> Markup:
         return note("No finding about it in any run on record.")
     shown = case.findings.assign(
         who=_who(case.findings), related=case.findings["related"].map(case.naming.related)
-    )[list(_FINDING_COLUMNS)]
+    )[list(FINDING_COLUMNS)]
     parts = [table(shown, limit=500)]
     for exception_id, history in case.histories.items():
         parts.append(
