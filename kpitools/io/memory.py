@@ -44,12 +44,16 @@ AVAILABLE_SHARE = 0.8
 # benchmarks/provider_scaling.py on demo providers of 1k to 100k learners and rounded up:
 # about 13 per CSV byte (text cells become Python strings in frames), 25 per byte of a
 # compressed workbook, 0.5 per byte of ILR XML (streamed; only bootcamp learners kept).
-TABLE_FACTOR = 15.0
+# Raised by a third on 2026-12-08: with the KPI members and the person matching the 100k
+# provider peaked at 1,632 MB above the interpreter's against 1,451 MB estimated (10k:
+# 273 against 243), so the estimate no longer covered what it must refuse.
+TABLE_FACTOR = 20.0
 WORKBOOK_FACTOR = 30.0
 ILR_FACTOR = 1.0
 # ... and per cell of a CSV table (a field: commas and line ends counted), about 108 on
-# the demo (7.2 bytes a cell) and 80 on a file of one-letter fields
-CELL_FACTOR = 110.0
+# the demo (7.2 bytes a cell) and 80 on a file of one-letter fields; raised by a third
+# with TABLE_FACTOR
+CELL_FACTOR = 145.0
 # ... and per rejection reason kept: its row of the rejected rows, its cells in the
 # register and rejected_rows.csv (about 1 kB, bad_rows_memory.py at 5,000 and 50,000)
 REASON_FACTOR = 1500.0
